@@ -1,0 +1,14 @@
+//! Pure types of Herald: no I/O, no async.
+//!
+//! Everything that crosses a stage boundary is parsed into one of these types at the edge
+//! (CSV import, CLI, HTTP), so an invalid address or an unknown state cannot exist inside.
+
+pub mod address;
+pub mod reason;
+pub mod retry;
+pub mod state;
+
+pub use address::{AddressError, EmailAddress};
+pub use reason::{BounceReason, NotSentReason};
+pub use retry::{RetryDecision, RetrySchedule};
+pub use state::{DeliveryState, Evidence, Reply, TlsInfo};

@@ -1,0 +1,126 @@
+//! Building the RFC 5322 message for one recipient, and its SMTP DATA encoding.
+
+use herald_domain::EmailAddress;
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::raw::Raw;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    #[error("header {0} contains a line break")]
+    LineBreak(&'static str),
+    #[error("could not write the message: {0}")]
+    Write(String),
+}
+
+/// Everything needed to build one personalised message.
+pub struct OutgoingMessage<'a> {
+    pub from_name: Option<&'a str>,
+    pub from: &'a EmailAddress,
+    pub to_name: Option<&'a str>,
+    pub to: &'a EmailAddress,
+    pub subject: &'a str,
+    pub html: &'a str,
+    pub text: &'a str,
+    /// Without angle brackets.
+    pub message_id: &'a str,
+    /// Seconds since the Unix epoch.
+    pub date: i64,
+    /// Extra headers (name, value), e.g. X-Herald-Delivery.
+    pub headers: &'a [(&'a str, String)],
+}
+
+fn no_break(name: &'static str, v: &str) -> Result<(), MessageError> {
+    if v.contains(['\r', '\n']) { Err(MessageError::LineBreak(name)) } else { Ok(()) }
+}
+
+/// Build the message (multipart/alternative text + HTML).
+pub fn build_message(m: &OutgoingMessage<'_>) -> Result<Vec<u8>, MessageError> {
+    no_break("Subject", m.subject)?;
+    no_break("From", m.from_name.unwrap_or(""))?;
+    no_break("To", m.to_name.unwrap_or(""))?;
+    no_break("Message-ID", m.message_id)?;
+    for (name, value) in m.headers {
+        no_break("extra header", name)?;
+        no_break("extra header", value)?;
+    }
+    let from = match m.from_name {
+        Some(n) if !n.is_empty() => Address::new_address(Some(n.to_string()), m.from.to_string()),
+        _ => Address::new_address(None::<String>, m.from.to_string()),
+    };
+    let to = match m.to_name {
+        Some(n) if !n.is_empty() => Address::new_address(Some(n.to_string()), m.to.to_string()),
+        _ => Address::new_address(None::<String>, m.to.to_string()),
+    };
+    let mut b = MessageBuilder::new()
+        .from(from)
+        .to(to)
+        .subject(m.subject.to_string())
+        .message_id(m.message_id.to_string())
+        .date(m.date)
+        .text_body(m.text.to_string())
+        .html_body(m.html.to_string());
+    for (name, value) in m.headers {
+        b = b.header(name.to_string(), Raw::new(value.clone()));
+    }
+    b.write_to_vec().map_err(|e| MessageError::Write(e.to_string()))
+}
+
+/// Encode a message for the DATA phase (RFC 5321 §4.5.2): CRLF line ends, leading dots doubled,
+/// terminated by `CRLF.CRLF`.
+pub fn smtp_data(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
+    let mut at_line_start = true;
+    let mut prev = 0u8;
+    for &b in message {
+        if at_line_start && b == b'.' {
+            out.push(b'.');
+        }
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        at_line_start = b == b'\n';
+        prev = b;
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_stuffing_and_line_ends() {
+        assert_eq!(smtp_data(b"a\n.b\r\n..c"), b"a\r\n..b\r\n...c\r\n.\r\n");
+        assert_eq!(smtp_data(b".\r\n"), b"..\r\n.\r\n");
+    }
+
+    #[test]
+    fn builds_a_multipart_message_and_refuses_header_injection() {
+        let from = EmailAddress::parse("ann@sender.test").unwrap();
+        let to = EmailAddress::parse("bob@inbox.test").unwrap();
+        let mut m = OutgoingMessage {
+            from_name: Some("Ann Example"),
+            from: &from,
+            to_name: None,
+            to: &to,
+            subject: "Hello",
+            html: "<p>Hi</p>",
+            text: "Hi",
+            message_id: "abc@sender.test",
+            date: 1_764_151_200,
+            headers: &[],
+        };
+        let raw = String::from_utf8(build_message(&m).unwrap()).unwrap();
+        assert!(raw.contains("From: \"Ann Example\" <ann@sender.test>"), "{raw}");
+        assert!(raw.contains("Message-ID: <abc@sender.test>"), "{raw}");
+        assert!(raw.contains("multipart/alternative"), "{raw}");
+        m.subject = "x\r\nBcc: evil@example.com";
+        assert_eq!(build_message(&m), Err(MessageError::LineBreak("Subject")));
+    }
+}
