@@ -102,8 +102,8 @@ pub fn normalise_domain(domain: &str) -> Result<String, AddressError> {
     if domain.is_empty() {
         return Err(AddressError::EmptyDomain);
     }
-    let ascii = idna::domain_to_ascii(domain)
-        .map_err(|_| AddressError::BadDomain(domain.to_string()))?;
+    let ascii =
+        idna::domain_to_ascii(domain).map_err(|_| AddressError::BadDomain(domain.to_string()))?;
     if ascii.len() > 253 || !ascii.contains('.') && ascii != "localhost" {
         return Err(AddressError::BadDomain(domain.to_string()));
     }
@@ -112,7 +112,9 @@ pub fn normalise_domain(domain: &str) -> Result<String, AddressError> {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(AddressError::BadDomain(domain.to_string()));
         }
@@ -190,9 +192,18 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(EmailAddress::parse(input), Err(want), "{input:?}");
         }
-        assert!(matches!(EmailAddress::parse("a@-x.com"), Err(AddressError::BadDomain(_))));
-        assert!(matches!(EmailAddress::parse("a@x_y.com"), Err(AddressError::BadDomain(_))));
-        assert!(matches!(EmailAddress::parse("a@com"), Err(AddressError::BadDomain(_))));
+        assert!(matches!(
+            EmailAddress::parse("a@-x.com"),
+            Err(AddressError::BadDomain(_))
+        ));
+        assert!(matches!(
+            EmailAddress::parse("a@x_y.com"),
+            Err(AddressError::BadDomain(_))
+        ));
+        assert!(matches!(
+            EmailAddress::parse("a@com"),
+            Err(AddressError::BadDomain(_))
+        ));
         assert!(matches!(
             EmailAddress::parse(&format!("{}@x.com", "a".repeat(65))),
             Err(AddressError::LocalTooLong)

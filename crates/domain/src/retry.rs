@@ -30,7 +30,11 @@ impl RetrySchedule {
         now: OffsetDateTime,
     ) -> RetryDecision {
         let idx = (attempts.max(1) as usize - 1).min(self.intervals.len().saturating_sub(1));
-        let wait = self.intervals.get(idx).copied().unwrap_or(Duration::from_secs(300));
+        let wait = self
+            .intervals
+            .get(idx)
+            .copied()
+            .unwrap_or(Duration::from_secs(300));
         let next = now + wait;
         let deadline = first_attempt_at + self.expiry;
         if now >= deadline {
@@ -58,9 +62,18 @@ mod tests {
     fn follows_the_intervals_then_repeats_the_last() {
         let t0 = datetime!(2026-11-26 10:00 UTC);
         let s = schedule();
-        assert_eq!(s.decide(1, t0, t0), RetryDecision::RetryAt(t0 + Duration::from_secs(60)));
-        assert_eq!(s.decide(2, t0, t0), RetryDecision::RetryAt(t0 + Duration::from_secs(300)));
-        assert_eq!(s.decide(9, t0, t0), RetryDecision::RetryAt(t0 + Duration::from_secs(300)));
+        assert_eq!(
+            s.decide(1, t0, t0),
+            RetryDecision::RetryAt(t0 + Duration::from_secs(60))
+        );
+        assert_eq!(
+            s.decide(2, t0, t0),
+            RetryDecision::RetryAt(t0 + Duration::from_secs(300))
+        );
+        assert_eq!(
+            s.decide(9, t0, t0),
+            RetryDecision::RetryAt(t0 + Duration::from_secs(300))
+        );
     }
 
     #[test]
@@ -68,7 +81,13 @@ mod tests {
         let t0 = datetime!(2026-11-26 10:00 UTC);
         let s = schedule();
         let late = t0 + Duration::from_secs(3500);
-        assert_eq!(s.decide(5, t0, late), RetryDecision::RetryAt(t0 + Duration::from_secs(3600)));
-        assert_eq!(s.decide(6, t0, t0 + Duration::from_secs(3600)), RetryDecision::Expire);
+        assert_eq!(
+            s.decide(5, t0, late),
+            RetryDecision::RetryAt(t0 + Duration::from_secs(3600))
+        );
+        assert_eq!(
+            s.decide(6, t0, t0 + Duration::from_secs(3600)),
+            RetryDecision::Expire
+        );
     }
 }

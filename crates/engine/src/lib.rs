@@ -1,1 +1,22 @@
-//! herald-engine
+//! The pipeline, one module per stage in flow order (design §1):
+//! `contacts` → `campaign` (create, audience) → `render` → `queue` → `deliver` → `outcome`
+//! → `reports`.
+
+pub mod campaign;
+pub mod contacts;
+pub mod deliver;
+pub mod outcome;
+pub mod queue;
+pub mod render;
+pub mod reports;
+
+use time::OffsetDateTime;
+
+/// Milliseconds since the Unix epoch.
+pub fn ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn now_ms() -> i64 {
+    ms(OffsetDateTime::now_utc())
+}

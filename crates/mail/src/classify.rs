@@ -15,19 +15,108 @@ pub struct Classification {
 
 /// Text patterns checked before the status code, most specific first.
 const TEXT_RULES: &[(&[&str], BounceReason)] = &[
-    (&["mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage", "insufficient storage", "mailbox size limit"], BounceReason::MailboxFull),
-    (&["user unknown", "unknown user", "no such user", "does not exist", "user not found", "unknown recipient", "recipient not found", "invalid recipient", "no mailbox", "mailbox unavailable", "address rejected", "no such recipient", "not a valid recipient", "addressee unknown"], BounceReason::UserUnknown),
-    (&["disabled", "suspended", "inactive", "deactivated"], BounceReason::Suspend),
-    (&["spamhaus", "spamcop", "blacklist", "blocklist", "block list", "black list", "dnsbl", "rbl"], BounceReason::Blocked),
-    (&["spam", "junk mail", "unsolicited", "content rejected", "looks like spam"], BounceReason::SpamDetected),
-    (&["reverse dns", "ptr record", "rdns", "no ptr"], BounceReason::RequirePtr),
-    (&["spf", "dkim", "dmarc", "authentication", "not authenticated"], BounceReason::AuthFailure),
+    (
+        &[
+            "mailbox full",
+            "mailbox is full",
+            "over quota",
+            "quota exceeded",
+            "exceeded storage",
+            "insufficient storage",
+            "mailbox size limit",
+        ],
+        BounceReason::MailboxFull,
+    ),
+    (
+        &[
+            "user unknown",
+            "unknown user",
+            "no such user",
+            "does not exist",
+            "user not found",
+            "unknown recipient",
+            "recipient not found",
+            "invalid recipient",
+            "no mailbox",
+            "mailbox unavailable",
+            "address rejected",
+            "no such recipient",
+            "not a valid recipient",
+            "addressee unknown",
+        ],
+        BounceReason::UserUnknown,
+    ),
+    (
+        &["disabled", "suspended", "inactive", "deactivated"],
+        BounceReason::Suspend,
+    ),
+    (
+        &[
+            "spamhaus",
+            "spamcop",
+            "blacklist",
+            "blocklist",
+            "block list",
+            "black list",
+            "dnsbl",
+            "rbl",
+        ],
+        BounceReason::Blocked,
+    ),
+    (
+        &[
+            "spam",
+            "junk mail",
+            "unsolicited",
+            "content rejected",
+            "looks like spam",
+        ],
+        BounceReason::SpamDetected,
+    ),
+    (
+        &["reverse dns", "ptr record", "rdns", "no ptr"],
+        BounceReason::RequirePtr,
+    ),
+    (
+        &[
+            "spf",
+            "dkim",
+            "dmarc",
+            "authentication",
+            "not authenticated",
+        ],
+        BounceReason::AuthFailure,
+    ),
     (&["listed", "reputation", "blocked"], BounceReason::Blocked),
     (&["relay", "relaying"], BounceReason::NoRelaying),
-    (&["too many connections", "too many concurrent"], BounceReason::TooManyConn),
-    (&["rate limit", "too quickly", "too many messages", "try again later", "throttl"], BounceReason::SpeedLimit),
-    (&["message too large", "message size", "too big"], BounceReason::MesgTooBig),
-    (&["host unknown", "domain not found", "no mx", "unrouteable", "domain does not exist"], BounceReason::HostUnknown),
+    (
+        &["too many connections", "too many concurrent"],
+        BounceReason::TooManyConn,
+    ),
+    (
+        &[
+            "rate limit",
+            "too quickly",
+            "too many messages",
+            "try again later",
+            "throttl",
+        ],
+        BounceReason::SpeedLimit,
+    ),
+    (
+        &["message too large", "message size", "too big"],
+        BounceReason::MesgTooBig,
+    ),
+    (
+        &[
+            "host unknown",
+            "domain not found",
+            "no mx",
+            "unrouteable",
+            "domain does not exist",
+        ],
+        BounceReason::HostUnknown,
+    ),
 ];
 
 /// Classify a 4xx/5xx reply to one recipient.
@@ -115,26 +204,102 @@ mod tests {
     use super::*;
 
     fn reply(code: u16, enhanced: Option<&str>, text: &str) -> Reply {
-        Reply { code, enhanced: enhanced.map(str::to_string), lines: vec![text.to_string()] }
+        Reply {
+            code,
+            enhanced: enhanced.map(str::to_string),
+            lines: vec![text.to_string()],
+        }
     }
 
     #[test]
     fn table() {
         use BounceReason::*;
         let cases = [
-            (550, Some("5.1.1"), "<x@inbox.test>: Recipient address rejected: User unknown in virtual mailbox table", UserUnknown, true),
-            (550, Some("5.1.1"), "The email account that you tried to reach does not exist.", UserUnknown, true),
-            (552, Some("5.2.2"), "The email account that you tried to reach is over quota.", MailboxFull, false),
-            (550, Some("5.7.1"), "Service unavailable; Client host [192.0.2.1] blocked using Spamhaus", Blocked, false),
-            (554, Some("5.7.1"), "Message rejected as spam", SpamDetected, false),
+            (
+                550,
+                Some("5.1.1"),
+                "<x@inbox.test>: Recipient address rejected: User unknown in virtual mailbox table",
+                UserUnknown,
+                true,
+            ),
+            (
+                550,
+                Some("5.1.1"),
+                "The email account that you tried to reach does not exist.",
+                UserUnknown,
+                true,
+            ),
+            (
+                552,
+                Some("5.2.2"),
+                "The email account that you tried to reach is over quota.",
+                MailboxFull,
+                false,
+            ),
+            (
+                550,
+                Some("5.7.1"),
+                "Service unavailable; Client host [192.0.2.1] blocked using Spamhaus",
+                Blocked,
+                false,
+            ),
+            (
+                554,
+                Some("5.7.1"),
+                "Message rejected as spam",
+                SpamDetected,
+                false,
+            ),
             (554, Some("5.7.1"), "Relay access denied", NoRelaying, false),
-            (550, Some("5.7.25"), "The IP address sending this message does not have a PTR record setup", RequirePtr, false),
-            (550, Some("5.7.26"), "Unauthenticated email from example.com is not accepted due to DMARC policy", AuthFailure, false),
-            (556, Some("5.1.10"), "Recipient address has null MX", UserUnknown, true),
-            (450, Some("4.2.1"), "The user you are trying to contact is receiving mail too quickly", SpeedLimit, false),
-            (550, Some("5.2.1"), "The email account that you tried to reach is disabled", Suspend, false),
-            (451, Some("4.3.0"), "Temporary lookup failure", SystemError, false),
-            (421, None, "Too many connections from your IP", TooManyConn, false),
+            (
+                550,
+                Some("5.7.25"),
+                "The IP address sending this message does not have a PTR record setup",
+                RequirePtr,
+                false,
+            ),
+            (
+                550,
+                Some("5.7.26"),
+                "Unauthenticated email from example.com is not accepted due to DMARC policy",
+                AuthFailure,
+                false,
+            ),
+            (
+                556,
+                Some("5.1.10"),
+                "Recipient address has null MX",
+                UserUnknown,
+                true,
+            ),
+            (
+                450,
+                Some("4.2.1"),
+                "The user you are trying to contact is receiving mail too quickly",
+                SpeedLimit,
+                false,
+            ),
+            (
+                550,
+                Some("5.2.1"),
+                "The email account that you tried to reach is disabled",
+                Suspend,
+                false,
+            ),
+            (
+                451,
+                Some("4.3.0"),
+                "Temporary lookup failure",
+                SystemError,
+                false,
+            ),
+            (
+                421,
+                None,
+                "Too many connections from your IP",
+                TooManyConn,
+                false,
+            ),
             (550, None, "No such user here", UserUnknown, true),
             (550, None, "Administrative prohibition", Rejected, false),
             (554, None, "", Undefined, false),

@@ -31,7 +31,11 @@ pub struct OutgoingMessage<'a> {
 }
 
 fn no_break(name: &'static str, v: &str) -> Result<(), MessageError> {
-    if v.contains(['\r', '\n']) { Err(MessageError::LineBreak(name)) } else { Ok(()) }
+    if v.contains(['\r', '\n']) {
+        Err(MessageError::LineBreak(name))
+    } else {
+        Ok(())
+    }
 }
 
 /// Build the message (multipart/alternative text + HTML).
@@ -63,7 +67,8 @@ pub fn build_message(m: &OutgoingMessage<'_>) -> Result<Vec<u8>, MessageError> {
     for (name, value) in m.headers {
         b = b.header(name.to_string(), Raw::new(value.clone()));
     }
-    b.write_to_vec().map_err(|e| MessageError::Write(e.to_string()))
+    b.write_to_vec()
+        .map_err(|e| MessageError::Write(e.to_string()))
 }
 
 /// Encode a message for the DATA phase (RFC 5321 §4.5.2): CRLF line ends, leading dots doubled,
@@ -117,7 +122,10 @@ mod tests {
             headers: &[],
         };
         let raw = String::from_utf8(build_message(&m).unwrap()).unwrap();
-        assert!(raw.contains("From: \"Ann Example\" <ann@sender.test>"), "{raw}");
+        assert!(
+            raw.contains("From: \"Ann Example\" <ann@sender.test>"),
+            "{raw}"
+        );
         assert!(raw.contains("Message-ID: <abc@sender.test>"), "{raw}");
         assert!(raw.contains("multipart/alternative"), "{raw}");
         m.subject = "x\r\nBcc: evil@example.com";

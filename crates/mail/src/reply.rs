@@ -9,7 +9,13 @@ pub fn remote_queue_id(text: &str) -> Option<String> {
     let lower = t.to_ascii_lowercase();
     // Postfix "Ok: queued as 4Xk2…", Stalwart "queued with id …", qmail "qp 12345",
     // Exim "OK id=1abc-…", generic "queued as <…>".
-    for marker in ["queued as ", "queued with id ", "message queued as ", " id=", "qp "] {
+    for marker in [
+        "queued as ",
+        "queued with id ",
+        "message queued as ",
+        " id=",
+        "qp ",
+    ] {
         if let Some(pos) = lower.find(marker) {
             if let Some(id) = first_token(&t[pos + marker.len()..]) {
                 return Some(id);
@@ -55,7 +61,10 @@ mod tests {
         let cases = [
             ("Ok: queued as 4Xk2Hq1T9Vz3", Some("4Xk2Hq1T9Vz3")),
             ("OK id=1tGz2X-0003Ab-Qx", Some("1tGz2X-0003Ab-Qx")),
-            ("x1AB2cD3004567 Message accepted for delivery", Some("x1AB2cD3004567")),
+            (
+                "x1AB2cD3004567 Message accepted for delivery",
+                Some("x1AB2cD3004567"),
+            ),
             (
                 "OK  1732612345 d2e1a72fcca58-7253a12b1b4si12345b3a.288 - gsmtp",
                 Some("d2e1a72fcca58-7253a12b1b4si12345b3a.288"),

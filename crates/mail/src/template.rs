@@ -49,7 +49,11 @@ fn to_error(part: &'static str, e: &minijinja::Error) -> TemplateError {
         Some(d) => format!("{}: {d}", e.kind()),
         None => e.kind().to_string(),
     };
-    TemplateError { part, line: e.line(), message }
+    TemplateError {
+        part,
+        line: e.line(),
+        message,
+    }
 }
 
 impl CampaignTemplates {
@@ -63,15 +67,22 @@ impl CampaignTemplates {
             parts.push((TEXT, t.to_string()));
         }
         for (name, source) in parts {
-            env.add_template_owned(name, source).map_err(|e| to_error(part_name(name), &e))?;
+            env.add_template_owned(name, source)
+                .map_err(|e| to_error(part_name(name), &e))?;
         }
-        Ok(Self { env, has_text: text.is_some() })
+        Ok(Self {
+            env,
+            has_text: text.is_some(),
+        })
     }
 
     /// Render for one recipient. `ctx` is the template context (`contact`, …).
     pub fn render(&self, ctx: &Value) -> Result<Rendered, TemplateError> {
         let one = |name: &'static str| -> Result<String, TemplateError> {
-            let t = self.env.get_template(name).map_err(|e| to_error(part_name(name), &e))?;
+            let t = self
+                .env
+                .get_template(name)
+                .map_err(|e| to_error(part_name(name), &e))?;
             t.render(ctx).map_err(|e| to_error(part_name(name), &e))
         };
         let subject = one(SUBJECT)?;
@@ -83,8 +94,16 @@ impl CampaignTemplates {
             });
         }
         let html = one(HTML)?;
-        let text = if self.has_text { one(TEXT)? } else { html_to_text(&html) };
-        Ok(Rendered { subject: subject.trim().to_string(), html, text })
+        let text = if self.has_text {
+            one(TEXT)?
+        } else {
+            html_to_text(&html)
+        };
+        Ok(Rendered {
+            subject: subject.trim().to_string(),
+            html,
+            text,
+        })
     }
 }
 
@@ -106,7 +125,9 @@ mod tests {
             None,
         )
         .unwrap();
-        let r = t.render(&context! { contact => context! { first_name => "<Ann>" } }).unwrap();
+        let r = t
+            .render(&context! { contact => context! { first_name => "<Ann>" } })
+            .unwrap();
         assert_eq!(r.subject, "Hi <Ann>");
         assert_eq!(r.html, "<p>Hello &lt;Ann&gt;</p>");
         assert!(r.text.contains("Hello <Ann>"), "{}", r.text);
@@ -118,20 +139,29 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_part_and_line() {
-        let e = CampaignTemplates::compile("ok", "<p>\n{% if %}\n", None).err().unwrap();
+        let e = CampaignTemplates::compile("ok", "<p>\n{% if %}\n", None)
+            .err()
+            .unwrap();
         assert_eq!((e.part, e.line), ("html", Some(2)));
     }
 
     #[test]
     fn a_subject_with_a_line_break_is_refused() {
         let t = CampaignTemplates::compile("{{ contact.x }}", "b", Some("t")).unwrap();
-        let e = t.render(&context! { contact => context! { x => "a\r\nBcc: x@y" } }).unwrap_err();
+        let e = t
+            .render(&context! { contact => context! { x => "a\r\nBcc: x@y" } })
+            .unwrap_err();
         assert_eq!(e.part, "subject");
     }
 
     #[test]
     fn fuel_stops_runaway_templates() {
-        let t = CampaignTemplates::compile("s", "{% for i in range(100000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}", None).unwrap();
+        let t = CampaignTemplates::compile(
+            "s",
+            "{% for i in range(100000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}",
+            None,
+        )
+        .unwrap();
         assert!(t.render(&context! {}).is_err());
     }
 }

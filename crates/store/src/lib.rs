@@ -1,1 +1,102 @@
-//! herald-store
+//! Persistence behind repository traits. Backends live in `src/<backend>/` with the same file
+//! names; everything above this crate sees only [`Store`] and the record types.
+//!
+//! SQL lives here and nowhere else; policy (eligibility, retries, classification) does not.
+
+mod records;
+pub mod sqlite;
+
+use std::future::Future;
+
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+/// A store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration {version} failed: {source}")]
+    Migration { version: u32, source: sqlx::Error },
+    #[error("unsupported database url {0:?} (expected sqlite://PATH)")]
+    UnsupportedUrl(String),
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The repository. Every method is one transaction; batch methods take whole batches.
+pub trait Store: Clone + Send + Sync + 'static {
+    // ---- lists and contacts
+    fn ensure_list(&self, name: &str) -> impl Future<Output = Result<ListId>> + Send;
+    fn find_list(&self, name: &str) -> impl Future<Output = Result<Option<ListId>>> + Send;
+    /// Insert or merge contacts by `email_key` and add them to the list. Existing contacts keep
+    /// their first spelling; their fields are merged with the new ones.
+    fn upsert_contacts(
+        &self,
+        list: ListId,
+        batch: &[NewContact],
+    ) -> impl Future<Output = Result<UpsertCounts>> + Send;
+    fn list_size(&self, list: ListId) -> impl Future<Output = Result<u64>> + Send;
+    /// One page of a list's members in contact-id order, with what eligibility needs.
+    fn audience_page(
+        &self,
+        list: ListId,
+        after_contact: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AudienceMember>>> + Send;
+
+    // ---- campaigns
+    fn create_campaign(&self, c: &NewCampaign) -> impl Future<Output = Result<CampaignId>> + Send;
+    fn campaign(&self, id: CampaignId) -> impl Future<Output = Result<Option<Campaign>>> + Send;
+    fn set_campaign_status(
+        &self,
+        id: CampaignId,
+        status: CampaignStatus,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Insert deliveries (the audience snapshot). Already present (campaign, email) pairs are
+    /// left as they are, so snapshotting twice is harmless.
+    fn insert_deliveries(&self, batch: &[NewDelivery]) -> impl Future<Output = Result<u64>> + Send;
+
+    // ---- queue
+    /// Lease up to `limit` due deliveries (queued or deferred, next attempt due, lease free or
+    /// expired), grouped by destination domain. A delivery whose previous lease expired with no
+    /// outcome is flagged `possible_duplicate`: its holder may have sent it before dying.
+    fn claim(
+        &self,
+        c: &ClaimRequest<'_>,
+    ) -> impl Future<Output = Result<Vec<ClaimedDelivery>>> + Send;
+    /// Extend every lease `owner` holds.
+    fn renew_leases(
+        &self,
+        owner: &str,
+        lease_until_ms: i64,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    /// Record outcomes, each with its attempt evidence, and release their leases: one
+    /// transaction for the whole batch.
+    fn record_outcomes(&self, batch: &[OutcomeRecord]) -> impl Future<Output = Result<()>> + Send;
+    /// Earliest `next_attempt_at` of unfinished deliveries (of one campaign, or all).
+    fn next_due(
+        &self,
+        campaign: Option<CampaignId>,
+    ) -> impl Future<Output = Result<Option<i64>>> + Send;
+
+    // ---- reports
+    fn counts(&self, campaign: CampaignId) -> impl Future<Output = Result<StateCounts>> + Send;
+    fn recipients(
+        &self,
+        campaign: CampaignId,
+        after_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<RecipientRow>>> + Send;
+}
+
+/// Open the store named by a database URL.
+pub async fn open(url: &str) -> Result<SqliteStore> {
+    match url.strip_prefix("sqlite://") {
+        Some(path) => SqliteStore::open(std::path::Path::new(path)).await,
+        None => Err(StoreError::UnsupportedUrl(url.to_string())),
+    }
+}

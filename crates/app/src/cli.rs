@@ -1,0 +1,148 @@
+//! The command line (names are a contract: see the README).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "herald",
+    version,
+    about = "Email campaigns that tell you where every message went"
+)]
+pub struct Cli {
+    /// Data directory: settings, database, keys.
+    #[arg(
+        long,
+        global = true,
+        env = "HERALD_DATA_DIR",
+        default_value = "herald-data"
+    )]
+    pub data_dir: PathBuf,
+    /// Settings file (default: <data dir>/herald.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory, settings file and database.
+    Init,
+    /// Run the delivery workers until stopped (Ctrl-C).
+    Serve {
+        /// Deliver every message to the built-in capture server instead of the Internet.
+        #[arg(long)]
+        sandbox: bool,
+    },
+    /// Try Herald: sandbox, sample contacts, a sample campaign sent, its report printed.
+    Demo {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Contacts and lists.
+    #[command(subcommand)]
+    Contacts(ContactsCmd),
+    /// Campaigns.
+    #[command(subcommand)]
+    Campaign(CampaignCmd),
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactsCmd {
+    /// Import a CSV file (header row; `email` required) into a list.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        list: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCmd {
+    /// Create a draft campaign; prints its id.
+    Create(CreateArgs),
+    /// Send a campaign. Without a running server, this command does the sending itself.
+    Send {
+        id: String,
+        /// Return only when every recipient is final (or --wait-timeout passes); print the report.
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: give up waiting after this long (e.g. "10m").
+        #[arg(long)]
+        wait_timeout: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts, and per recipient state, reason and evidence.
+    Report {
+        id: String,
+        #[arg(long)]
+        recipients: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The "See details" data of a campaign.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub list: String,
+    /// "Name <address@domain>" or "address@domain".
+    #[arg(long)]
+    pub from: String,
+    #[arg(long)]
+    pub subject: String,
+    /// HTML body template file (minijinja).
+    #[arg(long)]
+    pub html: PathBuf,
+    /// Text body template file; derived from the HTML when absent.
+    #[arg(long)]
+    pub text: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Send N personalised messages to an SMTP sink and print messages/s, latency, peak RSS.
+    Send {
+        #[arg(long, default_value_t = 20_000)]
+        messages: u64,
+        /// host:port of a sink (e.g. Postfix's smtp-sink); default: start one in-process.
+        #[arg(long)]
+        sink: Option<String>,
+        /// Approximate size of each message in bytes.
+        #[arg(long, default_value_t = 10_240)]
+        size: usize,
+        /// Parallel SMTP sessions.
+        #[arg(long, default_value_t = 10)]
+        sessions: usize,
+        /// Also time Postfix's `smtp-source -d -s SESSIONS` on the same sink for comparison.
+        #[arg(long)]
+        compare_smtp_source: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a generated CSV of N rows and print rows/s and peak RSS.
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        #[arg(long)]
+        json: bool,
+    },
+}

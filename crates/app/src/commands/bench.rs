@@ -1,0 +1,330 @@
+//! `herald bench send | import`: benchmarks that print their figures (never asserted in tests).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use herald_engine::campaign::{self, CampaignInput};
+use herald_engine::contacts::import_csv;
+use herald_engine::queue::Until;
+use herald_inbound::{Handler, Limits, ServerReply};
+use herald_store::{NewContact, Store};
+use serde::Serialize;
+
+use crate::cli::BenchCmd;
+use crate::output::{self, peak_rss_mb};
+use crate::settings::Settings;
+use crate::startup::App;
+
+pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
+    match cmd {
+        BenchCmd::Send {
+            messages,
+            sink,
+            size,
+            sessions,
+            compare_smtp_source,
+            json,
+        } => send(messages, sink, size, sessions, compare_smtp_source, json).await,
+        BenchCmd::Import { rows, json } => import(rows, json).await,
+    }
+}
+
+#[derive(Serialize)]
+struct SendFigures {
+    messages: u64,
+    delivered: u64,
+    seconds: f64,
+    messages_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    peak_rss_mb: f64,
+    message_bytes: usize,
+    sessions: usize,
+    sink: String,
+    signed: bool,
+    durable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    smtp_source: Option<SmtpSourceFigures>,
+}
+
+#[derive(Serialize)]
+struct SmtpSourceFigures {
+    command: String,
+    seconds: f64,
+    messages_per_sec: f64,
+}
+
+/// A sink that accepts everything (used when no --sink is given).
+struct NullSink(AtomicU64);
+
+impl Handler for NullSink {
+    fn rcpt(&self, _: &str, _: &str) -> ServerReply {
+        ServerReply::new(250, "2.1.5", "Ok")
+    }
+    fn data(&self, _: &str, _: &[String], _: &[u8]) -> ServerReply {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        ServerReply::new(250, "2.0.0", format!("Ok: queued as B{n:X}"))
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn send(
+    messages: u64,
+    sink: Option<String>,
+    size: usize,
+    sessions: usize,
+    compare: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let _stop;
+    let sink = match sink {
+        Some(s) => s,
+        None => {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = l.local_addr()?;
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            _stop = tx;
+            let limits = Limits {
+                max_connections: 1024,
+                ..Limits::default()
+            };
+            tokio::spawn(herald_inbound::serve(
+                l,
+                Arc::new(NullSink(AtomicU64::new(0))),
+                limits,
+                async {
+                    let _ = rx.await;
+                },
+            ));
+            addr.to_string()
+        }
+    };
+    let mut settings = Settings::default();
+    settings.delivery.relay = Some(sink.clone());
+    settings.delivery.starttls = false;
+    settings.delivery.max_connections_per_domain = sessions;
+    settings.delivery.max_connections = sessions;
+    settings.delivery.max_messages_per_connection = 1000;
+    let app = App::with_settings(settings, dir.path()).await?;
+
+    eprintln!("preparing {messages} contacts …");
+    let list = app.store.ensure_list("bench").await?;
+    let mut batch = Vec::with_capacity(5000);
+    for i in 0..messages {
+        let email = format!("user{i}@bench.example");
+        batch.push(NewContact {
+            email_key: email.clone(),
+            email,
+            fields: format!(r#"{{"first_name":"User{i}","plan":"gold"}}"#),
+        });
+        if batch.len() == 5000 {
+            app.store.upsert_contacts(list, &batch).await?;
+            batch.clear();
+        }
+    }
+    app.store.upsert_contacts(list, &batch).await?;
+    // ~size bytes of HTML with personalisation in it.
+    let para = "<p>Hello {{ contact.first_name }}, this paragraph fills the message to a realistic size for a newsletter.</p>\n";
+    let html = format!(
+        "<html><body><h1>News for {{{{ contact.first_name }}}}</h1>\n{}</body></html>",
+        para.repeat(size / (para.len() + 20))
+    );
+    let id = campaign::create(
+        &app.store,
+        &CampaignInput {
+            name: "bench".into(),
+            list: "bench".into(),
+            from: "Bench <bench@sender.example>".into(),
+            subject: "Hello {{ contact.first_name }}".into(),
+            html,
+            text: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    campaign::snapshot(&app.store, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let queue = app.queue(None)?;
+    eprintln!("sending {messages} messages to {sink} over {sessions} sessions …");
+    let t0 = Instant::now();
+    queue
+        .run(
+            Some(id),
+            Until::Finished,
+            Some(tokio::time::Instant::now() + Duration::from_secs(1800)),
+            std::future::pending(),
+        )
+        .await?;
+    let seconds = t0.elapsed().as_secs_f64();
+
+    let report = herald_engine::reports::campaign_report(&app.store, id, true)
+        .await?
+        .context("report")?;
+    let mut lat: Vec<f64> = Vec::with_capacity(messages as usize);
+    let mut bytes = 0;
+    for r in report.recipients.iter().flatten() {
+        if let Some(e) = &r.evidence {
+            let (Ok(a), Ok(b)) = (
+                time::OffsetDateTime::parse(
+                    &e.started_at,
+                    &time::format_description::well_known::Rfc3339,
+                ),
+                time::OffsetDateTime::parse(&e.at, &time::format_description::well_known::Rfc3339),
+            ) else {
+                continue;
+            };
+            lat.push((b - a).as_seconds_f64() * 1000.0);
+            bytes = e.bytes as usize;
+        }
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let smtp_source = if compare {
+        Some(run_smtp_source(&sink, messages, bytes.max(size), sessions)?)
+    } else {
+        None
+    };
+    let figures = SendFigures {
+        messages,
+        delivered: report.counts.delivered,
+        seconds,
+        messages_per_sec: report.counts.delivered as f64 / seconds,
+        p50_ms: percentile(&lat, 0.50),
+        p99_ms: percentile(&lat, 0.99),
+        peak_rss_mb: peak_rss_mb(),
+        message_bytes: bytes,
+        sessions,
+        sink,
+        signed: false,
+        durable: true,
+        smtp_source,
+    };
+    if json {
+        return output::json(&figures);
+    }
+    println!(
+        "herald: {} of {} delivered in {:.2}s = {:.0} msg/s; latency p50 {:.2} ms, p99 {:.2} ms; peak RSS {:.0} MB; {} bytes/message, durable per-recipient records",
+        figures.delivered,
+        messages,
+        seconds,
+        figures.messages_per_sec,
+        figures.p50_ms,
+        figures.p99_ms,
+        figures.peak_rss_mb,
+        bytes
+    );
+    if let Some(s) = &figures.smtp_source {
+        println!(
+            "smtp-source: {:.2}s = {:.0} msg/s ({})",
+            s.seconds, s.messages_per_sec, s.command
+        );
+    }
+    Ok(())
+}
+
+fn run_smtp_source(
+    sink: &str,
+    messages: u64,
+    bytes: usize,
+    sessions: usize,
+) -> anyhow::Result<SmtpSourceFigures> {
+    let bin = ["/usr/sbin/smtp-source", "/usr/bin/smtp-source"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .context("smtp-source not found (apt-get install postfix)")?;
+    let args = [
+        "-d".to_string(),
+        "-s".into(),
+        sessions.to_string(),
+        "-m".into(),
+        messages.to_string(),
+        "-l".into(),
+        bytes.to_string(),
+        "-f".into(),
+        "bench@sender.example".into(),
+        "-t".into(),
+        "user@bench.example".into(),
+        sink.to_string(),
+    ];
+    let t0 = Instant::now();
+    let status = std::process::Command::new(bin)
+        .args(&args)
+        .status()
+        .context("running smtp-source")?;
+    let seconds = t0.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("smtp-source failed: {status}");
+    }
+    Ok(SmtpSourceFigures {
+        command: format!("{bin} {}", args.join(" ")),
+        seconds,
+        messages_per_sec: messages as f64 / seconds,
+    })
+}
+
+#[derive(Serialize)]
+struct ImportFigures {
+    rows: u64,
+    imported: u64,
+    seconds: f64,
+    rows_per_sec: f64,
+    peak_rss_mb: f64,
+    file_mb: f64,
+}
+
+async fn import(rows: u64, json: bool) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let csv = dir.path().join("contacts.csv");
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+        writeln!(w, "email,first_name,last_name,city,plan")?;
+        for i in 0..rows {
+            writeln!(
+                w,
+                "person{i}@example{}.com,First{i},Last{i},City {},gold",
+                i % 1000,
+                i % 97
+            )?;
+        }
+        w.flush()?;
+    }
+    let file_mb = std::fs::metadata(&csv)?.len() as f64 / 1_048_576.0;
+    let app = App::with_settings(Settings::default(), dir.path()).await?;
+    eprintln!("importing {rows} rows ({file_mb:.0} MB) …");
+    let t0 = Instant::now();
+    let report = import_csv(
+        &app.store,
+        Box::new(std::fs::File::open(&csv)?),
+        "bench",
+        |_| {},
+    )
+    .await?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let f = ImportFigures {
+        rows,
+        imported: report.imported,
+        seconds,
+        rows_per_sec: rows as f64 / seconds,
+        peak_rss_mb: peak_rss_mb(),
+        file_mb,
+    };
+    if json {
+        return output::json(&f);
+    }
+    println!(
+        "import: {} rows in {:.2}s = {:.0} rows/s; peak RSS {:.0} MB ({:.0} MB file)",
+        f.rows, f.seconds, f.rows_per_sec, f.peak_rss_mb, f.file_mb
+    );
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! `herald campaign create | send | report | show`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use herald_engine::campaign::{self, CampaignError, CampaignInput};
+use herald_engine::queue::Until;
+use herald_engine::reports::{CampaignReport, campaign_report};
+use herald_store::{CampaignId, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{campaign_id, shutdown_signal};
+use crate::cli::{CampaignCmd, CreateArgs};
+use crate::startup::App;
+use crate::{bad_input, output};
+
+pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
+    match cmd {
+        CampaignCmd::Create(args) => create(&app, args).await,
+        CampaignCmd::Send {
+            id,
+            wait,
+            wait_timeout,
+            json,
+        } => {
+            let timeout = match wait_timeout {
+                Some(s) => Some(
+                    humantime::parse_duration(&s)
+                        .map_err(|e| bad_input(format!("--wait-timeout {s:?}: {e}")))?,
+                ),
+                None => None,
+            };
+            send(&app, campaign_id(&id)?, wait, timeout, json).await
+        }
+        CampaignCmd::Report {
+            id,
+            recipients,
+            json,
+        } => {
+            let report = load_report(&app, campaign_id(&id)?, recipients).await?;
+            if json {
+                output::json(&report)
+            } else {
+                print_report(&report);
+                Ok(())
+            }
+        }
+        CampaignCmd::Show { id, json } => {
+            let report = load_report(&app, campaign_id(&id)?, false).await?;
+            let details = serde_json::json!({
+                "id": report.campaign.id,
+                "name": report.campaign.name,
+                "subject": report.campaign.subject,
+                "from": report.campaign.from,
+                "sending_domain": report.campaign.from.address.rsplit('@').next(),
+                "list": report.campaign.list,
+                "status": report.campaign.status,
+                "sending_ips": app.settings.delivery.source_ips,
+                "helo_name": app.settings.delivery.helo_name,
+                "created_at": report.campaign.created_at,
+                "started_at": report.campaign.started_at,
+                "finished_at": report.campaign.finished_at,
+            });
+            if json {
+                return output::json(&details);
+            }
+            let c = &report.campaign;
+            println!("Campaign {} {:?} ({})", c.id, c.name, c.status);
+            println!("  Subject:        {}", c.subject);
+            println!(
+                "  From:           {} <{}>",
+                c.from.name.as_deref().unwrap_or(""),
+                c.from.address
+            );
+            println!(
+                "  Sending domain: {}",
+                c.from.address.rsplit('@').next().unwrap_or("")
+            );
+            println!("  List:           {}", c.list);
+            println!("  EHLO name:      {}", app.settings.delivery.helo_name);
+            println!("  Created:        {}", c.created_at);
+            println!(
+                "  Started:        {}",
+                c.started_at.as_deref().unwrap_or("-")
+            );
+            println!(
+                "  Finished:       {}",
+                c.finished_at.as_deref().unwrap_or("-")
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| bad_input(format!("{}: {e}", p.display())))
+    };
+    let input = CampaignInput {
+        name: a.name,
+        list: a.list,
+        from: a.from,
+        subject: a.subject,
+        html: read(&a.html)?,
+        text: a.text.as_deref().map(read).transpose()?,
+    };
+    let id = campaign::create(&app.store, &input)
+        .await
+        .map_err(|e| match e {
+            CampaignError::Store(s) => anyhow::Error::new(s).context("creating the campaign"),
+            CampaignError::Template(t) => {
+                let file = match t.part {
+                    "html" => a.html.display().to_string(),
+                    "text" => a
+                        .text
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    _ => "--subject".into(),
+                };
+                bad_input(format!("{file}: {t}"))
+            }
+            other => bad_input(other.to_string()),
+        })?;
+    if a.json {
+        output::json(&serde_json::json!({ "id": id.to_string() }))
+    } else {
+        println!("{id}");
+        Ok(())
+    }
+}
+
+async fn load_report(
+    app: &App,
+    id: CampaignId,
+    recipients: bool,
+) -> anyhow::Result<CampaignReport> {
+    campaign_report(&app.store, id, recipients)
+        .await
+        .context("reading the report")?
+        .ok_or_else(|| bad_input(format!("unknown campaign {id}")))
+}
+
+async fn send(
+    app: &App,
+    id: CampaignId,
+    wait: bool,
+    timeout: Option<Duration>,
+    json: bool,
+) -> anyhow::Result<()> {
+    if app.store.campaign(id).await?.is_none() {
+        return Err(bad_input(format!("unknown campaign {id}")));
+    }
+    campaign::snapshot(&app.store, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sandbox = if app.settings.delivery.sandbox {
+        Some(app.start_sandbox().await?)
+    } else {
+        None
+    };
+    let queue = app.queue(sandbox.as_ref())?;
+
+    let total = app.store.counts(id).await?.total();
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} final · {msg}")
+            .context("progress style")?,
+    );
+    let store = app.store.clone();
+    let pb2 = pb.clone();
+    let progress = tokio::spawn(async move {
+        loop {
+            if let Ok(c) = store.counts(id).await {
+                pb2.set_position(c.total() - c.unfinished());
+                pb2.set_message(format!(
+                    "{} delivered, {} deferred, {} bounced",
+                    c.get(herald_domain::DeliveryState::Delivered),
+                    c.get(herald_domain::DeliveryState::Deferred),
+                    c.get(herald_domain::DeliveryState::Bounced)
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    let until = if wait {
+        Until::Finished
+    } else {
+        Until::Drained
+    };
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let result = queue
+        .run(Some(id), until, deadline, shutdown_signal())
+        .await;
+    progress.abort();
+    pb.finish_and_clear();
+    result.context("sending")?;
+    if let Some(sb) = &sandbox {
+        eprintln!("sandbox: messages captured in {}", sb.dir.display());
+    }
+    let report = load_report(app, id, wait).await?;
+    if json {
+        return output::json(&report);
+    }
+    print_report(&report);
+    Ok(())
+}
+
+pub fn print_report(r: &CampaignReport) {
+    let c = &r.campaign;
+    let k = &r.counts;
+    println!("Campaign {} {:?} — {}", c.id, c.name, c.status);
+    println!(
+        "  From {} <{}> · Subject {:?}",
+        c.from.name.as_deref().unwrap_or(""),
+        c.from.address,
+        c.subject
+    );
+    println!(
+        "  recipients {} · delivered {} · bounced {} · deferred {} · queued {} · expired {} · failed {} · not sent {}",
+        k.recipients, k.delivered, k.bounced, k.deferred, k.queued, k.expired, k.failed, k.not_sent
+    );
+    println!(
+        "  Delivered: the recipient's server accepted the message. It may still be in Junk or held by a security filter."
+    );
+    let Some(rows) = &r.recipients else { return };
+    println!();
+    for x in rows {
+        let detail = match &x.evidence {
+            Some(e) => {
+                let what = e
+                    .reply
+                    .clone()
+                    .or_else(|| e.error.clone())
+                    .unwrap_or_default()
+                    .replace('\n', " | ");
+                let mut d = format!("{what} [{}", e.mx.as_deref().unwrap_or("no host"));
+                if let Some(ip) = &e.ip {
+                    d.push_str(&format!(" {ip}"));
+                }
+                if let Some(t) = &e.tls {
+                    d.push_str(&format!(", {t}"));
+                }
+                if let Some(q) = &e.remote_queue_id {
+                    d.push_str(&format!(", queue id {q}"));
+                }
+                d.push(']');
+                d
+            }
+            None => String::new(),
+        };
+        let dup = if x.possible_duplicate {
+            " (possible duplicate)"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<10} {:<32} {:<18} {}{}",
+            x.state.as_str(),
+            x.email,
+            x.reason.as_deref().unwrap_or("-"),
+            detail,
+            dup
+        );
+    }
+}

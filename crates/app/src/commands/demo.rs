@@ -1,0 +1,92 @@
+//! `herald demo`: sandbox delivery, the bundled sample list, a sample campaign sent, its report.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use herald_engine::campaign::{self, CampaignInput};
+use herald_engine::contacts::import_csv;
+use herald_engine::queue::Until;
+use herald_engine::reports::campaign_report;
+
+use super::campaign::print_report;
+use super::shutdown_signal;
+use crate::output;
+use crate::settings::{Dur, Settings};
+use crate::startup::App;
+
+const CONTACTS: &str = include_str!("../../assets/demo-contacts.csv");
+const HTML: &str = include_str!("../../assets/demo-campaign.html");
+
+pub async fn run(data_dir: &Path, config: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let file = config
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| data_dir.join("herald.toml"));
+    let mut settings = Settings::load(&file, data_dir)?;
+    // The demo never leaves the machine, and shows a greylisted retry within seconds.
+    settings.delivery.sandbox = true;
+    settings.delivery.retry_schedule = vec![Dur(Duration::from_secs(1))];
+    let app = App::with_settings(settings, data_dir).await?;
+
+    let imported = import_csv(
+        &app.store,
+        Box::new(std::io::Cursor::new(CONTACTS)),
+        "demo",
+        |_| {},
+    )
+    .await?;
+    eprintln!(
+        "imported the sample list \"demo\": {} new, {} merged, {} rejected",
+        imported.imported, imported.updated, imported.rejected_count
+    );
+    for r in &imported.rejected {
+        eprintln!("  line {}: {:?}: {}", r.line, r.value, r.reason);
+    }
+    let when = time::OffsetDateTime::now_utc();
+    let id = campaign::create(
+        &app.store,
+        &CampaignInput {
+            name: format!("Demo {}", herald_engine::reports::rfc3339_ms(when)),
+            list: "demo".into(),
+            from: "Herald Demo <demo@herald.example>".into(),
+            subject: "Welcome, {{ contact.first_name | default(\"friend\") }}".into(),
+            html: HTML.into(),
+            text: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    campaign::snapshot(&app.store, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sandbox = app.start_sandbox().await?;
+    let queue = app.queue(Some(&sandbox))?;
+    eprintln!(
+        "sending campaign {id} to the sandbox capture server on {} …",
+        sandbox.addr
+    );
+    queue
+        .run(
+            Some(id),
+            Until::Finished,
+            Some(tokio::time::Instant::now() + Duration::from_secs(60)),
+            shutdown_signal(),
+        )
+        .await?;
+    let report = campaign_report(&app.store, id, true)
+        .await?
+        .context("the demo campaign vanished")?;
+    if json {
+        return output::json(&report);
+    }
+    print_report(&report);
+    println!();
+    println!("Captured messages: {}", sandbox.dir.display());
+    println!(
+        "Again, as JSON:    herald --data-dir {} campaign report {id} --recipients --json",
+        data_dir.display()
+    );
+    Ok(())
+}

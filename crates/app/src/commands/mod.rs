@@ -1,0 +1,50 @@
+//! One file per subcommand.
+
+mod bench;
+mod campaign;
+mod contacts;
+mod demo;
+mod init;
+mod serve;
+
+use herald_store::CampaignId;
+
+use crate::bad_input;
+use crate::cli::{Cli, Command};
+use crate::startup::App;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let open = || App::open(&cli.data_dir, cli.config.as_deref());
+    match cli.command {
+        Command::Init => init::run(&cli.data_dir, cli.config.as_deref()).await,
+        Command::Serve { sandbox } => serve::run(open().await?, sandbox).await,
+        Command::Demo { json } => demo::run(&cli.data_dir, cli.config.as_deref(), json).await,
+        Command::Contacts(c) => contacts::run(open().await?, c).await,
+        Command::Campaign(c) => campaign::run(open().await?, c).await,
+        Command::Bench(b) => bench::run(b).await,
+    }
+}
+
+pub fn campaign_id(s: &str) -> anyhow::Result<CampaignId> {
+    s.parse()
+        .map_err(|_| bad_input(format!("campaign id {s:?} is not a number")))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

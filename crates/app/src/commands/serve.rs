@@ -1,0 +1,34 @@
+//! `herald serve [--sandbox]`: the delivery workers of this node, until Ctrl-C / SIGTERM.
+
+use anyhow::Context;
+use herald_engine::queue::Until;
+
+use super::shutdown_signal;
+use crate::startup::App;
+
+pub async fn run(app: App, sandbox: bool) -> anyhow::Result<()> {
+    let sandbox = if sandbox || app.settings.delivery.sandbox {
+        Some(app.start_sandbox().await?)
+    } else {
+        None
+    };
+    if let Some(sb) = &sandbox {
+        eprintln!(
+            "sandbox: every message goes to the capture server on {}; copies in {}",
+            sb.addr,
+            sb.dir.display()
+        );
+    }
+    let queue = app.queue(sandbox.as_ref())?;
+    eprintln!(
+        "herald serving as {} (database {}); Ctrl-C stops",
+        queue.owner(),
+        app.settings.database.url
+    );
+    queue
+        .run(None, Until::Forever, None, shutdown_signal())
+        .await
+        .context("delivery loop")?;
+    eprintln!("stopped cleanly");
+    Ok(())
+}

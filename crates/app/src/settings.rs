@@ -1,0 +1,327 @@
+//! One typed settings tree: defaults → `herald.toml` → `HERALD__SECTION__KEY` environment.
+//! Unknown keys are errors; durations are human (`"90s"`, `"72h"`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Deserializer};
+
+/// A human duration ("90s", "72h", "1h 30m").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map(Dur).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "{s:?} is not a duration like \"90s\" or \"72h\": {e}"
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub database: Database,
+    pub dns: Dns,
+    pub delivery: Delivery,
+    pub inbound: Inbound,
+    pub http: Http,
+    pub placement: Placement,
+    pub sandbox: Sandbox,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Database {
+    /// `sqlite://PATH`; empty means `sqlite://<data dir>/herald.db`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Dns {
+    /// Nameservers as `IP:PORT`; empty = the system resolver.
+    pub nameservers: Vec<SocketAddr>,
+    /// Per-query timeout.
+    pub timeout: Dur,
+}
+
+impl Default for Dns {
+    fn default() -> Self {
+        Self {
+            nameservers: Vec::new(),
+            timeout: Dur(Duration::from_secs(5)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Delivery {
+    /// TCP port used for every MX (test worlds use a high port).
+    pub mx_port: u16,
+    /// Name sent in EHLO; should have a PTR record pointing at it from the sending IPs.
+    pub helo_name: String,
+    /// Local addresses to send from (the "sending IPs"); empty = the system's choice.
+    pub source_ips: Vec<IpAddr>,
+    /// Waits after the 1st, 2nd, … temporary failure; the last one repeats.
+    pub retry_schedule: Vec<Dur>,
+    /// Deferred longer than this (since the first attempt) → expired.
+    pub expiry: Dur,
+    /// Send everything through this smarthost (`host:port`) instead of each domain's MX.
+    pub relay: Option<String>,
+    /// Deliver to the built-in capture server instead of the Internet (see `serve --sandbox`).
+    pub sandbox: bool,
+    /// Offer STARTTLS opportunistically when the server supports it.
+    pub starttls: bool,
+    pub connect_timeout: Dur,
+    /// Wait for a reply to a command (RFC 5321 §4.5.3.2: 5 minutes).
+    pub command_timeout: Dur,
+    /// Wait for the reply after the message data (RFC 5321: 10 minutes).
+    pub data_timeout: Dur,
+    /// Claim lease; a crashed node's work is picked up after this.
+    pub lease: Dur,
+    pub max_connections: usize,
+    pub max_connections_per_domain: usize,
+    pub max_messages_per_connection: usize,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        let m = |n: u64| Dur(Duration::from_secs(n * 60));
+        Self {
+            mx_port: 25,
+            helo_name: hostname(),
+            source_ips: Vec::new(),
+            retry_schedule: vec![m(1), m(5), m(15), m(60), m(240)],
+            expiry: Dur(Duration::from_secs(72 * 3600)),
+            relay: None,
+            sandbox: false,
+            starttls: true,
+            connect_timeout: Dur(Duration::from_secs(30)),
+            command_timeout: m(5),
+            data_timeout: m(10),
+            lease: Dur(Duration::from_secs(60)),
+            max_connections: 200,
+            max_connections_per_domain: 5,
+            max_messages_per_connection: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Inbound {
+    pub listen: String,
+}
+
+impl Default for Inbound {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:25".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    pub listen: String,
+    pub public_url: String,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Placement {
+    pub poll_interval: Dur,
+    pub missing_after: Dur,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self {
+            poll_interval: Dur(Duration::from_secs(30)),
+            missing_after: Dur(Duration::from_secs(900)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sandbox {
+    /// Where the capture server listens (port 0 = any free port).
+    pub listen: SocketAddr,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database: Database::default(),
+            dns: Dns::default(),
+            delivery: Delivery::default(),
+            inbound: Inbound::default(),
+            http: Http::default(),
+            placement: Placement::default(),
+            sandbox: Sandbox::default(),
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| s.contains('.'))
+        .unwrap_or_else(|| "localhost.localdomain".into())
+}
+
+/// Parse an environment value as a TOML value (`25`, `true`, `["a"]`), else as a string.
+fn env_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.into())),
+        Err(_) => toml::Value::String(raw.into()),
+    }
+}
+
+impl Settings {
+    /// Load from `file` (if it exists) and the environment.
+    pub fn load(file: &Path, data_dir: &Path) -> anyhow::Result<Self> {
+        let mut table = if file.exists() {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            text.parse::<toml::Table>()
+                .with_context(|| format!("{}: invalid TOML", file.display()))?
+        } else {
+            toml::Table::new()
+        };
+        for (key, value) in std::env::vars() {
+            let Some(path) = key.strip_prefix("HERALD__") else {
+                continue;
+            };
+            let parts: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+            let [section, field] = parts.as_slice() else {
+                bail!("environment {key}: expected HERALD__SECTION__KEY");
+            };
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(t) = entry.as_table_mut() else {
+                bail!("environment {key}: [{section}] is not a table")
+            };
+            t.insert(field.clone(), env_value(&value));
+        }
+        let mut s: Settings = Settings::deserialize(toml::Value::Table(table)).map_err(|e| {
+            anyhow::anyhow!(
+                "{} (or HERALD__… environment): {}",
+                file.display(),
+                e.to_string().trim()
+            )
+        })?;
+        if s.database.url.is_empty() {
+            s.database.url = format!("sqlite://{}", data_dir.join("herald.db").display());
+        }
+        if s.delivery.retry_schedule.is_empty() {
+            bail!("[delivery] retry_schedule must have at least one interval");
+        }
+        Ok(s)
+    }
+}
+
+/// The config file `init` writes: every setting with its default, commented.
+pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environment variables override them as
+# HERALD__SECTION__KEY (e.g. HERALD__DELIVERY__MX_PORT=2525). Unknown keys are errors.
+
+[database]
+# url = "sqlite://herald-data/herald.db"   # default: herald.db in the data directory
+
+[dns]
+# nameservers = []            # e.g. ["127.0.0.1:5353"]; empty = system resolver
+# timeout = "5s"
+
+[delivery]
+# mx_port = 25
+# helo_name = "mail.example.com"
+# source_ips = []             # local addresses to send from (the "sending IPs")
+# retry_schedule = ["1m", "5m", "15m", "1h", "4h"]   # then every last interval
+# expiry = "72h"              # deferred longer than this -> expired
+# relay = "smtp.example.com:587"   # send everything through a smarthost
+# sandbox = false             # deliver to the built-in capture server instead
+# starttls = true
+# connect_timeout = "30s"
+# command_timeout = "5m"
+# data_timeout = "10m"
+# lease = "60s"
+# max_connections = 200
+# max_connections_per_domain = 5
+# max_messages_per_connection = 100
+
+[inbound]
+# listen = "0.0.0.0:25"
+
+[http]
+# listen = "127.0.0.1:8080"
+# public_url = "http://127.0.0.1:8080"
+
+[placement]
+# poll_interval = "30s"
+# missing_after = "15m"
+
+[sandbox]
+# listen = "127.0.0.1:0"      # the capture server of sandbox mode
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_parses_and_unknown_keys_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("herald.toml");
+        std::fs::write(&f, TEMPLATE).unwrap();
+        let s = Settings::load(&f, dir.path()).unwrap();
+        assert_eq!(s.delivery.mx_port, 25);
+        assert_eq!(s.delivery.expiry, Dur(Duration::from_secs(72 * 3600)));
+        std::fs::write(&f, "[delivery]\nmx_prot = 25\n").unwrap();
+        let e = Settings::load(&f, dir.path()).unwrap_err().to_string();
+        assert!(e.contains("mx_prot"), "{e}");
+        std::fs::write(&f, "[delivery]\nexpiry = \"soon\"\n").unwrap();
+        let e = Settings::load(&f, dir.path()).unwrap_err().to_string();
+        assert!(e.contains("soon"), "{e}");
+    }
+
+    #[test]
+    fn env_values_are_typed() {
+        assert_eq!(env_value("2525"), toml::Value::Integer(2525));
+        assert_eq!(
+            env_value("[\"127.0.0.1:53\"]").as_array().map(|a| a.len()),
+            Some(1)
+        );
+        assert_eq!(env_value("72h"), toml::Value::String("72h".into()));
+    }
+}

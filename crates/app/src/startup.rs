@@ -1,0 +1,170 @@
+//! The composition root: builds every piece of state explicitly from the settings.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use herald_domain::RetrySchedule;
+use herald_engine::deliver::smtp::{SessionConfig, Timeouts};
+use herald_engine::deliver::{DeliverConfig, DnsMx, FixedRoute, MxHost, SharedResolver, tls};
+use herald_engine::queue::{Queue, QueueConfig};
+use herald_inbound::{Capture, Limits};
+use herald_store::SqliteStore;
+use tokio::sync::oneshot;
+
+use crate::settings::Settings;
+
+pub struct App {
+    pub settings: Settings,
+    pub data_dir: PathBuf,
+    pub store: SqliteStore,
+}
+
+/// A running sandbox capture server; dropped = stopped.
+pub struct SandboxServer {
+    pub addr: SocketAddr,
+    pub dir: PathBuf,
+    _stop: oneshot::Sender<()>,
+}
+
+impl App {
+    /// Read settings and open the store (creating the data directory if needed).
+    pub async fn open(data_dir: &Path, config: Option<&Path>) -> anyhow::Result<App> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        let file = config
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join("herald.toml"));
+        let settings = Settings::load(&file, data_dir)?;
+        Self::with_settings(settings, data_dir).await
+    }
+
+    /// Open the store named by already-loaded settings.
+    pub async fn with_settings(settings: Settings, data_dir: &Path) -> anyhow::Result<App> {
+        let store = herald_store::open(&settings.database.url)
+            .await
+            .with_context(|| format!("opening the database {}", settings.database.url))?;
+        Ok(App {
+            settings,
+            data_dir: data_dir.to_path_buf(),
+            store,
+        })
+    }
+
+    /// Start the sandbox capture server (messages land in `<data dir>/sandbox/`).
+    pub async fn start_sandbox(&self) -> anyhow::Result<SandboxServer> {
+        let dir = self.data_dir.join("sandbox");
+        let capture =
+            Capture::new(dir.clone()).with_context(|| format!("creating {}", dir.display()))?;
+        let listener = tokio::net::TcpListener::bind(self.settings.sandbox.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "binding the sandbox capture server to {}",
+                    self.settings.sandbox.listen
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let limits = Limits {
+            hostname: "sandbox.herald.invalid".into(),
+            ..Limits::default()
+        };
+        tokio::spawn(herald_inbound::serve(
+            listener,
+            Arc::new(capture),
+            limits,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(SandboxServer {
+            addr,
+            dir,
+            _stop: stop,
+        })
+    }
+
+    /// The delivery queue of this node. `sandbox`: route everything to that capture server.
+    pub fn queue(&self, sandbox: Option<&SandboxServer>) -> anyhow::Result<Queue<SqliteStore>> {
+        let d = &self.settings.delivery;
+        tls::install_crypto_provider();
+        let (resolver, route, port): (SharedResolver, &'static str, u16) = if let Some(sb) = sandbox
+        {
+            let host = MxHost {
+                name: "sandbox".into(),
+                preference: None,
+                addrs: vec![sb.addr.ip()],
+            };
+            (Arc::new(FixedRoute { host }), "sandbox", sb.addr.port())
+        } else if let Some(relay) = &d.relay {
+            let addr = relay
+                .to_socket_addrs()
+                .with_context(|| format!("[delivery] relay {relay:?}: expected host:port"))?
+                .next()
+                .with_context(|| format!("[delivery] relay {relay:?} has no address"))?;
+            let name = relay
+                .rsplit_once(':')
+                .map(|(h, _)| h)
+                .unwrap_or(relay)
+                .to_string();
+            let host = MxHost {
+                name,
+                preference: None,
+                addrs: vec![addr.ip()],
+            };
+            (Arc::new(FixedRoute { host }), "relay", addr.port())
+        } else {
+            let dns = DnsMx::new(&self.settings.dns.nameservers, self.settings.dns.timeout.0)
+                .map_err(anyhow::Error::msg)?;
+            (Arc::new(dns), "mx", d.mx_port)
+        };
+        if d.source_ips.len() > 1 {
+            bail!(
+                "[delivery] source_ips: sending from several IPs per node is not supported yet; give one"
+            );
+        }
+        let source_ip: Option<IpAddr> = d.source_ips.first().copied();
+        let tls = if d.starttls {
+            Some(tls::opportunistic_config().context("TLS configuration")?)
+        } else {
+            None
+        };
+        let cfg = QueueConfig {
+            deliver: DeliverConfig {
+                session: SessionConfig {
+                    helo_name: d.helo_name.clone(),
+                    source_ip,
+                    timeouts: Timeouts {
+                        connect: d.connect_timeout.0,
+                        command: d.command_timeout.0,
+                        data: d.data_timeout.0,
+                    },
+                    tls,
+                },
+                mx_port: port,
+                route,
+                max_reconnects: 2,
+            },
+            retry: RetrySchedule {
+                intervals: d.retry_schedule.iter().map(|x| x.0).collect(),
+                expiry: d.expiry.0,
+            },
+            lease: d.lease.0,
+            claim_batch: 1000,
+            max_in_flight: 5000,
+            max_connections_per_domain: d.max_connections_per_domain.max(1),
+            max_connections: d.max_connections.max(1),
+            max_messages_per_connection: d.max_messages_per_connection.max(1),
+            poll: std::time::Duration::from_millis(500),
+        };
+        let owner = format!(
+            "{}:{}:{}",
+            d.helo_name,
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        );
+        Ok(Queue::new(self.store.clone(), cfg, resolver, owner))
+    }
+}

@@ -1,0 +1,241 @@
+//! Stage `campaign`: create a draft (validated up front) and snapshot its audience.
+//!
+//! Create checks everything a send would trip over later: the list exists, the From address
+//! parses, the templates compile and render for every contact of the list. The snapshot turns
+//! list members into deliveries: one per eligible contact (`queued`), and one `not_sent` with
+//! its reason for every ineligible one, so nobody is dropped silently.
+
+use herald_domain::{DeliveryState, EmailAddress, NotSentReason};
+use herald_mail::CampaignTemplates;
+use herald_store::{
+    AudienceMember, CampaignId, CampaignStatus, NewCampaign, NewDelivery, Store, StoreError,
+};
+
+use crate::render::context;
+use crate::{ms, now_ms};
+
+const PAGE: u32 = 5_000;
+/// Template problems listed before giving up on the rest.
+const MAX_TEMPLATE_ERRORS: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("unknown list {0:?} (import contacts with `herald contacts import FILE --list {0}`)")]
+    UnknownList(String),
+    #[error("--from {0:?}: {1}")]
+    BadFrom(String, String),
+    #[error("template {0}")]
+    Template(#[from] herald_mail::TemplateError),
+    #[error("templates fail for some contacts of list {list:?}:\n{}", problems.join("\n"))]
+    Personalisation { list: String, problems: Vec<String> },
+    #[error("--name must not be empty")]
+    EmptyName,
+    #[error("unknown campaign {0}")]
+    UnknownCampaign(CampaignId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `campaign create` takes.
+#[derive(Debug, Clone)]
+pub struct CampaignInput {
+    pub name: String,
+    pub list: String,
+    /// `Name <address>` or a bare address.
+    pub from: String,
+    pub subject: String,
+    pub html: String,
+    pub text: Option<String>,
+}
+
+/// Split `"Ann Lee <ann@example.com>"` into a display name and a validated address.
+pub fn parse_from(s: &str) -> Result<(Option<String>, EmailAddress), String> {
+    let s = s.trim();
+    if s.contains(['\r', '\n']) {
+        return Err("contains a line break".into());
+    }
+    let (name, addr) = match (s.rfind('<'), s.ends_with('>')) {
+        (Some(lt), true) => {
+            let name = s[..lt].trim().trim_matches('"').trim();
+            (
+                Some(name).filter(|n| !n.is_empty()).map(str::to_string),
+                &s[lt + 1..s.len() - 1],
+            )
+        }
+        (None, false) => (None, s),
+        _ => return Err("expected `Name <address>` or `address`".into()),
+    };
+    let addr = EmailAddress::parse(addr).map_err(|e| e.to_string())?;
+    Ok((name, addr))
+}
+
+/// Create a draft campaign after checking it can be rendered for every contact.
+pub async fn create<S: Store>(
+    store: &S,
+    input: &CampaignInput,
+) -> Result<CampaignId, CampaignError> {
+    if input.name.trim().is_empty() {
+        return Err(CampaignError::EmptyName);
+    }
+    let list = store
+        .find_list(&input.list)
+        .await?
+        .ok_or_else(|| CampaignError::UnknownList(input.list.clone()))?;
+    let (from_name, from) =
+        parse_from(&input.from).map_err(|e| CampaignError::BadFrom(input.from.clone(), e))?;
+    let templates = CampaignTemplates::compile(&input.subject, &input.html, input.text.as_deref())?;
+
+    // Render for every contact now, so a missing field is an error today, not a failed send.
+    let mut problems = Vec::new();
+    let mut after = 0;
+    'pages: loop {
+        let page = store.audience_page(list, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.contact_id;
+        for m in &page {
+            let fields = serde_json::from_str(&m.fields).unwrap_or_default();
+            if let Err(e) = templates.render(&context(&m.email, fields)) {
+                problems.push(format!("  {}: {e}", m.email));
+                if problems.len() >= MAX_TEMPLATE_ERRORS {
+                    problems.push(
+                        "  … (stopped after 5; use `| default(\"…\")` for optional fields)".into(),
+                    );
+                    break 'pages;
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CampaignError::Personalisation {
+            list: input.list.clone(),
+            problems,
+        });
+    }
+    Ok(store
+        .create_campaign(&NewCampaign {
+            name: input.name.trim().to_string(),
+            list,
+            from_name,
+            from_address: from.to_string(),
+            subject: input.subject.clone(),
+            html: input.html.clone(),
+            text: input.text.clone(),
+            created_at_ms: now_ms(),
+        })
+        .await?)
+}
+
+/// Eligibility of one list member: plain policy, no I/O.
+pub fn eligibility(m: &AudienceMember) -> Result<(), NotSentReason> {
+    if EmailAddress::parse(&m.email).is_err() {
+        return Err(NotSentReason::InvalidAddress);
+    }
+    if let Some(reason) = &m.suppression {
+        return Err(reason.parse().unwrap_or(NotSentReason::Suppressed));
+    }
+    if m.hard_bounced_before {
+        return Err(NotSentReason::PreviouslyBounced);
+    }
+    Ok(())
+}
+
+/// Snapshot the audience into deliveries (idempotent) and mark the campaign `sending`.
+/// Returns how many deliveries were created by this call.
+pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, CampaignError> {
+    let c = store
+        .campaign(id)
+        .await?
+        .ok_or(CampaignError::UnknownCampaign(id))?;
+    if c.status != CampaignStatus::Draft {
+        return Ok(0);
+    }
+    let from_domain = EmailAddress::parse(&c.from_address)
+        .map(|a| a.domain().to_string())
+        .map_err(|e| CampaignError::BadFrom(c.from_address.clone(), e.to_string()))?;
+    let now = now_ms();
+    let mut created = 0;
+    let mut after = 0;
+    loop {
+        let page = store.audience_page(c.list, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.contact_id;
+        let batch: Vec<NewDelivery> = page
+            .iter()
+            .map(|m| {
+                let (state, reason) = match eligibility(m) {
+                    Ok(()) => (DeliveryState::Queued, None),
+                    Err(r) => (DeliveryState::NotSent, Some(r.as_str().to_string())),
+                };
+                NewDelivery {
+                    campaign: id,
+                    contact_id: Some(m.contact_id),
+                    email: m.email.clone(),
+                    email_key: m.email_key.clone(),
+                    domain: m.email.rsplit('@').next().unwrap_or("").to_string(),
+                    state,
+                    reason,
+                    message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
+                    next_attempt_at_ms: (state == DeliveryState::Queued).then_some(now),
+                    updated_at_ms: now,
+                }
+            })
+            .collect();
+        created += store.insert_deliveries(&batch).await?;
+    }
+    store
+        .set_campaign_status(
+            id,
+            CampaignStatus::Sending,
+            ms(time::OffsetDateTime::now_utc()),
+        )
+        .await?;
+    Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_forms() {
+        let (n, a) = parse_from("Ann Lee <ann@Example.com>").unwrap();
+        assert_eq!(
+            (n.as_deref(), a.as_str()),
+            (Some("Ann Lee"), "ann@example.com")
+        );
+        let (n, a) = parse_from("\"Shop, Inc.\" <news@shop.test>").unwrap();
+        assert_eq!(
+            (n.as_deref(), a.as_str()),
+            (Some("Shop, Inc."), "news@shop.test")
+        );
+        assert_eq!(parse_from("news@shop.test").unwrap().0, None);
+        assert!(parse_from("Ann <ann>").is_err());
+        assert!(parse_from("Ann <ann@x.test").is_err());
+        assert!(parse_from("Ann\r\nBcc: x@y.test <a@b.test>").is_err());
+    }
+
+    #[test]
+    fn eligibility_reasons() {
+        let m = |suppression: Option<&str>, hard| AudienceMember {
+            contact_id: 1,
+            email: "a@b.test".into(),
+            email_key: "a@b.test".into(),
+            fields: "{}".into(),
+            suppression: suppression.map(str::to_string),
+            hard_bounced_before: hard,
+        };
+        assert_eq!(eligibility(&m(None, false)), Ok(()));
+        assert_eq!(
+            eligibility(&m(Some("unsubscribed"), false)),
+            Err(NotSentReason::Unsubscribed)
+        );
+        assert_eq!(
+            eligibility(&m(Some("weird"), false)),
+            Err(NotSentReason::Suppressed)
+        );
+        assert_eq!(
+            eligibility(&m(None, true)),
+            Err(NotSentReason::PreviouslyBounced)
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! Stage `contacts`: streaming CSV import into a list.
+//!
+//! Input: any `Read` of CSV with a header row (`email` required; every other column becomes a
+//! personalisation field). Output: an [`ImportReport`].
+//! Invariants: the file is never held in memory (rows stream through bounded batches); a bad
+//! row is reported with its line and skipped, and never costs a good row.
+
+use std::io::{BufRead, BufReader, Read};
+
+use herald_domain::EmailAddress;
+use herald_store::{NewContact, Store, StoreError};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+/// Rows per store transaction.
+const BATCH: usize = 5_000;
+/// Rejected rows kept with their details; past this only the count grows.
+const MAX_REJECTED_DETAILS: usize = 10_000;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Rejected {
+    pub line: u64,
+    pub value: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub imported: u64,
+    pub updated: u64,
+    pub rejected: Vec<Rejected>,
+    /// All rejected rows, including those past the detail limit.
+    pub rejected_count: u64,
+    pub list: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("line 1: no `email` column in the header (found: {0})")]
+    NoEmailColumn(String),
+    #[error("line 1: the header row is missing or unreadable: {0}")]
+    BadHeader(String),
+    #[error("reading the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the CSV reader stopped unexpectedly")]
+    ReaderGone,
+}
+
+/// Normalise a header name: trimmed, lower case, spaces and dashes as underscores.
+fn header_key(h: &str) -> String {
+    h.trim()
+        .trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .replace([' ', '-'], "_")
+}
+
+/// Pick the delimiter that splits the header line into the most fields.
+fn sniff_delimiter(first_line: &[u8]) -> u8 {
+    let mut best = (b',', 0);
+    for d in [b',', b';', b'\t', b'|'] {
+        let mut in_quotes = false;
+        let n = first_line
+            .iter()
+            .filter(|&&b| {
+                if b == b'"' {
+                    in_quotes = !in_quotes;
+                }
+                !in_quotes && b == d
+            })
+            .count();
+        if n > best.1 {
+            best = (d, n);
+        }
+    }
+    best.0
+}
+
+enum Parsed {
+    Batch(Vec<NewContact>, Vec<Rejected>, u64),
+    Fatal(ImportError),
+}
+
+/// Parse on a blocking thread, sending batches through a bounded channel.
+fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
+    let mut reader = BufReader::with_capacity(256 * 1024, input);
+    let delimiter = match reader.fill_buf() {
+        Ok(buf) => {
+            let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+            sniff_delimiter(&buf[..end])
+        }
+        Err(e) => {
+            let _ = tx.blocking_send(Parsed::Fatal(e.into()));
+            return;
+        }
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let headers: Vec<String> = match csv.byte_headers() {
+        Ok(h) => h
+            .iter()
+            .map(|f| header_key(&String::from_utf8_lossy(f)))
+            .collect(),
+        Err(e) => {
+            let _ = tx.blocking_send(Parsed::Fatal(ImportError::BadHeader(e.to_string())));
+            return;
+        }
+    };
+    let Some(email_col) = headers
+        .iter()
+        .position(|h| matches!(h.as_str(), "email" | "e_mail" | "email_address"))
+    else {
+        let _ = tx.blocking_send(Parsed::Fatal(ImportError::NoEmailColumn(
+            headers.join(", "),
+        )));
+        return;
+    };
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut rejected = Vec::new();
+    let mut rejected_n = 0u64;
+    let mut record = csv::ByteRecord::new();
+    let mut fields = serde_json::Map::new();
+    loop {
+        let line_before = csv.position().line();
+        let res = csv.read_byte_record(&mut record);
+        let line = record
+            .position()
+            .map(|p| p.line())
+            .unwrap_or(line_before.max(2));
+        let mut reject = |value: String, reason: String| {
+            rejected_n += 1;
+            rejected.push(Rejected {
+                line,
+                value,
+                reason,
+            });
+        };
+        match res {
+            Ok(false) => break,
+            Err(e) => {
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    let _ = tx.blocking_send(Parsed::Fatal(ImportError::BadHeader(e.to_string())));
+                    return;
+                }
+                reject(String::new(), format!("unreadable CSV row: {e}"));
+            }
+            Ok(true) => {
+                if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                    continue; // blank line
+                }
+                let raw_email = record
+                    .get(email_col)
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
+                match (raw_email, record.len() == headers.len()) {
+                    (None, _) => reject(String::new(), "no value in the email column".into()),
+                    (Some(v), false) => reject(
+                        v,
+                        format!(
+                            "has {} fields where the header has {}",
+                            record.len(),
+                            headers.len()
+                        ),
+                    ),
+                    (Some(v), true) => match EmailAddress::parse(&v) {
+                        Err(e) => reject(v, format!("invalid email address: {e}")),
+                        Ok(addr) => {
+                            let mut bad_utf8 = None;
+                            fields.clear();
+                            for (i, f) in record.iter().enumerate() {
+                                if i == email_col || f.is_empty() {
+                                    continue;
+                                }
+                                match std::str::from_utf8(f) {
+                                    Ok(s) if !s.trim().is_empty() => {
+                                        fields.insert(headers[i].clone(), s.trim().into());
+                                    }
+                                    Ok(_) => {}
+                                    Err(_) => bad_utf8 = Some(headers[i].clone()),
+                                }
+                            }
+                            if let Some(col) = bad_utf8 {
+                                reject(v, format!("column {col:?} is not valid UTF-8"));
+                            } else {
+                                batch.push(NewContact {
+                                    email: addr.to_string(),
+                                    email_key: addr.key(),
+                                    fields: serde_json::Value::Object(std::mem::take(&mut fields))
+                                        .to_string(),
+                                });
+                            }
+                        }
+                    },
+                }
+            }
+        }
+        if batch.len() >= BATCH {
+            let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if tx
+                .blocking_send(Parsed::Batch(b, std::mem::take(&mut rejected), rejected_n))
+                .is_err()
+            {
+                return;
+            }
+            rejected_n = 0;
+        }
+    }
+    let _ = tx.blocking_send(Parsed::Batch(batch, rejected, rejected_n));
+}
+
+/// Import a CSV stream into `list` (created if needed). `progress` is called with rows done.
+pub async fn import_csv<S: Store>(
+    store: &S,
+    input: Box<dyn Read + Send>,
+    list: &str,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
+    let list_id = store.ensure_list(list).await?;
+    let (tx, mut rx) = mpsc::channel(2);
+    let parser = tokio::task::spawn_blocking(move || parse_rows(input, tx));
+    let mut report = ImportReport {
+        list: list.to_string(),
+        ..Default::default()
+    };
+    let mut rows = 0;
+    while let Some(p) = rx.recv().await {
+        match p {
+            Parsed::Fatal(e) => return Err(e),
+            Parsed::Batch(batch, rejected, rejected_n) => {
+                let c = store.upsert_contacts(list_id, &batch).await?;
+                report.imported += c.inserted;
+                report.updated += c.updated;
+                report.rejected_count += rejected_n;
+                let room = MAX_REJECTED_DETAILS.saturating_sub(report.rejected.len());
+                report.rejected.extend(rejected.into_iter().take(room));
+                rows += batch.len() as u64 + rejected_n;
+                progress(rows);
+            }
+        }
+    }
+    parser.await.map_err(|_| ImportError::ReaderGone)?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_and_headers() {
+        assert_eq!(sniff_delimiter(b"email;first_name;\"a,b\""), b';');
+        assert_eq!(sniff_delimiter(b"email\tname"), b'\t');
+        assert_eq!(sniff_delimiter(b"email"), b',');
+        assert_eq!(header_key("\u{feff}E-Mail "), "e_mail");
+        assert_eq!(header_key("First Name"), "first_name");
+    }
+}

@@ -1,0 +1,560 @@
+//! The SMTP client session (RFC 5321) used for delivery.
+//!
+//! Written on smtp-proto's reply and EHLO parsers rather than with a client crate, because
+//! Herald needs what the crates do not give: every line of every reply kept as evidence, the
+//! reply of each stage of a pipelined transaction (RFC 2920) told apart, the TLS parameters,
+//! and a timeout per stage.
+
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use herald_domain::{Reply, TlsInfo};
+use smtp_proto::{EXT_PIPELINING, EXT_START_TLS, EhloResponse};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::timeout;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use super::tls::version_name;
+
+/// Longest reply accepted; longer is a protocol error (RFC 5321 allows 512 per line).
+const MAX_REPLY: usize = 64 * 1024;
+
+/// Timeouts per stage (RFC 5321 §4.5.3.2 gives 5 min for commands and 10 min after the data).
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub command: Duration,
+    pub data: Duration,
+}
+
+/// Where one session goes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub host: String,
+    pub preference: Option<u16>,
+    pub addr: SocketAddr,
+}
+
+/// The SMTP stage a reply or an error belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Connect,
+    Greeting,
+    Ehlo,
+    StartTls,
+    Mail,
+    Rcpt,
+    Data,
+    Message,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Connect => "connect",
+            Stage::Greeting => "greeting",
+            Stage::Ehlo => "ehlo",
+            Stage::StartTls => "starttls",
+            Stage::Mail => "mail",
+            Stage::Rcpt => "rcpt",
+            Stage::Data => "data",
+            Stage::Message => "message",
+        }
+    }
+}
+
+/// A session-level failure: nothing was decided for the message by the server.
+#[derive(Debug, Clone)]
+pub struct SessionError {
+    pub stage: Stage,
+    /// The server's reply when it refused (e.g. a 421 greeting), or None for local errors.
+    pub reply: Option<Reply>,
+    pub message: String,
+}
+
+/// The result of one mail transaction.
+#[derive(Debug, Clone)]
+#[must_use]
+pub enum TxResult {
+    /// 2xx after the message data: the server took responsibility.
+    Accepted(Reply),
+    /// The server refused at `stage` with this reply (4xx or 5xx).
+    Refused { stage: Stage, reply: Reply },
+    /// The connection failed mid-transaction; the session is unusable.
+    Broken(SessionError),
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+    /// Only while the plain stream is moved into the TLS handshake.
+    Upgrading,
+}
+
+fn upgrading() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::NotConnected,
+        "stream is being upgraded to TLS",
+    )
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Upgrading => Poll::Ready(Err(upgrading())),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Upgrading => Poll::Ready(Err(upgrading())),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Upgrading => Poll::Ready(Err(upgrading())),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Upgrading => Poll::Ready(Err(upgrading())),
+        }
+    }
+}
+
+/// How to open a session.
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub helo_name: String,
+    pub source_ip: Option<IpAddr>,
+    pub timeouts: Timeouts,
+    /// None disables STARTTLS.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// An open SMTP session, greeted and EHLO'd, ready for transactions.
+pub struct Session {
+    stream: Stream,
+    rbuf: Vec<u8>,
+    pipelining: bool,
+    pub target: Target,
+    pub local_ip: Option<IpAddr>,
+    pub tls: Option<TlsInfo>,
+    /// A failed transaction leaves state on the server: RSET before the next one.
+    needs_rset: bool,
+    timeouts: Timeouts,
+}
+
+fn err(stage: Stage, message: impl Into<String>) -> SessionError {
+    SessionError {
+        stage,
+        reply: None,
+        message: message.into(),
+    }
+}
+
+impl Session {
+    /// Connect, read the greeting, EHLO (HELO if refused), STARTTLS when offered.
+    /// If the TLS handshake fails the session is reopened in plaintext (opportunistic).
+    pub async fn open(target: &Target, cfg: &SessionConfig) -> Result<Session, SessionError> {
+        match Self::open_once(target, cfg, cfg.tls.clone()).await {
+            Err(e) if e.stage == Stage::StartTls && e.reply.is_none() && cfg.tls.is_some() => {
+                tracing::info!(host = %target.host, error = %e.message, "TLS handshake failed; retrying in plaintext");
+                Self::open_once(target, cfg, None).await
+            }
+            other => other,
+        }
+    }
+
+    async fn open_once(
+        target: &Target,
+        cfg: &SessionConfig,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Result<Session, SessionError> {
+        let t = &cfg.timeouts;
+        let socket = match target.addr {
+            SocketAddr::V4(_) => TcpSocket::new_v4(),
+            SocketAddr::V6(_) => TcpSocket::new_v6(),
+        }
+        .map_err(|e| err(Stage::Connect, format!("socket: {e}")))?;
+        if let Some(ip) = cfg.source_ip {
+            socket
+                .bind(SocketAddr::new(ip, 0))
+                .map_err(|e| err(Stage::Connect, format!("binding source address {ip}: {e}")))?;
+        }
+        let tcp = match timeout(t.connect, socket.connect(target.addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                return Err(err(
+                    Stage::Connect,
+                    format!("connecting to {}: {e}", target.addr),
+                ));
+            }
+            Err(_) => {
+                return Err(err(
+                    Stage::Connect,
+                    format!(
+                        "connecting to {} timed out after {:?}",
+                        target.addr, t.connect
+                    ),
+                ));
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let local_ip = tcp.local_addr().ok().map(|a| a.ip());
+        let mut s = Session {
+            stream: Stream::Plain(tcp),
+            rbuf: Vec::with_capacity(1024),
+            pipelining: false,
+            target: target.clone(),
+            local_ip,
+            tls: None,
+            needs_rset: false,
+            timeouts: t.clone(),
+        };
+        let greeting = s.read_reply(Stage::Greeting, t.command).await?;
+        if greeting.code != 220 {
+            return Err(SessionError {
+                stage: Stage::Greeting,
+                message: format!("greeting refused: {}", greeting.full()),
+                reply: Some(greeting),
+            });
+        }
+        let mut caps = s.ehlo(&cfg.helo_name).await?;
+        if let Some(tls) = tls {
+            if caps & EXT_START_TLS != 0 {
+                s.write(Stage::StartTls, b"STARTTLS\r\n").await?;
+                let r = s.read_reply(Stage::StartTls, t.command).await?;
+                if r.code != 220 {
+                    // Refused STARTTLS: carry on in plaintext on the same connection.
+                    tracing::info!(host = %target.host, reply = %r.full(), "STARTTLS refused");
+                } else {
+                    s.start_tls(tls).await?;
+                    caps = s.ehlo(&cfg.helo_name).await?;
+                }
+            }
+        }
+        s.pipelining = caps & EXT_PIPELINING != 0;
+        Ok(s)
+    }
+
+    async fn start_tls(&mut self, config: Arc<rustls::ClientConfig>) -> Result<(), SessionError> {
+        let name = match self.target.host.parse::<IpAddr>() {
+            Ok(ip) => rustls::pki_types::ServerName::IpAddress(ip.into()),
+            Err(_) => {
+                rustls::pki_types::ServerName::try_from(self.target.host.clone()).map_err(|e| {
+                    err(
+                        Stage::StartTls,
+                        format!("bad TLS server name {}: {e}", self.target.host),
+                    )
+                })?
+            }
+        };
+        let plain = match std::mem::replace(&mut self.stream, Stream::Upgrading) {
+            Stream::Plain(p) => p,
+            _ => return Err(err(Stage::StartTls, "TLS already active")),
+        };
+        let tls = timeout(
+            self.timeouts.command,
+            TlsConnector::from(config).connect(name, plain),
+        )
+        .await
+        .map_err(|_| err(Stage::StartTls, "TLS handshake timed out"))?
+        .map_err(|e| err(Stage::StartTls, format!("TLS handshake failed: {e}")))?;
+        let conn = tls.get_ref().1;
+        self.tls = Some(TlsInfo {
+            version: conn
+                .protocol_version()
+                .map(version_name)
+                .unwrap_or_default(),
+            cipher: conn
+                .negotiated_cipher_suite()
+                .map(|c| format!("{:?}", c.suite()))
+                .unwrap_or_default(),
+        });
+        self.stream = Stream::Tls(Box::new(tls));
+        self.rbuf.clear();
+        Ok(())
+    }
+
+    /// EHLO, falling back to HELO when EHLO is refused. Returns the capability bits.
+    async fn ehlo(&mut self, helo_name: &str) -> Result<u32, SessionError> {
+        self.write(Stage::Ehlo, format!("EHLO {helo_name}\r\n").as_bytes())
+            .await?;
+        let (reply, raw) = self
+            .read_reply_raw(Stage::Ehlo, self.timeouts.command)
+            .await?;
+        if reply.code == 250 {
+            let caps = EhloResponse::parse(&mut raw.iter())
+                .map(|e| e.capabilities)
+                .unwrap_or(0);
+            return Ok(caps);
+        }
+        self.write(Stage::Ehlo, format!("HELO {helo_name}\r\n").as_bytes())
+            .await?;
+        let r = self.read_reply(Stage::Ehlo, self.timeouts.command).await?;
+        if r.code == 250 {
+            Ok(0)
+        } else {
+            Err(SessionError {
+                stage: Stage::Ehlo,
+                message: format!("HELO refused: {}", r.full()),
+                reply: Some(r),
+            })
+        }
+    }
+
+    /// Send one message to one recipient. `data` is already dot-stuffed and terminated.
+    pub async fn send(&mut self, mail_from: &str, rcpt_to: &str, data: &[u8]) -> TxResult {
+        match self.send_inner(mail_from, rcpt_to, data).await {
+            Ok(r) => r,
+            Err(e) => TxResult::Broken(e),
+        }
+    }
+
+    async fn send_inner(
+        &mut self,
+        mail_from: &str,
+        rcpt_to: &str,
+        data: &[u8],
+    ) -> Result<TxResult, SessionError> {
+        let t = self.timeouts.clone();
+        if self.needs_rset {
+            self.write(Stage::Mail, b"RSET\r\n").await?;
+            let _ = self.read_reply(Stage::Mail, t.command).await?;
+            self.needs_rset = false;
+        }
+        let mail = format!("MAIL FROM:<{mail_from}>\r\n");
+        let rcpt = format!("RCPT TO:<{rcpt_to}>\r\n");
+        let (mail_r, rcpt_r, data_r);
+        if self.pipelining {
+            // RFC 2920: MAIL, RCPT and DATA in one write; replies come back in order.
+            let mut batch = Vec::with_capacity(mail.len() + rcpt.len() + 6);
+            batch.extend_from_slice(mail.as_bytes());
+            batch.extend_from_slice(rcpt.as_bytes());
+            batch.extend_from_slice(b"DATA\r\n");
+            self.write(Stage::Mail, &batch).await?;
+            mail_r = self.read_reply(Stage::Mail, t.command).await?;
+            rcpt_r = self.read_reply(Stage::Rcpt, t.command).await?;
+            data_r = self.read_reply(Stage::Data, t.command).await?;
+        } else {
+            self.write(Stage::Mail, mail.as_bytes()).await?;
+            mail_r = self.read_reply(Stage::Mail, t.command).await?;
+            if !mail_r.is_positive() {
+                self.needs_rset = true;
+                return Ok(TxResult::Refused {
+                    stage: Stage::Mail,
+                    reply: mail_r,
+                });
+            }
+            self.write(Stage::Rcpt, rcpt.as_bytes()).await?;
+            rcpt_r = self.read_reply(Stage::Rcpt, t.command).await?;
+            if !rcpt_r.is_positive() {
+                self.needs_rset = true;
+                return Ok(TxResult::Refused {
+                    stage: Stage::Rcpt,
+                    reply: rcpt_r,
+                });
+            }
+            self.write(Stage::Data, b"DATA\r\n").await?;
+            data_r = self.read_reply(Stage::Data, t.command).await?;
+        }
+        if !mail_r.is_positive() {
+            self.needs_rset = true;
+            return Ok(TxResult::Refused {
+                stage: Stage::Mail,
+                reply: mail_r,
+            });
+        }
+        if !rcpt_r.is_positive() {
+            self.needs_rset = true;
+            return Ok(TxResult::Refused {
+                stage: Stage::Rcpt,
+                reply: rcpt_r,
+            });
+        }
+        if data_r.code != 354 {
+            self.needs_rset = true;
+            return Ok(TxResult::Refused {
+                stage: Stage::Data,
+                reply: data_r,
+            });
+        }
+        self.write(Stage::Message, data).await?;
+        let final_r = self.read_reply(Stage::Message, t.data).await?;
+        if final_r.is_positive() {
+            Ok(TxResult::Accepted(final_r))
+        } else {
+            Ok(TxResult::Refused {
+                stage: Stage::Message,
+                reply: final_r,
+            })
+        }
+    }
+
+    /// Say QUIT politely; errors do not matter any more.
+    pub async fn quit(mut self) {
+        if self.write(Stage::Mail, b"QUIT\r\n").await.is_ok() {
+            let _ = self.read_reply(Stage::Mail, Duration::from_secs(5)).await;
+        }
+        let _ = self.stream.shutdown().await;
+    }
+
+    async fn write(&mut self, stage: Stage, bytes: &[u8]) -> Result<(), SessionError> {
+        let limit = if stage == Stage::Message {
+            self.timeouts.data
+        } else {
+            self.timeouts.command
+        };
+        match timeout(limit, async {
+            self.stream.write_all(bytes).await?;
+            self.stream.flush().await
+        })
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(err(stage, format!("writing to {}: {e}", self.target.addr))),
+            Err(_) => Err(err(
+                stage,
+                format!("writing to {} timed out after {limit:?}", self.target.addr),
+            )),
+        }
+    }
+
+    async fn read_reply(&mut self, stage: Stage, limit: Duration) -> Result<Reply, SessionError> {
+        self.read_reply_raw(stage, limit).await.map(|(r, _)| r)
+    }
+
+    /// Read one complete (possibly multi-line) reply; returns it parsed and raw.
+    async fn read_reply_raw(
+        &mut self,
+        stage: Stage,
+        limit: Duration,
+    ) -> Result<(Reply, Vec<u8>), SessionError> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(end) = complete_reply_len(&self.rbuf) {
+                let raw: Vec<u8> = self.rbuf.drain(..end).collect();
+                let reply = parse_reply(&raw).ok_or_else(|| {
+                    err(
+                        stage,
+                        format!("malformed reply: {:?}", String::from_utf8_lossy(&raw)),
+                    )
+                })?;
+                return Ok((reply, raw));
+            }
+            if self.rbuf.len() > MAX_REPLY {
+                return Err(err(stage, "reply longer than 64 KiB"));
+            }
+            let mut chunk = [0u8; 4096];
+            let n = match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
+                Ok(Ok(0)) => return Err(err(stage, "connection closed by the server")),
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => return Err(err(stage, format!("reading the reply: {e}"))),
+                Err(_) => {
+                    return Err(err(
+                        stage,
+                        format!("no reply to {} within {limit:?}", stage.as_str()),
+                    ));
+                }
+            };
+            self.rbuf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Length of the first complete reply in `buf`: lines up to one whose 4th byte is not '-'.
+fn complete_reply_len(buf: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    while let Some(nl) = buf[start..].iter().position(|&b| b == b'\n') {
+        let line = &buf[start..start + nl];
+        start += nl + 1;
+        if line.get(3) != Some(&b'-') {
+            return Some(start);
+        }
+    }
+    None
+}
+
+/// Parse a complete reply: code and enhanced code via smtp-proto, each line's text kept.
+pub fn parse_reply(raw: &[u8]) -> Option<Reply> {
+    let mut receiver = smtp_proto::response::parser::ResponseReceiver::default();
+    let parsed = receiver.parse(&mut raw.iter()).ok()?;
+    let enhanced = (parsed.esc[0] != 0)
+        .then(|| format!("{}.{}.{}", parsed.esc[0], parsed.esc[1], parsed.esc[2]));
+    let lines = String::from_utf8_lossy(raw)
+        .lines()
+        .map(|l| {
+            let rest = l.get(4..).unwrap_or("").trim_end_matches('\r');
+            match &enhanced {
+                Some(e) => rest
+                    .strip_prefix(e.as_str())
+                    .map(str::trim_start)
+                    .unwrap_or(rest)
+                    .to_string(),
+                None => rest.to_string(),
+            }
+        })
+        .collect();
+    Some(Reply {
+        code: parsed.code,
+        enhanced,
+        lines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_with_and_without_enhanced_codes() {
+        let r = parse_reply(b"250 2.0.0 Ok: queued as 4Xk2\r\n").unwrap();
+        assert_eq!(
+            (r.code, r.enhanced.as_deref(), r.lines.clone()),
+            (250, Some("2.0.0"), vec!["Ok: queued as 4Xk2".to_string()])
+        );
+        let r = parse_reply(
+            b"550-5.1.1 The email account\r\n550-5.1.1 does not exist.\r\n550 5.1.1 Try again.\r\n",
+        )
+        .unwrap();
+        assert_eq!(r.code, 550);
+        assert_eq!(
+            r.lines,
+            vec!["The email account", "does not exist.", "Try again."]
+        );
+        let r = parse_reply(b"421 Service not available\r\n").unwrap();
+        assert_eq!((r.code, r.enhanced), (421, None));
+        assert!(parse_reply(b"garbage\r\n").is_none());
+    }
+
+    #[test]
+    fn finds_the_end_of_a_multiline_reply() {
+        assert_eq!(complete_reply_len(b"250-a\r\n250-b\r\n"), None);
+        assert_eq!(complete_reply_len(b"250-a\r\n250 b\r\nxx"), Some(14));
+        assert_eq!(complete_reply_len(b"250\r\n"), Some(5));
+    }
+}

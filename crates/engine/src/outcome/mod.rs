@@ -1,0 +1,222 @@
+//! Stage `outcome`: turn an attempt into a delivery state transition. Pure policy.
+//!
+//! Every result type is matched without a wildcard, so a new kind of result does not compile
+//! until someone decides whether it is temporary or permanent.
+
+use herald_domain::{BounceReason, DeliveryState, Reply, RetryDecision, RetrySchedule};
+use herald_mail::classify_reply;
+use time::OffsetDateTime;
+
+use crate::deliver::{AttemptResult, Stage};
+
+/// The new state of a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Decision {
+    pub state: DeliveryState,
+    pub reason: Option<BounceReason>,
+    pub hard: bool,
+    pub next_attempt_at: Option<OffsetDateTime>,
+}
+
+/// Decide what an attempt means. `attempts` counts attempts before this one.
+pub fn decide(
+    result: &AttemptResult,
+    attempts: u32,
+    first_attempt_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+    schedule: &RetrySchedule,
+) -> Decision {
+    let temporary = |reason: BounceReason| match schedule.decide(
+        attempts + 1,
+        first_attempt_at.unwrap_or(now),
+        now,
+    ) {
+        RetryDecision::RetryAt(t) => Decision {
+            state: DeliveryState::Deferred,
+            reason: Some(reason),
+            hard: false,
+            next_attempt_at: Some(t),
+        },
+        RetryDecision::Expire => Decision {
+            state: DeliveryState::Expired,
+            reason: Some(reason),
+            hard: false,
+            next_attempt_at: None,
+        },
+    };
+    let bounced = |reason: BounceReason, hard: bool| Decision {
+        state: DeliveryState::Bounced,
+        reason: Some(reason),
+        hard,
+        next_attempt_at: None,
+    };
+    match result {
+        AttemptResult::Accepted(_) => Decision {
+            state: DeliveryState::Delivered,
+            reason: None,
+            hard: false,
+            next_attempt_at: None,
+        },
+        AttemptResult::Refused { stage, reply } => {
+            let c = classify_reply(reply);
+            if is_temporary(*stage, reply) {
+                temporary(c.reason)
+            } else {
+                bounced(c.reason, c.hard)
+            }
+        }
+        AttemptResult::LocalError { reply, .. } => match reply {
+            // e.g. a 421 greeting from every MX host.
+            Some(r) => temporary(classify_reply(r).reason),
+            None => temporary(BounceReason::NetworkError),
+        },
+        AttemptResult::NoSuchDomain(_) => bounced(BounceReason::HostUnknown, true),
+        AttemptResult::NullMx => bounced(BounceReason::NotAccept, true),
+        AttemptResult::DnsTempFail(_) => temporary(BounceReason::NetworkError),
+    }
+}
+
+/// 4xx is temporary; so is 552 to RCPT, which RFC 5321 §4.5.3.1.10 says clients must treat
+/// as 452 (too many recipients, not "mailbox full for good").
+fn is_temporary(stage: Stage, reply: &Reply) -> bool {
+    reply.is_transient()
+        || (stage == Stage::Rcpt && reply.code == 552)
+        || !reply.is_permanent() && !reply.is_positive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use time::macros::datetime;
+
+    fn reply(code: u16, enh: &str, text: &str) -> Reply {
+        Reply {
+            code,
+            enhanced: Some(enh.into()),
+            lines: vec![text.into()],
+        }
+    }
+
+    fn schedule() -> RetrySchedule {
+        RetrySchedule {
+            intervals: vec![Duration::from_secs(60)],
+            expiry: Duration::from_secs(600),
+        }
+    }
+
+    #[test]
+    fn table() {
+        let now = datetime!(2026-11-26 10:00 UTC);
+        let s = schedule();
+        let d = decide(
+            &AttemptResult::Accepted(reply(250, "2.0.0", "Ok: queued as X")),
+            0,
+            None,
+            now,
+            &s,
+        );
+        assert_eq!(d.state, DeliveryState::Delivered);
+
+        let d = decide(
+            &AttemptResult::Refused {
+                stage: Stage::Rcpt,
+                reply: reply(550, "5.1.1", "User unknown"),
+            },
+            0,
+            None,
+            now,
+            &s,
+        );
+        assert_eq!(
+            (d.state, d.reason, d.hard),
+            (
+                DeliveryState::Bounced,
+                Some(BounceReason::UserUnknown),
+                true
+            )
+        );
+
+        let d = decide(
+            &AttemptResult::Refused {
+                stage: Stage::Rcpt,
+                reply: reply(451, "4.7.1", "Try again later"),
+            },
+            0,
+            None,
+            now,
+            &s,
+        );
+        assert_eq!(
+            (d.state, d.next_attempt_at),
+            (DeliveryState::Deferred, Some(now + Duration::from_secs(60)))
+        );
+
+        let d = decide(
+            &AttemptResult::Refused {
+                stage: Stage::Rcpt,
+                reply: reply(552, "5.2.2", "Mailbox full"),
+            },
+            0,
+            None,
+            now,
+            &s,
+        );
+        assert_eq!(d.state, DeliveryState::Deferred, "552 at RCPT is temporary");
+
+        let d = decide(
+            &AttemptResult::Refused {
+                stage: Stage::Message,
+                reply: reply(552, "5.3.4", "Message too big"),
+            },
+            0,
+            None,
+            now,
+            &s,
+        );
+        assert_eq!(
+            (d.state, d.reason),
+            (DeliveryState::Bounced, Some(BounceReason::MesgTooBig))
+        );
+
+        let d = decide(
+            &AttemptResult::LocalError {
+                stage: Stage::Connect,
+                message: "refused".into(),
+                reply: None,
+            },
+            3,
+            Some(now - Duration::from_secs(601)),
+            now,
+            &s,
+        );
+        assert_eq!(
+            (d.state, d.reason),
+            (DeliveryState::Expired, Some(BounceReason::NetworkError))
+        );
+
+        let d = decide(&AttemptResult::NoSuchDomain("x".into()), 0, None, now, &s);
+        assert_eq!(
+            (d.state, d.reason, d.hard),
+            (
+                DeliveryState::Bounced,
+                Some(BounceReason::HostUnknown),
+                true
+            )
+        );
+        let d = decide(&AttemptResult::NullMx, 0, None, now, &s);
+        assert_eq!(
+            (d.state, d.reason),
+            (DeliveryState::Bounced, Some(BounceReason::NotAccept))
+        );
+        let d = decide(
+            &AttemptResult::DnsTempFail("timeout".into()),
+            0,
+            None,
+            now,
+            &s,
+        );
+        assert_eq!(d.state, DeliveryState::Deferred);
+    }
+}

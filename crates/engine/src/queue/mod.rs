@@ -1,0 +1,374 @@
+//! Stage `queue`: the delivery loop. Claims due deliveries with leases, groups them by
+//! destination, runs one delivery job per (destination, connection), and writes outcomes in
+//! batches.
+//!
+//! Invariants (design §4):
+//! - a delivery is only sent while this node holds its lease; leases are renewed while held;
+//! - an outcome is durable (committed with its attempt evidence) before its lease is released,
+//!   and the lease release is the same transaction;
+//! - after a crash, a lease that expires without an outcome is claimed again and flagged
+//!   `possible_duplicate` by the store: nobody is lost, a duplicate is only ever an in-flight one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use herald_domain::{DeliveryState, Evidence, RetrySchedule};
+use herald_store::{
+    CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery, OutcomeRecord, Store, StoreError,
+};
+use time::OffsetDateTime;
+use tokio::sync::{Notify, Semaphore, mpsc};
+
+use crate::deliver::{self, Attempt, AttemptResult, DeliverConfig, Prepared, SharedResolver};
+use crate::outcome::decide;
+use crate::render::{CampaignRender, Renderer};
+use crate::{ms, now_ms};
+
+/// Knobs of the delivery loop.
+#[derive(Clone)]
+pub struct QueueConfig {
+    pub deliver: DeliverConfig,
+    pub retry: RetrySchedule,
+    /// How long a claim is held without renewal; a dead node's work is picked up after this.
+    pub lease: Duration,
+    /// Deliveries claimed at once.
+    pub claim_batch: u32,
+    /// Claimed and not yet recorded, at most.
+    pub max_in_flight: usize,
+    pub max_connections_per_domain: usize,
+    pub max_connections: usize,
+    pub max_messages_per_connection: usize,
+    /// How often to look for due work when idle.
+    pub poll: Duration,
+}
+
+/// When `run` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Nothing is due now and nothing is in flight (deferred ones stay for later).
+    Drained,
+    /// Every delivery (of the campaign, or all) is final.
+    Finished,
+    /// Only on shutdown.
+    Forever,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The delivery engine of one node.
+pub struct Queue<S: Store> {
+    store: S,
+    cfg: QueueConfig,
+    resolver: SharedResolver,
+    renderer: Arc<Renderer>,
+    /// This node's lease owner id.
+    owner: String,
+}
+
+struct Shared {
+    in_flight: AtomicUsize,
+    changed: Notify,
+}
+
+impl<S: Store> Queue<S> {
+    pub fn new(store: S, cfg: QueueConfig, resolver: SharedResolver, owner: String) -> Self {
+        Self {
+            store,
+            cfg,
+            resolver,
+            renderer: Arc::new(Renderer::default()),
+            owner,
+        }
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Run the loop until `until` holds, `deadline` passes or `shutdown` resolves. Work in
+    /// flight is finished and recorded before returning.
+    pub async fn run(
+        &self,
+        campaign: Option<CampaignId>,
+        until: Until,
+        deadline: Option<tokio::time::Instant>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), QueueError> {
+        tokio::pin!(shutdown);
+        let shared = Arc::new(Shared {
+            in_flight: AtomicUsize::new(0),
+            changed: Notify::new(),
+        });
+        let (out_tx, out_rx) = mpsc::channel::<OutcomeRecord>(4096);
+        let writer = tokio::spawn(write_outcomes(self.store.clone(), out_rx, shared.clone()));
+        let heartbeat = tokio::spawn(renew_leases(
+            self.store.clone(),
+            self.owner.clone(),
+            self.cfg.lease,
+        ));
+        let conns = Arc::new(Semaphore::new(self.cfg.max_connections));
+        let mut per_domain: HashMap<String, Arc<Semaphore>> = HashMap::new();
+        let mut jobs = tokio::task::JoinSet::new();
+        let result: Result<(), QueueError> = async {
+            loop {
+                if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                    break;
+                }
+                while jobs.try_join_next().is_some() {}
+                let in_flight = shared.in_flight.load(Ordering::Acquire);
+                let room = self.cfg.max_in_flight.saturating_sub(in_flight);
+                let mut claimed = Vec::new();
+                if room > 0 {
+                    let now = now_ms();
+                    claimed = self
+                        .store
+                        .claim(&ClaimRequest {
+                            owner: &self.owner,
+                            now_ms: now,
+                            lease_until_ms: now + self.cfg.lease.as_millis() as i64,
+                            limit: (self.cfg.claim_batch as usize).min(room) as u32,
+                            campaign,
+                        })
+                        .await?;
+                }
+                if !claimed.is_empty() {
+                    shared.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
+                    self.dispatch(claimed, &out_tx, &conns, &mut per_domain, &mut jobs)
+                        .await?;
+                    continue;
+                }
+                let wait = if in_flight > 0 {
+                    self.cfg.poll
+                } else {
+                    let next = self.store.next_due(campaign).await?;
+                    match (until, next) {
+                        (Until::Drained, None) | (Until::Finished, None) => break,
+                        (Until::Drained, Some(t)) if t > now_ms() => break,
+                        (_, Some(t)) => Duration::from_millis(
+                            (t - now_ms()).clamp(10, self.cfg.poll.as_millis() as i64) as u64,
+                        ),
+                        (Until::Forever, None) => self.cfg.poll,
+                    }
+                };
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    _ = shared.changed.notified() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+            Ok(())
+        }
+        .await;
+        // Finish what is in flight, then let the writer drain and stop.
+        while jobs.join_next().await.is_some() {}
+        drop(out_tx);
+        let _ = writer.await;
+        heartbeat.abort();
+        if let Some(c) = campaign {
+            if result.is_ok() && self.store.counts(c).await?.unfinished() == 0 {
+                self.store
+                    .set_campaign_status(c, CampaignStatus::Sent, now_ms())
+                    .await?;
+            }
+        }
+        result
+    }
+
+    async fn campaign_render(
+        &self,
+        id: CampaignId,
+    ) -> Result<Result<Arc<CampaignRender>, String>, StoreError> {
+        if let Some(r) = self.renderer.get(id) {
+            return Ok(Ok(r));
+        }
+        let Some(c) = self.store.campaign(id).await? else {
+            return Ok(Err(format!("campaign {id} not found")));
+        };
+        Ok(CampaignRender::compile(&c)
+            .map(|r| self.renderer.insert(r))
+            .map_err(|e| e.to_string()))
+    }
+
+    /// Render the claimed deliveries and start one job per (domain, connection-sized chunk).
+    async fn dispatch(
+        &self,
+        claimed: Vec<ClaimedDelivery>,
+        out_tx: &mpsc::Sender<OutcomeRecord>,
+        conns: &Arc<Semaphore>,
+        per_domain: &mut HashMap<String, Arc<Semaphore>>,
+        jobs: &mut tokio::task::JoinSet<()>,
+    ) -> Result<(), StoreError> {
+        let date = OffsetDateTime::now_utc().unix_timestamp();
+        let mut by_domain: HashMap<String, Vec<(Prepared, ClaimedDelivery)>> = HashMap::new();
+        for d in claimed {
+            let rendered = match self.campaign_render(d.campaign).await? {
+                Ok(r) => r.prepare(&d, date).map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match rendered {
+                Ok(p) => by_domain.entry(d.domain.clone()).or_default().push((p, d)),
+                Err(e) => {
+                    tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
+                    let now = now_ms();
+                    let rec = OutcomeRecord {
+                        delivery: d.id,
+                        campaign: d.campaign,
+                        state: DeliveryState::NotSent,
+                        reason: Some(herald_domain::NotSentReason::MissingData.as_str().into()),
+                        hard: false,
+                        next_attempt_at_ms: None,
+                        first_attempt_at_ms: d.first_attempt_at_ms.unwrap_or(now),
+                        attempt: None,
+                        at_ms: now,
+                    };
+                    let _ = out_tx.send(rec).await;
+                }
+            }
+        }
+        for (domain, items) in by_domain {
+            let sem = per_domain
+                .entry(domain.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.cfg.max_connections_per_domain)))
+                .clone();
+            let mut items = items;
+            while !items.is_empty() {
+                let rest = items.split_off(items.len().min(self.cfg.max_messages_per_connection));
+                let chunk = std::mem::replace(&mut items, rest);
+                let (sem, conns) = (sem.clone(), conns.clone());
+                let (cfg, resolver, out_tx) =
+                    (self.cfg.clone(), self.resolver.clone(), out_tx.clone());
+                let domain = domain.clone();
+                jobs.spawn(async move {
+                    let (Ok(_p1), Ok(_p2)) =
+                        (sem.acquire_owned().await, conns.acquire_owned().await)
+                    else {
+                        return;
+                    };
+                    run_job(&cfg, resolver.as_ref(), &domain, chunk, &out_tx).await;
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Deliver one chunk and turn each attempt into an outcome record.
+async fn run_job(
+    cfg: &QueueConfig,
+    resolver: &dyn deliver::MxResolver,
+    domain: &str,
+    chunk: Vec<(Prepared, ClaimedDelivery)>,
+    out: &mpsc::Sender<OutcomeRecord>,
+) {
+    let mut meta: HashMap<i64, ClaimedDelivery> = HashMap::with_capacity(chunk.len());
+    let mut msgs = Vec::with_capacity(chunk.len());
+    for (p, d) in chunk {
+        meta.insert(p.key, d);
+        msgs.push(p);
+    }
+    let (tx, mut rx) = mpsc::channel::<Attempt>(64);
+    let deliver_cfg = cfg.deliver.clone();
+    let send = async move {
+        deliver::deliver_domain(&deliver_cfg, resolver, domain, msgs, &tx).await;
+    };
+    let record = async {
+        while let Some(a) = rx.recv().await {
+            let Some(d) = meta.remove(&a.key) else {
+                continue;
+            };
+            let _ = out
+                .send(outcome_record(&d, &a.result, a.evidence, &cfg.retry))
+                .await;
+        }
+    };
+    tokio::join!(send, record);
+}
+
+fn outcome_record(
+    d: &ClaimedDelivery,
+    result: &AttemptResult,
+    evidence: Evidence,
+    retry: &RetrySchedule,
+) -> OutcomeRecord {
+    let now = OffsetDateTime::now_utc();
+    let first = d
+        .first_attempt_at_ms
+        .and_then(|m| OffsetDateTime::from_unix_timestamp_nanos(m as i128 * 1_000_000).ok());
+    let decision = decide(result, d.attempts, first, now, retry);
+    let first_ms = d
+        .first_attempt_at_ms
+        .unwrap_or_else(|| ms(evidence.started_at));
+    OutcomeRecord {
+        delivery: d.id,
+        campaign: d.campaign,
+        state: decision.state,
+        reason: decision.reason.map(|r| r.as_str().to_string()),
+        hard: decision.hard,
+        next_attempt_at_ms: decision.next_attempt_at.map(ms),
+        first_attempt_at_ms: first_ms,
+        attempt: Some((attempt_outcome(decision.state).to_string(), evidence)),
+        at_ms: ms(now),
+    }
+}
+
+fn attempt_outcome(s: DeliveryState) -> &'static str {
+    match s {
+        DeliveryState::Delivered => "delivered",
+        DeliveryState::Bounced => "bounced",
+        DeliveryState::Deferred | DeliveryState::Expired => "deferred",
+        DeliveryState::Failed => "failed",
+        DeliveryState::NotSent | DeliveryState::Queued => "none",
+    }
+}
+
+/// Write outcomes in batches: whatever arrived within ~50 ms, up to 1,000, per transaction.
+/// A failed write is retried; outcomes are never dropped while the store can be reached.
+async fn write_outcomes<S: Store>(
+    store: S,
+    mut rx: mpsc::Receiver<OutcomeRecord>,
+    shared: Arc<Shared>,
+) {
+    let mut batch = Vec::with_capacity(1000);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        let flush_at = tokio::time::Instant::now() + Duration::from_millis(50);
+        while batch.len() < 1000 {
+            match tokio::time::timeout_at(flush_at, rx.recv()).await {
+                Ok(Some(o)) => batch.push(o),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match store.record_outcomes(&batch).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, outcomes = batch.len(), "recording outcomes failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        shared.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);
+        shared.changed.notify_one();
+        batch.clear();
+    }
+}
+
+async fn renew_leases<S: Store>(store: S, owner: String, lease: Duration) {
+    let mut tick = tokio::time::interval(lease / 3);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let until = now_ms() + lease.as_millis() as i64;
+        if let Err(e) = store.renew_leases(&owner, until).await {
+            tracing::warn!(error = %e, "renewing leases failed");
+        }
+    }
+}

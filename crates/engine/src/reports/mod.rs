@@ -1,0 +1,215 @@
+//! Stage `reports`: the campaign report, in the names of the interface contract
+//! (`campaign report ID --recipients --json`).
+
+use herald_domain::{DeliveryState, Evidence};
+use herald_store::{Campaign, CampaignId, RecipientRow, Store, StoreError};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+const PAGE: u32 = 10_000;
+
+#[derive(Debug, Serialize)]
+pub struct CampaignReport {
+    pub campaign: CampaignSummary,
+    pub counts: Counts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Vec<RecipientReport>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CampaignSummary {
+    pub id: String,
+    pub name: String,
+    pub list: String,
+    pub subject: String,
+    pub from: FromAddress,
+    pub status: &'static str,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FromAddress {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub recipients: u64,
+    pub not_sent: u64,
+    pub queued: u64,
+    pub deferred: u64,
+    pub delivered: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub failed: u64,
+    pub opened: u64,
+    pub clicked: u64,
+    pub unsubscribed: u64,
+    pub complained: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecipientReport {
+    pub email: String,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    pub hard: bool,
+    pub attempts: u32,
+    pub possible_duplicate: bool,
+    pub message_id: String,
+    pub next_attempt_at: Option<String>,
+    pub evidence: Option<EvidenceReport>,
+    pub events: Vec<serde_json::Value>,
+}
+
+/// The evidence of the last attempt, flattened for readers.
+#[derive(Debug, Serialize)]
+pub struct EvidenceReport {
+    pub at: String,
+    pub started_at: String,
+    pub stage: Option<String>,
+    pub mx: Option<String>,
+    pub mx_preference: Option<u16>,
+    pub ip: Option<String>,
+    pub local_ip: Option<String>,
+    pub tls: Option<String>,
+    pub code: Option<u16>,
+    pub enhanced: Option<String>,
+    pub reply: Option<String>,
+    pub reply_lines: Vec<String>,
+    pub error: Option<String>,
+    pub remote_queue_id: Option<String>,
+    pub message_id: String,
+    pub bytes: u64,
+    pub route: String,
+}
+
+/// RFC 3339 UTC with milliseconds: `2026-11-26T10:00:00.123Z`.
+pub fn rfc3339_ms(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+pub fn ms_to_rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .map(rfc3339_ms)
+        .unwrap_or_default()
+}
+
+impl From<&Evidence> for EvidenceReport {
+    fn from(e: &Evidence) -> Self {
+        EvidenceReport {
+            at: rfc3339_ms(e.ended_at),
+            started_at: rfc3339_ms(e.started_at),
+            stage: e.stage.clone(),
+            mx: e.mx.clone(),
+            mx_preference: e.mx_preference,
+            ip: e.remote_ip.clone(),
+            local_ip: e.local_ip.clone(),
+            tls: e.tls.as_ref().map(|t| t.to_string()),
+            code: e.reply.as_ref().map(|r| r.code),
+            enhanced: e.reply.as_ref().and_then(|r| r.enhanced.clone()),
+            reply: e.reply.as_ref().map(|r| r.full()),
+            reply_lines: e
+                .reply
+                .as_ref()
+                .map(|r| r.lines.clone())
+                .unwrap_or_default(),
+            error: e.error.clone(),
+            remote_queue_id: e.remote_queue_id.clone(),
+            message_id: e.message_id.clone(),
+            bytes: e.bytes,
+            route: e.route.clone(),
+        }
+    }
+}
+
+impl From<RecipientRow> for RecipientReport {
+    fn from(r: RecipientRow) -> Self {
+        RecipientReport {
+            email: r.email,
+            state: r.state,
+            reason: r.reason,
+            hard: r.hard,
+            attempts: r.attempts,
+            possible_duplicate: r.possible_duplicate,
+            message_id: r.message_id,
+            next_attempt_at: r
+                .next_attempt_at_ms
+                .filter(|_| r.state == DeliveryState::Deferred)
+                .map(ms_to_rfc3339),
+            evidence: r.evidence.as_ref().map(EvidenceReport::from),
+            events: Vec::new(),
+        }
+    }
+}
+
+fn summary(c: &Campaign) -> CampaignSummary {
+    CampaignSummary {
+        id: c.id.to_string(),
+        name: c.name.clone(),
+        list: c.list_name.clone(),
+        subject: c.subject.clone(),
+        from: FromAddress {
+            name: c.from_name.clone(),
+            address: c.from_address.clone(),
+        },
+        status: c.status.as_str(),
+        created_at: ms_to_rfc3339(c.created_at_ms),
+        started_at: c.started_at_ms.map(ms_to_rfc3339),
+        finished_at: c.finished_at_ms.map(ms_to_rfc3339),
+    }
+}
+
+/// Build the report; `None` if the campaign does not exist.
+pub async fn campaign_report<S: Store>(
+    store: &S,
+    id: CampaignId,
+    with_recipients: bool,
+) -> Result<Option<CampaignReport>, StoreError> {
+    let Some(c) = store.campaign(id).await? else {
+        return Ok(None);
+    };
+    let sc = store.counts(id).await?;
+    let counts = Counts {
+        recipients: sc.total(),
+        not_sent: sc.get(DeliveryState::NotSent),
+        queued: sc.get(DeliveryState::Queued),
+        deferred: sc.get(DeliveryState::Deferred),
+        delivered: sc.get(DeliveryState::Delivered),
+        bounced: sc.get(DeliveryState::Bounced),
+        expired: sc.get(DeliveryState::Expired),
+        failed: sc.get(DeliveryState::Failed),
+        ..Counts::default()
+    };
+    let recipients = if with_recipients {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store.recipients(id, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id.0;
+            all.extend(page.into_iter().map(RecipientReport::from));
+        }
+        Some(all)
+    } else {
+        None
+    };
+    Ok(Some(CampaignReport {
+        campaign: summary(&c),
+        counts,
+        recipients,
+    }))
+}

@@ -1,0 +1,87 @@
+//! The sandbox's capture server: accepts mail for any recipient and writes each message to a
+//! folder as `<queue id>.eml`, so a new user can try the whole flow with no mail server.
+//!
+//! To show every outcome Herald records, the local part steers the answer:
+//! `bounce…@` → `550 5.1.1` (unknown user), `defer…@` → `451 4.7.1` on the first try and
+//! accepted on the next (greylisting), anything else → `250 2.0.0 Ok: queued as <id>`.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::server::{Handler, ServerReply};
+
+pub struct Capture {
+    dir: PathBuf,
+    seen_deferred: Mutex<HashSet<String>>,
+    counter: AtomicU64,
+    prefix: String,
+}
+
+impl Capture {
+    pub fn new(dir: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        let prefix = format!("{:X}", time::OffsetDateTime::now_utc().unix_timestamp());
+        Ok(Self {
+            dir,
+            seen_deferred: Mutex::new(HashSet::new()),
+            counter: AtomicU64::new(0),
+            prefix,
+        })
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}
+
+fn local_part(addr: &str) -> String {
+    addr.rsplit_once('@')
+        .map(|(l, _)| l)
+        .unwrap_or(addr)
+        .to_ascii_lowercase()
+}
+
+impl Handler for Capture {
+    fn rcpt(&self, _from: &str, rcpt: &str) -> ServerReply {
+        let local = local_part(rcpt);
+        if local.starts_with("bounce") {
+            return ServerReply::new(
+                550,
+                "5.1.1",
+                format!("<{rcpt}>: Recipient address rejected: User unknown (sandbox)"),
+            );
+        }
+        if local.starts_with("defer") {
+            let first = self
+                .seen_deferred
+                .lock()
+                .map(|mut s| s.insert(rcpt.to_ascii_lowercase()))
+                .unwrap_or(false);
+            if first {
+                return ServerReply::new(
+                    451,
+                    "4.7.1",
+                    format!(
+                        "<{rcpt}>: Recipient address rejected: Greylisted, try again (sandbox)"
+                    ),
+                );
+            }
+        }
+        ServerReply::new(250, "2.1.5", "Ok")
+    }
+
+    fn data(&self, _from: &str, _rcpts: &[String], message: &[u8]) -> ServerReply {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{}{:06X}", self.prefix, n);
+        let path = self.dir.join(format!("{id}.eml"));
+        match std::fs::write(&path, message) {
+            Ok(()) => ServerReply::new(250, "2.0.0", format!("Ok: queued as {id}")),
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, "sandbox could not store a message");
+                ServerReply::new(451, "4.3.0", "Local error in processing")
+            }
+        }
+    }
+}

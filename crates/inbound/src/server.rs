@@ -1,0 +1,271 @@
+//! The session loop. Pipelining-safe: every command in a read is answered in order and the
+//! replies are flushed together (RFC 2920).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
+use smtp_proto::{Error as ProtoError, Request};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+/// A reply the server sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerReply {
+    pub code: u16,
+    pub enhanced: &'static str,
+    pub text: String,
+}
+
+impl ServerReply {
+    pub fn new(code: u16, enhanced: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            code,
+            enhanced,
+            text: text.into(),
+        }
+    }
+    fn write_to(&self, out: &mut Vec<u8>) {
+        let text = self.text.replace(['\r', '\n'], " ");
+        if self.enhanced.is_empty() {
+            out.extend_from_slice(format!("{} {}\r\n", self.code, text).as_bytes());
+        } else {
+            out.extend_from_slice(
+                format!("{} {} {}\r\n", self.code, self.enhanced, text).as_bytes(),
+            );
+        }
+    }
+}
+
+/// Decides what the server answers. Called from the session task; keep it quick.
+pub trait Handler: Send + Sync + 'static {
+    /// Answer `RCPT TO`. 250 accepts.
+    fn rcpt(&self, from: &str, rcpt: &str) -> ServerReply;
+    /// Answer the end of DATA for an accepted message. Store it before returning 250.
+    fn data(&self, from: &str, rcpts: &[String], message: &[u8]) -> ServerReply;
+}
+
+/// Limits of the listener.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub hostname: String,
+    pub max_message_bytes: usize,
+    pub max_recipients: usize,
+    pub max_connections: usize,
+    /// Idle time allowed between commands, and for the whole DATA transfer.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            hostname: "localhost".into(),
+            max_message_bytes: 25 * 1024 * 1024,
+            max_recipients: 100,
+            max_connections: 256,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    handler: Arc<dyn Handler>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let limits = Arc::new(limits);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else { continue };
+                let (handler, limits, slots) = (handler.clone(), limits.clone(), slots.clone());
+                tokio::spawn(async move {
+                    let Ok(_slot) = slots.try_acquire_owned() else {
+                        let mut s = stream;
+                        let _ = s.write_all(b"421 4.7.0 Too many connections, try again later\r\n").await;
+                        return;
+                    };
+                    if let Err(e) = session(stream, handler.as_ref(), &limits).await {
+                        tracing::debug!(error = %e, "inbound session ended");
+                    }
+                });
+            }
+        }
+    }
+}
+
+enum Phase {
+    Command,
+    Data {
+        receiver: DataReceiver,
+        too_big: bool,
+    },
+}
+
+async fn session(
+    mut stream: TcpStream,
+    handler: &dyn Handler,
+    limits: &Limits,
+) -> std::io::Result<()> {
+    stream
+        .write_all(format!("220 {} ESMTP Herald\r\n", limits.hostname).as_bytes())
+        .await?;
+    let mut receiver = RequestReceiver::default();
+    let mut phase = Phase::Command;
+    let mut from: Option<String> = None;
+    let mut rcpts: Vec<String> = Vec::new();
+    let mut message: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut out = Vec::with_capacity(1024);
+    loop {
+        let n = match tokio::time::timeout(limits.timeout, stream.read(&mut buf)).await {
+            Ok(Ok(0)) => return Ok(()),
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                let _ = stream
+                    .write_all(b"421 4.4.2 Idle timeout, closing connection\r\n")
+                    .await;
+                return Ok(());
+            }
+        };
+        let mut bytes = buf[..n].iter();
+        let mut quit = false;
+        while bytes.len() > 0 || matches!(phase, Phase::Command) {
+            match &mut phase {
+                Phase::Data {
+                    receiver: data,
+                    too_big,
+                } => {
+                    if data.ingest(&mut bytes, &mut message) {
+                        let f = from.take().unwrap_or_default();
+                        let reply = if *too_big {
+                            ServerReply::new(552, "5.3.4", "Message size exceeds fixed limit")
+                        } else {
+                            handler.data(&f, &rcpts, &message)
+                        };
+                        reply.write_to(&mut out);
+                        rcpts.clear();
+                        message.clear();
+                        phase = Phase::Command;
+                    } else {
+                        if message.len() > limits.max_message_bytes {
+                            *too_big = true;
+                            message.clear();
+                        }
+                        break;
+                    }
+                }
+                Phase::Command => {
+                    let request = match receiver.ingest(&mut bytes) {
+                        Ok(r) => r.into_owned(),
+                        Err(ProtoError::NeedsMoreData { .. }) => break,
+                        Err(ProtoError::ResponseTooLong) => {
+                            ServerReply::new(500, "5.5.2", "Line too long").write_to(&mut out);
+                            continue;
+                        }
+                        Err(e) => {
+                            ServerReply::new(500, "5.5.2", format!("Syntax error: {e:?}"))
+                                .write_to(&mut out);
+                            continue;
+                        }
+                    };
+                    match request {
+                        Request::Ehlo { host } | Request::Lhlo { host } => {
+                            from = None;
+                            rcpts.clear();
+                            out.extend_from_slice(
+                                format!(
+                                    "250-{} greets {}\r\n250-PIPELINING\r\n250-SIZE {}\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
+                                    limits.hostname, host.replace(['\r', '\n'], ""), limits.max_message_bytes
+                                )
+                                .as_bytes(),
+                            );
+                        }
+                        Request::Helo { .. } => {
+                            from = None;
+                            rcpts.clear();
+                            ServerReply::new(250, "", limits.hostname.clone()).write_to(&mut out);
+                        }
+                        Request::Mail { from: f } => {
+                            if from.is_some() {
+                                ServerReply::new(503, "5.5.1", "Nested MAIL command")
+                                    .write_to(&mut out);
+                            } else if f.size > limits.max_message_bytes {
+                                ServerReply::new(552, "5.3.4", "Message size exceeds fixed limit")
+                                    .write_to(&mut out);
+                            } else {
+                                from = Some(f.address);
+                                ServerReply::new(250, "2.1.0", "Ok").write_to(&mut out);
+                            }
+                        }
+                        Request::Rcpt { to } => match &from {
+                            None => ServerReply::new(503, "5.5.1", "Need MAIL command")
+                                .write_to(&mut out),
+                            Some(_) if rcpts.len() >= limits.max_recipients => {
+                                ServerReply::new(452, "4.5.3", "Too many recipients")
+                                    .write_to(&mut out)
+                            }
+                            Some(f) => {
+                                let reply = handler.rcpt(f, &to.address);
+                                if reply.code / 100 == 2 {
+                                    rcpts.push(to.address);
+                                }
+                                reply.write_to(&mut out);
+                            }
+                        },
+                        Request::Data => {
+                            if from.is_none() || rcpts.is_empty() {
+                                ServerReply::new(554, "5.5.1", "No valid recipients")
+                                    .write_to(&mut out);
+                            } else {
+                                ServerReply::new(354, "", "End data with <CR><LF>.<CR><LF>")
+                                    .write_to(&mut out);
+                                phase = Phase::Data {
+                                    receiver: DataReceiver::new(),
+                                    too_big: false,
+                                };
+                            }
+                        }
+                        Request::Rset => {
+                            from = None;
+                            rcpts.clear();
+                            ServerReply::new(250, "2.0.0", "Ok").write_to(&mut out);
+                        }
+                        Request::Noop { .. } => {
+                            ServerReply::new(250, "2.0.0", "Ok").write_to(&mut out)
+                        }
+                        Request::Quit => {
+                            ServerReply::new(221, "2.0.0", "Bye").write_to(&mut out);
+                            quit = true;
+                            break;
+                        }
+                        Request::StartTls => {
+                            ServerReply::new(454, "4.7.0", "TLS not available").write_to(&mut out)
+                        }
+                        other => ServerReply::new(
+                            502,
+                            "5.5.1",
+                            format!("{} not implemented", other.name()),
+                        )
+                        .write_to(&mut out),
+                    }
+                }
+            }
+        }
+        if !out.is_empty() {
+            stream.write_all(&out).await?;
+            out.clear();
+        }
+        if quit {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Plain records passed to and from the store.
+
+use std::fmt;
+use std::str::FromStr;
+
+use herald_domain::{DeliveryState, Evidence};
+
+macro_rules! id {
+    ($name:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map($name)
+            }
+        }
+    };
+}
+id!(ListId);
+id!(CampaignId);
+id!(DeliveryId);
+
+/// A contact to insert or merge.
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub email: String,
+    pub email_key: String,
+    /// JSON object text.
+    pub fields: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+/// A list member as the audience stage sees it.
+#[derive(Debug, Clone)]
+pub struct AudienceMember {
+    pub contact_id: i64,
+    pub email: String,
+    pub email_key: String,
+    /// The contact's fields (JSON object text).
+    pub fields: String,
+    /// The suppression list's reason, if the address is on it.
+    pub suppression: Option<String>,
+    /// A hard bounce of this address in an earlier campaign.
+    pub hard_bounced_before: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignStatus {
+    Draft,
+    Sending,
+    Sent,
+}
+
+impl CampaignStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Draft, Self::Sending, Self::Sent]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: String,
+    pub list: ListId,
+    pub from_name: Option<String>,
+    pub from_address: String,
+    pub subject: String,
+    pub html: String,
+    pub text: Option<String>,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub list: ListId,
+    pub list_name: String,
+    pub from_name: Option<String>,
+    pub from_address: String,
+    pub subject: String,
+    pub html: String,
+    pub text: Option<String>,
+    pub status: CampaignStatus,
+    pub created_at_ms: i64,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+}
+
+/// One recipient of a campaign, as snapshotted from the audience.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub campaign: CampaignId,
+    pub contact_id: Option<i64>,
+    pub email: String,
+    pub email_key: String,
+    pub domain: String,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    pub message_id: String,
+    pub next_attempt_at_ms: Option<i64>,
+    pub updated_at_ms: i64,
+}
+
+pub struct ClaimRequest<'a> {
+    pub owner: &'a str,
+    pub now_ms: i64,
+    pub lease_until_ms: i64,
+    pub limit: u32,
+    /// Only this campaign's deliveries (the CLI's `campaign send`), or all.
+    pub campaign: Option<CampaignId>,
+}
+
+/// A leased delivery with what rendering and sending need.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: DeliveryId,
+    pub campaign: CampaignId,
+    pub email: String,
+    pub domain: String,
+    pub message_id: String,
+    pub attempts: u32,
+    pub first_attempt_at_ms: Option<i64>,
+    pub possible_duplicate: bool,
+    /// The contact's fields (JSON object text); "{}" when the contact is gone.
+    pub fields: String,
+}
+
+/// The result of one attempt (or a decision without one) for a leased delivery.
+#[derive(Debug, Clone)]
+pub struct OutcomeRecord {
+    pub delivery: DeliveryId,
+    pub campaign: CampaignId,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    pub hard: bool,
+    pub next_attempt_at_ms: Option<i64>,
+    pub first_attempt_at_ms: i64,
+    /// The attempt to append, if one was made ("outcome" name and evidence).
+    pub attempt: Option<(String, Evidence)>,
+    pub at_ms: i64,
+}
+
+/// Per-state counts of one campaign.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateCounts {
+    pub by_state: Vec<(DeliveryState, u64)>,
+}
+
+impl StateCounts {
+    pub fn get(&self, s: DeliveryState) -> u64 {
+        self.by_state
+            .iter()
+            .find(|(k, _)| *k == s)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    }
+    pub fn total(&self) -> u64 {
+        self.by_state.iter().map(|(_, n)| n).sum()
+    }
+    pub fn unfinished(&self) -> u64 {
+        self.get(DeliveryState::Queued) + self.get(DeliveryState::Deferred)
+    }
+}
+
+/// One recipient row of a report, with its last attempt's evidence.
+#[derive(Debug, Clone)]
+pub struct RecipientRow {
+    pub id: DeliveryId,
+    pub email: String,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    pub hard: bool,
+    pub attempts: u32,
+    pub possible_duplicate: bool,
+    pub message_id: String,
+    pub next_attempt_at_ms: Option<i64>,
+    pub evidence: Option<Evidence>,
+}

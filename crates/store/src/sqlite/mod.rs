@@ -1,0 +1,185 @@
+//! The SQLite backend: the embedded default. WAL, a busy timeout, and one writer at a time
+//! inside the process (write transactions take `write_lock` and start `BEGIN IMMEDIATE`), so
+//! concurrent writers queue instead of failing with SQLITE_BUSY.
+
+mod campaigns;
+mod contacts;
+mod queue;
+mod reports;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use tokio::sync::Mutex;
+
+use crate::{
+    AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery, ListId,
+    NewCampaign, NewContact, NewDelivery, OutcomeRecord, RecipientRow, Result, StateCounts, Store,
+    StoreError, UpsertCounts,
+};
+
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file and apply pending migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("creating {}: {e}", dir.display()),
+                    )))
+                })?;
+            }
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode survives a crash of the process (kill -9); only a power loss
+            // can drop the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true)
+            .pragma("cache_size", "-8000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        let store = Self {
+            pool,
+            write_lock: Arc::new(Mutex::new(())),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let _w = self.write_lock.lock().await;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS herald_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let done: Option<i64> =
+                sqlx::query("SELECT version FROM herald_migrations WHERE version = $1")
+                    .bind(*version as i64)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.get(0));
+            if done.is_some() {
+                continue;
+            }
+            sqlx::raw_sql(*sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| StoreError::Migration {
+                    version: *version,
+                    source,
+                })?;
+            sqlx::query("INSERT INTO herald_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version as i64)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Begin a write transaction, holding the in-process writer lock for its lifetime.
+    async fn write(&self) -> Result<WriteTx> {
+        let guard = self.write_lock.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+}
+
+struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn parse_state(s: &str) -> Result<herald_domain::DeliveryState> {
+    herald_domain::DeliveryState::from_str(s).map_err(StoreError::Corrupt)
+}
+
+impl Store for SqliteStore {
+    async fn ensure_list(&self, name: &str) -> Result<ListId> {
+        self.ensure_list_impl(name).await
+    }
+    async fn find_list(&self, name: &str) -> Result<Option<ListId>> {
+        self.find_list_impl(name).await
+    }
+    async fn upsert_contacts(&self, list: ListId, batch: &[NewContact]) -> Result<UpsertCounts> {
+        self.upsert_contacts_impl(list, batch).await
+    }
+    async fn list_size(&self, list: ListId) -> Result<u64> {
+        self.list_size_impl(list).await
+    }
+    async fn audience_page(
+        &self,
+        list: ListId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AudienceMember>> {
+        self.audience_page_impl(list, after, limit).await
+    }
+    async fn create_campaign(&self, c: &NewCampaign) -> Result<CampaignId> {
+        self.create_campaign_impl(c).await
+    }
+    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
+        self.campaign_impl(id).await
+    }
+    async fn set_campaign_status(
+        &self,
+        id: CampaignId,
+        s: CampaignStatus,
+        at_ms: i64,
+    ) -> Result<()> {
+        self.set_campaign_status_impl(id, s, at_ms).await
+    }
+    async fn insert_deliveries(&self, batch: &[NewDelivery]) -> Result<u64> {
+        self.insert_deliveries_impl(batch).await
+    }
+    async fn claim(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
+        self.claim_impl(c).await
+    }
+    async fn renew_leases(&self, owner: &str, lease_until_ms: i64) -> Result<u64> {
+        self.renew_leases_impl(owner, lease_until_ms).await
+    }
+    async fn record_outcomes(&self, batch: &[OutcomeRecord]) -> Result<()> {
+        self.record_outcomes_impl(batch).await
+    }
+    async fn next_due(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
+        self.next_due_impl(campaign).await
+    }
+    async fn counts(&self, campaign: CampaignId) -> Result<StateCounts> {
+        self.counts_impl(campaign).await
+    }
+    async fn recipients(
+        &self,
+        campaign: CampaignId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecipientRow>> {
+        self.recipients_impl(campaign, after, limit).await
+    }
+}

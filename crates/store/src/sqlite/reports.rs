@@ -1,0 +1,65 @@
+//! Read models for reports.
+
+use sqlx::Row;
+
+use super::{SqliteStore, parse_state};
+use crate::{CampaignId, DeliveryId, RecipientRow, Result, StateCounts, StoreError};
+
+impl SqliteStore {
+    pub(super) async fn counts_impl(&self, campaign: CampaignId) -> Result<StateCounts> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) FROM deliveries WHERE campaign_id = $1 GROUP BY state",
+        )
+        .bind(campaign.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_state = Vec::new();
+        for r in rows {
+            by_state.push((
+                parse_state(&r.get::<String, _>(0))?,
+                r.get::<i64, _>(1) as u64,
+            ));
+        }
+        Ok(StateCounts { by_state })
+    }
+
+    pub(super) async fn recipients_impl(
+        &self,
+        campaign: CampaignId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecipientRow>> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, d.message_id, \
+                    d.next_attempt_at, \
+                    (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
+             FROM deliveries d WHERE d.campaign_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3",
+        )
+        .bind(campaign.0)
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let evidence: Option<String> = r.get(9);
+            out.push(RecipientRow {
+                id: DeliveryId(r.get(0)),
+                email: r.get(1),
+                state: parse_state(&r.get::<String, _>(2))?,
+                reason: r.get(3),
+                hard: r.get::<i64, _>(4) != 0,
+                attempts: r.get::<i64, _>(5) as u32,
+                possible_duplicate: r.get::<i64, _>(6) != 0,
+                message_id: r.get(7),
+                next_attempt_at_ms: r.get(8),
+                evidence: evidence
+                    .map(|e| {
+                        serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string()))
+                    })
+                    .transpose()?,
+            });
+        }
+        Ok(out)
+    }
+}
