@@ -39,7 +39,6 @@ const TEXT_RULES: &[(&[&str], BounceReason)] = &[
             "invalid recipient",
             "no mailbox",
             "mailbox unavailable",
-            "address rejected",
             "no such recipient",
             "not a valid recipient",
             "addressee unknown",
@@ -94,13 +93,7 @@ const TEXT_RULES: &[(&[&str], BounceReason)] = &[
         BounceReason::TooManyConn,
     ),
     (
-        &[
-            "rate limit",
-            "too quickly",
-            "too many messages",
-            "try again later",
-            "throttl",
-        ],
+        &["rate limit", "too quickly", "too many messages", "throttl"],
         BounceReason::SpeedLimit,
     ),
     (
@@ -141,6 +134,8 @@ pub fn classify_reply(reply: &Reply) -> Classification {
     let reason = match (generic, by_status, by_text) {
         (false, Some(r), _) => r,
         (true, _, Some(r)) => r,
+        // A generic temporary refusal says only "not now".
+        (true, _, None) if reply.is_transient() => BounceReason::SystemError,
         (_, Some(r), None) => r,
         (_, None, Some(r)) => r,
         (_, None, None) => match reply.code {
@@ -303,6 +298,21 @@ mod tests {
             (550, None, "No such user here", UserUnknown, true),
             (550, None, "Administrative prohibition", Rejected, false),
             (554, None, "", Undefined, false),
+            // Postfix words every recipient refusal "Recipient address rejected: …".
+            (
+                451,
+                Some("4.7.1"),
+                "<a@defer.test>: Recipient address rejected: Service temporarily unavailable, try again later",
+                SystemError,
+                false,
+            ),
+            (
+                550,
+                Some("5.7.1"),
+                "<a@x.test>: Recipient address rejected: Access denied",
+                Rejected,
+                false,
+            ),
         ];
         for (code, enh, text, reason, hard) in cases {
             let c = classify_reply(&reply(code, enh, text));

@@ -5,7 +5,10 @@
 //! Invariants: the file is never held in memory (rows stream through bounded batches); a bad
 //! row is reported with its line and skipped, and never costs a good row.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use herald_domain::EmailAddress;
 use herald_store::{NewContact, Store, StoreError};
@@ -77,6 +80,52 @@ fn sniff_delimiter(first_line: &[u8]) -> u8 {
     best.0
 }
 
+/// The bytes read ahead but not yet passed by the parser, so a record's exact line can be
+/// counted from its start offset. The csv crate's own line counter is off by one with CRLF and
+/// its record positions may point at the previous terminator or at skipped blank lines, and
+/// users need exact lines. Memory is bounded by the read-ahead (the buffer sizes).
+#[derive(Default)]
+struct Window {
+    base: u64,
+    bytes: VecDeque<u8>,
+    newlines_before_base: u64,
+}
+
+impl Window {
+    /// The 1-based line of the first character at or after byte offset `start`.
+    fn line_at(&mut self, start: u64) -> u64 {
+        while self.base < start {
+            match self.bytes.pop_front() {
+                Some(b) => {
+                    self.newlines_before_base += (b == b'\n') as u64;
+                    self.base += 1;
+                }
+                None => break,
+            }
+        }
+        let leading = self
+            .bytes
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .filter(|b| **b == b'\n')
+            .count();
+        1 + self.newlines_before_base + leading as u64
+    }
+}
+
+struct Tracked<R> {
+    inner: R,
+    window: Rc<RefCell<Window>>,
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.window.borrow_mut().bytes.extend(&buf[..n]);
+        Ok(n)
+    }
+}
+
 enum Parsed {
     Batch(Vec<NewContact>, Vec<Rejected>, u64),
     Fatal(ImportError),
@@ -84,17 +133,31 @@ enum Parsed {
 
 /// Parse on a blocking thread, sending batches through a bounded channel.
 fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
-    let mut reader = BufReader::with_capacity(256 * 1024, input);
-    let delimiter = match reader.fill_buf() {
+    let window = Rc::new(RefCell::new(Window::default()));
+    let mut reader = BufReader::with_capacity(
+        256 * 1024,
+        Tracked {
+            inner: input,
+            window: window.clone(),
+        },
+    );
+    // A UTF-8 byte-order mark is skipped here, so the csv reader's byte offsets are `bom` short.
+    let (delimiter, bom) = match reader.fill_buf() {
         Ok(buf) => {
+            let bom = if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                3
+            } else {
+                0
+            };
             let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-            sniff_delimiter(&buf[..end])
+            (sniff_delimiter(&buf[bom.min(end)..end]), bom)
         }
         Err(e) => {
             let _ = tx.blocking_send(Parsed::Fatal(e.into()));
             return;
         }
     };
+    reader.consume(bom);
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -125,12 +188,12 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
     let mut record = csv::ByteRecord::new();
     let mut fields = serde_json::Map::new();
     loop {
-        let line_before = csv.position().line();
         let res = csv.read_byte_record(&mut record);
-        let line = record
+        let start = record
             .position()
-            .map(|p| p.line())
-            .unwrap_or(line_before.max(2));
+            .map(|p| p.byte())
+            .unwrap_or_else(|| csv.position().byte());
+        let line = window.borrow_mut().line_at(start + bom as u64);
         let mut reject = |value: String, reason: String| {
             rejected_n += 1;
             rejected.push(Rejected {
@@ -256,5 +319,35 @@ mod tests {
         assert_eq!(sniff_delimiter(b"email"), b',');
         assert_eq!(header_key("\u{feff}E-Mail "), "e_mail");
         assert_eq!(header_key("First Name"), "first_name");
+    }
+
+    fn lines_of(data: &str) -> Vec<(u64, String)> {
+        let window = Rc::new(RefCell::new(Window::default()));
+        let input = Tracked {
+            inner: data.as_bytes(),
+            window: window.clone(),
+        };
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .flexible(true)
+            .from_reader(input);
+        r.byte_headers().unwrap();
+        let mut rec = csv::ByteRecord::new();
+        let mut out = Vec::new();
+        while r.read_byte_record(&mut rec).unwrap() {
+            let start = rec.position().unwrap().byte();
+            out.push((
+                window.borrow_mut().line_at(start),
+                String::from_utf8_lossy(&rec[0]).into_owned(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn exact_line_numbers_with_lf_crlf_blank_lines_and_quoted_newlines() {
+        let want = vec![(2, "x".to_string()), (4, "y".into()), (6, "z".into())];
+        assert_eq!(lines_of("a;b\nx;1\n\ny;\"2\n3\"\nz;4"), want);
+        assert_eq!(lines_of("a;b\r\nx;1\r\n\r\ny;\"2\r\n3\"\r\nz;4\r\n"), want);
     }
 }

@@ -1,0 +1,394 @@
+//! The pipeline against a scripted SMTP peer and misbehaving servers on loopback.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_domain::DeliveryState;
+use herald_engine::campaign::{self, CampaignError, CampaignInput};
+use herald_engine::contacts::import_csv;
+use herald_engine::deliver::MxAnswer;
+use herald_engine::queue::Until;
+use herald_engine::reports::{CampaignReport, RecipientReport, campaign_report};
+use herald_store::{CampaignId, ClaimRequest, SqliteStore, Store};
+use herald_testkit::{
+    Script, ScriptedPeer, loopback, misbehaving_server, start_peer, test_queue, test_store,
+};
+
+async fn campaign_for(store: &SqliteStore, csv: &str, html: &str) -> CampaignId {
+    import_csv(
+        store,
+        Box::new(std::io::Cursor::new(csv.to_string())),
+        "l",
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let id = campaign::create(
+        store,
+        &CampaignInput {
+            name: "c".into(),
+            list: "l".into(),
+            from: "Ann Sender <ann@sender.test>".into(),
+            subject: "Hi {{ contact.first_name | default(\"there\") }}".into(),
+            html: html.into(),
+            text: None,
+        },
+    )
+    .await
+    .unwrap();
+    campaign::snapshot(store, id).await.unwrap();
+    id
+}
+
+fn row<'a>(r: &'a CampaignReport, email: &str) -> &'a RecipientReport {
+    r.recipients
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|x| x.email == email)
+        .unwrap_or_else(|| panic!("no row for {email}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_follow_what_the_server_answered() {
+    let t = test_store().await;
+    let peer = Arc::new(ScriptedPeer::default());
+    peer.script(
+        "unknown@x.test",
+        Script::Rcpt(
+            550,
+            "5.1.1",
+            "<unknown@x.test>: Recipient address rejected: User unknown",
+        ),
+    );
+    peer.script(
+        "later@x.test",
+        Script::Rcpt(451, "4.7.1", "Greylisted, try again"),
+    );
+    peer.script(
+        "spam@x.test",
+        Script::Data(554, "5.7.1", "Message rejected as spam"),
+    );
+    let (addr, _stop) = start_peer(peer.clone()).await;
+    let csv = "email,first_name\nann@x.test,Ann\nunknown@x.test,U\nlater@x.test,L\nspam@x.test,S\nzed@nowhere.test,Z\n";
+    let id = campaign_for(&t.store, csv, "<p>Hello {{ contact.first_name }}</p>").await;
+    let q = test_queue(
+        t.store.clone(),
+        vec![
+            ("x.test", MxAnswer::Hosts(vec![loopback("mx.x.test", 10)])),
+            (
+                "nowhere.test",
+                MxAnswer::NoSuchDomain("nowhere.test: NXDOMAIN".into()),
+            ),
+        ],
+        addr.port(),
+        Duration::from_secs(5),
+    );
+    q.run(Some(id), Until::Drained, None, std::future::pending())
+        .await
+        .unwrap();
+    let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+
+    let ann = row(&r, "ann@x.test");
+    assert_eq!(ann.state, DeliveryState::Delivered);
+    let ev = ann.evidence.as_ref().unwrap();
+    assert_eq!(
+        (ev.code, ev.enhanced.as_deref()),
+        (Some(250), Some("2.0.0"))
+    );
+    assert_eq!(ev.mx.as_deref(), Some("mx.x.test"));
+    assert_eq!(ev.ip.as_deref(), Some("127.0.0.1"));
+    let qid = ev.remote_queue_id.clone().unwrap();
+    assert!(qid.starts_with("PEER"), "{qid}");
+    // The peer really got it: personalised, with the Message-ID the evidence names.
+    let received = peer.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    let raw = String::from_utf8_lossy(&received[0].1).to_string();
+    assert!(raw.contains("Subject: Hi Ann"), "{raw}");
+    assert!(
+        raw.contains(&format!("Message-ID: {}", ann.message_id)),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("text/plain") && raw.contains("text/html"),
+        "{raw}"
+    );
+
+    let u = row(&r, "unknown@x.test");
+    assert_eq!(
+        (u.state, u.reason.as_deref(), u.hard),
+        (DeliveryState::Bounced, Some("userunknown"), true)
+    );
+    assert_eq!(u.evidence.as_ref().unwrap().stage.as_deref(), Some("rcpt"));
+    let l = row(&r, "later@x.test");
+    assert_eq!(l.state, DeliveryState::Deferred);
+    assert_eq!(l.evidence.as_ref().unwrap().code, Some(451));
+    let s = row(&r, "spam@x.test");
+    assert_eq!(
+        (s.state, s.reason.as_deref()),
+        (DeliveryState::Bounced, Some("spamdetected"))
+    );
+    assert_eq!(
+        s.evidence.as_ref().unwrap().stage.as_deref(),
+        Some("message")
+    );
+    let z = row(&r, "zed@nowhere.test");
+    assert_eq!(
+        (z.state, z.reason.as_deref()),
+        (DeliveryState::Bounced, Some("hostunknown"))
+    );
+
+    // One Message-ID per recipient.
+    let mut ids: Vec<_> = r
+        .recipients
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|x| x.message_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+
+    // The deferred one is retried on schedule and delivered once the peer accepts it.
+    peer.script("later@x.test", Script::Accept);
+    q.run(
+        Some(id),
+        Until::Finished,
+        Some(tokio::time::Instant::now() + Duration::from_secs(10)),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+    let l = row(&r, "later@x.test");
+    assert_eq!((l.state, l.attempts), (DeliveryState::Delivered, 2));
+    assert_eq!(r.campaign.status, "sent");
+    assert_eq!(
+        peer.count_for("ann@x.test"),
+        1,
+        "delivered recipients are not sent again"
+    );
+}
+
+async fn one_recipient_against(addr: std::net::SocketAddr, timeout: Duration) -> RecipientReport {
+    let t = test_store().await;
+    let id = campaign_for(&t.store, "email\nbob@y.test\n", "<p>x</p>").await;
+    let q = test_queue(
+        t.store.clone(),
+        vec![("y.test", MxAnswer::Hosts(vec![loopback("mx.y.test", 10)]))],
+        addr.port(),
+        timeout,
+    );
+    q.run(Some(id), Until::Drained, None, std::future::pending())
+        .await
+        .unwrap();
+    let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+    r.recipients.unwrap().remove(0)
+}
+
+#[tokio::test]
+async fn a_server_that_hangs_is_a_deferral_with_the_reason() {
+    let addr = misbehaving_server(None).await;
+    let r = one_recipient_against(addr, Duration::from_millis(300)).await;
+    assert_eq!(
+        (r.state, r.reason.as_deref()),
+        (DeliveryState::Deferred, Some("networkerror"))
+    );
+    let e = r.evidence.unwrap();
+    assert!(
+        e.error.as_deref().unwrap().contains("no reply to greeting"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_garbage_reply_is_a_deferral_not_a_panic() {
+    let addr = misbehaving_server(Some(b"HELLO I AM NOT SMTP\r\n")).await;
+    let r = one_recipient_against(addr, Duration::from_secs(2)).await;
+    assert_eq!(r.state, DeliveryState::Deferred);
+    assert!(
+        r.evidence
+            .unwrap()
+            .error
+            .unwrap()
+            .contains("malformed reply")
+    );
+}
+
+#[tokio::test]
+async fn a_421_greeting_is_recorded_as_the_reply() {
+    let addr = misbehaving_server(Some(b"421 4.7.0 Too many connections from your IP\r\n")).await;
+    let r = one_recipient_against(addr, Duration::from_secs(2)).await;
+    assert_eq!(
+        (r.state, r.reason.as_deref()),
+        (DeliveryState::Deferred, Some("toomanyconn"))
+    );
+    let e = r.evidence.unwrap();
+    assert_eq!((e.code, e.stage.as_deref()), (Some(421), Some("greeting")));
+}
+
+#[tokio::test]
+async fn import_streams_reports_bad_rows_and_merges_duplicates() {
+    let t = test_store().await;
+    let csv = "\u{feff}Email;First Name;Plan\r\n\
+               Ann.Lee@Example.com;Ann;gold\r\n\
+               not-an-address;X;gold\r\n\
+               \"quoted;semi\"@x.test;Q;gold\r\n\
+               ann.lee@EXAMPLE.com;Annie;silver\r\n\
+               jo@bücher.example;Jo;gold\r\n\
+               too;many;fields;here\r\n\
+               \r\n\
+               bo@x.test;\"Bo; the second\";gold\r\n";
+    let r = import_csv(
+        &t.store,
+        Box::new(std::io::Cursor::new(csv.to_string())),
+        "l",
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.imported, r.updated, r.rejected_count),
+        (3, 1, 3),
+        "{r:?}"
+    );
+    let lines: Vec<u64> = r.rejected.iter().map(|x| x.line).collect();
+    assert_eq!(lines, vec![3, 4, 7], "{r:?}");
+    assert!(r.rejected[0].reason.contains("invalid email address"));
+    assert!(r.rejected[2].reason.contains("fields"));
+
+    // The first spelling is kept; the later row's fields win; the IDN domain is in A-labels.
+    let id = campaign_for(
+        &t.store,
+        "email\n",
+        "<p>{{ contact.first_name }} {{ contact.plan }}</p>",
+    )
+    .await;
+    let page = t
+        .store
+        .audience_page(herald_store::ListId(1), 0, 10)
+        .await
+        .unwrap();
+    let emails: Vec<_> = page.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(
+        emails,
+        vec![
+            "Ann.Lee@example.com",
+            "jo@xn--bcher-kva.example",
+            "bo@x.test"
+        ]
+    );
+    assert!(
+        page[0].fields.contains("Annie") && page[0].fields.contains("silver"),
+        "{}",
+        page[0].fields
+    );
+    assert!(page[2].fields.contains("Bo; the second"));
+    let r = campaign_report(&t.store, id, false).await.unwrap().unwrap();
+    assert_eq!(r.counts.queued, 3);
+}
+
+#[tokio::test]
+async fn a_missing_field_fails_at_create_naming_the_contact() {
+    let t = test_store().await;
+    import_csv(
+        &t.store,
+        Box::new(std::io::Cursor::new(
+            "email,first_name\na@x.test,A\nb@x.test,\n".to_string(),
+        )),
+        "l",
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let input = CampaignInput {
+        name: "c".into(),
+        list: "l".into(),
+        from: "a@sender.test".into(),
+        subject: "s".into(),
+        html: "<p>{{ contact.first_name }}</p>".into(),
+        text: None,
+    };
+    match campaign::create(&t.store, &input).await {
+        Err(CampaignError::Personalisation { problems, .. }) => {
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(
+                problems[0].contains("b@x.test") && problems[0].contains("html"),
+                "{problems:?}"
+            );
+        }
+        other => panic!("expected a personalisation error, got {other:?}"),
+    }
+    let e = campaign::create(
+        &t.store,
+        &CampaignInput {
+            list: "nope".into(),
+            ..input.clone()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, CampaignError::UnknownList(_)), "{e}");
+    let e = campaign::create(
+        &t.store,
+        &CampaignInput {
+            from: "Ann <ann>".into(),
+            ..input
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, CampaignError::BadFrom(..)), "{e}");
+}
+
+#[tokio::test]
+async fn an_expired_lease_without_outcome_is_flagged_possible_duplicate() {
+    let t = test_store().await;
+    let id = campaign_for(&t.store, "email\na@x.test\nb@x.test\n", "<p>x</p>").await;
+    let now = herald_engine::now_ms();
+    let first = t
+        .store
+        .claim(&ClaimRequest {
+            owner: "dead-node",
+            now_ms: now,
+            lease_until_ms: now + 50,
+            limit: 1,
+            campaign: Some(id),
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(!first[0].possible_duplicate);
+    // While the lease holds, nobody else gets it.
+    let during = t
+        .store
+        .claim(&ClaimRequest {
+            owner: "other",
+            now_ms: now + 10,
+            lease_until_ms: now + 1000,
+            limit: 10,
+            campaign: Some(id),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        during.iter().map(|d| d.email.as_str()).collect::<Vec<_>>(),
+        vec!["b@x.test"]
+    );
+    // After it expires with no outcome, the next claim flags it.
+    let after = t
+        .store
+        .claim(&ClaimRequest {
+            owner: "other",
+            now_ms: now + 100,
+            lease_until_ms: now + 1000,
+            limit: 10,
+            campaign: Some(id),
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].email, "a@x.test");
+    assert!(after[0].possible_duplicate);
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the recipient world's packages (Debian 12): Postfix, Dovecot, dnsmasq and tools.
+# Idempotent; does not start any stock daemon (a temporary policy-rc.d refuses it).
+set -euo pipefail
+need=()
+for pair in postfix:/usr/sbin/postfix dovecot-imapd:/usr/sbin/dovecot dovecot-lmtpd:/usr/lib/dovecot/lmtp \
+            dnsmasq-base:/usr/sbin/dnsmasq bind9-dnsutils:/usr/bin/dig openssl:/usr/bin/openssl swaks:/usr/bin/swaks; do
+  [ -e "${pair#*:}" ] || need+=("${pair%%:*}")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Start the recipient world on loopback: dnsmasq (DNS for *.test), Postfix (the MX), Dovecot
+# (LMTP + IMAP, Maildir). Everything lives under $HERALD_WORLD (default /tmp/herald-world);
+# ports and paths are written to $HERALD_WORLD/env for tests to read.
+#
+# Domains (all MX → 127.0.0.1 on $MX_PORT unless said):
+#   inbox.test    known users (alice, bob, carol, dave) delivered to Maildir; others 550 5.1.1
+#   defer.test    every recipient 451 4.7.1 (deferral)
+#   discard.test  accepts everything, then silently discards it (the quarantine case)
+#   backup.test   primary MX on 127.0.0.2 (nothing listens), backup MX works
+#   amx.test      no MX, only an A record (implicit MX)
+#   nullmx.test   RFC 7505 null MX
+#   nomx.test     does not exist (NXDOMAIN)
+set -euo pipefail
+W=${HERALD_WORLD:-/tmp/herald-world}
+DNS_PORT=${WORLD_DNS_PORT:-15353}
+MX_PORT=${WORLD_MX_PORT:-12525}
+IMAP_PORT=${WORLD_IMAP_PORT:-11143}
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/install.sh"
+"$here/stop.sh" >/dev/null 2>&1 || true
+rm -rf "$W"
+mkdir -p "$W"/{dns,postfix/etc,postfix/spool,postfix/data,dovecot/run,dovecot/state,mail,tls}
+chmod 755 "$W"
+
+# --- TLS: a self-signed certificate, as many real MX hosts have.
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=mx.world.test" \
+  -keyout "$W/tls/key.pem" -out "$W/tls/cert.pem" 2>/dev/null
+
+# --- DNS
+cat > "$W/dns/dnsmasq.conf" <<CONF
+port=$DNS_PORT
+listen-address=127.0.0.1
+bind-interfaces
+no-resolv
+no-hosts
+no-poll
+local=/test/
+user=root
+pid-file=$W/dns/dnsmasq.pid
+log-facility=$W/dns/dnsmasq.log
+log-queries
+mx-host=inbox.test,mx.inbox.test,10
+host-record=mx.inbox.test,127.0.0.1
+mx-host=defer.test,mx.defer.test,10
+host-record=mx.defer.test,127.0.0.1
+mx-host=discard.test,mx.discard.test,10
+host-record=mx.discard.test,127.0.0.1
+mx-host=backup.test,dead.backup.test,10
+mx-host=backup.test,mx.backup.test,20
+host-record=dead.backup.test,127.0.0.2
+host-record=mx.backup.test,127.0.0.1
+host-record=amx.test,127.0.0.1
+mx-host=nullmx.test,.,0
+CONF
+dnsmasq --conf-file="$W/dns/dnsmasq.conf" </dev/null >>"$W/dns/stdout.log" 2>&1
+
+# --- Dovecot: LMTP from Postfix into Maildir; IMAP for checks.
+chown mail:mail "$W/mail"
+cat > "$W/dovecot/passwd" <<CONF
+alice@inbox.test:{PLAIN}secret::::::
+bob@inbox.test:{PLAIN}secret::::::
+carol@inbox.test:{PLAIN}secret::::::
+dave@inbox.test:{PLAIN}secret::::::
+CONF
+cat > "$W/dovecot/dovecot.conf" <<CONF
+base_dir = $W/dovecot/run
+state_dir = $W/dovecot/state
+log_path = $W/dovecot/dovecot.log
+protocols = lmtp imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 8
+mail_location = maildir:$W/mail/%d/%n/Maildir
+mail_uid = mail
+mail_gid = mail
+passdb {
+  driver = passwd-file
+  args = $W/dovecot/passwd
+}
+userdb {
+  driver = static
+  args = uid=mail gid=mail home=$W/mail/%d/%n allow_all_users=yes
+}
+namespace inbox {
+  inbox = yes
+  mailbox Junk {
+    special_use = \\Junk
+    auto = create
+  }
+}
+service lmtp {
+  unix_listener $W/dovecot/lmtp.sock {
+    mode = 0666
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+}
+CONF
+dovecot -c "$W/dovecot/dovecot.conf" </dev/null >>"$W/dovecot/stdout.log" 2>&1
+
+# --- Postfix: the recipient MX.
+P=$W/postfix
+cat > "$P/etc/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $P/spool
+data_directory = $P/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.world.test
+mydomain = world.test
+myorigin = world.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+# Nobody on loopback is a trusted client: Herald must be treated like any sender.
+mynetworks = 127.0.0.254/32
+maillog_file_prefixes = $W
+maillog_file = $P/maillog
+smtputf8_enable = no
+biff = no
+append_dot_mydomain = no
+smtpd_banner = \$myhostname ESMTP world
+virtual_mailbox_domains = inbox.test, defer.test, discard.test, backup.test, amx.test
+virtual_mailbox_maps = texthash:$P/etc/vmailbox
+virtual_transport = lmtp:unix:$W/dovecot/lmtp.sock
+transport_maps = texthash:$P/etc/transport
+smtpd_recipient_restrictions = check_recipient_access texthash:$P/etc/recipient_access, reject_unauth_destination
+unknown_virtual_mailbox_reject_code = 550
+smtpd_tls_cert_file = $W/tls/cert.pem
+smtpd_tls_key_file = $W/tls/key.pem
+smtpd_tls_security_level = may
+smtpd_tls_received_header = yes
+CONF
+cat > "$P/etc/vmailbox" <<CONF
+alice@inbox.test x
+bob@inbox.test x
+carol@inbox.test x
+dave@inbox.test x
+alice@backup.test x
+alice@amx.test x
+@defer.test x
+@discard.test x
+CONF
+cat > "$P/etc/transport" <<CONF
+discard.test discard:silently discarded
+CONF
+cat > "$P/etc/recipient_access" <<CONF
+defer.test 451 4.7.1 Service temporarily unavailable, try again later
+CONF
+sed -e 's/^smtp      inet.*/127.0.0.1:'"$MX_PORT"' inet n - n - - smtpd/' \
+    -e 's/^\([a-z]*  *unix *[-n]  *[-n]  *\)y/\1n/' \
+    -e 's/^\([a-z]*  *inet *[-n]  *[-n]  *\)y/\1n/' \
+    -e '/^pickup/d' -e '/^maildrop/,$d' \
+    /usr/share/postfix/master.cf.dist > "$P/etc/master.cf"
+chown postfix "$P/data"
+postfix -c "$P/etc" check </dev/null >>"$P/stdout.log" 2>&1 || true
+postfix -c "$P/etc" start </dev/null >>"$P/stdout.log" 2>&1
+
+# --- Wait until every part answers.
+for i in $(seq 1 100); do
+  if dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 mx.inbox.test A 2>/dev/null | grep -q 127.0.0.1 \
+     && (exec 3<>/dev/tcp/127.0.0.1/$MX_PORT) 2>/dev/null \
+     && (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null; then
+    cat > "$W/env" <<ENV
+HERALD_WORLD=$W
+WORLD_DNS=127.0.0.1:$DNS_PORT
+WORLD_MX_PORT=$MX_PORT
+WORLD_IMAP=127.0.0.1:$IMAP_PORT
+WORLD_MAIL=$W/mail
+WORLD_MAILLOG=$P/maillog
+ENV
+    echo "recipient world up in $W (DNS :$DNS_PORT, MX :$MX_PORT, IMAP :$IMAP_PORT)" >&2
+    exit 0
+  fi
+  sleep 0.1
+done
+echo "recipient world did not come up; logs:" >&2
+tail -n 20 "$W"/dns/*.log "$P"/stdout.log "$P"/maillog "$W"/dovecot/*.log >&2 2>/dev/null || true
+exit 1
