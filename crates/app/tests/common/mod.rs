@@ -1,0 +1,67 @@
+//! Running the real `herald` binary from tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Herald {
+    pub data_dir: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl Herald {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_herald"));
+        c.arg("--data-dir").arg(&self.data_dir).args(args);
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c.env_remove("HERALD_DATA_DIR");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run herald")
+    }
+
+    /// Run, require success, return stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "herald {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("herald {args:?}: not JSON ({e}): {out}"))
+    }
+}
+
+pub fn recipient<'a>(report: &'a serde_json::Value, email: &str) -> &'a serde_json::Value {
+    report["recipients"]
+        .as_array()
+        .expect("recipients")
+        .iter()
+        .find(|r| r["email"] == email)
+        .unwrap_or_else(|| panic!("no recipient {email} in {report:#}"))
+}
