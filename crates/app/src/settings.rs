@@ -25,6 +25,7 @@ impl<'de> Deserialize<'de> for Dur {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct Settings {
     pub database: Database,
     pub dns: Dns,
@@ -171,20 +172,6 @@ impl Default for Sandbox {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            database: Database::default(),
-            dns: Dns::default(),
-            delivery: Delivery::default(),
-            inbound: Inbound::default(),
-            http: Http::default(),
-            placement: Placement::default(),
-            sandbox: Sandbox::default(),
         }
     }
 }

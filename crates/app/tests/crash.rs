@@ -2,6 +2,8 @@
 //! check against what the SMTP peer really received: nobody is lost, and anybody received twice
 //! is flagged `possible_duplicate`.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::sync::Arc;

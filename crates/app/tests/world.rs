@@ -2,6 +2,8 @@
 //! Dovecot on loopback. Asserts, per recipient, what Herald recorded against what the world
 //! really did: the Maildir, and Postfix's own log.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,5 +1,7 @@
 //! The pipeline against a scripted SMTP peer and misbehaving servers on loopback.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -16,10 +16,10 @@ pub fn remote_queue_id(text: &str) -> Option<String> {
         " id=",
         "qp ",
     ] {
-        if let Some(pos) = lower.find(marker) {
-            if let Some(id) = first_token(&t[pos + marker.len()..]) {
-                return Some(id);
-            }
+        if let Some(pos) = lower.find(marker)
+            && let Some(id) = first_token(&t[pos + marker.len()..])
+        {
+            return Some(id);
         }
     }
     // Microsoft 365 / Exchange: "<msgid> [InternalId=123, Hostname=…] Queued mail for delivery".
@@ -29,10 +29,10 @@ pub fn remote_queue_id(text: &str) -> Option<String> {
     // Gmail: "OK  1732612345 d2e1a72fcca58-7253a12b1b4si1234.288 - gsmtp".
     if lower.ends_with("gsmtp") {
         let words: Vec<&str> = t.split_whitespace().collect();
-        if let Some(i) = words.iter().position(|w| *w == "-") {
-            if i > 0 {
-                return Some(words[i - 1].to_string());
-            }
+        if let Some(i) = words.iter().position(|w| *w == "-")
+            && i > 0
+        {
+            return Some(words[i - 1].to_string());
         }
     }
     // Sendmail: "x1AB2cD3004567 Message accepted for delivery".

@@ -1,5 +1,6 @@
 //! Running the real `herald` binary from tests.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

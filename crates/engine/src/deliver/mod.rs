@@ -164,7 +164,7 @@ pub async fn deliver_domain(
             }
         };
         let mut broken = false;
-        while let Some(m) = pending.next() {
+        for m in pending.by_ref() {
             let t0 = OffsetDateTime::now_utc();
             let tx = session.send(&m.mail_from, &m.rcpt_to, &m.data).await;
             let mut ev = evidence(&m, t0, cfg.route);

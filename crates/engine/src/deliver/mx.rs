@@ -136,12 +136,12 @@ impl DnsMx {
                 Err(e) => last_err = Some(e),
             }
         }
-        if hosts.iter().all(|h| h.addrs.is_empty()) {
-            if let Some(e) = last_err {
-                return MxAnswer::TempFail(format!(
-                    "address lookup of {domain}'s MX hosts failed: {e}"
-                ));
-            }
+        if hosts.iter().all(|h| h.addrs.is_empty())
+            && let Some(e) = last_err
+        {
+            return MxAnswer::TempFail(format!(
+                "address lookup of {domain}'s MX hosts failed: {e}"
+            ));
         }
         MxAnswer::Hosts(hosts)
     }

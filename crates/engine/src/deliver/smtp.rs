@@ -244,17 +244,17 @@ impl Session {
             });
         }
         let mut caps = s.ehlo(&cfg.helo_name).await?;
-        if let Some(tls) = tls {
-            if caps & EXT_START_TLS != 0 {
-                s.write(Stage::StartTls, b"STARTTLS\r\n").await?;
-                let r = s.read_reply(Stage::StartTls, t.command).await?;
-                if r.code != 220 {
-                    // Refused STARTTLS: carry on in plaintext on the same connection.
-                    tracing::info!(host = %target.host, reply = %r.full(), "STARTTLS refused");
-                } else {
-                    s.start_tls(tls).await?;
-                    caps = s.ehlo(&cfg.helo_name).await?;
-                }
+        if let Some(tls) = tls
+            && caps & EXT_START_TLS != 0
+        {
+            s.write(Stage::StartTls, b"STARTTLS\r\n").await?;
+            let r = s.read_reply(Stage::StartTls, t.command).await?;
+            if r.code != 220 {
+                // Refused STARTTLS: carry on in plaintext on the same connection.
+                tracing::info!(host = %target.host, reply = %r.full(), "STARTTLS refused");
+            } else {
+                s.start_tls(tls).await?;
+                caps = s.ehlo(&cfg.helo_name).await?;
             }
         }
         s.pipelining = caps & EXT_PIPELINING != 0;

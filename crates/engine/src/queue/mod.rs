@@ -170,12 +170,13 @@ impl<S: Store> Queue<S> {
         drop(out_tx);
         let _ = writer.await;
         heartbeat.abort();
-        if let Some(c) = campaign {
-            if result.is_ok() && self.store.counts(c).await?.unfinished() == 0 {
-                self.store
-                    .set_campaign_status(c, CampaignStatus::Sent, now_ms())
-                    .await?;
-            }
+        if let Some(c) = campaign
+            && result.is_ok()
+            && self.store.counts(c).await?.unfinished() == 0
+        {
+            self.store
+                .set_campaign_status(c, CampaignStatus::Sent, now_ms())
+                .await?;
         }
         result
     }

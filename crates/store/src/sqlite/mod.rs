@@ -33,15 +33,15 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Open (creating if needed) the database file and apply pending migrations.
     pub async fn open(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Database(sqlx::Error::Io(std::io::Error::new(
-                        e.kind(),
-                        format!("creating {}: {e}", dir.display()),
-                    )))
-                })?;
-            }
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("creating {}: {e}", dir.display()),
+                )))
+            })?;
         }
         let opts = SqliteConnectOptions::new()
             .filename(path)
