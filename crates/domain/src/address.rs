@@ -210,3 +210,28 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod noise_tests {
+    use super::*;
+
+    /// Whatever the input, parsing returns; an accepted address is safe for SMTP and headers.
+    #[test]
+    fn arbitrary_strings_never_panic_and_accepted_ones_are_safe() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let alphabet: Vec<char> = "ab.@-_+ \r\n\"<>ü日xn--Z9!".chars().collect();
+        for _ in 0..50_000 {
+            let mut s = String::new();
+            for _ in 0..(x % 24) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push(alphabet[(x % alphabet.len() as u64) as usize]);
+            }
+            if let Ok(a) = EmailAddress::parse(&s) {
+                assert!(!a.as_str().contains(['\r', '\n', ' ', '<', '>']), "{a:?}");
+                assert!(a.domain().is_ascii());
+            }
+        }
+    }
+}

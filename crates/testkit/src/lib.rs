@@ -1,6 +1,8 @@
 //! Dev-only helpers: a fresh store, a scripted SMTP peer, misbehaving servers, a static DNS
 //! table, and a queue wired to them. Tests assert on recorded outcomes, never on log text.
 
+pub mod noise;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
