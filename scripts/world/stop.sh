@@ -2,6 +2,7 @@
 # Stop the recipient world started by start.sh (by its pid files; no broad kills).
 W=${HERALD_WORLD:-/tmp/herald-world}
 [ -d "$W" ] || exit 0
+rm -f "$W/env"   # tests read it to find a running world
 [ -f "$W/postfix/etc/main.cf" ] && postfix -c "$W/postfix/etc" stop </dev/null >/dev/null 2>&1
 [ -f "$W/dovecot/dovecot.conf" ] && doveadm -c "$W/dovecot/dovecot.conf" stop </dev/null >/dev/null 2>&1
 if [ -f "$W/dns/dnsmasq.pid" ]; then

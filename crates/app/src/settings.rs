@@ -197,7 +197,7 @@ fn env_value(raw: &str) -> toml::Value {
 
 impl Settings {
     /// Load from `file` (if it exists) and the environment.
-    pub fn load(file: &Path, data_dir: &Path) -> anyhow::Result<Self> {
+    pub fn load(file: &Path) -> anyhow::Result<Self> {
         let mut table = if file.exists() {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -222,16 +222,13 @@ impl Settings {
             };
             t.insert(field.clone(), env_value(&value));
         }
-        let mut s: Settings = Settings::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let s: Settings = Settings::deserialize(toml::Value::Table(table)).map_err(|e| {
             anyhow::anyhow!(
                 "{} (or HERALD__… environment): {}",
                 file.display(),
                 e.to_string().trim()
             )
         })?;
-        if s.database.url.is_empty() {
-            s.database.url = format!("sqlite://{}", data_dir.join("herald.db").display());
-        }
         if s.delivery.retry_schedule.is_empty() {
             bail!("[delivery] retry_schedule must have at least one interval");
         }
@@ -291,14 +288,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("herald.toml");
         std::fs::write(&f, TEMPLATE).unwrap();
-        let s = Settings::load(&f, dir.path()).unwrap();
+        let s = Settings::load(&f).unwrap();
         assert_eq!(s.delivery.mx_port, 25);
         assert_eq!(s.delivery.expiry, Dur(Duration::from_secs(72 * 3600)));
         std::fs::write(&f, "[delivery]\nmx_prot = 25\n").unwrap();
-        let e = Settings::load(&f, dir.path()).unwrap_err().to_string();
+        let e = Settings::load(&f).unwrap_err().to_string();
         assert!(e.contains("mx_prot"), "{e}");
         std::fs::write(&f, "[delivery]\nexpiry = \"soon\"\n").unwrap();
-        let e = Settings::load(&f, dir.path()).unwrap_err().to_string();
+        let e = Settings::load(&f).unwrap_err().to_string();
         assert!(e.contains("soon"), "{e}");
     }
 

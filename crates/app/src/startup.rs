@@ -36,12 +36,15 @@ impl App {
         let file = config
             .map(Path::to_path_buf)
             .unwrap_or_else(|| data_dir.join("herald.toml"));
-        let settings = Settings::load(&file, data_dir)?;
+        let settings = Settings::load(&file)?;
         Self::with_settings(settings, data_dir).await
     }
 
     /// Open the store named by already-loaded settings.
-    pub async fn with_settings(settings: Settings, data_dir: &Path) -> anyhow::Result<App> {
+    pub async fn with_settings(mut settings: Settings, data_dir: &Path) -> anyhow::Result<App> {
+        if settings.database.url.is_empty() {
+            settings.database.url = format!("sqlite://{}", data_dir.join("herald.db").display());
+        }
         let store = herald_store::open(&settings.database.url)
             .await
             .with_context(|| format!("opening the database {}", settings.database.url))?;

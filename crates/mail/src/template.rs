@@ -30,10 +30,18 @@ pub struct Rendered {
     pub text: String,
 }
 
+/// Where the text/plain part comes from.
+enum TextPart {
+    /// A text template: written by the user, or derived once from the HTML template.
+    Template,
+    /// Derive from each rendered HTML (only when the derived template does not compile).
+    FromRenderedHtml,
+}
+
 /// The compiled templates of one campaign.
 pub struct CampaignTemplates {
     env: Environment<'static>,
-    has_text: bool,
+    text: TextPart,
 }
 
 fn part_name(template: &str) -> &'static str {
@@ -70,10 +78,18 @@ impl CampaignTemplates {
             env.add_template_owned(name, source)
                 .map_err(|e| to_error(part_name(name), &e))?;
         }
-        Ok(Self {
-            env,
-            has_text: text.is_some(),
-        })
+        let text = if text.is_some() {
+            TextPart::Template
+        } else {
+            // Converting HTML to text is the costliest step of rendering; the template is the
+            // same for every recipient, so convert it once. Template tags pass through the
+            // conversion as text; if the result does not compile, convert per message instead.
+            match env.add_template_owned(TEXT, html_to_text(html)) {
+                Ok(()) => TextPart::Template,
+                Err(_) => TextPart::FromRenderedHtml,
+            }
+        };
+        Ok(Self { env, text })
     }
 
     /// Render for one recipient. `ctx` is the template context (`contact`, …).
@@ -94,10 +110,9 @@ impl CampaignTemplates {
             });
         }
         let html = one(HTML)?;
-        let text = if self.has_text {
-            one(TEXT)?
-        } else {
-            html_to_text(&html)
+        let text = match self.text {
+            TextPart::Template => one(TEXT)?,
+            TextPart::FromRenderedHtml => html_to_text(&html),
         };
         Ok(Rendered {
             subject: subject.trim().to_string(),
@@ -135,6 +150,29 @@ mod tests {
         let e = r.unwrap_err();
         assert_eq!(e.part, "html");
         assert!(e.message.contains("undefined"), "{e}");
+    }
+
+    #[test]
+    fn the_derived_text_part_is_personalised_and_not_escaped() {
+        let t = CampaignTemplates::compile(
+            "s",
+            "<h1>Hi {{ contact.first_name | default(\"there\") }}</h1><p>{% if contact.vip is defined %}VIP {% endif %}offer &amp; more</p><a href=\"https://x.test/{{ contact.id }}\">link</a>",
+            None,
+        )
+        .unwrap();
+        assert!(matches!(t.text, TextPart::Template));
+        let r = t.render(&context! { contact => context! { first_name => "Ann & Bo", vip => true, id => 7 } }).unwrap();
+        assert!(r.text.contains("Hi Ann & Bo"), "{}", r.text);
+        assert!(r.text.contains("VIP offer & more"), "{}", r.text);
+        assert!(r.text.contains("https://x.test/7"), "{}", r.text);
+        let r = t
+            .render(&context! { contact => context! { id => 8 } })
+            .unwrap();
+        assert!(
+            r.text.contains("Hi there") && !r.text.contains("VIP"),
+            "{}",
+            r.text
+        );
     }
 
     #[test]

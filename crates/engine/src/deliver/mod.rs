@@ -88,12 +88,13 @@ fn evidence(m: &Prepared, started: OffsetDateTime, route: &str) -> Evidence {
 }
 
 /// Deliver `msgs` (all for `domain`), sending one attempt per message on `out`.
-#[tracing::instrument(skip_all, fields(domain = %domain, messages = msgs.len()))]
+/// `msgs` is consumed lazily: each message is produced (rendered) just before it is sent.
+#[tracing::instrument(skip_all, fields(domain = %domain))]
 pub async fn deliver_domain(
     cfg: &DeliverConfig,
     resolver: &dyn MxResolver,
     domain: &str,
-    msgs: Vec<Prepared>,
+    msgs: impl Iterator<Item = Prepared> + Send,
     out: &mpsc::Sender<Attempt>,
 ) {
     let started = OffsetDateTime::now_utc();
@@ -135,7 +136,7 @@ pub async fn deliver_domain(
         })
         .collect();
 
-    let mut pending = msgs.into_iter().peekable();
+    let mut pending = msgs.peekable();
     let mut reconnects = 0;
     while pending.peek().is_some() {
         let opened = open_any(&targets, &cfg.session).await;

@@ -21,7 +21,7 @@ use herald_store::{
 use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
-use crate::deliver::{self, Attempt, AttemptResult, DeliverConfig, Prepared, SharedResolver};
+use crate::deliver::{self, Attempt, AttemptResult, DeliverConfig, SharedResolver};
 use crate::outcome::decide;
 use crate::render::{CampaignRender, Renderer};
 use crate::{ms, now_ms};
@@ -196,7 +196,9 @@ impl<S: Store> Queue<S> {
             .map_err(|e| e.to_string()))
     }
 
-    /// Render the claimed deliveries and start one job per (domain, connection-sized chunk).
+    /// Start one job per (domain, connection-sized chunk). Messages are rendered inside the
+    /// job just before they are sent, so memory holds one message per open connection, not
+    /// one per claimed delivery.
     async fn dispatch(
         &self,
         claimed: Vec<ClaimedDelivery>,
@@ -205,39 +207,22 @@ impl<S: Store> Queue<S> {
         per_domain: &mut HashMap<String, Arc<Semaphore>>,
         jobs: &mut tokio::task::JoinSet<()>,
     ) -> Result<(), StoreError> {
-        let date = OffsetDateTime::now_utc().unix_timestamp();
-        let mut by_domain: HashMap<String, Vec<(Prepared, ClaimedDelivery)>> = HashMap::new();
+        let mut by_domain: HashMap<String, Vec<(Arc<CampaignRender>, ClaimedDelivery)>> =
+            HashMap::new();
         for d in claimed {
-            let rendered = match self.campaign_render(d.campaign).await? {
-                Ok(r) => r.prepare(&d, date).map_err(|e| e.to_string()),
-                Err(e) => Err(e),
-            };
-            match rendered {
-                Ok(p) => by_domain.entry(d.domain.clone()).or_default().push((p, d)),
+            match self.campaign_render(d.campaign).await? {
+                Ok(r) => by_domain.entry(d.domain.clone()).or_default().push((r, d)),
                 Err(e) => {
                     tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
-                    let now = now_ms();
-                    let rec = OutcomeRecord {
-                        delivery: d.id,
-                        campaign: d.campaign,
-                        state: DeliveryState::NotSent,
-                        reason: Some(herald_domain::NotSentReason::MissingData.as_str().into()),
-                        hard: false,
-                        next_attempt_at_ms: None,
-                        first_attempt_at_ms: d.first_attempt_at_ms.unwrap_or(now),
-                        attempt: None,
-                        at_ms: now,
-                    };
-                    let _ = out_tx.send(rec).await;
+                    let _ = out_tx.send(not_sent(&d)).await;
                 }
             }
         }
-        for (domain, items) in by_domain {
+        for (domain, mut items) in by_domain {
             let sem = per_domain
                 .entry(domain.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(self.cfg.max_connections_per_domain)))
                 .clone();
-            let mut items = items;
             while !items.is_empty() {
                 let rest = items.split_off(items.len().min(self.cfg.max_messages_per_connection));
                 let chunk = std::mem::replace(&mut items, rest);
@@ -259,36 +244,82 @@ impl<S: Store> Queue<S> {
     }
 }
 
-/// Deliver one chunk and turn each attempt into an outcome record.
+/// `not_sent/missing_data`: the message cannot be rendered for this recipient.
+fn not_sent(d: &ClaimedDelivery) -> OutcomeRecord {
+    let now = now_ms();
+    OutcomeRecord {
+        delivery: d.id,
+        campaign: d.campaign,
+        state: DeliveryState::NotSent,
+        reason: Some(herald_domain::NotSentReason::MissingData.as_str().into()),
+        hard: false,
+        next_attempt_at_ms: None,
+        first_attempt_at_ms: d.first_attempt_at_ms.unwrap_or(now),
+        attempt: None,
+        at_ms: now,
+    }
+}
+
+/// Renders each message when the delivery stage asks for the next one. (A named iterator
+/// rather than a `filter_map` closure: the closure's lifetimes defeat the `Send` check of the
+/// spawned job.)
+struct Rendering<'a> {
+    items: std::slice::Iter<'a, (Arc<CampaignRender>, ClaimedDelivery)>,
+    date: i64,
+    unrenderable: &'a std::sync::Mutex<Vec<OutcomeRecord>>,
+}
+
+impl Iterator for Rendering<'_> {
+    type Item = deliver::Prepared;
+    fn next(&mut self) -> Option<deliver::Prepared> {
+        for (r, d) in self.items.by_ref() {
+            match r.prepare(d, self.date) {
+                Ok(p) => return Some(p),
+                Err(e) => {
+                    tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
+                    if let Ok(mut u) = self.unrenderable.lock() {
+                        u.push(not_sent(d));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Render and deliver one chunk, turning each attempt into an outcome record.
 async fn run_job(
     cfg: &QueueConfig,
     resolver: &dyn deliver::MxResolver,
     domain: &str,
-    chunk: Vec<(Prepared, ClaimedDelivery)>,
+    chunk: Vec<(Arc<CampaignRender>, ClaimedDelivery)>,
     out: &mpsc::Sender<OutcomeRecord>,
 ) {
-    let mut meta: HashMap<i64, ClaimedDelivery> = HashMap::with_capacity(chunk.len());
-    let mut msgs = Vec::with_capacity(chunk.len());
-    for (p, d) in chunk {
-        meta.insert(p.key, d);
-        msgs.push(p);
-    }
+    let date = OffsetDateTime::now_utc().unix_timestamp();
+    let meta: HashMap<i64, &ClaimedDelivery> = chunk.iter().map(|(_, d)| (d.id.0, d)).collect();
+    let unrenderable = std::sync::Mutex::new(Vec::new());
+    let msgs = Rendering {
+        items: chunk.iter(),
+        date,
+        unrenderable: &unrenderable,
+    };
     let (tx, mut rx) = mpsc::channel::<Attempt>(64);
-    let deliver_cfg = cfg.deliver.clone();
     let send = async move {
-        deliver::deliver_domain(&deliver_cfg, resolver, domain, msgs, &tx).await;
+        deliver::deliver_domain(&cfg.deliver, resolver, domain, msgs, &tx).await;
     };
     let record = async {
         while let Some(a) = rx.recv().await {
-            let Some(d) = meta.remove(&a.key) else {
-                continue;
-            };
+            let Some(d) = meta.get(&a.key) else { continue };
             let _ = out
-                .send(outcome_record(&d, &a.result, a.evidence, &cfg.retry))
+                .send(outcome_record(d, &a.result, a.evidence, &cfg.retry))
                 .await;
         }
     };
     tokio::join!(send, record);
+    let failed = unrenderable.into_inner().unwrap_or_default();
+    for rec in failed {
+        let _ = out.send(rec).await;
+    }
 }
 
 fn outcome_record(

@@ -1,14 +1,24 @@
 //! Lists, contacts and list membership.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::{SqliteStore, now_ms};
 use crate::{AudienceMember, ListId, NewContact, Result, UpsertCounts};
 
-/// Rows per multi-row statement (3 binds each, far below SQLite's variable limit).
-const CHUNK: usize = 2000;
+/// Rows per multi-row statement (5 binds each, below SQLite's 32766-variable limit).
+const CHUNK: usize = 5000;
+
+/// Merge two JSON objects of fields; `newer` wins.
+fn merge_fields(older: &str, newer: &str) -> String {
+    let mut a: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(older).unwrap_or_default();
+    let b: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(newer).unwrap_or_default();
+    a.extend(b);
+    serde_json::Value::Object(a).to_string()
+}
 
 impl SqliteStore {
     pub(super) async fn ensure_list_impl(&self, name: &str) -> Result<ListId> {
@@ -58,31 +68,38 @@ impl SqliteStore {
         if batch.is_empty() {
             return Ok(counts);
         }
-        let now = now_ms();
-        let mut w = self.write().await?;
-        for chunk in batch.chunks(CHUNK) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("SELECT email_key FROM contacts WHERE email_key IN (");
-            let mut sep = q.separated(", ");
-            for c in chunk {
-                sep.push_bind(&c.email_key);
-            }
-            q.push(")");
-            let mut seen: HashSet<String> = q
-                .build()
-                .fetch_all(&mut *w.tx)
-                .await?
-                .into_iter()
-                .map(|r| r.get::<String, _>(0))
-                .collect();
-            for c in chunk {
-                if seen.insert(c.email_key.clone()) {
-                    counts.inserted += 1;
-                } else {
+        // Merge duplicates within the batch first (later fields win), so each key appears once
+        // and the database can tell inserts from updates by the stamp alone.
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
+        let mut unique: Vec<NewContact> = Vec::with_capacity(batch.len());
+        for c in batch {
+            match index.get(c.email_key.as_str()) {
+                Some(&i) => {
                     counts.updated += 1;
+                    unique[i].fields = merge_fields(&unique[i].fields, &c.fields);
+                }
+                None => {
+                    index.insert(&c.email_key, unique.len());
+                    unique.push(c.clone());
                 }
             }
-
+        }
+        // A stamp no earlier batch used: rows whose created_at is this stamp were inserted now.
+        let stamp = {
+            let now = now_ms();
+            let prev = self
+                .last_stamp
+                .fetch_max(now, std::sync::atomic::Ordering::AcqRel);
+            if prev >= now {
+                self.last_stamp
+                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+                    + 1
+            } else {
+                now
+            }
+        };
+        let mut w = self.write().await?;
+        for chunk in unique.chunks(CHUNK) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO contacts (email, email_key, fields, created_at, updated_at) ",
             );
@@ -90,21 +107,25 @@ impl SqliteStore {
                 b.push_bind(&c.email)
                     .push_bind(&c.email_key)
                     .push_bind(&c.fields)
-                    .push_bind(now)
-                    .push_bind(now);
+                    .push_bind(stamp)
+                    .push_bind(stamp);
             });
             // The first spelling stays; fields merge, newer values win.
             q.push(
                 " ON CONFLICT(email_key) DO UPDATE SET fields = json_patch(contacts.fields, excluded.fields), \
-                 updated_at = excluded.updated_at RETURNING id",
+                 updated_at = excluded.updated_at RETURNING id, created_at = ",
             );
-            let ids: Vec<i64> = q
-                .build()
-                .fetch_all(&mut *w.tx)
-                .await?
-                .into_iter()
-                .map(|r| r.get(0))
-                .collect();
+            q.push_bind(stamp);
+            let rows = q.build().fetch_all(&mut *w.tx).await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for r in rows {
+                ids.push(r.get::<i64, _>(0));
+                if r.get::<i64, _>(1) != 0 {
+                    counts.inserted += 1;
+                } else {
+                    counts.updated += 1;
+                }
+            }
 
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT OR IGNORE INTO list_members (list_id, contact_id) ",

@@ -28,6 +28,8 @@ const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/sqlite/0
 pub struct SqliteStore {
     pool: SqlitePool,
     write_lock: Arc<Mutex<()>>,
+    /// Last stamp given to an upsert batch (see `upsert_contacts`).
+    last_stamp: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl SqliteStore {
@@ -60,6 +62,7 @@ impl SqliteStore {
         let store = Self {
             pool,
             write_lock: Arc::new(Mutex::new(())),
+            last_stamp: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         };
         store.migrate().await?;
         Ok(store)
