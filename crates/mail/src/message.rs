@@ -75,18 +75,19 @@ pub fn build_message(m: &OutgoingMessage<'_>) -> Result<Vec<u8>, MessageError> {
 /// terminated by `CRLF.CRLF`.
 pub fn smtp_data(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
-    let mut at_line_start = true;
-    let mut prev = 0u8;
-    for &b in message {
-        if at_line_start && b == b'.' {
+    // Whole lines are copied at once: this runs for every byte of every message sent.
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        if line.first() == Some(&b'.') {
             out.push(b'.');
         }
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
+        match line {
+            [.., b'\r', b'\n'] => out.extend_from_slice(line),
+            [body @ .., b'\n'] => {
+                out.extend_from_slice(body);
+                out.extend_from_slice(b"\r\n");
+            }
+            _ => out.extend_from_slice(line),
         }
-        out.push(b);
-        at_line_start = b == b'\n';
-        prev = b;
     }
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
@@ -103,6 +104,8 @@ mod tests {
     fn dot_stuffing_and_line_ends() {
         assert_eq!(smtp_data(b"a\n.b\r\n..c"), b"a\r\n..b\r\n...c\r\n.\r\n");
         assert_eq!(smtp_data(b".\r\n"), b"..\r\n.\r\n");
+        assert_eq!(smtp_data(b""), b"\r\n.\r\n");
+        assert_eq!(smtp_data(b"a\r\n\r\n.\n"), b"a\r\n\r\n..\r\n.\r\n");
     }
 
     #[test]
