@@ -36,7 +36,7 @@ impl App {
         let file = config
             .map(Path::to_path_buf)
             .unwrap_or_else(|| data_dir.join("herald.toml"));
-        let settings = Settings::load(&file)?;
+        let settings = Settings::load(&file).map_err(|e| crate::bad_input(format!("{e:#}")))?;
         Self::with_settings(settings, data_dir).await
     }
 

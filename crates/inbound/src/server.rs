@@ -146,7 +146,7 @@ async fn session(
                 } => {
                     if data.ingest(&mut bytes, &mut message) {
                         let f = from.take().unwrap_or_default();
-                        let reply = if *too_big {
+                        let reply = if *too_big || message.len() > limits.max_message_bytes {
                             ServerReply::new(552, "5.3.4", "Message size exceeds fixed limit")
                         } else {
                             handler.data(&f, &rcpts, &message)
@@ -164,16 +164,21 @@ async fn session(
                     }
                 }
                 Phase::Command => {
+                    let unread = bytes.len();
                     let request = match receiver.ingest(&mut bytes) {
                         Ok(r) => r.into_owned(),
                         Err(ProtoError::NeedsMoreData { .. }) => break,
-                        Err(ProtoError::ResponseTooLong) => {
-                            ServerReply::new(500, "5.5.2", "Line too long").write_to(&mut out);
-                            continue;
-                        }
                         Err(e) => {
-                            ServerReply::new(500, "5.5.2", format!("Syntax error: {e:?}"))
-                                .write_to(&mut out);
+                            let text = match e {
+                                ProtoError::ResponseTooLong => "Line too long".to_string(),
+                                other => format!("Syntax error: {other:?}"),
+                            };
+                            ServerReply::new(500, "5.5.2", text).write_to(&mut out);
+                            if bytes.len() == unread {
+                                // The parser made no progress: drop the client rather than spin.
+                                stream.write_all(&out).await?;
+                                return Ok(());
+                            }
                             continue;
                         }
                     };

@@ -77,6 +77,8 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Record outcomes, each with its attempt evidence, and release their leases: one
     /// transaction for the whole batch.
     fn record_outcomes(&self, batch: &[OutcomeRecord]) -> impl Future<Output = Result<()>> + Send;
+    /// Mark `sending` campaigns whose every delivery is final as `sent`. Returns how many.
+    fn finish_campaigns(&self, at_ms: i64) -> impl Future<Output = Result<u64>> + Send;
     /// Earliest `next_attempt_at` of unfinished deliveries (of one campaign, or all).
     fn next_due(
         &self,

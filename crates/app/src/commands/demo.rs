@@ -24,7 +24,7 @@ pub async fn run(data_dir: &Path, config: Option<&Path>, json: bool) -> anyhow::
     let file = config
         .map(Path::to_path_buf)
         .unwrap_or_else(|| data_dir.join("herald.toml"));
-    let mut settings = Settings::load(&file)?;
+    let mut settings = Settings::load(&file).map_err(|e| crate::bad_input(format!("{e:#}")))?;
     // The demo never leaves the machine, and shows a greylisted retry within seconds.
     settings.delivery.sandbox = true;
     settings.delivery.retry_schedule = vec![Dur(Duration::from_secs(1))];

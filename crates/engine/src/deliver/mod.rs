@@ -100,29 +100,31 @@ pub async fn deliver_domain(
     let started = OffsetDateTime::now_utc();
     let hosts = match resolver.resolve(domain).await {
         MxAnswer::Hosts(h) => h,
-        other => {
-            let (result, error) = match other {
-                MxAnswer::NoSuchDomain(e) => (AttemptResult::NoSuchDomain(e.clone()), e),
-                MxAnswer::NullMx => (
-                    AttemptResult::NullMx,
-                    format!("{domain} publishes a null MX (RFC 7505): it accepts no mail"),
-                ),
-                MxAnswer::TempFail(e) => (AttemptResult::DnsTempFail(e.clone()), e),
-                MxAnswer::Hosts(_) => unreachable!("matched above"),
-            };
-            for m in msgs {
-                let mut ev = evidence(&m, started, cfg.route);
-                ev.error = Some(error.clone());
-                ev.stage = Some("dns".into());
-                let _ = out
-                    .send(Attempt {
-                        key: m.key,
-                        result: result.clone(),
-                        evidence: ev,
-                    })
-                    .await;
-            }
-            return;
+        MxAnswer::NoSuchDomain(e) => {
+            return dns_failure(
+                cfg,
+                msgs,
+                started,
+                AttemptResult::NoSuchDomain(e.clone()),
+                e,
+                out,
+            )
+            .await;
+        }
+        MxAnswer::NullMx => {
+            let e = format!("{domain} publishes a null MX (RFC 7505): it accepts no mail");
+            return dns_failure(cfg, msgs, started, AttemptResult::NullMx, e, out).await;
+        }
+        MxAnswer::TempFail(e) => {
+            return dns_failure(
+                cfg,
+                msgs,
+                started,
+                AttemptResult::DnsTempFail(e.clone()),
+                e,
+                out,
+            )
+            .await;
         }
     };
     let targets: Vec<Target> = hosts
@@ -240,6 +242,29 @@ pub async fn deliver_domain(
         } else {
             session.quit().await;
         }
+    }
+}
+
+/// Every message gets the same DNS outcome.
+async fn dns_failure(
+    cfg: &DeliverConfig,
+    msgs: impl Iterator<Item = Prepared>,
+    started: OffsetDateTime,
+    result: AttemptResult,
+    error: String,
+    out: &mpsc::Sender<Attempt>,
+) {
+    for m in msgs {
+        let mut ev = evidence(&m, started, cfg.route);
+        ev.error = Some(error.clone());
+        ev.stage = Some("dns".into());
+        let _ = out
+            .send(Attempt {
+                key: m.key,
+                result: result.clone(),
+                evidence: ev,
+            })
+            .await;
     }
 }
 

@@ -15,9 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use herald_domain::{DeliveryState, Evidence, RetrySchedule};
-use herald_store::{
-    CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery, OutcomeRecord, Store, StoreError,
-};
+use herald_store::{CampaignId, ClaimRequest, ClaimedDelivery, OutcomeRecord, Store, StoreError};
 use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
@@ -146,12 +144,17 @@ impl<S: Store> Queue<S> {
                 let wait = if in_flight > 0 {
                     self.cfg.poll
                 } else {
+                    self.store.finish_campaigns(now_ms()).await?;
                     let next = self.store.next_due(campaign).await?;
+                    let now = now_ms();
                     match (until, next) {
                         (Until::Drained, None) | (Until::Finished, None) => break,
-                        (Until::Drained, Some(t)) if t > now_ms() => break,
+                        (Until::Drained, Some(t)) if t > now => break,
+                        // Due but not claimable: another process holds the lease; look again
+                        // at the normal pace, not in a tight loop.
+                        (_, Some(t)) if t <= now => self.cfg.poll,
                         (_, Some(t)) => Duration::from_millis(
-                            (t - now_ms()).clamp(10, self.cfg.poll.as_millis() as i64) as u64,
+                            (t - now).clamp(10, self.cfg.poll.as_millis() as i64) as u64,
                         ),
                         (Until::Forever, None) => self.cfg.poll,
                     }
@@ -170,13 +173,8 @@ impl<S: Store> Queue<S> {
         drop(out_tx);
         let _ = writer.await;
         heartbeat.abort();
-        if let Some(c) = campaign
-            && result.is_ok()
-            && self.store.counts(c).await?.unfinished() == 0
-        {
-            self.store
-                .set_campaign_status(c, CampaignStatus::Sent, now_ms())
-                .await?;
+        if result.is_ok() {
+            self.store.finish_campaigns(now_ms()).await?;
         }
         result
     }

@@ -83,6 +83,21 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub(super) async fn finish_campaigns_impl(&self, at_ms: i64) -> Result<u64> {
+        let mut w = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE campaigns SET status = 'sent', finished_at = $1 WHERE status = 'sending' \
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id \
+                             AND d.state IN ('queued', 'deferred'))",
+        )
+        .bind(at_ms)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        w.tx.commit().await?;
+        Ok(n)
+    }
+
     pub(super) async fn insert_deliveries_impl(&self, batch: &[NewDelivery]) -> Result<u64> {
         let mut w = self.write().await?;
         let mut n = 0;

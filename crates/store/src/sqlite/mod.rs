@@ -171,6 +171,9 @@ impl Store for SqliteStore {
     async fn record_outcomes(&self, batch: &[OutcomeRecord]) -> Result<()> {
         self.record_outcomes_impl(batch).await
     }
+    async fn finish_campaigns(&self, at_ms: i64) -> Result<u64> {
+        self.finish_campaigns_impl(at_ms).await
+    }
     async fn next_due(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
         self.next_due_impl(campaign).await
     }
