@@ -1,13 +1,11 @@
 //! Claims with leases, lease renewal, and outcome recording.
 
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 
 use super::SqliteStore;
 use crate::{
     CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Result, StoreError,
 };
-
-const CHUNK: usize = 500;
 
 impl SqliteStore {
     pub(super) async fn claim_impl(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
@@ -34,32 +32,33 @@ impl SqliteStore {
         .into_iter()
         .map(|r| r.get(0))
         .collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
-                        d.possible_duplicate, COALESCE(c.fields, '{}') \
-                 FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id WHERE d.id IN (",
-            );
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            q.push(") ORDER BY d.domain, d.id");
-            for r in q.build().fetch_all(&mut *w.tx).await? {
-                out.push(ClaimedDelivery {
-                    id: DeliveryId(r.get(0)),
-                    campaign: CampaignId(r.get(1)),
-                    email: r.get(2),
-                    domain: r.get(3),
-                    message_id: r.get(4),
-                    attempts: r.get::<i64, _>(5) as u32,
-                    first_attempt_at_ms: r.get(6),
-                    possible_duplicate: r.get::<i64, _>(7) != 0,
-                    fields: r.get(8),
-                });
-            }
-        }
+        // One constant statement whatever the batch size (a JSON array of ids), so the
+        // prepared-statement cache holds one entry, not one per batch size.
+        let ids_json =
+            serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows = sqlx::query(
+            "SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
+                    d.possible_duplicate, COALESCE(c.fields, '{}') \
+             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id \
+             WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.domain, d.id",
+        )
+        .bind(ids_json)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let out = rows
+            .into_iter()
+            .map(|r| ClaimedDelivery {
+                id: DeliveryId(r.get(0)),
+                campaign: CampaignId(r.get(1)),
+                email: r.get(2),
+                domain: r.get(3),
+                message_id: r.get(4),
+                attempts: r.get::<i64, _>(5) as u32,
+                first_attempt_at_ms: r.get(6),
+                possible_duplicate: r.get::<i64, _>(7) != 0,
+                fields: r.get(8),
+            })
+            .collect();
         w.tx.commit().await?;
         Ok(out)
     }
@@ -80,55 +79,76 @@ impl SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut w = self.write().await?;
-        for chunk in batch.chunks(CHUNK) {
-            let with_attempt: Vec<_> = chunk.iter().filter(|o| o.attempt.is_some()).collect();
-            if !with_attempt.is_empty() {
-                let mut rows = Vec::with_capacity(with_attempt.len());
-                for o in &with_attempt {
-                    if let Some((outcome, ev)) = &o.attempt {
-                        let json = serde_json::to_string(ev)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        rows.push((o, outcome, ms(ev.started_at), ms(ev.ended_at), json));
-                    }
+        // Each batch travels as one JSON parameter: constant SQL (one cached statement) and
+        // one bind instead of thousands.
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        let mut attempts = Vec::with_capacity(batch.len() * 700);
+        let mut updates = Vec::with_capacity(batch.len() * 80);
+        attempts.push(b'[');
+        updates.push(b'[');
+        for o in batch {
+            if let Some((outcome, ev)) = &o.attempt {
+                if attempts.len() > 1 {
+                    attempts.push(b',');
                 }
-                let mut q = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO attempts (delivery_id, campaign_id, outcome, reason, started_at, ended_at, evidence) ",
+                let evidence = serde_json::to_string(ev).map_err(corrupt)?;
+                let row = (
+                    o.delivery.0,
+                    o.campaign.0,
+                    outcome,
+                    &o.reason,
+                    ms(ev.started_at),
+                    ms(ev.ended_at),
+                    evidence,
                 );
-                q.push_values(&rows, |mut b, (o, outcome, start, end, json)| {
-                    b.push_bind(o.delivery.0)
-                        .push_bind(o.campaign.0)
-                        .push_bind(outcome.as_str())
-                        .push_bind(&o.reason)
-                        .push_bind(*start)
-                        .push_bind(*end)
-                        .push_bind(json.as_str());
-                });
-                q.build().execute(&mut *w.tx).await?;
+                serde_json::to_writer(&mut attempts, &row).map_err(corrupt)?;
             }
-            // One UPDATE … FROM (VALUES …) for the whole chunk; it also releases the leases.
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "WITH v(id, state, reason, hard, inc, next_at, first_at, at) AS (",
+            if updates.len() > 1 {
+                updates.push(b',');
+            }
+            let row = (
+                o.delivery.0,
+                o.state.as_str(),
+                &o.reason,
+                o.hard as i64,
+                o.attempt.is_some() as i64,
+                o.next_attempt_at_ms,
+                o.first_attempt_at_ms,
+                o.at_ms,
             );
-            q.push_values(chunk, |mut b, o| {
-                b.push_bind(o.delivery.0)
-                    .push_bind(o.state.as_str())
-                    .push_bind(&o.reason)
-                    .push_bind(o.hard as i64)
-                    .push_bind(o.attempt.is_some() as i64)
-                    .push_bind(o.next_attempt_at_ms)
-                    .push_bind(o.first_attempt_at_ms)
-                    .push_bind(o.at_ms);
-            });
-            q.push(
-                ") UPDATE deliveries SET state = v.state, reason = v.reason, hard = v.hard, \
-                   attempts = deliveries.attempts + v.inc, next_attempt_at = v.next_at, \
-                   first_attempt_at = COALESCE(deliveries.first_attempt_at, v.first_at), \
-                   lease_owner = NULL, lease_until = NULL, updated_at = v.at \
-                 FROM v WHERE deliveries.id = v.id",
-            );
-            q.build().execute(&mut *w.tx).await?;
+            serde_json::to_writer(&mut updates, &row).map_err(corrupt)?;
         }
+        attempts.push(b']');
+        updates.push(b']');
+        let (attempts, updates) = (
+            String::from_utf8_lossy(&attempts).into_owned(),
+            String::from_utf8_lossy(&updates).into_owned(),
+        );
+        let mut w = self.write().await?;
+        if attempts.len() > 2 {
+            sqlx::query(
+                "INSERT INTO attempts (delivery_id, campaign_id, outcome, reason, started_at, ended_at, evidence) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 \
+                 FROM json_each($1)",
+            )
+            .bind(attempts)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        // One UPDATE … FROM for the whole batch; it also releases the leases.
+        sqlx::query(
+            "WITH v AS (SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS reason, \
+                               value ->> 3 AS hard, value ->> 4 AS inc, value ->> 5 AS next_at, \
+                               value ->> 6 AS first_at, value ->> 7 AS at FROM json_each($1)) \
+             UPDATE deliveries SET state = v.state, reason = v.reason, hard = v.hard, \
+                 attempts = deliveries.attempts + v.inc, next_attempt_at = v.next_at, \
+                 first_attempt_at = COALESCE(deliveries.first_attempt_at, v.first_at), \
+                 lease_owner = NULL, lease_until = NULL, updated_at = v.at \
+             FROM v WHERE deliveries.id = v.id",
+        )
+        .bind(updates)
+        .execute(&mut *w.tx)
+        .await?;
         w.tx.commit().await?;
         Ok(())
     }
