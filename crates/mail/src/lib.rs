@@ -2,6 +2,7 @@
 //! first bounce classifier. Nothing here touches a socket, a file or a clock.
 
 pub mod classify;
+pub mod dkim;
 pub mod message;
 pub mod reply;
 pub mod template;
