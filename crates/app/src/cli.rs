@@ -41,6 +41,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sending domains: DKIM keys and the DNS records to publish.
+    #[command(subcommand)]
+    Domain(DomainCmd),
     /// Contacts and lists.
     #[command(subcommand)]
     Contacts(ContactsCmd),
@@ -50,6 +53,20 @@ pub enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DomainCmd {
+    /// Connect a domain: create its DKIM keys (RSA-2048 and Ed25519) and print the records
+    /// to publish. Messages From this domain or its subdomains are signed from then on.
+    Add {
+        domain: String,
+        /// DKIM selector (default: hd<YYYYMMDD>); the Ed25519 key uses <selector>-ed25519.
+        #[arg(long)]
+        selector: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +149,9 @@ pub enum BenchCmd {
         /// Parallel SMTP sessions.
         #[arg(long, default_value_t = 10)]
         sessions: usize,
+        /// DKIM-sign every message (RSA-2048 + Ed25519), as real sends from a connected domain are.
+        #[arg(long)]
+        signed: bool,
         /// Also time Postfix's `smtp-source -d -s SESSIONS` on the same sink for comparison.
         #[arg(long)]
         compare_smtp_source: bool,

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use herald_domain::RetrySchedule;
 use herald_engine::deliver::smtp::{SessionConfig, Timeouts};
 use herald_engine::deliver::{DeliverConfig, DnsMx, FixedRoute, MxHost, SharedResolver, tls};
+use herald_engine::domains::Keyring;
 use herald_engine::queue::{Queue, QueueConfig};
 use herald_inbound::{Capture, Limits};
 use herald_store::SqliteStore;
@@ -53,6 +54,11 @@ impl App {
             data_dir: data_dir.to_path_buf(),
             store,
         })
+    }
+
+    /// The DKIM keys of connected domains (`<data dir>/dkim`).
+    pub fn keyring(&self) -> Keyring {
+        Keyring::new(self.data_dir.join("dkim"))
     }
 
     /// Start the sandbox capture server (messages land in `<data dir>/sandbox/`).
@@ -168,6 +174,7 @@ impl App {
             std::process::id(),
             uuid::Uuid::now_v7().simple()
         );
-        Ok(Queue::new(self.store.clone(), cfg, resolver, owner))
+        Ok(Queue::new(self.store.clone(), cfg, resolver, owner)
+            .with_keyring(Arc::new(self.keyring())))
     }
 }

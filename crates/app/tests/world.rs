@@ -9,7 +9,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{Herald, recipient};
+use common::{Herald, dkimpy_verify, recipient};
 
 struct World {
     dns: String,
@@ -120,6 +120,10 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
     assert_eq!(imported["imported"], 9, "{imported:#}");
     assert_eq!(imported["rejected"][0]["line"], 11, "{imported:#}");
 
+    // Connect the sending domain: from now on its mail carries two DKIM signatures.
+    let domain = h.json(&["domain", "add", "sender.test", "--selector", "w1", "--json"]);
+    assert_eq!(domain["domain"], "sender.test");
+
     let created = h.json(&[
         "campaign",
         "create",
@@ -187,8 +191,15 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
                 .filter(|c| !c.is_empty())
         });
         assert_eq!(copies.len(), 1, "{email}: one copy of {mid} in the Maildir");
-        let body = std::fs::read_to_string(&copies[0]).unwrap();
+        let raw = std::fs::read(&copies[0]).unwrap();
+        let body = String::from_utf8_lossy(&raw);
         assert!(body.contains("Subject: Hi "), "{body}");
+        // The copy as delivered (with Postfix's and Dovecot's headers added) still verifies.
+        assert_eq!(
+            dkimpy_verify(&domain, &raw),
+            vec![true, true],
+            "DKIM of the delivered copy"
+        );
     }
 
     // 550 at RCPT → bounced/userunknown, hard, with the reply kept.

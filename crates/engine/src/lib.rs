@@ -5,6 +5,7 @@
 pub mod campaign;
 pub mod contacts;
 pub mod deliver;
+pub mod domains;
 pub mod outcome;
 pub mod queue;
 pub mod render;

@@ -25,9 +25,21 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
             sink,
             size,
             sessions,
+            signed,
             compare_smtp_source,
             json,
-        } => send(messages, sink, size, sessions, compare_smtp_source, json).await,
+        } => {
+            send(SendArgs {
+                messages,
+                sink,
+                size,
+                sessions,
+                signed,
+                compare: compare_smtp_source,
+                json,
+            })
+            .await
+        }
         BenchCmd::Import { rows, json } => import(rows, json).await,
     }
 }
@@ -78,14 +90,26 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn send(
+struct SendArgs {
     messages: u64,
     sink: Option<String>,
     size: usize,
     sessions: usize,
+    signed: bool,
     compare: bool,
     json: bool,
-) -> anyhow::Result<()> {
+}
+
+async fn send(a: SendArgs) -> anyhow::Result<()> {
+    let SendArgs {
+        messages,
+        sink,
+        size,
+        sessions,
+        signed,
+        compare,
+        json,
+    } = a;
     let dir = tempfile::tempdir().context("temporary directory")?;
     let _stop;
     let sink = match sink {
@@ -120,6 +144,16 @@ async fn send(
     settings.delivery.max_connections = sessions;
     settings.delivery.max_messages_per_connection = 1000;
     let app = App::with_settings(settings, dir.path()).await?;
+    if signed {
+        let ctx = herald_engine::domains::RecordContext {
+            source_ips: &[],
+            helo_name: "bench.example",
+            tracking_host: "bench.example",
+        };
+        app.keyring()
+            .add("sender.example", Some("bench"), &ctx)
+            .context("creating DKIM keys")?;
+    }
 
     eprintln!("preparing {messages} contacts …");
     let list = app.store.ensure_list("bench").await?;
@@ -207,7 +241,7 @@ async fn send(
         message_bytes: bytes,
         sessions,
         sink,
-        signed: false,
+        signed,
         durable: true,
         smtp_source,
     };
@@ -215,7 +249,7 @@ async fn send(
         return output::json(&figures);
     }
     println!(
-        "herald: {} of {} delivered in {:.2}s = {:.0} msg/s; latency p50 {:.2} ms, p99 {:.2} ms; peak RSS {:.0} MB; {} bytes/message, durable per-recipient records",
+        "herald: {} of {} delivered in {:.2}s = {:.0} msg/s; latency p50 {:.2} ms, p99 {:.2} ms; peak RSS {:.0} MB; {} bytes/message, {}, durable per-recipient records",
         figures.delivered,
         messages,
         seconds,
@@ -223,7 +257,12 @@ async fn send(
         figures.p50_ms,
         figures.p99_ms,
         figures.peak_rss_mb,
-        bytes
+        bytes,
+        if signed {
+            "DKIM-signed (RSA-2048 + Ed25519)"
+        } else {
+            "unsigned"
+        }
     );
     if let Some(s) = &figures.smtp_source {
         println!(

@@ -4,6 +4,7 @@ mod bench;
 mod campaign;
 mod contacts;
 mod demo;
+mod domain;
 mod init;
 mod serve;
 
@@ -19,6 +20,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init => init::run(&cli.data_dir, cli.config.as_deref()).await,
         Command::Serve { sandbox } => serve::run(open().await?, sandbox).await,
         Command::Demo { json } => demo::run(&cli.data_dir, cli.config.as_deref(), json).await,
+        Command::Domain(d) => domain::run(open().await?, d).await,
         Command::Contacts(c) => contacts::run(open().await?, c).await,
         Command::Campaign(c) => campaign::run(open().await?, c).await,
         Command::Bench(b) => bench::run(b).await,

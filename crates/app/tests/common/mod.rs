@@ -66,3 +66,46 @@ pub fn recipient<'a>(report: &'a serde_json::Value, email: &str) -> &'a serde_js
         .find(|r| r["email"] == email)
         .unwrap_or_else(|| panic!("no recipient {email} in {report:#}"))
 }
+
+/// Verify every DKIM signature of `message` with Debian's python3-dkim (an independent
+/// verifier), answering its DNS queries from `records` (the `domain add --json` output).
+pub fn dkimpy_verify(records: &serde_json::Value, message: &[u8]) -> Vec<bool> {
+    let dir = tempfile::tempdir().unwrap();
+    let table: serde_json::Map<String, serde_json::Value> = records["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "TXT")
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r["value"].clone()))
+        .collect();
+    std::fs::write(
+        dir.path().join("records.json"),
+        serde_json::Value::Object(table).to_string(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("msg.eml"), message).unwrap();
+    let script = r#"
+import json, sys, dkim
+records = json.load(open(sys.argv[1]))
+msg = open(sys.argv[2], "rb").read()
+def dns(name, timeout=5):
+    return records.get(name.decode().rstrip(".").lower(), "").encode()
+n = msg.count(b"DKIM-Signature:")
+print(json.dumps([dkim.DKIM(msg).verify(idx=i, dnsfunc=dns) for i in range(n)]))
+"#;
+    std::fs::write(dir.path().join("verify.py"), script).unwrap();
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args([
+            dir.path().join("verify.py"),
+            dir.path().join("records.json"),
+            dir.path().join("msg.eml"),
+        ])
+        .output()
+        .expect("run /usr/bin/python3 (apt-get install python3-dkim python3-nacl)");
+    assert!(
+        out.status.success(),
+        "dkimpy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -1,7 +1,8 @@
 //! Stage `deliver`: hand prepared messages for one destination domain to its MX hosts over as
 //! few SMTP sessions as possible, and report one [`Attempt`] per message with its evidence.
 //!
-//! Input: a destination domain and its prepared messages (≤ messages per connection).
+//! Input: a destination's MX hosts ([`resolve`]) and its prepared messages, arriving on a
+//! channel as they are rendered (≤ messages per connection).
 //! Output: one `Attempt` per message, sent on `out` as soon as it is known.
 //! Invariant: every message given in gets exactly one attempt out.
 
@@ -68,7 +69,8 @@ pub struct DeliverConfig {
     pub max_reconnects: u32,
 }
 
-fn evidence(m: &Prepared, started: OffsetDateTime, route: &str) -> Evidence {
+/// Blank evidence of an attempt on `message_id` that began at `started`.
+pub fn evidence(message_id: &str, started: OffsetDateTime, route: &str) -> Evidence {
     Evidence {
         started_at: started,
         ended_at: OffsetDateTime::now_utc(),
@@ -81,52 +83,37 @@ fn evidence(m: &Prepared, started: OffsetDateTime, route: &str) -> Evidence {
         stage: None,
         error: None,
         remote_queue_id: None,
-        message_id: m.message_id.clone(),
+        message_id: message_id.to_string(),
         bytes: 0,
         route: route.to_string(),
     }
 }
 
-/// Deliver `msgs` (all for `domain`), sending one attempt per message on `out`.
-/// `msgs` is consumed lazily: each message is produced (rendered) just before it is sent.
-#[tracing::instrument(skip_all, fields(domain = %domain))]
-pub async fn deliver_domain(
-    cfg: &DeliverConfig,
+/// What DNS means for every message to `domain`: the hosts to try, or the result for all.
+pub async fn resolve(
     resolver: &dyn MxResolver,
     domain: &str,
-    msgs: impl Iterator<Item = Prepared> + Send,
+) -> Result<Vec<MxHost>, (AttemptResult, String)> {
+    match resolver.resolve(domain).await {
+        MxAnswer::Hosts(h) => Ok(h),
+        MxAnswer::NoSuchDomain(e) => Err((AttemptResult::NoSuchDomain(e.clone()), e)),
+        MxAnswer::NullMx => Err((
+            AttemptResult::NullMx,
+            format!("{domain} publishes a null MX (RFC 7505): it accepts no mail"),
+        )),
+        MxAnswer::TempFail(e) => Err((AttemptResult::DnsTempFail(e.clone()), e)),
+    }
+}
+
+/// Deliver the messages arriving on `msgs` (all for one domain, whose MX `hosts` are known),
+/// sending one attempt per message on `out`. Messages arrive as they are rendered.
+#[tracing::instrument(skip_all, fields(host = hosts.first().map(|h| h.name.as_str()).unwrap_or("")))]
+pub async fn deliver_to_hosts(
+    cfg: &DeliverConfig,
+    hosts: &[MxHost],
+    mut msgs: mpsc::Receiver<Prepared>,
     out: &mpsc::Sender<Attempt>,
 ) {
-    let started = OffsetDateTime::now_utc();
-    let hosts = match resolver.resolve(domain).await {
-        MxAnswer::Hosts(h) => h,
-        MxAnswer::NoSuchDomain(e) => {
-            return dns_failure(
-                cfg,
-                msgs,
-                started,
-                AttemptResult::NoSuchDomain(e.clone()),
-                e,
-                out,
-            )
-            .await;
-        }
-        MxAnswer::NullMx => {
-            let e = format!("{domain} publishes a null MX (RFC 7505): it accepts no mail");
-            return dns_failure(cfg, msgs, started, AttemptResult::NullMx, e, out).await;
-        }
-        MxAnswer::TempFail(e) => {
-            return dns_failure(
-                cfg,
-                msgs,
-                started,
-                AttemptResult::DnsTempFail(e.clone()),
-                e,
-                out,
-            )
-            .await;
-        }
-    };
     let targets: Vec<Target> = hosts
         .iter()
         .flat_map(|h| {
@@ -137,40 +124,41 @@ pub async fn deliver_domain(
             })
         })
         .collect();
-
-    let mut pending = msgs.peekable();
     let mut reconnects = 0;
-    while pending.peek().is_some() {
-        let opened = open_any(&targets, &cfg.session).await;
-        let mut session = match opened {
+    let mut next = msgs.recv().await;
+    while let Some(first) = next.take() {
+        let mut session = match open_any(&targets, &cfg.session).await {
             Ok(s) => s,
             Err((stage, message, reply)) => {
-                for m in pending {
-                    let mut ev = evidence(&m, started, cfg.route);
+                let result = AttemptResult::LocalError {
+                    stage,
+                    message: message.clone(),
+                    reply: reply.clone(),
+                };
+                let mut m = Some(first);
+                while let Some(msg) = m {
+                    let mut ev = evidence(&msg.message_id, OffsetDateTime::now_utc(), cfg.route);
                     ev.error = Some(message.clone());
                     ev.stage = Some(stage.as_str().into());
                     ev.reply = reply.clone();
-                    let result = AttemptResult::LocalError {
-                        stage,
-                        message: message.clone(),
-                        reply: reply.clone(),
-                    };
                     let _ = out
                         .send(Attempt {
-                            key: m.key,
-                            result,
+                            key: msg.key,
+                            result: result.clone(),
                             evidence: ev,
                         })
                         .await;
+                    m = msgs.recv().await;
                 }
                 return;
             }
         };
+        let mut current = Some(first);
         let mut broken = false;
-        for m in pending.by_ref() {
+        while let Some(m) = current.take() {
             let t0 = OffsetDateTime::now_utc();
             let tx = session.send(&m.mail_from, &m.rcpt_to, &m.data).await;
-            let mut ev = evidence(&m, t0, cfg.route);
+            let mut ev = evidence(&m.message_id, t0, cfg.route);
             ev.mx = Some(session.target.host.clone());
             ev.mx_preference = session.target.preference;
             ev.remote_ip = Some(session.target.addr.ip().to_string());
@@ -214,57 +202,36 @@ pub async fn deliver_domain(
             if broken {
                 break;
             }
+            current = msgs.recv().await;
         }
-        if broken {
-            reconnects += 1;
-            if reconnects > cfg.max_reconnects {
-                for m in pending {
-                    let mut ev = evidence(&m, OffsetDateTime::now_utc(), cfg.route);
-                    let message =
-                        "not tried: earlier sessions to this destination broke".to_string();
-                    ev.error = Some(message.clone());
-                    ev.stage = Some("connect".into());
-                    let result = AttemptResult::LocalError {
-                        stage: Stage::Connect,
-                        message,
-                        reply: None,
-                    };
-                    let _ = out
-                        .send(Attempt {
-                            key: m.key,
-                            result,
-                            evidence: ev,
-                        })
-                        .await;
-                }
-                return;
-            }
-        } else {
+        if !broken {
             session.quit().await;
+            return;
         }
-    }
-}
-
-/// Every message gets the same DNS outcome.
-async fn dns_failure(
-    cfg: &DeliverConfig,
-    msgs: impl Iterator<Item = Prepared>,
-    started: OffsetDateTime,
-    result: AttemptResult,
-    error: String,
-    out: &mpsc::Sender<Attempt>,
-) {
-    for m in msgs {
-        let mut ev = evidence(&m, started, cfg.route);
-        ev.error = Some(error.clone());
-        ev.stage = Some("dns".into());
-        let _ = out
-            .send(Attempt {
-                key: m.key,
-                result: result.clone(),
-                evidence: ev,
-            })
-            .await;
+        reconnects += 1;
+        next = msgs.recv().await;
+        if reconnects > cfg.max_reconnects {
+            let message = "not tried: earlier sessions to this destination broke".to_string();
+            while let Some(m) = next.take() {
+                let mut ev = evidence(&m.message_id, OffsetDateTime::now_utc(), cfg.route);
+                ev.error = Some(message.clone());
+                ev.stage = Some("connect".into());
+                let result = AttemptResult::LocalError {
+                    stage: Stage::Connect,
+                    message: message.clone(),
+                    reply: None,
+                };
+                let _ = out
+                    .send(Attempt {
+                        key: m.key,
+                        result,
+                        evidence: ev,
+                    })
+                    .await;
+                next = msgs.recv().await;
+            }
+            return;
+        }
     }
 }
 

@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::deliver::{self, Attempt, AttemptResult, DeliverConfig, SharedResolver};
+use crate::domains::Keyring;
 use crate::outcome::decide;
 use crate::render::{CampaignRender, Renderer};
 use crate::{ms, now_ms};
@@ -65,6 +66,7 @@ pub struct Queue<S: Store> {
     cfg: QueueConfig,
     resolver: SharedResolver,
     renderer: Arc<Renderer>,
+    keyring: Option<Arc<Keyring>>,
     /// This node's lease owner id.
     owner: String,
 }
@@ -81,8 +83,15 @@ impl<S: Store> Queue<S> {
             cfg,
             resolver,
             renderer: Arc::new(Renderer::default()),
+            keyring: None,
             owner,
         }
+    }
+
+    /// Sign every message whose From domain (or a parent of it) has keys in `keyring`.
+    pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
+        self.keyring = Some(keyring);
+        self
     }
 
     pub fn owner(&self) -> &str {
@@ -182,16 +191,29 @@ impl<S: Store> Queue<S> {
     async fn campaign_render(
         &self,
         id: CampaignId,
-    ) -> Result<Result<Arc<CampaignRender>, String>, StoreError> {
+    ) -> Result<Result<Arc<CampaignRender>, Unusable>, StoreError> {
         if let Some(r) = self.renderer.get(id) {
             return Ok(Ok(r));
         }
         let Some(c) = self.store.campaign(id).await? else {
-            return Ok(Err(format!("campaign {id} not found")));
+            return Ok(Err(Unusable::NotSent(format!("campaign {id} not found"))));
         };
-        Ok(CampaignRender::compile(&c)
+        let from_domain = c.from_address.rsplit('@').next().unwrap_or("").to_string();
+        let signer = match &self.keyring {
+            None => None,
+            Some(k) => match k.signer_for(&from_domain) {
+                Ok(s) => s.map(|(_, s)| Arc::new(s)),
+                // Never send unsigned what should be signed: hold until the keys are fixed.
+                Err(e) => {
+                    return Ok(Err(Unusable::Hold(format!(
+                        "DKIM keys of {from_domain}: {e}"
+                    ))));
+                }
+            },
+        };
+        Ok(CampaignRender::compile(&c, signer)
             .map(|r| self.renderer.insert(r))
-            .map_err(|e| e.to_string()))
+            .map_err(|e| Unusable::NotSent(e.to_string())))
     }
 
     /// Start one job per (domain, connection-sized chunk). Messages are rendered inside the
@@ -210,9 +232,13 @@ impl<S: Store> Queue<S> {
         for d in claimed {
             match self.campaign_render(d.campaign).await? {
                 Ok(r) => by_domain.entry(d.domain.clone()).or_default().push((r, d)),
-                Err(e) => {
+                Err(Unusable::NotSent(e)) => {
                     tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
                     let _ = out_tx.send(not_sent(&d)).await;
+                }
+                Err(Unusable::Hold(e)) => {
+                    tracing::error!(delivery = d.id.0, error = %e, "holding the delivery");
+                    let _ = out_tx.send(requeue(&d)).await;
                 }
             }
         }
@@ -258,34 +284,12 @@ fn not_sent(d: &ClaimedDelivery) -> OutcomeRecord {
     }
 }
 
-/// Renders each message when the delivery stage asks for the next one. (A named iterator
-/// rather than a `filter_map` closure: the closure's lifetimes defeat the `Send` check of the
-/// spawned job.)
-struct Rendering<'a> {
-    items: std::slice::Iter<'a, (Arc<CampaignRender>, ClaimedDelivery)>,
-    date: i64,
-    unrenderable: &'a std::sync::Mutex<Vec<OutcomeRecord>>,
-}
+/// Messages rendered (and signed) ahead of the session, per connection. Bounds memory and
+/// keeps the CPU work one step ahead of the socket.
+const RENDER_AHEAD: usize = 4;
 
-impl Iterator for Rendering<'_> {
-    type Item = deliver::Prepared;
-    fn next(&mut self) -> Option<deliver::Prepared> {
-        for (r, d) in self.items.by_ref() {
-            match r.prepare(d, self.date) {
-                Ok(p) => return Some(p),
-                Err(e) => {
-                    tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
-                    if let Ok(mut u) = self.unrenderable.lock() {
-                        u.push(not_sent(d));
-                    }
-                }
-            }
-        }
-        None
-    }
-}
-
-/// Render and deliver one chunk, turning each attempt into an outcome record.
+/// Resolve, render and deliver one chunk, turning each attempt into an outcome record.
+/// Rendering and DKIM signing run on a blocking thread, never on the I/O tasks.
 async fn run_job(
     cfg: &QueueConfig,
     resolver: &dyn deliver::MxResolver,
@@ -293,30 +297,93 @@ async fn run_job(
     chunk: Vec<(Arc<CampaignRender>, ClaimedDelivery)>,
     out: &mpsc::Sender<OutcomeRecord>,
 ) {
-    let date = OffsetDateTime::now_utc().unix_timestamp();
-    let meta: HashMap<i64, &ClaimedDelivery> = chunk.iter().map(|(_, d)| (d.id.0, d)).collect();
-    let unrenderable = std::sync::Mutex::new(Vec::new());
-    let msgs = Rendering {
-        items: chunk.iter(),
-        date,
-        unrenderable: &unrenderable,
+    let mut meta: HashMap<i64, ClaimedDelivery> =
+        chunk.iter().map(|(_, d)| (d.id.0, d.clone())).collect();
+    let hosts = match deliver::resolve(resolver, domain).await {
+        Ok(h) => h,
+        Err((result, error)) => {
+            // The same DNS answer for every recipient; nothing is rendered or signed.
+            let started = OffsetDateTime::now_utc();
+            for (_, d) in &chunk {
+                let mut ev = deliver::evidence(&d.message_id, started, cfg.deliver.route);
+                ev.error = Some(error.clone());
+                ev.stage = Some("dns".into());
+                let _ = out.send(outcome_record(d, &result, ev, &cfg.retry)).await;
+            }
+            return;
+        }
     };
+    let (msg_tx, msg_rx) = mpsc::channel::<deliver::Prepared>(RENDER_AHEAD);
+    let render = tokio::task::spawn_blocking(move || {
+        let date = OffsetDateTime::now_utc().unix_timestamp();
+        let mut unrenderable = Vec::new();
+        for (r, d) in chunk {
+            match r.prepare(&d, date) {
+                Ok(p) => {
+                    if msg_tx.blocking_send(p).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
+                    unrenderable.push(not_sent(&d));
+                }
+            }
+        }
+        unrenderable
+    });
     let (tx, mut rx) = mpsc::channel::<Attempt>(64);
     let send = async move {
-        deliver::deliver_domain(&cfg.deliver, resolver, domain, msgs, &tx).await;
+        deliver::deliver_to_hosts(&cfg.deliver, &hosts, msg_rx, &tx).await;
     };
     let record = async {
         while let Some(a) = rx.recv().await {
-            let Some(d) = meta.get(&a.key) else { continue };
+            let Some(d) = meta.remove(&a.key) else {
+                continue;
+            };
             let _ = out
-                .send(outcome_record(d, &a.result, a.evidence, &cfg.retry))
+                .send(outcome_record(&d, &a.result, a.evidence, &cfg.retry))
                 .await;
         }
     };
     tokio::join!(send, record);
-    let failed = unrenderable.into_inner().unwrap_or_default();
-    for rec in failed {
-        let _ = out.send(rec).await;
+    match render.await {
+        Ok(unrenderable) => {
+            for rec in unrenderable {
+                meta.remove(&rec.delivery.0);
+                let _ = out.send(rec).await;
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "the render task failed"),
+    }
+    // Anything neither attempted nor refused (the render task died) goes back to the queue
+    // with no attempt recorded, so its lease is released and it is tried again.
+    for d in meta.into_values() {
+        let _ = out.send(requeue(&d)).await;
+    }
+}
+
+/// Why a campaign cannot be rendered now.
+enum Unusable {
+    /// For good (the templates do not compile): its deliveries are not sent.
+    NotSent(String),
+    /// Until an operator fixes something (e.g. key permissions): deliveries wait.
+    Hold(String),
+}
+
+/// Back to the queue without an attempt, to be tried again in a minute (lease released).
+fn requeue(d: &ClaimedDelivery) -> OutcomeRecord {
+    let now = now_ms();
+    OutcomeRecord {
+        delivery: d.id,
+        campaign: d.campaign,
+        state: DeliveryState::Queued,
+        reason: None,
+        hard: false,
+        next_attempt_at_ms: Some(now + 60_000),
+        first_attempt_at_ms: d.first_attempt_at_ms.unwrap_or(now),
+        attempt: None,
+        at_ms: now,
     }
 }
 

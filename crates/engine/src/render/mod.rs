@@ -20,6 +20,8 @@ pub struct CampaignRender {
     templates: CampaignTemplates,
     from: EmailAddress,
     from_name: Option<String>,
+    /// DKIM signer of the From domain (or its connected parent), when connected.
+    signer: Option<Arc<herald_mail::dkim::Signer>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +34,15 @@ pub enum RenderError {
     Recipient(String, herald_domain::AddressError),
     #[error("building the message: {0}")]
     Message(#[from] herald_mail::MessageError),
+    #[error("DKIM: {0}")]
+    Dkim(#[from] herald_mail::dkim::DkimError),
 }
 
 impl CampaignRender {
-    pub fn compile(c: &Campaign) -> Result<Self, RenderError> {
+    pub fn compile(
+        c: &Campaign,
+        signer: Option<Arc<herald_mail::dkim::Signer>>,
+    ) -> Result<Self, RenderError> {
         let from = EmailAddress::parse(&c.from_address)
             .map_err(|e| RenderError::From(c.id, c.from_address.clone(), e))?;
         Ok(Self {
@@ -43,6 +50,7 @@ impl CampaignRender {
             templates: CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())?,
             from,
             from_name: c.from_name.clone(),
+            signer,
         })
     }
 
@@ -71,6 +79,10 @@ impl CampaignRender {
             date,
             headers: &[],
         })?;
+        let raw = match &self.signer {
+            Some(s) => s.sign(&raw)?,
+            None => raw,
+        };
         Ok(Prepared {
             key: d.id.0,
             mail_from: self.from.to_string(),
