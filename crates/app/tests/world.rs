@@ -142,6 +142,15 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
     let id = created["id"].as_str().unwrap().to_string();
     let report = h.json(&["campaign", "send", &id, "--wait", "--json"]);
     assert_eq!(report["campaign"]["status"], "sent", "{report:#}");
+    let details = h.json(&["campaign", "show", &id, "--json"]);
+    assert_eq!(
+        (
+            details["dkim"]["status"].as_str(),
+            details["dkim"]["d"].as_str()
+        ),
+        (Some("signing"), Some("sender.test")),
+        "{details:#}"
+    );
     let c = &report["counts"];
     assert_eq!(
         (

@@ -47,12 +47,31 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
         }
         CampaignCmd::Show { id, json } => {
             let report = load_report(&app, campaign_id(&id)?, false).await?;
+            let sending_domain = report
+                .campaign
+                .from
+                .address
+                .rsplit('@')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let dkim = match app.keyring().connected_for(&sending_domain) {
+                Ok(Some((d, selector, _))) => {
+                    let (rsa, ed) = herald_mail::dkim::selectors(&selector);
+                    serde_json::json!({"status": "signing", "d": d, "selectors": [rsa, ed]})
+                }
+                Ok(None) => {
+                    serde_json::json!({"status": "not_connected", "d": null, "selectors": []})
+                }
+                Err(e) => serde_json::json!({"status": "keys_unusable", "error": e.to_string()}),
+            };
             let details = serde_json::json!({
+                "dkim": dkim,
                 "id": report.campaign.id,
                 "name": report.campaign.name,
                 "subject": report.campaign.subject,
                 "from": report.campaign.from,
-                "sending_domain": report.campaign.from.address.rsplit('@').next(),
+                "sending_domain": sending_domain,
                 "list": report.campaign.list,
                 "status": report.campaign.status,
                 "sending_ips": app.settings.delivery.source_ips,
@@ -77,6 +96,23 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 c.from.address.rsplit('@').next().unwrap_or("")
             );
             println!("  List:           {}", c.list);
+            match details["dkim"]["status"].as_str() {
+                Some("signing") => println!(
+                    "  DKIM:           signed as d={} (selectors {})",
+                    details["dkim"]["d"].as_str().unwrap_or(""),
+                    details["dkim"]["selectors"]
+                ),
+                Some("keys_unusable") => {
+                    println!(
+                        "  DKIM:           keys unusable: {}",
+                        details["dkim"]["error"].as_str().unwrap_or("")
+                    )
+                }
+                _ => println!(
+                    "  DKIM:           not signed: connect the domain with `herald domain add {}`",
+                    details["sending_domain"].as_str().unwrap_or("")
+                ),
+            }
             println!("  EHLO name:      {}", app.settings.delivery.helo_name);
             println!("  Created:        {}", c.created_at);
             println!(

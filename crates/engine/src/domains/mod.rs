@@ -148,19 +148,33 @@ impl Keyring {
         Ok(Some((selector, keys)))
     }
 
-    /// The signer for mail From `from_domain`: its own keys, or those of the closest connected
-    /// parent domain (a subdomain is aligned with its parent under relaxed DMARC alignment).
-    pub fn signer_for(&self, from_domain: &str) -> Result<Option<(String, Signer)>, DomainError> {
+    /// The connected domain that signs mail From `from_domain`, with its selector and keys: the
+    /// domain itself or its closest connected parent (a subdomain is aligned with its parent
+    /// under relaxed DMARC alignment).
+    pub fn connected_for(
+        &self,
+        from_domain: &str,
+    ) -> Result<Option<(String, String, KeyPair)>, DomainError> {
         let mut candidate = from_domain.to_ascii_lowercase();
         loop {
             if let Some((selector, keys)) = self.load(&candidate)? {
-                let signer = Signer::new(&candidate, &selector, &keys)?;
-                return Ok(Some((candidate, signer)));
+                return Ok(Some((candidate, selector, keys)));
             }
             match candidate.split_once('.') {
                 Some((_, parent)) if parent.contains('.') => candidate = parent.to_string(),
                 _ => return Ok(None),
             }
+        }
+    }
+
+    /// The signer for mail From `from_domain` (see [`Keyring::connected_for`]).
+    pub fn signer_for(&self, from_domain: &str) -> Result<Option<(String, Signer)>, DomainError> {
+        match self.connected_for(from_domain)? {
+            Some((domain, selector, keys)) => {
+                let signer = Signer::new(&domain, &selector, &keys)?;
+                Ok(Some((domain, signer)))
+            }
+            None => Ok(None),
         }
     }
 }
