@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use herald_engine::campaign::{self, CampaignInput};
+use herald_engine::campaign::CampaignInput;
 use herald_engine::contacts::import_csv;
 use herald_engine::queue::Until;
 use herald_inbound::{Handler, Limits, ServerReply};
@@ -178,8 +178,8 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
         "<html><body><h1>News for {{{{ contact.first_name }}}}</h1>\n{}</body></html>",
         para.repeat(size / 2 / para.len())
     );
-    let id = campaign::create(
-        &app.store,
+    let id = super::create_and_snapshot(
+        &app,
         &CampaignInput {
             name: "bench".into(),
             list: "bench".into(),
@@ -189,11 +189,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             text: None,
         },
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    campaign::snapshot(&app.store, id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .await?;
     let queue = app.queue(None)?;
     eprintln!("sending {messages} messages to {sink} over {sessions} sessions …");
     let t0 = Instant::now();

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use herald_engine::campaign::{self, CampaignInput};
+use herald_engine::campaign::CampaignInput;
 use herald_engine::contacts::import_csv;
 use herald_engine::queue::Until;
 use herald_engine::reports::campaign_report;
@@ -45,8 +45,8 @@ pub async fn run(data_dir: &Path, config: Option<&Path>, json: bool) -> anyhow::
         eprintln!("  line {}: {:?}: {}", r.line, r.value, r.reason);
     }
     let when = time::OffsetDateTime::now_utc();
-    let id = campaign::create(
-        &app.store,
+    let id = super::create_and_snapshot(
+        &app,
         &CampaignInput {
             name: format!("Demo {}", herald_engine::reports::rfc3339_ms(when)),
             list: "demo".into(),
@@ -56,11 +56,7 @@ pub async fn run(data_dir: &Path, config: Option<&Path>, json: bool) -> anyhow::
             text: None,
         },
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    campaign::snapshot(&app.store, id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .await?;
     let sandbox = app.start_sandbox().await?;
     let queue = app.queue(Some(&sandbox))?;
     eprintln!(

@@ -27,6 +27,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Create a campaign and snapshot its audience (the demo and the benchmarks).
+pub async fn create_and_snapshot(
+    app: &App,
+    input: &herald_engine::campaign::CampaignInput,
+) -> anyhow::Result<herald_store::CampaignId> {
+    let id = herald_engine::campaign::create(&app.store, input).await?;
+    herald_engine::campaign::snapshot(&app.store, id).await?;
+    Ok(id)
+}
+
 pub fn campaign_id(s: &str) -> anyhow::Result<CampaignId> {
     s.parse()
         .map_err(|_| bad_input(format!("campaign id {s:?} is not a number")))

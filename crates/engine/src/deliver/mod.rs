@@ -130,27 +130,7 @@ pub async fn deliver_to_hosts(
         let mut session = match open_any(&targets, &cfg.session).await {
             Ok(s) => s,
             Err((stage, message, reply)) => {
-                let result = AttemptResult::LocalError {
-                    stage,
-                    message: message.clone(),
-                    reply: reply.clone(),
-                };
-                let mut m = Some(first);
-                while let Some(msg) = m {
-                    let mut ev = evidence(&msg.message_id, OffsetDateTime::now_utc(), cfg.route);
-                    ev.error = Some(message.clone());
-                    ev.stage = Some(stage.as_str().into());
-                    ev.reply = reply.clone();
-                    let _ = out
-                        .send(Attempt {
-                            key: msg.key,
-                            result: result.clone(),
-                            evidence: ev,
-                        })
-                        .await;
-                    m = msgs.recv().await;
-                }
-                return;
+                return fail_rest(cfg, Some(first), &mut msgs, stage, message, reply, out).await;
             }
         };
         let mut current = Some(first);
@@ -212,26 +192,40 @@ pub async fn deliver_to_hosts(
         next = msgs.recv().await;
         if reconnects > cfg.max_reconnects {
             let message = "not tried: earlier sessions to this destination broke".to_string();
-            while let Some(m) = next.take() {
-                let mut ev = evidence(&m.message_id, OffsetDateTime::now_utc(), cfg.route);
-                ev.error = Some(message.clone());
-                ev.stage = Some("connect".into());
-                let result = AttemptResult::LocalError {
-                    stage: Stage::Connect,
-                    message: message.clone(),
-                    reply: None,
-                };
-                let _ = out
-                    .send(Attempt {
-                        key: m.key,
-                        result,
-                        evidence: ev,
-                    })
-                    .await;
-                next = msgs.recv().await;
-            }
-            return;
+            return fail_rest(cfg, next, &mut msgs, Stage::Connect, message, None, out).await;
         }
+    }
+}
+
+/// Give `first` and every message still to come the same local error (no session to try them).
+async fn fail_rest(
+    cfg: &DeliverConfig,
+    first: Option<Prepared>,
+    msgs: &mut mpsc::Receiver<Prepared>,
+    stage: Stage,
+    message: String,
+    reply: Option<Reply>,
+    out: &mpsc::Sender<Attempt>,
+) {
+    let mut next = first;
+    while let Some(m) = next.take() {
+        let mut ev = evidence(&m.message_id, OffsetDateTime::now_utc(), cfg.route);
+        ev.error = Some(message.clone());
+        ev.stage = Some(stage.as_str().into());
+        ev.reply = reply.clone();
+        let result = AttemptResult::LocalError {
+            stage,
+            message: message.clone(),
+            reply: reply.clone(),
+        };
+        let _ = out
+            .send(Attempt {
+                key: m.key,
+                result,
+                evidence: ev,
+            })
+            .await;
+        next = msgs.recv().await;
     }
 }
 
