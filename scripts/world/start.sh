@@ -52,7 +52,9 @@ host-record=dead.backup.test,127.0.0.2
 host-record=mx.backup.test,127.0.0.1
 host-record=amx.test,127.0.0.1
 mx-host=nullmx.test,.,0
+conf-file=$W/dns/published.conf
 CONF
+: > "$W/dns/published.conf"   # records tests publish (scripts/world/publish.sh)
 dnsmasq --conf-file="$W/dns/dnsmasq.conf" </dev/null >>"$W/dns/stdout.log" 2>&1
 
 # --- Dovecot: LMTP from Postfix into Maildir; IMAP for checks.

@@ -67,6 +67,12 @@ pub enum DomainCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Look every record up through DNS; exit 0 only if every required one passes.
+    Verify {
+        domain: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

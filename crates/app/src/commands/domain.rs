@@ -1,5 +1,7 @@
 //! `herald domain add DOMAIN [--selector S]`: connect a sending domain.
 
+use herald_engine::deliver::mx::build_resolver;
+use herald_engine::domains::verify::{Status, verify};
 use herald_engine::domains::{DomainError, RecordContext};
 
 use crate::cli::DomainCmd;
@@ -7,7 +9,67 @@ use crate::startup::App;
 use crate::{bad_input, output};
 
 pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
+    let tracking_host = app
+        .settings
+        .http
+        .public_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .unwrap_or("localhost")
+        .to_string();
+    let d = &app.settings.delivery;
+    let ctx = RecordContext {
+        source_ips: &d.source_ips,
+        helo_name: &d.helo_name,
+        tracking_host: &tracking_host,
+    };
     match cmd {
+        DomainCmd::Verify { domain, json } => {
+            let resolver =
+                build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
+                    .map_err(anyhow::Error::msg)?;
+            let v = verify(&resolver, &app.keyring(), &domain, &ctx)
+                .await?
+                .ok_or_else(|| {
+                    bad_input(format!(
+                        "{domain} is not connected (herald domain add {domain})"
+                    ))
+                })?;
+            if json {
+                output::json(&v)?;
+            } else {
+                for c in &v.records {
+                    let status = serde_json::to_value(c.status)?
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
+                    println!(
+                        "{:<10} {:<12} {}\n           {}",
+                        status, c.kind, c.name, c.why
+                    );
+                    if c.status != Status::Pass {
+                        println!(
+                            "           expected: {}\n           found:    {}",
+                            c.expected,
+                            c.found.as_deref().unwrap_or("(nothing)")
+                        );
+                    }
+                }
+            }
+            let failing = v
+                .records
+                .iter()
+                .filter(|c| c.required && c.status != Status::Pass)
+                .count();
+            if failing > 0 {
+                anyhow::bail!("{domain}: {failing} required record(s) do not pass");
+            }
+            if !json {
+                println!("{domain}: every required record passes");
+            }
+            Ok(())
+        }
         DomainCmd::Add {
             domain,
             selector,

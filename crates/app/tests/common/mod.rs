@@ -109,3 +109,61 @@ print(json.dumps([dkim.DKIM(msg).verify(idx=i, dnsfunc=dns) for i in range(n)]))
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// The recipient world's `env` file as key/value pairs (scripts/world/start.sh writes it).
+pub fn world_env() -> std::collections::HashMap<String, String> {
+    let dir = std::env::var("HERALD_WORLD").unwrap_or_else(|_| "/tmp/herald-world".into());
+    let env = std::fs::read_to_string(Path::new(&dir).join("env")).unwrap_or_else(|e| {
+        panic!("the recipient world is not running ({dir}/env: {e}); start it with scripts/world/start.sh")
+    });
+    env.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Replace the test records published in the world's DNS (dnsmasq lines).
+pub fn publish(lines: &[String]) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("published.conf");
+    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/world/publish.sh");
+    let out = Command::new(script).arg(&f).output().unwrap();
+    assert!(
+        out.status.success(),
+        "publish.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// dnsmasq lines for the records `domain add --json` printed (TXT and MX).
+pub fn dnsmasq_lines(records: &serde_json::Value) -> Vec<String> {
+    records["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            let name = r["name"].as_str().unwrap();
+            match r["type"].as_str().unwrap() {
+                "TXT" => {
+                    let strings: Vec<String> = match r["strings"].as_array() {
+                        Some(a) => a
+                            .iter()
+                            .map(|s| format!("\"{}\"", s.as_str().unwrap()))
+                            .collect(),
+                        None => vec![format!("\"{}\"", r["value"].as_str().unwrap())],
+                    };
+                    Some(format!("txt-record={name},{}", strings.join(",")))
+                }
+                "MX" => {
+                    let (pref, host) = r["value"].as_str().unwrap().split_once(' ').unwrap();
+                    Some(format!(
+                        "mx-host={name},{},{pref}",
+                        host.trim_end_matches('.')
+                    ))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}

@@ -41,6 +41,41 @@ pub trait MxResolver: Send + Sync + 'static {
     fn resolve<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, MxAnswer>;
 }
 
+/// A hickory resolver on the configured nameservers (`IP:PORT`; empty = the system's).
+pub fn build_resolver(
+    nameservers: &[SocketAddr],
+    timeout: Duration,
+) -> Result<TokioResolver, String> {
+    let mut opts = ResolverOpts::default();
+    opts.timeout = timeout;
+    opts.attempts = 2;
+    let builder = if nameservers.is_empty() {
+        Resolver::builder_tokio()
+            .map_err(|e| format!("reading the system resolver configuration: {e}"))?
+    } else {
+        let servers = nameservers
+            .iter()
+            .map(|sa| {
+                let mut udp = ConnectionConfig::udp();
+                udp.port = sa.port();
+                let mut tcp = ConnectionConfig::tcp();
+                tcp.port = sa.port();
+                let mut ns = NameServerConfig::udp_and_tcp(sa.ip());
+                ns.connections = vec![udp, tcp];
+                ns
+            })
+            .collect();
+        Resolver::builder_with_config(
+            ResolverConfig::from_name_servers(servers),
+            TokioRuntimeProvider::default(),
+        )
+    };
+    builder
+        .with_options(opts)
+        .build()
+        .map_err(|e| format!("building the DNS resolver: {e}"))
+}
+
 /// The real resolver (hickory), caching answers by their TTL.
 pub struct DnsMx {
     resolver: TokioResolver,
@@ -49,35 +84,9 @@ pub struct DnsMx {
 impl DnsMx {
     /// `nameservers` empty: the system's resolver configuration.
     pub fn new(nameservers: &[SocketAddr], timeout: Duration) -> Result<Self, String> {
-        let mut opts = ResolverOpts::default();
-        opts.timeout = timeout;
-        opts.attempts = 2;
-        let builder = if nameservers.is_empty() {
-            Resolver::builder_tokio()
-                .map_err(|e| format!("reading the system resolver configuration: {e}"))?
-        } else {
-            let servers = nameservers
-                .iter()
-                .map(|sa| {
-                    let mut udp = ConnectionConfig::udp();
-                    udp.port = sa.port();
-                    let mut tcp = ConnectionConfig::tcp();
-                    tcp.port = sa.port();
-                    let mut ns = NameServerConfig::udp_and_tcp(sa.ip());
-                    ns.connections = vec![udp, tcp];
-                    ns
-                })
-                .collect();
-            Resolver::builder_with_config(
-                ResolverConfig::from_name_servers(servers),
-                TokioRuntimeProvider::default(),
-            )
-        };
-        let resolver = builder
-            .with_options(opts)
-            .build()
-            .map_err(|e| format!("building the DNS resolver: {e}"))?;
-        Ok(Self { resolver })
+        Ok(Self {
+            resolver: build_resolver(nameservers, timeout)?,
+        })
     }
 
     async fn addrs(&self, host: &str) -> Result<Vec<IpAddr>, String> {

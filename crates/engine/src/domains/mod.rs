@@ -12,6 +12,8 @@ use herald_domain::address::normalise_domain;
 use herald_mail::dkim::{self, KeyPair, Signer};
 use serde::Serialize;
 
+pub mod verify;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
     #[error("{0:?} is not a valid domain name")]

@@ -1,0 +1,101 @@
+//! `domain add` then `domain verify` against the recipient world's DNS (dnsmasq), with the
+//! records published by the test from what `domain add` printed.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use common::{Herald, dnsmasq_lines, publish, world_env};
+
+fn statuses(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_published_domain_verifies_and_each_broken_record_is_named() {
+    let env = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env(
+            "HERALD__DNS__NAMESERVERS",
+            &format!("[\"{}\"]", env["WORLD_DNS"]),
+        )
+        .env("HERALD__DELIVERY__HELO_NAME", "mail.herald.test")
+        .env("HERALD__DELIVERY__SOURCE_IPS", "[\"127.0.0.1\"]");
+    let added = h.json(&["domain", "add", "verify.test", "--selector", "v1", "--json"]);
+    let verify = |h: &Herald| {
+        let out = h.run(&["domain", "verify", "verify.test", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), v)
+    };
+
+    // Nothing published yet: every required record is missing, and the exit status says so.
+    publish(&[]);
+    let (code, v) = verify(&h);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["ok"], false);
+    assert_eq!(
+        statuses(&v),
+        pairs(&[
+            ("dkim", "missing"),
+            ("dkim", "missing"),
+            ("spf", "missing"),
+            ("dmarc", "missing"),
+            ("return_path", "missing")
+        ])
+    );
+
+    // Everything as printed (the RSA key split into 255-byte TXT strings): all pass.
+    publish(&dnsmasq_lines(&added));
+    let (code, v) = verify(&h);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["ok"], true);
+
+    // SPF without our IP, no DMARC, and another key in place of ours: each named.
+    let mut broken: Vec<String> = dnsmasq_lines(&added)
+        .into_iter()
+        .filter(|l| !l.contains("_dmarc.") && !l.contains("v=spf1") && !l.contains("v1-ed25519."))
+        .collect();
+    broken.push("txt-record=verify.test,\"v=spf1 ip4:192.0.2.9 ~all\"".into());
+    broken.push("txt-record=v1-ed25519._domainkey.verify.test,\"v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"".into());
+    publish(&broken);
+    let (code, v) = verify(&h);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        statuses(&v),
+        pairs(&[
+            ("dkim", "pass"),
+            ("dkim", "fail"),
+            ("spf", "fail"),
+            ("dmarc", "missing"),
+            ("return_path", "pass")
+        ])
+    );
+    let spf = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "spf")
+        .unwrap();
+    assert!(
+        spf["why"].as_str().unwrap().contains("ip4:127.0.0.1"),
+        "{spf:#}"
+    );
+    publish(&[]);
+}

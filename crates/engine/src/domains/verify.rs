@@ -1,0 +1,404 @@
+//! `domain verify`: look every record up through DNS and compare it with what Herald needs.
+//! A DNS failure (timeout, SERVFAIL) is reported as `dns_error`, never as a missing record.
+
+use std::net::IpAddr;
+
+use hickory_resolver::TokioResolver;
+use hickory_resolver::proto::rr::{RData, RecordType};
+use serde::Serialize;
+
+use super::{DnsRecord, DomainError, Keyring, RecordContext, records};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Missing,
+    DnsError,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub kind: &'static str,
+    pub name: String,
+    pub expected: String,
+    pub found: Option<String>,
+    pub status: Status,
+    pub why: String,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub domain: String,
+    pub ok: bool,
+    pub records: Vec<Check>,
+}
+
+/// TXT strings of `name`, each record's strings joined; empty when there is none.
+async fn txt(r: &TokioResolver, name: &str) -> Result<Vec<String>, String> {
+    match r.lookup(format!("{name}.").as_str(), RecordType::TXT).await {
+        Ok(l) => Ok(l
+            .answers()
+            .iter()
+            .filter_map(|rec| match &rec.data {
+                RData::TXT(t) => Some(
+                    t.txt_data
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .collect::<String>(),
+                ),
+                _ => None,
+            })
+            .collect()),
+        Err(e) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn mx(r: &TokioResolver, name: &str) -> Result<Vec<String>, String> {
+    match r.lookup(format!("{name}.").as_str(), RecordType::MX).await {
+        Ok(l) => Ok(l
+            .answers()
+            .iter()
+            .filter_map(|rec| match &rec.data {
+                RData::MX(m) => Some(
+                    m.exchange
+                        .to_utf8()
+                        .trim_end_matches('.')
+                        .to_ascii_lowercase(),
+                ),
+                _ => None,
+            })
+            .collect()),
+        Err(e) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The value of tag `t` in a `k=v; k=v` record, without white space.
+fn tag(record: &str, t: &str) -> Option<String> {
+    record.split(';').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k.trim().eq_ignore_ascii_case(t)).then(|| v.split_whitespace().collect())
+    })
+}
+
+fn check(
+    expected: &DnsRecord,
+    required: bool,
+    found: Option<String>,
+    status: Status,
+    why: impl Into<String>,
+) -> Check {
+    Check {
+        kind: expected.kind,
+        name: expected.name.clone(),
+        expected: expected.value.clone(),
+        found,
+        status,
+        why: why.into(),
+        required,
+    }
+}
+
+/// SPF: one record, ending in ~all/-all, naming every sending IP (or our EHLO host), within
+/// the 10-lookup limit (RFC 7208 §4.6.4; counted in the top-level record only).
+fn spf_check(expected: &DnsRecord, found: &[String], ctx: &RecordContext<'_>) -> Check {
+    let spf: Vec<&String> = found
+        .iter()
+        .filter(|t| t.to_ascii_lowercase().starts_with("v=spf1"))
+        .collect();
+    let why_missing = "Without SPF, receivers cannot tell our servers may send for this domain; DMARC then rests on DKIM alone.";
+    match spf.as_slice() {
+        [] => check(expected, true, None, Status::Missing, why_missing),
+        [one] => {
+            let terms: Vec<String> = one
+                .split_whitespace()
+                .map(|t| t.to_ascii_lowercase())
+                .collect();
+            let lookups = terms.iter().filter(|t| is_lookup_term(t)).count();
+            let all_ok = terms.last().is_some_and(|t| t == "~all" || t == "-all");
+            let ours: Vec<String> = if ctx.source_ips.is_empty() {
+                vec![format!("a:{}", ctx.helo_name.to_ascii_lowercase())]
+            } else {
+                ctx.source_ips.iter().map(|ip| spf_term(*ip)).collect()
+            };
+            let missing: Vec<&String> = ours
+                .iter()
+                .filter(|o| {
+                    !terms
+                        .iter()
+                        .any(|t| t.trim_start_matches('+') == o.as_str())
+                })
+                .collect();
+            let (status, why) = if !missing.is_empty() {
+                (
+                    Status::Fail,
+                    format!(
+                        "The record does not authorise {}: mail from there fails SPF.",
+                        missing
+                            .iter()
+                            .map(|m| m.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            } else if lookups > 10 {
+                (
+                    Status::Fail,
+                    format!(
+                        "{lookups} DNS-lookup terms: over RFC 7208's limit of 10, receivers return permerror."
+                    ),
+                )
+            } else if !all_ok {
+                (Status::Fail, "The record should end in ~all or -all, so other senders of this domain are not passed.".into())
+            } else {
+                (Status::Pass, "Our sending IPs are authorised.".into())
+            };
+            check(expected, true, Some(one.to_string()), status, why)
+        }
+        many => check(
+            expected,
+            true,
+            Some(
+                many.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            ),
+            Status::Fail,
+            "More than one SPF record: receivers treat that as a permanent error (RFC 7208 §4.5). Merge them into one.",
+        ),
+    }
+}
+
+/// Terms that cost a DNS lookup (RFC 7208 §4.6.4).
+fn is_lookup_term(term: &str) -> bool {
+    let t = term.trim_start_matches(['+', '-', '~', '?']);
+    let name = t.split([':', '=', '/']).next().unwrap_or("");
+    matches!(name, "include" | "a" | "mx" | "ptr" | "exists" | "redirect")
+}
+
+fn spf_term(ip: IpAddr) -> String {
+    if ip.is_ipv4() {
+        format!("ip4:{ip}")
+    } else {
+        format!("ip6:{ip}")
+    }
+}
+
+/// Verify a connected domain's records through `resolver`.
+pub async fn verify(
+    resolver: &TokioResolver,
+    keyring: &Keyring,
+    domain: &str,
+    ctx: &RecordContext<'_>,
+) -> Result<Option<Verification>, DomainError> {
+    let domain = domain.to_ascii_lowercase();
+    let Some((selector, keys)) = keyring.load(&domain)? else {
+        return Ok(None);
+    };
+    let expected = records(&domain, &selector, &keys, ctx)?;
+    let mut out = Vec::new();
+    for e in &expected {
+        let c = match e.kind {
+            "dkim" => match txt(resolver, &e.name).await {
+                Err(err) => check(
+                    e,
+                    true,
+                    None,
+                    Status::DnsError,
+                    format!("DNS lookup failed: {err}"),
+                ),
+                Ok(found) => {
+                    let want = tag(&e.value, "p");
+                    match found.iter().find(|t| tag(t, "p").is_some()) {
+                        None => check(
+                            e,
+                            true,
+                            None,
+                            Status::Missing,
+                            "Without this key, receivers cannot verify Herald's signatures: DKIM fails and DMARC cannot align.",
+                        ),
+                        Some(t) if tag(t, "p") == want => check(
+                            e,
+                            true,
+                            Some(t.clone()),
+                            Status::Pass,
+                            "The published key is Herald's key.",
+                        ),
+                        Some(t) => check(
+                            e,
+                            true,
+                            Some(t.clone()),
+                            Status::Fail,
+                            "The published key is not Herald's key: receivers will fail every signature.",
+                        ),
+                    }
+                }
+            },
+            "spf" => match txt(resolver, &e.name).await {
+                Err(err) => check(
+                    e,
+                    true,
+                    None,
+                    Status::DnsError,
+                    format!("DNS lookup failed: {err}"),
+                ),
+                Ok(found) => spf_check(e, &found, ctx),
+            },
+            "dmarc" => match txt(resolver, &e.name).await {
+                Err(err) => check(
+                    e,
+                    true,
+                    None,
+                    Status::DnsError,
+                    format!("DNS lookup failed: {err}"),
+                ),
+                Ok(found) => match found
+                    .iter()
+                    .find(|t| t.to_ascii_uppercase().starts_with("V=DMARC1"))
+                {
+                    None => check(
+                        e,
+                        true,
+                        None,
+                        Status::Missing,
+                        "Without DMARC, Gmail and Yahoo treat bulk mail from this domain as unauthenticated.",
+                    ),
+                    Some(t) => {
+                        let policy = tag(t, "p").unwrap_or_default();
+                        let strict_spf =
+                            tag(t, "aspf").is_some_and(|v| v.eq_ignore_ascii_case("s"));
+                        let why = format!(
+                            "Policy p={policy}. Herald signs with d={domain}, aligned in relaxed and strict mode{}.",
+                            if strict_spf {
+                                "; the return path bounces.<domain> is not SPF-aligned under aspf=s, DKIM alignment carries DMARC"
+                            } else {
+                                ""
+                            }
+                        );
+                        let status = if policy.is_empty() {
+                            Status::Fail
+                        } else {
+                            Status::Pass
+                        };
+                        check(e, true, Some(t.clone()), status, why)
+                    }
+                },
+            },
+            "return_path" => match mx(resolver, &e.name).await {
+                Err(err) => check(
+                    e,
+                    true,
+                    None,
+                    Status::DnsError,
+                    format!("DNS lookup failed: {err}"),
+                ),
+                Ok(hosts) if hosts.is_empty() => check(
+                    e,
+                    true,
+                    None,
+                    Status::Missing,
+                    "Bounces and complaints to the return path cannot reach Herald.",
+                ),
+                Ok(hosts) => {
+                    let ours = ctx.helo_name.to_ascii_lowercase();
+                    let status = if hosts.contains(&ours) {
+                        Status::Pass
+                    } else {
+                        Status::Fail
+                    };
+                    let why = if status == Status::Pass {
+                        "Bounces reach Herald.".to_string()
+                    } else {
+                        format!(
+                            "Bounces would go to {} instead of {ours}.",
+                            hosts.join(", ")
+                        )
+                    };
+                    check(e, true, Some(hosts.join(", ")), status, why)
+                }
+            },
+            _ => continue, // tracking: optional, checked with the tracking issue
+        };
+        out.push(c);
+    }
+    let ok = out.iter().all(|c| !c.required || c.status == Status::Pass);
+    Ok(Some(Verification {
+        domain,
+        ok,
+        records: out,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec() -> DnsRecord {
+        DnsRecord {
+            kind: "spf",
+            rtype: "TXT",
+            name: "x.test".into(),
+            value: "v=spf1 ip4:192.0.2.1 ~all".into(),
+            strings: vec![],
+        }
+    }
+
+    #[test]
+    fn spf_table() {
+        let ips = ["192.0.2.1".parse().unwrap()];
+        let ctx = RecordContext {
+            source_ips: &ips,
+            helo_name: "mail.x.test",
+            tracking_host: "x",
+        };
+        let st = |found: &[&str]| {
+            spf_check(
+                &rec(),
+                &found.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                &ctx,
+            )
+            .status
+        };
+        assert_eq!(st(&["v=spf1 ip4:192.0.2.1 ~all"]), Status::Pass);
+        assert_eq!(
+            st(&[
+                "v=spf1 mx ip4:192.0.2.1 include:_spf.google.com -all",
+                "google-site-verification=x"
+            ]),
+            Status::Pass
+        );
+        assert_eq!(st(&[]), Status::Missing);
+        assert_eq!(st(&["v=spf1 ip4:198.51.100.7 ~all"]), Status::Fail);
+        assert_eq!(
+            st(&["v=spf1 ip4:192.0.2.1 ~all", "v=spf1 a -all"]),
+            Status::Fail
+        );
+        assert_eq!(st(&["v=spf1 ip4:192.0.2.1 +all"]), Status::Fail);
+        let many = format!(
+            "v=spf1 ip4:192.0.2.1 {} ~all",
+            (0..11)
+                .map(|i| format!("include:s{i}.test"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert_eq!(st(&[many.as_str()]), Status::Fail);
+    }
+
+    #[test]
+    fn tags() {
+        assert_eq!(
+            tag("v=DKIM1; k=rsa; p=MII B\tA", "p").as_deref(),
+            Some("MIIBA")
+        );
+        assert_eq!(
+            tag("v=DMARC1; p=reject; aspf=s", "P").as_deref(),
+            Some("reject")
+        );
+        assert_eq!(tag("v=DMARC1", "p"), None);
+    }
+}
