@@ -136,6 +136,10 @@ pub struct CreateArgs {
     /// Text body template file; derived from the HTML when absent.
     #[arg(long)]
     pub text: Option<PathBuf>,
+    /// Create it even though the From domain is not connected and verified (tests,
+    /// emergencies). Recorded on the campaign and shown in its details.
+    #[arg(long)]
+    pub allow_unverified: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use herald_domain::RetrySchedule;
+use herald_engine::deliver::mx::build_resolver;
 use herald_engine::deliver::smtp::{SessionConfig, Timeouts};
 use herald_engine::deliver::{DeliverConfig, DnsMx, FixedRoute, MxHost, SharedResolver, tls};
-use herald_engine::domains::Keyring;
+use herald_engine::domains::gate::check_from;
+use herald_engine::domains::verify::verify;
+use herald_engine::domains::{Keyring, RecordContext};
 use herald_engine::queue::{Queue, QueueConfig};
 use herald_inbound::{Capture, Limits};
 use herald_store::SqliteStore;
@@ -54,6 +57,48 @@ impl App {
             data_dir: data_dir.to_path_buf(),
             store,
         })
+    }
+
+    /// The host of `[http] public_url` (where tracking records point).
+    pub fn tracking_host(&self) -> String {
+        let url = &self.settings.http.public_url;
+        url.split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .unwrap_or("localhost")
+            .to_string()
+    }
+
+    /// The From-alignment gate for mail From `from_address` (design §5): its domain, or a parent,
+    /// must be connected and verify through DNS. Sandbox delivery is exempt: nothing leaves the
+    /// machine.
+    pub async fn check_from(&self, from_address: &str) -> anyhow::Result<()> {
+        if self.settings.delivery.sandbox {
+            return Ok(());
+        }
+        let from_domain = from_address
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let keyring = self.keyring();
+        let verification = match keyring.connected_for(&from_domain)? {
+            None => None,
+            Some((domain, _, _)) => {
+                let d = &self.settings.delivery;
+                let tracking = self.tracking_host();
+                let ctx = RecordContext {
+                    source_ips: &d.source_ips,
+                    helo_name: &d.helo_name,
+                    tracking_host: &tracking,
+                };
+                let resolver =
+                    build_resolver(&self.settings.dns.nameservers, self.settings.dns.timeout.0)
+                        .map_err(anyhow::Error::msg)?;
+                verify(&resolver, &keyring, &domain, &ctx).await?
+            }
+        };
+        check_from(&from_domain, verification.as_ref()).map_err(|e| crate::bad_input(e.to_string()))
     }
 
     /// The DKIM keys of connected domains (`<data dir>/dkim`).

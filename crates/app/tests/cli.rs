@@ -117,6 +117,27 @@ fn bad_input_exits_2_and_names_the_problem() {
         "--html",
         html.to_str().unwrap(),
     ]);
+    // The gate comes first: b.test is not a connected domain.
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("b.test is not connected") && err.contains("herald domain add b.test"),
+        "{err}"
+    );
+    let (code, err) = stderr(&[
+        "campaign",
+        "create",
+        "--name",
+        "n",
+        "--list",
+        "l",
+        "--from",
+        "a@b.test",
+        "--subject",
+        "s",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("b.html") && err.contains("line 1"), "{err}");
 

@@ -53,6 +53,7 @@ async fn kill_9_mid_send_loses_nobody_and_flags_every_duplicate() {
         "s",
         "--html",
         html.to_str().unwrap(),
+        "--allow-unverified",
     ]);
     let id = id.trim();
 

@@ -67,6 +67,34 @@ fn a_published_domain_verifies_and_each_broken_record_is_named() {
     assert_eq!(code, Some(0), "{v:#}");
     assert_eq!(v["ok"], true);
 
+    // The gate: an aligned subdomain of the verified domain may send; an unconnected one not.
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email\nalice@inbox.test\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(&html, "<p>hi</p>").unwrap();
+    let create = |from: &str, extra: &[&str]| {
+        let mut args = vec![
+            "campaign",
+            "create",
+            "--name",
+            "g",
+            "--list",
+            "l",
+            "--from",
+            from,
+            "--subject",
+            "s",
+        ];
+        args.extend(["--html", html.to_str().unwrap()]);
+        args.extend(extra);
+        h.run(&args)
+    };
+    assert!(create("News <news@mail.verify.test>", &[]).status.success());
+    let out = create("x@other.test", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("other.test is not connected"));
+
     // SPF without our IP, no DMARC, and another key in place of ours: each named.
     let mut broken: Vec<String> = dnsmasq_lines(&added)
         .into_iter()
@@ -96,6 +124,30 @@ fn a_published_domain_verifies_and_each_broken_record_is_named() {
     assert!(
         spf["why"].as_str().unwrap().contains("ip4:127.0.0.1"),
         "{spf:#}"
+    );
+
+    // The gate names the broken records; the override is recorded and shown.
+    let out = create("ann@verify.test", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dmarc record _dmarc.verify.test is missing") && err.contains("spf record"),
+        "{err}"
+    );
+    let out = create("ann@verify.test", &["--allow-unverified", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let details = h.json(&["campaign", "show", id["id"].as_str().unwrap(), "--json"]);
+    assert!(
+        details["gate_override"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-unverified"),
+        "{details:#}"
     );
     publish(&[]);
 }

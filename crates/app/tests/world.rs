@@ -123,6 +123,8 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
     // Connect the sending domain: from now on its mail carries two DKIM signatures.
     let domain = h.json(&["domain", "add", "sender.test", "--selector", "w1", "--json"]);
     assert_eq!(domain["domain"], "sender.test");
+    // Publish what it printed: the gate lets the campaign through only once the domain verifies.
+    common::publish(&common::dnsmasq_lines(&domain));
 
     let created = h.json(&[
         "campaign",

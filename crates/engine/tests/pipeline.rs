@@ -34,6 +34,7 @@ async fn campaign_for(store: &SqliteStore, csv: &str, html: &str) -> CampaignId 
             subject: "Hi {{ contact.first_name | default(\"there\") }}".into(),
             html: html.into(),
             text: None,
+            gate_override: None,
         },
     )
     .await
@@ -311,6 +312,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
         subject: "s".into(),
         html: "<p>{{ contact.first_name }}</p>".into(),
         text: None,
+        gate_override: None,
     };
     match campaign::create(&t.store, &input).await {
         Err(CampaignError::Personalisation { problems, .. }) => {

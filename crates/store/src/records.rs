@@ -87,6 +87,8 @@ pub struct NewCampaign {
     pub html: String,
     pub text: Option<String>,
     pub created_at_ms: i64,
+    /// Why the From-alignment gate was bypassed, when it was.
+    pub gate_override: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +103,7 @@ pub struct Campaign {
     pub html: String,
     pub text: Option<String>,
     pub status: CampaignStatus,
+    pub gate_override: Option<String>,
     pub created_at_ms: i64,
     pub started_at_ms: Option<i64>,
     pub finished_at_ms: Option<i64>,

@@ -187,6 +187,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             subject: "Hello {{ contact.first_name }}".into(),
             html,
             text: None,
+            gate_override: None,
         },
     )
     .await?;

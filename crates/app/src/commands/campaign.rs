@@ -74,6 +74,7 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 "sending_domain": sending_domain,
                 "list": report.campaign.list,
                 "status": report.campaign.status,
+                "gate_override": report.campaign.gate_override,
                 "sending_ips": app.settings.delivery.source_ips,
                 "helo_name": app.settings.delivery.helo_name,
                 "created_at": report.campaign.created_at,
@@ -96,6 +97,9 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 c.from.address.rsplit('@').next().unwrap_or("")
             );
             println!("  List:           {}", c.list);
+            if let Some(o) = &c.gate_override {
+                println!("  Gate override:  {o}");
+            }
             match details["dkim"]["status"].as_str() {
                 Some("signing") => println!(
                     "  DKIM:           signed as d={} (selectors {})",
@@ -132,6 +136,24 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
     let read = |p: &std::path::Path| {
         std::fs::read_to_string(p).map_err(|e| bad_input(format!("{}: {e}", p.display())))
     };
+    // Cheap checks first, so their errors are not hidden behind the gate's.
+    let (_, from_address) = campaign::parse_from(&a.from)
+        .map_err(|e| bad_input(CampaignError::BadFrom(a.from.clone(), e).to_string()))?;
+    if app.store.find_list(&a.list).await?.is_none() {
+        return Err(bad_input(
+            CampaignError::UnknownList(a.list.clone()).to_string(),
+        ));
+    }
+    let gate_override = match app.check_from(from_address.as_str()).await {
+        Ok(()) => None,
+        Err(e) if a.allow_unverified => {
+            eprintln!(
+                "warning: {e:#}\ncreating it anyway (--allow-unverified); this is recorded on the campaign"
+            );
+            Some(format!("--allow-unverified at creation: {e:#}"))
+        }
+        Err(e) => return Err(e),
+    };
     let input = CampaignInput {
         name: a.name,
         list: a.list,
@@ -139,6 +161,7 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
         subject: a.subject,
         html: read(&a.html)?,
         text: a.text.as_deref().map(read).transpose()?,
+        gate_override,
     };
     let id = campaign::create(&app.store, &input)
         .await
@@ -184,8 +207,13 @@ async fn send(
     timeout: Option<Duration>,
     json: bool,
 ) -> anyhow::Result<()> {
-    if app.store.campaign(id).await?.is_none() {
+    let Some(c) = app.store.campaign(id).await? else {
         return Err(bad_input(format!("unknown campaign {id}")));
+    };
+    // The domain may have broken since the campaign was created: check again (unless the
+    // campaign was explicitly allowed to bypass the gate).
+    if c.gate_override.is_none() {
+        app.check_from(&c.from_address).await?;
     }
     campaign::snapshot(&app.store, id)
         .await

@@ -54,6 +54,7 @@ pub async fn run(data_dir: &Path, config: Option<&Path>, json: bool) -> anyhow::
             subject: "Welcome, {{ contact.first_name | default(\"friend\") }}".into(),
             html: HTML.into(),
             text: None,
+            gate_override: None,
         },
     )
     .await?;

@@ -9,15 +9,7 @@ use crate::startup::App;
 use crate::{bad_input, output};
 
 pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
-    let tracking_host = app
-        .settings
-        .http
-        .public_url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split(['/', ':']).next())
-        .unwrap_or("localhost")
-        .to_string();
+    let tracking_host = app.tracking_host();
     let d = &app.settings.delivery;
     let ctx = RecordContext {
         source_ips: &d.source_ips,

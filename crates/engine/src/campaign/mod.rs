@@ -46,6 +46,8 @@ pub struct CampaignInput {
     pub subject: String,
     pub html: String,
     pub text: Option<String>,
+    /// Why the From-alignment gate was bypassed (recorded on the campaign), if it was.
+    pub gate_override: Option<String>,
 }
 
 /// Split `"Ann Lee <ann@example.com>"` into a display name and a validated address.
@@ -121,6 +123,7 @@ pub async fn create<S: Store>(
             html: input.html.clone(),
             text: input.text.clone(),
             created_at_ms: now_ms(),
+            gate_override: input.gate_override.clone(),
         })
         .await?)
 }

@@ -12,6 +12,7 @@ use herald_domain::address::normalise_domain;
 use herald_mail::dkim::{self, KeyPair, Signer};
 use serde::Serialize;
 
+pub mod gate;
 pub mod verify;
 
 #[derive(Debug, thiserror::Error)]

@@ -13,8 +13,8 @@ impl SqliteStore {
     pub(super) async fn create_campaign_impl(&self, c: &NewCampaign) -> Result<CampaignId> {
         let mut w = self.write().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8) RETURNING id",
+            "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9) RETURNING id",
         )
         .bind(&c.name)
         .bind(c.list.0)
@@ -24,6 +24,7 @@ impl SqliteStore {
         .bind(&c.html)
         .bind(&c.text)
         .bind(c.created_at_ms)
+        .bind(&c.gate_override)
         .fetch_one(&mut *w.tx)
         .await?
         .get(0);
@@ -34,7 +35,7 @@ impl SqliteStore {
     pub(super) async fn campaign_impl(&self, id: CampaignId) -> Result<Option<Campaign>> {
         let row = sqlx::query(
             "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
-                    c.status, c.created_at, c.started_at, c.finished_at \
+                    c.status, c.created_at, c.started_at, c.finished_at, c.gate_override \
              FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
         )
         .bind(id.0)
@@ -57,6 +58,7 @@ impl SqliteStore {
             created_at_ms: r.get(10),
             started_at_ms: r.get(11),
             finished_at_ms: r.get(12),
+            gate_override: r.get(13),
         }))
     }
 

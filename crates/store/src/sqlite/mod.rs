@@ -22,7 +22,13 @@ use crate::{
     StoreError, UpsertCounts,
 };
 
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_gate_override.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
