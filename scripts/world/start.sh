@@ -36,6 +36,7 @@ no-resolv
 no-hosts
 no-poll
 local=/test/
+local=/in-addr.arpa/
 user=root
 pid-file=$W/dns/dnsmasq.pid
 log-facility=$W/dns/dnsmasq.log

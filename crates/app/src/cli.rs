@@ -44,6 +44,11 @@ pub enum Command {
     /// Sending domains: DKIM keys and the DNS records to publish.
     #[command(subcommand)]
     Domain(DomainCmd),
+    /// The sending IPs with reverse DNS, forward confirmation and blocklist status.
+    Ips {
+        #[arg(long)]
+        json: bool,
+    },
     /// Contacts and lists.
     #[command(subcommand)]
     Contacts(ContactsCmd),

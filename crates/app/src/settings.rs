@@ -50,6 +50,8 @@ pub struct Dns {
     pub nameservers: Vec<SocketAddr>,
     /// Per-query timeout.
     pub timeout: Dur,
+    /// DNS blocklist zones `herald ips` checks the sending IPs against (e.g. "zen.spamhaus.org").
+    pub blocklists: Vec<String>,
 }
 
 impl Default for Dns {
@@ -57,6 +59,7 @@ impl Default for Dns {
         Self {
             nameservers: Vec::new(),
             timeout: Dur(Duration::from_secs(5)),
+            blocklists: Vec::new(),
         }
     }
 }
@@ -246,6 +249,7 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 [dns]
 # nameservers = []            # e.g. ["127.0.0.1:5353"]; empty = system resolver
 # timeout = "5s"
+# blocklists = []            # DNSBL zones `herald ips` checks, e.g. ["zen.spamhaus.org"]
 
 [delivery]
 # mx_port = 25

@@ -149,5 +149,40 @@ fn a_published_domain_verifies_and_each_broken_record_is_named() {
             .contains("--allow-unverified"),
         "{details:#}"
     );
+
+    // The sending IP as receivers see it: PTR, forward confirmation, a blocklist listing.
+    // A documentation address (only DNS is queried, on loopback): resolvers answer reverse
+    // names of loopback addresses themselves ("localhost", RFC 6761).
+    let h = h
+        .env("HERALD__DNS__BLOCKLISTS", "[\"bl.test\"]")
+        .env("HERALD__DELIVERY__SOURCE_IPS", "[\"192.0.2.10\"]");
+    publish(&[
+        "ptr-record=10.2.0.192.in-addr.arpa,mail.herald.test".into(),
+        "host-record=mail.herald.test,192.0.2.10".into(),
+        "host-record=10.2.0.192.bl.test,127.0.0.2".into(),
+    ]);
+    let ips = h.json(&["ips", "--json"]);
+    let ip = &ips["ips"][0];
+    assert_eq!(
+        (ip["ip"].as_str(), ip["fcrdns"].as_bool()),
+        (Some("192.0.2.10"), Some(true)),
+        "{ips:#}"
+    );
+    assert_eq!(ip["ptr"][0], "mail.herald.test");
+    assert_eq!(ip["listed_on"][0], "bl.test");
+    publish(&[]);
+    let ips = h.json(&["ips", "--json"]);
+    let ip = &ips["ips"][0];
+    assert_eq!(
+        (ip["ptr"].as_array().map(Vec::len), ip["fcrdns"].as_bool()),
+        (Some(0), Some(false)),
+        "{ips:#}"
+    );
+    assert_eq!(ip["listed_on"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        ip["errors"].as_array().map(Vec::len),
+        Some(0),
+        "no PTR is an answer, not a DNS error: {ips:#}"
+    );
     publish(&[]);
 }

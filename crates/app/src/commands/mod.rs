@@ -6,6 +6,7 @@ mod contacts;
 mod demo;
 mod domain;
 mod init;
+mod ips;
 mod serve;
 
 use herald_store::CampaignId;
@@ -21,6 +22,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { sandbox } => serve::run(open().await?, sandbox).await,
         Command::Demo { json } => demo::run(&cli.data_dir, cli.config.as_deref(), json).await,
         Command::Domain(d) => domain::run(open().await?, d).await,
+        Command::Ips { json } => ips::run(open().await?, json).await,
         Command::Contacts(c) => contacts::run(open().await?, c).await,
         Command::Campaign(c) => campaign::run(open().await?, c).await,
         Command::Bench(b) => bench::run(b).await,

@@ -7,7 +7,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::config::{
+    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
@@ -53,6 +55,9 @@ pub fn build_resolver(
         Resolver::builder_tokio()
             .map_err(|e| format!("reading the system resolver configuration: {e}"))?
     } else {
+        // Configured nameservers are the only source of truth: /etc/hosts would answer, e.g.,
+        // the reverse of a loopback address with the machine's own name.
+        opts.use_hosts_file = ResolveHosts::Never;
         let servers = nameservers
             .iter()
             .map(|sa| {

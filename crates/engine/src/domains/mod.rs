@@ -13,6 +13,7 @@ use herald_mail::dkim::{self, KeyPair, Signer};
 use serde::Serialize;
 
 pub mod gate;
+pub mod ips;
 pub mod verify;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,63 @@
+//! `herald ips`: the sending IPs as receivers see them.
+
+use herald_engine::deliver::mx::build_resolver;
+use herald_engine::domains::ips::{IpReport, check_ip};
+use serde::Serialize;
+
+use crate::output;
+use crate::startup::App;
+
+#[derive(Serialize)]
+struct Ips {
+    ips: Vec<IpReport>,
+    blocklists: Vec<String>,
+    note: Option<String>,
+}
+
+pub async fn run(app: App, json: bool) -> anyhow::Result<()> {
+    let resolver = build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
+        .map_err(anyhow::Error::msg)?;
+    let zones = &app.settings.dns.blocklists;
+    let mut ips = Vec::new();
+    for ip in &app.settings.delivery.source_ips {
+        ips.push(check_ip(&resolver, *ip, zones).await);
+    }
+    let note = app.settings.delivery.source_ips.is_empty().then(|| {
+        "[delivery] source_ips is empty: the system picks the address per connection. List the sending IPs there so Herald binds to them and can check them.".to_string()
+    });
+    let report = Ips {
+        ips,
+        blocklists: zones.clone(),
+        note,
+    };
+    if json {
+        return output::json(&report);
+    }
+    if let Some(n) = &report.note {
+        println!("{n}");
+    }
+    for r in &report.ips {
+        let ptr = if r.ptr.is_empty() {
+            "no PTR".to_string()
+        } else {
+            r.ptr.join(", ")
+        };
+        let fcrdns = if r.fcrdns {
+            "forward-confirmed"
+        } else {
+            "NOT forward-confirmed (many receivers reject or junk such mail)"
+        };
+        println!("{}  {ptr}  {fcrdns}", r.ip);
+        if zones.is_empty() {
+            println!("    no blocklists configured ([dns] blocklists)");
+        } else if r.listed_on.is_empty() {
+            println!("    not listed on {}", zones.join(", "));
+        } else {
+            println!("    LISTED on {}", r.listed_on.join(", "));
+        }
+        for e in &r.errors {
+            println!("    lookup failed: {e}");
+        }
+    }
+    Ok(())
+}
