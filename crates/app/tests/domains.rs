@@ -37,7 +37,7 @@ fn a_published_domain_verifies_and_each_broken_record_is_named() {
             &format!("[\"{}\"]", env["WORLD_DNS"]),
         )
         .env("HERALD__DELIVERY__HELO_NAME", "mail.herald.test")
-        .env("HERALD__DELIVERY__SOURCE_IPS", "[\"127.0.0.1\"]");
+        .env("HERALD__DELIVERY__SOURCE_IPS", "[\"192.0.2.10\"]");
     let added = h.json(&["domain", "add", "verify.test", "--selector", "v1", "--json"]);
     let verify = |h: &Herald| {
         let out = h.run(&["domain", "verify", "verify.test", "--json"]);
@@ -57,12 +57,19 @@ fn a_published_domain_verifies_and_each_broken_record_is_named() {
             ("dkim", "missing"),
             ("spf", "missing"),
             ("dmarc", "missing"),
-            ("return_path", "missing")
+            ("return_path", "missing"),
+            ("ptr", "missing")
         ])
     );
 
     // Everything as printed (the RSA key split into 255-byte TXT strings): all pass.
-    publish(&dnsmasq_lines(&added));
+    // The sending IP (a documentation address: only DNS is queried, on loopback) with
+    // forward-confirmed reverse DNS.
+    let ptr = [
+        "ptr-record=10.2.0.192.in-addr.arpa,mail.herald.test".to_string(),
+        "host-record=mail.herald.test,192.0.2.10".to_string(),
+    ];
+    publish(&[dnsmasq_lines(&added), ptr.to_vec()].concat());
     let (code, v) = verify(&h);
     assert_eq!(code, Some(0), "{v:#}");
     assert_eq!(v["ok"], true);
@@ -102,6 +109,7 @@ fn a_published_domain_verifies_and_each_broken_record_is_named() {
         .collect();
     broken.push("txt-record=verify.test,\"v=spf1 ip4:192.0.2.9 ~all\"".into());
     broken.push("txt-record=v1-ed25519._domainkey.verify.test,\"v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"".into());
+    broken.push("ptr-record=10.2.0.192.in-addr.arpa,elsewhere.herald.test".into());
     publish(&broken);
     let (code, v) = verify(&h);
     assert_eq!(code, Some(1));
@@ -112,7 +120,8 @@ fn a_published_domain_verifies_and_each_broken_record_is_named() {
             ("dkim", "fail"),
             ("spf", "fail"),
             ("dmarc", "missing"),
-            ("return_path", "pass")
+            ("return_path", "pass"),
+            ("ptr", "fail")
         ])
     );
     let spf = v["records"]
@@ -122,7 +131,7 @@ fn a_published_domain_verifies_and_each_broken_record_is_named() {
         .find(|r| r["kind"] == "spf")
         .unwrap();
     assert!(
-        spf["why"].as_str().unwrap().contains("ip4:127.0.0.1"),
+        spf["why"].as_str().unwrap().contains("ip4:192.0.2.10"),
         "{spf:#}"
     );
 

@@ -28,6 +28,7 @@ fn consequence(kind: &str) -> &'static str {
         "spf" => "SPF fails for our sending IPs",
         "dmarc" => "without DMARC, Gmail and Yahoo treat bulk mail as unauthenticated",
         "return_path" => "bounces cannot reach Herald",
+        "ptr" => "receivers reject or junk mail from IPs without forward-confirmed reverse DNS",
         _ => "the domain is not fully set up",
     }
 }

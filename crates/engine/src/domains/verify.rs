@@ -326,6 +326,39 @@ pub async fn verify(
         };
         out.push(c);
     }
+    // Reverse DNS of every sending IP: receivers reject or junk mail from an IP whose PTR does
+    // not resolve back to it.
+    for ip in ctx.source_ips {
+        let r = super::ips::check_ip(resolver, *ip, &[]).await;
+        let (status, why) = if !r.errors.is_empty() {
+            (
+                Status::DnsError,
+                format!("DNS lookup failed: {}", r.errors.join("; ")),
+            )
+        } else if r.ptr.is_empty() {
+            (Status::Missing, "No PTR record: Gmail, Microsoft and most others refuse or junk mail from such IPs.".to_string())
+        } else if !r.fcrdns {
+            (
+                Status::Fail,
+                "The PTR name does not resolve back to this IP (not forward-confirmed)."
+                    .to_string(),
+            )
+        } else {
+            (Status::Pass, "Forward-confirmed reverse DNS.".to_string())
+        };
+        out.push(Check {
+            kind: "ptr",
+            name: ip.to_string(),
+            expected: format!(
+                "a PTR name that resolves back to {ip} (ideally {})",
+                ctx.helo_name
+            ),
+            found: (!r.ptr.is_empty()).then(|| r.ptr.join(", ")),
+            status,
+            why,
+            required: true,
+        });
+    }
     let ok = out.iter().all(|c| !c.required || c.status == Status::Pass);
     Ok(Some(Verification {
         domain,
