@@ -396,3 +396,55 @@ async fn an_expired_lease_without_outcome_is_flagged_possible_duplicate() {
     assert_eq!(after[0].email, "a@x.test");
     assert!(after[0].possible_duplicate);
 }
+
+#[tokio::test]
+async fn only_a_real_attempt_starts_the_expiry_clock() {
+    let t = test_store().await;
+    let id = campaign_for(&t.store, "email\na@x.test\n", "<p>x</p>").await;
+    let claim = |now: i64| {
+        let store = t.store.clone();
+        async move {
+            store
+                .claim(&ClaimRequest {
+                    owner: "n",
+                    now_ms: now,
+                    lease_until_ms: now + 1000,
+                    limit: 1,
+                    campaign: Some(id),
+                })
+                .await
+                .unwrap()
+                .remove(0)
+        }
+    };
+    let now = herald_engine::now_ms();
+    let d = claim(now).await;
+    // Held (e.g. unusable DKIM keys): released without an attempt.
+    let held = herald_store::OutcomeRecord {
+        delivery: d.id,
+        campaign: d.campaign,
+        state: DeliveryState::Queued,
+        reason: None,
+        hard: false,
+        next_attempt_at_ms: Some(now),
+        attempt: None,
+        at_ms: now,
+    };
+    t.store.record_outcomes(&[held.clone()]).await.unwrap();
+    let d = claim(now + 1).await;
+    assert_eq!((d.first_attempt_at_ms, d.attempts), (None, 0));
+    // A real attempt sets it, from the attempt's start.
+    let started = time::OffsetDateTime::from_unix_timestamp(1_764_151_200).unwrap();
+    let ev = herald_engine::deliver::evidence(&d.message_id, started, "mx");
+    let tried = herald_store::OutcomeRecord {
+        state: DeliveryState::Deferred,
+        attempt: Some(("deferred".into(), ev)),
+        ..held
+    };
+    t.store.record_outcomes(&[tried]).await.unwrap();
+    let d = claim(now + 2).await;
+    assert_eq!(
+        (d.first_attempt_at_ms, d.attempts),
+        (Some(1_764_151_200_000), 1)
+    );
+}

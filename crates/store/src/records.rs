@@ -157,8 +157,9 @@ pub struct OutcomeRecord {
     pub reason: Option<String>,
     pub hard: bool,
     pub next_attempt_at_ms: Option<i64>,
-    pub first_attempt_at_ms: i64,
-    /// The attempt to append, if one was made ("outcome" name and evidence).
+    /// The attempt to append, if one was made ("outcome" name and evidence). The delivery's
+    /// first-attempt time (which starts the expiry clock) is taken from the first of these;
+    /// a record without an attempt leaves it unset.
     pub attempt: Option<(String, Evidence)>,
     pub at_ms: i64,
 }

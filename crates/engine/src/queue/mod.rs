@@ -268,20 +268,38 @@ impl<S: Store> Queue<S> {
     }
 }
 
-/// `not_sent/missing_data`: the message cannot be rendered for this recipient.
-fn not_sent(d: &ClaimedDelivery) -> OutcomeRecord {
-    let now = now_ms();
+/// A decision without an attempt: the delivery's lease is released, nothing is appended.
+fn without_attempt(
+    d: &ClaimedDelivery,
+    state: DeliveryState,
+    reason: Option<&str>,
+    next_attempt_at_ms: Option<i64>,
+) -> OutcomeRecord {
     OutcomeRecord {
         delivery: d.id,
         campaign: d.campaign,
-        state: DeliveryState::NotSent,
-        reason: Some(herald_domain::NotSentReason::MissingData.as_str().into()),
+        state,
+        reason: reason.map(str::to_string),
         hard: false,
-        next_attempt_at_ms: None,
-        first_attempt_at_ms: d.first_attempt_at_ms.unwrap_or(now),
+        next_attempt_at_ms,
         attempt: None,
-        at_ms: now,
+        at_ms: now_ms(),
     }
+}
+
+/// `not_sent/missing_data`: the message cannot be rendered for this recipient.
+fn not_sent(d: &ClaimedDelivery) -> OutcomeRecord {
+    without_attempt(
+        d,
+        DeliveryState::NotSent,
+        Some(herald_domain::NotSentReason::MissingData.as_str()),
+        None,
+    )
+}
+
+/// Back to the queue without an attempt, to be tried again in a minute.
+fn requeue(d: &ClaimedDelivery) -> OutcomeRecord {
+    without_attempt(d, DeliveryState::Queued, None, Some(now_ms() + 60_000))
 }
 
 /// Messages rendered (and signed) ahead of the session, per connection. Bounds memory and
@@ -371,22 +389,6 @@ enum Unusable {
     Hold(String),
 }
 
-/// Back to the queue without an attempt, to be tried again in a minute (lease released).
-fn requeue(d: &ClaimedDelivery) -> OutcomeRecord {
-    let now = now_ms();
-    OutcomeRecord {
-        delivery: d.id,
-        campaign: d.campaign,
-        state: DeliveryState::Queued,
-        reason: None,
-        hard: false,
-        next_attempt_at_ms: Some(now + 60_000),
-        first_attempt_at_ms: d.first_attempt_at_ms.unwrap_or(now),
-        attempt: None,
-        at_ms: now,
-    }
-}
-
 fn outcome_record(
     d: &ClaimedDelivery,
     result: &AttemptResult,
@@ -394,13 +396,12 @@ fn outcome_record(
     retry: &RetrySchedule,
 ) -> OutcomeRecord {
     let now = OffsetDateTime::now_utc();
+    // The first attempt is this one unless an earlier one was recorded.
     let first = d
         .first_attempt_at_ms
-        .and_then(|m| OffsetDateTime::from_unix_timestamp_nanos(m as i128 * 1_000_000).ok());
-    let decision = decide(result, d.attempts, first, now, retry);
-    let first_ms = d
-        .first_attempt_at_ms
-        .unwrap_or_else(|| ms(evidence.started_at));
+        .and_then(|m| OffsetDateTime::from_unix_timestamp_nanos(m as i128 * 1_000_000).ok())
+        .unwrap_or(evidence.started_at);
+    let decision = decide(result, d.attempts, Some(first), now, retry);
     OutcomeRecord {
         delivery: d.id,
         campaign: d.campaign,
@@ -408,7 +409,6 @@ fn outcome_record(
         reason: decision.reason.map(|r| r.as_str().to_string()),
         hard: decision.hard,
         next_attempt_at_ms: decision.next_attempt_at.map(ms),
-        first_attempt_at_ms: first_ms,
         attempt: Some((attempt_outcome(decision.state).to_string(), evidence)),
         at_ms: ms(now),
     }

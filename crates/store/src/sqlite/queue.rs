@@ -113,7 +113,7 @@ impl SqliteStore {
                 o.hard as i64,
                 o.attempt.is_some() as i64,
                 o.next_attempt_at_ms,
-                o.first_attempt_at_ms,
+                o.attempt.as_ref().map(|(_, ev)| ms(ev.started_at)),
                 o.at_ms,
             );
             serde_json::to_writer(&mut updates, &row).map_err(corrupt)?;
