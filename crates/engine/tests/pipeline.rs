@@ -430,7 +430,10 @@ async fn only_a_real_attempt_starts_the_expiry_clock() {
         attempt: None,
         at_ms: now,
     };
-    t.store.record_outcomes(std::slice::from_ref(&held)).await.unwrap();
+    t.store
+        .record_outcomes(std::slice::from_ref(&held))
+        .await
+        .unwrap();
     let d = claim(now + 1).await;
     assert_eq!((d.first_attempt_at_ms, d.attempts), (None, 0));
     // A real attempt sets it, from the attempt's start.

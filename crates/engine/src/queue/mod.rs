@@ -73,6 +73,8 @@ pub struct Queue<S: Store> {
 
 struct Shared {
     in_flight: AtomicUsize,
+    /// Outcomes committed so far (tells the idle loop whether a campaign may have finished).
+    written: AtomicUsize,
     changed: Notify,
 }
 
@@ -110,8 +112,10 @@ impl<S: Store> Queue<S> {
         tokio::pin!(shutdown);
         let shared = Arc::new(Shared {
             in_flight: AtomicUsize::new(0),
+            written: AtomicUsize::new(0),
             changed: Notify::new(),
         });
+        let mut written_at_last_finish = 0;
         let (out_tx, out_rx) = mpsc::channel::<OutcomeRecord>(4096);
         let writer = tokio::spawn(write_outcomes(self.store.clone(), out_rx, shared.clone()));
         let heartbeat = tokio::spawn(renew_leases(
@@ -153,7 +157,12 @@ impl<S: Store> Queue<S> {
                 let wait = if in_flight > 0 {
                     self.cfg.poll
                 } else {
-                    self.store.finish_campaigns(now_ms()).await?;
+                    // Only a committed outcome can finish a campaign: no write while idle.
+                    let written = shared.written.load(Ordering::Acquire);
+                    if written != written_at_last_finish {
+                        self.store.finish_campaigns(now_ms()).await?;
+                        written_at_last_finish = written;
+                    }
                     let next = self.store.next_due(campaign).await?;
                     let now = now_ms();
                     match (until, next) {
@@ -452,6 +461,7 @@ async fn write_outcomes<S: Store>(
                 }
             }
         }
+        shared.written.fetch_add(batch.len(), Ordering::AcqRel);
         shared.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);
         shared.changed.notify_one();
         batch.clear();
