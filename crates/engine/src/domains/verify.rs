@@ -36,45 +36,51 @@ pub struct Verification {
     pub records: Vec<Check>,
 }
 
-/// TXT strings of `name`, each record's strings joined; empty when there is none.
-async fn txt(r: &TokioResolver, name: &str) -> Result<Vec<String>, String> {
-    match r.lookup(format!("{name}.").as_str(), RecordType::TXT).await {
+/// The records of one type at `name`, each turned into a string by `pick`; empty when there
+/// is none (NXDOMAIN or no data), an error only when DNS itself failed.
+async fn lookup(
+    r: &TokioResolver,
+    name: &str,
+    rtype: RecordType,
+    pick: impl Fn(&RData) -> Option<String>,
+) -> Result<Vec<String>, String> {
+    match r.lookup(format!("{name}.").as_str(), rtype).await {
         Ok(l) => Ok(l
             .answers()
             .iter()
-            .filter_map(|rec| match &rec.data {
-                RData::TXT(t) => Some(
-                    t.txt_data
-                        .iter()
-                        .map(|s| String::from_utf8_lossy(s).into_owned())
-                        .collect::<String>(),
-                ),
-                _ => None,
-            })
+            .filter_map(|rec| pick(&rec.data))
             .collect()),
         Err(e) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
         Err(e) => Err(e.to_string()),
     }
 }
 
+/// TXT records of `name`, each record's strings joined.
+async fn txt(r: &TokioResolver, name: &str) -> Result<Vec<String>, String> {
+    lookup(r, name, RecordType::TXT, |d| match d {
+        RData::TXT(t) => Some(
+            t.txt_data
+                .iter()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect(),
+        ),
+        _ => None,
+    })
+    .await
+}
+
+/// MX host names of `name`, lower case, without the final dot.
 async fn mx(r: &TokioResolver, name: &str) -> Result<Vec<String>, String> {
-    match r.lookup(format!("{name}.").as_str(), RecordType::MX).await {
-        Ok(l) => Ok(l
-            .answers()
-            .iter()
-            .filter_map(|rec| match &rec.data {
-                RData::MX(m) => Some(
-                    m.exchange
-                        .to_utf8()
-                        .trim_end_matches('.')
-                        .to_ascii_lowercase(),
-                ),
-                _ => None,
-            })
-            .collect()),
-        Err(e) if e.is_nx_domain() || e.is_no_records_found() => Ok(Vec::new()),
-        Err(e) => Err(e.to_string()),
-    }
+    lookup(r, name, RecordType::MX, |d| match d {
+        RData::MX(m) => Some(
+            m.exchange
+                .to_utf8()
+                .trim_end_matches('.')
+                .to_ascii_lowercase(),
+        ),
+        _ => None,
+    })
+    .await
 }
 
 /// The value of tag `t` in a `k=v; k=v` record, without white space.
