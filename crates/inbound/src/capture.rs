@@ -30,10 +30,6 @@ impl Capture {
             prefix,
         })
     }
-
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
 }
 
 fn local_part(addr: &str) -> String {

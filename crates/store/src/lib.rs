@@ -38,7 +38,6 @@ pub trait Store: Clone + Send + Sync + 'static {
         list: ListId,
         batch: &[NewContact],
     ) -> impl Future<Output = Result<UpsertCounts>> + Send;
-    fn list_size(&self, list: ListId) -> impl Future<Output = Result<u64>> + Send;
     /// One page of a list's members in contact-id order, with what eligibility needs.
     fn audience_page(
         &self,

@@ -181,8 +181,13 @@ impl StateCounts {
     pub fn total(&self) -> u64 {
         self.by_state.iter().map(|(_, n)| n).sum()
     }
+    /// Deliveries not yet in a final state.
     pub fn unfinished(&self) -> u64 {
-        self.get(DeliveryState::Queued) + self.get(DeliveryState::Deferred)
+        self.by_state
+            .iter()
+            .filter(|(k, _)| !k.is_final())
+            .map(|(_, n)| n)
+            .sum()
     }
 }
 

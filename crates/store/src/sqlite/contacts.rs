@@ -50,15 +50,6 @@ impl SqliteStore {
             .map(|r| ListId(r.get(0))))
     }
 
-    pub(super) async fn list_size_impl(&self, list: ListId) -> Result<u64> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM list_members WHERE list_id = $1")
-            .bind(list.0)
-            .fetch_one(&self.pool)
-            .await?
-            .get(0);
-        Ok(n as u64)
-    }
-
     pub(super) async fn upsert_contacts_impl(
         &self,
         list: ListId,

@@ -140,9 +140,6 @@ impl Store for SqliteStore {
     async fn upsert_contacts(&self, list: ListId, batch: &[NewContact]) -> Result<UpsertCounts> {
         self.upsert_contacts_impl(list, batch).await
     }
-    async fn list_size(&self, list: ListId) -> Result<u64> {
-        self.list_size_impl(list).await
-    }
     async fn audience_page(
         &self,
         list: ListId,
