@@ -11,11 +11,18 @@
 #   amx.test      no MX, only an A record (implicit MX)
 #   nullmx.test   RFC 7505 null MX
 #   nomx.test     does not exist (NXDOMAIN)
+#   later.test    accepts every recipient at SMTP; the local delivery agent then exits EX_NOUSER
+#                 (a pipe transport): Postfix sends a real DSN, a bounce after "delivered"
+#   slow.test     accepts everything, then cannot pass it on (next hop 127.0.0.2:9 refuses):
+#                 Postfix retries until its queue lifetime (15 s here) and returns an expiry DSN
+# DSNs and other mail to bounces.sender.test / bounces.world-sender.test go to Herald's inbound
+# listener on 127.0.0.1:$BOUNCE_PORT (WORLD_BOUNCE_PORT in the env file).
 set -euo pipefail
 W=${HERALD_WORLD:-/tmp/herald-world}
 DNS_PORT=${WORLD_DNS_PORT:-15353}
 MX_PORT=${WORLD_MX_PORT:-12525}
 IMAP_PORT=${WORLD_IMAP_PORT:-11143}
+BOUNCE_PORT=${WORLD_BOUNCE_PORT:-12526}
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/install.sh"
 "$here/stop.sh" >/dev/null 2>&1 || true
@@ -53,6 +60,10 @@ host-record=dead.backup.test,127.0.0.2
 host-record=mx.backup.test,127.0.0.1
 host-record=amx.test,127.0.0.1
 mx-host=nullmx.test,.,0
+mx-host=later.test,mx.later.test,10
+host-record=mx.later.test,127.0.0.1
+mx-host=slow.test,mx.slow.test,10
+host-record=mx.slow.test,127.0.0.1
 conf-file=$W/dns/published.conf
 CONF
 : > "$W/dns/published.conf"   # records tests publish (scripts/world/publish.sh)
@@ -130,7 +141,7 @@ smtputf8_enable = no
 biff = no
 append_dot_mydomain = no
 smtpd_banner = \$myhostname ESMTP world
-virtual_mailbox_domains = inbox.test, defer.test, discard.test, backup.test, amx.test
+virtual_mailbox_domains = inbox.test, defer.test, discard.test, backup.test, amx.test, later.test, slow.test
 virtual_mailbox_maps = texthash:$P/etc/vmailbox
 virtual_transport = lmtp:unix:$W/dovecot/lmtp.sock
 transport_maps = texthash:$P/etc/transport
@@ -140,6 +151,12 @@ smtpd_tls_cert_file = $W/tls/cert.pem
 smtpd_tls_key_file = $W/tls/key.pem
 smtpd_tls_security_level = may
 smtpd_tls_received_header = yes
+# Short queue lifetimes so an expiry DSN arrives within a test's patience.
+maximal_queue_lifetime = 15s
+bounce_queue_lifetime = 15s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+queue_run_delay = 2s
 CONF
 cat > "$P/etc/vmailbox" <<CONF
 alice@inbox.test x
@@ -150,9 +167,15 @@ alice@backup.test x
 alice@amx.test x
 @defer.test x
 @discard.test x
+@later.test x
+@slow.test x
 CONF
 cat > "$P/etc/transport" <<CONF
 discard.test discard:silently discarded
+later.test nouser:
+slow.test smtp:[127.0.0.2]:9
+bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
+bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF
 cat > "$P/etc/recipient_access" <<CONF
 defer.test 451 4.7.1 Service temporarily unavailable, try again later
@@ -162,6 +185,12 @@ sed -e 's/^smtp      inet.*/127.0.0.1:'"$MX_PORT"' inet n - n - - smtpd/' \
     -e 's/^\([a-z]*  *inet *[-n]  *[-n]  *\)y/\1n/' \
     -e '/^pickup/d' -e '/^maildrop/,$d' \
     /usr/share/postfix/master.cf.dist > "$P/etc/master.cf"
+printf '#!/bin/sh\necho "no mailbox here by that name"\nexit 67\n' > "$P/nouser.sh"
+chmod 755 "$P" "$P/nouser.sh"
+cat >> "$P/etc/master.cf" <<CONF
+nouser    unix  -       n       n       -       -       pipe
+  flags=q user=nobody argv=$P/nouser.sh
+CONF
 chown postfix "$P/data"
 postfix -c "$P/etc" check </dev/null >>"$P/stdout.log" 2>&1 || true
 postfix -c "$P/etc" start </dev/null >>"$P/stdout.log" 2>&1
@@ -178,6 +207,7 @@ WORLD_MX_PORT=$MX_PORT
 WORLD_IMAP=127.0.0.1:$IMAP_PORT
 WORLD_MAIL=$W/mail
 WORLD_MAILLOG=$P/maillog
+WORLD_BOUNCE_PORT=$BOUNCE_PORT
 ENV
     echo "recipient world up in $W (DNS :$DNS_PORT, MX :$MX_PORT, IMAP :$IMAP_PORT)" >&2
     exit 0

@@ -55,9 +55,48 @@ pub enum Command {
     /// Campaigns.
     #[command(subcommand)]
     Campaign(CampaignCmd),
+    /// Bounces, complaints and auto-replies.
+    #[command(subcommand)]
+    Bounce(BounceCmd),
+    /// The suppression list: addresses Herald will not mail.
+    #[command(subcommand)]
+    Suppressions(SuppressionsCmd),
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BounceCmd {
+    /// Classify messages (.eml: DSN, ARF, auto-reply, DMARC report) or SMTP reply texts (.txt)
+    /// offline; prints the reason per recipient.
+    Classify {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Treat every file as one SMTP reply text, whatever its name.
+        #[arg(long)]
+        reply: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressionsCmd {
+    /// Every suppressed address with its reason, source and time.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suppress an address by hand.
+    Add {
+        email: String,
+        /// Why (default: suppressed).
+        #[arg(long, default_value = "suppressed")]
+        reason: String,
+    },
+    /// Remove an address from the list (recorded too).
+    Remove { email: String },
 }
 
 #[derive(Debug, Subcommand)]

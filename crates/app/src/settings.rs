@@ -122,12 +122,28 @@ impl Default for Delivery {
 #[serde(deny_unknown_fields, default)]
 pub struct Inbound {
     pub listen: String,
+    /// Start the listener with `herald serve` (off: bounces are not collected on this node).
+    pub enabled: bool,
+    /// Return-path domain for campaigns whose From domain is not connected (default: none; a
+    /// connected domain uses `bounces.<domain>`).
+    pub return_path_domain: Option<String>,
+    /// Suppress an address after this many soft bounces in a row (0: never).
+    pub soft_bounce_limit: u32,
+    pub max_message_bytes: usize,
+    pub max_connections: usize,
+    pub timeout: Dur,
 }
 
 impl Default for Inbound {
     fn default() -> Self {
         Self {
             listen: "0.0.0.0:25".into(),
+            enabled: true,
+            return_path_domain: None,
+            soft_bounce_limit: 3,
+            max_message_bytes: 10 * 1024 * 1024,
+            max_connections: 100,
+            timeout: Dur(Duration::from_secs(60)),
         }
     }
 }
@@ -269,7 +285,13 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # max_messages_per_connection = 100
 
 [inbound]
-# listen = "0.0.0.0:25"
+# listen = "0.0.0.0:25"          # return-path / feedback SMTP listener (herald serve)
+# enabled = true
+# return_path_domain = "bounces.example.com"   # for From domains that are not connected
+# soft_bounce_limit = 3          # suppress after N soft bounces in a row (0: never)
+# max_message_bytes = 10485760
+# max_connections = 100
+# timeout = "60s"
 
 [http]
 # listen = "127.0.0.1:8080"

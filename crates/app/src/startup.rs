@@ -12,8 +12,10 @@ use herald_engine::deliver::{DeliverConfig, DnsMx, FixedRoute, MxHost, SharedRes
 use herald_engine::domains::gate::check_from;
 use herald_engine::domains::verify::verify;
 use herald_engine::domains::{Keyring, RecordContext};
+use herald_engine::feedback::{FeedbackPolicy, ReturnPath, process_spool};
 use herald_engine::queue::{Queue, QueueConfig};
 use herald_inbound::{Capture, Limits};
+use herald_mail::verp::VerpKey;
 use herald_store::SqliteStore;
 use tokio::sync::oneshot;
 
@@ -220,6 +222,117 @@ impl App {
             uuid::Uuid::now_v7().simple()
         );
         Ok(Queue::new(self.store.clone(), cfg, resolver, owner)
-            .with_keyring(Arc::new(self.keyring())))
+            .with_keyring(Arc::new(self.keyring()))
+            .with_return_path(
+                self.verp_key()?,
+                self.settings.inbound.return_path_domain.clone(),
+            ))
     }
+
+    /// The key that signs VERP return paths (`<data dir>/secrets/verp.key`, 0600), created
+    /// on first use. Losing it only means bounces to messages sent before are not matched.
+    pub fn verp_key(&self) -> anyhow::Result<Arc<VerpKey>> {
+        use std::io::Write;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let dir = self.data_dir.join("secrets");
+        let path = dir.join("verp.key");
+        if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.len() < 32 {
+                bail!(
+                    "{} is shorter than 32 bytes: remove it to create a new key",
+                    path.display()
+                );
+            }
+            return Ok(Arc::new(VerpKey::new(&bytes)));
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        let secret = VerpKey::generate_secret().context("no system randomness for the VERP key")?;
+        let tmp = dir.join(".verp.key.tmp");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("creating {}", tmp.display()))?;
+        f.write_all(&secret)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(Arc::new(VerpKey::new(&secret)))
+    }
+
+    /// Start the return-path / feedback listener (`[inbound] listen`) and its processor.
+    /// Both stop when the returned sender is dropped.
+    pub async fn start_inbound(&self) -> anyhow::Result<(SocketAddr, oneshot::Sender<()>)> {
+        let cfg = &self.settings.inbound;
+        let key = self.verp_key()?;
+        let spool = self.data_dir.join("inbound").join("spool");
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let handler = ReturnPath::new(
+            key.clone(),
+            cfg.return_path_domain.clone(),
+            spool.clone(),
+            notify.clone(),
+        )
+        .with_context(|| format!("creating {}", spool.display()))?;
+        let listener = tokio::net::TcpListener::bind(&cfg.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "binding the inbound listener to [inbound] listen = {:?}",
+                    cfg.listen
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        let limits = Limits {
+            hostname: self.settings.delivery.helo_name.clone(),
+            max_message_bytes: cfg.max_message_bytes,
+            max_recipients: 50,
+            max_connections: cfg.max_connections.max(1),
+            timeout: cfg.timeout.0,
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let stopped = shared_stop(stopped);
+        tokio::spawn(herald_inbound::serve(
+            listener,
+            Arc::new(handler),
+            limits,
+            {
+                let s = stopped.clone();
+                async move { s.wait().await }
+            },
+        ));
+        let policy = FeedbackPolicy {
+            soft_bounce_limit: cfg.soft_bounce_limit,
+        };
+        tokio::spawn(process_spool(
+            self.store.clone(),
+            key,
+            spool,
+            policy,
+            notify,
+            async move { stopped.wait().await },
+        ));
+        Ok((addr, stop))
+    }
+}
+
+/// A stop signal several tasks can wait on.
+#[derive(Clone)]
+struct SharedStop(tokio::sync::watch::Receiver<bool>);
+
+impl SharedStop {
+    async fn wait(mut self) {
+        let _ = self.0.wait_for(|v| *v).await;
+    }
+}
+
+fn shared_stop(stopped: oneshot::Receiver<()>) -> SharedStop {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = stopped.await;
+        let _ = tx.send(true);
+    });
+    SharedStop(rx)
 }

@@ -5,10 +5,10 @@ use std::fmt;
 use std::str::FromStr;
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -32,7 +32,8 @@ macro_rules! string_enum {
 }
 
 string_enum! {
-    /// Why a message bounced (Sisimai's reason names).
+    /// Why a message bounced, or what a feedback message says (Sisimai's reason names, so the
+    /// public labelled corpora can test the classifier).
     BounceReason {
         UserUnknown => "userunknown",
         MailboxFull => "mailboxfull",
@@ -54,11 +55,24 @@ string_enum! {
         MesgTooBig => "mesgtoobig",
         ExceedLimit => "exceedlimit",
         TooManyConn => "toomanyconn",
-        SpeedLimit => "speedlimit",
+        Speeding => "speeding",
         ContentError => "contenterror",
         SecurityError => "securityerror",
         NoRelaying => "norelaying",
         BadReputation => "badreputation",
+        HasMoved => "hasmoved",
+        MailerError => "mailererror",
+        NotCompliantRfc => "notcompliantrfc",
+        VirusDetected => "virusdetected",
+        SyntaxError => "syntaxerror",
+        FailedStartTls => "failedstarttls",
+        Suppressed => "suppressed",
+        /// A successful DSN (`Action: delivered`, `relayed`, `expanded`).
+        Delivered => "delivered",
+        /// A feedback-loop complaint (ARF).
+        Feedback => "feedback",
+        /// An RFC 3834 auto-reply: not a bounce.
+        Vacation => "vacation",
         Undefined => "undefined",
     }
 }

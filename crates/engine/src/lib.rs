@@ -1,11 +1,12 @@
 //! The pipeline, one module per stage in flow order (design §1):
 //! `contacts` → `campaign` (create, audience) → `render` → `queue` → `deliver` → `outcome`
-//! → `reports`.
+//! → `reports`; `feedback` takes what comes back after delivery (bounces, complaints).
 
 pub mod campaign;
 pub mod contacts;
 pub mod deliver;
 pub mod domains;
+pub mod feedback;
 pub mod outcome;
 pub mod queue;
 pub mod render;

@@ -1,9 +1,9 @@
-//! A first bounce classifier for synchronous SMTP replies: the enhanced status code (RFC 3463)
-//! decides, with the reply text refining it where receivers use one code for many things
-//! (x.7.1 is "spam", "blocked by an RBL" or "relaying denied" depending on who says it).
-//! Reasons use Sisimai's vocabulary.
+//! The classifier for synchronous SMTP replies: the same reason rules as asynchronous bounces
+//! (`feedback::reasons`), fed with the reply the delivery engine got.
 
 use herald_domain::{BounceReason, Reply};
+
+use crate::feedback::reasons::{self, Refusal, Stage, Status};
 
 /// What a refusal means for the recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,185 +13,33 @@ pub struct Classification {
     pub hard: bool,
 }
 
-/// Text patterns checked before the status code, most specific first.
-const TEXT_RULES: &[(&[&str], BounceReason)] = &[
-    (
-        &[
-            "mailbox full",
-            "mailbox is full",
-            "over quota",
-            "quota exceeded",
-            "exceeded storage",
-            "insufficient storage",
-            "mailbox size limit",
-        ],
-        BounceReason::MailboxFull,
-    ),
-    (
-        &[
-            "user unknown",
-            "unknown user",
-            "no such user",
-            "does not exist",
-            "user not found",
-            "unknown recipient",
-            "recipient not found",
-            "invalid recipient",
-            "no mailbox",
-            "mailbox unavailable",
-            "no such recipient",
-            "not a valid recipient",
-            "addressee unknown",
-        ],
-        BounceReason::UserUnknown,
-    ),
-    (
-        &["disabled", "suspended", "inactive", "deactivated"],
-        BounceReason::Suspend,
-    ),
-    (
-        &[
-            "spamhaus",
-            "spamcop",
-            "blacklist",
-            "blocklist",
-            "block list",
-            "black list",
-            "dnsbl",
-            "rbl",
-        ],
-        BounceReason::Blocked,
-    ),
-    (
-        &[
-            "spam",
-            "junk mail",
-            "unsolicited",
-            "content rejected",
-            "looks like spam",
-        ],
-        BounceReason::SpamDetected,
-    ),
-    (
-        &["reverse dns", "ptr record", "rdns", "no ptr"],
-        BounceReason::RequirePtr,
-    ),
-    (
-        &[
-            "spf",
-            "dkim",
-            "dmarc",
-            "authentication",
-            "not authenticated",
-        ],
-        BounceReason::AuthFailure,
-    ),
-    (&["listed", "reputation", "blocked"], BounceReason::Blocked),
-    (&["relay", "relaying"], BounceReason::NoRelaying),
-    (
-        &["too many connections", "too many concurrent"],
-        BounceReason::TooManyConn,
-    ),
-    (
-        &["rate limit", "too quickly", "too many messages", "throttl"],
-        BounceReason::SpeedLimit,
-    ),
-    (
-        &["message too large", "message size", "too big"],
-        BounceReason::MesgTooBig,
-    ),
-    (
-        &[
-            "host unknown",
-            "domain not found",
-            "no mx",
-            "unrouteable",
-            "domain does not exist",
-        ],
-        BounceReason::HostUnknown,
-    ),
-];
-
-/// Classify a 4xx/5xx reply to one recipient.
+/// Classify a 4xx/5xx reply to one recipient, with the same rules as asynchronous bounces.
 pub fn classify_reply(reply: &Reply) -> Classification {
-    let text = reply.text().to_ascii_lowercase();
+    let text = reply.text();
     let status = reply
         .enhanced
         .as_deref()
-        .and_then(parse_status)
-        .or_else(|| parse_status(text.split_whitespace().next().unwrap_or("")));
-    let by_status = status.and_then(|(_, subject, detail)| reason_for_status(subject, detail));
-    // A precise status (x.1.1, x.2.2, …) wins; generic or overloaded ones defer to the text
-    // (x.2.1 is "mailbox disabled" at some receivers and "receiving too quickly" at Gmail).
-    let generic = matches!(
+        .and_then(Status::parse)
+        .or_else(|| Status::find(&text));
+    let mut reason = reasons::decide(&Refusal {
         status,
-        None | Some((_, 0, 0) | (_, 7, 1) | (_, 5, 0) | (_, 7, 0) | (_, 2, 1))
-    );
-    let by_text = TEXT_RULES
-        .iter()
-        .find(|(words, _)| words.iter().any(|w| text.contains(w)))
-        .map(|(_, r)| *r);
-    let reason = match (generic, by_status, by_text) {
-        (false, Some(r), _) => r,
-        (true, _, Some(r)) => r,
-        // A generic temporary refusal says only "not now".
-        (true, _, None) if reply.is_transient() => BounceReason::SystemError,
-        (_, Some(r), None) => r,
-        (_, None, Some(r)) => r,
-        (_, None, None) => match reply.code {
-            550 | 553 => BounceReason::Rejected,
-            552 => BounceReason::MailboxFull,
-            421 => BounceReason::TooManyConn,
-            _ if reply.is_transient() => BounceReason::SystemError,
-            _ => BounceReason::Undefined,
-        },
-    };
-    let hard = reply.is_permanent() && is_hard(reason);
+        reply_code: Some(reply.code),
+        text: &text,
+        // A reply to one recipient: RCPT TO, or DATA (where a 5xx refuses the content).
+        stage: Some(Stage::RcptTo),
+        gave_up: false,
+    });
+    if reason == BounceReason::OnHold && reply.is_transient() {
+        // A temporary refusal with nothing more to say: "not now".
+        reason = BounceReason::SystemError;
+    }
+    let hard = reasons::is_hard(reason, reply.is_permanent());
     Classification { reason, hard }
 }
 
 /// Reasons that will fail the same way next time (Sisimai's hard bounces).
 pub fn is_hard(reason: BounceReason) -> bool {
-    matches!(
-        reason,
-        BounceReason::UserUnknown | BounceReason::HostUnknown | BounceReason::NotAccept
-    )
-}
-
-fn parse_status(s: &str) -> Option<(u8, u16, u16)> {
-    let mut it = s.split('.');
-    let class: u8 = it.next()?.parse().ok()?;
-    let subject: u16 = it.next()?.parse().ok()?;
-    let detail: u16 = it.next()?.trim_end_matches([',', ';', ':']).parse().ok()?;
-    (it.next().is_none() && matches!(class, 2 | 4 | 5)).then_some((class, subject, detail))
-}
-
-fn reason_for_status(subject: u16, detail: u16) -> Option<BounceReason> {
-    use BounceReason::*;
-    Some(match (subject, detail) {
-        (1, 1) | (1, 0) | (1, 3) | (1, 6) | (1, 10) => UserUnknown,
-        (1, 2) => HostUnknown,
-        (1, 8) => Rejected,
-        (2, 1) => Suspend,
-        (2, 2) => MailboxFull,
-        (2, 3) => MesgTooBig,
-        (3, 1) => SystemFull,
-        (3, 4) => MesgTooBig,
-        (3, _) => SystemError,
-        (4, 4) => HostUnknown,
-        (4, 7) => Expired,
-        (4, _) => NetworkError,
-        (5, 3) => ExceedLimit,
-        (6, _) => ContentError,
-        (7, 1) => Rejected,
-        (7, 25) => RequirePtr,
-        (7, 8) | (7, 20..=24) | (7, 26) => AuthFailure,
-        (7, 27) => NotAccept,
-        (7, 28) => SpamDetected,
-        (7, _) => SecurityError,
-        (0, 0) => return None,
-        _ => return None,
-    })
+    reasons::is_hard(reason, true)
 }
 
 #[cfg(test)]
@@ -271,7 +119,7 @@ mod tests {
                 450,
                 Some("4.2.1"),
                 "The user you are trying to contact is receiving mail too quickly",
-                SpeedLimit,
+                Speeding,
                 false,
             ),
             (
@@ -285,7 +133,7 @@ mod tests {
                 451,
                 Some("4.3.0"),
                 "Temporary lookup failure",
-                SystemError,
+                NetworkError,
                 false,
             ),
             (
@@ -296,8 +144,14 @@ mod tests {
                 false,
             ),
             (550, None, "No such user here", UserUnknown, true),
-            (550, None, "Administrative prohibition", Rejected, false),
-            (554, None, "", Undefined, false),
+            (
+                550,
+                None,
+                "Administrative prohibition",
+                PolicyViolation,
+                false,
+            ),
+            (554, None, "", OnHold, false),
             // Postfix words every recipient refusal "Recipient address rejected: …".
             (
                 451,
@@ -310,7 +164,7 @@ mod tests {
                 550,
                 Some("5.7.1"),
                 "<a@x.test>: Recipient address rejected: Access denied",
-                Rejected,
+                Blocked,
                 false,
             ),
         ];

@@ -92,6 +92,40 @@ pub trait Store: Clone + Send + Sync + 'static {
         after_id: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<RecipientRow>>> + Send;
+
+    // ---- feedback
+    fn delivery_ref(
+        &self,
+        id: DeliveryId,
+    ) -> impl Future<Output = Result<Option<DeliveryRef>>> + Send;
+    /// The delivery that sent this Message-ID (with or without angle brackets).
+    fn delivery_by_message_id(
+        &self,
+        message_id: &str,
+    ) -> impl Future<Output = Result<Option<DeliveryRef>>> + Send;
+    /// Keep an inbound message and apply its effects (events, late bounces, suppressions):
+    /// one transaction. Returns the inbound message's id.
+    fn record_inbound(&self, m: &InboundRecord) -> impl Future<Output = Result<i64>> + Send;
+    /// A page of the suppression list in address order, after `after_key`.
+    fn suppressions(
+        &self,
+        after_key: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Suppression>>> + Send;
+    /// Suppress an address (logged). False if it was already suppressed.
+    fn add_suppression(&self, s: &Suppression) -> impl Future<Output = Result<bool>> + Send;
+    /// The events of these deliveries, oldest first.
+    fn events(
+        &self,
+        deliveries: &[DeliveryId],
+    ) -> impl Future<Output = Result<Vec<(DeliveryId, EventRow)>>> + Send;
+    /// Lift a suppression (logged). False if the address was not suppressed.
+    fn remove_suppression(
+        &self,
+        email_key: &str,
+        source: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// Open the store named by a database URL.

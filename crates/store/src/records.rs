@@ -168,6 +168,8 @@ pub struct OutcomeRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateCounts {
     pub by_state: Vec<(DeliveryState, u64)>,
+    /// Deliveries with at least one event of each kind (`complaint`, `async_bounce`, …).
+    pub events: Vec<(String, u64)>,
 }
 
 impl StateCounts {
@@ -180,6 +182,13 @@ impl StateCounts {
     }
     pub fn total(&self) -> u64 {
         self.by_state.iter().map(|(_, n)| n).sum()
+    }
+    pub fn with_event(&self, kind: &str) -> u64 {
+        self.events
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
     }
     /// Deliveries not yet in a final state.
     pub fn unfinished(&self) -> u64 {
@@ -204,4 +213,67 @@ pub struct RecipientRow {
     pub message_id: String,
     pub next_attempt_at_ms: Option<i64>,
     pub evidence: Option<Evidence>,
+}
+
+/// Where a delivery stands, for attaching feedback to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRef {
+    pub id: DeliveryId,
+    pub campaign: CampaignId,
+    pub email: String,
+    pub email_key: String,
+    pub state: DeliveryState,
+}
+
+/// One effect of an inbound message on one delivery.
+#[derive(Debug, Clone)]
+pub struct FeedbackEffect {
+    pub delivery: DeliveryId,
+    pub campaign: CampaignId,
+    pub email_key: String,
+    /// `async_bounce`, `complaint`, `autoreply`, `delayed`.
+    pub kind: &'static str,
+    pub at_ms: i64,
+    /// JSON object shown with the event.
+    pub detail: String,
+    /// Move a delivered (or still pending) delivery to `bounced` with this reason and hardness.
+    pub bounce: Option<(String, bool)>,
+    /// Suppress the address with this not-sent reason.
+    pub suppress: Option<String>,
+    /// Suppress with `previously_bounced` when the address's last N deliveries all ended in a
+    /// soft bounce (this one included).
+    pub soft_bounce_limit: Option<u32>,
+}
+
+/// A message the inbound listener accepted, with what it means.
+#[derive(Debug, Clone)]
+pub struct InboundRecord {
+    pub received_at_ms: i64,
+    pub mail_from: String,
+    pub rcpt_to: String,
+    pub delivery: Option<DeliveryId>,
+    pub kind: String,
+    /// JSON of the classification.
+    pub summary: String,
+    pub raw: Vec<u8>,
+    pub effects: Vec<FeedbackEffect>,
+}
+
+/// An address Herald will not mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub email_key: String,
+    /// A not-sent reason: unsubscribed, previously_bounced, complained, suppressed.
+    pub reason: String,
+    /// Who added it: `manual`, `bounce:<delivery id>`, `complaint:<delivery id>`, …
+    pub source: String,
+    pub created_at_ms: i64,
+}
+
+/// An event attached to a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub kind: String,
+    pub at_ms: i64,
+    pub detail: String,
 }

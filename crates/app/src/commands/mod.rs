@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod bench;
+mod bounce;
 mod campaign;
 mod contacts;
 mod demo;
@@ -8,6 +9,7 @@ mod domain;
 mod init;
 mod ips;
 mod serve;
+mod suppressions;
 
 use herald_store::CampaignId;
 
@@ -25,6 +27,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ips { json } => ips::run(open().await?, json).await,
         Command::Contacts(c) => contacts::run(open().await?, c).await,
         Command::Campaign(c) => campaign::run(open().await?, c).await,
+        Command::Bounce(b) => bounce::run(b),
+        Command::Suppressions(s) => suppressions::run(open().await?, s).await,
         Command::Bench(b) => bench::run(b).await,
     }
 }

@@ -19,6 +19,13 @@ pub async fn run(app: App, sandbox: bool) -> anyhow::Result<()> {
             sb.dir.display()
         );
     }
+    let _inbound = if app.settings.inbound.enabled {
+        let (addr, stop) = app.start_inbound().await?;
+        eprintln!("inbound: return-path and feedback listener on {addr}");
+        Some(stop)
+    } else {
+        None
+    };
     let queue = app.queue(sandbox.as_ref())?;
     eprintln!(
         "herald serving as {} (database {}); Ctrl-C stops",

@@ -67,6 +67,10 @@ pub struct Queue<S: Store> {
     resolver: SharedResolver,
     renderer: Arc<Renderer>,
     keyring: Option<Arc<Keyring>>,
+    /// Signs VERP return paths; `None` sends with the From address as envelope sender.
+    verp: Option<Arc<herald_mail::verp::VerpKey>>,
+    /// Return-path domain for every campaign; default `bounces.<connected domain>`.
+    return_path_domain: Option<String>,
     /// This node's lease owner id.
     owner: String,
 }
@@ -86,6 +90,8 @@ impl<S: Store> Queue<S> {
             resolver,
             renderer: Arc::new(Renderer::default()),
             keyring: None,
+            verp: None,
+            return_path_domain: None,
             owner,
         }
     }
@@ -93,6 +99,19 @@ impl<S: Store> Queue<S> {
     /// Sign every message whose From domain (or a parent of it) has keys in `keyring`.
     pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
         self.keyring = Some(keyring);
+        self
+    }
+
+    /// Send with a VERP return path (`b+<token>@<domain>`) so bounces name their delivery.
+    /// `domain`: the return-path domain for all campaigns; default `bounces.<connected domain>`
+    /// of the From domain (campaigns from unconnected domains then keep the From address).
+    pub fn with_return_path(
+        mut self,
+        key: Arc<herald_mail::verp::VerpKey>,
+        domain: Option<String>,
+    ) -> Self {
+        self.verp = Some(key);
+        self.return_path_domain = domain;
         self
     }
 
@@ -208,10 +227,14 @@ impl<S: Store> Queue<S> {
             return Ok(Err(Unusable::NotSent(format!("campaign {id} not found"))));
         };
         let from_domain = c.from_address.rsplit('@').next().unwrap_or("").to_string();
+        let mut connected = None;
         let signer = match &self.keyring {
             None => None,
             Some(k) => match k.signer_for(&from_domain) {
-                Ok(s) => s.map(|(_, s)| Arc::new(s)),
+                Ok(s) => s.map(|(d, s)| {
+                    connected = Some(d);
+                    Arc::new(s)
+                }),
                 // Never send unsigned what should be signed: hold until the keys are fixed.
                 Err(e) => {
                     return Ok(Err(Unusable::Hold(format!(
@@ -220,7 +243,14 @@ impl<S: Store> Queue<S> {
                 }
             },
         };
+        let return_path = self.verp.clone().and_then(|key| {
+            self.return_path_domain
+                .clone()
+                .or_else(|| connected.map(|d| format!("bounces.{d}")))
+                .map(|domain| (key, domain))
+        });
         Ok(CampaignRender::compile(&c, signer)
+            .map(|r| r.with_return_path(return_path))
             .map(|r| self.renderer.insert(r))
             .map_err(|e| Unusable::NotSent(e.to_string())))
     }

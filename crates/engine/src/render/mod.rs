@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use herald_domain::EmailAddress;
+use herald_mail::verp::VerpKey;
 use herald_mail::{CampaignTemplates, OutgoingMessage, TemplateError, build_message, smtp_data};
 use herald_store::{Campaign, CampaignId, ClaimedDelivery};
 use minijinja::Value;
@@ -22,6 +23,8 @@ pub struct CampaignRender {
     from_name: Option<String>,
     /// DKIM signer of the From domain (or its connected parent), when connected.
     signer: Option<Arc<herald_mail::dkim::Signer>>,
+    /// VERP key and return-path domain; `None`: the From address is the envelope sender.
+    return_path: Option<(Arc<VerpKey>, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +54,13 @@ impl CampaignRender {
             from,
             from_name: c.from_name.clone(),
             signer,
+            return_path: None,
         })
+    }
+
+    pub fn with_return_path(mut self, rp: Option<(Arc<VerpKey>, String)>) -> Self {
+        self.return_path = rp;
+        self
     }
 
     pub fn from(&self) -> &EmailAddress {
@@ -85,7 +94,10 @@ impl CampaignRender {
         };
         Ok(Prepared {
             key: d.id.0,
-            mail_from: self.from.to_string(),
+            mail_from: match &self.return_path {
+                Some((key, domain)) => key.address(d.id.0, domain),
+                None => self.from.to_string(),
+            },
             rcpt_to: to.to_string(),
             message_id: d.message_id.clone(),
             data: smtp_data(&raw),

@@ -195,6 +195,8 @@ pub async fn campaign_report<S: Store>(
         bounced: sc.get(DeliveryState::Bounced),
         expired: sc.get(DeliveryState::Expired),
         failed: sc.get(DeliveryState::Failed),
+        complained: sc.with_event("complaint"),
+        unsubscribed: sc.with_event("unsubscribe"),
         ..Counts::default()
     };
     let recipients = if with_recipients {
@@ -204,7 +206,21 @@ pub async fn campaign_report<S: Store>(
             let page = store.recipients(id, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.id.0;
-            all.extend(page.into_iter().map(RecipientReport::from));
+            let ids: Vec<_> = page.iter().map(|r| r.id).collect();
+            let mut events = store.events(&ids).await?.into_iter().peekable();
+            for row in page {
+                let id = row.id;
+                let mut report = RecipientReport::from(row);
+                while let Some((_, e)) = events.next_if(|(d, _)| *d == id) {
+                    report.events.push(serde_json::json!({
+                        "kind": e.kind,
+                        "at": ms_to_rfc3339(e.at_ms),
+                        "detail": serde_json::from_str::<serde_json::Value>(&e.detail)
+                            .unwrap_or(serde_json::Value::Null),
+                    }));
+                }
+                all.push(report);
+            }
         }
         Some(all)
     } else {

@@ -4,6 +4,7 @@
 
 mod campaigns;
 mod contacts;
+mod feedback;
 mod queue;
 mod reports;
 
@@ -17,9 +18,9 @@ use sqlx::{Row, SqlitePool};
 use tokio::sync::Mutex;
 
 use crate::{
-    AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery, ListId,
-    NewCampaign, NewContact, NewDelivery, OutcomeRecord, RecipientRow, Result, StateCounts, Store,
-    StoreError, UpsertCounts,
+    AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
+    DeliveryId, DeliveryRef, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
+    OutcomeRecord, RecipientRow, Result, StateCounts, Store, StoreError, Suppression, UpsertCounts,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -28,6 +29,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_gate_override.sql"),
     ),
+    (3, include_str!("../../migrations/sqlite/0003_feedback.sql")),
 ];
 
 #[derive(Clone)]
@@ -181,7 +183,9 @@ impl Store for SqliteStore {
         self.next_due_impl(campaign).await
     }
     async fn counts(&self, campaign: CampaignId) -> Result<StateCounts> {
-        self.counts_impl(campaign).await
+        let mut c = self.counts_impl(campaign).await?;
+        c.events = self.event_counts_impl(campaign).await?;
+        Ok(c)
     }
     async fn recipients(
         &self,
@@ -190,5 +194,26 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<RecipientRow>> {
         self.recipients_impl(campaign, after, limit).await
+    }
+    async fn delivery_ref(&self, id: DeliveryId) -> Result<Option<DeliveryRef>> {
+        self.delivery_ref_impl(Some(id), None).await
+    }
+    async fn delivery_by_message_id(&self, message_id: &str) -> Result<Option<DeliveryRef>> {
+        self.delivery_ref_impl(None, Some(message_id)).await
+    }
+    async fn record_inbound(&self, m: &InboundRecord) -> Result<i64> {
+        self.record_inbound_impl(m).await
+    }
+    async fn suppressions(&self, after_key: &str, limit: u32) -> Result<Vec<Suppression>> {
+        self.suppressions_impl(after_key, limit).await
+    }
+    async fn add_suppression(&self, s: &Suppression) -> Result<bool> {
+        self.add_suppression_impl(s).await
+    }
+    async fn remove_suppression(&self, email_key: &str, source: &str, at_ms: i64) -> Result<bool> {
+        self.remove_suppression_impl(email_key, source, at_ms).await
+    }
+    async fn events(&self, deliveries: &[DeliveryId]) -> Result<Vec<(DeliveryId, EventRow)>> {
+        self.events_impl(deliveries).await
     }
 }

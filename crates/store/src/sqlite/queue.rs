@@ -137,14 +137,21 @@ impl SqliteStore {
         }
         // One UPDATE … FROM for the whole batch; it also releases the leases.
         sqlx::query(
+            // A DSN can overtake the 250's write (the receiver bounces within milliseconds):
+            // a delivered outcome then keeps the late bounce already recorded (`late`).
             "WITH v AS (SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS reason, \
                                value ->> 3 AS hard, value ->> 4 AS inc, value ->> 5 AS next_at, \
                                value ->> 6 AS first_at, value ->> 7 AS at FROM json_each($1)) \
-             UPDATE deliveries SET state = v.state, reason = v.reason, hard = v.hard, \
+             UPDATE deliveries SET \
+                 state = CASE WHEN late THEN deliveries.state ELSE v.state END, \
+                 reason = CASE WHEN late THEN deliveries.reason ELSE v.reason END, \
+                 hard = CASE WHEN late THEN deliveries.hard ELSE v.hard END, \
                  attempts = deliveries.attempts + v.inc, next_attempt_at = v.next_at, \
                  first_attempt_at = COALESCE(deliveries.first_attempt_at, v.first_at), \
                  lease_owner = NULL, lease_until = NULL, updated_at = v.at \
-             FROM v WHERE deliveries.id = v.id",
+             FROM (SELECT v.*, (v.state = 'delivered' AND EXISTS (SELECT 1 FROM events e \
+                       WHERE e.delivery_id = v.id AND e.kind = 'async_bounce')) AS late FROM v) AS v \
+             WHERE deliveries.id = v.id",
         )
         .bind(updates)
         .execute(&mut *w.tx)

@@ -20,7 +20,10 @@ impl SqliteStore {
                 r.get::<i64, _>(1) as u64,
             ));
         }
-        Ok(StateCounts { by_state })
+        Ok(StateCounts {
+            by_state,
+            events: Vec::new(),
+        })
     }
 
     pub(super) async fn recipients_impl(

@@ -1,0 +1,93 @@
+//! `herald suppressions list|add|remove`: the addresses Herald will not mail.
+
+use herald_domain::{EmailAddress, NotSentReason};
+use herald_engine::reports::ms_to_rfc3339;
+use herald_store::{Store, Suppression};
+use serde::Serialize;
+
+use crate::bad_input;
+use crate::cli::SuppressionsCmd;
+use crate::output;
+use crate::startup::App;
+
+const PAGE: u32 = 10_000;
+
+#[derive(Serialize)]
+struct Row {
+    email: String,
+    reason: String,
+    source: String,
+    at: String,
+}
+
+pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
+    match cmd {
+        SuppressionsCmd::List { json } => {
+            let mut rows = Vec::new();
+            let mut after = String::new();
+            loop {
+                let page = app.store.suppressions(&after, PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = last.email_key.clone();
+                rows.extend(page.into_iter().map(|s| Row {
+                    email: s.email_key,
+                    reason: s.reason,
+                    source: s.source,
+                    at: ms_to_rfc3339(s.created_at_ms),
+                }));
+            }
+            if json {
+                return output::json(&rows);
+            }
+            if rows.is_empty() {
+                println!("no suppressed addresses");
+            }
+            for r in rows {
+                println!("{}  {}  {}  {}", r.email, r.reason, r.source, r.at);
+            }
+            Ok(())
+        }
+        SuppressionsCmd::Add { email, reason } => {
+            let key = address_key(&email)?;
+            let reason: NotSentReason = reason.parse().map_err(|_| {
+                bad_input(format!(
+                    "--reason {reason:?}: expected one of unsubscribed, previously_bounced, complained, suppressed"
+                ))
+            })?;
+            let added = app
+                .store
+                .add_suppression(&Suppression {
+                    email_key: key.clone(),
+                    reason: reason.as_str().to_string(),
+                    source: "manual".into(),
+                    created_at_ms: herald_engine::now_ms(),
+                })
+                .await?;
+            if added {
+                println!("suppressed {key} ({reason})");
+            } else {
+                println!("{key} was already suppressed");
+            }
+            Ok(())
+        }
+        SuppressionsCmd::Remove { email } => {
+            let key = address_key(&email)?;
+            if app
+                .store
+                .remove_suppression(&key, "manual", herald_engine::now_ms())
+                .await?
+            {
+                println!("removed {key} from the suppression list");
+                Ok(())
+            } else {
+                Err(bad_input(format!("{key} is not on the suppression list")))
+            }
+        }
+    }
+}
+
+fn address_key(email: &str) -> anyhow::Result<String> {
+    EmailAddress::parse(email)
+        .map(|a| a.key())
+        .map_err(|e| bad_input(format!("{email:?}: {e}")))
+}

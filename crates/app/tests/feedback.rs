@@ -1,0 +1,267 @@
+//! Feedback end to end in the recipient world: Herald sends with VERP return paths, the
+//! world's Postfix accepts, then generates real DSNs (an unknown user at later.test, an
+//! expired deferral at slow.test) and delivers them to Herald's inbound listener; a complaint
+//! (ARF) arrives the same way. The report shows the late bounce next to the original 250, the
+//! suppression list holds the addresses, and the next campaign does not mail them.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Herald, recipient, world_env};
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(v) = f() {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("timed out after {limit:?} waiting for {what}")
+}
+
+/// One SMTP transaction with swaks; returns whether it was accepted.
+fn swaks(port: &str, to: &str, data: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new("swaks")
+        .args([
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--from",
+            "",
+            "--to",
+            to,
+        ])
+        .args(["--helo", "fbl.world.test", "--data"])
+        .arg(data)
+        .output()
+        .expect("run swaks (scripts/world/install.sh installs it)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
+    let w = world_env();
+    let bounce_port = w["WORLD_BOUNCE_PORT"].clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env(
+            "HERALD__DNS__NAMESERVERS",
+            &format!("[\"{}\"]", w["WORLD_DNS"]),
+        )
+        .env("HERALD__DELIVERY__MX_PORT", &w["WORLD_MX_PORT"])
+        .env("HERALD__DELIVERY__HELO_NAME", "world-sender.test")
+        .env("HERALD__DELIVERY__COMMAND_TIMEOUT", "10s")
+        .env(
+            "HERALD__INBOUND__LISTEN",
+            &format!("127.0.0.1:{bounce_port}"),
+        )
+        .env(
+            "HERALD__INBOUND__RETURN_PATH_DOMAIN",
+            "bounces.world-sender.test",
+        );
+    let csv = tmp.path().join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "email\nalice@inbox.test\nghost@later.test\nslow@slow.test\ncarol@inbox.test\n",
+    )
+    .unwrap();
+    let html = tmp.path().join("body.html");
+    std::fs::write(&html, "<p>Feedback test</p>").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "fb"]);
+    let create = |name: &str| {
+        h.json(&[
+            "campaign",
+            "create",
+            "--name",
+            name,
+            "--list",
+            "fb",
+            "--from",
+            "News <news@world-sender.test>",
+            "--subject",
+            "Feedback",
+            "--html",
+            html.to_str().unwrap(),
+            "--allow-unverified",
+            "--json",
+        ])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let id = create("First");
+
+    // The listener runs in `herald serve`; the send runs in this command, as an operator would.
+    let serve = Serve(
+        h.command(&["serve"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the inbound listener", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(format!("127.0.0.1:{bounce_port}")).ok()
+    });
+
+    // A return path that Herald did not sign is refused: no backscatter, no forged suppressions.
+    let junk = tmp.path().join("junk.eml");
+    std::fs::write(&junk, "Subject: hi\r\n\r\nhello\r\n").unwrap();
+    let (ok, out) = swaks(
+        &bounce_port,
+        "b+1.00000000000000000000@bounces.world-sender.test",
+        &junk,
+    );
+    assert!(!ok && out.contains("550"), "{out}");
+    let (ok, out) = swaks(&bounce_port, "someone@inbox.test", &junk);
+    assert!(!ok && out.contains("550"), "not a relay: {out}");
+
+    let report = h.json(&["campaign", "send", &id, "--wait", "--json"]);
+    // Every copy was accepted with a 250 (ghost@'s DSN may already have overtaken it).
+    for email in [
+        "alice@inbox.test",
+        "ghost@later.test",
+        "slow@slow.test",
+        "carol@inbox.test",
+    ] {
+        assert_eq!(
+            recipient(&report, email)["evidence"]["code"],
+            250,
+            "{report:#}"
+        );
+    }
+
+    // Postfix accepted ghost@ and slow@, then bounced them back to the VERP address.
+    let report = wait_for("both late bounces", Duration::from_secs(90), || {
+        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+        let done = ["ghost@later.test", "slow@slow.test"]
+            .iter()
+            .all(|e| recipient(&r, e)["state"] == "bounced");
+        done.then_some(r)
+    });
+    let ghost = recipient(&report, "ghost@later.test");
+    assert_eq!(
+        (ghost["reason"].as_str(), ghost["hard"].as_bool()),
+        (Some("userunknown"), Some(true)),
+        "{ghost:#}"
+    );
+    // The original 250 is kept next to the DSN.
+    assert_eq!(ghost["evidence"]["code"], 250, "{ghost:#}");
+    let ev = &ghost["events"][0];
+    assert_eq!(ev["kind"], "async_bounce", "{ghost:#}");
+    assert_eq!(ev["detail"]["status"], "5.1.1", "{ghost:#}");
+    let slow = recipient(&report, "slow@slow.test");
+    assert_eq!(slow["events"][0]["kind"], "async_bounce", "{slow:#}");
+    assert_eq!(
+        (slow["reason"].as_str(), slow["hard"].as_bool()),
+        (Some("expired"), Some(false)),
+        "{slow:#}"
+    );
+    assert_eq!(recipient(&report, "alice@inbox.test")["state"], "delivered");
+    assert_eq!(report["counts"]["bounced"], 2, "{report:#}");
+
+    // A complaint about carol's copy, sent to the feedback address: matched by Message-ID.
+    let carol = recipient(&report, "carol@inbox.test");
+    let mid = carol["message_id"]
+        .as_str()
+        .unwrap()
+        .trim_matches(['<', '>']);
+    let arf = tmp.path().join("arf.eml");
+    std::fs::write(
+        &arf,
+        format!(
+            "From: fbl@isp.test\r\nTo: fbl@bounces.world-sender.test\r\nSubject: complaint\r\n\
+             MIME-Version: 1.0\r\n\
+             Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n\
+             --b\r\nContent-Type: text/plain\r\n\r\nA complaint.\r\n\
+             --b\r\nContent-Type: message/feedback-report\r\n\r\n\
+             Feedback-Type: abuse\r\nUser-Agent: isp/1.0\r\nVersion: 1\r\n\
+             Original-Rcpt-To: carol@inbox.test\r\n\r\n\
+             --b\r\nContent-Type: message/rfc822\r\n\r\n\
+             From: news@world-sender.test\r\nTo: carol@inbox.test\r\nMessage-ID: <{mid}>\r\n\
+             Subject: Feedback\r\n\r\nbody\r\n--b--\r\n"
+        ),
+    )
+    .unwrap();
+    let (ok, out) = swaks(&bounce_port, "fbl@bounces.world-sender.test", &arf);
+    assert!(ok, "{out}");
+    let report = wait_for("the complaint", Duration::from_secs(30), || {
+        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+        (r["counts"]["complained"] == 1).then_some(r)
+    });
+    let carol = recipient(&report, "carol@inbox.test");
+    assert_eq!(
+        carol["state"], "delivered",
+        "a complaint is not a bounce: {carol:#}"
+    );
+    assert_eq!(carol["events"][0]["kind"], "complaint", "{carol:#}");
+    assert_eq!(carol["events"][0]["detail"]["feedback_type"], "abuse");
+
+    let suppressed = h.json(&["suppressions", "list", "--json"]);
+    let reasons: std::collections::BTreeMap<String, String> = suppressed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["email"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons.get("ghost@later.test").map(String::as_str),
+        Some("previously_bounced")
+    );
+    assert_eq!(
+        reasons.get("carol@inbox.test").map(String::as_str),
+        Some("complained")
+    );
+    assert_eq!(
+        reasons.get("slow@slow.test"),
+        None,
+        "one soft bounce does not suppress"
+    );
+    drop(serve);
+
+    // The next campaign does not mail them, and says why.
+    let second = create("Second");
+    h.ok(&["campaign", "send", &second, "--wait"]);
+    let r2 = h.json(&["campaign", "report", &second, "--recipients", "--json"]);
+    let not_sent = |e: &str| {
+        let r = recipient(&r2, e);
+        (
+            r["state"].as_str().map(str::to_string),
+            r["reason"].as_str().map(str::to_string),
+        )
+    };
+    assert_eq!(
+        not_sent("ghost@later.test"),
+        (Some("not_sent".into()), Some("previously_bounced".into()))
+    );
+    assert_eq!(
+        not_sent("carol@inbox.test"),
+        (Some("not_sent".into()), Some("complained".into()))
+    );
+    assert_eq!(recipient(&r2, "alice@inbox.test")["state"], "delivered");
+
+    // Removing a suppression is recorded and takes effect.
+    h.ok(&["suppressions", "remove", "carol@inbox.test"]);
+    let after = h.json(&["suppressions", "list", "--json"]);
+    assert!(!after.to_string().contains("carol@inbox.test"), "{after:#}");
+}

@@ -1,0 +1,418 @@
+//! Stage `feedback`: what comes back after the SMTP transaction.
+//!
+//! The inbound listener (crate `inbound`) asks [`ReturnPath`] about every recipient and every
+//! message. A recipient is accepted only when it is a return path Herald signed
+//! (`b+<id>.<mac>@…`, see `herald_mail::verp`) or a feedback address (`fbl@`, `dmarc@`,
+//! `abuse@`) of a return-path domain; everything else gets `550 5.1.1`, so the listener is no
+//! relay and no backscatter source. An accepted message is written to the spool and fsynced
+//! *before* the 250 (never acknowledge what could be lost); [`process_spool`] then classifies
+//! it, keeps it raw in the database, applies its effects (event, late bounce, suppression) and
+//! removes the spool file. A crash between the two leaves the file for the next start.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use herald_domain::BounceReason;
+use herald_inbound::{Handler, ServerReply};
+use herald_mail::feedback::{Classified, Kind, Verdict, classify_message};
+use herald_mail::verp::VerpKey;
+use herald_store::{DeliveryId, DeliveryRef, FeedbackEffect, InboundRecord, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::now_ms;
+
+/// Local parts accepted at a return-path domain besides VERP tokens.
+const FEEDBACK_LOCALS: &[&str] = &["fbl", "dmarc", "abuse", "unsubscribe"];
+
+/// Policy for what feedback does to the suppression list.
+#[derive(Debug, Clone)]
+pub struct FeedbackPolicy {
+    /// Suppress an address after this many soft bounces in a row (0: never).
+    pub soft_bounce_limit: u32,
+}
+
+impl Default for FeedbackPolicy {
+    fn default() -> Self {
+        Self {
+            soft_bounce_limit: 3,
+        }
+    }
+}
+
+/// The inbound handler of the return-path listener.
+pub struct ReturnPath {
+    key: Arc<VerpKey>,
+    /// Extra return-path domain besides `bounces.*` (the `[inbound] return_path_domain`).
+    domain: Option<String>,
+    spool: PathBuf,
+    counter: AtomicU64,
+    notify: Arc<Notify>,
+}
+
+/// The envelope, written as the first line of a spool file.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope {
+    received_at_ms: i64,
+    mail_from: String,
+    rcpts: Vec<String>,
+}
+
+impl ReturnPath {
+    pub fn new(
+        key: Arc<VerpKey>,
+        domain: Option<String>,
+        spool: PathBuf,
+        notify: Arc<Notify>,
+    ) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&spool)?;
+        Ok(Self {
+            key,
+            domain: domain.map(|d| d.to_ascii_lowercase()),
+            spool,
+            counter: AtomicU64::new(0),
+            notify,
+        })
+    }
+
+    fn is_return_path_domain(&self, domain: &str) -> bool {
+        let d = domain.to_ascii_lowercase();
+        d.starts_with("bounces.") || self.domain.as_deref() == Some(d.as_str())
+    }
+
+    fn spool_write(&self, env: &Envelope, message: &[u8]) -> std::io::Result<String> {
+        use std::io::Write;
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}-{}-{n}", env.received_at_ms, std::process::id());
+        let tmp = self.spool.join(format!(".{name}.tmp"));
+        let path = self.spool.join(format!("{name}.msg"));
+        let mut f = std::fs::File::create(&tmp)?;
+        serde_json::to_writer(&mut f, env)?;
+        f.write_all(b"\n")?;
+        f.write_all(message)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        if let Ok(dir) = std::fs::File::open(&self.spool) {
+            let _ = dir.sync_all();
+        }
+        Ok(name)
+    }
+}
+
+impl Handler for ReturnPath {
+    fn rcpt(&self, _from: &str, rcpt: &str) -> ServerReply {
+        let Some((local, domain)) = rcpt.rsplit_once('@') else {
+            return ServerReply::new(550, "5.1.1", "No such recipient here");
+        };
+        if !self.is_return_path_domain(domain) {
+            return ServerReply::new(550, "5.7.1", "Relaying denied: not a return-path domain");
+        }
+        let ok = self.key.verify(rcpt).is_some()
+            || FEEDBACK_LOCALS
+                .iter()
+                .any(|l| local.eq_ignore_ascii_case(l));
+        if ok {
+            ServerReply::new(250, "2.1.5", "Ok")
+        } else {
+            ServerReply::new(550, "5.1.1", "No such recipient here")
+        }
+    }
+
+    fn data(&self, from: &str, rcpts: &[String], message: &[u8]) -> ServerReply {
+        let env = Envelope {
+            received_at_ms: now_ms(),
+            mail_from: from.to_string(),
+            rcpts: rcpts.to_vec(),
+        };
+        match self.spool_write(&env, message) {
+            Ok(id) => {
+                self.notify.notify_one();
+                ServerReply::new(250, "2.0.0", format!("Ok: queued as {id}"))
+            }
+            Err(e) => {
+                tracing::error!(spool = %self.spool.display(), error = %e, "could not spool an inbound message");
+                ServerReply::new(451, "4.3.0", "Local error in processing, try again later")
+            }
+        }
+    }
+}
+
+/// Process spooled messages until `shutdown`: at start, whenever the handler notifies, and
+/// every few seconds. A file is removed only after its record is committed.
+pub async fn process_spool<S: Store>(
+    store: S,
+    key: Arc<VerpKey>,
+    spool: PathBuf,
+    policy: FeedbackPolicy,
+    notify: Arc<Notify>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        match process_once(&store, &key, &spool, &policy).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "feedback processed"),
+            Err(e) => tracing::warn!(error = %e, "feedback processing failed; will retry"),
+        }
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = notify.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+    }
+}
+
+/// Process every file in the spool once. Returns how many were recorded.
+pub async fn process_once<S: Store>(
+    store: &S,
+    key: &VerpKey,
+    spool: &Path,
+    policy: &FeedbackPolicy,
+) -> Result<usize, StoreError> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(spool) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "msg"))
+            .collect(),
+        Err(_) => return Ok(0),
+    };
+    files.sort();
+    let mut done = 0;
+    for path in files {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let (env, raw) = match bytes.iter().position(|b| *b == b'\n') {
+            Some(nl) => match serde_json::from_slice::<Envelope>(&bytes[..nl]) {
+                Ok(env) => (env, bytes[nl + 1..].to_vec()),
+                Err(_) => (unknown_envelope(), bytes),
+            },
+            None => (unknown_envelope(), bytes),
+        };
+        let record = interpret(store, key, policy, env, raw).await?;
+        store.record_inbound(&record).await?;
+        if let Err(e) = std::fs::remove_file(&path) {
+            tracing::warn!(path = %path.display(), error = %e, "could not remove a processed spool file");
+        }
+        done += 1;
+    }
+    Ok(done)
+}
+
+fn unknown_envelope() -> Envelope {
+    Envelope {
+        received_at_ms: now_ms(),
+        mail_from: String::new(),
+        rcpts: Vec::new(),
+    }
+}
+
+/// Classify one message and decide its effects.
+async fn interpret<S: Store>(
+    store: &S,
+    key: &VerpKey,
+    policy: &FeedbackPolicy,
+    env: Envelope,
+    raw: Vec<u8>,
+) -> Result<InboundRecord, StoreError> {
+    // Classifying is CPU work on untrusted input: bounded by the listener's size limit.
+    let classified = classify_message(&raw);
+    let mut delivery: Option<DeliveryRef> = None;
+    for rcpt in &env.rcpts {
+        if let Some(id) = key.verify(rcpt) {
+            delivery = store.delivery_ref(DeliveryId(id)).await?;
+            if delivery.is_some() {
+                break;
+            }
+        }
+    }
+    if delivery.is_none()
+        && let Some(mid) = &classified.original_message_id
+    {
+        delivery = store.delivery_by_message_id(mid).await?;
+    }
+    let effects = match &delivery {
+        Some(d) => effects(d, &classified, policy, env.received_at_ms),
+        None => Vec::new(),
+    };
+    let kind = serde_json::to_value(classified.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "not_bounce".into());
+    Ok(InboundRecord {
+        received_at_ms: env.received_at_ms,
+        mail_from: env.mail_from,
+        rcpt_to: env.rcpts.join(", "),
+        delivery: delivery.map(|d| d.id),
+        kind,
+        summary: serde_json::to_string(&classified).unwrap_or_else(|_| "{}".into()),
+        raw,
+        effects,
+    })
+}
+
+/// The verdict about this delivery's address, if the report names several.
+fn verdict_for<'a>(c: &'a Classified, d: &DeliveryRef) -> Option<&'a Verdict> {
+    c.recipients
+        .iter()
+        .find(|v| {
+            v.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&d.email))
+        })
+        .or_else(|| c.recipients.first())
+}
+
+/// What a classified message does to its delivery (pure: table-tested below).
+pub fn effects(
+    d: &DeliveryRef,
+    c: &Classified,
+    policy: &FeedbackPolicy,
+    at_ms: i64,
+) -> Vec<FeedbackEffect> {
+    let base = |kind: &'static str, detail: serde_json::Value| FeedbackEffect {
+        delivery: d.id,
+        campaign: d.campaign,
+        email_key: d.email_key.clone(),
+        kind,
+        at_ms,
+        detail: detail.to_string(),
+        bounce: None,
+        suppress: None,
+        soft_bounce_limit: None,
+    };
+    match c.kind {
+        Kind::Dsn => {
+            let Some(v) = verdict_for(c, d) else {
+                return Vec::new();
+            };
+            let detail = serde_json::json!({
+                "reason": v.reason, "hard": v.hard, "status": v.status,
+                "reply_code": v.reply_code, "diagnostic": v.diagnostic, "action": v.action,
+            });
+            match (v.action.as_deref(), v.reason) {
+                (_, BounceReason::Delivered) => vec![base("dsn_delivered", detail)],
+                (Some("delayed"), _) => vec![base("delayed", detail)],
+                _ => {
+                    let mut e = base("async_bounce", detail);
+                    e.bounce = Some((v.reason.as_str().to_string(), v.hard));
+                    if v.hard {
+                        e.suppress = Some("previously_bounced".into());
+                    } else if policy.soft_bounce_limit > 0 {
+                        e.soft_bounce_limit = Some(policy.soft_bounce_limit);
+                    }
+                    vec![e]
+                }
+            }
+        }
+        Kind::Arf => {
+            let ft = c.feedback_type.as_deref().unwrap_or("abuse");
+            let detail = serde_json::json!({ "feedback_type": ft });
+            match ft {
+                // A DMARC failure report is about authentication, not about the person.
+                "auth-failure" => vec![base("auth_failure_report", detail)],
+                "opt-out" => {
+                    let mut e = base("unsubscribe", detail);
+                    e.suppress = Some("unsubscribed".into());
+                    vec![e]
+                }
+                _ => {
+                    let mut e = base("complaint", detail);
+                    e.suppress = Some("complained".into());
+                    vec![e]
+                }
+            }
+        }
+        Kind::Autoreply => {
+            let detail = serde_json::json!({
+                "subject": c.recipients.first().and_then(|v| v.diagnostic.clone()),
+            });
+            vec![base("autoreply", detail)]
+        }
+        Kind::Dmarc | Kind::NotBounce | Kind::Reply => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_domain::DeliveryState;
+    use herald_store::CampaignId;
+
+    fn d() -> DeliveryRef {
+        DeliveryRef {
+            id: DeliveryId(7),
+            campaign: CampaignId(1),
+            email: "Ann@Example.test".into(),
+            email_key: "ann@example.test".into(),
+            state: DeliveryState::Delivered,
+        }
+    }
+
+    fn dsn(reason: BounceReason, hard: bool, action: &str) -> Classified {
+        let mut c = herald_mail::feedback::classify_text("550 5.1.1 user unknown");
+        c.kind = Kind::Dsn;
+        c.recipients[0].email = Some("ann@example.test".into());
+        c.recipients[0].reason = reason;
+        c.recipients[0].hard = hard;
+        c.recipients[0].action = Some(action.into());
+        c
+    }
+
+    #[test]
+    fn effect_table() {
+        let p = FeedbackPolicy::default();
+        let e = effects(&d(), &dsn(BounceReason::UserUnknown, true, "failed"), &p, 1);
+        assert_eq!(e[0].kind, "async_bounce");
+        assert_eq!(e[0].bounce, Some(("userunknown".into(), true)));
+        assert_eq!(e[0].suppress.as_deref(), Some("previously_bounced"));
+
+        let e = effects(
+            &d(),
+            &dsn(BounceReason::MailboxFull, false, "failed"),
+            &p,
+            1,
+        );
+        assert_eq!(e[0].suppress, None);
+        assert_eq!(e[0].soft_bounce_limit, Some(3));
+
+        let e = effects(&d(), &dsn(BounceReason::Expired, false, "delayed"), &p, 1);
+        assert_eq!((e[0].kind, e[0].bounce.clone()), ("delayed", None));
+
+        let mut arf = dsn(BounceReason::Feedback, false, "");
+        arf.kind = Kind::Arf;
+        arf.feedback_type = Some("abuse".into());
+        let e = effects(&d(), &arf, &p, 1);
+        assert_eq!(
+            (e[0].kind, e[0].suppress.as_deref()),
+            ("complaint", Some("complained"))
+        );
+        arf.feedback_type = Some("auth-failure".into());
+        assert_eq!(effects(&d(), &arf, &p, 1)[0].suppress, None);
+    }
+
+    #[test]
+    fn listener_accepts_only_signed_return_paths() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = Arc::new(VerpKey::new(&[1u8; 32]));
+        let h = ReturnPath::new(
+            key.clone(),
+            None,
+            dir.path().into(),
+            Arc::new(Notify::new()),
+        )
+        .expect("spool");
+        let good = key.address(5, "bounces.sender.test");
+        assert_eq!(h.rcpt("", &good).code, 250);
+        assert_eq!(h.rcpt("", "fbl@bounces.sender.test").code, 250);
+        assert_eq!(h.rcpt("", &good.replace("b+5.", "b+6.")).code, 550);
+        assert_eq!(h.rcpt("", "someone@elsewhere.test").code, 550);
+        assert_eq!(h.rcpt("", &key.address(5, "elsewhere.test")).code, 550);
+        let r = h.data("", &[good], b"Subject: x\r\n\r\nbody\r\n");
+        assert_eq!(r.code, 250);
+        let files: Vec<_> = std::fs::read_dir(dir.path()).expect("read").collect();
+        assert_eq!(files.len(), 1, "spooled before the 250");
+    }
+}

@@ -1,0 +1,630 @@
+//! What a message arriving at the return path or the feedback address says (sans-IO).
+//!
+//! One entry point, [`classify_message`], sorts a message into a [`Kind`] and reads, per
+//! recipient, the reason in Sisimai's vocabulary, hard/soft, the status and the diagnostic:
+//!
+//! - RFC 3464 / RFC 6533 DSNs: the `message/(global-)delivery-status` part, field by field;
+//! - the non-standard bounces many MTAs still send (Exim, qmail, old Exchange, Notes, …): the
+//!   recipients and their error lines are read from the human-readable text (see `scrape`);
+//! - ARF complaints (RFC 5965) and DMARC failure reports (RFC 6591): the feedback type and who
+//!   complained;
+//! - RFC 3834 auto-replies, which are not bounces;
+//! - DMARC aggregate reports (RFC 7489), summarised through mail-auth.
+//!
+//! [`classify_text`] does the same for one SMTP reply text. Nothing here panics on any input;
+//! `fuzz/` holds a target for it.
+
+mod dmarc;
+pub mod reasons;
+mod scrape;
+
+use std::borrow::Cow;
+
+use herald_domain::BounceReason;
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use serde::Serialize;
+
+pub use dmarc::DmarcSummary;
+use reasons::{Refusal, Stage, Status};
+
+/// What kind of message it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A bounce: a DSN or a non-standard non-delivery report.
+    Dsn,
+    /// A feedback-loop complaint or a DMARC failure report.
+    Arf,
+    /// An out-of-office or other automatic reply (RFC 3834).
+    Autoreply,
+    /// Nothing Herald acts on.
+    NotBounce,
+    /// A DMARC aggregate report.
+    Dmarc,
+    /// A single SMTP reply text.
+    Reply,
+}
+
+/// What the message says about one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub email: Option<String>,
+    pub reason: BounceReason,
+    /// The address itself is bad: do not mail it again.
+    pub hard: bool,
+    pub status: Option<String>,
+    pub reply_code: Option<String>,
+    pub diagnostic: Option<String>,
+    /// `failed`, `delayed`, `delivered`… when the DSN says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+/// The reading of one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classified {
+    pub kind: Kind,
+    pub recipients: Vec<Verdict>,
+    pub feedback_type: Option<String>,
+    /// Message-ID of the returned original, when the report includes it: a way back to the
+    /// delivery when the return-path token is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dmarc: Option<DmarcSummary>,
+}
+
+impl Classified {
+    fn empty(kind: Kind) -> Self {
+        Self {
+            kind,
+            recipients: Vec::new(),
+            feedback_type: None,
+            original_message_id: None,
+            dmarc: None,
+        }
+    }
+}
+
+/// Longest diagnostic kept per recipient.
+const MAX_DIAGNOSTIC: usize = 1000;
+
+/// Classify a whole message (or a bare DMARC XML / gzip / zip report).
+pub fn classify_message(raw: &[u8]) -> Classified {
+    if let Some(summary) = dmarc::from_attachment_bytes(raw) {
+        return Classified {
+            dmarc: Some(summary),
+            ..Classified::empty(Kind::Dmarc)
+        };
+    }
+    let Some(message) = MessageParser::new().parse(raw) else {
+        return Classified::empty(Kind::NotBounce);
+    };
+    let original_message_id = original_message_id(&message);
+    let mut out = if let Some(arf) = arf(&message) {
+        arf
+    } else if let Some(summary) = dmarc::from_message(raw, &message) {
+        Classified {
+            dmarc: Some(summary),
+            ..Classified::empty(Kind::Dmarc)
+        }
+    } else if let Some(dsn) = delivery_status(&message) {
+        dsn
+    } else if looks_like_bounce(&message) {
+        let text = human_text(&message);
+        let recipients = scrape::recipients(&text, &header_list(&message));
+        if recipients.is_empty() {
+            Classified::empty(Kind::NotBounce)
+        } else {
+            Classified {
+                recipients,
+                ..Classified::empty(Kind::Dsn)
+            }
+        }
+    } else if is_autoreply(&message) {
+        let to = message
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(str::to_string);
+        Classified {
+            recipients: vec![Verdict {
+                email: to,
+                reason: BounceReason::Vacation,
+                hard: false,
+                status: None,
+                reply_code: None,
+                diagnostic: message.subject().map(clip),
+                action: None,
+            }],
+            ..Classified::empty(Kind::Autoreply)
+        }
+    } else {
+        Classified::empty(Kind::NotBounce)
+    };
+    out.original_message_id = original_message_id;
+    out
+}
+
+/// Classify one SMTP reply or diagnostic text ("550 5.1.1 <a@b>: user unknown").
+pub fn classify_text(text: &str) -> Classified {
+    let text = text.trim();
+    let reply_code = leading_reply_code(text);
+    let status = Status::find(text);
+    let reason = reasons::decide(&Refusal {
+        status,
+        reply_code,
+        text,
+        // A bare reply answers one recipient unless it says otherwise.
+        stage: Stage::find(&text.to_ascii_lowercase()).or(Some(Stage::RcptTo)),
+        gave_up: false,
+    });
+    let permanent = permanence(status, reply_code);
+    Classified {
+        recipients: vec![Verdict {
+            email: scrape::first_address(text),
+            reason,
+            hard: reasons::is_hard(reason, permanent),
+            status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
+            reply_code: reply_code.map(|c| c.to_string()),
+            diagnostic: Some(clip(text)),
+            action: None,
+        }],
+        ..Classified::empty(Kind::Reply)
+    }
+}
+
+fn permanence(status: Option<Status>, reply_code: Option<u16>) -> bool {
+    match (status, reply_code) {
+        (Some(s), _) => s.is_permanent(),
+        (None, Some(c)) => (500..600).contains(&c),
+        // A bounce with no code at all came back to us as a failure.
+        (None, None) => true,
+    }
+}
+
+pub(crate) fn leading_reply_code(text: &str) -> Option<u16> {
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    if digits.len() != 3 {
+        return None;
+    }
+    let code: u16 = digits.parse().ok()?;
+    (200..600).contains(&code).then_some(code)
+}
+
+pub(crate) fn clip(s: &str) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.len() <= MAX_DIAGNOSTIC {
+        return s;
+    }
+    let mut end = MAX_DIAGNOSTIC;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+fn is_type<'x>(part: &impl MimeHeaders<'x>, ctype: &str, subtype: &str) -> bool {
+    part.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case(ctype)
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case(subtype))
+    })
+}
+
+fn part_bytes<'a>(body: &'a PartType<'_>) -> Option<Cow<'a, [u8]>> {
+    match body {
+        PartType::Text(t) | PartType::Html(t) => Some(Cow::Borrowed(t.as_bytes())),
+        PartType::Binary(b) | PartType::InlineBinary(b) => Some(Cow::Borrowed(b.as_ref())),
+        PartType::Message(m) => Some(Cow::Borrowed(m.raw_message.as_ref())),
+        PartType::Multipart(_) => None,
+    }
+}
+
+/// Header blocks separated by blank lines, each unfolded into (lower-case name, value) pairs.
+pub(crate) fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
+    let mut blocks = Vec::new();
+    let mut block: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            if !block.is_empty() {
+                blocks.push(std::mem::take(&mut block));
+            }
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = block.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim();
+            if !name.is_empty() && !name.contains(' ') {
+                block.push((name.to_ascii_lowercase(), value.trim().to_string()));
+            }
+        }
+    }
+    if !block.is_empty() {
+        blocks.push(block);
+    }
+    blocks
+}
+
+fn field<'a>(block: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    block
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `rfc822; a@b` → `a@b`.
+fn typed_address(v: &str) -> String {
+    let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
+    v.trim_matches(['<', '>', ' ', '"']).to_string()
+}
+
+/// An RFC 3464 / RFC 6533 DSN.
+fn delivery_status(message: &Message<'_>) -> Option<Classified> {
+    let part = message.parts.iter().find(|p| {
+        is_type(*p, "message", "delivery-status")
+            || is_type(*p, "message", "global-delivery-status")
+    })?;
+    let bytes = part_bytes(&part.body)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let blocks = field_blocks(&text);
+    let human = human_text(message);
+    let human_lower = human.to_ascii_lowercase();
+    let gave_up = scrape::says_gave_up(&human_lower);
+    let mut recipients = Vec::new();
+    for block in blocks.iter() {
+        let Some(rcpt) =
+            field(block, "final-recipient").or_else(|| field(block, "original-recipient"))
+        else {
+            continue;
+        };
+        let email = typed_address(rcpt);
+        let action = field(block, "action").map(|a| a.to_ascii_lowercase());
+        let status = field(block, "status").and_then(Status::find);
+        let diagnostic = field(block, "diagnostic-code")
+            .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim().to_string())
+            .unwrap_or_default();
+        // The human-readable part often carries the words the DSN fields leave out.
+        let context = scrape::context_for(&human, &email);
+        let words = if diagnostic.is_empty() {
+            context.clone()
+        } else {
+            format!("{diagnostic}\n{context}")
+        };
+        let reply_code = leading_reply_code(diagnostic.trim())
+            .or_else(|| scrape::reply_code_in(&diagnostic))
+            .or_else(|| scrape::reply_code_in(&context));
+        let lower = words.to_ascii_lowercase();
+        let delayed = action.as_deref() == Some("delayed");
+        let reason = match action.as_deref() {
+            Some("delivered" | "relayed" | "expanded") => BounceReason::Delivered,
+            _ => reasons::decide(&Refusal {
+                status: if diagnostic.is_empty() {
+                    status.or_else(|| Status::find(&lower))
+                } else {
+                    Status::find(&diagnostic).or(status)
+                },
+                reply_code,
+                text: &words,
+                stage: Stage::find(&lower).or_else(|| Stage::find(&human_lower)),
+                // "failed" with a temporary status: the sender's queue stopped retrying
+                // (RFC 3464 §2.3.3), i.e. the message expired.
+                gave_up: gave_up
+                    || (action.as_deref() == Some("failed")
+                        && status.is_some_and(|s| s.class == 4))
+                    || (delayed && scrape::says_gave_up(&lower)),
+            }),
+        };
+        let permanent = !delayed && permanence(status, reply_code);
+        recipients.push(Verdict {
+            email: Some(email),
+            reason,
+            hard: reasons::is_hard(reason, permanent),
+            status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
+            reply_code: reply_code.map(|c| c.to_string()),
+            diagnostic: (!diagnostic.is_empty()).then(|| clip(&diagnostic)),
+            action,
+        });
+    }
+    if recipients.is_empty() {
+        // A report part with no recipient fields: read the text instead.
+        recipients = scrape::recipients(&human, &header_list(message));
+        if recipients.is_empty() {
+            return None;
+        }
+    }
+    Some(Classified {
+        recipients,
+        ..Classified::empty(Kind::Dsn)
+    })
+}
+
+/// An ARF complaint or a DMARC failure report.
+fn arf(message: &Message<'_>) -> Option<Classified> {
+    let report_type = message
+        .content_type()
+        .and_then(|ct| ct.attribute("report-type"))
+        .map(str::to_ascii_lowercase);
+    let feedback_part = message
+        .parts
+        .iter()
+        .find(|p| is_type(*p, "message", "feedback-report"))
+        .and_then(|p| part_bytes(&p.body))
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let fields_text = match feedback_part {
+        Some(t) => t,
+        None => {
+            // Some reporters put the fields in a text part, or send no machine part at all.
+            let text = all_text(message);
+            let lower = text.to_ascii_lowercase();
+            let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
+            let dmarc_failure = subject.contains("dmarc")
+                && ["failure", "forensic", "ruf"]
+                    .iter()
+                    .any(|w| subject.contains(w));
+            // Hotmail-style complaints: "complaint about message from …" with the message attached.
+            let bare_complaint =
+                subject.contains("complaint") && returned_message(message).is_some();
+            if report_type.as_deref() != Some("feedback-report")
+                && !lower.contains("feedback-type:")
+                && !dmarc_failure
+                && !bare_complaint
+            {
+                return None;
+            }
+            text
+        }
+    };
+    let fields: Vec<(String, String)> = field_blocks(&fields_text).into_iter().flatten().collect();
+    let feedback_type = fields
+        .iter()
+        .find(|(n, _)| n == "feedback-type")
+        .map(|(_, v)| v.trim().to_ascii_lowercase())
+        .or_else(|| {
+            // A DMARC failure report without its machine part is an auth-failure report.
+            let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
+            (subject.contains("dmarc") || subject.contains("forensic"))
+                .then(|| "auth-failure".to_string())
+        })
+        .unwrap_or_else(|| "abuse".to_string());
+    let mut complainers: Vec<String> = fields
+        .iter()
+        .filter(|(n, _)| n == "original-rcpt-to" || n == "removal-recipient")
+        .map(|(_, v)| typed_address(v))
+        .filter(|a| a.contains('@'))
+        .collect();
+    if complainers.is_empty()
+        && let Some(original) = returned_message(message)
+    {
+        if let Some(rcpt) = original.header_raw("X-HmXmrOriginalRecipient") {
+            complainers.push(typed_address(rcpt));
+        } else if let Some(to) = original.to() {
+            complainers.extend(to.iter().filter_map(|a| a.address()).map(str::to_string));
+        }
+    }
+    if complainers.is_empty() {
+        complainers.push(String::new());
+    }
+    let recipients = complainers
+        .into_iter()
+        .map(|email| Verdict {
+            email: (!email.is_empty()).then_some(email),
+            reason: BounceReason::Feedback,
+            hard: false,
+            status: None,
+            reply_code: None,
+            diagnostic: None,
+            action: None,
+        })
+        .collect();
+    Some(Classified {
+        recipients,
+        feedback_type: Some(feedback_type),
+        ..Classified::empty(Kind::Arf)
+    })
+}
+
+fn returned_message<'a>(message: &'a Message<'a>) -> Option<&'a Message<'a>> {
+    message.parts.iter().find_map(|p| match &p.body {
+        PartType::Message(m) => Some(m),
+        _ => None,
+    })
+}
+
+fn original_message_id(message: &Message<'_>) -> Option<String> {
+    if let Some(original) = returned_message(message)
+        && let Some(id) = original.message_id()
+    {
+        return Some(id.to_string());
+    }
+    // text/rfc822-headers, or the original pasted into the text.
+    let text = all_text(message);
+    let own = message.message_id().unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("message-id")
+                .then(|| value.trim().trim_matches(['<', '>']).to_string())
+        })
+        .find(|id| !id.is_empty() && id != own)
+}
+
+/// The human-readable text of the report (not the returned original).
+fn human_text(message: &Message<'_>) -> String {
+    let mut out = String::new();
+    for (i, part) in message.parts.iter().enumerate() {
+        match &part.body {
+            PartType::Text(t) if !is_type(part, "text", "rfc822-headers") => {
+                out.push_str(t);
+                out.push('\n');
+            }
+            PartType::Html(h) if i == 0 || out.is_empty() => {
+                out.push_str(&html_to_text(h));
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    scrape::cut_returned_original(&out).to_string()
+}
+
+/// Every text part, including returned headers: where a field may hide.
+fn all_text(message: &Message<'_>) -> String {
+    let mut out = String::new();
+    for part in &message.parts {
+        if let PartType::Text(t) = &part.body {
+            out.push_str(t);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+/// Addresses the report's headers name as failed (Exim's `X-Failed-Recipients`, and others).
+fn header_list(message: &Message<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in [
+        "X-Failed-Recipients",
+        "X-Original-To-Failed",
+        "Original-Recipient",
+    ] {
+        if let Some(v) = message.header_raw(name) {
+            out.extend(
+                v.split(',')
+                    .map(|a| typed_address(a.trim()))
+                    .filter(|a| a.contains('@')),
+            );
+        }
+    }
+    out
+}
+
+fn looks_like_bounce(message: &Message<'_>) -> bool {
+    const SUBJECTS: &[&str] = &[
+        "undeliver",
+        "undelivered",
+        "delivery status",
+        "delivery failure",
+        "delivery failed",
+        "delivery notification",
+        "delivery problem",
+        "failure notice",
+        "returned mail",
+        "returned to sender",
+        "mail delivery",
+        "non-delivery",
+        "nondeliverable",
+        "non remis",
+        "could not send",
+        "not delivered",
+        "delivery has failed",
+        "mail system error",
+        "rejected",
+        "bounce",
+        "warning: could not",
+        "notice",
+        "error",
+        "failed",
+    ];
+    const SENDERS: &[&str] = &["mailer-daemon", "postmaster", "mail delivery", "mdaemon"];
+    let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
+    let from = message
+        .from()
+        .and_then(|a| a.first())
+        .map(|a| {
+            format!(
+                "{} {}",
+                a.name().unwrap_or_default(),
+                a.address().unwrap_or_default()
+            )
+            .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    message.header_raw("X-Failed-Recipients").is_some()
+        || SENDERS.iter().any(|s| from.contains(s))
+        || (SUBJECTS.iter().any(|s| subject.contains(s)) && !is_autoreply(message))
+}
+
+fn is_autoreply(message: &Message<'_>) -> bool {
+    let header = |n: &str| message.header_raw(n).map(|v| v.trim().to_ascii_lowercase());
+    if header("Auto-Submitted").is_some_and(|v| v.starts_with("auto-replied")) {
+        return true;
+    }
+    if header("X-Autoreply").is_some()
+        || header("X-Autorespond").is_some()
+        || header("X-Auto-Response-Suppress").is_some_and(|v| v.contains("oof"))
+        || header("Precedence").is_some_and(|v| v == "auto_reply")
+    {
+        return true;
+    }
+    let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
+    [
+        "out of office",
+        "out of the office",
+        "automatic reply",
+        "auto reply",
+        "autoreply",
+        "auto-reply",
+        "vacation",
+        "away from",
+        "abwesenheit",
+        "absence",
+    ]
+    .iter()
+    .any(|w| subject.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_blocks_unfold() {
+        let b = field_blocks(
+            "Reporting-MTA: dns; a\n\nFinal-Recipient: rfc822; x@y\nDiagnostic-Code: smtp; 550\n  user unknown\n",
+        );
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            field(&b[1], "diagnostic-code"),
+            Some("smtp; 550 user unknown")
+        );
+    }
+
+    #[test]
+    fn garbage_is_not_a_bounce() {
+        assert_eq!(classify_message(b"").kind, Kind::NotBounce);
+        assert_eq!(
+            classify_message(b"\xff\xfe\x00garbage").kind,
+            Kind::NotBounce
+        );
+    }
+}

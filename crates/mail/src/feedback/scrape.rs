@@ -1,0 +1,284 @@
+//! Reading a non-standard bounce: the recipients and their error lines come from the text a
+//! human would read. Written by hand because no crate reads these (they differ per MTA and
+//! version); the rules stay generic — where addresses sit, where the returned original starts,
+//! which lines carry an SMTP reply — and never name a particular MTA's template.
+
+use herald_domain::BounceReason;
+
+use super::reasons::{self, Refusal, Stage, Status};
+use super::{Verdict, clip, leading_reply_code};
+
+/// Lines after which the returned original message starts.
+const ORIGINAL_MARKERS: &[&str] = &[
+    "this is a copy of the message",
+    "copy of the original message",
+    "below this line is a copy of the message",
+    "original message follows",
+    "original message headers",
+    "original message:",
+    "the original message was",
+    "------ original message",
+    "----- original message",
+    "--- original message",
+    "-----original message-----",
+    "unsent message below",
+    "message header follows",
+    "headers of your message follow",
+    "your message reads",
+    "returned message",
+    "content-type: message/rfc822",
+    "content-type: text/rfc822-headers",
+];
+
+/// Words that say the queue gave up after retrying for a long time.
+const GAVE_UP: &[&str] = &[
+    "delivery time expired",
+    "retry timeout exceeded",
+    "retry time not reached for any host after a long failure period",
+    "message expired",
+    "message timed out",
+    "could not be delivered within",
+    "was not delivered within",
+    "have been unable to deliver",
+    "too long in queue",
+    "queue too long",
+    "delivery attempts will not continue",
+    "has been delayed and will not be retried",
+    "has not been delivered for",
+    "were unable to deliver your message for",
+    "unable to deliver for",
+    "could not be delivered for",
+    "delivery was deferred until the message expired",
+    "timeout exceeded",
+    "timed out in queue",
+    "message could not be delivered in time",
+];
+
+pub(super) fn says_gave_up(lower: &str) -> bool {
+    GAVE_UP.iter().any(|w| lower.contains(w))
+}
+
+/// The report's own text, without the returned original message.
+pub(super) fn cut_returned_original(text: &str) -> &str {
+    let lower = text.to_ascii_lowercase();
+    let cut = ORIGINAL_MARKERS
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .filter(|&at| at > 0)
+        .min()
+        .unwrap_or(text.len());
+    // `lower` has the same byte offsets: to_ascii_lowercase keeps lengths.
+    let mut end = cut;
+    while end > 0 && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Addresses in a text, in order of appearance, each with its byte offset.
+fn addresses(text: &str) -> Vec<(usize, String)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let is_local = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&c);
+    let is_domain = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'@' {
+            let mut s = i;
+            while s > 0 && is_local(b[s - 1]) {
+                s -= 1;
+            }
+            let mut e = i + 1;
+            while e < b.len() && is_domain(b[e]) {
+                e += 1;
+            }
+            let local = text[s..i].trim_start_matches('.');
+            let domain = text[i + 1..e].trim_end_matches('.');
+            if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') {
+                out.push((s, format!("{local}@{domain}")));
+            }
+            i = e.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+pub(super) fn first_address(text: &str) -> Option<String> {
+    addresses(text).into_iter().next().map(|(_, a)| a)
+}
+
+fn is_role_of_reporter(addr: &str) -> bool {
+    let local = addr.split('@').next().unwrap_or("").to_ascii_lowercase();
+    matches!(
+        local.as_str(),
+        "mailer-daemon" | "postmaster" | "mail-daemon" | "mailerdaemon" | "noreply" | "no-reply"
+    )
+}
+
+/// The three-digit reply code in a text ("host said: 550 …", "<a@b>: 554 …").
+pub(super) fn reply_code_in(text: &str) -> Option<u16> {
+    let b = text.as_bytes();
+    for i in 0..b.len().saturating_sub(2) {
+        if matches!(b[i], b'4' | b'5')
+            && b[i + 1].is_ascii_digit()
+            && b[i + 2].is_ascii_digit()
+            && (i == 0
+                || matches!(
+                    b[i - 1],
+                    b' ' | b':' | b'\t' | b'\n' | b'(' | b'<' | b'"' | b'='
+                ))
+            && b.get(i + 3)
+                .is_none_or(|c| matches!(c, b' ' | b'-' | b'\r' | b'\n' | b')' | b'.' | b','))
+        {
+            let code: u16 = text[i..i + 3].parse().ok()?;
+            if (421..=559).contains(&code) {
+                return Some(code);
+            }
+        }
+    }
+    None
+}
+
+/// The lines about `email` in a report's text: from its first mention to the next
+/// recipient's, at most a few lines.
+pub(super) fn context_for(text: &str, email: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let key = email.to_ascii_lowercase();
+    let Some(at) = lower.find(&key) else {
+        return String::new();
+    };
+    let start = lower[..at].rfind('\n').map_or(0, |n| n + 1);
+    text[start..].lines().take(8).collect::<Vec<_>>().join("\n")
+}
+
+/// Recipients of a non-standard bounce and what was said about each.
+pub(super) fn recipients(text: &str, from_headers: &[String]) -> Vec<Verdict> {
+    let found = addresses(text);
+    let mut emails: Vec<String> = Vec::new();
+    let push = |a: &str, emails: &mut Vec<String>| {
+        if !is_role_of_reporter(a) && !emails.iter().any(|e| e.eq_ignore_ascii_case(a)) {
+            emails.push(a.to_string());
+        }
+    };
+    for a in from_headers {
+        push(a, &mut emails);
+    }
+    if emails.is_empty() {
+        for (_, a) in &found {
+            push(a, &mut emails);
+            if emails.len() >= 50 {
+                break;
+            }
+        }
+    }
+    let lower_all = text.to_ascii_lowercase();
+    let gave_up = says_gave_up(&lower_all);
+    // Where each recipient's paragraph starts, to split the text between them.
+    let mut starts: Vec<(usize, &String)> = emails
+        .iter()
+        .filter_map(|e| {
+            lower_all
+                .find(&e.to_ascii_lowercase())
+                .map(|at| (lower_all[..at].rfind('\n').map_or(0, |n| n + 1), e))
+        })
+        .collect();
+    starts.sort_by_key(|(at, _)| *at);
+    emails
+        .iter()
+        .map(|email| {
+            let own = starts.iter().position(|(_, e)| *e == email);
+            let block = match own {
+                Some(i) => {
+                    let from = starts[i].0;
+                    let to = starts
+                        .get(i + 1)
+                        .map_or(text.len(), |(at, _)| *at)
+                        .max(from);
+                    let mut end = to.min(from + 2000).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    &text[from..end]
+                }
+                None => "",
+            };
+            verdict(email, block, text, gave_up)
+        })
+        .collect()
+}
+
+fn verdict(email: &str, block: &str, whole: &str, gave_up: bool) -> Verdict {
+    // The recipient's own lines first; the whole text when they say nothing we can read.
+    let lower_block = block.to_ascii_lowercase();
+    let informative = Status::find(block).is_some()
+        || reply_code_in(block).is_some()
+        || reasons::by_phrase(&lower_block).is_some();
+    let words = if informative && block.lines().count() > 1 {
+        block.to_string()
+    } else if informative {
+        format!("{block}\n{whole}")
+    } else {
+        whole.to_string()
+    };
+    let lower = words.to_ascii_lowercase();
+    let status = Status::find(&words);
+    let reply_code = diagnostic_line(&words)
+        .and_then(|l| leading_reply_code(l.trim()))
+        .or_else(|| reply_code_in(&words));
+    let reason = reasons::decide(&Refusal {
+        status,
+        reply_code,
+        text: &words,
+        stage: Stage::find(&lower),
+        gave_up,
+    });
+    let permanent = match (status, reply_code) {
+        (Some(s), _) => s.is_permanent(),
+        (None, Some(c)) => c >= 500,
+        (None, None) => !matches!(reason, BounceReason::Expired),
+    };
+    Verdict {
+        email: Some(email.to_string()),
+        reason,
+        hard: reasons::is_hard(reason, permanent),
+        status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
+        reply_code: reply_code.map(|c| c.to_string()),
+        diagnostic: diagnostic_line(&words).map(clip),
+        action: Some("failed".into()),
+    }
+}
+
+/// The line that looks most like the receiver's answer.
+fn diagnostic_line(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| reply_code_in(l).is_some() || Status::find(l).is_some())
+        .or_else(|| {
+            text.lines()
+                .map(str::trim)
+                .find(|l| reasons::by_phrase(&l.to_ascii_lowercase()).is_some())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_addresses_and_codes() {
+        let t = "  kijitora@example.jp\n    host mx [192.0.2.1]: 550 5.1.1 <kijitora@example.jp>... User Unknown\n";
+        assert_eq!(first_address(t).as_deref(), Some("kijitora@example.jp"));
+        assert_eq!(reply_code_in(t), Some(550));
+        let v = recipients(t, &[]);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].reason, BounceReason::UserUnknown);
+    }
+
+    #[test]
+    fn cuts_the_returned_original() {
+        let t = "error here\n------ This is a copy of the message, including all the headers.\nSubject: spam";
+        assert_eq!(cut_returned_original(t), "error here\n------ ");
+    }
+}
