@@ -9,4 +9,4 @@ pub mod capture;
 pub mod server;
 
 pub use capture::Capture;
-pub use server::{Handler, Limits, ServerReply, serve};
+pub use server::{Handler, Limits, ServerReply, serve, session};

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{Error as ProtoError, Request};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 /// A reply the server sends.
@@ -109,8 +109,10 @@ enum Phase {
     },
 }
 
-async fn session(
-    mut stream: TcpStream,
+/// One SMTP session over any byte stream (a TCP connection; an in-memory pipe in the fuzz
+/// target). Ends on QUIT, EOF, a protocol error or the idle timeout.
+pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     handler: &dyn Handler,
     limits: &Limits,
 ) -> std::io::Result<()> {

@@ -88,6 +88,11 @@ impl Classified {
 
 /// Longest diagnostic kept per recipient.
 const MAX_DIAGNOSTIC: usize = 1000;
+/// A report's human-readable text is read up to this many bytes: real reports say what they
+/// have to say in a few KB, and the bound keeps hostile input linear.
+const MAX_REPORT_TEXT: usize = 64 * 1024;
+/// Recipients read from one report.
+pub(crate) const MAX_RECIPIENTS: usize = 100;
 
 /// Classify a whole message (or a bare DMARC XML / gzip / zip report).
 pub fn classify_message(raw: &[u8]) -> Classified {
@@ -474,7 +479,20 @@ fn human_text(message: &Message<'_>) -> String {
             _ => {}
         }
     }
-    scrape::cut_returned_original(&out).to_string()
+    let text = scrape::cut_returned_original(&out);
+    truncate(text, MAX_REPORT_TEXT).to_string()
+}
+
+/// The longest prefix of `s` within `max` bytes, on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// Every text part, including returned headers: where a field may hide.
@@ -482,8 +500,11 @@ fn all_text(message: &Message<'_>) -> String {
     let mut out = String::new();
     for part in &message.parts {
         if let PartType::Text(t) = &part.body {
-            out.push_str(t);
+            out.push_str(truncate(t, MAX_REPORT_TEXT));
             out.push('\n');
+        }
+        if out.len() > 4 * MAX_REPORT_TEXT {
+            break;
         }
     }
     out

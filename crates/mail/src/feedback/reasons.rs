@@ -827,6 +827,9 @@ impl Status {
     }
 }
 
+/// Bytes of a refusal's text that are read.
+const MAX_TEXT: usize = 8 * 1024;
+
 /// Everything known about one refusal.
 #[derive(Debug, Clone, Default)]
 pub struct Refusal<'a> {
@@ -841,7 +844,8 @@ pub struct Refusal<'a> {
 /// The reason for one refusal.
 pub fn decide(r: &Refusal<'_>) -> BounceReason {
     use BounceReason::*;
-    let lower = r.text.to_ascii_lowercase();
+    // What decides a reason is in the first few KB; the bound keeps the phrase scan linear.
+    let lower = crate::feedback::truncate(r.text, MAX_TEXT).to_ascii_lowercase();
     let status = r.status.or_else(|| Status::find(&lower));
     // Addresses and links say nothing about the reason ("blocked@…", "…/reason/#spam").
     let lower = without_addresses_and_links(&lower);

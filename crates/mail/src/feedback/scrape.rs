@@ -162,13 +162,13 @@ pub(super) fn recipients(text: &str, from_headers: &[String]) -> Vec<Verdict> {
             emails.push(a.to_string());
         }
     };
-    for a in from_headers {
+    for a in from_headers.iter().take(super::MAX_RECIPIENTS) {
         push(a, &mut emails);
     }
     if emails.is_empty() {
         for (_, a) in &found {
             push(a, &mut emails);
-            if emails.len() >= 50 {
+            if emails.len() >= super::MAX_RECIPIENTS {
                 break;
             }
         }
@@ -210,6 +210,9 @@ pub(super) fn recipients(text: &str, from_headers: &[String]) -> Vec<Verdict> {
 }
 
 fn verdict(email: &str, block: &str, whole: &str, gave_up: bool) -> Verdict {
+    // Each recipient reads a bounded slice: the scan stays linear in the report's size.
+    let block = super::truncate(block, 4096);
+    let whole = super::truncate(whole, 8192);
     // The recipient's own lines first; the whole text when they say nothing we can read.
     let lower_block = block.to_ascii_lowercase();
     let informative = Status::find(block).is_some()
