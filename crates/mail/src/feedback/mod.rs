@@ -117,7 +117,7 @@ pub fn classify_message(raw: &[u8]) -> Classified {
         dsn
     } else if looks_like_bounce(&message) {
         let text = human_text(&message);
-        let recipients = scrape::recipients(&text, &header_list(&message));
+        let recipients = scrape::recipients(&text, &header_list(&message), &own_addresses(&message));
         if recipients.is_empty() {
             Classified::empty(Kind::NotBounce)
         } else {
@@ -277,9 +277,18 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
     let part = message.parts.iter().find(|p| {
         is_type(*p, "message", "delivery-status")
             || is_type(*p, "message", "global-delivery-status")
-    })?;
-    let bytes = part_bytes(&part.body)?;
-    let text = String::from_utf8_lossy(&bytes);
+    });
+    let text = match part {
+        Some(part) => String::from_utf8_lossy(&part_bytes(&part.body)?).into_owned(),
+        None => {
+            // A DSN whose MIME structure was lost (no multipart header): its fields are in the
+            // text, after a "Content-Type: message/delivery-status" line.
+            let all = all_text(message);
+            let lower = all.to_ascii_lowercase();
+            let at = lower.find("content-type: message/delivery-status")?;
+            all[at..].to_string()
+        }
+    };
     let blocks = field_blocks(&text);
     let human = human_text(message);
     let human_lower = human.to_ascii_lowercase();
@@ -325,7 +334,7 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
                 gave_up: gave_up
                     || (action.as_deref() == Some("failed")
                         && status.is_some_and(|s| s.class == 4))
-                    || (delayed && scrape::says_gave_up(&lower)),
+                    || delayed,
             }),
         };
         let permanent = !delayed && permanence(status, reply_code);
@@ -341,7 +350,7 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
     }
     if recipients.is_empty() {
         // A report part with no recipient fields: read the text instead.
-        recipients = scrape::recipients(&human, &header_list(message));
+        recipients = scrape::recipients(&human, &header_list(message), &own_addresses(message));
         if recipients.is_empty() {
             return None;
         }
@@ -530,6 +539,18 @@ fn html_to_text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// The report's own From: never a failed recipient. (Its To, the original sender, can be one:
+/// people mail themselves.)
+fn own_addresses(message: &Message<'_>) -> Vec<String> {
+    message
+        .from()
+        .into_iter()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
 /// Addresses the report's headers name as failed (Exim's `X-Failed-Recipients`, and others).
 fn header_list(message: &Message<'_>) -> Vec<String> {
     let mut out = Vec::new();
@@ -576,7 +597,13 @@ fn looks_like_bounce(message: &Message<'_>) -> bool {
         "error",
         "failed",
     ];
-    const SENDERS: &[&str] = &["mailer-daemon", "postmaster", "mail delivery", "mdaemon"];
+    const SENDERS: &[&str] = &[
+        "mailer-daemon",
+        "postmaster",
+        "post_master",
+        "mail delivery",
+        "mdaemon",
+    ];
     let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
     let from = message
         .from()

@@ -30,6 +30,8 @@ impl Stage {
             ("after end of data", Stage::Data),
             ("rcpt to", Stage::RcptTo),
             ("after rcpt", Stage::RcptTo),
+            ("smtp:rcpt", Stage::RcptTo),
+            ("rcpt host", Stage::RcptTo),
             ("in reply to rcpt", Stage::RcptTo),
             ("mail from", Stage::MailFrom),
             ("after mail", Stage::MailFrom),
@@ -78,6 +80,19 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "undeliverable for",
             "has been in the queue too long",
             "delivery was deferred until the message expired",
+        ],
+    ),
+    // Refusals of the sender, worded unmistakably: before the recipient words they contain.
+    (
+        BounceReason::Rejected,
+        &[
+            "sender address rejected",
+            "sender verify failed",
+            "sender verification failed",
+            "domain of sender address",
+            "permission to post",
+            "not allowed to post",
+            "投稿する権限",
         ],
     ),
     (
@@ -293,6 +308,8 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "not resolve your",
             "did not reverse-resolve",
             "no valid hostname",
+            "unverifiable sending ip",
+            "unverifyable sending ip",
             "rfc1912",
         ],
     ),
@@ -613,6 +630,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
         BounceReason::MailerError,
         &[
             "mailer error",
+            "operating system error",
             "mailer-daemon error",
             "pipe to",
             "procmail",
@@ -876,10 +894,8 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
                     | Rejected
             )
         });
-        match specific {
-            Some(p) => return p,
-            None if !precise_status || status.is_some_and(|s| s.class == 4) => return Expired,
-            None => {}
+        if specific.is_none() && (!precise_status || status.is_some_and(|s| s.class == 4)) {
+            return Expired;
         }
     }
     let mut reason = match (phrase, by_status) {

@@ -11,21 +11,18 @@ use super::{Verdict, clip, leading_reply_code};
 /// Lines after which the returned original message starts.
 const ORIGINAL_MARKERS: &[&str] = &[
     "this is a copy of the message",
+    "this is a copy of the headers",
     "copy of the original message",
     "below this line is a copy of the message",
     "original message follows",
     "original message headers",
-    "original message:",
-    "the original message was",
-    "------ original message",
-    "----- original message",
-    "--- original message",
-    "-----original message-----",
+    "original message",
     "unsent message below",
+    "message headers follow",
     "message header follows",
     "headers of your message follow",
     "your message reads",
-    "returned message",
+    "returned message follows",
     "content-type: message/rfc822",
     "content-type: text/rfc822-headers",
 ];
@@ -56,23 +53,47 @@ const GAVE_UP: &[&str] = &[
 
 pub(super) fn says_gave_up(lower: &str) -> bool {
     GAVE_UP.iter().any(|w| lower.contains(w))
+        || (lower.contains("delivery failed") && lower.contains(" attempts"))
 }
 
-/// The report's own text, without the returned original message.
+/// Words of a delay warning: the message is still queued and will be retried.
+const DELAYED: &[&str] = &[
+    "has been delayed",
+    "have been delayed",
+    "delivery delayed",
+    "delivery has been delayed",
+    "delayed delivery",
+    "warning message only",
+    "do not need to resend",
+    "no need to resend",
+    "will be retried",
+    "will continue trying",
+    "will continue to try",
+    "will keep trying",
+    "still trying",
+    "not yet been delivered",
+    "have not yet received",
+    "delivery attempts will continue",
+];
+
+pub(super) fn says_delayed(lower: &str) -> bool {
+    DELAYED.iter().any(|w| lower.contains(w))
+}
+
+/// The report's own text, without the returned original message: cut at the first line that
+/// announces it (markers count only at the start of a line, after decoration such as dashes).
 pub(super) fn cut_returned_original(text: &str) -> &str {
-    let lower = text.to_ascii_lowercase();
-    let cut = ORIGINAL_MARKERS
-        .iter()
-        .filter_map(|m| lower.find(m))
-        .filter(|&at| at > 0)
-        .min()
-        .unwrap_or(text.len());
-    // `lower` has the same byte offsets: to_ascii_lowercase keeps lengths.
-    let mut end = cut;
-    while end > 0 && !text.is_char_boundary(end) {
-        end -= 1;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let head = line
+            .trim_start_matches(|c: char| c == '-' || c == '=' || c == '*' || c == '_' || c.is_whitespace())
+            .to_ascii_lowercase();
+        if at > 0 && ORIGINAL_MARKERS.iter().any(|m| head.starts_with(m)) {
+            return &text[..at];
+        }
+        at += line.len();
     }
-    &text[..end]
+    text
 }
 
 /// Addresses in a text, in order of appearance, each with its byte offset.
@@ -107,14 +128,6 @@ fn addresses(text: &str) -> Vec<(usize, String)> {
 
 pub(super) fn first_address(text: &str) -> Option<String> {
     addresses(text).into_iter().next().map(|(_, a)| a)
-}
-
-fn is_role_of_reporter(addr: &str) -> bool {
-    let local = addr.split('@').next().unwrap_or("").to_ascii_lowercase();
-    matches!(
-        local.as_str(),
-        "mailer-daemon" | "postmaster" | "mail-daemon" | "mailerdaemon" | "noreply" | "no-reply"
-    )
 }
 
 /// The three-digit reply code in a text ("host said: 550 …", "<a@b>: 554 …").
@@ -154,11 +167,13 @@ pub(super) fn context_for(text: &str, email: &str) -> String {
 }
 
 /// Recipients of a non-standard bounce and what was said about each.
-pub(super) fn recipients(text: &str, from_headers: &[String]) -> Vec<Verdict> {
+/// `own`: the report's own From and To addresses (lower case), never a failed recipient.
+pub(super) fn recipients(text: &str, from_headers: &[String], own: &[String]) -> Vec<Verdict> {
     let found = addresses(text);
     let mut emails: Vec<String> = Vec::new();
     let push = |a: &str, emails: &mut Vec<String>| {
-        if !is_role_of_reporter(a) && !emails.iter().any(|e| e.eq_ignore_ascii_case(a)) {
+        let lower = a.to_ascii_lowercase();
+        if !own.contains(&lower) && !emails.iter().any(|e| e.eq_ignore_ascii_case(a)) {
             emails.push(a.to_string());
         }
     };
@@ -175,6 +190,7 @@ pub(super) fn recipients(text: &str, from_headers: &[String]) -> Vec<Verdict> {
     }
     let lower_all = text.to_ascii_lowercase();
     let gave_up = says_gave_up(&lower_all);
+    let delayed = says_delayed(&lower_all);
     // Where each recipient's paragraph starts, to split the text between them.
     let mut starts: Vec<(usize, &String)> = emails
         .iter()
@@ -204,12 +220,12 @@ pub(super) fn recipients(text: &str, from_headers: &[String]) -> Vec<Verdict> {
                 }
                 None => "",
             };
-            verdict(email, block, text, gave_up)
+            verdict(email, block, text, gave_up, delayed)
         })
         .collect()
 }
 
-fn verdict(email: &str, block: &str, whole: &str, gave_up: bool) -> Verdict {
+fn verdict(email: &str, block: &str, whole: &str, gave_up: bool, delayed: bool) -> Verdict {
     // Each recipient reads a bounded slice: the scan stays linear in the report's size.
     let block = super::truncate(block, 4096);
     let whole = super::truncate(whole, 8192);
@@ -230,14 +246,26 @@ fn verdict(email: &str, block: &str, whole: &str, gave_up: bool) -> Verdict {
     let reply_code = diagnostic_line(&words)
         .and_then(|l| leading_reply_code(l.trim()))
         .or_else(|| reply_code_in(&words));
-    let reason = reasons::decide(&Refusal {
+    let mut reason = reasons::decide(&Refusal {
         status,
         reply_code,
         text: &words,
         stage: Stage::find(&lower),
-        gave_up,
+        // A delay warning with nothing more specific reads as "expiring" (Sisimai's label).
+        gave_up: gave_up || delayed,
     });
-    let permanent = match (status, reply_code) {
+    // Google Groups answers in the sender's language; its refusal without a code always
+    // means "no permission to post to this group".
+    if email.to_ascii_lowercase().ends_with("@googlegroups.com")
+        && status.is_none()
+        && matches!(
+            reason,
+            BounceReason::OnHold | BounceReason::Filtered | BounceReason::UserUnknown
+        )
+    {
+        reason = BounceReason::Rejected;
+    }
+    let permanent = !delayed && match (status, reply_code) {
         (Some(s), _) => s.is_permanent(),
         (None, Some(c)) => c >= 500,
         (None, None) => !matches!(reason, BounceReason::Expired),
@@ -249,7 +277,7 @@ fn verdict(email: &str, block: &str, whole: &str, gave_up: bool) -> Verdict {
         status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
         reply_code: reply_code.map(|c| c.to_string()),
         diagnostic: diagnostic_line(&words).map(clip),
-        action: Some("failed".into()),
+        action: Some(if delayed && !gave_up { "delayed" } else { "failed" }.into()),
     }
 }
 
@@ -274,7 +302,7 @@ mod tests {
         let t = "  kijitora@example.jp\n    host mx [192.0.2.1]: 550 5.1.1 <kijitora@example.jp>... User Unknown\n";
         assert_eq!(first_address(t).as_deref(), Some("kijitora@example.jp"));
         assert_eq!(reply_code_in(t), Some(550));
-        let v = recipients(t, &[]);
+        let v = recipients(t, &[], &[]);
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].reason, BounceReason::UserUnknown);
     }
@@ -282,6 +310,8 @@ mod tests {
     #[test]
     fn cuts_the_returned_original() {
         let t = "error here\n------ This is a copy of the message, including all the headers.\nSubject: spam";
-        assert_eq!(cut_returned_original(t), "error here\n------ ");
+        assert_eq!(cut_returned_original(t), "error here\n");
+        let t = "delete your own text from the attached returned message.\n<a@b>: 550 unknown\n";
+        assert_eq!(cut_returned_original(t), t, "only a line that starts with a marker cuts");
     }
 }
