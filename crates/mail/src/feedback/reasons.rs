@@ -43,6 +43,7 @@ impl Stage {
             ("after initial connection", Stage::Connect),
             ("in reply to initial", Stage::Connect),
             ("smtp greeting", Stage::Connect),
+            ("refused to talk to me", Stage::Connect),
         ];
         MARKS
             .iter()
@@ -94,6 +95,32 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "not allowed to post",
             "投稿する権限",
         ],
+    ),
+    // Unmistakable wordings of reasons whose general words come late in this list.
+    (
+        BounceReason::Filtered,
+        &["message filtered", "has been filtered", "was filtered"],
+    ),
+    (
+        BounceReason::SecurityError,
+        &[
+            "unauthenticated senders",
+            "authentication required",
+            "authrequired",
+            "must authenticate",
+        ],
+    ),
+    (
+        BounceReason::SyntaxError,
+        &["malformed address", "syntax error in", "syntax error"],
+    ),
+    (
+        BounceReason::NoRelaying,
+        &["not configured to relay", "relaying denied", "relay access denied"],
+    ),
+    (
+        BounceReason::SystemError,
+        &["transaction failed"],
     ),
     (
         BounceReason::VirusDetected,
@@ -169,7 +196,6 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "message exceeded",
             "exceeds the maximum allowed",
             "size limit",
-            "too many recipients",
         ],
     ),
     (
@@ -188,6 +214,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
         BounceReason::TooManyConn,
         &[
             "too many connections",
+            "too many recipients",
             "too many concurrent",
             "too many simultaneous",
             "connection limit",
@@ -247,6 +274,8 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "mailbox is frozen",
             "address is disabled",
             "account has been locked",
+            "temporary locked",
+            "temporarily locked",
             "account is locked",
             "account closed",
             "account deleted",
@@ -406,6 +435,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "account that you tried to reach does not exist",
             "does not exist here",
             "doesn't have an account",
+            "user doesn't have a",
             "does not have an account",
             "email address could not be found",
             "address could not be found",
@@ -478,6 +508,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "no route to host",
             "network is unreachable",
             "dns lookup",
+            "name service error",
             "dns error",
             "temporary lookup failure",
             "lookup failed",
@@ -497,6 +528,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
         BounceReason::BadReputation,
         &[
             "reputation",
+            "user complaints",
             "temporarily rate limited due to ip reputation",
             "sender score",
             "poor",
@@ -521,6 +553,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "rbl",
             "client host rejected",
             "client host blocked",
+            "service refuse",
             "connection rejected",
             "access denied",
             "blocked",
@@ -537,8 +570,6 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "dialup",
             "residential",
             "not accepting",
-            "refused",
-            "denied",
             "poor",
             "rejected due to",
             "is not allowed",
@@ -559,6 +590,20 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
         ],
     ),
     (
+        BounceReason::NotCompliantRfc,
+        &[
+            "rfc 5322",
+            "rfc5322",
+            "rfc 2822",
+            "rfc2822",
+            "not rfc",
+            "rfc compliant",
+            "multiple",
+            "duplicate",
+            "malformed",
+        ],
+    ),
+    (
         BounceReason::ContentError,
         &[
             "header",
@@ -569,22 +614,6 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "line too long",
             "8-bit",
             "8bit",
-        ],
-    ),
-    (
-        BounceReason::NotCompliantRfc,
-        &[
-            "rfc 5322",
-            "rfc5322",
-            "rfc 2822",
-            "rfc2822",
-            "rfc 822",
-            "rfc822",
-            "not rfc",
-            "rfc compliant",
-            "multiple",
-            "duplicate",
-            "malformed",
         ],
     ),
     (
@@ -894,6 +923,10 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
                     | Rejected
             )
         });
+        // Refused at the greeting, every time until the queue gave up: blocked.
+        if matches!(r.stage, Some(Stage::Connect | Stage::Helo)) && specific.is_none() {
+            return Blocked;
+        }
         if specific.is_none() && (!precise_status || status.is_some_and(|s| s.class == 4)) {
             return Expired;
         }
@@ -970,7 +1003,7 @@ fn words_refine(status: BounceReason, words: BounceReason) -> bool {
             | (SyntaxError, _)
             | (SystemError, _)
             | (NetworkError, Expired | HostUnknown)
-            | (HostUnknown, NotAccept)
+            | (HostUnknown, NotAccept | NetworkError)
             | (ExceedLimit, MailboxFull | MesgTooBig)
             | (MailboxFull, ExceedLimit)
     )

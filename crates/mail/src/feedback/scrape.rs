@@ -181,7 +181,19 @@ pub(super) fn recipients(text: &str, from_headers: &[String], own: &[String]) ->
         push(a, &mut emails);
     }
     if emails.is_empty() {
-        for (_, a) in &found {
+        // Role addresses ("send mail to postmaster@…") are boilerplate, unless they are all
+        // the report names.
+        let role = |a: &str| {
+            let local = a.split('@').next().unwrap_or("").to_ascii_lowercase();
+            matches!(local.as_str(), "postmaster" | "mailer-daemon" | "abuse" | "noreply" | "no-reply")
+        };
+        let people: Vec<&String> = found.iter().map(|(_, a)| a).filter(|a| !role(a)).collect();
+        let pick: Vec<&String> = if people.is_empty() {
+            found.iter().map(|(_, a)| a).collect()
+        } else {
+            people
+        };
+        for a in pick {
             push(a, &mut emails);
             if emails.len() >= super::MAX_RECIPIENTS {
                 break;
