@@ -164,8 +164,8 @@ mod tests {
                 550,
                 Some("5.7.1"),
                 "<a@x.test>: Recipient address rejected: Access denied",
-                Blocked,
-                false,
+                UserUnknown,
+                true,
             ),
         ];
         for (code, enh, text, reason, hard) in cases {

@@ -117,7 +117,8 @@ pub fn classify_message(raw: &[u8]) -> Classified {
         dsn
     } else if looks_like_bounce(&message) {
         let text = human_text(&message);
-        let recipients = scrape::recipients(&text, &header_list(&message), &own_addresses(&message));
+        let recipients =
+            scrape::recipients(&text, &header_list(&message), &own_addresses(&message));
         if recipients.is_empty() {
             Classified::empty(Kind::NotBounce)
         } else {
@@ -294,6 +295,11 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
     let human_lower = human.to_ascii_lowercase();
     let gave_up = scrape::says_gave_up(&human_lower);
     let mut recipients = Vec::new();
+    let all_rcpts: Vec<String> = blocks
+        .iter()
+        .filter_map(|b| field(b, "final-recipient").or_else(|| field(b, "original-recipient")))
+        .map(typed_address)
+        .collect();
     for block in blocks.iter() {
         let Some(rcpt) =
             field(block, "final-recipient").or_else(|| field(block, "original-recipient"))
@@ -307,9 +313,14 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
             .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim().to_string())
             .unwrap_or_default();
         // The human-readable part often carries the words the DSN fields leave out.
-        let context = scrape::context_for(&human, &email);
+        let context = scrape::context_for(&human, &email, &all_rcpts);
+        // The diagnostic speaks for this recipient; the human text only when it says nothing
+        // we can read (it often covers several recipients).
+        let diagnostic_speaks = reasons::by_phrase(&diagnostic.to_ascii_lowercase()).is_some();
         let words = if diagnostic.is_empty() {
             context.clone()
+        } else if diagnostic_speaks {
+            diagnostic.clone()
         } else {
             format!("{diagnostic}\n{context}")
         };

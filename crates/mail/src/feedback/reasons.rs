@@ -99,7 +99,34 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
     // Unmistakable wordings of reasons whose general words come late in this list.
     (
         BounceReason::Filtered,
-        &["message filtered", "has been filtered", "was filtered"],
+        &[
+            "message filtered",
+            "has been filtered",
+            "was filtered",
+            "recipient preferences",
+        ],
+    ),
+    (
+        BounceReason::UserUnknown,
+        &["recipient address rejected: access denied"],
+    ),
+    (
+        BounceReason::NotAccept,
+        &[
+            "null mx",
+            "indicated no smtp service",
+            "doesn't receive email",
+            "does not receive email",
+            "accepts no mail",
+        ],
+    ),
+    (
+        BounceReason::PolicyViolation,
+        &["content presents a potential"],
+    ),
+    (
+        BounceReason::TooManyConn,
+        &["connection frequency", "frequency limited"],
     ),
     (
         BounceReason::SecurityError,
@@ -112,16 +139,22 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
     ),
     (
         BounceReason::SyntaxError,
-        &["malformed address", "syntax error in", "syntax error"],
+        &[
+            "malformed address",
+            "syntax error",
+            "improper sequence",
+            "bad sequence of commands",
+        ],
     ),
     (
         BounceReason::NoRelaying,
-        &["not configured to relay", "relaying denied", "relay access denied"],
+        &[
+            "not configured to relay",
+            "relaying denied",
+            "relay access denied",
+        ],
     ),
-    (
-        BounceReason::SystemError,
-        &["transaction failed"],
-    ),
+    (BounceReason::SystemError, &["transaction failed"]),
     (
         BounceReason::VirusDetected,
         &[
@@ -138,6 +171,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "mailbox full",
             "mailbox is full",
             "mailbox has exceeded",
+            "mailbox exceeds",
             "mailbox size limit",
             "mailbox over",
             "mailbox quota",
@@ -211,22 +245,9 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
         ],
     ),
     (
-        BounceReason::TooManyConn,
-        &[
-            "too many connections",
-            "too many recipients",
-            "too many concurrent",
-            "too many simultaneous",
-            "connection limit",
-            "too many smtp sessions",
-            "too many sessions",
-            "exceeded the maximum number of connections",
-            "concurrent connections",
-        ],
-    ),
-    (
         BounceReason::Speeding,
         &[
+            "recipients this hour",
             "rate limit",
             "ratelimit",
             "rate-limit",
@@ -240,6 +261,20 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "slow down",
             "exceeded the rate",
             "receiving mail at a rate",
+        ],
+    ),
+    (
+        BounceReason::TooManyConn,
+        &[
+            "too many connections",
+            "too many recipients",
+            "too many concurrent",
+            "too many simultaneous",
+            "connection limit",
+            "too many smtp sessions",
+            "too many sessions",
+            "exceeded the maximum number of connections",
+            "concurrent connections",
         ],
     ),
     (
@@ -845,6 +880,8 @@ impl Status {
             (3, 4) => MesgTooBig,
             (3, 5) => SystemError,
             (3, 2) | (3, 3) => SystemError,
+            // Exchange Online answers 5.4.1 for a recipient its directory does not know.
+            (4, 1) if self.class == 5 => UserUnknown,
             (4, 1) => NetworkError,
             (4, 2) => NetworkError,
             (4, 3) => NetworkError,
@@ -954,6 +991,10 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     {
         reason = Filtered;
     }
+    // "No such domain" said temporarily is a DNS problem, not a verdict on the domain.
+    if reason == HostUnknown && status.is_some_and(|s| s.class == 4) {
+        reason = NetworkError;
+    }
     // A refusal of the envelope sender is about the sender, not the recipient.
     if r.stage == Some(Stage::MailFrom)
         && matches!(reason, UserUnknown | OnHold | SystemError | PolicyViolation)
@@ -1004,7 +1045,7 @@ fn words_refine(status: BounceReason, words: BounceReason) -> bool {
             | (SystemError, _)
             | (NetworkError, Expired | HostUnknown)
             | (HostUnknown, NotAccept | NetworkError)
-            | (ExceedLimit, MailboxFull | MesgTooBig)
+            | (ExceedLimit, MailboxFull)
             | (MailboxFull, ExceedLimit)
     )
 }

@@ -86,7 +86,9 @@ pub(super) fn cut_returned_original(text: &str) -> &str {
     let mut at = 0;
     for line in text.split_inclusive('\n') {
         let head = line
-            .trim_start_matches(|c: char| c == '-' || c == '=' || c == '*' || c == '_' || c.is_whitespace())
+            .trim_start_matches(|c: char| {
+                c == '-' || c == '=' || c == '*' || c == '_' || c.is_whitespace()
+            })
             .to_ascii_lowercase();
         if at > 0 && ORIGINAL_MARKERS.iter().any(|m| head.starts_with(m)) {
             return &text[..at];
@@ -154,16 +156,29 @@ pub(super) fn reply_code_in(text: &str) -> Option<u16> {
     None
 }
 
-/// The lines about `email` in a report's text: from its first mention to the next
-/// recipient's, at most a few lines.
-pub(super) fn context_for(text: &str, email: &str) -> String {
+/// The lines about `email` in a report's text: from its first mention, at most 8 lines, up
+/// to the first line that names another of the report's recipients.
+pub(super) fn context_for(text: &str, email: &str, others: &[String]) -> String {
     let lower = text.to_ascii_lowercase();
     let key = email.to_ascii_lowercase();
     let Some(at) = lower.find(&key) else {
         return String::new();
     };
+    let others: Vec<String> = others
+        .iter()
+        .map(|o| o.to_ascii_lowercase())
+        .filter(|o| *o != key)
+        .collect();
     let start = lower[..at].rfind('\n').map_or(0, |n| n + 1);
-    text[start..].lines().take(8).collect::<Vec<_>>().join("\n")
+    let mut out = Vec::new();
+    for (i, line) in text[start..].lines().take(8).enumerate() {
+        let l = line.to_ascii_lowercase();
+        if i > 0 && others.iter().any(|o| l.contains(o.as_str())) {
+            break;
+        }
+        out.push(line);
+    }
+    out.join("\n")
 }
 
 /// Recipients of a non-standard bounce and what was said about each.
@@ -185,7 +200,10 @@ pub(super) fn recipients(text: &str, from_headers: &[String], own: &[String]) ->
         // the report names.
         let role = |a: &str| {
             let local = a.split('@').next().unwrap_or("").to_ascii_lowercase();
-            matches!(local.as_str(), "postmaster" | "mailer-daemon" | "abuse" | "noreply" | "no-reply")
+            matches!(
+                local.as_str(),
+                "postmaster" | "mailer-daemon" | "abuse" | "noreply" | "no-reply"
+            )
         };
         let people: Vec<&String> = found.iter().map(|(_, a)| a).filter(|a| !role(a)).collect();
         let pick: Vec<&String> = if people.is_empty() {
@@ -277,11 +295,12 @@ fn verdict(email: &str, block: &str, whole: &str, gave_up: bool, delayed: bool) 
     {
         reason = BounceReason::Rejected;
     }
-    let permanent = !delayed && match (status, reply_code) {
-        (Some(s), _) => s.is_permanent(),
-        (None, Some(c)) => c >= 500,
-        (None, None) => !matches!(reason, BounceReason::Expired),
-    };
+    let permanent = !delayed
+        && match (status, reply_code) {
+            (Some(s), _) => s.is_permanent(),
+            (None, Some(c)) => c >= 500,
+            (None, None) => !matches!(reason, BounceReason::Expired),
+        };
     Verdict {
         email: Some(email.to_string()),
         reason,
@@ -289,7 +308,14 @@ fn verdict(email: &str, block: &str, whole: &str, gave_up: bool, delayed: bool) 
         status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
         reply_code: reply_code.map(|c| c.to_string()),
         diagnostic: diagnostic_line(&words).map(clip),
-        action: Some(if delayed && !gave_up { "delayed" } else { "failed" }.into()),
+        action: Some(
+            if delayed && !gave_up {
+                "delayed"
+            } else {
+                "failed"
+            }
+            .into(),
+        ),
     }
 }
 
@@ -324,6 +350,10 @@ mod tests {
         let t = "error here\n------ This is a copy of the message, including all the headers.\nSubject: spam";
         assert_eq!(cut_returned_original(t), "error here\n");
         let t = "delete your own text from the attached returned message.\n<a@b>: 550 unknown\n";
-        assert_eq!(cut_returned_original(t), t, "only a line that starts with a marker cuts");
+        assert_eq!(
+            cut_returned_original(t),
+            t,
+            "only a line that starts with a marker cuts"
+        );
     }
 }
