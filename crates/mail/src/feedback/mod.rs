@@ -116,7 +116,11 @@ pub fn classify_message(raw: &[u8]) -> Classified {
     } else if let Some(dsn) = delivery_status(&message) {
         dsn
     } else if looks_like_bounce(&message) {
-        let text = human_text(&message);
+        let mut text = human_text(&message);
+        if text.trim().is_empty() {
+            // Broken MIME (a boundary lost to bad folding): read the raw body instead.
+            text = raw_body_text(raw);
+        }
         let recipients =
             scrape::recipients(&text, &header_list(&message), &own_addresses(&message));
         if recipients.is_empty() {
@@ -155,6 +159,21 @@ pub fn classify_message(raw: &[u8]) -> Classified {
 /// Classify one SMTP reply or diagnostic text ("550 5.1.1 <a@b>: user unknown").
 pub fn classify_text(text: &str) -> Classified {
     let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    if VACATION_WORDS.iter().any(|w| lower.contains(w)) && leading_reply_code(text).is_none() {
+        return Classified {
+            recipients: vec![Verdict {
+                email: None,
+                reason: BounceReason::Vacation,
+                hard: false,
+                status: None,
+                reply_code: None,
+                diagnostic: Some(clip(text)),
+                action: None,
+            }],
+            ..Classified::empty(Kind::Autoreply)
+        };
+    }
     let reply_code = leading_reply_code(text);
     let status = Status::find(text);
     let reason = reasons::decide(&Refusal {
@@ -503,6 +522,19 @@ fn human_text(message: &Message<'_>) -> String {
     truncate(text, MAX_REPORT_TEXT).to_string()
 }
 
+/// The body of a raw message as text, without the returned original.
+fn raw_body_text(raw: &[u8]) -> String {
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .unwrap_or(raw.len());
+    let body = &raw[head_end..raw.len().min(head_end + MAX_REPORT_TEXT)];
+    let text = String::from_utf8_lossy(body);
+    scrape::cut_returned_original(&text).to_string()
+}
+
 /// The longest prefix of `s` within `max` bytes, on a character boundary.
 pub(crate) fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -646,21 +678,24 @@ fn is_autoreply(message: &Message<'_>) -> bool {
         return true;
     }
     let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
-    [
-        "out of office",
-        "out of the office",
-        "automatic reply",
-        "auto reply",
-        "autoreply",
-        "auto-reply",
-        "vacation",
-        "away from",
-        "abwesenheit",
-        "absence",
-    ]
-    .iter()
-    .any(|w| subject.contains(w))
+    VACATION_WORDS.iter().any(|w| subject.contains(w))
 }
+
+/// Words of an out-of-office or other automatic reply.
+const VACATION_WORDS: &[&str] = &[
+    "out of office",
+    "out of the office",
+    "automatic reply",
+    "auto reply",
+    "autoreply",
+    "auto-reply",
+    "vacation",
+    "away from",
+    "i am away",
+    "i'm away",
+    "abwesenheit",
+    "absence",
+];
 
 #[cfg(test)]
 mod tests {

@@ -28,12 +28,18 @@ impl Stage {
             ("after data", Stage::Data),
             ("in reply to data", Stage::Data),
             ("after end of data", Stage::Data),
-            ("rcpt to", Stage::RcptTo),
+            (">>> rcpt to", Stage::RcptTo),
+            ("our rcpt to", Stage::RcptTo),
+            ("rcpt to command", Stage::RcptTo),
+            ("rcpt to response", Stage::RcptTo),
+            ("rcpt to:<", Stage::RcptTo),
             ("after rcpt", Stage::RcptTo),
             ("smtp:rcpt", Stage::RcptTo),
             ("rcpt host", Stage::RcptTo),
             ("in reply to rcpt", Stage::RcptTo),
-            ("mail from", Stage::MailFrom),
+            (">>> mail from", Stage::MailFrom),
+            ("our mail from", Stage::MailFrom),
+            ("mail from command", Stage::MailFrom),
             ("after mail", Stage::MailFrom),
             ("in reply to mail", Stage::MailFrom),
             ("in reply to ehlo", Stage::Helo),
@@ -996,8 +1002,7 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         reason = NetworkError;
     }
     // A refusal of the envelope sender is about the sender, not the recipient.
-    if r.stage == Some(Stage::MailFrom)
-        && matches!(reason, UserUnknown | OnHold | SystemError | PolicyViolation)
+    if r.stage == Some(Stage::MailFrom) && matches!(reason, UserUnknown | OnHold | PolicyViolation)
     {
         reason = Rejected;
     }

@@ -205,7 +205,22 @@ pub(super) fn recipients(text: &str, from_headers: &[String], own: &[String]) ->
                 "postmaster" | "mailer-daemon" | "abuse" | "noreply" | "no-reply"
             )
         };
-        let people: Vec<&String> = found.iter().map(|(_, a)| a).filter(|a| !role(a)).collect();
+        // An address introduced as a sender ("MAIL FROM: a@b", "From: a@b") is not a
+        // failed recipient.
+        let is_sender = |at: usize| {
+            let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+            let before = text[line_start..at].to_ascii_lowercase();
+            before.trim_end().ends_with("from:")
+                || before.trim_end().ends_with("from: <")
+                || before.contains("envelope-from")
+                || before.trim_start().starts_with("from:")
+                || before.trim_start().starts_with("sender:")
+        };
+        let people: Vec<&String> = found
+            .iter()
+            .filter(|(at, a)| !role(a) && !is_sender(*at))
+            .map(|(_, a)| a)
+            .collect();
         let pick: Vec<&String> = if people.is_empty() {
             found.iter().map(|(_, a)| a).collect()
         } else {
