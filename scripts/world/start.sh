@@ -151,6 +151,9 @@ smtpd_tls_cert_file = $W/tls/cert.pem
 smtpd_tls_key_file = $W/tls/key.pem
 smtpd_tls_security_level = may
 smtpd_tls_received_header = yes
+# DSNs leave through the smtp client: STARTTLS when offered, logged.
+smtp_tls_security_level = may
+smtp_tls_loglevel = 1
 # Short queue lifetimes so an expiry DSN arrives within a test's patience.
 maximal_queue_lifetime = 15s
 bounce_queue_lifetime = 15s

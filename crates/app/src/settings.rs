@@ -2,7 +2,7 @@
 //! Unknown keys are errors; durations are human (`"90s"`, `"72h"`).
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -132,6 +132,9 @@ pub struct Inbound {
     pub max_message_bytes: usize,
     pub max_connections: usize,
     pub timeout: Dur,
+    /// PEM certificate chain and key: offer STARTTLS (both or neither).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Inbound {
@@ -144,6 +147,8 @@ impl Default for Inbound {
             max_message_bytes: 10 * 1024 * 1024,
             max_connections: 100,
             timeout: Dur(Duration::from_secs(60)),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -292,6 +297,8 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # max_message_bytes = 10485760
 # max_connections = 100
 # timeout = "60s"
+# tls_cert = "/etc/ssl/herald/fullchain.pem"   # offer STARTTLS (with tls_key)
+# tls_key = "/etc/ssl/herald/key.pem"
 
 [http]
 # listen = "127.0.0.1:8080"

@@ -285,12 +285,25 @@ impl App {
                 )
             })?;
         let addr = listener.local_addr()?;
+        let tls = match (&cfg.tls_cert, &cfg.tls_key) {
+            (Some(cert), Some(key)) => Some(
+                herald_inbound::tls::server_config(cert, key)
+                    .map_err(|e| crate::bad_input(format!("[inbound] tls_cert / tls_key: {e}")))?,
+            ),
+            (None, None) => None,
+            _ => {
+                return Err(crate::bad_input(
+                    "[inbound] tls_cert and tls_key go together: give both or neither",
+                ));
+            }
+        };
         let limits = Limits {
             hostname: self.settings.delivery.helo_name.clone(),
             max_message_bytes: cfg.max_message_bytes,
             max_recipients: 50,
             max_connections: cfg.max_connections.max(1),
             timeout: cfg.timeout.0,
+            tls,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let stopped = shared_stop(stopped);

@@ -74,6 +74,14 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
         .env(
             "HERALD__INBOUND__RETURN_PATH_DOMAIN",
             "bounces.world-sender.test",
+        )
+        .env(
+            "HERALD__INBOUND__TLS_CERT",
+            &format!("{}/tls/cert.pem", w["HERALD_WORLD"]),
+        )
+        .env(
+            "HERALD__INBOUND__TLS_KEY",
+            &format!("{}/tls/key.pem", w["HERALD_WORLD"]),
         );
     let csv = tmp.path().join("contacts.csv");
     std::fs::write(
@@ -174,6 +182,14 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     );
     assert_eq!(recipient(&report, "alice@inbox.test")["state"], "delivered");
     assert_eq!(report["counts"]["bounced"], 2, "{report:#}");
+    // Postfix delivered the DSNs over STARTTLS (the listener offers it with a certificate).
+    let maillog = std::fs::read_to_string(&w["WORLD_MAILLOG"]).unwrap();
+    assert!(
+        maillog.lines().any(|l| l.contains(&format!(
+            "TLS connection established to 127.0.0.1[127.0.0.1]:{bounce_port}"
+        ))),
+        "no STARTTLS to Herald's listener in Postfix's log"
+    );
 
     // A complaint about carol's copy, sent to the feedback address: matched by Message-ID.
     let carol = recipient(&report, "carol@inbox.test");
@@ -259,6 +275,8 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
         (Some("not_sent".into()), Some("complained".into()))
     );
     assert_eq!(recipient(&r2, "alice@inbox.test")["state"], "delivered");
+    assert_eq!(r2["not_sent_reasons"]["previously_bounced"], 1, "{r2:#}");
+    assert_eq!(r2["not_sent_reasons"]["complained"], 1, "{r2:#}");
 
     // Removing a suppression is recorded and takes effect.
     h.ok(&["suppressions", "remove", "carol@inbox.test"]);

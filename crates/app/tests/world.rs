@@ -153,6 +153,10 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
         (Some("signing"), Some("sender.test")),
         "{details:#}"
     );
+    assert_eq!(
+        details["return_path_domain"], "bounces.sender.test",
+        "{details:#}"
+    );
     let c = &report["counts"];
     assert_eq!(
         (
@@ -196,6 +200,16 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
                 .map(str::to_string)
         });
         assert!(line.contains("status=sent"), "{line}");
+        // The envelope sender Postfix saw is this delivery's signed VERP return path.
+        let from_line = maillog()
+            .lines()
+            .find(|l| l.contains(&format!("{qid}: from=<")))
+            .map(str::to_string)
+            .unwrap_or_default();
+        assert!(
+            from_line.contains("from=<b+") && from_line.contains("@bounces.sender.test>"),
+            "{from_line}"
+        );
         let mid = r["message_id"].as_str().unwrap();
         let copies = eventually(&format!("{mid} in {mailbox}"), || {
             Some(files_containing(&w.mail.join(mailbox).join("Maildir"), mid))

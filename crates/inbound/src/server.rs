@@ -56,6 +56,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Idle time allowed between commands, and for the whole DATA transfer.
     pub timeout: Duration,
+    /// Offer STARTTLS with this configuration (RFC 3207).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for Limits {
@@ -66,6 +68,7 @@ impl Default for Limits {
             max_recipients: 100,
             max_connections: 256,
             timeout: Duration::from_secs(300),
+            tls: None,
         }
     }
 }
@@ -109,6 +112,13 @@ enum Phase {
     },
 }
 
+/// How a run of the command loop ended.
+enum Ended<S> {
+    Closed,
+    /// The client asked for STARTTLS and was told to go ahead: continue over TLS.
+    StartTls(S),
+}
+
 /// One SMTP session over any byte stream (a TCP connection; an in-memory pipe in the fuzz
 /// target). Ends on QUIT, EOF, a protocol error or the idle timeout.
 pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
@@ -119,6 +129,33 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     stream
         .write_all(format!("220 {} ESMTP Herald\r\n", limits.hostname).as_bytes())
         .await?;
+    let tls = limits.tls.clone();
+    match run(stream, handler, limits, tls.is_some()).await? {
+        Ended::Closed => Ok(()),
+        Ended::StartTls(stream) => {
+            let Some(config) = tls else { return Ok(()) };
+            let acceptor = tokio_rustls::TlsAcceptor::from(config);
+            let tls_stream =
+                match tokio::time::timeout(limits.timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => return Ok(()),
+                };
+            // A fresh session over TLS: the client greets again (RFC 3207 §4.2).
+            match run(tls_stream, handler, limits, false).await? {
+                Ended::Closed | Ended::StartTls(_) => Ok(()),
+            }
+        }
+    }
+}
+
+/// The command loop. `offer_tls`: STARTTLS is advertised and accepted.
+async fn run<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    handler: &dyn Handler,
+    limits: &Limits,
+    offer_tls: bool,
+) -> std::io::Result<Ended<S>> {
     let mut receiver = RequestReceiver::default();
     let mut phase = Phase::Command;
     let mut from: Option<String> = None;
@@ -128,14 +165,14 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     let mut out = Vec::with_capacity(1024);
     loop {
         let n = match tokio::time::timeout(limits.timeout, stream.read(&mut buf)).await {
-            Ok(Ok(0)) => return Ok(()),
+            Ok(Ok(0)) => return Ok(Ended::Closed),
             Ok(Ok(n)) => n,
             Ok(Err(e)) => return Err(e),
             Err(_) => {
                 let _ = stream
                     .write_all(b"421 4.4.2 Idle timeout, closing connection\r\n")
                     .await;
-                return Ok(());
+                return Ok(Ended::Closed);
             }
         };
         let mut bytes = buf[..n].iter();
@@ -179,7 +216,7 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                             if bytes.len() == unread {
                                 // The parser made no progress: drop the client rather than spin.
                                 stream.write_all(&out).await?;
-                                return Ok(());
+                                return Ok(Ended::Closed);
                             }
                             continue;
                         }
@@ -190,8 +227,9 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                             rcpts.clear();
                             out.extend_from_slice(
                                 format!(
-                                    "250-{} greets {}\r\n250-PIPELINING\r\n250-SIZE {}\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
-                                    limits.hostname, host.replace(['\r', '\n'], ""), limits.max_message_bytes
+                                    "250-{} greets {}\r\n250-PIPELINING\r\n250-SIZE {}\r\n{}250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
+                                    limits.hostname, host.replace(['\r', '\n'], ""), limits.max_message_bytes,
+                                    if offer_tls { "250-STARTTLS\r\n" } else { "" }
                                 )
                                 .as_bytes(),
                             );
@@ -254,6 +292,13 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                             quit = true;
                             break;
                         }
+                        Request::StartTls if offer_tls => {
+                            ServerReply::new(220, "2.0.0", "Ready to start TLS").write_to(&mut out);
+                            stream.write_all(&out).await?;
+                            // Whatever was pipelined after STARTTLS is dropped, never executed
+                            // inside the TLS session (RFC 3207 §5, the command-injection fix).
+                            return Ok(Ended::StartTls(stream));
+                        }
                         Request::StartTls => {
                             ServerReply::new(454, "4.7.0", "TLS not available").write_to(&mut out)
                         }
@@ -272,7 +317,7 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             out.clear();
         }
         if quit {
-            return Ok(());
+            return Ok(Ended::Closed);
         }
     }
 }

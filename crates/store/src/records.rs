@@ -170,6 +170,8 @@ pub struct StateCounts {
     pub by_state: Vec<(DeliveryState, u64)>,
     /// Deliveries with at least one event of each kind (`complaint`, `async_bounce`, …).
     pub events: Vec<(String, u64)>,
+    /// `not_sent` deliveries per reason.
+    pub not_sent_reasons: Vec<(String, u64)>,
 }
 
 impl StateCounts {

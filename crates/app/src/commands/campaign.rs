@@ -65,8 +65,16 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 }
                 Err(e) => serde_json::json!({"status": "keys_unusable", "error": e.to_string()}),
             };
+            // The envelope sender's domain (VERP, `b+<token>@<it>`), where bounces come back.
+            let return_path = app
+                .settings
+                .inbound
+                .return_path_domain
+                .clone()
+                .or_else(|| dkim["d"].as_str().map(|d| format!("bounces.{d}")));
             let details = serde_json::json!({
                 "dkim": dkim,
+                "return_path_domain": return_path,
                 "id": report.campaign.id,
                 "name": report.campaign.name,
                 "subject": report.campaign.subject,
@@ -97,6 +105,12 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 c.from.address.rsplit('@').next().unwrap_or("")
             );
             println!("  List:           {}", c.list);
+            match details["return_path_domain"].as_str() {
+                Some(d) => println!("  Return path:    b+<token>@{d} (bounces come back here)"),
+                None => println!(
+                    "  Return path:    the From address (domain not connected; set [inbound] return_path_domain to collect bounces)"
+                ),
+            }
             if let Some(o) = &c.gate_override {
                 println!("  Gate override:  {o}");
             }
@@ -285,6 +299,20 @@ pub fn print_report(r: &CampaignReport) {
         "  recipients {} · delivered {} · bounced {} · deferred {} · queued {} · expired {} · failed {} · not sent {}",
         k.recipients, k.delivered, k.bounced, k.deferred, k.queued, k.expired, k.failed, k.not_sent
     );
+    if k.complained > 0 || k.unsubscribed > 0 {
+        println!(
+            "  spam complaints {} · unsubscribed {}",
+            k.complained, k.unsubscribed
+        );
+    }
+    if !r.not_sent_reasons.is_empty() {
+        let why: Vec<String> = r
+            .not_sent_reasons
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect();
+        println!("  not sent because: {}", why.join(" · "));
+    }
     println!(
         "  Delivered: the recipient's server accepted the message. It may still be in Junk or held by a security filter."
     );

@@ -12,6 +12,8 @@ const PAGE: u32 = 10_000;
 pub struct CampaignReport {
     pub campaign: CampaignSummary,
     pub counts: Counts,
+    /// `not_sent` recipients per reason (previously_bounced, complained, unsubscribed, …).
+    pub not_sent_reasons: std::collections::BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recipients: Option<Vec<RecipientReport>>,
 }
@@ -229,6 +231,7 @@ pub async fn campaign_report<S: Store>(
     Ok(Some(CampaignReport {
         campaign: summary(&c),
         counts,
+        not_sent_reasons: sc.not_sent_reasons.iter().cloned().collect(),
         recipients,
     }))
 }

@@ -20,9 +20,20 @@ impl SqliteStore {
                 r.get::<i64, _>(1) as u64,
             ));
         }
+        let not_sent = sqlx::query(
+            "SELECT COALESCE(reason, 'unknown'), COUNT(*) FROM deliveries \
+             WHERE campaign_id = $1 AND state = 'not_sent' GROUP BY 1 ORDER BY 1",
+        )
+        .bind(campaign.0)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) as u64))
+        .collect();
         Ok(StateCounts {
             by_state,
             events: Vec::new(),
+            not_sent_reasons: not_sent,
         })
     }
 

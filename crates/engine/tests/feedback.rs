@@ -1,0 +1,186 @@
+//! Feedback effects through the real spool and store: soft bounces in a row suppress, a hard
+//! one at once, a report without a token is matched by the original's Message-ID.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_engine::campaign::{self, CampaignInput};
+use herald_engine::contacts::import_csv;
+use herald_engine::deliver::MxAnswer;
+use herald_engine::feedback::{FeedbackPolicy, ReturnPath, process_once};
+use herald_engine::queue::Until;
+use herald_engine::reports::campaign_report;
+use herald_inbound::Handler;
+use herald_mail::verp::VerpKey;
+use herald_store::{CampaignId, SqliteStore, Store};
+use herald_testkit::{ScriptedPeer, loopback, start_peer, test_queue, test_store};
+
+async fn send_one(store: &SqliteStore, port: u16, name: &str) -> CampaignId {
+    let id = campaign::create(
+        store,
+        &CampaignInput {
+            name: name.into(),
+            list: "l".into(),
+            from: "Ann <ann@sender.test>".into(),
+            subject: "Hi".into(),
+            html: "<p>Hi</p>".into(),
+            text: None,
+            gate_override: None,
+        },
+    )
+    .await
+    .unwrap();
+    campaign::snapshot(store, id).await.unwrap();
+    let q = test_queue(
+        store.clone(),
+        vec![("x.test", MxAnswer::Hosts(vec![loopback("mx.x.test", 10)]))],
+        port,
+        Duration::from_secs(5),
+    );
+    q.run(Some(id), Until::Drained, None, std::future::pending())
+        .await
+        .unwrap();
+    id
+}
+
+fn dsn(to: &str, rcpt: &str, status: &str, diag: &str, original_mid: Option<&str>) -> Vec<u8> {
+    let original = original_mid
+        .map(|m| format!("--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {m}\r\nSubject: Hi\r\n\r\n"))
+        .unwrap_or_default();
+    format!(
+        "From: MAILER-DAEMON@mx.x.test\r\nTo: {to}\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
+         --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.x.test\r\n\r\n\
+         Final-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: {status}\r\n\
+         Diagnostic-Code: smtp; {diag}\r\n\r\n{original}--b--\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soft_bounces_in_a_row_suppress_and_message_ids_match_without_a_token() {
+    let t = test_store().await;
+    let (addr, _stop) = start_peer(Arc::new(ScriptedPeer::default())).await;
+    import_csv(
+        &t.store,
+        Box::new(std::io::Cursor::new(
+            "email\nsoft@x.test\nhard@x.test\nok@x.test\n".to_string(),
+        )),
+        "l",
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let key = VerpKey::new(&[9u8; 32]);
+    let spool = tempfile::tempdir().unwrap();
+    let handler = ReturnPath::new(
+        Arc::new(VerpKey::new(&[9u8; 32])),
+        None,
+        spool.path().into(),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+    .unwrap();
+    let policy = FeedbackPolicy {
+        soft_bounce_limit: 2,
+    };
+    let suppressed = |store: SqliteStore| async move {
+        store
+            .suppressions("", 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.email_key, s.reason))
+            .collect::<Vec<_>>()
+    };
+
+    let mut campaigns = Vec::new();
+    for round in 0..2 {
+        let id = send_one(&t.store, addr.port(), &format!("c{round}")).await;
+        campaigns.push(id);
+        let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+        let rows = r.recipients.unwrap();
+        let soft = rows.iter().find(|x| x.email == "soft@x.test").unwrap();
+        // The bounce comes back to the delivery's own signed return path.
+        let delivery_id = t
+            .store
+            .delivery_by_message_id(&soft.message_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let rp = key.address(delivery_id.0, "bounces.sender.test");
+        assert_eq!(handler.rcpt("", &rp).code, 250);
+        let reply = handler.data(
+            "",
+            std::slice::from_ref(&rp),
+            &dsn(&rp, "soft@x.test", "4.2.2", "452 4.2.2 Mailbox full", None),
+        );
+        assert_eq!(reply.code, 250);
+        assert_eq!(
+            process_once(&t.store, &key, spool.path(), &policy)
+                .await
+                .unwrap(),
+            1
+        );
+        let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+        let soft = r
+            .recipients
+            .unwrap()
+            .into_iter()
+            .find(|x| x.email == "soft@x.test")
+            .unwrap();
+        assert_eq!(soft.state, herald_domain::DeliveryState::Bounced);
+        assert_eq!(soft.reason.as_deref(), Some("mailboxfull"));
+        assert!(!soft.hard);
+        let list = suppressed(t.store.clone()).await;
+        if round == 0 {
+            assert!(
+                list.is_empty(),
+                "one soft bounce does not suppress: {list:?}"
+            );
+        } else {
+            assert_eq!(
+                list,
+                vec![("soft@x.test".to_string(), "previously_bounced".to_string())]
+            );
+        }
+    }
+
+    // A report sent to the feedback address (no token) is matched by the original Message-ID.
+    let r = campaign_report(&t.store, campaigns[1], true)
+        .await
+        .unwrap()
+        .unwrap();
+    let hard = r
+        .recipients
+        .unwrap()
+        .into_iter()
+        .find(|x| x.email == "hard@x.test")
+        .unwrap();
+    let fbl = "fbl@bounces.sender.test".to_string();
+    assert_eq!(handler.rcpt("", &fbl).code, 250);
+    handler.data(
+        "",
+        std::slice::from_ref(&fbl),
+        &dsn(
+            &fbl,
+            "hard@x.test",
+            "5.1.1",
+            "550 5.1.1 User unknown",
+            Some(&hard.message_id),
+        ),
+    );
+    process_once(&t.store, &key, spool.path(), &policy)
+        .await
+        .unwrap();
+    let list = suppressed(t.store.clone()).await;
+    assert!(
+        list.contains(&("hard@x.test".to_string(), "previously_bounced".to_string())),
+        "{list:?}"
+    );
+    // The spool is empty once everything is recorded.
+    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0);
+}
