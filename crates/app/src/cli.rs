@@ -61,9 +61,18 @@ pub enum Command {
     /// The suppression list: addresses Herald will not mail.
     #[command(subcommand)]
     Suppressions(SuppressionsCmd),
+    /// Tracking and unsubscribe links.
+    #[command(subcommand)]
+    Tracking(TrackingCmd),
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrackingCmd {
+    /// Sign new links with a new key; links already sent keep working for [tracking] key_grace.
+    RotateKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +193,12 @@ pub struct CreateArgs {
     /// emergencies). Recorded on the campaign and shown in its details.
     #[arg(long)]
     pub allow_unverified: bool,
+    /// No open pixel in this campaign's messages.
+    #[arg(long)]
+    pub no_track_opens: bool,
+    /// Links go straight to their destination (no click tracking).
+    #[arg(long)]
+    pub no_track_clicks: bool,
     #[arg(long)]
     pub json: bool,
 }

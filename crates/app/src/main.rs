@@ -6,6 +6,7 @@ mod commands;
 mod output;
 mod settings;
 mod startup;
+mod tracking_keys;
 
 use clap::Parser;
 

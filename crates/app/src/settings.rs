@@ -32,6 +32,7 @@ pub struct Settings {
     pub delivery: Delivery,
     pub inbound: Inbound,
     pub http: Http,
+    pub tracking: Tracking,
     pub placement: Placement,
     pub sandbox: Sandbox,
 }
@@ -157,7 +158,10 @@ impl Default for Inbound {
 #[serde(deny_unknown_fields, default)]
 pub struct Http {
     pub listen: String,
+    /// Base of tracking and unsubscribe links (what recipients' browsers reach).
     pub public_url: String,
+    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Http {
@@ -165,6 +169,41 @@ impl Default for Http {
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Opens, clicks and the human-or-machine rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tracking {
+    /// Off: no open pixel and no click redirects in any campaign (the unsubscribe link stays).
+    pub enabled: bool,
+    /// What is kept of visitors' IP addresses: "full", "anonymized" (/24, /48) or "none".
+    pub ip: String,
+    /// Networks of image proxies that fetch for everyone (Apple Mail Privacy Protection).
+    pub proxy_networks: Vec<String>,
+    /// A click sooner than this after sending is a scanner's.
+    pub min_click_delay: Dur,
+    /// An open sooner than this after sending is a prefetch.
+    pub min_open_delay: Dur,
+    /// This many other links of one message clicked within 2 s before: a scanner's burst.
+    pub burst_clicks: usize,
+    /// After `herald tracking rotate-key`, links signed with the old key work this long.
+    pub key_grace: Dur,
+}
+
+impl Default for Tracking {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ip: "anonymized".into(),
+            proxy_networks: vec!["17.0.0.0/8".into()],
+            min_click_delay: Dur(Duration::from_secs(10)),
+            min_open_delay: Dur(Duration::from_secs(2)),
+            burst_clicks: 2,
+            key_grace: Dur(Duration::from_secs(180 * 24 * 3600)),
         }
     }
 }
@@ -256,6 +295,26 @@ impl Settings {
         if s.delivery.retry_schedule.is_empty() {
             bail!("[delivery] retry_schedule must have at least one interval");
         }
+        let url = &s.http.public_url;
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.contains(|c: char| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '?' | '#')
+            })
+        {
+            bail!(
+                "[http] public_url = {url:?}: expected an http(s) base URL such as \"https://links.example.com\""
+            );
+        }
+        if !matches!(s.tracking.ip.as_str(), "full" | "anonymized" | "none") {
+            bail!(
+                "[tracking] ip = {:?}: expected \"full\", \"anonymized\" or \"none\"",
+                s.tracking.ip
+            );
+        }
+        for n in &s.tracking.proxy_networks {
+            herald_engine::feedback::engagement::Cidr::parse(n)
+                .map_err(|e| anyhow::anyhow!("[tracking] proxy_networks: {e}"))?;
+        }
         Ok(s)
     }
 }
@@ -302,7 +361,17 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 
 [http]
 # listen = "127.0.0.1:8080"
-# public_url = "http://127.0.0.1:8080"
+# public_url = "http://127.0.0.1:8080"   # base of tracking and unsubscribe links
+# trust_forwarded_for = false            # behind a reverse proxy
+
+[tracking]
+# enabled = true                 # open pixel + click redirects (unsubscribe links are always on)
+# ip = "anonymized"              # full | anonymized | none
+# proxy_networks = ["17.0.0.0/8"]   # image proxies (Apple Mail Privacy Protection)
+# min_click_delay = "10s"        # sooner: a scanner
+# min_open_delay = "2s"          # sooner: a prefetch
+# burst_clicks = 2               # other links clicked within 2 s before: a scanner
+# key_grace = "180d"             # old links keep working this long after a key rotation
 
 [placement]
 # poll_interval = "30s"

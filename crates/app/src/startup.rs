@@ -12,8 +12,10 @@ use herald_engine::deliver::{DeliverConfig, DnsMx, FixedRoute, MxHost, SharedRes
 use herald_engine::domains::gate::check_from;
 use herald_engine::domains::verify::verify;
 use herald_engine::domains::{Keyring, RecordContext};
+use herald_engine::feedback::engagement::{Cidr, Rules};
 use herald_engine::feedback::{FeedbackPolicy, ReturnPath, process_spool};
-use herald_engine::queue::{Queue, QueueConfig};
+use herald_engine::queue::{Queue, QueueConfig, TrackingSetup};
+use herald_http::public::{IpPolicy, Public};
 use herald_inbound::{Capture, Limits};
 use herald_mail::verp::VerpKey;
 use herald_store::SqliteStore;
@@ -226,7 +228,12 @@ impl App {
             .with_return_path(
                 self.verp_key()?,
                 self.settings.inbound.return_path_domain.clone(),
-            ))
+            )
+            .with_tracking(TrackingSetup {
+                keys: self.tracking_keys()?,
+                base_url: self.settings.http.public_url.clone(),
+                track: self.settings.tracking.enabled,
+            }))
     }
 
     /// The key that signs VERP return paths (`<data dir>/secrets/verp.key`, 0600), created
@@ -260,6 +267,82 @@ impl App {
         f.sync_all()?;
         std::fs::rename(&tmp, &path)?;
         Ok(Arc::new(VerpKey::new(&secret)))
+    }
+
+    /// The keys that sign tracking and unsubscribe links (`<data dir>/secrets/tracking.keys`,
+    /// 0600), created on first use. The newest signs; older ones verify until their grace ends.
+    pub fn tracking_keys(&self) -> anyhow::Result<Arc<herald_mail::tracking::Keyset>> {
+        let stored = crate::tracking_keys::load_or_create(&self.data_dir.join("secrets"))?;
+        let grace = self.settings.tracking.key_grace.0.as_millis() as i64;
+        crate::tracking_keys::keyset(&stored, grace)
+    }
+
+    /// The human-or-machine rules and the IP policy from `[tracking]`.
+    pub fn tracking_rules(&self) -> anyhow::Result<(Rules, IpPolicy)> {
+        let t = &self.settings.tracking;
+        let proxy_networks = t
+            .proxy_networks
+            .iter()
+            .map(|n| {
+                Cidr::parse(n)
+                    .map_err(|e| crate::bad_input(format!("[tracking] proxy_networks: {e}")))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let rules = Rules {
+            proxy_networks,
+            min_click_seconds: t.min_click_delay.0.as_secs() as i64,
+            min_open_seconds: t.min_open_delay.0.as_secs() as i64,
+            burst_clicks: t.burst_clicks.max(1),
+        };
+        let ip = match t.ip.as_str() {
+            "full" => IpPolicy::Full,
+            "none" => IpPolicy::None,
+            _ => IpPolicy::Anonymized,
+        };
+        Ok((rules, ip))
+    }
+
+    /// Start the public HTTP endpoints (`[http] listen`): open pixel, click redirect,
+    /// unsubscribe. Returns the address, a stop sender, and the task that ends once every
+    /// queued event is written.
+    pub async fn start_http(
+        &self,
+    ) -> anyhow::Result<(SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
+        let listener = tokio::net::TcpListener::bind(&self.settings.http.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "binding the HTTP server to [http] listen = {:?}",
+                    self.settings.http.listen
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        let (rules, ip_policy) = self.tracking_rules()?;
+        let (events, writer) = herald_http::public::writer::start(self.store.clone());
+        let state = Arc::new(Public::new(
+            self.store.clone(),
+            self.tracking_keys()?,
+            rules,
+            ip_policy,
+            self.settings.http.trust_forwarded_for,
+            events,
+        ));
+        let router = herald_http::public::router(state);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            if let Err(e) = herald_http::serve(listener, router, async {
+                let _ = stopped.await;
+            })
+            .await
+            {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+            // The router (and its event sender) is gone: the writer drains and ends.
+            if let Ok(n) = writer.await {
+                tracing::info!(events = n, "engagement events written");
+            }
+        });
+        Ok((addr, stop, task))
     }
 
     /// Start the return-path / feedback listener (`[inbound] listen`) and its processor.

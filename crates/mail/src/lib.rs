@@ -7,6 +7,7 @@ pub mod feedback;
 pub mod message;
 pub mod reply;
 pub mod template;
+pub mod tracking;
 pub mod verp;
 
 pub use classify::{Classification, classify_reply};

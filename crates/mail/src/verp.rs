@@ -45,6 +45,28 @@ impl VerpKey {
         format!("{}@{domain}", self.local_part(id))
     }
 
+    /// The mailto unsubscribe address of a delivery (`u+<id>.<mac>@<domain>`, RFC 8058's mailto
+    /// alternative): its MAC is separate from the return path's, so a bounce address cannot be
+    /// turned into an unsubscribe.
+    pub fn unsubscribe_address(&self, id: i64, domain: &str) -> String {
+        format!("u+{id}.{}@{domain}", self.mac(-id - 1))
+    }
+
+    /// The delivery id of a mailto unsubscribe address, if its MAC is ours.
+    pub fn verify_unsubscribe(&self, address: &str) -> Option<i64> {
+        let (local, _) = address.trim_matches(['<', '>']).rsplit_once('@')?;
+        let rest = local
+            .get(..2)
+            .filter(|p| p.eq_ignore_ascii_case("u+"))
+            .map(|_| &local[2..])?;
+        let (id_text, mac) = rest.split_once('.')?;
+        if id_text.len() > 19 || mac.len() != MAC_BYTES * 2 {
+            return None;
+        }
+        let id: i64 = id_text.parse().ok().filter(|n: &i64| *n >= 0)?;
+        constant_time_eq(&self.mac(-id - 1), &mac.to_ascii_lowercase()).then_some(id)
+    }
+
     /// The delivery id of a return-path address, if its MAC is ours. Any domain: the caller
     /// checks the domain is one of its return-path domains.
     pub fn verify(&self, address: &str) -> Option<i64> {
@@ -58,14 +80,13 @@ impl VerpKey {
             return None;
         }
         let id: i64 = id.parse().ok()?;
-        let want = self.mac(id);
-        // Constant-time comparison of the tags.
-        let mut diff = 0u8;
-        for (a, b) in want.bytes().zip(mac.to_ascii_lowercase().bytes()) {
-            diff |= a ^ b;
-        }
-        (diff == 0).then_some(id)
+        constant_time_eq(&self.mac(id), &mac.to_ascii_lowercase()).then_some(id)
     }
+}
+
+/// Equal-length strings compared without an early exit.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -85,6 +106,12 @@ mod tests {
         bad.replace_range(6..7, if &a[6..7] == "0" { "1" } else { "0" });
         assert_eq!(k.verify(&bad), None);
         assert_eq!(VerpKey::new(&[8u8; 32]).verify(&a), None);
+        // The unsubscribe address has its own MAC: neither address works as the other.
+        let u = k.unsubscribe_address(42, "bounces.example.com");
+        assert!(u.starts_with("u+42."));
+        assert_eq!(k.verify_unsubscribe(&u), Some(42));
+        assert_eq!(k.verify(&u.replacen("u+", "b+", 1)), None);
+        assert_eq!(k.verify_unsubscribe(&a.replacen("b+", "u+", 1)), None);
         for junk in [
             "",
             "@",

@@ -114,6 +114,13 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Suppression>>> + Send;
     /// Suppress an address (logged). False if it was already suppressed.
     fn add_suppression(&self, s: &Suppression) -> impl Future<Output = Result<bool>> + Send;
+    /// Record opens and clicks (one transaction for the batch); an `unsubscribe` record also
+    /// suppresses the delivery's address (`unsubscribed`). Records of unknown deliveries are
+    /// dropped. Returns how many were recorded.
+    fn record_engagement(
+        &self,
+        batch: &[EngagementRecord],
+    ) -> impl Future<Output = Result<u64>> + Send;
     /// The events of these deliveries, oldest first.
     fn events(
         &self,

@@ -89,6 +89,8 @@ pub struct NewCampaign {
     pub created_at_ms: i64,
     /// Why the From-alignment gate was bypassed, when it was.
     pub gate_override: Option<String>,
+    pub track_opens: bool,
+    pub track_clicks: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +106,8 @@ pub struct Campaign {
     pub text: Option<String>,
     pub status: CampaignStatus,
     pub gate_override: Option<String>,
+    pub track_opens: bool,
+    pub track_clicks: bool,
     pub created_at_ms: i64,
     pub started_at_ms: Option<i64>,
     pub finished_at_ms: Option<i64>,
@@ -277,5 +281,16 @@ pub struct Suppression {
 pub struct EventRow {
     pub kind: String,
     pub at_ms: i64,
+    pub detail: String,
+}
+
+/// An open, click or unsubscribe through the public HTTP endpoints.
+#[derive(Debug, Clone)]
+pub struct EngagementRecord {
+    pub delivery: DeliveryId,
+    /// `open`, `click` or `unsubscribe`.
+    pub kind: &'static str,
+    pub at_ms: i64,
+    /// JSON object: verdict, reason, user agent, ip, url …
     pub detail: String,
 }

@@ -188,6 +188,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             html,
             text: None,
             gate_override: None,
+            tracking: Default::default(),
         },
     )
     .await?;

@@ -176,6 +176,10 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
         html: read(&a.html)?,
         text: a.text.as_deref().map(read).transpose()?,
         gate_override,
+        tracking: herald_engine::campaign::TrackingSwitches {
+            opens: !a.no_track_opens,
+            clicks: !a.no_track_clicks,
+        },
     };
     let id = campaign::create(&app.store, &input)
         .await

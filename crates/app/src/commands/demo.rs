@@ -55,6 +55,7 @@ pub async fn run(data_dir: &Path, config: Option<&Path>, json: bool) -> anyhow::
             html: HTML.into(),
             text: None,
             gate_override: None,
+            tracking: Default::default(),
         },
     )
     .await?;

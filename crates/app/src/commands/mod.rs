@@ -29,6 +29,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Campaign(c) => campaign::run(open().await?, c).await,
         Command::Bounce(b) => bounce::run(b),
         Command::Suppressions(s) => suppressions::run(open().await?, s).await,
+        Command::Tracking(crate::cli::TrackingCmd::RotateKey) => {
+            let app = open().await?;
+            let (new, old) = crate::tracking_keys::rotate(&app.data_dir.join("secrets"))?;
+            println!(
+                "tracking key {new} signs new links; links signed with key {old} keep working for {}",
+                humantime::format_duration(app.settings.tracking.key_grace.0)
+            );
+            Ok(())
+        }
         Command::Bench(b) => bench::run(b).await,
     }
 }

@@ -26,6 +26,11 @@ pub async fn run(app: App, sandbox: bool) -> anyhow::Result<()> {
     } else {
         None
     };
+    let (http_addr, http_stop, http_task) = app.start_http().await?;
+    eprintln!(
+        "http: tracking and unsubscribe links on {http_addr} (public as {})",
+        app.settings.http.public_url
+    );
     let queue = app.queue(sandbox.as_ref())?;
     eprintln!(
         "herald serving as {} (database {}); Ctrl-C stops",
@@ -36,6 +41,9 @@ pub async fn run(app: App, sandbox: bool) -> anyhow::Result<()> {
         .run(None, Until::Forever, None, shutdown_signal())
         .await
         .context("delivery loop")?;
+    // Stop taking requests, then wait until every queued open and click is written.
+    drop(http_stop);
+    let _ = http_task.await;
     eprintln!("stopped cleanly");
     Ok(())
 }

@@ -48,6 +48,23 @@ pub struct CampaignInput {
     pub text: Option<String>,
     /// Why the From-alignment gate was bypassed (recorded on the campaign), if it was.
     pub gate_override: Option<String>,
+    pub tracking: TrackingSwitches,
+}
+
+/// Per-campaign open and click tracking (both on by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackingSwitches {
+    pub opens: bool,
+    pub clicks: bool,
+}
+
+impl Default for TrackingSwitches {
+    fn default() -> Self {
+        Self {
+            opens: true,
+            clicks: true,
+        }
+    }
 }
 
 /// Split `"Ann Lee <ann@example.com>"` into a display name and a validated address.
@@ -96,7 +113,7 @@ pub async fn create<S: Store>(
         after = last.contact_id;
         for m in &page {
             let fields = serde_json::from_str(&m.fields).unwrap_or_default();
-            if let Err(e) = templates.render(&context(&m.email, fields)) {
+            if let Err(e) = templates.render(&context(&m.email, fields, None)) {
                 problems.push(format!("  {}: {e}", m.email));
                 if problems.len() >= MAX_TEMPLATE_ERRORS {
                     problems.push(
@@ -124,6 +141,8 @@ pub async fn create<S: Store>(
             text: input.text.clone(),
             created_at_ms: now_ms(),
             gate_override: input.gate_override.clone(),
+            track_opens: input.tracking.opens,
+            track_clicks: input.tracking.clicks,
         })
         .await?)
 }

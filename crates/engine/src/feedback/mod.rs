@@ -9,6 +9,8 @@
 //! it, keeps it raw in the database, applies its effects (event, late bounce, suppression) and
 //! removes the spool file. A crash between the two leaves the file for the next start.
 
+pub mod engagement;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +26,7 @@ use tokio::sync::Notify;
 
 use crate::now_ms;
 
-/// Local parts accepted at a return-path domain besides VERP tokens.
+/// Local parts accepted at a return-path domain besides signed `b+`/`u+` addresses.
 const FEEDBACK_LOCALS: &[&str] = &["fbl", "dmarc", "abuse", "unsubscribe"];
 
 /// Policy for what feedback does to the suppression list.
@@ -110,6 +112,7 @@ impl Handler for ReturnPath {
             return ServerReply::new(550, "5.7.1", "Relaying denied: not a return-path domain");
         }
         let ok = self.key.verify(rcpt).is_some()
+            || self.key.verify_unsubscribe(rcpt).is_some()
             || FEEDBACK_LOCALS
                 .iter()
                 .any(|l| local.eq_ignore_ascii_case(l));
@@ -217,6 +220,33 @@ async fn interpret<S: Store>(
     env: Envelope,
     raw: Vec<u8>,
 ) -> Result<InboundRecord, StoreError> {
+    // A mail to a signed `u+…` address is an unsubscribe (RFC 8058's mailto), whatever it says.
+    for rcpt in &env.rcpts {
+        if let Some(id) = key.verify_unsubscribe(rcpt)
+            && let Some(d) = store.delivery_ref(DeliveryId(id)).await?
+        {
+            return Ok(InboundRecord {
+                received_at_ms: env.received_at_ms,
+                mail_from: env.mail_from.clone(),
+                rcpt_to: env.rcpts.join(", "),
+                delivery: Some(d.id),
+                kind: "unsubscribe".into(),
+                summary: "{}".into(),
+                effects: vec![FeedbackEffect {
+                    delivery: d.id,
+                    campaign: d.campaign,
+                    email_key: d.email_key.clone(),
+                    kind: "unsubscribe",
+                    at_ms: env.received_at_ms,
+                    detail: serde_json::json!({"verdict": "human", "via": "mailto"}).to_string(),
+                    bounce: None,
+                    suppress: Some("unsubscribed".into()),
+                    soft_bounce_limit: None,
+                }],
+                raw,
+            });
+        }
+    }
     // Classifying is CPU work on untrusted input: bounded by the listener's size limit.
     let classified = classify_message(&raw);
     let mut delivery: Option<DeliveryRef> = None;

@@ -60,6 +60,16 @@ pub enum QueueError {
     Store(#[from] StoreError),
 }
 
+/// Where tracking links point and what they may track.
+#[derive(Clone)]
+pub struct TrackingSetup {
+    pub keys: Arc<herald_mail::tracking::Keyset>,
+    /// `[http] public_url`.
+    pub base_url: String,
+    /// `[tracking] enabled`: off leaves only the unsubscribe link.
+    pub track: bool,
+}
+
 /// The delivery engine of one node.
 pub struct Queue<S: Store> {
     store: S,
@@ -71,6 +81,8 @@ pub struct Queue<S: Store> {
     verp: Option<Arc<herald_mail::verp::VerpKey>>,
     /// Return-path domain for every campaign; default `bounces.<connected domain>`.
     return_path_domain: Option<String>,
+    /// Signed unsubscribe links (always) and open/click tracking (when `track` allows).
+    tracking: Option<TrackingSetup>,
     /// This node's lease owner id.
     owner: String,
 }
@@ -92,6 +104,7 @@ impl<S: Store> Queue<S> {
             keyring: None,
             verp: None,
             return_path_domain: None,
+            tracking: None,
             owner,
         }
     }
@@ -112,6 +125,13 @@ impl<S: Store> Queue<S> {
     ) -> Self {
         self.verp = Some(key);
         self.return_path_domain = domain;
+        self
+    }
+
+    /// Put signed unsubscribe links (and, where campaigns and `setup.track` allow, open pixels
+    /// and click redirects) into every message.
+    pub fn with_tracking(mut self, setup: TrackingSetup) -> Self {
+        self.tracking = Some(setup);
         self
     }
 
@@ -249,8 +269,14 @@ impl<S: Store> Queue<S> {
                 .or_else(|| connected.map(|d| format!("bounces.{d}")))
                 .map(|domain| (key, domain))
         });
+        let tracking = self.tracking.as_ref().map(|t| crate::render::Tracking {
+            keys: t.keys.clone(),
+            base_url: t.base_url.trim_end_matches('/').to_string(),
+            opens: t.track && c.track_opens,
+            clicks: t.track && c.track_clicks,
+        });
         Ok(CampaignRender::compile(&c, signer)
-            .map(|r| r.with_return_path(return_path))
+            .map(|r| r.with_return_path(return_path).with_tracking(tracking))
             .map(|r| self.renderer.insert(r))
             .map_err(|e| Unusable::NotSent(e.to_string())))
     }

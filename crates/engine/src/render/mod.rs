@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use herald_domain::EmailAddress;
+use herald_mail::tracking::{Keyset, TokenKind, encode_url, rewrite_links, rewrite_text_links};
 use herald_mail::verp::VerpKey;
 use herald_mail::{CampaignTemplates, OutgoingMessage, TemplateError, build_message, smtp_data};
 use herald_store::{Campaign, CampaignId, ClaimedDelivery};
@@ -25,6 +26,18 @@ pub struct CampaignRender {
     signer: Option<Arc<herald_mail::dkim::Signer>>,
     /// VERP key and return-path domain; `None`: the From address is the envelope sender.
     return_path: Option<(Arc<VerpKey>, String)>,
+    /// Signed links: unsubscribe always, opens and clicks as the campaign says.
+    tracking: Option<Tracking>,
+}
+
+/// How a campaign's messages carry signed links (design §6).
+#[derive(Clone)]
+pub struct Tracking {
+    pub keys: Arc<Keyset>,
+    /// `[http] public_url`, without a trailing slash.
+    pub base_url: String,
+    pub opens: bool,
+    pub clicks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +68,13 @@ impl CampaignRender {
             from_name: c.from_name.clone(),
             signer,
             return_path: None,
+            tracking: None,
         })
+    }
+
+    pub fn with_tracking(mut self, t: Option<Tracking>) -> Self {
+        self.tracking = t;
+        self
     }
 
     pub fn with_return_path(mut self, rp: Option<(Arc<VerpKey>, String)>) -> Self {
@@ -74,7 +93,49 @@ impl CampaignRender {
         let fields: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&d.fields).unwrap_or_default();
         let to_name = display_name(&fields);
-        let r = self.templates.render(&context(&d.email, fields))?;
+        let unsubscribe_url = self.tracking.as_ref().map(|t| {
+            let token = t.keys.sign(TokenKind::Unsubscribe, d.id.0, date, "");
+            format!("{}/u/{token}", t.base_url)
+        });
+        let mut r =
+            self.templates
+                .render(&context(&d.email, fields, unsubscribe_url.as_deref()))?;
+        let mut headers: Vec<(&str, String)> = Vec::new();
+        if let (Some(t), Some(unsub)) = (&self.tracking, &unsubscribe_url) {
+            if t.clicks {
+                let tracked = |u: &str| {
+                    let token = t.keys.sign(TokenKind::Click, d.id.0, date, u);
+                    format!("{}/t/c/{token}?u={}", t.base_url, encode_url(u))
+                };
+                r.html = rewrite_links(&r.html, |u| u == unsub.as_str(), tracked);
+                r.text = rewrite_text_links(&r.text, |u| u == unsub.as_str(), tracked);
+            }
+            if t.opens {
+                let token = t.keys.sign(TokenKind::Open, d.id.0, date, "");
+                let pixel = format!(
+                    "<img src=\"{}/t/o/{token}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0\">",
+                    t.base_url
+                );
+                match r.html.to_ascii_lowercase().rfind("</body>") {
+                    Some(at) => r.html.insert_str(at, &pixel),
+                    None => r.html.push_str(&pixel),
+                }
+            }
+            // RFC 2369 + RFC 8058: the https URL takes the one-click POST; the mailto reaches
+            // the inbound listener.
+            let mut list_unsubscribe = format!("<{unsub}>");
+            if let Some((key, domain)) = &self.return_path {
+                list_unsubscribe.push_str(&format!(
+                    ", <mailto:{}?subject=unsubscribe>",
+                    key.unsubscribe_address(d.id.0, domain)
+                ));
+            }
+            headers.push(("List-Unsubscribe", list_unsubscribe));
+            headers.push((
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
+        }
         let message_id = d.message_id.trim_matches(['<', '>']).to_string();
         let raw = build_message(&OutgoingMessage {
             from_name: self.from_name.as_deref(),
@@ -86,7 +147,7 @@ impl CampaignRender {
             text: &r.text,
             message_id: &message_id,
             date,
-            headers: &[],
+            headers: &headers,
         })?;
         let raw = match &self.signer {
             Some(s) => s.sign(&raw)?,
@@ -105,10 +166,20 @@ impl CampaignRender {
     }
 }
 
-/// The template context: `contact` with every field and `email`.
-pub fn context(email: &str, mut fields: serde_json::Map<String, serde_json::Value>) -> Value {
+/// The template context: `contact` with every field and `email`, and `unsubscribe_url` (the
+/// recipient's signed unsubscribe page; a placeholder where tracking is off, as when a
+/// campaign's templates are checked at creation).
+pub fn context(
+    email: &str,
+    mut fields: serde_json::Map<String, serde_json::Value>,
+    unsubscribe_url: Option<&str>,
+) -> Value {
     fields.insert("email".into(), serde_json::Value::String(email.to_string()));
-    minijinja::context! { contact => Value::from(minijinja::value::Serde(fields)) }
+    minijinja::context! {
+        contact => Value::from(minijinja::value::Serde(fields)),
+        // Our own URL (settings + a base64url token): safe, so autoescape leaves its slashes.
+        unsubscribe_url => Value::from_safe_string(unsubscribe_url.unwrap_or("#unsubscribe").to_string()),
+    }
 }
 
 fn display_name(f: &serde_json::Map<String, serde_json::Value>) -> Option<String> {

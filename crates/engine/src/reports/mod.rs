@@ -53,6 +53,10 @@ pub struct Counts {
     pub clicked: u64,
     pub unsubscribed: u64,
     pub complained: u64,
+    /// Recipients with a machine's open/click (Apple MPP, scanners). `opened`/`clicked` count
+    /// only recipients with a human one.
+    pub machine_opened: u64,
+    pub machine_clicked: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -199,7 +203,10 @@ pub async fn campaign_report<S: Store>(
         failed: sc.get(DeliveryState::Failed),
         complained: sc.with_event("complaint"),
         unsubscribed: sc.with_event("unsubscribe"),
-        ..Counts::default()
+        opened: sc.with_event("open"),
+        clicked: sc.with_event("click"),
+        machine_opened: sc.with_event("open:machine"),
+        machine_clicked: sc.with_event("click:machine"),
     };
     let recipients = if with_recipients {
         let mut all = Vec::new();

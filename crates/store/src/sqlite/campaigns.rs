@@ -13,8 +13,8 @@ impl SqliteStore {
     pub(super) async fn create_campaign_impl(&self, c: &NewCampaign) -> Result<CampaignId> {
         let mut w = self.write().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9) RETURNING id",
+            "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override, track_opens, track_clicks) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11) RETURNING id",
         )
         .bind(&c.name)
         .bind(c.list.0)
@@ -25,6 +25,8 @@ impl SqliteStore {
         .bind(&c.text)
         .bind(c.created_at_ms)
         .bind(&c.gate_override)
+        .bind(c.track_opens as i64)
+        .bind(c.track_clicks as i64)
         .fetch_one(&mut *w.tx)
         .await?
         .get(0);
@@ -35,7 +37,8 @@ impl SqliteStore {
     pub(super) async fn campaign_impl(&self, id: CampaignId) -> Result<Option<Campaign>> {
         let row = sqlx::query(
             "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
-                    c.status, c.created_at, c.started_at, c.finished_at, c.gate_override \
+                    c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
+                    c.track_opens, c.track_clicks \
              FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
         )
         .bind(id.0)
@@ -59,6 +62,8 @@ impl SqliteStore {
             started_at_ms: r.get(11),
             finished_at_ms: r.get(12),
             gate_override: r.get(13),
+            track_opens: r.get::<i64, _>(14) != 0,
+            track_clicks: r.get::<i64, _>(15) != 0,
         }))
     }
 

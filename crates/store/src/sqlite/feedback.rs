@@ -4,8 +4,8 @@ use sqlx::Row;
 
 use super::{SqliteStore, parse_state};
 use crate::{
-    CampaignId, DeliveryId, DeliveryRef, EventRow, FeedbackEffect, InboundRecord, Result,
-    Suppression,
+    CampaignId, DeliveryId, DeliveryRef, EngagementRecord, EventRow, FeedbackEffect, InboundRecord,
+    Result, Suppression,
 };
 
 impl SqliteStore {
@@ -152,12 +152,55 @@ impl SqliteStore {
             .collect())
     }
 
+    pub(super) async fn record_engagement_impl(&self, batch: &[EngagementRecord]) -> Result<u64> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<serde_json::Value> = batch
+            .iter()
+            .map(|e| serde_json::json!([e.delivery.0, e.kind, e.at_ms, e.detail]))
+            .collect();
+        let json = serde_json::Value::Array(rows).to_string();
+        let mut w = self.write().await?;
+        let n = sqlx::query(
+            "INSERT INTO events (delivery_id, campaign_id, kind, at, detail) \
+             SELECT d.id, d.campaign_id, j.value ->> 1, j.value ->> 2, j.value ->> 3 \
+             FROM json_each($1) j JOIN deliveries d ON d.id = j.value ->> 0",
+        )
+        .bind(&json)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        for e in batch.iter().filter(|e| e.kind == "unsubscribe") {
+            let key: Option<String> = sqlx::query("SELECT email_key FROM deliveries WHERE id = $1")
+                .bind(e.delivery.0)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .map(|r| r.get(0));
+            if let Some(email_key) = key {
+                suppress(
+                    &mut w.tx,
+                    &Suppression {
+                        email_key,
+                        reason: "unsubscribed".into(),
+                        source: format!("unsubscribe:{}", e.delivery.0),
+                        created_at_ms: e.at_ms,
+                    },
+                )
+                .await?;
+            }
+        }
+        w.tx.commit().await?;
+        Ok(n)
+    }
+
     pub(super) async fn event_counts_impl(
         &self,
         campaign: CampaignId,
     ) -> Result<Vec<(String, u64)>> {
         let rows = sqlx::query(
-            "SELECT kind, COUNT(DISTINCT delivery_id) FROM events WHERE campaign_id = $1 GROUP BY kind",
+            "SELECT kind || CASE WHEN json_extract(detail, '$.verdict') = 'machine' THEN ':machine' ELSE '' END, \
+                    COUNT(DISTINCT delivery_id) FROM events WHERE campaign_id = $1 GROUP BY 1",
         )
         .bind(campaign.0)
         .fetch_all(&self.pool)

@@ -19,8 +19,9 @@ use tokio::sync::Mutex;
 
 use crate::{
     AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
-    DeliveryId, DeliveryRef, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
-    OutcomeRecord, RecipientRow, Result, StateCounts, Store, StoreError, Suppression, UpsertCounts,
+    DeliveryId, DeliveryRef, EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign,
+    NewContact, NewDelivery, OutcomeRecord, RecipientRow, Result, StateCounts, Store, StoreError,
+    Suppression, UpsertCounts,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -30,6 +31,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/sqlite/0002_gate_override.sql"),
     ),
     (3, include_str!("../../migrations/sqlite/0003_feedback.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_tracking.sql")),
 ];
 
 #[derive(Clone)]
@@ -212,6 +214,9 @@ impl Store for SqliteStore {
     }
     async fn remove_suppression(&self, email_key: &str, source: &str, at_ms: i64) -> Result<bool> {
         self.remove_suppression_impl(email_key, source, at_ms).await
+    }
+    async fn record_engagement(&self, batch: &[EngagementRecord]) -> Result<u64> {
+        self.record_engagement_impl(batch).await
     }
     async fn events(&self, deliveries: &[DeliveryId]) -> Result<Vec<(DeliveryId, EventRow)>> {
         self.events_impl(deliveries).await
