@@ -234,4 +234,17 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Drive the open and click endpoints with keep-alive clients; print requests/s and p99.
+    Track {
+        #[arg(long, default_value_t = 200_000)]
+        requests: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Recipients the tokens are spread over.
+        #[arg(long, default_value_t = 10_000)]
+        recipients: u64,
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -304,10 +304,14 @@ impl App {
 
     /// Start the public HTTP endpoints (`[http] listen`): open pixel, click redirect,
     /// unsubscribe. Returns the address, a stop sender, and the task that ends once every
-    /// queued event is written.
+    /// queued event is written (with how many were).
     pub async fn start_http(
         &self,
-    ) -> anyhow::Result<(SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>)> {
+    ) -> anyhow::Result<(
+        SocketAddr,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<u64>,
+    )> {
         let listener = tokio::net::TcpListener::bind(&self.settings.http.listen)
             .await
             .with_context(|| {
@@ -338,9 +342,9 @@ impl App {
                 tracing::error!(error = %e, "HTTP server stopped");
             }
             // The router (and its event sender) is gone: the writer drains and ends.
-            if let Ok(n) = writer.await {
-                tracing::info!(events = n, "engagement events written");
-            }
+            let n = writer.await.unwrap_or(0);
+            tracing::info!(events = n, "engagement events written");
+            n
         });
         Ok((addr, stop, task))
     }

@@ -1,4 +1,4 @@
-//! `herald bench send | import`: benchmarks that print their figures (never asserted in tests).
+//! `herald bench send | import` (`track` in bench_track.rs): benchmarks that print their figures (never asserted in tests).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -41,6 +41,12 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
             .await
         }
         BenchCmd::Import { rows, json } => import(rows, json).await,
+        BenchCmd::Track {
+            requests,
+            connections,
+            recipients,
+            json,
+        } => super::bench_track::track(requests, connections, recipients, json).await,
     }
 }
 
