@@ -55,6 +55,19 @@ pub enum Command {
     /// Campaigns.
     #[command(subcommand)]
     Campaign(CampaignCmd),
+    /// Why didn't they get it? Timeline, evidence, findings and the report for their IT.
+    Why {
+        /// Campaign id.
+        id: String,
+        email: String,
+        /// Print only the report for the recipient's IT (plain text; with --html, HTML).
+        #[arg(long)]
+        it_report: bool,
+        #[arg(long, requires = "it_report")]
+        html: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Bounces, complaints and auto-replies.
     #[command(subcommand)]
     Bounce(BounceCmd),

@@ -1,10 +1,11 @@
 //! The pipeline, one module per stage in flow order (design §1):
 //! `contacts` → `campaign` (create, audience) → `render` → `queue` → `deliver` → `outcome`
-//! → `reports`; `feedback` takes what comes back after delivery (bounces, complaints).
+//! → `reports`; `diagnose` answers "why didn't they get it?"; `feedback` takes what comes back after delivery (bounces, complaints).
 
 pub mod campaign;
 pub mod contacts;
 pub mod deliver;
+pub mod diagnose;
 pub mod domains;
 pub mod feedback;
 pub mod outcome;

@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod dkim;
 pub mod feedback;
+pub mod filters;
 pub mod message;
 pub mod reply;
 pub mod template;

@@ -121,6 +121,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         batch: &[EngagementRecord],
     ) -> impl Future<Output = Result<u64>> + Send;
+    /// Everything recorded about `email_key` in `campaign`.
+    fn delivery_detail(
+        &self,
+        campaign: CampaignId,
+        email_key: &str,
+    ) -> impl Future<Output = Result<Option<DeliveryDetail>>> + Send;
     /// The events of these deliveries, oldest first.
     fn events(
         &self,

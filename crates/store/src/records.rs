@@ -294,3 +294,27 @@ pub struct EngagementRecord {
     /// JSON object: verdict, reason, user agent, ip, url …
     pub detail: String,
 }
+
+/// One SMTP attempt, as recorded.
+#[derive(Debug, Clone)]
+pub struct AttemptRow {
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub started_at_ms: i64,
+    pub ended_at_ms: i64,
+    pub evidence: Evidence,
+}
+
+/// Everything recorded about one recipient of one campaign ("why didn't they get it?").
+#[derive(Debug, Clone)]
+pub struct DeliveryDetail {
+    pub row: RecipientRow,
+    pub campaign: CampaignId,
+    pub email_key: String,
+    /// The contact's personalisation fields (JSON object), when the contact still exists.
+    pub fields: Option<String>,
+    pub attempts: Vec<AttemptRow>,
+    pub events: Vec<EventRow>,
+    /// The address's entry on the suppression list now, if any: (reason, source, at).
+    pub suppression: Option<(String, String, i64)>,
+}

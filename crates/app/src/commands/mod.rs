@@ -11,6 +11,7 @@ mod init;
 mod ips;
 mod serve;
 mod suppressions;
+mod why;
 
 use herald_store::CampaignId;
 
@@ -28,6 +29,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ips { json } => ips::run(open().await?, json).await,
         Command::Contacts(c) => contacts::run(open().await?, c).await,
         Command::Campaign(c) => campaign::run(open().await?, c).await,
+        Command::Why {
+            id,
+            email,
+            it_report,
+            html,
+            json,
+        } => why::run(open().await?, &id, &email, it_report, html, json).await,
         Command::Bounce(b) => bounce::run(b),
         Command::Suppressions(s) => suppressions::run(open().await?, s).await,
         Command::Tracking(crate::cli::TrackingCmd::RotateKey) => {

@@ -19,9 +19,9 @@ use tokio::sync::Mutex;
 
 use crate::{
     AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
-    DeliveryId, DeliveryRef, EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign,
-    NewContact, NewDelivery, OutcomeRecord, RecipientRow, Result, StateCounts, Store, StoreError,
-    Suppression, UpsertCounts,
+    DeliveryDetail, DeliveryId, DeliveryRef, EngagementRecord, EventRow, InboundRecord, ListId,
+    NewCampaign, NewContact, NewDelivery, OutcomeRecord, RecipientRow, Result, StateCounts, Store,
+    StoreError, Suppression, UpsertCounts,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -217,6 +217,13 @@ impl Store for SqliteStore {
     }
     async fn record_engagement(&self, batch: &[EngagementRecord]) -> Result<u64> {
         self.record_engagement_impl(batch).await
+    }
+    async fn delivery_detail(
+        &self,
+        campaign: CampaignId,
+        email_key: &str,
+    ) -> Result<Option<DeliveryDetail>> {
+        self.delivery_detail_impl(campaign, email_key).await
     }
     async fn events(&self, deliveries: &[DeliveryId]) -> Result<Vec<(DeliveryId, EventRow)>> {
         self.events_impl(deliveries).await

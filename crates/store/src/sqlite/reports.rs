@@ -3,7 +3,10 @@
 use sqlx::Row;
 
 use super::{SqliteStore, parse_state};
-use crate::{CampaignId, DeliveryId, RecipientRow, Result, StateCounts, StoreError};
+use crate::{
+    AttemptRow, CampaignId, DeliveryDetail, DeliveryId, RecipientRow, Result, StateCounts,
+    StoreError,
+};
 
 impl SqliteStore {
     pub(super) async fn counts_impl(&self, campaign: CampaignId) -> Result<StateCounts> {
@@ -75,5 +78,78 @@ impl SqliteStore {
             });
         }
         Ok(out)
+    }
+
+    pub(super) async fn delivery_detail_impl(
+        &self,
+        campaign: CampaignId,
+        email_key: &str,
+    ) -> Result<Option<DeliveryDetail>> {
+        let Some(r) = sqlx::query(
+            "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, \
+                    d.message_id, d.next_attempt_at, c.fields, d.email_key \
+             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id \
+             WHERE d.campaign_id = $1 AND d.email_key = $2",
+        )
+        .bind(campaign.0)
+        .bind(email_key)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id = DeliveryId(r.get(0));
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        let attempts = sqlx::query(
+            "SELECT outcome, reason, started_at, ended_at, evidence FROM attempts \
+             WHERE delivery_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|a| {
+            Ok(AttemptRow {
+                outcome: a.get(0),
+                reason: a.get(1),
+                started_at_ms: a.get(2),
+                ended_at_ms: a.get(3),
+                evidence: serde_json::from_str(&a.get::<String, _>(4)).map_err(corrupt)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let last = attempts.last().map(|a| a.evidence.clone());
+        let events = self
+            .events_impl(&[id])
+            .await?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        let suppression =
+            sqlx::query("SELECT reason, source, created_at FROM suppressions WHERE email_key = $1")
+                .bind(email_key)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|s| (s.get(0), s.get(1), s.get(2)));
+        Ok(Some(DeliveryDetail {
+            row: RecipientRow {
+                id,
+                email: r.get(1),
+                state: parse_state(&r.get::<String, _>(2))?,
+                reason: r.get(3),
+                hard: r.get::<i64, _>(4) != 0,
+                attempts: r.get::<i64, _>(5) as u32,
+                possible_duplicate: r.get::<i64, _>(6) != 0,
+                message_id: r.get(7),
+                next_attempt_at_ms: r.get(8),
+                evidence: last,
+            },
+            campaign,
+            email_key: r.get(10),
+            fields: r.get(9),
+            attempts,
+            events,
+            suppression,
+        }))
     }
 }

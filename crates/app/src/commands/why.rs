@@ -1,0 +1,122 @@
+//! `herald why CAMPAIGN EMAIL`: where the message most likely is, and why, with evidence.
+
+use herald_domain::EmailAddress;
+use herald_engine::deliver::MxResolver;
+use herald_engine::deliver::mx::{DnsMx, MxAnswer};
+use herald_engine::diagnose::{SendContext, Severity, diagnose};
+use herald_store::Store;
+
+use super::campaign_id;
+use crate::bad_input;
+use crate::output;
+use crate::startup::App;
+
+pub async fn run(
+    app: App,
+    id: &str,
+    email: &str,
+    it_report: bool,
+    html: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let id = campaign_id(id)?;
+    let key = EmailAddress::parse(email)
+        .map_err(|e| bad_input(format!("{email:?}: {e}")))?
+        .key();
+    let Some(c) = app.store.campaign(id).await? else {
+        return Err(bad_input(format!("unknown campaign {id}")));
+    };
+    let Some(d) = app.store.delivery_detail(id, &key).await? else {
+        return Err(bad_input(format!(
+            "{key} is not a recipient of campaign {id} (see `herald campaign report {id} --recipients`)"
+        )));
+    };
+
+    // How it was sent: DKIM of the From domain, the VERP return path, our addresses.
+    let from_domain = c.from_address.rsplit('@').next().unwrap_or("").to_string();
+    let connected = app.keyring().connected_for(&from_domain).ok().flatten();
+    let rp_domain = app
+        .settings
+        .inbound
+        .return_path_domain
+        .clone()
+        .or_else(|| connected.as_ref().map(|(d, _, _)| format!("bounces.{d}")));
+    let envelope_sender = match &rp_domain {
+        Some(dom) => Some(app.verp_key()?.address(d.row.id.0, dom)),
+        None => None,
+    };
+    // Who receives for the domain now (a failed lookup just leaves the list empty).
+    let domain = key.rsplit('@').next().unwrap_or("").to_string();
+    let mut mx_hosts = Vec::new();
+    if let Ok(dns) = DnsMx::new(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
+        && let MxAnswer::Hosts(hosts) = dns.resolve(&domain).await
+    {
+        mx_hosts.extend(hosts.into_iter().map(|h| h.name));
+    }
+    let ctx = SendContext {
+        dkim_domain: connected.as_ref().map(|(d, _, _)| d.clone()),
+        dkim_selector: connected.as_ref().map(|(_, s, _)| s.clone()),
+        envelope_sender,
+        sending_ips: app
+            .settings
+            .delivery
+            .source_ips
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect(),
+        mx_hosts,
+    };
+    let diagnosis = diagnose(&c, &d, &ctx);
+
+    if it_report {
+        print!(
+            "{}",
+            if html {
+                &diagnosis.it_report_html
+            } else {
+                &diagnosis.it_report
+            }
+        );
+        return Ok(());
+    }
+    if json {
+        return output::json(&diagnosis);
+    }
+    println!(
+        "{} in campaign {} ({:?}): {}{}",
+        diagnosis.email,
+        c.id,
+        c.name,
+        diagnosis.state,
+        diagnosis
+            .reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    );
+    println!();
+    for f in &diagnosis.findings {
+        let mark = match f.severity {
+            Severity::Problem => "PROBLEM",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        println!("  [{mark}] {}", f.text);
+    }
+    println!();
+    println!("Timeline (UTC):");
+    for t in &diagnosis.timeline {
+        let detail = t.detail["reply"]
+            .as_str()
+            .or_else(|| t.detail["error"].as_str())
+            .or_else(|| t.detail["reason"].as_str())
+            .unwrap_or("");
+        println!("  {}  {:<22} {}", t.at, t.what, detail.replace('\n', " | "));
+    }
+    println!();
+    println!(
+        "For their IT: herald why {} {} --it-report",
+        c.id, diagnosis.email
+    );
+    Ok(())
+}
