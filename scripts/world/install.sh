@@ -3,7 +3,7 @@
 # Idempotent; does not start any stock daemon (a temporary policy-rc.d refuses it).
 set -euo pipefail
 need=()
-for pair in python3-dkim:/usr/lib/python3/dist-packages/dkim python3-nacl:/usr/lib/python3/dist-packages/nacl postfix:/usr/sbin/postfix dovecot-imapd:/usr/sbin/dovecot dovecot-lmtpd:/usr/lib/dovecot/lmtp \
+for pair in python3-dkim:/usr/lib/python3/dist-packages/dkim python3-nacl:/usr/lib/python3/dist-packages/nacl postfix:/usr/sbin/postfix dovecot-imapd:/usr/sbin/dovecot dovecot-lmtpd:/usr/lib/dovecot/lmtp dovecot-sieve:/usr/bin/sievec \
             dnsmasq-base:/usr/sbin/dnsmasq bind9-dnsutils:/usr/bin/dig openssl:/usr/bin/openssl swaks:/usr/bin/swaks; do
   [ -e "${pair#*:}" ] || need+=("${pair%%:*}")
 done

@@ -13,6 +13,8 @@
 #   nomx.test     does not exist (NXDOMAIN)
 #   later.test    accepts every recipient at SMTP; the local delivery agent then exits EX_NOUSER
 #                 (a pipe transport): Postfix sends a real DSN, a bounce after "delivered"
+#   junk.test     a mailbox provider with a spam filter (Sieve): mail without a DKIM signature is
+#                 filed into Junk (any user; IMAP login seed@junk.test)
 #   slow.test     accepts everything, then cannot pass it on (next hop 127.0.0.2:9 refuses):
 #                 Postfix retries until its queue lifetime (15 s here) and returns an expiry DSN
 # DSNs and other mail to bounces.sender.test / bounces.world-sender.test go to Herald's inbound
@@ -64,6 +66,8 @@ mx-host=later.test,mx.later.test,10
 host-record=mx.later.test,127.0.0.1
 mx-host=slow.test,mx.slow.test,10
 host-record=mx.slow.test,127.0.0.1
+mx-host=junk.test,mx.junk.test,10
+host-record=mx.junk.test,127.0.0.1
 conf-file=$W/dns/published.conf
 CONF
 : > "$W/dns/published.conf"   # records tests publish (scripts/world/publish.sh)
@@ -76,7 +80,20 @@ alice@inbox.test:{PLAIN}secret::::::
 bob@inbox.test:{PLAIN}secret::::::
 carol@inbox.test:{PLAIN}secret::::::
 dave@inbox.test:{PLAIN}secret::::::
+seed@inbox.test:{PLAIN}secret::::::
+seed@junk.test:{PLAIN}secret::::::
+seed@discard.test:{PLAIN}secret::::::
 CONF
+# The junk.test spam filter: unsigned mail goes to Junk (compiled here; Dovecot runs it before
+# the user's own rules).
+cat > "$W/dovecot/junk.sieve" <<'SIEVE'
+require ["fileinto", "envelope"];
+if allof (envelope :domain "to" "junk.test", not exists "DKIM-Signature") {
+  fileinto "Junk";
+  stop;
+}
+SIEVE
+sievec "$W/dovecot/junk.sieve"
 cat > "$W/dovecot/dovecot.conf" <<CONF
 base_dir = $W/dovecot/run
 state_dir = $W/dovecot/state
@@ -104,6 +121,12 @@ namespace inbox {
     special_use = \\Junk
     auto = create
   }
+}
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve_before = $W/dovecot/junk.sieve
 }
 service lmtp {
   unix_listener $W/dovecot/lmtp.sock {
@@ -141,7 +164,7 @@ smtputf8_enable = no
 biff = no
 append_dot_mydomain = no
 smtpd_banner = \$myhostname ESMTP world
-virtual_mailbox_domains = inbox.test, defer.test, discard.test, backup.test, amx.test, later.test, slow.test
+virtual_mailbox_domains = inbox.test, defer.test, discard.test, backup.test, amx.test, later.test, slow.test, junk.test
 virtual_mailbox_maps = texthash:$P/etc/vmailbox
 virtual_transport = lmtp:unix:$W/dovecot/lmtp.sock
 transport_maps = texthash:$P/etc/transport
@@ -166,6 +189,8 @@ alice@inbox.test x
 bob@inbox.test x
 carol@inbox.test x
 dave@inbox.test x
+seed@inbox.test x
+@junk.test x
 alice@backup.test x
 alice@amx.test x
 @defer.test x

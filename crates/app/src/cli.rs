@@ -77,9 +77,55 @@ pub enum Command {
     /// Tracking and unsubscribe links.
     #[command(subcommand)]
     Tracking(TrackingCmd),
+    /// Seed mailboxes that receive a copy of every campaign.
+    #[command(subcommand)]
+    Seeds(SeedsCmd),
+    /// Where each seed copy of a campaign landed (searches the seeds now).
+    Placement {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedsCmd {
+    /// Add a seed mailbox (or update one with the same address).
+    Add {
+        /// Who hosts it, e.g. gmail, outlook, yahoo, "acme (Proofpoint)".
+        #[arg(long)]
+        provider: String,
+        /// IMAP server, HOST:PORT.
+        #[arg(long)]
+        imap: String,
+        /// IMAP login.
+        #[arg(long)]
+        user: String,
+        /// A file holding the password (first line); copied to the data directory (0600).
+        #[arg(long)]
+        password_file: PathBuf,
+        /// The seed's email address (default: the login).
+        #[arg(long)]
+        address: Option<String>,
+        /// Implicit TLS (port 993; the default).
+        #[arg(long, group = "security")]
+        tls: bool,
+        #[arg(long, group = "security")]
+        starttls: bool,
+        /// No encryption (test servers only).
+        #[arg(long, group = "security")]
+        plain: bool,
+    },
+    /// The seed mailboxes, with their last poll and error.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop sending to a seed (its past placements stay).
+    Remove { address: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +258,9 @@ pub struct CreateArgs {
     /// Links go straight to their destination (no click tracking).
     #[arg(long)]
     pub no_track_clicks: bool,
+    /// Do not send copies to the seed mailboxes.
+    #[arg(long)]
+    pub no_seeds: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -211,8 +211,12 @@ impl Default for Tracking {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Placement {
+    /// How often `herald serve` searches the seed mailboxes.
     pub poll_interval: Dur,
+    /// A seed copy not found this long after delivery is `missing`.
     pub missing_after: Dur,
+    /// Time allowed per seed mailbox and poll (a slow or dead server waits no longer).
+    pub poll_timeout: Dur,
 }
 
 impl Default for Placement {
@@ -220,6 +224,7 @@ impl Default for Placement {
         Self {
             poll_interval: Dur(Duration::from_secs(30)),
             missing_after: Dur(Duration::from_secs(900)),
+            poll_timeout: Dur(Duration::from_secs(60)),
         }
     }
 }
@@ -374,8 +379,9 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # key_grace = "180d"             # old links keep working this long after a key rotation
 
 [placement]
-# poll_interval = "30s"
-# missing_after = "15m"
+# poll_interval = "30s"          # how often `serve` searches the seed mailboxes
+# missing_after = "15m"          # a seed copy not found by then is "missing"
+# poll_timeout = "60s"           # per seed mailbox and poll
 
 [sandbox]
 # listen = "127.0.0.1:0"      # the capture server of sandbox mode

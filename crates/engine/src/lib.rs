@@ -9,6 +9,7 @@ pub mod diagnose;
 pub mod domains;
 pub mod feedback;
 pub mod outcome;
+pub mod placement;
 pub mod queue;
 pub mod render;
 pub mod reports;

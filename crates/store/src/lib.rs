@@ -127,6 +127,25 @@ pub trait Store: Clone + Send + Sync + 'static {
         campaign: CampaignId,
         email_key: &str,
     ) -> impl Future<Output = Result<Option<DeliveryDetail>>> + Send;
+    // ---- seeds and placement
+    fn add_seed(&self, s: &NewSeed) -> impl Future<Output = Result<i64>> + Send;
+    fn seeds(&self) -> impl Future<Output = Result<Vec<Seed>>> + Send;
+    /// Stop sending to a seed (its past placements stay). False if unknown.
+    fn remove_seed(&self, address: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Record a poll of a seed's mailbox and its error, if it failed.
+    fn seed_polled(
+        &self,
+        id: i64,
+        at_ms: i64,
+        error: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Seed copies that were delivered and have no placement yet.
+    fn pending_placements(&self) -> impl Future<Output = Result<Vec<PendingPlacement>>> + Send;
+    /// Every seed copy of a campaign with its placement, if known.
+    fn placements(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = Result<Vec<SeedPlacement>>> + Send;
     /// The events of these deliveries, oldest first.
     fn events(
         &self,

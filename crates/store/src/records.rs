@@ -91,6 +91,7 @@ pub struct NewCampaign {
     pub gate_override: Option<String>,
     pub track_opens: bool,
     pub track_clicks: bool,
+    pub send_to_seeds: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +109,7 @@ pub struct Campaign {
     pub gate_override: Option<String>,
     pub track_opens: bool,
     pub track_clicks: bool,
+    pub send_to_seeds: bool,
     pub created_at_ms: i64,
     pub started_at_ms: Option<i64>,
     pub finished_at_ms: Option<i64>,
@@ -126,6 +128,8 @@ pub struct NewDelivery {
     pub message_id: String,
     pub next_attempt_at_ms: Option<i64>,
     pub updated_at_ms: i64,
+    /// A copy to a seed mailbox rather than to a contact.
+    pub seed_id: Option<i64>,
 }
 
 pub struct ClaimRequest<'a> {
@@ -317,4 +321,54 @@ pub struct DeliveryDetail {
     pub events: Vec<EventRow>,
     /// The address's entry on the suppression list now, if any: (reason, source, at).
     pub suppression: Option<(String, String, i64)>,
+}
+
+/// A seed mailbox to add.
+#[derive(Debug, Clone)]
+pub struct NewSeed {
+    pub provider: String,
+    pub address: String,
+    pub imap_host: String,
+    pub imap_port: u16,
+    pub username: String,
+    /// `tls`, `starttls` or `plain`.
+    pub security: String,
+    pub created_at_ms: i64,
+}
+
+/// A seed mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub id: i64,
+    pub provider: String,
+    pub address: String,
+    pub imap_host: String,
+    pub imap_port: u16,
+    pub username: String,
+    pub security: String,
+    pub enabled: bool,
+    pub last_poll_at_ms: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// A delivered seed copy still waiting for its placement.
+#[derive(Debug, Clone)]
+pub struct PendingPlacement {
+    pub delivery: DeliveryId,
+    pub campaign: CampaignId,
+    pub seed: Seed,
+    pub message_id: String,
+    /// When the seed's server accepted it.
+    pub delivered_at_ms: i64,
+}
+
+/// A seed copy of a campaign and where it landed.
+#[derive(Debug, Clone)]
+pub struct SeedPlacement {
+    pub seed: Seed,
+    pub state: DeliveryState,
+    /// inbox | junk | other:<folder> | missing; None while unknown.
+    pub placement: Option<String>,
+    pub folder: Option<String>,
+    pub at_ms: Option<i64>,
 }

@@ -179,6 +179,7 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
         tracking: herald_engine::campaign::TrackingSwitches {
             opens: !a.no_track_opens,
             clicks: !a.no_track_clicks,
+            seeds: !a.no_seeds,
         },
     };
     let id = campaign::create(&app.store, &input)

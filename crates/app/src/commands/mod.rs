@@ -9,6 +9,7 @@ mod demo;
 mod domain;
 mod init;
 mod ips;
+mod seeds;
 mod serve;
 mod suppressions;
 mod why;
@@ -47,6 +48,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Seeds(c) => seeds::run(open().await?, c).await,
+        Command::Placement { id, json } => seeds::placement(open().await?, &id, json).await,
         Command::Bench(b) => bench::run(b).await,
     }
 }

@@ -31,6 +31,7 @@ pub async fn run(app: App, sandbox: bool) -> anyhow::Result<()> {
         "http: tracking and unsubscribe links on {http_addr} (public as {})",
         app.settings.http.public_url
     );
+    let _poller = super::seeds::spawn_poller(&app);
     let queue = app.queue(sandbox.as_ref())?;
     eprintln!(
         "herald serving as {} (database {}); Ctrl-C stops",

@@ -3,7 +3,7 @@
 use herald_domain::EmailAddress;
 use herald_engine::deliver::MxResolver;
 use herald_engine::deliver::mx::{DnsMx, MxAnswer};
-use herald_engine::diagnose::{SendContext, Severity, diagnose};
+use herald_engine::diagnose::{SeedResult, SendContext, Severity, diagnose};
 use herald_store::Store;
 
 use super::campaign_id;
@@ -53,7 +53,19 @@ pub async fn run(
     {
         mx_hosts.extend(hosts.into_iter().map(|h| h.name));
     }
+    let seeds = app
+        .store
+        .placements(id)
+        .await?
+        .into_iter()
+        .map(|p| SeedResult {
+            address: p.seed.address,
+            provider: p.seed.provider,
+            placement: p.placement,
+        })
+        .collect();
     let ctx = SendContext {
+        seeds,
         dkim_domain: connected.as_ref().map(|(d, _, _)| d.clone()),
         dkim_selector: connected.as_ref().map(|(_, s, _)| s.clone()),
         envelope_sender,

@@ -56,6 +56,8 @@ pub struct CampaignInput {
 pub struct TrackingSwitches {
     pub opens: bool,
     pub clicks: bool,
+    /// Send a copy to every seed mailbox (placement measurement).
+    pub seeds: bool,
 }
 
 impl Default for TrackingSwitches {
@@ -63,6 +65,7 @@ impl Default for TrackingSwitches {
         Self {
             opens: true,
             clicks: true,
+            seeds: true,
         }
     }
 }
@@ -143,6 +146,7 @@ pub async fn create<S: Store>(
             gate_override: input.gate_override.clone(),
             track_opens: input.tracking.opens,
             track_clicks: input.tracking.clicks,
+            send_to_seeds: input.tracking.seeds,
         })
         .await?)
 }
@@ -199,10 +203,33 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
                     message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
                     next_attempt_at_ms: (state == DeliveryState::Queued).then_some(now),
                     updated_at_ms: now,
+                    seed_id: None,
                 }
             })
             .collect();
         created += store.insert_deliveries(&batch).await?;
+    }
+    // A copy for every seed mailbox, to see where the campaign lands at each provider.
+    if c.send_to_seeds {
+        let seeds: Vec<NewDelivery> = store
+            .seeds()
+            .await?
+            .into_iter()
+            .map(|s| NewDelivery {
+                campaign: id,
+                contact_id: None,
+                domain: s.address.rsplit('@').next().unwrap_or("").to_string(),
+                email_key: s.address.clone(),
+                email: s.address,
+                state: DeliveryState::Queued,
+                reason: None,
+                message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
+                next_attempt_at_ms: Some(now),
+                updated_at_ms: now,
+                seed_id: Some(s.id),
+            })
+            .collect();
+        store.insert_deliveries(&seeds).await?;
     }
     store
         .set_campaign_status(

@@ -26,6 +26,17 @@ pub struct SendContext {
     pub sending_ips: Vec<String>,
     /// MX host names of the recipient's domain (looked up now, plus those connected to).
     pub mx_hosts: Vec<String>,
+    /// Where this campaign's seed copies landed.
+    pub seeds: Vec<SeedResult>,
+}
+
+/// One seed copy of the campaign.
+#[derive(Debug, Clone, Default)]
+pub struct SeedResult {
+    pub address: String,
+    pub provider: String,
+    /// inbox | junk | other:<folder> | missing; None while unknown.
+    pub placement: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,7 +70,8 @@ pub struct Diagnosis {
     pub reason: Option<String>,
     pub evidence: Option<EvidenceReport>,
     pub timeline: Vec<TimelineEntry>,
-    /// inbox | junk | other | missing | unknown (seed placement; unknown without seeds).
+    /// inbox | junk | other | missing | unknown: where the seed at the same provider landed (a
+    /// probability, worded so in the findings); unknown without such a seed.
     pub placement: &'static str,
     pub filter: Option<FilterProduct>,
     pub findings: Vec<Finding>,
@@ -367,6 +379,89 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
             serde_json::Value::Null,
         );
     }
+    // Seeds at the same provider (same domain, or a provider named like the filter product).
+    let seed = (row.state == DeliveryState::Delivered)
+        .then(|| {
+            ctx.seeds
+                .iter()
+                .filter(|s| s.placement.is_some())
+                .find(|s| {
+                    let seed_domain = s.address.rsplit('@').next().unwrap_or("");
+                    let provider = s.provider.to_ascii_lowercase();
+                    seed_domain.eq_ignore_ascii_case(&domain)
+                        || filter.is_some_and(|p| {
+                            provider == p.code || provider.contains(&p.name.to_ascii_lowercase())
+                        })
+                })
+        })
+        .flatten();
+    let mut placement = "unknown";
+    if let Some(s) = seed {
+        let p = s.placement.as_deref().unwrap_or("");
+        let (sev, text) = match p {
+            "inbox" => {
+                placement = "inbox";
+                (
+                    Severity::Info,
+                    format!(
+                        "The seed mailbox at {} ({}) got this campaign in its Inbox: the copy for {} probably reached the inbox too.",
+                        s.provider, s.address, row.email
+                    ),
+                )
+            }
+            "junk" => {
+                placement = "junk";
+                (
+                    Severity::Warning,
+                    format!(
+                        "The seed mailbox at {} ({}) got this campaign in Junk: the copy for {} is probably in Junk too. Ask them to look there and move it to the Inbox.",
+                        s.provider, s.address, row.email
+                    ),
+                )
+            }
+            "missing" => {
+                placement = "missing";
+                (
+                    Severity::Warning,
+                    format!(
+                        "Accepted at {}{}, but the seed copy at {} ({}) never reached any folder: likely held by a filter. Forward the IT report to the recipient's IT.",
+                        delivered_attempt
+                            .map(|e| rfc3339_ms(e.ended_at))
+                            .unwrap_or_default(),
+                        delivered_attempt
+                            .and_then(|e| e.remote_queue_id.as_deref())
+                            .map(|q| format!(" with queue id {q}"))
+                            .unwrap_or_default(),
+                        s.provider,
+                        s.address
+                    ),
+                )
+            }
+            other => {
+                placement = "other";
+                (
+                    Severity::Info,
+                    format!(
+                        "The seed mailbox at {} ({}) got this campaign in {}: the copy for {} is probably in a similar folder.",
+                        s.provider,
+                        s.address,
+                        other.trim_start_matches("other:"),
+                        row.email
+                    ),
+                )
+            }
+        };
+        f(
+            if p == "missing" {
+                "likely_quarantine"
+            } else {
+                "seed_placement"
+            },
+            sev,
+            text,
+            serde_json::json!({"seed": s.address, "provider": s.provider, "placement": p, "probable": true}),
+        );
+    }
     if row.state == DeliveryState::Delivered && late_bounce.is_none() && human_engagement.is_none()
     {
         f(
@@ -386,7 +481,7 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
         reason: row.reason.clone(),
         evidence: last.map(EvidenceReport::from),
         timeline,
-        placement: "unknown",
+        placement,
         filter,
         findings,
         it_report: report.text(),
@@ -648,6 +743,7 @@ mod tests {
             gate_override: gate_override.map(str::to_string),
             track_opens: true,
             track_clicks: true,
+            send_to_seeds: true,
             created_at_ms: 0,
             started_at_ms: None,
             finished_at_ms: None,

@@ -100,7 +100,8 @@ impl CampaignRender {
         let mut r =
             self.templates
                 .render(&context(&d.email, fields, unsubscribe_url.as_deref()))?;
-        let mut headers: Vec<(&str, String)> = Vec::new();
+        // Names the campaign in every copy: seed pollers and the recipient's IT can search by it.
+        let mut headers: Vec<(&str, String)> = vec![("X-Herald-Campaign", self.id.to_string())];
         if let (Some(t), Some(unsub)) = (&self.tracking, &unsubscribe_url) {
             if t.clicks {
                 let tracked = |u: &str| {

@@ -13,8 +13,8 @@ impl SqliteStore {
     pub(super) async fn create_campaign_impl(&self, c: &NewCampaign) -> Result<CampaignId> {
         let mut w = self.write().await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override, track_opens, track_clicks) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11) RETURNING id",
+            "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override, track_opens, track_clicks, send_to_seeds) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(&c.name)
         .bind(c.list.0)
@@ -27,6 +27,7 @@ impl SqliteStore {
         .bind(&c.gate_override)
         .bind(c.track_opens as i64)
         .bind(c.track_clicks as i64)
+        .bind(c.send_to_seeds as i64)
         .fetch_one(&mut *w.tx)
         .await?
         .get(0);
@@ -38,7 +39,7 @@ impl SqliteStore {
         let row = sqlx::query(
             "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                     c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
-                    c.track_opens, c.track_clicks \
+                    c.track_opens, c.track_clicks, c.send_to_seeds \
              FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
         )
         .bind(id.0)
@@ -64,6 +65,7 @@ impl SqliteStore {
             gate_override: r.get(13),
             track_opens: r.get::<i64, _>(14) != 0,
             track_clicks: r.get::<i64, _>(15) != 0,
+            send_to_seeds: r.get::<i64, _>(16) != 0,
         }))
     }
 
@@ -111,7 +113,7 @@ impl SqliteStore {
         for chunk in batch.chunks(CHUNK) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO deliveries (campaign_id, contact_id, email, email_key, domain, state, reason, \
-                 message_id, next_attempt_at, updated_at) ",
+                 message_id, next_attempt_at, updated_at, seed_id) ",
             );
             q.push_values(chunk, |mut b, d| {
                 b.push_bind(d.campaign.0)
@@ -123,7 +125,8 @@ impl SqliteStore {
                     .push_bind(&d.reason)
                     .push_bind(&d.message_id)
                     .push_bind(d.next_attempt_at_ms)
-                    .push_bind(d.updated_at_ms);
+                    .push_bind(d.updated_at_ms)
+                    .push_bind(d.seed_id);
             });
             q.push(" ON CONFLICT(campaign_id, email_key) DO NOTHING");
             n += q.build().execute(&mut *w.tx).await?.rows_affected();

@@ -7,6 +7,7 @@ mod contacts;
 mod feedback;
 mod queue;
 mod reports;
+mod seeds;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -20,8 +21,8 @@ use tokio::sync::Mutex;
 use crate::{
     AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
     DeliveryDetail, DeliveryId, DeliveryRef, EngagementRecord, EventRow, InboundRecord, ListId,
-    NewCampaign, NewContact, NewDelivery, OutcomeRecord, RecipientRow, Result, StateCounts, Store,
-    StoreError, Suppression, UpsertCounts,
+    NewCampaign, NewContact, NewDelivery, NewSeed, OutcomeRecord, PendingPlacement, RecipientRow,
+    Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, UpsertCounts,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -32,6 +33,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (3, include_str!("../../migrations/sqlite/0003_feedback.sql")),
     (4, include_str!("../../migrations/sqlite/0004_tracking.sql")),
+    (5, include_str!("../../migrations/sqlite/0005_seeds.sql")),
 ];
 
 #[derive(Clone)]
@@ -224,6 +226,24 @@ impl Store for SqliteStore {
         email_key: &str,
     ) -> Result<Option<DeliveryDetail>> {
         self.delivery_detail_impl(campaign, email_key).await
+    }
+    async fn add_seed(&self, s: &NewSeed) -> Result<i64> {
+        self.add_seed_impl(s).await
+    }
+    async fn seeds(&self) -> Result<Vec<Seed>> {
+        self.seeds_impl().await
+    }
+    async fn remove_seed(&self, address: &str) -> Result<bool> {
+        self.remove_seed_impl(address).await
+    }
+    async fn seed_polled(&self, id: i64, at_ms: i64, error: Option<&str>) -> Result<()> {
+        self.seed_polled_impl(id, at_ms, error).await
+    }
+    async fn pending_placements(&self) -> Result<Vec<PendingPlacement>> {
+        self.pending_placements_impl().await
+    }
+    async fn placements(&self, campaign: CampaignId) -> Result<Vec<SeedPlacement>> {
+        self.placements_impl(campaign).await
     }
     async fn events(&self, deliveries: &[DeliveryId]) -> Result<Vec<(DeliveryId, EventRow)>> {
         self.events_impl(deliveries).await

@@ -11,7 +11,7 @@ use crate::{
 impl SqliteStore {
     pub(super) async fn counts_impl(&self, campaign: CampaignId) -> Result<StateCounts> {
         let rows = sqlx::query(
-            "SELECT state, COUNT(*) FROM deliveries WHERE campaign_id = $1 GROUP BY state",
+            "SELECT state, COUNT(*) FROM deliveries WHERE campaign_id = $1 AND seed_id IS NULL GROUP BY state",
         )
         .bind(campaign.0)
         .fetch_all(&self.pool)
@@ -25,7 +25,7 @@ impl SqliteStore {
         }
         let not_sent = sqlx::query(
             "SELECT COALESCE(reason, 'unknown'), COUNT(*) FROM deliveries \
-             WHERE campaign_id = $1 AND state = 'not_sent' GROUP BY 1 ORDER BY 1",
+             WHERE campaign_id = $1 AND state = 'not_sent' AND seed_id IS NULL GROUP BY 1 ORDER BY 1",
         )
         .bind(campaign.0)
         .fetch_all(&self.pool)
@@ -50,7 +50,8 @@ impl SqliteStore {
             "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, d.message_id, \
                     d.next_attempt_at, \
                     (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
-             FROM deliveries d WHERE d.campaign_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3",
+             FROM deliveries d WHERE d.campaign_id = $1 AND d.id > $2 AND d.seed_id IS NULL \
+             ORDER BY d.id LIMIT $3",
         )
         .bind(campaign.0)
         .bind(after)

@@ -1,0 +1,293 @@
+//! `herald seeds add|list|remove` and `herald placement ID`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use herald_domain::EmailAddress;
+use herald_engine::placement::poll_once;
+use herald_engine::reports::ms_to_rfc3339;
+use herald_store::{NewSeed, Seed, Store};
+use serde::Serialize;
+
+use super::campaign_id;
+use crate::bad_input;
+use crate::cli::SeedsCmd;
+use crate::output;
+use crate::startup::App;
+
+fn password_path(data_dir: &Path, seed_id: i64) -> PathBuf {
+    data_dir
+        .join("secrets")
+        .join("seeds")
+        .join(format!("{seed_id}.password"))
+}
+
+/// The stored password of a seed, if any.
+pub fn seed_password(data_dir: &Path, seed: &Seed) -> Option<String> {
+    std::fs::read_to_string(password_path(data_dir, seed.id))
+        .ok()
+        .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub async fn run(app: App, cmd: SeedsCmd) -> anyhow::Result<()> {
+    match cmd {
+        SeedsCmd::Add {
+            provider,
+            imap,
+            user,
+            password_file,
+            address,
+            tls: _,
+            starttls,
+            plain,
+        } => {
+            let (host, port) = imap
+                .rsplit_once(':')
+                .and_then(|(h, p)| {
+                    Some((
+                        h.trim_matches(['[', ']']).to_string(),
+                        p.parse::<u16>().ok()?,
+                    ))
+                })
+                .filter(|(h, _)| !h.is_empty())
+                .ok_or_else(|| bad_input(format!("--imap {imap:?}: expected HOST:PORT")))?;
+            let address = EmailAddress::parse(address.as_deref().unwrap_or(&user))
+                .map_err(|e| {
+                    bad_input(format!(
+                        "seed address: {e} (give --address when the login is not an address)"
+                    ))
+                })?
+                .key();
+            let password = std::fs::read_to_string(&password_file)
+                .map_err(|e| bad_input(format!("{}: {e}", password_file.display())))?;
+            let password = password.lines().next().unwrap_or("").to_string();
+            if password.is_empty() {
+                return Err(bad_input(format!(
+                    "{}: the first line is empty",
+                    password_file.display()
+                )));
+            }
+            if provider.trim().is_empty() {
+                return Err(bad_input("--provider must not be empty"));
+            }
+            let security = if plain {
+                "plain"
+            } else if starttls {
+                "starttls"
+            } else {
+                "tls"
+            };
+            let id = app
+                .store
+                .add_seed(&NewSeed {
+                    provider: provider.trim().to_string(),
+                    address: address.clone(),
+                    imap_host: host,
+                    imap_port: port,
+                    username: user,
+                    security: security.into(),
+                    created_at_ms: herald_engine::now_ms(),
+                })
+                .await?;
+            let path = password_path(&app.data_dir, id);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            f.write_all(password.as_bytes())?;
+            f.sync_all()?;
+            println!("seed {address} ({provider}) added; every new campaign sends it a copy");
+            Ok(())
+        }
+        SeedsCmd::List { json } => {
+            let seeds = app.store.seeds().await?;
+            #[derive(Serialize)]
+            struct Row {
+                address: String,
+                provider: String,
+                imap: String,
+                security: String,
+                last_poll_at: Option<String>,
+                last_error: Option<String>,
+            }
+            let rows: Vec<Row> = seeds
+                .into_iter()
+                .map(|s| Row {
+                    address: s.address,
+                    provider: s.provider,
+                    imap: format!("{}:{}", s.imap_host, s.imap_port),
+                    security: s.security,
+                    last_poll_at: s.last_poll_at_ms.map(ms_to_rfc3339),
+                    last_error: s.last_error,
+                })
+                .collect();
+            if json {
+                return output::json(&rows);
+            }
+            if rows.is_empty() {
+                println!("no seed mailboxes (herald seeds add …)");
+            }
+            for r in rows {
+                println!(
+                    "{}  {}  {} ({})  last poll {}{}",
+                    r.address,
+                    r.provider,
+                    r.imap,
+                    r.security,
+                    r.last_poll_at.as_deref().unwrap_or("never"),
+                    r.last_error
+                        .map(|e| format!("  ERROR: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        SeedsCmd::Remove { address } => {
+            let key = EmailAddress::parse(&address)
+                .map_err(|e| bad_input(format!("{address:?}: {e}")))?
+                .key();
+            if app.store.remove_seed(&key).await? {
+                println!("seed {key} removed; new campaigns no longer send it a copy");
+                Ok(())
+            } else {
+                Err(bad_input(format!("{key} is not a seed")))
+            }
+        }
+    }
+}
+
+/// Poll the seeds (bounded per seed) and report where each copy of the campaign landed.
+pub async fn placement(app: App, id: &str, json: bool) -> anyhow::Result<()> {
+    let id = campaign_id(id)?;
+    if app.store.campaign(id).await?.is_none() {
+        return Err(bad_input(format!("unknown campaign {id}")));
+    }
+    let data_dir = app.data_dir.clone();
+    let summary = poll_once(
+        &app.store,
+        |s| seed_password(&data_dir, s),
+        app.settings.placement.missing_after.0,
+        app.settings.placement.poll_timeout.0,
+        herald_engine::now_ms(),
+    )
+    .await?;
+    let rows = app.store.placements(id).await?;
+    #[derive(Serialize)]
+    struct SeedRow {
+        seed: String,
+        provider: String,
+        state: String,
+        placement: String,
+        folder: Option<String>,
+        at: Option<String>,
+        error: Option<String>,
+    }
+    let seeds: Vec<SeedRow> = rows
+        .into_iter()
+        .map(|p| SeedRow {
+            placement: p.placement.clone().unwrap_or_else(|| {
+                if p.state == herald_domain::DeliveryState::Delivered {
+                    "pending".into()
+                } else {
+                    format!("not delivered ({})", p.state)
+                }
+            }),
+            seed: p.seed.address,
+            provider: p.seed.provider,
+            state: p.state.to_string(),
+            folder: p.folder,
+            at: p.at_ms.map(ms_to_rfc3339),
+            error: p.seed.last_error,
+        })
+        .collect();
+    let mut providers: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for s in &seeds {
+        let bucket = s.placement.split(':').next().unwrap_or("").to_string();
+        *providers
+            .entry(s.provider.clone())
+            .or_default()
+            .entry(bucket)
+            .or_default() += 1;
+    }
+    if json {
+        return output::json(&serde_json::json!({
+            "campaign": id.to_string(),
+            "seeds": seeds,
+            "providers": providers,
+            "poll": {"placed": summary.placed, "missing": summary.missing, "waiting": summary.waiting,
+                     "errors": summary.errors.iter().map(|(s, e)| serde_json::json!({"seed": s, "error": e})).collect::<Vec<_>>()},
+        }));
+    }
+    if seeds.is_empty() {
+        println!(
+            "campaign {id} has no seed copies (add seeds before creating a campaign: herald seeds add …)"
+        );
+    }
+    for (provider, counts) in &providers {
+        let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("{provider}: {}", parts.join(" · "));
+    }
+    for s in &seeds {
+        println!(
+            "  {}  {}{}{}",
+            s.seed,
+            s.placement,
+            s.folder
+                .as_deref()
+                .map(|f| format!(" (folder {f})"))
+                .unwrap_or_default(),
+            s.error
+                .as_deref()
+                .map(|e| format!("  last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// Search the seed mailboxes every `[placement] poll_interval` until the sender is dropped.
+pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let store = app.store.clone();
+    let data_dir = app.data_dir.clone();
+    let p = app.settings.placement.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return,
+                _ = tokio::time::sleep(p.poll_interval.0) => {}
+            }
+            match poll_once(
+                &store,
+                |s| seed_password(&data_dir, s),
+                p.missing_after.0,
+                p.poll_timeout.0,
+                herald_engine::now_ms(),
+            )
+            .await
+            {
+                Ok(s) if s.placed + s.missing > 0 => {
+                    tracing::info!(
+                        placed = s.placed,
+                        missing = s.missing,
+                        "seed placements recorded"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "seed polling failed"),
+            }
+        }
+    });
+    stop
+}
