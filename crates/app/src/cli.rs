@@ -77,6 +77,12 @@ pub enum Command {
     /// Tracking and unsubscribe links.
     #[command(subcommand)]
     Tracking(TrackingCmd),
+    /// People who use the web UI and the API.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// API tokens (Bearer) for /api/v1.
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Seed mailboxes that receive a copy of every campaign.
     #[command(subcommand)]
     Seeds(SeedsCmd),
@@ -89,6 +95,31 @@ pub enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user (or reset an existing user's password and role).
+    Add {
+        email: String,
+        /// A file holding the password (first line).
+        #[arg(long)]
+        password_file: PathBuf,
+        /// admin (everything) or viewer (read only).
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create an API token for a user; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ mod output;
 mod settings;
 mod startup;
 mod tracking_keys;
+mod web;
 
 use clap::Parser;
 

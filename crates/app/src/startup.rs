@@ -23,6 +23,7 @@ use tokio::sync::oneshot;
 
 use crate::settings::Settings;
 
+#[derive(Clone)]
 pub struct App {
     pub settings: Settings,
     pub data_dir: PathBuf,
@@ -302,8 +303,8 @@ impl App {
         Ok((rules, ip))
     }
 
-    /// Start the public HTTP endpoints (`[http] listen`): open pixel, click redirect,
-    /// unsubscribe. Returns the address, a stop sender, and the task that ends once every
+    /// Start the HTTP server (`[http] listen`): the UI, `/api/v1`, and the public endpoints
+    /// (open pixel, click redirect, unsubscribe). Returns the address, a stop sender, and the task that ends once every
     /// queued event is written (with how many were).
     pub async fn start_http(
         &self,
@@ -331,7 +332,13 @@ impl App {
             self.settings.http.trust_forwarded_for,
             events,
         ));
-        let router = herald_http::public::router(state);
+        let web = Arc::new(herald_http::Web {
+            store: self.store.clone(),
+            actions: Arc::new(crate::web::AppActions(Arc::new(self.clone()))),
+            secure_cookies: self.settings.http.public_url.starts_with("https://"),
+            session_ttl_ms: 12 * 3600 * 1000,
+        });
+        let router = herald_http::app(web, state);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             if let Err(e) = herald_http::serve(listener, router, async {

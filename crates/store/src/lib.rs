@@ -93,6 +93,17 @@ pub trait Store: Clone + Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<RecipientRow>>> + Send;
 
+    /// A page of recipients matching `filter` and, if given, whose address contains `search`,
+    /// in delivery-id order after `after_id` (keyset pagination).
+    fn recipients_filtered(
+        &self,
+        campaign: CampaignId,
+        filter: &RecipientFilter,
+        search: Option<&str>,
+        after_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<RecipientRow>>> + Send;
+
     // ---- feedback
     fn delivery_ref(
         &self,
@@ -127,6 +138,32 @@ pub trait Store: Clone + Send + Sync + 'static {
         campaign: CampaignId,
         email_key: &str,
     ) -> impl Future<Output = Result<Option<DeliveryDetail>>> + Send;
+    // ---- users, sessions, API tokens
+    fn add_user(&self, u: &NewUser) -> impl Future<Output = Result<i64>> + Send;
+    fn user_by_email(&self, email: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    fn create_session(&self, s: &NewSession) -> impl Future<Output = Result<()>> + Send;
+    /// The user and CSRF token of an unexpired session.
+    fn session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
+    fn delete_session(&self, token_hash: &str) -> impl Future<Output = Result<()>> + Send;
+    fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: i64,
+        name: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn user_by_api_token(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// The newest campaigns first.
+    fn campaigns(&self, limit: u32) -> impl Future<Output = Result<Vec<Campaign>>> + Send;
+
     // ---- seeds and placement
     fn add_seed(&self, s: &NewSeed) -> impl Future<Output = Result<i64>> + Send;
     fn seeds(&self) -> impl Future<Output = Result<Vec<Seed>>> + Send;

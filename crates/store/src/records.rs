@@ -372,3 +372,41 @@ pub struct SeedPlacement {
     pub folder: Option<String>,
     pub at_ms: Option<i64>,
 }
+
+/// A person who uses the UI or the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    /// `admin` (everything) or `viewer` (read only).
+    pub role: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user: i64,
+    pub csrf: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// Which recipients of a campaign a page lists (the performance page's tabs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientFilter {
+    All,
+    /// Everyone Herald attempted (not `not_sent`).
+    Sent,
+    State(DeliveryState),
+    /// With at least one event of this kind (`open`, `click` count human ones only).
+    Event(String),
+}

@@ -46,49 +46,11 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
             }
         }
         CampaignCmd::Show { id, json } => {
-            let report = load_report(&app, campaign_id(&id)?, false).await?;
-            let sending_domain = report
-                .campaign
-                .from
-                .address
-                .rsplit('@')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            let dkim = match app.keyring().connected_for(&sending_domain) {
-                Ok(Some((d, selector, _))) => {
-                    let (rsa, ed) = herald_mail::dkim::selectors(&selector);
-                    serde_json::json!({"status": "signing", "d": d, "selectors": [rsa, ed]})
-                }
-                Ok(None) => {
-                    serde_json::json!({"status": "not_connected", "d": null, "selectors": []})
-                }
-                Err(e) => serde_json::json!({"status": "keys_unusable", "error": e.to_string()}),
-            };
-            // The envelope sender's domain (VERP, `b+<token>@<it>`), where bounces come back.
-            let return_path = app
-                .settings
-                .inbound
-                .return_path_domain
-                .clone()
-                .or_else(|| dkim["d"].as_str().map(|d| format!("bounces.{d}")));
-            let details = serde_json::json!({
-                "dkim": dkim,
-                "return_path_domain": return_path,
-                "id": report.campaign.id,
-                "name": report.campaign.name,
-                "subject": report.campaign.subject,
-                "from": report.campaign.from,
-                "sending_domain": sending_domain,
-                "list": report.campaign.list,
-                "status": report.campaign.status,
-                "gate_override": report.campaign.gate_override,
-                "sending_ips": app.settings.delivery.source_ips,
-                "helo_name": app.settings.delivery.helo_name,
-                "created_at": report.campaign.created_at,
-                "started_at": report.campaign.started_at,
-                "finished_at": report.campaign.finished_at,
-            });
+            let id = campaign_id(&id)?;
+            let report = load_report(&app, id, false).await?;
+            let details = details(&app, id)
+                .await?
+                .ok_or_else(|| bad_input(format!("unknown campaign {id}")))?;
             if json {
                 return output::json(&details);
             }
@@ -226,17 +188,7 @@ async fn send(
     timeout: Option<Duration>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let Some(c) = app.store.campaign(id).await? else {
-        return Err(bad_input(format!("unknown campaign {id}")));
-    };
-    // The domain may have broken since the campaign was created: check again (unless the
-    // campaign was explicitly allowed to bypass the gate).
-    if c.gate_override.is_none() {
-        app.check_from(&c.from_address).await?;
-    }
-    campaign::snapshot(&app.store, id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    start_send(app, id).await?;
     let sandbox = if app.settings.delivery.sandbox {
         Some(app.start_sandbox().await?)
     } else {
@@ -361,4 +313,72 @@ pub fn print_report(r: &CampaignReport) {
             dup
         );
     }
+}
+
+/// The "See details" data of a campaign (`campaign show --json`, the UI's panel, the API).
+pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<serde_json::Value>> {
+    let Some(report) = herald_engine::reports::campaign_report(&app.store, id, false).await? else {
+        return Ok(None);
+    };
+
+    let sending_domain = report
+        .campaign
+        .from
+        .address
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let dkim = match app.keyring().connected_for(&sending_domain) {
+        Ok(Some((d, selector, _))) => {
+            let (rsa, ed) = herald_mail::dkim::selectors(&selector);
+            serde_json::json!({"status": "signing", "d": d, "selectors": [rsa, ed]})
+        }
+        Ok(None) => {
+            serde_json::json!({"status": "not_connected", "d": null, "selectors": []})
+        }
+        Err(e) => serde_json::json!({"status": "keys_unusable", "error": e.to_string()}),
+    };
+    // The envelope sender's domain (VERP, `b+<token>@<it>`), where bounces come back.
+    let return_path = app
+        .settings
+        .inbound
+        .return_path_domain
+        .clone()
+        .or_else(|| dkim["d"].as_str().map(|d| format!("bounces.{d}")));
+    let details = serde_json::json!({
+        "dkim": dkim,
+        "return_path_domain": return_path,
+        "id": report.campaign.id,
+        "name": report.campaign.name,
+        "subject": report.campaign.subject,
+        "from": report.campaign.from,
+        "sending_domain": sending_domain,
+        "list": report.campaign.list,
+        "status": report.campaign.status,
+        "gate_override": report.campaign.gate_override,
+        "sending_ips": app.settings.delivery.source_ips,
+        "helo_name": app.settings.delivery.helo_name,
+        "created_at": report.campaign.created_at,
+        "started_at": report.campaign.started_at,
+        "finished_at": report.campaign.finished_at,
+    });
+    Ok(Some(details))
+}
+
+/// Check the gate again and snapshot the audience: the campaign becomes `sending` and any
+/// running queue (this command's, or `herald serve`) delivers it. A second call does nothing.
+pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
+    let Some(c) = app.store.campaign(id).await? else {
+        return Err(bad_input(format!("unknown campaign {id}")));
+    };
+    // The domain may have broken since the campaign was created: check again (unless the
+    // campaign was explicitly allowed to bypass the gate).
+    if c.gate_override.is_none() && c.status == herald_store::CampaignStatus::Draft {
+        app.check_from(&c.from_address).await?;
+    }
+    campaign::snapshot(&app.store, id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
 }

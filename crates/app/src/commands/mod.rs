@@ -12,9 +12,13 @@ mod ips;
 mod seeds;
 mod serve;
 mod suppressions;
+mod users;
 mod why;
 
 use herald_store::CampaignId;
+
+pub use campaign::{details as campaign_details, start_send};
+pub use why::diagnose_for;
 
 use crate::bad_input;
 use crate::cli::{Cli, Command};
@@ -49,6 +53,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seeds(c) => seeds::run(open().await?, c).await,
+        Command::User(c) => users::user(open().await?, c).await,
+        Command::Token(c) => users::token(open().await?, c).await,
         Command::Placement { id, json } => seeds::placement(open().await?, &id, json).await,
         Command::Bench(b) => bench::run(b).await,
     }

@@ -20,65 +20,14 @@ pub async fn run(
     json: bool,
 ) -> anyhow::Result<()> {
     let id = campaign_id(id)?;
-    let key = EmailAddress::parse(email)
-        .map_err(|e| bad_input(format!("{email:?}: {e}")))?
-        .key();
     let Some(c) = app.store.campaign(id).await? else {
         return Err(bad_input(format!("unknown campaign {id}")));
     };
-    let Some(d) = app.store.delivery_detail(id, &key).await? else {
+    let Some(diagnosis) = diagnose_for(&app, id, email).await? else {
         return Err(bad_input(format!(
-            "{key} is not a recipient of campaign {id} (see `herald campaign report {id} --recipients`)"
+            "{email} is not a recipient of campaign {id} (see `herald campaign report {id} --recipients`)"
         )));
     };
-
-    // How it was sent: DKIM of the From domain, the VERP return path, our addresses.
-    let from_domain = c.from_address.rsplit('@').next().unwrap_or("").to_string();
-    let connected = app.keyring().connected_for(&from_domain).ok().flatten();
-    let rp_domain = app
-        .settings
-        .inbound
-        .return_path_domain
-        .clone()
-        .or_else(|| connected.as_ref().map(|(d, _, _)| format!("bounces.{d}")));
-    let envelope_sender = match &rp_domain {
-        Some(dom) => Some(app.verp_key()?.address(d.row.id.0, dom)),
-        None => None,
-    };
-    // Who receives for the domain now (a failed lookup just leaves the list empty).
-    let domain = key.rsplit('@').next().unwrap_or("").to_string();
-    let mut mx_hosts = Vec::new();
-    if let Ok(dns) = DnsMx::new(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
-        && let MxAnswer::Hosts(hosts) = dns.resolve(&domain).await
-    {
-        mx_hosts.extend(hosts.into_iter().map(|h| h.name));
-    }
-    let seeds = app
-        .store
-        .placements(id)
-        .await?
-        .into_iter()
-        .map(|p| SeedResult {
-            address: p.seed.address,
-            provider: p.seed.provider,
-            placement: p.placement,
-        })
-        .collect();
-    let ctx = SendContext {
-        seeds,
-        dkim_domain: connected.as_ref().map(|(d, _, _)| d.clone()),
-        dkim_selector: connected.as_ref().map(|(_, s, _)| s.clone()),
-        envelope_sender,
-        sending_ips: app
-            .settings
-            .delivery
-            .source_ips
-            .iter()
-            .map(|ip| ip.to_string())
-            .collect(),
-        mx_hosts,
-    };
-    let diagnosis = diagnose(&c, &d, &ctx);
 
     if it_report {
         print!(
@@ -131,4 +80,69 @@ pub async fn run(
         c.id, diagnosis.email
     );
     Ok(())
+}
+
+/// The diagnosis of `email` in campaign `id` (None: not a recipient, or no such campaign).
+pub async fn diagnose_for(
+    app: &App,
+    id: herald_store::CampaignId,
+    email: &str,
+) -> anyhow::Result<Option<herald_engine::diagnose::Diagnosis>> {
+    let key = EmailAddress::parse(email)
+        .map_err(|e| bad_input(format!("{email:?}: {e}")))?
+        .key();
+    let Some(c) = app.store.campaign(id).await? else {
+        return Ok(None);
+    };
+    let Some(d) = app.store.delivery_detail(id, &key).await? else {
+        return Ok(None);
+    };
+
+    // How it was sent: DKIM of the From domain, the VERP return path, our addresses.
+    let from_domain = c.from_address.rsplit('@').next().unwrap_or("").to_string();
+    let connected = app.keyring().connected_for(&from_domain).ok().flatten();
+    let rp_domain = app
+        .settings
+        .inbound
+        .return_path_domain
+        .clone()
+        .or_else(|| connected.as_ref().map(|(d, _, _)| format!("bounces.{d}")));
+    let envelope_sender = match &rp_domain {
+        Some(dom) => Some(app.verp_key()?.address(d.row.id.0, dom)),
+        None => None,
+    };
+    // Who receives for the domain now (a failed lookup just leaves the list empty).
+    let domain = key.rsplit('@').next().unwrap_or("").to_string();
+    let mut mx_hosts = Vec::new();
+    if let Ok(dns) = DnsMx::new(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
+        && let MxAnswer::Hosts(hosts) = dns.resolve(&domain).await
+    {
+        mx_hosts.extend(hosts.into_iter().map(|h| h.name));
+    }
+    let seeds = app
+        .store
+        .placements(id)
+        .await?
+        .into_iter()
+        .map(|p| SeedResult {
+            address: p.seed.address,
+            provider: p.seed.provider,
+            placement: p.placement,
+        })
+        .collect();
+    let ctx = SendContext {
+        seeds,
+        dkim_domain: connected.as_ref().map(|(d, _, _)| d.clone()),
+        dkim_selector: connected.as_ref().map(|(_, s, _)| s.clone()),
+        envelope_sender,
+        sending_ips: app
+            .settings
+            .delivery
+            .source_ips
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect(),
+        mx_hosts,
+    };
+    Ok(Some(diagnose(&c, &d, &ctx)))
 }

@@ -8,6 +8,7 @@ mod feedback;
 mod queue;
 mod reports;
 mod seeds;
+mod users;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -21,8 +22,9 @@ use tokio::sync::Mutex;
 use crate::{
     AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
     DeliveryDetail, DeliveryId, DeliveryRef, EngagementRecord, EventRow, InboundRecord, ListId,
-    NewCampaign, NewContact, NewDelivery, NewSeed, OutcomeRecord, PendingPlacement, RecipientRow,
-    Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, UpsertCounts,
+    NewCampaign, NewContact, NewDelivery, NewSeed, NewSession, NewUser, OutcomeRecord,
+    PendingPlacement, RecipientFilter, RecipientRow, Result, Seed, SeedPlacement, StateCounts,
+    Store, StoreError, Suppression, UpsertCounts, User,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -34,6 +36,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../../migrations/sqlite/0003_feedback.sql")),
     (4, include_str!("../../migrations/sqlite/0004_tracking.sql")),
     (5, include_str!("../../migrations/sqlite/0005_seeds.sql")),
+    (6, include_str!("../../migrations/sqlite/0006_users.sql")),
 ];
 
 #[derive(Clone)]
@@ -199,6 +202,17 @@ impl Store for SqliteStore {
     ) -> Result<Vec<RecipientRow>> {
         self.recipients_impl(campaign, after, limit).await
     }
+    async fn recipients_filtered(
+        &self,
+        campaign: CampaignId,
+        filter: &RecipientFilter,
+        search: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecipientRow>> {
+        self.recipients_filtered_impl(campaign, filter, search, after, limit)
+            .await
+    }
     async fn delivery_ref(&self, id: DeliveryId) -> Result<Option<DeliveryRef>> {
         self.delivery_ref_impl(Some(id), None).await
     }
@@ -244,6 +258,37 @@ impl Store for SqliteStore {
     }
     async fn placements(&self, campaign: CampaignId) -> Result<Vec<SeedPlacement>> {
         self.placements_impl(campaign).await
+    }
+    async fn add_user(&self, u: &NewUser) -> Result<i64> {
+        self.add_user_impl(u).await
+    }
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        self.user_by_email_impl(email).await
+    }
+    async fn create_session(&self, s: &NewSession) -> Result<()> {
+        self.create_session_impl(s).await
+    }
+    async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<(User, String)>> {
+        self.session_impl(token_hash, now_ms).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.delete_session_impl(token_hash).await
+    }
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: i64,
+        name: &str,
+        at_ms: i64,
+    ) -> Result<()> {
+        self.create_api_token_impl(token_hash, user, name, at_ms)
+            .await
+    }
+    async fn user_by_api_token(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>> {
+        self.user_by_api_token_impl(token_hash, now_ms).await
+    }
+    async fn campaigns(&self, limit: u32) -> Result<Vec<Campaign>> {
+        self.campaigns_impl(limit).await
     }
     async fn events(&self, deliveries: &[DeliveryId]) -> Result<Vec<(DeliveryId, EventRow)>> {
         self.events_impl(deliveries).await

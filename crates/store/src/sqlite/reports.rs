@@ -4,8 +4,8 @@ use sqlx::Row;
 
 use super::{SqliteStore, parse_state};
 use crate::{
-    AttemptRow, CampaignId, DeliveryDetail, DeliveryId, RecipientRow, Result, StateCounts,
-    StoreError,
+    AttemptRow, CampaignId, DeliveryDetail, DeliveryId, RecipientFilter, RecipientRow, Result,
+    StateCounts, StoreError,
 };
 
 impl SqliteStore {
@@ -40,6 +40,48 @@ impl SqliteStore {
         })
     }
 
+    pub(super) async fn recipients_filtered_impl(
+        &self,
+        campaign: CampaignId,
+        filter: &RecipientFilter,
+        search: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecipientRow>> {
+        // Only fixed SQL fragments are chosen here; every value is bound.
+        let condition = match filter {
+            RecipientFilter::All => "1",
+            RecipientFilter::Sent => "d.state <> 'not_sent'",
+            RecipientFilter::State(_) => "d.state = $5",
+            RecipientFilter::Event(_) => {
+                "EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = d.id AND e.kind = $5 \
+                 AND (json_extract(e.detail, '$.verdict') IS NULL OR json_extract(e.detail, '$.verdict') <> 'machine'))"
+            }
+        };
+        let param = match filter {
+            RecipientFilter::State(s) => s.as_str().to_string(),
+            RecipientFilter::Event(k) => k.clone(),
+            _ => String::new(),
+        };
+        let sql = format!(
+            "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, d.message_id, \
+                    d.next_attempt_at, \
+                    (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
+             FROM deliveries d WHERE d.campaign_id = $1 AND d.id > $2 AND d.seed_id IS NULL \
+               AND ($4 = '' OR instr(d.email_key, lower($4)) > 0) AND {condition} \
+             ORDER BY d.id LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(campaign.0)
+            .bind(after)
+            .bind(limit as i64)
+            .bind(search.unwrap_or(""))
+            .bind(param)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(|r| recipient_row(&r)).collect()
+    }
+
     pub(super) async fn recipients_impl(
         &self,
         campaign: CampaignId,
@@ -58,27 +100,7 @@ impl SqliteStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let evidence: Option<String> = r.get(9);
-            out.push(RecipientRow {
-                id: DeliveryId(r.get(0)),
-                email: r.get(1),
-                state: parse_state(&r.get::<String, _>(2))?,
-                reason: r.get(3),
-                hard: r.get::<i64, _>(4) != 0,
-                attempts: r.get::<i64, _>(5) as u32,
-                possible_duplicate: r.get::<i64, _>(6) != 0,
-                message_id: r.get(7),
-                next_attempt_at_ms: r.get(8),
-                evidence: evidence
-                    .map(|e| {
-                        serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string()))
-                    })
-                    .transpose()?,
-            });
-        }
-        Ok(out)
+        rows.iter().map(recipient_row).collect()
     }
 
     pub(super) async fn delivery_detail_impl(
@@ -153,4 +175,22 @@ impl SqliteStore {
             suppression,
         }))
     }
+}
+
+fn recipient_row(r: &sqlx::sqlite::SqliteRow) -> Result<RecipientRow> {
+    let evidence: Option<String> = r.get(9);
+    Ok(RecipientRow {
+        id: DeliveryId(r.get(0)),
+        email: r.get(1),
+        state: parse_state(&r.get::<String, _>(2))?,
+        reason: r.get(3),
+        hard: r.get::<i64, _>(4) != 0,
+        attempts: r.get::<i64, _>(5) as u32,
+        possible_duplicate: r.get::<i64, _>(6) != 0,
+        message_id: r.get(7),
+        next_attempt_at_ms: r.get(8),
+        evidence: evidence
+            .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()?,
+    })
 }

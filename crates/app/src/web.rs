@@ -1,0 +1,48 @@
+//! What the web layer asks of the application: the same functions the CLI uses.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use herald_engine::diagnose::Diagnosis;
+use herald_store::CampaignId;
+
+use crate::commands::{campaign_details, diagnose_for, start_send};
+use crate::startup::App;
+
+pub struct AppActions(pub Arc<App>);
+
+impl herald_http::Actions for AppActions {
+    fn why(
+        &self,
+        campaign: CampaignId,
+        email: String,
+    ) -> BoxFuture<'static, Result<Option<Diagnosis>, String>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            diagnose_for(&app, campaign, &email)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        })
+    }
+
+    fn send(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), String>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            start_send(&app, campaign)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        })
+    }
+
+    fn details(
+        &self,
+        campaign: CampaignId,
+    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            campaign_details(&app, campaign)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        })
+    }
+}

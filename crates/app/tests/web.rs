@@ -1,0 +1,484 @@
+//! The web UI and `/api/v1` through the real binary (`herald serve --sandbox`): every API route
+//! without a token (401), with a viewer's token on an admin route (403), with the right token;
+//! the UI's login (CSRF, wrong password), the performance page with its definitions, tabs and See
+//! details, escaping of user-supplied text, CSRF on forms, the idempotent send, "Didn't receive
+//! it?" with the IT report download, logout and an expired session.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Herald, free_port, http};
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn cookie_value(set_cookie: &[&str], name: &str) -> Option<String> {
+    set_cookie.iter().find_map(|c| {
+        c.split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .filter(|(k, v)| k.trim() == name && !v.is_empty())
+            .map(|(_, v)| v.to_string())
+    })
+}
+
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {body}"))
+        + marker.len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn api_and_ui_answer_only_whom_they_should() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env("HERALD__HTTP__LISTEN", &format!("127.0.0.1:{port}"))
+        .env(
+            "HERALD__HTTP__PUBLIC_URL",
+            &format!("http://127.0.0.1:{port}"),
+        )
+        .env("HERALD__INBOUND__ENABLED", "false");
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "correct horse battery\n").unwrap();
+    h.ok(&[
+        "user",
+        "add",
+        "admin@herald.test",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    h.ok(&[
+        "user",
+        "add",
+        "viewer@herald.test",
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--role",
+        "viewer",
+    ]);
+    let short = tmp.path().join("short");
+    std::fs::write(&short, "short\n").unwrap();
+    assert_eq!(
+        h.run(&[
+            "user",
+            "add",
+            "x@herald.test",
+            "--password-file",
+            short.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    let admin = h
+        .ok(&[
+            "token",
+            "create",
+            "--user",
+            "admin@herald.test",
+            "--name",
+            "ci",
+        ])
+        .trim()
+        .to_string();
+    let viewer = h
+        .ok(&[
+            "token",
+            "create",
+            "--user",
+            "viewer@herald.test",
+            "--name",
+            "ro",
+        ])
+        .trim()
+        .to_string();
+
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name\nann@example.com,<script>alert(1)</script>\nbounce.bob@example.com,Bob\n",
+    )
+    .unwrap();
+    let html = tmp.path().join("b.html");
+    std::fs::write(&html, "<p>Hi {{ contact.first_name }}</p>").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    h.ok(&[
+        "campaign",
+        "create",
+        "--name",
+        "<b>Nov</b>",
+        "--list",
+        "l",
+        "--from",
+        "Ann <ann@example.com>",
+        "--subject",
+        "Hi",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+    ]);
+
+    let _serve = Serve(
+        h.command(&["serve", "--sandbox"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bearer = |t: &str| format!("Bearer {t}");
+    let json = "application/json";
+
+    // ---- API: every route needs a token; admin routes need an admin.
+    let routes: [(&str, &str, Option<&str>); 9] = [
+        ("GET", "/api/v1/campaigns", None),
+        ("GET", "/api/v1/campaigns/1", None),
+        ("GET", "/api/v1/campaigns/1/recipients?tab=delivered", None),
+        ("GET", "/api/v1/campaigns/1/why/ann@example.com", None),
+        ("POST", "/api/v1/campaigns/1/send", Some("")),
+        ("GET", "/api/v1/suppressions", None),
+        (
+            "POST",
+            "/api/v1/suppressions",
+            Some(r#"{"email":"x@example.com"}"#),
+        ),
+        ("DELETE", "/api/v1/suppressions/x@example.com", None),
+        ("GET", "/api/v1/openapi.json", None),
+    ];
+    for (m, p, body) in routes {
+        let r = http(port, m, p, &[("Content-Type", json)], body);
+        assert_eq!(r.status, 401, "{m} {p} without a token");
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+        let r = http(
+            port,
+            m,
+            p,
+            &[("Authorization", "Bearer nope"), ("Content-Type", json)],
+            body,
+        );
+        assert_eq!(r.status, 401, "{m} {p} with a bogus token");
+        let admin_only = m != "GET";
+        let r = http(
+            port,
+            m,
+            p,
+            &[("Authorization", &bearer(&viewer)), ("Content-Type", json)],
+            body,
+        );
+        if admin_only {
+            assert_eq!(r.status, 403, "{m} {p} with a viewer's token");
+        } else {
+            // Authorised (the answer itself may be a 404 before the campaign is sent).
+            assert!(
+                ![401, 403].contains(&r.status),
+                "{m} {p} with a viewer's token: {} {}",
+                r.status,
+                r.body
+            );
+        }
+    }
+
+    // Send twice (a double click): one audience, the second answer the same.
+    for _ in 0..2 {
+        let r = http(
+            port,
+            "POST",
+            "/api/v1/campaigns/1/send",
+            &[("Authorization", &bearer(&admin))],
+            Some(""),
+        );
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    let report = loop {
+        let r = http(
+            port,
+            "GET",
+            "/api/v1/campaigns/1",
+            &[("Authorization", &bearer(&viewer))],
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        if v["campaign"]["status"] == "sent" {
+            break v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "campaign did not finish: {v:#}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(report["counts"]["recipients"], 2, "{report:#}");
+    assert_eq!(report["counts"]["bounced"], 1, "{report:#}");
+    let r = http(
+        port,
+        "GET",
+        "/api/v1/campaigns/1/recipients?tab=bounced",
+        &[("Authorization", &bearer(&viewer))],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        v["recipients"][0]["email"], "bounce.bob@example.com",
+        "{v:#}"
+    );
+    assert_eq!(
+        http(
+            port,
+            "GET",
+            "/api/v1/campaigns/1/recipients?tab=nope",
+            &[("Authorization", &bearer(&viewer))],
+            None
+        )
+        .status,
+        400
+    );
+    let r = http(
+        port,
+        "GET",
+        "/api/v1/campaigns/1/why/ann@example.com",
+        &[("Authorization", &bearer(&viewer))],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["state"], "delivered", "{v:#}");
+    assert!(v["it_report"].as_str().unwrap().contains("Message-ID"));
+    assert_eq!(
+        http(
+            port,
+            "GET",
+            "/api/v1/campaigns/1/why/stranger@example.com",
+            &[("Authorization", &bearer(&viewer))],
+            None
+        )
+        .status,
+        404
+    );
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/suppressions",
+        &[("Authorization", &bearer(&admin)), ("Content-Type", json)],
+        Some(r#"{"email":"Zed@Example.com","reason":"suppressed"}"#),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        http(
+            port,
+            "DELETE",
+            "/api/v1/suppressions/zed@example.com",
+            &[("Authorization", &bearer(&admin))],
+            None
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        http(
+            port,
+            "DELETE",
+            "/api/v1/suppressions/zed@example.com",
+            &[("Authorization", &bearer(&admin))],
+            None
+        )
+        .status,
+        404
+    );
+    let r = http(
+        port,
+        "GET",
+        "/api/v1/openapi.json",
+        &[("Authorization", &bearer(&viewer))],
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(
+        doc["paths"]["/api/v1/campaigns/{id}/why/{email}"]["get"].is_object(),
+        "{doc:#}"
+    );
+
+    // ---- UI: no session → the login page.
+    let r = http(port, "GET", "/campaigns/1", &[], None);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/login?next=/campaigns/1"));
+    let r = http(
+        port,
+        "GET",
+        "/campaigns/1",
+        &[("Cookie", "herald_session=forged")],
+        None,
+    );
+    assert!(
+        r.header("location").unwrap_or("").contains("expired=1"),
+        "{:?}",
+        r.headers
+    );
+
+    let login = http(port, "GET", "/login?next=/campaigns/1", &[], None);
+    assert_eq!(login.status, 200);
+    let csrf = hidden(&login.body, "csrf");
+    assert_eq!(
+        cookie_value(&login.all("set-cookie"), "herald_login_csrf").as_deref(),
+        Some(csrf.as_str())
+    );
+    let cookie = format!("herald_login_csrf={csrf}");
+    let form = "application/x-www-form-urlencoded";
+    let creds = |pw: &str, token: &str| {
+        format!(
+            "csrf={token}&next=%2Fcampaigns%2F1&email=admin%40herald.test&password={}",
+            pw.replace(' ', "+")
+        )
+    };
+    // Without the matching CSRF cookie/field: refused.
+    let r = http(
+        port,
+        "POST",
+        "/login",
+        &[("Content-Type", form)],
+        Some(&creds("correct horse battery", &csrf)),
+    );
+    assert_eq!(r.status, 403);
+    let r = http(
+        port,
+        "POST",
+        "/login",
+        &[("Content-Type", form), ("Cookie", &cookie)],
+        Some(&creds("correct horse battery", "wrong")),
+    );
+    assert_eq!(r.status, 403);
+    let r = http(
+        port,
+        "POST",
+        "/login",
+        &[("Content-Type", form), ("Cookie", &cookie)],
+        Some(&creds("bad password", &csrf)),
+    );
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("Wrong email or password"));
+    let r = http(
+        port,
+        "POST",
+        "/login",
+        &[("Content-Type", form), ("Cookie", &cookie)],
+        Some(&creds("correct horse battery", &csrf)),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/campaigns/1"));
+    let session = cookie_value(&r.all("set-cookie"), "herald_session").expect("a session cookie");
+    assert!(
+        r.all("set-cookie")
+            .iter()
+            .any(|c| c.contains("HttpOnly") && c.contains("SameSite=Lax"))
+    );
+    let s = format!("herald_session={session}");
+
+    // The performance page.
+    let page = http(port, "GET", "/campaigns/1", &[("Cookie", &s)], None);
+    assert_eq!(page.status, 200);
+    let b = &page.body;
+    assert!(b.contains("Delivered: the recipient&#39;s server accepted the message. It may still be in Junk or held by a security filter.")
+        || b.contains("Delivered: the recipient's server accepted the message. It may still be in Junk or held by a security filter."), "{b}");
+    for tab in [
+        "Sent",
+        "Delivered",
+        "Deferred",
+        "Bounced",
+        "Opened",
+        "Clicked",
+        "Unsubscribed",
+        "Spam reports",
+        "Not sent",
+    ] {
+        assert!(b.contains(&format!(">{tab} <small>")), "tab {tab} missing");
+    }
+    assert!(
+        b.contains("See details") && b.contains("Sending domain"),
+        "{b}"
+    );
+    // User-supplied text is escaped.
+    assert!(
+        b.contains("&#60;b&#62;Nov&#60;/b&#62;") || b.contains("&lt;b&gt;Nov&lt;/b&gt;"),
+        "campaign name not escaped: {b}"
+    );
+    assert!(!b.contains("<b>Nov</b>") && !b.contains("<script>"), "{b}");
+    let bounced = http(
+        port,
+        "GET",
+        "/campaigns/1?tab=bounced",
+        &[("Cookie", &s)],
+        None,
+    );
+    assert!(
+        bounced.body.contains("<td>bounce.bob@example.com</td>")
+            && !bounced.body.contains("<td>ann@example.com</td>"),
+        "{}",
+        bounced.body
+    );
+
+    // Forms need the session's CSRF token.
+    let r = http(
+        port,
+        "POST",
+        "/campaigns/1/send",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some("csrf=nope"),
+    );
+    assert_eq!(r.status, 403);
+
+    // "Didn't receive it?" and the IT report.
+    let why = http(
+        port,
+        "GET",
+        "/campaigns/1/why/ann%40example.com",
+        &[("Cookie", &s)],
+        None,
+    );
+    assert_eq!(why.status, 200, "{}", why.body);
+    assert!(why.body.contains("data-code=\"accepted\""), "{}", why.body);
+    let it = http(
+        port,
+        "GET",
+        "/campaigns/1/why/ann%40example.com/it-report.txt",
+        &[("Cookie", &s)],
+        None,
+    );
+    assert!(
+        it.header("content-disposition")
+            .unwrap_or("")
+            .starts_with("attachment")
+    );
+    assert!(it.body.contains("Message-ID"));
+
+    // Log out: the session is gone.
+    let csrf = hidden(&page.body, "csrf");
+    let r = http(
+        port,
+        "POST",
+        "/logout",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={csrf}")),
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(http(port, "GET", "/", &[("Cookie", &s)], None).status, 303);
+}

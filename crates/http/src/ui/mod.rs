@@ -1,0 +1,836 @@
+//! The web UI: server-rendered pages (askama, autoescaped), a session cookie per login, and a
+//! CSRF token checked on every form. No CDN: the one stylesheet is served from the binary.
+//!
+//! | route | page |
+//! |---|---|
+//! | `GET/POST /login`, `POST /logout` | log in (double-submit CSRF cookie), log out |
+//! | `GET /` | campaigns with their headline numbers |
+//! | `GET /campaigns/{id}?tab=…&q=…` | the post-send performance page: numbers with definitions, See details, tabs, rows |
+//! | `POST /campaigns/{id}/send` | send a draft (idempotent: a double click sends once) |
+//! | `GET /campaigns/{id}/why/{email}` | "Didn't receive it?": findings, timeline, IT report (+ `.txt`/`.html` downloads) |
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use herald_engine::reports::campaign_report;
+use herald_store::{CampaignId, NewSession, Store, User};
+use serde::Deserialize;
+
+use crate::Web;
+use crate::api::campaigns::{page, tab_filter};
+use crate::auth::{random_token, same, token_hash, verify_password};
+
+const SESSION_COOKIE: &str = "herald_session";
+const LOGIN_CSRF_COOKIE: &str = "herald_login_csrf";
+const CSS: &str = include_str!("../../templates/herald.css");
+const PAGE_SIZE: u32 = 100;
+
+/// The logged-in user and the session's CSRF token (request extension).
+#[derive(Clone)]
+struct Session {
+    user: User,
+    csrf: String,
+}
+
+pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
+    let protected = Router::new()
+        .route("/", get(dashboard::<S>))
+        .route("/logout", post(logout::<S>))
+        .route("/campaigns/{id}", get(campaign::<S>))
+        .route("/campaigns/{id}/send", post(send::<S>))
+        .route("/campaigns/{id}/why/{email}", get(why::<S>))
+        .route(
+            "/campaigns/{id}/why/{email}/it-report.txt",
+            get(it_report_text::<S>),
+        )
+        .route(
+            "/campaigns/{id}/why/{email}/it-report.html",
+            get(it_report_html::<S>),
+        )
+        .layer(from_fn_with_state(web.clone(), require_session::<S>));
+    Router::new()
+        .merge(protected)
+        .route("/login", get(login_page).post(login::<S>))
+        .route("/static/herald.css", get(css))
+        .with_state(web)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn set_cookie(web_secure: bool, name: &str, value: &str, max_age_s: i64) -> HeaderValue {
+    let secure = if web_secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    (status, Html(format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>Herald</title><link rel=\"stylesheet\" href=\"/static/herald.css\"><main><p class=\"problem\">{}</p><p><a href=\"/\">Back</a></p></main>",
+        message.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    ))).into_response()
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}
+
+async fn require_session<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let token = cookie(req.headers(), SESSION_COOKIE);
+    let session = match &token {
+        Some(t) => web
+            .store
+            .session(&token_hash(t), herald_engine::now_ms())
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let Some((user, csrf)) = session else {
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let expired = if token.is_some() { "&expired=1" } else { "" };
+        let next = url_escape(path);
+        return Redirect::to(&format!("/login?next={next}{expired}")).into_response();
+    };
+    req.extensions_mut().insert(Session { user, csrf });
+    next.run(req).await
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Only a local path: never redirect elsewhere after login.
+fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    user: Option<String>,
+    csrf: String,
+    next: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+}
+
+async fn login_page(Query(q): Query<LoginQuery>) -> Response {
+    let Ok(csrf) = random_token() else {
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
+    };
+    let mut r = render(&LoginPage {
+        user: None,
+        csrf: csrf.clone(),
+        next: local_path(q.next.as_deref().unwrap_or("/")).to_string(),
+        message: q
+            .expired
+            .map(|_| "Your session has expired. Please log in again.".to_string()),
+    });
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(false, LOGIN_CSRF_COOKIE, &csrf, 3600),
+    );
+    r
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let Some(cookie_csrf) = cookie(&headers, LOGIN_CSRF_COOKIE) else {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "The login form expired. Reload the page and try again.",
+        );
+    };
+    if !same(&cookie_csrf, &f.csrf) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "The login form expired. Reload the page and try again.",
+        );
+    }
+    let user = web
+        .store
+        .user_by_email(&f.email.trim().to_ascii_lowercase())
+        .await
+        .ok()
+        .flatten();
+    // argon2 is deliberately slow: off the async workers. A missing user still pays the cost.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into());
+    let password = f.password.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .unwrap_or(false);
+    let (Some(user), true) = (user, ok) else {
+        let Ok(csrf) = random_token() else {
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
+        };
+        let mut r = render(&LoginPage {
+            user: None,
+            csrf: csrf.clone(),
+            next: local_path(f.next.as_deref().unwrap_or("/")).to_string(),
+            message: Some("Wrong email or password.".into()),
+        });
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(false, LOGIN_CSRF_COOKIE, &csrf, 3600),
+        );
+        return r;
+    };
+    let (Ok(token), Ok(csrf)) = (random_token(), random_token()) else {
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
+    };
+    let now = herald_engine::now_ms();
+    if let Err(e) = web
+        .store
+        .create_session(&NewSession {
+            token_hash: token_hash(&token),
+            user: user.id,
+            csrf,
+            created_at_ms: now,
+            expires_at_ms: now + web.session_ttl_ms,
+        })
+        .await
+    {
+        tracing::error!(error = %e, "creating a session");
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "Please try again.");
+    }
+    let mut r = Redirect::to(local_path(f.next.as_deref().unwrap_or("/"))).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            web.secure_cookies,
+            SESSION_COOKIE,
+            &token,
+            web.session_ttl_ms / 1000,
+        ),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(false, LOGIN_CSRF_COOKIE, "", 0),
+    );
+    r
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+fn csrf_ok(s: &Session, f: &CsrfForm) -> bool {
+    f.csrf.as_deref().is_some_and(|c| same(c, &s.csrf))
+}
+
+async fn logout<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&s, &f) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        );
+    }
+    if let Some(t) = cookie(&headers, SESSION_COOKIE) {
+        let _ = web.store.delete_session(&token_hash(&t)).await;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(web.secure_cookies, SESSION_COOKIE, "", 0),
+    );
+    r
+}
+
+struct CampaignRow {
+    id: String,
+    name: String,
+    subject: String,
+    status: String,
+    recipients: u64,
+    delivered: u64,
+    bounced: u64,
+    opened: u64,
+    created_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    user: Option<String>,
+    csrf: String,
+    campaigns: Vec<CampaignRow>,
+}
+
+async fn dashboard<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+) -> Response {
+    let Ok(list) = web.store.campaigns(200).await else {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database did not answer. Try again.",
+        );
+    };
+    let mut campaigns = Vec::new();
+    for c in list {
+        if let Ok(Some(r)) = campaign_report(&web.store, c.id, false).await {
+            campaigns.push(CampaignRow {
+                id: r.campaign.id.clone(),
+                name: r.campaign.name.clone(),
+                subject: r.campaign.subject.clone(),
+                status: r.campaign.status.to_string(),
+                recipients: r.counts.recipients,
+                delivered: r.counts.delivered,
+                bounced: r.counts.bounced,
+                opened: r.counts.opened,
+                created_at: r.campaign.created_at.clone(),
+            });
+        }
+    }
+    render(&Dashboard {
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        campaigns,
+    })
+}
+
+struct Figure {
+    key: &'static str,
+    label: &'static str,
+    value: u64,
+    definition: &'static str,
+}
+
+struct Tab {
+    key: &'static str,
+    label: &'static str,
+    count: u64,
+}
+
+struct Row {
+    email: String,
+    email_path: String,
+    state: String,
+    reason: String,
+    evidence: String,
+}
+
+#[derive(Template)]
+#[template(path = "campaign.html")]
+struct CampaignPage {
+    user: Option<String>,
+    csrf: String,
+    id: String,
+    name: String,
+    subject: String,
+    status: String,
+    message: Option<String>,
+    headline: Vec<Figure>,
+    details: Vec<(String, String)>,
+    tabs: Vec<Tab>,
+    tab: String,
+    q: String,
+    rows: Vec<Row>,
+    next: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct CampaignQuery {
+    tab: Option<String>,
+    q: Option<String>,
+    after: Option<i64>,
+    message: Option<String>,
+}
+
+async fn campaign<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Query(q): Query<CampaignQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let report = match campaign_report(&web.store, id, false).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "No such campaign."),
+        Err(_) => {
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database did not answer. Try again.",
+            );
+        }
+    };
+    let k = &report.counts;
+    let sent = k.recipients - k.not_sent;
+    let headline = vec![
+        Figure {
+            key: "sent",
+            label: "Sent",
+            value: sent,
+            definition: "Herald tried to deliver it (everyone but Not sent).",
+        },
+        Figure {
+            key: "delivered",
+            label: "Delivered",
+            value: k.delivered,
+            definition: "Delivered: the recipient's server accepted the message. It may still be in Junk or held by a security filter.",
+        },
+        Figure {
+            key: "bounced",
+            label: "Bounced",
+            value: k.bounced,
+            definition: "Refused by the receiving server, at once or by a bounce message later.",
+        },
+        Figure {
+            key: "deferred",
+            label: "Deferred",
+            value: k.deferred,
+            definition: "Not accepted yet (a temporary refusal); Herald keeps retrying.",
+        },
+        Figure {
+            key: "opened",
+            label: "Opened",
+            value: k.opened,
+            definition: "A person opened it (machine opens such as Apple Mail Privacy Protection are not counted).",
+        },
+        Figure {
+            key: "clicked",
+            label: "Clicked",
+            value: k.clicked,
+            definition: "A person clicked a link (security scanners are not counted).",
+        },
+        Figure {
+            key: "unsubscribed",
+            label: "Unsubscribed",
+            value: k.unsubscribed,
+            definition: "Asked to receive no more; suppressed at once.",
+        },
+        Figure {
+            key: "complained",
+            label: "Spam reports",
+            value: k.complained,
+            definition: "Reported as spam through a feedback loop; suppressed.",
+        },
+        Figure {
+            key: "not_sent",
+            label: "Not sent",
+            value: k.not_sent,
+            definition: "Never attempted: suppressed, bounced before, unsubscribed, invalid or missing data.",
+        },
+    ];
+    let tabs = vec![
+        Tab {
+            key: "sent",
+            label: "Sent",
+            count: sent,
+        },
+        Tab {
+            key: "delivered",
+            label: "Delivered",
+            count: k.delivered,
+        },
+        Tab {
+            key: "deferred",
+            label: "Deferred",
+            count: k.deferred,
+        },
+        Tab {
+            key: "bounced",
+            label: "Bounced",
+            count: k.bounced,
+        },
+        Tab {
+            key: "opened",
+            label: "Opened",
+            count: k.opened,
+        },
+        Tab {
+            key: "clicked",
+            label: "Clicked",
+            count: k.clicked,
+        },
+        Tab {
+            key: "unsubscribed",
+            label: "Unsubscribed",
+            count: k.unsubscribed,
+        },
+        Tab {
+            key: "complained",
+            label: "Spam reports",
+            count: k.complained,
+        },
+        Tab {
+            key: "not_sent",
+            label: "Not sent",
+            count: k.not_sent,
+        },
+    ];
+    let tab = q
+        .tab
+        .clone()
+        .filter(|t| tab_filter(t).is_some())
+        .unwrap_or_else(|| "sent".into());
+    let filter = tab_filter(&tab).unwrap_or(herald_store::RecipientFilter::Sent);
+    let search = q.q.clone().unwrap_or_default();
+    let (rows, next) = match page(
+        &web.store,
+        id,
+        &filter,
+        Some(search.as_str()),
+        q.after.unwrap_or(0),
+        PAGE_SIZE,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(_) => {
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database did not answer. Try again.",
+            );
+        }
+    };
+    let rows = rows
+        .into_iter()
+        .map(|r| Row {
+            email_path: url_escape(&r.email),
+            evidence: r
+                .evidence
+                .as_ref()
+                .map(|e| {
+                    format!(
+                        "{} · {}{}",
+                        e.at,
+                        e.reply
+                            .clone()
+                            .or_else(|| e.error.clone())
+                            .unwrap_or_default(),
+                        e.mx.as_deref()
+                            .map(|m| format!(" · {m}"))
+                            .unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default(),
+            email: r.email,
+            state: r.state.to_string(),
+            reason: r.reason.unwrap_or_default(),
+        })
+        .collect();
+    let mut details: Vec<(String, String)> = vec![
+        ("Subject".into(), report.campaign.subject.clone()),
+        (
+            "From".into(),
+            format!(
+                "{} <{}>",
+                report.campaign.from.name.clone().unwrap_or_default(),
+                report.campaign.from.address
+            ),
+        ),
+        ("Created".into(), report.campaign.created_at.clone()),
+        (
+            "Started".into(),
+            report
+                .campaign
+                .started_at
+                .clone()
+                .unwrap_or_else(|| "not yet".into()),
+        ),
+        (
+            "Finished".into(),
+            report
+                .campaign
+                .finished_at
+                .clone()
+                .unwrap_or_else(|| "not yet".into()),
+        ),
+    ];
+    if let Ok(Some(d)) = web.actions.details(id).await {
+        let get = |k: &str| {
+            d.get(k).map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "none".into(),
+                other => other.to_string(),
+            })
+        };
+        for (label, key) in [
+            ("Sending domain", "sending_domain"),
+            ("DKIM", "dkim"),
+            ("Authentication", "gate_override"),
+            ("Return path", "return_path_domain"),
+            ("Sending IPs", "sending_ips"),
+        ] {
+            if let Some(v) = get(key) {
+                let v = if key == "gate_override" && v == "none" {
+                    "the domain passed Herald's checks when the campaign was created".to_string()
+                } else if key == "gate_override" {
+                    format!("NOT verified: {v}")
+                } else {
+                    v
+                };
+                details.push((label.into(), v));
+            }
+        }
+    }
+    render(&CampaignPage {
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        id: report.campaign.id.clone(),
+        name: report.campaign.name.clone(),
+        subject: report.campaign.subject.clone(),
+        status: report.campaign.status.to_string(),
+        message: q.message,
+        headline,
+        details,
+        tabs,
+        tab,
+        q: search,
+        rows,
+        next,
+    })
+}
+
+async fn send<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&s, &f) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        );
+    }
+    if crate::auth::Role::of(&s.user) < crate::auth::Role::Admin {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "Your account may view campaigns but not send them.",
+        );
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    match web.actions.send(cid).await {
+        Ok(()) => Redirect::to(&format!("/campaigns/{cid}")).into_response(),
+        Err(e) => {
+            Redirect::to(&format!("/campaigns/{cid}?message={}", url_escape(&e))).into_response()
+        }
+    }
+}
+
+struct FindingRow {
+    code: String,
+    severity: String,
+    text: String,
+}
+
+struct TimelineRow {
+    at: String,
+    what: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "why.html")]
+struct WhyPage {
+    user: Option<String>,
+    csrf: String,
+    id: String,
+    campaign: String,
+    email: String,
+    email_path: String,
+    state: String,
+    reason: Option<String>,
+    placement: String,
+    findings: Vec<FindingRow>,
+    timeline: Vec<TimelineRow>,
+    it_report: String,
+}
+
+async fn diagnosis<S: Store>(
+    web: &Web<S>,
+    id: &str,
+    email: &str,
+) -> Result<(CampaignId, herald_engine::diagnose::Diagnosis), Box<Response>> {
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return Err(Box::new(problem(
+            StatusCode::NOT_FOUND,
+            "No such campaign.",
+        )));
+    };
+    match web.actions.why(cid, email.to_string()).await {
+        Ok(Some(d)) => Ok((cid, d)),
+        Ok(None) => Err(Box::new(problem(
+            StatusCode::NOT_FOUND,
+            &format!("{email} is not a recipient of this campaign."),
+        ))),
+        Err(e) => Err(Box::new(problem(StatusCode::BAD_REQUEST, &e))),
+    }
+}
+
+async fn why<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path((id, email)): Path<(String, String)>,
+) -> Response {
+    let (cid, d) = match diagnosis(&web, &id, &email).await {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let name = web
+        .store
+        .campaign(cid)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.name)
+        .unwrap_or_default();
+    render(&WhyPage {
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        id: cid.to_string(),
+        campaign: name,
+        email_path: url_escape(&d.email),
+        email: d.email.clone(),
+        state: d.state.to_string(),
+        reason: d.reason.clone(),
+        placement: d.placement.to_string(),
+        findings: d
+            .findings
+            .iter()
+            .map(|f| FindingRow {
+                code: f.code.to_string(),
+                severity: serde_json::to_value(f.severity)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                text: f.text.clone(),
+            })
+            .collect(),
+        timeline: d
+            .timeline
+            .iter()
+            .map(|t| TimelineRow {
+                at: t.at.clone(),
+                what: t.what.clone(),
+                detail: t.detail["reply"]
+                    .as_str()
+                    .or_else(|| t.detail["error"].as_str())
+                    .or_else(|| t.detail["reason"].as_str())
+                    .unwrap_or("")
+                    .to_string(),
+            })
+            .collect(),
+        it_report: d.it_report,
+    })
+}
+
+fn download(content_type: &'static str, name: String, body: String) -> Response {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn it_report_text<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path((id, email)): Path<(String, String)>,
+) -> Response {
+    match diagnosis(&web, &id, &email).await {
+        Ok((cid, d)) => download(
+            "text/plain; charset=utf-8",
+            format!("herald-it-report-{cid}.txt"),
+            d.it_report,
+        ),
+        Err(r) => *r,
+    }
+}
+
+async fn it_report_html<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path((id, email)): Path<(String, String)>,
+) -> Response {
+    match diagnosis(&web, &id, &email).await {
+        Ok((cid, d)) => download(
+            "text/html; charset=utf-8",
+            format!("herald-it-report-{cid}.html"),
+            d.it_report_html,
+        ),
+        Err(r) => *r,
+    }
+}
