@@ -40,6 +40,9 @@ pub enum Command {
     Demo {
         #[arg(long)]
         json: bool,
+        /// Then serve the web UI over the demo data (prints the URL and a login) until Ctrl-C.
+        #[arg(long)]
+        ui: bool,
     },
     /// Sending domains: DKIM keys and the DNS records to publish.
     #[command(subcommand)]

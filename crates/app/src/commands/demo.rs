@@ -8,6 +8,7 @@ use herald_engine::campaign::CampaignInput;
 use herald_engine::contacts::import_csv;
 use herald_engine::queue::Until;
 use herald_engine::reports::campaign_report;
+use herald_store::Store;
 
 use super::campaign::print_report;
 use super::shutdown_signal;
@@ -18,7 +19,12 @@ use crate::startup::App;
 const CONTACTS: &str = include_str!("../../assets/demo-contacts.csv");
 const HTML: &str = include_str!("../../assets/demo-campaign.html");
 
-pub async fn run(data_dir: &Path, config: Option<&Path>, json: bool) -> anyhow::Result<()> {
+pub async fn run(
+    data_dir: &Path,
+    config: Option<&Path>,
+    json: bool,
+    ui: bool,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let file = config
@@ -86,5 +92,31 @@ pub async fn run(data_dir: &Path, config: Option<&Path>, json: bool) -> anyhow::
         "Again, as JSON:    herald --data-dir {} campaign report {id} --recipients --json",
         data_dir.display()
     );
+    if !ui {
+        println!(
+            "In the browser:    herald --data-dir {} demo --ui",
+            data_dir.display()
+        );
+        return Ok(());
+    }
+    // The UI over the same data: a demo login with a fresh password, until Ctrl-C.
+    let password = herald_http::auth::random_token()?;
+    app.store
+        .add_user(&herald_store::NewUser {
+            email: "demo@herald.example".into(),
+            password_hash: herald_http::auth::hash_password(&password)?,
+            role: "admin".into(),
+            created_at_ms: herald_engine::now_ms(),
+        })
+        .await?;
+    let (addr, stop, task) = app.start_http().await?;
+    println!();
+    println!("Web UI:            http://{addr}/campaigns/{id}");
+    println!("Log in as:         demo@herald.example");
+    println!("Password:          {password}");
+    println!("Ctrl-C stops.");
+    shutdown_signal().await;
+    drop(stop);
+    let _ = task.await;
     Ok(())
 }

@@ -29,7 +29,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init => init::run(&cli.data_dir, cli.config.as_deref()).await,
         Command::Serve { sandbox } => serve::run(open().await?, sandbox).await,
-        Command::Demo { json } => demo::run(&cli.data_dir, cli.config.as_deref(), json).await,
+        Command::Demo { json, ui } => {
+            demo::run(&cli.data_dir, cli.config.as_deref(), json, ui).await
+        }
         Command::Domain(d) => domain::run(open().await?, d).await,
         Command::Ips { json } => ips::run(open().await?, json).await,
         Command::Contacts(c) => contacts::run(open().await?, c).await,
