@@ -629,12 +629,48 @@ async fn campaign<S: Store>(
             ("Sending IPs", "sending_ips"),
         ] {
             if let Some(v) = get(key) {
-                let v = if key == "gate_override" && v == "none" {
-                    "the domain passed Herald's checks when the campaign was created".to_string()
-                } else if key == "gate_override" {
-                    format!("NOT verified: {v}")
-                } else {
-                    v
+                let v = match key {
+                    "gate_override" if v == "none" => {
+                        "the domain passed Herald's checks when the campaign was created"
+                            .to_string()
+                    }
+                    "gate_override" => format!("NOT verified: {v}"),
+                    "dkim" => match d["dkim"]["d"].as_str() {
+                        Some(dom) => format!(
+                            "signed as d={dom} (selectors {})",
+                            d["dkim"]["selectors"]
+                                .as_array()
+                                .map(|a| a
+                                    .iter()
+                                    .filter_map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                                .unwrap_or_default()
+                        ),
+                        None => "not signed: the From domain is not connected".to_string(),
+                    },
+                    "return_path_domain" if v == "none" => {
+                        "the From address (no return-path domain: bounces are not collected)"
+                            .to_string()
+                    }
+                    "return_path_domain" => format!("b+<token>@{v}"),
+                    "sending_ips" => {
+                        let ips: Vec<String> = d["sending_ips"]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|s| s.as_str().map(str::to_string))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        if ips.is_empty() {
+                            "chosen by the system per connection ([delivery] source_ips is empty)"
+                                .to_string()
+                        } else {
+                            ips.join(", ")
+                        }
+                    }
+                    _ => v,
                 };
                 details.push((label.into(), v));
             }

@@ -1,0 +1,174 @@
+//! The web UI in a real browser (headless Chromium driven by Selenium, both from Debian; the
+//! test script installs them): a campaign sent into the recipient world, then log in, the
+//! performance page with its definitions, the Delivered and Bounced tabs, the See-details panel
+//! and "Didn't receive it?". Screenshots go to `test-artifacts/browser/`. A campaign named with a
+//! `<script>` proves user-supplied text is shown, not run.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Herald, free_port, world_env};
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_marketer_sees_who_got_it_in_the_browser() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env(
+            "HERALD__DNS__NAMESERVERS",
+            &format!("[\"{}\"]", w["WORLD_DNS"]),
+        )
+        .env("HERALD__DELIVERY__MX_PORT", &w["WORLD_MX_PORT"])
+        .env("HERALD__DELIVERY__HELO_NAME", "world-sender.test")
+        .env("HERALD__HTTP__LISTEN", &format!("127.0.0.1:{port}"))
+        .env(
+            "HERALD__HTTP__PUBLIC_URL",
+            &format!("http://127.0.0.1:{port}"),
+        )
+        .env("HERALD__INBOUND__ENABLED", "false");
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "correct horse battery\n").unwrap();
+    h.ok(&[
+        "user",
+        "add",
+        "marketer@herald.test",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email,first_name\nalice@inbox.test,<script>window.xss=2</script>\nnobody@inbox.test,Nobody\n").unwrap();
+    let html = tmp.path().join("b.html");
+    std::fs::write(&html, "<p>Hello {{ contact.first_name }}</p>").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "b"]);
+    let id = h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        "<script>window.xss=1</script>November",
+        "--list",
+        "b",
+        "--from",
+        "News <news@world-sender.test>",
+        "--subject",
+        "November",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.ok(&["campaign", "send", &id, "--wait"]);
+
+    let _serve = Serve(
+        h.command(&["serve"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/drive.py");
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(&id)
+        .arg("marketer@herald.test")
+        .arg("correct horse battery")
+        .arg(&artifacts)
+        .output()
+        .expect("run /usr/bin/python3 (apt-get install chromium chromium-driver python3-selenium)");
+    assert!(
+        out.status.success(),
+        "browser script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["redirected_to_login"], true, "{seen:#}");
+    assert!(
+        seen["after_login"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/campaigns/{id}")),
+        "{seen:#}"
+    );
+    assert!(
+        seen["definition"]
+            .as_str()
+            .unwrap()
+            .contains("It may still be in Junk or held by a security filter."),
+        "{seen:#}"
+    );
+    assert_eq!(
+        seen["xss"],
+        serde_json::Value::Null,
+        "user-supplied script ran: {seen:#}"
+    );
+    assert!(
+        seen["title"]
+            .as_str()
+            .unwrap()
+            .contains("<script>window.xss=1</script>November"),
+        "shown as text: {seen:#}"
+    );
+    assert_eq!(
+        seen["delivered_rows"],
+        serde_json::json!(["alice@inbox.test"]),
+        "{seen:#}"
+    );
+    assert_eq!(
+        seen["bounced_rows"],
+        serde_json::json!(["nobody@inbox.test"]),
+        "{seen:#}"
+    );
+    assert_eq!(seen["details_open"], true);
+    assert!(
+        seen["details"].as_str().unwrap().contains("Sending domain"),
+        "{seen:#}"
+    );
+    let codes: Vec<&str> = seen["why_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert!(
+        codes.contains(&"accepted") && codes.contains(&"unaligned_from"),
+        "{seen:#}"
+    );
+    assert!(
+        seen["it_report"].as_str().unwrap().contains("Message-ID"),
+        "{seen:#}"
+    );
+    for shot in ["performance", "delivered", "bounced", "see-details", "why"] {
+        let f = artifacts.join(format!("{shot}.png"));
+        let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "{} missing or empty", f.display());
+    }
+}
