@@ -34,6 +34,15 @@ impl herald_http::Actions for AppActions {
         })
     }
 
+    fn check_from(&self, from_address: String) -> BoxFuture<'static, Result<(), String>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            app.check_from(&from_address)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        })
+    }
+
     fn details(
         &self,
         campaign: CampaignId,

@@ -29,6 +29,8 @@ pub trait Actions: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Option<Diagnosis>, String>>;
     /// Send a draft campaign (check the gate, snapshot, mark it sending). Idempotent.
     fn send(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), String>>;
+    /// The From-alignment gate (design §5): Ok, or why the From address may not be used.
+    fn check_from(&self, from_address: String) -> BoxFuture<'static, Result<(), String>>;
     /// The "See details" data (`campaign show --json`).
     fn details(
         &self,

@@ -31,6 +31,8 @@ pub trait Store: Clone + Send + Sync + 'static {
     // ---- lists and contacts
     fn ensure_list(&self, name: &str) -> impl Future<Output = Result<ListId>> + Send;
     fn find_list(&self, name: &str) -> impl Future<Output = Result<Option<ListId>>> + Send;
+    /// Every list with its number of members, by name.
+    fn lists(&self) -> impl Future<Output = Result<Vec<(String, u64)>>> + Send;
     /// Insert or merge contacts by `email_key` and add them to the list. Existing contacts keep
     /// their first spelling; their fields are merged with the new ones.
     fn upsert_contacts(

@@ -5,9 +5,14 @@
 //! |---|---|
 //! | `GET/POST /login`, `POST /logout` | log in (double-submit CSRF cookie), log out |
 //! | `GET /` | campaigns with their headline numbers |
+//! | `GET /contacts`, `POST /contacts/import` | lists; CSV upload with the rejected rows |
+//! | `GET /campaigns/new`, `POST /campaigns/preview`, `POST /campaigns` | compose with a live preview; create (the From gate applies) |
 //! | `GET /campaigns/{id}?tab=…&q=…` | the post-send performance page: numbers with definitions, See details, tabs, rows |
 //! | `POST /campaigns/{id}/send` | send a draft (idempotent: a double click sends once) |
 //! | `GET /campaigns/{id}/why/{email}` | "Didn't receive it?": findings, timeline, IT report (+ `.txt`/`.html` downloads) |
+
+mod compose;
+mod contacts;
 
 use std::sync::Arc;
 
@@ -43,6 +48,16 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
     let protected = Router::new()
         .route("/", get(dashboard::<S>))
         .route("/logout", post(logout::<S>))
+        .route("/contacts", get(contacts::show::<S>))
+        .route(
+            "/contacts/import",
+            post(contacts::import::<S>).layer(axum::extract::DefaultBodyLimit::max(
+                contacts::MAX_UPLOAD + 64 * 1024,
+            )),
+        )
+        .route("/campaigns/new", get(compose::new::<S>))
+        .route("/campaigns/preview", post(compose::preview::<S>))
+        .route("/campaigns", post(compose::create::<S>))
         .route("/campaigns/{id}", get(campaign::<S>))
         .route("/campaigns/{id}/send", post(send::<S>))
         .route("/campaigns/{id}/why/{email}", get(why::<S>))

@@ -146,6 +146,16 @@ impl Store for SqliteStore {
     async fn find_list(&self, name: &str) -> Result<Option<ListId>> {
         self.find_list_impl(name).await
     }
+    async fn lists(&self) -> Result<Vec<(String, u64)>> {
+        Ok(sqlx::query(
+            "SELECT l.name, (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id) FROM lists l ORDER BY l.name",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) as u64))
+        .collect())
+    }
     async fn upsert_contacts(&self, list: ListId, batch: &[NewContact]) -> Result<UpsertCounts> {
         self.upsert_contacts_impl(list, batch).await
     }

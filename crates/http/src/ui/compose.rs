@@ -1,0 +1,205 @@
+//! `GET /campaigns/new`, `POST /campaigns/preview`, `POST /campaigns`: compose with a live preview.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use herald_engine::campaign::{self, CampaignError, CampaignInput, TrackingSwitches};
+use herald_mail::CampaignTemplates;
+use herald_store::Store;
+use serde::Deserialize;
+
+use super::{Session, render, same};
+use crate::Web;
+use crate::auth::Role;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ComposeForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    list: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    html: String,
+    allow_unverified: Option<String>,
+}
+
+struct FormView {
+    name: String,
+    list: String,
+    from: String,
+    subject: String,
+    html: String,
+    allow_unverified: bool,
+}
+
+#[derive(Template)]
+#[template(path = "compose.html")]
+struct ComposePage {
+    user: Option<String>,
+    csrf: String,
+    lists: Vec<(String, u64)>,
+    form: FormView,
+    message: Option<String>,
+}
+
+async fn page<S: Store>(
+    web: &Web<S>,
+    s: Session,
+    f: &ComposeForm,
+    message: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let lists = web.store.lists().await.unwrap_or_default();
+    let mut r = render(&ComposePage {
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        lists,
+        form: FormView {
+            name: f.name.clone(),
+            list: f.list.clone(),
+            from: f.from.clone(),
+            subject: f.subject.clone(),
+            html: if f.html.is_empty() {
+                "<p>Hello {{ contact.first_name | default(\"there\") }},</p>\n<p>…</p>\n<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>".into()
+            } else {
+                f.html.clone()
+            },
+            allow_unverified: f.allow_unverified.is_some(),
+        },
+        message,
+    });
+    *r.status_mut() = status;
+    r
+}
+
+pub async fn new<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+) -> Response {
+    page(&web, s, &ComposeForm::default(), None, StatusCode::OK).await
+}
+
+/// The message as the list's first contact would get it (JSON for the page's script).
+pub async fn preview<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<ComposeForm>,
+) -> Response {
+    if !f.csrf.as_deref().is_some_and(|c| same(c, &s.csrf)) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({"error": "CSRF token missing or wrong: reload the page"})),
+        )
+            .into_response();
+    }
+    let fail = |e: String| Json(serde_json::json!({ "error": e })).into_response();
+    let templates = match CampaignTemplates::compile(&f.subject, &f.html, None) {
+        Ok(t) => t,
+        Err(e) => return fail(e.to_string()),
+    };
+    let member = match web.store.find_list(&f.list).await {
+        Ok(Some(list)) => web
+            .store
+            .audience_page(list, 0, 1)
+            .await
+            .ok()
+            .and_then(|p| p.into_iter().next()),
+        _ => None,
+    };
+    let (email, fields) = match &member {
+        Some(m) => (
+            m.email.clone(),
+            serde_json::from_str(&m.fields).unwrap_or_default(),
+        ),
+        None => ("someone@example.com".to_string(), serde_json::Map::new()),
+    };
+    match templates.render(&herald_engine::render::context(&email, fields, None)) {
+        Ok(r) => Json(serde_json::json!({"email": email, "subject": r.subject, "html": r.html}))
+            .into_response(),
+        Err(e) => fail(e.to_string()),
+    }
+}
+
+pub async fn create<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<ComposeForm>,
+) -> Response {
+    if !f.csrf.as_deref().is_some_and(|c| same(c, &s.csrf)) {
+        return super::problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        );
+    }
+    if Role::of(&s.user) < Role::Admin {
+        return super::problem(
+            StatusCode::FORBIDDEN,
+            "Your account may view campaigns but not create them.",
+        );
+    }
+    let (_, from) = match campaign::parse_from(&f.from) {
+        Ok(x) => x,
+        Err(e) => {
+            return page(
+                &web,
+                s,
+                &f,
+                Some(format!("From: {e}")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    // The same gate as the CLI: refuse an unconnected or unverified From domain unless the
+    // override is ticked, and then record why.
+    let gate_override = match web.actions.check_from(from.to_string()).await {
+        Ok(()) => None,
+        Err(e) if f.allow_unverified.is_some() => {
+            Some(format!("override in the web UI by {}: {e}", s.user.email))
+        }
+        Err(e) => return page(&web, s, &f, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let input = CampaignInput {
+        name: f.name.clone(),
+        list: f.list.clone(),
+        from: f.from.clone(),
+        subject: f.subject.clone(),
+        html: f.html.clone(),
+        text: None,
+        gate_override,
+        tracking: TrackingSwitches::default(),
+    };
+    match campaign::create(&web.store, &input).await {
+        Ok(id) => Redirect::to(&format!("/campaigns/{id}")).into_response(),
+        Err(CampaignError::Store(e)) => {
+            tracing::error!(error = %e, "creating a campaign");
+            page(
+                &web,
+                s,
+                &f,
+                Some("The database did not answer; nothing was created. Try again.".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await
+        }
+        Err(e) => {
+            page(
+                &web,
+                s,
+                &f,
+                Some(e.to_string()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
