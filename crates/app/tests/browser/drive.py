@@ -29,6 +29,8 @@ try:
     driver.find_element(By.NAME, "email").send_keys(email)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    wait = WebDriverWait(driver, 20)
+    wait.until(lambda d: "/login" not in d.current_url)
 
     # Import the contacts.
     driver.get(f"{base}/contacts")
@@ -37,6 +39,7 @@ try:
     lst.send_keys("browser")
     driver.find_element(By.NAME, "file").send_keys(csv_path)
     driver.find_element(By.CSS_SELECTOR, "#import-form button").click()
+    wait.until(lambda d: d.find_elements(By.ID, "import-result") or d.find_elements(By.ID, "import-error"))
     seen["import"] = driver.find_element(By.ID, "import-result").text
     seen["rejected_rows"] = len(driver.find_elements(By.CSS_SELECTOR, "#rejected tbody tr"))
     driver.save_screenshot(f"{artifacts}/import.png")
@@ -54,15 +57,18 @@ try:
     driver.save_screenshot(f"{artifacts}/compose.png")
     # Without the override the gate refuses the unconnected domain, and nothing typed is lost.
     form.submit()
+    wait.until(lambda d: d.find_elements(By.ID, "compose-error"))
     seen["gate_message"] = driver.find_element(By.ID, "compose-error").text
     form = driver.find_element(By.ID, "compose-form")
     seen["kept_name"] = form.find_element(By.NAME, "name").get_attribute("value")
     form.find_element(By.NAME, "allow_unverified").click()
     form.submit()
+    wait.until(lambda d: "/campaigns/new" not in d.current_url and d.find_elements(By.CSS_SELECTOR, "form.send button"))
     seen["created_at"] = driver.current_url
 
     # Send (twice, as a double click would) and wait for the result.
     driver.find_element(By.CSS_SELECTOR, "form.send button").click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "form.send button"))
     for _ in range(60):
         driver.refresh()
         if "sent" in driver.find_element(By.CSS_SELECTOR, "h1 .status").text:
@@ -75,9 +81,11 @@ try:
     seen["title"] = driver.find_element(By.TAG_NAME, "h1").text
 
     driver.find_element(By.ID, "tab-delivered").click()
+    wait.until(lambda d: "tab=delivered" in d.current_url)
     seen["delivered_rows"] = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#recipients tbody td:first-child")]
     driver.save_screenshot(f"{artifacts}/delivered.png")
     driver.find_element(By.ID, "tab-bounced").click()
+    wait.until(lambda d: "tab=bounced" in d.current_url)
     seen["bounced_rows"] = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#recipients tbody td:first-child")]
     driver.save_screenshot(f"{artifacts}/bounced.png")
 
@@ -88,7 +96,9 @@ try:
     driver.save_screenshot(f"{artifacts}/see-details.png")
 
     driver.find_element(By.ID, "tab-delivered").click()
+    wait.until(lambda d: "tab=delivered" in d.current_url)
     driver.find_element(By.LINK_TEXT, "Didn't receive it?").click()
+    wait.until(lambda d: "/why/" in d.current_url and d.find_elements(By.CSS_SELECTOR, "pre.it-report"))
     seen["why_codes"] = [li.get_attribute("data-code") for li in driver.find_elements(By.CSS_SELECTOR, "ul.findings li")]
     seen["it_report"] = driver.find_element(By.CSS_SELECTOR, "pre.it-report").text
     driver.save_screenshot(f"{artifacts}/why.png")

@@ -193,23 +193,6 @@ impl SqliteStore {
         w.tx.commit().await?;
         Ok(n)
     }
-
-    pub(super) async fn event_counts_impl(
-        &self,
-        campaign: CampaignId,
-    ) -> Result<Vec<(String, u64)>> {
-        let rows = sqlx::query(
-            "SELECT kind || CASE WHEN json_extract(detail, '$.verdict') = 'machine' THEN ':machine' ELSE '' END, \
-                    COUNT(DISTINCT delivery_id) FROM events WHERE campaign_id = $1 GROUP BY 1",
-        )
-        .bind(campaign.0)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) as u64))
-            .collect())
-    }
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;

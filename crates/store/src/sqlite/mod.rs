@@ -37,6 +37,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../migrations/sqlite/0004_tracking.sql")),
     (5, include_str!("../../migrations/sqlite/0005_seeds.sql")),
     (6, include_str!("../../migrations/sqlite/0006_users.sql")),
+    (7, include_str!("../../migrations/sqlite/0007_counts.sql")),
 ];
 
 #[derive(Clone)]
@@ -200,9 +201,7 @@ impl Store for SqliteStore {
         self.next_due_impl(campaign).await
     }
     async fn counts(&self, campaign: CampaignId) -> Result<StateCounts> {
-        let mut c = self.counts_impl(campaign).await?;
-        c.events = self.event_counts_impl(campaign).await?;
-        Ok(c)
+        self.counts_impl(campaign).await
     }
     async fn recipients(
         &self,

@@ -9,35 +9,32 @@ use crate::{
 };
 
 impl SqliteStore {
+    /// The report counts: read from `campaign_counts`, which triggers keep in step with every
+    /// delivery and event (migration 0007), so this is one indexed range read at any size.
     pub(super) async fn counts_impl(&self, campaign: CampaignId) -> Result<StateCounts> {
         let rows = sqlx::query(
-            "SELECT state, COUNT(*) FROM deliveries WHERE campaign_id = $1 AND seed_id IS NULL GROUP BY state",
+            "SELECT key, n FROM campaign_counts WHERE campaign_id = $1 AND n > 0 ORDER BY key",
         )
         .bind(campaign.0)
         .fetch_all(&self.pool)
         .await?;
-        let mut by_state = Vec::new();
-        for r in rows {
-            by_state.push((
-                parse_state(&r.get::<String, _>(0))?,
-                r.get::<i64, _>(1) as u64,
-            ));
-        }
-        let not_sent = sqlx::query(
-            "SELECT COALESCE(reason, 'unknown'), COUNT(*) FROM deliveries \
-             WHERE campaign_id = $1 AND state = 'not_sent' AND seed_id IS NULL GROUP BY 1 ORDER BY 1",
-        )
-        .bind(campaign.0)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) as u64))
-        .collect();
-        Ok(StateCounts {
-            by_state,
+        let mut c = StateCounts {
+            by_state: Vec::new(),
             events: Vec::new(),
-            not_sent_reasons: not_sent,
-        })
+            not_sent_reasons: Vec::new(),
+        };
+        for r in rows {
+            let key: String = r.get(0);
+            let n = r.get::<i64, _>(1) as u64;
+            if let Some(state) = key.strip_prefix("state:") {
+                c.by_state.push((parse_state(state)?, n));
+            } else if let Some(reason) = key.strip_prefix("reason:") {
+                c.not_sent_reasons.push((reason.to_string(), n));
+            } else if let Some(kind) = key.strip_prefix("event:") {
+                c.events.push((kind.to_string(), n));
+            }
+        }
+        Ok(c)
     }
 
     pub(super) async fn recipients_filtered_impl(
@@ -48,15 +45,17 @@ impl SqliteStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<RecipientRow>> {
-        // Only fixed SQL fragments are chosen here; every value is bound.
-        let condition = match filter {
-            RecipientFilter::All => "1",
-            RecipientFilter::Sent => "d.state <> 'not_sent'",
-            RecipientFilter::State(_) => "d.state = $5",
-            RecipientFilter::Event(_) => {
-                "EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = d.id AND e.kind = $5 \
-                 AND (json_extract(e.detail, '$.verdict') IS NULL OR json_extract(e.detail, '$.verdict') <> 'machine'))"
-            }
+        // Only fixed SQL fragments are chosen here; every value is bound. Event tabs are driven
+        // from `delivery_flags` (indexed by key), state tabs from (campaign, state, id).
+        let (from, condition, order) = match filter {
+            RecipientFilter::All => ("deliveries d", "1", "d.id"),
+            RecipientFilter::Sent => ("deliveries d", "d.state <> 'not_sent'", "d.id"),
+            RecipientFilter::State(_) => ("deliveries d", "d.state = $5", "d.id"),
+            RecipientFilter::Event(_) => (
+                "delivery_flags f JOIN deliveries d ON d.id = f.delivery_id",
+                "f.key = $5",
+                "f.delivery_id",
+            ),
         };
         let param = match filter {
             RecipientFilter::State(s) => s.as_str().to_string(),
@@ -67,9 +66,9 @@ impl SqliteStore {
             "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, d.message_id, \
                     d.next_attempt_at, \
                     (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
-             FROM deliveries d WHERE d.campaign_id = $1 AND d.id > $2 AND d.seed_id IS NULL \
+             FROM {from} WHERE d.campaign_id = $1 AND {order} > $2 AND d.seed_id IS NULL \
                AND ($4 = '' OR instr(d.email_key, lower($4)) > 0) AND {condition} \
-             ORDER BY d.id LIMIT $3"
+             ORDER BY {order} LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(campaign.0)
