@@ -330,6 +330,19 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Time the performance page's reads (counts, each tab's first page, a deep page) on a
+    /// generated campaign of N recipients and M events; print p50/p95 per read.
+    Report {
+        #[arg(long, default_value_t = 1_000_000)]
+        recipients: u64,
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Times each read is repeated.
+        #[arg(long, default_value_t = 100)]
+        rounds: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Drive the open and click endpoints with keep-alive clients; print requests/s and p99.
     Track {
         #[arg(long, default_value_t = 200_000)]

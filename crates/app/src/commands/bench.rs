@@ -41,6 +41,12 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
             .await
         }
         BenchCmd::Import { rows, json } => import(rows, json).await,
+        BenchCmd::Report {
+            recipients,
+            events,
+            rounds,
+            json,
+        } => super::bench_report::report(recipients, events, rounds, json).await,
         BenchCmd::Track {
             requests,
             connections,

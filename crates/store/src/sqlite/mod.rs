@@ -38,6 +38,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (5, include_str!("../../migrations/sqlite/0005_seeds.sql")),
     (6, include_str!("../../migrations/sqlite/0006_users.sql")),
     (7, include_str!("../../migrations/sqlite/0007_counts.sql")),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_campaign_id_index.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,215 @@
+//! `herald bench report`: the performance page's reads at scale. Generates one campaign of N
+//! recipients in realistic states and M open/click events (human and machine) in a temporary
+//! SQLite store through the store's own batch writes, then times the reads the page makes:
+//! the counts, the first page of every tab, and a page deep in the list (keyset pagination).
+
+use std::time::Instant;
+
+use anyhow::Context;
+use herald_domain::DeliveryState;
+use herald_store::{
+    CampaignId, DeliveryId, EngagementRecord, NewCampaign, NewDelivery, RecipientFilter, Store,
+};
+use serde::Serialize;
+
+use crate::output::{self, peak_rss_mb};
+use crate::settings::Settings;
+use crate::startup::App;
+
+#[derive(Serialize)]
+struct Timing {
+    read: String,
+    p50_ms: f64,
+    p95_ms: f64,
+}
+
+#[derive(Serialize)]
+struct ReportBench {
+    recipients: u64,
+    events: u64,
+    setup_seconds: f64,
+    rounds: u32,
+    reads: Vec<Timing>,
+    peak_rss_mb: f64,
+}
+
+pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let app = App::with_settings(Settings::default(), dir.path()).await?;
+    let t0 = Instant::now();
+    let list = app.store.ensure_list("bench").await?;
+    let id = app
+        .store
+        .create_campaign(&NewCampaign {
+            name: "bench".into(),
+            list,
+            from_name: None,
+            from_address: "bench@sender.example".into(),
+            subject: "Hello".into(),
+            html: "<p>Hello</p>".into(),
+            text: None,
+            created_at_ms: herald_engine::now_ms(),
+            gate_override: None,
+            track_opens: true,
+            track_clicks: true,
+            send_to_seeds: false,
+        })
+        .await?;
+    eprintln!("generating {recipients} recipients …");
+    let now = herald_engine::now_ms();
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..recipients {
+        // 80 % delivered, 8 % bounced, 4 % deferred, 3 % expired, 5 % not sent.
+        let (state, reason) = match i % 100 {
+            0..=79 => (DeliveryState::Delivered, None),
+            80..=87 => (DeliveryState::Bounced, Some("userunknown")),
+            88..=91 => (DeliveryState::Deferred, Some("systemerror")),
+            92..=94 => (DeliveryState::Expired, Some("expired")),
+            _ => (DeliveryState::NotSent, Some("previously_bounced")),
+        };
+        let email = format!("user{i}@d{}.example", i % 1000);
+        batch.push(NewDelivery {
+            campaign: id,
+            contact_id: None,
+            email_key: email.clone(),
+            domain: email.rsplit('@').next().unwrap_or("").to_string(),
+            email,
+            state,
+            reason: reason.map(str::to_string),
+            message_id: format!("<{i}@sender.example>"),
+            next_attempt_at_ms: None,
+            updated_at_ms: now,
+            seed_id: None,
+        });
+        if batch.len() == 10_000 {
+            app.store.insert_deliveries(&batch).await?;
+            batch.clear();
+        }
+    }
+    app.store.insert_deliveries(&batch).await?;
+    let first = app
+        .store
+        .recipients(id, 0, 1)
+        .await?
+        .first()
+        .map(|r| r.id.0)
+        .unwrap_or(1);
+    eprintln!("generating {events} events …");
+    let mut ev = Vec::with_capacity(20_000);
+    for i in 0..events {
+        // Opens and clicks spread over the delivered recipients; a third from machines.
+        let n = (i.wrapping_mul(2_654_435_761) % recipients.max(1)) as i64;
+        let kind = if i % 4 == 0 { "click" } else { "open" };
+        let machine = i % 3 == 0;
+        ev.push(EngagementRecord {
+            delivery: DeliveryId(first + n),
+            kind,
+            at_ms: now + i as i64,
+            detail: if machine {
+                r#"{"verdict":"machine","reason":"apple_mpp"}"#.into()
+            } else {
+                r#"{"verdict":"human","reason":null}"#.into()
+            },
+        });
+        if ev.len() == 20_000 {
+            app.store.record_engagement(&ev).await?;
+            ev.clear();
+        }
+    }
+    app.store.record_engagement(&ev).await?;
+    let setup_seconds = t0.elapsed().as_secs_f64();
+
+    let deep = first + recipients as i64 / 2;
+    let reads: Vec<(&str, Option<RecipientFilter>, i64)> = vec![
+        ("counts", None, 0),
+        ("tab sent", Some(RecipientFilter::Sent), 0),
+        (
+            "tab delivered",
+            Some(RecipientFilter::State(DeliveryState::Delivered)),
+            0,
+        ),
+        (
+            "tab bounced",
+            Some(RecipientFilter::State(DeliveryState::Bounced)),
+            0,
+        ),
+        (
+            "tab deferred",
+            Some(RecipientFilter::State(DeliveryState::Deferred)),
+            0,
+        ),
+        (
+            "tab not_sent",
+            Some(RecipientFilter::State(DeliveryState::NotSent)),
+            0,
+        ),
+        ("tab opened", Some(RecipientFilter::Event("open".into())), 0),
+        (
+            "tab clicked",
+            Some(RecipientFilter::Event("click".into())),
+            0,
+        ),
+        (
+            "tab unsubscribed (empty)",
+            Some(RecipientFilter::Event("unsubscribe".into())),
+            0,
+        ),
+        (
+            "tab delivered, page at 50 %",
+            Some(RecipientFilter::State(DeliveryState::Delivered)),
+            deep,
+        ),
+        (
+            "tab opened, page at 50 %",
+            Some(RecipientFilter::Event("open".into())),
+            deep,
+        ),
+    ];
+    let mut timings = Vec::new();
+    for (name, filter, after) in &reads {
+        let mut ms = Vec::with_capacity(rounds as usize);
+        for _ in 0..rounds.max(1) {
+            let t = Instant::now();
+            match filter {
+                None => {
+                    app.store.counts(CampaignId(id.0)).await?;
+                }
+                Some(f) => {
+                    app.store
+                        .recipients_filtered(id, f, None, *after, 100)
+                        .await?;
+                }
+            }
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| ms[((ms.len() as f64 * p) as usize).min(ms.len() - 1)];
+        timings.push(Timing {
+            read: name.to_string(),
+            p50_ms: pct(0.50),
+            p95_ms: pct(0.95),
+        });
+    }
+    let out = ReportBench {
+        recipients,
+        events,
+        setup_seconds,
+        rounds,
+        reads: timings,
+        peak_rss_mb: peak_rss_mb(),
+    };
+    if json {
+        return output::json(&out);
+    }
+    println!(
+        "{} recipients, {} events (generated in {:.0} s); {} rounds per read:",
+        out.recipients, out.events, out.setup_seconds, out.rounds
+    );
+    for t in &out.reads {
+        println!(
+            "  {:<30} p50 {:>7.2} ms   p95 {:>7.2} ms",
+            t.read, t.p50_ms, t.p95_ms
+        );
+    }
+    Ok(())
+}
