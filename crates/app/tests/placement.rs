@@ -11,7 +11,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Herald, world_env};
+use common::{Herald, free_port, http, world_env};
 
 #[test]
 fn seeds_report_inbox_junk_and_missing_and_why_uses_them() {
@@ -191,4 +191,76 @@ fn seeds_report_inbox_junk_and_missing_and_why_uses_them() {
 
     let why = h.json(&["why", &id, "carol@inbox.test", "--json"]);
     assert_eq!(why["placement"], "inbox", "{why:#}");
+
+    // The performance page shows the seed placement per provider.
+    let port = free_port();
+    std::fs::write(&good, "correct horse battery\n").unwrap();
+    h.ok(&[
+        "user",
+        "add",
+        "m@herald.test",
+        "--password-file",
+        good.to_str().unwrap(),
+    ]);
+    let mut serve = h
+        .command(&["serve"])
+        .env("HERALD__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+        .env("HERALD__INBOUND__ENABLED", "false")
+        .env("HERALD_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(tmp.path().join("serve.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let login = http(port, "GET", "/login", &[], None);
+    let marker = "name=\"csrf\" value=\"";
+    let at = login.body.find(marker).unwrap() + marker.len();
+    let csrf = login.body[at..].split('"').next().unwrap().to_string();
+    let r = http(
+        port,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &format!("herald_login_csrf={csrf}")),
+        ],
+        Some(&format!(
+            "csrf={csrf}&next=%2F&email=m%40herald.test&password=correct+horse+battery"
+        )),
+    );
+    let session = r
+        .all("set-cookie")
+        .iter()
+        .find_map(|c| c.strip_prefix("herald_session="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string();
+    let page = http(
+        port,
+        "GET",
+        &format!("/campaigns/{id}"),
+        &[("Cookie", &format!("herald_session={session}"))],
+        None,
+    );
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let log = std::fs::read_to_string(tmp.path().join("serve.log")).unwrap_or_default();
+    assert!(
+        page.body.contains("id=\"placement\""),
+        "{log}\n{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<td>junk.test</td><td>0</td><td>1</td><td>0</td><td>0</td><td>0</td>"),
+        "{}",
+        page.body
+    );
 }

@@ -390,6 +390,16 @@ struct Tab {
     count: u64,
 }
 
+#[derive(Default)]
+struct PlacementRow {
+    provider: String,
+    inbox: u64,
+    junk: u64,
+    other: u64,
+    missing: u64,
+    pending: u64,
+}
+
 struct Row {
     email: String,
     email_path: String,
@@ -415,6 +425,7 @@ struct CampaignPage {
     q: String,
     rows: Vec<Row>,
     next: Option<i64>,
+    placement: Vec<PlacementRow>,
 }
 
 #[derive(Deserialize)]
@@ -691,7 +702,36 @@ async fn campaign<S: Store>(
             }
         }
     }
+    let mut placement: Vec<PlacementRow> = Vec::new();
+    let seeds = match web.store.placements(id).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading seed placements");
+            Vec::new()
+        }
+    };
+    for p in seeds {
+        let i = match placement.iter().position(|r| r.provider == p.seed.provider) {
+            Some(i) => i,
+            None => {
+                placement.push(PlacementRow {
+                    provider: p.seed.provider.clone(),
+                    ..PlacementRow::default()
+                });
+                placement.len() - 1
+            }
+        };
+        let row = &mut placement[i];
+        match p.placement.as_deref() {
+            Some("inbox") => row.inbox += 1,
+            Some("junk") => row.junk += 1,
+            Some("missing") => row.missing += 1,
+            Some(_) => row.other += 1,
+            None => row.pending += 1,
+        }
+    }
     render(&CampaignPage {
+        placement,
         user: Some(s.user.email),
         csrf: s.csrf,
         id: report.campaign.id.clone(),
