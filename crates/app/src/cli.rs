@@ -213,9 +213,29 @@ pub enum DomainCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Look every record up through DNS; exit 0 only if every required one passes.
+    /// Look every record up through DNS; exit 0 only if every required one passes. A pending
+    /// key rotation whose new records are found takes over here.
     Verify {
         domain: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rotate the DKIM keys: new keys under a new selector; signing switches to them once
+    /// their records are found in DNS (`domain verify`, or `serve`'s re-verification).
+    Rotate {
+        domain: String,
+        /// The new selector (default: hd<YYYYMMDD>).
+        #[arg(long)]
+        selector: Option<String>,
+        /// Switch signing at once (a leaked key): signatures fail until the records are published.
+        #[arg(long)]
+        now: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connected domains with their selectors and the last re-verification by `serve`
+    /// (drift), including the recorded changes.
+    List {
         #[arg(long)]
         json: bool,
     },

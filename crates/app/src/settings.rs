@@ -35,6 +35,23 @@ pub struct Settings {
     pub tracking: Tracking,
     pub placement: Placement,
     pub sandbox: Sandbox,
+    pub domains: Domains,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Domains {
+    /// How often `herald serve` re-verifies every connected domain through DNS (drift); a
+    /// domain that stops verifying has its new sends held until it verifies again.
+    pub reverify_every: Dur,
+}
+
+impl Default for Domains {
+    fn default() -> Self {
+        Self {
+            reverify_every: Dur(Duration::from_secs(3600)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -385,6 +402,9 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 
 [sandbox]
 # listen = "127.0.0.1:0"      # the capture server of sandbox mode
+
+[domains]
+# reverify_every = "1h"       # `serve` re-checks connected domains; a failing one holds its sends
 "#;
 
 #[cfg(test)]

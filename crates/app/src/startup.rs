@@ -9,6 +9,7 @@ use herald_domain::RetrySchedule;
 use herald_engine::deliver::mx::build_resolver;
 use herald_engine::deliver::smtp::{SessionConfig, Timeouts};
 use herald_engine::deliver::{DeliverConfig, DnsMx, FixedRoute, MxHost, SharedResolver, tls};
+use herald_engine::domains::drift::{self, Holds};
 use herald_engine::domains::gate::check_from;
 use herald_engine::domains::verify::verify;
 use herald_engine::domains::{Keyring, RecordContext};
@@ -90,20 +91,56 @@ impl App {
         let verification = match keyring.connected_for(&from_domain)? {
             None => None,
             Some((domain, _, _)) => {
-                let d = &self.settings.delivery;
-                let tracking = self.tracking_host();
-                let ctx = RecordContext {
-                    source_ips: &d.source_ips,
-                    helo_name: &d.helo_name,
-                    tracking_host: &tracking,
-                };
                 let resolver =
                     build_resolver(&self.settings.dns.nameservers, self.settings.dns.timeout.0)
                         .map_err(anyhow::Error::msg)?;
-                verify(&resolver, &keyring, &domain, &ctx).await?
+                verify(&resolver, &keyring, &domain, &self.record_context()).await?
             }
         };
         check_from(&from_domain, verification.as_ref()).map_err(|e| crate::bad_input(e.to_string()))
+    }
+
+    /// This installation's identity, as the records to publish name it.
+    pub fn record_context(&self) -> RecordContext {
+        let d = &self.settings.delivery;
+        RecordContext {
+            source_ips: d.source_ips.clone(),
+            helo_name: d.helo_name.clone(),
+            tracking_host: self.tracking_host(),
+            existing_spf: Vec::new(),
+        }
+    }
+
+    /// Re-verify the connected domains now, then every `[domains] reverify_every` (drift).
+    /// The holds start as the last recorded checks left them and are brought up to date before
+    /// this returns, so a restarted node never sends from a domain that broke meanwhile. The
+    /// task stops when the returned guard is dropped.
+    pub async fn spawn_drift(&self) -> anyhow::Result<(Arc<Holds>, AbortOnDrop)> {
+        let holds = Arc::new(Holds::load(&self.store).await?);
+        let resolver = build_resolver(&self.settings.dns.nameservers, self.settings.dns.timeout.0)
+            .map_err(anyhow::Error::msg)?;
+        let keyring = self.keyring();
+        if let Err(e) = drift::check_all(
+            &self.store,
+            &keyring,
+            &resolver,
+            &self.record_context(),
+            &holds,
+        )
+        .await
+        {
+            tracing::error!(error = %e, "re-verifying sending domains");
+        }
+        let task = tokio::spawn(drift::run(
+            self.store.clone(),
+            Arc::new(keyring),
+            resolver,
+            self.record_context(),
+            holds.clone(),
+            self.settings.domains.reverify_every.0,
+            std::future::pending::<()>(),
+        ));
+        Ok((holds, AbortOnDrop(task)))
     }
 
     /// The DKIM keys of connected domains (`<data dir>/dkim`).
@@ -442,4 +479,13 @@ fn shared_stop(stopped: oneshot::Receiver<()>) -> SharedStop {
         let _ = tx.send(true);
     });
     SharedStop(rx)
+}
+
+/// A background task that stops when this is dropped.
+pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

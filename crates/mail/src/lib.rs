@@ -7,6 +7,7 @@ pub mod feedback;
 pub mod filters;
 pub mod message;
 pub mod reply;
+pub mod spf;
 pub mod template;
 pub mod tracking;
 pub mod verp;

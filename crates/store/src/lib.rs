@@ -190,6 +190,18 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         deliveries: &[DeliveryId],
     ) -> impl Future<Output = Result<Vec<(DeliveryId, EventRow)>>> + Send;
+    // ---- sending domains (drift)
+    /// Store the latest re-verification of a domain. When its result differs from the last one
+    /// (or it is the first), a [`DomainEvent`] is appended too; returns whether it changed.
+    fn record_domain_check(&self, c: &DomainCheck) -> impl Future<Output = Result<bool>> + Send;
+    /// The latest check of every domain that was ever re-verified.
+    fn domain_checks(&self) -> impl Future<Output = Result<Vec<DomainCheck>>> + Send;
+    /// The newest changes of a domain's verification first.
+    fn domain_events(
+        &self,
+        domain: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<DomainEvent>>> + Send;
     /// Lift a suppression (logged). False if the address was not suppressed.
     fn remove_suppression(
         &self,

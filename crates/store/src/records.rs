@@ -410,3 +410,23 @@ pub enum RecipientFilter {
     /// With at least one event of this kind (`open`, `click` count human ones only).
     Event(String),
 }
+
+/// The latest re-verification of a connected domain (drift, design §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainCheck {
+    pub domain: String,
+    pub checked_at_ms: i64,
+    pub ok: bool,
+    /// What fails and what receivers will do because of it; empty when `ok`.
+    pub problems: String,
+    /// When `ok`/`problems` last changed (set by the store).
+    pub changed_at_ms: i64,
+}
+
+/// A change in a domain's verification result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainEvent {
+    pub at_ms: i64,
+    pub ok: bool,
+    pub problems: String,
+}

@@ -158,9 +158,9 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
     let app = App::with_settings(settings, dir.path()).await?;
     if signed {
         let ctx = herald_engine::domains::RecordContext {
-            source_ips: &[],
-            helo_name: "bench.example",
-            tracking_host: "bench.example",
+            helo_name: "bench.example".into(),
+            tracking_host: "bench.example".into(),
+            ..Default::default()
         };
         app.keyring()
             .add("sender.example", Some("bench"), &ctx)

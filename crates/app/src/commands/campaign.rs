@@ -93,6 +93,25 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                     details["sending_domain"].as_str().unwrap_or("")
                 ),
             }
+            if let Some(v) = details["domain_verification"].as_object() {
+                if v["ok"] == true {
+                    println!(
+                        "  Verification:   passed at {}",
+                        v["checked_at"].as_str().unwrap_or("")
+                    );
+                } else {
+                    println!(
+                        "  Verification:   FAILED at {}{}: {}",
+                        v["checked_at"].as_str().unwrap_or(""),
+                        if v["sends_held"] == true {
+                            " (sends held)"
+                        } else {
+                            ""
+                        },
+                        v["problems"].as_str().unwrap_or("")
+                    );
+                }
+            }
             println!("  EHLO name:      {}", app.settings.delivery.helo_name);
             println!("  Created:        {}", c.created_at);
             println!(
@@ -340,13 +359,26 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<serde_j
         Err(e) => serde_json::json!({"status": "keys_unusable", "error": e.to_string()}),
     };
     // The envelope sender's domain (VERP, `b+<token>@<it>`), where bounces come back.
-    let return_path = app
-        .settings
-        .inbound
-        .return_path_domain
-        .clone()
-        .or_else(|| dkim["d"].as_str().map(|d| format!("bounces.{d}")));
+    let return_path = app.settings.inbound.return_path_domain.clone().or_else(|| {
+        dkim["d"]
+            .as_str()
+            .map(herald_engine::domains::return_path_domain)
+    });
+    // The last re-verification of the signing domain by `serve` (drift): a failing one holds
+    // this campaign's sends unless it was created with the gate override.
+    let checks = app.store.domain_checks().await?;
+    let verification = dkim["d"].as_str().and_then(|d| {
+        checks.iter().find(|c| c.domain == d).map(|c| {
+            serde_json::json!({
+                "checked_at": herald_engine::reports::ms_to_rfc3339(c.checked_at_ms),
+                "ok": c.ok,
+                "problems": c.problems,
+                "sends_held": !c.ok && report.campaign.gate_override.is_none(),
+            })
+        })
+    });
     let details = serde_json::json!({
+        "domain_verification": verification,
         "dkim": dkim,
         "return_path_domain": return_path,
         "id": report.campaign.id,

@@ -1,33 +1,79 @@
-//! `herald domain add DOMAIN [--selector S]`: connect a sending domain.
+//! `herald domain add | verify | rotate | list`: sending domains.
 
+use herald_domain::address::normalise_domain;
 use herald_engine::deliver::mx::build_resolver;
-use herald_engine::domains::verify::{Status, verify};
-use herald_engine::domains::{DomainError, RecordContext};
+use herald_engine::domains::verify::{Status, txt, verify};
+use herald_engine::domains::{DnsRecord, DomainError, return_path_domain};
+use herald_engine::reports::ms_to_rfc3339;
+use herald_store::Store;
+use serde::Serialize;
 
 use crate::cli::DomainCmd;
 use crate::startup::App;
 use crate::{bad_input, output};
 
+/// Input errors (exit 2) apart from operational ones (exit 1).
+fn domain_error(e: DomainError, what: &str) -> anyhow::Error {
+    match e {
+        DomainError::BadDomain(_)
+        | DomainError::BadSelector(_)
+        | DomainError::AlreadyConnected(..)
+        | DomainError::NotConnected(_)
+        | DomainError::SelectorInUse(_)
+        | DomainError::Spf(_) => bad_input(e.to_string()),
+        other => anyhow::Error::new(other).context(what.to_string()),
+    }
+}
+
+fn print_records(records: &[DnsRecord]) {
+    for r in records {
+        let value = if r.strings.len() > 1 {
+            r.strings
+                .iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            r.value.clone()
+        };
+        println!(
+            "{:<12} {:<6} {}\n             {}",
+            r.kind, r.rtype, r.name, value
+        );
+        if let Some(old) = &r.replaces {
+            println!(
+                "             (replaces the existing record \"{old}\": publish one SPF record, never two)"
+            );
+        }
+        println!();
+    }
+}
+
 pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
-    let tracking_host = app.tracking_host();
-    let d = &app.settings.delivery;
-    let ctx = RecordContext {
-        source_ips: &d.source_ips,
-        helo_name: &d.helo_name,
-        tracking_host: &tracking_host,
+    let resolver = || {
+        build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
+            .map_err(anyhow::Error::msg)
     };
     match cmd {
         DomainCmd::Verify { domain, json } => {
-            let resolver =
-                build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
-                    .map_err(anyhow::Error::msg)?;
-            let v = verify(&resolver, &app.keyring(), &domain, &ctx)
+            let keyring = app.keyring();
+            let v = verify(&resolver()?, &keyring, &domain, &app.record_context())
                 .await?
                 .ok_or_else(|| {
                     bad_input(format!(
                         "{domain} is not connected (herald domain add {domain})"
                     ))
                 })?;
+            if v.next_selector_ready
+                && let Some(old) = keyring
+                    .promote(&v.domain)
+                    .map_err(|e| domain_error(e, "completing the key rotation"))?
+            {
+                eprintln!(
+                    "rotation complete: {} is signed with its new selector now; keep the records of selector {old} published for another week, then remove them",
+                    v.domain
+                );
+            }
             if json {
                 output::json(&v)?;
             } else {
@@ -36,8 +82,9 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
                         .as_str()
                         .unwrap_or("")
                         .to_string();
+                    let optional = if c.required { "" } else { " (optional)" };
                     println!(
-                        "{:<10} {:<12} {}\n           {}",
+                        "{:<10} {:<12} {}{optional}\n           {}",
                         status, c.kind, c.name, c.why
                     );
                     if c.status != Status::Pass {
@@ -67,30 +114,22 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
             selector,
             json,
         } => {
-            let d = &app.settings.delivery;
-            let tracking_host = app
-                .settings
-                .http
-                .public_url
-                .split("://")
-                .nth(1)
-                .and_then(|rest| rest.split(['/', ':']).next())
-                .unwrap_or("localhost")
-                .to_string();
-            let ctx = RecordContext {
-                source_ips: &d.source_ips,
-                helo_name: &d.helo_name,
-                tracking_host: &tracking_host,
-            };
+            let name = normalise_domain(&domain)
+                .map_err(|_| bad_input(format!("{domain:?} is not a valid domain name")))?;
+            // SPF goes where the return path is; a record already there is merged into, never
+            // published beside.
+            let spf_name = return_path_domain(&name);
+            let mut ctx = app.record_context();
+            match txt(&resolver()?, &spf_name).await {
+                Ok(found) => ctx.existing_spf = found,
+                Err(e) => eprintln!(
+                    "warning: could not look up existing TXT records at {spf_name} ({e}); if an SPF record exists there, merge the printed terms into it instead of adding a second one"
+                ),
+            }
             let connected = app
                 .keyring()
-                .add(&domain, selector.as_deref(), &ctx)
-                .map_err(|e| match e {
-                    DomainError::BadDomain(_)
-                    | DomainError::BadSelector(_)
-                    | DomainError::AlreadyConnected(..) => bad_input(e.to_string()),
-                    other => anyhow::Error::new(other).context(format!("connecting {domain}")),
-                })?;
+                .add(&name, selector.as_deref(), &ctx)
+                .map_err(|e| domain_error(e, &format!("connecting {name}")))?;
             if json {
                 return output::json(&connected);
             }
@@ -98,32 +137,152 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
                 "Connected {} (DKIM selector {}). Publish these records:\n",
                 connected.domain, connected.selector
             );
-            for r in &connected.records {
-                let value = if r.strings.len() > 1 {
-                    r.strings
-                        .iter()
-                        .map(|s| format!("\"{s}\""))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                } else {
-                    r.value.clone()
-                };
-                println!(
-                    "{:<12} {:<6} {}\n             {}\n",
-                    r.kind, r.rtype, r.name, value
-                );
-            }
+            print_records(&connected.records);
             println!(
                 "Messages From {} (or a subdomain) are DKIM-signed from now on.",
                 connected.domain
             );
-            if d.source_ips.is_empty() {
+            if app.settings.delivery.source_ips.is_empty() {
                 println!(
                     "Note: [delivery] source_ips is empty, so the SPF record names the EHLO host ({}); list the sending IPs there for an exact record.",
-                    d.helo_name
+                    app.settings.delivery.helo_name
                 );
             }
             Ok(())
         }
+        DomainCmd::Rotate {
+            domain,
+            selector,
+            now,
+            json,
+        } => {
+            let r = app
+                .keyring()
+                .rotate(&domain, selector.as_deref(), now, &app.record_context())
+                .map_err(|e| domain_error(e, &format!("rotating the keys of {domain}")))?;
+            if json {
+                return output::json(&r);
+            }
+            println!(
+                "New DKIM keys for {} under selector {}. Publish these records (keep the current ones):\n",
+                r.domain, r.next
+            );
+            print_records(&r.records);
+            if r.switched {
+                println!(
+                    "Signing uses selector {} from now on (--now): signatures fail until these records are published.",
+                    r.next
+                );
+            } else {
+                println!(
+                    "Signing stays with selector {} until these records are found in DNS (herald domain verify {}, or serve's re-verification).",
+                    r.active, r.domain
+                );
+            }
+            Ok(())
+        }
+        DomainCmd::List { json } => list(&app, json).await,
     }
+}
+
+#[derive(Serialize)]
+struct DomainStatus {
+    domain: String,
+    selector: String,
+    /// A rotation waiting for its records.
+    pending_selector: Option<String>,
+    /// The last re-verification by `serve`, if any.
+    last_check: Option<LastCheck>,
+    /// Recorded changes of the verification result, newest first.
+    changes: Vec<Change>,
+}
+
+#[derive(Serialize)]
+struct LastCheck {
+    at: String,
+    ok: bool,
+    /// Why new sends From the domain are held; empty when it verifies.
+    problems: String,
+    held: bool,
+    since: String,
+}
+
+#[derive(Serialize)]
+struct Change {
+    at: String,
+    ok: bool,
+    problems: String,
+}
+
+async fn list(app: &App, json: bool) -> anyhow::Result<()> {
+    let keyring = app.keyring();
+    let checks = app.store.domain_checks().await?;
+    let mut out = Vec::new();
+    for domain in keyring
+        .domains()
+        .map_err(|e| domain_error(e, "listing domains"))?
+    {
+        let selector = keyring
+            .load(&domain)
+            .map_err(|e| domain_error(e, "reading keys"))?
+            .map(|(s, _)| s)
+            .unwrap_or_default();
+        let pending_selector = keyring
+            .pending(&domain)
+            .map_err(|e| domain_error(e, "reading keys"))?
+            .map(|(s, _)| s);
+        let last_check = checks
+            .iter()
+            .find(|c| c.domain == domain)
+            .map(|c| LastCheck {
+                at: ms_to_rfc3339(c.checked_at_ms),
+                ok: c.ok,
+                problems: c.problems.clone(),
+                held: !c.ok,
+                since: ms_to_rfc3339(c.changed_at_ms),
+            });
+        let changes = app
+            .store
+            .domain_events(&domain, 20)
+            .await?
+            .into_iter()
+            .map(|e| Change {
+                at: ms_to_rfc3339(e.at_ms),
+                ok: e.ok,
+                problems: e.problems,
+            })
+            .collect();
+        out.push(DomainStatus {
+            domain,
+            selector,
+            pending_selector,
+            last_check,
+            changes,
+        });
+    }
+    if json {
+        return output::json(&serde_json::json!({ "domains": out }));
+    }
+    if out.is_empty() {
+        println!("No connected domains (herald domain add DOMAIN).");
+    }
+    for d in &out {
+        let pending = d
+            .pending_selector
+            .as_ref()
+            .map(|p| format!(", rotating to {p}"))
+            .unwrap_or_default();
+        println!("{}  selector {}{pending}", d.domain, d.selector);
+        match &d.last_check {
+            None => println!(
+                "    not re-verified yet (herald serve checks every [domains] reverify_every)"
+            ),
+            Some(c) if c.ok => println!("    verified at {} (since {})", c.at, c.since),
+            Some(c) => println!(
+                "    SENDS HELD since {} (checked {}): {}",
+                c.since, c.at, c.problems
+            ),
+        }
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `herald ips`: the sending IPs as receivers see them.
 
 use herald_engine::deliver::mx::build_resolver;
-use herald_engine::domains::ips::{IpReport, check_ip};
+use herald_engine::domains::ips::{IpReport, check_ip, egress_ips};
 use serde::Serialize;
 
 use crate::output;
@@ -10,6 +10,8 @@ use crate::startup::App;
 #[derive(Serialize)]
 struct Ips {
     ips: Vec<IpReport>,
+    /// The IPs were detected (the system's route to the Internet), not configured.
+    detected: bool,
     blocklists: Vec<String>,
     note: Option<String>,
 }
@@ -18,15 +20,28 @@ pub async fn run(app: App, json: bool) -> anyhow::Result<()> {
     let resolver = build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
         .map_err(anyhow::Error::msg)?;
     let zones = &app.settings.dns.blocklists;
+    let configured = &app.settings.delivery.source_ips;
+    let detected = configured.is_empty();
+    let addrs = if detected {
+        egress_ips()
+    } else {
+        configured.clone()
+    };
     let mut ips = Vec::new();
-    for ip in &app.settings.delivery.source_ips {
+    for ip in &addrs {
         ips.push(check_ip(&resolver, *ip, zones).await);
     }
-    let note = app.settings.delivery.source_ips.is_empty().then(|| {
-        "[delivery] source_ips is empty: the system picks the address per connection. List the sending IPs there so Herald binds to them and can check them.".to_string()
+    let note = detected.then(|| {
+        let what = if addrs.is_empty() {
+            "and no route to the Internet was found to detect the egress address".to_string()
+        } else {
+            "so these are the detected egress addresses (behind NAT the public address differs)".to_string()
+        };
+        format!("[delivery] source_ips is empty: the system picks the address per connection, {what}. List the sending IPs there so Herald binds to them and can check them.")
     });
     let report = Ips {
         ips,
+        detected,
         blocklists: zones.clone(),
         note,
     };

@@ -32,7 +32,16 @@ pub async fn run(app: App, sandbox: bool) -> anyhow::Result<()> {
         app.settings.http.public_url
     );
     let _poller = super::seeds::spawn_poller(&app);
-    let queue = app.queue(sandbox.as_ref())?;
+    let mut queue = app.queue(sandbox.as_ref())?;
+    // Drift: re-verify connected domains and hold the sends of those that stop verifying.
+    // Sandbox mode is exempt, as from the gate: nothing leaves the machine.
+    let _drift = if sandbox.is_none() {
+        let (holds, task) = app.spawn_drift().await?;
+        queue = queue.with_holds(holds, app.settings.domains.reverify_every.0);
+        Some(task)
+    } else {
+        None
+    };
     eprintln!(
         "herald serving as {} (database {}); Ctrl-C stops",
         queue.owner(),

@@ -101,12 +101,11 @@ pub async fn diagnose_for(
     // How it was sent: DKIM of the From domain, the VERP return path, our addresses.
     let from_domain = c.from_address.rsplit('@').next().unwrap_or("").to_string();
     let connected = app.keyring().connected_for(&from_domain).ok().flatten();
-    let rp_domain = app
-        .settings
-        .inbound
-        .return_path_domain
-        .clone()
-        .or_else(|| connected.as_ref().map(|(d, _, _)| format!("bounces.{d}")));
+    let rp_domain = app.settings.inbound.return_path_domain.clone().or_else(|| {
+        connected
+            .as_ref()
+            .map(|(d, _, _)| herald_engine::domains::return_path_domain(d))
+    });
     let envelope_sender = match &rp_domain {
         Some(dom) => Some(app.verp_key()?.address(d.row.id.0, dom)),
         None => None,

@@ -41,6 +41,19 @@ pub fn check_from(from_domain: &str, connected: Option<&Verification>) -> Result
             from_domain: from_domain.to_string(),
         });
     };
+    match problems(v) {
+        None => Ok(()),
+        Some(problems) => Err(GateError::NotVerified {
+            from_domain: from_domain.to_string(),
+            connected: v.domain.clone(),
+            problems,
+        }),
+    }
+}
+
+/// Each required record that does not pass, with what receivers will do because of it, in
+/// one sentence; `None` when every required record passes.
+pub fn problems(v: &Verification) -> Option<String> {
     let failing: Vec<String> = v
         .records
         .iter()
@@ -59,15 +72,7 @@ pub fn check_from(from_domain: &str, connected: Option<&Verification>) -> Result
             )
         })
         .collect();
-    if failing.is_empty() {
-        Ok(())
-    } else {
-        Err(GateError::NotVerified {
-            from_domain: from_domain.to_string(),
-            connected: v.domain.clone(),
-            problems: failing.join("; "),
-        })
-    }
+    (!failing.is_empty()).then(|| failing.join("; "))
 }
 
 #[cfg(test)]
@@ -79,6 +84,7 @@ mod tests {
         Verification {
             domain: "sender.test".into(),
             ok: statuses.iter().all(|(_, s)| *s == Status::Pass),
+            next_selector_ready: false,
             records: statuses
                 .iter()
                 .map(|(kind, status)| Check {

@@ -21,6 +21,26 @@ pub struct IpReport {
     pub errors: Vec<String>,
 }
 
+/// The addresses this machine would send from when no sending IPs are configured: for IPv4
+/// and IPv6, the local address of a UDP socket connected towards a documentation address
+/// (RFC 5737 / RFC 3849). Connecting a UDP socket only consults the routing table — no packet
+/// is sent. Loopback and unspecified answers (no route) are left out.
+pub fn egress_ips() -> Vec<IpAddr> {
+    let probe = |bind: &str, towards: &str| -> Option<IpAddr> {
+        let s = std::net::UdpSocket::bind(bind).ok()?;
+        s.connect(towards).ok()?;
+        let ip = s.local_addr().ok()?.ip();
+        (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
+    };
+    [
+        probe("0.0.0.0:0", "192.0.2.1:25"),
+        probe("[::]:0", "[2001:db8::1]:25"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// The DNSBL query name: reversed address labels under the zone (RFC 5782).
 pub fn dnsbl_name(ip: IpAddr, zone: &str) -> String {
     match ip {

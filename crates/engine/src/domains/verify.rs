@@ -1,11 +1,11 @@
 //! `domain verify`: look every record up through DNS and compare it with what Herald needs.
 //! A DNS failure (timeout, SERVFAIL) is reported as `dns_error`, never as a missing record.
 
-use std::net::IpAddr;
-
 use hickory_resolver::TokioResolver;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use serde::Serialize;
+
+use herald_mail::spf;
 
 use super::{DnsRecord, DomainError, Keyring, RecordContext, records};
 
@@ -34,6 +34,9 @@ pub struct Verification {
     pub domain: String,
     pub ok: bool,
     pub records: Vec<Check>,
+    /// A rotation is pending and the new selector's records are published: it may take over.
+    #[serde(skip)]
+    pub next_selector_ready: bool,
 }
 
 /// The records of one type at `name`, each turned into a string by `pick`; empty when there
@@ -56,7 +59,7 @@ async fn lookup(
 }
 
 /// TXT records of `name`, each record's strings joined.
-async fn txt(r: &TokioResolver, name: &str) -> Result<Vec<String>, String> {
+pub async fn txt(r: &TokioResolver, name: &str) -> Result<Vec<String>, String> {
     lookup(r, name, RecordType::TXT, |d| match d {
         RData::TXT(t) => Some(
             t.txt_data
@@ -109,14 +112,13 @@ fn check(
     }
 }
 
-/// SPF: one record, ending in ~all/-all, naming every sending IP (or our EHLO host), within
-/// the 10-lookup limit (RFC 7208 §4.6.4; counted in the top-level record only).
-fn spf_check(expected: &DnsRecord, found: &[String], ctx: &RecordContext<'_>) -> Check {
-    let spf: Vec<&String> = found
-        .iter()
-        .filter(|t| t.to_ascii_lowercase().starts_with("v=spf1"))
-        .collect();
-    let why_missing = "Without SPF, receivers cannot tell our servers may send for this domain; DMARC then rests on DKIM alone.";
+/// SPF, from what is published alone: one record that parses, ends in ~all/-all (or
+/// redirects), has at most 10 lookup terms at the top level (RFC 7208 §4.6.4) and — when no
+/// sending IPs are configured — names our EHLO host. With sending IPs, [`verify`] then evaluates
+/// the record for each of them as a receiver would (includes and redirects followed).
+fn spf_check(expected: &DnsRecord, found: &[String], ctx: &RecordContext) -> Check {
+    let spf: Vec<&String> = found.iter().filter(|t| spf::is_spf(t)).collect();
+    let why_missing = "Without SPF at the return-path domain, receivers cannot tell our servers may send for it; DMARC then rests on DKIM alone.";
     match spf.as_slice() {
         [] => check(expected, true, None, Status::Missing, why_missing),
         [one] => {
@@ -125,21 +127,29 @@ fn spf_check(expected: &DnsRecord, found: &[String], ctx: &RecordContext<'_>) ->
                 .map(|t| t.to_ascii_lowercase())
                 .collect();
             let lookups = terms.iter().filter(|t| is_lookup_term(t)).count();
-            let all_ok = terms.last().is_some_and(|t| t == "~all" || t == "-all");
-            let ours: Vec<String> = if ctx.source_ips.is_empty() {
-                vec![format!("a:{}", ctx.helo_name.to_ascii_lowercase())]
+            let all_ok = terms.last().is_some_and(|t| {
+                t == "~all"
+                    || t == "-all"
+                    || (t.starts_with("redirect=") && !terms.iter().any(|t| t.ends_with("all")))
+            });
+            let ours = super::spf_terms(ctx);
+            let missing: Vec<&String> = if ctx.source_ips.is_empty() {
+                ours.iter()
+                    .filter(|o| {
+                        !terms
+                            .iter()
+                            .any(|t| t.trim_start_matches('+') == o.to_ascii_lowercase())
+                    })
+                    .collect()
             } else {
-                ctx.source_ips.iter().map(|ip| spf_term(*ip)).collect()
+                Vec::new()
             };
-            let missing: Vec<&String> = ours
-                .iter()
-                .filter(|o| {
-                    !terms
-                        .iter()
-                        .any(|t| t.trim_start_matches('+') == o.as_str())
-                })
-                .collect();
-            let (status, why) = if !missing.is_empty() {
+            let (status, why) = if let Err(e) = spf::validate(one) {
+                (
+                    Status::Fail,
+                    format!("{e}: receivers return permerror and SPF fails for every message."),
+                )
+            } else if !missing.is_empty() {
                 (
                     Status::Fail,
                     format!(
@@ -180,6 +190,36 @@ fn spf_check(expected: &DnsRecord, found: &[String], ctx: &RecordContext<'_>) ->
     }
 }
 
+/// Evaluate the published SPF record for every sending IP as a receiver would: includes and
+/// redirects followed, the 10-lookup limit enforced. Turns a textual pass into a fail when an
+/// IP is not authorised after all.
+async fn spf_evaluate(resolver: &TokioResolver, mut c: Check, ctx: &RecordContext) -> Check {
+    if c.status != Status::Pass {
+        return c;
+    }
+    for ip in &ctx.source_ips {
+        let (status, why) = match spf::check_host(resolver, *ip, &ctx.helo_name, &c.name).await {
+            spf::Verdict::Pass => continue,
+            spf::Verdict::NotAuthorised(result) => (
+                Status::Fail,
+                format!("SPF gives {result} for {ip} (includes and redirects followed): mail from there fails SPF."),
+            ),
+            spf::Verdict::PermError => (
+                Status::Fail,
+                "SPF gives permerror once its includes are followed (an invalid included record, or more than 10 DNS lookups, RFC 7208 §4.6.4): receivers treat SPF as failed.".to_string(),
+            ),
+            spf::Verdict::TempError => (
+                Status::DnsError,
+                format!("A DNS lookup failed while evaluating SPF for {ip}."),
+            ),
+        };
+        c.status = status;
+        c.why = why;
+        return c;
+    }
+    c
+}
+
 /// Terms that cost a DNS lookup (RFC 7208 §4.6.4).
 fn is_lookup_term(term: &str) -> bool {
     let t = term.trim_start_matches(['+', '-', '~', '?']);
@@ -187,30 +227,39 @@ fn is_lookup_term(term: &str) -> bool {
     matches!(name, "include" | "a" | "mx" | "ptr" | "exists" | "redirect")
 }
 
-fn spf_term(ip: IpAddr) -> String {
-    if ip.is_ipv4() {
-        format!("ip4:{ip}")
-    } else {
-        format!("ip6:{ip}")
-    }
-}
-
 /// Verify a connected domain's records through `resolver`.
 pub async fn verify(
     resolver: &TokioResolver,
     keyring: &Keyring,
     domain: &str,
-    ctx: &RecordContext<'_>,
+    ctx: &RecordContext,
 ) -> Result<Option<Verification>, DomainError> {
     let domain = domain.to_ascii_lowercase();
     let Some((selector, keys)) = keyring.load(&domain)? else {
         return Ok(None);
     };
-    let expected = records(&domain, &selector, &keys, ctx)?;
+    // What we expect is computed as for a fresh domain; what is found is judged below.
+    let fresh = RecordContext {
+        existing_spf: Vec::new(),
+        ..ctx.clone()
+    };
+    let mut expected = records(&domain, &selector, &keys, &fresh)?;
+    let pending = keyring.pending(&domain)?;
+    if let Some((next, keys)) = &pending {
+        expected.extend(
+            records(&domain, next, keys, &fresh)?
+                .into_iter()
+                .filter(|r| r.kind == "dkim")
+                .map(|r| DnsRecord {
+                    kind: "dkim_next",
+                    ..r
+                }),
+        );
+    }
     let mut out = Vec::new();
     for e in &expected {
         let c = match e.kind {
-            "dkim" => match txt(resolver, &e.name).await {
+            "dkim" | "dkim_next" => match txt(resolver, &e.name).await {
                 Err(err) => check(
                     e,
                     true,
@@ -253,7 +302,7 @@ pub async fn verify(
                     Status::DnsError,
                     format!("DNS lookup failed: {err}"),
                 ),
-                Ok(found) => spf_check(e, &found, ctx),
+                Ok(found) => spf_evaluate(resolver, spf_check(e, &found, ctx), ctx).await,
             },
             "dmarc" => match txt(resolver, &e.name).await {
                 Err(err) => check(
@@ -328,13 +377,71 @@ pub async fn verify(
                     check(e, true, Some(hosts.join(", ")), status, why)
                 }
             },
-            _ => continue, // tracking: optional, checked with the tracking issue
+            "tracking" => match lookup(resolver, &e.name, RecordType::CNAME, |d| match d {
+                RData::CNAME(c) => Some(c.0.to_utf8().to_ascii_lowercase()),
+                _ => None,
+            })
+            .await
+            {
+                Err(err) => check(
+                    e,
+                    false,
+                    None,
+                    Status::DnsError,
+                    format!("DNS lookup failed: {err}"),
+                ),
+                Ok(found) if found.is_empty() => check(
+                    e,
+                    false,
+                    None,
+                    Status::Missing,
+                    "Optional: tracking links then use Herald's own host name instead of one under your domain.",
+                ),
+                Ok(found) => {
+                    let ok = found.iter().any(|f| f.eq_ignore_ascii_case(&e.value));
+                    check(
+                        e,
+                        false,
+                        Some(found.join(", ")),
+                        if ok { Status::Pass } else { Status::Fail },
+                        if ok {
+                            "Tracking links under your domain reach Herald."
+                        } else {
+                            "Tracking links under your domain would not reach Herald."
+                        },
+                    )
+                }
+            },
+            _ => continue,
+        };
+        // The next selector's records are not required yet: signing switches to it once
+        // they are published.
+        let c = if e.kind == "dkim_next" {
+            Check {
+                required: false,
+                why: match c.status {
+                    Status::Pass => {
+                        "The next key (rotation) is published; signing switches to it.".into()
+                    }
+                    _ => format!(
+                        "Rotation: publish this record; signing stays with selector {selector} until then."
+                    ),
+                },
+                ..c
+            }
+        } else {
+            c
         };
         out.push(c);
     }
+    let next_selector_ready = pending.is_some()
+        && out
+            .iter()
+            .filter(|c| c.kind == "dkim_next")
+            .all(|c| c.status == Status::Pass);
     // Reverse DNS of every sending IP: receivers reject or junk mail from an IP whose PTR does
     // not resolve back to it.
-    for ip in ctx.source_ips {
+    for ip in &ctx.source_ips {
         let r = super::ips::check_ip(resolver, *ip, &[]).await;
         let (status, why) = if !r.errors.is_empty() {
             (
@@ -370,6 +477,7 @@ pub async fn verify(
         domain,
         ok,
         records: out,
+        next_selector_ready,
     }))
 }
 
@@ -384,16 +492,17 @@ mod tests {
             name: "x.test".into(),
             value: "v=spf1 ip4:192.0.2.1 ~all".into(),
             strings: vec![],
+            replaces: None,
         }
     }
 
     #[test]
     fn spf_table() {
-        let ips = ["192.0.2.1".parse().unwrap()];
         let ctx = RecordContext {
-            source_ips: &ips,
-            helo_name: "mail.x.test",
-            tracking_host: "x",
+            source_ips: vec!["192.0.2.1".parse().unwrap()],
+            helo_name: "mail.x.test".into(),
+            tracking_host: "x".into(),
+            existing_spf: Vec::new(),
         };
         let st = |found: &[&str]| {
             spf_check(
@@ -412,7 +521,28 @@ mod tests {
             Status::Pass
         );
         assert_eq!(st(&[]), Status::Missing);
-        assert_eq!(st(&["v=spf1 ip4:198.51.100.7 ~all"]), Status::Fail);
+        // With sending IPs, whether they are authorised is evaluated through DNS (world test);
+        // without, the record must name the EHLO host.
+        assert_eq!(st(&["v=spf1 ip4:198.51.100.7 ~all"]), Status::Pass);
+        let no_ips = RecordContext {
+            source_ips: Vec::new(),
+            ..ctx.clone()
+        };
+        let st_no_ips = |found: &[&str]| {
+            spf_check(
+                &rec(),
+                &found.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                &no_ips,
+            )
+            .status
+        };
+        assert_eq!(st_no_ips(&["v=spf1 ip4:198.51.100.7 ~all"]), Status::Fail);
+        assert_eq!(st_no_ips(&["v=spf1 a:mail.x.test -all"]), Status::Pass);
+        assert_eq!(
+            st(&["v=spf1 ip4:192.0.2.1 inclde:x.test ~all"]),
+            Status::Fail
+        );
+        assert_eq!(st(&["v=spf1 redirect=_spf.x.test"]), Status::Pass);
         assert_eq!(
             st(&["v=spf1 ip4:192.0.2.1 ~all", "v=spf1 a -all"]),
             Status::Fail

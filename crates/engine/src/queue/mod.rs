@@ -21,6 +21,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 
 use crate::deliver::{self, Attempt, AttemptResult, DeliverConfig, SharedResolver};
 use crate::domains::Keyring;
+use crate::domains::drift::Holds;
 use crate::outcome::decide;
 use crate::render::{CampaignRender, Renderer};
 use crate::{ms, now_ms};
@@ -83,6 +84,9 @@ pub struct Queue<S: Store> {
     return_path_domain: Option<String>,
     /// Signed unsubscribe links (always) and open/click tracking (when `track` allows).
     tracking: Option<TrackingSetup>,
+    /// Connected domains that failed re-verification (drift): their sends wait, and are
+    /// looked at again after the duration (the re-verification interval).
+    holds: Option<(Arc<Holds>, Duration)>,
     /// This node's lease owner id.
     owner: String,
 }
@@ -105,8 +109,16 @@ impl<S: Store> Queue<S> {
             verp: None,
             return_path_domain: None,
             tracking: None,
+            holds: None,
             owner,
         }
+    }
+
+    /// Hold the sends of campaigns From domains that `holds` names (drift); held deliveries
+    /// are looked at again after `retry` (the re-verification interval).
+    pub fn with_holds(mut self, holds: Arc<Holds>, retry: Duration) -> Self {
+        self.holds = Some((holds, retry));
+        self
     }
 
     /// Sign every message whose From domain (or a parent of it) has keys in `keyring`.
@@ -263,10 +275,11 @@ impl<S: Store> Queue<S> {
                 }
             },
         };
+        let hold_domain = connected.clone().filter(|_| c.gate_override.is_none());
         let return_path = self.verp.clone().and_then(|key| {
             self.return_path_domain
                 .clone()
-                .or_else(|| connected.map(|d| format!("bounces.{d}")))
+                .or_else(|| connected.map(|d| crate::domains::return_path_domain(&d)))
                 .map(|domain| (key, domain))
         });
         let tracking = self.tracking.as_ref().map(|t| crate::render::Tracking {
@@ -276,7 +289,11 @@ impl<S: Store> Queue<S> {
             clicks: t.track && c.track_clicks,
         });
         Ok(CampaignRender::compile(&c, signer)
-            .map(|r| r.with_return_path(return_path).with_tracking(tracking))
+            .map(|r| {
+                r.with_return_path(return_path)
+                    .with_tracking(tracking)
+                    .with_hold_domain(hold_domain)
+            })
             .map(|r| self.renderer.insert(r))
             .map_err(|e| Unusable::NotSent(e.to_string())))
     }
@@ -296,7 +313,28 @@ impl<S: Store> Queue<S> {
             HashMap::new();
         for d in claimed {
             match self.campaign_render(d.campaign).await? {
-                Ok(r) => by_domain.entry(d.domain.clone()).or_default().push((r, d)),
+                Ok(r) => {
+                    let held = match (&self.holds, r.hold_domain()) {
+                        (Some((h, retry)), Some(domain)) => {
+                            h.reason(domain).map(|why| (domain, why, *retry))
+                        }
+                        _ => None,
+                    };
+                    match held {
+                        Some((domain, why, retry)) => {
+                            let reason = format!("held: {domain} no longer verifies: {why}");
+                            let _ = out_tx
+                                .send(without_attempt(
+                                    &d,
+                                    DeliveryState::Queued,
+                                    Some(&reason),
+                                    Some(now_ms() + retry.as_millis() as i64),
+                                ))
+                                .await;
+                        }
+                        None => by_domain.entry(d.domain.clone()).or_default().push((r, d)),
+                    }
+                }
                 Err(Unusable::NotSent(e)) => {
                     tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
                     let _ = out_tx.send(not_sent(&d)).await;

@@ -28,6 +28,9 @@ pub struct CampaignRender {
     return_path: Option<(Arc<VerpKey>, String)>,
     /// Signed links: unsubscribe always, opens and clicks as the campaign says.
     tracking: Option<Tracking>,
+    /// The connected domain whose drift holds this campaign's sends (`None` when it is not
+    /// connected, or the campaign was created with the gate override).
+    hold_domain: Option<String>,
 }
 
 /// How a campaign's messages carry signed links (design §6).
@@ -69,7 +72,17 @@ impl CampaignRender {
             signer,
             return_path: None,
             tracking: None,
+            hold_domain: None,
         })
+    }
+
+    pub fn with_hold_domain(mut self, domain: Option<String>) -> Self {
+        self.hold_domain = domain;
+        self
+    }
+
+    pub fn hold_domain(&self) -> Option<&str> {
+        self.hold_domain.as_deref()
     }
 
     pub fn with_tracking(mut self, t: Option<Tracking>) -> Self {

@@ -4,6 +4,7 @@
 
 mod campaigns;
 mod contacts;
+mod domains;
 mod feedback;
 mod queue;
 mod reports;
@@ -21,10 +22,10 @@ use tokio::sync::Mutex;
 
 use crate::{
     AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
-    DeliveryDetail, DeliveryId, DeliveryRef, EngagementRecord, EventRow, InboundRecord, ListId,
-    NewCampaign, NewContact, NewDelivery, NewSeed, NewSession, NewUser, OutcomeRecord,
-    PendingPlacement, RecipientFilter, RecipientRow, Result, Seed, SeedPlacement, StateCounts,
-    Store, StoreError, Suppression, UpsertCounts, User,
+    DeliveryDetail, DeliveryId, DeliveryRef, DomainCheck, DomainEvent, EngagementRecord, EventRow,
+    InboundRecord, ListId, NewCampaign, NewContact, NewDelivery, NewSeed, NewSession, NewUser,
+    OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow, Result, Seed, SeedPlacement,
+    StateCounts, Store, StoreError, Suppression, UpsertCounts, User,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -41,6 +42,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         8,
         include_str!("../../migrations/sqlite/0008_campaign_id_index.sql"),
+    ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_domain_checks.sql"),
     ),
 ];
 
@@ -305,5 +310,14 @@ impl Store for SqliteStore {
     }
     async fn events(&self, deliveries: &[DeliveryId]) -> Result<Vec<(DeliveryId, EventRow)>> {
         self.events_impl(deliveries).await
+    }
+    async fn record_domain_check(&self, c: &DomainCheck) -> Result<bool> {
+        self.record_domain_check_impl(c).await
+    }
+    async fn domain_checks(&self) -> Result<Vec<DomainCheck>> {
+        self.domain_checks_impl().await
+    }
+    async fn domain_events(&self, domain: &str, limit: u32) -> Result<Vec<DomainEvent>> {
+        self.domain_events_impl(domain, limit).await
     }
 }

@@ -1,0 +1,161 @@
+//! Drift (design §5): while `serve` runs, every connected domain is re-verified through DNS
+//! every `[domains] reverify_every`. A change (a record removed, a key replaced) is recorded by
+//! the store as a domain event, and new sends From that domain are held — their deliveries stay
+//! queued with the reason — until it verifies again. Campaigns created with the gate override
+//! are not held: the override is their sender's explicit decision.
+//!
+//! A check where the only failures are DNS errors says nothing about the records; it keeps the
+//! previous state instead of holding (or releasing) every send because our resolver hiccuped.
+//! A pending key rotation whose new records are found is completed here too.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use herald_store::{DomainCheck, Store, StoreError};
+use hickory_resolver::TokioResolver;
+
+use super::verify::{Status, verify};
+use super::{DomainError, Keyring, RecordContext, gate};
+use crate::now_ms;
+
+/// Domains whose new sends are held, with the reason. Shared by the drift loop and the queue.
+#[derive(Debug, Default)]
+pub struct Holds {
+    inner: RwLock<HashMap<String, String>>,
+}
+
+impl Holds {
+    /// Why sends From `domain` (a connected domain) are held, if they are.
+    pub fn reason(&self, domain: &str) -> Option<String> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(domain)
+            .cloned()
+    }
+
+    fn set(&self, domain: &str, reason: Option<String>) {
+        let mut m = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        match reason {
+            Some(r) => m.insert(domain.to_string(), r),
+            None => m.remove(domain),
+        };
+    }
+
+    /// The holds as the last checks left them (after a restart, before the first new check).
+    pub async fn load(store: &impl Store) -> Result<Self, StoreError> {
+        let holds = Self::default();
+        for c in store.domain_checks().await? {
+            if !c.ok {
+                holds.set(&c.domain, Some(c.problems));
+            }
+        }
+        Ok(holds)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one pass found for one domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub domain: String,
+    /// `None`: verified; `Some(problems)`: held for this.
+    pub problems: Option<String>,
+    /// The check was inconclusive (only DNS errors): nothing recorded, the hold unchanged.
+    pub inconclusive: bool,
+    /// The result differs from the last recorded one.
+    pub changed: bool,
+    /// A pending rotation completed: the selector that was replaced.
+    pub rotated_from: Option<String>,
+}
+
+/// Re-verify every connected domain once: record the results, update `holds`, and complete
+/// pending rotations whose records are published.
+pub async fn check_all(
+    store: &impl Store,
+    keyring: &Keyring,
+    resolver: &TokioResolver,
+    ctx: &RecordContext,
+    holds: &Holds,
+) -> Result<Vec<Checked>, DriftError> {
+    let mut out = Vec::new();
+    for domain in keyring.domains()? {
+        let Some(v) = verify(resolver, keyring, &domain, ctx).await? else {
+            continue;
+        };
+        let rotated_from = if v.next_selector_ready {
+            keyring.promote(&domain)?
+        } else {
+            None
+        };
+        let problems = gate::problems(&v);
+        let inconclusive = problems.is_some()
+            && v.records
+                .iter()
+                .filter(|c| c.required && c.status != Status::Pass)
+                .all(|c| c.status == Status::DnsError);
+        let changed = if inconclusive {
+            tracing::warn!(%domain, "re-verification inconclusive (DNS errors); keeping the last state");
+            false
+        } else {
+            let changed = store
+                .record_domain_check(&DomainCheck {
+                    domain: domain.clone(),
+                    checked_at_ms: now_ms(),
+                    ok: problems.is_none(),
+                    problems: problems.clone().unwrap_or_default(),
+                    changed_at_ms: 0,
+                })
+                .await?;
+            holds.set(&domain, problems.clone());
+            if changed {
+                match &problems {
+                    Some(p) => {
+                        tracing::warn!(%domain, problems = %p, "domain no longer verifies; holding new sends")
+                    }
+                    None => tracing::info!(%domain, "domain verifies; sends resume"),
+                }
+            }
+            changed
+        };
+        out.push(Checked {
+            domain,
+            problems,
+            inconclusive,
+            changed,
+            rotated_from,
+        });
+    }
+    Ok(out)
+}
+
+/// Re-verify every `every` until `shutdown` resolves (the first pass after `every`: the caller
+/// runs one [`check_all`] itself before it starts sending).
+pub async fn run(
+    store: impl Store,
+    keyring: Arc<Keyring>,
+    resolver: TokioResolver,
+    ctx: RecordContext,
+    holds: Arc<Holds>,
+    every: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        if let Err(e) = check_all(&store, &keyring, &resolver, &ctx, &holds).await {
+            tracing::error!(error = %e, "re-verifying sending domains");
+        }
+    }
+}
