@@ -121,8 +121,28 @@ pub fn classify_message(raw: &[u8]) -> Classified {
             // Broken MIME (a boundary lost to bad folding): read the raw body instead.
             text = raw_body_text(raw);
         }
-        let recipients =
+        let mut recipients =
             scrape::recipients(&text, &header_list(&message), &own_addresses(&message));
+        if recipients.is_empty() {
+            // A report that names nobody: the returned message's one recipient is the one,
+            // and the subject and text say why ("Returned mail: User unknown").
+            let to = returned_message(&message)
+                .and_then(|m| m.to())
+                .and_then(|a| (a.iter().count() == 1).then(|| a.first()).flatten())
+                .and_then(|a| a.address())
+                .map(str::to_ascii_lowercase);
+            if let Some(to) = to {
+                let lower = text.to_ascii_lowercase();
+                let words = format!("{}\n{text}", message.subject().unwrap_or_default());
+                recipients.push(scrape::verdict(
+                    &to,
+                    &words,
+                    &words,
+                    scrape::says_gave_up(&lower),
+                    scrape::says_delayed(&lower),
+                ));
+            }
+        }
         if recipients.is_empty() {
             Classified::empty(Kind::NotBounce)
         } else {
@@ -351,8 +371,12 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         let reason = match action.as_deref() {
             Some("delivered" | "relayed" | "expanded") => BounceReason::Delivered,
             _ => reasons::decide(&Refusal {
+                // A vague DSN status (x.0.0) says less than a precise code in the words.
                 status: if diagnostic.is_empty() {
-                    status.or_else(|| Status::find(&lower))
+                    Status::find(&lower)
+                        .filter(|s| !s.is_vague())
+                        .or(status)
+                        .or_else(|| Status::find(&lower))
                 } else {
                     Status::find(&diagnostic).or(status)
                 },
@@ -660,8 +684,18 @@ fn looks_like_bounce(message: &Message<'_>) -> bool {
             .to_ascii_lowercase()
         })
         .unwrap_or_default();
+    // The null reverse path (RFC 5321 §4.5.5) with the returned message attached is how an
+    // MTA bounces, whatever its From and Subject say.
+    let null_sender = message
+        .header_raw("Return-Path")
+        .is_some_and(|v| v.trim() == "<>");
+    let returns_original = message
+        .parts
+        .iter()
+        .any(|p| is_type(p, "message", "rfc822") || is_type(p, "text", "rfc822-headers"));
     message.header_raw("X-Failed-Recipients").is_some()
         || SENDERS.iter().any(|s| from.contains(s))
+        || (null_sender && returns_original && !is_autoreply(message))
         || (SUBJECTS.iter().any(|s| subject.contains(s)) && !is_autoreply(message))
 }
 

@@ -860,7 +860,7 @@ impl Status {
     }
 
     /// Codes that only say "failed" or "policy": the words decide.
-    fn is_vague(self) -> bool {
+    pub(crate) fn is_vague(self) -> bool {
         matches!(
             (self.subject, self.detail),
             (0, 0) | (7, 0) | (7, 1) | (5, 0) | (3, 0) | (2, 0) | (1, 0) | (4, 0) | (6, 0)

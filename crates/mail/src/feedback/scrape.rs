@@ -270,7 +270,13 @@ pub(super) fn recipients(text: &str, from_headers: &[String], own: &[String]) ->
         .collect()
 }
 
-fn verdict(email: &str, block: &str, whole: &str, gave_up: bool, delayed: bool) -> Verdict {
+pub(super) fn verdict(
+    email: &str,
+    block: &str,
+    whole: &str,
+    gave_up: bool,
+    delayed: bool,
+) -> Verdict {
     // Each recipient reads a bounded slice: the scan stays linear in the report's size.
     let block = super::truncate(block, 4096);
     let whole = super::truncate(whole, 8192);
