@@ -6,7 +6,9 @@ use futures_util::future::BoxFuture;
 use herald_engine::diagnose::Diagnosis;
 use herald_store::CampaignId;
 
-use crate::commands::{campaign_details, diagnose_for, start_send};
+use crate::commands::{
+    campaign_details, diagnose_for, domain_statuses, ips_report, start_send, verify_domain,
+};
 use crate::startup::App;
 
 pub struct AppActions(pub Arc<App>);
@@ -52,6 +54,36 @@ impl herald_http::Actions for AppActions {
             campaign_details(&app, campaign)
                 .await
                 .map_err(|e| format!("{e:#}"))
+        })
+    }
+
+    fn domains(&self) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let d = domain_statuses(&app).await.map_err(|e| format!("{e:#}"))?;
+            serde_json::to_value(d).map_err(|e| e.to_string())
+        })
+    }
+
+    fn verify_domain(
+        &self,
+        domain: String,
+    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let v = verify_domain(&app, &domain)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            v.map(|v| serde_json::to_value(v).map_err(|e| e.to_string()))
+                .transpose()
+        })
+    }
+
+    fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let r = ips_report(&app).await.map_err(|e| format!("{e:#}"))?;
+            serde_json::to_value(r).map_err(|e| e.to_string())
         })
     }
 }

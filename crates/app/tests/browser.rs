@@ -171,7 +171,22 @@ fn a_marketer_sees_who_got_it_in_the_browser() {
         seen["it_report"].as_str().unwrap().contains("Message-ID"),
         "{seen:#}"
     );
-    for shot in ["performance", "delivered", "bounced", "see-details", "why"] {
+    assert!(seen["chart_bars"].as_u64().unwrap_or(0) > 0, "{seen:#}");
+    assert_eq!(
+        seen["timeline_states"],
+        serde_json::json!(["delivered"]),
+        "{seen:#}"
+    );
+    assert_eq!(seen["suppressions_page"], "Suppressions", "{seen:#}");
+    for shot in [
+        "performance",
+        "delivered",
+        "bounced",
+        "see-details",
+        "why",
+        "contact",
+        "domains",
+    ] {
         let f = artifacts.join(format!("{shot}.png"));
         let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
         assert!(len > 1000, "{} missing or empty", f.display());

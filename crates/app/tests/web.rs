@@ -51,7 +51,12 @@ fn api_and_ui_answer_only_whom_they_should() {
             "HERALD__HTTP__PUBLIC_URL",
             &format!("http://127.0.0.1:{port}"),
         )
-        .env("HERALD__INBOUND__ENABLED", "false");
+        .env("HERALD__INBOUND__ENABLED", "false")
+        // The recipient world's DNS, where nothing is published for webui.test.
+        .env(
+            "HERALD__DNS__NAMESERVERS",
+            &format!("[\"{}\"]", common::world_env()["WORLD_DNS"]),
+        );
     let pw = tmp.path().join("pw");
     std::fs::write(&pw, "correct horse battery\n").unwrap();
     h.ok(&[
@@ -107,6 +112,7 @@ fn api_and_ui_answer_only_whom_they_should() {
         .trim()
         .to_string();
 
+    h.ok(&["domain", "add", "webui.test", "--selector", "s1"]);
     let csv = tmp.path().join("c.csv");
     std::fs::write(
         &csv,
@@ -151,7 +157,7 @@ fn api_and_ui_answer_only_whom_they_should() {
     let json = "application/json";
 
     // ---- API: every route needs a token; admin routes need an admin.
-    let routes: [(&str, &str, Option<&str>); 9] = [
+    let routes: [(&str, &str, Option<&str>); 14] = [
         ("GET", "/api/v1/campaigns", None),
         ("GET", "/api/v1/campaigns/1", None),
         ("GET", "/api/v1/campaigns/1/recipients?tab=delivered", None),
@@ -164,6 +170,11 @@ fn api_and_ui_answer_only_whom_they_should() {
             Some(r#"{"email":"x@example.com"}"#),
         ),
         ("DELETE", "/api/v1/suppressions/x@example.com", None),
+        ("GET", "/api/v1/contacts?q=ann", None),
+        ("GET", "/api/v1/contacts/ann@example.com", None),
+        ("GET", "/api/v1/domains", None),
+        ("POST", "/api/v1/domains/webui.test/verify", Some("")),
+        ("GET", "/api/v1/ips", None),
         ("GET", "/api/v1/openapi.json", None),
     ];
     for (m, p, body) in routes {
@@ -318,7 +329,72 @@ fn api_and_ui_answer_only_whom_they_should() {
         "{doc:#}"
     );
 
+    // Contacts across campaigns, domains, IPs.
+    let get = |path: &str| {
+        let r = http(
+            port,
+            "GET",
+            path,
+            &[("Authorization", &bearer(&viewer))],
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        (r.status, v)
+    };
+    let (_, v) = get("/api/v1/contacts?q=ANN");
+    assert_eq!(v["contacts"][0]["email"], "ann@example.com", "{v:#}");
+    assert_eq!(v["contacts"][0]["lists"][0], "l", "{v:#}");
+    let (_, v) = get("/api/v1/contacts?q=%25");
+    assert_eq!(
+        v["contacts"].as_array().map(Vec::len),
+        Some(0),
+        "% is literal: {v:#}"
+    );
+    let (_, v) = get("/api/v1/contacts/Ann@Example.com");
+    assert_eq!(v["deliveries"][0]["campaign"]["id"], "1", "{v:#}");
+    assert_eq!(v["deliveries"][0]["state"], "delivered", "{v:#}");
+    assert_eq!(get("/api/v1/contacts/nobody@example.com").0, 404);
+    let (_, v) = get("/api/v1/domains");
+    assert_eq!(v["domains"][0]["domain"], "webui.test", "{v:#}");
+    assert_eq!(v["domains"][0]["records"][0]["kind"], "dkim", "{v:#}");
+    let (status, v) = get("/api/v1/ips");
+    assert_eq!(status, 200, "{v:#}");
+    assert!(v["ips"].is_array(), "{v:#}");
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/domains/webui.test/verify",
+        &[("Authorization", &bearer(&admin))],
+        Some(""),
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        (r.status, &v["ok"]),
+        (200, &serde_json::json!(false)),
+        "{v:#}"
+    );
+    assert_eq!(v["records"][0]["status"], "missing", "{v:#}");
+    assert_eq!(
+        http(
+            port,
+            "POST",
+            "/api/v1/domains/nope.example/verify",
+            &[("Authorization", &bearer(&admin))],
+            Some("")
+        )
+        .status,
+        404
+    );
+
     // ---- UI: no session → the login page.
+    for path in [
+        "/domains",
+        "/ips",
+        "/suppressions",
+        "/contacts/ann%40example.com",
+    ] {
+        assert_eq!(http(port, "GET", path, &[], None).status, 303, "{path}");
+    }
     let r = http(port, "GET", "/campaigns/1", &[], None);
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location"), Some("/login?next=/campaigns/1"));
@@ -434,6 +510,114 @@ fn api_and_ui_answer_only_whom_they_should() {
             && !bounced.body.contains("<td>ann@example.com</td>"),
         "{}",
         bounced.body
+    );
+
+    // The chart over time.
+    assert!(
+        b.contains("id=\"chart\"") && b.contains("<rect class=\"delivered\""),
+        "{b}"
+    );
+
+    // A contact's timeline, from the search.
+    let found = http(port, "GET", "/contacts?q=ann", &[("Cookie", &s)], None);
+    assert!(
+        found.body.contains("href=\"/contacts/ann%40example.com\""),
+        "{}",
+        found.body
+    );
+    let contact = http(
+        port,
+        "GET",
+        "/contacts/ann%40example.com",
+        &[("Cookie", &s)],
+        None,
+    );
+    assert_eq!(contact.status, 200, "{}", contact.body);
+    assert!(
+        contact.body.contains("<td>delivered</td>") && !contact.body.contains("<script>alert"),
+        "{}",
+        contact.body
+    );
+
+    // Domains: the records with copy buttons; verifying needs the CSRF token.
+    let domains = http(port, "GET", "/domains", &[("Cookie", &s)], None);
+    assert!(
+        domains.body.contains("s1._domainkey.webui.test")
+            && domains.body.contains("class=\"copy\""),
+        "{}",
+        domains.body
+    );
+    let token = hidden(&domains.body, "csrf");
+    let r = http(
+        port,
+        "POST",
+        "/domains/webui.test/verify",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some("csrf=nope"),
+    );
+    assert_eq!(r.status, 403);
+    let r = http(
+        port,
+        "POST",
+        "/domains/webui.test/verify",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}")),
+    );
+    assert!(
+        r.status == 200
+            && r.body.contains("id=\"verification-webui.test\"")
+            && r.body.contains("class=\"status-missing\""),
+        "{} {}",
+        r.status,
+        r.body
+    );
+    let ips = http(port, "GET", "/ips", &[("Cookie", &s)], None);
+    assert!(
+        ips.status == 200 && ips.body.contains("id=\"ips\""),
+        "{}",
+        ips.body
+    );
+
+    // Suppressions: add and lift from the page.
+    let r = http(
+        port,
+        "POST",
+        "/suppressions",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&email=Kim%40Example.com")),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let list = http(port, "GET", "/suppressions", &[("Cookie", &s)], None);
+    assert!(
+        list.body.contains("<td>kim@example.com</td>"),
+        "{}",
+        list.body
+    );
+    let r = http(
+        port,
+        "POST",
+        "/suppressions",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&email=not-an-address")),
+    );
+    assert!(
+        r.header("location").unwrap_or("").contains("message="),
+        "{:?}",
+        r.headers
+    );
+    let r = http(
+        port,
+        "POST",
+        "/suppressions/remove",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&email=kim%40example.com")),
+    );
+    assert_eq!(r.status, 303);
+    let list = http(port, "GET", "/suppressions", &[("Cookie", &s)], None);
+    assert!(
+        !list.body.contains("<td>kim@example.com</td>"),
+        "{}",
+        list.body
     );
 
     // Forms need the session's CSRF token.

@@ -36,6 +36,16 @@ pub trait Actions: Send + Sync + 'static {
         &self,
         campaign: CampaignId,
     ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>>;
+    /// Connected domains with their records and re-verification state (`domain list --json`).
+    fn domains(&self) -> BoxFuture<'static, Result<serde_json::Value, String>>;
+    /// Verify one connected domain through DNS now (`domain verify --json`); None when it is
+    /// not connected.
+    fn verify_domain(
+        &self,
+        domain: String,
+    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>>;
+    /// The sending IPs with PTR, forward confirmation and blocklist listings (`ips --json`).
+    fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, String>>;
 }
 
 /// The state of the authenticated UI and API.

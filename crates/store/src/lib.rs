@@ -190,6 +190,26 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         deliveries: &[DeliveryId],
     ) -> impl Future<Output = Result<Vec<(DeliveryId, EventRow)>>> + Send;
+    // ---- contacts across campaigns, and the chart
+    /// Contacts whose address contains `query` (case-insensitive), in address order after
+    /// `after_key` (keyset pagination).
+    fn search_contacts(
+        &self,
+        query: &str,
+        after_key: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ContactRow>>> + Send;
+    /// Every campaign delivery to `email_key`, newest first (a contact's timeline).
+    fn contact_deliveries(
+        &self,
+        email_key: &str,
+    ) -> impl Future<Output = Result<Vec<ContactDelivery>>> + Send;
+    /// A campaign's outcomes and events per minute (the performance page's chart).
+    fn timeline(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = Result<Vec<TimelinePoint>>> + Send;
+
     // ---- sending domains (drift)
     /// Store the latest re-verification of a domain. When its result differs from the last one
     /// (or it is the first), a [`DomainEvent`] is appended too; returns whether it changed.

@@ -430,3 +430,36 @@ pub struct DomainEvent {
     pub ok: bool,
     pub problems: String,
 }
+
+/// A contact found by search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    pub email: String,
+    pub email_key: String,
+    /// JSON object of personalisation fields.
+    pub fields: String,
+    /// The lists it is on, by name.
+    pub lists: Vec<String>,
+    pub created_at_ms: i64,
+}
+
+/// One campaign's delivery to a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactDelivery {
+    pub delivery: DeliveryId,
+    pub campaign: CampaignId,
+    pub campaign_name: String,
+    pub subject: String,
+    pub state: herald_domain::DeliveryState,
+    pub reason: Option<String>,
+    pub attempts: u32,
+    pub updated_at_ms: i64,
+}
+
+/// How many `kind` (an attempt outcome or an event kind) happened in one minute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelinePoint {
+    pub minute: i64,
+    pub kind: String,
+    pub n: u64,
+}

@@ -2,8 +2,8 @@
 
 use herald_domain::address::normalise_domain;
 use herald_engine::deliver::mx::build_resolver;
-use herald_engine::domains::verify::{Status, txt, verify};
-use herald_engine::domains::{DnsRecord, DomainError, return_path_domain};
+use herald_engine::domains::verify::{Status, Verification, txt, verify};
+use herald_engine::domains::{DnsRecord, DomainError, records, return_path_domain};
 use herald_engine::reports::ms_to_rfc3339;
 use herald_store::Store;
 use serde::Serialize;
@@ -56,24 +56,11 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
     };
     match cmd {
         DomainCmd::Verify { domain, json } => {
-            let keyring = app.keyring();
-            let v = verify(&resolver()?, &keyring, &domain, &app.record_context())
-                .await?
-                .ok_or_else(|| {
-                    bad_input(format!(
-                        "{domain} is not connected (herald domain add {domain})"
-                    ))
-                })?;
-            if v.next_selector_ready
-                && let Some(old) = keyring
-                    .promote(&v.domain)
-                    .map_err(|e| domain_error(e, "completing the key rotation"))?
-            {
-                eprintln!(
-                    "rotation complete: {} is signed with its new selector now; keep the records of selector {old} published for another week, then remove them",
-                    v.domain
-                );
-            }
+            let v = verify_domain(&app, &domain).await?.ok_or_else(|| {
+                bad_input(format!(
+                    "{domain} is not connected (herald domain add {domain})"
+                ))
+            })?;
             if json {
                 output::json(&v)?;
             } else {
@@ -185,12 +172,38 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
     }
 }
 
+/// Verify a connected domain through DNS (`None`: not connected); a pending key rotation
+/// whose records are found is completed.
+pub async fn verify_domain(app: &App, domain: &str) -> anyhow::Result<Option<Verification>> {
+    let resolver = build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
+        .map_err(anyhow::Error::msg)?;
+    let keyring = app.keyring();
+    let Some(v) = verify(&resolver, &keyring, domain, &app.record_context()).await? else {
+        return Ok(None);
+    };
+    if v.next_selector_ready
+        && let Some(old) = keyring
+            .promote(&v.domain)
+            .map_err(|e| domain_error(e, "completing the key rotation"))?
+    {
+        tracing::info!(domain = %v.domain, old_selector = %old, "key rotation complete");
+        eprintln!(
+            "rotation complete: {} is signed with its new selector now; keep the records of selector {old} published for another week, then remove them",
+            v.domain
+        );
+    }
+    Ok(Some(v))
+}
+
+/// A connected domain as `domain list` and the web UI show it.
 #[derive(Serialize)]
-struct DomainStatus {
+pub struct DomainStatus {
     domain: String,
     selector: String,
     /// A rotation waiting for its records.
     pending_selector: Option<String>,
+    /// What to publish (as `domain add` printed it, without an existing SPF record merged).
+    records: Vec<DnsRecord>,
     /// The last re-verification by `serve`, if any.
     last_check: Option<LastCheck>,
     /// Recorded changes of the verification result, newest first.
@@ -214,19 +227,24 @@ struct Change {
     problems: String,
 }
 
-async fn list(app: &App, json: bool) -> anyhow::Result<()> {
+/// Every connected domain with its records, rotation and re-verification state.
+pub async fn domain_statuses(app: &App) -> anyhow::Result<Vec<DomainStatus>> {
     let keyring = app.keyring();
     let checks = app.store.domain_checks().await?;
+    let ctx = app.record_context();
     let mut out = Vec::new();
     for domain in keyring
         .domains()
         .map_err(|e| domain_error(e, "listing domains"))?
     {
-        let selector = keyring
+        let Some((selector, keys)) = keyring
             .load(&domain)
             .map_err(|e| domain_error(e, "reading keys"))?
-            .map(|(s, _)| s)
-            .unwrap_or_default();
+        else {
+            continue;
+        };
+        let records = records(&domain, &selector, &keys, &ctx)
+            .map_err(|e| domain_error(e, "computing the records"))?;
         let pending_selector = keyring
             .pending(&domain)
             .map_err(|e| domain_error(e, "reading keys"))?
@@ -256,10 +274,16 @@ async fn list(app: &App, json: bool) -> anyhow::Result<()> {
             domain,
             selector,
             pending_selector,
+            records,
             last_check,
             changes,
         });
     }
+    Ok(out)
+}
+
+async fn list(app: &App, json: bool) -> anyhow::Result<()> {
+    let out = domain_statuses(app).await?;
     if json {
         return output::json(&serde_json::json!({ "domains": out }));
     }

@@ -8,7 +8,7 @@ use crate::output;
 use crate::startup::App;
 
 #[derive(Serialize)]
-struct Ips {
+pub struct Ips {
     ips: Vec<IpReport>,
     /// The IPs were detected (the system's route to the Internet), not configured.
     detected: bool,
@@ -17,6 +17,17 @@ struct Ips {
 }
 
 pub async fn run(app: App, json: bool) -> anyhow::Result<()> {
+    let report = ips_report(&app).await?;
+    if json {
+        return output::json(&report);
+    }
+    let zones = &report.blocklists;
+    print(&report, zones);
+    Ok(())
+}
+
+/// The sending IPs (configured, or detected) as receivers see them.
+pub async fn ips_report(app: &App) -> anyhow::Result<Ips> {
     let resolver = build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
         .map_err(anyhow::Error::msg)?;
     let zones = &app.settings.dns.blocklists;
@@ -39,15 +50,15 @@ pub async fn run(app: App, json: bool) -> anyhow::Result<()> {
         };
         format!("[delivery] source_ips is empty: the system picks the address per connection, {what}. List the sending IPs there so Herald binds to them and can check them.")
     });
-    let report = Ips {
+    Ok(Ips {
         ips,
         detected,
         blocklists: zones.clone(),
         note,
-    };
-    if json {
-        return output::json(&report);
-    }
+    })
+}
+
+fn print(report: &Ips, zones: &[String]) {
     if let Some(n) = &report.note {
         println!("{n}");
     }
@@ -74,5 +85,4 @@ pub async fn run(app: App, json: bool) -> anyhow::Result<()> {
             println!("    lookup failed: {e}");
         }
     }
-    Ok(())
 }

@@ -19,6 +19,8 @@ mod why;
 use herald_store::CampaignId;
 
 pub use campaign::{details as campaign_details, start_send};
+pub use domain::{domain_statuses, verify_domain};
+pub use ips::ips_report;
 pub use why::diagnose_for;
 
 use crate::bad_input;

@@ -102,6 +102,24 @@ try:
     seen["why_codes"] = [li.get_attribute("data-code") for li in driver.find_elements(By.CSS_SELECTOR, "ul.findings li")]
     seen["it_report"] = driver.find_element(By.CSS_SELECTOR, "pre.it-report").text
     driver.save_screenshot(f"{artifacts}/why.png")
+
+    # The chart, a contact's timeline from the search, the domains and suppressions pages.
+    driver.get(seen["after_login"])
+    seen["chart_bars"] = len(driver.find_elements(By.CSS_SELECTOR, "#chart rect"))
+    driver.get(f"{base}/contacts")
+    search = driver.find_element(By.CSS_SELECTOR, "#contact-search input[name=q]")
+    search.send_keys("alice")
+    search.submit()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#found a"))
+    driver.find_element(By.CSS_SELECTOR, "#found a").click()
+    wait.until(lambda d: d.find_elements(By.ID, "timeline"))
+    seen["timeline_states"] = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#timeline tbody td:nth-child(2)")]
+    driver.save_screenshot(f"{artifacts}/contact.png")
+    driver.get(f"{base}/domains")
+    seen["copy_buttons"] = len(driver.find_elements(By.CSS_SELECTOR, "button.copy"))
+    driver.save_screenshot(f"{artifacts}/domains.png")
+    driver.get(f"{base}/suppressions")
+    seen["suppressions_page"] = driver.find_element(By.TAG_NAME, "h1").text
 finally:
     driver.quit()
 print(json.dumps(seen))

@@ -3,6 +3,8 @@
 //! middleware before any handler runs. One file per resource.
 
 pub(crate) mod campaigns;
+pub(crate) mod contacts;
+mod domains;
 mod openapi;
 mod suppressions;
 
@@ -71,6 +73,36 @@ pub const ROUTES: &[(&str, &str, Role, &str)] = &[
     ),
     (
         "GET",
+        "/api/v1/contacts",
+        Role::Viewer,
+        "Contacts whose address contains ?q= (keyset pages: ?after=&limit=)",
+    ),
+    (
+        "GET",
+        "/api/v1/contacts/{email}",
+        Role::Viewer,
+        "A contact and its deliveries across campaigns, with their events",
+    ),
+    (
+        "GET",
+        "/api/v1/domains",
+        Role::Viewer,
+        "Connected domains: records to publish, rotation, last re-verification and changes",
+    ),
+    (
+        "POST",
+        "/api/v1/domains/{domain}/verify",
+        Role::Admin,
+        "Verify a domain's records through DNS now (completes a pending key rotation)",
+    ),
+    (
+        "GET",
+        "/api/v1/ips",
+        Role::Viewer,
+        "Sending IPs with PTR, forward-confirmed rDNS and blocklist listings",
+    ),
+    (
+        "GET",
         "/api/v1/openapi.json",
         Role::Viewer,
         "This API as OpenAPI 3.1",
@@ -102,6 +134,14 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             "/api/v1/suppressions/{email}",
             delete(suppressions::remove::<S>),
         )
+        .route("/api/v1/contacts", get(contacts::search::<S>))
+        .route("/api/v1/contacts/{email}", get(contacts::show::<S>))
+        .route("/api/v1/domains", get(domains::list::<S>))
+        .route(
+            "/api/v1/domains/{domain}/verify",
+            post(domains::verify::<S>),
+        )
+        .route("/api/v1/ips", get(domains::ips::<S>))
         .route("/api/v1/openapi.json", get(openapi::document))
         .layer(from_fn_with_state(web.clone(), authenticate::<S>))
         .with_state(web)

@@ -1,10 +1,11 @@
-//! `GET /contacts`, `POST /contacts/import`: lists, and a CSV upload with the rejected rows.
+//! `GET /contacts?q=`, `POST /contacts/import`, `GET /contacts/{email}`: lists, search, a CSV
+//! upload with the rejected rows, and one contact's timeline across campaigns.
 
 use std::sync::Arc;
 
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use herald_engine::contacts::{ImportReport, import_csv};
@@ -26,7 +27,23 @@ struct ContactsPage {
     max_mb: usize,
     result: Option<ImportReport>,
     message: Option<String>,
+    query: String,
+    found: Vec<FoundRow>,
+    more: bool,
 }
+
+struct FoundRow {
+    email: String,
+    lists: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ContactsQuery {
+    q: Option<String>,
+}
+
+/// Search results shown at most.
+const FOUND_MAX: u32 = 200;
 
 async fn page<S: Store>(
     web: &Web<S>,
@@ -35,7 +52,27 @@ async fn page<S: Store>(
     message: Option<String>,
     status: StatusCode,
 ) -> Response {
+    search_page(web, s, result, message, status, String::new()).await
+}
+
+async fn search_page<S: Store>(
+    web: &Web<S>,
+    s: Session,
+    result: Option<ImportReport>,
+    message: Option<String>,
+    status: StatusCode,
+    query: String,
+) -> Response {
     let lists = web.store.lists().await.unwrap_or_default();
+    let found = if query.is_empty() {
+        Vec::new()
+    } else {
+        web.store
+            .search_contacts(&query, "", FOUND_MAX + 1)
+            .await
+            .unwrap_or_default()
+    };
+    let more = found.len() as u32 > FOUND_MAX;
     let mut r = render(&ContactsPage {
         user: Some(s.user.email),
         csrf: s.csrf,
@@ -47,6 +84,16 @@ async fn page<S: Store>(
         max_mb: MAX_UPLOAD / (1024 * 1024),
         result,
         message,
+        query,
+        found: found
+            .into_iter()
+            .take(FOUND_MAX as usize)
+            .map(|c| FoundRow {
+                email: c.email,
+                lists: c.lists.join(", "),
+            })
+            .collect(),
+        more,
     });
     *r.status_mut() = status;
     r
@@ -55,8 +102,105 @@ async fn page<S: Store>(
 pub async fn show<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
+    Query(q): Query<ContactsQuery>,
 ) -> Response {
-    page(&web, s, None, None, StatusCode::OK).await
+    let query: String = q.q.unwrap_or_default().trim().chars().take(320).collect();
+    search_page(&web, s, None, None, StatusCode::OK, query).await
+}
+
+struct DeliveryRow {
+    campaign: String,
+    campaign_name: String,
+    subject: String,
+    state: String,
+    reason: String,
+    attempts: u32,
+    at: String,
+    events: String,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "contact.html")]
+struct ContactPage {
+    user: Option<String>,
+    csrf: String,
+    email: String,
+    lists: String,
+    fields: Vec<(String, String)>,
+    deliveries: Vec<DeliveryRow>,
+}
+
+pub async fn timeline<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Path(email): Path<String>,
+) -> Response {
+    let v = match crate::api::contacts::timeline_json(&web.store, &email).await {
+        Ok(Some(v)) => v,
+        Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such contact."),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a contact");
+            return super::problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The contact could not be read.",
+            );
+        }
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let fields = v["contact"]["fields"]
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+        .unwrap_or_default();
+    let lists = v["contact"]["lists"]
+        .as_array()
+        .map(|a| a.iter().map(text).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
+    let email = text(&v["email"]);
+    let deliveries = v["deliveries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| DeliveryRow {
+            campaign: text(&d["campaign"]["id"]),
+            campaign_name: text(&d["campaign"]["name"]),
+            subject: text(&d["campaign"]["subject"]),
+            state: text(&d["state"]),
+            reason: text(&d["reason"]),
+            attempts: d["attempts"].as_u64().unwrap_or(0) as u32,
+            at: text(&d["updated_at"]),
+            events: d["events"]
+                .as_array()
+                .map(|e| {
+                    e.iter()
+                        .map(|e| {
+                            let verdict = e["detail"]["verdict"].as_str().unwrap_or("");
+                            if verdict.is_empty() {
+                                format!("{} {}", text(&e["kind"]), text(&e["at"]))
+                            } else {
+                                format!("{} ({verdict}) {}", text(&e["kind"]), text(&e["at"]))
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default(),
+            email: email.clone(),
+        })
+        .collect();
+    render(&ContactPage {
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        email,
+        lists,
+        fields,
+        deliveries,
+    })
 }
 
 pub async fn import<S: Store>(

@@ -10,9 +10,15 @@
 //! | `GET /campaigns/{id}?tab=…&q=…` | the post-send performance page: numbers with definitions, See details, tabs, rows |
 //! | `POST /campaigns/{id}/send` | send a draft (idempotent: a double click sends once) |
 //! | `GET /campaigns/{id}/why/{email}` | "Didn't receive it?": findings, timeline, IT report (+ `.txt`/`.html` downloads) |
+//! | `GET /contacts/{email}` | a contact's deliveries and events across campaigns |
+//! | `GET /domains`, `POST /domains/{domain}/verify` | records to publish (copy buttons), verification per record, drift |
+//! | `GET /ips` | sending IPs: PTR, forward-confirmed rDNS, blocklists |
+//! | `GET/POST /suppressions`, `POST /suppressions/remove` | the suppression list; add and lift (admin) |
 
+mod chart;
 mod compose;
 mod contacts;
+mod settings;
 
 use std::sync::Arc;
 
@@ -49,12 +55,21 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/", get(dashboard::<S>))
         .route("/logout", post(logout::<S>))
         .route("/contacts", get(contacts::show::<S>))
+        .route("/contacts/{email}", get(contacts::timeline::<S>))
         .route(
             "/contacts/import",
             post(contacts::import::<S>).layer(axum::extract::DefaultBodyLimit::max(
                 contacts::MAX_UPLOAD + 64 * 1024,
             )),
         )
+        .route("/domains", get(settings::domains::<S>))
+        .route("/domains/{domain}/verify", post(settings::verify::<S>))
+        .route("/ips", get(settings::ips::<S>))
+        .route(
+            "/suppressions",
+            get(settings::suppressions::<S>).post(settings::suppress::<S>),
+        )
+        .route("/suppressions/remove", post(settings::unsuppress::<S>))
         .route("/campaigns/new", get(compose::new::<S>))
         .route("/campaigns/preview", post(compose::preview::<S>))
         .route("/campaigns", post(compose::create::<S>))
@@ -426,6 +441,7 @@ struct CampaignPage {
     rows: Vec<Row>,
     next: Option<i64>,
     placement: Vec<PlacementRow>,
+    chart: Option<chart::Chart>,
 }
 
 #[derive(Deserialize)]
@@ -730,7 +746,15 @@ async fn campaign<S: Store>(
             None => row.pending += 1,
         }
     }
+    let chart = match web.store.timeline(id).await {
+        Ok(points) => chart::build(&points),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the chart");
+            None
+        }
+    };
     render(&CampaignPage {
+        chart,
         placement,
         user: Some(s.user.email),
         csrf: s.csrf,

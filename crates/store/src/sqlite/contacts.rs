@@ -162,3 +162,75 @@ impl SqliteStore {
             .collect())
     }
 }
+
+impl SqliteStore {
+    pub(super) async fn search_contacts_impl(
+        &self,
+        query: &str,
+        after_key: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::ContactRow>> {
+        // LIKE with the wildcards of the query escaped: a search for "a_b" means "a_b".
+        let pattern = format!(
+            "%{}%",
+            query
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(
+            "SELECT c.email, c.email_key, c.fields, c.created_at, \
+                    (SELECT group_concat(l.name, char(10)) FROM list_members m JOIN lists l ON l.id = m.list_id \
+                     WHERE m.contact_id = c.id) \
+             FROM contacts c WHERE c.email_key LIKE $1 ESCAPE '\\' AND c.email_key > $2 \
+             ORDER BY c.email_key LIMIT $3",
+        )
+        .bind(pattern)
+        .bind(after_key)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| crate::ContactRow {
+                email: r.get(0),
+                email_key: r.get(1),
+                fields: r.get(2),
+                created_at_ms: r.get(3),
+                lists: r
+                    .get::<Option<String>, _>(4)
+                    .map(|l| l.split('\n').map(str::to_string).collect())
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    pub(super) async fn contact_deliveries_impl(
+        &self,
+        email_key: &str,
+    ) -> Result<Vec<crate::ContactDelivery>> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.campaign_id, c.name, c.subject, d.state, d.reason, d.attempts, d.updated_at \
+             FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+             WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY d.campaign_id DESC LIMIT 1000",
+        )
+        .bind(email_key)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::ContactDelivery {
+                    delivery: crate::DeliveryId(r.get(0)),
+                    campaign: crate::CampaignId(r.get(1)),
+                    campaign_name: r.get(2),
+                    subject: r.get(3),
+                    state: super::parse_state(r.get::<&str, _>(4))?,
+                    reason: r.get(5),
+                    attempts: r.get::<i64, _>(6) as u32,
+                    updated_at_ms: r.get(7),
+                })
+            })
+            .collect()
+    }
+}

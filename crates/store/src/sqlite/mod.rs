@@ -22,10 +22,11 @@ use tokio::sync::Mutex;
 
 use crate::{
     AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
-    DeliveryDetail, DeliveryId, DeliveryRef, DomainCheck, DomainEvent, EngagementRecord, EventRow,
-    InboundRecord, ListId, NewCampaign, NewContact, NewDelivery, NewSeed, NewSession, NewUser,
-    OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow, Result, Seed, SeedPlacement,
-    StateCounts, Store, StoreError, Suppression, UpsertCounts, User,
+    ContactDelivery, ContactRow, DeliveryDetail, DeliveryId, DeliveryRef, DomainCheck, DomainEvent,
+    EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
+    NewSeed, NewSession, NewUser, OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow,
+    Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, TimelinePoint,
+    UpsertCounts, User,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -46,6 +47,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         9,
         include_str!("../../migrations/sqlite/0009_domain_checks.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_timeline.sql"),
     ),
 ];
 
@@ -319,5 +324,19 @@ impl Store for SqliteStore {
     }
     async fn domain_events(&self, domain: &str, limit: u32) -> Result<Vec<DomainEvent>> {
         self.domain_events_impl(domain, limit).await
+    }
+    async fn search_contacts(
+        &self,
+        query: &str,
+        after_key: &str,
+        limit: u32,
+    ) -> Result<Vec<ContactRow>> {
+        self.search_contacts_impl(query, after_key, limit).await
+    }
+    async fn contact_deliveries(&self, email_key: &str) -> Result<Vec<ContactDelivery>> {
+        self.contact_deliveries_impl(email_key).await
+    }
+    async fn timeline(&self, campaign: CampaignId) -> Result<Vec<TimelinePoint>> {
+        self.timeline_impl(campaign).await
     }
 }

@@ -193,3 +193,25 @@ fn recipient_row(r: &sqlx::sqlite::SqliteRow) -> Result<RecipientRow> {
             .transpose()?,
     })
 }
+
+impl SqliteStore {
+    pub(super) async fn timeline_impl(
+        &self,
+        campaign: CampaignId,
+    ) -> Result<Vec<crate::TimelinePoint>> {
+        let rows = sqlx::query(
+            "SELECT minute, kind, n FROM campaign_timeline WHERE campaign_id = $1 ORDER BY minute, kind",
+        )
+        .bind(campaign.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| crate::TimelinePoint {
+                minute: r.get(0),
+                kind: r.get(1),
+                n: r.get::<i64, _>(2) as u64,
+            })
+            .collect())
+    }
+}

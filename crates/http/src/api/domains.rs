@@ -1,0 +1,49 @@
+//! `/api/v1/domains…` and `/api/v1/ips`: sending domains and IPs, as `domain list --json`,
+//! `domain verify --json` and `ips --json` print them.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use herald_store::Store;
+
+use super::error;
+use crate::Web;
+
+fn failed(e: String) -> Response {
+    tracing::error!(error = %e, "API request failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+}
+
+pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
+    match web.actions.domains().await {
+        Ok(d) => Json(serde_json::json!({ "domains": d })).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+pub async fn verify<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(domain): Path<String>,
+) -> Response {
+    if domain.len() > 253 {
+        return error(StatusCode::NOT_FOUND, "no such domain");
+    }
+    match web.actions.verify_domain(domain.clone()).await {
+        Ok(Some(v)) => Json(v).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("{domain} is not connected (herald domain add {domain})"),
+        ),
+        Err(e) => failed(e),
+    }
+}
+
+pub async fn ips<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
+    match web.actions.ips().await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => failed(e),
+    }
+}

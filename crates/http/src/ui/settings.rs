@@ -1,0 +1,433 @@
+//! The set-up pages: `GET /domains` (records to publish with copy buttons, re-verification
+//! state, `POST /domains/{domain}/verify`), `GET /ips`, and `GET/POST /suppressions`
+//! (`POST /suppressions/remove`). The data is what `domain list`, `domain verify`, `ips` and
+//! `suppressions list` print with `--json`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Extension;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use herald_domain::EmailAddress;
+use herald_engine::reports::ms_to_rfc3339;
+use herald_store::{Store, Suppression};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Session, csrf_ok, problem, render, url_escape};
+use crate::Web;
+use crate::auth::Role;
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+struct RecordRow {
+    kind: String,
+    rtype: String,
+    name: String,
+    value: String,
+}
+
+struct CheckRow {
+    status: String,
+    kind: String,
+    name: String,
+    expected: String,
+    found: String,
+    why: String,
+    required: bool,
+}
+
+struct VerificationView {
+    ok: bool,
+    checks: Vec<CheckRow>,
+}
+
+struct StatusView {
+    ok: bool,
+    at: String,
+    since: String,
+    problems: String,
+}
+
+struct ChangeRow {
+    at: String,
+    ok: bool,
+    problems: String,
+}
+
+struct DomainView {
+    domain: String,
+    selector: String,
+    pending: Option<String>,
+    status: Option<StatusView>,
+    records: Vec<RecordRow>,
+    changes: Vec<ChangeRow>,
+    verification: Option<VerificationView>,
+}
+
+#[derive(Template)]
+#[template(path = "domains.html")]
+struct DomainsPage {
+    user: Option<String>,
+    csrf: String,
+    admin: bool,
+    domains: Vec<DomainView>,
+}
+
+fn domain_view(d: &Value) -> DomainView {
+    let rows = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    DomainView {
+        domain: text(&d["domain"]),
+        selector: text(&d["selector"]),
+        pending: d["pending_selector"].as_str().map(str::to_string),
+        status: d["last_check"].as_object().map(|c| StatusView {
+            ok: c.get("ok") == Some(&Value::Bool(true)),
+            at: c.get("at").map(text).unwrap_or_default(),
+            since: c.get("since").map(text).unwrap_or_default(),
+            problems: c.get("problems").map(text).unwrap_or_default(),
+        }),
+        records: rows(&d["records"])
+            .iter()
+            .map(|r| RecordRow {
+                kind: text(&r["kind"]),
+                rtype: text(&r["type"]),
+                name: text(&r["name"]),
+                value: text(&r["value"]),
+            })
+            .collect(),
+        changes: rows(&d["changes"])
+            .iter()
+            .map(|c| ChangeRow {
+                at: text(&c["at"]),
+                ok: c["ok"] == true,
+                problems: text(&c["problems"]),
+            })
+            .collect(),
+        verification: None,
+    }
+}
+
+fn verification_view(v: &Value) -> VerificationView {
+    VerificationView {
+        ok: v["ok"] == true,
+        checks: v["records"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| CheckRow {
+                status: text(&c["status"]),
+                kind: text(&c["kind"]),
+                name: text(&c["name"]),
+                expected: text(&c["expected"]),
+                found: text(&c["found"]),
+                why: text(&c["why"]),
+                required: c["required"] != false,
+            })
+            .collect(),
+    }
+}
+
+async fn domains_page<S: Store>(
+    web: &Web<S>,
+    s: Session,
+    verified: Option<(String, Value)>,
+) -> Response {
+    let list = match web.actions.domains().await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "listing domains");
+            return problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The domains could not be read.",
+            );
+        }
+    };
+    let mut domains: Vec<DomainView> = list
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(domain_view)
+        .collect();
+    if let Some((name, v)) = verified
+        && let Some(d) = domains.iter_mut().find(|d| d.domain == name)
+    {
+        d.verification = Some(verification_view(&v));
+    }
+    render(&DomainsPage {
+        admin: Role::of(&s.user) >= Role::Admin,
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        domains,
+    })
+}
+
+pub async fn domains<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+) -> Response {
+    domains_page(&web, s, None).await
+}
+
+pub async fn verify<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Path(domain): Path<String>,
+    Form(f): Form<super::CsrfForm>,
+) -> Response {
+    if !csrf_ok(&s, &f) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        );
+    }
+    if Role::of(&s.user) < Role::Admin {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "Your account may view domains but not verify them.",
+        );
+    }
+    match web.actions.verify_domain(domain.clone()).await {
+        Ok(Some(v)) => domains_page(&web, s, Some((domain, v))).await,
+        Ok(None) => problem(StatusCode::NOT_FOUND, "No such connected domain."),
+        Err(e) => {
+            tracing::error!(error = %e, "verifying a domain");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The domain could not be verified.",
+            )
+        }
+    }
+}
+
+struct IpRow {
+    ip: String,
+    ptr: String,
+    fcrdns: bool,
+    listed: String,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ips.html")]
+struct IpsPage {
+    user: Option<String>,
+    csrf: String,
+    note: Option<String>,
+    blocklists: Vec<String>,
+    ips: Vec<IpRow>,
+}
+
+pub async fn ips<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+) -> Response {
+    let r = match web.actions.ips().await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "checking the sending IPs");
+            return problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The sending IPs could not be checked.",
+            );
+        }
+    };
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().map(text).collect())
+            .unwrap_or_default()
+    };
+    let ips = r["ips"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|ip| {
+            let ptr = strings(&ip["ptr"]);
+            IpRow {
+                ip: text(&ip["ip"]),
+                ptr: if ptr.is_empty() {
+                    "no PTR".into()
+                } else {
+                    ptr.join(", ")
+                },
+                fcrdns: ip["fcrdns"] == true,
+                listed: strings(&ip["listed_on"]).join(", "),
+                errors: strings(&ip["errors"]),
+            }
+        })
+        .collect();
+    render(&IpsPage {
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        note: r["note"].as_str().map(str::to_string),
+        blocklists: strings(&r["blocklists"]),
+        ips,
+    })
+}
+
+struct SuppressionRow {
+    email: String,
+    reason: String,
+    source: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "suppressions.html")]
+struct SuppressionsPage {
+    user: Option<String>,
+    csrf: String,
+    admin: bool,
+    rows: Vec<SuppressionRow>,
+    next: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SuppressionsQuery {
+    after: Option<String>,
+    message: Option<String>,
+}
+
+const PAGE: u32 = 100;
+
+pub async fn suppressions<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<SuppressionsQuery>,
+) -> Response {
+    let after = q.after.unwrap_or_default();
+    let page = match web.store.suppressions(&after, PAGE).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "listing suppressions");
+            return problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The suppression list could not be read.",
+            );
+        }
+    };
+    let next = (page.len() as u32 == PAGE)
+        .then(|| page.last().map(|p| p.email_key.clone()))
+        .flatten();
+    render(&SuppressionsPage {
+        admin: Role::of(&s.user) >= Role::Admin,
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        rows: page
+            .into_iter()
+            .map(|p| SuppressionRow {
+                email: p.email_key,
+                reason: p.reason,
+                source: p.source,
+                at: ms_to_rfc3339(p.created_at_ms),
+            })
+            .collect(),
+        next,
+        message: q.message.map(|m| m.chars().take(300).collect()),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SuppressionForm {
+    csrf: Option<String>,
+    email: Option<String>,
+}
+
+/// Check the form and the role; the parsed address's key, or the page to answer with.
+fn suppression_form(s: &Session, f: SuppressionForm) -> Result<String, Box<Response>> {
+    if !csrf_ok(s, &super::CsrfForm { csrf: f.csrf }) {
+        return Err(Box::new(problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        )));
+    }
+    if Role::of(&s.user) < Role::Admin {
+        return Err(Box::new(problem(
+            StatusCode::FORBIDDEN,
+            "Your account may view the suppression list but not change it.",
+        )));
+    }
+    let email = f.email.unwrap_or_default();
+    EmailAddress::parse(email.trim())
+        .map(|e| e.key())
+        .map_err(|e| {
+            Box::new(
+                Redirect::to(&format!(
+                    "/suppressions?message={}",
+                    url_escape(&format!("{email:?} is not an email address: {e}"))
+                ))
+                .into_response(),
+            )
+        })
+}
+
+pub async fn suppress<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<SuppressionForm>,
+) -> Response {
+    let key = match suppression_form(&s, f) {
+        Ok(k) => k,
+        Err(r) => return *r,
+    };
+    let added = web
+        .store
+        .add_suppression(&Suppression {
+            email_key: key,
+            reason: herald_domain::NotSentReason::Suppressed.as_str().into(),
+            source: format!("ui:{}", s.user.email),
+            created_at_ms: herald_engine::now_ms(),
+        })
+        .await;
+    match added {
+        Ok(_) => Redirect::to("/suppressions").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "adding a suppression");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The address could not be suppressed.",
+            )
+        }
+    }
+}
+
+pub async fn unsuppress<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<SuppressionForm>,
+) -> Response {
+    let key = match suppression_form(&s, f) {
+        Ok(k) => k,
+        Err(r) => return *r,
+    };
+    match web
+        .store
+        .remove_suppression(
+            &key,
+            &format!("ui:{}", s.user.email),
+            herald_engine::now_ms(),
+        )
+        .await
+    {
+        Ok(_) => Redirect::to("/suppressions").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "removing a suppression");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The suppression could not be removed.",
+            )
+        }
+    }
+}
