@@ -283,6 +283,15 @@ pub enum CampaignCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Send one test copy to an address (personalised as for the list's first contact);
+    /// recorded nowhere, counted nowhere. Exit 1 when the server does not accept it.
+    Test {
+        id: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,8 @@ use herald_engine::diagnose::Diagnosis;
 use herald_store::CampaignId;
 
 use crate::commands::{
-    campaign_details, diagnose_for, domain_statuses, ips_report, start_send, verify_domain,
+    campaign_details, diagnose_for, domain_statuses, ips_report, start_send, test_send,
+    verify_domain,
 };
 use crate::startup::App;
 
@@ -84,6 +85,20 @@ impl herald_http::Actions for AppActions {
         Box::pin(async move {
             let r = ips_report(&app).await.map_err(|e| format!("{e:#}"))?;
             serde_json::to_value(r).map_err(|e| e.to_string())
+        })
+    }
+
+    fn test_send(
+        &self,
+        campaign: CampaignId,
+        to: String,
+    ) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let sent = test_send(&app, campaign, &to)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            serde_json::to_value(sent).map_err(|e| e.to_string())
         })
     }
 }

@@ -157,12 +157,17 @@ fn api_and_ui_answer_only_whom_they_should() {
     let json = "application/json";
 
     // ---- API: every route needs a token; admin routes need an admin.
-    let routes: [(&str, &str, Option<&str>); 14] = [
+    let routes: [(&str, &str, Option<&str>); 15] = [
         ("GET", "/api/v1/campaigns", None),
         ("GET", "/api/v1/campaigns/1", None),
         ("GET", "/api/v1/campaigns/1/recipients?tab=delivered", None),
         ("GET", "/api/v1/campaigns/1/why/ann@example.com", None),
         ("POST", "/api/v1/campaigns/1/send", Some("")),
+        (
+            "POST",
+            "/api/v1/campaigns/1/test",
+            Some(r#"{"to":"t@example.com"}"#),
+        ),
         ("GET", "/api/v1/suppressions", None),
         (
             "POST",
@@ -327,6 +332,53 @@ fn api_and_ui_answer_only_whom_they_should() {
     assert!(
         doc["paths"]["/api/v1/campaigns/{id}/why/{email}"]["get"].is_object(),
         "{doc:#}"
+    );
+
+    // A test copy: delivered (to the sandbox here) and counted nowhere.
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/campaigns/1/test",
+        &[("Authorization", &bearer(&admin)), ("Content-Type", json)],
+        Some(r#"{"to":"Tester@Example.com"}"#),
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        (r.status, &v["accepted"]),
+        (200, &serde_json::json!(true)),
+        "{v:#}"
+    );
+    let test_id = v["message_id"].as_str().unwrap().to_string();
+    let captured = std::fs::read_dir(tmp.path().join("data/sandbox"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .find(|m| m.contains(&test_id))
+        .expect("the test copy in the sandbox");
+    assert!(
+        captured.contains("Hi <script>") || captured.contains("Hi &lt;script&gt;"),
+        "personalised for the first contact: {captured}"
+    );
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/campaigns/1/test",
+        &[("Authorization", &bearer(&admin)), ("Content-Type", json)],
+        Some(r#"{"to":"not an address"}"#),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let (_, v) = (0, {
+        let r = http(
+            port,
+            "GET",
+            "/api/v1/campaigns/1",
+            &[("Authorization", &bearer(&viewer))],
+            None,
+        );
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+    });
+    assert_eq!(
+        v["counts"]["recipients"], 2,
+        "the test copy is not a recipient: {v:#}"
     );
 
     // Contacts across campaigns, domains, IPs.
@@ -577,6 +629,30 @@ fn api_and_ui_answer_only_whom_they_should() {
         "{}",
         ips.body
     );
+
+    // A test copy from the campaign page: back to it with what the server said.
+    let r = http(
+        port,
+        "POST",
+        "/campaigns/1/test",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&to=me%40example.com")),
+    );
+    assert!(
+        r.header("location")
+            .unwrap_or("")
+            .starts_with("/campaigns/1?notice=Test%20copy%20to%20me%40example.com%20accepted"),
+        "{:?}",
+        r.headers
+    );
+    let r = http(
+        port,
+        "POST",
+        "/campaigns/1/test",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some("csrf=nope&to=me%40example.com"),
+    );
+    assert_eq!(r.status, 403);
 
     // Suppressions: add and lift from the page.
     let r = http(

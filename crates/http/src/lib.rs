@@ -46,6 +46,12 @@ pub trait Actions: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>>;
     /// The sending IPs with PTR, forward confirmation and blocklist listings (`ips --json`).
     fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, String>>;
+    /// Send one test copy of a campaign to `to` (`campaign test --json`); recorded nowhere.
+    fn test_send(
+        &self,
+        campaign: CampaignId,
+        to: String,
+    ) -> BoxFuture<'static, Result<serde_json::Value, String>>;
 }
 
 /// The state of the authenticated UI and API.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use herald_engine::campaign::{self, CampaignError, CampaignInput};
-use herald_engine::queue::Until;
+use herald_engine::queue::{TestSend, Until};
 use herald_engine::reports::{CampaignReport, campaign_report};
 use herald_store::{CampaignId, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -44,6 +44,25 @@ pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 print_report(&report);
                 Ok(())
             }
+        }
+        CampaignCmd::Test { id, to, json } => {
+            let sent = test_send(&app, campaign_id(&id)?, &to).await?;
+            if json {
+                output::json(&sent)?;
+            } else if sent.accepted {
+                println!(
+                    "Test copy to {} accepted by {}: {}",
+                    sent.to,
+                    sent.mx.as_deref().unwrap_or("the server"),
+                    sent.result
+                );
+            } else {
+                println!("Test copy to {} NOT accepted: {}", sent.to, sent.result);
+            }
+            if !sent.accepted {
+                anyhow::bail!("the test copy was not accepted");
+            }
+            Ok(())
         }
         CampaignCmd::Show { id, json } => {
             let id = campaign_id(&id)?;
@@ -396,6 +415,33 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<serde_j
         "finished_at": report.campaign.finished_at,
     });
     Ok(Some(details))
+}
+
+/// Send one test copy of campaign `id` to `to`, personalised with the fields of the list's
+/// first contact, through this node's delivery settings (or the sandbox).
+pub async fn test_send(app: &App, id: CampaignId, to: &str) -> anyhow::Result<TestSend> {
+    let to = herald_domain::EmailAddress::parse(to.trim())
+        .map_err(|e| bad_input(format!("{to:?} is not an email address: {e}")))?;
+    let Some(c) = app.store.campaign(id).await? else {
+        return Err(bad_input(format!("unknown campaign {id}")));
+    };
+    let fields = app
+        .store
+        .audience_page(c.list, 0, 1)
+        .await?
+        .into_iter()
+        .next()
+        .map_or_else(|| "{}".to_string(), |m| m.fields);
+    let sandbox = if app.settings.delivery.sandbox {
+        Some(app.start_sandbox().await?)
+    } else {
+        None
+    };
+    let queue = app.queue(sandbox.as_ref())?;
+    queue
+        .send_test(id, &to, fields)
+        .await
+        .map_err(|e| anyhow::anyhow!("test send: {e}"))
 }
 
 /// Check the gate again and snapshot the audience: the campaign becomes `sending` and any

@@ -6,8 +6,11 @@ use herald_engine::queue::Until;
 use super::shutdown_signal;
 use crate::startup::App;
 
-pub async fn run(app: App, sandbox: bool) -> anyhow::Result<()> {
-    let sandbox = if sandbox || app.settings.delivery.sandbox {
+pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
+    // `--sandbox` is the setting for everything this process does (test sends from the web
+    // UI included), not only for the delivery loop.
+    app.settings.delivery.sandbox |= sandbox;
+    let sandbox = if app.settings.delivery.sandbox {
         Some(app.start_sandbox().await?)
     } else {
         None

@@ -26,6 +26,9 @@ use crate::outcome::decide;
 use crate::render::{CampaignRender, Renderer};
 use crate::{ms, now_ms};
 
+mod test_send;
+pub use test_send::TestSend;
+
 /// Knobs of the delivery loop.
 #[derive(Clone)]
 pub struct QueueConfig {

@@ -177,3 +177,23 @@ pub async fn send<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<Strin
         Err(e) => error(StatusCode::CONFLICT, e),
     }
 }
+
+#[derive(Deserialize)]
+pub struct TestBody {
+    to: String,
+}
+
+pub async fn test<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(id): Path<String>,
+    Json(body): Json<TestBody>,
+) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.test_send(id, body.to).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
+    }
+}

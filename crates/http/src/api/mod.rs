@@ -54,6 +54,12 @@ pub const ROUTES: &[(&str, &str, Role, &str)] = &[
         "Send a draft campaign (idempotent)",
     ),
     (
+        "POST",
+        "/api/v1/campaigns/{id}/test",
+        Role::Admin,
+        "Send one test copy: {\"to\": …} (recorded nowhere)",
+    ),
+    (
         "GET",
         "/api/v1/suppressions",
         Role::Viewer,
@@ -126,6 +132,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             get(campaigns::why::<S>),
         )
         .route("/api/v1/campaigns/{id}/send", post(campaigns::send::<S>))
+        .route("/api/v1/campaigns/{id}/test", post(campaigns::test::<S>))
         .route(
             "/api/v1/suppressions",
             get(suppressions::list::<S>).post(suppressions::add::<S>),

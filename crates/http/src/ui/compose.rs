@@ -203,3 +203,60 @@ pub async fn create<S: Store>(
         }
     }
 }
+
+#[derive(Deserialize)]
+pub struct TestForm {
+    csrf: Option<String>,
+    to: Option<String>,
+}
+
+/// `POST /campaigns/{id}/test`: one test copy, then back to the campaign with what the
+/// receiving server said.
+pub async fn test<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<TestForm>,
+) -> Response {
+    if !super::csrf_ok(&s, &super::CsrfForm { csrf: f.csrf }) {
+        return super::problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        );
+    }
+    if crate::auth::Role::of(&s.user) < crate::auth::Role::Admin {
+        return super::problem(
+            StatusCode::FORBIDDEN,
+            "Your account may view campaigns but not send test copies.",
+        );
+    }
+    let Ok(cid) = id.parse::<herald_store::CampaignId>() else {
+        return super::problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let to = f.to.unwrap_or_default();
+    let (key, text) = match web.actions.test_send(cid, to.clone()).await {
+        Ok(v) if v["accepted"] == true => (
+            "notice",
+            format!(
+                "Test copy to {} accepted by {}: {}",
+                v["to"].as_str().unwrap_or(&to),
+                v["mx"].as_str().unwrap_or("the server"),
+                v["result"].as_str().unwrap_or("")
+            ),
+        ),
+        Ok(v) => (
+            "message",
+            format!(
+                "Test copy to {} not accepted: {}",
+                v["to"].as_str().unwrap_or(&to),
+                v["result"].as_str().unwrap_or("")
+            ),
+        ),
+        Err(e) => ("message", e),
+    };
+    axum::response::Redirect::to(&format!(
+        "/campaigns/{cid}?{key}={}",
+        super::url_escape(&text)
+    ))
+    .into_response()
+}

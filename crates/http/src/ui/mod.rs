@@ -9,6 +9,7 @@
 //! | `GET /campaigns/new`, `POST /campaigns/preview`, `POST /campaigns` | compose with a live preview; create (the From gate applies) |
 //! | `GET /campaigns/{id}?tab=…&q=…` | the post-send performance page: numbers with definitions, See details, tabs, rows |
 //! | `POST /campaigns/{id}/send` | send a draft (idempotent: a double click sends once) |
+//! | `POST /campaigns/{id}/test` | one test copy to an address (admin; recorded nowhere) |
 //! | `GET /campaigns/{id}/why/{email}` | "Didn't receive it?": findings, timeline, IT report (+ `.txt`/`.html` downloads) |
 //! | `GET /contacts/{email}` | a contact's deliveries and events across campaigns |
 //! | `GET /domains`, `POST /domains/{domain}/verify` | records to publish (copy buttons), verification per record, drift |
@@ -75,6 +76,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/campaigns", post(compose::create::<S>))
         .route("/campaigns/{id}", get(campaign::<S>))
         .route("/campaigns/{id}/send", post(send::<S>))
+        .route("/campaigns/{id}/test", post(compose::test::<S>))
         .route("/campaigns/{id}/why/{email}", get(why::<S>))
         .route(
             "/campaigns/{id}/why/{email}/it-report.txt",
@@ -442,6 +444,7 @@ struct CampaignPage {
     next: Option<i64>,
     placement: Vec<PlacementRow>,
     chart: Option<chart::Chart>,
+    notice: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -450,6 +453,7 @@ struct CampaignQuery {
     q: Option<String>,
     after: Option<i64>,
     message: Option<String>,
+    notice: Option<String>,
 }
 
 async fn campaign<S: Store>(
@@ -754,6 +758,7 @@ async fn campaign<S: Store>(
         }
     };
     render(&CampaignPage {
+        notice: q.notice.map(|n| n.chars().take(500).collect()),
         chart,
         placement,
         user: Some(s.user.email),

@@ -1,0 +1,91 @@
+//! A test send: one copy of a campaign to an address the sender gives, personalised as for a
+//! sample contact, rendered, signed and delivered exactly like the real messages — and recorded
+//! nowhere, so it counts for nothing and never touches the campaign's recipients.
+
+use herald_domain::EmailAddress;
+use herald_store::{CampaignId, ClaimedDelivery, DeliveryId, Store};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::{Queue, Unusable};
+use crate::deliver::{self, AttemptResult};
+
+/// What the receiving server did with the test copy.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestSend {
+    pub to: String,
+    pub accepted: bool,
+    /// The server's reply or what went wrong, in words.
+    pub result: String,
+    pub mx: Option<String>,
+    pub remote_queue_id: Option<String>,
+    pub message_id: String,
+}
+
+impl<S: Store> Queue<S> {
+    /// Send one test copy of `campaign` to `to`, personalised with `fields` (a JSON object).
+    pub async fn send_test(
+        &self,
+        campaign: CampaignId,
+        to: &EmailAddress,
+        fields: String,
+    ) -> Result<TestSend, String> {
+        let render = match self.campaign_render(campaign).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(Unusable::NotSent(e) | Unusable::Hold(e))) => return Err(e),
+            Err(e) => return Err(e.to_string()),
+        };
+        let domain = to.domain().to_string();
+        let message_id = format!(
+            "<{}@{}>",
+            uuid::Uuid::now_v7().simple(),
+            render.from().domain()
+        );
+        // Delivery 0 exists nowhere: a bounce or a click of the test copy is refused like any
+        // unknown reference.
+        let d = ClaimedDelivery {
+            id: DeliveryId(0),
+            campaign,
+            email: to.as_str().to_string(),
+            domain: domain.clone(),
+            message_id: message_id.clone(),
+            attempts: 0,
+            first_attempt_at_ms: None,
+            possible_duplicate: false,
+            fields,
+        };
+        let hosts = deliver::resolve(self.resolver.as_ref(), &domain)
+            .await
+            .map_err(|(_, e)| e)?;
+        let date = time::OffsetDateTime::now_utc().unix_timestamp();
+        let prepared = tokio::task::spawn_blocking(move || render.prepare(&d, date))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let (msg_tx, msg_rx) = mpsc::channel(1);
+        let (tx, mut rx) = mpsc::channel(4);
+        msg_tx.send(prepared).await.map_err(|e| e.to_string())?;
+        drop(msg_tx);
+        deliver::deliver_to_hosts(&self.cfg.deliver, &hosts, msg_rx, &tx).await;
+        drop(tx);
+        let attempt = rx
+            .recv()
+            .await
+            .ok_or_else(|| "no attempt was made".to_string())?;
+        let (accepted, result) = match &attempt.result {
+            AttemptResult::Accepted(r) => (true, r.full()),
+            AttemptResult::Refused { reply, .. } => (false, reply.full()),
+            AttemptResult::LocalError { message, .. } => (false, message.clone()),
+            AttemptResult::NoSuchDomain(e) | AttemptResult::DnsTempFail(e) => (false, e.clone()),
+            AttemptResult::NullMx => (false, format!("{domain} accepts no mail (null MX)")),
+        };
+        Ok(TestSend {
+            to: to.as_str().to_string(),
+            accepted,
+            result,
+            mx: attempt.evidence.mx.clone(),
+            remote_queue_id: attempt.evidence.remote_queue_id.clone(),
+            message_id,
+        })
+    }
+}
