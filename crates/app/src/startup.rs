@@ -19,7 +19,7 @@ use herald_engine::queue::{Queue, QueueConfig, TrackingSetup};
 use herald_http::public::{IpPolicy, Public};
 use herald_inbound::{Capture, Limits};
 use herald_mail::verp::VerpKey;
-use herald_store::SqliteStore;
+use herald_store::AnyStore;
 use tokio::sync::oneshot;
 
 use crate::settings::Settings;
@@ -28,7 +28,7 @@ use crate::settings::Settings;
 pub struct App {
     pub settings: Settings,
     pub data_dir: PathBuf,
-    pub store: SqliteStore,
+    pub store: AnyStore,
 }
 
 /// A running sandbox capture server; dropped = stopped.
@@ -183,7 +183,7 @@ impl App {
     }
 
     /// The delivery queue of this node. `sandbox`: route everything to that capture server.
-    pub fn queue(&self, sandbox: Option<&SandboxServer>) -> anyhow::Result<Queue<SqliteStore>> {
+    pub fn queue(&self, sandbox: Option<&SandboxServer>) -> anyhow::Result<Queue<AnyStore>> {
         let d = &self.settings.delivery;
         tls::install_crypto_provider();
         let (resolver, route, port): (SharedResolver, &'static str, u16) = if let Some(sb) = sandbox

@@ -3,11 +3,15 @@
 //!
 //! SQL lives here and nowhere else; policy (eligibility, retries, classification) does not.
 
+mod any;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 
 use std::future::Future;
 
+pub use any::AnyStore;
+pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -18,7 +22,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration {version} failed: {source}")]
     Migration { version: u32, source: sqlx::Error },
-    #[error("unsupported database url {0:?} (expected sqlite://PATH)")]
+    #[error("unsupported database url {0:?} (expected sqlite://PATH or postgres://…)")]
     UnsupportedUrl(String),
     #[error("corrupt record: {0}")]
     Corrupt(String),
@@ -231,10 +235,15 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 
-/// Open the store named by a database URL.
-pub async fn open(url: &str) -> Result<SqliteStore> {
-    match url.strip_prefix("sqlite://") {
-        Some(path) => SqliteStore::open(std::path::Path::new(path)).await,
-        None => Err(StoreError::UnsupportedUrl(url.to_string())),
+/// Open the store named by a database URL: `sqlite://PATH` or `postgres://…`.
+pub async fn open(url: &str) -> Result<AnyStore> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(AnyStore::Sqlite(
+            SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(AnyStore::Postgres(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
     }
 }

@@ -1,0 +1,342 @@
+//! The store a database URL names: SQLite (the embedded default) or PostgreSQL (several nodes
+//! on one database). Everything above this crate holds an `AnyStore` and sees only [`Store`].
+
+use crate::*;
+
+#[derive(Clone)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl AnyStore {
+    /// "sqlite" or "postgres".
+    pub fn backend(&self) -> &'static str {
+        match self {
+            AnyStore::Sqlite(_) => "sqlite",
+            AnyStore::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl Store for AnyStore {
+    async fn ensure_list(&self, name: &str) -> Result<ListId> {
+        match self {
+            AnyStore::Sqlite(db) => db.ensure_list(name).await,
+            AnyStore::Postgres(db) => db.ensure_list(name).await,
+        }
+    }
+    async fn find_list(&self, name: &str) -> Result<Option<ListId>> {
+        match self {
+            AnyStore::Sqlite(db) => db.find_list(name).await,
+            AnyStore::Postgres(db) => db.find_list(name).await,
+        }
+    }
+    async fn lists(&self) -> Result<Vec<(String, u64)>> {
+        match self {
+            AnyStore::Sqlite(db) => db.lists().await,
+            AnyStore::Postgres(db) => db.lists().await,
+        }
+    }
+    async fn upsert_contacts(&self, list: ListId, batch: &[NewContact]) -> Result<UpsertCounts> {
+        match self {
+            AnyStore::Sqlite(db) => db.upsert_contacts(list, batch).await,
+            AnyStore::Postgres(db) => db.upsert_contacts(list, batch).await,
+        }
+    }
+    async fn audience_page(
+        &self,
+        list: ListId,
+        after_contact: i64,
+        limit: u32,
+    ) -> Result<Vec<AudienceMember>> {
+        match self {
+            AnyStore::Sqlite(db) => db.audience_page(list, after_contact, limit).await,
+            AnyStore::Postgres(db) => db.audience_page(list, after_contact, limit).await,
+        }
+    }
+    async fn create_campaign(&self, c: &NewCampaign) -> Result<CampaignId> {
+        match self {
+            AnyStore::Sqlite(db) => db.create_campaign(c).await,
+            AnyStore::Postgres(db) => db.create_campaign(c).await,
+        }
+    }
+    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
+        match self {
+            AnyStore::Sqlite(db) => db.campaign(id).await,
+            AnyStore::Postgres(db) => db.campaign(id).await,
+        }
+    }
+    async fn set_campaign_status(
+        &self,
+        id: CampaignId,
+        status: CampaignStatus,
+        at_ms: i64,
+    ) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.set_campaign_status(id, status, at_ms).await,
+            AnyStore::Postgres(db) => db.set_campaign_status(id, status, at_ms).await,
+        }
+    }
+    async fn insert_deliveries(&self, batch: &[NewDelivery]) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.insert_deliveries(batch).await,
+            AnyStore::Postgres(db) => db.insert_deliveries(batch).await,
+        }
+    }
+    async fn claim(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
+        match self {
+            AnyStore::Sqlite(db) => db.claim(c).await,
+            AnyStore::Postgres(db) => db.claim(c).await,
+        }
+    }
+    async fn renew_leases(&self, owner: &str, lease_until_ms: i64) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.renew_leases(owner, lease_until_ms).await,
+            AnyStore::Postgres(db) => db.renew_leases(owner, lease_until_ms).await,
+        }
+    }
+    async fn record_outcomes(&self, batch: &[OutcomeRecord]) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.record_outcomes(batch).await,
+            AnyStore::Postgres(db) => db.record_outcomes(batch).await,
+        }
+    }
+    async fn finish_campaigns(&self, at_ms: i64) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.finish_campaigns(at_ms).await,
+            AnyStore::Postgres(db) => db.finish_campaigns(at_ms).await,
+        }
+    }
+    async fn next_due(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
+        match self {
+            AnyStore::Sqlite(db) => db.next_due(campaign).await,
+            AnyStore::Postgres(db) => db.next_due(campaign).await,
+        }
+    }
+    async fn counts(&self, campaign: CampaignId) -> Result<StateCounts> {
+        match self {
+            AnyStore::Sqlite(db) => db.counts(campaign).await,
+            AnyStore::Postgres(db) => db.counts(campaign).await,
+        }
+    }
+    async fn recipients(
+        &self,
+        campaign: CampaignId,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<RecipientRow>> {
+        match self {
+            AnyStore::Sqlite(db) => db.recipients(campaign, after_id, limit).await,
+            AnyStore::Postgres(db) => db.recipients(campaign, after_id, limit).await,
+        }
+    }
+    async fn recipients_filtered(
+        &self,
+        campaign: CampaignId,
+        filter: &RecipientFilter,
+        search: Option<&str>,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<RecipientRow>> {
+        match self {
+            AnyStore::Sqlite(db) => {
+                db.recipients_filtered(campaign, filter, search, after_id, limit)
+                    .await
+            }
+            AnyStore::Postgres(db) => {
+                db.recipients_filtered(campaign, filter, search, after_id, limit)
+                    .await
+            }
+        }
+    }
+    async fn delivery_ref(&self, id: DeliveryId) -> Result<Option<DeliveryRef>> {
+        match self {
+            AnyStore::Sqlite(db) => db.delivery_ref(id).await,
+            AnyStore::Postgres(db) => db.delivery_ref(id).await,
+        }
+    }
+    async fn delivery_by_message_id(&self, message_id: &str) -> Result<Option<DeliveryRef>> {
+        match self {
+            AnyStore::Sqlite(db) => db.delivery_by_message_id(message_id).await,
+            AnyStore::Postgres(db) => db.delivery_by_message_id(message_id).await,
+        }
+    }
+    async fn record_inbound(&self, m: &InboundRecord) -> Result<i64> {
+        match self {
+            AnyStore::Sqlite(db) => db.record_inbound(m).await,
+            AnyStore::Postgres(db) => db.record_inbound(m).await,
+        }
+    }
+    async fn suppressions(&self, after_key: &str, limit: u32) -> Result<Vec<Suppression>> {
+        match self {
+            AnyStore::Sqlite(db) => db.suppressions(after_key, limit).await,
+            AnyStore::Postgres(db) => db.suppressions(after_key, limit).await,
+        }
+    }
+    async fn add_suppression(&self, s: &Suppression) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.add_suppression(s).await,
+            AnyStore::Postgres(db) => db.add_suppression(s).await,
+        }
+    }
+    async fn record_engagement(&self, batch: &[EngagementRecord]) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.record_engagement(batch).await,
+            AnyStore::Postgres(db) => db.record_engagement(batch).await,
+        }
+    }
+    async fn delivery_detail(
+        &self,
+        campaign: CampaignId,
+        email_key: &str,
+    ) -> Result<Option<DeliveryDetail>> {
+        match self {
+            AnyStore::Sqlite(db) => db.delivery_detail(campaign, email_key).await,
+            AnyStore::Postgres(db) => db.delivery_detail(campaign, email_key).await,
+        }
+    }
+    async fn add_user(&self, u: &NewUser) -> Result<i64> {
+        match self {
+            AnyStore::Sqlite(db) => db.add_user(u).await,
+            AnyStore::Postgres(db) => db.add_user(u).await,
+        }
+    }
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        match self {
+            AnyStore::Sqlite(db) => db.user_by_email(email).await,
+            AnyStore::Postgres(db) => db.user_by_email(email).await,
+        }
+    }
+    async fn create_session(&self, s: &NewSession) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.create_session(s).await,
+            AnyStore::Postgres(db) => db.create_session(s).await,
+        }
+    }
+    async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<(User, String)>> {
+        match self {
+            AnyStore::Sqlite(db) => db.session(token_hash, now_ms).await,
+            AnyStore::Postgres(db) => db.session(token_hash, now_ms).await,
+        }
+    }
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.delete_session(token_hash).await,
+            AnyStore::Postgres(db) => db.delete_session(token_hash).await,
+        }
+    }
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: i64,
+        name: &str,
+        at_ms: i64,
+    ) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.create_api_token(token_hash, user, name, at_ms).await,
+            AnyStore::Postgres(db) => db.create_api_token(token_hash, user, name, at_ms).await,
+        }
+    }
+    async fn user_by_api_token(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>> {
+        match self {
+            AnyStore::Sqlite(db) => db.user_by_api_token(token_hash, now_ms).await,
+            AnyStore::Postgres(db) => db.user_by_api_token(token_hash, now_ms).await,
+        }
+    }
+    async fn campaigns(&self, limit: u32) -> Result<Vec<Campaign>> {
+        match self {
+            AnyStore::Sqlite(db) => db.campaigns(limit).await,
+            AnyStore::Postgres(db) => db.campaigns(limit).await,
+        }
+    }
+    async fn add_seed(&self, s: &NewSeed) -> Result<i64> {
+        match self {
+            AnyStore::Sqlite(db) => db.add_seed(s).await,
+            AnyStore::Postgres(db) => db.add_seed(s).await,
+        }
+    }
+    async fn seeds(&self) -> Result<Vec<Seed>> {
+        match self {
+            AnyStore::Sqlite(db) => db.seeds().await,
+            AnyStore::Postgres(db) => db.seeds().await,
+        }
+    }
+    async fn remove_seed(&self, address: &str) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.remove_seed(address).await,
+            AnyStore::Postgres(db) => db.remove_seed(address).await,
+        }
+    }
+    async fn seed_polled(&self, id: i64, at_ms: i64, error: Option<&str>) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.seed_polled(id, at_ms, error).await,
+            AnyStore::Postgres(db) => db.seed_polled(id, at_ms, error).await,
+        }
+    }
+    async fn pending_placements(&self) -> Result<Vec<PendingPlacement>> {
+        match self {
+            AnyStore::Sqlite(db) => db.pending_placements().await,
+            AnyStore::Postgres(db) => db.pending_placements().await,
+        }
+    }
+    async fn placements(&self, campaign: CampaignId) -> Result<Vec<SeedPlacement>> {
+        match self {
+            AnyStore::Sqlite(db) => db.placements(campaign).await,
+            AnyStore::Postgres(db) => db.placements(campaign).await,
+        }
+    }
+    async fn events(&self, deliveries: &[DeliveryId]) -> Result<Vec<(DeliveryId, EventRow)>> {
+        match self {
+            AnyStore::Sqlite(db) => db.events(deliveries).await,
+            AnyStore::Postgres(db) => db.events(deliveries).await,
+        }
+    }
+    async fn search_contacts(
+        &self,
+        query: &str,
+        after_key: &str,
+        limit: u32,
+    ) -> Result<Vec<ContactRow>> {
+        match self {
+            AnyStore::Sqlite(db) => db.search_contacts(query, after_key, limit).await,
+            AnyStore::Postgres(db) => db.search_contacts(query, after_key, limit).await,
+        }
+    }
+    async fn contact_deliveries(&self, email_key: &str) -> Result<Vec<ContactDelivery>> {
+        match self {
+            AnyStore::Sqlite(db) => db.contact_deliveries(email_key).await,
+            AnyStore::Postgres(db) => db.contact_deliveries(email_key).await,
+        }
+    }
+    async fn timeline(&self, campaign: CampaignId) -> Result<Vec<TimelinePoint>> {
+        match self {
+            AnyStore::Sqlite(db) => db.timeline(campaign).await,
+            AnyStore::Postgres(db) => db.timeline(campaign).await,
+        }
+    }
+    async fn record_domain_check(&self, c: &DomainCheck) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.record_domain_check(c).await,
+            AnyStore::Postgres(db) => db.record_domain_check(c).await,
+        }
+    }
+    async fn domain_checks(&self) -> Result<Vec<DomainCheck>> {
+        match self {
+            AnyStore::Sqlite(db) => db.domain_checks().await,
+            AnyStore::Postgres(db) => db.domain_checks().await,
+        }
+    }
+    async fn domain_events(&self, domain: &str, limit: u32) -> Result<Vec<DomainEvent>> {
+        match self {
+            AnyStore::Sqlite(db) => db.domain_events(domain, limit).await,
+            AnyStore::Postgres(db) => db.domain_events(domain, limit).await,
+        }
+    }
+    async fn remove_suppression(&self, email_key: &str, source: &str, at_ms: i64) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.remove_suppression(email_key, source, at_ms).await,
+            AnyStore::Postgres(db) => db.remove_suppression(email_key, source, at_ms).await,
+        }
+    }
+}

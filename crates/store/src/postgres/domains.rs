@@ -1,0 +1,86 @@
+//! Re-verification results of connected domains (drift).
+
+use sqlx::Row;
+
+use super::PgStore;
+use crate::{DomainCheck, DomainEvent, Result};
+
+impl PgStore {
+    pub(super) async fn record_domain_check_impl(&self, c: &DomainCheck) -> Result<bool> {
+        let mut w = self.write().await?;
+        let before: Option<(i64, String)> =
+            sqlx::query("SELECT ok, problems FROM domain_checks WHERE domain = $1")
+                .bind(&c.domain)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .map(|r| (r.get(0), r.get(1)));
+        let changed = before.is_none_or(|(ok, p)| (ok != 0) != c.ok || p != c.problems);
+        sqlx::query(
+            "INSERT INTO domain_checks (domain, checked_at, ok, problems, changed_at) \
+             VALUES ($1, $2, $3, $4, $2) \
+             ON CONFLICT (domain) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, \
+               problems = excluded.problems, \
+               changed_at = CASE WHEN $5 THEN excluded.checked_at ELSE domain_checks.changed_at END",
+        )
+        .bind(&c.domain)
+        .bind(c.checked_at_ms)
+        .bind(c.ok as i64)
+        .bind(&c.problems)
+        .bind(changed)
+        .execute(&mut *w.tx)
+        .await?;
+        if changed {
+            sqlx::query(
+                "INSERT INTO domain_events (domain, at, ok, problems) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&c.domain)
+            .bind(c.checked_at_ms)
+            .bind(c.ok as i64)
+            .bind(&c.problems)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.tx.commit().await?;
+        Ok(changed)
+    }
+
+    pub(super) async fn domain_checks_impl(&self) -> Result<Vec<DomainCheck>> {
+        let rows = sqlx::query(
+            "SELECT domain, checked_at, ok, problems, changed_at FROM domain_checks ORDER BY domain",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DomainCheck {
+                domain: r.get(0),
+                checked_at_ms: r.get(1),
+                ok: r.get::<i64, _>(2) != 0,
+                problems: r.get(3),
+                changed_at_ms: r.get(4),
+            })
+            .collect())
+    }
+
+    pub(super) async fn domain_events_impl(
+        &self,
+        domain: &str,
+        limit: u32,
+    ) -> Result<Vec<DomainEvent>> {
+        let rows = sqlx::query(
+            "SELECT at, ok, problems FROM domain_events WHERE domain = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(domain)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DomainEvent {
+                at_ms: r.get(0),
+                ok: r.get::<i64, _>(1) != 0,
+                problems: r.get(2),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,442 @@
+//! The same scenario through the `Store` trait on both backends: SQLite in a temporary file
+//! and PostgreSQL in a database created for this test and dropped after it (the server at
+//! `HERALD_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432`; `scripts/test` starts
+//! one). What one backend does, the other must do the same way.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use herald_domain::{DeliveryState, Evidence};
+use herald_store::*;
+use time::OffsetDateTime;
+
+/// A fresh PostgreSQL database, dropped when this is dropped.
+pub struct PgDb {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDb {
+    pub async fn create() -> PgDb {
+        use sqlx::Connection;
+        let server = std::env::var("HERALD_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let admin = format!("{server}/postgres");
+        let name = format!("herald_test_{}", uuid::Uuid::now_v7().simple());
+        let mut c = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {server} ({e}); scripts/test starts one"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        PgDb {
+            url: format!("{server}/{name}"),
+            admin,
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop from a thread of its own: this may run inside a runtime that is shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut c)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn evidence(message_id: &str, code: u16) -> Evidence {
+    let now = OffsetDateTime::now_utc();
+    Evidence {
+        started_at: now,
+        ended_at: now,
+        mx: Some("mx.example.net".into()),
+        mx_preference: Some(10),
+        remote_ip: Some("192.0.2.1".into()),
+        local_ip: None,
+        tls: None,
+        reply: Some(herald_domain::Reply {
+            code,
+            enhanced: None,
+            lines: vec!["ok".into()],
+        }),
+        stage: Some("data".into()),
+        error: None,
+        remote_queue_id: Some("Q1".into()),
+        message_id: message_id.into(),
+        bytes: 100,
+        route: "mx".into(),
+    }
+}
+
+fn now() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+async fn scenario(store: AnyStore) {
+    let backend = store.backend();
+    // Contacts: a duplicate merges; fields merge, newer values win.
+    let list = store.ensure_list("news").await.unwrap();
+    assert_eq!(store.ensure_list("news").await.unwrap(), list, "{backend}");
+    let c = |email: &str, fields: &str| NewContact {
+        email: email.into(),
+        email_key: email.to_lowercase(),
+        fields: fields.into(),
+    };
+    let counts = store
+        .upsert_contacts(
+            list,
+            &[
+                c("Ann@example.com", r#"{"first_name":"Ann"}"#),
+                c("bob@example.com", "{}"),
+                c("carl_x@example.com", "{}"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!((counts.inserted, counts.updated), (3, 0), "{backend}");
+    let counts = store
+        .upsert_contacts(list, &[c("ann@example.com", r#"{"city":"Oslo"}"#)])
+        .await
+        .unwrap();
+    assert_eq!((counts.inserted, counts.updated), (0, 1), "{backend}");
+    assert_eq!(store.lists().await.unwrap(), vec![("news".to_string(), 3)]);
+    let page = store.audience_page(list, 0, 10).await.unwrap();
+    assert_eq!(page.len(), 3);
+    assert_eq!(
+        page[0].email, "Ann@example.com",
+        "first spelling kept ({backend})"
+    );
+    let fields: serde_json::Value = serde_json::from_str(&page[0].fields).unwrap();
+    assert_eq!(
+        (&fields["first_name"], &fields["city"]),
+        (&"Ann".into(), &"Oslo".into())
+    );
+    let found = store.search_contacts("L_X", "", 10).await.unwrap();
+    assert_eq!(found.len(), 1, "_ is literal ({backend})");
+    assert_eq!(found[0].lists, vec!["news".to_string()]);
+
+    // A campaign and its deliveries; one not sent.
+    let campaign = store
+        .create_campaign(&NewCampaign {
+            name: "N".into(),
+            list,
+            from_name: Some("Ann".into()),
+            from_address: "ann@sender.example".into(),
+            subject: "S".into(),
+            html: "<p>x</p>".into(),
+            text: None,
+            created_at_ms: now(),
+            gate_override: None,
+            track_opens: true,
+            track_clicks: false,
+            send_to_seeds: true,
+        })
+        .await
+        .unwrap();
+    let c2 = store.campaign(campaign).await.unwrap().unwrap();
+    assert!(c2.track_opens && !c2.track_clicks, "{backend}");
+    let d = |m: &AudienceMember, state: DeliveryState, reason: Option<&str>| NewDelivery {
+        campaign,
+        contact_id: Some(m.contact_id),
+        email: m.email.clone(),
+        email_key: m.email_key.clone(),
+        domain: "example.com".into(),
+        state,
+        reason: reason.map(str::to_string),
+        message_id: format!("<{}@sender.example>", m.email_key),
+        next_attempt_at_ms: Some(0),
+        updated_at_ms: now(),
+        seed_id: None,
+    };
+    let batch = vec![
+        d(&page[0], DeliveryState::Queued, None),
+        d(&page[1], DeliveryState::Queued, None),
+        d(&page[2], DeliveryState::NotSent, Some("suppressed")),
+    ];
+    assert_eq!(store.insert_deliveries(&batch).await.unwrap(), 3);
+    assert_eq!(
+        store.insert_deliveries(&batch).await.unwrap(),
+        0,
+        "{backend}"
+    );
+    store
+        .set_campaign_status(campaign, CampaignStatus::Sending, now())
+        .await
+        .unwrap();
+
+    // Two owners claiming at once never get the same delivery.
+    let t = now();
+    let req = |owner: &'static str, at: i64| ClaimRequest {
+        owner,
+        now_ms: at,
+        lease_until_ms: at + 60_000,
+        limit: 1,
+        campaign: Some(campaign),
+    };
+    let (ra, rb) = (req("A", t), req("B", t));
+    let (a, b) = tokio::join!(store.claim(&ra), store.claim(&rb));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.len(), b.len()), (1, 1), "{backend}");
+    assert_ne!(a[0].id, b[0].id, "{backend}");
+    assert!(store.claim(&req("C", t)).await.unwrap().is_empty());
+    assert_eq!(store.renew_leases("A", t + 120_000).await.unwrap(), 1);
+    // B's lease runs out without an outcome: claimed again and flagged.
+    let again = store.claim(&req("C", t + 61_000)).await.unwrap();
+    assert_eq!(again.len(), 1, "{backend}");
+    assert_eq!(again[0].id, b[0].id);
+    assert!(again[0].possible_duplicate, "{backend}");
+
+    // Outcomes with evidence; counts follow; the campaign finishes.
+    let outcome = |c: &ClaimedDelivery, state: DeliveryState, code: u16| OutcomeRecord {
+        delivery: c.id,
+        campaign,
+        state,
+        reason: (state == DeliveryState::Bounced).then(|| "userunknown".to_string()),
+        hard: state == DeliveryState::Bounced,
+        next_attempt_at_ms: None,
+        attempt: Some((state.as_str().to_string(), evidence(&c.message_id, code))),
+        at_ms: now(),
+    };
+    store
+        .record_outcomes(&[
+            outcome(&a[0], DeliveryState::Delivered, 250),
+            outcome(&again[0], DeliveryState::Bounced, 550),
+        ])
+        .await
+        .unwrap();
+    let k = store.counts(campaign).await.unwrap();
+    assert_eq!(
+        (
+            k.get(DeliveryState::Delivered),
+            k.get(DeliveryState::Bounced),
+            k.get(DeliveryState::NotSent),
+            k.get(DeliveryState::Queued)
+        ),
+        (1, 1, 1, 0),
+        "{backend}: {k:?}"
+    );
+    assert_eq!(k.not_sent_reasons, vec![("suppressed".to_string(), 1)]);
+    assert_eq!(store.next_due(Some(campaign)).await.unwrap(), None);
+    assert_eq!(store.finish_campaigns(now()).await.unwrap(), 1);
+    let bounced = store
+        .recipients_filtered(
+            campaign,
+            &RecipientFilter::State(DeliveryState::Bounced),
+            None,
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(bounced.len(), 1, "{backend}");
+    let all = store
+        .recipients_filtered(campaign, &RecipientFilter::All, Some("ANN"), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1, "{backend}");
+
+    // Engagement: a human and a machine open, an unsubscribe that suppresses.
+    let delivered = a[0].id;
+    let n = store
+        .record_engagement(&[
+            EngagementRecord {
+                delivery: delivered,
+                kind: "open",
+                at_ms: now(),
+                detail: r#"{"verdict":"human"}"#.into(),
+            },
+            EngagementRecord {
+                delivery: delivered,
+                kind: "open",
+                at_ms: now(),
+                detail: r#"{"verdict":"machine","why":"proxy"}"#.into(),
+            },
+            EngagementRecord {
+                delivery: DeliveryId(999_999),
+                kind: "open",
+                at_ms: now(),
+                detail: "{}".into(),
+            },
+            EngagementRecord {
+                delivery: delivered,
+                kind: "unsubscribe",
+                at_ms: now(),
+                detail: "{}".into(),
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(n, 3, "unknown deliveries are dropped ({backend})");
+    let k = store.counts(campaign).await.unwrap();
+    assert_eq!(
+        (
+            k.with_event("open"),
+            k.with_event("open:machine"),
+            k.with_event("unsubscribe")
+        ),
+        (1, 1, 1),
+        "{backend}: {k:?}"
+    );
+    let timeline = store.timeline(campaign).await.unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|p| p.kind.as_str()).collect();
+    for kind in [
+        "delivered",
+        "bounced",
+        "open",
+        "open:machine",
+        "unsubscribe",
+    ] {
+        assert!(kinds.contains(&kind), "{backend}: {kind} in {timeline:?}");
+    }
+    let supp = store.suppressions("", 10).await.unwrap();
+    assert_eq!(supp[0].reason, "unsubscribed", "{backend}");
+
+    // A late bounce arrives over SMTP: kept with its effects.
+    let r = store
+        .delivery_by_message_id(&a[0].message_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.id, delivered);
+    store
+        .record_inbound(&InboundRecord {
+            received_at_ms: now(),
+            mail_from: "".into(),
+            rcpt_to: "b+x@bounces.sender.example".into(),
+            delivery: Some(delivered),
+            kind: "dsn".into(),
+            summary: "{}".into(),
+            raw: b"raw \xff bytes".to_vec(),
+            effects: vec![FeedbackEffect {
+                delivery: delivered,
+                campaign,
+                email_key: r.email_key.clone(),
+                kind: "async_bounce",
+                at_ms: now(),
+                detail: r#"{"reason":"mailboxfull"}"#.into(),
+                bounce: Some(("mailboxfull".into(), false)),
+                suppress: None,
+                soft_bounce_limit: Some(1),
+            }],
+        })
+        .await
+        .unwrap();
+    let detail = store
+        .delivery_detail(campaign, &r.email_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(detail.row.state, DeliveryState::Bounced, "{backend}");
+    assert_eq!(detail.attempts.len(), 1);
+    assert!(
+        detail
+            .events
+            .iter()
+            .any(|e| e.kind == "async_bounce" && e.detail.contains("inbound_message"))
+    );
+    let history = store.contact_deliveries(&r.email_key).await.unwrap();
+    assert_eq!(history[0].state, DeliveryState::Bounced, "{backend}");
+    assert!(
+        store
+            .remove_suppression(&r.email_key, "test", now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_suppression(&r.email_key, "test", now())
+            .await
+            .unwrap()
+    );
+
+    // Users, sessions and tokens.
+    let user = store
+        .add_user(&NewUser {
+            email: "u@example.com".into(),
+            password_hash: "h".into(),
+            role: "admin".into(),
+            created_at_ms: now(),
+        })
+        .await
+        .unwrap();
+    store
+        .create_session(&NewSession {
+            token_hash: "t".into(),
+            user,
+            csrf: "c".into(),
+            created_at_ms: now(),
+            expires_at_ms: now() + 60_000,
+        })
+        .await
+        .unwrap();
+    let (u, csrf) = store.session("t", now()).await.unwrap().unwrap();
+    assert_eq!((u.email.as_str(), csrf.as_str()), ("u@example.com", "c"));
+    assert!(store.session("t", now() + 120_000).await.unwrap().is_none());
+    store
+        .create_api_token("k", user, "ci", now())
+        .await
+        .unwrap();
+    assert!(store.user_by_api_token("k", now()).await.unwrap().is_some());
+    assert_eq!(store.campaigns(10).await.unwrap().len(), 1);
+
+    // Domain re-verification: only changes become events.
+    let check = |at: i64, ok: bool| DomainCheck {
+        domain: "sender.example".into(),
+        checked_at_ms: at,
+        ok,
+        problems: if ok {
+            String::new()
+        } else {
+            "dkim missing".into()
+        },
+        changed_at_ms: 0,
+    };
+    assert!(store.record_domain_check(&check(1, true)).await.unwrap());
+    assert!(!store.record_domain_check(&check(2, true)).await.unwrap());
+    assert!(store.record_domain_check(&check(3, false)).await.unwrap());
+    assert_eq!(
+        store
+            .domain_events("sender.example", 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(store.domain_checks().await.unwrap()[0].changed_at_ms, 3);
+}
+
+#[tokio::test]
+async fn sqlite_and_postgres_behave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = herald_store::open(&format!("sqlite://{}", dir.path().join("h.db").display()))
+        .await
+        .unwrap();
+    assert_eq!(sqlite.backend(), "sqlite");
+    scenario(sqlite).await;
+
+    let db = PgDb::create().await;
+    let pg = herald_store::open(&db.url).await.unwrap();
+    assert_eq!(pg.backend(), "postgres");
+    scenario(pg).await;
+    // Opening again (a second node, a restart) finds the schema in place.
+    let again = herald_store::open(&db.url).await.unwrap();
+    assert_eq!(again.campaigns(10).await.unwrap().len(), 1);
+}
