@@ -111,6 +111,11 @@ pub struct Delivery {
     pub max_connections: usize,
     pub max_connections_per_domain: usize,
     pub max_messages_per_connection: usize,
+    /// Deliveries one claim leases at once. With several nodes on one database, smaller batches
+    /// share a campaign more evenly; larger ones cost fewer round trips.
+    pub claim_batch: u32,
+    /// Deliveries this node holds leases on at most (claimed and not yet recorded).
+    pub max_in_flight: usize,
 }
 
 impl Default for Delivery {
@@ -132,6 +137,8 @@ impl Default for Delivery {
             max_connections: 200,
             max_connections_per_domain: 5,
             max_messages_per_connection: 100,
+            claim_batch: 1000,
+            max_in_flight: 5000,
         }
     }
 }
@@ -369,6 +376,8 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # max_connections = 200
 # max_connections_per_domain = 5
 # max_messages_per_connection = 100
+# claim_batch = 1000          # deliveries leased per claim (smaller: nodes share more evenly)
+# max_in_flight = 5000        # leased and not yet recorded, per node
 
 [inbound]
 # listen = "0.0.0.0:25"          # return-path / feedback SMTP listener (herald serve)
