@@ -95,6 +95,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Move an SQLite installation into an empty PostgreSQL database, verified by counts.
+    Migrate {
+        /// The SQLite database, `sqlite://PATH` (e.g. sqlite://herald-data/herald.db).
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database, `postgres://USER@HOST/DB` (it must be empty).
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCmd),

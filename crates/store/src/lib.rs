@@ -4,6 +4,7 @@
 //! SQL lives here and nowhere else; policy (eligibility, retries, classification) does not.
 
 mod any;
+pub mod migrate;
 pub mod postgres;
 mod records;
 pub mod sqlite;

@@ -10,6 +10,7 @@ mod demo;
 mod domain;
 mod init;
 mod ips;
+mod migrate;
 mod seeds;
 mod serve;
 mod suppressions;
@@ -58,6 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seeds(c) => seeds::run(open().await?, c).await,
+        Command::Migrate { from, to, json } => migrate::run(&from, &to, json).await,
         Command::User(c) => users::user(open().await?, c).await,
         Command::Token(c) => users::token(open().await?, c).await,
         Command::Placement { id, json } => seeds::placement(open().await?, &id, json).await,

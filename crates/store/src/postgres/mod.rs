@@ -36,7 +36,7 @@ const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
 
 #[derive(Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
     /// Last stamp given to an upsert batch (see `upsert_contacts`).
     last_stamp: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }

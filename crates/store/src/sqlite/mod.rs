@@ -56,7 +56,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     write_lock: Arc<Mutex<()>>,
     /// Last stamp given to an upsert batch (see `upsert_contacts`).
     last_stamp: Arc<std::sync::atomic::AtomicI64>,
