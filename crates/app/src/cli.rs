@@ -360,6 +360,14 @@ pub enum BenchCmd {
         /// Also time Postfix's `smtp-source -d -s SESSIONS` on the same sink for comparison.
         #[arg(long)]
         compare_smtp_source: bool,
+        /// The database: a temporary SQLite file by default, or `postgres://…` (an existing
+        /// database; the bench adds its own list and campaign).
+        #[arg(long)]
+        database: Option<String>,
+        /// Delivery nodes sharing the campaign, each with its own connection pool and leases
+        /// (PostgreSQL only for more than one), SESSIONS sessions each.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
         #[arg(long)]
         json: bool,
     },

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use herald_domain::{DeliveryState, Evidence, RetrySchedule};
@@ -92,6 +92,28 @@ pub struct Queue<S: Store> {
     holds: Option<(Arc<Holds>, Duration)>,
     /// This node's lease owner id.
     owner: String,
+    /// Time spent waiting for the store, in ns.
+    db: Arc<DbNanos>,
+}
+
+/// Time a queue's tasks waited for the store, each task on its own (each is sequential, so each
+/// share of the wall time is between 0 and 1).
+#[derive(Debug, Default)]
+struct DbNanos {
+    /// The claim loop: claims, looking for due work, finishing campaigns.
+    claim: AtomicU64,
+    /// The outcome writer: every attempt's evidence and state change, committed in batches.
+    write: AtomicU64,
+    /// Lease renewals.
+    renew: AtomicU64,
+}
+
+/// How long a queue has waited for the store so far, per task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbBusy {
+    pub claim: Duration,
+    pub write: Duration,
+    pub renew: Duration,
 }
 
 struct Shared {
@@ -114,6 +136,18 @@ impl<S: Store> Queue<S> {
             tracking: None,
             holds: None,
             owner,
+            db: Arc::new(DbNanos::default()),
+        }
+    }
+
+    /// How long this queue's tasks have waited for the store so far: with the wall time, the
+    /// database's share of a send.
+    pub fn db_busy(&self) -> DbBusy {
+        let d = |a: &AtomicU64| Duration::from_nanos(a.load(Ordering::Relaxed));
+        DbBusy {
+            claim: d(&self.db.claim),
+            write: d(&self.db.write),
+            renew: d(&self.db.renew),
         }
     }
 
@@ -171,13 +205,23 @@ impl<S: Store> Queue<S> {
         });
         let mut written_at_last_finish = 0;
         let (out_tx, out_rx) = mpsc::channel::<OutcomeRecord>(4096);
-        let writer = tokio::spawn(write_outcomes(self.store.clone(), out_rx, shared.clone()));
+        let writer = tokio::spawn(write_outcomes(
+            self.store.clone(),
+            out_rx,
+            shared.clone(),
+            self.db.clone(),
+        ));
         let heartbeat = tokio::spawn(renew_leases(
             self.store.clone(),
             self.owner.clone(),
             self.cfg.lease,
+            self.db.clone(),
         ));
         let conns = Arc::new(Semaphore::new(self.cfg.max_connections));
+        // Per-destination limits are per node: with several nodes on one database the limit is
+        // partitioned (N nodes × max_connections_per_domain), not shared. A shared counter would
+        // cost a database round trip before every connection and a stale slot for every dead
+        // node; operators divide the limit by the number of nodes instead (README, Several nodes).
         let mut per_domain: HashMap<String, Arc<Semaphore>> = HashMap::new();
         let mut jobs = tokio::task::JoinSet::new();
         let result: Result<(), QueueError> = async {
@@ -191,7 +235,8 @@ impl<S: Store> Queue<S> {
                 let mut claimed = Vec::new();
                 if room > 0 {
                     let now = now_ms();
-                    claimed = self
+                    let t = std::time::Instant::now();
+                    let r = self
                         .store
                         .claim(&ClaimRequest {
                             owner: &self.owner,
@@ -200,7 +245,21 @@ impl<S: Store> Queue<S> {
                             limit: (self.cfg.claim_batch as usize).min(room) as u32,
                             campaign,
                         })
-                        .await?;
+                        .await;
+                    self.db_time(t);
+                    claimed = match r {
+                        Ok(c) => c,
+                        // The database restarting or out of reach: wait and try again; what
+                        // is in flight is recorded by the writer, which retries too.
+                        Err(e) => {
+                            tracing::warn!(error = %e, "claiming deliveries failed; retrying");
+                            tokio::select! {
+                                _ = &mut shutdown => break,
+                                _ = tokio::time::sleep(self.cfg.poll * 2) => {}
+                            }
+                            continue;
+                        }
+                    };
                 }
                 if !claimed.is_empty() {
                     shared.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
@@ -213,11 +272,26 @@ impl<S: Store> Queue<S> {
                 } else {
                     // Only a committed outcome can finish a campaign: no write while idle.
                     let written = shared.written.load(Ordering::Acquire);
+                    let t = std::time::Instant::now();
                     if written != written_at_last_finish {
-                        self.store.finish_campaigns(now_ms()).await?;
-                        written_at_last_finish = written;
+                        match self.store.finish_campaigns(now_ms()).await {
+                            Ok(_) => written_at_last_finish = written,
+                            Err(e) => tracing::warn!(error = %e, "finishing campaigns failed"),
+                        }
                     }
-                    let next = self.store.next_due(campaign).await?;
+                    let next = self.store.next_due(campaign).await;
+                    self.db_time(t);
+                    let next = match next {
+                        Ok(n) => n,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "looking for due work failed; retrying");
+                            tokio::select! {
+                                _ = &mut shutdown => break,
+                                _ = tokio::time::sleep(self.cfg.poll * 2) => {}
+                            }
+                            continue;
+                        }
+                    };
                     let now = now_ms();
                     match (until, next) {
                         (Until::Drained, None) | (Until::Finished, None) => break,
@@ -249,6 +323,12 @@ impl<S: Store> Queue<S> {
             self.store.finish_campaigns(now_ms()).await?;
         }
         result
+    }
+
+    fn db_time(&self, since: std::time::Instant) {
+        self.db
+            .claim
+            .fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 
     async fn campaign_render(
@@ -536,6 +616,7 @@ async fn write_outcomes<S: Store>(
     store: S,
     mut rx: mpsc::Receiver<OutcomeRecord>,
     shared: Arc<Shared>,
+    db: Arc<DbNanos>,
 ) {
     let mut batch = Vec::with_capacity(1000);
     while let Some(first) = rx.recv().await {
@@ -549,7 +630,11 @@ async fn write_outcomes<S: Store>(
         }
         let mut backoff = Duration::from_millis(100);
         loop {
-            match store.record_outcomes(&batch).await {
+            let t = std::time::Instant::now();
+            let r = store.record_outcomes(&batch).await;
+            db.write
+                .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            match r {
                 Ok(()) => break,
                 Err(e) => {
                     tracing::error!(error = %e, outcomes = batch.len(), "recording outcomes failed; retrying");
@@ -565,13 +650,17 @@ async fn write_outcomes<S: Store>(
     }
 }
 
-async fn renew_leases<S: Store>(store: S, owner: String, lease: Duration) {
+async fn renew_leases<S: Store>(store: S, owner: String, lease: Duration, db: Arc<DbNanos>) {
     let mut tick = tokio::time::interval(lease / 3);
     tick.tick().await;
     loop {
         tick.tick().await;
         let until = now_ms() + lease.as_millis() as i64;
-        if let Err(e) = store.renew_leases(&owner, until).await {
+        let t = std::time::Instant::now();
+        let r = store.renew_leases(&owner, until).await;
+        db.renew
+            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        if let Err(e) = r {
             tracing::warn!(error = %e, "renewing leases failed");
         }
     }
