@@ -111,6 +111,9 @@ pub struct Delivery {
     pub max_connections: usize,
     pub max_connections_per_domain: usize,
     pub max_messages_per_connection: usize,
+    /// This node's name among the nodes on one database (default: `helo_name`). Written into
+    /// every attempt's evidence; a second `serve` under a name that is running is refused.
+    pub node_name: Option<String>,
     /// Deliveries one claim leases at once. With several nodes on one database, smaller batches
     /// share a campaign more evenly; larger ones cost fewer round trips.
     pub claim_batch: u32,
@@ -137,6 +140,7 @@ impl Default for Delivery {
             max_connections: 200,
             max_connections_per_domain: 5,
             max_messages_per_connection: 100,
+            node_name: None,
             claim_batch: 1000,
             max_in_flight: 5000,
         }
@@ -376,6 +380,7 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # max_connections = 200
 # max_connections_per_domain = 5
 # max_messages_per_connection = 100
+# node_name = "mx1"           # this node's name on a shared database (default: helo_name)
 # claim_batch = 1000          # deliveries leased per claim (smaller: nodes share more evenly)
 # max_in_flight = 5000        # leased and not yet recorded, per node
 

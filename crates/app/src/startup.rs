@@ -19,7 +19,7 @@ use herald_engine::queue::{Queue, QueueConfig, TrackingSetup};
 use herald_http::public::{IpPolicy, Public};
 use herald_inbound::{Capture, Limits};
 use herald_mail::verp::VerpKey;
-use herald_store::AnyStore;
+use herald_store::{AnyStore, Store};
 use tokio::sync::oneshot;
 
 use crate::settings::Settings;
@@ -109,6 +109,81 @@ impl App {
             tracking_host: self.tracking_host(),
             existing_spf: Vec::new(),
         }
+    }
+
+    /// The IPs mail may come from: this node's `[delivery] source_ips` and those of every node
+    /// registered on the database (what a recipient's IT should allowlist).
+    pub async fn all_sending_ips(&self) -> Vec<String> {
+        let mut ips: Vec<String> = self
+            .settings
+            .delivery
+            .source_ips
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect();
+        for n in self.store.nodes().await.unwrap_or_default() {
+            ips.extend(serde_json::from_str::<Vec<String>>(&n.source_ips).unwrap_or_default());
+        }
+        ips.sort();
+        ips.dedup();
+        ips
+    }
+
+    /// This node's name (`[delivery] node_name`, default the EHLO name).
+    pub fn node_name(&self) -> String {
+        let d = &self.settings.delivery;
+        d.node_name.clone().unwrap_or_else(|| d.helo_name.clone())
+    }
+
+    /// Register this `serve` process as its node on the database and keep its heartbeat;
+    /// refused when another process runs under the same name (its heartbeat is fresh).
+    pub async fn register_node(&self, owner: &str) -> anyhow::Result<AbortOnDrop> {
+        let lease = self.settings.delivery.lease.0;
+        let now = herald_engine::now_ms();
+        let name = self.node_name();
+        let record = herald_store::NodeRecord {
+            name: name.clone(),
+            owner: owner.to_string(),
+            helo_name: self.settings.delivery.helo_name.clone(),
+            source_ips: serde_json::to_string(&self.settings.delivery.source_ips)?,
+            started_at_ms: now,
+            heartbeat_at_ms: now,
+        };
+        let stale_before = now - 3 * lease.as_millis() as i64;
+        let mut live = self.store.register_node(&record, stale_before).await?;
+        // Its previous process on this very machine, no longer running (a crash, a kill -9):
+        // take the name over now rather than after the heartbeat goes stale.
+        if let Some(l) = &live
+            && predecessor_is_dead(&l.owner)
+        {
+            live = self.store.register_node(&record, i64::MAX).await?;
+        }
+        if let Some(live) = live {
+            return Err(crate::bad_input(format!(
+                "node {name:?} is already running on this database (process {}, heartbeat {}); give each node its own [delivery] node_name",
+                live.owner,
+                herald_engine::reports::ms_to_rfc3339(live.heartbeat_at_ms)
+            )));
+        }
+        let store = self.store.clone();
+        let owner = owner.to_string();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(lease / 3);
+            loop {
+                tick.tick().await;
+                match store
+                    .node_heartbeat(&name, &owner, herald_engine::now_ms())
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!(node = %name, "another process took over this node's name")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "node heartbeat failed"),
+                }
+            }
+        });
+        Ok(AbortOnDrop(task))
     }
 
     /// Re-verify the connected domains now, then every `[domains] reverify_every` (drift).
@@ -248,6 +323,7 @@ impl App {
                 expiry: d.expiry.0,
             },
             lease: d.lease.0,
+            node: self.node_name(),
             claim_batch: d.claim_batch.max(1),
             max_in_flight: d.max_in_flight.max(1),
             max_connections_per_domain: d.max_connections_per_domain.max(1),
@@ -255,9 +331,11 @@ impl App {
             max_messages_per_connection: d.max_messages_per_connection.max(1),
             poll: std::time::Duration::from_millis(500),
         };
+        // host:pid:unique — the host and pid let a restarted node tell its own dead
+        // predecessor from another machine using the same name (see `register_node`).
         let owner = format!(
             "{}:{}:{}",
-            d.helo_name,
+            hostname(),
             std::process::id(),
             uuid::Uuid::now_v7().simple()
         );
@@ -488,4 +566,25 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// This machine's host name (for lease owners), or "localhost".
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The lease owner `host:pid:unique` ran on this machine and its process is gone.
+fn predecessor_is_dead(owner: &str) -> bool {
+    let mut parts = owner.split(':');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    host == hostname()
+        && pid.parse::<u32>().is_ok_and(|pid| {
+            pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        })
 }

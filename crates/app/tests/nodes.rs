@@ -220,6 +220,41 @@ fn three_nodes_deliver_each_recipient_exactly_once() {
         .filter(|r| r["possible_duplicate"] == true)
         .count();
     assert_eq!(flagged, 0);
+    // The evidence names the node that sent each copy; every node is registered with its name.
+    let by: std::collections::BTreeSet<&str> = report["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["evidence"]["node"].as_str())
+        .collect();
+    assert!(
+        by.len() >= 2 && by.iter().all(|n| n.ends_with(".herald.test")),
+        "{by:?}"
+    );
+    let ips = heralds[0].0.json(&["ips", "--json"]);
+    let names: Vec<&str> = ips["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["n1.herald.test", "n2.herald.test", "n3.herald.test"]
+    );
+
+    // A second process under a running node's name is refused, with the reason.
+    let dup = heralds[1]
+        .0
+        .clone_env(&tmp.path().join("n2-again"))
+        .run(&["serve", "--sandbox"]);
+    assert_eq!(dup.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&dup.stderr).contains("already running on this database"),
+        "{}",
+        String::from_utf8_lossy(&dup.stderr)
+    );
+    drop(nodes);
 }
 
 #[test]

@@ -152,4 +152,7 @@ pub struct Evidence {
     pub bytes: u64,
     /// "mx" for direct delivery, "relay" when sent through a smarthost.
     pub route: String,
+    /// The Herald node that made the attempt (`[delivery] node_name`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }

@@ -339,4 +339,26 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.remove_suppression(email_key, source, at_ms).await,
         }
     }
+    async fn register_node(
+        &self,
+        n: &NodeRecord,
+        stale_before_ms: i64,
+    ) -> Result<Option<NodeRecord>> {
+        match self {
+            AnyStore::Sqlite(db) => db.register_node(n, stale_before_ms).await,
+            AnyStore::Postgres(db) => db.register_node(n, stale_before_ms).await,
+        }
+    }
+    async fn node_heartbeat(&self, name: &str, owner: &str, at_ms: i64) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.node_heartbeat(name, owner, at_ms).await,
+            AnyStore::Postgres(db) => db.node_heartbeat(name, owner, at_ms).await,
+        }
+    }
+    async fn nodes(&self) -> Result<Vec<NodeRecord>> {
+        match self {
+            AnyStore::Sqlite(db) => db.nodes().await,
+            AnyStore::Postgres(db) => db.nodes().await,
+        }
+    }
 }

@@ -215,6 +215,24 @@ pub trait Store: Clone + Send + Sync + 'static {
         campaign: CampaignId,
     ) -> impl Future<Output = Result<Vec<TimelinePoint>>> + Send;
 
+    // ---- nodes
+    /// Register a starting node. Refused — the live record is returned — when a node of the
+    /// same name with another owner sent a heartbeat at or after `stale_before_ms`.
+    fn register_node(
+        &self,
+        n: &NodeRecord,
+        stale_before_ms: i64,
+    ) -> impl Future<Output = Result<Option<NodeRecord>>> + Send;
+    /// A running node's heartbeat; false if the record is no longer this owner's.
+    fn node_heartbeat(
+        &self,
+        name: &str,
+        owner: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Every node that ever ran on this database, by name.
+    fn nodes(&self) -> impl Future<Output = Result<Vec<NodeRecord>>> + Send;
+
     // ---- sending domains (drift)
     /// Store the latest re-verification of a domain. When its result differs from the last one
     /// (or it is the first), a [`DomainEvent`] is appended too; returns whether it changed.

@@ -463,3 +463,16 @@ pub struct TimelinePoint {
     pub kind: String,
     pub n: u64,
 }
+
+/// A node running `herald serve` on this database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    pub name: String,
+    /// The lease owner of the running process.
+    pub owner: String,
+    pub helo_name: String,
+    /// JSON array of the node's sending IPs.
+    pub source_ips: String,
+    pub started_at_ms: i64,
+    pub heartbeat_at_ms: i64,
+}

@@ -83,6 +83,7 @@ fn evidence(message_id: &str, code: u16) -> Evidence {
         message_id: message_id.into(),
         bytes: 100,
         route: "mx".into(),
+        node: None,
     }
 }
 
@@ -421,6 +422,38 @@ async fn scenario(store: AnyStore) {
         2
     );
     assert_eq!(store.domain_checks().await.unwrap()[0].changed_at_ms, 3);
+
+    // Nodes: a live name cannot be taken by another process; a stale one can.
+    let node = |owner: &str, at: i64| NodeRecord {
+        name: "mx1".into(),
+        owner: owner.into(),
+        helo_name: "mx1.sender.example".into(),
+        source_ips: r#"["192.0.2.10"]"#.into(),
+        started_at_ms: at,
+        heartbeat_at_ms: at,
+    };
+    assert_eq!(
+        store.register_node(&node("p1", 1000), 0).await.unwrap(),
+        None
+    );
+    assert!(store.node_heartbeat("mx1", "p1", 2000).await.unwrap());
+    let live = store.register_node(&node("p2", 2500), 1500).await.unwrap();
+    assert_eq!(live.map(|n| n.owner).as_deref(), Some("p1"), "{backend}");
+    assert_eq!(
+        store.register_node(&node("p1", 2600), 1500).await.unwrap(),
+        None,
+        "a restart of the same process"
+    );
+    assert_eq!(
+        store.register_node(&node("p2", 9000), 5000).await.unwrap(),
+        None,
+        "stale: taken over"
+    );
+    assert!(
+        !store.node_heartbeat("mx1", "p1", 9100).await.unwrap(),
+        "{backend}"
+    );
+    assert_eq!(store.nodes().await.unwrap()[0].owner, "p2");
 }
 
 #[tokio::test]

@@ -166,6 +166,7 @@ pub fn test_queue(
         max_connections: 10,
         max_messages_per_connection: 50,
         poll: Duration::from_millis(50),
+        node: "test-node".into(),
     };
     Queue::new(store, cfg, Arc::new(mx), "test-node".into())
 }

@@ -408,7 +408,7 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<serde_j
         "list": report.campaign.list,
         "status": report.campaign.status,
         "gate_override": report.campaign.gate_override,
-        "sending_ips": app.settings.delivery.source_ips,
+        "sending_ips": app.all_sending_ips().await,
         "helo_name": app.settings.delivery.helo_name,
         "created_at": report.campaign.created_at,
         "started_at": report.campaign.started_at,

@@ -2,16 +2,27 @@
 
 use herald_engine::deliver::mx::build_resolver;
 use herald_engine::domains::ips::{IpReport, check_ip, egress_ips};
+use herald_store::Store;
 use serde::Serialize;
 
 use crate::output;
 use crate::startup::App;
 
 #[derive(Serialize)]
+pub struct NodeIps {
+    name: String,
+    helo_name: String,
+    source_ips: Vec<String>,
+    heartbeat_at: String,
+}
+
+#[derive(Serialize)]
 pub struct Ips {
     ips: Vec<IpReport>,
     /// The IPs were detected (the system's route to the Internet), not configured.
     detected: bool,
+    /// Every node registered on the database, with its sending IPs (allowlist them all).
+    nodes: Vec<NodeIps>,
     blocklists: Vec<String>,
     note: Option<String>,
 }
@@ -50,15 +61,41 @@ pub async fn ips_report(app: &App) -> anyhow::Result<Ips> {
         };
         format!("[delivery] source_ips is empty: the system picks the address per connection, {what}. List the sending IPs there so Herald binds to them and can check them.")
     });
+    let nodes = app
+        .store
+        .nodes()
+        .await?
+        .into_iter()
+        .map(|n| NodeIps {
+            source_ips: serde_json::from_str(&n.source_ips).unwrap_or_default(),
+            name: n.name,
+            helo_name: n.helo_name,
+            heartbeat_at: herald_engine::reports::ms_to_rfc3339(n.heartbeat_at_ms),
+        })
+        .collect();
     Ok(Ips {
         ips,
         detected,
+        nodes,
         blocklists: zones.clone(),
         note,
     })
 }
 
 fn print(report: &Ips, zones: &[String]) {
+    for n in &report.nodes {
+        println!(
+            "node {} ({}): {} (last heartbeat {})",
+            n.name,
+            n.helo_name,
+            if n.source_ips.is_empty() {
+                "system-chosen address".to_string()
+            } else {
+                n.source_ips.join(", ")
+            },
+            n.heartbeat_at
+        );
+    }
     if let Some(n) = &report.note {
         println!("{n}");
     }

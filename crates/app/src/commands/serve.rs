@@ -22,6 +22,9 @@ pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
             sb.dir.display()
         );
     }
+    // First of all, take this node's name on the database (refused if it is running).
+    let mut queue = app.queue(sandbox.as_ref())?;
+    let _node = app.register_node(queue.owner()).await?;
     let _inbound = if app.settings.inbound.enabled {
         let (addr, stop) = app.start_inbound().await?;
         eprintln!("inbound: return-path and feedback listener on {addr}");
@@ -35,7 +38,6 @@ pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
         app.settings.http.public_url
     );
     let _poller = super::seeds::spawn_poller(&app);
-    let mut queue = app.queue(sandbox.as_ref())?;
     // Drift: re-verify connected domains and hold the sends of those that stop verifying.
     // Sandbox mode is exempt, as from the gate: nothing leaves the machine.
     let _drift = if sandbox.is_none() {
@@ -46,9 +48,10 @@ pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
         None
     };
     eprintln!(
-        "herald serving as {} (database {}); Ctrl-C stops",
+        "herald serving as node {} ({}; database {}); Ctrl-C stops",
+        app.node_name(),
         queue.owner(),
-        app.settings.database.url
+        app.store.backend()
     );
     queue
         .run(None, Until::Forever, None, shutdown_signal())

@@ -134,13 +134,7 @@ pub async fn diagnose_for(
         dkim_domain: connected.as_ref().map(|(d, _, _)| d.clone()),
         dkim_selector: connected.as_ref().map(|(_, s, _)| s.clone()),
         envelope_sender,
-        sending_ips: app
-            .settings
-            .delivery
-            .source_ips
-            .iter()
-            .map(|ip| ip.to_string())
-            .collect(),
+        sending_ips: app.all_sending_ips().await,
         mx_hosts,
     };
     Ok(Some(diagnose(&c, &d, &ctx)))

@@ -26,6 +26,14 @@ impl Herald {
         }
     }
 
+    /// The same settings (environment) over another data directory.
+    pub fn clone_env(&self, data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            env: self.env.clone(),
+        }
+    }
+
     pub fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.into(), v.into()));
         self

@@ -86,6 +86,7 @@ pub fn evidence(message_id: &str, started: OffsetDateTime, route: &str) -> Evide
         message_id: message_id.to_string(),
         bytes: 0,
         route: route.to_string(),
+        node: None,
     }
 }
 

@@ -771,6 +771,7 @@ mod tests {
             message_id: "<x@sender.test>".into(),
             bytes: 1000,
             route: "mx".into(),
+            node: None,
         };
         DeliveryDetail {
             row: RecipientRow {

@@ -45,6 +45,8 @@ pub struct QueueConfig {
     pub max_messages_per_connection: usize,
     /// How often to look for due work when idle.
     pub poll: Duration,
+    /// This node's name (`[delivery] node_name`), written into every attempt's evidence.
+    pub node: String,
 }
 
 /// When `run` returns.
@@ -512,7 +514,7 @@ async fn run_job(
                 let mut ev = deliver::evidence(&d.message_id, started, cfg.deliver.route);
                 ev.error = Some(error.clone());
                 ev.stage = Some("dns".into());
-                let _ = out.send(outcome_record(d, &result, ev, &cfg.retry)).await;
+                let _ = out.send(outcome_record(d, &result, ev, cfg)).await;
             }
             return;
         }
@@ -546,7 +548,7 @@ async fn run_job(
                 continue;
             };
             let _ = out
-                .send(outcome_record(&d, &a.result, a.evidence, &cfg.retry))
+                .send(outcome_record(&d, &a.result, a.evidence, cfg))
                 .await;
         }
     };
@@ -578,9 +580,11 @@ enum Unusable {
 fn outcome_record(
     d: &ClaimedDelivery,
     result: &AttemptResult,
-    evidence: Evidence,
-    retry: &RetrySchedule,
+    mut evidence: Evidence,
+    cfg: &QueueConfig,
 ) -> OutcomeRecord {
+    evidence.node = Some(cfg.node.clone());
+    let retry = &cfg.retry;
     let now = OffsetDateTime::now_utc();
     // The first attempt is this one unless an earlier one was recorded.
     let first = d

@@ -93,6 +93,8 @@ pub struct EvidenceReport {
     pub message_id: String,
     pub bytes: u64,
     pub route: String,
+    /// The Herald node that made the attempt.
+    pub node: Option<String>,
 }
 
 /// RFC 3339 UTC with milliseconds: `2026-11-26T10:00:00.123Z`.
@@ -140,6 +142,7 @@ impl From<&Evidence> for EvidenceReport {
             message_id: e.message_id.clone(),
             bytes: e.bytes,
             route: e.route.clone(),
+            node: e.node.clone(),
         }
     }
 }

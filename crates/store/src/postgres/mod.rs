@@ -28,8 +28,10 @@ use crate::{
     UpsertCounts, User,
 };
 
-const MIGRATIONS: &[(u32, &str)] =
-    &[(1, include_str!("../../migrations/postgres/0001_schema.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_schema.sql")),
+    (2, include_str!("../../migrations/postgres/0002_nodes.sql")),
+];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
@@ -302,5 +304,18 @@ impl Store for PgStore {
     }
     async fn timeline(&self, campaign: CampaignId) -> Result<Vec<TimelinePoint>> {
         self.timeline_impl(campaign).await
+    }
+    async fn register_node(
+        &self,
+        n: &crate::NodeRecord,
+        stale_before_ms: i64,
+    ) -> Result<Option<crate::NodeRecord>> {
+        self.register_node_impl(n, stale_before_ms).await
+    }
+    async fn node_heartbeat(&self, name: &str, owner: &str, at_ms: i64) -> Result<bool> {
+        self.node_heartbeat_impl(name, owner, at_ms).await
+    }
+    async fn nodes(&self) -> Result<Vec<crate::NodeRecord>> {
+        self.nodes_impl().await
     }
 }

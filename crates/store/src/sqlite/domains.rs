@@ -85,6 +85,86 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    pub(super) async fn register_node_impl(
+        &self,
+        n: &crate::NodeRecord,
+        stale_before_ms: i64,
+    ) -> Result<Option<crate::NodeRecord>> {
+        let mut w = self.write().await?;
+        let live = sqlx::query(
+            "SELECT name, owner, helo_name, source_ips, started_at, heartbeat_at FROM nodes \
+             WHERE name = $1 AND owner <> $2 AND heartbeat_at >= $3",
+        )
+        .bind(&n.name)
+        .bind(&n.owner)
+        .bind(stale_before_ms)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .map(|r| node(&r));
+        if live.is_some() {
+            return Ok(live);
+        }
+        sqlx::query(
+            "INSERT INTO nodes (name, owner, helo_name, source_ips, started_at, heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, helo_name = excluded.helo_name, \
+               source_ips = excluded.source_ips, started_at = excluded.started_at, \
+               heartbeat_at = excluded.heartbeat_at",
+        )
+        .bind(&n.name)
+        .bind(&n.owner)
+        .bind(&n.helo_name)
+        .bind(&n.source_ips)
+        .bind(n.started_at_ms)
+        .bind(n.heartbeat_at_ms)
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(None)
+    }
+
+    pub(super) async fn node_heartbeat_impl(
+        &self,
+        name: &str,
+        owner: &str,
+        at_ms: i64,
+    ) -> Result<bool> {
+        let mut w = self.write().await?;
+        let n = sqlx::query("UPDATE nodes SET heartbeat_at = $3 WHERE name = $1 AND owner = $2")
+            .bind(name)
+            .bind(owner)
+            .bind(at_ms)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        w.tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    pub(super) async fn nodes_impl(&self) -> Result<Vec<crate::NodeRecord>> {
+        Ok(sqlx::query(
+            "SELECT name, owner, helo_name, source_ips, started_at, heartbeat_at FROM nodes ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(node)
+        .collect())
+    }
+}
+
+fn node(r: &sqlx::sqlite::SqliteRow) -> crate::NodeRecord {
+    crate::NodeRecord {
+        name: r.get(0),
+        owner: r.get(1),
+        helo_name: r.get(2),
+        source_ips: r.get(3),
+        started_at_ms: r.get(4),
+        heartbeat_at_ms: r.get(5),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_timeline.sql"),
     ),
+    (11, include_str!("../../migrations/sqlite/0011_nodes.sql")),
 ];
 
 #[derive(Clone)]
@@ -338,5 +339,18 @@ impl Store for SqliteStore {
     }
     async fn timeline(&self, campaign: CampaignId) -> Result<Vec<TimelinePoint>> {
         self.timeline_impl(campaign).await
+    }
+    async fn register_node(
+        &self,
+        n: &crate::NodeRecord,
+        stale_before_ms: i64,
+    ) -> Result<Option<crate::NodeRecord>> {
+        self.register_node_impl(n, stale_before_ms).await
+    }
+    async fn node_heartbeat(&self, name: &str, owner: &str, at_ms: i64) -> Result<bool> {
+        self.node_heartbeat_impl(name, owner, at_ms).await
+    }
+    async fn nodes(&self) -> Result<Vec<crate::NodeRecord>> {
+        self.nodes_impl().await
     }
 }
