@@ -1,13 +1,13 @@
 //! The composition root: builds every piece of state explicitly from the settings.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use herald_domain::RetrySchedule;
 use herald_engine::deliver::mx::build_resolver;
-use herald_engine::deliver::smtp::{SessionConfig, Timeouts};
+use herald_engine::deliver::smtp::{SessionConfig, SourceIps, Timeouts};
 use herald_engine::deliver::{DeliverConfig, DnsMx, FixedRoute, MxHost, SharedResolver, tls};
 use herald_engine::domains::drift::{self, Holds};
 use herald_engine::domains::gate::check_from;
@@ -291,12 +291,7 @@ impl App {
                 .map_err(anyhow::Error::msg)?;
             (Arc::new(dns), "mx", d.mx_port)
         };
-        if d.source_ips.len() > 1 {
-            bail!(
-                "[delivery] source_ips: sending from several IPs per node is not supported yet; give one"
-            );
-        }
-        let source_ip: Option<IpAddr> = d.source_ips.first().copied();
+        let source_ips = SourceIps::new(d.source_ips.clone());
         let tls = if d.starttls {
             Some(tls::opportunistic_config().context("TLS configuration")?)
         } else {
@@ -306,7 +301,7 @@ impl App {
             deliver: DeliverConfig {
                 session: SessionConfig {
                     helo_name: d.helo_name.clone(),
-                    source_ip,
+                    source_ips,
                     timeouts: Timeouts {
                         connect: d.connect_timeout.0,
                         command: d.command_timeout.0,

@@ -13,7 +13,8 @@ use herald_engine::queue::Until;
 use herald_engine::reports::{CampaignReport, RecipientReport, campaign_report};
 use herald_store::{CampaignId, ClaimRequest, SqliteStore, Store};
 use herald_testkit::{
-    Script, ScriptedPeer, loopback, misbehaving_server, start_peer, test_queue, test_store,
+    Script, ScriptedPeer, loopback, misbehaving_server, start_peer, test_queue, test_queue_from,
+    test_store,
 };
 
 async fn campaign_for(store: &SqliteStore, csv: &str, html: &str) -> CampaignId {
@@ -451,5 +452,75 @@ async fn only_a_real_attempt_starts_the_expiry_clock() {
     assert_eq!(
         (d.first_attempt_at_ms, d.attempts),
         (Some(1_764_151_200_000), 1)
+    );
+}
+
+/// Several sending IPs on one node: each connection binds the next one of the target's family;
+/// a target whose family has none is not sent from an unlisted address.
+#[tokio::test]
+async fn connections_take_the_sending_ips_in_turn() {
+    let t = test_store().await;
+    let peer = Arc::new(ScriptedPeer::default());
+    let (addr, _stop) = start_peer(peer.clone()).await;
+    let csv = "email\na@a.test\nb@b.test\nc@c.test\nd@d.test\n";
+    let id = campaign_for(&t.store, csv, "<p>Hi</p>").await;
+    let table: Vec<(&str, MxAnswer)> = ["a.test", "b.test", "c.test", "d.test"]
+        .into_iter()
+        .map(|d| (d, MxAnswer::Hosts(vec![loopback("mx.test", 10)])))
+        .collect();
+    let ips: Vec<std::net::IpAddr> =
+        vec!["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()];
+    let q = test_queue_from(
+        t.store.clone(),
+        table.clone(),
+        addr.port(),
+        Duration::from_secs(5),
+        ips,
+    );
+    q.run(Some(id), Until::Drained, None, std::future::pending())
+        .await
+        .unwrap();
+    let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+    let used: std::collections::BTreeSet<String> = r
+        .recipients
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            assert_eq!(x.state, DeliveryState::Delivered, "{}", x.email);
+            x.evidence.as_ref().unwrap().local_ip.clone().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        used.into_iter().collect::<Vec<_>>(),
+        vec!["127.0.0.2".to_string(), "127.0.0.3".to_string()]
+    );
+
+    // Only an IPv6 sending address and an IPv4 MX: deferred, with the reason.
+    let t = test_store().await;
+    let id = campaign_for(&t.store, "email\na@a.test\n", "<p>Hi</p>").await;
+    let q = test_queue_from(
+        t.store.clone(),
+        table,
+        addr.port(),
+        Duration::from_secs(5),
+        vec!["::1".parse().unwrap()],
+    );
+    q.run(Some(id), Until::Drained, None, std::future::pending())
+        .await
+        .unwrap();
+    let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+    let a = row(&r, "a@a.test");
+    assert_eq!(a.state, DeliveryState::Deferred);
+    let error = a
+        .evidence
+        .as_ref()
+        .unwrap()
+        .error
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        error.contains("no IPv4 address among [delivery] source_ips"),
+        "{error}"
     );
 }

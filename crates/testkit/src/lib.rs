@@ -136,6 +136,17 @@ pub fn test_queue(
     port: u16,
     command_timeout: Duration,
 ) -> Queue<SqliteStore> {
+    test_queue_from(store, table, port, command_timeout, Vec::new())
+}
+
+/// [`test_queue`], sending from `source_ips` (bound in turn, one per connection).
+pub fn test_queue_from(
+    store: SqliteStore,
+    table: Vec<(&str, MxAnswer)>,
+    port: u16,
+    command_timeout: Duration,
+    source_ips: Vec<std::net::IpAddr>,
+) -> Queue<SqliteStore> {
     let mx = StaticMx {
         table: table.into_iter().map(|(d, a)| (d.to_string(), a)).collect(),
     };
@@ -143,7 +154,7 @@ pub fn test_queue(
         deliver: DeliverConfig {
             session: SessionConfig {
                 helo_name: "sender.test".into(),
-                source_ip: None,
+                source_ips: herald_engine::deliver::smtp::SourceIps::new(source_ips),
                 timeouts: Timeouts {
                     connect: Duration::from_secs(2),
                     command: command_timeout,

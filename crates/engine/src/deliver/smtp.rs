@@ -145,11 +145,51 @@ impl AsyncWrite for Stream {
     }
 }
 
+/// The local addresses a node sends from (`[delivery] source_ips`), taken in turn, one per
+/// connection, among those of the target's address family.
+#[derive(Debug, Clone, Default)]
+pub struct SourceIps {
+    ips: Arc<[IpAddr]>,
+    next: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SourceIps {
+    pub fn new(ips: Vec<IpAddr>) -> Self {
+        Self {
+            ips: ips.into(),
+            next: Arc::default(),
+        }
+    }
+
+    /// The address to bind for a connection to an IPv4 (`v4`) or IPv6 target: `Ok(None)` when
+    /// none are configured (the system chooses), an error when none is of that family —
+    /// sending from an unlisted address would fail SPF.
+    pub fn pick(&self, v4: bool) -> Result<Option<IpAddr>, String> {
+        if self.ips.is_empty() {
+            return Ok(None);
+        }
+        let family: Vec<IpAddr> = self
+            .ips
+            .iter()
+            .copied()
+            .filter(|ip| ip.is_ipv4() == v4)
+            .collect();
+        if family.is_empty() {
+            return Err(format!(
+                "no IPv{} address among [delivery] source_ips to send from",
+                if v4 { 4 } else { 6 }
+            ));
+        }
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some(family[n % family.len()]))
+    }
+}
+
 /// How to open a session.
 #[derive(Clone)]
 pub struct SessionConfig {
     pub helo_name: String,
-    pub source_ip: Option<IpAddr>,
+    pub source_ips: SourceIps,
     pub timeouts: Timeouts,
     /// None disables STARTTLS.
     pub tls: Option<Arc<rustls::ClientConfig>>,
@@ -200,7 +240,11 @@ impl Session {
             SocketAddr::V6(_) => TcpSocket::new_v6(),
         }
         .map_err(|e| err(Stage::Connect, format!("socket: {e}")))?;
-        if let Some(ip) = cfg.source_ip {
+        let source = cfg
+            .source_ips
+            .pick(target.addr.is_ipv4())
+            .map_err(|e| err(Stage::Connect, e))?;
+        if let Some(ip) = source {
             socket
                 .bind(SocketAddr::new(ip, 0))
                 .map_err(|e| err(Stage::Connect, format!("binding source address {ip}: {e}")))?;
