@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Herald, dnsmasq_lines, publish, world_env};
+use common::{Herald, Serve, dnsmasq_lines, publish, wait_for, world_env};
 
 /// The world's DNS is shared: tests of this file that publish take turns.
 static DNS: Mutex<()> = Mutex::new(());
@@ -334,26 +334,6 @@ fn spf_is_merged_and_followed_through_includes_and_keys_rotate() {
     assert_eq!(listed["domains"][0]["selector"], "m2");
     assert!(listed["domains"][0]["pending_selector"].is_null());
     publish(&[]);
-}
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(v) = f() {
-            return v;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("timed out after {limit:?} waiting for {what}")
 }
 
 #[test]

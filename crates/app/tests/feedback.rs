@@ -8,30 +8,10 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-use common::{Herald, recipient, world_env};
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(v) = f() {
-            return v;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("timed out after {limit:?} waiting for {what}")
-}
+use common::{Herald, Serve, recipient, wait_for, world_env};
 
 /// One SMTP transaction with swaks; returns whether it was accepted.
 fn swaks(port: &str, to: &str, data: &std::path::Path) -> (bool, String) {

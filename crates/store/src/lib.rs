@@ -7,6 +7,7 @@ mod any;
 pub mod migrate;
 pub mod postgres;
 mod records;
+mod shared;
 pub mod sqlite;
 
 use std::future::Future;

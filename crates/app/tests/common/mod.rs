@@ -282,3 +282,25 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A `herald serve` (or other long-running) child, killed and reaped when dropped.
+pub struct Serve(pub std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Poll `f` every 200 ms until it returns Some, for at most `limit`.
+pub fn wait_for<T>(what: &str, limit: std::time::Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Some(v) = f() {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("timed out after {limit:?} waiting for {what}")
+}

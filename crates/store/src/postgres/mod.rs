@@ -13,6 +13,44 @@ mod reports;
 mod seeds;
 mod users;
 
+/// What the shared queries (`crate::shared`) write differently for PostgreSQL.
+pub(crate) mod dialect {
+    /// A condition that always holds.
+    pub const TRUE: &str = "TRUE";
+    /// `needle` occurs in `haystack`.
+    pub fn contains(haystack: &str, needle: &str) -> String {
+        format!("strpos({haystack}, {needle}) > 0")
+    }
+    /// The text of `key` in the JSON object in column `column` (stored as text).
+    pub fn json_text(column: &str, key: &str) -> String {
+        format!("({column}::jsonb ->> '{key}')")
+    }
+    /// The ids in the JSON array parameter `param`, as a sub-select.
+    pub fn id_list(param: &str) -> String {
+        format!("SELECT value::bigint FROM jsonb_array_elements_text({param}::jsonb)")
+    }
+    /// The elements of the JSON array parameter `param`, as a table `alias` with a `value`.
+    pub fn json_rows(param: &str, alias: &str) -> String {
+        format!("jsonb_array_elements({param}::jsonb) {alias}")
+    }
+    /// A JSON text expression read as an integer.
+    pub fn json_int(expr: &str) -> String {
+        format!("({expr})::bigint")
+    }
+    /// The JSON object `doc` with `key` set to the integer `value`.
+    pub fn json_set_int(doc: &str, key: &str, value: &str) -> String {
+        format!("jsonb_set({doc}::jsonb, '{{{key}}}', to_jsonb({value}::bigint))::text")
+    }
+    /// JSON object `a` with the members of `b` (newer values win).
+    pub fn json_merge(a: &str, b: &str) -> String {
+        format!("({a}::jsonb || {b}::jsonb)::text")
+    }
+    /// The values of `expr` in a group, one per line.
+    pub fn lines_agg(expr: &str) -> String {
+        format!("string_agg({expr}, E'\\n' ORDER BY {expr})")
+    }
+}
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -120,202 +158,4 @@ fn parse_state(s: &str) -> Result<herald_domain::DeliveryState> {
     herald_domain::DeliveryState::from_str(s).map_err(StoreError::Corrupt)
 }
 
-impl Store for PgStore {
-    async fn ensure_list(&self, name: &str) -> Result<ListId> {
-        self.ensure_list_impl(name).await
-    }
-    async fn find_list(&self, name: &str) -> Result<Option<ListId>> {
-        self.find_list_impl(name).await
-    }
-    async fn lists(&self) -> Result<Vec<(String, u64)>> {
-        Ok(sqlx::query(
-            "SELECT l.name, (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id) FROM lists l ORDER BY l.name",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1) as u64))
-        .collect())
-    }
-    async fn upsert_contacts(&self, list: ListId, batch: &[NewContact]) -> Result<UpsertCounts> {
-        self.upsert_contacts_impl(list, batch).await
-    }
-    async fn audience_page(
-        &self,
-        list: ListId,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<AudienceMember>> {
-        self.audience_page_impl(list, after, limit).await
-    }
-    async fn create_campaign(&self, c: &NewCampaign) -> Result<CampaignId> {
-        self.create_campaign_impl(c).await
-    }
-    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
-        self.campaign_impl(id).await
-    }
-    async fn set_campaign_status(
-        &self,
-        id: CampaignId,
-        s: CampaignStatus,
-        at_ms: i64,
-    ) -> Result<()> {
-        self.set_campaign_status_impl(id, s, at_ms).await
-    }
-    async fn insert_deliveries(&self, batch: &[NewDelivery]) -> Result<u64> {
-        self.insert_deliveries_impl(batch).await
-    }
-    async fn claim(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
-        self.claim_impl(c).await
-    }
-    async fn renew_leases(&self, owner: &str, lease_until_ms: i64) -> Result<u64> {
-        self.renew_leases_impl(owner, lease_until_ms).await
-    }
-    async fn record_outcomes(&self, batch: &[OutcomeRecord]) -> Result<()> {
-        self.record_outcomes_impl(batch).await
-    }
-    async fn finish_campaigns(&self, at_ms: i64) -> Result<u64> {
-        self.finish_campaigns_impl(at_ms).await
-    }
-    async fn next_due(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
-        self.next_due_impl(campaign).await
-    }
-    async fn counts(&self, campaign: CampaignId) -> Result<StateCounts> {
-        self.counts_impl(campaign).await
-    }
-    async fn recipients(
-        &self,
-        campaign: CampaignId,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<RecipientRow>> {
-        self.recipients_impl(campaign, after, limit).await
-    }
-    async fn recipients_filtered(
-        &self,
-        campaign: CampaignId,
-        filter: &RecipientFilter,
-        search: Option<&str>,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<RecipientRow>> {
-        self.recipients_filtered_impl(campaign, filter, search, after, limit)
-            .await
-    }
-    async fn delivery_ref(&self, id: DeliveryId) -> Result<Option<DeliveryRef>> {
-        self.delivery_ref_impl(Some(id), None).await
-    }
-    async fn delivery_by_message_id(&self, message_id: &str) -> Result<Option<DeliveryRef>> {
-        self.delivery_ref_impl(None, Some(message_id)).await
-    }
-    async fn record_inbound(&self, m: &InboundRecord) -> Result<i64> {
-        self.record_inbound_impl(m).await
-    }
-    async fn suppressions(&self, after_key: &str, limit: u32) -> Result<Vec<Suppression>> {
-        self.suppressions_impl(after_key, limit).await
-    }
-    async fn add_suppression(&self, s: &Suppression) -> Result<bool> {
-        self.add_suppression_impl(s).await
-    }
-    async fn remove_suppression(&self, email_key: &str, source: &str, at_ms: i64) -> Result<bool> {
-        self.remove_suppression_impl(email_key, source, at_ms).await
-    }
-    async fn record_engagement(&self, batch: &[EngagementRecord]) -> Result<u64> {
-        self.record_engagement_impl(batch).await
-    }
-    async fn delivery_detail(
-        &self,
-        campaign: CampaignId,
-        email_key: &str,
-    ) -> Result<Option<DeliveryDetail>> {
-        self.delivery_detail_impl(campaign, email_key).await
-    }
-    async fn add_seed(&self, s: &NewSeed) -> Result<i64> {
-        self.add_seed_impl(s).await
-    }
-    async fn seeds(&self) -> Result<Vec<Seed>> {
-        self.seeds_impl().await
-    }
-    async fn remove_seed(&self, address: &str) -> Result<bool> {
-        self.remove_seed_impl(address).await
-    }
-    async fn seed_polled(&self, id: i64, at_ms: i64, error: Option<&str>) -> Result<()> {
-        self.seed_polled_impl(id, at_ms, error).await
-    }
-    async fn pending_placements(&self) -> Result<Vec<PendingPlacement>> {
-        self.pending_placements_impl().await
-    }
-    async fn placements(&self, campaign: CampaignId) -> Result<Vec<SeedPlacement>> {
-        self.placements_impl(campaign).await
-    }
-    async fn add_user(&self, u: &NewUser) -> Result<i64> {
-        self.add_user_impl(u).await
-    }
-    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        self.user_by_email_impl(email).await
-    }
-    async fn create_session(&self, s: &NewSession) -> Result<()> {
-        self.create_session_impl(s).await
-    }
-    async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<(User, String)>> {
-        self.session_impl(token_hash, now_ms).await
-    }
-    async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        self.delete_session_impl(token_hash).await
-    }
-    async fn create_api_token(
-        &self,
-        token_hash: &str,
-        user: i64,
-        name: &str,
-        at_ms: i64,
-    ) -> Result<()> {
-        self.create_api_token_impl(token_hash, user, name, at_ms)
-            .await
-    }
-    async fn user_by_api_token(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>> {
-        self.user_by_api_token_impl(token_hash, now_ms).await
-    }
-    async fn campaigns(&self, limit: u32) -> Result<Vec<Campaign>> {
-        self.campaigns_impl(limit).await
-    }
-    async fn events(&self, deliveries: &[DeliveryId]) -> Result<Vec<(DeliveryId, EventRow)>> {
-        self.events_impl(deliveries).await
-    }
-    async fn record_domain_check(&self, c: &DomainCheck) -> Result<bool> {
-        self.record_domain_check_impl(c).await
-    }
-    async fn domain_checks(&self) -> Result<Vec<DomainCheck>> {
-        self.domain_checks_impl().await
-    }
-    async fn domain_events(&self, domain: &str, limit: u32) -> Result<Vec<DomainEvent>> {
-        self.domain_events_impl(domain, limit).await
-    }
-    async fn search_contacts(
-        &self,
-        query: &str,
-        after_key: &str,
-        limit: u32,
-    ) -> Result<Vec<ContactRow>> {
-        self.search_contacts_impl(query, after_key, limit).await
-    }
-    async fn contact_deliveries(&self, email_key: &str) -> Result<Vec<ContactDelivery>> {
-        self.contact_deliveries_impl(email_key).await
-    }
-    async fn timeline(&self, campaign: CampaignId) -> Result<Vec<TimelinePoint>> {
-        self.timeline_impl(campaign).await
-    }
-    async fn register_node(
-        &self,
-        n: &crate::NodeRecord,
-        stale_before_ms: i64,
-    ) -> Result<Option<crate::NodeRecord>> {
-        self.register_node_impl(n, stale_before_ms).await
-    }
-    async fn node_heartbeat(&self, name: &str, owner: &str, at_ms: i64) -> Result<bool> {
-        self.node_heartbeat_impl(name, owner, at_ms).await
-    }
-    async fn nodes(&self) -> Result<Vec<crate::NodeRecord>> {
-        self.nodes_impl().await
-    }
-}
+crate::shared::store::store!(PgStore);

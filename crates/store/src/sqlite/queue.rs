@@ -79,51 +79,7 @@ impl SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
-        // Each batch travels as one JSON parameter: constant SQL (one cached statement) and
-        // one bind instead of thousands.
-        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
-        let mut attempts = Vec::with_capacity(batch.len() * 700);
-        let mut updates = Vec::with_capacity(batch.len() * 80);
-        attempts.push(b'[');
-        updates.push(b'[');
-        for o in batch {
-            if let Some((outcome, ev)) = &o.attempt {
-                if attempts.len() > 1 {
-                    attempts.push(b',');
-                }
-                let evidence = serde_json::to_string(ev).map_err(corrupt)?;
-                let row = (
-                    o.delivery.0,
-                    o.campaign.0,
-                    outcome,
-                    &o.reason,
-                    ms(ev.started_at),
-                    ms(ev.ended_at),
-                    evidence,
-                );
-                serde_json::to_writer(&mut attempts, &row).map_err(corrupt)?;
-            }
-            if updates.len() > 1 {
-                updates.push(b',');
-            }
-            let row = (
-                o.delivery.0,
-                o.state.as_str(),
-                &o.reason,
-                o.hard as i64,
-                o.attempt.is_some() as i64,
-                o.next_attempt_at_ms,
-                o.attempt.as_ref().map(|(_, ev)| ms(ev.started_at)),
-                o.at_ms,
-            );
-            serde_json::to_writer(&mut updates, &row).map_err(corrupt)?;
-        }
-        attempts.push(b']');
-        updates.push(b']');
-        let (attempts, updates) = (
-            String::from_utf8_lossy(&attempts).into_owned(),
-            String::from_utf8_lossy(&updates).into_owned(),
-        );
+        let (attempts, updates) = crate::shared::outcome_json(batch)?;
         let mut w = self.write().await?;
         if attempts.len() > 2 {
             sqlx::query(
@@ -170,8 +126,4 @@ impl SqliteStore {
         .await?
         .get(0))
     }
-}
-
-fn ms(t: time::OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
 }

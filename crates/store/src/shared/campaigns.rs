@@ -1,0 +1,143 @@
+//! Campaigns and the audience snapshot (deliveries): the queries of both backends, written once. `sqlite/campaigns.rs` and `postgres/campaigns.rs`
+//! expand this macro with their store, row and database types; what differs between the SQL
+//! dialects comes from each backend's `dialect` module.
+
+macro_rules! campaigns {
+    ($store:ident, $row:ty, $db:ty) => {
+        use sqlx::{QueryBuilder, Row};
+
+        use crate::{
+            Campaign, CampaignId, CampaignStatus, ListId, NewCampaign, NewDelivery, Result, StoreError,
+        };
+
+        const CHUNK: usize = 1000;
+
+        impl $store {
+            pub(super) async fn create_campaign_impl(&self, c: &NewCampaign) -> Result<CampaignId> {
+                let mut w = self.write().await?;
+                let id: i64 = sqlx::query(
+                    "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override, track_opens, track_clicks, send_to_seeds) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11, $12) RETURNING id",
+                )
+                .bind(&c.name)
+                .bind(c.list.0)
+                .bind(&c.from_name)
+                .bind(&c.from_address)
+                .bind(&c.subject)
+                .bind(&c.html)
+                .bind(&c.text)
+                .bind(c.created_at_ms)
+                .bind(&c.gate_override)
+                .bind(c.track_opens as i64)
+                .bind(c.track_clicks as i64)
+                .bind(c.send_to_seeds as i64)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .get(0);
+                w.tx.commit().await?;
+                Ok(CampaignId(id))
+            }
+
+            pub(super) async fn campaign_impl(&self, id: CampaignId) -> Result<Option<Campaign>> {
+                let row = sqlx::query(
+                    "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
+                            c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
+                            c.track_opens, c.track_clicks, c.send_to_seeds \
+                     FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
+                )
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                let status: String = r.get(9);
+                Ok(Some(Campaign {
+                    id: CampaignId(r.get(0)),
+                    name: r.get(1),
+                    list: ListId(r.get(2)),
+                    list_name: r.get(3),
+                    from_name: r.get(4),
+                    from_address: r.get(5),
+                    subject: r.get(6),
+                    html: r.get(7),
+                    text: r.get(8),
+                    status: CampaignStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("campaign status {status:?}")))?,
+                    created_at_ms: r.get(10),
+                    started_at_ms: r.get(11),
+                    finished_at_ms: r.get(12),
+                    gate_override: r.get(13),
+                    track_opens: r.get::<i64, _>(14) != 0,
+                    track_clicks: r.get::<i64, _>(15) != 0,
+                    send_to_seeds: r.get::<i64, _>(16) != 0,
+                }))
+            }
+
+            pub(super) async fn set_campaign_status_impl(
+                &self,
+                id: CampaignId,
+                status: CampaignStatus,
+                at_ms: i64,
+            ) -> Result<()> {
+                let mut w = self.write().await?;
+                let q = match status {
+                    CampaignStatus::Draft => sqlx::query("UPDATE campaigns SET status = 'draft' WHERE id = $1").bind(id.0),
+                    CampaignStatus::Sending => sqlx::query(
+                        "UPDATE campaigns SET status = 'sending', started_at = COALESCE(started_at, $2), finished_at = NULL WHERE id = $1",
+                    )
+                    .bind(id.0)
+                    .bind(at_ms),
+                    CampaignStatus::Sent => {
+                        sqlx::query("UPDATE campaigns SET status = 'sent', finished_at = $2 WHERE id = $1").bind(id.0).bind(at_ms)
+                    }
+                };
+                q.execute(&mut *w.tx).await?;
+                w.tx.commit().await?;
+                Ok(())
+            }
+
+            pub(super) async fn finish_campaigns_impl(&self, at_ms: i64) -> Result<u64> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE campaigns SET status = 'sent', finished_at = $1 WHERE status = 'sending' \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id \
+                                     AND d.state IN ('queued', 'deferred'))",
+                )
+                .bind(at_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n)
+            }
+
+            pub(super) async fn insert_deliveries_impl(&self, batch: &[NewDelivery]) -> Result<u64> {
+                let mut w = self.write().await?;
+                let mut n = 0;
+                for chunk in batch.chunks(CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO deliveries (campaign_id, contact_id, email, email_key, domain, state, reason, \
+                         message_id, next_attempt_at, updated_at, seed_id) ",
+                    );
+                    q.push_values(chunk, |mut b, d| {
+                        b.push_bind(d.campaign.0)
+                            .push_bind(d.contact_id)
+                            .push_bind(&d.email)
+                            .push_bind(&d.email_key)
+                            .push_bind(&d.domain)
+                            .push_bind(d.state.as_str())
+                            .push_bind(&d.reason)
+                            .push_bind(&d.message_id)
+                            .push_bind(d.next_attempt_at_ms)
+                            .push_bind(d.updated_at_ms)
+                            .push_bind(d.seed_id);
+                    });
+                    q.push(" ON CONFLICT(campaign_id, email_key) DO NOTHING");
+                    n += q.build().execute(&mut *w.tx).await?.rows_affected();
+                }
+                w.tx.commit().await?;
+                Ok(n)
+            }
+        }
+    };
+}
+pub(crate) use campaigns;

@@ -1,0 +1,247 @@
+//! Lists and contacts: streaming upserts, audience pages, search: the queries of both backends, written once. `sqlite/contacts.rs` and `postgres/contacts.rs`
+//! expand this macro with their store, row and database types; what differs between the SQL
+//! dialects comes from each backend's `dialect` module.
+
+macro_rules! contacts {
+    ($store:ident, $row:ty, $db:ty) => {
+        use std::collections::HashMap;
+
+        use sqlx::{QueryBuilder, Row};
+
+        use super::now_ms;
+        use crate::{AudienceMember, ListId, NewContact, Result, UpsertCounts};
+
+        /// Rows per multi-row statement (5 binds each, below SQLite's 32766-variable limit).
+        const CHUNK: usize = 5000;
+
+        /// Merge two JSON objects of fields; `newer` wins.
+        fn merge_fields(older: &str, newer: &str) -> String {
+            let mut a: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(older).unwrap_or_default();
+            let b: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(newer).unwrap_or_default();
+            a.extend(b);
+            serde_json::Value::Object(a).to_string()
+        }
+
+        impl $store {
+            pub(super) async fn ensure_list_impl(&self, name: &str) -> Result<ListId> {
+                if let Some(id) = self.find_list_impl(name).await? {
+                    return Ok(id);
+                }
+                let mut w = self.write().await?;
+                sqlx::query(
+                    "INSERT INTO lists (name, created_at) VALUES ($1, $2) ON CONFLICT(name) DO NOTHING",
+                )
+                .bind(name)
+                .bind(now_ms())
+                .execute(&mut *w.tx)
+                .await?;
+                let id: i64 = sqlx::query("SELECT id FROM lists WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .get(0);
+                w.tx.commit().await?;
+                Ok(ListId(id))
+            }
+
+            pub(super) async fn find_list_impl(&self, name: &str) -> Result<Option<ListId>> {
+                Ok(sqlx::query("SELECT id FROM lists WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| ListId(r.get(0))))
+            }
+
+            pub(super) async fn upsert_contacts_impl(
+                &self,
+                list: ListId,
+                batch: &[NewContact],
+            ) -> Result<UpsertCounts> {
+                let mut counts = UpsertCounts::default();
+                if batch.is_empty() {
+                    return Ok(counts);
+                }
+                // Merge duplicates within the batch first (later fields win), so each key appears once
+                // and the database can tell inserts from updates by the stamp alone.
+                let mut index: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
+                let mut unique: Vec<NewContact> = Vec::with_capacity(batch.len());
+                for c in batch {
+                    match index.get(c.email_key.as_str()) {
+                        Some(&i) => {
+                            counts.updated += 1;
+                            unique[i].fields = merge_fields(&unique[i].fields, &c.fields);
+                        }
+                        None => {
+                            index.insert(&c.email_key, unique.len());
+                            unique.push(c.clone());
+                        }
+                    }
+                }
+                // A stamp no earlier batch used: rows whose created_at is this stamp were inserted now.
+                let stamp = {
+                    let now = now_ms();
+                    let prev = self
+                        .last_stamp
+                        .fetch_max(now, std::sync::atomic::Ordering::AcqRel);
+                    if prev >= now {
+                        self.last_stamp
+                            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+                            + 1
+                    } else {
+                        now
+                    }
+                };
+                let mut w = self.write().await?;
+                for chunk in unique.chunks(CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO contacts (email, email_key, fields, created_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut b, c| {
+                        b.push_bind(&c.email)
+                            .push_bind(&c.email_key)
+                            .push_bind(&c.fields)
+                            .push_bind(stamp)
+                            .push_bind(stamp);
+                    });
+                    // The first spelling stays; fields merge, newer values win.
+                    q.push(format!(
+                        " ON CONFLICT(email_key) DO UPDATE SET fields = {}, \
+                         updated_at = excluded.updated_at \
+                         RETURNING id, CASE WHEN created_at = ",
+                        super::dialect::json_merge("contacts.fields", "excluded.fields")
+                    ));
+                    q.push_bind(stamp);
+                    q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END");
+                    let rows = q.build().fetch_all(&mut *w.tx).await?;
+                    let mut ids = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        ids.push(r.get::<i64, _>(0));
+                        if r.get::<i64, _>(1) != 0 {
+                            counts.inserted += 1;
+                        } else {
+                            counts.updated += 1;
+                        }
+                    }
+
+                    let mut q = QueryBuilder::<$db>::new("INSERT INTO list_members (list_id, contact_id) ");
+                    q.push_values(ids, |mut b, id| {
+                        b.push_bind(list.0).push_bind(id);
+                    });
+                    q.push(" ON CONFLICT DO NOTHING");
+                    q.build().execute(&mut *w.tx).await?;
+                }
+                w.tx.commit().await?;
+                Ok(counts)
+            }
+
+            pub(super) async fn audience_page_impl(
+                &self,
+                list: ListId,
+                after: i64,
+                limit: u32,
+            ) -> Result<Vec<AudienceMember>> {
+                let rows = sqlx::query(
+                    "SELECT c.id, c.email, c.email_key, c.fields, s.reason, \
+                            CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.email_key = c.email_key \
+                                    AND d.state = 'bounced' AND d.hard = 1) \
+                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END \
+                     FROM list_members m JOIN contacts c ON c.id = m.contact_id \
+                     LEFT JOIN suppressions s ON s.email_key = c.email_key \
+                     WHERE m.list_id = $1 AND m.contact_id > $2 ORDER BY m.contact_id LIMIT $3",
+                )
+                .bind(list.0)
+                .bind(after)
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| AudienceMember {
+                        contact_id: r.get(0),
+                        email: r.get(1),
+                        email_key: r.get(2),
+                        fields: r.get(3),
+                        suppression: r.get(4),
+                        hard_bounced_before: r.get::<i64, _>(5) != 0,
+                    })
+                    .collect())
+            }
+        }
+
+        impl $store {
+            pub(super) async fn search_contacts_impl(
+                &self,
+                query: &str,
+                after_key: &str,
+                limit: u32,
+            ) -> Result<Vec<crate::ContactRow>> {
+                // LIKE with the wildcards of the query escaped: a search for "a_b" means "a_b".
+                let pattern = format!(
+                    "%{}%",
+                    query
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                let names = super::dialect::lines_agg("l.name");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT c.email, c.email_key, c.fields, c.created_at, \
+                            (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
+                             WHERE m.contact_id = c.id) \
+                     FROM contacts c WHERE c.email_key LIKE $1 ESCAPE '\\' AND c.email_key > $2 \
+                     ORDER BY c.email_key LIMIT $3"
+                )))
+                .bind(pattern)
+                .bind(after_key)
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| crate::ContactRow {
+                        email: r.get(0),
+                        email_key: r.get(1),
+                        fields: r.get(2),
+                        created_at_ms: r.get(3),
+                        lists: r
+                            .get::<Option<String>, _>(4)
+                            .map(|l| l.split('\n').map(str::to_string).collect())
+                            .unwrap_or_default(),
+                    })
+                    .collect())
+            }
+
+            pub(super) async fn contact_deliveries_impl(
+                &self,
+                email_key: &str,
+            ) -> Result<Vec<crate::ContactDelivery>> {
+                let rows = sqlx::query(
+                    "SELECT d.id, d.campaign_id, c.name, c.subject, d.state, d.reason, d.attempts, d.updated_at \
+                     FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+                     WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY d.campaign_id DESC LIMIT 1000",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(crate::ContactDelivery {
+                            delivery: crate::DeliveryId(r.get(0)),
+                            campaign: crate::CampaignId(r.get(1)),
+                            campaign_name: r.get(2),
+                            subject: r.get(3),
+                            state: super::parse_state(r.get::<&str, _>(4))?,
+                            reason: r.get(5),
+                            attempts: r.get::<i64, _>(6) as u32,
+                            updated_at_ms: r.get(7),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+pub(crate) use contacts;

@@ -1,0 +1,325 @@
+//! Feedback: inbound messages and their effects, events, suppressions: the queries of both backends, written once. `sqlite/feedback.rs` and `postgres/feedback.rs`
+//! expand this macro with their store, row and database types; what differs between the SQL
+//! dialects comes from each backend's `dialect` module.
+
+macro_rules! feedback {
+    ($store:ident, $row:ty, $db:ty) => {
+        use sqlx::Row;
+
+        use super::parse_state;
+        use crate::{
+            CampaignId, DeliveryId, DeliveryRef, EngagementRecord, EventRow, FeedbackEffect, InboundRecord,
+            Result, Suppression,
+        };
+
+        impl $store {
+            pub(super) async fn delivery_ref_impl(
+                &self,
+                id: Option<DeliveryId>,
+                message_id: Option<&str>,
+            ) -> Result<Option<DeliveryRef>> {
+                let row =
+                    match (id, message_id) {
+                        (Some(id), _) => sqlx::query(
+                            "SELECT id, campaign_id, email, email_key, state FROM deliveries WHERE id = $1",
+                        )
+                        .bind(id.0)
+                        .fetch_optional(&self.pool)
+                        .await?,
+                        (None, Some(mid)) => {
+                            let bare = mid.trim().trim_matches(['<', '>']);
+                            sqlx::query(
+                                "SELECT id, campaign_id, email, email_key, state FROM deliveries \
+                             WHERE message_id = $1 OR message_id = $2",
+                            )
+                            .bind(bare)
+                            .bind(format!("<{bare}>"))
+                            .fetch_optional(&self.pool)
+                            .await?
+                        }
+                        (None, None) => None,
+                    };
+                row.map(|r| {
+                    Ok(DeliveryRef {
+                        id: DeliveryId(r.get(0)),
+                        campaign: CampaignId(r.get(1)),
+                        email: r.get(2),
+                        email_key: r.get(3),
+                        state: parse_state(&r.get::<String, _>(4))?,
+                    })
+                })
+                .transpose()
+            }
+
+            pub(super) async fn record_inbound_impl(&self, m: &InboundRecord) -> Result<i64> {
+                let mut w = self.write().await?;
+                let id: i64 = sqlx::query(
+                    "INSERT INTO inbound_messages (received_at, mail_from, rcpt_to, delivery_id, kind, summary, raw) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(m.received_at_ms)
+                .bind(&m.mail_from)
+                .bind(&m.rcpt_to)
+                .bind(m.delivery.map(|d| d.0))
+                .bind(&m.kind)
+                .bind(&m.summary)
+                .bind(&m.raw)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .get(0);
+                for e in &m.effects {
+                    apply_effect(&mut w.tx, e, id).await?;
+                }
+                w.tx.commit().await?;
+                Ok(id)
+            }
+
+            pub(super) async fn suppressions_impl(
+                &self,
+                after_key: &str,
+                limit: u32,
+            ) -> Result<Vec<Suppression>> {
+                let rows = sqlx::query(
+                    "SELECT email_key, reason, source, created_at FROM suppressions \
+                     WHERE email_key > $1 ORDER BY email_key LIMIT $2",
+                )
+                .bind(after_key)
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| Suppression {
+                        email_key: r.get(0),
+                        reason: r.get(1),
+                        source: r.get(2),
+                        created_at_ms: r.get(3),
+                    })
+                    .collect())
+            }
+
+            pub(super) async fn add_suppression_impl(&self, s: &Suppression) -> Result<bool> {
+                let mut w = self.write().await?;
+                let added = suppress(&mut w.tx, s).await?;
+                w.tx.commit().await?;
+                Ok(added)
+            }
+
+            pub(super) async fn remove_suppression_impl(
+                &self,
+                email_key: &str,
+                source: &str,
+                at_ms: i64,
+            ) -> Result<bool> {
+                let mut w = self.write().await?;
+                let removed: Option<String> =
+                    sqlx::query("DELETE FROM suppressions WHERE email_key = $1 RETURNING reason")
+                        .bind(email_key)
+                        .fetch_optional(&mut *w.tx)
+                        .await?
+                        .map(|r| r.get(0));
+                if let Some(reason) = &removed {
+                    log(&mut w.tx, email_key, "remove", reason, source, at_ms).await?;
+                }
+                w.tx.commit().await?;
+                Ok(removed.is_some())
+            }
+
+            pub(super) async fn events_impl(
+                &self,
+                deliveries: &[DeliveryId],
+            ) -> Result<Vec<(DeliveryId, EventRow)>> {
+                if deliveries.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids = serde_json::to_string(&deliveries.iter().map(|d| d.0).collect::<Vec<_>>())
+                    .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+                let ids_in = super::dialect::id_list("$1");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT delivery_id, kind, at, detail FROM events \
+                     WHERE delivery_id IN ({ids_in}) ORDER BY delivery_id, id"
+                )))
+                .bind(ids)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            DeliveryId(r.get(0)),
+                            EventRow {
+                                kind: r.get(1),
+                                at_ms: r.get(2),
+                                detail: r.get(3),
+                            },
+                        )
+                    })
+                    .collect())
+            }
+
+            pub(super) async fn record_engagement_impl(&self, batch: &[EngagementRecord]) -> Result<u64> {
+                if batch.is_empty() {
+                    return Ok(0);
+                }
+                let rows: Vec<serde_json::Value> = batch
+                    .iter()
+                    .map(|e| serde_json::json!([e.delivery.0, e.kind, e.at_ms, e.detail]))
+                    .collect();
+                let json = serde_json::Value::Array(rows).to_string();
+                let mut w = self.write().await?;
+                let (rows_j, at, id) = (
+                    super::dialect::json_rows("$1", "j"),
+                    super::dialect::json_int("j.value ->> 2"),
+                    super::dialect::json_int("j.value ->> 0"),
+                );
+                let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO events (delivery_id, campaign_id, kind, at, detail) \
+                     SELECT d.id, d.campaign_id, j.value ->> 1, {at}, j.value ->> 3 \
+                     FROM {rows_j} JOIN deliveries d ON d.id = {id}"
+                )))
+                .bind(&json)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                for e in batch.iter().filter(|e| e.kind == "unsubscribe") {
+                    let key: Option<String> = sqlx::query("SELECT email_key FROM deliveries WHERE id = $1")
+                        .bind(e.delivery.0)
+                        .fetch_optional(&mut *w.tx)
+                        .await?
+                        .map(|r| r.get(0));
+                    if let Some(email_key) = key {
+                        suppress(
+                            &mut w.tx,
+                            &Suppression {
+                                email_key,
+                                reason: "unsubscribed".into(),
+                                source: format!("unsubscribe:{}", e.delivery.0),
+                                created_at_ms: e.at_ms,
+                            },
+                        )
+                        .await?;
+                    }
+                }
+                w.tx.commit().await?;
+                Ok(n)
+            }
+        }
+
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        async fn apply_effect(tx: &mut Tx, e: &FeedbackEffect, inbound_id: i64) -> Result<()> {
+            let detail = super::dialect::json_set_int("$5", "inbound_message", "$6");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO events (delivery_id, campaign_id, kind, at, detail) VALUES ($1, $2, $3, $4, {detail})"
+            )))
+            .bind(e.delivery.0)
+            .bind(e.campaign.0)
+            .bind(e.kind)
+            .bind(e.at_ms)
+            .bind(&e.detail)
+            .bind(inbound_id)
+            .execute(&mut **tx)
+            .await?;
+            if let Some((reason, hard)) = &e.bounce {
+                // The 250 attempt stays in `attempts`; the delivery now says where the message went.
+                sqlx::query(
+                    "UPDATE deliveries SET state = 'bounced', reason = $2, hard = $3, next_attempt_at = NULL, \
+                     updated_at = $4 WHERE id = $1 AND state IN ('delivered', 'queued', 'deferred')",
+                )
+                .bind(e.delivery.0)
+                .bind(reason)
+                .bind(*hard as i64)
+                .bind(e.at_ms)
+                .execute(&mut **tx)
+                .await?;
+            }
+            let source = format!("{}:{}", e.kind, e.delivery.0);
+            if let Some(reason) = &e.suppress {
+                suppress(
+                    tx,
+                    &Suppression {
+                        email_key: e.email_key.clone(),
+                        reason: reason.clone(),
+                        source: source.clone(),
+                        created_at_ms: e.at_ms,
+                    },
+                )
+                .await?;
+            }
+            if let Some(n) = e.soft_bounce_limit.filter(|n| *n > 0) {
+                let last: Vec<(String, i64)> = sqlx::query(
+                    "SELECT state, hard FROM deliveries WHERE email_key = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(&e.email_key)
+                .bind(n as i64)
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+                if last.len() as u32 == n && last.iter().all(|(s, h)| s == "bounced" && *h == 0) {
+                    suppress(
+                        tx,
+                        &Suppression {
+                            email_key: e.email_key.clone(),
+                            reason: "previously_bounced".into(),
+                            source: format!("{source} ({n} soft bounces in a row)"),
+                            created_at_ms: e.at_ms,
+                        },
+                    )
+                    .await?;
+                }
+            }
+            Ok(())
+        }
+
+        async fn suppress(tx: &mut Tx, s: &Suppression) -> Result<bool> {
+            let added = sqlx::query(
+                "INSERT INTO suppressions (email_key, reason, source, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (email_key) DO NOTHING",
+            )
+            .bind(&s.email_key)
+            .bind(&s.reason)
+            .bind(&s.source)
+            .bind(s.created_at_ms)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+                > 0;
+            if added {
+                log(
+                    tx,
+                    &s.email_key,
+                    "add",
+                    &s.reason,
+                    &s.source,
+                    s.created_at_ms,
+                )
+                .await?;
+            }
+            Ok(added)
+        }
+
+        async fn log(
+            tx: &mut Tx,
+            key: &str,
+            action: &str,
+            reason: &str,
+            source: &str,
+            at_ms: i64,
+        ) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO suppression_log (email_key, action, reason, source, at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(key)
+            .bind(action)
+            .bind(reason)
+            .bind(source)
+            .bind(at_ms)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use feedback;

@@ -1,0 +1,225 @@
+//! Read models for reports: the queries of both backends, written once. `sqlite/reports.rs` and `postgres/reports.rs`
+//! expand this macro with their store, row and database types; what differs between the SQL
+//! dialects comes from each backend's `dialect` module.
+
+macro_rules! reports {
+    ($store:ident, $row:ty, $db:ty) => {
+        use sqlx::Row;
+
+        use super::parse_state;
+        use crate::{
+            AttemptRow, CampaignId, DeliveryDetail, DeliveryId, RecipientFilter, RecipientRow, Result,
+            StateCounts, StoreError,
+        };
+
+        impl $store {
+            /// The report counts: read from `campaign_counts`, which triggers keep in step with every
+            /// delivery and event (migration 0007), so this is one indexed range read at any size.
+            pub(super) async fn counts_impl(&self, campaign: CampaignId) -> Result<StateCounts> {
+                let rows = sqlx::query(
+                    "SELECT key, n FROM campaign_counts WHERE campaign_id = $1 AND n > 0 ORDER BY key",
+                )
+                .bind(campaign.0)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut c = StateCounts {
+                    by_state: Vec::new(),
+                    events: Vec::new(),
+                    not_sent_reasons: Vec::new(),
+                };
+                for r in rows {
+                    let key: String = r.get(0);
+                    let n = r.get::<i64, _>(1) as u64;
+                    if let Some(state) = key.strip_prefix("state:") {
+                        c.by_state.push((parse_state(state)?, n));
+                    } else if let Some(reason) = key.strip_prefix("reason:") {
+                        c.not_sent_reasons.push((reason.to_string(), n));
+                    } else if let Some(kind) = key.strip_prefix("event:") {
+                        c.events.push((kind.to_string(), n));
+                    }
+                }
+                Ok(c)
+            }
+
+            pub(super) async fn recipients_filtered_impl(
+                &self,
+                campaign: CampaignId,
+                filter: &RecipientFilter,
+                search: Option<&str>,
+                after: i64,
+                limit: u32,
+            ) -> Result<Vec<RecipientRow>> {
+                // Only fixed SQL fragments are chosen here; every value is bound. Event tabs are driven
+                // from `delivery_flags` (indexed by key), state tabs from (campaign, state, id).
+                let (from, condition, order) = match filter {
+                    RecipientFilter::All => ("deliveries d", super::dialect::TRUE, "d.id"),
+                    RecipientFilter::Sent => ("deliveries d", "d.state <> 'not_sent'", "d.id"),
+                    RecipientFilter::State(_) => ("deliveries d", "d.state = $5", "d.id"),
+                    RecipientFilter::Event(_) => (
+                        "delivery_flags f JOIN deliveries d ON d.id = f.delivery_id",
+                        "f.key = $5",
+                        "f.delivery_id",
+                    ),
+                };
+                let param = match filter {
+                    RecipientFilter::State(s) => s.as_str().to_string(),
+                    RecipientFilter::Event(k) => k.clone(),
+                    _ => String::new(),
+                };
+                let contains = super::dialect::contains("d.email_key", "lower($4)");
+                let sql = format!(
+                    "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, d.message_id, \
+                            d.next_attempt_at, \
+                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
+                     FROM {from} WHERE d.campaign_id = $1 AND {order} > $2 AND d.seed_id IS NULL \
+                       AND ($4 = '' OR {contains}) AND {condition} \
+                     ORDER BY {order} LIMIT $3"
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(campaign.0)
+                    .bind(after)
+                    .bind(limit as i64)
+                    .bind(search.unwrap_or(""))
+                    .bind(param)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(|r| recipient_row(&r)).collect()
+            }
+
+            pub(super) async fn recipients_impl(
+                &self,
+                campaign: CampaignId,
+                after: i64,
+                limit: u32,
+            ) -> Result<Vec<RecipientRow>> {
+                let rows = sqlx::query(
+                    "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, d.message_id, \
+                            d.next_attempt_at, \
+                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
+                     FROM deliveries d WHERE d.campaign_id = $1 AND d.id > $2 AND d.seed_id IS NULL \
+                     ORDER BY d.id LIMIT $3",
+                )
+                .bind(campaign.0)
+                .bind(after)
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(recipient_row).collect()
+            }
+
+            pub(super) async fn delivery_detail_impl(
+                &self,
+                campaign: CampaignId,
+                email_key: &str,
+            ) -> Result<Option<DeliveryDetail>> {
+                let Some(r) = sqlx::query(
+                    "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, \
+                            d.message_id, d.next_attempt_at, c.fields, d.email_key \
+                     FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id \
+                     WHERE d.campaign_id = $1 AND d.email_key = $2",
+                )
+                .bind(campaign.0)
+                .bind(email_key)
+                .fetch_optional(&self.pool)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                let id = DeliveryId(r.get(0));
+                let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+                let attempts = sqlx::query(
+                    "SELECT outcome, reason, started_at, ended_at, evidence FROM attempts \
+                     WHERE delivery_id = $1 ORDER BY id",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|a| {
+                    Ok(AttemptRow {
+                        outcome: a.get(0),
+                        reason: a.get(1),
+                        started_at_ms: a.get(2),
+                        ended_at_ms: a.get(3),
+                        evidence: serde_json::from_str(&a.get::<String, _>(4)).map_err(corrupt)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+                let last = attempts.last().map(|a| a.evidence.clone());
+                let events = self
+                    .events_impl(&[id])
+                    .await?
+                    .into_iter()
+                    .map(|(_, e)| e)
+                    .collect();
+                let suppression =
+                    sqlx::query("SELECT reason, source, created_at FROM suppressions WHERE email_key = $1")
+                        .bind(email_key)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .map(|s| (s.get(0), s.get(1), s.get(2)));
+                Ok(Some(DeliveryDetail {
+                    row: RecipientRow {
+                        id,
+                        email: r.get(1),
+                        state: parse_state(&r.get::<String, _>(2))?,
+                        reason: r.get(3),
+                        hard: r.get::<i64, _>(4) != 0,
+                        attempts: r.get::<i64, _>(5) as u32,
+                        possible_duplicate: r.get::<i64, _>(6) != 0,
+                        message_id: r.get(7),
+                        next_attempt_at_ms: r.get(8),
+                        evidence: last,
+                    },
+                    campaign,
+                    email_key: r.get(10),
+                    fields: r.get(9),
+                    attempts,
+                    events,
+                    suppression,
+                }))
+            }
+        }
+
+        fn recipient_row(r: &$row) -> Result<RecipientRow> {
+            let evidence: Option<String> = r.get(9);
+            Ok(RecipientRow {
+                id: DeliveryId(r.get(0)),
+                email: r.get(1),
+                state: parse_state(&r.get::<String, _>(2))?,
+                reason: r.get(3),
+                hard: r.get::<i64, _>(4) != 0,
+                attempts: r.get::<i64, _>(5) as u32,
+                possible_duplicate: r.get::<i64, _>(6) != 0,
+                message_id: r.get(7),
+                next_attempt_at_ms: r.get(8),
+                evidence: evidence
+                    .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
+                    .transpose()?,
+            })
+        }
+
+        impl $store {
+            pub(super) async fn timeline_impl(
+                &self,
+                campaign: CampaignId,
+            ) -> Result<Vec<crate::TimelinePoint>> {
+                let rows = sqlx::query(
+                    "SELECT minute, kind, n FROM campaign_timeline WHERE campaign_id = $1 ORDER BY minute, kind",
+                )
+                .bind(campaign.0)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| crate::TimelinePoint {
+                        minute: r.get(0),
+                        kind: r.get(1),
+                        n: r.get::<i64, _>(2) as u64,
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+pub(crate) use reports;

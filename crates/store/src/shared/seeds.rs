@@ -1,0 +1,145 @@
+//! Seed mailboxes and placement reads: the queries of both backends, written once. `sqlite/seeds.rs` and `postgres/seeds.rs`
+//! expand this macro with their store, row and database types; what differs between the SQL
+//! dialects comes from each backend's `dialect` module.
+
+macro_rules! seeds {
+    ($store:ident, $row:ty, $db:ty) => {
+        use sqlx::Row;
+
+        use super::parse_state;
+        use crate::{CampaignId, DeliveryId, NewSeed, PendingPlacement, Result, Seed, SeedPlacement};
+
+        const SEED_COLUMNS: &str = "s.id, s.provider, s.address, s.imap_host, s.imap_port, s.username, \
+                                    s.security, s.enabled, s.last_poll_at, s.last_error";
+
+        fn seed(r: &$row, at: usize) -> Seed {
+            Seed {
+                id: r.get(at),
+                provider: r.get(at + 1),
+                address: r.get(at + 2),
+                imap_host: r.get(at + 3),
+                imap_port: r.get::<i64, _>(at + 4) as u16,
+                username: r.get(at + 5),
+                security: r.get(at + 6),
+                enabled: r.get::<i64, _>(at + 7) != 0,
+                last_poll_at_ms: r.get(at + 8),
+                last_error: r.get(at + 9),
+            }
+        }
+
+        impl $store {
+            pub(super) async fn add_seed_impl(&self, s: &NewSeed) -> Result<i64> {
+                let mut w = self.write().await?;
+                let id: i64 = sqlx::query(
+                    "INSERT INTO seeds (provider, address, imap_host, imap_port, username, security, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (address) DO UPDATE SET provider = excluded.provider, imap_host = excluded.imap_host, \
+                       imap_port = excluded.imap_port, username = excluded.username, security = excluded.security, enabled = 1 \
+                     RETURNING id",
+                )
+                .bind(&s.provider)
+                .bind(&s.address)
+                .bind(&s.imap_host)
+                .bind(s.imap_port as i64)
+                .bind(&s.username)
+                .bind(&s.security)
+                .bind(s.created_at_ms)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .get(0);
+                w.tx.commit().await?;
+                Ok(id)
+            }
+
+            pub(super) async fn seeds_impl(&self) -> Result<Vec<Seed>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {SEED_COLUMNS} FROM seeds s WHERE s.enabled = 1 ORDER BY s.provider, s.address"
+                )))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(|r| seed(r, 0)).collect())
+            }
+
+            pub(super) async fn remove_seed_impl(&self, address: &str) -> Result<bool> {
+                let mut w = self.write().await?;
+                let n = sqlx::query("UPDATE seeds SET enabled = 0 WHERE address = $1 AND enabled = 1")
+                    .bind(address)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected();
+                w.tx.commit().await?;
+                Ok(n > 0)
+            }
+
+            pub(super) async fn seed_polled_impl(
+                &self,
+                id: i64,
+                at_ms: i64,
+                error: Option<&str>,
+            ) -> Result<()> {
+                let mut w = self.write().await?;
+                sqlx::query("UPDATE seeds SET last_poll_at = $2, last_error = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(at_ms)
+                    .bind(error)
+                    .execute(&mut *w.tx)
+                    .await?;
+                w.tx.commit().await?;
+                Ok(())
+            }
+
+            pub(super) async fn pending_placements_impl(&self) -> Result<Vec<PendingPlacement>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT d.id, d.campaign_id, d.message_id, \
+                            (SELECT MAX(a.ended_at) FROM attempts a WHERE a.delivery_id = d.id AND a.outcome = 'delivered'), \
+                            {SEED_COLUMNS} \
+                     FROM deliveries d JOIN seeds s ON s.id = d.seed_id \
+                     WHERE d.state = 'delivered' AND s.enabled = 1 \
+                       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement') \
+                     ORDER BY s.id, d.id"
+                )))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| PendingPlacement {
+                        delivery: DeliveryId(r.get(0)),
+                        campaign: CampaignId(r.get(1)),
+                        message_id: r.get(2),
+                        delivered_at_ms: r.get::<Option<i64>, _>(3).unwrap_or(0),
+                        seed: seed(r, 4),
+                    })
+                    .collect())
+            }
+
+            pub(super) async fn placements_impl(&self, campaign: CampaignId) -> Result<Vec<SeedPlacement>> {
+                let placement = super::dialect::json_text("e.detail", "placement");
+                let folder = super::dialect::json_text("e.detail", "folder");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT d.state, \
+                            (SELECT {placement} FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1), \
+                            (SELECT {folder} FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1), \
+                            (SELECT e.at FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1), \
+                            {SEED_COLUMNS} \
+                     FROM deliveries d JOIN seeds s ON s.id = d.seed_id \
+                     WHERE d.campaign_id = $1 ORDER BY s.provider, s.address"
+                )))
+                .bind(campaign.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(SeedPlacement {
+                            state: parse_state(&r.get::<String, _>(0))?,
+                            placement: r.get(1),
+                            folder: r.get(2),
+                            at_ms: r.get(3),
+                            seed: seed(r, 4),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+pub(crate) use seeds;
