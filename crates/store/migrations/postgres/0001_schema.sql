@@ -227,23 +227,25 @@ CREATE TRIGGER counts_deliveries_inserted AFTER INSERT ON deliveries
 -- filtered here instead.)
 CREATE FUNCTION counts_deliveries_updated() RETURNS trigger AS $$
 BEGIN
+    -- One join of the transition tables; claims and lease renewals change no state and end
+    -- here with nothing to count.
+    WITH changed AS (
+        SELECT n.campaign_id, o.state AS old_state, o.reason AS old_reason,
+               n.state AS new_state, n.reason AS new_reason
+        FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE n.seed_id IS NULL AND o.state IS DISTINCT FROM n.state
+    )
     INSERT INTO campaign_counts (campaign_id, key, n)
         SELECT campaign_id, key, SUM(d)::bigint FROM (
-            SELECT o.campaign_id, 'state:' || o.state AS key, -1 AS d
-                FROM old_rows o JOIN new_rows n ON n.id = o.id
-                WHERE o.seed_id IS NULL AND o.state IS DISTINCT FROM n.state
+            SELECT campaign_id, 'state:' || old_state AS key, -1 AS d FROM changed
             UNION ALL
-            SELECT n.campaign_id, 'state:' || n.state, 1
-                FROM old_rows o JOIN new_rows n ON n.id = o.id
-                WHERE n.seed_id IS NULL AND o.state IS DISTINCT FROM n.state
+            SELECT campaign_id, 'state:' || new_state, 1 FROM changed
             UNION ALL
-            SELECT o.campaign_id, 'reason:' || COALESCE(o.reason, 'unknown'), -1
-                FROM old_rows o JOIN new_rows n ON n.id = o.id
-                WHERE o.seed_id IS NULL AND o.state IS DISTINCT FROM n.state AND o.state = 'not_sent'
+            SELECT campaign_id, 'reason:' || COALESCE(old_reason, 'unknown'), -1 FROM changed
+                WHERE old_state = 'not_sent'
             UNION ALL
-            SELECT n.campaign_id, 'reason:' || COALESCE(n.reason, 'unknown'), 1
-                FROM old_rows o JOIN new_rows n ON n.id = o.id
-                WHERE n.seed_id IS NULL AND o.state IS DISTINCT FROM n.state AND n.state = 'not_sent'
+            SELECT campaign_id, 'reason:' || COALESCE(new_reason, 'unknown'), 1 FROM changed
+                WHERE new_state = 'not_sent'
         ) x GROUP BY campaign_id, key HAVING SUM(d) <> 0
     ON CONFLICT (campaign_id, key) DO UPDATE SET n = campaign_counts.n + excluded.n;
     RETURN NULL;
