@@ -303,6 +303,12 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.search_contacts(query, after_key, limit).await,
         }
     }
+    async fn contact(&self, email_key: &str) -> Result<Option<ContactRow>> {
+        match self {
+            AnyStore::Sqlite(db) => db.contact(email_key).await,
+            AnyStore::Postgres(db) => db.contact(email_key).await,
+        }
+    }
     async fn contact_deliveries(&self, email_key: &str) -> Result<Vec<ContactDelivery>> {
         match self {
             AnyStore::Sqlite(db) => db.contact_deliveries(email_key).await,

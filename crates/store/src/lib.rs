@@ -205,6 +205,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         after_key: &str,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<ContactRow>>> + Send;
+    /// The contact with this address key.
+    fn contact(&self, email_key: &str) -> impl Future<Output = Result<Option<ContactRow>>> + Send;
     /// Every campaign delivery to `email_key`, newest first (a contact's timeline).
     fn contact_deliveries(
         &self,

@@ -133,6 +133,12 @@ async fn scenario(store: AnyStore) {
     let found = store.search_contacts("L_X", "", 10).await.unwrap();
     assert_eq!(found.len(), 1, "_ is literal ({backend})");
     assert_eq!(found[0].lists, vec!["news".to_string()]);
+    let exact = store.contact("ann@example.com").await.unwrap().unwrap();
+    assert_eq!(exact.email, "Ann@example.com", "{backend}");
+    assert!(
+        store.contact("nn@example.com").await.unwrap().is_none(),
+        "exact, not contained"
+    );
 
     // A campaign and its deliveries; one not sent.
     let campaign = store

@@ -56,11 +56,17 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
     };
     match cmd {
         DomainCmd::Verify { domain, json } => {
-            let v = verify_domain(&app, &domain).await?.ok_or_else(|| {
+            let (v, rotated) = verify_and_rotate(&app, &domain).await?.ok_or_else(|| {
                 bad_input(format!(
                     "{domain} is not connected (herald domain add {domain})"
                 ))
             })?;
+            if let Some(old) = rotated {
+                eprintln!(
+                    "rotation complete: {} is signed with its new selector now; keep the records of selector {old} published for another week, then remove them",
+                    v.domain
+                );
+            }
             if json {
                 output::json(&v)?;
             } else {
@@ -173,26 +179,33 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
 }
 
 /// Verify a connected domain through DNS (`None`: not connected); a pending key rotation
-/// whose records are found is completed.
+/// whose records are found is completed (and logged).
 pub async fn verify_domain(app: &App, domain: &str) -> anyhow::Result<Option<Verification>> {
+    Ok(verify_and_rotate(app, domain).await?.map(|(v, _)| v))
+}
+
+/// [`verify_domain`], also returning the selector a completed rotation replaced.
+async fn verify_and_rotate(
+    app: &App,
+    domain: &str,
+) -> anyhow::Result<Option<(Verification, Option<String>)>> {
     let resolver = build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
         .map_err(anyhow::Error::msg)?;
     let keyring = app.keyring();
     let Some(v) = verify(&resolver, &keyring, domain, &app.record_context()).await? else {
         return Ok(None);
     };
-    if v.next_selector_ready
-        && let Some(old) = keyring
+    let rotated = if v.next_selector_ready {
+        keyring
             .promote(&v.domain)
             .map_err(|e| domain_error(e, "completing the key rotation"))?
-    {
+    } else {
+        None
+    };
+    if let Some(old) = &rotated {
         tracing::info!(domain = %v.domain, old_selector = %old, "key rotation complete");
-        eprintln!(
-            "rotation complete: {} is signed with its new selector now; keep the records of selector {old} published for another week, then remove them",
-            v.domain
-        );
     }
-    Ok(Some(v))
+    Ok(Some((v, rotated)))
 }
 
 /// A connected domain as `domain list` and the web UI show it.

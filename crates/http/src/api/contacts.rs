@@ -83,11 +83,7 @@ pub async fn timeline_json<S: Store>(
         return Ok(None);
     };
     let key = address.key();
-    let contact = store
-        .search_contacts(&key, "", 2)
-        .await?
-        .into_iter()
-        .find(|c| c.email_key == key);
+    let contact = store.contact(&key).await?;
     let deliveries = store.contact_deliveries(&key).await?;
     if contact.is_none() && deliveries.is_empty() {
         return Ok(None);

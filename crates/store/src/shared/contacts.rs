@@ -199,19 +199,24 @@ macro_rules! contacts {
                 .bind(limit as i64)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| crate::ContactRow {
-                        email: r.get(0),
-                        email_key: r.get(1),
-                        fields: r.get(2),
-                        created_at_ms: r.get(3),
-                        lists: r
-                            .get::<Option<String>, _>(4)
-                            .map(|l| l.split('\n').map(str::to_string).collect())
-                            .unwrap_or_default(),
-                    })
-                    .collect())
+                Ok(rows.iter().map(contact_row).collect())
+            }
+
+            pub(super) async fn contact_impl(
+                &self,
+                email_key: &str,
+            ) -> Result<Option<crate::ContactRow>> {
+                let names = super::dialect::lines_agg("l.name");
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT c.email, c.email_key, c.fields, c.created_at, \
+                            (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
+                             WHERE m.contact_id = c.id) \
+                     FROM contacts c WHERE c.email_key = $1"
+                )))
+                .bind(email_key)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.as_ref().map(contact_row))
             }
 
             pub(super) async fn contact_deliveries_impl(
@@ -240,6 +245,18 @@ macro_rules! contacts {
                         })
                     })
                     .collect()
+            }
+        }
+        fn contact_row(r: &$row) -> crate::ContactRow {
+            crate::ContactRow {
+                email: r.get(0),
+                email_key: r.get(1),
+                fields: r.get(2),
+                created_at_ms: r.get(3),
+                lists: r
+                    .get::<Option<String>, _>(4)
+                    .map(|l| l.split('\n').map(str::to_string).collect())
+                    .unwrap_or_default(),
             }
         }
     };

@@ -182,6 +182,9 @@ macro_rules! store {
             ) -> Result<Vec<ContactRow>> {
                 self.search_contacts_impl(query, after_key, limit).await
             }
+            async fn contact(&self, email_key: &str) -> Result<Option<ContactRow>> {
+                self.contact_impl(email_key).await
+            }
             async fn contact_deliveries(&self, email_key: &str) -> Result<Vec<ContactDelivery>> {
                 self.contact_deliveries_impl(email_key).await
             }
