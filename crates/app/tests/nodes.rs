@@ -310,3 +310,140 @@ fn a_node_killed_mid_send_loses_nobody() {
     assert!(per_node[1] > 0, "B took over: {per_node:?}");
     drop(node_b);
 }
+
+/// A PostgreSQL cluster of one test's own (Debian's pg_createcluster, trust on loopback), so
+/// that restarting it disturbs no other test; dropped with the test.
+struct Cluster {
+    version: String,
+    name: String,
+    port: u16,
+}
+
+impl Cluster {
+    fn create() -> Cluster {
+        let version = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server binaries (scripts/test installs them)")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .max_by_key(|v| v.parse::<u32>().unwrap_or(0))
+            .unwrap();
+        let port = free_port();
+        let name = format!("herald_t{port}");
+        let ok = |cmd: &mut std::process::Command| {
+            let out = cmd.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{cmd:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        ok(std::process::Command::new("pg_createcluster").args([
+            &version,
+            &name,
+            "-p",
+            &port.to_string(),
+            "--",
+            "--auth=trust",
+        ]));
+        let c = Cluster {
+            version,
+            name,
+            port,
+        };
+        c.ctl("start");
+        c
+    }
+
+    fn ctl(&self, action: &str) {
+        let out = std::process::Command::new("pg_ctlcluster")
+            .args([&self.version, &self.name, action, "-m", "fast"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctlcluster {action}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("pg_dropcluster")
+            .args(["--stop", &self.version, &self.name])
+            .output();
+    }
+}
+
+#[test]
+fn a_database_restart_mid_send_loses_nobody() {
+    let cluster = Cluster::create();
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Leases longer than the restart: the node keeps its deliveries and records them after.
+    let (h, data) = node(tmp.path(), "r", &cluster.url(), port);
+    let h = h.env("HERALD__DELIVERY__LEASE", "20s");
+    let (id, token) = prepare(&h, tmp.path(), 3000);
+    let log = tmp.path().join("serve.log");
+    let n = Node {
+        child: h
+            .command(&["serve", "--sandbox"])
+            .env("HERALD_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+        data: data.clone(),
+    };
+    wait_for_port(port);
+    send(port, &id, &token);
+    let start_at = Instant::now();
+    while captured(std::slice::from_ref(&data)).1[0] < 300 {
+        assert!(start_at.elapsed() < Duration::from_secs(30), "nothing sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let at_restart = captured(std::slice::from_ref(&data)).1[0];
+    let t = Instant::now();
+    cluster.ctl("restart");
+    eprintln!(
+        "restart took {:?}; {} copies before, {} after",
+        t.elapsed(),
+        at_restart,
+        captured(std::slice::from_ref(&data)).1[0]
+    );
+    assert!(at_restart < 3000, "the restart came after the send");
+    let report = report_when_sent(&h, &id, Duration::from_secs(120));
+    assert_eq!(
+        report["counts"]["delivered"], 3000,
+        "{:#}",
+        report["counts"]
+    );
+    let (copies, _) = captured(std::slice::from_ref(&data));
+    assert_eq!(copies.len(), 3000, "nobody lost");
+    let flagged: std::collections::HashSet<&str> = report["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["possible_duplicate"] == true)
+        .map(|r| r["email"].as_str().unwrap())
+        .collect();
+    for (rcpt, n) in &copies {
+        assert!(
+            *n == 1 || flagged.contains(rcpt.as_str()),
+            "{rcpt} sent {n} times, not flagged"
+        );
+    }
+    // The node waited for the database (its pool reconnects; failed statements are retried)
+    // and did not stop.
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(!log.contains("delivery loop"), "serve stopped: {log}");
+    eprintln!(
+        "restart mid-send after {at_restart} copies: {} captured twice, {} flagged",
+        copies.values().filter(|n| **n > 1).count(),
+        flagged.len()
+    );
+    drop(n);
+}
