@@ -27,10 +27,11 @@ pub enum SpfError {
 
 /// Whether `txt` is an SPF record at all (`v=spf1` followed by a space or nothing).
 pub fn is_spf(txt: &str) -> bool {
-    let t = txt.trim_start();
-    t.len() >= 6
-        && t[..6].eq_ignore_ascii_case("v=spf1")
-        && t[6..].chars().next().is_none_or(|c| c == ' ')
+    // Bytes, not string slices: a TXT record from DNS may put a multi-byte character anywhere.
+    let t = txt.trim_start().as_bytes();
+    t.get(..6)
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"v=spf1"))
+        && t.get(6).is_none_or(|c| *c == b' ')
 }
 
 /// Check that an SPF record parses, naming the first term that does not.
@@ -250,5 +251,10 @@ mod tests {
         }
         assert!(is_spf("v=spf1"));
         assert!(!is_spf("v=spf10 a"));
+        assert!(
+            !is_spf("v=spf\u{e9} a"),
+            "a multi-byte character where v=spf1 would end"
+        );
+        assert!(validate("v=spf1 ip4:é/8 -all").is_err());
     }
 }

@@ -97,3 +97,29 @@ fn pathological_inputs() {
     let deep = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n".repeat(2000);
     let _ = classify_message(deep.as_bytes());
 }
+
+/// TXT records come from DNS, i.e. from anyone: SPF checking and merging survive mutated and
+/// hostile records (the cargo-fuzz target `spf_record` explores further).
+#[test]
+fn spf_records_from_dns_never_panic() {
+    use herald_mail::spf::{is_spf, merge, validate};
+    let seeds: [&[u8]; 6] = [
+        b"v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 include:_spf.example.com a mx/24 -all",
+        b"v=spf1 redirect=_spf.example.com",
+        b"v=spf1 exists:%{i}.%{h}._spf.example.com ?all",
+        "v=spf1 a:m\u{e9}l.example.com ~all".as_bytes(),
+        b"v=spf1 ip4:1.2.3.4//33 ip6:::/129 +-all",
+        b"v=spf1",
+    ];
+    let ours = vec!["ip4:192.0.2.10".to_string()];
+    let mut rng = Rng(0x5bf0_0d00_dead_beef);
+    for round in 0..3_000 {
+        let seed = seeds[round % seeds.len()];
+        let bytes = mutate(&mut rng, seed);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let _ = is_spf(&text);
+        let _ = validate(&text);
+        let _ = merge(std::slice::from_ref(&text), &ours);
+        let _ = merge(&[text.clone(), text.clone()], &ours);
+    }
+}
