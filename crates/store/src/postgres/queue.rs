@@ -4,50 +4,38 @@
 use sqlx::Row;
 
 use super::PgStore;
-use crate::{
-    CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Result, StoreError,
-};
+use crate::{CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Result};
 
 impl PgStore {
     pub(super) async fn claim_impl(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
-        let mut w = self.write().await?;
-        // A lease that is still set when it is claimed again expired without an outcome: its
-        // holder died, possibly after the server said 250. Flag it.
-        let ids: Vec<i64> = sqlx::query(
-            "UPDATE deliveries SET lease_owner = $1, lease_until = $2, \
-                 possible_duplicate = CASE WHEN lease_owner IS NOT NULL THEN 1 ELSE possible_duplicate END \
-             WHERE id IN (SELECT id FROM deliveries \
-                          WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $3 \
-                            AND (lease_until IS NULL OR lease_until < $3) \
-                            AND ($5::bigint IS NULL OR campaign_id = $5) \
-                          ORDER BY next_attempt_at, id LIMIT $4 \
-                          FOR UPDATE SKIP LOCKED) \
-             RETURNING id",
+        // One statement (atomic by itself, one round trip): lease the due deliveries no other
+        // node holds (SKIP LOCKED) and return them with their contacts' fields. A lease that is
+        // still set when it is claimed again expired without an outcome: its holder died,
+        // possibly after the server said 250. Flag it.
+        let rows = sqlx::query(
+            "WITH claimed AS ( \
+                 UPDATE deliveries SET lease_owner = $1, lease_until = $2, \
+                     possible_duplicate = CASE WHEN lease_owner IS NOT NULL THEN 1 ELSE possible_duplicate END \
+                 WHERE id IN (SELECT id FROM deliveries \
+                              WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $3 \
+                                AND (lease_until IS NULL OR lease_until < $3) \
+                                AND ($5::bigint IS NULL OR campaign_id = $5) \
+                              ORDER BY next_attempt_at, id LIMIT $4 \
+                              FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, campaign_id, email, domain, message_id, attempts, first_attempt_at, \
+                           possible_duplicate, contact_id) \
+             SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
+                    d.possible_duplicate, COALESCE(c.fields, '{}') \
+             FROM claimed d LEFT JOIN contacts c ON c.id = d.contact_id ORDER BY d.domain, d.id",
         )
         .bind(c.owner)
         .bind(c.lease_until_ms)
         .bind(c.now_ms)
         .bind(c.limit as i64)
         .bind(c.campaign.map(|x| x.0))
-        .fetch_all(&mut *w.tx)
-        .await?
-        .into_iter()
-        .map(|r| r.get(0))
-        .collect();
-        // One constant statement whatever the batch size (a JSON array of ids), so the
-        // prepared-statement cache holds one entry, not one per batch size.
-        let ids_json =
-            serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let rows = sqlx::query(
-            "SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
-                    d.possible_duplicate, COALESCE(c.fields, '{}') \
-             FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id \
-             WHERE d.id IN (SELECT value::bigint FROM jsonb_array_elements_text($1::jsonb)) ORDER BY d.domain, d.id",
-        )
-        .bind(ids_json)
-        .fetch_all(&mut *w.tx)
+        .fetch_all(&self.pool)
         .await?;
-        let out = rows
+        Ok(rows
             .into_iter()
             .map(|r| ClaimedDelivery {
                 id: DeliveryId(r.get(0)),
@@ -60,9 +48,7 @@ impl PgStore {
                 possible_duplicate: r.get::<i64, _>(7) != 0,
                 fields: r.get(8),
             })
-            .collect();
-        w.tx.commit().await?;
-        Ok(out)
+            .collect())
     }
 
     pub(super) async fn renew_leases_impl(&self, owner: &str, lease_until_ms: i64) -> Result<u64> {
