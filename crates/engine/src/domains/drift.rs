@@ -63,20 +63,6 @@ pub enum DriftError {
     Store(#[from] StoreError),
 }
 
-/// What one pass found for one domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checked {
-    pub domain: String,
-    /// `None`: verified; `Some(problems)`: held for this.
-    pub problems: Option<String>,
-    /// The check was inconclusive (only DNS errors): nothing recorded, the hold unchanged.
-    pub inconclusive: bool,
-    /// The result differs from the last recorded one.
-    pub changed: bool,
-    /// A pending rotation completed: the selector that was replaced.
-    pub rotated_from: Option<String>,
-}
-
 /// Re-verify every connected domain once: record the results, update `holds`, and complete
 /// pending rotations whose records are published.
 pub async fn check_all(
@@ -85,56 +71,46 @@ pub async fn check_all(
     resolver: &TokioResolver,
     ctx: &RecordContext,
     holds: &Holds,
-) -> Result<Vec<Checked>, DriftError> {
-    let mut out = Vec::new();
+) -> Result<(), DriftError> {
     for domain in keyring.domains()? {
         let Some(v) = verify(resolver, keyring, &domain, ctx).await? else {
             continue;
         };
-        let rotated_from = if v.next_selector_ready {
-            keyring.promote(&domain)?
-        } else {
-            None
-        };
+        if v.next_selector_ready
+            && let Some(old) = keyring.promote(&domain)?
+        {
+            tracing::info!(%domain, old_selector = %old, "key rotation complete");
+        }
         let problems = gate::problems(&v);
-        let inconclusive = problems.is_some()
+        let only_dns_errors = problems.is_some()
             && v.records
                 .iter()
                 .filter(|c| c.required && c.status != Status::Pass)
                 .all(|c| c.status == Status::DnsError);
-        let changed = if inconclusive {
+        if only_dns_errors {
             tracing::warn!(%domain, "re-verification inconclusive (DNS errors); keeping the last state");
-            false
-        } else {
-            let changed = store
-                .record_domain_check(&DomainCheck {
-                    domain: domain.clone(),
-                    checked_at_ms: now_ms(),
-                    ok: problems.is_none(),
-                    problems: problems.clone().unwrap_or_default(),
-                    changed_at_ms: 0,
-                })
-                .await?;
-            holds.set(&domain, problems.clone());
-            if changed {
-                match &problems {
-                    Some(p) => {
-                        tracing::warn!(%domain, problems = %p, "domain no longer verifies; holding new sends")
-                    }
-                    None => tracing::info!(%domain, "domain verifies; sends resume"),
+            continue;
+        }
+        let changed = store
+            .record_domain_check(&DomainCheck {
+                domain: domain.clone(),
+                checked_at_ms: now_ms(),
+                ok: problems.is_none(),
+                problems: problems.clone().unwrap_or_default(),
+                changed_at_ms: 0,
+            })
+            .await?;
+        if changed {
+            match &problems {
+                Some(p) => {
+                    tracing::warn!(%domain, problems = %p, "domain no longer verifies; holding new sends")
                 }
+                None => tracing::info!(%domain, "domain verifies; sends resume"),
             }
-            changed
-        };
-        out.push(Checked {
-            domain,
-            problems,
-            inconclusive,
-            changed,
-            rotated_from,
-        });
+        }
+        holds.set(&domain, problems);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Re-verify every `every` until `shutdown` resolves (the first pass after `every`: the caller

@@ -106,8 +106,6 @@ struct DbNanos {
     claim: AtomicU64,
     /// The outcome writer: every attempt's evidence and state change, committed in batches.
     write: AtomicU64,
-    /// Lease renewals.
-    renew: AtomicU64,
 }
 
 /// How long a queue has waited for the store so far, per task.
@@ -115,7 +113,6 @@ struct DbNanos {
 pub struct DbBusy {
     pub claim: Duration,
     pub write: Duration,
-    pub renew: Duration,
 }
 
 struct Shared {
@@ -149,7 +146,6 @@ impl<S: Store> Queue<S> {
         DbBusy {
             claim: d(&self.db.claim),
             write: d(&self.db.write),
-            renew: d(&self.db.renew),
         }
     }
 
@@ -217,7 +213,6 @@ impl<S: Store> Queue<S> {
             self.store.clone(),
             self.owner.clone(),
             self.cfg.lease,
-            self.db.clone(),
         ));
         let conns = Arc::new(Semaphore::new(self.cfg.max_connections));
         // Per-destination limits are per node: with several nodes on one database the limit is
@@ -654,17 +649,13 @@ async fn write_outcomes<S: Store>(
     }
 }
 
-async fn renew_leases<S: Store>(store: S, owner: String, lease: Duration, db: Arc<DbNanos>) {
+async fn renew_leases<S: Store>(store: S, owner: String, lease: Duration) {
     let mut tick = tokio::time::interval(lease / 3);
     tick.tick().await;
     loop {
         tick.tick().await;
         let until = now_ms() + lease.as_millis() as i64;
-        let t = std::time::Instant::now();
-        let r = store.renew_leases(&owner, until).await;
-        db.renew
-            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        if let Err(e) = r {
+        if let Err(e) = store.renew_leases(&owner, until).await {
             tracing::warn!(error = %e, "renewing leases failed");
         }
     }

@@ -218,17 +218,8 @@ pub async fn test<S: Store>(
     axum::extract::Path(id): axum::extract::Path<String>,
     Form(f): Form<TestForm>,
 ) -> Response {
-    if !super::csrf_ok(&s, &super::CsrfForm { csrf: f.csrf }) {
-        return super::problem(
-            StatusCode::FORBIDDEN,
-            "This form expired (missing or wrong CSRF token). Reload the page.",
-        );
-    }
-    if crate::auth::Role::of(&s.user) < crate::auth::Role::Admin {
-        return super::problem(
-            StatusCode::FORBIDDEN,
-            "Your account may view campaigns but not send test copies.",
-        );
+    if let Err(r) = super::admin_form(&s, f.csrf.as_deref(), "send test copies") {
+        return *r;
     }
     let Ok(cid) = id.parse::<herald_store::CampaignId>() else {
         return super::problem(StatusCode::NOT_FOUND, "No such campaign.");

@@ -318,6 +318,24 @@ fn csrf_ok(s: &Session, f: &CsrfForm) -> bool {
     f.csrf.as_deref().is_some_and(|c| same(c, &s.csrf))
 }
 
+/// An admin's form: the session's CSRF token, then the admin role. Otherwise the 403 page,
+/// saying what viewers may not do (`viewers_may_not`, e.g. "send them").
+fn admin_form(s: &Session, csrf: Option<&str>, viewers_may_not: &str) -> Result<(), Box<Response>> {
+    if !csrf.is_some_and(|c| same(c, &s.csrf)) {
+        return Err(Box::new(problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        )));
+    }
+    if crate::auth::Role::of(&s.user) < crate::auth::Role::Admin {
+        return Err(Box::new(problem(
+            StatusCode::FORBIDDEN,
+            &format!("Your account may look but not {viewers_may_not}."),
+        )));
+    }
+    Ok(())
+}
+
 async fn logout<S: Store>(
     State(web): State<Arc<Web<S>>>,
     axum::Extension(s): axum::Extension<Session>,
@@ -784,17 +802,8 @@ async fn send<S: Store>(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&s, &f) {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "This form expired (missing or wrong CSRF token). Reload the page.",
-        );
-    }
-    if crate::auth::Role::of(&s.user) < crate::auth::Role::Admin {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "Your account may view campaigns but not send them.",
-        );
+    if let Err(r) = admin_form(&s, f.csrf.as_deref(), "send campaigns") {
+        return *r;
     }
     let Ok(cid) = id.parse::<CampaignId>() else {
         return problem(StatusCode::NOT_FOUND, "No such campaign.");

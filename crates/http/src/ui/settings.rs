@@ -17,7 +17,7 @@ use herald_store::{Store, Suppression};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Session, csrf_ok, problem, render, url_escape};
+use super::{Session, problem, render, url_escape};
 use crate::Web;
 use crate::auth::Role;
 
@@ -185,17 +185,8 @@ pub async fn verify<S: Store>(
     Path(domain): Path<String>,
     Form(f): Form<super::CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&s, &f) {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "This form expired (missing or wrong CSRF token). Reload the page.",
-        );
-    }
-    if Role::of(&s.user) < Role::Admin {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "Your account may view domains but not verify them.",
-        );
+    if let Err(r) = super::admin_form(&s, f.csrf.as_deref(), "verify domains") {
+        return *r;
     }
     match web.actions.verify_domain(domain.clone()).await {
         Ok(Some(v)) => domains_page(&web, s, Some((domain, v))).await,
@@ -347,18 +338,7 @@ pub struct SuppressionForm {
 
 /// Check the form and the role; the parsed address's key, or the page to answer with.
 fn suppression_form(s: &Session, f: SuppressionForm) -> Result<String, Box<Response>> {
-    if !csrf_ok(s, &super::CsrfForm { csrf: f.csrf }) {
-        return Err(Box::new(problem(
-            StatusCode::FORBIDDEN,
-            "This form expired (missing or wrong CSRF token). Reload the page.",
-        )));
-    }
-    if Role::of(&s.user) < Role::Admin {
-        return Err(Box::new(problem(
-            StatusCode::FORBIDDEN,
-            "Your account may view the suppression list but not change it.",
-        )));
-    }
+    super::admin_form(s, f.csrf.as_deref(), "change the suppression list")?;
     let email = f.email.unwrap_or_default();
     EmailAddress::parse(email.trim())
         .map(|e| e.key())
