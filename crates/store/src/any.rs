@@ -90,10 +90,15 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.claim(c).await,
         }
     }
-    async fn renew_leases(&self, owner: &str, lease_until_ms: i64) -> Result<u64> {
+    async fn renew_leases(
+        &self,
+        owner: &str,
+        ids: &[DeliveryId],
+        lease_until_ms: i64,
+    ) -> Result<u64> {
         match self {
-            AnyStore::Sqlite(db) => db.renew_leases(owner, lease_until_ms).await,
-            AnyStore::Postgres(db) => db.renew_leases(owner, lease_until_ms).await,
+            AnyStore::Sqlite(db) => db.renew_leases(owner, ids, lease_until_ms).await,
+            AnyStore::Postgres(db) => db.renew_leases(owner, ids, lease_until_ms).await,
         }
     }
     async fn record_outcomes(&self, batch: &[OutcomeRecord]) -> Result<()> {

@@ -75,10 +75,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         c: &ClaimRequest<'_>,
     ) -> impl Future<Output = Result<Vec<ClaimedDelivery>>> + Send;
-    /// Extend every lease `owner` holds.
+    /// Extend the leases `owner` holds on `ids` (the deliveries it has in flight; the ids
+    /// spare the database an index on the lease owner, which every claim would have to update).
     fn renew_leases(
         &self,
         owner: &str,
+        ids: &[DeliveryId],
         lease_until_ms: i64,
     ) -> impl Future<Output = Result<u64>> + Send;
     /// Record outcomes, each with its attempt evidence, and release their leases: one

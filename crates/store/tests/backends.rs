@@ -204,7 +204,14 @@ async fn scenario(store: AnyStore) {
     assert_eq!((a.len(), b.len()), (1, 1), "{backend}");
     assert_ne!(a[0].id, b[0].id, "{backend}");
     assert!(store.claim(&req("C", t)).await.unwrap().is_empty());
-    assert_eq!(store.renew_leases("A", t + 120_000).await.unwrap(), 1);
+    // Renewal names the deliveries; only the owner's own lease is extended.
+    assert_eq!(
+        store
+            .renew_leases("A", &[a[0].id, b[0].id], t + 120_000)
+            .await
+            .unwrap(),
+        1
+    );
     // B's lease runs out without an outcome: claimed again and flagged.
     let again = store.claim(&req("C", t + 61_000)).await.unwrap();
     assert_eq!(again.len(), 1, "{backend}");

@@ -9,13 +9,15 @@
 //! - after a crash, a lease that expires without an outcome is claimed again and flagged
 //!   `possible_duplicate` by the store: nobody is lost, a duplicate is only ever an in-flight one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use herald_domain::{DeliveryState, Evidence, RetrySchedule};
-use herald_store::{CampaignId, ClaimRequest, ClaimedDelivery, OutcomeRecord, Store, StoreError};
+use herald_store::{
+    CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Store, StoreError,
+};
 use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
@@ -117,9 +119,32 @@ pub struct DbBusy {
 
 struct Shared {
     in_flight: AtomicUsize,
+    /// The deliveries this node holds leases on (claimed, outcome not yet committed): the
+    /// lease renewal names them.
+    held: std::sync::Mutex<HashSet<DeliveryId>>,
     /// Outcomes committed so far (tells the idle loop whether a campaign may have finished).
     written: AtomicUsize,
     changed: Notify,
+}
+
+impl Shared {
+    /// Note deliveries as held (claimed) or no longer held (outcome committed).
+    fn hold(&self, ids: impl Iterator<Item = DeliveryId>, held: bool) {
+        // A poisoned lock only means another task panicked mid-update; the set is still usable.
+        let mut set = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            if held {
+                set.insert(id);
+            } else {
+                set.remove(&id);
+            }
+        }
+    }
+
+    fn held_now(&self) -> Vec<DeliveryId> {
+        let set = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        set.iter().copied().collect()
+    }
 }
 
 impl<S: Store> Queue<S> {
@@ -198,6 +223,7 @@ impl<S: Store> Queue<S> {
         tokio::pin!(shutdown);
         let shared = Arc::new(Shared {
             in_flight: AtomicUsize::new(0),
+            held: std::sync::Mutex::new(HashSet::new()),
             written: AtomicUsize::new(0),
             changed: Notify::new(),
         });
@@ -213,6 +239,7 @@ impl<S: Store> Queue<S> {
             self.store.clone(),
             self.owner.clone(),
             self.cfg.lease,
+            shared.clone(),
         ));
         let conns = Arc::new(Semaphore::new(self.cfg.max_connections));
         // Per-destination limits are per node: with several nodes on one database the limit is
@@ -260,6 +287,7 @@ impl<S: Store> Queue<S> {
                 }
                 if !claimed.is_empty() {
                     shared.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
+                    shared.hold(claimed.iter().map(|c| c.id), true);
                     self.dispatch(claimed, &out_tx, &conns, &mut per_domain, &mut jobs)
                         .await?;
                     continue;
@@ -642,6 +670,7 @@ async fn write_outcomes<S: Store>(
                 }
             }
         }
+        shared.hold(batch.iter().map(|o| o.delivery), false);
         shared.written.fetch_add(batch.len(), Ordering::AcqRel);
         shared.in_flight.fetch_sub(batch.len(), Ordering::AcqRel);
         shared.changed.notify_one();
@@ -649,13 +678,17 @@ async fn write_outcomes<S: Store>(
     }
 }
 
-async fn renew_leases<S: Store>(store: S, owner: String, lease: Duration) {
+async fn renew_leases<S: Store>(store: S, owner: String, lease: Duration, shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(lease / 3);
     tick.tick().await;
     loop {
         tick.tick().await;
         let until = now_ms() + lease.as_millis() as i64;
-        if let Err(e) = store.renew_leases(&owner, until).await {
+        let ids = shared.held_now();
+        if ids.is_empty() {
+            continue;
+        }
+        if let Err(e) = store.renew_leases(&owner, &ids, until).await {
             tracing::warn!(error = %e, "renewing leases failed");
         }
     }

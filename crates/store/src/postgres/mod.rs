@@ -69,6 +69,10 @@ use crate::{
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_schema.sql")),
     (2, include_str!("../../migrations/postgres/0002_nodes.sql")),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_queue_indexes.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

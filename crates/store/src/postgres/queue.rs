@@ -4,7 +4,10 @@
 use sqlx::Row;
 
 use super::PgStore;
-use crate::{CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Result};
+use crate::shared::ms;
+use crate::{
+    CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Result, StoreError,
+};
 
 impl PgStore {
     pub(super) async fn claim_impl(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
@@ -12,21 +15,27 @@ impl PgStore {
         // node holds (SKIP LOCKED) and return them with their contacts' fields. A lease that is
         // still set when it is claimed again expired without an outcome: its holder died,
         // possibly after the server said 250. Flag it.
+        //
+        // Written so its cost is the batch's, not the queue's, even before the planner has
+        // statistics: `= ANY(ARRAY(…))` updates through the primary key (an `IN (…)` was planned
+        // as a hash join over a scan of every delivery), and the contacts' fields are looked up
+        // per claimed row (a join hashed the whole contacts table on every claim).
         let rows = sqlx::query(
             "WITH claimed AS ( \
                  UPDATE deliveries SET lease_owner = $1, lease_until = $2, \
                      possible_duplicate = CASE WHEN lease_owner IS NOT NULL THEN 1 ELSE possible_duplicate END \
-                 WHERE id IN (SELECT id FROM deliveries \
+                 WHERE id = ANY(ARRAY(SELECT id FROM deliveries \
                               WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $3 \
                                 AND (lease_until IS NULL OR lease_until < $3) \
                                 AND ($5::bigint IS NULL OR campaign_id = $5) \
                               ORDER BY next_attempt_at, id LIMIT $4 \
-                              FOR UPDATE SKIP LOCKED) \
+                              FOR UPDATE SKIP LOCKED)) \
                  RETURNING id, campaign_id, email, domain, message_id, attempts, first_attempt_at, \
                            possible_duplicate, contact_id) \
              SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
-                    d.possible_duplicate, COALESCE(c.fields, '{}') \
-             FROM claimed d LEFT JOIN contacts c ON c.id = d.contact_id ORDER BY d.domain, d.id",
+                    d.possible_duplicate, \
+                    COALESCE((SELECT c.fields FROM contacts c WHERE c.id = d.contact_id), '{}') \
+             FROM claimed d ORDER BY d.domain, d.id",
         )
         .bind(c.owner)
         .bind(c.lease_until_ms)
@@ -51,11 +60,21 @@ impl PgStore {
             .collect())
     }
 
-    pub(super) async fn renew_leases_impl(&self, owner: &str, lease_until_ms: i64) -> Result<u64> {
+    pub(super) async fn renew_leases_impl(
+        &self,
+        owner: &str,
+        ids: &[DeliveryId],
+        lease_until_ms: i64,
+    ) -> Result<u64> {
+        let ids: Vec<i64> = ids.iter().map(|d| d.0).collect();
         let mut w = self.write().await?;
-        let n = sqlx::query("UPDATE deliveries SET lease_until = $2 WHERE lease_owner = $1")
-            .bind(owner)
-            .bind(lease_until_ms)
+        // Through the primary key; lease_until is in no index, so renewals stay HOT updates.
+        let n = sqlx::query(
+            "UPDATE deliveries SET lease_until = $2 WHERE id = ANY($3::bigint[]) AND lease_owner = $1",
+        )
+        .bind(owner)
+        .bind(lease_until_ms)
+        .bind(ids)
             .execute(&mut *w.tx)
             .await?
             .rows_affected();
@@ -67,27 +86,36 @@ impl PgStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let (attempts, updates) = crate::shared::outcome_json(batch)?;
+        // Each column travels as one array parameter (UNNEST): constant SQL, a handful of binds
+        // per batch, binary-encoded, and no JSON for the server to parse (the JSON form SQLite
+        // needs cost PostgreSQL a third of each batch's time, measured at 1,000 outcomes).
+        let c = OutcomeColumns::of(batch)?;
         let mut w = self.write().await?;
-        if attempts.len() > 2 {
+        if !c.attempt_delivery.is_empty() {
             sqlx::query(
                 "INSERT INTO attempts (delivery_id, campaign_id, outcome, reason, started_at, ended_at, evidence) \
-                 SELECT (value ->> 0)::bigint, (value ->> 1)::bigint, value ->> 2, value ->> 3, \
-                        (value ->> 4)::bigint, (value ->> 5)::bigint, value ->> 6 \
-                 FROM jsonb_array_elements($1::jsonb)",
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], \
+                                      $5::bigint[], $6::bigint[], $7::text[])",
             )
-            .bind(attempts)
+            .bind(&c.attempt_delivery)
+            .bind(&c.attempt_campaign)
+            .bind(&c.attempt_outcome)
+            .bind(&c.attempt_reason)
+            .bind(&c.attempt_started)
+            .bind(&c.attempt_ended)
+            .bind(&c.attempt_evidence)
             .execute(&mut *w.tx)
             .await?;
         }
-        // One UPDATE … FROM for the whole batch; it also releases the leases.
+        // One UPDATE … FROM for the whole batch; it also releases the leases. The `= ANY($1)`
+        // repeats the join's ids so the deliveries are found through the primary key (without
+        // it the join was planned as a hash over every delivery, once per batch).
         sqlx::query(
             // A DSN can overtake the 250's write (the receiver bounces within milliseconds):
             // a delivered outcome then keeps the late bounce already recorded (`late`).
-            "WITH v AS (SELECT (value ->> 0)::bigint AS id, value ->> 1 AS state, value ->> 2 AS reason, \
-                               (value ->> 3)::bigint AS hard, (value ->> 4)::bigint AS inc, \
-                               (value ->> 5)::bigint AS next_at, (value ->> 6)::bigint AS first_at, \
-                               (value ->> 7)::bigint AS at FROM jsonb_array_elements($1::jsonb)) \
+            "WITH v AS (SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], \
+                                             $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) \
+                            AS v(id, state, reason, hard, inc, next_at, first_at, at)) \
              UPDATE deliveries SET \
                  state = CASE WHEN late THEN deliveries.state ELSE v.state END, \
                  reason = CASE WHEN late THEN deliveries.reason ELSE v.reason END, \
@@ -97,9 +125,16 @@ impl PgStore {
                  lease_owner = NULL, lease_until = NULL, updated_at = v.at \
              FROM (SELECT v.*, (v.state = 'delivered' AND EXISTS (SELECT 1 FROM events e \
                        WHERE e.delivery_id = v.id AND e.kind = 'async_bounce')) AS late FROM v) AS v \
-             WHERE deliveries.id = v.id",
+             WHERE deliveries.id = v.id AND deliveries.id = ANY($1::bigint[])",
         )
-        .bind(updates)
+        .bind(&c.id)
+        .bind(&c.state)
+        .bind(&c.reason)
+        .bind(&c.hard)
+        .bind(&c.inc)
+        .bind(&c.next_at)
+        .bind(&c.first_at)
+        .bind(&c.at)
         .execute(&mut *w.tx)
         .await?;
         w.tx.commit().await?;
@@ -115,5 +150,54 @@ impl PgStore {
         .fetch_one(&self.pool)
         .await?
         .get(0))
+    }
+}
+
+/// A batch of outcomes column by column, as `record_outcomes` binds them.
+#[derive(Default)]
+struct OutcomeColumns {
+    attempt_delivery: Vec<i64>,
+    attempt_campaign: Vec<i64>,
+    attempt_outcome: Vec<String>,
+    attempt_reason: Vec<Option<String>>,
+    attempt_started: Vec<i64>,
+    attempt_ended: Vec<i64>,
+    attempt_evidence: Vec<String>,
+    id: Vec<i64>,
+    state: Vec<&'static str>,
+    reason: Vec<Option<String>>,
+    hard: Vec<i64>,
+    inc: Vec<i64>,
+    next_at: Vec<Option<i64>>,
+    first_at: Vec<Option<i64>>,
+    at: Vec<i64>,
+}
+
+impl OutcomeColumns {
+    fn of(batch: &[OutcomeRecord]) -> Result<Self> {
+        let mut c = OutcomeColumns::default();
+        for o in batch {
+            let started = o.attempt.as_ref().map(|(_, ev)| ms(ev.started_at));
+            if let Some((outcome, ev)) = &o.attempt {
+                c.attempt_delivery.push(o.delivery.0);
+                c.attempt_campaign.push(o.campaign.0);
+                c.attempt_outcome.push(outcome.clone());
+                c.attempt_reason.push(o.reason.clone());
+                c.attempt_started.push(ms(ev.started_at));
+                c.attempt_ended.push(ms(ev.ended_at));
+                c.attempt_evidence.push(
+                    serde_json::to_string(ev).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                );
+            }
+            c.id.push(o.delivery.0);
+            c.state.push(o.state.as_str());
+            c.reason.push(o.reason.clone());
+            c.hard.push(i64::from(o.hard));
+            c.inc.push(i64::from(o.attempt.is_some()));
+            c.next_at.push(o.next_attempt_at_ms);
+            c.first_at.push(started);
+            c.at.push(o.at_ms);
+        }
+        Ok(c)
     }
 }

@@ -51,8 +51,13 @@ macro_rules! store {
             async fn claim(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
                 self.claim_impl(c).await
             }
-            async fn renew_leases(&self, owner: &str, lease_until_ms: i64) -> Result<u64> {
-                self.renew_leases_impl(owner, lease_until_ms).await
+            async fn renew_leases(
+                &self,
+                owner: &str,
+                ids: &[DeliveryId],
+                lease_until_ms: i64,
+            ) -> Result<u64> {
+                self.renew_leases_impl(owner, ids, lease_until_ms).await
             }
             async fn record_outcomes(&self, batch: &[OutcomeRecord]) -> Result<()> {
                 self.record_outcomes_impl(batch).await

@@ -91,6 +91,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/sqlite/0010_timeline.sql"),
     ),
     (11, include_str!("../../migrations/sqlite/0011_nodes.sql")),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_no_lease_index.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -63,14 +63,26 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) async fn renew_leases_impl(&self, owner: &str, lease_until_ms: i64) -> Result<u64> {
+    pub(super) async fn renew_leases_impl(
+        &self,
+        owner: &str,
+        ids: &[DeliveryId],
+        lease_until_ms: i64,
+    ) -> Result<u64> {
+        let ids: Vec<i64> = ids.iter().map(|d| d.0).collect();
+        let ids_json =
+            serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut w = self.write().await?;
-        let n = sqlx::query("UPDATE deliveries SET lease_until = $2 WHERE lease_owner = $1")
-            .bind(owner)
-            .bind(lease_until_ms)
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE deliveries SET lease_until = $2 \
+             WHERE id IN (SELECT value FROM json_each($3)) AND lease_owner = $1",
+        )
+        .bind(owner)
+        .bind(lease_until_ms)
+        .bind(ids_json)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
         w.tx.commit().await?;
         Ok(n)
     }
