@@ -306,6 +306,21 @@ fn field<'a>(block: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// An exit code alone, or text led by a program's name and a colon ("procmail: Couldn't …").
+fn program_output(diagnostic: &str) -> bool {
+    let d = diagnostic.trim();
+    if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    d.split_once(':').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && name.bytes().any(|b| b.is_ascii_alphabetic())
+    })
+}
+
 /// `rfc822; a@b` → `a@b`.
 fn typed_address(v: &str) -> String {
     let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
@@ -351,6 +366,14 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         let diagnostic = field(block, "diagnostic-code")
             .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim().to_string())
             .unwrap_or_default();
+        // `X-Unix;` (RFC 3464 §2.3.6 diagnostic type) is what a local delivery reports; when
+        // it is a program's exit code ("71") or a program's own output ("procmail: …"), the
+        // program failed. (Postfix's own local delivery also says X-Unix, in its own words:
+        // "no mailbox here by that name" stays unknown-user.)
+        let local_program = field(block, "diagnostic-code").is_some_and(|d| {
+            d.split_once(';')
+                .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
+        }) && program_output(&diagnostic);
         // The human-readable part often carries the words the DSN fields leave out.
         let context = scrape::context_for(&human, &email, &all_rcpts);
         // The diagnostic speaks for this recipient; the human text only when it says nothing
@@ -390,6 +413,20 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
                         && status.is_some_and(|s| s.class == 4))
                     || delayed,
             }),
+        };
+        // What a local program printed is about the program unless it names the mailbox's
+        // own limits ("Disk quota exceeded").
+        let reason = if local_program
+            && !matches!(
+                reason,
+                BounceReason::MailboxFull
+                    | BounceReason::MesgTooBig
+                    | BounceReason::ExceedLimit
+                    | BounceReason::Delivered
+            ) {
+            BounceReason::MailerError
+        } else {
+            reason
         };
         let permanent = !delayed && permanence(status, reply_code);
         recipients.push(Verdict {
@@ -753,6 +790,36 @@ mod tests {
         assert_eq!(
             classify_message(b"\xff\xfe\x00garbage").kind,
             Kind::NotBounce
+        );
+    }
+
+    /// A DSN from a local delivery (`X-Unix;`): a program's exit code or its own output is a
+    /// mailer error; the MTA's own words keep their meaning.
+    #[test]
+    fn local_delivery_program_failures() {
+        let dsn = |diagnostic: &str| {
+            let raw = format!(
+                "From: MAILER-DAEMON@mx.example\r\nTo: b@example.org\r\nSubject: Undelivered Mail\r\n\
+                 MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+                 --B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\
+                 --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n\
+                 Final-Recipient: rfc822; who@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+                 Diagnostic-Code: X-Unix; {diagnostic}\r\n\r\n--B--\r\n"
+            );
+            classify_message(raw.as_bytes()).recipients[0].reason
+        };
+        assert_eq!(dsn("75"), BounceReason::MailerError);
+        assert_eq!(
+            dsn("procmail: Couldn't create \"/var/mail/x\": No such user"),
+            BounceReason::MailerError
+        );
+        assert_eq!(
+            dsn("no mailbox here by that name"),
+            BounceReason::UserUnknown
+        );
+        assert_eq!(
+            dsn("/home/x/Maildir/tmp/1.2: Disk quota exceeded"),
+            BounceReason::MailboxFull
         );
     }
 }

@@ -83,7 +83,6 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "maximum time limit",
             "time limit exceeded",
             "timeout exceeded",
-            "hop count exceeded",
             "undeliverable for",
             "has been in the queue too long",
             "delivery was deferred until the message expired",
@@ -115,6 +114,37 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
     (
         BounceReason::UserUnknown,
         &["recipient address rejected: access denied"],
+    ),
+    (
+        BounceReason::ExceedLimit,
+        &[
+            "header size",
+            "headers size",
+            "header is too large",
+            "too many headers",
+        ],
+    ),
+    // The cause named beats the consequence ("rate limited because … isn't aligned", "rate
+    // limited due to the very low reputation").
+    (
+        BounceReason::AuthFailure,
+        &[
+            "isn't aligned",
+            "is not aligned",
+            "not aligned with",
+            "dmarc policy",
+            "spf check failed",
+            "dkim check failed",
+        ],
+    ),
+    (
+        BounceReason::BadReputation,
+        &[
+            "low reputation",
+            "poor reputation",
+            "bad reputation",
+            "reputation of the sending",
+        ],
     ),
     (
         BounceReason::NotAccept,
@@ -416,7 +446,6 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "domain name not found",
             "unrouteable address",
             "unroutable address",
-            "recipient domain",
             "no mx",
             "name or service not known",
             "unknown domain",
@@ -1052,6 +1081,7 @@ fn words_refine(status: BounceReason, words: BounceReason) -> bool {
             | (HostUnknown, NotAccept | NetworkError)
             | (ExceedLimit, MailboxFull)
             | (MailboxFull, ExceedLimit)
+            | (Rejected, HostUnknown)
     )
 }
 
