@@ -416,6 +416,15 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         };
         // What a local program printed is about the program unless it names the mailbox's
         // own limits ("Disk quota exceeded").
+        // The report's own text can say what the remote's reply leaves open ("Address not
+        // found" above a bare "550 User unknown" answered to the message).
+        let reason = if reason == BounceReason::Filtered
+            && reasons::says_address_missing(&context.to_ascii_lowercase())
+        {
+            BounceReason::UserUnknown
+        } else {
+            reason
+        };
         let reason = if local_program
             && !matches!(
                 reason,

@@ -508,6 +508,8 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "user doesn't have a",
             "does not have an account",
             "email address could not be found",
+            "address couldn't be found",
+            "recipient name is not recognized",
             "address could not be found",
             "e-mail address was not found",
             "could not be found",
@@ -1020,7 +1022,10 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     };
     // An "unknown user" answer to the message content is a filter; so is one that neither a
     // precise code (x.1.1) nor the RCPT stage ties to the address (Sisimai's convention).
+    // Wordings that state the address does not exist are not a filter's ("The recipient name
+    // is not recognized", Gmail's "the address couldn't be found").
     if matches!(reason, UserUnknown)
+        && !says_address_missing(&lower)
         && (r.stage == Some(Stage::Data)
             || (r.stage.is_none() && status.is_none_or(|s| s.is_vague())))
     {
@@ -1042,6 +1047,19 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         reason = Blocked;
     }
     reason
+}
+
+/// Statements that the address itself does not exist, whatever the stage.
+const ADDRESS_DOES_NOT_EXIST: &[&str] = &[
+    "recipient name is not recognized",
+    "address couldn't be found",
+    "address could not be found",
+    "address not found",
+];
+
+/// The text (lower-case) states that the address does not exist.
+pub(crate) fn says_address_missing(lower: &str) -> bool {
+    ADDRESS_DOES_NOT_EXIST.iter().any(|p| lower.contains(p))
 }
 
 /// The text with e-mail addresses, `<…>` brackets and URLs blanked out.
@@ -1136,5 +1154,25 @@ mod tests {
         };
         assert_eq!(r(Some(Stage::RcptTo)), BounceReason::UserUnknown);
         assert_eq!(r(Some(Stage::Data)), BounceReason::Filtered);
+    }
+
+    #[test]
+    fn a_stated_missing_address_is_not_a_filter() {
+        let r = |text| {
+            decide(&Refusal {
+                status: None,
+                reply_code: Some(550),
+                text,
+                stage: None,
+                gave_up: false,
+            })
+        };
+        // Nothing ties a bare "user unknown" to the address (Sisimai's convention)…
+        assert_eq!(r("550 User unknown"), BounceReason::Filtered);
+        // …but a report that says the address does not exist does.
+        assert_eq!(
+            r("The recipient name is not recognized"),
+            BounceReason::UserUnknown
+        );
     }
 }
