@@ -10,13 +10,8 @@ use herald_engine::reports::{RecipientReport, campaign_report, ms_to_rfc3339};
 use herald_store::{CampaignId, RecipientFilter, Store};
 use serde::Deserialize;
 
-use super::error;
+use super::{error, internal};
 use crate::Web;
-
-fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "API request failed");
-    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-}
 
 fn campaign_id(id: &str) -> Result<CampaignId, Box<Response>> {
     id.parse()

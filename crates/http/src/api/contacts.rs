@@ -11,13 +11,8 @@ use herald_engine::reports::ms_to_rfc3339;
 use herald_store::{ContactDelivery, ContactRow, Store};
 use serde::Deserialize;
 
-use super::error;
+use super::{error, internal};
 use crate::Web;
-
-fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "API request failed");
-    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-}
 
 #[derive(Deserialize)]
 pub struct SearchQuery {

@@ -155,6 +155,12 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
 }
 
 /// A JSON error body: `{"error": "…"}`.
+/// A store or engine failure: logged, answered with a bare 500 (no internals leak).
+pub fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "API request failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+}
+
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,

@@ -140,11 +140,7 @@ pub async fn timeline<S: Store>(
         Ok(Some(v)) => v,
         Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such contact."),
         Err(e) => {
-            tracing::error!(error = %e, "reading a contact");
-            return super::problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The contact could not be read.",
-            );
+            return super::failed(e, "reading a contact", "The contact could not be read.");
         }
     };
     let text = |v: &serde_json::Value| match v {

@@ -123,6 +123,13 @@ fn render(t: &impl Template) -> Response {
     }
 }
 
+/// A failure the user cannot fix: logged with what was being done, answered with a 500 page
+/// saying `message`.
+fn failed(e: impl std::fmt::Display, doing: &str, message: &str) -> Response {
+    tracing::error!(error = %e, "{doing}");
+    problem(StatusCode::INTERNAL_SERVER_ERROR, message)
+}
+
 fn problem(status: StatusCode, message: &str) -> Response {
     (status, Html(format!(
         "<!doctype html><meta charset=\"utf-8\"><title>Herald</title><link rel=\"stylesheet\" href=\"/static/herald.css\"><main><p class=\"problem\">{}</p><p><a href=\"/\">Back</a></p></main>",

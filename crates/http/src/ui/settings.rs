@@ -17,7 +17,7 @@ use herald_store::{Store, Suppression};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Session, problem, render, url_escape};
+use super::{Session, failed, problem, render, url_escape};
 use crate::Web;
 use crate::auth::Role;
 
@@ -145,11 +145,7 @@ async fn domains_page<S: Store>(
     let list = match web.actions.domains().await {
         Ok(v) => v,
         Err(e) => {
-            tracing::error!(error = %e, "listing domains");
-            return problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The domains could not be read.",
-            );
+            return failed(e, "listing domains", "The domains could not be read.");
         }
     };
     let mut domains: Vec<DomainView> = list
@@ -191,13 +187,7 @@ pub async fn verify<S: Store>(
     match web.actions.verify_domain(domain.clone()).await {
         Ok(Some(v)) => domains_page(&web, s, Some((domain, v))).await,
         Ok(None) => problem(StatusCode::NOT_FOUND, "No such connected domain."),
-        Err(e) => {
-            tracing::error!(error = %e, "verifying a domain");
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The domain could not be verified.",
-            )
-        }
+        Err(e) => failed(e, "verifying a domain", "The domain could not be verified."),
     }
 }
 
@@ -226,9 +216,9 @@ pub async fn ips<S: Store>(
     let r = match web.actions.ips().await {
         Ok(v) => v,
         Err(e) => {
-            tracing::error!(error = %e, "checking the sending IPs");
-            return problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            return failed(
+                e,
+                "checking the sending IPs",
                 "The sending IPs could not be checked.",
             );
         }
@@ -302,9 +292,9 @@ pub async fn suppressions<S: Store>(
     let page = match web.store.suppressions(&after, PAGE).await {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!(error = %e, "listing suppressions");
-            return problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            return failed(
+                e,
+                "listing suppressions",
                 "The suppression list could not be read.",
             );
         }
@@ -373,13 +363,11 @@ pub async fn suppress<S: Store>(
         .await;
     match added {
         Ok(_) => Redirect::to("/suppressions").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "adding a suppression");
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The address could not be suppressed.",
-            )
-        }
+        Err(e) => failed(
+            e,
+            "adding a suppression",
+            "The address could not be suppressed.",
+        ),
     }
 }
 
@@ -402,12 +390,10 @@ pub async fn unsuppress<S: Store>(
         .await
     {
         Ok(_) => Redirect::to("/suppressions").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "removing a suppression");
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The suppression could not be removed.",
-            )
-        }
+        Err(e) => failed(
+            e,
+            "removing a suppression",
+            "The suppression could not be removed.",
+        ),
     }
 }
