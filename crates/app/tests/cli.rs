@@ -174,3 +174,55 @@ fn bad_input_exits_2_and_names_the_problem() {
         "{err}"
     );
 }
+
+#[test]
+fn bounce_classify_reads_each_message_of_an_mbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"));
+    let bounce = |to: &str, status: &str| {
+        format!(
+            "From MAILER-DAEMON Thu Apr 29 23:34:45 2026\n\
+             From: MAILER-DAEMON@mx.example.net\nTo: b@sender.example\n\
+             Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+             --b\nContent-Type: text/plain\n\nThe mail system\n\n\
+             --b\nContent-Type: message/delivery-status\n\n\
+             Reporting-MTA: dns; mx.example.net\n\n\
+             Final-Recipient: rfc822; {to}\nAction: failed\nStatus: {status}\n\
+             Diagnostic-Code: smtp; 550 {status} <{to}>: rejected\n\n--b--\n\n"
+        )
+    };
+    let mbox = tmp.path().join("bounces.mbox");
+    std::fs::write(
+        &mbox,
+        bounce("gone@example.net", "5.1.1") + &bounce("full@example.net", "5.2.2"),
+    )
+    .unwrap();
+    let out = h.json(&["bounce", "classify", mbox.to_str().unwrap(), "--json"]);
+    let results = out.as_array().unwrap();
+    assert_eq!(results.len(), 2, "{out:#}");
+    let read = |i: usize| {
+        let r = &results[i];
+        (
+            r["message"].as_u64(),
+            r["recipients"][0]["email"].as_str().map(str::to_string),
+            r["recipients"][0]["reason"].as_str().map(str::to_string),
+        )
+    };
+    assert_eq!(
+        read(0),
+        (
+            Some(1),
+            Some("gone@example.net".into()),
+            Some("userunknown".into())
+        )
+    );
+    assert_eq!(
+        read(1),
+        (
+            Some(2),
+            Some("full@example.net".into()),
+            Some("mailboxfull".into())
+        )
+    );
+}

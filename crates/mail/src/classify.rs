@@ -29,6 +29,12 @@ pub fn classify_reply(reply: &Reply) -> Classification {
         stage: Some(Stage::RcptTo),
         gave_up: false,
     });
+    // A provider's reply that names its own hosts means what the provider documents.
+    if let Some(r) =
+        crate::feedback::providers::reason(&text, &text.to_ascii_lowercase(), Some(Stage::RcptTo))
+    {
+        reason = r;
+    }
     if reason == BounceReason::OnHold && reply.is_transient() {
         // A temporary refusal with nothing more to say: "not now".
         reason = BounceReason::SystemError;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use herald_mail::feedback::{Classified, classify_message, classify_text};
+use herald_mail::feedback::{Classified, classify_message, classify_text, split_mbox};
 use serde::Serialize;
 
 use crate::bad_input;
@@ -15,6 +15,9 @@ const MAX_FILE: u64 = 64 * 1024 * 1024;
 #[derive(Serialize)]
 struct FileResult {
     file: String,
+    /// The message's place (from 1) when the file is an mbox of several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<usize>,
     #[serde(flatten)]
     classified: Classified,
 }
@@ -23,7 +26,7 @@ pub fn run(cmd: BounceCmd) -> anyhow::Result<()> {
     let BounceCmd::Classify { files, reply, json } = cmd;
     let mut results = Vec::with_capacity(files.len());
     for file in &files {
-        results.push(classify_file(file, reply)?);
+        results.extend(classify_file(file, reply)?);
     }
     if json {
         return output::json(&results);
@@ -32,9 +35,13 @@ pub fn run(cmd: BounceCmd) -> anyhow::Result<()> {
         let c = &r.classified;
         let kind = serde_json::to_value(c.kind)?;
         let kind = kind.as_str().unwrap_or("?");
+        let name = match r.message {
+            Some(n) => format!("{} #{n}", r.file),
+            None => r.file.clone(),
+        };
         match &c.feedback_type {
-            Some(t) => println!("{}: {kind} ({t})", r.file),
-            None => println!("{}: {kind}", r.file),
+            Some(t) => println!("{name}: {kind} ({t})"),
+            None => println!("{name}: {kind}"),
         }
         for v in &c.recipients {
             println!(
@@ -56,7 +63,8 @@ pub fn run(cmd: BounceCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn classify_file(path: &Path, reply: bool) -> anyhow::Result<FileResult> {
+/// One result per message: a file holds one, or several when it is an mbox.
+fn classify_file(path: &Path, reply: bool) -> anyhow::Result<Vec<FileResult>> {
     let meta =
         std::fs::metadata(path).map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
     if meta.len() > MAX_FILE {
@@ -71,13 +79,27 @@ fn classify_file(path: &Path, reply: bool) -> anyhow::Result<FileResult> {
         || path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("txt"));
-    let classified = if is_text {
-        classify_text(&String::from_utf8_lossy(&raw))
-    } else {
-        classify_message(&raw)
-    };
-    Ok(FileResult {
-        file: path.display().to_string(),
-        classified,
-    })
+    let file = path.display().to_string();
+    if is_text {
+        return Ok(vec![FileResult {
+            file,
+            message: None,
+            classified: classify_text(&String::from_utf8_lossy(&raw)),
+        }]);
+    }
+    let mut messages = split_mbox(&raw);
+    if messages.is_empty() {
+        // An mbox with nothing in it: say so for the file as a whole.
+        messages.push(&raw);
+    }
+    let several = messages.len() > 1;
+    Ok(messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| FileResult {
+            file: file.clone(),
+            message: several.then_some(i + 1),
+            classified: classify_message(m),
+        })
+        .collect())
 }

@@ -15,6 +15,7 @@
 //! `fuzz/` holds a target for it.
 
 mod dmarc;
+pub(crate) mod providers;
 pub mod reasons;
 mod scrape;
 
@@ -115,6 +116,13 @@ pub fn classify_message(raw: &[u8]) -> Classified {
         }
     } else if let Some(dsn) = delivery_status(&message) {
         dsn
+    } else if let Some(dsn) = returned_message(&message)
+        .filter(|_| looks_like_bounce(&message))
+        .and_then(delivery_status)
+    {
+        // A bounce that returns a DSN (a forwarded or re-sent report): the inner report's
+        // fields are the structured account of what happened.
+        dsn
     } else if looks_like_bounce(&message) {
         let mut text = human_text(&message);
         if text.trim().is_empty() {
@@ -151,6 +159,8 @@ pub fn classify_message(raw: &[u8]) -> Classified {
                 ..Classified::empty(Kind::Dsn)
             }
         }
+    } else if let Some(refusal) = list_refusal(&message) {
+        refusal
     } else if is_autoreply(&message) {
         let to = message
             .from()
@@ -176,6 +186,43 @@ pub fn classify_message(raw: &[u8]) -> Classified {
     out
 }
 
+/// The messages of an mbox file (each after a `From ` separator line at the start of the
+/// file or after an empty line); anything else is one message. Bounces saved from a mail
+/// client or a spool often come this way.
+pub fn split_mbox(raw: &[u8]) -> Vec<&[u8]> {
+    if !raw.starts_with(b"From ") {
+        return vec![raw];
+    }
+    let mut starts = vec![0];
+    let mut at = 0;
+    while let Some(n) = raw[at..]
+        .windows(7)
+        .position(|w| w == b"\n\nFrom " || w == b"\n\r\nFrom")
+    {
+        let sep = at + n;
+        let line = if raw[sep + 1] == b'\r' {
+            sep + 3
+        } else {
+            sep + 2
+        };
+        starts.push(line);
+        at = line;
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &from)| {
+            let end = starts.get(i + 1).copied().unwrap_or(raw.len());
+            let body = &raw[from..end];
+            // Drop the separator line itself.
+            body.iter()
+                .position(|&b| b == b'\n')
+                .map_or(&body[body.len()..], |nl| &body[nl + 1..])
+        })
+        .filter(|m| !m.iter().all(u8::is_ascii_whitespace))
+        .collect()
+}
+
 /// Classify one SMTP reply or diagnostic text ("550 5.1.1 <a@b>: user unknown").
 pub fn classify_text(text: &str) -> Classified {
     let text = text.trim();
@@ -196,14 +243,17 @@ pub fn classify_text(text: &str) -> Classified {
     }
     let reply_code = leading_reply_code(text);
     let status = Status::find(text);
+    // A bare reply answers one recipient unless it says otherwise.
+    let stage = Stage::find(&lower).or(Some(Stage::RcptTo));
     let reason = reasons::decide(&Refusal {
         status,
         reply_code,
         text,
-        // A bare reply answers one recipient unless it says otherwise.
-        stage: Stage::find(&text.to_ascii_lowercase()).or(Some(Stage::RcptTo)),
+        stage,
         gave_up: false,
     });
+    // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
+    let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
     let permanent = permanence(status, reply_code);
     Classified {
         recipients: vec![Verdict {
@@ -321,6 +371,29 @@ fn program_output(diagnostic: &str) -> bool {
     })
 }
 
+/// PowerMTA's bounce categories (`X-PowerMTA-BounceCategory`, its accounting's `bounceCat`)
+/// in Sisimai's vocabulary; `other` and unknown names say nothing.
+fn powermta_category(category: &str) -> Option<BounceReason> {
+    use BounceReason::*;
+    Some(match category.trim().to_ascii_lowercase().as_str() {
+        "bad-mailbox" => UserUnknown,
+        "bad-domain" => HostUnknown,
+        "inactive-mailbox" => Suspend,
+        "quota-issues" => MailboxFull,
+        "message-expired" => Expired,
+        "bad-connection" | "no-answer-from-host" | "routing-errors" => NetworkError,
+        "bad-configuration" => SystemError,
+        "protocol-errors" => SyntaxError,
+        "content-related" => ContentError,
+        "invalid-sender" => Rejected,
+        "policy-related" => PolicyViolation,
+        "relaying-issues" => NoRelaying,
+        "spam-related" => SpamDetected,
+        "virus-related" => VirusDetected,
+        _ => return None,
+    })
+}
+
 /// `rfc822; a@b` → `a@b`.
 fn typed_address(v: &str) -> String {
     let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
@@ -354,6 +427,10 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         .filter_map(|b| field(b, "final-recipient").or_else(|| field(b, "original-recipient")))
         .map(typed_address)
         .collect();
+    let reporting_mta = blocks
+        .iter()
+        .find_map(|b| field(b, "reporting-mta"))
+        .unwrap_or_default();
     for block in blocks.iter() {
         let Some(rcpt) =
             field(block, "final-recipient").or_else(|| field(block, "original-recipient"))
@@ -391,21 +468,23 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
             .or_else(|| scrape::reply_code_in(&context));
         let lower = words.to_ascii_lowercase();
         let delayed = action.as_deref() == Some("delayed");
+        let stage = Stage::find(&lower).or_else(|| Stage::find(&human_lower));
+        // A vague DSN status (x.0.0) says less than a precise code in the words.
+        let read_status = if diagnostic.is_empty() {
+            Status::find(&lower)
+                .filter(|s| !s.is_vague())
+                .or(status)
+                .or_else(|| Status::find(&lower))
+        } else {
+            Status::find(&diagnostic).or(status)
+        };
         let reason = match action.as_deref() {
             Some("delivered" | "relayed" | "expanded") => BounceReason::Delivered,
             _ => reasons::decide(&Refusal {
-                // A vague DSN status (x.0.0) says less than a precise code in the words.
-                status: if diagnostic.is_empty() {
-                    Status::find(&lower)
-                        .filter(|s| !s.is_vague())
-                        .or(status)
-                        .or_else(|| Status::find(&lower))
-                } else {
-                    Status::find(&diagnostic).or(status)
-                },
+                status: read_status,
                 reply_code,
                 text: &words,
-                stage: Stage::find(&lower).or_else(|| Stage::find(&human_lower)),
+                stage,
                 // "failed" with a temporary status: the sender's queue stopped retrying
                 // (RFC 3464 §2.3.3), i.e. the message expired.
                 gave_up: gave_up
@@ -413,6 +492,20 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
                         && status.is_some_and(|s| s.class == 4))
                     || delayed,
             }),
+        };
+        // A big provider's reply means what the provider documents it to mean.
+        let hosts = format!(
+            "{} {reporting_mta} {email}\n{context}",
+            field(block, "remote-mta").unwrap_or_default()
+        );
+        let reply = if diagnostic.is_empty() {
+            &words
+        } else {
+            &diagnostic
+        };
+        let reason = match providers::reason(&hosts, &reply.to_ascii_lowercase(), stage) {
+            Some(r) if reason != BounceReason::Delivered => r,
+            _ => reason,
         };
         // What a local program printed is about the program unless it names the mailbox's
         // own limits ("Disk quota exceeded").
@@ -424,6 +517,19 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
             BounceReason::UserUnknown
         } else {
             reason
+        };
+        // The sending MTA's own verdict on the reply (PowerMTA writes one per recipient)
+        // decides what a vague or missing status code leaves to the words, and beats the
+        // guess that an unknown-user answer no stage ties to the address was a filter.
+        let reason = match field(block, "x-powermta-bouncecategory").and_then(powermta_category) {
+            Some(category)
+                if reason != BounceReason::Delivered
+                    && (read_status.is_none_or(Status::is_vague)
+                        || reason == BounceReason::Filtered) =>
+            {
+                category
+            }
+            _ => reason,
         };
         let reason = if local_program
             && !matches!(
@@ -745,6 +851,66 @@ fn looks_like_bounce(message: &Message<'_>) -> bool {
         || (SUBJECTS.iter().any(|s| subject.contains(s)) && !is_autoreply(message))
 }
 
+/// Words of a mailing list manager refusing a post from someone who may not post.
+const LIST_REFUSALS: &[&str] = &[
+    "not a member of this",
+    "not a member of the list",
+    "are not member",
+    "not allowed to post",
+    "permission to post",
+    "only members can post",
+    "members-only list",
+];
+
+/// A mailing list's notice that it refused the message because of who sent it (Mailman,
+/// fml, ezmlm, Google Groups send these to the return path): the list address is the
+/// recipient, refused for the sender's sake.
+fn list_refusal(message: &Message<'_>) -> Option<Classified> {
+    const LIST_HEADERS: &[&str] = &[
+        "List-Id",
+        "List-Post",
+        "List-Subscribe",
+        "Mailing-List",
+        "X-MLServer",
+        "X-Mailman-Version",
+    ];
+    if !LIST_HEADERS
+        .iter()
+        .any(|h| message.header_raw(*h).is_some())
+    {
+        return None;
+    }
+    let text = human_text(message);
+    let lower = text.to_ascii_lowercase();
+    let said = format!(
+        "{}\n{lower}",
+        message.subject().unwrap_or_default().to_ascii_lowercase()
+    );
+    if !LIST_REFUSALS.iter().any(|w| said.contains(w)) {
+        return None;
+    }
+    let own = own_addresses(message);
+    let list = scrape::recipients(&text, &[], &own)
+        .into_iter()
+        .next()?
+        .email;
+    Some(Classified {
+        recipients: vec![Verdict {
+            email: list,
+            reason: BounceReason::Rejected,
+            hard: false,
+            status: None,
+            reply_code: None,
+            diagnostic: LIST_REFUSALS
+                .iter()
+                .find_map(|w| text.lines().find(|l| l.to_ascii_lowercase().contains(w)))
+                .map(clip),
+            action: Some("failed".into()),
+        }],
+        ..Classified::empty(Kind::Dsn)
+    })
+}
+
 fn is_autoreply(message: &Message<'_>) -> bool {
     let header = |n: &str| message.header_raw(n).map(|v| v.trim().to_ascii_lowercase());
     if header("Auto-Submitted").is_some_and(|v| v.starts_with("auto-replied")) {
@@ -791,6 +957,21 @@ mod tests {
             field(&b[1], "diagnostic-code"),
             Some("smtp; 550 user unknown")
         );
+    }
+
+    #[test]
+    fn mbox_files_split_into_messages() {
+        let one = b"Subject: x\n\nFrom the start of a line, not a separator\n";
+        assert_eq!(split_mbox(one), vec![&one[..]]);
+        let two = b"From MAILER-DAEMON Thu Apr 29 23:34:45 2015\nSubject: a\n\nbody a\n\nFrom MAILER-DAEMON Thu Apr 29 23:34:46 2015\nSubject: b\n\nbody b\n";
+        let parts = split_mbox(two);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].starts_with(b"Subject: a"));
+        assert!(parts[1].starts_with(b"Subject: b"));
+        // A "From " inside a paragraph is text, not a separator.
+        let inner = b"From x\nSubject: a\n\nline\nFrom here on\n";
+        assert_eq!(split_mbox(inner).len(), 1);
+        assert!(split_mbox(b"From ").is_empty());
     }
 
     #[test]

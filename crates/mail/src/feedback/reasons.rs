@@ -37,6 +37,8 @@ impl Stage {
             ("smtp:rcpt", Stage::RcptTo),
             ("rcpt host", Stage::RcptTo),
             ("in reply to rcpt", Stage::RcptTo),
+            ("[rcpt_to]", Stage::RcptTo),
+            ("[mail_from]", Stage::MailFrom),
             (">>> mail from", Stage::MailFrom),
             ("our mail from", Stage::MailFrom),
             ("mail from command", Stage::MailFrom),
@@ -86,8 +88,13 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "undeliverable for",
             "has been in the queue too long",
             "delivery was deferred until the message expired",
+            "did not accept our requests to connect",
+            "connection expired",
+            "past the expiration",
         ],
     ),
+    // Postfix's notice when it lost the per-recipient record: it says nothing of why.
+    (BounceReason::Undefined, &["delivery report unavailable"]),
     // Refusals of the sender, worded unmistakably: before the recipient words they contain.
     (
         BounceReason::Rejected,
@@ -99,6 +106,12 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "permission to post",
             "not allowed to post",
             "投稿する権限",
+            // The sender's address (not its IP) is on the receiver's list.
+            "address that has been blacklisted",
+            "email address has been blacklisted",
+            "email address has been blocked",
+            "badmailfrom list",
+            "sender account is disabled",
         ],
     ),
     // Unmistakable wordings of reasons whose general words come late in this list.
@@ -109,12 +122,18 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "has been filtered",
             "was filtered",
             "recipient preferences",
+            "blocked by the recipient",
         ],
     ),
     (
         BounceReason::UserUnknown,
         &["recipient address rejected: access denied"],
     ),
+    (
+        BounceReason::NotCompliantRfc,
+        &["valid rfc 5321", "rfc 5322 compliant", "not rfc 5322"],
+    ),
+    (BounceReason::FailedStartTls, &["mta-sts"]),
     (
         BounceReason::ExceedLimit,
         &[
@@ -158,7 +177,11 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
     ),
     (
         BounceReason::PolicyViolation,
-        &["content presents a potential"],
+        &[
+            "content presents a potential",
+            "illegal attachment",
+            "due to local policy",
+        ],
     ),
     (
         BounceReason::TooManyConn,
@@ -171,6 +194,8 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "authentication required",
             "authrequired",
             "must authenticate",
+            "login attempts",
+            "log in with your web browser",
         ],
     ),
     (
@@ -186,11 +211,25 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
         BounceReason::NoRelaying,
         &[
             "not configured to relay",
+            // A relay that sends only for identities it has verified (Amazon SES).
+            "email address is not verified",
+            "credentials for relay",
             "relaying denied",
             "relay access denied",
         ],
     ),
-    (BounceReason::SystemError, &["transaction failed"]),
+    (
+        BounceReason::SystemError,
+        &[
+            "transaction failed",
+            // A mail loop back to the sender's own host is its configuration; a routing loop
+            // between hosts (hop count) stays a network error.
+            "loops back to myself",
+            "mail loop",
+            "loop detected",
+            "is looping",
+        ],
+    ),
     (
         BounceReason::VirusDetected,
         &[
@@ -328,6 +367,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
     (
         BounceReason::Suspend,
         &[
+            "recipient suspend",
             "account disabled",
             "account is disabled",
             "account has been disabled",
@@ -440,9 +480,11 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "host unknown",
             "unknown host",
             "host not found",
+            "host * not found",
             "domain not found",
             "no such domain",
             "domain does not exist",
+            "domain may not exist",
             "domain name not found",
             "unrouteable address",
             "unroutable address",
@@ -510,6 +552,10 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "email address could not be found",
             "address couldn't be found",
             "recipient name is not recognized",
+            "check if address is correct",
+            "check if the address is correct",
+            "check the recipient address",
+            "check the recipient's address",
             "address could not be found",
             "e-mail address was not found",
             "could not be found",
@@ -567,9 +613,6 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
     (
         BounceReason::NetworkError,
         &[
-            "loops back to myself",
-            "mail loop",
-            "loop detected",
             "routing loop",
             "too many hops",
             "hop count",
@@ -664,6 +707,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
     (
         BounceReason::NotCompliantRfc,
         &[
+            "rfc 5321",
             "rfc 5322",
             "rfc5322",
             "rfc 2822",
@@ -815,7 +859,15 @@ pub fn by_phrase(lower: &str) -> Option<(BounceReason, &'static str)> {
 }
 
 /// Whole-word containment for short phrases ("rbl", "uce", "spf" must not match inside a word).
+/// A ` * ` in a phrase stands for one word, such as the host name in "host * not found".
 fn contains_phrase(hay: &str, needle: &str) -> bool {
+    if let Some((head, tail)) = needle.split_once(" * ") {
+        return hay.match_indices(head).any(|(at, _)| {
+            let rest = hay[at + head.len()..].trim_start_matches(' ');
+            let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            word_end > 0 && rest[word_end..].trim_start_matches(' ').starts_with(tail)
+        });
+    }
     if needle.len() > 5 {
         return hay.contains(needle);
     }
@@ -894,7 +946,7 @@ impl Status {
     pub(crate) fn is_vague(self) -> bool {
         matches!(
             (self.subject, self.detail),
-            (0, 0) | (7, 0) | (7, 1) | (5, 0) | (3, 0) | (2, 0) | (1, 0) | (4, 0) | (6, 0)
+            (0, 0) | (7, 0) | (7, 1) | (5, 0) | (3, 0) | (2, 0) | (4, 0)
         )
     }
 
@@ -905,6 +957,8 @@ impl Status {
         }
         Some(match (self.subject, self.detail) {
             (1, 1) | (1, 3) | (1, 10) => UserUnknown,
+            // "Other address status", permanent: the address is refused.
+            (1, 0) if self.class == 5 => UserUnknown,
             (1, 2) => HostUnknown,
             (1, 4) => UserUnknown,
             (1, 6) => HasMoved,
@@ -927,7 +981,8 @@ impl Status {
             (4, 6) => NetworkError,
             (4, 7) => Expired,
             (5, 1) | (5, 2) | (5, 4) | (5, 5) => SyntaxError,
-            (5, 3) => ExceedLimit,
+            // Too many recipients: Sisimai counts it with too many connections.
+            (5, 3) => TooManyConn,
             (6, _) => ContentError,
             (7, 1) => Rejected,
             (7, 2) => Rejected,
@@ -997,6 +1052,11 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
                     | Rejected
             )
         });
+        // A route that does not exist is a network error however long it was retried; a
+        // timeout is what expiring looks like.
+        if UNREACHABLE.iter().any(|p| lower.contains(p)) {
+            return NetworkError;
+        }
         // Refused at the greeting, every time until the queue gave up: blocked.
         if matches!(r.stage, Some(Stage::Connect | Stage::Helo)) && specific.is_none() {
             return Blocked;
@@ -1027,7 +1087,8 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     if matches!(reason, UserUnknown)
         && !says_address_missing(&lower)
         && (r.stage == Some(Stage::Data)
-            || (r.stage.is_none() && status.is_none_or(|s| s.is_vague())))
+            || (r.stage.is_none()
+                && status.is_none_or(|s| s.is_vague() || (s.subject, s.detail) == (2, 1))))
     {
         reason = Filtered;
     }
@@ -1049,12 +1110,23 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     reason
 }
 
+/// The remote could not be reached at all (as opposed to answering too slowly).
+const UNREACHABLE: &[&str] = &[
+    "no route to host",
+    "network is unreachable",
+    "host is unreachable",
+];
+
 /// Statements that the address itself does not exist, whatever the stage.
 const ADDRESS_DOES_NOT_EXIST: &[&str] = &[
     "recipient name is not recognized",
     "address couldn't be found",
     "address could not be found",
     "address not found",
+    "check if address is correct",
+    "check if the address is correct",
+    "check the recipient address",
+    "check the recipient's address",
 ];
 
 /// The text (lower-case) states that the address does not exist.
@@ -1086,7 +1158,7 @@ fn words_refine(status: BounceReason, words: BounceReason) -> bool {
         (Suspend, UserUnknown | MailboxFull | Speeding | Filtered)
             | (
                 UserUnknown,
-                MailboxFull | Suspend | Speeding | HasMoved | Filtered
+                MailboxFull | Suspend | Speeding | HasMoved | Filtered | AuthFailure
             )
             | (
                 Rejected,
@@ -1100,6 +1172,7 @@ fn words_refine(status: BounceReason, words: BounceReason) -> bool {
             | (ExceedLimit, MailboxFull)
             | (MailboxFull, ExceedLimit)
             | (Rejected, HostUnknown)
+            | (ContentError | Rejected, NotCompliantRfc)
     )
 }
 

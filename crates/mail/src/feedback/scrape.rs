@@ -23,6 +23,7 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "headers of your message follow",
     "your message reads",
     "returned message follows",
+    "returned message",
     "content-type: message/rfc822",
     "content-type: text/rfc822-headers",
 ];
@@ -215,6 +216,9 @@ pub(super) fn recipients(text: &str, from_headers: &[String], own: &[String]) ->
                 || before.contains("envelope-from")
                 || before.trim_start().starts_with("from:")
                 || before.trim_start().starts_with("sender:")
+                // A remote's reply quoted in a session transcript ("<<< 550 … (a@b)"): the
+                // recipient is on the MTA's own lines.
+                || before.trim_start().starts_with("<<<")
         };
         let people: Vec<&String> = found
             .iter()
@@ -305,6 +309,11 @@ pub(super) fn verdict(
         // A delay warning with nothing more specific reads as "expiring" (Sisimai's label).
         gave_up: gave_up || delayed,
     });
+    // A big provider's reply means what the provider documents it to mean.
+    let stage = Stage::find(&lower);
+    if let Some(r) = super::providers::reason(&format!("{email}\n{block}"), &lower, stage) {
+        reason = r;
+    }
     // Google Groups answers in the sender's language; its refusal without a code always
     // means "no permission to post to this group".
     if email.to_ascii_lowercase().ends_with("@googlegroups.com")
