@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use herald_mail::feedback::{classify_message, classify_text};
+use herald_mail::feedback::{classify_message, classify_text, split_mbox};
 
 /// xorshift64*: deterministic, so a failure is reproducible.
 struct Rng(u64);
@@ -73,6 +73,9 @@ fn mutated_corpus_never_panics() {
                 let m = mutate(&mut rng, &raw);
                 let _ = classify_message(&m);
                 let _ = classify_text(&String::from_utf8_lossy(&m));
+                for message in split_mbox(&[&b"From x\n"[..], &m, b"\n\nFrom y\n", &m].concat()) {
+                    let _ = classify_message(message);
+                }
                 n += 1;
             }
         }

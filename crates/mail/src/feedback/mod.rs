@@ -193,31 +193,32 @@ pub fn split_mbox(raw: &[u8]) -> Vec<&[u8]> {
     if !raw.starts_with(b"From ") {
         return vec![raw];
     }
+    const SEPARATOR: &[u8] = b"\nFrom ";
     let mut starts = vec![0];
     let mut at = 0;
     while let Some(n) = raw[at..]
-        .windows(7)
-        .position(|w| w == b"\n\nFrom " || w == b"\n\r\nFrom")
+        .windows(SEPARATOR.len())
+        .position(|w| w == SEPARATOR)
     {
-        let sep = at + n;
-        let line = if raw[sep + 1] == b'\r' {
-            sep + 3
-        } else {
-            sep + 2
-        };
-        starts.push(line);
-        at = line;
+        let newline = at + n;
+        // Only after an empty line (LF or CRLF files); elsewhere "From " is text.
+        let before = &raw[..newline];
+        if before.ends_with(b"\n") || before.ends_with(b"\n\r") {
+            starts.push(newline + 1);
+        }
+        at = newline + 1;
     }
     starts
         .iter()
         .enumerate()
         .map(|(i, &from)| {
             let end = starts.get(i + 1).copied().unwrap_or(raw.len());
-            let body = &raw[from..end];
+            let message = &raw[from..end];
             // Drop the separator line itself.
-            body.iter()
+            message
+                .iter()
                 .position(|&b| b == b'\n')
-                .map_or(&body[body.len()..], |nl| &body[nl + 1..])
+                .map_or(&message[message.len()..], |nl| &message[nl + 1..])
         })
         .filter(|m| !m.iter().all(u8::is_ascii_whitespace))
         .collect()
@@ -972,6 +973,10 @@ mod tests {
         let inner = b"From x\nSubject: a\n\nline\nFrom here on\n";
         assert_eq!(split_mbox(inner).len(), 1);
         assert!(split_mbox(b"From ").is_empty());
+        let crlf = b"From a\r\nSubject: a\r\n\r\nx\r\n\r\nFrom b\r\nSubject: b\r\n\r\ny\r\n";
+        let parts = split_mbox(crlf);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[1].starts_with(b"Subject: b"));
     }
 
     #[test]
