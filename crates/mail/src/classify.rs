@@ -15,6 +15,12 @@ pub struct Classification {
 
 /// Classify a 4xx/5xx reply to one recipient, with the same rules as asynchronous bounces.
 pub fn classify_reply(reply: &Reply) -> Classification {
+    classify_reply_from(reply, None)
+}
+
+/// [`classify_reply`] knowing the host that answered (the MX or relay): a big provider's
+/// replies then mean what the provider documents.
+pub fn classify_reply_from(reply: &Reply, host: Option<&str>) -> Classification {
     let text = reply.text();
     let status = reply
         .enhanced
@@ -30,8 +36,9 @@ pub fn classify_reply(reply: &Reply) -> Classification {
         gave_up: false,
     });
     // A provider's reply that names its own hosts means what the provider documents.
+    let hosts = format!("{} {text}", host.unwrap_or_default());
     if let Some(r) =
-        crate::feedback::providers::reason(&text, &text.to_ascii_lowercase(), Some(Stage::RcptTo))
+        crate::feedback::providers::reason(&hosts, &text.to_ascii_lowercase(), Some(Stage::RcptTo))
     {
         reason = r;
     }
@@ -58,6 +65,22 @@ mod tests {
             enhanced: enhanced.map(str::to_string),
             lines: vec![text.to_string()],
         }
+    }
+
+    #[test]
+    fn a_providers_reply_reads_by_the_host_that_answered() {
+        let r = reply(
+            554,
+            None,
+            "delivery error: dd a@b.example is no longer valid.",
+        );
+        // From anyone: the address is not valid any more.
+        assert_eq!(classify_reply(&r).reason, BounceReason::UserUnknown);
+        // From Yahoo's MX: its documented wording for a disabled account.
+        assert_eq!(
+            classify_reply_from(&r, Some("mta6.am0.yahoodns.net")).reason,
+            BounceReason::Suspend
+        );
     }
 
     #[test]

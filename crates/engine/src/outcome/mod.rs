@@ -4,7 +4,7 @@
 //! until someone decides whether it is temporary or permanent.
 
 use herald_domain::{BounceReason, DeliveryState, Reply, RetryDecision, RetrySchedule};
-use herald_mail::classify_reply;
+use herald_mail::classify_reply_from;
 use time::OffsetDateTime;
 
 use crate::deliver::{AttemptResult, Stage};
@@ -19,13 +19,15 @@ pub struct Decision {
     pub next_attempt_at: Option<OffsetDateTime>,
 }
 
-/// Decide what an attempt means. `attempts` counts attempts before this one.
+/// Decide what an attempt means. `attempts` counts attempts before this one; `mx` is the host
+/// that answered, when one did (a provider's replies mean what it documents).
 pub fn decide(
     result: &AttemptResult,
     attempts: u32,
     first_attempt_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
     schedule: &RetrySchedule,
+    mx: Option<&str>,
 ) -> Decision {
     let temporary = |reason: BounceReason| match schedule.decide(
         attempts + 1,
@@ -59,7 +61,7 @@ pub fn decide(
             next_attempt_at: None,
         },
         AttemptResult::Refused { stage, reply } => {
-            let c = classify_reply(reply);
+            let c = classify_reply_from(reply, mx);
             if is_temporary(*stage, reply) {
                 temporary(c.reason)
             } else {
@@ -68,7 +70,7 @@ pub fn decide(
         }
         AttemptResult::LocalError { reply, .. } => match reply {
             // e.g. a 421 greeting from every MX host.
-            Some(r) => temporary(classify_reply(r).reason),
+            Some(r) => temporary(classify_reply_from(r, mx).reason),
             None => temporary(BounceReason::NetworkError),
         },
         AttemptResult::NoSuchDomain(_) => bounced(BounceReason::HostUnknown, true),
@@ -116,6 +118,7 @@ mod tests {
             None,
             now,
             &s,
+            None,
         );
         assert_eq!(d.state, DeliveryState::Delivered);
 
@@ -128,6 +131,7 @@ mod tests {
             None,
             now,
             &s,
+            None,
         );
         assert_eq!(
             (d.state, d.reason, d.hard),
@@ -147,6 +151,7 @@ mod tests {
             None,
             now,
             &s,
+            None,
         );
         assert_eq!(
             (d.state, d.next_attempt_at),
@@ -162,6 +167,7 @@ mod tests {
             None,
             now,
             &s,
+            None,
         );
         assert_eq!(d.state, DeliveryState::Deferred, "552 at RCPT is temporary");
 
@@ -174,6 +180,7 @@ mod tests {
             None,
             now,
             &s,
+            None,
         );
         assert_eq!(
             (d.state, d.reason),
@@ -190,13 +197,21 @@ mod tests {
             Some(now - Duration::from_secs(601)),
             now,
             &s,
+            None,
         );
         assert_eq!(
             (d.state, d.reason),
             (DeliveryState::Expired, Some(BounceReason::NetworkError))
         );
 
-        let d = decide(&AttemptResult::NoSuchDomain("x".into()), 0, None, now, &s);
+        let d = decide(
+            &AttemptResult::NoSuchDomain("x".into()),
+            0,
+            None,
+            now,
+            &s,
+            None,
+        );
         assert_eq!(
             (d.state, d.reason, d.hard),
             (
@@ -205,7 +220,7 @@ mod tests {
                 true
             )
         );
-        let d = decide(&AttemptResult::NullMx, 0, None, now, &s);
+        let d = decide(&AttemptResult::NullMx, 0, None, now, &s, None);
         assert_eq!(
             (d.state, d.reason),
             (DeliveryState::Bounced, Some(BounceReason::NotAccept))
@@ -216,6 +231,7 @@ mod tests {
             None,
             now,
             &s,
+            None,
         );
         assert_eq!(d.state, DeliveryState::Deferred);
     }

@@ -614,7 +614,14 @@ fn outcome_record(
         .first_attempt_at_ms
         .and_then(|m| OffsetDateTime::from_unix_timestamp_nanos(m as i128 * 1_000_000).ok())
         .unwrap_or(evidence.started_at);
-    let decision = decide(result, d.attempts, Some(first), now, retry);
+    let decision = decide(
+        result,
+        d.attempts,
+        Some(first),
+        now,
+        retry,
+        evidence.mx.as_deref(),
+    );
     OutcomeRecord {
         delivery: d.id,
         campaign: d.campaign,
