@@ -508,8 +508,6 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
             Some(r) if reason != BounceReason::Delivered => r,
             _ => reason,
         };
-        // What a local program printed is about the program unless it names the mailbox's
-        // own limits ("Disk quota exceeded").
         // The report's own text can say what the remote's reply leaves open ("Address not
         // found" above a bare "550 User unknown" answered to the message).
         let reason = if reason == BounceReason::Filtered
@@ -532,6 +530,8 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
             }
             _ => reason,
         };
+        // What a local program printed is about the program unless it names the mailbox's
+        // own limits ("Disk quota exceeded").
         let reason = if local_program
             && !matches!(
                 reason,
