@@ -165,6 +165,15 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "reputation of the sending",
         ],
     ),
+    // The named cause again: "rejected due to spam classification … (set up SPF)".
+    (
+        BounceReason::SpamDetected,
+        &[
+            "rejected due to spam",
+            "due to spam classification",
+            "classified as spam",
+        ],
+    ),
     (
         BounceReason::NotAccept,
         &[
