@@ -155,6 +155,18 @@ fn api_and_ui_answer_only_whom_they_should() {
     }
     let bearer = |t: &str| format!("Bearer {t}");
     let json = "application/json";
+    // A GET as the viewer: its status and JSON body (null when not JSON).
+    let get = |path: &str| {
+        let r = http(
+            port,
+            "GET",
+            path,
+            &[("Authorization", &bearer(&viewer))],
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        (r.status, v)
+    };
 
     // ---- API: every route needs a token; admin routes need an admin.
     let routes: [(&str, &str, Option<&str>); 15] = [
@@ -227,14 +239,7 @@ fn api_and_ui_answer_only_whom_they_should() {
         assert_eq!(r.status, 202, "{}", r.body);
     }
     let report = loop {
-        let r = http(
-            port,
-            "GET",
-            "/api/v1/campaigns/1",
-            &[("Authorization", &bearer(&viewer))],
-            None,
-        );
-        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let (_, v) = get("/api/v1/campaigns/1");
         if v["campaign"]["status"] == "sent" {
             break v;
         }
@@ -246,50 +251,16 @@ fn api_and_ui_answer_only_whom_they_should() {
     };
     assert_eq!(report["counts"]["recipients"], 2, "{report:#}");
     assert_eq!(report["counts"]["bounced"], 1, "{report:#}");
-    let r = http(
-        port,
-        "GET",
-        "/api/v1/campaigns/1/recipients?tab=bounced",
-        &[("Authorization", &bearer(&viewer))],
-        None,
-    );
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let (_, v) = get("/api/v1/campaigns/1/recipients?tab=bounced");
     assert_eq!(
         v["recipients"][0]["email"], "bounce.bob@example.com",
         "{v:#}"
     );
-    assert_eq!(
-        http(
-            port,
-            "GET",
-            "/api/v1/campaigns/1/recipients?tab=nope",
-            &[("Authorization", &bearer(&viewer))],
-            None
-        )
-        .status,
-        400
-    );
-    let r = http(
-        port,
-        "GET",
-        "/api/v1/campaigns/1/why/ann@example.com",
-        &[("Authorization", &bearer(&viewer))],
-        None,
-    );
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(get("/api/v1/campaigns/1/recipients?tab=nope").0, 400);
+    let (_, v) = get("/api/v1/campaigns/1/why/ann@example.com");
     assert_eq!(v["state"], "delivered", "{v:#}");
     assert!(v["it_report"].as_str().unwrap().contains("Message-ID"));
-    assert_eq!(
-        http(
-            port,
-            "GET",
-            "/api/v1/campaigns/1/why/stranger@example.com",
-            &[("Authorization", &bearer(&viewer))],
-            None
-        )
-        .status,
-        404
-    );
+    assert_eq!(get("/api/v1/campaigns/1/why/stranger@example.com").0, 404);
     let r = http(
         port,
         "POST",
@@ -320,14 +291,7 @@ fn api_and_ui_answer_only_whom_they_should() {
         .status,
         404
     );
-    let r = http(
-        port,
-        "GET",
-        "/api/v1/openapi.json",
-        &[("Authorization", &bearer(&viewer))],
-        None,
-    );
-    let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let (_, doc) = get("/api/v1/openapi.json");
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(
         doc["paths"]["/api/v1/campaigns/{id}/why/{email}"]["get"].is_object(),
@@ -366,31 +330,13 @@ fn api_and_ui_answer_only_whom_they_should() {
         Some(r#"{"to":"not an address"}"#),
     );
     assert_eq!(r.status, 422, "{}", r.body);
-    let r = http(
-        port,
-        "GET",
-        "/api/v1/campaigns/1",
-        &[("Authorization", &bearer(&viewer))],
-        None,
-    );
-    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let (_, v) = get("/api/v1/campaigns/1");
     assert_eq!(
         v["counts"]["recipients"], 2,
         "the test copy is not a recipient: {v:#}"
     );
 
     // Contacts across campaigns, domains, IPs.
-    let get = |path: &str| {
-        let r = http(
-            port,
-            "GET",
-            path,
-            &[("Authorization", &bearer(&viewer))],
-            None,
-        );
-        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
-        (r.status, v)
-    };
     let (_, v) = get("/api/v1/contacts?q=ANN");
     assert_eq!(v["contacts"][0]["email"], "ann@example.com", "{v:#}");
     assert_eq!(v["contacts"][0]["lists"][0], "l", "{v:#}");
