@@ -159,18 +159,7 @@ macro_rules! reports {
                         .await?
                         .map(|s| (s.get(0), s.get(1), s.get(2)));
                 Ok(Some(DeliveryDetail {
-                    row: RecipientRow {
-                        id,
-                        email: r.get(1),
-                        state: parse_state(&r.get::<String, _>(2))?,
-                        reason: r.get(3),
-                        hard: r.get::<i64, _>(4) != 0,
-                        attempts: r.get::<i64, _>(5) as u32,
-                        possible_duplicate: r.get::<i64, _>(6) != 0,
-                        message_id: r.get(7),
-                        next_attempt_at_ms: r.get(8),
-                        evidence: last,
-                    },
+                    row: recipient_row_with(&r, last)?,
                     campaign,
                     email_key: r.get(10),
                     fields: r.get(9),
@@ -181,8 +170,20 @@ macro_rules! reports {
             }
         }
 
+        /// A recipient row from columns 0–8 (id … next_attempt_at) and the evidence JSON in 9.
         fn recipient_row(r: &$row) -> Result<RecipientRow> {
             let evidence: Option<String> = r.get(9);
+            let evidence = evidence
+                .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()?;
+            recipient_row_with(r, evidence)
+        }
+
+        /// A recipient row from columns 0–8 with the evidence found elsewhere.
+        fn recipient_row_with(
+            r: &$row,
+            evidence: Option<herald_domain::Evidence>,
+        ) -> Result<RecipientRow> {
             Ok(RecipientRow {
                 id: DeliveryId(r.get(0)),
                 email: r.get(1),
@@ -193,9 +194,7 @@ macro_rules! reports {
                 possible_duplicate: r.get::<i64, _>(6) != 0,
                 message_id: r.get(7),
                 next_attempt_at_ms: r.get(8),
-                evidence: evidence
-                    .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
-                    .transpose()?,
+                evidence,
             })
         }
 
