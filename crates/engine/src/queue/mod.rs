@@ -277,11 +277,10 @@ impl<S: Store> Queue<S> {
                         // is in flight is recorded by the writer, which retries too.
                         Err(e) => {
                             tracing::warn!(error = %e, "claiming deliveries failed; retrying");
-                            tokio::select! {
-                                _ = &mut shutdown => break,
-                                _ = tokio::time::sleep(self.cfg.poll * 2) => {}
+                            if self.pause_to_retry(&mut shutdown).await {
+                                continue;
                             }
-                            continue;
+                            break;
                         }
                     };
                 }
@@ -310,11 +309,10 @@ impl<S: Store> Queue<S> {
                         Ok(n) => n,
                         Err(e) => {
                             tracing::warn!(error = %e, "looking for due work failed; retrying");
-                            tokio::select! {
-                                _ = &mut shutdown => break,
-                                _ = tokio::time::sleep(self.cfg.poll * 2) => {}
+                            if self.pause_to_retry(&mut shutdown).await {
+                                continue;
                             }
-                            continue;
+                            break;
                         }
                     };
                     let now = now_ms();
@@ -348,6 +346,18 @@ impl<S: Store> Queue<S> {
             self.store.finish_campaigns(now_ms()).await?;
         }
         result
+    }
+
+    /// After a failed database call: wait a little before trying again. False when shutdown
+    /// came first.
+    async fn pause_to_retry(
+        &self,
+        shutdown: &mut (impl std::future::Future<Output = ()> + Unpin),
+    ) -> bool {
+        tokio::select! {
+            _ = shutdown => false,
+            _ = tokio::time::sleep(self.cfg.poll * 2) => true,
+        }
     }
 
     fn db_time(&self, since: std::time::Instant) {
