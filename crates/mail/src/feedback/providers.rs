@@ -9,11 +9,12 @@
 
 use herald_domain::BounceReason;
 
-use super::reasons::Stage;
+use super::reasons::{Stage, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Provider {
     Docomo,
+    GoogleGroups,
     Hotmail,
     MessageLabs,
     Orange,
@@ -25,6 +26,7 @@ enum Provider {
 /// Host names (and names under them) each provider receives mail on.
 const HOSTS: &[(Provider, &[&str])] = &[
     (Provider::Docomo, &["docomo.ne.jp"]),
+    (Provider::GoogleGroups, &["googlegroups.com"]),
     (Provider::Hotmail, &["hotmail.com"]),
     (Provider::MessageLabs, &["messagelabs.com"]),
     // Orange and La Poste (France Télécom's mail platforms).
@@ -183,6 +185,11 @@ pub fn reason(hosts: &str, reply: &str, stage: Option<Stage>) -> Option<BounceRe
             Some(Stage::Data) => Some(BounceReason::Rejected),
             _ => None,
         };
+    }
+    if provider == Provider::GoogleGroups && Status::find(reply).is_none() {
+        // Google Groups answers in the sender's language; its refusal without a status code
+        // always means "no permission to post to this group".
+        return Some(BounceReason::Rejected);
     }
     if provider == Provider::Spectrum {
         return spectrum_code(reply).and_then(|code| {

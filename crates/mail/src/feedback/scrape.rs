@@ -314,17 +314,6 @@ pub(super) fn verdict(
     if let Some(r) = super::providers::reason(&format!("{email}\n{block}"), &lower, stage) {
         reason = r;
     }
-    // Google Groups answers in the sender's language; its refusal without a code always
-    // means "no permission to post to this group".
-    if email.to_ascii_lowercase().ends_with("@googlegroups.com")
-        && status.is_none()
-        && matches!(
-            reason,
-            BounceReason::OnHold | BounceReason::Filtered | BounceReason::UserUnknown
-        )
-    {
-        reason = BounceReason::Rejected;
-    }
     let permanent = !delayed
         && match (status, reply_code) {
             (Some(s), _) => s.is_permanent(),
