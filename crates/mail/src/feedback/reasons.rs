@@ -510,6 +510,7 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "does not accept mail",
         ],
     ),
+    (BounceReason::UserUnknown, ADDRESS_DOES_NOT_EXIST),
     (
         BounceReason::UserUnknown,
         &[
@@ -538,7 +539,6 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "invalid address",
             "address does not exist",
             "address unknown",
-            "address not found",
             "addressee unknown",
             "mailbox unavailable",
             "mailbox not found",
@@ -559,13 +559,6 @@ const PHRASES: &[(BounceReason, &[&str])] = &[
             "user doesn't have a",
             "does not have an account",
             "email address could not be found",
-            "address couldn't be found",
-            "recipient name is not recognized",
-            "check if address is correct",
-            "check if the address is correct",
-            "check the recipient address",
-            "check the recipient's address",
-            "address could not be found",
             "e-mail address was not found",
             "could not be found",
             "no longer valid",
@@ -1126,7 +1119,8 @@ const UNREACHABLE: &[&str] = &[
     "host is unreachable",
 ];
 
-/// Statements that the address itself does not exist, whatever the stage.
+/// Statements that the address itself does not exist, whatever the stage (also the first of
+/// the unknown-user phrases in `PHRASES`).
 const ADDRESS_DOES_NOT_EXIST: &[&str] = &[
     "recipient name is not recognized",
     "address couldn't be found",
