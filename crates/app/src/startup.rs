@@ -121,7 +121,11 @@ impl App {
             .iter()
             .map(|ip| ip.to_string())
             .collect();
-        for n in self.store.nodes().await.unwrap_or_default() {
+        let nodes = self.store.nodes().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "reading the other nodes' sending IPs failed; listing this node's");
+            Vec::new()
+        });
+        for n in nodes {
             ips.extend(serde_json::from_str::<Vec<String>>(&n.source_ips).unwrap_or_default());
         }
         ips.sort();

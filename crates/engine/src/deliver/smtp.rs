@@ -168,20 +168,17 @@ impl SourceIps {
         if self.ips.is_empty() {
             return Ok(None);
         }
-        let family: Vec<IpAddr> = self
-            .ips
-            .iter()
-            .copied()
-            .filter(|ip| ip.is_ipv4() == v4)
-            .collect();
-        if family.is_empty() {
+        // Per connection: counted and picked in place, no list built.
+        let family = || self.ips.iter().copied().filter(|ip| ip.is_ipv4() == v4);
+        let count = family().count();
+        if count == 0 {
             return Err(format!(
                 "no IPv{} address among [delivery] source_ips to send from",
                 if v4 { 4 } else { 6 }
             ));
         }
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(Some(family[n % family.len()]))
+        Ok(family().nth(n % count))
     }
 }
 
