@@ -160,7 +160,16 @@ pub struct Inbound {
     pub soft_bounce_limit: u32,
     pub max_message_bytes: usize,
     pub max_connections: usize,
+    /// Connections at once from one address; more get `421` (0: no cap).
+    pub max_connections_per_ip: usize,
+    /// Each command must be complete within this, and a DATA transfer within this plus one
+    /// second per `min_data_rate` bytes it brings.
     pub timeout: Dur,
+    /// Bytes per second a DATA transfer must average.
+    pub min_data_rate: u64,
+    /// Raw inbound messages (bounces, complaints, reports) are kept this long, then dropped
+    /// (their classification and effects stay).
+    pub retention: Dur,
     /// PEM certificate chain and key: offer STARTTLS (both or neither).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -175,7 +184,10 @@ impl Default for Inbound {
             soft_bounce_limit: 3,
             max_message_bytes: 10 * 1024 * 1024,
             max_connections: 100,
+            max_connections_per_ip: 10,
             timeout: Dur(Duration::from_secs(60)),
+            min_data_rate: 500,
+            retention: Dur(Duration::from_secs(30 * 24 * 3600)),
             tls_cert: None,
             tls_key: None,
         }
@@ -188,17 +200,71 @@ pub struct Http {
     pub listen: String,
     /// Base of tracking and unsubscribe links (what recipients' browsers reach).
     pub public_url: String,
-    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
+    /// Behind a reverse proxy: take the client address from `X-Forwarded-For` (the rightmost
+    /// address that is not one of `trusted_proxies`).
     pub trust_forwarded_for: bool,
+    /// The reverse proxies in front of Herald (addresses or networks, "10.0.0.0/8"). Empty
+    /// with `trust_forwarded_for`: the direct peer is the one proxy.
+    pub trusted_proxies: Vec<String>,
+    /// Connections open at once; more get a 503 and are closed.
+    pub max_connections: usize,
+    /// Connections open at once from one address (0: no cap; set 0 behind a proxy).
+    pub max_connections_per_ip: usize,
+    /// A request's head must arrive within this; also how long an idle keep-alive connection
+    /// is kept.
+    pub header_timeout: Dur,
+    /// A request's body must arrive and its answer be ready within this (else 503).
+    pub request_timeout: Dur,
+    /// Password checks running at once (0: one per CPU); four times as many may wait, more
+    /// are answered 429 at once.
+    pub login_concurrency: usize,
+    /// Failed logins from one address (IPv6: its /64) before each further failure makes it
+    /// wait, twice as long each time (429 with Retry-After).
+    pub login_failures_per_ip: u32,
+    /// The same, per account.
+    pub login_failures_per_account: u32,
+    /// The longest such wait.
+    pub login_max_backoff: Dur,
 }
 
 impl Default for Http {
     fn default() -> Self {
+        let server = herald_http::ServerLimits::default();
+        let login = herald_http::LoginLimits::default();
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
             trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
+            max_connections: server.max_connections,
+            max_connections_per_ip: server.max_connections_per_ip,
+            header_timeout: Dur(server.header_timeout),
+            request_timeout: Dur(server.request_timeout),
+            login_concurrency: 0,
+            login_failures_per_ip: login.failures_per_ip,
+            login_failures_per_account: login.failures_per_account,
+            login_max_backoff: Dur(login.max_backoff),
         }
+    }
+}
+
+impl Http {
+    /// `trusted_proxies` parsed (a bare address is a /32 or /128).
+    pub fn proxies(&self) -> anyhow::Result<Vec<herald_engine::feedback::engagement::Cidr>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let with_prefix = if p.contains('/') {
+                    p.clone()
+                } else if p.contains(':') {
+                    format!("{p}/128")
+                } else {
+                    format!("{p}/32")
+                };
+                herald_engine::feedback::engagement::Cidr::parse(&with_prefix)
+                    .map_err(|e| anyhow::anyhow!("[http] trusted_proxies: {e}"))
+            })
+            .collect()
     }
 }
 
@@ -344,6 +410,10 @@ impl Settings {
                 s.tracking.ip
             );
         }
+        s.http.proxies()?;
+        if s.http.max_connections == 0 {
+            bail!("[http] max_connections must be at least 1");
+        }
         for n in &s.tracking.proxy_networks {
             herald_engine::feedback::engagement::Cidr::parse(n)
                 .map_err(|e| anyhow::anyhow!("[tracking] proxy_networks: {e}"))?;
@@ -391,7 +461,10 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # soft_bounce_limit = 3          # suppress after N soft bounces in a row (0: never)
 # max_message_bytes = 10485760
 # max_connections = 100
-# timeout = "60s"
+# max_connections_per_ip = 10    # more from one address get 421 (0: no cap)
+# timeout = "60s"                # per command, and the base allowance of a DATA
+# min_data_rate = 500            # bytes/s a DATA must average (each byte earns 1/rate s)
+# retention = "30d"              # raw inbound messages kept this long (their effects stay)
 # tls_cert = "/etc/ssl/herald/fullchain.pem"   # offer STARTTLS (with tls_key)
 # tls_key = "/etc/ssl/herald/key.pem"
 
@@ -399,6 +472,15 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # listen = "127.0.0.1:8080"
 # public_url = "http://127.0.0.1:8080"   # base of tracking and unsubscribe links
 # trust_forwarded_for = false            # behind a reverse proxy
+# trusted_proxies = []                   # e.g. ["10.0.0.0/8"]; empty: the peer is the proxy
+# max_connections = 1024                 # more get 503 and are closed
+# max_connections_per_ip = 64            # 0: no cap (set 0 behind a reverse proxy)
+# header_timeout = "10s"                 # request head, and idle keep-alive
+# request_timeout = "60s"                # body and answer
+# login_concurrency = 0                  # password checks at once; 0: one per CPU
+# login_failures_per_ip = 10             # then each failure doubles the wait (429)
+# login_failures_per_account = 5
+# login_max_backoff = "15m"
 
 [tracking]
 # enabled = true                 # open pixel + click redirects (unsubscribe links are always on)

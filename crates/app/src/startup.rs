@@ -244,6 +244,9 @@ impl App {
         let (stop, stopped) = oneshot::channel::<()>();
         let limits = Limits {
             hostname: "sandbox.herald.invalid".into(),
+            // Every connection comes from this machine's own delivery workers.
+            max_connections: 1024,
+            max_connections_per_ip: 0,
             ..Limits::default()
         };
         tokio::spawn(herald_inbound::serve(
@@ -437,13 +440,36 @@ impl App {
             })?;
         let addr = listener.local_addr()?;
         let (rules, ip_policy) = self.tracking_rules()?;
+        let http = &self.settings.http;
+        let client_ip = herald_http::ClientIp {
+            trust_forwarded: http.trust_forwarded_for,
+            trusted_proxies: http
+                .proxies()
+                .map_err(|e| crate::bad_input(format!("{e:#}")))?,
+        };
+        let mut login = herald_http::LoginLimits {
+            failures_per_ip: http.login_failures_per_ip,
+            failures_per_account: http.login_failures_per_account,
+            max_backoff: http.login_max_backoff.0,
+            ..herald_http::LoginLimits::default()
+        };
+        if http.login_concurrency > 0 {
+            login.concurrency = http.login_concurrency;
+            login.queue = http.login_concurrency * 4;
+        }
+        let limits = herald_http::ServerLimits {
+            max_connections: http.max_connections,
+            max_connections_per_ip: http.max_connections_per_ip,
+            header_timeout: http.header_timeout.0,
+            request_timeout: http.request_timeout.0,
+        };
         let (events, writer) = herald_http::public::writer::start(self.store.clone());
         let state = Arc::new(Public::new(
             self.store.clone(),
             self.tracking_keys()?,
             rules,
             ip_policy,
-            self.settings.http.trust_forwarded_for,
+            client_ip.clone(),
             events,
         ));
         let web = Arc::new(herald_http::Web {
@@ -451,11 +477,13 @@ impl App {
             actions: Arc::new(crate::web::AppActions(Arc::new(self.clone()))),
             secure_cookies: self.settings.http.public_url.starts_with("https://"),
             session_ttl_ms: 12 * 3600 * 1000,
+            login: herald_http::LoginGuard::new(login),
+            client_ip,
         });
         let router = herald_http::app(web, state);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            if let Err(e) = herald_http::serve(listener, router, async {
+            if let Err(e) = herald_http::serve(listener, router, limits, async {
                 let _ = stopped.await;
             })
             .await
@@ -480,6 +508,7 @@ impl App {
         let handler = ReturnPath::new(
             key.clone(),
             cfg.return_path_domain.clone(),
+            self.keyring(),
             spool.clone(),
             notify.clone(),
         )
@@ -510,7 +539,9 @@ impl App {
             max_message_bytes: cfg.max_message_bytes,
             max_recipients: 50,
             max_connections: cfg.max_connections.max(1),
+            max_connections_per_ip: cfg.max_connections_per_ip,
             timeout: cfg.timeout.0,
+            min_data_rate: cfg.min_data_rate,
             tls,
         };
         let (stop, stopped) = oneshot::channel::<()>();
@@ -526,6 +557,8 @@ impl App {
         ));
         let policy = FeedbackPolicy {
             soft_bounce_limit: cfg.soft_bounce_limit,
+            retention: cfg.retention.0,
+            ..FeedbackPolicy::default()
         };
         tokio::spawn(process_spool(
             self.store.clone(),

@@ -1,5 +1,7 @@
 //! Feedback effects through the real spool and store: soft bounces in a row suppress, a hard
-//! one at once, a report without a token is matched by the original's Message-ID.
+//! one at once; a report to a shared feedback address takes effect only when the returned
+//! original carries Herald's signed return path (a bare Message-ID changes nothing); a message
+//! that cannot be classified in time is quarantined, not retried for ever.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
@@ -46,9 +48,9 @@ async fn send_one(store: &SqliteStore, port: u16, name: &str) -> CampaignId {
     id
 }
 
-fn dsn(to: &str, rcpt: &str, status: &str, diag: &str, original_mid: Option<&str>) -> Vec<u8> {
-    let original = original_mid
-        .map(|m| format!("--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {m}\r\nSubject: Hi\r\n\r\n"))
+fn dsn(to: &str, rcpt: &str, status: &str, diag: &str, original_headers: Option<&str>) -> Vec<u8> {
+    let original = original_headers
+        .map(|h| format!("--b\r\nContent-Type: text/rfc822-headers\r\n\r\n{h}Subject: Hi\r\n\r\n"))
         .unwrap_or_default();
     format!(
         "From: MAILER-DAEMON@mx.x.test\r\nTo: {to}\r\nSubject: Undelivered Mail Returned to Sender\r\n\
@@ -62,7 +64,7 @@ fn dsn(to: &str, rcpt: &str, status: &str, diag: &str, original_mid: Option<&str
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn soft_bounces_in_a_row_suppress_and_message_ids_match_without_a_token() {
+async fn soft_bounces_in_a_row_suppress_and_only_signed_reports_take_effect() {
     let t = test_store().await;
     let (addr, _stop) = start_peer(Arc::new(ScriptedPeer::default())).await;
     import_csv(
@@ -79,13 +81,15 @@ async fn soft_bounces_in_a_row_suppress_and_message_ids_match_without_a_token() 
     let spool = tempfile::tempdir().unwrap();
     let handler = ReturnPath::new(
         Arc::new(VerpKey::new(&[9u8; 32])),
-        None,
+        Some("bounces.sender.test".into()),
+        herald_engine::domains::Keyring::new(spool.path().join("no-keys")),
         spool.path().into(),
         Arc::new(tokio::sync::Notify::new()),
     )
     .unwrap();
     let policy = FeedbackPolicy {
         soft_bounce_limit: 2,
+        ..FeedbackPolicy::default()
     };
     let suppressed = |store: SqliteStore| async move {
         store
@@ -150,7 +154,8 @@ async fn soft_bounces_in_a_row_suppress_and_message_ids_match_without_a_token() 
         }
     }
 
-    // A report sent to the feedback address (no token) is matched by the original Message-ID.
+    // A report sent to the shared feedback address naming only the Message-ID (which anyone
+    // with a copy knows): kept, but nobody is suppressed.
     let r = campaign_report(&t.store, campaigns[1], true)
         .await
         .unwrap()
@@ -163,17 +168,47 @@ async fn soft_bounces_in_a_row_suppress_and_message_ids_match_without_a_token() 
         .unwrap();
     let fbl = "fbl@bounces.sender.test".to_string();
     assert_eq!(handler.rcpt("", &fbl).code, 250);
-    handler.data(
-        "",
-        std::slice::from_ref(&fbl),
-        &dsn(
-            &fbl,
-            "hard@x.test",
-            "5.1.1",
-            "550 5.1.1 User unknown",
-            Some(&hard.message_id),
-        ),
+    let unsigned = dsn(
+        &fbl,
+        "hard@x.test",
+        "5.1.1",
+        "550 5.1.1 User unknown",
+        Some(&format!("Message-ID: {}\r\n", hard.message_id)),
     );
+    handler.data("", std::slice::from_ref(&fbl), &unsigned);
+    assert_eq!(
+        process_once(&t.store, &key, spool.path(), &policy)
+            .await
+            .unwrap(),
+        1,
+        "recorded"
+    );
+    let list = suppressed(t.store.clone()).await;
+    assert!(
+        !list.iter().any(|(e, _)| e == "hard@x.test"),
+        "a Message-ID alone changed something: {list:?}"
+    );
+
+    // The same report whose returned headers carry the delivery's signed Return-Path counts.
+    let hard_id = t
+        .store
+        .delivery_by_message_id(&hard.message_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let signed = dsn(
+        &fbl,
+        "hard@x.test",
+        "5.1.1",
+        "550 5.1.1 User unknown",
+        Some(&format!(
+            "Return-Path: <{}>\r\nMessage-ID: {}\r\n",
+            key.address(hard_id.0, "bounces.sender.test"),
+            hard.message_id
+        )),
+    );
+    handler.data("", std::slice::from_ref(&fbl), &signed);
     process_once(&t.store, &key, spool.path(), &policy)
         .await
         .unwrap();
@@ -183,5 +218,66 @@ async fn soft_bounces_in_a_row_suppress_and_message_ids_match_without_a_token() 
         "{list:?}"
     );
     // The spool is empty once everything is recorded.
-    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(spool.path())
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "msg"))
+            .count(),
+        0
+    );
+}
+
+/// A message the classifier cannot finish in time is moved aside, once, and the loop goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_times_out_is_quarantined() {
+    use std::io::Write;
+    let t = test_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    let key = Arc::new(VerpKey::new(&[9u8; 32]));
+    let handler = ReturnPath::new(
+        key.clone(),
+        Some("bounces.sender.test".into()),
+        herald_engine::domains::Keyring::new(dir.path().join("dkim")),
+        spool.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+    .unwrap();
+    // A gzip report of 30 MiB of spaces: within the decompression budget, slow to inflate.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&vec![b' '; 30 << 20]).unwrap();
+    let gz = gz.finish().unwrap();
+    let dmarc = "dmarc@bounces.sender.test".to_string();
+    assert_eq!(
+        handler.data("", std::slice::from_ref(&dmarc), &gz).code,
+        250
+    );
+    let policy = FeedbackPolicy {
+        classify_timeout: Duration::from_millis(1),
+        ..FeedbackPolicy::default()
+    };
+    assert_eq!(
+        process_once(&t.store, &key, &spool, &policy).await.unwrap(),
+        0
+    );
+    let quarantined: Vec<_> = std::fs::read_dir(herald_engine::feedback::quarantine_dir(&spool))
+        .unwrap()
+        .collect();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0, "not retried");
+    // With time enough, the same kind of message goes through.
+    assert_eq!(
+        handler.data("", std::slice::from_ref(&dmarc), &gz).code,
+        250
+    );
+    let policy = FeedbackPolicy::default();
+    assert_eq!(
+        process_once(&t.store, &key, &spool, &policy).await.unwrap(),
+        1
+    );
 }

@@ -6,18 +6,27 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod public;
+pub mod redirect;
+pub mod server;
+pub mod throttle;
 pub mod ui;
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use futures_util::future::BoxFuture;
 use herald_engine::diagnose::Diagnosis;
 use herald_store::{CampaignId, Store};
-use tokio::net::TcpListener;
+
+pub use client::ClientIp;
+pub use server::{ServerLimits, serve};
+pub use throttle::{LoginGuard, LoginLimits};
 
 /// What the web layer asks the application to do (it owns the keys, DNS and the gate).
 pub trait Actions: Send + Sync + 'static {
@@ -62,26 +71,48 @@ pub struct Web<S: Store> {
     pub secure_cookies: bool,
     /// How long a login lasts.
     pub session_ttl_ms: i64,
+    /// Password checks and failed-login backoff.
+    pub login: LoginGuard,
+    /// Who the client is (behind proxies).
+    pub client_ip: ClientIp,
 }
 
-/// Everything served on `[http] listen`: the UI, `/api/v1`, and the public signed routes.
+/// Everything served on `[http] listen`: the UI, `/api/v1`, and the public signed routes,
+/// each answer with the security headers.
 pub fn app<S: Store>(web: Arc<Web<S>>, public: Arc<public::Public<S>>) -> Router {
     Router::new()
         .merge(api::router(web.clone()))
         .merge(ui::router(web))
         .merge(public::router(public))
+        .layer(axum::middleware::from_fn(security_headers))
 }
 
-/// Serve `router` on `listener` until `shutdown` resolves; requests in flight finish first.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+/// The policy of every HTML page: scripts only from `/static/herald.js`, no framing (the Send
+/// button cannot be clickjacked), forms post only here. Styles may be inline because the
+/// compose preview shows the user's own email HTML, which is styled inline.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: https: http:; connect-src 'self'; form-action 'self'; \
+frame-ancestors 'none'; base-uri 'none'";
+
+/// Headers on every answer (a handler's own value wins).
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    let set: [(HeaderName, &'static str); 5] = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        // Tracking and unsubscribe URLs carry tokens: never hand them on as a Referer.
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in set {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    r
 }

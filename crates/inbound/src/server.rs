@@ -10,6 +10,7 @@ use smtp_proto::{Error as ProtoError, Request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 /// A reply the server sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,14 +49,25 @@ pub trait Handler: Send + Sync + 'static {
 }
 
 /// Limits of the listener.
+///
+/// Deadlines are absolute, not per read: a client trickling one byte every few seconds used
+/// to keep its connection (and, with a few more, the whole listener) for as long as it liked.
+/// Now each command must be complete within `timeout` of the previous reply, and the DATA
+/// within `timeout` plus one second per `min_data_rate` bytes received (Postfix's
+/// `smtpd_min_data_rate` rule: a large message on a slow link still gets through, a trickle
+/// does not).
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub hostname: String,
     pub max_message_bytes: usize,
     pub max_recipients: usize,
     pub max_connections: usize,
-    /// Idle time allowed between commands, and for the whole DATA transfer.
+    /// Connections at once from one address (0: no cap).
+    pub max_connections_per_ip: usize,
+    /// Time allowed for each command, and the base allowance of the whole DATA transfer.
     pub timeout: Duration,
+    /// Bytes per second a DATA transfer must average (each byte earns `1/min_data_rate` s).
+    pub min_data_rate: u64,
     /// Offer STARTTLS with this configuration (RFC 3207).
     pub tls: Option<Arc<rustls::ServerConfig>>,
 }
@@ -67,8 +79,46 @@ impl Default for Limits {
             max_message_bytes: 25 * 1024 * 1024,
             max_recipients: 100,
             max_connections: 256,
+            max_connections_per_ip: 10,
             timeout: Duration::from_secs(300),
+            min_data_rate: 500,
             tls: None,
+        }
+    }
+}
+
+/// Open connections per client address; a slot is given back when its guard drops.
+#[derive(Default)]
+struct PerIp(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+struct IpSlot {
+    table: Arc<PerIp>,
+    ip: std::net::IpAddr,
+}
+
+impl PerIp {
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<IpSlot> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if max > 0 && *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            table: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut map = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
         }
     }
 }
@@ -82,17 +132,29 @@ pub async fn serve(
 ) {
     let limits = Arc::new(limits);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_ip = Arc::new(PerIp::default());
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
                 let (handler, limits, slots) = (handler.clone(), limits.clone(), slots.clone());
+                let ip_slot = per_ip.take(peer.ip(), limits.max_connections_per_ip);
                 tokio::spawn(async move {
+                    let busy = |mut s: tokio::net::TcpStream, text: &'static [u8]| async move {
+                        let _ = tokio::time::timeout(Duration::from_secs(1), s.write_all(text)).await;
+                    };
+                    let Some(_ip_slot) = ip_slot else {
+                        busy(stream, b"421 4.7.0 Too many connections from your address, try again later\r\n").await;
+                        return;
+                    };
                     let Ok(_slot) = slots.try_acquire_owned() else {
-                        let mut s = stream;
-                        let _ = s.write_all(b"421 4.7.0 Too many connections, try again later\r\n").await;
+                        busy(stream, b"421 4.7.0 Too many connections, try again later\r\n").await;
                         return;
                     };
                     if let Err(e) = session(stream, handler.as_ref(), &limits).await {
@@ -163,20 +225,41 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     let mut message: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
     let mut out = Vec::with_capacity(1024);
+    // The next command must be complete by this instant.
+    let mut command_deadline = Instant::now() + limits.timeout;
+    // When the current DATA began, and how many bytes it has brought.
+    let mut data_started = Instant::now();
+    let mut data_bytes: u64 = 0;
     loop {
-        let n = match tokio::time::timeout(limits.timeout, stream.read(&mut buf)).await {
+        let deadline = match phase {
+            Phase::Command => command_deadline,
+            Phase::Data { .. } => {
+                let earned =
+                    Duration::from_secs_f64(data_bytes as f64 / limits.min_data_rate.max(1) as f64);
+                data_started + limits.timeout + earned
+            }
+        };
+        let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
             Ok(Ok(0)) => return Ok(Ended::Closed),
             Ok(Ok(n)) => n,
             Ok(Err(e)) => return Err(e),
             Err(_) => {
-                let _ = stream
-                    .write_all(b"421 4.4.2 Idle timeout, closing connection\r\n")
-                    .await;
+                let text: &[u8] = match phase {
+                    Phase::Command => b"421 4.4.2 Command timeout, closing connection\r\n",
+                    Phase::Data { .. } => {
+                        b"421 4.4.2 Message transfer too slow, closing connection\r\n"
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(text)).await;
                 return Ok(Ended::Closed);
             }
         };
+        if matches!(phase, Phase::Data { .. }) {
+            data_bytes += n as u64;
+        }
         let mut bytes = buf[..n].iter();
         let mut quit = false;
+        let mut completed = false;
         while bytes.len() > 0 || matches!(phase, Phase::Command) {
             match &mut phase {
                 Phase::Data {
@@ -194,6 +277,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                         rcpts.clear();
                         message.clear();
                         phase = Phase::Command;
+                        completed = true;
                     } else {
                         if message.len() > limits.max_message_bytes {
                             *too_big = true;
@@ -205,7 +289,10 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                 Phase::Command => {
                     let unread = bytes.len();
                     let request = match receiver.ingest(&mut bytes) {
-                        Ok(r) => r.into_owned(),
+                        Ok(r) => {
+                            completed = true;
+                            r.into_owned()
+                        }
                         Err(ProtoError::NeedsMoreData { .. }) => break,
                         Err(e) => {
                             let text = match e {
@@ -277,6 +364,8 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                                     receiver: DataReceiver::new(),
                                     too_big: false,
                                 };
+                                data_started = Instant::now();
+                                data_bytes = bytes.len() as u64;
                             }
                         }
                         Request::Rset => {
@@ -313,8 +402,15 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
         if !out.is_empty() {
-            stream.write_all(&out).await?;
+            // A client that does not read its replies cannot hold the connection either.
+            match tokio::time::timeout(limits.timeout, stream.write_all(&out)).await {
+                Ok(r) => r?,
+                Err(_) => return Ok(Ended::Closed),
+            }
             out.clear();
+        }
+        if completed {
+            command_deadline = Instant::now() + limits.timeout;
         }
         if quit {
             return Ok(Ended::Closed);

@@ -11,6 +11,14 @@ const HTML: &str = "body.html";
 const TEXT: &str = "body.txt";
 /// Enough for any real campaign; stops a runaway loop in a template.
 const FUEL: u64 = 200_000;
+/// The largest subject template.
+pub const MAX_SUBJECT_BYTES: usize = 2 * 1024;
+/// The largest HTML or text template (real campaigns are tens of KB; Gmail clips at 102 KB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The deepest element nesting accepted. Converting HTML to text costs more than linear time
+/// in the depth: 100 000 nested `<div>`s took 42 s per request. Real email HTML (tables in
+/// tables) stays under ~30.
+pub const MAX_NESTING: usize = 200;
 
 /// A template problem, naming the part and line at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +75,27 @@ fn to_error(part: &'static str, e: &minijinja::Error) -> TemplateError {
 impl CampaignTemplates {
     /// Compile the three parts; a syntax error names the part and line.
     pub fn compile(subject: &str, html: &str, text: Option<&str>) -> Result<Self, TemplateError> {
+        let too_big = |part: &'static str, len: usize, max: usize| TemplateError {
+            part,
+            line: None,
+            message: format!("{len} bytes; at most {max} are accepted"),
+        };
+        if subject.len() > MAX_SUBJECT_BYTES {
+            return Err(too_big("subject", subject.len(), MAX_SUBJECT_BYTES));
+        }
+        if html.len() > MAX_BODY_BYTES {
+            return Err(too_big("html", html.len(), MAX_BODY_BYTES));
+        }
+        if let Some(t) = text.filter(|t| t.len() > MAX_BODY_BYTES) {
+            return Err(too_big("text", t.len(), MAX_BODY_BYTES));
+        }
+        if nesting_depth(html) > MAX_NESTING {
+            return Err(TemplateError {
+                part: "html",
+                line: None,
+                message: format!("elements are nested more than {MAX_NESTING} deep"),
+            });
+        }
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(FUEL));
@@ -122,9 +151,85 @@ impl CampaignTemplates {
     }
 }
 
-/// Derive the text/plain alternative from the HTML part.
+/// Derive the text/plain alternative from the HTML part. HTML that is too large or too deep
+/// for the converter (a rendered loop, a hostile bounce) is reduced to its text by stripping
+/// the tags instead: linear, and never a stall.
 pub fn html_to_text(html: &str) -> String {
+    if html.len() > MAX_BODY_BYTES || nesting_depth(html) > MAX_NESTING {
+        return strip_tags(html);
+    }
     html2text::from_read(html.as_bytes(), 78).unwrap_or_else(|_| String::new())
+}
+
+/// Elements that never hold content (no closing tag).
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// How deep elements nest (opening tags minus closing ones, at most), in one pass; stops
+/// counting past [`MAX_NESTING`].
+pub fn nesting_depth(html: &str) -> usize {
+    let b = html.as_bytes();
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(off) = b[i..].iter().position(|c| *c == b'<') {
+        let start = i + off + 1;
+        let end = b[start..]
+            .iter()
+            .position(|c| *c == b'>')
+            .map_or(b.len(), |e| start + e);
+        let tag = &b[start..end];
+        i = end.min(b.len());
+        match tag.first() {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let name: String = tag
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .map(|c| c.to_ascii_lowercase() as char)
+                    .collect();
+                if !tag.ends_with(b"/") && !VOID.contains(&name.as_str()) {
+                    depth += 1;
+                    max = max.max(depth);
+                    if max > MAX_NESTING {
+                        return max;
+                    }
+                }
+            }
+            _ => {} // comments, doctype, processing instructions, a stray `<`
+        }
+    }
+    max
+}
+
+/// The text of `html` with every tag removed and whitespace collapsed.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut in_tag = false;
+    let mut space = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                space = true;
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() => space = true,
+            c => {
+                if space && !out.is_empty() {
+                    out.push(' ');
+                }
+                space = false;
+                out.push(c);
+            }
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -190,6 +295,39 @@ mod tests {
             .render(&context! { contact => context! { x => "a\r\nBcc: x@y" } })
             .unwrap_err();
         assert_eq!(e.part, "subject");
+    }
+
+    #[test]
+    fn size_and_nesting_are_capped() {
+        let deep = "<div>".repeat(100_000);
+        let e = CampaignTemplates::compile("s", &deep, None).err().unwrap();
+        assert_eq!(e.part, "html");
+        assert!(e.message.contains("nested"), "{e}");
+        let big = "x".repeat(MAX_BODY_BYTES + 1);
+        assert_eq!(
+            CampaignTemplates::compile("s", &big, None)
+                .err()
+                .unwrap()
+                .part,
+            "html"
+        );
+        assert_eq!(
+            CampaignTemplates::compile(&"s".repeat(3000), "b", None)
+                .err()
+                .unwrap()
+                .part,
+            "subject"
+        );
+        // Ordinary email HTML passes: void elements, self-closing tags and comments do not
+        // nest, closing tags unwind.
+        let ok = "<!doctype html><html><body><table><tr><td><img src=x><br/><!-- c --><p>a</p><p>b</p></td></tr></table></body></html>";
+        assert_eq!(nesting_depth(ok), 6);
+        assert!(CampaignTemplates::compile("s", ok, None).is_ok());
+        // A deep rendered result (a loop) is converted cheaply, not by the slow converter.
+        let started = std::time::Instant::now();
+        let text = html_to_text(&format!("{}hello &amp; bye", "<div>".repeat(100_000)));
+        assert_eq!(text, "hello & bye");
+        println!("100 000 nested divs to text in {:?}", started.elapsed());
     }
 
     #[test]

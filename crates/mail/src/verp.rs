@@ -84,6 +84,40 @@ impl VerpKey {
     }
 }
 
+impl VerpKey {
+    /// The delivery named by the first address this key signed (`b+…` or `u+…`) anywhere in
+    /// `text`: a report's returned original carries its Return-Path and List-Unsubscribe, so
+    /// a complaint or bounce sent to a shared feedback address can still prove which delivery
+    /// it is about. Anything unsigned (a bare Message-ID) proves nothing.
+    pub fn find_signed(&self, text: &[u8]) -> Option<i64> {
+        let mut at = 0;
+        while let Some(found) = text[at..]
+            .windows(2)
+            .position(|w| matches!(w[0], b'b' | b'B' | b'u' | b'U') && w[1] == b'+')
+        {
+            let start = at + found;
+            at = start + 2;
+            // `x+` + up to 19 digits + `.` + 20 hex digits + `@`.
+            let end = (start + 2 + 19 + 1 + MAC_BYTES * 2 + 1).min(text.len());
+            let candidate = &text[start..end];
+            let Some(len) = candidate.iter().position(|b| *b == b'@') else {
+                continue;
+            };
+            let Ok(local) = std::str::from_utf8(&candidate[..len]) else {
+                continue;
+            };
+            let address = format!("{local}@x");
+            if let Some(id) = self
+                .verify(&address)
+                .or_else(|| self.verify_unsubscribe(&address))
+            {
+                return Some(id);
+            }
+        }
+        None
+    }
+}
+
 /// Equal-length strings compared without an early exit.
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
@@ -121,6 +155,30 @@ mod tests {
             "bounce@x",
         ] {
             assert_eq!(k.verify(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn signed_addresses_are_found_in_a_returned_original() {
+        let k = VerpKey::new(&[7u8; 32]);
+        let rp = k.address(42, "bounces.example.com");
+        let original = format!(
+            "--b\r\nContent-Type: message/rfc822\r\n\r\nReturn-Path: <{rp}>\r\nMessage-ID: <x@y>\r\n"
+        );
+        assert_eq!(k.find_signed(original.as_bytes()), Some(42));
+        let unsub = k.unsubscribe_address(7, "bounces.example.com");
+        let header =
+            format!("List-Unsubscribe: <https://l/u/t>, <mailto:{unsub}?subject=unsubscribe>");
+        assert_eq!(k.find_signed(header.as_bytes()), Some(7));
+        // Unsigned, tampered or foreign: nothing.
+        for text in [
+            "Message-ID: <x@y>".to_string(),
+            rp.replace("b+42.", "b+43."),
+            VerpKey::new(&[8u8; 32]).address(42, "b.example"),
+            "b+ u+ b+1. u+99999999999999999999999999999@".into(),
+            "é+b+".into(),
+        ] {
+            assert_eq!(k.find_signed(text.as_bytes()), None, "{text}");
         }
     }
 }

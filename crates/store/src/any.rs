@@ -173,6 +173,12 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.record_inbound(m).await,
         }
     }
+    async fn prune_inbound_raw(&self, before_ms: i64) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.prune_inbound_raw(before_ms).await,
+            AnyStore::Postgres(db) => db.prune_inbound_raw(before_ms).await,
+        }
+    }
     async fn suppressions(&self, after_key: &str, limit: u32) -> Result<Vec<Suppression>> {
         match self {
             AnyStore::Sqlite(db) => db.suppressions(after_key, limit).await,

@@ -127,6 +127,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Keep an inbound message and apply its effects (events, late bounces, suppressions):
     /// one transaction. Returns the inbound message's id.
     fn record_inbound(&self, m: &InboundRecord) -> impl Future<Output = Result<i64>> + Send;
+    /// Drop the raw text of inbound messages received before `before_ms` (their kind, summary
+    /// and effects stay). Returns how many were emptied.
+    fn prune_inbound_raw(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;
     /// A page of the suppression list in address order, after `after_key`.
     fn suppressions(
         &self,

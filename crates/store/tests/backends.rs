@@ -353,6 +353,22 @@ async fn scenario(store: AnyStore) {
         })
         .await
         .unwrap();
+    // Retention: raw text older than the cut-off is dropped once; newer is kept.
+    assert_eq!(
+        store.prune_inbound_raw(now() - 3_600_000).await.unwrap(),
+        0,
+        "{backend}: nothing is that old"
+    );
+    assert_eq!(
+        store.prune_inbound_raw(now() + 1).await.unwrap(),
+        1,
+        "{backend}"
+    );
+    assert_eq!(
+        store.prune_inbound_raw(now() + 1).await.unwrap(),
+        0,
+        "{backend}"
+    );
     let detail = store
         .delivery_detail(campaign, &r.email_key)
         .await

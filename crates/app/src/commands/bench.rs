@@ -158,6 +158,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             _stop = tx;
             let limits = Limits {
                 max_connections: 1024,
+                max_connections_per_ip: 0,
                 ..Limits::default()
             };
             tokio::spawn(herald_inbound::serve(

@@ -19,6 +19,11 @@ use tokio::sync::mpsc;
 const BATCH: usize = 5_000;
 /// Rejected rows kept with their details; past this only the count grows.
 const MAX_REJECTED_DETAILS: usize = 10_000;
+/// The most a personalisation field may hold. A longer one is a mistake or an attack (one
+/// 45 MB field was once accepted); its row is rejected and named.
+pub const MAX_FIELD_BYTES: usize = 8 * 1024;
+/// The most of a rejected value kept in the report.
+const MAX_REJECTED_VALUE: usize = 200;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Rejected {
@@ -194,8 +199,16 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
             .map(|p| p.byte())
             .unwrap_or_else(|| csv.position().byte());
         let line = window.borrow_mut().line_at(start + bom as u64);
-        let mut reject = |value: String, reason: String| {
+        let mut reject = |mut value: String, reason: String| {
             rejected_n += 1;
+            if value.len() > MAX_REJECTED_VALUE {
+                let mut end = MAX_REJECTED_VALUE;
+                while !value.is_char_boundary(end) {
+                    end -= 1;
+                }
+                value.truncate(end);
+                value.push('…');
+            }
             rejected.push(Rejected {
                 line,
                 value,
@@ -232,9 +245,14 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
                         Err(e) => reject(v, format!("invalid email address: {e}")),
                         Ok(addr) => {
                             let mut bad_utf8 = None;
+                            let mut too_long = None;
                             fields.clear();
                             for (i, f) in record.iter().enumerate() {
                                 if i == email_col || f.is_empty() {
+                                    continue;
+                                }
+                                if f.len() > MAX_FIELD_BYTES {
+                                    too_long = Some((headers[i].clone(), f.len()));
                                     continue;
                                 }
                                 match std::str::from_utf8(f) {
@@ -245,7 +263,14 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
                                     Err(_) => bad_utf8 = Some(headers[i].clone()),
                                 }
                             }
-                            if let Some(col) = bad_utf8 {
+                            if let Some((col, n)) = too_long {
+                                reject(
+                                    v,
+                                    format!(
+                                        "column {col:?} holds {n} bytes; a field may hold at most {MAX_FIELD_BYTES}"
+                                    ),
+                                );
+                            } else if let Some(col) = bad_utf8 {
                                 reject(v, format!("column {col:?} is not valid UTF-8"));
                             } else {
                                 batch.push(NewContact {
@@ -349,5 +374,36 @@ mod tests {
         let want = vec![(2, "x".to_string()), (4, "y".into()), (6, "z".into())];
         assert_eq!(lines_of("a;b\nx;1\n\ny;\"2\n3\"\nz;4"), want);
         assert_eq!(lines_of("a;b\r\nx;1\r\n\r\ny;\"2\r\n3\"\r\nz;4\r\n"), want);
+    }
+}
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+
+    #[test]
+    fn an_oversized_field_rejects_its_row_and_keeps_the_others() {
+        let big = "x".repeat(MAX_FIELD_BYTES + 1);
+        let data = format!(
+            "email,note\nann@example.test,short\nbob@example.test,{big}\ncy@example.test,ok\n"
+        );
+        let (tx, mut rx) = mpsc::channel(16);
+        let t = std::thread::spawn(move || parse_rows(Box::new(std::io::Cursor::new(data)), tx));
+        let (mut kept, mut rejected) = (Vec::new(), Vec::new());
+        while let Some(p) = rx.blocking_recv() {
+            match p {
+                Parsed::Batch(b, r, _) => {
+                    kept.extend(b.into_iter().map(|c| c.email));
+                    rejected.extend(r);
+                }
+                Parsed::Fatal(e) => panic!("{e}"),
+            }
+        }
+        t.join().expect("parser");
+        assert_eq!(kept, ["ann@example.test", "cy@example.test"]);
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].line, 3);
+        assert_eq!(rejected[0].value, "bob@example.test");
+        assert!(rejected[0].reason.contains("\"note\""), "{:?}", rejected[0]);
     }
 }

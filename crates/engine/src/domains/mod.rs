@@ -134,8 +134,14 @@ impl Keyring {
         Self { dir }
     }
 
-    fn domain_dir(&self, domain: &str) -> PathBuf {
-        self.dir.join(domain)
+    /// The folder of `domain`'s keys. Only a normalised host name gets one: anything else
+    /// (`../../etc`, a URL-decoded path from a request) is refused here, whatever the caller
+    /// checked, so no name can reach outside the key folder.
+    fn domain_dir(&self, domain: &str) -> Result<PathBuf, DomainError> {
+        match normalise_domain(domain) {
+            Ok(d) if d == domain => Ok(self.dir.join(d)),
+            _ => Err(DomainError::BadDomain(domain.to_string())),
+        }
     }
 
     /// Connect a domain: generate its keys and return the records to publish.
@@ -167,7 +173,7 @@ impl Keyring {
     }
 
     fn create_domain_dir(&self, domain: &str) -> Result<PathBuf, DomainError> {
-        let dir = self.domain_dir(domain);
+        let dir = self.domain_dir(domain)?;
         std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| io(&dir, e))?;
@@ -223,7 +229,7 @@ impl Keyring {
             return Err(DomainError::SelectorInUse(next));
         }
         let keys = dkim::generate()?;
-        let dir = self.domain_dir(&domain);
+        let dir = self.domain_dir(&domain)?;
         self.write_keys(&dir, &next, &keys)?;
         write_private(&dir.join("pending"), next.as_bytes())?;
         let all = records(&domain, &next, &keys, ctx)?;
@@ -254,7 +260,7 @@ impl Keyring {
         let Some((next, _)) = self.pending(domain)? else {
             return Ok(None);
         };
-        let dir = self.domain_dir(domain);
+        let dir = self.domain_dir(domain)?;
         let old = self.load(domain)?.map(|(s, _)| s);
         if let Some(old) = &old {
             write_private(&dir.join("previous"), old.as_bytes())?;
@@ -276,7 +282,9 @@ impl Keyring {
         domain: &str,
         which: &str,
     ) -> Result<Option<(String, KeyPair)>, DomainError> {
-        let dir = self.domain_dir(domain);
+        let Ok(dir) = self.domain_dir(domain) else {
+            return Ok(None); // not a domain name: certainly not connected
+        };
         let sel_path = dir.join(which);
         let selector = match std::fs::read_to_string(&sel_path) {
             Ok(s) => s.trim().to_string(),

@@ -1,13 +1,23 @@
 //! Stage `feedback`: what comes back after the SMTP transaction.
 //!
 //! The inbound listener (crate `inbound`) asks [`ReturnPath`] about every recipient and every
-//! message. A recipient is accepted only when it is a return path Herald signed
-//! (`b+<id>.<mac>@…`, see `herald_mail::verp`) or a feedback address (`fbl@`, `dmarc@`,
-//! `abuse@`) of a return-path domain; everything else gets `550 5.1.1`, so the listener is no
+//! message. A recipient is accepted only at a return-path domain of this installation
+//! (`bounces.<connected domain>` or `[inbound] return_path_domain`), and there only when it is
+//! a return path Herald signed (`b+<id>.<mac>@…`, see `herald_mail::verp`) or a feedback
+//! address (`fbl@`, `dmarc@`, `abuse@`); everything else gets `550`, so the listener is no
 //! relay and no backscatter source. An accepted message is written to the spool and fsynced
 //! *before* the 250 (never acknowledge what could be lost); [`process_spool`] then classifies
-//! it, keeps it raw in the database, applies its effects (event, late bounce, suppression) and
-//! removes the spool file. A crash between the two leaves the file for the next start.
+//! it on a blocking thread under a time limit, keeps it raw in the database, applies its
+//! effects (event, late bounce, suppression) and removes the spool file. A crash between the
+//! two leaves the file for the next start; a message that cannot be classified in time, or
+//! crashes the classifier, is moved to `quarantine/` beside the spool instead of being tried
+//! for ever.
+//!
+//! Only a signature changes anything: a message takes effect on a delivery when it came to
+//! that delivery's signed return path, or when it carries one of Herald's signed addresses
+//! (the returned original's Return-Path or List-Unsubscribe). A report naming only a
+//! Message-ID, which every viewer and anyone with a forwarded copy knows, is kept and changes
+//! nothing. Raw messages are dropped after `[inbound] retention` ([`prune_raw`]).
 
 pub mod engagement;
 
@@ -24,22 +34,29 @@ use herald_store::{DeliveryId, DeliveryRef, FeedbackEffect, InboundRecord, Store
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
+use crate::domains::Keyring;
 use crate::now_ms;
 
 /// Local parts accepted at a return-path domain besides signed `b+`/`u+` addresses.
 const FEEDBACK_LOCALS: &[&str] = &["fbl", "dmarc", "abuse", "unsubscribe"];
 
-/// Policy for what feedback does to the suppression list.
+/// Policy for what feedback does to the suppression list, and how it is processed.
 #[derive(Debug, Clone)]
 pub struct FeedbackPolicy {
     /// Suppress an address after this many soft bounces in a row (0: never).
     pub soft_bounce_limit: u32,
+    /// Time one message may take to classify before it is quarantined.
+    pub classify_timeout: Duration,
+    /// Raw messages are kept this long.
+    pub retention: Duration,
 }
 
 impl Default for FeedbackPolicy {
     fn default() -> Self {
         Self {
             soft_bounce_limit: 3,
+            classify_timeout: Duration::from_secs(10),
+            retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -47,8 +64,10 @@ impl Default for FeedbackPolicy {
 /// The inbound handler of the return-path listener.
 pub struct ReturnPath {
     key: Arc<VerpKey>,
-    /// Extra return-path domain besides `bounces.*` (the `[inbound] return_path_domain`).
+    /// The `[inbound] return_path_domain`, besides `bounces.<connected domain>`.
     domain: Option<String>,
+    /// The connected domains (read at each check: domains connected while serving count).
+    keyring: Keyring,
     spool: PathBuf,
     counter: AtomicU64,
     notify: Arc<Notify>,
@@ -66,13 +85,15 @@ impl ReturnPath {
     pub fn new(
         key: Arc<VerpKey>,
         domain: Option<String>,
+        keyring: Keyring,
         spool: PathBuf,
         notify: Arc<Notify>,
     ) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&spool)?;
+        create_private_dir(&spool)?;
         Ok(Self {
             key,
             domain: domain.map(|d| d.to_ascii_lowercase()),
+            keyring,
             spool,
             counter: AtomicU64::new(0),
             notify,
@@ -81,7 +102,19 @@ impl ReturnPath {
 
     fn is_return_path_domain(&self, domain: &str) -> bool {
         let d = domain.to_ascii_lowercase();
-        d.starts_with("bounces.") || self.domain.as_deref() == Some(d.as_str())
+        if self.domain.as_deref() == Some(d.as_str()) {
+            return true;
+        }
+        let Some(connected) = d.strip_prefix("bounces.") else {
+            return false;
+        };
+        match self.keyring.domains() {
+            Ok(domains) => domains.iter().any(|c| c == connected),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the connected domains");
+                false
+            }
+        }
     }
 
     fn spool_write(&self, env: &Envelope, message: &[u8]) -> std::io::Result<String> {
@@ -90,7 +123,7 @@ impl ReturnPath {
         let name = format!("{}-{}-{n}", env.received_at_ms, std::process::id());
         let tmp = self.spool.join(format!(".{name}.tmp"));
         let path = self.spool.join(format!("{name}.msg"));
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = create_private_file(&tmp)?;
         serde_json::to_writer(&mut f, env)?;
         f.write_all(b"\n")?;
         f.write_all(message)?;
@@ -143,7 +176,8 @@ impl Handler for ReturnPath {
 }
 
 /// Process spooled messages until `shutdown`: at start, whenever the handler notifies, and
-/// every few seconds. A file is removed only after its record is committed.
+/// every few seconds. A file is removed only after its record is committed. Hourly, raw
+/// messages older than the retention are dropped.
 pub async fn process_spool<S: Store>(
     store: S,
     key: Arc<VerpKey>,
@@ -153,17 +187,76 @@ pub async fn process_spool<S: Store>(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
+    let mut next_prune = tokio::time::Instant::now();
     loop {
         match process_once(&store, &key, &spool, &policy).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(messages = n, "feedback processed"),
             Err(e) => tracing::warn!(error = %e, "feedback processing failed; will retry"),
         }
+        if tokio::time::Instant::now() >= next_prune {
+            next_prune += Duration::from_secs(3600);
+            match prune_raw(&store, &policy, now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(messages = n, "raw inbound messages past retention dropped")
+                }
+                Err(e) => tracing::warn!(error = %e, "dropping old raw inbound messages failed"),
+            }
+        }
         tokio::select! {
             _ = &mut shutdown => return,
             _ = notify.notified() => {}
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
+    }
+}
+
+/// Drop the raw text of inbound messages older than the retention (classification, summary
+/// and effects stay). Returns how many were dropped.
+pub async fn prune_raw<S: Store>(
+    store: &S,
+    policy: &FeedbackPolicy,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    let before = now_ms.saturating_sub(policy.retention.as_millis() as i64);
+    store.prune_inbound_raw(before).await
+}
+
+/// Where messages that could not be classified are kept for a person to look at.
+pub fn quarantine_dir(spool: &Path) -> PathBuf {
+    spool
+        .parent()
+        .map_or_else(|| spool.join("quarantine"), |p| p.join("quarantine"))
+}
+
+/// Move a spool file out of the way, saying why.
+fn quarantine(spool: &Path, path: &Path, why: &str) {
+    let dir = quarantine_dir(spool);
+    let moved = create_private_dir(&dir).and_then(|()| {
+        let to = dir.join(path.file_name().unwrap_or_default());
+        std::fs::rename(path, &to).map(|()| to)
+    });
+    match moved {
+        Ok(to) => tracing::warn!(path = %to.display(), why, "inbound message quarantined"),
+        Err(e) => {
+            tracing::error!(path = %path.display(), error = %e, why, "could not quarantine an inbound message; removing it");
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Classify on the blocking pool within `limit`: untrusted input must never stall the loop
+/// that records every other bounce, complaint and unsubscribe.
+async fn classify_bounded(raw: Vec<u8>, limit: Duration) -> Result<(Vec<u8>, Classified), String> {
+    let job = tokio::task::spawn_blocking(move || {
+        let c = classify_message(&raw);
+        (raw, c)
+    });
+    match tokio::time::timeout(limit, job).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err(format!("the classifier failed: {e}")),
+        Err(_) => Err(format!("not classified within {limit:?}")),
     }
 }
 
@@ -194,7 +287,14 @@ pub async fn process_once<S: Store>(
             },
             None => (unknown_envelope(), bytes),
         };
-        let record = interpret(store, key, policy, env, raw).await?;
+        let (raw, classified) = match classify_bounded(raw, policy.classify_timeout).await {
+            Ok(x) => x,
+            Err(why) => {
+                quarantine(spool, &path, &why);
+                continue;
+            }
+        };
+        let record = interpret(store, key, policy, env, raw, classified).await?;
         store.record_inbound(&record).await?;
         if let Err(e) = std::fs::remove_file(&path) {
             tracing::warn!(path = %path.display(), error = %e, "could not remove a processed spool file");
@@ -202,6 +302,24 @@ pub async fn process_once<S: Store>(
         done += 1;
     }
     Ok(done)
+}
+
+/// A directory only this user can read (the spool holds working unsubscribe addresses).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// A new file only this user can read.
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }
 
 fn unknown_envelope() -> Envelope {
@@ -219,6 +337,7 @@ async fn interpret<S: Store>(
     policy: &FeedbackPolicy,
     env: Envelope,
     raw: Vec<u8>,
+    classified: Classified,
 ) -> Result<InboundRecord, StoreError> {
     // A mail to a signed `u+…` address is an unsubscribe (RFC 8058's mailto), whatever it says.
     for rcpt in &env.rcpts {
@@ -247,8 +366,6 @@ async fn interpret<S: Store>(
             });
         }
     }
-    // Classifying is CPU work on untrusted input: bounded by the listener's size limit.
-    let classified = classify_message(&raw);
     let mut delivery: Option<DeliveryRef> = None;
     for rcpt in &env.rcpts {
         if let Some(id) = key.verify(rcpt) {
@@ -258,10 +375,19 @@ async fn interpret<S: Store>(
             }
         }
     }
+    // Sent to a shared feedback address: the report must carry one of our signed addresses
+    // (a Message-ID alone proves nothing; see the module doc).
     if delivery.is_none()
-        && let Some(mid) = &classified.original_message_id
+        && matches!(classified.kind, Kind::Arf | Kind::Dsn)
+        && let Some(id) = key.find_signed(&raw)
     {
-        delivery = store.delivery_by_message_id(mid).await?;
+        delivery = store.delivery_ref(DeliveryId(id)).await?;
+    }
+    if delivery.is_none() && classified.original_message_id.is_some() {
+        tracing::info!(
+            kind = ?classified.kind,
+            "a report names a Message-ID but no signed return path: kept, without effect"
+        );
     }
     let effects = match &delivery {
         Some(d) => effects(d, &classified, policy, env.received_at_ms),
@@ -429,8 +555,9 @@ mod tests {
         let key = Arc::new(VerpKey::new(&[1u8; 32]));
         let h = ReturnPath::new(
             key.clone(),
-            None,
-            dir.path().into(),
+            Some("bounces.sender.test".into()),
+            Keyring::new(dir.path().join("dkim")),
+            dir.path().join("spool"),
             Arc::new(Notify::new()),
         )
         .expect("spool");
@@ -440,9 +567,19 @@ mod tests {
         assert_eq!(h.rcpt("", &good.replace("b+5.", "b+6.")).code, 550);
         assert_eq!(h.rcpt("", "someone@elsewhere.test").code, 550);
         assert_eq!(h.rcpt("", &key.address(5, "elsewhere.test")).code, 550);
+        // Any `bounces.` domain is not enough: only this installation's.
+        assert_eq!(h.rcpt("", "abuse@bounces.any.test").code, 550);
+        assert_eq!(h.rcpt("", &key.address(5, "bounces.any.test")).code, 550);
         let r = h.data("", &[good], b"Subject: x\r\n\r\nbody\r\n");
         assert_eq!(r.code, 250);
-        let files: Vec<_> = std::fs::read_dir(dir.path()).expect("read").collect();
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("spool"))
+            .expect("read")
+            .collect::<Result<_, _>>()
+            .expect("entries");
         assert_eq!(files.len(), 1, "spooled before the 250");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&files[0].path()), 0o600);
+        assert_eq!(mode(&dir.path().join("spool")), 0o700);
     }
 }

@@ -28,9 +28,10 @@ pub async fn verify<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Path(domain): Path<String>,
 ) -> Response {
-    if domain.len() > 253 {
+    // Parsed at the edge: only a host name goes further (never a path).
+    let Ok(domain) = herald_domain::address::normalise_domain(&domain) else {
         return error(StatusCode::NOT_FOUND, "no such domain");
-    }
+    };
     match web.actions.verify_domain(domain.clone()).await {
         Ok(Some(v)) => Json(v).into_response(),
         Ok(None) => error(

@@ -60,8 +60,8 @@ pub struct Public<S: Store> {
     pub keys: Arc<Keyset>,
     pub rules: Rules,
     pub ip_policy: IpPolicy,
-    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy).
-    pub trust_forwarded: bool,
+    /// Who the client is (behind proxies).
+    pub client_ip: crate::ClientIp,
     pub events: Events,
     /// Recent clicks per delivery (ms, URL hash) for the burst rule; bounded.
     recent: Mutex<HashMap<i64, Vec<(i64, u64)>>>,
@@ -78,7 +78,7 @@ impl<S: Store> Public<S> {
         keys: Arc<Keyset>,
         rules: Rules,
         ip_policy: IpPolicy,
-        trust_forwarded: bool,
+        client_ip: crate::ClientIp,
         events: Events,
     ) -> Self {
         Self {
@@ -86,7 +86,7 @@ impl<S: Store> Public<S> {
             keys,
             rules,
             ip_policy,
-            trust_forwarded,
+            client_ip,
             events,
             recent: Mutex::new(HashMap::new()),
         }
@@ -142,16 +142,7 @@ fn not_found() -> Response {
 }
 
 fn client_ip<S: Store>(p: &Public<S>, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    if p.trust_forwarded
-        && let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
-    peer.ip()
+    p.client_ip.of(peer, headers)
 }
 
 fn user_agent(headers: &HeaderMap) -> String {

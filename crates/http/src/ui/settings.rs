@@ -17,7 +17,7 @@ use herald_store::{Store, Suppression};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Session, failed, problem, render, url_escape};
+use super::{Session, failed, problem, render};
 use crate::Web;
 use crate::auth::Role;
 
@@ -181,9 +181,13 @@ pub async fn verify<S: Store>(
     Path(domain): Path<String>,
     Form(f): Form<super::CsrfForm>,
 ) -> Response {
-    if let Err(r) = super::admin_form(&s, f.csrf.as_deref(), "verify domains") {
+    if let Err(r) = super::csrf_form(&s, f.csrf.as_deref()) {
         return *r;
     }
+    // Parsed at the edge: only a host name goes further (never a path).
+    let Ok(domain) = herald_domain::address::normalise_domain(&domain) else {
+        return problem(StatusCode::NOT_FOUND, "No such connected domain.");
+    };
     match web.actions.verify_domain(domain.clone()).await {
         Ok(Some(v)) => domains_page(&web, s, Some((domain, v))).await,
         Ok(None) => problem(StatusCode::NOT_FOUND, "No such connected domain."),
@@ -278,7 +282,7 @@ struct SuppressionsPage {
 #[derive(Deserialize)]
 pub struct SuppressionsQuery {
     after: Option<String>,
-    message: Option<String>,
+    flash: Option<String>,
 }
 
 const PAGE: u32 = 100;
@@ -289,6 +293,7 @@ pub async fn suppressions<S: Store>(
     Query(q): Query<SuppressionsQuery>,
 ) -> Response {
     let after = q.after.unwrap_or_default();
+    let (message, _) = super::flashed(&s, q.flash.as_deref());
     let page = match web.store.suppressions(&after, PAGE).await {
         Ok(p) => p,
         Err(e) => {
@@ -316,7 +321,7 @@ pub async fn suppressions<S: Store>(
             })
             .collect(),
         next,
-        message: q.message.map(|m| m.chars().take(300).collect()),
+        message,
     })
 }
 
@@ -328,18 +333,17 @@ pub struct SuppressionForm {
 
 /// Check the form and the role; the parsed address's key, or the page to answer with.
 fn suppression_form(s: &Session, f: SuppressionForm) -> Result<String, Box<Response>> {
-    super::admin_form(s, f.csrf.as_deref(), "change the suppression list")?;
+    super::csrf_form(s, f.csrf.as_deref())?;
     let email = f.email.unwrap_or_default();
     EmailAddress::parse(email.trim())
         .map(|e| e.key())
         .map_err(|e| {
-            Box::new(
-                Redirect::to(&format!(
-                    "/suppressions?message={}",
-                    url_escape(&format!("{email:?} is not an email address: {e}"))
-                ))
-                .into_response(),
-            )
+            Box::new(super::redirect_with(
+                s,
+                "/suppressions",
+                super::flash::Kind::Problem,
+                &format!("{email:?} is not an email address: {e}"),
+            ))
         })
 }
 

@@ -1,13 +1,50 @@
 //! DMARC aggregate reports (RFC 7489 §7.2), read with mail-auth and summarised.
+//!
+//! Archives are opened here, not by mail-auth: its reader decompresses every entry of a zip in
+//! turn, so a 41 KB archive of 200 entries pointing at one compressed block cost ~11 s of CPU
+//! inside the feedback loop. Here a message gets one decompression [`Budget`] for all its
+//! attachments, and a zip must hold exactly one entry (RFC 7489 §7.2.1.1: one report per
+//! archive) whose declared size fits what is left of it.
 
 use std::io::{Cursor, Read};
 
 use mail_auth::report::{ActionDisposition, DmarcResult, Report};
-use mail_parser::Message;
+use mail_parser::{Message, PartType};
 use serde::Serialize;
 
-/// Largest decompressed report read (zip and gzip bombs stop here).
-const MAX_XML: u64 = 32 * 1024 * 1024;
+/// Decompressed bytes one message may produce, across all its attachments (zip and gzip
+/// bombs stop here). Real aggregate reports are kilobytes to a few megabytes.
+pub const MAX_DECOMPRESSED: u64 = 32 * 1024 * 1024;
+
+/// What is left of one message's decompression allowance.
+#[derive(Debug)]
+pub struct Budget {
+    left: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            left: MAX_DECOMPRESSED,
+        }
+    }
+}
+
+impl Budget {
+    /// Read `r` to the end within the allowance; None (and nothing left) past it.
+    fn read(&mut self, r: impl Read) -> Option<Vec<u8>> {
+        let mut buf = Vec::new();
+        r.take(self.left.saturating_add(1))
+            .read_to_end(&mut buf)
+            .ok()?;
+        if buf.len() as u64 > self.left {
+            self.left = 0;
+            return None;
+        }
+        self.left -= buf.len() as u64;
+        Some(buf)
+    }
+}
 
 /// What a DMARC aggregate report says, in numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,20 +98,21 @@ fn summarise(report: &Report) -> DmarcSummary {
     }
 }
 
-fn read_capped(r: impl Read) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    r.take(MAX_XML).read_to_end(&mut buf).ok()?;
-    Some(buf)
-}
-
-/// A bare report file: XML, gzip or zip.
-pub(super) fn from_attachment_bytes(raw: &[u8]) -> Option<DmarcSummary> {
+/// A bare report file: XML, gzip or zip, decompressed within `budget`.
+pub fn from_attachment_bytes(raw: &[u8], budget: &mut Budget) -> Option<DmarcSummary> {
     let xml = if raw.starts_with(&[0x1f, 0x8b]) {
-        read_capped(flate2::read::GzDecoder::new(raw))?
+        budget.read(flate2::read::GzDecoder::new(raw))?
     } else if raw.starts_with(b"PK\x03\x04") {
         let mut archive = zip::ZipArchive::new(Cursor::new(raw)).ok()?;
+        // One report per archive; several entries are refused unread (a bomb's shape).
+        if archive.len() != 1 {
+            return None;
+        }
         let file = archive.by_index(0).ok()?;
-        read_capped(file)?
+        if file.size() > budget.left {
+            return None;
+        }
+        budget.read(file)?
     } else {
         let head = String::from_utf8_lossy(&raw[..raw.len().min(512)]).to_ascii_lowercase();
         if !(head.trim_start().starts_with("<?xml") || head.contains("<feedback")) {
@@ -121,14 +159,115 @@ fn parse_xml(xml: &[u8]) -> Option<DmarcSummary> {
         .map(|r| summarise(&r))
 }
 
-/// A report mailed as an attachment.
-pub(super) fn from_message(raw: &[u8], message: &Message<'_>) -> Option<DmarcSummary> {
+/// A report mailed as an attachment (XML, gzip or zip, recognised by content), every part
+/// decompressed from the one `budget`.
+pub(super) fn from_message(message: &Message<'_>, budget: &mut Budget) -> Option<DmarcSummary> {
     let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
     let has_attachment = message.attachment_count() > 0;
     if !(has_attachment || subject.contains("report domain")) {
         return None;
     }
-    Report::parse_rfc5322(raw, MAX_XML as usize)
-        .ok()
-        .map(|r| summarise(&r))
+    message.parts.iter().find_map(|part| match &part.body {
+        PartType::Binary(b) | PartType::InlineBinary(b) => from_attachment_bytes(b, budget),
+        PartType::Text(t) => from_attachment_bytes(t.as_bytes(), budget),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod bombs {
+    use super::*;
+    use std::io::Write;
+
+    const REPORT: &str = include_str!("../../../../testdata/corpora/dmarc/dmarcviewer__yahoo.xml");
+
+    /// A zip whose `entries` central-directory records all point at one deflated `content`
+    /// (the overlapping-entries bomb when `entries` > 1).
+    fn zip(content: &[u8], entries: usize) -> Vec<u8> {
+        let mut deflated = flate2::write::DeflateEncoder::new(Vec::new(), Default::default());
+        deflated.write_all(content).expect("deflate");
+        let data = deflated.finish().expect("deflate");
+        let mut crc = flate2::Crc::new();
+        crc.update(content);
+        let (crc, csize, usize_) = (crc.sum(), data.len() as u32, content.len() as u32);
+        let name = b"report.xml";
+        let mut out = Vec::new();
+        let header = |out: &mut Vec<u8>, central: bool| {
+            if central {
+                out.extend(0x0201_4b50u32.to_le_bytes());
+                out.extend(20u16.to_le_bytes());
+            } else {
+                out.extend(0x0403_4b50u32.to_le_bytes());
+            }
+            out.extend(20u16.to_le_bytes()); // version needed
+            out.extend(0u16.to_le_bytes()); // flags
+            out.extend(8u16.to_le_bytes()); // deflate
+            out.extend([0u8; 4]); // time, date
+            out.extend(crc.to_le_bytes());
+            out.extend(csize.to_le_bytes());
+            out.extend(usize_.to_le_bytes());
+            out.extend((name.len() as u16).to_le_bytes());
+            out.extend(0u16.to_le_bytes()); // extra
+            if central {
+                out.extend([0u8; 12]); // comment, disk, attributes
+                out.extend(0u32.to_le_bytes()); // local header at 0
+            }
+            out.extend(name);
+        };
+        header(&mut out, false);
+        out.extend(&data);
+        let cd_start = out.len() as u32;
+        for _ in 0..entries {
+            header(&mut out, true);
+        }
+        let cd_size = out.len() as u32 - cd_start;
+        out.extend(0x0605_4b50u32.to_le_bytes());
+        out.extend([0u8; 4]);
+        out.extend((entries as u16).to_le_bytes());
+        out.extend((entries as u16).to_le_bytes());
+        out.extend(cd_size.to_le_bytes());
+        out.extend(cd_start.to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn one_entry_reads_and_many_are_refused_unread() {
+        let mut budget = Budget::default();
+        let ok = from_attachment_bytes(&zip(REPORT.as_bytes(), 1), &mut budget);
+        assert!(ok.is_some(), "a one-report archive is read");
+        assert_eq!(budget.left, MAX_DECOMPRESSED - REPORT.len() as u64);
+
+        // 200 entries over one block of 4 MiB: refused before any byte is inflated.
+        let block = vec![b' '; 4 << 20];
+        let bomb = zip(&block, 200);
+        let mut budget = Budget::default();
+        let started = std::time::Instant::now();
+        assert_eq!(from_attachment_bytes(&bomb, &mut budget), None);
+        assert_eq!(budget.left, MAX_DECOMPRESSED, "nothing was decompressed");
+        println!(
+            "zip bomb ({} bytes, 200 entries) refused in {:?}",
+            bomb.len(),
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn one_budget_per_message() {
+        // A single entry inflating past the allowance stops at it.
+        let big = vec![b' '; (MAX_DECOMPRESSED + 1) as usize];
+        let mut budget = Budget::default();
+        assert_eq!(from_attachment_bytes(&zip(&big, 1), &mut budget), None);
+        // Whatever a message has used is gone for its other attachments.
+        let mut budget = Budget { left: 100 };
+        assert_eq!(
+            from_attachment_bytes(&zip(REPORT.as_bytes(), 1), &mut budget),
+            None
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+        gz.write_all(REPORT.as_bytes()).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        assert_eq!(from_attachment_bytes(&gz, &mut Budget { left: 100 }), None);
+        assert!(from_attachment_bytes(&gz, &mut Budget::default()).is_some());
+    }
 }

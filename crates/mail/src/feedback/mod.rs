@@ -14,7 +14,7 @@
 //! [`classify_text`] does the same for one SMTP reply text. Nothing here panics on any input;
 //! `fuzz/` holds a target for it.
 
-mod dmarc;
+pub mod dmarc;
 pub(crate) mod providers;
 pub mod reasons;
 mod scrape;
@@ -97,7 +97,9 @@ pub(crate) const MAX_RECIPIENTS: usize = 100;
 
 /// Classify a whole message (or a bare DMARC XML / gzip / zip report).
 pub fn classify_message(raw: &[u8]) -> Classified {
-    if let Some(summary) = dmarc::from_attachment_bytes(raw) {
+    // One decompression allowance for everything in this message.
+    let mut budget = dmarc::Budget::default();
+    if let Some(summary) = dmarc::from_attachment_bytes(raw, &mut budget) {
         return Classified {
             dmarc: Some(summary),
             ..Classified::empty(Kind::Dmarc)
@@ -109,7 +111,7 @@ pub fn classify_message(raw: &[u8]) -> Classified {
     let original_message_id = original_message_id(&message);
     let mut out = if let Some(arf) = arf(&message) {
         arf
-    } else if let Some(summary) = dmarc::from_message(raw, &message) {
+    } else if let Some(summary) = dmarc::from_message(&message, &mut budget) {
         Classified {
             dmarc: Some(summary),
             ..Classified::empty(Kind::Dmarc)

@@ -74,6 +74,20 @@ macro_rules! feedback {
                 Ok(id)
             }
 
+            pub(super) async fn prune_inbound_raw_impl(&self, before_ms: i64) -> Result<u64> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE inbound_messages SET raw = $1 WHERE received_at < $2 AND length(raw) > 0",
+                )
+                .bind(Vec::<u8>::new())
+                .bind(before_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n)
+            }
+
             pub(super) async fn suppressions_impl(
                 &self,
                 after_key: &str,

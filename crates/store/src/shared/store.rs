@@ -99,6 +99,9 @@ macro_rules! store {
             async fn record_inbound(&self, m: &InboundRecord) -> Result<i64> {
                 self.record_inbound_impl(m).await
             }
+            async fn prune_inbound_raw(&self, before_ms: i64) -> Result<u64> {
+                self.prune_inbound_raw_impl(before_ms).await
+            }
             async fn suppressions(&self, after_key: &str, limit: u32) -> Result<Vec<Suppression>> {
                 self.suppressions_impl(after_key, limit).await
             }

@@ -1,0 +1,295 @@
+//! Password checks a stranger cannot turn into a flood.
+//!
+//! argon2 is slow and takes ~19 MiB per check on purpose; run without a limit, 128 clients
+//! guessing at once took the process to 7.5 GB. So:
+//! - at most `concurrency` checks run at once (one per CPU) on the blocking pool, and at most
+//!   `queue` more wait for a turn; past that the answer is `429` at once, without hashing;
+//! - failures are counted per client network (an IPv4 address, an IPv6 /64) and per account;
+//!   past a threshold each further failure blocks that key for twice as long as the last
+//!   (1 s, 2 s, 4 s … up to `max_backoff`), answered `429` with `Retry-After` and no hashing.
+//!   A success clears the account and the address. Counts are forgotten after `window`.
+//!
+//! Pure bookkeeping with the time passed in, so the rules are table-tested below.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+/// The login limits (`[http] login_*`).
+#[derive(Debug, Clone)]
+pub struct LoginLimits {
+    /// Password checks running at once.
+    pub concurrency: usize,
+    /// Password checks waiting for a turn; more are refused at once.
+    pub queue: usize,
+    /// Failures from one network before it is slowed down.
+    pub failures_per_ip: u32,
+    /// Failures for one account before it is slowed down.
+    pub failures_per_account: u32,
+    /// The longest a key is blocked after a failure.
+    pub max_backoff: Duration,
+    /// Failures older than this are forgotten.
+    pub window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            concurrency: cpus,
+            queue: cpus * 4,
+            failures_per_ip: 10,
+            failures_per_account: 5,
+            max_backoff: Duration::from_secs(15 * 60),
+            window: Duration::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Net(IpAddr),
+    Account(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last_ms: i64,
+    blocked_until_ms: i64,
+}
+
+/// Keys remembered at most; past this, keys that are not blocked are forgotten first.
+const MAX_KEYS: usize = 100_000;
+
+/// Why a login attempt is not checked now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// This address or account failed too often: come back after this many seconds.
+    Backoff { retry_after_s: u64 },
+    /// Too many checks are running and waiting.
+    Busy,
+}
+
+/// The login throttle shared by every login request.
+pub struct LoginGuard {
+    limits: LoginLimits,
+    checks: Semaphore,
+    waiting: AtomicUsize,
+    failures: Mutex<HashMap<Key, Failures>>,
+}
+
+/// The network a failure is counted against: the address, or its /64 for IPv6 (one host
+/// usually holds a whole /64).
+fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+impl LoginGuard {
+    pub fn new(limits: LoginLimits) -> Self {
+        Self {
+            checks: Semaphore::new(limits.concurrency.max(1)),
+            limits,
+            waiting: AtomicUsize::new(0),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn keys(ip: IpAddr, account: &str) -> [Key; 2] {
+        [
+            Key::Net(network(ip)),
+            Key::Account(account.trim().to_ascii_lowercase()),
+        ]
+    }
+
+    /// Whether `ip` or `account` must wait before trying again (no password is checked).
+    pub fn blocked(&self, ip: IpAddr, account: &str, now_ms: i64) -> Option<Refusal> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let until = Self::keys(ip, account)
+            .iter()
+            .filter_map(|k| map.get(k))
+            .map(|f| f.blocked_until_ms)
+            .max()?;
+        (until > now_ms).then(|| Refusal::Backoff {
+            retry_after_s: ((until - now_ms) as u64).div_ceil(1000).max(1),
+        })
+    }
+
+    /// Record a wrong password; returns the wait it imposes, if any.
+    pub fn failed(&self, ip: IpAddr, account: &str, now_ms: i64) -> Option<Refusal> {
+        let window_ms = self.limits.window.as_millis() as i64;
+        let max_ms = self.limits.max_backoff.as_millis() as i64;
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_KEYS {
+            map.retain(|_, f| f.blocked_until_ms > now_ms);
+            if map.len() >= MAX_KEYS {
+                map.clear();
+            }
+        }
+        let mut longest = 0i64;
+        for key in Self::keys(ip, account) {
+            let threshold = match key {
+                Key::Net(_) => self.limits.failures_per_ip,
+                Key::Account(_) => self.limits.failures_per_account,
+            };
+            let f = map.entry(key).or_insert(Failures {
+                count: 0,
+                last_ms: now_ms,
+                blocked_until_ms: 0,
+            });
+            if now_ms - f.last_ms > window_ms {
+                f.count = 0;
+            }
+            f.count = f.count.saturating_add(1);
+            f.last_ms = now_ms;
+            if f.count >= threshold.max(1) {
+                let doublings = (f.count - threshold.max(1)).min(30);
+                let wait = 1000i64.saturating_mul(1 << doublings).min(max_ms);
+                f.blocked_until_ms = now_ms + wait;
+                longest = longest.max(wait);
+            }
+        }
+        (longest > 0).then(|| Refusal::Backoff {
+            retry_after_s: (longest as u64).div_ceil(1000).max(1),
+        })
+    }
+
+    /// A correct password: the account and the address start afresh.
+    pub fn succeeded(&self, ip: IpAddr, account: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in Self::keys(ip, account) {
+            map.remove(&key);
+        }
+    }
+
+    /// Run `check` (an argon2 verification) on the blocking pool when a turn is free; `Busy`
+    /// when too many are running and waiting already.
+    pub async fn check<F>(&self, check: F) -> Result<bool, Refusal>
+    where
+        F: FnOnce() -> bool + Send + 'static,
+    {
+        let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _leave = Leave(&self.waiting);
+        if queued >= self.limits.concurrency + self.limits.queue {
+            return Err(Refusal::Busy);
+        }
+        let Ok(_turn) = self.checks.acquire().await else {
+            return Err(Refusal::Busy);
+        };
+        Ok(tokio::task::spawn_blocking(check).await.unwrap_or(false))
+    }
+}
+
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard() -> LoginGuard {
+        LoginGuard::new(LoginLimits {
+            concurrency: 1,
+            queue: 1,
+            failures_per_ip: 4,
+            failures_per_account: 2,
+            max_backoff: Duration::from_secs(60),
+            window: Duration::from_secs(3600),
+        })
+    }
+
+    #[test]
+    fn failures_back_off_per_account_and_network() {
+        let g = guard();
+        let ip: IpAddr = "192.0.2.1".parse().expect("ip");
+        let other: IpAddr = "192.0.2.2".parse().expect("ip");
+        assert_eq!(g.failed(ip, "a@x.test", 0), None);
+        assert_eq!(g.blocked(ip, "a@x.test", 0), None);
+        // The account's second failure: 1 s, then 2 s, 4 s…
+        assert_eq!(
+            g.failed(ip, "A@x.test", 10),
+            Some(Refusal::Backoff { retry_after_s: 1 })
+        );
+        assert!(g.blocked(other, "a@x.test", 500).is_some(), "per account");
+        assert_eq!(g.blocked(other, "b@x.test", 500), None, "other accounts");
+        assert_eq!(g.blocked(ip, "a@x.test", 1010), None, "expired");
+        assert_eq!(
+            g.failed(ip, "a@x.test", 2000),
+            Some(Refusal::Backoff { retry_after_s: 2 })
+        );
+        // The network's own threshold (4) blocks other accounts from it too.
+        g.failed(ip, "c@x.test", 5000);
+        assert!(g.blocked(ip, "d@x.test", 5001).is_some(), "per network");
+        assert_eq!(g.blocked(other, "d@x.test", 5001), None);
+        // Capped.
+        for i in 0..40 {
+            g.failed(ip, "a@x.test", 10_000 + i);
+        }
+        assert_eq!(
+            g.blocked(other, "a@x.test", 10_040),
+            Some(Refusal::Backoff { retry_after_s: 60 })
+        );
+        g.succeeded(ip, "a@x.test");
+        assert_eq!(g.blocked(ip, "a@x.test", 10_040), None);
+    }
+
+    #[test]
+    fn an_ipv6_host_is_its_64() {
+        let g = guard();
+        for i in 0..4u16 {
+            let ip = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, i, i, i, i));
+            g.failed(ip, &format!("u{i}@x.test"), 0);
+        }
+        let same64: IpAddr = "2001:db8:1:2::99".parse().expect("ip");
+        let other64: IpAddr = "2001:db8:1:3::99".parse().expect("ip");
+        assert!(g.blocked(same64, "new@x.test", 1).is_some());
+        assert_eq!(g.blocked(other64, "new@x.test", 1), None);
+    }
+
+    #[tokio::test]
+    async fn checks_beyond_the_queue_are_refused_without_hashing() {
+        let g = std::sync::Arc::new(guard());
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let rx = std::sync::Arc::new(Mutex::new(rx));
+        let mut running = Vec::new();
+        for _ in 0..2 {
+            let (g, rx) = (g.clone(), rx.clone());
+            running.push(tokio::spawn(async move {
+                g.check(move || {
+                    let _ = rx.lock().map(|r| r.recv());
+                    true
+                })
+                .await
+            }));
+        }
+        // One runs, one waits: the third is refused at once.
+        while g.waiting.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(g.check(|| true).await, Err(Refusal::Busy));
+        tx.send(()).expect("send");
+        tx.send(()).expect("send");
+        for r in running {
+            assert_eq!(r.await.expect("join"), Ok(true));
+        }
+        assert_eq!(g.check(|| false).await, Ok(false));
+    }
+}

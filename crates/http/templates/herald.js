@@ -1,0 +1,35 @@
+// Herald's pages: served as /static/herald.js so the Content-Security-Policy can forbid
+// inline scripts (script-src 'self'). Each part runs only on the page that has its elements.
+(function () {
+  // Domains: copy a record's value.
+  document.querySelectorAll('button.copy').forEach(function (b) {
+    b.addEventListener('click', function () {
+      navigator.clipboard.writeText(b.dataset.value).then(function () { b.textContent = 'Copied'; });
+    });
+  });
+
+  // Contacts: show progress while an upload runs.
+  var importForm = document.getElementById('import-form');
+  if (importForm) {
+    importForm.addEventListener('submit', function () {
+      document.getElementById('import-progress').hidden = false;
+    });
+  }
+
+  // New campaign: the live preview.
+  var form = document.getElementById('compose-form');
+  if (form) {
+    var preview = function () {
+      var body = new URLSearchParams(new FormData(form));
+      fetch('/campaigns/preview', {method: 'POST', body: body, credentials: 'same-origin'})
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          document.getElementById('preview-for').textContent = p.error ? '' : ('for ' + p.email);
+          document.getElementById('preview-subject').textContent = p.error ? p.error : p.subject;
+          document.getElementById('preview').srcdoc = p.error ? '' : p.html;
+        });
+    };
+    document.getElementById('preview-button').addEventListener('click', preview);
+    form.html.addEventListener('input', function () { clearTimeout(form._t); form._t = setTimeout(preview, 400); });
+  }
+})();
