@@ -171,15 +171,14 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
         "no STARTTLS to Herald's listener in Postfix's log"
     );
 
-    // A complaint about carol's copy, sent to the feedback address: matched by Message-ID.
+    // A complaint about carol's copy, sent to the shared feedback address. First one that
+    // names only the Message-ID (anyone who saw the message knows it): kept, changes nothing.
     let carol = recipient(&report, "carol@inbox.test");
     let mid = carol["message_id"]
         .as_str()
         .unwrap()
         .trim_matches(['<', '>']);
-    let arf = tmp.path().join("arf.eml");
-    std::fs::write(
-        &arf,
+    let arf_with = |original: &str| {
         format!(
             "From: fbl@isp.test\r\nTo: fbl@bounces.world-sender.test\r\nSubject: complaint\r\n\
              MIME-Version: 1.0\r\n\
@@ -188,12 +187,54 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
              --b\r\nContent-Type: message/feedback-report\r\n\r\n\
              Feedback-Type: abuse\r\nUser-Agent: isp/1.0\r\nVersion: 1\r\n\
              Original-Rcpt-To: carol@inbox.test\r\n\r\n\
-             --b\r\nContent-Type: message/rfc822\r\n\r\n\
-             From: news@world-sender.test\r\nTo: carol@inbox.test\r\nMessage-ID: <{mid}>\r\n\
-             Subject: Feedback\r\n\r\nbody\r\n--b--\r\n"
-        ),
+             --b\r\nContent-Type: message/rfc822\r\n\r\n{original}\r\n--b--\r\n"
+        )
+    };
+    let forged = tmp.path().join("forged.eml");
+    std::fs::write(
+        &forged,
+        arf_with(&format!(
+            "From: news@world-sender.test\r\nTo: carol@inbox.test\r\nMessage-ID: <{mid}>\r\n\
+             Subject: Feedback\r\n\r\nbody"
+        )),
     )
     .unwrap();
+    let (ok, out) = swaks(&bounce_port, "fbl@bounces.world-sender.test", &forged);
+    assert!(ok, "{out}");
+    let spool = tmp.path().join("data/inbound/spool");
+    wait_for(
+        "the forged report processed",
+        Duration::from_secs(30),
+        || {
+            let pending = std::fs::read_dir(&spool)
+                .unwrap()
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "msg"));
+            (!pending).then_some(())
+        },
+    );
+    let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+    assert_eq!(
+        r["counts"]["complained"], 0,
+        "a bare Message-ID suppressed: {r:#}"
+    );
+    // A report to an unconfigured `bounces.` domain is not even accepted.
+    let (ok, out) = swaks(&bounce_port, "abuse@bounces.elsewhere.test", &forged);
+    assert!(!ok && out.contains("550"), "{out}");
+
+    // Then the real thing: an ARF whose original is the copy Carol's mailbox holds (with the
+    // Return-Path the receiving server wrote: Herald's signed VERP address).
+    let original = common::delivered(
+        std::path::Path::new(&w["WORLD_MAIL"]),
+        "inbox.test/carol",
+        mid,
+    );
+    let original = String::from_utf8_lossy(&original)
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n");
+    assert!(original.starts_with("Return-Path: <b+"), "{original:.200}");
+    let arf = tmp.path().join("arf.eml");
+    std::fs::write(&arf, arf_with(original.trim_end())).unwrap();
     let (ok, out) = swaks(&bounce_port, "fbl@bounces.world-sender.test", &arf);
     assert!(ok, "{out}");
     let report = wait_for("the complaint", Duration::from_secs(30), || {

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Herald, recipient, world_env};
+use common::{Herald, delivered, recipient, world_env};
 
 const SAFARI: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15";
 
@@ -82,35 +82,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// The message with `message_id` somewhere under `mailbox` (a Maildir: new/ or cur/).
-fn delivered(mail_dir: &Path, mailbox: &str, message_id: &str) -> Vec<u8> {
-    let id = message_id.trim_matches(['<', '>']).to_string();
-    wait_for(&format!("{id} in {mailbox}"), || {
-        let mut stack = vec![mail_dir.join(mailbox)];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                let p = e.path();
-                let in_maildir = p
-                    .parent()
-                    .and_then(|d| d.file_name())
-                    .is_some_and(|n| n == "new" || n == "cur");
-                if p.is_dir() {
-                    stack.push(p);
-                } else if in_maildir
-                    && let Ok(raw) = std::fs::read(&p)
-                    && String::from_utf8_lossy(&raw).contains(&id)
-                {
-                    return Some(raw);
-                }
-            }
-        }
-        None
-    })
 }
 
 /// Every `href` and `src` value in the HTML.

@@ -24,7 +24,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
@@ -93,10 +93,25 @@ impl Drop for IpSlot {
 
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n\r\nToo many connections\n";
 
-/// Tell a connection over a limit to come back later, without waiting on it for long.
+/// Tell a connection over a limit to come back later, without waiting on it for long. What
+/// the client already sent is read and dropped for a moment before closing: closing a socket
+/// with unread data resets it, and the client would see the reset instead of the 503.
 fn refuse(mut stream: TcpStream) {
     tokio::spawn(async move {
-        let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(BUSY)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            stream.write_all(BUSY).await?;
+            stream.shutdown().await?;
+            let mut sink = [0u8; 4096];
+            let mut left: usize = 64 * 1024;
+            while left > 0 {
+                match stream.read(&mut sink).await? {
+                    0 => break,
+                    n => left = left.saturating_sub(n),
+                }
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .await;
     });
 }
 

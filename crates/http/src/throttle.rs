@@ -2,8 +2,11 @@
 //!
 //! argon2 is slow and takes ~19 MiB per check on purpose; run without a limit, 128 clients
 //! guessing at once took the process to 7.5 GB. So:
-//! - at most `concurrency` checks run at once (one per CPU) on the blocking pool, and at most
-//!   `queue` more wait for a turn; past that the answer is `429` at once, without hashing;
+//! - at most `concurrency` checks run at once (one per CPU), on threads of their own, and at
+//!   most `queue` more wait for a turn; past that the answer is `429` at once, without hashing.
+//!   Own threads, not tokio's blocking pool: the allocator keeps each thread's 19 MiB after the
+//!   check, and the blocking pool would spread checks over up to 512 threads (3.9 GB held);
+//!   a fixed few threads keep reusing the same memory;
 //! - failures are counted per client network (an IPv4 address, an IPv6 /64) and per account;
 //!   past a threshold each further failure blocks that key for twice as long as the last
 //!   (1 s, 2 s, 4 s … up to `max_backoff`), answered `429` with `Retry-After` and no hashing.
@@ -79,6 +82,7 @@ pub enum Refusal {
 pub struct LoginGuard {
     limits: LoginLimits,
     checks: Semaphore,
+    pool: Mutex<std::sync::mpsc::Sender<Job>>,
     waiting: AtomicUsize,
     failures: Mutex<HashMap<Key, Failures>>,
 }
@@ -98,10 +102,40 @@ fn network(ip: IpAddr) -> IpAddr {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// `n` threads running password checks; they end when the sender is dropped.
+fn start_pool(n: usize) -> std::sync::mpsc::Sender<Job> {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    let rx = std::sync::Arc::new(Mutex::new(rx));
+    for i in 0..n.max(1) {
+        let rx = rx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("herald-password-{i}"))
+            .spawn(move || {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "starting a password-check thread");
+        }
+    }
+    tx
+}
+
 impl LoginGuard {
     pub fn new(limits: LoginLimits) -> Self {
         Self {
             checks: Semaphore::new(limits.concurrency.max(1)),
+            pool: Mutex::new(start_pool(limits.concurrency)),
             limits,
             waiting: AtomicUsize::new(0),
             failures: Mutex::new(HashMap::new()),
@@ -175,7 +209,7 @@ impl LoginGuard {
         }
     }
 
-    /// Run `check` (an argon2 verification) on the blocking pool when a turn is free; `Busy`
+    /// Run `check` (an argon2 verification) on a password thread when a turn is free; `Busy`
     /// when too many are running and waiting already.
     pub async fn check<F>(&self, check: F) -> Result<bool, Refusal>
     where
@@ -189,7 +223,20 @@ impl LoginGuard {
         let Ok(_turn) = self.checks.acquire().await else {
             return Err(Refusal::Busy);
         };
-        Ok(tokio::task::spawn_blocking(check).await.unwrap_or(false))
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(check());
+        });
+        let sent = self
+            .pool
+            .lock()
+            .map_err(|_| Refusal::Busy)?
+            .send(job)
+            .is_ok();
+        if !sent {
+            return Err(Refusal::Busy);
+        }
+        Ok(rx.await.unwrap_or(false))
     }
 }
 

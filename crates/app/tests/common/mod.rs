@@ -304,3 +304,37 @@ pub fn wait_for<T>(what: &str, limit: std::time::Duration, mut f: impl FnMut() -
     }
     panic!("timed out after {limit:?} waiting for {what}")
 }
+
+/// The message with `message_id` somewhere under `mailbox` of the world's Maildir tree
+/// (`mail_dir`, e.g. `inbox.test/carol`: new/ or cur/), waited for up to 30 s.
+pub fn delivered(mail_dir: &Path, mailbox: &str, message_id: &str) -> Vec<u8> {
+    let id = message_id.trim_matches(['<', '>']).to_string();
+    wait_for(
+        &format!("{id} in {mailbox}"),
+        std::time::Duration::from_secs(30),
+        || {
+            let mut stack = vec![mail_dir.join(mailbox)];
+            while let Some(d) = stack.pop() {
+                let Ok(rd) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for e in rd.flatten() {
+                    let p = e.path();
+                    let in_maildir = p
+                        .parent()
+                        .and_then(|d| d.file_name())
+                        .is_some_and(|n| n == "new" || n == "cur");
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if in_maildir
+                        && let Ok(raw) = std::fs::read(&p)
+                        && String::from_utf8_lossy(&raw).contains(&id)
+                    {
+                        return Some(raw);
+                    }
+                }
+            }
+            None
+        },
+    )
+}
