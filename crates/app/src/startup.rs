@@ -41,8 +41,7 @@ pub struct SandboxServer {
 impl App {
     /// Read settings and open the store (creating the data directory if needed).
     pub async fn open(data_dir: &Path, config: Option<&Path>) -> anyhow::Result<App> {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        create_private_dir(data_dir)?;
         let file = config
             .map(Path::to_path_buf)
             .unwrap_or_else(|| data_dir.join("herald.toml"));
@@ -57,7 +56,21 @@ impl App {
         }
         let store = herald_store::open(&settings.database.url)
             .await
-            .with_context(|| format!("opening the database {}", settings.database.url))?;
+            .with_context(|| {
+                format!(
+                    "opening the database {}",
+                    herald_store::redact_url(&settings.database.url)
+                )
+            })?;
+        if let Some(path) = settings.database.url.strip_prefix("sqlite://") {
+            // The database holds sessions, tokens' hashes and every recipient: owner only.
+            for suffix in ["", "-wal", "-shm"] {
+                let p = PathBuf::from(format!("{path}{suffix}"));
+                if p.exists() {
+                    set_private(&p, 0o600)?;
+                }
+            }
+        }
         Ok(App {
             settings,
             data_dir: data_dir.to_path_buf(),
@@ -570,6 +583,21 @@ impl App {
         ));
         Ok((addr, stop))
     }
+}
+
+/// Owner-only permissions on `path` (0700 for folders, 0600 for files).
+pub fn set_private(path: &Path, mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("making {} private ({mode:o})", path.display()))
+}
+
+/// Create `dir` (and its parents) if needed and make it owner-only: the data directory holds
+/// keys, the spool (working unsubscribe addresses) and the database.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
+    set_private(dir, 0o700)
 }
 
 /// A stop signal several tasks can wait on.

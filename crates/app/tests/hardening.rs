@@ -409,3 +409,29 @@ fn viewers_cannot_write_and_pages_cannot_be_made_to_lie() {
         assert_eq!(r.status, 404, "{path}: {}", r.body);
     }
 }
+
+#[test]
+fn secrets_are_owner_only_and_passwords_never_print() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let h = Herald::new(&data);
+    h.ok(&["init"]);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("herald.toml")), 0o600);
+    if std::env::var("HERALD_TEST_BACKEND").as_deref() != Ok("postgres") {
+        assert_eq!(mode(&data.join("herald.db")), 0o600);
+    }
+    // A PostgreSQL password in a failing URL is not repeated in the error.
+    let out = Herald::new(&tmp.path().join("other"))
+        .env(
+            "HERALD__DATABASE__URL",
+            "postgres://herald:hunter2-secret@127.0.0.1:1/herald",
+        )
+        .run(&["suppressions", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("herald:***@127.0.0.1"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}

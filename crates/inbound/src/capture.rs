@@ -21,7 +21,10 @@ pub struct Capture {
 
 impl Capture {
     pub fn new(dir: PathBuf) -> std::io::Result<Self> {
+        use std::os::unix::fs::PermissionsExt;
         std::fs::create_dir_all(&dir)?;
+        // Captured messages hold working unsubscribe and tracking links: owner only.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         let prefix = format!("{:X}", time::OffsetDateTime::now_utc().unix_timestamp());
         Ok(Self {
             dir,
@@ -72,7 +75,17 @@ impl Handler for Capture {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let id = format!("{}{:06X}", self.prefix, n);
         let path = self.dir.join(format!("{id}.eml"));
-        match std::fs::write(&path, message) {
+        let written = {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .and_then(|mut f| f.write_all(message))
+        };
+        match written {
             Ok(()) => ServerReply::new(250, "2.0.0", format!("Ok: queued as {id}")),
             Err(e) => {
                 tracing::error!(path = %path.display(), error = %e, "sandbox could not store a message");

@@ -262,6 +262,23 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 
+/// A database URL fit for messages and logs: the password, if any, replaced by `***`
+/// (`postgres://herald:***@db/herald`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
 /// Open the store named by a database URL: `sqlite://PATH` or `postgres://…`.
 pub async fn open(url: &str) -> Result<AnyStore> {
     if let Some(path) = url.strip_prefix("sqlite://") {
@@ -271,6 +288,28 @@ pub async fn open(url: &str) -> Result<AnyStore> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(AnyStore::Postgres(PgStore::open(url).await?))
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_string()))
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_print() {
+        assert_eq!(
+            redact_url("postgres://herald:s3cr%40t@db.example:5432/herald?sslmode=require"),
+            "postgres://herald:***@db.example:5432/herald?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://herald@db/herald"),
+            "postgres://herald@db/herald"
+        );
+        assert_eq!(
+            redact_url("sqlite://herald-data/herald.db"),
+            "sqlite://herald-data/herald.db"
+        );
+        assert_eq!(redact_url("postgres://a:b@c@d/e"), "postgres://a:***@d/e");
     }
 }

@@ -15,9 +15,13 @@ pub async fn run(data_dir: &Path, config: Option<&Path>) -> anyhow::Result<()> {
         .unwrap_or_else(|| data_dir.join("herald.toml"));
     if !file.exists() {
         std::fs::write(&file, TEMPLATE).with_context(|| format!("writing {}", file.display()))?;
+        crate::startup::set_private(&file, 0o600)?;
         eprintln!("wrote {}", file.display());
     }
     let app = App::open(data_dir, config).await?;
-    eprintln!("database ready: {}", app.settings.database.url);
+    eprintln!(
+        "database ready: {}",
+        herald_store::redact_url(&app.settings.database.url)
+    );
     Ok(())
 }

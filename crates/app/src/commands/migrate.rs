@@ -15,7 +15,10 @@ pub async fn run(from: &str, to: &str, json: bool) -> anyhow::Result<()> {
         return Err(bad_input(format!("--from {from:?}: no such database file")));
     }
     if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
-        return Err(bad_input(format!("--to {to:?}: expected postgres://…")));
+        return Err(bad_input(format!(
+            "--to {:?}: expected postgres://…",
+            herald_store::redact_url(to)
+        )));
     }
     let AnyStore::Sqlite(source) = open(from).await? else {
         return Err(bad_input("--from must be an SQLite database"));

@@ -31,6 +31,11 @@ impl Default for Budget {
 }
 
 impl Budget {
+    /// Bytes this message may still inflate.
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+
     /// Read `r` to the end within the allowance; None (and nothing left) past it.
     fn read(&mut self, r: impl Read) -> Option<Vec<u8>> {
         let mut buf = Vec::new();
