@@ -174,14 +174,14 @@ pub const WRITES: &[(&str, Role, &str)] = &[
 ];
 
 /// Whether `user` may make a state-changing request to the route `path`: Ok, or the answer.
-fn permitted(user: &User, path: &str) -> Result<(), Response> {
+fn permitted(user: &User, path: &str) -> Result<(), Box<Response>> {
     match WRITES.iter().find(|(p, _, _)| *p == path) {
-        None => Err(problem(StatusCode::NOT_FOUND, "No such page.")),
+        None => Err(Box::new(problem(StatusCode::NOT_FOUND, "No such page."))),
         Some((_, needed, _)) if Role::of(user) >= *needed => Ok(()),
-        Some((_, _, what)) => Err(problem(
+        Some((_, _, what)) => Err(Box::new(problem(
             StatusCode::FORBIDDEN,
             &format!("Your account may look but not {what}."),
-        )),
+        ))),
     }
 }
 
@@ -225,7 +225,7 @@ async fn require_session<S: Store>(
             .map(|p| p.as_str().to_string())
             .unwrap_or_default();
         if let Err(r) = permitted(&user, &path) {
-            return r;
+            return *r;
         }
     }
     req.extensions_mut().insert(Session { user, csrf });
