@@ -123,12 +123,40 @@ pub enum UserCmd {
         #[arg(long, default_value = "admin")]
         role: String,
     },
+    /// Remove a user with its sessions and API tokens (not the last admin).
+    Remove { email: String },
+    /// Users and their roles.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCmd {
     /// Create an API token for a user; it is printed once and stored only as a hash.
     Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        /// The token stops working after this long (e.g. 90d); default: never.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Print `{"token": "…", …}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// API tokens (never their secrets): user, name, created, expiry.
+    List {
+        /// Only this user's.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a user's tokens of this name: they stop working at once.
+    Revoke {
         #[arg(long)]
         user: String,
         #[arg(long)]

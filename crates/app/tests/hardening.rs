@@ -435,3 +435,129 @@ fn secrets_are_owner_only_and_passwords_never_print() {
     assert!(err.contains("herald:***@127.0.0.1"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn credentials_can_be_listed_expired_revoked_and_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (h, _serve, port) = start(tmp.path(), &[]);
+    let api = |token: &str| {
+        http(
+            port,
+            "GET",
+            "/api/v1/campaigns",
+            &[("Authorization", &format!("Bearer {token}"))],
+            None,
+        )
+        .status
+    };
+    let created = h.json(&[
+        "token",
+        "create",
+        "--user",
+        "viewer@herald.test",
+        "--name",
+        "ci",
+        "--json",
+    ]);
+    let ci = created["token"].as_str().unwrap().to_string();
+    assert_eq!(created["expires_at"], serde_json::Value::Null);
+    let short = h.json(&[
+        "token",
+        "create",
+        "--user",
+        "viewer@herald.test",
+        "--name",
+        "short",
+        "--expires",
+        "1s",
+        "--json",
+    ]);
+    let short = short["token"].as_str().unwrap().to_string();
+    assert_eq!(api(&ci), 200);
+    let listed = h.json(&["token", "list", "--json"]);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ci", "short"], "{listed:#}");
+    assert!(!listed.to_string().contains(&ci), "a secret was listed");
+    wait_for("the short token to expire", Duration::from_secs(10), || {
+        (api(&short) == 401).then_some(())
+    });
+    assert_eq!(api(&ci), 200);
+
+    // Revoked: at once.
+    h.ok(&[
+        "token",
+        "revoke",
+        "--user",
+        "viewer@herald.test",
+        "--name",
+        "ci",
+    ]);
+    assert_eq!(api(&ci), 401);
+    let again = h.run(&[
+        "token",
+        "revoke",
+        "--user",
+        "viewer@herald.test",
+        "--name",
+        "ci",
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+
+    // A password reset ends the user's sessions.
+    let csrf = login_form(port);
+    let r = post_login(
+        port,
+        &csrf,
+        "viewer@herald.test",
+        "correct+horse+battery",
+        "/",
+    );
+    let cookie = r
+        .all("set-cookie")
+        .iter()
+        .find_map(|c| c.strip_prefix("herald_session="))
+        .map(|c| format!("herald_session={}", c.split(';').next().unwrap()))
+        .unwrap();
+    assert_eq!(
+        http(port, "GET", "/", &[("Cookie", &cookie)], None).status,
+        200
+    );
+    let pw = tmp.path().join("pw2");
+    std::fs::write(&pw, "another long password\n").unwrap();
+    h.ok(&[
+        "user",
+        "add",
+        "viewer@herald.test",
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--role",
+        "viewer",
+    ]);
+    assert_eq!(
+        http(port, "GET", "/", &[("Cookie", &cookie)], None).status,
+        303
+    );
+
+    // Removed: its tokens stop working; the last admin cannot be removed.
+    let t = h.json(&[
+        "token",
+        "create",
+        "--user",
+        "viewer@herald.test",
+        "--name",
+        "x",
+        "--json",
+    ]);
+    h.ok(&["user", "remove", "viewer@herald.test"]);
+    assert_eq!(api(t["token"].as_str().unwrap()), 401);
+    let users = h.json(&["user", "list", "--json"]);
+    assert_eq!(users.as_array().unwrap().len(), 1, "{users:#}");
+    let last = h.run(&["user", "remove", "admin@herald.test"]);
+    assert_eq!(last.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&last.stderr).contains("last admin"));
+}

@@ -25,7 +25,12 @@ impl Capture {
         std::fs::create_dir_all(&dir)?;
         // Captured messages hold working unsubscribe and tracking links: owner only.
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-        let prefix = format!("{:X}", time::OffsetDateTime::now_utc().unix_timestamp());
+        // Unique per instance: several capture servers may start within one second (serve's and
+        // a test send's), and a captured message is never overwritten.
+        let prefix = format!(
+            "{:X}",
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000
+        );
         Ok(Self {
             dir,
             seen_deferred: Mutex::new(HashSet::new()),

@@ -243,10 +243,47 @@ impl Store for AnyStore {
         user: i64,
         name: &str,
         at_ms: i64,
+        expires_at_ms: Option<i64>,
     ) -> Result<()> {
         match self {
-            AnyStore::Sqlite(db) => db.create_api_token(token_hash, user, name, at_ms).await,
-            AnyStore::Postgres(db) => db.create_api_token(token_hash, user, name, at_ms).await,
+            AnyStore::Sqlite(db) => {
+                db.create_api_token(token_hash, user, name, at_ms, expires_at_ms)
+                    .await
+            }
+            AnyStore::Postgres(db) => {
+                db.create_api_token(token_hash, user, name, at_ms, expires_at_ms)
+                    .await
+            }
+        }
+    }
+    async fn api_tokens(&self, user_email: Option<&str>) -> Result<Vec<ApiToken>> {
+        match self {
+            AnyStore::Sqlite(db) => db.api_tokens(user_email).await,
+            AnyStore::Postgres(db) => db.api_tokens(user_email).await,
+        }
+    }
+    async fn revoke_api_tokens(&self, user: i64, name: &str) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.revoke_api_tokens(user, name).await,
+            AnyStore::Postgres(db) => db.revoke_api_tokens(user, name).await,
+        }
+    }
+    async fn end_sessions(&self, user: i64) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.end_sessions(user).await,
+            AnyStore::Postgres(db) => db.end_sessions(user).await,
+        }
+    }
+    async fn remove_user(&self, user: i64) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.remove_user(user).await,
+            AnyStore::Postgres(db) => db.remove_user(user).await,
+        }
+    }
+    async fn users(&self) -> Result<Vec<User>> {
+        match self {
+            AnyStore::Sqlite(db) => db.users().await,
+            AnyStore::Postgres(db) => db.users().await,
         }
     }
     async fn user_by_api_token(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>> {

@@ -162,13 +162,28 @@ pub trait Store: Clone + Send + Sync + 'static {
         now_ms: i64,
     ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
     fn delete_session(&self, token_hash: &str) -> impl Future<Output = Result<()>> + Send;
+    /// A new API token (`expires_at_ms`: None never expires).
     fn create_api_token(
         &self,
         token_hash: &str,
         user: i64,
         name: &str,
         at_ms: i64,
+        expires_at_ms: Option<i64>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// API tokens (all, or one user's), by user and age.
+    fn api_tokens(
+        &self,
+        user_email: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<ApiToken>>> + Send;
+    /// Revoke a user's tokens named `name`. Returns how many there were.
+    fn revoke_api_tokens(&self, user: i64, name: &str) -> impl Future<Output = Result<u64>> + Send;
+    /// End every session of a user (a password reset). Returns how many there were.
+    fn end_sessions(&self, user: i64) -> impl Future<Output = Result<u64>> + Send;
+    /// Remove a user with its sessions and tokens.
+    fn remove_user(&self, user: i64) -> impl Future<Output = Result<()>> + Send;
+    /// Every user, by address.
+    fn users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
     fn user_by_api_token(
         &self,
         token_hash: &str,

@@ -383,6 +383,16 @@ pub struct User {
     pub role: String,
 }
 
+/// An API token as listed (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub user: String,
+    pub name: String,
+    pub created_at_ms: i64,
+    /// None: never expires.
+    pub expires_at_ms: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub email: String,

@@ -421,10 +421,46 @@ async fn scenario(store: AnyStore) {
     assert_eq!((u.email.as_str(), csrf.as_str()), ("u@example.com", "c"));
     assert!(store.session("t", now() + 120_000).await.unwrap().is_none());
     store
-        .create_api_token("k", user, "ci", now())
+        .create_api_token("k", user, "ci", now(), None)
         .await
         .unwrap();
     assert!(store.user_by_api_token("k", now()).await.unwrap().is_some());
+    // Credentials end: an expiring token after its time, a revoked one, sessions on reset.
+    let soon = now() + 60_000;
+    store
+        .create_api_token("k2", user, "temp", now(), Some(soon))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .user_by_api_token("k2", soon - 1)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store.user_by_api_token("k2", soon).await.unwrap().is_none(),
+        "{backend}"
+    );
+    let listed = store.api_tokens(Some("u@example.com")).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|t| (t.name.as_str(), t.expires_at_ms))
+            .collect::<Vec<_>>(),
+        [("ci", None), ("temp", Some(soon))],
+        "{backend}"
+    );
+    assert_eq!(store.api_tokens(None).await.unwrap().len(), 2);
+    assert_eq!(
+        store.api_tokens(Some("x@example.com")).await.unwrap().len(),
+        0
+    );
+    assert_eq!(store.revoke_api_tokens(user, "temp").await.unwrap(), 1);
+    assert_eq!(store.revoke_api_tokens(user, "temp").await.unwrap(), 0);
+    assert_eq!(store.end_sessions(user).await.unwrap(), 1, "{backend}");
+    assert!(store.session("t", now()).await.unwrap().is_none());
+    assert_eq!(store.users().await.unwrap().len(), 1);
     assert_eq!(store.campaigns(10).await.unwrap().len(), 1);
 
     // Domain re-verification: only changes become events.

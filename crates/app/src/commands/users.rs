@@ -1,19 +1,92 @@
-//! `herald user add` and `herald token create`.
+//! `herald user add|remove|list` and `herald token create|list|revoke`.
 
 use herald_domain::EmailAddress;
 use herald_http::auth::{hash_password, random_token, token_hash};
-use herald_store::{NewUser, Store};
+use herald_store::{NewUser, Store, User};
+use serde::Serialize;
 
 use crate::bad_input;
 use crate::cli::{TokenCmd, UserCmd};
 use crate::startup::App;
 
+/// The user with this address, or a bad-input error that says how to create one.
+async fn existing(app: &App, email: &str) -> anyhow::Result<User> {
+    let key = email.trim().to_ascii_lowercase();
+    app.store.user_by_email(&key).await?.ok_or_else(|| {
+        bad_input(format!(
+            "no user {key} (herald user add {key} --password-file …)"
+        ))
+    })
+}
+
+fn rfc3339(ms: i64) -> String {
+    herald_engine::reports::ms_to_rfc3339(ms)
+}
+
 pub async fn user(app: App, cmd: UserCmd) -> anyhow::Result<()> {
-    let UserCmd::Add {
-        email,
-        password_file,
-        role,
-    } = cmd;
+    match cmd {
+        UserCmd::Add {
+            email,
+            password_file,
+            role,
+        } => add(app, email, password_file, role).await,
+        UserCmd::Remove { email } => {
+            let u = existing(&app, &email).await?;
+            if u.role == "admin" {
+                let admins = app
+                    .store
+                    .users()
+                    .await?
+                    .iter()
+                    .filter(|x| x.role == "admin")
+                    .count();
+                if admins <= 1 {
+                    return Err(bad_input(format!(
+                        "{} is the last admin: add another admin before removing it",
+                        u.email
+                    )));
+                }
+            }
+            app.store.remove_user(u.id).await?;
+            eprintln!(
+                "user {} removed; its sessions and API tokens no longer work",
+                u.email
+            );
+            Ok(())
+        }
+        UserCmd::List { json } => {
+            #[derive(Serialize)]
+            struct Row {
+                email: String,
+                role: String,
+            }
+            let rows: Vec<Row> = app
+                .store
+                .users()
+                .await?
+                .into_iter()
+                .map(|u| Row {
+                    email: u.email,
+                    role: u.role,
+                })
+                .collect();
+            if json {
+                return crate::output::json(&rows);
+            }
+            for r in rows {
+                println!("{}\t{}", r.email, r.role);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn add(
+    app: App,
+    email: String,
+    password_file: std::path::PathBuf,
+    role: String,
+) -> anyhow::Result<()> {
     let email = EmailAddress::parse(&email)
         .map_err(|e| bad_input(format!("{email:?}: {e}")))?
         .key();
@@ -32,7 +105,8 @@ pub async fn user(app: App, cmd: UserCmd) -> anyhow::Result<()> {
         )));
     }
     let hash = hash_password(password)?;
-    app.store
+    let id = app
+        .store
         .add_user(&NewUser {
             email: email.clone(),
             password_hash: hash,
@@ -40,6 +114,11 @@ pub async fn user(app: App, cmd: UserCmd) -> anyhow::Result<()> {
             created_at_ms: herald_engine::now_ms(),
         })
         .await?;
+    // A new password (or role) ends every login made with the old one.
+    let ended = app.store.end_sessions(id).await?;
+    if ended > 0 {
+        eprintln!("{ended} session(s) of {email} ended: log in again with the new password");
+    }
     println!(
         "user {email} ({role}) can log in at {}/login",
         app.settings.http.public_url
@@ -48,21 +127,99 @@ pub async fn user(app: App, cmd: UserCmd) -> anyhow::Result<()> {
 }
 
 pub async fn token(app: App, cmd: TokenCmd) -> anyhow::Result<()> {
-    let TokenCmd::Create { user, name } = cmd;
-    let key = user.trim().to_ascii_lowercase();
-    let Some(u) = app.store.user_by_email(&key).await? else {
-        return Err(bad_input(format!(
-            "no user {key} (herald user add {key} --password-file …)"
-        )));
-    };
-    let token = random_token()?;
-    app.store
-        .create_api_token(&token_hash(&token), u.id, &name, herald_engine::now_ms())
-        .await?;
-    println!("{token}");
-    eprintln!(
-        "API token {name:?} for {key} ({}); shown once: keep it safe",
-        u.role
-    );
-    Ok(())
+    match cmd {
+        TokenCmd::Create {
+            user,
+            name,
+            expires,
+            json,
+        } => {
+            let u = existing(&app, &user).await?;
+            let now = herald_engine::now_ms();
+            let expires_at_ms = match &expires {
+                None => None,
+                Some(d) => {
+                    let d = humantime::parse_duration(d).map_err(|e| {
+                        bad_input(format!("--expires {d:?}: not a duration like 90d ({e})"))
+                    })?;
+                    Some(now.saturating_add(d.as_millis() as i64))
+                }
+            };
+            let token = random_token()?;
+            app.store
+                .create_api_token(&token_hash(&token), u.id, &name, now, expires_at_ms)
+                .await?;
+            if json {
+                crate::output::json(&serde_json::json!({
+                    "token": token, "user": u.email, "name": name,
+                    "expires_at": expires_at_ms.map(rfc3339),
+                }))?;
+            } else {
+                println!("{token}");
+            }
+            eprintln!(
+                "API token {name:?} for {} ({}){}; shown once: keep it safe",
+                u.email,
+                u.role,
+                expires_at_ms
+                    .map(|e| format!(", valid until {}", rfc3339(e)))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        TokenCmd::List { user, json } => {
+            let key = user.map(|u| u.trim().to_ascii_lowercase());
+            let now = herald_engine::now_ms();
+            #[derive(Serialize)]
+            struct Row {
+                user: String,
+                name: String,
+                created_at: String,
+                expires_at: Option<String>,
+                expired: bool,
+            }
+            let rows: Vec<Row> = app
+                .store
+                .api_tokens(key.as_deref())
+                .await?
+                .into_iter()
+                .map(|t| Row {
+                    user: t.user,
+                    name: t.name,
+                    created_at: rfc3339(t.created_at_ms),
+                    expires_at: t.expires_at_ms.map(rfc3339),
+                    expired: t.expires_at_ms.is_some_and(|e| e <= now),
+                })
+                .collect();
+            if json {
+                return crate::output::json(&rows);
+            }
+            for r in rows {
+                println!(
+                    "{}\t{}\tcreated {}\t{}",
+                    r.user,
+                    r.name,
+                    r.created_at,
+                    match (&r.expires_at, r.expired) {
+                        (None, _) => "never expires".to_string(),
+                        (Some(e), true) => format!("expired {e}"),
+                        (Some(e), false) => format!("expires {e}"),
+                    }
+                );
+            }
+            Ok(())
+        }
+        TokenCmd::Revoke { user, name } => {
+            let u = existing(&app, &user).await?;
+            let n = app.store.revoke_api_tokens(u.id, &name).await?;
+            if n == 0 {
+                return Err(bad_input(format!(
+                    "{} has no API token named {name:?} (herald token list --user {})",
+                    u.email, u.email
+                )));
+            }
+            eprintln!("{n} API token(s) {name:?} of {} revoked", u.email);
+            Ok(())
+        }
+    }
 }

@@ -58,7 +58,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
 use crate::{
-    AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
+    ApiToken, AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
     ContactDelivery, ContactRow, DeliveryDetail, DeliveryId, DeliveryRef, DomainCheck, DomainEvent,
     EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
     NewSeed, NewSession, NewUser, OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow,
@@ -72,6 +72,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_queue_indexes.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_token_expiry.sql"),
     ),
 ];
 

@@ -154,15 +154,23 @@ macro_rules! store {
             async fn delete_session(&self, token_hash: &str) -> Result<()> {
                 self.delete_session_impl(token_hash).await
             }
-            async fn create_api_token(
-                &self,
-                token_hash: &str,
-                user: i64,
-                name: &str,
-                at_ms: i64,
-            ) -> Result<()> {
-                self.create_api_token_impl(token_hash, user, name, at_ms)
-                    .await
+            async fn create_api_token(&self, token_hash: &str, user: i64, name: &str, at_ms: i64, expires_at_ms: Option<i64>) -> Result<()> {
+                self.create_api_token_impl(token_hash, user, name, at_ms, expires_at_ms).await
+            }
+            async fn api_tokens(&self, user_email: Option<&str>) -> Result<Vec<ApiToken>> {
+                self.api_tokens_impl(user_email).await
+            }
+            async fn revoke_api_tokens(&self, user: i64, name: &str) -> Result<u64> {
+                self.revoke_api_tokens_impl(user, name).await
+            }
+            async fn end_sessions(&self, user: i64) -> Result<u64> {
+                self.end_sessions_impl(user).await
+            }
+            async fn remove_user(&self, user: i64) -> Result<()> {
+                self.remove_user_impl(user).await
+            }
+            async fn users(&self) -> Result<Vec<User>> {
+                self.users_impl().await
             }
             async fn user_by_api_token(&self, token_hash: &str, now_ms: i64) -> Result<Option<User>> {
                 self.user_by_api_token_impl(token_hash, now_ms).await

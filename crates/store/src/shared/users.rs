@@ -6,7 +6,7 @@ macro_rules! users {
     ($store:ident, $row:ty, $db:ty) => {
         use sqlx::Row;
 
-        use crate::{Campaign, NewSession, NewUser, Result, User};
+        use crate::{ApiToken, Campaign, NewSession, NewUser, Result, User};
 
         fn user(r: &$row) -> User {
             User {
@@ -98,15 +98,17 @@ macro_rules! users {
                 user: i64,
                 name: &str,
                 at_ms: i64,
+                expires_at_ms: Option<i64>,
             ) -> Result<()> {
                 let mut w = self.write().await?;
                 sqlx::query(
-                    "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(token_hash)
                 .bind(user)
                 .bind(name)
                 .bind(at_ms)
+                .bind(expires_at_ms)
                 .execute(&mut *w.tx)
                 .await?;
                 w.tx.commit().await?;
@@ -116,16 +118,87 @@ macro_rules! users {
             pub(super) async fn user_by_api_token_impl(
                 &self,
                 token_hash: &str,
-                _now_ms: i64,
+                now_ms: i64,
             ) -> Result<Option<User>> {
                 Ok(sqlx::query(
                     "SELECT u.id, u.email, u.password_hash, u.role FROM api_tokens t \
-                     JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                     JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)",
                 )
                 .bind(token_hash)
+                .bind(now_ms)
                 .fetch_optional(&self.pool)
                 .await?
                 .map(|r| user(&r)))
+            }
+
+            pub(super) async fn api_tokens_impl(
+                &self,
+                user_email: Option<&str>,
+            ) -> Result<Vec<ApiToken>> {
+                Ok(sqlx::query(
+                    "SELECT u.email, t.name, t.created_at, t.expires_at \
+                     FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE $1 IS NULL OR u.email = $1 ORDER BY u.email, t.created_at",
+                )
+                .bind(user_email)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| ApiToken {
+                    user: r.get(0),
+                    name: r.get(1),
+                    created_at_ms: r.get(2),
+                    expires_at_ms: r.get(3),
+                })
+                .collect())
+            }
+
+            pub(super) async fn revoke_api_tokens_impl(&self, user: i64, name: &str) -> Result<u64> {
+                let mut w = self.write().await?;
+                let n = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND name = $2")
+                    .bind(user)
+                    .bind(name)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected();
+                w.tx.commit().await?;
+                Ok(n)
+            }
+
+            pub(super) async fn end_sessions_impl(&self, user: i64) -> Result<u64> {
+                let mut w = self.write().await?;
+                let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected();
+                w.tx.commit().await?;
+                Ok(n)
+            }
+
+            pub(super) async fn remove_user_impl(&self, user: i64) -> Result<()> {
+                let mut w = self.write().await?;
+                for sql in [
+                    "DELETE FROM sessions WHERE user_id = $1",
+                    "DELETE FROM api_tokens WHERE user_id = $1",
+                    "DELETE FROM users WHERE id = $1",
+                ] {
+                    sqlx::query(sql).bind(user).execute(&mut *w.tx).await?;
+                }
+                w.tx.commit().await?;
+                Ok(())
+            }
+
+            pub(super) async fn users_impl(&self) -> Result<Vec<User>> {
+                Ok(
+                    sqlx::query("SELECT id, email, password_hash, role FROM users ORDER BY email")
+                        .fetch_all(&self.pool)
+                        .await?
+                        .iter()
+                        .map(user)
+                        .collect(),
+                )
             }
 
             pub(super) async fn campaigns_impl(&self, limit: u32) -> Result<Vec<Campaign>> {

@@ -59,7 +59,7 @@ use sqlx::{Row, SqlitePool};
 use tokio::sync::Mutex;
 
 use crate::{
-    AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
+    ApiToken, AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
     ContactDelivery, ContactRow, DeliveryDetail, DeliveryId, DeliveryRef, DomainCheck, DomainEvent,
     EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
     NewSeed, NewSession, NewUser, OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow,
@@ -94,6 +94,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         12,
         include_str!("../../migrations/sqlite/0012_no_lease_index.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_token_expiry.sql"),
     ),
 ];
 
