@@ -341,12 +341,26 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
         &t.store,
         &CampaignInput {
             from: "Ann <ann>".into(),
-            ..input
+            ..input.clone()
         },
     )
     .await
     .unwrap_err();
     assert!(matches!(e, CampaignError::BadFrom(..)), "{e}");
+    // A CPU bomb (100 000 nested elements) is refused by name, not compiled for 40 s.
+    let e = campaign::create(
+        &t.store,
+        &CampaignInput {
+            html: "<div>".repeat(100_000),
+            ..input
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, CampaignError::Template(t) if t.part == "html" && t.message.contains("nested")),
+        "{e}"
+    );
 }
 
 #[tokio::test]

@@ -26,6 +26,8 @@ pub enum CampaignError {
     BadFrom(String, String),
     #[error("template {0}")]
     Template(#[from] herald_mail::TemplateError),
+    #[error("the templates took longer than {0:?} to compile; simplify them")]
+    TemplateTooSlow(std::time::Duration),
     #[error("templates fail for some contacts of list {list:?}:\n{}", problems.join("\n"))]
     Personalisation { list: String, problems: Vec<String> },
     #[error("--name must not be empty")]
@@ -105,7 +107,7 @@ pub async fn create<S: Store>(
         .ok_or_else(|| CampaignError::UnknownList(input.list.clone()))?;
     let (from_name, from) =
         parse_from(&input.from).map_err(|e| CampaignError::BadFrom(input.from.clone(), e))?;
-    let templates = CampaignTemplates::compile(&input.subject, &input.html, input.text.as_deref())?;
+    let templates = compile_bounded(input).await?;
 
     // Render for every contact now, so a missing field is an error today, not a failed send.
     let mut problems = Vec::new();
@@ -149,6 +151,32 @@ pub async fn create<S: Store>(
             send_to_seeds: input.tracking.seeds,
         })
         .await?)
+}
+
+/// The longest compiling a campaign's templates may take.
+const COMPILE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Compile the user's templates off the async workers, within [`COMPILE_LIMIT`] (the size and
+/// nesting caps of `CampaignTemplates` bound the work too).
+async fn compile_bounded(input: &CampaignInput) -> Result<CampaignTemplates, CampaignError> {
+    let (subject, html, text) = (
+        input.subject.clone(),
+        input.html.clone(),
+        input.text.clone(),
+    );
+    let job = tokio::task::spawn_blocking(move || {
+        CampaignTemplates::compile(&subject, &html, text.as_deref())
+    });
+    match tokio::time::timeout(COMPILE_LIMIT, job).await {
+        Ok(Ok(compiled)) => Ok(compiled?),
+        // The compiler panicked: report it as a template problem, not a crash.
+        Ok(Err(e)) => Err(CampaignError::Template(herald_mail::TemplateError {
+            part: "html",
+            line: None,
+            message: format!("could not be compiled ({e})"),
+        })),
+        Err(_) => Err(CampaignError::TemplateTooSlow(COMPILE_LIMIT)),
+    }
 }
 
 /// Eligibility of one list member: plain policy, no I/O.
