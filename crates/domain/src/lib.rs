@@ -6,9 +6,11 @@
 pub mod address;
 pub mod reason;
 pub mod retry;
+pub mod stage;
 pub mod state;
 
 pub use address::{AddressError, EmailAddress};
 pub use reason::{BounceReason, NotSentReason};
 pub use retry::{RetryDecision, RetrySchedule};
+pub use stage::SmtpStage;
 pub use state::{DeliveryState, Evidence, Reply, TlsInfo};

@@ -3,7 +3,7 @@
 
 use herald_domain::{BounceReason, Reply};
 
-use crate::feedback::reasons::{self, Refusal, Stage, Status};
+use crate::feedback::reasons::{self, Refusal, SmtpStage, Status};
 
 /// What a refusal means for the recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,8 +19,15 @@ pub fn classify_reply(reply: &Reply) -> Classification {
 }
 
 /// [`classify_reply`] knowing the host that answered (the MX or relay): a big provider's
-/// replies then mean what the provider documents.
+/// replies then mean what the provider documents. The stage is taken to be RCPT TO (a reply
+/// read without its session says nothing of its stage).
 pub fn classify_reply_from(reply: &Reply, host: Option<&str>) -> Classification {
+    classify_reply_at(reply, host, SmtpStage::RcptTo)
+}
+
+/// [`classify_reply_from`] at the stage the reply answered: the same `550 5.1.1` means an
+/// unknown address at RCPT TO, and a filter's verdict after the message (Sisimai's convention).
+pub fn classify_reply_at(reply: &Reply, host: Option<&str>, stage: SmtpStage) -> Classification {
     let text = reply.text();
     let status = reply
         .enhanced
@@ -31,14 +38,13 @@ pub fn classify_reply_from(reply: &Reply, host: Option<&str>) -> Classification 
         status,
         reply_code: Some(reply.code),
         text: &text,
-        // A reply to one recipient: RCPT TO, or DATA (where a 5xx refuses the content).
-        stage: Some(Stage::RcptTo),
+        stage: Some(stage),
         gave_up: false,
     });
     // A provider's reply that names its own hosts means what the provider documents.
     let hosts = format!("{} {text}", host.unwrap_or_default());
     if let Some(r) =
-        crate::feedback::providers::reason(&hosts, &text.to_ascii_lowercase(), Some(Stage::RcptTo))
+        crate::feedback::providers::reason(&hosts, &text.to_ascii_lowercase(), Some(stage))
     {
         reason = r;
     }

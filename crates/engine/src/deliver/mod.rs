@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 pub use mx::{DnsMx, FixedRoute, MxAnswer, MxHost, MxResolver, SharedResolver, StaticMx};
-pub use smtp::{Session, SessionConfig, SessionError, Stage, Target, Timeouts, TxResult};
+pub use smtp::{Session, SessionConfig, SessionError, SmtpStage, Target, Timeouts, TxResult};
 
 /// A message ready to go: rendered, encoded for DATA.
 #[derive(Debug, Clone)]
@@ -35,10 +35,10 @@ pub enum AttemptResult {
     /// 2xx after DATA.
     Accepted(Reply),
     /// Refused by the server at a stage, with its reply.
-    Refused { stage: Stage, reply: Reply },
+    Refused { stage: SmtpStage, reply: Reply },
     /// No decision by the server: connection, timeout, TLS or protocol trouble.
     LocalError {
-        stage: Stage,
+        stage: SmtpStage,
         message: String,
         reply: Option<Reply>,
     },
@@ -147,7 +147,7 @@ pub async fn deliver_to_hosts(
             ev.tls = session.tls.clone();
             let result = match tx {
                 TxResult::Accepted(reply) => {
-                    ev.stage = Some(Stage::Message.as_str().into());
+                    ev.stage = Some(SmtpStage::EndOfData.as_str().into());
                     ev.bytes = m.data.len() as u64;
                     ev.remote_queue_id = herald_mail::remote_queue_id(&reply.text());
                     ev.reply = Some(reply.clone());
@@ -155,7 +155,7 @@ pub async fn deliver_to_hosts(
                 }
                 TxResult::Refused { stage, reply } => {
                     ev.stage = Some(stage.as_str().into());
-                    if stage == Stage::Message {
+                    if stage == SmtpStage::EndOfData {
                         ev.bytes = m.data.len() as u64;
                     }
                     ev.reply = Some(reply.clone());
@@ -193,7 +193,7 @@ pub async fn deliver_to_hosts(
         next = msgs.recv().await;
         if reconnects > cfg.max_reconnects {
             let message = "not tried: earlier sessions to this destination broke".to_string();
-            return fail_rest(cfg, next, &mut msgs, Stage::Connect, message, None, out).await;
+            return fail_rest(cfg, next, &mut msgs, SmtpStage::Connect, message, None, out).await;
         }
     }
 }
@@ -203,7 +203,7 @@ async fn fail_rest(
     cfg: &DeliverConfig,
     first: Option<Prepared>,
     msgs: &mut mpsc::Receiver<Prepared>,
-    stage: Stage,
+    stage: SmtpStage,
     message: String,
     reply: Option<Reply>,
     out: &mpsc::Sender<Attempt>,
@@ -234,9 +234,9 @@ async fn fail_rest(
 async fn open_any(
     targets: &[Target],
     cfg: &SessionConfig,
-) -> Result<Session, (Stage, String, Option<Reply>)> {
+) -> Result<Session, (SmtpStage, String, Option<Reply>)> {
     if targets.is_empty() {
-        return Err((Stage::Connect, "no MX host has an address".into(), None));
+        return Err((SmtpStage::Connect, "no MX host has an address".into(), None));
     }
     let mut errors = Vec::new();
     let mut last: Option<SessionError> = None;
@@ -250,7 +250,7 @@ async fn open_any(
             }
         }
     }
-    let stage = last.as_ref().map(|e| e.stage).unwrap_or(Stage::Connect);
+    let stage = last.as_ref().map(|e| e.stage).unwrap_or(SmtpStage::Connect);
     let reply = last.and_then(|e| e.reply);
     Err((stage, errors.join("; "), reply))
 }

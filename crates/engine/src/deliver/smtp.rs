@@ -40,38 +40,13 @@ pub struct Target {
     pub addr: SocketAddr,
 }
 
-/// The SMTP stage a reply or an error belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Connect,
-    Greeting,
-    Ehlo,
-    StartTls,
-    Mail,
-    Rcpt,
-    Data,
-    Message,
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Connect => "connect",
-            Stage::Greeting => "greeting",
-            Stage::Ehlo => "ehlo",
-            Stage::StartTls => "starttls",
-            Stage::Mail => "mail",
-            Stage::Rcpt => "rcpt",
-            Stage::Data => "data",
-            Stage::Message => "message",
-        }
-    }
-}
+/// The SMTP stage a reply or an error belongs to (one type for the engine and the classifier).
+pub use herald_domain::SmtpStage;
 
 /// A session-level failure: nothing was decided for the message by the server.
 #[derive(Debug, Clone)]
 pub struct SessionError {
-    pub stage: Stage,
+    pub stage: SmtpStage,
     /// The server's reply when it refused (e.g. a 421 greeting), or None for local errors.
     pub reply: Option<Reply>,
     pub message: String,
@@ -84,7 +59,7 @@ pub enum TxResult {
     /// 2xx after the message data: the server took responsibility.
     Accepted(Reply),
     /// The server refused at `stage` with this reply (4xx or 5xx).
-    Refused { stage: Stage, reply: Reply },
+    Refused { stage: SmtpStage, reply: Reply },
     /// The connection failed mid-transaction; the session is unusable.
     Broken(SessionError),
 }
@@ -205,7 +180,7 @@ pub struct Session {
     timeouts: Timeouts,
 }
 
-fn err(stage: Stage, message: impl Into<String>) -> SessionError {
+fn err(stage: SmtpStage, message: impl Into<String>) -> SessionError {
     SessionError {
         stage,
         reply: None,
@@ -218,7 +193,7 @@ impl Session {
     /// If the TLS handshake fails the session is reopened in plaintext (opportunistic).
     pub async fn open(target: &Target, cfg: &SessionConfig) -> Result<Session, SessionError> {
         match Self::open_once(target, cfg, cfg.tls.clone()).await {
-            Err(e) if e.stage == Stage::StartTls && e.reply.is_none() && cfg.tls.is_some() => {
+            Err(e) if e.stage == SmtpStage::StartTls && e.reply.is_none() && cfg.tls.is_some() => {
                 tracing::info!(host = %target.host, error = %e.message, "TLS handshake failed; retrying in plaintext");
                 Self::open_once(target, cfg, None).await
             }
@@ -236,27 +211,30 @@ impl Session {
             SocketAddr::V4(_) => TcpSocket::new_v4(),
             SocketAddr::V6(_) => TcpSocket::new_v6(),
         }
-        .map_err(|e| err(Stage::Connect, format!("socket: {e}")))?;
+        .map_err(|e| err(SmtpStage::Connect, format!("socket: {e}")))?;
         let source = cfg
             .source_ips
             .pick(target.addr.is_ipv4())
-            .map_err(|e| err(Stage::Connect, e))?;
+            .map_err(|e| err(SmtpStage::Connect, e))?;
         if let Some(ip) = source {
-            socket
-                .bind(SocketAddr::new(ip, 0))
-                .map_err(|e| err(Stage::Connect, format!("binding source address {ip}: {e}")))?;
+            socket.bind(SocketAddr::new(ip, 0)).map_err(|e| {
+                err(
+                    SmtpStage::Connect,
+                    format!("binding source address {ip}: {e}"),
+                )
+            })?;
         }
         let tcp = match timeout(t.connect, socket.connect(target.addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 return Err(err(
-                    Stage::Connect,
+                    SmtpStage::Connect,
                     format!("connecting to {}: {e}", target.addr),
                 ));
             }
             Err(_) => {
                 return Err(err(
-                    Stage::Connect,
+                    SmtpStage::Connect,
                     format!(
                         "connecting to {} timed out after {:?}",
                         target.addr, t.connect
@@ -276,10 +254,10 @@ impl Session {
             needs_rset: false,
             timeouts: t.clone(),
         };
-        let greeting = s.read_reply(Stage::Greeting, t.command).await?;
+        let greeting = s.read_reply(SmtpStage::Greeting, t.command).await?;
         if greeting.code != 220 {
             return Err(SessionError {
-                stage: Stage::Greeting,
+                stage: SmtpStage::Greeting,
                 message: format!("greeting refused: {}", greeting.full()),
                 reply: Some(greeting),
             });
@@ -288,8 +266,8 @@ impl Session {
         if let Some(tls) = tls
             && caps & EXT_START_TLS != 0
         {
-            s.write(Stage::StartTls, b"STARTTLS\r\n").await?;
-            let r = s.read_reply(Stage::StartTls, t.command).await?;
+            s.write(SmtpStage::StartTls, b"STARTTLS\r\n").await?;
+            let r = s.read_reply(SmtpStage::StartTls, t.command).await?;
             if r.code != 220 {
                 // Refused STARTTLS: carry on in plaintext on the same connection.
                 tracing::info!(host = %target.host, reply = %r.full(), "STARTTLS refused");
@@ -308,7 +286,7 @@ impl Session {
             Err(_) => {
                 rustls::pki_types::ServerName::try_from(self.target.host.clone()).map_err(|e| {
                     err(
-                        Stage::StartTls,
+                        SmtpStage::StartTls,
                         format!("bad TLS server name {}: {e}", self.target.host),
                     )
                 })?
@@ -316,15 +294,15 @@ impl Session {
         };
         let plain = match std::mem::replace(&mut self.stream, Stream::Upgrading) {
             Stream::Plain(p) => p,
-            _ => return Err(err(Stage::StartTls, "TLS already active")),
+            _ => return Err(err(SmtpStage::StartTls, "TLS already active")),
         };
         let tls = timeout(
             self.timeouts.command,
             TlsConnector::from(config).connect(name, plain),
         )
         .await
-        .map_err(|_| err(Stage::StartTls, "TLS handshake timed out"))?
-        .map_err(|e| err(Stage::StartTls, format!("TLS handshake failed: {e}")))?;
+        .map_err(|_| err(SmtpStage::StartTls, "TLS handshake timed out"))?
+        .map_err(|e| err(SmtpStage::StartTls, format!("TLS handshake failed: {e}")))?;
         let conn = tls.get_ref().1;
         self.tls = Some(TlsInfo {
             version: conn
@@ -343,10 +321,10 @@ impl Session {
 
     /// EHLO, falling back to HELO when EHLO is refused. Returns the capability bits.
     async fn ehlo(&mut self, helo_name: &str) -> Result<u32, SessionError> {
-        self.write(Stage::Ehlo, format!("EHLO {helo_name}\r\n").as_bytes())
+        self.write(SmtpStage::Ehlo, format!("EHLO {helo_name}\r\n").as_bytes())
             .await?;
         let (reply, raw) = self
-            .read_reply_raw(Stage::Ehlo, self.timeouts.command)
+            .read_reply_raw(SmtpStage::Ehlo, self.timeouts.command)
             .await?;
         if reply.code == 250 {
             let caps = EhloResponse::parse(&mut raw.iter())
@@ -354,14 +332,16 @@ impl Session {
                 .unwrap_or(0);
             return Ok(caps);
         }
-        self.write(Stage::Ehlo, format!("HELO {helo_name}\r\n").as_bytes())
+        self.write(SmtpStage::Ehlo, format!("HELO {helo_name}\r\n").as_bytes())
             .await?;
-        let r = self.read_reply(Stage::Ehlo, self.timeouts.command).await?;
+        let r = self
+            .read_reply(SmtpStage::Ehlo, self.timeouts.command)
+            .await?;
         if r.code == 250 {
             Ok(0)
         } else {
             Err(SessionError {
-                stage: Stage::Ehlo,
+                stage: SmtpStage::Ehlo,
                 message: format!("HELO refused: {}", r.full()),
                 reply: Some(r),
             })
@@ -384,8 +364,8 @@ impl Session {
     ) -> Result<TxResult, SessionError> {
         let t = self.timeouts.clone();
         if self.needs_rset {
-            self.write(Stage::Mail, b"RSET\r\n").await?;
-            let _ = self.read_reply(Stage::Mail, t.command).await?;
+            self.write(SmtpStage::MailFrom, b"RSET\r\n").await?;
+            let _ = self.read_reply(SmtpStage::MailFrom, t.command).await?;
             self.needs_rset = false;
         }
         let mail = format!("MAIL FROM:<{mail_from}>\r\n");
@@ -397,60 +377,60 @@ impl Session {
             batch.extend_from_slice(mail.as_bytes());
             batch.extend_from_slice(rcpt.as_bytes());
             batch.extend_from_slice(b"DATA\r\n");
-            self.write(Stage::Mail, &batch).await?;
-            mail_r = self.read_reply(Stage::Mail, t.command).await?;
-            rcpt_r = self.read_reply(Stage::Rcpt, t.command).await?;
-            data_r = self.read_reply(Stage::Data, t.command).await?;
+            self.write(SmtpStage::MailFrom, &batch).await?;
+            mail_r = self.read_reply(SmtpStage::MailFrom, t.command).await?;
+            rcpt_r = self.read_reply(SmtpStage::RcptTo, t.command).await?;
+            data_r = self.read_reply(SmtpStage::Data, t.command).await?;
         } else {
-            self.write(Stage::Mail, mail.as_bytes()).await?;
-            mail_r = self.read_reply(Stage::Mail, t.command).await?;
+            self.write(SmtpStage::MailFrom, mail.as_bytes()).await?;
+            mail_r = self.read_reply(SmtpStage::MailFrom, t.command).await?;
             if !mail_r.is_positive() {
                 self.needs_rset = true;
                 return Ok(TxResult::Refused {
-                    stage: Stage::Mail,
+                    stage: SmtpStage::MailFrom,
                     reply: mail_r,
                 });
             }
-            self.write(Stage::Rcpt, rcpt.as_bytes()).await?;
-            rcpt_r = self.read_reply(Stage::Rcpt, t.command).await?;
+            self.write(SmtpStage::RcptTo, rcpt.as_bytes()).await?;
+            rcpt_r = self.read_reply(SmtpStage::RcptTo, t.command).await?;
             if !rcpt_r.is_positive() {
                 self.needs_rset = true;
                 return Ok(TxResult::Refused {
-                    stage: Stage::Rcpt,
+                    stage: SmtpStage::RcptTo,
                     reply: rcpt_r,
                 });
             }
-            self.write(Stage::Data, b"DATA\r\n").await?;
-            data_r = self.read_reply(Stage::Data, t.command).await?;
+            self.write(SmtpStage::Data, b"DATA\r\n").await?;
+            data_r = self.read_reply(SmtpStage::Data, t.command).await?;
         }
         if !mail_r.is_positive() {
             self.needs_rset = true;
             return Ok(TxResult::Refused {
-                stage: Stage::Mail,
+                stage: SmtpStage::MailFrom,
                 reply: mail_r,
             });
         }
         if !rcpt_r.is_positive() {
             self.needs_rset = true;
             return Ok(TxResult::Refused {
-                stage: Stage::Rcpt,
+                stage: SmtpStage::RcptTo,
                 reply: rcpt_r,
             });
         }
         if data_r.code != 354 {
             self.needs_rset = true;
             return Ok(TxResult::Refused {
-                stage: Stage::Data,
+                stage: SmtpStage::Data,
                 reply: data_r,
             });
         }
-        self.write(Stage::Message, data).await?;
-        let final_r = self.read_reply(Stage::Message, t.data).await?;
+        self.write(SmtpStage::EndOfData, data).await?;
+        let final_r = self.read_reply(SmtpStage::EndOfData, t.data).await?;
         if final_r.is_positive() {
             Ok(TxResult::Accepted(final_r))
         } else {
             Ok(TxResult::Refused {
-                stage: Stage::Message,
+                stage: SmtpStage::EndOfData,
                 reply: final_r,
             })
         }
@@ -458,14 +438,16 @@ impl Session {
 
     /// Say QUIT politely; errors do not matter any more.
     pub async fn quit(mut self) {
-        if self.write(Stage::Mail, b"QUIT\r\n").await.is_ok() {
-            let _ = self.read_reply(Stage::Mail, Duration::from_secs(5)).await;
+        if self.write(SmtpStage::MailFrom, b"QUIT\r\n").await.is_ok() {
+            let _ = self
+                .read_reply(SmtpStage::MailFrom, Duration::from_secs(5))
+                .await;
         }
         let _ = self.stream.shutdown().await;
     }
 
-    async fn write(&mut self, stage: Stage, bytes: &[u8]) -> Result<(), SessionError> {
-        let limit = if stage == Stage::Message {
+    async fn write(&mut self, stage: SmtpStage, bytes: &[u8]) -> Result<(), SessionError> {
+        let limit = if stage == SmtpStage::EndOfData {
             self.timeouts.data
         } else {
             self.timeouts.command
@@ -485,14 +467,18 @@ impl Session {
         }
     }
 
-    async fn read_reply(&mut self, stage: Stage, limit: Duration) -> Result<Reply, SessionError> {
+    async fn read_reply(
+        &mut self,
+        stage: SmtpStage,
+        limit: Duration,
+    ) -> Result<Reply, SessionError> {
         self.read_reply_raw(stage, limit).await.map(|(r, _)| r)
     }
 
     /// Read one complete (possibly multi-line) reply; returns it parsed and raw.
     async fn read_reply_raw(
         &mut self,
-        stage: Stage,
+        stage: SmtpStage,
         limit: Duration,
     ) -> Result<(Reply, Vec<u8>), SessionError> {
         let deadline = tokio::time::Instant::now() + limit;

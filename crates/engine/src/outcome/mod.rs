@@ -4,10 +4,10 @@
 //! until someone decides whether it is temporary or permanent.
 
 use herald_domain::{BounceReason, DeliveryState, Reply, RetryDecision, RetrySchedule};
-use herald_mail::classify_reply_from;
+use herald_mail::classify_reply_at;
 use time::OffsetDateTime;
 
-use crate::deliver::{AttemptResult, Stage};
+use crate::deliver::{AttemptResult, SmtpStage};
 
 /// The new state of a delivery after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,16 +61,18 @@ pub fn decide(
             next_attempt_at: None,
         },
         AttemptResult::Refused { stage, reply } => {
-            let c = classify_reply_from(reply, mx);
+            // The stage says what a refusal is about: a 550 5.1.1 to RCPT TO is an unknown
+            // address; the same after the message is a filter's verdict on it.
+            let c = classify_reply_at(reply, mx, *stage);
             if is_temporary(*stage, reply) {
                 temporary(c.reason)
             } else {
                 bounced(c.reason, c.hard)
             }
         }
-        AttemptResult::LocalError { reply, .. } => match reply {
+        AttemptResult::LocalError { reply, stage, .. } => match reply {
             // e.g. a 421 greeting from every MX host.
-            Some(r) => temporary(classify_reply_from(r, mx).reason),
+            Some(r) => temporary(classify_reply_at(r, mx, *stage).reason),
             None => temporary(BounceReason::NetworkError),
         },
         AttemptResult::NoSuchDomain(_) => bounced(BounceReason::HostUnknown, true),
@@ -81,9 +83,9 @@ pub fn decide(
 
 /// 4xx is temporary; so is 552 to RCPT, which RFC 5321 §4.5.3.1.10 says clients must treat
 /// as 452 (too many recipients, not "mailbox full for good").
-fn is_temporary(stage: Stage, reply: &Reply) -> bool {
+fn is_temporary(stage: SmtpStage, reply: &Reply) -> bool {
     reply.is_transient()
-        || (stage == Stage::Rcpt && reply.code == 552)
+        || (stage == SmtpStage::RcptTo && reply.code == 552)
         || !reply.is_permanent() && !reply.is_positive()
 }
 
@@ -124,7 +126,7 @@ mod tests {
 
         let d = decide(
             &AttemptResult::Refused {
-                stage: Stage::Rcpt,
+                stage: SmtpStage::RcptTo,
                 reply: reply(550, "5.1.1", "User unknown"),
             },
             0,
@@ -142,9 +144,27 @@ mod tests {
             )
         );
 
+        // The same words after the message are a filter's verdict on it, not a statement that
+        // the address does not exist: bounced, but not hard (the address is not suppressed).
         let d = decide(
             &AttemptResult::Refused {
-                stage: Stage::Rcpt,
+                stage: SmtpStage::EndOfData,
+                reply: reply(550, "5.1.1", "User unknown"),
+            },
+            0,
+            None,
+            now,
+            &s,
+            None,
+        );
+        assert_eq!(
+            (d.state, d.reason, d.hard),
+            (DeliveryState::Bounced, Some(BounceReason::Filtered), false)
+        );
+
+        let d = decide(
+            &AttemptResult::Refused {
+                stage: SmtpStage::RcptTo,
                 reply: reply(451, "4.7.1", "Try again later"),
             },
             0,
@@ -160,7 +180,7 @@ mod tests {
 
         let d = decide(
             &AttemptResult::Refused {
-                stage: Stage::Rcpt,
+                stage: SmtpStage::RcptTo,
                 reply: reply(552, "5.2.2", "Mailbox full"),
             },
             0,
@@ -173,7 +193,7 @@ mod tests {
 
         let d = decide(
             &AttemptResult::Refused {
-                stage: Stage::Message,
+                stage: SmtpStage::EndOfData,
                 reply: reply(552, "5.3.4", "Message too big"),
             },
             0,
@@ -189,7 +209,7 @@ mod tests {
 
         let d = decide(
             &AttemptResult::LocalError {
-                stage: Stage::Connect,
+                stage: SmtpStage::Connect,
                 message: "refused".into(),
                 reply: None,
             },

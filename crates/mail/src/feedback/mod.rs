@@ -26,7 +26,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::Serialize;
 
 pub use dmarc::DmarcSummary;
-use reasons::{Refusal, Stage, Status};
+use reasons::{Refusal, SmtpStage, Status, stage_in};
 
 /// What kind of message it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -247,7 +247,7 @@ pub fn classify_text(text: &str) -> Classified {
     let reply_code = leading_reply_code(text);
     let status = Status::find(text);
     // A bare reply answers one recipient unless it says otherwise.
-    let stage = Stage::find(&lower).or(Some(Stage::RcptTo));
+    let stage = stage_in(&lower).or(Some(SmtpStage::RcptTo));
     let reason = reasons::decide(&Refusal {
         status,
         reply_code,
@@ -471,7 +471,7 @@ fn delivery_status(message: &Message<'_>) -> Option<Classified> {
             .or_else(|| scrape::reply_code_in(&context));
         let lower = words.to_ascii_lowercase();
         let delayed = action.as_deref() == Some("delayed");
-        let stage = Stage::find(&lower).or_else(|| Stage::find(&human_lower));
+        let stage = stage_in(&lower).or_else(|| stage_in(&human_lower));
         // A vague DSN status (x.0.0) says less than a precise code in the words.
         let read_status = if diagnostic.is_empty() {
             Status::find(&lower)

@@ -9,7 +9,7 @@
 
 use herald_domain::BounceReason;
 
-use super::reasons::{Stage, Status};
+use super::reasons::{SmtpStage, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Provider {
@@ -175,14 +175,14 @@ fn identify(hosts: &str) -> Option<Provider> {
 }
 
 /// The provider's own reading of `reply` (lower case), when `hosts` shows who answered.
-pub fn reason(hosts: &str, reply: &str, stage: Option<Stage>) -> Option<BounceReason> {
+pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<BounceReason> {
     let provider = identify(hosts)?;
     if provider == Provider::Docomo && reply.contains("unknown user") {
         // docomo answers "Unknown user" to RCPT for a missing address, and after the
         // message for a recipient whose filter refuses the sender.
         return match stage {
-            Some(Stage::RcptTo) => Some(BounceReason::UserUnknown),
-            Some(Stage::Data) => Some(BounceReason::Rejected),
+            Some(SmtpStage::RcptTo) => Some(BounceReason::UserUnknown),
+            Some(s) if s.is_content() => Some(BounceReason::Rejected),
             _ => None,
         };
     }
@@ -281,11 +281,11 @@ mod tests {
         let reply = "550 unknown user a@docomo.ne.jp";
         let host = "mfsmax.docomo.ne.jp";
         assert_eq!(
-            reason(host, reply, Some(Stage::Data)),
+            reason(host, reply, Some(SmtpStage::EndOfData)),
             Some(BounceReason::Rejected)
         );
         assert_eq!(
-            reason(host, reply, Some(Stage::RcptTo)),
+            reason(host, reply, Some(SmtpStage::RcptTo)),
             Some(BounceReason::UserUnknown)
         );
         assert_eq!(reason(host, reply, None), None);

@@ -10,55 +10,46 @@
 
 use herald_domain::BounceReason;
 
-/// The SMTP stage a refusal answered, when the bounce says so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Connect,
-    Helo,
-    MailFrom,
-    RcptTo,
-    Data,
-}
+pub use herald_domain::SmtpStage;
 
-impl Stage {
-    /// Finds "after RCPT TO", "in reply to end of DATA command", "MAIL FROM:<…>… said" and the like.
-    pub fn find(lower: &str) -> Option<Stage> {
-        const MARKS: &[(&str, Stage)] = &[
-            ("end of data", Stage::Data),
-            ("after data", Stage::Data),
-            ("in reply to data", Stage::Data),
-            ("after end of data", Stage::Data),
-            (">>> rcpt to", Stage::RcptTo),
-            ("our rcpt to", Stage::RcptTo),
-            ("rcpt to command", Stage::RcptTo),
-            ("rcpt to response", Stage::RcptTo),
-            ("rcpt to:<", Stage::RcptTo),
-            ("after rcpt", Stage::RcptTo),
-            ("smtp:rcpt", Stage::RcptTo),
-            ("rcpt host", Stage::RcptTo),
-            ("in reply to rcpt", Stage::RcptTo),
-            ("[rcpt_to]", Stage::RcptTo),
-            ("[mail_from]", Stage::MailFrom),
-            (">>> mail from", Stage::MailFrom),
-            ("our mail from", Stage::MailFrom),
-            ("mail from command", Stage::MailFrom),
-            ("after mail", Stage::MailFrom),
-            ("in reply to mail", Stage::MailFrom),
-            ("in reply to ehlo", Stage::Helo),
-            ("in reply to helo", Stage::Helo),
-            ("after ehlo", Stage::Helo),
-            ("after helo", Stage::Helo),
-            ("after initial connection", Stage::Connect),
-            ("in reply to initial", Stage::Connect),
-            ("smtp greeting", Stage::Connect),
-            ("refused to talk to me", Stage::Connect),
-        ];
-        MARKS
-            .iter()
-            .filter_map(|(m, s)| lower.find(m).map(|at| (at, *s)))
-            .min_by_key(|(at, _)| *at)
-            .map(|(_, s)| s)
-    }
+/// The SMTP stage a refusal answered, when the bounce says so.
+/// Finds "after RCPT TO", "in reply to end of DATA command", "MAIL FROM:<…>… said" and the like.
+pub fn stage_in(lower: &str) -> Option<SmtpStage> {
+    const MARKS: &[(&str, SmtpStage)] = &[
+        ("end of data", SmtpStage::EndOfData),
+        ("after data", SmtpStage::EndOfData),
+        ("in reply to data", SmtpStage::EndOfData),
+        ("after end of data", SmtpStage::EndOfData),
+        (">>> rcpt to", SmtpStage::RcptTo),
+        ("our rcpt to", SmtpStage::RcptTo),
+        ("rcpt to command", SmtpStage::RcptTo),
+        ("rcpt to response", SmtpStage::RcptTo),
+        ("rcpt to:<", SmtpStage::RcptTo),
+        ("after rcpt", SmtpStage::RcptTo),
+        ("smtp:rcpt", SmtpStage::RcptTo),
+        ("rcpt host", SmtpStage::RcptTo),
+        ("in reply to rcpt", SmtpStage::RcptTo),
+        ("[rcpt_to]", SmtpStage::RcptTo),
+        ("[mail_from]", SmtpStage::MailFrom),
+        (">>> mail from", SmtpStage::MailFrom),
+        ("our mail from", SmtpStage::MailFrom),
+        ("mail from command", SmtpStage::MailFrom),
+        ("after mail", SmtpStage::MailFrom),
+        ("in reply to mail", SmtpStage::MailFrom),
+        ("in reply to ehlo", SmtpStage::Ehlo),
+        ("in reply to helo", SmtpStage::Ehlo),
+        ("after ehlo", SmtpStage::Ehlo),
+        ("after helo", SmtpStage::Ehlo),
+        ("after initial connection", SmtpStage::Connect),
+        ("in reply to initial", SmtpStage::Connect),
+        ("smtp greeting", SmtpStage::Connect),
+        ("refused to talk to me", SmtpStage::Connect),
+    ];
+    MARKS
+        .iter()
+        .filter_map(|(m, s)| lower.find(m).map(|at| (at, *s)))
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, s)| s)
 }
 
 /// Phrases per reason, checked in this order: the first reason with a phrase in the text wins.
@@ -1014,7 +1005,7 @@ pub struct Refusal<'a> {
     pub status: Option<Status>,
     pub reply_code: Option<u16>,
     pub text: &'a str,
-    pub stage: Option<Stage>,
+    pub stage: Option<SmtpStage>,
     /// The report says the message waited in a queue until it gave up.
     pub gave_up: bool,
 }
@@ -1060,7 +1051,7 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
             return NetworkError;
         }
         // Refused at the greeting, every time until the queue gave up: blocked.
-        if matches!(r.stage, Some(Stage::Connect | Stage::Helo)) && specific.is_none() {
+        if r.stage.is_some_and(SmtpStage::is_session_setup) && specific.is_none() {
             return Blocked;
         }
         if specific.is_none() && (!precise_status || status.is_some_and(|s| s.class == 4)) {
@@ -1088,7 +1079,7 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     // is not recognized", Gmail's "the address couldn't be found").
     if matches!(reason, UserUnknown)
         && !says_address_missing(&lower)
-        && (r.stage == Some(Stage::Data)
+        && (r.stage.is_some_and(SmtpStage::is_content)
             || (r.stage.is_none()
                 && status.is_none_or(|s| s.is_vague() || (s.subject, s.detail) == (2, 1))))
     {
@@ -1099,12 +1090,13 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         reason = NetworkError;
     }
     // A refusal of the envelope sender is about the sender, not the recipient.
-    if r.stage == Some(Stage::MailFrom) && matches!(reason, UserUnknown | OnHold | PolicyViolation)
+    if r.stage == Some(SmtpStage::MailFrom)
+        && matches!(reason, UserUnknown | OnHold | PolicyViolation)
     {
         reason = Rejected;
     }
     // Refused at connection or greeting: the sending host was blocked.
-    if matches!(r.stage, Some(Stage::Connect | Stage::Helo))
+    if r.stage.is_some_and(SmtpStage::is_session_setup)
         && matches!(reason, Rejected | OnHold | PolicyViolation | SecurityError)
     {
         reason = Blocked;
@@ -1228,8 +1220,8 @@ mod tests {
                 gave_up: false,
             })
         };
-        assert_eq!(r(Some(Stage::RcptTo)), BounceReason::UserUnknown);
-        assert_eq!(r(Some(Stage::Data)), BounceReason::Filtered);
+        assert_eq!(r(Some(SmtpStage::RcptTo)), BounceReason::UserUnknown);
+        assert_eq!(r(Some(SmtpStage::Data)), BounceReason::Filtered);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use herald_domain::BounceReason;
 
-use super::reasons::{self, Refusal, Stage, Status};
+use super::reasons::{self, Refusal, Status, stage_in};
 use super::{Verdict, clip, leading_reply_code};
 
 /// Lines after which the returned original message starts.
@@ -305,12 +305,12 @@ pub(super) fn verdict(
         status,
         reply_code,
         text: &words,
-        stage: Stage::find(&lower),
+        stage: stage_in(&lower),
         // A delay warning with nothing more specific reads as "expiring" (Sisimai's label).
         gave_up: gave_up || delayed,
     });
     // A big provider's reply means what the provider documents it to mean.
-    let stage = Stage::find(&lower);
+    let stage = stage_in(&lower);
     if let Some(r) = super::providers::reason(&format!("{email}\n{block}"), &lower, stage) {
         reason = r;
     }
