@@ -31,6 +31,14 @@ pub struct App {
     pub store: AnyStore,
 }
 
+/// How the installation sends (see [`App::sending_mode`]).
+#[derive(Debug, Clone)]
+pub struct SendingMode {
+    /// Names of the nodes running `herald serve` now.
+    pub live: Vec<String>,
+    pub sandbox: bool,
+}
+
 /// A running sandbox capture server; dropped = stopped.
 pub struct SandboxServer {
     pub addr: SocketAddr,
@@ -152,6 +160,30 @@ impl App {
         d.node_name.clone().unwrap_or_else(|| d.helo_name.clone())
     }
 
+    /// How this installation sends now: the nodes whose heartbeat is fresh, and whether it is
+    /// in sandbox mode — by its settings, or because the newest `serve` on its database ran
+    /// with `--sandbox` (until a `serve` without it starts). Every command that sends honours
+    /// it, so a CLI send never leaves the machine while the installation is a sandbox.
+    pub async fn sending_mode(&self) -> anyhow::Result<SendingMode> {
+        let nodes = self.store.nodes().await?;
+        let fresh_after =
+            herald_engine::now_ms() - 3 * self.settings.delivery.lease.0.as_millis() as i64;
+        let newest_sandbox = nodes
+            .iter()
+            .max_by_key(|n| n.started_at_ms)
+            .is_some_and(|n| n.sandbox);
+        Ok(SendingMode {
+            // A fresh heartbeat, and not a process of this machine that is gone (killed: its
+            // heartbeat looks fresh for a while yet).
+            live: nodes
+                .into_iter()
+                .filter(|n| n.heartbeat_at_ms >= fresh_after && !process_is_gone(&n.owner))
+                .map(|n| n.name)
+                .collect(),
+            sandbox: self.settings.delivery.sandbox || newest_sandbox,
+        })
+    }
+
     /// Register this `serve` process as its node on the database and keep its heartbeat;
     /// refused when another process runs under the same name (its heartbeat is fresh).
     pub async fn register_node(&self, owner: &str) -> anyhow::Result<AbortOnDrop> {
@@ -165,13 +197,14 @@ impl App {
             source_ips: serde_json::to_string(&self.settings.delivery.source_ips)?,
             started_at_ms: now,
             heartbeat_at_ms: now,
+            sandbox: self.settings.delivery.sandbox,
         };
         let stale_before = now - 3 * lease.as_millis() as i64;
         let mut live = self.store.register_node(&record, stale_before).await?;
         // Its previous process on this very machine, no longer running (a crash, a kill -9):
         // take the name over now rather than after the heartbeat goes stale.
         if let Some(l) = &live
-            && predecessor_is_dead(&l.owner)
+            && process_is_gone(&l.owner)
         {
             live = self.store.register_node(&record, i64::MAX).await?;
         }
@@ -638,7 +671,7 @@ fn hostname() -> String {
 }
 
 /// The lease owner `host:pid:unique` ran on this machine and its process is gone.
-fn predecessor_is_dead(owner: &str) -> bool {
+fn process_is_gone(owner: &str) -> bool {
     let mut parts = owner.split(':');
     let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
         return false;

@@ -485,4 +485,6 @@ pub struct NodeRecord {
     pub source_ips: String,
     pub started_at_ms: i64,
     pub heartbeat_at_ms: i64,
+    /// It runs (ran) `herald serve --sandbox`.
+    pub sandbox: bool,
 }

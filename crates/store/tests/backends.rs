@@ -496,6 +496,7 @@ async fn scenario(store: AnyStore) {
         source_ips: r#"["192.0.2.10"]"#.into(),
         started_at_ms: at,
         heartbeat_at_ms: at,
+        sandbox: owner == "p2",
     };
     assert_eq!(
         store.register_node(&node("p1", 1000), 0).await.unwrap(),
@@ -519,6 +520,10 @@ async fn scenario(store: AnyStore) {
         "{backend}"
     );
     assert_eq!(store.nodes().await.unwrap()[0].owner, "p2");
+    assert!(
+        store.nodes().await.unwrap()[0].sandbox,
+        "{backend}: the mode is kept"
+    );
 }
 
 #[tokio::test]

@@ -14,7 +14,14 @@ use crate::cli::{CampaignCmd, CreateArgs};
 use crate::startup::App;
 use crate::{bad_input, output};
 
-pub async fn run(app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
+pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
+    // Sending commands honour the installation's mode: a sandboxed installation (its settings,
+    // or the newest `serve` ran with --sandbox) sends nothing off this machine, whoever sends.
+    if matches!(cmd, CampaignCmd::Send { .. } | CampaignCmd::Test { .. })
+        && app.sending_mode().await?.sandbox
+    {
+        app.settings.delivery.sandbox = true;
+    }
     match cmd {
         CampaignCmd::Create(args) => create(&app, args).await,
         CampaignCmd::Send {
@@ -227,6 +234,29 @@ async fn send(
     json: bool,
 ) -> anyhow::Result<()> {
     start_send(app, id).await?;
+    // One path for sending: when `herald serve` runs on this installation, it sends; this
+    // command only started the campaign, and follows it with --wait.
+    let mode = app.sending_mode().await?;
+    if !mode.live.is_empty() {
+        eprintln!(
+            "campaign {id} started; {} sends it{}",
+            mode.live.join(", "),
+            if mode.sandbox {
+                " (sandbox: nothing leaves this machine)"
+            } else {
+                ""
+            }
+        );
+        if wait {
+            follow(app, id, timeout).await?;
+        }
+        let report = load_report(app, id, wait).await?;
+        if json {
+            return output::json(&report);
+        }
+        print_report(&report);
+        return Ok(());
+    }
     let sandbox = if app.settings.delivery.sandbox {
         Some(app.start_sandbox().await?)
     } else {
@@ -278,6 +308,31 @@ async fn send(
     }
     print_report(&report);
     Ok(())
+}
+
+/// Wait until every recipient of `id` is final (or `timeout` passes), showing progress while
+/// another process sends.
+async fn follow(app: &App, id: CampaignId, timeout: Option<Duration>) -> anyhow::Result<()> {
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let c = app.store.counts(id).await?;
+        if c.unfinished() == 0 {
+            return Ok(());
+        }
+        if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            eprintln!(
+                "--wait-timeout passed: {} recipients not final yet",
+                c.unfinished()
+            );
+            return Ok(());
+        }
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
 }
 
 pub fn print_report(r: &CampaignReport) {

@@ -77,6 +77,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_token_expiry.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_node_sandbox.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

@@ -96,7 +96,7 @@ macro_rules! domains {
             ) -> Result<Option<crate::NodeRecord>> {
                 let mut w = self.write().await?;
                 let live = sqlx::query(
-                    "SELECT name, owner, helo_name, source_ips, started_at, heartbeat_at FROM nodes \
+                    "SELECT name, owner, helo_name, source_ips, started_at, heartbeat_at, sandbox FROM nodes \
                      WHERE name = $1 AND owner <> $2 AND heartbeat_at >= $3",
                 )
                 .bind(&n.name)
@@ -109,11 +109,11 @@ macro_rules! domains {
                     return Ok(live);
                 }
                 sqlx::query(
-                    "INSERT INTO nodes (name, owner, helo_name, source_ips, started_at, heartbeat_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
+                    "INSERT INTO nodes (name, owner, helo_name, source_ips, started_at, heartbeat_at, sandbox) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
                      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, helo_name = excluded.helo_name, \
                        source_ips = excluded.source_ips, started_at = excluded.started_at, \
-                       heartbeat_at = excluded.heartbeat_at",
+                       heartbeat_at = excluded.heartbeat_at, sandbox = excluded.sandbox",
                 )
                 .bind(&n.name)
                 .bind(&n.owner)
@@ -121,6 +121,7 @@ macro_rules! domains {
                 .bind(&n.source_ips)
                 .bind(n.started_at_ms)
                 .bind(n.heartbeat_at_ms)
+                .bind(n.sandbox as i64)
                 .execute(&mut *w.tx)
                 .await?;
                 w.tx.commit().await?;
@@ -147,7 +148,7 @@ macro_rules! domains {
 
             pub(super) async fn nodes_impl(&self) -> Result<Vec<crate::NodeRecord>> {
                 Ok(sqlx::query(
-                    "SELECT name, owner, helo_name, source_ips, started_at, heartbeat_at FROM nodes ORDER BY name",
+                    "SELECT name, owner, helo_name, source_ips, started_at, heartbeat_at, sandbox FROM nodes ORDER BY name",
                 )
                 .fetch_all(&self.pool)
                 .await?
@@ -165,6 +166,7 @@ macro_rules! domains {
                 source_ips: r.get(3),
                 started_at_ms: r.get(4),
                 heartbeat_at_ms: r.get(5),
+                sandbox: r.get::<i64, _>(6) != 0,
             }
         }
     };

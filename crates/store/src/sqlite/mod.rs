@@ -99,6 +99,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         13,
         include_str!("../../migrations/sqlite/0013_token_expiry.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_node_sandbox.sql"),
+    ),
 ];
 
 #[derive(Clone)]
