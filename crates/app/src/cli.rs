@@ -28,8 +28,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the data directory, settings file and database.
-    Init,
+    /// Create the data directory, settings file and database, and (on a new installation) the
+    /// admin login, whose password is printed once.
+    Init {
+        /// The admin's login (an email address).
+        #[arg(long, default_value = "admin@herald.local")]
+        admin: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the delivery workers until stopped (Ctrl-C).
     Serve {
         /// Deliver every message to the built-in capture server instead of the Internet.

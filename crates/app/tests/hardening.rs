@@ -561,3 +561,44 @@ fn credentials_can_be_listed_expired_revoked_and_removed() {
     assert_eq!(last.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&last.stderr).contains("last admin"));
 }
+
+#[test]
+fn init_creates_the_admin_login_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env("HERALD__HTTP__LISTEN", &format!("127.0.0.1:{port}"))
+        .env(
+            "HERALD__HTTP__PUBLIC_URL",
+            &format!("http://127.0.0.1:{port}"),
+        )
+        .env("HERALD__INBOUND__ENABLED", "false");
+    let first = h.json(&["init", "--json"]);
+    assert_eq!(first["url"], format!("http://127.0.0.1:{port}/login"));
+    assert_eq!(first["admin"]["email"], "admin@herald.local");
+    let password = first["admin"]["password"].as_str().unwrap().to_string();
+    assert!(password.len() >= 20, "{password}");
+    // Run again: nothing new, nothing reset.
+    let again = h.json(&["init", "--json"]);
+    assert_eq!(again["admin"], serde_json::Value::Null);
+    // The printed login works.
+    let _serve = Serve(
+        h.command(&["serve", "--sandbox"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the HTTP server", Duration::from_secs(20), || {
+        TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    let csrf = login_form(port);
+    let r = post_login(port, &csrf, "admin@herald.local", &password, "/");
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Text output names the login, the password and the URL.
+    let other = Herald::new(&tmp.path().join("other"));
+    let text = other.ok(&["init", "--admin", "boss@example.com"]);
+    assert!(text.contains("admin login: boss@example.com"), "{text}");
+    assert!(text.contains("password:"), "{text}");
+    assert!(text.contains("/login"), "{text}");
+}

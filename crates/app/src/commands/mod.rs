@@ -31,7 +31,9 @@ use crate::startup::App;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let open = || App::open(&cli.data_dir, cli.config.as_deref());
     match cli.command {
-        Command::Init => init::run(&cli.data_dir, cli.config.as_deref()).await,
+        Command::Init { admin, json } => {
+            init::run(&cli.data_dir, cli.config.as_deref(), &admin, json).await
+        }
         Command::Serve { sandbox } => serve::run(open().await?, sandbox).await,
         Command::Demo { json, ui } => {
             demo::run(&cli.data_dir, cli.config.as_deref(), json, ui).await
