@@ -20,6 +20,31 @@ pub fn bad_input(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(BadInput(msg.into()))
 }
 
+/// What the user named does not exist (exit status 2; HTTP 404).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotFound(pub String);
+
+pub fn not_found(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(NotFound(msg.into()))
+}
+
+/// The request is fine but the installation's state refuses it (exit status 2; HTTP 409).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Conflict(pub String);
+
+pub fn conflict(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Conflict(msg.into()))
+}
+
+/// Whether the user can fix `e` by changing what they asked (exit status 2).
+fn users_to_fix(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<BadInput>().is_some()
+        || e.downcast_ref::<NotFound>().is_some()
+        || e.downcast_ref::<Conflict>().is_some()
+}
+
 fn main() {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
@@ -42,11 +67,7 @@ fn main() {
     let result = runtime.block_on(commands::run(cli));
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        let code = if e.downcast_ref::<BadInput>().is_some() {
-            2
-        } else {
-            1
-        };
+        let code = if users_to_fix(&e) { 2 } else { 1 };
         std::process::exit(code);
     }
 }

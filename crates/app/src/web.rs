@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use herald_engine::diagnose::Diagnosis;
-use herald_store::CampaignId;
+use herald_http::Failure;
+use herald_store::{CampaignId, StoreError};
 
 use crate::commands::{
     campaign_details, diagnose_for, domain_statuses, ips_report, start_send, test_send,
@@ -14,77 +15,84 @@ use crate::startup::App;
 
 pub struct AppActions(pub Arc<App>);
 
+/// What a service error means to a web caller. What the user can fix is said; a database that
+/// did not answer is `Unavailable`; anything else is logged with its whole chain and answered
+/// as `Internal`, without its text.
+fn failure(e: anyhow::Error) -> Failure {
+    if let Some(n) = e.downcast_ref::<crate::NotFound>() {
+        return Failure::NotFound(n.0.clone());
+    }
+    if let Some(b) = e.downcast_ref::<crate::BadInput>() {
+        return Failure::BadInput(b.0.clone());
+    }
+    if let Some(c) = e.downcast_ref::<crate::Conflict>() {
+        return Failure::Conflict(c.0.clone());
+    }
+    let outage = e.chain().any(|c| {
+        c.downcast_ref::<StoreError>()
+            .is_some_and(|s| !matches!(s, StoreError::Corrupt(_)))
+    });
+    if outage {
+        tracing::error!(error = format!("{e:#}"), "the database did not answer");
+        return Failure::Unavailable;
+    }
+    tracing::error!(error = format!("{e:#}"), "a web action failed");
+    Failure::Internal
+}
+
 impl herald_http::Actions for AppActions {
     fn why(
         &self,
         campaign: CampaignId,
         email: String,
-    ) -> BoxFuture<'static, Result<Option<Diagnosis>, String>> {
+    ) -> BoxFuture<'static, Result<Option<Diagnosis>, Failure>> {
         let app = self.0.clone();
-        Box::pin(async move {
-            diagnose_for(&app, campaign, &email)
-                .await
-                .map_err(|e| format!("{e:#}"))
-        })
+        Box::pin(async move { diagnose_for(&app, campaign, &email).await.map_err(failure) })
     }
 
-    fn send(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), String>> {
+    fn send(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>> {
         let app = self.0.clone();
-        Box::pin(async move {
-            start_send(&app, campaign)
-                .await
-                .map_err(|e| format!("{e:#}"))
-        })
+        Box::pin(async move { start_send(&app, campaign).await.map_err(failure) })
     }
 
-    fn check_from(&self, from_address: String) -> BoxFuture<'static, Result<(), String>> {
+    fn check_from(&self, from_address: String) -> BoxFuture<'static, Result<(), Failure>> {
         let app = self.0.clone();
-        Box::pin(async move {
-            app.check_from(&from_address)
-                .await
-                .map_err(|e| format!("{e:#}"))
-        })
+        Box::pin(async move { app.check_from(&from_address).await.map_err(failure) })
     }
 
     fn details(
         &self,
         campaign: CampaignId,
-    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>> {
+    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, Failure>> {
         let app = self.0.clone();
-        Box::pin(async move {
-            campaign_details(&app, campaign)
-                .await
-                .map_err(|e| format!("{e:#}"))
-        })
+        Box::pin(async move { campaign_details(&app, campaign).await.map_err(failure) })
     }
 
-    fn domains(&self) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+    fn domains(&self) -> BoxFuture<'static, Result<serde_json::Value, Failure>> {
         let app = self.0.clone();
         Box::pin(async move {
-            let d = domain_statuses(&app).await.map_err(|e| format!("{e:#}"))?;
-            serde_json::to_value(d).map_err(|e| e.to_string())
+            let d = domain_statuses(&app).await.map_err(failure)?;
+            serde_json::to_value(d).map_err(|e| failure(e.into()))
         })
     }
 
     fn verify_domain(
         &self,
         domain: String,
-    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>> {
+    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, Failure>> {
         let app = self.0.clone();
         Box::pin(async move {
-            let v = verify_domain(&app, &domain)
-                .await
-                .map_err(|e| format!("{e:#}"))?;
-            v.map(|v| serde_json::to_value(v).map_err(|e| e.to_string()))
+            let v = verify_domain(&app, &domain).await.map_err(failure)?;
+            v.map(|v| serde_json::to_value(v).map_err(|e| failure(e.into())))
                 .transpose()
         })
     }
 
-    fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+    fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, Failure>> {
         let app = self.0.clone();
         Box::pin(async move {
-            let r = ips_report(&app).await.map_err(|e| format!("{e:#}"))?;
-            serde_json::to_value(r).map_err(|e| e.to_string())
+            let r = ips_report(&app).await.map_err(failure)?;
+            serde_json::to_value(r).map_err(|e| failure(e.into()))
         })
     }
 
@@ -92,13 +100,41 @@ impl herald_http::Actions for AppActions {
         &self,
         campaign: CampaignId,
         to: String,
-    ) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+    ) -> BoxFuture<'static, Result<serde_json::Value, Failure>> {
         let app = self.0.clone();
         Box::pin(async move {
-            let sent = test_send(&app, campaign, &to)
-                .await
-                .map_err(|e| format!("{e:#}"))?;
-            serde_json::to_value(sent).map_err(|e| e.to_string())
+            let sent = test_send(&app, campaign, &to).await.map_err(failure)?;
+            serde_json::to_value(sent).map_err(|e| failure(e.into()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_become_failures_without_their_internals() {
+        assert_eq!(
+            failure(crate::not_found("unknown campaign 9")),
+            Failure::NotFound("unknown campaign 9".into())
+        );
+        assert_eq!(
+            failure(crate::bad_input("\"x\" is not an address")),
+            Failure::BadInput("\"x\" is not an address".into())
+        );
+        assert_eq!(
+            failure(crate::conflict("example.com does not verify")),
+            Failure::Conflict("example.com does not verify".into())
+        );
+        let outage =
+            anyhow::Error::new(StoreError::Database(sqlx::Error::PoolTimedOut)).context("reading");
+        assert_eq!(failure(outage), Failure::Unavailable);
+        let corrupt = anyhow::Error::new(StoreError::Corrupt("row 7".into()));
+        assert_eq!(failure(corrupt), Failure::Internal);
+        let other = anyhow::anyhow!("secret path /var/lib/x failed");
+        let f = failure(other);
+        assert_eq!(f, Failure::Internal);
+        assert!(!f.to_string().contains("secret"));
     }
 }

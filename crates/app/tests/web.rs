@@ -330,6 +330,27 @@ fn api_and_ui_answer_only_whom_they_should() {
         Some(r#"{"to":"not an address"}"#),
     );
     assert_eq!(r.status, 422, "{}", r.body);
+    // Each kind of failure has its one status: an unknown campaign is a 404 whatever the
+    // action (it was a 409 for send), a bad address in the path a 422.
+    for (m, p, body) in [
+        ("POST", "/api/v1/campaigns/999/send", ""),
+        (
+            "POST",
+            "/api/v1/campaigns/999/test",
+            r#"{"to":"t@example.com"}"#,
+        ),
+    ] {
+        let r = http(
+            port,
+            m,
+            p,
+            &[("Authorization", &bearer(&admin)), ("Content-Type", json)],
+            Some(body),
+        );
+        assert_eq!(r.status, 404, "{p}: {}", r.body);
+        assert!(r.body.contains("unknown campaign 999"), "{}", r.body);
+    }
+    assert_eq!(get("/api/v1/campaigns/1/why/not-an-address").0, 422);
     let (_, v) = get("/api/v1/campaigns/1");
     assert_eq!(
         v["counts"]["recipients"], 2,

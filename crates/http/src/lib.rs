@@ -28,6 +28,40 @@ pub use client::ClientIp;
 pub use server::{ServerLimits, serve};
 pub use throttle::{LoginGuard, LoginLimits};
 
+/// Why an action failed, in terms a caller can act on, with one HTTP mapping
+/// ([`Failure::status`]). The cause of `Unavailable` and `Internal` is logged where it
+/// happened and never sent to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// What the request names does not exist (an unknown campaign).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request itself is wrong (an address that is not one); the text says what.
+    #[error("{0}")]
+    BadInput(String),
+    /// The request is fine but the state refuses it now (the From domain does not verify).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database or another service did not answer: try again.
+    #[error("the database did not answer; try again")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+impl Failure {
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Failure::NotFound(_) => StatusCode::NOT_FOUND,
+            Failure::BadInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Conflict(_) => StatusCode::CONFLICT,
+            Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
 /// What the web layer asks the application to do (it owns the keys, DNS and the gate).
 pub trait Actions: Send + Sync + 'static {
     /// The diagnosis of one recipient; None when the address is not a recipient.
@@ -35,32 +69,32 @@ pub trait Actions: Send + Sync + 'static {
         &self,
         campaign: CampaignId,
         email: String,
-    ) -> BoxFuture<'static, Result<Option<Diagnosis>, String>>;
+    ) -> BoxFuture<'static, Result<Option<Diagnosis>, Failure>>;
     /// Send a draft campaign (check the gate, snapshot, mark it sending). Idempotent.
-    fn send(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), String>>;
+    fn send(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>>;
     /// The From-alignment gate (design §5): Ok, or why the From address may not be used.
-    fn check_from(&self, from_address: String) -> BoxFuture<'static, Result<(), String>>;
+    fn check_from(&self, from_address: String) -> BoxFuture<'static, Result<(), Failure>>;
     /// The "See details" data (`campaign show --json`).
     fn details(
         &self,
         campaign: CampaignId,
-    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>>;
+    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, Failure>>;
     /// Connected domains with their records and re-verification state (`domain list --json`).
-    fn domains(&self) -> BoxFuture<'static, Result<serde_json::Value, String>>;
+    fn domains(&self) -> BoxFuture<'static, Result<serde_json::Value, Failure>>;
     /// Verify one connected domain through DNS now (`domain verify --json`); None when it is
     /// not connected.
     fn verify_domain(
         &self,
         domain: String,
-    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, String>>;
+    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, Failure>>;
     /// The sending IPs with PTR, forward confirmation and blocklist listings (`ips --json`).
-    fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, String>>;
+    fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, Failure>>;
     /// Send one test copy of a campaign to `to` (`campaign test --json`); recorded nowhere.
     fn test_send(
         &self,
         campaign: CampaignId,
         to: String,
-    ) -> BoxFuture<'static, Result<serde_json::Value, String>>;
+    ) -> BoxFuture<'static, Result<serde_json::Value, Failure>>;
 }
 
 /// The state of the authenticated UI and API.

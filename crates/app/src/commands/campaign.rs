@@ -478,7 +478,7 @@ pub async fn test_send(app: &App, id: CampaignId, to: &str) -> anyhow::Result<Te
     let to = herald_domain::EmailAddress::parse(to.trim())
         .map_err(|e| bad_input(format!("{to:?} is not an email address: {e}")))?;
     let Some(c) = app.store.campaign(id).await? else {
-        return Err(bad_input(format!("unknown campaign {id}")));
+        return Err(crate::not_found(format!("unknown campaign {id}")));
     };
     let fields = app
         .store
@@ -503,15 +503,25 @@ pub async fn test_send(app: &App, id: CampaignId, to: &str) -> anyhow::Result<Te
 /// running queue (this command's, or `herald serve`) delivers it. A second call does nothing.
 pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
     let Some(c) = app.store.campaign(id).await? else {
-        return Err(bad_input(format!("unknown campaign {id}")));
+        return Err(crate::not_found(format!("unknown campaign {id}")));
     };
     // The domain may have broken since the campaign was created: check again (unless the
-    // campaign was explicitly allowed to bypass the gate).
+    // campaign was explicitly allowed to bypass the gate). Its refusal is about the domain's
+    // state, not the request.
     if c.gate_override.is_none() && c.status == herald_store::CampaignStatus::Draft {
-        app.check_from(&c.from_address).await?;
+        app.check_from(&c.from_address).await.map_err(|e| {
+            match e.downcast_ref::<crate::BadInput>() {
+                Some(b) => crate::conflict(b.0.clone()),
+                None => e,
+            }
+        })?;
     }
     campaign::snapshot(&app.store, id)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| match e {
+            CampaignError::Store(s) => anyhow::Error::new(s).context("starting the send"),
+            CampaignError::UnknownCampaign(_) => crate::not_found(e.to_string()),
+            other => anyhow::anyhow!("{other}"),
+        })?;
     Ok(())
 }

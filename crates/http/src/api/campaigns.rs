@@ -10,7 +10,7 @@ use herald_engine::reports::{RecipientReport, campaign_report, ms_to_rfc3339};
 use herald_store::{CampaignId, RecipientFilter, Store};
 use serde::Deserialize;
 
-use super::{error, internal};
+use super::{error, failure, internal};
 use crate::Web;
 
 fn campaign_id(id: &str) -> Result<CampaignId, Box<Response>> {
@@ -154,7 +154,7 @@ pub async fn why<S: Store>(
             StatusCode::NOT_FOUND,
             format!("{email} is not a recipient of campaign {id}"),
         ),
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
+        Err(f) => failure(f),
     }
 }
 
@@ -169,7 +169,7 @@ pub async fn send<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<Strin
             Json(serde_json::json!({"campaign": id.to_string(), "status": "sending"})),
         )
             .into_response(),
-        Err(e) => error(StatusCode::CONFLICT, e),
+        Err(f) => failure(f),
     }
 }
 
@@ -189,6 +189,6 @@ pub async fn test<S: Store>(
     };
     match web.actions.test_send(id, body.to).await {
         Ok(v) => Json(v).into_response(),
-        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Err(f) => failure(f),
     }
 }

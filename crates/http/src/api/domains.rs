@@ -9,18 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_store::Store;
 
-use super::error;
+use super::{error, failure};
 use crate::Web;
-
-fn failed(e: String) -> Response {
-    tracing::error!(error = %e, "API request failed");
-    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-}
 
 pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
     match web.actions.domains().await {
         Ok(d) => Json(serde_json::json!({ "domains": d })).into_response(),
-        Err(e) => failed(e),
+        Err(f) => failure(f),
     }
 }
 
@@ -38,13 +33,13 @@ pub async fn verify<S: Store>(
             StatusCode::NOT_FOUND,
             format!("{domain} is not connected (herald domain add {domain})"),
         ),
-        Err(e) => failed(e),
+        Err(f) => failure(f),
     }
 }
 
 pub async fn ips<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
     match web.actions.ips().await {
         Ok(r) => Json(r).into_response(),
-        Err(e) => failed(e),
+        Err(f) => failure(f),
     }
 }

@@ -154,13 +154,18 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .with_state(web)
 }
 
-/// A JSON error body: `{"error": "…"}`.
+/// An action's [`Failure`](crate::Failure) as a JSON error with its one status.
+pub fn failure(f: crate::Failure) -> Response {
+    error(f.status(), f.to_string())
+}
+
 /// A store or engine failure: logged, answered with a bare 500 (no internals leak).
 pub fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "API request failed");
     error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
 
+/// A JSON error body: `{"error": "…"}`.
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,

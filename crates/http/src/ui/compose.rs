@@ -176,7 +176,7 @@ pub async fn create<S: Store>(
         Err(e) if f.allow_unverified.is_some() => {
             Some(format!("override in the web UI by {}: {e}", s.user.email))
         }
-        Err(e) => return page(&web, s, &f, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => return page(&web, s, &f, Some(e.to_string()), e.status()).await,
     };
     let input = CampaignInput {
         name: f.name.clone(),
@@ -253,7 +253,7 @@ pub async fn test<S: Store>(
                 v["result"].as_str().unwrap_or("")
             ),
         ),
-        Err(e) => (super::flash::Kind::Problem, e),
+        Err(e) => (super::flash::Kind::Problem, e.to_string()),
     };
     super::redirect_with(&s, &format!("/campaigns/{cid}"), kind, &text)
 }

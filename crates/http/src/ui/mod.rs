@@ -735,7 +735,12 @@ async fn send<S: Store>(
     };
     match web.actions.send(cid).await {
         Ok(()) => Redirect::to(&format!("/campaigns/{cid}")).into_response(),
-        Err(e) => redirect_with(&s, &format!("/campaigns/{cid}"), flash::Kind::Problem, &e),
+        Err(e) => redirect_with(
+            &s,
+            &format!("/campaigns/{cid}"),
+            flash::Kind::Problem,
+            &e.to_string(),
+        ),
     }
 }
 
@@ -785,7 +790,7 @@ async fn diagnosis<S: Store>(
             StatusCode::NOT_FOUND,
             &format!("{email} is not a recipient of this campaign."),
         ))),
-        Err(e) => Err(Box::new(problem(StatusCode::BAD_REQUEST, &e))),
+        Err(e) => Err(Box::new(problem(e.status(), &e.to_string()))),
     }
 }
 
