@@ -11,19 +11,9 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Herald, Serve, free_port, http, wait_for};
-
-fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} field in {body}"))
-        + marker.len();
-    body[at..].split('"').next().unwrap().to_string()
-}
+use common::{Herald, Serve, free_port, hidden, http, serve_sandbox, wait_for};
 
 /// A login form's CSRF token and its cookie.
 fn login_form(port: u16) -> (String, String) {
@@ -56,6 +46,18 @@ fn post_login(
         ],
         Some(&body),
     )
+}
+
+/// Log in as `user` (the test password) and return the `Cookie` header of the session.
+fn session_cookie(port: u16, user: &str) -> String {
+    let csrf = login_form(port);
+    let r = post_login(port, &csrf, user, "correct+horse+battery", "/");
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.all("set-cookie")
+        .iter()
+        .find_map(|c| c.strip_prefix("herald_session="))
+        .map(|c| format!("herald_session={}", c.split(';').next().unwrap()))
+        .unwrap()
 }
 
 /// The peak resident memory of a process, in MB (VmHWM).
@@ -105,13 +107,7 @@ fn pixel(port: u16) -> (u16, Duration) {
 
 fn start(tmp: &std::path::Path, extra: &[(&str, &str)]) -> (Herald, Serve, u16) {
     let port = free_port();
-    let mut h = Herald::new(&tmp.join("data"))
-        .env("HERALD__HTTP__LISTEN", &format!("127.0.0.1:{port}"))
-        .env(
-            "HERALD__HTTP__PUBLIC_URL",
-            &format!("http://127.0.0.1:{port}"),
-        )
-        .env("HERALD__INBOUND__ENABLED", "false");
+    let mut h = Herald::new(&tmp.join("data")).web_only(port);
     for (k, v) in extra {
         h = h.env(k, v);
     }
@@ -131,16 +127,7 @@ fn start(tmp: &std::path::Path, extra: &[(&str, &str)]) -> (Herald, Serve, u16) 
             role,
         ]);
     }
-    let serve = Serve(
-        h.command(&["serve", "--sandbox"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("the HTTP server", Duration::from_secs(20), || {
-        TcpStream::connect(("127.0.0.1", port)).ok()
-    });
+    let serve = serve_sandbox(&h, port);
     (h, serve, port)
 }
 
@@ -272,22 +259,7 @@ fn half_sent_headers_are_closed_and_others_are_served() {
 fn viewers_cannot_write_and_pages_cannot_be_made_to_lie() {
     let tmp = tempfile::tempdir().unwrap();
     let (h, _serve, port) = start(tmp.path(), &[]);
-    let csrf = login_form(port);
-    let r = post_login(
-        port,
-        &csrf,
-        "viewer@herald.test",
-        "correct+horse+battery",
-        "/",
-    );
-    assert_eq!(r.status, 303);
-    let session = r
-        .all("set-cookie")
-        .iter()
-        .find_map(|c| c.strip_prefix("herald_session="))
-        .map(|c| c.split(';').next().unwrap().to_string())
-        .unwrap();
-    let cookie = format!("herald_session={session}");
+    let cookie = session_cookie(port, "viewer@herald.test");
     let page = http(port, "GET", "/contacts", &[("Cookie", &cookie)], None);
     assert_eq!(page.status, 200);
     let token = hidden(&page.body, "csrf");
@@ -509,20 +481,7 @@ fn credentials_can_be_listed_expired_revoked_and_removed() {
     assert_eq!(again.status.code(), Some(2));
 
     // A password reset ends the user's sessions.
-    let csrf = login_form(port);
-    let r = post_login(
-        port,
-        &csrf,
-        "viewer@herald.test",
-        "correct+horse+battery",
-        "/",
-    );
-    let cookie = r
-        .all("set-cookie")
-        .iter()
-        .find_map(|c| c.strip_prefix("herald_session="))
-        .map(|c| format!("herald_session={}", c.split(';').next().unwrap()))
-        .unwrap();
+    let cookie = session_cookie(port, "viewer@herald.test");
     assert_eq!(
         http(port, "GET", "/", &[("Cookie", &cookie)], None).status,
         200
@@ -566,13 +525,7 @@ fn credentials_can_be_listed_expired_revoked_and_removed() {
 fn init_creates_the_admin_login_once() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let h = Herald::new(&tmp.path().join("data"))
-        .env("HERALD__HTTP__LISTEN", &format!("127.0.0.1:{port}"))
-        .env(
-            "HERALD__HTTP__PUBLIC_URL",
-            &format!("http://127.0.0.1:{port}"),
-        )
-        .env("HERALD__INBOUND__ENABLED", "false");
+    let h = Herald::new(&tmp.path().join("data")).web_only(port);
     let first = h.json(&["init", "--json"]);
     assert_eq!(first["url"], format!("http://127.0.0.1:{port}/login"));
     assert_eq!(first["admin"]["email"], "admin@herald.local");
@@ -582,16 +535,7 @@ fn init_creates_the_admin_login_once() {
     let again = h.json(&["init", "--json"]);
     assert_eq!(again["admin"], serde_json::Value::Null);
     // The printed login works.
-    let _serve = Serve(
-        h.command(&["serve", "--sandbox"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("the HTTP server", Duration::from_secs(20), || {
-        TcpStream::connect(("127.0.0.1", port)).ok()
-    });
+    let _serve = serve_sandbox(&h, port);
     let csrf = login_form(port);
     let r = post_login(port, &csrf, "admin@herald.local", &password, "/");
     assert_eq!(r.status, 303, "{}", r.body);

@@ -8,10 +8,7 @@
 
 mod common;
 
-use std::process::Stdio;
-use std::time::Duration;
-
-use common::{Herald, Serve, free_port, recipient, wait_for};
+use common::{Herald, free_port, recipient};
 
 fn captured(data: &std::path::Path) -> usize {
     std::fs::read_dir(data.join("sandbox"))
@@ -65,16 +62,7 @@ fn a_cli_send_under_a_sandboxed_server_lands_in_the_capture_folder() {
     h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
     let first = create(&h, tmp.path(), "first");
 
-    let serve = Serve(
-        h.command(&["serve", "--sandbox"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("the server's node", Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-    });
+    let serve = common::serve_sandbox(&h, port);
     let out = h.run(&[
         "campaign",
         "send",

@@ -11,7 +11,7 @@ mod common;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Herald, free_port, http};
+use common::{Herald, free_port, hidden, http};
 
 struct Serve(Child);
 
@@ -30,15 +30,6 @@ fn cookie_value(set_cookie: &[&str], name: &str) -> Option<String> {
             .filter(|(k, v)| k.trim() == name && !v.is_empty())
             .map(|(_, v)| v.to_string())
     })
-}
-
-fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} field in {body}"))
-        + marker.len();
-    body[at..].split('"').next().unwrap().to_string()
 }
 
 #[test]

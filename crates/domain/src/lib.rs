@@ -4,6 +4,7 @@
 //! (CSV import, CLI, HTTP), so an invalid address or an unknown state cannot exist inside.
 
 pub mod address;
+pub mod connections;
 pub mod reason;
 pub mod retry;
 pub mod stage;

@@ -11,11 +11,9 @@
 //! - at most `max_connections` connections, and `max_connections_per_ip` from one address;
 //!   past either, the connection gets a `503` with `Retry-After` and is closed at once.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -51,42 +49,6 @@ impl Default for ServerLimits {
             max_connections_per_ip: 64,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
-        }
-    }
-}
-
-/// Open connections per client address; a slot is given back when its guard drops.
-#[derive(Default)]
-struct PerIp(Mutex<HashMap<IpAddr, usize>>);
-
-struct IpSlot {
-    table: Arc<PerIp>,
-    ip: IpAddr,
-}
-
-impl PerIp {
-    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<IpSlot> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let n = map.entry(ip).or_insert(0);
-        if max > 0 && *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(IpSlot {
-            table: self.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        let mut map = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.ip) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                map.remove(&self.ip);
-            }
         }
     }
 }
@@ -136,7 +98,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let per_ip = Arc::new(PerIp::default());
+    let per_ip = Arc::new(herald_domain::connections::PerAddress::default());
     // Dropping `stop_tx` tells every connection to finish; each holds a `done_rx` clone, so
     // `done_tx.closed()` resolves when the last one has ended.
     let (stop_tx, stop_rx) = watch::channel(());

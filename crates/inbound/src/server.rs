@@ -87,42 +87,6 @@ impl Default for Limits {
     }
 }
 
-/// Open connections per client address; a slot is given back when its guard drops.
-#[derive(Default)]
-struct PerIp(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
-
-struct IpSlot {
-    table: Arc<PerIp>,
-    ip: std::net::IpAddr,
-}
-
-impl PerIp {
-    fn take(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<IpSlot> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let n = map.entry(ip).or_insert(0);
-        if max > 0 && *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(IpSlot {
-            table: self.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        let mut map = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.ip) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                map.remove(&self.ip);
-            }
-        }
-    }
-}
-
 /// Serve until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
@@ -132,7 +96,7 @@ pub async fn serve(
 ) {
     let limits = Arc::new(limits);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let per_ip = Arc::new(PerIp::default());
+    let per_ip = Arc::new(herald_domain::connections::PerAddress::default());
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

@@ -34,6 +34,16 @@ impl Herald {
         }
     }
 
+    /// HTTP on 127.0.0.1:`port` (also its public URL); no inbound listener.
+    pub fn web_only(self, port: u16) -> Self {
+        self.env("HERALD__HTTP__LISTEN", &format!("127.0.0.1:{port}"))
+            .env(
+                "HERALD__HTTP__PUBLIC_URL",
+                &format!("http://127.0.0.1:{port}"),
+            )
+            .env("HERALD__INBOUND__ENABLED", "false")
+    }
+
     pub fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.into(), v.into()));
         self
@@ -337,4 +347,31 @@ pub fn delivered(mail_dir: &Path, mailbox: &str, message_id: &str) -> Vec<u8> {
             None
         },
     )
+}
+
+/// The value of the hidden form field `name` in an HTML page.
+pub fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {body}"))
+        + marker.len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+/// `herald serve --sandbox` for `h`, once its HTTP port answers (its output dropped).
+pub fn serve_sandbox(h: &Herald, port: u16) -> Serve {
+    let serve = Serve(
+        h.command(&["serve", "--sandbox"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(
+        "the HTTP server",
+        std::time::Duration::from_secs(20),
+        || std::net::TcpStream::connect(("127.0.0.1", port)).ok(),
+    );
+    serve
 }
