@@ -42,7 +42,17 @@ impl ClientIp {
         for hop in hops.iter().rev() {
             // A hop that is not an address was written by someone we do not trust: stop at
             // the last address our own proxies vouched for.
-            let Ok(ip) = hop.parse::<IpAddr>() else {
+            // Some balancers write the port too: `203.0.113.9:51234`, `[2001:db8::1]:443`.
+            let parsed = hop
+                .parse::<IpAddr>()
+                .ok()
+                .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+                .or_else(|| {
+                    hop.strip_prefix('[')
+                        .and_then(|h| h.strip_suffix(']'))
+                        .and_then(|h| h.parse().ok())
+                });
+            let Some(ip) = parsed else {
                 break;
             };
             client = ip;
@@ -92,6 +102,16 @@ mod tests {
             "several header lines read as one list"
         );
         assert_eq!(one.of(peer, &headers(&[])).to_string(), "10.0.0.5");
+        assert_eq!(
+            one.of(peer, &headers(&["17.1.2.3, 203.0.113.9:51234"]))
+                .to_string(),
+            "203.0.113.9",
+            "with a port"
+        );
+        assert_eq!(
+            one.of(peer, &headers(&["[2001:db8::7]:443"])).to_string(),
+            "2001:db8::7"
+        );
         let chain = ClientIp {
             trust_forwarded: true,
             trusted_proxies: vec![Cidr::parse("10.0.0.0/8").expect("cidr")],

@@ -16,10 +16,11 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use herald_domain::connections::network;
 use tokio::sync::Semaphore;
 
 /// The login limits (`[http] login_*`).
@@ -81,33 +82,24 @@ pub enum Refusal {
 /// The login throttle shared by every login request.
 pub struct LoginGuard {
     limits: LoginLimits,
-    checks: Semaphore,
+    checks: Arc<Semaphore>,
     pool: Mutex<std::sync::mpsc::Sender<Job>>,
-    waiting: AtomicUsize,
+    waiting: Arc<AtomicUsize>,
     failures: Mutex<HashMap<Key, Failures>>,
+    /// Networks each account logged in from (when): the account's own backoff does not lock
+    /// them out, so a stranger's guesses cannot keep the owner from logging in.
+    known: Mutex<HashMap<(String, IpAddr), i64>>,
 }
 
-/// The network a failure is counted against: the address, or its /64 for IPv6 (one host
-/// usually holds a whole /64).
-fn network(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
-}
+/// How long a network stays known to an account after a successful login.
+const KNOWN_FOR_MS: i64 = 30 * 24 * 3600 * 1000;
 
 type Job = Box<dyn FnOnce() + Send>;
 
 /// `n` threads running password checks; they end when the sender is dropped.
 fn start_pool(n: usize) -> std::sync::mpsc::Sender<Job> {
     let (tx, rx) = std::sync::mpsc::channel::<Job>();
-    let rx = std::sync::Arc::new(Mutex::new(rx));
+    let rx = Arc::new(Mutex::new(rx));
     for i in 0..n.max(1) {
         let rx = rx.clone();
         let spawned = std::thread::Builder::new()
@@ -134,11 +126,12 @@ fn start_pool(n: usize) -> std::sync::mpsc::Sender<Job> {
 impl LoginGuard {
     pub fn new(limits: LoginLimits) -> Self {
         Self {
-            checks: Semaphore::new(limits.concurrency.max(1)),
+            checks: Arc::new(Semaphore::new(limits.concurrency.max(1))),
             pool: Mutex::new(start_pool(limits.concurrency)),
             limits,
-            waiting: AtomicUsize::new(0),
+            waiting: Arc::new(AtomicUsize::new(0)),
             failures: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
         }
     }
 
@@ -151,9 +144,11 @@ impl LoginGuard {
 
     /// Whether `ip` or `account` must wait before trying again (no password is checked).
     pub fn blocked(&self, ip: IpAddr, account: &str, now_ms: i64) -> Option<Refusal> {
+        let known = self.is_known(ip, account, now_ms);
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let until = Self::keys(ip, account)
             .iter()
+            .filter(|k| !(known && matches!(k, Key::Account(_))))
             .filter_map(|k| map.get(k))
             .map(|f| f.blocked_until_ms)
             .max()?;
@@ -201,31 +196,52 @@ impl LoginGuard {
         })
     }
 
-    /// A correct password: the account and the address start afresh.
-    pub fn succeeded(&self, ip: IpAddr, account: &str) {
+    /// A correct password: the account and the address start afresh, and the network is known
+    /// to the account from now on.
+    pub fn succeeded(&self, ip: IpAddr, account: &str, now_ms: i64) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         for key in Self::keys(ip, account) {
             map.remove(&key);
         }
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= MAX_KEYS {
+            known.retain(|_, at| now_ms - *at < KNOWN_FOR_MS);
+            if known.len() >= MAX_KEYS {
+                known.clear();
+            }
+        }
+        known.insert((account.trim().to_ascii_lowercase(), network(ip)), now_ms);
+    }
+
+    fn is_known(&self, ip: IpAddr, account: &str, now_ms: i64) -> bool {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known
+            .get(&(account.trim().to_ascii_lowercase(), network(ip)))
+            .is_some_and(|at| now_ms - at < KNOWN_FOR_MS)
     }
 
     /// Run `check` (an argon2 verification) on a password thread when a turn is free; `Busy`
-    /// when too many are running and waiting already.
+    /// when too many are running and waiting already. The turn and the place in the queue are
+    /// held by the job itself until the hash is done, so a client that hangs up does not free
+    /// them early; a job whose client is gone before it starts is skipped.
     pub async fn check<F>(&self, check: F) -> Result<bool, Refusal>
     where
         F: FnOnce() -> bool + Send + 'static,
     {
         let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
-        let _leave = Leave(&self.waiting);
+        let leave = Leave(self.waiting.clone());
         if queued >= self.limits.concurrency + self.limits.queue {
             return Err(Refusal::Busy);
         }
-        let Ok(_turn) = self.checks.acquire().await else {
+        let Ok(turn) = self.checks.clone().acquire_owned().await else {
             return Err(Refusal::Busy);
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let _ = tx.send(check());
+            let _held = (turn, leave);
+            if !tx.is_closed() {
+                let _ = tx.send(check());
+            }
         });
         let sent = self
             .pool
@@ -240,9 +256,9 @@ impl LoginGuard {
     }
 }
 
-struct Leave<'a>(&'a AtomicUsize);
+struct Leave(Arc<AtomicUsize>);
 
-impl Drop for Leave<'_> {
+impl Drop for Leave {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
@@ -294,8 +310,20 @@ mod tests {
             g.blocked(other, "a@x.test", 10_040),
             Some(Refusal::Backoff { retry_after_s: 60 })
         );
-        g.succeeded(ip, "a@x.test");
+        g.succeeded(ip, "a@x.test", 10_040);
         assert_eq!(g.blocked(ip, "a@x.test", 10_040), None);
+        // A stranger's guesses block the account for strangers, not for the network its owner
+        // logged in from.
+        let stranger: IpAddr = "198.51.100.9".parse().expect("ip");
+        for i in 0..5 {
+            g.failed(stranger, "a@x.test", 20_000 + i);
+        }
+        assert!(g.blocked(other, "a@x.test", 20_010).is_some());
+        assert_eq!(
+            g.blocked(ip, "a@x.test", 20_010),
+            None,
+            "the owner's network"
+        );
     }
 
     #[test]
@@ -313,7 +341,7 @@ mod tests {
 
     #[tokio::test]
     async fn checks_beyond_the_queue_are_refused_without_hashing() {
-        let g = std::sync::Arc::new(guard());
+        let g = Arc::new(guard());
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let rx = std::sync::Arc::new(Mutex::new(rx));
         let mut running = Vec::new();

@@ -87,6 +87,9 @@ impl Default for Limits {
     }
 }
 
+/// Commands that carry no message (NOOP, RSET, greetings, errors) allowed between messages.
+const JUNK_LIMIT: u32 = 50;
+
 /// Serve until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
@@ -194,12 +197,16 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     // When the current DATA began, and how many bytes it has brought.
     let mut data_started = Instant::now();
     let mut data_bytes: u64 = 0;
+    // Commands since the last message that were not part of one.
+    let mut junk: u32 = 0;
     loop {
         let deadline = match phase {
             Phase::Command => command_deadline,
             Phase::Data { .. } => {
+                // Bytes past the size limit earn no more time: the message is refused anyway.
+                let counted = data_bytes.min(limits.max_message_bytes as u64);
                 let earned =
-                    Duration::from_secs_f64(data_bytes as f64 / limits.min_data_rate.max(1) as f64);
+                    Duration::from_secs_f64(counted as f64 / limits.min_data_rate.max(1) as f64);
                 data_started + limits.timeout + earned
             }
         };
@@ -225,6 +232,14 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         let mut quit = false;
         let mut completed = false;
         while bytes.len() > 0 || matches!(phase, Phase::Command) {
+            // A session that only chats (NOOP, RSET, greetings, errors) cannot hold its slot
+            // by answering just before each deadline (Postfix: smtpd_junk_command_limit).
+            if junk > JUNK_LIMIT {
+                ServerReply::new(421, "4.7.0", "Too many commands without a message, closing")
+                    .write_to(&mut out);
+                quit = true;
+                break;
+            }
             match &mut phase {
                 Phase::Data {
                     receiver: data,
@@ -242,6 +257,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                         message.clear();
                         phase = Phase::Command;
                         completed = true;
+                        junk = 0;
                     } else {
                         if message.len() > limits.max_message_bytes {
                             *too_big = true;
@@ -264,9 +280,12 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                                 other => format!("Syntax error: {other:?}"),
                             };
                             ServerReply::new(500, "5.5.2", text).write_to(&mut out);
+                            junk += 1;
                             if bytes.len() == unread {
                                 // The parser made no progress: drop the client rather than spin.
-                                stream.write_all(&out).await?;
+                                let _ =
+                                    tokio::time::timeout(limits.timeout, stream.write_all(&out))
+                                        .await;
                                 return Ok(Ended::Closed);
                             }
                             continue;
@@ -274,6 +293,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                     };
                     match request {
                         Request::Ehlo { host } | Request::Lhlo { host } => {
+                            junk += 1;
                             from = None;
                             rcpts.clear();
                             out.extend_from_slice(
@@ -286,6 +306,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                             );
                         }
                         Request::Helo { .. } => {
+                            junk += 1;
                             from = None;
                             rcpts.clear();
                             ServerReply::new(250, "", limits.hostname.clone()).write_to(&mut out);
@@ -333,11 +354,13 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                             }
                         }
                         Request::Rset => {
+                            junk += 1;
                             from = None;
                             rcpts.clear();
                             ServerReply::new(250, "2.0.0", "Ok").write_to(&mut out);
                         }
                         Request::Noop { .. } => {
+                            junk += 1;
                             ServerReply::new(250, "2.0.0", "Ok").write_to(&mut out)
                         }
                         Request::Quit => {
@@ -347,7 +370,11 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                         }
                         Request::StartTls if offer_tls => {
                             ServerReply::new(220, "2.0.0", "Ready to start TLS").write_to(&mut out);
-                            stream.write_all(&out).await?;
+                            match tokio::time::timeout(limits.timeout, stream.write_all(&out)).await
+                            {
+                                Ok(r) => r?,
+                                Err(_) => return Ok(Ended::Closed),
+                            }
                             // Whatever was pipelined after STARTTLS is dropped, never executed
                             // inside the TLS session (RFC 3207 §5, the command-injection fix).
                             return Ok(Ended::StartTls(stream));
@@ -355,12 +382,15 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                         Request::StartTls => {
                             ServerReply::new(454, "4.7.0", "TLS not available").write_to(&mut out)
                         }
-                        other => ServerReply::new(
-                            502,
-                            "5.5.1",
-                            format!("{} not implemented", other.name()),
-                        )
-                        .write_to(&mut out),
+                        other => {
+                            junk += 1;
+                            ServerReply::new(
+                                502,
+                                "5.5.1",
+                                format!("{} not implemented", other.name()),
+                            )
+                            .write_to(&mut out)
+                        }
                     }
                 }
             }

@@ -132,3 +132,15 @@ async fn one_address_cannot_take_every_connection() {
             .contains("221")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_only_chats_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = server(dir.path()).await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    assert!(read_reply(&mut s).await.starts_with("220"));
+    // Each NOOP comes well within the deadline; together they never bring a message.
+    s.write_all(&b"NOOP\r\n".repeat(60)).await.unwrap();
+    let said = rest(&mut s, Duration::from_secs(5)).await;
+    assert!(said.contains("421 4.7.0 Too many commands"), "{said:?}");
+}

@@ -79,7 +79,8 @@ impl VerpKey {
         if id.len() > 19 || mac.len() != MAC_BYTES * 2 {
             return None;
         }
-        let id: i64 = id.parse().ok()?;
+        // Negative ids are the unsubscribe addresses' MAC inputs: never a return path.
+        let id: i64 = id.parse().ok().filter(|n: &i64| *n >= 0)?;
         constant_time_eq(&self.mac(id), &mac.to_ascii_lowercase()).then_some(id)
     }
 }
@@ -156,6 +157,10 @@ mod tests {
         ] {
             assert_eq!(k.verify(junk), None, "{junk}");
         }
+        // An unsubscribe MAC under a negative id is not a return path.
+        let u7 = k.unsubscribe_address(7, "x");
+        let mac = u7.split(['.', '@']).nth(1).unwrap_or("");
+        assert_eq!(k.verify(&format!("b+-8.{mac}@x")), None);
     }
 
     #[test]

@@ -247,15 +247,22 @@ async fn send(
                 ""
             }
         );
-        if wait {
-            follow(app, id, timeout).await?;
+        let followed = if wait {
+            follow(app, id, timeout).await?
+        } else {
+            Followed::Done
+        };
+        if followed == Followed::Done {
+            let report = load_report(app, id, wait).await?;
+            if json {
+                return output::json(&report);
+            }
+            print_report(&report);
+            return Ok(());
         }
-        let report = load_report(app, id, wait).await?;
-        if json {
-            return output::json(&report);
-        }
-        print_report(&report);
-        return Ok(());
+        eprintln!(
+            "the server stopped before the campaign was finished: sending the rest from here"
+        );
     }
     let sandbox = if app.settings.delivery.sandbox {
         Some(app.start_sandbox().await?)
@@ -310,26 +317,40 @@ async fn send(
     Ok(())
 }
 
-/// Wait until every recipient of `id` is final (or `timeout` passes), showing progress while
-/// another process sends.
-async fn follow(app: &App, id: CampaignId, timeout: Option<Duration>) -> anyhow::Result<()> {
+/// How following a campaign another process sends ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Followed {
+    /// Every recipient is final, the timeout passed, or the user stopped waiting.
+    Done,
+    /// No server runs on the installation any more.
+    ServerGone,
+}
+
+/// Wait until every recipient of `id` is final (or `timeout` passes) while another process
+/// sends; stop when no server runs any more.
+async fn follow(app: &App, id: CampaignId, timeout: Option<Duration>) -> anyhow::Result<Followed> {
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let stop = shutdown_signal();
     tokio::pin!(stop);
+    let mut round = 0u64;
     loop {
+        round += 1;
         let c = app.store.counts(id).await?;
         if c.unfinished() == 0 {
-            return Ok(());
+            return Ok(Followed::Done);
         }
         if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             eprintln!(
                 "--wait-timeout passed: {} recipients not final yet",
                 c.unfinished()
             );
-            return Ok(());
+            return Ok(Followed::Done);
+        }
+        if round.is_multiple_of(10) && app.sending_mode().await?.live.is_empty() {
+            return Ok(Followed::ServerGone);
         }
         tokio::select! {
-            _ = &mut stop => return Ok(()),
+            _ = &mut stop => return Ok(Followed::Done),
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
     }

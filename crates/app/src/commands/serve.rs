@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use herald_engine::queue::Until;
+use herald_store::Store;
 
 use super::shutdown_signal;
 use crate::startup::App;
@@ -24,7 +25,7 @@ pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
     }
     // First of all, take this node's name on the database (refused if it is running).
     let mut queue = app.queue(sandbox.as_ref())?;
-    let _node = app.register_node(queue.owner()).await?;
+    let node = app.register_node(queue.owner()).await?;
     let _inbound = if app.settings.inbound.enabled {
         let (addr, stop) = app.start_inbound().await?;
         eprintln!("inbound: return-path and feedback listener on {addr}");
@@ -57,6 +58,15 @@ pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
         .run(None, Until::Forever, None, shutdown_signal())
         .await
         .context("delivery loop")?;
+    // Stopped cleanly: this node is no longer live for `campaign send` on the installation.
+    drop(node);
+    if let Err(e) = app
+        .store
+        .node_heartbeat(&app.node_name(), queue.owner(), 0)
+        .await
+    {
+        tracing::warn!(error = %e, "marking this node stopped");
+    }
     // Stop taking requests, then wait until every queued open and click is written.
     drop(http_stop);
     let _ = http_task.await;

@@ -19,6 +19,17 @@ async fn existing(app: &App, email: &str) -> anyhow::Result<User> {
     })
 }
 
+/// How many admins the installation has.
+async fn admins(app: &App) -> anyhow::Result<usize> {
+    Ok(app
+        .store
+        .users()
+        .await?
+        .iter()
+        .filter(|u| u.role == "admin")
+        .count())
+}
+
 fn rfc3339(ms: i64) -> String {
     herald_engine::reports::ms_to_rfc3339(ms)
 }
@@ -32,20 +43,11 @@ pub async fn user(app: App, cmd: UserCmd) -> anyhow::Result<()> {
         } => add(app, email, password_file, role).await,
         UserCmd::Remove { email } => {
             let u = existing(&app, &email).await?;
-            if u.role == "admin" {
-                let admins = app
-                    .store
-                    .users()
-                    .await?
-                    .iter()
-                    .filter(|x| x.role == "admin")
-                    .count();
-                if admins <= 1 {
-                    return Err(bad_input(format!(
-                        "{} is the last admin: add another admin before removing it",
-                        u.email
-                    )));
-                }
+            if u.role == "admin" && admins(&app).await? <= 1 {
+                return Err(bad_input(format!(
+                    "{} is the last admin: add another admin before removing it",
+                    u.email
+                )));
             }
             app.store.remove_user(u.id).await?;
             eprintln!(
@@ -102,6 +104,16 @@ async fn add(
         return Err(bad_input(format!(
             "{}: the password must have at least 10 characters",
             password_file.display()
+        )));
+    }
+    // Demoting the last admin would leave nobody who can administer the installation.
+    if role != "admin"
+        && let Some(existing) = app.store.user_by_email(&email).await?
+        && existing.role == "admin"
+        && admins(&app).await? <= 1
+    {
+        return Err(bad_input(format!(
+            "{email} is the last admin: add another admin before making it a {role}"
         )));
     }
     let hash = hash_password(password)?;

@@ -109,6 +109,9 @@ pub(super) async fn login<S: Store>(
     if let Some(refusal) = web.login.blocked(ip, &account, herald_engine::now_ms()) {
         return too_many(next, refusal);
     }
+    // Counted before the check: a guess whose client hangs up before the answer still counts
+    // (a success clears it).
+    let _ = web.login.failed(ip, &account, herald_engine::now_ms());
     let user = web.store.user_by_email(&account).await.ok().flatten();
     let hash = user
         .as_ref()
@@ -123,7 +126,7 @@ pub(super) async fn login<S: Store>(
         Err(refusal) => return too_many(next, refusal),
     };
     let (Some(user), true) = (user, ok) else {
-        if let Some(refusal) = web.login.failed(ip, &account, herald_engine::now_ms()) {
+        if let Some(refusal) = web.login.blocked(ip, &account, herald_engine::now_ms()) {
             tracing::info!(%ip, "login failures: backing off");
             return too_many(next, refusal);
         }
@@ -133,7 +136,7 @@ pub(super) async fn login<S: Store>(
             StatusCode::UNAUTHORIZED,
         );
     };
-    web.login.succeeded(ip, &account);
+    web.login.succeeded(ip, &account, herald_engine::now_ms());
     let (Ok(token), Ok(csrf)) = (random_token(), random_token()) else {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
     };
