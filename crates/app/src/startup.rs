@@ -103,11 +103,7 @@ impl App {
         if self.settings.delivery.sandbox {
             return Ok(());
         }
-        let from_domain = from_address
-            .rsplit('@')
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let from_domain = herald_domain::address::domain_part(from_address).to_ascii_lowercase();
         let keyring = self.keyring();
         let verification = match keyring.connected_for(&from_domain)? {
             None => None,

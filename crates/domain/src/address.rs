@@ -96,6 +96,12 @@ impl EmailAddress {
     }
 }
 
+/// The domain part of an address as written (after the last `@`; empty when there is none),
+/// for addresses already stored — parse new input with [`EmailAddress::parse`].
+pub fn domain_part(address: &str) -> &str {
+    address.rsplit_once('@').map_or("", |(_, d)| d)
+}
+
 /// Convert a domain to lower-case ASCII and check it is a host name (RFC 1123 labels).
 pub fn normalise_domain(domain: &str) -> Result<String, AddressError> {
     let domain = domain.strip_suffix('.').unwrap_or(domain);
@@ -157,6 +163,13 @@ impl<'de> serde::Deserialize<'de> for EmailAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_domain_part_of_a_stored_address() {
+        assert_eq!(domain_part("ann@example.com"), "example.com");
+        assert_eq!(domain_part("\"a@b\"@example.com"), "example.com");
+        assert_eq!(domain_part("no-at-sign"), "");
+    }
 
     #[test]
     fn keeps_spelling_and_compares_case_insensitively() {

@@ -72,7 +72,7 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
             campaign: id,
             contact_id: None,
             email_key: email.clone(),
-            domain: email.rsplit('@').next().unwrap_or("").to_string(),
+            domain: herald_domain::address::domain_part(&email).to_string(),
             email,
             state,
             reason: reason.map(str::to_string),

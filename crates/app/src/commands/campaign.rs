@@ -90,7 +90,7 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
             );
             println!(
                 "  Sending domain: {}",
-                c.from.address.rsplit('@').next().unwrap_or("")
+                herald_domain::address::domain_part(&c.from.address)
             );
             println!("  List:           {}", c.list);
             match details["return_path_domain"].as_str() {
@@ -435,14 +435,8 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<serde_j
         return Ok(None);
     };
 
-    let sending_domain = report
-        .campaign
-        .from
-        .address
-        .rsplit('@')
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let sending_domain =
+        herald_domain::address::domain_part(&report.campaign.from.address).to_string();
     let dkim = match app.keyring().connected_for(&sending_domain) {
         Ok(Some((d, selector, _))) => {
             let (rsa, ed) = herald_mail::dkim::selectors(&selector);
@@ -454,11 +448,10 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<serde_j
         Err(e) => serde_json::json!({"status": "keys_unusable", "error": e.to_string()}),
     };
     // The envelope sender's domain (VERP, `b+<token>@<it>`), where bounces come back.
-    let return_path = app.settings.inbound.return_path_domain.clone().or_else(|| {
-        dkim["d"]
-            .as_str()
-            .map(herald_engine::domains::return_path_domain)
-    });
+    let return_path = herald_engine::domains::return_path_for(
+        app.settings.inbound.return_path_domain.as_deref(),
+        dkim["d"].as_str(),
+    );
     // The last re-verification of the signing domain by `serve` (drift): a failing one holds
     // this campaign's sends unless it was created with the gate override.
     let checks = app.store.domain_checks().await?;

@@ -99,19 +99,18 @@ pub async fn diagnose_for(
     };
 
     // How it was sent: DKIM of the From domain, the VERP return path, our addresses.
-    let from_domain = c.from_address.rsplit('@').next().unwrap_or("").to_string();
+    let from_domain = herald_domain::address::domain_part(&c.from_address).to_string();
     let connected = app.keyring().connected_for(&from_domain).ok().flatten();
-    let rp_domain = app.settings.inbound.return_path_domain.clone().or_else(|| {
-        connected
-            .as_ref()
-            .map(|(d, _, _)| herald_engine::domains::return_path_domain(d))
-    });
+    let rp_domain = herald_engine::domains::return_path_for(
+        app.settings.inbound.return_path_domain.as_deref(),
+        connected.as_ref().map(|(d, _, _)| d.as_str()),
+    );
     let envelope_sender = match &rp_domain {
         Some(dom) => Some(app.verp_key()?.address(d.row.id.0, dom)),
         None => None,
     };
     // Who receives for the domain now (a failed lookup just leaves the list empty).
-    let domain = key.rsplit('@').next().unwrap_or("").to_string();
+    let domain = herald_domain::address::domain_part(&key).to_string();
     let mut mx_hosts = Vec::new();
     if let Ok(dns) = DnsMx::new(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
         && let MxAnswer::Hosts(hosts) = dns.resolve(&domain).await

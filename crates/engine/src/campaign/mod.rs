@@ -225,7 +225,7 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
                     contact_id: Some(m.contact_id),
                     email: m.email.clone(),
                     email_key: m.email_key.clone(),
-                    domain: m.email.rsplit('@').next().unwrap_or("").to_string(),
+                    domain: herald_domain::address::domain_part(&m.email).to_string(),
                     state,
                     reason,
                     message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
@@ -246,7 +246,7 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
             .map(|s| NewDelivery {
                 campaign: id,
                 contact_id: None,
-                domain: s.address.rsplit('@').next().unwrap_or("").to_string(),
+                domain: herald_domain::address::domain_part(&s.address).to_string(),
                 email_key: s.address.clone(),
                 email: s.address,
                 state: DeliveryState::Queued,

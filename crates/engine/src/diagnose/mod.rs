@@ -115,12 +115,7 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
                 evidence,
             })
         };
-    let domain = row
-        .email
-        .rsplit('@')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let domain = herald_domain::address::domain_part(&row.email).to_ascii_lowercase();
 
     // What the receiving side said.
     let texts: Vec<String> = d
@@ -289,7 +284,7 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
                 Severity::Problem,
                 format!(
                     "The From domain {} was not connected and verified when this campaign was created ({}). {} Receivers that enforce DMARC (Gmail, Yahoo, Microsoft) put such mail in Junk or reject it.",
-                    c.from_address.rsplit('@').next().unwrap_or(""),
+                    herald_domain::address::domain_part(&c.from_address),
                     why,
                     if dkim.is_some() {
                         "Its DNS records did not all pass."
@@ -304,7 +299,7 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
                 Severity::Problem,
                 format!(
                     "The From domain {} is not connected: the message carried no DKIM signature aligned with it, so receivers that enforce DMARC put it in Junk or reject it.",
-                    c.from_address.rsplit('@').next().unwrap_or("")
+                    herald_domain::address::domain_part(&c.from_address)
                 ),
                 serde_json::Value::Null,
             ),
@@ -386,7 +381,7 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
                 .iter()
                 .filter(|s| s.placement.is_some())
                 .find(|s| {
-                    let seed_domain = s.address.rsplit('@').next().unwrap_or("");
+                    let seed_domain = herald_domain::address::domain_part(&s.address);
                     let provider = s.provider.to_ascii_lowercase();
                     seed_domain.eq_ignore_ascii_case(&domain)
                         || filter.is_some_and(|p| {

@@ -87,6 +87,15 @@ pub fn return_path_domain(domain: &str) -> String {
     format!("bounces.{domain}")
 }
 
+/// The envelope sender's domain of a campaign (where its bounces come back): the configured
+/// `[inbound] return_path_domain`, else `bounces.<the connected domain that signs it>`, else
+/// none (bounces go to the From address and are not collected).
+pub fn return_path_for(configured: Option<&str>, signing_domain: Option<&str>) -> Option<String> {
+    configured
+        .map(str::to_string)
+        .or_else(|| signing_domain.map(return_path_domain))
+}
+
 /// Herald's SPF terms: the sending IPs, or the EHLO host's addresses when none are listed.
 pub fn spf_terms(ctx: &RecordContext) -> Vec<String> {
     if ctx.source_ips.is_empty() {
@@ -438,6 +447,20 @@ pub fn records(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_return_path_rule() {
+        assert_eq!(
+            return_path_for(Some("bounces.example.net"), Some("sender.test")).as_deref(),
+            Some("bounces.example.net"),
+            "the configured domain wins"
+        );
+        assert_eq!(
+            return_path_for(None, Some("sender.test")).as_deref(),
+            Some("bounces.sender.test")
+        );
+        assert_eq!(return_path_for(None, None), None);
+    }
 
     fn ctx() -> RecordContext {
         RecordContext {

@@ -376,7 +376,7 @@ impl<S: Store> Queue<S> {
         let Some(c) = self.store.campaign(id).await? else {
             return Ok(Err(Unusable::NotSent(format!("campaign {id} not found"))));
         };
-        let from_domain = c.from_address.rsplit('@').next().unwrap_or("").to_string();
+        let from_domain = herald_domain::address::domain_part(&c.from_address).to_string();
         let mut connected = None;
         let signer = match &self.keyring {
             None => None,
@@ -395,10 +395,11 @@ impl<S: Store> Queue<S> {
         };
         let hold_domain = connected.clone().filter(|_| c.gate_override.is_none());
         let return_path = self.verp.clone().and_then(|key| {
-            self.return_path_domain
-                .clone()
-                .or_else(|| connected.map(|d| crate::domains::return_path_domain(&d)))
-                .map(|domain| (key, domain))
+            crate::domains::return_path_for(
+                self.return_path_domain.as_deref(),
+                connected.as_deref(),
+            )
+            .map(|domain| (key, domain))
         });
         let tracking = self.tracking.as_ref().map(|t| crate::render::Tracking {
             keys: t.keys.clone(),
