@@ -159,10 +159,15 @@ pub fn failure(f: crate::Failure) -> Response {
     error(f.status(), f.to_string())
 }
 
-/// A store or engine failure: logged, answered with a bare 500 (no internals leak).
-pub fn internal(e: impl std::fmt::Display) -> Response {
+/// A store failure: logged, answered as its [`Failure`](crate::Failure) kind (a database that
+/// did not answer is a 503, a corrupt record a 500), without internals.
+pub fn internal(e: herald_store::StoreError) -> Response {
+    let f = match e {
+        herald_store::StoreError::Corrupt(_) => crate::Failure::Internal,
+        _ => crate::Failure::Unavailable,
+    };
     tracing::error!(error = %e, "API request failed");
-    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    failure(f)
 }
 
 /// A JSON error body: `{"error": "…"}`.
