@@ -17,9 +17,11 @@ use crate::{bad_input, output};
 pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
     // Sending commands honour the installation's mode: a sandboxed installation (its settings,
     // or the newest `serve` ran with --sandbox) sends nothing off this machine, whoever sends.
-    if matches!(cmd, CampaignCmd::Send { .. } | CampaignCmd::Test { .. })
-        && app.sending_mode().await?.sandbox
-    {
+    let mode = match cmd {
+        CampaignCmd::Send { .. } | CampaignCmd::Test { .. } => Some(app.sending_mode().await?),
+        _ => None,
+    };
+    if mode.as_ref().is_some_and(|m| m.sandbox) {
         app.settings.delivery.sandbox = true;
     }
     match cmd {
@@ -37,7 +39,8 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 ),
                 None => None,
             };
-            send(&app, campaign_id(&id)?, wait, timeout, json).await
+            let live = mode.map(|m| m.live).unwrap_or_default();
+            send(&app, campaign_id(&id)?, &live, wait, timeout, json).await
         }
         CampaignCmd::Report {
             id,
@@ -226,9 +229,12 @@ async fn load_report(
         .ok_or_else(|| bad_input(format!("unknown campaign {id}")))
 }
 
+/// `live`: the nodes running `herald serve` on the installation (they send; this command only
+/// starts the campaign and follows it).
 async fn send(
     app: &App,
     id: CampaignId,
+    live: &[String],
     wait: bool,
     timeout: Option<Duration>,
     json: bool,
@@ -236,12 +242,11 @@ async fn send(
     start_send(app, id).await?;
     // One path for sending: when `herald serve` runs on this installation, it sends; this
     // command only started the campaign, and follows it with --wait.
-    let mode = app.sending_mode().await?;
-    if !mode.live.is_empty() {
+    if !live.is_empty() {
         eprintln!(
             "campaign {id} started; {} sends it{}",
-            mode.live.join(", "),
-            if mode.sandbox {
+            live.join(", "),
+            if app.settings.delivery.sandbox {
                 " (sandbox: nothing leaves this machine)"
             } else {
                 ""

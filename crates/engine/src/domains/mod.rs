@@ -197,6 +197,12 @@ impl Keyring {
         )
     }
 
+    /// Whether `domain` is connected (one file check; no keys read).
+    pub fn is_connected(&self, domain: &str) -> bool {
+        self.domain_dir(domain)
+            .is_ok_and(|d| d.join("selector").is_file())
+    }
+
     /// Every connected domain, by name.
     pub fn domains(&self) -> Result<Vec<String>, DomainError> {
         let entries = match std::fs::read_dir(&self.dir) {
@@ -479,6 +485,8 @@ mod tests {
             (c.domain.as_str(), c.selector.as_str()),
             ("sender.test", "s1")
         );
+        assert!(k.is_connected("sender.test"));
+        assert!(!k.is_connected("other.test") && !k.is_connected("../dkim"));
         let kinds: Vec<_> = c
             .records
             .iter()

@@ -105,16 +105,8 @@ impl ReturnPath {
         if self.domain.as_deref() == Some(d.as_str()) {
             return true;
         }
-        let Some(connected) = d.strip_prefix("bounces.") else {
-            return false;
-        };
-        match self.keyring.domains() {
-            Ok(domains) => domains.iter().any(|c| c == connected),
-            Err(e) => {
-                tracing::warn!(error = %e, "reading the connected domains");
-                false
-            }
-        }
+        d.strip_prefix("bounces.")
+            .is_some_and(|connected| self.keyring.is_connected(connected))
     }
 
     fn spool_write(&self, env: &Envelope, message: &[u8]) -> std::io::Result<String> {
