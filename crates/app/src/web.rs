@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use herald_engine::diagnose::Diagnosis;
+use herald_engine::api_types::{
+    CampaignDetails, Diagnosis, DomainStatus, IpsReport, TestSend, Verification,
+};
 use herald_http::Failure;
 use herald_store::{CampaignId, StoreError};
 
@@ -63,49 +65,36 @@ impl herald_http::Actions for AppActions {
     fn details(
         &self,
         campaign: CampaignId,
-    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, Failure>> {
+    ) -> BoxFuture<'static, Result<Option<CampaignDetails>, Failure>> {
         let app = self.0.clone();
         Box::pin(async move { campaign_details(&app, campaign).await.map_err(failure) })
     }
 
-    fn domains(&self) -> BoxFuture<'static, Result<serde_json::Value, Failure>> {
+    fn domains(&self) -> BoxFuture<'static, Result<Vec<DomainStatus>, Failure>> {
         let app = self.0.clone();
-        Box::pin(async move {
-            let d = domain_statuses(&app).await.map_err(failure)?;
-            serde_json::to_value(d).map_err(|e| failure(e.into()))
-        })
+        Box::pin(async move { domain_statuses(&app).await.map_err(failure) })
     }
 
     fn verify_domain(
         &self,
         domain: String,
-    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, Failure>> {
+    ) -> BoxFuture<'static, Result<Option<Verification>, Failure>> {
         let app = self.0.clone();
-        Box::pin(async move {
-            let v = verify_domain(&app, &domain).await.map_err(failure)?;
-            v.map(|v| serde_json::to_value(v).map_err(|e| failure(e.into())))
-                .transpose()
-        })
+        Box::pin(async move { verify_domain(&app, &domain).await.map_err(failure) })
     }
 
-    fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, Failure>> {
+    fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>> {
         let app = self.0.clone();
-        Box::pin(async move {
-            let r = ips_report(&app).await.map_err(failure)?;
-            serde_json::to_value(r).map_err(|e| failure(e.into()))
-        })
+        Box::pin(async move { ips_report(&app).await.map_err(failure) })
     }
 
     fn test_send(
         &self,
         campaign: CampaignId,
         to: String,
-    ) -> BoxFuture<'static, Result<serde_json::Value, Failure>> {
+    ) -> BoxFuture<'static, Result<TestSend, Failure>> {
         let app = self.0.clone();
-        Box::pin(async move {
-            let sent = test_send(&app, campaign, &to).await.map_err(failure)?;
-            serde_json::to_value(sent).map_err(|e| failure(e.into()))
-        })
+        Box::pin(async move { test_send(&app, campaign, &to).await.map_err(failure) })
     }
 }
 

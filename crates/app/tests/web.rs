@@ -247,7 +247,21 @@ fn api_and_ui_answer_only_whom_they_should() {
         v["recipients"][0]["email"], "bounce.bob@example.com",
         "{v:#}"
     );
-    assert_eq!(get("/api/v1/campaigns/1/recipients?tab=nope").0, 400);
+    assert_eq!(get("/api/v1/campaigns/1/recipients?tab=nope").0, 422);
+    // A method the path does not have is a 405 naming the ones it has.
+    let r = http(
+        port,
+        "PUT",
+        "/api/v1/campaigns/1/recipients",
+        &[("Authorization", &bearer(&viewer))],
+        Some(""),
+    );
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert!(
+        r.headers.iter().any(|(k, v)| k == "allow" && v == "GET"),
+        "{:?}",
+        r.headers
+    );
     let (_, v) = get("/api/v1/campaigns/1/why/ann@example.com");
     assert_eq!(v["state"], "delivered", "{v:#}");
     assert!(v["it_report"].as_str().unwrap().contains("Message-ID"));
@@ -341,7 +355,10 @@ fn api_and_ui_answer_only_whom_they_should() {
         assert_eq!(r.status, 404, "{p}: {}", r.body);
         assert!(r.body.contains("unknown campaign 999"), "{}", r.body);
     }
-    assert_eq!(get("/api/v1/campaigns/1/why/not-an-address").0, 422);
+    // A path that is not an address names no recipient: 404, saying why.
+    let (status, v) = get("/api/v1/campaigns/1/why/not-an-address");
+    assert_eq!(status, 404, "{v:#}");
+    assert!(v["error"].as_str().unwrap().contains("no '@'"), "{v:#}");
     let (_, v) = get("/api/v1/campaigns/1");
     assert_eq!(
         v["counts"]["recipients"], 2,

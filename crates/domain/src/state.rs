@@ -63,6 +63,17 @@ impl FromStr for DeliveryState {
     }
 }
 
+impl schemars::JsonSchema for DeliveryState {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DeliveryState".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+        schemars::json_schema!({ "type": "string", "enum": names })
+    }
+}
+
 impl serde::Serialize for DeliveryState {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

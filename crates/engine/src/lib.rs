@@ -2,6 +2,7 @@
 //! `contacts` → `campaign` (create, audience) → `render` → `queue` → `deliver` → `outcome`
 //! → `reports`; `diagnose` answers "why didn't they get it?"; `feedback` takes what comes back after delivery (bounces, complaints).
 
+pub mod api_types;
 pub mod campaign;
 pub mod contacts;
 pub mod deliver;

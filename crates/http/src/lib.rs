@@ -21,7 +21,9 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use futures_util::future::BoxFuture;
-use herald_engine::diagnose::Diagnosis;
+use herald_engine::api_types::{
+    CampaignDetails, Diagnosis, DomainStatus, IpsReport, TestSend, Verification,
+};
 use herald_store::{CampaignId, Store};
 
 pub use client::ClientIp;
@@ -62,7 +64,8 @@ impl Failure {
     }
 }
 
-/// What the web layer asks the application to do (it owns the keys, DNS and the gate).
+/// What the web layer asks the application to do (it owns the keys, DNS and the gate). Every
+/// answer is a type from [`herald_engine::api_types`], the same the CLI prints with `--json`.
 pub trait Actions: Send + Sync + 'static {
     /// The diagnosis of one recipient; None when the address is not a recipient.
     fn why(
@@ -78,23 +81,23 @@ pub trait Actions: Send + Sync + 'static {
     fn details(
         &self,
         campaign: CampaignId,
-    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, Failure>>;
+    ) -> BoxFuture<'static, Result<Option<CampaignDetails>, Failure>>;
     /// Connected domains with their records and re-verification state (`domain list --json`).
-    fn domains(&self) -> BoxFuture<'static, Result<serde_json::Value, Failure>>;
+    fn domains(&self) -> BoxFuture<'static, Result<Vec<DomainStatus>, Failure>>;
     /// Verify one connected domain through DNS now (`domain verify --json`); None when it is
     /// not connected.
     fn verify_domain(
         &self,
         domain: String,
-    ) -> BoxFuture<'static, Result<Option<serde_json::Value>, Failure>>;
+    ) -> BoxFuture<'static, Result<Option<Verification>, Failure>>;
     /// The sending IPs with PTR, forward confirmation and blocklist listings (`ips --json`).
-    fn ips(&self) -> BoxFuture<'static, Result<serde_json::Value, Failure>>;
+    fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>>;
     /// Send one test copy of a campaign to `to` (`campaign test --json`); recorded nowhere.
     fn test_send(
         &self,
         campaign: CampaignId,
         to: String,
-    ) -> BoxFuture<'static, Result<serde_json::Value, Failure>>;
+    ) -> BoxFuture<'static, Result<TestSend, Failure>>;
 }
 
 /// The state of the authenticated UI and API.

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 /// A recognised filter product or mailbox provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FilterProduct {
     /// Stable code, e.g. `microsoft365`.
     pub code: &'static str,

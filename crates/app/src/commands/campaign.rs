@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use herald_engine::api_types::{CampaignDetails, Dkim, DkimStatus, DomainVerification};
 use herald_engine::campaign::{self, CampaignError, CampaignInput};
 use herald_engine::queue::{TestSend, Until};
 use herald_engine::reports::{CampaignReport, campaign_report};
@@ -96,7 +97,7 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 herald_domain::address::domain_part(&c.from.address)
             );
             println!("  List:           {}", c.list);
-            match details["return_path_domain"].as_str() {
+            match &details.return_path_domain {
                 Some(d) => println!("  Return path:    b+<token>@{d} (bounces come back here)"),
                 None => println!(
                     "  Return path:    the From address (domain not connected; set [inbound] return_path_domain to collect bounces)"
@@ -105,39 +106,31 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
             if let Some(o) = &c.gate_override {
                 println!("  Gate override:  {o}");
             }
-            match details["dkim"]["status"].as_str() {
-                Some("signing") => println!(
+            let dkim = &details.dkim;
+            match dkim.status {
+                DkimStatus::Signing => println!(
                     "  DKIM:           signed as d={} (selectors {})",
-                    details["dkim"]["d"].as_str().unwrap_or(""),
-                    details["dkim"]["selectors"]
+                    dkim.d.as_deref().unwrap_or(""),
+                    dkim.selectors.join(", ")
                 ),
-                Some("keys_unusable") => {
-                    println!(
-                        "  DKIM:           keys unusable: {}",
-                        details["dkim"]["error"].as_str().unwrap_or("")
-                    )
-                }
-                _ => println!(
+                DkimStatus::KeysUnusable => println!(
+                    "  DKIM:           keys unusable: {}",
+                    dkim.error.as_deref().unwrap_or("")
+                ),
+                DkimStatus::NotConnected => println!(
                     "  DKIM:           not signed: connect the domain with `herald domain add {}`",
-                    details["sending_domain"].as_str().unwrap_or("")
+                    details.sending_domain
                 ),
             }
-            if let Some(v) = details["domain_verification"].as_object() {
-                if v["ok"] == true {
-                    println!(
-                        "  Verification:   passed at {}",
-                        v["checked_at"].as_str().unwrap_or("")
-                    );
+            if let Some(v) = &details.domain_verification {
+                if v.ok {
+                    println!("  Verification:   passed at {}", v.checked_at);
                 } else {
                     println!(
                         "  Verification:   FAILED at {}{}: {}",
-                        v["checked_at"].as_str().unwrap_or(""),
-                        if v["sends_held"] == true {
-                            " (sends held)"
-                        } else {
-                            ""
-                        },
-                        v["problems"].as_str().unwrap_or("")
+                        v.checked_at,
+                        if v.sends_held { " (sends held)" } else { "" },
+                        v.problems
                     );
                 }
             }
@@ -435,60 +428,72 @@ pub fn print_report(r: &CampaignReport) {
 }
 
 /// The "See details" data of a campaign (`campaign show --json`, the UI's panel, the API).
-pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<serde_json::Value>> {
+pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<CampaignDetails>> {
     let Some(report) = herald_engine::reports::campaign_report(&app.store, id, false).await? else {
         return Ok(None);
     };
-
-    let sending_domain =
-        herald_domain::address::domain_part(&report.campaign.from.address).to_string();
+    let c = report.campaign;
+    let sending_domain = herald_domain::address::domain_part(&c.from.address).to_string();
     let dkim = match app.keyring().connected_for(&sending_domain) {
         Ok(Some((d, selector, _))) => {
             let (rsa, ed) = herald_mail::dkim::selectors(&selector);
-            serde_json::json!({"status": "signing", "d": d, "selectors": [rsa, ed]})
+            Dkim {
+                status: DkimStatus::Signing,
+                d: Some(d),
+                selectors: vec![rsa, ed],
+                error: None,
+            }
         }
-        Ok(None) => {
-            serde_json::json!({"status": "not_connected", "d": null, "selectors": []})
-        }
-        Err(e) => serde_json::json!({"status": "keys_unusable", "error": e.to_string()}),
+        Ok(None) => Dkim {
+            status: DkimStatus::NotConnected,
+            d: None,
+            selectors: Vec::new(),
+            error: None,
+        },
+        Err(e) => Dkim {
+            status: DkimStatus::KeysUnusable,
+            d: None,
+            selectors: Vec::new(),
+            error: Some(e.to_string()),
+        },
     };
     // The envelope sender's domain (VERP, `b+<token>@<it>`), where bounces come back.
-    let return_path = herald_engine::domains::return_path_for(
+    let return_path_domain = herald_engine::domains::return_path_for(
         app.settings.inbound.return_path_domain.as_deref(),
-        dkim["d"].as_str(),
+        dkim.d.as_deref(),
     );
     // The last re-verification of the signing domain by `serve` (drift): a failing one holds
     // this campaign's sends unless it was created with the gate override.
     let checks = app.store.domain_checks().await?;
-    let verification = dkim["d"].as_str().and_then(|d| {
-        checks.iter().find(|c| c.domain == d).map(|c| {
-            serde_json::json!({
-                "checked_at": herald_engine::reports::ms_to_rfc3339(c.checked_at_ms),
-                "ok": c.ok,
-                "problems": c.problems,
-                "sends_held": !c.ok && report.campaign.gate_override.is_none(),
+    let domain_verification = dkim.d.as_deref().and_then(|d| {
+        checks
+            .iter()
+            .find(|k| k.domain == d)
+            .map(|k| DomainVerification {
+                checked_at: herald_engine::reports::ms_to_rfc3339(k.checked_at_ms),
+                ok: k.ok,
+                problems: k.problems.clone(),
+                sends_held: !k.ok && c.gate_override.is_none(),
             })
-        })
     });
-    let details = serde_json::json!({
-        "domain_verification": verification,
-        "dkim": dkim,
-        "return_path_domain": return_path,
-        "id": report.campaign.id,
-        "name": report.campaign.name,
-        "subject": report.campaign.subject,
-        "from": report.campaign.from,
-        "sending_domain": sending_domain,
-        "list": report.campaign.list,
-        "status": report.campaign.status,
-        "gate_override": report.campaign.gate_override,
-        "sending_ips": app.all_sending_ips().await,
-        "helo_name": app.settings.delivery.helo_name,
-        "created_at": report.campaign.created_at,
-        "started_at": report.campaign.started_at,
-        "finished_at": report.campaign.finished_at,
-    });
-    Ok(Some(details))
+    Ok(Some(CampaignDetails {
+        domain_verification,
+        dkim,
+        return_path_domain,
+        sending_domain,
+        sending_ips: app.all_sending_ips().await,
+        helo_name: app.settings.delivery.helo_name.clone(),
+        id: c.id,
+        name: c.name,
+        subject: c.subject,
+        from: c.from,
+        list: c.list,
+        status: c.status.to_string(),
+        gate_override: c.gate_override,
+        created_at: c.created_at,
+        started_at: c.started_at,
+        finished_at: c.finished_at,
+    }))
 }
 
 /// Send one test copy of campaign `id` to `to`, personalised with the fields of the list's

@@ -1,12 +1,12 @@
 //! `herald domain add | verify | rotate | list`: sending domains.
 
 use herald_domain::address::normalise_domain;
+use herald_engine::api_types::{DomainChange, DomainStatus, LastCheck};
 use herald_engine::deliver::mx::build_resolver;
 use herald_engine::domains::verify::{Status, Verification, txt, verify};
 use herald_engine::domains::{DnsRecord, DomainError, records, return_path_domain};
 use herald_engine::reports::ms_to_rfc3339;
 use herald_store::Store;
-use serde::Serialize;
 
 use crate::cli::DomainCmd;
 use crate::startup::App;
@@ -208,38 +208,6 @@ async fn verify_and_rotate(
     Ok(Some((v, rotated)))
 }
 
-/// A connected domain as `domain list` and the web UI show it.
-#[derive(Serialize)]
-pub struct DomainStatus {
-    domain: String,
-    selector: String,
-    /// A rotation waiting for its records.
-    pending_selector: Option<String>,
-    /// What to publish (as `domain add` printed it, without an existing SPF record merged).
-    records: Vec<DnsRecord>,
-    /// The last re-verification by `serve`, if any.
-    last_check: Option<LastCheck>,
-    /// Recorded changes of the verification result, newest first.
-    changes: Vec<Change>,
-}
-
-#[derive(Serialize)]
-struct LastCheck {
-    at: String,
-    ok: bool,
-    /// Why new sends From the domain are held; empty when it verifies.
-    problems: String,
-    held: bool,
-    since: String,
-}
-
-#[derive(Serialize)]
-struct Change {
-    at: String,
-    ok: bool,
-    problems: String,
-}
-
 /// Every connected domain with its records, rotation and re-verification state.
 pub async fn domain_statuses(app: &App) -> anyhow::Result<Vec<DomainStatus>> {
     let keyring = app.keyring();
@@ -277,7 +245,7 @@ pub async fn domain_statuses(app: &App) -> anyhow::Result<Vec<DomainStatus>> {
             .domain_events(&domain, 20)
             .await?
             .into_iter()
-            .map(|e| Change {
+            .map(|e| DomainChange {
                 at: ms_to_rfc3339(e.at_ms),
                 ok: e.ok,
                 problems: e.problems,
@@ -298,7 +266,7 @@ pub async fn domain_statuses(app: &App) -> anyhow::Result<Vec<DomainStatus>> {
 async fn list(app: &App, json: bool) -> anyhow::Result<()> {
     let out = domain_statuses(app).await?;
     if json {
-        return output::json(&serde_json::json!({ "domains": out }));
+        return output::json(&herald_engine::api_types::DomainList { domains: out });
     }
     if out.is_empty() {
         println!("No connected domains (herald domain add DOMAIN).");

@@ -1,31 +1,12 @@
 //! `herald ips`: the sending IPs as receivers see them.
 
+use herald_engine::api_types::{IpsReport, NodeIps};
 use herald_engine::deliver::mx::build_resolver;
-use herald_engine::domains::ips::{IpReport, check_ip, egress_ips};
+use herald_engine::domains::ips::{check_ip, egress_ips};
 use herald_store::Store;
-use serde::Serialize;
 
 use crate::output;
 use crate::startup::App;
-
-#[derive(Serialize)]
-pub struct NodeIps {
-    name: String,
-    helo_name: String,
-    source_ips: Vec<String>,
-    heartbeat_at: String,
-}
-
-#[derive(Serialize)]
-pub struct Ips {
-    ips: Vec<IpReport>,
-    /// The IPs were detected (the system's route to the Internet), not configured.
-    detected: bool,
-    /// Every node registered on the database, with its sending IPs (allowlist them all).
-    nodes: Vec<NodeIps>,
-    blocklists: Vec<String>,
-    note: Option<String>,
-}
 
 pub async fn run(app: App, json: bool) -> anyhow::Result<()> {
     let report = ips_report(&app).await?;
@@ -38,7 +19,7 @@ pub async fn run(app: App, json: bool) -> anyhow::Result<()> {
 }
 
 /// The sending IPs (configured, or detected) as receivers see them.
-pub async fn ips_report(app: &App) -> anyhow::Result<Ips> {
+pub async fn ips_report(app: &App) -> anyhow::Result<IpsReport> {
     let resolver = build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
         .map_err(anyhow::Error::msg)?;
     let zones = &app.settings.dns.blocklists;
@@ -73,7 +54,7 @@ pub async fn ips_report(app: &App) -> anyhow::Result<Ips> {
             heartbeat_at: herald_engine::reports::ms_to_rfc3339(n.heartbeat_at_ms),
         })
         .collect();
-    Ok(Ips {
+    Ok(IpsReport {
         ips,
         detected,
         nodes,
@@ -82,7 +63,7 @@ pub async fn ips_report(app: &App) -> anyhow::Result<Ips> {
     })
 }
 
-fn print(report: &Ips, zones: &[String]) {
+fn print(report: &IpsReport, zones: &[String]) {
     for n in &report.nodes {
         println!(
             "node {} ({}): {} (last heartbeat {})",

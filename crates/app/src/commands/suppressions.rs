@@ -1,9 +1,8 @@
 //! `herald suppressions list|add|remove`: the addresses Herald will not mail.
 
 use herald_domain::{EmailAddress, NotSentReason};
-use herald_engine::reports::ms_to_rfc3339;
+use herald_engine::api_types::SuppressionView;
 use herald_store::{Store, Suppression};
-use serde::Serialize;
 
 use crate::bad_input;
 use crate::cli::SuppressionsCmd;
@@ -11,14 +10,6 @@ use crate::output;
 use crate::startup::App;
 
 const PAGE: u32 = 10_000;
-
-#[derive(Serialize)]
-struct Row {
-    email: String,
-    reason: String,
-    source: String,
-    at: String,
-}
 
 pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
     match cmd {
@@ -29,12 +20,7 @@ pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
                 let page = app.store.suppressions(&after, PAGE).await?;
                 let Some(last) = page.last() else { break };
                 after = last.email_key.clone();
-                rows.extend(page.into_iter().map(|s| Row {
-                    email: s.email_key,
-                    reason: s.reason,
-                    source: s.source,
-                    at: ms_to_rfc3339(s.created_at_ms),
-                }));
+                rows.extend(page.iter().map(SuppressionView::from));
             }
             if json {
                 return output::json(&rows);

@@ -39,7 +39,7 @@ pub struct SeedResult {
     pub placement: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -47,7 +47,7 @@ pub enum Severity {
     Problem,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub code: &'static str,
     pub severity: Severity,
@@ -55,15 +55,26 @@ pub struct Finding {
     pub evidence: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TimelineEntry {
     pub at: String,
     pub what: String,
     pub detail: serde_json::Value,
 }
 
+impl TimelineEntry {
+    /// What the server or the report said at this step: the SMTP reply, else the error, else
+    /// the reason (empty when there is none).
+    pub fn said(&self) -> &str {
+        ["reply", "error", "reason"]
+            .iter()
+            .find_map(|k| self.detail.get(*k).and_then(|v| v.as_str()))
+            .unwrap_or("")
+    }
+}
+
 /// The answer, in the interface's names (`why ID EMAIL --json`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     pub email: String,
     pub state: DeliveryState,

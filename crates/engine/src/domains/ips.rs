@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use hickory_resolver::TokioResolver;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct IpReport {
     pub ip: IpAddr,
     /// PTR names, or empty when there is none.

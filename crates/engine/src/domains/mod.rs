@@ -54,7 +54,7 @@ fn io(path: &Path, e: std::io::Error) -> DomainError {
 }
 
 /// A DNS record to publish.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub struct DnsRecord {
     pub kind: &'static str,
     #[serde(rename = "type")]

@@ -9,7 +9,7 @@ use herald_mail::spf;
 
 use super::{DnsRecord, DomainError, Keyring, RecordContext, records};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pass,
@@ -18,7 +18,19 @@ pub enum Status {
     DnsError,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl Status {
+    /// The interface's word for it (as `--json` spells it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Missing => "missing",
+            Status::DnsError => "dns_error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Check {
     pub kind: &'static str,
     pub name: String,
@@ -29,7 +41,7 @@ pub struct Check {
     pub required: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Verification {
     pub domain: String,
     pub ok: bool,

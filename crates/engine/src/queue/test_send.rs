@@ -11,7 +11,7 @@ use super::{Queue, Unusable};
 use crate::deliver::{self, AttemptResult};
 
 /// What the receiving server did with the test copy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TestSend {
     pub to: String,
     pub accepted: bool,

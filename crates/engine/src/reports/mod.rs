@@ -1,5 +1,14 @@
 //! Stage `reports`: the campaign report, in the names of the interface contract
-//! (`campaign report ID --recipients --json`).
+//! (`campaign report ID --recipients --json`); pages of recipients and campaigns
+//! (`recipients`), a contact's timeline (`contact`), the seed-placement tally (`seeds`).
+
+mod contact;
+pub mod recipients;
+mod seeds;
+
+pub use contact::{contact_timeline, contact_view};
+pub use recipients::{TAB_NAMES, campaign_list, event_view, recipients_page, tab_filter};
+pub use seeds::placement_tally;
 
 use herald_domain::{DeliveryState, Evidence};
 use herald_store::{Campaign, CampaignId, RecipientRow, Store, StoreError};
@@ -8,7 +17,7 @@ use time::OffsetDateTime;
 
 const PAGE: u32 = 10_000;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CampaignReport {
     pub campaign: CampaignSummary,
     pub counts: Counts,
@@ -18,7 +27,7 @@ pub struct CampaignReport {
     pub recipients: Option<Vec<RecipientReport>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CampaignSummary {
     pub id: String,
     pub name: String,
@@ -33,13 +42,13 @@ pub struct CampaignSummary {
     pub finished_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FromAddress {
     pub name: Option<String>,
     pub address: String,
 }
 
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub struct Counts {
     pub recipients: u64,
     pub not_sent: u64,
@@ -59,7 +68,7 @@ pub struct Counts {
     pub machine_clicked: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct RecipientReport {
     pub email: String,
     pub state: DeliveryState,
@@ -70,11 +79,11 @@ pub struct RecipientReport {
     pub message_id: String,
     pub next_attempt_at: Option<String>,
     pub evidence: Option<EvidenceReport>,
-    pub events: Vec<serde_json::Value>,
+    pub events: Vec<crate::api_types::EventView>,
 }
 
 /// The evidence of the last attempt, flattened for readers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct EvidenceReport {
     pub at: String,
     pub started_at: String,
@@ -224,12 +233,7 @@ pub async fn campaign_report<S: Store>(
                 let id = row.id;
                 let mut report = RecipientReport::from(row);
                 while let Some((_, e)) = events.next_if(|(d, _)| *d == id) {
-                    report.events.push(serde_json::json!({
-                        "kind": e.kind,
-                        "at": ms_to_rfc3339(e.at_ms),
-                        "detail": serde_json::from_str::<serde_json::Value>(&e.detail)
-                            .unwrap_or(serde_json::Value::Null),
-                    }));
+                    report.events.push(event_view(&e));
                 }
                 all.push(report);
             }

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use herald_engine::api_types::DomainList;
 use herald_store::Store;
 
 use super::{error, failure};
@@ -14,7 +15,7 @@ use crate::Web;
 
 pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
     match web.actions.domains().await {
-        Ok(d) => Json(serde_json::json!({ "domains": d })).into_response(),
+        Ok(domains) => Json(DomainList { domains }).into_response(),
         Err(f) => failure(f),
     }
 }

@@ -16,102 +16,175 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use herald_engine::api_types;
 use herald_store::{Store, User};
 
 use crate::Web;
 use crate::auth::{Role, token_hash};
 
-/// Every API route: method, path, the role it needs.
-pub const ROUTES: &[(&str, &str, Role, &str)] = &[
-    (
-        "GET",
+/// The addresses the API takes, as its OpenAPI document describes them: ASCII dot-atom local
+/// part and a host name (Herald does not send to SMTPUTF8 addresses or address literals).
+pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31})?@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$";
+
+/// A JSON Schema of one type, into the document's components ([`openapi`]).
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+fn schema<T: schemars::JsonSchema>(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    g.subschema_for::<T>()
+}
+
+/// One API route: what it needs and what it answers. The middleware checks `role`; the
+/// OpenAPI document is generated from these fields and the types they name.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub role: Role,
+    pub summary: &'static str,
+    /// The query parameters, as the fields of one struct.
+    pub query: Option<SchemaFn>,
+    /// The JSON request body.
+    pub body: Option<SchemaFn>,
+    /// The success status and its JSON body (None: no body).
+    pub ok: (u16, Option<SchemaFn>),
+    /// The request can be refused by the installation's state (409).
+    pub conflicts: bool,
+}
+
+const fn get_route(
+    path: &'static str,
+    role: Role,
+    summary: &'static str,
+    answer: SchemaFn,
+) -> Route {
+    Route {
+        method: "GET",
+        path,
+        role,
+        summary,
+        query: None,
+        body: None,
+        ok: (200, Some(answer)),
+        conflicts: false,
+    }
+}
+
+/// Every API route. A route missing here is never served.
+pub const ROUTES: &[Route] = &[
+    get_route(
         "/api/v1/campaigns",
         Role::Viewer,
         "Campaigns, newest first, with their counts",
+        schema::<api_types::CampaignList>,
     ),
-    (
-        "GET",
+    get_route(
         "/api/v1/campaigns/{id}",
         Role::Viewer,
         "A campaign's report: details, counts, not-sent reasons",
+        schema::<api_types::CampaignReport>,
     ),
-    (
-        "GET",
-        "/api/v1/campaigns/{id}/recipients",
-        Role::Viewer,
-        "Recipients by tab (?tab=delivered&q=&after=&limit=)",
-    ),
-    (
-        "GET",
+    Route {
+        query: Some(schema::<campaigns::RecipientsQuery>),
+        ..get_route(
+            "/api/v1/campaigns/{id}/recipients",
+            Role::Viewer,
+            "Recipients by tab (?tab=delivered&q=&after=&limit=)",
+            schema::<api_types::RecipientsPage>,
+        )
+    },
+    get_route(
         "/api/v1/campaigns/{id}/why/{email}",
         Role::Viewer,
         "Why didn't they get it: findings, timeline, IT report",
+        schema::<api_types::Diagnosis>,
     ),
-    (
-        "POST",
-        "/api/v1/campaigns/{id}/send",
-        Role::Admin,
-        "Send a draft campaign (idempotent)",
-    ),
-    (
-        "POST",
-        "/api/v1/campaigns/{id}/test",
-        Role::Admin,
-        "Send one test copy: {\"to\": …} (recorded nowhere)",
-    ),
-    (
-        "GET",
+    Route {
+        method: "POST",
+        path: "/api/v1/campaigns/{id}/send",
+        role: Role::Admin,
+        summary: "Send a draft campaign (idempotent)",
+        query: None,
+        body: None,
+        ok: (202, Some(schema::<api_types::SendStarted>)),
+        conflicts: true,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/campaigns/{id}/test",
+        role: Role::Admin,
+        summary: "Send one test copy (recorded nowhere)",
+        query: None,
+        body: Some(schema::<campaigns::TestBody>),
+        ok: (200, Some(schema::<api_types::TestSend>)),
+        conflicts: true,
+    },
+    get_route(
         "/api/v1/suppressions",
         Role::Viewer,
         "The suppression list",
+        schema::<api_types::SuppressionList>,
     ),
-    (
-        "POST",
-        "/api/v1/suppressions",
-        Role::Admin,
-        "Suppress an address: {\"email\": …, \"reason\": …}",
-    ),
-    (
-        "DELETE",
-        "/api/v1/suppressions/{email}",
-        Role::Admin,
-        "Lift a suppression",
-    ),
-    (
-        "GET",
-        "/api/v1/contacts",
-        Role::Viewer,
-        "Contacts whose address contains ?q= (keyset pages: ?after=&limit=)",
-    ),
-    (
-        "GET",
+    Route {
+        method: "POST",
+        path: "/api/v1/suppressions",
+        role: Role::Admin,
+        summary: "Suppress an address (201 when added, 200 when it was already)",
+        query: None,
+        body: Some(schema::<suppressions::Add>),
+        ok: (201, Some(schema::<api_types::SuppressionAdded>)),
+        conflicts: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/suppressions/{email}",
+        role: Role::Admin,
+        summary: "Lift a suppression",
+        query: None,
+        body: None,
+        ok: (204, None),
+        conflicts: false,
+    },
+    Route {
+        query: Some(schema::<contacts::SearchQuery>),
+        ..get_route(
+            "/api/v1/contacts",
+            Role::Viewer,
+            "Contacts whose address contains ?q= (keyset pages: ?after=&limit=)",
+            schema::<api_types::ContactsPage>,
+        )
+    },
+    get_route(
         "/api/v1/contacts/{email}",
         Role::Viewer,
         "A contact and its deliveries across campaigns, with their events",
+        schema::<api_types::ContactTimeline>,
     ),
-    (
-        "GET",
+    get_route(
         "/api/v1/domains",
         Role::Viewer,
         "Connected domains: records to publish, rotation, last re-verification and changes",
+        schema::<api_types::DomainList>,
     ),
-    (
-        "POST",
-        "/api/v1/domains/{domain}/verify",
-        Role::Admin,
-        "Verify a domain's records through DNS now (completes a pending key rotation)",
-    ),
-    (
-        "GET",
+    Route {
+        method: "POST",
+        path: "/api/v1/domains/{domain}/verify",
+        role: Role::Admin,
+        summary: "Verify a domain's records through DNS now (completes a pending key rotation)",
+        query: None,
+        body: None,
+        ok: (200, Some(schema::<api_types::Verification>)),
+        conflicts: true,
+    },
+    get_route(
         "/api/v1/ips",
         Role::Viewer,
         "Sending IPs with PTR, forward-confirmed rDNS and blocklist listings",
+        schema::<api_types::IpsReport>,
     ),
-    (
-        "GET",
+    get_route(
         "/api/v1/openapi.json",
         Role::Viewer,
         "This API as OpenAPI 3.1",
+        schema::<serde_json::Map<String, serde_json::Value>>,
     ),
 ];
 
@@ -170,11 +243,48 @@ pub fn internal(e: herald_store::StoreError) -> Response {
     failure(f)
 }
 
+/// A JSON request body; a body that is not JSON, not `application/json` or not the expected
+/// shape is answered as every API error is (`{"error": …}`), with axum's status for it
+/// (415, 400, 422).
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(r) => Err(error(r.status(), r.body_text())),
+        }
+    }
+}
+
+/// Query parameters, with the same JSON errors as [`Body`] (400 when they cannot be read).
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for Params<T>
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Params(v)),
+            Err(r) => Err(error(r.status(), r.body_text())),
+        }
+    }
+}
+
 /// A JSON error body: `{"error": "…"}`.
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,
-        axum::Json(serde_json::json!({ "error": message.into() })),
+        axum::Json(herald_engine::api_types::ErrorBody {
+            error: message.into(),
+        }),
     )
         .into_response()
 }
@@ -190,17 +300,28 @@ async fn authenticate<S: Store>(
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let needed = ROUTES
-        .iter()
-        .find(|(m, p, _, _)| {
-            *p == path
-                && (Method::from_bytes(m.as_bytes()).ok() == Some(method.clone())
-                    || (method == Method::HEAD && *m == "GET"))
+    let same_path = || ROUTES.iter().filter(|r| r.path == path);
+    let needed = same_path()
+        .find(|r| {
+            Method::from_bytes(r.method.as_bytes()).ok() == Some(method.clone())
+                || (method == Method::HEAD && r.method == "GET")
         })
-        .map(|(_, _, role, _)| *role);
+        .map(|r| r.role);
     let Some(needed) = needed else {
-        // A route without an entry in the table is never served.
-        return error(StatusCode::NOT_FOUND, "no such route");
+        // A route without an entry in the table is never served; a path served with other
+        // methods says which.
+        let allowed: Vec<&str> = same_path().map(|r| r.method).collect();
+        if allowed.is_empty() {
+            return error(StatusCode::NOT_FOUND, "no such route");
+        }
+        let mut r = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{path} answers {}", allowed.join(", ")),
+        );
+        if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+            r.headers_mut().insert(header::ALLOW, v);
+        }
+        return r;
     };
     let token = req
         .headers()

@@ -6,12 +6,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+
+use super::Body;
 use herald_domain::{EmailAddress, NotSentReason};
-use herald_engine::reports::ms_to_rfc3339;
+use herald_engine::api_types::{SuppressionAdded, SuppressionList, SuppressionView};
 use herald_store::{Store, Suppression};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Caller, error};
+use super::{Caller, error, internal};
 use crate::Web;
 
 pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
@@ -20,33 +23,32 @@ pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
     loop {
         let page = match web.store.suppressions(&after, 5000).await {
             Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "listing suppressions");
-                return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
-            }
+            Err(e) => return internal(e),
         };
         let Some(last) = page.last() else { break };
         after = last.email_key.clone();
-        out.extend(page.into_iter().map(|s| {
-            serde_json::json!({"email": s.email_key, "reason": s.reason, "source": s.source, "at": ms_to_rfc3339(s.created_at_ms)})
-        }));
+        out.extend(page.iter().map(SuppressionView::from));
         if out.len() >= 100_000 {
             break;
         }
     }
-    Json(serde_json::json!({ "suppressions": out })).into_response()
+    Json(SuppressionList { suppressions: out }).into_response()
 }
 
-#[derive(Deserialize)]
+/// `POST /api/v1/suppressions`.
+#[derive(Deserialize, JsonSchema)]
 pub struct Add {
-    email: String,
-    reason: Option<String>,
+    #[schemars(extend("pattern" = super::EMAIL_PATTERN, "maxLength" = 254))]
+    pub email: String,
+    /// unsubscribed, previously_bounced, complained or suppressed (the default).
+    #[schemars(extend("enum" = ["unsubscribed", "previously_bounced", "complained", "suppressed", null]))]
+    pub reason: Option<String>,
 }
 
 pub async fn add<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(Caller(user)): Extension<Caller>,
-    Json(a): Json<Add>,
+    Body(a): Body<Add>,
 ) -> Response {
     let key = match EmailAddress::parse(&a.email) {
         Ok(e) => e.key(),
@@ -82,13 +84,14 @@ pub async fn add<S: Store>(
             } else {
                 StatusCode::OK
             },
-            Json(serde_json::json!({"email": key, "reason": reason.as_str(), "added": added})),
+            Json(SuppressionAdded {
+                reason: reason.as_str().into(),
+                email: key,
+                added,
+            }),
         )
             .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "adding a suppression");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        }
+        Err(e) => internal(e),
     }
 }
 
@@ -99,7 +102,13 @@ pub async fn remove<S: Store>(
 ) -> Response {
     let key = match EmailAddress::parse(&email) {
         Ok(e) => e.key(),
-        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, format!("email: {e}")),
+        // A path that is not an address names no suppression.
+        Err(e) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("{email:?} is not suppressed: {e}"),
+            );
+        }
     };
     match web
         .store
@@ -112,9 +121,6 @@ pub async fn remove<S: Store>(
     {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, format!("{key} is not suppressed")),
-        Err(e) => {
-            tracing::error!(error = %e, "removing a suppression");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        }
+        Err(e) => internal(e),
     }
 }

@@ -235,23 +235,19 @@ pub async fn test<S: Store>(
         return super::problem(StatusCode::NOT_FOUND, "No such campaign.");
     };
     let to = f.to.unwrap_or_default();
-    let (kind, text) = match web.actions.test_send(cid, to.clone()).await {
-        Ok(v) if v["accepted"] == true => (
+    let (kind, text) = match web.actions.test_send(cid, to).await {
+        Ok(v) if v.accepted => (
             super::flash::Kind::Notice,
             format!(
                 "Test copy to {} accepted by {}: {}",
-                v["to"].as_str().unwrap_or(&to),
-                v["mx"].as_str().unwrap_or("the server"),
-                v["result"].as_str().unwrap_or("")
+                v.to,
+                v.mx.as_deref().unwrap_or("the server"),
+                v.result
             ),
         ),
         Ok(v) => (
             super::flash::Kind::Problem,
-            format!(
-                "Test copy to {} not accepted: {}",
-                v["to"].as_str().unwrap_or(&to),
-                v["result"].as_str().unwrap_or("")
-            ),
+            format!("Test copy to {} not accepted: {}", v.to, v.result),
         ),
         Err(e) => (super::flash::Kind::Problem, e.to_string()),
     };

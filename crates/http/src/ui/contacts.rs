@@ -136,56 +136,41 @@ pub async fn timeline<S: Store>(
     Extension(s): Extension<Session>,
     Path(email): Path<String>,
 ) -> Response {
-    let v = match crate::api::contacts::timeline_json(&web.store, &email).await {
-        Ok(Some(v)) => v,
+    let t = match herald_engine::reports::contact_timeline(&web.store, &email).await {
+        Ok(Some(t)) => t,
         Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such contact."),
         Err(e) => {
             return super::failed(e, "reading a contact", "The contact could not be read.");
         }
     };
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
+    let (fields, lists) = match &t.contact {
+        Some(c) => (
+            c.fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.text()))
+                .collect(),
+            c.lists.join(", "),
+        ),
+        None => (Vec::new(), String::new()),
     };
-    let fields = v["contact"]["fields"]
-        .as_object()
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), text(v))).collect())
-        .unwrap_or_default();
-    let lists = v["contact"]["lists"]
-        .as_array()
-        .map(|a| a.iter().map(text).collect::<Vec<_>>().join(", "))
-        .unwrap_or_default();
-    let email = text(&v["email"]);
-    let deliveries = v["deliveries"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
+    let email = t.email;
+    let deliveries = t
+        .deliveries
+        .into_iter()
         .map(|d| DeliveryRow {
-            campaign: text(&d["campaign"]["id"]),
-            campaign_name: text(&d["campaign"]["name"]),
-            subject: text(&d["campaign"]["subject"]),
-            state: text(&d["state"]),
-            reason: text(&d["reason"]),
-            attempts: d["attempts"].as_u64().unwrap_or(0) as u32,
-            at: text(&d["updated_at"]),
-            events: d["events"]
-                .as_array()
-                .map(|e| {
-                    e.iter()
-                        .map(|e| {
-                            let verdict = e["detail"]["verdict"].as_str().unwrap_or("");
-                            if verdict.is_empty() {
-                                format!("{} {}", text(&e["kind"]), text(&e["at"]))
-                            } else {
-                                format!("{} ({verdict}) {}", text(&e["kind"]), text(&e["at"]))
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-                .unwrap_or_default(),
+            campaign: d.campaign.id,
+            campaign_name: d.campaign.name,
+            subject: d.campaign.subject,
+            state: d.state,
+            reason: d.reason.unwrap_or_default(),
+            attempts: d.attempts,
+            at: d.updated_at,
+            events: d
+                .events
+                .iter()
+                .map(|e| e.summary())
+                .collect::<Vec<_>>()
+                .join("; "),
             email: email.clone(),
         })
         .collect();

@@ -12,22 +12,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use herald_domain::EmailAddress;
+use herald_engine::api_types::{DomainStatus, Verification};
 use herald_engine::reports::ms_to_rfc3339;
 use herald_store::{Store, Suppression};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::{Session, failed, problem, render};
 use crate::Web;
 use crate::auth::Role;
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
 
 struct RecordRow {
     kind: String,
@@ -83,55 +75,54 @@ struct DomainsPage {
     domains: Vec<DomainView>,
 }
 
-fn domain_view(d: &Value) -> DomainView {
-    let rows = |v: &Value| v.as_array().cloned().unwrap_or_default();
+fn domain_view(d: &DomainStatus) -> DomainView {
     DomainView {
-        domain: text(&d["domain"]),
-        selector: text(&d["selector"]),
-        pending: d["pending_selector"].as_str().map(str::to_string),
-        status: d["last_check"].as_object().map(|c| StatusView {
-            ok: c.get("ok") == Some(&Value::Bool(true)),
-            at: c.get("at").map(text).unwrap_or_default(),
-            since: c.get("since").map(text).unwrap_or_default(),
-            problems: c.get("problems").map(text).unwrap_or_default(),
+        domain: d.domain.clone(),
+        selector: d.selector.clone(),
+        pending: d.pending_selector.clone(),
+        status: d.last_check.as_ref().map(|c| StatusView {
+            ok: c.ok,
+            at: c.at.clone(),
+            since: c.since.clone(),
+            problems: c.problems.clone(),
         }),
-        records: rows(&d["records"])
+        records: d
+            .records
             .iter()
             .map(|r| RecordRow {
-                kind: text(&r["kind"]),
-                rtype: text(&r["type"]),
-                name: text(&r["name"]),
-                value: text(&r["value"]),
+                kind: r.kind.to_string(),
+                rtype: r.rtype.to_string(),
+                name: r.name.clone(),
+                value: r.value.clone(),
             })
             .collect(),
-        changes: rows(&d["changes"])
+        changes: d
+            .changes
             .iter()
             .map(|c| ChangeRow {
-                at: text(&c["at"]),
-                ok: c["ok"] == true,
-                problems: text(&c["problems"]),
+                at: c.at.clone(),
+                ok: c.ok,
+                problems: c.problems.clone(),
             })
             .collect(),
         verification: None,
     }
 }
 
-fn verification_view(v: &Value) -> VerificationView {
+fn verification_view(v: &Verification) -> VerificationView {
     VerificationView {
-        ok: v["ok"] == true,
-        checks: v["records"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        ok: v.ok,
+        checks: v
+            .records
             .iter()
             .map(|c| CheckRow {
-                status: text(&c["status"]),
-                kind: text(&c["kind"]),
-                name: text(&c["name"]),
-                expected: text(&c["expected"]),
-                found: text(&c["found"]),
-                why: text(&c["why"]),
-                required: c["required"] != false,
+                status: c.status.as_str().into(),
+                kind: c.kind.to_string(),
+                name: c.name.clone(),
+                expected: c.expected.clone(),
+                found: c.found.clone().unwrap_or_default(),
+                why: c.why.clone(),
+                required: c.required,
             })
             .collect(),
     }
@@ -140,7 +131,7 @@ fn verification_view(v: &Value) -> VerificationView {
 async fn domains_page<S: Store>(
     web: &Web<S>,
     s: Session,
-    verified: Option<(String, Value)>,
+    verified: Option<(String, Verification)>,
 ) -> Response {
     let list = match web.actions.domains().await {
         Ok(v) => v,
@@ -148,13 +139,7 @@ async fn domains_page<S: Store>(
             return failed(e, "listing domains", "The domains could not be read.");
         }
     };
-    let mut domains: Vec<DomainView> = list
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(domain_view)
-        .collect();
+    let mut domains: Vec<DomainView> = list.iter().map(domain_view).collect();
     if let Some((name, v)) = verified
         && let Some(d) = domains.iter_mut().find(|d| d.domain == name)
     {
@@ -227,36 +212,26 @@ pub async fn ips<S: Store>(
             );
         }
     };
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| a.iter().map(text).collect())
-            .unwrap_or_default()
-    };
-    let ips = r["ips"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let ips = r
+        .ips
         .iter()
-        .map(|ip| {
-            let ptr = strings(&ip["ptr"]);
-            IpRow {
-                ip: text(&ip["ip"]),
-                ptr: if ptr.is_empty() {
-                    "no PTR".into()
-                } else {
-                    ptr.join(", ")
-                },
-                fcrdns: ip["fcrdns"] == true,
-                listed: strings(&ip["listed_on"]).join(", "),
-                errors: strings(&ip["errors"]),
-            }
+        .map(|ip| IpRow {
+            ip: ip.ip.to_string(),
+            ptr: if ip.ptr.is_empty() {
+                "no PTR".into()
+            } else {
+                ip.ptr.join(", ")
+            },
+            fcrdns: ip.fcrdns,
+            listed: ip.listed_on.join(", "),
+            errors: ip.errors.clone(),
         })
         .collect();
     render(&IpsPage {
         user: Some(s.user.email),
         csrf: s.csrf,
-        note: r["note"].as_str().map(str::to_string),
-        blocklists: strings(&r["blocklists"]),
+        note: r.note,
+        blocklists: r.blocklists,
         ips,
     })
 }

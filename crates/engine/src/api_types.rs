@@ -1,0 +1,303 @@
+//! Every answer Herald gives, as one typed struct: the CLI's `--json`, the HTTP API's bodies
+//! and the web UI's views are built from these (serde names are the interface's names, see
+//! `shared/interface.md`). The UI reads fields, never JSON keys: renaming a field here is a
+//! compile error in every reader, and the API's OpenAPI schemas are generated from these types.
+//!
+//! Answers computed elsewhere in the engine are re-exported here, so this module is the one
+//! list of them.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+pub use crate::diagnose::{Diagnosis, Finding, Severity, TimelineEntry};
+pub use crate::domains::DnsRecord;
+pub use crate::domains::ips::IpReport;
+pub use crate::domains::verify::{Check, Status as CheckStatus, Verification};
+pub use crate::queue::TestSend;
+pub use crate::reports::recipients::RecipientsPage;
+pub use crate::reports::{
+    CampaignReport, CampaignSummary, Counts, EvidenceReport, FromAddress, RecipientReport,
+};
+
+/// `campaign show --json`, the API's campaign details and the UI's "See details": how the
+/// campaign is (or will be) sent.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CampaignDetails {
+    pub id: String,
+    pub name: String,
+    pub subject: String,
+    pub from: FromAddress,
+    /// The From address's domain.
+    pub sending_domain: String,
+    pub list: String,
+    pub status: String,
+    /// Why the campaign may send although its domain did not verify (None: it verified).
+    pub gate_override: Option<String>,
+    pub dkim: Dkim,
+    /// The envelope sender's domain (`b+<token>@<it>`), where bounces come back; None: the
+    /// From address is the return path and bounces are not collected.
+    pub return_path_domain: Option<String>,
+    /// The last re-verification of the signing domain by `serve`.
+    pub domain_verification: Option<DomainVerification>,
+    /// Addresses the installation sends from (empty: chosen by the system per connection).
+    pub sending_ips: Vec<String>,
+    pub helo_name: String,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+/// How messages From the campaign's domain are signed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Dkim {
+    pub status: DkimStatus,
+    /// The signing domain (d=), when signing.
+    pub d: Option<String>,
+    /// The selectors (RSA, Ed25519), when signing.
+    pub selectors: Vec<String>,
+    /// Why the keys cannot be used, when `keys_unusable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DkimStatus {
+    Signing,
+    NotConnected,
+    KeysUnusable,
+}
+
+/// The last re-verification of a campaign's signing domain.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DomainVerification {
+    pub checked_at: String,
+    pub ok: bool,
+    pub problems: String,
+    /// The failure holds this campaign's sends (it was not created with the gate override).
+    pub sends_held: bool,
+}
+
+/// A connected domain as `domain list --json`, the API and the domains page show it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DomainStatus {
+    pub domain: String,
+    pub selector: String,
+    /// A rotation waiting for its records.
+    pub pending_selector: Option<String>,
+    /// What to publish (as `domain add` printed it, without an existing SPF record merged).
+    pub records: Vec<DnsRecord>,
+    /// The last re-verification by `serve`, if any.
+    pub last_check: Option<LastCheck>,
+    /// Recorded changes of the verification result, newest first.
+    pub changes: Vec<DomainChange>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LastCheck {
+    pub at: String,
+    pub ok: bool,
+    /// Why new sends From the domain are held; empty when it verifies.
+    pub problems: String,
+    pub held: bool,
+    pub since: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DomainChange {
+    pub at: String,
+    pub ok: bool,
+    pub problems: String,
+}
+
+/// `herald ips --json` and `GET /api/v1/ips`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct IpsReport {
+    pub ips: Vec<IpReport>,
+    /// The IPs were detected (the system's route to the Internet), not configured.
+    pub detected: bool,
+    /// Every node registered on the database, with its sending IPs (allowlist them all).
+    pub nodes: Vec<NodeIps>,
+    pub blocklists: Vec<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct NodeIps {
+    pub name: String,
+    pub helo_name: String,
+    pub source_ips: Vec<String>,
+    pub heartbeat_at: String,
+}
+
+/// One campaign in a list, with its counts.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CampaignEntry {
+    pub campaign: CampaignSummary,
+    pub counts: Counts,
+}
+
+/// A contact as the API and the contact page show it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ContactView {
+    pub email: String,
+    /// The contact's fields (from imports), by name.
+    pub fields: BTreeMap<String, FieldValue>,
+    /// The lists it is on.
+    pub lists: Vec<String>,
+    pub created_at: String,
+}
+
+/// A contact field's value: text as imported, or another JSON value kept as it was.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Text(String),
+    Other(serde_json::Value),
+}
+
+impl FieldValue {
+    /// The value as a person reads it (text as is, anything else as JSON; null as nothing).
+    pub fn text(&self) -> String {
+        match self {
+            FieldValue::Text(s) => s.clone(),
+            FieldValue::Other(serde_json::Value::Null) => String::new(),
+            FieldValue::Other(v) => v.to_string(),
+        }
+    }
+}
+
+/// `GET /api/v1/contacts/{email}` and the contact page: a contact's deliveries across
+/// campaigns, newest campaign first, each with its events.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ContactTimeline {
+    pub email: String,
+    /// None when the address was a recipient but is no longer a contact.
+    pub contact: Option<ContactView>,
+    pub deliveries: Vec<ContactDeliveryView>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ContactDeliveryView {
+    pub campaign: CampaignRef,
+    pub state: String,
+    pub reason: Option<String>,
+    pub attempts: u32,
+    pub updated_at: String,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CampaignRef {
+    pub id: String,
+    pub name: String,
+    pub subject: String,
+}
+
+/// One recorded event (open, click, bounce, complaint…) of a delivery.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EventView {
+    pub kind: String,
+    pub at: String,
+    /// What was recorded with it (its shape depends on the kind).
+    pub detail: serde_json::Value,
+}
+
+impl EventView {
+    /// `human` or `machine` for opens and clicks.
+    pub fn verdict(&self) -> Option<&str> {
+        self.detail.get("verdict").and_then(|v| v.as_str())
+    }
+
+    /// The event as one line: `open (machine) 2026-…`.
+    pub fn summary(&self) -> String {
+        match self.verdict() {
+            Some(v) if !v.is_empty() => format!("{} ({v}) {}", self.kind, self.at),
+            _ => format!("{} {}", self.kind, self.at),
+        }
+    }
+}
+
+/// One suppressed address (`suppressions list --json`, the API).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SuppressionView {
+    pub email: String,
+    pub reason: String,
+    pub source: String,
+    pub at: String,
+}
+
+impl From<&herald_store::Suppression> for SuppressionView {
+    fn from(s: &herald_store::Suppression) -> Self {
+        SuppressionView {
+            email: s.email_key.clone(),
+            reason: s.reason.clone(),
+            source: s.source.clone(),
+            at: crate::reports::ms_to_rfc3339(s.created_at_ms),
+        }
+    }
+}
+
+/// Seed copies of one campaign per mailbox provider: where they landed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct PlacementTally {
+    pub provider: String,
+    pub inbox: u64,
+    pub junk: u64,
+    pub other: u64,
+    pub missing: u64,
+    /// Not looked for yet.
+    pub pending: u64,
+}
+
+/// `GET /api/v1/campaigns`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CampaignList {
+    pub campaigns: Vec<CampaignEntry>,
+}
+
+/// `domain list --json` and `GET /api/v1/domains`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DomainList {
+    pub domains: Vec<DomainStatus>,
+}
+
+/// `GET /api/v1/suppressions`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SuppressionList {
+    pub suppressions: Vec<SuppressionView>,
+}
+
+/// `GET /api/v1/contacts`: one page of a search.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ContactsPage {
+    pub contacts: Vec<ContactView>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
+}
+
+/// `POST /api/v1/campaigns/{id}/send`: the send started (or had started before).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SendStarted {
+    pub campaign: String,
+    /// Always `sending`.
+    pub status: String,
+}
+
+/// `POST /api/v1/suppressions`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SuppressionAdded {
+    pub email: String,
+    pub reason: String,
+    /// False when the address was suppressed already.
+    pub added: bool,
+}
+
+/// Every error answer of the API: `{"error": "…"}`, saying what to fix (internal causes are
+/// logged, never sent).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}

@@ -1,0 +1,383 @@
+//! `GET /campaigns/{id}`: the post-send performance page (numbers with their definitions,
+//! See details, seed placement, tabs of recipients); `POST /campaigns/{id}/send`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use herald_engine::api_types::{CampaignDetails, Counts, DkimStatus, PlacementTally};
+use herald_engine::reports::{
+    CampaignReport, campaign_report, placement_tally, recipients_page, tab_filter,
+};
+use herald_store::{CampaignId, RecipientFilter, Store};
+use serde::Deserialize;
+
+use super::{
+    CsrfForm, PAGE_SIZE, Session, chart, csrf_form, flash, flashed, problem, redirect_with, render,
+    url_escape,
+};
+use crate::Web;
+
+/// The performance page's numbers, in the order of the headline: key (also the tab's name),
+/// label, definition. Each is one figure of [`Counts`] ([`count`]).
+const FIGURES: &[(&str, &str, &str)] = &[
+    (
+        "sent",
+        "Sent",
+        "Herald tried to deliver it (everyone but Not sent).",
+    ),
+    (
+        "delivered",
+        "Delivered",
+        "Delivered: the recipient's server accepted the message. It may still be in Junk or held by a security filter.",
+    ),
+    (
+        "bounced",
+        "Bounced",
+        "Refused by the receiving server, at once or by a bounce message later.",
+    ),
+    (
+        "deferred",
+        "Deferred",
+        "Not accepted yet (a temporary refusal); Herald keeps retrying.",
+    ),
+    (
+        "opened",
+        "Opened",
+        "A person opened it (machine opens such as Apple Mail Privacy Protection are not counted).",
+    ),
+    (
+        "clicked",
+        "Clicked",
+        "A person clicked a link (security scanners are not counted).",
+    ),
+    (
+        "unsubscribed",
+        "Unsubscribed",
+        "Asked to receive no more; suppressed at once.",
+    ),
+    (
+        "complained",
+        "Spam reports",
+        "Reported as spam through a feedback loop; suppressed.",
+    ),
+    (
+        "not_sent",
+        "Not sent",
+        "Never attempted: suppressed, bounced before, unsubscribed, invalid or missing data.",
+    ),
+];
+
+/// The tabs of recipients, in their order (keys of [`FIGURES`]).
+const TABS: &[&str] = &[
+    "sent",
+    "delivered",
+    "deferred",
+    "bounced",
+    "opened",
+    "clicked",
+    "unsubscribed",
+    "complained",
+    "not_sent",
+];
+
+/// The figure `key` of [`FIGURES`].
+fn count(k: &Counts, key: &str) -> u64 {
+    match key {
+        "sent" => k.recipients - k.not_sent,
+        "delivered" => k.delivered,
+        "bounced" => k.bounced,
+        "deferred" => k.deferred,
+        "opened" => k.opened,
+        "clicked" => k.clicked,
+        "unsubscribed" => k.unsubscribed,
+        "complained" => k.complained,
+        "not_sent" => k.not_sent,
+        _ => 0,
+    }
+}
+
+struct Figure {
+    key: &'static str,
+    label: &'static str,
+    value: u64,
+    definition: &'static str,
+}
+
+struct Tab {
+    key: &'static str,
+    label: &'static str,
+    count: u64,
+}
+
+struct Row {
+    email: String,
+    email_path: String,
+    state: String,
+    reason: String,
+    evidence: String,
+}
+
+#[derive(Template)]
+#[template(path = "campaign.html")]
+struct CampaignPage {
+    user: Option<String>,
+    csrf: String,
+    id: String,
+    name: String,
+    subject: String,
+    status: String,
+    message: Option<String>,
+    headline: Vec<Figure>,
+    details: Vec<(String, String)>,
+    tabs: Vec<Tab>,
+    tab: String,
+    q: String,
+    rows: Vec<Row>,
+    next: Option<i64>,
+    placement: Vec<PlacementTally>,
+    chart: Option<chart::Chart>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CampaignQuery {
+    tab: Option<String>,
+    q: Option<String>,
+    after: Option<i64>,
+    flash: Option<String>,
+}
+
+fn unavailable() -> Response {
+    problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The database did not answer. Try again.",
+    )
+}
+
+pub(super) async fn campaign<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Query(q): Query<CampaignQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let (message, notice) = flashed(&s, q.flash.as_deref());
+    let report = match campaign_report(&web.store, id, false).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "No such campaign."),
+        Err(_) => return unavailable(),
+    };
+    let figure = |key: &str| FIGURES.iter().find(|(k, _, _)| *k == key);
+    let headline = FIGURES
+        .iter()
+        .map(|&(key, label, definition)| Figure {
+            key,
+            label,
+            value: count(&report.counts, key),
+            definition,
+        })
+        .collect();
+    let tabs = TABS
+        .iter()
+        .filter_map(|t| figure(t))
+        .map(|&(key, label, _)| Tab {
+            key,
+            label,
+            count: count(&report.counts, key),
+        })
+        .collect();
+    let tab = q
+        .tab
+        .clone()
+        .filter(|t| tab_filter(t).is_some())
+        .unwrap_or_else(|| "sent".into());
+    let filter = tab_filter(&tab).unwrap_or(RecipientFilter::Sent);
+    let search = q.q.clone().unwrap_or_default();
+    let page = match recipients_page(
+        &web.store,
+        id,
+        &filter,
+        Some(search.as_str()),
+        q.after.unwrap_or(0),
+        PAGE_SIZE,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(_) => return unavailable(),
+    };
+    let rows = page.recipients.into_iter().map(row).collect();
+    let details = match web.actions.details(id).await {
+        Ok(Some(d)) => detail_rows(&d),
+        _ => basic_details(&report),
+    };
+    let placement = placement_tally(&web.store, id).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "reading seed placements");
+        Vec::new()
+    });
+    let chart = match web.store.timeline(id).await {
+        Ok(points) => chart::build(&points),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the chart");
+            None
+        }
+    };
+    let c = report.campaign;
+    render(&CampaignPage {
+        notice,
+        chart,
+        placement,
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        id: c.id,
+        name: c.name,
+        subject: c.subject,
+        status: c.status.to_string(),
+        message,
+        headline,
+        details,
+        tabs,
+        tab,
+        q: search,
+        rows,
+        next: page.next_after,
+    })
+}
+
+/// One recipient as a row of the tab: the last attempt's time, reply and MX.
+fn row(r: herald_engine::api_types::RecipientReport) -> Row {
+    let evidence = r
+        .evidence
+        .as_ref()
+        .map(|e| {
+            format!(
+                "{} · {}{}",
+                e.at,
+                e.reply
+                    .clone()
+                    .or_else(|| e.error.clone())
+                    .unwrap_or_default(),
+                e.mx.as_deref()
+                    .map(|m| format!(" · {m}"))
+                    .unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    Row {
+        email_path: url_escape(&r.email),
+        evidence,
+        email: r.email,
+        state: r.state.to_string(),
+        reason: r.reason.unwrap_or_default(),
+    }
+}
+
+/// "See details" without the sending side (when it could not be read).
+fn basic_details(r: &CampaignReport) -> Vec<(String, String)> {
+    let c = &r.campaign;
+    vec![
+        ("Subject".into(), c.subject.clone()),
+        (
+            "From".into(),
+            format!(
+                "{} <{}>",
+                c.from.name.clone().unwrap_or_default(),
+                c.from.address
+            ),
+        ),
+        ("Created".into(), c.created_at.clone()),
+        (
+            "Started".into(),
+            c.started_at.clone().unwrap_or_else(|| "not yet".into()),
+        ),
+        (
+            "Finished".into(),
+            c.finished_at.clone().unwrap_or_else(|| "not yet".into()),
+        ),
+    ]
+}
+
+/// "See details": the campaign and how it is sent, in words.
+fn detail_rows(d: &CampaignDetails) -> Vec<(String, String)> {
+    let mut rows = vec![
+        ("Subject".into(), d.subject.clone()),
+        (
+            "From".into(),
+            format!(
+                "{} <{}>",
+                d.from.name.clone().unwrap_or_default(),
+                d.from.address
+            ),
+        ),
+        ("Created".into(), d.created_at.clone()),
+        (
+            "Started".into(),
+            d.started_at.clone().unwrap_or_else(|| "not yet".into()),
+        ),
+        (
+            "Finished".into(),
+            d.finished_at.clone().unwrap_or_else(|| "not yet".into()),
+        ),
+        ("Sending domain".into(), d.sending_domain.clone()),
+    ];
+    let dkim = match (&d.dkim.status, &d.dkim.d) {
+        (DkimStatus::Signing, Some(dom)) => {
+            format!(
+                "signed as d={dom} (selectors {})",
+                d.dkim.selectors.join(", ")
+            )
+        }
+        (DkimStatus::KeysUnusable, _) => format!(
+            "not signed: the domain's keys cannot be used ({})",
+            d.dkim.error.as_deref().unwrap_or("")
+        ),
+        _ => "not signed: the From domain is not connected".to_string(),
+    };
+    rows.push(("DKIM".into(), dkim));
+    let authentication = match &d.gate_override {
+        None => "the domain passed Herald's checks when the campaign was created".to_string(),
+        Some(o) => format!("NOT verified: {o}"),
+    };
+    rows.push(("Authentication".into(), authentication));
+    let return_path = match &d.return_path_domain {
+        None => "the From address (no return-path domain: bounces are not collected)".to_string(),
+        Some(dom) => format!("b+<token>@{dom}"),
+    };
+    rows.push(("Return path".into(), return_path));
+    let ips = if d.sending_ips.is_empty() {
+        "chosen by the system per connection ([delivery] source_ips is empty)".to_string()
+    } else {
+        d.sending_ips.join(", ")
+    };
+    rows.push(("Sending IPs".into(), ips));
+    rows
+}
+
+pub(super) async fn send<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    match web.actions.send(cid).await {
+        Ok(()) => Redirect::to(&format!("/campaigns/{cid}")).into_response(),
+        Err(e) => redirect_with(
+            &s,
+            &format!("/campaigns/{cid}"),
+            flash::Kind::Problem,
+            &e.to_string(),
+        ),
+    }
+}

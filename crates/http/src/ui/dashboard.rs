@@ -1,0 +1,64 @@
+//! `GET /`: the campaigns with their headline numbers.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use herald_engine::reports::campaign_list;
+use herald_store::Store;
+
+use super::{Session, problem, render};
+use crate::Web;
+
+struct CampaignRow {
+    id: String,
+    name: String,
+    subject: String,
+    status: String,
+    recipients: u64,
+    delivered: u64,
+    bounced: u64,
+    opened: u64,
+    created_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    user: Option<String>,
+    csrf: String,
+    campaigns: Vec<CampaignRow>,
+}
+
+pub(super) async fn dashboard<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+) -> Response {
+    let Ok(list) = campaign_list(&web.store, 200).await else {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database did not answer. Try again.",
+        );
+    };
+    let campaigns = list
+        .into_iter()
+        .map(|e| CampaignRow {
+            id: e.campaign.id,
+            name: e.campaign.name,
+            subject: e.campaign.subject,
+            status: e.campaign.status.to_string(),
+            recipients: e.counts.recipients,
+            delivered: e.counts.delivered,
+            bounced: e.counts.bounced,
+            opened: e.counts.opened,
+            created_at: e.campaign.created_at,
+        })
+        .collect();
+    render(&Dashboard {
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        campaigns,
+    })
+}
