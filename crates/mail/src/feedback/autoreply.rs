@@ -1,0 +1,158 @@
+//! Telling bounces from everything else that comes back: reports that only look like
+//! bounces, mailing-list refusals, and RFC 3834 auto-replies (vacation messages).
+
+use super::*;
+
+pub(super) fn looks_like_bounce(message: &Message<'_>) -> bool {
+    const SUBJECTS: &[&str] = &[
+        "undeliver",
+        "undelivered",
+        "delivery status",
+        "delivery failure",
+        "delivery failed",
+        "delivery notification",
+        "delivery problem",
+        "failure notice",
+        "returned mail",
+        "returned to sender",
+        "mail delivery",
+        "non-delivery",
+        "nondeliverable",
+        "non remis",
+        "could not send",
+        "not delivered",
+        "delivery has failed",
+        "mail system error",
+        "rejected",
+        "bounce",
+        "warning: could not",
+        "notice",
+        "error",
+        "failed",
+    ];
+    const SENDERS: &[&str] = &[
+        "mailer-daemon",
+        "postmaster",
+        "post_master",
+        "mail delivery",
+        "mdaemon",
+    ];
+    let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
+    let from = message
+        .from()
+        .and_then(|a| a.first())
+        .map(|a| {
+            format!(
+                "{} {}",
+                a.name().unwrap_or_default(),
+                a.address().unwrap_or_default()
+            )
+            .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    // The null reverse path (RFC 5321 §4.5.5) with the returned message attached is how an
+    // MTA bounces, whatever its From and Subject say.
+    let null_sender = message
+        .header_raw("Return-Path")
+        .is_some_and(|v| v.trim() == "<>");
+    let returns_original = message
+        .parts
+        .iter()
+        .any(|p| is_type(p, "message", "rfc822") || is_type(p, "text", "rfc822-headers"));
+    message.header_raw("X-Failed-Recipients").is_some()
+        || SENDERS.iter().any(|s| from.contains(s))
+        || (null_sender && returns_original && !is_autoreply(message))
+        || (SUBJECTS.iter().any(|s| subject.contains(s)) && !is_autoreply(message))
+}
+
+/// Words of a mailing list manager refusing a post from someone who may not post.
+pub(super) const LIST_REFUSALS: &[&str] = &[
+    "not a member of this",
+    "not a member of the list",
+    "are not member",
+    "not allowed to post",
+    "permission to post",
+    "only members can post",
+    "members-only list",
+];
+
+/// A mailing list's notice that it refused the message because of who sent it (Mailman,
+/// fml, ezmlm, Google Groups send these to the return path): the list address is the
+/// recipient, refused for the sender's sake.
+pub(super) fn list_refusal(message: &Message<'_>) -> Option<Classified> {
+    const LIST_HEADERS: &[&str] = &[
+        "List-Id",
+        "List-Post",
+        "List-Subscribe",
+        "Mailing-List",
+        "X-MLServer",
+        "X-Mailman-Version",
+    ];
+    if !LIST_HEADERS
+        .iter()
+        .any(|h| message.header_raw(*h).is_some())
+    {
+        return None;
+    }
+    let text = human_text(message);
+    let lower = text.to_ascii_lowercase();
+    let said = format!(
+        "{}\n{lower}",
+        message.subject().unwrap_or_default().to_ascii_lowercase()
+    );
+    if !LIST_REFUSALS.iter().any(|w| said.contains(w)) {
+        return None;
+    }
+    let own = own_addresses(message);
+    let list = scrape::recipients(&text, &[], &own)
+        .into_iter()
+        .next()?
+        .email;
+    Some(Classified {
+        recipients: vec![Verdict {
+            email: list,
+            reason: BounceReason::Rejected,
+            hard: false,
+            status: None,
+            reply_code: None,
+            diagnostic: LIST_REFUSALS
+                .iter()
+                .find_map(|w| text.lines().find(|l| l.to_ascii_lowercase().contains(w)))
+                .map(clip),
+            action: Some("failed".into()),
+        }],
+        ..Classified::empty(Kind::Dsn)
+    })
+}
+
+pub(super) fn is_autoreply(message: &Message<'_>) -> bool {
+    let header = |n: &str| message.header_raw(n).map(|v| v.trim().to_ascii_lowercase());
+    if header("Auto-Submitted").is_some_and(|v| v.starts_with("auto-replied")) {
+        return true;
+    }
+    if header("X-Autoreply").is_some()
+        || header("X-Autorespond").is_some()
+        || header("X-Auto-Response-Suppress").is_some_and(|v| v.contains("oof"))
+        || header("Precedence").is_some_and(|v| v == "auto_reply")
+    {
+        return true;
+    }
+    let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
+    VACATION_WORDS.iter().any(|w| subject.contains(w))
+}
+
+/// Words of an out-of-office or other automatic reply.
+pub(super) const VACATION_WORDS: &[&str] = &[
+    "out of office",
+    "out of the office",
+    "automatic reply",
+    "auto reply",
+    "autoreply",
+    "auto-reply",
+    "vacation",
+    "away from",
+    "i am away",
+    "i'm away",
+    "abwesenheit",
+    "absence",
+];

@@ -1,0 +1,161 @@
+//! The human-readable side: one SMTP reply text ([`classify_text`]), and the text, addresses
+//! and headers of a report whose machine-readable part is missing or not to be trusted.
+
+use super::*;
+
+/// Classify one SMTP reply or diagnostic text ("550 5.1.1 <a@b>: user unknown").
+pub fn classify_text(text: &str) -> Classified {
+    let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    if VACATION_WORDS.iter().any(|w| lower.contains(w)) && leading_reply_code(text).is_none() {
+        return Classified {
+            recipients: vec![Verdict {
+                email: None,
+                reason: BounceReason::Vacation,
+                hard: false,
+                status: None,
+                reply_code: None,
+                diagnostic: Some(clip(text)),
+                action: None,
+            }],
+            ..Classified::empty(Kind::Autoreply)
+        };
+    }
+    let reply_code = leading_reply_code(text);
+    let status = Status::find(text);
+    // A bare reply answers one recipient unless it says otherwise.
+    let stage = stage_in(&lower).or(Some(SmtpStage::RcptTo));
+    let reason = reasons::decide(&Refusal {
+        status,
+        reply_code,
+        text,
+        stage,
+        gave_up: false,
+    });
+    // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
+    let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
+    let permanent = permanence(status, reply_code);
+    Classified {
+        recipients: vec![Verdict {
+            email: scrape::first_address(text),
+            reason,
+            hard: reasons::is_hard(reason, permanent),
+            status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
+            reply_code: reply_code.map(|c| c.to_string()),
+            diagnostic: Some(clip(text)),
+            action: None,
+        }],
+        ..Classified::empty(Kind::Reply)
+    }
+}
+
+/// The human-readable text of the report (not the returned original).
+pub(super) fn human_text(message: &Message<'_>) -> String {
+    let mut out = String::new();
+    for (i, part) in message.parts.iter().enumerate() {
+        match &part.body {
+            PartType::Text(t) if !is_type(part, "text", "rfc822-headers") => {
+                out.push_str(t);
+                out.push('\n');
+            }
+            PartType::Html(h) if i == 0 || out.is_empty() => {
+                out.push_str(&html_to_text(h));
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    let text = scrape::cut_returned_original(&out);
+    truncate(text, MAX_REPORT_TEXT).to_string()
+}
+
+/// The body of a raw message as text, without the returned original.
+pub(super) fn raw_body_text(raw: &[u8]) -> String {
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .unwrap_or(raw.len());
+    let body = &raw[head_end..raw.len().min(head_end + MAX_REPORT_TEXT)];
+    let text = String::from_utf8_lossy(body);
+    scrape::cut_returned_original(&text).to_string()
+}
+
+/// The longest prefix of `s` within `max` bytes, on a character boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Every text part, including returned headers: where a field may hide.
+pub(super) fn all_text(message: &Message<'_>) -> String {
+    let mut out = String::new();
+    for part in &message.parts {
+        if let PartType::Text(t) = &part.body {
+            out.push_str(truncate(t, MAX_REPORT_TEXT));
+            out.push('\n');
+        }
+        if out.len() > 4 * MAX_REPORT_TEXT {
+            break;
+        }
+    }
+    out
+}
+
+pub(super) fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+/// The report's own From: never a failed recipient. (Its To, the original sender, can be one:
+/// people mail themselves.)
+pub(super) fn own_addresses(message: &Message<'_>) -> Vec<String> {
+    message
+        .from()
+        .into_iter()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// Addresses the report's headers name as failed (Exim's `X-Failed-Recipients`, and others).
+pub(super) fn header_list(message: &Message<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in [
+        "X-Failed-Recipients",
+        "X-Original-To-Failed",
+        "Original-Recipient",
+    ] {
+        if let Some(v) = message.header_raw(name) {
+            out.extend(
+                v.split(',')
+                    .map(|a| typed_address(a.trim()))
+                    .filter(|a| a.contains('@')),
+            );
+        }
+    }
+    out
+}
