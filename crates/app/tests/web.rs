@@ -378,6 +378,9 @@ fn api_and_ui_answer_only_whom_they_should() {
     let (_, v) = get("/api/v1/contacts/Ann@Example.com");
     assert_eq!(v["deliveries"][0]["campaign"]["id"], "1", "{v:#}");
     assert_eq!(v["deliveries"][0]["state"], "delivered", "{v:#}");
+    // The subject the copy had (recorded with the attempt), beside the campaign's.
+    assert_eq!(v["deliveries"][0]["subject"], "Hi", "{v:#}");
+    assert_eq!(v["deliveries"][0]["campaign"]["subject"], "Hi", "{v:#}");
     assert_eq!(get("/api/v1/contacts/nobody@example.com").0, 404);
     let (_, v) = get("/api/v1/domains");
     assert_eq!(v["domains"][0]["domain"], "webui.test", "{v:#}");

@@ -218,7 +218,28 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
         assert_eq!(copies.len(), 1, "{email}: one copy of {mid} in the Maildir");
         let raw = std::fs::read(&copies[0]).unwrap();
         let body = String::from_utf8_lossy(&raw);
-        assert!(body.contains("Subject: Hi "), "{body}");
+        // The subject the recipient got (personalised) is the one Herald shows and hands to
+        // their IT, not the campaign's template.
+        let subject = body
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .expect("a Subject header")
+            .trim()
+            .to_string();
+        assert!(
+            subject.starts_with("Hi ") && !subject.contains("{{"),
+            "{subject}"
+        );
+        assert_eq!(r["evidence"]["subject"], subject.as_str(), "{r:#}");
+        let why = h.json(&["why", &id, email, "--json"]);
+        assert_eq!(why["subject"], subject.as_str(), "{why:#}");
+        let it = why["it_report"].as_str().unwrap();
+        assert!(
+            it.lines()
+                .any(|l| l.starts_with("Subject") && l.ends_with(&format!("  {subject}"))),
+            "{it}"
+        );
+        assert!(it.contains("Message size and SHA-256"), "{it}");
         // The copy as delivered (with Postfix's and Dovecot's headers added) still verifies.
         assert_eq!(
             dkimpy_verify(&domain, &raw),

@@ -14,4 +14,4 @@ pub use address::{AddressError, EmailAddress};
 pub use reason::{BounceReason, NotSentReason};
 pub use retry::{RetryDecision, RetrySchedule};
 pub use stage::SmtpStage;
-pub use state::{DeliveryState, Evidence, Reply, TlsInfo};
+pub use state::{DeliveryState, Evidence, Reply, SentMessage, TlsInfo};

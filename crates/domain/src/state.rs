@@ -166,4 +166,20 @@ pub struct Evidence {
     /// The Herald node that made the attempt (`[delivery] node_name`), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// The message as this recipient got it (personalised subject and From, the hash of the
+    /// bytes sent); None for attempts recorded before Herald kept it, and when nothing was
+    /// rendered (a DNS failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<SentMessage>,
+}
+
+/// What one recipient's copy looked like, as sent: what their mail admin searches by.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SentMessage {
+    /// The Subject after personalisation (decoded text, as the recipient's client shows it).
+    pub subject: String,
+    /// The From header: `Name <address>` or the address.
+    pub from: String,
+    /// SHA-256 of the message bytes handed over (after DKIM signing), lower-case hex.
+    pub sha256: String,
 }

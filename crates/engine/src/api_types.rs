@@ -182,6 +182,9 @@ pub struct ContactTimeline {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ContactDeliveryView {
     pub campaign: CampaignRef,
+    /// The subject this contact's copy had (personalised); the campaign's template when no
+    /// copy was made.
+    pub subject: String,
     pub state: String,
     pub reason: Option<String>,
     pub attempts: u32,

@@ -464,6 +464,8 @@ pub struct ContactDelivery {
     pub reason: Option<String>,
     pub attempts: u32,
     pub updated_at_ms: i64,
+    /// The subject of the copy last handed over (personalised), when recorded.
+    pub sent_subject: Option<String>,
 }
 
 /// How many `kind` (an attempt outcome or an event kind) happened in one minute.

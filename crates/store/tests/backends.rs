@@ -84,6 +84,7 @@ fn evidence(message_id: &str, code: u16) -> Evidence {
         bytes: 100,
         route: "mx".into(),
         node: None,
+        sent: None,
     }
 }
 

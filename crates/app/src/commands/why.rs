@@ -55,6 +55,7 @@ pub async fn run(
             .map(|r| format!(" ({r})"))
             .unwrap_or_default()
     );
+    println!("Subject as they got it: {}", diagnosis.subject);
     println!();
     for f in &diagnosis.findings {
         let mark = match f.severity {
@@ -67,12 +68,12 @@ pub async fn run(
     println!();
     println!("Timeline (UTC):");
     for t in &diagnosis.timeline {
-        let detail = t.detail["reply"]
-            .as_str()
-            .or_else(|| t.detail["error"].as_str())
-            .or_else(|| t.detail["reason"].as_str())
-            .unwrap_or("");
-        println!("  {}  {:<22} {}", t.at, t.what, detail.replace('\n', " | "));
+        println!(
+            "  {}  {:<22} {}",
+            t.at,
+            t.what,
+            t.said().replace('\n', " | ")
+        );
     }
     println!();
     println!(

@@ -12,7 +12,7 @@ pub mod tls;
 
 use std::net::SocketAddr;
 
-use herald_domain::{Evidence, Reply};
+use herald_domain::{Evidence, Reply, SentMessage};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -27,6 +27,8 @@ pub struct Prepared {
     pub rcpt_to: String,
     pub message_id: String,
     pub data: Vec<u8>,
+    /// The copy as the recipient sees it, kept with every attempt's evidence.
+    pub sent: SentMessage,
 }
 
 /// What happened to one message.
@@ -87,6 +89,7 @@ pub fn evidence(message_id: &str, started: OffsetDateTime, route: &str) -> Evide
         bytes: 0,
         route: route.to_string(),
         node: None,
+        sent: None,
     }
 }
 
@@ -140,6 +143,7 @@ pub async fn deliver_to_hosts(
             let t0 = OffsetDateTime::now_utc();
             let tx = session.send(&m.mail_from, &m.rcpt_to, &m.data).await;
             let mut ev = evidence(&m.message_id, t0, cfg.route);
+            ev.sent = Some(m.sent.clone());
             ev.mx = Some(session.target.host.clone());
             ev.mx_preference = session.target.preference;
             ev.remote_ip = Some(session.target.addr.ip().to_string());
@@ -211,6 +215,7 @@ async fn fail_rest(
     let mut next = first;
     while let Some(m) = next.take() {
         let mut ev = evidence(&m.message_id, OffsetDateTime::now_utc(), cfg.route);
+        ev.sent = Some(m.sent.clone());
         ev.error = Some(message.clone());
         ev.stage = Some(stage.as_str().into());
         ev.reply = reply.clone();

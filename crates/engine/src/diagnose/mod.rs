@@ -77,6 +77,9 @@ impl TimelineEntry {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     pub email: String,
+    /// The subject this recipient's copy had (personalised); the campaign's subject template
+    /// when no copy was made for them.
+    pub subject: String,
     pub state: DeliveryState,
     pub reason: Option<String>,
     pub evidence: Option<EvidenceReport>,
@@ -483,6 +486,7 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
     let report = ItReport::new(c, d, ctx, delivered_attempt, filter.as_ref(), offset);
     Diagnosis {
         email: row.email.clone(),
+        subject: sent_subject(c, delivered_attempt.or(last)),
         state: row.state,
         reason: row.reason.clone(),
         evidence: last.map(EvidenceReport::from),
@@ -493,6 +497,12 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
         it_report: report.text(),
         it_report_html: report.html(),
     }
+}
+
+/// The subject of the copy the attempt `ev` handed over, else the campaign's template.
+fn sent_subject(c: &Campaign, ev: Option<&herald_domain::Evidence>) -> String {
+    ev.and_then(|e| e.sent.as_ref())
+        .map_or_else(|| c.subject.clone(), |s| s.subject.clone())
 }
 
 fn not_sent_words(reason: &str) -> String {
@@ -574,7 +584,7 @@ impl ItReport {
         };
         let mut fields: Vec<(&'static str, String)> = vec![
             ("Recipient", d.row.email.clone()),
-            ("Subject", c.subject.clone()),
+            ("Subject", sent_subject(c, ev)),
             (
                 "From name",
                 c.from_name.clone().unwrap_or_else(|| "(none)".into()),
@@ -587,6 +597,14 @@ impl ItReport {
                     .unwrap_or_else(|| c.from_address.clone()),
             ),
             ("Message-ID", d.row.message_id.clone()),
+            (
+                "Message size and SHA-256",
+                match ev.and_then(|e| e.sent.as_ref().map(|s| (e.bytes, s))) {
+                    Some((bytes, s)) if bytes > 0 => format!("{bytes} bytes, {}", s.sha256),
+                    Some((_, s)) => s.sha256.clone(),
+                    None => "(not recorded)".into(),
+                },
+            ),
             (
                 "Result",
                 format!(
@@ -778,6 +796,11 @@ mod tests {
             bytes: 1000,
             route: "mx".into(),
             node: None,
+            sent: Some(herald_domain::SentMessage {
+                subject: "Hello, Bob".into(),
+                from: "Ann <ann@sender.test>".into(),
+                sha256: "ab".repeat(32),
+            }),
         };
         DeliveryDetail {
             row: RecipientRow {
@@ -845,6 +868,17 @@ mod tests {
             d.it_report
         );
         assert!(d.it_report.contains("ABC123") && d.it_report.contains("192.0.2.10"));
+        // The subject the recipient saw, not the campaign's template.
+        assert_eq!(d.subject, "Hello, Bob");
+        assert!(
+            d.it_report.contains("Subject") && d.it_report.contains("Hello, Bob"),
+            "{}",
+            d.it_report
+        );
+        assert!(
+            d.it_report
+                .contains(&format!("1000 bytes, {}", "ab".repeat(32)))
+        );
         // Escaped in HTML.
         assert!(
             d.it_report_html.contains("Ann &lt;Lee&gt;"),

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use herald_domain::EmailAddress;
+use herald_domain::{EmailAddress, SentMessage};
 use herald_mail::tracking::{Keyset, TokenKind, encode_url, rewrite_links, rewrite_text_links};
 use herald_mail::verp::VerpKey;
 use herald_mail::{CampaignTemplates, OutgoingMessage, TemplateError, build_message, smtp_data};
@@ -167,6 +167,15 @@ impl CampaignRender {
             Some(s) => s.sign(&raw)?,
             None => raw,
         };
+        let data = smtp_data(&raw);
+        let sent = SentMessage {
+            subject: r.subject.clone(),
+            from: match &self.from_name {
+                Some(n) => format!("{n} <{}>", self.from),
+                None => self.from.to_string(),
+            },
+            sha256: herald_mail::sha256_hex(&raw),
+        };
         Ok(Prepared {
             key: d.id.0,
             mail_from: match &self.return_path {
@@ -175,7 +184,8 @@ impl CampaignRender {
             },
             rcpt_to: to.to_string(),
             message_id: d.message_id.clone(),
-            data: smtp_data(&raw),
+            data,
+            sent,
         })
     }
 }

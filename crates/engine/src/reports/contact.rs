@@ -56,6 +56,7 @@ pub async fn contact_timeline<S: Store>(
                 name: d.campaign_name.clone(),
                 subject: d.subject.clone(),
             },
+            subject: d.sent_subject.clone().unwrap_or_else(|| d.subject.clone()),
             state: d.state.as_str().to_string(),
             reason: d.reason.clone(),
             attempts: d.attempts,

@@ -104,6 +104,12 @@ pub struct EvidenceReport {
     pub route: String,
     /// The Herald node that made the attempt.
     pub node: Option<String>,
+    /// The subject of the copy handed over (personalised), when recorded.
+    pub subject: Option<String>,
+    /// Its From header, when recorded.
+    pub from: Option<String>,
+    /// SHA-256 of the bytes handed over, when recorded.
+    pub sha256: Option<String>,
 }
 
 /// RFC 3339 UTC with milliseconds: `2026-11-26T10:00:00.123Z`.
@@ -152,6 +158,9 @@ impl From<&Evidence> for EvidenceReport {
             bytes: e.bytes,
             route: e.route.clone(),
             node: e.node.clone(),
+            subject: e.sent.as_ref().map(|s| s.subject.clone()),
+            from: e.sent.as_ref().map(|s| s.from.clone()),
+            sha256: e.sent.as_ref().map(|s| s.sha256.clone()),
         }
     }
 }

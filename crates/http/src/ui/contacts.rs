@@ -160,7 +160,7 @@ pub async fn timeline<S: Store>(
         .map(|d| DeliveryRow {
             campaign: d.campaign.id,
             campaign_name: d.campaign.name,
-            subject: d.campaign.subject,
+            subject: d.subject,
             state: d.state,
             reason: d.reason.unwrap_or_default(),
             attempts: d.attempts,

@@ -224,7 +224,8 @@ macro_rules! contacts {
                 email_key: &str,
             ) -> Result<Vec<crate::ContactDelivery>> {
                 let rows = sqlx::query(
-                    "SELECT d.id, d.campaign_id, c.name, c.subject, d.state, d.reason, d.attempts, d.updated_at \
+                    "SELECT d.id, d.campaign_id, c.name, c.subject, d.state, d.reason, d.attempts, d.updated_at, \
+                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
                      FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
                      WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY d.campaign_id DESC LIMIT 1000",
                 )
@@ -242,6 +243,13 @@ macro_rules! contacts {
                             reason: r.get(5),
                             attempts: r.get::<i64, _>(6) as u32,
                             updated_at_ms: r.get(7),
+                            sent_subject: r
+                                .get::<Option<String>, _>(8)
+                                .map(|e| serde_json::from_str::<herald_domain::Evidence>(&e))
+                                .transpose()
+                                .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?
+                                .and_then(|e| e.sent)
+                                .map(|s| s.subject),
                         })
                     })
                     .collect()
