@@ -6,13 +6,17 @@
 //! evidence — and the IT report, a handover the recipient's mail admin can search with.
 //! Pure: no I/O; the caller looks things up.
 
+mod findings;
+mod it_report;
+mod timeline;
+
 use herald_domain::DeliveryState;
 use herald_mail::filters::{FilterProduct, detect};
 use herald_store::{Campaign, DeliveryDetail};
 use serde::Serialize;
-use time::OffsetDateTime;
 
-use crate::reports::{EvidenceReport, ms_to_rfc3339, rfc3339_ms};
+use crate::reports::EvidenceReport;
+use it_report::ItReport;
 
 /// How the campaign was sent, as far as the sender's side knows.
 #[derive(Debug, Clone, Default)]
@@ -119,19 +123,7 @@ fn contact_offset(fields: Option<&str>) -> Option<time::UtcOffset> {
 pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosis {
     let row = &d.row;
     let last = row.evidence.as_ref();
-    let mut findings = Vec::new();
-    let mut f =
-        |code: &'static str, severity: Severity, text: String, evidence: serde_json::Value| {
-            findings.push(Finding {
-                code,
-                severity,
-                text,
-                evidence,
-            })
-        };
-    let domain = herald_domain::address::domain_part(&row.email).to_ascii_lowercase();
-
-    // What the receiving side said.
+    // What the receiving side said, and who it is.
     let texts: Vec<String> = d
         .attempts
         .iter()
@@ -140,350 +132,28 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
     let mut hosts: Vec<&str> = ctx.mx_hosts.iter().map(String::as_str).collect();
     hosts.extend(d.attempts.iter().filter_map(|a| a.evidence.mx.as_deref()));
     let filter = detect(hosts, texts.iter().map(String::as_str));
-
     let delivered_attempt = d
         .attempts
         .iter()
         .rev()
         .find(|a| a.outcome == "delivered")
         .map(|a| &a.evidence);
-    let events: Vec<(&herald_store::EventRow, serde_json::Value)> =
-        d.events.iter().map(|e| (e, event_detail(e))).collect();
-    let late_bounce = events.iter().find(|(e, _)| e.kind == "async_bounce");
-    let human_engagement = events
-        .iter()
-        .find(|(e, det)| matches!(e.kind.as_str(), "open" | "click") && is_human(det));
-    let machine_engagement = events
-        .iter()
-        .find(|(e, det)| matches!(e.kind.as_str(), "open" | "click") && !is_human(det));
-
-    match row.state {
-        DeliveryState::NotSent => f(
-            "not_sent",
-            Severity::Problem,
-            format!(
-                "Herald did not send this campaign to this address: {}.",
-                not_sent_words(row.reason.as_deref().unwrap_or("unknown"))
-            ),
-            serde_json::json!({"reason": row.reason}),
-        ),
-        DeliveryState::Queued => f(
-            "not_yet_sent",
-            Severity::Info,
-            "The message is queued and has not been attempted yet.".into(),
-            serde_json::Value::Null,
-        ),
-        DeliveryState::Deferred => f(
-            "still_deferred",
-            Severity::Warning,
-            format!(
-                "The receiving server has not accepted it yet: its last answer was {}. Herald retries{}.",
-                last.and_then(|e| e.reply.as_ref())
-                    .map(|r| format!("\"{}\"", r.text()))
-                    .or_else(|| last.and_then(|e| e.error.clone()))
-                    .unwrap_or_else(|| "no answer".into()),
-                row.next_attempt_at_ms
-                    .map(|t| format!(" at {}", ms_to_rfc3339(t)))
-                    .unwrap_or_default()
-            ),
-            serde_json::json!({"attempts": row.attempts, "next_attempt_at": row.next_attempt_at_ms.map(ms_to_rfc3339)}),
-        ),
-        DeliveryState::Bounced if late_bounce.is_none() => f(
-            "rejected",
-            Severity::Problem,
-            format!(
-                "It was refused ({}): {}. {}",
-                row.reason.as_deref().unwrap_or("undefined"),
-                last.and_then(|e| e.reply.as_ref())
-                    .map(|r| format!("the receiving server answered \"{}\"", r.text()))
-                    .or_else(|| last.and_then(|e| e.error.clone()))
-                    .unwrap_or_else(|| "no answer recorded".into()),
-                if row.hard {
-                    "The address does not work; it is not mailed again."
-                } else {
-                    "This is about the message or the sender, not the address."
-                }
-            ),
-            serde_json::json!({"reason": row.reason, "hard": row.hard}),
-        ),
-        DeliveryState::Expired => f(
-            "expired",
-            Severity::Problem,
-            format!(
-                "Herald gave up after {} attempts over the retry period; the last answer was {}.",
-                row.attempts,
-                last.and_then(|e| e.reply.as_ref())
-                    .map(|r| format!("\"{}\"", r.text()))
-                    .or_else(|| last.and_then(|e| e.error.clone()))
-                    .unwrap_or_else(|| "none".into())
-            ),
-            serde_json::json!({"attempts": row.attempts}),
-        ),
-        DeliveryState::Failed => f(
-            "failed",
-            Severity::Problem,
-            format!(
-                "It could not be delivered: {}.",
-                last.and_then(|e| e.error.clone())
-                    .or_else(|| row.reason.clone())
-                    .unwrap_or_else(|| "no reason recorded".into())
-            ),
-            serde_json::json!({"reason": row.reason}),
-        ),
-        _ => {}
-    }
-
-    if let Some(e) = delivered_attempt {
-        f(
-            "accepted",
-            Severity::Info,
-            format!(
-                "{} ({}) accepted the message at {}{}{}. \"Delivered\" means only this: after accepting, the receiving side can still file it in Junk, hold it in a quarantine, or drop it.",
-                e.mx.as_deref().unwrap_or("The receiving server"),
-                e.remote_ip.as_deref().unwrap_or("?"),
-                rfc3339_ms(e.ended_at),
-                e.remote_queue_id
-                    .as_deref()
-                    .map(|q| format!(" with queue id {q}"))
-                    .unwrap_or_default(),
-                e.tls
-                    .as_ref()
-                    .map(|t| format!(" over {t}"))
-                    .unwrap_or_else(|| " without TLS".into()),
-            ),
-            serde_json::json!({
-                "mx": e.mx, "ip": e.remote_ip, "at": rfc3339_ms(e.ended_at),
-                "queue_id": e.remote_queue_id, "reply": e.reply.as_ref().map(|r| r.full()),
-            }),
-        );
-    }
-    if let Some((e, det)) = late_bounce {
-        f(
-            "late_bounce",
-            Severity::Problem,
-            format!(
-                "After accepting it, the receiving side bounced it at {}: {} ({}).",
-                ms_to_rfc3339(e.at_ms),
-                det["diagnostic"].as_str().unwrap_or("no diagnostic"),
-                det["reason"].as_str().unwrap_or("undefined")
-            ),
-            det.clone(),
-        );
-    }
-    if let Some(p) = &filter
-        && row.state != DeliveryState::NotSent
-    {
-        f(
-            "filter_product",
-            Severity::Info,
-            format!(
-                "{} receives mail for {domain}. {} Held or filtered mail is found by {}.",
-                p.name, p.accepted_means, p.quarantine
-            ),
-            serde_json::json!({"product": p.code, "mx": ctx.mx_hosts}),
-        );
-    }
-    if row.state != DeliveryState::NotSent {
-        match (&ctx.dkim_domain, &c.gate_override) {
-            (Some(d), None) => f(
-                "authenticated",
-                Severity::Info,
-                format!(
-                    "Signed with DKIM as d={d}, aligned with the From domain; the domain passed Herald's checks when the campaign was created."
-                ),
-                serde_json::json!({"dkim_domain": d, "selector": ctx.dkim_selector}),
-            ),
-            (dkim, Some(why)) => f(
-                "unaligned_from",
-                Severity::Problem,
-                format!(
-                    "The From domain {} was not connected and verified when this campaign was created ({}). {} Receivers that enforce DMARC (Gmail, Yahoo, Microsoft) put such mail in Junk or reject it.",
-                    herald_domain::address::domain_part(&c.from_address),
-                    why,
-                    if dkim.is_some() {
-                        "Its DNS records did not all pass."
-                    } else {
-                        "The message carried no DKIM signature aligned with it."
-                    }
-                ),
-                serde_json::json!({"gate_override": why, "dkim_domain": dkim}),
-            ),
-            (None, None) => f(
-                "unaligned_from",
-                Severity::Problem,
-                format!(
-                    "The From domain {} is not connected: the message carried no DKIM signature aligned with it, so receivers that enforce DMARC put it in Junk or reject it.",
-                    herald_domain::address::domain_part(&c.from_address)
-                ),
-                serde_json::Value::Null,
-            ),
-        }
-    }
-    match (human_engagement, machine_engagement) {
-        (Some((e, det)), _) => f(
-            "engaged",
-            Severity::Info,
-            format!(
-                "A person {} it at {}: the message reached the recipient.",
-                if e.kind == "click" { "clicked a link in" } else { "opened" },
-                ms_to_rfc3339(e.at_ms)
-            ),
-            det.clone(),
-        ),
-        (None, Some((e, det))) => f(
-            "machine_engagement_only",
-            Severity::Info,
-            format!(
-                "Only machines fetched it ({} at {}, {}): that proves nothing about a person seeing it.",
-                e.kind,
-                ms_to_rfc3339(e.at_ms),
-                det["reason"].as_str().unwrap_or("machine")
-            ),
-            det.clone(),
-        ),
-        (None, None) if row.state == DeliveryState::Delivered => f(
-            "no_engagement",
-            Severity::Info,
-            "No open or click was recorded. Many mail clients block images, so this proves nothing either way.".into(),
-            serde_json::Value::Null,
-        ),
-        _ => {}
-    }
-    for (e, det) in &events {
-        match e.kind.as_str() {
-            "complaint" => f(
-                "complaint",
-                Severity::Problem,
-                format!(
-                    "The recipient reported it as spam at {}.",
-                    ms_to_rfc3339(e.at_ms)
-                ),
-                det.clone(),
-            ),
-            "unsubscribe" => f(
-                "unsubscribed",
-                Severity::Warning,
-                format!("The recipient unsubscribed at {}.", ms_to_rfc3339(e.at_ms)),
-                det.clone(),
-            ),
-            _ => {}
-        }
-    }
-    if let Some((reason, source, at)) = &d.suppression {
-        f(
-            "suppressed",
-            Severity::Warning,
-            format!(
-                "The address is on the suppression list ({reason}, since {}, source {source}): later campaigns skip it.",
-                ms_to_rfc3339(*at)
-            ),
-            serde_json::json!({"reason": reason, "source": source}),
-        );
-    }
-    if row.possible_duplicate {
-        f(
-            "possible_duplicate",
-            Severity::Info,
-            "Herald restarted while this message was in flight: the recipient may have received it twice.".into(),
-            serde_json::Value::Null,
-        );
-    }
-    // Seeds at the same provider (same domain, or a provider named like the filter product).
-    let seed = (row.state == DeliveryState::Delivered)
-        .then(|| {
-            ctx.seeds
-                .iter()
-                .filter(|s| s.placement.is_some())
-                .find(|s| {
-                    let seed_domain = herald_domain::address::domain_part(&s.address);
-                    let provider = s.provider.to_ascii_lowercase();
-                    seed_domain.eq_ignore_ascii_case(&domain)
-                        || filter.is_some_and(|p| {
-                            provider == p.code || provider.contains(&p.name.to_ascii_lowercase())
-                        })
-                })
-        })
-        .flatten();
-    let mut placement = "unknown";
-    if let Some(s) = seed {
-        let p = s.placement.as_deref().unwrap_or("");
-        let (sev, text) = match p {
-            "inbox" => {
-                placement = "inbox";
-                (
-                    Severity::Info,
-                    format!(
-                        "The seed mailbox at {} ({}) got this campaign in its Inbox: the copy for {} probably reached the inbox too.",
-                        s.provider, s.address, row.email
-                    ),
-                )
-            }
-            "junk" => {
-                placement = "junk";
-                (
-                    Severity::Warning,
-                    format!(
-                        "The seed mailbox at {} ({}) got this campaign in Junk: the copy for {} is probably in Junk too. Ask them to look there and move it to the Inbox.",
-                        s.provider, s.address, row.email
-                    ),
-                )
-            }
-            "missing" => {
-                placement = "missing";
-                (
-                    Severity::Warning,
-                    format!(
-                        "Accepted at {}{}, but the seed copy at {} ({}) never reached any folder: likely held by a filter. Forward the IT report to the recipient's IT.",
-                        delivered_attempt
-                            .map(|e| rfc3339_ms(e.ended_at))
-                            .unwrap_or_default(),
-                        delivered_attempt
-                            .and_then(|e| e.remote_queue_id.as_deref())
-                            .map(|q| format!(" with queue id {q}"))
-                            .unwrap_or_default(),
-                        s.provider,
-                        s.address
-                    ),
-                )
-            }
-            other => {
-                placement = "other";
-                (
-                    Severity::Info,
-                    format!(
-                        "The seed mailbox at {} ({}) got this campaign in {}: the copy for {} is probably in a similar folder.",
-                        s.provider,
-                        s.address,
-                        other.trim_start_matches("other:"),
-                        row.email
-                    ),
-                )
-            }
-        };
-        f(
-            if p == "missing" {
-                "likely_quarantine"
-            } else {
-                "seed_placement"
-            },
-            sev,
-            text,
-            serde_json::json!({"seed": s.address, "provider": s.provider, "placement": p, "probable": true}),
-        );
-    }
-    if row.state == DeliveryState::Delivered && late_bounce.is_none() && human_engagement.is_none()
-    {
-        f(
-            "ask_it",
-            Severity::Info,
-            "If it is neither in the inbox nor in Junk, the receiving side holds it after accepting it: forward the IT report to the recipient's IT. They can find it by its Message-ID and the queue id above.".into(),
-            serde_json::Value::Null,
-        );
-    }
-
-    let timeline = timeline(d);
+    let facts = findings::Facts {
+        c,
+        d,
+        ctx,
+        row,
+        last,
+        delivered_attempt,
+        domain: herald_domain::address::domain_part(&row.email).to_ascii_lowercase(),
+        filter,
+        events: d.events.iter().map(|e| (e, event_detail(e))).collect(),
+    };
+    let mut out = findings::Findings::default();
+    let placement = findings::all(&facts, &mut out);
+    let timeline = timeline::timeline(d);
     let offset = contact_offset(d.fields.as_deref());
-    let report = ItReport::new(c, d, ctx, delivered_attempt, filter.as_ref(), offset);
+    let report = ItReport::new(c, d, ctx, delivered_attempt, facts.filter.as_ref(), offset);
     Diagnosis {
         email: row.email.clone(),
         subject: sent_subject(c, delivered_attempt.or(last)),
@@ -492,8 +162,8 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
         evidence: last.map(EvidenceReport::from),
         timeline,
         placement,
-        filter,
-        findings,
+        filter: facts.filter,
+        findings: out.0,
         it_report: report.text(),
         it_report_html: report.html(),
     }
@@ -518,232 +188,6 @@ fn not_sent_words(reason: &str) -> String {
     }
 }
 
-fn timeline(d: &DeliveryDetail) -> Vec<TimelineEntry> {
-    let mut t: Vec<(i64, TimelineEntry)> = Vec::new();
-    for a in &d.attempts {
-        let e = &a.evidence;
-        t.push((
-            a.ended_at_ms,
-            TimelineEntry {
-                at: ms_to_rfc3339(a.ended_at_ms),
-                what: format!("attempt: {}", a.outcome),
-                detail: serde_json::json!({
-                    "mx": e.mx, "ip": e.remote_ip, "reply": e.reply.as_ref().map(|r| r.full()),
-                    "error": e.error, "queue_id": e.remote_queue_id, "reason": a.reason,
-                }),
-            },
-        ));
-    }
-    for e in &d.events {
-        t.push((
-            e.at_ms,
-            TimelineEntry {
-                at: ms_to_rfc3339(e.at_ms),
-                what: e.kind.clone(),
-                detail: event_detail(e),
-            },
-        ));
-    }
-    t.sort_by_key(|(at, _)| *at);
-    t.into_iter().map(|(_, e)| e).collect()
-}
-
-/// The handover for the recipient's IT.
-struct ItReport {
-    intro: &'static str,
-    fields: Vec<(&'static str, String)>,
-    note: &'static str,
-}
-
-impl ItReport {
-    fn new(
-        c: &Campaign,
-        d: &DeliveryDetail,
-        ctx: &SendContext,
-        delivered: Option<&herald_domain::Evidence>,
-        filter: Option<&FilterProduct>,
-        offset: Option<time::UtcOffset>,
-    ) -> Self {
-        let ev = delivered.or(d.row.evidence.as_ref());
-        let rfc2822 = |t: OffsetDateTime| {
-            t.format(&time::format_description::well_known::Rfc2822)
-                .unwrap_or_default()
-        };
-        let when = |t: OffsetDateTime| {
-            let utc = format!("{} (UTC)", rfc2822(t.to_offset(time::UtcOffset::UTC)));
-            match offset {
-                Some(o) => format!(
-                    "{utc}; {} in the recipient's zone, UTC{}{:02}:{:02}",
-                    rfc2822(t.to_offset(o)),
-                    if o.is_negative() { '-' } else { '+' },
-                    o.whole_hours().unsigned_abs(),
-                    o.minutes_past_hour().unsigned_abs()
-                ),
-                None => utc,
-            }
-        };
-        let mut fields: Vec<(&'static str, String)> = vec![
-            ("Recipient", d.row.email.clone()),
-            ("Subject", sent_subject(c, ev)),
-            (
-                "From name",
-                c.from_name.clone().unwrap_or_else(|| "(none)".into()),
-            ),
-            ("From address", c.from_address.clone()),
-            (
-                "Envelope sender (Return-Path)",
-                ctx.envelope_sender
-                    .clone()
-                    .unwrap_or_else(|| c.from_address.clone()),
-            ),
-            ("Message-ID", d.row.message_id.clone()),
-            (
-                "Message size and SHA-256",
-                match ev.and_then(|e| e.sent.as_ref().map(|s| (e.bytes, s))) {
-                    Some((bytes, s)) if bytes > 0 => format!("{bytes} bytes, {}", s.sha256),
-                    Some((_, s)) => s.sha256.clone(),
-                    None => "(not recorded)".into(),
-                },
-            ),
-            (
-                "Result",
-                format!(
-                    "{}{}",
-                    d.row.state,
-                    d.row
-                        .reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-            ),
-        ];
-        if let Some(e) = ev {
-            fields.push((
-                if delivered.is_some() {
-                    "Delivery time"
-                } else {
-                    "Last attempt"
-                },
-                when(e.ended_at),
-            ));
-            fields.push((
-                "Receiving server",
-                format!(
-                    "{} [{}]",
-                    e.mx.as_deref().unwrap_or("?"),
-                    e.remote_ip.as_deref().unwrap_or("?")
-                ),
-            ));
-            fields.push((
-                "Receiving server's queue id",
-                e.remote_queue_id
-                    .clone()
-                    .unwrap_or_else(|| "(not given)".into()),
-            ));
-            fields.push((
-                "Its reply",
-                e.reply
-                    .as_ref()
-                    .map(|r| r.text())
-                    .or_else(|| e.error.clone())
-                    .unwrap_or_default(),
-            ));
-            fields.push((
-                "TLS",
-                e.tls
-                    .as_ref()
-                    .map(|t| t.to_string())
-                    .unwrap_or_else(|| "none".into()),
-            ));
-        }
-        let mut ips = ctx.sending_ips.clone();
-        if let Some(local) = ev.and_then(|e| e.local_ip.clone())
-            && !ips.contains(&local)
-        {
-            ips.push(local);
-        }
-        fields.push((
-            "Our sending IPs (to allowlist)",
-            if ips.is_empty() {
-                "(not configured)".into()
-            } else {
-                ips.join(", ")
-            },
-        ));
-        fields.push((
-            "DKIM",
-            match &ctx.dkim_domain {
-                Some(dom) => format!(
-                    "signed, d={dom}{}",
-                    ctx.dkim_selector
-                        .as_deref()
-                        .map(|s| format!(" s={s} (RSA) and s={s}-ed25519"))
-                        .unwrap_or_default()
-                ),
-                None => "not signed (the From domain is not connected)".into(),
-            },
-        ));
-        fields.push((
-            "Authentication",
-            match &c.gate_override {
-                None if ctx.dkim_domain.is_some() => "DKIM, SPF and DMARC records of the From domain passed the sender's checks when the campaign was created".into(),
-                None => "the From domain's records were not checked".into(),
-                Some(why) => format!("NOT verified by the sender: {why}"),
-            },
-        ));
-        if let Some(p) = filter {
-            fields.push((
-                "Your filter (from your MX)",
-                format!("{} — {}", p.name, p.quarantine),
-            ));
-        }
-        ItReport {
-            intro: if delivered.is_some() {
-                "A message sent to an address of your organisation was accepted by your mail server, but the recipient cannot find it. Please search your mail logs and quarantine with these details:"
-            } else {
-                "A message sent to an address of your organisation was not accepted by your mail server. These are the details of the attempt:"
-            },
-            fields,
-            note: "Note for the recipient: please look in your Junk or Spam folder; if the message is there, move it to the Inbox and add the sender's address to your contacts so the next one arrives.",
-        }
-    }
-
-    fn text(&self) -> String {
-        let width = self.fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let mut out = format!("{}\n\n", self.intro);
-        for (k, v) in &self.fields {
-            out.push_str(&format!("{k:<width$}  {v}\n"));
-        }
-        out.push('\n');
-        out.push_str(self.note);
-        out.push('\n');
-        out
-    }
-
-    fn html(&self) -> String {
-        let esc = |s: &str| {
-            s.replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
-        };
-        let mut out = format!(
-            "<!doctype html><meta charset=\"utf-8\"><title>Message trace request</title><p>{}</p><table>",
-            esc(self.intro)
-        );
-        for (k, v) in &self.fields {
-            out.push_str(&format!(
-                "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
-                esc(k),
-                esc(v)
-            ));
-        }
-        out.push_str(&format!("</table><p>{}</p>", esc(self.note)));
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,6 +195,7 @@ mod tests {
     use herald_store::{
         AttemptRow, CampaignId, CampaignStatus, DeliveryId, EventRow, ListId, RecipientRow,
     };
+    use time::OffsetDateTime;
 
     fn campaign(gate_override: Option<&str>) -> Campaign {
         Campaign {

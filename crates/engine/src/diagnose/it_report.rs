@@ -1,0 +1,203 @@
+//! The IT report: what the recipient's mail admin needs to find the message.
+
+use herald_mail::filters::FilterProduct;
+use herald_store::{Campaign, DeliveryDetail};
+use time::OffsetDateTime;
+
+use super::{SendContext, sent_subject};
+
+/// The handover for the recipient's IT.
+pub(super) struct ItReport {
+    intro: &'static str,
+    fields: Vec<(&'static str, String)>,
+    note: &'static str,
+}
+
+impl ItReport {
+    pub(super) fn new(
+        c: &Campaign,
+        d: &DeliveryDetail,
+        ctx: &SendContext,
+        delivered: Option<&herald_domain::Evidence>,
+        filter: Option<&FilterProduct>,
+        offset: Option<time::UtcOffset>,
+    ) -> Self {
+        let ev = delivered.or(d.row.evidence.as_ref());
+        let rfc2822 = |t: OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc2822)
+                .unwrap_or_default()
+        };
+        let when = |t: OffsetDateTime| {
+            let utc = format!("{} (UTC)", rfc2822(t.to_offset(time::UtcOffset::UTC)));
+            match offset {
+                Some(o) => format!(
+                    "{utc}; {} in the recipient's zone, UTC{}{:02}:{:02}",
+                    rfc2822(t.to_offset(o)),
+                    if o.is_negative() { '-' } else { '+' },
+                    o.whole_hours().unsigned_abs(),
+                    o.minutes_past_hour().unsigned_abs()
+                ),
+                None => utc,
+            }
+        };
+        let mut fields: Vec<(&'static str, String)> = vec![
+            ("Recipient", d.row.email.clone()),
+            ("Subject", sent_subject(c, ev)),
+            (
+                "From name",
+                c.from_name.clone().unwrap_or_else(|| "(none)".into()),
+            ),
+            ("From address", c.from_address.clone()),
+            (
+                "Envelope sender (Return-Path)",
+                ctx.envelope_sender
+                    .clone()
+                    .unwrap_or_else(|| c.from_address.clone()),
+            ),
+            ("Message-ID", d.row.message_id.clone()),
+            (
+                "Message size and SHA-256",
+                match ev.and_then(|e| e.sent.as_ref().map(|s| (e.bytes, s))) {
+                    Some((bytes, s)) if bytes > 0 => format!("{bytes} bytes, {}", s.sha256),
+                    Some((_, s)) => s.sha256.clone(),
+                    None => "(not recorded)".into(),
+                },
+            ),
+            (
+                "Result",
+                format!(
+                    "{}{}",
+                    d.row.state,
+                    d.row
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                ),
+            ),
+        ];
+        if let Some(e) = ev {
+            fields.push((
+                if delivered.is_some() {
+                    "Delivery time"
+                } else {
+                    "Last attempt"
+                },
+                when(e.ended_at),
+            ));
+            fields.push((
+                "Receiving server",
+                format!(
+                    "{} [{}]",
+                    e.mx.as_deref().unwrap_or("?"),
+                    e.remote_ip.as_deref().unwrap_or("?")
+                ),
+            ));
+            fields.push((
+                "Receiving server's queue id",
+                e.remote_queue_id
+                    .clone()
+                    .unwrap_or_else(|| "(not given)".into()),
+            ));
+            fields.push((
+                "Its reply",
+                e.reply
+                    .as_ref()
+                    .map(|r| r.text())
+                    .or_else(|| e.error.clone())
+                    .unwrap_or_default(),
+            ));
+            fields.push((
+                "TLS",
+                e.tls
+                    .as_ref()
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "none".into()),
+            ));
+        }
+        let mut ips = ctx.sending_ips.clone();
+        if let Some(local) = ev.and_then(|e| e.local_ip.clone())
+            && !ips.contains(&local)
+        {
+            ips.push(local);
+        }
+        fields.push((
+            "Our sending IPs (to allowlist)",
+            if ips.is_empty() {
+                "(not configured)".into()
+            } else {
+                ips.join(", ")
+            },
+        ));
+        fields.push((
+            "DKIM",
+            match &ctx.dkim_domain {
+                Some(dom) => format!(
+                    "signed, d={dom}{}",
+                    ctx.dkim_selector
+                        .as_deref()
+                        .map(|s| format!(" s={s} (RSA) and s={s}-ed25519"))
+                        .unwrap_or_default()
+                ),
+                None => "not signed (the From domain is not connected)".into(),
+            },
+        ));
+        fields.push((
+            "Authentication",
+            match &c.gate_override {
+                None if ctx.dkim_domain.is_some() => "DKIM, SPF and DMARC records of the From domain passed the sender's checks when the campaign was created".into(),
+                None => "the From domain's records were not checked".into(),
+                Some(why) => format!("NOT verified by the sender: {why}"),
+            },
+        ));
+        if let Some(p) = filter {
+            fields.push((
+                "Your filter (from your MX)",
+                format!("{} — {}", p.name, p.quarantine),
+            ));
+        }
+        ItReport {
+            intro: if delivered.is_some() {
+                "A message sent to an address of your organisation was accepted by your mail server, but the recipient cannot find it. Please search your mail logs and quarantine with these details:"
+            } else {
+                "A message sent to an address of your organisation was not accepted by your mail server. These are the details of the attempt:"
+            },
+            fields,
+            note: "Note for the recipient: please look in your Junk or Spam folder; if the message is there, move it to the Inbox and add the sender's address to your contacts so the next one arrives.",
+        }
+    }
+
+    pub(super) fn text(&self) -> String {
+        let width = self.fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let mut out = format!("{}\n\n", self.intro);
+        for (k, v) in &self.fields {
+            out.push_str(&format!("{k:<width$}  {v}\n"));
+        }
+        out.push('\n');
+        out.push_str(self.note);
+        out.push('\n');
+        out
+    }
+
+    pub(super) fn html(&self) -> String {
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let mut out = format!(
+            "<!doctype html><meta charset=\"utf-8\"><title>Message trace request</title><p>{}</p><table>",
+            esc(self.intro)
+        );
+        for (k, v) in &self.fields {
+            out.push_str(&format!(
+                "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+                esc(k),
+                esc(v)
+            ));
+        }
+        out.push_str(&format!("</table><p>{}</p>", esc(self.note)));
+        out
+    }
+}
