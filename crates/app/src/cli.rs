@@ -303,6 +303,27 @@ pub enum ContactsCmd {
 pub enum CampaignCmd {
     /// Create a draft campaign; prints its id.
     Create(CreateArgs),
+    /// Campaigns, newest first, with their status and headline numbers.
+    List {
+        /// Only these: draft, sending or sent.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a draft (until its send starts); what is not given stays as it is.
+    Edit(EditArgs),
+    /// A new draft with the same content (named "<name> (copy)" unless --name).
+    Duplicate {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Print `{"id": "…"}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a draft. A campaign whose send started is kept: its evidence is the record.
+    Delete { id: String },
     /// Send a campaign. Without a running server, this command does the sending itself.
     Send {
         id: String,
@@ -372,6 +393,29 @@ pub struct CreateArgs {
     pub no_seeds: bool,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    pub id: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub list: Option<String>,
+    /// "Name <address@domain>" or "address@domain" (the From gate applies again).
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// HTML body template file.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Text body template file.
+    #[arg(long)]
+    pub text: Option<PathBuf>,
+    /// Keep it even though the new From domain is not connected and verified (recorded).
+    #[arg(long)]
+    pub allow_unverified: bool,
 }
 
 #[derive(Debug, Subcommand)]

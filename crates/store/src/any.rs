@@ -61,6 +61,18 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.create_campaign(c).await,
         }
     }
+    async fn update_draft(&self, id: CampaignId, c: &NewCampaign) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.update_draft(id, c).await,
+            AnyStore::Postgres(db) => db.update_draft(id, c).await,
+        }
+    }
+    async fn delete_draft(&self, id: CampaignId) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.delete_draft(id).await,
+            AnyStore::Postgres(db) => db.delete_draft(id).await,
+        }
+    }
     async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
         match self {
             AnyStore::Sqlite(db) => db.campaign(id).await,

@@ -57,6 +57,18 @@ pub trait Store: Clone + Send + Sync + 'static {
     // ---- campaigns
     fn create_campaign(&self, c: &NewCampaign) -> impl Future<Output = Result<CampaignId>> + Send;
     fn campaign(&self, id: CampaignId) -> impl Future<Output = Result<Option<Campaign>>> + Send;
+    /// Replace a draft's content (name, list, From, subject, bodies, tracking, gate override;
+    /// `created_at_ms` is kept). False when it is not a draft (any more) or does not exist:
+    /// the check and the change are one statement, so a send starting at the same moment
+    /// wins cleanly.
+    fn update_draft(
+        &self,
+        id: CampaignId,
+        c: &NewCampaign,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Delete a draft (it has no deliveries yet). False when it is not a draft or does not
+    /// exist; a campaign that was sent is never deleted.
+    fn delete_draft(&self, id: CampaignId) -> impl Future<Output = Result<bool>> + Send;
     fn set_campaign_status(
         &self,
         id: CampaignId,

@@ -27,6 +27,25 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
     }
     match cmd {
         CampaignCmd::Create(args) => create(&app, args).await,
+        CampaignCmd::List { status, json } => list(&app, status.as_deref(), json).await,
+        CampaignCmd::Edit(args) => edit(&app, args).await,
+        CampaignCmd::Duplicate { id, name, json } => {
+            duplicate(&app, campaign_id(&id)?, name, json).await
+        }
+        CampaignCmd::Delete { id } => {
+            let id = campaign_id(&id)?;
+            if app.store.delete_draft(id).await? {
+                println!("deleted draft {id}");
+                return Ok(());
+            }
+            match app.store.campaign(id).await? {
+                None => Err(crate::not_found(format!("unknown campaign {id}"))),
+                Some(c) => Err(crate::conflict(format!(
+                    "campaign {id} is {}: only a draft can be deleted (a campaign that was sent is kept as the record of what happened)",
+                    c.status.as_str()
+                ))),
+            }
+        }
         CampaignCmd::Send {
             id,
             wait,
@@ -207,6 +226,126 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
         output::json(&serde_json::json!({ "id": id.to_string() }))
     } else {
         println!("{id}");
+        Ok(())
+    }
+}
+
+/// `campaign list`: newest first, optionally only one status.
+async fn list(app: &App, status: Option<&str>, json: bool) -> anyhow::Result<()> {
+    if let Some(s) = status
+        && !["draft", "sending", "sent"].contains(&s)
+    {
+        return Err(bad_input(format!(
+            "--status {s:?}: expected draft, sending or sent"
+        )));
+    }
+    let campaigns: Vec<_> = herald_engine::reports::campaign_list(&app.store, 10_000)
+        .await?
+        .into_iter()
+        .filter(|e| status.is_none_or(|s| e.campaign.status == s))
+        .collect();
+    if json {
+        return output::json(&herald_engine::api_types::CampaignList { campaigns });
+    }
+    if campaigns.is_empty() {
+        println!("no campaigns");
+    }
+    for e in &campaigns {
+        let (c, k) = (&e.campaign, &e.counts);
+        println!(
+            "{:>5}  {:<8} {:<30} {} recipients, {} delivered, {} bounced, {} opened  (created {})",
+            c.id, c.status, c.name, k.recipients, k.delivered, k.bounced, k.opened, c.created_at
+        );
+    }
+    Ok(())
+}
+
+/// What a campaign error means to the user: a store failure as itself, a campaign that is no
+/// longer a draft as a conflict, an unknown one as not found, the rest as bad input.
+fn campaign_error(e: CampaignError, doing: &'static str) -> anyhow::Error {
+    match e {
+        CampaignError::Store(s) => anyhow::Error::new(s).context(doing),
+        CampaignError::UnknownCampaign(_) => crate::not_found(e.to_string()),
+        CampaignError::NotDraft(..) => crate::conflict(e.to_string()),
+        other => bad_input(other.to_string()),
+    }
+}
+
+/// `campaign edit`: the draft's content with what was given replaced, checked as at creation
+/// (the From gate too, when the From changes).
+async fn edit(app: &App, a: crate::cli::EditArgs) -> anyhow::Result<()> {
+    let id = campaign_id(&a.id)?;
+    let Some(old) = app.store.campaign(id).await? else {
+        return Err(crate::not_found(format!("unknown campaign {id}")));
+    };
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| bad_input(format!("{}: {e}", p.display())))
+    };
+    let mut input = campaign::input_of(&old);
+    if let Some(from) = &a.from {
+        let (_, address) = campaign::parse_from(from)
+            .map_err(|e| bad_input(CampaignError::BadFrom(from.clone(), e).to_string()))?;
+        input.gate_override = match app.check_from(address.as_str()).await {
+            Ok(()) => None,
+            Err(e) if a.allow_unverified => {
+                eprintln!(
+                    "warning: {e:#}
+keeping it anyway (--allow-unverified); this is recorded on the campaign"
+                );
+                Some(format!("--allow-unverified at edit: {e:#}"))
+            }
+            Err(e) => return Err(e),
+        };
+        input.from = from.clone();
+    }
+    if let Some(n) = a.name {
+        input.name = n;
+    }
+    if let Some(l) = a.list {
+        input.list = l;
+    }
+    if let Some(s) = a.subject {
+        input.subject = s;
+    }
+    if let Some(p) = &a.html {
+        input.html = read(p)?;
+    }
+    if let Some(p) = &a.text {
+        input.text = Some(read(p)?);
+    }
+    campaign::update(&app.store, id, &input)
+        .await
+        .map_err(|e| campaign_error(e, "changing the campaign"))?;
+    println!("updated draft {id}");
+    Ok(())
+}
+
+/// `campaign duplicate`: a new draft with the same content (of any campaign, sent or not).
+async fn duplicate(
+    app: &App,
+    id: CampaignId,
+    name: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let Some(old) = app.store.campaign(id).await? else {
+        return Err(crate::not_found(format!("unknown campaign {id}")));
+    };
+    let mut input = campaign::input_of(&old);
+    input.name = name.unwrap_or_else(|| format!("{} (copy)", old.name));
+    // The From gate is checked again: a copy of a campaign that had to bypass it keeps that
+    // (recorded), one whose domain broke since is refused as a new campaign would be.
+    input.gate_override = match (app.check_from(&old.from_address).await, &old.gate_override) {
+        (Ok(()), _) => None,
+        (Err(e), Some(was)) => Some(format!("duplicated from campaign {id} ({was}): {e:#}")),
+        (Err(e), None) => return Err(e),
+    };
+    let new = campaign::create(&app.store, &input)
+        .await
+        .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
+    if json {
+        output::json(&serde_json::json!({ "id": new.to_string() }))
+    } else {
+        println!("{new}");
         Ok(())
     }
 }

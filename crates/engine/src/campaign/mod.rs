@@ -34,6 +34,8 @@ pub enum CampaignError {
     EmptyName,
     #[error("unknown campaign {0}")]
     UnknownCampaign(CampaignId),
+    #[error("campaign {0} is {1}: only a draft can be changed (duplicate it to send it again)")]
+    NotDraft(CampaignId, &'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -98,6 +100,35 @@ pub async fn create<S: Store>(
     store: &S,
     input: &CampaignInput,
 ) -> Result<CampaignId, CampaignError> {
+    let c = checked(store, input).await?;
+    Ok(store.create_campaign(&c).await?)
+}
+
+/// Replace a draft's content with `input`, checked as `create` checks it. The campaign must
+/// still be a draft: once its send started it is never changed ([`CampaignError::NotDraft`]).
+pub async fn update<S: Store>(
+    store: &S,
+    id: CampaignId,
+    input: &CampaignInput,
+) -> Result<(), CampaignError> {
+    let Some(old) = store.campaign(id).await? else {
+        return Err(CampaignError::UnknownCampaign(id));
+    };
+    if old.status != CampaignStatus::Draft {
+        return Err(CampaignError::NotDraft(id, old.status.as_str()));
+    }
+    let c = checked(store, input).await?;
+    if store.update_draft(id, &c).await? {
+        Ok(())
+    } else {
+        // Its send started between the two reads.
+        Err(CampaignError::NotDraft(id, "sending"))
+    }
+}
+
+/// The input as it will be stored, once it passed every check: a name, a known list, a valid
+/// From, templates that compile and render for every contact of the list.
+async fn checked<S: Store>(store: &S, input: &CampaignInput) -> Result<NewCampaign, CampaignError> {
     if input.name.trim().is_empty() {
         return Err(CampaignError::EmptyName);
     }
@@ -135,22 +166,41 @@ pub async fn create<S: Store>(
             problems,
         });
     }
-    Ok(store
-        .create_campaign(&NewCampaign {
-            name: input.name.trim().to_string(),
-            list,
-            from_name,
-            from_address: from.to_string(),
-            subject: input.subject.clone(),
-            html: input.html.clone(),
-            text: input.text.clone(),
-            created_at_ms: now_ms(),
-            gate_override: input.gate_override.clone(),
-            track_opens: input.tracking.opens,
-            track_clicks: input.tracking.clicks,
-            send_to_seeds: input.tracking.seeds,
-        })
-        .await?)
+    Ok(NewCampaign {
+        name: input.name.trim().to_string(),
+        list,
+        from_name,
+        from_address: from.to_string(),
+        subject: input.subject.clone(),
+        html: input.html.clone(),
+        text: input.text.clone(),
+        created_at_ms: now_ms(),
+        gate_override: input.gate_override.clone(),
+        track_opens: input.tracking.opens,
+        track_clicks: input.tracking.clicks,
+        send_to_seeds: input.tracking.seeds,
+    })
+}
+
+/// What a stored campaign was created from: the input `update` starts from.
+pub fn input_of(c: &herald_store::Campaign) -> CampaignInput {
+    CampaignInput {
+        name: c.name.clone(),
+        list: c.list_name.clone(),
+        from: match &c.from_name {
+            Some(n) => format!("{n} <{}>", c.from_address),
+            None => c.from_address.clone(),
+        },
+        subject: c.subject.clone(),
+        html: c.html.clone(),
+        text: c.text.clone(),
+        gate_override: c.gate_override.clone(),
+        tracking: TrackingSwitches {
+            opens: c.track_opens,
+            clicks: c.track_clicks,
+            seeds: c.send_to_seeds,
+        },
+    }
 }
 
 /// The longest compiling a campaign's templates may take.

@@ -38,6 +38,52 @@ macro_rules! campaigns {
                 Ok(CampaignId(id))
             }
 
+            pub(super) async fn update_draft_impl(
+                &self,
+                id: CampaignId,
+                c: &NewCampaign,
+            ) -> Result<bool> {
+                let mut w = self.write().await?;
+                let changed = sqlx::query(
+                    "UPDATE campaigns SET name = $1, list_id = $2, from_name = $3, from_address = $4, \
+                        subject = $5, html = $6, text = $7, gate_override = $8, track_opens = $9, \
+                        track_clicks = $10, send_to_seeds = $11 \
+                     WHERE id = $12 AND status = 'draft'",
+                )
+                .bind(&c.name)
+                .bind(c.list.0)
+                .bind(&c.from_name)
+                .bind(&c.from_address)
+                .bind(&c.subject)
+                .bind(&c.html)
+                .bind(&c.text)
+                .bind(&c.gate_override)
+                .bind(c.track_opens as i64)
+                .bind(c.track_clicks as i64)
+                .bind(c.send_to_seeds as i64)
+                .bind(id.0)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(changed == 1)
+            }
+
+            pub(super) async fn delete_draft_impl(&self, id: CampaignId) -> Result<bool> {
+                let mut w = self.write().await?;
+                // A draft has no deliveries; the condition keeps it so even if one is starting.
+                let deleted = sqlx::query(
+                    "DELETE FROM campaigns WHERE id = $1 AND status = 'draft' \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
+                )
+                .bind(id.0)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(deleted == 1)
+            }
+
             pub(super) async fn campaign_impl(&self, id: CampaignId) -> Result<Option<Campaign>> {
                 let row = sqlx::query(
                     "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \

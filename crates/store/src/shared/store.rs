@@ -37,6 +37,12 @@ macro_rules! store {
             async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
                 self.campaign_impl(id).await
             }
+            async fn update_draft(&self, id: CampaignId, c: &NewCampaign) -> Result<bool> {
+                self.update_draft_impl(id, c).await
+            }
+            async fn delete_draft(&self, id: CampaignId) -> Result<bool> {
+                self.delete_draft_impl(id).await
+            }
             async fn set_campaign_status(
                 &self,
                 id: CampaignId,
