@@ -10,8 +10,8 @@ use herald_http::Failure;
 use herald_store::{CampaignId, StoreError};
 
 use crate::commands::{
-    campaign_details, diagnose_for, domain_statuses, ips_report, start_send, test_send,
-    verify_domain,
+    campaign_details, delete_draft, diagnose_for, domain_statuses, duplicate_campaign, ips_report,
+    start_send, test_send, verify_domain,
 };
 use crate::startup::App;
 
@@ -86,6 +86,24 @@ impl herald_http::Actions for AppActions {
     fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>> {
         let app = self.0.clone();
         Box::pin(async move { ips_report(&app).await.map_err(failure) })
+    }
+
+    fn duplicate(
+        &self,
+        campaign: CampaignId,
+        name: Option<String>,
+    ) -> BoxFuture<'static, Result<CampaignId, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            duplicate_campaign(&app, campaign, name)
+                .await
+                .map_err(failure)
+        })
+    }
+
+    fn delete_draft(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move { delete_draft(&app, campaign).await.map_err(failure) })
     }
 
     fn test_send(

@@ -115,3 +115,212 @@ fn drafts_are_edited_duplicated_and_deleted_until_they_are_sent() {
         (Some("Dec"), Some("draft"))
     );
 }
+
+/// The same operations through the API and the web UI (admin only; a viewer is refused).
+#[test]
+fn drafts_through_the_api_and_the_ui() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let h = Herald::new(&tmp.path().join("data")).web_only(port);
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "correct horse battery\n").unwrap();
+    for (user, role) in [
+        ("admin@herald.test", "admin"),
+        ("viewer@herald.test", "viewer"),
+    ] {
+        h.ok(&[
+            "user",
+            "add",
+            user,
+            "--password-file",
+            pw.to_str().unwrap(),
+            "--role",
+            role,
+        ]);
+    }
+    let token = h
+        .ok(&[
+            "token",
+            "create",
+            "--user",
+            "admin@herald.test",
+            "--name",
+            "t",
+        ])
+        .trim()
+        .to_string();
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email\nann@example.com\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(&html, "<p>Hi</p>").unwrap();
+    h.ok(&[
+        "campaign",
+        "create",
+        "--name",
+        "Nov",
+        "--list",
+        "l",
+        "--from",
+        "ann@example.com",
+        "--subject",
+        "Hi",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+    ]);
+    let _serve = common::serve_sandbox(&h, port);
+    let bearer = format!("Bearer {token}");
+    let api = |method: &str, path: &str, body: Option<&str>| {
+        common::http(
+            port,
+            method,
+            path,
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        )
+    };
+
+    let r = api(
+        "POST",
+        "/api/v1/campaigns/1/duplicate",
+        Some(r#"{"name": "Copy"}"#),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(id["id"], "2");
+    assert_eq!(h.json(&["campaign", "show", "2", "--json"])["name"], "Copy");
+    assert_eq!(api("DELETE", "/api/v1/campaigns/2", None).status, 204);
+    assert_eq!(api("DELETE", "/api/v1/campaigns/2", None).status, 404);
+    // Gone everywhere: not an empty page of recipients.
+    assert_eq!(
+        api("GET", "/api/v1/campaigns/2/recipients", None).status,
+        404
+    );
+    // A copy of a copy stays within the longest name (200 characters).
+    let long = "n".repeat(200);
+    let r = api(
+        "POST",
+        "/api/v1/campaigns/1/duplicate",
+        Some(&format!(r#"{{"name": "{long}"}}"#)),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let long_id: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let long_id = long_id["id"].as_str().unwrap().to_string();
+    let r = api(
+        "POST",
+        &format!("/api/v1/campaigns/{long_id}/duplicate"),
+        Some("{}"),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let copy: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let name = h.json(&["campaign", "show", copy["id"].as_str().unwrap(), "--json"])["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        name.ends_with(" (copy)") && name.chars().count() == 200,
+        "{name}"
+    );
+    let r = api(
+        "POST",
+        "/api/v1/campaigns/1/duplicate",
+        Some(&format!(r#"{{"name": "{long}x"}}"#)),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    for id in [&long_id, copy["id"].as_str().unwrap()] {
+        assert_eq!(
+            api("DELETE", &format!("/api/v1/campaigns/{id}"), None).status,
+            204
+        );
+    }
+    assert_eq!(
+        api("POST", "/api/v1/campaigns/1/send", Some("")).status,
+        202
+    );
+    let r = api("DELETE", "/api/v1/campaigns/1", None);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("only a draft can be deleted"), "{}", r.body);
+
+    // The UI: a viewer may look but not duplicate; an admin duplicates, then deletes the copy.
+    let post = |cookie: &str, path: &str| {
+        let page = common::http(port, "GET", "/campaigns/1", &[("Cookie", cookie)], None);
+        let csrf = common::hidden(&page.body, "csrf");
+        common::http(
+            port,
+            "POST",
+            path,
+            &[
+                ("Cookie", cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(&format!("csrf={csrf}")),
+        )
+    };
+    let viewer = common::session_cookie(port, "viewer@herald.test");
+    assert_eq!(post(&viewer, "/campaigns/1/duplicate").status, 403);
+    let admin = common::session_cookie(port, "admin@herald.test");
+    let page = common::http(port, "GET", "/campaigns/1", &[("Cookie", &admin)], None);
+    assert!(
+        page.body.contains("id=\"duplicate-form\""),
+        "sent: duplicate only"
+    );
+    assert!(!page.body.contains("id=\"delete-form\""), "sent: no delete");
+    let r = post(&admin, "/campaigns/1/duplicate");
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r
+        .headers
+        .iter()
+        .find(|(k, _)| k == "location")
+        .unwrap()
+        .1
+        .clone();
+    // The copy's page (its id: SQLite gives a deleted draft's id to the next campaign).
+    let copy = to
+        .strip_prefix("/campaigns/")
+        .and_then(|t| t.split_once("?flash="))
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_else(|| panic!("{to}"));
+    assert_ne!(copy, "1");
+    let page = common::http(port, "GET", &to, &[("Cookie", &admin)], None);
+    assert!(page.body.contains("A copy of campaign 1"), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"delete-form\""),
+        "a draft can be deleted"
+    );
+    let r = post(&admin, &format!("/campaigns/{copy}/delete"));
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r
+        .headers
+        .iter()
+        .find(|(k, _)| k == "location")
+        .unwrap()
+        .1
+        .clone();
+    let page = common::http(port, "GET", &to, &[("Cookie", &admin)], None);
+    assert!(
+        page.body.contains(&format!("Deleted draft {copy}.")),
+        "{}",
+        page.body
+    );
+    let r = post(&admin, "/campaigns/1/delete");
+    assert_eq!(r.status, 303);
+    let to = r
+        .headers
+        .iter()
+        .find(|(k, _)| k == "location")
+        .unwrap()
+        .1
+        .clone();
+    assert!(
+        to.starts_with("/campaigns/1?flash="),
+        "refused, back on its page: {to}"
+    );
+    assert!(
+        h.run(&["campaign", "show", "3"]).status.code() == Some(2),
+        "deleted"
+    );
+}

@@ -13,52 +13,10 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{Herald, Serve, free_port, hidden, http, serve_sandbox, wait_for};
-
-/// A login form's CSRF token and its cookie.
-fn login_form(port: u16) -> (String, String) {
-    let page = http(port, "GET", "/login", &[], None);
-    let csrf = hidden(&page.body, "csrf");
-    (csrf.clone(), format!("herald_login_csrf={csrf}"))
-}
-
-fn post_login(
-    port: u16,
-    csrf: &(String, String),
-    email: &str,
-    pw: &str,
-    next: &str,
-) -> common::HttpReply {
-    let body = format!(
-        "csrf={}&email={}&password={}&next={}",
-        csrf.0,
-        email.replace('@', "%40"),
-        pw,
-        next
-    );
-    http(
-        port,
-        "POST",
-        "/login",
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Cookie", &csrf.1),
-        ],
-        Some(&body),
-    )
-}
-
-/// Log in as `user` (the test password) and return the `Cookie` header of the session.
-fn session_cookie(port: u16, user: &str) -> String {
-    let csrf = login_form(port);
-    let r = post_login(port, &csrf, user, "correct+horse+battery", "/");
-    assert_eq!(r.status, 303, "{}", r.body);
-    r.all("set-cookie")
-        .iter()
-        .find_map(|c| c.strip_prefix("herald_session="))
-        .map(|c| format!("herald_session={}", c.split(';').next().unwrap()))
-        .unwrap()
-}
+use common::{
+    Herald, Serve, free_port, hidden, http, login_form, post_login, serve_sandbox, session_cookie,
+    wait_for,
+};
 
 /// The peak resident memory of a process, in MB (VmHWM).
 fn peak_rss_mb(pid: u32) -> u64 {

@@ -281,6 +281,12 @@ pub struct ContactsPage {
     pub next: Option<String>,
 }
 
+/// What was created: `campaign create --json`, `campaign duplicate --json`, the API.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Created {
+    pub id: String,
+}
+
 /// `POST /api/v1/campaigns/{id}/send`: the send started (or had started before).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SendStarted {

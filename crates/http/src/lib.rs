@@ -92,6 +92,14 @@ pub trait Actions: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Option<Verification>, Failure>>;
     /// The sending IPs with PTR, forward confirmation and blocklist listings (`ips --json`).
     fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>>;
+    /// A new draft with the same content (`campaign duplicate`), named `name` or "… (copy)".
+    fn duplicate(
+        &self,
+        campaign: CampaignId,
+        name: Option<String>,
+    ) -> BoxFuture<'static, Result<CampaignId, Failure>>;
+    /// Delete a draft (`campaign delete`); Conflict once its send started.
+    fn delete_draft(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>>;
     /// Send one test copy of a campaign to `to` (`campaign test --json`); recorded nowhere.
     fn test_send(
         &self,

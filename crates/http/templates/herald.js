@@ -8,6 +8,13 @@
     });
   });
 
+  // Forms that destroy something ask first (data-confirm holds the question).
+  document.querySelectorAll('form[data-confirm]').forEach(function (f) {
+    f.addEventListener('submit', function (e) {
+      if (!window.confirm(f.dataset.confirm)) { e.preventDefault(); }
+    });
+  });
+
   // Contacts: show progress while an upload runs.
   var importForm = document.getElementById('import-form');
   if (importForm) {

@@ -30,21 +30,21 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
         CampaignCmd::List { status, json } => list(&app, status.as_deref(), json).await,
         CampaignCmd::Edit(args) => edit(&app, args).await,
         CampaignCmd::Duplicate { id, name, json } => {
-            duplicate(&app, campaign_id(&id)?, name, json).await
+            let new = duplicate(&app, campaign_id(&id)?, name).await?;
+            if json {
+                output::json(&herald_engine::api_types::Created {
+                    id: new.to_string(),
+                })
+            } else {
+                println!("{new}");
+                Ok(())
+            }
         }
         CampaignCmd::Delete { id } => {
             let id = campaign_id(&id)?;
-            if app.store.delete_draft(id).await? {
-                println!("deleted draft {id}");
-                return Ok(());
-            }
-            match app.store.campaign(id).await? {
-                None => Err(crate::not_found(format!("unknown campaign {id}"))),
-                Some(c) => Err(crate::conflict(format!(
-                    "campaign {id} is {}: only a draft can be deleted (a campaign that was sent is kept as the record of what happened)",
-                    c.status.as_str()
-                ))),
-            }
+            delete_draft(&app, id).await?;
+            println!("deleted draft {id}");
+            Ok(())
         }
         CampaignCmd::Send {
             id,
@@ -223,7 +223,7 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
             other => bad_input(other.to_string()),
         })?;
     if a.json {
-        output::json(&serde_json::json!({ "id": id.to_string() }))
+        output::json(&herald_engine::api_types::Created { id: id.to_string() })
     } else {
         println!("{id}");
         Ok(())
@@ -320,18 +320,42 @@ keeping it anyway (--allow-unverified); this is recorded on the campaign"
     Ok(())
 }
 
-/// `campaign duplicate`: a new draft with the same content (of any campaign, sent or not).
-async fn duplicate(
+/// Delete the draft `id` (`campaign delete`, the API, the UI); a campaign whose send started
+/// is refused as a conflict.
+pub async fn delete_draft(app: &App, id: CampaignId) -> anyhow::Result<()> {
+    if app.store.delete_draft(id).await? {
+        return Ok(());
+    }
+    match app.store.campaign(id).await? {
+        None => Err(crate::not_found(format!("unknown campaign {id}"))),
+        Some(c) => Err(crate::conflict(format!(
+            "campaign {id} is {}: only a draft can be deleted (a campaign that was sent is kept as the record of what happened)",
+            c.status.as_str()
+        ))),
+    }
+}
+
+/// A new draft with the same content as campaign `id` (sent or not): `campaign duplicate`,
+/// the API, the UI.
+pub async fn duplicate(
     app: &App,
     id: CampaignId,
     name: Option<String>,
-    json: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<CampaignId> {
     let Some(old) = app.store.campaign(id).await? else {
         return Err(crate::not_found(format!("unknown campaign {id}")));
     };
     let mut input = campaign::input_of(&old);
-    input.name = name.unwrap_or_else(|| format!("{} (copy)", old.name));
+    input.name = name.unwrap_or_else(|| {
+        // "<name> (copy)", within the longest name (a copy of a copy stays valid).
+        const COPY: &str = " (copy)";
+        let base: String = old
+            .name
+            .chars()
+            .take(campaign::MAX_NAME - COPY.len())
+            .collect();
+        format!("{}{COPY}", base.trim_end())
+    });
     // The From gate is checked again: a copy of a campaign that had to bypass it keeps that
     // (recorded), one whose domain broke since is refused as a new campaign would be.
     input.gate_override = match (app.check_from(&old.from_address).await, &old.gate_override) {
@@ -339,15 +363,9 @@ async fn duplicate(
         (Err(e), Some(was)) => Some(format!("duplicated from campaign {id} ({was}): {e:#}")),
         (Err(e), None) => return Err(e),
     };
-    let new = campaign::create(&app.store, &input)
+    campaign::create(&app.store, &input)
         .await
-        .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
-    if json {
-        output::json(&serde_json::json!({ "id": new.to_string() }))
-    } else {
-        println!("{new}");
-        Ok(())
-    }
+        .map_err(|e| campaign_error(e, "duplicating the campaign"))
 }
 
 async fn load_report(

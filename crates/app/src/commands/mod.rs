@@ -19,7 +19,10 @@ mod why;
 
 use herald_store::CampaignId;
 
-pub use campaign::{details as campaign_details, start_send, test_send};
+pub use campaign::{
+    delete_draft, details as campaign_details, duplicate as duplicate_campaign, start_send,
+    test_send,
+};
 pub use domain::{domain_statuses, verify_domain};
 pub use ips::ips_report;
 pub use why::diagnose_for;

@@ -375,3 +375,48 @@ pub fn serve_sandbox(h: &Herald, port: u16) -> Serve {
     );
     serve
 }
+
+/// A login form's CSRF token and its cookie.
+pub fn login_form(port: u16) -> (String, String) {
+    let page = http(port, "GET", "/login", &[], None);
+    let csrf = hidden(&page.body, "csrf");
+    (csrf.clone(), format!("herald_login_csrf={csrf}"))
+}
+
+pub fn post_login(
+    port: u16,
+    csrf: &(String, String),
+    email: &str,
+    pw: &str,
+    next: &str,
+) -> HttpReply {
+    let body = format!(
+        "csrf={}&email={}&password={}&next={}",
+        csrf.0,
+        email.replace('@', "%40"),
+        pw,
+        next
+    );
+    http(
+        port,
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &csrf.1),
+        ],
+        Some(&body),
+    )
+}
+
+/// Log in as `user` (password `correct horse battery`) and return the `Cookie` header of the session.
+pub fn session_cookie(port: u16, user: &str) -> String {
+    let csrf = login_form(port);
+    let r = post_login(port, &csrf, user, "correct+horse+battery", "/");
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.all("set-cookie")
+        .iter()
+        .find_map(|c| c.strip_prefix("herald_session="))
+        .map(|c| format!("herald_session={}", c.split(';').next().unwrap()))
+        .unwrap()
+}

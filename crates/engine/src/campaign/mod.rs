@@ -32,6 +32,10 @@ pub enum CampaignError {
     Personalisation { list: String, problems: Vec<String> },
     #[error("--name must not be empty")]
     EmptyName,
+    #[error("--name must not contain control characters (line breaks, tabs, NUL)")]
+    BadName,
+    #[error("--name is longer than {MAX_NAME} characters")]
+    LongName,
     #[error("unknown campaign {0}")]
     UnknownCampaign(CampaignId),
     #[error("campaign {0} is {1}: only a draft can be changed (duplicate it to send it again)")]
@@ -39,6 +43,9 @@ pub enum CampaignError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// The longest campaign name, in characters.
+pub const MAX_NAME: usize = 200;
 
 /// What `campaign create` takes.
 #[derive(Debug, Clone)]
@@ -131,6 +138,12 @@ pub async fn update<S: Store>(
 async fn checked<S: Store>(store: &S, input: &CampaignInput) -> Result<NewCampaign, CampaignError> {
     if input.name.trim().is_empty() {
         return Err(CampaignError::EmptyName);
+    }
+    if input.name.chars().any(char::is_control) {
+        return Err(CampaignError::BadName);
+    }
+    if input.name.chars().count() > MAX_NAME {
+        return Err(CampaignError::LongName);
     }
     let list = store
         .find_list(&input.list)

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use herald_engine::api_types::{CampaignList, SendStarted};
+use herald_engine::api_types::{CampaignList, Created, SendStarted};
 use herald_engine::reports::{campaign_list, campaign_report, recipients_page, tab_filter};
 use herald_store::{CampaignId, Store};
 use schemars::JsonSchema;
@@ -63,6 +63,12 @@ pub async fn recipients<S: Store>(
         Ok(id) => id,
         Err(r) => return *r,
     };
+    // An unknown (or deleted) campaign has no recipients page, not an empty one.
+    match web.store.campaign(id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("no campaign {id}")),
+        Err(e) => return internal(e),
+    }
     let tab = q.tab.as_deref().unwrap_or("all");
     let Some(filter) = tab_filter(tab) else {
         return error(
@@ -151,6 +157,46 @@ pub async fn test<S: Store>(
     };
     match web.actions.test_send(id, body.to).await {
         Ok(v) => Json(v).into_response(),
+        Err(f) => failure(f),
+    }
+}
+
+/// `POST /api/v1/campaigns/{id}/duplicate`.
+#[derive(Deserialize, JsonSchema)]
+pub struct DuplicateBody {
+    /// The new draft's name (default: "<name> (copy)").
+    #[schemars(extend("pattern" = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$", "maxLength" = 200))]
+    pub name: Option<String>,
+}
+
+pub async fn duplicate<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(id): Path<String>,
+    Body(body): Body<DuplicateBody>,
+) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.duplicate(id, body.name).await {
+        Ok(new) => (
+            StatusCode::CREATED,
+            Json(Created {
+                id: new.to_string(),
+            }),
+        )
+            .into_response(),
+        Err(f) => failure(f),
+    }
+}
+
+pub async fn delete<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.delete_draft(id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(f) => failure(f),
     }
 }

@@ -83,6 +83,26 @@ pub const ROUTES: &[Route] = &[
         schema::<api_types::CampaignReport>,
     ),
     Route {
+        method: "DELETE",
+        path: "/api/v1/campaigns/{id}",
+        role: Role::Admin,
+        summary: "Delete a draft (409 once its send started: a sent campaign is kept)",
+        query: None,
+        body: None,
+        ok: (204, None),
+        conflicts: true,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/campaigns/{id}/duplicate",
+        role: Role::Admin,
+        summary: "A new draft with the same content: {\"name\": …} (default \"<name> (copy)\")",
+        query: None,
+        body: Some(schema::<campaigns::DuplicateBody>),
+        ok: (201, Some(schema::<api_types::Created>)),
+        conflicts: true,
+    },
+    Route {
         query: Some(schema::<campaigns::RecipientsQuery>),
         ..get_route(
             "/api/v1/campaigns/{id}/recipients",
@@ -195,7 +215,14 @@ pub struct Caller(pub User);
 pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
     Router::new()
         .route("/api/v1/campaigns", get(campaigns::list::<S>))
-        .route("/api/v1/campaigns/{id}", get(campaigns::show::<S>))
+        .route(
+            "/api/v1/campaigns/{id}",
+            get(campaigns::show::<S>).delete(campaigns::delete::<S>),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/duplicate",
+            post(campaigns::duplicate::<S>),
+        )
         .route(
             "/api/v1/campaigns/{id}/recipients",
             get(campaigns::recipients::<S>),

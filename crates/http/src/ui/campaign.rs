@@ -213,10 +213,10 @@ pub(super) async fn campaign<S: Store>(
         Err(_) => return unavailable(),
     };
     let rows = page.recipients.into_iter().map(row).collect();
-    let details = match web.actions.details(id).await {
-        Ok(Some(d)) => detail_rows(&d),
-        _ => basic_details(&report),
-    };
+    let mut details = basic_details(&report);
+    if let Ok(Some(d)) = web.actions.details(id).await {
+        details.extend(sending_rows(&d));
+    }
     let placement = placement_tally(&web.store, id).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "reading seed placements");
         Vec::new()
@@ -278,9 +278,10 @@ fn row(r: herald_engine::api_types::RecipientReport) -> Row {
     }
 }
 
-/// "See details" without the sending side (when it could not be read).
+/// "See details" of every campaign: its subject, From and times (the report's summary).
 fn basic_details(r: &CampaignReport) -> Vec<(String, String)> {
     let c = &r.campaign;
+    let not_yet = |t: &Option<String>| t.clone().unwrap_or_else(|| "not yet".into());
     vec![
         ("Subject".into(), c.subject.clone()),
         (
@@ -292,40 +293,14 @@ fn basic_details(r: &CampaignReport) -> Vec<(String, String)> {
             ),
         ),
         ("Created".into(), c.created_at.clone()),
-        (
-            "Started".into(),
-            c.started_at.clone().unwrap_or_else(|| "not yet".into()),
-        ),
-        (
-            "Finished".into(),
-            c.finished_at.clone().unwrap_or_else(|| "not yet".into()),
-        ),
+        ("Started".into(), not_yet(&c.started_at)),
+        ("Finished".into(), not_yet(&c.finished_at)),
     ]
 }
 
-/// "See details": the campaign and how it is sent, in words.
-fn detail_rows(d: &CampaignDetails) -> Vec<(String, String)> {
-    let mut rows = vec![
-        ("Subject".into(), d.subject.clone()),
-        (
-            "From".into(),
-            format!(
-                "{} <{}>",
-                d.from.name.clone().unwrap_or_default(),
-                d.from.address
-            ),
-        ),
-        ("Created".into(), d.created_at.clone()),
-        (
-            "Started".into(),
-            d.started_at.clone().unwrap_or_else(|| "not yet".into()),
-        ),
-        (
-            "Finished".into(),
-            d.finished_at.clone().unwrap_or_else(|| "not yet".into()),
-        ),
-        ("Sending domain".into(), d.sending_domain.clone()),
-    ];
+/// How the campaign is sent, in words (after [`basic_details`]).
+fn sending_rows(d: &CampaignDetails) -> Vec<(String, String)> {
+    let mut rows = vec![("Sending domain".into(), d.sending_domain.clone())];
     let dkim = match (&d.dkim.status, &d.dkim.d) {
         (DkimStatus::Signing, Some(dom)) => {
             format!(
@@ -373,6 +348,64 @@ pub(super) async fn send<S: Store>(
     };
     match web.actions.send(cid).await {
         Ok(()) => Redirect::to(&format!("/campaigns/{cid}")).into_response(),
+        Err(e) => redirect_with(
+            &s,
+            &format!("/campaigns/{cid}"),
+            flash::Kind::Problem,
+            &e.to_string(),
+        ),
+    }
+}
+
+/// `POST /campaigns/{id}/duplicate`: a new draft with the same content, then its page.
+pub(super) async fn duplicate<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    match web.actions.duplicate(cid, None).await {
+        Ok(new) => redirect_with(
+            &s,
+            &format!("/campaigns/{new}"),
+            flash::Kind::Notice,
+            &format!("A copy of campaign {cid}: this draft."),
+        ),
+        Err(e) => redirect_with(
+            &s,
+            &format!("/campaigns/{cid}"),
+            flash::Kind::Problem,
+            &e.to_string(),
+        ),
+    }
+}
+
+/// `POST /campaigns/{id}/delete`: delete a draft, back to the campaigns.
+pub(super) async fn delete<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    match web.actions.delete_draft(cid).await {
+        Ok(()) => redirect_with(
+            &s,
+            "/",
+            flash::Kind::Notice,
+            &format!("Deleted draft {cid}."),
+        ),
         Err(e) => redirect_with(
             &s,
             &format!("/campaigns/{cid}"),

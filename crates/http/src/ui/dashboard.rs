@@ -9,7 +9,7 @@ use axum::response::Response;
 use herald_engine::reports::campaign_list;
 use herald_store::Store;
 
-use super::{Session, problem, render};
+use super::{Session, flashed, problem, render};
 use crate::Web;
 
 struct CampaignRow {
@@ -29,13 +29,22 @@ struct CampaignRow {
 struct Dashboard {
     user: Option<String>,
     csrf: String,
+    notice: Option<String>,
     campaigns: Vec<CampaignRow>,
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct DashboardQuery {
+    flash: Option<String>,
 }
 
 pub(super) async fn dashboard<S: Store>(
     State(web): State<Arc<Web<S>>>,
     axum::Extension(s): axum::Extension<Session>,
+    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> Response {
+    // Only notices come here (a deleted draft); problems stay on the campaign's page.
+    let (_, notice) = flashed(&s, q.flash.as_deref());
     let Ok(list) = campaign_list(&web.store, 200).await else {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -57,6 +66,7 @@ pub(super) async fn dashboard<S: Store>(
         })
         .collect();
     render(&Dashboard {
+        notice,
         user: Some(s.user.email),
         csrf: s.csrf,
         campaigns,

@@ -58,6 +58,8 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/campaigns", Role::Admin, "create campaigns"),
     ("/campaigns/{id}/send", Role::Admin, "send campaigns"),
     ("/campaigns/{id}/test", Role::Admin, "send test copies"),
+    ("/campaigns/{id}/duplicate", Role::Admin, "create campaigns"),
+    ("/campaigns/{id}/delete", Role::Admin, "delete campaigns"),
 ];
 
 /// Whether `user` may make a state-changing request to the route `path`: Ok, or the answer.
