@@ -261,6 +261,11 @@ fn drafts_through_the_api_and_the_ui() {
         )
     };
     let viewer = common::session_cookie(port, "viewer@herald.test");
+    let page = common::http(port, "GET", "/campaigns/1", &[("Cookie", &viewer)], None);
+    assert!(
+        !page.body.contains("id=\"duplicate-form\""),
+        "no buttons a viewer may not use"
+    );
     assert_eq!(post(&viewer, "/campaigns/1/duplicate").status, 403);
     let admin = common::session_cookie(port, "admin@herald.test");
     let page = common::http(port, "GET", "/campaigns/1", &[("Cookie", &admin)], None);

@@ -180,6 +180,7 @@ pub struct SentMessage {
     pub subject: String,
     /// The From header: `Name <address>` or the address.
     pub from: String,
-    /// SHA-256 of the message bytes handed over (after DKIM signing), lower-case hex.
+    /// SHA-256 of the bytes handed over after DATA (the signed message, dot-stuffed, with the
+    /// final `.` line: the bytes `Evidence::bytes` counts), lower-case hex.
     pub sha256: String,
 }

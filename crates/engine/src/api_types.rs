@@ -1,6 +1,6 @@
 //! Every answer Herald gives, as one typed struct: the CLI's `--json`, the HTTP API's bodies
-//! and the web UI's views are built from these (serde names are the interface's names, see
-//! `shared/interface.md`). The UI reads fields, never JSON keys: renaming a field here is a
+//! and the web UI's views are built from these (serde names are the interface's names: the
+//! contract scripts rely on, documented in the README). The UI reads fields, never JSON keys: renaming a field here is a
 //! compile error in every reader, and the API's OpenAPI schemas are generated from these types.
 //!
 //! Answers computed elsewhere in the engine are re-exported here, so this module is the one

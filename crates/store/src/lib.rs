@@ -58,9 +58,10 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn create_campaign(&self, c: &NewCampaign) -> impl Future<Output = Result<CampaignId>> + Send;
     fn campaign(&self, id: CampaignId) -> impl Future<Output = Result<Option<Campaign>>> + Send;
     /// Replace a draft's content (name, list, From, subject, bodies, tracking, gate override;
-    /// `created_at_ms` is kept). False when it is not a draft (any more) or does not exist:
-    /// the check and the change are one statement, so a send starting at the same moment
-    /// wins cleanly.
+    /// `created_at_ms` is kept). False when it is not a draft (any more), its audience
+    /// snapshot has begun (deliveries exist while it is still marked draft), or it does not
+    /// exist: the check and the change are one statement, so a send starting at the same
+    /// moment wins cleanly.
     fn update_draft(
         &self,
         id: CampaignId,

@@ -161,6 +161,31 @@ async fn scenario(store: AnyStore) {
         .unwrap();
     let c2 = store.campaign(campaign).await.unwrap().unwrap();
     assert!(c2.track_opens && !c2.track_clicks, "{backend}");
+    // A draft can be changed until its audience snapshot begins.
+    let mut draft = NewCampaign {
+        name: "N2".into(),
+        list,
+        from_name: c2.from_name.clone(),
+        from_address: c2.from_address.clone(),
+        subject: "S".into(),
+        html: c2.html.clone(),
+        text: None,
+        created_at_ms: 0,
+        gate_override: None,
+        track_opens: true,
+        track_clicks: false,
+        send_to_seeds: true,
+    };
+    assert!(
+        store.update_draft(campaign, &draft).await.unwrap(),
+        "{backend}"
+    );
+    let c2 = store.campaign(campaign).await.unwrap().unwrap();
+    assert_eq!(
+        (c2.name.as_str(), c2.created_at_ms > 0),
+        ("N2", true),
+        "{backend}"
+    );
     let d = |m: &AudienceMember, state: DeliveryState, reason: Option<&str>| NewDelivery {
         campaign,
         contact_id: Some(m.contact_id),
@@ -180,6 +205,14 @@ async fn scenario(store: AnyStore) {
         d(&page[2], DeliveryState::NotSent, Some("suppressed")),
     ];
     assert_eq!(store.insert_deliveries(&batch).await.unwrap(), 3);
+    // Still marked draft, but its deliveries exist: the send has begun, nothing changes it.
+    draft.name = "N3".into();
+    assert!(
+        !store.update_draft(campaign, &draft).await.unwrap(),
+        "{backend}"
+    );
+    assert!(!store.delete_draft(campaign).await.unwrap(), "{backend}");
+    assert_eq!(store.campaign(campaign).await.unwrap().unwrap().name, "N2");
     assert_eq!(
         store.insert_deliveries(&batch).await.unwrap(),
         0,

@@ -330,7 +330,11 @@ pub async fn delete_draft(app: &App, id: CampaignId) -> anyhow::Result<()> {
         None => Err(crate::not_found(format!("unknown campaign {id}"))),
         Some(c) => Err(crate::conflict(format!(
             "campaign {id} is {}: only a draft can be deleted (a campaign that was sent is kept as the record of what happened)",
-            c.status.as_str()
+            match c.status {
+                // Its audience is being snapshotted: the send has started.
+                herald_store::CampaignStatus::Draft => "starting to send",
+                other => other.as_str(),
+            }
         ))),
     }
 }
@@ -349,9 +353,11 @@ pub async fn duplicate(
     input.name = name.unwrap_or_else(|| {
         // "<name> (copy)", within the longest name (a copy of a copy stays valid).
         const COPY: &str = " (copy)";
+        // A name from before the rules may hold control characters: spaces instead.
         let base: String = old
             .name
             .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
             .take(campaign::MAX_NAME - COPY.len())
             .collect();
         format!("{}{COPY}", base.trim_end())

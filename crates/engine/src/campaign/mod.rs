@@ -30,11 +30,11 @@ pub enum CampaignError {
     TemplateTooSlow(std::time::Duration),
     #[error("templates fail for some contacts of list {list:?}:\n{}", problems.join("\n"))]
     Personalisation { list: String, problems: Vec<String> },
-    #[error("--name must not be empty")]
+    #[error("the name must not be empty")]
     EmptyName,
-    #[error("--name must not contain control characters (line breaks, tabs, NUL)")]
+    #[error("the name must not contain control characters (line breaks, tabs, NUL)")]
     BadName,
-    #[error("--name is longer than {MAX_NAME} characters")]
+    #[error("the name is longer than {MAX_NAME} characters")]
     LongName,
     #[error("unknown campaign {0}")]
     UnknownCampaign(CampaignId),
@@ -107,6 +107,7 @@ pub async fn create<S: Store>(
     store: &S,
     input: &CampaignInput,
 ) -> Result<CampaignId, CampaignError> {
+    check_name(&input.name)?;
     let c = checked(store, input).await?;
     Ok(store.create_campaign(&c).await?)
 }
@@ -124,6 +125,10 @@ pub async fn update<S: Store>(
     if old.status != CampaignStatus::Draft {
         return Err(CampaignError::NotDraft(id, old.status.as_str()));
     }
+    // A name kept from before the rules is not refused again.
+    if input.name != old.name {
+        check_name(&input.name)?;
+    }
     let c = checked(store, input).await?;
     if store.update_draft(id, &c).await? {
         Ok(())
@@ -133,17 +138,22 @@ pub async fn update<S: Store>(
     }
 }
 
+/// A new name: not empty, no control characters, at most [`MAX_NAME`] characters.
+pub fn check_name(name: &str) -> Result<(), CampaignError> {
+    if name.chars().any(char::is_control) {
+        return Err(CampaignError::BadName);
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(CampaignError::LongName);
+    }
+    Ok(())
+}
+
 /// The input as it will be stored, once it passed every check: a name, a known list, a valid
 /// From, templates that compile and render for every contact of the list.
 async fn checked<S: Store>(store: &S, input: &CampaignInput) -> Result<NewCampaign, CampaignError> {
     if input.name.trim().is_empty() {
         return Err(CampaignError::EmptyName);
-    }
-    if input.name.chars().any(char::is_control) {
-        return Err(CampaignError::BadName);
-    }
-    if input.name.chars().count() > MAX_NAME {
-        return Err(CampaignError::LongName);
     }
     let list = store
         .find_list(&input.list)

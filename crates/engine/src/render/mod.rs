@@ -174,7 +174,7 @@ impl CampaignRender {
                 Some(n) => format!("{n} <{}>", self.from),
                 None => self.from.to_string(),
             },
-            sha256: herald_mail::sha256_hex(&raw),
+            sha256: herald_mail::sha256_hex(&data),
         };
         Ok(Prepared {
             key: d.id.0,

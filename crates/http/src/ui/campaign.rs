@@ -126,6 +126,8 @@ struct Row {
 struct CampaignPage {
     user: Option<String>,
     csrf: String,
+    /// The actions (send, test, duplicate, delete) are shown to admins only.
+    admin: bool,
     id: String,
     name: String,
     subject: String,
@@ -230,6 +232,7 @@ pub(super) async fn campaign<S: Store>(
     };
     let c = report.campaign;
     render(&CampaignPage {
+        admin: crate::auth::Role::of(&s.user) >= crate::auth::Role::Admin,
         notice,
         chart,
         placement,

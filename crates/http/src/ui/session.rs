@@ -42,6 +42,8 @@ pub(super) fn set_cookie(web_secure: bool, name: &str, value: &str, max_age_s: i
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// Every UI route that changes something, the role it needs, and what a lesser role is told
+/// Every UI route that changes something, the role it needs, and what a lesser role is told
 /// it may not do. Checked by one middleware before any handler runs; a state-changing
 /// request to a route missing here is never served. Pages (GET) need a session only.
 pub const WRITES: &[(&str, Role, &str)] = &[

@@ -48,7 +48,8 @@ macro_rules! campaigns {
                     "UPDATE campaigns SET name = $1, list_id = $2, from_name = $3, from_address = $4, \
                         subject = $5, html = $6, text = $7, gate_override = $8, track_opens = $9, \
                         track_clicks = $10, send_to_seeds = $11 \
-                     WHERE id = $12 AND status = 'draft'",
+                     WHERE id = $12 AND status = 'draft' \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $12)",
                 )
                 .bind(&c.name)
                 .bind(c.list.0)

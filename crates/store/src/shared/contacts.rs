@@ -243,11 +243,12 @@ macro_rules! contacts {
                             reason: r.get(5),
                             attempts: r.get::<i64, _>(6) as u32,
                             updated_at_ms: r.get(7),
+                            // An unreadable record costs this one field, not the page.
                             sent_subject: r
                                 .get::<Option<String>, _>(8)
-                                .map(|e| serde_json::from_str::<herald_domain::Evidence>(&e))
-                                .transpose()
-                                .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?
+                                .and_then(|e| {
+                                    serde_json::from_str::<herald_domain::Evidence>(&e).ok()
+                                })
                                 .and_then(|e| e.sent)
                                 .map(|s| s.subject),
                         })
