@@ -237,10 +237,20 @@ fn drafts_through_the_api_and_the_ui() {
             204
         );
     }
+    let (r, bad) = (
+        api("GET", "/api/v1/campaigns?status=draft", None),
+        api("GET", "/api/v1/campaigns?status=nope", None),
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["campaigns"][0]["campaign"]["id"], "1", "{v:#}");
+    assert_eq!(bad.status, 422, "{}", bad.body);
     assert_eq!(
         api("POST", "/api/v1/campaigns/1/send", Some("")).status,
         202
     );
+    let r = api("GET", "/api/v1/campaigns?status=draft", None);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(v["campaigns"].as_array().unwrap().is_empty(), "{v:#}");
     let r = api("DELETE", "/api/v1/campaigns/1", None);
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("only a draft can be deleted"), "{}", r.body);
@@ -296,6 +306,16 @@ fn drafts_through_the_api_and_the_ui() {
         page.body.contains("id=\"delete-form\""),
         "a draft can be deleted"
     );
+    // The campaigns page filters by status.
+    let drafts = common::http(port, "GET", "/?status=draft", &[("Cookie", &admin)], None);
+    assert!(
+        drafts.body.contains(&format!("href=\"/campaigns/{copy}\""))
+            && !drafts.body.contains("href=\"/campaigns/1\""),
+        "{}",
+        drafts.body
+    );
+    let all = common::http(port, "GET", "/", &[("Cookie", &admin)], None);
+    assert!(all.body.contains("href=\"/campaigns/1\""), "{}", all.body);
     let r = post(&admin, &format!("/campaigns/{copy}/delete"));
     assert_eq!(r.status, 303, "{}", r.body);
     let to = r

@@ -232,18 +232,17 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
 
 /// `campaign list`: newest first, optionally only one status.
 async fn list(app: &App, status: Option<&str>, json: bool) -> anyhow::Result<()> {
-    if let Some(s) = status
-        && !["draft", "sending", "sent"].contains(&s)
-    {
-        return Err(bad_input(format!(
-            "--status {s:?}: expected draft, sending or sent"
-        )));
-    }
-    let campaigns: Vec<_> = herald_engine::reports::campaign_list(&app.store, 10_000)
-        .await?
-        .into_iter()
-        .filter(|e| status.is_none_or(|s| e.campaign.status == s))
-        .collect();
+    let status = match status.map(herald_store::CampaignStatus::parse) {
+        None => None,
+        Some(Some(s)) => Some(s),
+        Some(None) => {
+            return Err(bad_input(format!(
+                "--status {:?}: expected draft, sending or sent",
+                status.unwrap_or_default()
+            )));
+        }
+    };
+    let campaigns = herald_engine::reports::campaign_list(&app.store, 10_000, status).await?;
     if json {
         return output::json(&herald_engine::api_types::CampaignList { campaigns });
     }

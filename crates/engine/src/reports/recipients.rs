@@ -2,7 +2,7 @@
 //! campaigns with their counts.
 
 use herald_domain::DeliveryState;
-use herald_store::{CampaignId, EventRow, RecipientFilter, Store, StoreError};
+use herald_store::{CampaignId, CampaignStatus, EventRow, RecipientFilter, Store, StoreError};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -97,13 +97,17 @@ pub async fn recipients_page<S: Store>(
     })
 }
 
-/// The newest `limit` campaigns, each with its counts.
+/// The newest `limit` campaigns (of one status, when given), each with its counts.
 pub async fn campaign_list<S: Store>(
     store: &S,
     limit: u32,
+    status: Option<CampaignStatus>,
 ) -> Result<Vec<CampaignEntry>, StoreError> {
     let mut out = Vec::new();
     for c in store.campaigns(limit).await? {
+        if status.is_some_and(|s| s != c.status) {
+            continue;
+        }
         if let Some(r) = campaign_report(store, c.id, false).await? {
             out.push(CampaignEntry {
                 campaign: r.campaign,

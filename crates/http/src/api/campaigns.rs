@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_engine::api_types::{CampaignList, Created, SendStarted};
 use herald_engine::reports::{campaign_list, campaign_report, recipients_page, tab_filter};
-use herald_store::{CampaignId, Store};
+use herald_store::{CampaignId, CampaignStatus, Store};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -20,8 +20,29 @@ fn campaign_id(id: &str) -> Result<CampaignId, Box<Response>> {
         .map_err(|_| Box::new(error(StatusCode::NOT_FOUND, format!("no campaign {id:?}"))))
 }
 
-pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
-    match campaign_list(&web.store, 200).await {
+/// `GET /api/v1/campaigns`.
+#[derive(Deserialize, JsonSchema)]
+pub struct ListQuery {
+    /// Only the campaigns in this state.
+    #[schemars(extend("enum" = ["draft", "sending", "sent"]))]
+    pub status: Option<String>,
+}
+
+pub async fn list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Params(q): Params<ListQuery>,
+) -> Response {
+    let status = match q.status.as_deref().map(CampaignStatus::parse) {
+        None => None,
+        Some(Some(s)) => Some(s),
+        Some(None) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "status: expected draft, sending or sent",
+            );
+        }
+    };
+    match campaign_list(&web.store, 200, status).await {
         Ok(campaigns) => Json(CampaignList { campaigns }).into_response(),
         Err(e) => internal(e),
     }

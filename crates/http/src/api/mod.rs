@@ -70,12 +70,15 @@ const fn get_route(
 
 /// Every API route. A route missing here is never served.
 pub const ROUTES: &[Route] = &[
-    get_route(
-        "/api/v1/campaigns",
-        Role::Viewer,
-        "Campaigns, newest first, with their counts",
-        schema::<api_types::CampaignList>,
-    ),
+    Route {
+        query: Some(schema::<campaigns::ListQuery>),
+        ..get_route(
+            "/api/v1/campaigns",
+            Role::Viewer,
+            "Campaigns, newest first, with their counts (?status=draft|sending|sent)",
+            schema::<api_types::CampaignList>,
+        )
+    },
     get_route(
         "/api/v1/campaigns/{id}",
         Role::Viewer,

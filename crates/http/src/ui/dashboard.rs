@@ -1,4 +1,4 @@
-//! `GET /`: the campaigns with their headline numbers.
+//! `GET /?status=`: the campaigns with their headline numbers and rates, by status.
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use herald_engine::reports::campaign_list;
-use herald_store::Store;
+use herald_store::{CampaignStatus, Store};
 
 use super::{Session, flashed, problem, render};
 use crate::Web;
@@ -19,10 +19,40 @@ struct CampaignRow {
     status: String,
     recipients: u64,
     delivered: u64,
+    /// Of those sent (everyone but not sent); empty before anything was sent.
+    delivered_rate: String,
     bounced: u64,
+    bounced_rate: String,
     opened: u64,
+    /// People who opened, of those delivered.
+    opened_rate: String,
     created_at: String,
 }
+
+/// `part` of `whole` as a percentage with one decimal (`96.0 %`); empty when `whole` is 0.
+fn rate(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        String::new()
+    } else {
+        format!("{:.1} %", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// `2026-12-03T22:41:07.123Z` as `2026-12-03 22:41 UTC`.
+fn minute(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// The filters above the list: (query value, label).
+const FILTERS: &[(&str, &str)] = &[
+    ("", "All"),
+    ("draft", "Drafts"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+];
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
@@ -30,12 +60,16 @@ struct Dashboard {
     user: Option<String>,
     csrf: String,
     notice: Option<String>,
+    filters: &'static [(&'static str, &'static str)],
+    /// The filter shown ("" for all).
+    status: String,
     campaigns: Vec<CampaignRow>,
 }
 
 #[derive(serde::Deserialize)]
 pub(super) struct DashboardQuery {
     flash: Option<String>,
+    status: Option<String>,
 }
 
 pub(super) async fn dashboard<S: Store>(
@@ -45,7 +79,8 @@ pub(super) async fn dashboard<S: Store>(
 ) -> Response {
     // Only notices come here (a deleted draft); problems stay on the campaign's page.
     let (_, notice) = flashed(&s, q.flash.as_deref());
-    let Ok(list) = campaign_list(&web.store, 200).await else {
+    let status = q.status.as_deref().and_then(CampaignStatus::parse);
+    let Ok(list) = campaign_list(&web.store, 200, status).await else {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "The database did not answer. Try again.",
@@ -53,22 +88,44 @@ pub(super) async fn dashboard<S: Store>(
     };
     let campaigns = list
         .into_iter()
-        .map(|e| CampaignRow {
-            id: e.campaign.id,
-            name: e.campaign.name,
-            subject: e.campaign.subject,
-            status: e.campaign.status.to_string(),
-            recipients: e.counts.recipients,
-            delivered: e.counts.delivered,
-            bounced: e.counts.bounced,
-            opened: e.counts.opened,
-            created_at: e.campaign.created_at,
+        .map(|e| {
+            let k = &e.counts;
+            let sent = k.recipients - k.not_sent;
+            CampaignRow {
+                delivered_rate: rate(k.delivered, sent),
+                bounced_rate: rate(k.bounced, sent),
+                opened_rate: rate(k.opened, k.delivered),
+                recipients: k.recipients,
+                delivered: k.delivered,
+                bounced: k.bounced,
+                opened: k.opened,
+                created_at: minute(&e.campaign.created_at),
+                id: e.campaign.id,
+                name: e.campaign.name,
+                subject: e.campaign.subject,
+                status: e.campaign.status.to_string(),
+            }
         })
         .collect();
     render(&Dashboard {
         notice,
+        filters: FILTERS,
+        status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         user: Some(s.user.email),
         csrf: s.csrf,
         campaigns,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_times_read_as_people_read_them() {
+        assert_eq!(rate(24, 25), "96.0 %");
+        assert_eq!(rate(0, 0), "");
+        assert_eq!(minute("2026-12-03T22:41:07.123Z"), "2026-12-03 22:41 UTC");
+        assert_eq!(minute("garbage"), "garbage");
+    }
 }
