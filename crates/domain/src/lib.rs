@@ -7,11 +7,13 @@ pub mod address;
 pub mod connections;
 pub mod reason;
 pub mod retry;
+pub mod role;
 pub mod stage;
 pub mod state;
 
 pub use address::{AddressError, EmailAddress};
 pub use reason::{BounceReason, NotSentReason};
 pub use retry::{RetryDecision, RetrySchedule};
+pub use role::Role;
 pub use stage::SmtpStage;
 pub use state::{DeliveryState, Evidence, Reply, SentMessage, TlsInfo};

@@ -6,24 +6,9 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash}
 use aws_lc_rs::rand::SecureRandom;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use herald_store::User;
 
-/// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Viewer,
-    Admin,
-}
-
-impl Role {
-    pub fn of(user: &User) -> Role {
-        if user.role == "admin" {
-            Role::Admin
-        } else {
-            Role::Viewer
-        }
-    }
-}
+/// What a user may do (a closed vocabulary, read from the store as a type).
+pub use herald_domain::Role;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

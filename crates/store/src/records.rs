@@ -380,7 +380,7 @@ pub struct User {
     pub email: String,
     pub password_hash: String,
     /// `admin` (everything) or `viewer` (read only).
-    pub role: String,
+    pub role: herald_domain::Role,
 }
 
 /// An API token as listed (never its secret).
@@ -397,7 +397,7 @@ pub struct ApiToken {
 pub struct NewUser {
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: herald_domain::Role,
     pub created_at_ms: i64,
 }
 

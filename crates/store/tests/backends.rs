@@ -436,7 +436,7 @@ async fn scenario(store: AnyStore) {
         .add_user(&NewUser {
             email: "u@example.com".into(),
             password_hash: "h".into(),
-            role: "admin".into(),
+            role: herald_domain::Role::Admin,
             created_at_ms: now(),
         })
         .await

@@ -105,7 +105,7 @@ pub async fn run(
         .add_user(&herald_store::NewUser {
             email: "demo@herald.example".into(),
             password_hash: herald_http::auth::hash_password(&password)?,
-            role: "admin".into(),
+            role: herald_domain::Role::Admin,
             created_at_ms: herald_engine::now_ms(),
         })
         .await?;

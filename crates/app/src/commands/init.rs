@@ -42,7 +42,7 @@ pub async fn run(
             .add_user(&NewUser {
                 email: admin.clone(),
                 password_hash: hash_password(&password)?,
-                role: "admin".into(),
+                role: herald_domain::Role::Admin,
                 created_at_ms: herald_engine::now_ms(),
             })
             .await?;

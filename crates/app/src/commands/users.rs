@@ -1,6 +1,6 @@
 //! `herald user add|remove|list` and `herald token create|list|revoke`.
 
-use herald_domain::EmailAddress;
+use herald_domain::{EmailAddress, Role};
 use herald_http::auth::{hash_password, random_token, token_hash};
 use herald_store::{NewUser, Store, User};
 use serde::Serialize;
@@ -26,7 +26,7 @@ async fn admins(app: &App) -> anyhow::Result<usize> {
         .users()
         .await?
         .iter()
-        .filter(|u| u.role == "admin")
+        .filter(|u| u.role == Role::Admin)
         .count())
 }
 
@@ -43,7 +43,7 @@ pub async fn user(app: App, cmd: UserCmd) -> anyhow::Result<()> {
         } => add(app, email, password_file, role).await,
         UserCmd::Remove { email } => {
             let u = existing(&app, &email).await?;
-            if u.role == "admin" && admins(&app).await? <= 1 {
+            if u.role == Role::Admin && admins(&app).await? <= 1 {
                 return Err(bad_input(format!(
                     "{} is the last admin: add another admin before removing it",
                     u.email
@@ -60,7 +60,7 @@ pub async fn user(app: App, cmd: UserCmd) -> anyhow::Result<()> {
             #[derive(Serialize)]
             struct Row {
                 email: String,
-                role: String,
+                role: Role,
             }
             let rows: Vec<Row> = app
                 .store
@@ -92,11 +92,11 @@ async fn add(
     let email = EmailAddress::parse(&email)
         .map_err(|e| bad_input(format!("{email:?}: {e}")))?
         .key();
-    if !matches!(role.as_str(), "admin" | "viewer") {
+    let Some(role) = Role::parse(&role) else {
         return Err(bad_input(format!(
             "--role {role:?}: expected admin or viewer"
         )));
-    }
+    };
     let text = std::fs::read_to_string(&password_file)
         .map_err(|e| bad_input(format!("{}: {e}", password_file.display())))?;
     let password = text.lines().next().unwrap_or("");
@@ -107,9 +107,9 @@ async fn add(
         )));
     }
     // Demoting the last admin would leave nobody who can administer the installation.
-    if role != "admin"
+    if role != Role::Admin
         && let Some(existing) = app.store.user_by_email(&email).await?
-        && existing.role == "admin"
+        && existing.role == Role::Admin
         && admins(&app).await? <= 1
     {
         return Err(bad_input(format!(
@@ -122,7 +122,7 @@ async fn add(
         .add_user(&NewUser {
             email: email.clone(),
             password_hash: hash,
-            role: role.clone(),
+            role,
             created_at_ms: herald_engine::now_ms(),
         })
         .await?;

@@ -383,7 +383,7 @@ async fn authenticate<S: Store>(
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
     };
-    if Role::of(&user) < needed {
+    if user.role < needed {
         return error(StatusCode::FORBIDDEN, "this token's user may not do this");
     }
     req.extensions_mut().insert(Caller(user));

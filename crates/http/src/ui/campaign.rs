@@ -232,7 +232,7 @@ pub(super) async fn campaign<S: Store>(
     };
     let c = report.campaign;
     render(&CampaignPage {
-        admin: crate::auth::Role::of(&s.user) >= crate::auth::Role::Admin,
+        admin: s.user.role >= crate::auth::Role::Admin,
         notice,
         chart,
         placement,

@@ -68,7 +68,7 @@ pub const WRITES: &[(&str, Role, &str)] = &[
 pub(super) fn permitted(user: &User, path: &str) -> Result<(), Box<Response>> {
     match WRITES.iter().find(|(p, _, _)| *p == path) {
         None => Err(Box::new(problem(StatusCode::NOT_FOUND, "No such page."))),
-        Some((_, needed, _)) if Role::of(user) >= *needed => Ok(()),
+        Some((_, needed, _)) if user.role >= *needed => Ok(()),
         Some((_, _, what)) => Err(Box::new(problem(
             StatusCode::FORBIDDEN,
             &format!("Your account may look but not {what}."),

@@ -146,7 +146,7 @@ async fn domains_page<S: Store>(
         d.verification = Some(verification_view(&v));
     }
     render(&DomainsPage {
-        admin: Role::of(&s.user) >= Role::Admin,
+        admin: s.user.role >= Role::Admin,
         user: Some(s.user.email),
         csrf: s.csrf,
         domains,
@@ -283,7 +283,7 @@ pub async fn suppressions<S: Store>(
         .then(|| page.last().map(|p| p.email_key.clone()))
         .flatten();
     render(&SuppressionsPage {
-        admin: Role::of(&s.user) >= Role::Admin,
+        admin: s.user.role >= Role::Admin,
         user: Some(s.user.email),
         csrf: s.csrf,
         rows: page

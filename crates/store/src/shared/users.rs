@@ -8,13 +8,17 @@ macro_rules! users {
 
         use crate::{ApiToken, Campaign, NewSession, NewUser, Result, User};
 
-        fn user(r: &$row) -> User {
-            User {
+        /// A user row; a role that is not one is a corrupt record, never a lesser role.
+        fn user(r: &$row) -> Result<User> {
+            let role: String = r.get(3);
+            Ok(User {
                 id: r.get(0),
                 email: r.get(1),
                 password_hash: r.get(2),
-                role: r.get(3),
-            }
+                role: herald_domain::Role::parse(&role).ok_or_else(|| {
+                    crate::StoreError::Corrupt(format!("users: unknown role {role:?}"))
+                })?,
+            })
         }
 
         impl $store {
@@ -27,7 +31,7 @@ macro_rules! users {
                 )
                 .bind(&u.email)
                 .bind(&u.password_hash)
-                .bind(&u.role)
+                .bind(u.role.as_str())
                 .bind(u.created_at_ms)
                 .fetch_one(&mut *w.tx)
                 .await?
@@ -37,13 +41,12 @@ macro_rules! users {
             }
 
             pub(super) async fn user_by_email_impl(&self, email: &str) -> Result<Option<User>> {
-                Ok(
-                    sqlx::query("SELECT id, email, password_hash, role FROM users WHERE email = $1")
-                        .bind(email)
-                        .fetch_optional(&self.pool)
-                        .await?
-                        .map(|r| user(&r)),
-                )
+                sqlx::query("SELECT id, email, password_hash, role FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| user(&r))
+                    .transpose()
             }
 
             pub(super) async fn create_session_impl(&self, s: &NewSession) -> Result<()> {
@@ -71,7 +74,7 @@ macro_rules! users {
                 token_hash: &str,
                 now_ms: i64,
             ) -> Result<Option<(User, String)>> {
-                Ok(sqlx::query(
+                sqlx::query(
                     "SELECT u.id, u.email, u.password_hash, u.role, s.csrf FROM sessions s \
                      JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
                 )
@@ -79,7 +82,8 @@ macro_rules! users {
                 .bind(now_ms)
                 .fetch_optional(&self.pool)
                 .await?
-                .map(|r| (user(&r), r.get(4))))
+                .map(|r| Ok::<_, crate::StoreError>((user(&r)?, r.get(4))))
+                .transpose()
             }
 
             pub(super) async fn delete_session_impl(&self, token_hash: &str) -> Result<()> {
@@ -120,7 +124,7 @@ macro_rules! users {
                 token_hash: &str,
                 now_ms: i64,
             ) -> Result<Option<User>> {
-                Ok(sqlx::query(
+                sqlx::query(
                     "SELECT u.id, u.email, u.password_hash, u.role FROM api_tokens t \
                      JOIN users u ON u.id = t.user_id \
                      WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)",
@@ -129,7 +133,8 @@ macro_rules! users {
                 .bind(now_ms)
                 .fetch_optional(&self.pool)
                 .await?
-                .map(|r| user(&r)))
+                .map(|r| user(&r))
+                .transpose()
             }
 
             pub(super) async fn api_tokens_impl(
@@ -191,14 +196,12 @@ macro_rules! users {
             }
 
             pub(super) async fn users_impl(&self) -> Result<Vec<User>> {
-                Ok(
-                    sqlx::query("SELECT id, email, password_hash, role FROM users ORDER BY email")
-                        .fetch_all(&self.pool)
-                        .await?
-                        .iter()
-                        .map(user)
-                        .collect(),
-                )
+                sqlx::query("SELECT id, email, password_hash, role FROM users ORDER BY email")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(user)
+                    .collect()
             }
 
             pub(super) async fn campaigns_impl(&self, limit: u32) -> Result<Vec<Campaign>> {
