@@ -305,7 +305,7 @@ pub enum CampaignCmd {
     Create(CreateArgs),
     /// Campaigns, newest first, with their status and headline numbers.
     List {
-        /// Only these: draft, sending or sent.
+        /// Only these: draft, sending, paused, sent or cancelled.
         #[arg(long)]
         status: Option<String>,
         #[arg(long)]
@@ -324,6 +324,26 @@ pub enum CampaignCmd {
     },
     /// Delete a draft. A campaign whose send started is kept: its evidence is the record.
     Delete { id: String },
+    /// Pause a sending campaign: no new attempts on any node within a second (those in
+    /// flight finish and are recorded); `resume` continues with nobody mailed twice.
+    Pause {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue a paused campaign where it stopped.
+    Resume {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a sending or paused campaign: everyone not attempted yet becomes
+    /// `not_sent: cancelled` (what was sent stays the record).
+    Cancel {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a campaign. Without a running server, this command does the sending itself.
     Send {
         id: String,

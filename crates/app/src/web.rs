@@ -106,6 +106,19 @@ impl herald_http::Actions for AppActions {
         Box::pin(async move { delete_draft(&app, campaign).await.map_err(failure) })
     }
 
+    fn control(
+        &self,
+        campaign: CampaignId,
+        what: herald_engine::campaign::Control,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignControlled, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::control_campaign(&app, campaign, what)
+                .await
+                .map_err(failure)
+        })
+    }
+
     fn test_send(
         &self,
         campaign: CampaignId,

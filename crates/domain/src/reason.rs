@@ -89,5 +89,7 @@ string_enum! {
         UnalignedDomain => "unaligned_domain",
         MissingData => "missing_data",
         Graymail => "graymail",
+        /// The campaign was cancelled before this recipient's message went out.
+        Cancelled => "cancelled",
     }
 }

@@ -287,6 +287,19 @@ pub struct Created {
     pub id: String,
 }
 
+/// `campaign pause|resume|cancel --json`, `POST /api/v1/campaigns/{id}/pause|resume|cancel`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CampaignControlled {
+    pub id: String,
+    /// The campaign's status now: `paused`, `sending` (resumed) or `cancelled`.
+    #[schemars(extend("enum" = ["paused", "sending", "cancelled"]))]
+    pub status: String,
+    /// After a cancel: recipients that became `not_sent: cancelled` at once (any a node had
+    /// in hand follow within a second).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<u64>,
+}
+
 /// `POST /api/v1/campaigns/{id}/send`: the send started (or had started before).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SendStarted {

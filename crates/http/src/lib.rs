@@ -100,6 +100,13 @@ pub trait Actions: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<CampaignId, Failure>>;
     /// Delete a draft (`campaign delete`); Conflict once its send started.
     fn delete_draft(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>>;
+    /// Pause, resume or cancel a campaign (`campaign pause|resume|cancel`); Conflict when its
+    /// status does not allow it.
+    fn control(
+        &self,
+        campaign: CampaignId,
+        what: herald_engine::campaign::Control,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignControlled, Failure>>;
     /// Send one test copy of a campaign to `to` (`campaign test --json`); recorded nowhere.
     fn test_send(
         &self,

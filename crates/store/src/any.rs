@@ -90,6 +90,36 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.set_campaign_status(id, status, at_ms).await,
         }
     }
+    async fn pause_campaign(&self, id: CampaignId) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.pause_campaign(id).await,
+            AnyStore::Postgres(db) => db.pause_campaign(id).await,
+        }
+    }
+    async fn resume_campaign(&self, id: CampaignId) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.resume_campaign(id).await,
+            AnyStore::Postgres(db) => db.resume_campaign(id).await,
+        }
+    }
+    async fn cancel_campaign(&self, id: CampaignId, at_ms: i64) -> Result<Option<u64>> {
+        match self {
+            AnyStore::Sqlite(db) => db.cancel_campaign(id, at_ms).await,
+            AnyStore::Postgres(db) => db.cancel_campaign(id, at_ms).await,
+        }
+    }
+    async fn settle_cancelled(&self, at_ms: i64) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.settle_cancelled(at_ms).await,
+            AnyStore::Postgres(db) => db.settle_cancelled(at_ms).await,
+        }
+    }
+    async fn halted_campaigns(&self) -> Result<Vec<(CampaignId, CampaignStatus)>> {
+        match self {
+            AnyStore::Sqlite(db) => db.halted_campaigns().await,
+            AnyStore::Postgres(db) => db.halted_campaigns().await,
+        }
+    }
     async fn insert_deliveries(&self, batch: &[NewDelivery]) -> Result<u64> {
         match self {
             AnyStore::Sqlite(db) => db.insert_deliveries(batch).await,

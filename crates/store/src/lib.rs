@@ -76,6 +76,27 @@ pub trait Store: Clone + Send + Sync + 'static {
         status: CampaignStatus,
         at_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// `sending` → `paused`: no delivery of it is claimed until it is resumed (its waiting
+    /// deliveries move out of the due range, [`PAUSE_SHIFT_MS`]). False when it was not sending.
+    fn pause_campaign(&self, id: CampaignId) -> impl Future<Output = Result<bool>> + Send;
+    /// `paused` → `sending`, its deliveries due again where they were. False when not paused.
+    fn resume_campaign(&self, id: CampaignId) -> impl Future<Output = Result<bool>> + Send;
+    /// `sending` or `paused` → `cancelled`: every waiting delivery no live lease holds becomes
+    /// `not_sent: cancelled` in the same transaction. The number settled so, or None when the
+    /// campaign was neither sending nor paused.
+    fn cancel_campaign(
+        &self,
+        id: CampaignId,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<Option<u64>>> + Send;
+    /// Settle what cancelled campaigns still have waiting (leases given back or run out) as
+    /// `not_sent: cancelled`. Returns how many.
+    fn settle_cancelled(&self, at_ms: i64) -> impl Future<Output = Result<u64>> + Send;
+    /// Campaigns whose claimed deliveries must not be attempted: paused ones, and cancelled
+    /// ones with deliveries still waiting.
+    fn halted_campaigns(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(CampaignId, CampaignStatus)>>> + Send;
     /// Insert deliveries (the audience snapshot). Already present (campaign, email) pairs are
     /// left as they are, so snapshotting twice is harmless.
     fn insert_deliveries(&self, batch: &[NewDelivery]) -> impl Future<Output = Result<u64>> + Send;

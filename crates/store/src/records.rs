@@ -55,27 +55,45 @@ pub struct AudienceMember {
     pub hard_bounced_before: bool,
 }
 
+/// Where a campaign is in its life: `draft` → `sending` ⇄ `paused` → `sent`, or
+/// `sending`/`paused` → `cancelled` (the rest of its recipients `not_sent: cancelled`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CampaignStatus {
     Draft,
     Sending,
+    /// No new attempts; the deliveries keep their places and resume continues them.
+    Paused,
     Sent,
+    Cancelled,
 }
 
 impl CampaignStatus {
+    pub const ALL: [CampaignStatus; 5] = [
+        Self::Draft,
+        Self::Sending,
+        Self::Paused,
+        Self::Sent,
+        Self::Cancelled,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
             Self::Sending => "sending",
+            Self::Paused => "paused",
             Self::Sent => "sent",
+            Self::Cancelled => "cancelled",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Draft, Self::Sending, Self::Sent]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 }
+
+/// Added to the `next_attempt_at` of a paused campaign's waiting deliveries, so they sort
+/// after all due work and claims never walk over them (a paused million would otherwise be
+/// read on every claim of other campaigns); resume takes it off again. Larger than any real
+/// time in ms (year 33658), so a shifted value is recognised by being at least this.
+pub const PAUSE_SHIFT_MS: i64 = 1_000_000_000_000_000;
 
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
@@ -154,6 +172,10 @@ pub struct ClaimedDelivery {
     pub possible_duplicate: bool,
     /// The contact's fields (JSON object text); "{}" when the contact is gone.
     pub fields: String,
+    /// Its state and reason when claimed (queued or deferred): what a claim given back
+    /// unattempted (its campaign was paused) restores.
+    pub state: herald_domain::DeliveryState,
+    pub reason: Option<String>,
 }
 
 /// The result of one attempt (or a decision without one) for a leased delivery.

@@ -577,3 +577,178 @@ async fn sqlite_and_postgres_behave_the_same() {
     let again = herald_store::open(&db.url).await.unwrap();
     assert_eq!(again.campaigns(10).await.unwrap().len(), 1);
 }
+
+/// Pause, resume and cancel: what claims see, what a give-back restores, and how cancelled
+/// deliveries settle (at once when unleased, after their lease otherwise).
+async fn pause_scenario(store: AnyStore) {
+    let backend = store.backend();
+    let list = store.ensure_list("p").await.unwrap();
+    let contacts: Vec<NewContact> = (0..4)
+        .map(|i| NewContact {
+            email: format!("p{i}@example.com"),
+            email_key: format!("p{i}@example.com"),
+            fields: "{}".into(),
+        })
+        .collect();
+    store.upsert_contacts(list, &contacts).await.unwrap();
+    let campaign = store
+        .create_campaign(&NewCampaign {
+            name: "P".into(),
+            list,
+            from_name: None,
+            from_address: "ann@sender.example".into(),
+            subject: "S".into(),
+            html: "<p>x</p>".into(),
+            text: None,
+            created_at_ms: now(),
+            gate_override: None,
+            track_opens: true,
+            track_clicks: true,
+            send_to_seeds: false,
+        })
+        .await
+        .unwrap();
+    assert!(
+        !store.pause_campaign(campaign).await.unwrap(),
+        "{backend}: a draft is not paused"
+    );
+    let members = store.audience_page(list, 0, 10).await.unwrap();
+    let batch: Vec<NewDelivery> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| NewDelivery {
+            campaign,
+            contact_id: Some(m.contact_id),
+            email: m.email.clone(),
+            email_key: m.email_key.clone(),
+            domain: "example.com".into(),
+            // One waits for a retry after a temporary failure.
+            state: if i == 3 {
+                DeliveryState::Deferred
+            } else {
+                DeliveryState::Queued
+            },
+            reason: (i == 3).then(|| "greylisted".to_string()),
+            message_id: format!("<p{i}@sender.example>"),
+            next_attempt_at_ms: Some(0),
+            updated_at_ms: now(),
+            seed_id: None,
+        })
+        .collect();
+    store.insert_deliveries(&batch).await.unwrap();
+    store
+        .set_campaign_status(campaign, CampaignStatus::Sending, now())
+        .await
+        .unwrap();
+    let t = now();
+    let req = |owner: &'static str, at: i64, limit: u32| ClaimRequest {
+        owner,
+        now_ms: at,
+        lease_until_ms: at + 60_000,
+        limit,
+        campaign: None,
+    };
+    let held = store.claim(&req("A", t, 1)).await.unwrap();
+    assert_eq!(held.len(), 1, "{backend}");
+
+    assert!(store.pause_campaign(campaign).await.unwrap(), "{backend}");
+    assert!(!store.pause_campaign(campaign).await.unwrap(), "{backend}");
+    let c = store.campaign(campaign).await.unwrap().unwrap();
+    assert_eq!(c.status, CampaignStatus::Paused, "{backend}");
+    assert!(
+        store.claim(&req("B", t, 10)).await.unwrap().is_empty(),
+        "{backend}: nothing of a paused campaign is claimed"
+    );
+    assert_eq!(store.next_due(None).await.unwrap(), None, "{backend}");
+    assert_eq!(
+        store.halted_campaigns().await.unwrap(),
+        vec![(campaign, CampaignStatus::Paused)],
+        "{backend}"
+    );
+    // A's claim is given back unattempted: state and reason kept, nothing counted twice.
+    let give_back = |d: &ClaimedDelivery, next: Option<i64>| OutcomeRecord {
+        delivery: d.id,
+        campaign,
+        state: d.state,
+        reason: d.reason.clone(),
+        hard: false,
+        next_attempt_at_ms: next,
+        attempt: None,
+        at_ms: now(),
+    };
+    store
+        .record_outcomes(&[give_back(&held[0], Some(t + PAUSE_SHIFT_MS))])
+        .await
+        .unwrap();
+    let k = store.counts(campaign).await.unwrap();
+    assert_eq!(
+        (k.get(DeliveryState::Queued), k.get(DeliveryState::Deferred)),
+        (3, 1),
+        "{backend}: {k:?}"
+    );
+
+    assert!(store.resume_campaign(campaign).await.unwrap(), "{backend}");
+    assert!(!store.resume_campaign(campaign).await.unwrap(), "{backend}");
+    let all = store.claim(&req("A", t, 10)).await.unwrap();
+    assert_eq!(all.len(), 4, "{backend}: every delivery is due again");
+    let deferred = all
+        .iter()
+        .find(|d| d.state == DeliveryState::Deferred)
+        .unwrap();
+    assert_eq!(deferred.reason.as_deref(), Some("greylisted"), "{backend}");
+    // Two are given back; two stay leased (in flight) when the campaign is cancelled.
+    store
+        .record_outcomes(&[give_back(&all[0], Some(t)), give_back(&all[1], Some(t))])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cancel_campaign(campaign, now()).await.unwrap(),
+        Some(2),
+        "{backend}: the two no lease holds settle at once"
+    );
+    assert_eq!(store.cancel_campaign(campaign, now()).await.unwrap(), None);
+    assert!(!store.pause_campaign(campaign).await.unwrap(), "{backend}");
+    assert!(!store.resume_campaign(campaign).await.unwrap(), "{backend}");
+    assert_eq!(
+        store.halted_campaigns().await.unwrap(),
+        vec![(campaign, CampaignStatus::Cancelled)],
+        "{backend}: deliveries still wait"
+    );
+    assert_eq!(store.settle_cancelled(now()).await.unwrap(), 0, "{backend}");
+    // The holder died: once the leases run out the rest settle too.
+    assert_eq!(
+        store.settle_cancelled(t + 61_000).await.unwrap(),
+        2,
+        "{backend}"
+    );
+    let k = store.counts(campaign).await.unwrap();
+    assert_eq!(
+        (k.get(DeliveryState::NotSent), k.unfinished()),
+        (4, 0),
+        "{backend}: {k:?}"
+    );
+    assert_eq!(k.not_sent_reasons, vec![("cancelled".to_string(), 4)]);
+    store.finish_campaigns(now()).await.unwrap();
+    let c = store.campaign(campaign).await.unwrap().unwrap();
+    assert_eq!(
+        c.status,
+        CampaignStatus::Cancelled,
+        "{backend}: stays cancelled"
+    );
+    assert!(c.finished_at_ms.is_some(), "{backend}");
+    assert!(
+        store.halted_campaigns().await.unwrap().is_empty(),
+        "{backend}"
+    );
+}
+
+#[tokio::test]
+async fn pause_resume_and_cancel_behave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = herald_store::open(&format!("sqlite://{}", dir.path().join("h.db").display()))
+        .await
+        .unwrap();
+    pause_scenario(sqlite).await;
+    let db = PgDb::create().await;
+    pause_scenario(herald_store::open(&db.url).await.unwrap()).await;
+}

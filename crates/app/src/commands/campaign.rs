@@ -40,6 +40,15 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 Ok(())
             }
         }
+        CampaignCmd::Pause { id, json } => {
+            control_cmd(&app, &id, campaign::Control::Pause, json).await
+        }
+        CampaignCmd::Resume { id, json } => {
+            control_cmd(&app, &id, campaign::Control::Resume, json).await
+        }
+        CampaignCmd::Cancel { id, json } => {
+            control_cmd(&app, &id, campaign::Control::Cancel, json).await
+        }
         CampaignCmd::Delete { id } => {
             let id = campaign_id(&id)?;
             delete_draft(&app, id).await?;
@@ -230,6 +239,31 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
     }
 }
 
+/// `campaign pause|resume|cancel ID [--json]`.
+async fn control_cmd(
+    app: &App,
+    id: &str,
+    what: campaign::Control,
+    json: bool,
+) -> anyhow::Result<()> {
+    let id = campaign_id(id)?;
+    let done = control(app, id, what).await?;
+    if json {
+        return output::json(&done);
+    }
+    match what {
+        campaign::Control::Pause => println!(
+            "campaign {id} paused: no new attempts; `herald campaign resume {id}` continues it"
+        ),
+        campaign::Control::Resume => println!("campaign {id} resumed"),
+        campaign::Control::Cancel => println!(
+            "campaign {id} cancelled: {} recipients not sent (cancelled); any in flight finish and are recorded",
+            done.cancelled.unwrap_or(0)
+        ),
+    }
+    Ok(())
+}
+
 /// `campaign list`: newest first, optionally only one status.
 async fn list(app: &App, status: Option<&str>, json: bool) -> anyhow::Result<()> {
     let status = match status.map(herald_store::CampaignStatus::parse) {
@@ -237,7 +271,7 @@ async fn list(app: &App, status: Option<&str>, json: bool) -> anyhow::Result<()>
         Some(Some(s)) => Some(s),
         Some(None) => {
             return Err(bad_input(format!(
-                "--status {:?}: expected draft, sending or sent",
+                "--status {:?}: expected draft, sending, paused, sent or cancelled",
                 status.unwrap_or_default()
             )));
         }
@@ -265,7 +299,9 @@ fn campaign_error(e: CampaignError, doing: &'static str) -> anyhow::Error {
     match e {
         CampaignError::Store(s) => anyhow::Error::new(s).context(doing),
         CampaignError::UnknownCampaign(_) => crate::not_found(e.to_string()),
-        CampaignError::NotDraft(..) => crate::conflict(e.to_string()),
+        CampaignError::NotDraft(..) | CampaignError::WrongStatus { .. } => {
+            crate::conflict(e.to_string())
+        }
         other => bad_input(other.to_string()),
     }
 }
@@ -499,6 +535,15 @@ async fn follow(app: &App, id: CampaignId, timeout: Option<Duration>) -> anyhow:
         if c.unfinished() == 0 {
             return Ok(Followed::Done);
         }
+        if let Some(campaign) = app.store.campaign(id).await?
+            && campaign.status == herald_store::CampaignStatus::Paused
+        {
+            eprintln!(
+                "campaign {id} is paused: {} recipients wait (`herald campaign resume {id}`)",
+                c.unfinished()
+            );
+            return Ok(Followed::Done);
+        }
         if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             eprintln!(
                 "--wait-timeout passed: {} recipients not final yet",
@@ -685,12 +730,47 @@ pub async fn test_send(app: &App, id: CampaignId, to: &str) -> anyhow::Result<Te
         .map_err(|e| anyhow::anyhow!("test send: {e}"))
 }
 
+/// Pause, resume or cancel campaign `id` (`campaign pause|resume|cancel`, the API, the UI).
+pub async fn control(
+    app: &App,
+    id: CampaignId,
+    what: campaign::Control,
+) -> anyhow::Result<herald_engine::api_types::CampaignControlled> {
+    let done = campaign::control(&app.store, id, what)
+        .await
+        .map_err(|e| campaign_error(e, "changing the campaign"))?;
+    tracing::info!(
+        campaign = id.0,
+        action = what.as_str(),
+        "campaign {}",
+        done.status.as_str()
+    );
+    Ok(herald_engine::api_types::CampaignControlled {
+        id: id.to_string(),
+        status: done.status.as_str().to_string(),
+        cancelled: done.cancelled,
+    })
+}
+
 /// Check the gate again and snapshot the audience: the campaign becomes `sending` and any
 /// running queue (this command's, or `herald serve`) delivers it. A second call does nothing.
 pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
     let Some(c) = app.store.campaign(id).await? else {
         return Err(crate::not_found(format!("unknown campaign {id}")));
     };
+    match c.status {
+        herald_store::CampaignStatus::Paused => {
+            return Err(crate::conflict(format!(
+                "campaign {id} is paused: `herald campaign resume {id}` continues it"
+            )));
+        }
+        herald_store::CampaignStatus::Cancelled => {
+            return Err(crate::conflict(format!(
+                "campaign {id} was cancelled: `herald campaign duplicate {id}` makes a new draft of it"
+            )));
+        }
+        _ => {}
+    }
     // The domain may have broken since the campaign was created: check again (unless the
     // campaign was explicitly allowed to bypass the gate). Its refusal is about the domain's
     // state, not the request.

@@ -20,8 +20,8 @@ mod why;
 use herald_store::CampaignId;
 
 pub use campaign::{
-    delete_draft, details as campaign_details, duplicate as duplicate_campaign, start_send,
-    test_send,
+    control as control_campaign, delete_draft, details as campaign_details,
+    duplicate as duplicate_campaign, start_send, test_send,
 };
 pub use domain::{domain_statuses, verify_domain};
 pub use ips::ips_report;

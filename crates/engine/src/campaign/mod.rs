@@ -40,6 +40,12 @@ pub enum CampaignError {
     UnknownCampaign(CampaignId),
     #[error("campaign {0} is {1}: only a draft can be changed (duplicate it to send it again)")]
     NotDraft(CampaignId, &'static str),
+    #[error("campaign {id} is {status}: {what}")]
+    WrongStatus {
+        id: CampaignId,
+        status: &'static str,
+        what: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -250,6 +256,82 @@ async fn compile_bounded(input: &CampaignInput) -> Result<CampaignTemplates, Cam
         })),
         Err(_) => Err(CampaignError::TemplateTooSlow(COMPILE_LIMIT)),
     }
+}
+
+/// What `campaign pause | resume | cancel` asks of a campaign that is sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// No new attempts on any node (those in flight finish and are recorded).
+    Pause,
+    /// Continue a paused campaign where it stopped: nobody is mailed twice.
+    Resume,
+    /// End it: everyone not attempted yet is `not_sent: cancelled`.
+    Cancel,
+}
+
+impl Control {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+/// What a [`Control`] did: the campaign's status after it, and for a cancel, how many
+/// recipients became `not_sent: cancelled` at once (those in flight on a node follow within
+/// a second, as their node gives them back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Controlled {
+    pub status: CampaignStatus,
+    pub cancelled: Option<u64>,
+}
+
+/// Pause, resume or cancel campaign `id`. The status check and the change are one statement,
+/// so two operators (or nodes) racing get one success and one clear refusal.
+pub async fn control<S: Store>(
+    store: &S,
+    id: CampaignId,
+    what: Control,
+) -> Result<Controlled, CampaignError> {
+    let done = match what {
+        Control::Pause => store.pause_campaign(id).await?.then_some(Controlled {
+            status: CampaignStatus::Paused,
+            cancelled: None,
+        }),
+        Control::Resume => store.resume_campaign(id).await?.then_some(Controlled {
+            status: CampaignStatus::Sending,
+            cancelled: None,
+        }),
+        Control::Cancel => store
+            .cancel_campaign(id, now_ms())
+            .await?
+            .map(|n| Controlled {
+                status: CampaignStatus::Cancelled,
+                cancelled: Some(n),
+            }),
+    };
+    if let Some(done) = done {
+        return Ok(done);
+    }
+    let Some(c) = store.campaign(id).await? else {
+        return Err(CampaignError::UnknownCampaign(id));
+    };
+    Err(CampaignError::WrongStatus {
+        id,
+        status: c.status.as_str(),
+        what: match (what, c.status) {
+            (Control::Pause, CampaignStatus::Paused) => "it is already paused",
+            (Control::Resume, CampaignStatus::Sending) => "it is not paused",
+            (_, CampaignStatus::Draft) => {
+                "its send has not started (`herald campaign delete` removes a draft)"
+            }
+            (Control::Pause, _) => "only a sending campaign can be paused",
+            (Control::Resume, _) => "only a paused campaign can be resumed",
+            (Control::Cancel, _) => "only a sending or paused campaign can be cancelled",
+        },
+    })
 }
 
 /// Eligibility of one list member: plain policy, no I/O.

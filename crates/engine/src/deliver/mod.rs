@@ -23,6 +23,8 @@ pub use smtp::{Session, SessionConfig, SessionError, SmtpStage, Target, Timeouts
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub key: i64,
+    /// The campaign it belongs to (a halted campaign's messages are left unattempted).
+    pub campaign: herald_store::CampaignId,
     pub mail_from: String,
     pub rcpt_to: String,
     pub message_id: String,
@@ -109,13 +111,30 @@ pub async fn resolve(
     }
 }
 
+/// Whether a message waiting to be sent is to be left unattempted (its campaign was paused or
+/// cancelled since it was rendered): no attempt is sent on `out` for it, and the caller gives
+/// its delivery back.
+pub type Skip<'a> = &'a (dyn Fn(&Prepared) -> bool + Send + Sync);
+
+/// The next message of `msgs` not to be skipped.
+async fn next_message(msgs: &mut mpsc::Receiver<Prepared>, skip: Skip<'_>) -> Option<Prepared> {
+    while let Some(m) = msgs.recv().await {
+        if !skip(&m) {
+            return Some(m);
+        }
+    }
+    None
+}
+
 /// Deliver the messages arriving on `msgs` (all for one domain, whose MX `hosts` are known),
-/// sending one attempt per message on `out`. Messages arrive as they are rendered.
+/// sending one attempt per message on `out`. Messages arrive as they are rendered; `skip`
+/// is asked just before each is sent.
 #[tracing::instrument(skip_all, fields(host = hosts.first().map(|h| h.name.as_str()).unwrap_or("")))]
 pub async fn deliver_to_hosts(
     cfg: &DeliverConfig,
     hosts: &[MxHost],
     mut msgs: mpsc::Receiver<Prepared>,
+    skip: Skip<'_>,
     out: &mpsc::Sender<Attempt>,
 ) {
     let targets: Vec<Target> = hosts
@@ -129,12 +148,20 @@ pub async fn deliver_to_hosts(
         })
         .collect();
     let mut reconnects = 0;
-    let mut next = msgs.recv().await;
+    let mut next = next_message(&mut msgs, skip).await;
     while let Some(first) = next.take() {
         let mut session = match open_any(&targets, &cfg.session).await {
             Ok(s) => s,
             Err((stage, message, reply)) => {
-                return fail_rest(cfg, Some(first), &mut msgs, stage, message, reply, out).await;
+                return fail_rest(
+                    cfg,
+                    Some(first),
+                    &mut msgs,
+                    skip,
+                    (stage, message, reply),
+                    out,
+                )
+                .await;
             }
         };
         let mut current = Some(first);
@@ -187,17 +214,25 @@ pub async fn deliver_to_hosts(
             if broken {
                 break;
             }
-            current = msgs.recv().await;
+            current = next_message(&mut msgs, skip).await;
         }
         if !broken {
             session.quit().await;
             return;
         }
         reconnects += 1;
-        next = msgs.recv().await;
+        next = next_message(&mut msgs, skip).await;
         if reconnects > cfg.max_reconnects {
             let message = "not tried: earlier sessions to this destination broke".to_string();
-            return fail_rest(cfg, next, &mut msgs, SmtpStage::Connect, message, None, out).await;
+            return fail_rest(
+                cfg,
+                next,
+                &mut msgs,
+                skip,
+                (SmtpStage::Connect, message, None),
+                out,
+            )
+            .await;
         }
     }
 }
@@ -207,9 +242,8 @@ async fn fail_rest(
     cfg: &DeliverConfig,
     first: Option<Prepared>,
     msgs: &mut mpsc::Receiver<Prepared>,
-    stage: SmtpStage,
-    message: String,
-    reply: Option<Reply>,
+    skip: Skip<'_>,
+    (stage, message, reply): (SmtpStage, String, Option<Reply>),
     out: &mpsc::Sender<Attempt>,
 ) {
     let mut next = first;
@@ -231,7 +265,7 @@ async fn fail_rest(
                 evidence: ev,
             })
             .await;
-        next = msgs.recv().await;
+        next = next_message(msgs, skip).await;
     }
 }
 

@@ -184,6 +184,7 @@ fn not_sent_words(reason: &str) -> String {
         "invalid_address" => "the address is not valid".into(),
         "missing_data" => "the template needs a field this contact does not have".into(),
         "unaligned_domain" => "the From domain was not connected and aligned".into(),
+        "cancelled" => "the campaign was cancelled before this message went out".into(),
         other => other.to_string(),
     }
 }

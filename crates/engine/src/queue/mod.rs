@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use herald_domain::{DeliveryState, Evidence, RetrySchedule};
 use herald_store::{
-    CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Store, StoreError,
+    CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Store,
+    StoreError,
 };
 use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore, mpsc};
@@ -147,6 +148,70 @@ impl Shared {
     }
 }
 
+/// How often a node looks for campaigns paused or cancelled since it claimed their
+/// deliveries: what it holds of them is given back unattempted within this (plus at most
+/// [`RENDER_AHEAD`] messages per connection already rendered).
+const HALT_POLL: Duration = Duration::from_millis(400);
+
+/// Campaigns paused or cancelled, as last read from the store (shared with the render threads).
+#[derive(Default)]
+struct Halted(std::sync::RwLock<HashMap<CampaignId, CampaignStatus>>);
+
+impl Halted {
+    fn status(&self, id: CampaignId) -> Option<CampaignStatus> {
+        let map = self.0.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&id).copied()
+    }
+
+    fn set(&self, now: Vec<(CampaignId, CampaignStatus)>) {
+        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        *map = now.into_iter().collect();
+    }
+
+    /// What to record instead of an attempt for `d`, if its campaign is halted.
+    fn give_back(&self, d: &ClaimedDelivery) -> Option<OutcomeRecord> {
+        self.status(d.campaign).map(|s| give_back(d, s))
+    }
+}
+
+/// A claimed delivery of a halted campaign, unattempted: a paused one keeps its state and
+/// reason (claims skip it while the campaign stays paused); a cancelled one is `not_sent:
+/// cancelled`. A paused one is not moved out of the due range ([`herald_store::PAUSE_SHIFT_MS`]):
+/// this node's view of the pause may be up to [`HALT_POLL`] old, and a delivery given back
+/// just after a resume must be due at once, not wait for another resume.
+fn give_back(d: &ClaimedDelivery, status: CampaignStatus) -> OutcomeRecord {
+    if status == CampaignStatus::Cancelled {
+        without_attempt(
+            d,
+            DeliveryState::NotSent,
+            Some(herald_domain::NotSentReason::Cancelled.as_str()),
+            None,
+        )
+    } else {
+        without_attempt(d, d.state, d.reason.as_deref(), Some(now_ms()))
+    }
+}
+
+/// Keep `halted` current: every [`HALT_POLL`], read the paused and cancelled campaigns and
+/// settle what cancelled ones still have waiting (leases given back or run out).
+async fn watch_halts<S: Store>(store: S, halted: Arc<Halted>) {
+    let mut tick = tokio::time::interval(HALT_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.halted_campaigns().await {
+            Ok(now) => {
+                let cancelled = now.iter().any(|(_, s)| *s == CampaignStatus::Cancelled);
+                halted.set(now);
+                if cancelled && let Err(e) = store.settle_cancelled(now_ms()).await {
+                    tracing::warn!(error = %e, "settling cancelled deliveries failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading paused campaigns failed"),
+        }
+    }
+}
+
 impl<S: Store> Queue<S> {
     pub fn new(store: S, cfg: QueueConfig, resolver: SharedResolver, owner: String) -> Self {
         Self {
@@ -241,6 +306,8 @@ impl<S: Store> Queue<S> {
             self.cfg.lease,
             shared.clone(),
         ));
+        let halted = Arc::new(Halted::default());
+        let watcher = tokio::spawn(watch_halts(self.store.clone(), halted.clone()));
         let conns = Arc::new(Semaphore::new(self.cfg.max_connections));
         // Per-destination limits are per node: with several nodes on one database the limit is
         // partitioned (N nodes × max_connections_per_domain), not shared. A shared counter would
@@ -287,8 +354,15 @@ impl<S: Store> Queue<S> {
                 if !claimed.is_empty() {
                     shared.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
                     shared.hold(claimed.iter().map(|c| c.id), true);
-                    self.dispatch(claimed, &out_tx, &conns, &mut per_domain, &mut jobs)
-                        .await?;
+                    self.dispatch(
+                        claimed,
+                        &out_tx,
+                        &conns,
+                        &halted,
+                        &mut per_domain,
+                        &mut jobs,
+                    )
+                    .await?;
                     continue;
                 }
                 let wait = if in_flight > 0 {
@@ -342,6 +416,7 @@ impl<S: Store> Queue<S> {
         drop(out_tx);
         let _ = writer.await;
         heartbeat.abort();
+        watcher.abort();
         if result.is_ok() {
             self.store.finish_campaigns(now_ms()).await?;
         }
@@ -425,12 +500,17 @@ impl<S: Store> Queue<S> {
         claimed: Vec<ClaimedDelivery>,
         out_tx: &mpsc::Sender<OutcomeRecord>,
         conns: &Arc<Semaphore>,
+        halted: &Arc<Halted>,
         per_domain: &mut HashMap<String, Arc<Semaphore>>,
         jobs: &mut tokio::task::JoinSet<()>,
     ) -> Result<(), StoreError> {
         let mut by_domain: HashMap<String, Vec<(Arc<CampaignRender>, ClaimedDelivery)>> =
             HashMap::new();
         for d in claimed {
+            if let Some(rec) = halted.give_back(&d) {
+                let _ = out_tx.send(rec).await;
+                continue;
+            }
             match self.campaign_render(d.campaign).await? {
                 Ok(r) => {
                     let held = match (&self.holds, r.hold_domain()) {
@@ -472,7 +552,7 @@ impl<S: Store> Queue<S> {
             while !items.is_empty() {
                 let rest = items.split_off(items.len().min(self.cfg.max_messages_per_connection));
                 let chunk = std::mem::replace(&mut items, rest);
-                let (sem, conns) = (sem.clone(), conns.clone());
+                let (sem, conns, halted) = (sem.clone(), conns.clone(), halted.clone());
                 let (cfg, resolver, out_tx) =
                     (self.cfg.clone(), self.resolver.clone(), out_tx.clone());
                 let domain = domain.clone();
@@ -482,7 +562,7 @@ impl<S: Store> Queue<S> {
                     else {
                         return;
                     };
-                    run_job(&cfg, resolver.as_ref(), &domain, chunk, &out_tx).await;
+                    run_job(&cfg, resolver.as_ref(), &domain, chunk, &halted, &out_tx).await;
                 });
             }
         }
@@ -535,6 +615,7 @@ async fn run_job(
     resolver: &dyn deliver::MxResolver,
     domain: &str,
     chunk: Vec<(Arc<CampaignRender>, ClaimedDelivery)>,
+    halted: &Arc<Halted>,
     out: &mpsc::Sender<OutcomeRecord>,
 ) {
     let mut meta: HashMap<i64, ClaimedDelivery> =
@@ -554,10 +635,17 @@ async fn run_job(
         }
     };
     let (msg_tx, msg_rx) = mpsc::channel::<deliver::Prepared>(RENDER_AHEAD);
+    let halted_render = halted.clone();
     let render = tokio::task::spawn_blocking(move || {
         let date = OffsetDateTime::now_utc().unix_timestamp();
+        // Records without an attempt: not renderable, or given back (campaign halted).
         let mut unrenderable = Vec::new();
         for (r, d) in chunk {
+            // Looked at just before each message, so a pause stops this connection too.
+            if let Some(rec) = halted_render.give_back(&d) {
+                unrenderable.push(rec);
+                continue;
+            }
             match r.prepare(&d, date) {
                 Ok(p) => {
                     if msg_tx.blocking_send(p).is_err() {
@@ -573,8 +661,10 @@ async fn run_job(
         unrenderable
     });
     let (tx, mut rx) = mpsc::channel::<Attempt>(64);
+    let halted_send = halted.clone();
+    let skip = move |m: &deliver::Prepared| halted_send.status(m.campaign).is_some();
     let send = async move {
-        deliver::deliver_to_hosts(&cfg.deliver, &hosts, msg_rx, &tx).await;
+        deliver::deliver_to_hosts(&cfg.deliver, &hosts, msg_rx, &skip, &tx).await;
     };
     let record = async {
         while let Some(a) = rx.recv().await {
@@ -596,10 +686,12 @@ async fn run_job(
         }
         Err(e) => tracing::error!(error = %e, "the render task failed"),
     }
-    // Anything neither attempted nor refused (the render task died) goes back to the queue
-    // with no attempt recorded, so its lease is released and it is tried again.
+    // Anything neither attempted nor refused goes back with no attempt recorded, so its lease
+    // is released: skipped because its campaign was halted (kept as it was, or not sent when
+    // cancelled), or left over by a render task that died (tried again).
     for d in meta.into_values() {
-        let _ = out.send(requeue(&d)).await;
+        let rec = halted.give_back(&d).unwrap_or_else(|| requeue(&d));
+        let _ = out.send(rec).await;
     }
 }
 

@@ -53,6 +53,8 @@ impl<S: Store> Queue<S> {
             first_attempt_at_ms: None,
             possible_duplicate: false,
             fields,
+            state: herald_domain::DeliveryState::Queued,
+            reason: None,
         };
         let hosts = deliver::resolve(self.resolver.as_ref(), &domain)
             .await
@@ -66,7 +68,7 @@ impl<S: Store> Queue<S> {
         let (tx, mut rx) = mpsc::channel(4);
         msg_tx.send(prepared).await.map_err(|e| e.to_string())?;
         drop(msg_tx);
-        deliver::deliver_to_hosts(&self.cfg.deliver, &hosts, msg_rx, &tx).await;
+        deliver::deliver_to_hosts(&self.cfg.deliver, &hosts, msg_rx, &|_| false, &tx).await;
         drop(tx);
         let attempt = rx
             .recv()

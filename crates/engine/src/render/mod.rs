@@ -178,6 +178,7 @@ impl CampaignRender {
         };
         Ok(Prepared {
             key: d.id.0,
+            campaign: d.campaign,
             mail_from: match &self.return_path {
                 Some((key, domain)) => key.address(d.id.0, domain),
                 None => self.from.to_string(),

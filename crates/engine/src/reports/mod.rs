@@ -175,9 +175,18 @@ impl From<RecipientRow> for RecipientReport {
             attempts: r.attempts,
             possible_duplicate: r.possible_duplicate,
             message_id: r.message_id,
+            // While its campaign is paused a waiting delivery sits out of the due range
+            // (`PAUSE_SHIFT_MS`): its time is the one it resumes at.
             next_attempt_at: r
                 .next_attempt_at_ms
                 .filter(|_| r.state == DeliveryState::Deferred)
+                .map(|t| {
+                    if t >= herald_store::PAUSE_SHIFT_MS {
+                        t - herald_store::PAUSE_SHIFT_MS
+                    } else {
+                        t
+                    }
+                })
                 .map(ms_to_rfc3339),
             evidence: r.evidence.as_ref().map(EvidenceReport::from),
             events: Vec::new(),

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_engine::api_types::{CampaignList, Created, SendStarted};
+use herald_engine::campaign::Control;
 use herald_engine::reports::{campaign_list, campaign_report, recipients_page, tab_filter};
 use herald_store::{CampaignId, CampaignStatus, Store};
 use schemars::JsonSchema;
@@ -24,7 +25,7 @@ fn campaign_id(id: &str) -> Result<CampaignId, Box<Response>> {
 #[derive(Deserialize, JsonSchema)]
 pub struct ListQuery {
     /// Only the campaigns in this state.
-    #[schemars(extend("enum" = ["draft", "sending", "sent"]))]
+    #[schemars(extend("enum" = ["draft", "sending", "paused", "sent", "cancelled"]))]
     pub status: Option<String>,
 }
 
@@ -38,7 +39,7 @@ pub async fn list<S: Store>(
         Some(None) => {
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "status: expected draft, sending or sent",
+                "status: expected draft, sending, paused, sent or cancelled",
             );
         }
     };
@@ -220,4 +221,28 @@ pub async fn delete<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<Str
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(f) => failure(f),
     }
+}
+
+/// `POST /api/v1/campaigns/{id}/pause|resume|cancel`.
+async fn control<S: Store>(web: &Web<S>, id: &str, what: Control) -> Response {
+    let id = match campaign_id(id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.control(id, what).await {
+        Ok(done) => Json(done).into_response(),
+        Err(f) => failure(f),
+    }
+}
+
+pub async fn pause<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
+    control(&web, &id, Control::Pause).await
+}
+
+pub async fn resume<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
+    control(&web, &id, Control::Resume).await
+}
+
+pub async fn cancel<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
+    control(&web, &id, Control::Cancel).await
 }

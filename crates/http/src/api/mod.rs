@@ -68,6 +68,20 @@ const fn get_route(
     }
 }
 
+/// `POST /api/v1/campaigns/{id}/pause|resume|cancel`: no body, the campaign's new status.
+const fn control_route(path: &'static str, summary: &'static str) -> Route {
+    Route {
+        method: "POST",
+        path,
+        role: Role::Admin,
+        summary,
+        query: None,
+        body: None,
+        ok: (200, Some(schema::<api_types::CampaignControlled>)),
+        conflicts: true,
+    }
+}
+
 /// Every API route. A route missing here is never served.
 pub const ROUTES: &[Route] = &[
     Route {
@@ -75,7 +89,7 @@ pub const ROUTES: &[Route] = &[
         ..get_route(
             "/api/v1/campaigns",
             Role::Viewer,
-            "Campaigns, newest first, with their counts (?status=draft|sending|sent)",
+            "Campaigns, newest first, with their counts (?status=draft|sending|paused|sent|cancelled)",
             schema::<api_types::CampaignList>,
         )
     },
@@ -130,6 +144,18 @@ pub const ROUTES: &[Route] = &[
         ok: (202, Some(schema::<api_types::SendStarted>)),
         conflicts: true,
     },
+    control_route(
+        "/api/v1/campaigns/{id}/pause",
+        "Pause a sending campaign: no new attempts on any node within a second",
+    ),
+    control_route(
+        "/api/v1/campaigns/{id}/resume",
+        "Resume a paused campaign where it stopped (nobody is mailed twice)",
+    ),
+    control_route(
+        "/api/v1/campaigns/{id}/cancel",
+        "Cancel a sending or paused campaign: the rest become not_sent (cancelled)",
+    ),
     Route {
         method: "POST",
         path: "/api/v1/campaigns/{id}/test",
@@ -236,6 +262,15 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         )
         .route("/api/v1/campaigns/{id}/send", post(campaigns::send::<S>))
         .route("/api/v1/campaigns/{id}/test", post(campaigns::test::<S>))
+        .route("/api/v1/campaigns/{id}/pause", post(campaigns::pause::<S>))
+        .route(
+            "/api/v1/campaigns/{id}/resume",
+            post(campaigns::resume::<S>),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/cancel",
+            post(campaigns::cancel::<S>),
+        )
         .route(
             "/api/v1/suppressions",
             get(suppressions::list::<S>).post(suppressions::add::<S>),

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use herald_engine::api_types::{CampaignDetails, Counts, DkimStatus, PlacementTally};
+use herald_engine::campaign::Control;
 use herald_engine::reports::{
     CampaignReport, campaign_report, placement_tally, recipients_page, tab_filter,
 };
@@ -416,4 +417,64 @@ pub(super) async fn delete<S: Store>(
             &e.to_string(),
         ),
     }
+}
+
+/// `POST /campaigns/{id}/pause|resume|cancel`: back to the campaign's page with what happened.
+async fn control<S: Store>(
+    web: &Web<S>,
+    s: &Session,
+    id: &str,
+    csrf: Option<&str>,
+    what: Control,
+) -> Response {
+    if let Err(r) = csrf_form(s, csrf) {
+        return *r;
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let to = format!("/campaigns/{cid}");
+    match web.actions.control(cid, what).await {
+        Ok(done) => {
+            let said = match what {
+                Control::Pause => {
+                    "Paused: no new messages go out; those already on their way finish and are recorded.".to_string()
+                }
+                Control::Resume => "Resumed: sending continues where it stopped.".to_string(),
+                Control::Cancel => format!(
+                    "Cancelled: {} recipients will not be sent this campaign.",
+                    done.cancelled.unwrap_or(0)
+                ),
+            };
+            redirect_with(s, &to, flash::Kind::Notice, &said)
+        }
+        Err(e) => redirect_with(s, &to, flash::Kind::Problem, &e.to_string()),
+    }
+}
+
+pub(super) async fn pause<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    control(&web, &s, &id, f.csrf.as_deref(), Control::Pause).await
+}
+
+pub(super) async fn resume<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    control(&web, &s, &id, f.csrf.as_deref(), Control::Resume).await
+}
+
+pub(super) async fn cancel<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    control(&web, &s, &id, f.csrf.as_deref(), Control::Cancel).await
 }

@@ -51,7 +51,9 @@ const FILTERS: &[(&str, &str)] = &[
     ("", "All"),
     ("draft", "Drafts"),
     ("sending", "Sending"),
+    ("paused", "Paused"),
     ("sent", "Sent"),
+    ("cancelled", "Cancelled"),
 ];
 
 #[derive(Template)]

@@ -62,6 +62,9 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/campaigns/{id}/test", Role::Admin, "send test copies"),
     ("/campaigns/{id}/duplicate", Role::Admin, "create campaigns"),
     ("/campaigns/{id}/delete", Role::Admin, "delete campaigns"),
+    ("/campaigns/{id}/pause", Role::Admin, "pause campaigns"),
+    ("/campaigns/{id}/resume", Role::Admin, "resume campaigns"),
+    ("/campaigns/{id}/cancel", Role::Admin, "cancel campaigns"),
 ];
 
 /// Whether `user` may make a state-changing request to the route `path`: Ok, or the answer.

@@ -28,13 +28,15 @@ impl PgStore {
                               WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $3 \
                                 AND (lease_until IS NULL OR lease_until < $3) \
                                 AND ($5::bigint IS NULL OR campaign_id = $5) \
+                                AND campaign_id NOT IN (SELECT id FROM campaigns WHERE status IN ('paused', 'cancelled')) \
                               ORDER BY next_attempt_at, id LIMIT $4 \
                               FOR UPDATE SKIP LOCKED)) \
                  RETURNING id, campaign_id, email, domain, message_id, attempts, first_attempt_at, \
-                           possible_duplicate, contact_id) \
+                           possible_duplicate, contact_id, state, reason) \
              SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
                     d.possible_duplicate, \
-                    COALESCE((SELECT c.fields FROM contacts c WHERE c.id = d.contact_id), '{}') \
+                    COALESCE((SELECT c.fields FROM contacts c WHERE c.id = d.contact_id), '{}'), \
+                    d.state, d.reason \
              FROM claimed d ORDER BY d.domain, d.id",
         )
         .bind(c.owner)
@@ -44,20 +46,26 @@ impl PgStore {
         .bind(c.campaign.map(|x| x.0))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ClaimedDelivery {
-                id: DeliveryId(r.get(0)),
-                campaign: CampaignId(r.get(1)),
-                email: r.get(2),
-                domain: r.get(3),
-                message_id: r.get(4),
-                attempts: r.get::<i64, _>(5) as u32,
-                first_attempt_at_ms: r.get(6),
-                possible_duplicate: r.get::<i64, _>(7) != 0,
-                fields: r.get(8),
+        rows.into_iter()
+            .map(|r| {
+                Ok(ClaimedDelivery {
+                    id: DeliveryId(r.get(0)),
+                    campaign: CampaignId(r.get(1)),
+                    email: r.get(2),
+                    domain: r.get(3),
+                    message_id: r.get(4),
+                    attempts: r.get::<i64, _>(5) as u32,
+                    first_attempt_at_ms: r.get(6),
+                    possible_duplicate: r.get::<i64, _>(7) != 0,
+                    fields: r.get(8),
+                    state: r
+                        .get::<String, _>(9)
+                        .parse()
+                        .map_err(|e: String| StoreError::Corrupt(format!("delivery state: {e}")))?,
+                    reason: r.get(10),
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub(super) async fn renew_leases_impl(
@@ -144,6 +152,7 @@ impl PgStore {
     pub(super) async fn next_due_impl(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
         Ok(sqlx::query(
             "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('queued', 'deferred') \
+             AND campaign_id NOT IN (SELECT id FROM campaigns WHERE status IN ('paused', 'cancelled')) \
              AND ($1::bigint IS NULL OR campaign_id = $1)",
         )
         .bind(campaign.map(|c| c.0))

@@ -12,6 +12,22 @@ macro_rules! campaigns {
 
         const CHUNK: usize = 1000;
 
+        /// The waiting deliveries of cancelled campaign `$2` that no live lease holds become
+        /// `not_sent: cancelled` (`$1`: now). A leased one is settled by its holder when it
+        /// gives it back, or by [`SETTLE_ALL_CANCELLED`] once the lease has run out.
+        const SETTLE_CANCELLED: &str =
+            "UPDATE deliveries SET state = 'not_sent', reason = 'cancelled', next_attempt_at = NULL, \
+                 lease_owner = NULL, lease_until = NULL, updated_at = $1 \
+             WHERE campaign_id = $2 AND state IN ('queued', 'deferred') \
+               AND (lease_until IS NULL OR lease_until < $1)";
+        /// The same for every cancelled campaign.
+        static SETTLE_ALL_CANCELLED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            SETTLE_CANCELLED.replace(
+                "campaign_id = $2",
+                "campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled')",
+            )
+        });
+
         impl $store {
             pub(super) async fn create_campaign_impl(&self, c: &NewCampaign) -> Result<CampaignId> {
                 let mut w = self.write().await?;
@@ -133,9 +149,13 @@ macro_rules! campaigns {
                     )
                     .bind(id.0)
                     .bind(at_ms),
-                    CampaignStatus::Sent => {
-                        sqlx::query("UPDATE campaigns SET status = 'sent', finished_at = $2 WHERE id = $1").bind(id.0).bind(at_ms)
-                    }
+                    CampaignStatus::Paused => sqlx::query("UPDATE campaigns SET status = 'paused' WHERE id = $1").bind(id.0),
+                    CampaignStatus::Sent | CampaignStatus::Cancelled => sqlx::query(
+                        "UPDATE campaigns SET status = $3, finished_at = $2 WHERE id = $1",
+                    )
+                    .bind(id.0)
+                    .bind(at_ms)
+                    .bind(status.as_str()),
                 };
                 q.execute(&mut *w.tx).await?;
                 w.tx.commit().await?;
@@ -155,6 +175,127 @@ macro_rules! campaigns {
                 .rows_affected();
                 w.tx.commit().await?;
                 Ok(n)
+            }
+
+            pub(super) async fn pause_campaign_impl(&self, id: CampaignId) -> Result<bool> {
+                // The status first, in its own transaction: claims stop at once (they skip
+                // paused campaigns) and nodes see it at their next look.
+                // A block: the writer is released before it is taken again (SQLite has one).
+                let paused = {
+                    let mut w = self.write().await?;
+                    let paused = sqlx::query(
+                        "UPDATE campaigns SET status = 'paused' WHERE id = $1 AND status = 'sending'",
+                    )
+                    .bind(id.0)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    w.tx.commit().await?;
+                    paused
+                };
+                if !paused {
+                    return Ok(false);
+                }
+                // Then move its waiting deliveries out of the due range (PAUSE_SHIFT_MS).
+                let mut w = self.write().await?;
+                sqlx::query(
+                    "UPDATE deliveries SET next_attempt_at = next_attempt_at + $2 \
+                     WHERE campaign_id = $1 AND state IN ('queued', 'deferred') AND next_attempt_at < $2",
+                )
+                .bind(id.0)
+                .bind(crate::PAUSE_SHIFT_MS)
+                .execute(&mut *w.tx)
+                .await?;
+                w.tx.commit().await?;
+                Ok(true)
+            }
+
+            pub(super) async fn resume_campaign_impl(&self, id: CampaignId) -> Result<bool> {
+                let mut w = self.write().await?;
+                let resumed = sqlx::query(
+                    "UPDATE campaigns SET status = 'sending' WHERE id = $1 AND status = 'paused'",
+                )
+                .bind(id.0)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if resumed {
+                    sqlx::query(
+                        "UPDATE deliveries SET next_attempt_at = next_attempt_at - $2 \
+                         WHERE campaign_id = $1 AND state IN ('queued', 'deferred') AND next_attempt_at >= $2",
+                    )
+                    .bind(id.0)
+                    .bind(crate::PAUSE_SHIFT_MS)
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+                w.tx.commit().await?;
+                Ok(resumed)
+            }
+
+            pub(super) async fn cancel_campaign_impl(
+                &self,
+                id: CampaignId,
+                at_ms: i64,
+            ) -> Result<Option<u64>> {
+                let mut w = self.write().await?;
+                let cancelled = sqlx::query(
+                    "UPDATE campaigns SET status = 'cancelled', finished_at = $2 \
+                     WHERE id = $1 AND status IN ('sending', 'paused')",
+                )
+                .bind(id.0)
+                .bind(at_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                let settled = if cancelled {
+                    Some(
+                        sqlx::query(SETTLE_CANCELLED)
+                            .bind(at_ms)
+                            .bind(id.0)
+                            .execute(&mut *w.tx)
+                            .await?
+                            .rows_affected(),
+                    )
+                } else {
+                    None
+                };
+                w.tx.commit().await?;
+                Ok(settled)
+            }
+
+            pub(super) async fn settle_cancelled_impl(&self, at_ms: i64) -> Result<u64> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(SETTLE_ALL_CANCELLED.as_str())
+                    .bind(at_ms)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected();
+                w.tx.commit().await?;
+                Ok(n)
+            }
+
+            pub(super) async fn halted_campaigns_impl(&self) -> Result<Vec<(CampaignId, CampaignStatus)>> {
+                // Cancelled campaigns only while deliveries of theirs still wait, so the list
+                // stays as short as the campaigns being paused or wound down.
+                sqlx::query(
+                    "SELECT c.id, c.status FROM campaigns c WHERE c.status = 'paused' \
+                     OR (c.status = 'cancelled' AND EXISTS (SELECT 1 FROM deliveries d \
+                         WHERE d.campaign_id = c.id AND d.state IN ('queued', 'deferred')))",
+                )
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    let status: String = r.get(1);
+                    CampaignStatus::parse(&status)
+                        .map(|s| (CampaignId(r.get(0)), s))
+                        .ok_or_else(|| StoreError::Corrupt(format!("campaign status {status:?}")))
+                })
+                .collect()
             }
 
             pub(super) async fn insert_deliveries_impl(&self, batch: &[NewDelivery]) -> Result<u64> {

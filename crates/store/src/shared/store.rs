@@ -51,6 +51,21 @@ macro_rules! store {
             ) -> Result<()> {
                 self.set_campaign_status_impl(id, s, at_ms).await
             }
+            async fn pause_campaign(&self, id: CampaignId) -> Result<bool> {
+                self.pause_campaign_impl(id).await
+            }
+            async fn resume_campaign(&self, id: CampaignId) -> Result<bool> {
+                self.resume_campaign_impl(id).await
+            }
+            async fn cancel_campaign(&self, id: CampaignId, at_ms: i64) -> Result<Option<u64>> {
+                self.cancel_campaign_impl(id, at_ms).await
+            }
+            async fn settle_cancelled(&self, at_ms: i64) -> Result<u64> {
+                self.settle_cancelled_impl(at_ms).await
+            }
+            async fn halted_campaigns(&self) -> Result<Vec<(CampaignId, CampaignStatus)>> {
+                self.halted_campaigns_impl().await
+            }
             async fn insert_deliveries(&self, batch: &[NewDelivery]) -> Result<u64> {
                 self.insert_deliveries_impl(batch).await
             }

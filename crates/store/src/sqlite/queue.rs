@@ -19,6 +19,7 @@ impl SqliteStore {
                           WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $3 \
                             AND (lease_until IS NULL OR lease_until < $3) \
                             AND ($5 IS NULL OR campaign_id = $5) \
+                            AND campaign_id NOT IN (SELECT id FROM campaigns WHERE status IN ('paused', 'cancelled')) \
                           ORDER BY next_attempt_at, id LIMIT $4) \
              RETURNING id",
         )
@@ -38,27 +39,33 @@ impl SqliteStore {
             serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let rows = sqlx::query(
             "SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
-                    d.possible_duplicate, COALESCE(c.fields, '{}') \
+                    d.possible_duplicate, COALESCE(c.fields, '{}'), d.state, d.reason \
              FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id \
              WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.domain, d.id",
         )
         .bind(ids_json)
         .fetch_all(&mut *w.tx)
         .await?;
-        let out = rows
-            .into_iter()
-            .map(|r| ClaimedDelivery {
-                id: DeliveryId(r.get(0)),
-                campaign: CampaignId(r.get(1)),
-                email: r.get(2),
-                domain: r.get(3),
-                message_id: r.get(4),
-                attempts: r.get::<i64, _>(5) as u32,
-                first_attempt_at_ms: r.get(6),
-                possible_duplicate: r.get::<i64, _>(7) != 0,
-                fields: r.get(8),
-            })
-            .collect();
+        let out =
+            rows.into_iter()
+                .map(|r| {
+                    Ok(ClaimedDelivery {
+                        id: DeliveryId(r.get(0)),
+                        campaign: CampaignId(r.get(1)),
+                        email: r.get(2),
+                        domain: r.get(3),
+                        message_id: r.get(4),
+                        attempts: r.get::<i64, _>(5) as u32,
+                        first_attempt_at_ms: r.get(6),
+                        possible_duplicate: r.get::<i64, _>(7) != 0,
+                        fields: r.get(8),
+                        state: r.get::<String, _>(9).parse().map_err(|e: String| {
+                            StoreError::Corrupt(format!("delivery state: {e}"))
+                        })?,
+                        reason: r.get(10),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
         w.tx.commit().await?;
         Ok(out)
     }
@@ -131,6 +138,7 @@ impl SqliteStore {
     pub(super) async fn next_due_impl(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
         Ok(sqlx::query(
             "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('queued', 'deferred') \
+             AND campaign_id NOT IN (SELECT id FROM campaigns WHERE status IN ('paused', 'cancelled')) \
              AND ($1 IS NULL OR campaign_id = $1)",
         )
         .bind(campaign.map(|c| c.0))
