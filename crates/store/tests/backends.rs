@@ -740,6 +740,41 @@ async fn pause_scenario(store: AnyStore) {
         store.halted_campaigns().await.unwrap().is_empty(),
         "{backend}"
     );
+
+    // A NUL cannot be stored in PostgreSQL text: lookups and searches with one match nothing
+    // (they used to fail as a database error on PostgreSQL only).
+    assert!(
+        store
+            .search_contacts("p\0", "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .search_contacts("p", "\0", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .recipients_filtered(campaign, &RecipientFilter::All, Some("p0\0"), 0, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{backend}"
+    );
+    assert!(store.contact("p0@example.com\0").await.unwrap().is_none());
+    assert!(store.suppressions("\0", 10).await.unwrap().is_empty());
+    assert!(store.user_by_email("a\0@b.test").await.unwrap().is_none());
+    assert!(
+        store
+            .delivery_by_message_id("<p0@sender.example>\0")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]

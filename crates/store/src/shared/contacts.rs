@@ -177,6 +177,9 @@ macro_rules! contacts {
                 after_key: &str,
                 limit: u32,
             ) -> Result<Vec<crate::ContactRow>> {
+                if !crate::shared::matchable(query) || !crate::shared::matchable(after_key) {
+                    return Ok(Vec::new());
+                }
                 // LIKE with the wildcards of the query escaped: a search for "a_b" means "a_b".
                 let pattern = format!(
                     "%{}%",
@@ -206,6 +209,9 @@ macro_rules! contacts {
                 &self,
                 email_key: &str,
             ) -> Result<Option<crate::ContactRow>> {
+                if !crate::shared::matchable(email_key) {
+                    return Ok(None);
+                }
                 let names = super::dialect::lines_agg("l.name");
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT c.email, c.email_key, c.fields, c.created_at, \

@@ -18,6 +18,9 @@ macro_rules! feedback {
                 id: Option<DeliveryId>,
                 message_id: Option<&str>,
             ) -> Result<Option<DeliveryRef>> {
+                if message_id.is_some_and(|m| !crate::shared::matchable(m)) {
+                    return Ok(None);
+                }
                 let row =
                     match (id, message_id) {
                         (Some(id), _) => sqlx::query(
@@ -93,6 +96,9 @@ macro_rules! feedback {
                 after_key: &str,
                 limit: u32,
             ) -> Result<Vec<Suppression>> {
+                if !crate::shared::matchable(after_key) {
+                    return Ok(Vec::new());
+                }
                 let rows = sqlx::query(
                     "SELECT email_key, reason, source, created_at FROM suppressions \
                      WHERE email_key > $1 ORDER BY email_key LIMIT $2",

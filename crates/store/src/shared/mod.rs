@@ -64,3 +64,10 @@ pub(crate) fn outcome_json(batch: &[crate::OutcomeRecord]) -> crate::Result<(Str
 pub(crate) fn ms(t: time::OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+/// Whether `s` can be compared with stored text. PostgreSQL text cannot hold a NUL (the query
+/// fails), and no stored address, key or id contains one: a lookup or search with a NUL in it
+/// matches nothing, on both backends alike.
+pub(crate) fn matchable(s: &str) -> bool {
+    !s.contains('\0')
+}

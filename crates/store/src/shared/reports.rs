@@ -49,6 +49,9 @@ macro_rules! reports {
                 after: i64,
                 limit: u32,
             ) -> Result<Vec<RecipientRow>> {
+                if search.is_some_and(|q| !crate::shared::matchable(q)) {
+                    return Ok(Vec::new());
+                }
                 // Only fixed SQL fragments are chosen here; every value is bound. Event tabs are driven
                 // from `delivery_flags` (indexed by key), state tabs from (campaign, state, id).
                 let (from, condition, order) = match filter {

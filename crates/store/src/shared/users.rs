@@ -41,6 +41,9 @@ macro_rules! users {
             }
 
             pub(super) async fn user_by_email_impl(&self, email: &str) -> Result<Option<User>> {
+                if !crate::shared::matchable(email) {
+                    return Ok(None);
+                }
                 sqlx::query("SELECT id, email, password_hash, role FROM users WHERE email = $1")
                     .bind(email)
                     .fetch_optional(&self.pool)
