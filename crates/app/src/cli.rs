@@ -305,7 +305,7 @@ pub enum CampaignCmd {
     Create(CreateArgs),
     /// Campaigns, newest first, with their status and headline numbers.
     List {
-        /// Only these: draft, sending, paused, sent or cancelled.
+        /// Only these: draft, scheduled, sending, paused, sent or cancelled.
         #[arg(long)]
         status: Option<String>,
         #[arg(long)]
@@ -324,6 +324,25 @@ pub enum CampaignCmd {
     },
     /// Delete a draft. A campaign whose send started is kept: its evidence is the record.
     Delete { id: String },
+    /// Start a draft at a set time (`herald serve` starts it; one node of several). It stays
+    /// editable until then; `send` sends it at once instead.
+    Schedule {
+        id: String,
+        /// When: 2026-12-10T09:00 (read in --tz, default UTC) or 2026-12-10T09:00:00+01:00.
+        #[arg(long)]
+        at: String,
+        /// The time zone of --at, an IANA name (Europe/Warsaw, America/New_York, UTC).
+        #[arg(long)]
+        tz: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call off a scheduled start: the campaign is a draft again.
+    Unschedule {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Pause a sending campaign: no new attempts on any node within a second (those in
     /// flight finish and are recorded); `resume` continues with nobody mailed twice.
     Pause {

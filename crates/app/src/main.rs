@@ -39,7 +39,7 @@ pub fn conflict(msg: impl Into<String>) -> anyhow::Error {
 }
 
 /// Whether the user can fix `e` by changing what they asked (exit status 2).
-fn users_to_fix(e: &anyhow::Error) -> bool {
+pub(crate) fn users_to_fix(e: &anyhow::Error) -> bool {
     e.downcast_ref::<BadInput>().is_some()
         || e.downcast_ref::<NotFound>().is_some()
         || e.downcast_ref::<Conflict>().is_some()

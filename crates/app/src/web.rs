@@ -106,6 +106,32 @@ impl herald_http::Actions for AppActions {
         Box::pin(async move { delete_draft(&app, campaign).await.map_err(failure) })
     }
 
+    fn schedule(
+        &self,
+        campaign: CampaignId,
+        at_ms: i64,
+        tz: Option<String>,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::schedule_campaign(&app, campaign, at_ms, tz.as_deref())
+                .await
+                .map_err(failure)
+        })
+    }
+
+    fn unschedule(
+        &self,
+        campaign: CampaignId,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::unschedule_campaign(&app, campaign)
+                .await
+                .map_err(failure)
+        })
+    }
+
     fn control(
         &self,
         campaign: CampaignId,

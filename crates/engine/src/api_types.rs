@@ -300,6 +300,21 @@ pub struct CampaignControlled {
     pub cancelled: Option<u64>,
 }
 
+/// `campaign schedule|unschedule --json`, `POST|DELETE /api/v1/campaigns/{id}/schedule`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CampaignScheduled {
+    pub id: String,
+    /// `scheduled`, or `draft` after unschedule.
+    #[schemars(extend("enum" = ["scheduled", "draft"]))]
+    pub status: String,
+    /// When it starts, UTC (RFC 3339); null after unschedule.
+    pub scheduled_at: Option<String>,
+    /// The zone it was given in, if one was.
+    pub tz: Option<String>,
+    /// The start in that zone (`2026-12-10T09:00:00+01:00`).
+    pub local: Option<String>,
+}
+
 /// `POST /api/v1/campaigns/{id}/send`: the send started (or had started before).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SendStarted {

@@ -100,6 +100,19 @@ pub trait Actions: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<CampaignId, Failure>>;
     /// Delete a draft (`campaign delete`); Conflict once its send started.
     fn delete_draft(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>>;
+    /// Schedule a draft to start at `at_ms` (`campaign schedule --json`); `tz` names the zone
+    /// it was given in. Conflict for a time that has passed or a campaign that started.
+    fn schedule(
+        &self,
+        campaign: CampaignId,
+        at_ms: i64,
+        tz: Option<String>,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>>;
+    /// Call off a scheduled start (`campaign unschedule --json`).
+    fn unschedule(
+        &self,
+        campaign: CampaignId,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>>;
     /// Pause, resume or cancel a campaign (`campaign pause|resume|cancel`); Conflict when its
     /// status does not allow it.
     fn control(

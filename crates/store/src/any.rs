@@ -90,6 +90,39 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.set_campaign_status(id, status, at_ms).await,
         }
     }
+    async fn schedule_campaign(
+        &self,
+        id: CampaignId,
+        at_ms: i64,
+        tz: Option<&str>,
+    ) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.schedule_campaign(id, at_ms, tz).await,
+            AnyStore::Postgres(db) => db.schedule_campaign(id, at_ms, tz).await,
+        }
+    }
+    async fn unschedule_campaign(&self, id: CampaignId) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.unschedule_campaign(id).await,
+            AnyStore::Postgres(db) => db.unschedule_campaign(id).await,
+        }
+    }
+    async fn take_due_schedules(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Vec<CampaignId>> {
+        match self {
+            AnyStore::Sqlite(db) => db.take_due_schedules(now_ms, lease_until_ms).await,
+            AnyStore::Postgres(db) => db.take_due_schedules(now_ms, lease_until_ms).await,
+        }
+    }
+    async fn schedule_failed(&self, id: CampaignId, error: &str) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.schedule_failed(id, error).await,
+            AnyStore::Postgres(db) => db.schedule_failed(id, error).await,
+        }
+    }
     async fn pause_campaign(&self, id: CampaignId) -> Result<bool> {
         match self {
             AnyStore::Sqlite(db) => db.pause_campaign(id).await,

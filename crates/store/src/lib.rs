@@ -76,6 +76,31 @@ pub trait Store: Clone + Send + Sync + 'static {
         status: CampaignStatus,
         at_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// A draft (or a scheduled one, moved) becomes `scheduled` to start at `at_ms`; `tz` is
+    /// the zone the time was given in, kept for display. False when it is not a draft (any
+    /// more) or does not exist.
+    fn schedule_campaign(
+        &self,
+        id: CampaignId,
+        at_ms: i64,
+        tz: Option<&str>,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// `scheduled` → `draft`. False when it was not scheduled (or has started meanwhile).
+    fn unschedule_campaign(&self, id: CampaignId) -> impl Future<Output = Result<bool>> + Send;
+    /// Scheduled campaigns due at `now_ms` that no other node is starting, leased to the caller
+    /// until `lease_until_ms` (after that, another node takes over a start that did not finish).
+    fn take_due_schedules(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> impl Future<Output = Result<Vec<CampaignId>>> + Send;
+    /// A scheduled start was refused (e.g. its From domain no longer verifies): back to
+    /// `draft`, with the reason shown on the campaign.
+    fn schedule_failed(
+        &self,
+        id: CampaignId,
+        error: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// `sending` → `paused`: no delivery of it is claimed until it is resumed (its waiting
     /// deliveries move out of the due range, [`PAUSE_SHIFT_MS`]). False when it was not sending.
     fn pause_campaign(&self, id: CampaignId) -> impl Future<Output = Result<bool>> + Send;

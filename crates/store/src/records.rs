@@ -55,11 +55,13 @@ pub struct AudienceMember {
     pub hard_bounced_before: bool,
 }
 
-/// Where a campaign is in its life: `draft` → `sending` ⇄ `paused` → `sent`, or
-/// `sending`/`paused` → `cancelled` (the rest of its recipients `not_sent: cancelled`).
+/// Where a campaign is in its life: `draft` (⇄ `scheduled`) → `sending` ⇄ `paused` → `sent`,
+/// or `sending`/`paused` → `cancelled` (the rest of its recipients `not_sent: cancelled`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CampaignStatus {
     Draft,
+    /// A draft that `serve` starts at its `scheduled_at` (it can still be changed).
+    Scheduled,
     Sending,
     /// No new attempts; the deliveries keep their places and resume continues them.
     Paused,
@@ -68,8 +70,9 @@ pub enum CampaignStatus {
 }
 
 impl CampaignStatus {
-    pub const ALL: [CampaignStatus; 5] = [
+    pub const ALL: [CampaignStatus; 6] = [
         Self::Draft,
+        Self::Scheduled,
         Self::Sending,
         Self::Paused,
         Self::Sent,
@@ -78,6 +81,7 @@ impl CampaignStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
+            Self::Scheduled => "scheduled",
             Self::Sending => "sending",
             Self::Paused => "paused",
             Self::Sent => "sent",
@@ -131,6 +135,11 @@ pub struct Campaign {
     pub created_at_ms: i64,
     pub started_at_ms: Option<i64>,
     pub finished_at_ms: Option<i64>,
+    /// When a scheduled campaign starts (or was due, once started), and the zone it was given in.
+    pub scheduled_at_ms: Option<i64>,
+    pub schedule_tz: Option<String>,
+    /// Why its scheduled start was refused (it is a draft again), if it was.
+    pub schedule_error: Option<String>,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.

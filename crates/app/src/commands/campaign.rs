@@ -40,6 +40,35 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 Ok(())
             }
         }
+        CampaignCmd::Schedule { id, at, tz, json } => {
+            let id = campaign_id(&id)?;
+            let (at_ms, tz) = campaign::parse_schedule(&at, tz.as_deref())
+                .map_err(|e| bad_input(e.to_string()))?;
+            let done = schedule(&app, id, at_ms, tz.as_deref()).await?;
+            if json {
+                return output::json(&done);
+            }
+            println!(
+                "campaign {id} scheduled for {} ({} UTC); `herald serve` starts it",
+                done.local.as_deref().unwrap_or_default(),
+                done.scheduled_at.as_deref().unwrap_or_default()
+            );
+            if app.sending_mode().await?.live.is_empty() {
+                eprintln!(
+                    "note: no `herald serve` runs on this installation now; it must run then"
+                );
+            }
+            Ok(())
+        }
+        CampaignCmd::Unschedule { id, json } => {
+            let id = campaign_id(&id)?;
+            let done = unschedule(&app, id).await?;
+            if json {
+                return output::json(&done);
+            }
+            println!("campaign {id} is a draft again (not scheduled)");
+            Ok(())
+        }
         CampaignCmd::Pause { id, json } => {
             control_cmd(&app, &id, campaign::Control::Pause, json).await
         }
@@ -271,7 +300,7 @@ async fn list(app: &App, status: Option<&str>, json: bool) -> anyhow::Result<()>
         Some(Some(s)) => Some(s),
         Some(None) => {
             return Err(bad_input(format!(
-                "--status {:?}: expected draft, sending, paused, sent or cancelled",
+                "--status {:?}: expected draft, scheduled, sending, paused, sent or cancelled",
                 status.unwrap_or_default()
             )));
         }
@@ -299,9 +328,10 @@ fn campaign_error(e: CampaignError, doing: &'static str) -> anyhow::Error {
     match e {
         CampaignError::Store(s) => anyhow::Error::new(s).context(doing),
         CampaignError::UnknownCampaign(_) => crate::not_found(e.to_string()),
-        CampaignError::NotDraft(..) | CampaignError::WrongStatus { .. } => {
-            crate::conflict(e.to_string())
-        }
+        // A time that has passed is the clock's refusal, not a malformed request.
+        CampaignError::NotDraft(..)
+        | CampaignError::WrongStatus { .. }
+        | CampaignError::ScheduleOutOfRange(_) => crate::conflict(e.to_string()),
         other => bad_input(other.to_string()),
     }
 }
@@ -730,6 +760,91 @@ pub async fn test_send(app: &App, id: CampaignId, to: &str) -> anyhow::Result<Te
         .map_err(|e| anyhow::anyhow!("test send: {e}"))
 }
 
+/// Schedule draft `id` to start at `at_ms` (`campaign schedule`, the API, the UI).
+pub async fn schedule(
+    app: &App,
+    id: CampaignId,
+    at_ms: i64,
+    tz: Option<&str>,
+) -> anyhow::Result<herald_engine::api_types::CampaignScheduled> {
+    campaign::schedule(&app.store, id, at_ms, tz, herald_engine::now_ms())
+        .await
+        .map_err(|e| campaign_error(e, "scheduling the campaign"))?;
+    Ok(herald_engine::api_types::CampaignScheduled {
+        id: id.to_string(),
+        status: "scheduled".into(),
+        scheduled_at: Some(herald_engine::reports::ms_to_rfc3339(at_ms)),
+        tz: tz.map(str::to_string),
+        local: campaign::schedule_local(at_ms, tz),
+    })
+}
+
+/// Call off the scheduled start of `id` (`campaign unschedule`, the API, the UI).
+pub async fn unschedule(
+    app: &App,
+    id: CampaignId,
+) -> anyhow::Result<herald_engine::api_types::CampaignScheduled> {
+    campaign::unschedule(&app.store, id)
+        .await
+        .map_err(|e| campaign_error(e, "unscheduling the campaign"))?;
+    Ok(herald_engine::api_types::CampaignScheduled {
+        id: id.to_string(),
+        status: "draft".into(),
+        scheduled_at: None,
+        tz: None,
+        local: None,
+    })
+}
+
+/// How long a node holds the start of a due scheduled campaign before another may take it
+/// over (the start is the audience snapshot: minutes at most, even at a million contacts).
+const SCHEDULE_LEASE_MS: i64 = 10 * 60 * 1000;
+
+/// `serve`: start the scheduled campaigns that are due, once a second. Of several nodes one
+/// starts each (a lease on the campaign); the start is `campaign send`'s (the From gate is
+/// checked again). A refused start makes the campaign a draft again, with the reason shown on
+/// it; a database failure leaves it to be tried again when the lease runs out.
+pub fn spawn_scheduler(app: &App) -> tokio::sync::oneshot::Sender<()> {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = app.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            let now = herald_engine::now_ms();
+            let due = match app
+                .store
+                .take_due_schedules(now, now + SCHEDULE_LEASE_MS)
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "looking for scheduled campaigns failed");
+                    continue;
+                }
+            };
+            for id in due {
+                match start_send(&app, id).await {
+                    Ok(()) => tracing::info!(campaign = id.0, "scheduled campaign started"),
+                    Err(e) if crate::users_to_fix(&e) => {
+                        tracing::warn!(campaign = id.0, error = %e, "scheduled start refused");
+                        let why = format!("the scheduled start was refused: {e}");
+                        if let Err(e) = app.store.schedule_failed(id, &why).await {
+                            tracing::warn!(campaign = id.0, error = %e, "recording a refused start");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(campaign = id.0, error = %e, "starting a scheduled campaign failed; trying again later")
+                    }
+                }
+            }
+        }
+    });
+    stop
+}
+
 /// Pause, resume or cancel campaign `id` (`campaign pause|resume|cancel`, the API, the UI).
 pub async fn control(
     app: &App,
@@ -774,7 +889,12 @@ pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
     // The domain may have broken since the campaign was created: check again (unless the
     // campaign was explicitly allowed to bypass the gate). Its refusal is about the domain's
     // state, not the request.
-    if c.gate_override.is_none() && c.status == herald_store::CampaignStatus::Draft {
+    if c.gate_override.is_none()
+        && matches!(
+            c.status,
+            herald_store::CampaignStatus::Draft | herald_store::CampaignStatus::Scheduled
+        )
+    {
         app.check_from(&c.from_address).await.map_err(|e| {
             match e.downcast_ref::<crate::BadInput>() {
                 Some(b) => crate::conflict(b.0.clone()),

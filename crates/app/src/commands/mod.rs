@@ -21,7 +21,8 @@ use herald_store::CampaignId;
 
 pub use campaign::{
     control as control_campaign, delete_draft, details as campaign_details,
-    duplicate as duplicate_campaign, start_send, test_send,
+    duplicate as duplicate_campaign, schedule as schedule_campaign, start_send, test_send,
+    unschedule as unschedule_campaign,
 };
 pub use domain::{domain_statuses, verify_domain};
 pub use ips::ips_report;

@@ -40,6 +40,10 @@ pub enum CampaignError {
     UnknownCampaign(CampaignId),
     #[error("campaign {0} is {1}: only a draft can be changed (duplicate it to send it again)")]
     NotDraft(CampaignId, &'static str),
+    #[error("--at {at:?}: {why}")]
+    BadSchedule { at: String, why: String },
+    #[error("{0}")]
+    ScheduleOutOfRange(String),
     #[error("campaign {id} is {status}: {what}")]
     WrongStatus {
         id: CampaignId,
@@ -128,7 +132,10 @@ pub async fn update<S: Store>(
     let Some(old) = store.campaign(id).await? else {
         return Err(CampaignError::UnknownCampaign(id));
     };
-    if old.status != CampaignStatus::Draft {
+    if !matches!(
+        old.status,
+        CampaignStatus::Draft | CampaignStatus::Scheduled
+    ) {
         return Err(CampaignError::NotDraft(id, old.status.as_str()));
     }
     // A name kept from before the rules is not refused again.
@@ -258,6 +265,109 @@ async fn compile_bounded(input: &CampaignInput) -> Result<CampaignTemplates, Cam
     }
 }
 
+/// How far ahead a campaign can be scheduled.
+pub const MAX_SCHEDULE_AHEAD_MS: i64 = 366 * 24 * 3600 * 1000;
+
+/// When a schedule given as `campaign schedule --at T [--tz Z]` starts, in ms since the epoch,
+/// and the zone to show it in. `T` is an RFC 3339 time with an offset (`2026-12-10T09:00:00Z`,
+/// `…+01:00`: the zone only names how it is shown), or a local date and time
+/// (`2026-12-10T09:00`) read in `tz` (default UTC). Daylight-saving gaps and folds resolve as
+/// in most calendars: a time that does not exist moves forward by the gap, a repeated one is
+/// the first.
+pub fn parse_schedule(at: &str, tz: Option<&str>) -> Result<(i64, Option<String>), CampaignError> {
+    let bad = |why: String| CampaignError::BadSchedule {
+        at: at.to_string(),
+        why,
+    };
+    let zone = match tz {
+        Some(name) => Some(jiff::tz::TimeZone::get(name).map_err(|_| {
+            bad(format!(
+                "unknown time zone {name:?} (an IANA name such as Europe/Warsaw, America/New_York or UTC)"
+            ))
+        })?),
+        None => None,
+    };
+    let at = at.trim();
+    let ms = if let Ok(t) = at.parse::<jiff::Timestamp>() {
+        t.as_millisecond()
+    } else {
+        let civil: jiff::civil::DateTime = at.parse().map_err(|_| {
+            bad("expected a date and time such as 2026-12-10T09:00 (with --tz for its zone) or 2026-12-10T09:00:00+01:00".into())
+        })?;
+        let zone = zone.clone().unwrap_or(jiff::tz::TimeZone::UTC);
+        civil
+            .to_zoned(zone)
+            .map_err(|e| bad(e.to_string()))?
+            .timestamp()
+            .as_millisecond()
+    };
+    Ok((ms, tz.map(str::to_string)))
+}
+
+/// A schedule's time as it will be shown: RFC 3339 in its zone (`2026-12-10T09:00:00+01:00`),
+/// or UTC.
+pub fn schedule_local(at_ms: i64, tz: Option<&str>) -> Option<String> {
+    let t = jiff::Timestamp::from_millisecond(at_ms).ok()?;
+    let zone = tz
+        .and_then(|n| jiff::tz::TimeZone::get(n).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    Some(
+        t.to_zoned(zone)
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string(),
+    )
+}
+
+/// Schedule draft `id` to start at `at_ms` (a scheduled one is moved). Refused: a time that has
+/// passed or is more than [`MAX_SCHEDULE_AHEAD_MS`] ahead, a campaign whose send started.
+pub async fn schedule<S: Store>(
+    store: &S,
+    id: CampaignId,
+    at_ms: i64,
+    tz: Option<&str>,
+    now_ms: i64,
+) -> Result<(), CampaignError> {
+    if at_ms <= now_ms {
+        return Err(CampaignError::ScheduleOutOfRange(format!(
+            "{} has passed (it is {} now, UTC); `herald campaign send {id}` sends at once",
+            schedule_local(at_ms, tz).unwrap_or_default(),
+            schedule_local(now_ms, None).unwrap_or_default()
+        )));
+    }
+    if at_ms - now_ms > MAX_SCHEDULE_AHEAD_MS {
+        return Err(CampaignError::ScheduleOutOfRange(format!(
+            "{} is more than a year ahead",
+            schedule_local(at_ms, tz).unwrap_or_default()
+        )));
+    }
+    if store.schedule_campaign(id, at_ms, tz).await? {
+        return Ok(());
+    }
+    match store.campaign(id).await? {
+        None => Err(CampaignError::UnknownCampaign(id)),
+        Some(c) => Err(CampaignError::WrongStatus {
+            id,
+            status: c.status.as_str(),
+            what: "only a draft can be scheduled",
+        }),
+    }
+}
+
+/// Back to a draft: the scheduled start is called off.
+pub async fn unschedule<S: Store>(store: &S, id: CampaignId) -> Result<(), CampaignError> {
+    if store.unschedule_campaign(id).await? {
+        return Ok(());
+    }
+    match store.campaign(id).await? {
+        None => Err(CampaignError::UnknownCampaign(id)),
+        Some(c) => Err(CampaignError::WrongStatus {
+            id,
+            status: c.status.as_str(),
+            what: "it is not scheduled",
+        }),
+    }
+}
+
 /// What `campaign pause | resume | cancel` asks of a campaign that is sending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
@@ -324,8 +434,8 @@ pub async fn control<S: Store>(
         what: match (what, c.status) {
             (Control::Pause, CampaignStatus::Paused) => "it is already paused",
             (Control::Resume, CampaignStatus::Sending) => "it is not paused",
-            (_, CampaignStatus::Draft) => {
-                "its send has not started (`herald campaign delete` removes a draft)"
+            (_, CampaignStatus::Draft | CampaignStatus::Scheduled) => {
+                "its send has not started (`herald campaign delete` removes a draft, `unschedule` calls off a schedule)"
             }
             (Control::Pause, _) => "only a sending campaign can be paused",
             (Control::Resume, _) => "only a paused campaign can be resumed",
@@ -355,7 +465,7 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
         .campaign(id)
         .await?
         .ok_or(CampaignError::UnknownCampaign(id))?;
-    if c.status != CampaignStatus::Draft {
+    if !matches!(c.status, CampaignStatus::Draft | CampaignStatus::Scheduled) {
         return Ok(0);
     }
     let from_domain = EmailAddress::parse(&c.from_address)
@@ -444,6 +554,40 @@ mod tests {
         assert!(parse_from("Ann <ann>").is_err());
         assert!(parse_from("Ann <ann@x.test").is_err());
         assert!(parse_from("Ann\r\nBcc: x@y.test <a@b.test>").is_err());
+    }
+
+    #[test]
+    fn schedules_in_zones() {
+        let (ms, tz) = parse_schedule("2026-12-10T09:00", Some("Europe/Warsaw")).unwrap();
+        assert_eq!(tz.as_deref(), Some("Europe/Warsaw"));
+        // 09:00 in Warsaw in December is 08:00 UTC.
+        assert_eq!(
+            schedule_local(ms, None).as_deref(),
+            Some("2026-12-10T08:00:00+00:00")
+        );
+        assert_eq!(
+            schedule_local(ms, Some("Europe/Warsaw")).as_deref(),
+            Some("2026-12-10T09:00:00+01:00")
+        );
+        // In July the same zone is UTC+2.
+        let (july, _) = parse_schedule("2026-07-10T09:00", Some("Europe/Warsaw")).unwrap();
+        assert_eq!(
+            schedule_local(july, None).as_deref(),
+            Some("2026-07-10T07:00:00+00:00")
+        );
+        // No zone: UTC; an offset fixes the instant whatever --tz says.
+        assert_eq!(parse_schedule("2026-12-10T08:00", None).unwrap().0, ms);
+        assert_eq!(
+            parse_schedule("2026-12-10T09:00:00+01:00", Some("Asia/Tokyo"))
+                .unwrap()
+                .0,
+            ms
+        );
+        let e = parse_schedule("2026-12-10T09:00", Some("Europe/Warsow")).unwrap_err();
+        assert!(e.to_string().contains("unknown time zone"), "{e}");
+        let e = parse_schedule("next tuesday", None).unwrap_err();
+        assert!(e.to_string().contains("2026-12-10T09:00"), "{e}");
+        assert!(parse_schedule("2026-02-30T09:00", None).is_err());
     }
 
     #[test]

@@ -217,6 +217,9 @@ mod tests {
             created_at_ms: 0,
             started_at_ms: None,
             finished_at_ms: None,
+            scheduled_at_ms: None,
+            schedule_tz: None,
+            schedule_error: None,
         }
     }
 

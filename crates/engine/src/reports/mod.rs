@@ -40,6 +40,12 @@ pub struct CampaignSummary {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// When a scheduled campaign starts (kept once it started), UTC.
+    pub scheduled_at: Option<String>,
+    /// The zone the schedule was given in (`--tz`), if one was.
+    pub schedule_tz: Option<String>,
+    /// Why its scheduled start was refused (it is a draft again), if it was.
+    pub schedule_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -209,6 +215,9 @@ fn summary(c: &Campaign) -> CampaignSummary {
         created_at: ms_to_rfc3339(c.created_at_ms),
         started_at: c.started_at_ms.map(ms_to_rfc3339),
         finished_at: c.finished_at_ms.map(ms_to_rfc3339),
+        scheduled_at: c.scheduled_at_ms.map(ms_to_rfc3339),
+        schedule_tz: c.schedule_tz.clone(),
+        schedule_error: c.schedule_error.clone(),
     }
 }
 

@@ -25,7 +25,7 @@ fn campaign_id(id: &str) -> Result<CampaignId, Box<Response>> {
 #[derive(Deserialize, JsonSchema)]
 pub struct ListQuery {
     /// Only the campaigns in this state.
-    #[schemars(extend("enum" = ["draft", "sending", "paused", "sent", "cancelled"]))]
+    #[schemars(extend("enum" = ["draft", "scheduled", "sending", "paused", "sent", "cancelled"]))]
     pub status: Option<String>,
 }
 
@@ -39,7 +39,7 @@ pub async fn list<S: Store>(
         Some(None) => {
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "status: expected draft, sending, paused, sent or cancelled",
+                "status: expected draft, scheduled, sending, paused, sent or cancelled",
             );
         }
     };
@@ -245,4 +245,57 @@ pub async fn resume<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<Str
 
 pub async fn cancel<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
     control(&web, &id, Control::Cancel).await
+}
+
+/// `POST /api/v1/campaigns/{id}/schedule`.
+#[derive(Deserialize, JsonSchema)]
+pub struct ScheduleBody {
+    /// When the send starts: an RFC 3339 date-time with its offset
+    /// (`2026-12-10T09:00:00+01:00`), at most a year ahead.
+    #[schemars(extend("format" = "date-time"))]
+    pub at: String,
+}
+
+pub async fn schedule<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(id): Path<String>,
+    Body(body): Body<ScheduleBody>,
+) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let at = match time::OffsetDateTime::parse(
+        body.at.trim(),
+        &time::format_description::well_known::Rfc3339,
+    ) {
+        Ok(t) => (t.unix_timestamp_nanos() / 1_000_000) as i64,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "at: {:?} is not an RFC 3339 date-time with an offset ({e})",
+                    body.at
+                ),
+            );
+        }
+    };
+    match web.actions.schedule(id, at, None).await {
+        Ok(done) => Json(done).into_response(),
+        Err(f) => failure(f),
+    }
+}
+
+pub async fn unschedule<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(id): Path<String>,
+) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.unschedule(id).await {
+        Ok(done) => Json(done).into_response(),
+        Err(f) => failure(f),
+    }
 }

@@ -89,7 +89,7 @@ pub const ROUTES: &[Route] = &[
         ..get_route(
             "/api/v1/campaigns",
             Role::Viewer,
-            "Campaigns, newest first, with their counts (?status=draft|sending|paused|sent|cancelled)",
+            "Campaigns, newest first, with their counts (?status=draft|scheduled|sending|paused|sent|cancelled)",
             schema::<api_types::CampaignList>,
         )
     },
@@ -142,6 +142,26 @@ pub const ROUTES: &[Route] = &[
         query: None,
         body: None,
         ok: (202, Some(schema::<api_types::SendStarted>)),
+        conflicts: true,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/campaigns/{id}/schedule",
+        role: Role::Admin,
+        summary: "Start a draft at a set time: {\"at\": RFC 3339 date-time} (409 when it has passed)",
+        query: None,
+        body: Some(schema::<campaigns::ScheduleBody>),
+        ok: (200, Some(schema::<api_types::CampaignScheduled>)),
+        conflicts: true,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/campaigns/{id}/schedule",
+        role: Role::Admin,
+        summary: "Call off a scheduled start: the campaign is a draft again",
+        query: None,
+        body: None,
+        ok: (200, Some(schema::<api_types::CampaignScheduled>)),
         conflicts: true,
     },
     control_route(
@@ -262,6 +282,10 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         )
         .route("/api/v1/campaigns/{id}/send", post(campaigns::send::<S>))
         .route("/api/v1/campaigns/{id}/test", post(campaigns::test::<S>))
+        .route(
+            "/api/v1/campaigns/{id}/schedule",
+            post(campaigns::schedule::<S>).delete(campaigns::unschedule::<S>),
+        )
         .route("/api/v1/campaigns/{id}/pause", post(campaigns::pause::<S>))
         .route(
             "/api/v1/campaigns/{id}/resume",

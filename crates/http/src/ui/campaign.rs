@@ -144,6 +144,10 @@ struct CampaignPage {
     placement: Vec<PlacementTally>,
     chart: Option<chart::Chart>,
     notice: Option<String>,
+    /// A scheduled campaign's start, in the zone it was given in.
+    scheduled: Option<String>,
+    /// Why its scheduled start was refused, if it was.
+    schedule_error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -232,7 +236,25 @@ pub(super) async fn campaign<S: Store>(
         }
     };
     let c = report.campaign;
+    let scheduled = (c.status == "scheduled")
+        .then(|| {
+            let at = c.scheduled_at.as_deref()?;
+            let ms =
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .ok()?
+                    .unix_timestamp_nanos()
+                    / 1_000_000;
+            herald_engine::campaign::schedule_local(ms as i64, c.schedule_tz.as_deref()).map(
+                |local| match &c.schedule_tz {
+                    Some(z) => format!("{local} ({z})"),
+                    None => format!("{local} (UTC)"),
+                },
+            )
+        })
+        .flatten();
     render(&CampaignPage {
+        scheduled,
+        schedule_error: c.schedule_error.clone(),
         admin: s.user.role >= crate::auth::Role::Admin,
         notice,
         chart,
@@ -477,4 +499,74 @@ pub(super) async fn cancel<S: Store>(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     control(&web, &s, &id, f.csrf.as_deref(), Control::Cancel).await
+}
+
+/// `POST /campaigns/{id}/schedule`: the form's local date and time in its zone.
+#[derive(Deserialize)]
+pub(super) struct ScheduleForm {
+    csrf: Option<String>,
+    at: Option<String>,
+    tz: Option<String>,
+}
+
+pub(super) async fn schedule<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<ScheduleForm>,
+) -> Response {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let to = format!("/campaigns/{cid}");
+    let tz =
+        f.tz.as_deref()
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+            .unwrap_or("UTC");
+    let at = f.at.as_deref().unwrap_or_default();
+    let (at_ms, tz) = match herald_engine::campaign::parse_schedule(at, Some(tz)) {
+        Ok(v) => v,
+        Err(e) => return redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
+    };
+    match web.actions.schedule(cid, at_ms, tz).await {
+        Ok(done) => redirect_with(
+            &s,
+            &to,
+            flash::Kind::Notice,
+            &format!(
+                "Scheduled for {}: it goes out then unless you unschedule it.",
+                done.local.unwrap_or_default()
+            ),
+        ),
+        Err(e) => redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
+    }
+}
+
+/// `POST /campaigns/{id}/unschedule`.
+pub(super) async fn unschedule<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let to = format!("/campaigns/{cid}");
+    match web.actions.unschedule(cid).await {
+        Ok(_) => redirect_with(
+            &s,
+            &to,
+            flash::Kind::Notice,
+            "Unscheduled: it is a draft again.",
+        ),
+        Err(e) => redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
+    }
 }

@@ -50,6 +50,7 @@ fn minute(rfc3339: &str) -> String {
 const FILTERS: &[(&str, &str)] = &[
     ("", "All"),
     ("draft", "Drafts"),
+    ("scheduled", "Scheduled"),
     ("sending", "Sending"),
     ("paused", "Paused"),
     ("sent", "Sent"),

@@ -62,6 +62,16 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/campaigns/{id}/test", Role::Admin, "send test copies"),
     ("/campaigns/{id}/duplicate", Role::Admin, "create campaigns"),
     ("/campaigns/{id}/delete", Role::Admin, "delete campaigns"),
+    (
+        "/campaigns/{id}/schedule",
+        Role::Admin,
+        "schedule campaigns",
+    ),
+    (
+        "/campaigns/{id}/unschedule",
+        Role::Admin,
+        "schedule campaigns",
+    ),
     ("/campaigns/{id}/pause", Role::Admin, "pause campaigns"),
     ("/campaigns/{id}/resume", Role::Admin, "resume campaigns"),
     ("/campaigns/{id}/cancel", Role::Admin, "cancel campaigns"),

@@ -81,6 +81,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_node_sandbox.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_schedule.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

@@ -64,7 +64,7 @@ macro_rules! campaigns {
                     "UPDATE campaigns SET name = $1, list_id = $2, from_name = $3, from_address = $4, \
                         subject = $5, html = $6, text = $7, gate_override = $8, track_opens = $9, \
                         track_clicks = $10, send_to_seeds = $11 \
-                     WHERE id = $12 AND status = 'draft' \
+                     WHERE id = $12 AND status IN ('draft', 'scheduled') \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $12)",
                 )
                 .bind(&c.name)
@@ -90,7 +90,7 @@ macro_rules! campaigns {
                 let mut w = self.write().await?;
                 // A draft has no deliveries; the condition keeps it so even if one is starting.
                 let deleted = sqlx::query(
-                    "DELETE FROM campaigns WHERE id = $1 AND status = 'draft' \
+                    "DELETE FROM campaigns WHERE id = $1 AND status IN ('draft', 'scheduled') \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )
                 .bind(id.0)
@@ -105,7 +105,8 @@ macro_rules! campaigns {
                 let row = sqlx::query(
                     "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
-                            c.track_opens, c.track_clicks, c.send_to_seeds \
+                            c.track_opens, c.track_clicks, c.send_to_seeds, \
+                            c.scheduled_at, c.schedule_tz, c.schedule_error \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -132,6 +133,9 @@ macro_rules! campaigns {
                     track_opens: r.get::<i64, _>(14) != 0,
                     track_clicks: r.get::<i64, _>(15) != 0,
                     send_to_seeds: r.get::<i64, _>(16) != 0,
+                    scheduled_at_ms: r.get(17),
+                    schedule_tz: r.get(18),
+                    schedule_error: r.get(19),
                 }))
             }
 
@@ -144,8 +148,10 @@ macro_rules! campaigns {
                 let mut w = self.write().await?;
                 let q = match status {
                     CampaignStatus::Draft => sqlx::query("UPDATE campaigns SET status = 'draft' WHERE id = $1").bind(id.0),
+                    CampaignStatus::Scheduled => sqlx::query("UPDATE campaigns SET status = 'scheduled' WHERE id = $1").bind(id.0),
                     CampaignStatus::Sending => sqlx::query(
-                        "UPDATE campaigns SET status = 'sending', started_at = COALESCE(started_at, $2), finished_at = NULL WHERE id = $1",
+                        "UPDATE campaigns SET status = 'sending', started_at = COALESCE(started_at, $2), finished_at = NULL, \
+                         schedule_lease_until = NULL WHERE id = $1",
                     )
                     .bind(id.0)
                     .bind(at_ms),
@@ -175,6 +181,84 @@ macro_rules! campaigns {
                 .rows_affected();
                 w.tx.commit().await?;
                 Ok(n)
+            }
+
+            pub(super) async fn schedule_campaign_impl(
+                &self,
+                id: CampaignId,
+                at_ms: i64,
+                tz: Option<&str>,
+            ) -> Result<bool> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE campaigns SET status = 'scheduled', scheduled_at = $2, schedule_tz = $3, \
+                         schedule_error = NULL, schedule_lease_until = NULL \
+                     WHERE id = $1 AND status IN ('draft', 'scheduled') \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
+                )
+                .bind(id.0)
+                .bind(at_ms)
+                .bind(tz)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            pub(super) async fn unschedule_campaign_impl(&self, id: CampaignId) -> Result<bool> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE campaigns SET status = 'draft', scheduled_at = NULL, schedule_tz = NULL, \
+                         schedule_lease_until = NULL \
+                     WHERE id = $1 AND status = 'scheduled' \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
+                )
+                .bind(id.0)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            pub(super) async fn take_due_schedules_impl(
+                &self,
+                now_ms: i64,
+                lease_until_ms: i64,
+            ) -> Result<Vec<CampaignId>> {
+                let mut w = self.write().await?;
+                // Row by row, the lease decides: a node that comes second finds it taken.
+                let ids = sqlx::query(
+                    "UPDATE campaigns SET schedule_lease_until = $2 \
+                     WHERE status = 'scheduled' AND scheduled_at <= $1 \
+                       AND (schedule_lease_until IS NULL OR schedule_lease_until < $1) \
+                     RETURNING id",
+                )
+                .bind(now_ms)
+                .bind(lease_until_ms)
+                .fetch_all(&mut *w.tx)
+                .await?
+                .into_iter()
+                .map(|r| CampaignId(r.get(0)))
+                .collect();
+                w.tx.commit().await?;
+                Ok(ids)
+            }
+
+            pub(super) async fn schedule_failed_impl(&self, id: CampaignId, error: &str) -> Result<()> {
+                let mut w = self.write().await?;
+                sqlx::query(
+                    "UPDATE campaigns SET status = 'draft', schedule_error = $2, schedule_lease_until = NULL \
+                     WHERE id = $1 AND status = 'scheduled' \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
+                )
+                .bind(id.0)
+                .bind(error)
+                .execute(&mut *w.tx)
+                .await?;
+                w.tx.commit().await?;
+                Ok(())
             }
 
             pub(super) async fn pause_campaign_impl(&self, id: CampaignId) -> Result<bool> {

@@ -51,6 +51,18 @@ macro_rules! store {
             ) -> Result<()> {
                 self.set_campaign_status_impl(id, s, at_ms).await
             }
+            async fn schedule_campaign(&self, id: CampaignId, at_ms: i64, tz: Option<&str>) -> Result<bool> {
+                self.schedule_campaign_impl(id, at_ms, tz).await
+            }
+            async fn unschedule_campaign(&self, id: CampaignId) -> Result<bool> {
+                self.unschedule_campaign_impl(id).await
+            }
+            async fn take_due_schedules(&self, now_ms: i64, lease_until_ms: i64) -> Result<Vec<CampaignId>> {
+                self.take_due_schedules_impl(now_ms, lease_until_ms).await
+            }
+            async fn schedule_failed(&self, id: CampaignId, error: &str) -> Result<()> {
+                self.schedule_failed_impl(id, error).await
+            }
             async fn pause_campaign(&self, id: CampaignId) -> Result<bool> {
                 self.pause_campaign_impl(id).await
             }

@@ -103,6 +103,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         14,
         include_str!("../../migrations/sqlite/0014_node_sandbox.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/sqlite/0015_schedule.sql"),
+    ),
 ];
 
 #[derive(Clone)]

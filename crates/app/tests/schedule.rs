@@ -1,0 +1,279 @@
+//! Scheduled sends (issue 19, item 2): a campaign scheduled a few seconds ahead is not sent
+//! before its time and is after, by exactly one of two `herald serve` nodes sharing a
+//! PostgreSQL database (every recipient captured once across both sandboxes); bad times and
+//! zones are refused and change nothing; the web UI schedules in a zone and unschedules.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use common::{Herald, Serve, free_port, http, pg_database, wait_for};
+
+/// Recipient → copies captured in the sandboxes of `dirs`.
+fn captured(dirs: &[PathBuf]) -> HashMap<String, u32> {
+    let mut copies = HashMap::new();
+    for d in dirs {
+        let Ok(entries) = std::fs::read_dir(d.join("sandbox")) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if let Some(to) = text
+                .lines()
+                .find(|l| l.starts_with("To:"))
+                .and_then(|l| l.split('<').nth(1))
+                .and_then(|l| l.split('>').next())
+            {
+                *copies.entry(to.to_ascii_lowercase()).or_insert(0) += 1;
+            }
+        }
+    }
+    copies
+}
+
+fn rfc3339_in(secs: u64) -> String {
+    let t = SystemTime::now() + Duration::from_secs(secs);
+    let t = time::OffsetDateTime::from(t).replace_nanosecond(0).unwrap();
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+fn status(h: &Herald, id: &str) -> String {
+    h.json(&["campaign", "report", id, "--json"])["campaign"]["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn serve(h: &Herald, port: u16) -> Serve {
+    common::serve_sandbox(h, port)
+}
+
+fn prepare(h: &Herald, tmp: &Path, n: usize) -> String {
+    let csv = tmp.join("c.csv");
+    let mut rows = String::from("email\n");
+    for i in 0..n {
+        rows.push_str(&format!("s{i}@example.com\n"));
+    }
+    std::fs::write(&csv, rows).unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "all"]);
+    let html = tmp.join("b.html");
+    std::fs::write(&html, "<p>Later</p>").unwrap();
+    h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        "later",
+        "--list",
+        "all",
+        "--from",
+        "Ann <ann@sender.example>",
+        "--subject",
+        "Later",
+        "--html",
+        html.to_str().unwrap(),
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_scheduled_campaign_goes_out_on_time_from_exactly_one_node() {
+    const N: usize = 40;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = pg_database(&tmp.path().join("cluster"));
+    let ports = [free_port(), free_port()];
+    let nodes: Vec<(Herald, PathBuf)> = ["n1", "n2"]
+        .iter()
+        .zip(ports)
+        .map(|(name, port)| {
+            let data = tmp.path().join(name);
+            let h = Herald::new(&data)
+                .env("HERALD__DATABASE__URL", &db)
+                .env("HERALD__DELIVERY__SANDBOX", "true")
+                .env(
+                    "HERALD__DELIVERY__HELO_NAME",
+                    &format!("{name}.herald.test"),
+                )
+                .web_only(port);
+            (h, data)
+        })
+        .collect();
+    let h = &nodes[0].0;
+    let id = prepare(h, tmp.path(), N);
+
+    // Refused, and nothing changes: a time that has passed, an unknown zone, no time at all.
+    for (args, says) in [
+        (
+            vec!["--at", "2020-01-01T09:00"],
+            "has passed (it is 20", // … now, UTC
+        ),
+        (
+            vec!["--at", "2030-01-01T09:00", "--tz", "Europe/Warsow"],
+            "unknown time zone \"Europe/Warsow\"",
+        ),
+        (vec!["--at", "tomorrow morning"], "expected a date and time"),
+        (vec!["--at", "2099-01-01T09:00"], "more than a year ahead"),
+    ] {
+        let mut cmd = vec!["campaign", "schedule", id.as_str()];
+        cmd.extend(args);
+        let out = h.run(&cmd);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{cmd:?}: {err}");
+        assert_eq!(status(h, &id), "draft");
+    }
+
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "correct horse battery\n").unwrap();
+    h.ok(&[
+        "user",
+        "add",
+        "admin@herald.test",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    let token = h
+        .ok(&[
+            "token",
+            "create",
+            "--user",
+            "admin@herald.test",
+            "--name",
+            "t",
+        ])
+        .trim()
+        .to_string();
+    let bearer = format!("Bearer {token}");
+    let _serve: Vec<Serve> = nodes
+        .iter()
+        .zip(ports)
+        .map(|((h, _), p)| serve(h, p))
+        .collect();
+    let api = |method: &str, body: Option<&str>| {
+        http(
+            ports[1],
+            method,
+            &format!("/api/v1/campaigns/{id}/schedule"),
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        )
+    };
+
+    // The web UI: schedule in a zone, see it, unschedule.
+    let admin = common::session_cookie(ports[0], "admin@herald.test");
+    let page = |cookie: &str| {
+        http(
+            ports[0],
+            "GET",
+            &format!("/campaigns/{id}"),
+            &[("Cookie", cookie)],
+            None,
+        )
+        .body
+    };
+    let post = |path: &str, form: &str| {
+        let csrf = common::hidden(&page(&admin), "csrf");
+        let r = http(
+            ports[0],
+            "POST",
+            &format!("/campaigns/{id}/{path}"),
+            &[
+                ("Cookie", &admin),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(&format!("csrf={csrf}{form}")),
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+        http(
+            ports[0],
+            "GET",
+            r.header("location").unwrap(),
+            &[("Cookie", &admin)],
+            None,
+        )
+        .body
+    };
+    let body = post("schedule", "&at=2027-01-15T09%3A30&tz=Europe%2FWarsaw");
+    assert!(
+        body.contains("Scheduled for 2027-01-15T09:30:00+01:00 (Europe/Warsaw)"),
+        "{body}"
+    );
+    assert!(body.contains("id=\"unschedule-form\""), "{body}");
+    let v = h.json(&["campaign", "report", &id, "--json"]);
+    assert_eq!(v["campaign"]["status"], "scheduled");
+    assert_eq!(v["campaign"]["scheduled_at"], "2027-01-15T08:30:00.000Z");
+    assert_eq!(v["campaign"]["schedule_tz"], "Europe/Warsaw");
+    let body = post("schedule", "&at=2027-02-30T09%3A30&tz=UTC");
+    assert!(body.contains("expected a date and time"), "{body}");
+    let body = post("unschedule", "");
+    assert!(body.contains("Unscheduled: it is a draft again."), "{body}");
+    assert_eq!(status(h, &id), "draft");
+
+    // The API: a passed time is a conflict; a future one schedules; DELETE calls it off.
+    let r = api("POST", Some(r#"{"at": "2020-01-01T09:00:00Z"}"#));
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = api("POST", Some(r#"{"at": "2030-01-01T09:00"}"#));
+    assert_eq!(r.status, 422, "no offset: {}", r.body);
+    let r = api("POST", Some(&format!(r#"{{"at": "{}"}}"#, rfc3339_in(600))));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api("DELETE", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["status"],
+        "draft"
+    );
+    let r = api("DELETE", None);
+    assert_eq!(r.status, 409, "not scheduled any more: {}", r.body);
+
+    // Six seconds ahead: nothing before, everyone once after.
+    let at = rfc3339_in(6);
+    let v = h.json(&["campaign", "schedule", &id, "--at", &at, "--json"]);
+    assert_eq!(v["status"], "scheduled", "{v}");
+    let due =
+        time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339).unwrap();
+    let dirs: Vec<PathBuf> = nodes.iter().map(|(_, d)| d.clone()).collect();
+    while time::OffsetDateTime::now_utc() < due - Duration::from_millis(700) {
+        assert!(captured(&dirs).is_empty(), "sent before its time");
+        assert_eq!(status(h, &id), "scheduled");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let copies = wait_for("the scheduled send", Duration::from_secs(30), || {
+        let c = captured(&dirs);
+        (c.len() == N).then_some(c)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let copies_later = captured(&dirs);
+    assert_eq!(copies, copies_later);
+    assert!(
+        copies.values().all(|n| *n == 1),
+        "each recipient once: {copies:?}"
+    );
+    let r = h.json(&["campaign", "report", &id, "--json"]);
+    let started = time::OffsetDateTime::parse(
+        r["campaign"]["started_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(started >= due, "started {started} before {due}");
+    assert!(
+        started - due < Duration::from_secs(5),
+        "started on time: {started}"
+    );
+    assert!(
+        ["sending", "sent"].contains(&r["campaign"]["status"].as_str().unwrap()),
+        "{r}"
+    );
+    // Started: no more scheduling.
+    let out = h.run(&["campaign", "unschedule", &id]);
+    assert_eq!(out.status.code(), Some(2));
+}
