@@ -99,6 +99,15 @@ impl CampaignStatus {
 /// time in ms (year 33658), so a shifted value is recognised by being at least this.
 pub const PAUSE_SHIFT_MS: i64 = 1_000_000_000_000_000;
 
+/// A `next_attempt_at` as the time it stands for: without the pause shift, if it has one.
+pub fn unshifted(next_attempt_at_ms: i64) -> i64 {
+    if next_attempt_at_ms >= PAUSE_SHIFT_MS {
+        next_attempt_at_ms - PAUSE_SHIFT_MS
+    } else {
+        next_attempt_at_ms
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
     pub name: String,

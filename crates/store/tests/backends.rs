@@ -653,6 +653,11 @@ async fn pause_scenario(store: AnyStore) {
 
     assert!(store.pause_campaign(campaign).await.unwrap(), "{backend}");
     assert!(!store.pause_campaign(campaign).await.unwrap(), "{backend}");
+    // A second start of the same send (a double click finishing late) leaves the pause alone.
+    store
+        .set_campaign_status(campaign, CampaignStatus::Sending, now())
+        .await
+        .unwrap();
     let c = store.campaign(campaign).await.unwrap().unwrap();
     assert_eq!(c.status, CampaignStatus::Paused, "{backend}");
     assert!(
@@ -728,6 +733,17 @@ async fn pause_scenario(store: AnyStore) {
         "{backend}: {k:?}"
     );
     assert_eq!(k.not_sent_reasons, vec![("cancelled".to_string(), 4)]);
+    let flagged = store
+        .recipients_filtered(campaign, &RecipientFilter::All, None, 0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.possible_duplicate)
+        .count();
+    assert_eq!(
+        flagged, 2,
+        "{backend}: the two whose holder died may have been sent"
+    );
     store.finish_campaigns(now()).await.unwrap();
     let c = store.campaign(campaign).await.unwrap().unwrap();
     assert_eq!(

@@ -532,6 +532,11 @@ async fn send(
     progress.abort();
     pb.finish_and_clear();
     result.context("sending")?;
+    if let Some(c) = app.store.campaign(id).await?
+        && c.status == herald_store::CampaignStatus::Paused
+    {
+        eprintln!("campaign {id} is paused: `herald campaign resume {id}` continues it");
+    }
     if let Some(sb) = &sandbox {
         eprintln!("sandbox: messages captured in {}", sb.dir.display());
     }

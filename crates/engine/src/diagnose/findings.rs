@@ -109,10 +109,18 @@ fn state(x: &Facts, out: &mut Findings) {
                     .or_else(|| last.and_then(|e| e.error.clone()))
                     .unwrap_or_else(|| "no answer".into()),
                 row.next_attempt_at_ms
-                    .map(|t| format!(" at {}", ms_to_rfc3339(t)))
+                    .map(|t| if t >= herald_store::PAUSE_SHIFT_MS {
+                        // Out of the due range: its campaign is paused.
+                        format!(
+                            " once the campaign is resumed (it was due at {})",
+                            ms_to_rfc3339(herald_store::unshifted(t))
+                        )
+                    } else {
+                        format!(" at {}", ms_to_rfc3339(t))
+                    })
                     .unwrap_or_default()
             ),
-            serde_json::json!({"attempts": row.attempts, "next_attempt_at": row.next_attempt_at_ms.map(ms_to_rfc3339)}),
+            serde_json::json!({"attempts": row.attempts, "next_attempt_at": row.next_attempt_at_ms.map(herald_store::unshifted).map(ms_to_rfc3339)}),
         ),
         DeliveryState::Bounced if late_bounce.is_none() => out.add(
             "rejected",

@@ -153,19 +153,41 @@ impl Shared {
 /// [`RENDER_AHEAD`] messages per connection already rendered).
 const HALT_POLL: Duration = Duration::from_millis(400);
 
-/// Campaigns paused or cancelled, as last read from the store (shared with the render threads).
-#[derive(Default)]
-struct Halted(std::sync::RwLock<HashMap<CampaignId, CampaignStatus>>);
+/// Campaigns paused or cancelled, as last read from the store (shared with the render threads),
+/// and when that read began.
+struct Halted(std::sync::RwLock<(HashMap<CampaignId, CampaignStatus>, std::time::Instant)>);
+
+impl Default for Halted {
+    fn default() -> Self {
+        Self(std::sync::RwLock::new((
+            HashMap::new(),
+            std::time::Instant::now(),
+        )))
+    }
+}
 
 impl Halted {
     fn status(&self, id: CampaignId) -> Option<CampaignStatus> {
         let map = self.0.read().unwrap_or_else(|e| e.into_inner());
-        map.get(&id).copied()
+        map.0.get(&id).copied()
     }
 
-    fn set(&self, now: Vec<(CampaignId, CampaignStatus)>) {
+    fn set(&self, now: Vec<(CampaignId, CampaignStatus)>, read_at: std::time::Instant) {
         let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
-        *map = now.into_iter().collect();
+        *map = (now.into_iter().collect(), read_at);
+    }
+
+    /// A claim begun at `claimed_at` returned deliveries of these campaigns: claims skip
+    /// paused and cancelled campaigns, so a view read before the claim that calls one of them
+    /// halted is stale (a resume since): forget it, rather than give back what was just
+    /// claimed until the next look.
+    fn claimed(&self, campaigns: impl Iterator<Item = CampaignId>, claimed_at: std::time::Instant) {
+        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        if map.1 < claimed_at {
+            for c in campaigns {
+                map.0.remove(&c);
+            }
+        }
     }
 
     /// What to record instead of an attempt for `d`, if its campaign is halted.
@@ -199,10 +221,11 @@ async fn watch_halts<S: Store>(store: S, halted: Arc<Halted>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        let read_at = std::time::Instant::now();
         match store.halted_campaigns().await {
             Ok(now) => {
                 let cancelled = now.iter().any(|(_, s)| *s == CampaignStatus::Cancelled);
-                halted.set(now);
+                halted.set(now, read_at);
                 if cancelled && let Err(e) = store.settle_cancelled(now_ms()).await {
                     tracing::warn!(error = %e, "settling cancelled deliveries failed");
                 }
@@ -324,6 +347,7 @@ impl<S: Store> Queue<S> {
                 let in_flight = shared.in_flight.load(Ordering::Acquire);
                 let room = self.cfg.max_in_flight.saturating_sub(in_flight);
                 let mut claimed = Vec::new();
+                let claimed_at = std::time::Instant::now();
                 if room > 0 {
                     let now = now_ms();
                     let t = std::time::Instant::now();
@@ -352,6 +376,7 @@ impl<S: Store> Queue<S> {
                     };
                 }
                 if !claimed.is_empty() {
+                    halted.claimed(claimed.iter().map(|d| d.campaign), claimed_at);
                     shared.in_flight.fetch_add(claimed.len(), Ordering::AcqRel);
                     shared.hold(claimed.iter().map(|c| c.id), true);
                     self.dispatch(
@@ -599,9 +624,10 @@ fn not_sent(d: &ClaimedDelivery) -> OutcomeRecord {
     )
 }
 
-/// Back to the queue without an attempt, to be tried again in a minute.
+/// Back to the queue without an attempt, to be tried again in a minute: its state and reason
+/// stay (a deferred delivery stays deferred).
 fn requeue(d: &ClaimedDelivery) -> OutcomeRecord {
-    without_attempt(d, DeliveryState::Queued, None, Some(now_ms() + 60_000))
+    without_attempt(d, d.state, d.reason.as_deref(), Some(now_ms() + 60_000))
 }
 
 /// Messages rendered (and signed) ahead of the session, per connection. Bounds memory and
@@ -636,14 +662,27 @@ async fn run_job(
     };
     let (msg_tx, msg_rx) = mpsc::channel::<deliver::Prepared>(RENDER_AHEAD);
     let halted_render = halted.clone();
+    let out_render = out.clone();
+    // The deliveries the render thread gave back itself (kept outside it: a panic there must
+    // not make them look unrecorded, which would record them twice).
+    let given_back = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let given_back_render = given_back.clone();
     let render = tokio::task::spawn_blocking(move || {
         let date = OffsetDateTime::now_utc().unix_timestamp();
         // Records without an attempt: not renderable, or given back (campaign halted).
         let mut unrenderable = Vec::new();
         for (r, d) in chunk {
             // Looked at just before each message, so a pause stops this connection too.
+            // A give-back is recorded at once, not when the connection's chunk is done.
             if let Some(rec) = halted_render.give_back(&d) {
-                unrenderable.push(rec);
+                let id = rec.delivery.0;
+                match out_render.blocking_send(rec) {
+                    Ok(()) => given_back_render
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(id),
+                    Err(e) => unrenderable.push(e.0),
+                }
                 continue;
             }
             match r.prepare(&d, date) {
@@ -685,6 +724,9 @@ async fn run_job(
             }
         }
         Err(e) => tracing::error!(error = %e, "the render task failed"),
+    }
+    for id in given_back.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        meta.remove(id);
     }
     // Anything neither attempted nor refused goes back with no attempt recorded, so its lease
     // is released: skipped because its campaign was halted (kept as it was, or not sent when

@@ -186,13 +186,7 @@ impl From<RecipientRow> for RecipientReport {
             next_attempt_at: r
                 .next_attempt_at_ms
                 .filter(|_| r.state == DeliveryState::Deferred)
-                .map(|t| {
-                    if t >= herald_store::PAUSE_SHIFT_MS {
-                        t - herald_store::PAUSE_SHIFT_MS
-                    } else {
-                        t
-                    }
-                })
+                .map(herald_store::unshifted)
                 .map(ms_to_rfc3339),
             evidence: r.evidence.as_ref().map(EvidenceReport::from),
             events: Vec::new(),

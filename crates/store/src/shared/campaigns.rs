@@ -14,9 +14,11 @@ macro_rules! campaigns {
 
         /// The waiting deliveries of cancelled campaign `$2` that no live lease holds become
         /// `not_sent: cancelled` (`$1`: now). A leased one is settled by its holder when it
-        /// gives it back, or by [`SETTLE_ALL_CANCELLED`] once the lease has run out.
+        /// gives it back, or by [`SETTLE_ALL_CANCELLED`] once the lease has run out — flagged
+        /// `possible_duplicate` then, as a claim flags it: its holder died, maybe after a 250.
         const SETTLE_CANCELLED: &str =
             "UPDATE deliveries SET state = 'not_sent', reason = 'cancelled', next_attempt_at = NULL, \
+                 possible_duplicate = CASE WHEN lease_owner IS NOT NULL THEN 1 ELSE possible_duplicate END, \
                  lease_owner = NULL, lease_until = NULL, updated_at = $1 \
              WHERE campaign_id = $2 AND state IN ('queued', 'deferred') \
                AND (lease_until IS NULL OR lease_until < $1)";
@@ -151,7 +153,7 @@ macro_rules! campaigns {
                     CampaignStatus::Scheduled => sqlx::query("UPDATE campaigns SET status = 'scheduled' WHERE id = $1").bind(id.0),
                     CampaignStatus::Sending => sqlx::query(
                         "UPDATE campaigns SET status = 'sending', started_at = COALESCE(started_at, $2), finished_at = NULL, \
-                         schedule_lease_until = NULL WHERE id = $1",
+                         schedule_lease_until = NULL WHERE id = $1 AND status IN ('draft', 'scheduled')",
                     )
                     .bind(id.0)
                     .bind(at_ms),
@@ -281,8 +283,23 @@ macro_rules! campaigns {
                 if !paused {
                     return Ok(false);
                 }
-                // Then move its waiting deliveries out of the due range (PAUSE_SHIFT_MS).
+                // Then move its waiting deliveries out of the due range (PAUSE_SHIFT_MS), if it
+                // is still paused: the no-op UPDATE locks the campaign's row, so a resume racing
+                // this waits for it (and then takes the shift back off) or came first (and then
+                // nothing is shifted). SQLite's one writer orders them the same way.
                 let mut w = self.write().await?;
+                let still = sqlx::query(
+                    "UPDATE campaigns SET status = status WHERE id = $1 AND status = 'paused'",
+                )
+                .bind(id.0)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if !still {
+                    w.tx.commit().await?;
+                    return Ok(true);
+                }
                 sqlx::query(
                     "UPDATE deliveries SET next_attempt_at = next_attempt_at + $2 \
                      WHERE campaign_id = $1 AND state IN ('queued', 'deferred') AND next_attempt_at < $2",
