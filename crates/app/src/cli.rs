@@ -411,6 +411,9 @@ pub struct CreateArgs {
     pub from: String,
     #[arg(long)]
     pub subject: String,
+    /// Where replies go (Reply-To), "Name <address>" or an address; default the From.
+    #[arg(long)]
+    pub reply_to: Option<String>,
     /// HTML body template file (minijinja).
     #[arg(long)]
     pub html: PathBuf,
@@ -446,6 +449,9 @@ pub struct EditArgs {
     pub from: Option<String>,
     #[arg(long)]
     pub subject: Option<String>,
+    /// Reply-To ("Name <address>" or an address); an empty value removes it.
+    #[arg(long)]
+    pub reply_to: Option<String>,
     /// HTML body template file.
     #[arg(long)]
     pub html: Option<PathBuf>,

@@ -65,13 +65,28 @@ fn drafts_are_edited_duplicated_and_deleted_until_they_are_sent() {
     assert!(err.contains("ann@example.com"), "names the contact: {err}");
     let err = fails(&["campaign", "edit", "1", "--list", "nope"]);
     assert!(err.contains("unknown list \"nope\""), "{err}");
+    let err = fails(&["campaign", "edit", "1", "--reply-to", "Desk <desk@>"]);
+    assert!(err.contains("--reply-to \"Desk <desk@>\""), "{err}");
     let shown = h.json(&["campaign", "show", "1", "--json"]);
     assert_eq!(shown["name"], "Nov v2", "a refused edit changes nothing");
+    assert_eq!(shown["reply_to"], serde_json::Value::Null);
+    // Reply-To is set by an edit, kept by a duplicate, removed by an empty value.
+    h.ok(&["campaign", "edit", "1", "--reply-to", "desk@example.com"]);
+    assert_eq!(
+        h.json(&["campaign", "show", "1", "--json"])["reply_to"],
+        "desk@example.com"
+    );
 
     // Duplicate and delete a draft.
     let copy = h.json(&["campaign", "duplicate", "1", "--json"]);
     let copy_id = copy["id"].as_str().unwrap().to_string();
     let shown = h.json(&["campaign", "show", &copy_id, "--json"]);
+    assert_eq!(shown["reply_to"], "desk@example.com", "{shown:#}");
+    h.ok(&["campaign", "edit", "1", "--reply-to", ""]);
+    assert_eq!(
+        h.json(&["campaign", "show", "1", "--json"])["reply_to"],
+        serde_json::Value::Null
+    );
     assert_eq!(
         (shown["name"].as_str(), shown["subject"].as_str()),
         (

@@ -137,6 +137,8 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
         "Ann Sender <ann@sender.test>",
         "--subject",
         "Hi {{ contact.first_name }}",
+        "--reply-to",
+        "Ann's desk <desk@sender.test>",
         "--html",
         html.to_str().unwrap(),
         "--json",
@@ -231,6 +233,21 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
             "{subject}"
         );
         assert_eq!(r["evidence"]["subject"], subject.as_str(), "{r:#}");
+        // Reply-To as given, and the list's List-Id under the sending domain (RFC 2919).
+        let header = |name: &str| {
+            body.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_else(|| panic!("no {name} header in {body}"))
+        };
+        assert_eq!(header("List-Id"), "\"world\" <world.sender.test>");
+        assert!(
+            header("Reply-To").contains("<desk@sender.test>"),
+            "{}",
+            header("Reply-To")
+        );
+        assert_eq!(details["list_id"], "\"world\" <world.sender.test>");
+        assert_eq!(details["reply_to"], "Ann's desk <desk@sender.test>");
         let why = h.json(&["why", &id, email, "--json"]);
         assert_eq!(why["subject"], subject.as_str(), "{why:#}");
         let it = why["it_report"].as_str().unwrap();

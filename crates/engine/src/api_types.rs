@@ -35,6 +35,10 @@ pub struct CampaignDetails {
     pub status: String,
     /// Why the campaign may send although its domain did not verify (None: it verified).
     pub gate_override: Option<String>,
+    /// `Reply-To` of its messages, if set.
+    pub reply_to: Option<String>,
+    /// The `List-Id` header its messages carry (RFC 2919).
+    pub list_id: String,
     pub dkim: Dkim,
     /// The envelope sender's domain (`b+<token>@<it>`), where bounces come back; None: the
     /// From address is the return path and bounces are not collected.

@@ -30,6 +30,7 @@ async fn send_one(store: &SqliteStore, port: u16, name: &str) -> CampaignId {
             html: "<p>Hi</p>".into(),
             text: None,
             gate_override: None,
+            reply_to: None,
             tracking: Default::default(),
         },
     )

@@ -36,6 +36,7 @@ async fn campaign_for(store: &SqliteStore, csv: &str, html: &str) -> CampaignId 
             html: html.into(),
             text: None,
             gate_override: None,
+            reply_to: None,
             tracking: Default::default(),
         },
     )
@@ -315,6 +316,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
         html: "<p>{{ contact.first_name }}</p>".into(),
         text: None,
         gate_override: None,
+        reply_to: None,
         tracking: Default::default(),
     };
     match campaign::create(&t.store, &input).await {

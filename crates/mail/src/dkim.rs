@@ -20,6 +20,8 @@ const SIGNED_HEADERS: &[&str] = &[
     "MIME-Version",
     "Content-Type",
     "Content-Transfer-Encoding",
+    "Reply-To",
+    "List-Id",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
 ];

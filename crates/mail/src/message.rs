@@ -26,8 +26,42 @@ pub struct OutgoingMessage<'a> {
     pub message_id: &'a str,
     /// Seconds since the Unix epoch.
     pub date: i64,
+    /// `Reply-To`: a display name and an address.
+    pub reply_to: Option<(Option<&'a str>, &'a EmailAddress)>,
     /// Extra headers (name, value), e.g. X-Herald-Delivery.
     pub headers: &'a [(&'a str, String)],
+}
+
+/// The `List-Id` (RFC 2919) of list `name` (number `list`) sending from `domain`:
+/// `"Newsletter" <newsletter.example.com>`. The identifier is the name's letters and digits
+/// (others become `-`, at most 40) under the sending domain, so it stays the same for every
+/// campaign to the list; a name with nothing usable is `list<number>`. The quoted phrase is the
+/// name when it is printable ASCII (else left out: the identifier alone is valid).
+pub fn list_id_header(name: &str, list: i64, domain: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+        if slug.len() >= 40 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let id = if slug.is_empty() {
+        format!("list{list}.{domain}")
+    } else {
+        format!("{slug}.{domain}")
+    };
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        let phrase = name.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("\"{phrase}\" <{id}>")
+    } else {
+        format!("<{id}>")
+    }
 }
 
 fn no_break(name: &'static str, v: &str) -> Result<(), MessageError> {
@@ -44,6 +78,9 @@ pub fn build_message(m: &OutgoingMessage<'_>) -> Result<Vec<u8>, MessageError> {
     no_break("From", m.from_name.unwrap_or(""))?;
     no_break("To", m.to_name.unwrap_or(""))?;
     no_break("Message-ID", m.message_id)?;
+    if let Some((name, _)) = m.reply_to {
+        no_break("Reply-To", name.unwrap_or(""))?;
+    }
     for (name, value) in m.headers {
         no_break("extra header", name)?;
         no_break("extra header", value)?;
@@ -64,6 +101,12 @@ pub fn build_message(m: &OutgoingMessage<'_>) -> Result<Vec<u8>, MessageError> {
         .date(m.date)
         .text_body(m.text.to_string())
         .html_body(m.html.to_string());
+    if let Some((name, addr)) = m.reply_to {
+        b = b.reply_to(match name {
+            Some(n) if !n.is_empty() => Address::new_address(Some(n.to_string()), addr.to_string()),
+            _ => Address::new_address(None::<String>, addr.to_string()),
+        });
+    }
     for (name, value) in m.headers {
         b = b.header(name.to_string(), Raw::new(value.clone()));
     }
@@ -114,6 +157,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn list_ids() {
+        assert_eq!(
+            list_id_header("Newsletter", 3, "example.com"),
+            "\"Newsletter\" <newsletter.example.com>"
+        );
+        assert_eq!(
+            list_id_header("Kunden Berlin (2026)", 3, "shop.example"),
+            "\"Kunden Berlin (2026)\" <kunden-berlin-2026.shop.example>"
+        );
+        assert_eq!(
+            list_id_header("Say \"hi\"", 3, "x.test"),
+            "\"Say \\\"hi\\\"\" <say-hi.x.test>"
+        );
+        assert_eq!(list_id_header("Nowości", 7, "x.test"), "<nowo-ci.x.test>");
+        assert_eq!(list_id_header("日本", 7, "x.test"), "<list7.x.test>");
+        assert!(!list_id_header("a\r\nBcc: x", 1, "x.test").contains('\n'));
+    }
+
+    #[test]
     fn sha256_is_the_standard_one() {
         // FIPS 180-2, appendix B.1.
         assert_eq!(
@@ -144,6 +206,7 @@ mod tests {
             text: "Hi",
             message_id: "abc@sender.test",
             date: 1_764_151_200,
+            reply_to: None,
             headers: &[],
         };
         let raw = String::from_utf8(build_message(&m).unwrap()).unwrap();

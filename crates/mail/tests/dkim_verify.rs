@@ -65,6 +65,7 @@ fn a_campaign_message_carries_two_signatures_dkimpy_accepts() {
         text: "Hello Bob\n\nA second paragraph\n",
         message_id: "abc.123@sender.test",
         date: 1_764_151_200,
+        reply_to: None,
         headers: &[("List-Unsubscribe", "<https://sender.test/u/1>".to_string())],
     })
     .unwrap();

@@ -123,6 +123,8 @@ pub struct NewCampaign {
     pub track_opens: bool,
     pub track_clicks: bool,
     pub send_to_seeds: bool,
+    /// `Reply-To` of its messages (`Name <address>` or an address), if set.
+    pub reply_to: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +151,8 @@ pub struct Campaign {
     pub schedule_tz: Option<String>,
     /// Why its scheduled start was refused (it is a draft again), if it was.
     pub schedule_error: Option<String>,
+    /// `Reply-To` of its messages, if set.
+    pub reply_to: Option<String>,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.

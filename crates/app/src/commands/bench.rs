@@ -229,6 +229,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             html,
             text: None,
             gate_override: None,
+            reply_to: None,
             tracking: Default::default(),
         },
     )

@@ -50,6 +50,7 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
             text: None,
             created_at_ms: herald_engine::now_ms(),
             gate_override: None,
+            reply_to: None,
             track_opens: true,
             track_clicks: true,
             send_to_seeds: false,

@@ -69,6 +69,7 @@ pub async fn track(
             html: "<p>Hello</p>".into(),
             text: None,
             gate_override: None,
+            reply_to: None,
             tracking: Default::default(),
         },
     )

@@ -154,6 +154,10 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 herald_domain::address::domain_part(&c.from.address)
             );
             println!("  List:           {}", c.list);
+            println!("  List-Id:        {}", details.list_id);
+            if let Some(r) = &details.reply_to {
+                println!("  Reply-To:       {r}");
+            }
             match &details.return_path_domain {
                 Some(d) => println!("  Return path:    b+<token>@{d} (bounces come back here)"),
                 None => println!(
@@ -236,6 +240,7 @@ async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
         html: read(&a.html)?,
         text: a.text.as_deref().map(read).transpose()?,
         gate_override,
+        reply_to: a.reply_to.clone(),
         tracking: herald_engine::campaign::TrackingSwitches {
             opens: !a.no_track_opens,
             clicks: !a.no_track_clicks,
@@ -371,6 +376,9 @@ keeping it anyway (--allow-unverified); this is recorded on the campaign"
     }
     if let Some(s) = a.subject {
         input.subject = s;
+    }
+    if let Some(r) = a.reply_to {
+        input.reply_to = Some(r).filter(|r| !r.trim().is_empty());
     }
     if let Some(p) = &a.html {
         input.html = read(p)?;
@@ -718,7 +726,9 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<Campaig
                 sends_held: !k.ok && c.gate_override.is_none(),
             })
     });
+    let list_id = herald_mail::list_id_header(&c.list, c.list_number, &sending_domain);
     Ok(Some(CampaignDetails {
+        list_id,
         domain_verification,
         dkim,
         return_path_domain,
@@ -732,6 +742,7 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<Campaig
         list: c.list,
         status: c.status.to_string(),
         gate_override: c.gate_override,
+        reply_to: c.reply_to,
         created_at: c.created_at,
         started_at: c.started_at,
         finished_at: c.finished_at,

@@ -61,6 +61,7 @@ pub async fn run(
             html: HTML.into(),
             text: None,
             gate_override: None,
+            reply_to: None,
             tracking: Default::default(),
         },
     )

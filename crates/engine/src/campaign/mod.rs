@@ -24,6 +24,8 @@ pub enum CampaignError {
     UnknownList(String),
     #[error("--from {0:?}: {1}")]
     BadFrom(String, String),
+    #[error("--reply-to {0:?}: {1}")]
+    BadReplyTo(String, String),
     #[error("template {0}")]
     Template(#[from] herald_mail::TemplateError),
     #[error("the templates took longer than {0:?} to compile; simplify them")]
@@ -69,6 +71,8 @@ pub struct CampaignInput {
     pub text: Option<String>,
     /// Why the From-alignment gate was bypassed (recorded on the campaign), if it was.
     pub gate_override: Option<String>,
+    /// `Reply-To`: `Name <address>` or an address; None replies to the From address.
+    pub reply_to: Option<String>,
     pub tracking: TrackingSwitches,
 }
 
@@ -175,6 +179,18 @@ async fn checked<S: Store>(store: &S, input: &CampaignInput) -> Result<NewCampai
     let (from_name, from) =
         parse_from(&input.from).map_err(|e| CampaignError::BadFrom(input.from.clone(), e))?;
     let templates = compile_bounded(input).await?;
+    // Kept as `Name <address>` (or the address), checked as the From is.
+    let reply_to = match input.reply_to.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(r) => {
+            let (name, addr) =
+                parse_from(r).map_err(|e| CampaignError::BadReplyTo(r.to_string(), e))?;
+            Some(match name {
+                Some(n) => format!("{n} <{addr}>"),
+                None => addr.to_string(),
+            })
+        }
+    };
 
     // Render for every contact now, so a missing field is an error today, not a failed send.
     let mut problems = Vec::new();
@@ -212,6 +228,7 @@ async fn checked<S: Store>(store: &S, input: &CampaignInput) -> Result<NewCampai
         text: input.text.clone(),
         created_at_ms: now_ms(),
         gate_override: input.gate_override.clone(),
+        reply_to,
         track_opens: input.tracking.opens,
         track_clicks: input.tracking.clicks,
         send_to_seeds: input.tracking.seeds,
@@ -231,6 +248,7 @@ pub fn input_of(c: &herald_store::Campaign) -> CampaignInput {
         html: c.html.clone(),
         text: c.text.clone(),
         gate_override: c.gate_override.clone(),
+        reply_to: c.reply_to.clone(),
         tracking: TrackingSwitches {
             opens: c.track_opens,
             clicks: c.track_clicks,

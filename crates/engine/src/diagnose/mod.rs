@@ -220,6 +220,7 @@ mod tests {
             scheduled_at_ms: None,
             schedule_tz: None,
             schedule_error: None,
+            reply_to: None,
         }
     }
 

@@ -31,6 +31,10 @@ pub struct CampaignRender {
     /// The connected domain whose drift holds this campaign's sends (`None` when it is not
     /// connected, or the campaign was created with the gate override).
     hold_domain: Option<String>,
+    /// `List-Id` of the campaign's list (RFC 2919; Gmail's bulk-sender guidelines ask for it).
+    list_id: String,
+    /// `Reply-To`, when the campaign has one.
+    reply_to: Option<(Option<String>, EmailAddress)>,
 }
 
 /// How a campaign's messages carry signed links (design §6).
@@ -49,6 +53,8 @@ pub enum RenderError {
     From(CampaignId, String, herald_domain::AddressError),
     #[error("template {0}")]
     Template(#[from] TemplateError),
+    #[error("campaign {0}: Reply-To {1:?} is invalid: {2}")]
+    ReplyTo(CampaignId, String, String),
     #[error("recipient address {0:?} is invalid: {1}")]
     Recipient(String, herald_domain::AddressError),
     #[error("building the message: {0}")]
@@ -64,8 +70,17 @@ impl CampaignRender {
     ) -> Result<Self, RenderError> {
         let from = EmailAddress::parse(&c.from_address)
             .map_err(|e| RenderError::From(c.id, c.from_address.clone(), e))?;
+        let reply_to = match &c.reply_to {
+            Some(r) => Some(
+                crate::campaign::parse_from(r)
+                    .map_err(|e| RenderError::ReplyTo(c.id, r.clone(), e))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             id: c.id,
+            list_id: herald_mail::list_id_header(&c.list_name, c.list.0, from.domain()),
+            reply_to,
             templates: CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())?,
             from,
             from_name: c.from_name.clone(),
@@ -114,7 +129,10 @@ impl CampaignRender {
             self.templates
                 .render(&context(&d.email, fields, unsubscribe_url.as_deref()))?;
         // Names the campaign in every copy: seed pollers and the recipient's IT can search by it.
-        let mut headers: Vec<(&str, String)> = vec![("X-Herald-Campaign", self.id.to_string())];
+        let mut headers: Vec<(&str, String)> = vec![
+            ("X-Herald-Campaign", self.id.to_string()),
+            ("List-Id", self.list_id.clone()),
+        ];
         if let (Some(t), Some(unsub)) = (&self.tracking, &unsubscribe_url) {
             if t.clicks {
                 let tracked = |u: &str| {
@@ -161,6 +179,10 @@ impl CampaignRender {
             text: &r.text,
             message_id: &message_id,
             date,
+            reply_to: self
+                .reply_to
+                .as_ref()
+                .map(|(name, addr)| (name.as_deref(), addr)),
             headers: &headers,
         })?;
         let raw = match &self.signer {

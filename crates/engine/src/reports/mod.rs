@@ -46,6 +46,11 @@ pub struct CampaignSummary {
     pub schedule_tz: Option<String>,
     /// Why its scheduled start was refused (it is a draft again), if it was.
     pub schedule_error: Option<String>,
+    /// `Reply-To` of its messages, if set.
+    pub reply_to: Option<String>,
+    /// The list's number (its `List-Id` is derived from the name and this).
+    #[serde(skip)]
+    pub list_number: i64,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -212,6 +217,8 @@ fn summary(c: &Campaign) -> CampaignSummary {
         scheduled_at: c.scheduled_at_ms.map(ms_to_rfc3339),
         schedule_tz: c.schedule_tz.clone(),
         schedule_error: c.schedule_error.clone(),
+        reply_to: c.reply_to.clone(),
+        list_number: c.list.0,
     }
 }
 

@@ -327,6 +327,10 @@ fn basic_details(r: &CampaignReport) -> Vec<(String, String)> {
 /// How the campaign is sent, in words (after [`basic_details`]).
 fn sending_rows(d: &CampaignDetails) -> Vec<(String, String)> {
     let mut rows = vec![("Sending domain".into(), d.sending_domain.clone())];
+    if let Some(r) = &d.reply_to {
+        rows.push(("Reply-To".into(), r.clone()));
+    }
+    rows.push(("List-Id".into(), d.list_id.clone()));
     let dkim = match (&d.dkim.status, &d.dkim.d) {
         (DkimStatus::Signing, Some(dom)) => {
             format!(

@@ -27,6 +27,8 @@ pub struct ComposeForm {
     #[serde(default)]
     subject: String,
     #[serde(default)]
+    reply_to: String,
+    #[serde(default)]
     html: String,
     allow_unverified: Option<String>,
 }
@@ -36,6 +38,7 @@ struct FormView {
     list: String,
     from: String,
     subject: String,
+    reply_to: String,
     html: String,
     allow_unverified: bool,
 }
@@ -67,6 +70,7 @@ async fn page<S: Store>(
             list: f.list.clone(),
             from: f.from.clone(),
             subject: f.subject.clone(),
+            reply_to: f.reply_to.clone(),
             html: if f.html.is_empty() {
                 "<p>Hello {{ contact.first_name | default(\"there\") }},</p>\n<p>…</p>\n<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>".into()
             } else {
@@ -186,6 +190,7 @@ pub async fn create<S: Store>(
         html: f.html.clone(),
         text: None,
         gate_override,
+        reply_to: Some(f.reply_to.clone()).filter(|r| !r.trim().is_empty()),
         tracking: TrackingSwitches::default(),
     };
     match campaign::create(&web.store, &input).await {

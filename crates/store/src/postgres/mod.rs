@@ -85,6 +85,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_schedule.sql"),
     ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_reply_to.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

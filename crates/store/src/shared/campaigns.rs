@@ -34,8 +34,8 @@ macro_rules! campaigns {
             pub(super) async fn create_campaign_impl(&self, c: &NewCampaign) -> Result<CampaignId> {
                 let mut w = self.write().await?;
                 let id: i64 = sqlx::query(
-                    "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override, track_opens, track_clicks, send_to_seeds) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11, $12) RETURNING id",
+                    "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override, track_opens, track_clicks, send_to_seeds, reply_to) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $9, $10, $11, $12, $13) RETURNING id",
                 )
                 .bind(&c.name)
                 .bind(c.list.0)
@@ -49,6 +49,7 @@ macro_rules! campaigns {
                 .bind(c.track_opens as i64)
                 .bind(c.track_clicks as i64)
                 .bind(c.send_to_seeds as i64)
+                .bind(&c.reply_to)
                 .fetch_one(&mut *w.tx)
                 .await?
                 .get(0);
@@ -65,7 +66,7 @@ macro_rules! campaigns {
                 let changed = sqlx::query(
                     "UPDATE campaigns SET name = $1, list_id = $2, from_name = $3, from_address = $4, \
                         subject = $5, html = $6, text = $7, gate_override = $8, track_opens = $9, \
-                        track_clicks = $10, send_to_seeds = $11 \
+                        track_clicks = $10, send_to_seeds = $11, reply_to = $13 \
                      WHERE id = $12 AND status IN ('draft', 'scheduled') \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $12)",
                 )
@@ -81,6 +82,7 @@ macro_rules! campaigns {
                 .bind(c.track_clicks as i64)
                 .bind(c.send_to_seeds as i64)
                 .bind(id.0)
+                .bind(&c.reply_to)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -108,7 +110,7 @@ macro_rules! campaigns {
                     "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
-                            c.scheduled_at, c.schedule_tz, c.schedule_error \
+                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -138,6 +140,7 @@ macro_rules! campaigns {
                     scheduled_at_ms: r.get(17),
                     schedule_tz: r.get(18),
                     schedule_error: r.get(19),
+                    reply_to: r.get(20),
                 }))
             }
 

@@ -107,6 +107,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         15,
         include_str!("../../migrations/sqlite/0015_schedule.sql"),
     ),
+    (
+        16,
+        include_str!("../../migrations/sqlite/0016_reply_to.sql"),
+    ),
 ];
 
 #[derive(Clone)]
