@@ -343,6 +343,14 @@ pub enum CampaignCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The pre-send check now: the From domain's DKIM, SPF and DMARC, one-click and visible
+    /// unsubscribe, List-Id, Gmail's clipping size, images' alt text, the recent complaint
+    /// rate. Exit 1 when it finds a problem.
+    Check {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Pause a sending campaign: no new attempts on any node within a second (those in
     /// flight finish and are recorded); `resume` continues with nobody mailed twice.
     Pause {

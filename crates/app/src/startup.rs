@@ -104,8 +104,18 @@ impl App {
             return Ok(());
         }
         let from_domain = herald_domain::address::domain_part(from_address).to_ascii_lowercase();
+        let verification = self.verify_from_domain(&from_domain).await?;
+        check_from(&from_domain, verification.as_ref()).map_err(|e| crate::bad_input(e.to_string()))
+    }
+
+    /// The verification, through DNS now, of the connected domain `from_domain` is (or is a
+    /// subdomain of); None when it is not connected.
+    pub async fn verify_from_domain(
+        &self,
+        from_domain: &str,
+    ) -> anyhow::Result<Option<herald_engine::domains::verify::Verification>> {
         let keyring = self.keyring();
-        let verification = match keyring.connected_for(&from_domain)? {
+        Ok(match keyring.connected_for(from_domain)? {
             None => None,
             Some((domain, _, _)) => {
                 let resolver =
@@ -113,8 +123,7 @@ impl App {
                         .map_err(anyhow::Error::msg)?;
                 verify(&resolver, &keyring, &domain, &self.record_context()).await?
             }
-        };
-        check_from(&from_domain, verification.as_ref()).map_err(|e| crate::bad_input(e.to_string()))
+        })
     }
 
     /// This installation's identity, as the records to publish name it.

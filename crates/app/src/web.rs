@@ -106,6 +106,19 @@ impl herald_http::Actions for AppActions {
         Box::pin(async move { delete_draft(&app, campaign).await.map_err(failure) })
     }
 
+    fn check(
+        &self,
+        campaign: CampaignId,
+        at: &'static str,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignCheck, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::check_campaign(&app, campaign, at)
+                .await
+                .map_err(failure)
+        })
+    }
+
     fn schedule(
         &self,
         campaign: CampaignId,

@@ -159,6 +159,23 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
         details["return_path_domain"], "bounces.sender.test",
         "{details:#}"
     );
+    // The pre-send check ran at send and looked the domain up in the world's DNS: it verifies.
+    let check = &details["check"];
+    assert_eq!(check["at"], "send", "{details:#}");
+    let findings = check["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["code"] == "domain_verified"),
+        "{check:#}"
+    );
+    assert!(
+        !findings.iter().any(|f| {
+            let c = f["code"].as_str().unwrap();
+            ["dkim_", "spf_", "dmarc_", "unaligned_from"]
+                .iter()
+                .any(|p| c.starts_with(p))
+        }),
+        "{check:#}"
+    );
     let c = &report["counts"];
     assert_eq!(
         (

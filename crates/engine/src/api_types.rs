@@ -39,6 +39,8 @@ pub struct CampaignDetails {
     pub reply_to: Option<String>,
     /// The `List-Id` header its messages carry (RFC 2919).
     pub list_id: String,
+    /// The last pre-send check (at create, schedule, send or `campaign check`), if one ran.
+    pub check: Option<CampaignCheck>,
     pub dkim: Dkim,
     /// The envelope sender's domain (`b+<token>@<it>`), where bounces come back; None: the
     /// From address is the return path and bounces are not collected.
@@ -302,6 +304,52 @@ pub struct CampaignControlled {
     /// in hand follow within a second).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled: Option<u64>,
+}
+
+/// How much a pre-send finding matters.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckSeverity {
+    Info,
+    Warning,
+    Problem,
+}
+
+/// One finding of the pre-send check, in plain words, with what to do.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, JsonSchema)]
+pub struct CheckFinding {
+    /// e.g. `unaligned_from`, `dmarc_missing`, `no_unsubscribe_link`, `clipped_by_gmail`,
+    /// `images_without_alt`, `complaint_rate_high`.
+    pub code: String,
+    pub severity: CheckSeverity,
+    pub text: String,
+    pub fix: Option<String>,
+}
+
+impl CheckFinding {
+    /// `problem`, `warning` or `ok` (for pages).
+    pub fn severity_word(&self) -> &'static str {
+        match self.severity {
+            CheckSeverity::Problem => "problem",
+            CheckSeverity::Warning => "warning",
+            CheckSeverity::Info => "ok",
+        }
+    }
+}
+
+/// `campaign check --json`, `POST /api/v1/campaigns/{id}/check`; saved with the campaign at
+/// create, schedule and send.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, JsonSchema)]
+pub struct CampaignCheck {
+    pub campaign: String,
+    pub checked_at: String,
+    /// When it ran: `create`, `schedule`, `send` or `check`.
+    pub at: String,
+    pub problems: u32,
+    pub warnings: u32,
+    pub findings: Vec<CheckFinding>,
 }
 
 /// `campaign schedule|unschedule --json`, `POST|DELETE /api/v1/campaigns/{id}/schedule`.

@@ -113,6 +113,13 @@ pub trait Actions: Send + Sync + 'static {
         &self,
         campaign: CampaignId,
     ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>>;
+    /// Run the pre-send check of a campaign now and keep it (`campaign check --json`); `at`
+    /// says why (`check`, `create`).
+    fn check(
+        &self,
+        campaign: CampaignId,
+        at: &'static str,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignCheck, Failure>>;
     /// Pause, resume or cancel a campaign (`campaign pause|resume|cancel`); Conflict when its
     /// status does not allow it.
     fn control(

@@ -123,6 +123,12 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.schedule_failed(id, error).await,
         }
     }
+    async fn save_check(&self, id: CampaignId, check: &str) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(db) => db.save_check(id, check).await,
+            AnyStore::Postgres(db) => db.save_check(id, check).await,
+        }
+    }
     async fn pause_campaign(&self, id: CampaignId) -> Result<bool> {
         match self {
             AnyStore::Sqlite(db) => db.pause_campaign(id).await,

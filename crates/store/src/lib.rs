@@ -101,6 +101,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: CampaignId,
         error: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Keep the campaign's last pre-send check (JSON).
+    fn save_check(&self, id: CampaignId, check: &str) -> impl Future<Output = Result<()>> + Send;
     /// `sending` → `paused`: no delivery of it is claimed until it is resumed (its waiting
     /// deliveries move out of the due range, [`PAUSE_SHIFT_MS`]). False when it was not sending.
     fn pause_campaign(&self, id: CampaignId) -> impl Future<Output = Result<bool>> + Send;

@@ -153,6 +153,8 @@ pub struct Campaign {
     pub schedule_error: Option<String>,
     /// `Reply-To` of its messages, if set.
     pub reply_to: Option<String>,
+    /// The last pre-send check (JSON), if one ran.
+    pub presend_check: Option<String>,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.

@@ -20,7 +20,7 @@ mod why;
 use herald_store::CampaignId;
 
 pub use campaign::{
-    control as control_campaign, delete_draft, details as campaign_details,
+    check_campaign, control as control_campaign, delete_draft, details as campaign_details,
     duplicate as duplicate_campaign, schedule as schedule_campaign, start_send, test_send,
     unschedule as unschedule_campaign,
 };

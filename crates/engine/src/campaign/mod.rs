@@ -12,6 +12,8 @@ use herald_store::{
 };
 
 use crate::render::context;
+
+pub mod check;
 use crate::{ms, now_ms};
 
 const PAGE: u32 = 5_000;

@@ -221,6 +221,7 @@ mod tests {
             schedule_tz: None,
             schedule_error: None,
             reply_to: None,
+            presend_check: None,
         }
     }
 

@@ -51,6 +51,11 @@ pub struct CampaignSummary {
     /// The list's number (its `List-Id` is derived from the name and this).
     #[serde(skip)]
     pub list_number: i64,
+    #[serde(skip)]
+    pub created_at_ms: i64,
+    /// The last pre-send check as saved (JSON).
+    #[serde(skip)]
+    pub presend_check: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -219,6 +224,8 @@ fn summary(c: &Campaign) -> CampaignSummary {
         schedule_error: c.schedule_error.clone(),
         reply_to: c.reply_to.clone(),
         list_number: c.list.0,
+        created_at_ms: c.created_at_ms,
+        presend_check: c.presend_check.clone(),
     }
 }
 

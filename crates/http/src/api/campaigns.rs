@@ -299,3 +299,15 @@ pub async fn unschedule<S: Store>(
         Err(f) => failure(f),
     }
 }
+
+/// `POST /api/v1/campaigns/{id}/check`.
+pub async fn check<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.check(id, "check").await {
+        Ok(c) => Json(c).into_response(),
+        Err(f) => failure(f),
+    }
+}

@@ -146,6 +146,16 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "POST",
+        path: "/api/v1/campaigns/{id}/check",
+        role: Role::Admin,
+        summary: "Run the pre-send check now (DNS, content, complaint rate) and keep it",
+        query: None,
+        body: None,
+        ok: (200, Some(schema::<api_types::CampaignCheck>)),
+        conflicts: false,
+    },
+    Route {
+        method: "POST",
         path: "/api/v1/campaigns/{id}/schedule",
         role: Role::Admin,
         summary: "Start a draft at a set time: {\"at\": RFC 3339 date-time} (409 when it has passed)",
@@ -282,6 +292,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         )
         .route("/api/v1/campaigns/{id}/send", post(campaigns::send::<S>))
         .route("/api/v1/campaigns/{id}/test", post(campaigns::test::<S>))
+        .route("/api/v1/campaigns/{id}/check", post(campaigns::check::<S>))
         .route(
             "/api/v1/campaigns/{id}/schedule",
             post(campaigns::schedule::<S>).delete(campaigns::unschedule::<S>),

@@ -148,6 +148,8 @@ struct CampaignPage {
     scheduled: Option<String>,
     /// Why its scheduled start was refused, if it was.
     schedule_error: Option<String>,
+    /// The last pre-send check.
+    check: Option<herald_engine::api_types::CampaignCheck>,
 }
 
 #[derive(Deserialize)]
@@ -221,8 +223,10 @@ pub(super) async fn campaign<S: Store>(
     };
     let rows = page.recipients.into_iter().map(row).collect();
     let mut details = basic_details(&report);
+    let mut check = None;
     if let Ok(Some(d)) = web.actions.details(id).await {
         details.extend(sending_rows(&d));
+        check = d.check;
     }
     let placement = placement_tally(&web.store, id).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "reading seed placements");
@@ -253,6 +257,7 @@ pub(super) async fn campaign<S: Store>(
         })
         .flatten();
     render(&CampaignPage {
+        check,
         scheduled,
         schedule_error: c.schedule_error.clone(),
         admin: s.user.role >= crate::auth::Role::Admin,
@@ -570,6 +575,34 @@ pub(super) async fn unschedule<S: Store>(
             &to,
             flash::Kind::Notice,
             "Unscheduled: it is a draft again.",
+        ),
+        Err(e) => redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
+    }
+}
+
+/// `POST /campaigns/{id}/check`: run the pre-send check again, back to the campaign.
+pub(super) async fn check<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(s): axum::Extension<Session>,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let to = format!("/campaigns/{cid}");
+    match web.actions.check(cid, "check").await {
+        Ok(c) => redirect_with(
+            &s,
+            &to,
+            flash::Kind::Notice,
+            &format!(
+                "Checked: {} problem(s), {} warning(s).",
+                c.problems, c.warnings
+            ),
         ),
         Err(e) => redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
     }

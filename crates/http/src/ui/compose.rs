@@ -194,7 +194,13 @@ pub async fn create<S: Store>(
         tracking: TrackingSwitches::default(),
     };
     match campaign::create(&web.store, &input).await {
-        Ok(id) => Redirect::to(&format!("/campaigns/{id}")).into_response(),
+        Ok(id) => {
+            // The pre-send check, shown on the new draft's page (a failure to run it is logged).
+            if let Err(e) = web.actions.check(id, "create").await {
+                tracing::warn!(campaign = id.0, error = %e, "the pre-send check did not run");
+            }
+            Redirect::to(&format!("/campaigns/{id}")).into_response()
+        }
         Err(CampaignError::Store(e)) => {
             tracing::error!(error = %e, "creating a campaign");
             page(

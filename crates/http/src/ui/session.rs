@@ -62,6 +62,7 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/campaigns/{id}/test", Role::Admin, "send test copies"),
     ("/campaigns/{id}/duplicate", Role::Admin, "create campaigns"),
     ("/campaigns/{id}/delete", Role::Admin, "delete campaigns"),
+    ("/campaigns/{id}/check", Role::Admin, "check campaigns"),
     (
         "/campaigns/{id}/schedule",
         Role::Admin,

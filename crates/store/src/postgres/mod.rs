@@ -89,6 +89,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         7,
         include_str!("../../migrations/postgres/0007_reply_to.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_presend_check.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

@@ -110,7 +110,7 @@ macro_rules! campaigns {
                     "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
-                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to \
+                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -141,6 +141,7 @@ macro_rules! campaigns {
                     schedule_tz: r.get(18),
                     schedule_error: r.get(19),
                     reply_to: r.get(20),
+                    presend_check: r.get(21),
                 }))
             }
 
@@ -262,6 +263,17 @@ macro_rules! campaigns {
                 .bind(error)
                 .execute(&mut *w.tx)
                 .await?;
+                w.tx.commit().await?;
+                Ok(())
+            }
+
+            pub(super) async fn save_check_impl(&self, id: CampaignId, check: &str) -> Result<()> {
+                let mut w = self.write().await?;
+                sqlx::query("UPDATE campaigns SET presend_check = $2 WHERE id = $1")
+                    .bind(id.0)
+                    .bind(check)
+                    .execute(&mut *w.tx)
+                    .await?;
                 w.tx.commit().await?;
                 Ok(())
             }

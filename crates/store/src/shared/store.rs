@@ -63,6 +63,9 @@ macro_rules! store {
             async fn schedule_failed(&self, id: CampaignId, error: &str) -> Result<()> {
                 self.schedule_failed_impl(id, error).await
             }
+            async fn save_check(&self, id: CampaignId, check: &str) -> Result<()> {
+                self.save_check_impl(id, check).await
+            }
             async fn pause_campaign(&self, id: CampaignId) -> Result<bool> {
                 self.pause_campaign_impl(id).await
             }

@@ -111,6 +111,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         16,
         include_str!("../../migrations/sqlite/0016_reply_to.sql"),
     ),
+    (
+        17,
+        include_str!("../../migrations/sqlite/0017_presend_check.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,219 @@
+//! The pre-send check (issue 19, item 5) through the CLI, the API and the web UI: it names an
+//! unaligned From, a missing unsubscribe link and images without alt text, is kept with the
+//! campaign (create, `campaign check`), and clears once the content is fixed. (The check of a
+//! connected domain through DNS is in the recipient-world test.)
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use common::{Herald, free_port, http};
+
+fn codes(check: &serde_json::Value) -> Vec<String> {
+    check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_check_names_what_receivers_will_hold_against_a_campaign() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Not a sandbox: the From domain is looked at (it is not connected, so nothing is asked of
+    // DNS).
+    let h = Herald::new(&tmp.path().join("data"));
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email,first_name\nann@example.com,Ann\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(
+        &html,
+        "<p>Hi {{ contact.first_name }}</p><img src=\"https://cdn.example.com/a.png\">",
+    )
+    .unwrap();
+    let out = h.run(&[
+        "campaign",
+        "create",
+        "--name",
+        "c",
+        "--list",
+        "l",
+        "--from",
+        "Ann <ann@unconnected.example>",
+        "--subject",
+        "Hi",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pre-send check: 2 problem(s), 1 warning(s)"),
+        "{err}"
+    );
+    // Kept with the campaign from its creation.
+    let shown = h.json(&["campaign", "show", "1", "--json"]);
+    assert_eq!(shown["check"]["at"], "create", "{shown:#}");
+
+    let out = h.run(&["campaign", "check", "1", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "a problem: exit 1");
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = codes(&check);
+    for code in [
+        "unaligned_from",
+        "no_unsubscribe_link",
+        "images_without_alt",
+        "list_id",
+    ] {
+        assert!(found.contains(&code.to_string()), "{code}: {check:#}");
+    }
+    assert_eq!(
+        (check["problems"].as_u64(), check["warnings"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let unaligned = &check["findings"][0];
+    assert_eq!(unaligned["severity"], "problem");
+    assert!(
+        unaligned["fix"]
+            .as_str()
+            .unwrap()
+            .contains("herald domain add unconnected.example"),
+        "{unaligned:#}"
+    );
+    assert_eq!(
+        h.json(&["campaign", "show", "1", "--json"])["check"]["at"],
+        "check"
+    );
+
+    // Fixed content: the content findings go; the domain's stays.
+    std::fs::write(
+        &html,
+        "<p>Hi</p><img src=\"https://cdn.example.com/a.png\" alt=\"Our shop\">\
+         <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a>",
+    )
+    .unwrap();
+    h.ok(&["campaign", "edit", "1", "--html", html.to_str().unwrap()]);
+    let out = h.run(&["campaign", "check", "1", "--json"]);
+    let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = codes(&check);
+    assert!(
+        !found.contains(&"no_unsubscribe_link".to_string()),
+        "{check:#}"
+    );
+    assert!(
+        !found.contains(&"images_without_alt".to_string()),
+        "{check:#}"
+    );
+    assert!(found.contains(&"unaligned_from".to_string()));
+
+    // Gmail clips a message over 102 KB.
+    std::fs::write(
+        &html,
+        format!(
+            "<a href=\"{{{{ unsubscribe_url }}}}\">Unsubscribe</a><p>{}</p>",
+            "news ".repeat(25_000)
+        ),
+    )
+    .unwrap();
+    h.ok(&["campaign", "edit", "1", "--html", html.to_str().unwrap()]);
+    let out = h.run(&["campaign", "check", "1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Gmail clips anything over 102 KB"), "{text}");
+}
+
+#[test]
+fn the_check_through_the_api_and_the_ui() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data")).web_only(port);
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "correct horse battery\n").unwrap();
+    h.ok(&[
+        "user",
+        "add",
+        "admin@herald.test",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    let token = h
+        .ok(&[
+            "token",
+            "create",
+            "--user",
+            "admin@herald.test",
+            "--name",
+            "t",
+        ])
+        .trim()
+        .to_string();
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email\nann@example.com\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(&html, "<p>No way out</p>").unwrap();
+    h.ok(&[
+        "campaign",
+        "create",
+        "--name",
+        "c",
+        "--list",
+        "l",
+        "--from",
+        "ann@example.com",
+        "--subject",
+        "Hi",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+    ]);
+    let _serve = common::serve_sandbox(&h, port);
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/campaigns/1/check",
+        &[("Authorization", &format!("Bearer {token}"))],
+        Some(""),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let found = codes(&v);
+    assert!(found.contains(&"sandbox".to_string()), "{v:#}");
+    assert!(found.contains(&"no_unsubscribe_link".to_string()), "{v:#}");
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/campaigns/99/check",
+        &[("Authorization", &format!("Bearer {token}"))],
+        Some(""),
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+
+    let admin = common::session_cookie(port, "admin@herald.test");
+    let page = http(port, "GET", "/campaigns/1", &[("Cookie", &admin)], None).body;
+    assert!(page.contains("id=\"presend-check\""), "{page}");
+    assert!(page.contains("no visible unsubscribe link"), "{page}");
+    let csrf = common::hidden(&page, "csrf");
+    let r = http(
+        port,
+        "POST",
+        "/campaigns/1/check",
+        &[
+            ("Cookie", &admin),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        Some(&format!("csrf={csrf}")),
+    );
+    assert_eq!(r.status, 303);
+    let page = http(
+        port,
+        "GET",
+        r.header("location").unwrap(),
+        &[("Cookie", &admin)],
+        None,
+    )
+    .body;
+    assert!(page.contains("Checked: 1 problem(s)"), "{page}");
+}
