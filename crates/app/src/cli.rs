@@ -331,9 +331,14 @@ pub enum CampaignCmd {
         /// When: 2026-12-10T09:00 (read in --tz, default UTC) or 2026-12-10T09:00:00+01:00.
         #[arg(long)]
         at: String,
-        /// The time zone of --at, an IANA name (Europe/Warsaw, America/New_York, UTC).
+        /// The time zone of --at, an IANA name (Europe/Warsaw, America/New_York, UTC); with
+        /// --local-time, the zone of contacts without a `timezone` or `utc_offset` field.
         #[arg(long)]
         tz: Option<String>,
+        /// Send in each recipient's local time: at this time of day (09:00) on the date of
+        /// --at, in the zone of the contact's `timezone` (or `utc_offset`) field.
+        #[arg(long)]
+        local_time: Option<String>,
         #[arg(long)]
         json: bool,
     },

@@ -277,3 +277,96 @@ fn a_scheduled_campaign_goes_out_on_time_from_exactly_one_node() {
     let out = h.run(&["campaign", "unschedule", &id]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--local-time`: each recipient gets the campaign at that time of day in their own zone.
+/// Two contacts at the ends of the world's zones: on the chosen date, 09:00 has passed on
+/// Kiritimati (UTC+14) and not yet come on Pago Pago (UTC-11), whatever the hour of the run.
+#[test]
+fn local_time_sends_each_recipient_at_their_own_nine_oclock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data")).web_only(port);
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,timezone\nearly@example.com,Pacific/Kiritimati\nlate@example.com,Pacific/Pago_Pago\n",
+    )
+    .unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "all"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(&html, "<p>Good morning</p>").unwrap();
+    h.ok(&[
+        "campaign",
+        "create",
+        "--name",
+        "morning",
+        "--list",
+        "all",
+        "--from",
+        "ann@sender.example",
+        "--subject",
+        "Morning",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--no-seeds",
+    ]);
+    // Before 19:00 UTC today's 09:00 has passed at UTC+14 (yesterday 19:00 UTC) and is still
+    // ahead at UTC-11 (today 20:00 UTC); later in the day, tomorrow's is.
+    let now = time::OffsetDateTime::now_utc();
+    let day = if now.hour() < 19 {
+        now.date()
+    } else {
+        now.date().next_day().unwrap()
+    };
+    let out = h.run(&[
+        "campaign",
+        "schedule",
+        "1",
+        "--at",
+        &day.to_string(),
+        "--local-time",
+        "25:00",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a time of day that is none");
+    let v = h.json(&[
+        "campaign",
+        "schedule",
+        "1",
+        "--at",
+        &day.to_string(),
+        "--local-time",
+        "09:00",
+        "--json",
+    ]);
+    assert_eq!(v["local_time"], format!("{day}T09:00"), "{v}");
+    let _serve = common::serve_sandbox(&h, port);
+    let report = wait_for("the early one delivered", Duration::from_secs(30), || {
+        let r = h.json(&["campaign", "report", "1", "--recipients", "--json"]);
+        (r["counts"]["delivered"] == 1).then_some(r)
+    });
+    let rec = |email: &str| {
+        report["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["email"] == email)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(rec("early@example.com")["state"], "delivered");
+    let late = rec("late@example.com");
+    assert_eq!(late["state"], "queued", "{late:#}");
+    assert_eq!(
+        late["next_attempt_at"],
+        format!("{day}T20:00:00.000Z"),
+        "09:00 in Pago Pago"
+    );
+    assert_eq!(report["campaign"]["status"], "sending");
+    assert_eq!(report["campaign"]["local_time"], format!("{day}T09:00"));
+    let captured = captured(&[tmp.path().join("data")]);
+    assert_eq!(
+        captured.keys().collect::<Vec<_>>(),
+        vec!["early@example.com"]
+    );
+}

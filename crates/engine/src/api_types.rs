@@ -365,6 +365,10 @@ pub struct CampaignScheduled {
     pub tz: Option<String>,
     /// The start in that zone (`2026-12-10T09:00:00+01:00`).
     pub local: Option<String>,
+    /// Sent in each recipient's local time: the local date and time each gets it at
+    /// (`2026-12-10T09:00`); `scheduled_at` is then when the first zone reaches it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_time: Option<String>,
 }
 
 /// `POST /api/v1/campaigns/{id}/send`: the send started (or had started before).

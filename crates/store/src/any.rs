@@ -95,10 +95,11 @@ impl Store for AnyStore {
         id: CampaignId,
         at_ms: i64,
         tz: Option<&str>,
+        local_time: Option<&str>,
     ) -> Result<bool> {
         match self {
-            AnyStore::Sqlite(db) => db.schedule_campaign(id, at_ms, tz).await,
-            AnyStore::Postgres(db) => db.schedule_campaign(id, at_ms, tz).await,
+            AnyStore::Sqlite(db) => db.schedule_campaign(id, at_ms, tz, local_time).await,
+            AnyStore::Postgres(db) => db.schedule_campaign(id, at_ms, tz, local_time).await,
         }
     }
     async fn unschedule_campaign(&self, id: CampaignId) -> Result<bool> {

@@ -77,13 +77,15 @@ pub trait Store: Clone + Send + Sync + 'static {
         at_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
     /// A draft (or a scheduled one, moved) becomes `scheduled` to start at `at_ms`; `tz` is
-    /// the zone the time was given in, kept for display. False when it is not a draft (any
+    /// the zone the time was given in, kept for display; `local_time` (`2026-12-10T09:00`):
+    /// each recipient gets it at that local time in their own zone. False when it is not a draft (any
     /// more) or does not exist.
     fn schedule_campaign(
         &self,
         id: CampaignId,
         at_ms: i64,
         tz: Option<&str>,
+        local_time: Option<&str>,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// `scheduled` → `draft`. False when it was not scheduled (or has started meanwhile).
     fn unschedule_campaign(&self, id: CampaignId) -> impl Future<Output = Result<bool>> + Send;

@@ -155,6 +155,9 @@ pub struct Campaign {
     pub reply_to: Option<String>,
     /// The last pre-send check (JSON), if one ran.
     pub presend_check: Option<String>,
+    /// Sent in each recipient's local time: the local date and time (`2026-12-10T09:00`)
+    /// every recipient gets it at, in their own zone.
+    pub local_time: Option<String>,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.

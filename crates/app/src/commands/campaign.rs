@@ -40,19 +40,45 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 Ok(())
             }
         }
-        CampaignCmd::Schedule { id, at, tz, json } => {
+        CampaignCmd::Schedule {
+            id,
+            at,
+            tz,
+            local_time,
+            json,
+        } => {
             let id = campaign_id(&id)?;
-            let (at_ms, tz) = campaign::parse_schedule(&at, tz.as_deref())
-                .map_err(|e| bad_input(e.to_string()))?;
-            let done = schedule(&app, id, at_ms, tz.as_deref()).await?;
+            let done = match local_time {
+                Some(lt) => {
+                    if let Some(z) = tz.as_deref() {
+                        campaign::parse_schedule("2026-01-01T00:00", Some(z))
+                            .map_err(|e| bad_input(e.to_string()))?;
+                    }
+                    let local = campaign::parse_local_time(&at, &lt)
+                        .map_err(|e| bad_input(e.to_string()))?;
+                    schedule_local_time(&app, id, local, tz.as_deref()).await?
+                }
+                None => {
+                    let (at_ms, tz) = campaign::parse_schedule(&at, tz.as_deref())
+                        .map_err(|e| bad_input(e.to_string()))?;
+                    schedule(&app, id, at_ms, tz.as_deref()).await?
+                }
+            };
             if json {
                 return output::json(&done);
             }
-            println!(
-                "campaign {id} scheduled for {} ({} UTC); `herald serve` starts it",
-                done.local.as_deref().unwrap_or_default(),
-                done.scheduled_at.as_deref().unwrap_or_default()
-            );
+            match &done.local_time {
+                Some(lt) => println!(
+                    "campaign {id} scheduled: each recipient gets it at {lt} in their own time zone; \
+                     `herald serve` starts it at {} UTC, when the first zone gets there",
+                    done.scheduled_at.as_deref().unwrap_or_default()
+                ),
+                None => println!(
+                    "campaign {id} scheduled for {} ({} UTC); `herald serve` starts it",
+                    done.local.as_deref().unwrap_or_default(),
+                    done.scheduled_at.as_deref().unwrap_or_default()
+                ),
+            }
             if app.sending_mode().await?.live.is_empty() {
                 eprintln!(
                     "note: no `herald serve` runs on this installation now; it must run then"
@@ -960,6 +986,29 @@ pub async fn schedule(
         scheduled_at: Some(herald_engine::reports::ms_to_rfc3339(at_ms)),
         tz: tz.map(str::to_string),
         local: campaign::schedule_local(at_ms, tz),
+        local_time: None,
+    })
+}
+
+/// Schedule draft `id` in each recipient's local time (`campaign schedule --local-time`).
+pub async fn schedule_local_time(
+    app: &App,
+    id: CampaignId,
+    local: jiff::civil::DateTime,
+    default_tz: Option<&str>,
+) -> anyhow::Result<herald_engine::api_types::CampaignScheduled> {
+    let start =
+        campaign::schedule_local_time(&app.store, id, local, default_tz, herald_engine::now_ms())
+            .await
+            .map_err(|e| campaign_error(e, "scheduling the campaign"))?;
+    check_quietly(app, id, "schedule").await;
+    Ok(herald_engine::api_types::CampaignScheduled {
+        id: id.to_string(),
+        status: "scheduled".into(),
+        scheduled_at: Some(herald_engine::reports::ms_to_rfc3339(start)),
+        tz: default_tz.map(str::to_string),
+        local: campaign::schedule_local(start, default_tz),
+        local_time: Some(local.strftime("%Y-%m-%dT%H:%M").to_string()),
     })
 }
 
@@ -977,6 +1026,7 @@ pub async fn unschedule(
         scheduled_at: None,
         tz: None,
         local: None,
+        local_time: None,
     })
 }
 

@@ -360,7 +360,17 @@ pub async fn schedule<S: Store>(
             schedule_local(at_ms, tz).unwrap_or_default()
         )));
     }
-    if store.schedule_campaign(id, at_ms, tz).await? {
+    stored_schedule(store, id, at_ms, tz, None).await
+}
+
+async fn stored_schedule<S: Store>(
+    store: &S,
+    id: CampaignId,
+    at_ms: i64,
+    tz: Option<&str>,
+    local_time: Option<&str>,
+) -> Result<(), CampaignError> {
+    if store.schedule_campaign(id, at_ms, tz, local_time).await? {
         return Ok(());
     }
     match store.campaign(id).await? {
@@ -371,6 +381,137 @@ pub async fn schedule<S: Store>(
             what: "only a draft can be scheduled",
         }),
     }
+}
+
+/// The local date and time every recipient gets a campaign at: the date of `at` (a date,
+/// `2026-12-10`, or a date and time whose date counts) at `local_time` (`09:00`).
+pub fn parse_local_time(
+    at: &str,
+    local_time: &str,
+) -> Result<jiff::civil::DateTime, CampaignError> {
+    let bad = |why: String| CampaignError::BadSchedule {
+        at: at.to_string(),
+        why,
+    };
+    let at = at.trim();
+    let date: jiff::civil::Date = match at.parse::<jiff::civil::Date>() {
+        Ok(d) => d,
+        Err(_) => at
+            .parse::<jiff::civil::DateTime>()
+            .map(|dt| dt.date())
+            .map_err(|_| bad("with --local-time, --at is the date: 2026-12-10".into()))?,
+    };
+    // "9:30" as "09:30".
+    let lt = local_time.trim();
+    let lt = if lt.find(':') == Some(1) {
+        format!("0{lt}")
+    } else {
+        lt.to_string()
+    };
+    let time: jiff::civil::Time = lt.parse().map_err(|_| CampaignError::BadSchedule {
+        at: local_time.to_string(),
+        why: "--local-time is a time of day such as 09:00".into(),
+    })?;
+    Ok(date.to_datetime(time))
+}
+
+/// When a recipient whose contact fields are `fields` gets a campaign sent at `local` in each
+/// recipient's own time: in the zone of its `timezone` field (an IANA name), else at its
+/// `utc_offset` (`+02:00`, `-5`, `+0530`), else in `default`. Unusable values fall back too.
+pub fn local_due(
+    local: jiff::civil::DateTime,
+    fields: &serde_json::Map<String, serde_json::Value>,
+    default: &jiff::tz::TimeZone,
+) -> i64 {
+    let zone = fields
+        .get("timezone")
+        .and_then(|v| v.as_str())
+        .and_then(|n| jiff::tz::TimeZone::get(n.trim()).ok())
+        .or_else(|| {
+            fields
+                .get("utc_offset")
+                .and_then(|v| match v {
+                    serde_json::Value::String(s) => parse_offset(s),
+                    serde_json::Value::Number(n) => {
+                        n.as_i64().and_then(|h| i32::try_from(h * 3600).ok())
+                    }
+                    _ => None,
+                })
+                .and_then(|secs| jiff::tz::Offset::from_seconds(secs).ok())
+                .map(jiff::tz::TimeZone::fixed)
+        })
+        .unwrap_or_else(|| default.clone());
+    local
+        .to_zoned(zone)
+        .or_else(|_| local.to_zoned(default.clone()))
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(0)
+}
+
+/// `+02:00`, `-05:00`, `+0530`, `-5`, `UTC+2` → seconds east of UTC (within ±14 h).
+fn parse_offset(s: &str) -> Option<i32> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("UTC")
+        .or_else(|| s.strip_prefix("GMT"))
+        .unwrap_or(s)
+        .trim();
+    if s.is_empty() {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => (1, s),
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if rest.len() == 4 => rest.split_at(2),
+        None => (rest, "0"),
+    };
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60))
+}
+
+/// The first and last instants any zone reaches `local` (UTC+14 and UTC-12).
+pub fn local_window(local: jiff::civil::DateTime) -> (i64, i64) {
+    let at = |hours: i32| {
+        jiff::tz::Offset::from_hours(hours as i8)
+            .ok()
+            .and_then(|o| local.to_zoned(jiff::tz::TimeZone::fixed(o)).ok())
+            .map(|z| z.timestamp().as_millisecond())
+            .unwrap_or(0)
+    };
+    (at(14), at(-12))
+}
+
+/// Schedule draft `id` so each recipient gets it at `local` in their own zone (`default_tz`
+/// for contacts without one): `serve` starts it when the first zone reaches that time, and each
+/// delivery is due at its recipient's. Refused once every zone has passed it.
+pub async fn schedule_local_time<S: Store>(
+    store: &S,
+    id: CampaignId,
+    local: jiff::civil::DateTime,
+    default_tz: Option<&str>,
+    now_ms: i64,
+) -> Result<i64, CampaignError> {
+    let (first, last) = local_window(local);
+    if last <= now_ms {
+        return Err(CampaignError::ScheduleOutOfRange(format!(
+            "{local} has passed in every time zone; `herald campaign send {id}` sends at once"
+        )));
+    }
+    if first - now_ms > MAX_SCHEDULE_AHEAD_MS {
+        return Err(CampaignError::ScheduleOutOfRange(format!(
+            "{local} is more than a year ahead"
+        )));
+    }
+    let text = local.strftime("%Y-%m-%dT%H:%M").to_string();
+    stored_schedule(store, id, first.max(now_ms), default_tz, Some(&text)).await?;
+    Ok(first.max(now_ms))
 }
 
 /// Back to a draft: the scheduled start is called off.
@@ -492,6 +633,19 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
         .map(|a| a.domain().to_string())
         .map_err(|e| CampaignError::BadFrom(c.from_address.clone(), e.to_string()))?;
     let now = now_ms();
+    // Sent in each recipient's local time: each delivery is due at its recipient's.
+    let local: Option<(jiff::civil::DateTime, jiff::tz::TimeZone)> = c
+        .local_time
+        .as_deref()
+        .and_then(|l| l.parse().ok())
+        .map(|l| {
+            let default = c
+                .schedule_tz
+                .as_deref()
+                .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            (l, default)
+        });
     let mut created = 0;
     let mut after = 0;
     loop {
@@ -514,7 +668,13 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
                     state,
                     reason,
                     message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
-                    next_attempt_at_ms: (state == DeliveryState::Queued).then_some(now),
+                    next_attempt_at_ms: (state == DeliveryState::Queued).then(|| match &local {
+                        Some((l, default)) => {
+                            let fields = serde_json::from_str(&m.fields).unwrap_or_default();
+                            local_due(*l, &fields, default).max(now)
+                        }
+                        None => now,
+                    }),
                     updated_at_ms: now,
                     seed_id: None,
                 }
@@ -608,6 +768,67 @@ mod tests {
         let e = parse_schedule("next tuesday", None).unwrap_err();
         assert!(e.to_string().contains("2026-12-10T09:00"), "{e}");
         assert!(parse_schedule("2026-02-30T09:00", None).is_err());
+    }
+
+    #[test]
+    fn local_times_per_recipient() {
+        let local = parse_local_time("2026-12-10", "09:00").unwrap();
+        let utc = jiff::tz::TimeZone::UTC;
+        let f = |k: &str, v: serde_json::Value| {
+            let mut m = serde_json::Map::new();
+            m.insert(k.into(), v);
+            m
+        };
+        let at = |ms| schedule_local(ms, None).unwrap();
+        assert_eq!(
+            at(local_due(
+                local,
+                &f("timezone", "Europe/Warsaw".into()),
+                &utc
+            )),
+            "2026-12-10T08:00:00+00:00"
+        );
+        assert_eq!(
+            at(local_due(
+                local,
+                &f("timezone", "America/New_York".into()),
+                &utc
+            )),
+            "2026-12-10T14:00:00+00:00"
+        );
+        assert_eq!(
+            at(local_due(local, &f("utc_offset", "+05:30".into()), &utc)),
+            "2026-12-10T03:30:00+00:00"
+        );
+        assert_eq!(
+            at(local_due(local, &f("utc_offset", (-3).into()), &utc)),
+            "2026-12-10T12:00:00+00:00"
+        );
+        // Unknown zone, no field: the default zone.
+        let warsaw = jiff::tz::TimeZone::get("Europe/Warsaw").unwrap();
+        assert_eq!(
+            at(local_due(
+                local,
+                &f("timezone", "Mars/Olympus".into()),
+                &warsaw
+            )),
+            "2026-12-10T08:00:00+00:00"
+        );
+        assert_eq!(
+            at(local_due(local, &serde_json::Map::new(), &utc)),
+            "2026-12-10T09:00:00+00:00"
+        );
+        let (first, last) = local_window(local);
+        assert_eq!(at(first), "2026-12-09T19:00:00+00:00");
+        assert_eq!(at(last), "2026-12-10T21:00:00+00:00");
+        assert_eq!(
+            parse_local_time("2026-12-10T17:45", "9:30")
+                .unwrap()
+                .to_string(),
+            "2026-12-10T09:30:00"
+        );
+        assert!(parse_local_time("2026-12-10", "25:00").is_err());
+        assert!(parse_local_time("soon", "09:00").is_err());
     }
 
     #[test]

@@ -222,6 +222,7 @@ mod tests {
             schedule_error: None,
             reply_to: None,
             presend_check: None,
+            local_time: None,
         }
     }
 

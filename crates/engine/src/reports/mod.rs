@@ -48,6 +48,8 @@ pub struct CampaignSummary {
     pub schedule_error: Option<String>,
     /// `Reply-To` of its messages, if set.
     pub reply_to: Option<String>,
+    /// Sent in each recipient's local time: the local date and time each gets it at.
+    pub local_time: Option<String>,
     /// The list's number (its `List-Id` is derived from the name and this).
     #[serde(skip)]
     pub list_number: i64,
@@ -195,7 +197,7 @@ impl From<RecipientRow> for RecipientReport {
             // (`PAUSE_SHIFT_MS`): its time is the one it resumes at.
             next_attempt_at: r
                 .next_attempt_at_ms
-                .filter(|_| r.state == DeliveryState::Deferred)
+                .filter(|_| matches!(r.state, DeliveryState::Deferred | DeliveryState::Queued))
                 .map(herald_store::unshifted)
                 .map(ms_to_rfc3339),
             evidence: r.evidence.as_ref().map(EvidenceReport::from),
@@ -223,6 +225,7 @@ fn summary(c: &Campaign) -> CampaignSummary {
         schedule_tz: c.schedule_tz.clone(),
         schedule_error: c.schedule_error.clone(),
         reply_to: c.reply_to.clone(),
+        local_time: c.local_time.clone(),
         list_number: c.list.0,
         created_at_ms: c.created_at_ms,
         presend_check: c.presend_check.clone(),

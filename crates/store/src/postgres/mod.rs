@@ -93,6 +93,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_presend_check.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_local_time.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

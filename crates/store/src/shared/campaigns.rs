@@ -110,7 +110,7 @@ macro_rules! campaigns {
                     "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
-                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check \
+                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -142,6 +142,7 @@ macro_rules! campaigns {
                     schedule_error: r.get(19),
                     reply_to: r.get(20),
                     presend_check: r.get(21),
+                    local_time: r.get(22),
                 }))
             }
 
@@ -194,17 +195,19 @@ macro_rules! campaigns {
                 id: CampaignId,
                 at_ms: i64,
                 tz: Option<&str>,
+                local_time: Option<&str>,
             ) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE campaigns SET status = 'scheduled', scheduled_at = $2, schedule_tz = $3, \
-                         schedule_error = NULL, schedule_lease_until = NULL \
+                         schedule_error = NULL, schedule_lease_until = NULL, local_time = $4 \
                      WHERE id = $1 AND status IN ('draft', 'scheduled') \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )
                 .bind(id.0)
                 .bind(at_ms)
                 .bind(tz)
+                .bind(local_time)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -216,7 +219,7 @@ macro_rules! campaigns {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE campaigns SET status = 'draft', scheduled_at = NULL, schedule_tz = NULL, \
-                         schedule_lease_until = NULL \
+                         schedule_lease_until = NULL, local_time = NULL \
                      WHERE id = $1 AND status = 'scheduled' \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )

@@ -51,8 +51,14 @@ macro_rules! store {
             ) -> Result<()> {
                 self.set_campaign_status_impl(id, s, at_ms).await
             }
-            async fn schedule_campaign(&self, id: CampaignId, at_ms: i64, tz: Option<&str>) -> Result<bool> {
-                self.schedule_campaign_impl(id, at_ms, tz).await
+            async fn schedule_campaign(
+                &self,
+                id: CampaignId,
+                at_ms: i64,
+                tz: Option<&str>,
+                local_time: Option<&str>,
+            ) -> Result<bool> {
+                self.schedule_campaign_impl(id, at_ms, tz, local_time).await
             }
             async fn unschedule_campaign(&self, id: CampaignId) -> Result<bool> {
                 self.unschedule_campaign_impl(id).await

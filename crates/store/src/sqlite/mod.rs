@@ -115,6 +115,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         17,
         include_str!("../../migrations/sqlite/0017_presend_check.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/sqlite/0018_local_time.sql"),
+    ),
 ];
 
 #[derive(Clone)]
