@@ -106,6 +106,21 @@ impl herald_http::Actions for AppActions {
         Box::pin(async move { delete_draft(&app, campaign).await.map_err(failure) })
     }
 
+    fn edit(
+        &self,
+        campaign: CampaignId,
+        patch: herald_engine::api_types::CampaignPatch,
+        how: String,
+    ) -> BoxFuture<'static, Result<(), Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::edit_campaign(&app, campaign, patch, &how)
+                .await
+                .map(|_| ())
+                .map_err(failure)
+        })
+    }
+
     fn check(
         &self,
         campaign: CampaignId,

@@ -287,6 +287,32 @@ pub struct ContactsPage {
     pub next: Option<String>,
 }
 
+/// A change to a draft (`campaign edit`, `PATCH /api/v1/campaigns/{id}`, the UI's edit page):
+/// what is given is replaced, the rest stays; checked as `campaign create` checks a campaign.
+#[derive(Debug, Default, Clone, serde::Deserialize, JsonSchema)]
+pub struct CampaignPatch {
+    #[schemars(extend("pattern" = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$", "maxLength" = 200))]
+    pub name: Option<String>,
+    /// The list's name.
+    #[schemars(extend("maxLength" = 200))]
+    pub list: Option<String>,
+    /// `Name <address@domain>` or `address@domain` (the From gate applies again).
+    #[schemars(extend("maxLength" = 400))]
+    pub from: Option<String>,
+    /// Subject template.
+    #[schemars(extend("maxLength" = 2000))]
+    pub subject: Option<String>,
+    /// HTML body template.
+    pub html: Option<String>,
+    /// Text body template.
+    pub text: Option<String>,
+    /// Where replies go; an empty string removes it.
+    #[schemars(extend("maxLength" = 400))]
+    pub reply_to: Option<String>,
+    /// With a new From: keep the change although its domain does not verify (recorded).
+    pub allow_unverified: Option<bool>,
+}
+
 /// What was created: `campaign create --json`, `campaign duplicate --json`, the API.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Created {

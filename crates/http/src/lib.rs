@@ -113,6 +113,14 @@ pub trait Actions: Send + Sync + 'static {
         &self,
         campaign: CampaignId,
     ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>>;
+    /// Change a draft (`campaign edit`); `how` prefixes a recorded gate override. NotFound,
+    /// BadInput (what is wrong), Conflict (its send started; the From gate).
+    fn edit(
+        &self,
+        campaign: CampaignId,
+        patch: herald_engine::api_types::CampaignPatch,
+        how: String,
+    ) -> BoxFuture<'static, Result<(), Failure>>;
     /// Run the pre-send check of a campaign now and keep it (`campaign check --json`); `at`
     /// says why (`check`, `create`).
     fn check(

@@ -401,52 +401,80 @@ fn campaign_error(e: CampaignError, doing: &'static str) -> anyhow::Error {
 /// (the From gate too, when the From changes).
 async fn edit(app: &App, a: crate::cli::EditArgs) -> anyhow::Result<()> {
     let id = campaign_id(&a.id)?;
-    let Some(old) = app.store.campaign(id).await? else {
-        return Err(crate::not_found(format!("unknown campaign {id}")));
-    };
     let read = |p: &std::path::Path| {
         std::fs::read_to_string(p).map_err(|e| bad_input(format!("{}: {e}", p.display())))
     };
+    let patch = herald_engine::api_types::CampaignPatch {
+        name: a.name,
+        list: a.list,
+        from: a.from,
+        subject: a.subject,
+        html: a.html.as_deref().map(read).transpose()?,
+        text: a.text.as_deref().map(read).transpose()?,
+        reply_to: a.reply_to,
+        allow_unverified: Some(a.allow_unverified),
+    };
+    if let Some(warning) = edit_campaign(app, id, patch, "--allow-unverified at edit").await? {
+        eprintln!(
+            "warning: {warning}
+keeping it anyway (--allow-unverified); this is recorded on the campaign"
+        );
+    }
+    println!("updated draft {id}");
+    Ok(())
+}
+
+/// Change draft `id` as `patch` says (`campaign edit`, `PATCH /api/v1/campaigns/{id}`, the
+/// UI's edit page): what is not given stays; the result is checked as at creation, and a new
+/// From passes the gate again (or, with `allow_unverified`, is kept with the reason recorded,
+/// prefixed `how`; the gate's message is returned as a warning then).
+pub async fn edit_campaign(
+    app: &App,
+    id: CampaignId,
+    patch: herald_engine::api_types::CampaignPatch,
+    how: &str,
+) -> anyhow::Result<Option<String>> {
+    let Some(old) = app.store.campaign(id).await? else {
+        return Err(crate::not_found(format!("unknown campaign {id}")));
+    };
     let mut input = campaign::input_of(&old);
-    if let Some(from) = &a.from {
-        let (_, address) = campaign::parse_from(from)
+    let mut warning = None;
+    if let Some(from) = patch.from.filter(|f| f.trim() != input.from.trim()) {
+        let (_, address) = campaign::parse_from(&from)
             .map_err(|e| bad_input(CampaignError::BadFrom(from.clone(), e).to_string()))?;
         input.gate_override = match app.check_from(address.as_str()).await {
             Ok(()) => None,
-            Err(e) if a.allow_unverified => {
-                eprintln!(
-                    "warning: {e:#}
-keeping it anyway (--allow-unverified); this is recorded on the campaign"
-                );
-                Some(format!("--allow-unverified at edit: {e:#}"))
+            Err(e) if patch.allow_unverified == Some(true) => {
+                warning = Some(format!("{e:#}"));
+                Some(format!("{how}: {e:#}"))
             }
             Err(e) => return Err(e),
         };
-        input.from = from.clone();
+        input.from = from;
     }
-    if let Some(n) = a.name {
+    if let Some(n) = patch.name {
         input.name = n;
     }
-    if let Some(l) = a.list {
+    if let Some(l) = patch.list {
         input.list = l;
     }
-    if let Some(s) = a.subject {
+    if let Some(s) = patch.subject {
         input.subject = s;
     }
-    if let Some(r) = a.reply_to {
+    if let Some(r) = patch.reply_to {
         input.reply_to = Some(r).filter(|r| !r.trim().is_empty());
     }
-    if let Some(p) = &a.html {
-        input.html = read(p)?;
+    if let Some(h) = patch.html {
+        input.html = h;
     }
-    if let Some(p) = &a.text {
-        input.text = Some(read(p)?);
+    if let Some(t) = patch.text {
+        input.text = Some(t).filter(|t| !t.is_empty());
     }
     campaign::update(&app.store, id, &input)
         .await
         .map_err(|e| campaign_error(e, "changing the campaign"))?;
-    println!("updated draft {id}");
-    Ok(())
+    check_quietly(app, id, "edit").await;
+    Ok(warning)
 }
 
 /// Delete the draft `id` (`campaign delete`, the API, the UI); a campaign whose send started

@@ -21,8 +21,8 @@ use herald_store::CampaignId;
 
 pub use campaign::{
     check_campaign, control as control_campaign, delete_draft, details as campaign_details,
-    duplicate as duplicate_campaign, schedule as schedule_campaign, start_send, test_send,
-    unschedule as unschedule_campaign,
+    duplicate as duplicate_campaign, edit_campaign, schedule as schedule_campaign, start_send,
+    test_send, unschedule as unschedule_campaign,
 };
 pub use domain::{domain_statuses, verify_domain};
 pub use ips::ips_report;

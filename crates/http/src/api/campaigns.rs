@@ -311,3 +311,21 @@ pub async fn check<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<Stri
         Err(f) => failure(f),
     }
 }
+
+/// `PATCH /api/v1/campaigns/{id}`.
+pub async fn edit<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(super::Caller(user)): axum::Extension<super::Caller>,
+    Path(id): Path<String>,
+    Body(patch): Body<herald_engine::api_types::CampaignPatch>,
+) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let how = format!("allow_unverified in the API by {}", user.email);
+    match web.actions.edit(id, patch, how).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(f) => failure(f),
+    }
+}

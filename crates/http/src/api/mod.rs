@@ -110,6 +110,16 @@ pub const ROUTES: &[Route] = &[
         conflicts: true,
     },
     Route {
+        method: "PATCH",
+        path: "/api/v1/campaigns/{id}",
+        role: Role::Admin,
+        summary: "Change a draft: the fields given are replaced, checked as at creation (422 says what is wrong; 409 once its send started)",
+        query: None,
+        body: Some(schema::<api_types::CampaignPatch>),
+        ok: (204, None),
+        conflicts: true,
+    },
+    Route {
         method: "POST",
         path: "/api/v1/campaigns/{id}/duplicate",
         role: Role::Admin,
@@ -276,7 +286,9 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/api/v1/campaigns", get(campaigns::list::<S>))
         .route(
             "/api/v1/campaigns/{id}",
-            get(campaigns::show::<S>).delete(campaigns::delete::<S>),
+            get(campaigns::show::<S>)
+                .patch(campaigns::edit::<S>)
+                .delete(campaigns::delete::<S>),
         )
         .route(
             "/api/v1/campaigns/{id}/duplicate",

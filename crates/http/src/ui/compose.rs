@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use herald_engine::campaign::{self, CampaignError, CampaignInput, TrackingSwitches};
 use herald_mail::CampaignTemplates;
-use herald_store::Store;
+use herald_store::{CampaignId, CampaignStatus, Store};
 use serde::Deserialize;
 
 use super::{Session, render, same};
@@ -51,6 +51,8 @@ struct ComposePage {
     lists: Vec<(String, u64)>,
     form: FormView,
     message: Option<String>,
+    /// The draft being edited (`/campaigns/{id}/edit`); None for a new campaign.
+    editing: Option<String>,
 }
 
 async fn page<S: Store>(
@@ -59,6 +61,17 @@ async fn page<S: Store>(
     f: &ComposeForm,
     message: Option<String>,
     status: StatusCode,
+) -> Response {
+    page_for(web, s, f, message, status, None).await
+}
+
+async fn page_for<S: Store>(
+    web: &Web<S>,
+    s: Session,
+    f: &ComposeForm,
+    message: Option<String>,
+    status: StatusCode,
+    editing: Option<CampaignId>,
 ) -> Response {
     let lists = web.store.lists().await.unwrap_or_default();
     let mut r = render(&ComposePage {
@@ -79,6 +92,7 @@ async fn page<S: Store>(
             allow_unverified: f.allow_unverified.is_some(),
         },
         message,
+        editing: editing.map(|id| id.to_string()),
     });
     *r.status_mut() = status;
     r
@@ -263,4 +277,85 @@ pub async fn test<S: Store>(
         Err(e) => (super::flash::Kind::Problem, e.to_string()),
     };
     super::redirect_with(&s, &format!("/campaigns/{cid}"), kind, &text)
+}
+
+/// `GET /campaigns/{id}/edit`: the compose page with the draft's content.
+pub async fn edit_page<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return super::problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let c = match web.store.campaign(cid).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such campaign."),
+        Err(_) => {
+            return super::problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database did not answer. Try again.",
+            );
+        }
+    };
+    if !matches!(c.status, CampaignStatus::Draft | CampaignStatus::Scheduled) {
+        return super::problem(
+            StatusCode::CONFLICT,
+            "Its send has started: a campaign that went out is the record of what happened. Duplicate it to send the content again.",
+        );
+    }
+    let input = campaign::input_of(&c);
+    let f = ComposeForm {
+        csrf: None,
+        name: input.name,
+        list: input.list,
+        from: input.from,
+        subject: input.subject,
+        reply_to: input.reply_to.unwrap_or_default(),
+        html: input.html,
+        allow_unverified: None,
+    };
+    page_for(&web, s, &f, None, StatusCode::OK, Some(cid)).await
+}
+
+/// `POST /campaigns/{id}/edit`: save the changes (checked as at creation), back to the
+/// campaign; a refusal shows the form again with everything typed.
+pub async fn save<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<ComposeForm>,
+) -> Response {
+    if !f.csrf.as_deref().is_some_and(|c| same(c, &s.csrf)) {
+        return super::problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        );
+    }
+    let Ok(cid) = id.parse::<CampaignId>() else {
+        return super::problem(StatusCode::NOT_FOUND, "No such campaign.");
+    };
+    let patch = herald_engine::api_types::CampaignPatch {
+        name: Some(f.name.clone()),
+        list: Some(f.list.clone()),
+        from: Some(f.from.clone()),
+        subject: Some(f.subject.clone()),
+        html: Some(f.html.clone()),
+        text: None,
+        reply_to: Some(f.reply_to.clone()),
+        allow_unverified: Some(f.allow_unverified.is_some()),
+    };
+    let how = format!("override in the web UI by {}", s.user.email);
+    match web.actions.edit(cid, patch, how).await {
+        Ok(()) => super::redirect_with(
+            &s,
+            &format!("/campaigns/{cid}"),
+            super::flash::Kind::Notice,
+            "Saved.",
+        ),
+        Err(e) => {
+            let status = e.status();
+            page_for(&web, s, &f, Some(e.to_string()), status, Some(cid)).await
+        }
+    }
 }

@@ -10,6 +10,7 @@
 //! | `GET /campaigns/{id}?tab=…&q=…` | the post-send performance page: numbers with definitions, See details, tabs, rows |
 //! | `POST /campaigns/{id}/send` | send a draft (idempotent: a double click sends once) |
 //! | `POST /campaigns/{id}/duplicate`, `POST /campaigns/{id}/delete` | a new draft with the same content; delete a draft (admin) |
+//! | `GET/POST /campaigns/{id}/edit` | change a draft (or scheduled) campaign on the compose page (admin) |
 //! | `POST /campaigns/{id}/check` | run the pre-send check again (admin); the page shows the last one |
 //! | `POST /campaigns/{id}/schedule`, `…/unschedule` | start a draft at a set time in a zone; call it off (admin) |
 //! | `POST /campaigns/{id}/pause`, `…/resume`, `…/cancel` | stop new attempts; continue; end the rest as not sent (admin) |
@@ -83,6 +84,10 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/campaigns/{id}/duplicate", post(campaign::duplicate::<S>))
         .route("/campaigns/{id}/delete", post(campaign::delete::<S>))
         .route("/campaigns/{id}/check", post(campaign::check::<S>))
+        .route(
+            "/campaigns/{id}/edit",
+            get(compose::edit_page::<S>).post(compose::save::<S>),
+        )
         .route("/campaigns/{id}/schedule", post(campaign::schedule::<S>))
         .route(
             "/campaigns/{id}/unschedule",

@@ -63,6 +63,7 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/campaigns/{id}/duplicate", Role::Admin, "create campaigns"),
     ("/campaigns/{id}/delete", Role::Admin, "delete campaigns"),
     ("/campaigns/{id}/check", Role::Admin, "check campaigns"),
+    ("/campaigns/{id}/edit", Role::Admin, "change campaigns"),
     (
         "/campaigns/{id}/schedule",
         Role::Admin,
