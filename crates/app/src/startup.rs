@@ -105,6 +105,20 @@ impl App {
         }
         let from_domain = herald_domain::address::domain_part(from_address).to_ascii_lowercase();
         let verification = self.verify_from_domain(&from_domain).await?;
+        // DNS not answering is not the domain's fault: a failure to try again (a scheduled
+        // start is retried), not a refusal.
+        if let Some(v) = &verification {
+            use herald_engine::domains::verify::Status;
+            let required = || v.records.iter().filter(|c| c.required);
+            if required().any(|c| c.status == Status::DnsError)
+                && required().all(|c| matches!(c.status, Status::Pass | Status::DnsError))
+            {
+                anyhow::bail!(
+                    "DNS did not answer for {}'s records; try again in a moment",
+                    v.domain
+                );
+            }
+        }
         check_from(&from_domain, verification.as_ref()).map_err(|e| crate::bad_input(e.to_string()))
     }
 

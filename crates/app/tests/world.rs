@@ -257,13 +257,13 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
                 .map(|v| v.trim().to_string())
                 .unwrap_or_else(|| panic!("no {name} header in {body}"))
         };
-        assert_eq!(header("List-Id"), "\"world\" <world.sender.test>");
+        assert_eq!(header("List-Id"), "\"world\" <world-1.sender.test>");
         assert!(
             header("Reply-To").contains("<desk@sender.test>"),
             "{}",
             header("Reply-To")
         );
-        assert_eq!(details["list_id"], "\"world\" <world.sender.test>");
+        assert_eq!(details["list_id"], "\"world\" <world-1.sender.test>");
         assert_eq!(details["reply_to"], "Ann's desk <desk@sender.test>");
         let why = h.json(&["why", &id, email, "--json"]);
         assert_eq!(why["subject"], subject.as_str(), "{why:#}");

@@ -114,7 +114,7 @@ pub trait Actions: Send + Sync + 'static {
         campaign: CampaignId,
     ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>>;
     /// Change a draft (`campaign edit`); `how` prefixes a recorded gate override. NotFound,
-    /// BadInput (what is wrong), Conflict (its send started; the From gate).
+    /// BadInput (what is wrong, the From gate's refusal too), Conflict (its send started).
     fn edit(
         &self,
         campaign: CampaignId,

@@ -33,10 +33,11 @@ pub struct OutgoingMessage<'a> {
 }
 
 /// The `List-Id` (RFC 2919) of list `name` (number `list`) sending from `domain`:
-/// `"Newsletter" <newsletter.example.com>`. The identifier is the name's letters and digits
-/// (others become `-`, at most 40) under the sending domain, so it stays the same for every
-/// campaign to the list; a name with nothing usable is `list<number>`. The quoted phrase is the
-/// name when it is printable ASCII (else left out: the identifier alone is valid).
+/// `"Newsletter" <newsletter-3.example.com>`. The identifier is the name's letters and digits
+/// (others become `-`, at most 40) and the list's number (so "News!" and "news" differ) under
+/// the sending domain: the same for every campaign to the list. The quoted phrase is the name
+/// when it is printable ASCII and at most 100 characters (else left out: the identifier alone
+/// is valid).
 pub fn list_id_header(name: &str, list: i64, domain: &str) -> String {
     let mut slug = String::new();
     for c in name.chars() {
@@ -54,9 +55,12 @@ pub fn list_id_header(name: &str, list: i64, domain: &str) -> String {
     let id = if slug.is_empty() {
         format!("list{list}.{domain}")
     } else {
-        format!("{slug}.{domain}")
+        format!("{slug}-{list}.{domain}")
     };
-    if !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+    if !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+    {
         let phrase = name.replace('\\', "\\\\").replace('"', "\\\"");
         format!("\"{phrase}\" <{id}>")
     } else {
@@ -160,19 +164,27 @@ mod tests {
     fn list_ids() {
         assert_eq!(
             list_id_header("Newsletter", 3, "example.com"),
-            "\"Newsletter\" <newsletter.example.com>"
+            "\"Newsletter\" <newsletter-3.example.com>"
         );
         assert_eq!(
             list_id_header("Kunden Berlin (2026)", 3, "shop.example"),
-            "\"Kunden Berlin (2026)\" <kunden-berlin-2026.shop.example>"
+            "\"Kunden Berlin (2026)\" <kunden-berlin-2026-3.shop.example>"
         );
         assert_eq!(
             list_id_header("Say \"hi\"", 3, "x.test"),
-            "\"Say \\\"hi\\\"\" <say-hi.x.test>"
+            "\"Say \\\"hi\\\"\" <say-hi-3.x.test>"
         );
-        assert_eq!(list_id_header("Nowości", 7, "x.test"), "<nowo-ci.x.test>");
+        assert_eq!(list_id_header("Nowości", 7, "x.test"), "<nowo-ci-7.x.test>");
         assert_eq!(list_id_header("日本", 7, "x.test"), "<list7.x.test>");
         assert!(!list_id_header("a\r\nBcc: x", 1, "x.test").contains('\n'));
+        assert_ne!(
+            list_id_header("News!", 1, "x.test"),
+            list_id_header("news", 2, "x.test")
+        );
+        assert_eq!(
+            list_id_header(&"n".repeat(300), 1, "x.test"),
+            format!("<{}-1.x.test>", "n".repeat(40))
+        );
     }
 
     #[test]

@@ -806,3 +806,79 @@ async fn pause_resume_and_cancel_behave_the_same() {
     let db = PgDb::create().await;
     pause_scenario(herald_store::open(&db.url).await.unwrap()).await;
 }
+
+/// A scheduled start's lease: one taker; while it is held the campaign cannot be edited,
+/// unscheduled or deleted under the starting node; a refused start makes it a draft again.
+async fn schedule_scenario(store: AnyStore) {
+    let backend = store.backend();
+    let list = store.ensure_list("s").await.unwrap();
+    let new = NewCampaign {
+        name: "S".into(),
+        list,
+        from_name: None,
+        from_address: "ann@sender.example".into(),
+        subject: "S".into(),
+        html: "<p>x</p>".into(),
+        text: None,
+        created_at_ms: now(),
+        gate_override: None,
+        reply_to: None,
+        track_opens: true,
+        track_clicks: true,
+        send_to_seeds: false,
+    };
+    let id = store.create_campaign(&new).await.unwrap();
+    let t = now();
+    assert!(
+        store
+            .schedule_campaign(id, t - 1, Some("UTC"), Some("2026-12-10T09:00"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.take_due_schedules(t, t + 60_000).await.unwrap(),
+        vec![id],
+        "{backend}"
+    );
+    assert!(
+        store
+            .take_due_schedules(t, t + 60_000)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{backend}: leased"
+    );
+    assert!(!store.unschedule_campaign(id).await.unwrap(), "{backend}");
+    assert!(!store.update_draft(id, &new).await.unwrap(), "{backend}");
+    assert!(!store.delete_draft(id).await.unwrap(), "{backend}");
+    assert!(
+        !store
+            .schedule_campaign(id, t + 5_000, None, None)
+            .await
+            .unwrap(),
+        "{backend}: not moved while starting"
+    );
+    store.schedule_failed(id, "the gate said no").await.unwrap();
+    let c = store.campaign(id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            c.status,
+            c.schedule_error.as_deref(),
+            c.local_time.as_deref()
+        ),
+        (CampaignStatus::Draft, Some("the gate said no"), None),
+        "{backend}"
+    );
+    assert!(store.delete_draft(id).await.unwrap(), "{backend}");
+}
+
+#[tokio::test]
+async fn scheduled_starts_behave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = herald_store::open(&format!("sqlite://{}", dir.path().join("h.db").display()))
+        .await
+        .unwrap();
+    schedule_scenario(sqlite).await;
+    let db = PgDb::create().await;
+    schedule_scenario(herald_store::open(&db.url).await.unwrap()).await;
+}

@@ -468,7 +468,7 @@ pub async fn edit_campaign(
         input.html = h;
     }
     if let Some(t) = patch.text {
-        input.text = Some(t).filter(|t| !t.is_empty());
+        input.text = Some(t).filter(|t| !t.trim().is_empty());
     }
     campaign::update(&app.store, id, &input)
         .await
@@ -1151,7 +1151,16 @@ pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
     // The domain may have broken since the campaign was created: check again (unless the
     // campaign was explicitly allowed to bypass the gate). Its refusal is about the domain's
     // state, not the request.
+    // A scheduled campaign sent by hand goes out now, to everyone: it stops being scheduled
+    // (and sent in local time). Refused while `serve` holds its start: it is starting anyway.
+    if c.status == herald_store::CampaignStatus::Scheduled {
+        app.store.unschedule_campaign(id).await?;
+    }
+    // A start that was interrupted after part of the audience was snapshotted is finished
+    // whatever the gate says now: those deliveries are already queued.
+    let begun = app.store.counts(id).await?.total() > 0;
     if c.gate_override.is_none()
+        && !begun
         && matches!(
             c.status,
             herald_store::CampaignStatus::Draft | herald_store::CampaignStatus::Scheduled

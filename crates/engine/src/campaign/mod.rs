@@ -432,9 +432,10 @@ pub fn local_due(
                 .get("utc_offset")
                 .and_then(|v| match v {
                     serde_json::Value::String(s) => parse_offset(s),
-                    serde_json::Value::Number(n) => {
-                        n.as_i64().and_then(|h| i32::try_from(h * 3600).ok())
-                    }
+                    serde_json::Value::Number(n) => n
+                        .as_i64()
+                        .filter(|h| (-12..=14).contains(h))
+                        .map(|h| h as i32 * 3600),
                     _ => None,
                 })
                 .and_then(|secs| jiff::tz::Offset::from_seconds(secs).ok())
@@ -459,6 +460,11 @@ fn parse_offset(s: &str) -> Option<i32> {
     if s.is_empty() {
         return Some(0);
     }
+    // Contact data: anything but ASCII digits and signs (a Unicode minus, say) is not an
+    // offset — and never a panic on a split inside a character.
+    if !s.is_ascii() {
+        return None;
+    }
     let (sign, rest) = match s.as_bytes().first()? {
         b'+' => (1, &s[1..]),
         b'-' => (-1, &s[1..]),
@@ -470,10 +476,12 @@ fn parse_offset(s: &str) -> Option<i32> {
         None => (rest, "0"),
     };
     let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-    if h > 14 || m > 59 {
+    let secs = sign * (h * 3600 + m * 60);
+    // The zones of the world: UTC-12 to UTC+14.
+    if !(0..=59).contains(&m) || !(-12 * 3600..=14 * 3600).contains(&secs) {
         return None;
     }
-    Some(sign * (h * 3600 + m * 60))
+    Some(secs)
 }
 
 /// The first and last instants any zone reaches `local` (UTC+14 and UTC-12).
@@ -828,6 +836,14 @@ mod tests {
             "2026-12-10T09:30:00"
         );
         assert!(parse_local_time("2026-12-10", "25:00").is_err());
+        // Contact data never panics: a Unicode minus, huge numbers, out-of-range offsets.
+        for bad in ["\u{2212}5", "+99", "-13", "+14:30", "x1:00", "1\u{e9}"] {
+            assert_eq!(parse_offset(bad), None, "{bad}");
+        }
+        assert_eq!(
+            local_due(local, &f("utc_offset", i64::MAX.into()), &utc),
+            local_due(local, &serde_json::Map::new(), &utc)
+        );
         assert!(parse_local_time("soon", "09:00").is_err());
     }
 

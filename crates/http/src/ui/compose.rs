@@ -30,6 +30,9 @@ pub struct ComposeForm {
     reply_to: String,
     #[serde(default)]
     html: String,
+    /// The plain-text part; empty: derived from the HTML.
+    #[serde(default)]
+    text: String,
     allow_unverified: Option<String>,
 }
 
@@ -40,6 +43,7 @@ struct FormView {
     subject: String,
     reply_to: String,
     html: String,
+    text: String,
     allow_unverified: bool,
 }
 
@@ -89,6 +93,7 @@ async fn page_for<S: Store>(
             } else {
                 f.html.clone()
             },
+            text: f.text.clone(),
             allow_unverified: f.allow_unverified.is_some(),
         },
         message,
@@ -202,7 +207,7 @@ pub async fn create<S: Store>(
         from: f.from.clone(),
         subject: f.subject.clone(),
         html: f.html.clone(),
-        text: None,
+        text: Some(f.text.clone()).filter(|t| !t.trim().is_empty()),
         gate_override,
         reply_to: Some(f.reply_to.clone()).filter(|r| !r.trim().is_empty()),
         tracking: TrackingSwitches::default(),
@@ -313,6 +318,7 @@ pub async fn edit_page<S: Store>(
         subject: input.subject,
         reply_to: input.reply_to.unwrap_or_default(),
         html: input.html,
+        text: input.text.unwrap_or_default(),
         allow_unverified: None,
     };
     page_for(&web, s, &f, None, StatusCode::OK, Some(cid)).await
@@ -341,7 +347,8 @@ pub async fn save<S: Store>(
         from: Some(f.from.clone()),
         subject: Some(f.subject.clone()),
         html: Some(f.html.clone()),
-        text: None,
+        // Empty: derived from the HTML again.
+        text: Some(f.text.clone()),
         reply_to: Some(f.reply_to.clone()),
         allow_unverified: Some(f.allow_unverified.is_some()),
     };

@@ -68,6 +68,7 @@ macro_rules! campaigns {
                         subject = $5, html = $6, text = $7, gate_override = $8, track_opens = $9, \
                         track_clicks = $10, send_to_seeds = $11, reply_to = $13 \
                      WHERE id = $12 AND status IN ('draft', 'scheduled') \
+                     AND (schedule_lease_until IS NULL OR schedule_lease_until < $14) \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $12)",
                 )
                 .bind(&c.name)
@@ -83,6 +84,7 @@ macro_rules! campaigns {
                 .bind(c.send_to_seeds as i64)
                 .bind(id.0)
                 .bind(&c.reply_to)
+                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -95,9 +97,11 @@ macro_rules! campaigns {
                 // A draft has no deliveries; the condition keeps it so even if one is starting.
                 let deleted = sqlx::query(
                     "DELETE FROM campaigns WHERE id = $1 AND status IN ('draft', 'scheduled') \
+                     AND (schedule_lease_until IS NULL OR schedule_lease_until < $2) \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )
                 .bind(id.0)
+                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -202,12 +206,14 @@ macro_rules! campaigns {
                     "UPDATE campaigns SET status = 'scheduled', scheduled_at = $2, schedule_tz = $3, \
                          schedule_error = NULL, schedule_lease_until = NULL, local_time = $4 \
                      WHERE id = $1 AND status IN ('draft', 'scheduled') \
+                     AND (schedule_lease_until IS NULL OR schedule_lease_until < $5) \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )
                 .bind(id.0)
                 .bind(at_ms)
                 .bind(tz)
                 .bind(local_time)
+                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -221,9 +227,11 @@ macro_rules! campaigns {
                     "UPDATE campaigns SET status = 'draft', scheduled_at = NULL, schedule_tz = NULL, \
                          schedule_lease_until = NULL, local_time = NULL \
                      WHERE id = $1 AND status = 'scheduled' \
+                     AND (schedule_lease_until IS NULL OR schedule_lease_until < $2) \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )
                 .bind(id.0)
+                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -258,7 +266,8 @@ macro_rules! campaigns {
             pub(super) async fn schedule_failed_impl(&self, id: CampaignId, error: &str) -> Result<()> {
                 let mut w = self.write().await?;
                 sqlx::query(
-                    "UPDATE campaigns SET status = 'draft', schedule_error = $2, schedule_lease_until = NULL \
+                    "UPDATE campaigns SET status = 'draft', schedule_error = $2, schedule_lease_until = NULL, \
+                         local_time = NULL \
                      WHERE id = $1 AND status = 'scheduled' \
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )
