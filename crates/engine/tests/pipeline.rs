@@ -540,3 +540,40 @@ async fn connections_take_the_sending_ips_in_turn() {
         "{error}"
     );
 }
+
+/// Someone who unsubscribes after the audience was snapshotted (their delivery waiting for a
+/// retry or their local time) is not mailed: the claim sees the suppression.
+#[tokio::test]
+async fn a_suppression_after_the_snapshot_is_honoured_at_send() {
+    let t = test_store().await;
+    let peer = Arc::new(ScriptedPeer::default());
+    let (addr, _stop) = start_peer(peer.clone()).await;
+    let id = campaign_for(&t.store, "email\nstays@y.test\nleft@y.test\n", "<p>x</p>").await;
+    t.store
+        .add_suppression(&herald_store::Suppression {
+            email_key: "left@y.test".into(),
+            reason: "unsubscribed".into(),
+            source: "manual".into(),
+            created_at_ms: herald_engine::now_ms(),
+        })
+        .await
+        .unwrap();
+    let q = test_queue(
+        t.store.clone(),
+        vec![("y.test", MxAnswer::Hosts(vec![loopback("mx.y.test", 10)]))],
+        addr.port(),
+        Duration::from_secs(5),
+    );
+    q.run(Some(id), Until::Drained, None, std::future::pending())
+        .await
+        .unwrap();
+    let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+    let left = row(&r, "left@y.test");
+    assert_eq!(
+        (left.state, left.reason.as_deref(), left.attempts),
+        (DeliveryState::NotSent, Some("unsubscribed"), 0)
+    );
+    assert_eq!(row(&r, "stays@y.test").state, DeliveryState::Delivered);
+    assert_eq!(peer.count_for("left@y.test"), 0);
+    assert_eq!(peer.count_for("stays@y.test"), 1);
+}

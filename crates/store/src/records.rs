@@ -203,6 +203,10 @@ pub struct ClaimedDelivery {
     /// unattempted (its campaign was paused) restores.
     pub state: herald_domain::DeliveryState,
     pub reason: Option<String>,
+    /// The suppression list's reason for its address now, if it is on it: the recipient
+    /// unsubscribed or complained after the audience was snapshotted (a delivery can wait
+    /// hours — a retry, a recipient's local time), so it is not sent.
+    pub suppressed: Option<String>,
 }
 
 /// The result of one attempt (or a decision without one) for a leased delivery.

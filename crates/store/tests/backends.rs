@@ -697,7 +697,27 @@ async fn pause_scenario(store: AnyStore) {
 
     assert!(store.resume_campaign(campaign).await.unwrap(), "{backend}");
     assert!(!store.resume_campaign(campaign).await.unwrap(), "{backend}");
+    // Unsubscribed while the campaign was paused: the claim says so.
+    store
+        .add_suppression(&Suppression {
+            email_key: "p2@example.com".into(),
+            reason: "unsubscribed".into(),
+            source: "manual".into(),
+            created_at_ms: now(),
+        })
+        .await
+        .unwrap();
     let all = store.claim(&req("A", t, 10)).await.unwrap();
+    let flagged: Vec<(&str, Option<&str>)> = all
+        .iter()
+        .map(|d| (d.email.as_str(), d.suppressed.as_deref()))
+        .filter(|(_, s)| s.is_some())
+        .collect();
+    assert_eq!(
+        flagged,
+        vec![("p2@example.com", Some("unsubscribed"))],
+        "{backend}"
+    );
     assert_eq!(all.len(), 4, "{backend}: every delivery is due again");
     let deferred = all
         .iter()

@@ -536,6 +536,22 @@ impl<S: Store> Queue<S> {
                 let _ = out_tx.send(rec).await;
                 continue;
             }
+            // Suppressed since the snapshot (an unsubscribe, a complaint): not sent, with the
+            // reason, as the snapshot would have decided.
+            if let Some(why) = &d.suppressed {
+                let reason = why
+                    .parse::<herald_domain::NotSentReason>()
+                    .unwrap_or(herald_domain::NotSentReason::Suppressed);
+                let _ = out_tx
+                    .send(without_attempt(
+                        &d,
+                        DeliveryState::NotSent,
+                        Some(reason.as_str()),
+                        None,
+                    ))
+                    .await;
+                continue;
+            }
             match self.campaign_render(d.campaign).await? {
                 Ok(r) => {
                     let held = match (&self.holds, r.hold_domain()) {

@@ -55,6 +55,7 @@ impl<S: Store> Queue<S> {
             fields,
             state: herald_domain::DeliveryState::Queued,
             reason: None,
+            suppressed: None,
         };
         let hosts = deliver::resolve(self.resolver.as_ref(), &domain)
             .await

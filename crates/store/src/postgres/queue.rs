@@ -32,11 +32,12 @@ impl PgStore {
                               ORDER BY next_attempt_at, id LIMIT $4 \
                               FOR UPDATE SKIP LOCKED)) \
                  RETURNING id, campaign_id, email, domain, message_id, attempts, first_attempt_at, \
-                           possible_duplicate, contact_id, state, reason) \
+                           possible_duplicate, contact_id, state, reason, email_key) \
              SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
                     d.possible_duplicate, \
                     COALESCE((SELECT c.fields FROM contacts c WHERE c.id = d.contact_id), '{}'), \
-                    d.state, d.reason \
+                    d.state, d.reason, \
+                    (SELECT s.reason FROM suppressions s WHERE s.email_key = d.email_key) \
              FROM claimed d ORDER BY d.domain, d.id",
         )
         .bind(c.owner)
@@ -63,6 +64,7 @@ impl PgStore {
                         .parse()
                         .map_err(|e: String| StoreError::Corrupt(format!("delivery state: {e}")))?,
                     reason: r.get(10),
+                    suppressed: r.get(11),
                 })
             })
             .collect()

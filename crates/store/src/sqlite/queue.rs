@@ -39,7 +39,8 @@ impl SqliteStore {
             serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let rows = sqlx::query(
             "SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
-                    d.possible_duplicate, COALESCE(c.fields, '{}'), d.state, d.reason \
+                    d.possible_duplicate, COALESCE(c.fields, '{}'), d.state, d.reason, \
+                    (SELECT s.reason FROM suppressions s WHERE s.email_key = d.email_key) \
              FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id \
              WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.domain, d.id",
         )
@@ -63,6 +64,7 @@ impl SqliteStore {
                             StoreError::Corrupt(format!("delivery state: {e}"))
                         })?,
                         reason: r.get(10),
+                        suppressed: r.get(11),
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
