@@ -129,26 +129,8 @@ fn the_check_through_the_api_and_the_ui() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
     let h = Herald::new(&tmp.path().join("data")).web_only(port);
-    let pw = tmp.path().join("pw");
-    std::fs::write(&pw, "correct horse battery\n").unwrap();
-    h.ok(&[
-        "user",
-        "add",
-        "admin@herald.test",
-        "--password-file",
-        pw.to_str().unwrap(),
-    ]);
-    let token = h
-        .ok(&[
-            "token",
-            "create",
-            "--user",
-            "admin@herald.test",
-            "--name",
-            "t",
-        ])
-        .trim()
-        .to_string();
+    common::add_user(&h, "admin@herald.test", "admin");
+    let bearer = common::bearer(&h, "admin@herald.test");
     let csv = tmp.path().join("c.csv");
     std::fs::write(&csv, "email\nann@example.com\n").unwrap();
     h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
@@ -174,7 +156,7 @@ fn the_check_through_the_api_and_the_ui() {
         port,
         "POST",
         "/api/v1/campaigns/1/check",
-        &[("Authorization", &format!("Bearer {token}"))],
+        &[("Authorization", &bearer)],
         Some(""),
     );
     assert_eq!(r.status, 200, "{}", r.body);
@@ -186,7 +168,7 @@ fn the_check_through_the_api_and_the_ui() {
         port,
         "POST",
         "/api/v1/campaigns/99/check",
-        &[("Authorization", &format!("Bearer {token}"))],
+        &[("Authorization", &bearer)],
         Some(""),
     );
     assert_eq!(r.status, 404, "{}", r.body);

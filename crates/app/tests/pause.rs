@@ -168,24 +168,8 @@ fn pause_stops_every_node_within_a_second_and_resume_mails_nobody_twice() {
         .collect();
     let h = &heralds[0];
     let id = campaign(h, tmp.path(), N);
-    let pw = tmp.path().join("pw");
-    std::fs::write(&pw, "correct horse battery\n").unwrap();
-    h.ok(&[
-        "user",
-        "add",
-        "ops@herald.test",
-        "--password-file",
-        pw.to_str().unwrap(),
-    ]);
-    let token = h.ok(&[
-        "token",
-        "create",
-        "--user",
-        "ops@herald.test",
-        "--name",
-        "t",
-    ]);
-    let bearer = format!("Bearer {}", token.trim());
+    common::add_user(h, "ops@herald.test", "admin");
+    let bearer = common::bearer(h, "ops@herald.test");
     let auth = [("Authorization", bearer.as_str())];
 
     let _nodes: Vec<Serve> = heralds
@@ -298,22 +282,8 @@ fn cancel_ends_the_rest_as_not_sent_cancelled() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pw = tmp.path().join("pw");
-    std::fs::write(&pw, "correct horse battery\n").unwrap();
-    for (user, role) in [
-        ("admin@herald.test", "admin"),
-        ("viewer@herald.test", "viewer"),
-    ] {
-        h.ok(&[
-            "user",
-            "add",
-            user,
-            "--password-file",
-            pw.to_str().unwrap(),
-            "--role",
-            role,
-        ]);
-    }
+    common::add_user(&h, "admin@herald.test", "admin");
+    common::add_user(&h, "viewer@herald.test", "viewer");
     let _node = serve(&h, port);
     h.ok(&["campaign", "send", &id]);
     wait_for("a tenth of the campaign", Duration::from_secs(60), || {

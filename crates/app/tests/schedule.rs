@@ -130,27 +130,8 @@ fn a_scheduled_campaign_goes_out_on_time_from_exactly_one_node() {
         assert_eq!(status(h, &id), "draft");
     }
 
-    let pw = tmp.path().join("pw");
-    std::fs::write(&pw, "correct horse battery\n").unwrap();
-    h.ok(&[
-        "user",
-        "add",
-        "admin@herald.test",
-        "--password-file",
-        pw.to_str().unwrap(),
-    ]);
-    let token = h
-        .ok(&[
-            "token",
-            "create",
-            "--user",
-            "admin@herald.test",
-            "--name",
-            "t",
-        ])
-        .trim()
-        .to_string();
-    let bearer = format!("Bearer {token}");
+    common::add_user(h, "admin@herald.test", "admin");
+    let bearer = common::bearer(h, "admin@herald.test");
     let _serve: Vec<Serve> = nodes
         .iter()
         .zip(ports)

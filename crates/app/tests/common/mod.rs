@@ -420,3 +420,25 @@ pub fn session_cookie(port: u16, user: &str) -> String {
         .map(|c| format!("herald_session={}", c.split(';').next().unwrap()))
         .unwrap()
 }
+
+/// Add a web user with the password `correct horse battery` (what [`session_cookie`] logs in
+/// with) and `role` (admin or viewer).
+pub fn add_user(h: &Herald, email: &str, role: &str) {
+    let pw = h.data_dir.with_extension("password");
+    std::fs::write(&pw, "correct horse battery\n").unwrap();
+    h.ok(&[
+        "user",
+        "add",
+        email,
+        "--password-file",
+        pw.to_str().unwrap(),
+        "--role",
+        role,
+    ]);
+}
+
+/// A new API token of `email` (an existing user), as `Bearer …`.
+pub fn bearer(h: &Herald, email: &str) -> String {
+    let token = h.ok(&["token", "create", "--user", email, "--name", "test"]);
+    format!("Bearer {}", token.trim())
+}

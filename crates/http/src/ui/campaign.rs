@@ -375,11 +375,9 @@ pub(super) async fn send<S: Store>(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
-        return *r;
-    }
-    let Ok(cid) = id.parse::<CampaignId>() else {
-        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    let cid = match posted(&s, &id, f.csrf.as_deref()) {
+        Ok(cid) => cid,
+        Err(r) => return *r,
     };
     match web.actions.send(cid).await {
         Ok(()) => Redirect::to(&format!("/campaigns/{cid}")).into_response(),
@@ -399,11 +397,9 @@ pub(super) async fn duplicate<S: Store>(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
-        return *r;
-    }
-    let Ok(cid) = id.parse::<CampaignId>() else {
-        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    let cid = match posted(&s, &id, f.csrf.as_deref()) {
+        Ok(cid) => cid,
+        Err(r) => return *r,
     };
     match web.actions.duplicate(cid, None).await {
         Ok(new) => redirect_with(
@@ -428,11 +424,9 @@ pub(super) async fn delete<S: Store>(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
-        return *r;
-    }
-    let Ok(cid) = id.parse::<CampaignId>() else {
-        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    let cid = match posted(&s, &id, f.csrf.as_deref()) {
+        Ok(cid) => cid,
+        Err(r) => return *r,
     };
     match web.actions.delete_draft(cid).await {
         Ok(()) => redirect_with(
@@ -458,29 +452,22 @@ async fn control<S: Store>(
     csrf: Option<&str>,
     what: Control,
 ) -> Response {
-    if let Err(r) = csrf_form(s, csrf) {
-        return *r;
-    }
-    let Ok(cid) = id.parse::<CampaignId>() else {
-        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    let cid = match posted(s, id, csrf) {
+        Ok(cid) => cid,
+        Err(r) => return *r,
     };
-    let to = format!("/campaigns/{cid}");
-    match web.actions.control(cid, what).await {
-        Ok(done) => {
-            let said = match what {
-                Control::Pause => {
-                    "Paused: no new messages go out; those already on their way finish and are recorded.".to_string()
-                }
-                Control::Resume => "Resumed: sending continues where it stopped.".to_string(),
-                Control::Cancel => format!(
-                    "Cancelled: {} recipients will not be sent this campaign.",
-                    done.cancelled.unwrap_or(0)
-                ),
-            };
-            redirect_with(s, &to, flash::Kind::Notice, &said)
+    let done = web.actions.control(cid, what).await.map(|done| match what {
+        Control::Pause => {
+            "Paused: no new messages go out; those already on their way finish and are recorded."
+                .to_string()
         }
-        Err(e) => redirect_with(s, &to, flash::Kind::Problem, &e.to_string()),
-    }
+        Control::Resume => "Resumed: sending continues where it stopped.".to_string(),
+        Control::Cancel => format!(
+            "Cancelled: {} recipients will not be sent this campaign.",
+            done.cancelled.unwrap_or(0)
+        ),
+    });
+    back(s, cid, done)
 }
 
 pub(super) async fn pause<S: Store>(
@@ -524,13 +511,10 @@ pub(super) async fn schedule<S: Store>(
     Path(id): Path<String>,
     Form(f): Form<ScheduleForm>,
 ) -> Response {
-    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
-        return *r;
-    }
-    let Ok(cid) = id.parse::<CampaignId>() else {
-        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    let cid = match posted(&s, &id, f.csrf.as_deref()) {
+        Ok(cid) => cid,
+        Err(r) => return *r,
     };
-    let to = format!("/campaigns/{cid}");
     let tz =
         f.tz.as_deref()
             .map(str::trim)
@@ -539,20 +523,15 @@ pub(super) async fn schedule<S: Store>(
     let at = f.at.as_deref().unwrap_or_default();
     let (at_ms, tz) = match herald_engine::campaign::parse_schedule(at, Some(tz)) {
         Ok(v) => v,
-        Err(e) => return redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
+        Err(e) => return back(&s, cid, Err(e.to_string())),
     };
-    match web.actions.schedule(cid, at_ms, tz).await {
-        Ok(done) => redirect_with(
-            &s,
-            &to,
-            flash::Kind::Notice,
-            &format!(
-                "Scheduled for {}: it goes out then unless you unschedule it.",
-                done.local.unwrap_or_default()
-            ),
-        ),
-        Err(e) => redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
-    }
+    let done = web.actions.schedule(cid, at_ms, tz).await.map(|done| {
+        format!(
+            "Scheduled for {}: it goes out then unless you unschedule it.",
+            done.local.unwrap_or_default()
+        )
+    });
+    back(&s, cid, done)
 }
 
 /// `POST /campaigns/{id}/unschedule`.
@@ -562,22 +541,16 @@ pub(super) async fn unschedule<S: Store>(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
-        return *r;
-    }
-    let Ok(cid) = id.parse::<CampaignId>() else {
-        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    let cid = match posted(&s, &id, f.csrf.as_deref()) {
+        Ok(cid) => cid,
+        Err(r) => return *r,
     };
-    let to = format!("/campaigns/{cid}");
-    match web.actions.unschedule(cid).await {
-        Ok(_) => redirect_with(
-            &s,
-            &to,
-            flash::Kind::Notice,
-            "Unscheduled: it is a draft again.",
-        ),
-        Err(e) => redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
-    }
+    let done = web.actions.unschedule(cid).await;
+    back(
+        &s,
+        cid,
+        done.map(|_| "Unscheduled: it is a draft again.".to_string()),
+    )
 }
 
 /// `POST /campaigns/{id}/check`: run the pre-send check again, back to the campaign.
@@ -587,23 +560,31 @@ pub(super) async fn check<S: Store>(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
-        return *r;
-    }
-    let Ok(cid) = id.parse::<CampaignId>() else {
-        return problem(StatusCode::NOT_FOUND, "No such campaign.");
+    let cid = match posted(&s, &id, f.csrf.as_deref()) {
+        Ok(cid) => cid,
+        Err(r) => return *r,
     };
+    let done = web.actions.check(cid, "check").await.map(|c| {
+        format!(
+            "Checked: {} problem(s), {} warning(s).",
+            c.problems, c.warnings
+        )
+    });
+    back(&s, cid, done)
+}
+
+/// A form posted to `/campaigns/{id}/…`: its CSRF token checked and the id read, or the answer.
+fn posted(s: &Session, id: &str, csrf: Option<&str>) -> Result<CampaignId, Box<Response>> {
+    csrf_form(s, csrf)?;
+    id.parse::<CampaignId>()
+        .map_err(|_| Box::new(problem(StatusCode::NOT_FOUND, "No such campaign.")))
+}
+
+/// Back to the campaign's page with what an action did, or why it was refused.
+fn back<E: std::fmt::Display>(s: &Session, cid: CampaignId, done: Result<String, E>) -> Response {
     let to = format!("/campaigns/{cid}");
-    match web.actions.check(cid, "check").await {
-        Ok(c) => redirect_with(
-            &s,
-            &to,
-            flash::Kind::Notice,
-            &format!(
-                "Checked: {} problem(s), {} warning(s).",
-                c.problems, c.warnings
-            ),
-        ),
-        Err(e) => redirect_with(&s, &to, flash::Kind::Problem, &e.to_string()),
+    match done {
+        Ok(said) => redirect_with(s, &to, flash::Kind::Notice, &said),
+        Err(e) => redirect_with(s, &to, flash::Kind::Problem, &e.to_string()),
     }
 }
