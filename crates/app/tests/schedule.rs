@@ -184,15 +184,29 @@ fn a_scheduled_campaign_goes_out_on_time_from_exactly_one_node() {
         )
         .body
     };
-    let body = post("schedule", "&at=2027-01-15T09%3A30&tz=Europe%2FWarsaw");
+    // The next 15 January (winter in Warsaw: UTC+1), always within the year ahead.
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut year = today.year();
+    if today >= time::Date::from_calendar_date(year, time::Month::January, 15).unwrap() {
+        year += 1;
+    }
+    let body = post(
+        "schedule",
+        &format!("&at={year}-01-15T09%3A30&tz=Europe%2FWarsaw"),
+    );
     assert!(
-        body.contains("Scheduled for 2027-01-15T09:30:00+01:00 (Europe/Warsaw)"),
+        body.contains(&format!(
+            "Scheduled for {year}-01-15T09:30:00+01:00 (Europe/Warsaw)"
+        )),
         "{body}"
     );
     assert!(body.contains("id=\"unschedule-form\""), "{body}");
     let v = h.json(&["campaign", "report", &id, "--json"]);
     assert_eq!(v["campaign"]["status"], "scheduled");
-    assert_eq!(v["campaign"]["scheduled_at"], "2027-01-15T08:30:00.000Z");
+    assert_eq!(
+        v["campaign"]["scheduled_at"],
+        format!("{year}-01-15T08:30:00.000Z")
+    );
     assert_eq!(v["campaign"]["schedule_tz"], "Europe/Warsaw");
     let body = post("schedule", "&at=2027-02-30T09%3A30&tz=UTC");
     assert!(body.contains("expected a date and time"), "{body}");
