@@ -17,6 +17,13 @@
 #                 filed into Junk (any user; IMAP login seed@junk.test)
 #   slow.test     accepts everything, then cannot pass it on (next hop 127.0.0.2:9 refuses):
 #                 Postfix retries until its queue lifetime (15 s here) and returns an expiry DSN
+# Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
+# Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
+# required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
+# only AUTH LOGIN. Their certificate (localhost, 127.0.0.1, mx.world.test) is issued by the
+# world's own CA, $HERALD_WORLD/tls/ca.pem: untrusted unless a client is given that file.
+# Authenticated mail for the world's domains is delivered as the MX would; the relay's own
+# DSNs go back to the VERP return path like any other.
 # DSNs and other mail to bounces.sender.test / bounces.world-sender.test go to Herald's inbound
 # listener on 127.0.0.1:$BOUNCE_PORT (WORLD_BOUNCE_PORT in the env file).
 set -euo pipefail
@@ -25,6 +32,8 @@ DNS_PORT=${WORLD_DNS_PORT:-15353}
 MX_PORT=${WORLD_MX_PORT:-12525}
 IMAP_PORT=${WORLD_IMAP_PORT:-11143}
 BOUNCE_PORT=${WORLD_BOUNCE_PORT:-12526}
+SUBMISSION_PORT=${WORLD_SUBMISSION_PORT:-12587}
+SMTPS_PORT=${WORLD_SMTPS_PORT:-12465}
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/install.sh"
 "$here/stop.sh" >/dev/null 2>&1 || true
@@ -32,9 +41,16 @@ rm -rf "$W"
 mkdir -p "$W"/{dns,postfix/etc,postfix/spool,postfix/data,dovecot/run,dovecot/state,mail,tls}
 chmod 755 "$W"
 
-# --- TLS: a self-signed certificate, as many real MX hosts have.
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=mx.world.test" \
-  -keyout "$W/tls/key.pem" -out "$W/tls/cert.pem" 2>/dev/null
+# --- TLS: the world's own CA and a certificate it issued (for the MX, which senders do not
+# check, and the relay, which they must).
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=Herald world CA" \
+  -keyout "$W/tls/ca-key.pem" -out "$W/tls/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=mx.world.test" \
+  -keyout "$W/tls/key.pem" -out "$W/tls/req.pem" 2>/dev/null
+printf 'subjectAltName=DNS:mx.world.test,DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+  > "$W/tls/ext.cnf"
+openssl x509 -req -in "$W/tls/req.pem" -CA "$W/tls/ca.pem" -CAkey "$W/tls/ca-key.pem" \
+  -CAcreateserial -days 30 -extfile "$W/tls/ext.cnf" -out "$W/tls/cert.pem" 2>/dev/null
 
 # --- DNS
 cat > "$W/dns/dnsmasq.conf" <<CONF
@@ -83,6 +99,7 @@ dave@inbox.test:{PLAIN}secret::::::
 seed@inbox.test:{PLAIN}secret::::::
 seed@junk.test:{PLAIN}secret::::::
 seed@discard.test:{PLAIN}secret::::::
+relay@world.test:{PLAIN}relaypass::::::
 CONF
 # The junk.test spam filter: unsigned mail goes to Junk (compiled here; Dovecot runs it before
 # the user's own rules).
@@ -102,7 +119,7 @@ protocols = lmtp imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain
+auth_mechanisms = plain login
 first_valid_uid = 8
 mail_location = maildir:$W/mail/%d/%n/Maildir
 mail_uid = mail
@@ -130,6 +147,11 @@ plugin {
 }
 service lmtp {
   unix_listener $W/dovecot/lmtp.sock {
+    mode = 0666
+  }
+}
+service auth {
+  unix_listener $W/dovecot/auth-postfix {
     mode = 0666
   }
 }
@@ -177,6 +199,9 @@ smtpd_tls_received_header = yes
 # DSNs leave through the smtp client: STARTTLS when offered, logged.
 smtp_tls_security_level = may
 smtp_tls_loglevel = 1
+# SASL for the submission services (enabled per service in master.cf).
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $W/dovecot/auth-postfix
 # Short queue lifetimes so an expiry DSN arrives within a test's patience.
 maximal_queue_lifetime = 15s
 bounce_queue_lifetime = 15s
@@ -218,6 +243,22 @@ chmod 755 "$P" "$P/nouser.sh"
 cat >> "$P/etc/master.cf" <<CONF
 nouser    unix  -       n       n       -       -       pipe
   flags=q user=nobody argv=$P/nouser.sh
+127.0.0.1:$SUBMISSION_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
+127.0.0.1:$SMTPS_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_sasl_mechanism_filter=login
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
 CONF
 chown postfix "$P/data"
 postfix -c "$P/etc" check </dev/null >>"$P/stdout.log" 2>&1 || true
@@ -227,7 +268,9 @@ postfix -c "$P/etc" start </dev/null >>"$P/stdout.log" 2>&1
 for i in $(seq 1 100); do
   if dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 mx.inbox.test A 2>/dev/null | grep -q 127.0.0.1 \
      && (exec 3<>/dev/tcp/127.0.0.1/$MX_PORT) 2>/dev/null \
-     && (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null; then
+     && (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null \
+     && (exec 3<>/dev/tcp/127.0.0.1/$SUBMISSION_PORT) 2>/dev/null \
+     && (exec 3<>/dev/tcp/127.0.0.1/$SMTPS_PORT) 2>/dev/null; then
     cat > "$W/env" <<ENV
 HERALD_WORLD=$W
 WORLD_DNS=127.0.0.1:$DNS_PORT
@@ -236,6 +279,9 @@ WORLD_IMAP=127.0.0.1:$IMAP_PORT
 WORLD_MAIL=$W/mail
 WORLD_MAILLOG=$P/maillog
 WORLD_BOUNCE_PORT=$BOUNCE_PORT
+WORLD_SUBMISSION=127.0.0.1:$SUBMISSION_PORT
+WORLD_SMTPS=127.0.0.1:$SMTPS_PORT
+WORLD_CA=$W/tls/ca.pem
 ENV
     echo "recipient world up in $W (DNS :$DNS_PORT, MX :$MX_PORT, IMAP :$IMAP_PORT)" >&2
     exit 0

@@ -30,6 +30,7 @@ pub struct Settings {
     pub database: Database,
     pub dns: Dns,
     pub delivery: Delivery,
+    pub relay: Relay,
     pub inbound: Inbound,
     pub http: Http,
     pub tracking: Tracking,
@@ -95,7 +96,9 @@ pub struct Delivery {
     pub retry_schedule: Vec<Dur>,
     /// Deferred longer than this (since the first attempt) → expired.
     pub expiry: Dur,
-    /// Send everything through this smarthost (`host:port`) instead of each domain's MX.
+    /// `"mx"`: each recipient domain's MX; `"relay"`: everything through `[relay]`.
+    pub transport: Transport,
+    /// Replaced by `transport = "relay"` and `[relay]`; kept only to say so.
     pub relay: Option<String>,
     /// Deliver to the built-in capture server instead of the Internet (see `serve --sandbox`).
     pub sandbox: bool,
@@ -130,6 +133,7 @@ impl Default for Delivery {
             source_ips: Vec::new(),
             retry_schedule: vec![m(1), m(5), m(15), m(60), m(240)],
             expiry: Dur(Duration::from_secs(72 * 3600)),
+            transport: Transport::Mx,
             relay: None,
             sandbox: false,
             starttls: true,
@@ -145,6 +149,153 @@ impl Default for Delivery {
             max_in_flight: 5000,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Mx,
+    Relay,
+}
+
+/// How a relay connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RelayTls {
+    /// STARTTLS required (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plaintext: only to a relay on this machine (loopback).
+    None,
+}
+
+/// The relay or provider every message goes through when `[delivery] transport = "relay"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Relay {
+    pub host: String,
+    /// Default: 587 for `starttls`, 465 for `tls`, 25 for `none`.
+    pub port: Option<u16>,
+    pub tls: RelayTls,
+    /// Log in (AUTH PLAIN or LOGIN) as this user; with `password_file`.
+    pub username: Option<String>,
+    /// A file holding the password (one line; owner-only, chmod 600). Never logged.
+    pub password_file: Option<PathBuf>,
+    /// Check the relay's certificate and name (off only for a relay you trust by other means).
+    pub verify_certificate: bool,
+    /// PEM file with the CA(s) of a relay whose certificate a private CA issued.
+    pub ca_file: Option<PathBuf>,
+    /// Connections this node opens to the relay at most.
+    pub max_connections: usize,
+    /// Messages per period this node sends through the relay, e.g. "14/s" (Amazon SES's
+    /// starting quota), "100/min"; none: as fast as the connections go.
+    pub rate: Option<String>,
+    /// Ask the relay for delivery status notifications (RFC 3461) when it offers them: its
+    /// success DSN moves a `relayed` recipient to `delivered` with the recipient's server's
+    /// answer. Costs one inbound message per recipient.
+    pub request_dsn: bool,
+    /// Who runs the relay: "generic" (any SMTP relay). Provider event webhooks come later.
+    pub provider: String,
+}
+
+impl Default for Relay {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: None,
+            tls: RelayTls::Starttls,
+            username: None,
+            password_file: None,
+            verify_certificate: true,
+            ca_file: None,
+            max_connections: 20,
+            rate: None,
+            request_dsn: true,
+            provider: "generic".into(),
+        }
+    }
+}
+
+impl Relay {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            RelayTls::Starttls => 587,
+            RelayTls::Tls => 465,
+            RelayTls::None => 25,
+        })
+    }
+
+    /// The host as written, without the brackets of an IPv6 literal (`[::1]` → `::1`).
+    pub fn bare_host(&self) -> &str {
+        let h = self.host.trim();
+        h.strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(h)
+    }
+
+    /// `host:port`, as errors name the relay.
+    pub fn name(&self) -> String {
+        let host = self.bare_host();
+        if host.contains(':') {
+            format!("[{host}]:{}", self.port())
+        } else {
+            format!("{host}:{}", self.port())
+        }
+    }
+
+    /// The settings checks that need no network: see `Settings::load`.
+    fn check(&self) -> anyhow::Result<()> {
+        if self.host.trim().is_empty() {
+            bail!(
+                "[delivery] transport = \"relay\" needs [relay] host (e.g. host = \"smtp.example.com\")"
+            );
+        }
+        let host = self.bare_host();
+        if host.contains(':') && host.parse::<IpAddr>().is_err() {
+            bail!(
+                "[relay] host = {:?}: a host name or address only; the port goes in `port`",
+                self.host
+            );
+        }
+        if self.ca_file.is_some() && !self.verify_certificate {
+            bail!(
+                "[relay] ca_file is given but verify_certificate = false: the certificate would not be checked against it; drop one of the two"
+            );
+        }
+        if self.provider != "generic" {
+            bail!(
+                "[relay] provider = {:?}: only \"generic\" is supported so far (provider event webhooks are not built yet); any SMTP relay works as \"generic\"",
+                self.provider
+            );
+        }
+        if self.username.is_some() != self.password_file.is_some() {
+            bail!("[relay] username and password_file go together: set both, or neither");
+        }
+        if self.tls == RelayTls::None && !is_loopback_host(self.bare_host()) {
+            bail!(
+                "[relay] tls = \"none\" is allowed only for a relay on this machine (loopback); {} would get the mail{} in clear text: use tls = \"starttls\" (587) or \"tls\" (465)",
+                self.host,
+                if self.username.is_some() {
+                    " and the password"
+                } else {
+                    ""
+                }
+            );
+        }
+        if self.max_connections == 0 {
+            bail!("[relay] max_connections must be at least 1");
+        }
+        if let Some(r) = &self.rate {
+            r.parse::<herald_engine::deliver::Rate>()
+                .map_err(|e| anyhow::anyhow!("[relay] {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -391,6 +542,14 @@ impl Settings {
                 e.to_string().trim()
             )
         })?;
+        if let Some(old) = &s.delivery.relay {
+            bail!(
+                "[delivery] relay = {old:?} is replaced by [delivery] transport = \"relay\" and a [relay] section (host, port, tls, username, password_file): see the README's \"Sending through a relay\""
+            );
+        }
+        if s.delivery.transport == Transport::Relay {
+            s.relay.check()?;
+        }
         if s.delivery.retry_schedule.is_empty() {
             bail!("[delivery] retry_schedule must have at least one interval");
         }
@@ -440,7 +599,7 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # source_ips = []             # local addresses to send from (the "sending IPs")
 # retry_schedule = ["1m", "5m", "15m", "1h", "4h"]   # then every last interval
 # expiry = "72h"              # deferred longer than this -> expired
-# relay = "smtp.example.com:587"   # send everything through a smarthost
+# transport = "mx"            # "relay": everything through the [relay] below
 # sandbox = false             # deliver to the built-in capture server instead
 # starttls = true
 # connect_timeout = "30s"
@@ -453,6 +612,19 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # node_name = "mx1"           # this node's name on a shared database (default: helo_name)
 # claim_batch = 1000          # deliveries leased per claim (smaller: nodes share more evenly)
 # max_in_flight = 5000        # leased and not yet recorded, per node
+
+[relay]                        # used when [delivery] transport = "relay"
+# host = "smtp.example.com"
+# port = 587                  # default: 587 (starttls), 465 (tls), 25 (none)
+# tls = "starttls"            # "starttls" (required, not opportunistic), "tls", "none" (loopback only)
+# username = "herald@example.com"
+# password_file = "/etc/herald/relay-password"   # chmod 600; never logged
+# verify_certificate = true
+# ca_file = "/etc/herald/relay-ca.pem"   # a private CA's certificate(s), PEM
+# max_connections = 20
+# rate = "14/s"               # messages per second/min/h through the relay (none: no cap)
+# request_dsn = true          # ask for success DSNs: relayed -> delivered with the remote reply
+# provider = "generic"
 
 [inbound]
 # listen = "0.0.0.0:25"          # return-path / feedback SMTP listener (herald serve)

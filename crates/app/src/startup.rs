@@ -8,7 +8,9 @@ use anyhow::{Context, bail};
 use herald_domain::RetrySchedule;
 use herald_engine::deliver::mx::build_resolver;
 use herald_engine::deliver::smtp::{SessionConfig, SourceIps, Timeouts};
-use herald_engine::deliver::{DeliverConfig, DnsMx, FixedRoute, MxHost, SharedResolver, tls};
+use herald_engine::deliver::{
+    Credentials, DeliverConfig, DnsMx, FixedRoute, MxHost, Pace, Rate, SharedResolver, TlsMode, tls,
+};
 use herald_engine::domains::drift::{self, Holds};
 use herald_engine::domains::gate::check_from;
 use herald_engine::domains::verify::verify;
@@ -22,7 +24,7 @@ use herald_mail::verp::VerpKey;
 use herald_store::{AnyStore, Store};
 use tokio::sync::oneshot;
 
-use crate::settings::Settings;
+use crate::settings::{Relay, RelayTls, Settings, Transport};
 
 #[derive(Clone)]
 pub struct App {
@@ -333,42 +335,41 @@ impl App {
     pub fn queue(&self, sandbox: Option<&SandboxServer>) -> anyhow::Result<Queue<AnyStore>> {
         let d = &self.settings.delivery;
         tls::install_crypto_provider();
-        let (resolver, route, port): (SharedResolver, &'static str, u16) = if let Some(sb) = sandbox
-        {
+        let opportunistic = || -> anyhow::Result<TlsMode> {
+            Ok(if d.starttls {
+                TlsMode::Opportunistic(tls::opportunistic_config().context("TLS configuration")?)
+            } else {
+                TlsMode::Off
+            })
+        };
+        let direct = |resolver: SharedResolver, name, port| -> anyhow::Result<Route> {
+            Ok(Route {
+                resolver,
+                name,
+                port,
+                relay: false,
+                tls: opportunistic()?,
+                auth: None,
+                request_dsn: false,
+                pace: None,
+                max_connections: d.max_connections.max(1),
+            })
+        };
+        let route = if let Some(sb) = sandbox {
             let host = MxHost {
                 name: "sandbox".into(),
                 preference: None,
                 addrs: vec![sb.addr.ip()],
             };
-            (Arc::new(FixedRoute { host }), "sandbox", sb.addr.port())
-        } else if let Some(relay) = &d.relay {
-            let addr = relay
-                .to_socket_addrs()
-                .with_context(|| format!("[delivery] relay {relay:?}: expected host:port"))?
-                .next()
-                .with_context(|| format!("[delivery] relay {relay:?} has no address"))?;
-            let name = relay
-                .rsplit_once(':')
-                .map(|(h, _)| h)
-                .unwrap_or(relay)
-                .to_string();
-            let host = MxHost {
-                name,
-                preference: None,
-                addrs: vec![addr.ip()],
-            };
-            (Arc::new(FixedRoute { host }), "relay", addr.port())
+            direct(Arc::new(FixedRoute { host }), "sandbox", sb.addr.port())?
+        } else if d.transport == Transport::Relay {
+            relay_route(&self.settings.relay, d.max_connections.max(1))?
         } else {
             let dns = DnsMx::new(&self.settings.dns.nameservers, self.settings.dns.timeout.0)
                 .map_err(anyhow::Error::msg)?;
-            (Arc::new(dns), "mx", d.mx_port)
+            direct(Arc::new(dns), "mx", d.mx_port)?
         };
         let source_ips = SourceIps::new(d.source_ips.clone());
-        let tls = if d.starttls {
-            Some(tls::opportunistic_config().context("TLS configuration")?)
-        } else {
-            None
-        };
         let cfg = QueueConfig {
             deliver: DeliverConfig {
                 session: SessionConfig {
@@ -379,10 +380,15 @@ impl App {
                         command: d.command_timeout.0,
                         data: d.data_timeout.0,
                     },
-                    tls,
+                    tls: route.tls,
+                    auth: route.auth,
+                    request_dsn: route.request_dsn,
                 },
-                mx_port: port,
-                route,
+                mx_port: route.port,
+                route: route.name,
+                relay: route.relay,
+                pace: route.pace,
+                pace_idle: std::time::Duration::from_secs(30),
                 max_reconnects: 2,
             },
             retry: RetrySchedule {
@@ -394,7 +400,7 @@ impl App {
             claim_batch: d.claim_batch.max(1),
             max_in_flight: d.max_in_flight.max(1),
             max_connections_per_domain: d.max_connections_per_domain.max(1),
-            max_connections: d.max_connections.max(1),
+            max_connections: route.max_connections,
             max_messages_per_connection: d.max_messages_per_connection.max(1),
             poll: std::time::Duration::from_millis(500),
         };
@@ -406,7 +412,7 @@ impl App {
             std::process::id(),
             uuid::Uuid::now_v7().simple()
         );
-        Ok(Queue::new(self.store.clone(), cfg, resolver, owner)
+        Ok(Queue::new(self.store.clone(), cfg, route.resolver, owner)
             .with_keyring(Arc::new(self.keyring()))
             .with_return_path(
                 self.verp_key()?,
@@ -635,6 +641,110 @@ impl App {
         ));
         Ok((addr, stop))
     }
+}
+
+/// Where and how a node's sessions go.
+struct Route {
+    resolver: SharedResolver,
+    name: &'static str,
+    port: u16,
+    relay: bool,
+    tls: TlsMode,
+    auth: Option<Arc<Credentials>>,
+    request_dsn: bool,
+    pace: Option<Arc<Pace>>,
+    max_connections: usize,
+}
+
+/// The route through `[relay]`: its address resolved now (a name that does not resolve is a
+/// start-up error, not a queue of deferrals), TLS as configured, the password read from its
+/// owner-only file.
+fn relay_route(r: &Relay, node_max: usize) -> anyhow::Result<Route> {
+    let name = r.name();
+    // Every address the name has, tried in turn by each connection (resolved at start: a
+    // relay whose addresses change needs a restart).
+    let addrs: Vec<std::net::IpAddr> = (r.bare_host(), r.port())
+        .to_socket_addrs()
+        .with_context(|| format!("[relay] host {name}: cannot resolve it"))?
+        .map(|a| a.ip())
+        .collect();
+    if addrs.is_empty() {
+        bail!("[relay] host {name} has no address");
+    }
+    let tls = match r.tls {
+        RelayTls::None => TlsMode::Off,
+        mode => {
+            let config = if r.verify_certificate {
+                tls::verified_config(r.ca_file.as_deref())
+                    .with_context(|| format!("[relay] TLS for {name}"))?
+            } else {
+                tracing::warn!(
+                    relay = %name,
+                    "[relay] verify_certificate = false: the relay's certificate is not checked, so anyone on the path can pose as it{}",
+                    if r.username.is_some() { " and take the password" } else { "" }
+                );
+                tls::opportunistic_config().context("TLS configuration")?
+            };
+            if mode == RelayTls::Tls {
+                TlsMode::Implicit(config)
+            } else {
+                TlsMode::Required(config)
+            }
+        }
+    };
+    let auth = match (&r.username, &r.password_file) {
+        (Some(user), Some(file)) => Some(Arc::new(Credentials::new(
+            user.clone(),
+            read_secret(file).context("[relay] password_file")?,
+        ))),
+        _ => None,
+    };
+    let pace = match &r.rate {
+        Some(rate) => Some(Arc::new(Pace::new(
+            rate.parse::<Rate>().map_err(anyhow::Error::msg)?,
+        ))),
+        None => None,
+    };
+    Ok(Route {
+        resolver: Arc::new(FixedRoute {
+            host: MxHost {
+                name: r.bare_host().to_string(),
+                preference: None,
+                addrs,
+            },
+        }),
+        name: "relay:generic",
+        port: r.port(),
+        relay: true,
+        tls,
+        auth,
+        request_dsn: r.request_dsn,
+        pace,
+        max_connections: r.max_connections.min(node_max).max(1),
+    })
+}
+
+/// A secret's first line, from a file only its owner may read (a password readable by
+/// others is refused rather than used).
+fn read_secret(path: &Path) -> anyhow::Result<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        bail!(
+            "{} must be readable by its owner only (chmod 600): it holds a password",
+            path.display()
+        );
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let secret = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if secret.is_empty() {
+        bail!(
+            "{} is empty: put the password on its first line",
+            path.display()
+        );
+    }
+    Ok(secret.to_string())
 }
 
 /// Owner-only permissions on `path` (0700 for folders, 0600 for files).

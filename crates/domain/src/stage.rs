@@ -12,6 +12,8 @@ pub enum SmtpStage {
     /// EHLO or HELO.
     Ehlo,
     StartTls,
+    /// AUTH (RFC 4954) to a relay: a refusal is about our login, not a message.
+    Auth,
     MailFrom,
     RcptTo,
     /// The DATA command itself (the reply before the content is sent).
@@ -28,6 +30,7 @@ impl SmtpStage {
             SmtpStage::Greeting => "greeting",
             SmtpStage::Ehlo => "ehlo",
             SmtpStage::StartTls => "starttls",
+            SmtpStage::Auth => "auth",
             SmtpStage::MailFrom => "mail",
             SmtpStage::RcptTo => "rcpt",
             SmtpStage::Data => "data",
@@ -39,7 +42,11 @@ impl SmtpStage {
     pub fn is_session_setup(self) -> bool {
         matches!(
             self,
-            SmtpStage::Connect | SmtpStage::Greeting | SmtpStage::Ehlo | SmtpStage::StartTls
+            SmtpStage::Connect
+                | SmtpStage::Greeting
+                | SmtpStage::Ehlo
+                | SmtpStage::StartTls
+                | SmtpStage::Auth
         )
     }
 
@@ -56,16 +63,17 @@ mod tests {
     #[test]
     fn names_and_groups() {
         let all = [
-            Connect, Greeting, Ehlo, StartTls, MailFrom, RcptTo, Data, EndOfData,
+            Connect, Greeting, Ehlo, StartTls, Auth, MailFrom, RcptTo, Data, EndOfData,
         ];
         let names: Vec<_> = all.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             names,
             [
-                "connect", "greeting", "ehlo", "starttls", "mail", "rcpt", "data", "message"
+                "connect", "greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
+                "message"
             ]
         );
-        assert!(all.iter().filter(|s| s.is_session_setup()).count() == 4);
+        assert!(all.iter().filter(|s| s.is_session_setup()).count() == 5);
         assert!(EndOfData.is_content() && Data.is_content() && !RcptTo.is_content());
     }
 }

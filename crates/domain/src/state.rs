@@ -5,13 +5,17 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
-/// The state of one recipient of one campaign. Final states: not_sent, delivered, bounced,
-/// expired, failed.
+/// The state of one recipient of one campaign. Final states: not_sent, relayed, delivered,
+/// bounced, expired, failed. `relayed` is final for the queue (nothing is retried) but a later
+/// report can still move it: a relay's success DSN or a provider's event to `delivered`, its
+/// bounce to `bounced`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryState {
     NotSent,
     Queued,
     Deferred,
+    /// A relay or provider accepted it (its 250); the recipient's server not heard from yet.
+    Relayed,
     Delivered,
     Bounced,
     Expired,
@@ -19,10 +23,11 @@ pub enum DeliveryState {
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 7] = [
+    pub const ALL: [DeliveryState; 8] = [
         Self::NotSent,
         Self::Queued,
         Self::Deferred,
+        Self::Relayed,
         Self::Delivered,
         Self::Bounced,
         Self::Expired,
@@ -34,6 +39,7 @@ impl DeliveryState {
             Self::NotSent => "not_sent",
             Self::Queued => "queued",
             Self::Deferred => "deferred",
+            Self::Relayed => "relayed",
             Self::Delivered => "delivered",
             Self::Bounced => "bounced",
             Self::Expired => "expired",

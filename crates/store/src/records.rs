@@ -306,6 +306,8 @@ pub struct FeedbackEffect {
     /// Suppress with `previously_bounced` when the address's last N deliveries all ended in a
     /// soft bounce (this one included).
     pub soft_bounce_limit: Option<u32>,
+    /// Move a `relayed` delivery to `delivered`: its relay reports the next server took it.
+    pub delivered: bool,
 }
 
 /// A message the inbound listener accepted, with what it means.

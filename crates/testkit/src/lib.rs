@@ -97,10 +97,18 @@ impl Handler for ScriptedPeer {
 
 /// Start `peer` on a loopback port; it stops when the returned sender is dropped.
 pub async fn start_peer(peer: Arc<ScriptedPeer>) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    start_peer_with(peer, Limits::default()).await
+}
+
+/// [`start_peer`] with its own limits (e.g. a short idle `timeout`).
+pub async fn start_peer_with(
+    peer: Arc<ScriptedPeer>,
+    limits: Limits,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = l.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(herald_inbound::serve(l, peer, Limits::default(), async {
+    tokio::spawn(herald_inbound::serve(l, peer, limits, async {
         let _ = rx.await;
     }));
     (addr, tx)
@@ -150,7 +158,40 @@ pub fn test_queue_from(
     let mx = StaticMx {
         table: table.into_iter().map(|(d, a)| (d.to_string(), a)).collect(),
     };
-    let cfg = QueueConfig {
+    let cfg = test_config(port, command_timeout, source_ips);
+    Queue::new(store, cfg, Arc::new(mx), "test-node".into())
+}
+
+/// A queue sending everything through the relay at `relay` (plaintext, no login): its 250s
+/// make deliveries `relayed`. `pace`: a rate, and how long a session may wait for a slot.
+pub fn test_relay_queue(
+    store: SqliteStore,
+    relay: SocketAddr,
+    pace: Option<(herald_engine::deliver::Rate, Duration)>,
+) -> Queue<SqliteStore> {
+    let mut cfg = test_config(relay.port(), Duration::from_secs(5), Vec::new());
+    cfg.deliver.route = "relay:generic";
+    cfg.deliver.relay = true;
+    if let Some((rate, idle)) = pace {
+        cfg.deliver.pace = Some(Arc::new(herald_engine::deliver::Pace::new(rate)));
+        cfg.deliver.pace_idle = idle;
+    }
+    let route = herald_engine::deliver::FixedRoute {
+        host: MxHost {
+            name: relay.ip().to_string(),
+            preference: None,
+            addrs: vec![relay.ip()],
+        },
+    };
+    Queue::new(store, cfg, Arc::new(route), "test-node".into())
+}
+
+fn test_config(
+    port: u16,
+    command_timeout: Duration,
+    source_ips: Vec<std::net::IpAddr>,
+) -> QueueConfig {
+    QueueConfig {
         deliver: DeliverConfig {
             session: SessionConfig {
                 helo_name: "sender.test".into(),
@@ -160,10 +201,15 @@ pub fn test_queue_from(
                     command: command_timeout,
                     data: command_timeout,
                 },
-                tls: None,
+                tls: herald_engine::deliver::TlsMode::Off,
+                auth: None,
+                request_dsn: false,
             },
             mx_port: port,
             route: "mx",
+            relay: false,
+            pace: None,
+            pace_idle: Duration::from_secs(30),
             max_reconnects: 2,
         },
         retry: RetrySchedule {
@@ -178,8 +224,7 @@ pub fn test_queue_from(
         max_messages_per_connection: 50,
         poll: Duration::from_millis(50),
         node: "test-node".into(),
-    };
-    Queue::new(store, cfg, Arc::new(mx), "test-node".into())
+    }
 }
 
 /// A host on loopback for the static table.

@@ -375,8 +375,13 @@ async fn list(app: &App, status: Option<&str>, json: bool) -> anyhow::Result<()>
     }
     for e in &campaigns {
         let (c, k) = (&e.campaign, &e.counts);
+        let relayed = if k.relayed > 0 {
+            format!(", {} relayed", k.relayed)
+        } else {
+            String::new()
+        };
         println!(
-            "{:>5}  {:<8} {:<30} {} recipients, {} delivered, {} bounced, {} opened  (created {})",
+            "{:>5}  {:<8} {:<30} {} recipients, {} delivered{relayed}, {} bounced, {} opened  (created {})",
             c.id, c.status, c.name, k.recipients, k.delivered, k.bounced, k.opened, c.created_at
         );
     }
@@ -601,8 +606,14 @@ async fn send(
         loop {
             if let Ok(c) = store.counts(id).await {
                 pb2.set_position(c.total() - c.unfinished());
+                let relayed = c.get(herald_domain::DeliveryState::Relayed);
                 pb2.set_message(format!(
-                    "{} delivered, {} deferred, {} bounced",
+                    "{}{} delivered, {} deferred, {} bounced",
+                    if relayed > 0 {
+                        format!("{relayed} relayed, ")
+                    } else {
+                        String::new()
+                    },
                     c.get(herald_domain::DeliveryState::Delivered),
                     c.get(herald_domain::DeliveryState::Deferred),
                     c.get(herald_domain::DeliveryState::Bounced)
@@ -702,6 +713,12 @@ pub fn print_report(r: &CampaignReport) {
         "  recipients {} · delivered {} · bounced {} · deferred {} · queued {} · expired {} · failed {} · not sent {}",
         k.recipients, k.delivered, k.bounced, k.deferred, k.queued, k.expired, k.failed, k.not_sent
     );
+    if k.relayed > 0 {
+        println!(
+            "  relayed {}: your relay accepted them; the recipients' servers have not been heard from",
+            k.relayed
+        );
+    }
     if k.complained > 0 || k.unsubscribed > 0 {
         println!(
             "  spam complaints {} · unsubscribed {}",
@@ -926,7 +943,8 @@ pub async fn check_campaign(
     for e in herald_engine::reports::campaign_list(&app.store, 500, None).await? {
         let created = e.campaign.created_at_ms;
         if e.campaign.id != id.to_string() && created >= since {
-            recent.0 += e.counts.delivered;
+            // Through a relay, complaints come for relayed deliveries too.
+            recent.0 += e.counts.delivered + e.counts.relayed;
             recent.1 += e.counts.complained;
             recent.2 += 1;
         }

@@ -197,7 +197,10 @@ pub async fn placement(app: App, id: &str, json: bool) -> anyhow::Result<()> {
         .into_iter()
         .map(|p| SeedRow {
             placement: p.placement.clone().unwrap_or_else(|| {
-                if p.state == herald_domain::DeliveryState::Delivered {
+                if matches!(
+                    p.state,
+                    herald_domain::DeliveryState::Delivered | herald_domain::DeliveryState::Relayed
+                ) {
                     "pending".into()
                 } else {
                     format!("not delivered ({})", p.state)

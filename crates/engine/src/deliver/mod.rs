@@ -7,17 +7,23 @@
 //! Invariant: every message given in gets exactly one attempt out.
 
 pub mod mx;
+pub mod pace;
 pub mod smtp;
 pub mod tls;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use herald_domain::{Evidence, Reply, SentMessage};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 pub use mx::{DnsMx, FixedRoute, MxAnswer, MxHost, MxResolver, SharedResolver, StaticMx};
-pub use smtp::{Session, SessionConfig, SessionError, SmtpStage, Target, Timeouts, TxResult};
+pub use pace::{Pace, Rate};
+pub use smtp::{
+    Credentials, Session, SessionConfig, SessionError, SmtpStage, Target, Timeouts, TlsMode,
+    TxResult,
+};
 
 /// A message ready to go: rendered, encoded for DATA.
 #[derive(Debug, Clone)]
@@ -67,8 +73,16 @@ pub struct DeliverConfig {
     pub session: SessionConfig,
     /// TCP port for every MX (25 in the real world; test worlds use a high port).
     pub mx_port: u16,
-    /// "mx" for direct delivery, "relay" or "sandbox" for a fixed route.
+    /// "mx" for direct delivery, "relay:generic" or "sandbox" for a fixed route.
     pub route: &'static str,
+    /// The fixed route is a relay: its 250 means the relay took the message, not the
+    /// recipient's server (the delivery becomes `relayed`, not `delivered`).
+    pub relay: bool,
+    /// Messages per period this node may send on this route, across all its connections.
+    pub pace: Option<Arc<Pace>>,
+    /// A session waits at most this long for a message's pace slot; longer, it is closed and
+    /// a new one opened when the slot comes (servers drop idle sessions after a few minutes).
+    pub pace_idle: std::time::Duration,
     /// Sessions a job may open after a broken one before deferring the rest.
     pub max_reconnects: u32,
 }
@@ -149,7 +163,18 @@ pub async fn deliver_to_hosts(
         .collect();
     let mut reconnects = 0;
     let mut next = next_message(&mut msgs, skip).await;
+    // Whether `next` already waited for its pace slot (it was parked, see below).
+    let mut slotted = false;
     while let Some(first) = next.take() {
+        let first = if slotted {
+            first
+        } else {
+            match paced(cfg, first, &mut msgs, skip).await {
+                Some(m) => m,
+                None => return,
+            }
+        };
+        slotted = false;
         let mut session = match open_any(&targets, &cfg.session).await {
             Ok(s) => s,
             Err((stage, message, reply)) => {
@@ -166,6 +191,8 @@ pub async fn deliver_to_hosts(
         };
         let mut current = Some(first);
         let mut broken = false;
+        // A message whose slot is far off: the session is closed while it waits.
+        let mut parked = None;
         while let Some(m) = current.take() {
             let t0 = OffsetDateTime::now_utc();
             let tx = session.send(&m.mail_from, &m.rcpt_to, &m.data).await;
@@ -215,10 +242,35 @@ pub async fn deliver_to_hosts(
                 break;
             }
             current = next_message(&mut msgs, skip).await;
+            if let Some(pace) = &cfg.pace
+                && let Some(m) = current.take()
+            {
+                let slot = pace.reserve();
+                if slot > tokio::time::Instant::now() + cfg.pace_idle {
+                    parked = Some((m, slot));
+                    break;
+                }
+                tokio::time::sleep_until(slot).await;
+                // Asked again after the wait: the campaign may have been paused meanwhile.
+                current = if skip(&m) {
+                    next_message(&mut msgs, skip).await
+                } else {
+                    Some(m)
+                };
+            }
         }
         if !broken {
             session.quit().await;
-            return;
+            let Some((m, slot)) = parked else { return };
+            // Not a broken session: a fresh one for the parked message once its slot comes.
+            tokio::time::sleep_until(slot).await;
+            next = if skip(&m) {
+                next_message(&mut msgs, skip).await
+            } else {
+                slotted = true;
+                Some(m)
+            };
+            continue;
         }
         reconnects += 1;
         next = next_message(&mut msgs, skip).await;
@@ -234,6 +286,27 @@ pub async fn deliver_to_hosts(
             )
             .await;
         }
+    }
+}
+
+/// `m` once its pace slot has come (at once without a pace), or the next message not to be
+/// skipped if the campaign of `m` was halted during the wait.
+async fn paced(
+    cfg: &DeliverConfig,
+    m: Prepared,
+    msgs: &mut mpsc::Receiver<Prepared>,
+    skip: Skip<'_>,
+) -> Option<Prepared> {
+    let Some(pace) = &cfg.pace else {
+        return Some(m);
+    };
+    let mut m = m;
+    loop {
+        pace.wait().await;
+        if !skip(&m) {
+            return Some(m);
+        }
+        m = next_message(msgs, skip).await?;
     }
 }
 

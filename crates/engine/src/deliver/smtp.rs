@@ -3,7 +3,9 @@
 //! Written on smtp-proto's reply and EHLO parsers rather than with a client crate, because
 //! Herald needs what the crates do not give: every line of every reply kept as evidence, the
 //! reply of each stage of a pipelined transaction (RFC 2920) told apart, the TLS parameters,
-//! and a timeout per stage.
+//! and a timeout per stage. To a relay it also speaks TLS from the first byte (RFC 8314) or
+//! required STARTTLS, and AUTH PLAIN or LOGIN (RFC 4954); those are a few lines each on top of
+//! the same reply reader.
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -11,8 +13,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use herald_domain::{Reply, TlsInfo};
-use smtp_proto::{EXT_PIPELINING, EXT_START_TLS, EhloResponse};
+use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN, EXT_DSN, EXT_PIPELINING, EXT_START_TLS, EhloResponse};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
@@ -157,14 +161,56 @@ impl SourceIps {
     }
 }
 
+/// How a session uses TLS.
+#[derive(Clone)]
+pub enum TlsMode {
+    /// Plaintext throughout.
+    Off,
+    /// STARTTLS when the server offers it; a failed handshake is retried in plaintext (direct MX
+    /// delivery, RFC 7435: see `tls.rs`).
+    Opportunistic(Arc<rustls::ClientConfig>),
+    /// STARTTLS or nothing: a server that does not offer it, refuses it or fails the handshake
+    /// fails the session (a relay on port 587).
+    Required(Arc<rustls::ClientConfig>),
+    /// TLS from the first byte, before the greeting (a relay on port 465, RFC 8314).
+    Implicit(Arc<rustls::ClientConfig>),
+}
+
+/// A relay login. The password is never printed (`Debug` hides it) nor logged.
+#[derive(Clone)]
+pub struct Credentials {
+    pub username: String,
+    password: String,
+}
+
+impl Credentials {
+    pub fn new(username: String, password: String) -> Self {
+        Self { username, password }
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<hidden>")
+            .finish()
+    }
+}
+
 /// How to open a session.
 #[derive(Clone)]
 pub struct SessionConfig {
     pub helo_name: String,
     pub source_ips: SourceIps,
     pub timeouts: Timeouts,
-    /// None disables STARTTLS.
-    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub tls: TlsMode,
+    /// Log in after EHLO (a relay); None for MX delivery.
+    pub auth: Option<Arc<Credentials>>,
+    /// Ask for delivery status notifications (RFC 3461: `NOTIFY=SUCCESS,FAILURE,DELAY`) when
+    /// the server offers DSN: through a relay, its success DSN is how the recipient's server's
+    /// answer comes back to us.
+    pub request_dsn: bool,
 }
 
 /// An open SMTP session, greeted and EHLO'd, ready for transactions.
@@ -172,12 +218,21 @@ pub struct Session {
     stream: Stream,
     rbuf: Vec<u8>,
     pipelining: bool,
+    /// DSNs are asked for in each transaction (asked for, and the server offers them).
+    notify: bool,
     pub target: Target,
     pub local_ip: Option<IpAddr>,
     pub tls: Option<TlsInfo>,
     /// A failed transaction leaves state on the server: RSET before the next one.
     needs_rset: bool,
     timeouts: Timeouts,
+}
+
+/// What an EHLO reply offers.
+#[derive(Debug, Clone, Copy, Default)]
+struct Offered {
+    capabilities: u32,
+    auth_mechanisms: u64,
 }
 
 fn err(stage: SmtpStage, message: impl Into<String>) -> SessionError {
@@ -189,13 +244,17 @@ fn err(stage: SmtpStage, message: impl Into<String>) -> SessionError {
 }
 
 impl Session {
-    /// Connect, read the greeting, EHLO (HELO if refused), STARTTLS when offered.
-    /// If the TLS handshake fails the session is reopened in plaintext (opportunistic).
+    /// Connect, read the greeting, EHLO (HELO if refused), TLS as `cfg.tls` says, AUTH when
+    /// `cfg.auth` is set. An opportunistic TLS handshake that fails is retried in plaintext.
     pub async fn open(target: &Target, cfg: &SessionConfig) -> Result<Session, SessionError> {
-        match Self::open_once(target, cfg, cfg.tls.clone()).await {
-            Err(e) if e.stage == SmtpStage::StartTls && e.reply.is_none() && cfg.tls.is_some() => {
+        match Self::open_once(target, cfg, &cfg.tls).await {
+            Err(e)
+                if e.stage == SmtpStage::StartTls
+                    && e.reply.is_none()
+                    && matches!(cfg.tls, TlsMode::Opportunistic(_)) =>
+            {
                 tracing::info!(host = %target.host, error = %e.message, "TLS handshake failed; retrying in plaintext");
-                Self::open_once(target, cfg, None).await
+                Self::open_once(target, cfg, &TlsMode::Off).await
             }
             other => other,
         }
@@ -204,7 +263,7 @@ impl Session {
     async fn open_once(
         target: &Target,
         cfg: &SessionConfig,
-        tls: Option<Arc<rustls::ClientConfig>>,
+        tls: &TlsMode,
     ) -> Result<Session, SessionError> {
         let t = &cfg.timeouts;
         let socket = match target.addr {
@@ -248,12 +307,16 @@ impl Session {
             stream: Stream::Plain(tcp),
             rbuf: Vec::with_capacity(1024),
             pipelining: false,
+            notify: false,
             target: target.clone(),
             local_ip,
             tls: None,
             needs_rset: false,
             timeouts: t.clone(),
         };
+        if let TlsMode::Implicit(config) = tls {
+            s.start_tls(config.clone()).await?;
+        }
         let greeting = s.read_reply(SmtpStage::Greeting, t.command).await?;
         if greeting.code != 220 {
             return Err(SessionError {
@@ -263,21 +326,100 @@ impl Session {
             });
         }
         let mut caps = s.ehlo(&cfg.helo_name).await?;
-        if let Some(tls) = tls
-            && caps & EXT_START_TLS != 0
-        {
-            s.write(SmtpStage::StartTls, b"STARTTLS\r\n").await?;
-            let r = s.read_reply(SmtpStage::StartTls, t.command).await?;
-            if r.code != 220 {
-                // Refused STARTTLS: carry on in plaintext on the same connection.
-                tracing::info!(host = %target.host, reply = %r.full(), "STARTTLS refused");
-            } else {
-                s.start_tls(tls).await?;
-                caps = s.ehlo(&cfg.helo_name).await?;
+        match tls {
+            TlsMode::Opportunistic(config) | TlsMode::Required(config)
+                if caps.capabilities & EXT_START_TLS != 0 =>
+            {
+                s.write(SmtpStage::StartTls, b"STARTTLS\r\n").await?;
+                let r = s.read_reply(SmtpStage::StartTls, t.command).await?;
+                if r.code == 220 {
+                    s.start_tls(config.clone()).await?;
+                    caps = s.ehlo(&cfg.helo_name).await?;
+                } else if matches!(tls, TlsMode::Required(_)) {
+                    return Err(SessionError {
+                        stage: SmtpStage::StartTls,
+                        message: format!("{} refused STARTTLS: {}", target.host, r.full()),
+                        reply: Some(r),
+                    });
+                } else {
+                    // Refused STARTTLS: carry on in plaintext on the same connection.
+                    tracing::info!(host = %target.host, reply = %r.full(), "STARTTLS refused");
+                }
             }
+            TlsMode::Required(_) => {
+                return Err(err(
+                    SmtpStage::StartTls,
+                    format!(
+                        "{} does not offer STARTTLS, which tls = \"starttls\" requires \
+                         (port 465 speaks TLS from the start: tls = \"tls\")",
+                        target.host
+                    ),
+                ));
+            }
+            _ => {}
         }
-        s.pipelining = caps & EXT_PIPELINING != 0;
+        if let Some(login) = &cfg.auth {
+            s.authenticate(login, caps.auth_mechanisms).await?;
+        }
+        s.pipelining = caps.capabilities & EXT_PIPELINING != 0;
+        s.notify = cfg.request_dsn && caps.capabilities & EXT_DSN != 0;
         Ok(s)
+    }
+
+    /// AUTH PLAIN (RFC 4616), else LOGIN (what some relays still offer alone), with the
+    /// mechanisms the server listed after TLS. A refusal is a session error with the reply.
+    async fn authenticate(
+        &mut self,
+        login: &Credentials,
+        offered: u64,
+    ) -> Result<(), SessionError> {
+        let stage = SmtpStage::Auth;
+        let limit = self.timeouts.command;
+        let reply = if offered & AUTH_PLAIN != 0 {
+            let token = B64.encode(format!("\0{}\0{}", login.username, login.password));
+            self.write(stage, format!("AUTH PLAIN {token}\r\n").as_bytes())
+                .await?;
+            self.read_reply(stage, limit).await?
+        } else if offered & AUTH_LOGIN != 0 {
+            self.write(stage, b"AUTH LOGIN\r\n").await?;
+            let mut r = self.read_reply(stage, limit).await?;
+            for answer in [&login.username, &login.password] {
+                if r.code != 334 {
+                    break;
+                }
+                self.write(stage, format!("{}\r\n", B64.encode(answer)).as_bytes())
+                    .await?;
+                r = self.read_reply(stage, limit).await?;
+            }
+            r
+        } else {
+            return Err(err(
+                stage,
+                format!(
+                    "{} offers no login Herald speaks (AUTH PLAIN or LOGIN){}",
+                    self.target.host,
+                    if offered == 0 {
+                        "; it offers no AUTH at all on this connection (some relays offer it \
+                         only after TLS)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        };
+        if reply.code == 235 {
+            return Ok(());
+        }
+        Err(SessionError {
+            stage,
+            message: format!(
+                "{} refused the login as {:?}: {}",
+                self.target.host,
+                login.username,
+                reply.full()
+            ),
+            reply: Some(reply),
+        })
     }
 
     async fn start_tls(&mut self, config: Arc<rustls::ClientConfig>) -> Result<(), SessionError> {
@@ -302,7 +444,12 @@ impl Session {
         )
         .await
         .map_err(|_| err(SmtpStage::StartTls, "TLS handshake timed out"))?
-        .map_err(|e| err(SmtpStage::StartTls, format!("TLS handshake failed: {e}")))?;
+        .map_err(|e| {
+            err(
+                SmtpStage::StartTls,
+                format!("TLS handshake with {} failed: {e}", self.target.host),
+            )
+        })?;
         let conn = tls.get_ref().1;
         self.tls = Some(TlsInfo {
             version: conn
@@ -319,18 +466,20 @@ impl Session {
         Ok(())
     }
 
-    /// EHLO, falling back to HELO when EHLO is refused. Returns the capability bits.
-    async fn ehlo(&mut self, helo_name: &str) -> Result<u32, SessionError> {
+    /// EHLO, falling back to HELO when EHLO is refused. Returns what the server offers.
+    async fn ehlo(&mut self, helo_name: &str) -> Result<Offered, SessionError> {
         self.write(SmtpStage::Ehlo, format!("EHLO {helo_name}\r\n").as_bytes())
             .await?;
         let (reply, raw) = self
             .read_reply_raw(SmtpStage::Ehlo, self.timeouts.command)
             .await?;
         if reply.code == 250 {
-            let caps = EhloResponse::parse(&mut raw.iter())
-                .map(|e| e.capabilities)
-                .unwrap_or(0);
-            return Ok(caps);
+            return Ok(EhloResponse::parse(&mut raw.iter())
+                .map(|e| Offered {
+                    capabilities: e.capabilities,
+                    auth_mechanisms: e.auth_mechanisms,
+                })
+                .unwrap_or_default());
         }
         self.write(SmtpStage::Ehlo, format!("HELO {helo_name}\r\n").as_bytes())
             .await?;
@@ -338,7 +487,7 @@ impl Session {
             .read_reply(SmtpStage::Ehlo, self.timeouts.command)
             .await?;
         if r.code == 250 {
-            Ok(0)
+            Ok(Offered::default())
         } else {
             Err(SessionError {
                 stage: SmtpStage::Ehlo,
@@ -368,8 +517,21 @@ impl Session {
             let _ = self.read_reply(SmtpStage::MailFrom, t.command).await?;
             self.needs_rset = false;
         }
-        let mail = format!("MAIL FROM:<{mail_from}>\r\n");
-        let rcpt = format!("RCPT TO:<{rcpt_to}>\r\n");
+        let (mail, rcpt) = if self.notify {
+            // Headers only come back (RET=HDRS): enough to match, no copy of the content.
+            (
+                format!("MAIL FROM:<{mail_from}> RET=HDRS\r\n"),
+                format!(
+                    "RCPT TO:<{rcpt_to}> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;{}\r\n",
+                    xtext(rcpt_to)
+                ),
+            )
+        } else {
+            (
+                format!("MAIL FROM:<{mail_from}>\r\n"),
+                format!("RCPT TO:<{rcpt_to}>\r\n"),
+            )
+        };
         let (mail_r, rcpt_r, data_r);
         if self.pipelining {
             // RFC 2920: MAIL, RCPT and DATA in one write; replies come back in order.
@@ -513,6 +675,19 @@ impl Session {
     }
 }
 
+/// RFC 3461 §4 xtext: `+`, `=`, controls, space and non-ASCII as `+XX`.
+fn xtext(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if (33..=126).contains(&b) && b != b'+' && b != b'=' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("+{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Length of the first complete reply in `buf`: lines up to one whose 4th byte is not '-'.
 fn complete_reply_len(buf: &[u8]) -> Option<usize> {
     let mut start = 0;
@@ -576,6 +751,13 @@ mod tests {
         let r = parse_reply(b"421 Service not available\r\n").unwrap();
         assert_eq!((r.code, r.enhanced), (421, None));
         assert!(parse_reply(b"garbage\r\n").is_none());
+    }
+
+    #[test]
+    fn xtext_encodes_plus_equals_and_non_ascii() {
+        assert_eq!(xtext("ann+news@x.test"), "ann+2Bnews@x.test");
+        assert_eq!(xtext("a=b@x.test"), "a+3Db@x.test");
+        assert_eq!(xtext("zoë@x.test"), "zo+C3+AB@x.test");
     }
 
     #[test]

@@ -67,6 +67,7 @@ impl Findings {
 pub(super) fn all(x: &Facts, out: &mut Findings) -> &'static str {
     state(x, out);
     accepted(x, out);
+    relay_delivered(x, out);
     late_bounce(x, out);
     filter_product(x, out);
     authentication(x, out);
@@ -93,6 +94,32 @@ fn state(x: &Facts, out: &mut Findings) {
             ),
             serde_json::json!({"reason": row.reason}),
         ),
+        DeliveryState::Relayed => {
+            let relay = last.and_then(|e| e.mx.clone()).unwrap_or_else(|| "Your relay".into());
+            let queue_id = last.and_then(|e| e.remote_queue_id.clone());
+            out.add(
+                "relayed",
+                Severity::Warning,
+                format!(
+                    "Your relay ({relay}) accepted it{}{}; the recipient's server has not been heard from. The relay may still be trying, or may have delivered it: a bounce it sends back will show here. Its own log{} says what the recipient's server answered.",
+                    last.map(|e| format!(" at {}", rfc3339_ms(e.ended_at)))
+                        .unwrap_or_default(),
+                    queue_id
+                        .as_deref()
+                        .map(|q| format!(" with queue id {q}"))
+                        .unwrap_or_default(),
+                    queue_id
+                        .as_deref()
+                        .map(|q| format!(", under queue id {q},"))
+                        .unwrap_or_default(),
+                ),
+                serde_json::json!({
+                    "relay": relay,
+                    "queue_id": queue_id,
+                    "reply": last.and_then(|e| e.reply.as_ref()).map(|r| r.full()),
+                }),
+            )
+        }
         DeliveryState::Queued => out.add(
             "not_yet_sent",
             Severity::Info,
@@ -166,6 +193,34 @@ fn state(x: &Facts, out: &mut Findings) {
         ),
         _ => {}
     }
+}
+
+/// Through a relay: what the relay reported about the next server (its success DSN).
+fn relay_delivered(x: &Facts, out: &mut Findings) {
+    let Facts { events, last, .. } = x;
+    let Some((e, det)) = events.iter().rev().find(|(e, _)| e.kind == "dsn_delivered") else {
+        return;
+    };
+    let relay = last
+        .and_then(|e| e.mx.clone())
+        .unwrap_or_else(|| "Your relay".into());
+    let text = |k: &str| det[k].as_str().map(str::to_string);
+    out.add(
+        "relay_delivered",
+        Severity::Info,
+        format!(
+            "Your relay ({relay}) reports that {} accepted it at {}{}{}. \"Delivered\" means only this: after accepting, the receiving side can still file it in Junk, hold it in a quarantine, or drop it.",
+            text("remote_mta").unwrap_or_else(|| "the next server".into()),
+            ms_to_rfc3339(e.at_ms),
+            text("diagnostic")
+                .map(|d| format!(", answering \"{d}\""))
+                .unwrap_or_default(),
+            text("remote_queue_id")
+                .map(|q| format!(" (queue id {q})"))
+                .unwrap_or_default(),
+        ),
+        det.clone(),
+    );
 }
 
 /// Who accepted it, when, with which queue id and TLS.
@@ -396,10 +451,12 @@ fn seed_placement(x: &Facts, out: &mut Findings) -> &'static str {
         domain,
         filter,
         delivered_attempt,
+        last,
         ..
     } = x;
     // Seeds at the same provider (same domain, or a provider named like the filter product).
-    let seed = (row.state == DeliveryState::Delivered)
+    // Through a relay too: the seed's copy went the same way.
+    let seed = matches!(row.state, DeliveryState::Delivered | DeliveryState::Relayed)
         .then(|| {
             ctx.seeds
                 .iter()
@@ -444,10 +501,13 @@ fn seed_placement(x: &Facts, out: &mut Findings) -> &'static str {
                     Severity::Warning,
                     format!(
                         "Accepted at {}{}, but the seed copy at {} ({}) never reached any folder: likely held by a filter. Forward the IT report to the recipient's IT.",
+                        // Through a relay: the relay's acceptance.
                         delivered_attempt
+                            .or(*last)
                             .map(|e| rfc3339_ms(e.ended_at))
                             .unwrap_or_default(),
                         delivered_attempt
+                            .or(*last)
                             .and_then(|e| e.remote_queue_id.as_deref())
                             .map(|q| format!(" with queue id {q}"))
                             .unwrap_or_default(),

@@ -76,39 +76,75 @@ impl ItReport {
                 ),
             ),
         ];
+        let via_relay = ev.is_some_and(|e| e.route.starts_with("relay"));
+        // Through a relay, the recipient's server is known only from the relay's success DSN.
+        let onward = d
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.kind == "dsn_delivered")
+            .map(|e| (e.at_ms, super::event_detail(e)));
         if let Some(e) = ev {
             fields.push((
                 if delivered.is_some() {
                     "Delivery time"
+                } else if via_relay {
+                    "Handed to our relay"
                 } else {
                     "Last attempt"
                 },
                 when(e.ended_at),
             ));
+            let server = format!(
+                "{} [{}]",
+                e.mx.as_deref().unwrap_or("?"),
+                e.remote_ip.as_deref().unwrap_or("?")
+            );
+            if via_relay {
+                fields.push(("Our relay", server));
+                fields.push((
+                    "Our relay's queue id",
+                    e.remote_queue_id
+                        .clone()
+                        .unwrap_or_else(|| "(not given)".into()),
+                ));
+                match &onward {
+                    Some((at, det)) => {
+                        fields.push((
+                            "Delivery time (reported by our relay)",
+                            OffsetDateTime::from_unix_timestamp_nanos(*at as i128 * 1_000_000)
+                                .map(when)
+                                .unwrap_or_default(),
+                        ));
+                        let text = |k: &str| det[k].as_str().unwrap_or("(not given)").to_string();
+                        fields.push(("Receiving server", text("remote_mta")));
+                        fields.push(("Receiving server's queue id", text("remote_queue_id")));
+                        fields.push(("Its reply", text("diagnostic")));
+                    }
+                    None => fields.push((
+                        "Receiving server",
+                        "not reported yet: our relay has not said where it went".into(),
+                    )),
+                }
+            } else {
+                fields.push(("Receiving server", server));
+                fields.push((
+                    "Receiving server's queue id",
+                    e.remote_queue_id
+                        .clone()
+                        .unwrap_or_else(|| "(not given)".into()),
+                ));
+                fields.push((
+                    "Its reply",
+                    e.reply
+                        .as_ref()
+                        .map(|r| r.text())
+                        .or_else(|| e.error.clone())
+                        .unwrap_or_default(),
+                ));
+            }
             fields.push((
-                "Receiving server",
-                format!(
-                    "{} [{}]",
-                    e.mx.as_deref().unwrap_or("?"),
-                    e.remote_ip.as_deref().unwrap_or("?")
-                ),
-            ));
-            fields.push((
-                "Receiving server's queue id",
-                e.remote_queue_id
-                    .clone()
-                    .unwrap_or_else(|| "(not given)".into()),
-            ));
-            fields.push((
-                "Its reply",
-                e.reply
-                    .as_ref()
-                    .map(|r| r.text())
-                    .or_else(|| e.error.clone())
-                    .unwrap_or_default(),
-            ));
-            fields.push((
-                "TLS",
+                if via_relay { "TLS to our relay" } else { "TLS" },
                 e.tls
                     .as_ref()
                     .map(|t| t.to_string())
@@ -123,7 +159,13 @@ impl ItReport {
         }
         fields.push((
             "Our sending IPs (to allowlist)",
-            if ips.is_empty() {
+            if via_relay {
+                // Our own addresses only ever talked to the relay.
+                format!(
+                    "those of our relay {}: the message reached you from the relay's servers, not from ours",
+                    ev.and_then(|e| e.mx.as_deref()).unwrap_or("")
+                )
+            } else if ips.is_empty() {
                 "(not configured)".into()
             } else {
                 ips.join(", ")

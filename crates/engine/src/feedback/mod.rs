@@ -353,6 +353,7 @@ async fn interpret<S: Store>(
                     bounce: None,
                     suppress: Some("unsubscribed".into()),
                     soft_bounce_limit: None,
+                    delivered: false,
                 }],
                 raw,
             });
@@ -430,6 +431,7 @@ pub fn effects(
         bounce: None,
         suppress: None,
         soft_bounce_limit: None,
+        delivered: false,
     };
     match c.kind {
         Kind::Dsn => {
@@ -439,9 +441,21 @@ pub fn effects(
             let detail = serde_json::json!({
                 "reason": v.reason, "hard": v.hard, "status": v.status,
                 "reply_code": v.reply_code, "diagnostic": v.diagnostic, "action": v.action,
+                "remote_mta": v.remote_mta,
+                "remote_queue_id": v.diagnostic.as_deref().and_then(herald_mail::remote_queue_id),
             });
             match (v.action.as_deref(), v.reason) {
-                (_, BounceReason::Delivered) => vec![base("dsn_delivered", detail)],
+                // A relay's word that the next server took it (RFC 3464: `delivered` into
+                // the mailbox, `relayed` to a server that sends no DSNs itself, such as the
+                // recipient's MX, `expanded` to an alias's members; the event names that
+                // server and keeps its reply). Only the Action field says so: a 2xx found in
+                // the words of a failure report is no delivery.
+                (Some("delivered" | "relayed" | "expanded"), _) => {
+                    let mut e = base("dsn_delivered", detail);
+                    e.delivered = true;
+                    vec![e]
+                }
+                (_, BounceReason::Delivered) => Vec::new(),
                 (Some("delayed"), _) => vec![base("delayed", detail)],
                 _ => {
                     let mut e = base("async_bounce", detail);
@@ -516,6 +530,14 @@ mod tests {
         assert_eq!(e[0].kind, "async_bounce");
         assert_eq!(e[0].bounce, Some(("userunknown".into(), true)));
         assert_eq!(e[0].suppress.as_deref(), Some("previously_bounced"));
+        assert!(!e[0].delivered);
+
+        // A relay's success DSN: the delivery is confirmed, nothing is suppressed.
+        let e = effects(&d(), &dsn(BounceReason::Delivered, false, "relayed"), &p, 1);
+        assert_eq!(
+            (e[0].kind, e[0].delivered, &e[0].bounce, &e[0].suppress),
+            ("dsn_delivered", true, &None, &None)
+        );
 
         let e = effects(
             &d(),

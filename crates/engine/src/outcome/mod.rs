@@ -19,10 +19,20 @@ pub struct Decision {
     pub next_attempt_at: Option<OffsetDateTime>,
 }
 
+/// Whose answer an attempt carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hop {
+    /// The recipient's own mail server (its MX, or the sandbox standing in for it).
+    Recipient,
+    /// A relay or provider between us and the recipient: its 250 is not the recipient's.
+    Relay,
+}
+
 /// Decide what an attempt means. `attempts` counts attempts before this one; `mx` is the host
 /// that answered, when one did (a provider's replies mean what it documents).
 pub fn decide(
     result: &AttemptResult,
+    hop: Hop,
     attempts: u32,
     first_attempt_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
@@ -55,7 +65,10 @@ pub fn decide(
     };
     match result {
         AttemptResult::Accepted(_) => Decision {
-            state: DeliveryState::Delivered,
+            state: match hop {
+                Hop::Recipient => DeliveryState::Delivered,
+                Hop::Relay => DeliveryState::Relayed,
+            },
             reason: None,
             hard: false,
             next_attempt_at: None,
@@ -64,7 +77,9 @@ pub fn decide(
             // The stage says what a refusal is about: a 550 5.1.1 to RCPT TO is an unknown
             // address; the same after the message is a filter's verdict on it.
             let c = classify_reply_at(reply, mx, *stage);
-            if is_temporary(*stage, reply) {
+            if is_temporary(*stage, reply)
+                || hop == Hop::Relay && about_our_account(*stage, c.reason)
+            {
                 temporary(c.reason)
             } else {
                 bounced(c.reason, c.hard)
@@ -79,6 +94,15 @@ pub fn decide(
         AttemptResult::NullMx => bounced(BounceReason::NotAccept, true),
         AttemptResult::DnsTempFail(_) => temporary(BounceReason::NetworkError),
     }
+}
+
+/// A relay's refusal that is about our account with it (not relaying for us, the sender not
+/// verified there, our login, our envelope sender), not about the recipient: nothing the
+/// recipient did, so it is retried (until `expiry`) while the operator fixes the account, and
+/// no address is suppressed for it. A refusal of the content itself still bounces.
+fn about_our_account(stage: SmtpStage, reason: BounceReason) -> bool {
+    stage == SmtpStage::MailFrom
+        || matches!(reason, BounceReason::NoRelaying | BounceReason::AuthFailure)
 }
 
 /// 4xx is temporary; so is 552 to RCPT, which RFC 5321 §4.5.3.1.10 says clients must treat
@@ -116,6 +140,7 @@ mod tests {
         let s = schedule();
         let d = decide(
             &AttemptResult::Accepted(reply(250, "2.0.0", "Ok: queued as X")),
+            Hop::Recipient,
             0,
             None,
             now,
@@ -123,12 +148,38 @@ mod tests {
             None,
         );
         assert_eq!(d.state, DeliveryState::Delivered);
+        // The same 250 from a relay is the relay's, not the recipient's.
+        let d = decide(
+            &AttemptResult::Accepted(reply(250, "2.0.0", "Ok: queued as X")),
+            Hop::Relay,
+            0,
+            None,
+            now,
+            &s,
+            None,
+        );
+        assert_eq!((d.state, d.reason), (DeliveryState::Relayed, None));
+        // A relay that will not relay for us is about our account: retried, nobody bounced.
+        let d = decide(
+            &AttemptResult::Refused {
+                stage: SmtpStage::RcptTo,
+                reply: reply(554, "5.7.1", "<ann@example.com>: Relay access denied"),
+            },
+            Hop::Relay,
+            0,
+            None,
+            now,
+            &s,
+            None,
+        );
+        assert_eq!(d.state, DeliveryState::Deferred);
 
         let d = decide(
             &AttemptResult::Refused {
                 stage: SmtpStage::RcptTo,
                 reply: reply(550, "5.1.1", "User unknown"),
             },
+            Hop::Recipient,
             0,
             None,
             now,
@@ -151,6 +202,7 @@ mod tests {
                 stage: SmtpStage::EndOfData,
                 reply: reply(550, "5.1.1", "User unknown"),
             },
+            Hop::Recipient,
             0,
             None,
             now,
@@ -167,6 +219,7 @@ mod tests {
                 stage: SmtpStage::RcptTo,
                 reply: reply(451, "4.7.1", "Try again later"),
             },
+            Hop::Recipient,
             0,
             None,
             now,
@@ -183,6 +236,7 @@ mod tests {
                 stage: SmtpStage::RcptTo,
                 reply: reply(552, "5.2.2", "Mailbox full"),
             },
+            Hop::Recipient,
             0,
             None,
             now,
@@ -196,6 +250,7 @@ mod tests {
                 stage: SmtpStage::EndOfData,
                 reply: reply(552, "5.3.4", "Message too big"),
             },
+            Hop::Recipient,
             0,
             None,
             now,
@@ -213,6 +268,7 @@ mod tests {
                 message: "refused".into(),
                 reply: None,
             },
+            Hop::Recipient,
             3,
             Some(now - Duration::from_secs(601)),
             now,
@@ -226,6 +282,7 @@ mod tests {
 
         let d = decide(
             &AttemptResult::NoSuchDomain("x".into()),
+            Hop::Recipient,
             0,
             None,
             now,
@@ -240,13 +297,22 @@ mod tests {
                 true
             )
         );
-        let d = decide(&AttemptResult::NullMx, 0, None, now, &s, None);
+        let d = decide(
+            &AttemptResult::NullMx,
+            Hop::Recipient,
+            0,
+            None,
+            now,
+            &s,
+            None,
+        );
         assert_eq!(
             (d.state, d.reason),
             (DeliveryState::Bounced, Some(BounceReason::NotAccept))
         );
         let d = decide(
             &AttemptResult::DnsTempFail("timeout".into()),
+            Hop::Recipient,
             0,
             None,
             now,

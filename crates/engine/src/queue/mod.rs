@@ -25,7 +25,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use crate::deliver::{self, Attempt, AttemptResult, DeliverConfig, SharedResolver};
 use crate::domains::Keyring;
 use crate::domains::drift::Holds;
-use crate::outcome::decide;
+use crate::outcome::{Hop, decide};
 use crate::render::{CampaignRender, Renderer};
 use crate::{ms, now_ms};
 
@@ -775,8 +775,14 @@ fn outcome_record(
         .first_attempt_at_ms
         .and_then(|m| OffsetDateTime::from_unix_timestamp_nanos(m as i128 * 1_000_000).ok())
         .unwrap_or(evidence.started_at);
+    let hop = if cfg.deliver.relay {
+        Hop::Relay
+    } else {
+        Hop::Recipient
+    };
     let decision = decide(
         result,
+        hop,
         d.attempts,
         Some(first),
         now,
@@ -798,6 +804,7 @@ fn outcome_record(
 fn attempt_outcome(s: DeliveryState) -> &'static str {
     match s {
         DeliveryState::Delivered => "delivered",
+        DeliveryState::Relayed => "relayed",
         DeliveryState::Bounced => "bounced",
         DeliveryState::Deferred | DeliveryState::Expired => "deferred",
         DeliveryState::Failed => "failed",

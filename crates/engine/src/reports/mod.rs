@@ -72,6 +72,8 @@ pub struct Counts {
     pub not_sent: u64,
     pub queued: u64,
     pub deferred: u64,
+    /// A relay or provider accepted it; the recipient's server not heard from yet.
+    pub relayed: u64,
     pub delivered: u64,
     pub bounced: u64,
     pub expired: u64,
@@ -247,6 +249,7 @@ pub async fn campaign_report<S: Store>(
         not_sent: sc.get(DeliveryState::NotSent),
         queued: sc.get(DeliveryState::Queued),
         deferred: sc.get(DeliveryState::Deferred),
+        relayed: sc.get(DeliveryState::Relayed),
         delivered: sc.get(DeliveryState::Delivered),
         bounced: sc.get(DeliveryState::Bounced),
         expired: sc.get(DeliveryState::Expired),

@@ -36,6 +36,11 @@ const FIGURES: &[(&str, &str, &str)] = &[
         "Delivered: the recipient's server accepted the message. It may still be in Junk or held by a security filter.",
     ),
     (
+        "relayed",
+        "Relayed",
+        "Your relay accepted it; the recipient's server has not been heard from. The relay's report that it was delivered moves it to Delivered, its bounce to Bounced.",
+    ),
+    (
         "bounced",
         "Bounced",
         "Refused by the receiving server, at once or by a bounce message later.",
@@ -76,6 +81,7 @@ const FIGURES: &[(&str, &str, &str)] = &[
 const TABS: &[&str] = &[
     "sent",
     "delivered",
+    "relayed",
     "deferred",
     "bounced",
     "opened",
@@ -90,6 +96,7 @@ fn count(k: &Counts, key: &str) -> u64 {
     match key {
         "sent" => k.recipients - k.not_sent,
         "delivered" => k.delivered,
+        "relayed" => k.relayed,
         "bounced" => k.bounced,
         "deferred" => k.deferred,
         "opened" => k.opened,
@@ -183,8 +190,11 @@ pub(super) async fn campaign<S: Store>(
         Err(_) => return unavailable(),
     };
     let figure = |key: &str| FIGURES.iter().find(|(k, _, _)| *k == key);
+    // Relayed is shown where there is something relayed: a campaign sent direct has none.
+    let shown = |key: &str| key != "relayed" || report.counts.relayed > 0;
     let headline = FIGURES
         .iter()
+        .filter(|(key, _, _)| shown(key))
         .map(|&(key, label, definition)| Figure {
             key,
             label,
@@ -194,6 +204,7 @@ pub(super) async fn campaign<S: Store>(
         .collect();
     let tabs = TABS
         .iter()
+        .filter(|t| shown(t))
         .filter_map(|t| figure(t))
         .map(|&(key, label, _)| Tab {
             key,

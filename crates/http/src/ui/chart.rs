@@ -31,11 +31,11 @@ pub struct Chart {
     pub totals: [u64; 3],
 }
 
-/// Which series a timeline kind belongs to: 0 delivered, 1 bounced (at once or later),
-/// 2 human opens.
+/// Which series a timeline kind belongs to: 0 accepted (by the recipient's server, or by the
+/// relay), 1 bounced (at once or later), 2 human opens.
 fn series(kind: &str) -> Option<usize> {
     match kind {
-        "delivered" => Some(0),
+        "delivered" | "relayed" => Some(0),
         "bounced" | "async_bounce" => Some(1),
         "open" => Some(2),
         _ => None,
@@ -43,7 +43,7 @@ fn series(kind: &str) -> Option<usize> {
 }
 
 const NAMES: [(&str, &str); 3] = [
-    ("delivered", "delivered"),
+    ("delivered", "accepted"),
     ("bounced", "bounced"),
     ("opened", "opened (by people)"),
 ];

@@ -19,6 +19,8 @@ struct CampaignRow {
     status: String,
     recipients: u64,
     delivered: u64,
+    /// Accepted by a relay, the recipient's server not heard from.
+    relayed: u64,
     /// Of those sent (everyone but not sent); empty before anything was sent.
     delivered_rate: String,
     bounced: u64,
@@ -97,9 +99,11 @@ pub(super) async fn dashboard<S: Store>(
             CampaignRow {
                 delivered_rate: rate(k.delivered, sent),
                 bounced_rate: rate(k.bounced, sent),
-                opened_rate: rate(k.opened, k.delivered),
+                // Opens come through a relay too.
+                opened_rate: rate(k.opened, k.delivered + k.relayed),
                 recipients: k.recipients,
                 delivered: k.delivered,
+                relayed: k.relayed,
                 bounced: k.bounced,
                 opened: k.opened,
                 created_at: minute(&e.campaign.created_at),

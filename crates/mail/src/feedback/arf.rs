@@ -79,6 +79,7 @@ pub(super) fn arf(message: &Message<'_>) -> Option<Classified> {
             reply_code: None,
             diagnostic: None,
             action: None,
+            remote_mta: None,
         })
         .collect();
     Some(Classified {

@@ -120,6 +120,7 @@ pub(super) fn list_refusal(message: &Message<'_>) -> Option<Classified> {
                 .find_map(|w| text.lines().find(|l| l.to_ascii_lowercase().contains(w)))
                 .map(clip),
             action: Some("failed".into()),
+            remote_mta: None,
         }],
         ..Classified::empty(Kind::Dsn)
     })

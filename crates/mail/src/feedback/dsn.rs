@@ -236,6 +236,9 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
             reply_code: reply_code.map(|c| c.to_string()),
             diagnostic: (!diagnostic.is_empty()).then(|| clip(&diagnostic)),
             action,
+            remote_mta: field(block, "remote-mta")
+                .map(|m| clip(m.split_once(';').map_or(m, |(_, v)| v)))
+                .filter(|m| !m.is_empty()),
         });
     }
     if recipients.is_empty() {

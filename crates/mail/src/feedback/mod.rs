@@ -74,6 +74,9 @@ pub struct Verdict {
     /// `failed`, `delayed`, `delivered`… when the DSN says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// The server the reporting MTA handed it to (`Remote-MTA`, its type prefix removed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_mta: Option<String>,
 }
 
 /// The reading of one message.
@@ -193,6 +196,7 @@ pub fn classify_message(raw: &[u8]) -> Classified {
                 reply_code: None,
                 diagnostic: message.subject().map(clip),
                 action: None,
+                remote_mta: None,
             }],
             ..Classified::empty(Kind::Autoreply)
         }

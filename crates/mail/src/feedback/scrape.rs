@@ -335,6 +335,7 @@ pub(super) fn verdict(
             }
             .into(),
         ),
+        remote_mta: None,
     }
 }
 

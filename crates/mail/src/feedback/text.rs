@@ -17,6 +17,7 @@ pub fn classify_text(text: &str) -> Classified {
                 reply_code: None,
                 diagnostic: Some(clip(text)),
                 action: None,
+                remote_mta: None,
             }],
             ..Classified::empty(Kind::Autoreply)
         };
@@ -44,6 +45,7 @@ pub fn classify_text(text: &str) -> Classified {
             reply_code: reply_code.map(|c| c.to_string()),
             diagnostic: Some(clip(text)),
             action: None,
+            remote_mta: None,
         }],
         ..Classified::empty(Kind::Reply)
     }

@@ -37,6 +37,8 @@ pub(crate) mod dialect {
     pub fn json_int(expr: &str) -> String {
         format!("({expr})::bigint")
     }
+    /// Locks the rows a `SELECT` reads until the transaction ends.
+    pub const FOR_UPDATE: &str = " FOR UPDATE";
     /// The JSON object `doc` with `key` set to the integer `value`.
     pub fn json_set_int(doc: &str, key: &str, value: &str) -> String {
         format!("jsonb_set({doc}::jsonb, '{{{key}}}', to_jsonb({value}::bigint))::text")

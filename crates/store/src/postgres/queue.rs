@@ -122,7 +122,8 @@ impl PgStore {
         // it the join was planned as a hash over every delivery, once per batch).
         sqlx::query(
             // A DSN can overtake the 250's write (the receiver bounces within milliseconds):
-            // a delivered outcome then keeps the late bounce already recorded (`late`).
+            // a delivered (or relayed) outcome then keeps the late bounce already recorded
+            // (`late`).
             "WITH v AS (SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], \
                                              $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) \
                             AS v(id, state, reason, hard, inc, next_at, first_at, at)) \
@@ -133,7 +134,7 @@ impl PgStore {
                  attempts = deliveries.attempts + v.inc, next_attempt_at = v.next_at, \
                  first_attempt_at = COALESCE(deliveries.first_attempt_at, v.first_at), \
                  lease_owner = NULL, lease_until = NULL, updated_at = v.at \
-             FROM (SELECT v.*, (v.state = 'delivered' AND EXISTS (SELECT 1 FROM events e \
+             FROM (SELECT v.*, (v.state IN ('delivered', 'relayed') AND EXISTS (SELECT 1 FROM events e \
                        WHERE e.delivery_id = v.id AND e.kind = 'async_bounce')) AS late FROM v) AS v \
              WHERE deliveries.id = v.id AND deliveries.id = ANY($1::bigint[])",
         )
@@ -145,6 +146,31 @@ impl PgStore {
         .bind(&c.next_at)
         .bind(&c.first_at)
         .bind(&c.at)
+        .execute(&mut *w.tx)
+        .await?;
+        // The relay's success DSN came first (its relay delivers within milliseconds). A
+        // statement of its own: it sees the reports committed while the one above waited for
+        // their row locks (the feedback transaction locks the delivery's row first).
+        sqlx::query(
+            "UPDATE deliveries SET state = 'delivered' \
+             WHERE id = ANY($1::bigint[]) AND state = 'relayed' \
+             AND EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = deliveries.id \
+                         AND e.kind = 'dsn_delivered')",
+        )
+        .bind(&c.id)
+        .execute(&mut *w.tx)
+        .await?;
+        // Likewise a late bounce committed while the statement above waited: `late` was read
+        // before it, so its effect is applied here.
+        sqlx::query(
+            "UPDATE deliveries d SET state = 'bounced', reason = e.detail::jsonb ->> 'reason', \
+                 hard = CASE WHEN (e.detail::jsonb ->> 'hard') = 'true' THEN 1 ELSE 0 END \
+             FROM (SELECT DISTINCT ON (delivery_id) delivery_id, detail FROM events \
+                   WHERE kind = 'async_bounce' AND delivery_id = ANY($1::bigint[]) AND detail LIKE '{%' \
+                   ORDER BY delivery_id, at DESC) e \
+             WHERE d.id = e.delivery_id AND d.state IN ('delivered', 'relayed')",
+        )
+        .bind(&c.id)
         .execute(&mut *w.tx)
         .await?;
         w.tx.commit().await?;

@@ -228,6 +228,15 @@ macro_rules! feedback {
         type Tx = sqlx::Transaction<'static, $db>;
 
         async fn apply_effect(tx: &mut Tx, e: &FeedbackEffect, inbound_id: i64) -> Result<()> {
+            // The delivery's row first: an outcome write for it waits until this report is
+            // committed, and then sees its event (see `record_outcomes`).
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM deliveries WHERE id = $1{}",
+                super::dialect::FOR_UPDATE
+            )))
+            .bind(e.delivery.0)
+            .fetch_optional(&mut **tx)
+            .await?;
             let detail = super::dialect::json_set_int("$5", "inbound_message", "$6");
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO events (delivery_id, campaign_id, kind, at, detail) VALUES ($1, $2, $3, $4, {detail})"
@@ -244,11 +253,22 @@ macro_rules! feedback {
                 // The 250 attempt stays in `attempts`; the delivery now says where the message went.
                 sqlx::query(
                     "UPDATE deliveries SET state = 'bounced', reason = $2, hard = $3, next_attempt_at = NULL, \
-                     updated_at = $4 WHERE id = $1 AND state IN ('delivered', 'queued', 'deferred')",
+                     updated_at = $4 WHERE id = $1 AND state IN ('delivered', 'relayed', 'queued', 'deferred')",
                 )
                 .bind(e.delivery.0)
                 .bind(reason)
                 .bind(*hard as i64)
+                .bind(e.at_ms)
+                .execute(&mut **tx)
+                .await?;
+            }
+            if e.delivered {
+                // The 250 of the relay stays in `attempts`; the event holds the next server's.
+                sqlx::query(
+                    "UPDATE deliveries SET state = 'delivered', updated_at = $2 \
+                     WHERE id = $1 AND state = 'relayed'",
+                )
+                .bind(e.delivery.0)
                 .bind(e.at_ms)
                 .execute(&mut **tx)
                 .await?;

@@ -91,10 +91,10 @@ macro_rules! seeds {
             pub(super) async fn pending_placements_impl(&self) -> Result<Vec<PendingPlacement>> {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT d.id, d.campaign_id, d.message_id, \
-                            (SELECT MAX(a.ended_at) FROM attempts a WHERE a.delivery_id = d.id AND a.outcome = 'delivered'), \
+                            (SELECT MAX(a.ended_at) FROM attempts a WHERE a.delivery_id = d.id AND a.outcome IN ('delivered', 'relayed')), \
                             {SEED_COLUMNS} \
                      FROM deliveries d JOIN seeds s ON s.id = d.seed_id \
-                     WHERE d.state = 'delivered' AND s.enabled = 1 \
+                     WHERE d.state IN ('delivered', 'relayed') AND s.enabled = 1 \
                        AND NOT EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement') \
                      ORDER BY s.id, d.id"
                 )))

@@ -35,6 +35,8 @@ pub(crate) mod dialect {
     pub fn json_int(expr: &str) -> String {
         expr.to_string()
     }
+    /// Locks the rows a `SELECT` reads until the transaction ends (SQLite serialises writers: nothing to lock).
+    pub const FOR_UPDATE: &str = "";
     /// The JSON object `doc` with `key` set to the integer `value`.
     pub fn json_set_int(doc: &str, key: &str, value: &str) -> String {
         format!("json_set({doc}, '$.{key}', {value})")

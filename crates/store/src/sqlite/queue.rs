@@ -115,7 +115,8 @@ impl SqliteStore {
         // One UPDATE … FROM for the whole batch; it also releases the leases.
         sqlx::query(
             // A DSN can overtake the 250's write (the receiver bounces within milliseconds):
-            // a delivered outcome then keeps the late bounce already recorded (`late`).
+            // a delivered (or relayed) outcome then keeps the late bounce already recorded
+            // (`late`).
             "WITH v AS (SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS reason, \
                                value ->> 3 AS hard, value ->> 4 AS inc, value ->> 5 AS next_at, \
                                value ->> 6 AS first_at, value ->> 7 AS at FROM json_each($1)) \
@@ -126,11 +127,21 @@ impl SqliteStore {
                  attempts = deliveries.attempts + v.inc, next_attempt_at = v.next_at, \
                  first_attempt_at = COALESCE(deliveries.first_attempt_at, v.first_at), \
                  lease_owner = NULL, lease_until = NULL, updated_at = v.at \
-             FROM (SELECT v.*, (v.state = 'delivered' AND EXISTS (SELECT 1 FROM events e \
+             FROM (SELECT v.*, (v.state IN ('delivered', 'relayed') AND EXISTS (SELECT 1 FROM events e \
                        WHERE e.delivery_id = v.id AND e.kind = 'async_bounce')) AS late FROM v) AS v \
              WHERE deliveries.id = v.id",
         )
-        .bind(updates)
+        .bind(&updates)
+        .execute(&mut *w.tx)
+        .await?;
+        // The relay's success DSN came first (its relay delivers within milliseconds).
+        sqlx::query(
+            "UPDATE deliveries SET state = 'delivered' WHERE state = 'relayed' \
+             AND id IN (SELECT value ->> 0 FROM json_each($1) WHERE value ->> 1 = 'relayed') \
+             AND EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = deliveries.id \
+                         AND e.kind = 'dsn_delivered')",
+        )
+        .bind(&updates)
         .execute(&mut *w.tx)
         .await?;
         w.tx.commit().await?;

@@ -1,0 +1,440 @@
+//! Sending through an authenticated relay: the recipient world's Postfix submission services
+//! (587-style STARTTLS and 465-style implicit TLS, Dovecot SASL, a certificate from the world's
+//! own CA). A relay's 250 makes a recipient `relayed`, never `delivered`; a DSN the relay sends
+//! back still reaches the inbound listener; a wrong password or an untrusted certificate
+//! defers everyone with an error naming the relay, and nobody is lost or bounced.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{Herald, recipient, wait_for, world_env};
+
+/// A password file as an operator would write it (owner-only).
+fn password_file(dir: &Path, password: &str) -> String {
+    let p = dir.join("relay-password");
+    std::fs::write(&p, format!("{password}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// Herald set up to relay through `relay` (`host:port` of the world) with `tls`.
+fn through_relay(dir: &Path, relay: &str, tls: &str, password: &str, ca: Option<&str>) -> Herald {
+    let (host, port) = relay.split_once(':').unwrap();
+    let mut h = Herald::new(&dir.join("data"))
+        .env("HERALD__DELIVERY__TRANSPORT", "relay")
+        .env("HERALD__DELIVERY__HELO_NAME", "world-sender.test")
+        .env("HERALD__DELIVERY__COMMAND_TIMEOUT", "10s")
+        .env("HERALD__DELIVERY__RETRY_SCHEDULE", "[\"1m\"]")
+        .env("HERALD__RELAY__HOST", host)
+        .env("HERALD__RELAY__PORT", port)
+        .env("HERALD__RELAY__TLS", tls)
+        .env("HERALD__RELAY__USERNAME", "relay@world.test")
+        .env(
+            "HERALD__RELAY__PASSWORD_FILE",
+            &password_file(dir, password),
+        )
+        .env(
+            "HERALD__INBOUND__RETURN_PATH_DOMAIN",
+            "bounces.world-sender.test",
+        );
+    if let Some(ca) = ca {
+        h = h.env("HERALD__RELAY__CA_FILE", ca);
+    }
+    h
+}
+
+/// Import `emails` and create a campaign to them; its id.
+fn campaign(h: &Herald, dir: &Path, emails: &[&str]) -> String {
+    let csv = dir.join("contacts.csv");
+    std::fs::write(&csv, format!("email\n{}\n", emails.join("\n"))).unwrap();
+    let html = dir.join("body.html");
+    std::fs::write(&html, "<p>Through the relay</p>").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "r"]);
+    h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        "Relayed",
+        "--list",
+        "r",
+        "--from",
+        "News <news@world-sender.test>",
+        "--subject",
+        "Relay test",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Postfix's log lines about queue id `q`.
+fn maillog_for(maillog: &str, q: &str) -> String {
+    std::fs::read_to_string(maillog)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&format!("{q}:")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_campaign_through_the_submission_port_is_relayed_and_a_later_bounce_still_comes_back() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let bounce_port = w["WORLD_BOUNCE_PORT"].clone();
+    let h = through_relay(
+        tmp.path(),
+        &w["WORLD_SUBMISSION"],
+        "starttls",
+        "relaypass",
+        Some(&w["WORLD_CA"]),
+    )
+    .env(
+        "HERALD__INBOUND__LISTEN",
+        &format!("127.0.0.1:{bounce_port}"),
+    );
+    let id = campaign(&h, tmp.path(), &["alice@inbox.test", "ghost@later.test"]);
+    // The inbound listener (for the relay's DSNs) runs in `herald serve`, which also sends.
+    let _serve = Serve(
+        h.command(&["serve"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the inbound listener", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(format!("127.0.0.1:{bounce_port}")).ok()
+    });
+    let report = h.json(&[
+        "campaign",
+        "send",
+        &id,
+        "--wait",
+        "--wait-timeout",
+        "60s",
+        "--json",
+    ]);
+
+    // The relay's 250, with everything that proves which hop it was. (The relay's success
+    // DSN may already have moved alice on; the attempt's evidence stays the relay's.)
+    let alice = recipient(&report, "alice@inbox.test");
+    assert!(
+        ["relayed", "delivered"].contains(&alice["state"].as_str().unwrap()),
+        "{alice:#}"
+    );
+    let ev = &alice["evidence"];
+    assert_eq!(
+        (ev["route"].as_str(), ev["code"].as_u64(), ev["mx"].as_str()),
+        (Some("relay:generic"), Some(250), Some("127.0.0.1")),
+        "{ev:#}"
+    );
+    assert!(
+        ev["tls"].as_str().unwrap_or("").starts_with("TLSv1."),
+        "{ev:#}"
+    );
+    let queue_id = ev["remote_queue_id"].as_str().unwrap().to_string();
+    // Postfix took it from the authenticated user, over TLS, and delivered it into the mailbox.
+    let log = wait_for(
+        "the relay's delivery to alice",
+        Duration::from_secs(30),
+        || {
+            let l = maillog_for(&w["WORLD_MAILLOG"], &queue_id);
+            l.contains("status=sent").then_some(l)
+        },
+    );
+    assert!(
+        log.contains("sasl_method=PLAIN") && log.contains("sasl_username=relay@world.test"),
+        "{log}"
+    );
+    let raw = common::delivered(
+        Path::new(&w["WORLD_MAIL"]),
+        "inbox.test/alice",
+        alice["message_id"].as_str().unwrap(),
+    );
+    assert!(
+        String::from_utf8_lossy(&raw).contains("Relay test"),
+        "the message in alice's mailbox"
+    );
+    // Herald asked for DSNs (the relay offers them): the relay's success DSN, back on the VERP
+    // return path, moves alice to delivered with the next server's answer as evidence.
+    let report = wait_for("alice's success DSN", Duration::from_secs(60), || {
+        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+        (recipient(&r, "alice@inbox.test")["state"] == "delivered").then_some(r)
+    });
+    let alice = recipient(&report, "alice@inbox.test");
+    let dsn = alice["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "dsn_delivered")
+        .unwrap_or_else(|| panic!("{alice:#}"));
+    // Postfix handed it to Dovecot's LMTP, which gives no DSNs itself: "relayed", with
+    // Dovecot's own 250 as the diagnostic.
+    let det = &dsn["detail"];
+    assert_eq!(
+        (det["action"].as_str(), det["remote_mta"].as_str()),
+        (Some("relayed"), Some("mx.world.test")),
+        "{dsn:#}"
+    );
+    let diagnostic = det["diagnostic"].as_str().unwrap();
+    assert!(
+        diagnostic.starts_with("250 ") && diagnostic.contains("Saved"),
+        "{dsn:#}"
+    );
+    let why = h.json(&["why", &id, "alice@inbox.test", "--json"]);
+    let finding = why["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "relay_delivered")
+        .unwrap_or_else(|| panic!("{why:#}"));
+    assert!(
+        finding["text"].as_str().unwrap().contains("250"),
+        "{finding:#}"
+    );
+
+    // ghost@later.test: relayed, then the relay's own DSN came back to the VERP return path.
+    let report = wait_for("ghost's late bounce", Duration::from_secs(90), || {
+        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+        (recipient(&r, "ghost@later.test")["state"] == "bounced").then_some(r)
+    });
+    let ghost = recipient(&report, "ghost@later.test");
+    assert!(
+        ghost["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "async_bounce"),
+        "{ghost:#}"
+    );
+    let counts = &report["counts"];
+    assert_eq!(
+        (
+            counts["relayed"].as_u64(),
+            counts["delivered"].as_u64(),
+            counts["bounced"].as_u64()
+        ),
+        (Some(0), Some(1), Some(1)),
+        "{counts:#}"
+    );
+}
+
+#[test]
+fn implicit_tls_and_auth_login_on_the_smtps_port() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = through_relay(
+        tmp.path(),
+        &w["WORLD_SMTPS"],
+        "tls",
+        "relaypass",
+        Some(&w["WORLD_CA"]),
+    );
+    let id = campaign(&h, tmp.path(), &["bob@inbox.test"]);
+    // No server on this installation: the command sends itself.
+    let report = h.json(&["campaign", "send", &id, "--wait", "--json"]);
+    let bob = recipient(&report, "bob@inbox.test");
+    assert_eq!(bob["state"], "relayed", "{bob:#}");
+    // A relay's 250 is not called delivered anywhere a user reads it.
+    assert_eq!(
+        (
+            report["counts"]["relayed"].as_u64(),
+            report["counts"]["delivered"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{report:#}"
+    );
+    let why = h.json(&["why", &id, "bob@inbox.test", "--json"]);
+    let finding = why["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "relayed")
+        .unwrap_or_else(|| panic!("{why:#}"));
+    assert!(
+        finding["text"]
+            .as_str()
+            .unwrap()
+            .contains("the recipient's server has not been heard from"),
+        "{finding:#}"
+    );
+    let queue_id = bob["evidence"]["remote_queue_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = maillog_for(&w["WORLD_MAILLOG"], &queue_id);
+    // This port offers only LOGIN: Herald used it.
+    assert!(
+        log.contains("sasl_method=LOGIN") && log.contains("sasl_username=relay@world.test"),
+        "{log}"
+    );
+    common::delivered(
+        Path::new(&w["WORLD_MAIL"]),
+        "inbox.test/bob",
+        bob["message_id"].as_str().unwrap(),
+    );
+}
+
+#[test]
+fn a_wrong_password_defers_everyone_with_an_error_naming_the_relay() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = through_relay(
+        tmp.path(),
+        &w["WORLD_SUBMISSION"],
+        "starttls",
+        "not-the-password",
+        Some(&w["WORLD_CA"]),
+    );
+    let id = campaign(&h, tmp.path(), &["alice@inbox.test", "carol@inbox.test"]);
+    let out = h.run(&["campaign", "send", &id, "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains("not-the-password") && !stderr.contains("not-the-password"),
+        "the password never appears: {stdout}\n{stderr}"
+    );
+    let report = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+    let c = &report["counts"];
+    assert_eq!(
+        (
+            c["deferred"].as_u64(),
+            c["bounced"].as_u64(),
+            c["relayed"].as_u64()
+        ),
+        (Some(2), Some(0), Some(0)),
+        "{report:#}"
+    );
+    let ev = &recipient(&report, "carol@inbox.test")["evidence"];
+    let error = ev["error"].as_str().unwrap();
+    assert_eq!(ev["stage"], "auth", "{ev:#}");
+    assert!(
+        error.contains("127.0.0.1")
+            && error.contains("refused the login as \"relay@world.test\"")
+            && error.contains("535"),
+        "{error}"
+    );
+    assert!(!report.to_string().contains("not-the-password"));
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused_unless_its_ca_is_given() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    // The world's relay has a certificate from the world's own CA, which no public root signs.
+    let h = through_relay(
+        tmp.path(),
+        &w["WORLD_SUBMISSION"],
+        "starttls",
+        "relaypass",
+        None,
+    );
+    let id = campaign(&h, tmp.path(), &["alice@inbox.test"]);
+    h.ok(&["campaign", "send", &id]);
+    let report = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+    let alice = recipient(&report, "alice@inbox.test");
+    assert_eq!(alice["state"], "deferred", "{alice:#}");
+    let error = alice["evidence"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("TLS handshake with 127.0.0.1 failed") && error.contains("certificate"),
+        "{error}"
+    );
+    // Nothing was sent in clear text instead: no AUTH, no message reached the relay.
+    assert_eq!(alice["evidence"]["stage"], "starttls", "{alice:#}");
+}
+
+#[test]
+fn relay_settings_that_would_leak_or_cannot_work_are_refused_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = Herald::new(&tmp.path().join("data"));
+    base.ok(&["campaign", "list"]);
+    let refused = |h: Herald, needle: &str| {
+        let out = h.run(&["campaign", "list"]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!out.status.success() && err.contains(needle), "{err}");
+    };
+    let relay = |h: Herald| {
+        h.env("HERALD__DELIVERY__TRANSPORT", "relay")
+            .env("HERALD__RELAY__HOST", "smtp.example.com")
+    };
+    // The old one-line setting says what replaced it.
+    refused(
+        base.clone_env(&tmp.path().join("data"))
+            .env("HERALD__DELIVERY__RELAY", "smtp.example.com:587"),
+        "transport = \"relay\"",
+    );
+    // Clear text to a relay elsewhere would carry the mail (and the password) unencrypted.
+    refused(
+        relay(base.clone_env(&tmp.path().join("data"))).env("HERALD__RELAY__TLS", "none"),
+        "loopback",
+    );
+    refused(
+        relay(base.clone_env(&tmp.path().join("data"))).env("HERALD__RELAY__USERNAME", "someone"),
+        "username and password_file go together",
+    );
+    refused(
+        relay(base.clone_env(&tmp.path().join("data"))).env("HERALD__RELAY__RATE", "fast"),
+        "\"14/s\"",
+    );
+    refused(
+        base.clone_env(&tmp.path().join("data"))
+            .env("HERALD__DELIVERY__TRANSPORT", "relay"),
+        "needs [relay] host",
+    );
+    refused(
+        relay(base.clone_env(&tmp.path().join("data")))
+            .env("HERALD__RELAY__HOST", "smtp.example.com:587"),
+        "the port goes in `port`",
+    );
+    refused(
+        relay(base.clone_env(&tmp.path().join("data")))
+            .env("HERALD__RELAY__VERIFY_CERTIFICATE", "false")
+            .env("HERALD__RELAY__CA_FILE", "/etc/ssl/ca.pem"),
+        "drop one of the two",
+    );
+}
+
+#[test]
+fn a_password_file_others_can_read_is_refused() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = through_relay(
+        tmp.path(),
+        &w["WORLD_SUBMISSION"],
+        "starttls",
+        "relaypass",
+        Some(&w["WORLD_CA"]),
+    );
+    let id = campaign(&h, tmp.path(), &["alice@inbox.test"]);
+    std::fs::set_permissions(
+        tmp.path().join("relay-password"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = h.run(&["campaign", "send", &id]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("chmod 600"), "{err}");
+    // Nothing was attempted.
+    let report = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+    let alice = recipient(&report, "alice@inbox.test");
+    assert_eq!(alice["attempts"], 0, "{report:#}");
+}
