@@ -528,6 +528,13 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Verify and apply one signed provider webhook batch of N events; print events/s.
+    Hooks {
+        #[arg(long, default_value_t = 10_000)]
+        events: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Drive the open and click endpoints with keep-alive clients; print requests/s and p99.
     Track {
         #[arg(long, default_value_t = 200_000)]

@@ -31,6 +31,7 @@ pub struct Settings {
     pub dns: Dns,
     pub delivery: Delivery,
     pub relay: Relay,
+    pub hooks: HooksSettings,
     pub inbound: Inbound,
     pub http: Http,
     pub tracking: Tracking,
@@ -195,7 +196,9 @@ pub struct Relay {
     /// success DSN moves a `relayed` recipient to `delivered` with the recipient's server's
     /// answer. Costs one inbound message per recipient.
     pub request_dsn: bool,
-    /// Who runs the relay: "generic" (any SMTP relay). Provider event webhooks come later.
+    /// Who runs the relay: "generic" (any SMTP relay), or a provider whose event webhook
+    /// (`POST /hooks/<provider>`, `[hooks.<provider>]`) reports what happened next: "mailgun",
+    /// "postmark", "sendgrid", "brevo".
     pub provider: String,
 }
 
@@ -263,9 +266,11 @@ impl Relay {
                 "[relay] ca_file is given but verify_certificate = false: the certificate would not be checked against it; drop one of the two"
             );
         }
-        if self.provider != "generic" {
+        if self.provider != "generic"
+            && herald_mail::webhooks::Provider::parse(&self.provider).is_none()
+        {
             bail!(
-                "[relay] provider = {:?}: only \"generic\" is supported so far (provider event webhooks are not built yet); any SMTP relay works as \"generic\"",
+                "[relay] provider = {:?}: expected \"generic\" (any SMTP relay), \"mailgun\", \"postmark\", \"sendgrid\" or \"brevo\"",
                 self.provider
             );
         }
@@ -292,6 +297,46 @@ impl Relay {
         }
         Ok(())
     }
+}
+
+/// `[hooks.<provider>]`: how each provider's webhook requests are authenticated. A provider
+/// without its section has no webhook (its URL answers 404).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct HooksSettings {
+    pub mailgun: Option<MailgunHook>,
+    pub postmark: Option<PostmarkHook>,
+    pub sendgrid: Option<SendgridHook>,
+    pub brevo: Option<BrevoHook>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailgunHook {
+    /// Mailgun's "HTTP webhook signing key" (owner-only file).
+    pub signing_key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostmarkHook {
+    /// The basic-auth user and password put in the webhook URL at Postmark.
+    pub username: String,
+    pub password_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendgridHook {
+    /// The Signed Event Webhook's verification key (base64, as SendGrid shows it).
+    pub public_key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrevoHook {
+    /// The bearer token set on the webhook at Brevo (owner-only file).
+    pub token_file: PathBuf,
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -625,6 +670,16 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # rate = "14/s"               # messages per second/min/h through the relay (none: no cap)
 # request_dsn = true          # ask for success DSNs: relayed -> delivered with the remote reply
 # provider = "generic"
+
+# [hooks.mailgun]              # POST /hooks/mailgun: events of a relay with provider = "mailgun"
+# signing_key_file = "/etc/herald/mailgun-signing-key"
+# [hooks.postmark]
+# username = "herald"
+# password_file = "/etc/herald/postmark-hook-password"
+# [hooks.sendgrid]
+# public_key_file = "/etc/herald/sendgrid-verification-key"
+# [hooks.brevo]
+# token_file = "/etc/herald/brevo-hook-token"
 
 [inbound]
 # listen = "0.0.0.0:25"          # return-path / feedback SMTP listener (herald serve)

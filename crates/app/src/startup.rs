@@ -21,6 +21,7 @@ use herald_engine::queue::{Queue, QueueConfig, TrackingSetup};
 use herald_http::public::{IpPolicy, Public};
 use herald_inbound::{Capture, Limits};
 use herald_mail::verp::VerpKey;
+use herald_mail::webhooks::{HookSecret, Provider};
 use herald_store::{AnyStore, Store};
 use tokio::sync::oneshot;
 
@@ -348,6 +349,7 @@ impl App {
                 name,
                 port,
                 relay: false,
+                provider: None,
                 tls: opportunistic()?,
                 auth: None,
                 request_dsn: false,
@@ -387,6 +389,7 @@ impl App {
                 mx_port: route.port,
                 route: route.name,
                 relay: route.relay,
+                provider: route.provider,
                 pace: route.pace,
                 pace_idle: std::time::Duration::from_secs(30),
                 max_reconnects: 2,
@@ -551,7 +554,12 @@ impl App {
             login: herald_http::LoginGuard::new(login),
             client_ip,
         });
-        let router = herald_http::app(web, state);
+        let hooks = Arc::new(herald_http::hooks::Hooks {
+            store: self.store.clone(),
+            secrets: self.hook_secrets()?,
+            policy: self.feedback_policy(),
+        });
+        let router = herald_http::app(web, state, hooks);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             if let Err(e) = herald_http::serve(listener, router, limits, async {
@@ -567,6 +575,58 @@ impl App {
             n
         });
         Ok((addr, stop, task))
+    }
+
+    /// How feedback (bounces, complaints; from the inbound listener and from webhooks) acts.
+    fn feedback_policy(&self) -> FeedbackPolicy {
+        let cfg = &self.settings.inbound;
+        FeedbackPolicy {
+            soft_bounce_limit: cfg.soft_bounce_limit,
+            retention: cfg.retention.0,
+            ..FeedbackPolicy::default()
+        }
+    }
+
+    /// The providers' webhook credentials of `[hooks.*]`, read from their files.
+    pub fn hook_secrets(&self) -> anyhow::Result<std::collections::HashMap<Provider, HookSecret>> {
+        let h = &self.settings.hooks;
+        let mut out = std::collections::HashMap::new();
+        if let Some(m) = &h.mailgun {
+            let key =
+                read_secret(&m.signing_key_file).context("[hooks.mailgun] signing_key_file")?;
+            out.insert(Provider::Mailgun, HookSecret::HmacKey(key.into_bytes()));
+        }
+        if let Some(p) = &h.postmark {
+            let password =
+                read_secret(&p.password_file).context("[hooks.postmark] password_file")?;
+            out.insert(
+                Provider::Postmark,
+                HookSecret::Basic {
+                    username: p.username.clone(),
+                    password,
+                },
+            );
+        }
+        if let Some(sg) = &h.sendgrid {
+            let text = std::fs::read_to_string(&sg.public_key_file).with_context(|| {
+                format!(
+                    "[hooks.sendgrid] public_key_file {}",
+                    sg.public_key_file.display()
+                )
+            })?;
+            let key = HookSecret::sendgrid_key(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "[hooks.sendgrid] public_key_file {}: {e}",
+                    sg.public_key_file.display()
+                )
+            })?;
+            out.insert(Provider::Sendgrid, key);
+        }
+        if let Some(b) = &h.brevo {
+            let token = read_secret(&b.token_file).context("[hooks.brevo] token_file")?;
+            out.insert(Provider::Brevo, HookSecret::Bearer(token));
+        }
+        Ok(out)
     }
 
     /// Start the return-path / feedback listener (`[inbound] listen`) and its processor.
@@ -626,11 +686,7 @@ impl App {
                 async move { s.wait().await }
             },
         ));
-        let policy = FeedbackPolicy {
-            soft_bounce_limit: cfg.soft_bounce_limit,
-            retention: cfg.retention.0,
-            ..FeedbackPolicy::default()
-        };
+        let policy = self.feedback_policy();
         tokio::spawn(process_spool(
             self.store.clone(),
             key,
@@ -649,6 +705,7 @@ struct Route {
     name: &'static str,
     port: u16,
     relay: bool,
+    provider: Option<Provider>,
     tls: TlsMode,
     auth: Option<Arc<Credentials>>,
     request_dsn: bool,
@@ -699,6 +756,7 @@ fn relay_route(r: &Relay, node_max: usize) -> anyhow::Result<Route> {
         ))),
         _ => None,
     };
+    let provider = Provider::parse(&r.provider);
     let pace = match &r.rate {
         Some(rate) => Some(Arc::new(Pace::new(
             rate.parse::<Rate>().map_err(anyhow::Error::msg)?,
@@ -713,9 +771,16 @@ fn relay_route(r: &Relay, node_max: usize) -> anyhow::Result<Route> {
                 addrs,
             },
         }),
-        name: "relay:generic",
+        name: match provider {
+            None => "relay:generic",
+            Some(Provider::Mailgun) => "relay:mailgun",
+            Some(Provider::Postmark) => "relay:postmark",
+            Some(Provider::Sendgrid) => "relay:sendgrid",
+            Some(Provider::Brevo) => "relay:brevo",
+        },
         port: r.port(),
         relay: true,
+        provider,
         tls,
         auth,
         request_dsn: r.request_dsn,

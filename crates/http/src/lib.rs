@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod hooks;
 pub mod public;
 pub mod redirect;
 pub mod server;
@@ -159,11 +160,16 @@ pub struct Web<S: Store> {
 
 /// Everything served on `[http] listen`: the UI, `/api/v1`, and the public signed routes,
 /// each answer with the security headers.
-pub fn app<S: Store>(web: Arc<Web<S>>, public: Arc<public::Public<S>>) -> Router {
+pub fn app<S: Store>(
+    web: Arc<Web<S>>,
+    public: Arc<public::Public<S>>,
+    hooks: Arc<hooks::Hooks<S>>,
+) -> Router {
     Router::new()
         .merge(api::router(web.clone()))
         .merge(ui::router(web))
         .merge(public::router(public))
+        .merge(hooks::router(hooks))
         .layer(axum::middleware::from_fn(security_headers))
 }
 

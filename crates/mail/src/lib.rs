@@ -11,6 +11,7 @@ pub mod spf;
 pub mod template;
 pub mod tracking;
 pub mod verp;
+pub mod webhooks;
 
 pub use classify::{Classification, classify_reply, classify_reply_at, classify_reply_from};
 pub use feedback::{Classified, Kind, Verdict, classify_message, classify_text};

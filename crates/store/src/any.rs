@@ -243,6 +243,18 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.delivery_ref(id).await,
         }
     }
+    async fn delivery_refs(&self, ids: &[DeliveryId]) -> Result<Vec<DeliveryRef>> {
+        match self {
+            AnyStore::Sqlite(db) => db.delivery_refs(ids).await,
+            AnyStore::Postgres(db) => db.delivery_refs(ids).await,
+        }
+    }
+    async fn record_webhook(&self, post: &WebhookPost) -> Result<WebhookIngest> {
+        match self {
+            AnyStore::Sqlite(db) => db.record_webhook(post).await,
+            AnyStore::Postgres(db) => db.record_webhook(post).await,
+        }
+    }
     async fn delivery_by_message_id(&self, message_id: &str) -> Result<Option<DeliveryRef>> {
         match self {
             AnyStore::Sqlite(db) => db.delivery_by_message_id(message_id).await,

@@ -182,6 +182,11 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         id: DeliveryId,
     ) -> impl Future<Output = Result<Option<DeliveryRef>>> + Send;
+    /// The deliveries of these ids that exist (any order).
+    fn delivery_refs(
+        &self,
+        ids: &[DeliveryId],
+    ) -> impl Future<Output = Result<Vec<DeliveryRef>>> + Send;
     /// The delivery that sent this Message-ID (with or without angle brackets).
     fn delivery_by_message_id(
         &self,
@@ -190,6 +195,12 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Keep an inbound message and apply its effects (events, late bounces, suppressions):
     /// one transaction. Returns the inbound message's id.
     fn record_inbound(&self, m: &InboundRecord) -> impl Future<Output = Result<i64>> + Send;
+    /// Keep a provider's webhook post and apply each of its events not seen before (by
+    /// provider and key): one transaction.
+    fn record_webhook(
+        &self,
+        post: &WebhookPost,
+    ) -> impl Future<Output = Result<WebhookIngest>> + Send;
     /// Drop the raw text of inbound messages received before `before_ms` (their kind, summary
     /// and effects stay). Returns how many were emptied.
     fn prune_inbound_raw(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;

@@ -310,6 +310,34 @@ pub struct FeedbackEffect {
     pub delivered: bool,
 }
 
+/// One event of a provider's webhook post, applied at most once.
+#[derive(Debug, Clone)]
+pub struct WebhookEvent {
+    /// Unique per provider (its event id, or a digest of the event): a repeat is skipped.
+    pub key: String,
+    pub effects: Vec<FeedbackEffect>,
+}
+
+/// A provider's webhook post (one request), kept raw like an inbound message.
+#[derive(Debug, Clone)]
+pub struct WebhookPost {
+    pub received_at_ms: i64,
+    /// `mailgun`, `postmark`, `sendgrid`, `brevo`.
+    pub provider: String,
+    /// JSON summary (event counts by kind).
+    pub summary: String,
+    pub raw: Vec<u8>,
+    pub events: Vec<WebhookEvent>,
+}
+
+/// What a webhook post changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookIngest {
+    pub applied: u64,
+    /// Events seen before (a retry or a replay): nothing changed for them.
+    pub duplicates: u64,
+}
+
 /// A message the inbound listener accepted, with what it means.
 #[derive(Debug, Clone)]
 pub struct InboundRecord {

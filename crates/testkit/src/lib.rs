@@ -208,6 +208,7 @@ fn test_config(
             mx_port: port,
             route: "mx",
             relay: false,
+            provider: None,
             pace: None,
             pace_idle: Duration::from_secs(30),
             max_reconnects: 2,

@@ -45,6 +45,7 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
             .await
         }
         BenchCmd::Import { rows, json } => import(rows, json).await,
+        BenchCmd::Hooks { events, json } => super::bench_hooks::hooks(events, json).await,
         BenchCmd::Report {
             recipients,
             events,

@@ -78,6 +78,9 @@ pub struct DeliverConfig {
     /// The fixed route is a relay: its 250 means the relay took the message, not the
     /// recipient's server (the delivery becomes `relayed`, not `delivered`).
     pub relay: bool,
+    /// The relay is this provider's: each message carries the delivery's id in the provider's
+    /// metadata header, so its webhook events find their delivery.
+    pub provider: Option<herald_mail::webhooks::Provider>,
     /// Messages per period this node may send on this route, across all its connections.
     pub pace: Option<Arc<Pace>>,
     /// A session waits at most this long for a message's pace slot; longer, it is closed and

@@ -198,21 +198,31 @@ fn state(x: &Facts, out: &mut Findings) {
 /// Through a relay: what the relay reported about the next server (its success DSN).
 fn relay_delivered(x: &Facts, out: &mut Findings) {
     let Facts { events, last, .. } = x;
-    let Some((e, det)) = events.iter().rev().find(|(e, _)| e.kind == "dsn_delivered") else {
+    let Some((e, det)) = events
+        .iter()
+        .rev()
+        .find(|(e, _)| e.kind == "dsn_delivered" || e.kind == "provider_delivered")
+    else {
         return;
     };
     let relay = last
         .and_then(|e| e.mx.clone())
         .unwrap_or_else(|| "Your relay".into());
     let text = |k: &str| det[k].as_str().map(str::to_string);
+    let who = match text("provider") {
+        // A provider's event webhook.
+        Some(p) => format!("Your sending provider ({p}, through {relay})"),
+        None => format!("Your relay ({relay})"),
+    };
     out.add(
         "relay_delivered",
         Severity::Info,
         format!(
-            "Your relay ({relay}) reports that {} accepted it at {}{}{}. \"Delivered\" means only this: after accepting, the receiving side can still file it in Junk, hold it in a quarantine, or drop it.",
-            text("remote_mta").unwrap_or_else(|| "the next server".into()),
+            "{who} reports that {} accepted it at {}{}{}. \"Delivered\" means only this: after accepting, the receiving side can still file it in Junk, hold it in a quarantine, or drop it.",
+            text("remote_mta").unwrap_or_else(|| "the recipient's server".into()),
             ms_to_rfc3339(e.at_ms),
             text("diagnostic")
+                .or_else(|| text("reply"))
                 .map(|d| format!(", answering \"{d}\""))
                 .unwrap_or_default(),
             text("remote_queue_id")

@@ -82,7 +82,7 @@ impl ItReport {
             .events
             .iter()
             .rev()
-            .find(|e| e.kind == "dsn_delivered")
+            .find(|e| e.kind == "dsn_delivered" || e.kind == "provider_delivered")
             .map(|e| (e.at_ms, super::event_detail(e)));
         if let Some(e) = ev {
             fields.push((
@@ -119,7 +119,14 @@ impl ItReport {
                         let text = |k: &str| det[k].as_str().unwrap_or("(not given)").to_string();
                         fields.push(("Receiving server", text("remote_mta")));
                         fields.push(("Receiving server's queue id", text("remote_queue_id")));
-                        fields.push(("Its reply", text("diagnostic")));
+                        fields.push((
+                            "Its reply",
+                            det["diagnostic"]
+                                .as_str()
+                                .or(det["reply"].as_str())
+                                .unwrap_or("(not given)")
+                                .to_string(),
+                        ));
                     }
                     None => fields.push((
                         "Receiving server",

@@ -20,6 +20,7 @@
 //! nothing. Raw messages are dropped after `[inbound] retention` ([`prune_raw`]).
 
 pub mod engagement;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -512,6 +512,7 @@ impl<S: Store> Queue<S> {
                 r.with_return_path(return_path)
                     .with_tracking(tracking)
                     .with_hold_domain(hold_domain)
+                    .with_provider(self.cfg.deliver.provider)
             })
             .map(|r| self.renderer.insert(r))
             .map_err(|e| Unusable::NotSent(e.to_string())))

@@ -35,6 +35,8 @@ pub struct CampaignRender {
     list_id: String,
     /// `Reply-To`, when the campaign has one.
     reply_to: Option<(Option<String>, EmailAddress)>,
+    /// Sent through this provider: its metadata header carries the delivery's id.
+    provider: Option<herald_mail::webhooks::Provider>,
 }
 
 /// How a campaign's messages carry signed links (design §6).
@@ -88,7 +90,13 @@ impl CampaignRender {
             return_path: None,
             tracking: None,
             hold_domain: None,
+            provider: None,
         })
+    }
+
+    pub fn with_provider(mut self, provider: Option<herald_mail::webhooks::Provider>) -> Self {
+        self.provider = provider;
+        self
     }
 
     pub fn with_hold_domain(mut self, domain: Option<String>) -> Self {
@@ -133,6 +141,10 @@ impl CampaignRender {
             ("X-Herald-Campaign", self.id.to_string()),
             ("List-Id", self.list_id.clone()),
         ];
+        if let Some(p) = self.provider {
+            let (name, value) = p.metadata_header(d.id.0);
+            headers.push((name, value));
+        }
         if let (Some(t), Some(unsub)) = (&self.tracking, &unsubscribe_url) {
             if t.clicks {
                 let tracked = |u: &str| {

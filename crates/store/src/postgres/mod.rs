@@ -65,7 +65,7 @@ use crate::{
     EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
     NewSeed, NewSession, NewUser, OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow,
     Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, TimelinePoint,
-    UpsertCounts, User,
+    UpsertCounts, User, WebhookIngest, WebhookPost,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -98,6 +98,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         9,
         include_str!("../../migrations/postgres/0009_local_time.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_webhook_events.sql"),
     ),
 ];
 

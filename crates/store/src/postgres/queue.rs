@@ -148,14 +148,14 @@ impl PgStore {
         .bind(&c.at)
         .execute(&mut *w.tx)
         .await?;
-        // The relay's success DSN came first (its relay delivers within milliseconds). A
+        // The relay's success DSN (or its provider's delivered event) came first. A
         // statement of its own: it sees the reports committed while the one above waited for
         // their row locks (the feedback transaction locks the delivery's row first).
         sqlx::query(
             "UPDATE deliveries SET state = 'delivered' \
              WHERE id = ANY($1::bigint[]) AND state = 'relayed' \
              AND EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = deliveries.id \
-                         AND e.kind = 'dsn_delivered')",
+                         AND e.kind IN ('dsn_delivered', 'provider_delivered'))",
         )
         .bind(&c.id)
         .execute(&mut *w.tx)

@@ -9,7 +9,7 @@ macro_rules! feedback {
         use super::parse_state;
         use crate::{
             CampaignId, DeliveryId, DeliveryRef, EngagementRecord, EventRow, FeedbackEffect, InboundRecord,
-            Result, Suppression,
+            Result, Suppression, WebhookIngest, WebhookPost,
         };
 
         impl $store {
@@ -54,6 +54,100 @@ macro_rules! feedback {
                 .transpose()
             }
 
+            pub(super) async fn delivery_refs_impl(&self, ids: &[DeliveryId]) -> Result<Vec<DeliveryRef>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let list = serde_json::to_string(&ids.iter().map(|d| d.0).collect::<Vec<_>>())
+                    .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+                let ids_in = super::dialect::id_list("$1");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, campaign_id, email, email_key, state FROM deliveries WHERE id IN ({ids_in})"
+                )))
+                .bind(list)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(DeliveryRef {
+                            id: DeliveryId(r.get(0)),
+                            campaign: CampaignId(r.get(1)),
+                            email: r.get(2),
+                            email_key: r.get(3),
+                            state: parse_state(&r.get::<String, _>(4))?,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(super) async fn record_webhook_impl(&self, post: &WebhookPost) -> Result<WebhookIngest> {
+                let mut w = self.write().await?;
+                let mut out = WebhookIngest::default();
+                // Every key in one statement (sorted: concurrent posts wait on each other's
+                // keys in one order); those it inserted are the events not seen before. (`WHERE`
+                // tells SQLite's parser the ON CONFLICT is the INSERT's.)
+                let mut sorted: Vec<&str> = post.events.iter().map(|e| e.key.as_str()).collect();
+                sorted.sort_unstable();
+                sorted.dedup();
+                let keys = serde_json::to_string(&sorted.iter().map(|k| [k]).collect::<Vec<_>>())
+                    .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+                let (rows, t) = (super::dialect::json_rows("$1", "j"), super::dialect::TRUE);
+                let mut fresh: std::collections::HashSet<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO webhook_events (provider, key, received_at) \
+                     SELECT $2, j.value ->> 0, $3 FROM {rows} WHERE {t} \
+                     ON CONFLICT (provider, key) DO NOTHING RETURNING key"
+                )))
+                .bind(&keys)
+                .bind(&post.provider)
+                .bind(post.received_at_ms)
+                .fetch_all(&mut *w.tx)
+                .await?
+                .into_iter()
+                .map(|r| r.get(0))
+                .collect();
+                if fresh.is_empty() {
+                    // All seen before (a retry or a replay): nothing kept, nothing changed.
+                    out.duplicates = post.events.len() as u64;
+                    w.tx.commit().await?;
+                    return Ok(out);
+                }
+                let id: i64 = sqlx::query(
+                    "INSERT INTO inbound_messages (received_at, mail_from, rcpt_to, delivery_id, kind, summary, raw) \
+                     VALUES ($1, '', $2, NULL, 'webhook', $3, $4) RETURNING id",
+                )
+                .bind(post.received_at_ms)
+                .bind(format!("webhook:{}", post.provider))
+                .bind(&post.summary)
+                .bind(&post.raw)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .get(0);
+                // Events only (delivered, delayed) are written in bulk, three statements for
+                // the whole post; bounces, complaints and unsubscribes one by one.
+                let mut plain: Vec<&FeedbackEffect> = Vec::new();
+                for e in &post.events {
+                    // A key repeated within the post counts once too.
+                    if !fresh.remove(&e.key) {
+                        out.duplicates += 1;
+                        continue;
+                    }
+                    for effect in &e.effects {
+                        if effect.bounce.is_none()
+                            && effect.suppress.is_none()
+                            && effect.soft_bounce_limit.is_none()
+                        {
+                            plain.push(effect);
+                        } else {
+                            apply_effect(&mut w.tx, effect, id).await?;
+                        }
+                    }
+                    out.applied += 1;
+                }
+                apply_plain_effects(&mut w.tx, &plain, id).await?;
+                w.tx.commit().await?;
+                Ok(out)
+            }
+
             pub(super) async fn record_inbound_impl(&self, m: &InboundRecord) -> Result<i64> {
                 let mut w = self.write().await?;
                 let id: i64 = sqlx::query(
@@ -79,6 +173,12 @@ macro_rules! feedback {
 
             pub(super) async fn prune_inbound_raw_impl(&self, before_ms: i64) -> Result<u64> {
                 let mut w = self.write().await?;
+                // Webhook event keys are kept as long as the raw posts, and a day at least (well
+                // past the 15 minutes a signed timestamp is accepted).
+                sqlx::query("DELETE FROM webhook_events WHERE received_at < $1 - 86400000")
+                    .bind(before_ms)
+                    .execute(&mut *w.tx)
+                    .await?;
                 let n = sqlx::query(
                     "UPDATE inbound_messages SET raw = $1 WHERE received_at < $2 AND length(raw) > 0",
                 )
@@ -227,16 +327,74 @@ macro_rules! feedback {
 
         type Tx = sqlx::Transaction<'static, $db>;
 
+        /// [`apply_effect`] for many effects that only add an event (and perhaps confirm a
+        /// relayed delivery), in three statements.
+        async fn apply_plain_effects(tx: &mut Tx, effects: &[&FeedbackEffect], inbound_id: i64) -> Result<()> {
+            if effects.is_empty() {
+                return Ok(());
+            }
+            let mut ids: Vec<i64> = effects.iter().map(|e| e.delivery.0).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let ids_json = serde_json::to_string(&ids).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+            let ids_in = super::dialect::id_list("$1");
+            if !super::dialect::FOR_UPDATE.is_empty() {
+                // As in `apply_effect`, in id order.
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM deliveries WHERE id IN ({ids_in}) ORDER BY id{}",
+                    super::dialect::FOR_UPDATE
+                )))
+                .bind(&ids_json)
+                .fetch_all(&mut **tx)
+                .await?;
+            }
+            let rows: Vec<serde_json::Value> = effects
+                .iter()
+                .map(|e| serde_json::json!([e.delivery.0, e.campaign.0, e.kind, e.at_ms, e.detail]))
+                .collect();
+            let (rows_j, at, id, campaign) = (
+                super::dialect::json_rows("$1", "j"),
+                super::dialect::json_int("j.value ->> 3"),
+                super::dialect::json_int("j.value ->> 0"),
+                super::dialect::json_int("j.value ->> 1"),
+            );
+            let detail = super::dialect::json_set_int("(j.value ->> 4)", "inbound_message", "$2");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO events (delivery_id, campaign_id, kind, at, detail) \
+                 SELECT {id}, {campaign}, j.value ->> 2, {at}, {detail} FROM {rows_j}"
+            )))
+            .bind(serde_json::Value::Array(rows).to_string())
+            .bind(inbound_id)
+            .execute(&mut **tx)
+            .await?;
+            let confirmed: Vec<i64> = effects.iter().filter(|e| e.delivered).map(|e| e.delivery.0).collect();
+            if !confirmed.is_empty() {
+                let at = effects.iter().map(|e| e.at_ms).max().unwrap_or(0);
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE deliveries SET state = 'delivered', updated_at = $2 \
+                     WHERE state = 'relayed' AND id IN ({ids_in})"
+                )))
+                .bind(serde_json::to_string(&confirmed).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?)
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         async fn apply_effect(tx: &mut Tx, e: &FeedbackEffect, inbound_id: i64) -> Result<()> {
             // The delivery's row first: an outcome write for it waits until this report is
-            // committed, and then sees its event (see `record_outcomes`).
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id FROM deliveries WHERE id = $1{}",
-                super::dialect::FOR_UPDATE
-            )))
-            .bind(e.delivery.0)
-            .fetch_optional(&mut **tx)
-            .await?;
+            // committed, and then sees its event (see `record_outcomes`). (SQLite serialises
+            // writers: nothing to lock.)
+            if !super::dialect::FOR_UPDATE.is_empty() {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM deliveries WHERE id = $1{}",
+                    super::dialect::FOR_UPDATE
+                )))
+                .bind(e.delivery.0)
+                .fetch_optional(&mut **tx)
+                .await?;
+            }
             let detail = super::dialect::json_set_int("$5", "inbound_message", "$6");
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO events (delivery_id, campaign_id, kind, at, detail) VALUES ($1, $2, $3, $4, {detail})"

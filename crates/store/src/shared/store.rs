@@ -135,6 +135,12 @@ macro_rules! store {
             async fn delivery_ref(&self, id: DeliveryId) -> Result<Option<DeliveryRef>> {
                 self.delivery_ref_impl(Some(id), None).await
             }
+            async fn delivery_refs(&self, ids: &[DeliveryId]) -> Result<Vec<DeliveryRef>> {
+                self.delivery_refs_impl(ids).await
+            }
+            async fn record_webhook(&self, post: &WebhookPost) -> Result<WebhookIngest> {
+                self.record_webhook_impl(post).await
+            }
             async fn delivery_by_message_id(&self, message_id: &str) -> Result<Option<DeliveryRef>> {
                 self.delivery_ref_impl(None, Some(message_id)).await
             }

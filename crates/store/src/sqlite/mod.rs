@@ -66,7 +66,7 @@ use crate::{
     EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
     NewSeed, NewSession, NewUser, OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow,
     Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, TimelinePoint,
-    UpsertCounts, User,
+    UpsertCounts, User, WebhookIngest, WebhookPost,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -120,6 +120,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         18,
         include_str!("../../migrations/sqlite/0018_local_time.sql"),
+    ),
+    (
+        19,
+        include_str!("../../migrations/sqlite/0019_webhook_events.sql"),
     ),
 ];
 

@@ -134,12 +134,12 @@ impl SqliteStore {
         .bind(&updates)
         .execute(&mut *w.tx)
         .await?;
-        // The relay's success DSN came first (its relay delivers within milliseconds).
+        // The relay's success DSN (or its provider's delivered event) came first.
         sqlx::query(
             "UPDATE deliveries SET state = 'delivered' WHERE state = 'relayed' \
              AND id IN (SELECT value ->> 0 FROM json_each($1) WHERE value ->> 1 = 'relayed') \
              AND EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = deliveries.id \
-                         AND e.kind = 'dsn_delivered')",
+                         AND e.kind IN ('dsn_delivered', 'provider_delivered'))",
         )
         .bind(&updates)
         .execute(&mut *w.tx)
