@@ -96,6 +96,11 @@ pub enum Command {
     /// Seed mailboxes that receive a copy of every campaign.
     #[command(subcommand)]
     Seeds(SeedsCmd),
+    /// What waits to be sent, per destination domain, and why.
+    Queue {
+        #[arg(long)]
+        json: bool,
+    },
     /// Where each seed copy of a campaign landed (searches the seeds now).
     Placement {
         id: String,

@@ -334,6 +334,23 @@ fn a_wrong_password_defers_everyone_with_an_error_naming_the_relay() {
         "{error}"
     );
     assert!(!report.to_string().contains("not-the-password"));
+    // `herald queue` says who waits and why.
+    let q = h.json(&["queue", "--json"]);
+    let d = &q["destinations"][0];
+    assert_eq!(
+        (
+            q["waiting"].as_u64(),
+            d["domain"].as_str(),
+            d["deferred"].as_u64()
+        ),
+        (Some(2), Some("inbox.test"), Some(2)),
+        "{q:#}"
+    );
+    let why = d["why"][0]["text"].as_str().unwrap();
+    assert!(
+        why.starts_with("refused for now") && why.contains("tried again at"),
+        "{why}"
+    );
 }
 
 #[test]

@@ -207,6 +207,12 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.counts(campaign).await,
         }
     }
+    async fn waiting(&self, now_ms: i64) -> Result<Vec<WaitingGroup>> {
+        match self {
+            AnyStore::Sqlite(db) => db.waiting(now_ms).await,
+            AnyStore::Postgres(db) => db.waiting(now_ms).await,
+        }
+    }
     async fn recipients(
         &self,
         campaign: CampaignId,

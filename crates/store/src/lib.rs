@@ -159,6 +159,9 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     // ---- reports
     fn counts(&self, campaign: CampaignId) -> impl Future<Output = Result<StateCounts>> + Send;
+    /// What waits to be sent, grouped (see [`WaitingGroup`]); leases are counted as held at
+    /// `now_ms`.
+    fn waiting(&self, now_ms: i64) -> impl Future<Output = Result<Vec<WaitingGroup>>> + Send;
     fn recipients(
         &self,
         campaign: CampaignId,

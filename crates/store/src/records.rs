@@ -310,6 +310,23 @@ pub struct FeedbackEffect {
     pub delivered: bool,
 }
 
+/// Deliveries waiting to be sent (queued or deferred), grouped by destination domain, state,
+/// reason and their campaign's status (`herald queue`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingGroup {
+    pub domain: String,
+    pub state: DeliveryState,
+    /// Why it waits: the last attempt's reason (`greylisted`, `authfailure`, …), if any.
+    pub reason: Option<String>,
+    /// Its campaign's status (`sending`, `paused`, …).
+    pub campaign_status: String,
+    pub count: u64,
+    /// The earliest next attempt among them.
+    pub next_attempt_at_ms: Option<i64>,
+    /// How many a node holds a lease on now (being sent).
+    pub in_flight: u64,
+}
+
 /// One event of a provider's webhook post, applied at most once.
 #[derive(Debug, Clone)]
 pub struct WebhookEvent {

@@ -71,7 +71,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(c) => users::token(open().await?, c).await,
         Command::Placement { id, json } => seeds::placement(open().await?, &id, json).await,
         Command::Bench(b) => bench::run(b).await,
+        Command::Queue { json } => queue(open().await?, json).await,
     }
+}
+
+/// `herald queue`: what waits to be sent, per destination domain, and why.
+async fn queue(app: App, json: bool) -> anyhow::Result<()> {
+    let r =
+        herald_engine::reports::waiting::queue_report(&app.store, herald_engine::now_ms()).await?;
+    if json {
+        return crate::output::json(&r);
+    }
+    if r.waiting == 0 {
+        println!("nothing waits to be sent");
+        return Ok(());
+    }
+    println!("{} waiting ({} being sent now)", r.waiting, r.in_flight);
+    for d in &r.destinations {
+        println!(
+            "{}: {} queued, {} deferred{}",
+            d.domain,
+            d.queued,
+            d.deferred,
+            d.next_attempt_at
+                .as_deref()
+                .map(|t| format!(", next attempt {t}"))
+                .unwrap_or_default()
+        );
+        for w in &d.why {
+            println!("  {:>6}  {}", w.count, w.text);
+        }
+    }
+    Ok(())
 }
 
 /// Create a campaign and snapshot its audience (the demo and the benchmarks).

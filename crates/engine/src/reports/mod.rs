@@ -5,6 +5,7 @@
 mod contact;
 pub mod recipients;
 mod seeds;
+pub mod waiting;
 
 pub use contact::{contact_timeline, contact_view};
 pub use recipients::{TAB_NAMES, campaign_list, event_view, recipients_page, tab_filter};

@@ -9,7 +9,7 @@ macro_rules! reports {
         use super::parse_state;
         use crate::{
             AttemptRow, CampaignId, DeliveryDetail, DeliveryId, RecipientFilter, RecipientRow, Result,
-            StateCounts, StoreError,
+            StateCounts, StoreError, WaitingGroup,
         };
 
         impl $store {
@@ -39,6 +39,34 @@ macro_rules! reports {
                     }
                 }
                 Ok(c)
+            }
+
+            pub(super) async fn waiting_impl(&self, now_ms: i64) -> Result<Vec<WaitingGroup>> {
+                // The condition of the `deliveries_due` partial index: only what waits is read.
+                let rows = sqlx::query(
+                    "SELECT d.domain, d.state, d.reason, c.status, COUNT(*), MIN(d.next_attempt_at), \
+                            SUM(CASE WHEN d.lease_until > $1 THEN 1 ELSE 0 END) \
+                     FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+                     WHERE d.state IN ('queued', 'deferred') \
+                     GROUP BY d.domain, d.state, d.reason, c.status \
+                     ORDER BY COUNT(*) DESC, d.domain",
+                )
+                .bind(now_ms)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(WaitingGroup {
+                            domain: r.get(0),
+                            state: parse_state(&r.get::<String, _>(1))?,
+                            reason: r.get(2),
+                            campaign_status: r.get(3),
+                            count: r.get::<i64, _>(4) as u64,
+                            next_attempt_at_ms: r.get(5),
+                            in_flight: r.get::<Option<i64>, _>(6).unwrap_or(0) as u64,
+                        })
+                    })
+                    .collect()
             }
 
             pub(super) async fn recipients_filtered_impl(

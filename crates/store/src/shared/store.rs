@@ -113,6 +113,9 @@ macro_rules! store {
             async fn counts(&self, campaign: CampaignId) -> Result<StateCounts> {
                 self.counts_impl(campaign).await
             }
+            async fn waiting(&self, now_ms: i64) -> Result<Vec<WaitingGroup>> {
+                self.waiting_impl(now_ms).await
+            }
             async fn recipients(
                 &self,
                 campaign: CampaignId,

@@ -66,7 +66,7 @@ use crate::{
     EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
     NewSeed, NewSession, NewUser, OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow,
     Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, TimelinePoint,
-    UpsertCounts, User, WebhookIngest, WebhookPost,
+    UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
