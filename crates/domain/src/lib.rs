@@ -4,6 +4,7 @@
 //! (CSV import, CLI, HTTP), so an invalid address or an unknown state cannot exist inside.
 
 pub mod address;
+pub mod audience;
 pub mod connections;
 pub mod reason;
 pub mod retry;
@@ -12,6 +13,7 @@ pub mod stage;
 pub mod state;
 
 pub use address::{AddressError, EmailAddress};
+pub use audience::{MemberStatus, OptIn};
 pub use reason::{BounceReason, NotSentReason};
 pub use retry::{RetryDecision, RetrySchedule};
 pub use role::Role;

@@ -91,5 +91,9 @@ string_enum! {
         Graymail => "graymail",
         /// The campaign was cancelled before this recipient's message went out.
         Cancelled => "cancelled",
+        /// Signed up to a double opt-in list and has not confirmed yet.
+        PendingConfirmation => "pending_confirmation",
     }
 }
+
+pub(crate) use string_enum;

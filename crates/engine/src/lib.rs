@@ -3,6 +3,7 @@
 //! → `reports`; `diagnose` answers "why didn't they get it?"; `feedback` takes what comes back after delivery (bounces, complaints).
 
 pub mod api_types;
+pub mod audience;
 pub mod campaign;
 pub mod contacts;
 pub mod deliver;

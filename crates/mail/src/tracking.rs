@@ -24,6 +24,8 @@ pub enum TokenKind {
     Open = 1,
     Click = 2,
     Unsubscribe = 3,
+    /// A double opt-in confirmation link (the delivery is the confirmation message).
+    Confirm = 4,
 }
 
 /// What a valid token says.

@@ -20,6 +20,71 @@ impl AnyStore {
 }
 
 impl Store for AnyStore {
+    async fn create_list(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
+        match self {
+            AnyStore::Sqlite(db) => db.create_list(l, at_ms).await,
+            AnyStore::Postgres(db) => db.create_list(l, at_ms).await,
+        }
+    }
+    async fn update_list(&self, id: ListId, l: &NewList) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.update_list(id, l).await,
+            AnyStore::Postgres(db) => db.update_list(id, l).await,
+        }
+    }
+    async fn list_records(&self) -> Result<Vec<ListRecord>> {
+        match self {
+            AnyStore::Sqlite(db) => db.list_records().await,
+            AnyStore::Postgres(db) => db.list_records().await,
+        }
+    }
+    async fn list_record(&self, key: &str, by_slug: bool) -> Result<Option<ListRecord>> {
+        match self {
+            AnyStore::Sqlite(db) => db.list_record(key, by_slug).await,
+            AnyStore::Postgres(db) => db.list_record(key, by_slug).await,
+        }
+    }
+    async fn delete_list(&self, id: ListId) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.delete_list(id).await,
+            AnyStore::Postgres(db) => db.delete_list(id).await,
+        }
+    }
+    async fn sign_up(&self, s: &SignUp) -> Result<SignedUp> {
+        match self {
+            AnyStore::Sqlite(db) => db.sign_up(s).await,
+            AnyStore::Postgres(db) => db.sign_up(s).await,
+        }
+    }
+    async fn queue_confirmation(&self, c: &NewConfirmation) -> Result<Option<DeliveryId>> {
+        match self {
+            AnyStore::Sqlite(db) => db.queue_confirmation(c).await,
+            AnyStore::Postgres(db) => db.queue_confirmation(c).await,
+        }
+    }
+    async fn confirm_member(
+        &self,
+        delivery: DeliveryId,
+        at_ms: i64,
+        ip: Option<&str>,
+    ) -> Result<Option<Confirmed>> {
+        match self {
+            AnyStore::Sqlite(db) => db.confirm_member(delivery, at_ms, ip).await,
+            AnyStore::Postgres(db) => db.confirm_member(delivery, at_ms, ip).await,
+        }
+    }
+    async fn purge_pending(&self, before_ms: i64) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.purge_pending(before_ms).await,
+            AnyStore::Postgres(db) => db.purge_pending(before_ms).await,
+        }
+    }
+    async fn consents(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
+        match self {
+            AnyStore::Sqlite(db) => db.consents(email_key).await,
+            AnyStore::Postgres(db) => db.consents(email_key).await,
+        }
+    }
     async fn ensure_list(&self, name: &str) -> Result<ListId> {
         match self {
             AnyStore::Sqlite(db) => db.ensure_list(name).await,

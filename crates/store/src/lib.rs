@@ -54,6 +54,45 @@ pub trait Store: Clone + Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AudienceMember>>> + Send;
 
+    // ---- the audience: lists as users manage them, sign-ups, confirmations, consent
+    /// Create a list (its name and slug must be free: both are unique).
+    fn create_list(&self, l: &NewList, at_ms: i64) -> impl Future<Output = Result<ListId>> + Send;
+    /// Replace a list's settings; false when it does not exist.
+    fn update_list(&self, id: ListId, l: &NewList) -> impl Future<Output = Result<bool>> + Send;
+    /// Every list with its settings and members counted by standing, by name.
+    fn list_records(&self) -> impl Future<Output = Result<Vec<ListRecord>>> + Send;
+    /// The list with this name (or, `by_slug`, this public slug).
+    fn list_record(
+        &self,
+        key: &str,
+        by_slug: bool,
+    ) -> impl Future<Output = Result<Option<ListRecord>>> + Send;
+    /// Delete a list with its memberships and consent records; false (and nothing changed) when a
+    /// campaign uses it: a sent campaign's list is part of its record.
+    fn delete_list(&self, id: ListId) -> impl Future<Output = Result<bool>> + Send;
+    /// Add a person to a list (or bring a returning one back) with a consent record. A
+    /// subscribed member is left as they are (and no consent is recorded).
+    fn sign_up(&self, s: &SignUp) -> impl Future<Output = Result<SignedUp>> + Send;
+    /// Queue a confirmation message to a pending member through the list's confirmation
+    /// campaign (created when needed); `None` when one went out after `not_since_ms`.
+    fn queue_confirmation(
+        &self,
+        c: &NewConfirmation,
+    ) -> impl Future<Output = Result<Option<DeliveryId>>> + Send;
+    /// Confirm the sign-up a confirmation message (`delivery`) was sent for: the member becomes
+    /// subscribed, the consent confirmed, its fields applied; a global `unsubscribed`
+    /// suppression is lifted for this list only. `None` when it is no confirmation message.
+    fn confirm_member(
+        &self,
+        delivery: DeliveryId,
+        at_ms: i64,
+        ip: Option<&str>,
+    ) -> impl Future<Output = Result<Option<Confirmed>>> + Send;
+    /// Remove pending members (and their unconfirmed consents) who signed up before `before_ms`.
+    fn purge_pending(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;
+    /// A contact's consent records, oldest first.
+    fn consents(&self, email_key: &str) -> impl Future<Output = Result<Vec<ConsentRecord>>> + Send;
+
     // ---- campaigns
     fn create_campaign(&self, c: &NewCampaign) -> impl Future<Output = Result<CampaignId>> + Send;
     fn campaign(&self, id: CampaignId) -> impl Future<Output = Result<Option<Campaign>>> + Send;

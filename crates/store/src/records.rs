@@ -53,6 +53,102 @@ pub struct AudienceMember {
     pub suppression: Option<String>,
     /// A hard bounce of this address in an earlier campaign.
     pub hard_bounced_before: bool,
+    /// Where the contact stands on this list.
+    pub status: herald_domain::MemberStatus,
+}
+
+/// A list as created or changed (design §6b).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewList {
+    pub name: String,
+    /// Public sign-up form at `/s/{slug}`; `None`: no public form.
+    pub slug: Option<String>,
+    pub description: String,
+    pub opt_in: herald_domain::OptIn,
+    /// The fields its sign-up form asks for (besides the address), in order.
+    pub form_fields: Vec<String>,
+    /// Sender of its confirmation messages (`Name`, address).
+    pub from_name: Option<String>,
+    pub from_address: Option<String>,
+}
+
+/// A stored list with its members counted by standing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRecord {
+    pub id: ListId,
+    pub list: NewList,
+    pub created_at_ms: i64,
+    pub subscribed: u64,
+    pub pending: u64,
+    pub unsubscribed: u64,
+}
+
+/// A person joining a list (a sign-up form, the API, the CLI).
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub list: ListId,
+    pub email: String,
+    pub email_key: String,
+    /// Fields given (JSON object text): a new contact gets them at once; an existing contact's
+    /// fields change only once the sign-up is confirmed (a stranger cannot rename a member).
+    pub fields: String,
+    /// `form:<slug>`, `api`, `cli`.
+    pub source: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// What the person agreed to, as shown to them.
+    pub form_text: String,
+    /// The standing a new (or returning) member gets: `pending` on a double opt-in list.
+    pub status: herald_domain::MemberStatus,
+    pub at_ms: i64,
+}
+
+/// What a sign-up changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedUp {
+    pub contact_id: i64,
+    /// The standing before (`None`: not a member).
+    pub before: Option<herald_domain::MemberStatus>,
+    pub now: herald_domain::MemberStatus,
+}
+
+/// A confirmation message to queue for a pending member.
+#[derive(Debug, Clone)]
+pub struct NewConfirmation {
+    pub list: ListId,
+    pub contact_id: i64,
+    pub email: String,
+    pub email_key: String,
+    pub domain: String,
+    pub message_id: String,
+    /// The campaign that carries the list's confirmations, if one must be created.
+    pub campaign: NewCampaign,
+    /// No new message when one went to this address for this list after this time.
+    pub not_since_ms: i64,
+    pub at_ms: i64,
+}
+
+/// A confirmed sign-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    pub list: ListId,
+    pub list_name: String,
+    pub email: String,
+    /// `false` when the member was already subscribed (a second click).
+    pub newly: bool,
+}
+
+/// One consent record of a contact on a list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConsentRecord {
+    pub list: String,
+    pub source: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub form_text: String,
+    pub created_at_ms: i64,
+    pub confirmed_at_ms: Option<i64>,
+    pub confirm_ip: Option<String>,
 }
 
 /// Where a campaign is in its life: `draft` (⇄ `scheduled`) → `sending` ⇄ `paused` → `sent`,
@@ -158,6 +254,8 @@ pub struct Campaign {
     /// Sent in each recipient's local time: the local date and time (`2026-12-10T09:00`)
     /// every recipient gets it at, in their own zone.
     pub local_time: Option<String>,
+    /// A list's confirmation messages rather than a campaign a user wrote.
+    pub confirmation: bool,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.

@@ -5,7 +5,7 @@
 //! list members into deliveries: one per eligible contact (`queued`), and one `not_sent` with
 //! its reason for every ineligible one, so nobody is dropped silently.
 
-use herald_domain::{DeliveryState, EmailAddress, NotSentReason};
+use herald_domain::{DeliveryState, EmailAddress, MemberStatus, NotSentReason};
 use herald_mail::CampaignTemplates;
 use herald_store::{
     AudienceMember, CampaignId, CampaignStatus, NewCampaign, NewDelivery, Store, StoreError,
@@ -618,6 +618,11 @@ pub fn eligibility(m: &AudienceMember) -> Result<(), NotSentReason> {
     if EmailAddress::parse(&m.email).is_err() {
         return Err(NotSentReason::InvalidAddress);
     }
+    match m.status {
+        MemberStatus::Subscribed => {}
+        MemberStatus::Pending => return Err(NotSentReason::PendingConfirmation),
+        MemberStatus::Unsubscribed => return Err(NotSentReason::Unsubscribed),
+    }
     if let Some(reason) = &m.suppression {
         return Err(reason.parse().unwrap_or(NotSentReason::Suppressed));
     }
@@ -856,8 +861,22 @@ mod tests {
             fields: "{}".into(),
             suppression: suppression.map(str::to_string),
             hard_bounced_before: hard,
+            status: MemberStatus::Subscribed,
         };
         assert_eq!(eligibility(&m(None, false)), Ok(()));
+        let pending = AudienceMember {
+            status: MemberStatus::Pending,
+            ..m(None, false)
+        };
+        assert_eq!(
+            eligibility(&pending),
+            Err(NotSentReason::PendingConfirmation)
+        );
+        let left = AudienceMember {
+            status: MemberStatus::Unsubscribed,
+            ..m(None, false)
+        };
+        assert_eq!(eligibility(&left), Err(NotSentReason::Unsubscribed));
         assert_eq!(
             eligibility(&m(Some("unsubscribed"), false)),
             Err(NotSentReason::Unsubscribed)

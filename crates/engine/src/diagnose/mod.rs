@@ -223,6 +223,7 @@ mod tests {
             reply_to: None,
             presend_check: None,
             local_time: None,
+            confirmation: false,
         }
     }
 

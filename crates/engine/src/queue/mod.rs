@@ -538,8 +538,11 @@ impl<S: Store> Queue<S> {
                 continue;
             }
             // Suppressed since the snapshot (an unsubscribe, a complaint): not sent, with the
-            // reason, as the snapshot would have decided.
-            if let Some(why) = &d.suppressed {
+            // reason, as the snapshot would have decided. A list's confirmation message is the
+            // exception for an unsubscribe: the person asked to join again, and confirming lifts it.
+            let rejoining = d.suppressed.as_deref() == Some("unsubscribed")
+                && matches!(self.campaign_render(d.campaign).await?, Ok(r) if r.is_confirmation());
+            if let Some(why) = d.suppressed.as_ref().filter(|_| !rejoining) {
                 let reason = why
                     .parse::<herald_domain::NotSentReason>()
                     .unwrap_or(herald_domain::NotSentReason::Suppressed);

@@ -37,6 +37,10 @@ pub struct CampaignRender {
     reply_to: Option<(Option<String>, EmailAddress)>,
     /// Sent through this provider: its metadata header carries the delivery's id.
     provider: Option<herald_mail::webhooks::Provider>,
+    /// The list's name, `{{ list.name }}` in templates.
+    list_name: String,
+    /// A list's confirmation message: `{{ confirm_url }}` is the recipient's signed link.
+    confirmation: bool,
 }
 
 /// How a campaign's messages carry signed links (design §6).
@@ -63,6 +67,8 @@ pub enum RenderError {
     Message(#[from] herald_mail::MessageError),
     #[error("DKIM: {0}")]
     Dkim(#[from] herald_mail::dkim::DkimError),
+    #[error("a confirmation message needs signed links: [http] public_url and tracking keys")]
+    NoConfirmLink,
 }
 
 impl CampaignRender {
@@ -91,7 +97,14 @@ impl CampaignRender {
             tracking: None,
             hold_domain: None,
             provider: None,
+            list_name: c.list_name.clone(),
+            confirmation: c.confirmation,
         })
+    }
+
+    /// A list's confirmation message (not a campaign a user wrote).
+    pub fn is_confirmation(&self) -> bool {
+        self.confirmation
     }
 
     pub fn with_provider(mut self, provider: Option<herald_mail::webhooks::Provider>) -> Self {
@@ -133,9 +146,22 @@ impl CampaignRender {
             let token = t.keys.sign(TokenKind::Unsubscribe, d.id.0, date, "");
             format!("{}/u/{token}", t.base_url)
         });
-        let mut r =
-            self.templates
-                .render(&context(&d.email, fields, unsubscribe_url.as_deref()))?;
+        let confirm_url = match (&self.tracking, self.confirmation) {
+            (_, false) => None,
+            (Some(t), true) => Some(format!(
+                "{}/s/confirm/{}",
+                t.base_url,
+                t.keys.sign(TokenKind::Confirm, d.id.0, date, "")
+            )),
+            (None, true) => return Err(RenderError::NoConfirmLink),
+        };
+        let mut r = self.templates.render(&context_with(
+            &d.email,
+            fields,
+            unsubscribe_url.as_deref(),
+            &self.list_name,
+            confirm_url.as_deref(),
+        ))?;
         // Names the campaign in every copy: seed pollers and the recipient's IT can search by it.
         let mut headers: Vec<(&str, String)> = vec![
             ("X-Herald-Campaign", self.id.to_string()),
@@ -230,14 +256,27 @@ impl CampaignRender {
 /// campaign's templates are checked at creation).
 pub fn context(
     email: &str,
+    fields: serde_json::Map<String, serde_json::Value>,
+    unsubscribe_url: Option<&str>,
+) -> Value {
+    context_with(email, fields, unsubscribe_url, "", None)
+}
+
+/// [`context`] with `list` (its `name`) and, in a list's confirmation message, `confirm_url`.
+pub fn context_with(
+    email: &str,
     mut fields: serde_json::Map<String, serde_json::Value>,
     unsubscribe_url: Option<&str>,
+    list_name: &str,
+    confirm_url: Option<&str>,
 ) -> Value {
     fields.insert("email".into(), serde_json::Value::String(email.to_string()));
     minijinja::context! {
         contact => Value::from(minijinja::value::Serde(fields)),
-        // Our own URL (settings + a base64url token): safe, so autoescape leaves its slashes.
+        list => minijinja::context! { name => list_name },
+        // Our own URLs (settings + a base64url token): safe, so autoescape leaves their slashes.
         unsubscribe_url => Value::from_safe_string(unsubscribe_url.unwrap_or("#unsubscribe").to_string()),
+        confirm_url => Value::from_safe_string(confirm_url.unwrap_or("#confirm").to_string()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! so nodes never lease the same delivery, migrations serialised by an advisory lock, and the
 //! count triggers in PL/pgSQL.
 
+mod audience;
 mod campaigns;
 mod contacts;
 mod domains;
@@ -67,6 +68,7 @@ use crate::{
     Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, TimelinePoint,
     UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
+use crate::{Confirmed, ConsentRecord, ListRecord, NewConfirmation, NewList, SignUp, SignedUp};
 
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_schema.sql")),
@@ -102,6 +104,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         10,
         include_str!("../../migrations/postgres/0010_webhook_events.sql"),
+    ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_audience.sql"),
     ),
 ];
 

@@ -114,7 +114,7 @@ macro_rules! campaigns {
                     "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
-                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time \
+                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time, c.kind \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -147,6 +147,7 @@ macro_rules! campaigns {
                     reply_to: r.get(20),
                     presend_check: r.get(21),
                     local_time: r.get(22),
+                    confirmation: r.try_get::<String, _>(23)? == "confirmation",
                 }))
             }
 
@@ -183,7 +184,7 @@ macro_rules! campaigns {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE campaigns SET status = 'sent', finished_at = $1 WHERE status = 'sending' \
-                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id \
+                     AND kind = 'campaign' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id \
                                      AND d.state IN ('queued', 'deferred'))",
                 )
                 .bind(at_ms)

@@ -125,9 +125,11 @@ macro_rules! contacts {
                         }
                     }
 
-                    let mut q = QueryBuilder::<$db>::new("INSERT INTO list_members (list_id, contact_id) ");
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO list_members (list_id, contact_id, updated_at) ",
+                    );
                     q.push_values(ids, |mut b, id| {
-                        b.push_bind(list.0).push_bind(id);
+                        b.push_bind(list.0).push_bind(id).push_bind(stamp);
                     });
                     q.push(" ON CONFLICT DO NOTHING");
                     q.build().execute(&mut *w.tx).await?;
@@ -146,7 +148,7 @@ macro_rules! contacts {
                     "SELECT c.id, c.email, c.email_key, c.fields, s.reason, \
                             CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.email_key = c.email_key \
                                     AND d.state = 'bounced' AND d.hard = 1) \
-                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END \
+                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END, m.status \
                      FROM list_members m JOIN contacts c ON c.id = m.contact_id \
                      LEFT JOIN suppressions s ON s.email_key = c.email_key \
                      WHERE m.list_id = $1 AND m.contact_id > $2 ORDER BY m.contact_id LIMIT $3",
@@ -156,17 +158,22 @@ macro_rules! contacts {
                 .bind(limit as i64)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| AudienceMember {
-                        contact_id: r.get(0),
-                        email: r.get(1),
-                        email_key: r.get(2),
-                        fields: r.get(3),
-                        suppression: r.get(4),
-                        hard_bounced_before: r.get::<i64, _>(5) != 0,
+                rows.into_iter()
+                    .map(|r| {
+                        let status: String = r.try_get(6)?;
+                        Ok(AudienceMember {
+                            contact_id: r.try_get(0)?,
+                            email: r.try_get(1)?,
+                            email_key: r.try_get(2)?,
+                            fields: r.try_get(3)?,
+                            suppression: r.try_get(4)?,
+                            hard_bounced_before: r.try_get::<i64, _>(5)? != 0,
+                            status: status.parse().map_err(|e: String| {
+                                crate::StoreError::Corrupt(format!("list member status: {e}"))
+                            })?,
+                        })
                     })
-                    .collect())
+                    .collect()
             }
         }
 

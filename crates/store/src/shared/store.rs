@@ -31,6 +31,36 @@ macro_rules! store {
             ) -> Result<Vec<AudienceMember>> {
                 self.audience_page_impl(list, after, limit).await
             }
+            async fn create_list(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
+                self.create_list_impl(l, at_ms).await
+            }
+            async fn update_list(&self, id: ListId, l: &NewList) -> Result<bool> {
+                self.update_list_impl(id, l).await
+            }
+            async fn list_records(&self) -> Result<Vec<ListRecord>> {
+                self.list_records_impl().await
+            }
+            async fn list_record(&self, key: &str, by_slug: bool) -> Result<Option<ListRecord>> {
+                self.list_record_impl(key, by_slug).await
+            }
+            async fn delete_list(&self, id: ListId) -> Result<bool> {
+                self.delete_list_impl(id).await
+            }
+            async fn sign_up(&self, s: &SignUp) -> Result<SignedUp> {
+                self.sign_up_impl(s).await
+            }
+            async fn queue_confirmation(&self, c: &NewConfirmation) -> Result<Option<DeliveryId>> {
+                self.queue_confirmation_impl(c).await
+            }
+            async fn confirm_member(&self, delivery: DeliveryId, at_ms: i64, ip: Option<&str>) -> Result<Option<Confirmed>> {
+                self.confirm_member_impl(delivery, at_ms, ip).await
+            }
+            async fn purge_pending(&self, before_ms: i64) -> Result<u64> {
+                self.purge_pending_impl(before_ms).await
+            }
+            async fn consents(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
+                self.consents_impl(email_key).await
+            }
             async fn create_campaign(&self, c: &NewCampaign) -> Result<CampaignId> {
                 self.create_campaign_impl(c).await
             }

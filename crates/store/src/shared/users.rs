@@ -208,7 +208,7 @@ macro_rules! users {
             }
 
             pub(super) async fn campaigns_impl(&self, limit: u32) -> Result<Vec<Campaign>> {
-                let ids: Vec<i64> = sqlx::query("SELECT id FROM campaigns ORDER BY id DESC LIMIT $1")
+                let ids: Vec<i64> = sqlx::query("SELECT id FROM campaigns WHERE kind = 'campaign' ORDER BY id DESC LIMIT $1")
                     .bind(limit as i64)
                     .fetch_all(&self.pool)
                     .await?

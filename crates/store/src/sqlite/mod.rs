@@ -2,6 +2,7 @@
 //! inside the process (write transactions take `write_lock` and start `BEGIN IMMEDIATE`), so
 //! concurrent writers queue instead of failing with SQLITE_BUSY.
 
+mod audience;
 mod campaigns;
 mod contacts;
 mod domains;
@@ -68,6 +69,7 @@ use crate::{
     Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, TimelinePoint,
     UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
+use crate::{Confirmed, ConsentRecord, ListRecord, NewConfirmation, NewList, SignUp, SignedUp};
 
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
@@ -124,6 +126,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         19,
         include_str!("../../migrations/sqlite/0019_webhook_events.sql"),
+    ),
+    (
+        20,
+        include_str!("../../migrations/sqlite/0020_audience.sql"),
     ),
 ];
 

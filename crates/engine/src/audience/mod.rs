@@ -1,0 +1,459 @@
+//! The audience (design §6b): lists as users manage them, people joining them through a
+//! sign-up form (single or double opt-in), the confirmation message and its link, consent.
+//!
+//! A double opt-in sign-up makes the person `pending` on the list and queues a confirmation
+//! message through the normal engine: a list's confirmation messages are deliveries of a system
+//! campaign (`kind = confirmation`), so each has the same evidence (reply, queue id, bounces,
+//! `why`) as any campaign's. Its `{{ confirm_url }}` is signed for that delivery; the link's page
+//! confirms with a button (a GET never confirms: link scanners fetch every link), after which
+//! the person is `subscribed` and campaigns to the list reach them. Until then they are
+//! `not_sent: pending_confirmation`; unconfirmed entries are removed after `confirm_within`.
+
+use herald_domain::audience::{slug_of, valid_slug};
+use herald_domain::{EmailAddress, MemberStatus, OptIn};
+use herald_store::{
+    Confirmed, DeliveryId, ListRecord, NewCampaign, NewConfirmation, NewList, SignUp, Store,
+    StoreError,
+};
+
+use crate::campaign::parse_from;
+use crate::now_ms;
+
+/// Longest list name, description and field value, in characters.
+pub const MAX_NAME: usize = 200;
+pub const MAX_DESCRIPTION: usize = 2_000;
+pub const MAX_FIELD_VALUE: usize = 256;
+/// Most fields a sign-up form may ask for.
+pub const MAX_FORM_FIELDS: usize = 20;
+/// A second confirmation message to one address for one list goes out no sooner than this
+/// after the first (a form cannot be used to flood someone's mailbox).
+pub const CONFIRM_RESEND_MS: i64 = 10 * 60 * 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AudienceError {
+    #[error("the list name must not be empty")]
+    EmptyName,
+    #[error("the list name must be at most {MAX_NAME} characters, without control characters")]
+    BadName,
+    #[error("a list named {0:?} exists already")]
+    NameTaken(String),
+    #[error(
+        "--slug {0:?}: a slug is 1–64 of a-z, 0-9 and '-', not starting or ending with '-' (it is the form's address: /s/SLUG)"
+    )]
+    BadSlug(String),
+    #[error("the slug {0:?} is taken by list {1:?}")]
+    SlugTaken(String, String),
+    #[error("the description must be at most {MAX_DESCRIPTION} characters")]
+    LongDescription,
+    #[error(
+        "--fields: {0:?} is not a field name (letters, digits and '_', starting with a letter, at most 40)"
+    )]
+    BadFieldName(String),
+    #[error("--fields: at most {MAX_FORM_FIELDS} fields")]
+    TooManyFields,
+    #[error("--from {0:?}: {1}")]
+    BadFrom(String, String),
+    #[error(
+        "a double opt-in list needs --from \"Name <address>\": the sender of its confirmation messages"
+    )]
+    DoubleNeedsFrom,
+    #[error("unknown list {0:?}")]
+    UnknownList(String),
+    #[error(
+        "list {0:?} is used by campaigns (its confirmation messages count): it is kept as part of their record"
+    )]
+    ListInUse(String),
+    #[error("email: {0}")]
+    BadEmail(String),
+    #[error("{field}: {why}")]
+    BadField { field: String, why: &'static str },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `lists create` and `lists update` take (update: `None` keeps the value).
+#[derive(Debug, Clone, Default)]
+pub struct ListInput {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    /// Remove the slug (no public form).
+    pub no_slug: bool,
+    pub description: Option<String>,
+    pub opt_in: Option<OptIn>,
+    pub fields: Option<Vec<String>>,
+    /// `Name <address>`; `Some("")` removes it.
+    pub from: Option<String>,
+}
+
+fn check_field_name(f: &str) -> Result<(), AudienceError> {
+    let ok = !f.is_empty()
+        && f.len() <= 40
+        && f.starts_with(|c: char| c.is_ascii_alphabetic())
+        && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && f != "email";
+    if ok {
+        Ok(())
+    } else {
+        Err(AudienceError::BadFieldName(f.to_string()))
+    }
+}
+
+/// Apply `input` over `base` and check the result as a whole.
+async fn merged<S: Store>(
+    store: &S,
+    base: Option<&ListRecord>,
+    input: ListInput,
+) -> Result<NewList, AudienceError> {
+    let mut l = base.map(|b| b.list.clone()).unwrap_or(NewList {
+        name: String::new(),
+        slug: None,
+        description: String::new(),
+        opt_in: OptIn::Single,
+        form_fields: Vec::new(),
+        from_name: None,
+        from_address: None,
+    });
+    if let Some(n) = input.name {
+        l.name = n.trim().to_string();
+    }
+    if l.name.is_empty() {
+        return Err(AudienceError::EmptyName);
+    }
+    if l.name.chars().count() > MAX_NAME || l.name.chars().any(char::is_control) {
+        return Err(AudienceError::BadName);
+    }
+    if let Some(s) = input.slug {
+        let s = s.trim().to_string();
+        if !valid_slug(&s) {
+            return Err(AudienceError::BadSlug(s));
+        }
+        l.slug = Some(s);
+    } else if input.no_slug {
+        l.slug = None;
+    } else if base.is_none() {
+        l.slug = slug_of(&l.name);
+    }
+    if let Some(d) = input.description {
+        if d.chars().count() > MAX_DESCRIPTION {
+            return Err(AudienceError::LongDescription);
+        }
+        l.description = d;
+    }
+    if let Some(o) = input.opt_in {
+        l.opt_in = o;
+    }
+    if let Some(fields) = input.fields {
+        let fields: Vec<String> = fields
+            .iter()
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty())
+            .collect();
+        if fields.len() > MAX_FORM_FIELDS {
+            return Err(AudienceError::TooManyFields);
+        }
+        for f in &fields {
+            check_field_name(f)?;
+        }
+        l.form_fields = fields;
+    }
+    match input.from.as_deref().map(str::trim) {
+        None => {}
+        Some("") => {
+            l.from_name = None;
+            l.from_address = None;
+        }
+        Some(f) => {
+            let (name, addr) =
+                parse_from(f).map_err(|e| AudienceError::BadFrom(f.to_string(), e))?;
+            l.from_name = name;
+            l.from_address = Some(addr.to_string());
+        }
+    }
+    if l.opt_in == OptIn::Double && l.from_address.is_none() {
+        return Err(AudienceError::DoubleNeedsFrom);
+    }
+    let id = base.map(|b| b.id);
+    if let Some(other) = store.list_record(&l.name, false).await? {
+        if Some(other.id) != id {
+            return Err(AudienceError::NameTaken(l.name));
+        }
+    }
+    if let Some(slug) = &l.slug {
+        if let Some(other) = store.list_record(slug, true).await? {
+            if Some(other.id) != id {
+                return Err(AudienceError::SlugTaken(slug.clone(), other.list.name));
+            }
+        }
+    }
+    Ok(l)
+}
+
+/// The list named `key`.
+pub async fn find<S: Store>(store: &S, key: &str) -> Result<ListRecord, AudienceError> {
+    store
+        .list_record(key.trim(), false)
+        .await?
+        .ok_or_else(|| AudienceError::UnknownList(key.to_string()))
+}
+
+/// Create a list. The caller holds its From address to the From gate first.
+pub async fn create_list<S: Store>(
+    store: &S,
+    input: ListInput,
+) -> Result<ListRecord, AudienceError> {
+    let l = merged(store, None, input).await?;
+    store.create_list(&l, now_ms()).await?;
+    find(store, &l.name).await
+}
+
+/// Change a list: what `input` does not name stays.
+pub async fn update_list<S: Store>(
+    store: &S,
+    key: &str,
+    input: ListInput,
+) -> Result<ListRecord, AudienceError> {
+    let base = find(store, key).await?;
+    let l = merged(store, Some(&base), input).await?;
+    store.update_list(base.id, &l).await?;
+    find(store, &l.name).await
+}
+
+/// Delete a list no campaign uses, with its memberships (contacts stay).
+pub async fn delete_list<S: Store>(store: &S, key: &str) -> Result<(), AudienceError> {
+    let l = find(store, key).await?;
+    if !store.delete_list(l.id).await? {
+        return Err(AudienceError::ListInUse(l.list.name));
+    }
+    Ok(())
+}
+
+/// A person asking to join a list.
+#[derive(Debug, Clone, Default)]
+pub struct SignUpForm {
+    pub email: String,
+    /// Field values as posted (only the list's form fields are kept).
+    pub fields: Vec<(String, String)>,
+    pub source: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub form_text: String,
+}
+
+/// What a sign-up did. The public pages answer the same whatever this is, so a sign-up never
+/// reveals whether an address was already on the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignUpOutcome {
+    pub contact_id: i64,
+    pub before: Option<MemberStatus>,
+    pub status: MemberStatus,
+    /// The confirmation message queued, if one was.
+    pub confirmation: Option<DeliveryId>,
+}
+
+/// Check a sign-up's address and fields (each problem named by its field).
+pub fn parse_form(
+    list: &ListRecord,
+    form: &SignUpForm,
+) -> Result<(EmailAddress, serde_json::Map<String, serde_json::Value>), AudienceError> {
+    let email = form.email.trim();
+    if email.is_empty() {
+        return Err(AudienceError::BadEmail("enter your email address".into()));
+    }
+    let addr = EmailAddress::parse(email).map_err(|e| AudienceError::BadEmail(e.to_string()))?;
+    let mut fields = serde_json::Map::new();
+    for (k, v) in &form.fields {
+        if !list.list.form_fields.iter().any(|f| f == k) {
+            continue;
+        }
+        let v = v.trim();
+        if v.chars().count() > MAX_FIELD_VALUE {
+            return Err(AudienceError::BadField {
+                field: k.clone(),
+                why: "at most 256 characters",
+            });
+        }
+        if v.chars().any(char::is_control) {
+            return Err(AudienceError::BadField {
+                field: k.clone(),
+                why: "must not contain line breaks or control characters",
+            });
+        }
+        if !v.is_empty() {
+            fields.insert(k.clone(), serde_json::Value::String(v.to_string()));
+        }
+    }
+    Ok((addr, fields))
+}
+
+/// The default confirmation message of a list (`{{ list.name }}` and `{{ confirm_url }}` are
+/// filled in per message).
+pub fn confirmation_campaign(l: &ListRecord) -> Result<NewCampaign, AudienceError> {
+    let from = l
+        .list
+        .from_address
+        .clone()
+        .ok_or(AudienceError::DoubleNeedsFrom)?;
+    Ok(NewCampaign {
+        name: format!("Confirmations: {}", l.list.name),
+        list: l.id,
+        from_name: l.list.from_name.clone(),
+        from_address: from,
+        subject: "Please confirm your subscription to {{ list.name }}".into(),
+        html: "<!doctype html><html><body style=\"font-family:sans-serif\">\
+               <p>Please confirm that you want to receive <strong>{{ list.name }}</strong> at {{ contact.email }}.</p>\
+               <p><a href=\"{{ confirm_url }}\">Yes, subscribe me</a></p>\
+               <p>If you did not ask for this, ignore this message: you will not be added.</p>\
+               </body></html>"
+            .into(),
+        text: Some(
+            "Please confirm that you want to receive {{ list.name }} at {{ contact.email }}:\n\n\
+             {{ confirm_url }}\n\n\
+             If you did not ask for this, ignore this message: you will not be added.\n"
+                .into(),
+        ),
+        created_at_ms: now_ms(),
+        gate_override: None,
+        reply_to: None,
+        track_opens: false,
+        track_clicks: false,
+        send_to_seeds: false,
+    })
+}
+
+/// Sign `form`'s person up to `list`: subscribed at once (single opt-in) or pending with a
+/// confirmation message queued (double opt-in).
+pub async fn sign_up<S: Store>(
+    store: &S,
+    list: &ListRecord,
+    form: &SignUpForm,
+) -> Result<SignUpOutcome, AudienceError> {
+    let (addr, fields) = parse_form(list, form)?;
+    let at = now_ms();
+    let status = match list.list.opt_in {
+        OptIn::Single => MemberStatus::Subscribed,
+        OptIn::Double => MemberStatus::Pending,
+    };
+    let done = store
+        .sign_up(&SignUp {
+            list: list.id,
+            email: addr.to_string(),
+            email_key: addr.key(),
+            fields: serde_json::Value::Object(fields).to_string(),
+            source: form.source.clone(),
+            ip: form.ip.clone(),
+            user_agent: form.user_agent.clone(),
+            form_text: form.form_text.clone(),
+            status,
+            at_ms: at,
+        })
+        .await?;
+    let confirmation = if done.now == MemberStatus::Pending {
+        let campaign = confirmation_campaign(list)?;
+        let from_domain = herald_domain::address::domain_part(&campaign.from_address).to_string();
+        store
+            .queue_confirmation(&NewConfirmation {
+                list: list.id,
+                contact_id: done.contact_id,
+                email: addr.to_string(),
+                email_key: addr.key(),
+                domain: addr.domain().to_string(),
+                message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
+                campaign,
+                not_since_ms: at - CONFIRM_RESEND_MS,
+                at_ms: at,
+            })
+            .await?
+    } else {
+        None
+    };
+    Ok(SignUpOutcome {
+        contact_id: done.contact_id,
+        before: done.before,
+        status: done.now,
+        confirmation,
+    })
+}
+
+/// Confirm the sign-up behind a confirmation message's link (already verified by the caller).
+pub async fn confirm<S: Store>(
+    store: &S,
+    delivery: DeliveryId,
+    ip: Option<&str>,
+) -> Result<Option<Confirmed>, AudienceError> {
+    Ok(store.confirm_member(delivery, now_ms(), ip).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(fields: &[&str]) -> ListRecord {
+        ListRecord {
+            id: herald_store::ListId(1),
+            list: NewList {
+                name: "News".into(),
+                slug: Some("news".into()),
+                description: String::new(),
+                opt_in: OptIn::Double,
+                form_fields: fields.iter().map(|f| f.to_string()).collect(),
+                from_name: None,
+                from_address: Some("news@sender.test".into()),
+            },
+            created_at_ms: 0,
+            subscribed: 0,
+            pending: 0,
+            unsubscribed: 0,
+        }
+    }
+
+    #[test]
+    fn forms_keep_only_the_lists_fields_and_name_what_is_wrong() {
+        let l = list(&["first_name"]);
+        let form = |email: &str, fields: &[(&str, &str)]| SignUpForm {
+            email: email.into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        };
+        let (a, f) = parse_form(
+            &l,
+            &form(
+                " Eve@Example.test ",
+                &[("first_name", " Eve "), ("admin", "1")],
+            ),
+        )
+        .expect("valid");
+        assert_eq!(a.key(), "eve@example.test");
+        assert_eq!(f.get("first_name").and_then(|v| v.as_str()), Some("Eve"));
+        assert!(!f.contains_key("admin"));
+        assert!(matches!(
+            parse_form(&l, &form("", &[])),
+            Err(AudienceError::BadEmail(_))
+        ));
+        assert!(matches!(
+            parse_form(&l, &form("not an address", &[])),
+            Err(AudienceError::BadEmail(_))
+        ));
+        let long = "x".repeat(257);
+        match parse_form(&l, &form("a@b.test", &[("first_name", &long)])) {
+            Err(AudienceError::BadField { field, .. }) => assert_eq!(field, "first_name"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_form(&l, &form("a@b.test", &[("first_name", "a\r\nBcc: x")])),
+            Err(AudienceError::BadField { .. })
+        ));
+    }
+
+    #[test]
+    fn field_names() {
+        for ok in ["first_name", "city", "a1"] {
+            assert!(check_field_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1a", "first name", "email", "naïve", &"a".repeat(41)] {
+            assert!(check_field_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

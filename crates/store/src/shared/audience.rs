@@ -1,0 +1,462 @@
+//! Lists as users manage them, sign-ups, confirmations and consent (design §6b): the queries of
+//! both backends, written once. `sqlite/audience.rs` and `postgres/audience.rs` expand this
+//! macro; what differs between the dialects comes from each backend's `dialect` module.
+
+macro_rules! audience {
+    ($store:ident, $row:ty, $db:ty) => {
+        use herald_domain::{MemberStatus, OptIn};
+        use sqlx::Row;
+
+        use crate::{
+            Confirmed, ConsentRecord, DeliveryId, ListId, ListRecord, NewConfirmation, NewList,
+            Result, SignUp, SignedUp, StoreError,
+        };
+
+        const LIST_COLUMNS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
+             l.from_name, l.from_address, l.created_at, \
+             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'subscribed'), \
+             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'pending'), \
+             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'unsubscribed')";
+
+        fn list_record(r: &$row) -> Result<ListRecord> {
+            let opt_in: String = r.try_get(4)?;
+            let fields: String = r.try_get(5)?;
+            Ok(ListRecord {
+                id: ListId(r.try_get(0)?),
+                list: NewList {
+                    name: r.try_get(1)?,
+                    slug: r.try_get(2)?,
+                    description: r.try_get(3)?,
+                    opt_in: opt_in
+                        .parse::<OptIn>()
+                        .map_err(|e| StoreError::Corrupt(format!("list opt_in: {e}")))?,
+                    form_fields: serde_json::from_str(&fields)
+                        .map_err(|e| StoreError::Corrupt(format!("list form_fields: {e}")))?,
+                    from_name: r.try_get(6)?,
+                    from_address: r.try_get(7)?,
+                },
+                created_at_ms: r.try_get(8)?,
+                subscribed: r.try_get::<i64, _>(9)? as u64,
+                pending: r.try_get::<i64, _>(10)? as u64,
+                unsubscribed: r.try_get::<i64, _>(11)? as u64,
+            })
+        }
+
+        fn member_status(s: Option<String>) -> Result<Option<MemberStatus>> {
+            s.map(|s| {
+                s.parse::<MemberStatus>()
+                    .map_err(|e| StoreError::Corrupt(format!("list member status: {e}")))
+            })
+            .transpose()
+        }
+
+        impl $store {
+            pub(super) async fn create_list_impl(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
+                let fields = serde_json::to_string(&l.form_fields)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut w = self.write().await?;
+                let id: i64 = sqlx::query(
+                    "INSERT INTO lists (name, slug, description, opt_in, form_fields, from_name, from_address, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(&l.name)
+                .bind(&l.slug)
+                .bind(&l.description)
+                .bind(l.opt_in.as_str())
+                .bind(fields)
+                .bind(&l.from_name)
+                .bind(&l.from_address)
+                .bind(at_ms)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .try_get(0)?;
+                w.tx.commit().await?;
+                Ok(ListId(id))
+            }
+
+            pub(super) async fn update_list_impl(&self, id: ListId, l: &NewList) -> Result<bool> {
+                let fields = serde_json::to_string(&l.form_fields)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE lists SET name = $1, slug = $2, description = $3, opt_in = $4, form_fields = $5, \
+                     from_name = $6, from_address = $7 WHERE id = $8",
+                )
+                .bind(&l.name)
+                .bind(&l.slug)
+                .bind(&l.description)
+                .bind(l.opt_in.as_str())
+                .bind(fields)
+                .bind(&l.from_name)
+                .bind(&l.from_address)
+                .bind(id.0)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            pub(super) async fn list_records_impl(&self) -> Result<Vec<ListRecord>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {LIST_COLUMNS} FROM lists l ORDER BY l.name"
+                )))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(list_record).collect()
+            }
+
+            pub(super) async fn list_record_impl(
+                &self,
+                key: &str,
+                by_slug: bool,
+            ) -> Result<Option<ListRecord>> {
+                if !crate::shared::matchable(key) {
+                    return Ok(None);
+                }
+                let column = if by_slug { "l.slug" } else { "l.name" };
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {LIST_COLUMNS} FROM lists l WHERE {column} = $1"
+                )))
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(list_record).transpose()
+            }
+
+            pub(super) async fn delete_list_impl(&self, id: ListId) -> Result<bool> {
+                let mut w = self.write().await?;
+                let used: i64 = sqlx::query("SELECT COUNT(*) FROM campaigns WHERE list_id = $1")
+                    .bind(id.0)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get(0)?;
+                if used > 0 {
+                    return Ok(false);
+                }
+                for sql in [
+                    "DELETE FROM consents WHERE list_id = $1",
+                    "DELETE FROM list_members WHERE list_id = $1",
+                    "DELETE FROM lists WHERE id = $1",
+                ] {
+                    sqlx::query(sql).bind(id.0).execute(&mut *w.tx).await?;
+                }
+                w.tx.commit().await?;
+                Ok(true)
+            }
+
+            pub(super) async fn sign_up_impl(&self, s: &SignUp) -> Result<SignedUp> {
+                let mut w = self.write().await?;
+                sqlx::query(
+                    "INSERT INTO contacts (email, email_key, fields, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $4) ON CONFLICT(email_key) DO NOTHING",
+                )
+                .bind(&s.email)
+                .bind(&s.email_key)
+                .bind(&s.fields)
+                .bind(s.at_ms)
+                .execute(&mut *w.tx)
+                .await?;
+                let contact_id: i64 = sqlx::query("SELECT id FROM contacts WHERE email_key = $1")
+                    .bind(&s.email_key)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get(0)?;
+                let before = member_status(
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT status FROM list_members WHERE list_id = $1 AND contact_id = $2{}",
+                        super::dialect::FOR_UPDATE
+                    )))
+                    .bind(s.list.0)
+                    .bind(contact_id)
+                    .fetch_optional(&mut *w.tx)
+                    .await?
+                    .map(|r| r.try_get::<String, _>(0))
+                    .transpose()?,
+                )?;
+                let now = match before {
+                    Some(MemberStatus::Subscribed) => MemberStatus::Subscribed,
+                    _ => s.status,
+                };
+                if before != Some(MemberStatus::Subscribed) {
+                    sqlx::query(
+                        "INSERT INTO list_members (list_id, contact_id, status, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT(list_id, contact_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+                    )
+                    .bind(s.list.0)
+                    .bind(contact_id)
+                    .bind(now.as_str())
+                    .bind(s.at_ms)
+                    .execute(&mut *w.tx)
+                    .await?;
+                    let confirmed = (now == MemberStatus::Subscribed).then_some(s.at_ms);
+                    sqlx::query(
+                        "INSERT INTO consents (contact_id, list_id, source, ip, user_agent, form_text, fields, created_at, confirmed_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(contact_id)
+                    .bind(s.list.0)
+                    .bind(&s.source)
+                    .bind(&s.ip)
+                    .bind(&s.user_agent)
+                    .bind(&s.form_text)
+                    .bind(&s.fields)
+                    .bind(s.at_ms)
+                    .bind(confirmed)
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+                w.tx.commit().await?;
+                Ok(SignedUp {
+                    contact_id,
+                    before,
+                    now,
+                })
+            }
+
+            pub(super) async fn queue_confirmation_impl(
+                &self,
+                c: &NewConfirmation,
+            ) -> Result<Option<DeliveryId>> {
+                let mut w = self.write().await?;
+                // One sign-up at a time per list decides which campaign carries its message.
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM lists WHERE id = $1{}",
+                    super::dialect::FOR_UPDATE
+                )))
+                .bind(c.list.0)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+                let recent: i64 = sqlx::query(
+                    "SELECT COUNT(*) FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id \
+                     WHERE k.kind = 'confirmation' AND k.list_id = $1 AND d.email_key = $2 \
+                       AND COALESCE(d.first_attempt_at, d.updated_at) > $3",
+                )
+                .bind(c.list.0)
+                .bind(&c.email_key)
+                .bind(c.not_since_ms)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .try_get(0)?;
+                if recent > 0 {
+                    return Ok(None);
+                }
+                // The list's current confirmation campaign, unless its content is not what the
+                // list says now, or it already holds a message to this address (one per address
+                // and campaign): then a new one.
+                let current = sqlx::query(
+                    "SELECT k.id FROM campaigns k WHERE k.kind = 'confirmation' AND k.list_id = $1 \
+                       AND k.from_address = $2 AND COALESCE(k.from_name, '') = COALESCE($3, '') \
+                       AND k.subject = $4 AND k.html = $5 AND COALESCE(k.text, '') = COALESCE($6, '') \
+                       AND k.id = (SELECT MAX(id) FROM campaigns WHERE kind = 'confirmation' AND list_id = $1) \
+                       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = k.id AND d.email_key = $7)",
+                )
+                .bind(c.list.0)
+                .bind(&c.campaign.from_address)
+                .bind(&c.campaign.from_name)
+                .bind(&c.campaign.subject)
+                .bind(&c.campaign.html)
+                .bind(&c.campaign.text)
+                .bind(&c.email_key)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .map(|r| r.try_get::<i64, _>(0))
+                .transpose()?;
+                let campaign = match current {
+                    Some(id) => id,
+                    None => {
+                        let k = &c.campaign;
+                        sqlx::query(
+                            "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, \
+                                created_at, started_at, track_opens, track_clicks, send_to_seeds, kind) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'sending', $8, $8, 0, 0, 0, 'confirmation') RETURNING id",
+                        )
+                        .bind(&k.name)
+                        .bind(c.list.0)
+                        .bind(&k.from_name)
+                        .bind(&k.from_address)
+                        .bind(&k.subject)
+                        .bind(&k.html)
+                        .bind(&k.text)
+                        .bind(c.at_ms)
+                        .fetch_one(&mut *w.tx)
+                        .await?
+                        .try_get(0)?
+                    }
+                };
+                let id: i64 = sqlx::query(
+                    "INSERT INTO deliveries (campaign_id, contact_id, email, email_key, domain, state, \
+                        message_id, next_attempt_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $7) RETURNING id",
+                )
+                .bind(campaign)
+                .bind(c.contact_id)
+                .bind(&c.email)
+                .bind(&c.email_key)
+                .bind(&c.domain)
+                .bind(&c.message_id)
+                .bind(c.at_ms)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .try_get(0)?;
+                w.tx.commit().await?;
+                Ok(Some(DeliveryId(id)))
+            }
+
+            pub(super) async fn confirm_member_impl(
+                &self,
+                delivery: DeliveryId,
+                at_ms: i64,
+                ip: Option<&str>,
+            ) -> Result<Option<Confirmed>> {
+                let mut w = self.write().await?;
+                let Some(row) = sqlx::query(
+                    "SELECT k.list_id, d.contact_id, d.email, d.email_key, l.name \
+                     FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id JOIN lists l ON l.id = k.list_id \
+                     WHERE d.id = $1 AND k.kind = 'confirmation' AND d.contact_id IS NOT NULL",
+                )
+                .bind(delivery.0)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                let list: i64 = row.try_get(0)?;
+                let contact: i64 = row.try_get(1)?;
+                let email: String = row.try_get(2)?;
+                let email_key: String = row.try_get(3)?;
+                let before = member_status(
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT status FROM list_members WHERE list_id = $1 AND contact_id = $2{}",
+                        super::dialect::FOR_UPDATE
+                    )))
+                    .bind(list)
+                    .bind(contact)
+                    .fetch_optional(&mut *w.tx)
+                    .await?
+                    .map(|r| r.try_get::<String, _>(0))
+                    .transpose()?,
+                )?;
+                let newly = before != Some(MemberStatus::Subscribed);
+                if newly {
+                    // A global unsubscribe is lifted by this confirmed request, for this list
+                    // only: the person stays out of every other list they were on.
+                    let lifted = sqlx::query(
+                        "DELETE FROM suppressions WHERE email_key = $1 AND reason = 'unsubscribed'",
+                    )
+                    .bind(&email_key)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected();
+                    if lifted > 0 {
+                        sqlx::query(
+                            "UPDATE list_members SET status = 'unsubscribed', updated_at = $3 \
+                             WHERE contact_id = $1 AND list_id <> $2 AND status <> 'unsubscribed'",
+                        )
+                        .bind(contact)
+                        .bind(list)
+                        .bind(at_ms)
+                        .execute(&mut *w.tx)
+                        .await?;
+                    }
+                    sqlx::query(
+                        "INSERT INTO list_members (list_id, contact_id, status, updated_at) VALUES ($1, $2, 'subscribed', $3) \
+                         ON CONFLICT(list_id, contact_id) DO UPDATE SET status = 'subscribed', updated_at = excluded.updated_at",
+                    )
+                    .bind(list)
+                    .bind(contact)
+                    .bind(at_ms)
+                    .execute(&mut *w.tx)
+                    .await?;
+                    // The newest unconfirmed consent is the one confirmed; its fields apply now.
+                    let consent = sqlx::query(
+                        "SELECT id, fields FROM consents WHERE list_id = $1 AND contact_id = $2 \
+                         AND confirmed_at IS NULL ORDER BY id DESC LIMIT 1",
+                    )
+                    .bind(list)
+                    .bind(contact)
+                    .fetch_optional(&mut *w.tx)
+                    .await?;
+                    if let Some(consent) = consent {
+                        let id: i64 = consent.try_get(0)?;
+                        let fields: String = consent.try_get(1)?;
+                        sqlx::query(
+                            "UPDATE consents SET confirmed_at = $1, confirm_ip = $2 WHERE id = $3",
+                        )
+                        .bind(at_ms)
+                        .bind(ip)
+                        .bind(id)
+                        .execute(&mut *w.tx)
+                        .await?;
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "UPDATE contacts SET fields = {}, updated_at = $2 WHERE id = $3",
+                            super::dialect::json_merge("fields", "$1")
+                        )))
+                        .bind(fields)
+                        .bind(at_ms)
+                        .bind(contact)
+                        .execute(&mut *w.tx)
+                        .await?;
+                    }
+                }
+                w.tx.commit().await?;
+                Ok(Some(Confirmed {
+                    list: ListId(list),
+                    list_name: row.try_get(4)?,
+                    email,
+                    newly,
+                }))
+            }
+
+            pub(super) async fn purge_pending_impl(&self, before_ms: i64) -> Result<u64> {
+                let mut w = self.write().await?;
+                sqlx::query(
+                    "DELETE FROM consents WHERE confirmed_at IS NULL AND EXISTS (SELECT 1 FROM list_members m \
+                     WHERE m.list_id = consents.list_id AND m.contact_id = consents.contact_id \
+                       AND m.status = 'pending' AND m.updated_at < $1)",
+                )
+                .bind(before_ms)
+                .execute(&mut *w.tx)
+                .await?;
+                let n = sqlx::query(
+                    "DELETE FROM list_members WHERE status = 'pending' AND updated_at < $1",
+                )
+                .bind(before_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n)
+            }
+
+            pub(super) async fn consents_impl(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
+                if !crate::shared::matchable(email_key) {
+                    return Ok(Vec::new());
+                }
+                let rows = sqlx::query(
+                    "SELECT l.name, s.source, s.ip, s.user_agent, s.form_text, s.created_at, s.confirmed_at, s.confirm_ip \
+                     FROM consents s JOIN contacts c ON c.id = s.contact_id JOIN lists l ON l.id = s.list_id \
+                     WHERE c.email_key = $1 ORDER BY s.id",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ConsentRecord {
+                            list: r.try_get(0)?,
+                            source: r.try_get(1)?,
+                            ip: r.try_get(2)?,
+                            user_agent: r.try_get(3)?,
+                            form_text: r.try_get(4)?,
+                            created_at_ms: r.try_get(5)?,
+                            confirmed_at_ms: r.try_get(6)?,
+                            confirm_ip: r.try_get(7)?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+pub(crate) use audience;
