@@ -62,6 +62,9 @@ pub enum Command {
     /// Contacts and lists.
     #[command(subcommand)]
     Contacts(ContactsCmd),
+    /// Lists: public sign-up forms, single or double opt-in.
+    #[command(subcommand)]
+    Lists(ListsCmd),
     /// Campaigns.
     #[command(subcommand)]
     Campaign(CampaignCmd),
@@ -302,6 +305,64 @@ pub enum ContactsCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A list's settings (`lists update`: what is not given stays).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListArgs {
+    /// The public form's address: /s/SLUG (default on create: made from the name).
+    #[arg(long)]
+    pub slug: Option<String>,
+    /// No public sign-up form.
+    #[arg(long, conflicts_with = "slug")]
+    pub no_slug: bool,
+    /// single: members join at once; double: they confirm by a link in a message first.
+    #[arg(long, value_name = "single|double")]
+    pub opt_in: Option<String>,
+    /// The fields its sign-up form asks for, e.g. first_name,city ("" for none).
+    #[arg(long, value_name = "FIELD,…")]
+    pub fields: Option<String>,
+    /// Sender of its confirmation messages: "Name <address>" (held to the From gate).
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListsCmd {
+    /// Create a list.
+    Create {
+        name: String,
+        #[command(flatten)]
+        args: ListArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every list with its members by standing (subscribed, pending, unsubscribed).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One list: settings, counts, the sign-up form's URL and an HTML snippet to embed it.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a list's settings.
+    Update {
+        name: String,
+        /// A new name.
+        #[arg(long)]
+        rename: Option<String>,
+        #[command(flatten)]
+        args: ListArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a list no campaign used (its contacts stay).
+    Delete { name: String },
 }
 
 #[derive(Debug, Subcommand)]

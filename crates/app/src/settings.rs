@@ -38,6 +38,29 @@ pub struct Settings {
     pub placement: Placement,
     pub sandbox: Sandbox,
     pub domains: Domains,
+    pub lists: Lists,
+}
+
+/// Sign-up forms and double opt-in (`[lists]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Lists {
+    /// A confirmation link works this long; unconfirmed sign-ups are removed after it.
+    pub confirm_within: Dur,
+    /// A sign-up form posted sooner than this after it was served is not taken.
+    pub min_fill: Dur,
+    /// Sign-ups taken per client network per hour; 0: no limit.
+    pub signups_per_ip_per_hour: u32,
+}
+
+impl Default for Lists {
+    fn default() -> Self {
+        Self {
+            confirm_within: Dur(Duration::from_secs(7 * 24 * 3600)),
+            min_fill: Dur(Duration::from_secs(2)),
+            signups_per_ip_per_hour: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -728,6 +751,11 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 
 [domains]
 # reverify_every = "1h"       # `serve` re-checks connected domains; a failing one holds its sends
+
+[lists]
+# confirm_within = "7d"          # double opt-in links work this long; unconfirmed sign-ups then go
+# min_fill = "2s"                # a sign-up form posted sooner after it was served is not taken
+# signups_per_ip_per_hour = 20   # per client network (IPv4 address, IPv6 /64); 0: no limit
 "#;
 
 #[cfg(test)]

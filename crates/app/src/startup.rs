@@ -538,14 +538,21 @@ impl App {
             request_timeout: http.request_timeout.0,
         };
         let (events, writer) = herald_http::public::writer::start(self.store.clone());
-        let state = Arc::new(Public::new(
-            self.store.clone(),
-            self.tracking_keys()?,
-            rules,
-            ip_policy,
-            client_ip.clone(),
-            events,
-        ));
+        let state = Arc::new(
+            Public::new(
+                self.store.clone(),
+                self.tracking_keys()?,
+                rules,
+                ip_policy,
+                client_ip.clone(),
+                events,
+            )
+            .with_signup(herald_http::public::signup::SignupRules {
+                confirm_within: self.settings.lists.confirm_within.0,
+                min_fill: self.settings.lists.min_fill.0,
+                per_ip_per_hour: self.settings.lists.signups_per_ip_per_hour,
+            }),
+        );
         let web = Arc::new(herald_http::Web {
             store: self.store.clone(),
             actions: Arc::new(crate::web::AppActions(Arc::new(self.clone()))),

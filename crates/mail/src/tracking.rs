@@ -26,6 +26,8 @@ pub enum TokenKind {
     Unsubscribe = 3,
     /// A double opt-in confirmation link (the delivery is the confirmation message).
     Confirm = 4,
+    /// A served sign-up form (the "delivery" is the list; the URL is its slug).
+    Form = 5,
 }
 
 /// What a valid token says.

@@ -11,6 +11,7 @@ mod demo;
 mod domain;
 mod init;
 mod ips;
+mod lists;
 mod migrate;
 mod seeds;
 mod serve;
@@ -46,6 +47,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Domain(d) => domain::run(open().await?, d).await,
         Command::Ips { json } => ips::run(open().await?, json).await,
         Command::Contacts(c) => contacts::run(open().await?, c).await,
+        Command::Lists(c) => lists::run(open().await?, c).await,
         Command::Campaign(c) => campaign::run(open().await?, c).await,
         Command::Why {
             id,

@@ -173,19 +173,77 @@ async fn merged<S: Store>(
         return Err(AudienceError::DoubleNeedsFrom);
     }
     let id = base.map(|b| b.id);
-    if let Some(other) = store.list_record(&l.name, false).await? {
-        if Some(other.id) != id {
-            return Err(AudienceError::NameTaken(l.name));
-        }
+    if let Some(other) = store.list_record(&l.name, false).await?
+        && Some(other.id) != id
+    {
+        return Err(AudienceError::NameTaken(l.name));
     }
-    if let Some(slug) = &l.slug {
-        if let Some(other) = store.list_record(slug, true).await? {
-            if Some(other.id) != id {
-                return Err(AudienceError::SlugTaken(slug.clone(), other.list.name));
-            }
-        }
+    if let Some(slug) = &l.slug
+        && let Some(other) = store.list_record(slug, true).await?
+        && Some(other.id) != id
+    {
+        return Err(AudienceError::SlugTaken(slug.clone(), other.list.name));
     }
     Ok(l)
+}
+
+/// A list as the CLI's `--json`, the API and the UI show it.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ListView {
+    pub id: i64,
+    pub name: String,
+    /// Its public sign-up form is at `/s/{slug}`; `null`: no public form.
+    pub slug: Option<String>,
+    pub description: String,
+    /// `single` or `double`.
+    pub opt_in: String,
+    /// The fields its sign-up form asks for besides the address.
+    pub fields: Vec<String>,
+    /// Sender of its confirmation messages.
+    pub from: Option<String>,
+    pub created_at: String,
+    pub subscribed: u64,
+    pub pending: u64,
+    pub unsubscribed: u64,
+    /// The hosted sign-up form (`[http] public_url` + `/s/{slug}`).
+    pub form_url: Option<String>,
+}
+
+impl ListView {
+    pub fn of(l: &ListRecord, public_url: &str) -> Self {
+        let base = public_url.trim_end_matches('/');
+        Self {
+            id: l.id.0,
+            name: l.list.name.clone(),
+            slug: l.list.slug.clone(),
+            description: l.list.description.clone(),
+            opt_in: l.list.opt_in.as_str().to_string(),
+            fields: l.list.form_fields.clone(),
+            from: l
+                .list
+                .from_address
+                .as_ref()
+                .map(|a| match &l.list.from_name {
+                    Some(n) => format!("{n} <{a}>"),
+                    None => a.clone(),
+                }),
+            created_at: crate::reports::ms_to_rfc3339(l.created_at_ms),
+            subscribed: l.subscribed,
+            pending: l.pending,
+            unsubscribed: l.unsubscribed,
+            form_url: l.list.slug.as_ref().map(|s| format!("{base}/s/{s}")),
+        }
+    }
+
+    /// An HTML form to paste into a website. It opens the hosted form with the address filled
+    /// in, where the person presses Subscribe: the hosted form's signed token and minimum fill
+    /// time (which a pasted copy cannot carry) still guard every sign-up.
+    pub fn embed_html(&self) -> Option<String> {
+        let url = self.form_url.as_ref()?;
+        Some(format!(
+            "<form method=\"get\" action=\"{url}\">\n  <input type=\"email\" name=\"email\" placeholder=\"you@example.com\" required>\n  <button type=\"submit\">Subscribe</button>\n</form>\n"
+        ))
+    }
 }
 
 /// The list named `key`.

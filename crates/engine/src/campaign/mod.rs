@@ -201,7 +201,8 @@ async fn checked<S: Store>(store: &S, input: &CampaignInput) -> Result<NewCampai
         let page = store.audience_page(list, after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.contact_id;
-        for m in &page {
+        // Only members the campaign would be sent to (a pending sign-up may lack fields).
+        for m in page.iter().filter(|m| m.status == MemberStatus::Subscribed) {
             let fields = serde_json::from_str(&m.fields).unwrap_or_default();
             if let Err(e) = templates.render(&context(&m.email, fields, None)) {
                 problems.push(format!("  {}: {e}", m.email));

@@ -7,7 +7,9 @@
 //! | `GET\|HEAD /t/c/{token}?u=…` | records a `click`, then 302 to the signed URL |
 //! | `GET /u/{token}` | confirmation page with an Unsubscribe button (a GET never unsubscribes) |
 //! | `POST /u/{token}` | unsubscribes at once: the page's button and RFC 8058 one-click |
+//! | `/s/…` | sign-up forms and double opt-in confirmation ([`signup`]) |
 
+pub mod signup;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -63,6 +65,9 @@ pub struct Public<S: Store> {
     /// Who the client is (behind proxies).
     pub client_ip: crate::ClientIp,
     pub events: Events,
+    /// How sign-up forms and confirmation links behave (`[lists]`).
+    pub signup: signup::SignupRules,
+    signup_rate: signup::SignupRate,
     /// Recent clicks per delivery (ms, URL hash) for the burst rule; bounded.
     recent: Mutex<HashMap<i64, Vec<(i64, u64)>>>,
 }
@@ -88,8 +93,16 @@ impl<S: Store> Public<S> {
             ip_policy,
             client_ip,
             events,
+            signup: signup::SignupRules::default(),
+            signup_rate: signup::SignupRate::default(),
             recent: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Sign-up forms and confirmation links follow `rules`.
+    pub fn with_signup(mut self, rules: signup::SignupRules) -> Self {
+        self.signup = rules;
+        self
     }
 
     /// Other links of `delivery` clicked in the last burst window; records this one.
@@ -123,6 +136,14 @@ pub fn router<S: Store>(state: Arc<Public<S>>) -> Router {
         .route(
             "/u/{token}",
             get(unsubscribe_page::<S>).post(unsubscribe::<S>),
+        )
+        .route(
+            "/s/{slug}",
+            get(signup::form::<S>).post(signup::submit::<S>),
+        )
+        .route(
+            "/s/confirm/{token}",
+            get(signup::confirm_page::<S>).post(signup::confirm::<S>),
         )
         .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(state)
