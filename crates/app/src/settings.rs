@@ -51,6 +51,9 @@ pub struct Lists {
     pub min_fill: Dur,
     /// Sign-ups taken per client network per hour; 0: no limit.
     pub signups_per_ip_per_hour: u32,
+    /// What an unsubscribe link (and one-click unsubscribe) does: "everything" (the address
+    /// is suppressed) or "list" (it leaves the list the message was sent to).
+    pub unsubscribe: String,
 }
 
 impl Default for Lists {
@@ -59,6 +62,7 @@ impl Default for Lists {
             confirm_within: Dur(Duration::from_secs(7 * 24 * 3600)),
             min_fill: Dur(Duration::from_secs(2)),
             signups_per_ip_per_hour: 20,
+            unsubscribe: "everything".into(),
         }
     }
 }
@@ -621,6 +625,12 @@ impl Settings {
         if s.delivery.retry_schedule.is_empty() {
             bail!("[delivery] retry_schedule must have at least one interval");
         }
+        if !matches!(s.lists.unsubscribe.as_str(), "everything" | "list") {
+            bail!(
+                "[lists] unsubscribe = {:?}: expected \"everything\" or \"list\"",
+                s.lists.unsubscribe
+            );
+        }
         let url = &s.http.public_url;
         if !(url.starts_with("http://") || url.starts_with("https://"))
             || url.contains(|c: char| {
@@ -756,6 +766,7 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # confirm_within = "7d"          # double opt-in links work this long; unconfirmed sign-ups then go
 # min_fill = "2s"                # a sign-up form posted sooner after it was served is not taken
 # signups_per_ip_per_hour = 20   # per client network (IPv4 address, IPv6 /64); 0: no limit
+# unsubscribe = "everything"     # an unsubscribe link leaves everything, or "list": only its list
 "#;
 
 #[cfg(test)]

@@ -551,6 +551,7 @@ impl App {
                 confirm_within: self.settings.lists.confirm_within.0,
                 min_fill: self.settings.lists.min_fill.0,
                 per_ip_per_hour: self.settings.lists.signups_per_ip_per_hour,
+                unsubscribe_leaves_list_only: self.settings.lists.unsubscribe == "list",
             }),
         );
         let web = Arc::new(herald_http::Web {

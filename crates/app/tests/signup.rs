@@ -352,3 +352,214 @@ fn a_sign_up_confirmed_from_the_mailbox_gets_the_next_campaign_and_an_unconfirme
         "{campaigns:#}"
     );
 }
+
+/// The captured (sandbox) message to `to` whose subject is `subject`, parsed.
+fn captured(data: &Path, to: &str, subject: &str) -> Vec<u8> {
+    wait_for(
+        &format!("{subject:?} to {to} in the capture folder"),
+        Duration::from_secs(20),
+        || {
+            std::fs::read_dir(data.join("sandbox"))
+                .ok()?
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .find(|raw| {
+                    let m = mail_parser::MessageParser::default().parse(raw);
+                    m.is_some_and(|m| {
+                        m.subject() == Some(subject)
+                            && m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(to)
+                    })
+                })
+        },
+    )
+}
+
+/// Create a campaign to `list` and send it; the report.
+fn send(h: &Herald, tmp: &Path, list: &str, subject: &str) -> serde_json::Value {
+    let html = tmp.join("p.html");
+    std::fs::write(
+        &html,
+        "<p>Hello {{ contact.first_name }}</p><p><a href=\"{{ preferences_url }}\">Your preferences</a></p>",
+    )
+    .unwrap();
+    let id = h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        subject,
+        "--list",
+        list,
+        "--from",
+        "News <news@sender.invalid>",
+        "--subject",
+        subject,
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.json(&[
+        "campaign",
+        "send",
+        &id,
+        "--wait",
+        "--wait-timeout",
+        "60s",
+        "--json",
+    ])
+}
+
+fn state(report: &serde_json::Value, email: &str) -> (String, String) {
+    let r = recipient(report, email);
+    (
+        r["state"].as_str().unwrap_or("").to_string(),
+        r["reason"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let h = Herald::new(&data)
+        .web_only(port)
+        .env("HERALD__DNS__NAMESERVERS", "[\"127.0.0.1:9\"]")
+        .env("HERALD__DNS__TIMEOUT", "1s")
+        .env("HERALD__LISTS__UNSUBSCRIBE", "list");
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name\nann@a.invalid,Ann\nbob@b.invalid,Bob\n",
+    )
+    .unwrap();
+    for list in ["Sports", "Cooking"] {
+        h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", list]);
+    }
+    h.ok(&["lists", "update", "Sports", "--fields", "first_name"]);
+    let cooking = h.json(&["lists", "show", "Cooking", "--json"])["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let _serve = common::serve_sandbox(&h, port);
+
+    let first = send(&h, tmp.path(), "Sports", "Sports 1");
+    assert_eq!(state(&first, "ann@a.invalid").0, "delivered", "{first:#}");
+    let raw = captured(&data, "ann@a.invalid", "Sports 1");
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let html = msg.body_html(0).unwrap().to_string();
+    let prefix = format!("http://127.0.0.1:{port}/p/");
+    let at = html
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("no {prefix} link in {html}"));
+    let path = html[at + prefix.len() - 3..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        path.starts_with("/p/"),
+        "{path}: not rewritten into a click redirect"
+    );
+
+    // The page lists both lists, ticked, and the field the lists ask for.
+    let page = http(port, "GET", &path, &[], None);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("ann@a.invalid"), "{}", page.body);
+    assert_eq!(page.body.matches(" checked>").count(), 2, "{}", page.body);
+    assert!(
+        page.body
+            .contains("name=\"field_first_name\" value=\"Ann\"")
+    );
+    let mut tampered = path.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(http(port, "GET", &tampered, &[], None).status, 404);
+    let long = "x".repeat(300);
+    let refused = form_post(
+        port,
+        &path,
+        &format!("action=save&list={cooking}&field_first_name={long}"),
+    );
+    assert_eq!(refused.status, 422, "an oversized field changes nothing");
+
+    // Ann keeps Cooking only, and gives another name.
+    let saved = form_post(
+        port,
+        &path,
+        &format!("action=save&list={cooking}&field_first_name=Annie"),
+    );
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("Saved."));
+    assert_eq!(saved.body.matches(" checked>").count(), 1, "{}", saved.body);
+
+    // Bob's one-click unsubscribe (RFC 8058) from a Sports message leaves Sports only.
+    let raw = captured(&data, "bob@b.invalid", "Sports 1");
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let unsub = msg
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .split(['<', '>'])
+        .find(|p| p.starts_with("http"))
+        .unwrap()
+        .to_string();
+    let unsub_path = unsub
+        .strip_prefix(&format!("http://127.0.0.1:{port}"))
+        .unwrap();
+    let one_click = form_post(port, unsub_path, "List-Unsubscribe=One-Click");
+    assert_eq!(one_click.status, 200, "{}", one_click.body);
+
+    let sports = send(&h, tmp.path(), "Sports", "Sports 2");
+    assert_eq!(
+        state(&sports, "ann@a.invalid"),
+        ("not_sent".into(), "unsubscribed".into()),
+        "{sports:#}"
+    );
+    assert_eq!(
+        state(&sports, "bob@b.invalid"),
+        ("not_sent".into(), "unsubscribed".into()),
+        "{sports:#}"
+    );
+    let cooking_report = send(&h, tmp.path(), "Cooking", "Cooking 1");
+    assert_eq!(state(&cooking_report, "ann@a.invalid").0, "delivered");
+    assert_eq!(state(&cooking_report, "bob@b.invalid").0, "delivered");
+    let raw = captured(&data, "ann@a.invalid", "Cooking 1");
+    assert!(
+        String::from_utf8_lossy(&raw).contains("Hello Annie"),
+        "the field changed in the preference centre"
+    );
+    let why = h.json(&[
+        "why",
+        first["campaign"]["id"].as_str().unwrap_or_default(),
+        "ann@a.invalid",
+        "--json",
+    ]);
+    assert!(why.to_string().contains("list_left"), "{why:#}");
+
+    // Everything: no list gets Ann any more; ticking Cooking again brings her back to it only.
+    let all = form_post(port, &path, "action=everything");
+    assert_eq!(all.status, 200);
+    assert!(
+        all.body.contains("unsubscribed from everything"),
+        "{}",
+        all.body
+    );
+    let report = send(&h, tmp.path(), "Cooking", "Cooking 2");
+    assert_eq!(
+        state(&report, "ann@a.invalid"),
+        ("not_sent".into(), "unsubscribed".into())
+    );
+    let back = form_post(port, &path, &format!("action=save&list={cooking}"));
+    assert_eq!(back.status, 200);
+    let report = send(&h, tmp.path(), "Cooking", "Cooking 3");
+    assert_eq!(state(&report, "ann@a.invalid").0, "delivered", "{report:#}");
+    let report = send(&h, tmp.path(), "Sports", "Sports 3");
+    assert_eq!(
+        state(&report, "ann@a.invalid"),
+        ("not_sent".into(), "unsubscribed".into())
+    );
+}

@@ -28,6 +28,8 @@ pub enum TokenKind {
     Confirm = 4,
     /// A served sign-up form (the "delivery" is the list; the URL is its slug).
     Form = 5,
+    /// A recipient's preference centre (the delivery names the contact).
+    Preferences = 6,
 }
 
 /// What a valid token says.

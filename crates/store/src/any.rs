@@ -20,6 +20,28 @@ impl AnyStore {
 }
 
 impl Store for AnyStore {
+    async fn preferences(&self, delivery: DeliveryId) -> Result<Option<Preferences>> {
+        match self {
+            AnyStore::Sqlite(db) => db.preferences(delivery).await,
+            AnyStore::Postgres(db) => db.preferences(delivery).await,
+        }
+    }
+    async fn set_preferences(
+        &self,
+        delivery: DeliveryId,
+        change: &PreferenceChange,
+    ) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.set_preferences(delivery, change).await,
+            AnyStore::Postgres(db) => db.set_preferences(delivery, change).await,
+        }
+    }
+    async fn leave_list(&self, delivery: DeliveryId, at_ms: i64, detail: &str) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.leave_list(delivery, at_ms, detail).await,
+            AnyStore::Postgres(db) => db.leave_list(delivery, at_ms, detail).await,
+        }
+    }
     async fn create_list(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
         match self {
             AnyStore::Sqlite(db) => db.create_list(l, at_ms).await,

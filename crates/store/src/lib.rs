@@ -93,6 +93,28 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// A contact's consent records, oldest first.
     fn consents(&self, email_key: &str) -> impl Future<Output = Result<Vec<ConsentRecord>>> + Send;
 
+    /// What the preference centre shows the contact a delivery went to; `None` for a seed copy
+    /// or an unknown delivery.
+    fn preferences(
+        &self,
+        delivery: DeliveryId,
+    ) -> impl Future<Output = Result<Option<Preferences>>> + Send;
+    /// Apply a contact's preference-centre changes (lists they are on: leave or rejoin, the
+    /// latter with a consent record; fields), each recorded as an event of `delivery`.
+    fn set_preferences(
+        &self,
+        delivery: DeliveryId,
+        change: &PreferenceChange,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// An unsubscribe that leaves only the list `delivery`'s campaign went to (`[lists]
+    /// one_click = "list"`): recorded as its `unsubscribe` event, no global suppression.
+    fn leave_list(
+        &self,
+        delivery: DeliveryId,
+        at_ms: i64,
+        detail: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
     // ---- campaigns
     fn create_campaign(&self, c: &NewCampaign) -> impl Future<Output = Result<CampaignId>> + Send;
     fn campaign(&self, id: CampaignId) -> impl Future<Output = Result<Option<Campaign>>> + Send;

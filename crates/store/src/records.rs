@@ -138,6 +138,40 @@ pub struct Confirmed {
     pub newly: bool,
 }
 
+/// What the preference centre shows a contact (reached through one of their deliveries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences {
+    pub contact_id: i64,
+    pub email: String,
+    /// The contact's fields (JSON object text).
+    pub fields: String,
+    /// Every list they are (or were) a member of, by name.
+    pub memberships: Vec<Membership>,
+    /// The suppression list's reason, if the address is on it.
+    pub suppressed: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub list: ListId,
+    pub name: String,
+    pub status: herald_domain::MemberStatus,
+    /// The fields the list's form asks for (the ones a member may change).
+    pub form_fields: Vec<String>,
+}
+
+/// Changes a contact makes in the preference centre.
+#[derive(Debug, Clone)]
+pub struct PreferenceChange {
+    /// Lists to leave or (re)join; only lists they are a member of are changed.
+    pub lists: Vec<(ListId, herald_domain::MemberStatus)>,
+    /// Fields to merge (JSON object text; only fields their lists ask for).
+    pub fields: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub at_ms: i64,
+}
+
 /// One consent record of a contact on a list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConsentRecord {

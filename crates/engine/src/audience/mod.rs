@@ -441,6 +441,80 @@ pub async fn confirm<S: Store>(
     Ok(store.confirm_member(delivery, now_ms(), ip).await?)
 }
 
+/// What a contact asks for in the preference centre.
+#[derive(Debug, Clone, Default)]
+pub struct PreferenceForm {
+    /// The lists to stay on (or rejoin); every other list they are on is left.
+    pub keep: Vec<herald_store::ListId>,
+    /// Field values as posted (only fields one of their lists asks for are kept).
+    pub fields: Vec<(String, String)>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Apply a preference-centre post for the contact `delivery` went to; `Ok(false)` when the
+/// delivery names no contact.
+pub async fn set_preferences<S: Store>(
+    store: &S,
+    delivery: DeliveryId,
+    form: &PreferenceForm,
+) -> Result<bool, AudienceError> {
+    let Some(p) = store.preferences(delivery).await? else {
+        return Ok(false);
+    };
+    let allowed: std::collections::HashSet<&str> = p
+        .memberships
+        .iter()
+        .flat_map(|m| m.form_fields.iter().map(String::as_str))
+        .collect();
+    let mut fields = serde_json::Map::new();
+    for (k, v) in &form.fields {
+        if !allowed.contains(k.as_str()) {
+            continue;
+        }
+        let v = v.trim();
+        if v.chars().count() > MAX_FIELD_VALUE {
+            return Err(AudienceError::BadField {
+                field: k.clone(),
+                why: "at most 256 characters",
+            });
+        }
+        if v.chars().any(char::is_control) {
+            return Err(AudienceError::BadField {
+                field: k.clone(),
+                why: "must not contain line breaks or control characters",
+            });
+        }
+        fields.insert(k.clone(), serde_json::Value::String(v.to_string()));
+    }
+    let lists = p
+        .memberships
+        .iter()
+        // A pending sign-up is confirmed by its own link, not here.
+        .filter(|m| m.status != MemberStatus::Pending)
+        .map(|m| {
+            let status = if form.keep.contains(&m.list) {
+                MemberStatus::Subscribed
+            } else {
+                MemberStatus::Unsubscribed
+            };
+            (m.list, status)
+        })
+        .collect();
+    Ok(store
+        .set_preferences(
+            delivery,
+            &herald_store::PreferenceChange {
+                lists,
+                fields: serde_json::Value::Object(fields).to_string(),
+                ip: form.ip.clone(),
+                user_agent: form.user_agent.clone(),
+                at_ms: now_ms(),
+            },
+        )
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,12 +155,19 @@ impl CampaignRender {
             )),
             (None, true) => return Err(RenderError::NoConfirmLink),
         };
+        let preferences_url = self.tracking.as_ref().map(|t| {
+            let token = t.keys.sign(TokenKind::Preferences, d.id.0, date, "");
+            format!("{}/p/{token}", t.base_url)
+        });
         let mut r = self.templates.render(&context_with(
             &d.email,
             fields,
-            unsubscribe_url.as_deref(),
+            Links {
+                unsubscribe_url: unsubscribe_url.as_deref(),
+                preferences_url: preferences_url.as_deref(),
+                confirm_url: confirm_url.as_deref(),
+            },
             &self.list_name,
-            confirm_url.as_deref(),
         ))?;
         // Names the campaign in every copy: seed pollers and the recipient's IT can search by it.
         let mut headers: Vec<(&str, String)> = vec![
@@ -177,8 +184,10 @@ impl CampaignRender {
                     let token = t.keys.sign(TokenKind::Click, d.id.0, date, u);
                     format!("{}/t/c/{token}?u={}", t.base_url, encode_url(u))
                 };
-                r.html = rewrite_links(&r.html, |u| u == unsub.as_str(), tracked);
-                r.text = rewrite_text_links(&r.text, |u| u == unsub.as_str(), tracked);
+                // Our own signed pages are not tracked as clicks.
+                let own = |u: &str| u == unsub.as_str() || Some(u) == preferences_url.as_deref();
+                r.html = rewrite_links(&r.html, own, tracked);
+                r.text = rewrite_text_links(&r.text, own, tracked);
             }
             if t.opens {
                 let token = t.keys.sign(TokenKind::Open, d.id.0, date, "");
@@ -259,24 +268,45 @@ pub fn context(
     fields: serde_json::Map<String, serde_json::Value>,
     unsubscribe_url: Option<&str>,
 ) -> Value {
-    context_with(email, fields, unsubscribe_url, "", None)
+    context_with(
+        email,
+        fields,
+        Links {
+            unsubscribe_url,
+            ..Links::default()
+        },
+        "",
+    )
 }
 
-/// [`context`] with `list` (its `name`) and, in a list's confirmation message, `confirm_url`.
+/// A message's signed links (`None`: a placeholder, as when templates are checked).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Links<'a> {
+    pub unsubscribe_url: Option<&'a str>,
+    /// The recipient's preference centre.
+    pub preferences_url: Option<&'a str>,
+    /// In a list's confirmation message only.
+    pub confirm_url: Option<&'a str>,
+}
+
+/// [`context`] with every link and `list` (its `name`).
 pub fn context_with(
     email: &str,
     mut fields: serde_json::Map<String, serde_json::Value>,
-    unsubscribe_url: Option<&str>,
+    links: Links<'_>,
     list_name: &str,
-    confirm_url: Option<&str>,
 ) -> Value {
     fields.insert("email".into(), serde_json::Value::String(email.to_string()));
+    // Our own URLs (settings + a base64url token): safe, so autoescape leaves their slashes.
+    let url = |u: Option<&str>, placeholder: &str| {
+        Value::from_safe_string(u.unwrap_or(placeholder).to_string())
+    };
     minijinja::context! {
         contact => Value::from(minijinja::value::Serde(fields)),
         list => minijinja::context! { name => list_name },
-        // Our own URLs (settings + a base64url token): safe, so autoescape leaves their slashes.
-        unsubscribe_url => Value::from_safe_string(unsubscribe_url.unwrap_or("#unsubscribe").to_string()),
-        confirm_url => Value::from_safe_string(confirm_url.unwrap_or("#confirm").to_string()),
+        unsubscribe_url => url(links.unsubscribe_url, "#unsubscribe"),
+        preferences_url => url(links.preferences_url, "#preferences"),
+        confirm_url => url(links.confirm_url, "#confirm"),
     }
 }
 

@@ -8,7 +8,9 @@
 //! | `GET /u/{token}` | confirmation page with an Unsubscribe button (a GET never unsubscribes) |
 //! | `POST /u/{token}` | unsubscribes at once: the page's button and RFC 8058 one-click |
 //! | `/s/…` | sign-up forms and double opt-in confirmation ([`signup`]) |
+//! | `/p/{token}` | the recipient's preference centre ([`preferences`]) |
 
+pub mod preferences;
 pub mod signup;
 pub mod writer;
 
@@ -145,6 +147,10 @@ pub fn router<S: Store>(state: Arc<Public<S>>) -> Router {
             "/s/confirm/{token}",
             get(signup::confirm_page::<S>).post(signup::confirm::<S>),
         )
+        .route(
+            "/p/{token}",
+            get(preferences::page::<S>).post(preferences::save::<S>),
+        )
         .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(state)
 }
@@ -153,7 +159,7 @@ fn now_ms() -> i64 {
     herald_engine::now_ms()
 }
 
-fn not_found() -> Response {
+pub(crate) fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         [(header::CACHE_CONTROL, "no-store")],
@@ -344,11 +350,17 @@ async fn unsubscribe<S: Store>(
         .to_string(),
     };
     // Honoured at once, and durably before the answer: not through the batch queue.
-    match p
-        .store
-        .record_engagement(std::slice::from_ref(&record))
-        .await
-    {
+    let done = if p.signup.unsubscribe_leaves_list_only {
+        p.store
+            .leave_list(record.delivery, record.at_ms, &record.detail)
+            .await
+            .map(|_| 1)
+    } else {
+        p.store
+            .record_engagement(std::slice::from_ref(&record))
+            .await
+    };
+    match done {
         Ok(_) => page(
             "You are unsubscribed",
             "<p>This address will not receive these emails any more.</p>",

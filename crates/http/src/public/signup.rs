@@ -41,6 +41,9 @@ pub struct SignupRules {
     pub min_fill: Duration,
     /// Sign-ups accepted per client network (IPv4 address, IPv6 /64) per hour; 0: no limit.
     pub per_ip_per_hour: u32,
+    /// An unsubscribe link (and RFC 8058 one-click) leaves only the list the message was sent
+    /// to (`[lists] unsubscribe = "list"`), instead of everything.
+    pub unsubscribe_leaves_list_only: bool,
 }
 
 impl Default for SignupRules {
@@ -49,6 +52,7 @@ impl Default for SignupRules {
             confirm_within: Duration::from_secs(7 * 24 * 3600),
             min_fill: Duration::from_secs(2),
             per_ip_per_hour: 20,
+            unsubscribe_leaves_list_only: false,
         }
     }
 }
@@ -164,7 +168,7 @@ fn consent_text(l: &ListRecord) -> String {
     }
 }
 
-fn label(field: &str) -> String {
+pub(super) fn label(field: &str) -> String {
     let s = field.replace('_', " ");
     let mut c = s.chars();
     match c.next() {

@@ -8,9 +8,47 @@ macro_rules! audience {
         use sqlx::Row;
 
         use crate::{
-            Confirmed, ConsentRecord, DeliveryId, ListId, ListRecord, NewConfirmation, NewList,
-            Result, SignUp, SignedUp, StoreError,
+            Confirmed, ConsentRecord, DeliveryId, ListId, ListRecord, Membership, NewConfirmation,
+            NewList, PreferenceChange, Preferences, Result, SignUp, SignedUp, StoreError,
         };
+
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        /// Lift a global `unsubscribed` suppression because the person (re)joined `list`
+        /// themselves: they stay out of every other list, as the suppression kept them.
+        async fn lift_unsubscribe(tx: &mut Tx, email_key: &str, contact: i64, list: i64, at_ms: i64) -> Result<()> {
+            let lifted = sqlx::query(
+                "DELETE FROM suppressions WHERE email_key = $1 AND reason = 'unsubscribed'",
+            )
+            .bind(email_key)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            if lifted > 0 {
+                sqlx::query(
+                    "UPDATE list_members SET status = 'unsubscribed', updated_at = $3 \
+                     WHERE contact_id = $1 AND list_id <> $2 AND status <> 'unsubscribed'",
+                )
+                .bind(contact)
+                .bind(list)
+                .bind(at_ms)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
+        /// The contact a delivery went to: (id, email, email_key).
+        async fn delivery_contact(tx: &mut Tx, delivery: DeliveryId) -> Result<Option<(i64, String, String)>> {
+            sqlx::query(
+                "SELECT c.id, c.email, c.email_key FROM deliveries d JOIN contacts c ON c.id = d.contact_id WHERE d.id = $1",
+            )
+            .bind(delivery.0)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| Ok::<_, StoreError>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .transpose()
+        }
 
         const LIST_COLUMNS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
              l.from_name, l.from_address, l.created_at, \
@@ -341,24 +379,7 @@ macro_rules! audience {
                 if newly {
                     // A global unsubscribe is lifted by this confirmed request, for this list
                     // only: the person stays out of every other list they were on.
-                    let lifted = sqlx::query(
-                        "DELETE FROM suppressions WHERE email_key = $1 AND reason = 'unsubscribed'",
-                    )
-                    .bind(&email_key)
-                    .execute(&mut *w.tx)
-                    .await?
-                    .rows_affected();
-                    if lifted > 0 {
-                        sqlx::query(
-                            "UPDATE list_members SET status = 'unsubscribed', updated_at = $3 \
-                             WHERE contact_id = $1 AND list_id <> $2 AND status <> 'unsubscribed'",
-                        )
-                        .bind(contact)
-                        .bind(list)
-                        .bind(at_ms)
-                        .execute(&mut *w.tx)
-                        .await?;
-                    }
+                    lift_unsubscribe(&mut w.tx, &email_key, contact, list, at_ms).await?;
                     sqlx::query(
                         "INSERT INTO list_members (list_id, contact_id, status, updated_at) VALUES ($1, $2, 'subscribed', $3) \
                          ON CONFLICT(list_id, contact_id) DO UPDATE SET status = 'subscribed', updated_at = excluded.updated_at",
@@ -427,6 +448,159 @@ macro_rules! audience {
                 .rows_affected();
                 w.tx.commit().await?;
                 Ok(n)
+            }
+
+            pub(super) async fn preferences_impl(&self, delivery: DeliveryId) -> Result<Option<Preferences>> {
+                let row = sqlx::query(
+                    "SELECT c.id, c.email, c.fields, (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key) \
+                     FROM deliveries d JOIN contacts c ON c.id = d.contact_id WHERE d.id = $1",
+                )
+                .bind(delivery.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let contact: i64 = row.try_get(0)?;
+                let rows = sqlx::query(
+                    "SELECT l.id, l.name, m.status, l.form_fields FROM list_members m JOIN lists l ON l.id = m.list_id \
+                     WHERE m.contact_id = $1 ORDER BY l.name",
+                )
+                .bind(contact)
+                .fetch_all(&self.pool)
+                .await?;
+                let memberships = rows
+                    .iter()
+                    .map(|r| {
+                        let fields: String = r.try_get(3)?;
+                        Ok(Membership {
+                            list: ListId(r.try_get(0)?),
+                            name: r.try_get(1)?,
+                            status: member_status(Some(r.try_get(2)?))?.unwrap_or(MemberStatus::Subscribed),
+                            form_fields: serde_json::from_str(&fields)
+                                .map_err(|e| StoreError::Corrupt(format!("list form_fields: {e}")))?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Some(Preferences {
+                    contact_id: contact,
+                    email: row.try_get(1)?,
+                    fields: row.try_get(2)?,
+                    memberships,
+                    suppressed: row.try_get(3)?,
+                }))
+            }
+
+            pub(super) async fn set_preferences_impl(
+                &self,
+                delivery: DeliveryId,
+                change: &PreferenceChange,
+            ) -> Result<bool> {
+                let mut w = self.write().await?;
+                let Some((contact, _email, email_key)) = delivery_contact(&mut w.tx, delivery).await? else {
+                    return Ok(false);
+                };
+                // Unsubscribed from everything: a list ticked now is a rejoin even where its
+                // membership still reads subscribed.
+                let mut unsubscribed_all = sqlx::query(
+                    "SELECT 1 FROM suppressions WHERE email_key = $1 AND reason = 'unsubscribed'",
+                )
+                .bind(&email_key)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .is_some();
+                for (list, status) in &change.lists {
+                    let before = member_status(
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "SELECT status FROM list_members WHERE list_id = $1 AND contact_id = $2{}",
+                            super::dialect::FOR_UPDATE
+                        )))
+                        .bind(list.0)
+                        .bind(contact)
+                        .fetch_optional(&mut *w.tx)
+                        .await?
+                        .map(|r| r.try_get::<String, _>(0))
+                        .transpose()?,
+                    )?;
+                    // Only lists they are on, and only a real change.
+                    let Some(before) = before else { continue };
+                    let rejoin = *status == MemberStatus::Subscribed
+                        && (before != MemberStatus::Subscribed || unsubscribed_all);
+                    if (before == *status && !rejoin) || *status == MemberStatus::Pending {
+                        continue;
+                    }
+                    if rejoin {
+                        lift_unsubscribe(&mut w.tx, &email_key, contact, list.0, change.at_ms).await?;
+                        unsubscribed_all = false;
+                        sqlx::query(
+                            "INSERT INTO consents (contact_id, list_id, source, ip, user_agent, form_text, created_at, confirmed_at, confirm_ip) \
+                             VALUES ($1, $2, 'preferences', $3, $4, 'rejoined in the preference centre', $5, $5, $3)",
+                        )
+                        .bind(contact)
+                        .bind(list.0)
+                        .bind(&change.ip)
+                        .bind(&change.user_agent)
+                        .bind(change.at_ms)
+                        .execute(&mut *w.tx)
+                        .await?;
+                    }
+                    sqlx::query(
+                        "UPDATE list_members SET status = $1, updated_at = $2 WHERE list_id = $3 AND contact_id = $4",
+                    )
+                    .bind(status.as_str())
+                    .bind(change.at_ms)
+                    .bind(list.0)
+                    .bind(contact)
+                    .execute(&mut *w.tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO events (delivery_id, campaign_id, kind, at, detail) \
+                         SELECT d.id, d.campaign_id, $2, $3, $4 FROM deliveries d WHERE d.id = $1",
+                    )
+                    .bind(delivery.0)
+                    .bind(if *status == MemberStatus::Subscribed { "list_rejoined" } else { "list_left" })
+                    .bind(change.at_ms)
+                    .bind(serde_json::json!({ "list": list.0, "ip": change.ip }).to_string())
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+                if change.fields != "{}" {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "UPDATE contacts SET fields = {}, updated_at = $2 WHERE id = $3",
+                        super::dialect::json_merge("fields", "$1")
+                    )))
+                    .bind(&change.fields)
+                    .bind(change.at_ms)
+                    .bind(contact)
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+                w.tx.commit().await?;
+                Ok(true)
+            }
+
+            pub(super) async fn leave_list_impl(&self, delivery: DeliveryId, at_ms: i64, detail: &str) -> Result<bool> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE list_members SET status = 'unsubscribed', updated_at = $2 \
+                     WHERE (list_id, contact_id) IN (SELECT k.list_id, d.contact_id FROM deliveries d \
+                            JOIN campaigns k ON k.id = d.campaign_id WHERE d.id = $1) AND status <> 'unsubscribed'",
+                )
+                .bind(delivery.0)
+                .bind(at_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                let events = sqlx::query(
+                    "INSERT INTO events (delivery_id, campaign_id, kind, at, detail) \
+                     SELECT d.id, d.campaign_id, 'unsubscribe', $2, $3 FROM deliveries d WHERE d.id = $1",
+                )
+                .bind(delivery.0)
+                .bind(at_ms)
+                .bind(detail)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n + events > 0)
             }
 
             pub(super) async fn consents_impl(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {

@@ -61,6 +61,15 @@ macro_rules! store {
             async fn consents(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
                 self.consents_impl(email_key).await
             }
+            async fn preferences(&self, delivery: DeliveryId) -> Result<Option<Preferences>> {
+                self.preferences_impl(delivery).await
+            }
+            async fn set_preferences(&self, delivery: DeliveryId, change: &PreferenceChange) -> Result<bool> {
+                self.set_preferences_impl(delivery, change).await
+            }
+            async fn leave_list(&self, delivery: DeliveryId, at_ms: i64, detail: &str) -> Result<bool> {
+                self.leave_list_impl(delivery, at_ms, detail).await
+            }
             async fn create_campaign(&self, c: &NewCampaign) -> Result<CampaignId> {
                 self.create_campaign_impl(c).await
             }

@@ -69,7 +69,10 @@ use crate::{
     Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, TimelinePoint,
     UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
-use crate::{Confirmed, ConsentRecord, ListRecord, NewConfirmation, NewList, SignUp, SignedUp};
+use crate::{
+    Confirmed, ConsentRecord, ListRecord, NewConfirmation, NewList, PreferenceChange, Preferences,
+    SignUp, SignedUp,
+};
 
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
