@@ -224,6 +224,25 @@ fn a_sign_up_confirmed_from_the_mailbox_gets_the_next_campaign_and_an_unconfirme
         String::from_utf8_lossy(&raw).contains("DKIM-Signature:"),
         "signed like any campaign message"
     );
+    assert!(
+        msg.header("List-Unsubscribe").is_none(),
+        "a confirmation is the answer to the person's request, not list mail"
+    );
+    // Its campaign is the list's, not one a user can pause or cancel.
+    let carrier = msg
+        .header_raw("X-Herald-Campaign")
+        .unwrap()
+        .trim()
+        .to_string();
+    for what in ["pause", "cancel"] {
+        let out = h.run(&["campaign", what, &carrier]);
+        assert_ne!(out.status.code(), Some(0), "campaign {what} {carrier}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("confirmation messages"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let text = msg.body_text(0).unwrap().to_string();
     let prefix = format!("http://127.0.0.1:{port}");
     let link = text

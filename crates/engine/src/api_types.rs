@@ -153,7 +153,32 @@ pub struct ContactView {
     pub fields: BTreeMap<String, FieldValue>,
     /// The lists it is on.
     pub lists: Vec<String>,
+    /// Its standing on each list: `subscribed`, `pending` (not confirmed yet), `unsubscribed`.
+    pub memberships: Vec<MembershipView>,
     pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MembershipView {
+    pub list: String,
+    pub status: String,
+}
+
+/// How a contact came onto a list: a sign-up form, the CLI or API, the preference centre.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ConsentView {
+    pub list: String,
+    /// `form:<slug>`, `cli`, `api`, `preferences`.
+    pub source: String,
+    pub at: String,
+    /// As `[tracking] ip` keeps IP addresses.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// What the person agreed to, as shown to them.
+    pub text: String,
+    /// When they confirmed (double opt-in), if they did.
+    pub confirmed_at: Option<String>,
+    pub confirm_ip: Option<String>,
 }
 
 /// A contact field's value: text as imported, or another JSON value kept as it was.
@@ -182,6 +207,8 @@ pub struct ContactTimeline {
     pub email: String,
     /// None when the address was a recipient but is no longer a contact.
     pub contact: Option<ContactView>,
+    /// Consent records, oldest first (contacts imported from a file have none).
+    pub consents: Vec<ConsentView>,
     pub deliveries: Vec<ContactDeliveryView>,
 }
 

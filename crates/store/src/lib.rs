@@ -79,9 +79,11 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         c: &NewConfirmation,
     ) -> impl Future<Output = Result<Option<DeliveryId>>> + Send;
-    /// Confirm the sign-up a confirmation message (`delivery`) was sent for: the member becomes
-    /// subscribed, the consent confirmed, its fields applied; a global `unsubscribed`
-    /// suppression is lifted for this list only. `None` when it is no confirmation message.
+    /// Confirm the sign-up a confirmation message (`delivery`) was sent for: the pending member
+    /// becomes subscribed, that sign-up's consent confirmed and its fields applied; a global
+    /// `unsubscribed` suppression is lifted for this list only. `newly: false` when already
+    /// subscribed; `None` when it is no confirmation message, or its sign-up is gone or handled
+    /// (removed after the window, or the person left the list since).
     fn confirm_member(
         &self,
         delivery: DeliveryId,

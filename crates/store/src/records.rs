@@ -110,6 +110,8 @@ pub struct SignedUp {
     /// The standing before (`None`: not a member).
     pub before: Option<herald_domain::MemberStatus>,
     pub now: herald_domain::MemberStatus,
+    /// The consent record this sign-up added (none when nothing changed).
+    pub consent: Option<i64>,
 }
 
 /// A confirmation message to queue for a pending member.
@@ -123,8 +125,13 @@ pub struct NewConfirmation {
     pub message_id: String,
     /// The campaign that carries the list's confirmations, if one must be created.
     pub campaign: NewCampaign,
-    /// No new message when one went to this address for this list after this time.
+    /// The sign-up's consent record: the one this message's link confirms.
+    pub consent: Option<i64>,
+    /// No new message when one went to this address for this list after this time…
     pub not_since_ms: i64,
+    /// …or when `max_in_window` went after `window_since_ms`.
+    pub window_since_ms: i64,
+    pub max_in_window: u32,
     pub at_ms: i64,
 }
 
@@ -682,6 +689,8 @@ pub struct ContactRow {
     pub fields: String,
     /// The lists it is on, by name.
     pub lists: Vec<String>,
+    /// Its standing on each of them (same order as `lists`).
+    pub statuses: Vec<herald_domain::MemberStatus>,
     pub created_at_ms: i64,
 }
 

@@ -1133,7 +1133,7 @@ async fn audience_scenario(store: AnyStore) {
         page[0].fields.contains("Evelyn"),
         "{backend}: a sign-up does not change an existing contact's fields before it is confirmed"
     );
-    let confirmation = |not_since: i64| NewConfirmation {
+    let confirmation = |not_since: i64, max_in_window: u32| NewConfirmation {
         list,
         contact_id: s.contact_id,
         email: "eve@example.com".into(),
@@ -1155,24 +1155,27 @@ async fn audience_scenario(store: AnyStore) {
             track_clicks: false,
             send_to_seeds: false,
         },
+        consent: s.consent,
         not_since_ms: not_since,
+        window_since_ms: t0 - 600_000,
+        max_in_window,
         at_ms: t0,
     };
     let first = store
-        .queue_confirmation(&confirmation(t0 - 600_000))
+        .queue_confirmation(&confirmation(t0 - 600_000, 3))
         .await
         .unwrap()
         .expect("queued");
     assert_eq!(
         store
-            .queue_confirmation(&confirmation(t0 - 600_000))
+            .queue_confirmation(&confirmation(t0 - 600_000, 3))
             .await
             .unwrap(),
         None,
         "{backend}: no second message within the resend window"
     );
     let second = store
-        .queue_confirmation(&confirmation(t0 + 1))
+        .queue_confirmation(&confirmation(t0 + 1, 3))
         .await
         .unwrap()
         .expect("a later resend");
@@ -1260,16 +1263,78 @@ async fn audience_scenario(store: AnyStore) {
         None
     );
 
+    // A pending sign-up's new contact has none of the typed fields until confirmed.
+    let zed = store.sign_up(&sign("zed@example.com", t0)).await.unwrap();
+    assert!(zed.consent.is_some());
+    let page = store.audience_page(list, 0, 10).await.unwrap();
+    let z = page.iter().find(|m| m.email == "zed@example.com").unwrap();
+    assert_eq!(
+        (z.status, z.fields.as_str()),
+        (MemberStatus::Pending, "{}"),
+        "{backend}"
+    );
+    // An import vouches for a pending sign-up; it never brings back someone who left.
+    let pat = store.sign_up(&sign("pat@example.com", t0)).await.unwrap();
+    assert_eq!(pat.now, MemberStatus::Pending);
+    store
+        .upsert_contacts(
+            list,
+            &[NewContact {
+                email: "pat@example.com".into(),
+                email_key: "pat@example.com".into(),
+                fields: "{}".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    let page = store.audience_page(list, 0, 10).await.unwrap();
+    let p = page.iter().find(|m| m.email == "pat@example.com").unwrap();
+    assert_eq!(p.status, MemberStatus::Subscribed, "{backend}");
+    store
+        .upsert_contacts(
+            other,
+            &[NewContact {
+                email: "eve@example.com".into(),
+                email_key: "eve@example.com".into(),
+                fields: "{}".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    let others = store.audience_page(other, 0, 10).await.unwrap();
+    assert_eq!(others[0].status, MemberStatus::Unsubscribed, "{backend}");
+    // A single opt-in form does not bring back someone who left either.
+    let single = SignUp {
+        list: other,
+        status: MemberStatus::Subscribed,
+        ..sign("eve@example.com", t0 + 50)
+    };
+    let back = store.sign_up(&single).await.unwrap();
+    assert_eq!(
+        (back.now, back.consent),
+        (MemberStatus::Unsubscribed, None),
+        "{backend}"
+    );
+
     // Unconfirmed sign-ups go after the window; confirmed members stay.
-    store.sign_up(&sign("zed@example.com", t0)).await.unwrap();
     assert_eq!(store.purge_pending(t0 + 1).await.unwrap(), 1, "{backend}");
     let rec = store.list_record("News", false).await.unwrap().unwrap();
     assert_eq!(
         (rec.subscribed, rec.pending, rec.unsubscribed),
-        (1, 0, 0),
+        (2, 0, 0),
         "{backend}"
     );
     assert!(store.consents("zed@example.com").await.unwrap().is_empty());
+
+    // An old confirmation link does not bring back someone who left the list since.
+    assert!(store.leave_list(second, t0 + 60, "{}").await.unwrap());
+    assert_eq!(
+        store.confirm_member(second, t0 + 70, None).await.unwrap(),
+        None,
+        "{backend}"
+    );
+    let rec = store.list_record("News", false).await.unwrap().unwrap();
+    assert_eq!((rec.subscribed, rec.unsubscribed), (1, 1), "{backend}");
 
     // A list a campaign used is kept; an unused one goes.
     assert!(!store.delete_list(list).await.unwrap(), "{backend}");

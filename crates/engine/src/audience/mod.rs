@@ -28,6 +28,10 @@ pub const MAX_FORM_FIELDS: usize = 20;
 /// A second confirmation message to one address for one list goes out no sooner than this
 /// after the first (a form cannot be used to flood someone's mailbox).
 pub const CONFIRM_RESEND_MS: i64 = 10 * 60 * 1000;
+/// At most this many confirmation messages to one address for one list per
+/// [`CONFIRM_WINDOW_MS`], whoever asks (a form cannot be used to pester someone).
+pub const MAX_CONFIRMATIONS: u32 = 3;
+pub const CONFIRM_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudienceError {
@@ -90,7 +94,8 @@ fn check_field_name(f: &str) -> Result<(), AudienceError> {
         && f.len() <= 40
         && f.starts_with(|c: char| c.is_ascii_alphabetic())
         && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && f != "email";
+        // Names the sign-up form uses itself: the address, its token and its honeypot.
+        && !matches!(f, "email" | "t" | "website");
     if ok {
         Ok(())
     } else {
@@ -417,7 +422,10 @@ pub async fn sign_up<S: Store>(
                 domain: addr.domain().to_string(),
                 message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
                 campaign,
+                consent: done.consent,
                 not_since_ms: at - CONFIRM_RESEND_MS,
+                window_since_ms: at - CONFIRM_WINDOW_MS,
+                max_in_window: MAX_CONFIRMATIONS,
                 at_ms: at,
             })
             .await?
@@ -584,7 +592,16 @@ mod tests {
         for ok in ["first_name", "city", "a1"] {
             assert!(check_field_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "1a", "first name", "email", "naïve", &"a".repeat(41)] {
+        for bad in [
+            "",
+            "1a",
+            "first name",
+            "email",
+            "t",
+            "website",
+            "naïve",
+            &"a".repeat(41),
+        ] {
             assert!(check_field_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -575,6 +575,18 @@ pub async fn control<S: Store>(
     id: CampaignId,
     what: Control,
 ) -> Result<Controlled, CampaignError> {
+    // A list's confirmation messages are not a campaign to pause or cancel: its double opt-in
+    // would stop (the list's sign-ups would wait, or be cancelled, while the form says "check
+    // your inbox").
+    if let Some(c) = store.campaign(id).await?
+        && c.confirmation
+    {
+        return Err(CampaignError::WrongStatus {
+            id,
+            status: c.status.as_str(),
+            what: "it carries a list's confirmation messages, which cannot be paused or cancelled (change the list's opt-in instead)",
+        });
+    }
     let done = match what {
         Control::Pause => store.pause_campaign(id).await?.then_some(Controlled {
             status: CampaignStatus::Paused,

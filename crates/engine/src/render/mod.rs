@@ -142,10 +142,16 @@ impl CampaignRender {
         let fields: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&d.fields).unwrap_or_default();
         let to_name = display_name(&fields);
-        let unsubscribe_url = self.tracking.as_ref().map(|t| {
-            let token = t.keys.sign(TokenKind::Unsubscribe, d.id.0, date, "");
-            format!("{}/u/{token}", t.base_url)
-        });
+        // A confirmation message is the answer to the person's own request, not a list's mail:
+        // no List-Unsubscribe (a mail client's Unsubscribe there would leave everything).
+        let unsubscribe_url = self
+            .tracking
+            .as_ref()
+            .filter(|_| !self.confirmation)
+            .map(|t| {
+                let token = t.keys.sign(TokenKind::Unsubscribe, d.id.0, date, "");
+                format!("{}/u/{token}", t.base_url)
+            });
         let confirm_url = match (&self.tracking, self.confirmation) {
             (_, false) => None,
             (Some(t), true) => Some(format!(

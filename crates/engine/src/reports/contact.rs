@@ -7,7 +7,8 @@ use herald_store::{ContactRow, Store, StoreError};
 
 use super::{event_view, ms_to_rfc3339};
 use crate::api_types::{
-    CampaignRef, ContactDeliveryView, ContactTimeline, ContactView, FieldValue,
+    CampaignRef, ConsentView, ContactDeliveryView, ContactTimeline, ContactView, FieldValue,
+    MembershipView,
 };
 
 /// A contact as the API and the contact page show it.
@@ -27,6 +28,15 @@ pub fn contact_view(c: &ContactRow) -> ContactView {
             })
             .collect::<BTreeMap<_, _>>(),
         lists: c.lists.clone(),
+        memberships: c
+            .lists
+            .iter()
+            .zip(&c.statuses)
+            .map(|(list, status)| MembershipView {
+                list: list.clone(),
+                status: status.as_str().to_string(),
+            })
+            .collect(),
         created_at: ms_to_rfc3339(c.created_at_ms),
     }
 }
@@ -68,9 +78,25 @@ pub async fn contact_timeline<S: Store>(
                 .collect(),
         })
         .collect();
+    let consents = store
+        .consents(&key)
+        .await?
+        .into_iter()
+        .map(|c| ConsentView {
+            list: c.list,
+            source: c.source,
+            at: ms_to_rfc3339(c.created_at_ms),
+            ip: c.ip,
+            user_agent: c.user_agent,
+            text: c.form_text,
+            confirmed_at: c.confirmed_at_ms.map(ms_to_rfc3339),
+            confirm_ip: c.confirm_ip,
+        })
+        .collect();
     Ok(Some(ContactTimeline {
         email: contact.as_ref().map_or(key, |c| c.email.clone()),
         contact: contact.as_ref().map(contact_view),
+        consents,
         deliveries,
     }))
 }

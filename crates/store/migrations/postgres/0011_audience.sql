@@ -26,7 +26,8 @@ CREATE TABLE consents (
     fields       TEXT NOT NULL DEFAULT '{}', -- fields given; applied once confirmed
     created_at   BIGINT NOT NULL,
     confirmed_at BIGINT,
-    confirm_ip   TEXT
+    confirm_ip   TEXT,
+    delivery_id  BIGINT                -- the confirmation message whose link confirms it
 );
 CREATE INDEX consents_member ON consents (list_id, contact_id);
 

@@ -25,7 +25,8 @@ CREATE TABLE consents (
     fields       TEXT NOT NULL DEFAULT '{}', -- fields given; applied once confirmed
     created_at   INTEGER NOT NULL,
     confirmed_at INTEGER,
-    confirm_ip   TEXT
+    confirm_ip   TEXT,
+    delivery_id  INTEGER                -- the confirmation message whose link confirms it
 );
 CREATE INDEX consents_member ON consents (list_id, contact_id);
 

@@ -25,6 +25,15 @@ macro_rules! audience {
             .await?
             .rows_affected();
             if lifted > 0 {
+                // The suppression list's audit trail, as `suppressions remove` keeps it.
+                sqlx::query(
+                    "INSERT INTO suppression_log (email_key, action, reason, source, at) VALUES ($1, 'remove', 'unsubscribed', $2, $3)",
+                )
+                .bind(email_key)
+                .bind(format!("rejoined:list {list}"))
+                .bind(at_ms)
+                .execute(&mut **tx)
+                .await?;
                 sqlx::query(
                     "UPDATE list_members SET status = 'unsubscribed', updated_at = $3 \
                      WHERE contact_id = $1 AND list_id <> $2 AND status <> 'unsubscribed'",
@@ -185,13 +194,16 @@ macro_rules! audience {
 
             pub(super) async fn sign_up_impl(&self, s: &SignUp) -> Result<SignedUp> {
                 let mut w = self.write().await?;
+                // Fields typed into a double opt-in form wait in the consent record until the
+                // person confirms (an unconfirmed sign-up leaves nobody's name behind).
+                let fields = if s.status == MemberStatus::Pending { "{}" } else { s.fields.as_str() };
                 sqlx::query(
                     "INSERT INTO contacts (email, email_key, fields, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $4) ON CONFLICT(email_key) DO NOTHING",
                 )
                 .bind(&s.email)
                 .bind(&s.email_key)
-                .bind(&s.fields)
+                .bind(fields)
                 .bind(s.at_ms)
                 .execute(&mut *w.tx)
                 .await?;
@@ -214,9 +226,15 @@ macro_rules! audience {
                 )?;
                 let now = match before {
                     Some(MemberStatus::Subscribed) => MemberStatus::Subscribed,
+                    // Someone who left is brought back only by a confirmed request (double
+                    // opt-in, or their own preference centre), never by a form anyone can post.
+                    Some(MemberStatus::Unsubscribed) if s.status == MemberStatus::Subscribed => {
+                        MemberStatus::Unsubscribed
+                    }
                     _ => s.status,
                 };
-                if before != Some(MemberStatus::Subscribed) {
+                let mut consent = None;
+                if before != Some(now) || now == MemberStatus::Pending {
                     sqlx::query(
                         "INSERT INTO list_members (list_id, contact_id, status, updated_at) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT(list_id, contact_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
@@ -228,9 +246,9 @@ macro_rules! audience {
                     .execute(&mut *w.tx)
                     .await?;
                     let confirmed = (now == MemberStatus::Subscribed).then_some(s.at_ms);
-                    sqlx::query(
+                    consent = Some(sqlx::query(
                         "INSERT INTO consents (contact_id, list_id, source, ip, user_agent, form_text, fields, created_at, confirmed_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                     )
                     .bind(contact_id)
                     .bind(s.list.0)
@@ -241,14 +259,16 @@ macro_rules! audience {
                     .bind(&s.fields)
                     .bind(s.at_ms)
                     .bind(confirmed)
-                    .execute(&mut *w.tx)
-                    .await?;
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get::<i64, _>(0)?);
                 }
                 w.tx.commit().await?;
                 Ok(SignedUp {
                     contact_id,
                     before,
                     now,
+                    consent,
                 })
             }
 
@@ -276,9 +296,28 @@ macro_rules! audience {
                 .fetch_one(&mut *w.tx)
                 .await?
                 .try_get(0)?;
-                if recent > 0 {
+                let in_window: i64 = sqlx::query(
+                    "SELECT COUNT(*) FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id \
+                     WHERE k.kind = 'confirmation' AND k.list_id = $1 AND d.email_key = $2 \
+                       AND COALESCE(d.first_attempt_at, d.updated_at) > $3",
+                )
+                .bind(c.list.0)
+                .bind(&c.email_key)
+                .bind(c.window_since_ms)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .try_get(0)?;
+                if recent > 0 || in_window >= i64::from(c.max_in_window) {
                     return Ok(None);
                 }
+                // An address that bounced hard is not mailed again, a confirmation included.
+                let bounced: bool = sqlx::query(
+                    "SELECT 1 FROM deliveries WHERE email_key = $1 AND state = 'bounced' AND hard = 1 LIMIT 1",
+                )
+                .bind(&c.email_key)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .is_some();
                 // The list's current confirmation campaign, unless its content is not what the
                 // list says now, or it already holds a message to this address (one per address
                 // and campaign): then a new one.
@@ -286,6 +325,7 @@ macro_rules! audience {
                     "SELECT k.id FROM campaigns k WHERE k.kind = 'confirmation' AND k.list_id = $1 \
                        AND k.from_address = $2 AND COALESCE(k.from_name, '') = COALESCE($3, '') \
                        AND k.subject = $4 AND k.html = $5 AND COALESCE(k.text, '') = COALESCE($6, '') \
+                       AND k.status = 'sending' \
                        AND k.id = (SELECT MAX(id) FROM campaigns WHERE kind = 'confirmation' AND list_id = $1) \
                        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = k.id AND d.email_key = $7)",
                 )
@@ -322,10 +362,15 @@ macro_rules! audience {
                         .try_get(0)?
                     }
                 };
+                let (state, reason, due) = if bounced {
+                    ("not_sent", Some("previously_bounced"), None)
+                } else {
+                    ("queued", None, Some(c.at_ms))
+                };
                 let id: i64 = sqlx::query(
-                    "INSERT INTO deliveries (campaign_id, contact_id, email, email_key, domain, state, \
+                    "INSERT INTO deliveries (campaign_id, contact_id, email, email_key, domain, state, reason, \
                         message_id, next_attempt_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $7) RETURNING id",
+                     VALUES ($1, $2, $3, $4, $5, $8, $9, $6, $10, $7) RETURNING id",
                 )
                 .bind(campaign)
                 .bind(c.contact_id)
@@ -334,9 +379,19 @@ macro_rules! audience {
                 .bind(&c.domain)
                 .bind(&c.message_id)
                 .bind(c.at_ms)
+                .bind(state)
+                .bind(reason)
+                .bind(due)
                 .fetch_one(&mut *w.tx)
                 .await?
                 .try_get(0)?;
+                if let Some(consent) = c.consent {
+                    sqlx::query("UPDATE consents SET delivery_id = $1 WHERE id = $2")
+                        .bind(id)
+                        .bind(consent)
+                        .execute(&mut *w.tx)
+                        .await?;
+                }
                 w.tx.commit().await?;
                 Ok(Some(DeliveryId(id)))
             }
@@ -375,30 +430,27 @@ macro_rules! audience {
                     .map(|r| r.try_get::<String, _>(0))
                     .transpose()?,
                 )?;
-                let newly = before != Some(MemberStatus::Subscribed);
-                if newly {
-                    // A global unsubscribe is lifted by this confirmed request, for this list
-                    // only: the person stays out of every other list they were on.
-                    lift_unsubscribe(&mut w.tx, &email_key, contact, list, at_ms).await?;
-                    sqlx::query(
-                        "INSERT INTO list_members (list_id, contact_id, status, updated_at) VALUES ($1, $2, 'subscribed', $3) \
-                         ON CONFLICT(list_id, contact_id) DO UPDATE SET status = 'subscribed', updated_at = excluded.updated_at",
-                    )
-                    .bind(list)
-                    .bind(contact)
-                    .bind(at_ms)
-                    .execute(&mut *w.tx)
-                    .await?;
-                    // The newest unconfirmed consent is the one confirmed; its fields apply now.
-                    let consent = sqlx::query(
-                        "SELECT id, fields FROM consents WHERE list_id = $1 AND contact_id = $2 \
-                         AND confirmed_at IS NULL ORDER BY id DESC LIMIT 1",
-                    )
-                    .bind(list)
-                    .bind(contact)
-                    .fetch_optional(&mut *w.tx)
-                    .await?;
-                    if let Some(consent) = consent {
+                // The sign-up this message was sent for: its link confirms that one only.
+                let consent = sqlx::query(
+                    "SELECT id, fields FROM consents WHERE delivery_id = $1 AND confirmed_at IS NULL",
+                )
+                .bind(delivery.0)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+                let newly = match (before, consent) {
+                    (Some(MemberStatus::Subscribed), _) => false,
+                    (Some(MemberStatus::Pending), Some(consent)) => {
+                        // A global unsubscribe is lifted by this confirmed request, for this
+                        // list only: the person stays out of every other list they were on.
+                        lift_unsubscribe(&mut w.tx, &email_key, contact, list, at_ms).await?;
+                        sqlx::query(
+                            "UPDATE list_members SET status = 'subscribed', updated_at = $3 WHERE list_id = $1 AND contact_id = $2",
+                        )
+                        .bind(list)
+                        .bind(contact)
+                        .bind(at_ms)
+                        .execute(&mut *w.tx)
+                        .await?;
                         let id: i64 = consent.try_get(0)?;
                         let fields: String = consent.try_get(1)?;
                         sqlx::query(
@@ -418,8 +470,12 @@ macro_rules! audience {
                         .bind(contact)
                         .execute(&mut *w.tx)
                         .await?;
+                        true
                     }
-                }
+                    // Removed after the window, left the list since, or a sign-up handled
+                    // already: an old link changes nothing.
+                    _ => return Ok(None),
+                };
                 w.tx.commit().await?;
                 Ok(Some(Confirmed {
                     list: ListId(list),

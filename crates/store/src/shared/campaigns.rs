@@ -298,7 +298,7 @@ macro_rules! campaigns {
                 let paused = {
                     let mut w = self.write().await?;
                     let paused = sqlx::query(
-                        "UPDATE campaigns SET status = 'paused' WHERE id = $1 AND status = 'sending'",
+                        "UPDATE campaigns SET status = 'paused' WHERE id = $1 AND status = 'sending' AND kind = 'campaign'",
                     )
                     .bind(id.0)
                     .execute(&mut *w.tx)
@@ -372,7 +372,7 @@ macro_rules! campaigns {
                 let mut w = self.write().await?;
                 let cancelled = sqlx::query(
                     "UPDATE campaigns SET status = 'cancelled', finished_at = $2 \
-                     WHERE id = $1 AND status IN ('sending', 'paused')",
+                     WHERE id = $1 AND status IN ('sending', 'paused') AND kind = 'campaign'",
                 )
                 .bind(id.0)
                 .bind(at_ms)

@@ -131,7 +131,12 @@ macro_rules! contacts {
                     q.push_values(ids, |mut b, id| {
                         b.push_bind(list.0).push_bind(id).push_bind(stamp);
                     });
-                    q.push(" ON CONFLICT DO NOTHING");
+                    // An import vouches for consent: a pending sign-up becomes subscribed; someone
+                    // who left the list stays out.
+                    q.push(
+                        " ON CONFLICT (list_id, contact_id) DO UPDATE SET status = 'subscribed', \
+                         updated_at = excluded.updated_at WHERE list_members.status = 'pending'",
+                    );
                     q.build().execute(&mut *w.tx).await?;
                 }
                 w.tx.commit().await?;
@@ -196,7 +201,7 @@ macro_rules! contacts {
                         .replace('%', "\\%")
                         .replace('_', "\\_")
                 );
-                let names = super::dialect::lines_agg("l.name");
+                let names = super::dialect::lines_agg("l.name || '\t' || m.status");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT c.email, c.email_key, c.fields, c.created_at, \
                             (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
@@ -219,7 +224,7 @@ macro_rules! contacts {
                 if !crate::shared::matchable(email_key) {
                     return Ok(None);
                 }
-                let names = super::dialect::lines_agg("l.name");
+                let names = super::dialect::lines_agg("l.name || '\t' || m.status");
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT c.email, c.email_key, c.fields, c.created_at, \
                             (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
@@ -270,15 +275,28 @@ macro_rules! contacts {
             }
         }
         fn contact_row(r: &$row) -> crate::ContactRow {
+            // "name<TAB>status" per line; an unknown status reads as subscribed (the default).
+            let (lists, statuses) = r
+                .get::<Option<String>, _>(4)
+                .map(|l| {
+                    l.split('\n')
+                        .map(|line| {
+                            let (name, status) = line.rsplit_once('\t').unwrap_or((line, "subscribed"));
+                            (
+                                name.to_string(),
+                                status.parse().unwrap_or(herald_domain::MemberStatus::Subscribed),
+                            )
+                        })
+                        .unzip()
+                })
+                .unwrap_or_default();
             crate::ContactRow {
                 email: r.get(0),
                 email_key: r.get(1),
                 fields: r.get(2),
                 created_at_ms: r.get(3),
-                lists: r
-                    .get::<Option<String>, _>(4)
-                    .map(|l| l.split('\n').map(str::to_string).collect())
-                    .unwrap_or_default(),
+                lists,
+                statuses,
             }
         }
     };
