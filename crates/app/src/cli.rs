@@ -305,6 +305,51 @@ pub enum ContactsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Add a person to a list: subscribed at once, or with --confirm, after they click the
+    /// link of a confirmation message.
+    Add {
+        email: String,
+        #[arg(long)]
+        list: String,
+        /// A field, e.g. --field first_name=Eve (repeatable).
+        #[arg(long = "field", value_name = "NAME=VALUE")]
+        fields: Vec<String>,
+        /// Send a confirmation message (double opt-in) instead of subscribing at once.
+        #[arg(long)]
+        confirm: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A contact: fields, lists and standing, consent records, and every message sent to it.
+    Show {
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a contact's fields.
+    Edit {
+        email: String,
+        /// Set a field (repeatable).
+        #[arg(long = "field", value_name = "NAME=VALUE")]
+        fields: Vec<String>,
+        /// Remove a field (repeatable).
+        #[arg(long = "unset", value_name = "NAME")]
+        unset: Vec<String>,
+    },
+    /// Take a contact off a list (campaigns to it then say `not_sent: unsubscribed`).
+    Remove {
+        email: String,
+        #[arg(long)]
+        list: String,
+    },
+    /// Every contact (or a list's) with standing, suppression and consent: CSV, or one JSON
+    /// array with --json. Streams: memory stays flat at any size.
+    Export {
+        #[arg(long)]
+        list: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A list's settings (`lists update`: what is not given stays).

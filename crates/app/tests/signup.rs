@@ -582,3 +582,165 @@ fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the
         ("not_sent".into(), "unsubscribed".into())
     );
 }
+
+#[test]
+fn contacts_are_added_shown_edited_taken_off_a_list_and_exported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"));
+    h.ok(&["lists", "create", "Club"]);
+    let added = h.json(&[
+        "contacts",
+        "add",
+        "Ann@X.invalid",
+        "--list",
+        "Club",
+        "--field",
+        "first_name=Ann",
+        "--json",
+    ]);
+    assert_eq!(
+        (&added["status"], &added["before"]),
+        (&serde_json::json!("subscribed"), &serde_json::Value::Null),
+        "{added:#}"
+    );
+    let again = h.json(&[
+        "contacts",
+        "add",
+        "ann@x.invalid",
+        "--list",
+        "Club",
+        "--json",
+    ]);
+    assert_eq!(again["before"], "subscribed");
+    // Bad input names the problem and changes nothing.
+    for (args, says) in [
+        (
+            vec!["contacts", "add", "not-an-address", "--list", "Club"],
+            "email",
+        ),
+        (
+            vec![
+                "contacts",
+                "add",
+                "b@x.invalid",
+                "--list",
+                "Club",
+                "--field",
+                "noequals",
+            ],
+            "NAME=VALUE",
+        ),
+        (
+            vec![
+                "contacts",
+                "add",
+                "b@x.invalid",
+                "--list",
+                "Club",
+                "--field",
+                "bad name=1",
+            ],
+            "field name",
+        ),
+        (
+            vec![
+                "contacts",
+                "add",
+                "b@x.invalid",
+                "--list",
+                "Club",
+                "--confirm",
+            ],
+            "--from",
+        ),
+        (
+            vec!["contacts", "add", "b@x.invalid", "--list", "Nope"],
+            "unknown list",
+        ),
+        (
+            vec!["contacts", "edit", "nobody@x.invalid", "--field", "a=1"],
+            "no contact",
+        ),
+    ] {
+        let out = h.run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    h.ok(&[
+        "contacts",
+        "edit",
+        "ann@x.invalid",
+        "--field",
+        "city=Oslo",
+        "--unset",
+        "first_name",
+    ]);
+    let shown = h.json(&["contacts", "show", "ann@x.invalid", "--json"]);
+    assert_eq!(
+        shown["contact"]["fields"],
+        serde_json::json!({"city": "Oslo"}),
+        "{shown:#}"
+    );
+    assert_eq!(
+        shown["contact"]["memberships"],
+        serde_json::json!([{"list": "Club", "status": "subscribed"}])
+    );
+    assert_eq!(shown["consents"][0]["source"], "cli", "{shown:#}");
+
+    h.ok(&["contacts", "remove", "ann@x.invalid", "--list", "Club"]);
+    let shown = h.json(&["contacts", "show", "ann@x.invalid", "--json"]);
+    assert_eq!(shown["contact"]["memberships"][0]["status"], "unsubscribed");
+    let back = h.run(&["contacts", "add", "ann@x.invalid", "--list", "Club"]);
+    assert_eq!(
+        back.status.code(),
+        Some(2),
+        "an operator does not put back someone who left"
+    );
+    assert!(String::from_utf8_lossy(&back.stderr).contains("left list"));
+
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name,city\nbob@x.invalid,Bob,\"Rome, Italy\"\ncy@x.invalid,Cy,\n",
+    )
+    .unwrap();
+    h.ok(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "Club",
+    ]);
+    h.ok(&["suppressions", "add", "cy@x.invalid"]);
+    let out = h.run(&["contacts", "export", "--list", "Club"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "email,status,suppressed,consent_source,consent_at,confirmed_at,created_at,city,first_name"
+    );
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[1].starts_with("Ann@x.invalid,unsubscribed,,cli,"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("bob@x.invalid,subscribed,,,,,")
+            && lines[2].ends_with(",\"Rome, Italy\",Bob"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("cy@x.invalid,subscribed,suppressed,"),
+        "{text}"
+    );
+    let all: serde_json::Value =
+        serde_json::from_slice(&h.run(&["contacts", "export", "--json"]).stdout).unwrap();
+    assert_eq!(all.as_array().map(Vec::len), Some(3), "{all:#}");
+    assert_eq!(all[1]["fields"]["city"], "Rome, Italy");
+    assert_eq!(
+        all[0]["lists"][0],
+        serde_json::json!({"list": "Club", "status": "unsubscribed"})
+    );
+}

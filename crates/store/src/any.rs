@@ -20,6 +20,35 @@ impl AnyStore {
 }
 
 impl Store for AnyStore {
+    async fn set_contact_fields(&self, email_key: &str, fields: &str, at_ms: i64) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.set_contact_fields(email_key, fields, at_ms).await,
+            AnyStore::Postgres(db) => db.set_contact_fields(email_key, fields, at_ms).await,
+        }
+    }
+    async fn set_member_status(
+        &self,
+        list: ListId,
+        email_key: &str,
+        status: herald_domain::MemberStatus,
+        at_ms: i64,
+    ) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.set_member_status(list, email_key, status, at_ms).await,
+            AnyStore::Postgres(db) => db.set_member_status(list, email_key, status, at_ms).await,
+        }
+    }
+    async fn export_page(
+        &self,
+        list: Option<ListId>,
+        after_contact: i64,
+        limit: u32,
+    ) -> Result<Vec<ExportRow>> {
+        match self {
+            AnyStore::Sqlite(db) => db.export_page(list, after_contact, limit).await,
+            AnyStore::Postgres(db) => db.export_page(list, after_contact, limit).await,
+        }
+    }
     async fn preferences(&self, delivery: DeliveryId) -> Result<Option<Preferences>> {
         match self {
             AnyStore::Sqlite(db) => db.preferences(delivery).await,

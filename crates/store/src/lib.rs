@@ -117,6 +117,29 @@ pub trait Store: Clone + Send + Sync + 'static {
         detail: &str,
     ) -> impl Future<Output = Result<bool>> + Send;
 
+    /// Replace a contact's fields (JSON object text); false when there is no such contact.
+    fn set_contact_fields(
+        &self,
+        email_key: &str,
+        fields: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Set a member's standing on a list; false when the contact is not on it.
+    fn set_member_status(
+        &self,
+        list: ListId,
+        email_key: &str,
+        status: herald_domain::MemberStatus,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// A page of contacts (of one list, or all) in contact-id order, for `contacts export`.
+    fn export_page(
+        &self,
+        list: Option<ListId>,
+        after_contact: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ExportRow>>> + Send;
+
     // ---- campaigns
     fn create_campaign(&self, c: &NewCampaign) -> impl Future<Output = Result<CampaignId>> + Send;
     fn campaign(&self, id: CampaignId) -> impl Future<Output = Result<Option<Campaign>>> + Send;

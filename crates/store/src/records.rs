@@ -179,6 +179,22 @@ pub struct PreferenceChange {
     pub at_ms: i64,
 }
 
+/// One contact as `contacts export` writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRow {
+    pub contact_id: i64,
+    pub email: String,
+    /// JSON object text.
+    pub fields: String,
+    /// Its lists with its standing on each ("name<TAB>status" per line), or, when exporting one
+    /// list, that list only.
+    pub memberships: Vec<(String, herald_domain::MemberStatus)>,
+    pub suppression: Option<String>,
+    /// The newest consent record on the exported list (or any list): source, when, confirmed when.
+    pub consent: Option<(String, i64, Option<i64>)>,
+    pub created_at_ms: i64,
+}
+
 /// One consent record of a contact on a list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConsentRecord {

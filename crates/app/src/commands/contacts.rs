@@ -1,4 +1,4 @@
-//! `herald contacts import FILE --list NAME`.
+//! `herald contacts import FILE --list NAME`, `add`, `show`, `edit`, `remove`, `export`.
 
 use std::time::Duration;
 
@@ -6,9 +6,24 @@ use anyhow::Context;
 use herald_engine::contacts::{ImportError, import_csv};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use herald_engine::audience::{self, ExportFormat};
+
 use crate::cli::ContactsCmd;
+use crate::commands::lists::cli_error;
 use crate::startup::App;
-use crate::{bad_input, output};
+use crate::{NotFound, bad_input, output};
+
+/// `--field NAME=VALUE` arguments as pairs.
+fn pairs(fields: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    fields
+        .iter()
+        .map(|f| {
+            f.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| bad_input(format!("--field {f:?}: expected NAME=VALUE")))
+        })
+        .collect()
+}
 
 pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
     match cmd {
@@ -56,6 +71,125 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
                     report.rejected_count - report.rejected.len() as u64
                 );
             }
+            Ok(())
+        }
+        ContactsCmd::Add {
+            email,
+            list,
+            fields,
+            confirm,
+            json,
+        } => {
+            let l = audience::find(&app.store, &list).await.map_err(cli_error)?;
+            let added =
+                audience::add_contact(&app.store, &l, &email, &pairs(&fields)?, confirm, "cli")
+                    .await
+                    .map_err(cli_error)?;
+            if json {
+                return output::json(&added);
+            }
+            match (added.before.as_deref(), added.confirmation_queued) {
+                (Some("subscribed"), _) => {
+                    println!("{} is already subscribed to {:?}", added.email, added.list)
+                }
+                (_, true) => println!(
+                    "{} is pending on {:?}: a confirmation message is queued (`herald serve` sends it)",
+                    added.email, added.list
+                ),
+                _ => println!("{} is {} on {:?}", added.email, added.status, added.list),
+            }
+            Ok(())
+        }
+        ContactsCmd::Show { email, json } => {
+            let Some(t) = herald_engine::reports::contact_timeline(&app.store, &email).await?
+            else {
+                return Err(anyhow::Error::new(NotFound(format!(
+                    "no contact {email:?}"
+                ))));
+            };
+            if json {
+                return output::json(&t);
+            }
+            println!("{}", t.email);
+            if let Some(c) = &t.contact {
+                for (k, v) in &c.fields {
+                    println!("  {k}: {}", v.text());
+                }
+                for m in &c.memberships {
+                    println!("  list {:?}: {}", m.list, m.status);
+                }
+            }
+            for c in &t.consents {
+                println!(
+                    "  consent: {} via {} at {}{}{}",
+                    c.list,
+                    c.source,
+                    c.at,
+                    c.ip.as_deref()
+                        .map(|ip| format!(" from {ip}"))
+                        .unwrap_or_default(),
+                    c.confirmed_at
+                        .as_deref()
+                        .map(|at| format!(", confirmed {at}"))
+                        .unwrap_or_default()
+                );
+            }
+            for d in &t.deliveries {
+                println!(
+                    "  campaign {} {:?}: {}{}",
+                    d.campaign.id,
+                    d.subject,
+                    d.state,
+                    d.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        ContactsCmd::Edit {
+            email,
+            fields,
+            unset,
+        } => {
+            let now = audience::edit_contact(&app.store, &email, &pairs(&fields)?, &unset)
+                .await
+                .map_err(|e| match e {
+                    audience::AudienceError::UnknownContact(_) => {
+                        anyhow::Error::new(NotFound(e.to_string()))
+                    }
+                    other => cli_error(other),
+                })?;
+            println!("{email}: {}", serde_json::Value::Object(now));
+            Ok(())
+        }
+        ContactsCmd::Remove { email, list } => {
+            let l = audience::find(&app.store, &list).await.map_err(cli_error)?;
+            audience::remove_from_list(&app.store, &l, &email)
+                .await
+                .map_err(|e| match e {
+                    audience::AudienceError::NotMember(..) => {
+                        anyhow::Error::new(NotFound(e.to_string()))
+                    }
+                    other => cli_error(other),
+                })?;
+            println!("{email} is off {list:?}");
+            Ok(())
+        }
+        ContactsCmd::Export { list, json } => {
+            let l = match &list {
+                Some(name) => Some(audience::find(&app.store, name).await.map_err(cli_error)?),
+                None => None,
+            };
+            let format = if json {
+                ExportFormat::Json
+            } else {
+                ExportFormat::Csv
+            };
+            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            let n = audience::export(&app.store, l.as_ref(), format, out).await?;
+            eprintln!("{n} contacts exported");
             Ok(())
         }
     }

@@ -11,7 +11,7 @@ mod demo;
 mod domain;
 mod init;
 mod ips;
-mod lists;
+pub(crate) mod lists;
 mod migrate;
 mod seeds;
 mod serve;

@@ -8,7 +8,7 @@ macro_rules! audience {
         use sqlx::Row;
 
         use crate::{
-            Confirmed, ConsentRecord, DeliveryId, ListId, ListRecord, Membership, NewConfirmation,
+            Confirmed, ConsentRecord, DeliveryId, ExportRow, ListId, ListRecord, Membership, NewConfirmation,
             NewList, PreferenceChange, Preferences, Result, SignUp, SignedUp, StoreError,
         };
 
@@ -657,6 +657,115 @@ macro_rules! audience {
                 .rows_affected();
                 w.tx.commit().await?;
                 Ok(n + events > 0)
+            }
+
+            pub(super) async fn set_contact_fields_impl(&self, email_key: &str, fields: &str, at_ms: i64) -> Result<bool> {
+                if !crate::shared::matchable(email_key) {
+                    return Ok(false);
+                }
+                let mut w = self.write().await?;
+                let n = sqlx::query("UPDATE contacts SET fields = $1, updated_at = $2 WHERE email_key = $3")
+                    .bind(fields)
+                    .bind(at_ms)
+                    .bind(email_key)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            pub(super) async fn set_member_status_impl(
+                &self,
+                list: ListId,
+                email_key: &str,
+                status: MemberStatus,
+                at_ms: i64,
+            ) -> Result<bool> {
+                if !crate::shared::matchable(email_key) {
+                    return Ok(false);
+                }
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE list_members SET status = $1, updated_at = $2 WHERE list_id = $3 \
+                     AND contact_id = (SELECT id FROM contacts WHERE email_key = $4)",
+                )
+                .bind(status.as_str())
+                .bind(at_ms)
+                .bind(list.0)
+                .bind(email_key)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            pub(super) async fn export_page_impl(
+                &self,
+                list: Option<ListId>,
+                after: i64,
+                limit: u32,
+            ) -> Result<Vec<ExportRow>> {
+                let agg = super::dialect::lines_agg("l.name || '\t' || m.status");
+                let sql = match list {
+                    Some(_) => format!(
+                        "SELECT c.id, c.email, c.fields, c.created_at, \
+                                (SELECT {agg} FROM list_members m JOIN lists l ON l.id = m.list_id \
+                                 WHERE m.contact_id = c.id AND m.list_id = $1), \
+                                (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key), \
+                                (SELECT k.source || '\t' || CAST(k.created_at AS TEXT) || '\t' || COALESCE(CAST(k.confirmed_at AS TEXT), '') \
+                                 FROM consents k WHERE k.contact_id = c.id AND k.list_id = $1 ORDER BY k.id DESC LIMIT 1) \
+                         FROM list_members lm JOIN contacts c ON c.id = lm.contact_id \
+                         WHERE lm.list_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3"
+                    ),
+                    None => format!(
+                        "SELECT c.id, c.email, c.fields, c.created_at, \
+                                (SELECT {agg} FROM list_members m JOIN lists l ON l.id = m.list_id \
+                                 WHERE m.contact_id = c.id), \
+                                (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key), \
+                                (SELECT k.source || '\t' || CAST(k.created_at AS TEXT) || '\t' || COALESCE(CAST(k.confirmed_at AS TEXT), '') \
+                                 FROM consents k WHERE k.contact_id = c.id ORDER BY k.id DESC LIMIT 1) \
+                         FROM contacts c WHERE c.id > $2 AND CAST($1 AS BIGINT) IS NULL ORDER BY c.id LIMIT $3"
+                    ),
+                };
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(list.map(|l| l.0))
+                    .bind(after)
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let memberships = r
+                            .try_get::<Option<String>, _>(4)?
+                            .map(|l| {
+                                l.split('\n')
+                                    .map(|line| {
+                                        let (name, status) = line.rsplit_once('\t').unwrap_or((line, "subscribed"));
+                                        (name.to_string(), status.parse().unwrap_or(MemberStatus::Subscribed))
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        let consent = r.try_get::<Option<String>, _>(6)?.and_then(|c| {
+                            let mut parts = c.split('\t');
+                            let source = parts.next()?.to_string();
+                            let at = parts.next()?.parse().ok()?;
+                            let confirmed = parts.next().and_then(|v| v.parse().ok());
+                            Some((source, at, confirmed))
+                        });
+                        Ok(ExportRow {
+                            contact_id: r.try_get(0)?,
+                            email: r.try_get(1)?,
+                            fields: r.try_get(2)?,
+                            created_at_ms: r.try_get(3)?,
+                            memberships,
+                            suppression: r.try_get(5)?,
+                            consent,
+                        })
+                    })
+                    .collect()
             }
 
             pub(super) async fn consents_impl(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {

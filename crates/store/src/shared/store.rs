@@ -70,6 +70,15 @@ macro_rules! store {
             async fn leave_list(&self, delivery: DeliveryId, at_ms: i64, detail: &str) -> Result<bool> {
                 self.leave_list_impl(delivery, at_ms, detail).await
             }
+            async fn set_contact_fields(&self, email_key: &str, fields: &str, at_ms: i64) -> Result<bool> {
+                self.set_contact_fields_impl(email_key, fields, at_ms).await
+            }
+            async fn set_member_status(&self, list: ListId, email_key: &str, status: herald_domain::MemberStatus, at_ms: i64) -> Result<bool> {
+                self.set_member_status_impl(list, email_key, status, at_ms).await
+            }
+            async fn export_page(&self, list: Option<ListId>, after_contact: i64, limit: u32) -> Result<Vec<ExportRow>> {
+                self.export_page_impl(list, after_contact, limit).await
+            }
             async fn create_campaign(&self, c: &NewCampaign) -> Result<CampaignId> {
                 self.create_campaign_impl(c).await
             }

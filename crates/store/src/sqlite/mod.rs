@@ -70,8 +70,8 @@ use crate::{
     UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
 use crate::{
-    Confirmed, ConsentRecord, ListRecord, NewConfirmation, NewList, PreferenceChange, Preferences,
-    SignUp, SignedUp,
+    Confirmed, ConsentRecord, ExportRow, ListRecord, NewConfirmation, NewList, PreferenceChange,
+    Preferences, SignUp, SignedUp,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
