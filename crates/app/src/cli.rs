@@ -639,6 +639,17 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Post N sign-ups to a double opt-in list's hosted form with keep-alive clients; print
+    /// sign-ups/s and p50/p99 latency (each queues a confirmation message).
+    Signup {
+        #[arg(long, default_value_t = 20_000)]
+        signups: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify and apply one signed provider webhook batch of N events; print events/s.
     Hooks {
         #[arg(long, default_value_t = 10_000)]

@@ -744,3 +744,29 @@ fn contacts_are_added_shown_edited_taken_off_a_list_and_exported() {
         serde_json::json!({"list": "Club", "status": "unsubscribed"})
     );
 }
+
+#[test]
+fn the_sign_up_benchmark_signs_everyone_up_and_queues_each_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"));
+    // Its own temporary store whatever the backend; only what it did is asserted, not speed.
+    let f = h.json(&[
+        "bench",
+        "signup",
+        "--signups",
+        "200",
+        "--connections",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(
+        (&f["signups"], &f["pending"], &f["confirmations_queued"]),
+        (
+            &serde_json::json!(200),
+            &serde_json::json!(200),
+            &serde_json::json!(200)
+        ),
+        "{f:#}"
+    );
+    assert!(f["signups_per_sec"].as_f64().unwrap() > 0.0);
+}

@@ -61,7 +61,8 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn update_list(&self, id: ListId, l: &NewList) -> impl Future<Output = Result<bool>> + Send;
     /// Every list with its settings and members counted by standing, by name.
     fn list_records(&self) -> impl Future<Output = Result<Vec<ListRecord>>> + Send;
-    /// The list with this name (or, `by_slug`, this public slug).
+    /// The list with this name (or, `by_slug`, this public slug: then its settings only, the
+    /// member counts read as 0, since the public form reads it on every sign-up).
     fn list_record(
         &self,
         key: &str,

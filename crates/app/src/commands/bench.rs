@@ -46,6 +46,11 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         }
         BenchCmd::Import { rows, json } => import(rows, json).await,
         BenchCmd::Hooks { events, json } => super::bench_hooks::hooks(events, json).await,
+        BenchCmd::Signup {
+            signups,
+            connections,
+            json,
+        } => super::bench_signup::signup(signups, connections, json).await,
         BenchCmd::Report {
             recipients,
             events,

@@ -182,7 +182,10 @@ async fn client(
 }
 
 /// Read one response: headers, then Content-Length bytes.
-async fn read_response(s: &mut tokio::net::TcpStream, buf: &mut [u8]) -> anyhow::Result<()> {
+pub(super) async fn read_response(
+    s: &mut tokio::net::TcpStream,
+    buf: &mut [u8],
+) -> anyhow::Result<()> {
     let mut have = 0;
     loop {
         let n = s.read(&mut buf[have..]).await?;

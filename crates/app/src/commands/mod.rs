@@ -3,6 +3,7 @@
 mod bench;
 mod bench_hooks;
 mod bench_report;
+mod bench_signup;
 mod bench_track;
 mod bounce;
 mod campaign;

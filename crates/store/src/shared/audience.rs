@@ -65,6 +65,10 @@ macro_rules! audience {
              (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'pending'), \
              (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'unsubscribed')";
 
+        /// [`LIST_COLUMNS`] without the counts (read as 0).
+        const LIST_SETTINGS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
+             l.from_name, l.from_address, l.created_at, CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT)";
+
         fn list_record(r: &$row) -> Result<ListRecord> {
             let opt_in: String = r.try_get(4)?;
             let fields: String = r.try_get(5)?;
@@ -161,9 +165,15 @@ macro_rules! audience {
                 if !crate::shared::matchable(key) {
                     return Ok(None);
                 }
-                let column = if by_slug { "l.slug" } else { "l.name" };
+                // By slug it serves the public form on every sign-up: the settings only (the
+                // counts read every member of the list).
+                let (column, columns) = if by_slug {
+                    ("l.slug", LIST_SETTINGS)
+                } else {
+                    ("l.name", LIST_COLUMNS)
+                };
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT {LIST_COLUMNS} FROM lists l WHERE {column} = $1"
+                    "SELECT {columns} FROM lists l WHERE {column} = $1"
                 )))
                 .bind(key)
                 .fetch_optional(&self.pool)
