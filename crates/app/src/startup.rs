@@ -558,6 +558,7 @@ impl App {
             store: self.store.clone(),
             actions: Arc::new(crate::web::AppActions(Arc::new(self.clone()))),
             secure_cookies: self.settings.http.public_url.starts_with("https://"),
+            public_url: self.settings.http.public_url.clone(),
             session_ttl_ms: 12 * 3600 * 1000,
             login: herald_http::LoginGuard::new(login),
             client_ip,

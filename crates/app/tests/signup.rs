@@ -770,3 +770,101 @@ fn the_sign_up_benchmark_signs_everyone_up_and_queues_each_confirmation() {
     );
     assert!(f["signups_per_sec"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn the_api_lists_lists_and_adds_contacts_as_the_cli_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data")).web_only(port);
+    h.ok(&["lists", "create", "Club", "--fields", "first_name"]);
+    common::add_user(&h, "admin@x.invalid", "admin");
+    common::add_user(&h, "viewer@x.invalid", "viewer");
+    let admin = common::bearer(&h, "admin@x.invalid");
+    let viewer = common::bearer(&h, "viewer@x.invalid");
+    let _serve = common::serve_sandbox(&h, port);
+    let json = [("Content-Type", "application/json")];
+    let post = |auth: &str, body: &str| {
+        http(
+            port,
+            "POST",
+            "/api/v1/contacts",
+            &[json[0], ("Authorization", auth)],
+            Some(body),
+        )
+    };
+
+    let lists = http(
+        port,
+        "GET",
+        "/api/v1/lists",
+        &[("Authorization", &viewer)],
+        None,
+    );
+    assert_eq!(lists.status, 200, "{}", lists.body);
+    let lists: serde_json::Value = serde_json::from_str(&lists.body).unwrap();
+    assert_eq!(lists["lists"][0]["name"], "Club");
+    assert_eq!(
+        lists["lists"][0]["form_url"],
+        format!("http://127.0.0.1:{port}/s/club")
+    );
+
+    let body = r#"{"email": "eve@x.invalid", "list": "Club", "fields": {"first_name": "Eve"}}"#;
+    assert_eq!(post(&viewer, body).status, 403, "a viewer cannot add");
+    let added = post(&admin, body);
+    assert_eq!(added.status, 201, "{}", added.body);
+    let again = post(&admin, body);
+    assert_eq!(again.status, 200, "already subscribed");
+    for (bad, says) in [
+        (
+            r#"{"email": "eve@x.invalid", "list": "Nope"}"#,
+            "unknown list",
+        ),
+        (r#"{"email": "nope", "list": "Club"}"#, "email"),
+        (
+            r#"{"email": "f@x.invalid", "list": "Club", "fields": {"bad name": "1"}}"#,
+            "field name",
+        ),
+        (
+            r#"{"email": "f@x.invalid", "list": "Club", "confirm": true}"#,
+            "--from",
+        ),
+    ] {
+        let r = post(&admin, bad);
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+        assert!(r.body.contains(says), "{bad}: {}", r.body);
+    }
+    h.ok(&["contacts", "remove", "eve@x.invalid", "--list", "Club"]);
+    assert_eq!(post(&admin, body).status, 409, "left the list");
+    let shown = h.json(&["contacts", "show", "eve@x.invalid", "--json"]);
+    assert_eq!(shown["contact"]["fields"]["first_name"], "Eve");
+    assert_eq!(
+        shown["consents"][0]["source"], "api:admin@x.invalid",
+        "{shown:#}"
+    );
+    let export = h.run(&["contacts", "export", "--list", "Club"]);
+    assert_eq!(
+        String::from_utf8_lossy(&export.stdout).lines().count(),
+        2,
+        "the bad posts added nobody"
+    );
+    // The contact's page shows the standing per list and the consent record.
+    let cookie = common::session_cookie(port, "viewer@x.invalid");
+    let page = http(
+        port,
+        "GET",
+        "/contacts/eve@x.invalid",
+        &[("Cookie", &cookie)],
+        None,
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<td>Club</td><td>unsubscribed</td>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<td>api:admin@x.invalid</td>"),
+        "{}",
+        page.body
+    );
+}

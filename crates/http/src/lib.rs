@@ -150,6 +150,8 @@ pub struct Web<S: Store> {
     pub actions: Arc<dyn Actions>,
     /// Mark cookies `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// `[http] public_url`: where sign-up forms and signed links are.
+    pub public_url: String,
     /// How long a login lasts.
     pub session_ttl_ms: i64,
     /// Password checks and failed-login backoff.

@@ -5,6 +5,7 @@
 pub(crate) mod campaigns;
 pub(crate) mod contacts;
 mod domains;
+mod lists;
 mod openapi;
 mod suppressions;
 
@@ -241,6 +242,22 @@ pub const ROUTES: &[Route] = &[
             schema::<api_types::ContactsPage>,
         )
     },
+    Route {
+        method: "POST",
+        path: "/api/v1/contacts",
+        role: Role::Admin,
+        summary: "Add a person to a list: subscribed at once, or with \"confirm\": true after a confirmation message (201 when added, 200 when already subscribed; 409 when they left the list: only their own request brings them back)",
+        query: None,
+        body: Some(schema::<lists::AddContact>),
+        ok: (201, Some(schema::<herald_engine::audience::Added>)),
+        conflicts: true,
+    },
+    get_route(
+        "/api/v1/lists",
+        Role::Viewer,
+        "Lists with their opt-in, form fields, sign-up form URL and members by standing",
+        schema::<lists::ListsPage>,
+    ),
     get_route(
         "/api/v1/contacts/{email}",
         Role::Viewer,
@@ -326,7 +343,11 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             "/api/v1/suppressions/{email}",
             delete(suppressions::remove::<S>),
         )
-        .route("/api/v1/contacts", get(contacts::search::<S>))
+        .route(
+            "/api/v1/contacts",
+            get(contacts::search::<S>).post(lists::add_contact::<S>),
+        )
+        .route("/api/v1/lists", get(lists::list::<S>))
         .route("/api/v1/contacts/{email}", get(contacts::show::<S>))
         .route("/api/v1/domains", get(domains::list::<S>))
         .route(

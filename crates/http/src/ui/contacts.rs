@@ -126,8 +126,10 @@ struct ContactPage {
     user: Option<String>,
     csrf: String,
     email: String,
-    lists: String,
+    /// (list, standing) per list.
+    lists: Vec<(String, String)>,
     fields: Vec<(String, String)>,
+    consents: Vec<herald_engine::api_types::ConsentView>,
     deliveries: Vec<DeliveryRow>,
 }
 
@@ -149,10 +151,14 @@ pub async fn timeline<S: Store>(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.text()))
                 .collect(),
-            c.lists.join(", "),
+            c.memberships
+                .iter()
+                .map(|m| (m.list.clone(), m.status.clone()))
+                .collect(),
         ),
-        None => (Vec::new(), String::new()),
+        None => (Vec::new(), Vec::new()),
     };
+    let consents = t.consents;
     let email = t.email;
     let deliveries = t
         .deliveries
@@ -180,6 +186,7 @@ pub async fn timeline<S: Store>(
         email,
         lists,
         fields,
+        consents,
         deliveries,
     })
 }
