@@ -453,7 +453,10 @@ fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the
     let csv = tmp.path().join("c.csv");
     std::fs::write(
         &csv,
-        "email,first_name\nann@a.invalid,Ann\nbob@b.invalid,Bob\n",
+        format!(
+            "email,first_name\nann@a.invalid,Ann\nbob@b.invalid,Bob\ncy@c.invalid,{}\n",
+            "y".repeat(300)
+        ),
     )
     .unwrap();
     for list in ["Sports", "Cooking"] {
@@ -558,6 +561,50 @@ fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the
         "--json",
     ]);
     assert!(why.to_string().contains("list_left"), "{why:#}");
+
+    // Cy's name came from an import, longer than a form allows: leaving a list still works (only
+    // changed fields are checked), and the name stays as it was.
+    let raw = captured(&data, "cy@c.invalid", "Sports 1");
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let html = msg.body_html(0).unwrap().to_string();
+    let at = html.find(&prefix).unwrap();
+    let cy = html[at + prefix.len() - 3..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let left = form_post(
+        port,
+        &cy,
+        &format!(
+            "action=save&list={cooking}&field_first_name={}",
+            "y".repeat(300)
+        ),
+    );
+    assert_eq!(left.status, 200, "{}", left.body);
+    assert_eq!(left.body.matches(" checked>").count(), 1);
+    // Suppressed for another reason: shown as not mailed, the lists as they stand.
+    h.ok(&[
+        "suppressions",
+        "add",
+        "cy@c.invalid",
+        "--reason",
+        "complained",
+    ]);
+    let page = http(port, "GET", &cy, &[], None);
+    assert!(
+        page.body.contains("We do not send email to this address"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches(" checked>").count(), 1, "{}", page.body);
+    let shown = h.json(&["contacts", "show", "cy@c.invalid", "--json"]);
+    assert_eq!(
+        shown["contact"]["fields"]["first_name"]
+            .as_str()
+            .map(str::len),
+        Some(300)
+    );
 
     // Everything: no list gets Ann any more; ticking Cooking again brings her back to it only.
     let all = form_post(port, &path, "action=everything");

@@ -110,7 +110,7 @@ pub trait Store: Clone + Send + Sync + 'static {
         change: &PreferenceChange,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// An unsubscribe that leaves only the list `delivery`'s campaign went to (`[lists]
-    /// one_click = "list"`): recorded as its `unsubscribe` event, no global suppression.
+    /// unsubscribe = "list"`): recorded as its `unsubscribe` event, no global suppression.
     fn leave_list(
         &self,
         delivery: DeliveryId,

@@ -667,7 +667,7 @@ pub async fn export<S: Store, W: std::io::Write>(
                 .iter()
                 .map(|(l, s)| format!("{l}:{s}"))
                 .collect::<Vec<_>>()
-                .join(" ");
+                .join("; ");
             let (source, at, confirmed) = match &r.consent {
                 Some((s, at, c)) => (s.clone(), ms(*at), c.map(ms).unwrap_or_default()),
                 None => Default::default(),
@@ -692,11 +692,11 @@ pub async fn export<S: Store, W: std::io::Write>(
                         ms(r.created_at_ms),
                     ];
                     for k in &names {
-                        row.push(match fields.get(k) {
+                        row.push(spreadsheet_safe(match fields.get(k) {
                             Some(serde_json::Value::String(s)) => s.clone(),
                             Some(serde_json::Value::Null) | None => String::new(),
                             Some(other) => other.to_string(),
-                        });
+                        }));
                     }
                     csv.write_record(&row)?;
                 }
@@ -726,6 +726,16 @@ pub async fn export<S: Store, W: std::io::Write>(
         Sink::Csv(mut csv) => csv.flush()?,
     }
     Ok(n)
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first: typed by anyone
+/// into a sign-up form) gets a leading `'`, which spreadsheets show as text.
+fn spreadsheet_safe(v: String) -> String {
+    if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -775,12 +785,22 @@ pub async fn set_preferences<S: Store>(
         .iter()
         .flat_map(|m| m.form_fields.iter().map(String::as_str))
         .collect();
+    let stored: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&p.fields).unwrap_or_default();
     let mut fields = serde_json::Map::new();
     for (k, v) in &form.fields {
         if !allowed.contains(k.as_str()) {
             continue;
         }
         let v = v.trim();
+        // Only what the person changed: an untouched field (whatever an import put there) is
+        // neither checked nor rewritten, and an empty box does not create an empty field.
+        let before = stored.get(k);
+        if before.and_then(|b| b.as_str()).map(str::trim) == Some(v)
+            || (before.is_none() && v.is_empty())
+        {
+            continue;
+        }
         if v.chars().count() > MAX_FIELD_VALUE {
             return Err(AudienceError::BadField {
                 field: k.clone(),

@@ -43,6 +43,10 @@ pub struct AddContact {
     pub list: String,
     /// Fields to set (names: letters, digits and `_`, starting with a letter).
     #[serde(default)]
+    #[schemars(extend(
+        "propertyNames" = {"pattern": "^[A-Za-z][A-Za-z0-9_]{0,39}$"},
+        "additionalProperties" = {"type": "string", "maxLength": 256}
+    ))]
     pub fields: BTreeMap<String, String>,
     /// Send the list's confirmation message first (double opt-in) instead of subscribing at once.
     #[serde(default)]

@@ -89,9 +89,15 @@ fn operation(r: &Route, answers: &mut SchemaGenerator, reads: &mut SchemaGenerat
         ok["content"] = json_content(b(answers));
     }
     responses.insert(status.to_string(), ok);
-    if r.path.ends_with("/api/v1/suppressions") && r.method == "POST" {
+    // Adds that find what they add already there answer 200 with the same body.
+    let already = match (r.method, r.path) {
+        ("POST", "/api/v1/suppressions") => Some("the address was suppressed already"),
+        ("POST", "/api/v1/contacts") => Some("the person was subscribed to the list already"),
+        _ => None,
+    };
+    if let Some(said) = already {
         let mut again = responses["201"].clone();
-        again["description"] = "the address was suppressed already".into();
+        again["description"] = said.into();
         responses.insert("200".into(), again);
     }
     // One status per kind of failure (`herald_http::Failure`).

@@ -41,7 +41,10 @@ struct Page {
     action: String,
     notice: Option<String>,
     problem: Option<String>,
-    suppressed: bool,
+    /// Unsubscribed from everything (ticking a list rejoins it).
+    unsubscribed_all: bool,
+    /// Suppressed for another reason (a bounce, a complaint, an operator): not mailed at all.
+    blocked: Option<String>,
     lists: Vec<ListRow>,
     fields: Vec<FieldRow>,
 }
@@ -70,7 +73,11 @@ async fn show<S: Store>(
     };
     let values: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&prefs.fields).unwrap_or_default();
-    let suppressed = prefs.suppressed.is_some();
+    let unsubscribed_all = prefs.suppressed.as_deref() == Some("unsubscribed");
+    let blocked = prefs
+        .suppressed
+        .clone()
+        .filter(|r| r.as_str() != "unsubscribed");
     let mut names: Vec<&String> = prefs
         .memberships
         .iter()
@@ -83,14 +90,15 @@ async fn show<S: Store>(
         action: format!("/p/{token}"),
         notice,
         problem,
-        suppressed,
+        unsubscribed_all,
+        blocked,
         lists: prefs
             .memberships
             .iter()
             .map(|m| ListRow {
                 id: m.list.0,
                 name: m.name.clone(),
-                checked: !suppressed && m.status == MemberStatus::Subscribed,
+                checked: !unsubscribed_all && m.status == MemberStatus::Subscribed,
                 pending: m.status == MemberStatus::Pending,
             })
             .collect(),

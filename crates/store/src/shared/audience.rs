@@ -36,7 +36,7 @@ macro_rules! audience {
                 .await?;
                 sqlx::query(
                     "UPDATE list_members SET status = 'unsubscribed', updated_at = $3 \
-                     WHERE contact_id = $1 AND list_id <> $2 AND status <> 'unsubscribed'",
+                     WHERE contact_id = $1 AND list_id <> $2 AND status = 'subscribed'",
                 )
                 .bind(contact)
                 .bind(list)
