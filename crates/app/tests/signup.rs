@@ -606,6 +606,30 @@ fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the
         Some(300)
     );
 
+    // A list an operator took Bob off is not offered back in his preference centre.
+    let raw = captured(&data, "bob@b.invalid", "Sports 1");
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let html = msg.body_html(0).unwrap().to_string();
+    let at = html.find(&prefix).unwrap();
+    let bob = html[at + prefix.len() - 3..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(http(port, "GET", &bob, &[], None).body.contains("Cooking"));
+    h.ok(&["contacts", "remove", "bob@b.invalid", "--list", "Cooking"]);
+    let page = http(port, "GET", &bob, &[], None);
+    assert!(!page.body.contains("Cooking"), "{}", page.body);
+    let tried = form_post(port, &bob, &format!("action=save&list={cooking}"));
+    assert_eq!(tried.status, 200);
+    let shown = h.json(&["contacts", "show", "bob@b.invalid", "--json"]);
+    assert!(
+        shown["contact"]["memberships"]
+            .to_string()
+            .contains(r#"{"list":"Cooking","status":"unsubscribed"}"#),
+        "{shown:#}"
+    );
+
     // Everything: no list gets Ann any more; ticking Cooking again brings her back to it only.
     let all = form_post(port, &path, "action=everything");
     assert_eq!(all.status, 200);

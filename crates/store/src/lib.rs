@@ -125,7 +125,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         fields: &str,
         at_ms: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
-    /// Set a member's standing on a list; false when the contact is not on it.
+    /// Set a member's standing on a list (an operator's act: taken off, they are not offered the
+    /// list back in their preference centre); false when the contact is not on it.
     fn set_member_status(
         &self,
         list: ListId,

@@ -11,6 +11,8 @@ CREATE UNIQUE INDEX lists_slug ON lists (slug);
 
 ALTER TABLE list_members ADD COLUMN status TEXT NOT NULL DEFAULT 'subscribed'; -- a MemberStatus
 ALTER TABLE list_members ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+-- 1: an operator took them off (`contacts remove`): not offered back in their preference centre.
+ALTER TABLE list_members ADD COLUMN removed_by_operator INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX list_members_pending ON list_members (updated_at) WHERE status = 'pending';
 
 -- How each membership came about: append-only, one row per sign-up or consent given.

@@ -454,7 +454,8 @@ macro_rules! audience {
                         // list only: the person stays out of every other list they were on.
                         lift_unsubscribe(&mut w.tx, &email_key, contact, list, at_ms).await?;
                         sqlx::query(
-                            "UPDATE list_members SET status = 'subscribed', updated_at = $3 WHERE list_id = $1 AND contact_id = $2",
+                            "UPDATE list_members SET status = 'subscribed', updated_at = $3, removed_by_operator = 0 \
+                             WHERE list_id = $1 AND contact_id = $2",
                         )
                         .bind(list)
                         .bind(contact)
@@ -528,7 +529,8 @@ macro_rules! audience {
                 let contact: i64 = row.try_get(0)?;
                 let rows = sqlx::query(
                     "SELECT l.id, l.name, m.status, l.form_fields FROM list_members m JOIN lists l ON l.id = m.list_id \
-                     WHERE m.contact_id = $1 ORDER BY l.name",
+                     WHERE m.contact_id = $1 AND NOT (m.status = 'unsubscribed' AND m.removed_by_operator = 1) \
+                     ORDER BY l.name",
                 )
                 .bind(contact)
                 .fetch_all(&self.pool)
@@ -697,7 +699,8 @@ macro_rules! audience {
                 }
                 let mut w = self.write().await?;
                 let n = sqlx::query(
-                    "UPDATE list_members SET status = $1, updated_at = $2 WHERE list_id = $3 \
+                    "UPDATE list_members SET status = $1, updated_at = $2, \
+                        removed_by_operator = CASE WHEN $1 = 'unsubscribed' THEN 1 ELSE 0 END WHERE list_id = $3 \
                      AND contact_id = (SELECT id FROM contacts WHERE email_key = $4)",
                 )
                 .bind(status.as_str())
