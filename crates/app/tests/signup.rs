@@ -814,6 +814,65 @@ fn contacts_are_added_shown_edited_taken_off_a_list_and_exported() {
         all[0]["lists"][0],
         serde_json::json!({"list": "Club", "status": "unsubscribed"})
     );
+
+    // Moving from another tool: its `status` column carries over.
+    let moved = tmp.path().join("moved.csv");
+    std::fs::write(
+        &moved,
+        "email,status,first_name\ndee@x.invalid,unsubscribed,Dee\neli@x.invalid,cleaned,Eli\n\
+         fay@x.invalid,complained,Fay\ngus@x.invalid,Subscribed,Gus\nhal@x.invalid,weird,Hal\n",
+    )
+    .unwrap();
+    let report = h.json(&[
+        "contacts",
+        "import",
+        moved.to_str().unwrap(),
+        "--list",
+        "Club",
+        "--json",
+    ]);
+    assert_eq!(
+        (
+            &report["imported"],
+            &report["unsubscribed"],
+            &report["suppressed"]
+        ),
+        (
+            &serde_json::json!(4),
+            &serde_json::json!(1),
+            &serde_json::json!(2)
+        ),
+        "{report:#}"
+    );
+    assert_eq!(report["rejected"][0]["line"], 6, "{report:#}");
+    assert!(
+        report["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("\"status\"")
+    );
+    let all: serde_json::Value = serde_json::from_slice(
+        &h.run(&["contacts", "export", "--list", "Club", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    let of = |email: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["email"] == email)
+            .cloned()
+            .unwrap_or_else(|| panic!("{email} in {all:#}"))
+    };
+    assert_eq!(of("dee@x.invalid")["lists"][0]["status"], "unsubscribed");
+    assert_eq!(of("eli@x.invalid")["suppressed"], "previously_bounced");
+    assert_eq!(of("fay@x.invalid")["suppressed"], "complained");
+    assert_eq!(of("gus@x.invalid")["lists"][0]["status"], "subscribed");
+    assert_eq!(of("gus@x.invalid")["suppressed"], serde_json::Value::Null);
+    assert_eq!(
+        of("dee@x.invalid")["fields"],
+        serde_json::json!({"first_name": "Dee"})
+    );
 }
 
 #[test]

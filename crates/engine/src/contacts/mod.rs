@@ -40,6 +40,30 @@ pub struct ImportReport {
     /// All rejected rows, including those past the detail limit.
     pub rejected_count: u64,
     pub list: String,
+    /// Rows whose `status` column said `unsubscribed`: off this list.
+    pub unsubscribed: u64,
+    /// Rows whose `status` said `bounced` (or `cleaned`) or `complained`: on the suppression list.
+    pub suppressed: u64,
+}
+
+/// What a `status` column says about a row (another tool's export).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowStatus {
+    Unsubscribed,
+    Bounced,
+    Complained,
+}
+
+/// `None`: subscribed (or empty); `Err`: not a status Herald knows.
+fn row_status(v: &str) -> Result<Option<RowStatus>, ()> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "" | "subscribed" | "active" | "enabled" | "confirmed" => Ok(None),
+        "unsubscribed" => Ok(Some(RowStatus::Unsubscribed)),
+        // Mailchimp calls addresses removed after bounces "cleaned".
+        "bounced" | "cleaned" => Ok(Some(RowStatus::Bounced)),
+        "complained" => Ok(Some(RowStatus::Complained)),
+        _ => Err(()),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +156,13 @@ impl<R: Read> Read for Tracked<R> {
 }
 
 enum Parsed {
-    Batch(Vec<NewContact>, Vec<Rejected>, u64),
+    /// Contacts, their statuses (by address key), rejected rows (details, count).
+    Batch(
+        Vec<NewContact>,
+        Vec<(String, RowStatus)>,
+        Vec<Rejected>,
+        u64,
+    ),
     Fatal(ImportError),
 }
 
@@ -187,7 +217,9 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
         )));
         return;
     };
+    let status_col = headers.iter().position(|h| h == "status");
     let mut batch = Vec::with_capacity(BATCH);
+    let mut statuses = Vec::new();
     let mut rejected = Vec::new();
     let mut rejected_n = 0u64;
     let mut record = csv::ByteRecord::new();
@@ -244,11 +276,15 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
                     (Some(v), true) => match EmailAddress::parse(&v) {
                         Err(e) => reject(v, format!("invalid email address: {e}")),
                         Ok(addr) => {
+                            let status = status_col
+                                .and_then(|i| record.get(i))
+                                .map(|b| row_status(&String::from_utf8_lossy(b)))
+                                .transpose();
                             let mut bad_utf8 = None;
                             let mut too_long = None;
                             fields.clear();
                             for (i, f) in record.iter().enumerate() {
-                                if i == email_col || f.is_empty() {
+                                if i == email_col || Some(i) == status_col || f.is_empty() {
                                     continue;
                                 }
                                 if f.len() > MAX_FIELD_BYTES {
@@ -263,7 +299,18 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
                                     Err(_) => bad_utf8 = Some(headers[i].clone()),
                                 }
                             }
-                            if let Some((col, n)) = too_long {
+                            if status.is_err() {
+                                let got = status_col
+                                    .and_then(|i| record.get(i))
+                                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                                    .unwrap_or_default();
+                                reject(
+                                    v,
+                                    format!(
+                                        "column \"status\" is {got:?}: expected subscribed, unsubscribed, bounced (or cleaned) or complained"
+                                    ),
+                                );
+                            } else if let Some((col, n)) = too_long {
                                 reject(
                                     v,
                                     format!(
@@ -273,6 +320,9 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
                             } else if let Some(col) = bad_utf8 {
                                 reject(v, format!("column {col:?} is not valid UTF-8"));
                             } else {
+                                if let Ok(Some(Some(st))) = status {
+                                    statuses.push((addr.key(), st));
+                                }
                                 batch.push(NewContact {
                                     email: addr.to_string(),
                                     email_key: addr.key(),
@@ -288,7 +338,12 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
         if batch.len() >= BATCH {
             let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
             if tx
-                .blocking_send(Parsed::Batch(b, std::mem::take(&mut rejected), rejected_n))
+                .blocking_send(Parsed::Batch(
+                    b,
+                    std::mem::take(&mut statuses),
+                    std::mem::take(&mut rejected),
+                    rejected_n,
+                ))
                 .is_err()
             {
                 return;
@@ -296,7 +351,7 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
             rejected_n = 0;
         }
     }
-    let _ = tx.blocking_send(Parsed::Batch(batch, rejected, rejected_n));
+    let _ = tx.blocking_send(Parsed::Batch(batch, statuses, rejected, rejected_n));
 }
 
 /// Import a CSV stream into `list` (created if needed). `progress` is called with rows done.
@@ -317,8 +372,38 @@ pub async fn import_csv<S: Store>(
     while let Some(p) = rx.recv().await {
         match p {
             Parsed::Fatal(e) => return Err(e),
-            Parsed::Batch(batch, rejected, rejected_n) => {
+            Parsed::Batch(batch, statuses, rejected, rejected_n) => {
                 let c = store.upsert_contacts(list_id, &batch).await?;
+                // Another tool's standing carries over: who left stays out of this list; bounced
+                // and complained addresses are suppressed everywhere.
+                let at = crate::now_ms();
+                for (key, st) in &statuses {
+                    let reason = match st {
+                        RowStatus::Unsubscribed => {
+                            store
+                                .set_member_status(
+                                    list_id,
+                                    key,
+                                    herald_domain::MemberStatus::Unsubscribed,
+                                    at,
+                                )
+                                .await?;
+                            report.unsubscribed += 1;
+                            continue;
+                        }
+                        RowStatus::Bounced => herald_domain::NotSentReason::PreviouslyBounced,
+                        RowStatus::Complained => herald_domain::NotSentReason::Complained,
+                    };
+                    store
+                        .add_suppression(&herald_store::Suppression {
+                            email_key: key.clone(),
+                            reason: reason.as_str().into(),
+                            source: format!("import:{list}"),
+                            created_at_ms: at,
+                        })
+                        .await?;
+                    report.suppressed += 1;
+                }
                 report.imported += c.inserted;
                 report.updated += c.updated;
                 report.rejected_count += rejected_n;
@@ -392,7 +477,7 @@ mod limits {
         let (mut kept, mut rejected) = (Vec::new(), Vec::new());
         while let Some(p) = rx.blocking_recv() {
             match p {
-                Parsed::Batch(b, r, _) => {
+                Parsed::Batch(b, _, r, _) => {
                     kept.extend(b.into_iter().map(|c| c.email));
                     rejected.extend(r);
                 }
