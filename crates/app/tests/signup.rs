@@ -560,7 +560,18 @@ fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the
         "ann@a.invalid",
         "--json",
     ]);
-    assert!(why.to_string().contains("list_left"), "{why:#}");
+    assert!(why.to_string().contains("unsubscribed"), "{why:#}");
+    // Leaving Sports from a Sports message is that message's unsubscribe in its report.
+    let report = h.json(&[
+        "campaign",
+        "report",
+        first["campaign"]["id"].as_str().unwrap_or_default(),
+        "--json",
+    ]);
+    assert_eq!(
+        report["counts"]["unsubscribed"], 2,
+        "ann and bob: {report:#}"
+    );
 
     // Cy's name came from an import, longer than a form allows: leaving a list still works (only
     // changed fields are checked), and the name stays as it was.

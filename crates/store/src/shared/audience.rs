@@ -566,6 +566,14 @@ macro_rules! audience {
                 let Some((contact, _email, email_key)) = delivery_contact(&mut w.tx, delivery).await? else {
                     return Ok(false);
                 };
+                let own_list: Option<i64> = sqlx::query(
+                    "SELECT k.list_id FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id WHERE d.id = $1",
+                )
+                .bind(delivery.0)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
                 // Unsubscribed from everything: a list ticked now is a rejoin even where its
                 // membership still reads subscribed.
                 let mut unsubscribed_all = sqlx::query(
@@ -624,9 +632,17 @@ macro_rules! audience {
                          SELECT d.id, d.campaign_id, $2, $3, $4 FROM deliveries d WHERE d.id = $1",
                     )
                     .bind(delivery.0)
-                    .bind(if *status == MemberStatus::Subscribed { "list_rejoined" } else { "list_left" })
+                    // Leaving the list the message came from is that message's unsubscribe (the
+                    // campaign's report counts it); other lists are `list_left`.
+                    .bind(if *status == MemberStatus::Subscribed {
+                        "list_rejoined"
+                    } else if Some(list.0) == own_list {
+                        "unsubscribe"
+                    } else {
+                        "list_left"
+                    })
                     .bind(change.at_ms)
-                    .bind(serde_json::json!({ "list": list.0, "ip": change.ip }).to_string())
+                    .bind(serde_json::json!({ "list": list.0, "ip": change.ip, "method": "preferences", "verdict": "human" }).to_string())
                     .execute(&mut *w.tx)
                     .await?;
                 }
