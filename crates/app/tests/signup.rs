@@ -394,6 +394,22 @@ fn captured(data: &Path, to: &str, subject: &str) -> Vec<u8> {
     )
 }
 
+/// The path of the preference-centre link in the captured message to `to` with `subject`.
+fn preferences_path(data: &Path, port: u16, to: &str, subject: &str) -> String {
+    let raw = captured(data, to, subject);
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let html = msg.body_html(0).unwrap().to_string();
+    let prefix = format!("http://127.0.0.1:{port}");
+    let at = html
+        .find(&format!("{prefix}/p/"))
+        .unwrap_or_else(|| panic!("no {prefix}/p/ link in {html}"));
+    html[at + prefix.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 /// Create a campaign to `list` and send it; the report.
 fn send(h: &Herald, tmp: &Path, list: &str, subject: &str) -> serde_json::Value {
     let html = tmp.join("p.html");
@@ -471,18 +487,7 @@ fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the
 
     let first = send(&h, tmp.path(), "Sports", "Sports 1");
     assert_eq!(state(&first, "ann@a.invalid").0, "delivered", "{first:#}");
-    let raw = captured(&data, "ann@a.invalid", "Sports 1");
-    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
-    let html = msg.body_html(0).unwrap().to_string();
-    let prefix = format!("http://127.0.0.1:{port}/p/");
-    let at = html
-        .find(&prefix)
-        .unwrap_or_else(|| panic!("no {prefix} link in {html}"));
-    let path = html[at + prefix.len() - 3..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let path = preferences_path(&data, port, "ann@a.invalid", "Sports 1");
     assert!(
         path.starts_with("/p/"),
         "{path}: not rewritten into a click redirect"
@@ -575,15 +580,7 @@ fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the
 
     // Cy's name came from an import, longer than a form allows: leaving a list still works (only
     // changed fields are checked), and the name stays as it was.
-    let raw = captured(&data, "cy@c.invalid", "Sports 1");
-    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
-    let html = msg.body_html(0).unwrap().to_string();
-    let at = html.find(&prefix).unwrap();
-    let cy = html[at + prefix.len() - 3..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let cy = preferences_path(&data, port, "cy@c.invalid", "Sports 1");
     let left = form_post(
         port,
         &cy,
@@ -618,15 +615,7 @@ fn the_preference_centre_and_a_list_only_unsubscribe_leave_one_list_and_keep_the
     );
 
     // A list an operator took Bob off is not offered back in his preference centre.
-    let raw = captured(&data, "bob@b.invalid", "Sports 1");
-    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
-    let html = msg.body_html(0).unwrap().to_string();
-    let at = html.find(&prefix).unwrap();
-    let bob = html[at + prefix.len() - 3..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let bob = preferences_path(&data, port, "bob@b.invalid", "Sports 1");
     assert!(http(port, "GET", &bob, &[], None).body.contains("Cooking"));
     h.ok(&["contacts", "remove", "bob@b.invalid", "--list", "Cooking"]);
     let page = http(port, "GET", &bob, &[], None);

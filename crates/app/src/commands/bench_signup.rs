@@ -95,11 +95,7 @@ pub async fn signup(signups: u64, connections: usize, json: bool) -> anyhow::Res
         .map(|g| g.count)
         .sum::<u64>();
     lat.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| output::percentile(&lat, p);
     let report = SignupReport {
         signups: lat.len() as u64,
         connections,

@@ -123,11 +123,7 @@ pub async fn track(
     // Every request's event is written before the server task ends.
     let events_written = task.await.context("HTTP task")?;
     lat.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| output::percentile(&lat, p);
     let report = TrackReport {
         requests: lat.len() as u64,
         connections,

@@ -337,18 +337,7 @@ pub fn parse_form(
             continue;
         }
         let v = v.trim();
-        if v.chars().count() > MAX_FIELD_VALUE {
-            return Err(AudienceError::BadField {
-                field: k.clone(),
-                why: "at most 256 characters",
-            });
-        }
-        if v.chars().any(char::is_control) {
-            return Err(AudienceError::BadField {
-                field: k.clone(),
-                why: "must not contain line breaks or control characters",
-            });
-        }
+        check_value(k, v)?;
         if !v.is_empty() {
             fields.insert(k.clone(), serde_json::Value::String(v.to_string()));
         }
@@ -472,21 +461,25 @@ pub struct Added {
     pub confirmation_queued: bool,
 }
 
+/// A field's value as a person may give it: at most 256 characters, no control characters.
+fn check_value(field: &str, v: &str) -> Result<(), AudienceError> {
+    let why = if v.chars().count() > MAX_FIELD_VALUE {
+        "at most 256 characters"
+    } else if v.chars().any(char::is_control) {
+        "must not contain line breaks or control characters"
+    } else {
+        return Ok(());
+    };
+    Err(AudienceError::BadField {
+        field: field.to_string(),
+        why,
+    })
+}
+
 fn check_values(fields: &[(String, String)]) -> Result<(), AudienceError> {
     for (k, v) in fields {
         check_field_name(k)?;
-        if v.chars().count() > MAX_FIELD_VALUE {
-            return Err(AudienceError::BadField {
-                field: k.clone(),
-                why: "at most 256 characters",
-            });
-        }
-        if v.chars().any(char::is_control) {
-            return Err(AudienceError::BadField {
-                field: k.clone(),
-                why: "must not contain line breaks or control characters",
-            });
-        }
+        check_value(k, v)?;
     }
     Ok(())
 }
@@ -801,18 +794,7 @@ pub async fn set_preferences<S: Store>(
         {
             continue;
         }
-        if v.chars().count() > MAX_FIELD_VALUE {
-            return Err(AudienceError::BadField {
-                field: k.clone(),
-                why: "at most 256 characters",
-            });
-        }
-        if v.chars().any(char::is_control) {
-            return Err(AudienceError::BadField {
-                field: k.clone(),
-                why: "must not contain line breaks or control characters",
-            });
-        }
+        check_value(k, v)?;
         fields.insert(k.clone(), serde_json::Value::String(v.to_string()));
     }
     let lists = p

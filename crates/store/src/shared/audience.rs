@@ -47,6 +47,23 @@ macro_rules! audience {
             Ok(())
         }
 
+        /// A member's standing on a list, its row locked until the transaction ends (`None`: not
+        /// a member).
+        async fn locked_status(tx: &mut Tx, list: i64, contact: i64) -> Result<Option<MemberStatus>> {
+            member_status(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT status FROM list_members WHERE list_id = $1 AND contact_id = $2{}",
+                    super::dialect::FOR_UPDATE
+                )))
+                .bind(list)
+                .bind(contact)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.try_get::<String, _>(0))
+                .transpose()?,
+            )
+        }
+
         /// The contact a delivery went to: (id, email, email_key).
         async fn delivery_contact(tx: &mut Tx, delivery: DeliveryId) -> Result<Option<(i64, String, String)>> {
             sqlx::query(
@@ -222,18 +239,7 @@ macro_rules! audience {
                     .fetch_one(&mut *w.tx)
                     .await?
                     .try_get(0)?;
-                let before = member_status(
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT status FROM list_members WHERE list_id = $1 AND contact_id = $2{}",
-                        super::dialect::FOR_UPDATE
-                    )))
-                    .bind(s.list.0)
-                    .bind(contact_id)
-                    .fetch_optional(&mut *w.tx)
-                    .await?
-                    .map(|r| r.try_get::<String, _>(0))
-                    .transpose()?,
-                )?;
+                let before = locked_status(&mut w.tx, s.list.0, contact_id).await?;
                 let now = match before {
                     Some(MemberStatus::Subscribed) => MemberStatus::Subscribed,
                     // Someone who left is brought back only by a confirmed request (double
@@ -295,28 +301,20 @@ macro_rules! audience {
                 .bind(c.list.0)
                 .fetch_optional(&mut *w.tx)
                 .await?;
-                let recent: i64 = sqlx::query(
-                    "SELECT COUNT(*) FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id \
-                     WHERE k.kind = 'confirmation' AND k.list_id = $1 AND d.email_key = $2 \
-                       AND COALESCE(d.first_attempt_at, d.updated_at) > $3",
+                // Messages to this address for this list: since the resend pause, and in the window.
+                let sent = sqlx::query(
+                    "SELECT COALESCE(SUM(CASE WHEN COALESCE(d.first_attempt_at, d.updated_at) > $3 THEN 1 ELSE 0 END), 0), \
+                            COALESCE(SUM(CASE WHEN COALESCE(d.first_attempt_at, d.updated_at) > $4 THEN 1 ELSE 0 END), 0) \
+                     FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id \
+                     WHERE k.kind = 'confirmation' AND k.list_id = $1 AND d.email_key = $2",
                 )
                 .bind(c.list.0)
                 .bind(&c.email_key)
                 .bind(c.not_since_ms)
-                .fetch_one(&mut *w.tx)
-                .await?
-                .try_get(0)?;
-                let in_window: i64 = sqlx::query(
-                    "SELECT COUNT(*) FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id \
-                     WHERE k.kind = 'confirmation' AND k.list_id = $1 AND d.email_key = $2 \
-                       AND COALESCE(d.first_attempt_at, d.updated_at) > $3",
-                )
-                .bind(c.list.0)
-                .bind(&c.email_key)
                 .bind(c.window_since_ms)
                 .fetch_one(&mut *w.tx)
-                .await?
-                .try_get(0)?;
+                .await?;
+                let (recent, in_window): (i64, i64) = (sent.try_get(0)?, sent.try_get(1)?);
                 if recent > 0 || in_window >= i64::from(c.max_in_window) {
                     return Ok(None);
                 }
@@ -428,18 +426,7 @@ macro_rules! audience {
                 let contact: i64 = row.try_get(1)?;
                 let email: String = row.try_get(2)?;
                 let email_key: String = row.try_get(3)?;
-                let before = member_status(
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT status FROM list_members WHERE list_id = $1 AND contact_id = $2{}",
-                        super::dialect::FOR_UPDATE
-                    )))
-                    .bind(list)
-                    .bind(contact)
-                    .fetch_optional(&mut *w.tx)
-                    .await?
-                    .map(|r| r.try_get::<String, _>(0))
-                    .transpose()?,
-                )?;
+                let before = locked_status(&mut w.tx, list, contact).await?;
                 // The sign-up this message was sent for: its link confirms that one only.
                 let consent = sqlx::query(
                     "SELECT id, fields FROM consents WHERE delivery_id = $1 AND confirmed_at IS NULL",
@@ -584,18 +571,7 @@ macro_rules! audience {
                 .await?
                 .is_some();
                 for (list, status) in &change.lists {
-                    let before = member_status(
-                        sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "SELECT status FROM list_members WHERE list_id = $1 AND contact_id = $2{}",
-                            super::dialect::FOR_UPDATE
-                        )))
-                        .bind(list.0)
-                        .bind(contact)
-                        .fetch_optional(&mut *w.tx)
-                        .await?
-                        .map(|r| r.try_get::<String, _>(0))
-                        .transpose()?,
-                    )?;
+                    let before = locked_status(&mut w.tx, list.0, contact).await?;
                     // Only lists they are on, and only a real change.
                     let Some(before) = before else { continue };
                     let rejoin = *status == MemberStatus::Subscribed
