@@ -350,6 +350,16 @@ pub enum ContactsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Erase a person at their request (GDPR): their contact, fields, lists and consent go, and
+    /// the address leaves every record; campaign counts stay; a keyed hash on the suppression
+    /// list keeps the address from being mailed or imported again. Cannot be undone.
+    Erase {
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything Herald holds on one person, as JSON (GDPR right of access).
+    ExportPerson { email: String },
 }
 
 /// A list's settings (`lists update`: what is not given stays).

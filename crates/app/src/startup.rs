@@ -431,10 +431,25 @@ impl App {
     /// The key that signs VERP return paths (`<data dir>/secrets/verp.key`, 0600), created
     /// on first use. Losing it only means bounces to messages sent before are not matched.
     pub fn verp_key(&self) -> anyhow::Result<Arc<VerpKey>> {
+        Ok(Arc::new(VerpKey::new(
+            &self.secret_file("verp.key", "the VERP key")?,
+        )))
+    }
+
+    /// The key behind erasure tokens (`<data dir>/secrets/erasure.key`, 0600), created on
+    /// first use. It must never change: with a new key, erased people could be imported again.
+    pub fn erasure_key(&self) -> anyhow::Result<Arc<herald_mail::erasure::ErasureKey>> {
+        Ok(Arc::new(herald_mail::erasure::ErasureKey::new(
+            &self.secret_file("erasure.key", "the erasure key")?,
+        )))
+    }
+
+    /// The 32 or more secret bytes in `<data dir>/secrets/<name>` (0600), created on first use.
+    fn secret_file(&self, name: &str, what: &str) -> anyhow::Result<Vec<u8>> {
         use std::io::Write;
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         let dir = self.data_dir.join("secrets");
-        let path = dir.join("verp.key");
+        let path = dir.join(name);
         if let Ok(bytes) = std::fs::read(&path) {
             if bytes.len() < 32 {
                 bail!(
@@ -442,12 +457,13 @@ impl App {
                     path.display()
                 );
             }
-            return Ok(Arc::new(VerpKey::new(&bytes)));
+            return Ok(bytes);
         }
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-        let secret = VerpKey::generate_secret().context("no system randomness for the VERP key")?;
-        let tmp = dir.join(".verp.key.tmp");
+        let secret = VerpKey::generate_secret()
+            .with_context(|| format!("no system randomness for {what}"))?;
+        let tmp = dir.join(format!(".{name}.tmp"));
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -458,7 +474,7 @@ impl App {
         f.write_all(&secret)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)?;
-        Ok(Arc::new(VerpKey::new(&secret)))
+        Ok(secret.to_vec())
     }
 
     /// The keys that sign tracking and unsubscribe links (`<data dir>/secrets/tracking.keys`,
@@ -552,6 +568,7 @@ impl App {
                 min_fill: self.settings.lists.min_fill.0,
                 per_ip_per_hour: self.settings.lists.signups_per_ip_per_hour,
                 unsubscribe_leaves_list_only: self.settings.lists.unsubscribe == "list",
+                erasure: self.erasure_key()?,
             }),
         );
         let web = Arc::new(herald_http::Web {
@@ -562,6 +579,7 @@ impl App {
             session_ttl_ms: 12 * 3600 * 1000,
             login: herald_http::LoginGuard::new(login),
             client_ip,
+            erasure: self.erasure_key()?,
         });
         let hooks = Arc::new(herald_http::hooks::Hooks {
             store: self.store.clone(),

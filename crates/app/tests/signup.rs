@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Herald, Serve, free_port, hidden, http, recipient, wait_for, world_env};
+use common::{Herald, Serve, captured, free_port, hidden, http, recipient, wait_for, world_env};
 
 /// Message files (Maildir new/ or cur/, not Dovecot's index files) under `dir` containing `needle`.
 fn messages_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
@@ -370,28 +370,6 @@ fn a_sign_up_confirmed_from_the_mailbox_gets_the_next_campaign_and_an_unconfirme
         Some(1),
         "{campaigns:#}"
     );
-}
-
-/// The captured (sandbox) message to `to` whose subject is `subject`, parsed.
-fn captured(data: &Path, to: &str, subject: &str) -> Vec<u8> {
-    wait_for(
-        &format!("{subject:?} to {to} in the capture folder"),
-        Duration::from_secs(20),
-        || {
-            std::fs::read_dir(data.join("sandbox"))
-                .ok()?
-                .flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                .filter_map(|e| std::fs::read(e.path()).ok())
-                .find(|raw| {
-                    let m = mail_parser::MessageParser::default().parse(raw);
-                    m.is_some_and(|m| {
-                        m.subject() == Some(subject)
-                            && m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(to)
-                    })
-                })
-        },
-    )
 }
 
 /// The path of the preference-centre link in the captured message to `to` with `subject`.

@@ -70,6 +70,7 @@ async fn soft_bounces_in_a_row_suppress_and_only_signed_reports_take_effect() {
     let (addr, _stop) = start_peer(Arc::new(ScriptedPeer::default())).await;
     import_csv(
         &t.store,
+        std::sync::Arc::new(herald_mail::erasure::ErasureKey::new(&[7; 32])),
         Box::new(std::io::Cursor::new(
             "email\nsoft@x.test\nhard@x.test\nok@x.test\n".to_string(),
         )),

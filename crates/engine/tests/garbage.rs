@@ -35,6 +35,7 @@ async fn csv_noise_imports_what_it_can_and_accounts_for_every_row() {
         data.extend(n.bytes(600));
         let r = import_csv(
             &t.store,
+            std::sync::Arc::new(herald_mail::erasure::ErasureKey::new(&[7; 32])),
             Box::new(std::io::Cursor::new(data)),
             &format!("l{round}"),
             |_| {},

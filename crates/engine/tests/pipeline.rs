@@ -20,6 +20,7 @@ use herald_testkit::{
 async fn campaign_for(store: &SqliteStore, csv: &str, html: &str) -> CampaignId {
     import_csv(
         store,
+        std::sync::Arc::new(herald_mail::erasure::ErasureKey::new(&[7; 32])),
         Box::new(std::io::Cursor::new(csv.to_string())),
         "l",
         |_| {},
@@ -248,6 +249,7 @@ async fn import_streams_reports_bad_rows_and_merges_duplicates() {
                bo@x.test;\"Bo; the second\";gold\r\n";
     let r = import_csv(
         &t.store,
+        std::sync::Arc::new(herald_mail::erasure::ErasureKey::new(&[7; 32])),
         Box::new(std::io::Cursor::new(csv.to_string())),
         "l",
         |_| {},
@@ -300,6 +302,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
     let t = test_store().await;
     import_csv(
         &t.store,
+        std::sync::Arc::new(herald_mail::erasure::ErasureKey::new(&[7; 32])),
         Box::new(std::io::Cursor::new(
             "email,first_name\na@x.test,A\nb@x.test,\n".to_string(),
         )),

@@ -23,6 +23,7 @@ use herald_testkit::{
 async fn campaign_to(t: &herald_testkit::TestStore, csv: &str) -> herald_store::CampaignId {
     import_csv(
         &t.store,
+        std::sync::Arc::new(herald_mail::erasure::ErasureKey::new(&[7; 32])),
         Box::new(std::io::Cursor::new(csv.to_string())),
         "l",
         |_| {},

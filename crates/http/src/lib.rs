@@ -158,6 +158,8 @@ pub struct Web<S: Store> {
     pub login: LoginGuard,
     /// Who the client is (behind proxies).
     pub client_ip: ClientIp,
+    /// Erasure tokens: erased people are refused by imports and `contacts`, and erased.
+    pub erasure: Arc<herald_mail::erasure::ErasureKey>,
 }
 
 /// Everything served on `[http] listen`: the UI, `/api/v1`, and the public signed routes,

@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod dkim;
+pub mod erasure;
 pub mod feedback;
 pub mod filters;
 pub mod message;

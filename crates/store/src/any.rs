@@ -130,6 +130,18 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.purge_pending(before_ms).await,
         }
     }
+    async fn erase_person(&self, e: &Erasure) -> Result<EraseOutcome> {
+        match self {
+            AnyStore::Sqlite(db) => db.erase_person(e).await,
+            AnyStore::Postgres(db) => db.erase_person(e).await,
+        }
+    }
+    async fn person_record(&self, email_key: &str) -> Result<PersonRecord> {
+        match self {
+            AnyStore::Sqlite(db) => db.person_record(email_key).await,
+            AnyStore::Postgres(db) => db.person_record(email_key).await,
+        }
+    }
     async fn consents(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
         match self {
             AnyStore::Sqlite(db) => db.consents(email_key).await,

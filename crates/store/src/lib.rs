@@ -28,6 +28,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The address belongs to a person erased at their request: it stays off every list.
+    #[error("this address was erased at the person's request; it is never added again")]
+    Erased,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -93,6 +96,13 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Confirmed>>> + Send;
     /// Remove pending members (and their unconfirmed consents) who signed up before `before_ms`.
     fn purge_pending(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;
+    /// Erase one person (GDPR): their contact, fields, memberships and consent records go;
+    /// their delivery records stay for the counts with the address replaced; evidence, event
+    /// details and inbound messages lose the address, IPs and user agents; the suppression list
+    /// keeps them out by the erasure token alone. One transaction.
+    fn erase_person(&self, e: &Erasure) -> impl Future<Output = Result<EraseOutcome>> + Send;
+    /// What the database holds on one person besides the contact timeline (right of access).
+    fn person_record(&self, email_key: &str) -> impl Future<Output = Result<PersonRecord>> + Send;
     /// A contact's consent records, oldest first.
     fn consents(&self, email_key: &str) -> impl Future<Output = Result<Vec<ConsentRecord>>> + Send;
 

@@ -33,12 +33,17 @@ pub struct NewContact {
     pub email_key: String,
     /// JSON object text.
     pub fields: String,
+    /// The address's erasure token (`herald_mail::erasure`): a row whose token is on the
+    /// suppression list (the person was erased) is refused, in the same transaction.
+    pub erased_token: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpsertCounts {
     pub inserted: u64,
     pub updated: u64,
+    /// Address keys refused because the person was erased.
+    pub refused: Vec<String>,
 }
 
 /// A list member as the audience stage sees it.
@@ -101,6 +106,8 @@ pub struct SignUp {
     /// The standing a new (or returning) member gets: `pending` on a double opt-in list.
     pub status: herald_domain::MemberStatus,
     pub at_ms: i64,
+    /// The address's erasure token: an erased person is refused (`StoreError::Erased`).
+    pub erased_token: Option<String>,
 }
 
 /// What a sign-up changed.
@@ -746,4 +753,74 @@ pub struct NodeRecord {
     pub heartbeat_at_ms: i64,
     /// It runs (ran) `herald serve --sandbox`.
     pub sandbox: bool,
+}
+
+/// One person's erasure (`herald contacts erase`): what to find and what replaces it.
+#[derive(Debug, Clone)]
+pub struct Erasure {
+    pub email_key: String,
+    /// The keyed hash that takes the address's place on the suppression list.
+    pub token: String,
+    /// What stands in for the address in the delivery records (counts stay whole).
+    pub placeholder: String,
+    /// Spellings of the address to blank wherever stored text holds them (evidence, event
+    /// details, inbound messages), compared without regard to ASCII case.
+    pub needles: Vec<String>,
+    /// Who asked (`cli`, `api:<user>`, `ui:<user>`), for the suppression log.
+    pub source: String,
+    pub at_ms: i64,
+}
+
+/// What an erasure changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Erased {
+    /// A contact record was removed (with its fields, memberships and consent records).
+    pub contact: bool,
+    pub memberships: u64,
+    pub consents: u64,
+    /// Delivery records kept for the counts, the address replaced.
+    pub deliveries: u64,
+    /// Of those, messages not yet sent, now `not_sent: suppressed`.
+    pub cancelled: u64,
+    pub attempts: u64,
+    pub events: u64,
+    /// Inbound messages (bounces, complaints, replies) emptied of their raw text.
+    pub inbound: u64,
+    /// Suppression-log entries re-keyed to the token.
+    pub suppression_log: u64,
+}
+
+/// Whether an erasure could be done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EraseOutcome {
+    Erased(Erased),
+    /// Herald holds nothing on this address.
+    Unknown,
+    /// A message to the person is being handed over right now; try again when it is recorded.
+    InFlight,
+}
+
+/// Everything the database holds on one person besides the contact timeline (right of access).
+#[derive(Debug, Clone, Default)]
+pub struct PersonRecord {
+    /// (delivery, outcome, reason, started ms, ended ms, evidence JSON)
+    pub attempts: Vec<(DeliveryId, String, Option<String>, i64, i64, String)>,
+    pub inbound: Vec<InboundCopy>,
+    /// (reason, source, created ms) on the suppression list.
+    pub suppression: Option<(String, String, i64)>,
+    /// (action, reason, source, at ms), oldest first.
+    pub suppression_log: Vec<(String, String, String, i64)>,
+}
+
+/// An inbound message about one of the person's deliveries.
+#[derive(Debug, Clone)]
+pub struct InboundCopy {
+    pub id: i64,
+    pub delivery: Option<DeliveryId>,
+    pub received_at_ms: i64,
+    pub kind: String,
+    pub mail_from: String,
+    /// JSON object text.
+    pub summary: String,
+    pub raw: Vec<u8>,
 }

@@ -218,6 +218,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
         let email = format!("user{i}@bench.example");
         batch.push(NewContact {
             email_key: email.clone(),
+            erased_token: None,
             email,
             fields: format!(r#"{{"first_name":"User{i}","plan":"gold"}}"#),
         });
@@ -432,6 +433,7 @@ async fn import(rows: u64, json: bool) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let report = import_csv(
         &app.store,
+        app.erasure_key()?,
         Box::new(std::fs::File::open(&csv)?),
         "bench",
         |_| {},

@@ -51,6 +51,7 @@ pub async fn track(
             let email = format!("user{i}@bench.example");
             NewContact {
                 email_key: email.clone(),
+                erased_token: None,
                 email,
                 fields: "{}".into(),
             }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use herald_engine::api_types::{CampaignDetails, Dkim, DkimStatus, DomainVerification};
 use herald_engine::campaign::{self, CampaignError, CampaignInput};
-use herald_engine::queue::{TestSend, Until};
+use herald_engine::queue::{TestSend, TestSendError, Until};
 use herald_engine::reports::{CampaignReport, campaign_report};
 use herald_store::{CampaignId, Store};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -876,10 +876,12 @@ pub async fn test_send(app: &App, id: CampaignId, to: &str) -> anyhow::Result<Te
         None
     };
     let queue = app.queue(sandbox.as_ref())?;
-    queue
-        .send_test(id, &to, fields)
-        .await
-        .map_err(|e| anyhow::anyhow!("test send: {e}"))
+    queue.send_test(id, &to, fields).await.map_err(|e| match e {
+        // The content or the address: the user's to fix (a 422, exit 2).
+        TestSendError::Refused(e) => bad_input(format!("test send: {e}")),
+        TestSendError::Store(e) => anyhow::Error::new(e).context("test send"),
+        TestSendError::Internal(e) => anyhow::anyhow!("test send: {e}"),
+    })
 }
 
 /// The `unsubscribe_url` the pre-send check renders with, to find it in the HTML.

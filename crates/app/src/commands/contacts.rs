@@ -6,7 +6,7 @@ use anyhow::Context;
 use herald_engine::contacts::{ImportError, import_csv};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use herald_engine::audience::{self, ExportFormat};
+use herald_engine::audience::{self, ExportFormat, privacy};
 
 use crate::cli::ContactsCmd;
 use crate::commands::lists::cli_error;
@@ -40,8 +40,14 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
                     .context("progress style")?,
             );
             pb.enable_steady_tick(Duration::from_millis(200));
-            let report =
-                import_csv(&app.store, Box::new(f), list.trim(), |n| pb.set_position(n)).await;
+            let report = import_csv(
+                &app.store,
+                app.erasure_key()?,
+                Box::new(f),
+                list.trim(),
+                |n| pb.set_position(n),
+            )
+            .await;
             pb.finish_and_clear();
             let report = report.map_err(|e| match e {
                 ImportError::NoEmailColumn(_) | ImportError::BadHeader(_) => {
@@ -81,10 +87,17 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             json,
         } => {
             let l = audience::find(&app.store, &list).await.map_err(cli_error)?;
-            let added =
-                audience::add_contact(&app.store, &l, &email, &pairs(&fields)?, confirm, "cli")
-                    .await
-                    .map_err(cli_error)?;
+            let added = audience::add_contact(
+                &app.store,
+                &*app.erasure_key()?,
+                &l,
+                &email,
+                &pairs(&fields)?,
+                confirm,
+                "cli",
+            )
+            .await
+            .map_err(cli_error)?;
             if json {
                 return output::json(&added);
             }
@@ -191,6 +204,45 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             let n = audience::export(&app.store, l.as_ref(), format, out).await?;
             eprintln!("{n} contacts exported");
             Ok(())
+        }
+        ContactsCmd::Erase { email, json } => {
+            let done = privacy::erase(&app.store, &*app.erasure_key()?, &email, "cli")
+                .await
+                .map_err(|e| match e {
+                    audience::AudienceError::UnknownContact(_) => {
+                        anyhow::Error::new(NotFound(format!("Herald holds nothing on {email:?}")))
+                    }
+                    audience::AudienceError::EraseInFlight(_) => {
+                        anyhow::Error::new(crate::Conflict(e.to_string()))
+                    }
+                    other => cli_error(other),
+                })?;
+            if json {
+                return output::json(&done);
+            }
+            println!(
+                "erased {email}: contact {}, {} list memberships, {} consent records; \
+                 {} deliveries kept for the counts without the address ({} not yet sent: now not_sent), \
+                 {} attempts and {} events scrubbed, {} inbound messages emptied; \
+                 the address stays suppressed by a keyed hash",
+                if done.contact { "removed" } else { "none" },
+                done.memberships,
+                done.consents,
+                done.deliveries,
+                done.cancelled,
+                done.attempts,
+                done.events,
+                done.inbound,
+            );
+            Ok(())
+        }
+        ContactsCmd::ExportPerson { email } => {
+            match privacy::export_person(&app.store, &email).await? {
+                Some(p) => output::json(&p),
+                None => Err(anyhow::Error::new(NotFound(format!(
+                    "Herald holds nothing on {email:?}"
+                )))),
+            }
         }
     }
 }

@@ -442,3 +442,25 @@ pub fn bearer(h: &Herald, email: &str) -> String {
     let token = h.ok(&["token", "create", "--user", email, "--name", "test"]);
     format!("Bearer {}", token.trim())
 }
+
+/// The captured (sandbox) message to `to` whose subject is `subject`, parsed.
+pub fn captured(data: &Path, to: &str, subject: &str) -> Vec<u8> {
+    wait_for(
+        &format!("{subject:?} to {to} in the capture folder"),
+        std::time::Duration::from_secs(20),
+        || {
+            std::fs::read_dir(data.join("sandbox"))
+                .ok()?
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .find(|raw| {
+                    let m = mail_parser::MessageParser::default().parse(raw);
+                    m.is_some_and(|m| {
+                        m.subject() == Some(subject)
+                            && m.to().and_then(|a| a.first()).and_then(|a| a.address()) == Some(to)
+                    })
+                })
+        },
+    )
+}

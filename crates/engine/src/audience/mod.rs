@@ -11,10 +11,13 @@
 
 use herald_domain::audience::{slug_of, valid_slug};
 use herald_domain::{EmailAddress, MemberStatus, OptIn};
+use herald_mail::erasure::ErasureKey;
 use herald_store::{
     Confirmed, DeliveryId, ListRecord, NewCampaign, NewConfirmation, NewList, SignUp, Store,
     StoreError,
 };
+
+pub mod privacy;
 
 use crate::campaign::parse_from;
 use crate::now_ms;
@@ -79,6 +82,14 @@ pub enum AudienceError {
     LeftList(String, String),
     #[error("{field}: {why}")]
     BadField { field: String, why: &'static str },
+    #[error(
+        "{0} was erased at the person's request (contacts erase): it is never added to a list again"
+    )]
+    Erased(String),
+    #[error(
+        "a message to {0} is being handed over right now: erase again in a minute, once it is recorded"
+    )]
+    EraseInFlight(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -384,6 +395,7 @@ pub fn confirmation_campaign(l: &ListRecord) -> Result<NewCampaign, AudienceErro
 /// confirmation message queued (double opt-in).
 pub async fn sign_up<S: Store>(
     store: &S,
+    erasure: &ErasureKey,
     list: &ListRecord,
     form: &SignUpForm,
 ) -> Result<SignUpOutcome, AudienceError> {
@@ -392,12 +404,13 @@ pub async fn sign_up<S: Store>(
         OptIn::Single => MemberStatus::Subscribed,
         OptIn::Double => MemberStatus::Pending,
     };
-    join(store, list, form, addr, fields, status).await
+    join(store, erasure, list, form, addr, fields, status).await
 }
 
 /// Add `addr` to `list` as `status` (`pending`: with a confirmation message).
 async fn join<S: Store>(
     store: &S,
+    erasure: &ErasureKey,
     list: &ListRecord,
     form: &SignUpForm,
     addr: EmailAddress,
@@ -417,8 +430,13 @@ async fn join<S: Store>(
             form_text: form.form_text.clone(),
             status,
             at_ms: at,
+            erased_token: Some(erasure.token(&addr.key())),
         })
-        .await?;
+        .await
+        .map_err(|e| match e {
+            StoreError::Erased => AudienceError::Erased(addr.to_string()),
+            e => e.into(),
+        })?;
     let confirmation = if done.now == MemberStatus::Pending {
         let campaign = confirmation_campaign(list)?;
         let from_domain = herald_domain::address::domain_part(&campaign.from_address).to_string();
@@ -489,6 +507,7 @@ fn check_values(fields: &[(String, String)]) -> Result<(), AudienceError> {
 /// Someone who left the list is not put back without `confirm`.
 pub async fn add_contact<S: Store>(
     store: &S,
+    erasure: &ErasureKey,
     list: &ListRecord,
     email: &str,
     fields: &[(String, String)],
@@ -516,7 +535,16 @@ pub async fn add_contact<S: Store>(
     } else {
         MemberStatus::Subscribed
     };
-    let done = join(store, list, &form, addr.clone(), map.clone(), status).await?;
+    let done = join(
+        store,
+        erasure,
+        list,
+        &form,
+        addr.clone(),
+        map.clone(),
+        status,
+    )
+    .await?;
     if !confirm && done.status == MemberStatus::Unsubscribed {
         return Err(AudienceError::LeftList(
             addr.to_string(),

@@ -11,6 +11,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 
 use herald_domain::EmailAddress;
+use std::sync::Arc;
+
+use herald_mail::erasure::ErasureKey;
 use herald_store::{NewContact, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -159,6 +162,8 @@ enum Parsed {
     /// Contacts, their statuses (by address key), rejected rows (details, count).
     Batch(
         Vec<NewContact>,
+        /// The line of each contact above.
+        Vec<u64>,
         Vec<(String, RowStatus)>,
         Vec<Rejected>,
         u64,
@@ -167,7 +172,7 @@ enum Parsed {
 }
 
 /// Parse on a blocking thread, sending batches through a bounded channel.
-fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
+fn parse_rows(input: Box<dyn Read + Send>, erasure: Arc<ErasureKey>, tx: mpsc::Sender<Parsed>) {
     let window = Rc::new(RefCell::new(Window::default()));
     let mut reader = BufReader::with_capacity(
         256 * 1024,
@@ -219,6 +224,7 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
     };
     let status_col = headers.iter().position(|h| h == "status");
     let mut batch = Vec::with_capacity(BATCH);
+    let mut lines = Vec::with_capacity(BATCH);
     let mut statuses = Vec::new();
     let mut rejected = Vec::new();
     let mut rejected_n = 0u64;
@@ -323,9 +329,12 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
                                 if let Ok(Some(Some(st))) = status {
                                     statuses.push((addr.key(), st));
                                 }
+                                let key = addr.key();
+                                lines.push(line);
                                 batch.push(NewContact {
                                     email: addr.to_string(),
-                                    email_key: addr.key(),
+                                    erased_token: Some(erasure.token(&key)),
+                                    email_key: key,
                                     fields: serde_json::Value::Object(std::mem::take(&mut fields))
                                         .to_string(),
                                 });
@@ -337,9 +346,11 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
         }
         if batch.len() >= BATCH {
             let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            let l = std::mem::replace(&mut lines, Vec::with_capacity(BATCH));
             if tx
                 .blocking_send(Parsed::Batch(
                     b,
+                    l,
                     std::mem::take(&mut statuses),
                     std::mem::take(&mut rejected),
                     rejected_n,
@@ -351,19 +362,20 @@ fn parse_rows(input: Box<dyn Read + Send>, tx: mpsc::Sender<Parsed>) {
             rejected_n = 0;
         }
     }
-    let _ = tx.blocking_send(Parsed::Batch(batch, statuses, rejected, rejected_n));
+    let _ = tx.blocking_send(Parsed::Batch(batch, lines, statuses, rejected, rejected_n));
 }
 
 /// Import a CSV stream into `list` (created if needed). `progress` is called with rows done.
 pub async fn import_csv<S: Store>(
     store: &S,
+    erasure: Arc<ErasureKey>,
     input: Box<dyn Read + Send>,
     list: &str,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
     let list_id = store.ensure_list(list).await?;
     let (tx, mut rx) = mpsc::channel(2);
-    let parser = tokio::task::spawn_blocking(move || parse_rows(input, tx));
+    let parser = tokio::task::spawn_blocking(move || parse_rows(input, erasure, tx));
     let mut report = ImportReport {
         list: list.to_string(),
         ..Default::default()
@@ -372,12 +384,33 @@ pub async fn import_csv<S: Store>(
     while let Some(p) = rx.recv().await {
         match p {
             Parsed::Fatal(e) => return Err(e),
-            Parsed::Batch(batch, statuses, rejected, rejected_n) => {
+            Parsed::Batch(batch, lines, statuses, mut rejected, mut rejected_n) => {
                 let c = store.upsert_contacts(list_id, &batch).await?;
+                // People erased at their request are refused, each named by its line.
+                let at_index: std::collections::HashMap<&str, usize> = if c.refused.is_empty() {
+                    Default::default()
+                } else {
+                    batch
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| (b.email_key.as_str(), i))
+                        .collect()
+                };
+                for key in &c.refused {
+                    if let Some(&i) = at_index.get(key.as_str()) {
+                        rejected_n += 1;
+                        rejected.push(Rejected {
+                            line: lines[i],
+                            value: batch[i].email.clone(),
+                            reason: "erased at the person's request (contacts erase): never imported again".into(),
+                        });
+                    }
+                }
+                rejected.sort_by_key(|r| r.line);
                 // Another tool's standing carries over: who left stays out of this list; bounced
                 // and complained addresses are suppressed everywhere.
                 let at = crate::now_ms();
-                for (key, st) in &statuses {
+                for (key, st) in statuses.iter().filter(|(k, _)| !c.refused.contains(k)) {
                     let reason = match st {
                         RowStatus::Unsubscribed => {
                             store
@@ -409,7 +442,7 @@ pub async fn import_csv<S: Store>(
                 report.rejected_count += rejected_n;
                 let room = MAX_REJECTED_DETAILS.saturating_sub(report.rejected.len());
                 report.rejected.extend(rejected.into_iter().take(room));
-                rows += batch.len() as u64 + rejected_n;
+                rows += (batch.len() - c.refused.len()) as u64 + rejected_n;
                 progress(rows);
             }
         }
@@ -473,11 +506,17 @@ mod limits {
             "email,note\nann@example.test,short\nbob@example.test,{big}\ncy@example.test,ok\n"
         );
         let (tx, mut rx) = mpsc::channel(16);
-        let t = std::thread::spawn(move || parse_rows(Box::new(std::io::Cursor::new(data)), tx));
+        let t = std::thread::spawn(move || {
+            parse_rows(
+                Box::new(std::io::Cursor::new(data)),
+                Arc::new(ErasureKey::new(&[7; 32])),
+                tx,
+            )
+        });
         let (mut kept, mut rejected) = (Vec::new(), Vec::new());
         while let Some(p) = rx.blocking_recv() {
             match p {
-                Parsed::Batch(b, _, r, _) => {
+                Parsed::Batch(b, _, _, r, _) => {
                     kept.extend(b.into_iter().map(|c| c.email));
                     rejected.extend(r);
                 }

@@ -30,7 +30,7 @@ use crate::render::{CampaignRender, Renderer};
 use crate::{ms, now_ms};
 
 mod test_send;
-pub use test_send::TestSend;
+pub use test_send::{TestSend, TestSendError};
 
 /// Knobs of the delivery loop.
 #[derive(Clone)]

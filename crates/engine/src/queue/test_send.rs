@@ -3,7 +3,7 @@
 //! nowhere, so it counts for nothing and never touches the campaign's recipients.
 
 use herald_domain::EmailAddress;
-use herald_store::{CampaignId, ClaimedDelivery, DeliveryId, Store};
+use herald_store::{CampaignId, ClaimedDelivery, DeliveryId, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -22,6 +22,21 @@ pub struct TestSend {
     pub message_id: String,
 }
 
+/// Why a test copy was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum TestSendError {
+    /// The campaign or this address cannot be sent to as it stands (a template that fails for
+    /// the contact it is personalised for, an unusable campaign, a domain that takes no mail):
+    /// the user can fix it.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The render or send task died.
+    #[error("{0}")]
+    Internal(String),
+}
+
 impl<S: Store> Queue<S> {
     /// Send one test copy of `campaign` to `to`, personalised with `fields` (a JSON object).
     pub async fn send_test(
@@ -29,11 +44,10 @@ impl<S: Store> Queue<S> {
         campaign: CampaignId,
         to: &EmailAddress,
         fields: String,
-    ) -> Result<TestSend, String> {
-        let render = match self.campaign_render(campaign).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(Unusable::NotSent(e) | Unusable::Hold(e))) => return Err(e),
-            Err(e) => return Err(e.to_string()),
+    ) -> Result<TestSend, TestSendError> {
+        let render = match self.campaign_render(campaign).await? {
+            Ok(r) => r,
+            Err(Unusable::NotSent(e) | Unusable::Hold(e)) => return Err(TestSendError::Refused(e)),
         };
         let domain = to.domain().to_string();
         let message_id = format!(
@@ -59,22 +73,25 @@ impl<S: Store> Queue<S> {
         };
         let hosts = deliver::resolve(self.resolver.as_ref(), &domain)
             .await
-            .map_err(|(_, e)| e)?;
+            .map_err(|(_, e)| TestSendError::Refused(e))?;
         let date = time::OffsetDateTime::now_utc().unix_timestamp();
         let prepared = tokio::task::spawn_blocking(move || render.prepare(&d, date))
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| TestSendError::Internal(e.to_string()))?
+            .map_err(|e| TestSendError::Refused(e.to_string()))?;
         let (msg_tx, msg_rx) = mpsc::channel(1);
         let (tx, mut rx) = mpsc::channel(4);
-        msg_tx.send(prepared).await.map_err(|e| e.to_string())?;
+        msg_tx
+            .send(prepared)
+            .await
+            .map_err(|e| TestSendError::Internal(e.to_string()))?;
         drop(msg_tx);
         deliver::deliver_to_hosts(&self.cfg.deliver, &hosts, msg_rx, &|_| false, &tx).await;
         drop(tx);
         let attempt = rx
             .recv()
             .await
-            .ok_or_else(|| "no attempt was made".to_string())?;
+            .ok_or_else(|| TestSendError::Internal("no attempt was made".into()))?;
         let (accepted, result) = match &attempt.result {
             AttemptResult::Accepted(r) => (true, r.full()),
             AttemptResult::Refused { reply, .. } => (false, reply.full()),

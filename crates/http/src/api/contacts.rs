@@ -1,18 +1,21 @@
-//! `/api/v1/contacts…`: search, and one contact's timeline across campaigns.
+//! `/api/v1/contacts…`: search, one contact's timeline across campaigns, erasure and the
+//! right-of-access export.
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_engine::api_types::ContactsPage;
+use herald_engine::audience::{AudienceError, privacy};
 use herald_engine::reports::{contact_timeline, contact_view};
 use herald_store::Store;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Params, error, internal};
+use super::{Caller, Params, error, internal};
 use crate::Web;
 
 #[derive(Deserialize, JsonSchema)]
@@ -65,6 +68,40 @@ pub async fn show<S: Store>(State(web): State<Arc<Web<S>>>, Path(email): Path<St
     match contact_timeline(&web.store, &email).await {
         Ok(Some(v)) => Json(v).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no contact {email:?}")),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /api/v1/contacts/{email}/erase`.
+pub async fn erase<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(Caller(user)): Extension<Caller>,
+    Path(email): Path<String>,
+) -> Response {
+    let source = format!("api:{}", user.email);
+    match privacy::erase(&web.store, &web.erasure, &email, &source).await {
+        Ok(done) => Json(done).into_response(),
+        Err(AudienceError::Store(e)) => internal(e),
+        Err(AudienceError::UnknownContact(_)) => error(
+            StatusCode::NOT_FOUND,
+            format!("Herald holds nothing on {email:?}"),
+        ),
+        Err(e @ AudienceError::EraseInFlight(_)) => error(StatusCode::CONFLICT, e.to_string()),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+/// `GET /api/v1/contacts/{email}/export`.
+pub async fn export_person<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(email): Path<String>,
+) -> Response {
+    match privacy::export_person(&web.store, &email).await {
+        Ok(Some(p)) => Json(p).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("Herald holds nothing on {email:?}"),
+        ),
         Err(e) => internal(e),
     }
 }

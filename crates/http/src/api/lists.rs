@@ -65,7 +65,17 @@ pub async fn add_contact<S: Store>(
     };
     let fields: Vec<(String, String)> = a.fields.into_iter().collect();
     let source = format!("api:{}", user.email);
-    match audience::add_contact(&web.store, &list, &a.email, &fields, a.confirm, &source).await {
+    match audience::add_contact(
+        &web.store,
+        &web.erasure,
+        &list,
+        &a.email,
+        &fields,
+        a.confirm,
+        &source,
+    )
+    .await
+    {
         Ok(added) => (
             if added.before.as_deref() == Some("subscribed") {
                 StatusCode::OK
@@ -76,7 +86,9 @@ pub async fn add_contact<S: Store>(
         )
             .into_response(),
         Err(AudienceError::Store(e)) => internal(e),
-        Err(e @ AudienceError::LeftList(..)) => error(StatusCode::CONFLICT, e.to_string()),
+        Err(e @ (AudienceError::LeftList(..) | AudienceError::Erased(_))) => {
+            error(StatusCode::CONFLICT, e.to_string())
+        }
         Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }

@@ -264,6 +264,22 @@ pub const ROUTES: &[Route] = &[
         "A contact and its deliveries across campaigns, with their events",
         schema::<api_types::ContactTimeline>,
     ),
+    Route {
+        method: "POST",
+        path: "/api/v1/contacts/{email}/erase",
+        role: Role::Admin,
+        summary: "Erase a person at their request (GDPR): contact, fields, lists and consent go, the address leaves every record, campaign counts stay, a keyed hash keeps the address suppressed (404: nothing held; 409: a message to them is being handed over, try again in a minute)",
+        query: None,
+        body: None,
+        ok: (200, Some(schema::<herald_store::Erased>)),
+        conflicts: true,
+    },
+    get_route(
+        "/api/v1/contacts/{email}/export",
+        Role::Admin,
+        "Everything Herald holds on one person (GDPR right of access): contact, consents, deliveries, attempts with evidence, events, inbound messages, suppression",
+        schema::<herald_engine::audience::privacy::PersonExport>,
+    ),
     get_route(
         "/api/v1/domains",
         Role::Viewer,
@@ -349,6 +365,11 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         )
         .route("/api/v1/lists", get(lists::list::<S>))
         .route("/api/v1/contacts/{email}", get(contacts::show::<S>))
+        .route("/api/v1/contacts/{email}/erase", post(contacts::erase::<S>))
+        .route(
+            "/api/v1/contacts/{email}/export",
+            get(contacts::export_person::<S>),
+        )
         .route("/api/v1/domains", get(domains::list::<S>))
         .route(
             "/api/v1/domains/{domain}/verify",

@@ -44,6 +44,9 @@ pub struct SignupRules {
     /// An unsubscribe link (and RFC 8058 one-click) leaves only the list the message was sent
     /// to (`[lists] unsubscribe = "list"`), instead of everything.
     pub unsubscribe_leaves_list_only: bool,
+    /// Erasure tokens: a person erased at their request is not signed up again (the form
+    /// answers as for anyone, revealing nothing).
+    pub erasure: Arc<herald_mail::erasure::ErasureKey>,
 }
 
 impl Default for SignupRules {
@@ -53,6 +56,10 @@ impl Default for SignupRules {
             min_fill: Duration::from_secs(2),
             per_ip_per_hour: 20,
             unsubscribe_leaves_list_only: false,
+            // A key of this process alone: the application passes the installation's.
+            erasure: Arc::new(herald_mail::erasure::ErasureKey::new(
+                &herald_mail::verp::VerpKey::generate_secret().unwrap_or([7; 32]),
+            )),
         }
     }
 }
@@ -327,8 +334,9 @@ pub(super) async fn submit<S: Store>(
         user_agent: Some(user_agent(&headers)),
         form_text: consent_text(&l),
     };
-    match audience::sign_up(&p.store, &l, &form).await {
-        Ok(_) => done_page(&l, email),
+    match audience::sign_up(&p.store, &p.signup.erasure, &l, &form).await {
+        // An erased person is told what anyone is told, and nothing is kept.
+        Ok(_) | Err(AudienceError::Erased(_)) => done_page(&l, email),
         Err(e @ (AudienceError::BadEmail(_) | AudienceError::BadField { .. })) => form_page(
             &p,
             &l,

@@ -8,6 +8,7 @@ use axum::Extension;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use herald_engine::audience::{AudienceError, privacy};
 use herald_engine::contacts::{ImportReport, import_csv};
 use herald_store::Store;
 
@@ -27,6 +28,7 @@ struct ContactsPage {
     max_mb: usize,
     result: Option<ImportReport>,
     message: Option<String>,
+    notice: Option<String>,
     query: String,
     found: Vec<FoundRow>,
     more: bool,
@@ -40,6 +42,7 @@ struct FoundRow {
 #[derive(serde::Deserialize)]
 pub struct ContactsQuery {
     q: Option<String>,
+    flash: Option<String>,
 }
 
 /// Search results shown at most.
@@ -52,7 +55,7 @@ async fn page<S: Store>(
     message: Option<String>,
     status: StatusCode,
 ) -> Response {
-    search_page(web, s, result, message, status, String::new()).await
+    search_page(web, s, result, message, None, status, String::new()).await
 }
 
 async fn search_page<S: Store>(
@@ -60,6 +63,7 @@ async fn search_page<S: Store>(
     s: Session,
     result: Option<ImportReport>,
     message: Option<String>,
+    notice: Option<String>,
     status: StatusCode,
     query: String,
 ) -> Response {
@@ -84,6 +88,7 @@ async fn search_page<S: Store>(
         max_mb: MAX_UPLOAD / (1024 * 1024),
         result,
         message,
+        notice,
         query,
         found: found
             .into_iter()
@@ -105,7 +110,8 @@ pub async fn show<S: Store>(
     Query(q): Query<ContactsQuery>,
 ) -> Response {
     let query: String = q.q.unwrap_or_default().trim().chars().take(320).collect();
-    search_page(&web, s, None, None, StatusCode::OK, query).await
+    let (problem, notice) = super::flashed(&s, q.flash.as_deref());
+    search_page(&web, s, None, problem, notice, StatusCode::OK, query).await
 }
 
 struct DeliveryRow {
@@ -126,6 +132,9 @@ struct ContactPage {
     user: Option<String>,
     csrf: String,
     email: String,
+    /// Admins see the export and the erase button.
+    admin: bool,
+    problem: Option<String>,
     /// (list, standing) per list.
     lists: Vec<(String, String)>,
     fields: Vec<(String, String)>,
@@ -133,11 +142,18 @@ struct ContactPage {
     deliveries: Vec<DeliveryRow>,
 }
 
+#[derive(serde::Deserialize)]
+pub struct FlashQuery {
+    flash: Option<String>,
+}
+
 pub async fn timeline<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
     Path(email): Path<String>,
+    Query(q): Query<FlashQuery>,
 ) -> Response {
+    let (problem, _) = super::flashed(&s, q.flash.as_deref());
     let t = match herald_engine::reports::contact_timeline(&web.store, &email).await {
         Ok(Some(t)) => t,
         Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such contact."),
@@ -181,6 +197,8 @@ pub async fn timeline<S: Store>(
         })
         .collect();
     render(&ContactPage {
+        admin: s.user.role >= crate::auth::Role::Admin,
+        problem,
         user: Some(s.user.email),
         csrf: s.csrf,
         email,
@@ -267,6 +285,7 @@ pub async fn import<S: Store>(
     }
     match import_csv(
         &web.store,
+        web.erasure.clone(),
         Box::new(std::io::Cursor::new(bytes)),
         &list,
         |_| {},
@@ -286,5 +305,81 @@ pub async fn import<S: Store>(
             )
             .await
         }
+    }
+}
+
+/// `GET /contacts/{email}/export`: everything held on one person, as a JSON download (admins).
+pub async fn export_person<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Path(email): Path<String>,
+) -> Response {
+    use axum::response::IntoResponse;
+    if s.user.role < crate::auth::Role::Admin {
+        return super::problem(
+            StatusCode::FORBIDDEN,
+            "Only an admin can export a person's data.",
+        );
+    }
+    match privacy::export_person(&web.store, &email).await {
+        Ok(Some(p)) => match serde_json::to_vec_pretty(&p) {
+            Ok(body) => (
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "application/json".to_string(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"person.json\"".to_string(),
+                    ),
+                ],
+                body,
+            )
+                .into_response(),
+            Err(_) => super::problem(StatusCode::INTERNAL_SERVER_ERROR, "The export failed."),
+        },
+        Ok(None) => super::problem(
+            StatusCode::NOT_FOUND,
+            "Herald holds nothing on this address.",
+        ),
+        Err(e) => super::failed(
+            e,
+            "exporting a person",
+            "The person's data could not be read.",
+        ),
+    }
+}
+
+/// `POST /contacts/{email}/erase` (admins, in `WRITES`): erase the person, back to Contacts.
+pub async fn erase<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Path(email): Path<String>,
+    axum::Form(f): axum::Form<super::session::CsrfForm>,
+) -> Response {
+    if let Err(r) = super::session::csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let source = format!("ui:{}", s.user.email);
+    match privacy::erase(&web.store, &web.erasure, &email, &source).await {
+        Ok(done) => super::session::redirect_with(
+            &s,
+            "/contacts",
+            super::flash::Kind::Notice,
+            &format!(
+                "The person was erased: {} deliveries kept for the counts without the address; the address stays suppressed.",
+                done.deliveries
+            ),
+        ),
+        Err(AudienceError::Store(e)) => {
+            super::failed(e, "erasing a person", "The person could not be erased.")
+        }
+        Err(e) => super::session::redirect_with(
+            &s,
+            &format!("/contacts/{}", super::url_escape(&email)),
+            super::flash::Kind::Problem,
+            &e.to_string(),
+        ),
     }
 }

@@ -63,6 +63,11 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/contacts", get(contacts::show::<S>))
         .route("/contacts/{email}", get(contacts::timeline::<S>))
         .route(
+            "/contacts/{email}/export",
+            get(contacts::export_person::<S>),
+        )
+        .route("/contacts/{email}/erase", post(contacts::erase::<S>))
+        .route(
             "/contacts/import",
             post(contacts::import::<S>).layer(axum::extract::DefaultBodyLimit::max(
                 contacts::MAX_UPLOAD + 64 * 1024,

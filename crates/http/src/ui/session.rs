@@ -50,6 +50,7 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/logout", Role::Viewer, "log out"),
     ("/campaigns/preview", Role::Viewer, "preview campaigns"),
     ("/contacts/import", Role::Admin, "import contacts"),
+    ("/contacts/{email}/erase", Role::Admin, "erase people"),
     ("/domains/{domain}/verify", Role::Admin, "verify domains"),
     ("/suppressions", Role::Admin, "change the suppression list"),
     (

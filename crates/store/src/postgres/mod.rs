@@ -9,6 +9,7 @@ mod campaigns;
 mod contacts;
 mod domains;
 mod feedback;
+mod privacy;
 mod queue;
 mod reports;
 mod seeds;
@@ -48,6 +49,14 @@ pub(crate) mod dialect {
     pub fn json_merge(a: &str, b: &str) -> String {
         format!("({a}::jsonb || {b}::jsonb)::text")
     }
+    /// The bytes `needle` occur in the binary column `haystack`.
+    pub fn bytes_contain(haystack: &str, needle: &str) -> String {
+        format!("position({needle}::bytea in {haystack}) > 0")
+    }
+    /// The text elements of the JSON array parameter `param`, as a table `alias` with a `value`.
+    pub fn json_text_rows(param: &str, alias: &str) -> String {
+        format!("jsonb_array_elements_text({param}::jsonb) {alias}")
+    }
     /// The values of `expr` in a group, one per line.
     pub fn lines_agg(expr: &str) -> String {
         format!("string_agg({expr}, E'\\n' ORDER BY {expr})")
@@ -69,8 +78,8 @@ use crate::{
     UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
 use crate::{
-    Confirmed, ConsentRecord, ExportRow, ListRecord, NewConfirmation, NewList, PreferenceChange,
-    Preferences, SignUp, SignedUp,
+    Confirmed, ConsentRecord, EraseOutcome, Erasure, ExportRow, ListRecord, NewConfirmation,
+    NewList, PersonRecord, PreferenceChange, Preferences, SignUp, SignedUp,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -182,6 +191,12 @@ impl PgStore {
     }
 
     /// Begin a write transaction (PostgreSQL takes row locks; no process-wide lock).
+    /// After an erasure: nothing to do here. PostgreSQL keeps the old row versions until
+    /// (auto)vacuum reclaims them; no dump or query sees them.
+    pub(crate) async fn after_erase(&self) -> Result<()> {
+        Ok(())
+    }
+
     async fn write(&self) -> Result<WriteTx> {
         Ok(WriteTx {
             tx: self.pool.begin().await?,

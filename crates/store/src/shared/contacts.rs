@@ -94,6 +94,19 @@ macro_rules! contacts {
                     }
                 };
                 let mut w = self.write().await?;
+                // Erased people stay out: checked in this transaction, so an erasure committed
+                // a moment ago is seen.
+                let tokens: Vec<&str> = unique.iter().filter_map(|c| c.erased_token.as_deref()).collect();
+                let erased = Self::erased_among_impl(&mut w.tx, &tokens).await?;
+                if !erased.is_empty() {
+                    unique.retain(|c| {
+                        let gone = c.erased_token.as_ref().is_some_and(|t| erased.contains(t));
+                        if gone {
+                            counts.refused.push(c.email_key.clone());
+                        }
+                        !gone
+                    });
+                }
                 for chunk in unique.chunks(CHUNK) {
                     let mut q = QueryBuilder::<$db>::new(
                         "INSERT INTO contacts (email, email_key, fields, created_at, updated_at) ",

@@ -58,6 +58,12 @@ macro_rules! store {
             async fn purge_pending(&self, before_ms: i64) -> Result<u64> {
                 self.purge_pending_impl(before_ms).await
             }
+            async fn erase_person(&self, e: &Erasure) -> Result<EraseOutcome> {
+                self.erase_person_impl(e).await
+            }
+            async fn person_record(&self, email_key: &str) -> Result<PersonRecord> {
+                self.person_record_impl(email_key).await
+            }
             async fn consents(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
                 self.consents_impl(email_key).await
             }

@@ -7,6 +7,7 @@ mod campaigns;
 mod contacts;
 mod domains;
 mod feedback;
+mod privacy;
 mod queue;
 mod reports;
 mod seeds;
@@ -46,6 +47,14 @@ pub(crate) mod dialect {
     pub fn json_merge(a: &str, b: &str) -> String {
         format!("json_patch({a}, {b})")
     }
+    /// The bytes `needle` occur in the binary column `haystack`.
+    pub fn bytes_contain(haystack: &str, needle: &str) -> String {
+        format!("instr({haystack}, {needle}) > 0")
+    }
+    /// The text elements of the JSON array parameter `param`, as a table `alias` with a `value`.
+    pub fn json_text_rows(param: &str, alias: &str) -> String {
+        format!("json_each({param}) {alias}")
+    }
     /// The values of `expr` in a group, one per line.
     pub fn lines_agg(expr: &str) -> String {
         format!("group_concat({expr}, char(10))")
@@ -70,8 +79,8 @@ use crate::{
     UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
 use crate::{
-    Confirmed, ConsentRecord, ExportRow, ListRecord, NewConfirmation, NewList, PreferenceChange,
-    Preferences, SignUp, SignedUp,
+    Confirmed, ConsentRecord, EraseOutcome, Erasure, ExportRow, ListRecord, NewConfirmation,
+    NewList, PersonRecord, PreferenceChange, Preferences, SignUp, SignedUp,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -166,7 +175,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("cache_size", "-8000");
+            .pragma("cache_size", "-8000")
+            // Deleted and overwritten content is zeroed in the file, not left in free space:
+            // an erased person's address must not survive in the database file
+            // (`contacts erase`). Overwrites happen on pages being written anyway.
+            .pragma("secure_delete", "on");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
@@ -216,6 +229,25 @@ impl SqliteStore {
     }
 
     /// Begin a write transaction, holding the in-process writer lock for its lifetime.
+    /// After an erasure: copy the write-ahead log into the database and empty it, so the
+    /// pages that held the address before survive in neither file. Readers still using the
+    /// log can hold the truncation off; it is retried a few times, then left to SQLite's own
+    /// checkpoints (the log is overwritten as it is reused).
+    pub(crate) async fn after_erase(&self) -> Result<()> {
+        for _ in 0..20 {
+            let busy: i64 = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tracing::warn!("the write-ahead log could not be emptied after an erasure (readers busy)");
+        Ok(())
+    }
+
     async fn write(&self) -> Result<WriteTx> {
         let guard = self.write_lock.clone().lock_owned().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;

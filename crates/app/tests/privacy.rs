@@ -1,0 +1,303 @@
+//! Erasure and right of access (GDPR), through the real binary on the configured backend:
+//! after `contacts erase` (and the API's), the person is nowhere in the database files or a
+//! PostgreSQL dump, the campaign's counts are unchanged, and the address is refused when
+//! imported or added again.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Herald, captured, free_port, http, wait_for};
+
+/// Everything the database holds, as lower-case text: a PostgreSQL dump, or the SQLite files.
+fn database_text(h: &Herald) -> String {
+    if let Some((_, url)) = h.env.iter().find(|(k, _)| k == "HERALD__DATABASE__URL") {
+        let out = std::process::Command::new("pg_dump")
+            .arg(url)
+            .output()
+            .expect("pg_dump (postgresql-client)");
+        assert!(
+            out.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return String::from_utf8_lossy(&out.stdout).to_lowercase();
+    }
+    let mut all = String::new();
+    for f in ["herald.db", "herald.db-wal"] {
+        if let Ok(b) = std::fs::read(h.data_dir.join(f)) {
+            all.push_str(&String::from_utf8_lossy(&b).to_lowercase());
+        }
+    }
+    all
+}
+
+#[test]
+fn an_erased_person_is_nowhere_the_counts_stay_and_the_address_is_refused_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let h = Herald::new(&data)
+        .web_only(port)
+        .env("HERALD__DNS__NAMESERVERS", "[\"127.0.0.1:9\"]")
+        .env("HERALD__DNS__TIMEOUT", "1s");
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name\nEve.Erasable@People.invalid,Evelynne\nbob@people.invalid,Bob\ncarol.kept@people.invalid,Carol\n",
+    )
+    .unwrap();
+    h.ok(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "club",
+    ]);
+    h.ok(&["lists", "create", "Second"]);
+    h.ok(&[
+        "contacts",
+        "add",
+        "eve.erasable@people.invalid",
+        "--list",
+        "Second",
+        "--field",
+        "city=Zanzibarville",
+    ]);
+    common::add_user(&h, "admin@people.invalid", "admin");
+    let auth = common::bearer(&h, "admin@people.invalid");
+    let _serve = common::serve_sandbox(&h, port);
+
+    let html = tmp.path().join("p.html");
+    std::fs::write(&html, "<p>Hello {{ contact.first_name }}</p>").unwrap();
+    let id = h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        "Hello",
+        "--list",
+        "club",
+        "--from",
+        "News <news@sender.invalid>",
+        "--subject",
+        "Hi {{ contact.first_name }}",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sent = h.json(&[
+        "campaign",
+        "send",
+        &id,
+        "--wait",
+        "--wait-timeout",
+        "60s",
+        "--json",
+    ]);
+    assert_eq!(sent["counts"]["delivered"], 3, "{sent:#}");
+
+    // Eve opens it: an event with her IP and user agent.
+    let raw = captured(&data, "Eve.Erasable@people.invalid", "Hi Evelynne");
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let body = msg.body_html(0).unwrap().into_owned();
+    let at = body.find("/t/o/").expect("an open pixel");
+    let pixel = body[at..].split('"').next().unwrap().to_string();
+    let r = http(
+        port,
+        "GET",
+        &pixel,
+        &[("User-Agent", "Mozilla/5.0 ErasureTestAgent/1.0")],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    wait_for("the open to be recorded", Duration::from_secs(20), || {
+        let t = h.json(&["contacts", "show", "eve.erasable@people.invalid", "--json"]);
+        (!t["deliveries"][0]["events"].as_array()?.is_empty()).then_some(())
+    });
+
+    // Right of access: everything, before.
+    let export = h.json(&["contacts", "export-person", "EVE.erasable@people.invalid"]);
+    let text = export.to_string().to_lowercase();
+    for said in [
+        "evelynne",
+        "zanzibarville",
+        "erasuretestagent",
+        "hi evelynne",
+    ] {
+        assert!(text.contains(said), "the export holds {said:?}: {export:#}");
+    }
+    assert_eq!(
+        export["attempts"].as_array().map(Vec::len),
+        Some(1),
+        "{export:#}"
+    );
+    assert_eq!(
+        export["timeline"]["consents"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let before = database_text(&h);
+    assert!(
+        before.contains("eve.erasable"),
+        "the search sees what is there"
+    );
+
+    let counts = h.json(&["campaign", "show", &id, "--json"])["counts"].clone();
+    let done = h.json(&["contacts", "erase", "eve.erasable@people.invalid", "--json"]);
+    assert_eq!(
+        (
+            &done["contact"],
+            &done["memberships"],
+            &done["consents"],
+            &done["deliveries"]
+        ),
+        (
+            &serde_json::json!(true),
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        ),
+        "{done:#}"
+    );
+    assert_eq!(done["events"], 1, "{done:#}");
+    // Bob, through the API.
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/contacts/bob@people.invalid/erase",
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/contacts/bob@people.invalid/erase",
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 404, "nothing is left: {}", r.body);
+
+    let report = h.json(&["campaign", "show", &id, "--json"]);
+    assert_eq!(report["counts"], counts, "the counts are unchanged");
+    let text = database_text(&h).to_lowercase();
+    for gone in [
+        "eve.erasable",
+        "evelynne",
+        "zanzibarville",
+        "erasuretestagent",
+        "bob@people",
+    ] {
+        assert!(!text.contains(gone), "the database still holds {gone:?}");
+    }
+    assert!(
+        text.contains("carol.kept@people.invalid"),
+        "others are kept"
+    );
+    for args in [
+        vec!["contacts", "show", "eve.erasable@people.invalid"],
+        vec!["contacts", "export-person", "eve.erasable@people.invalid"],
+    ] {
+        assert_eq!(h.run(&args).status.code(), Some(2), "{args:?}");
+    }
+
+    // The address is refused from now on, naming the line.
+    std::fs::write(
+        &csv,
+        "email,first_name\ncarol.kept@people.invalid,C\nEVE.ERASABLE@people.invalid,E\n",
+    )
+    .unwrap();
+    let report = h.json(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "club",
+        "--json",
+    ]);
+    assert_eq!(report["rejected_count"], 1, "{report:#}");
+    assert_eq!(report["rejected"][0]["line"], 3, "{report:#}");
+    assert!(
+        report["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("erased"),
+        "{report:#}"
+    );
+    assert_eq!(
+        (&report["imported"], &report["updated"]),
+        (&serde_json::json!(0), &serde_json::json!(1))
+    );
+    let out = h.run(&[
+        "contacts",
+        "add",
+        "eve.erasable@people.invalid",
+        "--list",
+        "Second",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("erased"));
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/contacts",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        Some(r#"{"email":"bob@people.invalid","list":"club"}"#),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        !database_text(&h).contains("eve.erasable"),
+        "nothing came back"
+    );
+}
+
+/// After an erasure the list's first contact can be one the template fails for: a test send
+/// is then refused as the user's to fix (exit 2, 422), not an internal error (schemathesis
+/// found the 500).
+#[test]
+fn a_test_send_whose_template_fails_for_the_first_contact_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data")).env("HERALD__DELIVERY__SANDBOX", "true");
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email,first_name\nann@x.invalid,Ann\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(&html, "<p>Hi {{ contact.first_name }}</p>").unwrap();
+    let id = h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        "t",
+        "--list",
+        "l",
+        "--from",
+        "Ann <ann@api.invalid>",
+        "--subject",
+        "Hi",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.ok(&["campaign", "test", &id, "--to", "t@x.invalid"]);
+    h.ok(&["contacts", "add", "zed@x.invalid", "--list", "l"]);
+    h.ok(&["contacts", "erase", "ann@x.invalid"]);
+    let out = h.run(&["campaign", "test", &id, "--to", "t@x.invalid"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("first_name"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

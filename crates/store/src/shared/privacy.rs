@@ -1,0 +1,403 @@
+//! Erasure and right of access (GDPR): the queries of both backends, written once.
+//! `sqlite/privacy.rs` and `postgres/privacy.rs` expand this macro.
+
+/// What replaces an erased address (and an erased personalised subject) in stored text.
+pub(crate) const ERASED: &str = "[erased]";
+
+/// Event-detail and evidence keys that hold a person's own data outright: dropped on erasure.
+const PERSONAL_KEYS: &[&str] = &["ip", "user_agent", "confirm_ip", "fields"];
+
+/// `text` with every occurrence of any of `needles` replaced by `[erased]`, comparing ASCII
+/// letters without case (addresses are matched however a server spelled them).
+pub(crate) fn scrub_text(text: &str, needles: &[String]) -> String {
+    let mut out = text.to_string();
+    for n in needles {
+        if n.is_empty() {
+            continue;
+        }
+        let lower_n = n.to_ascii_lowercase();
+        let mut result = String::with_capacity(out.len());
+        let lower = out.to_ascii_lowercase();
+        let mut at = 0;
+        // ASCII lower-casing keeps every byte offset, so positions found in `lower` cut `out`
+        // on the same character boundaries.
+        while let Some(i) = lower[at..].find(&lower_n) {
+            result.push_str(&out[at..at + i]);
+            result.push_str(ERASED);
+            at += i + lower_n.len();
+        }
+        result.push_str(&out[at..]);
+        out = result;
+    }
+    out
+}
+
+/// A stored JSON document (an attempt's evidence, an event's detail, an inbound summary) with
+/// the person's data gone: addresses blanked everywhere, personal keys dropped, the
+/// personalised subject replaced. Text that is not JSON is scrubbed as text.
+pub(crate) fn scrub_json(doc: &str, needles: &[String]) -> String {
+    fn walk(v: &mut serde_json::Value, needles: &[String]) {
+        match v {
+            serde_json::Value::String(s) => *s = scrub_text(s, needles),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, needles)),
+            serde_json::Value::Object(m) => {
+                m.retain(|k, _| !PERSONAL_KEYS.contains(&k.as_str()));
+                // The subject as this person received it may carry their name.
+                if let Some(serde_json::Value::String(s)) = m.get_mut("subject") {
+                    *s = ERASED.to_string();
+                }
+                m.values_mut().for_each(|x| walk(x, needles));
+            }
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(doc) {
+        Ok(mut v) => {
+            walk(&mut v, needles);
+            v.to_string()
+        }
+        Err(_) => scrub_text(doc, needles),
+    }
+}
+
+macro_rules! privacy {
+    ($store:ident, $row:ty, $db:ty) => {
+        use sqlx::Row;
+
+        use crate::shared::privacy::{scrub_json, scrub_text};
+        use crate::{DeliveryId, EraseOutcome, Erased, Erasure, InboundCopy, PersonRecord, Result};
+
+        impl $store {
+            pub(super) async fn erase_person_impl(&self, e: &Erasure) -> Result<EraseOutcome> {
+                if !crate::shared::matchable(&e.email_key) {
+                    return Ok(EraseOutcome::Unknown);
+                }
+                let mut w = self.write().await?;
+                let mut done = Erased::default();
+                let in_flight: i64 = sqlx::query(
+                    "SELECT COUNT(*) FROM deliveries WHERE email_key = $1 AND seed_id IS NULL \
+                     AND lease_owner IS NOT NULL AND lease_until >= $2",
+                )
+                .bind(&e.email_key)
+                .bind(e.at_ms)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .try_get(0)?;
+                if in_flight > 0 {
+                    return Ok(EraseOutcome::InFlight);
+                }
+                let contact: Option<i64> = sqlx::query("SELECT id FROM contacts WHERE email_key = $1")
+                    .bind(&e.email_key)
+                    .fetch_optional(&mut *w.tx)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
+                let deliveries: Vec<i64> = sqlx::query(
+                    "SELECT id FROM deliveries WHERE email_key = $1 AND seed_id IS NULL ORDER BY id",
+                )
+                .bind(&e.email_key)
+                .fetch_all(&mut *w.tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+                let suppression: Option<String> =
+                    sqlx::query("SELECT reason FROM suppressions WHERE email_key = $1")
+                        .bind(&e.email_key)
+                        .fetch_optional(&mut *w.tx)
+                        .await?
+                        .map(|r| r.try_get(0))
+                        .transpose()?;
+                let logged: i64 =
+                    sqlx::query("SELECT COUNT(*) FROM suppression_log WHERE email_key = $1")
+                        .bind(&e.email_key)
+                        .fetch_one(&mut *w.tx)
+                        .await?
+                        .try_get(0)?;
+                if contact.is_none() && deliveries.is_empty() && suppression.is_none() && logged == 0 {
+                    return Ok(EraseOutcome::Unknown);
+                }
+                let ids = serde_json::to_string(&deliveries).unwrap_or_else(|_| "[]".into());
+                let in_ids = super::dialect::id_list("$1");
+
+                // Messages not yet sent are never sent: the address is about to go.
+                done.cancelled = sqlx::query(
+                    "UPDATE deliveries SET state = 'not_sent', reason = 'suppressed', next_attempt_at = NULL, \
+                     updated_at = $2 WHERE email_key = $1 AND seed_id IS NULL AND state IN ('queued', 'deferred')",
+                )
+                .bind(&e.email_key)
+                .bind(e.at_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+
+                // Evidence: the reply that quoted the address, the personalised subject.
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, evidence FROM attempts WHERE delivery_id IN ({in_ids})"
+                )))
+                .bind(&ids)
+                .fetch_all(&mut *w.tx)
+                .await?;
+                for r in &rows {
+                    let id: i64 = r.try_get(0)?;
+                    let evidence: String = r.try_get(1)?;
+                    sqlx::query("UPDATE attempts SET evidence = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(scrub_json(&evidence, &e.needles))
+                        .execute(&mut *w.tx)
+                        .await?;
+                    done.attempts += 1;
+                }
+                // Events: the IP and user agent of opens, clicks and unsubscribes.
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, detail FROM events WHERE delivery_id IN ({in_ids})"
+                )))
+                .bind(&ids)
+                .fetch_all(&mut *w.tx)
+                .await?;
+                for r in &rows {
+                    let id: i64 = r.try_get(0)?;
+                    let detail: String = r.try_get(1)?;
+                    sqlx::query("UPDATE events SET detail = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(scrub_json(&detail, &e.needles))
+                        .execute(&mut *w.tx)
+                        .await?;
+                    done.events += 1;
+                }
+                // Inbound messages: those about the person's deliveries, and any other still
+                // holding the address in its raw text or summary (kept for `[inbound] retention`).
+                let mut inbound: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM inbound_messages WHERE delivery_id IN ({in_ids})"
+                )))
+                .bind(&ids)
+                .fetch_all(&mut *w.tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+                for n in &e.needles {
+                    let lower = n.to_ascii_lowercase();
+                    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT id FROM inbound_messages WHERE {} OR {} OR {} OR {}",
+                        super::dialect::bytes_contain("raw", "$1"),
+                        super::dialect::bytes_contain("raw", "$2"),
+                        super::dialect::contains("lower(summary)", "$3"),
+                        super::dialect::contains("lower(mail_from)", "$3"),
+                    )))
+                    .bind(n.as_bytes())
+                    .bind(lower.as_bytes())
+                    .bind(&lower)
+                    .fetch_all(&mut *w.tx)
+                    .await?;
+                    for r in &found {
+                        inbound.push(r.try_get(0)?);
+                    }
+                }
+                inbound.sort_unstable();
+                inbound.dedup();
+                for id in &inbound {
+                    let r = sqlx::query("SELECT summary, mail_from FROM inbound_messages WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *w.tx)
+                        .await?;
+                    let summary: String = r.try_get(0)?;
+                    let mail_from: String = r.try_get(1)?;
+                    sqlx::query(
+                        "UPDATE inbound_messages SET raw = $2, summary = $3, mail_from = $4 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(Vec::<u8>::new())
+                    .bind(scrub_json(&summary, &e.needles))
+                    .bind(scrub_text(&mail_from, &e.needles))
+                    .execute(&mut *w.tx)
+                    .await?;
+                    done.inbound += 1;
+                }
+
+                // The delivery records stay (a campaign's figures do not change), without the
+                // address or the contact.
+                done.deliveries = sqlx::query(
+                    "UPDATE deliveries SET email = $2, email_key = $3, contact_id = NULL \
+                     WHERE email_key = $1 AND seed_id IS NULL",
+                )
+                .bind(&e.email_key)
+                .bind(&e.placeholder)
+                .bind(&e.token)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+
+                if let Some(c) = contact {
+                    done.consents = sqlx::query("DELETE FROM consents WHERE contact_id = $1")
+                        .bind(c)
+                        .execute(&mut *w.tx)
+                        .await?
+                        .rows_affected();
+                    done.memberships = sqlx::query("DELETE FROM list_members WHERE contact_id = $1")
+                        .bind(c)
+                        .execute(&mut *w.tx)
+                        .await?
+                        .rows_affected();
+                    // Deliveries of other addresses never point at this contact; seeds none.
+                    sqlx::query("UPDATE deliveries SET contact_id = NULL WHERE contact_id = $1")
+                        .bind(c)
+                        .execute(&mut *w.tx)
+                        .await?;
+                    sqlx::query("DELETE FROM contacts WHERE id = $1")
+                        .bind(c)
+                        .execute(&mut *w.tx)
+                        .await?;
+                    done.contact = true;
+                }
+
+                // The suppression list keeps the person out by the token alone.
+                sqlx::query("DELETE FROM suppressions WHERE email_key = $1")
+                    .bind(&e.email_key)
+                    .execute(&mut *w.tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO suppressions (email_key, reason, source, created_at) VALUES ($1, 'erased', $2, $3) \
+                     ON CONFLICT(email_key) DO NOTHING",
+                )
+                .bind(&e.token)
+                .bind(&e.source)
+                .bind(e.at_ms)
+                .execute(&mut *w.tx)
+                .await?;
+                done.suppression_log = sqlx::query(
+                    "UPDATE suppression_log SET email_key = $2 WHERE email_key = $1",
+                )
+                .bind(&e.email_key)
+                .bind(&e.token)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                sqlx::query(
+                    "INSERT INTO suppression_log (email_key, action, reason, source, at) VALUES ($1, 'add', 'erased', $2, $3)",
+                )
+                .bind(&e.token)
+                .bind(&e.source)
+                .bind(e.at_ms)
+                .execute(&mut *w.tx)
+                .await?;
+                w.tx.commit().await?;
+                self.after_erase().await?;
+                Ok(EraseOutcome::Erased(done))
+            }
+
+            pub(super) async fn person_record_impl(&self, email_key: &str) -> Result<PersonRecord> {
+                let mut p = PersonRecord::default();
+                if !crate::shared::matchable(email_key) {
+                    return Ok(p);
+                }
+                let rows = sqlx::query(
+                    "SELECT a.delivery_id, a.outcome, a.reason, a.started_at, a.ended_at, a.evidence \
+                     FROM attempts a JOIN deliveries d ON d.id = a.delivery_id \
+                     WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY a.id",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    p.attempts.push((
+                        DeliveryId(r.try_get(0)?),
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                    ));
+                }
+                let rows = sqlx::query(
+                    "SELECT i.id, i.delivery_id, i.received_at, i.kind, i.mail_from, i.summary, i.raw \
+                     FROM inbound_messages i JOIN deliveries d ON d.id = i.delivery_id \
+                     WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY i.id",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    p.inbound.push(InboundCopy {
+                        id: r.try_get(0)?,
+                        delivery: r.try_get::<Option<i64>, _>(1)?.map(DeliveryId),
+                        received_at_ms: r.try_get(2)?,
+                        kind: r.try_get(3)?,
+                        mail_from: r.try_get(4)?,
+                        summary: r.try_get(5)?,
+                        raw: r.try_get(6)?,
+                    });
+                }
+                p.suppression = sqlx::query(
+                    "SELECT reason, source, created_at FROM suppressions WHERE email_key = $1",
+                )
+                .bind(email_key)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| -> Result<_> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+                .transpose()?;
+                let rows = sqlx::query(
+                    "SELECT action, reason, source, at FROM suppression_log WHERE email_key = $1 ORDER BY id",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    p.suppression_log.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+                }
+                Ok(p)
+            }
+
+            /// Which of `tokens` (erasure tokens) are on the suppression list.
+            pub(super) async fn erased_among_impl(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                tokens: &[&str],
+            ) -> Result<std::collections::HashSet<String>> {
+                if tokens.is_empty() {
+                    return Ok(Default::default());
+                }
+                let list = serde_json::to_string(tokens).unwrap_or_else(|_| "[]".into());
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT s.email_key FROM {} JOIN suppressions s ON s.email_key = t.value",
+                    super::dialect::json_text_rows("$1", "t")
+                )))
+                .bind(list)
+                .fetch_all(&mut **tx)
+                .await?;
+                rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+            }
+        }
+    };
+}
+pub(crate) use privacy;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_blanked_in_any_case_and_personal_keys_dropped() {
+        let needles = vec![
+            "Eve@Example.org".to_string(),
+            "eve%40example.org".to_string(),
+        ];
+        assert_eq!(
+            scrub_text("550 5.1.1 <EVE@example.ORG>: no such user", &needles),
+            "550 5.1.1 <[erased]>: no such user"
+        );
+        assert_eq!(scrub_text("nothing here", &needles), "nothing here");
+        assert_eq!(scrub_text("é eve@example.org é", &needles), "é [erased] é");
+        let doc = r#"{"ip":"198.51.100.7","user_agent":"Mozilla","url":"https://x.test/?e=eve%40example.org","sent":{"subject":"Hi Eve","from":"News <n@s.test>"},"reply":{"text":["eve@example.org unknown"]}}"#;
+        let out = scrub_json(doc, &needles);
+        assert!(!out.to_ascii_lowercase().contains("eve"), "{out}");
+        assert!(
+            !out.contains("198.51.100.7") && !out.contains("Mozilla"),
+            "{out}"
+        );
+        assert!(out.contains("News <n@s.test>"), "{out}");
+        assert_eq!(
+            scrub_json("not json eve@example.org", &needles),
+            "not json [erased]"
+        );
+    }
+}
