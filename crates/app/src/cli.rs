@@ -65,6 +65,10 @@ pub enum Command {
     /// Lists: public sign-up forms, single or double opt-in.
     #[command(subcommand)]
     Lists(ListsCmd),
+    /// Segments: saved rules over fields, lists, consent and history (human opens and
+    /// clicks), counted now and used to narrow a campaign's audience.
+    #[command(subcommand)]
+    Segments(SegmentsCmd),
     /// Campaigns.
     #[command(subcommand)]
     Campaign(CampaignCmd),
@@ -362,6 +366,43 @@ pub enum ContactsCmd {
     ExportPerson { email: String },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SegmentsCmd {
+    /// Save a rule under a name, e.g. --rule 'field city = "Berlin" and opened by a person
+    /// within 90d and not list "Press"'; prints how many contacts it selects.
+    Create {
+        name: String,
+        #[arg(long)]
+        rule: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every segment with how many contacts it selects now.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Count what a rule selects now, with a few of the addresses (nothing is saved).
+    Count {
+        #[arg(long)]
+        rule: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a segment's rule or name.
+    Update {
+        name: String,
+        #[arg(long)]
+        rule: Option<String>,
+        #[arg(long)]
+        rename: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a segment (campaigns that used it keep the rule they were given).
+    Delete { name: String },
+}
+
 /// A list's settings (`lists update`: what is not given stays).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ListArgs {
@@ -474,6 +515,23 @@ pub enum CampaignCmd {
     /// rate. Exit 1 when it finds a problem.
     Check {
         id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who a draft goes to: its list narrowed by a segment, minus an exclusion segment
+    /// (`not_sent: excluded`), counted now. Without flags, only counts.
+    Audience {
+        id: String,
+        /// Only the list's members this saved segment selects.
+        #[arg(long, conflicts_with = "no_segment")]
+        segment: Option<String>,
+        #[arg(long)]
+        no_segment: bool,
+        /// Keep out the members this saved segment selects (recorded `not_sent: excluded`).
+        #[arg(long, conflicts_with = "no_exclude")]
+        exclude: Option<String>,
+        #[arg(long)]
+        no_exclude: bool,
         #[arg(long)]
         json: bool,
     },
@@ -657,6 +715,14 @@ pub enum BenchCmd {
         /// Concurrent keep-alive connections.
         #[arg(long, default_value_t = 8)]
         connections: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Count a segment (a field and human opens) over N contacts and snapshot a campaign
+    /// narrowed by it (temporary SQLite); print both times and peak RSS.
+    Segment {
+        #[arg(long, default_value_t = 1_000_000)]
+        contacts: u64,
         #[arg(long)]
         json: bool,
     },

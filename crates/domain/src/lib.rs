@@ -9,6 +9,7 @@ pub mod connections;
 pub mod reason;
 pub mod retry;
 pub mod role;
+pub mod segment;
 pub mod stage;
 pub mod state;
 

@@ -93,6 +93,8 @@ string_enum! {
         Cancelled => "cancelled",
         /// Signed up to a double opt-in list and has not confirmed yet.
         PendingConfirmation => "pending_confirmation",
+        /// Matched the campaign's exclusion segment (`campaign audience --exclude`).
+        Excluded => "excluded",
     }
 }
 

@@ -142,6 +142,76 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.person_record(email_key).await,
         }
     }
+    async fn audience_page_for(
+        &self,
+        list: ListId,
+        after: i64,
+        limit: u32,
+        filter: &AudienceFilter,
+    ) -> Result<Vec<AudienceMember>> {
+        match self {
+            AnyStore::Sqlite(db) => db.audience_page_for(list, after, limit, filter).await,
+            AnyStore::Postgres(db) => db.audience_page_for(list, after, limit, filter).await,
+        }
+    }
+    async fn set_campaign_audience(
+        &self,
+        id: CampaignId,
+        segment: Option<(&str, &str)>,
+        exclude: Option<(&str, &str)>,
+    ) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.set_campaign_audience(id, segment, exclude).await,
+            AnyStore::Postgres(db) => db.set_campaign_audience(id, segment, exclude).await,
+        }
+    }
+    async fn create_segment(&self, name: &str, rule: &str, at_ms: i64) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.create_segment(name, rule, at_ms).await,
+            AnyStore::Postgres(db) => db.create_segment(name, rule, at_ms).await,
+        }
+    }
+    async fn segment_records(&self) -> Result<Vec<SegmentRecord>> {
+        match self {
+            AnyStore::Sqlite(db) => db.segment_records().await,
+            AnyStore::Postgres(db) => db.segment_records().await,
+        }
+    }
+    async fn update_segment(
+        &self,
+        name: &str,
+        new_name: &str,
+        rule: &str,
+        at_ms: i64,
+    ) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.update_segment(name, new_name, rule, at_ms).await,
+            AnyStore::Postgres(db) => db.update_segment(name, new_name, rule, at_ms).await,
+        }
+    }
+    async fn delete_segment(&self, name: &str) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.delete_segment(name).await,
+            AnyStore::Postgres(db) => db.delete_segment(name).await,
+        }
+    }
+    async fn segment_count(&self, filter: &AudienceFilter) -> Result<u64> {
+        match self {
+            AnyStore::Sqlite(db) => db.segment_count(filter).await,
+            AnyStore::Postgres(db) => db.segment_count(filter).await,
+        }
+    }
+    async fn segment_page(
+        &self,
+        filter: &AudienceFilter,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>> {
+        match self {
+            AnyStore::Sqlite(db) => db.segment_page(filter, after, limit).await,
+            AnyStore::Postgres(db) => db.segment_page(filter, after, limit).await,
+        }
+    }
     async fn consents(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
         match self {
             AnyStore::Sqlite(db) => db.consents(email_key).await,

@@ -103,6 +103,50 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn erase_person(&self, e: &Erasure) -> impl Future<Output = Result<EraseOutcome>> + Send;
     /// What the database holds on one person besides the contact timeline (right of access).
     fn person_record(&self, email_key: &str) -> impl Future<Output = Result<PersonRecord>> + Send;
+    /// `audience_page` narrowed to the members `filter.include` selects, each marked
+    /// `excluded` when `filter.exclude` selects it.
+    fn audience_page_for(
+        &self,
+        list: ListId,
+        after: i64,
+        limit: u32,
+        filter: &AudienceFilter,
+    ) -> impl Future<Output = Result<Vec<AudienceMember>>> + Send;
+    /// Set (or clear) a campaign's segment and exclusion, each (name, rule text); false once
+    /// its send started (or it is a list's confirmation campaign).
+    fn set_campaign_audience(
+        &self,
+        id: CampaignId,
+        segment: Option<(&str, &str)>,
+        exclude: Option<(&str, &str)>,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Save a segment; false when the name is taken.
+    fn create_segment(
+        &self,
+        name: &str,
+        rule: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Every segment, by name.
+    fn segment_records(&self) -> impl Future<Output = Result<Vec<SegmentRecord>>> + Send;
+    /// Rename and/or change a segment's rule; false when there is no segment `name`.
+    fn update_segment(
+        &self,
+        name: &str,
+        new_name: &str,
+        rule: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_segment(&self, name: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// How many contacts the filter selects (one query).
+    fn segment_count(&self, filter: &AudienceFilter) -> impl Future<Output = Result<u64>> + Send;
+    /// The contacts the filter selects with an id above `after`, by id: (id, address).
+    fn segment_page(
+        &self,
+        filter: &AudienceFilter,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(i64, String)>>> + Send;
     /// A contact's consent records, oldest first.
     fn consents(&self, email_key: &str) -> impl Future<Output = Result<Vec<ConsentRecord>>> + Send;
 

@@ -60,6 +60,8 @@ pub struct AudienceMember {
     pub hard_bounced_before: bool,
     /// Where the contact stands on this list.
     pub status: herald_domain::MemberStatus,
+    /// Matches the campaign's exclusion rule (`not_sent: excluded`).
+    pub excluded: bool,
 }
 
 /// A list as created or changed (design §6b).
@@ -320,6 +322,10 @@ pub struct Campaign {
     pub local_time: Option<String>,
     /// A list's confirmation messages rather than a campaign a user wrote.
     pub confirmation: bool,
+    /// Only the list's members this segment selects get it: (name, rule as it was when set).
+    pub segment: Option<(String, String)>,
+    /// The list's members this segment selects are recorded `not_sent: excluded`.
+    pub exclude: Option<(String, String)>,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.
@@ -823,4 +829,23 @@ pub struct InboundCopy {
     /// JSON object text.
     pub summary: String,
     pub raw: Vec<u8>,
+}
+
+/// A saved segment: a named rule (`herald_domain::segment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRecord {
+    pub name: String,
+    /// The rule's text, as written.
+    pub rule: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Which contacts: those matching `include` (all when `None`) and not `exclude`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceFilter {
+    pub include: Option<herald_domain::segment::Rule>,
+    pub exclude: Option<herald_domain::segment::Rule>,
+    /// What `within` counts back from.
+    pub now_ms: i64,
 }

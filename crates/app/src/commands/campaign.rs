@@ -114,6 +114,53 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        CampaignCmd::Audience {
+            id,
+            segment,
+            no_segment,
+            exclude,
+            no_exclude,
+            json,
+        } => {
+            use herald_engine::audience::segments::{self, AudienceChange};
+            let id = campaign_id(&id)?;
+            let pick = |set: Option<String>, clear: bool| {
+                if clear { Some(None) } else { set.map(Some) }
+            };
+            let change = AudienceChange {
+                segment: pick(segment, no_segment),
+                exclude: pick(exclude, no_exclude),
+            };
+            let a = if change.segment.is_none() && change.exclude.is_none() {
+                segments::campaign_audience(&app.store, id).await
+            } else {
+                segments::set_campaign_audience(&app.store, id, &change).await
+            }
+            .map_err(crate::commands::lists::cli_error)?;
+            if json {
+                return output::json(&a);
+            }
+            println!(
+                "campaign {}: list {:?}{}{}: {} recipients now (before the suppression list){}",
+                a.campaign,
+                a.list,
+                a.segment
+                    .as_deref()
+                    .map(|s| format!(", segment {s:?}"))
+                    .unwrap_or_default(),
+                a.exclude
+                    .as_deref()
+                    .map(|s| format!(", minus {s:?}"))
+                    .unwrap_or_default(),
+                a.recipients,
+                if a.excluded > 0 {
+                    format!("; {} excluded (recorded not_sent: excluded)", a.excluded)
+                } else {
+                    String::new()
+                }
+            );
+            Ok(())
+        }
         CampaignCmd::Pause { id, json } => {
             control_cmd(&app, &id, campaign::Control::Pause, json).await
         }

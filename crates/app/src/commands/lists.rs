@@ -13,7 +13,10 @@ use crate::{NotFound, bad_input, output};
 /// An audience error as the CLI reports it: the user's to fix (exit 2) or a failure (exit 1).
 pub fn cli_error(e: AudienceError) -> anyhow::Error {
     match e {
-        AudienceError::UnknownList(_) => anyhow::Error::new(NotFound(e.to_string())),
+        AudienceError::UnknownList(_)
+        | AudienceError::UnknownSegment(_)
+        | AudienceError::UnknownCampaign(_) => anyhow::Error::new(NotFound(e.to_string())),
+        AudienceError::CampaignStarted(_) => anyhow::Error::new(crate::Conflict(e.to_string())),
         AudienceError::Store(s) => anyhow::Error::new(s),
         other => bad_input(other.to_string()),
     }

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_hooks;
 mod bench_report;
+mod bench_segment;
 mod bench_signup;
 mod bench_track;
 mod bounce;
@@ -15,6 +16,7 @@ mod ips;
 pub(crate) mod lists;
 mod migrate;
 mod seeds;
+mod segments;
 mod serve;
 mod suppressions;
 mod users;
@@ -49,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ips { json } => ips::run(open().await?, json).await,
         Command::Contacts(c) => contacts::run(open().await?, c).await,
         Command::Lists(c) => lists::run(open().await?, c).await,
+        Command::Segments(c) => segments::run(open().await?, c).await,
         Command::Campaign(c) => campaign::run(open().await?, c).await,
         Command::Why {
             id,

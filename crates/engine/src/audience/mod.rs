@@ -18,6 +18,7 @@ use herald_store::{
 };
 
 pub mod privacy;
+pub mod segments;
 
 use crate::campaign::parse_from;
 use crate::now_ms;
@@ -90,6 +91,18 @@ pub enum AudienceError {
         "a message to {0} is being handed over right now: erase again in a minute, once it is recorded"
     )]
     EraseInFlight(String),
+    #[error("{0}")]
+    BadRule(String),
+    #[error("a segment name is 1–100 characters, without control characters")]
+    BadSegmentName,
+    #[error("a segment named {0:?} exists already")]
+    SegmentTaken(String),
+    #[error("unknown segment {0:?}")]
+    UnknownSegment(String),
+    #[error("unknown campaign {0}")]
+    UnknownCampaign(String),
+    #[error("campaign {0} has started sending: its audience is fixed")]
+    CampaignStarted(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -28,6 +28,8 @@ pub enum CampaignError {
     BadFrom(String, String),
     #[error("--reply-to {0:?}: {1}")]
     BadReplyTo(String, String),
+    #[error("segment {0:?}: {1}")]
+    BadSegment(String, String),
     #[error("template {0}")]
     Template(#[from] herald_mail::TemplateError),
     #[error("the templates took longer than {0:?} to compile; simplify them")]
@@ -636,6 +638,9 @@ pub fn eligibility(m: &AudienceMember) -> Result<(), NotSentReason> {
         MemberStatus::Pending => return Err(NotSentReason::PendingConfirmation),
         MemberStatus::Unsubscribed => return Err(NotSentReason::Unsubscribed),
     }
+    if m.excluded {
+        return Err(NotSentReason::Excluded);
+    }
     if let Some(reason) = &m.suppression {
         return Err(reason.parse().unwrap_or(NotSentReason::Suppressed));
     }
@@ -643,6 +648,29 @@ pub fn eligibility(m: &AudienceMember) -> Result<(), NotSentReason> {
         return Err(NotSentReason::PreviouslyBounced);
     }
     Ok(())
+}
+
+/// The campaign's segment and exclusion as a store filter; `None` when it has neither.
+pub fn audience_filter(
+    c: &herald_store::Campaign,
+    now_ms: i64,
+) -> Result<Option<herald_store::AudienceFilter>, CampaignError> {
+    if c.segment.is_none() && c.exclude.is_none() {
+        return Ok(None);
+    }
+    let parse = |s: &Option<(String, String)>| {
+        s.as_ref()
+            .map(|(name, rule)| {
+                herald_domain::segment::parse(rule)
+                    .map_err(|e| CampaignError::BadSegment(name.clone(), e.to_string()))
+            })
+            .transpose()
+    };
+    Ok(Some(herald_store::AudienceFilter {
+        include: parse(&c.segment)?,
+        exclude: parse(&c.exclude)?,
+        now_ms,
+    }))
 }
 
 /// Snapshot the audience into deliveries (idempotent) and mark the campaign `sending`.
@@ -672,10 +700,15 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
                 .unwrap_or(jiff::tz::TimeZone::UTC);
             (l, default)
         });
+    // A segment narrows the list; an exclusion is recorded per person (`not_sent: excluded`).
+    let filter = audience_filter(&c, now)?;
     let mut created = 0;
     let mut after = 0;
     loop {
-        let page = store.audience_page(c.list, after, PAGE).await?;
+        let page = match &filter {
+            Some(f) => store.audience_page_for(c.list, after, PAGE, f).await?,
+            None => store.audience_page(c.list, after, PAGE).await?,
+        };
         let Some(last) = page.last() else { break };
         after = last.contact_id;
         let batch: Vec<NewDelivery> = page
@@ -875,6 +908,7 @@ mod tests {
             suppression: suppression.map(str::to_string),
             hard_bounced_before: hard,
             status: MemberStatus::Subscribed,
+            excluded: false,
         };
         assert_eq!(eligibility(&m(None, false)), Ok(()));
         let pending = AudienceMember {

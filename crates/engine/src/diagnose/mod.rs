@@ -224,6 +224,8 @@ mod tests {
             presend_check: None,
             local_time: None,
             confirmation: false,
+            segment: None,
+            exclude: None,
         }
     }
 

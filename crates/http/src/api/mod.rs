@@ -7,6 +7,7 @@ pub(crate) mod contacts;
 mod domains;
 mod lists;
 mod openapi;
+mod segments;
 mod suppressions;
 
 use std::sync::Arc;
@@ -281,6 +282,51 @@ pub const ROUTES: &[Route] = &[
         schema::<herald_engine::audience::privacy::PersonExport>,
     ),
     get_route(
+        "/api/v1/segments",
+        Role::Viewer,
+        "Saved segments with how many contacts each selects now",
+        schema::<segments::SegmentsPage>,
+    ),
+    Route {
+        method: "POST",
+        path: "/api/v1/segments",
+        role: Role::Admin,
+        summary: "Save a segment (422 names the column of a rule that does not parse, or a list that does not exist; 409 when the name is taken)",
+        query: None,
+        body: Some(schema::<segments::NewSegment>),
+        ok: (
+            201,
+            Some(schema::<herald_engine::audience::segments::SegmentView>),
+        ),
+        conflicts: true,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/segments/count",
+        role: Role::Viewer,
+        summary: "How many contacts a rule selects now, with up to 10 of their addresses (nothing saved)",
+        query: None,
+        body: Some(schema::<segments::RuleBody>),
+        ok: (
+            200,
+            Some(schema::<herald_engine::audience::segments::RuleCount>),
+        ),
+        conflicts: false,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v1/campaigns/{id}/audience",
+        role: Role::Admin,
+        summary: "Narrow a draft to a saved segment and/or keep out another's members (not_sent: excluded); null clears, absent keeps; the count after (409 once its send started)",
+        query: None,
+        body: Some(schema::<segments::AudienceBody>),
+        ok: (
+            200,
+            Some(schema::<herald_engine::audience::segments::CampaignAudience>),
+        ),
+        conflicts: true,
+    },
+    get_route(
         "/api/v1/domains",
         Role::Viewer,
         "Connected domains: records to publish, rotation, last re-verification and changes",
@@ -369,6 +415,15 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route(
             "/api/v1/contacts/{email}/export",
             get(contacts::export_person::<S>),
+        )
+        .route(
+            "/api/v1/segments",
+            get(segments::list::<S>).post(segments::create::<S>),
+        )
+        .route("/api/v1/segments/count", post(segments::count::<S>))
+        .route(
+            "/api/v1/campaigns/{id}/audience",
+            axum::routing::put(segments::audience::<S>),
         )
         .route("/api/v1/domains", get(domains::list::<S>))
         .route(

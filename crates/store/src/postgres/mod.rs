@@ -13,6 +13,7 @@ mod privacy;
 mod queue;
 mod reports;
 mod seeds;
+mod segments;
 mod users;
 
 /// What the shared queries (`crate::shared`) write differently for PostgreSQL.
@@ -23,6 +24,11 @@ pub(crate) mod dialect {
     pub fn contains(haystack: &str, needle: &str) -> String {
         format!("strpos({haystack}, {needle}) > 0")
     }
+    /// `contains` with the needle still to come: `contains_open(h)`, the needle, `CONTAINS_CLOSE`.
+    pub fn contains_open(haystack: &str) -> String {
+        format!("strpos({haystack}, ")
+    }
+    pub const CONTAINS_CLOSE: &str = ") > 0";
     /// The text of `key` in the JSON object in column `column` (stored as text).
     pub fn json_text(column: &str, key: &str) -> String {
         format!("({column}::jsonb ->> '{key}')")
@@ -78,8 +84,9 @@ use crate::{
     UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
 use crate::{
-    Confirmed, ConsentRecord, EraseOutcome, Erasure, ExportRow, ListRecord, NewConfirmation,
-    NewList, PersonRecord, PreferenceChange, Preferences, SignUp, SignedUp,
+    AudienceFilter, Confirmed, ConsentRecord, EraseOutcome, Erasure, ExportRow, ListRecord,
+    NewConfirmation, NewList, PersonRecord, PreferenceChange, Preferences, SegmentRecord, SignUp,
+    SignedUp,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -120,6 +127,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         11,
         include_str!("../../migrations/postgres/0011_audience.sql"),
+    ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_segments.sql"),
     ),
 ];
 

@@ -114,7 +114,8 @@ macro_rules! campaigns {
                     "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
-                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time, c.kind \
+                            c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time, c.kind, \
+                            c.segment_name, c.segment_rule, c.exclude_name, c.exclude_rule \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -148,7 +149,36 @@ macro_rules! campaigns {
                     presend_check: r.get(21),
                     local_time: r.get(22),
                     confirmation: r.try_get::<String, _>(23)? == "confirmation",
+                    segment: r.try_get::<Option<String>, _>(24)?.zip(r.try_get::<Option<String>, _>(25)?),
+                    exclude: r.try_get::<Option<String>, _>(26)?.zip(r.try_get::<Option<String>, _>(27)?),
                 }))
+            }
+
+            /// Narrow a draft's audience (see the trait).
+            pub(super) async fn set_campaign_audience_impl(
+                &self,
+                id: CampaignId,
+                segment: Option<(&str, &str)>,
+                exclude: Option<(&str, &str)>,
+            ) -> Result<bool> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE campaigns SET segment_name = $2, segment_rule = $3, exclude_name = $4, exclude_rule = $5 \
+                     WHERE id = $1 AND status IN ('draft', 'scheduled') AND kind = 'campaign' \
+                     AND (schedule_lease_until IS NULL OR schedule_lease_until < $6) \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
+                )
+                .bind(id.0)
+                .bind(segment.map(|s| s.0))
+                .bind(segment.map(|s| s.1))
+                .bind(exclude.map(|s| s.0))
+                .bind(exclude.map(|s| s.1))
+                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
             }
 
             pub(super) async fn set_campaign_status_impl(

@@ -161,21 +161,39 @@ macro_rules! contacts {
                 list: ListId,
                 after: i64,
                 limit: u32,
+                filter: Option<&crate::AudienceFilter>,
             ) -> Result<Vec<AudienceMember>> {
-                let rows = sqlx::query(
+                let mut q = QueryBuilder::<$db>::new(
                     "SELECT c.id, c.email, c.email_key, c.fields, s.reason, \
                             CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.email_key = c.email_key \
                                     AND d.state = 'bounced' AND d.hard = 1) \
-                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END, m.status \
-                     FROM list_members m JOIN contacts c ON c.id = m.contact_id \
-                     LEFT JOIN suppressions s ON s.email_key = c.email_key \
-                     WHERE m.list_id = $1 AND m.contact_id > $2 ORDER BY m.contact_id LIMIT $3",
-                )
-                .bind(list.0)
-                .bind(after)
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await?;
+                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END, m.status, ",
+                );
+                // A segment narrows the members; an exclusion marks them (`not_sent: excluded`).
+                match filter.and_then(|f| f.exclude.as_ref()) {
+                    Some(rule) => {
+                        q.push("CASE WHEN ");
+                        super::segments::push_rule(&mut q, rule, filter.map_or(0, |f| f.now_ms));
+                        q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END");
+                    }
+                    None => {
+                        q.push("CAST(0 AS BIGINT)");
+                    }
+                }
+                q.push(
+                    " FROM list_members m JOIN contacts c ON c.id = m.contact_id \
+                     LEFT JOIN suppressions s ON s.email_key = c.email_key WHERE m.list_id = ",
+                );
+                q.push_bind(list.0);
+                q.push(" AND m.contact_id > ");
+                q.push_bind(after);
+                if let Some(rule) = filter.and_then(|f| f.include.as_ref()) {
+                    q.push(" AND ");
+                    super::segments::push_rule(&mut q, rule, filter.map_or(0, |f| f.now_ms));
+                }
+                q.push(" ORDER BY m.contact_id LIMIT ");
+                q.push_bind(limit as i64);
+                let rows = q.build().fetch_all(&self.pool).await?;
                 rows.into_iter()
                     .map(|r| {
                         let status: String = r.try_get(6)?;
@@ -189,6 +207,7 @@ macro_rules! contacts {
                             status: status.parse().map_err(|e: String| {
                                 crate::StoreError::Corrupt(format!("list member status: {e}"))
                             })?,
+                            excluded: r.try_get::<i64, _>(7)? != 0,
                         })
                     })
                     .collect()

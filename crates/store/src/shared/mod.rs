@@ -10,6 +10,7 @@ pub(crate) mod feedback;
 pub(crate) mod privacy;
 pub(crate) mod reports;
 pub(crate) mod seeds;
+pub(crate) mod segments;
 pub(crate) mod store;
 pub(crate) mod users;
 

@@ -29,7 +29,7 @@ macro_rules! store {
                 after: i64,
                 limit: u32,
             ) -> Result<Vec<AudienceMember>> {
-                self.audience_page_impl(list, after, limit).await
+                self.audience_page_impl(list, after, limit, None).await
             }
             async fn create_list(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
                 self.create_list_impl(l, at_ms).await
@@ -63,6 +63,30 @@ macro_rules! store {
             }
             async fn person_record(&self, email_key: &str) -> Result<PersonRecord> {
                 self.person_record_impl(email_key).await
+            }
+            async fn audience_page_for(&self, list: ListId, after: i64, limit: u32, filter: &AudienceFilter) -> Result<Vec<AudienceMember>> {
+                self.audience_page_impl(list, after, limit, Some(filter)).await
+            }
+            async fn set_campaign_audience(&self, id: CampaignId, segment: Option<(&str, &str)>, exclude: Option<(&str, &str)>) -> Result<bool> {
+                self.set_campaign_audience_impl(id, segment, exclude).await
+            }
+            async fn create_segment(&self, name: &str, rule: &str, at_ms: i64) -> Result<bool> {
+                self.create_segment_impl(name, rule, at_ms).await
+            }
+            async fn segment_records(&self) -> Result<Vec<SegmentRecord>> {
+                self.segment_records_impl().await
+            }
+            async fn update_segment(&self, name: &str, new_name: &str, rule: &str, at_ms: i64) -> Result<bool> {
+                self.update_segment_impl(name, new_name, rule, at_ms).await
+            }
+            async fn delete_segment(&self, name: &str) -> Result<bool> {
+                self.delete_segment_impl(name).await
+            }
+            async fn segment_count(&self, filter: &AudienceFilter) -> Result<u64> {
+                self.segment_count_impl(filter).await
+            }
+            async fn segment_page(&self, filter: &AudienceFilter, after: i64, limit: u32) -> Result<Vec<(i64, String)>> {
+                self.segment_page_impl(filter, after, limit).await
             }
             async fn consents(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
                 self.consents_impl(email_key).await

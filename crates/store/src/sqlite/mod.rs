@@ -11,6 +11,7 @@ mod privacy;
 mod queue;
 mod reports;
 mod seeds;
+mod segments;
 mod users;
 
 /// What the shared queries (`crate::shared`) write differently for SQLite.
@@ -21,6 +22,11 @@ pub(crate) mod dialect {
     pub fn contains(haystack: &str, needle: &str) -> String {
         format!("instr({haystack}, {needle}) > 0")
     }
+    /// `contains` with the needle still to come: `contains_open(h)`, the needle, `CONTAINS_CLOSE`.
+    pub fn contains_open(haystack: &str) -> String {
+        format!("instr({haystack}, ")
+    }
+    pub const CONTAINS_CLOSE: &str = ") > 0";
     /// The text of `key` in the JSON object in column `column`.
     pub fn json_text(column: &str, key: &str) -> String {
         format!("json_extract({column}, '$.{key}')")
@@ -79,8 +85,9 @@ use crate::{
     UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
 };
 use crate::{
-    Confirmed, ConsentRecord, EraseOutcome, Erasure, ExportRow, ListRecord, NewConfirmation,
-    NewList, PersonRecord, PreferenceChange, Preferences, SignUp, SignedUp,
+    AudienceFilter, Confirmed, ConsentRecord, EraseOutcome, Erasure, ExportRow, ListRecord,
+    NewConfirmation, NewList, PersonRecord, PreferenceChange, Preferences, SegmentRecord, SignUp,
+    SignedUp,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -142,6 +149,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         20,
         include_str!("../../migrations/sqlite/0020_audience.sql"),
+    ),
+    (
+        21,
+        include_str!("../../migrations/sqlite/0021_segments.sql"),
     ),
 ];
 

@@ -1,0 +1,185 @@
+//! `herald bench segment`: a segment over N contacts, with a field condition and a human
+//! engagement condition, in a temporary SQLite store built through the store's own batch
+//! writes (contacts on a list, one earlier campaign delivered to all, opens and clicks from
+//! people and machines). Times the count and a campaign's snapshot narrowed by the segment.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use herald_domain::DeliveryState;
+use herald_engine::audience::segments::{self, AudienceChange};
+use herald_store::{DeliveryId, EngagementRecord, NewCampaign, NewContact, NewDelivery, Store};
+use serde::Serialize;
+
+use crate::output::{self, peak_rss_mb};
+use crate::settings::Settings;
+use crate::startup::App;
+
+/// The rule measured: a field and human engagement, as the issue names it.
+const RULE: &str = r#"field city = "Berlin" and opened by a person within 90d"#;
+const CITIES: [&str; 10] = [
+    "Berlin", "Paris", "Warsaw", "Madrid", "Rome", "Oslo", "Lisbon", "Vienna", "Prague", "Dublin",
+];
+
+#[derive(Serialize)]
+struct SegmentBench {
+    contacts: u64,
+    events: u64,
+    rule: &'static str,
+    setup_seconds: f64,
+    matched: u64,
+    count_seconds: f64,
+    /// A broad rule for comparison: `never engaged` (most contacts).
+    never_engaged: u64,
+    never_engaged_seconds: f64,
+    snapshot_recipients: u64,
+    snapshot_seconds: f64,
+    peak_rss_mb: f64,
+}
+
+pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().context("temporary directory")?;
+    let app = App::with_settings(Settings::default(), dir.path()).await?;
+    let t0 = Instant::now();
+    let list = app.store.ensure_list("bench").await?;
+    eprintln!("generating {contacts} contacts …");
+    let mut batch = Vec::with_capacity(5000);
+    for i in 0..contacts {
+        let email = format!("user{i}@d{}.example", i % 1000);
+        batch.push(NewContact {
+            email_key: email.clone(),
+            erased_token: None,
+            email,
+            fields: format!(
+                r#"{{"first_name":"User{i}","city":"{}"}}"#,
+                CITIES[(i % 10) as usize]
+            ),
+        });
+        if batch.len() == 5000 {
+            app.store.upsert_contacts(list, &batch).await?;
+            batch.clear();
+        }
+    }
+    app.store.upsert_contacts(list, &batch).await?;
+    let new_campaign = |name: &str| NewCampaign {
+        name: name.into(),
+        list,
+        from_name: None,
+        from_address: "bench@sender.example".into(),
+        subject: "Hello".into(),
+        html: "<p>Hello</p>".into(),
+        text: None,
+        created_at_ms: herald_engine::now_ms(),
+        gate_override: None,
+        reply_to: None,
+        track_opens: true,
+        track_clicks: true,
+        send_to_seeds: false,
+    };
+    // An earlier campaign, delivered to everyone.
+    let earlier = app.store.create_campaign(&new_campaign("earlier")).await?;
+    eprintln!("generating an earlier campaign and its events …");
+    let now = herald_engine::now_ms();
+    let mut deliveries = Vec::with_capacity(10_000);
+    for i in 0..contacts {
+        let email = format!("user{i}@d{}.example", i % 1000);
+        deliveries.push(NewDelivery {
+            campaign: earlier,
+            contact_id: None,
+            email_key: email.clone(),
+            domain: herald_domain::address::domain_part(&email).to_string(),
+            email,
+            state: DeliveryState::Delivered,
+            reason: None,
+            message_id: format!("<{i}@sender.example>"),
+            next_attempt_at_ms: None,
+            updated_at_ms: now,
+            seed_id: None,
+        });
+        if deliveries.len() == 10_000 {
+            app.store.insert_deliveries(&deliveries).await?;
+            deliveries.clear();
+        }
+    }
+    app.store.insert_deliveries(&deliveries).await?;
+    let first = app
+        .store
+        .recipients(earlier, 0, 1)
+        .await?
+        .first()
+        .map(|r| r.id.0)
+        .unwrap_or(1);
+    // A fifth of the contacts opened or clicked; a third of those events are machines'.
+    let events = contacts / 5;
+    let mut ev = Vec::with_capacity(20_000);
+    for i in 0..events {
+        let n = (i.wrapping_mul(2_654_435_761) % contacts.max(1)) as i64;
+        ev.push(EngagementRecord {
+            delivery: DeliveryId(first + n),
+            kind: if i % 4 == 0 { "click" } else { "open" },
+            at_ms: now - (i as i64 % 120) * 86_400_000,
+            detail: if i % 3 == 0 {
+                r#"{"verdict":"machine","reason":"apple_mpp"}"#.into()
+            } else {
+                r#"{"verdict":"human","reason":null}"#.into()
+            },
+        });
+        if ev.len() == 20_000 {
+            app.store.record_engagement(&ev).await?;
+            ev.clear();
+        }
+    }
+    app.store.record_engagement(&ev).await?;
+    segments::create(&app.store, "berlin readers", RULE).await?;
+    let setup_seconds = t0.elapsed().as_secs_f64();
+
+    eprintln!("counting …");
+    let t = Instant::now();
+    let matched = segments::count(&app.store, RULE).await?.count;
+    let count_seconds = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let never_engaged = segments::count(&app.store, "never engaged").await?.count;
+    let never_engaged_seconds = t.elapsed().as_secs_f64();
+
+    eprintln!("snapshotting a campaign narrowed by the segment …");
+    let id = app.store.create_campaign(&new_campaign("next")).await?;
+    segments::set_campaign_audience(
+        &app.store,
+        id,
+        &AudienceChange {
+            segment: Some(Some("berlin readers".into())),
+            exclude: None,
+        },
+    )
+    .await?;
+    let t = Instant::now();
+    let snapshot_recipients = herald_engine::campaign::snapshot(&app.store, id).await?;
+    let snapshot_seconds = t.elapsed().as_secs_f64();
+
+    let r = SegmentBench {
+        contacts,
+        events,
+        rule: RULE,
+        setup_seconds,
+        matched,
+        count_seconds,
+        never_engaged,
+        never_engaged_seconds,
+        snapshot_recipients,
+        snapshot_seconds,
+        peak_rss_mb: peak_rss_mb(),
+    };
+    if json {
+        return output::json(&r);
+    }
+    println!("segment over {contacts} contacts ({events} events), SQLite: {RULE}");
+    println!("  matched    {matched}");
+    println!("  count      {count_seconds:.2} s");
+    println!("  never engaged: {never_engaged} counted in {never_engaged_seconds:.2} s");
+    println!("  snapshot   {snapshot_seconds:.2} s ({snapshot_recipients} deliveries)");
+    println!(
+        "  setup      {setup_seconds:.1} s, peak RSS {:.0} MB",
+        r.peak_rss_mb
+    );
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! Segments through the real binary on the configured backend: rules over fields, lists and
+//! human engagement (a person's open counts, a machine's does not), counts before sending, and
+//! a campaign narrowed by one segment and minus another, the snapshot recording the excluded.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Herald, captured, free_port, http, recipient, wait_for};
+
+fn create(h: &Herald, tmp: &std::path::Path, name: &str) -> String {
+    let html = tmp.join("p.html");
+    std::fs::write(&html, "<p>Hello {{ contact.first_name }}</p>").unwrap();
+    h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        name,
+        "--list",
+        "news",
+        "--from",
+        "News <news@sender.invalid>",
+        "--subject",
+        name,
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Open `to`'s copy of `subject` (its pixel), as `agent` (None: no User-Agent, a machine).
+fn open(data: &std::path::Path, port: u16, to: &str, subject: &str, agent: Option<&str>) {
+    let raw = captured(data, to, subject);
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let body = msg.body_html(0).unwrap().into_owned();
+    let at = body.find("/t/o/").expect("an open pixel");
+    let pixel = body[at..].split('"').next().unwrap().to_string();
+    let headers: Vec<(&str, &str)> = agent.map(|a| ("User-Agent", a)).into_iter().collect();
+    assert_eq!(http(port, "GET", &pixel, &headers, None).status, 200);
+}
+
+#[test]
+fn segments_count_people_and_narrow_a_campaign_minus_an_exclusion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let h = Herald::new(&data)
+        .web_only(port)
+        .env("HERALD__DNS__NAMESERVERS", "[\"127.0.0.1:9\"]")
+        .env("HERALD__DNS__TIMEOUT", "1s")
+        // An open at once is taken for a prefetch: the test opens at once.
+        .env("HERALD__TRACKING__MIN_OPEN_DELAY", "0s");
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name,city\nann@a.invalid,Ann,Berlin\nbob@b.invalid,Bob,berlin\ncy@c.invalid,Cy,Paris\ndee@d.invalid,Dee,Berlin\n",
+    )
+    .unwrap();
+    h.ok(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "news",
+    ]);
+    std::fs::write(&csv, "email\ndee@d.invalid\n").unwrap();
+    h.ok(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "Press",
+    ]);
+    let _serve = common::serve_sandbox(&h, port);
+
+    let first = create(&h, tmp.path(), "First");
+    h.json(&[
+        "campaign",
+        "send",
+        &first,
+        "--wait",
+        "--wait-timeout",
+        "60s",
+        "--json",
+    ]);
+    // Ann opens it herself; Bob's copy is fetched by a machine (no user agent).
+    open(
+        &data,
+        port,
+        "ann@a.invalid",
+        "First",
+        Some("Mozilla/5.0 (Macintosh) Thunderbird/128.0"),
+    );
+    open(&data, port, "bob@b.invalid", "First", None);
+    wait_for("both opens to be recorded", Duration::from_secs(20), || {
+        let n = |e: &str| {
+            h.json(&["contacts", "show", e, "--json"])["deliveries"][0]["events"]
+                .as_array()
+                .map_or(0, Vec::len)
+        };
+        (n("ann@a.invalid") > 0 && n("bob@b.invalid") > 0).then_some(())
+    });
+
+    // Counts before anything is saved; the field compares without case.
+    let count =
+        |rule: &str| h.json(&["segments", "count", "--rule", rule, "--json"])["count"].clone();
+    assert_eq!(count(r#"field city = "BERLIN""#), 3);
+    assert_eq!(
+        count(r#"field city = "berlin" and opened by a person within 90d"#),
+        1
+    );
+    assert_eq!(
+        count("opened within 1d"),
+        1,
+        "a machine's open is not a person's"
+    );
+    assert_eq!(count("never engaged"), 3);
+    assert_eq!(count(r#"list "Press" or field city contains "ari""#), 2);
+    assert_eq!(count("delivered within 7d and not bounced"), 4);
+    assert_eq!(count("clicked by a person within 30d"), 0);
+    let c = h.json(&[
+        "segments",
+        "count",
+        "--rule",
+        r#"field city = "berlin" and opened within 90d"#,
+        "--json",
+    ]);
+    assert_eq!(c["sample"], serde_json::json!(["ann@a.invalid"]), "{c:#}");
+
+    let s = h.json(&[
+        "segments",
+        "create",
+        "Berliners",
+        "--rule",
+        r#"field city = "Berlin""#,
+        "--json",
+    ]);
+    assert_eq!(s["count"], 3, "{s:#}");
+    h.ok(&[
+        "segments",
+        "create",
+        "Press people",
+        "--rule",
+        r#"list "Press""#,
+    ]);
+    let all = h.json(&["segments", "list", "--json"]);
+    assert_eq!(all["segments"].as_array().map(Vec::len), Some(2), "{all:#}");
+
+    // The API counts the same, and names the column of a rule that does not parse.
+    common::add_user(&h, "admin@x.invalid", "admin");
+    let auth = common::bearer(&h, "admin@x.invalid");
+    let post = |path: &str, body: &str| {
+        http(
+            port,
+            "POST",
+            path,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(body),
+        )
+    };
+    let r = post("/api/v1/segments/count", r#"{"rule": "never engaged"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"count\":3"), "{}", r.body);
+    let r = post(
+        "/api/v1/segments/count",
+        r#"{"rule": "opened within soon"}"#,
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("column 15"), "{}", r.body);
+
+    // Bad input names the problem and saves nothing.
+    for (args, says) in [
+        (
+            vec!["segments", "create", "X", "--rule", "opened within soon"],
+            "column 15",
+        ),
+        (
+            vec!["segments", "create", "X", "--rule", r#"list "Nope""#],
+            "no list \"Nope\"",
+        ),
+        (
+            vec!["segments", "create", "Berliners", "--rule", "bounced"],
+            "exists already",
+        ),
+        (
+            vec!["segments", "count", "--rule", "field city ="],
+            "column",
+        ),
+    ] {
+        let out = h.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(
+        h.json(&["segments", "list", "--json"])["segments"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // The next campaign: Berliners minus the press.
+    let next = create(&h, tmp.path(), "Next");
+    let a = h.json(&[
+        "campaign",
+        "audience",
+        &next,
+        "--segment",
+        "Berliners",
+        "--exclude",
+        "Press people",
+        "--json",
+    ]);
+    assert_eq!(
+        (&a["recipients"], &a["excluded"]),
+        (&serde_json::json!(2), &serde_json::json!(1)),
+        "{a:#}"
+    );
+    // Changing the saved segment later does not change what the campaign was given.
+    h.ok(&[
+        "segments",
+        "update",
+        "Berliners",
+        "--rule",
+        r#"field city = "Paris""#,
+    ]);
+    let report = h.json(&[
+        "campaign",
+        "send",
+        &next,
+        "--wait",
+        "--wait-timeout",
+        "60s",
+        "--json",
+    ]);
+    assert_eq!(recipient(&report, "ann@a.invalid")["state"], "delivered");
+    assert_eq!(recipient(&report, "bob@b.invalid")["state"], "delivered");
+    let dee = recipient(&report, "dee@d.invalid");
+    assert_eq!(
+        (&dee["state"], &dee["reason"]),
+        (
+            &serde_json::json!("not_sent"),
+            &serde_json::json!("excluded")
+        )
+    );
+    assert!(
+        report["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["email"] != "cy@c.invalid"),
+        "outside the segment, not in the audience: {report:#}"
+    );
+    // Its audience is fixed once sent.
+    let out = h.run(&["campaign", "audience", &next, "--no-segment"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fixed"));
+    h.ok(&["segments", "delete", "Press people"]);
+    assert_eq!(
+        h.run(&["segments", "delete", "Press people"]).status.code(),
+        Some(2)
+    );
+}

@@ -1,0 +1,315 @@
+//! Segments (design §6b): saved, named rules over contacts (`herald_domain::segment`), counted
+//! before sending, and a campaign's audience narrowed by one and/or minus another.
+
+use herald_domain::segment::{self, Rule};
+use herald_store::{AudienceFilter, SegmentRecord, Store};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::AudienceError;
+use crate::now_ms;
+use crate::reports::ms_to_rfc3339;
+
+/// The longest segment name.
+const MAX_NAME: usize = 100;
+
+/// A segment as the CLI's `--json` and the API show it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SegmentView {
+    pub name: String,
+    pub rule: String,
+    /// Contacts it selects now.
+    pub count: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Parse `rule` and check that the lists it names exist.
+pub async fn check_rule<S: Store>(store: &S, rule: &str) -> Result<Rule, AudienceError> {
+    let parsed = segment::parse(rule).map_err(|e| AudienceError::BadRule(e.to_string()))?;
+    let mut names = Vec::new();
+    lists_named(&parsed, &mut names);
+    if !names.is_empty() {
+        let lists = store.lists().await?;
+        for n in names {
+            if !lists.iter().any(|(l, _)| l == n) {
+                return Err(AudienceError::BadRule(format!(
+                    "rule: there is no list {n:?} (`herald lists list` shows them)"
+                )));
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+fn lists_named<'a>(r: &'a Rule, out: &mut Vec<&'a str>) {
+    match r {
+        Rule::And(a, b) | Rule::Or(a, b) => {
+            lists_named(a, out);
+            lists_named(b, out);
+        }
+        Rule::Not(a) => lists_named(a, out),
+        Rule::List(n) => out.push(n),
+        _ => {}
+    }
+}
+
+fn check_name(name: &str) -> Result<&str, AudienceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(AudienceError::BadSegmentName);
+    }
+    Ok(name)
+}
+
+async fn view<S: Store>(store: &S, r: SegmentRecord) -> Result<SegmentView, AudienceError> {
+    let count = match segment::parse(&r.rule) {
+        Ok(rule) => {
+            store
+                .segment_count(&AudienceFilter {
+                    include: Some(rule),
+                    exclude: None,
+                    now_ms: now_ms(),
+                })
+                .await?
+        }
+        // Saved rules were checked; a rule that no longer parses counts nobody.
+        Err(_) => 0,
+    };
+    Ok(SegmentView {
+        name: r.name,
+        rule: r.rule,
+        count,
+        created_at: ms_to_rfc3339(r.created_at_ms),
+        updated_at: ms_to_rfc3339(r.updated_at_ms),
+    })
+}
+
+/// The saved segment `name`.
+pub async fn find<S: Store>(store: &S, name: &str) -> Result<SegmentRecord, AudienceError> {
+    store
+        .segment_records()
+        .await?
+        .into_iter()
+        .find(|s| s.name == name.trim())
+        .ok_or_else(|| AudienceError::UnknownSegment(name.trim().to_string()))
+}
+
+/// Save a new segment; its count.
+pub async fn create<S: Store>(
+    store: &S,
+    name: &str,
+    rule: &str,
+) -> Result<SegmentView, AudienceError> {
+    let name = check_name(name)?;
+    check_rule(store, rule).await?;
+    if !store.create_segment(name, rule.trim(), now_ms()).await? {
+        return Err(AudienceError::SegmentTaken(name.to_string()));
+    }
+    view(store, find(store, name).await?).await
+}
+
+/// Change a segment's rule and/or name.
+pub async fn update<S: Store>(
+    store: &S,
+    name: &str,
+    rule: Option<&str>,
+    rename: Option<&str>,
+) -> Result<SegmentView, AudienceError> {
+    let old = find(store, name).await?;
+    let new_name = match rename {
+        Some(n) => check_name(n)?.to_string(),
+        None => old.name.clone(),
+    };
+    let rule = match rule {
+        Some(r) => {
+            check_rule(store, r).await?;
+            r.trim().to_string()
+        }
+        None => old.rule.clone(),
+    };
+    if new_name != old.name
+        && store
+            .segment_records()
+            .await?
+            .iter()
+            .any(|s| s.name == new_name)
+    {
+        return Err(AudienceError::SegmentTaken(new_name));
+    }
+    if !store
+        .update_segment(&old.name, &new_name, &rule, now_ms())
+        .await?
+    {
+        return Err(AudienceError::UnknownSegment(old.name));
+    }
+    view(store, find(store, &new_name).await?).await
+}
+
+pub async fn delete<S: Store>(store: &S, name: &str) -> Result<(), AudienceError> {
+    if !store.delete_segment(name.trim()).await? {
+        return Err(AudienceError::UnknownSegment(name.trim().to_string()));
+    }
+    Ok(())
+}
+
+/// Every segment with its count now.
+pub async fn list<S: Store>(store: &S) -> Result<Vec<SegmentView>, AudienceError> {
+    let mut out = Vec::new();
+    for r in store.segment_records().await? {
+        out.push(view(store, r).await?);
+    }
+    Ok(out)
+}
+
+/// What a rule selects now: how many, and the first few addresses.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RuleCount {
+    pub rule: String,
+    pub count: u64,
+    /// Up to 10 of them, by when they became contacts.
+    pub sample: Vec<String>,
+}
+
+/// Count the contacts `rule` selects now (`segments count`, the API, the builder's preview).
+pub async fn count<S: Store>(store: &S, rule: &str) -> Result<RuleCount, AudienceError> {
+    let parsed = check_rule(store, rule).await?;
+    let filter = AudienceFilter {
+        include: Some(parsed),
+        exclude: None,
+        now_ms: now_ms(),
+    };
+    let count = store.segment_count(&filter).await?;
+    let sample = store
+        .segment_page(&filter, 0, 10)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    Ok(RuleCount {
+        rule: rule.trim().to_string(),
+        count,
+        sample,
+    })
+}
+
+/// Who a campaign goes to: its list's subscribed members, narrowed by its segment, minus its
+/// exclusion (`campaign audience`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CampaignAudience {
+    pub campaign: String,
+    pub list: String,
+    pub segment: Option<String>,
+    pub exclude: Option<String>,
+    /// Subscribed members it would be sent to now (before the suppression list).
+    pub recipients: u64,
+    /// Subscribed members the segment selects that the exclusion keeps out
+    /// (`not_sent: excluded`).
+    pub excluded: u64,
+}
+
+/// What changes a campaign's audience: `None` keeps, `Some(None)` clears, `Some(Some(name))`
+/// sets (the segment's rule is copied as it is now).
+#[derive(Debug, Clone, Default)]
+pub struct AudienceChange {
+    pub segment: Option<Option<String>>,
+    pub exclude: Option<Option<String>>,
+}
+
+/// Count a campaign's audience now.
+pub async fn campaign_audience<S: Store>(
+    store: &S,
+    id: herald_store::CampaignId,
+) -> Result<CampaignAudience, AudienceError> {
+    let c = store
+        .campaign(id)
+        .await?
+        .ok_or_else(|| AudienceError::UnknownCampaign(id.to_string()))?;
+    let parse = |s: &Option<(String, String)>| -> Result<Option<Rule>, AudienceError> {
+        s.as_ref()
+            .map(|(_, r)| segment::parse(r).map_err(|e| AudienceError::BadRule(e.to_string())))
+            .transpose()
+    };
+    let members = |extra: Option<Rule>| {
+        let list = Rule::List(c.list_name.clone());
+        Some(match extra {
+            Some(r) => Rule::And(Box::new(list), Box::new(r)),
+            None => list,
+        })
+    };
+    let include = parse(&c.segment)?;
+    let exclude = parse(&c.exclude)?;
+    let now = now_ms();
+    let recipients = store
+        .segment_count(&AudienceFilter {
+            include: members(include.clone()),
+            exclude: exclude.clone(),
+            now_ms: now,
+        })
+        .await?;
+    let excluded = match exclude {
+        Some(x) => {
+            let both = match include {
+                Some(i) => Rule::And(Box::new(i), Box::new(x)),
+                None => x,
+            };
+            store
+                .segment_count(&AudienceFilter {
+                    include: members(Some(both)),
+                    exclude: None,
+                    now_ms: now,
+                })
+                .await?
+        }
+        None => 0,
+    };
+    Ok(CampaignAudience {
+        campaign: id.to_string(),
+        list: c.list_name,
+        segment: c.segment.map(|s| s.0),
+        exclude: c.exclude.map(|s| s.0),
+        recipients,
+        excluded,
+    })
+}
+
+/// Narrow (or widen again) a draft's audience by saved segments; its count after.
+pub async fn set_campaign_audience<S: Store>(
+    store: &S,
+    id: herald_store::CampaignId,
+    change: &AudienceChange,
+) -> Result<CampaignAudience, AudienceError> {
+    let c = store
+        .campaign(id)
+        .await?
+        .ok_or_else(|| AudienceError::UnknownCampaign(id.to_string()))?;
+    async fn resolve<S: Store>(
+        store: &S,
+        change: &Option<Option<String>>,
+        now: Option<(String, String)>,
+    ) -> Result<Option<(String, String)>, AudienceError> {
+        Ok(match change {
+            None => now,
+            Some(None) => None,
+            Some(Some(name)) => {
+                let s = find(store, name).await?;
+                Some((s.name, s.rule))
+            }
+        })
+    }
+    let segment = resolve(store, &change.segment, c.segment.clone()).await?;
+    let exclude = resolve(store, &change.exclude, c.exclude.clone()).await?;
+    let pair = |s: &Option<(String, String)>| s.as_ref().map(|(n, r)| (n.clone(), r.clone()));
+    let (seg, exc) = (pair(&segment), pair(&exclude));
+    if !store
+        .set_campaign_audience(
+            id,
+            seg.as_ref().map(|(n, r)| (n.as_str(), r.as_str())),
+            exc.as_ref().map(|(n, r)| (n.as_str(), r.as_str())),
+        )
+        .await?
+    {
+        return Err(AudienceError::CampaignStarted(id.to_string()));
+    }
+    campaign_audience(store, id).await
+}
