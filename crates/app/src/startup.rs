@@ -437,11 +437,37 @@ impl App {
     }
 
     /// The key behind erasure tokens (`<data dir>/secrets/erasure.key`, 0600), created on
-    /// first use. It must never change: with a new key, erased people could be imported again.
-    pub fn erasure_key(&self) -> anyhow::Result<Arc<herald_mail::erasure::ErasureKey>> {
-        Ok(Arc::new(herald_mail::erasure::ErasureKey::new(
+    /// first use. It must never change: with another key, erased people could be imported
+    /// again. So the database keeps a check value of the key it was first used with, and a
+    /// key that does not match it (replaced, lost and re-created, not copied to this node) is
+    /// refused, naming the file.
+    pub async fn erasure_key(&self) -> anyhow::Result<Arc<herald_mail::erasure::ErasureKey>> {
+        let path = self.data_dir.join("secrets").join("erasure.key");
+        let kept = self.store.key_check("erasure").await?;
+        if kept.is_some() && !path.exists() {
+            bail!(
+                "{} is missing, but this database was used with an erasure key: restore the file \
+                 from a backup (or copy it from the first node's secrets/); a new key would let \
+                 erased people be imported again",
+                path.display()
+            );
+        }
+        let key = herald_mail::erasure::ErasureKey::new(
             &self.secret_file("erasure.key", "the erasure key")?,
-        )))
+        );
+        let check = key.token("herald-erasure-key-check");
+        let claimed = self
+            .store
+            .claim_key_check("erasure", &check, herald_engine::now_ms())
+            .await?;
+        if claimed != check {
+            bail!(
+                "{} is not the erasure key this database was used with: restore the original \
+                 (from a backup, or the first node's secrets/)",
+                path.display()
+            );
+        }
+        Ok(Arc::new(key))
     }
 
     /// The 32 or more secret bytes in `<data dir>/secrets/<name>` (0600), created on first use.
@@ -463,7 +489,7 @@ impl App {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         let secret = VerpKey::generate_secret()
             .with_context(|| format!("no system randomness for {what}"))?;
-        let tmp = dir.join(format!(".{name}.tmp"));
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -473,8 +499,17 @@ impl App {
             .with_context(|| format!("creating {}", tmp.display()))?;
         f.write_all(&secret)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(secret.to_vec())
+        // Linked into place only if no other process made the file meanwhile; then its key
+        // is the one (both processes agree on it).
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(secret.to_vec()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+            }
+            Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+        }
     }
 
     /// The keys that sign tracking and unsubscribe links (`<data dir>/secrets/tracking.keys`,
@@ -568,7 +603,7 @@ impl App {
                 min_fill: self.settings.lists.min_fill.0,
                 per_ip_per_hour: self.settings.lists.signups_per_ip_per_hour,
                 unsubscribe_leaves_list_only: self.settings.lists.unsubscribe == "list",
-                erasure: self.erasure_key()?,
+                erasure: self.erasure_key().await?,
             }),
         );
         let web = Arc::new(herald_http::Web {
@@ -579,7 +614,7 @@ impl App {
             session_ttl_ms: 12 * 3600 * 1000,
             login: herald_http::LoginGuard::new(login),
             client_ip,
-            erasure: self.erasure_key()?,
+            erasure: self.erasure_key().await?,
         });
         let hooks = Arc::new(herald_http::hooks::Hooks {
             store: self.store.clone(),

@@ -257,6 +257,41 @@ fn an_erased_person_is_nowhere_the_counts_stay_and_the_address_is_refused_again(
         !database_text(&h).contains("eve.erasable"),
         "nothing came back"
     );
+
+    // The erasure key cannot be lost or swapped silently: a new key would forget every erasure.
+    let key = data.join("secrets").join("erasure.key");
+    let original = std::fs::read(&key).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    let out = h.run(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "club",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("erasure.key is missing"));
+    assert!(!key.exists(), "no new key was made");
+    std::fs::write(&key, [9u8; 32]).unwrap();
+    let out = h.run(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "club",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the erasure key"));
+    std::fs::write(&key, &original).unwrap();
+    let report = h.json(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "club",
+        "--json",
+    ]);
+    assert_eq!(report["rejected_count"], 1, "{report:#}");
 }
 
 /// After an erasure the list's first contact can be one the template fails for: a test send

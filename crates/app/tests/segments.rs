@@ -264,6 +264,53 @@ fn segments_count_people_and_narrow_a_campaign_minus_an_exclusion() {
     let out = h.run(&["campaign", "audience", &next, "--no-segment"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fixed"));
+    // A copy goes to the same people.
+    let copy = h.json(&["campaign", "duplicate", &next, "--json"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = h.json(&["campaign", "audience", &copy, "--json"]);
+    assert_eq!(
+        (&a["segment"], &a["exclude"], &a["recipients"]),
+        (
+            &serde_json::json!("Berliners"),
+            &serde_json::json!("Press people"),
+            &serde_json::json!(2)
+        ),
+        "{a:#}"
+    );
+    // A list renamed under an exclusion would keep nobody out: the start is refused, naming it.
+    h.ok(&["lists", "update", "Press", "--rename", "Media"]);
+    let out = h.run(&["campaign", "send", &copy]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Press people") && err.contains("no list"),
+        "{err}"
+    );
+    let shown = h.json(&["campaign", "show", &copy, "--json"]);
+    assert_eq!(
+        shown["counts"]["delivered"].as_u64().unwrap_or(0),
+        0,
+        "{shown:#}"
+    );
+    // Values outside ASCII match as written, on both databases.
+    std::fs::write(
+        &csv,
+        "email,city
+eli@e.invalid,Łódź
+",
+    )
+    .unwrap();
+    h.ok(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "news",
+    ]);
+    assert_eq!(count(r#"field city = "Łódź""#), 1);
+    assert_eq!(count(r#"field city != "Łódź" and field city exists"#), 4);
     h.ok(&["segments", "delete", "Press people"]);
     assert_eq!(
         h.run(&["segments", "delete", "Press people"]).status.code(),

@@ -136,10 +136,10 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.erase_person(e).await,
         }
     }
-    async fn person_record(&self, email_key: &str) -> Result<PersonRecord> {
+    async fn person_record(&self, email_key: &str, needles: &[String]) -> Result<PersonRecord> {
         match self {
-            AnyStore::Sqlite(db) => db.person_record(email_key).await,
-            AnyStore::Postgres(db) => db.person_record(email_key).await,
+            AnyStore::Sqlite(db) => db.person_record(email_key, needles).await,
+            AnyStore::Postgres(db) => db.person_record(email_key, needles).await,
         }
     }
     async fn audience_page_for(
@@ -163,6 +163,18 @@ impl Store for AnyStore {
         match self {
             AnyStore::Sqlite(db) => db.set_campaign_audience(id, segment, exclude).await,
             AnyStore::Postgres(db) => db.set_campaign_audience(id, segment, exclude).await,
+        }
+    }
+    async fn claim_key_check(&self, name: &str, check: &str, at_ms: i64) -> Result<String> {
+        match self {
+            AnyStore::Sqlite(db) => db.claim_key_check(name, check, at_ms).await,
+            AnyStore::Postgres(db) => db.claim_key_check(name, check, at_ms).await,
+        }
+    }
+    async fn key_check(&self, name: &str) -> Result<Option<String>> {
+        match self {
+            AnyStore::Sqlite(db) => db.key_check(name).await,
+            AnyStore::Postgres(db) => db.key_check(name).await,
         }
     }
     async fn create_segment(&self, name: &str, rule: &str, at_ms: i64) -> Result<bool> {

@@ -102,7 +102,12 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// keeps them out by the erasure token alone. One transaction.
     fn erase_person(&self, e: &Erasure) -> impl Future<Output = Result<EraseOutcome>> + Send;
     /// What the database holds on one person besides the contact timeline (right of access).
-    fn person_record(&self, email_key: &str) -> impl Future<Output = Result<PersonRecord>> + Send;
+    /// `needles`: the address's spellings, to find inbound messages not tied to a delivery.
+    fn person_record(
+        &self,
+        email_key: &str,
+        needles: &[String],
+    ) -> impl Future<Output = Result<PersonRecord>> + Send;
     /// `audience_page` narrowed to the members `filter.include` selects, each marked
     /// `excluded` when `filter.exclude` selects it.
     fn audience_page_for(
@@ -120,6 +125,16 @@ pub trait Store: Clone + Send + Sync + 'static {
         segment: Option<(&str, &str)>,
         exclude: Option<(&str, &str)>,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Keep `check` as the check value of the key `name` unless one is kept already; the one
+    /// kept (a different one: the key given is not the key this database was used with).
+    fn claim_key_check(
+        &self,
+        name: &str,
+        check: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<String>> + Send;
+    /// The check value kept for the key `name`, if any.
+    fn key_check(&self, name: &str) -> impl Future<Output = Result<Option<String>>> + Send;
     /// Save a segment; false when the name is taken.
     fn create_segment(
         &self,

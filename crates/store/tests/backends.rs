@@ -1538,8 +1538,25 @@ async fn erasure_scenario(store: AnyStore) {
         })
         .await
         .unwrap();
+    // Someone else whose address contains Eve's is not Eve.
+    let genevieve = store
+        .record_inbound(&InboundRecord {
+            received_at_ms: now(),
+            mail_from: "genevieve@example.com".into(),
+            rcpt_to: "b+1.abc@bounces.sender.example".into(),
+            delivery: None,
+            kind: "reply".into(),
+            summary: "{}".into(),
+            raw: b"From: genevieve@example.com\r\n\r\nHello.\r\n".to_vec(),
+            effects: Vec::new(),
+        })
+        .await
+        .unwrap();
     let before = store.counts(campaign).await.unwrap();
-    let record = store.person_record("eve@example.com").await.unwrap();
+    let record = store
+        .person_record("eve@example.com", &erasure.needles)
+        .await
+        .unwrap();
     assert_eq!(
         record.attempts.len(),
         1,
@@ -1583,7 +1600,10 @@ async fn erasure_scenario(store: AnyStore) {
             .is_empty(),
         "{backend}"
     );
-    let p = store.person_record("eve@example.com").await.unwrap();
+    let p = store
+        .person_record("eve@example.com", &erasure.needles)
+        .await
+        .unwrap();
     assert!(
         p.attempts.is_empty() && p.suppression.is_none(),
         "{backend}"
@@ -1610,6 +1630,38 @@ async fn erasure_scenario(store: AnyStore) {
         !d.contains("198.51.100.7") && !d.contains("Mozilla"),
         "{backend}: {d}"
     );
+    // Feedback arriving later about Eve's message keeps its effect, not her data.
+    store
+        .record_engagement(&[EngagementRecord {
+            delivery: eve.id,
+            kind: "click",
+            at_ms: now(),
+            detail: r#"{"verdict":"human","ip":"198.51.100.8","user_agent":"Mozilla/5.0 Eve","url":"https://x.test/"}"#
+                .into(),
+        }])
+        .await
+        .unwrap();
+    let events = store.events(&[eve.id]).await.unwrap();
+    assert_eq!(events.len(), 2, "{backend}: the click counts");
+    let d = format!("{events:?}");
+    assert!(
+        !d.contains("198.51.100.8") && !d.contains("Mozilla"),
+        "{backend}: {d}"
+    );
+    let late = store
+        .record_inbound(&InboundRecord {
+            received_at_ms: now(),
+            mail_from: "eve@example.com".into(),
+            rcpt_to: "b+1.abc@bounces.sender.example".into(),
+            delivery: Some(eve.id),
+            kind: "reply".into(),
+            summary: r#"{"from":"eve@example.com"}"#.into(),
+            raw: b"From: Eve <eve@example.com>\r\n\r\nThanks!\r\n".to_vec(),
+            effects: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert!(late > genevieve);
     // Bob is untouched.
     assert!(
         store.contact("bob@example.com").await.unwrap().is_some(),
@@ -1668,7 +1720,17 @@ async fn erasure_behaves_the_same() {
             continue;
         };
         let lower = String::from_utf8_lossy(&bytes).to_lowercase();
-        for needle in ["eve@example.com", "evelyn", "192.0.2.99", "198.51.100.7"] {
+        // (genevieve@example.com, someone else, is kept: only whole addresses are Eve's.)
+        for needle in [
+            "<eve@example.com",
+            "\"eve@example.com",
+            "evelyn",
+            "please stop",
+            "thanks!",
+            "192.0.2.99",
+            "198.51.100.7",
+            "198.51.100.8",
+        ] {
             if let Some(i) = lower.find(needle) {
                 let lo = i.saturating_sub(300);
                 panic!(

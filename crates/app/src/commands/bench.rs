@@ -434,7 +434,7 @@ async fn import(rows: u64, json: bool) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let report = import_csv(
         &app.store,
-        app.erasure_key()?,
+        app.erasure_key().await?,
         Box::new(std::fs::File::open(&csv)?),
         "bench",
         |_| {},

@@ -578,9 +578,19 @@ pub async fn duplicate(
         (Err(e), Some(was)) => Some(format!("duplicated from campaign {id} ({was}): {e:#}")),
         (Err(e), None) => return Err(e),
     };
-    campaign::create(&app.store, &input)
+    let copy = campaign::create(&app.store, &input)
         .await
-        .map_err(|e| campaign_error(e, "duplicating the campaign"))
+        .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
+    // The copy goes to the same people: the same segment and exclusion, as the original had them.
+    if old.segment.is_some() || old.exclude.is_some() {
+        fn pair(s: &Option<(String, String)>) -> Option<(&str, &str)> {
+            s.as_ref().map(|(n, r)| (n.as_str(), r.as_str()))
+        }
+        app.store
+            .set_campaign_audience(copy, pair(&old.segment), pair(&old.exclude))
+            .await?;
+    }
+    Ok(copy)
 }
 
 async fn load_report(

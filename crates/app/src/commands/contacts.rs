@@ -42,7 +42,7 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             pb.enable_steady_tick(Duration::from_millis(200));
             let report = import_csv(
                 &app.store,
-                app.erasure_key()?,
+                app.erasure_key().await?,
                 Box::new(f),
                 list.trim(),
                 |n| pb.set_position(n),
@@ -89,7 +89,7 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             let l = audience::find(&app.store, &list).await.map_err(cli_error)?;
             let added = audience::add_contact(
                 &app.store,
-                &*app.erasure_key()?,
+                &*app.erasure_key().await?,
                 &l,
                 &email,
                 &pairs(&fields)?,
@@ -206,7 +206,7 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             Ok(())
         }
         ContactsCmd::Erase { email, json } => {
-            let done = privacy::erase(&app.store, &*app.erasure_key()?, &email, "cli")
+            let done = privacy::erase(&app.store, &*app.erasure_key().await?, &email, "cli")
                 .await
                 .map_err(|e| match e {
                     audience::AudienceError::UnknownContact(_) => {

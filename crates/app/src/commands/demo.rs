@@ -38,7 +38,7 @@ pub async fn run(
 
     let imported = import_csv(
         &app.store,
-        app.erasure_key()?,
+        app.erasure_key().await?,
         Box::new(std::io::Cursor::new(CONTACTS)),
         "demo",
         |_| {},

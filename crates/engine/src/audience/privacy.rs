@@ -36,6 +36,21 @@ fn needles(spellings: &[&str]) -> Vec<String> {
     out
 }
 
+/// The spellings of `addr` stored text may hold: as given, lower case, as the contact was
+/// stored, and their URL forms.
+async fn person_needles<S: Store>(
+    store: &S,
+    addr: &EmailAddress,
+) -> Result<Vec<String>, StoreError> {
+    let key = addr.key();
+    let stored = store.contact(&key).await?.map(|c| c.email);
+    let mut spellings = vec![addr.as_str(), key.as_str()];
+    if let Some(s) = &stored {
+        spellings.push(s);
+    }
+    Ok(needles(&spellings))
+}
+
 /// Erase `email` (see the module). `source` says who asked, for the suppression log.
 pub async fn erase<S: Store>(
     store: &S,
@@ -46,15 +61,10 @@ pub async fn erase<S: Store>(
     let addr =
         EmailAddress::parse(email.trim()).map_err(|e| AudienceError::BadEmail(e.to_string()))?;
     let email_key = addr.key();
-    let stored = store.contact(&email_key).await?.map(|c| c.email);
-    let mut spellings = vec![addr.as_str(), email_key.as_str()];
-    if let Some(s) = &stored {
-        spellings.push(s);
-    }
     let erasure = Erasure {
         token: key.token(&email_key),
         placeholder: key.placeholder(&email_key),
-        needles: needles(&spellings),
+        needles: person_needles(store, &addr).await?,
         email_key,
         source: source.to_string(),
         at_ms: now_ms(),
@@ -131,7 +141,9 @@ pub async fn export_person<S: Store>(
         return Ok(None);
     };
     let key = addr.key();
-    let record = store.person_record(&key).await?;
+    let record = store
+        .person_record(&key, &person_needles(store, &addr).await?)
+        .await?;
     let timeline = match crate::reports::contact_timeline(store, addr.as_str()).await? {
         Some(t) => t,
         None if record.suppression.is_some() || !record.suppression_log.is_empty() => {

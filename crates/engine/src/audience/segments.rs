@@ -299,6 +299,12 @@ pub async fn set_campaign_audience<S: Store>(
     }
     let segment = resolve(store, &change.segment, c.segment.clone()).await?;
     let exclude = resolve(store, &change.exclude, c.exclude.clone()).await?;
+    // The lists they name must still exist (a list renamed since would select nobody).
+    for (name, rule) in segment.iter().chain(exclude.iter()) {
+        check_rule(store, rule)
+            .await
+            .map_err(|e| AudienceError::BadRule(format!("segment {name:?}: {e}")))?;
+    }
     let pair = |s: &Option<(String, String)>| s.as_ref().map(|(n, r)| (n.clone(), r.clone()));
     let (seg, exc) = (pair(&segment), pair(&exclude));
     if !store

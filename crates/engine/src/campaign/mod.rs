@@ -701,6 +701,13 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
             (l, default)
         });
     // A segment narrows the list; an exclusion is recorded per person (`not_sent: excluded`).
+    // A list a rule names must still exist: renamed or deleted, it would select nobody (an
+    // exclusion would keep nobody out), so the start is refused and says which.
+    for (name, rule) in c.segment.iter().chain(c.exclude.iter()) {
+        crate::audience::segments::check_rule(store, rule)
+            .await
+            .map_err(|e| CampaignError::BadSegment(name.clone(), e.to_string()))?;
+    }
     let filter = audience_filter(&c, now)?;
     let mut created = 0;
     let mut after = 0;

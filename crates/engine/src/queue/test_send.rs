@@ -73,7 +73,11 @@ impl<S: Store> Queue<S> {
         };
         let hosts = deliver::resolve(self.resolver.as_ref(), &domain)
             .await
-            .map_err(|(_, e)| TestSendError::Refused(e))?;
+            .map_err(|(r, e)| match r {
+                // DNS not answering now is nobody's mistake: try again later.
+                AttemptResult::DnsTempFail(_) => TestSendError::Internal(e),
+                _ => TestSendError::Refused(e),
+            })?;
         let date = time::OffsetDateTime::now_utc().unix_timestamp();
         let prepared = tokio::task::spawn_blocking(move || render.prepare(&d, date))
             .await

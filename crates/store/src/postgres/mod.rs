@@ -55,14 +55,22 @@ pub(crate) mod dialect {
     pub fn json_merge(a: &str, b: &str) -> String {
         format!("({a}::jsonb || {b}::jsonb)::text")
     }
-    /// The bytes `needle` occur in the binary column `haystack`.
-    pub fn bytes_contain(haystack: &str, needle: &str) -> String {
-        format!("position({needle}::bytea in {haystack}) > 0")
-    }
     /// The text elements of the JSON array parameter `param`, as a table `alias` with a `value`.
     pub fn json_text_rows(param: &str, alias: &str) -> String {
         format!("jsonb_array_elements_text({param}::jsonb) {alias}")
     }
+    /// The bytes of `haystack`, lower-cased (ASCII), contain the text `needle`.
+    pub fn bytes_contain_ci(haystack: &str, needle: &str) -> String {
+        format!("strpos(lower(encode({haystack}, 'escape')), {needle}) > 0")
+    }
+    /// The JSON object text `doc` without a person's own keys (IP, user agent, URL).
+    pub fn json_without_personal(doc: &str) -> String {
+        format!("({doc}::jsonb - 'ip' - 'user_agent' - 'url')::text")
+    }
+    /// Held by an erasure (exclusive) and by what adds contacts (shared, before its check of
+    /// erased tokens), so an import never re-creates a contact an erasure is removing.
+    pub const ERASE_LOCK: &str = "SELECT pg_advisory_xact_lock(720118)";
+    pub const ADD_LOCK: &str = "SELECT pg_advisory_xact_lock_shared(720118)";
     /// The values of `expr` in a group, one per line.
     pub fn lines_agg(expr: &str) -> String {
         format!("string_agg({expr}, E'\\n' ORDER BY {expr})")
@@ -131,6 +139,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         12,
         include_str!("../../migrations/postgres/0012_segments.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_erasure.sql"),
     ),
 ];
 
@@ -201,13 +213,11 @@ impl PgStore {
         Ok(())
     }
 
-    /// Begin a write transaction (PostgreSQL takes row locks; no process-wide lock).
     /// After an erasure: nothing to do here. PostgreSQL keeps the old row versions until
     /// (auto)vacuum reclaims them; no dump or query sees them.
-    pub(crate) async fn after_erase(&self) -> Result<()> {
-        Ok(())
-    }
+    pub(crate) async fn after_erase(&self) {}
 
+    /// Begin a write transaction (PostgreSQL takes row locks; no process-wide lock).
     async fn write(&self) -> Result<WriteTx> {
         Ok(WriteTx {
             tx: self.pool.begin().await?,

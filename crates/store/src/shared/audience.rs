@@ -221,10 +221,11 @@ macro_rules! audience {
 
             pub(super) async fn sign_up_impl(&self, s: &SignUp) -> Result<SignedUp> {
                 let mut w = self.write().await?;
-                if let Some(t) = &s.erased_token
-                    && !Self::erased_among_impl(&mut w.tx, &[t.as_str()]).await?.is_empty()
-                {
-                    return Err(crate::StoreError::Erased);
+                if let Some(t) = &s.erased_token {
+                    sqlx::query(super::dialect::ADD_LOCK).execute(&mut *w.tx).await?;
+                    if !Self::erased_among_impl(&mut w.tx, &[t.as_str()]).await?.is_empty() {
+                        return Err(crate::StoreError::Erased);
+                    }
                 }
                 // Fields typed into a double opt-in form wait in the consent record until the
                 // person confirms (an unconfirmed sign-up leaves nobody's name behind).

@@ -97,6 +97,9 @@ macro_rules! contacts {
                 // Erased people stay out: checked in this transaction, so an erasure committed
                 // a moment ago is seen.
                 let tokens: Vec<&str> = unique.iter().filter_map(|c| c.erased_token.as_deref()).collect();
+                if !tokens.is_empty() {
+                    sqlx::query(super::dialect::ADD_LOCK).execute(&mut *w.tx).await?;
+                }
                 let erased = Self::erased_among_impl(&mut w.tx, &tokens).await?;
                 if !erased.is_empty() {
                     unique.retain(|c| {

@@ -164,6 +164,16 @@ macro_rules! feedback {
                 .fetch_one(&mut *w.tx)
                 .await?
                 .get(0);
+                // About a person erased at their request: the effect counts, the text is not kept.
+                sqlx::query(
+                    "UPDATE inbound_messages SET raw = $2, summary = '{}', mail_from = '' WHERE id = $1 \
+                     AND EXISTS (SELECT 1 FROM deliveries d WHERE d.id = inbound_messages.delivery_id \
+                                 AND d.email_key LIKE 'erased:%')",
+                )
+                .bind(id)
+                .bind(Vec::<u8>::new())
+                .execute(&mut *w.tx)
+                .await?;
                 for e in &m.effects {
                     apply_effect(&mut w.tx, e, id).await?;
                 }
@@ -301,6 +311,16 @@ macro_rules! feedback {
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
+                // An erased person's opens and clicks count, without their IP, agent or URL.
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE events SET detail = {} WHERE delivery_id IN ( \
+                       SELECT d.id FROM {rows_j} JOIN deliveries d ON d.id = {id} \
+                       WHERE d.email_key LIKE 'erased:%')",
+                    super::dialect::json_without_personal("detail")
+                )))
+                .bind(&json)
+                .execute(&mut *w.tx)
+                .await?;
                 for e in batch.iter().filter(|e| e.kind == "unsubscribe") {
                     let key: Option<String> = sqlx::query("SELECT email_key FROM deliveries WHERE id = $1")
                         .bind(e.delivery.0)

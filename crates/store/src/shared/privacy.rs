@@ -5,26 +5,70 @@
 pub(crate) const ERASED: &str = "[erased]";
 
 /// Event-detail and evidence keys that hold a person's own data outright: dropped on erasure.
-const PERSONAL_KEYS: &[&str] = &["ip", "user_agent", "confirm_ip", "fields"];
+const PERSONAL_KEYS: &[&str] = &["ip", "user_agent", "confirm_ip", "fields", "url"];
 
-/// `text` with every occurrence of any of `needles` replaced by `[erased]`, comparing ASCII
-/// letters without case (addresses are matched however a server spelled them).
+/// Characters that can be part of an address: a match next to one of them is part of another
+/// address (`genevieve@x` is not `eve@x`), not this one.
+fn address_char(c: char) -> bool {
+    c.is_alphanumeric() || "._%+-!#$&'*/=?^`{|}~@".contains(c)
+}
+
+/// Where `needle` (lower case) occurs in `lower` (the text, ASCII lower-cased) as a whole
+/// address: start and end offsets, not overlapping.
+fn whole_matches(lower: &str, needle: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(needle) {
+        let (start, end) = (at + i, at + i + needle.len());
+        let before = lower[..start].chars().next_back();
+        let mut rest = lower[end..].chars();
+        // A dot or dash after the address ends it unless a letter or digit follows (`eve@x.org.`
+        // ends a sentence; `eve@x.org.uk` is another address).
+        let after = match rest.next() {
+            Some('.' | '-') => rest.next().filter(|c| c.is_alphanumeric()),
+            other => other,
+        };
+        if !before.is_some_and(address_char) && !after.is_some_and(address_char) {
+            out.push((start, end));
+            at = end;
+        } else {
+            // Step one character on (needles start with an ASCII or other whole character).
+            at = start + lower[start..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    out
+}
+
+/// Whether `text` mentions any of `needles` as a whole address (ASCII case ignored).
+pub(crate) fn mentions(text: &str, needles: &[String]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    needles
+        .iter()
+        .filter(|n| !n.is_empty())
+        .any(|n| !whole_matches(&lower, &n.to_ascii_lowercase()).is_empty())
+}
+
+/// `text` with every whole occurrence of any of `needles` replaced by `[erased]`, comparing
+/// ASCII letters without case (addresses are matched however a server spelled them).
 pub(crate) fn scrub_text(text: &str, needles: &[String]) -> String {
     let mut out = text.to_string();
     for n in needles {
         if n.is_empty() {
             continue;
         }
-        let lower_n = n.to_ascii_lowercase();
-        let mut result = String::with_capacity(out.len());
-        let lower = out.to_ascii_lowercase();
-        let mut at = 0;
         // ASCII lower-casing keeps every byte offset, so positions found in `lower` cut `out`
         // on the same character boundaries.
-        while let Some(i) = lower[at..].find(&lower_n) {
-            result.push_str(&out[at..at + i]);
+        let lower = out.to_ascii_lowercase();
+        let found = whole_matches(&lower, &n.to_ascii_lowercase());
+        if found.is_empty() {
+            continue;
+        }
+        let mut result = String::with_capacity(out.len());
+        let mut at = 0;
+        for (start, end) in found {
+            result.push_str(&out[at..start]);
             result.push_str(ERASED);
-            at += i + lower_n.len();
+            at = end;
         }
         result.push_str(&out[at..]);
         out = result;
@@ -64,27 +108,88 @@ macro_rules! privacy {
     ($store:ident, $row:ty, $db:ty) => {
         use sqlx::Row;
 
-        use crate::shared::privacy::{scrub_json, scrub_text};
+        use crate::shared::privacy::{mentions, scrub_json, scrub_text};
         use crate::{DeliveryId, EraseOutcome, Erased, Erasure, InboundCopy, PersonRecord, Result};
+
+        /// Inbound messages about the deliveries in `ids` (a JSON array), and any other whose
+        /// raw text, summary or sender names one of `needles` as a whole address.
+        async fn inbound_of(
+            c: &mut <$db as sqlx::Database>::Connection,
+            ids: &str,
+            needles: &[String],
+        ) -> Result<Vec<i64>> {
+            let mut found: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM inbound_messages WHERE delivery_id IN ({})",
+                super::dialect::id_list("$1")
+            )))
+            .bind(ids)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+            for n in needles.iter().filter(|n| !n.is_empty()) {
+                let lower = n.to_ascii_lowercase();
+                // Candidates by substring in SQL, then whole-address matches only.
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, raw, summary, mail_from FROM inbound_messages WHERE {} OR {} OR {}",
+                    super::dialect::bytes_contain_ci("raw", "$1"),
+                    super::dialect::contains("lower(summary)", "$1"),
+                    super::dialect::contains("lower(mail_from)", "$1"),
+                )))
+                .bind(&lower)
+                .fetch_all(&mut *c)
+                .await?;
+                for r in &rows {
+                    let raw: Vec<u8> = r.try_get(1)?;
+                    let summary: String = r.try_get(2)?;
+                    let from: String = r.try_get(3)?;
+                    let one = std::slice::from_ref(n);
+                    if mentions(&String::from_utf8_lossy(&raw), one)
+                        || mentions(&summary, one)
+                        || mentions(&from, one)
+                    {
+                        found.push(r.try_get(0)?);
+                    }
+                }
+            }
+            found.sort_unstable();
+            found.dedup();
+            Ok(found)
+        }
 
         impl $store {
             pub(super) async fn erase_person_impl(&self, e: &Erasure) -> Result<EraseOutcome> {
                 if !crate::shared::matchable(&e.email_key) {
                     return Ok(EraseOutcome::Unknown);
                 }
+                let outcome = self.erase_in_tx(e).await?;
+                // The writer is released: the files can be cleaned now.
+                if matches!(outcome, EraseOutcome::Erased(_)) {
+                    self.after_erase().await;
+                }
+                Ok(outcome)
+            }
+
+            async fn erase_in_tx(&self, e: &Erasure) -> Result<EraseOutcome> {
                 let mut w = self.write().await?;
                 let mut done = Erased::default();
-                let in_flight: i64 = sqlx::query(
-                    "SELECT COUNT(*) FROM deliveries WHERE email_key = $1 AND seed_id IS NULL \
-                     AND lease_owner IS NOT NULL AND lease_until >= $2",
-                )
+                // No import or sign-up checks the erased tokens while this runs (PostgreSQL;
+                // SQLite has one writer).
+                sqlx::query(super::dialect::ERASE_LOCK).execute(&mut *w.tx).await?;
+                // The person's deliveries, locked: a claim skips them from now on. One held by a
+                // node (even past its lease: its session may still be running) is in flight.
+                let held = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, lease_owner FROM deliveries WHERE email_key = $1 AND seed_id IS NULL{}",
+                    super::dialect::FOR_UPDATE
+                )))
                 .bind(&e.email_key)
-                .bind(e.at_ms)
-                .fetch_one(&mut *w.tx)
-                .await?
-                .try_get(0)?;
-                if in_flight > 0 {
-                    return Ok(EraseOutcome::InFlight);
+                .fetch_all(&mut *w.tx)
+                .await?;
+                for r in &held {
+                    if r.try_get::<Option<String>, _>(1)?.is_some() {
+                        return Ok(EraseOutcome::InFlight);
+                    }
                 }
                 let contact: Option<i64> = sqlx::query("SELECT id FROM contacts WHERE email_key = $1")
                     .bind(&e.email_key)
@@ -92,15 +197,10 @@ macro_rules! privacy {
                     .await?
                     .map(|r| r.try_get(0))
                     .transpose()?;
-                let deliveries: Vec<i64> = sqlx::query(
-                    "SELECT id FROM deliveries WHERE email_key = $1 AND seed_id IS NULL ORDER BY id",
-                )
-                .bind(&e.email_key)
-                .fetch_all(&mut *w.tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<std::result::Result<_, _>>()?;
+                let deliveries: Vec<i64> = held
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect::<std::result::Result<_, _>>()?;
                 let suppression: Option<String> =
                     sqlx::query("SELECT reason FROM suppressions WHERE email_key = $1")
                         .bind(&e.email_key)
@@ -114,11 +214,17 @@ macro_rules! privacy {
                         .fetch_one(&mut *w.tx)
                         .await?
                         .try_get(0)?;
-                if contact.is_none() && deliveries.is_empty() && suppression.is_none() && logged == 0 {
-                    return Ok(EraseOutcome::Unknown);
-                }
                 let ids = serde_json::to_string(&deliveries).unwrap_or_else(|_| "[]".into());
                 let in_ids = super::dialect::id_list("$1");
+                let inbound = inbound_of(&mut w.tx, &ids, &e.needles).await?;
+                if contact.is_none()
+                    && deliveries.is_empty()
+                    && suppression.is_none()
+                    && logged == 0
+                    && inbound.is_empty()
+                {
+                    return Ok(EraseOutcome::Unknown);
+                }
 
                 // Messages not yet sent are never sent: the address is about to go.
                 done.cancelled = sqlx::query(
@@ -166,36 +272,7 @@ macro_rules! privacy {
                     done.events += 1;
                 }
                 // Inbound messages: those about the person's deliveries, and any other still
-                // holding the address in its raw text or summary (kept for `[inbound] retention`).
-                let mut inbound: Vec<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT id FROM inbound_messages WHERE delivery_id IN ({in_ids})"
-                )))
-                .bind(&ids)
-                .fetch_all(&mut *w.tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<std::result::Result<_, _>>()?;
-                for n in &e.needles {
-                    let lower = n.to_ascii_lowercase();
-                    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT id FROM inbound_messages WHERE {} OR {} OR {} OR {}",
-                        super::dialect::bytes_contain("raw", "$1"),
-                        super::dialect::bytes_contain("raw", "$2"),
-                        super::dialect::contains("lower(summary)", "$3"),
-                        super::dialect::contains("lower(mail_from)", "$3"),
-                    )))
-                    .bind(n.as_bytes())
-                    .bind(lower.as_bytes())
-                    .bind(&lower)
-                    .fetch_all(&mut *w.tx)
-                    .await?;
-                    for r in &found {
-                        inbound.push(r.try_get(0)?);
-                    }
-                }
-                inbound.sort_unstable();
-                inbound.dedup();
+                // naming the address (kept for `[inbound] retention`).
                 for id in &inbound {
                     let r = sqlx::query("SELECT summary, mail_from FROM inbound_messages WHERE id = $1")
                         .bind(id)
@@ -282,11 +359,39 @@ macro_rules! privacy {
                 .execute(&mut *w.tx)
                 .await?;
                 w.tx.commit().await?;
-                self.after_erase().await?;
                 Ok(EraseOutcome::Erased(done))
             }
 
-            pub(super) async fn person_record_impl(&self, email_key: &str) -> Result<PersonRecord> {
+            pub(super) async fn claim_key_check_impl(&self, name: &str, check: &str, at_ms: i64) -> Result<String> {
+                let mut w = self.write().await?;
+                sqlx::query(
+                    "INSERT INTO herald_keys (name, check_value, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT(name) DO NOTHING",
+                )
+                .bind(name)
+                .bind(check)
+                .bind(at_ms)
+                .execute(&mut *w.tx)
+                .await?;
+                let kept: String = sqlx::query("SELECT check_value FROM herald_keys WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get(0)?;
+                w.tx.commit().await?;
+                Ok(kept)
+            }
+
+            pub(super) async fn key_check_impl(&self, name: &str) -> Result<Option<String>> {
+                Ok(sqlx::query("SELECT check_value FROM herald_keys WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?)
+            }
+
+            pub(super) async fn person_record_impl(&self, email_key: &str, needles: &[String]) -> Result<PersonRecord> {
                 let mut p = PersonRecord::default();
                 if !crate::shared::matchable(email_key) {
                     return Ok(p);
@@ -309,12 +414,28 @@ macro_rules! privacy {
                         r.try_get(5)?,
                     ));
                 }
-                let rows = sqlx::query(
-                    "SELECT i.id, i.delivery_id, i.received_at, i.kind, i.mail_from, i.summary, i.raw \
-                     FROM inbound_messages i JOIN deliveries d ON d.id = i.delivery_id \
-                     WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY i.id",
+                let ids: Vec<i64> = sqlx::query(
+                    "SELECT id FROM deliveries WHERE email_key = $1 AND seed_id IS NULL",
                 )
                 .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+                let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+                // The same messages an erasure would empty.
+                let inbound = {
+                    let mut c = self.pool.acquire().await?;
+                    inbound_of(&mut c, &ids, needles).await?
+                };
+                let inbound = serde_json::to_string(&inbound).unwrap_or_else(|_| "[]".into());
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, delivery_id, received_at, kind, mail_from, summary, raw \
+                     FROM inbound_messages WHERE id IN ({}) ORDER BY id",
+                    super::dialect::id_list("$1")
+                )))
+                .bind(&inbound)
                 .fetch_all(&self.pool)
                 .await?;
                 for r in &rows {
@@ -386,6 +507,22 @@ mod tests {
             "550 5.1.1 <[erased]>: no such user"
         );
         assert_eq!(scrub_text("nothing here", &needles), "nothing here");
+        // Only whole addresses: another address containing this one is not it.
+        assert_eq!(
+            scrub_text(
+                "genevieve@example.org, steve@example.org; eve@example.org.",
+                &["eve@example.org".to_string()]
+            ),
+            "genevieve@example.org, steve@example.org; [erased]."
+        );
+        assert!(!mentions(
+            "to: genevieve@example.org",
+            &["eve@example.org".to_string()]
+        ));
+        assert!(mentions(
+            "To: <EVE@example.org>",
+            &["eve@example.org".to_string()]
+        ));
         assert_eq!(scrub_text("é eve@example.org é", &needles), "é [erased] é");
         let doc = r#"{"ip":"198.51.100.7","user_agent":"Mozilla","url":"https://x.test/?e=eve%40example.org","sent":{"subject":"Hi Eve","from":"News <n@s.test>"},"reply":{"text":["eve@example.org unknown"]}}"#;
         let out = scrub_json(doc, &needles);

@@ -36,9 +36,11 @@ macro_rules! segments {
                             q.push(format!("({v} <> '')"));
                         }
                         FieldOp::Eq | FieldOp::Ne => {
-                            q.push(format!("({v} {} ", if *op == FieldOp::Eq { "=" } else { "<>" }));
-                            q.push_bind(value.to_lowercase());
-                            q.push(")");
+                            // Both sides through the database's own lower() (on SQLite it
+                            // folds ASCII only: `Łódź` must meet `Łódź`, not `łódź`).
+                            q.push(format!("({v} {} lower(", if *op == FieldOp::Eq { "=" } else { "<>" }));
+                            q.push_bind(value.clone());
+                            q.push("))");
                         }
                         FieldOp::Contains => {
                             q.push(format!("({}lower(", super::dialect::contains_open(&v)));

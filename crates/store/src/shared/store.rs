@@ -61,14 +61,20 @@ macro_rules! store {
             async fn erase_person(&self, e: &Erasure) -> Result<EraseOutcome> {
                 self.erase_person_impl(e).await
             }
-            async fn person_record(&self, email_key: &str) -> Result<PersonRecord> {
-                self.person_record_impl(email_key).await
+            async fn person_record(&self, email_key: &str, needles: &[String]) -> Result<PersonRecord> {
+                self.person_record_impl(email_key, needles).await
             }
             async fn audience_page_for(&self, list: ListId, after: i64, limit: u32, filter: &AudienceFilter) -> Result<Vec<AudienceMember>> {
                 self.audience_page_impl(list, after, limit, Some(filter)).await
             }
             async fn set_campaign_audience(&self, id: CampaignId, segment: Option<(&str, &str)>, exclude: Option<(&str, &str)>) -> Result<bool> {
                 self.set_campaign_audience_impl(id, segment, exclude).await
+            }
+            async fn claim_key_check(&self, name: &str, check: &str, at_ms: i64) -> Result<String> {
+                self.claim_key_check_impl(name, check, at_ms).await
+            }
+            async fn key_check(&self, name: &str) -> Result<Option<String>> {
+                self.key_check_impl(name).await
             }
             async fn create_segment(&self, name: &str, rule: &str, at_ms: i64) -> Result<bool> {
                 self.create_segment_impl(name, rule, at_ms).await

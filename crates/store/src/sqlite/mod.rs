@@ -53,14 +53,22 @@ pub(crate) mod dialect {
     pub fn json_merge(a: &str, b: &str) -> String {
         format!("json_patch({a}, {b})")
     }
-    /// The bytes `needle` occur in the binary column `haystack`.
-    pub fn bytes_contain(haystack: &str, needle: &str) -> String {
-        format!("instr({haystack}, {needle}) > 0")
-    }
     /// The text elements of the JSON array parameter `param`, as a table `alias` with a `value`.
     pub fn json_text_rows(param: &str, alias: &str) -> String {
         format!("json_each({param}) {alias}")
     }
+    /// The bytes of `haystack`, lower-cased (ASCII), contain the text `needle`.
+    pub fn bytes_contain_ci(haystack: &str, needle: &str) -> String {
+        format!("instr(lower(CAST({haystack} AS TEXT)), {needle}) > 0")
+    }
+    /// The JSON object text `doc` without a person's own keys (IP, user agent, URL).
+    pub fn json_without_personal(doc: &str) -> String {
+        format!("json_remove({doc}, '$.ip', '$.user_agent', '$.url')")
+    }
+    /// Held by an erasure (exclusive) and by what adds contacts (shared), so neither sees the
+    /// other half done. SQLite serialises writers already: nothing to take.
+    pub const ERASE_LOCK: &str = "SELECT 1";
+    pub const ADD_LOCK: &str = "SELECT 1";
     /// The values of `expr` in a group, one per line.
     pub fn lines_agg(expr: &str) -> String {
         format!("group_concat({expr}, char(10))")
@@ -154,6 +162,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         21,
         include_str!("../../migrations/sqlite/0021_segments.sql"),
     ),
+    (22, include_str!("../../migrations/sqlite/0022_erasure.sql")),
 ];
 
 #[derive(Clone)]
@@ -239,26 +248,30 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Begin a write transaction, holding the in-process writer lock for its lifetime.
-    /// After an erasure: copy the write-ahead log into the database and empty it, so the
-    /// pages that held the address before survive in neither file. Readers still using the
-    /// log can hold the truncation off; it is retried a few times, then left to SQLite's own
-    /// checkpoints (the log is overwritten as it is reused).
-    pub(crate) async fn after_erase(&self) -> Result<()> {
-        for _ in 0..20 {
-            let busy: i64 = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+    /// After an erasure (its transaction committed, the writer lock released): copy the
+    /// write-ahead log into the database and empty it, so the pages that held the address
+    /// before survive in neither file. Readers still using the log can hold the truncation
+    /// off; it is tried a few times, then left to SQLite's own checkpoints (the log is
+    /// overwritten as it is reused). The erasure is done either way: a failure is logged.
+    pub(crate) async fn after_erase(&self) {
+        for _ in 0..5 {
+            match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-            if busy == 0 {
-                return Ok(());
+                .await
+                .and_then(|r| r.try_get::<i64, _>(0))
+            {
+                Ok(0) => return,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "emptying the write-ahead log after an erasure failed");
+                    return;
+                }
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         tracing::warn!("the write-ahead log could not be emptied after an erasure (readers busy)");
-        Ok(())
     }
 
+    /// Begin a write transaction, holding the in-process writer lock for its lifetime.
     async fn write(&self) -> Result<WriteTx> {
         let guard = self.write_lock.clone().lock_owned().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
