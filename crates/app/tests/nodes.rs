@@ -29,6 +29,7 @@ impl Drop for Node {
 
 fn node(tmp: &Path, name: &str, db: &str, port: u16) -> (Herald, PathBuf) {
     let data = tmp.join(name);
+    common::share_erasure_key(&data);
     let h = Herald::new(&data)
         .env("HERALD__DATABASE__URL", db)
         .env("HERALD__DELIVERY__SANDBOX", "true")
@@ -244,6 +245,7 @@ fn three_nodes_deliver_each_recipient_exactly_once() {
     );
 
     // A second process under a running node's name is refused, with the reason.
+    common::share_erasure_key(&tmp.path().join("n2-again"));
     let dup = heralds[1]
         .0
         .clone_env(&tmp.path().join("n2-again"))

@@ -165,6 +165,7 @@ fn pause_stops_every_node_within_a_second_and_resume_mails_nobody_twice() {
         .iter()
         .zip(ports)
         .map(|(name, port)| {
+            common::share_erasure_key(&tmp.path().join(name));
             let h = Herald::new(&tmp.path().join(name)).env("HERALD__DATABASE__URL", &db);
             node(h, &relay, port, name)
         })

@@ -94,6 +94,7 @@ fn a_scheduled_campaign_goes_out_on_time_from_exactly_one_node() {
         .zip(ports)
         .map(|(name, port)| {
             let data = tmp.path().join(name);
+            common::share_erasure_key(&data);
             let h = Herald::new(&data)
                 .env("HERALD__DATABASE__URL", &db)
                 .env("HERALD__DELIVERY__SANDBOX", "true")

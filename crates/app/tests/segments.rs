@@ -317,3 +317,116 @@ eli@e.invalid,Łódź
         Some(2)
     );
 }
+
+/// The web UI: a rule tried on the Segments page shows its count (or the column where it stops
+/// parsing), saved by an admin (a viewer is refused), and a draft's page narrows its audience.
+#[test]
+fn the_segments_page_counts_saves_and_a_campaign_page_sets_the_audience() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let h = Herald::new(&data)
+        .web_only(port)
+        .env("HERALD__DNS__NAMESERVERS", "[\"127.0.0.1:9\"]")
+        .env("HERALD__DNS__TIMEOUT", "1s");
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name,city\nann@a.invalid,Ann,Berlin\nbob@b.invalid,Bob,Berlin\ncy@c.invalid,Cy,Paris\n",
+    )
+    .unwrap();
+    h.ok(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "news",
+    ]);
+    let id = create(&h, tmp.path(), "Draft");
+    common::add_user(&h, "admin@x.invalid", "admin");
+    common::add_user(&h, "viewer@x.invalid", "viewer");
+    let _serve = common::serve_sandbox(&h, port);
+    let admin = common::session_cookie(port, "admin@x.invalid");
+    let viewer = common::session_cookie(port, "viewer@x.invalid");
+    let get = |cookie: &str, path: &str| http(port, "GET", path, &[("Cookie", cookie)], None);
+    let post = |cookie: &str, path: &str, body: &str| {
+        http(
+            port,
+            "POST",
+            path,
+            &[
+                ("Cookie", cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(body),
+        )
+    };
+
+    let r = get(
+        &admin,
+        "/segments?rule=field+city+%3D+%22berlin%22&name=Berliners",
+    );
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("<strong>2</strong> contacts now"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("ann@a.invalid"), "{}", r.body);
+    let r = get(&admin, "/segments?rule=opened+within+soon");
+    assert!(r.body.contains("column 15"), "{}", r.body);
+    assert!(!r.body.contains("save-form"), "nothing to save");
+
+    let csrf = common::hidden(&get(&viewer, "/segments").body, "csrf");
+    let r = post(
+        &viewer,
+        "/segments",
+        &format!("csrf={csrf}&name=X&rule=bounced"),
+    );
+    assert_eq!(r.status, 403, "a viewer cannot save");
+    let csrf = common::hidden(&get(&admin, "/segments").body, "csrf");
+    let r = post(
+        &admin,
+        "/segments",
+        &format!("csrf={csrf}&name=Berliners&rule=field+city+%3D+%22berlin%22"),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = get(&admin, r.header("location").unwrap());
+    let notice = page.body.split("id=\"notice\">").nth(1).unwrap_or_default();
+    assert!(
+        notice.contains("Berliners") && notice.contains(": 2 contacts now."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<td>Berliners</td>"), "{}", page.body);
+    // A refusal keeps what was typed.
+    let r = post(
+        &admin,
+        "/segments",
+        &format!("csrf={csrf}&name=Again&rule=field+city+%3D"),
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("column"), "{}", r.body);
+
+    let page = get(&admin, &format!("/campaigns/{id}"));
+    assert!(
+        page.body.contains("audience-form") && page.body.contains(">Berliners</option>"),
+        "{}",
+        page.body
+    );
+    let r = post(
+        &admin,
+        &format!("/campaigns/{id}/audience"),
+        &format!("csrf={csrf}&segment=Berliners&exclude="),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = get(&admin, r.header("location").unwrap());
+    assert!(page.body.contains("2 recipients now"), "{}", page.body);
+    assert!(page.body.contains("id=\"audience\""), "{}", page.body);
+    let a = h.json(&["campaign", "audience", &id, "--json"]);
+    assert_eq!(
+        (&a["segment"], &a["recipients"]),
+        (&serde_json::json!("Berliners"), &serde_json::json!(2)),
+        "{a:#}"
+    );
+}

@@ -30,6 +30,10 @@ const TABLES: &[&str] = &[
     "api_tokens",
     "domain_checks",
     "domain_events",
+    "consents",
+    "segments",
+    "webhook_events",
+    "herald_keys",
 ];
 
 /// Rows per INSERT (the widest table has 19 columns: far below PostgreSQL's 65,535 binds).

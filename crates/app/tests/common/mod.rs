@@ -464,3 +464,16 @@ pub fn captured(data: &Path, to: &str, subject: &str) -> Vec<u8> {
         },
     )
 }
+
+/// Give the data directory `data` the erasure key every node of one test's cluster shares
+/// (the README: nodes on one database share `secrets/`; a node with another erasure key is
+/// refused, as it would forget every erasure).
+pub fn share_erasure_key(data: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = data.join("secrets");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let key = dir.join("erasure.key");
+    std::fs::write(&key, [42u8; 32]).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+}

@@ -28,6 +28,7 @@ mod contacts;
 mod dashboard;
 pub mod flash;
 mod login;
+mod segments;
 mod session;
 mod settings;
 mod why;
@@ -98,6 +99,12 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             "/campaigns/{id}/unschedule",
             post(campaign::unschedule::<S>),
         )
+        .route("/campaigns/{id}/audience", post(campaign::audience::<S>))
+        .route(
+            "/segments",
+            get(segments::show::<S>).post(segments::create::<S>),
+        )
+        .route("/segments/delete", post(segments::delete::<S>))
         .route("/campaigns/{id}/pause", post(campaign::pause::<S>))
         .route("/campaigns/{id}/resume", post(campaign::resume::<S>))
         .route("/campaigns/{id}/cancel", post(campaign::cancel::<S>))

@@ -1,0 +1,157 @@
+//! `GET /segments`, `POST /segments`, `POST /segments/delete`: saved segments with their counts
+//! now, a rule tried out before it is saved (its count and the first addresses, or the column
+//! where it stops parsing), and the rule language at hand.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Form};
+use herald_engine::audience::AudienceError;
+use herald_engine::audience::segments::{self, RuleCount, SegmentView};
+use herald_store::Store;
+use serde::Deserialize;
+
+use super::session::{csrf_form, flashed, redirect_with};
+use super::{Session, failed, flash, render};
+use crate::Web;
+use crate::auth::Role;
+
+#[derive(Template)]
+#[template(path = "segments.html")]
+struct SegmentsPage {
+    user: Option<String>,
+    csrf: String,
+    admin: bool,
+    segments: Vec<SegmentView>,
+    /// The rule being tried, its name (to save it), and what it selects or why it does not parse.
+    rule: String,
+    name: String,
+    tried: Option<RuleCount>,
+    problem: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SegmentsQuery {
+    rule: Option<String>,
+    name: Option<String>,
+    flash: Option<String>,
+}
+
+async fn page<S: Store>(
+    web: &Web<S>,
+    s: Session,
+    rule: String,
+    name: String,
+    mut problem: Option<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let list = match segments::list(&web.store).await {
+        Ok(l) => l,
+        Err(e) => return failed(e, "listing segments", "The segments could not be read."),
+    };
+    let mut tried = None;
+    if !rule.trim().is_empty() && problem.is_none() {
+        match segments::count(&web.store, &rule).await {
+            Ok(c) => tried = Some(c),
+            Err(AudienceError::Store(e)) => {
+                return failed(e, "counting a rule", "The rule could not be counted.");
+            }
+            Err(e) => problem = Some(e.to_string()),
+        }
+    }
+    let mut r = render(&SegmentsPage {
+        admin: s.user.role >= Role::Admin,
+        user: Some(s.user.email),
+        csrf: s.csrf,
+        segments: list,
+        rule,
+        name,
+        tried,
+        problem,
+        notice,
+    });
+    *r.status_mut() = status;
+    r
+}
+
+pub async fn show<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<SegmentsQuery>,
+) -> Response {
+    let (problem, notice) = flashed(&s, q.flash.as_deref());
+    let rule: String = q.rule.unwrap_or_default().chars().take(4096).collect();
+    let name: String = q.name.unwrap_or_default().chars().take(100).collect();
+    page(&web, s, rule, name, problem, notice, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct SegmentForm {
+    csrf: Option<String>,
+    name: Option<String>,
+    rule: Option<String>,
+}
+
+/// Save the tried rule under a name (admins, in `WRITES`); a refusal keeps what was typed.
+pub async fn create<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<SegmentForm>,
+) -> Response {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let (name, rule) = (f.name.unwrap_or_default(), f.rule.unwrap_or_default());
+    match segments::create(&web.store, &name, &rule).await {
+        Ok(v) => redirect_with(
+            &s,
+            "/segments",
+            flash::Kind::Notice,
+            &format!("Saved {:?}: {} contacts now.", v.name, v.count),
+        ),
+        Err(AudienceError::Store(e)) => {
+            failed(e, "saving a segment", "The segment could not be saved.")
+        }
+        Err(e) => {
+            page(
+                &web,
+                s,
+                rule,
+                name,
+                Some(e.to_string()),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// Delete a segment (admins, in `WRITES`).
+pub async fn delete<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<SegmentForm>,
+) -> Response {
+    if let Err(r) = csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let name = f.name.unwrap_or_default();
+    match segments::delete(&web.store, &name).await {
+        Ok(()) => redirect_with(
+            &s,
+            "/segments",
+            flash::Kind::Notice,
+            &format!("Deleted {name:?} (campaigns given it keep the rule they were given)."),
+        ),
+        Err(AudienceError::Store(e)) => {
+            failed(e, "deleting a segment", "The segment could not be deleted.")
+        }
+        Err(e) => redirect_with(&s, "/segments", flash::Kind::Problem, &e.to_string()),
+    }
+}
