@@ -354,6 +354,10 @@ pub enum ContactsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Delete a contact: its fields, lists and consent records go; what was sent to it stays in
+    /// the campaigns' records, under its address (not an erasure: see `erase`), and it can be
+    /// imported again.
+    Delete { email: String },
     /// Erase a person at their request (GDPR): their contact, fields, lists and consent go, and
     /// the address leaves every record; campaign counts stay; a keyed hash on the suppression
     /// list keeps the address from being mailed or imported again. Cannot be undone.

@@ -336,3 +336,48 @@ fn a_test_send_whose_template_fails_for_the_first_contact_is_refused_by_name() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `contacts delete` removes the contact (not an erasure: it can come back by import).
+#[test]
+fn a_deleted_contact_is_gone_from_its_lists_and_can_be_imported_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"));
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name\nann@x.invalid,Ann\nbob@x.invalid,Bob\n",
+    )
+    .unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    h.ok(&["contacts", "delete", "ANN@x.invalid"]);
+    assert_eq!(
+        h.run(&["contacts", "show", "ann@x.invalid"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        h.run(&["contacts", "delete", "ann@x.invalid"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        h.run(&["contacts", "delete", "not-an-address"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let lists = h.json(&["lists", "list", "--json"]);
+    assert!(lists.to_string().contains("\"subscribed\":1"), "{lists:#}");
+    let again = h.json(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "l",
+        "--json",
+    ]);
+    assert_eq!(
+        (&again["imported"], &again["updated"]),
+        (&serde_json::json!(1), &serde_json::json!(1))
+    );
+}

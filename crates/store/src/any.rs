@@ -165,6 +165,12 @@ impl Store for AnyStore {
             AnyStore::Postgres(db) => db.set_campaign_audience(id, segment, exclude).await,
         }
     }
+    async fn delete_contact(&self, email_key: &str) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(db) => db.delete_contact(email_key).await,
+            AnyStore::Postgres(db) => db.delete_contact(email_key).await,
+        }
+    }
     async fn claim_key_check(&self, name: &str, check: &str, at_ms: i64) -> Result<String> {
         match self {
             AnyStore::Sqlite(db) => db.claim_key_check(name, check, at_ms).await,

@@ -125,6 +125,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         segment: Option<(&str, &str)>,
         exclude: Option<(&str, &str)>,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Delete a contact (`contacts delete`): its fields, memberships and consent records go;
+    /// the deliveries to it stay, under their address. False when there is no such contact.
+    fn delete_contact(&self, email_key: &str) -> impl Future<Output = Result<bool>> + Send;
     /// Keep `check` as the check value of the key `name` unless one is kept already; the one
     /// kept (a different one: the key given is not the key this database was used with).
     fn claim_key_check(

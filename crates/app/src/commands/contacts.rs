@@ -205,6 +205,19 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             eprintln!("{n} contacts exported");
             Ok(())
         }
+        ContactsCmd::Delete { email } => {
+            let addr = herald_domain::EmailAddress::parse(email.trim())
+                .map_err(|e| bad_input(format!("{email:?}: {e}")))?;
+            if !herald_store::Store::delete_contact(&app.store, &addr.key()).await? {
+                return Err(anyhow::Error::new(NotFound(format!(
+                    "no contact {email:?}"
+                ))));
+            }
+            println!(
+                "contact {email} deleted (its campaign history stays; `contacts erase` removes that too)"
+            );
+            Ok(())
+        }
         ContactsCmd::Erase { email, json } => {
             let done = privacy::erase(&app.store, &*app.erasure_key().await?, &email, "cli")
                 .await

@@ -362,6 +362,33 @@ macro_rules! privacy {
                 Ok(EraseOutcome::Erased(done))
             }
 
+            pub(super) async fn delete_contact_impl(&self, email_key: &str) -> Result<bool> {
+                if !crate::shared::matchable(email_key) {
+                    return Ok(false);
+                }
+                let mut w = self.write().await?;
+                let Some(id) = sqlx::query("SELECT id FROM contacts WHERE email_key = $1")
+                    .bind(email_key)
+                    .fetch_optional(&mut *w.tx)
+                    .await?
+                    .map(|r| r.try_get::<i64, _>(0))
+                    .transpose()?
+                else {
+                    return Ok(false);
+                };
+                for sql in [
+                    "DELETE FROM consents WHERE contact_id = $1",
+                    "DELETE FROM list_members WHERE contact_id = $1",
+                    // The history stays, under the address it was sent to.
+                    "UPDATE deliveries SET contact_id = NULL WHERE contact_id = $1",
+                    "DELETE FROM contacts WHERE id = $1",
+                ] {
+                    sqlx::query(sql).bind(id).execute(&mut *w.tx).await?;
+                }
+                w.tx.commit().await?;
+                Ok(true)
+            }
+
             pub(super) async fn claim_key_check_impl(&self, name: &str, check: &str, at_ms: i64) -> Result<String> {
                 let mut w = self.write().await?;
                 sqlx::query(

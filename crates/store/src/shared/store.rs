@@ -70,6 +70,9 @@ macro_rules! store {
             async fn set_campaign_audience(&self, id: CampaignId, segment: Option<(&str, &str)>, exclude: Option<(&str, &str)>) -> Result<bool> {
                 self.set_campaign_audience_impl(id, segment, exclude).await
             }
+            async fn delete_contact(&self, email_key: &str) -> Result<bool> {
+                self.delete_contact_impl(email_key).await
+            }
             async fn claim_key_check(&self, name: &str, check: &str, at_ms: i64) -> Result<String> {
                 self.claim_key_check_impl(name, check, at_ms).await
             }
