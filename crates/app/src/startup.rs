@@ -615,6 +615,7 @@ impl App {
             login: herald_http::LoginGuard::new(login),
             client_ip,
             erasure: self.erasure_key().await?,
+            ip_policy,
         });
         let hooks = Arc::new(herald_http::hooks::Hooks {
             store: self.store.clone(),

@@ -976,3 +976,75 @@ fn the_api_lists_lists_and_adds_contacts_as_the_cli_does() {
         page.body
     );
 }
+
+/// `POST /api/v1/public/subscribe`: a site's server signs visitors up as the hosted form does —
+/// the same answer whatever the standing, the visitor's IP and agent in the consent record, no
+/// CORS headers, the list's fields only.
+#[test]
+fn a_site_signs_visitors_up_through_the_api_as_the_form_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data"))
+        .web_only(port)
+        .env("HERALD__TRACKING__IP", "full");
+    h.ok(&["lists", "create", "Club", "--fields", "first_name"]);
+    common::add_user(&h, "site@x.invalid", "viewer");
+    let token = common::bearer(&h, "site@x.invalid");
+    let _serve = common::serve_sandbox(&h, port);
+    let subscribe = |body: &str| {
+        http(
+            port,
+            "POST",
+            "/api/v1/public/subscribe",
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", &token),
+                ("Origin", "https://elsewhere.example"),
+            ],
+            Some(body),
+        )
+    };
+    let body = r#"{"list": "club", "email": "Vi@x.invalid", "fields": {"first_name": "Vi", "admin": "yes"}, "ip": "203.0.113.9", "user_agent": "Mozilla/5.0 Site"}"#;
+    let first = subscribe(body);
+    assert_eq!(first.status, 202, "{}", first.body);
+    assert!(
+        first.header("access-control-allow-origin").is_none(),
+        "no CORS"
+    );
+    let again = subscribe(body);
+    assert_eq!(
+        (again.status, &again.body),
+        (202, &first.body),
+        "the same answer"
+    );
+    let shown = h.json(&["contacts", "show", "vi@x.invalid", "--json"]);
+    assert_eq!(shown["contact"]["fields"]["first_name"], "Vi", "{shown:#}");
+    assert!(
+        shown["contact"]["fields"]["admin"].is_null(),
+        "only the list's fields: {shown:#}"
+    );
+    let c = &shown["consents"][0];
+    assert_eq!(
+        (&c["source"], &c["ip"], &c["user_agent"]),
+        (
+            &serde_json::json!("api:site@x.invalid"),
+            &serde_json::json!("203.0.113.9"),
+            &serde_json::json!("Mozilla/5.0 Site")
+        ),
+        "{shown:#}"
+    );
+    for (bad, status) in [
+        (r#"{"list": "nope", "email": "a@x.invalid"}"#, 422),
+        (r#"{"list": "club", "email": "not an address"}"#, 422),
+    ] {
+        assert_eq!(subscribe(bad).status, status, "{bad}");
+    }
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/public/subscribe",
+        &[("Content-Type", "application/json")],
+        Some(body),
+    );
+    assert_eq!(r.status, 401, "a token is needed");
+}

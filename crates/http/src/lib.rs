@@ -160,6 +160,8 @@ pub struct Web<S: Store> {
     pub client_ip: ClientIp,
     /// Erasure tokens: erased people are refused by imports and `contacts`, and erased.
     pub erasure: Arc<herald_mail::erasure::ErasureKey>,
+    /// What is kept of a visitor's IP address (`[tracking] ip`), for sign-ups posted by a site.
+    pub ip_policy: public::IpPolicy,
 }
 
 /// Everything served on `[http] listen`: the UI, `/api/v1`, and the public signed routes,

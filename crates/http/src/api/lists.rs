@@ -92,3 +92,75 @@ pub async fn add_contact<S: Store>(
         Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }
+
+/// `POST /api/v1/public/subscribe`: a site's server signs a visitor up, as the hosted form does.
+#[derive(Deserialize, JsonSchema)]
+pub struct Subscribe {
+    /// The list's slug (its form's address) or its name.
+    #[schemars(extend("minLength" = 1, "maxLength" = 200))]
+    pub list: String,
+    #[schemars(extend("pattern" = super::EMAIL_PATTERN, "maxLength" = 254))]
+    pub email: String,
+    /// Values of the list's form fields (others are ignored).
+    #[serde(default)]
+    #[schemars(extend(
+        "propertyNames" = {"pattern": "^[A-Za-z][A-Za-z0-9_]{0,39}$"},
+        "additionalProperties" = {"type": "string", "maxLength": 256}
+    ))]
+    pub fields: BTreeMap<String, String>,
+    /// The visitor's IP address, kept in the consent record as `[tracking] ip` says.
+    #[serde(default)]
+    #[schemars(extend("maxLength" = 64))]
+    pub ip: Option<String>,
+    /// The visitor's browser, kept in the consent record.
+    #[serde(default)]
+    #[schemars(extend("maxLength" = 512))]
+    pub user_agent: Option<String>,
+}
+
+/// The same answer whatever the address's standing was (a sign-up never tells).
+#[derive(Serialize, JsonSchema)]
+pub struct Subscribed {
+    /// `double`: a confirmation message goes to the address (if it is not subscribed already);
+    /// `single`: it is subscribed (unless it left the list, or was erased).
+    pub opt_in: String,
+}
+
+pub async fn public_subscribe<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(Caller(user)): Extension<Caller>,
+    Body(b): Body<Subscribe>,
+) -> Response {
+    let list = match web.store.list_record(b.list.trim(), true).await {
+        Ok(Some(l)) => Ok(l),
+        Ok(None) => audience::find(&web.store, &b.list).await,
+        Err(e) => return internal(e),
+    };
+    let list = match list {
+        Ok(l) => l,
+        Err(AudienceError::Store(e)) => return internal(e),
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, format!("list: {e}")),
+    };
+    let ip =
+        b.ip.as_deref()
+            .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+    let form = audience::SignUpForm {
+        email: b.email,
+        fields: b.fields.into_iter().collect(),
+        source: format!("api:{}", user.email),
+        ip: ip.and_then(|ip| web.ip_policy.apply(ip)),
+        user_agent: b.user_agent.map(|u| u.chars().take(512).collect()),
+        form_text: crate::public::signup::consent_text(&list),
+    };
+    match audience::sign_up(&web.store, &web.erasure, &list, &form).await {
+        Ok(_) | Err(AudienceError::Erased(_)) => (
+            StatusCode::ACCEPTED,
+            Json(Subscribed {
+                opt_in: list.list.opt_in.as_str().to_string(),
+            }),
+        )
+            .into_response(),
+        Err(AudienceError::Store(e)) => internal(e),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}

@@ -253,6 +253,16 @@ pub const ROUTES: &[Route] = &[
         ok: (201, Some(schema::<herald_engine::audience::Added>)),
         conflicts: true,
     },
+    Route {
+        method: "POST",
+        path: "/api/v1/public/subscribe",
+        role: Role::Viewer,
+        summary: "Sign a visitor up from a site's server, as the list's hosted form does (double opt-in sends the confirmation; any token may, as anyone may post the form; no CORS headers, so browsers cannot call it from other sites). 202 whatever the address's standing was",
+        query: None,
+        body: Some(schema::<lists::Subscribe>),
+        ok: (202, Some(schema::<lists::Subscribed>)),
+        conflicts: false,
+    },
     get_route(
         "/api/v1/lists",
         Role::Viewer,
@@ -410,6 +420,10 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             get(contacts::search::<S>).post(lists::add_contact::<S>),
         )
         .route("/api/v1/lists", get(lists::list::<S>))
+        .route(
+            "/api/v1/public/subscribe",
+            post(lists::public_subscribe::<S>),
+        )
         .route("/api/v1/contacts/{email}", get(contacts::show::<S>))
         .route("/api/v1/contacts/{email}/erase", post(contacts::erase::<S>))
         .route(

@@ -162,7 +162,7 @@ fn unavailable() -> Response {
 }
 
 /// What the person agrees to, as shown on the form and kept in the consent record.
-fn consent_text(l: &ListRecord) -> String {
+pub(crate) fn consent_text(l: &ListRecord) -> String {
     match l.list.opt_in {
         OptIn::Double => format!(
             "By subscribing you agree to receive {} at this address. We will send you a message to confirm first; you can leave at any time with the link in every message.",
