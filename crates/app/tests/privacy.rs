@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Herald, captured, free_port, http, wait_for};
+use common::{Herald, free_port, http, wait_for};
 
 /// Everything the database holds, as lower-case text: a PostgreSQL dump, or the SQLite files.
 fn database_text(h: &Herald) -> String {
@@ -70,27 +70,14 @@ fn an_erased_person_is_nowhere_the_counts_stay_and_the_address_is_refused_again(
     let auth = common::bearer(&h, "admin@people.invalid");
     let _serve = common::serve_sandbox(&h, port);
 
-    let html = tmp.path().join("p.html");
-    std::fs::write(&html, "<p>Hello {{ contact.first_name }}</p>").unwrap();
-    let id = h.json(&[
-        "campaign",
-        "create",
-        "--name",
-        "Hello",
-        "--list",
+    let id = common::draft(
+        &h,
+        tmp.path(),
         "club",
-        "--from",
-        "News <news@sender.invalid>",
-        "--subject",
+        "Hello",
         "Hi {{ contact.first_name }}",
-        "--html",
-        html.to_str().unwrap(),
-        "--allow-unverified",
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        "<p>Hello {{ contact.first_name }}</p>",
+    );
     let sent = h.json(&[
         "campaign",
         "send",
@@ -103,19 +90,13 @@ fn an_erased_person_is_nowhere_the_counts_stay_and_the_address_is_refused_again(
     assert_eq!(sent["counts"]["delivered"], 3, "{sent:#}");
 
     // Eve opens it: an event with her IP and user agent.
-    let raw = captured(&data, "Eve.Erasable@people.invalid", "Hi Evelynne");
-    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
-    let body = msg.body_html(0).unwrap().into_owned();
-    let at = body.find("/t/o/").expect("an open pixel");
-    let pixel = body[at..].split('"').next().unwrap().to_string();
-    let r = http(
+    common::open_copy(
+        &data,
         port,
-        "GET",
-        &pixel,
-        &[("User-Agent", "Mozilla/5.0 ErasureTestAgent/1.0")],
-        None,
+        "Eve.Erasable@people.invalid",
+        "Hi Evelynne",
+        Some("Mozilla/5.0 ErasureTestAgent/1.0"),
     );
-    assert_eq!(r.status, 200);
     wait_for("the open to be recorded", Duration::from_secs(20), || {
         let t = h.json(&["contacts", "show", "eve.erasable@people.invalid", "--json"]);
         (!t["deliveries"][0]["events"].as_array()?.is_empty()).then_some(())
@@ -304,27 +285,14 @@ fn a_test_send_whose_template_fails_for_the_first_contact_is_refused_by_name() {
     let csv = tmp.path().join("c.csv");
     std::fs::write(&csv, "email,first_name\nann@x.invalid,Ann\n").unwrap();
     h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
-    let html = tmp.path().join("b.html");
-    std::fs::write(&html, "<p>Hi {{ contact.first_name }}</p>").unwrap();
-    let id = h.json(&[
-        "campaign",
-        "create",
-        "--name",
-        "t",
-        "--list",
+    let id = common::draft(
+        &h,
+        tmp.path(),
         "l",
-        "--from",
-        "Ann <ann@api.invalid>",
-        "--subject",
+        "t",
         "Hi",
-        "--html",
-        html.to_str().unwrap(),
-        "--allow-unverified",
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        "<p>Hi {{ contact.first_name }}</p>",
+    );
     h.ok(&["campaign", "test", &id, "--to", "t@x.invalid"]);
     h.ok(&["contacts", "add", "zed@x.invalid", "--list", "l"]);
     h.ok(&["contacts", "erase", "ann@x.invalid"]);

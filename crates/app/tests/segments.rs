@@ -8,41 +8,17 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Herald, captured, free_port, http, recipient, wait_for};
+use common::{Herald, free_port, http, recipient, wait_for};
 
 fn create(h: &Herald, tmp: &std::path::Path, name: &str) -> String {
-    let html = tmp.join("p.html");
-    std::fs::write(&html, "<p>Hello {{ contact.first_name }}</p>").unwrap();
-    h.json(&[
-        "campaign",
-        "create",
-        "--name",
-        name,
-        "--list",
+    common::draft(
+        h,
+        tmp,
         "news",
-        "--from",
-        "News <news@sender.invalid>",
-        "--subject",
         name,
-        "--html",
-        html.to_str().unwrap(),
-        "--allow-unverified",
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-/// Open `to`'s copy of `subject` (its pixel), as `agent` (None: no User-Agent, a machine).
-fn open(data: &std::path::Path, port: u16, to: &str, subject: &str, agent: Option<&str>) {
-    let raw = captured(data, to, subject);
-    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
-    let body = msg.body_html(0).unwrap().into_owned();
-    let at = body.find("/t/o/").expect("an open pixel");
-    let pixel = body[at..].split('"').next().unwrap().to_string();
-    let headers: Vec<(&str, &str)> = agent.map(|a| ("User-Agent", a)).into_iter().collect();
-    assert_eq!(http(port, "GET", &pixel, &headers, None).status, 200);
+        name,
+        "<p>Hello {{ contact.first_name }}</p>",
+    )
 }
 
 #[test]
@@ -90,14 +66,14 @@ fn segments_count_people_and_narrow_a_campaign_minus_an_exclusion() {
         "--json",
     ]);
     // Ann opens it herself; Bob's copy is fetched by a machine (no user agent).
-    open(
+    common::open_copy(
         &data,
         port,
         "ann@a.invalid",
         "First",
         Some("Mozilla/5.0 (Macintosh) Thunderbird/128.0"),
     );
-    open(&data, port, "bob@b.invalid", "First", None);
+    common::open_copy(&data, port, "bob@b.invalid", "First", None);
     wait_for("both opens to be recorded", Duration::from_secs(20), || {
         let n = |e: &str| {
             h.json(&["contacts", "show", e, "--json"])["deliveries"][0]["events"]

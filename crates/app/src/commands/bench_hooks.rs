@@ -14,7 +14,7 @@ use herald_domain::DeliveryState;
 use herald_engine::feedback::FeedbackPolicy;
 use herald_engine::feedback::webhooks::ingest;
 use herald_mail::webhooks::{HookRequest, HookSecret, Provider, verify_and_parse};
-use herald_store::{NewCampaign, NewDelivery, Store};
+use herald_store::Store;
 
 use crate::settings::Settings;
 use crate::startup::App;
@@ -37,53 +37,13 @@ pub async fn hooks(events: u64, json: bool) -> anyhow::Result<()> {
     let list = app.store.ensure_list("bench").await?;
     let id = app
         .store
-        .create_campaign(&NewCampaign {
-            name: "bench".into(),
-            list,
-            from_name: None,
-            from_address: "bench@sender.example".into(),
-            subject: "Hello".into(),
-            html: "<p>Hello</p>".into(),
-            text: None,
-            created_at_ms: herald_engine::now_ms(),
-            gate_override: None,
-            reply_to: None,
-            track_opens: true,
-            track_clicks: true,
-            send_to_seeds: false,
-        })
+        .create_campaign(&super::bench_data::campaign(list, "bench"))
         .await?;
     eprintln!("generating {events} relayed recipients …");
     let now = herald_engine::now_ms();
-    let mut batch = Vec::with_capacity(10_000);
-    for i in 0..events {
-        let email = format!("user{i}@d{}.example", i % 100);
-        batch.push(NewDelivery {
-            campaign: id,
-            contact_id: None,
-            email_key: email.clone(),
-            domain: herald_domain::address::domain_part(&email).to_string(),
-            email,
-            state: DeliveryState::Relayed,
-            reason: None,
-            message_id: format!("<{i}@sender.example>"),
-            next_attempt_at_ms: None,
-            updated_at_ms: now,
-            seed_id: None,
-        });
-        if batch.len() == 10_000 {
-            app.store.insert_deliveries(&batch).await?;
-            batch.clear();
-        }
-    }
-    app.store.insert_deliveries(&batch).await?;
-    let first = app
-        .store
-        .recipients(id, 0, 1)
-        .await?
-        .first()
-        .map(|r| r.id.0)
-        .unwrap_or(1);
+    let first =
+        super::bench_data::deliveries(&app, id, events, 100, |_| (DeliveryState::Relayed, None))
+            .await?;
     // 70 % delivered, 10 % bounced, 20 % deferred, as one signed batch.
     let ts = (now / 1000).to_string();
     let items: Vec<serde_json::Value> = (0..events)

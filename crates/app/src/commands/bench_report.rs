@@ -7,9 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use herald_domain::DeliveryState;
-use herald_store::{
-    CampaignId, DeliveryId, EngagementRecord, NewCampaign, NewDelivery, RecipientFilter, Store,
-};
+use herald_store::{CampaignId, DeliveryId, EngagementRecord, RecipientFilter, Store};
 use serde::Serialize;
 
 use crate::output::{self, peak_rss_mb};
@@ -40,61 +38,19 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
     let list = app.store.ensure_list("bench").await?;
     let id = app
         .store
-        .create_campaign(&NewCampaign {
-            name: "bench".into(),
-            list,
-            from_name: None,
-            from_address: "bench@sender.example".into(),
-            subject: "Hello".into(),
-            html: "<p>Hello</p>".into(),
-            text: None,
-            created_at_ms: herald_engine::now_ms(),
-            gate_override: None,
-            reply_to: None,
-            track_opens: true,
-            track_clicks: true,
-            send_to_seeds: false,
-        })
+        .create_campaign(&super::bench_data::campaign(list, "bench"))
         .await?;
     eprintln!("generating {recipients} recipients …");
     let now = herald_engine::now_ms();
-    let mut batch = Vec::with_capacity(10_000);
-    for i in 0..recipients {
-        // 80 % delivered, 8 % bounced, 4 % deferred, 3 % expired, 5 % not sent.
-        let (state, reason) = match i % 100 {
-            0..=79 => (DeliveryState::Delivered, None),
-            80..=87 => (DeliveryState::Bounced, Some("userunknown")),
-            88..=91 => (DeliveryState::Deferred, Some("systemerror")),
-            92..=94 => (DeliveryState::Expired, Some("expired")),
-            _ => (DeliveryState::NotSent, Some("previously_bounced")),
-        };
-        let email = format!("user{i}@d{}.example", i % 1000);
-        batch.push(NewDelivery {
-            campaign: id,
-            contact_id: None,
-            email_key: email.clone(),
-            domain: herald_domain::address::domain_part(&email).to_string(),
-            email,
-            state,
-            reason: reason.map(str::to_string),
-            message_id: format!("<{i}@sender.example>"),
-            next_attempt_at_ms: None,
-            updated_at_ms: now,
-            seed_id: None,
-        });
-        if batch.len() == 10_000 {
-            app.store.insert_deliveries(&batch).await?;
-            batch.clear();
-        }
-    }
-    app.store.insert_deliveries(&batch).await?;
-    let first = app
-        .store
-        .recipients(id, 0, 1)
-        .await?
-        .first()
-        .map(|r| r.id.0)
-        .unwrap_or(1);
+    // 80 % delivered, 8 % bounced, 4 % deferred, 3 % expired, 5 % not sent.
+    let first = super::bench_data::deliveries(&app, id, recipients, 1000, |i| match i % 100 {
+        0..=79 => (DeliveryState::Delivered, None),
+        80..=87 => (DeliveryState::Bounced, Some("userunknown")),
+        88..=91 => (DeliveryState::Deferred, Some("systemerror")),
+        92..=94 => (DeliveryState::Expired, Some("expired")),
+        _ => (DeliveryState::NotSent, Some("previously_bounced")),
+    })
+    .await?;
     eprintln!("generating {events} events …");
     let mut ev = Vec::with_capacity(20_000);
     for i in 0..events {

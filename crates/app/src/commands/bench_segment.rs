@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 use herald_domain::DeliveryState;
 use herald_engine::audience::segments::{self, AudienceChange};
-use herald_store::{DeliveryId, EngagementRecord, NewCampaign, NewContact, NewDelivery, Store};
+use herald_store::{DeliveryId, EngagementRecord, NewContact, Store};
 use serde::Serialize;
 
 use crate::output::{self, peak_rss_mb};
@@ -45,7 +45,7 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     eprintln!("generating {contacts} contacts …");
     let mut batch = Vec::with_capacity(5000);
     for i in 0..contacts {
-        let email = format!("user{i}@d{}.example", i % 1000);
+        let email = super::bench_data::address(i, 1000);
         batch.push(NewContact {
             email_key: email.clone(),
             erased_token: None,
@@ -61,54 +61,17 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         }
     }
     app.store.upsert_contacts(list, &batch).await?;
-    let new_campaign = |name: &str| NewCampaign {
-        name: name.into(),
-        list,
-        from_name: None,
-        from_address: "bench@sender.example".into(),
-        subject: "Hello".into(),
-        html: "<p>Hello</p>".into(),
-        text: None,
-        created_at_ms: herald_engine::now_ms(),
-        gate_override: None,
-        reply_to: None,
-        track_opens: true,
-        track_clicks: true,
-        send_to_seeds: false,
-    };
     // An earlier campaign, delivered to everyone.
-    let earlier = app.store.create_campaign(&new_campaign("earlier")).await?;
+    let earlier = app
+        .store
+        .create_campaign(&super::bench_data::campaign(list, "earlier"))
+        .await?;
     eprintln!("generating an earlier campaign and its events …");
     let now = herald_engine::now_ms();
-    let mut deliveries = Vec::with_capacity(10_000);
-    for i in 0..contacts {
-        let email = format!("user{i}@d{}.example", i % 1000);
-        deliveries.push(NewDelivery {
-            campaign: earlier,
-            contact_id: None,
-            email_key: email.clone(),
-            domain: herald_domain::address::domain_part(&email).to_string(),
-            email,
-            state: DeliveryState::Delivered,
-            reason: None,
-            message_id: format!("<{i}@sender.example>"),
-            next_attempt_at_ms: None,
-            updated_at_ms: now,
-            seed_id: None,
-        });
-        if deliveries.len() == 10_000 {
-            app.store.insert_deliveries(&deliveries).await?;
-            deliveries.clear();
-        }
-    }
-    app.store.insert_deliveries(&deliveries).await?;
-    let first = app
-        .store
-        .recipients(earlier, 0, 1)
-        .await?
-        .first()
-        .map(|r| r.id.0)
-        .unwrap_or(1);
+    let first = super::bench_data::deliveries(&app, earlier, contacts, 1000, |_| {
+        (DeliveryState::Delivered, None)
+    })
+    .await?;
     // A fifth of the contacts opened or clicked; a third of those events are machines'.
     let events = contacts / 5;
     let mut ev = Vec::with_capacity(20_000);
@@ -142,7 +105,10 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     let never_engaged_seconds = t.elapsed().as_secs_f64();
 
     eprintln!("snapshotting a campaign narrowed by the segment …");
-    let id = app.store.create_campaign(&new_campaign("next")).await?;
+    let id = app
+        .store
+        .create_campaign(&super::bench_data::campaign(list, "next"))
+        .await?;
     segments::set_campaign_audience(
         &app.store,
         id,

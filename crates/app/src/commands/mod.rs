@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod bench;
+mod bench_data;
 mod bench_hooks;
 mod bench_report;
 mod bench_segment;

@@ -477,3 +477,44 @@ pub fn share_erasure_key(data: &Path) {
     std::fs::write(&key, [42u8; 32]).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
+
+/// Create a draft to `list` from `News <news@sender.invalid>` (the From gate bypassed) with
+/// `subject` and `html` (written beside `dir`); its id.
+pub fn draft(h: &Herald, dir: &Path, list: &str, name: &str, subject: &str, html: &str) -> String {
+    let file = dir.join(format!(
+        "{}.html",
+        h.data_dir.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&file, html).unwrap();
+    h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        name,
+        "--list",
+        list,
+        "--from",
+        "News <news@sender.invalid>",
+        "--subject",
+        subject,
+        "--html",
+        file.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Fetch the open pixel of the captured copy to `to` with `subject`, as `agent` (None: no
+/// User-Agent, which Herald takes for a machine).
+pub fn open_copy(data: &Path, port: u16, to: &str, subject: &str, agent: Option<&str>) {
+    let raw = captured(data, to, subject);
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let body = msg.body_html(0).unwrap().into_owned();
+    let at = body.find("/t/o/").expect("an open pixel");
+    let pixel = body[at..].split('"').next().unwrap().to_string();
+    let headers: Vec<(&str, &str)> = agent.map(|a| ("User-Agent", a)).into_iter().collect();
+    assert_eq!(http(port, "GET", &pixel, &headers, None).status, 200);
+}
