@@ -588,6 +588,8 @@ impl App {
             header_timeout: http.header_timeout.0,
             request_timeout: http.request_timeout.0,
         };
+        // Read (and checked against the database) once for the public pages and the UI/API.
+        let erasure = self.erasure_key().await?;
         let (events, writer) = herald_http::public::writer::start(self.store.clone());
         let state = Arc::new(
             Public::new(
@@ -603,7 +605,7 @@ impl App {
                 min_fill: self.settings.lists.min_fill.0,
                 per_ip_per_hour: self.settings.lists.signups_per_ip_per_hour,
                 unsubscribe_leaves_list_only: self.settings.lists.unsubscribe == "list",
-                erasure: self.erasure_key().await?,
+                erasure: erasure.clone(),
             }),
         );
         let web = Arc::new(herald_http::Web {
@@ -614,7 +616,7 @@ impl App {
             session_ttl_ms: 12 * 3600 * 1000,
             login: herald_http::LoginGuard::new(login),
             client_ip,
-            erasure: self.erasure_key().await?,
+            erasure,
             ip_policy,
         });
         let hooks = Arc::new(herald_http::hooks::Hooks {

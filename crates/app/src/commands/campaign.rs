@@ -583,11 +583,9 @@ pub async fn duplicate(
         .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
     // The copy goes to the same people: the same segment and exclusion, as the original had them.
     if old.segment.is_some() || old.exclude.is_some() {
-        fn pair(s: &Option<(String, String)>) -> Option<(&str, &str)> {
-            s.as_ref().map(|(n, r)| (n.as_str(), r.as_str()))
-        }
+        use herald_engine::audience::segments::as_refs;
         app.store
-            .set_campaign_audience(copy, pair(&old.segment), pair(&old.exclude))
+            .set_campaign_audience(copy, as_refs(&old.segment), as_refs(&old.exclude))
             .await?;
     }
     Ok(copy)

@@ -273,6 +273,11 @@ pub async fn campaign_audience<S: Store>(
     })
 }
 
+/// A campaign's (segment name, rule) as the store takes it.
+pub fn as_refs(s: &Option<(String, String)>) -> Option<(&str, &str)> {
+    s.as_ref().map(|(n, r)| (n.as_str(), r.as_str()))
+}
+
 /// Narrow (or widen again) a draft's audience by saved segments; its count after.
 pub async fn set_campaign_audience<S: Store>(
     store: &S,
@@ -305,14 +310,8 @@ pub async fn set_campaign_audience<S: Store>(
             .await
             .map_err(|e| AudienceError::BadRule(format!("segment {name:?}: {e}")))?;
     }
-    let pair = |s: &Option<(String, String)>| s.as_ref().map(|(n, r)| (n.clone(), r.clone()));
-    let (seg, exc) = (pair(&segment), pair(&exclude));
     if !store
-        .set_campaign_audience(
-            id,
-            seg.as_ref().map(|(n, r)| (n.as_str(), r.as_str())),
-            exc.as_ref().map(|(n, r)| (n.as_str(), r.as_str())),
-        )
+        .set_campaign_audience(id, as_refs(&segment), as_refs(&exclude))
         .await?
     {
         return Err(AudienceError::CampaignStarted(id.to_string()));
