@@ -125,9 +125,61 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Outbound webhooks: URLs that `herald serve` posts each event to (delivered, bounced,
+    /// complained, opened…), signed, retried until they answer 2xx.
+    #[command(subcommand)]
+    Webhooks(WebhooksCmd),
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCmd {
+    /// Register an endpoint; prints its signing secret once.
+    Add {
+        /// https://… (or http://), without credentials.
+        url: String,
+        /// Comma-separated: delivered, relayed, deferred, bounced, expired, complained,
+        /// unsubscribed, opened, clicked; or all.
+        #[arg(long)]
+        events: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every endpoint with its pending, delivered and failed events and its last post.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an endpoint (its events not yet posted are dropped).
+    Remove { id: i64 },
+    /// An endpoint's events, newest first: each post's state, attempts and last answer.
+    Log {
+        id: i64,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Events before this one (evt_N), for the next page.
+        #[arg(long)]
+        before: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Post events again: those given up on (--failed), those since a time (--since
+    /// 2026-12-04T10:00:00Z), or one (--event evt_N).
+    Replay {
+        id: i64,
+        #[arg(long)]
+        failed: bool,
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        event: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -734,6 +786,17 @@ pub enum BenchCmd {
     Hooks {
         #[arg(long, default_value_t = 10_000)]
         events: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record N delivered outcomes (each enqueues its webhook event), then post them to a
+    /// signature-checking receiver on loopback; print events/s.
+    Webhooks {
+        #[arg(long, default_value_t = 10_000)]
+        events: u64,
+        /// Posts in flight at once.
+        #[arg(long, default_value_t = 32)]
+        max_in_flight: usize,
         #[arg(long)]
         json: bool,
     },

@@ -39,6 +39,59 @@ pub struct Settings {
     pub sandbox: Sandbox,
     pub domains: Domains,
     pub lists: Lists,
+    pub webhooks: Webhooks,
+}
+
+/// The outbound webhook sender of `herald serve` (`[webhooks]`; endpoints: `herald webhooks add`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Webhooks {
+    /// One post's whole time (connect, TLS, request, the answer's status).
+    pub timeout: Dur,
+    /// Posts in flight at once, per node.
+    pub max_in_flight: usize,
+    /// Events claimed per round.
+    pub batch: u32,
+    /// Waits after the 1st, 2nd, … failed post of an event; the last repeats.
+    pub retry_schedule: Vec<Dur>,
+    /// An event still failing this long after it happened (or was replayed) is given up.
+    pub expiry: Dur,
+    /// How long posted and given-up events stay in the log.
+    pub retention: Dur,
+    /// A private CA's certificate(s) (PEM) for endpoints it issued, beside Mozilla's roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for Webhooks {
+    fn default() -> Self {
+        let d = herald_engine::webhooks::SenderSettings::default();
+        Self {
+            timeout: Dur(d.timeout),
+            max_in_flight: d.max_in_flight,
+            batch: d.batch,
+            retry_schedule: d.retry.intervals.iter().map(|x| Dur(*x)).collect(),
+            expiry: Dur(d.retry.expiry),
+            retention: Dur(d.retention),
+            ca_file: None,
+        }
+    }
+}
+
+impl Webhooks {
+    /// The sender's settings.
+    pub fn sender(&self) -> herald_engine::webhooks::SenderSettings {
+        herald_engine::webhooks::SenderSettings {
+            timeout: self.timeout.0,
+            max_in_flight: self.max_in_flight,
+            batch: self.batch,
+            retry: herald_domain::RetrySchedule {
+                intervals: self.retry_schedule.iter().map(|x| x.0).collect(),
+                expiry: self.expiry.0,
+            },
+            retention: self.retention.0,
+            ..herald_engine::webhooks::SenderSettings::default()
+        }
+    }
 }
 
 /// Sign-up forms and double opt-in (`[lists]`).
@@ -625,6 +678,12 @@ impl Settings {
         if s.delivery.retry_schedule.is_empty() {
             bail!("[delivery] retry_schedule must have at least one interval");
         }
+        if s.webhooks.retry_schedule.is_empty() {
+            bail!("[webhooks] retry_schedule must have at least one interval");
+        }
+        if s.webhooks.max_in_flight == 0 || s.webhooks.batch == 0 {
+            bail!("[webhooks] max_in_flight and batch must be at least 1");
+        }
         if !matches!(s.lists.unsubscribe.as_str(), "everything" | "list") {
             bail!(
                 "[lists] unsubscribe = {:?}: expected \"everything\" or \"list\"",
@@ -713,6 +772,15 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # public_key_file = "/etc/herald/sendgrid-verification-key"
 # [hooks.brevo]
 # token_file = "/etc/herald/brevo-hook-token"
+
+[webhooks]                     # outbound webhooks (herald webhooks add URL --events …), posted by serve
+# timeout = "10s"             # one post: connect, TLS, request, answer
+# max_in_flight = 32          # posts at once, per node
+# batch = 256                 # events claimed per round
+# retry_schedule = ["10s", "1m", "5m", "30m", "1h", "2h", "4h", "8h"]   # then every last interval
+# expiry = "72h"              # still failing this long after the event -> failed (replayable)
+# retention = "30d"           # posted and failed events kept in each endpoint's log
+# ca_file = "/etc/herald/webhook-ca.pem"   # a private CA for your endpoints, PEM
 
 [inbound]
 # listen = "0.0.0.0:25"          # return-path / feedback SMTP listener (herald serve)

@@ -290,6 +290,20 @@ impl App {
         Ok((holds, AbortOnDrop(task)))
     }
 
+    /// The outbound webhook sender of this node (`[webhooks]`), posting as `owner`.
+    pub fn spawn_webhooks(&self, owner: &str) -> anyhow::Result<AbortOnDrop> {
+        let w = &self.settings.webhooks;
+        let poster = herald_engine::webhooks::Poster::new(w.timeout.0, w.ca_file.as_deref())
+            .context("[webhooks] ca_file")?;
+        Ok(AbortOnDrop(tokio::spawn(herald_engine::webhooks::run(
+            self.store.clone(),
+            poster,
+            owner.to_string(),
+            w.sender(),
+            std::future::pending(),
+        ))))
+    }
+
     /// The DKIM keys of connected domains (`<data dir>/dkim`).
     pub fn keyring(&self) -> Keyring {
         Keyring::new(self.data_dir.join("dkim"))

@@ -12,6 +12,7 @@ pub mod role;
 pub mod segment;
 pub mod stage;
 pub mod state;
+pub mod webhook;
 
 pub use address::{AddressError, EmailAddress};
 pub use audience::{MemberStatus, OptIn};

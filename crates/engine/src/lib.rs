@@ -15,6 +15,7 @@ pub mod placement;
 pub mod queue;
 pub mod render;
 pub mod reports;
+pub mod webhooks;
 
 use time::OffsetDateTime;
 

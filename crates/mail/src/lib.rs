@@ -12,6 +12,7 @@ pub mod spf;
 pub mod template;
 pub mod tracking;
 pub mod verp;
+pub mod webhook_signature;
 pub mod webhooks;
 
 pub use classify::{Classification, classify_reply, classify_reply_at, classify_reply_from};

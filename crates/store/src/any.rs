@@ -732,3 +732,57 @@ impl Store for AnyStore {
         }
     }
 }
+
+/// One backend call, whichever the backend.
+macro_rules! either {
+    ($self:ident, $db:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sqlite($db) => $call,
+            AnyStore::Postgres($db) => $call,
+        }
+    };
+}
+
+impl WebhookStore for AnyStore {
+    async fn add_endpoint(&self, e: &NewEndpoint) -> Result<i64> {
+        either!(self, db => db.add_endpoint(e).await)
+    }
+    async fn endpoints(&self) -> Result<Vec<Endpoint>> {
+        either!(self, db => db.endpoints().await)
+    }
+    async fn endpoint(&self, id: i64) -> Result<Option<Endpoint>> {
+        either!(self, db => db.endpoint(id).await)
+    }
+    async fn remove_endpoint(&self, id: i64) -> Result<bool> {
+        either!(self, db => db.remove_endpoint(id).await)
+    }
+    async fn claim_webhooks(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxClaim>> {
+        either!(self, db => db.claim_webhooks(owner, now_ms, lease_until_ms, limit).await)
+    }
+    async fn finish_webhooks(&self, owner: &str, results: &[OutboxResult]) -> Result<u64> {
+        either!(self, db => db.finish_webhooks(owner, results).await)
+    }
+    async fn webhook_log(
+        &self,
+        endpoint: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>> {
+        either!(self, db => db.webhook_log(endpoint, before, limit).await)
+    }
+    async fn replay_webhooks(&self, endpoint: i64, which: Replay, now_ms: i64) -> Result<u64> {
+        either!(self, db => db.replay_webhooks(endpoint, which, now_ms).await)
+    }
+    async fn next_webhook_due(&self) -> Result<Option<i64>> {
+        either!(self, db => db.next_webhook_due().await)
+    }
+    async fn prune_webhooks(&self, before_ms: i64) -> Result<u64> {
+        either!(self, db => db.prune_webhooks(before_ms).await)
+    }
+}

@@ -9,6 +9,7 @@ pub mod postgres;
 mod records;
 mod shared;
 pub mod sqlite;
+mod webhooks;
 
 use std::future::Future;
 
@@ -16,6 +17,7 @@ pub use any::AnyStore;
 pub use postgres::PgStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
+pub use webhooks::*;
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +38,9 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The repository. Every method is one transaction; batch methods take whole batches.
-pub trait Store: Clone + Send + Sync + 'static {
+/// Outbound webhooks ([`WebhookStore`]) are part of every store: the write paths add their
+/// events to the outbox in their own transactions.
+pub trait Store: WebhookStore + Clone + Send + Sync + 'static {
     // ---- lists and contacts
     fn ensure_list(&self, name: &str) -> impl Future<Output = Result<ListId>> + Send;
     fn find_list(&self, name: &str) -> impl Future<Output = Result<Option<ListId>>> + Send;

@@ -34,6 +34,8 @@ const TABLES: &[&str] = &[
     "segments",
     "webhook_events",
     "herald_keys",
+    "webhook_endpoints",
+    "webhook_outbox",
 ];
 
 /// Rows per INSERT (the widest table has 19 columns: far below PostgreSQL's 65,535 binds).

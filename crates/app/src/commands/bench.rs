@@ -46,6 +46,11 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         }
         BenchCmd::Import { rows, json } => import(rows, json).await,
         BenchCmd::Hooks { events, json } => super::bench_hooks::hooks(events, json).await,
+        BenchCmd::Webhooks {
+            events,
+            max_in_flight,
+            json,
+        } => super::bench_webhooks::webhooks(events, max_in_flight, json).await,
         BenchCmd::Segment { contacts, json } => super::bench_segment::segment(contacts, json).await,
         BenchCmd::Signup {
             signups,

@@ -7,6 +7,7 @@ mod bench_report;
 mod bench_segment;
 mod bench_signup;
 mod bench_track;
+mod bench_webhooks;
 mod bounce;
 mod campaign;
 mod contacts;
@@ -21,6 +22,7 @@ mod segments;
 mod serve;
 mod suppressions;
 mod users;
+mod webhooks;
 mod why;
 
 use herald_store::CampaignId;
@@ -53,6 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Contacts(c) => contacts::run(open().await?, c).await,
         Command::Lists(c) => lists::run(open().await?, c).await,
         Command::Segments(c) => segments::run(open().await?, c).await,
+        Command::Webhooks(c) => webhooks::run(open().await?, c).await,
         Command::Campaign(c) => campaign::run(open().await?, c).await,
         Command::Why {
             id,

@@ -41,6 +41,7 @@ pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
     let _poller = super::seeds::spawn_poller(&app);
     let _scheduler = super::campaign::spawn_scheduler(&app);
     let _purger = super::lists::spawn_purger(&app);
+    let _webhooks = app.spawn_webhooks(queue.owner())?;
     // Drift: re-verify connected domains and hold the sends of those that stop verifying.
     // Sandbox mode is exempt, as from the gate: nothing leaves the machine.
     let _drift = if sandbox.is_none() {

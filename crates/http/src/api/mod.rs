@@ -9,6 +9,7 @@ mod lists;
 mod openapi;
 mod segments;
 mod suppressions;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -359,6 +360,51 @@ pub const ROUTES: &[Route] = &[
         schema::<api_types::IpsReport>,
     ),
     get_route(
+        "/api/v1/webhooks",
+        Role::Admin,
+        "Outbound webhook endpoints with their pending, delivered and failed events and last post (never their secrets)",
+        schema::<webhooks::WebhooksPage>,
+    ),
+    Route {
+        method: "POST",
+        path: "/api/v1/webhooks",
+        role: Role::Admin,
+        summary: "Register an endpoint for events (delivered, bounced, complained, opened…); the answer holds its signing secret, shown this once (422 names a bad URL or event)",
+        query: None,
+        body: Some(schema::<webhooks::NewWebhook>),
+        ok: (201, Some(schema::<herald_engine::webhooks::EndpointView>)),
+        conflicts: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/webhooks/{id}",
+        role: Role::Admin,
+        summary: "Remove an endpoint (its events not yet posted are dropped)",
+        query: None,
+        body: None,
+        ok: (204, None),
+        conflicts: false,
+    },
+    Route {
+        query: Some(schema::<webhooks::EventsQuery>),
+        ..get_route(
+            "/api/v1/webhooks/{id}/events",
+            Role::Admin,
+            "An endpoint's events, newest first: state, attempts, last answer (?before=evt_N&limit=)",
+            schema::<webhooks::EventsPage>,
+        )
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/webhooks/{id}/replay",
+        role: Role::Admin,
+        summary: "Post events again: {\"failed\": true}, {\"since\": RFC 3339} or {\"event\": \"evt_N\"}",
+        query: None,
+        body: Some(schema::<webhooks::ReplayBody>),
+        ok: (200, Some(schema::<webhooks::Replayed>)),
+        conflicts: false,
+    },
+    get_route(
         "/api/v1/openapi.json",
         Role::Viewer,
         "This API as OpenAPI 3.1",
@@ -445,6 +491,13 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             post(domains::verify::<S>),
         )
         .route("/api/v1/ips", get(domains::ips::<S>))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list::<S>).post(webhooks::create::<S>),
+        )
+        .route("/api/v1/webhooks/{id}", delete(webhooks::remove::<S>))
+        .route("/api/v1/webhooks/{id}/events", get(webhooks::events::<S>))
+        .route("/api/v1/webhooks/{id}/replay", post(webhooks::replay::<S>))
         .route("/api/v1/openapi.json", get(openapi::document))
         .layer(from_fn_with_state(web.clone(), authenticate::<S>))
         .with_state(web)

@@ -31,6 +31,7 @@ mod login;
 mod segments;
 mod session;
 mod settings;
+mod webhooks;
 mod why;
 
 use std::sync::Arc;
@@ -105,6 +106,13 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             get(segments::show::<S>).post(segments::create::<S>),
         )
         .route("/segments/delete", post(segments::delete::<S>))
+        .route(
+            "/webhooks",
+            get(webhooks::show::<S>).post(webhooks::create::<S>),
+        )
+        .route("/webhooks/{id}", get(webhooks::log::<S>))
+        .route("/webhooks/remove", post(webhooks::remove::<S>))
+        .route("/webhooks/replay", post(webhooks::replay::<S>))
         .route("/campaigns/{id}/pause", post(campaign::pause::<S>))
         .route("/campaigns/{id}/resume", post(campaign::resume::<S>))
         .route("/campaigns/{id}/cancel", post(campaign::cancel::<S>))

@@ -15,6 +15,7 @@ mod reports;
 mod seeds;
 mod segments;
 mod users;
+mod webhooks;
 
 /// What the shared queries (`crate::shared`) write differently for PostgreSQL.
 pub(crate) mod dialect {
@@ -47,6 +48,12 @@ pub(crate) mod dialect {
     }
     /// Locks the rows a `SELECT` reads until the transaction ends.
     pub const FOR_UPDATE: &str = " FOR UPDATE";
+    /// `id <this>`: the ids the sub-select `select` picks, for an UPDATE that leases them;
+    /// rows another node is leasing right now are skipped, and the update goes through the
+    /// primary key (see `queue::claim_impl`).
+    pub fn claim_ids(select: &str) -> String {
+        format!("= ANY(ARRAY({select} FOR UPDATE SKIP LOCKED))")
+    }
     /// The JSON object `doc` with `key` set to the integer `value`.
     pub fn json_set_int(doc: &str, key: &str, value: &str) -> String {
         format!("jsonb_set({doc}::jsonb, '{{{key}}}', to_jsonb({value}::bigint))::text")
@@ -143,6 +150,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         13,
         include_str!("../../migrations/postgres/0013_erasure.sql"),
+    ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_webhooks.sql"),
     ),
 ];
 

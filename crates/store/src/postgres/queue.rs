@@ -148,18 +148,28 @@ impl PgStore {
         .bind(&c.at)
         .execute(&mut *w.tx)
         .await?;
+        super::webhooks::enqueue(&mut w.tx, || crate::shared::outcome_hooks(batch)).await?;
         // The relay's success DSN (or its provider's delivered event) came first. A
         // statement of its own: it sees the reports committed while the one above waited for
         // their row locks (the feedback transaction locks the delivery's row first).
-        sqlx::query(
+        let confirmed: Vec<i64> = sqlx::query(
             "UPDATE deliveries SET state = 'delivered' \
              WHERE id = ANY($1::bigint[]) AND state = 'relayed' \
              AND EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = deliveries.id \
-                         AND e.kind IN ('dsn_delivered', 'provider_delivered'))",
+                         AND e.kind IN ('dsn_delivered', 'provider_delivered')) \
+             RETURNING id",
         )
         .bind(&c.id)
-        .execute(&mut *w.tx)
-        .await?;
+        .fetch_all(&mut *w.tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        if !confirmed.is_empty() {
+            let at = batch.iter().map(|o| o.at_ms).max().unwrap_or(0);
+            super::webhooks::enqueue(&mut w.tx, || crate::shared::confirmed_hooks(&confirmed, at))
+                .await?;
+        }
         // Likewise a late bounce committed while the statement above waited: `late` was read
         // before it, so its effect is applied here.
         sqlx::query(

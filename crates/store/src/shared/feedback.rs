@@ -321,6 +321,16 @@ macro_rules! feedback {
                 .bind(&json)
                 .execute(&mut *w.tx)
                 .await?;
+                super::webhooks::enqueue(&mut w.tx, || {
+                    batch
+                        .iter()
+                        .filter_map(|e| {
+                            let event = herald_domain::webhook::WebhookEvent::of_event_kind(e.kind)?;
+                            Some(crate::shared::event_hook(e.delivery.0, event, e.at_ms, &e.detail, e.kind))
+                        })
+                        .collect()
+                })
+                .await?;
                 for e in batch.iter().filter(|e| e.kind == "unsubscribe") {
                     let key: Option<String> = sqlx::query("SELECT email_key FROM deliveries WHERE id = $1")
                         .bind(e.delivery.0)
@@ -388,17 +398,37 @@ macro_rules! feedback {
             .execute(&mut **tx)
             .await?;
             let confirmed: Vec<i64> = effects.iter().filter(|e| e.delivered).map(|e| e.delivery.0).collect();
+            let mut moved = std::collections::HashSet::new();
             if !confirmed.is_empty() {
                 let at = effects.iter().map(|e| e.at_ms).max().unwrap_or(0);
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                moved = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE deliveries SET state = 'delivered', updated_at = $2 \
-                     WHERE state = 'relayed' AND id IN ({ids_in})"
+                     WHERE state = 'relayed' AND id IN ({ids_in}) RETURNING id"
                 )))
                 .bind(serde_json::to_string(&confirmed).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?)
                 .bind(at)
-                .execute(&mut **tx)
-                .await?;
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| r.get::<i64, _>(0))
+                .collect();
             }
+            super::webhooks::enqueue(tx, || {
+                use herald_domain::webhook::WebhookEvent;
+                effects
+                    .iter()
+                    .filter_map(|e| {
+                        let event = if e.delivered {
+                            // Once: the first report that moved it.
+                            moved.remove(&e.delivery.0).then_some(WebhookEvent::Delivered)?
+                        } else {
+                            WebhookEvent::of_event_kind(e.kind)?
+                        };
+                        Some(crate::shared::event_hook(e.delivery.0, event, e.at_ms, &e.detail, e.kind))
+                    })
+                    .collect()
+            })
+            .await?;
             Ok(())
         }
 
@@ -427,9 +457,14 @@ macro_rules! feedback {
             .bind(inbound_id)
             .execute(&mut **tx)
             .await?;
+            use herald_domain::webhook::WebhookEvent;
+            let mut hooks = Vec::new();
+            if let Some(event) = WebhookEvent::of_event_kind(e.kind) {
+                hooks.push(event);
+            }
             if let Some((reason, hard)) = &e.bounce {
                 // The 250 attempt stays in `attempts`; the delivery now says where the message went.
-                sqlx::query(
+                let moved = sqlx::query(
                     "UPDATE deliveries SET state = 'bounced', reason = $2, hard = $3, next_attempt_at = NULL, \
                      updated_at = $4 WHERE id = $1 AND state IN ('delivered', 'relayed', 'queued', 'deferred')",
                 )
@@ -438,19 +473,34 @@ macro_rules! feedback {
                 .bind(*hard as i64)
                 .bind(e.at_ms)
                 .execute(&mut **tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if moved > 0 {
+                    hooks.push(WebhookEvent::Bounced);
+                }
             }
             if e.delivered {
                 // The 250 of the relay stays in `attempts`; the event holds the next server's.
-                sqlx::query(
+                let moved = sqlx::query(
                     "UPDATE deliveries SET state = 'delivered', updated_at = $2 \
                      WHERE id = $1 AND state = 'relayed'",
                 )
                 .bind(e.delivery.0)
                 .bind(e.at_ms)
                 .execute(&mut **tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if moved > 0 {
+                    hooks.push(WebhookEvent::Delivered);
+                }
             }
+            super::webhooks::enqueue(tx, || {
+                hooks
+                    .iter()
+                    .map(|h| crate::shared::event_hook(e.delivery.0, *h, e.at_ms, &e.detail, e.kind))
+                    .collect()
+            })
+            .await?;
             let source = format!("{}:{}", e.kind, e.delivery.0);
             if let Some(reason) = &e.suppress {
                 suppress(

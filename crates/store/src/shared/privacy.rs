@@ -271,6 +271,22 @@ macro_rules! privacy {
                         .await?;
                     done.events += 1;
                 }
+                // Webhook events not yet posted (or kept in an endpoint's log): the same.
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, detail FROM webhook_outbox WHERE delivery_id IN ({in_ids})"
+                )))
+                .bind(&ids)
+                .fetch_all(&mut *w.tx)
+                .await?;
+                for r in &rows {
+                    let id: i64 = r.try_get(0)?;
+                    let detail: String = r.try_get(1)?;
+                    sqlx::query("UPDATE webhook_outbox SET detail = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(scrub_json(&detail, &e.needles))
+                        .execute(&mut *w.tx)
+                        .await?;
+                }
                 // Inbound messages: those about the person's deliveries, and any other still
                 // naming the address (kept for `[inbound] retention`).
                 for id in &inbound {

@@ -13,6 +13,7 @@ mod reports;
 mod seeds;
 mod segments;
 mod users;
+mod webhooks;
 
 /// What the shared queries (`crate::shared`) write differently for SQLite.
 pub(crate) mod dialect {
@@ -45,6 +46,11 @@ pub(crate) mod dialect {
     }
     /// Locks the rows a `SELECT` reads until the transaction ends (SQLite serialises writers: nothing to lock).
     pub const FOR_UPDATE: &str = "";
+    /// `id <this>`: the ids the sub-select `select` picks, for an UPDATE that leases them
+    /// (SQLite has one writer: nothing to skip).
+    pub fn claim_ids(select: &str) -> String {
+        format!("IN ({select})")
+    }
     /// The JSON object `doc` with `key` set to the integer `value`.
     pub fn json_set_int(doc: &str, key: &str, value: &str) -> String {
         format!("json_set({doc}, '$.{key}', {value})")
@@ -163,6 +169,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/sqlite/0021_segments.sql"),
     ),
     (22, include_str!("../../migrations/sqlite/0022_erasure.sql")),
+    (
+        23,
+        include_str!("../../migrations/sqlite/0023_webhooks.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -134,16 +134,26 @@ impl SqliteStore {
         .bind(&updates)
         .execute(&mut *w.tx)
         .await?;
+        super::webhooks::enqueue(&mut w.tx, || crate::shared::outcome_hooks(batch)).await?;
         // The relay's success DSN (or its provider's delivered event) came first.
-        sqlx::query(
+        let confirmed: Vec<i64> = sqlx::query(
             "UPDATE deliveries SET state = 'delivered' WHERE state = 'relayed' \
              AND id IN (SELECT value ->> 0 FROM json_each($1) WHERE value ->> 1 = 'relayed') \
              AND EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = deliveries.id \
-                         AND e.kind IN ('dsn_delivered', 'provider_delivered'))",
+                         AND e.kind IN ('dsn_delivered', 'provider_delivered')) \
+             RETURNING id",
         )
         .bind(&updates)
-        .execute(&mut *w.tx)
-        .await?;
+        .fetch_all(&mut *w.tx)
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        if !confirmed.is_empty() {
+            let at = batch.iter().map(|o| o.at_ms).max().unwrap_or(0);
+            super::webhooks::enqueue(&mut w.tx, || crate::shared::confirmed_hooks(&confirmed, at))
+                .await?;
+        }
         w.tx.commit().await?;
         Ok(())
     }
