@@ -180,6 +180,8 @@ fn each_event_once_signed_across_a_kill_while_the_receiver_was_down() {
     let h = Herald::new(&data)
         .web_only(port)
         .env("HERALD__WEBHOOKS__RETRY_SCHEDULE", "[\"1s\"]")
+        // A batch leased when the kill lands waits out its lease (the timeouts of its posts).
+        .env("HERALD__WEBHOOKS__TIMEOUT", "2s")
         .env("HERALD__TRACKING__MIN_OPEN_DELAY", "0s");
     let emails = import(&h, tmp.path(), 12);
     let receiver = Receiver::start(503);
@@ -435,6 +437,7 @@ fn events_given_up_on_are_replayed_and_the_api_needs_an_admin() {
     );
     assert_eq!(added.status, 201, "{}", added.body);
     assert!(added.body.contains("whsec_"), "{}", added.body);
+    assert_eq!(added.header("cache-control"), Some("no-store"));
     let listed = h.json(&["webhooks", "list", "--json"]);
     let ui = listed["webhooks"]
         .as_array()
@@ -481,6 +484,45 @@ fn events_given_up_on_are_replayed_and_the_api_needs_an_admin() {
     );
     assert_eq!(denied.status, 403);
     assert!(!denied.body.contains(&receiver.url()));
+    let denied = http(
+        port,
+        "GET",
+        &format!("/webhooks/{hook}"),
+        &[("Cookie", &viewer_cookie)],
+        None,
+    );
+    assert_eq!(denied.status, 403);
+    let viewer_page = http(
+        port,
+        "GET",
+        "/segments",
+        &[("Cookie", &viewer_cookie)],
+        None,
+    );
+    let viewer_csrf = common::hidden(&viewer_page.body, "csrf");
+    for (path, body) in [
+        (
+            "/webhooks",
+            format!("csrf={viewer_csrf}&url=https%3A%2F%2Fx.example&event=all"),
+        ),
+        (
+            "/webhooks/replay",
+            format!("csrf={viewer_csrf}&id={hook}&replay=failed"),
+        ),
+        ("/webhooks/remove", format!("csrf={viewer_csrf}&id={hook}")),
+    ] {
+        let r = http(
+            port,
+            "POST",
+            path,
+            &[
+                ("Cookie", &viewer_cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(&body),
+        );
+        assert_eq!(r.status, 403, "{path}: {}", r.body);
+    }
 
     let gone = http(
         port,

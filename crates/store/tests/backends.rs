@@ -1863,6 +1863,13 @@ async fn webhook_scenario(store: AnyStore) {
         }])
         .await
         .unwrap();
+    // Leaving the list by its link (`[lists] unsubscribe = "list"`).
+    assert!(
+        store
+            .leave_list(claimed[3].id, t + 2, r#"{"method":"link"}"#)
+            .await
+            .unwrap()
+    );
     // Two owners claim at once: each event once.
     let (a, b) = tokio::join!(
         store.claim_webhooks("A", t + 10, t + 60_000, 2),
@@ -1892,6 +1899,7 @@ async fn webhook_scenario(store: AnyStore) {
             (all, "bounced"),
             (all, "delivered"),
             (all, "opened"),
+            (all, "unsubscribed"),
             (bounces, "bounced")
         ],
         "{backend}"
@@ -1957,17 +1965,40 @@ async fn webhook_scenario(store: AnyStore) {
             .await
             .unwrap();
     }
-    assert_eq!(recorded, 4, "{backend}");
+    assert_eq!(recorded, 5, "{backend}");
+    // A late result of a lease no longer held changes neither the event nor its endpoint.
+    let mut stale = result(bounced, true, None);
+    (stale.status, stale.at_ms) = (Some(418), t + 40);
+    assert_eq!(
+        store.finish_webhooks("A", &[stale.clone()]).await.unwrap(),
+        0
+    );
+    assert_eq!(store.finish_webhooks("B", &[stale]).await.unwrap(), 0);
     assert_eq!(
         store.next_webhook_due().await.unwrap(),
         Some(t + 100),
         "{backend}"
     );
+    // An event leased by a node is due for the others only when the lease ends.
+    let leased = store
+        .claim_webhooks("A", t + 100, t + 5_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    assert_eq!(
+        store.next_webhook_due().await.unwrap(),
+        Some(t + 5_000),
+        "{backend}"
+    );
+    store
+        .finish_webhooks("A", &[result(&leased[0], false, Some(t + 100))])
+        .await
+        .unwrap();
     let eps = store.endpoints().await.unwrap();
     let ep_all = eps.iter().find(|e| e.id == all).unwrap();
     assert_eq!(
         (ep_all.pending, ep_all.delivered, ep_all.failed),
-        (1, 2, 0),
+        (1, 3, 0),
         "{backend}"
     );
     let ep_b = eps.iter().find(|e| e.id == bounces).unwrap();
@@ -1997,7 +2028,7 @@ async fn webhook_scenario(store: AnyStore) {
         .await
         .unwrap();
     assert_eq!(retry.len(), 1);
-    assert_eq!((retry[0].event.as_str(), retry[0].attempts), ("opened", 1));
+    assert_eq!((retry[0].event.as_str(), retry[0].attempts), ("opened", 2));
     // Replaying the failed one makes it due again, attempts counted afresh.
     assert_eq!(
         store
@@ -2020,7 +2051,7 @@ async fn webhook_scenario(store: AnyStore) {
     let log = store.webhook_log(all, None, 2).await.unwrap();
     assert_eq!(log.len(), 2);
     let older = store.webhook_log(all, Some(log[1].id), 2).await.unwrap();
-    assert_eq!(older.len(), 1);
+    assert_eq!(older.len(), 2);
     assert!(older[0].id < log[1].id);
     assert!(store.remove_endpoint(all).await.unwrap());
     assert!(!store.remove_endpoint(all).await.unwrap());

@@ -456,14 +456,19 @@ pub async fn run<S: WebhookStore>(
                 Err(e) => tracing::warn!(error = %e, "pruning webhook events"),
             }
         }
+        // Again: the prune may have taken a while, and the lease counts from now.
+        let now = crate::now_ms();
         let wait = match send_due(&store, &poster, &owner, &s, now).await {
             Ok(r) if r.claimed as u32 >= s.batch => Duration::ZERO,
             Ok(r) => {
                 if r.failed > 0 {
                     tracing::warn!(failed = r.failed, "webhook events given up after retries");
                 }
+                // At least a moment between rounds that found less than a batch (never a tight
+                // loop on the database), at most `idle_poll`.
                 match store.next_webhook_due().await {
                     Ok(Some(due)) => Duration::from_millis((due - crate::now_ms()).max(0) as u64)
+                        .max(Duration::from_millis(50))
                         .min(s.idle_poll),
                     _ => s.idle_poll,
                 }

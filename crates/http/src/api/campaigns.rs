@@ -329,3 +329,84 @@ pub async fn edit<S: Store>(
         Err(f) => failure(f),
     }
 }
+
+/// `POST /api/v1/campaigns`: a new draft, checked as `campaign create` checks it.
+#[derive(Deserialize, JsonSchema)]
+pub struct NewCampaignBody {
+    #[schemars(extend("pattern" = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$", "maxLength" = 200))]
+    pub name: String,
+    /// The list's name.
+    #[schemars(extend("minLength" = 1, "maxLength" = 200))]
+    pub list: String,
+    /// `Name <address@domain>` or `address@domain`: its domain must be connected (422) and
+    /// verify (409 says which record fails) unless `allow_unverified` (recorded on the campaign).
+    #[schemars(extend("minLength" = 3, "maxLength" = 400))]
+    pub from: String,
+    /// Subject template.
+    #[schemars(extend("minLength" = 1, "maxLength" = 2000))]
+    pub subject: String,
+    /// HTML body template.
+    #[schemars(extend("minLength" = 1))]
+    pub html: String,
+    /// Text body template (derived from the HTML when absent).
+    pub text: Option<String>,
+    #[schemars(extend("maxLength" = 400))]
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub allow_unverified: bool,
+    /// Open and click tracking (both on by default) and copies to the seed mailboxes.
+    pub track_opens: Option<bool>,
+    pub track_clicks: Option<bool>,
+    pub send_to_seeds: Option<bool>,
+}
+
+pub async fn create<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(super::Caller(user)): axum::Extension<super::Caller>,
+    Body(b): Body<NewCampaignBody>,
+) -> Response {
+    use herald_engine::campaign::{self, CampaignError, CampaignInput, TrackingSwitches};
+    let from = match campaign::parse_from(&b.from) {
+        Ok((_, from)) => from,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, format!("from: {e}")),
+    };
+    // The From gate, as for the CLI and the compose page.
+    let gate_override = match web.actions.check_from(from.to_string()).await {
+        Ok(()) => None,
+        Err(f @ (crate::Failure::BadInput(_) | crate::Failure::Conflict(_)))
+            if b.allow_unverified =>
+        {
+            Some(format!(
+                "allow_unverified in the API by {}: {f}",
+                user.email
+            ))
+        }
+        Err(f) => return failure(f),
+    };
+    let defaults = TrackingSwitches::default();
+    let input = CampaignInput {
+        name: b.name,
+        list: b.list,
+        from: b.from,
+        subject: b.subject,
+        html: b.html,
+        text: b.text.filter(|t| !t.trim().is_empty()),
+        gate_override,
+        reply_to: b.reply_to.filter(|r| !r.trim().is_empty()),
+        tracking: TrackingSwitches {
+            opens: b.track_opens.unwrap_or(defaults.opens),
+            clicks: b.track_clicks.unwrap_or(defaults.clicks),
+            seeds: b.send_to_seeds.unwrap_or(defaults.seeds),
+        },
+    };
+    match campaign::create(&web.store, &input).await {
+        Ok(id) => {
+            if let Err(e) = web.actions.check(id, "create").await {
+                tracing::warn!(campaign = id.0, error = %e, "the pre-send check did not run");
+            }
+            (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response()
+        }
+        Err(CampaignError::Store(e)) => internal(e),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -162,5 +162,115 @@ pub async fn public_subscribe<S: Store>(
             .into_response(),
         Err(AudienceError::Store(e)) => internal(e),
         Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+/// `POST /api/v1/lists` (create: `name` required) and `PATCH /api/v1/lists/{name}` (change:
+/// what is given is replaced; `name` renames), as `lists create|update`.
+#[derive(Deserialize, JsonSchema)]
+pub struct ListBody {
+    #[schemars(extend("minLength" = 1, "maxLength" = 200))]
+    pub name: Option<String>,
+    /// The public sign-up form's address (`/s/{slug}`); `no_slug: true` removes it.
+    #[schemars(extend("pattern" = "^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$"))]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub no_slug: bool,
+    #[schemars(extend("maxLength" = 500))]
+    pub description: Option<String>,
+    #[schemars(extend("enum" = ["single", "double"]))]
+    pub opt_in: Option<String>,
+    /// The fields its sign-up form asks for besides the address.
+    pub fields: Option<Vec<String>>,
+    /// `Name <address>`: the sender of its confirmation messages (the From gate applies);
+    /// an empty string removes it.
+    #[schemars(extend("maxLength" = 400))]
+    pub from: Option<String>,
+}
+
+fn list_refused(e: AudienceError) -> Response {
+    match e {
+        AudienceError::Store(e) => internal(e),
+        AudienceError::UnknownList(_) => error(StatusCode::NOT_FOUND, e.to_string()),
+        AudienceError::NameTaken(_)
+        | AudienceError::SlugTaken(..)
+        | AudienceError::ListInUse(_) => error(StatusCode::CONFLICT, e.to_string()),
+        e => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+/// The list's input, after the From gate for its confirmation sender.
+async fn list_input<S: Store>(web: &Web<S>, b: ListBody) -> Result<audience::ListInput, Response> {
+    let opt_in = match b.opt_in.as_deref().map(str::parse::<herald_domain::OptIn>) {
+        None => None,
+        Some(Ok(o)) => Some(o),
+        Some(Err(e)) => {
+            return Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("opt_in: {e}"),
+            ));
+        }
+    };
+    if let Some(f) = b.from.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        let (_, addr) = herald_engine::campaign::parse_from(f)
+            .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, format!("from: {e}")))?;
+        web.actions
+            .check_from(addr.to_string())
+            .await
+            .map_err(super::failure)?;
+    }
+    Ok(audience::ListInput {
+        name: b.name,
+        slug: b.slug,
+        no_slug: b.no_slug,
+        description: b.description,
+        opt_in,
+        fields: b.fields,
+        from: b.from,
+    })
+}
+
+pub async fn create_list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Body(b): Body<ListBody>,
+) -> Response {
+    if b.name.is_none() {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name: a new list needs a name",
+        );
+    }
+    let input = match list_input(&web, b).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    match audience::create_list(&web.store, input).await {
+        Ok(l) => (StatusCode::CREATED, Json(ListView::of(&l, &web.public_url))).into_response(),
+        Err(e) => list_refused(e),
+    }
+}
+
+pub async fn update_list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(name): Path<String>,
+    Body(b): Body<ListBody>,
+) -> Response {
+    let input = match list_input(&web, b).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    match audience::update_list(&web.store, &name, input).await {
+        Ok(l) => Json(ListView::of(&l, &web.public_url)).into_response(),
+        Err(e) => list_refused(e),
+    }
+}
+
+pub async fn delete_list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(name): Path<String>,
+) -> Response {
+    match audience::delete_list(&web.store, &name).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => list_refused(e),
     }
 }

@@ -96,6 +96,16 @@ pub const ROUTES: &[Route] = &[
             schema::<api_types::CampaignList>,
         )
     },
+    Route {
+        method: "POST",
+        path: "/api/v1/campaigns",
+        role: Role::Admin,
+        summary: "Create a draft, checked as `campaign create` checks it: 422 names what is wrong (a list that does not exist, a template that fails for a contact, a bad From, a From domain that is not connected), 409 a From domain whose records do not verify; allow_unverified bypasses the From gate (recorded on the campaign)",
+        query: None,
+        body: Some(schema::<campaigns::NewCampaignBody>),
+        ok: (201, Some(schema::<api_types::Created>)),
+        conflicts: true,
+    },
     get_route(
         "/api/v1/campaigns/{id}",
         Role::Viewer,
@@ -270,6 +280,36 @@ pub const ROUTES: &[Route] = &[
         "Lists with their opt-in, form fields, sign-up form URL and members by standing",
         schema::<lists::ListsPage>,
     ),
+    Route {
+        method: "POST",
+        path: "/api/v1/lists",
+        role: Role::Admin,
+        summary: "Create a list, as `lists create` (409: the name or slug is taken; 422 names a bad field)",
+        query: None,
+        body: Some(schema::<lists::ListBody>),
+        ok: (201, Some(schema::<herald_engine::audience::ListView>)),
+        conflicts: true,
+    },
+    Route {
+        method: "PATCH",
+        path: "/api/v1/lists/{name}",
+        role: Role::Admin,
+        summary: "Change a list, as `lists update`: what is given is replaced, name renames",
+        query: None,
+        body: Some(schema::<lists::ListBody>),
+        ok: (200, Some(schema::<herald_engine::audience::ListView>)),
+        conflicts: true,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/lists/{name}",
+        role: Role::Admin,
+        summary: "Delete a list with its memberships and consent records (409 when a campaign used it: it is part of that record)",
+        query: None,
+        body: None,
+        ok: (204, None),
+        conflicts: true,
+    },
     get_route(
         "/api/v1/contacts/{email}",
         Role::Viewer,
@@ -418,7 +458,10 @@ pub struct Caller(pub User);
 
 pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
     Router::new()
-        .route("/api/v1/campaigns", get(campaigns::list::<S>))
+        .route(
+            "/api/v1/campaigns",
+            get(campaigns::list::<S>).post(campaigns::create::<S>),
+        )
         .route(
             "/api/v1/campaigns/{id}",
             get(campaigns::show::<S>)
@@ -465,7 +508,14 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             "/api/v1/contacts",
             get(contacts::search::<S>).post(lists::add_contact::<S>),
         )
-        .route("/api/v1/lists", get(lists::list::<S>))
+        .route(
+            "/api/v1/lists",
+            get(lists::list::<S>).post(lists::create_list::<S>),
+        )
+        .route(
+            "/api/v1/lists/{name}",
+            axum::routing::patch(lists::update_list::<S>).delete(lists::delete_list::<S>),
+        )
         .route(
             "/api/v1/public/subscribe",
             post(lists::public_subscribe::<S>),

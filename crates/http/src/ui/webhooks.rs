@@ -87,11 +87,18 @@ async fn page<S: Store>(
         url: typed.url,
         description: typed.description,
         chosen: typed.chosen,
-        created,
+        created: created.clone(),
         problem,
         notice,
     });
     *r.status_mut() = status;
+    if created.is_some() {
+        // The page holds a secret: kept in no cache.
+        r.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
     r
 }
 

@@ -31,5 +31,6 @@ CREATE TABLE webhook_outbox (
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, id) WHERE state = 'pending';
 CREATE INDEX webhook_outbox_endpoint ON webhook_outbox (endpoint_id, state, id);
+CREATE INDEX webhook_outbox_log ON webhook_outbox (endpoint_id, id);
 CREATE INDEX webhook_outbox_delivery ON webhook_outbox (delivery_id);
 CREATE INDEX webhook_outbox_at ON webhook_outbox (at);

@@ -51,6 +51,10 @@ pub(crate) mod dialect {
     /// `id <this>`: the ids the sub-select `select` picks, for an UPDATE that leases them;
     /// rows another node is leasing right now are skipped, and the update goes through the
     /// primary key (see `queue::claim_impl`).
+    /// Locks the endpoints an enqueue reads against their removal until it commits; one
+    /// removed meanwhile is skipped instead of failing the foreign key (and with it the
+    /// outcome, bounce or open being recorded).
+    pub const KEY_SHARE_ENDPOINTS: &str = " FOR KEY SHARE OF w";
     pub fn claim_ids(select: &str) -> String {
         format!("= ANY(ARRAY({select} FOR UPDATE SKIP LOCKED))")
     }

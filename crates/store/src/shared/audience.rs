@@ -627,6 +627,19 @@ macro_rules! audience {
                     .bind(serde_json::json!({ "list": list.0, "ip": change.ip, "method": "preferences", "verdict": "human" }).to_string())
                     .execute(&mut *w.tx)
                     .await?;
+                    if *status != MemberStatus::Subscribed && Some(list.0) == own_list {
+                        let detail = serde_json::json!({ "list": list.0, "ip": change.ip, "method": "preferences", "verdict": "human" }).to_string();
+                        super::webhooks::enqueue(&mut w.tx, || {
+                            vec![crate::shared::event_hook(
+                                delivery.0,
+                                herald_domain::webhook::WebhookEvent::Unsubscribed,
+                                change.at_ms,
+                                &detail,
+                                "unsubscribe",
+                            )]
+                        })
+                        .await?;
+                    }
                 }
                 if change.fields != "{}" {
                     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -665,6 +678,18 @@ macro_rules! audience {
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
+                if events > 0 {
+                    super::webhooks::enqueue(&mut w.tx, || {
+                        vec![crate::shared::event_hook(
+                            delivery.0,
+                            herald_domain::webhook::WebhookEvent::Unsubscribed,
+                            at_ms,
+                            detail,
+                            "unsubscribe",
+                        )]
+                    })
+                    .await?;
+                }
                 w.tx.commit().await?;
                 Ok(n + events > 0)
             }

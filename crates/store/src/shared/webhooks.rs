@@ -58,7 +58,8 @@ macro_rules! webhooks {
                         'pending', 0, {at}, {at} \
                  FROM {rows_j} JOIN deliveries d ON d.id = {id} \
                  JOIN webhook_endpoints w \
-                   ON w.events = '*' OR w.events LIKE '%,' || (j.value ->> 1) || ',%'"
+                   ON w.events = '*' OR w.events LIKE '%,' || (j.value ->> 1) || ',%'{}",
+                super::dialect::KEY_SHARE_ENDPOINTS
             )))
             .bind(json(&rows)?)
             .execute(&mut **tx)
@@ -225,7 +226,7 @@ macro_rules! webhooks {
                     super::dialect::json_int("j.value ->> 5"),
                 );
                 let mut w = self.write().await?;
-                let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+                let recorded: std::collections::HashSet<i64> = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE webhook_outbox SET state = v.state, attempts = attempts + 1, \
                          next_attempt_at = v.next_at, last_attempt_at = v.at, last_status = v.status, \
                          last_error = v.error, \
@@ -233,16 +234,20 @@ macro_rules! webhooks {
                          lease_owner = NULL, lease_until = NULL \
                      FROM (SELECT {id} AS id, j.value ->> 1 AS state, {status} AS status, \
                                   j.value ->> 3 AS error, {next} AS next_at, {at} AS at FROM {rows_j}) AS v \
-                     WHERE webhook_outbox.id = v.id AND webhook_outbox.lease_owner = $2"
+                     WHERE webhook_outbox.id = v.id AND webhook_outbox.lease_owner = $2 \
+                     RETURNING webhook_outbox.id"
                 )))
                 .bind(json(&rows)?)
                 .bind(owner)
-                .execute(&mut *w.tx)
+                .fetch_all(&mut *w.tx)
                 .await?
-                .rows_affected();
-                // Each endpoint's last post, for its list line.
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+                // Each endpoint's last post, for its list line (only the posts recorded: a
+                // lease lost to another node is that node's to report; and never older).
                 let mut last: std::collections::BTreeMap<i64, &OutboxResult> = Default::default();
-                for r in results {
+                for r in results.iter().filter(|r| recorded.contains(&r.id)) {
                     last.entry(r.endpoint)
                         .and_modify(|l| if r.at_ms >= l.at_ms { *l = r })
                         .or_insert(r);
@@ -250,7 +255,7 @@ macro_rules! webhooks {
                 for (endpoint, r) in last {
                     sqlx::query(
                         "UPDATE webhook_endpoints SET last_attempt_at = $2, last_status = $3, last_error = $4 \
-                         WHERE id = $1",
+                         WHERE id = $1 AND (last_attempt_at IS NULL OR last_attempt_at <= $2)",
                     )
                     .bind(endpoint)
                     .bind(r.at_ms)
@@ -260,7 +265,7 @@ macro_rules! webhooks {
                     .await?;
                 }
                 w.tx.commit().await?;
-                Ok(n)
+                Ok(recorded.len() as u64)
             }
 
             async fn webhook_log(&self, endpoint: i64, before: Option<i64>, limit: u32) -> Result<Vec<OutboxEntry>> {
@@ -305,7 +310,7 @@ macro_rules! webhooks {
                 let n = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = $2, \
                          retry_from = $2, delivered_at = NULL, lease_owner = NULL, lease_until = NULL \
-                     WHERE endpoint_id = $1 AND {cond}"
+                     WHERE endpoint_id = $1 AND {cond} AND (lease_until IS NULL OR lease_until < $2)"
                 )))
                 .bind(endpoint)
                 .bind(now_ms)
@@ -318,7 +323,11 @@ macro_rules! webhooks {
             }
 
             async fn next_webhook_due(&self) -> Result<Option<i64>> {
-                Ok(sqlx::query("SELECT MIN(next_attempt_at) FROM webhook_outbox WHERE state = 'pending'")
+                // An event leased by a node is due again only when its lease ends.
+                Ok(sqlx::query(
+                    "SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) \
+                     FROM webhook_outbox WHERE state = 'pending'",
+                )
                     .fetch_one(&self.pool)
                     .await?
                     .get(0))

@@ -48,6 +48,8 @@ pub(crate) mod dialect {
     pub const FOR_UPDATE: &str = "";
     /// `id <this>`: the ids the sub-select `select` picks, for an UPDATE that leases them
     /// (SQLite has one writer: nothing to skip).
+    /// Locks the endpoints an enqueue reads (SQLite has one writer: nothing to lock).
+    pub const KEY_SHARE_ENDPOINTS: &str = "";
     pub fn claim_ids(select: &str) -> String {
         format!("IN ({select})")
     }

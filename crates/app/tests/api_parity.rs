@@ -1,0 +1,190 @@
+//! The whole job through `/api/v1`, as an integration does it: create a list, add a person,
+//! create a campaign (the From gate and the template checks as in the CLI), send it and find
+//! the personalised copy in the sandbox; lists are changed and deleted with the same rules as
+//! `lists update|delete`, and only admins may.
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use common::{Herald, free_port, http};
+
+fn json(r: &common::HttpReply) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
+}
+
+#[test]
+fn an_integration_creates_a_list_and_a_campaign_and_sends_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let h = Herald::new(&data)
+        .web_only(port)
+        .env("HERALD__DNS__NAMESERVERS", "[\"127.0.0.1:9\"]")
+        .env("HERALD__DNS__TIMEOUT", "1s");
+    common::add_user(&h, "admin@herald.test", "admin");
+    common::add_user(&h, "viewer@herald.test", "viewer");
+    let admin = common::bearer(&h, "admin@herald.test");
+    let viewer = common::bearer(&h, "viewer@herald.test");
+    // Not sandboxed at first: the From gate applies (sandbox sends are exempt from it).
+    let serve = common::Serve(
+        h.command(&["serve"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    common::wait_for(
+        "the HTTP server",
+        std::time::Duration::from_secs(20),
+        || std::net::TcpStream::connect(("127.0.0.1", port)).ok(),
+    );
+    let post = |method: &str, path: &str, token: &str, body: &str| {
+        http(
+            port,
+            method,
+            path,
+            &[
+                ("Authorization", token),
+                ("Content-Type", "application/json"),
+            ],
+            Some(body),
+        )
+    };
+
+    // Lists.
+    let club = r#"{"name": "Club", "slug": "club", "opt_in": "single", "fields": ["first_name"]}"#;
+    assert_eq!(post("POST", "/api/v1/lists", &viewer, club).status, 403);
+    let r = post("POST", "/api/v1/lists", &admin, club);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let l = json(&r);
+    assert_eq!(l["name"], "Club");
+    assert_eq!(l["fields"], serde_json::json!(["first_name"]));
+    assert!(l["form_url"].as_str().unwrap().ends_with("/s/club"), "{l}");
+    let r = post("POST", "/api/v1/lists", &admin, club);
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = post("POST", "/api/v1/lists", &admin, r#"{"slug": "nameless"}"#);
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = post(
+        "POST",
+        "/api/v1/lists",
+        &admin,
+        r#"{"name": "Bad", "fields": ["first name"]}"#,
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("first name"), "{}", r.body);
+    let r = post(
+        "PATCH",
+        "/api/v1/lists/Club",
+        &admin,
+        r#"{"description": "Members"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["description"], "Members");
+    assert_eq!(json(&r)["slug"], "club", "what is not given is kept");
+    let r = post(
+        "PATCH",
+        "/api/v1/lists/Nope",
+        &admin,
+        r#"{"description": "x"}"#,
+    );
+    assert_eq!(r.status, 404, "{}", r.body);
+
+    // A person, then a campaign to them.
+    let r = post(
+        "POST",
+        "/api/v1/contacts",
+        &admin,
+        r#"{"email": "eve@people.invalid", "list": "Club", "fields": {"first_name": "Eve"}}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let campaign = |extra: &str| {
+        format!(
+            r#"{{"name": "Welcome", "list": "Club", "from": "News <news@sender.invalid>",
+                "subject": "Hi {{{{ contact.first_name }}}}", "html": "<p>Hello {{{{ contact.first_name }}}}</p>"{extra}}}"#
+        )
+    };
+    assert_eq!(
+        post("POST", "/api/v1/campaigns", &viewer, &campaign("")).status,
+        403
+    );
+    // The From gate: sender.invalid is not connected.
+    let r = post("POST", "/api/v1/campaigns", &admin, &campaign(""));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("not connected"), "{}", r.body);
+    assert!(r.body.contains("sender.invalid"), "{}", r.body);
+    let r = post(
+        "POST",
+        "/api/v1/campaigns",
+        &admin,
+        &campaign(r#", "allow_unverified": true, "list": "Nope""#)
+            .replace(r#""list": "Club", "#, ""),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("Nope"), "{}", r.body);
+    let r = post(
+        "POST",
+        "/api/v1/campaigns",
+        &admin,
+        &campaign(r#", "allow_unverified": true"#)
+            .replace("contact.first_name }}</p>", "contact.first_name </p>"),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("template"), "{}", r.body);
+    let r = post(
+        "POST",
+        "/api/v1/campaigns",
+        &admin,
+        &campaign(r#", "allow_unverified": true, "reply_to": "help@people.invalid""#),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = json(&r)["id"].as_str().unwrap().to_string();
+    let shown = http(
+        port,
+        "GET",
+        &format!("/api/v1/campaigns/{id}"),
+        &[("Authorization", &admin)],
+        None,
+    );
+    let shown = json(&shown);
+    assert!(
+        shown["campaign"]["gate_override"]
+            .as_str()
+            .unwrap()
+            .contains("allow_unverified in the API by admin@herald.test"),
+        "{shown}"
+    );
+    // Sent from a sandboxed server: the copy is captured, not delivered.
+    drop(serve);
+    let _serve = common::serve_sandbox(&h, port);
+    let r = post("POST", &format!("/api/v1/campaigns/{id}/send"), &admin, "");
+    assert_eq!(r.status, 202, "{}", r.body);
+    let raw = common::captured(&data, "eve@people.invalid", "Hi Eve");
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.contains("Hello Eve"), "{text}");
+    assert!(
+        text.contains("Reply-To: <help@people.invalid>")
+            || text.contains("Reply-To: help@people.invalid"),
+        "{text}"
+    );
+
+    // A list a campaign used is kept; another is deleted.
+    let r = post("DELETE", "/api/v1/lists/Club", &admin, "");
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = post("POST", "/api/v1/lists", &admin, r#"{"name": "Temp"}"#);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        post("DELETE", "/api/v1/lists/Temp", &viewer, "").status,
+        403
+    );
+    assert_eq!(post("DELETE", "/api/v1/lists/Temp", &admin, "").status, 204);
+    assert_eq!(post("DELETE", "/api/v1/lists/Temp", &admin, "").status, 404);
+    let lists = h.json(&["lists", "list", "--json"]);
+    let names: Vec<&str> = lists
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Club"], "{lists}");
+}
