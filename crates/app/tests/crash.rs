@@ -10,13 +10,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::Herald;
-use herald_testkit::{ScriptedPeer, start_peer};
+use herald_testkit::ScriptedPeer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_mid_send_loses_nobody_and_flags_every_duplicate() {
     let peer = Arc::new(ScriptedPeer::default());
     *peer.data_delay.lock().unwrap() = Duration::from_millis(2);
-    let (addr, _stop) = start_peer(peer.clone()).await;
+    // The peer stands for a relay that takes every connection: with the inbound listener's
+    // default cap of 10 per address, the sessions of a killed sender (still open) and this
+    // one's 14 (7 domains × 2) got `421 Too many connections`, deferred for the retry schedule's
+    // first minute — past the final send's wait (the flake noted on issue 17).
+    let (addr, _stop) = herald_testkit::start_peer_with(
+        peer.clone(),
+        herald_inbound::Limits {
+            max_connections_per_ip: 0,
+            max_connections: 1000,
+            ..herald_inbound::Limits::default()
+        },
+    )
+    .await;
     let tmp = tempfile::tempdir().unwrap();
     let h = Herald::new(&tmp.path().join("data"))
         .env("HERALD__DELIVERY__TRANSPORT", "relay")

@@ -580,3 +580,102 @@ async fn a_suppression_after_the_snapshot_is_honoured_at_send() {
     assert_eq!(peer.count_for("left@y.test"), 0);
     assert_eq!(peer.count_for("stays@y.test"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_asks_us_to_slow_down_is_paused_and_no_other() {
+    let t = test_store().await;
+    let peer = Arc::new(ScriptedPeer::default());
+    for i in 0..10 {
+        peer.script(
+            &format!("t{i}@slow.test"),
+            Script::Rcpt(
+                421,
+                "4.7.0",
+                "Try again later, closing connection: too many messages, rate limited",
+            ),
+        );
+    }
+    let (addr, _stop) = start_peer(peer.clone()).await;
+    let mut csv = String::from("email\n");
+    for i in 0..10 {
+        csv.push_str(&format!("t{i}@slow.test\nc{i}@calm.test\n"));
+    }
+    let id = campaign_for(&t.store, &csv, "<p>Hello</p>").await;
+    let q = herald_testkit::test_queue_with(
+        t.store.clone(),
+        vec![
+            (
+                "slow.test",
+                MxAnswer::Hosts(vec![loopback("mx1.slowmail.test", 10)]),
+            ),
+            (
+                "calm.test",
+                MxAnswer::Hosts(vec![loopback("mx.calm.test", 10)]),
+            ),
+        ],
+        addr.port(),
+        |c| {
+            // Several connections' worth per domain, one at a time: the first carries t0.
+            c.max_messages_per_connection = 2;
+            c.max_connections_per_domain = 1;
+        },
+    );
+    q.run(Some(id), Until::Drained, None, std::future::pending())
+        .await
+        .unwrap();
+    let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+    for i in 0..10 {
+        let c = row(&r, &format!("c{i}@calm.test"));
+        assert_eq!(c.state, DeliveryState::Delivered, "calm.test is not slowed");
+    }
+    // One connection heard the refusal (its chunk: two recipients at most); the others never
+    // opened: their messages wait, unattempted, with the reason in words.
+    let asked: Vec<String> = peer
+        .rcpts
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.ends_with("@slow.test"))
+        .cloned()
+        .collect();
+    assert!(!asked.is_empty() && asked.len() <= 2, "{asked:?}");
+    let mut paused = 0;
+    for i in 0..10 {
+        let email = format!("t{i}@slow.test");
+        let w = row(&r, &email);
+        if asked.contains(&email) {
+            // The classifier reads the rate limit (`speeding`; a bare 421 is `toomanyconn`).
+            assert_eq!(w.state, DeliveryState::Deferred, "{email}");
+            assert!(
+                matches!(w.reason.as_deref(), Some("speeding" | "toomanyconn")),
+                "{email}: {:?}",
+                w.reason
+            );
+            continue;
+        }
+        let reason = w.reason.as_deref().unwrap_or("");
+        assert!(
+            reason.starts_with("paused for slowmail.test: the receiver asked us to slow down (421"),
+            "{email}: {reason}"
+        );
+        assert_eq!((w.state, w.attempts), (DeliveryState::Queued, 0), "{email}");
+        paused += 1;
+    }
+    assert!(paused >= 8, "{paused}");
+    // `herald queue` says why in words.
+    let q = herald_engine::reports::waiting::queue_report(&t.store, herald_engine::now_ms())
+        .await
+        .unwrap();
+    let slow = q
+        .destinations
+        .iter()
+        .find(|d| d.domain == "slow.test")
+        .unwrap();
+    assert!(
+        slow.why.iter().any(|w| w.text.starts_with(
+            "not tried yet: paused for slowmail.test: the receiver asked us to slow down"
+        )),
+        "{:?}",
+        slow.why
+    );
+}

@@ -49,6 +49,8 @@ pub struct ScriptedPeer {
     pub received: Mutex<Vec<(Vec<String>, Vec<u8>)>>,
     /// Sleep this long before answering DATA (blocks one worker thread; keep it small).
     pub data_delay: Mutex<Duration>,
+    /// Every RCPT TO it was given, in order, whatever it answered.
+    pub rcpts: Mutex<Vec<String>>,
 }
 
 impl ScriptedPeer {
@@ -76,6 +78,10 @@ impl ScriptedPeer {
 
 impl Handler for ScriptedPeer {
     fn rcpt(&self, _from: &str, rcpt: &str) -> ServerReply {
+        self.rcpts
+            .lock()
+            .expect("lock")
+            .push(rcpt.to_ascii_lowercase());
         match self.lookup(rcpt) {
             Script::Rcpt(code, enh, text) => ServerReply::new(code, enh, text),
             _ => ServerReply::new(250, "2.1.5", "Ok"),
@@ -159,6 +165,21 @@ pub fn test_queue_from(
         table: table.into_iter().map(|(d, a)| (d.to_string(), a)).collect(),
     };
     let cfg = test_config(port, command_timeout, source_ips);
+    Queue::new(store, cfg, Arc::new(mx), "test-node".into())
+}
+
+/// [`test_queue`] with its configuration changed by `tweak` (connection and chunk sizes).
+pub fn test_queue_with(
+    store: SqliteStore,
+    table: Vec<(&str, MxAnswer)>,
+    port: u16,
+    tweak: impl FnOnce(&mut QueueConfig),
+) -> Queue<SqliteStore> {
+    let mx = StaticMx {
+        table: table.into_iter().map(|(d, a)| (d.to_string(), a)).collect(),
+    };
+    let mut cfg = test_config(port, Duration::from_secs(5), Vec::new());
+    tweak(&mut cfg);
     Queue::new(store, cfg, Arc::new(mx), "test-node".into())
 }
 

@@ -9,6 +9,7 @@
 pub mod mx;
 pub mod pace;
 pub mod smtp;
+pub mod throttle;
 pub mod tls;
 
 use std::net::SocketAddr;

@@ -99,6 +99,8 @@ pub struct Queue<S: Store> {
     owner: String,
     /// Time spent waiting for the store, in ns.
     db: Arc<DbNanos>,
+    /// Receivers that asked this node to slow down (adaptive pacing).
+    throttles: Arc<deliver::throttle::Throttles>,
 }
 
 /// Time a queue's tasks waited for the store, each task on its own (each is sequential, so each
@@ -249,6 +251,7 @@ impl<S: Store> Queue<S> {
             holds: None,
             owner,
             db: Arc::new(DbNanos::default()),
+            throttles: Arc::default(),
         }
     }
 
@@ -556,6 +559,11 @@ impl<S: Store> Queue<S> {
                     .await;
                 continue;
             }
+            // The receiver asked us to slow down: this one waits for the pause's end.
+            if let Some(p) = self.throttles.paused(&d.domain, now_ms()) {
+                let _ = out_tx.send(paused(&d, &p)).await;
+                continue;
+            }
             match self.campaign_render(d.campaign).await? {
                 Ok(r) => {
                     let held = match (&self.holds, r.hold_domain()) {
@@ -590,9 +598,15 @@ impl<S: Store> Queue<S> {
             }
         }
         for (domain, mut items) in by_domain {
+            // A receiver recovering from a slow-down gets one connection at a time (shared by
+            // every domain it serves).
+            let (key, permits) = match self.throttles.recovering(&domain) {
+                Some(group) => (format!("slow:{group}"), 1),
+                None => (domain.clone(), self.cfg.max_connections_per_domain),
+            };
             let sem = per_domain
-                .entry(domain.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.cfg.max_connections_per_domain)))
+                .entry(key)
+                .or_insert_with(|| Arc::new(Semaphore::new(permits)))
                 .clone();
             while !items.is_empty() {
                 let rest = items.split_off(items.len().min(self.cfg.max_messages_per_connection));
@@ -601,13 +615,30 @@ impl<S: Store> Queue<S> {
                 let (cfg, resolver, out_tx) =
                     (self.cfg.clone(), self.resolver.clone(), out_tx.clone());
                 let domain = domain.clone();
+                let throttles = self.throttles.clone();
                 jobs.spawn(async move {
                     let (Ok(_p1), Ok(_p2)) =
                         (sem.acquire_owned().await, conns.acquire_owned().await)
                     else {
                         return;
                     };
-                    run_job(&cfg, resolver.as_ref(), &domain, chunk, &halted, &out_tx).await;
+                    // A slow-down that came while this job waited for its connection.
+                    if let Some(p) = throttles.paused(&domain, now_ms()) {
+                        for (_, d) in &chunk {
+                            let _ = out_tx.send(paused(d, &p)).await;
+                        }
+                        return;
+                    }
+                    run_job(
+                        &cfg,
+                        resolver.as_ref(),
+                        &domain,
+                        chunk,
+                        &halted,
+                        &out_tx,
+                        &throttles,
+                    )
+                    .await;
                 });
             }
         }
@@ -632,6 +663,11 @@ fn without_attempt(
         attempt: None,
         at_ms: now_ms(),
     }
+}
+
+/// Given back unattempted while its receiver's slow-down lasts, with the reason in words.
+fn paused(d: &ClaimedDelivery, p: &deliver::throttle::Paused) -> OutcomeRecord {
+    without_attempt(d, d.state, Some(&p.reason()), Some(p.until_ms))
 }
 
 /// `not_sent/missing_data`: the message cannot be rendered for this recipient.
@@ -663,6 +699,7 @@ async fn run_job(
     chunk: Vec<(Arc<CampaignRender>, ClaimedDelivery)>,
     halted: &Arc<Halted>,
     out: &mpsc::Sender<OutcomeRecord>,
+    throttles: &deliver::throttle::Throttles,
 ) {
     let mut meta: HashMap<i64, ClaimedDelivery> =
         chunk.iter().map(|(_, d)| (d.id.0, d.clone())).collect();
@@ -730,9 +767,29 @@ async fn run_job(
             let Some(d) = meta.remove(&a.key) else {
                 continue;
             };
-            let _ = out
-                .send(outcome_record(&d, &a.result, a.evidence, cfg))
-                .await;
+            let mx = a.evidence.mx.clone();
+            let reply = a.evidence.reply.as_ref().map(|r| r.full());
+            let rec = outcome_record(&d, &a.result, a.evidence, cfg);
+            match (rec.state, rec.reason.as_deref()) {
+                // The receiver says we send too fast (pause its group) or hold too many
+                // connections (one at a time): adaptive pacing.
+                (DeliveryState::Deferred, Some(why @ ("toomanyconn" | "speeding"))) => throttles
+                    .slow_down(
+                        domain,
+                        mx.as_deref(),
+                        reply.as_deref().unwrap_or("a temporary refusal"),
+                        why == "speeding",
+                        now_ms(),
+                    ),
+                (DeliveryState::Delivered | DeliveryState::Relayed, _) => {
+                    if let Some(mx) = &mx {
+                        throttles.learn(domain, mx);
+                    }
+                    throttles.accepted(domain);
+                }
+                _ => {}
+            }
+            let _ = out.send(rec).await;
         }
     };
     tokio::join!(send, record);

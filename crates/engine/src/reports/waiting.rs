@@ -107,6 +107,11 @@ fn words(g: &WaitingGroup, now_ms: i64) -> String {
             g.reason.as_deref().unwrap_or("no reason recorded"),
             when(g.next_attempt_at_ms)
         ),
+        // Held back with a reason of its own (a receiver's slow-down, a domain that stopped
+        // verifying): the reason says when.
+        (_, DeliveryState::Queued) if g.reason.is_some() => {
+            format!("not tried yet: {}", g.reason.as_deref().unwrap_or_default())
+        }
         _ if g.next_attempt_at_ms.is_some_and(|m| m > now_ms) => format!(
             "not tried yet: due {} (the recipient's local time, or a start that was held)",
             when(g.next_attempt_at_ms)
