@@ -622,10 +622,12 @@ impl<S: Store> Queue<S> {
                     else {
                         return;
                     };
-                    // A slow-down that came while this job waited for its connection.
+                    // A slow-down that came while this job waited for its connection (a halted
+                    // campaign's give-back first: a resumed campaign must not wait for it).
                     if let Some(p) = throttles.paused(&domain, now_ms()) {
                         for (_, d) in &chunk {
-                            let _ = out_tx.send(paused(d, &p)).await;
+                            let rec = halted.give_back(d).unwrap_or_else(|| paused(d, &p));
+                            let _ = out_tx.send(rec).await;
                         }
                         return;
                     }
@@ -704,7 +706,13 @@ async fn run_job(
     let mut meta: HashMap<i64, ClaimedDelivery> =
         chunk.iter().map(|(_, d)| (d.id.0, d.clone())).collect();
     let hosts = match deliver::resolve(resolver, domain).await {
-        Ok(h) => h,
+        Ok(h) => {
+            // Its group is known before any session: a refusal at connect has no host.
+            if let Some(first) = h.first() {
+                throttles.learn(domain, &first.name);
+            }
+            h
+        }
         Err((result, error)) => {
             // The same DNS answer for every recipient; nothing is rendered or signed.
             let started = OffsetDateTime::now_utc();
@@ -758,7 +766,11 @@ async fn run_job(
     });
     let (tx, mut rx) = mpsc::channel::<Attempt>(64);
     let halted_send = halted.clone();
-    let skip = move |m: &deliver::Prepared| halted_send.status(m.campaign).is_some();
+    // Skipped: a halted campaign's messages, and every message while the receiver's pause lasts
+    // (a connection opened before the refusal, or reconnecting after it, sends no more).
+    let skip = move |m: &deliver::Prepared| {
+        halted_send.status(m.campaign).is_some() || throttles.paused(domain, now_ms()).is_some()
+    };
     let send = async move {
         deliver::deliver_to_hosts(&cfg.deliver, &hosts, msg_rx, &skip, &tx).await;
     };
@@ -768,24 +780,33 @@ async fn run_job(
                 continue;
             };
             let mx = a.evidence.mx.clone();
-            let reply = a.evidence.reply.as_ref().map(|r| r.full());
+            let reply = a.evidence.reply.clone();
+            let stage = a.evidence.stage.clone();
             let rec = outcome_record(&d, &a.result, a.evidence, cfg);
-            match (rec.state, rec.reason.as_deref()) {
+            match rec.state {
                 // The receiver says we send too fast (pause its group) or hold too many
                 // connections (one at a time): adaptive pacing.
-                (DeliveryState::Deferred, Some(why @ ("toomanyconn" | "speeding"))) => throttles
-                    .slow_down(
-                        domain,
-                        mx.as_deref(),
-                        reply.as_deref().unwrap_or("a temporary refusal"),
-                        why == "speeding",
-                        now_ms(),
-                    ),
-                (DeliveryState::Delivered | DeliveryState::Relayed, _) => {
+                DeliveryState::Deferred => {
+                    use deliver::throttle::{Signal, signal};
+                    if let Some(sig) =
+                        signal(rec.reason.as_deref(), reply.as_ref(), stage.as_deref())
+                    {
+                        throttles.slow_down(
+                            domain,
+                            mx.as_deref(),
+                            &reply
+                                .map(|r| r.full())
+                                .unwrap_or_else(|| "a refusal".into()),
+                            sig == Signal::Pause,
+                            now_ms(),
+                        );
+                    }
+                }
+                DeliveryState::Delivered | DeliveryState::Relayed => {
                     if let Some(mx) = &mx {
                         throttles.learn(domain, mx);
                     }
-                    throttles.accepted(domain);
+                    throttles.accepted(domain, now_ms());
                 }
                 _ => {}
             }
@@ -809,7 +830,10 @@ async fn run_job(
     // is released: skipped because its campaign was halted (kept as it was, or not sent when
     // cancelled), or left over by a render task that died (tried again).
     for d in meta.into_values() {
-        let rec = halted.give_back(&d).unwrap_or_else(|| requeue(&d));
+        let rec = halted
+            .give_back(&d)
+            .or_else(|| throttles.paused(domain, now_ms()).map(|p| paused(&d, &p)))
+            .unwrap_or_else(|| requeue(&d));
         let _ = out.send(rec).await;
     }
 }

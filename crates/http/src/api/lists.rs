@@ -141,6 +141,41 @@ pub async fn public_subscribe<S: Store>(
         Err(AudienceError::Store(e)) => return internal(e),
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, format!("list: {e}")),
     };
+    // What the document allows, checked (a longer value is refused, not cut).
+    if b.user_agent
+        .as_ref()
+        .is_some_and(|u| u.chars().count() > 512)
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "user_agent: at most 512 characters",
+        );
+    }
+    if b.ip.as_ref().is_some_and(|ip| ip.chars().count() > 64) {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ip: at most 64 characters",
+        );
+    }
+    for (name, value) in &b.fields {
+        let well_formed = name.len() <= 40
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !well_formed {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "fields: {name:?} is not a field name (letters, digits and '_', starting with a letter, at most 40)"
+                ),
+            );
+        }
+        if value.chars().count() > 256 {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("fields.{name}: at most 256 characters"),
+            );
+        }
+    }
     let ip =
         b.ip.as_deref()
             .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
@@ -176,7 +211,7 @@ pub struct ListBody {
     pub slug: Option<String>,
     #[serde(default)]
     pub no_slug: bool,
-    #[schemars(extend("maxLength" = 500))]
+    #[schemars(extend("maxLength" = 2000))]
     pub description: Option<String>,
     #[schemars(extend("enum" = ["single", "double"]))]
     pub opt_in: Option<String>,

@@ -571,17 +571,30 @@ pub fn internal(e: herald_store::StoreError) -> Response {
 
 /// A JSON request body; a body that is not JSON, not `application/json` or not the expected
 /// shape is answered as every API error is (`{"error": …}`), with axum's status for it
-/// (415, 400, 422).
+/// (415, 400, 422). Every body is a JSON object: serde would also read a struct from an array
+/// of its fields in order (`[null, null]`), which the document does not allow (422).
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(r) => Err(error(r.status(), r.body_text())),
+        let v = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(r) => return Err(error(r.status(), r.body_text())),
+        };
+        if !v.is_object() {
+            return Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request body must be a JSON object",
+            ));
         }
+        serde_json::from_value(v).map(Body).map_err(|e| {
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )
+        })
     }
 }
 
