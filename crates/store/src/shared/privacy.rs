@@ -111,6 +111,36 @@ macro_rules! privacy {
         use crate::shared::privacy::{mentions, scrub_json, scrub_text};
         use crate::{DeliveryId, EraseOutcome, Erased, Erasure, InboundCopy, PersonRecord, Result};
 
+        /// Scrub the JSON `column` of every row of `table` about the deliveries `ids` (a JSON
+        /// array); how many rows.
+        async fn scrub_rows(
+            c: &mut <$db as sqlx::Database>::Connection,
+            table: &str,
+            column: &str,
+            ids: &str,
+            needles: &[String],
+        ) -> Result<u64> {
+            let in_ids = super::dialect::id_list("$1");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, {column} FROM {table} WHERE delivery_id IN ({in_ids})"
+            )))
+            .bind(ids)
+            .fetch_all(&mut *c)
+            .await?;
+            for r in &rows {
+                let id: i64 = r.try_get(0)?;
+                let doc: String = r.try_get(1)?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE {table} SET {column} = $2 WHERE id = $1"
+                )))
+                .bind(id)
+                .bind(scrub_json(&doc, needles))
+                .execute(&mut *c)
+                .await?;
+            }
+            Ok(rows.len() as u64)
+        }
+
         /// Inbound messages about the deliveries in `ids` (a JSON array), and any other whose
         /// raw text, summary or sender names one of `needles` as a whole address.
         async fn inbound_of(
@@ -215,7 +245,6 @@ macro_rules! privacy {
                         .await?
                         .try_get(0)?;
                 let ids = serde_json::to_string(&deliveries).unwrap_or_else(|_| "[]".into());
-                let in_ids = super::dialect::id_list("$1");
                 let inbound = inbound_of(&mut w.tx, &ids, &e.needles).await?;
                 if contact.is_none()
                     && deliveries.is_empty()
@@ -238,55 +267,11 @@ macro_rules! privacy {
                 .rows_affected();
 
                 // Evidence: the reply that quoted the address, the personalised subject.
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT id, evidence FROM attempts WHERE delivery_id IN ({in_ids})"
-                )))
-                .bind(&ids)
-                .fetch_all(&mut *w.tx)
-                .await?;
-                for r in &rows {
-                    let id: i64 = r.try_get(0)?;
-                    let evidence: String = r.try_get(1)?;
-                    sqlx::query("UPDATE attempts SET evidence = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(scrub_json(&evidence, &e.needles))
-                        .execute(&mut *w.tx)
-                        .await?;
-                    done.attempts += 1;
-                }
+                done.attempts = scrub_rows(&mut w.tx, "attempts", "evidence", &ids, &e.needles).await?;
                 // Events: the IP and user agent of opens, clicks and unsubscribes.
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT id, detail FROM events WHERE delivery_id IN ({in_ids})"
-                )))
-                .bind(&ids)
-                .fetch_all(&mut *w.tx)
-                .await?;
-                for r in &rows {
-                    let id: i64 = r.try_get(0)?;
-                    let detail: String = r.try_get(1)?;
-                    sqlx::query("UPDATE events SET detail = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(scrub_json(&detail, &e.needles))
-                        .execute(&mut *w.tx)
-                        .await?;
-                    done.events += 1;
-                }
+                done.events = scrub_rows(&mut w.tx, "events", "detail", &ids, &e.needles).await?;
                 // Webhook events not yet posted (or kept in an endpoint's log): the same.
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT id, detail FROM webhook_outbox WHERE delivery_id IN ({in_ids})"
-                )))
-                .bind(&ids)
-                .fetch_all(&mut *w.tx)
-                .await?;
-                for r in &rows {
-                    let id: i64 = r.try_get(0)?;
-                    let detail: String = r.try_get(1)?;
-                    sqlx::query("UPDATE webhook_outbox SET detail = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(scrub_json(&detail, &e.needles))
-                        .execute(&mut *w.tx)
-                        .await?;
-                }
+                scrub_rows(&mut w.tx, "webhook_outbox", "detail", &ids, &e.needles).await?;
                 // Inbound messages: those about the person's deliveries, and any other still
                 // naming the address (kept for `[inbound] retention`).
                 for id in &inbound {
