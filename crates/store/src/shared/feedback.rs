@@ -494,13 +494,17 @@ macro_rules! feedback {
                     hooks.push(WebhookEvent::Delivered);
                 }
             }
-            super::webhooks::enqueue(tx, || {
-                hooks
-                    .iter()
-                    .map(|h| crate::shared::event_hook(e.delivery.0, *h, e.at_ms, &e.detail, e.kind))
-                    .collect()
-            })
-            .await?;
+            // Most reports (auto-replies, delays without a state change…) are no event: then
+            // not even the endpoints are read.
+            if !hooks.is_empty() {
+                super::webhooks::enqueue(tx, || {
+                    hooks
+                        .iter()
+                        .map(|h| crate::shared::event_hook(e.delivery.0, *h, e.at_ms, &e.detail, e.kind))
+                        .collect()
+                })
+                .await?;
+            }
             let source = format!("{}:{}", e.kind, e.delivery.0);
             if let Some(reason) = &e.suppress {
                 suppress(
