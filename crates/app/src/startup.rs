@@ -22,7 +22,8 @@ use herald_http::public::{IpPolicy, Public};
 use herald_inbound::{Capture, Limits};
 use herald_mail::verp::VerpKey;
 use herald_mail::webhooks::{HookSecret, Provider};
-use herald_store::{AnyStore, Store};
+use herald_store::AnyStore;
+use herald_store::prelude::*;
 use tokio::sync::oneshot;
 
 use crate::settings::{Relay, RelayTls, Settings, Transport};

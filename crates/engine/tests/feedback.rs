@@ -16,7 +16,8 @@ use herald_engine::queue::Until;
 use herald_engine::reports::campaign_report;
 use herald_inbound::Handler;
 use herald_mail::verp::VerpKey;
-use herald_store::{CampaignId, SqliteStore, Store};
+use herald_store::prelude::*;
+use herald_store::{CampaignId, SqliteStore};
 use herald_testkit::{ScriptedPeer, loopback, start_peer, test_queue, test_store};
 
 async fn send_one(store: &SqliteStore, port: u16, name: &str) -> CampaignId {

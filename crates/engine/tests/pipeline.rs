@@ -11,7 +11,8 @@ use herald_engine::contacts::import_csv;
 use herald_engine::deliver::MxAnswer;
 use herald_engine::queue::Until;
 use herald_engine::reports::{CampaignReport, RecipientReport, campaign_report};
-use herald_store::{CampaignId, ClaimRequest, SqliteStore, Store};
+use herald_store::prelude::*;
+use herald_store::{CampaignId, ClaimRequest, SqliteStore};
 use herald_testkit::{
     Script, ScriptedPeer, loopback, misbehaving_server, start_peer, test_queue, test_queue_from,
     test_store,

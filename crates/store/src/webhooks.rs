@@ -6,13 +6,10 @@
 //! Senders claim due rows with a lease (as deliveries are claimed), so several nodes post each
 //! event once; a result is recorded only by the lease's holder.
 //!
-//! This area has its own trait, implemented once for both backends by
-//! `shared::webhooks` (the SQL) and dispatched by [`crate::AnyStore`]: a new query touches the
-//! trait and the shared body, and `AnyStore`'s one-line dispatch.
+//! Its trait is [`crate::WebhookStore`] (in [`crate::areas`]), implemented once for both
+//! backends by `shared::webhooks`.
 
-use std::future::Future;
-
-use crate::{DeliveryId, Result};
+use crate::DeliveryId;
 
 /// An endpoint to create.
 #[derive(Debug, Clone)]
@@ -114,47 +111,4 @@ pub enum Replay {
     Since(i64),
     /// This one event.
     One(i64),
-}
-
-/// The outbox's repository (see the module's documentation).
-pub trait WebhookStore: Clone + Send + Sync + 'static {
-    fn add_endpoint(&self, e: &NewEndpoint) -> impl Future<Output = Result<i64>> + Send;
-    /// Every endpoint, by id.
-    fn endpoints(&self) -> impl Future<Output = Result<Vec<Endpoint>>> + Send;
-    fn endpoint(&self, id: i64) -> impl Future<Output = Result<Option<Endpoint>>> + Send;
-    /// Remove an endpoint and its outbox (what was not posted is dropped); false if unknown.
-    fn remove_endpoint(&self, id: i64) -> impl Future<Output = Result<bool>> + Send;
-    /// Lease up to `limit` due events (oldest first) to `owner` until `lease_until_ms`.
-    fn claim_webhooks(
-        &self,
-        owner: &str,
-        now_ms: i64,
-        lease_until_ms: i64,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<OutboxClaim>>> + Send;
-    /// Record posts' results, each only while `owner` still holds its lease (otherwise
-    /// another node has it now and its result counts). Returns how many were recorded.
-    fn finish_webhooks(
-        &self,
-        owner: &str,
-        results: &[OutboxResult],
-    ) -> impl Future<Output = Result<u64>> + Send;
-    /// An endpoint's events, newest first, before the event id `before` (paging).
-    fn webhook_log(
-        &self,
-        endpoint: i64,
-        before: Option<i64>,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<OutboxEntry>>> + Send;
-    /// Post events again: they become pending and due at `now_ms`. Returns how many.
-    fn replay_webhooks(
-        &self,
-        endpoint: i64,
-        which: Replay,
-        now_ms: i64,
-    ) -> impl Future<Output = Result<u64>> + Send;
-    /// When the next pending event is due (None: nothing pending).
-    fn next_webhook_due(&self) -> impl Future<Output = Result<Option<i64>>> + Send;
-    /// Forget posted and given-up events that happened before `before_ms`; how many.
-    fn prune_webhooks(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;
 }

@@ -10,7 +10,8 @@ use herald_engine::campaign::CampaignInput;
 use herald_engine::contacts::import_csv;
 use herald_engine::queue::Until;
 use herald_inbound::{Handler, Limits, ServerReply};
-use herald_store::{NewContact, Store};
+use herald_store::NewContact;
+use herald_store::prelude::*;
 use serde::Serialize;
 
 use crate::cli::BenchCmd;

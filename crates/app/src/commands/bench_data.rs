@@ -2,7 +2,8 @@
 //! batch writes (`bench report`, `bench hooks`, `bench segment`).
 
 use herald_domain::DeliveryState;
-use herald_store::{CampaignId, ListId, NewCampaign, NewDelivery, Store};
+use herald_store::prelude::*;
+use herald_store::{CampaignId, ListId, NewCampaign, NewDelivery};
 
 use crate::startup::App;
 

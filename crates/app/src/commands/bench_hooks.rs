@@ -14,7 +14,7 @@ use herald_domain::DeliveryState;
 use herald_engine::feedback::FeedbackPolicy;
 use herald_engine::feedback::webhooks::ingest;
 use herald_mail::webhooks::{HookRequest, HookSecret, Provider, verify_and_parse};
-use herald_store::Store;
+use herald_store::prelude::*;
 
 use crate::settings::Settings;
 use crate::startup::App;

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use herald_domain::DeliveryState;
-use herald_store::{CampaignId, DeliveryId, EngagementRecord, RecipientFilter, Store};
+use herald_store::prelude::*;
+use herald_store::{CampaignId, DeliveryId, EngagementRecord, RecipientFilter};
 use serde::Serialize;
 
 use crate::output::{self, peak_rss_mb};

@@ -8,7 +8,8 @@ use std::time::Instant;
 use anyhow::Context;
 use herald_domain::DeliveryState;
 use herald_engine::audience::segments::{self, AudienceChange};
-use herald_store::{DeliveryId, EngagementRecord, NewContact, Store};
+use herald_store::prelude::*;
+use herald_store::{DeliveryId, EngagementRecord, NewContact};
 use serde::Serialize;
 
 use crate::output::{self, peak_rss_mb};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use herald_engine::audience::{self, ListInput};
 use herald_mail::tracking::TokenKind;
-use herald_store::Store;
+use herald_store::prelude::*;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use herald_engine::campaign::CampaignInput;
 use herald_mail::tracking::{TokenKind, encode_url};
-use herald_store::{NewContact, Store};
+use herald_store::NewContact;
+use herald_store::prelude::*;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -10,7 +10,8 @@ use std::time::Instant;
 use anyhow::Context;
 use herald_domain::{DeliveryState, Evidence, Reply};
 use herald_engine::webhooks::{self, Poster, SenderSettings};
-use herald_store::{CampaignId, DeliveryId, OutcomeRecord, Store, WebhookStore};
+use herald_store::prelude::*;
+use herald_store::{CampaignId, DeliveryId, OutcomeRecord, WebhookStore};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 

@@ -7,7 +7,8 @@ use herald_engine::api_types::{CampaignDetails, Dkim, DkimStatus, DomainVerifica
 use herald_engine::campaign::{self, CampaignError, CampaignInput};
 use herald_engine::queue::{TestSend, TestSendError, Until};
 use herald_engine::reports::{CampaignReport, campaign_report};
-use herald_store::{CampaignId, Store};
+use herald_store::CampaignId;
+use herald_store::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{campaign_id, shutdown_signal};

@@ -1,5 +1,6 @@
 //! `herald contacts import FILE --list NAME`, `add`, `show`, `edit`, `remove`, `export`.
 
+use herald_store::prelude::*;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -208,7 +209,7 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
         ContactsCmd::Delete { email } => {
             let addr = herald_domain::EmailAddress::parse(email.trim())
                 .map_err(|e| bad_input(format!("{email:?}: {e}")))?;
-            if !herald_store::Store::delete_contact(&app.store, &addr.key()).await? {
+            if !PrivacyStore::delete_contact(&app.store, &addr.key()).await? {
                 return Err(anyhow::Error::new(NotFound(format!(
                     "no contact {email:?}"
                 ))));

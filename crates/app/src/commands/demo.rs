@@ -8,7 +8,7 @@ use herald_engine::campaign::CampaignInput;
 use herald_engine::contacts::import_csv;
 use herald_engine::queue::Until;
 use herald_engine::reports::campaign_report;
-use herald_store::Store;
+use herald_store::prelude::*;
 
 use super::campaign::print_report;
 use super::shutdown_signal;

@@ -6,7 +6,7 @@ use herald_engine::deliver::mx::build_resolver;
 use herald_engine::domains::verify::{Status, Verification, txt, verify};
 use herald_engine::domains::{DnsRecord, DomainError, records, return_path_domain};
 use herald_engine::reports::ms_to_rfc3339;
-use herald_store::Store;
+use herald_store::prelude::*;
 
 use crate::cli::DomainCmd;
 use crate::startup::App;

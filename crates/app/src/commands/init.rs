@@ -5,7 +5,8 @@ use std::path::Path;
 use anyhow::Context;
 use herald_domain::EmailAddress;
 use herald_http::auth::{hash_password, random_token};
-use herald_store::{NewUser, Store};
+use herald_store::NewUser;
+use herald_store::prelude::*;
 
 use crate::settings::TEMPLATE;
 use crate::startup::App;

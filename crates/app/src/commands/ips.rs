@@ -3,7 +3,7 @@
 use herald_engine::api_types::{IpsReport, NodeIps};
 use herald_engine::deliver::mx::build_resolver;
 use herald_engine::domains::ips::{check_ip, egress_ips};
-use herald_store::Store;
+use herald_store::prelude::*;
 
 use crate::output;
 use crate::startup::App;

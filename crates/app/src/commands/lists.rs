@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use herald_engine::audience::{self, AudienceError, ListInput, ListView};
-use herald_store::Store;
+use herald_store::prelude::*;
 
 use crate::cli::{ListArgs, ListsCmd};
 use crate::startup::App;

@@ -9,7 +9,8 @@ use anyhow::Context;
 use herald_domain::EmailAddress;
 use herald_engine::placement::poll_once;
 use herald_engine::reports::ms_to_rfc3339;
-use herald_store::{NewSeed, Seed, Store};
+use herald_store::prelude::*;
+use herald_store::{NewSeed, Seed};
 use serde::Serialize;
 
 use super::campaign_id;

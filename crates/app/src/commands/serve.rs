@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use herald_engine::queue::Until;
-use herald_store::Store;
+use herald_store::prelude::*;
 
 use super::shutdown_signal;
 use crate::startup::App;

@@ -2,7 +2,8 @@
 
 use herald_domain::{EmailAddress, NotSentReason};
 use herald_engine::api_types::SuppressionView;
-use herald_store::{Store, Suppression};
+use herald_store::Suppression;
+use herald_store::prelude::*;
 
 use crate::bad_input;
 use crate::cli::SuppressionsCmd;

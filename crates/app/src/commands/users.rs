@@ -2,7 +2,8 @@
 
 use herald_domain::{EmailAddress, Role};
 use herald_http::auth::{hash_password, random_token, token_hash};
-use herald_store::{NewUser, Store, User};
+use herald_store::prelude::*;
+use herald_store::{NewUser, User};
 use serde::Serialize;
 
 use crate::bad_input;

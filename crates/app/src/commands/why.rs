@@ -4,7 +4,7 @@ use herald_domain::EmailAddress;
 use herald_engine::deliver::MxResolver;
 use herald_engine::deliver::mx::{DnsMx, MxAnswer};
 use herald_engine::diagnose::{SeedResult, SendContext, Severity, diagnose};
-use herald_store::Store;
+use herald_store::prelude::*;
 
 use super::campaign_id;
 use crate::bad_input;

@@ -94,19 +94,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
-use crate::{
-    ApiToken, AudienceMember, Campaign, CampaignId, CampaignStatus, ClaimRequest, ClaimedDelivery,
-    ContactDelivery, ContactRow, DeliveryDetail, DeliveryId, DeliveryRef, DomainCheck, DomainEvent,
-    EngagementRecord, EventRow, InboundRecord, ListId, NewCampaign, NewContact, NewDelivery,
-    NewSeed, NewSession, NewUser, OutcomeRecord, PendingPlacement, RecipientFilter, RecipientRow,
-    Result, Seed, SeedPlacement, StateCounts, Store, StoreError, Suppression, TimelinePoint,
-    UpsertCounts, User, WaitingGroup, WebhookIngest, WebhookPost,
-};
-use crate::{
-    AudienceFilter, Confirmed, ConsentRecord, EraseOutcome, Erasure, ExportRow, ListRecord,
-    NewConfirmation, NewList, PersonRecord, PreferenceChange, Preferences, SegmentRecord, SignUp,
-    SignedUp,
-};
+use crate::{Result, StoreError};
 
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_schema.sql")),
@@ -251,5 +239,3 @@ fn now_ms() -> i64 {
 fn parse_state(s: &str) -> Result<herald_domain::DeliveryState> {
     herald_domain::DeliveryState::from_str(s).map_err(StoreError::Corrupt)
 }
-
-crate::shared::store::store!(PgStore);

@@ -1,6 +1,7 @@
 //! Claims with leases (`FOR UPDATE SKIP LOCKED`: nodes never lease the same delivery), lease
 //! renewal, and outcome recording.
 
+use crate::areas::QueueStore;
 use sqlx::Row;
 
 use super::PgStore;
@@ -9,8 +10,8 @@ use crate::{
     CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Result, StoreError,
 };
 
-impl PgStore {
-    pub(super) async fn claim_impl(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
+impl QueueStore for PgStore {
+    async fn claim(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
         // One statement (atomic by itself, one round trip): lease the due deliveries no other
         // node holds (SKIP LOCKED) and return them with their contacts' fields. A lease that is
         // still set when it is claimed again expired without an outcome: its holder died,
@@ -70,7 +71,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) async fn renew_leases_impl(
+    async fn renew_leases(
         &self,
         owner: &str,
         ids: &[DeliveryId],
@@ -92,7 +93,7 @@ impl PgStore {
         Ok(n)
     }
 
-    pub(super) async fn record_outcomes_impl(&self, batch: &[OutcomeRecord]) -> Result<()> {
+    async fn record_outcomes(&self, batch: &[OutcomeRecord]) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -187,7 +188,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn next_due_impl(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
+    async fn next_due(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
         Ok(sqlx::query(
             "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('queued', 'deferred') \
              AND campaign_id NOT IN (SELECT id FROM campaigns WHERE status IN ('paused', 'cancelled')) \

@@ -4,6 +4,8 @@
 
 macro_rules! audience {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use herald_domain::{MemberStatus, OptIn};
         use sqlx::Row;
 
@@ -118,8 +120,8 @@ macro_rules! audience {
             .transpose()
         }
 
-        impl $store {
-            pub(super) async fn create_list_impl(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
+        impl AudienceStore for $store {
+            async fn create_list(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
                 let fields = serde_json::to_string(&l.form_fields)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let mut w = self.write().await?;
@@ -142,7 +144,7 @@ macro_rules! audience {
                 Ok(ListId(id))
             }
 
-            pub(super) async fn update_list_impl(&self, id: ListId, l: &NewList) -> Result<bool> {
+            async fn update_list(&self, id: ListId, l: &NewList) -> Result<bool> {
                 let fields = serde_json::to_string(&l.form_fields)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let mut w = self.write().await?;
@@ -165,7 +167,7 @@ macro_rules! audience {
                 Ok(n == 1)
             }
 
-            pub(super) async fn list_records_impl(&self) -> Result<Vec<ListRecord>> {
+            async fn list_records(&self) -> Result<Vec<ListRecord>> {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {LIST_COLUMNS} FROM lists l ORDER BY l.name"
                 )))
@@ -174,7 +176,7 @@ macro_rules! audience {
                 rows.iter().map(list_record).collect()
             }
 
-            pub(super) async fn list_record_impl(
+            async fn list_record(
                 &self,
                 key: &str,
                 by_slug: bool,
@@ -198,7 +200,7 @@ macro_rules! audience {
                 row.as_ref().map(list_record).transpose()
             }
 
-            pub(super) async fn delete_list_impl(&self, id: ListId) -> Result<bool> {
+            async fn delete_list(&self, id: ListId) -> Result<bool> {
                 let mut w = self.write().await?;
                 let used: i64 = sqlx::query("SELECT COUNT(*) FROM campaigns WHERE list_id = $1")
                     .bind(id.0)
@@ -219,11 +221,11 @@ macro_rules! audience {
                 Ok(true)
             }
 
-            pub(super) async fn sign_up_impl(&self, s: &SignUp) -> Result<SignedUp> {
+            async fn sign_up(&self, s: &SignUp) -> Result<SignedUp> {
                 let mut w = self.write().await?;
                 if let Some(t) = &s.erased_token {
                     sqlx::query(super::dialect::ADD_LOCK).execute(&mut *w.tx).await?;
-                    if !Self::erased_among_impl(&mut w.tx, &[t.as_str()]).await?.is_empty() {
+                    if !Self::erased_among(&mut w.tx, &[t.as_str()]).await?.is_empty() {
                         return Err(crate::StoreError::Erased);
                     }
                 }
@@ -294,7 +296,7 @@ macro_rules! audience {
                 })
             }
 
-            pub(super) async fn queue_confirmation_impl(
+            async fn queue_confirmation(
                 &self,
                 c: &NewConfirmation,
             ) -> Result<Option<DeliveryId>> {
@@ -410,7 +412,7 @@ macro_rules! audience {
                 Ok(Some(DeliveryId(id)))
             }
 
-            pub(super) async fn confirm_member_impl(
+            async fn confirm_member(
                 &self,
                 delivery: DeliveryId,
                 at_ms: i64,
@@ -489,7 +491,7 @@ macro_rules! audience {
                 }))
             }
 
-            pub(super) async fn purge_pending_impl(&self, before_ms: i64) -> Result<u64> {
+            async fn purge_pending(&self, before_ms: i64) -> Result<u64> {
                 let mut w = self.write().await?;
                 sqlx::query(
                     "DELETE FROM consents WHERE confirmed_at IS NULL AND EXISTS (SELECT 1 FROM list_members m \
@@ -510,7 +512,7 @@ macro_rules! audience {
                 Ok(n)
             }
 
-            pub(super) async fn preferences_impl(&self, delivery: DeliveryId) -> Result<Option<Preferences>> {
+            async fn preferences(&self, delivery: DeliveryId) -> Result<Option<Preferences>> {
                 let row = sqlx::query(
                     "SELECT c.id, c.email, c.fields, (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key) \
                      FROM deliveries d JOIN contacts c ON c.id = d.contact_id WHERE d.id = $1",
@@ -550,7 +552,7 @@ macro_rules! audience {
                 }))
             }
 
-            pub(super) async fn set_preferences_impl(
+            async fn set_preferences(
                 &self,
                 delivery: DeliveryId,
                 change: &PreferenceChange,
@@ -656,7 +658,7 @@ macro_rules! audience {
                 Ok(true)
             }
 
-            pub(super) async fn leave_list_impl(&self, delivery: DeliveryId, at_ms: i64, detail: &str) -> Result<bool> {
+            async fn leave_list(&self, delivery: DeliveryId, at_ms: i64, detail: &str) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE list_members SET status = 'unsubscribed', updated_at = $2 \
@@ -694,7 +696,7 @@ macro_rules! audience {
                 Ok(n + events > 0)
             }
 
-            pub(super) async fn set_contact_fields_impl(&self, email_key: &str, fields: &str, at_ms: i64) -> Result<bool> {
+            async fn set_contact_fields(&self, email_key: &str, fields: &str, at_ms: i64) -> Result<bool> {
                 if !crate::shared::matchable(email_key) {
                     return Ok(false);
                 }
@@ -710,7 +712,7 @@ macro_rules! audience {
                 Ok(n == 1)
             }
 
-            pub(super) async fn set_member_status_impl(
+            async fn set_member_status(
                 &self,
                 list: ListId,
                 email_key: &str,
@@ -737,7 +739,7 @@ macro_rules! audience {
                 Ok(n == 1)
             }
 
-            pub(super) async fn export_page_impl(
+            async fn export_page(
                 &self,
                 list: Option<ListId>,
                 after: i64,
@@ -804,7 +806,7 @@ macro_rules! audience {
                     .collect()
             }
 
-            pub(super) async fn consents_impl(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
+            async fn consents(&self, email_key: &str) -> Result<Vec<ConsentRecord>> {
                 if !crate::shared::matchable(email_key) {
                     return Ok(Vec::new());
                 }

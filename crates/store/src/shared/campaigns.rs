@@ -4,6 +4,8 @@
 
 macro_rules! campaigns {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use sqlx::{QueryBuilder, Row};
 
         use crate::{
@@ -30,8 +32,8 @@ macro_rules! campaigns {
             )
         });
 
-        impl $store {
-            pub(super) async fn create_campaign_impl(&self, c: &NewCampaign) -> Result<CampaignId> {
+        impl CampaignStore for $store {
+            async fn create_campaign(&self, c: &NewCampaign) -> Result<CampaignId> {
                 let mut w = self.write().await?;
                 let id: i64 = sqlx::query(
                     "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, created_at, gate_override, track_opens, track_clicks, send_to_seeds, reply_to) \
@@ -57,7 +59,25 @@ macro_rules! campaigns {
                 Ok(CampaignId(id))
             }
 
-            pub(super) async fn update_draft_impl(
+            /// The newest campaigns first.
+            async fn campaigns(&self, limit: u32) -> Result<Vec<Campaign>> {
+                let ids: Vec<i64> = sqlx::query("SELECT id FROM campaigns WHERE kind = 'campaign' ORDER BY id DESC LIMIT $1")
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if let Some(c) = self.campaign(crate::CampaignId(id)).await? {
+                        out.push(c);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn update_draft(
                 &self,
                 id: CampaignId,
                 c: &NewCampaign,
@@ -92,7 +112,7 @@ macro_rules! campaigns {
                 Ok(changed == 1)
             }
 
-            pub(super) async fn delete_draft_impl(&self, id: CampaignId) -> Result<bool> {
+            async fn delete_draft(&self, id: CampaignId) -> Result<bool> {
                 let mut w = self.write().await?;
                 // A draft has no deliveries; the condition keeps it so even if one is starting.
                 let deleted = sqlx::query(
@@ -109,7 +129,7 @@ macro_rules! campaigns {
                 Ok(deleted == 1)
             }
 
-            pub(super) async fn campaign_impl(&self, id: CampaignId) -> Result<Option<Campaign>> {
+            async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
                 let row = sqlx::query(
                     "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
@@ -155,7 +175,7 @@ macro_rules! campaigns {
             }
 
             /// Narrow a draft's audience (see the trait).
-            pub(super) async fn set_campaign_audience_impl(
+            async fn set_campaign_audience(
                 &self,
                 id: CampaignId,
                 segment: Option<(&str, &str)>,
@@ -181,7 +201,7 @@ macro_rules! campaigns {
                 Ok(n == 1)
             }
 
-            pub(super) async fn set_campaign_status_impl(
+            async fn set_campaign_status(
                 &self,
                 id: CampaignId,
                 status: CampaignStatus,
@@ -210,7 +230,7 @@ macro_rules! campaigns {
                 Ok(())
             }
 
-            pub(super) async fn finish_campaigns_impl(&self, at_ms: i64) -> Result<u64> {
+            async fn finish_campaigns(&self, at_ms: i64) -> Result<u64> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE campaigns SET status = 'sent', finished_at = $1 WHERE status = 'sending' \
@@ -225,7 +245,7 @@ macro_rules! campaigns {
                 Ok(n)
             }
 
-            pub(super) async fn schedule_campaign_impl(
+            async fn schedule_campaign(
                 &self,
                 id: CampaignId,
                 at_ms: i64,
@@ -252,7 +272,7 @@ macro_rules! campaigns {
                 Ok(n == 1)
             }
 
-            pub(super) async fn unschedule_campaign_impl(&self, id: CampaignId) -> Result<bool> {
+            async fn unschedule_campaign(&self, id: CampaignId) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE campaigns SET status = 'draft', scheduled_at = NULL, schedule_tz = NULL, \
@@ -270,7 +290,7 @@ macro_rules! campaigns {
                 Ok(n == 1)
             }
 
-            pub(super) async fn take_due_schedules_impl(
+            async fn take_due_schedules(
                 &self,
                 now_ms: i64,
                 lease_until_ms: i64,
@@ -294,7 +314,7 @@ macro_rules! campaigns {
                 Ok(ids)
             }
 
-            pub(super) async fn schedule_failed_impl(&self, id: CampaignId, error: &str) -> Result<()> {
+            async fn schedule_failed(&self, id: CampaignId, error: &str) -> Result<()> {
                 let mut w = self.write().await?;
                 sqlx::query(
                     "UPDATE campaigns SET status = 'draft', schedule_error = $2, schedule_lease_until = NULL, \
@@ -310,7 +330,7 @@ macro_rules! campaigns {
                 Ok(())
             }
 
-            pub(super) async fn save_check_impl(&self, id: CampaignId, check: &str) -> Result<()> {
+            async fn save_check(&self, id: CampaignId, check: &str) -> Result<()> {
                 let mut w = self.write().await?;
                 sqlx::query("UPDATE campaigns SET presend_check = $2 WHERE id = $1")
                     .bind(id.0)
@@ -321,7 +341,7 @@ macro_rules! campaigns {
                 Ok(())
             }
 
-            pub(super) async fn pause_campaign_impl(&self, id: CampaignId) -> Result<bool> {
+            async fn pause_campaign(&self, id: CampaignId) -> Result<bool> {
                 // The status first, in its own transaction: claims stop at once (they skip
                 // paused campaigns) and nodes see it at their next look.
                 // A block: the writer is released before it is taken again (SQLite has one).
@@ -370,7 +390,7 @@ macro_rules! campaigns {
                 Ok(true)
             }
 
-            pub(super) async fn resume_campaign_impl(&self, id: CampaignId) -> Result<bool> {
+            async fn resume_campaign(&self, id: CampaignId) -> Result<bool> {
                 let mut w = self.write().await?;
                 let resumed = sqlx::query(
                     "UPDATE campaigns SET status = 'sending' WHERE id = $1 AND status = 'paused'",
@@ -394,7 +414,7 @@ macro_rules! campaigns {
                 Ok(resumed)
             }
 
-            pub(super) async fn cancel_campaign_impl(
+            async fn cancel_campaign(
                 &self,
                 id: CampaignId,
                 at_ms: i64,
@@ -426,7 +446,7 @@ macro_rules! campaigns {
                 Ok(settled)
             }
 
-            pub(super) async fn settle_cancelled_impl(&self, at_ms: i64) -> Result<u64> {
+            async fn settle_cancelled(&self, at_ms: i64) -> Result<u64> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(SETTLE_ALL_CANCELLED.as_str())
                     .bind(at_ms)
@@ -437,7 +457,7 @@ macro_rules! campaigns {
                 Ok(n)
             }
 
-            pub(super) async fn halted_campaigns_impl(&self) -> Result<Vec<(CampaignId, CampaignStatus)>> {
+            async fn halted_campaigns(&self) -> Result<Vec<(CampaignId, CampaignStatus)>> {
                 // Cancelled campaigns only while deliveries of theirs still wait, so the list
                 // stays as short as the campaigns being paused or wound down.
                 sqlx::query(
@@ -457,7 +477,7 @@ macro_rules! campaigns {
                 .collect()
             }
 
-            pub(super) async fn insert_deliveries_impl(&self, batch: &[NewDelivery]) -> Result<u64> {
+            async fn insert_deliveries(&self, batch: &[NewDelivery]) -> Result<u64> {
                 let mut w = self.write().await?;
                 let mut n = 0;
                 for chunk in batch.chunks(CHUNK) {

@@ -4,6 +4,8 @@
 
 macro_rules! contacts {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use std::collections::HashMap;
 
         use sqlx::{QueryBuilder, Row};
@@ -24,9 +26,9 @@ macro_rules! contacts {
             serde_json::Value::Object(a).to_string()
         }
 
-        impl $store {
-            pub(super) async fn ensure_list_impl(&self, name: &str) -> Result<ListId> {
-                if let Some(id) = self.find_list_impl(name).await? {
+        impl ContactStore for $store {
+            async fn ensure_list(&self, name: &str) -> Result<ListId> {
+                if let Some(id) = self.find_list(name).await? {
                     return Ok(id);
                 }
                 let mut w = self.write().await?;
@@ -46,7 +48,7 @@ macro_rules! contacts {
                 Ok(ListId(id))
             }
 
-            pub(super) async fn find_list_impl(&self, name: &str) -> Result<Option<ListId>> {
+            async fn find_list(&self, name: &str) -> Result<Option<ListId>> {
                 Ok(sqlx::query("SELECT id FROM lists WHERE name = $1")
                     .bind(name)
                     .fetch_optional(&self.pool)
@@ -54,7 +56,7 @@ macro_rules! contacts {
                     .map(|r| ListId(r.get(0))))
             }
 
-            pub(super) async fn upsert_contacts_impl(
+            async fn upsert_contacts(
                 &self,
                 list: ListId,
                 batch: &[NewContact],
@@ -100,7 +102,7 @@ macro_rules! contacts {
                 if !tokens.is_empty() {
                     sqlx::query(super::dialect::ADD_LOCK).execute(&mut *w.tx).await?;
                 }
-                let erased = Self::erased_among_impl(&mut w.tx, &tokens).await?;
+                let erased = Self::erased_among(&mut w.tx, &tokens).await?;
                 if !erased.is_empty() {
                     unique.retain(|c| {
                         let gone = c.erased_token.as_ref().is_some_and(|t| erased.contains(t));
@@ -159,7 +161,126 @@ macro_rules! contacts {
                 Ok(counts)
             }
 
-            pub(super) async fn audience_page_impl(
+            async fn lists(&self) -> Result<Vec<(String, u64)>> {
+                sqlx::query(
+                    "SELECT l.name, (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id) AS members \
+                     FROM lists l ORDER BY l.name",
+                )
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get("name")?, r.try_get::<i64, _>("members")? as u64)))
+                .collect()
+            }
+
+            async fn audience_page(&self, list: ListId, after: i64, limit: u32) -> Result<Vec<AudienceMember>> {
+                self.audience_page_filtered(list, after, limit, None).await
+            }
+
+            async fn audience_page_for(
+                &self,
+                list: ListId,
+                after: i64,
+                limit: u32,
+                filter: &crate::AudienceFilter,
+            ) -> Result<Vec<AudienceMember>> {
+                self.audience_page_filtered(list, after, limit, Some(filter)).await
+            }
+
+            async fn search_contacts(
+                &self,
+                query: &str,
+                after_key: &str,
+                limit: u32,
+            ) -> Result<Vec<crate::ContactRow>> {
+                if !crate::shared::matchable(query) || !crate::shared::matchable(after_key) {
+                    return Ok(Vec::new());
+                }
+                // LIKE with the wildcards of the query escaped: a search for "a_b" means "a_b".
+                let pattern = format!(
+                    "%{}%",
+                    query
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                let names = super::dialect::lines_agg("l.name || '\t' || m.status");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT c.email, c.email_key, c.fields, c.created_at, \
+                            (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
+                             WHERE m.contact_id = c.id) \
+                     FROM contacts c WHERE c.email_key LIKE $1 ESCAPE '\\' AND c.email_key > $2 \
+                     ORDER BY c.email_key LIMIT $3"
+                )))
+                .bind(pattern)
+                .bind(after_key)
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(contact_row).collect())
+            }
+
+            async fn contact(
+                &self,
+                email_key: &str,
+            ) -> Result<Option<crate::ContactRow>> {
+                if !crate::shared::matchable(email_key) {
+                    return Ok(None);
+                }
+                let names = super::dialect::lines_agg("l.name || '\t' || m.status");
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT c.email, c.email_key, c.fields, c.created_at, \
+                            (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
+                             WHERE m.contact_id = c.id) \
+                     FROM contacts c WHERE c.email_key = $1"
+                )))
+                .bind(email_key)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.as_ref().map(contact_row))
+            }
+
+            async fn contact_deliveries(
+                &self,
+                email_key: &str,
+            ) -> Result<Vec<crate::ContactDelivery>> {
+                let rows = sqlx::query(
+                    "SELECT d.id, d.campaign_id, c.name, c.subject, d.state, d.reason, d.attempts, d.updated_at, \
+                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
+                     FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+                     WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY d.campaign_id DESC LIMIT 1000",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(crate::ContactDelivery {
+                            delivery: crate::DeliveryId(r.get(0)),
+                            campaign: crate::CampaignId(r.get(1)),
+                            campaign_name: r.get(2),
+                            subject: r.get(3),
+                            state: super::parse_state(r.get::<&str, _>(4))?,
+                            reason: r.get(5),
+                            attempts: r.get::<i64, _>(6) as u32,
+                            updated_at_ms: r.get(7),
+                            // An unreadable record costs this one field, not the page.
+                            sent_subject: r
+                                .get::<Option<String>, _>(8)
+                                .and_then(|e| {
+                                    serde_json::from_str::<herald_domain::Evidence>(&e).ok()
+                                })
+                                .and_then(|e| e.sent)
+                                .map(|s| s.subject),
+                        })
+                    })
+                    .collect()
+            }
+        }
+        impl $store {
+            /// `audience_page(_for)`: the members `filter` selects (all without one).
+            async fn audience_page_filtered(
                 &self,
                 list: ListId,
                 after: i64,
@@ -217,98 +338,6 @@ macro_rules! contacts {
             }
         }
 
-        impl $store {
-            pub(super) async fn search_contacts_impl(
-                &self,
-                query: &str,
-                after_key: &str,
-                limit: u32,
-            ) -> Result<Vec<crate::ContactRow>> {
-                if !crate::shared::matchable(query) || !crate::shared::matchable(after_key) {
-                    return Ok(Vec::new());
-                }
-                // LIKE with the wildcards of the query escaped: a search for "a_b" means "a_b".
-                let pattern = format!(
-                    "%{}%",
-                    query
-                        .to_lowercase()
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                );
-                let names = super::dialect::lines_agg("l.name || '\t' || m.status");
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT c.email, c.email_key, c.fields, c.created_at, \
-                            (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
-                             WHERE m.contact_id = c.id) \
-                     FROM contacts c WHERE c.email_key LIKE $1 ESCAPE '\\' AND c.email_key > $2 \
-                     ORDER BY c.email_key LIMIT $3"
-                )))
-                .bind(pattern)
-                .bind(after_key)
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.iter().map(contact_row).collect())
-            }
-
-            pub(super) async fn contact_impl(
-                &self,
-                email_key: &str,
-            ) -> Result<Option<crate::ContactRow>> {
-                if !crate::shared::matchable(email_key) {
-                    return Ok(None);
-                }
-                let names = super::dialect::lines_agg("l.name || '\t' || m.status");
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT c.email, c.email_key, c.fields, c.created_at, \
-                            (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
-                             WHERE m.contact_id = c.id) \
-                     FROM contacts c WHERE c.email_key = $1"
-                )))
-                .bind(email_key)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.as_ref().map(contact_row))
-            }
-
-            pub(super) async fn contact_deliveries_impl(
-                &self,
-                email_key: &str,
-            ) -> Result<Vec<crate::ContactDelivery>> {
-                let rows = sqlx::query(
-                    "SELECT d.id, d.campaign_id, c.name, c.subject, d.state, d.reason, d.attempts, d.updated_at, \
-                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
-                     FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
-                     WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY d.campaign_id DESC LIMIT 1000",
-                )
-                .bind(email_key)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(crate::ContactDelivery {
-                            delivery: crate::DeliveryId(r.get(0)),
-                            campaign: crate::CampaignId(r.get(1)),
-                            campaign_name: r.get(2),
-                            subject: r.get(3),
-                            state: super::parse_state(r.get::<&str, _>(4))?,
-                            reason: r.get(5),
-                            attempts: r.get::<i64, _>(6) as u32,
-                            updated_at_ms: r.get(7),
-                            // An unreadable record costs this one field, not the page.
-                            sent_subject: r
-                                .get::<Option<String>, _>(8)
-                                .and_then(|e| {
-                                    serde_json::from_str::<herald_domain::Evidence>(&e).ok()
-                                })
-                                .and_then(|e| e.sent)
-                                .map(|s| s.subject),
-                        })
-                    })
-                    .collect()
-            }
-        }
         fn contact_row(r: &$row) -> crate::ContactRow {
             // "name<TAB>status" per line; an unknown status reads as subscribed (the default).
             let (lists, statuses) = r

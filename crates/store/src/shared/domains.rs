@@ -4,12 +4,14 @@
 
 macro_rules! domains {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use sqlx::Row;
 
         use crate::{DomainCheck, DomainEvent, Result};
 
-        impl $store {
-            pub(super) async fn record_domain_check_impl(&self, c: &DomainCheck) -> Result<bool> {
+        impl DomainStore for $store {
+            async fn record_domain_check(&self, c: &DomainCheck) -> Result<bool> {
                 let mut w = self.write().await?;
                 let before: Option<(i64, String)> =
                     sqlx::query("SELECT ok, problems FROM domain_checks WHERE domain = $1")
@@ -47,7 +49,7 @@ macro_rules! domains {
                 Ok(changed)
             }
 
-            pub(super) async fn domain_checks_impl(&self) -> Result<Vec<DomainCheck>> {
+            async fn domain_checks(&self) -> Result<Vec<DomainCheck>> {
                 let rows = sqlx::query(
                     "SELECT domain, checked_at, ok, problems, changed_at FROM domain_checks ORDER BY domain",
                 )
@@ -65,7 +67,7 @@ macro_rules! domains {
                     .collect())
             }
 
-            pub(super) async fn domain_events_impl(
+            async fn domain_events(
                 &self,
                 domain: &str,
                 limit: u32,
@@ -86,10 +88,8 @@ macro_rules! domains {
                     })
                     .collect())
             }
-        }
 
-        impl $store {
-            pub(super) async fn register_node_impl(
+            async fn register_node(
                 &self,
                 n: &crate::NodeRecord,
                 stale_before_ms: i64,
@@ -128,7 +128,7 @@ macro_rules! domains {
                 Ok(None)
             }
 
-            pub(super) async fn node_heartbeat_impl(
+            async fn node_heartbeat(
                 &self,
                 name: &str,
                 owner: &str,
@@ -146,7 +146,7 @@ macro_rules! domains {
                 Ok(n > 0)
             }
 
-            pub(super) async fn nodes_impl(&self) -> Result<Vec<crate::NodeRecord>> {
+            async fn nodes(&self) -> Result<Vec<crate::NodeRecord>> {
                 Ok(sqlx::query(
                     "SELECT name, owner, helo_name, source_ips, started_at, heartbeat_at, sandbox FROM nodes ORDER BY name",
                 )

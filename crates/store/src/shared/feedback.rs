@@ -4,6 +4,8 @@
 
 macro_rules! feedback {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use sqlx::Row;
 
         use super::parse_state;
@@ -12,49 +14,16 @@ macro_rules! feedback {
             Result, Suppression, WebhookIngest, WebhookPost,
         };
 
-        impl $store {
-            pub(super) async fn delivery_ref_impl(
-                &self,
-                id: Option<DeliveryId>,
-                message_id: Option<&str>,
-            ) -> Result<Option<DeliveryRef>> {
-                if message_id.is_some_and(|m| !crate::shared::matchable(m)) {
-                    return Ok(None);
-                }
-                let row =
-                    match (id, message_id) {
-                        (Some(id), _) => sqlx::query(
-                            "SELECT id, campaign_id, email, email_key, state FROM deliveries WHERE id = $1",
-                        )
-                        .bind(id.0)
-                        .fetch_optional(&self.pool)
-                        .await?,
-                        (None, Some(mid)) => {
-                            let bare = mid.trim().trim_matches(['<', '>']);
-                            sqlx::query(
-                                "SELECT id, campaign_id, email, email_key, state FROM deliveries \
-                             WHERE message_id = $1 OR message_id = $2",
-                            )
-                            .bind(bare)
-                            .bind(format!("<{bare}>"))
-                            .fetch_optional(&self.pool)
-                            .await?
-                        }
-                        (None, None) => None,
-                    };
-                row.map(|r| {
-                    Ok(DeliveryRef {
-                        id: DeliveryId(r.get(0)),
-                        campaign: CampaignId(r.get(1)),
-                        email: r.get(2),
-                        email_key: r.get(3),
-                        state: parse_state(&r.get::<String, _>(4))?,
-                    })
-                })
-                .transpose()
+        impl FeedbackStore for $store {
+            async fn delivery_ref(&self, id: DeliveryId) -> Result<Option<DeliveryRef>> {
+                self.find_delivery_ref(Some(id), None).await
             }
 
-            pub(super) async fn delivery_refs_impl(&self, ids: &[DeliveryId]) -> Result<Vec<DeliveryRef>> {
+            async fn delivery_by_message_id(&self, message_id: &str) -> Result<Option<DeliveryRef>> {
+                self.find_delivery_ref(None, Some(message_id)).await
+            }
+
+            async fn delivery_refs(&self, ids: &[DeliveryId]) -> Result<Vec<DeliveryRef>> {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -80,7 +49,7 @@ macro_rules! feedback {
                     .collect()
             }
 
-            pub(super) async fn record_webhook_impl(&self, post: &WebhookPost) -> Result<WebhookIngest> {
+            async fn record_webhook(&self, post: &WebhookPost) -> Result<WebhookIngest> {
                 let mut w = self.write().await?;
                 let mut out = WebhookIngest::default();
                 // Every key in one statement (sorted: concurrent posts wait on each other's
@@ -148,7 +117,7 @@ macro_rules! feedback {
                 Ok(out)
             }
 
-            pub(super) async fn record_inbound_impl(&self, m: &InboundRecord) -> Result<i64> {
+            async fn record_inbound(&self, m: &InboundRecord) -> Result<i64> {
                 let mut w = self.write().await?;
                 let id: i64 = sqlx::query(
                     "INSERT INTO inbound_messages (received_at, mail_from, rcpt_to, delivery_id, kind, summary, raw) \
@@ -181,7 +150,7 @@ macro_rules! feedback {
                 Ok(id)
             }
 
-            pub(super) async fn prune_inbound_raw_impl(&self, before_ms: i64) -> Result<u64> {
+            async fn prune_inbound_raw(&self, before_ms: i64) -> Result<u64> {
                 let mut w = self.write().await?;
                 // Webhook event keys are kept as long as the raw posts, and a day at least (well
                 // past the 15 minutes a signed timestamp is accepted).
@@ -201,7 +170,7 @@ macro_rules! feedback {
                 Ok(n)
             }
 
-            pub(super) async fn suppressions_impl(
+            async fn suppressions(
                 &self,
                 after_key: &str,
                 limit: u32,
@@ -228,14 +197,14 @@ macro_rules! feedback {
                     .collect())
             }
 
-            pub(super) async fn add_suppression_impl(&self, s: &Suppression) -> Result<bool> {
+            async fn add_suppression(&self, s: &Suppression) -> Result<bool> {
                 let mut w = self.write().await?;
                 let added = suppress(&mut w.tx, s).await?;
                 w.tx.commit().await?;
                 Ok(added)
             }
 
-            pub(super) async fn remove_suppression_impl(
+            async fn remove_suppression(
                 &self,
                 email_key: &str,
                 source: &str,
@@ -255,7 +224,7 @@ macro_rules! feedback {
                 Ok(removed.is_some())
             }
 
-            pub(super) async fn events_impl(
+            async fn events(
                 &self,
                 deliveries: &[DeliveryId],
             ) -> Result<Vec<(DeliveryId, EventRow)>> {
@@ -287,7 +256,7 @@ macro_rules! feedback {
                     .collect())
             }
 
-            pub(super) async fn record_engagement_impl(&self, batch: &[EngagementRecord]) -> Result<u64> {
+            async fn record_engagement(&self, batch: &[EngagementRecord]) -> Result<u64> {
                 if batch.is_empty() {
                     return Ok(0);
                 }
@@ -352,6 +321,50 @@ macro_rules! feedback {
                 }
                 w.tx.commit().await?;
                 Ok(n)
+            }
+        }
+
+        impl $store {
+            /// The delivery of this id, or else of this Message-ID.
+            async fn find_delivery_ref(
+                &self,
+                id: Option<DeliveryId>,
+                message_id: Option<&str>,
+            ) -> Result<Option<DeliveryRef>> {
+                if message_id.is_some_and(|m| !crate::shared::matchable(m)) {
+                    return Ok(None);
+                }
+                let row =
+                    match (id, message_id) {
+                        (Some(id), _) => sqlx::query(
+                            "SELECT id, campaign_id, email, email_key, state FROM deliveries WHERE id = $1",
+                        )
+                        .bind(id.0)
+                        .fetch_optional(&self.pool)
+                        .await?,
+                        (None, Some(mid)) => {
+                            let bare = mid.trim().trim_matches(['<', '>']);
+                            sqlx::query(
+                                "SELECT id, campaign_id, email, email_key, state FROM deliveries \
+                             WHERE message_id = $1 OR message_id = $2",
+                            )
+                            .bind(bare)
+                            .bind(format!("<{bare}>"))
+                            .fetch_optional(&self.pool)
+                            .await?
+                        }
+                        (None, None) => None,
+                    };
+                row.map(|r| {
+                    Ok(DeliveryRef {
+                        id: DeliveryId(r.get(0)),
+                        campaign: CampaignId(r.get(1)),
+                        email: r.get(2),
+                        email_key: r.get(3),
+                        state: parse_state(&r.get::<String, _>(4))?,
+                    })
+                })
+                .transpose()
             }
         }
 

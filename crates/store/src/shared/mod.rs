@@ -11,7 +11,6 @@ pub(crate) mod privacy;
 pub(crate) mod reports;
 pub(crate) mod seeds;
 pub(crate) mod segments;
-pub(crate) mod store;
 pub(crate) mod users;
 pub(crate) mod webhooks;
 

@@ -106,6 +106,8 @@ pub(crate) fn scrub_json(doc: &str, needles: &[String]) -> String {
 
 macro_rules! privacy {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use sqlx::Row;
 
         use crate::shared::privacy::{mentions, scrub_json, scrub_text};
@@ -188,8 +190,8 @@ macro_rules! privacy {
             Ok(found)
         }
 
-        impl $store {
-            pub(super) async fn erase_person_impl(&self, e: &Erasure) -> Result<EraseOutcome> {
+        impl PrivacyStore for $store {
+            async fn erase_person(&self, e: &Erasure) -> Result<EraseOutcome> {
                 if !crate::shared::matchable(&e.email_key) {
                     return Ok(EraseOutcome::Unknown);
                 }
@@ -201,6 +203,142 @@ macro_rules! privacy {
                 Ok(outcome)
             }
 
+            async fn delete_contact(&self, email_key: &str) -> Result<bool> {
+                if !crate::shared::matchable(email_key) {
+                    return Ok(false);
+                }
+                let mut w = self.write().await?;
+                let Some(id) = sqlx::query("SELECT id FROM contacts WHERE email_key = $1")
+                    .bind(email_key)
+                    .fetch_optional(&mut *w.tx)
+                    .await?
+                    .map(|r| r.try_get::<i64, _>(0))
+                    .transpose()?
+                else {
+                    return Ok(false);
+                };
+                for sql in [
+                    "DELETE FROM consents WHERE contact_id = $1",
+                    "DELETE FROM list_members WHERE contact_id = $1",
+                    // The history stays, under the address it was sent to.
+                    "UPDATE deliveries SET contact_id = NULL WHERE contact_id = $1",
+                    "DELETE FROM contacts WHERE id = $1",
+                ] {
+                    sqlx::query(sql).bind(id).execute(&mut *w.tx).await?;
+                }
+                w.tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn claim_key_check(&self, name: &str, check: &str, at_ms: i64) -> Result<String> {
+                let mut w = self.write().await?;
+                sqlx::query(
+                    "INSERT INTO herald_keys (name, check_value, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT(name) DO NOTHING",
+                )
+                .bind(name)
+                .bind(check)
+                .bind(at_ms)
+                .execute(&mut *w.tx)
+                .await?;
+                let kept: String = sqlx::query("SELECT check_value FROM herald_keys WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get(0)?;
+                w.tx.commit().await?;
+                Ok(kept)
+            }
+
+            async fn key_check(&self, name: &str) -> Result<Option<String>> {
+                Ok(sqlx::query("SELECT check_value FROM herald_keys WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?)
+            }
+
+            async fn person_record(&self, email_key: &str, needles: &[String]) -> Result<PersonRecord> {
+                let mut p = PersonRecord::default();
+                if !crate::shared::matchable(email_key) {
+                    return Ok(p);
+                }
+                let rows = sqlx::query(
+                    "SELECT a.delivery_id, a.outcome, a.reason, a.started_at, a.ended_at, a.evidence \
+                     FROM attempts a JOIN deliveries d ON d.id = a.delivery_id \
+                     WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY a.id",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    p.attempts.push((
+                        DeliveryId(r.try_get(0)?),
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                    ));
+                }
+                let ids: Vec<i64> = sqlx::query(
+                    "SELECT id FROM deliveries WHERE email_key = $1 AND seed_id IS NULL",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+                let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+                // The same messages an erasure would empty.
+                let inbound = {
+                    let mut c = self.pool.acquire().await?;
+                    inbound_of(&mut c, &ids, needles).await?
+                };
+                let inbound = serde_json::to_string(&inbound).unwrap_or_else(|_| "[]".into());
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, delivery_id, received_at, kind, mail_from, summary, raw \
+                     FROM inbound_messages WHERE id IN ({}) ORDER BY id",
+                    super::dialect::id_list("$1")
+                )))
+                .bind(&inbound)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    p.inbound.push(InboundCopy {
+                        id: r.try_get(0)?,
+                        delivery: r.try_get::<Option<i64>, _>(1)?.map(DeliveryId),
+                        received_at_ms: r.try_get(2)?,
+                        kind: r.try_get(3)?,
+                        mail_from: r.try_get(4)?,
+                        summary: r.try_get(5)?,
+                        raw: r.try_get(6)?,
+                    });
+                }
+                p.suppression = sqlx::query(
+                    "SELECT reason, source, created_at FROM suppressions WHERE email_key = $1",
+                )
+                .bind(email_key)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| -> Result<_> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+                .transpose()?;
+                let rows = sqlx::query(
+                    "SELECT action, reason, source, at FROM suppression_log WHERE email_key = $1 ORDER BY id",
+                )
+                .bind(email_key)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    p.suppression_log.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+                }
+                Ok(p)
+            }
+        }
+
+        impl $store {
             async fn erase_in_tx(&self, e: &Erasure) -> Result<EraseOutcome> {
                 let mut w = self.write().await?;
                 let mut done = Erased::default();
@@ -363,142 +501,8 @@ macro_rules! privacy {
                 Ok(EraseOutcome::Erased(done))
             }
 
-            pub(super) async fn delete_contact_impl(&self, email_key: &str) -> Result<bool> {
-                if !crate::shared::matchable(email_key) {
-                    return Ok(false);
-                }
-                let mut w = self.write().await?;
-                let Some(id) = sqlx::query("SELECT id FROM contacts WHERE email_key = $1")
-                    .bind(email_key)
-                    .fetch_optional(&mut *w.tx)
-                    .await?
-                    .map(|r| r.try_get::<i64, _>(0))
-                    .transpose()?
-                else {
-                    return Ok(false);
-                };
-                for sql in [
-                    "DELETE FROM consents WHERE contact_id = $1",
-                    "DELETE FROM list_members WHERE contact_id = $1",
-                    // The history stays, under the address it was sent to.
-                    "UPDATE deliveries SET contact_id = NULL WHERE contact_id = $1",
-                    "DELETE FROM contacts WHERE id = $1",
-                ] {
-                    sqlx::query(sql).bind(id).execute(&mut *w.tx).await?;
-                }
-                w.tx.commit().await?;
-                Ok(true)
-            }
-
-            pub(super) async fn claim_key_check_impl(&self, name: &str, check: &str, at_ms: i64) -> Result<String> {
-                let mut w = self.write().await?;
-                sqlx::query(
-                    "INSERT INTO herald_keys (name, check_value, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT(name) DO NOTHING",
-                )
-                .bind(name)
-                .bind(check)
-                .bind(at_ms)
-                .execute(&mut *w.tx)
-                .await?;
-                let kept: String = sqlx::query("SELECT check_value FROM herald_keys WHERE name = $1")
-                    .bind(name)
-                    .fetch_one(&mut *w.tx)
-                    .await?
-                    .try_get(0)?;
-                w.tx.commit().await?;
-                Ok(kept)
-            }
-
-            pub(super) async fn key_check_impl(&self, name: &str) -> Result<Option<String>> {
-                Ok(sqlx::query("SELECT check_value FROM herald_keys WHERE name = $1")
-                    .bind(name)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .map(|r| r.try_get(0))
-                    .transpose()?)
-            }
-
-            pub(super) async fn person_record_impl(&self, email_key: &str, needles: &[String]) -> Result<PersonRecord> {
-                let mut p = PersonRecord::default();
-                if !crate::shared::matchable(email_key) {
-                    return Ok(p);
-                }
-                let rows = sqlx::query(
-                    "SELECT a.delivery_id, a.outcome, a.reason, a.started_at, a.ended_at, a.evidence \
-                     FROM attempts a JOIN deliveries d ON d.id = a.delivery_id \
-                     WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY a.id",
-                )
-                .bind(email_key)
-                .fetch_all(&self.pool)
-                .await?;
-                for r in &rows {
-                    p.attempts.push((
-                        DeliveryId(r.try_get(0)?),
-                        r.try_get(1)?,
-                        r.try_get(2)?,
-                        r.try_get(3)?,
-                        r.try_get(4)?,
-                        r.try_get(5)?,
-                    ));
-                }
-                let ids: Vec<i64> = sqlx::query(
-                    "SELECT id FROM deliveries WHERE email_key = $1 AND seed_id IS NULL",
-                )
-                .bind(email_key)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<std::result::Result<_, _>>()?;
-                let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
-                // The same messages an erasure would empty.
-                let inbound = {
-                    let mut c = self.pool.acquire().await?;
-                    inbound_of(&mut c, &ids, needles).await?
-                };
-                let inbound = serde_json::to_string(&inbound).unwrap_or_else(|_| "[]".into());
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT id, delivery_id, received_at, kind, mail_from, summary, raw \
-                     FROM inbound_messages WHERE id IN ({}) ORDER BY id",
-                    super::dialect::id_list("$1")
-                )))
-                .bind(&inbound)
-                .fetch_all(&self.pool)
-                .await?;
-                for r in &rows {
-                    p.inbound.push(InboundCopy {
-                        id: r.try_get(0)?,
-                        delivery: r.try_get::<Option<i64>, _>(1)?.map(DeliveryId),
-                        received_at_ms: r.try_get(2)?,
-                        kind: r.try_get(3)?,
-                        mail_from: r.try_get(4)?,
-                        summary: r.try_get(5)?,
-                        raw: r.try_get(6)?,
-                    });
-                }
-                p.suppression = sqlx::query(
-                    "SELECT reason, source, created_at FROM suppressions WHERE email_key = $1",
-                )
-                .bind(email_key)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|r| -> Result<_> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
-                .transpose()?;
-                let rows = sqlx::query(
-                    "SELECT action, reason, source, at FROM suppression_log WHERE email_key = $1 ORDER BY id",
-                )
-                .bind(email_key)
-                .fetch_all(&self.pool)
-                .await?;
-                for r in &rows {
-                    p.suppression_log.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
-                }
-                Ok(p)
-            }
-
             /// Which of `tokens` (erasure tokens) are on the suppression list.
-            pub(super) async fn erased_among_impl(
+            pub(super) async fn erased_among(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 tokens: &[&str],
             ) -> Result<std::collections::HashSet<String>> {

@@ -4,6 +4,8 @@
 
 macro_rules! reports {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use sqlx::Row;
 
         use super::parse_state;
@@ -12,10 +14,10 @@ macro_rules! reports {
             StateCounts, StoreError, WaitingGroup,
         };
 
-        impl $store {
+        impl ReportStore for $store {
             /// The report counts: read from `campaign_counts`, which triggers keep in step with every
             /// delivery and event (migration 0007), so this is one indexed range read at any size.
-            pub(super) async fn counts_impl(&self, campaign: CampaignId) -> Result<StateCounts> {
+            async fn counts(&self, campaign: CampaignId) -> Result<StateCounts> {
                 let rows = sqlx::query(
                     "SELECT key, n FROM campaign_counts WHERE campaign_id = $1 AND n > 0 ORDER BY key",
                 )
@@ -41,7 +43,7 @@ macro_rules! reports {
                 Ok(c)
             }
 
-            pub(super) async fn waiting_impl(&self, now_ms: i64) -> Result<Vec<WaitingGroup>> {
+            async fn waiting(&self, now_ms: i64) -> Result<Vec<WaitingGroup>> {
                 // The condition of the `deliveries_due` partial index: only what waits is read.
                 let rows = sqlx::query(
                     "SELECT d.domain, d.state, d.reason, c.status, COUNT(*), MIN(d.next_attempt_at), \
@@ -69,7 +71,7 @@ macro_rules! reports {
                     .collect()
             }
 
-            pub(super) async fn recipients_filtered_impl(
+            async fn recipients_filtered(
                 &self,
                 campaign: CampaignId,
                 filter: &RecipientFilter,
@@ -117,7 +119,7 @@ macro_rules! reports {
                 rows.into_iter().map(|r| recipient_row(&r)).collect()
             }
 
-            pub(super) async fn recipients_impl(
+            async fn recipients(
                 &self,
                 campaign: CampaignId,
                 after: i64,
@@ -138,7 +140,7 @@ macro_rules! reports {
                 rows.iter().map(recipient_row).collect()
             }
 
-            pub(super) async fn delivery_detail_impl(
+            async fn delivery_detail(
                 &self,
                 campaign: CampaignId,
                 email_key: &str,
@@ -178,7 +180,7 @@ macro_rules! reports {
                 .collect::<Result<Vec<_>>>()?;
                 let last = attempts.last().map(|a| a.evidence.clone());
                 let events = self
-                    .events_impl(&[id])
+                    .events(&[id])
                     .await?
                     .into_iter()
                     .map(|(_, e)| e)
@@ -198,6 +200,26 @@ macro_rules! reports {
                     events,
                     suppression,
                 }))
+            }
+
+            async fn timeline(
+                &self,
+                campaign: CampaignId,
+            ) -> Result<Vec<crate::TimelinePoint>> {
+                let rows = sqlx::query(
+                    "SELECT minute, kind, n FROM campaign_timeline WHERE campaign_id = $1 ORDER BY minute, kind",
+                )
+                .bind(campaign.0)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| crate::TimelinePoint {
+                        minute: r.get(0),
+                        kind: r.get(1),
+                        n: r.get::<i64, _>(2) as u64,
+                    })
+                    .collect())
             }
         }
 
@@ -227,28 +249,6 @@ macro_rules! reports {
                 next_attempt_at_ms: r.get(8),
                 evidence,
             })
-        }
-
-        impl $store {
-            pub(super) async fn timeline_impl(
-                &self,
-                campaign: CampaignId,
-            ) -> Result<Vec<crate::TimelinePoint>> {
-                let rows = sqlx::query(
-                    "SELECT minute, kind, n FROM campaign_timeline WHERE campaign_id = $1 ORDER BY minute, kind",
-                )
-                .bind(campaign.0)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| crate::TimelinePoint {
-                        minute: r.get(0),
-                        kind: r.get(1),
-                        n: r.get::<i64, _>(2) as u64,
-                    })
-                    .collect())
-            }
         }
     };
 }

@@ -4,6 +4,8 @@
 
 macro_rules! seeds {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use sqlx::Row;
 
         use super::parse_state;
@@ -27,8 +29,8 @@ macro_rules! seeds {
             }
         }
 
-        impl $store {
-            pub(super) async fn add_seed_impl(&self, s: &NewSeed) -> Result<i64> {
+        impl SeedStore for $store {
+            async fn add_seed(&self, s: &NewSeed) -> Result<i64> {
                 let mut w = self.write().await?;
                 let id: i64 = sqlx::query(
                     "INSERT INTO seeds (provider, address, imap_host, imap_port, username, security, created_at) \
@@ -51,7 +53,7 @@ macro_rules! seeds {
                 Ok(id)
             }
 
-            pub(super) async fn seeds_impl(&self) -> Result<Vec<Seed>> {
+            async fn seeds(&self) -> Result<Vec<Seed>> {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {SEED_COLUMNS} FROM seeds s WHERE s.enabled = 1 ORDER BY s.provider, s.address"
                 )))
@@ -60,7 +62,7 @@ macro_rules! seeds {
                 Ok(rows.iter().map(|r| seed(r, 0)).collect())
             }
 
-            pub(super) async fn remove_seed_impl(&self, address: &str) -> Result<bool> {
+            async fn remove_seed(&self, address: &str) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query("UPDATE seeds SET enabled = 0 WHERE address = $1 AND enabled = 1")
                     .bind(address)
@@ -71,7 +73,7 @@ macro_rules! seeds {
                 Ok(n > 0)
             }
 
-            pub(super) async fn seed_polled_impl(
+            async fn seed_polled(
                 &self,
                 id: i64,
                 at_ms: i64,
@@ -88,7 +90,7 @@ macro_rules! seeds {
                 Ok(())
             }
 
-            pub(super) async fn pending_placements_impl(&self) -> Result<Vec<PendingPlacement>> {
+            async fn pending_placements(&self) -> Result<Vec<PendingPlacement>> {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT d.id, d.campaign_id, d.message_id, \
                             (SELECT MAX(a.ended_at) FROM attempts a WHERE a.delivery_id = d.id AND a.outcome IN ('delivered', 'relayed')), \
@@ -112,7 +114,7 @@ macro_rules! seeds {
                     .collect())
             }
 
-            pub(super) async fn placements_impl(&self, campaign: CampaignId) -> Result<Vec<SeedPlacement>> {
+            async fn placements(&self, campaign: CampaignId) -> Result<Vec<SeedPlacement>> {
                 let placement = super::dialect::json_text("e.detail", "placement");
                 let folder = super::dialect::json_text("e.detail", "folder");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

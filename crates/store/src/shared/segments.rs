@@ -4,6 +4,8 @@
 
 macro_rules! segments {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use herald_domain::segment::{FieldOp, Rule};
         use sqlx::{QueryBuilder, Row};
 
@@ -112,8 +114,8 @@ macro_rules! segments {
             })
         }
 
-        impl $store {
-            pub(super) async fn create_segment_impl(&self, name: &str, rule: &str, at_ms: i64) -> Result<bool> {
+        impl SegmentStore for $store {
+            async fn create_segment(&self, name: &str, rule: &str, at_ms: i64) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "INSERT INTO segments (name, rule, created_at, updated_at) VALUES ($1, $2, $3, $3) \
@@ -129,7 +131,7 @@ macro_rules! segments {
                 Ok(n == 1)
             }
 
-            pub(super) async fn segment_records_impl(&self) -> Result<Vec<SegmentRecord>> {
+            async fn segment_records(&self) -> Result<Vec<SegmentRecord>> {
                 let rows = sqlx::query(
                     "SELECT name, rule, created_at, updated_at FROM segments ORDER BY name",
                 )
@@ -138,7 +140,7 @@ macro_rules! segments {
                 rows.iter().map(segment_record).collect()
             }
 
-            pub(super) async fn update_segment_impl(
+            async fn update_segment(
                 &self,
                 name: &str,
                 new_name: &str,
@@ -160,7 +162,7 @@ macro_rules! segments {
                 Ok(n == 1)
             }
 
-            pub(super) async fn delete_segment_impl(&self, name: &str) -> Result<bool> {
+            async fn delete_segment(&self, name: &str) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query("DELETE FROM segments WHERE name = $1")
                     .bind(name)
@@ -171,14 +173,14 @@ macro_rules! segments {
                 Ok(n == 1)
             }
 
-            pub(super) async fn segment_count_impl(&self, filter: &AudienceFilter) -> Result<u64> {
+            async fn segment_count(&self, filter: &AudienceFilter) -> Result<u64> {
                 let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM contacts c WHERE ");
                 push_filter(&mut q, filter);
                 let n: i64 = q.build().fetch_one(&self.pool).await?.try_get(0)?;
                 Ok(n as u64)
             }
 
-            pub(super) async fn segment_page_impl(
+            async fn segment_page(
                 &self,
                 filter: &AudienceFilter,
                 after: i64,

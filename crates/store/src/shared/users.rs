@@ -4,9 +4,11 @@
 
 macro_rules! users {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use sqlx::Row;
 
-        use crate::{ApiToken, Campaign, NewSession, NewUser, Result, User};
+        use crate::{ApiToken, NewSession, NewUser, Result, User};
 
         /// A user row; a role that is not one is a corrupt record, never a lesser role.
         fn user(r: &$row) -> Result<User> {
@@ -21,8 +23,8 @@ macro_rules! users {
             })
         }
 
-        impl $store {
-            pub(super) async fn add_user_impl(&self, u: &NewUser) -> Result<i64> {
+        impl UserStore for $store {
+            async fn add_user(&self, u: &NewUser) -> Result<i64> {
                 let mut w = self.write().await?;
                 let id: i64 = sqlx::query(
                     "INSERT INTO users (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
@@ -40,7 +42,7 @@ macro_rules! users {
                 Ok(id)
             }
 
-            pub(super) async fn user_by_email_impl(&self, email: &str) -> Result<Option<User>> {
+            async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
                 if !crate::shared::matchable(email) {
                     return Ok(None);
                 }
@@ -52,7 +54,7 @@ macro_rules! users {
                     .transpose()
             }
 
-            pub(super) async fn create_session_impl(&self, s: &NewSession) -> Result<()> {
+            async fn create_session(&self, s: &NewSession) -> Result<()> {
                 let mut w = self.write().await?;
                 sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
                     .bind(s.created_at_ms)
@@ -72,7 +74,7 @@ macro_rules! users {
                 Ok(())
             }
 
-            pub(super) async fn session_impl(
+            async fn session(
                 &self,
                 token_hash: &str,
                 now_ms: i64,
@@ -89,7 +91,7 @@ macro_rules! users {
                 .transpose()
             }
 
-            pub(super) async fn delete_session_impl(&self, token_hash: &str) -> Result<()> {
+            async fn delete_session(&self, token_hash: &str) -> Result<()> {
                 let mut w = self.write().await?;
                 sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                     .bind(token_hash)
@@ -99,7 +101,7 @@ macro_rules! users {
                 Ok(())
             }
 
-            pub(super) async fn create_api_token_impl(
+            async fn create_api_token(
                 &self,
                 token_hash: &str,
                 user: i64,
@@ -122,7 +124,7 @@ macro_rules! users {
                 Ok(())
             }
 
-            pub(super) async fn user_by_api_token_impl(
+            async fn user_by_api_token(
                 &self,
                 token_hash: &str,
                 now_ms: i64,
@@ -140,7 +142,7 @@ macro_rules! users {
                 .transpose()
             }
 
-            pub(super) async fn api_tokens_impl(
+            async fn api_tokens(
                 &self,
                 user_email: Option<&str>,
             ) -> Result<Vec<ApiToken>> {
@@ -162,7 +164,7 @@ macro_rules! users {
                 .collect())
             }
 
-            pub(super) async fn revoke_api_tokens_impl(&self, user: i64, name: &str) -> Result<u64> {
+            async fn revoke_api_tokens(&self, user: i64, name: &str) -> Result<u64> {
                 let mut w = self.write().await?;
                 let n = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND name = $2")
                     .bind(user)
@@ -174,7 +176,7 @@ macro_rules! users {
                 Ok(n)
             }
 
-            pub(super) async fn end_sessions_impl(&self, user: i64) -> Result<u64> {
+            async fn end_sessions(&self, user: i64) -> Result<u64> {
                 let mut w = self.write().await?;
                 let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                     .bind(user)
@@ -185,7 +187,7 @@ macro_rules! users {
                 Ok(n)
             }
 
-            pub(super) async fn remove_user_impl(&self, user: i64) -> Result<()> {
+            async fn remove_user(&self, user: i64) -> Result<()> {
                 let mut w = self.write().await?;
                 for sql in [
                     "DELETE FROM sessions WHERE user_id = $1",
@@ -198,30 +200,13 @@ macro_rules! users {
                 Ok(())
             }
 
-            pub(super) async fn users_impl(&self) -> Result<Vec<User>> {
+            async fn users(&self) -> Result<Vec<User>> {
                 sqlx::query("SELECT id, email, password_hash, role FROM users ORDER BY email")
                     .fetch_all(&self.pool)
                     .await?
                     .iter()
                     .map(user)
                     .collect()
-            }
-
-            pub(super) async fn campaigns_impl(&self, limit: u32) -> Result<Vec<Campaign>> {
-                let ids: Vec<i64> = sqlx::query("SELECT id FROM campaigns WHERE kind = 'campaign' ORDER BY id DESC LIMIT $1")
-                    .bind(limit as i64)
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.get(0))
-                    .collect();
-                let mut out = Vec::with_capacity(ids.len());
-                for id in ids {
-                    if let Some(c) = self.campaign_impl(crate::CampaignId(id)).await? {
-                        out.push(c);
-                    }
-                }
-                Ok(out)
             }
         }
     };

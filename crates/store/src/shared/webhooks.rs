@@ -5,6 +5,8 @@
 
 macro_rules! webhooks {
     ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
         use sqlx::Row;
 
         use crate::{

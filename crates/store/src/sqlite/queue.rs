@@ -1,5 +1,6 @@
 //! Claims with leases, lease renewal, and outcome recording.
 
+use crate::areas::QueueStore;
 use sqlx::Row;
 
 use super::SqliteStore;
@@ -7,8 +8,8 @@ use crate::{
     CampaignId, ClaimRequest, ClaimedDelivery, DeliveryId, OutcomeRecord, Result, StoreError,
 };
 
-impl SqliteStore {
-    pub(super) async fn claim_impl(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
+impl QueueStore for SqliteStore {
+    async fn claim(&self, c: &ClaimRequest<'_>) -> Result<Vec<ClaimedDelivery>> {
         let mut w = self.write().await?;
         // A lease that is still set when it is claimed again expired without an outcome: its
         // holder died, possibly after the server said 250. Flag it.
@@ -72,7 +73,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub(super) async fn renew_leases_impl(
+    async fn renew_leases(
         &self,
         owner: &str,
         ids: &[DeliveryId],
@@ -96,7 +97,7 @@ impl SqliteStore {
         Ok(n)
     }
 
-    pub(super) async fn record_outcomes_impl(&self, batch: &[OutcomeRecord]) -> Result<()> {
+    async fn record_outcomes(&self, batch: &[OutcomeRecord]) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -158,7 +159,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn next_due_impl(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
+    async fn next_due(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
         Ok(sqlx::query(
             "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('queued', 'deferred') \
              AND campaign_id NOT IN (SELECT id FROM campaigns WHERE status IN ('paused', 'cancelled')) \
