@@ -85,10 +85,12 @@ pub async fn sqlite_to_postgres(
 ) -> std::result::Result<Vec<Copied>, MigrateError> {
     let mut tx = to.pool.begin().await?;
     for t in ["campaigns", "contacts", "lists", "users"] {
-        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {t}")))
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM {t}"
+        )))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
         if n > 0 {
             return Err(MigrateError::TargetNotEmpty(n, t));
         }
@@ -97,7 +99,7 @@ pub async fn sqlite_to_postgres(
     for table in TABLES {
         // The target's columns decide what is read: the schemas name them the same.
         let columns: Vec<(String, Kind)> = sqlx::query(
-            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+            "SELECT column_name::text AS name, data_type::text AS kind FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
         )
         .bind(table)
@@ -105,14 +107,14 @@ pub async fn sqlite_to_postgres(
         .await?
         .iter()
         .map(|r| {
-            let kind = match r.get::<String, _>(1).as_str() {
+            let kind = match r.try_get::<String, _>("kind")?.as_str() {
                 "bigint" | "integer" => Kind::Int,
                 "bytea" => Kind::Bytes,
                 _ => Kind::Text,
             };
-            (r.get::<String, _>(0), kind)
+            Ok((r.try_get::<String, _>("name")?, kind))
         })
-        .collect();
+        .collect::<std::result::Result<_, sqlx::Error>>()?;
         let list = columns
             .iter()
             .map(|(c, _)| c.as_str())
@@ -164,14 +166,18 @@ pub async fn sqlite_to_postgres(
             .execute(&mut *tx)
             .await?;
         }
-        let source: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(&from.pool)
-            .await?
-            .get(0);
-        let target: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let source: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM {table}"
+        )))
+        .fetch_one(&from.pool)
+        .await?
+        .try_get("n")?;
+        let target: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM {table}"
+        )))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
         if source != target || copied != source as u64 {
             return Err(MigrateError::Mismatch(format!(
                 "{table}: {source} rows in SQLite, {target} in PostgreSQL"
@@ -186,22 +192,22 @@ pub async fn sqlite_to_postgres(
     for derived in ["campaign_counts", "delivery_flags"] {
         let q = match derived {
             "campaign_counts" => {
-                "SELECT campaign_id || ' ' || key || ' ' || n FROM campaign_counts WHERE n <> 0"
+                "SELECT campaign_id || ' ' || key || ' ' || n AS line FROM campaign_counts WHERE n <> 0"
             }
-            _ => "SELECT delivery_id || ' ' || key FROM delivery_flags",
+            _ => "SELECT delivery_id || ' ' || key AS line FROM delivery_flags",
         };
         let mut a: Vec<String> = sqlx::query(q)
             .fetch_all(&from.pool)
             .await?
             .iter()
-            .map(|r| r.get(0))
-            .collect();
+            .map(|r| r.try_get("line"))
+            .collect::<std::result::Result<_, _>>()?;
         let mut b: Vec<String> = sqlx::query(q)
             .fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|r| r.get(0))
-            .collect();
+            .map(|r| r.try_get("line"))
+            .collect::<std::result::Result<_, _>>()?;
         a.sort();
         b.sort();
         if a != b {

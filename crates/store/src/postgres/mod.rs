@@ -195,7 +195,8 @@ impl PgStore {
                     .bind(*version as i64)
                     .fetch_optional(&mut *tx)
                     .await?
-                    .map(|r| r.get(0));
+                    .map(|r| r.try_get("version"))
+                    .transpose()?;
             if done.is_some() {
                 continue;
             }

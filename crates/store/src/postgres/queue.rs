@@ -36,9 +36,9 @@ impl QueueStore for PgStore {
                            possible_duplicate, contact_id, state, reason, email_key) \
              SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
                     d.possible_duplicate, \
-                    COALESCE((SELECT c.fields FROM contacts c WHERE c.id = d.contact_id), '{}'), \
+                    COALESCE((SELECT c.fields FROM contacts c WHERE c.id = d.contact_id), '{}') AS fields, \
                     d.state, d.reason, \
-                    (SELECT s.reason FROM suppressions s WHERE s.email_key = d.email_key) \
+                    (SELECT s.reason FROM suppressions s WHERE s.email_key = d.email_key) AS suppressed \
              FROM claimed d ORDER BY d.domain, d.id",
         )
         .bind(c.owner)
@@ -51,21 +51,21 @@ impl QueueStore for PgStore {
         rows.into_iter()
             .map(|r| {
                 Ok(ClaimedDelivery {
-                    id: DeliveryId(r.get(0)),
-                    campaign: CampaignId(r.get(1)),
-                    email: r.get(2),
-                    domain: r.get(3),
-                    message_id: r.get(4),
-                    attempts: r.get::<i64, _>(5) as u32,
-                    first_attempt_at_ms: r.get(6),
-                    possible_duplicate: r.get::<i64, _>(7) != 0,
-                    fields: r.get(8),
+                    id: DeliveryId(r.try_get("id")?),
+                    campaign: CampaignId(r.try_get("campaign_id")?),
+                    email: r.try_get("email")?,
+                    domain: r.try_get("domain")?,
+                    message_id: r.try_get("message_id")?,
+                    attempts: r.try_get::<i64, _>("attempts")? as u32,
+                    first_attempt_at_ms: r.try_get("first_attempt_at")?,
+                    possible_duplicate: r.try_get::<i64, _>("possible_duplicate")? != 0,
+                    fields: r.try_get("fields")?,
                     state: r
-                        .get::<String, _>(9)
+                        .try_get::<String, _>("state")?
                         .parse()
                         .map_err(|e: String| StoreError::Corrupt(format!("delivery state: {e}")))?,
-                    reason: r.get(10),
-                    suppressed: r.get(11),
+                    reason: r.try_get("reason")?,
+                    suppressed: r.try_get("suppressed")?,
                 })
             })
             .collect()
@@ -164,8 +164,8 @@ impl QueueStore for PgStore {
         .fetch_all(&mut *w.tx)
         .await?
         .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .map(|r| r.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
         if !confirmed.is_empty() {
             let at = batch.iter().map(|o| o.at_ms).max().unwrap_or(0);
             super::webhooks::enqueue(&mut w.tx, || crate::shared::confirmed_hooks(&confirmed, at))
@@ -190,14 +190,14 @@ impl QueueStore for PgStore {
 
     async fn next_due(&self, campaign: Option<CampaignId>) -> Result<Option<i64>> {
         Ok(sqlx::query(
-            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ('queued', 'deferred') \
+            "SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE state IN ('queued', 'deferred') \
              AND campaign_id NOT IN (SELECT id FROM campaigns WHERE status IN ('paused', 'cancelled')) \
              AND ($1::bigint IS NULL OR campaign_id = $1)",
         )
         .bind(campaign.map(|c| c.0))
         .fetch_one(&self.pool)
         .await?
-        .get(0))
+        .try_get("due")?)
     }
 }
 

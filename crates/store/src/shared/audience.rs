@@ -61,7 +61,7 @@ macro_rules! audience {
                 .bind(contact)
                 .fetch_optional(&mut **tx)
                 .await?
-                .map(|r| r.try_get::<String, _>(0))
+                .map(|r| r.try_get::<String, _>("status"))
                 .transpose()?,
             )
         }
@@ -74,41 +74,42 @@ macro_rules! audience {
             .bind(delivery.0)
             .fetch_optional(&mut **tx)
             .await?
-            .map(|r| Ok::<_, StoreError>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .map(|r| Ok::<_, StoreError>((r.try_get("id")?, r.try_get("email")?, r.try_get("email_key")?)))
             .transpose()
         }
 
         const LIST_COLUMNS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
              l.from_name, l.from_address, l.created_at, \
-             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'subscribed'), \
-             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'pending'), \
-             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'unsubscribed')";
+             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'subscribed') AS subscribed, \
+             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'pending') AS pending, \
+             (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'unsubscribed') AS unsubscribed";
 
         /// [`LIST_COLUMNS`] without the counts (read as 0).
         const LIST_SETTINGS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
-             l.from_name, l.from_address, l.created_at, CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT)";
+             l.from_name, l.from_address, l.created_at, CAST(0 AS BIGINT) AS subscribed, CAST(0 AS BIGINT) AS pending, \
+             CAST(0 AS BIGINT) AS unsubscribed";
 
         fn list_record(r: &$row) -> Result<ListRecord> {
-            let opt_in: String = r.try_get(4)?;
-            let fields: String = r.try_get(5)?;
+            let opt_in: String = r.try_get("opt_in")?;
+            let fields: String = r.try_get("form_fields")?;
             Ok(ListRecord {
-                id: ListId(r.try_get(0)?),
+                id: ListId(r.try_get("id")?),
                 list: NewList {
-                    name: r.try_get(1)?,
-                    slug: r.try_get(2)?,
-                    description: r.try_get(3)?,
+                    name: r.try_get("name")?,
+                    slug: r.try_get("slug")?,
+                    description: r.try_get("description")?,
                     opt_in: opt_in
                         .parse::<OptIn>()
                         .map_err(|e| StoreError::Corrupt(format!("list opt_in: {e}")))?,
                     form_fields: serde_json::from_str(&fields)
                         .map_err(|e| StoreError::Corrupt(format!("list form_fields: {e}")))?,
-                    from_name: r.try_get(6)?,
-                    from_address: r.try_get(7)?,
+                    from_name: r.try_get("from_name")?,
+                    from_address: r.try_get("from_address")?,
                 },
-                created_at_ms: r.try_get(8)?,
-                subscribed: r.try_get::<i64, _>(9)? as u64,
-                pending: r.try_get::<i64, _>(10)? as u64,
-                unsubscribed: r.try_get::<i64, _>(11)? as u64,
+                created_at_ms: r.try_get("created_at")?,
+                subscribed: r.try_get::<i64, _>("subscribed")? as u64,
+                pending: r.try_get::<i64, _>("pending")? as u64,
+                unsubscribed: r.try_get::<i64, _>("unsubscribed")? as u64,
             })
         }
 
@@ -139,7 +140,7 @@ macro_rules! audience {
                 .bind(at_ms)
                 .fetch_one(&mut *w.tx)
                 .await?
-                .try_get(0)?;
+                .try_get("id")?;
                 w.tx.commit().await?;
                 Ok(ListId(id))
             }
@@ -202,11 +203,11 @@ macro_rules! audience {
 
             async fn delete_list(&self, id: ListId) -> Result<bool> {
                 let mut w = self.write().await?;
-                let used: i64 = sqlx::query("SELECT COUNT(*) FROM campaigns WHERE list_id = $1")
+                let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM campaigns WHERE list_id = $1")
                     .bind(id.0)
                     .fetch_one(&mut *w.tx)
                     .await?
-                    .try_get(0)?;
+                    .try_get("n")?;
                 if used > 0 {
                     return Ok(false);
                 }
@@ -246,7 +247,7 @@ macro_rules! audience {
                     .bind(&s.email_key)
                     .fetch_one(&mut *w.tx)
                     .await?
-                    .try_get(0)?;
+                    .try_get("id")?;
                 let before = locked_status(&mut w.tx, s.list.0, contact_id).await?;
                 let now = match before {
                     Some(MemberStatus::Subscribed) => MemberStatus::Subscribed,
@@ -285,7 +286,7 @@ macro_rules! audience {
                     .bind(confirmed)
                     .fetch_one(&mut *w.tx)
                     .await?
-                    .try_get::<i64, _>(0)?);
+                    .try_get::<i64, _>("id")?);
                 }
                 w.tx.commit().await?;
                 Ok(SignedUp {
@@ -311,8 +312,8 @@ macro_rules! audience {
                 .await?;
                 // Messages to this address for this list: since the resend pause, and in the window.
                 let sent = sqlx::query(
-                    "SELECT COALESCE(SUM(CASE WHEN COALESCE(d.first_attempt_at, d.updated_at) > $3 THEN 1 ELSE 0 END), 0), \
-                            COALESCE(SUM(CASE WHEN COALESCE(d.first_attempt_at, d.updated_at) > $4 THEN 1 ELSE 0 END), 0) \
+                    "SELECT COALESCE(SUM(CASE WHEN COALESCE(d.first_attempt_at, d.updated_at) > $3 THEN 1 ELSE 0 END), 0) AS recent, \
+                            COALESCE(SUM(CASE WHEN COALESCE(d.first_attempt_at, d.updated_at) > $4 THEN 1 ELSE 0 END), 0) AS in_window \
                      FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id \
                      WHERE k.kind = 'confirmation' AND k.list_id = $1 AND d.email_key = $2",
                 )
@@ -322,7 +323,7 @@ macro_rules! audience {
                 .bind(c.window_since_ms)
                 .fetch_one(&mut *w.tx)
                 .await?;
-                let (recent, in_window): (i64, i64) = (sent.try_get(0)?, sent.try_get(1)?);
+                let (recent, in_window): (i64, i64) = (sent.try_get("recent")?, sent.try_get("in_window")?);
                 if recent > 0 || in_window >= i64::from(c.max_in_window) {
                     return Ok(None);
                 }
@@ -354,7 +355,7 @@ macro_rules! audience {
                 .bind(&c.email_key)
                 .fetch_optional(&mut *w.tx)
                 .await?
-                .map(|r| r.try_get::<i64, _>(0))
+                .map(|r| r.try_get::<i64, _>("id"))
                 .transpose()?;
                 let campaign = match current {
                     Some(id) => id,
@@ -375,7 +376,7 @@ macro_rules! audience {
                         .bind(c.at_ms)
                         .fetch_one(&mut *w.tx)
                         .await?
-                        .try_get(0)?
+                        .try_get("id")?
                     }
                 };
                 let (state, reason, due) = if bounced {
@@ -400,7 +401,7 @@ macro_rules! audience {
                 .bind(due)
                 .fetch_one(&mut *w.tx)
                 .await?
-                .try_get(0)?;
+                .try_get("id")?;
                 if let Some(consent) = c.consent {
                     sqlx::query("UPDATE consents SET delivery_id = $1 WHERE id = $2")
                         .bind(id)
@@ -430,10 +431,10 @@ macro_rules! audience {
                 else {
                     return Ok(None);
                 };
-                let list: i64 = row.try_get(0)?;
-                let contact: i64 = row.try_get(1)?;
-                let email: String = row.try_get(2)?;
-                let email_key: String = row.try_get(3)?;
+                let list: i64 = row.try_get("list_id")?;
+                let contact: i64 = row.try_get("contact_id")?;
+                let email: String = row.try_get("email")?;
+                let email_key: String = row.try_get("email_key")?;
                 let before = locked_status(&mut w.tx, list, contact).await?;
                 // The sign-up this message was sent for: its link confirms that one only.
                 let consent = sqlx::query(
@@ -457,8 +458,8 @@ macro_rules! audience {
                         .bind(at_ms)
                         .execute(&mut *w.tx)
                         .await?;
-                        let id: i64 = consent.try_get(0)?;
-                        let fields: String = consent.try_get(1)?;
+                        let id: i64 = consent.try_get("id")?;
+                        let fields: String = consent.try_get("fields")?;
                         sqlx::query(
                             "UPDATE consents SET confirmed_at = $1, confirm_ip = $2 WHERE id = $3",
                         )
@@ -485,7 +486,7 @@ macro_rules! audience {
                 w.tx.commit().await?;
                 Ok(Some(Confirmed {
                     list: ListId(list),
-                    list_name: row.try_get(4)?,
+                    list_name: row.try_get("name")?,
                     email,
                     newly,
                 }))
@@ -514,14 +515,14 @@ macro_rules! audience {
 
             async fn preferences(&self, delivery: DeliveryId) -> Result<Option<Preferences>> {
                 let row = sqlx::query(
-                    "SELECT c.id, c.email, c.fields, (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key) \
+                    "SELECT c.id, c.email, c.fields, (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key) AS suppressed \
                      FROM deliveries d JOIN contacts c ON c.id = d.contact_id WHERE d.id = $1",
                 )
                 .bind(delivery.0)
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
-                let contact: i64 = row.try_get(0)?;
+                let contact: i64 = row.try_get("id")?;
                 let rows = sqlx::query(
                     "SELECT l.id, l.name, m.status, l.form_fields FROM list_members m JOIN lists l ON l.id = m.list_id \
                      WHERE m.contact_id = $1 AND NOT (m.status = 'unsubscribed' AND m.removed_by_operator = 1) \
@@ -533,11 +534,11 @@ macro_rules! audience {
                 let memberships = rows
                     .iter()
                     .map(|r| {
-                        let fields: String = r.try_get(3)?;
+                        let fields: String = r.try_get("form_fields")?;
                         Ok(Membership {
-                            list: ListId(r.try_get(0)?),
-                            name: r.try_get(1)?,
-                            status: member_status(Some(r.try_get(2)?))?.unwrap_or(MemberStatus::Subscribed),
+                            list: ListId(r.try_get("id")?),
+                            name: r.try_get("name")?,
+                            status: member_status(Some(r.try_get("status")?))?.unwrap_or(MemberStatus::Subscribed),
                             form_fields: serde_json::from_str(&fields)
                                 .map_err(|e| StoreError::Corrupt(format!("list form_fields: {e}")))?,
                         })
@@ -545,10 +546,10 @@ macro_rules! audience {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Some(Preferences {
                     contact_id: contact,
-                    email: row.try_get(1)?,
-                    fields: row.try_get(2)?,
+                    email: row.try_get("email")?,
+                    fields: row.try_get("fields")?,
                     memberships,
-                    suppressed: row.try_get(3)?,
+                    suppressed: row.try_get("suppressed")?,
                 }))
             }
 
@@ -567,7 +568,7 @@ macro_rules! audience {
                 .bind(delivery.0)
                 .fetch_optional(&mut *w.tx)
                 .await?
-                .map(|r| r.try_get(0))
+                .map(|r| r.try_get("list_id"))
                 .transpose()?;
                 // Unsubscribed from everything: a list ticked now is a rejoin even where its
                 // membership still reads subscribed.
@@ -750,20 +751,20 @@ macro_rules! audience {
                     Some(_) => format!(
                         "SELECT c.id, c.email, c.fields, c.created_at, \
                                 (SELECT {agg} FROM list_members m JOIN lists l ON l.id = m.list_id \
-                                 WHERE m.contact_id = c.id AND m.list_id = $1), \
-                                (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key), \
+                                 WHERE m.contact_id = c.id AND m.list_id = $1) AS lists, \
+                                (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key) AS suppression, \
                                 (SELECT k.source || '\t' || CAST(k.created_at AS TEXT) || '\t' || COALESCE(CAST(k.confirmed_at AS TEXT), '') \
-                                 FROM consents k WHERE k.contact_id = c.id AND k.list_id = $1 ORDER BY k.id DESC LIMIT 1) \
+                                 FROM consents k WHERE k.contact_id = c.id AND k.list_id = $1 ORDER BY k.id DESC LIMIT 1) AS consent \
                          FROM list_members lm JOIN contacts c ON c.id = lm.contact_id \
                          WHERE lm.list_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3"
                     ),
                     None => format!(
                         "SELECT c.id, c.email, c.fields, c.created_at, \
                                 (SELECT {agg} FROM list_members m JOIN lists l ON l.id = m.list_id \
-                                 WHERE m.contact_id = c.id), \
-                                (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key), \
+                                 WHERE m.contact_id = c.id) AS lists, \
+                                (SELECT s.reason FROM suppressions s WHERE s.email_key = c.email_key) AS suppression, \
                                 (SELECT k.source || '\t' || CAST(k.created_at AS TEXT) || '\t' || COALESCE(CAST(k.confirmed_at AS TEXT), '') \
-                                 FROM consents k WHERE k.contact_id = c.id ORDER BY k.id DESC LIMIT 1) \
+                                 FROM consents k WHERE k.contact_id = c.id ORDER BY k.id DESC LIMIT 1) AS consent \
                          FROM contacts c WHERE c.id > $2 AND CAST($1 AS BIGINT) IS NULL ORDER BY c.id LIMIT $3"
                     ),
                 };
@@ -776,7 +777,7 @@ macro_rules! audience {
                 rows.iter()
                     .map(|r| {
                         let memberships = r
-                            .try_get::<Option<String>, _>(4)?
+                            .try_get::<Option<String>, _>("lists")?
                             .map(|l| {
                                 l.split('\n')
                                     .map(|line| {
@@ -786,7 +787,7 @@ macro_rules! audience {
                                     .collect()
                             })
                             .unwrap_or_default();
-                        let consent = r.try_get::<Option<String>, _>(6)?.and_then(|c| {
+                        let consent = r.try_get::<Option<String>, _>("consent")?.and_then(|c| {
                             let mut parts = c.split('\t');
                             let source = parts.next()?.to_string();
                             let at = parts.next()?.parse().ok()?;
@@ -794,12 +795,12 @@ macro_rules! audience {
                             Some((source, at, confirmed))
                         });
                         Ok(ExportRow {
-                            contact_id: r.try_get(0)?,
-                            email: r.try_get(1)?,
-                            fields: r.try_get(2)?,
-                            created_at_ms: r.try_get(3)?,
+                            contact_id: r.try_get("id")?,
+                            email: r.try_get("email")?,
+                            fields: r.try_get("fields")?,
+                            created_at_ms: r.try_get("created_at")?,
                             memberships,
-                            suppression: r.try_get(5)?,
+                            suppression: r.try_get("suppression")?,
                             consent,
                         })
                     })
@@ -821,14 +822,14 @@ macro_rules! audience {
                 rows.iter()
                     .map(|r| {
                         Ok(ConsentRecord {
-                            list: r.try_get(0)?,
-                            source: r.try_get(1)?,
-                            ip: r.try_get(2)?,
-                            user_agent: r.try_get(3)?,
-                            form_text: r.try_get(4)?,
-                            created_at_ms: r.try_get(5)?,
-                            confirmed_at_ms: r.try_get(6)?,
-                            confirm_ip: r.try_get(7)?,
+                            list: r.try_get("name")?,
+                            source: r.try_get("source")?,
+                            ip: r.try_get("ip")?,
+                            user_agent: r.try_get("user_agent")?,
+                            form_text: r.try_get("form_text")?,
+                            created_at_ms: r.try_get("created_at")?,
+                            confirmed_at_ms: r.try_get("confirmed_at")?,
+                            confirm_ip: r.try_get("confirm_ip")?,
                         })
                     })
                     .collect()

@@ -54,7 +54,7 @@ macro_rules! campaigns {
                 .bind(&c.reply_to)
                 .fetch_one(&mut *w.tx)
                 .await?
-                .get(0);
+                .try_get("id")?;
                 w.tx.commit().await?;
                 Ok(CampaignId(id))
             }
@@ -66,8 +66,8 @@ macro_rules! campaigns {
                     .fetch_all(&self.pool)
                     .await?
                     .into_iter()
-                    .map(|r| r.get(0))
-                    .collect();
+                    .map(|r| r.try_get("id"))
+                    .collect::<std::result::Result<_, _>>()?;
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
                     if let Some(c) = self.campaign(crate::CampaignId(id)).await? {
@@ -131,7 +131,7 @@ macro_rules! campaigns {
 
             async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>> {
                 let row = sqlx::query(
-                    "SELECT c.id, c.name, c.list_id, l.name, c.from_name, c.from_address, c.subject, c.html, c.text, \
+                    "SELECT c.id, c.name, c.list_id, l.name AS list_name, c.from_name, c.from_address, c.subject, c.html, c.text, \
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
                             c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time, c.kind, \
@@ -142,35 +142,35 @@ macro_rules! campaigns {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(r) = row else { return Ok(None) };
-                let status: String = r.get(9);
+                let status: String = r.try_get("status")?;
                 Ok(Some(Campaign {
-                    id: CampaignId(r.get(0)),
-                    name: r.get(1),
-                    list: ListId(r.get(2)),
-                    list_name: r.get(3),
-                    from_name: r.get(4),
-                    from_address: r.get(5),
-                    subject: r.get(6),
-                    html: r.get(7),
-                    text: r.get(8),
+                    id: CampaignId(r.try_get("id")?),
+                    name: r.try_get("name")?,
+                    list: ListId(r.try_get("list_id")?),
+                    list_name: r.try_get("list_name")?,
+                    from_name: r.try_get("from_name")?,
+                    from_address: r.try_get("from_address")?,
+                    subject: r.try_get("subject")?,
+                    html: r.try_get("html")?,
+                    text: r.try_get("text")?,
                     status: CampaignStatus::parse(&status)
                         .ok_or_else(|| StoreError::Corrupt(format!("campaign status {status:?}")))?,
-                    created_at_ms: r.get(10),
-                    started_at_ms: r.get(11),
-                    finished_at_ms: r.get(12),
-                    gate_override: r.get(13),
-                    track_opens: r.get::<i64, _>(14) != 0,
-                    track_clicks: r.get::<i64, _>(15) != 0,
-                    send_to_seeds: r.get::<i64, _>(16) != 0,
-                    scheduled_at_ms: r.get(17),
-                    schedule_tz: r.get(18),
-                    schedule_error: r.get(19),
-                    reply_to: r.get(20),
-                    presend_check: r.get(21),
-                    local_time: r.get(22),
-                    confirmation: r.try_get::<String, _>(23)? == "confirmation",
-                    segment: r.try_get::<Option<String>, _>(24)?.zip(r.try_get::<Option<String>, _>(25)?),
-                    exclude: r.try_get::<Option<String>, _>(26)?.zip(r.try_get::<Option<String>, _>(27)?),
+                    created_at_ms: r.try_get("created_at")?,
+                    started_at_ms: r.try_get("started_at")?,
+                    finished_at_ms: r.try_get("finished_at")?,
+                    gate_override: r.try_get("gate_override")?,
+                    track_opens: r.try_get::<i64, _>("track_opens")? != 0,
+                    track_clicks: r.try_get::<i64, _>("track_clicks")? != 0,
+                    send_to_seeds: r.try_get::<i64, _>("send_to_seeds")? != 0,
+                    scheduled_at_ms: r.try_get("scheduled_at")?,
+                    schedule_tz: r.try_get("schedule_tz")?,
+                    schedule_error: r.try_get("schedule_error")?,
+                    reply_to: r.try_get("reply_to")?,
+                    presend_check: r.try_get("presend_check")?,
+                    local_time: r.try_get("local_time")?,
+                    confirmation: r.try_get::<String, _>("kind")? == "confirmation",
+                    segment: r.try_get::<Option<String>, _>("segment_name")?.zip(r.try_get::<Option<String>, _>("segment_rule")?),
+                    exclude: r.try_get::<Option<String>, _>("exclude_name")?.zip(r.try_get::<Option<String>, _>("exclude_rule")?),
                 }))
             }
 
@@ -308,8 +308,8 @@ macro_rules! campaigns {
                 .fetch_all(&mut *w.tx)
                 .await?
                 .into_iter()
-                .map(|r| CampaignId(r.get(0)))
-                .collect();
+                .map(|r| r.try_get("id").map(CampaignId))
+                .collect::<std::result::Result<_, _>>()?;
                 w.tx.commit().await?;
                 Ok(ids)
             }
@@ -469,9 +469,10 @@ macro_rules! campaigns {
                 .await?
                 .into_iter()
                 .map(|r| {
-                    let status: String = r.get(1);
+                    let status: String = r.try_get("status")?;
+                    let id = CampaignId(r.try_get("id")?);
                     CampaignStatus::parse(&status)
-                        .map(|s| (CampaignId(r.get(0)), s))
+                        .map(|s| (id, s))
                         .ok_or_else(|| StoreError::Corrupt(format!("campaign status {status:?}")))
                 })
                 .collect()

@@ -43,7 +43,7 @@ macro_rules! contacts {
                     .bind(name)
                     .fetch_one(&mut *w.tx)
                     .await?
-                    .get(0);
+                    .try_get("id")?;
                 w.tx.commit().await?;
                 Ok(ListId(id))
             }
@@ -53,7 +53,8 @@ macro_rules! contacts {
                     .bind(name)
                     .fetch_optional(&self.pool)
                     .await?
-                    .map(|r| ListId(r.get(0))))
+                    .map(|r| r.try_get("id").map(ListId))
+                    .transpose()?)
             }
 
             async fn upsert_contacts(
@@ -131,12 +132,12 @@ macro_rules! contacts {
                         super::dialect::json_merge("contacts.fields", "excluded.fields")
                     ));
                     q.push_bind(stamp);
-                    q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END");
+                    q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS inserted");
                     let rows = q.build().fetch_all(&mut *w.tx).await?;
                     let mut ids = Vec::with_capacity(rows.len());
                     for r in rows {
-                        ids.push(r.get::<i64, _>(0));
-                        if r.get::<i64, _>(1) != 0 {
+                        ids.push(r.try_get::<i64, _>("id")?);
+                        if r.try_get::<i64, _>("inserted")? != 0 {
                             counts.inserted += 1;
                         } else {
                             counts.updated += 1;
@@ -209,7 +210,7 @@ macro_rules! contacts {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT c.email, c.email_key, c.fields, c.created_at, \
                             (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
-                             WHERE m.contact_id = c.id) \
+                             WHERE m.contact_id = c.id) AS lists \
                      FROM contacts c WHERE c.email_key LIKE $1 ESCAPE '\\' AND c.email_key > $2 \
                      ORDER BY c.email_key LIMIT $3"
                 )))
@@ -218,7 +219,7 @@ macro_rules! contacts {
                 .bind(limit as i64)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.iter().map(contact_row).collect())
+                rows.iter().map(contact_row).collect()
             }
 
             async fn contact(
@@ -232,13 +233,13 @@ macro_rules! contacts {
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT c.email, c.email_key, c.fields, c.created_at, \
                             (SELECT {names} FROM list_members m JOIN lists l ON l.id = m.list_id \
-                             WHERE m.contact_id = c.id) \
+                             WHERE m.contact_id = c.id) AS lists \
                      FROM contacts c WHERE c.email_key = $1"
                 )))
                 .bind(email_key)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.as_ref().map(contact_row))
+                row.as_ref().map(contact_row).transpose()
             }
 
             async fn contact_deliveries(
@@ -246,8 +247,8 @@ macro_rules! contacts {
                 email_key: &str,
             ) -> Result<Vec<crate::ContactDelivery>> {
                 let rows = sqlx::query(
-                    "SELECT d.id, d.campaign_id, c.name, c.subject, d.state, d.reason, d.attempts, d.updated_at, \
-                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
+                    "SELECT d.id, d.campaign_id, c.name AS campaign_name, c.subject, d.state, d.reason, d.attempts, d.updated_at, \
+                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) AS evidence \
                      FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
                      WHERE d.email_key = $1 AND d.seed_id IS NULL ORDER BY d.campaign_id DESC LIMIT 1000",
                 )
@@ -257,17 +258,17 @@ macro_rules! contacts {
                 rows.iter()
                     .map(|r| {
                         Ok(crate::ContactDelivery {
-                            delivery: crate::DeliveryId(r.get(0)),
-                            campaign: crate::CampaignId(r.get(1)),
-                            campaign_name: r.get(2),
-                            subject: r.get(3),
-                            state: super::parse_state(r.get::<&str, _>(4))?,
-                            reason: r.get(5),
-                            attempts: r.get::<i64, _>(6) as u32,
-                            updated_at_ms: r.get(7),
+                            delivery: crate::DeliveryId(r.try_get("id")?),
+                            campaign: crate::CampaignId(r.try_get("campaign_id")?),
+                            campaign_name: r.try_get("campaign_name")?,
+                            subject: r.try_get("subject")?,
+                            state: super::parse_state(r.try_get::<&str, _>("state")?)?,
+                            reason: r.try_get("reason")?,
+                            attempts: r.try_get::<i64, _>("attempts")? as u32,
+                            updated_at_ms: r.try_get("updated_at")?,
                             // An unreadable record costs this one field, not the page.
                             sent_subject: r
-                                .get::<Option<String>, _>(8)
+                                .try_get::<Option<String>, _>("evidence")?
                                 .and_then(|e| {
                                     serde_json::from_str::<herald_domain::Evidence>(&e).ok()
                                 })
@@ -291,17 +292,17 @@ macro_rules! contacts {
                     "SELECT c.id, c.email, c.email_key, c.fields, s.reason, \
                             CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.email_key = c.email_key \
                                     AND d.state = 'bounced' AND d.hard = 1) \
-                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END, m.status, ",
+                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS hard_bounced, m.status, ",
                 );
                 // A segment narrows the members; an exclusion marks them (`not_sent: excluded`).
                 match filter.and_then(|f| f.exclude.as_ref()) {
                     Some(rule) => {
                         q.push("CASE WHEN ");
                         super::segments::push_rule(&mut q, rule, filter.map_or(0, |f| f.now_ms));
-                        q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END");
+                        q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS excluded");
                     }
                     None => {
-                        q.push("CAST(0 AS BIGINT)");
+                        q.push("CAST(0 AS BIGINT) AS excluded");
                     }
                 }
                 q.push(
@@ -320,28 +321,28 @@ macro_rules! contacts {
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.into_iter()
                     .map(|r| {
-                        let status: String = r.try_get(6)?;
+                        let status: String = r.try_get("status")?;
                         Ok(AudienceMember {
-                            contact_id: r.try_get(0)?,
-                            email: r.try_get(1)?,
-                            email_key: r.try_get(2)?,
-                            fields: r.try_get(3)?,
-                            suppression: r.try_get(4)?,
-                            hard_bounced_before: r.try_get::<i64, _>(5)? != 0,
+                            contact_id: r.try_get("id")?,
+                            email: r.try_get("email")?,
+                            email_key: r.try_get("email_key")?,
+                            fields: r.try_get("fields")?,
+                            suppression: r.try_get("reason")?,
+                            hard_bounced_before: r.try_get::<i64, _>("hard_bounced")? != 0,
                             status: status.parse().map_err(|e: String| {
                                 crate::StoreError::Corrupt(format!("list member status: {e}"))
                             })?,
-                            excluded: r.try_get::<i64, _>(7)? != 0,
+                            excluded: r.try_get::<i64, _>("excluded")? != 0,
                         })
                     })
                     .collect()
             }
         }
 
-        fn contact_row(r: &$row) -> crate::ContactRow {
+        fn contact_row(r: &$row) -> Result<crate::ContactRow> {
             // "name<TAB>status" per line; an unknown status reads as subscribed (the default).
             let (lists, statuses) = r
-                .get::<Option<String>, _>(4)
+                .try_get::<Option<String>, _>("lists")?
                 .map(|l| {
                     l.split('\n')
                         .map(|line| {
@@ -354,14 +355,14 @@ macro_rules! contacts {
                         .unzip()
                 })
                 .unwrap_or_default();
-            crate::ContactRow {
-                email: r.get(0),
-                email_key: r.get(1),
-                fields: r.get(2),
-                created_at_ms: r.get(3),
+            Ok(crate::ContactRow {
+                email: r.try_get("email")?,
+                email_key: r.try_get("email_key")?,
+                fields: r.try_get("fields")?,
+                created_at_ms: r.try_get("created_at")?,
                 lists,
                 statuses,
-            }
+            })
         }
     };
 }

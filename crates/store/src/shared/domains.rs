@@ -18,7 +18,8 @@ macro_rules! domains {
                         .bind(&c.domain)
                         .fetch_optional(&mut *w.tx)
                         .await?
-                        .map(|r| (r.get(0), r.get(1)));
+                        .map(|r| Ok::<_, crate::StoreError>((r.try_get("ok")?, r.try_get("problems")?)))
+                        .transpose()?;
                 let changed = before.is_none_or(|(ok, p)| (ok != 0) != c.ok || p != c.problems);
                 sqlx::query(
                     "INSERT INTO domain_checks (domain, checked_at, ok, problems, changed_at) \
@@ -55,16 +56,18 @@ macro_rules! domains {
                 )
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
+                rows
                     .iter()
-                    .map(|r| DomainCheck {
-                        domain: r.get(0),
-                        checked_at_ms: r.get(1),
-                        ok: r.get::<i64, _>(2) != 0,
-                        problems: r.get(3),
-                        changed_at_ms: r.get(4),
+                    .map(|r| {
+                        Ok(DomainCheck {
+                        domain: r.try_get("domain")?,
+                        checked_at_ms: r.try_get("checked_at")?,
+                        ok: r.try_get::<i64, _>("ok")? != 0,
+                        problems: r.try_get("problems")?,
+                        changed_at_ms: r.try_get("changed_at")?,
                     })
-                    .collect())
+                    })
+                    .collect::<Result<_>>()
             }
 
             async fn domain_events(
@@ -79,14 +82,16 @@ macro_rules! domains {
                 .bind(limit as i64)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
+                rows
                     .iter()
-                    .map(|r| DomainEvent {
-                        at_ms: r.get(0),
-                        ok: r.get::<i64, _>(1) != 0,
-                        problems: r.get(2),
+                    .map(|r| {
+                        Ok(DomainEvent {
+                        at_ms: r.try_get("at")?,
+                        ok: r.try_get::<i64, _>("ok")? != 0,
+                        problems: r.try_get("problems")?,
                     })
-                    .collect())
+                    })
+                    .collect::<Result<_>>()
             }
 
             async fn register_node(
@@ -104,7 +109,8 @@ macro_rules! domains {
                 .bind(stale_before_ms)
                 .fetch_optional(&mut *w.tx)
                 .await?
-                .map(|r| node(&r));
+                .map(|r| node(&r))
+                .transpose()?;
                 if live.is_some() {
                     return Ok(live);
                 }
@@ -147,27 +153,27 @@ macro_rules! domains {
             }
 
             async fn nodes(&self) -> Result<Vec<crate::NodeRecord>> {
-                Ok(sqlx::query(
+                sqlx::query(
                     "SELECT name, owner, helo_name, source_ips, started_at, heartbeat_at, sandbox FROM nodes ORDER BY name",
                 )
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
                 .map(node)
-                .collect())
+                .collect::<Result<_>>()
             }
         }
 
-        fn node(r: &$row) -> crate::NodeRecord {
-            crate::NodeRecord {
-                name: r.get(0),
-                owner: r.get(1),
-                helo_name: r.get(2),
-                source_ips: r.get(3),
-                started_at_ms: r.get(4),
-                heartbeat_at_ms: r.get(5),
-                sandbox: r.get::<i64, _>(6) != 0,
-            }
+        fn node(r: &$row) -> Result<crate::NodeRecord> {
+            Ok(crate::NodeRecord {
+                name: r.try_get("name")?,
+                owner: r.try_get("owner")?,
+                helo_name: r.try_get("helo_name")?,
+                source_ips: r.try_get("source_ips")?,
+                started_at_ms: r.try_get("started_at")?,
+                heartbeat_at_ms: r.try_get("heartbeat_at")?,
+                sandbox: r.try_get::<i64, _>("sandbox")? != 0,
+            })
         }
     };
 }

@@ -39,11 +39,11 @@ macro_rules! feedback {
                 rows.iter()
                     .map(|r| {
                         Ok(DeliveryRef {
-                            id: DeliveryId(r.get(0)),
-                            campaign: CampaignId(r.get(1)),
-                            email: r.get(2),
-                            email_key: r.get(3),
-                            state: parse_state(&r.get::<String, _>(4))?,
+                            id: DeliveryId(r.try_get("id")?),
+                            campaign: CampaignId(r.try_get("campaign_id")?),
+                            email: r.try_get("email")?,
+                            email_key: r.try_get("email_key")?,
+                            state: parse_state(&r.try_get::<String, _>("state")?)?,
                         })
                     })
                     .collect()
@@ -72,8 +72,8 @@ macro_rules! feedback {
                 .fetch_all(&mut *w.tx)
                 .await?
                 .into_iter()
-                .map(|r| r.get(0))
-                .collect();
+                .map(|r| r.try_get("key"))
+                .collect::<std::result::Result<_, _>>()?;
                 if fresh.is_empty() {
                     // All seen before (a retry or a replay): nothing kept, nothing changed.
                     out.duplicates = post.events.len() as u64;
@@ -90,7 +90,7 @@ macro_rules! feedback {
                 .bind(&post.raw)
                 .fetch_one(&mut *w.tx)
                 .await?
-                .get(0);
+                .try_get("id")?;
                 // Events only (delivered, delayed) are written in bulk, three statements for
                 // the whole post; bounces, complaints and unsubscribes one by one.
                 let mut plain: Vec<&FeedbackEffect> = Vec::new();
@@ -132,7 +132,7 @@ macro_rules! feedback {
                 .bind(&m.raw)
                 .fetch_one(&mut *w.tx)
                 .await?
-                .get(0);
+                .try_get("id")?;
                 // About a person erased at their request: the effect counts, the text is not kept.
                 sqlx::query(
                     "UPDATE inbound_messages SET raw = $2, summary = '{}', mail_from = '' WHERE id = $1 \
@@ -186,15 +186,15 @@ macro_rules! feedback {
                 .bind(limit as i64)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
+                rows
                     .into_iter()
-                    .map(|r| Suppression {
-                        email_key: r.get(0),
-                        reason: r.get(1),
-                        source: r.get(2),
-                        created_at_ms: r.get(3),
-                    })
-                    .collect())
+                    .map(|r| Ok(Suppression {
+                        email_key: r.try_get("email_key")?,
+                        reason: r.try_get("reason")?,
+                        source: r.try_get("source")?,
+                        created_at_ms: r.try_get("created_at")?,
+                    }))
+                    .collect::<Result<_>>()
             }
 
             async fn add_suppression(&self, s: &Suppression) -> Result<bool> {
@@ -216,7 +216,8 @@ macro_rules! feedback {
                         .bind(email_key)
                         .fetch_optional(&mut *w.tx)
                         .await?
-                        .map(|r| r.get(0));
+                        .map(|r| r.try_get("reason"))
+                        .transpose()?;
                 if let Some(reason) = &removed {
                     log(&mut w.tx, email_key, "remove", reason, source, at_ms).await?;
                 }
@@ -241,19 +242,18 @@ macro_rules! feedback {
                 .bind(ids)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
-                    .into_iter()
+                rows.into_iter()
                     .map(|r| {
-                        (
-                            DeliveryId(r.get(0)),
+                        Ok((
+                            DeliveryId(r.try_get("delivery_id")?),
                             EventRow {
-                                kind: r.get(1),
-                                at_ms: r.get(2),
-                                detail: r.get(3),
+                                kind: r.try_get("kind")?,
+                                at_ms: r.try_get("at")?,
+                                detail: r.try_get("detail")?,
                             },
-                        )
+                        ))
                     })
-                    .collect())
+                    .collect()
             }
 
             async fn record_engagement(&self, batch: &[EngagementRecord]) -> Result<u64> {
@@ -305,7 +305,8 @@ macro_rules! feedback {
                         .bind(e.delivery.0)
                         .fetch_optional(&mut *w.tx)
                         .await?
-                        .map(|r| r.get(0));
+                        .map(|r| r.try_get("email_key"))
+                        .transpose()?;
                     if let Some(email_key) = key {
                         suppress(
                             &mut w.tx,
@@ -357,11 +358,11 @@ macro_rules! feedback {
                     };
                 row.map(|r| {
                     Ok(DeliveryRef {
-                        id: DeliveryId(r.get(0)),
-                        campaign: CampaignId(r.get(1)),
-                        email: r.get(2),
-                        email_key: r.get(3),
-                        state: parse_state(&r.get::<String, _>(4))?,
+                        id: DeliveryId(r.try_get("id")?),
+                        campaign: CampaignId(r.try_get("campaign_id")?),
+                        email: r.try_get("email")?,
+                        email_key: r.try_get("email_key")?,
+                        state: parse_state(&r.try_get::<String, _>("state")?)?,
                     })
                 })
                 .transpose()
@@ -423,8 +424,8 @@ macro_rules! feedback {
                 .fetch_all(&mut **tx)
                 .await?
                 .iter()
-                .map(|r| r.get::<i64, _>(0))
-                .collect();
+                .map(|r| r.try_get::<i64, _>("id"))
+                .collect::<std::result::Result<_, _>>()?;
             }
             super::webhooks::enqueue(tx, || {
                 use herald_domain::webhook::WebhookEvent;
@@ -540,8 +541,8 @@ macro_rules! feedback {
                 .fetch_all(&mut **tx)
                 .await?
                 .into_iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect();
+                .map(|r| Ok::<_, crate::StoreError>((r.try_get("state")?, r.try_get("hard")?)))
+                .collect::<Result<_>>()?;
                 if last.len() as u32 == n && last.iter().all(|(s, h)| s == "bounced" && *h == 0) {
                     suppress(
                         tx,

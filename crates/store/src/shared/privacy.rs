@@ -124,14 +124,14 @@ macro_rules! privacy {
         ) -> Result<u64> {
             let in_ids = super::dialect::id_list("$1");
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id, {column} FROM {table} WHERE delivery_id IN ({in_ids})"
+                "SELECT id, {column} AS doc FROM {table} WHERE delivery_id IN ({in_ids})"
             )))
             .bind(ids)
             .fetch_all(&mut *c)
             .await?;
             for r in &rows {
-                let id: i64 = r.try_get(0)?;
-                let doc: String = r.try_get(1)?;
+                let id: i64 = r.try_get("id")?;
+                let doc: String = r.try_get("doc")?;
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE {table} SET {column} = $2 WHERE id = $1"
                 )))
@@ -158,7 +158,7 @@ macro_rules! privacy {
             .fetch_all(&mut *c)
             .await?
             .iter()
-            .map(|r| r.try_get(0))
+            .map(|r| r.try_get("id"))
             .collect::<std::result::Result<_, _>>()?;
             for n in needles.iter().filter(|n| !n.is_empty()) {
                 let lower = n.to_ascii_lowercase();
@@ -173,15 +173,15 @@ macro_rules! privacy {
                 .fetch_all(&mut *c)
                 .await?;
                 for r in &rows {
-                    let raw: Vec<u8> = r.try_get(1)?;
-                    let summary: String = r.try_get(2)?;
-                    let from: String = r.try_get(3)?;
+                    let raw: Vec<u8> = r.try_get("raw")?;
+                    let summary: String = r.try_get("summary")?;
+                    let from: String = r.try_get("mail_from")?;
                     let one = std::slice::from_ref(n);
                     if mentions(&String::from_utf8_lossy(&raw), one)
                         || mentions(&summary, one)
                         || mentions(&from, one)
                     {
-                        found.push(r.try_get(0)?);
+                        found.push(r.try_get("id")?);
                     }
                 }
             }
@@ -212,7 +212,7 @@ macro_rules! privacy {
                     .bind(email_key)
                     .fetch_optional(&mut *w.tx)
                     .await?
-                    .map(|r| r.try_get::<i64, _>(0))
+                    .map(|r| r.try_get::<i64, _>("id"))
                     .transpose()?
                 else {
                     return Ok(false);
@@ -245,7 +245,7 @@ macro_rules! privacy {
                     .bind(name)
                     .fetch_one(&mut *w.tx)
                     .await?
-                    .try_get(0)?;
+                    .try_get("check_value")?;
                 w.tx.commit().await?;
                 Ok(kept)
             }
@@ -255,7 +255,7 @@ macro_rules! privacy {
                     .bind(name)
                     .fetch_optional(&self.pool)
                     .await?
-                    .map(|r| r.try_get(0))
+                    .map(|r| r.try_get("check_value"))
                     .transpose()?)
             }
 
@@ -274,12 +274,12 @@ macro_rules! privacy {
                 .await?;
                 for r in &rows {
                     p.attempts.push((
-                        DeliveryId(r.try_get(0)?),
-                        r.try_get(1)?,
-                        r.try_get(2)?,
-                        r.try_get(3)?,
-                        r.try_get(4)?,
-                        r.try_get(5)?,
+                        DeliveryId(r.try_get("delivery_id")?),
+                        r.try_get("outcome")?,
+                        r.try_get("reason")?,
+                        r.try_get("started_at")?,
+                        r.try_get("ended_at")?,
+                        r.try_get("evidence")?,
                     ));
                 }
                 let ids: Vec<i64> = sqlx::query(
@@ -289,7 +289,7 @@ macro_rules! privacy {
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(|r| r.try_get(0))
+                .map(|r| r.try_get("id"))
                 .collect::<std::result::Result<_, _>>()?;
                 let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
                 // The same messages an erasure would empty.
@@ -308,13 +308,13 @@ macro_rules! privacy {
                 .await?;
                 for r in &rows {
                     p.inbound.push(InboundCopy {
-                        id: r.try_get(0)?,
-                        delivery: r.try_get::<Option<i64>, _>(1)?.map(DeliveryId),
-                        received_at_ms: r.try_get(2)?,
-                        kind: r.try_get(3)?,
-                        mail_from: r.try_get(4)?,
-                        summary: r.try_get(5)?,
-                        raw: r.try_get(6)?,
+                        id: r.try_get("id")?,
+                        delivery: r.try_get::<Option<i64>, _>("delivery_id")?.map(DeliveryId),
+                        received_at_ms: r.try_get("received_at")?,
+                        kind: r.try_get("kind")?,
+                        mail_from: r.try_get("mail_from")?,
+                        summary: r.try_get("summary")?,
+                        raw: r.try_get("raw")?,
                     });
                 }
                 p.suppression = sqlx::query(
@@ -323,7 +323,7 @@ macro_rules! privacy {
                 .bind(email_key)
                 .fetch_optional(&self.pool)
                 .await?
-                .map(|r| -> Result<_> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+                .map(|r| -> Result<_> { Ok((r.try_get("reason")?, r.try_get("source")?, r.try_get("created_at")?)) })
                 .transpose()?;
                 let rows = sqlx::query(
                     "SELECT action, reason, source, at FROM suppression_log WHERE email_key = $1 ORDER BY id",
@@ -332,7 +332,7 @@ macro_rules! privacy {
                 .fetch_all(&self.pool)
                 .await?;
                 for r in &rows {
-                    p.suppression_log.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+                    p.suppression_log.push((r.try_get("action")?, r.try_get("reason")?, r.try_get("source")?, r.try_get("at")?));
                 }
                 Ok(p)
             }
@@ -355,7 +355,7 @@ macro_rules! privacy {
                 .fetch_all(&mut *w.tx)
                 .await?;
                 for r in &held {
-                    if r.try_get::<Option<String>, _>(1)?.is_some() {
+                    if r.try_get::<Option<String>, _>("lease_owner")?.is_some() {
                         return Ok(EraseOutcome::InFlight);
                     }
                 }
@@ -363,25 +363,25 @@ macro_rules! privacy {
                     .bind(&e.email_key)
                     .fetch_optional(&mut *w.tx)
                     .await?
-                    .map(|r| r.try_get(0))
+                    .map(|r| r.try_get("id"))
                     .transpose()?;
                 let deliveries: Vec<i64> = held
                     .iter()
-                    .map(|r| r.try_get(0))
+                    .map(|r| r.try_get("id"))
                     .collect::<std::result::Result<_, _>>()?;
                 let suppression: Option<String> =
                     sqlx::query("SELECT reason FROM suppressions WHERE email_key = $1")
                         .bind(&e.email_key)
                         .fetch_optional(&mut *w.tx)
                         .await?
-                        .map(|r| r.try_get(0))
+                        .map(|r| r.try_get("reason"))
                         .transpose()?;
                 let logged: i64 =
-                    sqlx::query("SELECT COUNT(*) FROM suppression_log WHERE email_key = $1")
+                    sqlx::query("SELECT COUNT(*) AS n FROM suppression_log WHERE email_key = $1")
                         .bind(&e.email_key)
                         .fetch_one(&mut *w.tx)
                         .await?
-                        .try_get(0)?;
+                        .try_get("n")?;
                 let ids = serde_json::to_string(&deliveries).unwrap_or_else(|_| "[]".into());
                 let inbound = inbound_of(&mut w.tx, &ids, &e.needles).await?;
                 if contact.is_none()
@@ -417,8 +417,8 @@ macro_rules! privacy {
                         .bind(id)
                         .fetch_one(&mut *w.tx)
                         .await?;
-                    let summary: String = r.try_get(0)?;
-                    let mail_from: String = r.try_get(1)?;
+                    let summary: String = r.try_get("summary")?;
+                    let mail_from: String = r.try_get("mail_from")?;
                     sqlx::query(
                         "UPDATE inbound_messages SET raw = $2, summary = $3, mail_from = $4 WHERE id = $1",
                     )
@@ -517,7 +517,7 @@ macro_rules! privacy {
                 .bind(list)
                 .fetch_all(&mut **tx)
                 .await?;
-                rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+                rows.iter().map(|r| Ok(r.try_get("email_key")?)).collect()
             }
         }
     };

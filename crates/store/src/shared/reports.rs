@@ -30,8 +30,8 @@ macro_rules! reports {
                     not_sent_reasons: Vec::new(),
                 };
                 for r in rows {
-                    let key: String = r.get(0);
-                    let n = r.get::<i64, _>(1) as u64;
+                    let key: String = r.try_get("key")?;
+                    let n = r.try_get::<i64, _>("n")? as u64;
                     if let Some(state) = key.strip_prefix("state:") {
                         c.by_state.push((parse_state(state)?, n));
                     } else if let Some(reason) = key.strip_prefix("reason:") {
@@ -46,8 +46,8 @@ macro_rules! reports {
             async fn waiting(&self, now_ms: i64) -> Result<Vec<WaitingGroup>> {
                 // The condition of the `deliveries_due` partial index: only what waits is read.
                 let rows = sqlx::query(
-                    "SELECT d.domain, d.state, d.reason, c.status, COUNT(*), MIN(d.next_attempt_at), \
-                            SUM(CASE WHEN d.lease_until > $1 THEN 1 ELSE 0 END) \
+                    "SELECT d.domain, d.state, d.reason, c.status, COUNT(*) AS n, MIN(d.next_attempt_at) AS next_at, \
+                            SUM(CASE WHEN d.lease_until > $1 THEN 1 ELSE 0 END) AS in_flight \
                      FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id \
                      WHERE d.state IN ('queued', 'deferred') \
                      GROUP BY d.domain, d.state, d.reason, c.status \
@@ -59,13 +59,13 @@ macro_rules! reports {
                 rows.iter()
                     .map(|r| {
                         Ok(WaitingGroup {
-                            domain: r.get(0),
-                            state: parse_state(&r.get::<String, _>(1))?,
-                            reason: r.get(2),
-                            campaign_status: r.get(3),
-                            count: r.get::<i64, _>(4) as u64,
-                            next_attempt_at_ms: r.get(5),
-                            in_flight: r.get::<Option<i64>, _>(6).unwrap_or(0) as u64,
+                            domain: r.try_get("domain")?,
+                            state: parse_state(&r.try_get::<String, _>("state")?)?,
+                            reason: r.try_get("reason")?,
+                            campaign_status: r.try_get("status")?,
+                            count: r.try_get::<i64, _>("n")? as u64,
+                            next_attempt_at_ms: r.try_get("next_at")?,
+                            in_flight: r.try_get::<Option<i64>, _>("in_flight")?.unwrap_or(0) as u64,
                         })
                     })
                     .collect()
@@ -103,7 +103,7 @@ macro_rules! reports {
                 let sql = format!(
                     "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, d.message_id, \
                             d.next_attempt_at, \
-                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
+                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) AS evidence \
                      FROM {from} WHERE d.campaign_id = $1 AND {order} > $2 AND d.seed_id IS NULL \
                        AND ($4 = '' OR {contains}) AND {condition} \
                      ORDER BY {order} LIMIT $3"
@@ -128,7 +128,7 @@ macro_rules! reports {
                 let rows = sqlx::query(
                     "SELECT d.id, d.email, d.state, d.reason, d.hard, d.attempts, d.possible_duplicate, d.message_id, \
                             d.next_attempt_at, \
-                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) \
+                            (SELECT a.evidence FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) AS evidence \
                      FROM deliveries d WHERE d.campaign_id = $1 AND d.id > $2 AND d.seed_id IS NULL \
                      ORDER BY d.id LIMIT $3",
                 )
@@ -158,7 +158,7 @@ macro_rules! reports {
                 else {
                     return Ok(None);
                 };
-                let id = DeliveryId(r.get(0));
+                let id = DeliveryId(r.try_get("id")?);
                 let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
                 let attempts = sqlx::query(
                     "SELECT outcome, reason, started_at, ended_at, evidence FROM attempts \
@@ -170,11 +170,11 @@ macro_rules! reports {
                 .into_iter()
                 .map(|a| {
                     Ok(AttemptRow {
-                        outcome: a.get(0),
-                        reason: a.get(1),
-                        started_at_ms: a.get(2),
-                        ended_at_ms: a.get(3),
-                        evidence: serde_json::from_str(&a.get::<String, _>(4)).map_err(corrupt)?,
+                        outcome: a.try_get("outcome")?,
+                        reason: a.try_get("reason")?,
+                        started_at_ms: a.try_get("started_at")?,
+                        ended_at_ms: a.try_get("ended_at")?,
+                        evidence: serde_json::from_str(&a.try_get::<String, _>("evidence")?).map_err(corrupt)?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -190,12 +190,13 @@ macro_rules! reports {
                         .bind(email_key)
                         .fetch_optional(&self.pool)
                         .await?
-                        .map(|s| (s.get(0), s.get(1), s.get(2)));
+                        .map(|s| Ok::<_, StoreError>((s.try_get("reason")?, s.try_get("source")?, s.try_get("created_at")?)))
+                        .transpose()?;
                 Ok(Some(DeliveryDetail {
                     row: recipient_row_with(&r, last)?,
                     campaign,
-                    email_key: r.get(10),
-                    fields: r.get(9),
+                    email_key: r.try_get("email_key")?,
+                    fields: r.try_get("fields")?,
                     attempts,
                     events,
                     suppression,
@@ -212,41 +213,41 @@ macro_rules! reports {
                 .bind(campaign.0)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
+                rows
                     .iter()
-                    .map(|r| crate::TimelinePoint {
-                        minute: r.get(0),
-                        kind: r.get(1),
-                        n: r.get::<i64, _>(2) as u64,
-                    })
-                    .collect())
+                    .map(|r| Ok(crate::TimelinePoint {
+                        minute: r.try_get("minute")?,
+                        kind: r.try_get("kind")?,
+                        n: r.try_get::<i64, _>("n")? as u64,
+                    }))
+                    .collect::<Result<_>>()
             }
         }
 
-        /// A recipient row from columns 0–8 (id … next_attempt_at) and the evidence JSON in 9.
+        /// A recipient row (columns id … next_attempt_at) with its last attempt's `evidence` JSON.
         fn recipient_row(r: &$row) -> Result<RecipientRow> {
-            let evidence: Option<String> = r.get(9);
+            let evidence: Option<String> = r.try_get("evidence")?;
             let evidence = evidence
                 .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
                 .transpose()?;
             recipient_row_with(r, evidence)
         }
 
-        /// A recipient row from columns 0–8 with the evidence found elsewhere.
+        /// A recipient row (columns id … next_attempt_at) with the evidence found elsewhere.
         fn recipient_row_with(
             r: &$row,
             evidence: Option<herald_domain::Evidence>,
         ) -> Result<RecipientRow> {
             Ok(RecipientRow {
-                id: DeliveryId(r.get(0)),
-                email: r.get(1),
-                state: parse_state(&r.get::<String, _>(2))?,
-                reason: r.get(3),
-                hard: r.get::<i64, _>(4) != 0,
-                attempts: r.get::<i64, _>(5) as u32,
-                possible_duplicate: r.get::<i64, _>(6) != 0,
-                message_id: r.get(7),
-                next_attempt_at_ms: r.get(8),
+                id: DeliveryId(r.try_get("id")?),
+                email: r.try_get("email")?,
+                state: parse_state(&r.try_get::<String, _>("state")?)?,
+                reason: r.try_get("reason")?,
+                hard: r.try_get::<i64, _>("hard")? != 0,
+                attempts: r.try_get::<i64, _>("attempts")? as u32,
+                possible_duplicate: r.try_get::<i64, _>("possible_duplicate")? != 0,
+                message_id: r.try_get("message_id")?,
+                next_attempt_at_ms: r.try_get("next_attempt_at")?,
                 evidence,
             })
         }

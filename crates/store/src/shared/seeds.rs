@@ -14,19 +14,20 @@ macro_rules! seeds {
         const SEED_COLUMNS: &str = "s.id, s.provider, s.address, s.imap_host, s.imap_port, s.username, \
                                     s.security, s.enabled, s.last_poll_at, s.last_error";
 
-        fn seed(r: &$row, at: usize) -> Seed {
-            Seed {
-                id: r.get(at),
-                provider: r.get(at + 1),
-                address: r.get(at + 2),
-                imap_host: r.get(at + 3),
-                imap_port: r.get::<i64, _>(at + 4) as u16,
-                username: r.get(at + 5),
-                security: r.get(at + 6),
-                enabled: r.get::<i64, _>(at + 7) != 0,
-                last_poll_at_ms: r.get(at + 8),
-                last_error: r.get(at + 9),
-            }
+        /// A seed from the row's `SEED_COLUMNS`.
+        fn seed(r: &$row) -> Result<Seed> {
+            Ok(Seed {
+                id: r.try_get("id")?,
+                provider: r.try_get("provider")?,
+                address: r.try_get("address")?,
+                imap_host: r.try_get("imap_host")?,
+                imap_port: r.try_get::<i64, _>("imap_port")? as u16,
+                username: r.try_get("username")?,
+                security: r.try_get("security")?,
+                enabled: r.try_get::<i64, _>("enabled")? != 0,
+                last_poll_at_ms: r.try_get("last_poll_at")?,
+                last_error: r.try_get("last_error")?,
+            })
         }
 
         impl SeedStore for $store {
@@ -48,7 +49,7 @@ macro_rules! seeds {
                 .bind(s.created_at_ms)
                 .fetch_one(&mut *w.tx)
                 .await?
-                .get(0);
+                .try_get("id")?;
                 w.tx.commit().await?;
                 Ok(id)
             }
@@ -59,7 +60,7 @@ macro_rules! seeds {
                 )))
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows.iter().map(|r| seed(r, 0)).collect())
+                rows.iter().map(seed).collect()
             }
 
             async fn remove_seed(&self, address: &str) -> Result<bool> {
@@ -92,8 +93,8 @@ macro_rules! seeds {
 
             async fn pending_placements(&self) -> Result<Vec<PendingPlacement>> {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT d.id, d.campaign_id, d.message_id, \
-                            (SELECT MAX(a.ended_at) FROM attempts a WHERE a.delivery_id = d.id AND a.outcome IN ('delivered', 'relayed')), \
+                    "SELECT d.id AS delivery_id, d.campaign_id, d.message_id, \
+                            (SELECT MAX(a.ended_at) FROM attempts a WHERE a.delivery_id = d.id AND a.outcome IN ('delivered', 'relayed')) AS delivered_at, \
                             {SEED_COLUMNS} \
                      FROM deliveries d JOIN seeds s ON s.id = d.seed_id \
                      WHERE d.state IN ('delivered', 'relayed') AND s.enabled = 1 \
@@ -102,16 +103,17 @@ macro_rules! seeds {
                 )))
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| PendingPlacement {
-                        delivery: DeliveryId(r.get(0)),
-                        campaign: CampaignId(r.get(1)),
-                        message_id: r.get(2),
-                        delivered_at_ms: r.get::<Option<i64>, _>(3).unwrap_or(0),
-                        seed: seed(r, 4),
+                rows.iter()
+                    .map(|r| {
+                        Ok(PendingPlacement {
+                            delivery: DeliveryId(r.try_get("delivery_id")?),
+                            campaign: CampaignId(r.try_get("campaign_id")?),
+                            message_id: r.try_get("message_id")?,
+                            delivered_at_ms: r.try_get::<Option<i64>, _>("delivered_at")?.unwrap_or(0),
+                            seed: seed(r)?,
+                        })
                     })
-                    .collect())
+                    .collect()
             }
 
             async fn placements(&self, campaign: CampaignId) -> Result<Vec<SeedPlacement>> {
@@ -119,9 +121,9 @@ macro_rules! seeds {
                 let folder = super::dialect::json_text("e.detail", "folder");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT d.state, \
-                            (SELECT {placement} FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1), \
-                            (SELECT {folder} FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1), \
-                            (SELECT e.at FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1), \
+                            (SELECT {placement} FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1) AS placement, \
+                            (SELECT {folder} FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1) AS folder, \
+                            (SELECT e.at FROM events e WHERE e.delivery_id = d.id AND e.kind = 'placement' ORDER BY e.id DESC LIMIT 1) AS placed_at, \
                             {SEED_COLUMNS} \
                      FROM deliveries d JOIN seeds s ON s.id = d.seed_id \
                      WHERE d.campaign_id = $1 ORDER BY s.provider, s.address"
@@ -132,11 +134,11 @@ macro_rules! seeds {
                 rows.iter()
                     .map(|r| {
                         Ok(SeedPlacement {
-                            state: parse_state(&r.get::<String, _>(0))?,
-                            placement: r.get(1),
-                            folder: r.get(2),
-                            at_ms: r.get(3),
-                            seed: seed(r, 4),
+                            state: parse_state(&r.try_get::<String, _>("state")?)?,
+                            placement: r.try_get("placement")?,
+                            folder: r.try_get("folder")?,
+                            at_ms: r.try_get("placed_at")?,
+                            seed: seed(r)?,
                         })
                     })
                     .collect()

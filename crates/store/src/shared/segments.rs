@@ -107,10 +107,10 @@ macro_rules! segments {
 
         fn segment_record(r: &$row) -> Result<SegmentRecord> {
             Ok(SegmentRecord {
-                name: r.try_get(0)?,
-                rule: r.try_get(1)?,
-                created_at_ms: r.try_get(2)?,
-                updated_at_ms: r.try_get(3)?,
+                name: r.try_get("name")?,
+                rule: r.try_get("rule")?,
+                created_at_ms: r.try_get("created_at")?,
+                updated_at_ms: r.try_get("updated_at")?,
             })
         }
 
@@ -174,9 +174,9 @@ macro_rules! segments {
             }
 
             async fn segment_count(&self, filter: &AudienceFilter) -> Result<u64> {
-                let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM contacts c WHERE ");
+                let mut q = QueryBuilder::<$db>::new("SELECT COUNT(*) AS n FROM contacts c WHERE ");
                 push_filter(&mut q, filter);
-                let n: i64 = q.build().fetch_one(&self.pool).await?.try_get(0)?;
+                let n: i64 = q.build().fetch_one(&self.pool).await?.try_get("n")?;
                 Ok(n as u64)
             }
 
@@ -194,7 +194,7 @@ macro_rules! segments {
                 q.push_bind(limit as i64);
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.iter()
-                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .map(|r| Ok((r.try_get("id")?, r.try_get("email")?)))
                     .collect()
             }
         }

@@ -12,11 +12,11 @@ macro_rules! users {
 
         /// A user row; a role that is not one is a corrupt record, never a lesser role.
         fn user(r: &$row) -> Result<User> {
-            let role: String = r.get(3);
+            let role: String = r.try_get("role")?;
             Ok(User {
-                id: r.get(0),
-                email: r.get(1),
-                password_hash: r.get(2),
+                id: r.try_get("id")?,
+                email: r.try_get("email")?,
+                password_hash: r.try_get("password_hash")?,
                 role: herald_domain::Role::parse(&role).ok_or_else(|| {
                     crate::StoreError::Corrupt(format!("users: unknown role {role:?}"))
                 })?,
@@ -37,7 +37,7 @@ macro_rules! users {
                 .bind(u.created_at_ms)
                 .fetch_one(&mut *w.tx)
                 .await?
-                .get(0);
+                .try_get("id")?;
                 w.tx.commit().await?;
                 Ok(id)
             }
@@ -87,7 +87,7 @@ macro_rules! users {
                 .bind(now_ms)
                 .fetch_optional(&self.pool)
                 .await?
-                .map(|r| Ok::<_, crate::StoreError>((user(&r)?, r.get(4))))
+                .map(|r| Ok::<_, crate::StoreError>((user(&r)?, r.try_get("csrf")?)))
                 .transpose()
             }
 
@@ -146,7 +146,7 @@ macro_rules! users {
                 &self,
                 user_email: Option<&str>,
             ) -> Result<Vec<ApiToken>> {
-                Ok(sqlx::query(
+                sqlx::query(
                     "SELECT u.email, t.name, t.created_at, t.expires_at \
                      FROM api_tokens t JOIN users u ON u.id = t.user_id \
                      WHERE $1 IS NULL OR u.email = $1 ORDER BY u.email, t.created_at",
@@ -155,13 +155,15 @@ macro_rules! users {
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(|r| ApiToken {
-                    user: r.get(0),
-                    name: r.get(1),
-                    created_at_ms: r.get(2),
-                    expires_at_ms: r.get(3),
+                .map(|r| {
+                    Ok(ApiToken {
+                        user: r.try_get("email")?,
+                        name: r.try_get("name")?,
+                        created_at_ms: r.try_get("created_at")?,
+                        expires_at_ms: r.try_get("expires_at")?,
+                    })
                 })
-                .collect())
+                .collect::<Result<_>>()
             }
 
             async fn revoke_api_tokens(&self, user: i64, name: &str) -> Result<u64> {

@@ -33,8 +33,8 @@ macro_rules! webhooks {
                 .fetch_all(&mut **tx)
                 .await?
                 .iter()
-                .map(|r| r.get(0))
-                .collect();
+                .map(|r| r.try_get("events"))
+                .collect::<std::result::Result<_, _>>()?;
             if wanted.is_empty() {
                 return Ok(());
             }
@@ -69,28 +69,28 @@ macro_rules! webhooks {
             Ok(())
         }
 
-        fn endpoint_row(r: &$row) -> Endpoint {
-            Endpoint {
-                id: r.get(0),
-                url: r.get(1),
-                events: r.get(2),
-                secret: r.get(3),
-                description: r.get(4),
-                created_by: r.get(5),
-                created_at_ms: r.get(6),
-                pending: r.get::<i64, _>(7) as u64,
-                delivered: r.get::<i64, _>(8) as u64,
-                failed: r.get::<i64, _>(9) as u64,
-                last_attempt_at_ms: r.get(10),
-                last_status: r.get(11),
-                last_error: r.get(12),
-            }
+        fn endpoint_row(r: &$row) -> Result<Endpoint> {
+            Ok(Endpoint {
+                id: r.try_get("id")?,
+                url: r.try_get("url")?,
+                events: r.try_get("events")?,
+                secret: r.try_get("secret")?,
+                description: r.try_get("description")?,
+                created_by: r.try_get("created_by")?,
+                created_at_ms: r.try_get("created_at")?,
+                pending: r.try_get::<i64, _>("pending")? as u64,
+                delivered: r.try_get::<i64, _>("delivered")? as u64,
+                failed: r.try_get::<i64, _>("failed")? as u64,
+                last_attempt_at_ms: r.try_get("last_attempt_at")?,
+                last_status: r.try_get("last_status")?,
+                last_error: r.try_get("last_error")?,
+            })
         }
 
         const ENDPOINTS: &str = "SELECT w.id, w.url, w.events, w.secret, w.description, w.created_by, w.created_at, \
-             (SELECT COUNT(*) FROM webhook_outbox o WHERE o.endpoint_id = w.id AND o.state = 'pending'), \
-             (SELECT COUNT(*) FROM webhook_outbox o WHERE o.endpoint_id = w.id AND o.state = 'delivered'), \
-             (SELECT COUNT(*) FROM webhook_outbox o WHERE o.endpoint_id = w.id AND o.state = 'failed'), \
+             (SELECT COUNT(*) FROM webhook_outbox o WHERE o.endpoint_id = w.id AND o.state = 'pending') AS pending, \
+             (SELECT COUNT(*) FROM webhook_outbox o WHERE o.endpoint_id = w.id AND o.state = 'delivered') AS delivered, \
+             (SELECT COUNT(*) FROM webhook_outbox o WHERE o.endpoint_id = w.id AND o.state = 'failed') AS failed, \
              w.last_attempt_at, w.last_status, w.last_error FROM webhook_endpoints w";
 
         impl WebhookStore for $store {
@@ -108,7 +108,7 @@ macro_rules! webhooks {
                 .bind(e.created_at_ms)
                 .fetch_one(&mut *w.tx)
                 .await?
-                .get(0);
+                .try_get("id")?;
                 w.tx.commit().await?;
                 Ok(id)
             }
@@ -117,7 +117,7 @@ macro_rules! webhooks {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{ENDPOINTS} ORDER BY w.id")))
                     .fetch_all(&self.pool)
                     .await?;
-                Ok(rows.iter().map(endpoint_row).collect())
+                rows.iter().map(endpoint_row).collect()
             }
 
             async fn endpoint(&self, id: i64) -> Result<Option<Endpoint>> {
@@ -125,7 +125,7 @@ macro_rules! webhooks {
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
-                Ok(row.as_ref().map(endpoint_row))
+                row.as_ref().map(endpoint_row).transpose()
             }
 
             async fn remove_endpoint(&self, id: i64) -> Result<bool> {
@@ -165,8 +165,8 @@ macro_rules! webhooks {
                 .fetch_all(&mut *w.tx)
                 .await?
                 .into_iter()
-                .map(|r| r.get(0))
-                .collect();
+                .map(|r| r.try_get("id"))
+                .collect::<std::result::Result<_, _>>()?;
                 if ids.is_empty() {
                     w.tx.commit().await?;
                     return Ok(Vec::new());
@@ -174,7 +174,7 @@ macro_rules! webhooks {
                 let ids_in = super::dialect::id_list("$1");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT o.id, o.endpoint_id, w.url, w.secret, o.event, o.at, o.attempts, o.retry_from, \
-                            o.delivery_id, d.campaign_id, c.name, d.email, d.message_id, o.detail \
+                            o.delivery_id, d.campaign_id, c.name AS campaign_name, d.email, d.message_id, o.detail \
                      FROM webhook_outbox o JOIN webhook_endpoints w ON w.id = o.endpoint_id \
                      LEFT JOIN deliveries d ON d.id = o.delivery_id \
                      LEFT JOIN campaigns c ON c.id = d.campaign_id \
@@ -184,25 +184,25 @@ macro_rules! webhooks {
                 .fetch_all(&mut *w.tx)
                 .await?;
                 w.tx.commit().await?;
-                Ok(rows
+                rows
                     .iter()
-                    .map(|r| OutboxClaim {
-                        id: r.get(0),
-                        endpoint: r.get(1),
-                        url: r.get(2),
-                        secret: r.get(3),
-                        event: r.get(4),
-                        at_ms: r.get(5),
-                        attempts: r.get::<i64, _>(6) as u32,
-                        retry_from_ms: r.get(7),
-                        delivery: DeliveryId(r.get(8)),
-                        campaign: r.get(9),
-                        campaign_name: r.get(10),
-                        email: r.get(11),
-                        message_id: r.get(12),
-                        detail: r.get(13),
-                    })
-                    .collect())
+                    .map(|r| Ok(OutboxClaim {
+                        id: r.try_get("id")?,
+                        endpoint: r.try_get("endpoint_id")?,
+                        url: r.try_get("url")?,
+                        secret: r.try_get("secret")?,
+                        event: r.try_get("event")?,
+                        at_ms: r.try_get("at")?,
+                        attempts: r.try_get::<i64, _>("attempts")? as u32,
+                        retry_from_ms: r.try_get("retry_from")?,
+                        delivery: DeliveryId(r.try_get("delivery_id")?),
+                        campaign: r.try_get("campaign_id")?,
+                        campaign_name: r.try_get("campaign_name")?,
+                        email: r.try_get("email")?,
+                        message_id: r.try_get("message_id")?,
+                        detail: r.try_get("detail")?,
+                    }))
+                    .collect::<Result<_>>()
             }
 
             async fn finish_webhooks(&self, owner: &str, results: &[OutboxResult]) -> Result<u64> {
@@ -244,8 +244,8 @@ macro_rules! webhooks {
                 .fetch_all(&mut *w.tx)
                 .await?
                 .iter()
-                .map(|r| r.get(0))
-                .collect();
+                .map(|r| r.try_get("id"))
+                .collect::<std::result::Result<_, _>>()?;
                 // Each endpoint's last post, for its list line (only the posts recorded: a
                 // lease lost to another node is that node's to report; and never older).
                 let mut last: std::collections::BTreeMap<i64, &OutboxResult> = Default::default();
@@ -282,23 +282,23 @@ macro_rules! webhooks {
                 .bind(limit as i64)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
+                rows
                     .iter()
-                    .map(|r| OutboxEntry {
-                        id: r.get(0),
-                        event: r.get(1),
-                        delivery: DeliveryId(r.get(2)),
-                        email: r.get(3),
-                        at_ms: r.get(4),
-                        state: r.get(5),
-                        attempts: r.get::<i64, _>(6) as u32,
-                        next_attempt_at_ms: r.get(7),
-                        last_attempt_at_ms: r.get(8),
-                        last_status: r.get(9),
-                        last_error: r.get(10),
-                        delivered_at_ms: r.get(11),
-                    })
-                    .collect())
+                    .map(|r| Ok(OutboxEntry {
+                        id: r.try_get("id")?,
+                        event: r.try_get("event")?,
+                        delivery: DeliveryId(r.try_get("delivery_id")?),
+                        email: r.try_get("email")?,
+                        at_ms: r.try_get("at")?,
+                        state: r.try_get("state")?,
+                        attempts: r.try_get::<i64, _>("attempts")? as u32,
+                        next_attempt_at_ms: r.try_get("next_attempt_at")?,
+                        last_attempt_at_ms: r.try_get("last_attempt_at")?,
+                        last_status: r.try_get("last_status")?,
+                        last_error: r.try_get("last_error")?,
+                        delivered_at_ms: r.try_get("delivered_at")?,
+                    }))
+                    .collect::<Result<_>>()
             }
 
             async fn replay_webhooks(&self, endpoint: i64, which: Replay, now_ms: i64) -> Result<u64> {
@@ -327,12 +327,12 @@ macro_rules! webhooks {
             async fn next_webhook_due(&self) -> Result<Option<i64>> {
                 // An event leased by a node is due again only when its lease ends.
                 Ok(sqlx::query(
-                    "SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) \
+                    "SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) AS due \
                      FROM webhook_outbox WHERE state = 'pending'",
                 )
                     .fetch_one(&self.pool)
                     .await?
-                    .get(0))
+                    .try_get("due")?)
             }
 
             async fn prune_webhooks(&self, before_ms: i64) -> Result<u64> {

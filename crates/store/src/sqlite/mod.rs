@@ -227,7 +227,8 @@ impl SqliteStore {
                     .bind(*version as i64)
                     .fetch_optional(&mut *tx)
                     .await?
-                    .map(|r| r.get(0));
+                    .map(|r| r.try_get("version"))
+                    .transpose()?;
             if done.is_some() {
                 continue;
             }
@@ -258,7 +259,7 @@ impl SqliteStore {
             match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .fetch_one(&self.pool)
                 .await
-                .and_then(|r| r.try_get::<i64, _>(0))
+                .and_then(|r| r.try_get::<i64, _>("busy"))
             {
                 Ok(0) => return,
                 Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
