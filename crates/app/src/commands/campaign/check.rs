@@ -1,0 +1,163 @@
+//! The pre-send check (`campaign check`, and before every send).
+
+use herald_engine::campaign::{self};
+use herald_store::CampaignId;
+use herald_store::prelude::*;
+
+use crate::commands::campaign_id;
+use crate::output;
+use crate::startup::App;
+
+/// The `unsubscribe_url` the pre-send check renders with, to find it in the HTML.
+pub(super) const UNSUBSCRIBE_PLACEHOLDER: &str = "https://herald.invalid/u/presend-check";
+
+/// Run the pre-send check of campaign `id` now and keep it with the campaign (`campaign
+/// check`, and at create, schedule and send: `at` says which).
+pub async fn check_campaign(
+    app: &App,
+    id: CampaignId,
+    at: &str,
+) -> anyhow::Result<herald_engine::api_types::CampaignCheck> {
+    use herald_engine::api_types::{CampaignCheck, CheckFinding, CheckSeverity};
+    let Some(c) = app.store.campaign(id).await? else {
+        return Err(crate::not_found(format!("unknown campaign {id}")));
+    };
+    let from_domain = herald_domain::address::domain_part(&c.from_address).to_ascii_lowercase();
+    let sandbox = app.settings.delivery.sandbox;
+    let verification = if sandbox {
+        None
+    } else {
+        app.verify_from_domain(&from_domain).await?
+    };
+    // The HTML as the list's first contact gets it (without the tracking rewrites).
+    let first = app
+        .store
+        .audience_page(c.list, 0, 1)
+        .await?
+        .into_iter()
+        .next();
+    let (email, fields) = match &first {
+        Some(m) => (
+            m.email.clone(),
+            serde_json::from_str(&m.fields).unwrap_or_default(),
+        ),
+        None => ("someone@example.com".to_string(), serde_json::Map::new()),
+    };
+    let mut extra = Vec::new();
+    let html = match herald_mail::CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())
+        .and_then(|t| {
+            t.render(&herald_engine::render::context(
+                &email,
+                fields,
+                Some(UNSUBSCRIBE_PLACEHOLDER),
+            ))
+        }) {
+        Ok(r) => r.html,
+        Err(e) => {
+            extra.push(CheckFinding {
+                code: "template_error".into(),
+                severity: CheckSeverity::Problem,
+                text: format!("The campaign does not render for {email}: {e}"),
+                fix: Some("fix the template (`herald campaign edit`)".into()),
+            });
+            String::new()
+        }
+    };
+    // Spam reports against deliveries of the campaigns of the last 30 days.
+    let since = herald_engine::now_ms() - 30 * 24 * 3600 * 1000;
+    let mut recent = (0, 0, 0);
+    for e in herald_engine::reports::campaign_list(&app.store, 500, None).await? {
+        let created = e.campaign.created_at_ms;
+        if e.campaign.id != id.to_string() && created >= since {
+            // Through a relay, complaints come for relayed deliveries too.
+            recent.0 += e.counts.delivered + e.counts.relayed;
+            recent.1 += e.counts.complained;
+            recent.2 += 1;
+        }
+    }
+    let list_id = herald_mail::list_id_header(&c.list_name, c.list.0, &from_domain);
+    let mut findings = campaign::check::findings(&campaign::check::CheckInput {
+        from_domain: &from_domain,
+        sandbox,
+        verification: verification.as_ref(),
+        gate_override: c.gate_override.as_deref(),
+        html: &html,
+        unsubscribe_placeholder: UNSUBSCRIBE_PLACEHOLDER,
+        // Herald signs a one-click unsubscribe into every message it sends.
+        one_click: true,
+        list_id: &list_id,
+        recent,
+    });
+    if !extra.is_empty() {
+        // A template that does not render has no HTML to judge: only its error counts.
+        findings.retain(|f| !matches!(f.code.as_str(), "no_unsubscribe_link"));
+        extra.extend(findings);
+        findings = extra;
+    }
+    let count = |s| findings.iter().filter(|f| f.severity == s).count() as u32;
+    let check = CampaignCheck {
+        campaign: id.to_string(),
+        checked_at: herald_engine::reports::ms_to_rfc3339(herald_engine::now_ms()),
+        at: at.to_string(),
+        problems: count(CheckSeverity::Problem),
+        warnings: count(CheckSeverity::Warning),
+        findings,
+    };
+    app.store
+        .save_check(id, &serde_json::to_string(&check)?)
+        .await?;
+    Ok(check)
+}
+
+/// Run the check at `at` (create, schedule, send) without ever failing what called it: a
+/// check that cannot run is logged.
+pub async fn check_quietly(
+    app: &App,
+    id: CampaignId,
+    at: &str,
+) -> Option<herald_engine::api_types::CampaignCheck> {
+    match check_campaign(app, id, at).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!(campaign = id.0, error = %e, "the pre-send check did not run");
+            None
+        }
+    }
+}
+
+/// A check's findings as lines (problems and warnings first; `all`: the good news too).
+pub fn check_lines(c: &herald_engine::api_types::CampaignCheck, all: bool) -> Vec<String> {
+    use herald_engine::api_types::CheckSeverity;
+    let mut out = Vec::new();
+    for f in &c.findings {
+        if !all && f.severity == CheckSeverity::Info {
+            continue;
+        }
+        out.push(format!("  {:<8} {}", f.severity_word(), f.text));
+        if let Some(fix) = &f.fix {
+            out.push(format!("           → {fix}"));
+        }
+    }
+    out
+}
+
+/// `campaign check`: fails when the check finds a problem.
+pub(super) async fn check_cmd(app: &App, id: &str, json: bool) -> anyhow::Result<()> {
+    let id = campaign_id(id)?;
+    let c = check_campaign(app, id, "check").await?;
+    if json {
+        output::json(&c)?;
+    } else {
+        println!(
+            "campaign {id}: {} problem(s), {} warning(s)",
+            c.problems, c.warnings
+        );
+        for l in check_lines(&c, true) {
+            println!("{l}");
+        }
+    }
+    if c.problems > 0 {
+        anyhow::bail!("the pre-send check found {} problem(s)", c.problems);
+    }
+    Ok(())
+}

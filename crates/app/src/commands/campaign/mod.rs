@@ -1,0 +1,113 @@
+//! `herald campaign …`: the dispatch; drafts in `compose`, sending in `send`, schedules in
+//! `schedule`, the pre-send check in `check`, reports in `report`.
+
+use herald_engine::campaign::{self};
+
+use crate::cli::CampaignCmd;
+use crate::commands::campaign_id;
+use crate::startup::App;
+use crate::{bad_input, output};
+
+mod check;
+mod compose;
+mod report;
+mod schedule;
+mod send;
+
+pub use check::*;
+pub use compose::*;
+pub use report::*;
+pub use schedule::*;
+pub use send::*;
+
+pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
+    // Sending commands honour the installation's mode: a sandboxed installation (its settings,
+    // or the newest `serve` ran with --sandbox) sends nothing off this machine, whoever sends.
+    let mode = match cmd {
+        CampaignCmd::Send { .. } | CampaignCmd::Test { .. } => Some(app.sending_mode().await?),
+        _ => None,
+    };
+    if mode.as_ref().is_some_and(|m| m.sandbox) {
+        app.settings.delivery.sandbox = true;
+    }
+    let app = &app;
+    match cmd {
+        CampaignCmd::Create(args) => create(app, args).await,
+        CampaignCmd::List { status, json } => list(app, status.as_deref(), json).await,
+        CampaignCmd::Edit(args) => edit(app, args).await,
+        CampaignCmd::Duplicate { id, name, json } => {
+            let new = duplicate(app, campaign_id(&id)?, name).await?;
+            if json {
+                output::json(&herald_engine::api_types::Created {
+                    id: new.to_string(),
+                })
+            } else {
+                println!("{new}");
+                Ok(())
+            }
+        }
+        CampaignCmd::Schedule {
+            id,
+            at,
+            tz,
+            local_time,
+            json,
+        } => schedule_cmd(app, &id, at, tz, local_time, json).await,
+        CampaignCmd::Unschedule { id, json } => unschedule_cmd(app, &id, json).await,
+        CampaignCmd::Check { id, json } => check_cmd(app, &id, json).await,
+        CampaignCmd::Audience {
+            id,
+            segment,
+            no_segment,
+            exclude,
+            no_exclude,
+            json,
+        } => audience_cmd(app, &id, segment, no_segment, exclude, no_exclude, json).await,
+        CampaignCmd::Pause { id, json } => {
+            control_cmd(app, &id, campaign::Control::Pause, json).await
+        }
+        CampaignCmd::Resume { id, json } => {
+            control_cmd(app, &id, campaign::Control::Resume, json).await
+        }
+        CampaignCmd::Cancel { id, json } => {
+            control_cmd(app, &id, campaign::Control::Cancel, json).await
+        }
+        CampaignCmd::Delete { id } => {
+            let id = campaign_id(&id)?;
+            delete_draft(app, id).await?;
+            println!("deleted draft {id}");
+            Ok(())
+        }
+        CampaignCmd::Send {
+            id,
+            wait,
+            wait_timeout,
+            json,
+        } => {
+            let timeout = match wait_timeout {
+                Some(s) => Some(
+                    humantime::parse_duration(&s)
+                        .map_err(|e| bad_input(format!("--wait-timeout {s:?}: {e}")))?,
+                ),
+                None => None,
+            };
+            let live = mode.map(|m| m.live).unwrap_or_default();
+            send(app, campaign_id(&id)?, &live, wait, timeout, json).await
+        }
+        CampaignCmd::Report {
+            id,
+            recipients,
+            json,
+        } => {
+            let report = load_report(app, campaign_id(&id)?, recipients).await?;
+            if json {
+                output::json(&report)
+            } else {
+                print_report(&report);
+                Ok(())
+            }
+        }
+        CampaignCmd::Test { id, to, json } => test_cmd(app, &id, &to, json).await,
+        CampaignCmd::Show { id, json } => show_cmd(app, &id, json).await,
+    }
+}
