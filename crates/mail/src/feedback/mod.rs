@@ -19,6 +19,7 @@ mod autoreply;
 pub mod dmarc;
 mod dsn;
 mod mbox;
+mod phrases;
 pub(crate) mod providers;
 pub mod reasons;
 mod scrape;
