@@ -1,0 +1,321 @@
+//! The composition root: builds every piece of state explicitly from the settings.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use herald_engine::deliver::mx::build_resolver;
+use herald_engine::domains::gate::check_from;
+use herald_engine::domains::verify::verify;
+use herald_engine::domains::{Keyring, RecordContext};
+use herald_store::AnyStore;
+use herald_store::prelude::*;
+use tokio::sync::oneshot;
+
+use crate::settings::{Relay, RelayTls, Settings, Transport};
+
+mod secrets;
+mod servers;
+
+pub(crate) use secrets::*;
+
+#[derive(Clone)]
+pub struct App {
+    pub settings: Settings,
+    pub data_dir: PathBuf,
+    pub store: AnyStore,
+}
+
+/// How the installation sends (see [`App::sending_mode`]).
+#[derive(Debug, Clone)]
+pub struct SendingMode {
+    /// Names of the nodes running `herald serve` now.
+    pub live: Vec<String>,
+    pub sandbox: bool,
+}
+
+/// A running sandbox capture server; dropped = stopped.
+pub struct SandboxServer {
+    pub addr: SocketAddr,
+    pub dir: PathBuf,
+    _stop: oneshot::Sender<()>,
+}
+
+impl App {
+    /// Read settings and open the store (creating the data directory if needed).
+    pub async fn open(data_dir: &Path, config: Option<&Path>) -> anyhow::Result<App> {
+        create_private_dir(data_dir)?;
+        let file = config
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join("herald.toml"));
+        let settings = Settings::load(&file).map_err(|e| crate::bad_input(format!("{e:#}")))?;
+        Self::with_settings(settings, data_dir).await
+    }
+
+    /// Open the store named by already-loaded settings.
+    pub async fn with_settings(mut settings: Settings, data_dir: &Path) -> anyhow::Result<App> {
+        if settings.database.url.is_empty() {
+            settings.database.url = format!("sqlite://{}", data_dir.join("herald.db").display());
+        }
+        let store = herald_store::open(&settings.database.url)
+            .await
+            .with_context(|| {
+                format!(
+                    "opening the database {}",
+                    herald_store::redact_url(&settings.database.url)
+                )
+            })?;
+        if let Some(path) = settings.database.url.strip_prefix("sqlite://") {
+            // The database holds sessions, tokens' hashes and every recipient: owner only.
+            for suffix in ["", "-wal", "-shm"] {
+                let p = PathBuf::from(format!("{path}{suffix}"));
+                if p.exists() {
+                    set_private(&p, 0o600)?;
+                }
+            }
+        }
+        Ok(App {
+            settings,
+            data_dir: data_dir.to_path_buf(),
+            store,
+        })
+    }
+
+    /// The host of `[http] public_url` (where tracking records point).
+    pub fn tracking_host(&self) -> String {
+        let url = &self.settings.http.public_url;
+        url.split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .unwrap_or("localhost")
+            .to_string()
+    }
+
+    /// The From-alignment gate for mail From `from_address` (design §5): its domain, or a parent,
+    /// must be connected and verify through DNS. Sandbox delivery is exempt: nothing leaves the
+    /// machine.
+    pub async fn check_from(&self, from_address: &str) -> anyhow::Result<()> {
+        if self.settings.delivery.sandbox {
+            return Ok(());
+        }
+        let from_domain = herald_domain::address::domain_part(from_address).to_ascii_lowercase();
+        let verification = self.verify_from_domain(&from_domain).await?;
+        // DNS not answering is not the domain's fault: a failure to try again (a scheduled
+        // start is retried), not a refusal.
+        if let Some(v) = &verification {
+            use herald_engine::domains::verify::Status;
+            let required = || v.records.iter().filter(|c| c.required);
+            if required().any(|c| c.status == Status::DnsError)
+                && required().all(|c| matches!(c.status, Status::Pass | Status::DnsError))
+            {
+                anyhow::bail!(
+                    "DNS did not answer for {}'s records; try again in a moment",
+                    v.domain
+                );
+            }
+        }
+        check_from(&from_domain, verification.as_ref()).map_err(|e| crate::bad_input(e.to_string()))
+    }
+
+    /// The verification, through DNS now, of the connected domain `from_domain` is (or is a
+    /// subdomain of); None when it is not connected.
+    pub async fn verify_from_domain(
+        &self,
+        from_domain: &str,
+    ) -> anyhow::Result<Option<herald_engine::domains::verify::Verification>> {
+        let keyring = self.keyring();
+        Ok(match keyring.connected_for(from_domain)? {
+            None => None,
+            Some((domain, _, _)) => {
+                let resolver =
+                    build_resolver(&self.settings.dns.nameservers, self.settings.dns.timeout.0)
+                        .map_err(anyhow::Error::msg)?;
+                verify(&resolver, &keyring, &domain, &self.record_context()).await?
+            }
+        })
+    }
+
+    /// This installation's identity, as the records to publish name it.
+    pub fn record_context(&self) -> RecordContext {
+        let d = &self.settings.delivery;
+        RecordContext {
+            source_ips: d.source_ips.clone(),
+            helo_name: d.helo_name.clone(),
+            tracking_host: self.tracking_host(),
+            existing_spf: Vec::new(),
+        }
+    }
+
+    /// The IPs mail may come from: this node's `[delivery] source_ips` and those of every node
+    /// registered on the database (what a recipient's IT should allowlist).
+    pub async fn all_sending_ips(&self) -> Vec<String> {
+        let mut ips: Vec<String> = self
+            .settings
+            .delivery
+            .source_ips
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect();
+        let nodes = self.store.nodes().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "reading the other nodes' sending IPs failed; listing this node's");
+            Vec::new()
+        });
+        for n in nodes {
+            ips.extend(serde_json::from_str::<Vec<String>>(&n.source_ips).unwrap_or_default());
+        }
+        ips.sort();
+        ips.dedup();
+        ips
+    }
+
+    /// This node's name (`[delivery] node_name`, default the EHLO name).
+    pub fn node_name(&self) -> String {
+        let d = &self.settings.delivery;
+        d.node_name.clone().unwrap_or_else(|| d.helo_name.clone())
+    }
+
+    /// How this installation sends now: the nodes whose heartbeat is fresh, and whether it is
+    /// in sandbox mode — by its settings, or because the newest `serve` on its database ran
+    /// with `--sandbox` (until a `serve` without it starts). Every command that sends honours
+    /// it, so a CLI send never leaves the machine while the installation is a sandbox.
+    pub async fn sending_mode(&self) -> anyhow::Result<SendingMode> {
+        let nodes = self.store.nodes().await?;
+        let fresh_after =
+            herald_engine::now_ms() - 3 * self.settings.delivery.lease.0.as_millis() as i64;
+        let newest_sandbox = nodes
+            .iter()
+            .max_by_key(|n| n.started_at_ms)
+            .is_some_and(|n| n.sandbox);
+        Ok(SendingMode {
+            // A fresh heartbeat, and not a process of this machine that is gone (killed: its
+            // heartbeat looks fresh for a while yet).
+            live: nodes
+                .into_iter()
+                .filter(|n| n.heartbeat_at_ms >= fresh_after && !process_is_gone(&n.owner))
+                .map(|n| n.name)
+                .collect(),
+            sandbox: self.settings.delivery.sandbox || newest_sandbox,
+        })
+    }
+
+    /// Register this `serve` process as its node on the database and keep its heartbeat;
+    /// refused when another process runs under the same name (its heartbeat is fresh).
+    pub async fn register_node(&self, owner: &str) -> anyhow::Result<AbortOnDrop> {
+        let lease = self.settings.delivery.lease.0;
+        let now = herald_engine::now_ms();
+        let name = self.node_name();
+        let record = herald_store::NodeRecord {
+            name: name.clone(),
+            owner: owner.to_string(),
+            helo_name: self.settings.delivery.helo_name.clone(),
+            source_ips: serde_json::to_string(&self.settings.delivery.source_ips)?,
+            started_at_ms: now,
+            heartbeat_at_ms: now,
+            sandbox: self.settings.delivery.sandbox,
+        };
+        let stale_before = now - 3 * lease.as_millis() as i64;
+        let mut live = self.store.register_node(&record, stale_before).await?;
+        // Its previous process on this very machine, no longer running (a crash, a kill -9):
+        // take the name over now rather than after the heartbeat goes stale.
+        if let Some(l) = &live
+            && process_is_gone(&l.owner)
+        {
+            live = self.store.register_node(&record, i64::MAX).await?;
+        }
+        if let Some(live) = live {
+            return Err(crate::bad_input(format!(
+                "node {name:?} is already running on this database (process {}, heartbeat {}); give each node its own [delivery] node_name",
+                live.owner,
+                herald_engine::reports::ms_to_rfc3339(live.heartbeat_at_ms)
+            )));
+        }
+        let store = self.store.clone();
+        let owner = owner.to_string();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(lease / 3);
+            loop {
+                tick.tick().await;
+                match store
+                    .node_heartbeat(&name, &owner, herald_engine::now_ms())
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!(node = %name, "another process took over this node's name")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "node heartbeat failed"),
+                }
+            }
+        });
+        Ok(AbortOnDrop(task))
+    }
+
+    /// The DKIM keys of connected domains (`<data dir>/dkim`).
+    pub fn keyring(&self) -> Keyring {
+        Keyring::new(self.data_dir.join("dkim"))
+    }
+}
+
+/// Owner-only permissions on `path` (0700 for folders, 0600 for files).
+pub fn set_private(path: &Path, mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("making {} private ({mode:o})", path.display()))
+}
+
+/// Create `dir` (and its parents) if needed and make it owner-only: the data directory holds
+/// keys, the spool (working unsubscribe addresses) and the database.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
+    set_private(dir, 0o700)
+}
+
+/// A stop signal several tasks can wait on.
+#[derive(Clone)]
+struct SharedStop(tokio::sync::watch::Receiver<bool>);
+
+impl SharedStop {
+    async fn wait(mut self) {
+        let _ = self.0.wait_for(|v| *v).await;
+    }
+}
+
+fn shared_stop(stopped: oneshot::Receiver<()>) -> SharedStop {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = stopped.await;
+        let _ = tx.send(true);
+    });
+    SharedStop(rx)
+}
+
+/// A background task that stops when this is dropped.
+pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// This machine's host name (for lease owners), or "localhost".
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The lease owner `host:pid:unique` ran on this machine and its process is gone.
+fn process_is_gone(owner: &str) -> bool {
+    let mut parts = owner.split(':');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    host == hostname()
+        && pid.parse::<u32>().is_ok_and(|pid| {
+            pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        })
+}
