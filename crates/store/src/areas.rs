@@ -115,6 +115,13 @@ store_area! {
         ) -> Option<Confirmed>;
         /// Remove pending members (and their unconfirmed consents) who signed up before `before_ms`.
         fn purge_pending(&self, before_ms: i64) -> u64;
+    }
+}
+
+store_area! {
+    /// A contact's standing on its lists: the preference centre, an operator's edits, the
+    /// export, consent records (`shared/members.rs`).
+    pub trait MemberStore {
         /// A contact's consent records, oldest first.
         fn consents(&self, email_key: &str) -> Vec<ConsentRecord>;
         /// What the preference centre shows the contact a delivery went to; `None` for a seed copy

@@ -45,6 +45,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Store:
     ContactStore
     + AudienceStore
+    + MemberStore
     + SegmentStore
     + CampaignStore
     + QueueStore
@@ -65,6 +66,7 @@ pub trait Store:
 impl<T> Store for T where
     T: ContactStore
         + AudienceStore
+        + MemberStore
         + SegmentStore
         + CampaignStore
         + QueueStore

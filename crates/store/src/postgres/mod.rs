@@ -9,6 +9,7 @@ mod campaigns;
 mod contacts;
 mod domains;
 mod feedback;
+mod members;
 mod privacy;
 mod queue;
 mod reports;

@@ -7,6 +7,7 @@ pub(crate) mod campaigns;
 pub(crate) mod contacts;
 pub(crate) mod domains;
 pub(crate) mod feedback;
+pub(crate) mod members;
 pub(crate) mod privacy;
 pub(crate) mod reports;
 pub(crate) mod seeds;

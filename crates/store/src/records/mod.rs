@@ -1,0 +1,343 @@
+//! Plain records passed to and from the store.
+
+use std::fmt;
+use std::str::FromStr;
+
+mod accounts;
+mod deliveries;
+
+pub use accounts::*;
+pub use deliveries::*;
+
+macro_rules! id {
+    ($name:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map($name)
+            }
+        }
+    };
+}
+
+id!(ListId);
+
+id!(CampaignId);
+
+id!(DeliveryId);
+
+/// A contact to insert or merge.
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub email: String,
+    pub email_key: String,
+    /// JSON object text.
+    pub fields: String,
+    /// The address's erasure token (`herald_mail::erasure`): a row whose token is on the
+    /// suppression list (the person was erased) is refused, in the same transaction.
+    pub erased_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    /// Address keys refused because the person was erased.
+    pub refused: Vec<String>,
+}
+
+/// A list member as the audience stage sees it.
+#[derive(Debug, Clone)]
+pub struct AudienceMember {
+    pub contact_id: i64,
+    pub email: String,
+    pub email_key: String,
+    /// The contact's fields (JSON object text).
+    pub fields: String,
+    /// The suppression list's reason, if the address is on it.
+    pub suppression: Option<String>,
+    /// A hard bounce of this address in an earlier campaign.
+    pub hard_bounced_before: bool,
+    /// Where the contact stands on this list.
+    pub status: herald_domain::MemberStatus,
+    /// Matches the campaign's exclusion rule (`not_sent: excluded`).
+    pub excluded: bool,
+}
+
+/// A list as created or changed (design §6b).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewList {
+    pub name: String,
+    /// Public sign-up form at `/s/{slug}`; `None`: no public form.
+    pub slug: Option<String>,
+    pub description: String,
+    pub opt_in: herald_domain::OptIn,
+    /// The fields its sign-up form asks for (besides the address), in order.
+    pub form_fields: Vec<String>,
+    /// Sender of its confirmation messages (`Name`, address).
+    pub from_name: Option<String>,
+    pub from_address: Option<String>,
+}
+
+/// A stored list with its members counted by standing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRecord {
+    pub id: ListId,
+    pub list: NewList,
+    pub created_at_ms: i64,
+    pub subscribed: u64,
+    pub pending: u64,
+    pub unsubscribed: u64,
+}
+
+/// A person joining a list (a sign-up form, the API, the CLI).
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub list: ListId,
+    pub email: String,
+    pub email_key: String,
+    /// Fields given (JSON object text): a new contact gets them at once; an existing contact's
+    /// fields change only once the sign-up is confirmed (a stranger cannot rename a member).
+    pub fields: String,
+    /// `form:<slug>`, `api`, `cli`.
+    pub source: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// What the person agreed to, as shown to them.
+    pub form_text: String,
+    /// The standing a new (or returning) member gets: `pending` on a double opt-in list.
+    pub status: herald_domain::MemberStatus,
+    pub at_ms: i64,
+    /// The address's erasure token: an erased person is refused (`StoreError::Erased`).
+    pub erased_token: Option<String>,
+}
+
+/// What a sign-up changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedUp {
+    pub contact_id: i64,
+    /// The standing before (`None`: not a member).
+    pub before: Option<herald_domain::MemberStatus>,
+    pub now: herald_domain::MemberStatus,
+    /// The consent record this sign-up added (none when nothing changed).
+    pub consent: Option<i64>,
+}
+
+/// A confirmation message to queue for a pending member.
+#[derive(Debug, Clone)]
+pub struct NewConfirmation {
+    pub list: ListId,
+    pub contact_id: i64,
+    pub email: String,
+    pub email_key: String,
+    pub domain: String,
+    pub message_id: String,
+    /// The campaign that carries the list's confirmations, if one must be created.
+    pub campaign: NewCampaign,
+    /// The sign-up's consent record: the one this message's link confirms.
+    pub consent: Option<i64>,
+    /// No new message when one went to this address for this list after this time…
+    pub not_since_ms: i64,
+    /// …or when `max_in_window` went after `window_since_ms`.
+    pub window_since_ms: i64,
+    pub max_in_window: u32,
+    pub at_ms: i64,
+}
+
+/// A confirmed sign-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    pub list: ListId,
+    pub list_name: String,
+    pub email: String,
+    /// `false` when the member was already subscribed (a second click).
+    pub newly: bool,
+}
+
+/// What the preference centre shows a contact (reached through one of their deliveries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences {
+    pub contact_id: i64,
+    pub email: String,
+    /// The contact's fields (JSON object text).
+    pub fields: String,
+    /// Every list they are (or were) a member of, by name.
+    pub memberships: Vec<Membership>,
+    /// The suppression list's reason, if the address is on it.
+    pub suppressed: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub list: ListId,
+    pub name: String,
+    pub status: herald_domain::MemberStatus,
+    /// The fields the list's form asks for (the ones a member may change).
+    pub form_fields: Vec<String>,
+}
+
+/// Changes a contact makes in the preference centre.
+#[derive(Debug, Clone)]
+pub struct PreferenceChange {
+    /// Lists to leave or (re)join; only lists they are a member of are changed.
+    pub lists: Vec<(ListId, herald_domain::MemberStatus)>,
+    /// Fields to merge (JSON object text; only fields their lists ask for).
+    pub fields: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub at_ms: i64,
+}
+
+/// One contact as `contacts export` writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRow {
+    pub contact_id: i64,
+    pub email: String,
+    /// JSON object text.
+    pub fields: String,
+    /// Its lists with its standing on each ("name<TAB>status" per line), or, when exporting one
+    /// list, that list only.
+    pub memberships: Vec<(String, herald_domain::MemberStatus)>,
+    pub suppression: Option<String>,
+    /// The newest consent record on the exported list (or any list): source, when, confirmed when.
+    pub consent: Option<(String, i64, Option<i64>)>,
+    pub created_at_ms: i64,
+}
+
+/// One consent record of a contact on a list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConsentRecord {
+    pub list: String,
+    pub source: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub form_text: String,
+    pub created_at_ms: i64,
+    pub confirmed_at_ms: Option<i64>,
+    pub confirm_ip: Option<String>,
+}
+
+/// A contact found by search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    pub email: String,
+    pub email_key: String,
+    /// JSON object of personalisation fields.
+    pub fields: String,
+    /// The lists it is on, by name.
+    pub lists: Vec<String>,
+    /// Its standing on each of them (same order as `lists`).
+    pub statuses: Vec<herald_domain::MemberStatus>,
+    pub created_at_ms: i64,
+}
+
+/// One campaign's delivery to a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactDelivery {
+    pub delivery: DeliveryId,
+    pub campaign: CampaignId,
+    pub campaign_name: String,
+    pub subject: String,
+    pub state: herald_domain::DeliveryState,
+    pub reason: Option<String>,
+    pub attempts: u32,
+    pub updated_at_ms: i64,
+    /// The subject of the copy last handed over (personalised), when recorded.
+    pub sent_subject: Option<String>,
+}
+
+/// One person's erasure (`herald contacts erase`): what to find and what replaces it.
+#[derive(Debug, Clone)]
+pub struct Erasure {
+    pub email_key: String,
+    /// The keyed hash that takes the address's place on the suppression list.
+    pub token: String,
+    /// What stands in for the address in the delivery records (counts stay whole).
+    pub placeholder: String,
+    /// Spellings of the address to blank wherever stored text holds them (evidence, event
+    /// details, inbound messages), compared without regard to ASCII case.
+    pub needles: Vec<String>,
+    /// Who asked (`cli`, `api:<user>`, `ui:<user>`), for the suppression log.
+    pub source: String,
+    pub at_ms: i64,
+}
+
+/// What an erasure changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Erased {
+    /// A contact record was removed (with its fields, memberships and consent records).
+    pub contact: bool,
+    pub memberships: u64,
+    pub consents: u64,
+    /// Delivery records kept for the counts, the address replaced.
+    pub deliveries: u64,
+    /// Of those, messages not yet sent, now `not_sent: suppressed`.
+    pub cancelled: u64,
+    pub attempts: u64,
+    pub events: u64,
+    /// Inbound messages (bounces, complaints, replies) emptied of their raw text.
+    pub inbound: u64,
+    /// Suppression-log entries re-keyed to the token.
+    pub suppression_log: u64,
+}
+
+/// Whether an erasure could be done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EraseOutcome {
+    Erased(Erased),
+    /// Herald holds nothing on this address.
+    Unknown,
+    /// A message to the person is being handed over right now; try again when it is recorded.
+    InFlight,
+}
+
+/// Everything the database holds on one person besides the contact timeline (right of access).
+#[derive(Debug, Clone, Default)]
+pub struct PersonRecord {
+    /// (delivery, outcome, reason, started ms, ended ms, evidence JSON)
+    pub attempts: Vec<(DeliveryId, String, Option<String>, i64, i64, String)>,
+    pub inbound: Vec<InboundCopy>,
+    /// (reason, source, created ms) on the suppression list.
+    pub suppression: Option<(String, String, i64)>,
+    /// (action, reason, source, at ms), oldest first.
+    pub suppression_log: Vec<(String, String, String, i64)>,
+}
+
+/// An inbound message about one of the person's deliveries.
+#[derive(Debug, Clone)]
+pub struct InboundCopy {
+    pub id: i64,
+    pub delivery: Option<DeliveryId>,
+    pub received_at_ms: i64,
+    pub kind: String,
+    pub mail_from: String,
+    /// JSON object text.
+    pub summary: String,
+    pub raw: Vec<u8>,
+}
+
+/// A saved segment: a named rule (`herald_domain::segment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRecord {
+    pub name: String,
+    /// The rule's text, as written.
+    pub rule: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Which contacts: those matching `include` (all when `None`) and not `exclude`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceFilter {
+    pub include: Option<herald_domain::segment::Rule>,
+    pub exclude: Option<herald_domain::segment::Rule>,
+    /// What `within` counts back from.
+    pub now_ms: i64,
+}
