@@ -1,0 +1,421 @@
+//! Contacts and lists by the CLI, the API and a site's server-side sign-up; the benchmark.
+
+use super::*;
+use crate::common::{Herald, free_port, http};
+
+#[test]
+fn contacts_are_added_shown_edited_taken_off_a_list_and_exported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"));
+    h.ok(&["lists", "create", "Club"]);
+    let added = h.json(&[
+        "contacts",
+        "add",
+        "Ann@X.invalid",
+        "--list",
+        "Club",
+        "--field",
+        "first_name=Ann",
+        "--json",
+    ]);
+    assert_eq!(
+        (&added["status"], &added["before"]),
+        (&serde_json::json!("subscribed"), &serde_json::Value::Null),
+        "{added:#}"
+    );
+    let again = h.json(&[
+        "contacts",
+        "add",
+        "ann@x.invalid",
+        "--list",
+        "Club",
+        "--json",
+    ]);
+    assert_eq!(again["before"], "subscribed");
+    // Bad input names the problem and changes nothing.
+    for (args, says) in [
+        (
+            vec!["contacts", "add", "not-an-address", "--list", "Club"],
+            "email",
+        ),
+        (
+            vec![
+                "contacts",
+                "add",
+                "b@x.invalid",
+                "--list",
+                "Club",
+                "--field",
+                "noequals",
+            ],
+            "NAME=VALUE",
+        ),
+        (
+            vec![
+                "contacts",
+                "add",
+                "b@x.invalid",
+                "--list",
+                "Club",
+                "--field",
+                "bad name=1",
+            ],
+            "field name",
+        ),
+        (
+            vec![
+                "contacts",
+                "add",
+                "b@x.invalid",
+                "--list",
+                "Club",
+                "--confirm",
+            ],
+            "--from",
+        ),
+        (
+            vec!["contacts", "add", "b@x.invalid", "--list", "Nope"],
+            "unknown list",
+        ),
+        (
+            vec!["contacts", "edit", "nobody@x.invalid", "--field", "a=1"],
+            "no contact",
+        ),
+    ] {
+        let out = h.run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    h.ok(&[
+        "contacts",
+        "edit",
+        "ann@x.invalid",
+        "--field",
+        "city=Oslo",
+        "--unset",
+        "first_name",
+    ]);
+    let shown = h.json(&["contacts", "show", "ann@x.invalid", "--json"]);
+    assert_eq!(
+        shown["contact"]["fields"],
+        serde_json::json!({"city": "Oslo"}),
+        "{shown:#}"
+    );
+    assert_eq!(
+        shown["contact"]["memberships"],
+        serde_json::json!([{"list": "Club", "status": "subscribed"}])
+    );
+    assert_eq!(shown["consents"][0]["source"], "cli", "{shown:#}");
+
+    h.ok(&["contacts", "remove", "ann@x.invalid", "--list", "Club"]);
+    let shown = h.json(&["contacts", "show", "ann@x.invalid", "--json"]);
+    assert_eq!(shown["contact"]["memberships"][0]["status"], "unsubscribed");
+    let back = h.run(&["contacts", "add", "ann@x.invalid", "--list", "Club"]);
+    assert_eq!(
+        back.status.code(),
+        Some(2),
+        "an operator does not put back someone who left"
+    );
+    assert!(String::from_utf8_lossy(&back.stderr).contains("left list"));
+
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name,city\nbob@x.invalid,Bob,\"Rome, Italy\"\ncy@x.invalid,Cy,\n",
+    )
+    .unwrap();
+    h.ok(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "Club",
+    ]);
+    h.ok(&["suppressions", "add", "cy@x.invalid"]);
+    let out = h.run(&["contacts", "export", "--list", "Club"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "email,status,suppressed,consent_source,consent_at,confirmed_at,created_at,city,first_name"
+    );
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[1].starts_with("Ann@x.invalid,unsubscribed,,cli,"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("bob@x.invalid,subscribed,,,,,")
+            && lines[2].ends_with(",\"Rome, Italy\",Bob"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("cy@x.invalid,subscribed,suppressed,"),
+        "{text}"
+    );
+    let all: serde_json::Value =
+        serde_json::from_slice(&h.run(&["contacts", "export", "--json"]).stdout).unwrap();
+    assert_eq!(all.as_array().map(Vec::len), Some(3), "{all:#}");
+    assert_eq!(all[1]["fields"]["city"], "Rome, Italy");
+    assert_eq!(
+        all[0]["lists"][0],
+        serde_json::json!({"list": "Club", "status": "unsubscribed"})
+    );
+
+    // Moving from another tool: its `status` column carries over.
+    let moved = tmp.path().join("moved.csv");
+    std::fs::write(
+        &moved,
+        "email,status,first_name\ndee@x.invalid,unsubscribed,Dee\neli@x.invalid,cleaned,Eli\n\
+         fay@x.invalid,complained,Fay\ngus@x.invalid,Subscribed,Gus\nhal@x.invalid,weird,Hal\n",
+    )
+    .unwrap();
+    let report = h.json(&[
+        "contacts",
+        "import",
+        moved.to_str().unwrap(),
+        "--list",
+        "Club",
+        "--json",
+    ]);
+    assert_eq!(
+        (
+            &report["imported"],
+            &report["unsubscribed"],
+            &report["suppressed"]
+        ),
+        (
+            &serde_json::json!(4),
+            &serde_json::json!(1),
+            &serde_json::json!(2)
+        ),
+        "{report:#}"
+    );
+    assert_eq!(report["rejected"][0]["line"], 6, "{report:#}");
+    assert!(
+        report["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("\"status\"")
+    );
+    let all: serde_json::Value = serde_json::from_slice(
+        &h.run(&["contacts", "export", "--list", "Club", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    let of = |email: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["email"] == email)
+            .cloned()
+            .unwrap_or_else(|| panic!("{email} in {all:#}"))
+    };
+    assert_eq!(of("dee@x.invalid")["lists"][0]["status"], "unsubscribed");
+    assert_eq!(of("eli@x.invalid")["suppressed"], "previously_bounced");
+    assert_eq!(of("fay@x.invalid")["suppressed"], "complained");
+    assert_eq!(of("gus@x.invalid")["lists"][0]["status"], "subscribed");
+    assert_eq!(of("gus@x.invalid")["suppressed"], serde_json::Value::Null);
+    assert_eq!(
+        of("dee@x.invalid")["fields"],
+        serde_json::json!({"first_name": "Dee"})
+    );
+}
+
+#[test]
+fn the_sign_up_benchmark_signs_everyone_up_and_queues_each_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"));
+    // Its own temporary store whatever the backend; only what it did is asserted, not speed.
+    let f = h.json(&[
+        "bench",
+        "signup",
+        "--signups",
+        "200",
+        "--connections",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(
+        (&f["signups"], &f["pending"], &f["confirmations_queued"]),
+        (
+            &serde_json::json!(200),
+            &serde_json::json!(200),
+            &serde_json::json!(200)
+        ),
+        "{f:#}"
+    );
+    assert!(f["signups_per_sec"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn the_api_lists_lists_and_adds_contacts_as_the_cli_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data")).web_only(port);
+    h.ok(&["lists", "create", "Club", "--fields", "first_name"]);
+    common::add_user(&h, "admin@x.invalid", "admin");
+    common::add_user(&h, "viewer@x.invalid", "viewer");
+    let admin = common::bearer(&h, "admin@x.invalid");
+    let viewer = common::bearer(&h, "viewer@x.invalid");
+    let _serve = common::serve_sandbox(&h, port);
+    let json = [("Content-Type", "application/json")];
+    let post = |auth: &str, body: &str| {
+        http(
+            port,
+            "POST",
+            "/api/v1/contacts",
+            &[json[0], ("Authorization", auth)],
+            Some(body),
+        )
+    };
+
+    let lists = http(
+        port,
+        "GET",
+        "/api/v1/lists",
+        &[("Authorization", &viewer)],
+        None,
+    );
+    assert_eq!(lists.status, 200, "{}", lists.body);
+    let lists: serde_json::Value = serde_json::from_str(&lists.body).unwrap();
+    assert_eq!(lists["lists"][0]["name"], "Club");
+    assert_eq!(
+        lists["lists"][0]["form_url"],
+        format!("http://127.0.0.1:{port}/s/club")
+    );
+
+    let body = r#"{"email": "eve@x.invalid", "list": "Club", "fields": {"first_name": "Eve"}}"#;
+    assert_eq!(post(&viewer, body).status, 403, "a viewer cannot add");
+    let added = post(&admin, body);
+    assert_eq!(added.status, 201, "{}", added.body);
+    let again = post(&admin, body);
+    assert_eq!(again.status, 200, "already subscribed");
+    for (bad, says) in [
+        (
+            r#"{"email": "eve@x.invalid", "list": "Nope"}"#,
+            "unknown list",
+        ),
+        (r#"{"email": "nope", "list": "Club"}"#, "email"),
+        (
+            r#"{"email": "f@x.invalid", "list": "Club", "fields": {"bad name": "1"}}"#,
+            "field name",
+        ),
+        (
+            r#"{"email": "f@x.invalid", "list": "Club", "confirm": true}"#,
+            "--from",
+        ),
+    ] {
+        let r = post(&admin, bad);
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+        assert!(r.body.contains(says), "{bad}: {}", r.body);
+    }
+    h.ok(&["contacts", "remove", "eve@x.invalid", "--list", "Club"]);
+    assert_eq!(post(&admin, body).status, 409, "left the list");
+    let shown = h.json(&["contacts", "show", "eve@x.invalid", "--json"]);
+    assert_eq!(shown["contact"]["fields"]["first_name"], "Eve");
+    assert_eq!(
+        shown["consents"][0]["source"], "api:admin@x.invalid",
+        "{shown:#}"
+    );
+    let export = h.run(&["contacts", "export", "--list", "Club"]);
+    assert_eq!(
+        String::from_utf8_lossy(&export.stdout).lines().count(),
+        2,
+        "the bad posts added nobody"
+    );
+    // The contact's page shows the standing per list and the consent record.
+    let cookie = common::session_cookie(port, "viewer@x.invalid");
+    let page = http(
+        port,
+        "GET",
+        "/contacts/eve@x.invalid",
+        &[("Cookie", &cookie)],
+        None,
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<td>Club</td><td>unsubscribed</td>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<td>api:admin@x.invalid</td>"),
+        "{}",
+        page.body
+    );
+}
+
+/// `POST /api/v1/public/subscribe`: a site's server signs visitors up as the hosted form does —
+/// the same answer whatever the standing, the visitor's IP and agent in the consent record, no
+/// CORS headers, the list's fields only.
+#[test]
+fn a_site_signs_visitors_up_through_the_api_as_the_form_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data"))
+        .web_only(port)
+        .env("HERALD__TRACKING__IP", "full");
+    h.ok(&["lists", "create", "Club", "--fields", "first_name"]);
+    common::add_user(&h, "site@x.invalid", "viewer");
+    let token = common::bearer(&h, "site@x.invalid");
+    let _serve = common::serve_sandbox(&h, port);
+    let subscribe = |body: &str| {
+        http(
+            port,
+            "POST",
+            "/api/v1/public/subscribe",
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", &token),
+                ("Origin", "https://elsewhere.example"),
+            ],
+            Some(body),
+        )
+    };
+    let body = r#"{"list": "club", "email": "Vi@x.invalid", "fields": {"first_name": "Vi", "admin": "yes"}, "ip": "203.0.113.9", "user_agent": "Mozilla/5.0 Site"}"#;
+    let first = subscribe(body);
+    assert_eq!(first.status, 202, "{}", first.body);
+    assert!(
+        first.header("access-control-allow-origin").is_none(),
+        "no CORS"
+    );
+    let again = subscribe(body);
+    assert_eq!(
+        (again.status, &again.body),
+        (202, &first.body),
+        "the same answer"
+    );
+    let shown = h.json(&["contacts", "show", "vi@x.invalid", "--json"]);
+    assert_eq!(shown["contact"]["fields"]["first_name"], "Vi", "{shown:#}");
+    assert!(
+        shown["contact"]["fields"]["admin"].is_null(),
+        "only the list's fields: {shown:#}"
+    );
+    let c = &shown["consents"][0];
+    assert_eq!(
+        (&c["source"], &c["ip"], &c["user_agent"]),
+        (
+            &serde_json::json!("api:site@x.invalid"),
+            &serde_json::json!("203.0.113.9"),
+            &serde_json::json!("Mozilla/5.0 Site")
+        ),
+        "{shown:#}"
+    );
+    for (bad, status) in [
+        (r#"{"list": "nope", "email": "a@x.invalid"}"#, 422),
+        (r#"{"list": "club", "email": "not an address"}"#, 422),
+    ] {
+        assert_eq!(subscribe(bad).status, status, "{bad}");
+    }
+    let r = http(
+        port,
+        "POST",
+        "/api/v1/public/subscribe",
+        &[("Content-Type", "application/json")],
+        Some(body),
+    );
+    assert_eq!(r.status, 401, "a token is needed");
+}

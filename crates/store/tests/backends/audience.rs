@@ -1,0 +1,304 @@
+//! Lists, sign-ups, confirmations, preferences, segments.
+
+use super::*;
+use herald_store::*;
+
+async fn audience_scenario(store: AnyStore) {
+    use herald_domain::{MemberStatus, OptIn};
+    let backend = store.backend();
+    let t0 = now();
+    let news = NewList {
+        name: "News".into(),
+        slug: Some("news".into()),
+        description: "Weekly".into(),
+        opt_in: OptIn::Double,
+        form_fields: vec!["first_name".into()],
+        from_name: Some("The News".into()),
+        from_address: Some("news@sender.test".into()),
+    };
+    let list = store.create_list(&news, t0).await.unwrap();
+    let rec = store.list_record("news", true).await.unwrap().unwrap();
+    assert_eq!((rec.id, &rec.list), (list, &news), "{backend}");
+    assert!(store.list_record("news", false).await.unwrap().is_none());
+    // An existing contact (from an import to another list) signs up with another name.
+    let other = store.ensure_list("customers").await.unwrap();
+    store
+        .upsert_contacts(
+            other,
+            &[NewContact {
+                email: "eve@example.com".into(),
+                email_key: "eve@example.com".into(),
+                fields: r#"{"first_name":"Evelyn"}"#.into(),
+                erased_token: None,
+            }],
+        )
+        .await
+        .unwrap();
+    let sign = |email: &str, at: i64| SignUp {
+        list,
+        email: email.into(),
+        email_key: email.into(),
+        fields: r#"{"first_name":"Eve"}"#.into(),
+        source: "form:news".into(),
+        ip: Some("192.0.2.1".into()),
+        user_agent: Some("test".into()),
+        form_text: "Weekly news".into(),
+        erased_token: None,
+        status: MemberStatus::Pending,
+        at_ms: at,
+    };
+    let s = store.sign_up(&sign("eve@example.com", t0)).await.unwrap();
+    assert_eq!(
+        (s.before, s.now),
+        (None, MemberStatus::Pending),
+        "{backend}"
+    );
+    let page = store.audience_page(list, 0, 10).await.unwrap();
+    assert_eq!(page[0].status, MemberStatus::Pending, "{backend}");
+    assert!(
+        page[0].fields.contains("Evelyn"),
+        "{backend}: a sign-up does not change an existing contact's fields before it is confirmed"
+    );
+    let confirmation = |not_since: i64, max_in_window: u32| NewConfirmation {
+        list,
+        contact_id: s.contact_id,
+        email: "eve@example.com".into(),
+        email_key: "eve@example.com".into(),
+        domain: "example.com".into(),
+        message_id: format!("<{}@sender.test>", uuid::Uuid::now_v7().simple()),
+        campaign: NewCampaign {
+            name: "Confirmations: News".into(),
+            list,
+            from_name: Some("The News".into()),
+            from_address: "news@sender.test".into(),
+            subject: "Confirm".into(),
+            html: "<a href=\"{{ confirm_url }}\">yes</a>".into(),
+            text: None,
+            created_at_ms: t0,
+            gate_override: None,
+            reply_to: None,
+            track_opens: false,
+            track_clicks: false,
+            send_to_seeds: false,
+        },
+        consent: s.consent,
+        not_since_ms: not_since,
+        window_since_ms: t0 - 600_000,
+        max_in_window,
+        at_ms: t0,
+    };
+    let first = store
+        .queue_confirmation(&confirmation(t0 - 600_000, 3))
+        .await
+        .unwrap()
+        .expect("queued");
+    assert_eq!(
+        store
+            .queue_confirmation(&confirmation(t0 - 600_000, 3))
+            .await
+            .unwrap(),
+        None,
+        "{backend}: no second message within the resend window"
+    );
+    let second = store
+        .queue_confirmation(&confirmation(t0 + 1, 3))
+        .await
+        .unwrap()
+        .expect("a later resend");
+    let (c1, c2) = (
+        store.delivery_ref(first).await.unwrap().unwrap().campaign,
+        store.delivery_ref(second).await.unwrap().unwrap().campaign,
+    );
+    assert_ne!(c1, c2, "{backend}: one message per address and campaign");
+    let k = store.campaign(c2).await.unwrap().unwrap();
+    assert!(
+        k.confirmation && k.status == CampaignStatus::Sending,
+        "{backend}"
+    );
+    assert!(
+        store.campaigns(10).await.unwrap().is_empty(),
+        "{backend}: confirmations are not listed among campaigns"
+    );
+    store.finish_campaigns(t0 + 10).await.unwrap();
+    assert_eq!(
+        store.campaign(c1).await.unwrap().unwrap().status,
+        CampaignStatus::Sending,
+        "{backend}: a confirmation campaign never finishes"
+    );
+
+    // Eve had unsubscribed from everything; confirming lifts that for this list only.
+    store
+        .add_suppression(&Suppression {
+            email_key: "eve@example.com".into(),
+            reason: "unsubscribed".into(),
+            source: "manual".into(),
+            created_at_ms: t0,
+        })
+        .await
+        .unwrap();
+    let done = store
+        .confirm_member(second, t0 + 20, Some("192.0.2.9"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(done.newly && done.list == list, "{backend}");
+    assert!(
+        !store
+            .confirm_member(second, t0 + 30, None)
+            .await
+            .unwrap()
+            .unwrap()
+            .newly
+    );
+    let page = store.audience_page(list, 0, 10).await.unwrap();
+    assert_eq!(page[0].status, MemberStatus::Subscribed, "{backend}");
+    assert_eq!(page[0].suppression, None, "{backend}");
+    assert!(
+        page[0].fields.contains("\"Eve\""),
+        "{backend}: fields applied"
+    );
+    let others = store.audience_page(other, 0, 10).await.unwrap();
+    assert_eq!(
+        others[0].status,
+        MemberStatus::Unsubscribed,
+        "{backend}: still out of the lists left before"
+    );
+    let consents = store.consents("eve@example.com").await.unwrap();
+    assert_eq!(consents.len(), 1, "{backend}");
+    assert_eq!(
+        (
+            consents[0].confirmed_at_ms,
+            consents[0].confirm_ip.as_deref()
+        ),
+        (Some(t0 + 20), Some("192.0.2.9")),
+        "{backend}"
+    );
+    // A subscribed member signing up again changes nothing.
+    let again = store
+        .sign_up(&sign("eve@example.com", t0 + 40))
+        .await
+        .unwrap();
+    assert_eq!(again.now, MemberStatus::Subscribed, "{backend}");
+    assert_eq!(store.consents("eve@example.com").await.unwrap().len(), 1);
+    // A campaign's delivery is not a confirmation message.
+    assert_eq!(
+        store
+            .confirm_member(DeliveryId(i64::MAX), t0, None)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A pending sign-up's new contact has none of the typed fields until confirmed.
+    let zed = store.sign_up(&sign("zed@example.com", t0)).await.unwrap();
+    assert!(zed.consent.is_some());
+    let page = store.audience_page(list, 0, 10).await.unwrap();
+    let z = page.iter().find(|m| m.email == "zed@example.com").unwrap();
+    assert_eq!(
+        (z.status, z.fields.as_str()),
+        (MemberStatus::Pending, "{}"),
+        "{backend}"
+    );
+    // An import vouches for a pending sign-up; it never brings back someone who left.
+    let pat = store.sign_up(&sign("pat@example.com", t0)).await.unwrap();
+    assert_eq!(pat.now, MemberStatus::Pending);
+    store
+        .upsert_contacts(
+            list,
+            &[NewContact {
+                email: "pat@example.com".into(),
+                email_key: "pat@example.com".into(),
+                fields: "{}".into(),
+                erased_token: None,
+            }],
+        )
+        .await
+        .unwrap();
+    let page = store.audience_page(list, 0, 10).await.unwrap();
+    let p = page.iter().find(|m| m.email == "pat@example.com").unwrap();
+    assert_eq!(p.status, MemberStatus::Subscribed, "{backend}");
+    store
+        .upsert_contacts(
+            other,
+            &[NewContact {
+                email: "eve@example.com".into(),
+                email_key: "eve@example.com".into(),
+                fields: "{}".into(),
+                erased_token: None,
+            }],
+        )
+        .await
+        .unwrap();
+    let others = store.audience_page(other, 0, 10).await.unwrap();
+    assert_eq!(others[0].status, MemberStatus::Unsubscribed, "{backend}");
+    // A single opt-in form does not bring back someone who left either.
+    let single = SignUp {
+        list: other,
+        status: MemberStatus::Subscribed,
+        ..sign("eve@example.com", t0 + 50)
+    };
+    let back = store.sign_up(&single).await.unwrap();
+    assert_eq!(
+        (back.now, back.consent),
+        (MemberStatus::Unsubscribed, None),
+        "{backend}"
+    );
+
+    // Unconfirmed sign-ups go after the window; confirmed members stay.
+    assert_eq!(store.purge_pending(t0 + 1).await.unwrap(), 1, "{backend}");
+    let rec = store.list_record("News", false).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.subscribed, rec.pending, rec.unsubscribed),
+        (2, 0, 0),
+        "{backend}"
+    );
+    assert!(store.consents("zed@example.com").await.unwrap().is_empty());
+
+    // An old confirmation link does not bring back someone who left the list since.
+    assert!(store.leave_list(second, t0 + 60, "{}").await.unwrap());
+    assert_eq!(
+        store.confirm_member(second, t0 + 70, None).await.unwrap(),
+        None,
+        "{backend}"
+    );
+    let rec = store.list_record("News", false).await.unwrap().unwrap();
+    assert_eq!((rec.subscribed, rec.unsubscribed), (1, 1), "{backend}");
+
+    // A list a campaign used is kept; an unused one goes.
+    assert!(!store.delete_list(list).await.unwrap(), "{backend}");
+    let spare = store
+        .create_list(
+            &NewList {
+                name: "Spare".into(),
+                slug: None,
+                opt_in: OptIn::Single,
+                ..news.clone()
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+    let mut renamed = news.clone();
+    renamed.name = "News weekly".into();
+    assert!(store.update_list(list, &renamed).await.unwrap());
+    assert!(store.delete_list(spare).await.unwrap(), "{backend}");
+    let names: Vec<String> = store
+        .list_records()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.list.name)
+        .collect();
+    assert_eq!(names, vec!["News weekly", "customers"], "{backend}");
+}
+
+#[tokio::test]
+async fn the_audience_behaves_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = herald_store::open(&format!("sqlite://{}", dir.path().join("h.db").display()))
+        .await
+        .unwrap();
+    audience_scenario(sqlite).await;
+    let db = PgDb::create().await;
+    audience_scenario(herald_store::open(&db.url).await.unwrap()).await;
+}
