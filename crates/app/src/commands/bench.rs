@@ -161,51 +161,11 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
         ));
     }
     let dir = tempfile::tempdir().context("temporary directory")?;
-    let _stop;
-    let sink = match sink {
-        Some(s) => s,
-        None => {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let addr = l.local_addr()?;
-            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            _stop = tx;
-            let limits = Limits {
-                max_connections: 1024,
-                max_connections_per_ip: 0,
-                ..Limits::default()
-            };
-            tokio::spawn(herald_inbound::serve(
-                l,
-                Arc::new(NullSink(AtomicU64::new(0))),
-                limits,
-                async {
-                    let _ = rx.await;
-                },
-            ));
-            addr.to_string()
-        }
-    };
+    let (sink, _stop) = sink_or_null(sink).await?;
     tokio::net::TcpStream::connect(&sink)
         .await
         .with_context(|| format!("the sink {sink} does not accept connections (start one, e.g. `smtp-sink -u nobody -c {sink} 1000 &`)"))?;
-    let mut settings = Settings::default();
-    // The sink is a relay on loopback: plaintext, no login; its 250s make deliveries `relayed`.
-    let (host, port) = sink
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
-        .with_context(|| format!("--sink {sink:?}: expected host:port"))?;
-    settings.delivery.transport = crate::settings::Transport::Relay;
-    settings.relay.host = host;
-    settings.relay.port = Some(port);
-    settings.relay.tls = crate::settings::RelayTls::None;
-    settings.relay.max_connections = sessions;
-    settings.delivery.starttls = false;
-    settings.delivery.max_connections_per_domain = sessions;
-    settings.delivery.max_connections = sessions;
-    settings.delivery.max_messages_per_connection = 1000;
-    if let Some(url) = &database {
-        settings.database.url = url.clone();
-    }
+    let settings = sink_settings(&sink, sessions, database.as_deref())?;
     let app = App::with_settings(settings.clone(), dir.path()).await?;
     if signed {
         let ctx = herald_engine::domains::RecordContext {
@@ -218,45 +178,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             .context("creating DKIM keys")?;
     }
 
-    eprintln!("preparing {messages} contacts …");
-    let list = app.store.ensure_list("bench").await?;
-    let mut batch = Vec::with_capacity(5000);
-    for i in 0..messages {
-        let email = format!("user{i}@bench.example");
-        batch.push(NewContact {
-            email_key: email.clone(),
-            erased_token: None,
-            email,
-            fields: format!(r#"{{"first_name":"User{i}","plan":"gold"}}"#),
-        });
-        if batch.len() == 5000 {
-            app.store.upsert_contacts(list, &batch).await?;
-            batch.clear();
-        }
-    }
-    app.store.upsert_contacts(list, &batch).await?;
-    // About `size` bytes on the wire: the derived text part and the MIME encoding add about as
-    // much again as the HTML, so the HTML gets half.
-    let para = "<p>Hello {{ contact.first_name }}, this paragraph fills the message to a realistic size for a newsletter.</p>\n";
-    let html = format!(
-        "<html><body><h1>News for {{{{ contact.first_name }}}}</h1>\n{}</body></html>",
-        para.repeat(size / 2 / para.len())
-    );
-    let id = super::create_and_snapshot(
-        &app,
-        &CampaignInput {
-            name: "bench".into(),
-            list: "bench".into(),
-            from: "Bench <bench@sender.example>".into(),
-            subject: "Hello {{ contact.first_name }}".into(),
-            html,
-            text: None,
-            gate_override: None,
-            reply_to: None,
-            tracking: Default::default(),
-        },
-    )
-    .await?;
+    let id = bench_campaign(&app, messages, size).await?;
     // Each node: its own App (connection pool) and queue (lease owner), one data directory.
     let mut apps = vec![app];
     for _ in 1..nodes {
@@ -299,19 +221,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
     let counts = app.store.counts(id).await?;
     let delivered = counts.get(herald_domain::DeliveryState::Delivered)
         + counts.get(herald_domain::DeliveryState::Relayed);
-    let mut lat: Vec<f64> = Vec::with_capacity(messages as usize);
-    let mut bytes = 0;
-    let mut after = 0;
-    loop {
-        let page = app.store.recipients(id, after, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id.0;
-        for e in page.iter().filter_map(|r| r.evidence.as_ref()) {
-            lat.push((e.ended_at - e.started_at).as_seconds_f64() * 1000.0);
-            bytes = e.bytes as usize;
-        }
-    }
-    lat.sort_by(|a, b| a.total_cmp(b));
+    let (lat, bytes) = latencies(app, id, messages).await?;
     let smtp_source = if compare {
         Some(run_smtp_source(&sink, messages, bytes.max(size), sessions)?)
     } else {
@@ -339,13 +249,141 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
     if json {
         return output::json(&figures);
     }
+    print_send(&figures, messages, nodes, bytes, signed);
+    Ok(())
+}
+
+/// Settings that send everything to the sink as a relay on loopback (plaintext, no login: its
+/// 250s make deliveries `relayed`), `sessions` at a time, on `database` if given.
+fn sink_settings(sink: &str, sessions: usize, database: Option<&str>) -> anyhow::Result<Settings> {
+    let mut settings = Settings::default();
+    // The sink is a relay on loopback: plaintext, no login; its 250s make deliveries `relayed`.
+    let (host, port) = sink
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        .with_context(|| format!("--sink {sink:?}: expected host:port"))?;
+    settings.delivery.transport = crate::settings::Transport::Relay;
+    settings.relay.host = host;
+    settings.relay.port = Some(port);
+    settings.relay.tls = crate::settings::RelayTls::None;
+    settings.relay.max_connections = sessions;
+    settings.delivery.starttls = false;
+    settings.delivery.max_connections_per_domain = sessions;
+    settings.delivery.max_connections = sessions;
+    settings.delivery.max_messages_per_connection = 1000;
+    if let Some(url) = database {
+        settings.database.url = url.to_string();
+    }
+    Ok(settings)
+}
+
+/// The sink to send to: `sink` (host:port), or a null sink started here on loopback (it
+/// accepts everything and keeps nothing), running until the returned sender is dropped.
+async fn sink_or_null(
+    sink: Option<String>,
+) -> anyhow::Result<(String, Option<tokio::sync::oneshot::Sender<()>>)> {
+    if let Some(s) = sink {
+        return Ok((s, None));
+    }
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = l.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let limits = Limits {
+        max_connections: 1024,
+        max_connections_per_ip: 0,
+        ..Limits::default()
+    };
+    tokio::spawn(herald_inbound::serve(
+        l,
+        Arc::new(NullSink(AtomicU64::new(0))),
+        limits,
+        async {
+            let _ = rx.await;
+        },
+    ));
+    Ok((addr.to_string(), Some(tx)))
+}
+
+/// `messages` contacts on a `bench` list and a campaign of about `size` bytes to them,
+/// snapshotted (its deliveries queued).
+async fn bench_campaign(
+    app: &App,
+    messages: u64,
+    size: usize,
+) -> anyhow::Result<herald_store::CampaignId> {
+    eprintln!("preparing {messages} contacts …");
+    let list = app.store.ensure_list("bench").await?;
+    let mut batch = Vec::with_capacity(5000);
+    for i in 0..messages {
+        let email = format!("user{i}@bench.example");
+        batch.push(NewContact {
+            email_key: email.clone(),
+            erased_token: None,
+            email,
+            fields: format!(r#"{{"first_name":"User{i}","plan":"gold"}}"#),
+        });
+        if batch.len() == 5000 {
+            app.store.upsert_contacts(list, &batch).await?;
+            batch.clear();
+        }
+    }
+    app.store.upsert_contacts(list, &batch).await?;
+    // About `size` bytes on the wire: the derived text part and the MIME encoding add about as
+    // much again as the HTML, so the HTML gets half.
+    let para = "<p>Hello {{ contact.first_name }}, this paragraph fills the message to a realistic size for a newsletter.</p>\n";
+    let html = format!(
+        "<html><body><h1>News for {{{{ contact.first_name }}}}</h1>\n{}</body></html>",
+        para.repeat(size / 2 / para.len())
+    );
+    let id = super::create_and_snapshot(
+        app,
+        &CampaignInput {
+            name: "bench".into(),
+            list: "bench".into(),
+            from: "Bench <bench@sender.example>".into(),
+            subject: "Hello {{ contact.first_name }}".into(),
+            html,
+            text: None,
+            gate_override: None,
+            reply_to: None,
+            tracking: Default::default(),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Each recorded session's latency (ms, sorted) and the message's size on the wire.
+async fn latencies(
+    app: &App,
+    id: herald_store::CampaignId,
+    messages: u64,
+) -> anyhow::Result<(Vec<f64>, usize)> {
+    let mut lat: Vec<f64> = Vec::with_capacity(messages as usize);
+    let mut bytes = 0;
+    let mut after = 0;
+    loop {
+        let page = app.store.recipients(id, after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.0;
+        for e in page.iter().filter_map(|r| r.evidence.as_ref()) {
+            lat.push((e.ended_at - e.started_at).as_seconds_f64() * 1000.0);
+            bytes = e.bytes as usize;
+        }
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    Ok((lat, bytes))
+}
+
+/// `bench send`'s figures in words.
+fn print_send(figures: &SendFigures, messages: u64, nodes: usize, bytes: usize, signed: bool) {
     println!(
         "herald ({}, {} node(s)): {} of {} delivered in {:.2}s = {:.0} msg/s; the outcome writer waited for the database {:.0}% of the time, the claim loop {:.0}%; latency p50 {:.2} ms, p99 {:.2} ms; peak RSS {:.0} MB; {} bytes/message, {}, durable per-recipient records",
         figures.database,
         nodes,
         figures.delivered,
         messages,
-        seconds,
+        figures.seconds,
         figures.messages_per_sec,
         figures.db_share_writes * 100.0,
         figures.db_share_claims * 100.0,
@@ -365,7 +403,6 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             s.seconds, s.messages_per_sec, s.command
         );
     }
-    Ok(())
 }
 
 fn run_smtp_source(

@@ -42,7 +42,6 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
         .create_campaign(&super::bench_data::campaign(list, "bench"))
         .await?;
     eprintln!("generating {recipients} recipients …");
-    let now = herald_engine::now_ms();
     // 80 % delivered, 8 % bounced, 4 % deferred, 3 % expired, 5 % not sent.
     let first = super::bench_data::deliveries(&app, id, recipients, 1000, |i| match i % 100 {
         0..=79 => (DeliveryState::Delivered, None),
@@ -52,29 +51,7 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
         _ => (DeliveryState::NotSent, Some("previously_bounced")),
     })
     .await?;
-    eprintln!("generating {events} events …");
-    let mut ev = Vec::with_capacity(20_000);
-    for i in 0..events {
-        // Opens and clicks spread over the delivered recipients; a third from machines.
-        let n = (i.wrapping_mul(2_654_435_761) % recipients.max(1)) as i64;
-        let kind = if i % 4 == 0 { "click" } else { "open" };
-        let machine = i % 3 == 0;
-        ev.push(EngagementRecord {
-            delivery: DeliveryId(first + n),
-            kind,
-            at_ms: now + i as i64,
-            detail: if machine {
-                r#"{"verdict":"machine","reason":"apple_mpp"}"#.into()
-            } else {
-                r#"{"verdict":"human","reason":null}"#.into()
-            },
-        });
-        if ev.len() == 20_000 {
-            app.store.record_engagement(&ev).await?;
-            ev.clear();
-        }
-    }
-    app.store.record_engagement(&ev).await?;
+    engagement(&app, first, recipients, events).await?;
     let setup_seconds = t0.elapsed().as_secs_f64();
 
     let deep = first + recipients as i64 / 2;
@@ -123,8 +100,70 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
             deep,
         ),
     ];
+    let timings = time_reads(&app, id, &reads, rounds).await?;
+    let out = ReportBench {
+        recipients,
+        events,
+        setup_seconds,
+        rounds,
+        reads: timings,
+        peak_rss_mb: peak_rss_mb(),
+    };
+    if json {
+        return output::json(&out);
+    }
+    println!(
+        "{} recipients, {} events (generated in {:.0} s); {} rounds per read:",
+        out.recipients, out.events, out.setup_seconds, out.rounds
+    );
+    for t in &out.reads {
+        println!(
+            "  {:<30} p50 {:>7.2} ms   p95 {:>7.2} ms",
+            t.read, t.p50_ms, t.p95_ms
+        );
+    }
+    Ok(())
+}
+
+/// `events` opens and clicks spread over the delivered recipients (ids from `first`); a third
+/// from machines.
+async fn engagement(app: &App, first: i64, recipients: u64, events: u64) -> anyhow::Result<()> {
+    let now = herald_engine::now_ms();
+    eprintln!("generating {events} events …");
+    let mut ev = Vec::with_capacity(20_000);
+    for i in 0..events {
+        // Opens and clicks spread over the delivered recipients; a third from machines.
+        let n = (i.wrapping_mul(2_654_435_761) % recipients.max(1)) as i64;
+        let kind = if i % 4 == 0 { "click" } else { "open" };
+        let machine = i % 3 == 0;
+        ev.push(EngagementRecord {
+            delivery: DeliveryId(first + n),
+            kind,
+            at_ms: now + i as i64,
+            detail: if machine {
+                r#"{"verdict":"machine","reason":"apple_mpp"}"#.into()
+            } else {
+                r#"{"verdict":"human","reason":null}"#.into()
+            },
+        });
+        if ev.len() == 20_000 {
+            app.store.record_engagement(&ev).await?;
+            ev.clear();
+        }
+    }
+    app.store.record_engagement(&ev).await?;
+    Ok(())
+}
+
+/// Each read's p50 and p95 over `rounds` rounds.
+async fn time_reads(
+    app: &App,
+    id: CampaignId,
+    reads: &[(&str, Option<RecipientFilter>, i64)],
+    rounds: u32,
+) -> anyhow::Result<Vec<Timing>> {
     let mut timings = Vec::new();
-    for (name, filter, after) in &reads {
+    for (name, filter, after) in reads {
         let mut ms = Vec::with_capacity(rounds as usize);
         for _ in 0..rounds.max(1) {
             let t = Instant::now();
@@ -148,26 +187,5 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
             p95_ms: pct(0.95),
         });
     }
-    let out = ReportBench {
-        recipients,
-        events,
-        setup_seconds,
-        rounds,
-        reads: timings,
-        peak_rss_mb: peak_rss_mb(),
-    };
-    if json {
-        return output::json(&out);
-    }
-    println!(
-        "{} recipients, {} events (generated in {:.0} s); {} rounds per read:",
-        out.recipients, out.events, out.setup_seconds, out.rounds
-    );
-    for t in &out.reads {
-        println!(
-            "  {:<30} p50 {:>7.2} ms   p95 {:>7.2} ms",
-            t.read, t.p50_ms, t.p95_ms
-        );
-    }
-    Ok(())
+    Ok(timings)
 }

@@ -28,140 +28,15 @@ fn pairs(fields: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 
 pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
     match cmd {
-        ContactsCmd::Import { file, list, json } => {
-            if list.trim().is_empty() {
-                return Err(bad_input("--list must not be empty"));
-            }
-            let f = std::fs::File::open(&file)
-                .map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
-            let pb =
-                ProgressBar::new_spinner().with_message(format!("importing {}", file.display()));
-            pb.set_style(
-                ProgressStyle::with_template("{spinner} {msg}: {pos} rows ({per_sec})")
-                    .context("progress style")?,
-            );
-            pb.enable_steady_tick(Duration::from_millis(200));
-            let report = import_csv(
-                &app.store,
-                app.erasure_key().await?,
-                Box::new(f),
-                list.trim(),
-                |n| pb.set_position(n),
-            )
-            .await;
-            pb.finish_and_clear();
-            let report = report.map_err(|e| match e {
-                ImportError::NoEmailColumn(_) | ImportError::BadHeader(_) => {
-                    bad_input(format!("{}: {e}", file.display()))
-                }
-                other => anyhow::Error::new(other).context(format!("importing {}", file.display())),
-            })?;
-            if json {
-                return output::json(&report);
-            }
-            println!(
-                "list {:?}: imported {}, updated {}, rejected {}",
-                report.list, report.imported, report.updated, report.rejected_count
-            );
-            for r in &report.rejected {
-                println!(
-                    "  {}:{}: {:?}: {}",
-                    file.display(),
-                    r.line,
-                    r.value,
-                    r.reason
-                );
-            }
-            if report.rejected_count > report.rejected.len() as u64 {
-                println!(
-                    "  … and {} more",
-                    report.rejected_count - report.rejected.len() as u64
-                );
-            }
-            Ok(())
-        }
+        ContactsCmd::Import { file, list, json } => import(&app, file, list, json).await,
         ContactsCmd::Add {
             email,
             list,
             fields,
             confirm,
             json,
-        } => {
-            let l = audience::find(&app.store, &list).await.map_err(cli_error)?;
-            let added = audience::add_contact(
-                &app.store,
-                &*app.erasure_key().await?,
-                &l,
-                &email,
-                &pairs(&fields)?,
-                confirm,
-                "cli",
-            )
-            .await
-            .map_err(cli_error)?;
-            if json {
-                return output::json(&added);
-            }
-            match (added.before.as_deref(), added.confirmation_queued) {
-                (Some("subscribed"), _) => {
-                    println!("{} is already subscribed to {:?}", added.email, added.list)
-                }
-                (_, true) => println!(
-                    "{} is pending on {:?}: a confirmation message is queued (`herald serve` sends it)",
-                    added.email, added.list
-                ),
-                _ => println!("{} is {} on {:?}", added.email, added.status, added.list),
-            }
-            Ok(())
-        }
-        ContactsCmd::Show { email, json } => {
-            let Some(t) = herald_engine::reports::contact_timeline(&app.store, &email).await?
-            else {
-                return Err(anyhow::Error::new(NotFound(format!(
-                    "no contact {email:?}"
-                ))));
-            };
-            if json {
-                return output::json(&t);
-            }
-            println!("{}", t.email);
-            if let Some(c) = &t.contact {
-                for (k, v) in &c.fields {
-                    println!("  {k}: {}", v.text());
-                }
-                for m in &c.memberships {
-                    println!("  list {:?}: {}", m.list, m.status);
-                }
-            }
-            for c in &t.consents {
-                println!(
-                    "  consent: {} via {} at {}{}{}",
-                    c.list,
-                    c.source,
-                    c.at,
-                    c.ip.as_deref()
-                        .map(|ip| format!(" from {ip}"))
-                        .unwrap_or_default(),
-                    c.confirmed_at
-                        .as_deref()
-                        .map(|at| format!(", confirmed {at}"))
-                        .unwrap_or_default()
-                );
-            }
-            for d in &t.deliveries {
-                println!(
-                    "  campaign {} {:?}: {}{}",
-                    d.campaign.id,
-                    d.subject,
-                    d.state,
-                    d.reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                );
-            }
-            Ok(())
-        }
+        } => add(&app, email, list, fields, confirm, json).await,
+        ContactsCmd::Show { email, json } => show(&app, email, json).await,
         ContactsCmd::Edit {
             email,
             fields,
@@ -219,37 +94,7 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        ContactsCmd::Erase { email, json } => {
-            let done = privacy::erase(&app.store, &*app.erasure_key().await?, &email, "cli")
-                .await
-                .map_err(|e| match e {
-                    audience::AudienceError::UnknownContact(_) => {
-                        anyhow::Error::new(NotFound(format!("Herald holds nothing on {email:?}")))
-                    }
-                    audience::AudienceError::EraseInFlight(_) => {
-                        anyhow::Error::new(crate::Conflict(e.to_string()))
-                    }
-                    other => cli_error(other),
-                })?;
-            if json {
-                return output::json(&done);
-            }
-            println!(
-                "erased {email}: contact {}, {} list memberships, {} consent records; \
-                 {} deliveries kept for the counts without the address ({} not yet sent: now not_sent), \
-                 {} attempts and {} events scrubbed, {} inbound messages emptied; \
-                 the address stays suppressed by a keyed hash",
-                if done.contact { "removed" } else { "none" },
-                done.memberships,
-                done.consents,
-                done.deliveries,
-                done.cancelled,
-                done.attempts,
-                done.events,
-                done.inbound,
-            );
-            Ok(())
-        }
+        ContactsCmd::Erase { email, json } => erase(&app, email, json).await,
         ContactsCmd::ExportPerson { email } => {
             match privacy::export_person(&app.store, &email).await? {
                 Some(p) => output::json(&p),
@@ -259,4 +104,181 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `contacts import`: stream a CSV into a list; rejected rows are listed with their line.
+async fn import(
+    app: &App,
+    file: std::path::PathBuf,
+    list: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    if list.trim().is_empty() {
+        return Err(bad_input("--list must not be empty"));
+    }
+    let f =
+        std::fs::File::open(&file).map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+    let pb = ProgressBar::new_spinner().with_message(format!("importing {}", file.display()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {pos} rows ({per_sec})")
+            .context("progress style")?,
+    );
+    pb.enable_steady_tick(Duration::from_millis(200));
+    let report = import_csv(
+        &app.store,
+        app.erasure_key().await?,
+        Box::new(f),
+        list.trim(),
+        |n| pb.set_position(n),
+    )
+    .await;
+    pb.finish_and_clear();
+    let report = report.map_err(|e| match e {
+        ImportError::NoEmailColumn(_) | ImportError::BadHeader(_) => {
+            bad_input(format!("{}: {e}", file.display()))
+        }
+        other => anyhow::Error::new(other).context(format!("importing {}", file.display())),
+    })?;
+    if json {
+        return output::json(&report);
+    }
+    println!(
+        "list {:?}: imported {}, updated {}, rejected {}",
+        report.list, report.imported, report.updated, report.rejected_count
+    );
+    for r in &report.rejected {
+        println!(
+            "  {}:{}: {:?}: {}",
+            file.display(),
+            r.line,
+            r.value,
+            r.reason
+        );
+    }
+    if report.rejected_count > report.rejected.len() as u64 {
+        println!(
+            "  … and {} more",
+            report.rejected_count - report.rejected.len() as u64
+        );
+    }
+    Ok(())
+}
+
+/// `contacts add`.
+async fn add(
+    app: &App,
+    email: String,
+    list: String,
+    fields: Vec<String>,
+    confirm: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let l = audience::find(&app.store, &list).await.map_err(cli_error)?;
+    let added = audience::add_contact(
+        &app.store,
+        &*app.erasure_key().await?,
+        &l,
+        &email,
+        &pairs(&fields)?,
+        confirm,
+        "cli",
+    )
+    .await
+    .map_err(cli_error)?;
+    if json {
+        return output::json(&added);
+    }
+    match (added.before.as_deref(), added.confirmation_queued) {
+        (Some("subscribed"), _) => {
+            println!("{} is already subscribed to {:?}", added.email, added.list)
+        }
+        (_, true) => println!(
+            "{} is pending on {:?}: a confirmation message is queued (`herald serve` sends it)",
+            added.email, added.list
+        ),
+        _ => println!("{} is {} on {:?}", added.email, added.status, added.list),
+    }
+    Ok(())
+}
+
+/// `contacts show`: the contact's fields, lists, consents and deliveries.
+async fn show(app: &App, email: String, json: bool) -> anyhow::Result<()> {
+    let Some(t) = herald_engine::reports::contact_timeline(&app.store, &email).await? else {
+        return Err(anyhow::Error::new(NotFound(format!(
+            "no contact {email:?}"
+        ))));
+    };
+    if json {
+        return output::json(&t);
+    }
+    println!("{}", t.email);
+    if let Some(c) = &t.contact {
+        for (k, v) in &c.fields {
+            println!("  {k}: {}", v.text());
+        }
+        for m in &c.memberships {
+            println!("  list {:?}: {}", m.list, m.status);
+        }
+    }
+    for c in &t.consents {
+        println!(
+            "  consent: {} via {} at {}{}{}",
+            c.list,
+            c.source,
+            c.at,
+            c.ip.as_deref()
+                .map(|ip| format!(" from {ip}"))
+                .unwrap_or_default(),
+            c.confirmed_at
+                .as_deref()
+                .map(|at| format!(", confirmed {at}"))
+                .unwrap_or_default()
+        );
+    }
+    for d in &t.deliveries {
+        println!(
+            "  campaign {} {:?}: {}{}",
+            d.campaign.id,
+            d.subject,
+            d.state,
+            d.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// `contacts erase`: the person's data gone (GDPR), the counts kept.
+async fn erase(app: &App, email: String, json: bool) -> anyhow::Result<()> {
+    let done = privacy::erase(&app.store, &*app.erasure_key().await?, &email, "cli")
+        .await
+        .map_err(|e| match e {
+            audience::AudienceError::UnknownContact(_) => {
+                anyhow::Error::new(NotFound(format!("Herald holds nothing on {email:?}")))
+            }
+            audience::AudienceError::EraseInFlight(_) => {
+                anyhow::Error::new(crate::Conflict(e.to_string()))
+            }
+            other => cli_error(other),
+        })?;
+    if json {
+        return output::json(&done);
+    }
+    println!(
+        "erased {email}: contact {}, {} list memberships, {} consent records; \
+         {} deliveries kept for the counts without the address ({} not yet sent: now not_sent), \
+         {} attempts and {} events scrubbed, {} inbound messages emptied; \
+         the address stays suppressed by a keyed hash",
+        if done.contact { "removed" } else { "none" },
+        done.memberships,
+        done.consents,
+        done.deliveries,
+        done.cancelled,
+        done.attempts,
+        done.events,
+        done.inbound,
+    );
+    Ok(())
 }

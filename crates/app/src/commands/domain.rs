@@ -50,10 +50,6 @@ fn print_records(records: &[DnsRecord]) {
 }
 
 pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
-    let resolver = || {
-        build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
-            .map_err(anyhow::Error::msg)
-    };
     match cmd {
         DomainCmd::Verify { domain, json } => {
             let (v, rotated) = verify_and_rotate(&app, &domain).await?.ok_or_else(|| {
@@ -106,43 +102,7 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
             domain,
             selector,
             json,
-        } => {
-            let name = normalise_domain(&domain)
-                .map_err(|_| bad_input(format!("{domain:?} is not a valid domain name")))?;
-            // SPF goes where the return path is; a record already there is merged into, never
-            // published beside.
-            let spf_name = return_path_domain(&name);
-            let mut ctx = app.record_context();
-            match txt(&resolver()?, &spf_name).await {
-                Ok(found) => ctx.existing_spf = found,
-                Err(e) => eprintln!(
-                    "warning: could not look up existing TXT records at {spf_name} ({e}); if an SPF record exists there, merge the printed terms into it instead of adding a second one"
-                ),
-            }
-            let connected = app
-                .keyring()
-                .add(&name, selector.as_deref(), &ctx)
-                .map_err(|e| domain_error(e, &format!("connecting {name}")))?;
-            if json {
-                return output::json(&connected);
-            }
-            println!(
-                "Connected {} (DKIM selector {}). Publish these records:\n",
-                connected.domain, connected.selector
-            );
-            print_records(&connected.records);
-            println!(
-                "Messages From {} (or a subdomain) are DKIM-signed from now on.",
-                connected.domain
-            );
-            if app.settings.delivery.source_ips.is_empty() {
-                println!(
-                    "Note: [delivery] source_ips is empty, so the SPF record names the EHLO host ({}); list the sending IPs there for an exact record.",
-                    app.settings.delivery.helo_name
-                );
-            }
-            Ok(())
-        }
+        } => add(&app, domain, selector, json).await,
         DomainCmd::Rotate {
             domain,
             selector,
@@ -288,6 +248,54 @@ async fn list(app: &App, json: bool) -> anyhow::Result<()> {
                 c.since, c.at, c.problems
             ),
         }
+    }
+    Ok(())
+}
+
+/// `domain add`: a DKIM key and the records to publish.
+async fn add(
+    app: &App,
+    domain: String,
+    selector: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let resolver = || {
+        build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
+            .map_err(anyhow::Error::msg)
+    };
+    let name = normalise_domain(&domain)
+        .map_err(|_| bad_input(format!("{domain:?} is not a valid domain name")))?;
+    // SPF goes where the return path is; a record already there is merged into, never
+    // published beside.
+    let spf_name = return_path_domain(&name);
+    let mut ctx = app.record_context();
+    match txt(&resolver()?, &spf_name).await {
+        Ok(found) => ctx.existing_spf = found,
+        Err(e) => eprintln!(
+            "warning: could not look up existing TXT records at {spf_name} ({e}); if an SPF record exists there, merge the printed terms into it instead of adding a second one"
+        ),
+    }
+    let connected = app
+        .keyring()
+        .add(&name, selector.as_deref(), &ctx)
+        .map_err(|e| domain_error(e, &format!("connecting {name}")))?;
+    if json {
+        return output::json(&connected);
+    }
+    println!(
+        "Connected {} (DKIM selector {}). Publish these records:\n",
+        connected.domain, connected.selector
+    );
+    print_records(&connected.records);
+    println!(
+        "Messages From {} (or a subdomain) are DKIM-signed from now on.",
+        connected.domain
+    );
+    if app.settings.delivery.source_ips.is_empty() {
+        println!(
+            "Note: [delivery] source_ips is empty, so the SPF record names the EHLO host ({}); list the sending IPs there for an exact record.",
+            app.settings.delivery.helo_name
+        );
     }
     Ok(())
 }

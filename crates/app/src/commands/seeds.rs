@@ -45,71 +45,17 @@ pub async fn run(app: App, cmd: SeedsCmd) -> anyhow::Result<()> {
             starttls,
             plain,
         } => {
-            let (host, port) = imap
-                .rsplit_once(':')
-                .and_then(|(h, p)| {
-                    Some((
-                        h.trim_matches(['[', ']']).to_string(),
-                        p.parse::<u16>().ok()?,
-                    ))
-                })
-                .filter(|(h, _)| !h.is_empty())
-                .ok_or_else(|| bad_input(format!("--imap {imap:?}: expected HOST:PORT")))?;
-            let address = EmailAddress::parse(address.as_deref().unwrap_or(&user))
-                .map_err(|e| {
-                    bad_input(format!(
-                        "seed address: {e} (give --address when the login is not an address)"
-                    ))
-                })?
-                .key();
-            let password = std::fs::read_to_string(&password_file)
-                .map_err(|e| bad_input(format!("{}: {e}", password_file.display())))?;
-            let password = password.lines().next().unwrap_or("").to_string();
-            if password.is_empty() {
-                return Err(bad_input(format!(
-                    "{}: the first line is empty",
-                    password_file.display()
-                )));
-            }
-            if provider.trim().is_empty() {
-                return Err(bad_input("--provider must not be empty"));
-            }
-            let security = if plain {
-                "plain"
-            } else if starttls {
-                "starttls"
-            } else {
-                "tls"
-            };
-            let id = app
-                .store
-                .add_seed(&NewSeed {
-                    provider: provider.trim().to_string(),
-                    address: address.clone(),
-                    imap_host: host,
-                    imap_port: port,
-                    username: user,
-                    security: security.into(),
-                    created_at_ms: herald_engine::now_ms(),
-                })
-                .await?;
-            let path = password_path(&app.data_dir, id);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&path)
-                .with_context(|| format!("writing {}", path.display()))?;
-            f.write_all(password.as_bytes())?;
-            f.sync_all()?;
-            println!("seed {address} ({provider}) added; every new campaign sends it a copy");
-            Ok(())
+            add(
+                &app,
+                provider,
+                imap,
+                user,
+                password_file,
+                address,
+                starttls,
+                plain,
+            )
+            .await
         }
         SeedsCmd::List { json } => {
             let seeds = app.store.seeds().await?;
@@ -294,4 +240,82 @@ pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
         }
     });
     stop
+}
+
+/// `seeds add`: test the login, then keep the seed (its password encrypted, never shown).
+#[allow(clippy::too_many_arguments)]
+async fn add(
+    app: &App,
+    provider: String,
+    imap: String,
+    user: String,
+    password_file: std::path::PathBuf,
+    address: Option<String>,
+    starttls: bool,
+    plain: bool,
+) -> anyhow::Result<()> {
+    let (host, port) = imap
+        .rsplit_once(':')
+        .and_then(|(h, p)| {
+            Some((
+                h.trim_matches(['[', ']']).to_string(),
+                p.parse::<u16>().ok()?,
+            ))
+        })
+        .filter(|(h, _)| !h.is_empty())
+        .ok_or_else(|| bad_input(format!("--imap {imap:?}: expected HOST:PORT")))?;
+    let address = EmailAddress::parse(address.as_deref().unwrap_or(&user))
+        .map_err(|e| {
+            bad_input(format!(
+                "seed address: {e} (give --address when the login is not an address)"
+            ))
+        })?
+        .key();
+    let password = std::fs::read_to_string(&password_file)
+        .map_err(|e| bad_input(format!("{}: {e}", password_file.display())))?;
+    let password = password.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        return Err(bad_input(format!(
+            "{}: the first line is empty",
+            password_file.display()
+        )));
+    }
+    if provider.trim().is_empty() {
+        return Err(bad_input("--provider must not be empty"));
+    }
+    let security = if plain {
+        "plain"
+    } else if starttls {
+        "starttls"
+    } else {
+        "tls"
+    };
+    let id = app
+        .store
+        .add_seed(&NewSeed {
+            provider: provider.trim().to_string(),
+            address: address.clone(),
+            imap_host: host,
+            imap_port: port,
+            username: user,
+            security: security.into(),
+            created_at_ms: herald_engine::now_ms(),
+        })
+        .await?;
+    let path = password_path(&app.data_dir, id);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(password.as_bytes())?;
+    f.sync_all()?;
+    println!("seed {address} ({provider}) added; every new campaign sends it a copy");
+    Ok(())
 }

@@ -90,70 +90,14 @@ pub async fn run(app: App, cmd: WebhooksCmd) -> anyhow::Result<()> {
             limit,
             before,
             json,
-        } => {
-            let before = before
-                .as_deref()
-                .map(webhooks::parse_event_id)
-                .transpose()
-                .map_err(cli_error)?;
-            let log = webhooks::log(store, id, before, limit)
-                .await
-                .map_err(cli_error)?;
-            if json {
-                return output::json(&serde_json::json!({ "events": log }));
-            }
-            if log.is_empty() {
-                println!("no events for webhook {id} yet");
-            }
-            for e in &log {
-                let status = match (e.last_status, &e.last_error) {
-                    (Some(s), _) => format!("HTTP {s}"),
-                    (None, Some(err)) => err.clone(),
-                    (None, None) => "not posted yet".into(),
-                };
-                let next = e
-                    .next_attempt_at
-                    .as_deref()
-                    .map(|t| format!("; next try {t}"))
-                    .unwrap_or_default();
-                println!(
-                    "{} {} {} {} — {} after {} attempt(s): {status}{next}",
-                    e.id,
-                    e.occurred_at,
-                    e.event,
-                    e.email.as_deref().unwrap_or("?"),
-                    e.state,
-                    e.attempts
-                );
-            }
-        }
+        } => log(&app, id, limit, before, json).await?,
         WebhooksCmd::Replay {
             id,
             failed,
             since,
             event,
             json,
-        } => {
-            let which = match (failed, since, event) {
-                (true, None, None) => Replay::Failed,
-                (false, Some(t), None) => Replay::Since(parse_time(&t)?),
-                (false, None, Some(ev)) => {
-                    Replay::One(webhooks::parse_event_id(&ev).map_err(cli_error)?)
-                }
-                _ => {
-                    return Err(crate::bad_input(
-                        "say which events to post again: --failed, --since TIME or --event evt_N",
-                    ));
-                }
-            };
-            let n = webhooks::replay(store, id, which, herald_engine::now_ms())
-                .await
-                .map_err(cli_error)?;
-            if json {
-                return output::json(&serde_json::json!({ "replayed": n }));
-            }
-            println!("{n} event(s) of webhook {id} will be posted again");
-        }
+        } => replay(&app, id, failed, since, event, json).await?,
     }
     Ok(())
 }
@@ -172,4 +116,83 @@ fn parse_time(s: &str) -> anyhow::Result<i64> {
             ))
         })?;
     Ok(herald_engine::ms(t))
+}
+
+/// `webhooks log`: an endpoint's events, newest first.
+async fn log(
+    app: &App,
+    id: i64,
+    limit: u32,
+    before: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = &app.store;
+    let before = before
+        .as_deref()
+        .map(webhooks::parse_event_id)
+        .transpose()
+        .map_err(cli_error)?;
+    let log = webhooks::log(store, id, before, limit)
+        .await
+        .map_err(cli_error)?;
+    if json {
+        return output::json(&serde_json::json!({ "events": log }));
+    }
+    if log.is_empty() {
+        println!("no events for webhook {id} yet");
+    }
+    for e in &log {
+        let status = match (e.last_status, &e.last_error) {
+            (Some(s), _) => format!("HTTP {s}"),
+            (None, Some(err)) => err.clone(),
+            (None, None) => "not posted yet".into(),
+        };
+        let next = e
+            .next_attempt_at
+            .as_deref()
+            .map(|t| format!("; next try {t}"))
+            .unwrap_or_default();
+        println!(
+            "{} {} {} {} — {} after {} attempt(s): {status}{next}",
+            e.id,
+            e.occurred_at,
+            e.event,
+            e.email.as_deref().unwrap_or("?"),
+            e.state,
+            e.attempts
+        );
+    }
+
+    Ok(())
+}
+
+/// `webhooks replay`: post events again.
+async fn replay(
+    app: &App,
+    id: i64,
+    failed: bool,
+    since: Option<String>,
+    event: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let store = &app.store;
+    let which = match (failed, since, event) {
+        (true, None, None) => Replay::Failed,
+        (false, Some(t), None) => Replay::Since(parse_time(&t)?),
+        (false, None, Some(ev)) => Replay::One(webhooks::parse_event_id(&ev).map_err(cli_error)?),
+        _ => {
+            return Err(crate::bad_input(
+                "say which events to post again: --failed, --since TIME or --event evt_N",
+            ));
+        }
+    };
+    let n = webhooks::replay(store, id, which, herald_engine::now_ms())
+        .await
+        .map_err(cli_error)?;
+    if json {
+        return output::json(&serde_json::json!({ "replayed": n }));
+    }
+    println!("{n} event(s) of webhook {id} will be posted again");
+
+    Ok(())
 }
