@@ -271,159 +271,11 @@ pub async fn verify(
     let mut out = Vec::new();
     for e in &expected {
         let c = match e.kind {
-            "dkim" | "dkim_next" => match txt(resolver, &e.name).await {
-                Err(err) => check(
-                    e,
-                    true,
-                    None,
-                    Status::DnsError,
-                    format!("DNS lookup failed: {err}"),
-                ),
-                Ok(found) => {
-                    let want = tag(&e.value, "p");
-                    match found.iter().find(|t| tag(t, "p").is_some()) {
-                        None => check(
-                            e,
-                            true,
-                            None,
-                            Status::Missing,
-                            "Without this key, receivers cannot verify Herald's signatures: DKIM fails and DMARC cannot align.",
-                        ),
-                        Some(t) if tag(t, "p") == want => check(
-                            e,
-                            true,
-                            Some(t.clone()),
-                            Status::Pass,
-                            "The published key is Herald's key.",
-                        ),
-                        Some(t) => check(
-                            e,
-                            true,
-                            Some(t.clone()),
-                            Status::Fail,
-                            "The published key is not Herald's key: receivers will fail every signature.",
-                        ),
-                    }
-                }
-            },
-            "spf" => match txt(resolver, &e.name).await {
-                Err(err) => check(
-                    e,
-                    true,
-                    None,
-                    Status::DnsError,
-                    format!("DNS lookup failed: {err}"),
-                ),
-                Ok(found) => spf_evaluate(resolver, spf_check(e, &found, ctx), ctx).await,
-            },
-            "dmarc" => match txt(resolver, &e.name).await {
-                Err(err) => check(
-                    e,
-                    true,
-                    None,
-                    Status::DnsError,
-                    format!("DNS lookup failed: {err}"),
-                ),
-                Ok(found) => match found
-                    .iter()
-                    .find(|t| t.to_ascii_uppercase().starts_with("V=DMARC1"))
-                {
-                    None => check(
-                        e,
-                        true,
-                        None,
-                        Status::Missing,
-                        "Without DMARC, Gmail and Yahoo treat bulk mail from this domain as unauthenticated.",
-                    ),
-                    Some(t) => {
-                        let policy = tag(t, "p").unwrap_or_default();
-                        let strict_spf =
-                            tag(t, "aspf").is_some_and(|v| v.eq_ignore_ascii_case("s"));
-                        let why = format!(
-                            "Policy p={policy}. Herald signs with d={domain}, aligned in relaxed and strict mode{}.",
-                            if strict_spf {
-                                "; the return path bounces.<domain> is not SPF-aligned under aspf=s, DKIM alignment carries DMARC"
-                            } else {
-                                ""
-                            }
-                        );
-                        let status = if policy.is_empty() {
-                            Status::Fail
-                        } else {
-                            Status::Pass
-                        };
-                        check(e, true, Some(t.clone()), status, why)
-                    }
-                },
-            },
-            "return_path" => match mx(resolver, &e.name).await {
-                Err(err) => check(
-                    e,
-                    true,
-                    None,
-                    Status::DnsError,
-                    format!("DNS lookup failed: {err}"),
-                ),
-                Ok(hosts) if hosts.is_empty() => check(
-                    e,
-                    true,
-                    None,
-                    Status::Missing,
-                    "Bounces and complaints to the return path cannot reach Herald.",
-                ),
-                Ok(hosts) => {
-                    let ours = ctx.helo_name.to_ascii_lowercase();
-                    let status = if hosts.contains(&ours) {
-                        Status::Pass
-                    } else {
-                        Status::Fail
-                    };
-                    let why = if status == Status::Pass {
-                        "Bounces reach Herald.".to_string()
-                    } else {
-                        format!(
-                            "Bounces would go to {} instead of {ours}.",
-                            hosts.join(", ")
-                        )
-                    };
-                    check(e, true, Some(hosts.join(", ")), status, why)
-                }
-            },
-            "tracking" => match lookup(resolver, &e.name, RecordType::CNAME, |d| match d {
-                RData::CNAME(c) => Some(c.0.to_utf8().to_ascii_lowercase()),
-                _ => None,
-            })
-            .await
-            {
-                Err(err) => check(
-                    e,
-                    false,
-                    None,
-                    Status::DnsError,
-                    format!("DNS lookup failed: {err}"),
-                ),
-                Ok(found) if found.is_empty() => check(
-                    e,
-                    false,
-                    None,
-                    Status::Missing,
-                    "Optional: tracking links then use Herald's own host name instead of one under your domain.",
-                ),
-                Ok(found) => {
-                    let ok = found.iter().any(|f| f.eq_ignore_ascii_case(&e.value));
-                    check(
-                        e,
-                        false,
-                        Some(found.join(", ")),
-                        if ok { Status::Pass } else { Status::Fail },
-                        if ok {
-                            "Tracking links under your domain reach Herald."
-                        } else {
-                            "Tracking links under your domain would not reach Herald."
-                        },
-                    )
-                }
-            },
+            "dkim" | "dkim_next" => check_dkim(resolver, e).await,
+            "spf" => check_spf(resolver, e, ctx).await,
+            "dmarc" => check_dmarc(resolver, e, &domain).await,
+            "return_path" => check_return_path(resolver, e, ctx).await,
+            "tracking" => check_tracking(resolver, e).await,
             _ => continue,
         };
         // The next selector's records are not required yet: signing switches to it once
@@ -451,8 +303,192 @@ pub async fn verify(
             .iter()
             .filter(|c| c.kind == "dkim_next")
             .all(|c| c.status == Status::Pass);
-    // Reverse DNS of every sending IP: receivers reject or junk mail from an IP whose PTR does
-    // not resolve back to it.
+    out.extend(check_ptrs(resolver, ctx).await);
+    let ok = out.iter().all(|c| !c.required || c.status == Status::Pass);
+    Ok(Some(Verification {
+        domain,
+        ok,
+        records: out,
+        next_selector_ready,
+    }))
+}
+
+/// The DKIM key (or the next one, in a rotation): is Herald's key published?
+async fn check_dkim(resolver: &TokioResolver, e: &DnsRecord) -> Check {
+    match txt(resolver, &e.name).await {
+        Err(err) => check(
+            e,
+            true,
+            None,
+            Status::DnsError,
+            format!("DNS lookup failed: {err}"),
+        ),
+        Ok(found) => {
+            let want = tag(&e.value, "p");
+            match found.iter().find(|t| tag(t, "p").is_some()) {
+                None => check(
+                    e,
+                    true,
+                    None,
+                    Status::Missing,
+                    "Without this key, receivers cannot verify Herald's signatures: DKIM fails and DMARC cannot align.",
+                ),
+                Some(t) if tag(t, "p") == want => check(
+                    e,
+                    true,
+                    Some(t.clone()),
+                    Status::Pass,
+                    "The published key is Herald's key.",
+                ),
+                Some(t) => check(
+                    e,
+                    true,
+                    Some(t.clone()),
+                    Status::Fail,
+                    "The published key is not Herald's key: receivers will fail every signature.",
+                ),
+            }
+        }
+    }
+}
+
+/// SPF: is the record there, and does it authorise every sending IP?
+async fn check_spf(resolver: &TokioResolver, e: &DnsRecord, ctx: &RecordContext) -> Check {
+    match txt(resolver, &e.name).await {
+        Err(err) => check(
+            e,
+            true,
+            None,
+            Status::DnsError,
+            format!("DNS lookup failed: {err}"),
+        ),
+        Ok(found) => spf_evaluate(resolver, spf_check(e, &found, ctx), ctx).await,
+    }
+}
+
+/// DMARC: is a policy published (and what does it mean for Herald's alignment)?
+async fn check_dmarc(resolver: &TokioResolver, e: &DnsRecord, domain: &str) -> Check {
+    match txt(resolver, &e.name).await {
+        Err(err) => check(
+            e,
+            true,
+            None,
+            Status::DnsError,
+            format!("DNS lookup failed: {err}"),
+        ),
+        Ok(found) => match found
+            .iter()
+            .find(|t| t.to_ascii_uppercase().starts_with("V=DMARC1"))
+        {
+            None => check(
+                e,
+                true,
+                None,
+                Status::Missing,
+                "Without DMARC, Gmail and Yahoo treat bulk mail from this domain as unauthenticated.",
+            ),
+            Some(t) => {
+                let policy = tag(t, "p").unwrap_or_default();
+                let strict_spf = tag(t, "aspf").is_some_and(|v| v.eq_ignore_ascii_case("s"));
+                let why = format!(
+                    "Policy p={policy}. Herald signs with d={domain}, aligned in relaxed and strict mode{}.",
+                    if strict_spf {
+                        "; the return path bounces.<domain> is not SPF-aligned under aspf=s, DKIM alignment carries DMARC"
+                    } else {
+                        ""
+                    }
+                );
+                let status = if policy.is_empty() {
+                    Status::Fail
+                } else {
+                    Status::Pass
+                };
+                check(e, true, Some(t.clone()), status, why)
+            }
+        },
+    }
+}
+
+/// The return path's MX: do bounces reach Herald?
+async fn check_return_path(resolver: &TokioResolver, e: &DnsRecord, ctx: &RecordContext) -> Check {
+    match mx(resolver, &e.name).await {
+        Err(err) => check(
+            e,
+            true,
+            None,
+            Status::DnsError,
+            format!("DNS lookup failed: {err}"),
+        ),
+        Ok(hosts) if hosts.is_empty() => check(
+            e,
+            true,
+            None,
+            Status::Missing,
+            "Bounces and complaints to the return path cannot reach Herald.",
+        ),
+        Ok(hosts) => {
+            let ours = ctx.helo_name.to_ascii_lowercase();
+            let status = if hosts.contains(&ours) {
+                Status::Pass
+            } else {
+                Status::Fail
+            };
+            let why = if status == Status::Pass {
+                "Bounces reach Herald.".to_string()
+            } else {
+                format!(
+                    "Bounces would go to {} instead of {ours}.",
+                    hosts.join(", ")
+                )
+            };
+            check(e, true, Some(hosts.join(", ")), status, why)
+        }
+    }
+}
+
+/// The tracking host's CNAME (optional): do links under the domain reach Herald?
+async fn check_tracking(resolver: &TokioResolver, e: &DnsRecord) -> Check {
+    match lookup(resolver, &e.name, RecordType::CNAME, |d| match d {
+        RData::CNAME(c) => Some(c.0.to_utf8().to_ascii_lowercase()),
+        _ => None,
+    })
+    .await
+    {
+        Err(err) => check(
+            e,
+            false,
+            None,
+            Status::DnsError,
+            format!("DNS lookup failed: {err}"),
+        ),
+        Ok(found) if found.is_empty() => check(
+            e,
+            false,
+            None,
+            Status::Missing,
+            "Optional: tracking links then use Herald's own host name instead of one under your domain.",
+        ),
+        Ok(found) => {
+            let ok = found.iter().any(|f| f.eq_ignore_ascii_case(&e.value));
+            check(
+                e,
+                false,
+                Some(found.join(", ")),
+                if ok { Status::Pass } else { Status::Fail },
+                if ok {
+                    "Tracking links under your domain reach Herald."
+                } else {
+                    "Tracking links under your domain would not reach Herald."
+                },
+            )
+        }
+    }
+}
+
+/// Reverse DNS of every sending IP: receivers reject or junk mail from an IP whose PTR does
+/// not resolve back to it.
+async fn check_ptrs(resolver: &TokioResolver, ctx: &RecordContext) -> Vec<Check> {
+    let mut out = Vec::new();
     for ip in &ctx.source_ips {
         let r = super::ips::check_ip(resolver, *ip, &[]).await;
         let (status, why) = if !r.errors.is_empty() {
@@ -484,13 +520,7 @@ pub async fn verify(
             required: true,
         });
     }
-    let ok = out.iter().all(|c| !c.required || c.status == Status::Pass);
-    Ok(Some(Verification {
-        domain,
-        ok,
-        records: out,
-        next_selector_ready,
-    }))
+    out
 }
 
 #[cfg(test)]
