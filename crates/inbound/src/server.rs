@@ -178,6 +178,112 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// What a session knows between commands: the transaction so far and how much it chatted.
+struct Session<'a> {
+    handler: &'a dyn Handler,
+    limits: &'a Limits,
+    offer_tls: bool,
+    from: Option<String>,
+    rcpts: Vec<String>,
+    /// Commands since the last message that were not part of one.
+    junk: u32,
+}
+
+/// What the command loop does after a command.
+enum Next {
+    Continue,
+    /// Read the message (354 was answered).
+    Data,
+    /// Close after the replies are written.
+    Quit,
+    /// Write the replies, then hand the stream over for TLS.
+    StartTls,
+}
+
+impl Session<'_> {
+    /// Answer one command into `out`.
+    fn command(&mut self, request: Request<String>, out: &mut Vec<u8>) -> Next {
+        match request {
+            Request::Ehlo { host } | Request::Lhlo { host } => {
+                self.junk += 1;
+                self.from = None;
+                self.rcpts.clear();
+                out.extend_from_slice(
+                    format!(
+                        "250-{} greets {}\r\n250-PIPELINING\r\n250-SIZE {}\r\n{}250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
+                        self.limits.hostname, host.replace(['\r', '\n'], ""), self.limits.max_message_bytes,
+                        if self.offer_tls { "250-STARTTLS\r\n" } else { "" }
+                    )
+                    .as_bytes(),
+                );
+            }
+            Request::Helo { .. } => {
+                self.junk += 1;
+                self.from = None;
+                self.rcpts.clear();
+                ServerReply::new(250, "", self.limits.hostname.clone()).write_to(out);
+            }
+            Request::Mail { from: f } => {
+                if self.from.is_some() {
+                    ServerReply::new(503, "5.5.1", "Nested MAIL command").write_to(out);
+                } else if f.size > self.limits.max_message_bytes {
+                    ServerReply::new(552, "5.3.4", "Message size exceeds fixed limit")
+                        .write_to(out);
+                } else {
+                    self.from = Some(f.address);
+                    ServerReply::new(250, "2.1.0", "Ok").write_to(out);
+                }
+            }
+            Request::Rcpt { to } => match &self.from {
+                None => ServerReply::new(503, "5.5.1", "Need MAIL command").write_to(out),
+                Some(_) if self.rcpts.len() >= self.limits.max_recipients => {
+                    ServerReply::new(452, "4.5.3", "Too many recipients").write_to(out)
+                }
+                Some(f) => {
+                    let reply = self.handler.rcpt(f, &to.address);
+                    if reply.code / 100 == 2 {
+                        self.rcpts.push(to.address);
+                    }
+                    reply.write_to(out);
+                }
+            },
+            Request::Data => {
+                if self.from.is_none() || self.rcpts.is_empty() {
+                    ServerReply::new(554, "5.5.1", "No valid recipients").write_to(out);
+                } else {
+                    ServerReply::new(354, "", "End data with <CR><LF>.<CR><LF>").write_to(out);
+                    return Next::Data;
+                }
+            }
+            Request::Rset => {
+                self.junk += 1;
+                self.from = None;
+                self.rcpts.clear();
+                ServerReply::new(250, "2.0.0", "Ok").write_to(out);
+            }
+            Request::Noop { .. } => {
+                self.junk += 1;
+                ServerReply::new(250, "2.0.0", "Ok").write_to(out)
+            }
+            Request::Quit => {
+                ServerReply::new(221, "2.0.0", "Bye").write_to(out);
+                return Next::Quit;
+            }
+            Request::StartTls if self.offer_tls => {
+                ServerReply::new(220, "2.0.0", "Ready to start TLS").write_to(out);
+                return Next::StartTls;
+            }
+            Request::StartTls => ServerReply::new(454, "4.7.0", "TLS not available").write_to(out),
+            other => {
+                self.junk += 1;
+                ServerReply::new(502, "5.5.1", format!("{} not implemented", other.name()))
+                    .write_to(out)
+            }
+        }
+        Next::Continue
+    }
+}
+
 /// The command loop. `offer_tls`: STARTTLS is advertised and accepted.
 async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
@@ -187,8 +293,14 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> std::io::Result<Ended<S>> {
     let mut receiver = RequestReceiver::default();
     let mut phase = Phase::Command;
-    let mut from: Option<String> = None;
-    let mut rcpts: Vec<String> = Vec::new();
+    let mut session = Session {
+        handler,
+        limits,
+        offer_tls,
+        from: None,
+        rcpts: Vec::new(),
+        junk: 0,
+    };
     let mut message: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
     let mut out = Vec::with_capacity(1024);
@@ -197,8 +309,6 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     // When the current DATA began, and how many bytes it has brought.
     let mut data_started = Instant::now();
     let mut data_bytes: u64 = 0;
-    // Commands since the last message that were not part of one.
-    let mut junk: u32 = 0;
     loop {
         let deadline = match phase {
             Phase::Command => command_deadline,
@@ -234,7 +344,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
         while bytes.len() > 0 || matches!(phase, Phase::Command) {
             // A session that only chats (NOOP, RSET, greetings, errors) cannot hold its slot
             // by answering just before each deadline (Postfix: smtpd_junk_command_limit).
-            if junk > JUNK_LIMIT {
+            if session.junk > JUNK_LIMIT {
                 ServerReply::new(421, "4.7.0", "Too many commands without a message, closing")
                     .write_to(&mut out);
                 quit = true;
@@ -246,18 +356,18 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                     too_big,
                 } => {
                     if data.ingest(&mut bytes, &mut message) {
-                        let f = from.take().unwrap_or_default();
+                        let f = session.from.take().unwrap_or_default();
                         let reply = if *too_big || message.len() > limits.max_message_bytes {
                             ServerReply::new(552, "5.3.4", "Message size exceeds fixed limit")
                         } else {
-                            handler.data(&f, &rcpts, &message)
+                            handler.data(&f, &session.rcpts, &message)
                         };
                         reply.write_to(&mut out);
-                        rcpts.clear();
+                        session.rcpts.clear();
                         message.clear();
                         phase = Phase::Command;
                         completed = true;
-                        junk = 0;
+                        session.junk = 0;
                     } else {
                         if message.len() > limits.max_message_bytes {
                             *too_big = true;
@@ -280,7 +390,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                                 other => format!("Syntax error: {other:?}"),
                             };
                             ServerReply::new(500, "5.5.2", text).write_to(&mut out);
-                            junk += 1;
+                            session.junk += 1;
                             if bytes.len() == unread {
                                 // The parser made no progress: drop the client rather than spin.
                                 let _ =
@@ -291,85 +401,21 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                             continue;
                         }
                     };
-                    match request {
-                        Request::Ehlo { host } | Request::Lhlo { host } => {
-                            junk += 1;
-                            from = None;
-                            rcpts.clear();
-                            out.extend_from_slice(
-                                format!(
-                                    "250-{} greets {}\r\n250-PIPELINING\r\n250-SIZE {}\r\n{}250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
-                                    limits.hostname, host.replace(['\r', '\n'], ""), limits.max_message_bytes,
-                                    if offer_tls { "250-STARTTLS\r\n" } else { "" }
-                                )
-                                .as_bytes(),
-                            );
+                    match session.command(request, &mut out) {
+                        Next::Continue => {}
+                        Next::Data => {
+                            phase = Phase::Data {
+                                receiver: DataReceiver::new(),
+                                too_big: false,
+                            };
+                            data_started = Instant::now();
+                            data_bytes = bytes.len() as u64;
                         }
-                        Request::Helo { .. } => {
-                            junk += 1;
-                            from = None;
-                            rcpts.clear();
-                            ServerReply::new(250, "", limits.hostname.clone()).write_to(&mut out);
-                        }
-                        Request::Mail { from: f } => {
-                            if from.is_some() {
-                                ServerReply::new(503, "5.5.1", "Nested MAIL command")
-                                    .write_to(&mut out);
-                            } else if f.size > limits.max_message_bytes {
-                                ServerReply::new(552, "5.3.4", "Message size exceeds fixed limit")
-                                    .write_to(&mut out);
-                            } else {
-                                from = Some(f.address);
-                                ServerReply::new(250, "2.1.0", "Ok").write_to(&mut out);
-                            }
-                        }
-                        Request::Rcpt { to } => match &from {
-                            None => ServerReply::new(503, "5.5.1", "Need MAIL command")
-                                .write_to(&mut out),
-                            Some(_) if rcpts.len() >= limits.max_recipients => {
-                                ServerReply::new(452, "4.5.3", "Too many recipients")
-                                    .write_to(&mut out)
-                            }
-                            Some(f) => {
-                                let reply = handler.rcpt(f, &to.address);
-                                if reply.code / 100 == 2 {
-                                    rcpts.push(to.address);
-                                }
-                                reply.write_to(&mut out);
-                            }
-                        },
-                        Request::Data => {
-                            if from.is_none() || rcpts.is_empty() {
-                                ServerReply::new(554, "5.5.1", "No valid recipients")
-                                    .write_to(&mut out);
-                            } else {
-                                ServerReply::new(354, "", "End data with <CR><LF>.<CR><LF>")
-                                    .write_to(&mut out);
-                                phase = Phase::Data {
-                                    receiver: DataReceiver::new(),
-                                    too_big: false,
-                                };
-                                data_started = Instant::now();
-                                data_bytes = bytes.len() as u64;
-                            }
-                        }
-                        Request::Rset => {
-                            junk += 1;
-                            from = None;
-                            rcpts.clear();
-                            ServerReply::new(250, "2.0.0", "Ok").write_to(&mut out);
-                        }
-                        Request::Noop { .. } => {
-                            junk += 1;
-                            ServerReply::new(250, "2.0.0", "Ok").write_to(&mut out)
-                        }
-                        Request::Quit => {
-                            ServerReply::new(221, "2.0.0", "Bye").write_to(&mut out);
+                        Next::Quit => {
                             quit = true;
                             break;
                         }
-                        Request::StartTls if offer_tls => {
-                            ServerReply::new(220, "2.0.0", "Ready to start TLS").write_to(&mut out);
+                        Next::StartTls => {
                             match tokio::time::timeout(limits.timeout, stream.write_all(&out)).await
                             {
                                 Ok(r) => r?,
@@ -378,18 +424,6 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                             // Whatever was pipelined after STARTTLS is dropped, never executed
                             // inside the TLS session (RFC 3207 §5, the command-injection fix).
                             return Ok(Ended::StartTls(stream));
-                        }
-                        Request::StartTls => {
-                            ServerReply::new(454, "4.7.0", "TLS not available").write_to(&mut out)
-                        }
-                        other => {
-                            junk += 1;
-                            ServerReply::new(
-                                502,
-                                "5.5.1",
-                                format!("{} not implemented", other.name()),
-                            )
-                            .write_to(&mut out)
                         }
                     }
                 }
