@@ -178,6 +178,39 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// When the current message must be complete: the timeout, plus the time its bytes so far
+/// earned at `min_data_rate` (bytes past the size limit earn no more: the message is refused
+/// anyway).
+fn data_deadline(limits: &Limits, data_started: Instant, data_bytes: u64) -> Instant {
+    let counted = data_bytes.min(limits.max_message_bytes as u64);
+    let earned = Duration::from_secs_f64(counted as f64 / limits.min_data_rate.max(1) as f64);
+    data_started + limits.timeout + earned
+}
+
+/// Read what the client sent by `deadline`; None when it closed, or it was too slow (then told
+/// so with a 421).
+async fn read_until<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut [u8],
+    deadline: Instant,
+    in_data: bool,
+) -> std::io::Result<Option<usize>> {
+    match tokio::time::timeout_at(deadline, stream.read(buf)).await {
+        Ok(Ok(0)) => Ok(None),
+        Ok(Ok(n)) => Ok(Some(n)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => {
+            let text: &[u8] = if in_data {
+                b"421 4.4.2 Message transfer too slow, closing connection\r\n"
+            } else {
+                b"421 4.4.2 Command timeout, closing connection\r\n"
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(text)).await;
+            Ok(None)
+        }
+    }
+}
+
 /// What a session knows between commands: the transaction so far and how much it chatted.
 struct Session<'a> {
     handler: &'a dyn Handler,
@@ -201,6 +234,30 @@ enum Next {
 }
 
 impl Session<'_> {
+    /// The message of this transaction has arrived (`too_big`: it went past the size limit):
+    /// answer it, and start over.
+    fn message(&mut self, too_big: bool, message: &[u8], out: &mut Vec<u8>) {
+        let from = self.from.take().unwrap_or_default();
+        let reply = if too_big || message.len() > self.limits.max_message_bytes {
+            ServerReply::new(552, "5.3.4", "Message size exceeds fixed limit")
+        } else {
+            self.handler.data(&from, &self.rcpts, message)
+        };
+        reply.write_to(out);
+        self.rcpts.clear();
+        self.junk = 0;
+    }
+
+    /// A command that does not parse.
+    fn unreadable(&mut self, e: ProtoError, out: &mut Vec<u8>) {
+        let text = match e {
+            ProtoError::ResponseTooLong => "Line too long".to_string(),
+            other => format!("Syntax error: {other:?}"),
+        };
+        ServerReply::new(500, "5.5.2", text).write_to(out);
+        self.junk += 1;
+    }
+
     /// Answer one command into `out`.
     fn command(&mut self, request: Request<String>, out: &mut Vec<u8>) -> Next {
         match request {
@@ -312,28 +369,11 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
     loop {
         let deadline = match phase {
             Phase::Command => command_deadline,
-            Phase::Data { .. } => {
-                // Bytes past the size limit earn no more time: the message is refused anyway.
-                let counted = data_bytes.min(limits.max_message_bytes as u64);
-                let earned =
-                    Duration::from_secs_f64(counted as f64 / limits.min_data_rate.max(1) as f64);
-                data_started + limits.timeout + earned
-            }
+            Phase::Data { .. } => data_deadline(limits, data_started, data_bytes),
         };
-        let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(Ok(0)) => return Ok(Ended::Closed),
-            Ok(Ok(n)) => n,
-            Ok(Err(e)) => return Err(e),
-            Err(_) => {
-                let text: &[u8] = match phase {
-                    Phase::Command => b"421 4.4.2 Command timeout, closing connection\r\n",
-                    Phase::Data { .. } => {
-                        b"421 4.4.2 Message transfer too slow, closing connection\r\n"
-                    }
-                };
-                let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(text)).await;
-                return Ok(Ended::Closed);
-            }
+        let in_data = matches!(phase, Phase::Data { .. });
+        let Some(n) = read_until(&mut stream, &mut buf, deadline, in_data).await? else {
+            return Ok(Ended::Closed);
         };
         if matches!(phase, Phase::Data { .. }) {
             data_bytes += n as u64;
@@ -356,18 +396,10 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                     too_big,
                 } => {
                     if data.ingest(&mut bytes, &mut message) {
-                        let f = session.from.take().unwrap_or_default();
-                        let reply = if *too_big || message.len() > limits.max_message_bytes {
-                            ServerReply::new(552, "5.3.4", "Message size exceeds fixed limit")
-                        } else {
-                            handler.data(&f, &session.rcpts, &message)
-                        };
-                        reply.write_to(&mut out);
-                        session.rcpts.clear();
+                        session.message(*too_big, &message, &mut out);
                         message.clear();
                         phase = Phase::Command;
                         completed = true;
-                        session.junk = 0;
                     } else {
                         if message.len() > limits.max_message_bytes {
                             *too_big = true;
@@ -385,12 +417,7 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                         }
                         Err(ProtoError::NeedsMoreData { .. }) => break,
                         Err(e) => {
-                            let text = match e {
-                                ProtoError::ResponseTooLong => "Line too long".to_string(),
-                                other => format!("Syntax error: {other:?}"),
-                            };
-                            ServerReply::new(500, "5.5.2", text).write_to(&mut out);
-                            session.junk += 1;
+                            session.unreadable(e, &mut out);
                             if bytes.len() == unread {
                                 // The parser made no progress: drop the client rather than spin.
                                 let _ =
