@@ -23,182 +23,12 @@ impl ItReport {
         offset: Option<time::UtcOffset>,
     ) -> Self {
         let ev = delivered.or(d.row.evidence.as_ref());
-        let rfc2822 = |t: OffsetDateTime| {
-            t.format(&time::format_description::well_known::Rfc2822)
-                .unwrap_or_default()
-        };
-        let when = |t: OffsetDateTime| {
-            let utc = format!("{} (UTC)", rfc2822(t.to_offset(time::UtcOffset::UTC)));
-            match offset {
-                Some(o) => format!(
-                    "{utc}; {} in the recipient's zone, UTC{}{:02}:{:02}",
-                    rfc2822(t.to_offset(o)),
-                    if o.is_negative() { '-' } else { '+' },
-                    o.whole_hours().unsigned_abs(),
-                    o.minutes_past_hour().unsigned_abs()
-                ),
-                None => utc,
-            }
-        };
-        let mut fields: Vec<(&'static str, String)> = vec![
-            ("Recipient", d.row.email.clone()),
-            ("Subject", sent_subject(c, ev)),
-            (
-                "From name",
-                c.from_name.clone().unwrap_or_else(|| "(none)".into()),
-            ),
-            ("From address", c.from_address.clone()),
-            (
-                "Envelope sender (Return-Path)",
-                ctx.envelope_sender
-                    .clone()
-                    .unwrap_or_else(|| c.from_address.clone()),
-            ),
-            ("Message-ID", d.row.message_id.clone()),
-            (
-                "Message size and SHA-256",
-                match ev.and_then(|e| e.sent.as_ref().map(|s| (e.bytes, s))) {
-                    Some((bytes, s)) if bytes > 0 => format!("{bytes} bytes, {}", s.sha256),
-                    Some((_, s)) => s.sha256.clone(),
-                    None => "(not recorded)".into(),
-                },
-            ),
-            (
-                "Result",
-                format!(
-                    "{}{}",
-                    d.row.state,
-                    d.row
-                        .reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-            ),
-        ];
+        let mut fields = identity(c, d, ctx, ev);
         let via_relay = ev.is_some_and(|e| e.route.starts_with("relay"));
-        // Through a relay, the recipient's server is known only from the relay's success DSN.
-        let onward = d
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.kind == "dsn_delivered" || e.kind == "provider_delivered")
-            .map(|e| (e.at_ms, super::event_detail(e)));
         if let Some(e) = ev {
-            fields.push((
-                if delivered.is_some() {
-                    "Delivery time"
-                } else if via_relay {
-                    "Handed to our relay"
-                } else {
-                    "Last attempt"
-                },
-                when(e.ended_at),
-            ));
-            let server = format!(
-                "{} [{}]",
-                e.mx.as_deref().unwrap_or("?"),
-                e.remote_ip.as_deref().unwrap_or("?")
-            );
-            if via_relay {
-                fields.push(("Our relay", server));
-                fields.push((
-                    "Our relay's queue id",
-                    e.remote_queue_id
-                        .clone()
-                        .unwrap_or_else(|| "(not given)".into()),
-                ));
-                match &onward {
-                    Some((at, det)) => {
-                        fields.push((
-                            "Delivery time (reported by our relay)",
-                            OffsetDateTime::from_unix_timestamp_nanos(*at as i128 * 1_000_000)
-                                .map(when)
-                                .unwrap_or_default(),
-                        ));
-                        let text = |k: &str| det[k].as_str().unwrap_or("(not given)").to_string();
-                        fields.push(("Receiving server", text("remote_mta")));
-                        fields.push(("Receiving server's queue id", text("remote_queue_id")));
-                        fields.push((
-                            "Its reply",
-                            det["diagnostic"]
-                                .as_str()
-                                .or(det["reply"].as_str())
-                                .unwrap_or("(not given)")
-                                .to_string(),
-                        ));
-                    }
-                    None => fields.push((
-                        "Receiving server",
-                        "not reported yet: our relay has not said where it went".into(),
-                    )),
-                }
-            } else {
-                fields.push(("Receiving server", server));
-                fields.push((
-                    "Receiving server's queue id",
-                    e.remote_queue_id
-                        .clone()
-                        .unwrap_or_else(|| "(not given)".into()),
-                ));
-                fields.push((
-                    "Its reply",
-                    e.reply
-                        .as_ref()
-                        .map(|r| r.text())
-                        .or_else(|| e.error.clone())
-                        .unwrap_or_default(),
-                ));
-            }
-            fields.push((
-                if via_relay { "TLS to our relay" } else { "TLS" },
-                e.tls
-                    .as_ref()
-                    .map(|t| t.to_string())
-                    .unwrap_or_else(|| "none".into()),
-            ));
+            hop(&mut fields, d, e, delivered.is_some(), via_relay, offset);
         }
-        let mut ips = ctx.sending_ips.clone();
-        if let Some(local) = ev.and_then(|e| e.local_ip.clone())
-            && !ips.contains(&local)
-        {
-            ips.push(local);
-        }
-        fields.push((
-            "Our sending IPs (to allowlist)",
-            if via_relay {
-                // Our own addresses only ever talked to the relay.
-                format!(
-                    "those of our relay {}: the message reached you from the relay's servers, not from ours",
-                    ev.and_then(|e| e.mx.as_deref()).unwrap_or("")
-                )
-            } else if ips.is_empty() {
-                "(not configured)".into()
-            } else {
-                ips.join(", ")
-            },
-        ));
-        fields.push((
-            "DKIM",
-            match &ctx.dkim_domain {
-                Some(dom) => format!(
-                    "signed, d={dom}{}",
-                    ctx.dkim_selector
-                        .as_deref()
-                        .map(|s| format!(" s={s} (RSA) and s={s}-ed25519"))
-                        .unwrap_or_default()
-                ),
-                None => "not signed (the From domain is not connected)".into(),
-            },
-        ));
-        fields.push((
-            "Authentication",
-            match &c.gate_override {
-                None if ctx.dkim_domain.is_some() => "DKIM, SPF and DMARC records of the From domain passed the sender's checks when the campaign was created".into(),
-                None => "the From domain's records were not checked".into(),
-                Some(why) => format!("NOT verified by the sender: {why}"),
-            },
-        ));
+        sender(&mut fields, c, ctx, ev, via_relay);
         if let Some(p) = filter {
             fields.push((
                 "Your filter (from your MX)",
@@ -249,4 +79,212 @@ impl ItReport {
         out.push_str(&format!("</table><p>{}</p>", esc(self.note)));
         out
     }
+}
+
+/// A time as the admin reads it: RFC 2822 in UTC, and in the recipient's zone when known.
+fn when(t: OffsetDateTime, offset: Option<time::UtcOffset>) -> String {
+    let rfc2822 = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc2822)
+            .unwrap_or_default()
+    };
+    let utc = format!("{} (UTC)", rfc2822(t.to_offset(time::UtcOffset::UTC)));
+    match offset {
+        Some(o) => format!(
+            "{utc}; {} in the recipient's zone, UTC{}{:02}:{:02}",
+            rfc2822(t.to_offset(o)),
+            if o.is_negative() { '-' } else { '+' },
+            o.whole_hours().unsigned_abs(),
+            o.minutes_past_hour().unsigned_abs()
+        ),
+        None => utc,
+    }
+}
+
+/// What identifies the message: recipient, subject, From, envelope sender, Message-ID, size
+/// and hash, and the result.
+fn identity(
+    c: &Campaign,
+    d: &DeliveryDetail,
+    ctx: &SendContext,
+    ev: Option<&herald_domain::Evidence>,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("Recipient", d.row.email.clone()),
+        ("Subject", sent_subject(c, ev)),
+        (
+            "From name",
+            c.from_name.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+        ("From address", c.from_address.clone()),
+        (
+            "Envelope sender (Return-Path)",
+            ctx.envelope_sender
+                .clone()
+                .unwrap_or_else(|| c.from_address.clone()),
+        ),
+        ("Message-ID", d.row.message_id.clone()),
+        (
+            "Message size and SHA-256",
+            match ev.and_then(|e| e.sent.as_ref().map(|s| (e.bytes, s))) {
+                Some((bytes, s)) if bytes > 0 => format!("{bytes} bytes, {}", s.sha256),
+                Some((_, s)) => s.sha256.clone(),
+                None => "(not recorded)".into(),
+            },
+        ),
+        (
+            "Result",
+            format!(
+                "{}{}",
+                d.row.state,
+                d.row
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+        ),
+    ]
+}
+
+/// The hop that took it: when, which server (or our relay, and where the relay delivered it),
+/// the queue id, the reply, TLS.
+fn hop(
+    fields: &mut Vec<(&'static str, String)>,
+    d: &DeliveryDetail,
+    e: &herald_domain::Evidence,
+    delivered: bool,
+    via_relay: bool,
+    offset: Option<time::UtcOffset>,
+) {
+    // Through a relay, the recipient's server is known only from the relay's success DSN.
+    let onward = d
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "dsn_delivered" || e.kind == "provider_delivered")
+        .map(|e| (e.at_ms, super::event_detail(e)));
+    let when = |t| when(t, offset);
+    fields.push((
+        if delivered {
+            "Delivery time"
+        } else if via_relay {
+            "Handed to our relay"
+        } else {
+            "Last attempt"
+        },
+        when(e.ended_at),
+    ));
+    let server = format!(
+        "{} [{}]",
+        e.mx.as_deref().unwrap_or("?"),
+        e.remote_ip.as_deref().unwrap_or("?")
+    );
+    if via_relay {
+        fields.push(("Our relay", server));
+        fields.push((
+            "Our relay's queue id",
+            e.remote_queue_id
+                .clone()
+                .unwrap_or_else(|| "(not given)".into()),
+        ));
+        match &onward {
+            Some((at, det)) => {
+                fields.push((
+                    "Delivery time (reported by our relay)",
+                    OffsetDateTime::from_unix_timestamp_nanos(*at as i128 * 1_000_000)
+                        .map(when)
+                        .unwrap_or_default(),
+                ));
+                let text = |k: &str| det[k].as_str().unwrap_or("(not given)").to_string();
+                fields.push(("Receiving server", text("remote_mta")));
+                fields.push(("Receiving server's queue id", text("remote_queue_id")));
+                fields.push((
+                    "Its reply",
+                    det["diagnostic"]
+                        .as_str()
+                        .or(det["reply"].as_str())
+                        .unwrap_or("(not given)")
+                        .to_string(),
+                ));
+            }
+            None => fields.push((
+                "Receiving server",
+                "not reported yet: our relay has not said where it went".into(),
+            )),
+        }
+    } else {
+        fields.push(("Receiving server", server));
+        fields.push((
+            "Receiving server's queue id",
+            e.remote_queue_id
+                .clone()
+                .unwrap_or_else(|| "(not given)".into()),
+        ));
+        fields.push((
+            "Its reply",
+            e.reply
+                .as_ref()
+                .map(|r| r.text())
+                .or_else(|| e.error.clone())
+                .unwrap_or_default(),
+        ));
+    }
+    fields.push((
+        if via_relay { "TLS to our relay" } else { "TLS" },
+        e.tls
+            .as_ref()
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "none".into()),
+    ));
+}
+
+/// Who sent it: our sending IPs to allowlist, DKIM, and what the sender checked.
+fn sender(
+    fields: &mut Vec<(&'static str, String)>,
+    c: &Campaign,
+    ctx: &SendContext,
+    ev: Option<&herald_domain::Evidence>,
+    via_relay: bool,
+) {
+    let mut ips = ctx.sending_ips.clone();
+    if let Some(local) = ev.and_then(|e| e.local_ip.clone())
+        && !ips.contains(&local)
+    {
+        ips.push(local);
+    }
+    fields.push((
+        "Our sending IPs (to allowlist)",
+        if via_relay {
+            // Our own addresses only ever talked to the relay.
+            format!(
+                "those of our relay {}: the message reached you from the relay's servers, not from ours",
+                ev.and_then(|e| e.mx.as_deref()).unwrap_or("")
+            )
+        } else if ips.is_empty() {
+            "(not configured)".into()
+        } else {
+            ips.join(", ")
+        },
+    ));
+    fields.push((
+        "DKIM",
+        match &ctx.dkim_domain {
+            Some(dom) => format!(
+                "signed, d={dom}{}",
+                ctx.dkim_selector
+                    .as_deref()
+                    .map(|s| format!(" s={s} (RSA) and s={s}-ed25519"))
+                    .unwrap_or_default()
+            ),
+            None => "not signed (the From domain is not connected)".into(),
+        },
+    ));
+    fields.push((
+        "Authentication",
+        match &c.gate_override {
+            None if ctx.dkim_domain.is_some() => "DKIM, SPF and DMARC records of the From domain passed the sender's checks when the campaign was created".into(),
+            None => "the From domain's records were not checked".into(),
+            Some(why) => format!("NOT verified by the sender: {why}"),
+        },
+    ));
 }
