@@ -174,53 +174,19 @@ enum Parsed {
 /// Parse on a blocking thread, sending batches through a bounded channel.
 fn parse_rows(input: Box<dyn Read + Send>, erasure: Arc<ErasureKey>, tx: mpsc::Sender<Parsed>) {
     let window = Rc::new(RefCell::new(Window::default()));
-    let mut reader = BufReader::with_capacity(
+    let reader = BufReader::with_capacity(
         256 * 1024,
         Tracked {
             inner: input,
             window: window.clone(),
         },
     );
-    // A UTF-8 byte-order mark is skipped here, so the csv reader's byte offsets are `bom` short.
-    let (delimiter, bom) = match reader.fill_buf() {
-        Ok(buf) => {
-            let bom = if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
-                3
-            } else {
-                0
-            };
-            let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-            (sniff_delimiter(&buf[bom.min(end)..end]), bom)
-        }
+    let (mut csv, bom, headers, email_col) = match open_csv(reader) {
+        Ok(opened) => opened,
         Err(e) => {
-            let _ = tx.blocking_send(Parsed::Fatal(e.into()));
+            let _ = tx.blocking_send(Parsed::Fatal(e));
             return;
         }
-    };
-    reader.consume(bom);
-    let mut csv = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(reader);
-    let headers: Vec<String> = match csv.byte_headers() {
-        Ok(h) => h
-            .iter()
-            .map(|f| header_key(&String::from_utf8_lossy(f)))
-            .collect(),
-        Err(e) => {
-            let _ = tx.blocking_send(Parsed::Fatal(ImportError::BadHeader(e.to_string())));
-            return;
-        }
-    };
-    let Some(email_col) = headers
-        .iter()
-        .position(|h| matches!(h.as_str(), "email" | "e_mail" | "email_address"))
-    else {
-        let _ = tx.blocking_send(Parsed::Fatal(ImportError::NoEmailColumn(
-            headers.join(", "),
-        )));
-        return;
     };
     let status_col = headers.iter().position(|h| h == "status");
     let mut batch = Vec::with_capacity(BATCH);
@@ -266,81 +232,22 @@ fn parse_rows(input: Box<dyn Read + Send>, erasure: Arc<ErasureKey>, tx: mpsc::S
                 if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                     continue; // blank line
                 }
-                let raw_email = record
-                    .get(email_col)
-                    .map(|b| String::from_utf8_lossy(b).into_owned());
-                match (raw_email, record.len() == headers.len()) {
-                    (None, _) => reject(String::new(), "no value in the email column".into()),
-                    (Some(v), false) => reject(
-                        v,
-                        format!(
-                            "has {} fields where the header has {}",
-                            record.len(),
-                            headers.len()
-                        ),
-                    ),
-                    (Some(v), true) => match EmailAddress::parse(&v) {
-                        Err(e) => reject(v, format!("invalid email address: {e}")),
-                        Ok(addr) => {
-                            let status = status_col
-                                .and_then(|i| record.get(i))
-                                .map(|b| row_status(&String::from_utf8_lossy(b)))
-                                .transpose();
-                            let mut bad_utf8 = None;
-                            let mut too_long = None;
-                            fields.clear();
-                            for (i, f) in record.iter().enumerate() {
-                                if i == email_col || Some(i) == status_col || f.is_empty() {
-                                    continue;
-                                }
-                                if f.len() > MAX_FIELD_BYTES {
-                                    too_long = Some((headers[i].clone(), f.len()));
-                                    continue;
-                                }
-                                match std::str::from_utf8(f) {
-                                    Ok(s) if !s.trim().is_empty() => {
-                                        fields.insert(headers[i].clone(), s.trim().into());
-                                    }
-                                    Ok(_) => {}
-                                    Err(_) => bad_utf8 = Some(headers[i].clone()),
-                                }
-                            }
-                            if status.is_err() {
-                                let got = status_col
-                                    .and_then(|i| record.get(i))
-                                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                                    .unwrap_or_default();
-                                reject(
-                                    v,
-                                    format!(
-                                        "column \"status\" is {got:?}: expected subscribed, unsubscribed, bounced (or cleaned) or complained"
-                                    ),
-                                );
-                            } else if let Some((col, n)) = too_long {
-                                reject(
-                                    v,
-                                    format!(
-                                        "column {col:?} holds {n} bytes; a field may hold at most {MAX_FIELD_BYTES}"
-                                    ),
-                                );
-                            } else if let Some(col) = bad_utf8 {
-                                reject(v, format!("column {col:?} is not valid UTF-8"));
-                            } else {
-                                if let Ok(Some(Some(st))) = status {
-                                    statuses.push((addr.key(), st));
-                                }
-                                let key = addr.key();
-                                lines.push(line);
-                                batch.push(NewContact {
-                                    email: addr.to_string(),
-                                    erased_token: Some(erasure.token(&key)),
-                                    email_key: key,
-                                    fields: serde_json::Value::Object(std::mem::take(&mut fields))
-                                        .to_string(),
-                                });
-                            }
+                match check_row(&record, &headers, email_col, status_col, &mut fields) {
+                    Err((value, reason)) => reject(value, reason),
+                    Ok((addr, status)) => {
+                        if let Some(st) = status {
+                            statuses.push((addr.key(), st));
                         }
-                    },
+                        let key = addr.key();
+                        lines.push(line);
+                        batch.push(NewContact {
+                            email: addr.to_string(),
+                            erased_token: Some(erasure.token(&key)),
+                            email_key: key,
+                            fields: serde_json::Value::Object(std::mem::take(&mut fields))
+                                .to_string(),
+                        });
+                    }
                 }
             }
         }
@@ -363,6 +270,115 @@ fn parse_rows(input: Box<dyn Read + Send>, erasure: Arc<ErasureKey>, tx: mpsc::S
         }
     }
     let _ = tx.blocking_send(Parsed::Batch(batch, lines, statuses, rejected, rejected_n));
+}
+
+/// The CSV reader over `reader` (the delimiter sniffed from the first line; a UTF-8
+/// byte-order mark skipped, so the reader's byte offsets are `bom` short), the header keys and
+/// the email column.
+fn open_csv<R: BufRead>(
+    mut reader: R,
+) -> Result<(csv::Reader<R>, usize, Vec<String>, usize), ImportError> {
+    let buf = reader.fill_buf()?;
+    let bom = if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let delimiter = sniff_delimiter(&buf[bom.min(end)..end]);
+    reader.consume(bom);
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let headers: Vec<String> = csv
+        .byte_headers()
+        .map_err(|e| ImportError::BadHeader(e.to_string()))?
+        .iter()
+        .map(|f| header_key(&String::from_utf8_lossy(f)))
+        .collect();
+    let Some(email_col) = headers
+        .iter()
+        .position(|h| matches!(h.as_str(), "email" | "e_mail" | "email_address"))
+    else {
+        return Err(ImportError::NoEmailColumn(headers.join(", ")));
+    };
+    Ok((csv, bom, headers, email_col))
+}
+
+/// A row's address, its `status` column and its other fields (into `fields`), or why it is
+/// rejected: (the email column's value, the reason).
+fn check_row(
+    record: &csv::ByteRecord,
+    headers: &[String],
+    email_col: usize,
+    status_col: Option<usize>,
+    fields: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(EmailAddress, Option<RowStatus>), (String, String)> {
+    let Some(v) = record
+        .get(email_col)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+    else {
+        return Err((String::new(), "no value in the email column".into()));
+    };
+    if record.len() != headers.len() {
+        let why = format!(
+            "has {} fields where the header has {}",
+            record.len(),
+            headers.len()
+        );
+        return Err((v, why));
+    }
+    let addr = match EmailAddress::parse(&v) {
+        Ok(a) => a,
+        Err(e) => return Err((v, format!("invalid email address: {e}"))),
+    };
+    let status = status_col
+        .and_then(|i| record.get(i))
+        .map(|b| row_status(&String::from_utf8_lossy(b)))
+        .transpose();
+    let mut bad_utf8 = None;
+    let mut too_long = None;
+    fields.clear();
+    for (i, f) in record.iter().enumerate() {
+        if i == email_col || Some(i) == status_col || f.is_empty() {
+            continue;
+        }
+        if f.len() > MAX_FIELD_BYTES {
+            too_long = Some((headers[i].clone(), f.len()));
+            continue;
+        }
+        match std::str::from_utf8(f) {
+            Ok(s) if !s.trim().is_empty() => {
+                fields.insert(headers[i].clone(), s.trim().into());
+            }
+            Ok(_) => {}
+            Err(_) => bad_utf8 = Some(headers[i].clone()),
+        }
+    }
+    let Ok(status) = status else {
+        let got = status_col
+            .and_then(|i| record.get(i))
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        return Err((
+            v,
+            format!(
+                "column \"status\" is {got:?}: expected subscribed, unsubscribed, bounced (or cleaned) or complained"
+            ),
+        ));
+    };
+    if let Some((col, n)) = too_long {
+        return Err((
+            v,
+            format!("column {col:?} holds {n} bytes; a field may hold at most {MAX_FIELD_BYTES}"),
+        ));
+    }
+    if let Some(col) = bad_utf8 {
+        return Err((v, format!("column {col:?} is not valid UTF-8")));
+    }
+    Ok((addr, status.flatten()))
 }
 
 /// Import a CSV stream into `list` (created if needed). `progress` is called with rows done.
