@@ -78,6 +78,142 @@ pub(super) fn powermta_category(category: &str) -> Option<BounceReason> {
     })
 }
 
+/// What a DSN says around its per-recipient blocks.
+struct Report<'a> {
+    /// The human-readable part, and lower-cased.
+    human: &'a str,
+    human_lower: &'a str,
+    /// The text says the sender's queue gave up.
+    gave_up: bool,
+    /// Every recipient the report names.
+    all_rcpts: &'a [String],
+    reporting_mta: &'a str,
+}
+
+/// The verdict on one recipient's block (None: the block names no recipient).
+fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdict> {
+    let rcpt = field(block, "final-recipient").or_else(|| field(block, "original-recipient"))?;
+    let email = typed_address(rcpt);
+    let action = field(block, "action").map(|a| a.to_ascii_lowercase());
+    let status = field(block, "status").and_then(Status::find);
+    let diagnostic = field(block, "diagnostic-code")
+        .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim().to_string())
+        .unwrap_or_default();
+    // `X-Unix;` (RFC 3464 §2.3.6 diagnostic type) is what a local delivery reports; when
+    // it is a program's exit code ("71") or a program's own output ("procmail: …"), the
+    // program failed. (Postfix's own local delivery also says X-Unix, in its own words:
+    // "no mailbox here by that name" stays unknown-user.)
+    let local_program = field(block, "diagnostic-code").is_some_and(|d| {
+        d.split_once(';')
+            .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
+    }) && program_output(&diagnostic);
+    // The human-readable part often carries the words the DSN fields leave out.
+    let context = scrape::context_for(r.human, &email, r.all_rcpts);
+    // The diagnostic speaks for this recipient; the human text only when it says nothing
+    // we can read (it often covers several recipients).
+    let diagnostic_speaks = reasons::by_phrase(&diagnostic.to_ascii_lowercase()).is_some();
+    let words = if diagnostic.is_empty() {
+        context.clone()
+    } else if diagnostic_speaks {
+        diagnostic.clone()
+    } else {
+        format!("{diagnostic}\n{context}")
+    };
+    let reply_code = leading_reply_code(diagnostic.trim())
+        .or_else(|| scrape::reply_code_in(&diagnostic))
+        .or_else(|| scrape::reply_code_in(&context));
+    let lower = words.to_ascii_lowercase();
+    let delayed = action.as_deref() == Some("delayed");
+    let stage = stage_in(&lower).or_else(|| stage_in(r.human_lower));
+    // A vague DSN status (x.0.0) says less than a precise code in the words.
+    let read_status = if diagnostic.is_empty() {
+        Status::find(&lower)
+            .filter(|s| !s.is_vague())
+            .or(status)
+            .or_else(|| Status::find(&lower))
+    } else {
+        Status::find(&diagnostic).or(status)
+    };
+    let reason = match action.as_deref() {
+        Some("delivered" | "relayed" | "expanded") => BounceReason::Delivered,
+        _ => reasons::decide(&Refusal {
+            status: read_status,
+            reply_code,
+            text: &words,
+            stage,
+            // "failed" with a temporary status: the sender's queue stopped retrying
+            // (RFC 3464 §2.3.3), i.e. the message expired.
+            gave_up: r.gave_up
+                || (action.as_deref() == Some("failed") && status.is_some_and(|s| s.class == 4))
+                || delayed,
+        }),
+    };
+    // A big provider's reply means what the provider documents it to mean.
+    let hosts = format!(
+        "{} {} {email}\n{context}",
+        field(block, "remote-mta").unwrap_or_default(),
+        r.reporting_mta
+    );
+    let reply = if diagnostic.is_empty() {
+        &words
+    } else {
+        &diagnostic
+    };
+    let reason = match providers::reason(&hosts, &reply.to_ascii_lowercase(), stage) {
+        Some(r) if reason != BounceReason::Delivered => r,
+        _ => reason,
+    };
+    // The report's own text can say what the remote's reply leaves open ("Address not
+    // found" above a bare "550 User unknown" answered to the message).
+    let reason = if reason == BounceReason::Filtered
+        && reasons::says_address_missing(&context.to_ascii_lowercase())
+    {
+        BounceReason::UserUnknown
+    } else {
+        reason
+    };
+    // The sending MTA's own verdict on the reply (PowerMTA writes one per recipient)
+    // decides what a vague or missing status code leaves to the words, and beats the
+    // guess that an unknown-user answer no stage ties to the address was a filter.
+    let reason = match field(block, "x-powermta-bouncecategory").and_then(powermta_category) {
+        Some(category)
+            if reason != BounceReason::Delivered
+                && (read_status.is_none_or(Status::is_vague)
+                    || reason == BounceReason::Filtered) =>
+        {
+            category
+        }
+        _ => reason,
+    };
+    // What a local program printed is about the program unless it names the mailbox's
+    // own limits ("Disk quota exceeded").
+    let reason = if local_program
+        && !matches!(
+            reason,
+            BounceReason::MailboxFull
+                | BounceReason::MesgTooBig
+                | BounceReason::ExceedLimit
+                | BounceReason::Delivered
+        ) {
+        BounceReason::MailerError
+    } else {
+        reason
+    };
+    let permanent = !delayed && permanence(status, reply_code);
+    Some(Verdict {
+        email: Some(email),
+        reason,
+        hard: reasons::is_hard(reason, permanent),
+        status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
+        reply_code: reply_code.map(|c| c.to_string()),
+        diagnostic: (!diagnostic.is_empty()).then(|| clip(&diagnostic)),
+        action,
+        remote_mta: field(block, "remote-mta")
+            .map(|m| clip(m.split_once(';').map_or(m, |(_, v)| v)))
+            .filter(|m| !m.is_empty()),
+    })
+}
+
 /// `rfc822; a@b` → `a@b`.
 pub(super) fn typed_address(v: &str) -> String {
     let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
@@ -105,7 +241,6 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
     let human = human_text(message);
     let human_lower = human.to_ascii_lowercase();
     let gave_up = scrape::says_gave_up(&human_lower);
-    let mut recipients = Vec::new();
     let all_rcpts: Vec<String> = blocks
         .iter()
         .filter_map(|b| field(b, "final-recipient").or_else(|| field(b, "original-recipient")))
@@ -115,132 +250,17 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         .iter()
         .find_map(|b| field(b, "reporting-mta"))
         .unwrap_or_default();
-    for block in blocks.iter() {
-        let Some(rcpt) =
-            field(block, "final-recipient").or_else(|| field(block, "original-recipient"))
-        else {
-            continue;
-        };
-        let email = typed_address(rcpt);
-        let action = field(block, "action").map(|a| a.to_ascii_lowercase());
-        let status = field(block, "status").and_then(Status::find);
-        let diagnostic = field(block, "diagnostic-code")
-            .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim().to_string())
-            .unwrap_or_default();
-        // `X-Unix;` (RFC 3464 §2.3.6 diagnostic type) is what a local delivery reports; when
-        // it is a program's exit code ("71") or a program's own output ("procmail: …"), the
-        // program failed. (Postfix's own local delivery also says X-Unix, in its own words:
-        // "no mailbox here by that name" stays unknown-user.)
-        let local_program = field(block, "diagnostic-code").is_some_and(|d| {
-            d.split_once(';')
-                .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
-        }) && program_output(&diagnostic);
-        // The human-readable part often carries the words the DSN fields leave out.
-        let context = scrape::context_for(&human, &email, &all_rcpts);
-        // The diagnostic speaks for this recipient; the human text only when it says nothing
-        // we can read (it often covers several recipients).
-        let diagnostic_speaks = reasons::by_phrase(&diagnostic.to_ascii_lowercase()).is_some();
-        let words = if diagnostic.is_empty() {
-            context.clone()
-        } else if diagnostic_speaks {
-            diagnostic.clone()
-        } else {
-            format!("{diagnostic}\n{context}")
-        };
-        let reply_code = leading_reply_code(diagnostic.trim())
-            .or_else(|| scrape::reply_code_in(&diagnostic))
-            .or_else(|| scrape::reply_code_in(&context));
-        let lower = words.to_ascii_lowercase();
-        let delayed = action.as_deref() == Some("delayed");
-        let stage = stage_in(&lower).or_else(|| stage_in(&human_lower));
-        // A vague DSN status (x.0.0) says less than a precise code in the words.
-        let read_status = if diagnostic.is_empty() {
-            Status::find(&lower)
-                .filter(|s| !s.is_vague())
-                .or(status)
-                .or_else(|| Status::find(&lower))
-        } else {
-            Status::find(&diagnostic).or(status)
-        };
-        let reason = match action.as_deref() {
-            Some("delivered" | "relayed" | "expanded") => BounceReason::Delivered,
-            _ => reasons::decide(&Refusal {
-                status: read_status,
-                reply_code,
-                text: &words,
-                stage,
-                // "failed" with a temporary status: the sender's queue stopped retrying
-                // (RFC 3464 §2.3.3), i.e. the message expired.
-                gave_up: gave_up
-                    || (action.as_deref() == Some("failed")
-                        && status.is_some_and(|s| s.class == 4))
-                    || delayed,
-            }),
-        };
-        // A big provider's reply means what the provider documents it to mean.
-        let hosts = format!(
-            "{} {reporting_mta} {email}\n{context}",
-            field(block, "remote-mta").unwrap_or_default()
-        );
-        let reply = if diagnostic.is_empty() {
-            &words
-        } else {
-            &diagnostic
-        };
-        let reason = match providers::reason(&hosts, &reply.to_ascii_lowercase(), stage) {
-            Some(r) if reason != BounceReason::Delivered => r,
-            _ => reason,
-        };
-        // The report's own text can say what the remote's reply leaves open ("Address not
-        // found" above a bare "550 User unknown" answered to the message).
-        let reason = if reason == BounceReason::Filtered
-            && reasons::says_address_missing(&context.to_ascii_lowercase())
-        {
-            BounceReason::UserUnknown
-        } else {
-            reason
-        };
-        // The sending MTA's own verdict on the reply (PowerMTA writes one per recipient)
-        // decides what a vague or missing status code leaves to the words, and beats the
-        // guess that an unknown-user answer no stage ties to the address was a filter.
-        let reason = match field(block, "x-powermta-bouncecategory").and_then(powermta_category) {
-            Some(category)
-                if reason != BounceReason::Delivered
-                    && (read_status.is_none_or(Status::is_vague)
-                        || reason == BounceReason::Filtered) =>
-            {
-                category
-            }
-            _ => reason,
-        };
-        // What a local program printed is about the program unless it names the mailbox's
-        // own limits ("Disk quota exceeded").
-        let reason = if local_program
-            && !matches!(
-                reason,
-                BounceReason::MailboxFull
-                    | BounceReason::MesgTooBig
-                    | BounceReason::ExceedLimit
-                    | BounceReason::Delivered
-            ) {
-            BounceReason::MailerError
-        } else {
-            reason
-        };
-        let permanent = !delayed && permanence(status, reply_code);
-        recipients.push(Verdict {
-            email: Some(email),
-            reason,
-            hard: reasons::is_hard(reason, permanent),
-            status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
-            reply_code: reply_code.map(|c| c.to_string()),
-            diagnostic: (!diagnostic.is_empty()).then(|| clip(&diagnostic)),
-            action,
-            remote_mta: field(block, "remote-mta")
-                .map(|m| clip(m.split_once(';').map_or(m, |(_, v)| v)))
-                .filter(|m| !m.is_empty()),
-        });
-    }
+    let report = Report {
+        human: &human,
+        human_lower: &human_lower,
+        gave_up,
+        all_rcpts: &all_rcpts,
+        reporting_mta,
+    };
+    let mut recipients: Vec<Verdict> = blocks
+        .iter()
+        .filter_map(|block| recipient_verdict(block, &report))
+        .collect();
     if recipients.is_empty() {
         // A report part with no recipient fields: read the text instead.
         recipients = scrape::recipients(&human, &header_list(message), &own_addresses(message));
