@@ -190,6 +190,101 @@ macro_rules! privacy {
             Ok(found)
         }
 
+        /// Empty inbound messages `ids` and scrub their summary and sender of `needles`.
+        async fn scrub_inbound(
+            c: &mut <$db as sqlx::Database>::Connection,
+            ids: &[i64],
+            needles: &[String],
+        ) -> Result<u64> {
+            let mut n = 0;
+            for id in ids {
+                let r = sqlx::query("SELECT summary, mail_from FROM inbound_messages WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *c)
+                    .await?;
+                let summary: String = r.try_get("summary")?;
+                let mail_from: String = r.try_get("mail_from")?;
+                sqlx::query(
+                    "UPDATE inbound_messages SET raw = $2, summary = $3, mail_from = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(Vec::<u8>::new())
+                .bind(scrub_json(&summary, needles))
+                .bind(scrub_text(&mail_from, needles))
+                .execute(&mut *c)
+                .await?;
+                n += 1;
+            }
+            Ok(n)
+        }
+
+        /// Delete a contact with its consents and memberships.
+        async fn remove_contact(
+            tx: &mut <$db as sqlx::Database>::Connection,
+            contact: i64,
+            done: &mut Erased,
+        ) -> Result<()> {
+            done.consents = sqlx::query("DELETE FROM consents WHERE contact_id = $1")
+                .bind(contact)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            done.memberships = sqlx::query("DELETE FROM list_members WHERE contact_id = $1")
+                .bind(contact)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            // Deliveries of other addresses never point at this contact; seeds none.
+            sqlx::query("UPDATE deliveries SET contact_id = NULL WHERE contact_id = $1")
+                .bind(contact)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM contacts WHERE id = $1")
+                .bind(contact)
+                .execute(&mut *tx)
+                .await?;
+            done.contact = true;
+            Ok(())
+        }
+
+        /// The person's suppression and its log, moved to the erasure token; how many log lines
+        /// moved.
+        async fn suppress_by_token(
+            tx: &mut <$db as sqlx::Database>::Connection,
+            e: &Erasure,
+        ) -> Result<u64> {
+            sqlx::query("DELETE FROM suppressions WHERE email_key = $1")
+                .bind(&e.email_key)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO suppressions (email_key, reason, source, created_at) VALUES ($1, 'erased', $2, $3) \
+                 ON CONFLICT(email_key) DO NOTHING",
+            )
+            .bind(&e.token)
+            .bind(&e.source)
+            .bind(e.at_ms)
+            .execute(&mut *tx)
+            .await?;
+            let moved = sqlx::query(
+                "UPDATE suppression_log SET email_key = $2 WHERE email_key = $1",
+            )
+            .bind(&e.email_key)
+            .bind(&e.token)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "INSERT INTO suppression_log (email_key, action, reason, source, at) VALUES ($1, 'add', 'erased', $2, $3)",
+            )
+            .bind(&e.token)
+            .bind(&e.source)
+            .bind(e.at_ms)
+            .execute(&mut *tx)
+            .await?;
+                Ok(moved)
+        }
+
         impl PrivacyStore for $store {
             async fn erase_person(&self, e: &Erasure) -> Result<EraseOutcome> {
                 if !crate::shared::matchable(&e.email_key) {
@@ -412,24 +507,7 @@ macro_rules! privacy {
                 scrub_rows(&mut w.tx, "webhook_outbox", "detail", &ids, &e.needles).await?;
                 // Inbound messages: those about the person's deliveries, and any other still
                 // naming the address (kept for `[inbound] retention`).
-                for id in &inbound {
-                    let r = sqlx::query("SELECT summary, mail_from FROM inbound_messages WHERE id = $1")
-                        .bind(id)
-                        .fetch_one(&mut *w.tx)
-                        .await?;
-                    let summary: String = r.try_get("summary")?;
-                    let mail_from: String = r.try_get("mail_from")?;
-                    sqlx::query(
-                        "UPDATE inbound_messages SET raw = $2, summary = $3, mail_from = $4 WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(Vec::<u8>::new())
-                    .bind(scrub_json(&summary, &e.needles))
-                    .bind(scrub_text(&mail_from, &e.needles))
-                    .execute(&mut *w.tx)
-                    .await?;
-                    done.inbound += 1;
-                }
+                done.inbound = scrub_inbound(&mut w.tx, &inbound, &e.needles).await?;
 
                 // The delivery records stay (a campaign's figures do not change), without the
                 // address or the contact.
@@ -445,58 +523,11 @@ macro_rules! privacy {
                 .rows_affected();
 
                 if let Some(c) = contact {
-                    done.consents = sqlx::query("DELETE FROM consents WHERE contact_id = $1")
-                        .bind(c)
-                        .execute(&mut *w.tx)
-                        .await?
-                        .rows_affected();
-                    done.memberships = sqlx::query("DELETE FROM list_members WHERE contact_id = $1")
-                        .bind(c)
-                        .execute(&mut *w.tx)
-                        .await?
-                        .rows_affected();
-                    // Deliveries of other addresses never point at this contact; seeds none.
-                    sqlx::query("UPDATE deliveries SET contact_id = NULL WHERE contact_id = $1")
-                        .bind(c)
-                        .execute(&mut *w.tx)
-                        .await?;
-                    sqlx::query("DELETE FROM contacts WHERE id = $1")
-                        .bind(c)
-                        .execute(&mut *w.tx)
-                        .await?;
-                    done.contact = true;
+                    remove_contact(&mut w.tx, c, &mut done).await?;
                 }
 
                 // The suppression list keeps the person out by the token alone.
-                sqlx::query("DELETE FROM suppressions WHERE email_key = $1")
-                    .bind(&e.email_key)
-                    .execute(&mut *w.tx)
-                    .await?;
-                sqlx::query(
-                    "INSERT INTO suppressions (email_key, reason, source, created_at) VALUES ($1, 'erased', $2, $3) \
-                     ON CONFLICT(email_key) DO NOTHING",
-                )
-                .bind(&e.token)
-                .bind(&e.source)
-                .bind(e.at_ms)
-                .execute(&mut *w.tx)
-                .await?;
-                done.suppression_log = sqlx::query(
-                    "UPDATE suppression_log SET email_key = $2 WHERE email_key = $1",
-                )
-                .bind(&e.email_key)
-                .bind(&e.token)
-                .execute(&mut *w.tx)
-                .await?
-                .rows_affected();
-                sqlx::query(
-                    "INSERT INTO suppression_log (email_key, action, reason, source, at) VALUES ($1, 'add', 'erased', $2, $3)",
-                )
-                .bind(&e.token)
-                .bind(&e.source)
-                .bind(e.at_ms)
-                .execute(&mut *w.tx)
-                .await?;
+                done.suppression_log = suppress_by_token(&mut w.tx, e).await?;
                 w.tx.commit().await?;
                 Ok(EraseOutcome::Erased(done))
             }
