@@ -78,6 +78,67 @@ enum Value {
     Bytes(Option<Vec<u8>>),
 }
 
+/// A PostgreSQL table's columns, in order, with how each is copied.
+async fn target_columns(
+    tx: &mut sqlx::PgConnection,
+    table: &str,
+) -> std::result::Result<Vec<(String, Kind)>, MigrateError> {
+    Ok(sqlx::query(
+        "SELECT column_name::text AS name, data_type::text AS kind FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+    )
+    .bind(table)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| {
+        let kind = match r.try_get::<String, _>("kind")?.as_str() {
+            "bigint" | "integer" => Kind::Int,
+            "bytea" => Kind::Bytes,
+            _ => Kind::Text,
+        };
+        Ok((r.try_get::<String, _>("name")?, kind))
+    })
+    .collect::<std::result::Result<_, sqlx::Error>>()?)
+}
+
+/// The report counts the triggers rebuilt in PostgreSQL equal SQLite's.
+async fn check_derived(
+    from: &SqliteStore,
+    tx: &mut sqlx::PgConnection,
+) -> std::result::Result<(), MigrateError> {
+    for derived in ["campaign_counts", "delivery_flags"] {
+        let q = match derived {
+            "campaign_counts" => {
+                "SELECT campaign_id || ' ' || key || ' ' || n AS line FROM campaign_counts WHERE n <> 0"
+            }
+            _ => "SELECT delivery_id || ' ' || key AS line FROM delivery_flags",
+        };
+        let mut a: Vec<String> = sqlx::query(q)
+            .fetch_all(&from.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("line"))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut b: Vec<String> = sqlx::query(q)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("line"))
+            .collect::<std::result::Result<_, _>>()?;
+        a.sort();
+        b.sort();
+        if a != b {
+            return Err(MigrateError::Mismatch(format!(
+                "{derived} differ after the copy ({} rows in SQLite, {} in PostgreSQL)",
+                a.len(),
+                b.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Copy everything from `from` into the empty `to`, verify, commit.
 pub async fn sqlite_to_postgres(
     from: &SqliteStore,
@@ -98,23 +159,7 @@ pub async fn sqlite_to_postgres(
     let mut out = Vec::new();
     for table in TABLES {
         // The target's columns decide what is read: the schemas name them the same.
-        let columns: Vec<(String, Kind)> = sqlx::query(
-            "SELECT column_name::text AS name, data_type::text AS kind FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-        )
-        .bind(table)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| {
-            let kind = match r.try_get::<String, _>("kind")?.as_str() {
-                "bigint" | "integer" => Kind::Int,
-                "bytea" => Kind::Bytes,
-                _ => Kind::Text,
-            };
-            Ok((r.try_get::<String, _>("name")?, kind))
-        })
-        .collect::<std::result::Result<_, sqlx::Error>>()?;
+        let columns = target_columns(&mut tx, table).await?;
         let list = columns
             .iter()
             .map(|(c, _)| c.as_str())
@@ -189,35 +234,7 @@ pub async fn sqlite_to_postgres(
         });
     }
     // The derived report counts, rebuilt by the triggers, must equal the source's.
-    for derived in ["campaign_counts", "delivery_flags"] {
-        let q = match derived {
-            "campaign_counts" => {
-                "SELECT campaign_id || ' ' || key || ' ' || n AS line FROM campaign_counts WHERE n <> 0"
-            }
-            _ => "SELECT delivery_id || ' ' || key AS line FROM delivery_flags",
-        };
-        let mut a: Vec<String> = sqlx::query(q)
-            .fetch_all(&from.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("line"))
-            .collect::<std::result::Result<_, _>>()?;
-        let mut b: Vec<String> = sqlx::query(q)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get("line"))
-            .collect::<std::result::Result<_, _>>()?;
-        a.sort();
-        b.sort();
-        if a != b {
-            return Err(MigrateError::Mismatch(format!(
-                "{derived} differ after the copy ({} rows in SQLite, {} in PostgreSQL)",
-                a.len(),
-                b.len()
-            )));
-        }
-    }
+    check_derived(from, &mut tx).await?;
     tx.commit().await?;
     Ok(out)
 }
