@@ -194,29 +194,7 @@ pub(super) async fn campaign<S: Store>(
         Ok(None) => return problem(StatusCode::NOT_FOUND, "No such campaign."),
         Err(_) => return unavailable(),
     };
-    let figure = |key: &str| FIGURES.iter().find(|(k, _, _)| *k == key);
-    // Relayed is shown where there is something relayed: a campaign sent direct has none.
-    let shown = |key: &str| key != "relayed" || report.counts.relayed > 0;
-    let headline = FIGURES
-        .iter()
-        .filter(|(key, _, _)| shown(key))
-        .map(|&(key, label, definition)| Figure {
-            key,
-            label,
-            value: count(&report.counts, key),
-            definition,
-        })
-        .collect();
-    let tabs = TABS
-        .iter()
-        .filter(|t| shown(t))
-        .filter_map(|t| figure(t))
-        .map(|&(key, label, _)| Tab {
-            key,
-            label,
-            count: count(&report.counts, key),
-        })
-        .collect();
+    let (headline, tabs) = headline_and_tabs(&report.counts);
     let tab = q
         .tab
         .clone()
@@ -266,22 +244,7 @@ pub(super) async fn campaign<S: Store>(
         .map(|all| all.into_iter().map(|g| g.name).collect())
         .unwrap_or_default();
     let c = report.campaign;
-    let scheduled = (c.status == "scheduled")
-        .then(|| {
-            let at = c.scheduled_at.as_deref()?;
-            let ms =
-                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                    .ok()?
-                    .unix_timestamp_nanos()
-                    / 1_000_000;
-            herald_engine::campaign::schedule_local(ms as i64, c.schedule_tz.as_deref()).map(
-                |local| match &c.schedule_tz {
-                    Some(z) => format!("{local} ({z})"),
-                    None => format!("{local} (UTC)"),
-                },
-            )
-        })
-        .flatten();
+    let scheduled = scheduled_text(&c);
     render(&CampaignPage {
         segment,
         exclude,
@@ -336,6 +299,54 @@ fn row(r: herald_engine::api_types::RecipientReport) -> Row {
         state: r.state.to_string(),
         reason: r.reason.unwrap_or_default(),
     }
+}
+
+/// The headline figures and the recipient tabs, each with its count (relayed only where there
+/// is something relayed: a campaign sent direct has none).
+fn headline_and_tabs(counts: &Counts) -> (Vec<Figure>, Vec<Tab>) {
+    let figure = |key: &str| FIGURES.iter().find(|(k, _, _)| *k == key);
+    let shown = |key: &str| key != "relayed" || counts.relayed > 0;
+    let headline: Vec<Figure> = FIGURES
+        .iter()
+        .filter(|(key, _, _)| shown(key))
+        .map(|&(key, label, definition)| Figure {
+            key,
+            label,
+            value: count(counts, key),
+            definition,
+        })
+        .collect();
+    let tabs: Vec<Tab> = TABS
+        .iter()
+        .filter(|t| shown(t))
+        .filter_map(|t| figure(t))
+        .map(|&(key, label, _)| Tab {
+            key,
+            label,
+            count: count(counts, key),
+        })
+        .collect();
+    (headline, tabs)
+}
+
+/// When a scheduled campaign starts, in the zone it was scheduled in.
+fn scheduled_text(c: &herald_engine::reports::CampaignSummary) -> Option<String> {
+    (c.status == "scheduled")
+        .then(|| {
+            let at = c.scheduled_at.as_deref()?;
+            let ms =
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .ok()?
+                    .unix_timestamp_nanos()
+                    / 1_000_000;
+            herald_engine::campaign::schedule_local(ms as i64, c.schedule_tz.as_deref()).map(
+                |local| match &c.schedule_tz {
+                    Some(z) => format!("{local} ({z})"),
+                    None => format!("{local} (UTC)"),
+                },
+            )
+        })
+        .flatten()
 }
 
 /// "See details" of every campaign: its subject, From and times (the report's summary).
