@@ -12,6 +12,7 @@ pub mod role;
 pub mod segment;
 pub mod stage;
 pub mod state;
+pub mod vocab;
 pub mod webhook;
 
 pub use address::{AddressError, EmailAddress};
@@ -21,3 +22,4 @@ pub use retry::{RetryDecision, RetrySchedule};
 pub use role::Role;
 pub use stage::SmtpStage;
 pub use state::{DeliveryState, Evidence, Reply, SentMessage, TlsInfo};
+pub use vocab::{AttemptOutcome, EventKind, SuppressionReason};

@@ -77,13 +77,14 @@ impl WebhookEvent {
     /// The event a recorded engagement or feedback event is, for the kinds that are one by
     /// themselves (`open`, `click`, `unsubscribe`, `complaint`, `delayed`). A bounce or a
     /// confirmed delivery is one only when it changed the delivery's state: the store decides.
-    pub fn of_event_kind(kind: &str) -> Option<Self> {
+    pub fn of_event_kind(kind: crate::EventKind) -> Option<Self> {
+        use crate::EventKind as K;
         match kind {
-            "open" => Some(Self::Opened),
-            "click" => Some(Self::Clicked),
-            "unsubscribe" => Some(Self::Unsubscribed),
-            "complaint" => Some(Self::Complained),
-            "delayed" => Some(Self::Deferred),
+            K::Open => Some(Self::Opened),
+            K::Click => Some(Self::Clicked),
+            K::Unsubscribe => Some(Self::Unsubscribed),
+            K::Complaint => Some(Self::Complained),
+            K::Delayed => Some(Self::Deferred),
             _ => None,
         }
     }
@@ -224,10 +225,16 @@ mod tests {
         );
         assert_eq!(WebhookEvent::of_outcome(DeliveryState::Queued), None);
         assert_eq!(
-            WebhookEvent::of_event_kind("click"),
+            WebhookEvent::of_event_kind(crate::EventKind::Click),
             Some(WebhookEvent::Clicked)
         );
-        assert_eq!(WebhookEvent::of_event_kind("async_bounce"), None);
-        assert_eq!(WebhookEvent::of_event_kind("placement"), None);
+        assert_eq!(
+            WebhookEvent::of_event_kind(crate::EventKind::AsyncBounce),
+            None
+        );
+        assert_eq!(
+            WebhookEvent::of_event_kind(crate::EventKind::Placement),
+            None
+        );
     }
 }

@@ -269,7 +269,7 @@ impl From<&herald_store::Suppression> for SuppressionView {
     fn from(s: &herald_store::Suppression) -> Self {
         SuppressionView {
             email: s.email_key.clone(),
-            reason: s.reason.clone(),
+            reason: s.reason.to_string(),
             source: s.source.clone(),
             at: crate::reports::ms_to_rfc3339(s.created_at_ms),
         }

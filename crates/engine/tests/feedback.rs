@@ -100,7 +100,7 @@ async fn soft_bounces_in_a_row_suppress_and_only_signed_reports_take_effect() {
             .await
             .unwrap()
             .into_iter()
-            .map(|s| (s.email_key, s.reason))
+            .map(|s| (s.email_key, s.reason.to_string()))
             .collect::<Vec<_>>()
     };
 

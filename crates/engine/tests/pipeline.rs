@@ -464,7 +464,7 @@ async fn only_a_real_attempt_starts_the_expiry_clock() {
     let ev = herald_engine::deliver::evidence(&d.message_id, started, "mx");
     let tried = herald_store::OutcomeRecord {
         state: DeliveryState::Deferred,
-        attempt: Some(("deferred".into(), ev)),
+        attempt: Some((herald_domain::AttemptOutcome::Deferred, ev)),
         ..held
     };
     t.store.record_outcomes(&[tried]).await.unwrap();
@@ -556,7 +556,7 @@ async fn a_suppression_after_the_snapshot_is_honoured_at_send() {
     t.store
         .add_suppression(&herald_store::Suppression {
             email_key: "left@y.test".into(),
-            reason: "unsubscribed".into(),
+            reason: herald_domain::SuppressionReason::Unsubscribed,
             source: "manual".into(),
             created_at_ms: herald_engine::now_ms(),
         })

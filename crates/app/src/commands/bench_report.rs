@@ -134,7 +134,11 @@ async fn engagement(app: &App, first: i64, recipients: u64, events: u64) -> anyh
     for i in 0..events {
         // Opens and clicks spread over the delivered recipients; a third from machines.
         let n = (i.wrapping_mul(2_654_435_761) % recipients.max(1)) as i64;
-        let kind = if i % 4 == 0 { "click" } else { "open" };
+        let kind = if i % 4 == 0 {
+            herald_domain::EventKind::Click
+        } else {
+            herald_domain::EventKind::Open
+        };
         let machine = i % 3 == 0;
         ev.push(EngagementRecord {
             delivery: DeliveryId(first + n),

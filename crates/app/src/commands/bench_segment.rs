@@ -80,7 +80,11 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         let n = (i.wrapping_mul(2_654_435_761) % contacts.max(1)) as i64;
         ev.push(EngagementRecord {
             delivery: DeliveryId(first + n),
-            kind: if i % 4 == 0 { "click" } else { "open" },
+            kind: if i % 4 == 0 {
+                herald_domain::EventKind::Click
+            } else {
+                herald_domain::EventKind::Open
+            },
             at_ms: now - (i as i64 % 120) * 86_400_000,
             detail: if i % 3 == 0 {
                 r#"{"verdict":"machine","reason":"apple_mpp"}"#.into()

@@ -96,7 +96,7 @@ fn outcome(id: i64, campaign: CampaignId, now_ms: i64) -> OutcomeRecord {
         hard: false,
         next_attempt_at_ms: None,
         attempt: Some((
-            "delivered".into(),
+            herald_domain::AttemptOutcome::Delivered,
             Evidence {
                 started_at: t,
                 ended_at: t,

@@ -1,6 +1,6 @@
 //! `herald suppressions list|add|remove`: the addresses Herald will not mail.
 
-use herald_domain::{EmailAddress, NotSentReason};
+use herald_domain::{EmailAddress, SuppressionReason};
 use herald_engine::api_types::SuppressionView;
 use herald_store::Suppression;
 use herald_store::prelude::*;
@@ -36,7 +36,7 @@ pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
         }
         SuppressionsCmd::Add { email, reason } => {
             let key = address_key(&email)?;
-            let reason: NotSentReason = reason.parse().map_err(|_| {
+            let reason = SuppressionReason::settable(&reason).ok_or_else(|| {
                 bad_input(format!(
                     "--reason {reason:?}: expected one of unsubscribed, previously_bounced, complained, suppressed"
                 ))
@@ -45,7 +45,7 @@ pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
                 .store
                 .add_suppression(&Suppression {
                     email_key: key.clone(),
-                    reason: reason.as_str().to_string(),
+                    reason,
                     source: "manual".into(),
                     created_at_ms: herald_engine::now_ms(),
                 })

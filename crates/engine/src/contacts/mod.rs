@@ -440,13 +440,13 @@ pub async fn import_csv<S: Store>(
                             report.unsubscribed += 1;
                             continue;
                         }
-                        RowStatus::Bounced => herald_domain::NotSentReason::PreviouslyBounced,
-                        RowStatus::Complained => herald_domain::NotSentReason::Complained,
+                        RowStatus::Bounced => herald_domain::SuppressionReason::PreviouslyBounced,
+                        RowStatus::Complained => herald_domain::SuppressionReason::Complained,
                     };
                     store
                         .add_suppression(&herald_store::Suppression {
                             email_key: key.clone(),
-                            reason: reason.as_str().into(),
+                            reason,
                             source: format!("import:{list}"),
                             created_at_ms: at,
                         })

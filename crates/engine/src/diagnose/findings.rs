@@ -29,15 +29,22 @@ type Event<'a, 'b> = Option<&'b (&'a EventRow, serde_json::Value)>;
 impl<'a> Facts<'a> {
     /// The late bounce, a person's open or click, a machine's.
     fn engagement(&self) -> (Event<'a, '_>, Event<'a, '_>, Event<'a, '_>) {
-        let late_bounce = self.events.iter().find(|(e, _)| e.kind == "async_bounce");
-        let human = self
+        let late_bounce = self
             .events
             .iter()
-            .find(|(e, det)| matches!(e.kind.as_str(), "open" | "click") && is_human(det));
-        let machine = self
-            .events
-            .iter()
-            .find(|(e, det)| matches!(e.kind.as_str(), "open" | "click") && !is_human(det));
+            .find(|(e, _)| e.kind == herald_domain::EventKind::AsyncBounce);
+        let human = self.events.iter().find(|(e, det)| {
+            matches!(
+                e.kind,
+                herald_domain::EventKind::Open | herald_domain::EventKind::Click
+            ) && is_human(det)
+        });
+        let machine = self.events.iter().find(|(e, det)| {
+            matches!(
+                e.kind,
+                herald_domain::EventKind::Open | herald_domain::EventKind::Click
+            ) && !is_human(det)
+        });
         (late_bounce, human, machine)
     }
 }
@@ -198,11 +205,10 @@ fn state(x: &Facts, out: &mut Findings) {
 /// Through a relay: what the relay reported about the next server (its success DSN).
 fn relay_delivered(x: &Facts, out: &mut Findings) {
     let Facts { events, last, .. } = x;
-    let Some((e, det)) = events
-        .iter()
-        .rev()
-        .find(|(e, _)| e.kind == "dsn_delivered" || e.kind == "provider_delivered")
-    else {
+    let Some((e, det)) = events.iter().rev().find(|(e, _)| {
+        e.kind == herald_domain::EventKind::DsnDelivered
+            || e.kind == herald_domain::EventKind::ProviderDelivered
+    }) else {
         return;
     };
     let relay = last
@@ -357,7 +363,7 @@ fn engagement(x: &Facts, out: &mut Findings) {
             Severity::Info,
             format!(
                 "A person {} it at {}: the message reached the recipient.",
-                if e.kind == "click" { "clicked a link in" } else { "opened" },
+                if e.kind == herald_domain::EventKind::Click { "clicked a link in" } else { "opened" },
                 ms_to_rfc3339(e.at_ms)
             ),
             det.clone(),

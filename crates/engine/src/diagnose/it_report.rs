@@ -161,7 +161,10 @@ fn hop(
         .events
         .iter()
         .rev()
-        .find(|e| e.kind == "dsn_delivered" || e.kind == "provider_delivered")
+        .find(|e| {
+            e.kind == herald_domain::EventKind::DsnDelivered
+                || e.kind == herald_domain::EventKind::ProviderDelivered
+        })
         .map(|e| (e.at_ms, super::event_detail(e)));
     let when = |t| when(t, offset);
     fields.push((

@@ -136,7 +136,7 @@ pub fn diagnose(c: &Campaign, d: &DeliveryDetail, ctx: &SendContext) -> Diagnosi
         .attempts
         .iter()
         .rev()
-        .find(|a| a.outcome == "delivered")
+        .find(|a| a.outcome == herald_domain::AttemptOutcome::Delivered)
         .map(|a| &a.evidence);
     let facts = findings::Facts {
         c,
@@ -274,7 +274,7 @@ mod tests {
             email_key: "bob@contoso.com".into(),
             fields: None,
             attempts: vec![AttemptRow {
-                outcome: "delivered".into(),
+                outcome: herald_domain::AttemptOutcome::Delivered,
                 reason: None,
                 started_at_ms: 1_800_000_000_000,
                 ended_at_ms: 1_800_000_000_000,
@@ -345,7 +345,7 @@ mod tests {
     #[test]
     fn a_human_open_says_it_arrived_and_a_late_bounce_says_it_did_not() {
         let open = EventRow {
-            kind: "open".into(),
+            kind: herald_domain::EventKind::Open,
             at_ms: 1_800_000_100_000,
             detail: r#"{"verdict":"human"}"#.into(),
         };
@@ -358,7 +358,7 @@ mod tests {
         assert!(c.contains(&"engaged") && !c.contains(&"ask_it"), "{c:?}");
 
         let bounce = EventRow {
-            kind: "async_bounce".into(),
+            kind: herald_domain::EventKind::AsyncBounce,
             at_ms: 1_800_000_200_000,
             detail: r#"{"reason":"filtered","diagnostic":"550 5.7.1 content rejected"}"#.into(),
         };

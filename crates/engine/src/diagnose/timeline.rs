@@ -26,7 +26,7 @@ pub(super) fn timeline(d: &DeliveryDetail) -> Vec<TimelineEntry> {
             e.at_ms,
             TimelineEntry {
                 at: ms_to_rfc3339(e.at_ms),
-                what: e.kind.clone(),
+                what: e.kind.to_string(),
                 detail: event_detail(e),
             },
         ));

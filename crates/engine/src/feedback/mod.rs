@@ -22,6 +22,7 @@
 pub mod engagement;
 pub mod webhooks;
 
+use herald_domain::EventKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -348,11 +349,11 @@ async fn interpret<S: Store>(
                     delivery: d.id,
                     campaign: d.campaign,
                     email_key: d.email_key.clone(),
-                    kind: "unsubscribe",
+                    kind: herald_domain::EventKind::Unsubscribe,
                     at_ms: env.received_at_ms,
                     detail: serde_json::json!({"verdict": "human", "via": "mailto"}).to_string(),
                     bounce: None,
-                    suppress: Some("unsubscribed".into()),
+                    suppress: Some(herald_domain::SuppressionReason::Unsubscribed),
                     soft_bounce_limit: None,
                     delivered: false,
                 }],
@@ -422,7 +423,7 @@ pub fn effects(
     policy: &FeedbackPolicy,
     at_ms: i64,
 ) -> Vec<FeedbackEffect> {
-    let base = |kind: &'static str, detail: serde_json::Value| FeedbackEffect {
+    let base = |kind: EventKind, detail: serde_json::Value| FeedbackEffect {
         delivery: d.id,
         campaign: d.campaign,
         email_key: d.email_key.clone(),
@@ -452,17 +453,17 @@ pub fn effects(
                 // server and keeps its reply). Only the Action field says so: a 2xx found in
                 // the words of a failure report is no delivery.
                 (Some("delivered" | "relayed" | "expanded"), _) => {
-                    let mut e = base("dsn_delivered", detail);
+                    let mut e = base(EventKind::DsnDelivered, detail);
                     e.delivered = true;
                     vec![e]
                 }
                 (_, BounceReason::Delivered) => Vec::new(),
-                (Some("delayed"), _) => vec![base("delayed", detail)],
+                (Some("delayed"), _) => vec![base(EventKind::Delayed, detail)],
                 _ => {
-                    let mut e = base("async_bounce", detail);
+                    let mut e = base(EventKind::AsyncBounce, detail);
                     e.bounce = Some((v.reason.as_str().to_string(), v.hard));
                     if v.hard {
-                        e.suppress = Some("previously_bounced".into());
+                        e.suppress = Some(herald_domain::SuppressionReason::PreviouslyBounced);
                     } else if policy.soft_bounce_limit > 0 {
                         e.soft_bounce_limit = Some(policy.soft_bounce_limit);
                     }
@@ -475,15 +476,15 @@ pub fn effects(
             let detail = serde_json::json!({ "feedback_type": ft });
             match ft {
                 // A DMARC failure report is about authentication, not about the person.
-                "auth-failure" => vec![base("auth_failure_report", detail)],
+                "auth-failure" => vec![base(EventKind::AuthFailureReport, detail)],
                 "opt-out" => {
-                    let mut e = base("unsubscribe", detail);
-                    e.suppress = Some("unsubscribed".into());
+                    let mut e = base(EventKind::Unsubscribe, detail);
+                    e.suppress = Some(herald_domain::SuppressionReason::Unsubscribed);
                     vec![e]
                 }
                 _ => {
-                    let mut e = base("complaint", detail);
-                    e.suppress = Some("complained".into());
+                    let mut e = base(EventKind::Complaint, detail);
+                    e.suppress = Some(herald_domain::SuppressionReason::Complained);
                     vec![e]
                 }
             }
@@ -492,7 +493,7 @@ pub fn effects(
             let detail = serde_json::json!({
                 "subject": c.recipients.first().and_then(|v| v.diagnostic.clone()),
             });
-            vec![base("autoreply", detail)]
+            vec![base(EventKind::Autoreply, detail)]
         }
         Kind::Dmarc | Kind::NotBounce | Kind::Reply => Vec::new(),
     }
@@ -528,15 +529,23 @@ mod tests {
     fn effect_table() {
         let p = FeedbackPolicy::default();
         let e = effects(&d(), &dsn(BounceReason::UserUnknown, true, "failed"), &p, 1);
-        assert_eq!(e[0].kind, "async_bounce");
+        assert_eq!(e[0].kind.as_str(), "async_bounce");
         assert_eq!(e[0].bounce, Some(("userunknown".into(), true)));
-        assert_eq!(e[0].suppress.as_deref(), Some("previously_bounced"));
+        assert_eq!(
+            e[0].suppress.map(|r| r.as_str()),
+            Some("previously_bounced")
+        );
         assert!(!e[0].delivered);
 
         // A relay's success DSN: the delivery is confirmed, nothing is suppressed.
         let e = effects(&d(), &dsn(BounceReason::Delivered, false, "relayed"), &p, 1);
         assert_eq!(
-            (e[0].kind, e[0].delivered, &e[0].bounce, &e[0].suppress),
+            (
+                e[0].kind.as_str(),
+                e[0].delivered,
+                &e[0].bounce,
+                &e[0].suppress
+            ),
             ("dsn_delivered", true, &None, &None)
         );
 
@@ -550,14 +559,14 @@ mod tests {
         assert_eq!(e[0].soft_bounce_limit, Some(3));
 
         let e = effects(&d(), &dsn(BounceReason::Expired, false, "delayed"), &p, 1);
-        assert_eq!((e[0].kind, e[0].bounce.clone()), ("delayed", None));
+        assert_eq!((e[0].kind.as_str(), e[0].bounce.clone()), ("delayed", None));
 
         let mut arf = dsn(BounceReason::Feedback, false, "");
         arf.kind = Kind::Arf;
         arf.feedback_type = Some("abuse".into());
         let e = effects(&d(), &arf, &p, 1);
         assert_eq!(
-            (e[0].kind, e[0].suppress.as_deref()),
+            (e[0].kind.as_str(), e[0].suppress.map(|r| r.as_str())),
             ("complaint", Some("complained"))
         );
         arf.feedback_type = Some("auth-failure".into());

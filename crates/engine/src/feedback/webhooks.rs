@@ -71,7 +71,7 @@ pub async fn ingest<S: Store>(
             }
         };
         for f in &effects {
-            *kinds.entry(f.kind).or_default() += 1;
+            *kinds.entry(f.kind.as_str()).or_default() += 1;
         }
         // Kept even without effect: a verified key is spent (Mailgun signs the token, not the
         // event, so a captured signature must not carry another event later).
@@ -125,7 +125,7 @@ pub fn effects(
         "provider_message_id": e.provider_message_id,
         "description": e.description,
     });
-    let effect = |kind: &'static str, detail: serde_json::Value| FeedbackEffect {
+    let effect = |kind: herald_domain::EventKind, detail: serde_json::Value| FeedbackEffect {
         delivery: d.id,
         campaign: d.campaign,
         email_key: d.email_key.clone(),
@@ -139,7 +139,7 @@ pub fn effects(
     };
     match &e.kind {
         EventKind::Delivered => {
-            let mut f = effect("provider_delivered", detail);
+            let mut f = effect(herald_domain::EventKind::ProviderDelivered, detail);
             f.delivered = true;
             vec![f]
         }
@@ -162,30 +162,30 @@ pub fn effects(
             let mut detail = detail;
             detail["reason"] = reason.as_str().into();
             detail["hard"] = (*hard).into();
-            let mut f = effect("async_bounce", detail);
+            let mut f = effect(herald_domain::EventKind::AsyncBounce, detail);
             f.bounce = Some((reason.as_str().to_string(), *hard));
             if *hard {
-                f.suppress = Some("previously_bounced".into());
+                f.suppress = Some(herald_domain::SuppressionReason::PreviouslyBounced);
             } else if policy.soft_bounce_limit > 0 {
                 f.soft_bounce_limit = Some(policy.soft_bounce_limit);
             }
             vec![f]
         }
-        EventKind::Deferred => vec![effect("delayed", detail)],
+        EventKind::Deferred => vec![effect(herald_domain::EventKind::Delayed, detail)],
         EventKind::Complaint => {
             let mut f = effect(
-                "complaint",
+                herald_domain::EventKind::Complaint,
                 serde_json::json!({"provider": provider.as_str()}),
             );
-            f.suppress = Some("complained".into());
+            f.suppress = Some(herald_domain::SuppressionReason::Complained);
             vec![f]
         }
         EventKind::Unsubscribe => {
             let mut f = effect(
-                "unsubscribe",
+                herald_domain::EventKind::Unsubscribe,
                 serde_json::json!({"provider": provider.as_str(), "verdict": "human"}),
             );
-            f.suppress = Some("unsubscribed".into());
+            f.suppress = Some(herald_domain::SuppressionReason::Unsubscribed);
             vec![f]
         }
         EventKind::Open | EventKind::Click | EventKind::Other(_) => Vec::new(),
@@ -232,7 +232,10 @@ mod tests {
             &ev(EventKind::Delivered, Some("250 2.0.0 OK queued as Q9")),
             &p,
         );
-        assert_eq!((f[0].kind, f[0].delivered), ("provider_delivered", true));
+        assert_eq!(
+            (f[0].kind.as_str(), f[0].delivered),
+            ("provider_delivered", true)
+        );
         assert!(
             f[0].detail.contains("\"remote_mta\":\"mx.x.test\""),
             "{}",
@@ -245,7 +248,10 @@ mod tests {
         );
         let f = effects(m, &d(), &hard, &p);
         assert_eq!(f[0].bounce, Some(("userunknown".into(), true)));
-        assert_eq!(f[0].suppress.as_deref(), Some("previously_bounced"));
+        assert_eq!(
+            f[0].suppress.map(|r| r.as_str()),
+            Some("previously_bounced")
+        );
 
         let f = effects(
             m,
@@ -260,9 +266,9 @@ mod tests {
         assert_eq!(f[0].suppress, None);
 
         let f = effects(m, &d(), &ev(EventKind::Complaint, None), &p);
-        assert_eq!(f[0].suppress.as_deref(), Some("complained"));
+        assert_eq!(f[0].suppress.map(|r| r.as_str()), Some("complained"));
         let f = effects(m, &d(), &ev(EventKind::Deferred, Some("421 try later")), &p);
-        assert_eq!((f[0].kind, &f[0].bounce), ("delayed", &None));
+        assert_eq!((f[0].kind.as_str(), &f[0].bounce), ("delayed", &None));
         assert!(effects(m, &d(), &ev(EventKind::Open, None), &p).is_empty());
     }
 }

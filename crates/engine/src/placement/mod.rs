@@ -266,7 +266,7 @@ pub async fn poll_once<S: Store>(
                             }
                             records.push(EngagementRecord {
                                 delivery: DeliveryId(p.delivery.0),
-                                kind: "placement",
+                                kind: herald_domain::EventKind::Placement,
                                 at_ms: now_ms,
                                 detail: serde_json::json!({
                                     "placement": placement, "folder": folder,

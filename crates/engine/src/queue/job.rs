@@ -211,19 +211,8 @@ pub(crate) fn outcome_record(
         reason: decision.reason.map(|r| r.as_str().to_string()),
         hard: decision.hard,
         next_attempt_at_ms: decision.next_attempt_at.map(ms),
-        attempt: Some((attempt_outcome(decision.state).to_string(), evidence)),
+        attempt: herald_domain::AttemptOutcome::of(decision.state).map(|o| (o, evidence)),
         at_ms: ms(now),
-    }
-}
-
-pub(crate) fn attempt_outcome(s: DeliveryState) -> &'static str {
-    match s {
-        DeliveryState::Delivered => "delivered",
-        DeliveryState::Relayed => "relayed",
-        DeliveryState::Bounced => "bounced",
-        DeliveryState::Deferred | DeliveryState::Expired => "deferred",
-        DeliveryState::Failed => "failed",
-        DeliveryState::NotSent | DeliveryState::Queued => "none",
     }
 }
 

@@ -12,7 +12,7 @@ use crate::api_types::{CampaignEntry, EventView};
 /// A recorded event as readers see it (its detail parsed; an unreadable one is null).
 pub fn event_view(e: &EventRow) -> EventView {
     EventView {
-        kind: e.kind.clone(),
+        kind: e.kind.to_string(),
         at: ms_to_rfc3339(e.at_ms),
         detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null),
     }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
 use super::Body;
-use herald_domain::{EmailAddress, NotSentReason};
+use herald_domain::EmailAddress;
 use herald_engine::api_types::{SuppressionAdded, SuppressionList, SuppressionView};
 use herald_store::{Store, Suppression};
 use schemars::JsonSchema;
@@ -54,14 +54,11 @@ pub async fn add<S: Store>(
         Ok(e) => e.key(),
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, format!("email: {e}")),
     };
-    let reason = match a
-        .reason
-        .as_deref()
-        .unwrap_or("suppressed")
-        .parse::<NotSentReason>()
-    {
-        Ok(r) => r,
-        Err(_) => {
+    let reason = match herald_domain::SuppressionReason::settable(
+        a.reason.as_deref().unwrap_or("suppressed"),
+    ) {
+        Some(r) => r,
+        None => {
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "reason: expected unsubscribed, previously_bounced, complained or suppressed",
@@ -72,7 +69,7 @@ pub async fn add<S: Store>(
         .store
         .add_suppression(&Suppression {
             email_key: key.clone(),
-            reason: reason.as_str().into(),
+            reason,
             source: format!("api:{}", user.email),
             created_at_ms: herald_engine::now_ms(),
         })

@@ -217,7 +217,7 @@ async fn open<S: Store>(
     p.events
         .push(EngagementRecord {
             delivery: DeliveryId(t.delivery),
-            kind: "open",
+            kind: herald_domain::EventKind::Open,
             at_ms: now,
             detail: detail(&v, &ua, p.ip_policy.apply(ip), None),
         })
@@ -275,7 +275,7 @@ async fn click<S: Store>(
     p.events
         .push(EngagementRecord {
             delivery: DeliveryId(t.delivery),
-            kind: "click",
+            kind: herald_domain::EventKind::Click,
             at_ms: now,
             detail: detail(&v, &ua, p.ip_policy.apply(ip), Some(&url)),
         })
@@ -341,7 +341,7 @@ async fn unsubscribe<S: Store>(
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let record = EngagementRecord {
         delivery: DeliveryId(t.delivery),
-        kind: "unsubscribe",
+        kind: herald_domain::EventKind::Unsubscribe,
         at_ms: now,
         detail: serde_json::json!({
             "verdict": "human", "reason": null, "user_agent": ua,

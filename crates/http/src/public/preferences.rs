@@ -168,7 +168,7 @@ pub(super) async fn save<S: Store>(
     if action == Some("everything") {
         let record = EngagementRecord {
             delivery: d,
-            kind: "unsubscribe",
+            kind: herald_domain::EventKind::Unsubscribe,
             at_ms: now_ms(),
             detail: serde_json::json!({
                 "verdict": "human", "reason": null, "user_agent": ua,

@@ -290,7 +290,7 @@ pub async fn suppressions<S: Store>(
             .into_iter()
             .map(|p| SuppressionRow {
                 email: p.email_key,
-                reason: p.reason,
+                reason: p.reason.to_string(),
                 source: p.source,
                 at: ms_to_rfc3339(p.created_at_ms),
             })
@@ -335,7 +335,7 @@ pub async fn suppress<S: Store>(
         .store
         .add_suppression(&Suppression {
             email_key: key,
-            reason: herald_domain::NotSentReason::Suppressed.as_str().into(),
+            reason: herald_domain::SuppressionReason::Suppressed,
             source: format!("ui:{}", s.user.email),
             created_at_ms: herald_engine::now_ms(),
         })

@@ -229,7 +229,7 @@ impl OutcomeColumns {
             if let Some((outcome, ev)) = &o.attempt {
                 c.attempt_delivery.push(o.delivery.0);
                 c.attempt_campaign.push(o.campaign.0);
-                c.attempt_outcome.push(outcome.clone());
+                c.attempt_outcome.push(outcome.as_str().to_string());
                 c.attempt_reason.push(o.reason.clone());
                 c.attempt_started.push(ms(ev.started_at));
                 c.attempt_ended.push(ms(ev.ended_at));

@@ -1,7 +1,7 @@
 //! Records of campaigns, deliveries and what came back about them.
 
 use super::*;
-use herald_domain::{DeliveryState, Evidence};
+use herald_domain::{AttemptOutcome, DeliveryState, EventKind, Evidence, SuppressionReason};
 
 /// Where a campaign is in its life: `draft` (⇄ `scheduled`) → `sending` ⇄ `paused` → `sent`,
 /// or `sending`/`paused` → `cancelled` (the rest of its recipients `not_sent: cancelled`).
@@ -148,10 +148,10 @@ pub struct OutcomeRecord {
     pub reason: Option<String>,
     pub hard: bool,
     pub next_attempt_at_ms: Option<i64>,
-    /// The attempt to append, if one was made ("outcome" name and evidence). The delivery's
+    /// The attempt to append, if one was made (its outcome and evidence). The delivery's
     /// first-attempt time (which starts the expiry clock) is taken from the first of these;
     /// a record without an attempt leaves it unset.
-    pub attempt: Option<(String, Evidence)>,
+    pub attempt: Option<(AttemptOutcome, Evidence)>,
     pub at_ms: i64,
 }
 
@@ -196,15 +196,15 @@ pub struct FeedbackEffect {
     pub delivery: DeliveryId,
     pub campaign: CampaignId,
     pub email_key: String,
-    /// `async_bounce`, `complaint`, `autoreply`, `delayed`.
-    pub kind: &'static str,
+    /// `async_bounce`, `complaint`, `autoreply`, `delayed`, …
+    pub kind: EventKind,
     pub at_ms: i64,
     /// JSON object shown with the event.
     pub detail: String,
     /// Move a delivered (or still pending) delivery to `bounced` with this reason and hardness.
     pub bounce: Option<(String, bool)>,
-    /// Suppress the address with this not-sent reason.
-    pub suppress: Option<String>,
+    /// Suppress the address for this reason.
+    pub suppress: Option<SuppressionReason>,
     /// Suppress with `previously_bounced` when the address's last N deliveries all ended in a
     /// soft bounce (this one included).
     pub soft_bounce_limit: Option<u32>,
@@ -275,8 +275,7 @@ pub struct InboundRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppression {
     pub email_key: String,
-    /// A not-sent reason: unsubscribed, previously_bounced, complained, suppressed.
-    pub reason: String,
+    pub reason: SuppressionReason,
     /// Who added it: `manual`, `bounce:<delivery id>`, `complaint:<delivery id>`, …
     pub source: String,
     pub created_at_ms: i64,
@@ -285,7 +284,7 @@ pub struct Suppression {
 /// An event attached to a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
-    pub kind: String,
+    pub kind: EventKind,
     pub at_ms: i64,
     pub detail: String,
 }
@@ -294,8 +293,8 @@ pub struct EventRow {
 #[derive(Debug, Clone)]
 pub struct EngagementRecord {
     pub delivery: DeliveryId,
-    /// `open`, `click` or `unsubscribe`.
-    pub kind: &'static str,
+    /// `open`, `click` or `unsubscribe` (or `placement`, read from a seed's mailbox).
+    pub kind: EventKind,
     pub at_ms: i64,
     /// JSON object: verdict, reason, user agent, ip, url …
     pub detail: String,
@@ -304,7 +303,7 @@ pub struct EngagementRecord {
 /// One SMTP attempt, as recorded.
 #[derive(Debug, Clone)]
 pub struct AttemptRow {
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub reason: Option<String>,
     pub started_at_ms: i64,
     pub ended_at_ms: i64,

@@ -190,7 +190,7 @@ macro_rules! feedback {
                     .into_iter()
                     .map(|r| Ok(Suppression {
                         email_key: r.try_get("email_key")?,
-                        reason: r.try_get("reason")?,
+                        reason: crate::shared::parse_name("suppressions.reason", &r.try_get::<String, _>("reason")?)?,
                         source: r.try_get("source")?,
                         created_at_ms: r.try_get("created_at")?,
                     }))
@@ -247,7 +247,7 @@ macro_rules! feedback {
                         Ok((
                             DeliveryId(r.try_get("delivery_id")?),
                             EventRow {
-                                kind: r.try_get("kind")?,
+                                kind: crate::shared::parse_name("events.kind", &r.try_get::<String, _>("kind")?)?,
                                 at_ms: r.try_get("at")?,
                                 detail: r.try_get("detail")?,
                             },
@@ -295,12 +295,12 @@ macro_rules! feedback {
                         .iter()
                         .filter_map(|e| {
                             let event = herald_domain::webhook::WebhookEvent::of_event_kind(e.kind)?;
-                            Some(crate::shared::event_hook(e.delivery.0, event, e.at_ms, &e.detail, e.kind))
+                            Some(crate::shared::event_hook(e.delivery.0, event, e.at_ms, &e.detail, e.kind.as_str()))
                         })
                         .collect()
                 })
                 .await?;
-                for e in batch.iter().filter(|e| e.kind == "unsubscribe") {
+                for e in batch.iter().filter(|e| e.kind == herald_domain::EventKind::Unsubscribe) {
                     let key: Option<String> = sqlx::query("SELECT email_key FROM deliveries WHERE id = $1")
                         .bind(e.delivery.0)
                         .fetch_optional(&mut *w.tx)
@@ -312,7 +312,7 @@ macro_rules! feedback {
                             &mut w.tx,
                             &Suppression {
                                 email_key,
-                                reason: "unsubscribed".into(),
+                                reason: herald_domain::SuppressionReason::Unsubscribed,
                                 source: format!("unsubscribe:{}", e.delivery.0),
                                 created_at_ms: e.at_ms,
                             },
@@ -438,7 +438,7 @@ macro_rules! feedback {
                         } else {
                             WebhookEvent::of_event_kind(e.kind)?
                         };
-                        Some(crate::shared::event_hook(e.delivery.0, event, e.at_ms, &e.detail, e.kind))
+                        Some(crate::shared::event_hook(e.delivery.0, event, e.at_ms, &e.detail, e.kind.as_str()))
                     })
                     .collect()
             })
@@ -465,7 +465,7 @@ macro_rules! feedback {
             )))
             .bind(e.delivery.0)
             .bind(e.campaign.0)
-            .bind(e.kind)
+            .bind(e.kind.as_str())
             .bind(e.at_ms)
             .bind(&e.detail)
             .bind(inbound_id)
@@ -514,7 +514,7 @@ macro_rules! feedback {
                 super::webhooks::enqueue(tx, || {
                     hooks
                         .iter()
-                        .map(|h| crate::shared::event_hook(e.delivery.0, *h, e.at_ms, &e.detail, e.kind))
+                        .map(|h| crate::shared::event_hook(e.delivery.0, *h, e.at_ms, &e.detail, e.kind.as_str()))
                         .collect()
                 })
                 .await?;
@@ -548,7 +548,7 @@ macro_rules! feedback {
                         tx,
                         &Suppression {
                             email_key: e.email_key.clone(),
-                            reason: "previously_bounced".into(),
+                            reason: herald_domain::SuppressionReason::PreviouslyBounced,
                             source: format!("{source} ({n} soft bounces in a row)"),
                             created_at_ms: e.at_ms,
                         },
@@ -565,7 +565,7 @@ macro_rules! feedback {
                  ON CONFLICT (email_key) DO NOTHING",
             )
             .bind(&s.email_key)
-            .bind(&s.reason)
+            .bind(s.reason.as_str())
             .bind(&s.source)
             .bind(s.created_at_ms)
             .execute(&mut **tx)
@@ -577,7 +577,7 @@ macro_rules! feedback {
                     tx,
                     &s.email_key,
                     "add",
-                    &s.reason,
+                    s.reason.as_str(),
                     &s.source,
                     s.created_at_ms,
                 )

@@ -129,6 +129,16 @@ fn outcome_hook(o: &crate::OutcomeRecord) -> Option<HookRow> {
     Some((o.delivery.0, event.as_str(), o.at_ms, detail.to_string()))
 }
 
+/// A stored name read back as its vocabulary's value (`what`: where it was read, for the
+/// error): a name outside the vocabulary is a corrupt record.
+pub(crate) fn parse_name<T: std::str::FromStr<Err = String>>(
+    what: &str,
+    name: &str,
+) -> crate::Result<T> {
+    name.parse()
+        .map_err(|e| crate::StoreError::Corrupt(format!("{what}: {e}")))
+}
+
 /// Milliseconds since the Unix epoch.
 pub(crate) fn ms(t: time::OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64

@@ -170,7 +170,7 @@ macro_rules! reports {
                 .into_iter()
                 .map(|a| {
                     Ok(AttemptRow {
-                        outcome: a.try_get("outcome")?,
+                        outcome: crate::shared::parse_name("attempts.outcome", &a.try_get::<String, _>("outcome")?)?,
                         reason: a.try_get("reason")?,
                         started_at_ms: a.try_get("started_at")?,
                         ended_at_ms: a.try_get("ended_at")?,

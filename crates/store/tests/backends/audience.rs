@@ -130,7 +130,7 @@ async fn audience_scenario(store: AnyStore) {
     store
         .add_suppression(&Suppression {
             email_key: "eve@example.com".into(),
-            reason: "unsubscribed".into(),
+            reason: herald_domain::SuppressionReason::Unsubscribed,
             source: "manual".into(),
             created_at_ms: t0,
         })

@@ -126,7 +126,7 @@ async fn pause_scenario(store: AnyStore) {
     store
         .add_suppression(&Suppression {
             email_key: "p2@example.com".into(),
-            reason: "unsubscribed".into(),
+            reason: herald_domain::SuppressionReason::Unsubscribed,
             source: "manual".into(),
             created_at_ms: now(),
         })

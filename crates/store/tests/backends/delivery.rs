@@ -175,7 +175,10 @@ async fn scenario(store: AnyStore) {
         reason: (state == DeliveryState::Bounced).then(|| "userunknown".to_string()),
         hard: state == DeliveryState::Bounced,
         next_attempt_at_ms: None,
-        attempt: Some((state.as_str().to_string(), evidence(&c.message_id, code))),
+        attempt: Some((
+            AttemptOutcome::of(state).unwrap(),
+            evidence(&c.message_id, code),
+        )),
         at_ms: now(),
     };
     store
@@ -222,25 +225,25 @@ async fn scenario(store: AnyStore) {
         .record_engagement(&[
             EngagementRecord {
                 delivery: delivered,
-                kind: "open",
+                kind: herald_domain::EventKind::Open,
                 at_ms: now(),
                 detail: r#"{"verdict":"human"}"#.into(),
             },
             EngagementRecord {
                 delivery: delivered,
-                kind: "open",
+                kind: herald_domain::EventKind::Open,
                 at_ms: now(),
                 detail: r#"{"verdict":"machine","why":"proxy"}"#.into(),
             },
             EngagementRecord {
                 delivery: DeliveryId(999_999),
-                kind: "open",
+                kind: herald_domain::EventKind::Open,
                 at_ms: now(),
                 detail: "{}".into(),
             },
             EngagementRecord {
                 delivery: delivered,
-                kind: "unsubscribe",
+                kind: herald_domain::EventKind::Unsubscribe,
                 at_ms: now(),
                 detail: "{}".into(),
             },
@@ -270,7 +273,7 @@ async fn scenario(store: AnyStore) {
         assert!(kinds.contains(&kind), "{backend}: {kind} in {timeline:?}");
     }
     let supp = store.suppressions("", 10).await.unwrap();
-    assert_eq!(supp[0].reason, "unsubscribed", "{backend}");
+    assert_eq!(supp[0].reason, SuppressionReason::Unsubscribed, "{backend}");
 
     // A late bounce arrives over SMTP: kept with its effects.
     let r = store
@@ -292,7 +295,7 @@ async fn scenario(store: AnyStore) {
                 delivery: delivered,
                 campaign,
                 email_key: r.email_key.clone(),
-                kind: "async_bounce",
+                kind: herald_domain::EventKind::AsyncBounce,
                 at_ms: now(),
                 detail: r#"{"reason":"mailboxfull"}"#.into(),
                 bounce: Some(("mailboxfull".into(), false)),
@@ -330,7 +333,8 @@ async fn scenario(store: AnyStore) {
         detail
             .events
             .iter()
-            .any(|e| e.kind == "async_bounce" && e.detail.contains("inbound_message"))
+            .any(|e| e.kind == herald_domain::EventKind::AsyncBounce
+                && e.detail.contains("inbound_message"))
     );
     let history = store.contact_deliveries(&r.email_key).await.unwrap();
     assert_eq!(history[0].state, DeliveryState::Bounced, "{backend}");

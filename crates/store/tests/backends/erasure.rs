@@ -127,7 +127,7 @@ async fn erasure_scenario(store: AnyStore) {
                 reason: None,
                 hard: false,
                 next_attempt_at_ms: None,
-                attempt: Some(("delivered".into(), ev)),
+                attempt: Some((herald_domain::AttemptOutcome::Delivered, ev)),
                 at_ms: now(),
             }
         })
@@ -140,7 +140,7 @@ async fn erasure_scenario(store: AnyStore) {
     store
         .record_engagement(&[EngagementRecord {
             delivery: eve.id,
-            kind: "open",
+            kind: herald_domain::EventKind::Open,
             at_ms: now(),
             detail: r#"{"verdict":"human","ip":"198.51.100.7","user_agent":"Mozilla/5.0 Eve"}"#
                 .into(),
@@ -256,7 +256,7 @@ async fn erasure_scenario(store: AnyStore) {
     store
         .record_engagement(&[EngagementRecord {
             delivery: eve.id,
-            kind: "click",
+            kind: herald_domain::EventKind::Click,
             at_ms: now(),
             detail: r#"{"verdict":"human","ip":"198.51.100.8","user_agent":"Mozilla/5.0 Eve","url":"https://x.test/"}"#
                 .into(),

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use herald_domain::Evidence;
+#[allow(unused_imports)]
+pub use herald_domain::{AttemptOutcome, EventKind, SuppressionReason};
 use time::OffsetDateTime;
 
 mod audience;
@@ -13,6 +15,7 @@ mod campaigns;
 mod delivery;
 mod erasure;
 mod relay;
+mod vocabulary;
 mod webhooks;
 
 /// A fresh PostgreSQL database, dropped when this is dropped.

@@ -73,17 +73,17 @@ async fn relay_scenario(store: AnyStore) {
         .unwrap();
     held.sort_by_key(|d| d.email.clone());
     assert_eq!(held.len(), 3, "{backend}");
-    let effect = |d: &ClaimedDelivery, kind: &'static str| FeedbackEffect {
+    let effect = |d: &ClaimedDelivery, kind: EventKind| FeedbackEffect {
         delivery: d.id,
         campaign,
         email_key: d.email.clone(),
         kind,
         at_ms: now(),
         detail: r#"{"action":"delivered","remote_mta":"mx.example.net"}"#.into(),
-        bounce: (kind == "async_bounce").then(|| ("userunknown".to_string(), true)),
+        bounce: (kind == EventKind::AsyncBounce).then(|| ("userunknown".to_string(), true)),
         suppress: None,
         soft_bounce_limit: None,
-        delivered: kind == "dsn_delivered",
+        delivered: kind == EventKind::DsnDelivered,
     };
     let inbound = |e: FeedbackEffect| InboundRecord {
         received_at_ms: now(),
@@ -97,7 +97,7 @@ async fn relay_scenario(store: AnyStore) {
     };
     // r2's success DSN arrives before its 250 is written.
     store
-        .record_inbound(&inbound(effect(&held[2], "dsn_delivered")))
+        .record_inbound(&inbound(effect(&held[2], EventKind::DsnDelivered)))
         .await
         .unwrap();
     let relayed = |d: &ClaimedDelivery| {
@@ -110,7 +110,7 @@ async fn relay_scenario(store: AnyStore) {
             reason: None,
             hard: false,
             next_attempt_at_ms: None,
-            attempt: Some(("relayed".into(), ev)),
+            attempt: Some((herald_domain::AttemptOutcome::Relayed, ev)),
             at_ms: now(),
         }
     };
@@ -133,11 +133,11 @@ async fn relay_scenario(store: AnyStore) {
         "{backend}: relayed is final for the queue"
     );
     store
-        .record_inbound(&inbound(effect(&held[0], "dsn_delivered")))
+        .record_inbound(&inbound(effect(&held[0], EventKind::DsnDelivered)))
         .await
         .unwrap();
     store
-        .record_inbound(&inbound(effect(&held[1], "async_bounce")))
+        .record_inbound(&inbound(effect(&held[1], EventKind::AsyncBounce)))
         .await
         .unwrap();
     let k = store.counts(campaign).await.unwrap();
@@ -152,7 +152,7 @@ async fn relay_scenario(store: AnyStore) {
     );
     // A success DSN never turns a bounce back into a delivery.
     store
-        .record_inbound(&inbound(effect(&held[1], "dsn_delivered")))
+        .record_inbound(&inbound(effect(&held[1], EventKind::DsnDelivered)))
         .await
         .unwrap();
     let k = store.counts(campaign).await.unwrap();

@@ -72,7 +72,7 @@ async fn webhook_scenario(store: AnyStore) {
         reason: (code >= 500).then(|| "userunknown".to_string()),
         hard: code >= 500,
         next_attempt_at_ms: None,
-        attempt: Some((state.as_str().into(), evidence(&d.message_id, code))),
+        attempt: AttemptOutcome::of(state).map(|o| (o, evidence(&d.message_id, code))),
         at_ms: t,
     };
     // No endpoint yet: the first outcome makes no event.
@@ -111,7 +111,7 @@ async fn webhook_scenario(store: AnyStore) {
     store
         .record_engagement(&[EngagementRecord {
             delivery: claimed[1].id,
-            kind: "open",
+            kind: herald_domain::EventKind::Open,
             at_ms: t + 1,
             detail: r#"{"verdict":"human","ip":"203.0.113.0"}"#.into(),
         }])
