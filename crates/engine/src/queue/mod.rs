@@ -267,20 +267,7 @@ impl<S: Store> Queue<S> {
                 let mut claimed = Vec::new();
                 let claimed_at = std::time::Instant::now();
                 if room > 0 {
-                    let now = now_ms();
-                    let t = std::time::Instant::now();
-                    let r = self
-                        .store
-                        .claim(&ClaimRequest {
-                            owner: &self.owner,
-                            now_ms: now,
-                            lease_until_ms: now + self.cfg.lease.as_millis() as i64,
-                            limit: (self.cfg.claim_batch as usize).min(room) as u32,
-                            campaign,
-                        })
-                        .await;
-                    self.db_time(t);
-                    claimed = match r {
+                    claimed = match self.claim_some(campaign, room).await {
                         Ok(c) => c,
                         // The database restarting or out of reach: wait and try again; what
                         // is in flight is recorded by the writer, which retries too.
@@ -308,41 +295,24 @@ impl<S: Store> Queue<S> {
                     .await?;
                     continue;
                 }
-                let wait = if in_flight > 0 {
-                    self.cfg.poll
-                } else {
-                    // Only a committed outcome can finish a campaign: no write while idle.
-                    let written = shared.written.load(Ordering::Acquire);
-                    let t = std::time::Instant::now();
-                    if written != written_at_last_finish {
-                        match self.store.finish_campaigns(now_ms()).await {
-                            Ok(_) => written_at_last_finish = written,
-                            Err(e) => tracing::warn!(error = %e, "finishing campaigns failed"),
+                let wait = match self
+                    .idle_wait(
+                        campaign,
+                        until,
+                        in_flight,
+                        &shared,
+                        &mut written_at_last_finish,
+                    )
+                    .await
+                {
+                    Ok(Some(wait)) => wait,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "looking for due work failed; retrying");
+                        if self.pause_to_retry(&mut shutdown).await {
+                            continue;
                         }
-                    }
-                    let next = self.store.next_due(campaign).await;
-                    self.db_time(t);
-                    let next = match next {
-                        Ok(n) => n,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "looking for due work failed; retrying");
-                            if self.pause_to_retry(&mut shutdown).await {
-                                continue;
-                            }
-                            break;
-                        }
-                    };
-                    let now = now_ms();
-                    match (until, next) {
-                        (Until::Drained, None) | (Until::Finished, None) => break,
-                        (Until::Drained, Some(t)) if t > now => break,
-                        // Due but not claimable: another process holds the lease; look again
-                        // at the normal pace, not in a tight loop.
-                        (_, Some(t)) if t <= now => self.cfg.poll,
-                        (_, Some(t)) => Duration::from_millis(
-                            (t - now).clamp(10, self.cfg.poll.as_millis() as i64) as u64,
-                        ),
-                        (Until::Forever, None) => self.cfg.poll,
+                        break;
                     }
                 };
                 tokio::select! {
@@ -364,6 +334,67 @@ impl<S: Store> Queue<S> {
             self.store.finish_campaigns(now_ms()).await?;
         }
         result
+    }
+
+    /// Lease up to `room` due deliveries (of `campaign`, or of any).
+    async fn claim_some(
+        &self,
+        campaign: Option<CampaignId>,
+        room: usize,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let now = now_ms();
+        let t = std::time::Instant::now();
+        let r = self
+            .store
+            .claim(&ClaimRequest {
+                owner: &self.owner,
+                now_ms: now,
+                lease_until_ms: now + self.cfg.lease.as_millis() as i64,
+                limit: (self.cfg.claim_batch as usize).min(room) as u32,
+                campaign,
+            })
+            .await;
+        self.db_time(t);
+        r
+    }
+
+    /// How long to wait when nothing was claimed; None: the run is over (`until` reached).
+    /// Campaigns are finished here when an outcome was written since the last look (only a
+    /// committed outcome can finish one: no write while idle).
+    async fn idle_wait(
+        &self,
+        campaign: Option<CampaignId>,
+        until: Until,
+        in_flight: usize,
+        shared: &Shared,
+        written_at_last_finish: &mut usize,
+    ) -> Result<Option<Duration>, StoreError> {
+        if in_flight > 0 {
+            return Ok(Some(self.cfg.poll));
+        }
+        let written = shared.written.load(Ordering::Acquire);
+        let t = std::time::Instant::now();
+        if written != *written_at_last_finish {
+            match self.store.finish_campaigns(now_ms()).await {
+                Ok(_) => *written_at_last_finish = written,
+                Err(e) => tracing::warn!(error = %e, "finishing campaigns failed"),
+            }
+        }
+        let next = self.store.next_due(campaign).await;
+        self.db_time(t);
+        let next = next?;
+        let now = now_ms();
+        Ok(match (until, next) {
+            (Until::Drained, None) | (Until::Finished, None) => None,
+            (Until::Drained, Some(t)) if t > now => None,
+            // Due but not claimable: another process holds the lease; look again at the
+            // normal pace, not in a tight loop.
+            (_, Some(t)) if t <= now => Some(self.cfg.poll),
+            (_, Some(t)) => Some(Duration::from_millis(
+                (t - now).clamp(10, self.cfg.poll.as_millis() as i64) as u64,
+            )),
+            (Until::Forever, None) => Some(self.cfg.poll),
+        })
     }
 
     /// After a failed database call: wait a little before trying again. False when shutdown
