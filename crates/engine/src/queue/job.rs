@@ -22,6 +22,85 @@ use super::*;
 /// keeps the CPU work one step ahead of the socket.
 pub(crate) const RENDER_AHEAD: usize = 4;
 
+/// Adaptive pacing from one outcome: the receiver says we send too fast (pause its group) or
+/// hold too many connections (one at a time); an acceptance counts toward recovery.
+fn pace(
+    throttles: &deliver::throttle::Throttles,
+    domain: &str,
+    rec: &OutcomeRecord,
+    mx: Option<&str>,
+    reply: Option<herald_domain::Reply>,
+    stage: Option<&str>,
+) {
+    match rec.state {
+        // The receiver says we send too fast (pause its group) or hold too many
+        // connections (one at a time): adaptive pacing.
+        DeliveryState::Deferred => {
+            use deliver::throttle::{Signal, signal};
+            if let Some(sig) = signal(rec.reason.as_deref(), reply.as_ref(), stage) {
+                throttles.slow_down(
+                    domain,
+                    mx,
+                    &reply
+                        .map(|r| r.full())
+                        .unwrap_or_else(|| "a refusal".into()),
+                    sig == Signal::Pause,
+                    now_ms(),
+                );
+            }
+        }
+        DeliveryState::Delivered | DeliveryState::Relayed => {
+            if let Some(mx) = mx {
+                throttles.learn(domain, mx);
+            }
+            throttles.accepted(domain, now_ms());
+        }
+        _ => {}
+    }
+}
+
+/// Render (and sign) a connection's messages ahead of the session, on a blocking thread;
+/// a halted campaign's are given back at once (their ids kept in `given_back`). Returns the
+/// records of those that could not be rendered.
+fn render_chunk(
+    chunk: Vec<(Arc<CampaignRender>, ClaimedDelivery)>,
+    halted_render: &Halted,
+    out_render: &mpsc::Sender<OutcomeRecord>,
+    msg_tx: &mpsc::Sender<deliver::Prepared>,
+    given_back_render: &std::sync::Mutex<Vec<i64>>,
+) -> Vec<OutcomeRecord> {
+    let date = OffsetDateTime::now_utc().unix_timestamp();
+    // Records without an attempt: not renderable, or given back (campaign halted).
+    let mut unrenderable = Vec::new();
+    for (r, d) in chunk {
+        // Looked at just before each message, so a pause stops this connection too.
+        // A give-back is recorded at once, not when the connection's chunk is done.
+        if let Some(rec) = halted_render.give_back(&d) {
+            let id = rec.delivery.0;
+            match out_render.blocking_send(rec) {
+                Ok(()) => given_back_render
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(id),
+                Err(e) => unrenderable.push(e.0),
+            }
+            continue;
+        }
+        match r.prepare(&d, date) {
+            Ok(p) => {
+                if msg_tx.blocking_send(p).is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
+                unrenderable.push(not_sent(&d));
+            }
+        }
+    }
+    unrenderable
+}
+
 /// Resolve, render and deliver one chunk, turning each attempt into an outcome record.
 /// Rendering and DKIM signing run on a blocking thread, never on the I/O tasks.
 pub(crate) async fn run_job(
@@ -63,36 +142,13 @@ pub(crate) async fn run_job(
     let given_back = Arc::new(std::sync::Mutex::new(Vec::new()));
     let given_back_render = given_back.clone();
     let render = tokio::task::spawn_blocking(move || {
-        let date = OffsetDateTime::now_utc().unix_timestamp();
-        // Records without an attempt: not renderable, or given back (campaign halted).
-        let mut unrenderable = Vec::new();
-        for (r, d) in chunk {
-            // Looked at just before each message, so a pause stops this connection too.
-            // A give-back is recorded at once, not when the connection's chunk is done.
-            if let Some(rec) = halted_render.give_back(&d) {
-                let id = rec.delivery.0;
-                match out_render.blocking_send(rec) {
-                    Ok(()) => given_back_render
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(id),
-                    Err(e) => unrenderable.push(e.0),
-                }
-                continue;
-            }
-            match r.prepare(&d, date) {
-                Ok(p) => {
-                    if msg_tx.blocking_send(p).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
-                    unrenderable.push(not_sent(&d));
-                }
-            }
-        }
-        unrenderable
+        render_chunk(
+            chunk,
+            &halted_render,
+            &out_render,
+            &msg_tx,
+            &given_back_render,
+        )
     });
     let (tx, mut rx) = mpsc::channel::<Attempt>(64);
     let halted_send = halted.clone();
@@ -113,33 +169,14 @@ pub(crate) async fn run_job(
             let reply = a.evidence.reply.clone();
             let stage = a.evidence.stage.clone();
             let rec = outcome_record(&d, &a.result, a.evidence, cfg);
-            match rec.state {
-                // The receiver says we send too fast (pause its group) or hold too many
-                // connections (one at a time): adaptive pacing.
-                DeliveryState::Deferred => {
-                    use deliver::throttle::{Signal, signal};
-                    if let Some(sig) =
-                        signal(rec.reason.as_deref(), reply.as_ref(), stage.as_deref())
-                    {
-                        throttles.slow_down(
-                            domain,
-                            mx.as_deref(),
-                            &reply
-                                .map(|r| r.full())
-                                .unwrap_or_else(|| "a refusal".into()),
-                            sig == Signal::Pause,
-                            now_ms(),
-                        );
-                    }
-                }
-                DeliveryState::Delivered | DeliveryState::Relayed => {
-                    if let Some(mx) = &mx {
-                        throttles.learn(domain, mx);
-                    }
-                    throttles.accepted(domain, now_ms());
-                }
-                _ => {}
-            }
+            pace(
+                throttles,
+                domain,
+                &rec,
+                mx.as_deref(),
+                reply,
+                stage.as_deref(),
+            );
             let _ = out.send(rec).await;
         }
     };
