@@ -155,16 +155,7 @@ pub async fn deliver_to_hosts(
     skip: Skip<'_>,
     out: &mpsc::Sender<Attempt>,
 ) {
-    let targets: Vec<Target> = hosts
-        .iter()
-        .flat_map(|h| {
-            h.addrs.iter().map(|ip| Target {
-                host: h.name.clone(),
-                preference: h.preference,
-                addr: SocketAddr::new(*ip, cfg.mx_port),
-            })
-        })
-        .collect();
+    let targets = targets(hosts, cfg.mx_port);
     let mut reconnects = 0;
     let mut next = next_message(&mut msgs, skip).await;
     // Whether `next` already waited for its pace slot (it was parked, see below).
@@ -200,41 +191,8 @@ pub async fn deliver_to_hosts(
         while let Some(m) = current.take() {
             let t0 = OffsetDateTime::now_utc();
             let tx = session.send(&m.mail_from, &m.rcpt_to, &m.data).await;
-            let mut ev = evidence(&m.message_id, t0, cfg.route);
-            ev.sent = Some(m.sent.clone());
-            ev.mx = Some(session.target.host.clone());
-            ev.mx_preference = session.target.preference;
-            ev.remote_ip = Some(session.target.addr.ip().to_string());
-            ev.local_ip = session.local_ip.map(|i| i.to_string());
-            ev.tls = session.tls.clone();
-            let result = match tx {
-                TxResult::Accepted(reply) => {
-                    ev.stage = Some(SmtpStage::EndOfData.as_str().into());
-                    ev.bytes = m.data.len() as u64;
-                    ev.remote_queue_id = herald_mail::remote_queue_id(&reply.text());
-                    ev.reply = Some(reply.clone());
-                    AttemptResult::Accepted(reply)
-                }
-                TxResult::Refused { stage, reply } => {
-                    ev.stage = Some(stage.as_str().into());
-                    if stage == SmtpStage::EndOfData {
-                        ev.bytes = m.data.len() as u64;
-                    }
-                    ev.reply = Some(reply.clone());
-                    AttemptResult::Refused { stage, reply }
-                }
-                TxResult::Broken(e) => {
-                    ev.stage = Some(e.stage.as_str().into());
-                    ev.error = Some(e.message.clone());
-                    ev.reply = e.reply.clone();
-                    broken = true;
-                    AttemptResult::LocalError {
-                        stage: e.stage,
-                        message: e.message,
-                        reply: e.reply,
-                    }
-                }
-            };
+            let (result, ev) = attempt_of(&m, t0, &session, tx, cfg.route);
+            broken = matches!(result, AttemptResult::LocalError { .. });
             let _ = out
                 .send(Attempt {
                     key: m.key,
@@ -344,6 +302,66 @@ async fn fail_rest(
             .await;
         next = next_message(msgs, skip).await;
     }
+}
+
+/// What one transaction on `session` came to, with its evidence: where it went (MX, IP,
+/// TLS), the reply and at which stage, the remote queue id, the bytes sent.
+fn attempt_of(
+    m: &Prepared,
+    t0: OffsetDateTime,
+    session: &smtp::Session,
+    tx: TxResult,
+    route: &str,
+) -> (AttemptResult, Evidence) {
+    let mut ev = evidence(&m.message_id, t0, route);
+    ev.sent = Some(m.sent.clone());
+    ev.mx = Some(session.target.host.clone());
+    ev.mx_preference = session.target.preference;
+    ev.remote_ip = Some(session.target.addr.ip().to_string());
+    ev.local_ip = session.local_ip.map(|i| i.to_string());
+    ev.tls = session.tls.clone();
+    let result = match tx {
+        TxResult::Accepted(reply) => {
+            ev.stage = Some(SmtpStage::EndOfData.as_str().into());
+            ev.bytes = m.data.len() as u64;
+            ev.remote_queue_id = herald_mail::remote_queue_id(&reply.text());
+            ev.reply = Some(reply.clone());
+            AttemptResult::Accepted(reply)
+        }
+        TxResult::Refused { stage, reply } => {
+            ev.stage = Some(stage.as_str().into());
+            if stage == SmtpStage::EndOfData {
+                ev.bytes = m.data.len() as u64;
+            }
+            ev.reply = Some(reply.clone());
+            AttemptResult::Refused { stage, reply }
+        }
+        TxResult::Broken(e) => {
+            ev.stage = Some(e.stage.as_str().into());
+            ev.error = Some(e.message.clone());
+            ev.reply = e.reply.clone();
+            AttemptResult::LocalError {
+                stage: e.stage,
+                message: e.message,
+                reply: e.reply,
+            }
+        }
+    };
+    (result, ev)
+}
+
+/// Every address of every host, in the hosts' order, on `port`.
+fn targets(hosts: &[MxHost], port: u16) -> Vec<Target> {
+    hosts
+        .iter()
+        .flat_map(|h| {
+            h.addrs.iter().map(|ip| Target {
+                host: h.name.clone(),
+                preference: h.preference,
+                addr: SocketAddr::new(*ip, port),
+            })
+        })
+        .collect()
 }
 
 /// Open a session with the first target that works, in order.
