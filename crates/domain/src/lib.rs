@@ -22,4 +22,4 @@ pub use retry::{RetryDecision, RetrySchedule};
 pub use role::Role;
 pub use stage::SmtpStage;
 pub use state::{DeliveryState, Evidence, Reply, SentMessage, TlsInfo};
-pub use vocab::{AttemptOutcome, EventKind, SuppressionReason};
+pub use vocab::{AttemptOutcome, EventKind, Placement, SuppressionReason};

@@ -105,6 +105,66 @@ impl SuppressionReason {
     }
 }
 
+/// Where a seed copy was found: the Inbox, a junk folder, another folder (by name), or
+/// nowhere within `[placement] missing_after` (held in a quarantine, or dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Placement {
+    Inbox,
+    Junk,
+    Missing,
+    /// Another folder (Promotions, Trash, …), named as the mailbox names it.
+    Other(String),
+}
+
+impl Placement {
+    /// The stored name: `inbox`, `junk`, `missing`, `other:<folder>`.
+    pub fn name(&self) -> String {
+        match self {
+            Placement::Inbox => "inbox".into(),
+            Placement::Junk => "junk".into(),
+            Placement::Missing => "missing".into(),
+            Placement::Other(folder) => format!("other:{folder}"),
+        }
+    }
+
+    /// `inbox`, `junk`, `missing` or `other` (without the folder).
+    pub fn bucket(&self) -> &'static str {
+        match self {
+            Placement::Inbox => "inbox",
+            Placement::Junk => "junk",
+            Placement::Missing => "missing",
+            Placement::Other(_) => "other",
+        }
+    }
+}
+
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl FromStr for Placement {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "inbox" => Ok(Placement::Inbox),
+            "junk" => Ok(Placement::Junk),
+            "missing" => Ok(Placement::Missing),
+            other => match other.strip_prefix("other:") {
+                Some(folder) => Ok(Placement::Other(folder.to_string())),
+                None => Err(format!("unknown Placement: {other:?}")),
+            },
+        }
+    }
+}
+
+impl serde::Serialize for Placement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for EventKind {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -127,6 +187,15 @@ mod tests {
         for r in SuppressionReason::ALL {
             assert_eq!(r.as_str().parse::<SuppressionReason>(), Ok(*r));
         }
+        for p in [
+            Placement::Inbox,
+            Placement::Junk,
+            Placement::Missing,
+            Placement::Other("Promotions".into()),
+        ] {
+            assert_eq!(p.name().parse::<Placement>(), Ok(p));
+        }
+        assert!("spam".parse::<Placement>().is_err());
         assert!("opened".parse::<EventKind>().is_err());
         assert!("none".parse::<AttemptOutcome>().is_err());
         assert!("whatever".parse::<SuppressionReason>().is_err());

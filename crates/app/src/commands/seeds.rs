@@ -143,7 +143,7 @@ pub async fn placement(app: App, id: &str, json: bool) -> anyhow::Result<()> {
     let seeds: Vec<SeedRow> = rows
         .into_iter()
         .map(|p| SeedRow {
-            placement: p.placement.clone().unwrap_or_else(|| {
+            placement: p.placement.as_ref().map(|p| p.name()).unwrap_or_else(|| {
                 if matches!(
                     p.state,
                     herald_domain::DeliveryState::Delivered | herald_domain::DeliveryState::Relayed

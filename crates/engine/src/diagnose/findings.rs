@@ -489,9 +489,9 @@ fn seed_placement(x: &Facts, out: &mut Findings) -> &'static str {
         .flatten();
     let mut placement = "unknown";
     if let Some(s) = seed {
-        let p = s.placement.as_deref().unwrap_or("");
-        let (sev, text) = match p {
-            "inbox" => {
+        use herald_domain::Placement;
+        let (sev, text) = match &s.placement {
+            Some(Placement::Inbox) => {
                 placement = "inbox";
                 (
                     Severity::Info,
@@ -501,7 +501,7 @@ fn seed_placement(x: &Facts, out: &mut Findings) -> &'static str {
                     ),
                 )
             }
-            "junk" => {
+            Some(Placement::Junk) => {
                 placement = "junk";
                 (
                     Severity::Warning,
@@ -511,7 +511,7 @@ fn seed_placement(x: &Facts, out: &mut Findings) -> &'static str {
                     ),
                 )
             }
-            "missing" => {
+            Some(Placement::Missing) => {
                 placement = "missing";
                 (
                     Severity::Warning,
@@ -534,27 +534,33 @@ fn seed_placement(x: &Facts, out: &mut Findings) -> &'static str {
             }
             other => {
                 placement = "other";
+                let folder = match other {
+                    Some(Placement::Other(folder)) => folder.as_str(),
+                    _ => "",
+                };
                 (
                     Severity::Info,
                     format!(
                         "The seed mailbox at {} ({}) got this campaign in {}: the copy for {} is probably in a similar folder.",
-                        s.provider,
-                        s.address,
-                        other.trim_start_matches("other:"),
-                        row.email
+                        s.provider, s.address, folder, row.email
                     ),
                 )
             }
         };
         out.add(
-            if p == "missing" {
+            if s.placement == Some(Placement::Missing) {
                 "likely_quarantine"
             } else {
                 "seed_placement"
             },
             sev,
             text,
-            serde_json::json!({"seed": s.address, "provider": s.provider, "placement": p, "probable": true}),
+            serde_json::json!({
+                "seed": s.address,
+                "provider": s.provider,
+                "placement": s.placement.as_ref().map(|p| p.name()).unwrap_or_default(),
+                "probable": true,
+            }),
         );
     }
     placement

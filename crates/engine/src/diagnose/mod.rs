@@ -39,8 +39,8 @@ pub struct SendContext {
 pub struct SeedResult {
     pub address: String,
     pub provider: String,
-    /// inbox | junk | other:<folder> | missing; None while unknown.
-    pub placement: Option<String>,
+    /// None while unknown.
+    pub placement: Option<herald_domain::Placement>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]

@@ -7,6 +7,7 @@
 //! filter, or dropped). A seed that cannot be reached records its error and is tried again on
 //! the next poll; nothing else waits for it (each seed has its own time limit).
 
+use herald_domain::Placement;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,30 +30,29 @@ pub struct PollSummary {
 /// Where one copy was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// inbox | junk | other:<folder>
-    pub placement: String,
+    pub placement: Placement,
     pub folder: String,
 }
 
 /// A mailbox's role from its name and RFC 6154 special-use attributes. Everything that is not
 /// the Inbox or a junk folder (Trash included) is `other:<name>`.
-pub fn classify_folder(name: &str, junk_attr: bool) -> String {
+pub fn classify_folder(name: &str, junk_attr: bool) -> Placement {
     let leaf = name
         .rsplit(['/', '.'])
         .next()
         .unwrap_or(name)
         .to_ascii_lowercase();
     if name.eq_ignore_ascii_case("INBOX") {
-        "inbox".into()
+        Placement::Inbox
     } else if junk_attr
         || matches!(
             leaf.as_str(),
             "junk" | "spam" | "bulk" | "bulk mail" | "junk e-mail" | "junk email" | "spamverdacht"
         )
     {
-        "junk".into()
+        Placement::Junk
     } else {
-        format!("other:{name}")
+        Placement::Other(name.to_string())
     }
 }
 
@@ -253,13 +253,13 @@ pub async fn poll_once<S: Store>(
                     let place = match found.get(&p.message_id) {
                         Some(f) => Some((f.placement.clone(), Some(f.folder.clone()))),
                         None if now_ms - p.delivered_at_ms >= missing_after.as_millis() as i64 => {
-                            Some(("missing".to_string(), None))
+                            Some((Placement::Missing, None))
                         }
                         None => None,
                     };
                     match place {
                         Some((placement, folder)) => {
-                            if placement == "missing" {
+                            if placement == Placement::Missing {
                                 summary.missing += 1;
                             } else {
                                 summary.placed += 1;
@@ -269,7 +269,7 @@ pub async fn poll_once<S: Store>(
                                 kind: herald_domain::EventKind::Placement,
                                 at_ms: now_ms,
                                 detail: serde_json::json!({
-                                    "placement": placement, "folder": folder,
+                                    "placement": placement.name(), "folder": folder,
                                     "seed": seed.address, "provider": seed.provider,
                                 })
                                 .to_string(),
@@ -298,13 +298,19 @@ mod tests {
 
     #[test]
     fn folders() {
-        assert_eq!(classify_folder("INBOX", false), "inbox");
-        assert_eq!(classify_folder("Junk", false), "junk");
-        assert_eq!(classify_folder("[Gmail]/Spam", false), "junk");
-        assert_eq!(classify_folder("Bulk Mail", false), "junk");
-        assert_eq!(classify_folder("Quarantaine", true), "junk");
-        assert_eq!(classify_folder("Promotions", false), "other:Promotions");
-        assert_eq!(classify_folder("Trash", false), "other:Trash");
+        assert_eq!(classify_folder("INBOX", false), Placement::Inbox);
+        assert_eq!(classify_folder("Junk", false), Placement::Junk);
+        assert_eq!(classify_folder("[Gmail]/Spam", false), Placement::Junk);
+        assert_eq!(classify_folder("Bulk Mail", false), Placement::Junk);
+        assert_eq!(classify_folder("Quarantaine", true), Placement::Junk);
+        assert_eq!(
+            classify_folder("Promotions", false),
+            Placement::Other("Promotions".into())
+        );
+        assert_eq!(
+            classify_folder("Trash", false),
+            Placement::Other("Trash".into())
+        );
         assert_eq!(quote("<a\"b@c>"), "\"<a\\\"b@c>\"");
     }
 }

@@ -22,11 +22,11 @@ pub async fn placement_tally<S: Store>(
             }
         };
         let row = &mut out[i];
-        match p.placement.as_deref() {
-            Some("inbox") => row.inbox += 1,
-            Some("junk") => row.junk += 1,
-            Some("missing") => row.missing += 1,
-            Some(_) => row.other += 1,
+        match &p.placement {
+            Some(herald_domain::Placement::Inbox) => row.inbox += 1,
+            Some(herald_domain::Placement::Junk) => row.junk += 1,
+            Some(herald_domain::Placement::Missing) => row.missing += 1,
+            Some(herald_domain::Placement::Other(_)) => row.other += 1,
             None => row.pending += 1,
         }
     }

@@ -48,7 +48,7 @@ pub struct SeedPlacement {
     pub seed: Seed,
     pub state: DeliveryState,
     /// inbox | junk | other:<folder> | missing; None while unknown.
-    pub placement: Option<String>,
+    pub placement: Option<herald_domain::Placement>,
     pub folder: Option<String>,
     pub at_ms: Option<i64>,
 }

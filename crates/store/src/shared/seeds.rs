@@ -135,7 +135,10 @@ macro_rules! seeds {
                     .map(|r| {
                         Ok(SeedPlacement {
                             state: parse_state(&r.try_get::<String, _>("state")?)?,
-                            placement: r.try_get("placement")?,
+                            placement: r
+                                .try_get::<Option<String>, _>("placement")?
+                                .map(|p| crate::shared::parse_name("events.detail placement", &p))
+                                .transpose()?,
                             folder: r.try_get("folder")?,
                             at_ms: r.try_get("placed_at")?,
                             seed: seed(r)?,

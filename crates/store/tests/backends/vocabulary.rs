@@ -1,8 +1,8 @@
-//! Closed vocabularies: a stored event kind, attempt outcome or suppression reason outside its
-//! vocabulary is a corrupt record when read, never a string passed along.
+//! Closed vocabularies: a stored event kind, attempt outcome, suppression reason or seed
+//! placement outside its vocabulary is a corrupt record when read, never a string passed along.
 
 use super::*;
-use herald_domain::DeliveryState;
+use herald_domain::{DeliveryState, Placement};
 use herald_store::*;
 
 /// Run one statement on the store's database.
@@ -54,20 +54,47 @@ async fn vocabulary_scenario(store: AnyStore, url: &str) {
         .await
         .unwrap();
     let m = &store.audience_page(list, 0, 10).await.unwrap()[0];
+    let seed = store
+        .add_seed(&NewSeed {
+            provider: "gmail".into(),
+            address: "seed@seeds.example".into(),
+            imap_host: "127.0.0.1".into(),
+            imap_port: 993,
+            username: "seed".into(),
+            security: "tls".into(),
+            created_at_ms: now(),
+        })
+        .await
+        .unwrap();
     store
-        .insert_deliveries(&[NewDelivery {
-            campaign,
-            contact_id: Some(m.contact_id),
-            email: m.email.clone(),
-            email_key: m.email_key.clone(),
-            domain: "example.com".into(),
-            state: DeliveryState::Queued,
-            reason: None,
-            message_id: "<v@sender.example>".into(),
-            next_attempt_at_ms: Some(0),
-            updated_at_ms: now(),
-            seed_id: None,
-        }])
+        .insert_deliveries(&[
+            NewDelivery {
+                campaign,
+                contact_id: Some(m.contact_id),
+                email: m.email.clone(),
+                email_key: m.email_key.clone(),
+                domain: "example.com".into(),
+                state: DeliveryState::Queued,
+                reason: None,
+                message_id: "<v@sender.example>".into(),
+                next_attempt_at_ms: Some(0),
+                updated_at_ms: now(),
+                seed_id: None,
+            },
+            NewDelivery {
+                campaign,
+                contact_id: None,
+                email: "seed@seeds.example".into(),
+                email_key: "seed@seeds.example".into(),
+                domain: "seeds.example".into(),
+                state: DeliveryState::Delivered,
+                reason: None,
+                message_id: "<seed@sender.example>".into(),
+                next_attempt_at_ms: None,
+                updated_at_ms: now(),
+                seed_id: Some(seed),
+            },
+        ])
         .await
         .unwrap();
     let t = now();
@@ -82,6 +109,11 @@ async fn vocabulary_scenario(store: AnyStore, url: &str) {
         .await
         .unwrap()
         .remove(0);
+    let seed_copy = store
+        .delivery_by_message_id("<seed@sender.example>")
+        .await
+        .unwrap()
+        .unwrap();
     store
         .record_outcomes(&[OutcomeRecord {
             delivery: d.id,
@@ -101,6 +133,15 @@ async fn vocabulary_scenario(store: AnyStore, url: &str) {
             kind: EventKind::Open,
             at_ms: t + 1,
             detail: r#"{"verdict":"human"}"#.into(),
+        }])
+        .await
+        .unwrap();
+    store
+        .record_engagement(&[EngagementRecord {
+            delivery: seed_copy.id,
+            kind: EventKind::Placement,
+            at_ms: t + 2,
+            detail: r#"{"placement":"other:Promotions","folder":"Promotions"}"#.into(),
         }])
         .await
         .unwrap();
@@ -128,8 +169,20 @@ async fn vocabulary_scenario(store: AnyStore, url: &str) {
     );
     let s = store.suppressions("", 10).await.unwrap();
     assert_eq!(s[0].reason, SuppressionReason::Complained, "{backend}");
+    let placed = store.placements(campaign).await.unwrap();
+    assert_eq!(
+        placed[0].placement,
+        Some(Placement::Other("Promotions".into())),
+        "{backend}"
+    );
 
     // Names outside the vocabularies, as an older or a foreign writer might leave them.
+    execute(
+        url,
+        "UPDATE events SET detail = '{\"placement\":\"spam\"}' WHERE kind = 'placement'",
+    )
+    .await;
+    corrupt(store.placements(campaign).await, "placement", backend);
     execute(url, "UPDATE events SET kind = 'opened'").await;
     execute(url, "UPDATE attempts SET outcome = 'none'").await;
     execute(url, "UPDATE suppressions SET reason = 'graymail'").await;
