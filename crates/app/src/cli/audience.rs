@@ -132,6 +132,19 @@ pub struct ListArgs {
     pub from: Option<String>,
     #[arg(long)]
     pub description: Option<String>,
+    /// Its own confirmation message's subject (a template, e.g. "Confirm {{ list.name }}").
+    #[arg(long, value_name = "TEMPLATE")]
+    pub confirm_subject: Option<String>,
+    /// Its own confirmation message's HTML (a template file; it must carry {{ confirm_url }}).
+    #[arg(long, value_name = "FILE")]
+    pub confirm_html: Option<std::path::PathBuf>,
+    /// Its own confirmation message's text part (a template file with {{ confirm_url }};
+    /// default: derived from the HTML).
+    #[arg(long, value_name = "FILE")]
+    pub confirm_text: Option<std::path::PathBuf>,
+    /// Back to the built-in confirmation message.
+    #[arg(long, conflicts_with_all = ["confirm_subject", "confirm_html", "confirm_text"])]
+    pub default_confirmation: bool,
 }
 
 #[derive(Debug, Subcommand)]

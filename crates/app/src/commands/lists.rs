@@ -37,7 +37,16 @@ fn input(name: Option<String>, a: ListArgs) -> anyhow::Result<ListInput> {
             .transpose()?,
         fields: a.fields.map(|f| f.split(',').map(str::to_string).collect()),
         from: a.from,
+        confirm_subject: a.confirm_subject,
+        confirm_html: a.confirm_html.as_deref().map(read_template).transpose()?,
+        confirm_text: a.confirm_text.as_deref().map(read_template).transpose()?,
+        default_confirmation: a.default_confirmation,
     })
+}
+
+/// A template file's text, or an error naming the file.
+fn read_template(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| bad_input(format!("{}: {e}", path.display())))
 }
 
 /// The From gate (design §5) for a list's confirmation sender, as for a campaign's From.
@@ -65,6 +74,9 @@ fn print(v: &ListView) {
     }
     if let Some(f) = &v.from {
         println!("  confirmations from: {f}");
+    }
+    if let Some(s) = &v.confirm_subject {
+        println!("  confirmation: its own, subject {s:?}");
     }
     match &v.form_url {
         Some(u) => println!("  sign-up form: {u}"),

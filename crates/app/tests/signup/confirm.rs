@@ -137,8 +137,67 @@ fn a_sign_up_confirmed_from_the_mailbox_gets_the_next_campaign_and_an_unconfirme
         (200, true),
         "an existing member's sign-up reads the same (nothing revealed)"
     );
+    // The list's own confirmation message from now on: it must carry the link, and Dave's
+    // confirmation (queued after the change) is this one, personalised.
+    let no_link = tmp.path().join("no-link.html");
+    std::fs::write(&no_link, "<p>Hello {{ contact.email }}</p>").unwrap();
+    let refused = h.run(&[
+        "lists",
+        "update",
+        "World news",
+        "--confirm-html",
+        no_link.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("{{ confirm_url }}"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let own = tmp.path().join("confirm.html");
+    std::fs::write(
+        &own,
+        "<p>{{ contact.email }}: <a href=\"{{ confirm_url }}\">join {{ list.name }}</a></p>",
+    )
+    .unwrap();
+    // The world's Maildirs outlive a run: this run's subject carries its port.
+    let subject = format!("Join {{{{ list.name }}}}, {{{{ contact.email }}}} (run {port})");
+    let updated = h.json(&[
+        "lists",
+        "update",
+        "World news",
+        "--confirm-subject",
+        &subject,
+        "--confirm-html",
+        own.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(updated["confirm_subject"], subject.as_str(), "{updated:#}");
     let dave = sign_up(port, "world-news", "email=dave%40inbox.test");
     assert_eq!(dave.status, 200);
+    let own_subject = format!("Join World news, dave@inbox.test (run {port})");
+    let file = wait_for(
+        "dave's confirmation, the list's own",
+        Duration::from_secs(30),
+        || {
+            messages_containing(&mail.join("inbox.test/dave"), &own_subject)
+                .into_iter()
+                .next()
+        },
+    );
+    let raw = std::fs::read(&file).unwrap();
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(msg.subject(), Some(own_subject.as_str()));
+    assert!(
+        msg.body_html(0)
+            .unwrap()
+            .contains(&format!("http://127.0.0.1:{port}/s/confirm/")),
+        "the link in the list's own HTML"
+    );
+    assert!(
+        !msg.body_text(0).unwrap().contains("Please confirm"),
+        "the text part is derived from the list's own HTML, not the built-in text"
+    );
     let shown = h.json(&["lists", "show", "World news", "--json"]);
     assert_eq!(shown["pending"], 2, "{shown:#}");
 

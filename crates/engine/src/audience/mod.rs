@@ -11,7 +11,7 @@
 
 use herald_domain::OptIn;
 use herald_domain::audience::{slug_of, valid_slug};
-use herald_store::{ListRecord, NewList, Store, StoreError};
+use herald_store::{ConfirmationText, ListRecord, NewList, Store, StoreError};
 
 pub mod privacy;
 pub mod segments;
@@ -45,8 +45,14 @@ pub const MAX_CONFIRMATIONS: u32 = 3;
 
 pub const CONFIRM_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
+/// Longest subject and body of a list's own confirmation message, in characters.
+pub const MAX_CONFIRM_SUBJECT: usize = 500;
+pub const MAX_CONFIRM_BODY: usize = 262_144;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AudienceError {
+    #[error("confirmation message: {0}")]
+    BadConfirmation(String),
     #[error("the list name must not be empty")]
     EmptyName,
     #[error("the list name must be at most {MAX_NAME} characters, without control characters")]
@@ -127,6 +133,14 @@ pub struct ListInput {
     pub fields: Option<Vec<String>>,
     /// `Name <address>`; `Some("")` removes it.
     pub from: Option<String>,
+    /// The list's own confirmation message (templates; the HTML, and the text if given, must
+    /// carry `{{ confirm_url }}`): each part replaces the current one (or the built-in one's).
+    pub confirm_subject: Option<String>,
+    pub confirm_html: Option<String>,
+    /// `Some("")`: derive the text part from the HTML.
+    pub confirm_text: Option<String>,
+    /// Back to the built-in confirmation message.
+    pub default_confirmation: bool,
 }
 
 fn check_field_name(f: &str) -> Result<(), AudienceError> {
@@ -144,6 +158,63 @@ fn check_field_name(f: &str) -> Result<(), AudienceError> {
 }
 
 /// Apply `input` over `base` and check the result as a whole.
+/// The confirmation message a list without its own sends.
+pub fn built_in_confirmation() -> ConfirmationText {
+    ConfirmationText {
+        subject: "Please confirm your subscription to {{ list.name }}".into(),
+        html: "<!doctype html><html><body style=\"font-family:sans-serif\">\
+               <p>Please confirm that you want to receive <strong>{{ list.name }}</strong> at {{ contact.email }}.</p>\
+               <p><a href=\"{{ confirm_url }}\">Yes, subscribe me</a></p>\
+               <p>If you did not ask for this, ignore this message: you will not be added.</p>\
+               </body></html>"
+            .into(),
+        text: Some(
+            "Please confirm that you want to receive {{ list.name }} at {{ contact.email }}:\n\n\
+             {{ confirm_url }}\n\n\
+             If you did not ask for this, ignore this message: you will not be added.\n"
+                .into(),
+        ),
+    }
+}
+
+/// A list's own confirmation message: a one-line subject, templates that compile, and the
+/// confirmation link in the HTML (and in the text, when it is given).
+fn check_confirmation(c: &ConfirmationText) -> Result<(), AudienceError> {
+    let bad = |m: &str| Err(AudienceError::BadConfirmation(m.to_string()));
+    if c.subject.is_empty() {
+        return bad("the subject must not be empty");
+    }
+    if c.subject.contains(['\r', '\n']) {
+        return bad("the subject must be one line");
+    }
+    if c.subject.chars().count() > MAX_CONFIRM_SUBJECT {
+        return bad("the subject must be at most 500 characters");
+    }
+    if c.html.chars().count() > MAX_CONFIRM_BODY
+        || c.text
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > MAX_CONFIRM_BODY)
+    {
+        return bad("the HTML and the text must be at most 262,144 characters each");
+    }
+    let has_link = |t: &str| {
+        t.split("{{").skip(1).any(|rest| {
+            rest.split("}}")
+                .next()
+                .is_some_and(|e| e.trim() == "confirm_url")
+        })
+    };
+    if !has_link(&c.html) {
+        return bad("the HTML must contain the link {{ confirm_url }}");
+    }
+    if c.text.as_deref().is_some_and(|t| !has_link(t)) {
+        return bad("the text must contain the link {{ confirm_url }}");
+    }
+    herald_mail::template::CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())
+        .map(|_| ())
+        .map_err(|e| AudienceError::BadConfirmation(e.to_string()))
+}
+
 async fn merged<S: Store>(
     store: &S,
     base: Option<&ListRecord>,
@@ -157,6 +228,7 @@ async fn merged<S: Store>(
         form_fields: Vec::new(),
         from_name: None,
         from_address: None,
+        confirmation: None,
     });
     if let Some(n) = input.name {
         l.name = n.trim().to_string();
@@ -214,6 +286,32 @@ async fn merged<S: Store>(
             l.from_address = Some(addr.to_string());
         }
     }
+    if input.default_confirmation {
+        l.confirmation = None;
+    }
+    if input.confirm_subject.is_some()
+        || input.confirm_html.is_some()
+        || input.confirm_text.is_some()
+    {
+        let base = l.confirmation.take().unwrap_or_else(built_in_confirmation);
+        let new_html = input.confirm_html.is_some();
+        let c = ConfirmationText {
+            subject: input
+                .confirm_subject
+                .map(|s| s.trim().to_string())
+                .unwrap_or(base.subject),
+            html: input.confirm_html.unwrap_or(base.html),
+            // New HTML without new text: the text is derived from the new HTML.
+            text: match input.confirm_text {
+                Some(t) if t.trim().is_empty() => None,
+                Some(t) => Some(t),
+                None if new_html => None,
+                None => base.text,
+            },
+        };
+        check_confirmation(&c)?;
+        l.confirmation = Some(c);
+    }
     if l.opt_in == OptIn::Double && l.from_address.is_none() {
         return Err(AudienceError::DoubleNeedsFrom);
     }
@@ -252,6 +350,10 @@ pub struct ListView {
     pub unsubscribed: u64,
     /// The hosted sign-up form (`[http] public_url` + `/s/{slug}`).
     pub form_url: Option<String>,
+    /// Its own confirmation message (templates); all `null`: the built-in one.
+    pub confirm_subject: Option<String>,
+    pub confirm_html: Option<String>,
+    pub confirm_text: Option<String>,
 }
 
 impl ListView {
@@ -277,6 +379,9 @@ impl ListView {
             pending: l.pending,
             unsubscribed: l.unsubscribed,
             form_url: l.list.slug.as_ref().map(|s| format!("{base}/s/{s}")),
+            confirm_subject: l.list.confirmation.as_ref().map(|c| c.subject.clone()),
+            confirm_html: l.list.confirmation.as_ref().map(|c| c.html.clone()),
+            confirm_text: l.list.confirmation.as_ref().and_then(|c| c.text.clone()),
         }
     }
 

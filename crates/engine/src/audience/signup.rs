@@ -65,24 +65,19 @@ pub fn confirmation_campaign(l: &ListRecord) -> Result<NewCampaign, AudienceErro
         .from_address
         .clone()
         .ok_or(AudienceError::DoubleNeedsFrom)?;
+    let text = l
+        .list
+        .confirmation
+        .clone()
+        .unwrap_or_else(super::built_in_confirmation);
     Ok(NewCampaign {
         name: format!("Confirmations: {}", l.list.name),
         list: l.id,
         from_name: l.list.from_name.clone(),
         from_address: from,
-        subject: "Please confirm your subscription to {{ list.name }}".into(),
-        html: "<!doctype html><html><body style=\"font-family:sans-serif\">\
-               <p>Please confirm that you want to receive <strong>{{ list.name }}</strong> at {{ contact.email }}.</p>\
-               <p><a href=\"{{ confirm_url }}\">Yes, subscribe me</a></p>\
-               <p>If you did not ask for this, ignore this message: you will not be added.</p>\
-               </body></html>"
-            .into(),
-        text: Some(
-            "Please confirm that you want to receive {{ list.name }} at {{ contact.email }}:\n\n\
-             {{ confirm_url }}\n\n\
-             If you did not ask for this, ignore this message: you will not be added.\n"
-                .into(),
-        ),
+        subject: text.subject,
+        html: text.html,
+        text: text.text,
         created_at_ms: now_ms(),
         gate_override: None,
         reply_to: None,

@@ -11,6 +11,7 @@ fn list(fields: &[&str]) -> ListRecord {
             form_fields: fields.iter().map(|f| f.to_string()).collect(),
             from_name: None,
             from_address: Some("news@sender.test".into()),
+            confirmation: None,
         },
         created_at_ms: 0,
         subscribed: 0,
@@ -77,4 +78,58 @@ fn field_names() {
     ] {
         assert!(check_field_name(bad).is_err(), "{bad:?}");
     }
+}
+
+#[test]
+fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
+    let ok = ConfirmationText {
+        subject: "Confirm {{ list.name }}".into(),
+        html: "<p><a href=\"{{ confirm_url }}\">Yes</a></p>".into(),
+        text: None,
+    };
+    assert!(check_confirmation(&ok).is_ok());
+    let no_link = ConfirmationText {
+        html: "<p>Hello</p>".into(),
+        ..ok.clone()
+    };
+    assert!(
+        check_confirmation(&no_link)
+            .unwrap_err()
+            .to_string()
+            .contains("{{ confirm_url }}")
+    );
+    let text_without_link = ConfirmationText {
+        text: Some("Hello".into()),
+        ..ok.clone()
+    };
+    assert!(check_confirmation(&text_without_link).is_err());
+    let two_lines = ConfirmationText {
+        subject: "a\r\nBcc: x@y".into(),
+        ..ok.clone()
+    };
+    assert!(check_confirmation(&two_lines).is_err());
+    let broken = ConfirmationText {
+        html: "<p>{{ confirm_url }} {% if %}</p>".into(),
+        ..ok.clone()
+    };
+    assert!(
+        check_confirmation(&broken)
+            .unwrap_err()
+            .to_string()
+            .contains("html")
+    );
+    let list = list(&[]);
+    let c = confirmation_campaign(&ListRecord {
+        list: NewList {
+            confirmation: Some(ok.clone()),
+            ..list.list.clone()
+        },
+        ..list.clone()
+    })
+    .unwrap();
+    assert_eq!((c.subject.as_str(), c.text), (ok.subject.as_str(), None));
+    assert_eq!(
+        confirmation_campaign(&list).unwrap().subject,
+        built_in_confirmation().subject
+    );
 }

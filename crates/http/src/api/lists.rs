@@ -221,6 +221,18 @@ pub struct ListBody {
     /// an empty string removes it.
     #[schemars(extend("maxLength" = 400))]
     pub from: Option<String>,
+    /// The list's own confirmation message (templates; the HTML, and the text if given, must
+    /// carry `{{ confirm_url }}`): each part given replaces the current one.
+    #[schemars(extend("minLength" = 1, "maxLength" = 500, "pattern" = "^[^\\r\\n]*$"))]
+    pub confirm_subject: Option<String>,
+    #[schemars(extend("maxLength" = 262144))]
+    pub confirm_html: Option<String>,
+    /// An empty string: derive the text part from the HTML.
+    #[schemars(extend("maxLength" = 262144))]
+    pub confirm_text: Option<String>,
+    /// `true`: back to the built-in confirmation message.
+    #[serde(default)]
+    pub default_confirmation: bool,
 }
 
 fn list_refused(e: AudienceError) -> Response {
@@ -262,6 +274,10 @@ async fn list_input<S: Store>(web: &Web<S>, b: ListBody) -> Result<audience::Lis
         opt_in,
         fields: b.fields,
         from: b.from,
+        confirm_subject: b.confirm_subject,
+        confirm_html: b.confirm_html,
+        confirm_text: b.confirm_text,
+        default_confirmation: b.default_confirmation,
     })
 }
 

@@ -148,6 +148,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         14,
         include_str!("../../migrations/postgres/0014_webhooks.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_list_confirmation.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

@@ -84,6 +84,17 @@ pub struct NewList {
     /// Sender of its confirmation messages (`Name`, address).
     pub from_name: Option<String>,
     pub from_address: Option<String>,
+    /// Its own confirmation message; `None`: the built-in one.
+    pub confirmation: Option<ConfirmationText>,
+}
+
+/// A list's confirmation message, as templates (`{{ confirm_url }}` is the link).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConfirmationText {
+    pub subject: String,
+    pub html: String,
+    /// The plain-text part; `None`: derived from the HTML.
+    pub text: Option<String>,
 }
 
 /// A stored list with its members counted by standing.

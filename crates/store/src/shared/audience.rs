@@ -79,15 +79,23 @@ macro_rules! audience {
         }
 
         const LIST_COLUMNS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
-             l.from_name, l.from_address, l.created_at, \
+             l.from_name, l.from_address, l.created_at, l.confirmation, \
              (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'subscribed') AS subscribed, \
              (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'pending') AS pending, \
              (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'unsubscribed') AS unsubscribed";
 
         /// [`LIST_COLUMNS`] without the counts (read as 0).
         const LIST_SETTINGS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
-             l.from_name, l.from_address, l.created_at, CAST(0 AS BIGINT) AS subscribed, CAST(0 AS BIGINT) AS pending, \
+             l.from_name, l.from_address, l.created_at, l.confirmation, CAST(0 AS BIGINT) AS subscribed, CAST(0 AS BIGINT) AS pending, \
              CAST(0 AS BIGINT) AS unsubscribed";
+
+        /// A list's own confirmation message as stored (JSON), if it has one.
+        fn confirmation_json(l: &NewList) -> Result<Option<String>> {
+            l.confirmation
+                .as_ref()
+                .map(|c| serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()
+        }
 
         fn list_record(r: &$row) -> Result<ListRecord> {
             let opt_in: String = r.try_get("opt_in")?;
@@ -105,6 +113,13 @@ macro_rules! audience {
                         .map_err(|e| StoreError::Corrupt(format!("list form_fields: {e}")))?,
                     from_name: r.try_get("from_name")?,
                     from_address: r.try_get("from_address")?,
+                    confirmation: r
+                        .try_get::<Option<String>, _>("confirmation")?
+                        .map(|c| {
+                            serde_json::from_str(&c)
+                                .map_err(|e| StoreError::Corrupt(format!("list confirmation: {e}")))
+                        })
+                        .transpose()?,
                 },
                 created_at_ms: r.try_get("created_at")?,
                 subscribed: r.try_get::<i64, _>("subscribed")? as u64,
@@ -125,10 +140,12 @@ macro_rules! audience {
             async fn create_list(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
                 let fields = serde_json::to_string(&l.form_fields)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let confirmation = confirmation_json(l)?;
                 let mut w = self.write().await?;
                 let id: i64 = sqlx::query(
-                    "INSERT INTO lists (name, slug, description, opt_in, form_fields, from_name, from_address, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    "INSERT INTO lists (name, slug, description, opt_in, form_fields, from_name, from_address, created_at, \
+                                        confirmation) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 )
                 .bind(&l.name)
                 .bind(&l.slug)
@@ -138,6 +155,7 @@ macro_rules! audience {
                 .bind(&l.from_name)
                 .bind(&l.from_address)
                 .bind(at_ms)
+                .bind(confirmation)
                 .fetch_one(&mut *w.tx)
                 .await?
                 .try_get("id")?;
@@ -148,10 +166,11 @@ macro_rules! audience {
             async fn update_list(&self, id: ListId, l: &NewList) -> Result<bool> {
                 let fields = serde_json::to_string(&l.form_fields)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let confirmation = confirmation_json(l)?;
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE lists SET name = $1, slug = $2, description = $3, opt_in = $4, form_fields = $5, \
-                     from_name = $6, from_address = $7 WHERE id = $8",
+                     from_name = $6, from_address = $7, confirmation = $9 WHERE id = $8",
                 )
                 .bind(&l.name)
                 .bind(&l.slug)
@@ -161,6 +180,7 @@ macro_rules! audience {
                 .bind(&l.from_name)
                 .bind(&l.from_address)
                 .bind(id.0)
+                .bind(confirmation)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();

@@ -164,6 +164,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         23,
         include_str!("../../migrations/sqlite/0023_webhooks.sql"),
     ),
+    (
+        24,
+        include_str!("../../migrations/sqlite/0024_list_confirmation.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -15,6 +15,11 @@ async fn audience_scenario(store: AnyStore) {
         form_fields: vec!["first_name".into()],
         from_name: Some("The News".into()),
         from_address: Some("news@sender.test".into()),
+        confirmation: Some(ConfirmationText {
+            subject: "One click to join {{ list.name }}".into(),
+            html: "<p><a href=\"{{ confirm_url }}\">Join</a></p>".into(),
+            text: None,
+        }),
     };
     let list = store.create_list(&news, t0).await.unwrap();
     let rec = store.list_record("news", true).await.unwrap().unwrap();
