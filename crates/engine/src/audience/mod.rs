@@ -177,9 +177,10 @@ pub fn built_in_confirmation() -> ConfirmationText {
     }
 }
 
-/// A list's own confirmation message: a one-line subject, templates that compile, and the
-/// confirmation link in the HTML (and in the text, when it is given).
-fn check_confirmation(c: &ConfirmationText) -> Result<(), AudienceError> {
+/// A list's own confirmation message: a one-line subject, templates that compile and render for
+/// a sign-up that brought only its address, and the confirmation link in the HTML (and in the
+/// text, when it is given).
+fn check_confirmation(c: &ConfirmationText, list_name: &str) -> Result<(), AudienceError> {
     let bad = |m: &str| Err(AudienceError::BadConfirmation(m.to_string()));
     if c.subject.is_empty() {
         return bad("the subject must not be empty");
@@ -210,9 +211,22 @@ fn check_confirmation(c: &ConfirmationText) -> Result<(), AudienceError> {
     if c.text.as_deref().is_some_and(|t| !has_link(t)) {
         return bad("the text must contain the link {{ confirm_url }}");
     }
-    herald_mail::template::CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())
-        .map(|_| ())
-        .map_err(|e| AudienceError::BadConfirmation(e.to_string()))
+    let templates =
+        herald_mail::template::CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())
+            .map_err(|e| AudienceError::BadConfirmation(e.to_string()))?;
+    // A sign-up may bring nothing but the address: the message must render for it.
+    let bare = crate::render::context_with(
+        "someone@example.com",
+        serde_json::Map::new(),
+        crate::render::Links::default(),
+        list_name,
+    );
+    templates.render(&bare).map(|_| ()).map_err(|e| {
+        AudienceError::BadConfirmation(format!(
+            "{e} (a sign-up may bring only the address: give fields a default, e.g. \
+             {{{{ contact.first_name | default(\"there\") }}}})"
+        ))
+    })
 }
 
 async fn merged<S: Store>(
@@ -309,7 +323,7 @@ async fn merged<S: Store>(
                 None => base.text,
             },
         };
-        check_confirmation(&c)?;
+        check_confirmation(&c, &l.name)?;
         l.confirmation = Some(c);
     }
     if l.opt_in == OptIn::Double && l.from_address.is_none() {

@@ -87,13 +87,13 @@ fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
         html: "<p><a href=\"{{ confirm_url }}\">Yes</a></p>".into(),
         text: None,
     };
-    assert!(check_confirmation(&ok).is_ok());
+    assert!(check_confirmation(&ok, "News").is_ok());
     let no_link = ConfirmationText {
         html: "<p>Hello</p>".into(),
         ..ok.clone()
     };
     assert!(
-        check_confirmation(&no_link)
+        check_confirmation(&no_link, "News")
             .unwrap_err()
             .to_string()
             .contains("{{ confirm_url }}")
@@ -102,22 +102,37 @@ fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
         text: Some("Hello".into()),
         ..ok.clone()
     };
-    assert!(check_confirmation(&text_without_link).is_err());
+    assert!(check_confirmation(&text_without_link, "News").is_err());
     let two_lines = ConfirmationText {
         subject: "a\r\nBcc: x@y".into(),
         ..ok.clone()
     };
-    assert!(check_confirmation(&two_lines).is_err());
+    assert!(check_confirmation(&two_lines, "News").is_err());
     let broken = ConfirmationText {
         html: "<p>{{ confirm_url }} {% if %}</p>".into(),
         ..ok.clone()
     };
     assert!(
-        check_confirmation(&broken)
+        check_confirmation(&broken, "News")
             .unwrap_err()
             .to_string()
             .contains("html")
     );
+    let needs_a_field = ConfirmationText {
+        subject: "Hi {{ contact.first_name }}".into(),
+        ..ok.clone()
+    };
+    assert!(
+        check_confirmation(&needs_a_field, "News")
+            .unwrap_err()
+            .to_string()
+            .contains("default")
+    );
+    let with_default = ConfirmationText {
+        subject: "Hi {{ contact.first_name | default(\"there\") }}".into(),
+        ..ok.clone()
+    };
+    assert!(check_confirmation(&with_default, "News").is_ok());
     let list = list(&[]);
     let c = confirmation_campaign(&ListRecord {
         list: NewList {
