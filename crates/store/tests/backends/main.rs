@@ -100,3 +100,22 @@ fn evidence(message_id: &str, code: u16) -> Evidence {
 fn now() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+/// A plain campaign `name` to `list`, from ann@sender.example, tracking on.
+fn campaign_of(list: herald_store::ListId, name: &str) -> herald_store::NewCampaign {
+    herald_store::NewCampaign {
+        name: name.into(),
+        list,
+        from_name: None,
+        from_address: "ann@sender.example".into(),
+        subject: "S".into(),
+        html: "<p>x</p>".into(),
+        text: None,
+        created_at_ms: now(),
+        gate_override: None,
+        reply_to: None,
+        track_opens: true,
+        track_clicks: true,
+        send_to_seeds: false,
+    }
+}

@@ -36,21 +36,7 @@ async fn vocabulary_scenario(store: AnyStore, url: &str) {
     };
     store.upsert_contacts(list, &[contact]).await.unwrap();
     let campaign = store
-        .create_campaign(&NewCampaign {
-            name: "V".into(),
-            list,
-            from_name: None,
-            from_address: "ann@sender.example".into(),
-            subject: "S".into(),
-            html: "<p>x</p>".into(),
-            text: None,
-            created_at_ms: now(),
-            gate_override: None,
-            reply_to: None,
-            track_opens: true,
-            track_clicks: true,
-            send_to_seeds: false,
-        })
+        .create_campaign(&campaign_of(list, "V"))
         .await
         .unwrap();
     let m = &store.audience_page(list, 0, 10).await.unwrap()[0];
