@@ -180,9 +180,9 @@ pub fn built_in_confirmation() -> ConfirmationText {
 /// A list's own confirmation message: a one-line subject, templates that compile and render for
 /// a sign-up that brought only its address, and the confirmation link in the HTML (and in the
 /// text, when it is given).
-fn check_confirmation(c: &ConfirmationText, list_name: &str) -> Result<(), AudienceError> {
+async fn check_confirmation(c: &ConfirmationText, list_name: &str) -> Result<(), AudienceError> {
     let bad = |m: &str| Err(AudienceError::BadConfirmation(m.to_string()));
-    if c.subject.is_empty() {
+    if c.subject.trim().is_empty() {
         return bad("the subject must not be empty");
     }
     if c.subject.contains(['\r', '\n']) {
@@ -198,35 +198,56 @@ fn check_confirmation(c: &ConfirmationText, list_name: &str) -> Result<(), Audie
     {
         return bad("the HTML and the text must be at most 262,144 characters each");
     }
-    let has_link = |t: &str| {
-        t.split("{{").skip(1).any(|rest| {
-            rest.split("}}")
-                .next()
-                .is_some_and(|e| e.trim() == "confirm_url")
-        })
-    };
-    if !has_link(&c.html) {
-        return bad("the HTML must contain the link {{ confirm_url }}");
+    // The user's templates are compiled and tried off the async workers, within a bound (as a
+    // campaign's are); a compiler panic is a template problem, not a crash.
+    let (c, list_name) = (c.clone(), list_name.to_string());
+    let job = tokio::task::spawn_blocking(move || try_confirmation(&c, &list_name));
+    match tokio::time::timeout(CONFIRM_COMPILE_LIMIT, job).await {
+        Ok(Ok(checked)) => checked,
+        Ok(Err(e)) => Err(AudienceError::BadConfirmation(format!(
+            "the templates could not be compiled ({e})"
+        ))),
+        Err(_) => bad("the templates took too long to compile"),
     }
-    if c.text.as_deref().is_some_and(|t| !has_link(t)) {
-        return bad("the text must contain the link {{ confirm_url }}");
-    }
+}
+
+/// How long compiling and trying a list's own confirmation message may take.
+const CONFIRM_COMPILE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Compile the message and render it for a sign-up that brought only its address: it must
+/// render, and the link must be in what the person gets (in the HTML, and in the text when one
+/// is given) — not only written somewhere in a comment or a branch never taken.
+fn try_confirmation(c: &ConfirmationText, list_name: &str) -> Result<(), AudienceError> {
     let templates =
         herald_mail::template::CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())
             .map_err(|e| AudienceError::BadConfirmation(e.to_string()))?;
-    // A sign-up may bring nothing but the address: the message must render for it.
+    const LINK: &str = "https://herald.invalid/s/confirm/link-check";
     let bare = crate::render::context_with(
         "someone@example.com",
         serde_json::Map::new(),
-        crate::render::Links::default(),
+        crate::render::Links {
+            confirm_url: Some(LINK),
+            ..Default::default()
+        },
         list_name,
     );
-    templates.render(&bare).map(|_| ()).map_err(|e| {
+    let rendered = templates.render(&bare).map_err(|e| {
         AudienceError::BadConfirmation(format!(
             "{e} (a sign-up may bring only the address: give fields a default, e.g. \
              {{{{ contact.first_name | default(\"there\") }}}})"
         ))
-    })
+    })?;
+    if !rendered.html.contains(LINK) {
+        return Err(AudienceError::BadConfirmation(
+            "the HTML must contain the link {{ confirm_url }}".into(),
+        ));
+    }
+    if c.text.is_some() && !rendered.text.contains(LINK) {
+        return Err(AudienceError::BadConfirmation(
+            "the text must contain the link {{ confirm_url }}".into(),
+        ));
+    }
+    Ok(())
 }
 
 async fn merged<S: Store>(
@@ -310,10 +331,7 @@ async fn merged<S: Store>(
         let base = l.confirmation.take().unwrap_or_else(built_in_confirmation);
         let new_html = input.confirm_html.is_some();
         let c = ConfirmationText {
-            subject: input
-                .confirm_subject
-                .map(|s| s.trim().to_string())
-                .unwrap_or(base.subject),
+            subject: input.confirm_subject.unwrap_or(base.subject),
             html: input.confirm_html.unwrap_or(base.html),
             // New HTML without new text: the text is derived from the new HTML.
             text: match input.confirm_text {
@@ -323,7 +341,7 @@ async fn merged<S: Store>(
                 None => base.text,
             },
         };
-        check_confirmation(&c, &l.name)?;
+        check_confirmation(&c, &l.name).await?;
         l.confirmation = Some(c);
     }
     if l.opt_in == OptIn::Double && l.from_address.is_none() {

@@ -80,20 +80,21 @@ fn field_names() {
     }
 }
 
-#[test]
-fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
+#[tokio::test]
+async fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
     let ok = ConfirmationText {
         subject: "Confirm {{ list.name }}".into(),
         html: "<p><a href=\"{{ confirm_url }}\">Yes</a></p>".into(),
         text: None,
     };
-    assert!(check_confirmation(&ok, "News").is_ok());
+    assert!(check_confirmation(&ok, "News").await.is_ok());
     let no_link = ConfirmationText {
         html: "<p>Hello</p>".into(),
         ..ok.clone()
     };
     assert!(
         check_confirmation(&no_link, "News")
+            .await
             .unwrap_err()
             .to_string()
             .contains("{{ confirm_url }}")
@@ -102,18 +103,23 @@ fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
         text: Some("Hello".into()),
         ..ok.clone()
     };
-    assert!(check_confirmation(&text_without_link, "News").is_err());
+    assert!(
+        check_confirmation(&text_without_link, "News")
+            .await
+            .is_err()
+    );
     let two_lines = ConfirmationText {
         subject: "a\r\nBcc: x@y".into(),
         ..ok.clone()
     };
-    assert!(check_confirmation(&two_lines, "News").is_err());
+    assert!(check_confirmation(&two_lines, "News").await.is_err());
     let broken = ConfirmationText {
         html: "<p>{{ confirm_url }} {% if %}</p>".into(),
         ..ok.clone()
     };
     assert!(
         check_confirmation(&broken, "News")
+            .await
             .unwrap_err()
             .to_string()
             .contains("html")
@@ -124,6 +130,7 @@ fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
     };
     assert!(
         check_confirmation(&needs_a_field, "News")
+            .await
             .unwrap_err()
             .to_string()
             .contains("default")
@@ -132,7 +139,20 @@ fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
         subject: "Hi {{ contact.first_name | default(\"there\") }}".into(),
         ..ok.clone()
     };
-    assert!(check_confirmation(&with_default, "News").is_ok());
+    assert!(check_confirmation(&with_default, "News").await.is_ok());
+    // The link only in a comment, or in a branch never taken, is no link; `{{- confirm_url -}}`
+    // is one.
+    for (html, ok_) in [
+        ("<p>{# {{ confirm_url }} #}</p>", false),
+        ("<p>{% if false %}{{ confirm_url }}{% endif %}</p>", false),
+        ("<p><a href=\"{{- confirm_url -}}\">Yes</a></p>", true),
+    ] {
+        let c = ConfirmationText {
+            html: html.into(),
+            ..ok.clone()
+        };
+        assert_eq!(check_confirmation(&c, "News").await.is_ok(), ok_, "{html}");
+    }
     let list = list(&[]);
     let c = confirmation_campaign(&ListRecord {
         list: NewList {

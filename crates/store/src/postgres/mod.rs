@@ -152,6 +152,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         15,
         include_str!("../../migrations/postgres/0015_list_confirmation.sql"),
     ),
+    (
+        16,
+        include_str!("../../migrations/postgres/0016_suppression_reasons.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

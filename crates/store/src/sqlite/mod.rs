@@ -168,6 +168,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         24,
         include_str!("../../migrations/sqlite/0024_list_confirmation.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/sqlite/0025_suppression_reasons.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -183,6 +183,21 @@ async fn vocabulary_scenario(store: AnyStore, url: &str) {
         "suppressions.reason",
         backend,
     );
+
+    // A reason an operator could once give (any not-sent reason, which every send treated as
+    // `suppressed`) is stored as `suppressed` by the migration that closed the vocabulary.
+    execute(
+        url,
+        if backend == "sqlite" {
+            "DELETE FROM herald_migrations WHERE version = 25"
+        } else {
+            "DELETE FROM herald_migrations WHERE version = 16"
+        },
+    )
+    .await;
+    let reopened = herald_store::open(url).await.unwrap();
+    let s = reopened.suppressions("", 10).await.unwrap();
+    assert_eq!(s[0].reason, SuppressionReason::Suppressed, "{backend}");
 }
 
 #[tokio::test]
