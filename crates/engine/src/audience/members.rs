@@ -164,6 +164,26 @@ pub enum ExportFormat {
     Csv,
     Json,
 }
+/// Every field name the exported contacts have (one pass over them, page by page).
+async fn field_names<S: Store>(
+    store: &S,
+    list: Option<herald_store::ListId>,
+    page_size: u32,
+) -> Result<std::collections::BTreeSet<String>, ExportError> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut after = 0;
+    loop {
+        let page = store.export_page(list, after, page_size).await?;
+        let Some(last) = page.last() else { break };
+        after = last.contact_id;
+        for r in &page {
+            let f: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&r.fields).unwrap_or_default();
+            names.extend(f.into_iter().map(|(k, _)| k));
+        }
+    }
+    Ok(names)
+}
 
 /// Stream every contact (of `list`, or all) to `out`, a page at a time: CSV (a header row;
 /// fields as columns after the fixed ones) or one JSON array. Returns how many were written.
@@ -176,20 +196,11 @@ pub async fn export<S: Store, W: std::io::Write>(
     const PAGE: u32 = 5_000;
     let id = list.map(|l| l.id);
     // CSV needs its columns first: one pass over the field names (bounded by their number).
-    let mut names = std::collections::BTreeSet::new();
-    if format == ExportFormat::Csv {
-        let mut after = 0;
-        loop {
-            let page = store.export_page(id, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.contact_id;
-            for r in &page {
-                let f: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(&r.fields).unwrap_or_default();
-                names.extend(f.into_iter().map(|(k, _)| k));
-            }
-        }
-    }
+    let names = if format == ExportFormat::Csv {
+        field_names(store, id, PAGE).await?
+    } else {
+        Default::default()
+    };
     let ms = |v: i64| crate::reports::ms_to_rfc3339(v);
     enum Sink<W: std::io::Write> {
         Csv(Box<csv::Writer<W>>),
