@@ -134,6 +134,55 @@ impl CampaignRender {
     pub fn from(&self) -> &EmailAddress {
         &self.from
     }
+    /// Tracking for one copy: links rewritten to signed click redirects (our own pages left
+    /// alone), the open pixel, and the List-Unsubscribe headers (RFC 2369 + RFC 8058).
+    #[allow(clippy::too_many_arguments)]
+    fn track(
+        &self,
+        t: &Tracking,
+        r: &mut herald_mail::Rendered,
+        headers: &mut Vec<(&'static str, String)>,
+        delivery: i64,
+        date: i64,
+        unsub: &str,
+        preferences_url: Option<&str>,
+    ) {
+        if t.clicks {
+            let tracked = |u: &str| {
+                let token = t.keys.sign(TokenKind::Click, delivery, date, u);
+                format!("{}/t/c/{token}?u={}", t.base_url, encode_url(u))
+            };
+            // Our own signed pages are not tracked as clicks.
+            let own = |u: &str| u == unsub || Some(u) == preferences_url;
+            r.html = rewrite_links(&r.html, own, tracked);
+            r.text = rewrite_text_links(&r.text, own, tracked);
+        }
+        if t.opens {
+            let token = t.keys.sign(TokenKind::Open, delivery, date, "");
+            let pixel = format!(
+                "<img src=\"{}/t/o/{token}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0\">",
+                t.base_url
+            );
+            match r.html.to_ascii_lowercase().rfind("</body>") {
+                Some(at) => r.html.insert_str(at, &pixel),
+                None => r.html.push_str(&pixel),
+            }
+        }
+        // RFC 2369 + RFC 8058: the https URL takes the one-click POST; the mailto reaches
+        // the inbound listener.
+        let mut list_unsubscribe = format!("<{unsub}>");
+        if let Some((key, domain)) = &self.return_path {
+            list_unsubscribe.push_str(&format!(
+                ", <mailto:{}?subject=unsubscribe>",
+                key.unsubscribe_address(delivery, domain)
+            ));
+        }
+        headers.push(("List-Unsubscribe", list_unsubscribe));
+        headers.push((
+            "List-Unsubscribe-Post",
+            "List-Unsubscribe=One-Click".to_string(),
+        ));
+    }
 
     /// Render for one delivery at `date` (Unix seconds).
     pub fn prepare(&self, d: &ClaimedDelivery, date: i64) -> Result<Prepared, RenderError> {
@@ -185,41 +234,15 @@ impl CampaignRender {
             headers.push((name, value));
         }
         if let (Some(t), Some(unsub)) = (&self.tracking, &unsubscribe_url) {
-            if t.clicks {
-                let tracked = |u: &str| {
-                    let token = t.keys.sign(TokenKind::Click, d.id.0, date, u);
-                    format!("{}/t/c/{token}?u={}", t.base_url, encode_url(u))
-                };
-                // Our own signed pages are not tracked as clicks.
-                let own = |u: &str| u == unsub.as_str() || Some(u) == preferences_url.as_deref();
-                r.html = rewrite_links(&r.html, own, tracked);
-                r.text = rewrite_text_links(&r.text, own, tracked);
-            }
-            if t.opens {
-                let token = t.keys.sign(TokenKind::Open, d.id.0, date, "");
-                let pixel = format!(
-                    "<img src=\"{}/t/o/{token}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0\">",
-                    t.base_url
-                );
-                match r.html.to_ascii_lowercase().rfind("</body>") {
-                    Some(at) => r.html.insert_str(at, &pixel),
-                    None => r.html.push_str(&pixel),
-                }
-            }
-            // RFC 2369 + RFC 8058: the https URL takes the one-click POST; the mailto reaches
-            // the inbound listener.
-            let mut list_unsubscribe = format!("<{unsub}>");
-            if let Some((key, domain)) = &self.return_path {
-                list_unsubscribe.push_str(&format!(
-                    ", <mailto:{}?subject=unsubscribe>",
-                    key.unsubscribe_address(d.id.0, domain)
-                ));
-            }
-            headers.push(("List-Unsubscribe", list_unsubscribe));
-            headers.push((
-                "List-Unsubscribe-Post",
-                "List-Unsubscribe=One-Click".to_string(),
-            ));
+            self.track(
+                t,
+                &mut r,
+                &mut headers,
+                d.id.0,
+                date,
+                unsub,
+                preferences_url.as_deref(),
+            );
         }
         let message_id = d.message_id.trim_matches(['<', '>']).to_string();
         let raw = build_message(&OutgoingMessage {
