@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
             form_fields: vec!["first_name".into(), "city".into()],
             from_name: None,
             from_address: Some("news@sender.example".into()),
+            confirmation: None,
         },
         created_at_ms: 0,
         subscribed: 0,
