@@ -178,6 +178,19 @@ pub async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// Write the replies within `timeout`; false when the client did not take them in time (a
+/// client that does not read its replies cannot hold the connection either).
+async fn write_within<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    out: &[u8],
+    timeout: Duration,
+) -> std::io::Result<bool> {
+    match tokio::time::timeout(timeout, stream.write_all(out)).await {
+        Ok(r) => r.map(|()| true),
+        Err(_) => Ok(false),
+    }
+}
+
 /// When the current message must be complete: the timeout, plus the time its bytes so far
 /// earned at `min_data_rate` (bytes past the size limit earn no more: the message is refused
 /// anyway).
@@ -443,10 +456,8 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
                             break;
                         }
                         Next::StartTls => {
-                            match tokio::time::timeout(limits.timeout, stream.write_all(&out)).await
-                            {
-                                Ok(r) => r?,
-                                Err(_) => return Ok(Ended::Closed),
+                            if !write_within(&mut stream, &out, limits.timeout).await? {
+                                return Ok(Ended::Closed);
                             }
                             // Whatever was pipelined after STARTTLS is dropped, never executed
                             // inside the TLS session (RFC 3207 §5, the command-injection fix).
@@ -457,10 +468,8 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             }
         }
         if !out.is_empty() {
-            // A client that does not read its replies cannot hold the connection either.
-            match tokio::time::timeout(limits.timeout, stream.write_all(&out)).await {
-                Ok(r) => r?,
-                Err(_) => return Ok(Ended::Closed),
+            if !write_within(&mut stream, &out, limits.timeout).await? {
+                return Ok(Ended::Closed);
             }
             out.clear();
         }

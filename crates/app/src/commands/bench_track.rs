@@ -85,25 +85,7 @@ pub async fn track(
         .collect();
 
     let (addr, stop, task) = app.start_http().await?;
-    let keys = app.tracking_keys()?;
-    let sent_at = herald_engine::now_ms() / 1000 - 3600;
-    let url = "https://shop.example/sale?utm=bench";
-    let paths: Arc<Vec<String>> = Arc::new(
-        ids.iter()
-            .enumerate()
-            .map(|(i, id)| {
-                if i % 10 < 7 {
-                    format!("/t/o/{}", keys.sign(TokenKind::Open, *id, sent_at, ""))
-                } else {
-                    format!(
-                        "/t/c/{}?u={}",
-                        keys.sign(TokenKind::Click, *id, sent_at, url),
-                        encode_url(url)
-                    )
-                }
-            })
-            .collect(),
-    );
+    let paths = Arc::new(request_paths(&app, &ids)?);
 
     eprintln!("{requests} requests over {connections} keep-alive connections to {addr} …");
     let t0 = Instant::now();
@@ -215,4 +197,27 @@ pub(super) async fn read_response(
             bail!("response headers too large");
         }
     }
+}
+
+/// One request path per recipient: seven in ten are opens, the rest clicks on one link,
+/// signed as an hour-old message's.
+fn request_paths(app: &App, ids: &[i64]) -> anyhow::Result<Vec<String>> {
+    let keys = app.tracking_keys()?;
+    let sent_at = herald_engine::now_ms() / 1000 - 3600;
+    let url = "https://shop.example/sale?utm=bench";
+    Ok(ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            if i % 10 < 7 {
+                format!("/t/o/{}", keys.sign(TokenKind::Open, *id, sent_at, ""))
+            } else {
+                format!(
+                    "/t/c/{}?u={}",
+                    keys.sign(TokenKind::Click, *id, sent_at, url),
+                    encode_url(url)
+                )
+            }
+        })
+        .collect())
 }

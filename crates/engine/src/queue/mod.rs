@@ -467,6 +467,32 @@ impl<S: Store> Queue<S> {
             .map_err(|e| Unusable::NotSent(e.to_string())))
     }
 
+    /// Suppressed since the snapshot (an unsubscribe, a complaint): not sent, with the reason,
+    /// as the snapshot would have decided. A list's confirmation message is the exception for
+    /// an unsubscribe: the person asked to join again, and confirming lifts it.
+    async fn suppressed_since_snapshot(
+        &self,
+        d: &ClaimedDelivery,
+    ) -> Result<Option<OutcomeRecord>, StoreError> {
+        let Some(why) = d.suppressed.as_deref() else {
+            return Ok(None);
+        };
+        if why == "unsubscribed"
+            && matches!(self.campaign_render(d.campaign).await?, Ok(r) if r.is_confirmation())
+        {
+            return Ok(None);
+        }
+        let reason = why
+            .parse::<herald_domain::NotSentReason>()
+            .unwrap_or(herald_domain::NotSentReason::Suppressed);
+        Ok(Some(without_attempt(
+            d,
+            DeliveryState::NotSent,
+            Some(reason.as_str()),
+            None,
+        )))
+    }
+
     /// Start one job per (domain, connection-sized chunk). Messages are rendered inside the
     /// job just before they are sent, so memory holds one message per open connection, not
     /// one per claimed delivery.
@@ -486,23 +512,8 @@ impl<S: Store> Queue<S> {
                 let _ = out_tx.send(rec).await;
                 continue;
             }
-            // Suppressed since the snapshot (an unsubscribe, a complaint): not sent, with the
-            // reason, as the snapshot would have decided. A list's confirmation message is the
-            // exception for an unsubscribe: the person asked to join again, and confirming lifts it.
-            let rejoining = d.suppressed.as_deref() == Some("unsubscribed")
-                && matches!(self.campaign_render(d.campaign).await?, Ok(r) if r.is_confirmation());
-            if let Some(why) = d.suppressed.as_ref().filter(|_| !rejoining) {
-                let reason = why
-                    .parse::<herald_domain::NotSentReason>()
-                    .unwrap_or(herald_domain::NotSentReason::Suppressed);
-                let _ = out_tx
-                    .send(without_attempt(
-                        &d,
-                        DeliveryState::NotSent,
-                        Some(reason.as_str()),
-                        None,
-                    ))
-                    .await;
+            if let Some(rec) = self.suppressed_since_snapshot(&d).await? {
+                let _ = out_tx.send(rec).await;
                 continue;
             }
             // The receiver asked us to slow down: this one waits for the pause's end.

@@ -90,6 +90,45 @@ struct Report<'a> {
     reporting_mta: &'a str,
 }
 
+/// What the sending MTA itself says decides what the reply leaves open: PowerMTA's own verdict
+/// per recipient, and a local program's output (about the program, unless it names the
+/// mailbox's own limits).
+fn mta_verdict(
+    block: &[(String, String)],
+    reason: BounceReason,
+    read_status: Option<Status>,
+    local_program: bool,
+) -> BounceReason {
+    // The sending MTA's own verdict on the reply (PowerMTA writes one per recipient)
+    // decides what a vague or missing status code leaves to the words, and beats the
+    // guess that an unknown-user answer no stage ties to the address was a filter.
+    let reason = match field(block, "x-powermta-bouncecategory").and_then(powermta_category) {
+        Some(category)
+            if reason != BounceReason::Delivered
+                && (read_status.is_none_or(Status::is_vague)
+                    || reason == BounceReason::Filtered) =>
+        {
+            category
+        }
+        _ => reason,
+    };
+    // What a local program printed is about the program unless it names the mailbox's
+    // own limits ("Disk quota exceeded").
+    if local_program
+        && !matches!(
+            reason,
+            BounceReason::MailboxFull
+                | BounceReason::MesgTooBig
+                | BounceReason::ExceedLimit
+                | BounceReason::Delivered
+        )
+    {
+        BounceReason::MailerError
+    } else {
+        reason
+    }
+}
+
 /// The verdict on one recipient's block (None: the block names no recipient).
 fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdict> {
     let rcpt = field(block, "final-recipient").or_else(|| field(block, "original-recipient"))?;
@@ -172,33 +211,7 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
     } else {
         reason
     };
-    // The sending MTA's own verdict on the reply (PowerMTA writes one per recipient)
-    // decides what a vague or missing status code leaves to the words, and beats the
-    // guess that an unknown-user answer no stage ties to the address was a filter.
-    let reason = match field(block, "x-powermta-bouncecategory").and_then(powermta_category) {
-        Some(category)
-            if reason != BounceReason::Delivered
-                && (read_status.is_none_or(Status::is_vague)
-                    || reason == BounceReason::Filtered) =>
-        {
-            category
-        }
-        _ => reason,
-    };
-    // What a local program printed is about the program unless it names the mailbox's
-    // own limits ("Disk quota exceeded").
-    let reason = if local_program
-        && !matches!(
-            reason,
-            BounceReason::MailboxFull
-                | BounceReason::MesgTooBig
-                | BounceReason::ExceedLimit
-                | BounceReason::Delivered
-        ) {
-        BounceReason::MailerError
-    } else {
-        reason
-    };
+    let reason = mta_verdict(block, reason, read_status, local_program);
     let permanent = !delayed && permanence(status, reply_code);
     Some(Verdict {
         email: Some(email),
