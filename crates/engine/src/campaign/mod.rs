@@ -641,8 +641,8 @@ pub fn eligibility(m: &AudienceMember) -> Result<(), NotSentReason> {
     if m.excluded {
         return Err(NotSentReason::Excluded);
     }
-    if let Some(reason) = &m.suppression {
-        return Err(reason.parse().unwrap_or(NotSentReason::Suppressed));
+    if let Some(reason) = m.suppression {
+        return Err(reason.not_sent());
     }
     if m.hard_bounced_before {
         return Err(NotSentReason::PreviouslyBounced);

@@ -1,4 +1,5 @@
 use super::*;
+use herald_domain::SuppressionReason;
 
 #[test]
 fn from_forms() {
@@ -123,12 +124,12 @@ fn local_times_per_recipient() {
 
 #[test]
 fn eligibility_reasons() {
-    let m = |suppression: Option<&str>, hard| AudienceMember {
+    let m = |suppression: Option<SuppressionReason>, hard| AudienceMember {
         contact_id: 1,
         email: "a@b.test".into(),
         email_key: "a@b.test".into(),
         fields: "{}".into(),
-        suppression: suppression.map(str::to_string),
+        suppression,
         hard_bounced_before: hard,
         status: MemberStatus::Subscribed,
         excluded: false,
@@ -148,11 +149,11 @@ fn eligibility_reasons() {
     };
     assert_eq!(eligibility(&left), Err(NotSentReason::Unsubscribed));
     assert_eq!(
-        eligibility(&m(Some("unsubscribed"), false)),
+        eligibility(&m(Some(SuppressionReason::Unsubscribed), false)),
         Err(NotSentReason::Unsubscribed)
     );
     assert_eq!(
-        eligibility(&m(Some("weird"), false)),
+        eligibility(&m(Some(SuppressionReason::Erased), false)),
         Err(NotSentReason::Suppressed)
     );
     assert_eq!(

@@ -474,17 +474,15 @@ impl<S: Store> Queue<S> {
         &self,
         d: &ClaimedDelivery,
     ) -> Result<Option<OutcomeRecord>, StoreError> {
-        let Some(why) = d.suppressed.as_deref() else {
+        let Some(why) = d.suppressed else {
             return Ok(None);
         };
-        if why == "unsubscribed"
+        if why == herald_domain::SuppressionReason::Unsubscribed
             && matches!(self.campaign_render(d.campaign).await?, Ok(r) if r.is_confirmation())
         {
             return Ok(None);
         }
-        let reason = why
-            .parse::<herald_domain::NotSentReason>()
-            .unwrap_or(herald_domain::NotSentReason::Suppressed);
+        let reason = why.not_sent();
         Ok(Some(without_attempt(
             d,
             DeliveryState::NotSent,

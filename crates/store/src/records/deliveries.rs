@@ -136,7 +136,7 @@ pub struct ClaimedDelivery {
     /// The suppression list's reason for its address now, if it is on it: the recipient
     /// unsubscribed or complained after the audience was snapshotted (a delivery can wait
     /// hours — a retry, a recipient's local time), so it is not sent.
-    pub suppressed: Option<String>,
+    pub suppressed: Option<SuppressionReason>,
 }
 
 /// The result of one attempt (or a decision without one) for a leased delivery.

@@ -62,7 +62,7 @@ pub struct AudienceMember {
     /// The contact's fields (JSON object text).
     pub fields: String,
     /// The suppression list's reason, if the address is on it.
-    pub suppression: Option<String>,
+    pub suppression: Option<herald_domain::SuppressionReason>,
     /// A hard bounce of this address in an earlier campaign.
     pub hard_bounced_before: bool,
     /// Where the contact stands on this list.

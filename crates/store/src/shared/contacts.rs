@@ -327,7 +327,9 @@ macro_rules! contacts {
                             email: r.try_get("email")?,
                             email_key: r.try_get("email_key")?,
                             fields: r.try_get("fields")?,
-                            suppression: r.try_get("reason")?,
+                            suppression: r.try_get::<Option<String>, _>("reason")?
+                            .map(|s| crate::shared::parse_name("suppressions.reason", &s))
+                            .transpose()?,
                             hard_bounced_before: r.try_get::<i64, _>("hard_bounced")? != 0,
                             status: status.parse().map_err(|e: String| {
                                 crate::StoreError::Corrupt(format!("list member status: {e}"))

@@ -66,7 +66,10 @@ impl QueueStore for SqliteStore {
                         .parse()
                         .map_err(|e: String| StoreError::Corrupt(format!("delivery state: {e}")))?,
                     reason: r.try_get("reason")?,
-                    suppressed: r.try_get("suppressed")?,
+                    suppressed: r
+                        .try_get::<Option<String>, _>("suppressed")?
+                        .map(|s| crate::shared::parse_name("suppressions.reason", &s))
+                        .transpose()?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -135,7 +135,7 @@ async fn pause_scenario(store: AnyStore) {
     let all = store.claim(&req("A", t, 10)).await.unwrap();
     let flagged: Vec<(&str, Option<&str>)> = all
         .iter()
-        .map(|d| (d.email.as_str(), d.suppressed.as_deref()))
+        .map(|d| (d.email.as_str(), d.suppressed.map(|r| r.as_str())))
         .filter(|(_, s)| s.is_some())
         .collect();
     assert_eq!(
