@@ -201,18 +201,18 @@ async fn check_confirmation(c: &ConfirmationText, list_name: &str) -> Result<(),
     // The user's templates are compiled and tried off the async workers, within a bound (as a
     // campaign's are); a compiler panic is a template problem, not a crash.
     let (c, list_name) = (c.clone(), list_name.to_string());
-    let job = tokio::task::spawn_blocking(move || try_confirmation(&c, &list_name));
-    match tokio::time::timeout(CONFIRM_COMPILE_LIMIT, job).await {
-        Ok(Ok(checked)) => checked,
-        Ok(Err(e)) => Err(AudienceError::BadConfirmation(format!(
+    match crate::bounded(crate::campaign::COMPILE_LIMIT, move || {
+        try_confirmation(&c, &list_name)
+    })
+    .await
+    {
+        Ok(checked) => checked,
+        Err(crate::Unfinished::Panicked(e)) => Err(AudienceError::BadConfirmation(format!(
             "the templates could not be compiled ({e})"
         ))),
-        Err(_) => bad("the templates took too long to compile"),
+        Err(crate::Unfinished::TooSlow) => bad("the templates took too long to compile"),
     }
 }
-
-/// How long compiling and trying a list's own confirmation message may take.
-const CONFIRM_COMPILE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Compile the message and render it for a sign-up that brought only its address: it must
 /// render, and the link must be in what the person gets (in the HTML, and in the text when one

@@ -263,7 +263,7 @@ pub fn input_of(c: &herald_store::Campaign) -> CampaignInput {
 }
 
 /// The longest compiling a campaign's templates may take.
-const COMPILE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+pub(crate) const COMPILE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Compile the user's templates off the async workers, within [`COMPILE_LIMIT`] (the size and
 /// nesting caps of `CampaignTemplates` bound the work too).
@@ -273,18 +273,21 @@ async fn compile_bounded(input: &CampaignInput) -> Result<CampaignTemplates, Cam
         input.html.clone(),
         input.text.clone(),
     );
-    let job = tokio::task::spawn_blocking(move || {
+    match crate::bounded(COMPILE_LIMIT, move || {
         CampaignTemplates::compile(&subject, &html, text.as_deref())
-    });
-    match tokio::time::timeout(COMPILE_LIMIT, job).await {
-        Ok(Ok(compiled)) => Ok(compiled?),
+    })
+    .await
+    {
+        Ok(compiled) => Ok(compiled?),
         // The compiler panicked: report it as a template problem, not a crash.
-        Ok(Err(e)) => Err(CampaignError::Template(herald_mail::TemplateError {
-            part: "html",
-            line: None,
-            message: format!("could not be compiled ({e})"),
-        })),
-        Err(_) => Err(CampaignError::TemplateTooSlow(COMPILE_LIMIT)),
+        Err(crate::Unfinished::Panicked(e)) => {
+            Err(CampaignError::Template(herald_mail::TemplateError {
+                part: "html",
+                line: None,
+                message: format!("could not be compiled ({e})"),
+            }))
+        }
+        Err(crate::Unfinished::TooSlow) => Err(CampaignError::TemplateTooSlow(COMPILE_LIMIT)),
     }
 }
 

@@ -243,15 +243,15 @@ fn quarantine(spool: &Path, path: &Path, why: &str) {
 /// Classify on the blocking pool within `limit`: untrusted input must never stall the loop
 /// that records every other bounce, complaint and unsubscribe.
 async fn classify_bounded(raw: Vec<u8>, limit: Duration) -> Result<(Vec<u8>, Classified), String> {
-    let job = tokio::task::spawn_blocking(move || {
+    crate::bounded(limit, move || {
         let c = classify_message(&raw);
         (raw, c)
-    });
-    match tokio::time::timeout(limit, job).await {
-        Ok(Ok(done)) => Ok(done),
-        Ok(Err(e)) => Err(format!("the classifier failed: {e}")),
-        Err(_) => Err(format!("not classified within {limit:?}")),
-    }
+    })
+    .await
+    .map_err(|e| match e {
+        crate::Unfinished::Panicked(e) => format!("the classifier failed: {e}"),
+        crate::Unfinished::TooSlow => format!("not classified within {limit:?}"),
+    })
 }
 
 /// Process every file in the spool once. Returns how many were recorded.

@@ -144,21 +144,21 @@ pub async fn preview<S: Store>(
     // time limit (the size and nesting caps in `CampaignTemplates` bound the work as well).
     let (subject, html) = (f.subject.clone(), f.html.clone());
     let to = email.clone();
-    let job = tokio::task::spawn_blocking(move || {
+    let job = herald_engine::bounded(PREVIEW_LIMIT, move || {
         let templates = CampaignTemplates::compile(&subject, &html, None)?;
         templates.render(&herald_engine::render::context(&to, fields, None))
     });
-    match tokio::time::timeout(PREVIEW_LIMIT, job).await {
-        Ok(Ok(Ok(r))) => {
+    match job.await {
+        Ok(Ok(r)) => {
             Json(serde_json::json!({"email": email, "subject": r.subject, "html": r.html}))
                 .into_response()
         }
-        Ok(Ok(Err(e))) => fail(e.to_string()),
-        Ok(Err(e)) => {
+        Ok(Err(e)) => fail(e.to_string()),
+        Err(herald_engine::Unfinished::Panicked(e)) => {
             tracing::error!(error = %e, "rendering a preview failed");
             fail("the preview could not be rendered".into())
         }
-        Err(_) => fail(format!(
+        Err(herald_engine::Unfinished::TooSlow) => fail(format!(
             "the preview took longer than {} s to render; simplify the template",
             PREVIEW_LIMIT.as_secs()
         )),
