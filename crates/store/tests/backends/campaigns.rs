@@ -19,21 +19,7 @@ async fn pause_scenario(store: AnyStore) {
         .collect();
     store.upsert_contacts(list, &contacts).await.unwrap();
     let campaign = store
-        .create_campaign(&NewCampaign {
-            name: "P".into(),
-            list,
-            from_name: None,
-            from_address: "ann@sender.example".into(),
-            subject: "S".into(),
-            html: "<p>x</p>".into(),
-            text: None,
-            created_at_ms: now(),
-            gate_override: None,
-            reply_to: None,
-            track_opens: true,
-            track_clicks: true,
-            send_to_seeds: false,
-        })
+        .create_campaign(&campaign_of(list, "P"))
         .await
         .unwrap();
     assert!(
