@@ -43,7 +43,7 @@ fn fresh(id: u8) -> anyhow::Result<StoredKey> {
     Ok(StoredKey {
         id,
         secret: hex(&secret),
-        created_at_ms: herald_engine::now_ms(),
+        created_at_ms: herald_engine::Clock::system().now_ms(),
         retired_at_ms: None,
     })
 }
@@ -111,7 +111,7 @@ pub fn keyset(keys: &[StoredKey], grace_ms: i64) -> anyhow::Result<Arc<Keyset>> 
 /// Create a new signing key; the current one is retired now. Returns (new id, retired id).
 pub fn rotate(dir: &Path) -> anyhow::Result<(u8, u8)> {
     let mut keys = load_or_create(dir)?;
-    let now = herald_engine::now_ms();
+    let now = herald_engine::Clock::system().now_ms();
     let old = keys[0].id;
     for k in keys.iter_mut().filter(|k| k.retired_at_ms.is_none()) {
         k.retired_at_ms = Some(now);

@@ -5,6 +5,7 @@
 pub mod api_types;
 pub mod audience;
 pub mod campaign;
+pub mod clock;
 pub mod contacts;
 pub mod deliver;
 pub mod diagnose;
@@ -18,6 +19,8 @@ pub mod reports;
 pub mod webhooks;
 
 use time::OffsetDateTime;
+
+pub use clock::Clock;
 
 /// Milliseconds since the Unix epoch.
 pub fn ms(t: OffsetDateTime) -> i64 {
@@ -45,8 +48,4 @@ pub async fn bounded<T: Send + 'static>(
         Ok(Err(e)) => Err(Unfinished::Panicked(e.to_string())),
         Err(_) => Err(Unfinished::TooSlow),
     }
-}
-
-pub fn now_ms() -> i64 {
-    ms(OffsetDateTime::now_utc())
 }

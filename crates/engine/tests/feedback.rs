@@ -34,10 +34,13 @@ async fn send_one(store: &SqliteStore, port: u16, name: &str) -> CampaignId {
             reply_to: None,
             tracking: Default::default(),
         },
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap();
-    campaign::snapshot(store, id).await.unwrap();
+    campaign::snapshot(store, id, herald_testkit::now_ms())
+        .await
+        .unwrap();
     let q = test_queue(
         store.clone(),
         vec![("x.test", MxAnswer::Hosts(vec![loopback("mx.x.test", 10)]))],
@@ -77,6 +80,7 @@ async fn soft_bounces_in_a_row_suppress_and_only_signed_reports_take_effect() {
         )),
         "l",
         |_| {},
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap();

@@ -39,6 +39,7 @@ async fn csv_noise_imports_what_it_can_and_accounts_for_every_row() {
             Box::new(std::io::Cursor::new(data)),
             &format!("l{round}"),
             |_| {},
+            herald_engine::Clock::system().now_ms(),
         )
         .await
         .unwrap();

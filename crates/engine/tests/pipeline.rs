@@ -25,6 +25,7 @@ async fn campaign_for(store: &SqliteStore, csv: &str, html: &str) -> CampaignId 
         Box::new(std::io::Cursor::new(csv.to_string())),
         "l",
         |_| {},
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap();
@@ -41,10 +42,13 @@ async fn campaign_for(store: &SqliteStore, csv: &str, html: &str) -> CampaignId 
             reply_to: None,
             tracking: Default::default(),
         },
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap();
-    campaign::snapshot(store, id).await.unwrap();
+    campaign::snapshot(store, id, herald_testkit::now_ms())
+        .await
+        .unwrap();
     id
 }
 
@@ -254,6 +258,7 @@ async fn import_streams_reports_bad_rows_and_merges_duplicates() {
         Box::new(std::io::Cursor::new(csv.to_string())),
         "l",
         |_| {},
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap();
@@ -309,6 +314,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
         )),
         "l",
         |_| {},
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap();
@@ -323,7 +329,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
         reply_to: None,
         tracking: Default::default(),
     };
-    match campaign::create(&t.store, &input).await {
+    match campaign::create(&t.store, &input, herald_testkit::now_ms()).await {
         Err(CampaignError::Personalisation { problems, .. }) => {
             assert_eq!(problems.len(), 1, "{problems:?}");
             assert!(
@@ -339,6 +345,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
             list: "nope".into(),
             ..input.clone()
         },
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap_err();
@@ -349,6 +356,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
             from: "Ann <ann>".into(),
             ..input.clone()
         },
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap_err();
@@ -360,6 +368,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
             html: "<div>".repeat(100_000),
             ..input
         },
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap_err();
@@ -373,7 +382,7 @@ async fn a_missing_field_fails_at_create_naming_the_contact() {
 async fn an_expired_lease_without_outcome_is_flagged_possible_duplicate() {
     let t = test_store().await;
     let id = campaign_for(&t.store, "email\na@x.test\nb@x.test\n", "<p>x</p>").await;
-    let now = herald_engine::now_ms();
+    let now = herald_testkit::now_ms();
     let first = t
         .store
         .claim(&ClaimRequest {
@@ -440,7 +449,7 @@ async fn only_a_real_attempt_starts_the_expiry_clock() {
                 .remove(0)
         }
     };
-    let now = herald_engine::now_ms();
+    let now = herald_testkit::now_ms();
     let d = claim(now).await;
     // Held (e.g. unusable DKIM keys): released without an attempt.
     let held = herald_store::OutcomeRecord {
@@ -461,7 +470,7 @@ async fn only_a_real_attempt_starts_the_expiry_clock() {
     assert_eq!((d.first_attempt_at_ms, d.attempts), (None, 0));
     // A real attempt sets it, from the attempt's start.
     let started = time::OffsetDateTime::from_unix_timestamp(1_764_151_200).unwrap();
-    let ev = herald_engine::deliver::evidence(&d.message_id, started, "mx");
+    let ev = herald_engine::deliver::evidence(&d.message_id, (started, started), "mx");
     let tried = herald_store::OutcomeRecord {
         state: DeliveryState::Deferred,
         attempt: Some((herald_domain::AttemptOutcome::Deferred, ev)),
@@ -558,7 +567,7 @@ async fn a_suppression_after_the_snapshot_is_honoured_at_send() {
             email_key: "left@y.test".into(),
             reason: herald_domain::SuppressionReason::Unsubscribed,
             source: "manual".into(),
-            created_at_ms: herald_engine::now_ms(),
+            created_at_ms: herald_testkit::now_ms(),
         })
         .await
         .unwrap();
@@ -619,6 +628,9 @@ async fn a_receiver_that_asks_us_to_slow_down_is_paused_and_no_other() {
             // Several connections' worth per domain, one at a time: the first carries t0.
             c.max_messages_per_connection = 2;
             c.max_connections_per_domain = 1;
+            // The refused ones are not due again within the run (the test kit's 200 ms retry
+            // would bring them back under load, paused this time).
+            c.retry.intervals = vec![Duration::from_secs(3600)];
         },
     );
     q.run(Some(id), Until::Drained, None, std::future::pending())
@@ -664,7 +676,7 @@ async fn a_receiver_that_asks_us_to_slow_down_is_paused_and_no_other() {
     }
     assert!(paused >= 8, "{paused}");
     // `herald queue` says why in words.
-    let q = herald_engine::reports::waiting::queue_report(&t.store, herald_engine::now_ms())
+    let q = herald_engine::reports::waiting::queue_report(&t.store, herald_testkit::now_ms())
         .await
         .unwrap();
     let slow = q

@@ -27,6 +27,7 @@ async fn campaign_to(t: &herald_testkit::TestStore, csv: &str) -> herald_store::
         Box::new(std::io::Cursor::new(csv.to_string())),
         "l",
         |_| {},
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap();
@@ -43,10 +44,13 @@ async fn campaign_to(t: &herald_testkit::TestStore, csv: &str) -> herald_store::
             reply_to: None,
             tracking: Default::default(),
         },
+        herald_testkit::now_ms(),
     )
     .await
     .unwrap();
-    campaign::snapshot(&t.store, id).await.unwrap();
+    campaign::snapshot(&t.store, id, herald_testkit::now_ms())
+        .await
+        .unwrap();
     id
 }
 

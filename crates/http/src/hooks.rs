@@ -57,7 +57,7 @@ async fn hook<S: Store>(
             serde_json::json!({"error": "no such webhook (is its [hooks.<provider>] section set?)"}),
         );
     };
-    let now_ms = herald_engine::now_ms();
+    let now_ms = state.policy.clock.now_ms();
     // Checked and read before any await (the request borrows a non-Send closure).
     let verified = {
         let header = |name: &str| {
@@ -72,7 +72,8 @@ async fn hook<S: Store>(
             &HookRequest {
                 header: &header,
                 body: &body,
-                now_s: now_ms / 1000,
+                // The provider signed with its clock: the replay window is on the system's.
+                now_s: time::OffsetDateTime::now_utc().unix_timestamp(),
             },
         )
     };

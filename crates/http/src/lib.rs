@@ -162,6 +162,8 @@ pub struct Web<S: Store> {
     pub erasure: Arc<herald_mail::erasure::ErasureKey>,
     /// What is kept of a visitor's IP address (`[tracking] ip`), for sign-ups posted by a site.
     pub ip_policy: public::IpPolicy,
+    /// The time of day (sessions, tokens, the times written).
+    pub clock: herald_engine::Clock,
 }
 
 /// Everything served on `[http] listen`: the UI, `/api/v1`, and the public signed routes,

@@ -187,6 +187,7 @@ store_area! {
             id: CampaignId,
             segment: Option<(&str, &str)>,
             exclude: Option<(&str, &str)>,
+            now_ms: i64,
         ) -> bool;
         fn create_campaign(&self, c: &NewCampaign) -> CampaignId;
         fn campaign(&self, id: CampaignId) -> Option<Campaign>;
@@ -195,10 +196,10 @@ store_area! {
         /// snapshot has begun (deliveries exist while it is still marked draft), or it does not
         /// exist: the check and the change are one statement, so a send starting at the same
         /// moment wins cleanly.
-        fn update_draft(&self, id: CampaignId, c: &NewCampaign) -> bool;
+        fn update_draft(&self, id: CampaignId, c: &NewCampaign, now_ms: i64) -> bool;
         /// Delete a draft (it has no deliveries yet). False when it is not a draft or does not
         /// exist; a campaign that was sent is never deleted.
-        fn delete_draft(&self, id: CampaignId) -> bool;
+        fn delete_draft(&self, id: CampaignId, now_ms: i64) -> bool;
         fn set_campaign_status(&self, id: CampaignId, status: CampaignStatus, at_ms: i64) -> ();
         /// A draft (or a scheduled one, moved) becomes `scheduled` to start at `at_ms`; `tz` is
         /// the zone the time was given in, kept for display; `local_time` (`2026-12-10T09:00`):
@@ -210,9 +211,10 @@ store_area! {
             at_ms: i64,
             tz: Option<&str>,
             local_time: Option<&str>,
+            now_ms: i64,
         ) -> bool;
         /// `scheduled` → `draft`. False when it was not scheduled (or has started meanwhile).
-        fn unschedule_campaign(&self, id: CampaignId) -> bool;
+        fn unschedule_campaign(&self, id: CampaignId, now_ms: i64) -> bool;
         /// Scheduled campaigns due at `now_ms` that no other node is starting, leased to the caller
         /// until `lease_until_ms` (after that, another node takes over a start that did not finish).
         fn take_due_schedules(&self, now_ms: i64, lease_until_ms: i64) -> Vec<CampaignId>;

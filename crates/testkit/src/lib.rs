@@ -1,6 +1,7 @@
 //! Dev-only helpers: a fresh store, a scripted SMTP peer, misbehaving servers, a static DNS
 //! table, and a queue wired to them. Tests assert on recorded outcomes, never on log text.
 
+pub mod app;
 pub mod noise;
 
 use std::collections::HashMap;
@@ -16,6 +17,11 @@ use herald_inbound::{Handler, Limits, ServerReply};
 use herald_store::SqliteStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+/// Now, by the system's clock (milliseconds since the epoch), for tests that do not move time.
+pub fn now_ms() -> i64 {
+    herald_engine::Clock::system().now_ms()
+}
 
 /// A temporary SQLite store; the directory lives as long as the value.
 pub struct TestStore {
@@ -233,6 +239,7 @@ fn test_config(
             pace: None,
             pace_idle: Duration::from_secs(30),
             max_reconnects: 2,
+            clock: herald_engine::Clock::system(),
         },
         retry: RetrySchedule {
             intervals: vec![Duration::from_millis(200)],

@@ -481,6 +481,7 @@ async fn import(rows: u64, json: bool) -> anyhow::Result<()> {
         Box::new(std::fs::File::open(&csv)?),
         "bench",
         |_| {},
+        app.clock.now_ms(),
     )
     .await?;
     let seconds = t0.elapsed().as_secs_f64();

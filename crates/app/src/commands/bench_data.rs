@@ -17,7 +17,7 @@ pub fn campaign(list: ListId, name: &str) -> NewCampaign {
         subject: "Hello".into(),
         html: "<p>Hello</p>".into(),
         text: None,
-        created_at_ms: herald_engine::now_ms(),
+        created_at_ms: herald_engine::Clock::system().now_ms(),
         gate_override: None,
         reply_to: None,
         track_opens: true,
@@ -40,7 +40,7 @@ pub async fn deliveries(
     domains: u64,
     state: impl Fn(u64) -> (DeliveryState, Option<&'static str>),
 ) -> anyhow::Result<i64> {
-    let now = herald_engine::now_ms();
+    let now = app.clock.now_ms();
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..n {
         let email = address(i, domains);

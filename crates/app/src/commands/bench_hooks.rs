@@ -40,7 +40,7 @@ pub async fn hooks(events: u64, json: bool) -> anyhow::Result<()> {
         .create_campaign(&super::bench_data::campaign(list, "bench"))
         .await?;
     eprintln!("generating {events} relayed recipients …");
-    let now = herald_engine::now_ms();
+    let now = app.clock.now_ms();
     let first =
         super::bench_data::deliveries(&app, id, events, 100, |_| (DeliveryState::Relayed, None))
             .await?;

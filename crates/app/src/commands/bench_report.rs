@@ -128,7 +128,7 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
 /// `events` opens and clicks spread over the delivered recipients (ids from `first`); a third
 /// from machines.
 async fn engagement(app: &App, first: i64, recipients: u64, events: u64) -> anyhow::Result<()> {
-    let now = herald_engine::now_ms();
+    let now = app.clock.now_ms();
     eprintln!("generating {events} events …");
     let mut ev = Vec::with_capacity(20_000);
     for i in 0..events {

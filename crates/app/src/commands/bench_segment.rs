@@ -68,7 +68,7 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         .create_campaign(&super::bench_data::campaign(list, "earlier"))
         .await?;
     eprintln!("generating an earlier campaign and its events …");
-    let now = herald_engine::now_ms();
+    let now = app.clock.now_ms();
     let first = super::bench_data::deliveries(&app, earlier, contacts, 1000, |_| {
         (DeliveryState::Delivered, None)
     })
@@ -98,15 +98,19 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         }
     }
     app.store.record_engagement(&ev).await?;
-    segments::create(&app.store, "berlin readers", RULE).await?;
+    segments::create(&app.store, "berlin readers", RULE, app.clock.now_ms()).await?;
     let setup_seconds = t0.elapsed().as_secs_f64();
 
     eprintln!("counting …");
     let t = Instant::now();
-    let matched = segments::count(&app.store, RULE).await?.count;
+    let matched = segments::count(&app.store, RULE, app.clock.now_ms())
+        .await?
+        .count;
     let count_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let never_engaged = segments::count(&app.store, "never engaged").await?.count;
+    let never_engaged = segments::count(&app.store, "never engaged", app.clock.now_ms())
+        .await?
+        .count;
     let never_engaged_seconds = t.elapsed().as_secs_f64();
 
     eprintln!("snapshotting a campaign narrowed by the segment …");
@@ -121,10 +125,12 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
             segment: Some(Some("berlin readers".into())),
             exclude: None,
         },
+        app.clock.now_ms(),
     )
     .await?;
     let t = Instant::now();
-    let snapshot_recipients = herald_engine::campaign::snapshot(&app.store, id).await?;
+    let snapshot_recipients =
+        herald_engine::campaign::snapshot(&app.store, id, app.clock.now_ms()).await?;
     let snapshot_seconds = t.elapsed().as_secs_f64();
 
     let r = SegmentBench {

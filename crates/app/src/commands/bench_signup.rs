@@ -52,6 +52,7 @@ pub async fn signup(signups: u64, connections: usize, json: bool) -> anyhow::Res
             from: Some("Bench <bench@sender.example>".into()),
             ..Default::default()
         },
+        app.clock.now_ms(),
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -59,7 +60,7 @@ pub async fn signup(signups: u64, connections: usize, json: bool) -> anyhow::Res
     let token = app.tracking_keys()?.sign(
         TokenKind::Form,
         list.id.0,
-        herald_engine::now_ms() / 1000 - 10,
+        app.clock.now_ms() / 1000 - 10,
         "bench",
     );
 
@@ -88,7 +89,7 @@ pub async fn signup(signups: u64, connections: usize, json: bool) -> anyhow::Res
         .context("the bench list")?;
     let queued = app
         .store
-        .waiting(herald_engine::now_ms())
+        .waiting(app.clock.now_ms())
         .await?
         .iter()
         .filter(|g| g.state == herald_domain::DeliveryState::Queued)

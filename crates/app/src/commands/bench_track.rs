@@ -203,7 +203,7 @@ pub(super) async fn read_response(
 /// signed as an hour-old message's.
 fn request_paths(app: &App, ids: &[i64]) -> anyhow::Result<Vec<String>> {
     let keys = app.tracking_keys()?;
-    let sent_at = herald_engine::now_ms() / 1000 - 3600;
+    let sent_at = app.clock.now_ms() / 1000 - 3600;
     let url = "https://shop.example/sale?utm=bench";
     Ok(ids
         .iter()

@@ -54,7 +54,7 @@ async fn receive(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let now = herald_engine::now_ms() / 1000;
+    let now = herald_engine::Clock::system().now_ms() / 1000;
     if herald_mail::webhook_signature::verify(&secret, &sig, &body, now, 300).is_ok() {
         counts.received.fetch_add(1, Ordering::Relaxed);
     } else {
@@ -145,7 +145,7 @@ pub async fn webhooks(events: u64, max_in_flight: usize, json: bool) -> anyhow::
             secret: (*secret).clone(),
             description: "bench".into(),
             created_by: "bench".into(),
-            created_at_ms: herald_engine::now_ms(),
+            created_at_ms: app.clock.now_ms(),
         })
         .await?;
     eprintln!("generating {events} queued recipients …");
@@ -155,7 +155,7 @@ pub async fn webhooks(events: u64, max_in_flight: usize, json: bool) -> anyhow::
     .await?;
     eprintln!("recording {events} delivered outcomes (each enqueues its event) …");
     let t0 = Instant::now();
-    let now = herald_engine::now_ms();
+    let now = app.clock.now_ms();
     let mut batch = Vec::with_capacity(500);
     for i in 0..events as i64 {
         batch.push(outcome(first + i, campaign, now));
@@ -174,14 +174,8 @@ pub async fn webhooks(events: u64, max_in_flight: usize, json: bool) -> anyhow::
     let poster = Poster::new(settings.timeout, None)?;
     let t0 = Instant::now();
     loop {
-        let r = webhooks::send_due(
-            &app.store,
-            &poster,
-            "bench",
-            &settings,
-            herald_engine::now_ms(),
-        )
-        .await?;
+        let r =
+            webhooks::send_due(&app.store, &poster, "bench", &settings, app.clock.now_ms()).await?;
         if r.claimed == 0 {
             break;
         }

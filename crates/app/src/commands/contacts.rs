@@ -42,20 +42,26 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
             fields,
             unset,
         } => {
-            let now = audience::edit_contact(&app.store, &email, &pairs(&fields)?, &unset)
-                .await
-                .map_err(|e| match e {
-                    audience::AudienceError::UnknownContact(_) => {
-                        anyhow::Error::new(NotFound(e.to_string()))
-                    }
-                    other => cli_error(other),
-                })?;
+            let now = audience::edit_contact(
+                &app.store,
+                &email,
+                &pairs(&fields)?,
+                &unset,
+                app.clock.now_ms(),
+            )
+            .await
+            .map_err(|e| match e {
+                audience::AudienceError::UnknownContact(_) => {
+                    anyhow::Error::new(NotFound(e.to_string()))
+                }
+                other => cli_error(other),
+            })?;
             println!("{email}: {}", serde_json::Value::Object(now));
             Ok(())
         }
         ContactsCmd::Remove { email, list } => {
             let l = audience::find(&app.store, &list).await.map_err(cli_error)?;
-            audience::remove_from_list(&app.store, &l, &email)
+            audience::remove_from_list(&app.store, &l, &email, app.clock.now_ms())
                 .await
                 .map_err(|e| match e {
                     audience::AudienceError::NotMember(..) => {
@@ -96,7 +102,7 @@ pub async fn run(app: App, cmd: ContactsCmd) -> anyhow::Result<()> {
         }
         ContactsCmd::Erase { email, json } => erase(&app, email, json).await,
         ContactsCmd::ExportPerson { email } => {
-            match privacy::export_person(&app.store, &email).await? {
+            match privacy::export_person(&app.store, &email, app.clock.now_ms()).await? {
                 Some(p) => output::json(&p),
                 None => Err(anyhow::Error::new(NotFound(format!(
                     "Herald holds nothing on {email:?}"
@@ -130,6 +136,7 @@ async fn import(
         Box::new(f),
         list.trim(),
         |n| pb.set_position(n),
+        app.clock.now_ms(),
     )
     .await;
     pb.finish_and_clear();
@@ -178,10 +185,10 @@ async fn add(
         &app.store,
         &*app.erasure_key().await?,
         &l,
-        &email,
-        &pairs(&fields)?,
+        (&email, &pairs(&fields)?),
         confirm,
         "cli",
+        app.clock.now_ms(),
     )
     .await
     .map_err(cli_error)?;
@@ -252,17 +259,23 @@ async fn show(app: &App, email: String, json: bool) -> anyhow::Result<()> {
 
 /// `contacts erase`: the person's data gone (GDPR), the counts kept.
 async fn erase(app: &App, email: String, json: bool) -> anyhow::Result<()> {
-    let done = privacy::erase(&app.store, &*app.erasure_key().await?, &email, "cli")
-        .await
-        .map_err(|e| match e {
-            audience::AudienceError::UnknownContact(_) => {
-                anyhow::Error::new(NotFound(format!("Herald holds nothing on {email:?}")))
-            }
-            audience::AudienceError::EraseInFlight(_) => {
-                anyhow::Error::new(crate::Conflict(e.to_string()))
-            }
-            other => cli_error(other),
-        })?;
+    let done = privacy::erase(
+        &app.store,
+        &*app.erasure_key().await?,
+        &email,
+        "cli",
+        app.clock.now_ms(),
+    )
+    .await
+    .map_err(|e| match e {
+        audience::AudienceError::UnknownContact(_) => {
+            anyhow::Error::new(NotFound(format!("Herald holds nothing on {email:?}")))
+        }
+        audience::AudienceError::EraseInFlight(_) => {
+            anyhow::Error::new(crate::Conflict(e.to_string()))
+        }
+        other => cli_error(other),
+    })?;
     if json {
         return output::json(&done);
     }

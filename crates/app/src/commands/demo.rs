@@ -42,6 +42,7 @@ pub async fn run(
         Box::new(std::io::Cursor::new(CONTACTS)),
         "demo",
         |_| {},
+        app.clock.now_ms(),
     )
     .await?;
     eprintln!(
@@ -51,7 +52,7 @@ pub async fn run(
     for r in &imported.rejected {
         eprintln!("  line {}: {:?}: {}", r.line, r.value, r.reason);
     }
-    let when = time::OffsetDateTime::now_utc();
+    let when = app.clock.now();
     let id = super::create_and_snapshot(
         &app,
         &CampaignInput {
@@ -108,7 +109,7 @@ pub async fn run(
             email: "demo@herald.example".into(),
             password_hash: herald_http::auth::hash_password(&password)?,
             role: herald_domain::Role::Admin,
-            created_at_ms: herald_engine::now_ms(),
+            created_at_ms: app.clock.now_ms(),
         })
         .await?;
     let (addr, stop, task) = app.start_http().await?;

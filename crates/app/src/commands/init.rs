@@ -44,7 +44,7 @@ pub async fn run(
                 email: admin.clone(),
                 password_hash: hash_password(&password)?,
                 role: herald_domain::Role::Admin,
-                created_at_ms: herald_engine::now_ms(),
+                created_at_ms: app.clock.now_ms(),
             })
             .await?;
         Some(password)

@@ -89,7 +89,7 @@ pub async fn run(app: App, cmd: ListsCmd) -> anyhow::Result<()> {
     match cmd {
         ListsCmd::Create { name, args, json } => {
             gate(&app, args.from.as_deref()).await?;
-            let l = audience::create_list(&app.store, input(Some(name), args)?)
+            let l = audience::create_list(&app.store, input(Some(name), args)?, app.clock.now_ms())
                 .await
                 .map_err(cli_error)?;
             let v = ListView::of(&l, &url);
@@ -168,9 +168,10 @@ pub fn spawn_purger(app: &App) -> tokio::sync::oneshot::Sender<()> {
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let store = app.store.clone();
     let window = app.settings.lists.confirm_within.0.as_millis() as i64;
+    let clock = app.clock.clone();
     tokio::spawn(async move {
         loop {
-            let before = herald_engine::now_ms() - window;
+            let before = clock.now_ms() - window;
             match store.purge_pending(before).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "unconfirmed sign-ups removed"),

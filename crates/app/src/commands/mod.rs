@@ -19,7 +19,7 @@ pub(crate) mod lists;
 mod migrate;
 mod seeds;
 mod segments;
-mod serve;
+pub mod serve;
 mod suppressions;
 mod users;
 mod webhooks;
@@ -29,8 +29,8 @@ use herald_store::CampaignId;
 
 pub use campaign::{
     check_campaign, control as control_campaign, delete_draft, details as campaign_details,
-    duplicate as duplicate_campaign, edit_campaign, schedule as schedule_campaign, start_send,
-    test_send, unschedule as unschedule_campaign,
+    duplicate as duplicate_campaign, edit_campaign, schedule as schedule_campaign,
+    schedule_local_time, start_send, test_send, unschedule as unschedule_campaign,
 };
 pub use domain::{domain_statuses, verify_domain};
 pub use ips::ips_report;
@@ -87,8 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// `herald queue`: what waits to be sent, per destination domain, and why.
 async fn queue(app: App, json: bool) -> anyhow::Result<()> {
-    let r =
-        herald_engine::reports::waiting::queue_report(&app.store, herald_engine::now_ms()).await?;
+    let r = herald_engine::reports::waiting::queue_report(&app.store, app.clock.now_ms()).await?;
     if json {
         return crate::output::json(&r);
     }
@@ -120,8 +119,8 @@ pub async fn create_and_snapshot(
     app: &App,
     input: &herald_engine::campaign::CampaignInput,
 ) -> anyhow::Result<herald_store::CampaignId> {
-    let id = herald_engine::campaign::create(&app.store, input).await?;
-    herald_engine::campaign::snapshot(&app.store, id).await?;
+    let id = herald_engine::campaign::create(&app.store, input, app.clock.now_ms()).await?;
+    herald_engine::campaign::snapshot(&app.store, id, app.clock.now_ms()).await?;
     Ok(id)
 }
 

@@ -126,7 +126,7 @@ pub async fn placement(app: App, id: &str, json: bool) -> anyhow::Result<()> {
         |s| seed_password(&data_dir, s),
         app.settings.placement.missing_after.0,
         app.settings.placement.poll_timeout.0,
-        herald_engine::now_ms(),
+        app.clock.now_ms(),
     )
     .await?;
     let rows = app.store.placements(id).await?;
@@ -212,6 +212,7 @@ pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
     let store = app.store.clone();
     let data_dir = app.data_dir.clone();
     let p = app.settings.placement.clone();
+    let clock = app.clock.clone();
     tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -223,7 +224,7 @@ pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
                 |s| seed_password(&data_dir, s),
                 p.missing_after.0,
                 p.poll_timeout.0,
-                herald_engine::now_ms(),
+                clock.now_ms(),
             )
             .await
             {
@@ -299,7 +300,7 @@ async fn add(
             imap_port: port,
             username: user,
             security: security.into(),
-            created_at_ms: herald_engine::now_ms(),
+            created_at_ms: app.clock.now_ms(),
         })
         .await?;
     let path = password_path(&app.data_dir, id);

@@ -15,7 +15,7 @@ fn print(s: &SegmentView) {
 pub async fn run(app: App, cmd: SegmentsCmd) -> anyhow::Result<()> {
     match cmd {
         SegmentsCmd::Create { name, rule, json } => {
-            let s = segments::create(&app.store, &name, &rule)
+            let s = segments::create(&app.store, &name, &rule, app.clock.now_ms())
                 .await
                 .map_err(cli_error)?;
             if json {
@@ -24,7 +24,9 @@ pub async fn run(app: App, cmd: SegmentsCmd) -> anyhow::Result<()> {
             print(&s);
         }
         SegmentsCmd::List { json } => {
-            let all = segments::list(&app.store).await.map_err(cli_error)?;
+            let all = segments::list(&app.store, app.clock.now_ms())
+                .await
+                .map_err(cli_error)?;
             if json {
                 return output::json(&serde_json::json!({ "segments": all }));
             }
@@ -34,7 +36,7 @@ pub async fn run(app: App, cmd: SegmentsCmd) -> anyhow::Result<()> {
             all.iter().for_each(print);
         }
         SegmentsCmd::Count { rule, json } => {
-            let c = segments::count(&app.store, &rule)
+            let c = segments::count(&app.store, &rule, app.clock.now_ms())
                 .await
                 .map_err(cli_error)?;
             if json {
@@ -54,9 +56,15 @@ pub async fn run(app: App, cmd: SegmentsCmd) -> anyhow::Result<()> {
             rename,
             json,
         } => {
-            let s = segments::update(&app.store, &name, rule.as_deref(), rename.as_deref())
-                .await
-                .map_err(cli_error)?;
+            let s = segments::update(
+                &app.store,
+                &name,
+                rule.as_deref(),
+                rename.as_deref(),
+                app.clock.now_ms(),
+            )
+            .await
+            .map_err(cli_error)?;
             if json {
                 return output::json(&s);
             }

@@ -1,5 +1,8 @@
 //! `herald serve [--sandbox]`: the delivery workers of this node, until Ctrl-C / SIGTERM.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
 use anyhow::Context;
 use herald_engine::queue::Until;
 use herald_store::prelude::*;
@@ -7,7 +10,29 @@ use herald_store::prelude::*;
 use super::shutdown_signal;
 use crate::startup::App;
 
-pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
+/// Where a started node answers.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// `[http] listen` (the UI, the API, the public links), as bound (port 0 gets one).
+    pub http: SocketAddr,
+    /// The return-path listener, when `[inbound] enabled`.
+    pub inbound: Option<SocketAddr>,
+    /// The sandbox's capture server and the folder its copies go to.
+    pub sandbox: Option<(SocketAddr, PathBuf)>,
+}
+
+pub async fn run(app: App, sandbox: bool) -> anyhow::Result<()> {
+    run_until(app, sandbox, shutdown_signal(), None).await
+}
+
+/// Serve until `shutdown` resolves; once every listener is bound, where they are is sent on
+/// `ready` (in-process tests wait for it). Stopping finishes and records what is in flight.
+pub async fn run_until(
+    mut app: App,
+    sandbox: bool,
+    shutdown: impl std::future::Future<Output = ()>,
+    ready: Option<tokio::sync::oneshot::Sender<Listening>>,
+) -> anyhow::Result<()> {
     // `--sandbox` is the setting for everything this process does (test sends from the web
     // UI included), not only for the delivery loop.
     app.settings.delivery.sandbox |= sandbox;
@@ -26,12 +51,12 @@ pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
     // First of all, take this node's name on the database (refused if it is running).
     let mut queue = app.queue(sandbox.as_ref())?;
     let node = app.register_node(queue.owner()).await?;
-    let _inbound = if app.settings.inbound.enabled {
+    let (inbound_addr, _inbound) = if app.settings.inbound.enabled {
         let (addr, stop) = app.start_inbound().await?;
         eprintln!("inbound: return-path and feedback listener on {addr}");
-        Some(stop)
+        (Some(addr), Some(stop))
     } else {
-        None
+        (None, None)
     };
     let (http_addr, http_stop, http_task) = app.start_http().await?;
     eprintln!(
@@ -57,8 +82,15 @@ pub async fn run(mut app: App, sandbox: bool) -> anyhow::Result<()> {
         queue.owner(),
         app.store.backend()
     );
+    if let Some(ready) = ready {
+        let _ = ready.send(Listening {
+            http: http_addr,
+            inbound: inbound_addr,
+            sandbox: sandbox.as_ref().map(|s| (s.addr, s.dir.clone())),
+        });
+    }
     queue
-        .run(None, Until::Forever, None, shutdown_signal())
+        .run(None, Until::Forever, None, shutdown)
         .await
         .context("delivery loop")?;
     // Stopped cleanly: this node is no longer live for `campaign send` on the installation.

@@ -47,7 +47,7 @@ pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
                     email_key: key.clone(),
                     reason,
                     source: "manual".into(),
-                    created_at_ms: herald_engine::now_ms(),
+                    created_at_ms: app.clock.now_ms(),
                 })
                 .await?;
             if added {
@@ -61,7 +61,7 @@ pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
             let key = address_key(&email)?;
             if app
                 .store
-                .remove_suppression(&key, "manual", herald_engine::now_ms())
+                .remove_suppression(&key, "manual", app.clock.now_ms())
                 .await?
             {
                 println!("removed {key} from the suppression list");

@@ -124,7 +124,7 @@ async fn add(
             email: email.clone(),
             password_hash: hash,
             role,
-            created_at_ms: herald_engine::now_ms(),
+            created_at_ms: app.clock.now_ms(),
         })
         .await?;
     // A new password (or role) ends every login made with the old one.
@@ -148,7 +148,7 @@ pub async fn token(app: App, cmd: TokenCmd) -> anyhow::Result<()> {
             json,
         } => {
             let u = existing(&app, &user).await?;
-            let now = herald_engine::now_ms();
+            let now = app.clock.now_ms();
             let expires_at_ms = match &expires {
                 None => None,
                 Some(d) => {
@@ -182,7 +182,7 @@ pub async fn token(app: App, cmd: TokenCmd) -> anyhow::Result<()> {
         }
         TokenCmd::List { user, json } => {
             let key = user.map(|u| u.trim().to_ascii_lowercase());
-            let now = herald_engine::now_ms();
+            let now = app.clock.now_ms();
             #[derive(Serialize)]
             struct Row {
                 user: String,

@@ -48,7 +48,7 @@ pub async fn run(app: App, cmd: WebhooksCmd) -> anyhow::Result<()> {
                 &events,
                 description.as_deref().unwrap_or(""),
                 "cli",
-                herald_engine::now_ms(),
+                app.clock.now_ms(),
             )
             .await
             .map_err(cli_error)?;
@@ -186,7 +186,7 @@ async fn replay(
             ));
         }
     };
-    let n = webhooks::replay(store, id, which, herald_engine::now_ms())
+    let n = webhooks::replay(store, id, which, app.clock.now_ms())
         .await
         .map_err(cli_error)?;
     if json {

@@ -24,6 +24,9 @@ pub struct App {
     pub settings: Settings,
     pub data_dir: PathBuf,
     pub store: AnyStore,
+    /// The time of day everything this installation does is stamped and scheduled by: the
+    /// system's, or a test's.
+    pub clock: herald_engine::Clock,
 }
 
 /// How the installation sends (see [`App::sending_mode`]).
@@ -78,6 +81,7 @@ impl App {
             settings,
             data_dir: data_dir.to_path_buf(),
             store,
+            clock: herald_engine::Clock::system(),
         })
     }
 
@@ -181,7 +185,7 @@ impl App {
     pub async fn sending_mode(&self) -> anyhow::Result<SendingMode> {
         let nodes = self.store.nodes().await?;
         let fresh_after =
-            herald_engine::now_ms() - 3 * self.settings.delivery.lease.0.as_millis() as i64;
+            self.clock.now_ms() - 3 * self.settings.delivery.lease.0.as_millis() as i64;
         let newest_sandbox = nodes
             .iter()
             .max_by_key(|n| n.started_at_ms)
@@ -202,7 +206,7 @@ impl App {
     /// refused when another process runs under the same name (its heartbeat is fresh).
     pub async fn register_node(&self, owner: &str) -> anyhow::Result<AbortOnDrop> {
         let lease = self.settings.delivery.lease.0;
-        let now = herald_engine::now_ms();
+        let now = self.clock.now_ms();
         let name = self.node_name();
         let record = herald_store::NodeRecord {
             name: name.clone(),
@@ -231,14 +235,12 @@ impl App {
         }
         let store = self.store.clone();
         let owner = owner.to_string();
+        let clock = self.clock.clone();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(lease / 3);
             loop {
                 tick.tick().await;
-                match store
-                    .node_heartbeat(&name, &owner, herald_engine::now_ms())
-                    .await
-                {
+                match store.node_heartbeat(&name, &owner, clock.now_ms()).await {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::error!(node = %name, "another process took over this node's name")

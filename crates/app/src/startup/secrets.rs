@@ -42,7 +42,7 @@ impl App {
         let check = key.token("herald-erasure-key-check");
         let claimed = self
             .store
-            .claim_key_check("erasure", &check, herald_engine::now_ms())
+            .claim_key_check("erasure", &check, self.clock.now_ms())
             .await?;
         if claimed != check {
             bail!(

@@ -39,6 +39,7 @@ impl App {
             &resolver,
             &self.record_context(),
             &holds,
+            &self.clock,
         )
         .await
         {
@@ -51,7 +52,7 @@ impl App {
             self.record_context(),
             holds.clone(),
             self.settings.domains.reverify_every.0,
-            std::future::pending::<()>(),
+            self.clock.clone(),
         ));
         Ok((holds, AbortOnDrop(task)))
     }
@@ -65,7 +66,10 @@ impl App {
             self.store.clone(),
             poster,
             owner.to_string(),
-            w.sender(),
+            herald_engine::webhooks::SenderSettings {
+                clock: self.clock.clone(),
+                ..w.sender()
+            },
             std::future::pending(),
         ))))
     }
@@ -168,6 +172,7 @@ impl App {
                 pace: route.pace,
                 pace_idle: std::time::Duration::from_secs(30),
                 max_reconnects: 2,
+                clock: self.clock.clone(),
             },
             retry: RetrySchedule {
                 intervals: d.retry_schedule.iter().map(|x| x.0).collect(),
@@ -283,6 +288,7 @@ impl App {
                 client_ip.clone(),
                 events,
             )
+            .with_clock(self.clock.clone())
             .with_signup(herald_http::public::signup::SignupRules {
                 confirm_within: self.settings.lists.confirm_within.0,
                 min_fill: self.settings.lists.min_fill.0,
@@ -301,6 +307,7 @@ impl App {
             client_ip,
             erasure,
             ip_policy,
+            clock: self.clock.clone(),
         });
         let hooks = Arc::new(herald_http::hooks::Hooks {
             store: self.store.clone(),
@@ -331,6 +338,7 @@ impl App {
         FeedbackPolicy {
             soft_bounce_limit: cfg.soft_bounce_limit,
             retention: cfg.retention.0,
+            clock: self.clock.clone(),
             ..FeedbackPolicy::default()
         }
     }
@@ -349,7 +357,8 @@ impl App {
             spool.clone(),
             notify.clone(),
         )
-        .with_context(|| format!("creating {}", spool.display()))?;
+        .with_context(|| format!("creating {}", spool.display()))?
+        .with_clock(self.clock.clone());
         let listener = tokio::net::TcpListener::bind(&cfg.listen)
             .await
             .with_context(|| {

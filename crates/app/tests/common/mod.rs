@@ -135,28 +135,7 @@ print(json.dumps([dkim.DKIM(msg).verify(idx=i, dnsfunc=dns) for i in range(n)]))
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// The URL of a PostgreSQL database for `data_dir`, created if needed (`scripts/test` drops
-/// the `herald_apptest_*` databases before a run).
-pub fn pg_database(data_dir: &Path) -> String {
-    use std::hash::{Hash, Hasher};
-    let server = std::env::var("HERALD_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    data_dir.hash(&mut h);
-    let name = format!("herald_apptest_{:016x}", h.finish());
-    let out = Command::new("psql")
-        .arg(format!("{server}/postgres"))
-        .args(["-v", "ON_ERROR_STOP=1", "-qc"])
-        .arg(format!("CREATE DATABASE {name}"))
-        .output()
-        .expect("psql (apt-get install postgresql-client)");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() || err.contains("already exists"),
-        "creating {name}: {err}"
-    );
-    format!("{server}/{name}")
-}
+pub use herald_testkit::app::pg_database;
 
 /// The recipient world's `env` file as key/value pairs (scripts/world/start.sh writes it).
 pub fn world_env() -> std::collections::HashMap<String, String> {

@@ -5,7 +5,6 @@ use herald_mail::erasure::ErasureKey;
 use herald_store::{ListRecord, Store, StoreError};
 
 use super::*;
-use crate::now_ms;
 
 /// What `contacts add` did.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
@@ -49,10 +48,10 @@ pub async fn add_contact<S: Store>(
     store: &S,
     erasure: &ErasureKey,
     list: &ListRecord,
-    email: &str,
-    fields: &[(String, String)],
+    (email, fields): (&str, &[(String, String)]),
     confirm: bool,
     source: &str,
+    now_ms: i64,
 ) -> Result<Added, AudienceError> {
     check_values(fields)?;
     let addr =
@@ -80,9 +79,9 @@ pub async fn add_contact<S: Store>(
         erasure,
         list,
         &form,
-        addr.clone(),
-        map.clone(),
+        (addr.clone(), map.clone()),
         status,
+        now_ms,
     )
     .await?;
     if !confirm && done.status == MemberStatus::Unsubscribed {
@@ -93,7 +92,7 @@ pub async fn add_contact<S: Store>(
     }
     // The operator's fields apply to an existing contact too (a form's never do).
     if !confirm && !map.is_empty() {
-        edit_contact(store, addr.as_str(), fields, &[]).await?;
+        edit_contact(store, addr.as_str(), fields, &[], now_ms).await?;
     }
     Ok(Added {
         email: addr.to_string(),
@@ -110,6 +109,7 @@ pub async fn edit_contact<S: Store>(
     email: &str,
     set: &[(String, String)],
     unset: &[String],
+    now_ms: i64,
 ) -> Result<serde_json::Map<String, serde_json::Value>, AudienceError> {
     check_values(set)?;
     let key = EmailAddress::parse(email.trim())
@@ -131,7 +131,7 @@ pub async fn edit_contact<S: Store>(
         .set_contact_fields(
             &key,
             &serde_json::Value::Object(fields.clone()).to_string(),
-            now_ms(),
+            now_ms,
         )
         .await?;
     Ok(fields)
@@ -142,12 +142,13 @@ pub async fn remove_from_list<S: Store>(
     store: &S,
     list: &ListRecord,
     email: &str,
+    now_ms: i64,
 ) -> Result<(), AudienceError> {
     let key = EmailAddress::parse(email.trim())
         .map_err(|e| AudienceError::BadEmail(e.to_string()))?
         .key();
     if !store
-        .set_member_status(list.id, &key, MemberStatus::Unsubscribed, now_ms())
+        .set_member_status(list.id, &key, MemberStatus::Unsubscribed, now_ms)
         .await?
     {
         return Err(AudienceError::NotMember(

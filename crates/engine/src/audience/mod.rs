@@ -17,7 +17,6 @@ pub mod privacy;
 pub mod segments;
 
 use crate::campaign::parse_from;
-use crate::now_ms;
 
 mod members;
 mod signup;
@@ -440,9 +439,10 @@ pub async fn find<S: Store>(store: &S, key: &str) -> Result<ListRecord, Audience
 pub async fn create_list<S: Store>(
     store: &S,
     input: ListInput,
+    now_ms: i64,
 ) -> Result<ListRecord, AudienceError> {
     let l = merged(store, None, input).await?;
-    store.create_list(&l, now_ms()).await?;
+    store.create_list(&l, now_ms).await?;
     find(store, &l.name).await
 }
 

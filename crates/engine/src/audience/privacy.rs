@@ -15,7 +15,6 @@ use serde::Serialize;
 
 use super::AudienceError;
 use crate::api_types::ContactTimeline;
-use crate::now_ms;
 use crate::reports::ms_to_rfc3339;
 
 /// The spellings of an address stored text may hold: as given, as stored, lower case, and
@@ -57,6 +56,7 @@ pub async fn erase<S: Store>(
     key: &ErasureKey,
     email: &str,
     source: &str,
+    now_ms: i64,
 ) -> Result<Erased, AudienceError> {
     let addr =
         EmailAddress::parse(email.trim()).map_err(|e| AudienceError::BadEmail(e.to_string()))?;
@@ -67,7 +67,7 @@ pub async fn erase<S: Store>(
         needles: person_needles(store, &addr).await?,
         email_key,
         source: source.to_string(),
-        at_ms: now_ms(),
+        at_ms: now_ms,
     };
     match store.erase_person(&erasure).await? {
         EraseOutcome::Erased(done) => {
@@ -136,6 +136,7 @@ pub struct SuppressionLogExport {
 pub async fn export_person<S: Store>(
     store: &S,
     email: &str,
+    now_ms: i64,
 ) -> Result<Option<PersonExport>, StoreError> {
     let Ok(addr) = EmailAddress::parse(email.trim()) else {
         return Ok(None);
@@ -161,7 +162,7 @@ pub async fn export_person<S: Store>(
     };
     Ok(Some(PersonExport {
         email: timeline.email.clone(),
-        exported_at: ms_to_rfc3339(now_ms()),
+        exported_at: ms_to_rfc3339(now_ms),
         attempts: record
             .attempts
             .iter()

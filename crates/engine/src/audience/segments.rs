@@ -7,7 +7,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::AudienceError;
-use crate::now_ms;
 use crate::reports::ms_to_rfc3339;
 
 /// The longest segment name.
@@ -62,14 +61,18 @@ fn check_name(name: &str) -> Result<&str, AudienceError> {
     Ok(name)
 }
 
-async fn view<S: Store>(store: &S, r: SegmentRecord) -> Result<SegmentView, AudienceError> {
+async fn view<S: Store>(
+    store: &S,
+    r: SegmentRecord,
+    now_ms: i64,
+) -> Result<SegmentView, AudienceError> {
     let count = match segment::parse(&r.rule) {
         Ok(rule) => {
             store
                 .segment_count(&AudienceFilter {
                     include: Some(rule),
                     exclude: None,
-                    now_ms: now_ms(),
+                    now_ms,
                 })
                 .await?
         }
@@ -100,13 +103,14 @@ pub async fn create<S: Store>(
     store: &S,
     name: &str,
     rule: &str,
+    now_ms: i64,
 ) -> Result<SegmentView, AudienceError> {
     let name = check_name(name)?;
     check_rule(store, rule).await?;
-    if !store.create_segment(name, rule.trim(), now_ms()).await? {
+    if !store.create_segment(name, rule.trim(), now_ms).await? {
         return Err(AudienceError::SegmentTaken(name.to_string()));
     }
-    view(store, find(store, name).await?).await
+    view(store, find(store, name).await?, now_ms).await
 }
 
 /// Change a segment's rule and/or name.
@@ -115,6 +119,7 @@ pub async fn update<S: Store>(
     name: &str,
     rule: Option<&str>,
     rename: Option<&str>,
+    now_ms: i64,
 ) -> Result<SegmentView, AudienceError> {
     let old = find(store, name).await?;
     let new_name = match rename {
@@ -138,12 +143,12 @@ pub async fn update<S: Store>(
         return Err(AudienceError::SegmentTaken(new_name));
     }
     if !store
-        .update_segment(&old.name, &new_name, &rule, now_ms())
+        .update_segment(&old.name, &new_name, &rule, now_ms)
         .await?
     {
         return Err(AudienceError::UnknownSegment(old.name));
     }
-    view(store, find(store, &new_name).await?).await
+    view(store, find(store, &new_name).await?, now_ms).await
 }
 
 pub async fn delete<S: Store>(store: &S, name: &str) -> Result<(), AudienceError> {
@@ -154,10 +159,10 @@ pub async fn delete<S: Store>(store: &S, name: &str) -> Result<(), AudienceError
 }
 
 /// Every segment with its count now.
-pub async fn list<S: Store>(store: &S) -> Result<Vec<SegmentView>, AudienceError> {
+pub async fn list<S: Store>(store: &S, now_ms: i64) -> Result<Vec<SegmentView>, AudienceError> {
     let mut out = Vec::new();
     for r in store.segment_records().await? {
-        out.push(view(store, r).await?);
+        out.push(view(store, r, now_ms).await?);
     }
     Ok(out)
 }
@@ -172,12 +177,16 @@ pub struct RuleCount {
 }
 
 /// Count the contacts `rule` selects now (`segments count`, the API, the builder's preview).
-pub async fn count<S: Store>(store: &S, rule: &str) -> Result<RuleCount, AudienceError> {
+pub async fn count<S: Store>(
+    store: &S,
+    rule: &str,
+    now_ms: i64,
+) -> Result<RuleCount, AudienceError> {
     let parsed = check_rule(store, rule).await?;
     let filter = AudienceFilter {
         include: Some(parsed),
         exclude: None,
-        now_ms: now_ms(),
+        now_ms,
     };
     let count = store.segment_count(&filter).await?;
     let sample = store
@@ -220,6 +229,7 @@ pub struct AudienceChange {
 pub async fn campaign_audience<S: Store>(
     store: &S,
     id: herald_store::CampaignId,
+    now_ms: i64,
 ) -> Result<CampaignAudience, AudienceError> {
     let c = store
         .campaign(id)
@@ -239,7 +249,7 @@ pub async fn campaign_audience<S: Store>(
     };
     let include = parse(&c.segment)?;
     let exclude = parse(&c.exclude)?;
-    let now = now_ms();
+    let now = now_ms;
     let recipients = store
         .segment_count(&AudienceFilter {
             include: members(include.clone()),
@@ -283,6 +293,7 @@ pub async fn set_campaign_audience<S: Store>(
     store: &S,
     id: herald_store::CampaignId,
     change: &AudienceChange,
+    now_ms: i64,
 ) -> Result<CampaignAudience, AudienceError> {
     let c = store
         .campaign(id)
@@ -311,10 +322,10 @@ pub async fn set_campaign_audience<S: Store>(
             .map_err(|e| AudienceError::BadRule(format!("segment {name:?}: {e}")))?;
     }
     if !store
-        .set_campaign_audience(id, as_refs(&segment), as_refs(&exclude))
+        .set_campaign_audience(id, as_refs(&segment), as_refs(&exclude), now_ms)
         .await?
     {
         return Err(AudienceError::CampaignStarted(id.to_string()));
     }
-    campaign_audience(store, id).await
+    campaign_audience(store, id, now_ms).await
 }

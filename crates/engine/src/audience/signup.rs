@@ -8,7 +8,6 @@ use herald_store::{
 };
 
 use super::*;
-use crate::now_ms;
 
 /// A person asking to join a list.
 #[derive(Debug, Clone, Default)]
@@ -59,7 +58,7 @@ pub fn parse_form(
 
 /// The default confirmation message of a list (`{{ list.name }}` and `{{ confirm_url }}` are
 /// filled in per message).
-pub fn confirmation_campaign(l: &ListRecord) -> Result<NewCampaign, AudienceError> {
+pub fn confirmation_campaign(l: &ListRecord, now_ms: i64) -> Result<NewCampaign, AudienceError> {
     let from = l
         .list
         .from_address
@@ -78,7 +77,7 @@ pub fn confirmation_campaign(l: &ListRecord) -> Result<NewCampaign, AudienceErro
         subject: text.subject,
         html: text.html,
         text: text.text,
-        created_at_ms: now_ms(),
+        created_at_ms: now_ms,
         gate_override: None,
         reply_to: None,
         track_opens: false,
@@ -94,13 +93,14 @@ pub async fn sign_up<S: Store>(
     erasure: &ErasureKey,
     list: &ListRecord,
     form: &SignUpForm,
+    now_ms: i64,
 ) -> Result<SignUpOutcome, AudienceError> {
     let (addr, fields) = parse_form(list, form)?;
     let status = match list.list.opt_in {
         OptIn::Single => MemberStatus::Subscribed,
         OptIn::Double => MemberStatus::Pending,
     };
-    join(store, erasure, list, form, addr, fields, status).await
+    join(store, erasure, list, form, (addr, fields), status, now_ms).await
 }
 
 /// Add `addr` to `list` as `status` (`pending`: with a confirmation message).
@@ -109,11 +109,11 @@ pub(super) async fn join<S: Store>(
     erasure: &ErasureKey,
     list: &ListRecord,
     form: &SignUpForm,
-    addr: EmailAddress,
-    fields: serde_json::Map<String, serde_json::Value>,
+    (addr, fields): (EmailAddress, serde_json::Map<String, serde_json::Value>),
     status: MemberStatus,
+    now_ms: i64,
 ) -> Result<SignUpOutcome, AudienceError> {
-    let at = now_ms();
+    let at = now_ms;
     let done = store
         .sign_up(&SignUp {
             list: list.id,
@@ -134,7 +134,7 @@ pub(super) async fn join<S: Store>(
             e => e.into(),
         })?;
     let confirmation = if done.now == MemberStatus::Pending {
-        let campaign = confirmation_campaign(list)?;
+        let campaign = confirmation_campaign(list, now_ms)?;
         let from_domain = herald_domain::address::domain_part(&campaign.from_address).to_string();
         store
             .queue_confirmation(&NewConfirmation {
@@ -168,8 +168,9 @@ pub async fn confirm<S: Store>(
     store: &S,
     delivery: DeliveryId,
     ip: Option<&str>,
+    now_ms: i64,
 ) -> Result<Option<Confirmed>, AudienceError> {
-    Ok(store.confirm_member(delivery, now_ms(), ip).await?)
+    Ok(store.confirm_member(delivery, now_ms, ip).await?)
 }
 
 /// What a contact asks for in the preference centre.
@@ -189,6 +190,7 @@ pub async fn set_preferences<S: Store>(
     store: &S,
     delivery: DeliveryId,
     form: &PreferenceForm,
+    now_ms: i64,
 ) -> Result<bool, AudienceError> {
     let Some(p) = store.preferences(delivery).await? else {
         return Ok(false);
@@ -239,7 +241,7 @@ pub async fn set_preferences<S: Store>(
                 fields: serde_json::Value::Object(fields).to_string(),
                 ip: form.ip.clone(),
                 user_agent: form.user_agent.clone(),
-                at_ms: now_ms(),
+                at_ms: now_ms,
             },
         )
         .await?)

@@ -154,17 +154,20 @@ async fn a_lists_own_confirmation_must_carry_the_link_and_compile() {
         assert_eq!(check_confirmation(&c, "News").await.is_ok(), ok_, "{html}");
     }
     let list = list(&[]);
-    let c = confirmation_campaign(&ListRecord {
-        list: NewList {
-            confirmation: Some(ok.clone()),
-            ..list.list.clone()
+    let c = confirmation_campaign(
+        &ListRecord {
+            list: NewList {
+                confirmation: Some(ok.clone()),
+                ..list.list.clone()
+            },
+            ..list.clone()
         },
-        ..list.clone()
-    })
+        1,
+    )
     .unwrap();
     assert_eq!((c.subject.as_str(), c.text), (ok.subject.as_str(), None));
     assert_eq!(
-        confirmation_campaign(&list).unwrap().subject,
+        confirmation_campaign(&list, 1).unwrap().subject,
         built_in_confirmation().subject
     );
 }

@@ -14,7 +14,6 @@ use herald_store::{
 use crate::render::context;
 
 pub mod check;
-use crate::{ms, now_ms};
 
 const PAGE: u32 = 5_000;
 /// Template problems listed before giving up on the rest.
@@ -124,9 +123,10 @@ pub fn parse_from(s: &str) -> Result<(Option<String>, EmailAddress), String> {
 pub async fn create<S: Store>(
     store: &S,
     input: &CampaignInput,
+    now_ms: i64,
 ) -> Result<CampaignId, CampaignError> {
     check_name(&input.name)?;
-    let c = checked(store, input).await?;
+    let c = checked(store, input, now_ms).await?;
     Ok(store.create_campaign(&c).await?)
 }
 
@@ -136,6 +136,7 @@ pub async fn update<S: Store>(
     store: &S,
     id: CampaignId,
     input: &CampaignInput,
+    now_ms: i64,
 ) -> Result<(), CampaignError> {
     let Some(old) = store.campaign(id).await? else {
         return Err(CampaignError::UnknownCampaign(id));
@@ -150,8 +151,8 @@ pub async fn update<S: Store>(
     if input.name != old.name {
         check_name(&input.name)?;
     }
-    let c = checked(store, input).await?;
-    if store.update_draft(id, &c).await? {
+    let c = checked(store, input, now_ms).await?;
+    if store.update_draft(id, &c, now_ms).await? {
         Ok(())
     } else {
         // Its send started between the two reads.
@@ -172,7 +173,11 @@ pub fn check_name(name: &str) -> Result<(), CampaignError> {
 
 /// The input as it will be stored, once it passed every check: a name, a known list, a valid
 /// From, templates that compile and render for every contact of the list.
-async fn checked<S: Store>(store: &S, input: &CampaignInput) -> Result<NewCampaign, CampaignError> {
+async fn checked<S: Store>(
+    store: &S,
+    input: &CampaignInput,
+    now_ms: i64,
+) -> Result<NewCampaign, CampaignError> {
     if input.name.trim().is_empty() {
         return Err(CampaignError::EmptyName);
     }
@@ -231,7 +236,7 @@ async fn checked<S: Store>(store: &S, input: &CampaignInput) -> Result<NewCampai
         subject: input.subject.clone(),
         html: input.html.clone(),
         text: input.text.clone(),
-        created_at_ms: now_ms(),
+        created_at_ms: now_ms,
         gate_override: input.gate_override.clone(),
         reply_to,
         track_opens: input.tracking.opens,
@@ -366,7 +371,7 @@ pub async fn schedule<S: Store>(
             schedule_local(at_ms, tz).unwrap_or_default()
         )));
     }
-    stored_schedule(store, id, at_ms, tz, None).await
+    stored_schedule(store, id, at_ms, tz, None, now_ms).await
 }
 
 async fn stored_schedule<S: Store>(
@@ -375,8 +380,12 @@ async fn stored_schedule<S: Store>(
     at_ms: i64,
     tz: Option<&str>,
     local_time: Option<&str>,
+    now_ms: i64,
 ) -> Result<(), CampaignError> {
-    if store.schedule_campaign(id, at_ms, tz, local_time).await? {
+    if store
+        .schedule_campaign(id, at_ms, tz, local_time, now_ms)
+        .await?
+    {
         return Ok(());
     }
     match store.campaign(id).await? {
@@ -524,13 +533,25 @@ pub async fn schedule_local_time<S: Store>(
         )));
     }
     let text = local.strftime("%Y-%m-%dT%H:%M").to_string();
-    stored_schedule(store, id, first.max(now_ms), default_tz, Some(&text)).await?;
+    stored_schedule(
+        store,
+        id,
+        first.max(now_ms),
+        default_tz,
+        Some(&text),
+        now_ms,
+    )
+    .await?;
     Ok(first.max(now_ms))
 }
 
 /// Back to a draft: the scheduled start is called off.
-pub async fn unschedule<S: Store>(store: &S, id: CampaignId) -> Result<(), CampaignError> {
-    if store.unschedule_campaign(id).await? {
+pub async fn unschedule<S: Store>(
+    store: &S,
+    id: CampaignId,
+    now_ms: i64,
+) -> Result<(), CampaignError> {
+    if store.unschedule_campaign(id, now_ms).await? {
         return Ok(());
     }
     match store.campaign(id).await? {
@@ -579,6 +600,7 @@ pub async fn control<S: Store>(
     store: &S,
     id: CampaignId,
     what: Control,
+    now_ms: i64,
 ) -> Result<Controlled, CampaignError> {
     // A list's confirmation messages are not a campaign to pause or cancel: its double opt-in
     // would stop (the list's sign-ups would wait, or be cancelled, while the form says "check
@@ -602,7 +624,7 @@ pub async fn control<S: Store>(
             cancelled: None,
         }),
         Control::Cancel => store
-            .cancel_campaign(id, now_ms())
+            .cancel_campaign(id, now_ms)
             .await?
             .map(|n| Controlled {
                 status: CampaignStatus::Cancelled,
@@ -678,7 +700,11 @@ pub fn audience_filter(
 
 /// Snapshot the audience into deliveries (idempotent) and mark the campaign `sending`.
 /// Returns how many deliveries were created by this call.
-pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, CampaignError> {
+pub async fn snapshot<S: Store>(
+    store: &S,
+    id: CampaignId,
+    now_ms: i64,
+) -> Result<u64, CampaignError> {
     let c = store
         .campaign(id)
         .await?
@@ -689,7 +715,7 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
     let from_domain = EmailAddress::parse(&c.from_address)
         .map(|a| a.domain().to_string())
         .map_err(|e| CampaignError::BadFrom(c.from_address.clone(), e.to_string()))?;
-    let now = now_ms();
+    let now = now_ms;
     // Sent in each recipient's local time: each delivery is due at its recipient's.
     let local: Option<(jiff::civil::DateTime, jiff::tz::TimeZone)> = c
         .local_time
@@ -774,11 +800,7 @@ pub async fn snapshot<S: Store>(store: &S, id: CampaignId) -> Result<u64, Campai
         store.insert_deliveries(&seeds).await?;
     }
     store
-        .set_campaign_status(
-            id,
-            CampaignStatus::Sending,
-            ms(time::OffsetDateTime::now_utc()),
-        )
+        .set_campaign_status(id, CampaignStatus::Sending, now_ms)
         .await?;
     Ok(created)
 }

@@ -388,6 +388,7 @@ pub async fn import_csv<S: Store>(
     input: Box<dyn Read + Send>,
     list: &str,
     mut progress: impl FnMut(u64),
+    now_ms: i64,
 ) -> Result<ImportReport, ImportError> {
     let list_id = store.ensure_list(list).await?;
     let (tx, mut rx) = mpsc::channel(2);
@@ -425,7 +426,7 @@ pub async fn import_csv<S: Store>(
                 rejected.sort_by_key(|r| r.line);
                 // Another tool's standing carries over: who left stays out of this list; bounced
                 // and complained addresses are suppressed everywhere.
-                let at = crate::now_ms();
+                let at = now_ms;
                 for (key, st) in statuses.iter().filter(|(k, _)| !c.refused.contains(k)) {
                     let reason = match st {
                         RowStatus::Unsubscribed => {

@@ -89,13 +89,19 @@ pub struct DeliverConfig {
     pub pace_idle: std::time::Duration,
     /// Sessions a job may open after a broken one before deferring the rest.
     pub max_reconnects: u32,
+    /// The time of day for evidence, due times and leases (the queue reads it from here).
+    pub clock: crate::Clock,
 }
 
-/// Blank evidence of an attempt on `message_id` that began at `started`.
-pub fn evidence(message_id: &str, started: OffsetDateTime, route: &str) -> Evidence {
+/// Blank evidence of an attempt on `message_id` that began at `started` and ended at `ended`.
+pub fn evidence(
+    message_id: &str,
+    (started, ended): (OffsetDateTime, OffsetDateTime),
+    route: &str,
+) -> Evidence {
     Evidence {
         started_at: started,
-        ended_at: OffsetDateTime::now_utc(),
+        ended_at: ended,
         mx: None,
         mx_preference: None,
         remote_ip: None,
@@ -189,9 +195,9 @@ pub async fn deliver_to_hosts(
         // A message whose slot is far off: the session is closed while it waits.
         let mut parked = None;
         while let Some(m) = current.take() {
-            let t0 = OffsetDateTime::now_utc();
+            let t0 = cfg.clock.now();
             let tx = session.send(&m.mail_from, &m.rcpt_to, &m.data).await;
-            let (result, ev) = attempt_of(&m, t0, &session, tx, cfg.route);
+            let (result, ev) = attempt_of(&m, (t0, cfg.clock.now()), &session, tx, cfg.route);
             broken = matches!(result, AttemptResult::LocalError { .. });
             let _ = out
                 .send(Attempt {
@@ -283,7 +289,8 @@ async fn fail_rest(
 ) {
     let mut next = first;
     while let Some(m) = next.take() {
-        let mut ev = evidence(&m.message_id, OffsetDateTime::now_utc(), cfg.route);
+        let now = cfg.clock.now();
+        let mut ev = evidence(&m.message_id, (now, now), cfg.route);
         ev.sent = Some(m.sent.clone());
         ev.error = Some(message.clone());
         ev.stage = Some(stage.as_str().into());
@@ -308,12 +315,12 @@ async fn fail_rest(
 /// TLS), the reply and at which stage, the remote queue id, the bytes sent.
 fn attempt_of(
     m: &Prepared,
-    t0: OffsetDateTime,
+    span: (OffsetDateTime, OffsetDateTime),
     session: &smtp::Session,
     tx: TxResult,
     route: &str,
 ) -> (AttemptResult, Evidence) {
-    let mut ev = evidence(&m.message_id, t0, route);
+    let mut ev = evidence(&m.message_id, span, route);
     ev.sent = Some(m.sent.clone());
     ev.mx = Some(session.target.host.clone());
     ev.mx_preference = session.target.preference;

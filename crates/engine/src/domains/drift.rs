@@ -17,7 +17,6 @@ use hickory_resolver::TokioResolver;
 
 use super::verify::{Status, verify};
 use super::{DomainError, Keyring, RecordContext, gate};
-use crate::now_ms;
 
 /// Domains whose new sends are held, with the reason. Shared by the drift loop and the queue.
 #[derive(Debug, Default)]
@@ -71,6 +70,7 @@ pub async fn check_all(
     resolver: &TokioResolver,
     ctx: &RecordContext,
     holds: &Holds,
+    clock: &crate::Clock,
 ) -> Result<(), DriftError> {
     for domain in keyring.domains()? {
         let Some(v) = verify(resolver, keyring, &domain, ctx).await? else {
@@ -94,7 +94,7 @@ pub async fn check_all(
         let changed = store
             .record_domain_check(&DomainCheck {
                 domain: domain.clone(),
-                checked_at_ms: now_ms(),
+                checked_at_ms: clock.now_ms(),
                 ok: problems.is_none(),
                 problems: problems.clone().unwrap_or_default(),
                 changed_at_ms: 0,
@@ -113,8 +113,8 @@ pub async fn check_all(
     Ok(())
 }
 
-/// Re-verify every `every` until `shutdown` resolves (the first pass after `every`: the caller
-/// runs one [`check_all`] itself before it starts sending).
+/// Re-verify every `every`, for as long as the task runs (the first pass after `every`: the
+/// caller runs one [`check_all`] itself before it starts sending); checks are stamped by `clock`.
 pub async fn run(
     store: impl Store,
     keyring: Arc<Keyring>,
@@ -122,15 +122,11 @@ pub async fn run(
     ctx: RecordContext,
     holds: Arc<Holds>,
     every: Duration,
-    shutdown: impl std::future::Future<Output = ()>,
+    clock: crate::Clock,
 ) {
-    tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            _ = &mut shutdown => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-        if let Err(e) = check_all(&store, &keyring, &resolver, &ctx, &holds).await {
+        tokio::time::sleep(every).await;
+        if let Err(e) = check_all(&store, &keyring, &resolver, &ctx, &holds, &clock).await {
             tracing::error!(error = %e, "re-verifying sending domains");
         }
     }

@@ -352,7 +352,8 @@ impl Keyring {
     }
 }
 
-/// `hd<yyyymmdd>`, with `-2`, `-3`… when that is taken (a second rotation the same day).
+/// `hd<yyyymmdd>`, with `-2`, `-3`… when that is taken (a second rotation the same day). Only a
+/// name (uniqueness comes from `taken`), so it is dated by the system's clock, not the engine's.
 fn default_selector(taken: &[&str]) -> String {
     let base = format!(
         "hd{}",

@@ -37,7 +37,6 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::domains::Keyring;
-use crate::now_ms;
 
 /// Local parts accepted at a return-path domain besides signed `b+`/`u+` addresses.
 const FEEDBACK_LOCALS: &[&str] = &["fbl", "dmarc", "abuse", "unsubscribe"];
@@ -51,6 +50,9 @@ pub struct FeedbackPolicy {
     pub classify_timeout: Duration,
     /// Raw messages are kept this long.
     pub retention: Duration,
+    /// The time of day messages are stamped with when their envelope is unreadable, and
+    /// retention counts from.
+    pub clock: crate::Clock,
 }
 
 impl Default for FeedbackPolicy {
@@ -59,6 +61,7 @@ impl Default for FeedbackPolicy {
             soft_bounce_limit: 3,
             classify_timeout: Duration::from_secs(10),
             retention: Duration::from_secs(30 * 24 * 3600),
+            clock: crate::Clock::system(),
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct ReturnPath {
     spool: PathBuf,
     counter: AtomicU64,
     notify: Arc<Notify>,
+    /// Stamps each message's receipt.
+    clock: crate::Clock,
 }
 
 /// The envelope, written as the first line of a spool file.
@@ -99,7 +104,14 @@ impl ReturnPath {
             spool,
             counter: AtomicU64::new(0),
             notify,
+            clock: crate::Clock::system(),
         })
+    }
+
+    /// Stamp receipts by `clock` instead of the system's.
+    pub fn with_clock(mut self, clock: crate::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn is_return_path_domain(&self, domain: &str) -> bool {
@@ -152,7 +164,7 @@ impl Handler for ReturnPath {
 
     fn data(&self, from: &str, rcpts: &[String], message: &[u8]) -> ServerReply {
         let env = Envelope {
-            received_at_ms: now_ms(),
+            received_at_ms: self.clock.now_ms(),
             mail_from: from.to_string(),
             rcpts: rcpts.to_vec(),
         };
@@ -190,7 +202,7 @@ pub async fn process_spool<S: Store>(
         }
         if tokio::time::Instant::now() >= next_prune {
             next_prune += Duration::from_secs(3600);
-            match prune_raw(&store, &policy, now_ms()).await {
+            match prune_raw(&store, &policy, policy.clock.now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(messages = n, "raw inbound messages past retention dropped")
@@ -277,9 +289,9 @@ pub async fn process_once<S: Store>(
         let (env, raw) = match bytes.iter().position(|b| *b == b'\n') {
             Some(nl) => match serde_json::from_slice::<Envelope>(&bytes[..nl]) {
                 Ok(env) => (env, bytes[nl + 1..].to_vec()),
-                Err(_) => (unknown_envelope(), bytes),
+                Err(_) => (unknown_envelope(policy.clock.now_ms()), bytes),
             },
-            None => (unknown_envelope(), bytes),
+            None => (unknown_envelope(policy.clock.now_ms()), bytes),
         };
         let (raw, classified) = match classify_bounded(raw, policy.classify_timeout).await {
             Ok(x) => x,
@@ -316,9 +328,9 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
         .open(path)
 }
 
-fn unknown_envelope() -> Envelope {
+fn unknown_envelope(now_ms: i64) -> Envelope {
     Envelope {
-        received_at_ms: now_ms(),
+        received_at_ms: now_ms,
         mail_from: String::new(),
         rcpts: Vec::new(),
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use herald_domain::DeliveryState;
 use herald_store::{CampaignId, CampaignStatus, ClaimedDelivery, OutcomeRecord, Store};
 
-use crate::now_ms;
+use crate::Clock;
 
 use super::*;
 
@@ -18,28 +18,27 @@ use super::*;
 pub(crate) const HALT_POLL: Duration = Duration::from_millis(400);
 
 /// Campaigns paused or cancelled, as last read from the store (shared with the render threads),
-/// and when that read began.
-pub(crate) struct Halted(
-    std::sync::RwLock<(HashMap<CampaignId, CampaignStatus>, std::time::Instant)>,
-);
-
-impl Default for Halted {
-    fn default() -> Self {
-        Self(std::sync::RwLock::new((
-            HashMap::new(),
-            std::time::Instant::now(),
-        )))
-    }
+/// and when that read began; the clock stamps what is given back.
+pub(crate) struct Halted {
+    view: std::sync::RwLock<(HashMap<CampaignId, CampaignStatus>, std::time::Instant)>,
+    clock: Clock,
 }
 
 impl Halted {
+    pub(super) fn new(clock: Clock) -> Self {
+        Self {
+            view: std::sync::RwLock::new((HashMap::new(), std::time::Instant::now())),
+            clock,
+        }
+    }
+
     pub(super) fn status(&self, id: CampaignId) -> Option<CampaignStatus> {
-        let map = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let map = self.view.read().unwrap_or_else(|e| e.into_inner());
         map.0.get(&id).copied()
     }
 
     pub(super) fn set(&self, now: Vec<(CampaignId, CampaignStatus)>, read_at: std::time::Instant) {
-        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.view.write().unwrap_or_else(|e| e.into_inner());
         *map = (now.into_iter().collect(), read_at);
     }
 
@@ -52,7 +51,7 @@ impl Halted {
         campaigns: impl Iterator<Item = CampaignId>,
         claimed_at: std::time::Instant,
     ) {
-        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.view.write().unwrap_or_else(|e| e.into_inner());
         if map.1 < claimed_at {
             for c in campaigns {
                 map.0.remove(&c);
@@ -62,7 +61,8 @@ impl Halted {
 
     /// What to record instead of an attempt for `d`, if its campaign is halted.
     pub(super) fn give_back(&self, d: &ClaimedDelivery) -> Option<OutcomeRecord> {
-        self.status(d.campaign).map(|s| give_back(d, s))
+        self.status(d.campaign)
+            .map(|s| give_back(d, s, self.clock.now_ms()))
     }
 }
 
@@ -71,16 +71,17 @@ impl Halted {
 /// cancelled`. A paused one is not moved out of the due range ([`herald_store::PAUSE_SHIFT_MS`]):
 /// this node's view of the pause may be up to [`HALT_POLL`] old, and a delivery given back
 /// just after a resume must be due at once, not wait for another resume.
-pub(crate) fn give_back(d: &ClaimedDelivery, status: CampaignStatus) -> OutcomeRecord {
+pub(crate) fn give_back(d: &ClaimedDelivery, status: CampaignStatus, now_ms: i64) -> OutcomeRecord {
     if status == CampaignStatus::Cancelled {
         without_attempt(
             d,
             DeliveryState::NotSent,
             Some(herald_domain::NotSentReason::Cancelled.as_str()),
             None,
+            now_ms,
         )
     } else {
-        without_attempt(d, d.state, d.reason.as_deref(), Some(now_ms()))
+        without_attempt(d, d.state, d.reason.as_deref(), Some(now_ms), now_ms)
     }
 }
 
@@ -96,7 +97,7 @@ pub(crate) async fn watch_halts<S: Store>(store: S, halted: Arc<Halted>) {
             Ok(now) => {
                 let cancelled = now.iter().any(|(_, s)| *s == CampaignStatus::Cancelled);
                 halted.set(now, read_at);
-                if cancelled && let Err(e) = store.settle_cancelled(now_ms()).await {
+                if cancelled && let Err(e) = store.settle_cancelled(halted.clock.now_ms()).await {
                     tracing::warn!(error = %e, "settling cancelled deliveries failed");
                 }
             }

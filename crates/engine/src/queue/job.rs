@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use crate::deliver::{self, Attempt, AttemptResult};
 use crate::outcome::{Hop, decide};
 use crate::render::CampaignRender;
-use crate::{ms, now_ms};
+use crate::{Clock, ms};
 
 use super::*;
 
@@ -25,6 +25,7 @@ pub(crate) const RENDER_AHEAD: usize = 4;
 /// Adaptive pacing from one outcome: the receiver says we send too fast (pause its group) or
 /// hold too many connections (one at a time); an acceptance counts toward recovery.
 fn pace(
+    now_ms: i64,
     throttles: &deliver::throttle::Throttles,
     domain: &str,
     rec: &OutcomeRecord,
@@ -45,7 +46,7 @@ fn pace(
                         .map(|r| r.full())
                         .unwrap_or_else(|| "a refusal".into()),
                     sig == Signal::Pause,
-                    now_ms(),
+                    now_ms,
                 );
             }
         }
@@ -53,7 +54,7 @@ fn pace(
             if let Some(mx) = mx {
                 throttles.learn(domain, mx);
             }
-            throttles.accepted(domain, now_ms());
+            throttles.accepted(domain, now_ms);
         }
         _ => {}
     }
@@ -68,8 +69,9 @@ fn render_chunk(
     out_render: &mpsc::Sender<OutcomeRecord>,
     msg_tx: &mpsc::Sender<deliver::Prepared>,
     given_back_render: &std::sync::Mutex<Vec<i64>>,
+    clock: &Clock,
 ) -> Vec<OutcomeRecord> {
-    let date = OffsetDateTime::now_utc().unix_timestamp();
+    let date = clock.now().unix_timestamp();
     // Records without an attempt: not renderable, or given back (campaign halted).
     let mut unrenderable = Vec::new();
     for (r, d) in chunk {
@@ -94,7 +96,7 @@ fn render_chunk(
             }
             Err(e) => {
                 tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
-                unrenderable.push(not_sent(&d));
+                unrenderable.push(not_sent(&d, clock.now_ms()));
             }
         }
     }
@@ -124,9 +126,9 @@ pub(crate) async fn run_job(
         }
         Err((result, error)) => {
             // The same DNS answer for every recipient; nothing is rendered or signed.
-            let started = OffsetDateTime::now_utc();
+            let now = cfg.deliver.clock.now();
             for (_, d) in &chunk {
-                let mut ev = deliver::evidence(&d.message_id, started, cfg.deliver.route);
+                let mut ev = deliver::evidence(&d.message_id, (now, now), cfg.deliver.route);
                 ev.error = Some(error.clone());
                 ev.stage = Some("dns".into());
                 let _ = out.send(outcome_record(d, &result, ev, cfg)).await;
@@ -141,6 +143,7 @@ pub(crate) async fn run_job(
     // not make them look unrecorded, which would record them twice).
     let given_back = Arc::new(std::sync::Mutex::new(Vec::new()));
     let given_back_render = given_back.clone();
+    let clock = cfg.deliver.clock.clone();
     let render = tokio::task::spawn_blocking(move || {
         render_chunk(
             chunk,
@@ -148,14 +151,17 @@ pub(crate) async fn run_job(
             &out_render,
             &msg_tx,
             &given_back_render,
+            &clock,
         )
     });
     let (tx, mut rx) = mpsc::channel::<Attempt>(64);
     let halted_send = halted.clone();
+    let clock = &cfg.deliver.clock;
     // Skipped: a halted campaign's messages, and every message while the receiver's pause lasts
     // (a connection opened before the refusal, or reconnecting after it, sends no more).
     let skip = move |m: &deliver::Prepared| {
-        halted_send.status(m.campaign).is_some() || throttles.paused(domain, now_ms()).is_some()
+        halted_send.status(m.campaign).is_some()
+            || throttles.paused(domain, clock.now_ms()).is_some()
     };
     let send = async move {
         deliver::deliver_to_hosts(&cfg.deliver, &hosts, msg_rx, &skip, &tx).await;
@@ -170,6 +176,7 @@ pub(crate) async fn run_job(
             let stage = a.evidence.stage.clone();
             let rec = outcome_record(&d, &a.result, a.evidence, cfg);
             pace(
+                clock.now_ms(),
                 throttles,
                 domain,
                 &rec,
@@ -199,8 +206,12 @@ pub(crate) async fn run_job(
     for d in meta.into_values() {
         let rec = halted
             .give_back(&d)
-            .or_else(|| throttles.paused(domain, now_ms()).map(|p| paused(&d, &p)))
-            .unwrap_or_else(|| requeue(&d));
+            .or_else(|| {
+                throttles
+                    .paused(domain, clock.now_ms())
+                    .map(|p| paused(&d, &p, clock.now_ms()))
+            })
+            .unwrap_or_else(|| requeue(&d, clock.now_ms()));
         let _ = out.send(rec).await;
     }
 }
@@ -221,7 +232,7 @@ pub(crate) fn outcome_record(
 ) -> OutcomeRecord {
     evidence.node = Some(cfg.node.clone());
     let retry = &cfg.retry;
-    let now = OffsetDateTime::now_utc();
+    let now = cfg.deliver.clock.now();
     // The first attempt is this one unless an earlier one was recorded.
     let first = d
         .first_attempt_at_ms
@@ -253,12 +264,14 @@ pub(crate) fn outcome_record(
     }
 }
 
-/// A decision without an attempt: the delivery's lease is released, nothing is appended.
+/// A decision without an attempt, taken at `now_ms`: the delivery's lease is released, nothing
+/// is appended.
 pub(crate) fn without_attempt(
     d: &ClaimedDelivery,
     state: DeliveryState,
     reason: Option<&str>,
     next_attempt_at_ms: Option<i64>,
+    now_ms: i64,
 ) -> OutcomeRecord {
     OutcomeRecord {
         delivery: d.id,
@@ -268,29 +281,40 @@ pub(crate) fn without_attempt(
         hard: false,
         next_attempt_at_ms,
         attempt: None,
-        at_ms: now_ms(),
+        at_ms: now_ms,
     }
 }
 
 /// Given back unattempted while its receiver's slow-down lasts, with the reason in words.
-pub(crate) fn paused(d: &ClaimedDelivery, p: &deliver::throttle::Paused) -> OutcomeRecord {
-    without_attempt(d, d.state, Some(&p.reason()), Some(p.until_ms))
+pub(crate) fn paused(
+    d: &ClaimedDelivery,
+    p: &deliver::throttle::Paused,
+    now_ms: i64,
+) -> OutcomeRecord {
+    without_attempt(d, d.state, Some(&p.reason()), Some(p.until_ms), now_ms)
 }
 
 /// `not_sent/missing_data`: the message cannot be rendered for this recipient.
-pub(crate) fn not_sent(d: &ClaimedDelivery) -> OutcomeRecord {
+pub(crate) fn not_sent(d: &ClaimedDelivery, now_ms: i64) -> OutcomeRecord {
     without_attempt(
         d,
         DeliveryState::NotSent,
         Some(herald_domain::NotSentReason::MissingData.as_str()),
         None,
+        now_ms,
     )
 }
 
 /// Back to the queue without an attempt, to be tried again in a minute: its state and reason
 /// stay (a deferred delivery stays deferred).
-pub(crate) fn requeue(d: &ClaimedDelivery) -> OutcomeRecord {
-    without_attempt(d, d.state, d.reason.as_deref(), Some(now_ms() + 60_000))
+pub(crate) fn requeue(d: &ClaimedDelivery, now_ms: i64) -> OutcomeRecord {
+    without_attempt(
+        d,
+        d.state,
+        d.reason.as_deref(),
+        Some(now_ms + 60_000),
+        now_ms,
+    )
 }
 
 /// Write outcomes in batches: whatever arrived within ~50 ms, up to 1,000, per transaction.
@@ -339,12 +363,13 @@ pub(crate) async fn renew_leases<S: Store>(
     owner: String,
     lease: Duration,
     shared: Arc<Shared>,
+    clock: Clock,
 ) {
     let mut tick = tokio::time::interval(lease / 3);
     tick.tick().await;
     loop {
         tick.tick().await;
-        let until = now_ms() + lease.as_millis() as i64;
+        let until = clock.now_ms() + lease.as_millis() as i64;
         let ids = shared.held_now();
         if ids.is_empty() {
             continue;

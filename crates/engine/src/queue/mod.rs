@@ -23,7 +23,6 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use crate::deliver::{self, DeliverConfig, SharedResolver};
 use crate::domains::Keyring;
 use crate::domains::drift::Holds;
-use crate::now_ms;
 use crate::render::{CampaignRender, Renderer};
 
 mod halts;
@@ -213,6 +212,11 @@ impl<S: Store> Queue<S> {
         self
     }
 
+    /// The time of day this queue works by (`[delivery]`'s clock: the system's, or a test's).
+    pub fn clock(&self) -> &crate::Clock {
+        &self.cfg.deliver.clock
+    }
+
     pub fn owner(&self) -> &str {
         &self.owner
     }
@@ -246,8 +250,9 @@ impl<S: Store> Queue<S> {
             self.owner.clone(),
             self.cfg.lease,
             shared.clone(),
+            self.clock().clone(),
         ));
-        let halted = Arc::new(Halted::default());
+        let halted = Arc::new(Halted::new(self.clock().clone()));
         let watcher = tokio::spawn(watch_halts(self.store.clone(), halted.clone()));
         let conns = Arc::new(Semaphore::new(self.cfg.max_connections));
         // Per-destination limits are per node: with several nodes on one database the limit is
@@ -331,7 +336,7 @@ impl<S: Store> Queue<S> {
         heartbeat.abort();
         watcher.abort();
         if result.is_ok() {
-            self.store.finish_campaigns(now_ms()).await?;
+            self.store.finish_campaigns(self.clock().now_ms()).await?;
         }
         result
     }
@@ -342,7 +347,7 @@ impl<S: Store> Queue<S> {
         campaign: Option<CampaignId>,
         room: usize,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        let now = now_ms();
+        let now = self.clock().now_ms();
         let t = std::time::Instant::now();
         let r = self
             .store
@@ -375,7 +380,7 @@ impl<S: Store> Queue<S> {
         let written = shared.written.load(Ordering::Acquire);
         let t = std::time::Instant::now();
         if written != *written_at_last_finish {
-            match self.store.finish_campaigns(now_ms()).await {
+            match self.store.finish_campaigns(self.clock().now_ms()).await {
                 Ok(_) => *written_at_last_finish = written,
                 Err(e) => tracing::warn!(error = %e, "finishing campaigns failed"),
             }
@@ -383,7 +388,7 @@ impl<S: Store> Queue<S> {
         let next = self.store.next_due(campaign).await;
         self.db_time(t);
         let next = next?;
-        let now = now_ms();
+        let now = self.clock().now_ms();
         Ok(match (until, next) {
             (Until::Drained, None) | (Until::Finished, None) => None,
             (Until::Drained, Some(t)) if t > now => None,
@@ -488,6 +493,7 @@ impl<S: Store> Queue<S> {
             DeliveryState::NotSent,
             Some(reason.as_str()),
             None,
+            self.clock().now_ms(),
         )))
     }
 
@@ -515,8 +521,9 @@ impl<S: Store> Queue<S> {
                 continue;
             }
             // The receiver asked us to slow down: this one waits for the pause's end.
-            if let Some(p) = self.throttles.paused(&d.domain, now_ms()) {
-                let _ = out_tx.send(paused(&d, &p)).await;
+            let now = self.clock().now_ms();
+            if let Some(p) = self.throttles.paused(&d.domain, now) {
+                let _ = out_tx.send(paused(&d, &p, now)).await;
                 continue;
             }
             match self.campaign_render(d.campaign).await? {
@@ -535,7 +542,8 @@ impl<S: Store> Queue<S> {
                                     &d,
                                     DeliveryState::Queued,
                                     Some(&reason),
-                                    Some(now_ms() + retry.as_millis() as i64),
+                                    Some(now + retry.as_millis() as i64),
+                                    now,
                                 ))
                                 .await;
                         }
@@ -544,11 +552,11 @@ impl<S: Store> Queue<S> {
                 }
                 Err(Unusable::NotSent(e)) => {
                     tracing::warn!(delivery = d.id.0, error = %e, "cannot render; not sent");
-                    let _ = out_tx.send(not_sent(&d)).await;
+                    let _ = out_tx.send(not_sent(&d, now)).await;
                 }
                 Err(Unusable::Hold(e)) => {
                     tracing::error!(delivery = d.id.0, error = %e, "holding the delivery");
-                    let _ = out_tx.send(requeue(&d)).await;
+                    let _ = out_tx.send(requeue(&d, now)).await;
                 }
             }
         }
@@ -579,9 +587,10 @@ impl<S: Store> Queue<S> {
                     };
                     // A slow-down that came while this job waited for its connection (a halted
                     // campaign's give-back first: a resumed campaign must not wait for it).
-                    if let Some(p) = throttles.paused(&domain, now_ms()) {
+                    let now = cfg.deliver.clock.now_ms();
+                    if let Some(p) = throttles.paused(&domain, now) {
                         for (_, d) in &chunk {
-                            let rec = halted.give_back(d).unwrap_or_else(|| paused(d, &p));
+                            let rec = halted.give_back(d).unwrap_or_else(|| paused(d, &p, now));
                             let _ = out_tx.send(rec).await;
                         }
                         return;

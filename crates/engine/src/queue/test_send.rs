@@ -78,7 +78,7 @@ impl<S: Store> Queue<S> {
                 AttemptResult::DnsTempFail(_) => TestSendError::Internal(e),
                 _ => TestSendError::Refused(e),
             })?;
-        let date = time::OffsetDateTime::now_utc().unix_timestamp();
+        let date = self.clock().now().unix_timestamp();
         let prepared = tokio::task::spawn_blocking(move || render.prepare(&d, date))
             .await
             .map_err(|e| TestSendError::Internal(e.to_string()))?

@@ -52,6 +52,8 @@ pub struct SenderSettings {
     pub retention: Duration,
     /// How often an idle sender looks for new events.
     pub idle_poll: Duration,
+    /// The time of day for due times, leases and the log.
+    pub clock: crate::Clock,
 }
 
 impl Default for SenderSettings {
@@ -76,6 +78,7 @@ impl Default for SenderSettings {
             },
             retention: m(60 * 24 * 30),
             idle_poll: Duration::from_secs(1),
+            clock: crate::Clock::system(),
         }
     }
 }
@@ -375,8 +378,8 @@ pub async fn send_due<S: WebhookStore>(
     // futures borrow nothing and the sender can run as a spawned task.
     let results: Vec<OutboxResult> = futures_util::stream::iter(claims)
         .map(|c| {
-            let (poster, retry) = (poster.clone(), s.retry.clone());
-            post_one(poster, retry, c)
+            let (poster, retry, clock) = (poster.clone(), s.retry.clone(), s.clock.clone());
+            post_one(poster, retry, c, clock)
         })
         .buffer_unordered(s.max_in_flight.max(1))
         .collect()
@@ -393,12 +396,17 @@ pub async fn send_due<S: WebhookStore>(
 }
 
 /// Post one claimed event; its result.
-async fn post_one(poster: Poster, retry: RetrySchedule, c: OutboxClaim) -> OutboxResult {
+async fn post_one(
+    poster: Poster,
+    retry: RetrySchedule,
+    c: OutboxClaim,
+    clock: crate::Clock,
+) -> OutboxResult {
     let body = payload(&c);
     let outcome = poster
         .post(&c.url, &c.secret, &format!("evt_{}", c.id), &c.event, body)
         .await;
-    let at_ms = crate::now_ms();
+    let at_ms = clock.now_ms();
     let (ok, status, error) = match outcome {
         Ok(status) if (200..300).contains(&status) => (true, Some(status), None),
         Ok(status) => (false, Some(status), Some(format!("HTTP {status}"))),
@@ -444,7 +452,7 @@ pub async fn run<S: WebhookStore>(
     tokio::pin!(stop);
     let mut pruned_at = 0i64;
     loop {
-        let now = crate::now_ms();
+        let now = s.clock.now_ms();
         if now - pruned_at > 3_600_000 {
             pruned_at = now;
             match store
@@ -457,7 +465,7 @@ pub async fn run<S: WebhookStore>(
             }
         }
         // Again: the prune may have taken a while, and the lease counts from now.
-        let now = crate::now_ms();
+        let now = s.clock.now_ms();
         let wait = match send_due(&store, &poster, &owner, &s, now).await {
             Ok(r) if r.claimed as u32 >= s.batch => Duration::ZERO,
             Ok(r) => {
@@ -467,7 +475,7 @@ pub async fn run<S: WebhookStore>(
                 // At least a moment between rounds that found less than a batch (never a tight
                 // loop on the database), at most `idle_poll`.
                 match store.next_webhook_due().await {
-                    Ok(Some(due)) => Duration::from_millis((due - crate::now_ms()).max(0) as u64)
+                    Ok(Some(due)) => Duration::from_millis((due - s.clock.now_ms()).max(0) as u64)
                         .max(Duration::from_millis(50))
                         .min(s.idle_poll),
                     _ => s.idle_poll,

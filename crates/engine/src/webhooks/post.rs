@@ -58,7 +58,9 @@ impl Poster {
         event: &str,
         body: Vec<u8>,
     ) -> Result<u16, String> {
-        let signature = herald_mail::webhook_signature::sign(secret, crate::now_ms() / 1000, &body);
+        // The receiver checks the signature's time against its own clock: the system's.
+        let signed_at = time::OffsetDateTime::now_utc().unix_timestamp();
+        let signature = herald_mail::webhook_signature::sign(secret, signed_at, &body);
         let request = hyper::Request::post(url)
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .header(hyper::header::USER_AGENT, &self.user_agent)

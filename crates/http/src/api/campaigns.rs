@@ -399,7 +399,7 @@ pub async fn create<S: Store>(
             seeds: b.send_to_seeds.unwrap_or(defaults.seeds),
         },
     };
-    match campaign::create(&web.store, &input).await {
+    match campaign::create(&web.store, &input, web.clock.now_ms()).await {
         Ok(id) => {
             if let Err(e) = web.actions.check(id, "create").await {
                 tracing::warn!(campaign = id.0, error = %e, "the pre-send check did not run");

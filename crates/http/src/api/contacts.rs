@@ -79,7 +79,15 @@ pub async fn erase<S: Store>(
     Path(email): Path<String>,
 ) -> Response {
     let source = format!("api:{}", user.email);
-    match privacy::erase(&web.store, &web.erasure, &email, &source).await {
+    match privacy::erase(
+        &web.store,
+        &web.erasure,
+        &email,
+        &source,
+        web.clock.now_ms(),
+    )
+    .await
+    {
         Ok(done) => Json(done).into_response(),
         Err(AudienceError::Store(e)) => internal(e),
         Err(AudienceError::UnknownContact(_)) => error(
@@ -96,7 +104,7 @@ pub async fn export_person<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Path(email): Path<String>,
 ) -> Response {
-    match privacy::export_person(&web.store, &email).await {
+    match privacy::export_person(&web.store, &email, web.clock.now_ms()).await {
         Ok(Some(p)) => Json(p).into_response(),
         Ok(None) => error(
             StatusCode::NOT_FOUND,

@@ -69,10 +69,10 @@ pub async fn add_contact<S: Store>(
         &web.store,
         &web.erasure,
         &list,
-        &a.email,
-        &fields,
+        (&a.email, &fields),
         a.confirm,
         &source,
+        web.clock.now_ms(),
     )
     .await
     {
@@ -187,7 +187,7 @@ pub async fn public_subscribe<S: Store>(
         user_agent: b.user_agent.map(|u| u.chars().take(512).collect()),
         form_text: crate::public::signup::consent_text(&list),
     };
-    match audience::sign_up(&web.store, &web.erasure, &list, &form).await {
+    match audience::sign_up(&web.store, &web.erasure, &list, &form, web.clock.now_ms()).await {
         Ok(_) | Err(AudienceError::Erased(_)) => (
             StatusCode::ACCEPTED,
             Json(Subscribed {
@@ -295,7 +295,7 @@ pub async fn create_list<S: Store>(
         Ok(i) => i,
         Err(r) => return r,
     };
-    match audience::create_list(&web.store, input).await {
+    match audience::create_list(&web.store, input, web.clock.now_ms()).await {
         Ok(l) => (StatusCode::CREATED, Json(ListView::of(&l, &web.public_url))).into_response(),
         Err(e) => list_refused(e),
     }

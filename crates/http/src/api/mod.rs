@@ -672,7 +672,7 @@ async fn authenticate<S: Store>(
     let user = match token {
         Some(t) => match web
             .store
-            .user_by_api_token(&token_hash(t), herald_engine::now_ms())
+            .user_by_api_token(&token_hash(t), web.clock.now_ms())
             .await
         {
             Ok(u) => u,

@@ -65,7 +65,7 @@ fn refused(e: AudienceError) -> Response {
 }
 
 pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
-    match segments::list(&web.store).await {
+    match segments::list(&web.store, web.clock.now_ms()).await {
         Ok(segments) => Json(SegmentsPage { segments }).into_response(),
         Err(e) => refused(e),
     }
@@ -75,14 +75,14 @@ pub async fn create<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Body(b): Body<NewSegment>,
 ) -> Response {
-    match segments::create(&web.store, &b.name, &b.rule).await {
+    match segments::create(&web.store, &b.name, &b.rule, web.clock.now_ms()).await {
         Ok(s) => (StatusCode::CREATED, Json(s)).into_response(),
         Err(e) => refused(e),
     }
 }
 
 pub async fn count<S: Store>(State(web): State<Arc<Web<S>>>, Body(b): Body<RuleBody>) -> Response {
-    match segments::count(&web.store, &b.rule).await {
+    match segments::count(&web.store, &b.rule, web.clock.now_ms()).await {
         Ok(c) => Json(c).into_response(),
         Err(e) => refused(e),
     }
@@ -100,7 +100,7 @@ pub async fn audience<S: Store>(
         segment: b.segment,
         exclude: b.exclude,
     };
-    match segments::set_campaign_audience(&web.store, id, &change).await {
+    match segments::set_campaign_audience(&web.store, id, &change, web.clock.now_ms()).await {
         Ok(a) => Json(a).into_response(),
         Err(e) => refused(e),
     }

@@ -71,7 +71,7 @@ pub async fn add<S: Store>(
             email_key: key.clone(),
             reason,
             source: format!("api:{}", user.email),
-            created_at_ms: herald_engine::now_ms(),
+            created_at_ms: web.clock.now_ms(),
         })
         .await
     {
@@ -109,11 +109,7 @@ pub async fn remove<S: Store>(
     };
     match web
         .store
-        .remove_suppression(
-            &key,
-            &format!("api:{}", user.email),
-            herald_engine::now_ms(),
-        )
+        .remove_suppression(&key, &format!("api:{}", user.email), web.clock.now_ms())
         .await
     {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),

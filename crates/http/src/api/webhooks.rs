@@ -111,7 +111,7 @@ pub async fn create<S: Store>(
         &b.events.join(","),
         &b.description,
         &by,
-        herald_engine::now_ms(),
+        web.clock.now_ms(),
     )
     .await
     {
@@ -185,7 +185,7 @@ pub async fn replay<S: Store>(
             );
         }
     };
-    match webhooks::replay(&web.store, id, which, herald_engine::now_ms()).await {
+    match webhooks::replay(&web.store, id, which, web.clock.now_ms()).await {
         Ok(replayed) => Json(Replayed { replayed }).into_response(),
         Err(e) => refused(e),
     }

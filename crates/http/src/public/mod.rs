@@ -70,6 +70,8 @@ pub struct Public<S: Store> {
     /// How sign-up forms and confirmation links behave (`[lists]`).
     pub signup: signup::SignupRules,
     signup_rate: signup::SignupRate,
+    /// The time of day: token expiry, engagement and consent times.
+    pub clock: herald_engine::Clock,
     /// Recent clicks per delivery (ms, URL hash) for the burst rule; bounded.
     recent: Mutex<HashMap<i64, Vec<(i64, u64)>>>,
 }
@@ -97,11 +99,18 @@ impl<S: Store> Public<S> {
             events,
             signup: signup::SignupRules::default(),
             signup_rate: signup::SignupRate::default(),
+            clock: herald_engine::Clock::system(),
             recent: Mutex::new(HashMap::new()),
         }
     }
 
     /// Sign-up forms and confirmation links follow `rules`.
+    /// Read the time of day from `clock` instead of the system's.
+    pub fn with_clock(mut self, clock: herald_engine::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn with_signup(mut self, rules: signup::SignupRules) -> Self {
         self.signup = rules;
         self
@@ -155,10 +164,6 @@ pub fn router<S: Store>(state: Arc<Public<S>>) -> Router {
         .with_state(state)
 }
 
-fn now_ms() -> i64 {
-    herald_engine::now_ms()
-}
-
 pub(crate) fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -197,7 +202,7 @@ async fn open<S: Store>(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let now = now_ms();
+    let now = p.clock.now_ms();
     let Some(t) = p.keys.verify(TokenKind::Open, &token, "", now) else {
         return not_found();
     };
@@ -248,7 +253,7 @@ async fn click<S: Store>(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let now = now_ms();
+    let now = p.clock.now_ms();
     let Some(url) = q.u.as_deref().and_then(decode_url) else {
         return not_found();
     };
@@ -307,7 +312,7 @@ async fn unsubscribe_page<S: Store>(
     Path(token): Path<String>,
 ) -> Response {
     if p.keys
-        .verify(TokenKind::Unsubscribe, &token, "", now_ms())
+        .verify(TokenKind::Unsubscribe, &token, "", p.clock.now_ms())
         .is_none()
     {
         return not_found();
@@ -329,7 +334,7 @@ async fn unsubscribe<S: Store>(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let now = now_ms();
+    let now = p.clock.now_ms();
     let Some(t) = p.keys.verify(TokenKind::Unsubscribe, &token, "", now) else {
         return not_found();
     };

@@ -19,7 +19,7 @@ use herald_engine::audience::{self, AudienceError, PreferenceForm};
 use herald_mail::tracking::TokenKind;
 use herald_store::{DeliveryId, EngagementRecord, ListId, Store};
 
-use super::{Public, client_ip, not_found, now_ms, user_agent};
+use super::{Public, client_ip, not_found, user_agent};
 
 struct ListRow {
     id: i64,
@@ -51,7 +51,7 @@ struct Page {
 
 fn delivery<S: Store>(p: &Public<S>, token: &str) -> Option<DeliveryId> {
     p.keys
-        .verify(TokenKind::Preferences, token, "", now_ms())
+        .verify(TokenKind::Preferences, token, "", p.clock.now_ms())
         .map(|v| DeliveryId(v.delivery))
 }
 
@@ -169,7 +169,7 @@ pub(super) async fn save<S: Store>(
         let record = EngagementRecord {
             delivery: d,
             kind: herald_domain::EventKind::Unsubscribe,
-            at_ms: now_ms(),
+            at_ms: p.clock.now_ms(),
             detail: serde_json::json!({
                 "verdict": "human", "reason": null, "user_agent": ua,
                 "ip": p.ip_policy.apply(ip), "method": "preferences",
@@ -211,7 +211,7 @@ pub(super) async fn save<S: Store>(
         ip: p.ip_policy.apply(ip),
         user_agent: Some(ua),
     };
-    match audience::set_preferences(&p.store, d, &form).await {
+    match audience::set_preferences(&p.store, d, &form, p.clock.now_ms()).await {
         Ok(true) => show(&p, &token, d, StatusCode::OK, Some("Saved.".into()), None).await,
         Ok(false) => not_found(),
         Err(e @ AudienceError::BadField { .. }) => {

@@ -30,7 +30,7 @@ use herald_engine::audience::{self, AudienceError, SignUpForm};
 use herald_mail::tracking::TokenKind;
 use herald_store::{DeliveryId, ListRecord, Store};
 
-use super::{Public, client_ip, now_ms, user_agent};
+use super::{Public, client_ip, user_agent};
 
 /// `[lists]` settings the public pages follow.
 #[derive(Debug, Clone)]
@@ -204,7 +204,9 @@ fn form_page<S: Store>(
             paragraphs,
             form: Some(FormView {
                 action: format!("/s/{slug}"),
-                token: p.keys.sign(TokenKind::Form, l.id.0, now_ms() / 1000, &slug),
+                token: p
+                    .keys
+                    .sign(TokenKind::Form, l.id.0, p.clock.now_ms() / 1000, &slug),
                 email: posted.get("email").cloned().unwrap_or_default(),
                 fields: l
                     .list
@@ -284,7 +286,7 @@ pub(super) async fn submit<S: Store>(
         Ok(None) => return not_found(),
         Err(r) => return r,
     };
-    let now = now_ms();
+    let now = p.clock.now_ms();
     let served = posted
         .get("t")
         .and_then(|t| p.keys.verify(TokenKind::Form, t, &slug, now))
@@ -334,7 +336,7 @@ pub(super) async fn submit<S: Store>(
         user_agent: Some(user_agent(&headers)),
         form_text: consent_text(&l),
     };
-    match audience::sign_up(&p.store, &p.signup.erasure, &l, &form).await {
+    match audience::sign_up(&p.store, &p.signup.erasure, &l, &form, p.clock.now_ms()).await {
         // An erased person is told what anyone is told, and nothing is kept.
         Ok(_) | Err(AudienceError::Erased(_)) => done_page(&l, email),
         Err(e @ (AudienceError::BadEmail(_) | AudienceError::BadField { .. })) => form_page(
@@ -353,7 +355,7 @@ pub(super) async fn submit<S: Store>(
 
 /// The delivery a confirmation link names, if it is genuine and within `confirm_within`.
 fn confirm_token<S: Store>(p: &Public<S>, token: &str) -> Option<DeliveryId> {
-    let now = now_ms();
+    let now = p.clock.now_ms();
     let v = p.keys.verify(TokenKind::Confirm, token, "", now)?;
     (now / 1000 - v.sent_at <= p.signup.confirm_within.as_secs() as i64)
         .then_some(DeliveryId(v.delivery))
@@ -396,7 +398,7 @@ pub(super) async fn confirm<S: Store>(
         return expired();
     };
     let ip = p.ip_policy.apply(client_ip(&p, peer, &headers));
-    match audience::confirm(&p.store, delivery, ip.as_deref()).await {
+    match audience::confirm(&p.store, delivery, ip.as_deref(), p.clock.now_ms()).await {
         Ok(Some(c)) => message(
             StatusCode::OK,
             "You are subscribed",

@@ -655,7 +655,7 @@ pub(super) async fn audience<S: Store>(
         segment: pick(f.segment),
         exclude: pick(f.exclude),
     };
-    let done = segments::set_campaign_audience(&web.store, cid, &change)
+    let done = segments::set_campaign_audience(&web.store, cid, &change, web.clock.now_ms())
         .await
         .map(|a| {
             format!(

@@ -212,7 +212,7 @@ pub async fn create<S: Store>(
         reply_to: Some(f.reply_to.clone()).filter(|r| !r.trim().is_empty()),
         tracking: TrackingSwitches::default(),
     };
-    match campaign::create(&web.store, &input).await {
+    match campaign::create(&web.store, &input, web.clock.now_ms()).await {
         Ok(id) => {
             // The pre-send check, shown on the new draft's page (a failure to run it is logged).
             if let Err(e) = web.actions.check(id, "create").await {

@@ -289,6 +289,7 @@ pub async fn import<S: Store>(
         Box::new(std::io::Cursor::new(bytes)),
         &list,
         |_| {},
+        web.clock.now_ms(),
     )
     .await
     {
@@ -321,7 +322,7 @@ pub async fn export_person<S: Store>(
             "Only an admin can export a person's data.",
         );
     }
-    match privacy::export_person(&web.store, &email).await {
+    match privacy::export_person(&web.store, &email, web.clock.now_ms()).await {
         Ok(Some(p)) => match serde_json::to_vec_pretty(&p) {
             Ok(body) => (
                 [
@@ -362,7 +363,15 @@ pub async fn erase<S: Store>(
         return *r;
     }
     let source = format!("ui:{}", s.user.email);
-    match privacy::erase(&web.store, &web.erasure, &email, &source).await {
+    match privacy::erase(
+        &web.store,
+        &web.erasure,
+        &email,
+        &source,
+        web.clock.now_ms(),
+    )
+    .await
+    {
         Ok(done) => super::session::redirect_with(
             &s,
             "/contacts",

@@ -106,12 +106,12 @@ pub(super) async fn login<S: Store>(
     let account = f.email.trim().to_ascii_lowercase();
     let next = f.next.as_deref();
     // Refused before any hashing: a flood costs a map lookup, not 19 MiB of argon2.
-    if let Some(refusal) = web.login.blocked(ip, &account, herald_engine::now_ms()) {
+    if let Some(refusal) = web.login.blocked(ip, &account, web.clock.now_ms()) {
         return too_many(next, refusal);
     }
     // Counted before the check: a guess whose client hangs up before the answer still counts
     // (a success clears it).
-    let _ = web.login.failed(ip, &account, herald_engine::now_ms());
+    let _ = web.login.failed(ip, &account, web.clock.now_ms());
     let user = web.store.user_by_email(&account).await.ok().flatten();
     let hash = user
         .as_ref()
@@ -126,7 +126,7 @@ pub(super) async fn login<S: Store>(
         Err(refusal) => return too_many(next, refusal),
     };
     let (Some(user), true) = (user, ok) else {
-        if let Some(refusal) = web.login.blocked(ip, &account, herald_engine::now_ms()) {
+        if let Some(refusal) = web.login.blocked(ip, &account, web.clock.now_ms()) {
             tracing::info!(%ip, "login failures: backing off");
             return too_many(next, refusal);
         }
@@ -136,11 +136,11 @@ pub(super) async fn login<S: Store>(
             StatusCode::UNAUTHORIZED,
         );
     };
-    web.login.succeeded(ip, &account, herald_engine::now_ms());
+    web.login.succeeded(ip, &account, web.clock.now_ms());
     let (Ok(token), Ok(csrf)) = (random_token(), random_token()) else {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
     };
-    let now = herald_engine::now_ms();
+    let now = web.clock.now_ms();
     if let Err(e) = web
         .store
         .create_session(&NewSession {

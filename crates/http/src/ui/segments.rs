@@ -50,13 +50,13 @@ async fn page<S: Store>(
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let list = match segments::list(&web.store).await {
+    let list = match segments::list(&web.store, web.clock.now_ms()).await {
         Ok(l) => l,
         Err(e) => return failed(e, "listing segments", "The segments could not be read."),
     };
     let mut tried = None;
     if !rule.trim().is_empty() && problem.is_none() {
-        match segments::count(&web.store, &rule).await {
+        match segments::count(&web.store, &rule, web.clock.now_ms()).await {
             Ok(c) => tried = Some(c),
             Err(AudienceError::Store(e)) => {
                 return failed(e, "counting a rule", "The rule could not be counted.");
@@ -107,7 +107,7 @@ pub async fn create<S: Store>(
         return *r;
     }
     let (name, rule) = (f.name.unwrap_or_default(), f.rule.unwrap_or_default());
-    match segments::create(&web.store, &name, &rule).await {
+    match segments::create(&web.store, &name, &rule, web.clock.now_ms()).await {
         Ok(v) => redirect_with(
             &s,
             "/segments",

@@ -107,7 +107,7 @@ pub(super) async fn require_session<S: Store>(
     let session = match &token {
         Some(t) => web
             .store
-            .session(&token_hash(t), herald_engine::now_ms())
+            .session(&token_hash(t), web.clock.now_ms())
             .await
             .ok()
             .flatten(),

@@ -337,7 +337,7 @@ pub async fn suppress<S: Store>(
             email_key: key,
             reason: herald_domain::SuppressionReason::Suppressed,
             source: format!("ui:{}", s.user.email),
-            created_at_ms: herald_engine::now_ms(),
+            created_at_ms: web.clock.now_ms(),
         })
         .await;
     match added {
@@ -361,11 +361,7 @@ pub async fn unsuppress<S: Store>(
     };
     match web
         .store
-        .remove_suppression(
-            &key,
-            &format!("ui:{}", s.user.email),
-            herald_engine::now_ms(),
-        )
+        .remove_suppression(&key, &format!("ui:{}", s.user.email), web.clock.now_ms())
         .await
     {
         Ok(_) => Redirect::to("/suppressions").into_response(),

@@ -158,7 +158,7 @@ pub async fn create<S: Store>(
         &typed.chosen.join(","),
         typed.description.trim(),
         &by,
-        herald_engine::now_ms(),
+        web.clock.now_ms(),
     )
     .await
     {
@@ -284,7 +284,7 @@ pub async fn replay<S: Store>(
             return redirect_with(&s, &back, flash::Kind::Problem, "Nothing to replay.");
         }
     };
-    match webhooks::replay(&web.store, id, which, herald_engine::now_ms()).await {
+    match webhooks::replay(&web.store, id, which, web.clock.now_ms()).await {
         Ok(n) => redirect_with(
             &s,
             &back,

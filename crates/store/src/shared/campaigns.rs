@@ -81,6 +81,7 @@ macro_rules! campaigns {
                 &self,
                 id: CampaignId,
                 c: &NewCampaign,
+                now_ms: i64,
             ) -> Result<bool> {
                 let mut w = self.write().await?;
                 let changed = sqlx::query(
@@ -104,7 +105,7 @@ macro_rules! campaigns {
                 .bind(c.send_to_seeds as i64)
                 .bind(id.0)
                 .bind(&c.reply_to)
-                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
+                .bind(now_ms)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -112,7 +113,7 @@ macro_rules! campaigns {
                 Ok(changed == 1)
             }
 
-            async fn delete_draft(&self, id: CampaignId) -> Result<bool> {
+            async fn delete_draft(&self, id: CampaignId, now_ms: i64) -> Result<bool> {
                 let mut w = self.write().await?;
                 // A draft has no deliveries; the condition keeps it so even if one is starting.
                 let deleted = sqlx::query(
@@ -121,7 +122,7 @@ macro_rules! campaigns {
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )
                 .bind(id.0)
-                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
+                .bind(now_ms)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -180,6 +181,7 @@ macro_rules! campaigns {
                 id: CampaignId,
                 segment: Option<(&str, &str)>,
                 exclude: Option<(&str, &str)>,
+                now_ms: i64,
             ) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
@@ -193,7 +195,7 @@ macro_rules! campaigns {
                 .bind(segment.map(|s| s.1))
                 .bind(exclude.map(|s| s.0))
                 .bind(exclude.map(|s| s.1))
-                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
+                .bind(now_ms)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -251,6 +253,7 @@ macro_rules! campaigns {
                 at_ms: i64,
                 tz: Option<&str>,
                 local_time: Option<&str>,
+                now_ms: i64,
             ) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
@@ -264,7 +267,7 @@ macro_rules! campaigns {
                 .bind(at_ms)
                 .bind(tz)
                 .bind(local_time)
-                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
+                .bind(now_ms)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -272,7 +275,7 @@ macro_rules! campaigns {
                 Ok(n == 1)
             }
 
-            async fn unschedule_campaign(&self, id: CampaignId) -> Result<bool> {
+            async fn unschedule_campaign(&self, id: CampaignId, now_ms: i64) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE campaigns SET status = 'draft', scheduled_at = NULL, schedule_tz = NULL, \
@@ -282,7 +285,7 @@ macro_rules! campaigns {
                      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)",
                 )
                 .bind(id.0)
-                .bind(crate::shared::ms(time::OffsetDateTime::now_utc()))
+                .bind(now_ms)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();

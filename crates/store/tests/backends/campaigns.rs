@@ -262,7 +262,7 @@ async fn schedule_scenario(store: AnyStore) {
     let t = now();
     assert!(
         store
-            .schedule_campaign(id, t - 1, Some("UTC"), Some("2026-12-10T09:00"))
+            .schedule_campaign(id, t - 1, Some("UTC"), Some("2026-12-10T09:00"), now())
             .await
             .unwrap()
     );
@@ -279,12 +279,24 @@ async fn schedule_scenario(store: AnyStore) {
             .is_empty(),
         "{backend}: leased"
     );
-    assert!(!store.unschedule_campaign(id).await.unwrap(), "{backend}");
-    assert!(!store.update_draft(id, &new).await.unwrap(), "{backend}");
-    assert!(!store.delete_draft(id).await.unwrap(), "{backend}");
+    assert!(
+        !store.unschedule_campaign(id, now()).await.unwrap(),
+        "{backend}"
+    );
+    assert!(
+        !store.update_draft(id, &new, now()).await.unwrap(),
+        "{backend}"
+    );
+    assert!(!store.delete_draft(id, now()).await.unwrap(), "{backend}");
+    // The lease is judged by the caller's clock: at a time after it ran out, the draft can be
+    // changed again (a node that died while starting it holds it no longer).
+    assert!(
+        store.update_draft(id, &new, t + 60_001).await.unwrap(),
+        "{backend}: the lease ran out"
+    );
     assert!(
         !store
-            .schedule_campaign(id, t + 5_000, None, None)
+            .schedule_campaign(id, t + 5_000, None, None, now())
             .await
             .unwrap(),
         "{backend}: not moved while starting"
@@ -300,7 +312,7 @@ async fn schedule_scenario(store: AnyStore) {
         (CampaignStatus::Draft, Some("the gate said no"), None),
         "{backend}"
     );
-    assert!(store.delete_draft(id).await.unwrap(), "{backend}");
+    assert!(store.delete_draft(id, now()).await.unwrap(), "{backend}");
 }
 
 #[tokio::test]

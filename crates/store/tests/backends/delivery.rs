@@ -92,7 +92,7 @@ async fn scenario(store: AnyStore) {
         send_to_seeds: true,
     };
     assert!(
-        store.update_draft(campaign, &draft).await.unwrap(),
+        store.update_draft(campaign, &draft, now()).await.unwrap(),
         "{backend}"
     );
     let c2 = store.campaign(campaign).await.unwrap().unwrap();
@@ -123,10 +123,13 @@ async fn scenario(store: AnyStore) {
     // Still marked draft, but its deliveries exist: the send has begun, nothing changes it.
     draft.name = "N3".into();
     assert!(
-        !store.update_draft(campaign, &draft).await.unwrap(),
+        !store.update_draft(campaign, &draft, now()).await.unwrap(),
         "{backend}"
     );
-    assert!(!store.delete_draft(campaign).await.unwrap(), "{backend}");
+    assert!(
+        !store.delete_draft(campaign, now()).await.unwrap(),
+        "{backend}"
+    );
     assert_eq!(store.campaign(campaign).await.unwrap().unwrap().name, "N2");
     assert_eq!(
         store.insert_deliveries(&batch).await.unwrap(),

@@ -64,7 +64,7 @@ pub async fn check_campaign(
         }
     };
     // Spam reports against deliveries of the campaigns of the last 30 days.
-    let since = herald_engine::now_ms() - 30 * 24 * 3600 * 1000;
+    let since = app.clock.now_ms() - 30 * 24 * 3600 * 1000;
     let mut recent = (0, 0, 0);
     for e in herald_engine::reports::campaign_list(&app.store, 500, None).await? {
         let created = e.campaign.created_at_ms;
@@ -97,7 +97,7 @@ pub async fn check_campaign(
     let count = |s| findings.iter().filter(|f| f.severity == s).count() as u32;
     let check = CampaignCheck {
         campaign: id.to_string(),
-        checked_at: herald_engine::reports::ms_to_rfc3339(herald_engine::now_ms()),
+        checked_at: herald_engine::reports::ms_to_rfc3339(app.clock.now_ms()),
         at: at.to_string(),
         problems: count(CheckSeverity::Problem),
         warnings: count(CheckSeverity::Warning),

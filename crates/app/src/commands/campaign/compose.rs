@@ -47,7 +47,7 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
             seeds: !a.no_seeds,
         },
     };
-    let id = campaign::create(&app.store, &input)
+    let id = campaign::create(&app.store, &input, app.clock.now_ms())
         .await
         .map_err(|e| match e {
             CampaignError::Store(s) => anyhow::Error::new(s).context("creating the campaign"),
@@ -205,7 +205,7 @@ pub async fn edit_campaign(
     if let Some(t) = patch.text {
         input.text = Some(t).filter(|t| !t.trim().is_empty());
     }
-    campaign::update(&app.store, id, &input)
+    campaign::update(&app.store, id, &input, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "changing the campaign"))?;
     check_quietly(app, id, "edit").await;
@@ -215,7 +215,7 @@ pub async fn edit_campaign(
 /// Delete the draft `id` (`campaign delete`, the API, the UI); a campaign whose send started
 /// is refused as a conflict.
 pub async fn delete_draft(app: &App, id: CampaignId) -> anyhow::Result<()> {
-    if app.store.delete_draft(id).await? {
+    if app.store.delete_draft(id, app.clock.now_ms()).await? {
         return Ok(());
     }
     match app.store.campaign(id).await? {
@@ -261,14 +261,19 @@ pub async fn duplicate(
         (Err(e), Some(was)) => Some(format!("duplicated from campaign {id} ({was}): {e:#}")),
         (Err(e), None) => return Err(e),
     };
-    let copy = campaign::create(&app.store, &input)
+    let copy = campaign::create(&app.store, &input, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
     // The copy goes to the same people: the same segment and exclusion, as the original had them.
     if old.segment.is_some() || old.exclude.is_some() {
         use herald_engine::audience::segments::as_refs;
         app.store
-            .set_campaign_audience(copy, as_refs(&old.segment), as_refs(&old.exclude))
+            .set_campaign_audience(
+                copy,
+                as_refs(&old.segment),
+                as_refs(&old.exclude),
+                app.clock.now_ms(),
+            )
             .await?;
     }
     Ok(copy)
@@ -294,9 +299,9 @@ pub(super) async fn audience_cmd(
         exclude: pick(exclude, no_exclude),
     };
     let a = if change.segment.is_none() && change.exclude.is_none() {
-        segments::campaign_audience(&app.store, id).await
+        segments::campaign_audience(&app.store, id, app.clock.now_ms()).await
     } else {
-        segments::set_campaign_audience(&app.store, id, &change).await
+        segments::set_campaign_audience(&app.store, id, &change, app.clock.now_ms()).await
     }
     .map_err(crate::commands::lists::cli_error)?;
     if json {

@@ -18,7 +18,7 @@ pub async fn schedule(
     at_ms: i64,
     tz: Option<&str>,
 ) -> anyhow::Result<herald_engine::api_types::CampaignScheduled> {
-    campaign::schedule(&app.store, id, at_ms, tz, herald_engine::now_ms())
+    campaign::schedule(&app.store, id, at_ms, tz, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "scheduling the campaign"))?;
     check_quietly(app, id, "schedule").await;
@@ -40,7 +40,7 @@ pub async fn schedule_local_time(
     default_tz: Option<&str>,
 ) -> anyhow::Result<herald_engine::api_types::CampaignScheduled> {
     let start =
-        campaign::schedule_local_time(&app.store, id, local, default_tz, herald_engine::now_ms())
+        campaign::schedule_local_time(&app.store, id, local, default_tz, app.clock.now_ms())
             .await
             .map_err(|e| campaign_error(e, "scheduling the campaign"))?;
     check_quietly(app, id, "schedule").await;
@@ -59,7 +59,7 @@ pub async fn unschedule(
     app: &App,
     id: CampaignId,
 ) -> anyhow::Result<herald_engine::api_types::CampaignScheduled> {
-    campaign::unschedule(&app.store, id)
+    campaign::unschedule(&app.store, id, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "unscheduling the campaign"))?;
     Ok(herald_engine::api_types::CampaignScheduled {
@@ -89,7 +89,7 @@ pub fn spawn_scheduler(app: &App) -> tokio::sync::oneshot::Sender<()> {
                 _ = &mut stopped => return,
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
-            let now = herald_engine::now_ms();
+            let now = app.clock.now_ms();
             let due = match app
                 .store
                 .take_due_schedules(now, now + SCHEDULE_LEASE_MS)

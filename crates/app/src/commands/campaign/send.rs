@@ -230,7 +230,7 @@ pub async fn control(
     id: CampaignId,
     what: campaign::Control,
 ) -> anyhow::Result<herald_engine::api_types::CampaignControlled> {
-    let done = campaign::control(&app.store, id, what)
+    let done = campaign::control(&app.store, id, what, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "changing the campaign"))?;
     tracing::info!(
@@ -271,7 +271,9 @@ pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
     // A scheduled campaign sent by hand goes out now, to everyone: it stops being scheduled
     // (and sent in local time). Refused while `serve` holds its start: it is starting anyway.
     if c.status == herald_store::CampaignStatus::Scheduled {
-        app.store.unschedule_campaign(id).await?;
+        app.store
+            .unschedule_campaign(id, app.clock.now_ms())
+            .await?;
     }
     // A start that was interrupted after part of the audience was snapshotted is finished
     // whatever the gate says now: those deliveries are already queued.
@@ -296,7 +298,7 @@ pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
     ) {
         check_quietly(app, id, "send").await;
     }
-    campaign::snapshot(&app.store, id)
+    campaign::snapshot(&app.store, id, app.clock.now_ms())
         .await
         .map_err(|e| match e {
             CampaignError::Store(s) => anyhow::Error::new(s).context("starting the send"),
