@@ -1,8 +1,8 @@
 //! Scheduled sends (issue 19, item 2), through the CLI, the web UI and the API of two
 //! `herald serve` nodes sharing a PostgreSQL database: bad times and zones are refused and
 //! change nothing; the web UI schedules in a zone and unschedules; the API schedules and
-//! calls off. That a schedule goes out on time, from exactly one node, is `timed.rs`'s (the
-//! clock moved instead of waited for).
+//! calls off. That a schedule goes out on time, once with two nodes running, is `timed.rs`'s
+//! (the clock moved instead of waited for).
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
@@ -85,7 +85,7 @@ fn prepare(h: &Herald, tmp: &Path, n: usize) -> String {
 }
 
 #[test]
-fn a_scheduled_campaign_goes_out_on_time_from_exactly_one_node() {
+fn bad_schedules_are_refused_and_the_ui_and_api_schedule_and_call_off() {
     const N: usize = 40;
     let tmp = tempfile::tempdir().unwrap();
     let db = pg_database(&tmp.path().join("cluster"));
@@ -231,7 +231,7 @@ fn a_scheduled_campaign_goes_out_on_time_from_exactly_one_node() {
     );
     let r = api("DELETE", None);
     assert_eq!(r.status, 409, "not scheduled any more: {}", r.body);
-    // Going out on time, from exactly one node: tests/timed.rs (in-process, the clock moved).
+    // Going out on time, once with two nodes: tests/timed.rs (in-process, the clock moved).
 }
 
 /// `--local-time`: each recipient gets the campaign at that time of day in their own zone.

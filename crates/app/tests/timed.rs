@@ -1,9 +1,11 @@
 //! What Herald does when time passes, on the application in-process
 //! (`herald_testkit::app::spawn_app`) with a clock the test moves: a deferred recipient is
 //! retried when its retry is due and expires after `[delivery] expiry`; a campaign scheduled
-//! for tomorrow goes out tomorrow, from exactly one of two nodes; in each recipient's local
+//! for tomorrow goes out tomorrow, each recipient once with two nodes running (that only one
+//! node takes a due schedule is the store's test of `take_due_schedules`); in each recipient's local
 //! time, the last zone's copy waits for its morning; a sign-up form wants its minimum fill
-//! time and a confirmation link stops working after `[lists] confirm_within`. Hours and days
+//! time and a confirmation link stops working after `[lists] confirm_within`; a preference-centre
+//! link after `[lists] preferences_within`, an unsubscribe link never. Hours and days
 //! pass in milliseconds: nothing here sleeps for the clock.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
@@ -43,6 +45,10 @@ async fn import(app: &App, header: &str, rows: &[&str]) {
 
 /// A draft to list `all` (the From gate overridden: no DNS here).
 async fn draft(app: &App, name: &str) -> CampaignId {
+    draft_with(app, name, "<p>Hello</p>").await
+}
+
+async fn draft_with(app: &App, name: &str, html: &str) -> CampaignId {
     campaign::create(
         &app.store,
         &CampaignInput {
@@ -50,7 +56,7 @@ async fn draft(app: &App, name: &str) -> CampaignId {
             list: "all".into(),
             from: "Ann <ann@sender.example>".into(),
             subject: "Hello {{ contact.first_name | default(\"there\") }}".into(),
-            html: "<p>Hello</p>".into(),
+            html: html.into(),
             text: None,
             gate_override: Some("tests: no DNS".into()),
             reply_to: None,
@@ -198,7 +204,7 @@ async fn a_deferred_recipient_is_retried_when_due_and_expires_after_the_expiry()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_campaign_scheduled_for_tomorrow_goes_out_tomorrow_from_exactly_one_of_two_nodes() {
+async fn a_campaign_scheduled_for_tomorrow_goes_out_tomorrow_once_with_two_nodes_running() {
     const N: usize = 30;
     let start = datetime!(2027-03-10 12:00 UTC);
     // Two nodes on one database: PostgreSQL, as several nodes need.
@@ -435,5 +441,71 @@ async fn a_form_wants_its_fill_time_and_a_confirmation_link_its_window() {
     let consents = app.store.consents("late@example.com").await.unwrap();
     assert_eq!(consents.len(), 1);
     assert_eq!(consents[0].confirmed_at_ms, None);
+    t.stop().await.unwrap();
+}
+
+/// The path of the link to `route` (`/p/`, `/u/`) in the HTML of the last message to `to`.
+fn link_path(t: &TestApp, to: &str, route: &str) -> String {
+    let received = t.peer.received.lock().unwrap();
+    let (_, raw) = received
+        .iter()
+        .rev()
+        .find(|(rcpts, _)| rcpts.iter().any(|r| r == to))
+        .unwrap_or_else(|| panic!("no message to {to}"));
+    let msg = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let html = msg.body_html(0).unwrap().to_string();
+    let prefix = format!("href=\"{}", t.url(route));
+    let at = html
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("no {route} link in {html}"))
+        + "href=\"".len();
+    let url = html[at..].split('"').next().unwrap();
+    url.strip_prefix(&t.base_url).unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preference_link_works_for_ninety_days_and_an_unsubscribe_link_for_ever() {
+    let t = spawn_app_with(AppOptions {
+        start: Some(datetime!(2027-03-10 12:00 UTC)),
+        ..AppOptions::default()
+    })
+    .await;
+    let app = &t.app;
+    import(app, "email", &["pat@example.com"]).await;
+    let id = draft_with(
+        app,
+        "links",
+        r#"<p><a href="{{ preferences_url }}">Your preferences</a>
+           <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>"#,
+    )
+    .await;
+    herald_app::commands::start_send(app, id).await.unwrap();
+    until(app, id, "the message", |r| r.counts.relayed == 1).await;
+    let preferences = link_path(&t, "pat@example.com", "/p/");
+    let unsubscribe = link_path(&t, "pat@example.com", "/u/");
+
+    t.advance(89 * 24 * HOUR);
+    let r = http(&t, "GET", preferences.clone(), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("pat@example.com"), "{}", r.body);
+
+    // Past `[lists] preferences_within` (90 days): neither shown nor saved.
+    t.advance(2 * 24 * HOUR);
+    for (method, body) in [
+        ("GET", None),
+        ("POST", Some("action=everything".to_string())),
+    ] {
+        let r = http(&t, method, preferences.clone(), body).await;
+        assert_eq!(r.status, 410, "{method}: {}", r.body);
+        assert!(r.body.contains("does not work any more"), "{}", r.body);
+    }
+    let r = report(app, id).await;
+    assert_eq!(r.counts.unsubscribed, 0, "the expired link changed nothing");
+    // The unsubscribe link still works.
+    let r = http(&t, "GET", unsubscribe.clone(), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = http(&t, "POST", unsubscribe, Some(String::new())).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    until(app, id, "the unsubscribe", |r| r.counts.unsubscribed == 1).await;
     t.stop().await.unwrap();
 }

@@ -47,13 +47,13 @@ store_area! {
     /// Lists by name, contacts, their import and the audience pages a send reads
     /// (`shared/contacts.rs`).
     pub trait ContactStore {
-        fn ensure_list(&self, name: &str) -> ListId;
+        fn ensure_list(&self, name: &str, now_ms: i64) -> ListId;
         fn find_list(&self, name: &str) -> Option<ListId>;
         /// Every list with its number of members, by name.
         fn lists(&self) -> Vec<(String, u64)>;
         /// Insert or merge contacts by `email_key` and add them to the list. Existing contacts keep
         /// their first spelling; their fields are merged with the new ones.
-        fn upsert_contacts(&self, list: ListId, batch: &[NewContact]) -> UpsertCounts;
+        fn upsert_contacts(&self, list: ListId, batch: &[NewContact], now_ms: i64) -> UpsertCounts;
         /// One page of a list's members in contact-id order, with what eligibility needs.
         fn audience_page(
             &self,

@@ -7,6 +7,10 @@
 //! The data directory holds a `herald.toml` with the same settings, so `herald` commands run
 //! on it (as subprocesses, on the system's clock) see the same installation.
 //!
+//! Move the clock while the node is idle: leases (`[delivery] lease`, 60 s) and node heartbeats
+//! are on the same clock, so jumping past a lease while a message is in flight makes it look
+//! abandoned, as a real jump of the system clock would.
+//!
 //! Why a hand-moved clock and not tokio's paused time: the SQLite driver runs its queries on a
 //! thread of its own, and a paused runtime waiting for it auto-advances its timers, so a
 //! timeout around a query would fire at once. Only the time of day is moved here; the
@@ -88,7 +92,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
 }
 
 /// Another node of `first`'s installation (same database, data directory, clock and peer),
-/// named `options.node`: what several `herald serve` processes on one database are.
+/// named `options.node`: what several `herald serve` processes on one database are. Stop or
+/// drop it before `first`, which owns the data directory.
 pub async fn spawn_node(first: &TestApp, options: AppOptions) -> TestApp {
     let relay = first
         .app
@@ -136,7 +141,6 @@ async fn start(
 transport = "relay"
 helo_name = "{node}.herald.test"
 node_name = "{node}"
-lease = "3s"
 {delivery}
 
 [relay]
@@ -231,7 +235,8 @@ impl Drop for TestApp {
     }
 }
 
-/// A loopback port free now.
+/// A loopback port free now (bound and released: another socket could take it before the node
+/// binds it; rare on loopback, and the node then fails to start, saying so).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -312,7 +312,7 @@ async fn bench_campaign(
     size: usize,
 ) -> anyhow::Result<herald_store::CampaignId> {
     eprintln!("preparing {messages} contacts …");
-    let list = app.store.ensure_list("bench").await?;
+    let list = app.store.ensure_list("bench", app.clock.now_ms()).await?;
     let mut batch = Vec::with_capacity(5000);
     for i in 0..messages {
         let email = format!("user{i}@bench.example");
@@ -323,11 +323,15 @@ async fn bench_campaign(
             fields: format!(r#"{{"first_name":"User{i}","plan":"gold"}}"#),
         });
         if batch.len() == 5000 {
-            app.store.upsert_contacts(list, &batch).await?;
+            app.store
+                .upsert_contacts(list, &batch, app.clock.now_ms())
+                .await?;
             batch.clear();
         }
     }
-    app.store.upsert_contacts(list, &batch).await?;
+    app.store
+        .upsert_contacts(list, &batch, app.clock.now_ms())
+        .await?;
     // About `size` bytes on the wire: the derived text part and the MIME encoding add about as
     // much again as the HTML, so the HTML gets half.
     let para = "<p>Hello {{ contact.first_name }}, this paragraph fills the message to a realistic size for a newsletter.</p>\n";

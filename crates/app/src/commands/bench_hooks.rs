@@ -34,7 +34,7 @@ struct HookFigures {
 pub async fn hooks(events: u64, json: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("temporary directory")?;
     let app = App::with_settings(Settings::default(), dir.path()).await?;
-    let list = app.store.ensure_list("bench").await?;
+    let list = app.store.ensure_list("bench", app.clock.now_ms()).await?;
     let id = app
         .store
         .create_campaign(&super::bench_data::campaign(list, "bench"))

@@ -36,7 +36,7 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
     let dir = tempfile::tempdir().context("temporary directory")?;
     let app = App::with_settings(Settings::default(), dir.path()).await?;
     let t0 = Instant::now();
-    let list = app.store.ensure_list("bench").await?;
+    let list = app.store.ensure_list("bench", app.clock.now_ms()).await?;
     let id = app
         .store
         .create_campaign(&super::bench_data::campaign(list, "bench"))

@@ -42,7 +42,7 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("temporary directory")?;
     let app = App::with_settings(Settings::default(), dir.path()).await?;
     let t0 = Instant::now();
-    let list = app.store.ensure_list("bench").await?;
+    let list = app.store.ensure_list("bench", app.clock.now_ms()).await?;
     eprintln!("generating {contacts} contacts …");
     let mut batch = Vec::with_capacity(5000);
     for i in 0..contacts {
@@ -57,11 +57,15 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
             ),
         });
         if batch.len() == 5000 {
-            app.store.upsert_contacts(list, &batch).await?;
+            app.store
+                .upsert_contacts(list, &batch, app.clock.now_ms())
+                .await?;
             batch.clear();
         }
     }
-    app.store.upsert_contacts(list, &batch).await?;
+    app.store
+        .upsert_contacts(list, &batch, app.clock.now_ms())
+        .await?;
     // An earlier campaign, delivered to everyone.
     let earlier = app
         .store

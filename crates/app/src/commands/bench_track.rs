@@ -46,7 +46,7 @@ pub async fn track(
     let app = App::with_settings(settings, dir.path()).await?;
 
     eprintln!("preparing {recipients} recipients …");
-    let list = app.store.ensure_list("bench").await?;
+    let list = app.store.ensure_list("bench", app.clock.now_ms()).await?;
     let contacts: Vec<NewContact> = (0..recipients)
         .map(|i| {
             let email = format!("user{i}@bench.example");
@@ -59,7 +59,9 @@ pub async fn track(
         })
         .collect();
     for chunk in contacts.chunks(5000) {
-        app.store.upsert_contacts(list, chunk).await?;
+        app.store
+            .upsert_contacts(list, chunk, app.clock.now_ms())
+            .await?;
     }
     let campaign = super::create_and_snapshot(
         &app,

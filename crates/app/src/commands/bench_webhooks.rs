@@ -127,7 +127,7 @@ fn outcome(id: i64, campaign: CampaignId, now_ms: i64) -> OutcomeRecord {
 pub async fn webhooks(events: u64, max_in_flight: usize, json: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("temporary directory")?;
     let app = App::with_settings(Settings::default(), dir.path()).await?;
-    let list = app.store.ensure_list("bench").await?;
+    let list = app.store.ensure_list("bench", app.clock.now_ms()).await?;
     let campaign = app
         .store
         .create_campaign(&super::bench_data::campaign(list, "bench"))

@@ -84,6 +84,8 @@ impl Default for Dns {
 pub struct Lists {
     /// A confirmation link works this long; unconfirmed sign-ups are removed after it.
     pub confirm_within: Dur,
+    /// A preference-centre link works this long after its message was sent.
+    pub preferences_within: Dur,
     /// A sign-up form posted sooner than this after it was served is not taken.
     pub min_fill: Dur,
     /// Sign-ups taken per client network per hour; 0: no limit.
@@ -97,6 +99,7 @@ impl Default for Lists {
     fn default() -> Self {
         Self {
             confirm_within: Dur(Duration::from_secs(7 * 24 * 3600)),
+            preferences_within: Dur(Duration::from_secs(90 * 24 * 3600)),
             min_fill: Dur(Duration::from_secs(2)),
             signups_per_ip_per_hour: 20,
             unsubscribe: "everything".into(),
@@ -277,6 +280,11 @@ impl Settings {
         }
         if s.webhooks.max_in_flight == 0 || s.webhooks.batch == 0 {
             bail!("[webhooks] max_in_flight and batch must be at least 1");
+        }
+        if s.lists.preferences_within.0.is_zero() || s.lists.confirm_within.0.is_zero() {
+            bail!(
+                "[lists] confirm_within and preferences_within must be longer than 0 (a link that never works)"
+            );
         }
         if !matches!(s.lists.unsubscribe.as_str(), "everything" | "list") {
             bail!(

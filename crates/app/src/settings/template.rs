@@ -114,6 +114,7 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 
 [lists]
 # confirm_within = "7d"          # double opt-in links work this long; unconfirmed sign-ups then go
+# preferences_within = "90d"     # a preference-centre link works this long after its message
 # min_fill = "2s"                # a sign-up form posted sooner after it was served is not taken
 # signups_per_ip_per_hour = 20   # per client network (IPv4 address, IPv6 /64); 0: no limit
 # unsubscribe = "everything"     # an unsubscribe link leaves everything, or "list": only its list

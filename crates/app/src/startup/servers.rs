@@ -291,6 +291,7 @@ impl App {
             .with_clock(self.clock.clone())
             .with_signup(herald_http::public::signup::SignupRules {
                 confirm_within: self.settings.lists.confirm_within.0,
+                preferences_within: self.settings.lists.preferences_within.0,
                 min_fill: self.settings.lists.min_fill.0,
                 per_ip_per_hour: self.settings.lists.signups_per_ip_per_hour,
                 unsubscribe_leaves_list_only: self.settings.lists.unsubscribe == "list",

@@ -390,7 +390,7 @@ pub async fn import_csv<S: Store>(
     mut progress: impl FnMut(u64),
     now_ms: i64,
 ) -> Result<ImportReport, ImportError> {
-    let list_id = store.ensure_list(list).await?;
+    let list_id = store.ensure_list(list, now_ms).await?;
     let (tx, mut rx) = mpsc::channel(2);
     let parser = tokio::task::spawn_blocking(move || parse_rows(input, erasure, tx));
     let mut report = ImportReport {
@@ -402,7 +402,7 @@ pub async fn import_csv<S: Store>(
         match p {
             Parsed::Fatal(e) => return Err(e),
             Parsed::Batch(batch, lines, statuses, mut rejected, mut rejected_n) => {
-                let c = store.upsert_contacts(list_id, &batch).await?;
+                let c = store.upsert_contacts(list_id, &batch, now_ms).await?;
                 // People erased at their request are refused, each named by its line.
                 let at_index: std::collections::HashMap<&str, usize> = if c.refused.is_empty() {
                     Default::default()

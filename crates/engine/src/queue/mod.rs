@@ -245,15 +245,20 @@ impl<S: Store> Queue<S> {
             shared.clone(),
             self.db.clone(),
         ));
-        let heartbeat = tokio::spawn(renew_leases(
+        // Stopped with the loop, also when the loop's future is dropped (an aborted node):
+        // a lease renewed for ever would keep its deliveries from every other node.
+        let _heartbeat = AbortOnDrop(tokio::spawn(renew_leases(
             self.store.clone(),
             self.owner.clone(),
             self.cfg.lease,
             shared.clone(),
             self.clock().clone(),
-        ));
+        )));
         let halted = Arc::new(Halted::new(self.clock().clone()));
-        let watcher = tokio::spawn(watch_halts(self.store.clone(), halted.clone()));
+        let _watcher = AbortOnDrop(tokio::spawn(watch_halts(
+            self.store.clone(),
+            halted.clone(),
+        )));
         let conns = Arc::new(Semaphore::new(self.cfg.max_connections));
         // Per-destination limits are per node: with several nodes on one database the limit is
         // partitioned (N nodes × max_connections_per_domain), not shared. A shared counter would
@@ -333,8 +338,6 @@ impl<S: Store> Queue<S> {
         while jobs.join_next().await.is_some() {}
         drop(out_tx);
         let _ = writer.await;
-        heartbeat.abort();
-        watcher.abort();
         if result.is_ok() {
             self.store.finish_campaigns(self.clock().now_ms()).await?;
         }
@@ -521,12 +524,13 @@ impl<S: Store> Queue<S> {
                 continue;
             }
             // The receiver asked us to slow down: this one waits for the pause's end.
-            let now = self.clock().now_ms();
-            if let Some(p) = self.throttles.paused(&d.domain, now) {
-                let _ = out_tx.send(paused(&d, &p, now)).await;
+            if let Some(p) = self.throttles.paused(&d.domain, self.clock().now_ms()) {
+                let _ = out_tx.send(paused(&d, &p, self.clock().now_ms())).await;
                 continue;
             }
-            match self.campaign_render(d.campaign).await? {
+            let rendered = self.campaign_render(d.campaign).await?;
+            let now = self.clock().now_ms();
+            match rendered {
                 Ok(r) => {
                     let held = match (&self.holds, r.hold_domain()) {
                         (Some((h, retry)), Some(domain)) => {
@@ -609,5 +613,14 @@ impl<S: Store> Queue<S> {
             }
         }
         Ok(())
+    }
+}
+
+/// A spawned task that is aborted when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -104,13 +104,13 @@ impl<S: Store> Public<S> {
         }
     }
 
-    /// Sign-up forms and confirmation links follow `rules`.
     /// Read the time of day from `clock` instead of the system's.
     pub fn with_clock(mut self, clock: herald_engine::Clock) -> Self {
         self.clock = clock;
         self
     }
 
+    /// Sign-up forms and confirmation links follow `rules`.
     pub fn with_signup(mut self, rules: signup::SignupRules) -> Self {
         self.signup = rules;
         self

@@ -49,10 +49,42 @@ struct Page {
     fields: Vec<FieldRow>,
 }
 
-fn delivery<S: Store>(p: &Public<S>, token: &str) -> Option<DeliveryId> {
-    p.keys
-        .verify(TokenKind::Preferences, token, "", p.clock.now_ms())
-        .map(|v| DeliveryId(v.delivery))
+/// Why a preference-centre link is not taken.
+enum Refused {
+    /// Not a genuine link.
+    Unknown,
+    /// Older than `[lists] preferences_within`.
+    Expired,
+}
+
+impl Refused {
+    fn answer(self) -> Response {
+        match self {
+            Refused::Unknown => not_found(),
+            Refused::Expired => super::signup::message(
+                StatusCode::GONE,
+                "This link does not work any more",
+                &[
+                    "Links to your preferences work for a limited time. Use the link in a more recent message from us.",
+                    "The unsubscribe link in any of our messages still works.",
+                ],
+            ),
+        }
+    }
+}
+
+/// The delivery a preference-centre link names, if it is genuine and within
+/// `[lists] preferences_within`.
+fn delivery<S: Store>(p: &Public<S>, token: &str) -> Result<DeliveryId, Refused> {
+    let now = p.clock.now_ms();
+    let v = p
+        .keys
+        .verify(TokenKind::Preferences, token, "", now)
+        .ok_or(Refused::Unknown)?;
+    if now / 1000 - v.sent_at > p.signup.preferences_within.as_secs() as i64 {
+        return Err(Refused::Expired);
+    }
+    Ok(DeliveryId(v.delivery))
 }
 
 async fn show<S: Store>(
@@ -129,8 +161,8 @@ pub(super) async fn page<S: Store>(
     Path(token): Path<String>,
 ) -> Response {
     match delivery(&p, &token) {
-        Some(d) => show(&p, &token, d, StatusCode::OK, None, None).await,
-        None => not_found(),
+        Ok(d) => show(&p, &token, d, StatusCode::OK, None, None).await,
+        Err(refused) => refused.answer(),
     }
 }
 
@@ -141,8 +173,9 @@ pub(super) async fn save<S: Store>(
     headers: HeaderMap,
     RawForm(body): RawForm,
 ) -> Response {
-    let Some(d) = delivery(&p, &token) else {
-        return not_found();
+    let d = match delivery(&p, &token) {
+        Ok(d) => d,
+        Err(refused) => return refused.answer(),
     };
     // Repeated keys (`list`, one per ticked box) need the raw pairs, not a map.
     let pairs: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {

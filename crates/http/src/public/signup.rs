@@ -37,6 +37,10 @@ use super::{Public, client_ip, user_agent};
 pub struct SignupRules {
     /// A confirmation link works this long after its message was sent.
     pub confirm_within: Duration,
+    /// A preference-centre link works this long after its message was sent (a forwarded or
+    /// leaked message does not open someone's preferences for ever); unsubscribe links do not
+    /// expire.
+    pub preferences_within: Duration,
     /// A form posted sooner than this after it was served is not taken (bots fill at once).
     pub min_fill: Duration,
     /// Sign-ups accepted per client network (IPv4 address, IPv6 /64) per hour; 0: no limit.
@@ -53,6 +57,7 @@ impl Default for SignupRules {
     fn default() -> Self {
         Self {
             confirm_within: Duration::from_secs(7 * 24 * 3600),
+            preferences_within: Duration::from_secs(90 * 24 * 3600),
             min_fill: Duration::from_secs(2),
             per_ip_per_hour: 20,
             unsubscribe_leaves_list_only: false,
@@ -132,7 +137,7 @@ fn page(status: StatusCode, p: Page) -> Response {
     }
 }
 
-fn message(status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
+pub(super) fn message(status: StatusCode, title: &str, paragraphs: &[&str]) -> Response {
     page(
         status,
         Page {

@@ -10,7 +10,6 @@ macro_rules! contacts {
 
         use sqlx::{QueryBuilder, Row};
 
-        use super::now_ms;
         use crate::{AudienceMember, ListId, NewContact, Result, UpsertCounts};
 
         /// Rows per multi-row statement (5 binds each, below SQLite's 32766-variable limit).
@@ -27,7 +26,7 @@ macro_rules! contacts {
         }
 
         impl ContactStore for $store {
-            async fn ensure_list(&self, name: &str) -> Result<ListId> {
+            async fn ensure_list(&self, name: &str, now_ms: i64) -> Result<ListId> {
                 if let Some(id) = self.find_list(name).await? {
                     return Ok(id);
                 }
@@ -36,7 +35,7 @@ macro_rules! contacts {
                     "INSERT INTO lists (name, created_at) VALUES ($1, $2) ON CONFLICT(name) DO NOTHING",
                 )
                 .bind(name)
-                .bind(now_ms())
+                .bind(now_ms)
                 .execute(&mut *w.tx)
                 .await?;
                 let id: i64 = sqlx::query("SELECT id FROM lists WHERE name = $1")
@@ -61,6 +60,7 @@ macro_rules! contacts {
                 &self,
                 list: ListId,
                 batch: &[NewContact],
+                now_ms: i64,
             ) -> Result<UpsertCounts> {
                 let mut counts = UpsertCounts::default();
                 if batch.is_empty() {
@@ -84,7 +84,7 @@ macro_rules! contacts {
                 }
                 // A stamp no earlier batch used: rows whose created_at is this stamp were inserted now.
                 let stamp = {
-                    let now = now_ms();
+                    let now = now_ms;
                     let prev = self
                         .last_stamp
                         .fetch_max(now, std::sync::atomic::Ordering::AcqRel);

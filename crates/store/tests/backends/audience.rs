@@ -26,7 +26,7 @@ async fn audience_scenario(store: AnyStore) {
     assert_eq!((rec.id, &rec.list), (list, &news), "{backend}");
     assert!(store.list_record("news", false).await.unwrap().is_none());
     // An existing contact (from an import to another list) signs up with another name.
-    let other = store.ensure_list("customers").await.unwrap();
+    let other = store.ensure_list("customers", now()).await.unwrap();
     store
         .upsert_contacts(
             other,
@@ -36,6 +36,7 @@ async fn audience_scenario(store: AnyStore) {
                 fields: r#"{"first_name":"Evelyn"}"#.into(),
                 erased_token: None,
             }],
+            now(),
         )
         .await
         .unwrap();
@@ -216,6 +217,7 @@ async fn audience_scenario(store: AnyStore) {
                 fields: "{}".into(),
                 erased_token: None,
             }],
+            now(),
         )
         .await
         .unwrap();
@@ -231,6 +233,7 @@ async fn audience_scenario(store: AnyStore) {
                 fields: "{}".into(),
                 erased_token: None,
             }],
+            now(),
         )
         .await
         .unwrap();

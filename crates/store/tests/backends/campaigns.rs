@@ -8,7 +8,7 @@ use herald_store::*;
 /// deliveries settle (at once when unleased, after their lease otherwise).
 async fn pause_scenario(store: AnyStore) {
     let backend = store.backend();
-    let list = store.ensure_list("p").await.unwrap();
+    let list = store.ensure_list("p", now()).await.unwrap();
     let contacts: Vec<NewContact> = (0..4)
         .map(|i| NewContact {
             email: format!("p{i}@example.com"),
@@ -17,7 +17,7 @@ async fn pause_scenario(store: AnyStore) {
             erased_token: None,
         })
         .collect();
-    store.upsert_contacts(list, &contacts).await.unwrap();
+    store.upsert_contacts(list, &contacts, now()).await.unwrap();
     let campaign = store
         .create_campaign(&campaign_of(list, "P"))
         .await
@@ -242,7 +242,7 @@ async fn pause_resume_and_cancel_behave_the_same() {
 /// unscheduled or deleted under the starting node; a refused start makes it a draft again.
 async fn schedule_scenario(store: AnyStore) {
     let backend = store.backend();
-    let list = store.ensure_list("s").await.unwrap();
+    let list = store.ensure_list("s", now()).await.unwrap();
     let new = NewCampaign {
         name: "S".into(),
         list,

@@ -7,8 +7,12 @@ use herald_store::*;
 async fn scenario(store: AnyStore) {
     let backend = store.backend();
     // Contacts: a duplicate merges; fields merge, newer values win.
-    let list = store.ensure_list("news").await.unwrap();
-    assert_eq!(store.ensure_list("news").await.unwrap(), list, "{backend}");
+    let list = store.ensure_list("news", now()).await.unwrap();
+    assert_eq!(
+        store.ensure_list("news", now()).await.unwrap(),
+        list,
+        "{backend}"
+    );
     let c = |email: &str, fields: &str| NewContact {
         email: email.into(),
         email_key: email.to_lowercase(),
@@ -23,12 +27,13 @@ async fn scenario(store: AnyStore) {
                 c("bob@example.com", "{}"),
                 c("carl_x@example.com", "{}"),
             ],
+            now(),
         )
         .await
         .unwrap();
     assert_eq!((counts.inserted, counts.updated), (3, 0), "{backend}");
     let counts = store
-        .upsert_contacts(list, &[c("ann@example.com", r#"{"city":"Oslo"}"#)])
+        .upsert_contacts(list, &[c("ann@example.com", r#"{"city":"Oslo"}"#)], now())
         .await
         .unwrap();
     assert_eq!((counts.inserted, counts.updated), (0, 1), "{backend}");

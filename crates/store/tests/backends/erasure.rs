@@ -8,7 +8,7 @@ use herald_store::*;
 /// keeps them out of imports and sign-ups; a message in flight holds the erasure off.
 async fn erasure_scenario(store: AnyStore) {
     let backend = store.backend();
-    let list = store.ensure_list("e").await.unwrap();
+    let list = store.ensure_list("e", now()).await.unwrap();
     let token = "erased:0123abcd".to_string();
     let signed = store
         .sign_up(&SignUp {
@@ -34,7 +34,7 @@ async fn erasure_scenario(store: AnyStore) {
         erased_token: None,
     };
     store
-        .upsert_contacts(list, std::slice::from_ref(&bob))
+        .upsert_contacts(list, std::slice::from_ref(&bob), now())
         .await
         .unwrap();
     let campaign = store
@@ -296,7 +296,10 @@ async fn erasure_scenario(store: AnyStore) {
         fields: "{}".into(),
         erased_token: Some(token.clone()),
     };
-    let c = store.upsert_contacts(list, &[again, bob]).await.unwrap();
+    let c = store
+        .upsert_contacts(list, &[again, bob], now())
+        .await
+        .unwrap();
     assert_eq!(c.refused, vec!["eve@example.com".to_string()], "{backend}");
     assert_eq!((c.inserted, c.updated), (0, 1), "{backend}");
     assert!(

@@ -9,7 +9,7 @@ use herald_store::*;
 /// relay's 250 (the relay delivers within milliseconds) is not lost.
 async fn relay_scenario(store: AnyStore) {
     let backend = store.backend();
-    let list = store.ensure_list("r").await.unwrap();
+    let list = store.ensure_list("r", now()).await.unwrap();
     let contacts: Vec<NewContact> = (0..3)
         .map(|i| NewContact {
             email: format!("r{i}@example.com"),
@@ -18,7 +18,7 @@ async fn relay_scenario(store: AnyStore) {
             erased_token: None,
         })
         .collect();
-    store.upsert_contacts(list, &contacts).await.unwrap();
+    store.upsert_contacts(list, &contacts, now()).await.unwrap();
     let campaign = store
         .create_campaign(&campaign_of(list, "R"))
         .await

@@ -27,14 +27,17 @@ fn corrupt<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str, backend: &s
 
 async fn vocabulary_scenario(store: AnyStore, url: &str) {
     let backend = store.backend();
-    let list = store.ensure_list("v").await.unwrap();
+    let list = store.ensure_list("v", now()).await.unwrap();
     let contact = NewContact {
         email: "v@example.com".into(),
         email_key: "v@example.com".into(),
         fields: "{}".into(),
         erased_token: None,
     };
-    store.upsert_contacts(list, &[contact]).await.unwrap();
+    store
+        .upsert_contacts(list, &[contact], now())
+        .await
+        .unwrap();
     let campaign = store
         .create_campaign(&campaign_of(list, "V"))
         .await

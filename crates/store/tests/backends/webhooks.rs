@@ -6,7 +6,7 @@ use herald_store::*;
 
 async fn webhook_scenario(store: AnyStore) {
     let backend = store.backend();
-    let list = store.ensure_list("w").await.unwrap();
+    let list = store.ensure_list("w", now()).await.unwrap();
     let contacts: Vec<NewContact> = (0..4)
         .map(|i| NewContact {
             email: format!("w{i}@example.com"),
@@ -15,7 +15,7 @@ async fn webhook_scenario(store: AnyStore) {
             erased_token: None,
         })
         .collect();
-    store.upsert_contacts(list, &contacts).await.unwrap();
+    store.upsert_contacts(list, &contacts, now()).await.unwrap();
     let campaign = store
         .create_campaign(&campaign_of(list, "W"))
         .await
