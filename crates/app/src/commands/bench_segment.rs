@@ -42,7 +42,8 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("temporary directory")?;
     let app = App::with_settings(Settings::default(), dir.path()).await?;
     let t0 = Instant::now();
-    let list = app.store.ensure_list("bench", app.clock.now_ms()).await?;
+    let now = app.clock.now_ms();
+    let list = app.store.ensure_list("bench", now).await?;
     eprintln!("generating {contacts} contacts …");
     let mut batch = Vec::with_capacity(5000);
     for i in 0..contacts {
@@ -57,22 +58,17 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
             ),
         });
         if batch.len() == 5000 {
-            app.store
-                .upsert_contacts(list, &batch, app.clock.now_ms())
-                .await?;
+            app.store.upsert_contacts(list, &batch, now).await?;
             batch.clear();
         }
     }
-    app.store
-        .upsert_contacts(list, &batch, app.clock.now_ms())
-        .await?;
+    app.store.upsert_contacts(list, &batch, now).await?;
     // An earlier campaign, delivered to everyone.
     let earlier = app
         .store
         .create_campaign(&super::bench_data::campaign(list, "earlier"))
         .await?;
     eprintln!("generating an earlier campaign and its events …");
-    let now = app.clock.now_ms();
     let first = super::bench_data::deliveries(&app, earlier, contacts, 1000, |_| {
         (DeliveryState::Delivered, None)
     })
@@ -107,12 +103,10 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
 
     eprintln!("counting …");
     let t = Instant::now();
-    let matched = segments::count(&app.store, RULE, app.clock.now_ms())
-        .await?
-        .count;
+    let matched = segments::count(&app.store, RULE, now).await?.count;
     let count_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let never_engaged = segments::count(&app.store, "never engaged", app.clock.now_ms())
+    let never_engaged = segments::count(&app.store, "never engaged", now)
         .await?
         .count;
     let never_engaged_seconds = t.elapsed().as_secs_f64();
