@@ -207,7 +207,16 @@ fn each_event_once_signed_across_a_kill_while_the_receiver_was_down() {
             (ids.len() >= emails.len()).then_some(())
         },
     );
-    let log = h.json(&["webhooks", "log", &hook.to_string(), "--json"]);
+    // The sender records a batch's answers once all its posts are answered: wait for that too.
+    let log = wait_for("every refusal recorded", Duration::from_secs(30), || {
+        let log = h.json(&["webhooks", "log", &hook.to_string(), "--json"]);
+        let recorded = log["events"]
+            .as_array()?
+            .iter()
+            .filter(|e| e["last_status"] == 503)
+            .count();
+        (recorded >= emails.len()).then_some(log)
+    });
     let events = log["events"].as_array().unwrap();
     assert_eq!(events.len(), emails.len(), "{log}");
     for e in events {
