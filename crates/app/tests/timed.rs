@@ -25,6 +25,19 @@ use herald_testkit::app::{AppOptions, TestApp, spawn_app_with, spawn_node};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+/// Where every test's clock starts: noon UTC on 10 March 2027 (far from the system's clock, so
+/// a part still reading that one shows).
+const NOON: OffsetDateTime = datetime!(2027-03-10 12:00 UTC);
+
+/// An installation whose clock starts at [`NOON`], sending through the scripted peer.
+async fn spawn_at_noon() -> TestApp {
+    spawn_app_with(AppOptions {
+        start: Some(NOON),
+        ..AppOptions::default()
+    })
+    .await
+}
+
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -128,7 +141,7 @@ async fn let_the_node_look() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deferred_recipient_is_retried_when_due_and_expires_after_the_expiry() {
-    let start = datetime!(2027-03-10 12:00 UTC);
+    let start = NOON;
     let t = spawn_app_with(AppOptions {
         start: Some(start),
         delivery: "retry_schedule = [\"10m\", \"30m\"]\nexpiry = \"2h\"".into(),
@@ -206,7 +219,7 @@ async fn a_deferred_recipient_is_retried_when_due_and_expires_after_the_expiry()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_scheduled_for_tomorrow_goes_out_tomorrow_once_with_two_nodes_running() {
     const N: usize = 30;
-    let start = datetime!(2027-03-10 12:00 UTC);
+    let start = NOON;
     // Two nodes on one database: PostgreSQL, as several nodes need.
     let cluster = tempfile::tempdir().unwrap();
     let database = format!(
@@ -273,12 +286,7 @@ async fn a_campaign_scheduled_for_tomorrow_goes_out_tomorrow_once_with_two_nodes
 async fn in_local_time_the_last_zone_gets_its_copy_when_its_morning_comes() {
     // Noon UTC on 10 March 2027: 09:00 that day was yesterday 19:00 UTC on Kiritimati
     // (UTC+14) and is 20:00 UTC in Pago Pago (UTC-11).
-    let start = datetime!(2027-03-10 12:00 UTC);
-    let t = spawn_app_with(AppOptions {
-        start: Some(start),
-        ..AppOptions::default()
-    })
-    .await;
+    let t = spawn_at_noon().await;
     let app = &t.app;
     import(
         app,
@@ -380,12 +388,7 @@ async fn sign_up(t: &TestApp, email: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_form_wants_its_fill_time_and_a_confirmation_link_its_window() {
-    let start = datetime!(2027-03-10 12:00 UTC);
-    let t = spawn_app_with(AppOptions {
-        start: Some(start),
-        ..AppOptions::default()
-    })
-    .await;
+    let t = spawn_at_noon().await;
     let app = &t.app;
     herald_engine::audience::create_list(
         &app.store,
@@ -465,11 +468,7 @@ fn link_path(t: &TestApp, to: &str, route: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_preference_link_works_for_ninety_days_and_an_unsubscribe_link_for_ever() {
-    let t = spawn_app_with(AppOptions {
-        start: Some(datetime!(2027-03-10 12:00 UTC)),
-        ..AppOptions::default()
-    })
-    .await;
+    let t = spawn_at_noon().await;
     let app = &t.app;
     import(app, "email", &["pat@example.com"]).await;
     let id = draft_with(

@@ -97,14 +97,7 @@ async fn stored_schedule<S: Store>(
     {
         return Ok(());
     }
-    match store.campaign(id).await? {
-        None => Err(CampaignError::UnknownCampaign(id)),
-        Some(c) => Err(CampaignError::WrongStatus {
-            id,
-            status: c.status.as_str(),
-            what: "only a draft can be scheduled",
-        }),
-    }
+    refused(store, id, "only a draft can be scheduled").await
 }
 
 /// The local date and time every recipient gets a campaign at: the date of `at` (a date,
@@ -263,12 +256,21 @@ pub async fn unschedule<S: Store>(
     if store.unschedule_campaign(id, now_ms).await? {
         return Ok(());
     }
+    refused(store, id, "it is not scheduled").await
+}
+
+/// Why a schedule change did not apply: the campaign is unknown, or its status forbids it.
+async fn refused<S: Store>(
+    store: &S,
+    id: CampaignId,
+    what: &'static str,
+) -> Result<(), CampaignError> {
     match store.campaign(id).await? {
         None => Err(CampaignError::UnknownCampaign(id)),
         Some(c) => Err(CampaignError::WrongStatus {
             id,
             status: c.status.as_str(),
-            what: "it is not scheduled",
+            what,
         }),
     }
 }
