@@ -27,6 +27,19 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// What a campaign row carries: a campaign a user wrote, or one of a list's own messages
+    /// (the system campaigns that hold its confirmation and welcome messages, one delivery per
+    /// person, queued when someone signs up or confirms).
+    CampaignKind {
+        Campaign => "campaign",
+        /// The double opt-in message with `{{ confirm_url }}`.
+        Confirmation => "confirmation",
+        /// The greeting a person gets once subscribed by their own request.
+        Welcome => "welcome",
+    }
+}
+
 /// A list's public slug: 1–64 of `a-z 0-9 -`, not starting or ending with `-`.
 pub fn valid_slug(s: &str) -> bool {
     !s.is_empty()

@@ -16,7 +16,7 @@ pub mod vocab;
 pub mod webhook;
 
 pub use address::{AddressError, EmailAddress};
-pub use audience::{MemberStatus, OptIn};
+pub use audience::{CampaignKind, MemberStatus, OptIn};
 pub use reason::{BounceReason, NotSentReason};
 pub use retry::{RetryDecision, RetrySchedule};
 pub use role::Role;

@@ -99,9 +99,10 @@ store_area! {
         /// Add a person to a list (or bring a returning one back) with a consent record. A
         /// subscribed member is left as they are (and no consent is recorded).
         fn sign_up(&self, s: &SignUp) -> SignedUp;
-        /// Queue a confirmation message to a pending member through the list's confirmation
-        /// campaign (created when needed); `None` when one went out after `not_since_ms`.
-        fn queue_confirmation(&self, c: &NewConfirmation) -> Option<DeliveryId>;
+        /// Queue one of a list's own messages (a pending member's confirmation, a new member's
+        /// welcome) through the list's campaign of that kind (created when needed); `None` when
+        /// one of that kind went to the address after `not_since_ms`, or too many in the window.
+        fn queue_list_message(&self, c: &NewListMessage) -> Option<DeliveryId>;
         /// Confirm the sign-up a confirmation message (`delivery`) was sent for: the pending member
         /// becomes subscribed, that sign-up's consent confirmed and its fields applied; a global
         /// `unsubscribed` suppression is lifted for this list only. `newly: false` when already

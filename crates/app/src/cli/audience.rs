@@ -127,7 +127,7 @@ pub struct ListArgs {
     /// The fields its sign-up form asks for, e.g. first_name,city ("" for none).
     #[arg(long, value_name = "FIELD,…")]
     pub fields: Option<String>,
-    /// Sender of its confirmation messages: "Name <address>" (held to the From gate).
+    /// Sender of its confirmation and welcome messages: "Name <address>" (held to the From gate).
     #[arg(long)]
     pub from: Option<String>,
     #[arg(long)]
@@ -145,6 +145,19 @@ pub struct ListArgs {
     /// Back to the built-in confirmation message.
     #[arg(long, conflicts_with_all = ["confirm_subject", "confirm_html", "confirm_text"])]
     pub default_confirmation: bool,
+    /// Its welcome message's subject (a template), sent once a person is subscribed by their
+    /// own request; a list without a welcome needs --welcome-html too.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub welcome_subject: Option<String>,
+    /// Its welcome message's HTML (a template file).
+    #[arg(long, value_name = "FILE")]
+    pub welcome_html: Option<std::path::PathBuf>,
+    /// Its welcome message's text part (a template file; default: derived from the HTML).
+    #[arg(long, value_name = "FILE")]
+    pub welcome_text: Option<std::path::PathBuf>,
+    /// No welcome message any more.
+    #[arg(long, conflicts_with_all = ["welcome_subject", "welcome_html", "welcome_text"])]
+    pub no_welcome: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,10 +37,18 @@ fn input(name: Option<String>, a: ListArgs) -> anyhow::Result<ListInput> {
             .transpose()?,
         fields: a.fields.map(|f| f.split(',').map(str::to_string).collect()),
         from: a.from,
-        confirm_subject: a.confirm_subject,
-        confirm_html: a.confirm_html.as_deref().map(read_template).transpose()?,
-        confirm_text: a.confirm_text.as_deref().map(read_template).transpose()?,
+        confirmation: audience::MessageParts {
+            subject: a.confirm_subject,
+            html: a.confirm_html.as_deref().map(read_template).transpose()?,
+            text: a.confirm_text.as_deref().map(read_template).transpose()?,
+        },
         default_confirmation: a.default_confirmation,
+        welcome: audience::MessageParts {
+            subject: a.welcome_subject,
+            html: a.welcome_html.as_deref().map(read_template).transpose()?,
+            text: a.welcome_text.as_deref().map(read_template).transpose()?,
+        },
+        no_welcome: a.no_welcome,
     })
 }
 
@@ -73,10 +81,14 @@ fn print(v: &ListView) {
         println!("  form fields: {}", v.fields.join(", "));
     }
     if let Some(f) = &v.from {
-        println!("  confirmations from: {f}");
+        println!("  its messages from: {f}");
     }
     if let Some(s) = &v.confirm_subject {
         println!("  confirmation: its own, subject {s:?}");
+    }
+    match &v.welcome_subject {
+        Some(s) => println!("  welcome:     subject {s:?}"),
+        None => println!("  welcome:     none"),
     }
     match &v.form_url {
         Some(u) => println!("  sign-up form: {u}"),

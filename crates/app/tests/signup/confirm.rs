@@ -256,6 +256,25 @@ fn a_sign_up_confirmed_from_the_mailbox_gets_the_next_campaign_and_an_unconfirme
         .is_empty()
     );
 
+    // From now on the list greets whoever it subscribes by their own request.
+    let welcome = tmp.path().join("welcome.html");
+    std::fs::write(
+        &welcome,
+        "<p>Glad you are here. <a href=\"{{ unsubscribe_url }}\">Leave</a></p>",
+    )
+    .unwrap();
+    let greeting =
+        format!("Welcome aboard, {{{{ contact.first_name | default(\"reader\") }}}} (run {port})");
+    h.ok(&[
+        "lists",
+        "update",
+        "World news",
+        "--welcome-subject",
+        &greeting,
+        "--welcome-html",
+        welcome.to_str().unwrap(),
+    ]);
+
     // Opening the link (as a scanner would) confirms nothing; the button does.
     let opened = http(port, "GET", path, &[], None);
     assert_eq!(opened.status, 200);
@@ -285,6 +304,22 @@ fn a_sign_up_confirmed_from_the_mailbox_gets_the_next_campaign_and_an_unconfirme
         (&serde_json::json!(2), &serde_json::json!(1)),
         "{shown:#}"
     );
+
+    // Confirmed, Alice is welcomed by the name she gave on the form (her fields were applied
+    // when she confirmed), through Postfix into her Maildir, as list mail.
+    let welcomed = format!("Welcome aboard, Alicia (run {port})");
+    let file = wait_for("alice's welcome", Duration::from_secs(30), || {
+        messages_containing(&mail.join("inbox.test/alice"), &welcomed)
+            .into_iter()
+            .next()
+    });
+    let raw = std::fs::read(&file).unwrap();
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(msg.subject(), Some(welcomed.as_str()));
+    assert!(msg.header("List-Unsubscribe").is_some(), "list mail");
+    assert!(String::from_utf8_lossy(&raw).contains("DKIM-Signature:"));
+    // A second click welcomes nobody again.
+    assert_eq!(form_post(port, path, "").status, 200);
 
     // The next campaign: Alice (with the name she gave) and Bob get it, Dave does not.
     let html = tmp.path().join("b.html");
@@ -359,7 +394,20 @@ fn a_sign_up_confirmed_from_the_mailbox_gets_the_next_campaign_and_an_unconfirme
     assert!(
         messages_containing(&mail.join("inbox.test/dave"), &format!("Issue {port} for")).is_empty()
     );
-    // The confirmation campaign is not among the user's campaigns.
+    // Only who confirmed was welcomed, once; the list's own campaigns are not among the user's.
+    let welcomes = |who: &str| {
+        messages_containing(&mail.join(format!("inbox.test/{who}")), "Welcome aboard")
+            .into_iter()
+            .filter(|f| {
+                String::from_utf8_lossy(&std::fs::read(f).unwrap())
+                    .contains(&format!("(run {port})"))
+            })
+            .count()
+    };
+    assert_eq!(
+        (welcomes("alice"), welcomes("bob"), welcomes("dave")),
+        (1, 0, 0)
+    );
     let campaigns = h.json(&["campaign", "list", "--json"]);
     assert_eq!(
         campaigns["campaigns"].as_array().map(Vec::len),

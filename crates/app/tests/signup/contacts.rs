@@ -355,10 +355,59 @@ fn the_api_lists_lists_and_adds_contacts_as_the_cli_does() {
 fn a_site_signs_visitors_up_through_the_api_as_the_form_does() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let h = Herald::new(&tmp.path().join("data"))
+    let data = tmp.path().join("data");
+    let h = Herald::new(&data)
         .web_only(port)
-        .env("HERALD__TRACKING__IP", "full");
-    h.ok(&["lists", "create", "Club", "--fields", "first_name"]);
+        .env("HERALD__TRACKING__IP", "full")
+        .env("HERALD__DELIVERY__SANDBOX", "true");
+    // A single opt-in list greets whoever joins by themselves.
+    let welcome = tmp.path().join("welcome.html");
+    std::fs::write(
+        &welcome,
+        "<p>Hi {{ contact.first_name | default(\"friend\") }}! \
+         <a href=\"{{ preferences_url }}\">Your settings</a></p>",
+    )
+    .unwrap();
+    let subject = "Welcome to {{ list.name }}, {{ contact.first_name | default(\"friend\") }}";
+    let no_sender = h.run(&[
+        "lists",
+        "create",
+        "Club",
+        "--welcome-subject",
+        subject,
+        "--welcome-html",
+        welcome.to_str().unwrap(),
+    ]);
+    assert_eq!(no_sender.status.code(), Some(2), "a welcome needs --from");
+    assert!(
+        String::from_utf8_lossy(&no_sender.stderr).contains("--from"),
+        "{}",
+        String::from_utf8_lossy(&no_sender.stderr)
+    );
+    let no_html = h.run(&["lists", "create", "Club", "--welcome-subject", subject]);
+    assert!(
+        String::from_utf8_lossy(&no_html.stderr).contains("--welcome-html"),
+        "{}",
+        String::from_utf8_lossy(&no_html.stderr)
+    );
+    let list = h.json(&[
+        "lists",
+        "create",
+        "Club",
+        "--fields",
+        "first_name",
+        "--from",
+        "The Club <club@x.invalid>",
+        "--welcome-subject",
+        subject,
+        "--welcome-html",
+        welcome.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(list["welcome_subject"], subject, "{list:#}");
+    assert!(list["welcome_text"].is_null(), "derived from the HTML");
+    // Someone the operator adds is not greeted: the welcome is for who joins by themselves.
+    h.ok(&["contacts", "add", "op@x.invalid", "--list", "Club"]);
     common::add_user(&h, "site@x.invalid", "viewer");
     let token = common::bearer(&h, "site@x.invalid");
     let _serve = common::serve_sandbox(&h, port);
@@ -382,6 +431,17 @@ fn a_site_signs_visitors_up_through_the_api_as_the_form_does() {
         first.header("access-control-allow-origin").is_none(),
         "no CORS"
     );
+    // Vi's welcome: personalised with the name she gave, list mail with its unsubscribe.
+    let raw = common::captured(&data, "Vi@x.invalid", "Welcome to Club, Vi");
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert!(msg.header("List-Unsubscribe").is_some(), "list mail");
+    assert!(
+        msg.body_html(0)
+            .unwrap()
+            .contains(&format!("http://127.0.0.1:{port}/p/")),
+        "her preference centre"
+    );
+    assert!(msg.body_text(0).unwrap().contains("Hi Vi!"), "text derived");
     let again = subscribe(body);
     assert_eq!(
         (again.status, &again.body),
@@ -404,6 +464,34 @@ fn a_site_signs_visitors_up_through_the_api_as_the_form_does() {
         ),
         "{shown:#}"
     );
+    // One welcome each: Vi's second sign-up changed nothing; the operator's add got none.
+    let welcomes = |email: &str| -> Vec<String> {
+        h.json(&["contacts", "show", email, "--json"])["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["campaign"]["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(welcomes("vi@x.invalid"), vec!["Welcome: Club".to_string()]);
+    assert!(welcomes("op@x.invalid").is_empty());
+    // Its carrier is the list's, not a campaign to pause; --no-welcome stops it.
+    let carrier = msg
+        .header_raw("X-Herald-Campaign")
+        .unwrap()
+        .trim()
+        .to_string();
+    let paused = h.run(&["campaign", "pause", &carrier]);
+    assert!(
+        String::from_utf8_lossy(&paused.stderr).contains("welcome messages"),
+        "{}",
+        String::from_utf8_lossy(&paused.stderr)
+    );
+    let off = h.json(&["lists", "update", "Club", "--no-welcome", "--json"]);
+    assert!(off["welcome_subject"].is_null(), "{off:#}");
+    let later = subscribe(r#"{"list": "club", "email": "wu@x.invalid"}"#);
+    assert_eq!(later.status, 202);
+    assert!(welcomes("wu@x.invalid").is_empty(), "no welcome any more");
     for (bad, status) in [
         (r#"{"list": "nope", "email": "a@x.invalid"}"#, 422),
         (r#"{"list": "club", "email": "not an address"}"#, 422),

@@ -9,9 +9,10 @@
 //! the person is `subscribed` and campaigns to the list reach them. Until then they are
 //! `not_sent: pending_confirmation`; unconfirmed entries are removed after `confirm_within`.
 
+use herald_domain::CampaignKind;
 use herald_domain::OptIn;
 use herald_domain::audience::{slug_of, valid_slug};
-use herald_store::{ConfirmationText, ListRecord, NewList, Store, StoreError};
+use herald_store::{ListRecord, NewList, Store, StoreError};
 
 pub mod privacy;
 pub mod segments;
@@ -19,9 +20,11 @@ pub mod segments;
 use crate::campaign::parse_from;
 
 mod members;
+mod messages;
 mod signup;
 
 pub use members::*;
+pub use messages::*;
 pub use signup::*;
 
 /// Longest list name, description and field value, in characters.
@@ -44,7 +47,7 @@ pub const MAX_CONFIRMATIONS: u32 = 3;
 
 pub const CONFIRM_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// Longest subject and body of a list's own confirmation message, in characters.
+/// Longest subject and body of a list's own messages (confirmation, welcome), in characters.
 pub const MAX_CONFIRM_SUBJECT: usize = 500;
 pub const MAX_CONFIRM_BODY: usize = 262_144;
 
@@ -52,6 +55,12 @@ pub const MAX_CONFIRM_BODY: usize = 262_144;
 pub enum AudienceError {
     #[error("confirmation message: {0}")]
     BadConfirmation(String),
+    #[error("welcome message: {0}")]
+    BadWelcome(String),
+    #[error(
+        "a list with a welcome message needs --from \"Name <address>\": the sender of its welcome"
+    )]
+    WelcomeNeedsFrom,
     #[error("the list name must not be empty")]
     EmptyName,
     #[error("the list name must be at most {MAX_NAME} characters, without control characters")]
@@ -134,12 +143,14 @@ pub struct ListInput {
     pub from: Option<String>,
     /// The list's own confirmation message (templates; the HTML, and the text if given, must
     /// carry `{{ confirm_url }}`): each part replaces the current one (or the built-in one's).
-    pub confirm_subject: Option<String>,
-    pub confirm_html: Option<String>,
-    /// `Some("")`: derive the text part from the HTML.
-    pub confirm_text: Option<String>,
+    pub confirmation: MessageParts,
     /// Back to the built-in confirmation message.
     pub default_confirmation: bool,
+    /// The list's welcome message (templates): each part replaces the current one; a list
+    /// without one needs both a subject and HTML.
+    pub welcome: MessageParts,
+    /// No welcome message any more.
+    pub no_welcome: bool,
 }
 
 fn check_field_name(f: &str) -> Result<(), AudienceError> {
@@ -157,98 +168,6 @@ fn check_field_name(f: &str) -> Result<(), AudienceError> {
 }
 
 /// Apply `input` over `base` and check the result as a whole.
-/// The confirmation message a list without its own sends.
-pub fn built_in_confirmation() -> ConfirmationText {
-    ConfirmationText {
-        subject: "Please confirm your subscription to {{ list.name }}".into(),
-        html: "<!doctype html><html><body style=\"font-family:sans-serif\">\
-               <p>Please confirm that you want to receive <strong>{{ list.name }}</strong> at {{ contact.email }}.</p>\
-               <p><a href=\"{{ confirm_url }}\">Yes, subscribe me</a></p>\
-               <p>If you did not ask for this, ignore this message: you will not be added.</p>\
-               </body></html>"
-            .into(),
-        text: Some(
-            "Please confirm that you want to receive {{ list.name }} at {{ contact.email }}:\n\n\
-             {{ confirm_url }}\n\n\
-             If you did not ask for this, ignore this message: you will not be added.\n"
-                .into(),
-        ),
-    }
-}
-
-/// A list's own confirmation message: a one-line subject, templates that compile and render for
-/// a sign-up that brought only its address, and the confirmation link in the HTML (and in the
-/// text, when it is given).
-async fn check_confirmation(c: &ConfirmationText, list_name: &str) -> Result<(), AudienceError> {
-    let bad = |m: &str| Err(AudienceError::BadConfirmation(m.to_string()));
-    if c.subject.trim().is_empty() {
-        return bad("the subject must not be empty");
-    }
-    if c.subject.contains(['\r', '\n']) {
-        return bad("the subject must be one line");
-    }
-    if c.subject.chars().count() > MAX_CONFIRM_SUBJECT {
-        return bad("the subject must be at most 500 characters");
-    }
-    if c.html.chars().count() > MAX_CONFIRM_BODY
-        || c.text
-            .as_deref()
-            .is_some_and(|t| t.chars().count() > MAX_CONFIRM_BODY)
-    {
-        return bad("the HTML and the text must be at most 262,144 characters each");
-    }
-    // The user's templates are compiled and tried off the async workers, within a bound (as a
-    // campaign's are); a compiler panic is a template problem, not a crash.
-    let (c, list_name) = (c.clone(), list_name.to_string());
-    match crate::bounded(crate::campaign::COMPILE_LIMIT, move || {
-        try_confirmation(&c, &list_name)
-    })
-    .await
-    {
-        Ok(checked) => checked,
-        Err(crate::Unfinished::Panicked(e)) => Err(AudienceError::BadConfirmation(format!(
-            "the templates could not be compiled ({e})"
-        ))),
-        Err(crate::Unfinished::TooSlow) => bad("the templates took too long to compile"),
-    }
-}
-
-/// Compile the message and render it for a sign-up that brought only its address: it must
-/// render, and the link must be in what the person gets (in the HTML, and in the text when one
-/// is given) — not only written somewhere in a comment or a branch never taken.
-fn try_confirmation(c: &ConfirmationText, list_name: &str) -> Result<(), AudienceError> {
-    let templates =
-        herald_mail::template::CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())
-            .map_err(|e| AudienceError::BadConfirmation(e.to_string()))?;
-    const LINK: &str = "https://herald.invalid/s/confirm/link-check";
-    let bare = crate::render::context_with(
-        "someone@example.com",
-        serde_json::Map::new(),
-        crate::render::Links {
-            confirm_url: Some(LINK),
-            ..Default::default()
-        },
-        list_name,
-    );
-    let rendered = templates.render(&bare).map_err(|e| {
-        AudienceError::BadConfirmation(format!(
-            "{e} (a sign-up may bring only the address: give fields a default, e.g. \
-             {{{{ contact.first_name | default(\"there\") }}}})"
-        ))
-    })?;
-    if !rendered.html.contains(LINK) {
-        return Err(AudienceError::BadConfirmation(
-            "the HTML must contain the link {{ confirm_url }}".into(),
-        ));
-    }
-    if c.text.is_some() && !rendered.text.contains(LINK) {
-        return Err(AudienceError::BadConfirmation(
-            "the text must contain the link {{ confirm_url }}".into(),
-        ));
-    }
-    Ok(())
-}
-
 async fn merged<S: Store>(
     store: &S,
     base: Option<&ListRecord>,
@@ -263,6 +182,7 @@ async fn merged<S: Store>(
         from_name: None,
         from_address: None,
         confirmation: None,
+        welcome: None,
     });
     if let Some(n) = input.name {
         l.name = n.trim().to_string();
@@ -323,25 +243,29 @@ async fn merged<S: Store>(
     if input.default_confirmation {
         l.confirmation = None;
     }
-    if input.confirm_subject.is_some()
-        || input.confirm_html.is_some()
-        || input.confirm_text.is_some()
+    let was = l.confirmation.take();
+    l.confirmation = match merged_message(
+        CampaignKind::Confirmation,
+        was.clone(),
+        input.confirmation,
+        &l.name,
+    )
+    .await?
     {
-        let base = l.confirmation.take().unwrap_or_else(built_in_confirmation);
-        let new_html = input.confirm_html.is_some();
-        let c = ConfirmationText {
-            subject: input.confirm_subject.unwrap_or(base.subject),
-            html: input.confirm_html.unwrap_or(base.html),
-            // New HTML without new text: the text is derived from the new HTML.
-            text: match input.confirm_text {
-                Some(t) if t.trim().is_empty() => None,
-                Some(t) => Some(t),
-                None if new_html => None,
-                None => base.text,
-            },
+        Some(c) => Some(c),
+        None => was,
+    };
+    if input.no_welcome {
+        l.welcome = None;
+    }
+    let was = l.welcome.take();
+    l.welcome =
+        match merged_message(CampaignKind::Welcome, was.clone(), input.welcome, &l.name).await? {
+            Some(w) => Some(w),
+            None => was,
         };
-        check_confirmation(&c, &l.name).await?;
-        l.confirmation = Some(c);
+    if l.welcome.is_some() && l.from_address.is_none() {
+        return Err(AudienceError::WelcomeNeedsFrom);
     }
     if l.opt_in == OptIn::Double && l.from_address.is_none() {
         return Err(AudienceError::DoubleNeedsFrom);
@@ -385,6 +309,11 @@ pub struct ListView {
     pub confirm_subject: Option<String>,
     pub confirm_html: Option<String>,
     pub confirm_text: Option<String>,
+    /// Its welcome message (templates), sent once a person is subscribed by their own request
+    /// (a single opt-in sign-up, a confirmed double opt-in); all `null`: none.
+    pub welcome_subject: Option<String>,
+    pub welcome_html: Option<String>,
+    pub welcome_text: Option<String>,
 }
 
 impl ListView {
@@ -413,6 +342,9 @@ impl ListView {
             confirm_subject: l.list.confirmation.as_ref().map(|c| c.subject.clone()),
             confirm_html: l.list.confirmation.as_ref().map(|c| c.html.clone()),
             confirm_text: l.list.confirmation.as_ref().and_then(|c| c.text.clone()),
+            welcome_subject: l.list.welcome.as_ref().map(|c| c.subject.clone()),
+            welcome_html: l.list.welcome.as_ref().map(|c| c.html.clone()),
+            welcome_text: l.list.welcome.as_ref().and_then(|c| c.text.clone()),
         }
     }
 

@@ -1,11 +1,9 @@
 //! Joining and leaving by oneself: the sign-up form, the confirmation message and its link,
 //! the preference centre.
 
-use herald_domain::{EmailAddress, MemberStatus, OptIn};
+use herald_domain::{CampaignKind, EmailAddress, MemberStatus, OptIn};
 use herald_mail::erasure::ErasureKey;
-use herald_store::{
-    Confirmed, DeliveryId, ListRecord, NewCampaign, NewConfirmation, SignUp, Store, StoreError,
-};
+use herald_store::{Confirmed, DeliveryId, ListRecord, SignUp, Store, StoreError};
 
 use super::*;
 
@@ -30,6 +28,8 @@ pub struct SignUpOutcome {
     pub status: MemberStatus,
     /// The confirmation message queued, if one was.
     pub confirmation: Option<DeliveryId>,
+    /// The list's welcome message queued (a person subscribed by this sign-up), if one was.
+    pub welcome: Option<DeliveryId>,
 }
 
 /// Check a sign-up's address and fields (each problem named by its field).
@@ -56,38 +56,8 @@ pub fn parse_form(
     Ok((addr, fields))
 }
 
-/// The default confirmation message of a list (`{{ list.name }}` and `{{ confirm_url }}` are
-/// filled in per message).
-pub fn confirmation_campaign(l: &ListRecord, now_ms: i64) -> Result<NewCampaign, AudienceError> {
-    let from = l
-        .list
-        .from_address
-        .clone()
-        .ok_or(AudienceError::DoubleNeedsFrom)?;
-    let text = l
-        .list
-        .confirmation
-        .clone()
-        .unwrap_or_else(super::built_in_confirmation);
-    Ok(NewCampaign {
-        name: format!("Confirmations: {}", l.list.name),
-        list: l.id,
-        from_name: l.list.from_name.clone(),
-        from_address: from,
-        subject: text.subject,
-        html: text.html,
-        text: text.text,
-        created_at_ms: now_ms,
-        gate_override: None,
-        reply_to: None,
-        track_opens: false,
-        track_clicks: false,
-        send_to_seeds: false,
-    })
-}
-
-/// Sign `form`'s person up to `list`: subscribed at once (single opt-in) or pending with a
-/// confirmation message queued (double opt-in).
+/// Sign `form`'s person up to `list`: subscribed at once (single opt-in, greeted by the list's
+/// welcome message if it has one) or pending with a confirmation message queued (double opt-in).
 pub async fn sign_up<S: Store>(
     store: &S,
     erasure: &ErasureKey,
@@ -100,7 +70,20 @@ pub async fn sign_up<S: Store>(
         OptIn::Single => MemberStatus::Subscribed,
         OptIn::Double => MemberStatus::Pending,
     };
-    join(store, erasure, list, form, (addr, fields), status, now_ms).await
+    let mut done = join(
+        store,
+        erasure,
+        list,
+        form,
+        (addr.clone(), fields),
+        status,
+        now_ms,
+    )
+    .await?;
+    if done.status == MemberStatus::Subscribed && done.before != Some(MemberStatus::Subscribed) {
+        done.welcome = welcome(store, list, (done.contact_id, &addr), now_ms).await?;
+    }
+    Ok(done)
 }
 
 /// Add `addr` to `list` as `status` (`pending`: with a confirmation message).
@@ -134,24 +117,15 @@ pub(super) async fn join<S: Store>(
             e => e.into(),
         })?;
     let confirmation = if done.now == MemberStatus::Pending {
-        let campaign = confirmation_campaign(list, now_ms)?;
-        let from_domain = herald_domain::address::domain_part(&campaign.from_address).to_string();
-        store
-            .queue_confirmation(&NewConfirmation {
-                list: list.id,
-                contact_id: done.contact_id,
-                email: addr.to_string(),
-                email_key: addr.key(),
-                domain: addr.domain().to_string(),
-                message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
-                campaign,
-                consent: done.consent,
-                not_since_ms: at - CONFIRM_RESEND_MS,
-                window_since_ms: at - CONFIRM_WINDOW_MS,
-                max_in_window: MAX_CONFIRMATIONS,
-                at_ms: at,
-            })
-            .await?
+        queue_message(
+            store,
+            list,
+            CampaignKind::Confirmation,
+            (done.contact_id, &addr),
+            done.consent,
+            at,
+        )
+        .await?
     } else {
         None
     };
@@ -160,17 +134,26 @@ pub(super) async fn join<S: Store>(
         before: done.before,
         status: done.now,
         confirmation,
+        welcome: None,
     })
 }
 
-/// Confirm the sign-up behind a confirmation message's link (already verified by the caller).
+/// Confirm the sign-up behind a confirmation message's link (already verified by the caller);
+/// a person subscribed by it gets the list's welcome message, if it has one.
 pub async fn confirm<S: Store>(
     store: &S,
     delivery: DeliveryId,
     ip: Option<&str>,
     now_ms: i64,
 ) -> Result<Option<Confirmed>, AudienceError> {
-    Ok(store.confirm_member(delivery, now_ms, ip).await?)
+    let done = store.confirm_member(delivery, now_ms, ip).await?;
+    if let Some(c) = done.as_ref().filter(|c| c.newly)
+        && let Some(list) = store.list_record(&c.list_name, false).await?
+        && let Ok(addr) = EmailAddress::parse(&c.email)
+    {
+        welcome(store, &list, (c.contact_id, &addr), now_ms).await?;
+    }
+    Ok(done)
 }
 
 /// What a contact asks for in the preference centre.

@@ -5,7 +5,7 @@
 //! list members into deliveries: one per eligible contact (`queued`), and one `not_sent` with
 //! its reason for every ineligible one, so nobody is dropped silently.
 
-use herald_domain::{DeliveryState, EmailAddress, MemberStatus, NotSentReason};
+use herald_domain::{CampaignKind, DeliveryState, EmailAddress, MemberStatus, NotSentReason};
 use herald_mail::CampaignTemplates;
 use herald_store::{
     AudienceMember, CampaignId, CampaignStatus, NewCampaign, NewDelivery, Store, StoreError,
@@ -337,17 +337,26 @@ pub async fn control<S: Store>(
     what: Control,
     now_ms: i64,
 ) -> Result<Controlled, CampaignError> {
-    // A list's confirmation messages are not a campaign to pause or cancel: its double opt-in
-    // would stop (the list's sign-ups would wait, or be cancelled, while the form says "check
-    // your inbox").
-    if let Some(c) = store.campaign(id).await?
-        && c.confirmation
-    {
-        return Err(CampaignError::WrongStatus {
-            id,
-            status: c.status.as_str(),
-            what: "it carries a list's confirmation messages, which cannot be paused or cancelled (change the list's opt-in instead)",
-        });
+    // A list's own messages are not a campaign to pause or cancel: its double opt-in would stop
+    // (the list's sign-ups would wait, or be cancelled, while the form says "check your
+    // inbox"), or its welcomes be lost.
+    if let Some(c) = store.campaign(id).await? {
+        let what = match c.kind {
+            CampaignKind::Campaign => None,
+            CampaignKind::Confirmation => Some(
+                "it carries a list's confirmation messages, which cannot be paused or cancelled (change the list's opt-in instead)",
+            ),
+            CampaignKind::Welcome => Some(
+                "it carries a list's welcome messages, which cannot be paused or cancelled (lists update --no-welcome stops them)",
+            ),
+        };
+        if let Some(what) = what {
+            return Err(CampaignError::WrongStatus {
+                id,
+                status: c.status.as_str(),
+                what,
+            });
+        }
     }
     let done = match what {
         Control::Pause => store.pause_campaign(id).await?.then_some(Controlled {

@@ -223,7 +223,7 @@ mod tests {
             reply_to: None,
             presend_check: None,
             local_time: None,
-            confirmation: false,
+            kind: herald_domain::CampaignKind::Campaign,
             segment: None,
             exclude: None,
         }

@@ -98,7 +98,7 @@ impl CampaignRender {
             hold_domain: None,
             provider: None,
             list_name: c.list_name.clone(),
-            confirmation: c.confirmation,
+            confirmation: c.kind == herald_domain::CampaignKind::Confirmation,
         })
     }
 

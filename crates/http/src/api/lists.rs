@@ -217,7 +217,7 @@ pub struct ListBody {
     pub opt_in: Option<String>,
     /// The fields its sign-up form asks for besides the address.
     pub fields: Option<Vec<String>>,
-    /// `Name <address>`: the sender of its confirmation messages (the From gate applies);
+    /// `Name <address>`: the sender of its confirmation and welcome messages (the From gate applies);
     /// an empty string removes it.
     #[schemars(extend("maxLength" = 400))]
     pub from: Option<String>,
@@ -233,6 +233,19 @@ pub struct ListBody {
     /// `true`: back to the built-in confirmation message.
     #[serde(default)]
     pub default_confirmation: bool,
+    /// The list's welcome message (templates), sent once a person is subscribed by their own
+    /// request: a list without one needs `welcome_subject` and `welcome_html` together; after
+    /// that each part given replaces the current one. The sender is `from`.
+    #[schemars(extend("minLength" = 1, "maxLength" = 500, "pattern" = "^[^\\r\\n]*$"))]
+    pub welcome_subject: Option<String>,
+    #[schemars(extend("maxLength" = 262144))]
+    pub welcome_html: Option<String>,
+    /// An empty string: derive the text part from the HTML.
+    #[schemars(extend("maxLength" = 262144))]
+    pub welcome_text: Option<String>,
+    /// `true`: no welcome message any more.
+    #[serde(default)]
+    pub no_welcome: bool,
 }
 
 fn list_refused(e: AudienceError) -> Response {
@@ -274,10 +287,18 @@ async fn list_input<S: Store>(web: &Web<S>, b: ListBody) -> Result<audience::Lis
         opt_in,
         fields: b.fields,
         from: b.from,
-        confirm_subject: b.confirm_subject,
-        confirm_html: b.confirm_html,
-        confirm_text: b.confirm_text,
+        confirmation: audience::MessageParts {
+            subject: b.confirm_subject,
+            html: b.confirm_html,
+            text: b.confirm_text,
+        },
         default_confirmation: b.default_confirmation,
+        welcome: audience::MessageParts {
+            subject: b.welcome_subject,
+            html: b.welcome_html,
+            text: b.welcome_text,
+        },
+        no_welcome: b.no_welcome,
     })
 }
 

@@ -156,6 +156,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_suppression_reasons.sql"),
     ),
+    (
+        17,
+        include_str!("../../migrations/postgres/0017_list_welcome.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

@@ -82,8 +82,8 @@ pub struct Campaign {
     /// Sent in each recipient's local time: the local date and time (`2026-12-10T09:00`)
     /// every recipient gets it at, in their own zone.
     pub local_time: Option<String>,
-    /// A list's confirmation messages rather than a campaign a user wrote.
-    pub confirmation: bool,
+    /// A campaign a user wrote, or the carrier of a list's own messages.
+    pub kind: herald_domain::CampaignKind,
     /// Only the list's members this segment selects get it: (name, rule as it was when set).
     pub segment: Option<(String, String)>,
     /// The list's members this segment selects are recorded `not_sent: excluded`.

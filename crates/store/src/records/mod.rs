@@ -85,12 +85,15 @@ pub struct NewList {
     pub from_name: Option<String>,
     pub from_address: Option<String>,
     /// Its own confirmation message; `None`: the built-in one.
-    pub confirmation: Option<ConfirmationText>,
+    pub confirmation: Option<ListMessage>,
+    /// The message a person gets once subscribed by their own request; `None`: no welcome.
+    pub welcome: Option<ListMessage>,
 }
 
-/// A list's confirmation message, as templates (`{{ confirm_url }}` is the link).
+/// One of a list's own messages (its confirmation, its welcome), as templates
+/// (`{{ confirm_url }}` is a confirmation's link).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ConfirmationText {
+pub struct ListMessage {
     pub subject: String,
     pub html: String,
     /// The plain-text part; `None`: derived from the HTML.
@@ -141,16 +144,18 @@ pub struct SignedUp {
     pub consent: Option<i64>,
 }
 
-/// A confirmation message to queue for a pending member.
+/// One of a list's own messages to queue for one person: a pending member's confirmation, a
+/// new member's welcome.
 #[derive(Debug, Clone)]
-pub struct NewConfirmation {
+pub struct NewListMessage {
+    pub kind: herald_domain::CampaignKind,
     pub list: ListId,
     pub contact_id: i64,
     pub email: String,
     pub email_key: String,
     pub domain: String,
     pub message_id: String,
-    /// The campaign that carries the list's confirmations, if one must be created.
+    /// The campaign that carries the list's messages of this kind, if one must be created.
     pub campaign: NewCampaign,
     /// The sign-up's consent record: the one this message's link confirms.
     pub consent: Option<i64>,
@@ -166,6 +171,7 @@ pub struct NewConfirmation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirmed {
     pub list: ListId,
+    pub contact_id: i64,
     pub list_name: String,
     pub email: String,
     /// `false` when the member was already subscribed (a second click).

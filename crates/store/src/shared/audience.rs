@@ -10,7 +10,7 @@ macro_rules! audience {
         use sqlx::Row;
 
         use crate::{
-            Confirmed, DeliveryId, ListId, ListRecord, NewConfirmation,
+            Confirmed, DeliveryId, ListId, ListMessage, ListRecord, NewListMessage,
             NewList, Result, SignUp, SignedUp, StoreError,
         };
 
@@ -79,21 +79,28 @@ macro_rules! audience {
         }
 
         const LIST_COLUMNS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
-             l.from_name, l.from_address, l.created_at, l.confirmation, \
+             l.from_name, l.from_address, l.created_at, l.confirmation, l.welcome, \
              (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'subscribed') AS subscribed, \
              (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'pending') AS pending, \
              (SELECT COUNT(*) FROM list_members m WHERE m.list_id = l.id AND m.status = 'unsubscribed') AS unsubscribed";
 
         /// [`LIST_COLUMNS`] without the counts (read as 0).
         const LIST_SETTINGS: &str = "l.id, l.name, l.slug, l.description, l.opt_in, l.form_fields, \
-             l.from_name, l.from_address, l.created_at, l.confirmation, CAST(0 AS BIGINT) AS subscribed, CAST(0 AS BIGINT) AS pending, \
+             l.from_name, l.from_address, l.created_at, l.confirmation, l.welcome, CAST(0 AS BIGINT) AS subscribed, CAST(0 AS BIGINT) AS pending, \
              CAST(0 AS BIGINT) AS unsubscribed";
 
-        /// A list's own confirmation message as stored (JSON), if it has one.
-        fn confirmation_json(l: &NewList) -> Result<Option<String>> {
-            l.confirmation
-                .as_ref()
-                .map(|c| serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string())))
+        /// One of a list's own messages as stored (JSON), if it has it.
+        fn message_json(m: Option<&ListMessage>) -> Result<Option<String>> {
+            m.map(|c| serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()
+        }
+
+        fn message_of(r: &$row, column: &str) -> Result<Option<ListMessage>> {
+            r.try_get::<Option<String>, _>(column)?
+                .map(|c| {
+                    serde_json::from_str(&c)
+                        .map_err(|e| StoreError::Corrupt(format!("list {column}: {e}")))
+                })
                 .transpose()
         }
 
@@ -113,13 +120,8 @@ macro_rules! audience {
                         .map_err(|e| StoreError::Corrupt(format!("list form_fields: {e}")))?,
                     from_name: r.try_get("from_name")?,
                     from_address: r.try_get("from_address")?,
-                    confirmation: r
-                        .try_get::<Option<String>, _>("confirmation")?
-                        .map(|c| {
-                            serde_json::from_str(&c)
-                                .map_err(|e| StoreError::Corrupt(format!("list confirmation: {e}")))
-                        })
-                        .transpose()?,
+                    confirmation: message_of(r, "confirmation")?,
+                    welcome: message_of(r, "welcome")?,
                 },
                 created_at_ms: r.try_get("created_at")?,
                 subscribed: r.try_get::<i64, _>("subscribed")? as u64,
@@ -140,12 +142,13 @@ macro_rules! audience {
             async fn create_list(&self, l: &NewList, at_ms: i64) -> Result<ListId> {
                 let fields = serde_json::to_string(&l.form_fields)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let confirmation = confirmation_json(l)?;
+                let confirmation = message_json(l.confirmation.as_ref())?;
+                let welcome = message_json(l.welcome.as_ref())?;
                 let mut w = self.write().await?;
                 let id: i64 = sqlx::query(
                     "INSERT INTO lists (name, slug, description, opt_in, form_fields, from_name, from_address, created_at, \
-                                        confirmation) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                        confirmation, welcome) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
                 .bind(&l.name)
                 .bind(&l.slug)
@@ -156,6 +159,7 @@ macro_rules! audience {
                 .bind(&l.from_address)
                 .bind(at_ms)
                 .bind(confirmation)
+                .bind(welcome)
                 .fetch_one(&mut *w.tx)
                 .await?
                 .try_get("id")?;
@@ -166,11 +170,12 @@ macro_rules! audience {
             async fn update_list(&self, id: ListId, l: &NewList) -> Result<bool> {
                 let fields = serde_json::to_string(&l.form_fields)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let confirmation = confirmation_json(l)?;
+                let confirmation = message_json(l.confirmation.as_ref())?;
+                let welcome = message_json(l.welcome.as_ref())?;
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE lists SET name = $1, slug = $2, description = $3, opt_in = $4, form_fields = $5, \
-                     from_name = $6, from_address = $7, confirmation = $9 WHERE id = $8",
+                     from_name = $6, from_address = $7, confirmation = $9, welcome = $10 WHERE id = $8",
                 )
                 .bind(&l.name)
                 .bind(&l.slug)
@@ -181,6 +186,7 @@ macro_rules! audience {
                 .bind(&l.from_address)
                 .bind(id.0)
                 .bind(confirmation)
+                .bind(welcome)
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
@@ -317,10 +323,11 @@ macro_rules! audience {
                 })
             }
 
-            async fn queue_confirmation(
+            async fn queue_list_message(
                 &self,
-                c: &NewConfirmation,
+                c: &NewListMessage,
             ) -> Result<Option<DeliveryId>> {
+                let kind = c.kind.as_str();
                 let mut w = self.write().await?;
                 // One sign-up at a time per list decides which campaign carries its message.
                 sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -330,24 +337,26 @@ macro_rules! audience {
                 .bind(c.list.0)
                 .fetch_optional(&mut *w.tx)
                 .await?;
-                // Messages to this address for this list: since the resend pause, and in the window.
+                // This kind of message to this address for this list: since the resend pause, and
+                // in the window.
                 let sent = sqlx::query(
                     "SELECT COALESCE(SUM(CASE WHEN COALESCE(d.first_attempt_at, d.updated_at) > $3 THEN 1 ELSE 0 END), 0) AS recent, \
                             COALESCE(SUM(CASE WHEN COALESCE(d.first_attempt_at, d.updated_at) > $4 THEN 1 ELSE 0 END), 0) AS in_window \
                      FROM deliveries d JOIN campaigns k ON k.id = d.campaign_id \
-                     WHERE k.kind = 'confirmation' AND k.list_id = $1 AND d.email_key = $2",
+                     WHERE k.kind = $5 AND k.list_id = $1 AND d.email_key = $2",
                 )
                 .bind(c.list.0)
                 .bind(&c.email_key)
                 .bind(c.not_since_ms)
                 .bind(c.window_since_ms)
+                .bind(kind)
                 .fetch_one(&mut *w.tx)
                 .await?;
                 let (recent, in_window): (i64, i64) = (sent.try_get("recent")?, sent.try_get("in_window")?);
                 if recent > 0 || in_window >= i64::from(c.max_in_window) {
                     return Ok(None);
                 }
-                // An address that bounced hard is not mailed again, a confirmation included.
+                // An address that bounced hard is not mailed again, a list's own message included.
                 let bounced: bool = sqlx::query(
                     "SELECT 1 FROM deliveries WHERE email_key = $1 AND state = 'bounced' AND hard = 1 LIMIT 1",
                 )
@@ -355,15 +364,15 @@ macro_rules! audience {
                 .fetch_optional(&mut *w.tx)
                 .await?
                 .is_some();
-                // The list's current confirmation campaign, unless its content is not what the
+                // The list's current campaign of this kind, unless its content is not what the
                 // list says now, or it already holds a message to this address (one per address
                 // and campaign): then a new one.
                 let current = sqlx::query(
-                    "SELECT k.id FROM campaigns k WHERE k.kind = 'confirmation' AND k.list_id = $1 \
+                    "SELECT k.id FROM campaigns k WHERE k.kind = $8 AND k.list_id = $1 \
                        AND k.from_address = $2 AND COALESCE(k.from_name, '') = COALESCE($3, '') \
                        AND k.subject = $4 AND k.html = $5 AND COALESCE(k.text, '') = COALESCE($6, '') \
                        AND k.status = 'sending' \
-                       AND k.id = (SELECT MAX(id) FROM campaigns WHERE kind = 'confirmation' AND list_id = $1) \
+                       AND k.id = (SELECT MAX(id) FROM campaigns WHERE kind = $8 AND list_id = $1) \
                        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = k.id AND d.email_key = $7)",
                 )
                 .bind(c.list.0)
@@ -373,6 +382,7 @@ macro_rules! audience {
                 .bind(&c.campaign.html)
                 .bind(&c.campaign.text)
                 .bind(&c.email_key)
+                .bind(kind)
                 .fetch_optional(&mut *w.tx)
                 .await?
                 .map(|r| r.try_get::<i64, _>("id"))
@@ -384,7 +394,7 @@ macro_rules! audience {
                         sqlx::query(
                             "INSERT INTO campaigns (name, list_id, from_name, from_address, subject, html, text, status, \
                                 created_at, started_at, track_opens, track_clicks, send_to_seeds, kind) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'sending', $8, $8, 0, 0, 0, 'confirmation') RETURNING id",
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'sending', $8, $8, $9, $10, 0, $11) RETURNING id",
                         )
                         .bind(&k.name)
                         .bind(c.list.0)
@@ -394,6 +404,9 @@ macro_rules! audience {
                         .bind(&k.html)
                         .bind(&k.text)
                         .bind(c.at_ms)
+                        .bind(i64::from(k.track_opens))
+                        .bind(i64::from(k.track_clicks))
+                        .bind(kind)
                         .fetch_one(&mut *w.tx)
                         .await?
                         .try_get("id")?
@@ -506,6 +519,7 @@ macro_rules! audience {
                 w.tx.commit().await?;
                 Ok(Some(Confirmed {
                     list: ListId(list),
+                    contact_id: contact,
                     list_name: row.try_get("name")?,
                     email,
                     newly,

@@ -169,7 +169,10 @@ macro_rules! campaigns {
                     reply_to: r.try_get("reply_to")?,
                     presend_check: r.try_get("presend_check")?,
                     local_time: r.try_get("local_time")?,
-                    confirmation: r.try_get::<String, _>("kind")? == "confirmation",
+                    kind: r
+                        .try_get::<String, _>("kind")?
+                        .parse()
+                        .map_err(|e| StoreError::Corrupt(format!("campaign kind: {e}")))?,
                     segment: r.try_get::<Option<String>, _>("segment_name")?.zip(r.try_get::<Option<String>, _>("segment_rule")?),
                     exclude: r.try_get::<Option<String>, _>("exclude_name")?.zip(r.try_get::<Option<String>, _>("exclude_rule")?),
                 }))

@@ -172,6 +172,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         25,
         include_str!("../../migrations/sqlite/0025_suppression_reasons.sql"),
     ),
+    (
+        26,
+        include_str!("../../migrations/sqlite/0026_list_welcome.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -4,7 +4,7 @@ use super::*;
 use herald_store::*;
 
 async fn audience_scenario(store: AnyStore) {
-    use herald_domain::{MemberStatus, OptIn};
+    use herald_domain::{CampaignKind, MemberStatus, OptIn};
     let backend = store.backend();
     let t0 = now();
     let news = NewList {
@@ -15,10 +15,15 @@ async fn audience_scenario(store: AnyStore) {
         form_fields: vec!["first_name".into()],
         from_name: Some("The News".into()),
         from_address: Some("news@sender.test".into()),
-        confirmation: Some(ConfirmationText {
+        confirmation: Some(ListMessage {
             subject: "One click to join {{ list.name }}".into(),
             html: "<p><a href=\"{{ confirm_url }}\">Join</a></p>".into(),
             text: None,
+        }),
+        welcome: Some(ListMessage {
+            subject: "Welcome to {{ list.name }}".into(),
+            html: "<p>Hello {{ contact.first_name | default(\"there\") }}</p>".into(),
+            text: Some("Hello".into()),
         }),
     };
     let list = store.create_list(&news, t0).await.unwrap();
@@ -65,7 +70,8 @@ async fn audience_scenario(store: AnyStore) {
         page[0].fields.contains("Evelyn"),
         "{backend}: a sign-up does not change an existing contact's fields before it is confirmed"
     );
-    let confirmation = |not_since: i64, max_in_window: u32| NewConfirmation {
+    let message = |kind, not_since: i64, max_in_window: u32| NewListMessage {
+        kind,
         list,
         contact_id: s.contact_id,
         email: "eve@example.com".into(),
@@ -83,31 +89,32 @@ async fn audience_scenario(store: AnyStore) {
             created_at_ms: t0,
             gate_override: None,
             reply_to: None,
-            track_opens: false,
-            track_clicks: false,
+            track_opens: kind == CampaignKind::Welcome,
+            track_clicks: kind == CampaignKind::Welcome,
             send_to_seeds: false,
         },
-        consent: s.consent,
+        consent: s.consent.filter(|_| kind == CampaignKind::Confirmation),
         not_since_ms: not_since,
         window_since_ms: t0 - 600_000,
         max_in_window,
         at_ms: t0,
     };
+    let confirmation = |not_since, max| message(CampaignKind::Confirmation, not_since, max);
     let first = store
-        .queue_confirmation(&confirmation(t0 - 600_000, 3))
+        .queue_list_message(&confirmation(t0 - 600_000, 3))
         .await
         .unwrap()
         .expect("queued");
     assert_eq!(
         store
-            .queue_confirmation(&confirmation(t0 - 600_000, 3))
+            .queue_list_message(&confirmation(t0 - 600_000, 3))
             .await
             .unwrap(),
         None,
         "{backend}: no second message within the resend window"
     );
     let second = store
-        .queue_confirmation(&confirmation(t0 + 1, 3))
+        .queue_list_message(&confirmation(t0 + 1, 3))
         .await
         .unwrap()
         .expect("a later resend");
@@ -118,7 +125,32 @@ async fn audience_scenario(store: AnyStore) {
     assert_ne!(c1, c2, "{backend}: one message per address and campaign");
     let k = store.campaign(c2).await.unwrap().unwrap();
     assert!(
-        k.confirmation && k.status == CampaignStatus::Sending,
+        k.kind == CampaignKind::Confirmation && k.status == CampaignStatus::Sending,
+        "{backend}"
+    );
+    // A welcome is counted apart from the confirmations (one just went out) and carried by a
+    // campaign of its own kind, with the campaign's tracking switches.
+    let welcome = store
+        .queue_list_message(&message(CampaignKind::Welcome, t0 - 600_000, 3))
+        .await
+        .unwrap()
+        .expect("a welcome is not held back by a confirmation");
+    assert_eq!(
+        store
+            .queue_list_message(&message(CampaignKind::Welcome, t0 - 600_000, 3))
+            .await
+            .unwrap(),
+        None,
+        "{backend}: no second welcome within the resend window"
+    );
+    let w = store
+        .campaign(store.delivery_ref(welcome).await.unwrap().unwrap().campaign)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (w.kind, w.track_opens, w.track_clicks),
+        (CampaignKind::Welcome, true, true),
         "{backend}"
     );
     assert!(
