@@ -337,7 +337,8 @@ fn the_api_lists_lists_and_adds_contacts_as_the_cli_does() {
     );
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains("<td>Club</td><td>unsubscribed</td>"),
+        page.body
+            .contains("<a href=\"/lists/Club\">Club</a></td><td>unsubscribed</td>"),
         "{}",
         page.body
     );

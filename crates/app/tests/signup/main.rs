@@ -15,6 +15,7 @@ use common::{hidden, http};
 
 mod confirm;
 mod contacts;
+mod lists_ui;
 mod preferences;
 
 /// Message files (Maildir new/ or cur/, not Dovecot's index files) under `dir` containing `needle`.

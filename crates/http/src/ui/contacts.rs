@@ -8,7 +8,7 @@ use axum::Extension;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use herald_engine::audience::{AudienceError, privacy};
+use herald_engine::audience::{self, AudienceError, privacy};
 use herald_engine::contacts::{ImportReport, import_csv};
 use herald_store::Store;
 
@@ -138,6 +138,9 @@ struct ContactPage {
     /// (list, standing) per list.
     lists: Vec<(String, String)>,
     fields: Vec<(String, String)>,
+    /// Every list's name (to add the contact to one).
+    all_lists: Vec<String>,
+    notice: Option<String>,
     consents: Vec<herald_engine::api_types::ConsentView>,
     deliveries: Vec<DeliveryRow>,
 }
@@ -153,7 +156,11 @@ pub async fn timeline<S: Store>(
     Path(email): Path<String>,
     Query(q): Query<FlashQuery>,
 ) -> Response {
-    let (problem, _) = super::flashed(&s, q.flash.as_deref());
+    let (problem, notice) = super::flashed(&s, q.flash.as_deref());
+    let all_lists = match web.store.lists().await {
+        Ok(l) => l.into_iter().map(|(name, _)| name).collect(),
+        Err(e) => return super::failed(e, "listing lists", "The lists could not be read."),
+    };
     let t = match herald_engine::reports::contact_timeline(&web.store, &email).await {
         Ok(Some(t)) => t,
         Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such contact."),
@@ -199,11 +206,13 @@ pub async fn timeline<S: Store>(
     render(&ContactPage {
         admin: s.user.role >= crate::auth::Role::Admin,
         problem,
+        notice,
         user: Some(s.user.email),
         csrf: s.csrf,
         email,
         lists,
         fields,
+        all_lists,
         consents,
         deliveries,
     })
@@ -390,5 +399,122 @@ pub async fn erase<S: Store>(
             super::flash::Kind::Problem,
             &e.to_string(),
         ),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct FieldsForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    fields: String,
+}
+
+/// Back to the contact's page with a message.
+fn back(s: &Session, email: &str, kind: super::flash::Kind, text: &str) -> Response {
+    let path = format!("/contacts/{}", super::lists::segment(email));
+    super::session::redirect_with(s, &path, kind, text)
+}
+
+/// `POST /contacts/{email}/fields` (admins, in `WRITES`): the contact's fields as `name=value`
+/// lines; a field whose line was removed is removed.
+pub async fn edit_fields<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Path(email): Path<String>,
+    axum::Form(f): axum::Form<FieldsForm>,
+) -> Response {
+    use super::flash::Kind;
+    if let Err(r) = super::session::csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let set = match super::lists::field_lines(&f.fields) {
+        Ok(set) => set,
+        Err(why) => return back(&s, &email, Kind::Problem, &why),
+    };
+    let Ok(addr) = herald_domain::EmailAddress::parse(email.trim()) else {
+        return super::problem(StatusCode::NOT_FOUND, "No such contact.");
+    };
+    let current: serde_json::Map<String, serde_json::Value> =
+        match web.store.contact(&addr.key()).await {
+            Ok(Some(c)) => serde_json::from_str(&c.fields).unwrap_or_default(),
+            Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such contact."),
+            Err(e) => {
+                return super::failed(e, "reading a contact", "The contact could not be read.");
+            }
+        };
+    let unset: Vec<String> = current
+        .keys()
+        .filter(|k| !set.iter().any(|(n, _)| n == *k))
+        .cloned()
+        .collect();
+    match audience::edit_contact(&web.store, &email, &set, &unset, web.clock.now_ms()).await {
+        Ok(now) => back(
+            &s,
+            &email,
+            Kind::Notice,
+            &format!("Saved: {} fields.", now.len()),
+        ),
+        Err(AudienceError::Store(e)) => {
+            super::failed(e, "changing a contact", "The contact could not be changed.")
+        }
+        Err(e) => back(&s, &email, Kind::Problem, &e.to_string()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct JoinForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    list: String,
+    confirm: Option<String>,
+}
+
+/// `POST /contacts/{email}/lists` (admins, in `WRITES`): put the contact on a list, at once or
+/// asked to confirm first, as `contacts add` does.
+pub async fn join_list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Path(email): Path<String>,
+    axum::Form(f): axum::Form<JoinForm>,
+) -> Response {
+    use super::flash::Kind;
+    if let Err(r) = super::session::csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let list = match audience::find(&web.store, &f.list).await {
+        Ok(l) => l,
+        Err(AudienceError::Store(e)) => {
+            return super::failed(e, "reading a list", "The list could not be read.");
+        }
+        Err(e) => return back(&s, &email, Kind::Problem, &e.to_string()),
+    };
+    let source = format!("ui:{}", s.user.email);
+    let added = audience::add_contact(
+        &web.store,
+        &web.erasure,
+        &list,
+        (&email, &[]),
+        f.confirm.is_some(),
+        &source,
+        web.clock.now_ms(),
+    )
+    .await;
+    match added {
+        Ok(a) if a.confirmation_queued => back(
+            &s,
+            &email,
+            Kind::Notice,
+            &format!("Sent a confirmation message for the list {}.", a.list),
+        ),
+        Ok(a) => back(
+            &s,
+            &email,
+            Kind::Notice,
+            &format!("On the list {}: {}.", a.list, a.status),
+        ),
+        Err(AudienceError::Store(e)) => {
+            super::failed(e, "adding a contact", "The contact could not be added.")
+        }
+        Err(e) => back(&s, &email, Kind::Problem, &e.to_string()),
     }
 }

@@ -17,6 +17,9 @@
 //! | `POST /campaigns/{id}/test` | one test copy to an address (admin; recorded nowhere) |
 //! | `GET /campaigns/{id}/why/{email}` | "Didn't receive it?": findings, timeline, IT report (+ `.txt`/`.html` downloads) |
 //! | `GET /contacts/{email}` | a contact's deliveries and events across campaigns |
+//! | `POST /contacts/{email}/fields`, `…/lists` | edit its fields; put it on a list (admin) |
+//! | `GET/POST /lists`, `GET/POST /lists/{name}` | lists with members by standing; a list's form, snippet, members, settings (its confirmation and welcome messages); create, change (admin) |
+//! | `POST /lists/{name}/members`, `…/remove`, `…/delete` | add a person (optionally asked to confirm), take one off, delete the list (admin) |
 //! | `GET /domains`, `POST /domains/{domain}/verify` | records to publish (copy buttons), verification per record, drift |
 //! | `GET /ips` | sending IPs: PTR, forward-confirmed rDNS, blocklists |
 //! | `GET/POST /suppressions`, `POST /suppressions/remove` | the suppression list; add and lift (admin) |
@@ -27,6 +30,7 @@ mod compose;
 mod contacts;
 mod dashboard;
 pub mod flash;
+mod lists;
 mod login;
 mod segments;
 mod session;
@@ -69,12 +73,25 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             get(contacts::export_person::<S>),
         )
         .route("/contacts/{email}/erase", post(contacts::erase::<S>))
+        .route("/contacts/{email}/fields", post(contacts::edit_fields::<S>))
+        .route("/contacts/{email}/lists", post(contacts::join_list::<S>))
         .route(
             "/contacts/import",
             post(contacts::import::<S>).layer(axum::extract::DefaultBodyLimit::max(
                 contacts::MAX_UPLOAD + 64 * 1024,
             )),
         )
+        .route(
+            "/lists",
+            get(lists::show_lists::<S>).post(lists::create_list::<S>),
+        )
+        .route(
+            "/lists/{name}",
+            get(lists::show_list::<S>).post(lists::update_list::<S>),
+        )
+        .route("/lists/{name}/delete", post(lists::delete_list::<S>))
+        .route("/lists/{name}/members", post(lists::add_member::<S>))
+        .route("/lists/{name}/remove", post(lists::remove_member::<S>))
         .route("/domains", get(settings::domains::<S>))
         .route("/domains/{domain}/verify", post(settings::verify::<S>))
         .route("/ips", get(settings::ips::<S>))
