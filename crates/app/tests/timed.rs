@@ -508,3 +508,80 @@ async fn a_preference_link_works_for_ninety_days_and_an_unsubscribe_link_for_eve
     until(app, id, "the unsubscribe", |r| r.counts.unsubscribed == 1).await;
     t.stop().await.unwrap();
 }
+
+/// The health figures count per UTC day by the installation's clock: a send today and one two
+/// days later are two days, and a one-day window holds only the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_counts_each_day_by_the_installations_clock() {
+    use herald_engine::reports::health::health;
+    let t = spawn_at_noon().await;
+    let app = &t.app;
+    import(
+        app,
+        "email",
+        &["ann@example.com", "bo@example.com", "gone@example.com"],
+    )
+    .await;
+    t.peer.script(
+        "gone@example.com",
+        Script::Rcpt(550, "5.1.1", "No such user"),
+    );
+    let first = draft(app, "monday").await;
+    herald_app::commands::start_send(app, first).await.unwrap();
+    until(app, first, "the first send", |r| {
+        r.counts.relayed == 2 && r.counts.bounced == 1
+    })
+    .await;
+    t.advance(48 * HOUR);
+    let second = draft(app, "wednesday").await;
+    herald_app::commands::start_send(app, second).await.unwrap();
+    // The address that bounced for good is not tried again (not sent, not counted).
+    until(app, second, "the second send", |r| {
+        r.counts.relayed == 2 && r.counts.not_sent == 1
+    })
+    .await;
+
+    let now = app.clock.now_ms();
+    let today = health(&app.store, 1, now).await.unwrap();
+    assert_eq!(today.since, "2027-03-12");
+    assert_eq!(
+        (
+            today.overall.sent,
+            today.overall.relayed,
+            today.overall.bounced
+        ),
+        (2, 2, 0),
+        "{today:#?}"
+    );
+    assert_eq!(
+        today
+            .campaigns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["wednesday"]
+    );
+    let three = health(&app.store, 3, now).await.unwrap();
+    assert_eq!(
+        three
+            .daily
+            .iter()
+            .map(|d| (d.day.as_str(), d.delivered, d.bounced))
+            .collect::<Vec<_>>(),
+        vec![("2027-03-10", 2, 1), ("2027-03-12", 2, 0)]
+    );
+    // Through the test kit's relay: the recipient's provider is the relay's to report.
+    let providers: Vec<(&str, u64)> = three
+        .providers
+        .iter()
+        .map(|g| (g.name.as_str(), g.figures.sent))
+        .collect();
+    assert_eq!(providers, vec![("relay", 5)]);
+    assert_eq!(three.senders[0].name, "sender.example");
+    assert_eq!(three.overall.bounce_rate, Some(1.0 / 5.0));
+    assert_eq!(
+        three.overall.verdict, "too_few",
+        "5 messages are not judged"
+    );
+    t.stop().await.unwrap();
+}

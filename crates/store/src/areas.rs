@@ -291,6 +291,10 @@ store_area! {
         fn delivery_detail(&self, campaign: CampaignId, email_key: &str) -> Option<DeliveryDetail>;
         /// A campaign's outcomes and events per minute (the performance page's chart).
         fn timeline(&self, campaign: CampaignId) -> Vec<TimelinePoint>;
+        /// Outcomes and events per day, campaign and receiving provider from UTC day
+        /// `since_day` (ms / 86,400,000) on, with each campaign's name and From address (the
+        /// health dashboard; a read of the rollup the triggers keep).
+        fn health_rows(&self, since_day: i64) -> Vec<HealthRow>;
     }
 }
 

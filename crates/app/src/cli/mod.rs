@@ -109,6 +109,15 @@ pub enum Command {
     /// Seed mailboxes that receive a copy of every campaign.
     #[command(subcommand)]
     Seeds(SeedsCmd),
+    /// Deliverability per sending domain and receiving provider (Gmail, Microsoft, Yahoo,
+    /// Apple, others) against Gmail's and Yahoo's thresholds; seed placement; domain status.
+    Health {
+        /// The last N days (UTC, today included).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// What waits to be sent, per destination domain, and why.
     Queue {
         #[arg(long)]

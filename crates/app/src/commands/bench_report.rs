@@ -1,7 +1,10 @@
-//! `herald bench report`: the performance page's reads at scale. Generates one campaign of N
-//! recipients in realistic states and M open/click events (human and machine) in a temporary
-//! SQLite store through the store's own batch writes, then times the reads the page makes:
-//! the counts, the first page of every tab, and a page deep in the list (keyset pagination).
+//! `herald bench report`: the performance page's and the health dashboard's reads at scale.
+//! Generates one campaign of N recipients in realistic states, one attempt per recipient tried
+//! (spread over 30 days and the big providers' MX hosts, so the health triggers fill their
+//! rollup as sending would), a spam report per thousand delivered, and M open/click events
+//! (human and machine) in a temporary SQLite store through the store's own batch writes, then
+//! times the reads the pages make: the counts, the first page of every tab, a page deep in the
+//! list (keyset pagination), and the 30-day health report.
 
 use std::time::Instant;
 
@@ -51,6 +54,7 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
         _ => (DeliveryState::NotSent, Some("previously_bounced")),
     })
     .await?;
+    attempts(&app, id, first, recipients).await?;
     engagement(&app, first, recipients, events).await?;
     let setup_seconds = t0.elapsed().as_secs_f64();
 
@@ -100,7 +104,8 @@ pub async fn report(recipients: u64, events: u64, rounds: u32, json: bool) -> an
             deep,
         ),
     ];
-    let timings = time_reads(&app, id, &reads, rounds).await?;
+    let mut timings = time_reads(&app, id, &reads, rounds).await?;
+    timings.push(time_health(&app, rounds).await?);
     let out = ReportBench {
         recipients,
         events,
@@ -159,6 +164,86 @@ async fn engagement(app: &App, first: i64, recipients: u64, events: u64) -> anyh
     Ok(())
 }
 
+/// One attempt per recipient tried (delivered, bounced, deferred, expired), ended on one of
+/// the last 30 days at one of five providers' MX hosts, recorded with the outcomes' own batch
+/// write; then a spam report per thousand delivered.
+async fn attempts(app: &App, id: CampaignId, first: i64, recipients: u64) -> anyhow::Result<()> {
+    const MX: [&str; 5] = [
+        "gmail-smtp-in.l.google.com",
+        "example-com.mail.protection.outlook.com",
+        "mta5.am0.yahoodns.net",
+        "mx01.mail.icloud.com",
+        "mx.example.net",
+    ];
+    eprintln!("recording an attempt per recipient tried …");
+    let now = app.clock.now_ms();
+    let mut batch = Vec::with_capacity(1000);
+    let mut complaints = Vec::new();
+    for i in 0..recipients {
+        let state = match i % 100 {
+            0..=79 => DeliveryState::Delivered,
+            80..=87 => DeliveryState::Bounced,
+            88..=91 => DeliveryState::Deferred,
+            92..=94 => DeliveryState::Expired,
+            _ => continue,
+        };
+        let Some(outcome) = herald_domain::AttemptOutcome::of(state) else {
+            continue;
+        };
+        let at = now - (i % 30) as i64 * 86_400_000;
+        let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)?;
+        let mut ev =
+            herald_engine::deliver::evidence(&format!("<{i}@sender.example>"), (t, t), "mx");
+        ev.mx = Some(MX[(i % 5) as usize].to_string());
+        let delivery = DeliveryId(first + i as i64);
+        batch.push(herald_store::OutcomeRecord {
+            delivery,
+            campaign: id,
+            state,
+            reason: None,
+            hard: state == DeliveryState::Bounced,
+            next_attempt_at_ms: None,
+            attempt: Some((outcome, ev)),
+            at_ms: at,
+        });
+        if state == DeliveryState::Delivered && i % 1000 == 7 {
+            complaints.push(EngagementRecord {
+                delivery,
+                kind: herald_domain::EventKind::Complaint,
+                at_ms: at,
+                detail: "{}".into(),
+            });
+        }
+        if batch.len() == 1000 {
+            app.store.record_outcomes(&batch).await?;
+            batch.clear();
+        }
+    }
+    app.store.record_outcomes(&batch).await?;
+    app.store.record_engagement(&complaints).await?;
+    Ok(())
+}
+
+/// The 30-day health report's p50 and p95 over `rounds` rounds.
+async fn time_health(app: &App, rounds: u32) -> anyhow::Result<Timing> {
+    let mut ms = Vec::with_capacity(rounds as usize);
+    for _ in 0..rounds.max(1) {
+        let t = Instant::now();
+        herald_engine::reports::health::health(&app.store, 30, app.clock.now_ms()).await?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(percentiles("health, 30 days", ms))
+}
+
+fn percentiles(read: &str, mut ms: Vec<f64>) -> Timing {
+    ms.sort_by(f64::total_cmp);
+    Timing {
+        read: read.to_string(),
+        p50_ms: output::percentile(&ms, 0.50),
+        p95_ms: output::percentile(&ms, 0.95),
+    }
+}
+
 /// Each read's p50 and p95 over `rounds` rounds.
 async fn time_reads(
     app: &App,
@@ -183,13 +268,7 @@ async fn time_reads(
             }
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
-        ms.sort_by(f64::total_cmp);
-        let pct = |p: f64| ms[((ms.len() as f64 * p) as usize).min(ms.len() - 1)];
-        timings.push(Timing {
-            read: name.to_string(),
-            p50_ms: pct(0.50),
-            p95_ms: pct(0.95),
-        });
+        timings.push(percentiles(name, ms));
     }
     Ok(timings)
 }

@@ -13,6 +13,7 @@ mod campaign;
 mod contacts;
 mod demo;
 mod domain;
+mod health;
 mod init;
 mod ips;
 pub(crate) mod lists;
@@ -82,6 +83,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Placement { id, json } => seeds::placement(open().await?, &id, json).await,
         Command::Bench(b) => bench::run(b).await,
         Command::Queue { json } => queue(open().await?, json).await,
+        Command::Health { days, json } => health::run(open().await?, days, json).await,
     }
 }
 

@@ -443,6 +443,43 @@ fn a_site_signs_visitors_up_through_the_api_as_the_form_does() {
         "her preference centre"
     );
     assert!(msg.body_text(0).unwrap().contains("Hi Vi!"), "text derived");
+    // It counts in the health figures, under the sandbox: the CLI, the API and the page agree.
+    let cli = common::wait_for(
+        "the welcome in the health figures",
+        std::time::Duration::from_secs(20),
+        || {
+            let r = h.json(&["health", "--days", "1", "--json"]);
+            (r["overall"]["delivered"] == 1).then_some(r)
+        },
+    );
+    assert_eq!(cli["providers"][0]["name"], "sandbox", "{cli:#}");
+    assert_eq!(cli["senders"][0]["name"], "x.invalid", "{cli:#}");
+    let api = http(
+        port,
+        "GET",
+        "/api/v1/health?days=1",
+        &[("Authorization", &token)],
+        None,
+    );
+    assert_eq!(api.status, 200, "{}", api.body);
+    let api: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(api["overall"], cli["overall"]);
+    let bad = http(
+        port,
+        "GET",
+        "/api/v1/health?days=0",
+        &[("Authorization", &token)],
+        None,
+    );
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let cookie = common::session_cookie(port, "site@x.invalid");
+    let page = http(port, "GET", "/health?days=1", &[("Cookie", &cookie)], None);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<th scope=\"row\">sandbox</th>") && page.body.contains("Welcome: Club"),
+        "{}",
+        page.body
+    );
     let again = subscribe(body);
     assert_eq!(
         (again.status, &again.body),

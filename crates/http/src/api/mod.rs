@@ -5,6 +5,7 @@
 pub(crate) mod campaigns;
 pub(crate) mod contacts;
 mod domains;
+mod health;
 mod lists;
 mod openapi;
 mod segments;
@@ -332,6 +333,15 @@ pub const ROUTES: &[Route] = &[
         "Everything Herald holds on one person (GDPR right of access): contact, consents, deliveries, attempts with evidence, events, inbound messages, suppression",
         schema::<herald_engine::audience::privacy::PersonExport>,
     ),
+    Route {
+        query: Some(schema::<health::HealthQuery>),
+        ..get_route(
+            "/api/v1/health",
+            Role::Viewer,
+            "Deliverability per sending domain and receiving provider (gmail, microsoft, yahoo, apple, other; relay, sandbox) over the last ?days=N UTC days (default 30), against Gmail's and Yahoo's thresholds, with seed placement and domain status, as `herald health --json`",
+            schema::<herald_engine::reports::health::HealthReport>,
+        )
+    },
     get_route(
         "/api/v1/segments",
         Role::Viewer,
@@ -536,6 +546,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             axum::routing::put(segments::audience::<S>),
         )
         .route("/api/v1/domains", get(domains::list::<S>))
+        .route("/api/v1/health", get(health::get::<S>))
         .route(
             "/api/v1/domains/{domain}/verify",
             post(domains::verify::<S>),

@@ -160,6 +160,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         17,
         include_str!("../../migrations/postgres/0017_list_welcome.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_health.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

@@ -343,6 +343,19 @@ pub struct TimelinePoint {
     pub n: u64,
 }
 
+/// How many `kind` happened on one UTC day in one campaign at one receiving provider (see the
+/// `health_daily` migration for the kinds and providers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthRow {
+    pub day: i64,
+    pub campaign: CampaignId,
+    pub campaign_name: String,
+    pub from_address: String,
+    pub provider: String,
+    pub kind: String,
+    pub n: u64,
+}
+
 impl CampaignStatus {
     pub const ALL: [CampaignStatus; 6] = [
         Self::Draft,

@@ -222,6 +222,30 @@ macro_rules! reports {
                     }))
                     .collect::<Result<_>>()
             }
+
+            async fn health_rows(&self, since_day: i64) -> Result<Vec<crate::HealthRow>> {
+                let rows = sqlx::query(
+                    "SELECT h.day, h.campaign_id, c.name, c.from_address, h.provider, h.kind, h.n \
+                     FROM health_daily h JOIN campaigns c ON c.id = h.campaign_id \
+                     WHERE h.day >= $1 ORDER BY h.day, h.campaign_id, h.provider, h.kind",
+                )
+                .bind(since_day)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(crate::HealthRow {
+                            day: r.try_get("day")?,
+                            campaign: CampaignId(r.try_get("campaign_id")?),
+                            campaign_name: r.try_get("name")?,
+                            from_address: r.try_get("from_address")?,
+                            provider: r.try_get("provider")?,
+                            kind: r.try_get("kind")?,
+                            n: r.try_get::<i64, _>("n")?.max(0) as u64,
+                        })
+                    })
+                    .collect()
+            }
         }
 
         /// A recipient row (columns id … next_attempt_at) with its last attempt's `evidence` JSON.

@@ -176,6 +176,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         26,
         include_str!("../../migrations/sqlite/0026_list_welcome.sql"),
     ),
+    (27, include_str!("../../migrations/sqlite/0027_health.sql")),
 ];
 
 #[derive(Clone)]

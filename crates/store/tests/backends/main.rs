@@ -14,6 +14,7 @@ mod audience;
 mod campaigns;
 mod delivery;
 mod erasure;
+mod health;
 mod relay;
 mod vocabulary;
 mod webhooks;
