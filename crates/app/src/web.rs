@@ -83,6 +83,30 @@ impl herald_http::Actions for AppActions {
         Box::pin(async move { verify_domain(&app, &domain).await.map_err(failure) })
     }
 
+    fn add_domain(
+        &self,
+        domain: String,
+        selector: Option<String>,
+    ) -> BoxFuture<'static, Result<(herald_engine::domains::ConnectedDomain, Vec<String>), Failure>>
+    {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::connect_domain(&app, &domain, selector.as_deref())
+                .await
+                .map_err(failure)
+        })
+    }
+
+    fn rotate_domain(
+        &self,
+        domain: String,
+    ) -> BoxFuture<'static, Result<herald_engine::domains::Rotation, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::rotate_domain(&app, &domain, None, false).map_err(failure)
+        })
+    }
+
     fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>> {
         let app = self.0.clone();
         Box::pin(async move { ips_report(&app).await.map_err(failure) })

@@ -599,6 +599,89 @@ fn api_and_ui_answer_only_whom_they_should() {
         r.status,
         r.body
     );
+    // Connecting a domain from the page: its records are shown to publish; a name that is not
+    // one is refused with what was typed kept; new keys wait for their records.
+    let added = http(
+        port,
+        "POST",
+        "/domains",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&domain=News.WebUI.test")),
+    );
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = http(
+        port,
+        "GET",
+        added.header("location").unwrap(),
+        &[("Cookie", &s)],
+        None,
+    );
+    assert!(
+        page.body.contains("Connected news.webui.test")
+            && page.body.contains("._domainkey.news.webui.test"),
+        "{}",
+        page.body
+    );
+    assert!(
+        h.json(&["domain", "list", "--json"])
+            .to_string()
+            .contains("news.webui.test")
+    );
+    let bad = http(
+        port,
+        "POST",
+        "/domains",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&domain=not+a+domain")),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains("id=\"domain-problem\"") && bad.body.contains("value=\"not a domain\"")
+    );
+    let again = http(
+        port,
+        "POST",
+        "/domains",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&domain=news.webui.test")),
+    );
+    assert_eq!(again.status, 422, "already connected: {}", again.body);
+    let rotated = http(
+        port,
+        "POST",
+        "/domains/news.webui.test/rotate",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}")),
+    );
+    assert_eq!(rotated.status, 303, "{}", rotated.body);
+    let page = http(
+        port,
+        "GET",
+        rotated.header("location").unwrap(),
+        &[("Cookie", &s)],
+        None,
+    );
+    assert!(
+        page.body.contains("New DKIM keys for news.webui.test")
+            && page.body.contains("rotating to"),
+        "{}",
+        page.body
+    );
+    let vs = common::session_cookie(port, "viewer@herald.test");
+    let vtoken = hidden(
+        &http(port, "GET", "/domains", &[("Cookie", &vs)], None).body,
+        "csrf",
+    );
+    for path in ["/domains", "/domains/news.webui.test/rotate"] {
+        let r = http(
+            port,
+            "POST",
+            path,
+            &[("Cookie", &vs), ("Content-Type", form)],
+            Some(&format!("csrf={vtoken}&domain=other.webui.test")),
+        );
+        assert_eq!(r.status, 403, "a viewer on {path}");
+    }
     let ips = http(port, "GET", "/ips", &[("Cookie", &s)], None);
     assert!(
         ips.status == 200 && ips.body.contains("id=\"ips\""),

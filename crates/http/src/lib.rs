@@ -91,6 +91,19 @@ pub trait Actions: Send + Sync + 'static {
         &self,
         domain: String,
     ) -> BoxFuture<'static, Result<Option<Verification>, Failure>>;
+    /// Connect a domain (`domain add`): its DKIM keys made, the records to publish, and notes
+    /// for whoever publishes them.
+    fn add_domain(
+        &self,
+        domain: String,
+        selector: Option<String>,
+    ) -> BoxFuture<'static, Result<(herald_engine::domains::ConnectedDomain, Vec<String>), Failure>>;
+    /// New DKIM keys for a connected domain (`domain rotate`); signing switches once their
+    /// records are found.
+    fn rotate_domain(
+        &self,
+        domain: String,
+    ) -> BoxFuture<'static, Result<herald_engine::domains::Rotation, Failure>>;
     /// The sending IPs with PTR, forward confirmation and blocklist listings (`ips --json`).
     fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>>;
     /// A new draft with the same content (`campaign duplicate`), named `name` or "… (copy)".

@@ -4,7 +4,9 @@ use herald_domain::address::normalise_domain;
 use herald_engine::api_types::{DomainChange, DomainStatus, LastCheck};
 use herald_engine::deliver::mx::build_resolver;
 use herald_engine::domains::verify::{Status, Verification, txt, verify};
-use herald_engine::domains::{DnsRecord, DomainError, records, return_path_domain};
+use herald_engine::domains::{
+    ConnectedDomain, DnsRecord, DomainError, Rotation, records, return_path_domain,
+};
 use herald_engine::reports::ms_to_rfc3339;
 use herald_store::prelude::*;
 
@@ -109,10 +111,7 @@ pub async fn run(app: App, cmd: DomainCmd) -> anyhow::Result<()> {
             now,
             json,
         } => {
-            let r = app
-                .keyring()
-                .rotate(&domain, selector.as_deref(), now, &app.record_context())
-                .map_err(|e| domain_error(e, &format!("rotating the keys of {domain}")))?;
+            let r = rotate_domain(&app, &domain, selector.as_deref(), now)?;
             if json {
                 return output::json(&r);
             }
@@ -253,34 +252,71 @@ async fn list(app: &App, json: bool) -> anyhow::Result<()> {
 }
 
 /// `domain add`: a DKIM key and the records to publish.
-async fn add(
+/// Connect `domain` (DKIM keys under `selector` or a dated one): the domain and the records to
+/// publish, and warnings for the person publishing them. The CLI's `domain add` and the UI's.
+pub async fn connect_domain(
     app: &App,
-    domain: String,
-    selector: Option<String>,
-    json: bool,
-) -> anyhow::Result<()> {
+    domain: &str,
+    selector: Option<&str>,
+) -> anyhow::Result<(ConnectedDomain, Vec<String>)> {
     let resolver = || {
         build_resolver(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
             .map_err(anyhow::Error::msg)
     };
-    let name = normalise_domain(&domain)
+    let name = normalise_domain(domain)
         .map_err(|_| bad_input(format!("{domain:?} is not a valid domain name")))?;
+    let mut notes = Vec::new();
     // SPF goes where the return path is; a record already there is merged into, never
     // published beside.
     let spf_name = return_path_domain(&name);
     let mut ctx = app.record_context();
     match txt(&resolver()?, &spf_name).await {
         Ok(found) => ctx.existing_spf = found,
-        Err(e) => eprintln!(
-            "warning: could not look up existing TXT records at {spf_name} ({e}); if an SPF record exists there, merge the printed terms into it instead of adding a second one"
-        ),
+        Err(e) => notes.push(format!(
+            "could not look up existing TXT records at {spf_name} ({e}); if an SPF record exists there, merge the printed terms into it instead of adding a second one"
+        )),
     }
     let connected = app
         .keyring()
-        .add(&name, selector.as_deref(), &ctx)
+        .add(&name, selector, &ctx)
         .map_err(|e| domain_error(e, &format!("connecting {name}")))?;
+    if app.settings.delivery.source_ips.is_empty() {
+        notes.push(format!(
+            "[delivery] source_ips is empty, so the SPF record names the EHLO host ({}); list the sending IPs there for an exact record",
+            app.settings.delivery.helo_name
+        ));
+    }
+    Ok((connected, notes))
+}
+
+/// New DKIM keys for `domain` under `selector` (or a dated one); signing switches once their
+/// records are found in DNS, or at once with `now`.
+pub fn rotate_domain(
+    app: &App,
+    domain: &str,
+    selector: Option<&str>,
+    now: bool,
+) -> anyhow::Result<Rotation> {
+    app.keyring()
+        .rotate(domain, selector, now, &app.record_context())
+        .map_err(|e| domain_error(e, &format!("rotating the keys of {domain}")))
+}
+
+async fn add(
+    app: &App,
+    domain: String,
+    selector: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (connected, notes) = connect_domain(app, &domain, selector.as_deref()).await?;
     if json {
+        for n in &notes {
+            eprintln!("warning: {n}");
+        }
         return output::json(&connected);
+    }
+    for n in notes.iter().filter(|n| n.starts_with("could not")) {
+        eprintln!("warning: {n}");
     }
     println!(
         "Connected {} (DKIM selector {}). Publish these records:\n",
@@ -291,11 +327,8 @@ async fn add(
         "Messages From {} (or a subdomain) are DKIM-signed from now on.",
         connected.domain
     );
-    if app.settings.delivery.source_ips.is_empty() {
-        println!(
-            "Note: [delivery] source_ips is empty, so the SPF record names the EHLO host ({}); list the sending IPs there for an exact record.",
-            app.settings.delivery.helo_name
-        );
+    for n in notes.iter().filter(|n| !n.starts_with("could not")) {
+        println!("Note: {n}.");
     }
     Ok(())
 }

@@ -33,7 +33,7 @@ pub use campaign::{
     duplicate as duplicate_campaign, edit_campaign, schedule as schedule_campaign,
     schedule_local_time, start_send, test_send, unschedule as unschedule_campaign,
 };
-pub use domain::{domain_statuses, verify_domain};
+pub use domain::{connect_domain, domain_statuses, rotate_domain, verify_domain};
 pub use ips::ips_report;
 pub use why::diagnose_for;
 

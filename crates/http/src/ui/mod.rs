@@ -21,6 +21,7 @@
 //! | `GET/POST /lists`, `GET/POST /lists/{name}` | lists with members by standing; a list's form, snippet, members, settings (its confirmation and welcome messages); create, change (admin) |
 //! | `POST /lists/{name}/members`, `…/remove`, `…/delete` | add a person (optionally asked to confirm), take one off, delete the list (admin) |
 //! | `GET /domains`, `POST /domains/{domain}/verify` | records to publish (copy buttons), verification per record, drift |
+//! | `POST /domains`, `POST /domains/{domain}/rotate` | connect a domain; new DKIM keys (admin) |
 //! | `GET /health?days=N` | deliverability per sending domain and receiving provider against Gmail's and Yahoo's thresholds, seed placement, domain status |
 //! | `GET /ips` | sending IPs: PTR, forward-confirmed rDNS, blocklists |
 //! | `GET/POST /suppressions`, `POST /suppressions/remove` | the suppression list; add and lift (admin) |
@@ -95,7 +96,11 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/lists/{name}/members", post(lists::add_member::<S>))
         .route("/lists/{name}/remove", post(lists::remove_member::<S>))
         .route("/health", get(health::show::<S>))
-        .route("/domains", get(settings::domains::<S>))
+        .route(
+            "/domains",
+            get(settings::domains::<S>).post(settings::add_domain::<S>),
+        )
+        .route("/domains/{domain}/rotate", post(settings::rotate::<S>))
         .route("/domains/{domain}/verify", post(settings::verify::<S>))
         .route("/ips", get(settings::ips::<S>))
         .route(

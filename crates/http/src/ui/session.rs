@@ -58,6 +58,8 @@ pub const WRITES: &[(&str, Role, &str)] = &[
         "add people to lists",
     ),
     ("/domains/{domain}/verify", Role::Admin, "verify domains"),
+    ("/domains", Role::Admin, "connect domains"),
+    ("/domains/{domain}/rotate", Role::Admin, "rotate DKIM keys"),
     ("/suppressions", Role::Admin, "change the suppression list"),
     (
         "/suppressions/remove",

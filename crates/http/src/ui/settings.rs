@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::Failure;
 use askama::Template;
 use axum::Extension;
 use axum::Form;
@@ -73,6 +74,10 @@ struct DomainsPage {
     csrf: String,
     admin: bool,
     domains: Vec<DomainView>,
+    /// What the add form had (kept when it is refused).
+    typed: String,
+    problem: Option<String>,
+    notice: Option<String>,
 }
 
 fn domain_view(d: &DomainStatus) -> DomainView {
@@ -128,11 +133,23 @@ fn verification_view(v: &Verification) -> VerificationView {
     }
 }
 
+/// What the domains page says besides the domains: a verification just made, what the add
+/// form had, a problem or a notice.
+#[derive(Default)]
+struct DomainsShown {
+    verified: Option<(String, Verification)>,
+    typed: String,
+    problem: Option<String>,
+    notice: Option<String>,
+}
+
 async fn domains_page<S: Store>(
     web: &Web<S>,
     s: Session,
-    verified: Option<(String, Verification)>,
+    shown: DomainsShown,
+    status: StatusCode,
 ) -> Response {
+    let verified = shown.verified;
     let list = match web.actions.domains().await {
         Ok(v) => v,
         Err(e) => {
@@ -145,19 +162,115 @@ async fn domains_page<S: Store>(
     {
         d.verification = Some(verification_view(&v));
     }
-    render(&DomainsPage {
+    let mut r = render(&DomainsPage {
         admin: s.user.role >= Role::Admin,
         user: Some(s.user.email),
         csrf: s.csrf,
         domains,
-    })
+        typed: shown.typed,
+        problem: shown.problem,
+        notice: shown.notice,
+    });
+    *r.status_mut() = status;
+    r
+}
+
+#[derive(serde::Deserialize)]
+pub struct FlashQuery {
+    flash: Option<String>,
 }
 
 pub async fn domains<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
+    axum::extract::Query(q): axum::extract::Query<FlashQuery>,
 ) -> Response {
-    domains_page(&web, s, None).await
+    let (problem, notice) = super::flashed(&s, q.flash.as_deref());
+    let shown = DomainsShown {
+        problem,
+        notice,
+        ..DomainsShown::default()
+    };
+    domains_page(&web, s, shown, StatusCode::OK).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct AddDomainForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    domain: String,
+}
+
+/// `POST /domains` (admins, in `WRITES`): connect a domain, as `domain add` does; the page then
+/// shows its records to publish.
+pub async fn add_domain<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<AddDomainForm>,
+) -> Response {
+    if let Err(r) = super::csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    match web
+        .actions
+        .add_domain(f.domain.trim().to_string(), None)
+        .await
+    {
+        Ok((c, notes)) => {
+            let mut text = format!(
+                "Connected {} (DKIM selector {}): publish its records below, then Verify now.",
+                c.domain, c.selector
+            );
+            for n in notes {
+                text.push_str(&format!(" Note: {n}."));
+            }
+            super::redirect_with(&s, "/domains", super::flash::Kind::Notice, &text)
+        }
+        Err(e @ (Failure::BadInput(_) | Failure::Conflict(_) | Failure::NotFound(_))) => {
+            let shown = DomainsShown {
+                typed: f.domain,
+                problem: Some(e.to_string()),
+                ..DomainsShown::default()
+            };
+            domains_page(&web, s, shown, e.status()).await
+        }
+        Err(e) => failed(
+            e,
+            "connecting a domain",
+            "The domain could not be connected.",
+        ),
+    }
+}
+
+/// `POST /domains/{domain}/rotate` (admins, in `WRITES`): new DKIM keys, as `domain rotate`
+/// does; signing switches once their records are found.
+pub async fn rotate<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    Path(domain): Path<String>,
+    Form(f): Form<super::CsrfForm>,
+) -> Response {
+    if let Err(r) = super::csrf_form(&s, f.csrf.as_deref()) {
+        return *r;
+    }
+    let Ok(domain) = herald_domain::address::normalise_domain(&domain) else {
+        return problem(StatusCode::NOT_FOUND, "No such connected domain.");
+    };
+    match web.actions.rotate_domain(domain).await {
+        Ok(r) => super::redirect_with(
+            &s,
+            "/domains",
+            super::flash::Kind::Notice,
+            &format!(
+                "New DKIM keys for {} under selector {}: publish its records (shown below, beside the current ones); {} keeps signing until they are found.",
+                r.domain, r.next, r.active
+            ),
+        ),
+        Err(e @ (Failure::BadInput(_) | Failure::NotFound(_) | Failure::Conflict(_))) => {
+            super::redirect_with(&s, "/domains", super::flash::Kind::Problem, &e.to_string())
+        }
+        Err(e) => failed(e, "rotating keys", "The keys could not be rotated."),
+    }
 }
 
 pub async fn verify<S: Store>(
@@ -174,7 +287,13 @@ pub async fn verify<S: Store>(
         return problem(StatusCode::NOT_FOUND, "No such connected domain.");
     };
     match web.actions.verify_domain(domain.clone()).await {
-        Ok(Some(v)) => domains_page(&web, s, Some((domain, v))).await,
+        Ok(Some(v)) => {
+            let shown = DomainsShown {
+                verified: Some((domain, v)),
+                ..DomainsShown::default()
+            };
+            domains_page(&web, s, shown, StatusCode::OK).await
+        }
         Ok(None) => problem(StatusCode::NOT_FOUND, "No such connected domain."),
         Err(e) => failed(e, "verifying a domain", "The domain could not be verified."),
     }
