@@ -107,6 +107,38 @@ impl herald_http::Actions for AppActions {
         })
     }
 
+    fn add_seed(
+        &self,
+        seed: herald_http::SeedRequest,
+    ) -> BoxFuture<'static, Result<String, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let input = crate::commands::SeedInput {
+                provider: seed.provider,
+                imap: seed.imap,
+                user: seed.user,
+                password: seed.password,
+                address: seed.address,
+                security: seed.security,
+            };
+            crate::commands::add_seed(&app, input, true)
+                .await
+                .map_err(failure)
+        })
+    }
+
+    fn test_seed(
+        &self,
+        address: String,
+    ) -> BoxFuture<'static, Result<Result<(), String>, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::test_seed(&app, &address)
+                .await
+                .map_err(failure)
+        })
+    }
+
     fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>> {
         let app = self.0.clone();
         Box::pin(async move { ips_report(&app).await.map_err(failure) })

@@ -672,7 +672,13 @@ fn api_and_ui_answer_only_whom_they_should() {
         &http(port, "GET", "/domains", &[("Cookie", &vs)], None).body,
         "csrf",
     );
-    for path in ["/domains", "/domains/news.webui.test/rotate"] {
+    for path in [
+        "/domains",
+        "/domains/news.webui.test/rotate",
+        "/seeds",
+        "/seeds/test",
+        "/seeds/remove",
+    ] {
         let r = http(
             port,
             "POST",
@@ -682,6 +688,76 @@ fn api_and_ui_answer_only_whom_they_should() {
         );
         assert_eq!(r.status, 403, "a viewer on {path}");
     }
+    // Seed mailboxes from the page, against the recipient world's Dovecot: the login is tried
+    // before anything is kept, and the password never comes back.
+    let imap = common::world_env()["WORLD_IMAP"].clone();
+    let seed_form = |password: &str| {
+        format!(
+            "csrf={token}&provider=inbox&imap={imap}&security=plain&user=seed%40inbox.test&password={password}&address="
+        )
+    };
+    let refused = http(
+        port,
+        "POST",
+        "/seeds",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&seed_form("wrong-one")),
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("the seed was not added: login as seed@inbox.test")
+            && refused.body.contains("value=\"inbox\"")
+            && !refused.body.contains("wrong-one"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(h.json(&["seeds", "list", "--json"]), serde_json::json!([]));
+    let added = http(
+        port,
+        "POST",
+        "/seeds",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&seed_form("secret")),
+    );
+    assert_eq!(added.status, 303, "{}", added.body);
+    assert_eq!(
+        h.json(&["seeds", "list", "--json"])[0]["address"],
+        "seed@inbox.test"
+    );
+    let tested = http(
+        port,
+        "POST",
+        "/seeds/test",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&address=seed%40inbox.test")),
+    );
+    let page = http(
+        port,
+        "GET",
+        tested.header("location").unwrap(),
+        &[("Cookie", &s)],
+        None,
+    );
+    assert!(
+        page.body.contains("The login to seed@inbox.test works.") && !page.body.contains("secret"),
+        "{}",
+        page.body
+    );
+    let removed = http(
+        port,
+        "POST",
+        "/seeds/remove",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&address=seed%40inbox.test")),
+    );
+    assert_eq!(removed.status, 303);
+    assert_eq!(
+        h.json(&["seeds", "list", "--json"]),
+        serde_json::json!([]),
+        "a removed seed is sent no more copies"
+    );
     let ips = http(port, "GET", "/ips", &[("Cookie", &s)], None);
     assert!(
         ips.status == 200 && ips.body.contains("id=\"ips\""),

@@ -65,6 +65,19 @@ impl Failure {
     }
 }
 
+/// A seed mailbox to add from the web UI (the password is used and stored, never shown again).
+#[derive(Debug, Clone)]
+pub struct SeedRequest {
+    pub provider: String,
+    /// `HOST:PORT`.
+    pub imap: String,
+    pub user: String,
+    pub password: String,
+    pub address: Option<String>,
+    /// `tls`, `starttls` or `plain`.
+    pub security: String,
+}
+
 /// What the web layer asks the application to do (it owns the keys, DNS and the gate). Every
 /// answer is a type from [`herald_engine::api_types`], the same the CLI prints with `--json`.
 pub trait Actions: Send + Sync + 'static {
@@ -104,6 +117,12 @@ pub trait Actions: Send + Sync + 'static {
         &self,
         domain: String,
     ) -> BoxFuture<'static, Result<herald_engine::domains::Rotation, Failure>>;
+    /// Add a seed mailbox after trying its login (nothing is kept when it fails); its address.
+    fn add_seed(&self, seed: SeedRequest) -> BoxFuture<'static, Result<String, Failure>>;
+    /// Log in to a seed now with its stored password: Ok(Ok) when it works, Ok(Err(why))
+    /// when it does not.
+    fn test_seed(&self, address: String)
+    -> BoxFuture<'static, Result<Result<(), String>, Failure>>;
     /// The sending IPs with PTR, forward confirmation and blocklist listings (`ips --json`).
     fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>>;
     /// A new draft with the same content (`campaign duplicate`), named `name` or "… (copy)".

@@ -93,6 +93,8 @@ store_area! {
         /// The list with this name (or, `by_slug`, this public slug: then its settings only, the
         /// member counts read as 0, since the public form reads it on every sign-up).
         fn list_record(&self, key: &str, by_slug: bool) -> Option<ListRecord>;
+        /// The list with this id: its settings only (the member counts read as 0).
+        fn list_settings(&self, id: ListId) -> Option<ListRecord>;
         /// Delete a list with its memberships and consent records; false (and nothing changed) when a
         /// campaign uses it: a sent campaign's list is part of its record.
         fn delete_list(&self, id: ListId) -> bool;

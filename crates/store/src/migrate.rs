@@ -2,9 +2,10 @@
 //!
 //! Everything is copied in one PostgreSQL transaction, table by table in foreign-key order,
 //! streaming from SQLite in batches (memory stays bounded at any size). The derived tables
-//! (report counts, event flags, the chart, the health rollup) are not copied: PostgreSQL's triggers rebuild them
-//! as the rows arrive, and the result is then compared with SQLite's — together with every
-//! table's row count — before the transaction commits. A failure, a mismatch or a target that
+//! (report counts, event flags, the chart, the health rollup) are not copied: PostgreSQL's
+//! triggers rebuild them as the rows arrive, and the report counts and event flags are then
+//! compared with SQLite's — together with every table's row count — before the transaction
+//! commits. A failure, a mismatch or a target that
 //! already holds data leaves the target as it was.
 
 use futures_util::TryStreamExt;

@@ -243,18 +243,24 @@ pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
     stop
 }
 
-/// `seeds add`: test the login, then keep the seed (its password encrypted, never shown).
-#[allow(clippy::too_many_arguments)]
-async fn add(
-    app: &App,
-    provider: String,
-    imap: String,
-    user: String,
-    password_file: std::path::PathBuf,
-    address: Option<String>,
-    starttls: bool,
-    plain: bool,
-) -> anyhow::Result<()> {
+/// A seed mailbox to add, as the CLI and the UI take it.
+pub struct SeedInput {
+    pub provider: String,
+    /// `HOST:PORT`.
+    pub imap: String,
+    pub user: String,
+    pub password: String,
+    /// Default: the login.
+    pub address: Option<String>,
+    /// `tls`, `starttls` or `plain`.
+    pub security: String,
+}
+
+/// Keep a seed (or update the one with the same address): its password in a file of its own
+/// (0600, never in the database, never shown again). With `test_first`, the login is tried
+/// first and a failure keeps nothing. The seed's address.
+pub async fn add_seed(app: &App, input: SeedInput, test_first: bool) -> anyhow::Result<String> {
+    let imap = input.imap.trim();
     let (host, port) = imap
         .rsplit_once(':')
         .and_then(|(h, p)| {
@@ -264,45 +270,63 @@ async fn add(
             ))
         })
         .filter(|(h, _)| !h.is_empty())
-        .ok_or_else(|| bad_input(format!("--imap {imap:?}: expected HOST:PORT")))?;
-    let address = EmailAddress::parse(address.as_deref().unwrap_or(&user))
+        .ok_or_else(|| bad_input(format!("IMAP server {imap:?}: expected HOST:PORT")))?;
+    let user = input.user.trim().to_string();
+    let address = EmailAddress::parse(input.address.as_deref().unwrap_or(&user).trim())
         .map_err(|e| {
             bad_input(format!(
-                "seed address: {e} (give --address when the login is not an address)"
+                "seed address: {e} (give the address when the login is not one)"
             ))
         })?
         .key();
-    let password = std::fs::read_to_string(&password_file)
-        .map_err(|e| bad_input(format!("{}: {e}", password_file.display())))?;
-    let password = password.lines().next().unwrap_or("").to_string();
+    let password = input.password.lines().next().unwrap_or("").to_string();
     if password.is_empty() {
+        return Err(bad_input("the password must not be empty"));
+    }
+    let provider = input.provider.trim().to_string();
+    if provider.is_empty()
+        || provider.chars().count() > 100
+        || provider.chars().any(char::is_control)
+    {
+        return Err(bad_input("the provider is 1–100 characters, e.g. gmail"));
+    }
+    if !matches!(input.security.as_str(), "tls" | "starttls" | "plain") {
         return Err(bad_input(format!(
-            "{}: the first line is empty",
-            password_file.display()
+            "security {:?}: tls, starttls or plain",
+            input.security
         )));
     }
-    if provider.trim().is_empty() {
-        return Err(bad_input("--provider must not be empty"));
-    }
-    let security = if plain {
-        "plain"
-    } else if starttls {
-        "starttls"
-    } else {
-        "tls"
+    let seed = NewSeed {
+        provider,
+        address: address.clone(),
+        imap_host: host,
+        imap_port: port,
+        username: user,
+        security: input.security,
+        created_at_ms: app.clock.now_ms(),
     };
-    let id = app
-        .store
-        .add_seed(&NewSeed {
-            provider: provider.trim().to_string(),
-            address: address.clone(),
-            imap_host: host,
-            imap_port: port,
-            username: user,
-            security: security.into(),
-            created_at_ms: app.clock.now_ms(),
-        })
-        .await?;
+    if test_first {
+        let probe = Seed {
+            id: 0,
+            provider: seed.provider.clone(),
+            address: seed.address.clone(),
+            imap_host: seed.imap_host.clone(),
+            imap_port: seed.imap_port,
+            username: seed.username.clone(),
+            security: seed.security.clone(),
+            enabled: true,
+            last_poll_at_ms: None,
+            last_error: None,
+        };
+        herald_engine::placement::test_login(
+            &probe,
+            &password,
+            app.settings.placement.poll_timeout.0,
+        )
+        .await
+        .map_err(|e| bad_input(format!("the seed was not added: {e}")))?;
+    }
+    let id = app.store.add_seed(&seed).await?;
     let path = password_path(&app.data_dir, id);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -317,6 +341,75 @@ async fn add(
         .with_context(|| format!("writing {}", path.display()))?;
     f.write_all(password.as_bytes())?;
     f.sync_all()?;
+    Ok(address)
+}
+
+/// Log in to the seed `address` now with its stored password: Ok, or what failed.
+pub async fn test_seed(app: &App, address: &str) -> anyhow::Result<Result<(), String>> {
+    let key = EmailAddress::parse(address.trim())
+        .map_err(|e| bad_input(format!("{address:?}: {e}")))?
+        .key();
+    let seeds = app.store.seeds().await?;
+    let seed = seeds
+        .iter()
+        .find(|s| s.address == key)
+        .ok_or_else(|| crate::NotFound(format!("{key} is not a seed")))?;
+    let Some(password) = seed_password(&app.data_dir, seed) else {
+        return Ok(Err(
+            "its password file is missing: add the seed again".into()
+        ));
+    };
+    Ok(
+        herald_engine::placement::test_login(
+            seed,
+            &password,
+            app.settings.placement.poll_timeout.0,
+        )
+        .await,
+    )
+}
+
+/// `seeds add` (the login is tried by the first poll, so a seed can be added before its
+/// server is up; the web UI tries it first).
+#[allow(clippy::too_many_arguments)]
+async fn add(
+    app: &App,
+    provider: String,
+    imap: String,
+    user: String,
+    password_file: std::path::PathBuf,
+    address: Option<String>,
+    starttls: bool,
+    plain: bool,
+) -> anyhow::Result<()> {
+    let password = std::fs::read_to_string(&password_file)
+        .map_err(|e| bad_input(format!("{}: {e}", password_file.display())))?;
+    if password.lines().next().unwrap_or("").is_empty() {
+        return Err(bad_input(format!(
+            "{}: the first line is empty",
+            password_file.display()
+        )));
+    }
+    let security = if plain {
+        "plain"
+    } else if starttls {
+        "starttls"
+    } else {
+        "tls"
+    };
+    let address = add_seed(
+        app,
+        SeedInput {
+            provider: provider.clone(),
+            imap,
+            user,
+            password,
+            address,
+            security: security.into(),
+        },
+        false,
+    )
+    .await?;
     println!("seed {address} ({provider}) added; every new campaign sends it a copy");
     Ok(())
 }

@@ -137,6 +137,40 @@ pub async fn edit_contact<S: Store>(
     Ok(fields)
 }
 
+/// Make a contact's fields exactly `fields`: those given are set, every other is removed (the
+/// web UI's edit box). Its fields afterwards.
+pub async fn replace_fields<S: Store>(
+    store: &S,
+    email: &str,
+    fields: &[(String, String)],
+    now_ms: i64,
+) -> Result<serde_json::Map<String, serde_json::Value>, AudienceError> {
+    check_values(fields)?;
+    let key = EmailAddress::parse(email.trim())
+        .map_err(|e| AudienceError::BadEmail(e.to_string()))?
+        .key();
+    let c = store
+        .contact(&key)
+        .await?
+        .ok_or_else(|| AudienceError::UnknownContact(email.to_string()))?;
+    let now: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.trim().to_string())))
+        .collect();
+    let before: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&c.fields).unwrap_or_default();
+    if before != now {
+        store
+            .set_contact_fields(
+                &key,
+                &serde_json::Value::Object(now.clone()).to_string(),
+                now_ms,
+            )
+            .await?;
+    }
+    Ok(now)
+}
+
 /// Take a contact off a list (they stay a contact; campaigns to it say `not_sent: unsubscribed`).
 pub async fn remove_from_list<S: Store>(
     store: &S,

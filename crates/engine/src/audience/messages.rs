@@ -276,16 +276,16 @@ pub(super) async fn queue_message<S: Store>(
 }
 
 /// Greet a person who just became a member of `l` by their own request, if `l` has a welcome.
+/// Their subscription is already kept: a welcome that cannot be queued is logged, not an error
+/// to show them (a retry would find them subscribed and greet nobody).
 pub(super) async fn welcome<S: Store>(
     store: &S,
     l: &ListRecord,
     (contact_id, addr): (i64, &EmailAddress),
     at: i64,
-) -> Result<Option<DeliveryId>, AudienceError> {
-    if l.list.welcome.is_none() {
-        return Ok(None);
-    }
-    queue_message(
+) -> Option<DeliveryId> {
+    l.list.welcome.as_ref()?;
+    match queue_message(
         store,
         l,
         CampaignKind::Welcome,
@@ -294,4 +294,11 @@ pub(super) async fn welcome<S: Store>(
         at,
     )
     .await
+    {
+        Ok(queued) => queued,
+        Err(e) => {
+            tracing::warn!(error = %e, list = %l.list.name, "a welcome message could not be queued");
+            None
+        }
+    }
 }

@@ -81,7 +81,7 @@ pub async fn sign_up<S: Store>(
     )
     .await?;
     if done.status == MemberStatus::Subscribed && done.before != Some(MemberStatus::Subscribed) {
-        done.welcome = welcome(store, list, (done.contact_id, &addr), now_ms).await?;
+        done.welcome = welcome(store, list, (done.contact_id, &addr), now_ms).await;
     }
     Ok(done)
 }
@@ -148,10 +148,19 @@ pub async fn confirm<S: Store>(
 ) -> Result<Option<Confirmed>, AudienceError> {
     let done = store.confirm_member(delivery, now_ms, ip).await?;
     if let Some(c) = done.as_ref().filter(|c| c.newly)
-        && let Some(list) = store.list_record(&c.list_name, false).await?
         && let Ok(addr) = EmailAddress::parse(&c.email)
     {
-        welcome(store, &list, (c.contact_id, &addr), now_ms).await?;
+        match store.list_settings(c.list).await {
+            Ok(Some(list)) => {
+                welcome(store, &list, (c.contact_id, &addr), now_ms).await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(
+                error = %e,
+                list = %c.list_name,
+                "no welcome queued: the list could not be read"
+            ),
+        }
     }
     Ok(done)
 }

@@ -56,6 +56,12 @@ pub fn classify_folder(name: &str, junk_attr: bool) -> Placement {
     }
 }
 
+/// Log in to one seed's mailbox and list its folders, within `limit`: Ok, or what failed
+/// (connecting, TLS, the login, LIST) in words.
+pub async fn test_login(seed: &Seed, password: &str, limit: Duration) -> Result<(), String> {
+    search_seed(seed, password, &[], limit).await.map(|_| ())
+}
+
 /// Search one seed's mailbox for `message_ids`, within `limit`.
 pub async fn search_seed(
     seed: &Seed,

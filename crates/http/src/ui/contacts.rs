@@ -141,6 +141,10 @@ struct ContactPage {
     /// Every list's name (to add the contact to one).
     all_lists: Vec<String>,
     notice: Option<String>,
+    /// The edit box: the fields as `name=value` lines (as typed, when a save was refused).
+    typed_fields: String,
+    /// A save was refused: the edit box is open.
+    editing: bool,
     consents: Vec<herald_engine::api_types::ConsentView>,
     deliveries: Vec<DeliveryRow>,
 }
@@ -156,12 +160,24 @@ pub async fn timeline<S: Store>(
     Path(email): Path<String>,
     Query(q): Query<FlashQuery>,
 ) -> Response {
-    let (problem, notice) = super::flashed(&s, q.flash.as_deref());
+    let said = super::flashed(&s, q.flash.as_deref());
+    contact_page(&web, s, &email, said, None, StatusCode::OK).await
+}
+
+/// A contact's page with what was said, and (a refused edit) the fields as typed.
+async fn contact_page<S: Store>(
+    web: &Web<S>,
+    s: Session,
+    email: &str,
+    (problem, notice): (Option<String>, Option<String>),
+    typed_fields: Option<String>,
+    status: StatusCode,
+) -> Response {
     let all_lists = match web.store.lists().await {
         Ok(l) => l.into_iter().map(|(name, _)| name).collect(),
         Err(e) => return super::failed(e, "listing lists", "The lists could not be read."),
     };
-    let t = match herald_engine::reports::contact_timeline(&web.store, &email).await {
+    let t = match herald_engine::reports::contact_timeline(&web.store, email).await {
         Ok(Some(t)) => t,
         Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such contact."),
         Err(e) => {
@@ -203,10 +219,19 @@ pub async fn timeline<S: Store>(
             email: email.clone(),
         })
         .collect();
-    render(&ContactPage {
+    let editing = typed_fields.is_some();
+    let typed_fields = typed_fields.unwrap_or_else(|| {
+        fields
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect::<String>()
+    });
+    let mut r = render(&ContactPage {
         admin: s.user.role >= crate::auth::Role::Admin,
         problem,
         notice,
+        typed_fields,
+        editing,
         user: Some(s.user.email),
         csrf: s.csrf,
         email,
@@ -215,7 +240,9 @@ pub async fn timeline<S: Store>(
         all_lists,
         consents,
         deliveries,
-    })
+    });
+    *r.status_mut() = status;
+    r
 }
 
 pub async fn import<S: Store>(
@@ -416,7 +443,8 @@ fn back(s: &Session, email: &str, kind: super::flash::Kind, text: &str) -> Respo
 }
 
 /// `POST /contacts/{email}/fields` (admins, in `WRITES`): the contact's fields as `name=value`
-/// lines; a field whose line was removed is removed.
+/// lines; a field whose line was removed is removed. A refusal shows the page again with the
+/// text as typed.
 pub async fn edit_fields<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
@@ -427,27 +455,15 @@ pub async fn edit_fields<S: Store>(
     if let Err(r) = super::session::csrf_form(&s, f.csrf.as_deref()) {
         return *r;
     }
+    let refused = |why: String| (Some(why), None);
     let set = match super::lists::field_lines(&f.fields) {
         Ok(set) => set,
-        Err(why) => return back(&s, &email, Kind::Problem, &why),
+        Err(why) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return contact_page(&web, s, &email, refused(why), Some(f.fields), status).await;
+        }
     };
-    let Ok(addr) = herald_domain::EmailAddress::parse(email.trim()) else {
-        return super::problem(StatusCode::NOT_FOUND, "No such contact.");
-    };
-    let current: serde_json::Map<String, serde_json::Value> =
-        match web.store.contact(&addr.key()).await {
-            Ok(Some(c)) => serde_json::from_str(&c.fields).unwrap_or_default(),
-            Ok(None) => return super::problem(StatusCode::NOT_FOUND, "No such contact."),
-            Err(e) => {
-                return super::failed(e, "reading a contact", "The contact could not be read.");
-            }
-        };
-    let unset: Vec<String> = current
-        .keys()
-        .filter(|k| !set.iter().any(|(n, _)| n == *k))
-        .cloned()
-        .collect();
-    match audience::edit_contact(&web.store, &email, &set, &unset, web.clock.now_ms()).await {
+    match audience::replace_fields(&web.store, &email, &set, web.clock.now_ms()).await {
         Ok(now) => back(
             &s,
             &email,
@@ -457,7 +473,21 @@ pub async fn edit_fields<S: Store>(
         Err(AudienceError::Store(e)) => {
             super::failed(e, "changing a contact", "The contact could not be changed.")
         }
-        Err(e) => back(&s, &email, Kind::Problem, &e.to_string()),
+        Err(AudienceError::UnknownContact(_)) => {
+            super::problem(StatusCode::NOT_FOUND, "No such contact.")
+        }
+        Err(e) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            contact_page(
+                &web,
+                s,
+                &email,
+                refused(e.to_string()),
+                Some(f.fields),
+                status,
+            )
+            .await
+        }
     }
 }
 

@@ -23,6 +23,7 @@
 //! | `GET /domains`, `POST /domains/{domain}/verify` | records to publish (copy buttons), verification per record, drift |
 //! | `POST /domains`, `POST /domains/{domain}/rotate` | connect a domain; new DKIM keys (admin) |
 //! | `GET /health?days=N` | deliverability per sending domain and receiving provider against Gmail's and Yahoo's thresholds, seed placement, domain status |
+//! | `GET/POST /seeds`, `POST /seeds/test`, `…/remove` | seed mailboxes with their last poll; add (the login tried first), test the login, remove (admin) |
 //! | `GET /ips` | sending IPs: PTR, forward-confirmed rDNS, blocklists |
 //! | `GET/POST /suppressions`, `POST /suppressions/remove` | the suppression list; add and lift (admin) |
 
@@ -35,6 +36,7 @@ pub mod flash;
 mod health;
 mod lists;
 mod login;
+mod seeds;
 mod segments;
 mod session;
 mod settings;
@@ -96,6 +98,9 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/lists/{name}/members", post(lists::add_member::<S>))
         .route("/lists/{name}/remove", post(lists::remove_member::<S>))
         .route("/health", get(health::show::<S>))
+        .route("/seeds", get(seeds::show::<S>).post(seeds::add::<S>))
+        .route("/seeds/test", post(seeds::test::<S>))
+        .route("/seeds/remove", post(seeds::remove::<S>))
         .route(
             "/domains",
             get(settings::domains::<S>).post(settings::add_domain::<S>),

@@ -63,27 +63,33 @@ CREATE TRIGGER health_attempts_inserted AFTER INSERT ON attempts
     FOR EACH STATEMENT EXECUTE FUNCTION health_attempts_inserted();
 
 -- A complaint or a late bounce counts for the provider of its delivery's last attempt; a seed
--- copy's placement for the seed's provider.
+-- copy's placement for the seed's provider. Each once per delivery, as the performance page
+-- counts them (a feedback-loop report and a provider's event about one message are one
+-- complaint).
 CREATE FUNCTION health_events_inserted() RETURNS trigger AS $$
 BEGIN
-    -- Each event's delivery is looked up by its id (LATERAL): a join of the transition table
-    -- with deliveries is planned as a hash over every delivery (see 0003), and this runs for
+    -- Scalar subqueries by id and LIMIT 1: never a join of the transition table with
+    -- deliveries or attempts (planned as a hash over every row, see 0003), and this runs for
     -- every batch of opens and clicks too.
     INSERT INTO health_daily (day, campaign_id, provider, kind, n)
-        SELECT e.at / 86400000, e.campaign_id, x.provider, x.kind, COUNT(*)
-        FROM new_rows e
-        CROSS JOIN LATERAL (
-            SELECT CASE WHEN e.kind = 'placement' THEN COALESCE(lower(s.provider), 'other')
-                        ELSE herald_provider(lower(rtrim(a.evidence::jsonb ->> 'mx', '.')),
-                                             a.evidence::jsonb ->> 'route', lower(d.domain)) END AS provider,
+        SELECT x.day, x.campaign_id, x.provider, x.kind, COUNT(*) FROM (
+            SELECT e.at / 86400000 AS day, e.campaign_id,
                    CASE WHEN e.kind = 'placement'
-                        THEN 'seed:' || CASE WHEN (e.detail::jsonb ->> 'placement') IN ('inbox', 'junk', 'missing') THEN (e.detail::jsonb ->> 'placement') ELSE 'other' END
-                        ELSE e.kind END AS kind
-            FROM deliveries d
-            LEFT JOIN attempts a ON a.id = (SELECT MAX(id) FROM attempts WHERE delivery_id = d.id)
-            LEFT JOIN seeds s ON s.id = d.seed_id
-            WHERE d.id = e.delivery_id AND (e.kind = 'placement') = (d.seed_id IS NOT NULL)) AS x
-        WHERE e.kind IN ('complaint', 'async_bounce', 'placement')
+                        THEN COALESCE((SELECT lower(s.provider) FROM seeds s
+                                       WHERE s.id = (SELECT seed_id FROM deliveries WHERE id = e.delivery_id)), 'other')
+                        ELSE COALESCE((SELECT herald_provider(lower(rtrim(a.evidence::jsonb ->> 'mx', '.')),
+                                                              a.evidence::jsonb ->> 'route',
+                                                              (SELECT lower(domain) FROM deliveries WHERE id = e.delivery_id))
+                                       FROM attempts a WHERE a.delivery_id = e.delivery_id
+                                       ORDER BY a.id DESC LIMIT 1),
+                                      herald_provider(NULL, NULL, (SELECT lower(domain) FROM deliveries
+                                                                   WHERE id = e.delivery_id))) END AS provider,
+                   CASE WHEN e.kind = 'placement' THEN 'seed:' || CASE WHEN (e.detail::jsonb ->> 'placement') IN ('inbox', 'junk', 'missing') THEN (e.detail::jsonb ->> 'placement') ELSE 'other' END ELSE e.kind END AS kind
+            FROM new_rows e
+            WHERE e.kind IN ('complaint', 'async_bounce', 'placement')
+              AND (e.kind = 'placement') = ((SELECT seed_id FROM deliveries WHERE id = e.delivery_id) IS NOT NULL)
+              AND NOT EXISTS (SELECT 1 FROM events x WHERE x.delivery_id = e.delivery_id
+                                                       AND x.kind = e.kind AND x.id < e.id)) AS x
         GROUP BY 1, 2, 3, 4
     ON CONFLICT (day, campaign_id, provider, kind) DO UPDATE SET n = health_daily.n + excluded.n;
     RETURN NULL;
@@ -116,6 +122,8 @@ INSERT INTO health_daily (day, campaign_id, provider, kind, n)
         LEFT JOIN attempts a ON a.id = (SELECT MAX(id) FROM attempts WHERE delivery_id = d.id)
         LEFT JOIN seeds s ON s.id = d.seed_id
         WHERE e.kind IN ('complaint', 'async_bounce', 'placement')
-          AND (e.kind = 'placement') = (d.seed_id IS NOT NULL)) AS x
+          AND (e.kind = 'placement') = (d.seed_id IS NOT NULL)
+          AND NOT EXISTS (SELECT 1 FROM events x WHERE x.delivery_id = e.delivery_id
+                                                   AND x.kind = e.kind AND x.id < e.id)) AS x
     GROUP BY 1, 2, 3, 4
     ON CONFLICT (day, campaign_id, provider, kind) DO UPDATE SET n = health_daily.n + excluded.n;

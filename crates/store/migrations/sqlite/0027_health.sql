@@ -51,9 +51,13 @@ BEGIN
 END;
 
 -- A complaint or a late bounce counts for the provider of its delivery's last attempt; a seed
--- copy's placement for the seed's provider.
+-- copy's placement for the seed's provider. Each once per delivery, as the performance page
+-- counts them (a feedback-loop report and a provider's event about one message are one
+-- complaint).
 CREATE TRIGGER health_event AFTER INSERT ON events
     WHEN NEW.kind IN ('complaint', 'async_bounce', 'placement')
+         AND NOT EXISTS (SELECT 1 FROM events x WHERE x.delivery_id = NEW.delivery_id
+                                                  AND x.kind = NEW.kind AND x.id < NEW.id)
 BEGIN
     INSERT INTO health_daily (day, campaign_id, provider, kind, n)
         SELECT NEW.at / 86400000, NEW.campaign_id,
@@ -132,7 +136,9 @@ INSERT INTO health_daily (day, campaign_id, provider, kind, n)
               FROM events e JOIN deliveries d ON d.id = e.delivery_id
               LEFT JOIN attempts a ON a.id = (SELECT MAX(id) FROM attempts WHERE delivery_id = d.id)
               WHERE e.kind IN ('complaint', 'async_bounce', 'placement')
-                AND (e.kind = 'placement') = (d.seed_id IS NOT NULL)) AS p
+                AND (e.kind = 'placement') = (d.seed_id IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM events x WHERE x.delivery_id = e.delivery_id
+                                                         AND x.kind = e.kind AND x.id < e.id)) AS p
         LEFT JOIN seeds s ON s.id = p.seed
     ) GROUP BY 1, 2, 3, 4
     ON CONFLICT (day, campaign_id, provider, kind) DO UPDATE SET n = n + excluded.n;

@@ -203,6 +203,18 @@ macro_rules! audience {
                 rows.iter().map(list_record).collect()
             }
 
+            async fn list_settings(&self, id: ListId) -> Result<Option<ListRecord>> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {LIST_SETTINGS} FROM lists l WHERE l.id = $1"
+                )))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(list_record)
+                .transpose()
+            }
+
             async fn list_record(
                 &self,
                 key: &str,
