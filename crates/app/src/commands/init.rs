@@ -63,6 +63,10 @@ pub async fn run(
             println!("admin login: {admin}");
             println!("password:    {password}");
             println!("log in at:   {login_url}");
+            println!(
+                "first run:   {}/start walks you through it (domain, records, seeds, contacts, a test, the send)",
+                app.settings.http.public_url
+            );
             eprintln!(
                 "the password is shown once; set your own with `herald user add {admin} --password-file FILE`"
             );

@@ -103,6 +103,20 @@ fn an_admin_runs_lists_in_the_browser_and_a_viewer_only_looks() {
     let admin = session_cookie(port, "admin@x.invalid");
     let viewer = session_cookie(port, "viewer@x.invalid");
 
+    // A new installation: the first run, step by step, from the campaigns page.
+    let home = get(port, &admin, "/");
+    assert!(
+        home.body.contains("Getting started: 0 of 6 steps done"),
+        "{}",
+        home.body
+    );
+    let start = get(port, &admin, "/start");
+    assert_eq!(start.status, 200);
+    assert!(
+        start.body.contains("<strong>0</strong> of 6 steps done"),
+        "{}",
+        start.body
+    );
     let empty = get(port, &admin, "/lists");
     assert_eq!(empty.status, 200);
     assert!(empty.body.contains("id=\"no-lists\""), "{}", empty.body);
@@ -200,6 +214,12 @@ fn an_admin_runs_lists_in_the_browser_and_a_viewer_only_looks() {
     assert_eq!(
         ann_now["contact"]["fields"]["first_name"], "Ann",
         "{ann_now:#}"
+    );
+    let start = get(port, &admin, "/start").body;
+    assert!(
+        start.contains("<strong>1</strong> of 6 steps done")
+            && start.contains("<li class=\"done\">\n  <strong>✓ Bring your contacts</strong>"),
+        "{start}"
     );
 
     // Ann's own page: her fields edited (a line removed removes the field), a malformed line

@@ -65,6 +65,8 @@ struct Dashboard {
     user: Option<String>,
     csrf: String,
     notice: Option<String>,
+    /// The first run's progress (done, of), until every step is done.
+    started: Option<(usize, usize)>,
     filters: &'static [(&'static str, &'static str)],
     /// The filter shown ("" for all).
     status: String,
@@ -114,7 +116,16 @@ pub(super) async fn dashboard<S: Store>(
             }
         })
         .collect();
+    // Until the first run is done, the page says how far along it is.
+    let started = match super::start::steps(&web).await {
+        Ok(steps) => {
+            let done = steps.iter().filter(|s| s.done).count();
+            (done < steps.len()).then_some((done, steps.len()))
+        }
+        Err(_) => None,
+    };
     render(&Dashboard {
+        started,
         notice,
         filters: FILTERS,
         status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),

@@ -4,7 +4,8 @@
 //! | route | page |
 //! |---|---|
 //! | `GET/POST /login`, `POST /logout` | log in (double-submit CSRF cookie), log out |
-//! | `GET /` | campaigns with their headline numbers |
+//! | `GET /` | campaigns with their headline numbers (and the first run's progress until it is done) |
+//! | `GET /start` | the first run step by step, each ticked from the installation's state |
 //! | `GET /contacts`, `POST /contacts/import` | lists; CSV upload with the rejected rows |
 //! | `GET /campaigns/new`, `POST /campaigns/preview`, `POST /campaigns` | compose with a live preview; create (the From gate applies) |
 //! | `GET /campaigns/{id}?tab=…&q=…` | the post-send performance page: numbers with definitions, See details, tabs, rows |
@@ -40,6 +41,7 @@ mod seeds;
 mod segments;
 mod session;
 mod settings;
+mod start;
 mod webhooks;
 mod why;
 
@@ -98,6 +100,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/lists/{name}/members", post(lists::add_member::<S>))
         .route("/lists/{name}/remove", post(lists::remove_member::<S>))
         .route("/health", get(health::show::<S>))
+        .route("/start", get(start::show::<S>))
         .route("/seeds", get(seeds::show::<S>).post(seeds::add::<S>))
         .route("/seeds/test", post(seeds::test::<S>))
         .route("/seeds/remove", post(seeds::remove::<S>))
