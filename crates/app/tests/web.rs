@@ -678,6 +678,10 @@ fn api_and_ui_answer_only_whom_they_should() {
         "/seeds",
         "/seeds/test",
         "/seeds/remove",
+        "/users",
+        "/users/remove",
+        "/users/tokens",
+        "/users/tokens/revoke",
     ] {
         let r = http(
             port,
@@ -758,6 +762,105 @@ fn api_and_ui_answer_only_whom_they_should() {
         serde_json::json!([]),
         "a removed seed is sent no more copies"
     );
+    // API tokens through the API (admins only): made, working, listed without its secret,
+    // revoked.
+    let json = "application/json";
+    let api = |method: &str, path: &str, token: &str, body: Option<&str>| {
+        http(
+            port,
+            method,
+            path,
+            &[("Authorization", &bearer(token)), ("Content-Type", json)],
+            body,
+        )
+    };
+    assert_eq!(api("GET", "/api/v1/tokens", &viewer, None).status, 403);
+    let made = api(
+        "POST",
+        "/api/v1/tokens",
+        &admin,
+        Some(r#"{"user": "viewer@herald.test", "name": "made-by-api", "expires": "1d"}"#),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.header("cache-control"), Some("no-store"));
+    let made: serde_json::Value = serde_json::from_str(&made.body).unwrap();
+    let secret = made["token"].as_str().unwrap().to_string();
+    assert_eq!(api("GET", "/api/v1/campaigns", &secret, None).status, 200);
+    let listed = api("GET", "/api/v1/tokens", &admin, None);
+    assert!(
+        listed.body.contains("made-by-api") && !listed.body.contains(&secret),
+        "{}",
+        listed.body
+    );
+    for (body, why) in [
+        (r#"{"user": "nobody@herald.test", "name": "x"}"#, "an unknown user"),
+        (r#"{"user": "viewer@herald.test", "name": "x", "expires": "soon"}"#, "a bad lifetime"),
+    ] {
+        assert_eq!(api("POST", "/api/v1/tokens", &admin, Some(body)).status, 422, "{why}");
+    }
+    let gone = api("DELETE", "/api/v1/tokens/viewer@herald.test/made-by-api", &admin, None);
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    assert_eq!(api("GET", "/api/v1/campaigns", &secret, None).status, 401);
+    assert_eq!(
+        api("DELETE", "/api/v1/tokens/viewer@herald.test/made-by-api", &admin, None).status,
+        404
+    );
+
+    // Users and tokens in the browser (admins only): a new user with a password shown once,
+    // who can log in with it; the last admin is kept.
+    assert_eq!(http(port, "GET", "/users", &[("Cookie", &vs)], None).status, 403);
+    let users_page = http(port, "GET", "/users", &[("Cookie", &s)], None);
+    assert!(users_page.body.contains("viewer@herald.test"), "{}", users_page.body);
+    let added = http(
+        port,
+        "POST",
+        "/users",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&email=kim%40herald.test&role=viewer")),
+    );
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(added.header("cache-control"), Some("no-store"));
+    let password = {
+        let at = added.body.find("<code id=\"secret\">").unwrap() + "<code id=\"secret\">".len();
+        added.body[at..].split('<').next().unwrap().to_string()
+    };
+    let csrf = common::login_form(port);
+    let kim = common::post_login(port, &csrf, "kim@herald.test", &password, "/");
+    assert_eq!(kim.status, 303, "the shown password logs in: {}", kim.body);
+    let made = http(
+        port,
+        "POST",
+        "/users/tokens",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&user=kim%40herald.test&name=laptop&expires=")),
+    );
+    assert!(made.status == 200 && made.body.contains("API token &#34;laptop&#34; for kim@herald.test"), "{}", made.body);
+    let revoked = http(
+        port,
+        "POST",
+        "/users/tokens/revoke",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&user=kim%40herald.test&name=laptop")),
+    );
+    assert_eq!(revoked.status, 303);
+    let last = http(
+        port,
+        "POST",
+        "/users/remove",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&email=admin%40herald.test")),
+    );
+    assert_eq!(last.status, 422);
+    assert!(last.body.contains("is the last admin"), "{}", last.body);
+    let removed = http(
+        port,
+        "POST",
+        "/users/remove",
+        &[("Cookie", &s), ("Content-Type", form)],
+        Some(&format!("csrf={token}&email=kim%40herald.test")),
+    );
+    assert_eq!(removed.status, 303);
+    assert!(!h.ok(&["user", "list"]).contains("kim@herald.test"));
     let ips = http(port, "GET", "/ips", &[("Cookie", &s)], None);
     assert!(
         ips.status == 200 && ips.body.contains("id=\"ips\""),

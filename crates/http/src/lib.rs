@@ -4,6 +4,7 @@
 //! - `api/` — `/api/v1`, Bearer tokens, every route and its role in one table;
 //! - `ui/` — server-rendered pages (askama), session cookies, CSRF on every form.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod client;

@@ -10,6 +10,7 @@ mod lists;
 mod openapi;
 mod segments;
 mod suppressions;
+mod tokens;
 mod webhooks;
 
 use std::sync::Arc;
@@ -425,6 +426,32 @@ pub const ROUTES: &[Route] = &[
         ok: (201, Some(schema::<herald_engine::webhooks::EndpointView>)),
         conflicts: false,
     },
+    get_route(
+        "/api/v1/tokens",
+        Role::Admin,
+        "API tokens (never their secrets), as `herald token list --json`",
+        schema::<crate::accounts::TokenList>,
+    ),
+    Route {
+        method: "POST",
+        path: "/api/v1/tokens",
+        role: Role::Admin,
+        summary: "A new API token for a user, shown once (as `herald token create --json`; 422 names an unknown user, a bad name or lifetime)",
+        query: None,
+        body: Some(schema::<tokens::NewTokenBody>),
+        ok: (201, Some(schema::<crate::accounts::NewToken>)),
+        conflicts: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/tokens/{user}/{name}",
+        role: Role::Admin,
+        summary: "Revoke a user's tokens with this name: they stop working at once (404 when there are none)",
+        query: None,
+        body: None,
+        ok: (204, None),
+        conflicts: false,
+    },
     Route {
         method: "DELETE",
         path: "/api/v1/webhooks/{id}",
@@ -557,6 +584,11 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             get(webhooks::list::<S>).post(webhooks::create::<S>),
         )
         .route("/api/v1/webhooks/{id}", delete(webhooks::remove::<S>))
+        .route(
+            "/api/v1/tokens",
+            get(tokens::list::<S>).post(tokens::create::<S>),
+        )
+        .route("/api/v1/tokens/{user}/{name}", delete(tokens::revoke::<S>))
         .route("/api/v1/webhooks/{id}/events", get(webhooks::events::<S>))
         .route("/api/v1/webhooks/{id}/replay", post(webhooks::replay::<S>))
         .route("/api/v1/openapi.json", get(openapi::document))

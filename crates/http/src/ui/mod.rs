@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `GET/POST /login`, `POST /logout` | log in (double-submit CSRF cookie), log out |
 //! | `GET /` | campaigns with their headline numbers (and the first run's progress until it is done) |
+//! | `GET/POST /users`, `POST /users/remove`, `/users/tokens`, `/users/tokens/revoke` | users and API tokens; add (a password shown once), remove, make a token (shown once), revoke (admin only, reading too) |
 //! | `GET /start` | the first run step by step, each ticked from the installation's state |
 //! | `GET /contacts`, `POST /contacts/import` | lists; CSV upload with the rejected rows |
 //! | `GET /campaigns/new`, `POST /campaigns/preview`, `POST /campaigns` | compose with a live preview; create (the From gate applies) |
@@ -42,6 +43,7 @@ mod segments;
 mod session;
 mod settings;
 mod start;
+mod users;
 mod webhooks;
 mod why;
 
@@ -101,6 +103,10 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/lists/{name}/remove", post(lists::remove_member::<S>))
         .route("/health", get(health::show::<S>))
         .route("/start", get(start::show::<S>))
+        .route("/users", get(users::show::<S>).post(users::add::<S>))
+        .route("/users/remove", post(users::remove::<S>))
+        .route("/users/tokens", post(users::create_token::<S>))
+        .route("/users/tokens/revoke", post(users::revoke_token::<S>))
         .route("/seeds", get(seeds::show::<S>).post(seeds::add::<S>))
         .route("/seeds/test", post(seeds::test::<S>))
         .route("/seeds/remove", post(seeds::remove::<S>))
