@@ -793,24 +793,52 @@ fn api_and_ui_answer_only_whom_they_should() {
         listed.body
     );
     for (body, why) in [
-        (r#"{"user": "nobody@herald.test", "name": "x"}"#, "an unknown user"),
-        (r#"{"user": "viewer@herald.test", "name": "x", "expires": "soon"}"#, "a bad lifetime"),
+        (
+            r#"{"user": "nobody@herald.test", "name": "x"}"#,
+            "an unknown user",
+        ),
+        (
+            r#"{"user": "viewer@herald.test", "name": "x", "expires": "soon"}"#,
+            "a bad lifetime",
+        ),
     ] {
-        assert_eq!(api("POST", "/api/v1/tokens", &admin, Some(body)).status, 422, "{why}");
+        assert_eq!(
+            api("POST", "/api/v1/tokens", &admin, Some(body)).status,
+            422,
+            "{why}"
+        );
     }
-    let gone = api("DELETE", "/api/v1/tokens/viewer@herald.test/made-by-api", &admin, None);
+    let gone = api(
+        "DELETE",
+        "/api/v1/tokens/viewer@herald.test/made-by-api",
+        &admin,
+        None,
+    );
     assert_eq!(gone.status, 204, "{}", gone.body);
     assert_eq!(api("GET", "/api/v1/campaigns", &secret, None).status, 401);
     assert_eq!(
-        api("DELETE", "/api/v1/tokens/viewer@herald.test/made-by-api", &admin, None).status,
+        api(
+            "DELETE",
+            "/api/v1/tokens/viewer@herald.test/made-by-api",
+            &admin,
+            None
+        )
+        .status,
         404
     );
 
     // Users and tokens in the browser (admins only): a new user with a password shown once,
     // who can log in with it; the last admin is kept.
-    assert_eq!(http(port, "GET", "/users", &[("Cookie", &vs)], None).status, 403);
+    assert_eq!(
+        http(port, "GET", "/users", &[("Cookie", &vs)], None).status,
+        403
+    );
     let users_page = http(port, "GET", "/users", &[("Cookie", &s)], None);
-    assert!(users_page.body.contains("viewer@herald.test"), "{}", users_page.body);
+    assert!(
+        users_page.body.contains("viewer@herald.test"),
+        "{}",
+        users_page.body
+    );
     let added = http(
         port,
         "POST",
@@ -832,9 +860,18 @@ fn api_and_ui_answer_only_whom_they_should() {
         "POST",
         "/users/tokens",
         &[("Cookie", &s), ("Content-Type", form)],
-        Some(&format!("csrf={token}&user=kim%40herald.test&name=laptop&expires=")),
+        Some(&format!(
+            "csrf={token}&user=kim%40herald.test&name=laptop&expires="
+        )),
     );
-    assert!(made.status == 200 && made.body.contains("API token &#34;laptop&#34; for kim@herald.test"), "{}", made.body);
+    assert!(
+        made.status == 200
+            && made
+                .body
+                .contains("API token &#34;laptop&#34; for kim@herald.test"),
+        "{}",
+        made.body
+    );
     let revoked = http(
         port,
         "POST",

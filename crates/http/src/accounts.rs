@@ -159,7 +159,9 @@ pub async fn create_token<S: Store>(
     now_ms: i64,
 ) -> Result<NewToken, AccountError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME || name.chars().any(char::is_control)
+    if name.is_empty()
+        || name.chars().count() > MAX_TOKEN_NAME
+        || name.chars().any(char::is_control)
     {
         return Err(AccountError::BadInput(format!(
             "a token's name is 1–{MAX_TOKEN_NAME} characters, without control characters"
@@ -223,7 +225,7 @@ pub fn lifetime(text: &str) -> Result<Option<Duration>, AccountError> {
     if t.is_empty() {
         return Ok(None);
     }
-    humantime::parse_duration(t)
-        .map(Some)
-        .map_err(|e| AccountError::BadInput(format!("expires {t:?}: not a duration like 90d ({e})")))
+    humantime::parse_duration(t).map(Some).map_err(|e| {
+        AccountError::BadInput(format!("expires {t:?}: not a duration like 90d ({e})"))
+    })
 }

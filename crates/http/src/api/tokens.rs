@@ -55,15 +55,16 @@ pub async fn create<S: Store>(
         Ok(l) => l,
         Err(e) => return refused(e),
     };
-    match accounts::create_token(&web.store, &b.user, &b.name, lifetime, web.clock.now_ms()).await
-    {
+    match accounts::create_token(&web.store, &b.user, &b.name, lifetime, web.clock.now_ms()).await {
         Ok(t) => (
             StatusCode::CREATED,
             [(axum::http::header::CACHE_CONTROL, "no-store")],
             Json(t),
         )
             .into_response(),
-        Err(AccountError::NotFound(m)) => error(StatusCode::UNPROCESSABLE_ENTITY, format!("user: {m}")),
+        Err(AccountError::NotFound(m)) => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, format!("user: {m}"))
+        }
         Err(e) => refused(e),
     }
 }

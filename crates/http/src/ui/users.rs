@@ -102,7 +102,14 @@ pub async fn show<S: Store>(
 async fn refused<S: Store>(web: &Web<S>, s: Session, e: AccountError, doing: &str) -> Response {
     match e {
         AccountError::BadInput(m) | AccountError::NotFound(m) => {
-            page(web, s, None, (Some(m), None), StatusCode::UNPROCESSABLE_ENTITY).await
+            page(
+                web,
+                s,
+                None,
+                (Some(m), None),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         e => failed(e, doing, "That could not be done."),
     }
@@ -128,7 +135,14 @@ pub async fn add<S: Store>(
     }
     let Some(role) = Role::parse(f.role.trim()) else {
         let why = format!("role {:?}: admin or viewer", f.role);
-        return page(&web, s, None, (Some(why), None), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return page(
+            &web,
+            s,
+            None,
+            (Some(why), None),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let password = match crate::auth::random_token() {
         Ok(p) => p,
@@ -190,8 +204,7 @@ pub async fn create_token<S: Store>(
     }
     let made = match accounts::lifetime(&f.expires) {
         Ok(lifetime) => {
-            accounts::create_token(&web.store, &f.user, &f.name, lifetime, web.clock.now_ms())
-                .await
+            accounts::create_token(&web.store, &f.user, &f.name, lifetime, web.clock.now_ms()).await
         }
         Err(e) => Err(e),
     };
@@ -230,7 +243,10 @@ pub async fn revoke_token<S: Store>(
             &s,
             "/users",
             flash::Kind::Notice,
-            &format!("Revoked {n} token(s) {:?} of {}: they stopped working.", f.name, f.user),
+            &format!(
+                "Revoked {n} token(s) {:?} of {}: they stopped working.",
+                f.name, f.user
+            ),
         ),
         Err(e) => refused(&web, s, e, "revoking a token").await,
     }
