@@ -54,6 +54,9 @@ store_area! {
         /// Insert or merge contacts by `email_key` and add them to the list. Existing contacts keep
         /// their first spelling; their fields are merged with the new ones.
         fn upsert_contacts(&self, list: ListId, batch: &[NewContact], now_ms: i64) -> UpsertCounts;
+        /// Keep the consent records an import brought for `list`'s contacts (an address that is
+        /// not a contact is skipped). How many were kept.
+        fn import_consents(&self, list: ListId, batch: &[ImportedConsent]) -> u64;
         /// One page of a list's members in contact-id order, with what eligibility needs.
         fn audience_page(
             &self,

@@ -153,6 +153,12 @@ async fn import(
         "list {:?}: imported {}, updated {}, rejected {}",
         report.list, report.imported, report.updated, report.rejected_count
     );
+    if report.unsubscribed + report.suppressed + report.consents > 0 {
+        println!(
+            "  carried over: {} unsubscribed from this list, {} suppressed (bounced or complained), {} consent records",
+            report.unsubscribed, report.suppressed, report.consents
+        );
+    }
     for r in &report.rejected {
         println!(
             "  {}:{}: {:?}: {}",

@@ -222,6 +222,93 @@ fn contacts_are_added_shown_edited_taken_off_a_list_and_exported() {
         of("dee@x.invalid")["fields"],
         serde_json::json!({"first_name": "Dee"})
     );
+
+    // Its consent columns (Mailchimp's names here) become consent records on the list, not
+    // fields; a time or an address that is not one rejects its row, naming the column.
+    let consented = tmp.path().join("consented.csv");
+    std::fs::write(
+        &consented,
+        "Email Address,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,consent_source,consent_text,first_name
+         ivy@x.invalid,2024-05-01 10:00:00,203.0.113.9,2024-05-01T12:05:00+02:00,203.0.113.10,embedded form,Weekly tips from Club,Ivy
+         jo@x.invalid,,,,,,,Jo
+         kit@x.invalid,last tuesday,,,,,,Kit
+         lou@x.invalid,2024-05-01,999.1.1.1,,,,,Lou
+",
+    )
+    .unwrap();
+    let report = h.json(&[
+        "contacts",
+        "import",
+        consented.to_str().unwrap(),
+        "--list",
+        "Club",
+        "--json",
+    ]);
+    assert_eq!(
+        (
+            &report["imported"],
+            &report["consents"],
+            &report["rejected_count"]
+        ),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(2)
+        ),
+        "{report:#}"
+    );
+    let reasons: Vec<(u64, String)> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        reasons[0].0 == 4 && reasons[0].1.contains("\"optin_time\" is \"last tuesday\""),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].0 == 5 && reasons[1].1.contains("expected an IP address"),
+        "{reasons:?}"
+    );
+    let ivy = h.json(&["contacts", "show", "ivy@x.invalid", "--json"]);
+    assert_eq!(
+        ivy["contact"]["fields"],
+        serde_json::json!({"first_name": "Ivy"}),
+        "{ivy:#}"
+    );
+    let c = &ivy["consents"][0];
+    assert_eq!(
+        (
+            &c["list"],
+            &c["source"],
+            &c["ip"],
+            &c["text"],
+            &c["at"],
+            &c["confirmed_at"],
+            &c["confirm_ip"]
+        ),
+        (
+            &serde_json::json!("Club"),
+            &serde_json::json!("import:Club: embedded form"),
+            &serde_json::json!("203.0.113.9"),
+            &serde_json::json!("Weekly tips from Club"),
+            &serde_json::json!("2024-05-01T10:00:00.000Z"),
+            &serde_json::json!("2024-05-01T10:05:00.000Z"),
+            &serde_json::json!("203.0.113.10")
+        ),
+        "{ivy:#}"
+    );
+    assert_eq!(
+        h.json(&["contacts", "show", "jo@x.invalid", "--json"])["consents"],
+        serde_json::json!([]),
+        "no consent columns filled: no record"
+    );
 }
 
 #[test]

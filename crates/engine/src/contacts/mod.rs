@@ -18,6 +18,10 @@ use herald_store::{NewContact, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+mod consent;
+
+use consent::{ConsentColumns, RowConsent};
+
 /// Rows per store transaction.
 const BATCH: usize = 5_000;
 /// Rejected rows kept with their details; past this only the count grows.
@@ -47,6 +51,10 @@ pub struct ImportReport {
     pub unsubscribed: u64,
     /// Rows whose `status` said `bounced` (or `cleaned`) or `complained`: on the suppression list.
     pub suppressed: u64,
+    /// Consent records kept from the consent columns (`consent_at`/`optin_time`, `consent_ip`/
+    /// `optin_ip`, `consent_source`, `consent_text`, `confirmed_at`/`confirm_time`,
+    /// `confirm_ip`).
+    pub consents: u64,
 }
 
 /// What a `status` column says about a row (another tool's export).
@@ -159,12 +167,13 @@ impl<R: Read> Read for Tracked<R> {
 }
 
 enum Parsed {
-    /// Contacts, their statuses (by address key), rejected rows (details, count).
+    /// Contacts, their statuses and consents (by address key), rejected rows (details, count).
     Batch(
         Vec<NewContact>,
         /// The line of each contact above.
         Vec<u64>,
         Vec<(String, RowStatus)>,
+        Vec<(String, RowConsent)>,
         Vec<Rejected>,
         u64,
     ),
@@ -189,9 +198,11 @@ fn parse_rows(input: Box<dyn Read + Send>, erasure: Arc<ErasureKey>, tx: mpsc::S
         }
     };
     let status_col = headers.iter().position(|h| h == "status");
+    let consent_cols = ConsentColumns::of(&headers);
     let mut batch = Vec::with_capacity(BATCH);
     let mut lines = Vec::with_capacity(BATCH);
     let mut statuses = Vec::new();
+    let mut consents = Vec::new();
     let mut rejected = Vec::new();
     let mut rejected_n = 0u64;
     let mut record = csv::ByteRecord::new();
@@ -232,11 +243,19 @@ fn parse_rows(input: Box<dyn Read + Send>, erasure: Arc<ErasureKey>, tx: mpsc::S
                 if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                     continue; // blank line
                 }
-                match check_row(&record, &headers, email_col, status_col, &mut fields) {
+                let cols = Columns {
+                    email: email_col,
+                    status: status_col,
+                    consent: &consent_cols,
+                };
+                match check_row(&record, &headers, &cols, &mut fields) {
                     Err((value, reason)) => reject(value, reason),
-                    Ok((addr, status)) => {
+                    Ok((addr, status, consent)) => {
                         if let Some(st) = status {
                             statuses.push((addr.key(), st));
+                        }
+                        if let Some(c) = consent {
+                            consents.push((addr.key(), c));
                         }
                         let key = addr.key();
                         lines.push(line);
@@ -259,6 +278,7 @@ fn parse_rows(input: Box<dyn Read + Send>, erasure: Arc<ErasureKey>, tx: mpsc::S
                     b,
                     l,
                     std::mem::take(&mut statuses),
+                    std::mem::take(&mut consents),
                     std::mem::take(&mut rejected),
                     rejected_n,
                 ))
@@ -269,7 +289,9 @@ fn parse_rows(input: Box<dyn Read + Send>, erasure: Arc<ErasureKey>, tx: mpsc::S
             rejected_n = 0;
         }
     }
-    let _ = tx.blocking_send(Parsed::Batch(batch, lines, statuses, rejected, rejected_n));
+    let _ = tx.blocking_send(Parsed::Batch(
+        batch, lines, statuses, consents, rejected, rejected_n,
+    ));
 }
 
 /// The CSV reader over `reader` (the delimiter sniffed from the first line; a UTF-8
@@ -307,15 +329,23 @@ fn open_csv<R: BufRead>(
     Ok((csv, bom, headers, email_col))
 }
 
-/// A row's address, its `status` column and its other fields (into `fields`), or why it is
-/// rejected: (the email column's value, the reason).
+/// The columns that are not personalisation fields.
+struct Columns<'a> {
+    email: usize,
+    status: Option<usize>,
+    consent: &'a ConsentColumns,
+}
+
+/// A row's address, its `status` column, its consent columns and its other fields (into
+/// `fields`), or why it is rejected: (the email column's value, the reason).
+#[allow(clippy::type_complexity)]
 fn check_row(
     record: &csv::ByteRecord,
     headers: &[String],
-    email_col: usize,
-    status_col: Option<usize>,
+    cols: &Columns<'_>,
     fields: &mut serde_json::Map<String, serde_json::Value>,
-) -> Result<(EmailAddress, Option<RowStatus>), (String, String)> {
+) -> Result<(EmailAddress, Option<RowStatus>, Option<RowConsent>), (String, String)> {
+    let (email_col, status_col) = (cols.email, cols.status);
     let Some(v) = record
         .get(email_col)
         .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -342,7 +372,7 @@ fn check_row(
     let mut too_long = None;
     fields.clear();
     for (i, f) in record.iter().enumerate() {
-        if i == email_col || Some(i) == status_col || f.is_empty() {
+        if i == email_col || Some(i) == status_col || cols.consent.holds(i) || f.is_empty() {
             continue;
         }
         if f.len() > MAX_FIELD_BYTES {
@@ -378,7 +408,37 @@ fn check_row(
     if let Some(col) = bad_utf8 {
         return Err((v, format!("column {col:?} is not valid UTF-8")));
     }
-    Ok((addr, status.flatten()))
+    let consent = match cols.consent.read(record, headers) {
+        Ok(c) => c,
+        Err(why) => return Err((v, why)),
+    };
+    Ok((addr, status.flatten(), consent))
+}
+
+/// What the parser makes of `data` (a whole CSV file), without a store: the rows kept, the
+/// rows rejected (each with its line and reason), the statuses and consent records read. For
+/// the fuzz target (`fuzz/fuzz_targets/csv_import.rs`): any bytes give rows or reasons, never a
+/// panic.
+pub fn parse_only(data: Vec<u8>) -> Result<(usize, Vec<Rejected>, usize, usize), String> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let erasure = Arc::new(ErasureKey::new(&[7; 32]));
+    let t =
+        std::thread::spawn(move || parse_rows(Box::new(std::io::Cursor::new(data)), erasure, tx));
+    let (mut kept, mut rejected, mut statuses, mut consents) = (0, Vec::new(), 0, 0);
+    while let Some(p) = rx.blocking_recv() {
+        match p {
+            Parsed::Batch(b, lines, st, c, r, _) => {
+                assert_eq!(b.len(), lines.len());
+                kept += b.len();
+                statuses += st.len();
+                consents += c.len();
+                rejected.extend(r);
+            }
+            Parsed::Fatal(e) => return Err(e.to_string()),
+        }
+    }
+    t.join().map_err(|_| "the parser panicked".to_string())?;
+    Ok((kept, rejected, statuses, consents))
 }
 
 /// Import a CSV stream into `list` (created if needed). `progress` is called with rows done.
@@ -401,7 +461,7 @@ pub async fn import_csv<S: Store>(
     while let Some(p) = rx.recv().await {
         match p {
             Parsed::Fatal(e) => return Err(e),
-            Parsed::Batch(batch, lines, statuses, mut rejected, mut rejected_n) => {
+            Parsed::Batch(batch, lines, statuses, consents, mut rejected, mut rejected_n) => {
                 let c = store.upsert_contacts(list_id, &batch, now_ms).await?;
                 // People erased at their request are refused, each named by its line.
                 let at_index: std::collections::HashMap<&str, usize> = if c.refused.is_empty() {
@@ -454,6 +514,26 @@ pub async fn import_csv<S: Store>(
                         .await?;
                     report.suppressed += 1;
                 }
+                // The old tool's consent records, on this list.
+                let kept: Vec<herald_store::ImportedConsent> = consents
+                    .into_iter()
+                    .filter(|(k, _)| !c.refused.contains(k))
+                    .map(|(email_key, rc)| herald_store::ImportedConsent {
+                        email_key,
+                        source: match rc.source {
+                            Some(s) => format!("import:{list}: {s}"),
+                            None => format!("import:{list}"),
+                        },
+                        ip: rc.ip,
+                        form_text: rc.text.unwrap_or_else(|| {
+                            "imported with its consent record from another tool".into()
+                        }),
+                        at_ms: rc.at_ms.unwrap_or(now_ms),
+                        confirmed_at_ms: rc.confirmed_at_ms,
+                        confirm_ip: rc.confirm_ip,
+                    })
+                    .collect();
+                report.consents += store.import_consents(list_id, &kept).await?;
                 report.imported += c.inserted;
                 report.updated += c.updated;
                 report.rejected_count += rejected_n;
@@ -533,7 +613,7 @@ mod limits {
         let (mut kept, mut rejected) = (Vec::new(), Vec::new());
         while let Some(p) = rx.blocking_recv() {
             match p {
-                Parsed::Batch(b, _, _, r, _) => {
+                Parsed::Batch(b, _, _, _, r, _) => {
                     kept.extend(b.into_iter().map(|c| c.email));
                     rejected.extend(r);
                 }

@@ -228,6 +228,20 @@ pub struct ExportRow {
     pub created_at_ms: i64,
 }
 
+/// A consent record another tool kept, brought by an import's consent columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedConsent {
+    pub email_key: String,
+    /// `import:<list>`, or `import:<list>: <the old tool's source>`.
+    pub source: String,
+    pub ip: Option<String>,
+    /// What the person agreed to, as the old tool recorded it.
+    pub form_text: String,
+    pub at_ms: i64,
+    pub confirmed_at_ms: Option<i64>,
+    pub confirm_ip: Option<String>,
+}
+
 /// One consent record of a contact on a list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConsentRecord {

@@ -10,7 +10,7 @@ macro_rules! contacts {
 
         use sqlx::{QueryBuilder, Row};
 
-        use crate::{AudienceMember, ListId, NewContact, Result, UpsertCounts};
+        use crate::{AudienceMember, ImportedConsent, ListId, NewContact, Result, UpsertCounts};
 
         /// Rows per multi-row statement (5 binds each, below SQLite's 32766-variable limit).
         const CHUNK: usize = 5000;
@@ -54,6 +54,33 @@ macro_rules! contacts {
                     .await?
                     .map(|r| r.try_get("id").map(ListId))
                     .transpose()?)
+            }
+
+            async fn import_consents(&self, list: ListId, batch: &[ImportedConsent]) -> Result<u64> {
+                if batch.is_empty() {
+                    return Ok(0);
+                }
+                let mut w = self.write().await?;
+                let mut kept = 0;
+                for c in batch {
+                    kept += sqlx::query(
+                        "INSERT INTO consents (contact_id, list_id, source, ip, form_text, created_at, confirmed_at, confirm_ip) \
+                         SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM contacts WHERE email_key = $1",
+                    )
+                    .bind(&c.email_key)
+                    .bind(list.0)
+                    .bind(&c.source)
+                    .bind(&c.ip)
+                    .bind(&c.form_text)
+                    .bind(c.at_ms)
+                    .bind(c.confirmed_at_ms)
+                    .bind(&c.confirm_ip)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected();
+                }
+                w.tx.commit().await?;
+                Ok(kept)
             }
 
             async fn upsert_contacts(
