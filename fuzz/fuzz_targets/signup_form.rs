@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
             from_name: None,
             from_address: Some("news@sender.example".into()),
             confirmation: None,
+            welcome: None,
         },
         created_at_ms: 0,
         subscribed: 0,
