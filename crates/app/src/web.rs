@@ -113,15 +113,7 @@ impl herald_http::Actions for AppActions {
     ) -> BoxFuture<'static, Result<String, Failure>> {
         let app = self.0.clone();
         Box::pin(async move {
-            let input = crate::commands::SeedInput {
-                provider: seed.provider,
-                imap: seed.imap,
-                user: seed.user,
-                password: seed.password,
-                address: seed.address,
-                security: seed.security,
-            };
-            crate::commands::add_seed(&app, input, true)
+            crate::commands::add_seed(&app, seed, true)
                 .await
                 .map_err(failure)
         })

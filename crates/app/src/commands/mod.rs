@@ -19,7 +19,7 @@ mod ips;
 pub(crate) mod lists;
 mod migrate;
 mod seeds;
-pub use seeds::{SeedInput, add_seed, test_seed};
+pub use seeds::{add_seed, test_seed};
 mod segments;
 pub mod serve;
 mod suppressions;

@@ -243,23 +243,14 @@ pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
     stop
 }
 
-/// A seed mailbox to add, as the CLI and the UI take it.
-pub struct SeedInput {
-    pub provider: String,
-    /// `HOST:PORT`.
-    pub imap: String,
-    pub user: String,
-    pub password: String,
-    /// Default: the login.
-    pub address: Option<String>,
-    /// `tls`, `starttls` or `plain`.
-    pub security: String,
-}
-
 /// Keep a seed (or update the one with the same address): its password in a file of its own
 /// (0600, never in the database, never shown again). With `test_first`, the login is tried
 /// first and a failure keeps nothing. The seed's address.
-pub async fn add_seed(app: &App, input: SeedInput, test_first: bool) -> anyhow::Result<String> {
+pub async fn add_seed(
+    app: &App,
+    input: herald_http::SeedRequest,
+    test_first: bool,
+) -> anyhow::Result<String> {
     let imap = input.imap.trim();
     let (host, port) = imap
         .rsplit_once(':')
@@ -399,7 +390,7 @@ async fn add(
     };
     let address = add_seed(
         app,
-        SeedInput {
+        herald_http::SeedRequest {
             provider: provider.clone(),
             imap,
             user,

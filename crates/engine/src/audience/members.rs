@@ -103,6 +103,21 @@ pub async fn add_contact<S: Store>(
     })
 }
 
+/// The contact with address `email`, with its key.
+async fn contact_of<S: Store>(
+    store: &S,
+    email: &str,
+) -> Result<(String, herald_store::ContactRow), AudienceError> {
+    let key = EmailAddress::parse(email.trim())
+        .map_err(|e| AudienceError::BadEmail(e.to_string()))?
+        .key();
+    let c = store
+        .contact(&key)
+        .await?
+        .ok_or_else(|| AudienceError::UnknownContact(email.to_string()))?;
+    Ok((key, c))
+}
+
 /// Set and remove a contact's fields; its fields afterwards.
 pub async fn edit_contact<S: Store>(
     store: &S,
@@ -112,13 +127,7 @@ pub async fn edit_contact<S: Store>(
     now_ms: i64,
 ) -> Result<serde_json::Map<String, serde_json::Value>, AudienceError> {
     check_values(set)?;
-    let key = EmailAddress::parse(email.trim())
-        .map_err(|e| AudienceError::BadEmail(e.to_string()))?
-        .key();
-    let c = store
-        .contact(&key)
-        .await?
-        .ok_or_else(|| AudienceError::UnknownContact(email.to_string()))?;
+    let (key, c) = contact_of(store, email).await?;
     let mut fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&c.fields).unwrap_or_default();
     for (k, v) in set {
@@ -146,13 +155,7 @@ pub async fn replace_fields<S: Store>(
     now_ms: i64,
 ) -> Result<serde_json::Map<String, serde_json::Value>, AudienceError> {
     check_values(fields)?;
-    let key = EmailAddress::parse(email.trim())
-        .map_err(|e| AudienceError::BadEmail(e.to_string()))?
-        .key();
-    let c = store
-        .contact(&key)
-        .await?
-        .ok_or_else(|| AudienceError::UnknownContact(email.to_string()))?;
+    let (key, c) = contact_of(store, email).await?;
     let now: serde_json::Map<String, serde_json::Value> = fields
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.trim().to_string())))

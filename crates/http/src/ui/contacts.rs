@@ -438,7 +438,7 @@ pub struct FieldsForm {
 
 /// Back to the contact's page with a message.
 fn back(s: &Session, email: &str, kind: super::flash::Kind, text: &str) -> Response {
-    let path = format!("/contacts/{}", super::lists::segment(email));
+    let path = format!("/contacts/{}", super::segment(email));
     super::session::redirect_with(s, &path, kind, text)
 }
 

@@ -17,7 +17,7 @@ use herald_store::{ExportRow, ListRecord, Store};
 use serde::Deserialize;
 
 use super::session::{csrf_form, flashed, redirect_with};
-use super::{Session, failed, flash, problem, render};
+use super::{Session, failed, flash, problem, render, segment};
 use crate::Web;
 use crate::auth::Role;
 
@@ -166,18 +166,6 @@ struct ListPage {
     add_fields: String,
     problem: Option<String>,
     notice: Option<String>,
-}
-
-/// `name` as one path segment.
-pub(super) fn segment(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn status_of(e: &AudienceError) -> StatusCode {

@@ -210,12 +210,21 @@ async fn js() -> Response {
         .into_response()
 }
 
+/// `s` percent-encoded for a URL path, its `/` kept.
 fn url_escape(s: &str) -> String {
+    escape(s, true)
+}
+
+/// `s` as one path segment (a `/` in it encoded too).
+fn segment(s: &str) -> String {
+    escape(s, false)
+}
+
+fn escape(s: &str, keep_slash: bool) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b'/' if keep_slash => "/".to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
