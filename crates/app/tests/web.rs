@@ -801,6 +801,10 @@ fn api_and_ui_answer_only_whom_they_should() {
             r#"{"user": "viewer@herald.test", "name": "x", "expires": "soon"}"#,
             "a bad lifetime",
         ),
+        (
+            r#"{"user": "viewer@herald.test", "name": "x", "expires": "20000d"}"#,
+            "past 10 years",
+        ),
     ] {
         assert_eq!(
             api("POST", "/api/v1/tokens", &admin, Some(body)).status,

@@ -15,6 +15,8 @@ use crate::auth::{AuthError, hash_password, random_token, token_hash};
 pub const MIN_PASSWORD: usize = 10;
 /// Longest token name, in characters.
 pub const MAX_TOKEN_NAME: usize = 100;
+/// Longest token lifetime (ten years): past it, no expiry at all is the honest setting.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -69,11 +71,10 @@ fn rfc3339(ms: i64) -> String {
 /// The user with this address.
 pub async fn existing<S: Store>(store: &S, email: &str) -> Result<User, AccountError> {
     let key = email.trim().to_ascii_lowercase();
-    store.user_by_email(&key).await?.ok_or_else(|| {
-        AccountError::NotFound(format!(
-            "no user {key} (herald user add {key} --password-file …)"
-        ))
-    })
+    store
+        .user_by_email(&key)
+        .await?
+        .ok_or_else(|| AccountError::NotFound(format!("no user {key}")))
 }
 
 async fn admins<S: Store>(store: &S) -> Result<usize, AccountError> {
@@ -169,6 +170,11 @@ pub async fn create_token<S: Store>(
     }
     let u = existing(store, user).await?;
     let expires_at_ms = expires.map(|d| now_ms.saturating_add(d.as_millis() as i64));
+    if expires.is_some_and(|d| d > MAX_LIFETIME) {
+        return Err(AccountError::BadInput(
+            "a token's lifetime is at most 10 years (none: until revoked)".into(),
+        ));
+    }
     let token = random_token()?;
     store
         .create_api_token(&token_hash(&token), u.id, name, now_ms, expires_at_ms)
@@ -209,6 +215,8 @@ pub async fn revoke_token<S: Store>(
     name: &str,
 ) -> Result<u64, AccountError> {
     let u = existing(store, user).await?;
+    // Names are kept trimmed (as `create_token` stores them).
+    let name = name.trim();
     let n = store.revoke_api_tokens(u.id, name).await?;
     if n == 0 {
         return Err(AccountError::NotFound(format!(

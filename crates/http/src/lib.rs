@@ -66,8 +66,9 @@ impl Failure {
     }
 }
 
-/// A seed mailbox to add from the web UI (the password is used and stored, never shown again).
-#[derive(Debug, Clone)]
+/// A seed mailbox to add from the web UI (the password is used and stored, never shown again:
+/// not even by `Debug`).
+#[derive(Clone)]
 pub struct SeedRequest {
     pub provider: String,
     /// `HOST:PORT`.
@@ -77,6 +78,19 @@ pub struct SeedRequest {
     pub address: Option<String>,
     /// `tls`, `starttls` or `plain`.
     pub security: String,
+}
+
+impl std::fmt::Debug for SeedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedRequest")
+            .field("provider", &self.provider)
+            .field("imap", &self.imap)
+            .field("user", &self.user)
+            .field("password", &"[hidden]")
+            .field("address", &self.address)
+            .field("security", &self.security)
+            .finish()
+    }
 }
 
 /// What the web layer asks the application to do (it owns the keys, DNS and the gate). Every

@@ -243,6 +243,16 @@ pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
     stop
 }
 
+/// How long a login test may take: well under `[http] request_timeout` (60 s), so a server
+/// that never answers is reported as such, not as a timed-out request.
+fn login_limit(app: &App) -> std::time::Duration {
+    app.settings
+        .placement
+        .poll_timeout
+        .0
+        .min(std::time::Duration::from_secs(15))
+}
+
 /// Keep a seed (or update the one with the same address): its password in a file of its own
 /// (0600, never in the database, never shown again). With `test_first`, the login is tried
 /// first and a failure keeps nothing. The seed's address.
@@ -309,13 +319,9 @@ pub async fn add_seed(
             last_poll_at_ms: None,
             last_error: None,
         };
-        herald_engine::placement::test_login(
-            &probe,
-            &password,
-            app.settings.placement.poll_timeout.0,
-        )
-        .await
-        .map_err(|e| bad_input(format!("the seed was not added: {e}")))?;
+        herald_engine::placement::test_login(&probe, &password, login_limit(app))
+            .await
+            .map_err(|e| bad_input(format!("the seed was not added: {e}")))?;
     }
     let id = app.store.add_seed(&seed).await?;
     let path = password_path(&app.data_dir, id);
@@ -350,14 +356,7 @@ pub async fn test_seed(app: &App, address: &str) -> anyhow::Result<Result<(), St
             "its password file is missing: add the seed again".into()
         ));
     };
-    Ok(
-        herald_engine::placement::test_login(
-            seed,
-            &password,
-            app.settings.placement.poll_timeout.0,
-        )
-        .await,
-    )
+    Ok(herald_engine::placement::test_login(seed, &password, login_limit(app)).await)
 }
 
 /// `seeds add` (the login is tried by the first poll, so a seed can be added before its

@@ -12,6 +12,10 @@ use crate::startup::App;
 fn cli_error(e: AccountError) -> anyhow::Error {
     match e {
         AccountError::BadInput(m) => bad_input(m),
+        AccountError::NotFound(m) if m.starts_with("no user ") => {
+            let who = m.trim_start_matches("no user ").to_string();
+            bad_input(format!("{m} (herald user add {who} --password-file …)"))
+        }
         AccountError::NotFound(m) => bad_input(m),
         other => anyhow::Error::new(other),
     }

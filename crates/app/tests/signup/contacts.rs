@@ -309,6 +309,22 @@ fn contacts_are_added_shown_edited_taken_off_a_list_and_exported() {
         serde_json::json!([]),
         "no consent columns filled: no record"
     );
+    // The same file again: the record is kept once.
+    let again = h.json(&[
+        "contacts",
+        "import",
+        consented.to_str().unwrap(),
+        "--list",
+        "Club",
+        "--json",
+    ]);
+    assert_eq!(again["consents"], 0, "{again:#}");
+    assert_eq!(
+        h.json(&["contacts", "show", "ivy@x.invalid", "--json"])["consents"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
 }
 
 #[test]

@@ -117,6 +117,11 @@ fn when(column: &str, v: &str) -> Result<i64, String> {
     if let Ok(t) = v.parse::<jiff::Timestamp>() {
         return Ok(t.as_millisecond());
     }
+    // A time in a named zone (`2024-05-01T10:00[Europe/Oslo]`): the civil parser below would
+    // read it and drop the zone.
+    if let Ok(z) = v.parse::<jiff::Zoned>() {
+        return Ok(z.timestamp().as_millisecond());
+    }
     let civil = v.parse::<jiff::civil::DateTime>().or_else(|_| {
         v.parse::<jiff::civil::Date>()
             .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
@@ -185,6 +190,18 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(day.at_ms, Some(1_714_521_600_000));
+        let zoned = cols
+            .read(
+                &record(&["a@x.test", "2024-05-01T12:00[Europe/Oslo]", "", "", "", ""]),
+                &headers,
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            zoned.at_ms,
+            Some(1_714_557_600_000),
+            "12:00 in Oslo (CEST) is 10:00Z"
+        );
         assert_eq!(
             cols.read(&record(&["a@x.test", "", "", "", "", "Oslo"]), &headers)
                 .unwrap(),

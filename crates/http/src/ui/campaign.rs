@@ -18,7 +18,6 @@ use serde::Deserialize;
 
 use super::{
     CsrfForm, PAGE_SIZE, Session, chart, csrf_form, flash, flashed, problem, redirect_with, render,
-    url_escape,
 };
 use crate::Web;
 
@@ -293,7 +292,7 @@ fn row(r: herald_engine::api_types::RecipientReport) -> Row {
         })
         .unwrap_or_default();
     Row {
-        email_path: url_escape(&r.email),
+        email_path: super::segment(&r.email),
         evidence,
         email: r.email,
         state: r.state.to_string(),

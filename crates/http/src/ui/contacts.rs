@@ -422,7 +422,7 @@ pub async fn erase<S: Store>(
         }
         Err(e) => super::session::redirect_with(
             &s,
-            &format!("/contacts/{}", super::url_escape(&email)),
+            &format!("/contacts/{}", super::segment(&email)),
             super::flash::Kind::Problem,
             &e.to_string(),
         ),

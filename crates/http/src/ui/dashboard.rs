@@ -65,8 +65,8 @@ struct Dashboard {
     user: Option<String>,
     csrf: String,
     notice: Option<String>,
-    /// The first run's progress (done, of), until every step is done.
-    started: Option<(usize, usize)>,
+    /// Nothing was sent yet: the page points to Getting started.
+    new_here: bool,
     filters: &'static [(&'static str, &'static str)],
     /// The filter shown ("" for all).
     status: String,
@@ -93,6 +93,12 @@ pub(super) async fn dashboard<S: Store>(
             "The database did not answer. Try again.",
         );
     };
+    // Until a campaign was sent, the page points to the first run's steps (read from the list
+    // already loaded: nothing more per visit).
+    let new_here = status.is_none()
+        && !list
+            .iter()
+            .any(|e| !matches!(e.campaign.status, "draft" | "scheduled"));
     let campaigns = list
         .into_iter()
         .map(|e| {
@@ -116,16 +122,8 @@ pub(super) async fn dashboard<S: Store>(
             }
         })
         .collect();
-    // Until the first run is done, the page says how far along it is.
-    let started = match super::start::steps(&web).await {
-        Ok(steps) => {
-            let done = steps.iter().filter(|s| s.done).count();
-            (done < steps.len()).then_some((done, steps.len()))
-        }
-        Err(_) => None,
-    };
     render(&Dashboard {
-        started,
+        new_here,
         notice,
         filters: FILTERS,
         status: status.map(|s| s.as_str().to_string()).unwrap_or_default(),

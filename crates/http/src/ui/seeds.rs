@@ -42,8 +42,8 @@ fn row(s: Seed) -> SeedRow {
     }
 }
 
-/// What the add form posts (the password is never put back on the page).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// What the add form posts (the password is never put back on the page, nor printed).
+#[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct SeedForm {
     csrf: Option<String>,

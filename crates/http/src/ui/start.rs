@@ -1,7 +1,7 @@
 //! `GET /start`: the first run, step by step — connect a domain, publish and verify its records,
 //! add seed mailboxes, bring contacts, write a campaign and send yourself a test, send — each
 //! step ticked from the installation's state and linking to the page that does it. The
-//! campaigns page shows how far along it is until every step is done.
+//! campaigns page points here until a campaign was sent.
 
 use std::sync::Arc;
 
@@ -16,17 +16,17 @@ use super::{Session, failed, render};
 use crate::Web;
 
 /// One step of the first run.
-pub(super) struct Step {
-    pub(super) title: &'static str,
-    pub(super) done: bool,
+struct Step {
+    title: &'static str,
+    done: bool,
     /// What was found, or what to do.
-    pub(super) state: String,
-    pub(super) href: &'static str,
-    pub(super) action: &'static str,
+    state: String,
+    href: &'static str,
+    action: &'static str,
 }
 
 /// The first run's steps as the installation stands.
-pub(super) async fn steps<S: Store>(web: &Web<S>) -> Result<Vec<Step>, String> {
+async fn steps<S: Store>(web: &Web<S>) -> Result<Vec<Step>, String> {
     let domains = web.actions.domains().await.map_err(|e| e.to_string())?;
     let verified = domains
         .iter()

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use herald_engine::api_types::{Diagnosis, Severity};
 use herald_store::{CampaignId, Store};
 
-use super::{Session, problem, render, url_escape};
+use super::{Session, problem, render, segment};
 use crate::Web;
 
 struct FindingRow {
@@ -86,7 +86,7 @@ pub(super) async fn why<S: Store>(
         csrf: s.csrf,
         id: cid.to_string(),
         campaign: name,
-        email_path: url_escape(&d.email),
+        email_path: segment(&d.email),
         email: d.email.clone(),
         subject: d.subject.clone(),
         state: d.state.to_string(),

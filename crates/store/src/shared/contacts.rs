@@ -64,8 +64,11 @@ macro_rules! contacts {
                 let mut kept = 0;
                 for c in batch {
                     kept += sqlx::query(
+                        // The same record imported again (a re-import, a repeated row) is one.
                         "INSERT INTO consents (contact_id, list_id, source, ip, form_text, created_at, confirmed_at, confirm_ip) \
-                         SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM contacts WHERE email_key = $1",
+                         SELECT c.id, $2, $3, $4, $5, $6, $7, $8 FROM contacts c WHERE c.email_key = $1 \
+                           AND NOT EXISTS (SELECT 1 FROM consents x WHERE x.contact_id = c.id AND x.list_id = $2 \
+                                             AND x.source = $3 AND x.created_at = $6)",
                     )
                     .bind(&c.email_key)
                     .bind(list.0)
