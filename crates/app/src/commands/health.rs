@@ -5,10 +5,7 @@ use herald_engine::reports::health::{HealthFigures, HealthReport, health};
 
 use crate::startup::App;
 
-fn pct(r: Option<f64>) -> String {
-    r.map(|r| format!("{:.2} %", r * 100.0))
-        .unwrap_or_else(|| "–".into())
-}
+use herald_engine::reports::health::rate_text as pct;
 
 fn line(name: &str, f: &HealthFigures) {
     println!(

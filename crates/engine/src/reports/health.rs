@@ -194,6 +194,11 @@ fn percent(r: f64) -> String {
     format!("{:.2} %", r * 100.0)
 }
 
+/// A rate as the CLI and the page show it (`0.25 %`), or a dash when there is none.
+pub fn rate_text(r: Option<f64>) -> String {
+    r.map(percent).unwrap_or_else(|| "–".into())
+}
+
 /// The verdict and its reasons, from the rates against the published thresholds.
 fn judge(f: &mut HealthFigures) {
     if f.throttled > 0 {

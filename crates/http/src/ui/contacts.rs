@@ -149,16 +149,11 @@ struct ContactPage {
     deliveries: Vec<DeliveryRow>,
 }
 
-#[derive(serde::Deserialize)]
-pub struct FlashQuery {
-    flash: Option<String>,
-}
-
 pub async fn timeline<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
     Path(email): Path<String>,
-    Query(q): Query<FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> Response {
     let said = super::flashed(&s, q.flash.as_deref());
     contact_page(&web, s, &email, said, None, StatusCode::OK).await

@@ -14,12 +14,6 @@ use herald_store::Store;
 use super::{Session, failed, render};
 use crate::Web;
 
-/// A rate as the page shows it (`0.25 %`), or a dash.
-fn pct(r: &Option<f64>) -> String {
-    r.map(|r| format!("{:.2} %", r * 100.0))
-        .unwrap_or_else(|| "–".into())
-}
-
 #[derive(Template)]
 #[template(path = "health.html")]
 struct HealthPage {
@@ -31,7 +25,7 @@ struct HealthPage {
 
 impl HealthPage {
     fn pct(&self, r: &Option<f64>) -> String {
-        pct(r)
+        herald_engine::reports::health::rate_text(*r)
     }
 
     fn limit(&self, r: &f64) -> String {

@@ -210,6 +210,12 @@ async fn js() -> Response {
         .into_response()
 }
 
+/// A page's query when it only shows what a redirect said (`?flash=`).
+#[derive(serde::Deserialize)]
+pub(super) struct FlashQuery {
+    flash: Option<String>,
+}
+
 /// `s` percent-encoded for a URL path, its `/` kept.
 fn url_escape(s: &str) -> String {
     escape(s, true)

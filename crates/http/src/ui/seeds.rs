@@ -67,11 +67,6 @@ struct SeedsPage {
     notice: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct FlashQuery {
-    flash: Option<String>,
-}
-
 async fn page<S: Store>(
     web: &Web<S>,
     s: Session,
@@ -102,7 +97,7 @@ async fn page<S: Store>(
 pub async fn show<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
-    Query(q): Query<FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> Response {
     let said = flashed(&s, q.flash.as_deref());
     let form = SeedForm {

@@ -175,15 +175,10 @@ async fn domains_page<S: Store>(
     r
 }
 
-#[derive(serde::Deserialize)]
-pub struct FlashQuery {
-    flash: Option<String>,
-}
-
 pub async fn domains<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
-    axum::extract::Query(q): axum::extract::Query<FlashQuery>,
+    axum::extract::Query(q): axum::extract::Query<super::FlashQuery>,
 ) -> Response {
     let (problem, notice) = super::flashed(&s, q.flash.as_deref());
     let shown = DomainsShown {

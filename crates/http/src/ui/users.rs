@@ -81,15 +81,10 @@ async fn page<S: Store>(
     r
 }
 
-#[derive(Deserialize)]
-pub struct FlashQuery {
-    flash: Option<String>,
-}
-
 pub async fn show<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
-    Query(q): Query<FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> Response {
     if let Some(r) = admins_only(&s) {
         return r;
