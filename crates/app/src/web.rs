@@ -136,6 +136,19 @@ impl herald_http::Actions for AppActions {
         Box::pin(async move { ips_report(&app).await.map_err(failure) })
     }
 
+    fn dmarc(
+        &self,
+        domain: Option<String>,
+        days: u32,
+    ) -> BoxFuture<'static, Result<herald_engine::reports::dmarc::DmarcView, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::dmarc_report(&app, domain.as_deref(), days)
+                .await
+                .map_err(failure)
+        })
+    }
+
     fn duplicate(
         &self,
         campaign: CampaignId,

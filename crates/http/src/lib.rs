@@ -140,6 +140,13 @@ pub trait Actions: Send + Sync + 'static {
     -> BoxFuture<'static, Result<Result<(), String>, Failure>>;
     /// The sending IPs with PTR, forward confirmation and blocklist listings (`ips --json`).
     fn ips(&self) -> BoxFuture<'static, Result<IpsReport, Failure>>;
+    /// The DMARC aggregate reports of the last `days` days (`dmarc report --json`), for one
+    /// domain or all.
+    fn dmarc(
+        &self,
+        domain: Option<String>,
+        days: u32,
+    ) -> BoxFuture<'static, Result<herald_engine::reports::dmarc::DmarcView, Failure>>;
     /// A new draft with the same content (`campaign duplicate`), named `name` or "… (copy)".
     fn duplicate(
         &self,

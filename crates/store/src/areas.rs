@@ -458,3 +458,17 @@ store_area! {
         fn prune_webhooks(&self, before_ms: i64) -> u64;
     }
 }
+
+store_area! {
+    /// DMARC aggregate reports (`shared/dmarc.rs`).
+    pub trait DmarcStore {
+        /// Keep a report and its rows; false (nothing written) when a report with the same
+        /// reporter, report id and domain is kept already.
+        fn record_dmarc(&self, r: &NewDmarcReport) -> bool;
+        /// Per domain and source IP, what the reports whose period ended at or after
+        /// `since_ms` say (`domain` "": every domain); the biggest senders first per domain.
+        fn dmarc_sources(&self, domain: &str, since_ms: i64) -> Vec<DmarcSource>;
+        /// The kept reports whose period ended at or after `since_ms`, newest first.
+        fn dmarc_reports(&self, domain: &str, since_ms: i64, limit: u32) -> Vec<DmarcReportRow>;
+    }
+}

@@ -56,6 +56,7 @@ pub trait Store:
     + DomainStore
     + PrivacyStore
     + WebhookStore
+    + DmarcStore
     + Clone
     + Send
     + Sync
@@ -77,6 +78,7 @@ impl<T> Store for T where
         + DomainStore
         + PrivacyStore
         + WebhookStore
+        + DmarcStore
         + Clone
         + Send
         + Sync

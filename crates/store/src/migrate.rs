@@ -37,6 +37,8 @@ const TABLES: &[&str] = &[
     "herald_keys",
     "webhook_endpoints",
     "webhook_outbox",
+    "dmarc_reports",
+    "dmarc_rows",
 ];
 
 /// Rows per INSERT (the widest table has 19 columns: far below PostgreSQL's 65,535 binds).

@@ -118,6 +118,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// DMARC aggregate reports: which servers send as your domains, which are Herald's,
+    /// which pass, and what to do about the policy.
+    #[command(subcommand)]
+    Dmarc(DmarcCmd),
     /// What waits to be sent, per destination domain, and why.
     Queue {
         #[arg(long)]
@@ -147,6 +151,30 @@ pub enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DmarcCmd {
+    /// Keep aggregate reports from files: XML, .xml.gz, .zip, or an email (.eml) carrying
+    /// one. A report kept already (mailed or imported) is not counted twice.
+    Import {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per domain: the reporters, each sending server (Herald's or not) with its DMARC, DKIM
+    /// and SPF results, and a recommendation for the policy.
+    Report {
+        /// Only this domain (default: every domain with reports, and every connected one).
+        #[arg(long)]
+        domain: Option<String>,
+        /// Reports whose period ended in the last N days.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,7 @@ mod bounce;
 mod campaign;
 mod contacts;
 mod demo;
+mod dmarc;
 mod domain;
 mod health;
 mod init;
@@ -34,6 +35,7 @@ pub use campaign::{
     duplicate as duplicate_campaign, edit_campaign, schedule as schedule_campaign,
     schedule_local_time, start_send, test_send, unschedule as unschedule_campaign,
 };
+pub use dmarc::report as dmarc_report;
 pub use domain::{connect_domain, domain_statuses, rotate_domain, verify_domain};
 pub use ips::ips_report;
 pub use why::diagnose_for;
@@ -85,6 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(b) => bench::run(b).await,
         Command::Queue { json } => queue(open().await?, json).await,
         Command::Health { days, json } => health::run(open().await?, days, json).await,
+        Command::Dmarc(c) => dmarc::run(open().await?, c).await,
     }
 }
 

@@ -19,6 +19,7 @@
 //! Message-ID, which every viewer and anyone with a forwarded copy knows, is kept and changes
 //! nothing. Raw messages are dropped after `[inbound] retention` ([`prune_raw`]).
 
+pub mod dmarc;
 pub mod engagement;
 pub mod webhooks;
 
@@ -293,13 +294,21 @@ pub async fn process_once<S: Store>(
             },
             None => (unknown_envelope(policy.clock.now_ms()), bytes),
         };
-        let (raw, classified) = match classify_bounded(raw, policy.classify_timeout).await {
+        let (raw, mut classified) = match classify_bounded(raw, policy.classify_timeout).await {
             Ok(x) => x,
             Err(why) => {
                 quarantine(spool, &path, &why);
                 continue;
             }
         };
+        // An aggregate report is kept before the message is recorded: a crash between the
+        // two processes the spool file again, and the report is kept once.
+        if let Some(report) = classified.dmarc_report.take() {
+            let kept = store
+                .record_dmarc(&dmarc::record_of(&report, env.received_at_ms, "mail"))
+                .await?;
+            tracing::info!(org = %report.org, domain = %report.domain, new = kept, "DMARC aggregate report");
+        }
         let record = interpret(store, key, policy, env, raw, classified).await?;
         store.record_inbound(&record).await?;
         if let Err(e) = std::fs::remove_file(&path) {

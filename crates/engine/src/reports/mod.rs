@@ -3,6 +3,7 @@
 //! (`recipients`), a contact's timeline (`contact`), the seed-placement tally (`seeds`).
 
 mod contact;
+pub mod dmarc;
 pub mod health;
 pub mod recipients;
 mod seeds;

@@ -4,6 +4,7 @@
 
 pub(crate) mod campaigns;
 pub(crate) mod contacts;
+mod dmarc;
 mod domains;
 mod health;
 mod lists;
@@ -30,6 +31,11 @@ use crate::auth::{Role, token_hash};
 /// The addresses the API takes, as its OpenAPI document describes them: ASCII dot-atom local
 /// part and a host name (Herald does not send to SMTPUTF8 addresses or address literals).
 pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31})?@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$";
+
+/// The domain names the API takes: LDH labels and a top-level label of letters (or an
+/// internationalised one, `xn--…`).
+pub const DOMAIN_PATTERN: &str =
+    r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$";
 
 /// A JSON Schema of one type, into the document's components ([`openapi`]).
 pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
@@ -343,6 +349,15 @@ pub const ROUTES: &[Route] = &[
             schema::<herald_engine::reports::health::HealthReport>,
         )
     },
+    Route {
+        query: Some(schema::<dmarc::DmarcQuery>),
+        ..get_route(
+            "/api/v1/dmarc",
+            Role::Viewer,
+            "DMARC aggregate reports per domain over the last ?days=N days (default 30; ?domain= for one): reporters, each sending server with whether it is Herald's and its DMARC/DKIM/SPF results, a verdict and a recommendation for the policy, as `herald dmarc report --json`",
+            schema::<herald_engine::reports::dmarc::DmarcView>,
+        )
+    },
     get_route(
         "/api/v1/segments",
         Role::Viewer,
@@ -574,6 +589,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         )
         .route("/api/v1/domains", get(domains::list::<S>))
         .route("/api/v1/health", get(health::get::<S>))
+        .route("/api/v1/dmarc", get(dmarc::get::<S>))
         .route(
             "/api/v1/domains/{domain}/verify",
             post(domains::verify::<S>),

@@ -24,6 +24,7 @@
 //! | `POST /lists/{name}/members`, `…/remove`, `…/delete` | add a person (optionally asked to confirm), take one off, delete the list (admin) |
 //! | `GET /domains`, `POST /domains/{domain}/verify` | records to publish (copy buttons), verification per record, drift |
 //! | `POST /domains`, `POST /domains/{domain}/rotate` | connect a domain; new DKIM keys (admin) |
+//! | `GET /dmarc?days=N&domain=D` | DMARC aggregate reports per domain: reporters, sending servers (Herald's or not) and their results, a recommendation for the policy |
 //! | `GET /health?days=N` | deliverability per sending domain and receiving provider against Gmail's and Yahoo's thresholds, seed placement, domain status |
 //! | `GET/POST /seeds`, `POST /seeds/test`, `…/remove` | seed mailboxes with their last poll; add (the login tried first), test the login, remove (admin) |
 //! | `GET /ips` | sending IPs: PTR, forward-confirmed rDNS, blocklists |
@@ -34,6 +35,7 @@ mod chart;
 mod compose;
 mod contacts;
 mod dashboard;
+mod dmarc;
 pub mod flash;
 mod health;
 mod lists;
@@ -102,6 +104,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/lists/{name}/members", post(lists::add_member::<S>))
         .route("/lists/{name}/remove", post(lists::remove_member::<S>))
         .route("/health", get(health::show::<S>))
+        .route("/dmarc", get(dmarc::show::<S>))
         .route("/start", get(start::show::<S>))
         .route("/users", get(users::show::<S>).post(users::add::<S>))
         .route("/users/remove", post(users::remove::<S>))

@@ -8,7 +8,7 @@
 
 use std::io::{Cursor, Read};
 
-use mail_auth::report::{ActionDisposition, DmarcResult, Report};
+use mail_auth::report::{DmarcResult, Report};
 use mail_parser::{Message, PartType};
 use serde::Serialize;
 
@@ -34,6 +34,16 @@ impl Budget {
     /// Bytes this message may still inflate.
     pub fn left(&self) -> u64 {
         self.left
+    }
+
+    /// Count `n` inflated bytes against the allowance; past it, nothing is left.
+    fn charge(&mut self, n: u64) -> Result<(), DmarcError> {
+        if n > self.left {
+            self.left = 0;
+            return Err(DmarcError::TooLarge);
+        }
+        self.left -= n;
+        Ok(())
     }
 
     /// Read `r` to the end within the allowance; None (and nothing left) past it.
@@ -67,61 +77,203 @@ pub struct DmarcSummary {
     pub dispositions: Vec<(String, u64)>,
 }
 
-fn summarise(report: &Report) -> DmarcSummary {
-    let mut pass = 0u64;
-    let mut fail = 0u64;
-    let mut dispositions: Vec<(String, u64)> = Vec::new();
-    for r in report.records() {
-        let n = u64::from(r.count());
-        if r.dmarc_dkim_result() == DmarcResult::Pass || r.dmarc_spf_result() == DmarcResult::Pass {
-            pass += n;
-        } else {
-            fail += n;
+/// One aggregate report, whole: who sent it, for which domain and period, and one row per
+/// source IP and result the receiver saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DmarcReport {
+    /// The reporting organisation (`google.com`, `Yahoo`…).
+    pub org: String,
+    /// The reporter's contact address.
+    pub email: String,
+    /// The reporter's id of this report (a report mailed twice has the same one).
+    pub report_id: String,
+    /// The period the report covers, UNIX seconds.
+    pub begin: u64,
+    pub end: u64,
+    /// The domain whose policy the receiver applied (the From domain).
+    pub domain: String,
+    /// The policy the receiver found published: none, quarantine, reject (`unspecified` when
+    /// the report leaves it out).
+    pub policy: String,
+    pub subdomain_policy: String,
+    pub rows: Vec<DmarcRow>,
+}
+
+/// One `<record>`: messages from one source IP with one set of results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DmarcRow {
+    /// The sending server's address as the receiver saw it ("" when the report omits it).
+    pub source_ip: String,
+    pub count: u64,
+    /// What the receiver did: none, quarantine, reject, pass, unspecified.
+    pub disposition: String,
+    /// DMARC's own view of DKIM and SPF: `pass` only when aligned with the From domain.
+    pub dkim: String,
+    pub spf: String,
+    pub header_from: String,
+    pub envelope_from: String,
+    /// The raw DKIM results (each signature's domain, selector, result).
+    pub dkim_results: Vec<AuthResult>,
+    /// The raw SPF results (the domain checked, result; no selector).
+    pub spf_results: Vec<AuthResult>,
+}
+
+/// One DKIM signature's or SPF check's result, before alignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AuthResult {
+    pub domain: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub selector: String,
+    pub result: String,
+}
+
+impl DmarcRow {
+    /// DMARC passes when DKIM or SPF passes aligned (RFC 7489 §6.6.2).
+    pub fn passes(&self) -> bool {
+        self.dkim == "pass" || self.spf == "pass"
+    }
+}
+
+impl DmarcReport {
+    /// The report in numbers (what `bounce classify` prints and the corpus checks).
+    pub fn summary(&self) -> DmarcSummary {
+        let mut pass = 0u64;
+        let mut fail = 0u64;
+        let mut dispositions: Vec<(String, u64)> = Vec::new();
+        for r in &self.rows {
+            if r.passes() {
+                pass += r.count;
+            } else {
+                fail += r.count;
+            }
+            match dispositions.iter_mut().find(|(k, _)| *k == r.disposition) {
+                Some((_, c)) => *c += r.count,
+                None => dispositions.push((r.disposition.clone(), r.count)),
+            }
         }
-        let d = match r.action_disposition() {
-            ActionDisposition::None => "none",
-            ActionDisposition::Pass => "pass",
-            ActionDisposition::Quarantine => "quarantine",
-            ActionDisposition::Reject => "reject",
-            ActionDisposition::Unspecified => "unspecified",
-        };
-        match dispositions.iter_mut().find(|(k, _)| k == d) {
-            Some((_, c)) => *c += n,
-            None => dispositions.push((d.to_string(), n)),
+        dispositions.sort();
+        DmarcSummary {
+            org: self.org.clone(),
+            domain: self.domain.clone(),
+            policy: self.policy.clone(),
+            records: self.rows.len(),
+            messages: pass + fail,
+            dmarc_pass: pass,
+            dmarc_fail: fail,
+            dispositions,
         }
     }
-    dispositions.sort();
-    DmarcSummary {
+}
+
+/// Why a file or attachment is not a report Herald can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DmarcError {
+    #[error(
+        "not a DMARC aggregate report: no <feedback> XML, gzip or zip (or an email carrying one)"
+    )]
+    NotAReport,
+    #[error("it decompresses to more than {} MiB", MAX_DECOMPRESSED >> 20)]
+    TooLarge,
+    #[error("the zip archive is not readable or holds more than one file ({0})")]
+    Archive(String),
+    #[error("the gzip data is not readable")]
+    Gzip,
+    #[error("the report's XML is not a DMARC aggregate report: {0}")]
+    Xml(String),
+}
+
+/// A name from mail-auth's enums, as reports spell it (`Pass` → `pass`).
+fn word(v: impl std::fmt::Debug) -> String {
+    format!("{v:?}").to_ascii_lowercase()
+}
+
+fn of_report(report: &Report) -> DmarcReport {
+    let rows = report
+        .records()
+        .iter()
+        .map(|r| DmarcRow {
+            source_ip: r.source_ip().map(|ip| ip.to_string()).unwrap_or_default(),
+            count: u64::from(r.count()),
+            disposition: word(r.action_disposition()),
+            dkim: dmarc_word(r.dmarc_dkim_result()),
+            spf: dmarc_word(r.dmarc_spf_result()),
+            header_from: r.header_from().to_ascii_lowercase(),
+            envelope_from: r.envelope_from().to_ascii_lowercase(),
+            dkim_results: r
+                .dkim_auth_result()
+                .iter()
+                .map(|a| AuthResult {
+                    domain: a.domain().to_ascii_lowercase(),
+                    selector: a.selector().to_string(),
+                    result: word(a.result()),
+                })
+                .collect(),
+            spf_results: r
+                .spf_auth_result()
+                .iter()
+                .map(|a| AuthResult {
+                    domain: a.domain().to_ascii_lowercase(),
+                    selector: String::new(),
+                    result: word(a.result()),
+                })
+                .collect(),
+        })
+        .collect();
+    DmarcReport {
         org: report.org_name().to_string(),
-        domain: report.domain().to_string(),
-        policy: format!("{:?}", report.p()).to_ascii_lowercase(),
-        records: report.records().len(),
-        messages: pass + fail,
-        dmarc_pass: pass,
-        dmarc_fail: fail,
-        dispositions,
+        email: report.email().to_string(),
+        report_id: report.report_id().to_string(),
+        begin: report.date_range_begin(),
+        end: report.date_range_end(),
+        domain: report.domain().to_ascii_lowercase(),
+        policy: word(report.p()),
+        subdomain_policy: word(report.sp()),
+        rows,
+    }
+}
+
+fn dmarc_word(r: DmarcResult) -> String {
+    match r {
+        DmarcResult::Pass => "pass".into(),
+        DmarcResult::Fail => "fail".into(),
+        DmarcResult::Unspecified => "none".into(),
     }
 }
 
 /// A bare report file: XML, gzip or zip, decompressed within `budget`.
-pub fn from_attachment_bytes(raw: &[u8], budget: &mut Budget) -> Option<DmarcSummary> {
+pub fn from_attachment_bytes(raw: &[u8], budget: &mut Budget) -> Option<DmarcReport> {
+    read_attachment(raw, budget).ok()
+}
+
+/// [`from_attachment_bytes`], saying why it is not a report.
+pub fn read_attachment(raw: &[u8], budget: &mut Budget) -> Result<DmarcReport, DmarcError> {
     let xml = if raw.starts_with(&[0x1f, 0x8b]) {
-        budget.read(flate2::read::GzDecoder::new(raw))?
+        let mut buf = Vec::new();
+        let limit = budget.left;
+        flate2::read::GzDecoder::new(raw)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut buf)
+            .map_err(|_| DmarcError::Gzip)?;
+        budget.charge(buf.len() as u64)?;
+        buf
     } else if raw.starts_with(b"PK\x03\x04") {
-        let mut archive = zip::ZipArchive::new(Cursor::new(raw)).ok()?;
+        let mut archive = zip::ZipArchive::new(Cursor::new(raw))
+            .map_err(|e| DmarcError::Archive(e.to_string()))?;
         // One report per archive; several entries are refused unread (a bomb's shape).
         if archive.len() != 1 {
-            return None;
+            return Err(DmarcError::Archive(format!("{} entries", archive.len())));
         }
-        let file = archive.by_index(0).ok()?;
+        let file = archive
+            .by_index(0)
+            .map_err(|e| DmarcError::Archive(e.to_string()))?;
         if file.size() > budget.left {
-            return None;
+            return Err(DmarcError::TooLarge);
         }
-        budget.read(file)?
+        budget.read(file).ok_or(DmarcError::TooLarge)?
     } else {
         let head = String::from_utf8_lossy(&raw[..raw.len().min(512)]).to_ascii_lowercase();
         if !(head.trim_start().starts_with("<?xml") || head.contains("<feedback")) {
-            return None;
+            return Err(DmarcError::NotAReport);
         }
         raw.to_vec()
     };
@@ -130,7 +282,7 @@ pub fn from_attachment_bytes(raw: &[u8], budget: &mut Budget) -> Option<DmarcSum
 
 /// Reporters write result words in any case ("Pass", "FAIL"), and some send invalid UTF-8:
 /// normalise both before mail-auth reads the XML.
-fn parse_xml(xml: &[u8]) -> Option<DmarcSummary> {
+fn parse_xml(xml: &[u8]) -> Result<DmarcReport, DmarcError> {
     let text = String::from_utf8_lossy(xml);
     let mut out = String::with_capacity(text.len());
     let mut rest: &str = &text;
@@ -160,13 +312,13 @@ fn parse_xml(xml: &[u8]) -> Option<DmarcSummary> {
     }
     out.push_str(rest);
     Report::parse_xml(out.as_bytes())
-        .ok()
-        .map(|r| summarise(&r))
+        .map(|r| of_report(&r))
+        .map_err(DmarcError::Xml)
 }
 
 /// A report mailed as an attachment (XML, gzip or zip, recognised by content), every part
 /// decompressed from the one `budget`.
-pub(super) fn from_message(message: &Message<'_>, budget: &mut Budget) -> Option<DmarcSummary> {
+pub(super) fn from_message(message: &Message<'_>, budget: &mut Budget) -> Option<DmarcReport> {
     let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
     let has_attachment = message.attachment_count() > 0;
     if !(has_attachment || subject.contains("report domain")) {
@@ -177,6 +329,37 @@ pub(super) fn from_message(message: &Message<'_>, budget: &mut Budget) -> Option
         PartType::Text(t) => from_attachment_bytes(t.as_bytes(), budget),
         _ => None,
     })
+}
+
+/// A file an operator gives `herald dmarc import`: a report (XML, gzip, zip) or an email
+/// carrying one. The error says why it is not one (the first report-like part's problem).
+pub fn read_file(raw: &[u8]) -> Result<DmarcReport, DmarcError> {
+    let mut budget = Budget::default();
+    match read_attachment(raw, &mut budget) {
+        Err(DmarcError::NotAReport) => {}
+        other => return other,
+    }
+    let message = mail_parser::MessageParser::new()
+        .parse(raw)
+        .ok_or(DmarcError::NotAReport)?;
+    let mut first_error = DmarcError::NotAReport;
+    for part in &message.parts {
+        let bytes: &[u8] = match &part.body {
+            PartType::Binary(b) | PartType::InlineBinary(b) => b,
+            PartType::Text(t) => t.as_bytes(),
+            _ => continue,
+        };
+        match read_attachment(bytes, &mut budget) {
+            Ok(r) => return Ok(r),
+            Err(DmarcError::NotAReport) => {}
+            Err(e) => {
+                if first_error == DmarcError::NotAReport {
+                    first_error = e;
+                }
+            }
+        }
+    }
+    Err(first_error)
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use herald_domain::BounceReason;
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::Serialize;
 
-pub use dmarc::DmarcSummary;
+pub use dmarc::{DmarcReport, DmarcSummary};
 pub use mbox::split_mbox;
 pub use text::classify_text;
 
@@ -92,6 +92,10 @@ pub struct Classified {
     pub original_message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dmarc: Option<DmarcSummary>,
+    /// The whole aggregate report (every row), which the engine stores; not in the summary
+    /// JSON kept with the inbound message.
+    #[serde(skip)]
+    pub dmarc_report: Option<Box<DmarcReport>>,
 }
 
 impl Classified {
@@ -102,6 +106,15 @@ impl Classified {
             feedback_type: None,
             original_message_id: None,
             dmarc: None,
+            dmarc_report: None,
+        }
+    }
+
+    fn dmarc(report: DmarcReport) -> Self {
+        Self {
+            dmarc: Some(report.summary()),
+            dmarc_report: Some(Box::new(report)),
+            ..Self::empty(Kind::Dmarc)
         }
     }
 }
@@ -118,11 +131,8 @@ pub(crate) const MAX_RECIPIENTS: usize = 100;
 pub fn classify_message(raw: &[u8]) -> Classified {
     // One decompression allowance for everything in this message.
     let mut budget = dmarc::Budget::default();
-    if let Some(summary) = dmarc::from_attachment_bytes(raw, &mut budget) {
-        return Classified {
-            dmarc: Some(summary),
-            ..Classified::empty(Kind::Dmarc)
-        };
+    if let Some(report) = dmarc::from_attachment_bytes(raw, &mut budget) {
+        return Classified::dmarc(report);
     }
     let Some(message) = MessageParser::new().parse(raw) else {
         return Classified::empty(Kind::NotBounce);
@@ -130,11 +140,8 @@ pub fn classify_message(raw: &[u8]) -> Classified {
     let original_message_id = original_message_id(&message);
     let mut out = if let Some(arf) = arf(&message) {
         arf
-    } else if let Some(summary) = dmarc::from_message(&message, &mut budget) {
-        Classified {
-            dmarc: Some(summary),
-            ..Classified::empty(Kind::Dmarc)
-        }
+    } else if let Some(report) = dmarc::from_message(&message, &mut budget) {
+        Classified::dmarc(report)
     } else if let Some(dsn) = delivery_status(&message) {
         dsn
     } else if let Some(dsn) = returned_message(&message)

@@ -7,6 +7,7 @@
 mod audience;
 mod campaigns;
 mod contacts;
+mod dmarc;
 mod domains;
 mod feedback;
 mod members;
@@ -164,6 +165,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         18,
         include_str!("../../migrations/postgres/0018_health.sql"),
     ),
+    (19, include_str!("../../migrations/postgres/0019_dmarc.sql")),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

@@ -5,9 +5,11 @@ use std::str::FromStr;
 
 mod accounts;
 mod deliveries;
+mod dmarc;
 
 pub use accounts::*;
 pub use deliveries::*;
+pub use dmarc::*;
 
 macro_rules! id {
     ($name:ident) => {

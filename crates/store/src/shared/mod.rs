@@ -5,6 +5,7 @@
 pub(crate) mod audience;
 pub(crate) mod campaigns;
 pub(crate) mod contacts;
+pub(crate) mod dmarc;
 pub(crate) mod domains;
 pub(crate) mod feedback;
 pub(crate) mod members;

@@ -5,6 +5,7 @@
 mod audience;
 mod campaigns;
 mod contacts;
+mod dmarc;
 mod domains;
 mod feedback;
 mod members;
@@ -177,6 +178,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/sqlite/0026_list_welcome.sql"),
     ),
     (27, include_str!("../../migrations/sqlite/0027_health.sql")),
+    (28, include_str!("../../migrations/sqlite/0028_dmarc.sql")),
 ];
 
 #[derive(Clone)]

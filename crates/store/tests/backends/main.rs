@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 mod audience;
 mod campaigns;
 mod delivery;
+mod dmarc;
 mod erasure;
 mod health;
 mod relay;
