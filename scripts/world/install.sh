@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Install the recipient world's packages (Debian 12): Postfix, Dovecot, dnsmasq and tools, and
+# Install the recipient world's packages (Debian 12): Postfix, Dovecot, dnsmasq and tools (swaks with
+# TLS for scripts/world/dsns.sh), and
 # headless Chromium with Selenium for the browser test.
 # Idempotent; does not start any stock daemon (a temporary policy-rc.d refuses it).
 set -euo pipefail
 need=()
 for pair in python3-dkim:/usr/lib/python3/dist-packages/dkim python3-nacl:/usr/lib/python3/dist-packages/nacl postfix:/usr/sbin/postfix dovecot-imapd:/usr/sbin/dovecot dovecot-lmtpd:/usr/lib/dovecot/lmtp dovecot-sieve:/usr/bin/sievec \
-            dnsmasq-base:/usr/sbin/dnsmasq bind9-dnsutils:/usr/bin/dig openssl:/usr/bin/openssl swaks:/usr/bin/swaks \
+            dnsmasq-base:/usr/sbin/dnsmasq bind9-dnsutils:/usr/bin/dig openssl:/usr/bin/openssl swaks:/usr/bin/swaks libnet-ssleay-perl:/usr/lib/x86_64-linux-gnu/perl5/5.36/Net/SSLeay.pm \
             chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver python3-selenium:/usr/lib/python3/dist-packages/selenium; do
   [ -e "${pair#*:}" ] || need+=("${pair%%:*}")
 done

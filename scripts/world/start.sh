@@ -17,6 +17,13 @@
 #                 filed into Junk (any user; IMAP login seed@junk.test)
 #   slow.test     accepts everything, then cannot pass it on (next hop 127.0.0.2:9 refuses):
 #                 Postfix retries until its queue lifetime (15 s here) and returns an expiry DSN
+#   full@inbox.test  a mailbox over its Dovecot quota: LMTP answers 552 5.2.2 after DATA
+# Next hops that refuse what the relay (submission) accepted, each with Postfix's own words, so
+# the relay returns real DSNs (scripts/world/dsns.sh collects them for the classifier's check
+# set): toobig.test (8 KB message_size_limit), blocked.test (client rejected), norelay.test
+# (a server that relays nothing for it), each its own smtpd with its own host name (Postfix
+# refuses a next hop that greets with its own name); gone.test, whose local(8) users do not
+# exist (submission accepts unlisted recipients, so they bounce after acceptance).
 # Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
 # Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
 # required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
@@ -34,6 +41,9 @@ IMAP_PORT=${WORLD_IMAP_PORT:-11143}
 BOUNCE_PORT=${WORLD_BOUNCE_PORT:-12526}
 SUBMISSION_PORT=${WORLD_SUBMISSION_PORT:-12587}
 SMTPS_PORT=${WORLD_SMTPS_PORT:-12465}
+TOOBIG_PORT=${WORLD_TOOBIG_PORT:-12530}
+BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
+NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/install.sh"
 "$here/stop.sh" >/dev/null 2>&1 || true
@@ -100,6 +110,16 @@ seed@inbox.test:{PLAIN}secret::::::
 seed@junk.test:{PLAIN}secret::::::
 seed@discard.test:{PLAIN}secret::::::
 relay@world.test:{PLAIN}relaypass::::::
+full@inbox.test:{PLAIN}secret::::::
+dsn@inbox.test:{PLAIN}secret::::::
+CONF
+# One mailbox over its quota (the rest unlimited), already holding 4 KB: uid/gid 8 is Debian's
+# mail user.
+mkdir -p "$W/mail/inbox.test/full/Maildir/"{cur,new,tmp}
+head -c 4096 /dev/zero | tr '\0' 'x' > "$W/mail/inbox.test/full/Maildir/cur/1.filler.mx:2,S"
+chown -R mail:mail "$W/mail/inbox.test"
+cat > "$W/dovecot/quota-users" <<CONF
+full@inbox.test::8:8::$W/mail/inbox.test/full::userdb_quota_rule=*:storage=1
 CONF
 # The junk.test spam filter: unsigned mail goes to Junk (compiled here; Dovecot runs it before
 # the user's own rules).
@@ -129,6 +149,10 @@ passdb {
   args = $W/dovecot/passwd
 }
 userdb {
+  driver = passwd-file
+  args = $W/dovecot/quota-users
+}
+userdb {
   driver = static
   args = uid=mail gid=mail home=$W/mail/%d/%n allow_all_users=yes
 }
@@ -139,11 +163,13 @@ namespace inbox {
     auto = create
   }
 }
+mail_plugins = \$mail_plugins quota
 protocol lmtp {
   mail_plugins = \$mail_plugins sieve
 }
 plugin {
   sieve_before = $W/dovecot/junk.sieve
+  quota = maildir:User quota
 }
 service lmtp {
   unix_listener $W/dovecot/lmtp.sock {
@@ -175,7 +201,11 @@ setgid_group = postdrop
 myhostname = mx.world.test
 mydomain = world.test
 myorigin = world.test
-mydestination =
+# gone.test: local(8) delivery to Unix users, none of whom exist (an unknown user after the
+# relay accepted the message).
+mydestination = gone.test
+alias_maps =
+alias_database =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 # Nobody on loopback is a trusted client: Herald must be treated like any sender.
@@ -215,6 +245,8 @@ bob@inbox.test x
 carol@inbox.test x
 dave@inbox.test x
 seed@inbox.test x
+full@inbox.test x
+dsn@inbox.test x
 @junk.test x
 alice@backup.test x
 alice@amx.test x
@@ -227,6 +259,9 @@ cat > "$P/etc/transport" <<CONF
 discard.test discard:silently discarded
 later.test nouser:
 slow.test smtp:[127.0.0.2]:9
+toobig.test smtp:[127.0.0.1]:$TOOBIG_PORT
+blocked.test smtp:[127.0.0.1]:$BLOCKED_PORT
+norelay.test smtp:[127.0.0.1]:$NORELAY_PORT
 bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF
@@ -243,8 +278,21 @@ chmod 755 "$P" "$P/nouser.sh"
 cat >> "$P/etc/master.cf" <<CONF
 nouser    unix  -       n       n       -       -       pipe
   flags=q user=nobody argv=$P/nouser.sh
+127.0.0.1:$TOOBIG_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/toobig
+  -o myhostname=mx.toobig.test
+  -o message_size_limit=8192
+127.0.0.1:$BLOCKED_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/blocked
+  -o myhostname=mx.blocked.test
+  -o smtpd_client_restrictions=reject
+127.0.0.1:$NORELAY_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/norelay
+  -o myhostname=mx.norelay.test
+  -o smtpd_relay_restrictions=reject_unauth_destination
 127.0.0.1:$SUBMISSION_PORT inet n - n - - smtpd
   -o syslog_name=postfix/submission
+  -o smtpd_reject_unlisted_recipient=no
   -o smtpd_tls_security_level=encrypt
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_tls_auth_only=yes

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Collect real DSNs from the recipient world's Postfix for the classifier's check set: one
+# message per cause through the world's submission service (AUTH, STARTTLS), each refused after
+# the relay accepted it, so Postfix writes a real bounce to the sender, dsn@inbox.test, whose
+# Maildir this script reads. The cause is known by construction: it is the label.
+#   usage: scripts/world/dsns.sh OUT_DIR      (the world must be up: scripts/world/start.sh)
+# Writes OUT_DIR/postfix__<case>.eml and prints one manifest line per file (file, expected
+# reason(s), hard/soft) on stdout.
+set -euo pipefail
+out=${1:?usage: dsns.sh OUT_DIR}
+W=${HERALD_WORLD:-/tmp/herald-world}
+. "$W/env"
+mkdir -p "$out"
+box="$W/mail/inbox.test/dsn/Maildir/new"
+rm -f "$box"/* 2>/dev/null || true
+big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76 | tr '\n' '~')
+# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | body
+cases=(
+  "local-unknown|ghost@gone.test|userunknown|hard|hello"
+  "local-nouser|nobody@later.test|userunknown|hard|hello"
+  "quota-full|full@inbox.test|mailboxfull|soft|hello"
+  "size-limit|big@toobig.test|mesgtoobig|soft|$big"
+  "client-rejected|someone@blocked.test|blocked|soft|hello"
+  "relay-denied|someone@norelay.test|norelaying|soft|hello"
+  "queue-expired|someone@slow.test||soft|hello"
+  "two-recipients|ghost2@gone.test,full@inbox.test|userunknown;mailboxfull|hard;soft|hello"
+)
+for c in "${cases[@]}"; do
+  IFS='|' read -r name rcpts _ _ body <<<"$c"
+  body=${body//\~/$'\n'}
+  swaks --server "$WORLD_SUBMISSION" --tls --auth PLAIN --auth-user relay@world.test \
+    --auth-password relaypass --from dsn@inbox.test --to "$rcpts" \
+    --header "Subject: checkset $name" --body "$body" >/dev/null
+done
+# Postfix's queue lifetime here is 15 s: every DSN is back within a minute.
+for i in $(seq 1 120); do
+  [ "$(ls "$box" 2>/dev/null | wc -l)" -ge "${#cases[@]}" ] && break
+  sleep 0.5
+done
+for c in "${cases[@]}"; do
+  IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
+  f=$(grep -l "^Subject: checkset $name\$" "$box"/* | head -n 1 || true)
+  if [ -z "$f" ]; then
+    echo "no DSN for $name" >&2
+    exit 1
+  fi
+  cp "$f" "$out/postfix__$name.eml"
+  printf 'postfix__%s.eml\t%s\t%s\n' "$name" "$reasons" "$hardsoft"
+done
