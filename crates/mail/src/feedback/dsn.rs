@@ -163,7 +163,16 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
         .or_else(|| scrape::reply_code_in(&context));
     let lower = words.to_ascii_lowercase();
     let delayed = action.as_deref() == Some("delayed");
-    let stage = stage_in(&lower).or_else(|| stage_in(r.human_lower));
+    // The stage this recipient's own lines name; the whole report's text only when it names
+    // no other recipient: Postfix's "(in reply to end of DATA command)" about a full mailbox
+    // is not the stage of the unknown user listed beside it.
+    let stage = stage_in(&lower)
+        .or_else(|| stage_in(&context.to_ascii_lowercase()))
+        .or_else(|| {
+            (r.all_rcpts.len() <= 1)
+                .then(|| stage_in(r.human_lower))
+                .flatten()
+        });
     // A vague DSN status (x.0.0) says less than a precise code in the words.
     let read_status = if diagnostic.is_empty() {
         Status::find(&lower)
