@@ -6,7 +6,7 @@
 set -euo pipefail
 need=()
 for pair in python3-dkim:/usr/lib/python3/dist-packages/dkim python3-nacl:/usr/lib/python3/dist-packages/nacl postfix:/usr/sbin/postfix dovecot-imapd:/usr/sbin/dovecot dovecot-lmtpd:/usr/lib/dovecot/lmtp dovecot-sieve:/usr/bin/sievec \
-            dnsmasq-base:/usr/sbin/dnsmasq bind9-dnsutils:/usr/bin/dig openssl:/usr/bin/openssl swaks:/usr/bin/swaks libnet-ssleay-perl:/usr/lib/x86_64-linux-gnu/perl5/5.36/Net/SSLeay.pm \
+            dnsmasq-base:/usr/sbin/dnsmasq rspamd:/usr/bin/rspamd bind9-dnsutils:/usr/bin/dig openssl:/usr/bin/openssl swaks:/usr/bin/swaks libnet-ssleay-perl:/usr/lib/x86_64-linux-gnu/perl5/5.36/Net/SSLeay.pm \
             chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver python3-selenium:/usr/lib/python3/dist-packages/selenium; do
   [ -e "${pair#*:}" ] || need+=("${pair%%:*}")
 done

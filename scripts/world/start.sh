@@ -44,6 +44,7 @@ SMTPS_PORT=${WORLD_SMTPS_PORT:-12465}
 TOOBIG_PORT=${WORLD_TOOBIG_PORT:-12530}
 BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
 NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
+RSPAMD_PORT=${WORLD_RSPAMD_PORT:-11333}
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/install.sh"
 "$here/stop.sh" >/dev/null 2>&1 || true
@@ -190,6 +191,43 @@ service imap-login {
 CONF
 dovecot -c "$W/dovecot/dovecot.conf" </dev/null >>"$W/dovecot/stdout.log" 2>&1
 
+# --- rspamd: a spam filter's score over HTTP (/checkv2), as Herald's pre-send check asks it.
+# Offline: the modules that reach the Internet are off, DNS is the world's. Its hyperscan cache
+# (compiled for ~13 s on the first start) is kept outside the world so later starts are quick.
+# One rule of the world's own: a subject saying "junk me" scores 8 (rspamd's "add header",
+# i.e. Junk, starts at 6), so a test can produce a spammy verdict on purpose.
+R=$W/rspamd
+mkdir -p "$R/etc/local.d" "$R/db" "$R/run" "$R/log" /var/cache/herald/rspamd-hs
+cat > "$R/etc/local.d/worker-normal.inc" <<CONF
+bind_socket = "127.0.0.1:$RSPAMD_PORT";
+count = 1;
+CONF
+echo "bind_socket = \"127.0.0.1:$((RSPAMD_PORT + 1))\";" > "$R/etc/local.d/worker-controller.inc"
+echo "bind_socket = \"127.0.0.1:$((RSPAMD_PORT - 1))\";" > "$R/etc/local.d/worker-proxy.inc"
+cat > "$R/etc/local.d/options.inc" <<CONF
+dns { nameserver = ["127.0.0.1:$DNS_PORT"]; timeout = 1s; retransmits = 1; }
+local_addrs = [];
+hs_cache_dir = "/var/cache/herald/rspamd-hs";
+CONF
+printf 'type = "file";\nlevel = "error";\n' > "$R/etc/local.d/logging.inc"
+for m in fuzzy_check rbl url_reputation asn emails reputation neural ratelimit greylist replies \
+         history_redis dcc clickhouse elastic metadata_exporter phishing; do
+  echo 'enabled = false;' > "$R/etc/local.d/$m.conf"
+done
+echo '/junk me/i' > "$R/etc/spammy.map"
+cat > "$R/etc/local.d/multimap.conf" <<CONF
+WORLD_SPAMMY_SUBJECT {
+  type = "header";
+  header = "Subject";
+  regexp = true;
+  map = "$R/etc/spammy.map";
+  score = 8.0;
+  description = "The recipient world's test rule: a subject asking to be junked";
+}
+CONF
+rspamd -u root -g root -i -c /etc/rspamd/rspamd.conf --var=LOCAL_CONFDIR="$R/etc" \
+  --var=DBDIR="$R/db" --var=RUNDIR="$R/run" --var=LOGDIR="$R/log" </dev/null >>"$R/stdout.log" 2>&1
+
 # --- Postfix: the recipient MX.
 P=$W/postfix
 cat > "$P/etc/main.cf" <<CONF
@@ -312,7 +350,16 @@ chown postfix "$P/data"
 postfix -c "$P/etc" check </dev/null >>"$P/stdout.log" 2>&1 || true
 postfix -c "$P/etc" start </dev/null >>"$P/stdout.log" 2>&1
 
-# --- Wait until every part answers.
+# --- Wait until every part answers (rspamd first: its first start is the slow one).
+rspamd_up() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$RSPAMD_PORT"
+    printf 'GET /ping HTTP/1.0\r\n\r\n' >&3
+    IFS= read -r -t 2 first <&3
+    [[ $first == *" 200 "* ]]
+  ) 2>/dev/null
+}
+for i in $(seq 1 600); do rspamd_up && break; sleep 0.1; done
 for i in $(seq 1 100); do
   if dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 mx.inbox.test A 2>/dev/null | grep -q 127.0.0.1 \
      && (exec 3<>/dev/tcp/127.0.0.1/$MX_PORT) 2>/dev/null \
@@ -330,6 +377,7 @@ WORLD_BOUNCE_PORT=$BOUNCE_PORT
 WORLD_SUBMISSION=127.0.0.1:$SUBMISSION_PORT
 WORLD_SMTPS=127.0.0.1:$SMTPS_PORT
 WORLD_CA=$W/tls/ca.pem
+WORLD_RSPAMD=http://127.0.0.1:$RSPAMD_PORT
 ENV
     echo "recipient world up in $W (DNS :$DNS_PORT, MX :$MX_PORT, IMAP :$IMAP_PORT)" >&2
     exit 0

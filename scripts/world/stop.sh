@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Stop the recipient world started by start.sh (by its pid files; no broad kills).
 W=${HERALD_WORLD:-/tmp/herald-world}
-[ -d "$W" ] || exit 0
+[ -d "$W" ] || if [ -f "$W/rspamd/run/rspamd.pid" ]; then
+  pid=$(cat "$W/rspamd/run/rspamd.pid")
+  if [ -n "$pid" ] && grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+fi
+exit 0
 rm -f "$W/env"   # tests read it to find a running world
 [ -f "$W/postfix/etc/main.cf" ] && postfix -c "$W/postfix/etc" stop </dev/null >/dev/null 2>&1
 [ -f "$W/dovecot/dovecot.conf" ] && doveadm -c "$W/dovecot/dovecot.conf" stop </dev/null >/dev/null 2>&1
 if [ -f "$W/dns/dnsmasq.pid" ]; then
   pid=$(cat "$W/dns/dnsmasq.pid")
   if [ -n "$pid" ] && grep -q dnsmasq "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+fi
+if [ -f "$W/rspamd/run/rspamd.pid" ]; then
+  pid=$(cat "$W/rspamd/run/rspamd.pid")
+  if [ -n "$pid" ] && grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
 fi
 exit 0

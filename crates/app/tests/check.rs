@@ -1,7 +1,8 @@
 //! The pre-send check (issue 19, item 5) through the CLI, the API and the web UI: it names an
 //! unaligned From, a missing unsubscribe link and images without alt text, is kept with the
-//! campaign (create, `campaign check`), and clears once the content is fixed. (The check of a
-//! connected domain through DNS is in the recipient-world test.)
+//! campaign (create, `campaign check`), and clears once the content is fixed; the spam score from
+//! the recipient world's rspamd. (The check of a connected domain through DNS is in the
+//! recipient-world test.)
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
@@ -198,4 +199,104 @@ fn the_check_through_the_api_and_the_ui() {
     )
     .body;
     assert!(page.contains("Checked: 1 problem(s)"), "{page}");
+}
+
+/// The spam score comes from the recipient world's rspamd (`[check] rspamd_url`): a plain
+/// message is scored and passes; a subject the world's rule marks (+8, rspamd's Junk starts at
+/// 6) is a warning naming the rule; rspamd not answering is a warning naming where it was asked.
+#[test]
+fn the_spam_score_comes_from_rspamd() {
+    let w = common::world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env("HERALD__CHECK__RSPAMD_URL", &w["WORLD_RSPAMD"])
+        .env("HERALD__DELIVERY__HELO_NAME", "mx.world-sender.test");
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email,first_name\nann@inbox.test,Ann\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(
+        &html,
+        "<p>Hi {{ contact.first_name }}, here is our news.</p>\
+         <p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
+    )
+    .unwrap();
+    let create = |subject: &str| {
+        h.json(&[
+            "campaign",
+            "create",
+            "--name",
+            subject,
+            "--list",
+            "l",
+            "--from",
+            "News <news@world-sender.test>",
+            "--subject",
+            subject,
+            "--html",
+            html.to_str().unwrap(),
+            "--allow-unverified",
+            "--json",
+        ])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let score = |h: &Herald, id: &str| -> serde_json::Value {
+        let out = h.run(&["campaign", "check", id, "--json"]);
+        let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        check["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"].as_str().unwrap().starts_with("spam_score"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no spam score: {check:#}"))
+    };
+
+    let calm = create("Our December news");
+    let f = score(&h, &calm);
+    assert_eq!(
+        (&f["code"], &f["severity"]),
+        (&"spam_score".into(), &"info".into()),
+        "{f:#}"
+    );
+    assert!(
+        f["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("rspamd scores the message "),
+        "{f:#}"
+    );
+
+    let spammy = create("Please junk me");
+    let f = score(&h, &spammy);
+    assert_eq!(f["severity"], "warning", "{f:#}");
+    let text = f["text"].as_str().unwrap();
+    assert!(text.contains("it would mark the message as spam"), "{text}");
+    assert!(
+        text.contains("WORLD_SPAMMY_SUBJECT +8.0 (The recipient world's test rule"),
+        "{text}"
+    );
+    // Kept with the campaign like the rest of the check.
+    let shown = h.json(&["campaign", "show", &spammy, "--json"]);
+    assert!(
+        shown["check"]["findings"]
+            .to_string()
+            .contains("WORLD_SPAMMY_SUBJECT"),
+        "{shown:#}"
+    );
+
+    // rspamd not answering: said, not fatal.
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let down = h
+        .clone_env(&h.data_dir)
+        .env("HERALD__CHECK__RSPAMD_URL", &nowhere);
+    let f = score(&down, &calm);
+    assert_eq!(
+        (&f["code"], &f["severity"]),
+        (&"spam_score_unavailable".into(), &"warning".into()),
+        "{f:#}"
+    );
+    assert!(f["text"].as_str().unwrap().contains(&nowhere), "{f:#}");
 }

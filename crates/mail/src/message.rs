@@ -143,6 +143,17 @@ pub fn smtp_data(message: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The message an [`smtp_data`] encoding carries: the final `.` line gone, doubled leading dots
+/// single again (what a receiver stores, and what a filter is given to score).
+pub fn from_smtp_data(data: &[u8]) -> Vec<u8> {
+    let body = data.strip_suffix(b".\r\n").unwrap_or(data);
+    let mut out = Vec::with_capacity(body.len());
+    for line in body.split_inclusive(|&b| b == b'\n') {
+        out.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
+    }
+    out
+}
+
 /// SHA-256 of `bytes`, lower-case hex: the fingerprint of a message as it was handed over.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -193,6 +204,16 @@ mod tests {
         assert_eq!(
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn smtp_data_decodes_back() {
+        let m = b"Subject: x\r\n\r\n.hidden\r\n..two\r\nend\r\n";
+        assert_eq!(from_smtp_data(&smtp_data(m)), m.to_vec());
+        assert_eq!(
+            from_smtp_data(&smtp_data(b"no end")),
+            b"no end\r\n".to_vec()
         );
     }
 

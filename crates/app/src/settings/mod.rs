@@ -48,6 +48,7 @@ pub struct Settings {
     pub domains: Domains,
     pub lists: Lists,
     pub webhooks: Webhooks,
+    pub check: Check,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -155,6 +156,26 @@ impl Default for Sandbox {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// The pre-send check (`[check]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Check {
+    /// rspamd's HTTP API (its normal worker, e.g. `http://127.0.0.1:11333`): the check asks it
+    /// to score each campaign's message. None: no spam score.
+    pub rspamd_url: Option<String>,
+    /// How long the check waits for rspamd's verdict.
+    pub rspamd_timeout: Dur,
+}
+
+impl Default for Check {
+    fn default() -> Self {
+        Self {
+            rspamd_url: None,
+            rspamd_timeout: Dur(std::time::Duration::from_secs(10)),
         }
     }
 }
@@ -280,6 +301,11 @@ impl Settings {
         }
         if s.webhooks.max_in_flight == 0 || s.webhooks.batch == 0 {
             bail!("[webhooks] max_in_flight and batch must be at least 1");
+        }
+        if let Some(u) = &s.check.rspamd_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            bail!("[check] rspamd_url = {u:?}: expected http://HOST:PORT (rspamd's normal worker)");
         }
         if s.lists.preferences_within.0.is_zero() || s.lists.confirm_within.0.is_zero() {
             bail!(

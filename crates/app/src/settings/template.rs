@@ -64,6 +64,10 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # retention = "30d"           # posted and failed events kept in each endpoint's log
 # ca_file = "/etc/herald/webhook-ca.pem"   # a private CA for your endpoints, PEM
 
+[check]                        # the pre-send check (campaign check, and at create/schedule/send)
+# rspamd_url = "http://127.0.0.1:11333"   # rspamd's normal worker: score each campaign's message
+# rspamd_timeout = "10s"
+
 [inbound]
 # listen = "0.0.0.0:25"          # return-path / feedback SMTP listener (herald serve)
 # enabled = true

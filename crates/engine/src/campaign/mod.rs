@@ -14,6 +14,7 @@ use herald_store::{
 use crate::render::context;
 
 pub mod check;
+pub mod rspamd;
 mod timing;
 
 pub use timing::*;

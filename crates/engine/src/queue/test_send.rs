@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{Queue, Unusable};
-use crate::deliver::{self, AttemptResult};
+use crate::deliver::{self, AttemptResult, Prepared};
 
 /// What the receiving server did with the test copy.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -38,31 +38,32 @@ pub enum TestSendError {
 }
 
 impl<S: Store> Queue<S> {
-    /// Send one test copy of `campaign` to `to`, personalised with `fields` (a JSON object).
-    pub async fn send_test(
+    /// One copy of `campaign` for `to`, personalised with `fields` (a JSON object), rendered
+    /// and signed exactly as it would be sent, and recorded nowhere: a test send's message, and
+    /// what the pre-send check gives a spam filter to score.
+    pub async fn render_copy(
         &self,
         campaign: CampaignId,
         to: &EmailAddress,
         fields: String,
-    ) -> Result<TestSend, TestSendError> {
+    ) -> Result<Prepared, TestSendError> {
         let render = match self.campaign_render(campaign).await? {
             Ok(r) => r,
             Err(Unusable::NotSent(e) | Unusable::Hold(e)) => return Err(TestSendError::Refused(e)),
         };
-        let domain = to.domain().to_string();
         let message_id = format!(
             "<{}@{}>",
             uuid::Uuid::now_v7().simple(),
             render.from().domain()
         );
-        // Delivery 0 exists nowhere: a bounce or a click of the test copy is refused like any
+        // Delivery 0 exists nowhere: a bounce or a click of the copy is refused like any
         // unknown reference.
         let d = ClaimedDelivery {
             id: DeliveryId(0),
             campaign,
             email: to.as_str().to_string(),
-            domain: domain.clone(),
-            message_id: message_id.clone(),
+            domain: to.domain().to_string(),
+            message_id,
             attempts: 0,
             first_attempt_at_ms: None,
             possible_duplicate: false,
@@ -71,6 +72,21 @@ impl<S: Store> Queue<S> {
             reason: None,
             suppressed: None,
         };
+        let date = self.clock().now().unix_timestamp();
+        tokio::task::spawn_blocking(move || render.prepare(&d, date))
+            .await
+            .map_err(|e| TestSendError::Internal(e.to_string()))?
+            .map_err(|e| TestSendError::Refused(e.to_string()))
+    }
+
+    /// Send one test copy of `campaign` to `to`, personalised with `fields` (a JSON object).
+    pub async fn send_test(
+        &self,
+        campaign: CampaignId,
+        to: &EmailAddress,
+        fields: String,
+    ) -> Result<TestSend, TestSendError> {
+        let domain = to.domain().to_string();
         let hosts = deliver::resolve(self.resolver.as_ref(), &domain)
             .await
             .map_err(|(r, e)| match r {
@@ -78,11 +94,8 @@ impl<S: Store> Queue<S> {
                 AttemptResult::DnsTempFail(_) => TestSendError::Internal(e),
                 _ => TestSendError::Refused(e),
             })?;
-        let date = self.clock().now().unix_timestamp();
-        let prepared = tokio::task::spawn_blocking(move || render.prepare(&d, date))
-            .await
-            .map_err(|e| TestSendError::Internal(e.to_string()))?
-            .map_err(|e| TestSendError::Refused(e.to_string()))?;
+        let prepared = self.render_copy(campaign, to, fields).await?;
+        let message_id = prepared.message_id.clone();
         let (msg_tx, msg_rx) = mpsc::channel(1);
         let (tx, mut rx) = mpsc::channel(4);
         msg_tx

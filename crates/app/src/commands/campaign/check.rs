@@ -88,6 +88,12 @@ pub async fn check_campaign(
         list_id: &list_id,
         recent,
     });
+    if extra.is_empty()
+        && let Some(url) = &app.settings.check.rspamd_url
+    {
+        findings.push(spam_score(app, id, url, &email, first.as_ref()).await?);
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
     if !extra.is_empty() {
         // A template that does not render has no HTML to judge: only its error counts.
         findings.retain(|f| !matches!(f.code.as_str(), "no_unsubscribe_link"));
@@ -107,6 +113,48 @@ pub async fn check_campaign(
         .save_check(id, &serde_json::to_string(&check)?)
         .await?;
     Ok(check)
+}
+
+/// rspamd's score of the message the list's first contact (`email`) would get, rendered and
+/// signed as it would be sent, with the envelope, sending IP and name a receiver would see.
+async fn spam_score(
+    app: &App,
+    id: CampaignId,
+    url: &str,
+    email: &str,
+    first: Option<&herald_store::AudienceMember>,
+) -> anyhow::Result<herald_engine::api_types::CheckFinding> {
+    use herald_engine::campaign::rspamd;
+    use herald_engine::queue::TestSendError;
+    let to = herald_domain::EmailAddress::parse(email)
+        .or_else(|_| herald_domain::EmailAddress::parse("someone@example.com"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fields = first.map_or_else(|| "{}".to_string(), |m| m.fields.clone());
+    let queue = app.queue(None)?;
+    let copy = match queue.render_copy(id, &to, fields).await {
+        Ok(c) => c,
+        // The content is the user's to fix, and other findings say so: no score without it.
+        Err(TestSendError::Refused(e)) => {
+            return Ok(rspamd::finding(&Err(format!(
+                "the message could not be rendered: {e}"
+            ))));
+        }
+        Err(TestSendError::Store(e)) => return Err(e.into()),
+        Err(TestSendError::Internal(e)) => anyhow::bail!("rendering for the spam score: {e}"),
+    };
+    let d = &app.settings.delivery;
+    let envelope = rspamd::Envelope {
+        ip: d.source_ips.first().copied(),
+        helo: d.helo_name.clone(),
+        mail_from: copy.mail_from.clone(),
+        rcpt_to: copy.rcpt_to.clone(),
+    };
+    let message = herald_mail::from_smtp_data(&copy.data);
+    let result = rspamd::score(url, message, &envelope, app.settings.check.rspamd_timeout.0).await;
+    if let Err(e) = &result {
+        tracing::warn!(error = %e, "the pre-send check could not read rspamd's score");
+    }
+    Ok(rspamd::finding(&result))
 }
 
 /// Run the check at `at` (create, schedule, send) without ever failing what called it: a
