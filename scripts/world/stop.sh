@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # Stop the recipient world started by start.sh (by its pid files; no broad kills).
 W=${HERALD_WORLD:-/tmp/herald-world}
-[ -d "$W" ] || if [ -f "$W/rspamd/run/rspamd.pid" ]; then
-  pid=$(cat "$W/rspamd/run/rspamd.pid")
-  if [ -n "$pid" ] && grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
-fi
-exit 0
+[ -d "$W" ] || exit 0
 rm -f "$W/env"   # tests read it to find a running world
 [ -f "$W/postfix/etc/main.cf" ] && postfix -c "$W/postfix/etc" stop </dev/null >/dev/null 2>&1
 [ -f "$W/dovecot/dovecot.conf" ] && doveadm -c "$W/dovecot/dovecot.conf" stop </dev/null >/dev/null 2>&1
@@ -15,6 +11,10 @@ if [ -f "$W/dns/dnsmasq.pid" ]; then
 fi
 if [ -f "$W/rspamd/run/rspamd.pid" ]; then
   pid=$(cat "$W/rspamd/run/rspamd.pid")
-  if [ -n "$pid" ] && grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+  if [ -n "$pid" ] && grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null; then
+    kill "$pid"
+    # Its workers let go of the ports a moment later: wait, so a new start can bind them.
+    for _ in $(seq 1 100); do grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null || break; sleep 0.05; done
+  fi
 fi
 exit 0
