@@ -361,7 +361,8 @@ rspamd_up() {
 }
 for i in $(seq 1 600); do rspamd_up && break; sleep 0.1; done
 for i in $(seq 1 100); do
-  if dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 mx.inbox.test A 2>/dev/null | grep -q 127.0.0.1 \
+  if rspamd_up \
+     && dig +short +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 mx.inbox.test A 2>/dev/null | grep -q 127.0.0.1 \
      && (exec 3<>/dev/tcp/127.0.0.1/$MX_PORT) 2>/dev/null \
      && (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null \
      && (exec 3<>/dev/tcp/127.0.0.1/$SUBMISSION_PORT) 2>/dev/null \
@@ -385,5 +386,5 @@ ENV
   sleep 0.1
 done
 echo "recipient world did not come up; logs:" >&2
-tail -n 20 "$W"/dns/*.log "$P"/stdout.log "$P"/maillog "$W"/dovecot/*.log >&2 2>/dev/null || true
+tail -n 20 "$W"/dns/*.log "$P"/stdout.log "$P"/maillog "$W"/dovecot/*.log "$R"/stdout.log "$R"/log/*.log >&2 2>/dev/null || true
 exit 1

@@ -14,7 +14,8 @@ if [ -f "$W/rspamd/run/rspamd.pid" ]; then
   if [ -n "$pid" ] && grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null; then
     kill "$pid"
     # Its workers let go of the ports a moment later: wait, so a new start can bind them.
-    for _ in $(seq 1 100); do grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null || break; sleep 0.05; done
+    for _ in $(seq 1 200); do grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null || break; sleep 0.05; done
+    grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
   fi
 fi
 exit 0

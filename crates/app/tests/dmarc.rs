@@ -62,6 +62,7 @@ fn current_report(now: u64) -> String {
 /// `xml` gzipped and attached to an email, as receivers send them.
 fn mailed(xml: &str, dir: &std::path::Path) -> std::path::PathBuf {
     use base64::Engine;
+    std::fs::create_dir_all(dir).unwrap();
     let plain = dir.join("report.xml");
     std::fs::write(&plain, xml).unwrap();
     let gz = std::process::Command::new("gzip")
@@ -197,15 +198,32 @@ fn reports_are_kept_once_and_tell_herald_from_strangers() {
     wait_for("the inbound listener", Duration::from_secs(20), || {
         std::net::TcpStream::connect(("127.0.0.1", smtp)).ok()
     });
+    // Sent to abuse@ (not the rua= address): kept as a message, not as a report.
+    let elsewhere = mailed(
+        &current_report(now).replace("rcv-", "elsewhere-"),
+        &tmp.path().join("x"),
+    );
+    let (ok, out) = swaks(smtp, &format!("abuse@bounces.{DOMAIN}"), &elsewhere);
+    assert!(ok, "{out}");
     // Twice: a receiver retrying is one report.
     for _ in 0..2 {
         let (ok, out) = swaks(smtp, &format!("dmarc@bounces.{DOMAIN}"), &eml);
         assert!(ok, "{out}");
     }
-    let report = wait_for("the mailed report", Duration::from_secs(30), || {
+    // Both copies processed (the spool empty), then the report counted once.
+    let spool = tmp.path().join("data/inbound/spool");
+    wait_for("both copies processed", Duration::from_secs(30), || {
+        let pending = std::fs::read_dir(&spool)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "msg"))
+            })
+            .unwrap_or(true);
         let r = h.json(&["dmarc", "report", "--domain", DOMAIN, "--json"]);
-        (r["domains"][0]["reports"] == 1).then_some(r)
+        (!pending && r["domains"][0]["reports"] != 0).then_some(())
     });
+    let report = h.json(&["dmarc", "report", "--domain", DOMAIN, "--json"]);
+    assert_eq!(report["domains"][0]["reports"], 1, "{report:#}");
     let d = &report["domains"][0];
     assert_eq!(d["domain"], DOMAIN);
     assert_eq!(d["policy"], "none");
@@ -241,6 +259,16 @@ fn reports_are_kept_once_and_tell_herald_from_strangers() {
             "DKIM d=esp.example.net pass but not aligned with {DOMAIN}"
         )),
         "{stranger:#}"
+    );
+    // A period that ends after it arrived (a forgery would stay "newest" for ever): refused.
+    let future = tmp.path().join("future.xml");
+    std::fs::write(&future, current_report(now + 10 * 86_400)).unwrap();
+    let out = h.run(&["dmarc", "import", future.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("future.xml: the report's period ends in the future"),
+        "{err}"
     );
     let text = h.ok(&["dmarc", "report", "--domain", DOMAIN]);
     assert!(

@@ -468,7 +468,10 @@ store_area! {
         /// Per domain and source IP, what the reports whose period ended at or after
         /// `since_ms` say (`domain` "": every domain); the biggest senders first per domain.
         fn dmarc_sources(&self, domain: &str, since_ms: i64) -> Vec<DmarcSource>;
-        /// The kept reports whose period ended at or after `since_ms`, newest first.
-        fn dmarc_reports(&self, domain: &str, since_ms: i64, limit: u32) -> Vec<DmarcReportRow>;
+        /// Per domain and reporting organisation, the reports whose period ended at or after
+        /// `since_ms`: how many, their messages, the period, the policy the newest found.
+        fn dmarc_reporters(&self, domain: &str, since_ms: i64) -> Vec<DmarcReporterRow>;
+        /// Forget the reports whose period ended before `before_ms`; how many.
+        fn prune_dmarc(&self, before_ms: i64) -> u64;
     }
 }

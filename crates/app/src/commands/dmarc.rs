@@ -91,6 +91,7 @@ pub async fn report(app: &App, domain: Option<&str>, days: u32) -> anyhow::Resul
                 .map(ToString::to_string)
                 .collect(),
             connected,
+            return_path_domain: app.settings.inbound.return_path_domain.clone(),
         },
     )
     .await?)

@@ -302,6 +302,12 @@ impl Settings {
         if s.webhooks.max_in_flight == 0 || s.webhooks.batch == 0 {
             bail!("[webhooks] max_in_flight and batch must be at least 1");
         }
+        let t = s.check.rspamd_timeout.0;
+        if t.is_zero() || t > Duration::from_secs(60) {
+            bail!(
+                "[check] rspamd_timeout = {t:?}: between 1 ms and 60 s (create, schedule and send wait for it)"
+            );
+        }
         if let Some(u) = &s.check.rspamd_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {

@@ -18,10 +18,14 @@ const MAX_ANSWER: usize = 1024 * 1024;
 /// What a receiver would know of the message's arrival besides the message.
 #[derive(Debug, Clone, Default)]
 pub struct Envelope {
-    /// The sending IP (`[delivery] source_ips`), if set.
+    /// The sending IP (`[delivery] source_ips`) when Herald delivers itself (not through a
+    /// relay); None: left for rspamd to judge without.
     pub ip: Option<std::net::IpAddr>,
-    /// The EHLO name (`[delivery] helo_name`), also the host name the IP resolves to.
+    /// The EHLO name (`[delivery] helo_name`).
     pub helo: String,
+    /// The name receivers find for the client: the EHLO name when Herald delivers itself (its
+    /// PTR, which `herald ips` checks), the relay's host through a relay.
+    pub hostname: String,
     /// The return path.
     pub mail_from: String,
     pub rcpt_to: String,
@@ -90,6 +94,19 @@ pub fn parse(body: &[u8]) -> Result<SpamScore, String> {
     })
 }
 
+/// `url` without any `user:password@` part, for messages.
+fn shown(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host_end = rest.find('/').unwrap_or(rest.len());
+            let authority = &rest[..host_end];
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            format!("{scheme}://{host}{}", &rest[host_end..])
+        }
+        None => url.to_string(),
+    }
+}
+
 /// POST `message` to rspamd at `base` (`http://127.0.0.1:11333`) and read its verdict, within
 /// `timeout`.
 pub async fn score(
@@ -99,6 +116,7 @@ pub async fn score(
     timeout: Duration,
 ) -> Result<SpamScore, String> {
     let url = format!("{}/checkv2", base.trim_end_matches('/'));
+    let named = shown(&url);
     let tls =
         crate::deliver::tls::verified_config(None).map_err(|e| format!("TLS for rspamd: {e}"))?;
     let mut http = HttpConnector::new();
@@ -112,7 +130,7 @@ pub async fn score(
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
     let mut request = hyper::Request::post(&url)
         .header("Helo", &envelope.helo)
-        .header("Hostname", &envelope.helo)
+        .header("Hostname", &envelope.hostname)
         .header("From", &envelope.mail_from)
         .header("Rcpt", &envelope.rcpt_to);
     if let Some(ip) = envelope.ip {
@@ -120,12 +138,12 @@ pub async fn score(
     }
     let request = request
         .body(Full::new(Bytes::from(message)))
-        .map_err(|e| format!("the request to {url} could not be built: {e}"))?;
+        .map_err(|e| format!("the request to {named} could not be built: {e}"))?;
     let exchange = async {
         let response = client
             .request(request)
             .await
-            .map_err(|e| format!("rspamd at {url} did not answer: {e}"))?;
+            .map_err(|e| format!("rspamd at {named} did not answer: {e}"))?;
         let status = response.status();
         let body = Limited::new(response.into_body(), MAX_ANSWER)
             .collect()
@@ -134,7 +152,7 @@ pub async fn score(
             .to_bytes();
         if !status.is_success() {
             return Err(format!(
-                "rspamd at {url} answered {status}: {}",
+                "rspamd at {named} answered {status}: {}",
                 String::from_utf8_lossy(&body[..body.len().min(200)])
             ));
         }
@@ -142,7 +160,7 @@ pub async fn score(
     };
     tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| format!("rspamd at {url} did not answer within {timeout:?}"))?
+        .map_err(|_| format!("rspamd at {named} did not answer within {timeout:?}"))?
 }
 
 /// What rspamd's verdict (or its absence) means for the campaign, in the pre-send check's terms.

@@ -43,6 +43,41 @@ pub fn record_of(report: &DmarcReport, received_ms: i64, source: &str) -> NewDma
     }
 }
 
+/// How long reports are kept (by the end of their period): a year of `--days 366` and a margin.
+pub const RETENTION_MS: i64 = 400 * 86_400_000;
+
+/// Why a report is not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum KeepError {
+    #[error("period ends in the future ({0}): a report is sent after its period")]
+    Future(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Keep `report` (received at `received_ms` from `source`); false when it was kept already.
+/// A period that ends more than a day after it arrived is refused: a forged report from the
+/// future would stay the newest for ever and decide what the page advises.
+pub async fn keep<S: Store>(
+    store: &S,
+    report: &DmarcReport,
+    received_ms: i64,
+    source: &str,
+) -> Result<bool, KeepError> {
+    let end_ms = i64::try_from(report.end.saturating_mul(1000)).unwrap_or(i64::MAX);
+    if end_ms > received_ms.saturating_add(86_400_000) {
+        return Err(KeepError::Future(crate::reports::ms_to_rfc3339(
+            end_ms.min(
+                // The largest time RFC 3339 can print.
+                253_402_300_799_000,
+            ),
+        )));
+    }
+    Ok(store
+        .record_dmarc(&record_of(report, received_ms, source))
+        .await?)
+}
+
 /// One file `herald dmarc import` read.
 #[derive(Debug, Clone, Serialize)]
 pub struct Imported {
@@ -79,9 +114,16 @@ pub async fn import<S: Store>(
     let name = std::path::Path::new(file)
         .file_name()
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
-    let new = store
-        .record_dmarc(&record_of(&report, now_ms, &format!("file:{name}")))
-        .await?;
+    let new = match keep(store, &report, now_ms, &format!("file:{name}")).await {
+        Ok(new) => new,
+        Err(KeepError::Store(e)) => return Err(e.into()),
+        Err(e @ KeepError::Future(_)) => {
+            return Err(ImportError::NotAReport {
+                file: file.to_string(),
+                error: DmarcError::BadField(e.to_string()),
+            });
+        }
+    };
     Ok(Imported {
         file: file.to_string(),
         org: report.org.clone(),

@@ -210,6 +210,12 @@ pub async fn process_spool<S: Store>(
                 }
                 Err(e) => tracing::warn!(error = %e, "dropping old raw inbound messages failed"),
             }
+            let before = policy.clock.now_ms() - dmarc::RETENTION_MS;
+            match store.prune_dmarc(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reports = n, "DMARC reports past retention dropped"),
+                Err(e) => tracing::warn!(error = %e, "dropping old DMARC reports failed"),
+            }
         }
         tokio::select! {
             _ = &mut shutdown => return,
@@ -301,13 +307,21 @@ pub async fn process_once<S: Store>(
                 continue;
             }
         };
-        // An aggregate report is kept before the message is recorded: a crash between the
-        // two processes the spool file again, and the report is kept once.
-        if let Some(report) = classified.dmarc_report.take() {
-            let kept = store
-                .record_dmarc(&dmarc::record_of(&report, env.received_at_ms, "mail"))
-                .await?;
-            tracing::info!(org = %report.org, domain = %report.domain, new = kept, "DMARC aggregate report");
+        // An aggregate report to dmarc@ is kept before the message is recorded: a crash
+        // between the two processes the spool file again, and the report is kept once. One
+        // that cannot be kept is logged and the message still recorded (it can be imported
+        // later): a hostile report must never hold up the bounces behind it.
+        if let Some(report) = classified.dmarc_report.take()
+            && env.rcpts.iter().any(|r| {
+                r.split('@')
+                    .next()
+                    .is_some_and(|l| l.eq_ignore_ascii_case("dmarc"))
+            })
+        {
+            match dmarc::keep(store, &report, env.received_at_ms, "mail").await {
+                Ok(new) => tracing::info!(new, "DMARC aggregate report kept"),
+                Err(e) => tracing::warn!(error = %e, "a mailed DMARC report was not kept"),
+            }
         }
         let record = interpret(store, key, policy, env, raw, classified).await?;
         store.record_inbound(&record).await?;

@@ -86,6 +86,8 @@ impl<S: Store> Queue<S> {
         to: &EmailAddress,
         fields: String,
     ) -> Result<TestSend, TestSendError> {
+        // The content first (what the user must fix is said before anything about DNS).
+        let prepared = self.render_copy(campaign, to, fields).await?;
         let domain = to.domain().to_string();
         let hosts = deliver::resolve(self.resolver.as_ref(), &domain)
             .await
@@ -94,7 +96,6 @@ impl<S: Store> Queue<S> {
                 AttemptResult::DnsTempFail(_) => TestSendError::Internal(e),
                 _ => TestSendError::Refused(e),
             })?;
-        let prepared = self.render_copy(campaign, to, fields).await?;
         let message_id = prepared.message_id.clone();
         let (msg_tx, msg_rx) = mpsc::channel(1);
         let (tx, mut rx) = mpsc::channel(4);

@@ -3,18 +3,15 @@
 //! fail, and a plain recommendation for the domain's policy (`herald dmarc report`,
 //! `GET /api/v1/dmarc`, the DMARC page).
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use herald_store::{DmarcReportRow, DmarcSource, Store, StoreError};
+use herald_store::{DmarcReporterRow, DmarcSource, Store, StoreError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ms_to_rfc3339;
 
 const DAY_MS: i64 = 86_400_000;
-/// Reports read per query (the reporters' list and the coverage come from them).
-const MAX_REPORTS: u32 = 5_000;
 /// Days of reports, all aligned, before Herald suggests a stricter policy: receivers report
 /// daily, and a weekly job (a newsletter, an invoice run) must have been seen.
 pub const DAYS_BEFORE_TIGHTENING: i64 = 7;
@@ -31,6 +28,9 @@ pub struct DmarcQuery {
     pub sending_ips: Vec<String>,
     /// Connected domains: listed even before their first report.
     pub connected: Vec<String>,
+    /// `[inbound] return_path_domain`, where reports are mailed when it is set (else
+    /// `bounces.<domain>`).
+    pub return_path_domain: Option<String>,
 }
 
 /// The DMARC report of a period.
@@ -62,7 +62,8 @@ pub struct DmarcDomain {
     pub pass_rate: Option<f64>,
     /// Biggest senders first.
     pub sources: Vec<DmarcSourceView>,
-    /// `no_reports`, `herald_failing` (Herald's own mail fails: fix first), `others_failing`
+    /// `no_reports`, `herald_failing` (Herald's own mail fails: fix first), `unknown_sources`
+    /// (some fail, and Herald's sending IPs are not known to tell whose), `others_failing`
     /// (servers that are not Herald's fail), `watching` (all aligned, too few days to judge),
     /// `ready` (all aligned: tighten the policy), `strict` (p=reject, all aligned).
     pub verdict: String,
@@ -123,7 +124,7 @@ pub async fn dmarc_report<S: Store>(store: &S, q: DmarcQuery) -> Result<DmarcVie
     let since_ms = q.now_ms - i64::from(days) * DAY_MS;
     let domain = q.domain.clone().unwrap_or_default();
     let sources = store.dmarc_sources(&domain, since_ms).await?;
-    let reports = store.dmarc_reports(&domain, since_ms, MAX_REPORTS).await?;
+    let reporters = store.dmarc_reporters(&domain, since_ms).await?;
     let mut ours: Vec<String> = q.sending_ips.clone();
     for n in store.nodes().await? {
         ours.extend(serde_json::from_str::<Vec<String>>(&n.source_ips).unwrap_or_default());
@@ -136,15 +137,22 @@ pub async fn dmarc_report<S: Store>(store: &S, q: DmarcQuery) -> Result<DmarcVie
         None => q.connected.clone(),
     };
     names.extend(sources.iter().map(|s| s.domain.clone()));
-    names.extend(reports.iter().map(|r| r.domain.clone()));
+    names.extend(reporters.iter().map(|r| r.domain.clone()));
     names.sort();
     names.dedup();
     let domains = names
         .into_iter()
         .map(|name| {
             let srcs: Vec<&DmarcSource> = sources.iter().filter(|s| s.domain == name).collect();
-            let reps: Vec<&DmarcReportRow> = reports.iter().filter(|r| r.domain == name).collect();
-            domain_view(name, &srcs, &reps, &ours)
+            let reps: Vec<&DmarcReporterRow> =
+                reporters.iter().filter(|r| r.domain == name).collect();
+            let rua = format!(
+                "dmarc@{}",
+                q.return_path_domain
+                    .clone()
+                    .unwrap_or_else(|| format!("bounces.{name}"))
+            );
+            domain_view(name, &srcs, &reps, &ours, &rua)
         })
         .collect();
     Ok(DmarcView {
@@ -162,43 +170,49 @@ fn is_ours(ip: &str, ours: &[IpAddr]) -> bool {
 fn domain_view(
     domain: String,
     sources: &[&DmarcSource],
-    reports: &[&DmarcReportRow],
+    reporters: &[&DmarcReporterRow],
     ours: &[IpAddr],
+    rua: &str,
 ) -> DmarcDomain {
-    let mut reporters: BTreeMap<String, DmarcReporter> = BTreeMap::new();
-    for r in reports {
-        let e = reporters
-            .entry(r.org.clone())
-            .or_insert_with(|| DmarcReporter {
-                org: r.org.clone(),
-                email: r.email.clone(),
-                reports: 0,
-                messages: 0,
-                last: ms_to_rfc3339(r.end_ms),
-            });
-        e.reports += 1;
-        e.messages += r.messages;
-    }
-    let mut reporters: Vec<DmarcReporter> = reporters.into_values().collect();
-    reporters.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.org.cmp(&b.org)));
     let views: Vec<DmarcSourceView> = sources.iter().map(|s| source_view(s, ours)).collect();
     let messages: u64 = views.iter().map(|s| s.messages).sum();
     let pass: u64 = views.iter().map(|s| s.dmarc_pass).sum();
-    // Reports come newest first.
-    let policy = reports
-        .first()
+    // The policy the newest report found.
+    let policy = reporters
+        .iter()
+        .max_by_key(|r| r.last_ms)
         .map(|r| r.policy.clone())
         .unwrap_or_default();
-    let first_ms = reports.iter().map(|r| r.begin_ms).min();
-    let last_ms = reports.iter().map(|r| r.end_ms).max();
+    let reports: u64 = reporters.iter().map(|r| r.reports).sum();
+    let first_ms = reporters.iter().map(|r| r.first_ms).min();
+    let last_ms = reporters.iter().map(|r| r.last_ms).max();
+    // Receivers' periods end inclusively (…:59): a week of daily reports is 7 days, not 6.
     let covered_days = match (first_ms, last_ms) {
-        (Some(a), Some(b)) => (b - a).max(0) / DAY_MS,
+        (Some(a), Some(b)) => ((b - a).max(0) + DAY_MS - 1_000) / DAY_MS,
         _ => 0,
     };
-    let (verdict, recommendation) = advise(&domain, &policy, reports.len(), covered_days, &views);
+    let advice = Advice {
+        domain: &domain,
+        policy: &policy,
+        reports,
+        covered_days,
+        herald_known: !ours.is_empty(),
+        rua,
+    };
+    let (verdict, recommendation) = advise(&advice, &views);
+    let reporters = reporters
+        .iter()
+        .map(|r| DmarcReporter {
+            org: r.org.clone(),
+            email: r.email.clone(),
+            reports: r.reports,
+            messages: r.messages,
+            last: ms_to_rfc3339(r.last_ms),
+        })
+        .collect();
     DmarcDomain {
         policy,
-        reports: reports.len() as u64,
+        reports,
         first: first_ms.map(ms_to_rfc3339),
         last: last_ms.map(ms_to_rfc3339),
         reporters,
@@ -349,22 +363,41 @@ fn failing(sources: &[DmarcSourceView], herald: bool) -> (u64, Vec<&DmarcSourceV
     (s.iter().map(|s| s.messages - s.dmarc_pass).sum(), s)
 }
 
-/// The domain's verdict and what to do.
-fn advise(
-    domain: &str,
-    policy: &str,
-    reports: usize,
+/// What the advice is about.
+struct Advice<'a> {
+    domain: &'a str,
+    policy: &'a str,
+    reports: u64,
     covered_days: i64,
-    sources: &[DmarcSourceView],
-) -> (&'static str, String) {
-    if reports == 0 {
+    /// Herald's sending IPs are known (else it cannot tell its own servers from others).
+    herald_known: bool,
+    /// Where receivers mail the reports (`rua=`).
+    rua: &'a str,
+}
+
+/// The domain's verdict and what to do.
+fn advise(a: &Advice<'_>, sources: &[DmarcSourceView]) -> (&'static str, String) {
+    let (domain, policy, covered_days) = (a.domain, a.policy, a.covered_days);
+    if a.reports == 0 {
         return (
             "no_reports",
             format!(
                 "No aggregate reports for {domain} in this period. Check that _dmarc.{domain} \
-                 publishes rua=mailto:dmarc@bounces.{domain} (`herald domain verify {domain}` \
-                 shows the record) and that mail to bounces.{domain} reaches Herald; receivers \
-                 send their first reports a day after they see mail from the domain."
+                 publishes rua=mailto:{} (`herald domain verify {domain}` shows the record) and \
+                 that mail to it reaches Herald; receivers send their first reports a day after \
+                 they see mail from the domain.",
+                a.rua
+            ),
+        );
+    }
+    if !a.herald_known && sources.iter().any(|s| s.dmarc_pass < s.messages) {
+        let failed: u64 = sources.iter().map(|s| s.messages - s.dmarc_pass).sum();
+        return (
+            "unknown_sources",
+            format!(
+                "{failed} messages sent as {domain} failed DMARC, and Herald cannot tell whether \
+                 they were its own: list the sending IPs in [delivery] source_ips (every node), \
+                 then read this again. Until then, do not make the policy stricter."
             ),
         );
     }
@@ -470,31 +503,60 @@ mod tests {
         }
     }
 
-    fn report(policy: &str, begin_ms: i64, end_ms: i64) -> DmarcReportRow {
-        DmarcReportRow {
-            id: 1,
+    fn report(policy: &str, first_ms: i64, last_ms: i64) -> DmarcReporterRow {
+        DmarcReporterRow {
+            domain: "example.com".into(),
             org: "google.com".into(),
             email: "noreply-dmarc-support@google.com".into(),
-            report_id: "1".into(),
-            domain: "example.com".into(),
-            policy: policy.into(),
-            begin_ms,
-            end_ms,
-            received_ms: end_ms,
-            source: "mail".into(),
+            reports: 1,
             messages: 10,
-            dmarc_pass: 10,
+            first_ms,
+            last_ms,
+            policy: policy.into(),
         }
     }
 
-    fn view(sources: &[DmarcSource], reports: &[DmarcReportRow]) -> DmarcDomain {
-        let ours = ["192.0.2.1".parse().unwrap()];
+    fn view_with(
+        sources: &[DmarcSource],
+        reports: &[DmarcReporterRow],
+        ours: &[IpAddr],
+    ) -> DmarcDomain {
         domain_view(
             "example.com".into(),
             &sources.iter().collect::<Vec<_>>(),
             &reports.iter().collect::<Vec<_>>(),
-            &ours,
+            ours,
+            "dmarc@bounces.example.com",
         )
+    }
+
+    fn view(sources: &[DmarcSource], reports: &[DmarcReporterRow]) -> DmarcDomain {
+        view_with(sources, reports, &["192.0.2.1".parse().unwrap()])
+    }
+
+    #[test]
+    fn a_week_of_daily_reports_is_a_week_and_unknown_senders_are_not_judged() {
+        // Seven daily reports, each ending at …:59 (inclusive): 7 days, enough to tighten.
+        let week = [report("none", 0, 7 * DAY_MS - 1_000)];
+        assert_eq!(view(&[src("192.0.2.1", 10, 10)], &week).verdict, "ready");
+        let six = [report("none", 0, 6 * DAY_MS - 1_000)];
+        assert_eq!(view(&[src("192.0.2.1", 10, 10)], &six).verdict, "watching");
+        // Without Herald's sending IPs nothing says whose mail failed.
+        let d = view_with(&[src("192.0.2.1", 10, 7)], &week, &[]);
+        assert_eq!(d.verdict, "unknown_sources");
+        assert!(
+            d.recommendation.contains("[delivery] source_ips"),
+            "{}",
+            d.recommendation
+        );
+        assert!(!d.recommendation.contains("Herald's own mail passes"));
+        let none = view(&[], &[]);
+        assert!(
+            none.recommendation
+                .contains("rua=mailto:dmarc@bounces.example.com"),
+            "{}",
+            none.recommendation
+        );
     }
 
     #[test]

@@ -15,6 +15,13 @@ use serde::Serialize;
 /// Decompressed bytes one message may produce, across all its attachments (zip and gzip
 /// bombs stop here). Real aggregate reports are kilobytes to a few megabytes.
 pub const MAX_DECOMPRESSED: u64 = 32 * 1024 * 1024;
+/// Records one report may hold: a big sender's daily report from one receiver has hundreds;
+/// 17 bytes of `<record></record>` each would otherwise be millions of rows per message.
+pub const MAX_RECORDS: usize = 10_000;
+/// The longest period one report may cover (receivers report daily; some weekly).
+pub const MAX_PERIOD_SECS: u64 = 31 * 86_400;
+/// Text kept per field of a report (names, ids, addresses).
+const MAX_FIELD: usize = 256;
 
 /// What is left of one message's decompression allowance.
 #[derive(Debug)]
@@ -180,6 +187,41 @@ pub enum DmarcError {
     Gzip,
     #[error("the report's XML is not a DMARC aggregate report: {0}")]
     Xml(String),
+    #[error("the report holds more than {MAX_RECORDS} records ({0})")]
+    TooManyRecords(usize),
+    #[error("the report's {0}")]
+    BadField(String),
+}
+
+/// A field as kept: control characters (NUL included: PostgreSQL text refuses it, terminals
+/// obey escapes) removed, at most [`MAX_FIELD`] characters.
+fn clean(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_FIELD)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// The policy domain as a host name (LDH labels, a dot), lower-case.
+fn policy_domain(s: &str) -> Result<String, DmarcError> {
+    let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ok = d.contains('.')
+        && d.len() <= 253
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if ok {
+        Ok(d)
+    } else {
+        Err(DmarcError::BadField(format!(
+            "policy domain {:?} is not a domain name",
+            clean(s)
+        )))
+    }
 }
 
 /// A name from mail-auth's enums, as reports spell it (`Pass` → `pass`).
@@ -187,7 +229,13 @@ fn word(v: impl std::fmt::Debug) -> String {
     format!("{v:?}").to_ascii_lowercase()
 }
 
-fn of_report(report: &Report) -> DmarcReport {
+fn of_report(report: &Report) -> Result<DmarcReport, DmarcError> {
+    let (begin, end) = (report.date_range_begin(), report.date_range_end());
+    if begin > end || end - begin > MAX_PERIOD_SECS {
+        return Err(DmarcError::BadField(format!(
+            "period {begin}..{end} is not a period of at most 31 days"
+        )));
+    }
     let rows = report
         .records()
         .iter()
@@ -197,14 +245,14 @@ fn of_report(report: &Report) -> DmarcReport {
             disposition: word(r.action_disposition()),
             dkim: dmarc_word(r.dmarc_dkim_result()),
             spf: dmarc_word(r.dmarc_spf_result()),
-            header_from: r.header_from().to_ascii_lowercase(),
-            envelope_from: r.envelope_from().to_ascii_lowercase(),
+            header_from: clean(&r.header_from().to_ascii_lowercase()),
+            envelope_from: clean(&r.envelope_from().to_ascii_lowercase()),
             dkim_results: r
                 .dkim_auth_result()
                 .iter()
                 .map(|a| AuthResult {
-                    domain: a.domain().to_ascii_lowercase(),
-                    selector: a.selector().to_string(),
+                    domain: clean(&a.domain().to_ascii_lowercase()),
+                    selector: clean(a.selector()),
                     result: word(a.result()),
                 })
                 .collect(),
@@ -212,24 +260,24 @@ fn of_report(report: &Report) -> DmarcReport {
                 .spf_auth_result()
                 .iter()
                 .map(|a| AuthResult {
-                    domain: a.domain().to_ascii_lowercase(),
+                    domain: clean(&a.domain().to_ascii_lowercase()),
                     selector: String::new(),
                     result: word(a.result()),
                 })
                 .collect(),
         })
         .collect();
-    DmarcReport {
-        org: report.org_name().to_string(),
-        email: report.email().to_string(),
-        report_id: report.report_id().to_string(),
-        begin: report.date_range_begin(),
-        end: report.date_range_end(),
-        domain: report.domain().to_ascii_lowercase(),
+    Ok(DmarcReport {
+        org: clean(report.org_name()),
+        email: clean(report.email()),
+        report_id: clean(report.report_id()),
+        begin,
+        end,
+        domain: policy_domain(report.domain())?,
         policy: word(report.p()),
         subdomain_policy: word(report.sp()),
         rows,
-    }
+    })
 }
 
 fn dmarc_word(r: DmarcResult) -> String {
@@ -311,9 +359,12 @@ fn parse_xml(xml: &[u8]) -> Result<DmarcReport, DmarcError> {
         rest = &rest[end..];
     }
     out.push_str(rest);
-    Report::parse_xml(out.as_bytes())
-        .map(|r| of_report(&r))
-        .map_err(DmarcError::Xml)
+    // Counted before mail-auth builds them all.
+    let records = out.matches("<record>").count() + out.matches("<record ").count();
+    if records > MAX_RECORDS {
+        return Err(DmarcError::TooManyRecords(records));
+    }
+    of_report(&Report::parse_xml(out.as_bytes()).map_err(DmarcError::Xml)?)
 }
 
 /// A report mailed as an attachment (XML, gzip or zip, recognised by content), every part
@@ -438,6 +489,27 @@ mod bombs {
             bomb.len(),
             started.elapsed()
         );
+    }
+
+    #[test]
+    fn hostile_reports_are_refused_or_cleaned() {
+        let many = REPORT.replacen(
+            "<record>",
+            &format!("{}<record>", "<record></record>".repeat(MAX_RECORDS + 1)),
+            1,
+        );
+        assert_eq!(
+            read_file(many.as_bytes()),
+            Err(DmarcError::TooManyRecords(MAX_RECORDS + 2))
+        );
+        let odd = REPORT.replacen("<org_name>", "<org_name>a\u{0}\u{1b}[31m", 1);
+        let r = read_file(odd.as_bytes()).expect("still a report");
+        assert!(!r.org.chars().any(char::is_control), "{:?}", r.org);
+        let bad_domain = REPORT.replacen("<domain>", "<domain>x y.", 1);
+        assert!(matches!(
+            read_file(bad_domain.as_bytes()),
+            Err(DmarcError::BadField(_))
+        ));
     }
 
     #[test]

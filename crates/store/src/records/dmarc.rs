@@ -57,19 +57,16 @@ pub struct DmarcSource {
     pub last_ms: i64,
 }
 
-/// One kept report, with its totals.
+/// One reporting organisation's reports about one domain in a period.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DmarcReportRow {
-    pub id: i64,
+pub struct DmarcReporterRow {
+    pub domain: String,
     pub org: String,
     pub email: String,
-    pub report_id: String,
-    pub domain: String,
-    pub policy: String,
-    pub begin_ms: i64,
-    pub end_ms: i64,
-    pub received_ms: i64,
-    pub source: String,
+    pub reports: u64,
     pub messages: u64,
-    pub dmarc_pass: u64,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    /// The policy its newest report found published.
+    pub policy: String,
 }

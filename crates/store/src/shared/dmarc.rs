@@ -7,7 +7,7 @@ macro_rules! dmarc {
         use crate::areas::*;
         use sqlx::{QueryBuilder, Row};
 
-        use crate::{DmarcReportRow, DmarcSource, NewDmarcReport, Result};
+        use crate::{DmarcReporterRow, DmarcSource, NewDmarcReport, Result};
 
         /// Rows per INSERT (10 binds each, far below either backend's limit).
         const ROWS_PER_INSERT: usize = 500;
@@ -71,8 +71,9 @@ macro_rules! dmarc {
                        CAST(SUM(CASE WHEN w.disposition = 'quarantine' THEN w.messages ELSE 0 END) AS BIGINT) AS quarantined, \
                        CAST(SUM(CASE WHEN w.disposition = 'reject' THEN w.messages ELSE 0 END) AS BIGINT) AS rejected, \
                        CAST(COUNT(DISTINCT r.org) AS BIGINT) AS reporters, \
-                       MAX(w.header_from) AS header_from, \
-                       MAX(w.dkim_results) AS dkim_results, MAX(w.spf_results) AS spf_results, \
+                       COALESCE(MAX(CASE WHEN w.dkim <> 'pass' AND w.spf <> 'pass' THEN w.header_from END), MAX(w.header_from)) AS header_from, \
+                       COALESCE(MAX(CASE WHEN w.dkim <> 'pass' AND w.spf <> 'pass' THEN w.dkim_results END), MAX(w.dkim_results)) AS dkim_results, \
+                       COALESCE(MAX(CASE WHEN w.dkim <> 'pass' AND w.spf <> 'pass' THEN w.spf_results END), MAX(w.spf_results)) AS spf_results, \
                        MIN(r.begin_at) AS first_at, MAX(r.end_at) AS last_at \
                      FROM dmarc_rows w JOIN dmarc_reports r ON r.id = w.report_id \
                      WHERE r.end_at >= $1 AND ($2 = '' OR r.domain = $2) \
@@ -106,46 +107,60 @@ macro_rules! dmarc {
                     .collect()
             }
 
-            async fn dmarc_reports(
+            async fn dmarc_reporters(
                 &self,
                 domain: &str,
                 since_ms: i64,
-                limit: u32,
-            ) -> Result<Vec<DmarcReportRow>> {
+            ) -> Result<Vec<DmarcReporterRow>> {
                 let rows = sqlx::query(
-                    "SELECT r.id, r.org, r.email, r.report_id, r.domain, r.policy, r.begin_at, r.end_at, \
-                       r.received_at, r.source, \
+                    "SELECT r.domain, r.org, MAX(r.email) AS email, \
+                       CAST(COUNT(DISTINCT r.id) AS BIGINT) AS reports, \
                        CAST(COALESCE(SUM(w.messages), 0) AS BIGINT) AS messages, \
-                       CAST(COALESCE(SUM(CASE WHEN w.dkim = 'pass' OR w.spf = 'pass' THEN w.messages ELSE 0 END), 0) AS BIGINT) AS dmarc_pass \
+                       MIN(r.begin_at) AS first_at, MAX(r.end_at) AS last_at, \
+                       (SELECT n.policy FROM dmarc_reports n WHERE n.domain = r.domain AND n.org = r.org \
+                         ORDER BY n.end_at DESC, n.id DESC LIMIT 1) AS policy \
                      FROM dmarc_reports r LEFT JOIN dmarc_rows w ON w.report_id = r.id \
                      WHERE r.end_at >= $1 AND ($2 = '' OR r.domain = $2) \
-                     GROUP BY r.id, r.org, r.email, r.report_id, r.domain, r.policy, r.begin_at, r.end_at, \
-                       r.received_at, r.source \
-                     ORDER BY r.end_at DESC, r.id DESC LIMIT $3",
+                     GROUP BY r.domain, r.org \
+                     ORDER BY r.domain, messages DESC, r.org",
                 )
                 .bind(since_ms)
                 .bind(domain)
-                .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter()
                     .map(|r| {
-                        Ok(DmarcReportRow {
-                            id: r.try_get("id")?,
+                        Ok(DmarcReporterRow {
+                            domain: r.try_get("domain")?,
                             org: r.try_get("org")?,
                             email: r.try_get("email")?,
-                            report_id: r.try_get("report_id")?,
-                            domain: r.try_get("domain")?,
-                            policy: r.try_get("policy")?,
-                            begin_ms: r.try_get("begin_at")?,
-                            end_ms: r.try_get("end_at")?,
-                            received_ms: r.try_get("received_at")?,
-                            source: r.try_get("source")?,
+                            reports: r.try_get::<i64, _>("reports")?.max(0) as u64,
                             messages: r.try_get::<i64, _>("messages")?.max(0) as u64,
-                            dmarc_pass: r.try_get::<i64, _>("dmarc_pass")?.max(0) as u64,
+                            first_ms: r.try_get("first_at")?,
+                            last_ms: r.try_get("last_at")?,
+                            policy: r.try_get("policy")?,
                         })
                     })
                     .collect()
+            }
+
+            async fn prune_dmarc(&self, before_ms: i64) -> Result<u64> {
+                let mut w = self.write().await?;
+                // Rows first: the SQLite connection may not enforce ON DELETE CASCADE.
+                sqlx::query(
+                    "DELETE FROM dmarc_rows WHERE report_id IN \
+                       (SELECT id FROM dmarc_reports WHERE end_at < $1)",
+                )
+                .bind(before_ms)
+                .execute(&mut *w.tx)
+                .await?;
+                let n = sqlx::query("DELETE FROM dmarc_reports WHERE end_at < $1")
+                    .bind(before_ms)
+                    .execute(&mut *w.tx)
+                    .await?
+                    .rows_affected();
+                w.tx.commit().await?;
+                Ok(n)
             }
         }
     };

@@ -135,28 +135,53 @@ async fn dmarc_scenario(store: AnyStore) {
         "{backend}"
     );
 
-    let reports = store.dmarc_reports("example.com", since, 10).await.unwrap();
-    let got: Vec<(&str, &str, u64, u64)> = reports
+    let reporters = store.dmarc_reporters("example.com", since).await.unwrap();
+    let got: Vec<(&str, u64, u64, i64, i64, &str)> = reporters
         .iter()
         .map(|r| {
             (
                 r.org.as_str(),
-                r.report_id.as_str(),
+                r.reports,
                 r.messages,
-                r.dmarc_pass,
+                r.first_ms,
+                r.last_ms,
+                r.policy.as_str(),
             )
         })
         .collect();
     assert_eq!(
         got,
-        vec![("google.com", "g-1", 43, 40), ("Yahoo", "y-1", 12, 10)],
-        "{backend}: newest first, with totals"
+        vec![
+            ("google.com", 1, 43, t - DAY, t, "none"),
+            ("Yahoo", 1, 12, t - 2 * DAY, t - DAY, "none")
+        ],
+        "{backend}: per reporter, the biggest first; the old report outside the period"
     );
-    assert_eq!(store.dmarc_reports("", since, 1).await.unwrap().len(), 1);
+    // Over all time and domains: google.com's two reports on example.com are one reporter.
+    let all = store.dmarc_reporters("", 0).await.unwrap();
+    let google = all
+        .iter()
+        .find(|r| r.domain == "example.com" && r.org == "google.com")
+        .unwrap();
+    assert_eq!((google.reports, google.messages), (2, 1043), "{backend}");
+    assert_eq!(all.len(), 3, "{backend}");
+
+    // Reports whose period ended before the cut are forgotten with their rows.
     assert_eq!(
-        store.dmarc_reports("", 0, 10).await.unwrap().len(),
-        4,
+        store.prune_dmarc(t - 30 * DAY).await.unwrap(),
+        1,
         "{backend}"
+    );
+    let all = store.dmarc_reporters("", 0).await.unwrap();
+    let google = all
+        .iter()
+        .find(|r| r.domain == "example.com" && r.org == "google.com")
+        .unwrap();
+    assert_eq!((google.reports, google.messages), (1, 43), "{backend}");
+    assert_eq!(
+        store.dmarc_sources("example.com", 0).await.unwrap()[0].messages,
+        50,
+        "{backend}: the pruned report's rows are gone"
     );
 }
 

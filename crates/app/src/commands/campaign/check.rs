@@ -130,22 +130,30 @@ async fn spam_score(
         .or_else(|_| herald_domain::EmailAddress::parse("someone@example.com"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let fields = first.map_or_else(|| "{}".to_string(), |m| m.fields.clone());
-    let queue = app.queue(None)?;
+    let queue = match app.queue(None) {
+        Ok(q) => q,
+        Err(e) => return Ok(rspamd::finding(&Err(format!("{e:#}")))),
+    };
     let copy = match queue.render_copy(id, &to, fields).await {
         Ok(c) => c,
+        Err(TestSendError::Store(e)) => return Err(e.into()),
         // The content is the user's to fix, and other findings say so: no score without it.
-        Err(TestSendError::Refused(e)) => {
+        Err(TestSendError::Refused(e) | TestSendError::Internal(e)) => {
             return Ok(rspamd::finding(&Err(format!(
                 "the message could not be rendered: {e}"
             ))));
         }
-        Err(TestSendError::Store(e)) => return Err(e.into()),
-        Err(TestSendError::Internal(e)) => anyhow::bail!("rendering for the spam score: {e}"),
     };
     let d = &app.settings.delivery;
+    let direct = d.transport != crate::settings::Transport::Relay;
     let envelope = rspamd::Envelope {
-        ip: d.source_ips.first().copied(),
+        ip: d.source_ips.first().copied().filter(|_| direct),
         helo: d.helo_name.clone(),
+        hostname: if direct {
+            d.helo_name.clone()
+        } else {
+            app.settings.relay.host.clone()
+        },
         mail_from: copy.mail_from.clone(),
         rcpt_to: copy.rcpt_to.clone(),
     };
