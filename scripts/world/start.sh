@@ -95,6 +95,8 @@ mx-host=slow.test,mx.slow.test,10
 host-record=mx.slow.test,127.0.0.1
 mx-host=junk.test,mx.junk.test,10
 host-record=mx.junk.test,127.0.0.1
+# A URI blocklist (RFC 5782 names) for the pre-send check: spammy-shop.test is listed.
+host-record=spammy-shop.test.uribl.test,127.0.1.2
 conf-file=$W/dns/published.conf
 CONF
 : > "$W/dns/published.conf"   # records tests publish (scripts/world/publish.sh)

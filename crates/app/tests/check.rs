@@ -300,3 +300,93 @@ fn the_spam_score_comes_from_rspamd() {
     );
     assert!(f["text"].as_str().unwrap().contains(&nowhere), "{f:#}");
 }
+
+/// Link and image hosts are looked up in URI blocklists (`[dns] uri_blocklists`) through the
+/// recipient world's DNS, which lists spammy-shop.test on the zone uribl.test: a link there is a
+/// problem naming it; without it the check says how many hosts were clean.
+#[test]
+fn links_to_a_blocklisted_domain_are_named() {
+    let w = common::world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env(
+            "HERALD__DNS__NAMESERVERS",
+            &format!("[\"{}\"]", w["WORLD_DNS"]),
+        )
+        .env("HERALD__DNS__URI_BLOCKLISTS", "[\"uribl.test\"]")
+        .env(
+            "HERALD__HTTP__PUBLIC_URL",
+            "https://links.world-sender.test",
+        );
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email\nann@inbox.test\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(
+        &html,
+        "<p><a href=\"https://www.spammy-shop.test/offer?id=1\">Offer</a></p>\
+         <img src=\"https://cdn.clean-shop.test/a.png\" alt=\"a\">\
+         <p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
+    )
+    .unwrap();
+    h.ok(&[
+        "campaign",
+        "create",
+        "--name",
+        "u",
+        "--list",
+        "l",
+        "--from",
+        "News <news@world-sender.test>",
+        "--subject",
+        "News",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+    ]);
+    let check = |h: &Herald| -> serde_json::Value {
+        let out = h.run(&["campaign", "check", "1", "--json"]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let c = check(&h);
+    let listed: Vec<&serde_json::Value> = c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "uri_blocklisted")
+        .collect();
+    assert_eq!(listed.len(), 1, "{c:#}");
+    assert_eq!(listed[0]["severity"], "problem");
+    let text = listed[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(
+            "www.spammy-shop.test (spammy-shop.test), which uribl.test lists (127.0.1.2)"
+        ),
+        "{text}"
+    );
+    assert!(!codes(&c).contains(&"uri_blocklists_clean".to_string()));
+
+    // The link gone: three hosts checked (the image, the tracking host, nothing else), clean.
+    std::fs::write(
+        &html,
+        "<p><a href=\"https://shop.clean-shop.test/\">Shop</a></p>\
+         <img src=\"https://cdn.clean-shop.test/a.png\" alt=\"a\">\
+         <p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
+    )
+    .unwrap();
+    h.ok(&["campaign", "edit", "1", "--html", html.to_str().unwrap()]);
+    let c = check(&h);
+    let clean = c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "uri_blocklists_clean")
+        .unwrap_or_else(|| panic!("{c:#}"));
+    assert!(
+        clean["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 link and image host(s) checked against uribl.test: none listed"),
+        "{clean:#}"
+    );
+}

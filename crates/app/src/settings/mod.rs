@@ -67,6 +67,9 @@ pub struct Dns {
     pub timeout: Dur,
     /// DNS blocklist zones `herald ips` checks the sending IPs against (e.g. "zen.spamhaus.org").
     pub blocklists: Vec<String>,
+    /// URI blocklist zones the pre-send check looks a campaign's link and image hosts up in
+    /// (e.g. "dbl.spamhaus.org", "multi.uribl.com").
+    pub uri_blocklists: Vec<String>,
 }
 
 impl Default for Dns {
@@ -75,6 +78,7 @@ impl Default for Dns {
             nameservers: Vec::new(),
             timeout: Dur(Duration::from_secs(5)),
             blocklists: Vec::new(),
+            uri_blocklists: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # nameservers = []            # e.g. ["127.0.0.1:5353"]; empty = system resolver
 # timeout = "5s"
 # blocklists = []            # DNSBL zones `herald ips` checks, e.g. ["zen.spamhaus.org"]
+# uri_blocklists = []        # URI blocklists the pre-send check looks link hosts up in, e.g. ["dbl.spamhaus.org"]
 
 [delivery]
 # mx_port = 25

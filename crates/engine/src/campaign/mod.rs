@@ -16,6 +16,7 @@ use crate::render::context;
 pub mod check;
 pub mod rspamd;
 mod timing;
+pub mod uribl;
 
 pub use timing::*;
 

@@ -88,6 +88,10 @@ pub async fn check_campaign(
         list_id: &list_id,
         recent,
     });
+    let zones = &app.settings.dns.uri_blocklists;
+    if extra.is_empty() && !zones.is_empty() {
+        findings.extend(uri_blocklists(app, &html, zones).await?);
+    }
     if extra.is_empty()
         && let Some(url) = &app.settings.check.rspamd_url
     {
@@ -113,6 +117,36 @@ pub async fn check_campaign(
         .save_check(id, &serde_json::to_string(&check)?)
         .await?;
     Ok(check)
+}
+
+/// The campaign's link and image hosts, and the host of Herald's own links (tracking,
+/// unsubscribe), looked up in the URI blocklists `zones`.
+async fn uri_blocklists(
+    app: &App,
+    html: &str,
+    zones: &[String],
+) -> anyhow::Result<Vec<herald_engine::api_types::CheckFinding>> {
+    use herald_engine::campaign::uribl;
+    let placeholder = UNSUBSCRIBE_PLACEHOLDER
+        .split('/')
+        .nth(2)
+        .unwrap_or_default()
+        .to_string();
+    let mut hosts: Vec<String> = uribl::hosts(html)
+        .into_iter()
+        .filter(|h| *h != placeholder)
+        .collect();
+    let own = app.tracking_host().to_ascii_lowercase();
+    if own.contains('.') && own.parse::<std::net::IpAddr>().is_err() && !hosts.contains(&own) {
+        hosts.push(own);
+    }
+    let resolver = herald_engine::deliver::mx::build_resolver(
+        &app.settings.dns.nameservers,
+        app.settings.dns.timeout.0,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let found = uribl::lookup(&resolver, &hosts, zones).await;
+    Ok(uribl::findings(&found, zones))
 }
 
 /// rspamd's score of the message the list's first contact (`email`) would get, rendered and
