@@ -214,34 +214,9 @@ fn the_spam_score_comes_from_rspamd() {
     let csv = tmp.path().join("c.csv");
     std::fs::write(&csv, "email,first_name\nann@inbox.test,Ann\n").unwrap();
     h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
-    let html = tmp.path().join("b.html");
-    std::fs::write(
-        &html,
-        "<p>Hi {{ contact.first_name }}, here is our news.</p>\
-         <p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
-    )
-    .unwrap();
-    let create = |subject: &str| {
-        h.json(&[
-            "campaign",
-            "create",
-            "--name",
-            subject,
-            "--list",
-            "l",
-            "--from",
-            "News <news@world-sender.test>",
-            "--subject",
-            subject,
-            "--html",
-            html.to_str().unwrap(),
-            "--allow-unverified",
-            "--json",
-        ])["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let html = "<p>Hi {{ contact.first_name }}, here is our news.</p>\
+                <p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>";
+    let create = |subject: &str| common::draft(&h, tmp.path(), "l", subject, subject, html);
     let score = |h: &Herald, id: &str| -> serde_json::Value {
         let out = h.run(&["campaign", "check", id, "--json"]);
         let check: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -321,29 +296,17 @@ fn links_to_a_blocklisted_domain_are_named() {
     let csv = tmp.path().join("c.csv");
     std::fs::write(&csv, "email\nann@inbox.test\n").unwrap();
     h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
-    let html = tmp.path().join("b.html");
-    std::fs::write(
-        &html,
+    let id = common::draft(
+        &h,
+        tmp.path(),
+        "l",
+        "u",
+        "News",
         "<p><a href=\"https://www.spammy-shop.test/offer?id=1\">Offer</a></p>\
          <img src=\"https://cdn.clean-shop.test/a.png\" alt=\"a\">\
          <p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
-    )
-    .unwrap();
-    h.ok(&[
-        "campaign",
-        "create",
-        "--name",
-        "u",
-        "--list",
-        "l",
-        "--from",
-        "News <news@world-sender.test>",
-        "--subject",
-        "News",
-        "--html",
-        html.to_str().unwrap(),
-        "--allow-unverified",
-    ]);
+    );
+    assert_eq!(id, "1");
     let check = |h: &Herald| -> serde_json::Value {
         let out = h.run(&["campaign", "check", "1", "--json"]);
         serde_json::from_slice(&out.stdout).unwrap()
@@ -367,6 +330,7 @@ fn links_to_a_blocklisted_domain_are_named() {
     assert!(!codes(&c).contains(&"uri_blocklists_clean".to_string()));
 
     // The link gone: three hosts checked (the image, the tracking host, nothing else), clean.
+    let html = tmp.path().join("b.html");
     std::fs::write(
         &html,
         "<p><a href=\"https://shop.clean-shop.test/\">Shop</a></p>\

@@ -92,19 +92,6 @@ fn mailed(xml: &str, dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-fn swaks(port: u16, to: &str, data: &std::path::Path) -> (bool, String) {
-    let out = std::process::Command::new("swaks")
-        .args(["--server", &format!("127.0.0.1:{port}"), "--from", ""])
-        .args(["--to", to, "--helo", "reports.receiver.example", "--data"])
-        .arg(data)
-        .output()
-        .expect("run swaks (scripts/world/install.sh installs it)");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn reports_are_kept_once_and_tell_herald_from_strangers() {
     let tmp = tempfile::tempdir().unwrap();
@@ -203,11 +190,15 @@ fn reports_are_kept_once_and_tell_herald_from_strangers() {
         &current_report(now).replace("rcv-", "elsewhere-"),
         &tmp.path().join("x"),
     );
-    let (ok, out) = swaks(smtp, &format!("abuse@bounces.{DOMAIN}"), &elsewhere);
+    let (ok, out) = common::swaks(
+        &smtp.to_string(),
+        &format!("abuse@bounces.{DOMAIN}"),
+        &elsewhere,
+    );
     assert!(ok, "{out}");
     // Twice: a receiver retrying is one report.
     for _ in 0..2 {
-        let (ok, out) = swaks(smtp, &format!("dmarc@bounces.{DOMAIN}"), &eml);
+        let (ok, out) = common::swaks(&smtp.to_string(), &format!("dmarc@bounces.{DOMAIN}"), &eml);
         assert!(ok, "{out}");
     }
     // Both copies processed (the spool empty), then the report counted once.

@@ -13,27 +13,6 @@ use std::time::Duration;
 
 use common::{Herald, Serve, recipient, wait_for, world_env};
 
-/// One SMTP transaction with swaks; returns whether it was accepted.
-fn swaks(port: &str, to: &str, data: &std::path::Path) -> (bool, String) {
-    let out = std::process::Command::new("swaks")
-        .args([
-            "--server",
-            &format!("127.0.0.1:{port}"),
-            "--from",
-            "",
-            "--to",
-            to,
-        ])
-        .args(["--helo", "fbl.world.test", "--data"])
-        .arg(data)
-        .output()
-        .expect("run swaks (scripts/world/install.sh installs it)");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     let w = world_env();
@@ -110,13 +89,13 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     // A return path that Herald did not sign is refused: no backscatter, no forged suppressions.
     let junk = tmp.path().join("junk.eml");
     std::fs::write(&junk, "Subject: hi\r\n\r\nhello\r\n").unwrap();
-    let (ok, out) = swaks(
+    let (ok, out) = common::swaks(
         &bounce_port,
         "b+1.00000000000000000000@bounces.world-sender.test",
         &junk,
     );
     assert!(!ok && out.contains("550"), "{out}");
-    let (ok, out) = swaks(&bounce_port, "someone@inbox.test", &junk);
+    let (ok, out) = common::swaks(&bounce_port, "someone@inbox.test", &junk);
     assert!(!ok && out.contains("550"), "not a relay: {out}");
 
     let report = h.json(&["campaign", "send", &id, "--wait", "--json"]);
@@ -199,7 +178,7 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
         )),
     )
     .unwrap();
-    let (ok, out) = swaks(&bounce_port, "fbl@bounces.world-sender.test", &forged);
+    let (ok, out) = common::swaks(&bounce_port, "fbl@bounces.world-sender.test", &forged);
     assert!(ok, "{out}");
     let spool = tmp.path().join("data/inbound/spool");
     wait_for(
@@ -219,7 +198,7 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
         "a bare Message-ID suppressed: {r:#}"
     );
     // A report to an unconfigured `bounces.` domain is not even accepted.
-    let (ok, out) = swaks(&bounce_port, "abuse@bounces.elsewhere.test", &forged);
+    let (ok, out) = common::swaks(&bounce_port, "abuse@bounces.elsewhere.test", &forged);
     assert!(!ok && out.contains("550"), "{out}");
 
     // Then the real thing: an ARF whose original is the copy Carol's mailbox holds (with the
@@ -235,7 +214,7 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     assert!(original.starts_with("Return-Path: <b+"), "{original:.200}");
     let arf = tmp.path().join("arf.eml");
     std::fs::write(&arf, arf_with(original.trim_end())).unwrap();
-    let (ok, out) = swaks(&bounce_port, "fbl@bounces.world-sender.test", &arf);
+    let (ok, out) = common::swaks(&bounce_port, "fbl@bounces.world-sender.test", &arf);
     assert!(ok, "{out}");
     let report = wait_for("the complaint", Duration::from_secs(30), || {
         let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);

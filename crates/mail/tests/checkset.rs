@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use herald_mail::feedback::{Classified, Kind, classify_message};
 
+mod common;
+use common::Score;
+
 /// Regression guards: below these, something that worked on unseen mail stopped working.
 /// They sit under the figures measured when the set was made; they are not targets.
 const FLOORS: &[(&str, f64)] = &[
@@ -76,26 +79,6 @@ Content-Type: text/plain; charset=utf-8\r\n\r\n"
         .to_vec();
     m.extend(bytes);
     m
-}
-
-#[derive(Default)]
-struct Score {
-    right: usize,
-    total: usize,
-}
-
-impl Score {
-    fn add(&mut self, ok: bool) {
-        self.total += 1;
-        self.right += usize::from(ok);
-    }
-    fn ratio(&self) -> f64 {
-        if self.total == 0 {
-            1.0
-        } else {
-            self.right as f64 / self.total as f64
-        }
-    }
 }
 
 /// The verdict for `email` (case-insensitive), else the only verdict of a one-recipient row.

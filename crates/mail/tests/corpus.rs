@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use herald_mail::feedback::{Kind, classify_message, classify_text, split_mbox};
 
+mod common;
+use common::Score;
+
 /// Bounce-recipient accuracy this build must keep (the goal: 95 %).
 const DSN_FLOOR: f64 = 0.95;
 /// SMTP-reply accuracy this build must keep.
@@ -50,26 +53,6 @@ fn rows() -> Vec<Row> {
             }
         })
         .collect()
-}
-
-#[derive(Default)]
-struct Score {
-    right: usize,
-    total: usize,
-}
-
-impl Score {
-    fn add(&mut self, ok: bool) {
-        self.total += 1;
-        self.right += usize::from(ok);
-    }
-    fn ratio(&self) -> f64 {
-        if self.total == 0 {
-            1.0
-        } else {
-            self.right as f64 / self.total as f64
-        }
-    }
 }
 
 /// `aggregate;org=…;records=N;messages=N;dmarc_pass=N;dmarc_fail=N;…` → the numeric fields.

@@ -497,3 +497,24 @@ pub fn open_copy(data: &Path, port: u16, to: &str, subject: &str, agent: Option<
     let headers: Vec<(&str, &str)> = agent.map(|a| ("User-Agent", a)).into_iter().collect();
     assert_eq!(http(port, "GET", &pixel, &headers, None).status, 200);
 }
+
+/// One SMTP transaction with swaks; returns whether it was accepted.
+pub fn swaks(port: &str, to: &str, data: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new("swaks")
+        .args([
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--from",
+            "",
+            "--to",
+            to,
+        ])
+        .args(["--helo", "fbl.world.test", "--data"])
+        .arg(data)
+        .output()
+        .expect("run swaks (scripts/world/install.sh installs it)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
