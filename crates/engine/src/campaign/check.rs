@@ -35,6 +35,10 @@ pub struct CheckInput<'a> {
     pub list_id: &'a str,
     /// Deliveries and complaints of the campaigns of the last 30 days, and how many campaigns.
     pub recent: (u64, u64, usize),
+    /// Per receiving provider (gmail, microsoft, yahoo, apple, …) in the last 30 days:
+    /// messages delivered (or relayed) and spam reports. Gmail and Yahoo judge a sender by
+    /// its rate at them, whatever the rest of its mail does.
+    pub providers: Vec<(String, u64, u64)>,
 }
 
 fn finding(code: &str, severity: CheckSeverity, text: String, fix: Option<String>) -> CheckFinding {
@@ -216,6 +220,38 @@ fn complaints(i: &CheckInput<'_>, out: &mut Vec<CheckFinding>) {
             .to_string()
     });
     out.push(finding(code, severity, text, fix));
+    provider_complaints(i, out);
+}
+
+/// A provider whose own spam-report rate is past Gmail's thresholds, though the whole may not be.
+fn provider_complaints(i: &CheckInput<'_>, out: &mut Vec<CheckFinding>) {
+    for (name, delivered, complained) in &i.providers {
+        if *delivered < COMPLAINTS_MIN_DELIVERED {
+            continue;
+        }
+        let rate = *complained as f64 / *delivered as f64;
+        let (code, severity) = if rate >= COMPLAINTS_PROBLEM {
+            ("provider_complaint_rate_high", CheckSeverity::Problem)
+        } else if rate >= COMPLAINTS_WARN {
+            ("provider_complaint_rate_rising", CheckSeverity::Warning)
+        } else {
+            continue;
+        };
+        out.push(finding(
+            code,
+            severity,
+            format!(
+                "At {name}, spam reports in the last 30 days: {complained} of {delivered} \
+                 delivered ({:.2} %); {name} judges a sender by its rate there (Gmail and Yahoo: \
+                 under 0.1 %, never 0.3 %), so mail to {name} is junked or refused first.",
+                rate * 100.0
+            ),
+            Some(format!(
+                "look at who reports you at {name} (herald health, the campaigns' complained \
+                 tabs); send there only to people who opened recently until the rate falls"
+            )),
+        ));
+    }
 }
 
 /// Whether `html` has a link (`href`) to exactly `url`.
@@ -284,6 +320,7 @@ mod tests {
             one_click: true,
             list_id: "\"news\" <news.example.com>",
             recent: (0, 0, 0),
+            providers: Vec::new(),
         }
     }
 
@@ -344,5 +381,33 @@ mod tests {
             at(10_000, 30),
             Some(("complaint_rate_high".into(), CheckSeverity::Problem))
         );
+    }
+
+    #[test]
+    fn one_provider_past_its_limit_is_named() {
+        let mut i = input("<a href=\"https://herald.invalid/u/check\">u</a>");
+        // 0.05 % overall, but 0.4 % at gmail; yahoo under the limit, apple too small to tell.
+        i.recent = (100_000, 50, 10);
+        i.providers = vec![
+            ("gmail".into(), 5_000, 20),
+            ("yahoo".into(), 10_000, 5),
+            ("apple".into(), 100, 10),
+        ];
+        let f = findings(&i);
+        let gmail = f
+            .iter()
+            .find(|x| x.code == "provider_complaint_rate_high")
+            .unwrap_or_else(|| panic!("{f:?}"));
+        assert_eq!(gmail.severity, CheckSeverity::Problem);
+        assert!(gmail.text.starts_with(
+            "At gmail, spam reports in the last 30 days: 20 of 5000 delivered (0.40 %)"
+        ));
+        assert_eq!(
+            f.iter().filter(|x| x.code.starts_with("provider_")).count(),
+            1,
+            "{f:?}"
+        );
+        i.providers = vec![("microsoft".into(), 10_000, 12)];
+        assert!(codes(&findings(&i)).contains(&"provider_complaint_rate_rising"));
     }
 }

@@ -75,6 +75,16 @@ pub async fn check_campaign(
             recent.2 += 1;
         }
     }
+    // Per receiving provider, from the health rollup (one small read).
+    let providers = herald_engine::reports::health::health(&app.store, 30, app.clock.now_ms())
+        .await?
+        .providers
+        .into_iter()
+        .map(|g| {
+            let f = g.figures;
+            (g.name, f.delivered + f.relayed, f.complaints)
+        })
+        .collect();
     let list_id = herald_mail::list_id_header(&c.list_name, c.list.0, &from_domain);
     let mut findings = campaign::check::findings(&campaign::check::CheckInput {
         from_domain: &from_domain,
@@ -87,6 +97,7 @@ pub async fn check_campaign(
         one_click: true,
         list_id: &list_id,
         recent,
+        providers,
     });
     let zones = &app.settings.dns.uri_blocklists;
     if extra.is_empty() && !zones.is_empty() {
