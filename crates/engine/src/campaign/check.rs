@@ -1,7 +1,7 @@
 //! The pre-send check (issue 19, item 5): what receivers' bulk-sender rules (Gmail's and
 //! Yahoo's) and mail clients will hold against a campaign, each in plain words with what to
 //! do. Plain policy over what the caller gathered (the domain's verification through DNS, the
-//! campaign rendered for one contact, recent complaint figures): no I/O here.
+//! campaign rendered for one contact, the health figures of the last 30 days): no I/O here.
 
 use crate::api_types::{CheckFinding, CheckSeverity};
 use crate::domains::verify::{Status, Verification};
@@ -33,7 +33,8 @@ pub struct CheckInput<'a> {
     pub one_click: bool,
     /// The `List-Id` its messages carry.
     pub list_id: &'a str,
-    /// Deliveries and complaints of the campaigns of the last 30 days, and how many campaigns.
+    /// Messages delivered (or relayed) and spam reports in the last 30 UTC days, and how many
+    /// campaigns sent in them.
     pub recent: (u64, u64, usize),
     /// Per receiving provider (gmail, microsoft, yahoo, apple, …) in the last 30 days:
     /// messages delivered (or relayed) and spam reports. Gmail and Yahoo judge a sender by

@@ -4,13 +4,12 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_store::Store;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Params, error, failure};
+use super::{Params, failure};
 use crate::Web;
 
 #[derive(Deserialize, JsonSchema)]
@@ -27,13 +26,10 @@ pub async fn get<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Params(q): Params<DmarcQuery>,
 ) -> Response {
-    let days = q.days.unwrap_or(30);
-    if !(1..=366).contains(&days) {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "days: from 1 to 366".to_string(),
-        );
-    }
+    let days = match super::days(q.days, 30) {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     match web.actions.dmarc(q.domain, days).await {
         Ok(r) => Json(r).into_response(),
         Err(f) => failure(f),

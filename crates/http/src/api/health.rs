@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_engine::reports::health::health;
 use herald_store::Store;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Params, error, internal};
+use super::{Params, internal};
 use crate::Web;
 
 #[derive(Deserialize, JsonSchema)]
@@ -26,13 +25,10 @@ pub async fn get<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Params(q): Params<HealthQuery>,
 ) -> Response {
-    let days = q.days.unwrap_or(30);
-    if !(1..=366).contains(&days) {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "days: from 1 to 366".to_string(),
-        );
-    }
+    let days = match super::days(q.days, 30) {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     match health(&web.store, days, web.clock.now_ms()).await {
         Ok(r) => Json(r).into_response(),
         Err(e) => internal(e),

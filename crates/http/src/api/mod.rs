@@ -612,6 +612,19 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .with_state(web)
 }
 
+/// A `?days=N` parameter of a report: 1–366, `default` when absent; else the 422 to answer.
+pub fn days(given: Option<u32>, default: u32) -> Result<u32, Box<Response>> {
+    let days = given.unwrap_or(default);
+    if (1..=366).contains(&days) {
+        Ok(days)
+    } else {
+        Err(Box::new(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "days: from 1 to 366".to_string(),
+        )))
+    }
+}
+
 /// An action's [`Failure`](crate::Failure) as a JSON error with its one status.
 pub fn failure(f: crate::Failure) -> Response {
     error(f.status(), f.to_string())

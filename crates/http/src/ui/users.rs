@@ -46,6 +46,18 @@ fn admins_only(s: &Session) -> Option<Response> {
     })
 }
 
+/// The page with a secret (`what` says what it is) shown above it, once.
+async fn shown_once<S: Store>(web: &Web<S>, s: Session, what: String, secret: String) -> Response {
+    page(
+        web,
+        s,
+        Some(Shown { what, secret }),
+        (None, None),
+        StatusCode::OK,
+    )
+    .await
+}
+
 async fn page<S: Store>(
     web: &Web<S>,
     s: Session,
@@ -145,14 +157,11 @@ pub async fn add<S: Store>(
     };
     match accounts::add_user(&web.store, &f.email, &password, role, web.clock.now_ms()).await {
         Ok((email, _)) => {
-            let shown = Shown {
-                what: format!(
-                    "{email} ({role}) logs in at {}/login with this password, shown once (any earlier sessions of {email} ended):",
-                    web.public_url.trim_end_matches('/')
-                ),
-                secret: password,
-            };
-            page(&web, s, Some(shown), (None, None), StatusCode::OK).await
+            let what = format!(
+                "{email} ({role}) logs in at {}/login with this password, shown once (any earlier sessions of {email} ended):",
+                web.public_url.trim_end_matches('/')
+            );
+            shown_once(&web, s, what, password).await
         }
         Err(e) => refused(&web, s, e, "adding a user").await,
     }
@@ -210,16 +219,13 @@ pub async fn create_token<S: Store>(
             name,
             expires_at,
         }) => {
-            let shown = Shown {
-                what: format!(
-                    "API token {name:?} for {user}{}, shown once: send it as Authorization: Bearer …",
-                    expires_at
-                        .map(|e| format!(", valid until {e}"))
-                        .unwrap_or_default()
-                ),
-                secret: token,
-            };
-            page(&web, s, Some(shown), (None, None), StatusCode::OK).await
+            let what = format!(
+                "API token {name:?} for {user}{}, shown once: send it as Authorization: Bearer …",
+                expires_at
+                    .map(|e| format!(", valid until {e}"))
+                    .unwrap_or_default()
+            );
+            shown_once(&web, s, what, token).await
         }
         Err(e) => refused(&web, s, e, "making a token").await,
     }

@@ -204,24 +204,14 @@ fn clean(s: &str) -> String {
         .to_string()
 }
 
-/// The policy domain as a host name (LDH labels, a dot), lower-case.
+/// The policy domain as a host name (the rules addresses' domains follow), lower-case ASCII.
 fn policy_domain(s: &str) -> Result<String, DmarcError> {
-    let d = s.trim().trim_end_matches('.').to_ascii_lowercase();
-    let ok = d.contains('.')
-        && d.len() <= 253
-        && d.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    if ok {
-        Ok(d)
-    } else {
-        Err(DmarcError::BadField(format!(
-            "policy domain {:?} is not a domain name",
-            clean(s)
-        )))
-    }
+    herald_domain::address::normalise_domain(s.trim())
+        .ok()
+        .filter(|d| d.contains('.'))
+        .ok_or_else(|| {
+            DmarcError::BadField(format!("policy domain {:?} is not a domain name", clean(s)))
+        })
 }
 
 /// A name from mail-auth's enums, as reports spell it (`Pass` → `pass`).

@@ -12,6 +12,11 @@ macro_rules! dmarc {
         /// Rows per INSERT (10 binds each, far below either backend's limit).
         const ROWS_PER_INSERT: usize = 500;
 
+        /// A SUM or COUNT column as a count.
+        fn count(r: &$row, column: &str) -> Result<u64> {
+            Ok(r.try_get::<i64, _>(column)?.max(0) as u64)
+        }
+
         impl DmarcStore for $store {
             async fn record_dmarc(&self, r: &NewDmarcReport) -> Result<bool> {
                 let mut w = self.write().await?;
@@ -84,19 +89,18 @@ macro_rules! dmarc {
                 .bind(domain)
                 .fetch_all(&self.pool)
                 .await?;
-                let n = |r: &$row, c: &str| -> Result<u64> { Ok(r.try_get::<i64, _>(c)?.max(0) as u64) };
                 rows.iter()
                     .map(|r| {
                         Ok(DmarcSource {
                             domain: r.try_get("domain")?,
                             source_ip: r.try_get("source_ip")?,
-                            messages: n(r, "messages")?,
-                            dmarc_pass: n(r, "dmarc_pass")?,
-                            dkim_pass: n(r, "dkim_pass")?,
-                            spf_pass: n(r, "spf_pass")?,
-                            quarantined: n(r, "quarantined")?,
-                            rejected: n(r, "rejected")?,
-                            reporters: n(r, "reporters")?,
+                            messages: count(r, "messages")?,
+                            dmarc_pass: count(r, "dmarc_pass")?,
+                            dkim_pass: count(r, "dkim_pass")?,
+                            spf_pass: count(r, "spf_pass")?,
+                            quarantined: count(r, "quarantined")?,
+                            rejected: count(r, "rejected")?,
+                            reporters: count(r, "reporters")?,
                             header_from: r.try_get("header_from")?,
                             dkim_results: r.try_get("dkim_results")?,
                             spf_results: r.try_get("spf_results")?,
@@ -134,8 +138,8 @@ macro_rules! dmarc {
                             domain: r.try_get("domain")?,
                             org: r.try_get("org")?,
                             email: r.try_get("email")?,
-                            reports: r.try_get::<i64, _>("reports")?.max(0) as u64,
-                            messages: r.try_get::<i64, _>("messages")?.max(0) as u64,
+                            reports: count(r, "reports")?,
+                            messages: count(r, "messages")?,
                             first_ms: r.try_get("first_at")?,
                             last_ms: r.try_get("last_at")?,
                             policy: r.try_get("policy")?,
