@@ -7,9 +7,6 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
 /// The most of rspamd's answer read (a verdict with every symbol is a few KB).
@@ -117,17 +114,8 @@ pub async fn score(
 ) -> Result<SpamScore, String> {
     let url = format!("{}/checkv2", base.trim_end_matches('/'));
     let named = shown(&url);
-    let tls =
-        crate::deliver::tls::verified_config(None).map_err(|e| format!("TLS for rspamd: {e}"))?;
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(timeout));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config((*tls).clone())
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+    let client = crate::webhooks::post::http_client(timeout, None)
+        .map_err(|e| format!("TLS for rspamd: {e}"))?;
     let mut request = hyper::Request::post(&url)
         .header("Helo", &envelope.helo)
         .header("Hostname", &envelope.hostname)

@@ -8,7 +8,7 @@
 //! else (a status, a refused connection, a timeout) is retried on the schedule until
 //! `[webhooks] expiry` after the event, then given up (`failed`, replayable).
 
-mod post;
+pub(crate) mod post;
 
 use std::time::Duration;
 

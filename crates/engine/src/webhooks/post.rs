@@ -13,6 +13,27 @@ use crate::deliver::tls::{TlsConfigError, verified_config};
 
 type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 
+/// hyper's pooled HTTP/1.1 client over rustls (Mozilla's roots, and `ca_file`'s), plain http
+/// allowed, connecting within `timeout`: what Herald posts and asks other services with.
+pub(crate) fn http_client(
+    timeout: Duration,
+    ca_file: Option<&std::path::Path>,
+) -> Result<Client<Https, Full<Bytes>>, TlsConfigError> {
+    let tls = (*verified_config(ca_file)?).clone();
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(timeout));
+    http.set_nodelay(true);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build(https))
+}
+
 /// The most of an answer's body read (then dropped): enough to keep the connection reusable.
 const MAX_ANSWER: usize = 64 * 1024;
 
@@ -29,21 +50,8 @@ impl Poster {
         timeout: Duration,
         ca_file: Option<&std::path::Path>,
     ) -> Result<Self, TlsConfigError> {
-        let tls = (*verified_config(ca_file)?).clone();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(timeout));
-        http.set_nodelay(true);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(https);
         Ok(Self {
-            client,
+            client: http_client(timeout, ca_file)?,
             timeout,
             user_agent: format!("Herald-Webhooks/{}", env!("CARGO_PKG_VERSION")),
         })
