@@ -405,4 +405,286 @@ fn the_segments_page_counts_saves_and_a_campaign_page_sets_the_audience() {
         (&serde_json::json!("Berliners"), &serde_json::json!(2)),
         "{a:#}"
     );
+
+    // Another list: the page offers it, and ticking it adds its Berliners (each person once).
+    std::fs::write(
+        &csv,
+        "email,first_name,city\nann@a.invalid,Ann,Berlin\ndan@d.invalid,Dan,Berlin\n",
+    )
+    .unwrap();
+    h.ok(&[
+        "contacts",
+        "import",
+        csv.to_str().unwrap(),
+        "--list",
+        "friends",
+    ]);
+    let page = get(&admin, &format!("/campaigns/{id}"));
+    assert!(
+        page.body.contains("name=\"also\" value=\"friends\"")
+            && !page.body.contains("name=\"also\" value=\"news\""),
+        "{}",
+        page.body
+    );
+    let r = post(
+        &admin,
+        &format!("/campaigns/{id}/audience"),
+        &format!("csrf={csrf}&also=friends&segment=Berliners&exclude="),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = get(&admin, r.header("location").unwrap());
+    assert!(page.body.contains("3 recipients now"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("the lists “news”, “friends” (each person once)"),
+        "{}",
+        page.body
+    );
+    let a = h.json(&["campaign", "audience", &id, "--json"]);
+    assert_eq!(a["also_lists"], serde_json::json!(["friends"]), "{a:#}");
+}
+
+/// A campaign to several lists minus another: each person once, with their best standing on
+/// those lists; an excluded list's members recorded `not_sent: excluded`; lists checked as the
+/// campaign's own list is (the templates must render for their members); a list-only
+/// unsubscribe leaves every list the message went to; the API does the same.
+#[test]
+fn a_campaign_to_several_lists_minus_another_reaches_each_person_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let h = Herald::new(&data)
+        .web_only(port)
+        .env("HERALD__DNS__NAMESERVERS", "[\"127.0.0.1:9\"]")
+        .env("HERALD__DNS__TIMEOUT", "1s")
+        .env("HERALD__LISTS__UNSUBSCRIBE", "list");
+    let csv = tmp.path().join("c.csv");
+    for (list, rows) in [
+        (
+            "news",
+            "email,first_name\nann@a.invalid,Ann\nbob@b.invalid,Bob\ncy@c.invalid,Cy\n",
+        ),
+        (
+            "customers",
+            "email,first_name\nbob@b.invalid,Bob\ndee@d.invalid,Dee\neve@e.invalid,Eve\n",
+        ),
+        ("Press", "email,first_name\ndee@d.invalid,Dee\n"),
+        // Gus has no name: a campaign greeting by name cannot be rendered for him.
+        ("partners", "email\ngus@g.invalid\n"),
+    ] {
+        std::fs::write(&csv, rows).unwrap();
+        h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", list]);
+    }
+    // Bob left news but is on customers; Eve left customers, her only list.
+    h.ok(&["contacts", "remove", "bob@b.invalid", "--list", "news"]);
+    h.ok(&["contacts", "remove", "eve@e.invalid", "--list", "customers"]);
+    let _serve = common::serve_sandbox(&h, port);
+
+    // Refusals name the list and leave no draft behind.
+    let html = tmp.path().join("m.html");
+    std::fs::write(&html, "<p>Hello {{ contact.first_name }}</p>").unwrap();
+    let create = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "campaign",
+            "create",
+            "--name",
+            name,
+            "--list",
+            "news",
+            "--from",
+            "News <news@sender.invalid>",
+            "--subject",
+            name,
+            "--html",
+            html.to_str().unwrap(),
+            "--allow-unverified",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        h.run(&args)
+    };
+    for (extra, says) in [
+        (vec!["--also-list", "Nope"], "unknown list \"Nope\""),
+        (
+            vec!["--also-list", "customers", "--exclude-list", "customers"],
+            "both",
+        ),
+        (vec!["--exclude-list", "news"], "own list"),
+        (vec!["--also-list", "partners"], "gus@g.invalid"),
+    ] {
+        let out = create("Refused", &extra);
+        assert_ne!(out.status.code(), Some(0), "{extra:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+    let drafts = h.json(&["campaign", "list", "--json"]);
+    assert_eq!(
+        drafts["campaigns"].as_array().map(Vec::len),
+        Some(0),
+        "{drafts:#}"
+    );
+
+    let out = create(
+        "Both",
+        &["--also-list", "customers", "--exclude-list", "Press"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let id = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = h.json(&["campaign", "audience", &id, "--json"]);
+    assert_eq!(a["also_lists"], serde_json::json!(["customers"]), "{a:#}");
+    assert_eq!(a["exclude_lists"], serde_json::json!(["Press"]), "{a:#}");
+    // Ann, Cy (news), Bob (customers); Dee kept out.
+    assert_eq!(
+        (&a["recipients"], &a["excluded"]),
+        (&serde_json::json!(3), &serde_json::json!(1)),
+        "{a:#}"
+    );
+    // A list a campaign uses is part of its record.
+    let out = h.run(&["lists", "delete", "customers"]);
+    assert_ne!(out.status.code(), Some(0));
+
+    let report = h.json(&[
+        "campaign",
+        "send",
+        &id,
+        "--wait",
+        "--wait-timeout",
+        "60s",
+        "--json",
+    ]);
+    let rows = report["recipients"].as_array().unwrap();
+    assert_eq!(rows.len(), 5, "each person once: {report:#}");
+    for who in ["ann@a.invalid", "bob@b.invalid", "cy@c.invalid"] {
+        assert_eq!(recipient(&report, who)["state"], "delivered", "{who}");
+    }
+    let state = |who: &str| {
+        let r = recipient(&report, who);
+        (r["state"].clone(), r["reason"].clone())
+    };
+    assert_eq!(
+        state("dee@d.invalid"),
+        (serde_json::json!("not_sent"), serde_json::json!("excluded"))
+    );
+    assert_eq!(
+        state("eve@e.invalid"),
+        (
+            serde_json::json!("not_sent"),
+            serde_json::json!("unsubscribed")
+        )
+    );
+    assert_eq!(
+        report["campaign"]["also_lists"],
+        serde_json::json!(["customers"])
+    );
+
+    // Bob's one-click unsubscribe (lists-only setting) leaves both lists the message went to.
+    let raw = common::captured(&data, "bob@b.invalid", "Both");
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let unsub = msg
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .split(['<', '>'])
+        .find(|p| p.starts_with("http"))
+        .unwrap()
+        .to_string();
+    let path = unsub
+        .strip_prefix(&format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .to_string();
+    let r = http(
+        port,
+        "POST",
+        &path,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some("List-Unsubscribe=One-Click"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bob = h.json(&["contacts", "show", "bob@b.invalid", "--json"]);
+    let standing = bob.to_string();
+    assert!(
+        !standing.contains("\"subscribed\""),
+        "Bob is subscribed nowhere: {bob:#}"
+    );
+
+    // The API: a draft to news and customers minus Press, then partners refused (Gus has no
+    // name) with the audience unchanged.
+    common::add_user(&h, "admin@x.invalid", "admin");
+    let auth = common::bearer(&h, "admin@x.invalid");
+    let send = |method: &str, path: &str, body: &str| {
+        http(
+            port,
+            method,
+            path,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(body),
+        )
+    };
+    let body = |extra: &str| {
+        format!(
+            r#"{{"name": "Api", "list": "news", "from": "News <news@sender.invalid>", "subject": "Api", "html": "<p>Hi {{{{ contact.first_name }}}}</p>", "allow_unverified": true{extra}}}"#
+        )
+    };
+    let r = send(
+        "POST",
+        "/api/v1/campaigns",
+        &body(r#", "also_lists": ["Nope"]"#),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("Nope"), "{}", r.body);
+    let r = send(
+        "POST",
+        "/api/v1/campaigns",
+        &body(r#", "also_lists": ["customers"], "exclude_lists": ["Press"]"#),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let api_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = h.json(&["campaign", "audience", &api_id, "--json"]);
+    assert_eq!(a["also_lists"], serde_json::json!(["customers"]), "{a:#}");
+    let audience = format!("/api/v1/campaigns/{api_id}/audience");
+    let r = send(
+        "PUT",
+        &audience,
+        r#"{"also_lists": ["customers", "partners"]}"#,
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("gus@g.invalid"), "{}", r.body);
+    let r = send(
+        "PUT",
+        &audience,
+        r#"{"also_lists": [], "exclude_lists": []}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let a: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        (&a["also_lists"], &a["exclude_lists"], &a["recipients"]),
+        (
+            &serde_json::json!([]),
+            &serde_json::json!([]),
+            &serde_json::json!(2)
+        ),
+        "news alone: Ann and Cy (Bob left it): {a:#}"
+    );
+    // A copy of the first campaign goes to the same lists.
+    let copy = h.json(&["campaign", "duplicate", &id, "--json"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a = h.json(&["campaign", "audience", &copy, "--json"]);
+    assert_eq!(
+        (&a["also_lists"], &a["exclude_lists"]),
+        (
+            &serde_json::json!(["customers"]),
+            &serde_json::json!(["Press"])
+        ),
+        "{a:#}"
+    );
 }

@@ -16,6 +16,9 @@
 //! - `opened by a person within 90d`, `clicked by a person within 90d`: human engagement only
 //!   (Apple's proxy, link scanners and other machines never count; "by a person" may be left out)
 //! - `never engaged`: no open or click by a person, ever
+//! - `placement junk` (or `inbox`, `missing`), optionally `within 30d`: a copy accepted by their
+//!   server for a campaign whose seed mailbox at the same domain landed there — where `why` says
+//!   their copy probably landed too (`missing`: probably held in a quarantine)
 //!
 //! Durations: a number with `m`, `h`, `d` or `w` (minutes to weeks). Keywords ignore case. One
 //! parser, hand-written (the language is a few words; a grammar crate would add more than it
@@ -64,6 +67,12 @@ pub enum Rule {
     },
     /// No open or click by a person, ever.
     NeverEngaged,
+    /// A copy accepted for a campaign whose seed at the recipient's domain was found in this
+    /// folder (`Inbox`, `Junk` or `Missing` only).
+    Placement {
+        folder: crate::Placement,
+        within_ms: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,8 +411,28 @@ impl Parser {
             self.expect("engaged", "never")?;
             return Ok(Rule::NeverEngaged);
         }
+        if self.keyword("placement") {
+            let folder = if self.keyword("inbox") {
+                crate::Placement::Inbox
+            } else if self.keyword("junk") {
+                crate::Placement::Junk
+            } else if self.keyword("missing") {
+                crate::Placement::Missing
+            } else {
+                return self.err(format!(
+                    "expected inbox, junk or missing after 'placement', found {}",
+                    self.found()
+                ));
+            };
+            let within_ms = if self.keyword("within") {
+                Some(self.duration("within")?)
+            } else {
+                None
+            };
+            return Ok(Rule::Placement { folder, within_ms });
+        }
         self.err(format!(
-            "expected a condition (field, list, consent confirmed, delivered within, bounced, opened by a person within, clicked by a person within, never engaged), not, or '(', found {}",
+            "expected a condition (field, list, consent confirmed, delivered within, bounced, opened by a person within, clicked by a person within, never engaged, placement), not, or '(', found {}",
             self.found()
         ))
     }
@@ -414,6 +443,12 @@ fn valid_field(w: &str) -> bool {
     w.len() <= 40
         && w.starts_with(|c: char| c.is_ascii_alphabetic())
         && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `text` as the language's double-quoted text (`"`, `\` escaped), for a rule written by a
+/// program (the web UI's builder).
+pub fn quote(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Parse a rule.
@@ -490,6 +525,31 @@ mod tests {
         assert!(matches!(r, Rule::And(..)));
         assert!(format!("{r:?}").contains("plan"));
         assert!(format!("{r:?}").contains("say \\\"hi\\\""));
+        assert_eq!(
+            parse("placement JUNK within 30d").unwrap(),
+            Rule::Placement {
+                folder: crate::Placement::Junk,
+                within_ms: Some(30 * 86_400_000)
+            }
+        );
+        assert_eq!(
+            parse("not placement inbox").unwrap(),
+            Rule::Not(Box::new(Rule::Placement {
+                folder: crate::Placement::Inbox,
+                within_ms: None
+            }))
+        );
+    }
+
+    #[test]
+    fn quoted_text_reads_back_as_written() {
+        for text in ["Berlin", "say \"hi\"", "back\\slash\\", "Łódź"] {
+            assert_eq!(
+                parse(&format!("list {}", quote(text))).unwrap(),
+                Rule::List(text.to_string()),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
@@ -507,6 +567,8 @@ mod tests {
             ("delivered within 0d", 18, "more than zero"),
             ("delivered within 99999999999w", 18, "ten years"),
             ("sunny", 1, "expected a condition"),
+            ("placement promotions", 11, "inbox, junk or missing"),
+            ("placement junk within 1y", 23, "duration"),
         ] {
             let e = parse(src).unwrap_err();
             assert_eq!(e.column, column, "{src:?}: {e}");
@@ -560,6 +622,9 @@ mod tests {
             "clicked",
             "never",
             "engaged",
+            "placement",
+            "junk",
+            "inbox",
             "and",
             "or",
             "not",

@@ -186,13 +186,13 @@ store_area! {
     /// Campaigns: drafts, schedules, pause and cancel, the audience snapshot
     /// (`shared/campaigns.rs`).
     pub trait CampaignStore {
-        /// Set (or clear) a campaign's segment and exclusion, each (name, rule text); false once
-        /// its send started (or it is a list's confirmation campaign).
+        /// Set (or clear) a campaign's segment and exclusion and its other and excluded lists
+        /// (the setting replaces all four); false once its send started (or it is a list's
+        /// confirmation campaign).
         fn set_campaign_audience(
             &self,
             id: CampaignId,
-            segment: Option<(&str, &str)>,
-            exclude: Option<(&str, &str)>,
+            setting: &AudienceSetting<'_>,
             now_ms: i64,
         ) -> bool;
         fn create_campaign(&self, c: &NewCampaign) -> CampaignId;

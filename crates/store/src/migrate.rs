@@ -20,6 +20,7 @@ const TABLES: &[&str] = &[
     "list_members",
     "suppressions",
     "campaigns",
+    "campaign_lists",
     "seeds",
     "deliveries",
     "attempts",

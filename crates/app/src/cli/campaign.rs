@@ -61,10 +61,32 @@ pub enum CampaignCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Who a draft goes to: its list narrowed by a segment, minus an exclusion segment
-    /// (`not_sent: excluded`), counted now. Without flags, only counts.
+    /// Who a draft goes to: its list and other lists (each person once), narrowed by a
+    /// segment, minus an exclusion segment and excluded lists (`not_sent: excluded`), counted
+    /// now. Without flags, only counts.
     Audience {
         id: String,
+        /// Also send to this list (repeat for more); replaces the other lists it had.
+        #[arg(
+            long = "also-list",
+            value_name = "LIST",
+            conflicts_with = "no_also_lists"
+        )]
+        also_lists: Vec<String>,
+        /// Only its own list again.
+        #[arg(long)]
+        no_also_lists: bool,
+        /// Keep out this list's subscribed members (repeat for more); replaces the excluded
+        /// lists it had.
+        #[arg(
+            long = "exclude-list",
+            value_name = "LIST",
+            conflicts_with = "no_exclude_lists"
+        )]
+        exclude_lists: Vec<String>,
+        /// Keep no list out.
+        #[arg(long)]
+        no_exclude_lists: bool,
         /// Only the list's members this saved segment selects.
         #[arg(long, conflicts_with = "no_segment")]
         segment: Option<String>,
@@ -141,6 +163,12 @@ pub struct CreateArgs {
     pub name: String,
     #[arg(long)]
     pub list: String,
+    /// Also send to this list's subscribed members (repeat for more; each person once).
+    #[arg(long = "also-list", value_name = "LIST")]
+    pub also_lists: Vec<String>,
+    /// Keep out this list's subscribed members, recorded `not_sent: excluded` (repeat for more).
+    #[arg(long = "exclude-list", value_name = "LIST")]
+    pub exclude_lists: Vec<String>,
     /// "Name <address@domain>" or "address@domain".
     #[arg(long)]
     pub from: String,

@@ -1,7 +1,8 @@
 //! `herald bench segment`: a segment over N contacts, with a field condition and a human
 //! engagement condition, in a temporary SQLite store built through the store's own batch
 //! writes (contacts on a list, one earlier campaign delivered to all, opens and clicks from
-//! people and machines). Times the count and a campaign's snapshot narrowed by the segment.
+//! people and machines). Times the count and a campaign's snapshot narrowed by the segment, and
+//! the snapshot of a campaign to two overlapping lists minus a third.
 
 use std::time::Instant;
 
@@ -35,6 +36,10 @@ struct SegmentBench {
     never_engaged_seconds: f64,
     snapshot_recipients: u64,
     snapshot_seconds: f64,
+    /// A campaign to the list and a second list holding every other contact, minus a third
+    /// holding every tenth: each person once, the tenth recorded `not_sent: excluded`.
+    lists_snapshot_deliveries: u64,
+    lists_snapshot_seconds: f64,
     peak_rss_mb: f64,
 }
 
@@ -121,7 +126,7 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         id,
         &AudienceChange {
             segment: Some(Some("berlin readers".into())),
-            exclude: None,
+            ..AudienceChange::default()
         },
         app.clock.now_ms(),
     )
@@ -130,6 +135,46 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     let snapshot_recipients =
         herald_engine::campaign::snapshot(&app.store, id, app.clock.now_ms()).await?;
     let snapshot_seconds = t.elapsed().as_secs_f64();
+
+    eprintln!("a campaign to two lists minus a third …");
+    let half = app.store.ensure_list("half", now).await?;
+    let tenth = app.store.ensure_list("tenth", now).await?;
+    for (l, every) in [(half, 2), (tenth, 10)] {
+        let mut batch = Vec::with_capacity(5000);
+        for i in (0..contacts).step_by(every) {
+            let email = super::bench_data::address(i, 1000);
+            batch.push(NewContact {
+                email_key: email.clone(),
+                erased_token: None,
+                email,
+                fields: "{}".into(),
+            });
+            if batch.len() == 5000 {
+                app.store.upsert_contacts(l, &batch, now).await?;
+                batch.clear();
+            }
+        }
+        app.store.upsert_contacts(l, &batch, now).await?;
+    }
+    let lists = app
+        .store
+        .create_campaign(&super::bench_data::campaign(list, "lists"))
+        .await?;
+    segments::set_campaign_audience(
+        &app.store,
+        lists,
+        &AudienceChange {
+            also_lists: Some(vec!["half".into()]),
+            exclude_lists: Some(vec!["tenth".into()]),
+            ..AudienceChange::default()
+        },
+        app.clock.now_ms(),
+    )
+    .await?;
+    let t = Instant::now();
+    let lists_snapshot_deliveries =
+        herald_engine::campaign::snapshot(&app.store, lists, app.clock.now_ms()).await?;
+    let lists_snapshot_seconds = t.elapsed().as_secs_f64();
 
     let r = SegmentBench {
         contacts,
@@ -142,6 +187,8 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         never_engaged_seconds,
         snapshot_recipients,
         snapshot_seconds,
+        lists_snapshot_deliveries,
+        lists_snapshot_seconds,
         peak_rss_mb: peak_rss_mb(),
     };
     if json {
@@ -152,6 +199,9 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     println!("  count      {count_seconds:.2} s");
     println!("  never engaged: {never_engaged} counted in {never_engaged_seconds:.2} s");
     println!("  snapshot   {snapshot_seconds:.2} s ({snapshot_recipients} deliveries)");
+    println!(
+        "  two lists minus a third: snapshot {lists_snapshot_seconds:.2} s ({lists_snapshot_deliveries} deliveries, each person once)"
+    );
     println!(
         "  setup      {setup_seconds:.1} s, peak RSS {:.0} MB",
         r.peak_rss_mb

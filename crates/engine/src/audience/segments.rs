@@ -71,8 +71,8 @@ async fn view<S: Store>(
             store
                 .segment_count(&AudienceFilter {
                     include: Some(rule),
-                    exclude: None,
                     now_ms,
+                    ..AudienceFilter::default()
                 })
                 .await?
         }
@@ -185,8 +185,8 @@ pub async fn count<S: Store>(
     let parsed = check_rule(store, rule).await?;
     let filter = AudienceFilter {
         include: Some(parsed),
-        exclude: None,
         now_ms,
+        ..AudienceFilter::default()
     };
     let count = store.segment_count(&filter).await?;
     let sample = store
@@ -202,28 +202,50 @@ pub async fn count<S: Store>(
     })
 }
 
-/// Who a campaign goes to: its list's subscribed members, narrowed by its segment, minus its
-/// exclusion (`campaign audience`).
+/// Who a campaign goes to: the subscribed members of its list and of its other lists (each
+/// person once), narrowed by its segment, minus its exclusion and its excluded lists
+/// (`campaign audience`).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CampaignAudience {
     pub campaign: String,
+    /// Its own list (its messages' List-Id).
     pub list: String,
+    /// The other lists it goes to, by name.
+    pub also_lists: Vec<String>,
     pub segment: Option<String>,
     pub exclude: Option<String>,
+    /// Lists whose subscribed members it keeps out (`not_sent: excluded`), by name.
+    pub exclude_lists: Vec<String>,
     /// Subscribed members it would be sent to now (before the suppression list).
     pub recipients: u64,
-    /// Subscribed members the segment selects that the exclusion keeps out
-    /// (`not_sent: excluded`).
+    /// Subscribed members the segment selects that the exclusion or an excluded list keeps
+    /// out (`not_sent: excluded`).
     pub excluded: u64,
 }
 
-/// What changes a campaign's audience: `None` keeps, `Some(None)` clears, `Some(Some(name))`
-/// sets (the segment's rule is copied as it is now).
+/// What changes a campaign's audience: `None` keeps; for a segment `Some(None)` clears and
+/// `Some(Some(name))` sets (the segment's rule is copied as it is now); for lists `Some(names)`
+/// replaces (empty: none).
 #[derive(Debug, Clone, Default)]
 pub struct AudienceChange {
     pub segment: Option<Option<String>>,
     pub exclude: Option<Option<String>>,
+    pub also_lists: Option<Vec<String>>,
+    pub exclude_lists: Option<Vec<String>>,
 }
+
+impl AudienceChange {
+    /// Nothing to change: only count.
+    pub fn is_empty(&self) -> bool {
+        self.segment.is_none()
+            && self.exclude.is_none()
+            && self.also_lists.is_none()
+            && self.exclude_lists.is_none()
+    }
+}
+
+/// The most lists a campaign goes to besides its own, and the most it keeps out.
+pub const MAX_LISTS: usize = 50;
 
 /// Count a campaign's audience now.
 pub async fn campaign_audience<S: Store>(
@@ -240,47 +262,91 @@ pub async fn campaign_audience<S: Store>(
             .map(|(_, r)| segment::parse(r).map_err(|e| AudienceError::BadRule(e.to_string())))
             .transpose()
     };
-    let members = |extra: Option<Rule>| {
-        let list = Rule::List(c.list_name.clone());
-        Some(match extra {
-            Some(r) => Rule::And(Box::new(list), Box::new(r)),
-            None => list,
-        })
+    let mut lists = vec![c.list];
+    lists.extend(c.also_lists.iter().map(|l| l.0));
+    let selected = AudienceFilter {
+        include: parse(&c.segment)?,
+        lists,
+        now_ms,
+        ..AudienceFilter::default()
     };
-    let include = parse(&c.segment)?;
-    let exclude = parse(&c.exclude)?;
-    let now = now_ms;
     let recipients = store
         .segment_count(&AudienceFilter {
-            include: members(include.clone()),
-            exclude: exclude.clone(),
-            now_ms: now,
+            exclude: parse(&c.exclude)?,
+            exclude_lists: c.exclude_lists.iter().map(|l| l.0).collect(),
+            ..selected.clone()
         })
         .await?;
-    let excluded = match exclude {
-        Some(x) => {
-            let both = match include {
-                Some(i) => Rule::And(Box::new(i), Box::new(x)),
-                None => x,
-            };
-            store
-                .segment_count(&AudienceFilter {
-                    include: members(Some(both)),
-                    exclude: None,
-                    now_ms: now,
-                })
-                .await?
-        }
-        None => 0,
+    let excluded = if c.exclude.is_some() || !c.exclude_lists.is_empty() {
+        store
+            .segment_count(&selected)
+            .await?
+            .saturating_sub(recipients)
+    } else {
+        0
     };
+    let names = |l: Vec<(herald_store::ListId, String)>| l.into_iter().map(|(_, n)| n).collect();
     Ok(CampaignAudience {
         campaign: id.to_string(),
         list: c.list_name,
+        also_lists: names(c.also_lists),
         segment: c.segment.map(|s| s.0),
         exclude: c.exclude.map(|s| s.0),
+        exclude_lists: names(c.exclude_lists),
         recipients,
         excluded,
     })
+}
+
+/// A draft just created goes to these other lists too and keeps these out (`campaign create
+/// --also-list/--exclude-list`, the API's `also_lists`/`exclude_lists`). When they are refused
+/// the new draft is deleted again: a refused create leaves nothing behind.
+pub async fn set_new_campaign_lists<S: Store>(
+    store: &S,
+    id: herald_store::CampaignId,
+    also_lists: &[String],
+    exclude_lists: &[String],
+    now_ms: i64,
+) -> Result<(), AudienceError> {
+    if also_lists.is_empty() && exclude_lists.is_empty() {
+        return Ok(());
+    }
+    let change = AudienceChange {
+        also_lists: Some(also_lists.to_vec()),
+        exclude_lists: Some(exclude_lists.to_vec()),
+        ..AudienceChange::default()
+    };
+    if let Err(e) = set_campaign_audience(store, id, &change, now_ms).await {
+        store.delete_draft(id, now_ms).await?;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Lists by name (each once, in the order given), at most [`MAX_LISTS`]; `flag` names the
+/// option in the error.
+pub async fn resolve_lists<S: Store>(
+    store: &S,
+    names: &[String],
+    flag: &str,
+) -> Result<Vec<(herald_store::ListId, String)>, AudienceError> {
+    if names.len() > MAX_LISTS {
+        return Err(AudienceError::BadRule(format!(
+            "{flag}: at most {MAX_LISTS} lists"
+        )));
+    }
+    let mut out: Vec<(herald_store::ListId, String)> = Vec::new();
+    for name in names {
+        let name = name.trim();
+        let id = store
+            .find_list(name)
+            .await?
+            .ok_or_else(|| AudienceError::UnknownList(name.to_string()))?;
+        if !out.iter().any(|(l, _)| *l == id) {
+            out.push((id, name.to_string()));
+        }
+    }
+    Ok(out)
 }
 
 /// A campaign's (segment name, rule) as the store takes it.
@@ -288,7 +354,9 @@ pub fn as_refs(s: &Option<(String, String)>) -> Option<(&str, &str)> {
     s.as_ref().map(|(n, r)| (n.as_str(), r.as_str()))
 }
 
-/// Narrow (or widen again) a draft's audience by saved segments; its count after.
+/// Narrow (or widen again) a draft's audience by saved segments, add lists to it or keep
+/// lists out; its count after. Lists it gains are checked as `create` checks its own: the
+/// templates must render for their members.
 pub async fn set_campaign_audience<S: Store>(
     store: &S,
     id: herald_store::CampaignId,
@@ -321,10 +389,42 @@ pub async fn set_campaign_audience<S: Store>(
             .await
             .map_err(|e| AudienceError::BadRule(format!("segment {name:?}: {e}")))?;
     }
-    if !store
-        .set_campaign_audience(id, as_refs(&segment), as_refs(&exclude), now_ms)
-        .await?
-    {
+    let also = match &change.also_lists {
+        Some(names) => resolve_lists(store, names, "--also-list").await?,
+        None => c.also_lists.clone(),
+    };
+    let out = match &change.exclude_lists {
+        Some(names) => resolve_lists(store, names, "--exclude-list").await?,
+        None => c.exclude_lists.clone(),
+    };
+    if let Some((_, name)) = out.iter().find(|(l, _)| *l == c.list) {
+        return Err(AudienceError::BadRule(format!(
+            "--exclude-list {name:?}: it is the campaign's own list"
+        )));
+    }
+    if let Some((_, name)) = out.iter().find(|l| also.contains(l)) {
+        return Err(AudienceError::BadRule(format!(
+            "list {name:?} is both among the lists it goes to and those it keeps out"
+        )));
+    }
+    let also: Vec<_> = also.into_iter().filter(|(l, _)| *l != c.list).collect();
+    let gained: Vec<_> = also
+        .iter()
+        .filter(|l| !c.also_lists.contains(l))
+        .cloned()
+        .collect();
+    crate::campaign::check_renders_for(store, &c, &gained)
+        .await
+        .map_err(|e| AudienceError::BadRule(e.to_string()))?;
+    let ids = |l: &[(herald_store::ListId, String)]| l.iter().map(|l| l.0).collect::<Vec<_>>();
+    let (also_ids, out_ids) = (ids(&also), ids(&out));
+    let setting = herald_store::AudienceSetting {
+        segment: as_refs(&segment),
+        exclude: as_refs(&exclude),
+        also_lists: &also_ids,
+        exclude_lists: &out_ids,
+    };
+    if !store.set_campaign_audience(id, &setting, now_ms).await? {
         return Err(AudienceError::CampaignStarted(id.to_string()));
     }
     campaign_audience(store, id, now_ms).await

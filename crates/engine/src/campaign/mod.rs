@@ -8,7 +8,7 @@
 use herald_domain::{CampaignKind, DeliveryState, EmailAddress, MemberStatus, NotSentReason};
 use herald_mail::CampaignTemplates;
 use herald_store::{
-    AudienceMember, CampaignId, CampaignStatus, NewCampaign, NewDelivery, Store, StoreError,
+    AudienceMember, CampaignId, CampaignStatus, ListId, NewCampaign, NewDelivery, Store, StoreError,
 };
 
 use crate::render::context;
@@ -207,6 +207,32 @@ async fn checked<S: Store>(
     };
 
     // Render for every contact now, so a missing field is an error today, not a failed send.
+    render_for_list(store, &templates, list, &input.list).await?;
+    Ok(NewCampaign {
+        name: input.name.trim().to_string(),
+        list,
+        from_name,
+        from_address: from.to_string(),
+        subject: input.subject.clone(),
+        html: input.html.clone(),
+        text: input.text.clone(),
+        created_at_ms: now_ms,
+        gate_override: input.gate_override.clone(),
+        reply_to,
+        track_opens: input.tracking.opens,
+        track_clicks: input.tracking.clicks,
+        send_to_seeds: input.tracking.seeds,
+    })
+}
+
+/// Render the templates for every subscribed member of `list` (named `name` in the error):
+/// a missing field is an error when the audience is set, not a failed send.
+async fn render_for_list<S: Store>(
+    store: &S,
+    templates: &CampaignTemplates,
+    list: ListId,
+    name: &str,
+) -> Result<(), CampaignError> {
     let mut problems = Vec::new();
     let mut after = 0;
     'pages: loop {
@@ -227,27 +253,31 @@ async fn checked<S: Store>(
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(CampaignError::Personalisation {
-            list: input.list.clone(),
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CampaignError::Personalisation {
+            list: name.to_string(),
             problems,
-        });
+        })
     }
-    Ok(NewCampaign {
-        name: input.name.trim().to_string(),
-        list,
-        from_name,
-        from_address: from.to_string(),
-        subject: input.subject.clone(),
-        html: input.html.clone(),
-        text: input.text.clone(),
-        created_at_ms: now_ms,
-        gate_override: input.gate_override.clone(),
-        reply_to,
-        track_opens: input.tracking.opens,
-        track_clicks: input.tracking.clicks,
-        send_to_seeds: input.tracking.seeds,
-    })
+}
+
+/// A draft's templates render for every subscribed member of these other lists (named): checked
+/// when a campaign's audience gains lists, as `create` checks its own list's.
+pub async fn check_renders_for<S: Store>(
+    store: &S,
+    c: &herald_store::Campaign,
+    lists: &[(ListId, String)],
+) -> Result<(), CampaignError> {
+    if lists.is_empty() {
+        return Ok(());
+    }
+    let templates = compile_bounded(&input_of(c)).await?;
+    for (id, name) in lists {
+        render_for_list(store, &templates, *id, name).await?;
+    }
+    Ok(())
 }
 
 /// What a stored campaign was created from: the input `update` starts from.
@@ -421,12 +451,17 @@ pub fn eligibility(m: &AudienceMember) -> Result<(), NotSentReason> {
     Ok(())
 }
 
-/// The campaign's segment and exclusion as a store filter; `None` when it has neither.
+/// The campaign's segment, exclusion and other lists as a store filter; `None` when it has
+/// none of them (its own list's members, all of them).
 pub fn audience_filter(
     c: &herald_store::Campaign,
     now_ms: i64,
 ) -> Result<Option<herald_store::AudienceFilter>, CampaignError> {
-    if c.segment.is_none() && c.exclude.is_none() {
+    if c.segment.is_none()
+        && c.exclude.is_none()
+        && c.also_lists.is_empty()
+        && c.exclude_lists.is_empty()
+    {
         return Ok(None);
     }
     let parse = |s: &Option<(String, String)>| {
@@ -440,6 +475,8 @@ pub fn audience_filter(
     Ok(Some(herald_store::AudienceFilter {
         include: parse(&c.segment)?,
         exclude: parse(&c.exclude)?,
+        lists: c.also_lists.iter().map(|l| l.0).collect(),
+        exclude_lists: c.exclude_lists.iter().map(|l| l.0).collect(),
         now_ms,
     }))
 }

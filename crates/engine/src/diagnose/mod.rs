@@ -226,6 +226,8 @@ mod tests {
             kind: herald_domain::CampaignKind::Campaign,
             segment: None,
             exclude: None,
+            also_lists: Vec::new(),
+            exclude_lists: Vec::new(),
         }
     }
 

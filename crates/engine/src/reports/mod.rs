@@ -35,6 +35,10 @@ pub struct CampaignSummary {
     pub id: String,
     pub name: String,
     pub list: String,
+    /// The other lists it goes to (each person once).
+    pub also_lists: Vec<String>,
+    /// The lists whose subscribed members it keeps out (`not_sent: excluded`).
+    pub exclude_lists: Vec<String>,
     pub subject: String,
     pub from: FromAddress,
     pub status: &'static str,
@@ -216,6 +220,8 @@ fn summary(c: &Campaign) -> CampaignSummary {
         id: c.id.to_string(),
         name: c.name.clone(),
         list: c.list_name.clone(),
+        also_lists: c.also_lists.iter().map(|(_, n)| n.clone()).collect(),
+        exclude_lists: c.exclude_lists.iter().map(|(_, n)| n.clone()).collect(),
         subject: c.subject.clone(),
         from: FromAddress {
             name: c.from_name.clone(),

@@ -338,6 +338,14 @@ pub struct NewCampaignBody {
     /// The list's name.
     #[schemars(extend("minLength" = 1, "maxLength" = 200))]
     pub list: String,
+    /// Other lists it also goes to (each person once), by name.
+    #[serde(default)]
+    #[schemars(extend("maxItems" = 50))]
+    pub also_lists: Vec<String>,
+    /// Lists whose subscribed members it keeps out (`not_sent: excluded`), by name.
+    #[serde(default)]
+    #[schemars(extend("maxItems" = 50))]
+    pub exclude_lists: Vec<String>,
     /// `Name <address@domain>` or `address@domain`: its domain must be connected (422) and
     /// verify (409 says which record fails) unless `allow_unverified` (recorded on the campaign).
     #[schemars(extend("minLength" = 3, "maxLength" = 400))]
@@ -399,14 +407,27 @@ pub async fn create<S: Store>(
             seeds: b.send_to_seeds.unwrap_or(defaults.seeds),
         },
     };
-    match campaign::create(&web.store, &input, web.clock.now_ms()).await {
+    let created = match campaign::create(&web.store, &input, web.clock.now_ms()).await {
+        Ok(id) => id,
+        Err(CampaignError::Store(e)) => return internal(e),
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    };
+    let lists = herald_engine::audience::segments::set_new_campaign_lists(
+        &web.store,
+        created,
+        &b.also_lists,
+        &b.exclude_lists,
+        web.clock.now_ms(),
+    )
+    .await;
+    match lists.map(|()| created) {
         Ok(id) => {
             if let Err(e) = web.actions.check(id, "create").await {
                 tracing::warn!(campaign = id.0, error = %e, "the pre-send check did not run");
             }
             (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response()
         }
-        Err(CampaignError::Store(e)) => internal(e),
+        Err(herald_engine::audience::AudienceError::Store(e)) => internal(e),
         Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }

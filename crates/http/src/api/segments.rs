@@ -39,13 +39,19 @@ pub struct RuleBody {
 }
 
 /// `PUT /api/v1/campaigns/{id}/audience`: each of `segment` and `exclude` a saved segment's
-/// name, `null` to clear it, or absent to keep it.
+/// name, `null` to clear it, or absent to keep it; `also_lists` (the other lists it goes to,
+/// each person once) and `exclude_lists` (lists whose subscribed members it keeps out) replace
+/// what the campaign had (`[]`: none), absent keeps it.
 #[derive(Deserialize, JsonSchema)]
 pub struct AudienceBody {
     #[serde(default, deserialize_with = "some")]
     pub segment: Option<Option<String>>,
     #[serde(default, deserialize_with = "some")]
     pub exclude: Option<Option<String>>,
+    #[schemars(extend("maxItems" = 50))]
+    pub also_lists: Option<Vec<String>>,
+    #[schemars(extend("maxItems" = 50))]
+    pub exclude_lists: Option<Vec<String>>,
 }
 
 /// A present field (even `null`) is `Some`.
@@ -99,6 +105,8 @@ pub async fn audience<S: Store>(
     let change = AudienceChange {
         segment: b.segment,
         exclude: b.exclude,
+        also_lists: b.also_lists,
+        exclude_lists: b.exclude_lists,
     };
     match segments::set_campaign_audience(&web.store, id, &change, web.clock.now_ms()).await {
         Ok(a) => Json(a).into_response(),

@@ -159,8 +159,13 @@ struct CampaignPage {
     /// Its segment and exclusion (names), if given.
     segment: Option<String>,
     exclude: Option<String>,
-    /// Saved segments, for the audience form.
+    /// Its own list, the other lists it goes to and those it keeps out (names).
+    list: String,
+    also_lists: Vec<String>,
+    exclude_lists: Vec<String>,
+    /// Saved segments and every list, for the audience form.
     segment_names: Vec<String>,
+    list_names: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -232,10 +237,22 @@ pub(super) async fn campaign<S: Store>(
             None
         }
     };
-    let (segment, exclude) = match web.store.campaign(id).await {
-        Ok(Some(stored)) => (stored.segment.map(|s| s.0), stored.exclude.map(|s| s.0)),
-        _ => (None, None),
+    let names = |l: Vec<(herald_store::ListId, String)>| l.into_iter().map(|(_, n)| n).collect();
+    let (segment, exclude, also_lists, exclude_lists) = match web.store.campaign(id).await {
+        Ok(Some(stored)) => (
+            stored.segment.map(|s| s.0),
+            stored.exclude.map(|s| s.0),
+            names(stored.also_lists),
+            names(stored.exclude_lists),
+        ),
+        _ => (None, None, Vec::new(), Vec::new()),
     };
+    let list_names = web
+        .store
+        .lists()
+        .await
+        .map(|all| all.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_default();
     let segment_names = web
         .store
         .segment_records()
@@ -247,7 +264,11 @@ pub(super) async fn campaign<S: Store>(
     render(&CampaignPage {
         segment,
         exclude,
+        list: c.list.clone(),
+        also_lists,
+        exclude_lists,
         segment_names,
+        list_names,
         check,
         scheduled,
         schedule_error: c.schedule_error.clone(),
@@ -628,31 +649,32 @@ fn back<E: std::fmt::Display>(s: &Session, cid: CampaignId, done: Result<String,
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct AudienceForm {
-    csrf: Option<String>,
-    /// A saved segment's name; empty: everyone on the list.
-    segment: Option<String>,
-    /// A saved segment's name; empty: nobody kept out.
-    exclude: Option<String>,
-}
-
-/// `POST /campaigns/{id}/audience` (admins, in `WRITES`): narrow a draft by saved segments.
+/// `POST /campaigns/{id}/audience` (admins, in `WRITES`): a draft's other lists (`also`, one
+/// per ticked box), its segment, exclusion segment and excluded lists (`out`).
 pub(super) async fn audience<S: Store>(
     State(web): State<Arc<Web<S>>>,
     axum::Extension(s): axum::Extension<Session>,
     Path(id): Path<String>,
-    Form(f): Form<AudienceForm>,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     use herald_engine::audience::segments::{self, AudienceChange};
-    let cid = match posted(&s, &id, f.csrf.as_deref()) {
+    let value = |key: &str| f.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let cid = match posted(&s, &id, value("csrf").as_deref()) {
         Ok(cid) => cid,
         Err(r) => return *r,
     };
     let pick = |v: Option<String>| Some(v.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()));
+    let all = |key: &str| {
+        f.iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
     let change = AudienceChange {
-        segment: pick(f.segment),
-        exclude: pick(f.exclude),
+        segment: pick(value("segment")),
+        exclude: pick(value("exclude")),
+        also_lists: Some(all("also")),
+        exclude_lists: Some(all("out")),
     };
     let done = segments::set_campaign_audience(&web.store, cid, &change, web.clock.now_ms())
         .await

@@ -41,6 +41,7 @@ mod health;
 mod lists;
 mod login;
 mod seeds;
+mod segment_builder;
 mod segments;
 mod session;
 mod settings;

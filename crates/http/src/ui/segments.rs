@@ -1,6 +1,7 @@
 //! `GET /segments`, `POST /segments`, `POST /segments/delete`: saved segments with their counts
 //! now, a rule tried out before it is saved (its count and the first addresses, or the column
-//! where it stops parsing), and the rule language at hand.
+//! where it stops parsing), the rule language at hand, and a builder that writes rules from
+//! menus (`segment_builder`).
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use herald_engine::audience::segments::{self, RuleCount, SegmentView};
 use herald_store::Store;
 use serde::Deserialize;
 
+use super::segment_builder::{self, KINDS, Row};
 use super::session::{csrf_form, flashed, redirect_with};
 use super::{Session, failed, flash, render};
 use crate::Web;
@@ -32,15 +34,14 @@ struct SegmentsPage {
     tried: Option<RuleCount>,
     problem: Option<String>,
     notice: Option<String>,
+    /// The builder: its rows as last sent, the conditions it offers, and the lists to pick.
+    rows: Vec<Row>,
+    builder_open: bool,
+    kinds: &'static [(&'static str, &'static str)],
+    lists: Vec<String>,
 }
 
-#[derive(Deserialize)]
-pub struct SegmentsQuery {
-    rule: Option<String>,
-    name: Option<String>,
-    flash: Option<String>,
-}
-
+#[allow(clippy::too_many_arguments)]
 async fn page<S: Store>(
     web: &Web<S>,
     s: Session,
@@ -48,6 +49,7 @@ async fn page<S: Store>(
     name: String,
     mut problem: Option<String>,
     notice: Option<String>,
+    rows: Vec<Row>,
     status: StatusCode,
 ) -> Response {
     let list = match segments::list(&web.store, web.clock.now_ms()).await {
@@ -64,7 +66,17 @@ async fn page<S: Store>(
             Err(e) => problem = Some(e.to_string()),
         }
     }
+    let lists = web
+        .store
+        .lists()
+        .await
+        .map(|all| all.into_iter().map(|(n, _)| n).collect())
+        .unwrap_or_default();
     let mut r = render(&SegmentsPage {
+        builder_open: rows.iter().any(|r| !r.kind.is_empty()),
+        rows,
+        kinds: KINDS,
+        lists,
         admin: s.user.role >= Role::Admin,
         user: Some(s.user.email),
         csrf: s.csrf,
@@ -79,15 +91,32 @@ async fn page<S: Store>(
     r
 }
 
+/// `GET /segments`: the page; with `rule`, that rule counted; with builder rows (`b0_kind`, …),
+/// the rule they make, counted and put in the rule box.
 pub async fn show<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
-    Query(q): Query<SegmentsQuery>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
-    let (problem, notice) = flashed(&s, q.flash.as_deref());
-    let rule: String = q.rule.unwrap_or_default().chars().take(4096).collect();
-    let name: String = q.name.unwrap_or_default().chars().take(100).collect();
-    page(&web, s, rule, name, problem, notice, StatusCode::OK).await
+    let value = |key: &str| {
+        q.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (mut problem, notice) = flashed(
+        &s,
+        Some(value("flash")).filter(|f| !f.is_empty()).as_deref(),
+    );
+    let mut rule: String = value("rule").chars().take(4096).collect();
+    let name: String = value("name").chars().take(100).collect();
+    let rows = segment_builder::rows_from(&q);
+    match segment_builder::compose(&rows) {
+        Ok(Some(built)) => rule = built.chars().take(4096).collect(),
+        Ok(None) => {}
+        Err(e) => problem = Some(e),
+    }
+    page(&web, s, rule, name, problem, notice, rows, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -125,6 +154,7 @@ pub async fn create<S: Store>(
                 name,
                 Some(e.to_string()),
                 None,
+                segment_builder::rows_from(&[]),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

@@ -166,6 +166,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/postgres/0018_health.sql"),
     ),
     (19, include_str!("../../migrations/postgres/0019_dmarc.sql")),
+    (
+        20,
+        include_str!("../../migrations/postgres/0020_campaign_lists.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

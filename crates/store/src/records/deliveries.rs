@@ -88,6 +88,10 @@ pub struct Campaign {
     pub segment: Option<(String, String)>,
     /// The list's members this segment selects are recorded `not_sent: excluded`.
     pub exclude: Option<(String, String)>,
+    /// The lists it also goes to (each person once), by name.
+    pub also_lists: Vec<(ListId, String)>,
+    /// The lists whose subscribed members are recorded `not_sent: excluded`.
+    pub exclude_lists: Vec<(ListId, String)>,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.

@@ -366,11 +366,27 @@ pub struct SegmentRecord {
     pub updated_at_ms: i64,
 }
 
-/// Which contacts: those matching `include` (all when `None`) and not `exclude`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which contacts: those matching `include` (all when `None`) and not `exclude`, subscribed to
+/// one of `lists` (when any) and to none of `exclude_lists`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AudienceFilter {
     pub include: Option<herald_domain::segment::Rule>,
     pub exclude: Option<herald_domain::segment::Rule>,
+    /// Counting: subscribed to one of these. A campaign's audience page
+    /// (`audience_page_for`): the members of its own list and of these, each once.
+    pub lists: Vec<crate::ListId>,
+    /// Subscribed to one of these: kept out (a campaign's audience: marked `excluded`).
+    pub exclude_lists: Vec<crate::ListId>,
     /// What `within` counts back from.
     pub now_ms: i64,
+}
+
+/// What `set_campaign_audience` stores: the segment and exclusion, each (name, rule text as it
+/// is now), and the lists the campaign also goes to and those it keeps out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AudienceSetting<'a> {
+    pub segment: Option<(&'a str, &'a str)>,
+    pub exclude: Option<(&'a str, &'a str)>,
+    pub also_lists: &'a [crate::ListId],
+    pub exclude_lists: &'a [crate::ListId],
 }

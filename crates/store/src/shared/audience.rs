@@ -241,7 +241,10 @@ macro_rules! audience {
 
             async fn delete_list(&self, id: ListId) -> Result<bool> {
                 let mut w = self.write().await?;
-                let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM campaigns WHERE list_id = $1")
+                let used: i64 = sqlx::query(
+                    "SELECT (SELECT COUNT(*) FROM campaigns WHERE list_id = $1) \
+                          + (SELECT COUNT(*) FROM campaign_lists WHERE list_id = $1) AS n",
+                )
                     .bind(id.0)
                     .fetch_one(&mut *w.tx)
                     .await?

@@ -144,6 +144,22 @@ macro_rules! campaigns {
                 .await?;
                 let Some(r) = row else { return Ok(None) };
                 let status: String = r.try_get("status")?;
+                let (mut also_lists, mut exclude_lists) = (Vec::new(), Vec::new());
+                for l in sqlx::query(
+                    "SELECT cl.list_id, l.name, cl.excluded FROM campaign_lists cl \
+                     JOIN lists l ON l.id = cl.list_id WHERE cl.campaign_id = $1 ORDER BY l.name",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?
+                {
+                    let entry = (ListId(l.try_get("list_id")?), l.try_get("name")?);
+                    if l.try_get::<i64, _>("excluded")? != 0 {
+                        exclude_lists.push(entry);
+                    } else {
+                        also_lists.push(entry);
+                    }
+                }
                 Ok(Some(Campaign {
                     id: CampaignId(r.try_get("id")?),
                     name: r.try_get("name")?,
@@ -175,6 +191,8 @@ macro_rules! campaigns {
                         .map_err(|e| StoreError::Corrupt(format!("campaign kind: {e}")))?,
                     segment: r.try_get::<Option<String>, _>("segment_name")?.zip(r.try_get::<Option<String>, _>("segment_rule")?),
                     exclude: r.try_get::<Option<String>, _>("exclude_name")?.zip(r.try_get::<Option<String>, _>("exclude_rule")?),
+                    also_lists,
+                    exclude_lists,
                 }))
             }
 
@@ -182,10 +200,10 @@ macro_rules! campaigns {
             async fn set_campaign_audience(
                 &self,
                 id: CampaignId,
-                segment: Option<(&str, &str)>,
-                exclude: Option<(&str, &str)>,
+                setting: &crate::AudienceSetting<'_>,
                 now_ms: i64,
             ) -> Result<bool> {
+                let (segment, exclude) = (setting.segment, setting.exclude);
                 let mut w = self.write().await?;
                 let n = sqlx::query(
                     "UPDATE campaigns SET segment_name = $2, segment_rule = $3, exclude_name = $4, exclude_rule = $5 \
@@ -202,8 +220,38 @@ macro_rules! campaigns {
                 .execute(&mut *w.tx)
                 .await?
                 .rows_affected();
+                if n != 1 {
+                    return Ok(false);
+                }
+                // The campaign's own list is its list already; a list both in and out is out.
+                sqlx::query("DELETE FROM campaign_lists WHERE campaign_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *w.tx)
+                    .await?;
+                let own = sqlx::query("SELECT list_id FROM campaigns WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get::<i64, _>("list_id")?;
+                let lists = setting
+                    .exclude_lists
+                    .iter()
+                    .map(|l| (l.0, 1_i64))
+                    .chain(setting.also_lists.iter().map(|l| (l.0, 0)))
+                    .filter(|(l, excluded)| *l != own || *excluded == 1);
+                for (list, excluded) in lists {
+                    sqlx::query(
+                        "INSERT INTO campaign_lists (campaign_id, list_id, excluded) VALUES ($1, $2, $3) \
+                         ON CONFLICT (campaign_id, list_id) DO NOTHING",
+                    )
+                    .bind(id.0)
+                    .bind(list)
+                    .bind(excluded)
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
                 w.tx.commit().await?;
-                Ok(n == 1)
+                Ok(true)
             }
 
             async fn set_campaign_status(

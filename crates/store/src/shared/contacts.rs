@@ -310,7 +310,9 @@ macro_rules! contacts {
             }
         }
         impl $store {
-            /// `audience_page(_for)`: the members `filter` selects (all without one).
+            /// `audience_page(_for)`: the members `filter` selects (all without one): of `list`
+            /// alone, or of `list` and `filter.lists`, each person once with their best standing
+            /// (subscribed on one of them, else pending on one, else unsubscribed).
             async fn audience_page_filtered(
                 &self,
                 list: ListId,
@@ -318,35 +320,74 @@ macro_rules! contacts {
                 limit: u32,
                 filter: Option<&crate::AudienceFilter>,
             ) -> Result<Vec<AudienceMember>> {
+                use super::segments::{push_on_lists, push_rule};
+                let now_ms = filter.map_or(0, |f| f.now_ms);
+                let mut lists = vec![list];
+                lists.extend(filter.map(|f| f.lists.as_slice()).unwrap_or_default());
+                let several = lists.len() > 1;
                 let mut q = QueryBuilder::<$db>::new(
                     "SELECT c.id, c.email, c.email_key, c.fields, s.reason, \
                             CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.email_key = c.email_key \
                                     AND d.state = 'bounced' AND d.hard = 1) \
-                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS hard_bounced, m.status, ",
+                                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS hard_bounced, ",
                 );
-                // A segment narrows the members; an exclusion marks them (`not_sent: excluded`).
-                match filter.and_then(|f| f.exclude.as_ref()) {
-                    Some(rule) => {
-                        q.push("CASE WHEN ");
-                        super::segments::push_rule(&mut q, rule, filter.map_or(0, |f| f.now_ms));
-                        q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS excluded");
-                    }
-                    None => {
-                        q.push("CAST(0 AS BIGINT) AS excluded");
-                    }
+                if several {
+                    q.push("CASE WHEN ");
+                    push_on_lists(&mut q, &lists, "subscribed");
+                    q.push(" THEN 'subscribed' WHEN ");
+                    push_on_lists(&mut q, &lists, "pending");
+                    q.push(" THEN 'pending' ELSE 'unsubscribed' END AS status, ");
+                } else {
+                    q.push("m.status, ");
                 }
-                q.push(
-                    " FROM list_members m JOIN contacts c ON c.id = m.contact_id \
-                     LEFT JOIN suppressions s ON s.email_key = c.email_key WHERE m.list_id = ",
-                );
-                q.push_bind(list.0);
-                q.push(" AND m.contact_id > ");
-                q.push_bind(after);
+                // A segment narrows the members; an exclusion marks them (`not_sent: excluded`).
+                let exclude = filter.and_then(|f| f.exclude.as_ref());
+                let exclude_lists = filter.map(|f| f.exclude_lists.as_slice()).unwrap_or_default();
+                if exclude.is_some() || !exclude_lists.is_empty() {
+                    q.push("CASE WHEN ");
+                    if let Some(rule) = exclude {
+                        push_rule(&mut q, rule, now_ms);
+                        if !exclude_lists.is_empty() {
+                            q.push(" OR ");
+                        }
+                    }
+                    if !exclude_lists.is_empty() {
+                        push_on_lists(&mut q, exclude_lists, "subscribed");
+                    }
+                    q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS excluded");
+                } else {
+                    q.push("CAST(0 AS BIGINT) AS excluded");
+                }
+                if several {
+                    // Contacts in id order, each kept when on one of the lists: one pass over
+                    // the contacts for the whole snapshot, whatever the lists' overlap.
+                    q.push(
+                        " FROM contacts c LEFT JOIN suppressions s ON s.email_key = c.email_key \
+                         WHERE c.id > ",
+                    );
+                    q.push_bind(after);
+                    q.push(
+                        " AND EXISTS (SELECT 1 FROM list_members lm WHERE lm.contact_id = c.id AND lm.list_id IN (",
+                    );
+                    let mut ids = q.separated(", ");
+                    for l in &lists {
+                        ids.push_bind(l.0);
+                    }
+                    q.push("))");
+                } else {
+                    q.push(
+                        " FROM list_members m JOIN contacts c ON c.id = m.contact_id \
+                         LEFT JOIN suppressions s ON s.email_key = c.email_key WHERE m.list_id = ",
+                    );
+                    q.push_bind(list.0);
+                    q.push(" AND m.contact_id > ");
+                    q.push_bind(after);
+                }
                 if let Some(rule) = filter.and_then(|f| f.include.as_ref()) {
                     q.push(" AND ");
-                    super::segments::push_rule(&mut q, rule, filter.map_or(0, |f| f.now_ms));
+                    push_rule(&mut q, rule, now_ms);
                 }
-                q.push(" ORDER BY m.contact_id LIMIT ");
+                q.push(if several { " ORDER BY c.id LIMIT " } else { " ORDER BY m.contact_id LIMIT " });
                 q.push_bind(limit as i64);
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.into_iter()

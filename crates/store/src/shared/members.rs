@@ -167,7 +167,10 @@ macro_rules! members {
                 let n = sqlx::query(
                     "UPDATE list_members SET status = 'unsubscribed', updated_at = $2 \
                      WHERE (list_id, contact_id) IN (SELECT k.list_id, d.contact_id FROM deliveries d \
-                            JOIN campaigns k ON k.id = d.campaign_id WHERE d.id = $1) AND status <> 'unsubscribed'",
+                            JOIN campaigns k ON k.id = d.campaign_id WHERE d.id = $1 \
+                            UNION SELECT cl.list_id, d.contact_id FROM deliveries d \
+                            JOIN campaign_lists cl ON cl.campaign_id = d.campaign_id AND cl.excluded = 0 \
+                            WHERE d.id = $1) AND status <> 'unsubscribed'",
                 )
                 .bind(delivery.0)
                 .bind(at_ms)

@@ -95,6 +95,26 @@ macro_rules! segments {
                     q.push_bind(now_ms - within_ms);
                     q.push(")");
                 }
+                Rule::Placement { folder, within_ms } => {
+                    // Where `why` says a copy probably landed: the seed copy of the same campaign at
+                    // the recipient's domain (a few per campaign: `deliveries_seed_copies`).
+                    q.push(
+                        "EXISTS (SELECT 1 FROM deliveries d WHERE d.email_key = c.email_key \
+                         AND d.seed_id IS NULL AND d.state IN ('delivered', 'relayed')",
+                    );
+                    if let Some(w) = within_ms {
+                        q.push(" AND d.updated_at >= ");
+                        q.push_bind(now_ms - w);
+                    }
+                    q.push(format!(
+                        " AND EXISTS (SELECT 1 FROM deliveries sd JOIN events e ON e.delivery_id = sd.id \
+                         WHERE sd.campaign_id = d.campaign_id AND sd.seed_id IS NOT NULL \
+                         AND lower(sd.domain) = lower(d.domain) AND e.kind = 'placement' AND {} = ",
+                        super::dialect::json_text("e.detail", "placement")
+                    ));
+                    q.push_bind(folder.bucket());
+                    q.push("))");
+                }
                 Rule::NeverEngaged => {
                     // `delivery_flags` holds `open`/`click` for people, `…:machine` otherwise.
                     q.push(
@@ -199,7 +219,8 @@ macro_rules! segments {
             }
         }
 
-        /// The include rule (or `TRUE`) and not the exclude rule.
+        /// The include rule (or `TRUE`), subscribed to one of the lists (when any), and neither
+        /// the exclude rule nor subscribed to one of the excluded lists.
         pub(crate) fn push_filter(q: &mut QueryBuilder<$db>, f: &AudienceFilter) {
             q.push("(");
             match &f.include {
@@ -208,11 +229,36 @@ macro_rules! segments {
                     q.push(super::dialect::TRUE);
                 }
             }
+            if !f.lists.is_empty() {
+                q.push(" AND ");
+                push_on_lists(q, &f.lists, "subscribed");
+            }
             if let Some(r) = &f.exclude {
                 q.push(" AND NOT ");
                 push_rule(q, r, f.now_ms);
             }
+            if !f.exclude_lists.is_empty() {
+                q.push(" AND NOT ");
+                push_on_lists(q, &f.exclude_lists, "subscribed");
+            }
             q.push(")");
+        }
+
+        /// `c` stands `status` (a fixed word, written in) on one of `lists`.
+        pub(crate) fn push_on_lists(
+            q: &mut QueryBuilder<$db>,
+            lists: &[crate::ListId],
+            status: &'static str,
+        ) {
+            q.push(format!(
+                "EXISTS (SELECT 1 FROM list_members lm WHERE lm.contact_id = c.id AND lm.status = '{status}' \
+                 AND lm.list_id IN ("
+            ));
+            let mut ids = q.separated(", ");
+            for l in lists {
+                ids.push_bind(l.0);
+            }
+            q.push("))");
         }
     };
 }

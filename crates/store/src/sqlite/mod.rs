@@ -179,6 +179,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (27, include_str!("../../migrations/sqlite/0027_health.sql")),
     (28, include_str!("../../migrations/sqlite/0028_dmarc.sql")),
+    (
+        29,
+        include_str!("../../migrations/sqlite/0029_campaign_lists.sql"),
+    ),
 ];
 
 #[derive(Clone)]

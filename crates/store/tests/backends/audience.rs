@@ -342,3 +342,178 @@ async fn the_audience_behaves_the_same() {
     let db = PgDb::create().await;
     audience_scenario(herald_store::open(&db.url).await.unwrap()).await;
 }
+
+/// A campaign over several lists (each person once, their best standing), an excluded list,
+/// and the `placement` condition (the seed copy at the person's domain), the same on both.
+async fn several_lists_scenario(store: AnyStore) {
+    use herald_domain::segment::parse;
+    use herald_domain::{DeliveryState, EventKind, MemberStatus};
+    let backend = store.backend();
+    let t = now();
+    let contact = |email: &str| NewContact {
+        email: email.into(),
+        email_key: email.into(),
+        fields: "{}".into(),
+        erased_token: None,
+    };
+    let news = store.ensure_list("news", t).await.unwrap();
+    let shop = store.ensure_list("shop", t).await.unwrap();
+    let press = store.ensure_list("press", t).await.unwrap();
+    for (list, people) in [
+        (news, &["a@gmail.test", "b@b.test"][..]),
+        (shop, &["b@b.test", "c@gmail.test", "d@d.test"][..]),
+        (press, &["d@d.test"][..]),
+    ] {
+        let batch: Vec<_> = people.iter().map(|e| contact(e)).collect();
+        store.upsert_contacts(list, &batch, t).await.unwrap();
+    }
+    // Bob left news (shop keeps him); Cy left shop, his only list.
+    store
+        .set_member_status(news, "b@b.test", MemberStatus::Unsubscribed, t)
+        .await
+        .unwrap();
+    store
+        .set_member_status(shop, "c@gmail.test", MemberStatus::Unsubscribed, t)
+        .await
+        .unwrap();
+    let campaign = store
+        .create_campaign(&campaign_of(news, "Both"))
+        .await
+        .unwrap();
+    let setting = AudienceSetting {
+        also_lists: &[shop, news],
+        exclude_lists: &[press],
+        ..AudienceSetting::default()
+    };
+    assert!(
+        store
+            .set_campaign_audience(campaign, &setting, t)
+            .await
+            .unwrap()
+    );
+    let c = store.campaign(campaign).await.unwrap().unwrap();
+    assert_eq!(
+        (c.also_lists, c.exclude_lists),
+        (vec![(shop, "shop".into())], vec![(press, "press".into())]),
+        "{backend}: its own list is not among the others"
+    );
+    assert!(!store.delete_list(shop).await.unwrap(), "{backend}: in use");
+    assert!(
+        !store.delete_list(press).await.unwrap(),
+        "{backend}: in use"
+    );
+    let filter = AudienceFilter {
+        lists: vec![shop],
+        exclude_lists: vec![press],
+        now_ms: t,
+        ..AudienceFilter::default()
+    };
+    let page = store.audience_page_for(news, 0, 10, &filter).await.unwrap();
+    let got: Vec<(String, MemberStatus, bool)> = page
+        .iter()
+        .map(|m| (m.email.clone(), m.status, m.excluded))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("a@gmail.test".into(), MemberStatus::Subscribed, false),
+            ("b@b.test".into(), MemberStatus::Subscribed, false),
+            ("c@gmail.test".into(), MemberStatus::Unsubscribed, false),
+            ("d@d.test".into(), MemberStatus::Subscribed, true),
+        ],
+        "{backend}"
+    );
+    // Paged: one at a time, nobody twice.
+    let first = store.audience_page_for(news, 0, 1, &filter).await.unwrap();
+    let second = store
+        .audience_page_for(news, first[0].contact_id, 1, &filter)
+        .await
+        .unwrap();
+    assert_eq!(second[0].email, "b@b.test", "{backend}");
+    // Counted: subscribed on news or shop, not on press.
+    let counted = AudienceFilter {
+        lists: vec![news, shop],
+        ..filter.clone()
+    };
+    assert_eq!(store.segment_count(&counted).await.unwrap(), 2, "{backend}");
+
+    // Placement: Ann's copy went out with a campaign whose gmail.test seed landed in Junk.
+    let seed = store
+        .add_seed(&NewSeed {
+            provider: "gmail".into(),
+            address: "seed@gmail.test".into(),
+            imap_host: "127.0.0.1".into(),
+            imap_port: 993,
+            username: "seed".into(),
+            security: "tls".into(),
+            created_at_ms: t,
+        })
+        .await
+        .unwrap();
+    let delivery = |email: &str, seed_id: Option<i64>, state| NewDelivery {
+        campaign,
+        contact_id: None,
+        email: email.into(),
+        email_key: email.into(),
+        domain: herald_domain::address::domain_part(email).to_string(),
+        state,
+        reason: None,
+        message_id: format!("<{email}>"),
+        next_attempt_at_ms: None,
+        updated_at_ms: t,
+        seed_id,
+    };
+    store
+        .insert_deliveries(&[
+            delivery("a@gmail.test", None, DeliveryState::Delivered),
+            delivery("b@b.test", None, DeliveryState::Delivered),
+            delivery("c@gmail.test", None, DeliveryState::Bounced),
+            delivery("seed@gmail.test", Some(seed), DeliveryState::Delivered),
+        ])
+        .await
+        .unwrap();
+    let seed_copy = store
+        .delivery_by_message_id("<seed@gmail.test>")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .record_engagement(&[EngagementRecord {
+            delivery: seed_copy.id,
+            kind: EventKind::Placement,
+            at_ms: t,
+            detail: r#"{"placement":"junk","folder":"[Gmail]/Spam"}"#.into(),
+        }])
+        .await
+        .unwrap();
+    let count = |rule: &str, at: i64| {
+        let filter = AudienceFilter {
+            include: Some(parse(rule).unwrap()),
+            now_ms: at,
+            ..AudienceFilter::default()
+        };
+        let store = &store;
+        async move { store.segment_count(&filter).await.unwrap() }
+    };
+    // Ann only: Bob's domain has no seed, Cy's copy bounced.
+    assert_eq!(count("placement junk", t).await, 1, "{backend}");
+    assert_eq!(count("placement junk within 1d", t).await, 1, "{backend}");
+    assert_eq!(
+        count("placement junk within 1d", t + 3 * 86_400_000).await,
+        0,
+        "{backend}: too long ago"
+    );
+    assert_eq!(count("placement inbox", t).await, 0, "{backend}");
+    assert_eq!(count("not placement junk", t).await, 3, "{backend}");
+}
+
+#[tokio::test]
+async fn several_lists_and_placement_behave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = herald_store::open(&format!("sqlite://{}", dir.path().join("h.db").display()))
+        .await
+        .unwrap();
+    several_lists_scenario(sqlite).await;
+    let db = PgDb::create().await;
+    several_lists_scenario(herald_store::open(&db.url).await.unwrap()).await;
+}

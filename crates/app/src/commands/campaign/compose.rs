@@ -32,6 +32,7 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
         }
         Err(e) => return Err(e),
     };
+    let (also_lists, exclude_lists) = (a.also_lists.clone(), a.exclude_lists.clone());
     let input = CampaignInput {
         name: a.name,
         list: a.list,
@@ -65,6 +66,15 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
             }
             other => bad_input(other.to_string()),
         })?;
+    herald_engine::audience::segments::set_new_campaign_lists(
+        &app.store,
+        id,
+        &also_lists,
+        &exclude_lists,
+        app.clock.now_ms(),
+    )
+    .await
+    .map_err(crate::commands::lists::cli_error)?;
     if let Some(c) = check_quietly(app, id, "create").await
         && c.problems + c.warnings > 0
     {
@@ -264,14 +274,24 @@ pub async fn duplicate(
     let copy = campaign::create(&app.store, &input, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
-    // The copy goes to the same people: the same segment and exclusion, as the original had them.
-    if old.segment.is_some() || old.exclude.is_some() {
+    // The copy goes to the same people: the same lists, segment and exclusions as the original.
+    if old.segment.is_some()
+        || old.exclude.is_some()
+        || !old.also_lists.is_empty()
+        || !old.exclude_lists.is_empty()
+    {
         use herald_engine::audience::segments::as_refs;
+        let ids = |l: &[(herald_store::ListId, String)]| l.iter().map(|l| l.0).collect::<Vec<_>>();
+        let (also, out) = (ids(&old.also_lists), ids(&old.exclude_lists));
         app.store
             .set_campaign_audience(
                 copy,
-                as_refs(&old.segment),
-                as_refs(&old.exclude),
+                &herald_store::AudienceSetting {
+                    segment: as_refs(&old.segment),
+                    exclude: as_refs(&old.exclude),
+                    also_lists: &also,
+                    exclude_lists: &out,
+                },
                 app.clock.now_ms(),
             )
             .await?;
@@ -279,38 +299,39 @@ pub async fn duplicate(
     Ok(copy)
 }
 
-/// `campaign audience`: show a draft's audience, or set its segment and exclusion.
+/// `campaign audience`: show a draft's audience, or set its lists, segment and exclusions.
 pub(super) async fn audience_cmd(
     app: &App,
     id: &str,
-    segment: Option<String>,
-    no_segment: bool,
-    exclude: Option<String>,
-    no_exclude: bool,
+    change: &herald_engine::audience::segments::AudienceChange,
     json: bool,
 ) -> anyhow::Result<()> {
-    use herald_engine::audience::segments::{self, AudienceChange};
+    use herald_engine::audience::segments;
     let id = campaign_id(id)?;
-    let pick = |set: Option<String>, clear: bool| {
-        if clear { Some(None) } else { set.map(Some) }
-    };
-    let change = AudienceChange {
-        segment: pick(segment, no_segment),
-        exclude: pick(exclude, no_exclude),
-    };
-    let a = if change.segment.is_none() && change.exclude.is_none() {
+    let a = if change.is_empty() {
         segments::campaign_audience(&app.store, id, app.clock.now_ms()).await
     } else {
-        segments::set_campaign_audience(&app.store, id, &change, app.clock.now_ms()).await
+        segments::set_campaign_audience(&app.store, id, change, app.clock.now_ms()).await
     }
     .map_err(crate::commands::lists::cli_error)?;
     if json {
         return output::json(&a);
     }
+    let quoted = |l: &[String]| {
+        l.iter()
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     println!(
-        "campaign {}: list {:?}{}{}: {} recipients now (before the suppression list){}",
+        "campaign {}: list {:?}{}{}{}{}: {} recipients now (before the suppression list){}",
         a.campaign,
         a.list,
+        if a.also_lists.is_empty() {
+            String::new()
+        } else {
+            format!(" and {}", quoted(&a.also_lists))
+        },
         a.segment
             .as_deref()
             .map(|s| format!(", segment {s:?}"))
@@ -319,6 +340,11 @@ pub(super) async fn audience_cmd(
             .as_deref()
             .map(|s| format!(", minus {s:?}"))
             .unwrap_or_default(),
+        if a.exclude_lists.is_empty() {
+            String::new()
+        } else {
+            format!(", minus the lists {}", quoted(&a.exclude_lists))
+        },
         a.recipients,
         if a.excluded > 0 {
             format!("; {} excluded (recorded not_sent: excluded)", a.excluded)

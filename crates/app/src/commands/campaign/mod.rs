@@ -57,12 +57,28 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
         CampaignCmd::Check { id, json } => check_cmd(app, &id, json).await,
         CampaignCmd::Audience {
             id,
+            also_lists,
+            no_also_lists,
+            exclude_lists,
+            no_exclude_lists,
             segment,
             no_segment,
             exclude,
             no_exclude,
             json,
-        } => audience_cmd(app, &id, segment, no_segment, exclude, no_exclude, json).await,
+        } => {
+            let pick = |set: Option<String>, clear: bool| {
+                if clear { Some(None) } else { set.map(Some) }
+            };
+            let lists = |set: Vec<String>, clear: bool| (clear || !set.is_empty()).then_some(set);
+            let change = herald_engine::audience::segments::AudienceChange {
+                segment: pick(segment, no_segment),
+                exclude: pick(exclude, no_exclude),
+                also_lists: lists(also_lists, no_also_lists),
+                exclude_lists: lists(exclude_lists, no_exclude_lists),
+            };
+            audience_cmd(app, &id, &change, json).await
+        }
         CampaignCmd::Pause { id, json } => {
             control_cmd(app, &id, campaign::Control::Pause, json).await
         }

@@ -200,6 +200,18 @@ pub(super) async fn show_cmd(app: &App, id: &str, json: bool) -> anyhow::Result<
         herald_domain::address::domain_part(&c.from.address)
     );
     println!("  List:           {}", c.list);
+    if !c.also_lists.is_empty() {
+        println!(
+            "  Also to:        {} (each person once)",
+            c.also_lists.join(", ")
+        );
+    }
+    if !c.exclude_lists.is_empty() {
+        println!(
+            "  Keeping out:    {} (not sent: excluded)",
+            c.exclude_lists.join(", ")
+        );
+    }
     println!("  List-Id:        {}", details.list_id);
     if let Some(r) = &details.reply_to {
         println!("  Reply-To:       {r}");
