@@ -585,3 +585,79 @@ async fn health_counts_each_day_by_the_installations_clock() {
     );
     t.stop().await.unwrap();
 }
+
+/// A new From domain warming up at 3 then 5 messages a day: 3 go on its first day and the rest
+/// wait queued, unattempted, with the reason and tomorrow's time; 5 more the next day; past the
+/// schedule, all the rest. Each recipient once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warmup_sends_each_days_allowance_and_keeps_the_rest_queued() {
+    const N: usize = 10;
+    let t = spawn_app_with(AppOptions {
+        start: Some(NOON),
+        delivery: "warmup = [3, 5]".into(),
+        ..AppOptions::default()
+    })
+    .await;
+    let app = &t.app;
+    let emails: Vec<String> = (0..N).map(|i| format!("w{i}@example.com")).collect();
+    let rows: Vec<&str> = emails.iter().map(String::as_str).collect();
+    import(app, "email", &rows).await;
+    let id = draft(app, "warm").await;
+    herald_app::commands::start_send(app, id).await.unwrap();
+
+    let midnight = NOON + 12 * HOUR;
+    let waiting = |r: &CampaignReport, day: u32, cap: u32| {
+        let queued: Vec<&RecipientReport> = r
+            .recipients
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(|x| x.state == DeliveryState::Queued)
+            .collect();
+        for q in &queued {
+            let reason = q.reason.as_deref().unwrap_or_default();
+            assert!(
+                reason.contains(&format!(
+                    "warm-up: sender.example is on day {day} of its warm-up schedule, {cap} messages a day"
+                )),
+                "{reason}"
+            );
+            assert_eq!(q.attempts, 0, "waiting, not attempted");
+        }
+        queued.len()
+    };
+    // Day one: three, and the rest wait for midnight.
+    until(app, id, "the first day's three", |r| r.counts.relayed == 3).await;
+    let_the_node_look().await;
+    let r = report(app, id).await;
+    assert_eq!(r.counts.relayed, 3, "{:#?}", r.counts);
+    assert_eq!(waiting(&r, 1, 3), N - 3);
+    let first_waiting = r
+        .recipients
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|x| x.state == DeliveryState::Queued)
+        .unwrap();
+    assert_eq!(
+        first_waiting.next_attempt_at.as_deref(),
+        Some(rfc3339(midnight).as_str())
+    );
+    assert_eq!(r.campaign.status, "sending");
+
+    // Day two: five more.
+    t.advance(12 * HOUR);
+    until(app, id, "the second day's five", |r| r.counts.relayed == 8).await;
+    let_the_node_look().await;
+    let r = report(app, id).await;
+    assert_eq!(r.counts.relayed, 8, "{:#?}", r.counts);
+    assert_eq!(waiting(&r, 2, 5), N - 8);
+
+    // Day three, past the schedule: the rest.
+    t.advance(24 * HOUR);
+    until(app, id, "the rest", |r| r.counts.relayed == N as u64).await;
+    for e in &emails {
+        assert_eq!(t.peer.count_for(e), 1, "{e} once");
+    }
+    t.stop().await.unwrap();
+}

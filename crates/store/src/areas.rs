@@ -475,3 +475,15 @@ store_area! {
         fn prune_dmarc(&self, before_ms: i64) -> u64;
     }
 }
+
+store_area! {
+    /// Warm-up allowances per From domain and UTC day (`shared/warmup.rs`).
+    pub trait WarmupStore {
+        /// Take up to `want` of `domain`'s allowance for the UTC day `today` (ms / 86,400,000)
+        /// under `schedule` (messages per day on its 1st, 2nd, … day of sending); all of them once
+        /// the domain is past the schedule. Atomic across nodes.
+        /// An allowance taken is spent even if a receiver's slow-down then holds the message:
+        /// a warm-up errs on the side of sending less.
+        fn take_warmup(&self, domain: &str, today: i64, want: u64, schedule: &[u64]) -> WarmupGrant;
+    }
+}

@@ -57,6 +57,7 @@ pub trait Store:
     + PrivacyStore
     + WebhookStore
     + DmarcStore
+    + WarmupStore
     + Clone
     + Send
     + Sync
@@ -79,6 +80,7 @@ impl<T> Store for T where
         + PrivacyStore
         + WebhookStore
         + DmarcStore
+        + WarmupStore
         + Clone
         + Send
         + Sync

@@ -40,6 +40,7 @@ const TABLES: &[&str] = &[
     "webhook_outbox",
     "dmarc_reports",
     "dmarc_rows",
+    "warmup_usage",
 ];
 
 /// Rows per INSERT (the widest table has 19 columns: far below PostgreSQL's 65,535 binds).

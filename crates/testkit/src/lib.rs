@@ -253,6 +253,7 @@ fn test_config(
         max_messages_per_connection: 50,
         poll: Duration::from_millis(50),
         node: "test-node".into(),
+        warmup: Vec::new(),
     }
 }
 

@@ -47,6 +47,9 @@ pub struct Delivery {
     pub claim_batch: u32,
     /// Deliveries this node holds leases on at most (claimed and not yet recorded).
     pub max_in_flight: usize,
+    /// Warm-up: campaign messages per From domain on its 1st, 2nd, … day of sending (UTC days
+    /// on which it sent); past the last, no cap. Empty: no warm-up.
+    pub warmup: Vec<u64>,
 }
 
 impl Default for Delivery {
@@ -72,6 +75,7 @@ impl Default for Delivery {
             node_name: None,
             claim_batch: 1000,
             max_in_flight: 5000,
+            warmup: Vec::new(),
         }
     }
 }

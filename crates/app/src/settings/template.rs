@@ -32,6 +32,8 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # node_name = "mx1"           # this node's name on a shared database (default: helo_name)
 # claim_batch = 1000          # deliveries leased per claim (smaller: nodes share more evenly)
 # max_in_flight = 5000        # leased and not yet recorded, per node
+# warmup = [50, 100, 500, 1000, 5000, 10000, 20000, 50000]   # campaign messages per From
+#                             # domain on its 1st, 2nd, … day of sending; [] (default): none
 
 [relay]                        # used when [delivery] transport = "relay"
 # host = "smtp.example.com"

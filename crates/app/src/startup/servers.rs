@@ -186,6 +186,7 @@ impl App {
             max_connections: route.max_connections,
             max_messages_per_connection: d.max_messages_per_connection.max(1),
             poll: std::time::Duration::from_millis(500),
+            warmup: d.warmup.clone(),
         };
         // host:pid:unique — the host and pid let a restarted node tell its own dead
         // predecessor from another machine using the same name (see `register_node`).

@@ -28,6 +28,7 @@ use crate::render::{CampaignRender, Renderer};
 mod halts;
 mod job;
 mod test_send;
+mod warmup;
 
 use halts::*;
 use job::*;
@@ -51,6 +52,9 @@ pub struct QueueConfig {
     pub poll: Duration,
     /// This node's name (`[delivery] node_name`), written into every attempt's evidence.
     pub node: String,
+    /// `[delivery] warmup`: campaign messages per From domain on its 1st, 2nd, … day of
+    /// sending; empty: no warm-up.
+    pub warmup: Vec<u64>,
 }
 
 /// When `run` returns.
@@ -512,8 +516,7 @@ impl<S: Store> Queue<S> {
         per_domain: &mut HashMap<String, Arc<Semaphore>>,
         jobs: &mut tokio::task::JoinSet<()>,
     ) -> Result<(), StoreError> {
-        let mut by_domain: HashMap<String, Vec<(Arc<CampaignRender>, ClaimedDelivery)>> =
-            HashMap::new();
+        let mut ready = Vec::with_capacity(claimed.len());
         for d in claimed {
             if let Some(rec) = halted.give_back(&d) {
                 let _ = out_tx.send(rec).await;
@@ -551,7 +554,7 @@ impl<S: Store> Queue<S> {
                                 ))
                                 .await;
                         }
-                        None => by_domain.entry(d.domain.clone()).or_default().push((r, d)),
+                        None => ready.push((r, d)),
                     }
                 }
                 Err(Unusable::NotSent(e)) => {
@@ -563,6 +566,17 @@ impl<S: Store> Queue<S> {
                     let _ = out_tx.send(requeue(&d, now)).await;
                 }
             }
+        }
+        // A new sender's daily allowance: what is past it waits for tomorrow.
+        let paced =
+            warmup::pace(&self.store, &self.cfg.warmup, ready, self.clock().now_ms()).await?;
+        for rec in paced.wait {
+            let _ = out_tx.send(rec).await;
+        }
+        let mut by_domain: HashMap<String, Vec<(Arc<CampaignRender>, ClaimedDelivery)>> =
+            HashMap::new();
+        for (r, d) in paced.go {
+            by_domain.entry(d.domain.clone()).or_default().push((r, d));
         }
         for (domain, mut items) in by_domain {
             // A receiver recovering from a slow-down gets one connection at a time (shared by

@@ -39,8 +39,9 @@ pub struct CampaignRender {
     provider: Option<herald_mail::webhooks::Provider>,
     /// The list's name, `{{ list.name }}` in templates.
     list_name: String,
-    /// A list's confirmation message: `{{ confirm_url }}` is the recipient's signed link.
-    confirmation: bool,
+    /// A campaign a user wrote, or a list's confirmation (`{{ confirm_url }}` is the
+    /// recipient's signed link) or welcome message.
+    kind: herald_domain::CampaignKind,
 }
 
 /// How a campaign's messages carry signed links (design §6).
@@ -98,13 +99,18 @@ impl CampaignRender {
             hold_domain: None,
             provider: None,
             list_name: c.list_name.clone(),
-            confirmation: c.kind == herald_domain::CampaignKind::Confirmation,
+            kind: c.kind,
         })
     }
 
     /// A list's confirmation message (not a campaign a user wrote).
     pub fn is_confirmation(&self) -> bool {
-        self.confirmation
+        self.kind == herald_domain::CampaignKind::Confirmation
+    }
+
+    /// A campaign a user wrote (not one of a list's own messages): what a warm-up paces.
+    pub fn is_campaign(&self) -> bool {
+        self.kind == herald_domain::CampaignKind::Campaign
     }
 
     pub fn with_provider(mut self, provider: Option<herald_mail::webhooks::Provider>) -> Self {
@@ -196,12 +202,12 @@ impl CampaignRender {
         let unsubscribe_url = self
             .tracking
             .as_ref()
-            .filter(|_| !self.confirmation)
+            .filter(|_| !self.is_confirmation())
             .map(|t| {
                 let token = t.keys.sign(TokenKind::Unsubscribe, d.id.0, date, "");
                 format!("{}/u/{token}", t.base_url)
             });
-        let confirm_url = match (&self.tracking, self.confirmation) {
+        let confirm_url = match (&self.tracking, self.is_confirmation()) {
             (_, false) => None,
             (Some(t), true) => Some(format!(
                 "{}/s/confirm/{}",

@@ -17,6 +17,7 @@ mod reports;
 mod seeds;
 mod segments;
 mod users;
+mod warmup;
 mod webhooks;
 
 /// What the shared queries (`crate::shared`) write differently for PostgreSQL.
@@ -169,6 +170,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         20,
         include_str!("../../migrations/postgres/0020_campaign_lists.sql"),
+    ),
+    (
+        21,
+        include_str!("../../migrations/postgres/0021_warmup.sql"),
     ),
 ];
 

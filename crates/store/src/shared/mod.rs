@@ -14,6 +14,7 @@ pub(crate) mod reports;
 pub(crate) mod seeds;
 pub(crate) mod segments;
 pub(crate) mod users;
+pub(crate) mod warmup;
 pub(crate) mod webhooks;
 
 /// An outbox row to add (`webhooks::enqueue`): delivery id, event name, when, detail (JSON).

@@ -15,6 +15,7 @@ mod reports;
 mod seeds;
 mod segments;
 mod users;
+mod warmup;
 mod webhooks;
 
 /// What the shared queries (`crate::shared`) write differently for SQLite.
@@ -183,6 +184,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         29,
         include_str!("../../migrations/sqlite/0029_campaign_lists.sql"),
     ),
+    (30, include_str!("../../migrations/sqlite/0030_warmup.sql")),
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,82 @@
+//! Warm-up: each From domain's daily allowance under `[delivery] warmup`, taken atomically by
+//! the nodes' claim loops. The queries of both backends, written once; `sqlite/warmup.rs` and
+//! `postgres/warmup.rs` expand this macro.
+
+macro_rules! warmup {
+    ($store:ident, $row:ty, $db:ty) => {
+        #[allow(unused_imports)]
+        use crate::areas::*;
+        use sqlx::Row;
+
+        use crate::{Result, WarmupGrant};
+
+        impl WarmupStore for $store {
+            async fn take_warmup(
+                &self,
+                domain: &str,
+                today: i64,
+                want: u64,
+                schedule: &[u64],
+            ) -> Result<WarmupGrant> {
+                let mut w = self.write().await?;
+                // The place in the schedule: earlier days this domain sent under warm-up, and
+                // before its first such day, the days it sent at all (real receivers, not the
+                // sandbox): a domain that has been sending for weeks is not new.
+                let pattern = format!(
+                    "%@{}",
+                    domain.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+                );
+                let r = sqlx::query(
+                    "SELECT (SELECT COUNT(*) FROM warmup_usage WHERE domain = $1 AND day < $2 AND used > 0) AS warm, \
+                            (SELECT COUNT(DISTINCT h.day) FROM health_daily h JOIN campaigns c ON c.id = h.campaign_id \
+                             WHERE lower(c.from_address) LIKE $3 ESCAPE '\\' AND h.provider <> 'sandbox' \
+                               AND h.kind IN ('delivered', 'relayed', 'bounced', 'deferred', 'failed') \
+                               AND h.day < COALESCE((SELECT MIN(day) FROM warmup_usage WHERE domain = $1), $2)) AS before",
+                )
+                .bind(domain)
+                .bind(today)
+                .bind(&pattern)
+                .fetch_one(&mut *w.tx)
+                .await?;
+                let day_index = (r.try_get::<i64, _>("warm")? + r.try_get::<i64, _>("before")?).max(0) as u64;
+                let Some(&cap) = schedule.get(day_index as usize) else {
+                    w.tx.commit().await?;
+                    return Ok(WarmupGrant { granted: want, cap: None, used: 0, day_index });
+                };
+                sqlx::query(
+                    "INSERT INTO warmup_usage (domain, day, used) VALUES ($1, $2, 0) \
+                     ON CONFLICT (domain, day) DO NOTHING",
+                )
+                .bind(domain)
+                .bind(today)
+                .execute(&mut *w.tx)
+                .await?;
+                // Lock the row (PostgreSQL; SQLite's writer is exclusive already), then read it.
+                sqlx::query("UPDATE warmup_usage SET used = used WHERE domain = $1 AND day = $2")
+                    .bind(domain)
+                    .bind(today)
+                    .execute(&mut *w.tx)
+                    .await?;
+                let used = sqlx::query("SELECT used FROM warmup_usage WHERE domain = $1 AND day = $2")
+                    .bind(domain)
+                    .bind(today)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get::<i64, _>("used")?
+                    .max(0) as u64;
+                let granted = want.min(cap.saturating_sub(used));
+                if granted > 0 {
+                    sqlx::query("UPDATE warmup_usage SET used = used + $3 WHERE domain = $1 AND day = $2")
+                        .bind(domain)
+                        .bind(today)
+                        .bind(granted as i64)
+                        .execute(&mut *w.tx)
+                        .await?;
+                }
+                w.tx.commit().await?;
+                Ok(WarmupGrant { granted, cap: Some(cap), used: used + granted, day_index })
+            }
+        }
+    };
+}
+pub(crate) use warmup;
