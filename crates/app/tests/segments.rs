@@ -429,7 +429,7 @@ fn the_segments_page_counts_saves_and_a_campaign_page_sets_the_audience() {
     let r = post(
         &admin,
         &format!("/campaigns/{id}/audience"),
-        &format!("csrf={csrf}&also=friends&segment=Berliners&exclude="),
+        &format!("csrf={csrf}&lists_shown=1&also=friends&segment=Berliners&exclude="),
     );
     assert_eq!(r.status, 303, "{}", r.body);
     let page = get(&admin, r.header("location").unwrap());
@@ -545,6 +545,13 @@ fn a_campaign_to_several_lists_minus_another_reaches_each_person_once() {
     // A list a campaign uses is part of its record.
     let out = h.run(&["lists", "delete", "customers"]);
     assert_ne!(out.status.code(), Some(0));
+    // Its own list cannot become one it keeps out.
+    let out = h.run(&["campaign", "edit", &id, "--list", "Press"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("keeps out"),
+        "{out:?}"
+    );
 
     let report = h.json(&[
         "campaign",

@@ -298,29 +298,92 @@ pub async fn campaign_audience<S: Store>(
     })
 }
 
-/// A draft just created goes to these other lists too and keeps these out (`campaign create
-/// --also-list/--exclude-list`, the API's `also_lists`/`exclude_lists`). When they are refused
-/// the new draft is deleted again: a refused create leaves nothing behind.
-pub async fn set_new_campaign_lists<S: Store>(
+/// `own`'s other lists and excluded lists, checked: the campaign's own list is not kept out,
+/// no list is both; the own list among the others is left out (it is its list already).
+type Lists = Vec<(herald_store::ListId, String)>;
+fn both_ways(
+    own: herald_store::ListId,
+    also: Lists,
+    out: Lists,
+) -> Result<(Lists, Lists), AudienceError> {
+    if let Some((_, name)) = out.iter().find(|(l, _)| *l == own) {
+        return Err(AudienceError::BadRule(format!(
+            "--exclude-list {name:?}: it is the campaign's own list"
+        )));
+    }
+    if let Some((_, name)) = out.iter().find(|l| also.contains(l)) {
+        return Err(AudienceError::BadRule(format!(
+            "list {name:?} is both among the lists it goes to and those it keeps out"
+        )));
+    }
+    let also = also.into_iter().filter(|(l, _)| *l != own).collect();
+    Ok((also, out))
+}
+
+/// A template that does not render for a list's members is the user's to fix; a database
+/// failure is not.
+fn render_refusal(e: crate::campaign::CampaignError) -> AudienceError {
+    match e {
+        crate::campaign::CampaignError::Store(e) => AudienceError::Store(e),
+        other => AudienceError::BadRule(other.to_string()),
+    }
+}
+
+/// The other and excluded lists of a draft about to be created from `input` (`campaign create
+/// --also-list/--exclude-list`, the API's `also_lists`/`exclude_lists`), checked before it is
+/// created (known, not both ways, its own list not kept out, its templates render for their
+/// members), so a refusal creates nothing. Store them with [`attach_lists`].
+pub async fn lists_for_new<S: Store>(
     store: &S,
-    id: herald_store::CampaignId,
+    input: &crate::campaign::CampaignInput,
     also_lists: &[String],
     exclude_lists: &[String],
+) -> Result<(Lists, Lists), AudienceError> {
+    if also_lists.is_empty() && exclude_lists.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let also = resolve_lists(store, also_lists, "--also-list").await?;
+    let out = resolve_lists(store, exclude_lists, "--exclude-list").await?;
+    // An unknown own list is `create`'s to refuse, in its words.
+    let Some(own) = store.find_list(input.list.trim()).await? else {
+        return Ok((also, out));
+    };
+    let (also, out) = both_ways(own, also, out)?;
+    crate::campaign::check_renders_for(store, input, &also)
+        .await
+        .map_err(render_refusal)?;
+    Ok((also, out))
+}
+
+/// Give the draft just created the lists [`lists_for_new`] checked. Should that fail (the
+/// database), the draft is deleted again: a create that is refused leaves nothing behind.
+pub async fn attach_lists<S: Store>(
+    store: &S,
+    id: herald_store::CampaignId,
+    (also, out): &(Lists, Lists),
     now_ms: i64,
 ) -> Result<(), AudienceError> {
-    if also_lists.is_empty() && exclude_lists.is_empty() {
+    if also.is_empty() && out.is_empty() {
         return Ok(());
     }
-    let change = AudienceChange {
-        also_lists: Some(also_lists.to_vec()),
-        exclude_lists: Some(exclude_lists.to_vec()),
-        ..AudienceChange::default()
+    let ids = |l: &Lists| l.iter().map(|l| l.0).collect::<Vec<_>>();
+    let (also_ids, out_ids) = (ids(also), ids(out));
+    let setting = herald_store::AudienceSetting {
+        also_lists: &also_ids,
+        exclude_lists: &out_ids,
+        ..herald_store::AudienceSetting::default()
     };
-    if let Err(e) = set_campaign_audience(store, id, &change, now_ms).await {
-        store.delete_draft(id, now_ms).await?;
-        return Err(e);
+    let attached = store.set_campaign_audience(id, &setting, now_ms).await;
+    if !matches!(attached, Ok(true))
+        && let Err(e) = store.delete_draft(id, now_ms).await
+    {
+        tracing::warn!(campaign = id.0, error = %e, "deleting the draft whose lists were refused");
     }
-    Ok(())
+    match attached {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AudienceError::CampaignStarted(id.to_string())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Lists by name (each once, in the order given), at most [`MAX_LISTS`]; `flag` names the
@@ -397,25 +460,15 @@ pub async fn set_campaign_audience<S: Store>(
         Some(names) => resolve_lists(store, names, "--exclude-list").await?,
         None => c.exclude_lists.clone(),
     };
-    if let Some((_, name)) = out.iter().find(|(l, _)| *l == c.list) {
-        return Err(AudienceError::BadRule(format!(
-            "--exclude-list {name:?}: it is the campaign's own list"
-        )));
-    }
-    if let Some((_, name)) = out.iter().find(|l| also.contains(l)) {
-        return Err(AudienceError::BadRule(format!(
-            "list {name:?} is both among the lists it goes to and those it keeps out"
-        )));
-    }
-    let also: Vec<_> = also.into_iter().filter(|(l, _)| *l != c.list).collect();
+    let (also, out) = both_ways(c.list, also, out)?;
     let gained: Vec<_> = also
         .iter()
         .filter(|l| !c.also_lists.contains(l))
         .cloned()
         .collect();
-    crate::campaign::check_renders_for(store, &c, &gained)
+    crate::campaign::check_renders_for(store, &crate::campaign::input_of(&c), &gained)
         .await
-        .map_err(|e| AudienceError::BadRule(e.to_string()))?;
+        .map_err(render_refusal)?;
     let ids = |l: &[(herald_store::ListId, String)]| l.iter().map(|l| l.0).collect::<Vec<_>>();
     let (also_ids, out_ids) = (ids(&also), ids(&out));
     let setting = herald_store::AudienceSetting {

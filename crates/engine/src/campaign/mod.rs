@@ -40,6 +40,10 @@ pub enum CampaignError {
     TemplateTooSlow(std::time::Duration),
     #[error("templates fail for some contacts of list {list:?}:\n{}", problems.join("\n"))]
     Personalisation { list: String, problems: Vec<String> },
+    #[error(
+        "list {0:?} is one this campaign keeps out: take it out of the excluded lists first (campaign audience ID --exclude-list …)"
+    )]
+    ListExcluded(String),
     #[error("the name must not be empty")]
     EmptyName,
     #[error("the name must not contain control characters (line breaks, tabs, NUL)")]
@@ -157,12 +161,34 @@ pub async fn update<S: Store>(
         check_name(&input.name)?;
     }
     let c = checked(store, input, now_ms).await?;
-    if store.update_draft(id, &c, now_ms).await? {
-        Ok(())
-    } else {
-        // Its send started between the two reads.
-        Err(CampaignError::NotDraft(id, "sending"))
+    // Its other lists: the new list must not be one it keeps out, and the new content must
+    // render for their members too.
+    if let Some((_, name)) = old.exclude_lists.iter().find(|(l, _)| *l == c.list) {
+        return Err(CampaignError::ListExcluded(name.clone()));
     }
+    check_renders_for(store, input, &old.also_lists).await?;
+    if !store.update_draft(id, &c, now_ms).await? {
+        // Its send started between the two reads.
+        return Err(CampaignError::NotDraft(id, "sending"));
+    }
+    // Its own list now: no longer one of its other lists.
+    if old.also_lists.iter().any(|(l, _)| *l == c.list) {
+        let also: Vec<ListId> = old
+            .also_lists
+            .iter()
+            .map(|l| l.0)
+            .filter(|l| *l != c.list)
+            .collect();
+        let out: Vec<ListId> = old.exclude_lists.iter().map(|l| l.0).collect();
+        let setting = herald_store::AudienceSetting {
+            segment: crate::audience::segments::as_refs(&old.segment),
+            exclude: crate::audience::segments::as_refs(&old.exclude),
+            also_lists: &also,
+            exclude_lists: &out,
+        };
+        store.set_campaign_audience(id, &setting, now_ms).await?;
+    }
+    Ok(())
 }
 
 /// A new name: not empty, no control characters, at most [`MAX_NAME`] characters.
@@ -263,17 +289,18 @@ async fn render_for_list<S: Store>(
     }
 }
 
-/// A draft's templates render for every subscribed member of these other lists (named): checked
-/// when a campaign's audience gains lists, as `create` checks its own list's.
+/// The templates of `input` render for every subscribed member of these other lists (named):
+/// checked when a campaign's audience gains lists, or its content changes while it has some,
+/// as `create` checks its own list's.
 pub async fn check_renders_for<S: Store>(
     store: &S,
-    c: &herald_store::Campaign,
+    input: &CampaignInput,
     lists: &[(ListId, String)],
 ) -> Result<(), CampaignError> {
     if lists.is_empty() {
         return Ok(());
     }
-    let templates = compile_bounded(&input_of(c)).await?;
+    let templates = compile_bounded(input).await?;
     for (id, name) in lists {
         render_for_list(store, &templates, *id, name).await?;
     }

@@ -407,27 +407,28 @@ pub async fn create<S: Store>(
             seeds: b.send_to_seeds.unwrap_or(defaults.seeds),
         },
     };
+    use herald_engine::audience::{AudienceError, segments};
+    // Its other lists are checked before anything is created.
+    let lists =
+        match segments::lists_for_new(&web.store, &input, &b.also_lists, &b.exclude_lists).await {
+            Ok(l) => l,
+            Err(AudienceError::Store(e)) => return internal(e),
+            Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        };
     let created = match campaign::create(&web.store, &input, web.clock.now_ms()).await {
         Ok(id) => id,
         Err(CampaignError::Store(e)) => return internal(e),
         Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     };
-    let lists = herald_engine::audience::segments::set_new_campaign_lists(
-        &web.store,
-        created,
-        &b.also_lists,
-        &b.exclude_lists,
-        web.clock.now_ms(),
-    )
-    .await;
-    match lists.map(|()| created) {
+    let attached = segments::attach_lists(&web.store, created, &lists, web.clock.now_ms()).await;
+    match attached.map(|()| created) {
         Ok(id) => {
             if let Err(e) = web.actions.check(id, "create").await {
                 tracing::warn!(campaign = id.0, error = %e, "the pre-send check did not run");
             }
             (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response()
         }
-        Err(herald_engine::audience::AudienceError::Store(e)) => internal(e),
+        Err(AudienceError::Store(e)) => internal(e),
         Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }

@@ -650,7 +650,8 @@ fn back<E: std::fmt::Display>(s: &Session, cid: CampaignId, done: Result<String,
 }
 
 /// `POST /campaigns/{id}/audience` (admins, in `WRITES`): a draft's other lists (`also`, one
-/// per ticked box), its segment, exclusion segment and excluded lists (`out`).
+/// per ticked box, when the boxes were shown: `lists_shown`), its segment, exclusion segment
+/// and excluded lists (`out`).
 pub(super) async fn audience<S: Store>(
     State(web): State<Arc<Web<S>>>,
     axum::Extension(s): axum::Extension<Session>,
@@ -673,8 +674,10 @@ pub(super) async fn audience<S: Store>(
     let change = AudienceChange {
         segment: pick(value("segment")),
         exclude: pick(value("exclude")),
-        also_lists: Some(all("also")),
-        exclude_lists: Some(all("out")),
+        // The boxes were on the form (not when the lists could not be read): what is
+        // unticked is off.
+        also_lists: value("lists_shown").map(|_| all("also")),
+        exclude_lists: value("lists_shown").map(|_| all("out")),
     };
     let done = segments::set_campaign_audience(&web.store, cid, &change, web.clock.now_ms())
         .await

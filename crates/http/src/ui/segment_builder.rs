@@ -96,18 +96,34 @@ pub fn compose(rows: &[Row]) -> Result<Option<String>, String> {
                 Ok(())
             }
         };
+        // What the menus cannot hold is written in only when it is one word of its kind: a
+        // "within" of `30d or never engaged` would change the rule's shape.
         let within = |required: bool| -> Result<String, String> {
             match (r.within.is_empty(), required) {
                 (true, true) => Err(format!(
                     "condition {n}: how long back is missing (30d, 12h, 2w)"
                 )),
                 (true, false) => Ok(String::new()),
-                (false, _) => Ok(format!(" within {}", r.within)),
+                (false, _) if is_span(&r.within) => Ok(format!(" within {}", r.within)),
+                (false, _) => Err(format!(
+                    "condition {n}: {:?} is not a time span: a number and m, h, d or w (30d)",
+                    r.within
+                )),
+            }
+        };
+        let field = |name: &str| -> Result<(), String> {
+            need("a field name", name)?;
+            if is_field(name) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "condition {n}: {name:?} is not a field name: letters, digits and _, starting with a letter"
+                ))
             }
         };
         let condition = match r.kind.as_str() {
             "field_eq" | "field_ne" | "field_contains" => {
-                need("a field name", &r.field)?;
+                field(&r.field)?;
                 let op = match r.kind.as_str() {
                     "field_eq" => "=",
                     "field_ne" => "!=",
@@ -116,7 +132,7 @@ pub fn compose(rows: &[Row]) -> Result<Option<String>, String> {
                 format!("field {} {op} {}", r.field, quote(&r.value))
             }
             "field_exists" => {
-                need("a field name", &r.field)?;
+                field(&r.field)?;
                 format!("field {} exists", r.field)
             }
             "list" => {
@@ -145,6 +161,20 @@ pub fn compose(rows: &[Row]) -> Result<Option<String>, String> {
         rule.push_str(&condition);
     }
     Ok((!rule.is_empty()).then_some(rule))
+}
+
+/// `30d`, `12h`: digits then one unit letter.
+fn is_span(s: &str) -> bool {
+    s.len() > 1
+        && s.ends_with(['m', 'h', 'd', 'w'])
+        && s[..s.len() - 1].chars().all(|c| c.is_ascii_digit())
+}
+
+/// A field name as the language takes it.
+fn is_field(s: &str) -> bool {
+    s.len() <= 40
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -193,6 +223,14 @@ mod tests {
             (vec![("b2_kind", "list")], "condition 3: a list"),
             (vec![("b0_kind", "opened")], "how long back"),
             (vec![("b0_kind", "sunny")], "unknown condition"),
+            (
+                vec![("b0_kind", "opened"), ("b0_within", "30d or never engaged")],
+                "not a time span",
+            ),
+            (
+                vec![("b0_kind", "field_exists"), ("b0_field", "city or bounced")],
+                "not a field name",
+            ),
         ] {
             let e = compose(&rows_from(&pairs(&p))).unwrap_err();
             assert!(e.contains(says), "{p:?}: {e}");

@@ -20,8 +20,9 @@ macro_rules! warmup {
             ) -> Result<WarmupGrant> {
                 let mut w = self.write().await?;
                 // The place in the schedule: earlier days this domain sent under warm-up, and
-                // before its first such day, the days it sent at all (real receivers, not the
-                // sandbox): a domain that has been sending for weeks is not new.
+                // before its first such day, the days it sent campaigns at all (to real
+                // receivers, not the sandbox; a list's confirmations, never capped, do not
+                // count): a domain that has been sending for weeks is not new.
                 let pattern = format!(
                     "%@{}",
                     domain.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -29,7 +30,7 @@ macro_rules! warmup {
                 let r = sqlx::query(
                     "SELECT (SELECT COUNT(*) FROM warmup_usage WHERE domain = $1 AND day < $2 AND used > 0) AS warm, \
                             (SELECT COUNT(DISTINCT h.day) FROM health_daily h JOIN campaigns c ON c.id = h.campaign_id \
-                             WHERE lower(c.from_address) LIKE $3 ESCAPE '\\' AND h.provider <> 'sandbox' \
+                             WHERE lower(c.from_address) LIKE $3 ESCAPE '\\' AND c.kind = 'campaign' AND h.provider <> 'sandbox' \
                                AND h.kind IN ('delivered', 'relayed', 'bounced', 'deferred', 'failed') \
                                AND h.day < COALESCE((SELECT MIN(day) FROM warmup_usage WHERE domain = $1), $2)) AS before",
                 )

@@ -48,6 +48,15 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
             seeds: !a.no_seeds,
         },
     };
+    // Its other lists are checked before anything is created.
+    let lists = herald_engine::audience::segments::lists_for_new(
+        &app.store,
+        &input,
+        &also_lists,
+        &exclude_lists,
+    )
+    .await
+    .map_err(crate::commands::lists::cli_error)?;
     let id = campaign::create(&app.store, &input, app.clock.now_ms())
         .await
         .map_err(|e| match e {
@@ -66,15 +75,9 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
             }
             other => bad_input(other.to_string()),
         })?;
-    herald_engine::audience::segments::set_new_campaign_lists(
-        &app.store,
-        id,
-        &also_lists,
-        &exclude_lists,
-        app.clock.now_ms(),
-    )
-    .await
-    .map_err(crate::commands::lists::cli_error)?;
+    herald_engine::audience::segments::attach_lists(&app.store, id, &lists, app.clock.now_ms())
+        .await
+        .map_err(crate::commands::lists::cli_error)?;
     if let Some(c) = check_quietly(app, id, "create").await
         && c.problems + c.warnings > 0
     {
@@ -271,6 +274,10 @@ pub async fn duplicate(
         (Err(e), Some(was)) => Some(format!("duplicated from campaign {id} ({was}): {e:#}")),
         (Err(e), None) => return Err(e),
     };
+    // Its other lists' members may have changed since: the content must still render for them.
+    campaign::check_renders_for(&app.store, &input, &old.also_lists)
+        .await
+        .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
     let copy = campaign::create(&app.store, &input, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
