@@ -692,3 +692,63 @@ async fn a_receiver_that_asks_us_to_slow_down_is_paused_and_no_other() {
         slow.why
     );
 }
+
+/// A receiver's own limits (`[[delivery.limit]]`) are shared by every domain it serves: gmail.com
+/// and googlemail.com are one receiver (google.com) from the first message, so a limit of one
+/// connection holds across both — a peer that takes one connection at a time refuses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receivers_limit_holds_across_the_domains_it_serves() {
+    let t = test_store().await;
+    let peer = Arc::new(ScriptedPeer::default());
+    *peer.data_delay.lock().unwrap() = Duration::from_millis(20);
+    let (addr, _stop) = herald_testkit::start_peer_with(
+        peer.clone(),
+        herald_inbound::Limits {
+            max_connections_per_ip: 1,
+            ..herald_inbound::Limits::default()
+        },
+    )
+    .await;
+    let mut csv = String::from("email\n");
+    for i in 0..6 {
+        csv.push_str(&format!("a{i}@gmail.com\nb{i}@googlemail.com\n"));
+    }
+    let id = campaign_for(&t.store, &csv, "<p>Hello</p>").await;
+    let google = || MxAnswer::Hosts(vec![loopback("gmail-smtp-in.l.google.com", 5)]);
+    let limits = herald_engine::deliver::limits::Limits::new(
+        &[herald_engine::deliver::limits::LimitSetting {
+            mx: "google.com".into(),
+            connections: Some(1),
+            messages_per_connection: Some(4),
+            rate: None,
+        }],
+        (2, 50),
+    )
+    .unwrap();
+    let q = herald_testkit::test_queue_with(
+        t.store.clone(),
+        vec![("gmail.com", google()), ("googlemail.com", google())],
+        addr.port(),
+        |c| {
+            // Without the receiver's limit: two connections per domain, four at once.
+            c.max_connections_per_domain = 2;
+            c.limits = Arc::new(limits);
+            c.retry.intervals = vec![Duration::from_secs(3600)];
+        },
+    );
+    q.run(Some(id), Until::Drained, None, std::future::pending())
+        .await
+        .unwrap();
+    let r = campaign_report(&t.store, id, true).await.unwrap().unwrap();
+    for i in 0..6 {
+        for email in [format!("a{i}@gmail.com"), format!("b{i}@googlemail.com")] {
+            let x = row(&r, &email);
+            assert_eq!(
+                (x.state, x.attempts),
+                (DeliveryState::Delivered, 1),
+                "{email}: {:?}",
+                x.reason
+            );
+        }
+    }
+}

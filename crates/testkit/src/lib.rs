@@ -254,6 +254,7 @@ fn test_config(
         poll: Duration::from_millis(50),
         node: "test-node".into(),
         warmup: Vec::new(),
+        limits: Arc::default(),
     }
 }
 

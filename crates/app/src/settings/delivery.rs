@@ -50,6 +50,43 @@ pub struct Delivery {
     /// Warm-up: campaign messages per From domain on its 1st, 2nd, … day of sending (UTC days
     /// on which it sent); past the last, no cap. Empty: no warm-up.
     pub warmup: Vec<u64>,
+    /// `[[delivery.limit]]`: a receiver's limits, over the defaults for the big ones.
+    pub limit: Vec<ReceiverLimit>,
+}
+
+/// One `[[delivery.limit]]`: a receiver (the group of its MX hosts, e.g. `google.com`,
+/// `outlook.com`, `yahoodns.net`, or a company's own `example.com`) and its limits per node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiverLimit {
+    pub mx: String,
+    pub connections: Option<usize>,
+    pub messages_per_connection: Option<usize>,
+    /// e.g. "600/min".
+    pub rate: Option<String>,
+}
+
+impl Delivery {
+    /// The per-receiver limits: the defaults with `[[delivery.limit]]` over them.
+    pub fn limits(&self) -> Result<herald_engine::deliver::limits::Limits, String> {
+        let settings: Vec<herald_engine::deliver::limits::LimitSetting> = self
+            .limit
+            .iter()
+            .map(|l| herald_engine::deliver::limits::LimitSetting {
+                mx: l.mx.clone(),
+                connections: l.connections,
+                messages_per_connection: l.messages_per_connection,
+                rate: l.rate.clone(),
+            })
+            .collect();
+        herald_engine::deliver::limits::Limits::new(
+            &settings,
+            (
+                self.max_connections_per_domain.max(1),
+                self.max_messages_per_connection.max(1),
+            ),
+        )
+    }
 }
 
 impl Default for Delivery {
@@ -76,6 +113,7 @@ impl Default for Delivery {
             claim_batch: 1000,
             max_in_flight: 5000,
             warmup: Vec::new(),
+            limit: Vec::new(),
         }
     }
 }

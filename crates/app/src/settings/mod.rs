@@ -300,6 +300,7 @@ impl Settings {
         if s.delivery.retry_schedule.is_empty() {
             bail!("[delivery] retry_schedule must have at least one interval");
         }
+        s.delivery.limits().map_err(anyhow::Error::msg)?;
         if s.delivery.warmup.len() > 366 || s.delivery.warmup.contains(&0) {
             bail!(
                 "[delivery] warmup: at most 366 days, each at least 1 message (e.g. [50, 100, 500, 1000, 5000, 10000, 20000, 50000]; [] for none)"

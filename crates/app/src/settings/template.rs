@@ -35,6 +35,12 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # warmup = [50, 100, 500, 1000, 5000, 10000, 20000, 50000]   # campaign messages per From
 #                             # domain on its 1st, 2nd, … day of sending; [] (default): none
 
+# [[delivery.limit]]           # a receiver's limits per node (its MX group), over the defaults:
+# mx = "google.com"           # google.com 10 connections / 100 messages each, outlook.com 5/50,
+# connections = 10            # yahoodns.net 5/20, icloud.com 5/50
+# messages_per_connection = 100
+# rate = "600/min"            # none by default
+
 [relay]                        # used when [delivery] transport = "relay"
 # host = "smtp.example.com"
 # port = 587                  # default: 587 (starttls), 465 (tls), 25 (none)

@@ -187,6 +187,7 @@ impl App {
             max_messages_per_connection: d.max_messages_per_connection.max(1),
             poll: std::time::Duration::from_millis(500),
             warmup: d.warmup.clone(),
+            limits: Arc::new(d.limits().map_err(anyhow::Error::msg)?),
         };
         // host:pid:unique — the host and pid let a restarted node tell its own dead
         // predecessor from another machine using the same name (see `register_node`).

@@ -6,6 +6,7 @@
 //! Output: one `Attempt` per message, sent on `out` as soon as it is known.
 //! Invariant: every message given in gets exactly one attempt out.
 
+pub mod limits;
 pub mod mx;
 pub mod pace;
 pub mod smtp;

@@ -144,6 +144,18 @@ impl Throttles {
             .unwrap_or_else(|| domain.to_ascii_lowercase())
     }
 
+    /// The receiver group of `domain` when known before a lookup: learned from an MX host
+    /// that answered, or a big provider's own domain.
+    pub fn known_group(&self, domain: &str) -> Option<String> {
+        let learned = self
+            .domains
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&domain.to_ascii_lowercase())
+            .cloned();
+        learned.or_else(|| super::limits::well_known_group(domain).map(str::to_string))
+    }
+
     /// Remember that `domain`'s mail is answered by `mx_host`. A slow-down recorded under the
     /// domain itself before (no host was known) moves to the group.
     pub fn learn(&self, domain: &str, mx_host: &str) {

@@ -55,6 +55,8 @@ pub struct QueueConfig {
     /// `[delivery] warmup`: campaign messages per From domain on its 1st, 2nd, … day of
     /// sending; empty: no warm-up.
     pub warmup: Vec<u64>,
+    /// Per-receiver limits (`[[delivery.limit]]` over the defaults), for direct delivery.
+    pub limits: Arc<deliver::limits::Limits>,
 }
 
 /// When `run` returns.
@@ -579,22 +581,38 @@ impl<S: Store> Queue<S> {
             by_domain.entry(d.domain.clone()).or_default().push((r, d));
         }
         for (domain, mut items) in by_domain {
+            // A receiver with limits of its own (a big provider, `[[delivery.limit]]`) shares
+            // them among every domain it serves; through a relay, the relay is the receiver.
+            let limit = (!self.cfg.deliver.relay)
+                .then(|| self.throttles.known_group(&domain))
+                .flatten()
+                .and_then(|g| self.cfg.limits.get(&g).map(|l| (g, l.clone())));
             // A receiver recovering from a slow-down gets one connection at a time (shared by
             // every domain it serves).
-            let (key, permits) = match self.throttles.recovering(&domain) {
-                Some(group) => (format!("slow:{group}"), 1),
-                None => (domain.clone(), self.cfg.max_connections_per_domain),
+            let (key, permits) = match (self.throttles.recovering(&domain), &limit) {
+                (Some(group), _) => (format!("slow:{group}"), 1),
+                (None, Some((group, l))) => (format!("mx:{group}"), l.connections),
+                (None, None) => (domain.clone(), self.cfg.max_connections_per_domain),
             };
+            let per_connection = limit
+                .as_ref()
+                .map_or(self.cfg.max_messages_per_connection, |(_, l)| {
+                    l.messages_per_connection
+                });
             let sem = per_domain
                 .entry(key)
                 .or_insert_with(|| Arc::new(Semaphore::new(permits)))
                 .clone();
+            let mut job_cfg = self.cfg.clone();
+            if job_cfg.deliver.pace.is_none() {
+                job_cfg.deliver.pace = limit.as_ref().and_then(|(_, l)| l.pace.clone());
+            }
             while !items.is_empty() {
-                let rest = items.split_off(items.len().min(self.cfg.max_messages_per_connection));
+                let rest = items.split_off(items.len().min(per_connection.max(1)));
                 let chunk = std::mem::replace(&mut items, rest);
                 let (sem, conns, halted) = (sem.clone(), conns.clone(), halted.clone());
                 let (cfg, resolver, out_tx) =
-                    (self.cfg.clone(), self.resolver.clone(), out_tx.clone());
+                    (job_cfg.clone(), self.resolver.clone(), out_tx.clone());
                 let domain = domain.clone();
                 let throttles = self.throttles.clone();
                 jobs.spawn(async move {
