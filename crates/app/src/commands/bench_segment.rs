@@ -36,6 +36,9 @@ struct SegmentBench {
     never_engaged_seconds: f64,
     snapshot_recipients: u64,
     snapshot_seconds: f64,
+    /// For comparison: a campaign to the whole list (one list, no segment).
+    list_snapshot_deliveries: u64,
+    list_snapshot_seconds: f64,
     /// A campaign to the list and a second list holding every other contact, minus a third
     /// holding every tenth: each person once, the tenth recorded `not_sent: excluded`.
     lists_snapshot_deliveries: u64,
@@ -136,6 +139,16 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         herald_engine::campaign::snapshot(&app.store, id, app.clock.now_ms()).await?;
     let snapshot_seconds = t.elapsed().as_secs_f64();
 
+    eprintln!("a campaign to the whole list …");
+    let whole = app
+        .store
+        .create_campaign(&super::bench_data::campaign(list, "whole"))
+        .await?;
+    let t = Instant::now();
+    let list_snapshot_deliveries =
+        herald_engine::campaign::snapshot(&app.store, whole, app.clock.now_ms()).await?;
+    let list_snapshot_seconds = t.elapsed().as_secs_f64();
+
     eprintln!("a campaign to two lists minus a third …");
     let half = app.store.ensure_list("half", now).await?;
     let tenth = app.store.ensure_list("tenth", now).await?;
@@ -187,6 +200,8 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         never_engaged_seconds,
         snapshot_recipients,
         snapshot_seconds,
+        list_snapshot_deliveries,
+        list_snapshot_seconds,
         lists_snapshot_deliveries,
         lists_snapshot_seconds,
         peak_rss_mb: peak_rss_mb(),
@@ -199,6 +214,9 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     println!("  count      {count_seconds:.2} s");
     println!("  never engaged: {never_engaged} counted in {never_engaged_seconds:.2} s");
     println!("  snapshot   {snapshot_seconds:.2} s ({snapshot_recipients} deliveries)");
+    println!(
+        "  the whole list: snapshot {list_snapshot_seconds:.2} s ({list_snapshot_deliveries} deliveries)"
+    );
     println!(
         "  two lists minus a third: snapshot {lists_snapshot_seconds:.2} s ({lists_snapshot_deliveries} deliveries, each person once)"
     );

@@ -9,6 +9,7 @@ mod domains;
 mod health;
 mod lists;
 mod openapi;
+mod queue;
 mod segments;
 mod suppressions;
 mod tokens;
@@ -349,6 +350,12 @@ pub const ROUTES: &[Route] = &[
             schema::<herald_engine::reports::health::HealthReport>,
         )
     },
+    get_route(
+        "/api/v1/queue",
+        Role::Viewer,
+        "What waits to be sent, per destination domain: queued, deferred, being sent now, the next attempt, and why in words (a retry, a receiver's slow-down, a warm-up's daily allowance, a paused campaign), as `herald queue --json`",
+        schema::<herald_engine::reports::waiting::QueueReport>,
+    ),
     Route {
         query: Some(schema::<dmarc::DmarcQuery>),
         ..get_route(
@@ -590,6 +597,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/api/v1/domains", get(domains::list::<S>))
         .route("/api/v1/health", get(health::get::<S>))
         .route("/api/v1/dmarc", get(dmarc::get::<S>))
+        .route("/api/v1/queue", get(queue::get::<S>))
         .route(
             "/api/v1/domains/{domain}/verify",
             post(domains::verify::<S>),

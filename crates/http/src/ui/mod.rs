@@ -24,6 +24,7 @@
 //! | `POST /lists/{name}/members`, `…/remove`, `…/delete` | add a person (optionally asked to confirm), take one off, delete the list (admin) |
 //! | `GET /domains`, `POST /domains/{domain}/verify` | records to publish (copy buttons), verification per record, drift |
 //! | `POST /domains`, `POST /domains/{domain}/rotate` | connect a domain; new DKIM keys (admin) |
+//! | `GET /queue` | what waits to be sent, per destination domain, and why in words |
 //! | `GET /dmarc?days=N&domain=D` | DMARC aggregate reports per domain: reporters, sending servers (Herald's or not) and their results, a recommendation for the policy |
 //! | `GET /health?days=N` | deliverability per sending domain and receiving provider against Gmail's and Yahoo's thresholds, seed placement, domain status |
 //! | `GET/POST /seeds`, `POST /seeds/test`, `…/remove` | seed mailboxes with their last poll; add (the login tried first), test the login, remove (admin) |
@@ -40,6 +41,7 @@ pub mod flash;
 mod health;
 mod lists;
 mod login;
+mod queue;
 mod seeds;
 mod segment_builder;
 mod segments;
@@ -106,6 +108,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/lists/{name}/remove", post(lists::remove_member::<S>))
         .route("/health", get(health::show::<S>))
         .route("/dmarc", get(dmarc::show::<S>))
+        .route("/queue", get(queue::show::<S>))
         .route("/start", get(start::show::<S>))
         .route("/users", get(users::show::<S>).post(users::add::<S>))
         .route("/users/remove", post(users::remove::<S>))
