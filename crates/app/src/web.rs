@@ -11,7 +11,7 @@ use herald_store::{CampaignId, StoreError};
 
 use crate::commands::{
     campaign_details, delete_draft, diagnose_for, domain_statuses, duplicate_campaign, ips_report,
-    start_send, test_send, verify_domain,
+    start_send_despite, test_send, verify_domain,
 };
 use crate::startup::App;
 
@@ -52,9 +52,17 @@ impl herald_http::Actions for AppActions {
         Box::pin(async move { diagnose_for(&app, campaign, &email).await.map_err(failure) })
     }
 
-    fn send(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>> {
+    fn send(
+        &self,
+        campaign: CampaignId,
+        despite: Option<String>,
+    ) -> BoxFuture<'static, Result<(), Failure>> {
         let app = self.0.clone();
-        Box::pin(async move { start_send(&app, campaign).await.map_err(failure) })
+        Box::pin(async move {
+            start_send_despite(&app, campaign, despite)
+                .await
+                .map_err(failure)
+        })
     }
 
     fn check_from(&self, from_address: String) -> BoxFuture<'static, Result<(), Failure>> {

@@ -661,3 +661,62 @@ async fn a_warmup_sends_each_days_allowance_and_keeps_the_rest_queued() {
     }
     t.stop().await.unwrap();
 }
+
+/// A spam-complaint rate past Gmail's 0.3 % stops the next send until someone gives the reason
+/// (recorded on the campaign); nothing of the refused campaign is queued meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complaint_rate_past_three_in_a_thousand_stops_the_next_send_until_a_reason_is_given() {
+    const N: usize = 250;
+    let t = spawn_at_noon().await;
+    let app = &t.app;
+    let emails: Vec<String> = (0..N).map(|i| format!("c{i}@example.com")).collect();
+    let rows: Vec<&str> = emails.iter().map(String::as_str).collect();
+    import(app, "email", &rows).await;
+    let first = draft(app, "first").await;
+    herald_app::commands::start_send(app, first).await.unwrap();
+    until(app, first, "the first campaign", |r| {
+        r.counts.relayed == N as u64
+    })
+    .await;
+    // One complaint in 250: 0.4 %.
+    let one = app.store.recipients(first, 0, 1).await.unwrap()[0].id;
+    app.store
+        .record_engagement(&[herald_store::EngagementRecord {
+            delivery: one,
+            kind: herald_domain::EventKind::Complaint,
+            at_ms: app.clock.now_ms(),
+            detail: r#"{"feedback_type":"abuse"}"#.into(),
+        }])
+        .await
+        .unwrap();
+
+    let next = draft(app, "next").await;
+    let refused = herald_app::commands::start_send(app, next)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("was not sent") && refused.contains("--despite-complaints"),
+        "{refused}"
+    );
+    let r = report(app, next).await;
+    assert_eq!(r.campaign.status, "draft");
+    assert_eq!(r.counts.recipients, 0, "nothing queued: {:#?}", r.counts);
+
+    herald_app::commands::start_send_despite(
+        app,
+        next,
+        Some("the complaint came from a test address".into()),
+    )
+    .await
+    .unwrap();
+    let r = until(app, next, "the send despite the rate", |r| {
+        r.counts.relayed == N as u64
+    })
+    .await;
+    assert_eq!(
+        r.campaign.complaint_override.as_deref(),
+        Some("the complaint came from a test address")
+    );
+    t.stop().await.unwrap();
+}

@@ -35,6 +35,8 @@ pub struct CampaignDetails {
     pub status: String,
     /// Why the campaign may send although its domain did not verify (None: it verified).
     pub gate_override: Option<String>,
+    /// Why it was sent despite a spam-complaint rate past 0.3 %, and by whom.
+    pub complaint_override: Option<String>,
     /// `Reply-To` of its messages, if set.
     pub reply_to: Option<String>,
     /// The `List-Id` header its messages carry (RFC 2919).

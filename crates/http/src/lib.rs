@@ -103,7 +103,13 @@ pub trait Actions: Send + Sync + 'static {
         email: String,
     ) -> BoxFuture<'static, Result<Option<Diagnosis>, Failure>>;
     /// Send a draft campaign (check the gate, snapshot, mark it sending). Idempotent.
-    fn send(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>>;
+    /// Start a campaign's send; `despite`: why it goes although its spam-complaint rate is past
+    /// 0.3 % (recorded on the campaign; without it such a send is refused).
+    fn send(
+        &self,
+        campaign: CampaignId,
+        despite: Option<String>,
+    ) -> BoxFuture<'static, Result<(), Failure>>;
     /// The From-alignment gate (design §5): Ok, or why the From address may not be used.
     fn check_from(&self, from_address: String) -> BoxFuture<'static, Result<(), Failure>>;
     /// The "See details" data (`campaign show --json`).

@@ -195,6 +195,9 @@ store_area! {
             setting: &AudienceSetting<'_>,
             now_ms: i64,
         ) -> bool;
+        /// Record why a draft (or scheduled campaign) is sent despite a spam-complaint rate past
+        /// 0.3 %; false once its send started.
+        fn set_complaint_override(&self, id: CampaignId, why: &str) -> bool;
         fn create_campaign(&self, c: &NewCampaign) -> CampaignId;
         fn campaign(&self, id: CampaignId) -> Option<Campaign>;
         /// Replace a draft's content (name, list, From, subject, bodies, tracking, gate override;

@@ -123,6 +123,10 @@ pub enum CampaignCmd {
     /// Send a campaign. Without a running server, this command does the sending itself.
     Send {
         id: String,
+        /// Send although the pre-send check finds a spam-complaint rate past 0.3 % (otherwise
+        /// refused): the reason, recorded on the campaign.
+        #[arg(long, value_name = "REASON")]
+        despite_complaints: Option<String>,
         /// Return only when every recipient is final (or --wait-timeout passes); print the report.
         #[arg(long)]
         wait: bool,

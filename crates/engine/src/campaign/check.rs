@@ -12,6 +12,10 @@ pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
 /// Gmail's published spam-rate thresholds for bulk senders: stay under 0.1 %, never reach 0.3 %.
 pub const COMPLAINTS_WARN: f64 = 0.001;
 pub const COMPLAINTS_PROBLEM: f64 = 0.003;
+/// The findings that stop a send unless a reason is given (recorded on the campaign): a
+/// spam-complaint rate past Gmail's 0.3 %, overall or at one receiving provider.
+pub const BLOCKING_CODES: &[&str] = &["complaint_rate_high", "provider_complaint_rate_high"];
+
 /// Fewer deliveries than this make a complaint rate noise, not a signal.
 pub const COMPLAINTS_MIN_DELIVERED: u64 = 200;
 

@@ -228,6 +228,7 @@ mod tests {
             exclude: None,
             also_lists: Vec::new(),
             exclude_lists: Vec::new(),
+            complaint_override: None,
         }
     }
 

@@ -142,12 +142,29 @@ pub async fn why<S: Store>(
     }
 }
 
-pub async fn send<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
+/// `POST /api/v1/campaigns/{id}/send?despite_complaints=…`.
+#[derive(Deserialize, JsonSchema)]
+pub struct SendQuery {
+    /// Why it goes although its spam-complaint rate is past 0.3 % (recorded with the caller).
+    #[schemars(extend("maxLength" = 500))]
+    pub despite_complaints: Option<String>,
+}
+
+pub async fn send<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    axum::Extension(super::Caller(user)): axum::Extension<super::Caller>,
+    Path(id): Path<String>,
+    super::Params(q): super::Params<SendQuery>,
+) -> Response {
     let id = match campaign_id(&id) {
         Ok(id) => id,
         Err(r) => return *r,
     };
-    match web.actions.send(id).await {
+    let despite = q
+        .despite_complaints
+        .filter(|w| !w.trim().is_empty())
+        .map(|why| format!("despite_complaints in the API by {}: {why}", user.email));
+    match web.actions.send(id, despite).await {
         Ok(()) => (
             StatusCode::ACCEPTED,
             Json(SendStarted {

@@ -156,6 +156,8 @@ struct CampaignPage {
     schedule_error: Option<String>,
     /// The last pre-send check.
     check: Option<herald_engine::api_types::CampaignCheck>,
+    /// The last check found a spam-complaint rate past 0.3 %: the send form asks for a reason.
+    complaints_block: bool,
     /// Its segment and exclusion (names), if given.
     segment: Option<String>,
     exclude: Option<String>,
@@ -269,6 +271,11 @@ pub(super) async fn campaign<S: Store>(
         exclude_lists,
         segment_names,
         list_names,
+        complaints_block: check.as_ref().is_some_and(|k| {
+            k.findings
+                .iter()
+                .any(|f| herald_engine::campaign::check::BLOCKING_CODES.contains(&f.code.as_str()))
+        }),
         check,
         scheduled,
         schedule_error: c.schedule_error.clone(),
@@ -415,6 +422,12 @@ fn sending_rows(d: &CampaignDetails) -> Vec<(String, String)> {
         Some(o) => format!("NOT verified: {o}"),
     };
     rows.push(("Authentication".into(), authentication));
+    if let Some(o) = &d.complaint_override {
+        rows.push((
+            "Complaint rate".into(),
+            format!("sent despite a rate past 0.3 %: {o}"),
+        ));
+    }
     let return_path = match &d.return_path_domain {
         None => "the From address (no return-path domain: bounces are not collected)".to_string(),
         Some(dom) => format!("b+<token>@{dom}"),
@@ -429,17 +442,30 @@ fn sending_rows(d: &CampaignDetails) -> Vec<(String, String)> {
     rows
 }
 
+#[derive(Deserialize)]
+pub(super) struct SendForm {
+    csrf: Option<String>,
+    /// Why it goes although the spam-complaint rate is past 0.3 % (when the page asked).
+    despite: Option<String>,
+}
+
 pub(super) async fn send<S: Store>(
     State(web): State<Arc<Web<S>>>,
     axum::Extension(s): axum::Extension<Session>,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<SendForm>,
 ) -> Response {
     let cid = match posted(&s, &id, f.csrf.as_deref()) {
         Ok(cid) => cid,
         Err(r) => return *r,
     };
-    match web.actions.send(cid).await {
+    let despite = f.despite.filter(|w| !w.trim().is_empty()).map(|why| {
+        format!(
+            "sent despite the complaint rate from its page by {}: {why}",
+            s.user.email
+        )
+    });
+    match web.actions.send(cid, despite).await {
         Ok(()) => Redirect::to(&format!("/campaigns/{cid}")).into_response(),
         Err(e) => redirect_with(
             &s,

@@ -175,6 +175,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         21,
         include_str!("../../migrations/postgres/0021_warmup.sql"),
     ),
+    (
+        22,
+        include_str!("../../migrations/postgres/0022_complaint_override.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

@@ -92,6 +92,8 @@ pub struct Campaign {
     pub also_lists: Vec<(ListId, String)>,
     /// The lists whose subscribed members are recorded `not_sent: excluded`.
     pub exclude_lists: Vec<(ListId, String)>,
+    /// Why it was sent despite a spam-complaint rate past 0.3 %, and by whom, if it was.
+    pub complaint_override: Option<String>,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.

@@ -136,7 +136,7 @@ macro_rules! campaigns {
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
                             c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time, c.kind, \
-                            c.segment_name, c.segment_rule, c.exclude_name, c.exclude_rule \
+                            c.segment_name, c.segment_rule, c.exclude_name, c.exclude_rule, c.complaint_override \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -193,7 +193,22 @@ macro_rules! campaigns {
                     exclude: r.try_get::<Option<String>, _>("exclude_name")?.zip(r.try_get::<Option<String>, _>("exclude_rule")?),
                     also_lists,
                     exclude_lists,
+                    complaint_override: r.try_get("complaint_override")?,
                 }))
+            }
+
+            async fn set_complaint_override(&self, id: CampaignId, why: &str) -> Result<bool> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE campaigns SET complaint_override = $2 WHERE id = $1 AND status IN ('draft', 'scheduled')",
+                )
+                .bind(id.0)
+                .bind(why)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
             }
 
             /// Narrow a draft's audience (see the trait).

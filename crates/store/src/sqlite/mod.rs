@@ -185,6 +185,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/sqlite/0029_campaign_lists.sql"),
     ),
     (30, include_str!("../../migrations/sqlite/0030_warmup.sql")),
+    (
+        31,
+        include_str!("../../migrations/sqlite/0031_complaint_override.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -96,6 +96,7 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
         }
         CampaignCmd::Send {
             id,
+            despite_complaints,
             wait,
             wait_timeout,
             json,
@@ -108,7 +109,16 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
                 None => None,
             };
             let live = mode.map(|m| m.live).unwrap_or_default();
-            send(app, campaign_id(&id)?, &live, wait, timeout, json).await
+            send(
+                app,
+                campaign_id(&id)?,
+                &live,
+                despite_complaints,
+                wait,
+                timeout,
+                json,
+            )
+            .await
         }
         CampaignCmd::Report {
             id,

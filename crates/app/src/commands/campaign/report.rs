@@ -170,6 +170,7 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<Campaig
         list: c.list,
         status: c.status.to_string(),
         gate_override: c.gate_override,
+        complaint_override: c.complaint_override,
         reply_to: c.reply_to,
         created_at: c.created_at,
         started_at: c.started_at,
@@ -224,6 +225,9 @@ pub(super) async fn show_cmd(app: &App, id: &str, json: bool) -> anyhow::Result<
     }
     if let Some(o) = &c.gate_override {
         println!("  Gate override:  {o}");
+    }
+    if let Some(o) = &c.complaint_override {
+        println!("  Complaints:     sent despite a complaint rate past 0.3 % ({o})");
     }
     let dkim = &details.dkim;
     match dkim.status {

@@ -41,15 +41,22 @@ pub(super) async fn control_cmd(
 
 /// `live`: the nodes running `herald serve` on the installation (they send; this command only
 /// starts the campaign and follows it).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn send(
     app: &App,
     id: CampaignId,
     live: &[String],
+    despite: Option<String>,
     wait: bool,
     timeout: Option<Duration>,
     json: bool,
 ) -> anyhow::Result<()> {
-    start_send(app, id).await?;
+    start_send_despite(
+        app,
+        id,
+        despite.map(|why| format!("--despite-complaints at send: {why}")),
+    )
+    .await?;
     // One path for sending: when `herald serve` runs on this installation, it sends; this
     // command only started the campaign, and follows it with --wait.
     if !live.is_empty() {
@@ -249,6 +256,17 @@ pub async fn control(
 /// Check the gate again and snapshot the audience: the campaign becomes `sending` and any
 /// running queue (this command's, or `herald serve`) delivers it. A second call does nothing.
 pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
+    start_send_despite(app, id, None).await
+}
+
+/// [`start_send`]; `despite`: why it goes although the spam-complaint rate is past 0.3 %
+/// (recorded on the campaign, with who said so). Without it such a send is refused, naming the
+/// rate; a campaign given a reason before (its scheduled start) goes.
+pub async fn start_send_despite(
+    app: &App,
+    id: CampaignId,
+    despite: Option<String>,
+) -> anyhow::Result<()> {
     let Some(c) = app.store.campaign(id).await? else {
         return Err(crate::not_found(format!("unknown campaign {id}")));
     };
@@ -295,8 +313,28 @@ pub async fn start_send(app: &App, id: CampaignId) -> anyhow::Result<()> {
     if matches!(
         c.status,
         herald_store::CampaignStatus::Draft | herald_store::CampaignStatus::Scheduled
-    ) {
-        check_quietly(app, id, "send").await;
+    ) && !begun
+    {
+        let check = check_quietly(app, id, "send").await;
+        let blocking = check
+            .iter()
+            .flat_map(|k| k.findings.iter())
+            .find(|f| herald_engine::campaign::check::BLOCKING_CODES.contains(&f.code.as_str()));
+        if let Some(f) = blocking {
+            match despite.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+                Some(why) => {
+                    let why: String = why.chars().filter(|c| !c.is_control()).take(500).collect();
+                    app.store.set_complaint_override(id, &why).await?;
+                }
+                None if c.complaint_override.is_some() => {}
+                None => {
+                    return Err(crate::conflict(format!(
+                        "campaign {id} was not sent: {} Sending more now puts every later campaign at risk. Find the cause first (the health page shows the rate per provider); to send anyway, give the reason: `herald campaign send {id} --despite-complaints \"…\"`, the API's ?despite_complaints=…, or the box on its page (recorded on the campaign).",
+                        f.text
+                    )));
+                }
+            }
+        }
     }
     campaign::snapshot(&app.store, id, app.clock.now_ms())
         .await
