@@ -188,3 +188,78 @@ fn an_integration_creates_a_list_and_a_campaign_and_sends_it() {
         .collect();
     assert_eq!(names, vec!["Club"], "{lists}");
 }
+
+/// A POST sent again with the same `Idempotency-Key` gets the first answer again, and does the
+/// work once; the key with another request is refused, another user's key is their own.
+#[test]
+fn an_idempotency_key_gives_the_first_answer_again_and_does_the_work_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let h = Herald::new(&data)
+        .web_only(port)
+        .env("HERALD__DNS__NAMESERVERS", "[\"127.0.0.1:9\"]")
+        .env("HERALD__DNS__TIMEOUT", "1s");
+    common::add_user(&h, "admin@herald.test", "admin");
+    common::add_user(&h, "other@herald.test", "admin");
+    let admin = common::bearer(&h, "admin@herald.test");
+    let other = common::bearer(&h, "other@herald.test");
+    let _serve = common::serve_sandbox(&h, port);
+    let post = |auth: &str, body: &str, key: Option<&str>| {
+        let mut headers = vec![
+            ("Authorization", auth),
+            ("Content-Type", "application/json"),
+        ];
+        if let Some(k) = key {
+            headers.push(("Idempotency-Key", k));
+        }
+        http(port, "POST", "/api/v1/lists", &headers, Some(body))
+    };
+    let first = post(&admin, r#"{"name": "Once"}"#, Some("req-1"));
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let again = post(&admin, r#"{"name": "Once"}"#, Some("req-1"));
+    assert_eq!(
+        (again.status, again.body.as_str()),
+        (201, first.body.as_str()),
+        "the first answer again"
+    );
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    let lists = http(
+        port,
+        "GET",
+        "/api/v1/lists",
+        &[("Authorization", &admin)],
+        None,
+    );
+    assert_eq!(lists.body.matches("\"Once\"").count(), 1, "{}", lists.body);
+
+    // The key with another request: refused, nothing made.
+    let other_request = post(&admin, r#"{"name": "Twice"}"#, Some("req-1"));
+    assert_eq!(other_request.status, 422, "{}", other_request.body);
+    assert!(other_request.body.contains("different request"));
+    // Without a key a repeat is a new request (the name is taken now).
+    assert_eq!(post(&admin, r#"{"name": "Once"}"#, None).status, 409);
+    // A refusal is an answer too: kept and given again.
+    let taken = post(&admin, r#"{"name": "Once"}"#, Some("req-2"));
+    assert_eq!(taken.status, 409);
+    assert_eq!(
+        post(&admin, r#"{"name": "Once"}"#, Some("req-2")).header("idempotent-replayed"),
+        Some("true")
+    );
+    // Another user's key of the same name is theirs.
+    let theirs = post(&other, r#"{"name": "Theirs"}"#, Some("req-1"));
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+    for bad in ["", "a b", &"k".repeat(256)] {
+        let r = post(&admin, r#"{"name": "Bad"}"#, Some(bad));
+        assert_eq!(r.status, 422, "{bad:?}: {}", r.body);
+    }
+    let lists = http(
+        port,
+        "GET",
+        "/api/v1/lists",
+        &[("Authorization", &admin)],
+        None,
+    );
+    assert!(!lists.body.contains("\"Bad\""), "{}", lists.body);
+}

@@ -490,3 +490,16 @@ store_area! {
         fn take_warmup(&self, domain: &str, today: i64, want: u64, schedule: &[u64]) -> WarmupGrant;
     }
 }
+
+store_area! {
+    /// Idempotency keys of the JSON API (`shared/idempotency.rs`).
+    pub trait IdempotencyStore {
+        /// Take `key` for `user`'s request (`request_hash`), or say what became of it: answered
+        /// (the first answer to give again), still running, or used for another request.
+        /// Keys older than 24 hours are forgotten first.
+        fn claim_idempotency(&self, user: &str, key: &str, request_hash: &str, now_ms: i64) -> IdempotentClaim;
+        /// Keep the answer to a claimed key (status, JSON body), or, `None`, free the key (the
+        /// request failed on our side: a retry should run it).
+        fn answer_idempotency(&self, user: &str, key: &str, answer: Option<(u16, &str)>) -> ();
+    }
+}

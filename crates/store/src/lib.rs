@@ -58,6 +58,7 @@ pub trait Store:
     + WebhookStore
     + DmarcStore
     + WarmupStore
+    + IdempotencyStore
     + Clone
     + Send
     + Sync
@@ -81,6 +82,7 @@ impl<T> Store for T where
         + WebhookStore
         + DmarcStore
         + WarmupStore
+        + IdempotencyStore
         + Clone
         + Send
         + Sync

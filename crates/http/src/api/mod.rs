@@ -7,6 +7,7 @@ pub(crate) mod contacts;
 mod dmarc;
 mod domains;
 mod health;
+mod idempotency;
 mod lists;
 mod openapi;
 mod queue;
@@ -616,6 +617,8 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/api/v1/webhooks/{id}/events", get(webhooks::events::<S>))
         .route("/api/v1/webhooks/{id}/replay", post(webhooks::replay::<S>))
         .route("/api/v1/openapi.json", get(openapi::document))
+        // Inside authentication: keys are the caller's.
+        .layer(from_fn_with_state(web.clone(), idempotency::layer::<S>))
         .layer(from_fn_with_state(web.clone(), authenticate::<S>))
         .with_state(web)
 }

@@ -10,6 +10,7 @@ mod contacts;
 mod dmarc;
 mod domains;
 mod feedback;
+mod idempotency;
 mod members;
 mod privacy;
 mod queue;
@@ -178,6 +179,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         22,
         include_str!("../../migrations/postgres/0022_complaint_override.sql"),
+    ),
+    (
+        23,
+        include_str!("../../migrations/postgres/0023_idempotency.sql"),
     ),
 ];
 

@@ -401,3 +401,16 @@ pub struct WarmupGrant {
     pub used: u64,
     pub day_index: u64,
 }
+
+/// What became of an idempotency key (`claim_idempotency`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotentClaim {
+    /// Taken now: run the request.
+    New,
+    /// The same request was answered: give this again.
+    Answered { status: u16, body: String },
+    /// The same request is still running.
+    InProgress,
+    /// The key was used for a different request.
+    OtherRequest,
+}

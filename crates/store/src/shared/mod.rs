@@ -8,6 +8,7 @@ pub(crate) mod contacts;
 pub(crate) mod dmarc;
 pub(crate) mod domains;
 pub(crate) mod feedback;
+pub(crate) mod idempotency;
 pub(crate) mod members;
 pub(crate) mod privacy;
 pub(crate) mod reports;

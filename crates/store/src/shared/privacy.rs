@@ -505,6 +505,17 @@ macro_rules! privacy {
                 done.events = scrub_rows(&mut w.tx, "events", "detail", &ids, &e.needles).await?;
                 // Webhook events not yet posted (or kept in an endpoint's log): the same.
                 scrub_rows(&mut w.tx, "webhook_outbox", "detail", &ids, &e.needles).await?;
+                // API answers kept for idempotency keys (24 hours) that name the person.
+                for needle in &e.needles {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DELETE FROM idempotency_keys WHERE {}$1{}",
+                        super::dialect::contains_open("lower(body)"),
+                        super::dialect::CONTAINS_CLOSE
+                    )))
+                    .bind(needle.to_lowercase())
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
                 // Inbound messages: those about the person's deliveries, and any other still
                 // naming the address (kept for `[inbound] retention`).
                 done.inbound = scrub_inbound(&mut w.tx, &inbound, &e.needles).await?;

@@ -8,6 +8,7 @@ mod contacts;
 mod dmarc;
 mod domains;
 mod feedback;
+mod idempotency;
 mod members;
 mod privacy;
 mod queue;
@@ -188,6 +189,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         31,
         include_str!("../../migrations/sqlite/0031_complaint_override.sql"),
+    ),
+    (
+        32,
+        include_str!("../../migrations/sqlite/0032_idempotency.sql"),
     ),
 ];
 
