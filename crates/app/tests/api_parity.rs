@@ -250,6 +250,34 @@ fn an_idempotency_key_gives_the_first_answer_again_and_does_the_work_once() {
     // Another user's key of the same name is theirs.
     let theirs = post(&other, r#"{"name": "Theirs"}"#, Some("req-1"));
     assert_eq!(theirs.status, 201, "{}", theirs.body);
+    // A new token is shown once: a retry is told it was answered, not given the token again.
+    let token = |key: &str| {
+        http(
+            port,
+            "POST",
+            "/api/v1/tokens",
+            &[
+                ("Authorization", &admin),
+                ("Content-Type", "application/json"),
+                ("Idempotency-Key", key),
+            ],
+            Some(r#"{"user": "other@herald.test", "name": "ci"}"#),
+        )
+    };
+    let made = token("tok-1");
+    assert_eq!(made.status, 201, "{}", made.body);
+    let retried = token("tok-1");
+    assert_eq!(retried.status, 409, "{}", retried.body);
+    assert!(
+        retried.body.contains("secret shown once"),
+        "{}",
+        retried.body
+    );
+    let shown = json(&made);
+    let secret = shown["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{shown:#}"));
+    assert!(!retried.body.contains(secret), "{}", retried.body);
     for bad in ["", "a b", &"k".repeat(256)] {
         let r = post(&admin, r#"{"name": "Bad"}"#, Some(bad));
         assert_eq!(r.status, 422, "{bad:?}: {}", r.body);

@@ -195,8 +195,8 @@ store_area! {
             setting: &AudienceSetting<'_>,
             now_ms: i64,
         ) -> bool;
-        /// Record why a draft (or scheduled campaign) is sent despite a spam-complaint rate past
-        /// 0.3 %; false once its send started.
+        /// Record why a campaign was sent despite a spam-complaint rate past 0.3 % (once its send
+        /// started); false when there is no such campaign.
         fn set_complaint_override(&self, id: CampaignId, why: &str) -> bool;
         fn create_campaign(&self, c: &NewCampaign) -> CampaignId;
         fn campaign(&self, id: CampaignId) -> Option<Campaign>;

@@ -201,8 +201,27 @@ fn content(i: &CheckInput<'_>, out: &mut Vec<CheckFinding>) {
     }
 }
 
+/// The spam-report findings alone (overall and per provider), as `findings` makes them: what a
+/// send needs to decide whether it is blocked ([`BLOCKING_CODES`]).
+pub fn complaint_findings(
+    recent: (u64, u64, usize),
+    providers: Vec<(String, u64, u64)>,
+) -> Vec<CheckFinding> {
+    let mut out = Vec::new();
+    complaints_of(recent, &providers, &mut out);
+    out
+}
+
 fn complaints(i: &CheckInput<'_>, out: &mut Vec<CheckFinding>) {
-    let (delivered, complained, campaigns) = i.recent;
+    complaints_of(i.recent, &i.providers, out);
+}
+
+fn complaints_of(
+    recent: (u64, u64, usize),
+    providers: &[(String, u64, u64)],
+    out: &mut Vec<CheckFinding>,
+) {
+    let (delivered, complained, campaigns) = recent;
     if delivered < COMPLAINTS_MIN_DELIVERED {
         return;
     }
@@ -225,12 +244,12 @@ fn complaints(i: &CheckInput<'_>, out: &mut Vec<CheckFinding>) {
             .to_string()
     });
     out.push(finding(code, severity, text, fix));
-    provider_complaints(i, out);
+    provider_complaints(providers, out);
 }
 
 /// A provider whose own spam-report rate is past Gmail's thresholds, though the whole may not be.
-fn provider_complaints(i: &CheckInput<'_>, out: &mut Vec<CheckFinding>) {
-    for (name, delivered, complained) in &i.providers {
+fn provider_complaints(providers: &[(String, u64, u64)], out: &mut Vec<CheckFinding>) {
+    for (name, delivered, complained) in providers {
         if *delivered < COMPLAINTS_MIN_DELIVERED {
             continue;
         }

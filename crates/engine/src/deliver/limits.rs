@@ -49,27 +49,30 @@ impl Limits {
     /// default starts from `general`: the node's per-domain connections and messages per
     /// connection). An error names the setting.
     pub fn new(settings: &[LimitSetting], general: (usize, usize)) -> Result<Self, String> {
+        // The defaults only ever lower the node's own limits.
         let mut groups: HashMap<String, Limit> = DEFAULTS
             .iter()
             .map(|(g, c, m)| {
                 (
                     g.to_string(),
                     Limit {
-                        connections: *c,
-                        messages_per_connection: *m,
+                        connections: (*c).min(general.0),
+                        messages_per_connection: (*m).min(general.1),
                         pace: None,
                     },
                 )
             })
             .collect();
         for s in settings {
-            let mx = s.mx.trim().trim_end_matches('.').to_ascii_lowercase();
-            if mx.is_empty() || mx.contains(|c: char| c.is_whitespace() || c == '@') {
+            let given = s.mx.trim().trim_end_matches('.').to_ascii_lowercase();
+            if given.is_empty() || given.contains(|c: char| c.is_whitespace() || c == '@') {
                 return Err(format!(
                     "[[delivery.limit]] mx = {:?}: expected a receiver's MX group, e.g. \"google.com\"",
                     s.mx
                 ));
             }
+            // A host written for the receiver (`mx1.example-corp.com`) means its group.
+            let mx = super::throttle::group_of(&given);
             if s.connections == Some(0) || s.messages_per_connection == Some(0) {
                 return Err(format!(
                     "[[delivery.limit]] {mx}: connections and messages_per_connection must be at least 1"
@@ -155,6 +158,21 @@ mod tests {
         .unwrap();
         let g = l.get("google.com").unwrap();
         assert_eq!((g.connections, g.messages_per_connection), (3, 100));
+        // Defaults never raise the node's own limits.
+        let low = Limits::new(&[], (2, 10)).unwrap();
+        let g = low.get("google.com").unwrap();
+        assert_eq!((g.connections, g.messages_per_connection), (2, 10));
+        // A host of the receiver names its group.
+        let host = Limits::new(
+            &[LimitSetting {
+                mx: "MX1.Example-Corp.com".into(),
+                connections: Some(1),
+                ..LimitSetting::default()
+            }],
+            (5, 100),
+        )
+        .unwrap();
+        assert_eq!(host.get("example-corp.com").unwrap().connections, 1);
         let m = l.get("mailgun.org").unwrap();
         assert_eq!((m.connections, m.messages_per_connection), (5, 100));
         assert!(m.pace.is_some());

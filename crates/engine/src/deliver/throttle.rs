@@ -144,8 +144,8 @@ impl Throttles {
             .unwrap_or_else(|| domain.to_ascii_lowercase())
     }
 
-    /// The receiver group of `domain` when known before a lookup: learned from an MX host
-    /// that answered, or a big provider's own domain.
+    /// The receiver group of `domain` as far as known before a lookup: learned from an MX host
+    /// that answered, a big provider's own domain, or else the domain's own registrable part.
     pub fn known_group(&self, domain: &str) -> Option<String> {
         let learned = self
             .domains
@@ -153,7 +153,10 @@ impl Throttles {
             .unwrap_or_else(|e| e.into_inner())
             .get(&domain.to_ascii_lowercase())
             .cloned();
-        learned.or_else(|| super::limits::well_known_group(domain).map(str::to_string))
+        learned
+            .or_else(|| super::limits::well_known_group(domain).map(str::to_string))
+            // A domain that is its own receiver (mx1.example-corp.com for example-corp.com).
+            .or_else(|| Some(group_of(domain)))
     }
 
     /// Remember that `domain`'s mail is answered by `mx_host`. A slow-down recorded under the

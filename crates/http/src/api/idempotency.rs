@@ -3,7 +3,9 @@
 //! again — one campaign, one list, one token — instead of a second one. Keys are per user, kept
 //! 24 hours; the same key with a different request is refused (422), and one whose first request
 //! is still running answers 409. Answers of our own failures (5xx) are not kept: a retry runs
-//! again. Without the header nothing changes.
+//! again; nor are answers holding a secret shown once (`Cache-Control: no-store`, a new token):
+//! a retry is told the request was answered. The request runs to its end even if the client
+//! leaves. Without the header nothing changes.
 
 use std::sync::Arc;
 
@@ -25,6 +27,8 @@ const REPLAYED: &str = "idempotent-replayed";
 /// API POSTs).
 const MAX_BODY: usize = 4 * 1024 * 1024;
 const MAX_ANSWER: usize = 64 * 1024 * 1024;
+/// What a retry gets for a request whose answer held a secret shown once.
+const SECRET_NOT_KEPT: &str = "{\"error\": \"this request was answered already; its answer held a secret shown once, which is not kept: list what exists (GET) instead\"}";
 
 pub async fn layer<S: Store>(State(web): State<Arc<Web<S>>>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
@@ -88,29 +92,47 @@ pub async fn layer<S: Store>(State(web): State<Arc<Web<S>>>, req: Request, next:
             r
         }
         Ok(IdempotentClaim::New) => {
-            let r = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
-            let (rparts, rbody) = r.into_parts();
-            let Ok(rbytes) = to_bytes(rbody, MAX_ANSWER).await else {
-                let _ = web.store.answer_idempotency(&user.email, &key, None).await;
-                tracing::error!("an API answer too large to keep for its Idempotency-Key");
-                return error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the answer could not be kept for the Idempotency-Key",
-                );
-            };
-            let keep = !rparts.status.is_server_error();
-            let answer = keep.then(|| (rparts.status.as_u16(), String::from_utf8_lossy(&rbytes)));
-            let answer = answer.as_ref().map(|(s, b)| (*s, b.as_ref()));
-            if let Err(e) = web
-                .store
-                .answer_idempotency(&user.email, &key, answer)
-                .await
-            {
-                tracing::warn!(error = %e, "keeping an idempotent answer");
-            }
-            Response::from_parts(rparts, Body::from(rbytes))
+            // Run to the end even if the client goes away meanwhile: the answer is kept for
+            // its retry, and the key is never left "still running".
+            let req = Request::from_parts(parts, Body::from(bytes));
+            let task = tokio::spawn(async move {
+                let r = next.run(req).await;
+                let (rparts, rbody) = r.into_parts();
+                let Ok(rbytes) = to_bytes(rbody, MAX_ANSWER).await else {
+                    let _ = web.store.answer_idempotency(&user.email, &key, None).await;
+                    tracing::error!("an API answer too large to keep for its Idempotency-Key");
+                    return error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "the answer could not be kept for the Idempotency-Key",
+                    );
+                };
+                let secret = rparts
+                    .headers
+                    .get(axum::http::header::CACHE_CONTROL)
+                    .is_some_and(|v| v.as_bytes().windows(8).any(|w| w == b"no-store"));
+                let body = String::from_utf8_lossy(&rbytes);
+                let answer = if rparts.status.is_server_error() {
+                    // Our failure: a retry runs again.
+                    None
+                } else if secret {
+                    // A secret shown once (a new token) is not kept: a retry is told so.
+                    Some((StatusCode::CONFLICT.as_u16(), SECRET_NOT_KEPT))
+                } else {
+                    Some((rparts.status.as_u16(), body.as_ref()))
+                };
+                if let Err(e) = web
+                    .store
+                    .answer_idempotency(&user.email, &key, answer)
+                    .await
+                {
+                    tracing::warn!(error = %e, "keeping an idempotent answer");
+                }
+                Response::from_parts(rparts, Body::from(rbytes))
+            });
+            task.await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "an idempotent request's task failed");
+                error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed")
+            })
         }
     }
 }

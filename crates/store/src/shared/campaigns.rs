@@ -200,7 +200,7 @@ macro_rules! campaigns {
             async fn set_complaint_override(&self, id: CampaignId, why: &str) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
-                    "UPDATE campaigns SET complaint_override = $2 WHERE id = $1 AND status IN ('draft', 'scheduled')",
+                    "UPDATE campaigns SET complaint_override = $2 WHERE id = $1",
                 )
                 .bind(id.0)
                 .bind(why)

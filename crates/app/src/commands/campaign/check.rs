@@ -63,23 +63,7 @@ pub async fn check_campaign(
             String::new()
         }
     };
-    // Spam reports against deliveries over the last 30 days, in all and per receiving
-    // provider: one read of the health rollup (the store keeps it as mail is recorded).
-    let health = herald_engine::reports::health::health(&app.store, 30, app.clock.now_ms()).await?;
-    let delivered_and_reported = |f: &herald_engine::reports::health::HealthFigures| {
-        // Through a relay, complaints come for relayed deliveries too.
-        (f.delivered + f.relayed, f.complaints)
-    };
-    let (delivered, complained) = delivered_and_reported(&health.overall);
-    let recent = (delivered, complained, health.campaigns.len());
-    let providers = health
-        .providers
-        .into_iter()
-        .map(|g| {
-            let (delivered, complained) = delivered_and_reported(&g.figures);
-            (g.name, delivered, complained)
-        })
-        .collect();
+    let (recent, providers) = complaint_input(app).await?;
     let list_id = herald_mail::list_id_header(&c.list_name, c.list.0, &from_domain);
     let mut findings = campaign::check::findings(&campaign::check::CheckInput {
         from_domain: &from_domain,
@@ -207,6 +191,30 @@ async fn spam_score(
 
 /// Run the check at `at` (create, schedule, send) without ever failing what called it: a
 /// check that cannot run is logged.
+/// Spam reports against deliveries over the last 30 days, in all (delivered, reported,
+/// campaigns) and per receiving provider: one read of the health rollup (the store keeps it as
+/// mail is recorded).
+#[allow(clippy::type_complexity)]
+pub async fn complaint_input(
+    app: &App,
+) -> anyhow::Result<((u64, u64, usize), Vec<(String, u64, u64)>)> {
+    let health = herald_engine::reports::health::health(&app.store, 30, app.clock.now_ms()).await?;
+    let delivered_and_reported = |f: &herald_engine::reports::health::HealthFigures| {
+        // Through a relay, complaints come for relayed deliveries too.
+        (f.delivered + f.relayed, f.complaints)
+    };
+    let (delivered, complained) = delivered_and_reported(&health.overall);
+    let providers = health
+        .providers
+        .into_iter()
+        .map(|g| {
+            let (delivered, complained) = delivered_and_reported(&g.figures);
+            (g.name, delivered, complained)
+        })
+        .collect();
+    Ok(((delivered, complained, health.campaigns.len()), providers))
+}
+
 pub async fn check_quietly(
     app: &App,
     id: CampaignId,

@@ -51,10 +51,16 @@ pub(super) async fn send(
     timeout: Option<Duration>,
     json: bool,
 ) -> anyhow::Result<()> {
+    let who = std::env::var("USER").unwrap_or_else(|_| "an unnamed user".into());
     start_send_despite(
         app,
         id,
-        despite.map(|why| format!("--despite-complaints at send: {why}")),
+        despite.filter(|why| !why.trim().is_empty()).map(|why| {
+            format!(
+                "--despite-complaints at send by {who} on this machine: {}",
+                why.trim()
+            )
+        }),
     )
     .await?;
     // One path for sending: when `herald serve` runs on this installation, it sends; this
@@ -283,9 +289,21 @@ pub async fn start_send_despite(
         }
         _ => {}
     }
-    // The domain may have broken since the campaign was created: check again (unless the
-    // campaign was explicitly allowed to bypass the gate). Its refusal is about the domain's
-    // state, not the request.
+    let startable = matches!(
+        c.status,
+        herald_store::CampaignStatus::Draft | herald_store::CampaignStatus::Scheduled
+    );
+    // A start that was interrupted after part of the audience was snapshotted is finished
+    // whatever the gate and the complaint rate say now: those deliveries are already queued.
+    let begun = app.store.counts(id).await?.total() > 0;
+    // A spam-complaint rate past 0.3 % stops a start, decided before anything changes (a
+    // refused send leaves a scheduled campaign scheduled), and read on its own, so no other
+    // part of the check can skip it.
+    let override_reason = if startable && !begun {
+        complaint_override(app, id, despite).await?
+    } else {
+        None
+    };
     // A scheduled campaign sent by hand goes out now, to everyone: it stops being scheduled
     // (and sent in local time). Refused while `serve` holds its start: it is starting anyway.
     if c.status == herald_store::CampaignStatus::Scheduled {
@@ -293,16 +311,10 @@ pub async fn start_send_despite(
             .unschedule_campaign(id, app.clock.now_ms())
             .await?;
     }
-    // A start that was interrupted after part of the audience was snapshotted is finished
-    // whatever the gate says now: those deliveries are already queued.
-    let begun = app.store.counts(id).await?.total() > 0;
-    if c.gate_override.is_none()
-        && !begun
-        && matches!(
-            c.status,
-            herald_store::CampaignStatus::Draft | herald_store::CampaignStatus::Scheduled
-        )
-    {
+    // The domain may have broken since the campaign was created: check again (unless the
+    // campaign was explicitly allowed to bypass the gate). Its refusal is about the domain's
+    // state, not the request.
+    if c.gate_override.is_none() && !begun && startable {
         app.check_from(&c.from_address).await.map_err(|e| {
             match e.downcast_ref::<crate::BadInput>() {
                 Some(b) => crate::conflict(b.0.clone()),
@@ -310,31 +322,8 @@ pub async fn start_send_despite(
             }
         })?;
     }
-    if matches!(
-        c.status,
-        herald_store::CampaignStatus::Draft | herald_store::CampaignStatus::Scheduled
-    ) && !begun
-    {
-        let check = check_quietly(app, id, "send").await;
-        let blocking = check
-            .iter()
-            .flat_map(|k| k.findings.iter())
-            .find(|f| herald_engine::campaign::check::BLOCKING_CODES.contains(&f.code.as_str()));
-        if let Some(f) = blocking {
-            match despite.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-                Some(why) => {
-                    let why: String = why.chars().filter(|c| !c.is_control()).take(500).collect();
-                    app.store.set_complaint_override(id, &why).await?;
-                }
-                None if c.complaint_override.is_some() => {}
-                None => {
-                    return Err(crate::conflict(format!(
-                        "campaign {id} was not sent: {} Sending more now puts every later campaign at risk. Find the cause first (the health page shows the rate per provider); to send anyway, give the reason: `herald campaign send {id} --despite-complaints \"…\"`, the API's ?despite_complaints=…, or the box on its page (recorded on the campaign).",
-                        f.text
-                    )));
-                }
-            }
-        }
+    if startable {
+        check_quietly(app, id, "send").await;
     }
     campaign::snapshot(&app.store, id, app.clock.now_ms())
         .await
@@ -343,7 +332,37 @@ pub async fn start_send_despite(
             CampaignError::UnknownCampaign(_) => crate::not_found(e.to_string()),
             other => anyhow::anyhow!("{other}"),
         })?;
+    // Recorded once the send started: a reason for a send that did not happen is no record.
+    if let Some(why) = override_reason {
+        app.store.set_complaint_override(id, &why).await?;
+    }
     Ok(())
+}
+
+/// Whether the spam-complaint rate blocks this send: `Ok(None)` when it does not, the reason to
+/// record when `despite` gives one, an error naming the rate when it blocks.
+async fn complaint_override(
+    app: &App,
+    id: CampaignId,
+    despite: Option<String>,
+) -> anyhow::Result<Option<String>> {
+    let (recent, providers) = complaint_input(app).await?;
+    let findings = herald_engine::campaign::check::complaint_findings(recent, providers);
+    let Some(f) = findings
+        .iter()
+        .find(|f| herald_engine::campaign::check::BLOCKING_CODES.contains(&f.code.as_str()))
+    else {
+        return Ok(None);
+    };
+    match despite.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        Some(why) => Ok(Some(
+            why.chars().filter(|c| !c.is_control()).take(500).collect(),
+        )),
+        None => Err(crate::conflict(format!(
+            "campaign {id} was not sent: {} Sending more now puts every later campaign at risk. Find the cause first (the health page shows the rate per provider); to send anyway, give the reason: `herald campaign send {id} --despite-complaints \"…\"`, the API's ?despite_complaints=…, or the box on its page (recorded on the campaign).",
+            f.text
+        ))),
+    }
 }
 
 /// `campaign test`: fails when the copy was not accepted.
