@@ -53,24 +53,13 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     let now = app.clock.now_ms();
     let list = app.store.ensure_list("bench", now).await?;
     eprintln!("generating {contacts} contacts …");
-    let mut batch = Vec::with_capacity(5000);
-    for i in 0..contacts {
-        let email = super::bench_data::address(i, 1000);
-        batch.push(NewContact {
-            email_key: email.clone(),
-            erased_token: None,
-            email,
-            fields: format!(
-                r#"{{"first_name":"User{i}","city":"{}"}}"#,
-                CITIES[(i % 10) as usize]
-            ),
-        });
-        if batch.len() == 5000 {
-            app.store.upsert_contacts(list, &batch, now).await?;
-            batch.clear();
-        }
-    }
-    app.store.upsert_contacts(list, &batch, now).await?;
+    add_contacts(&app, list, (0..contacts).step_by(1), now, |i| {
+        format!(
+            r#"{{"first_name":"User{i}","city":"{}"}}"#,
+            CITIES[(i % 10) as usize]
+        )
+    })
+    .await?;
     // An earlier campaign, delivered to everyone.
     let earlier = app
         .store
@@ -134,60 +123,18 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
         app.clock.now_ms(),
     )
     .await?;
-    let t = Instant::now();
-    let snapshot_recipients =
-        herald_engine::campaign::snapshot(&app.store, id, app.clock.now_ms()).await?;
-    let snapshot_seconds = t.elapsed().as_secs_f64();
+    let (snapshot_recipients, snapshot_seconds) = timed_snapshot(&app, id).await?;
 
     eprintln!("a campaign to the whole list …");
     let whole = app
         .store
         .create_campaign(&super::bench_data::campaign(list, "whole"))
         .await?;
-    let t = Instant::now();
-    let list_snapshot_deliveries =
-        herald_engine::campaign::snapshot(&app.store, whole, app.clock.now_ms()).await?;
-    let list_snapshot_seconds = t.elapsed().as_secs_f64();
+    let (list_snapshot_deliveries, list_snapshot_seconds) = timed_snapshot(&app, whole).await?;
 
     eprintln!("a campaign to two lists minus a third …");
-    let half = app.store.ensure_list("half", now).await?;
-    let tenth = app.store.ensure_list("tenth", now).await?;
-    for (l, every) in [(half, 2), (tenth, 10)] {
-        let mut batch = Vec::with_capacity(5000);
-        for i in (0..contacts).step_by(every) {
-            let email = super::bench_data::address(i, 1000);
-            batch.push(NewContact {
-                email_key: email.clone(),
-                erased_token: None,
-                email,
-                fields: "{}".into(),
-            });
-            if batch.len() == 5000 {
-                app.store.upsert_contacts(l, &batch, now).await?;
-                batch.clear();
-            }
-        }
-        app.store.upsert_contacts(l, &batch, now).await?;
-    }
-    let lists = app
-        .store
-        .create_campaign(&super::bench_data::campaign(list, "lists"))
-        .await?;
-    segments::set_campaign_audience(
-        &app.store,
-        lists,
-        &AudienceChange {
-            also_lists: Some(vec!["half".into()]),
-            exclude_lists: Some(vec!["tenth".into()]),
-            ..AudienceChange::default()
-        },
-        app.clock.now_ms(),
-    )
-    .await?;
-    let t = Instant::now();
-    let lists_snapshot_deliveries =
-        herald_engine::campaign::snapshot(&app.store, lists, app.clock.now_ms()).await?;
-    let lists_snapshot_seconds = t.elapsed().as_secs_f64();
+    let (lists_snapshot_deliveries, lists_snapshot_seconds) =
+        two_lists_minus_a_third(&app, list, contacts, now).await?;
 
     let r = SegmentBench {
         contacts,
@@ -209,20 +156,101 @@ pub async fn segment(contacts: u64, json: bool) -> anyhow::Result<()> {
     if json {
         return output::json(&r);
     }
-    println!("segment over {contacts} contacts ({events} events), SQLite: {RULE}");
-    println!("  matched    {matched}");
-    println!("  count      {count_seconds:.2} s");
-    println!("  never engaged: {never_engaged} counted in {never_engaged_seconds:.2} s");
-    println!("  snapshot   {snapshot_seconds:.2} s ({snapshot_recipients} deliveries)");
-    println!(
-        "  the whole list: snapshot {list_snapshot_seconds:.2} s ({list_snapshot_deliveries} deliveries)"
-    );
-    println!(
-        "  two lists minus a third: snapshot {lists_snapshot_seconds:.2} s ({lists_snapshot_deliveries} deliveries, each person once)"
-    );
-    println!(
-        "  setup      {setup_seconds:.1} s, peak RSS {:.0} MB",
-        r.peak_rss_mb
-    );
+    r.print();
     Ok(())
+}
+
+impl SegmentBench {
+    fn print(&self) {
+        let r = self;
+        println!(
+            "segment over {} contacts ({} events), SQLite: {RULE}",
+            r.contacts, r.events
+        );
+        println!("  matched    {}", r.matched);
+        println!("  count      {:.2} s", r.count_seconds);
+        println!(
+            "  never engaged: {} counted in {:.2} s",
+            r.never_engaged, r.never_engaged_seconds
+        );
+        println!(
+            "  snapshot   {:.2} s ({} deliveries)",
+            r.snapshot_seconds, r.snapshot_recipients
+        );
+        println!(
+            "  the whole list: snapshot {:.2} s ({} deliveries)",
+            r.list_snapshot_seconds, r.list_snapshot_deliveries
+        );
+        println!(
+            "  two lists minus a third: snapshot {:.2} s ({} deliveries, each person once)",
+            r.lists_snapshot_seconds, r.lists_snapshot_deliveries
+        );
+        println!(
+            "  setup      {:.1} s, peak RSS {:.0} MB",
+            r.setup_seconds, r.peak_rss_mb
+        );
+    }
+}
+
+/// Put the contacts numbered `ids` on `list` (their fields from `fields`), in batches.
+async fn add_contacts(
+    app: &App,
+    list: herald_store::ListId,
+    ids: impl Iterator<Item = u64>,
+    now: i64,
+    fields: impl Fn(u64) -> String,
+) -> anyhow::Result<()> {
+    let mut batch = Vec::with_capacity(5000);
+    for i in ids {
+        let email = super::bench_data::address(i, 1000);
+        batch.push(NewContact {
+            email_key: email.clone(),
+            erased_token: None,
+            email,
+            fields: fields(i),
+        });
+        if batch.len() == 5000 {
+            app.store.upsert_contacts(list, &batch, now).await?;
+            batch.clear();
+        }
+    }
+    app.store.upsert_contacts(list, &batch, now).await?;
+    Ok(())
+}
+
+/// Snapshot `id`'s audience: the deliveries made and the seconds it took.
+async fn timed_snapshot(app: &App, id: herald_store::CampaignId) -> anyhow::Result<(u64, f64)> {
+    let t = Instant::now();
+    let n = herald_engine::campaign::snapshot(&app.store, id, app.clock.now_ms()).await?;
+    Ok((n, t.elapsed().as_secs_f64()))
+}
+
+/// A campaign to `list` and a second list of every other contact, minus a third of every
+/// tenth: its snapshot timed.
+async fn two_lists_minus_a_third(
+    app: &App,
+    list: herald_store::ListId,
+    contacts: u64,
+    now: i64,
+) -> anyhow::Result<(u64, f64)> {
+    let half = app.store.ensure_list("half", now).await?;
+    let tenth = app.store.ensure_list("tenth", now).await?;
+    add_contacts(app, half, (0..contacts).step_by(2), now, |_| "{}".into()).await?;
+    add_contacts(app, tenth, (0..contacts).step_by(10), now, |_| "{}".into()).await?;
+    let id = app
+        .store
+        .create_campaign(&super::bench_data::campaign(list, "lists"))
+        .await?;
+    segments::set_campaign_audience(
+        &app.store,
+        id,
+        &AudienceChange {
+            also_lists: Some(vec!["half".into()]),
+            exclude_lists: Some(vec!["tenth".into()]),
+            ..AudienceChange::default()
+        },
+        app.clock.now_ms(),
+    )
+    .await?;
+    timed_snapshot(app, id).await
 }

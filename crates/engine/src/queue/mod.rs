@@ -506,6 +506,27 @@ impl<S: Store> Queue<S> {
         )))
     }
 
+    /// How `domain`'s messages go out: the key of the connection limit it shares and that
+    /// limit, messages per connection, and a receiver's own pace. A receiver with limits of its
+    /// own (a big provider, `[[delivery.limit]]`) shares them among every domain it serves
+    /// (through a relay, the relay is the receiver); one recovering from a slow-down gets one
+    /// connection at a time.
+    fn receiver_limits(&self, domain: &str) -> (String, usize, usize, Option<Arc<deliver::Pace>>) {
+        let limit = (!self.cfg.deliver.relay)
+            .then(|| self.throttles.known_group(domain))
+            .flatten()
+            .and_then(|g| self.cfg.limits.get(&g).map(|l| (g, l.clone())));
+        let (key, permits) = match (self.throttles.recovering(domain), &limit) {
+            (Some(group), _) => (format!("slow:{group}"), 1),
+            (None, Some((group, l))) => (format!("mx:{group}"), l.connections),
+            (None, None) => (domain.to_string(), self.cfg.max_connections_per_domain),
+        };
+        match limit {
+            Some((_, l)) => (key, permits, l.messages_per_connection, l.pace),
+            None => (key, permits, self.cfg.max_messages_per_connection, None),
+        }
+    }
+
     /// Start one job per (domain, connection-sized chunk). Messages are rendered inside the
     /// job just before they are sent, so memory holds one message per open connection, not
     /// one per claimed delivery.
@@ -581,31 +602,14 @@ impl<S: Store> Queue<S> {
             by_domain.entry(d.domain.clone()).or_default().push((r, d));
         }
         for (domain, mut items) in by_domain {
-            // A receiver with limits of its own (a big provider, `[[delivery.limit]]`) shares
-            // them among every domain it serves; through a relay, the relay is the receiver.
-            let limit = (!self.cfg.deliver.relay)
-                .then(|| self.throttles.known_group(&domain))
-                .flatten()
-                .and_then(|g| self.cfg.limits.get(&g).map(|l| (g, l.clone())));
-            // A receiver recovering from a slow-down gets one connection at a time (shared by
-            // every domain it serves).
-            let (key, permits) = match (self.throttles.recovering(&domain), &limit) {
-                (Some(group), _) => (format!("slow:{group}"), 1),
-                (None, Some((group, l))) => (format!("mx:{group}"), l.connections),
-                (None, None) => (domain.clone(), self.cfg.max_connections_per_domain),
-            };
-            let per_connection = limit
-                .as_ref()
-                .map_or(self.cfg.max_messages_per_connection, |(_, l)| {
-                    l.messages_per_connection
-                });
+            let (key, permits, per_connection, pace) = self.receiver_limits(&domain);
             let sem = per_domain
                 .entry(key)
                 .or_insert_with(|| Arc::new(Semaphore::new(permits)))
                 .clone();
             let mut job_cfg = self.cfg.clone();
             if job_cfg.deliver.pace.is_none() {
-                job_cfg.deliver.pace = limit.as_ref().and_then(|(_, l)| l.pace.clone());
+                job_cfg.deliver.pace = pace;
             }
             while !items.is_empty() {
                 let rest = items.split_off(items.len().min(per_connection.max(1)));
