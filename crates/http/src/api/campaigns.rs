@@ -160,6 +160,15 @@ pub async fn send<S: Store>(
         Ok(id) => id,
         Err(r) => return *r,
     };
+    if q.despite_complaints
+        .as_ref()
+        .is_some_and(|w| w.chars().count() > 500)
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "despite_complaints: at most 500 characters",
+        );
+    }
     let despite = q
         .despite_complaints
         .filter(|w| !w.trim().is_empty())
