@@ -51,6 +51,8 @@ store_area! {
         fn find_list(&self, name: &str) -> Option<ListId>;
         /// Every list with its number of members, by name.
         fn lists(&self) -> Vec<(String, u64)>;
+        /// Every list's name, in order (no member counts: for menus).
+        fn list_names(&self) -> Vec<String>;
         /// Insert or merge contacts by `email_key` and add them to the list. Existing contacts keep
         /// their first spelling; their fields are merged with the new ones.
         fn upsert_contacts(&self, list: ListId, batch: &[NewContact], now_ms: i64) -> UpsertCounts;
@@ -482,12 +484,13 @@ store_area! {
 store_area! {
     /// Warm-up allowances per From domain and UTC day (`shared/warmup.rs`).
     pub trait WarmupStore {
-        /// Take up to `want` of `domain`'s allowance for the UTC day `today` (ms / 86,400,000)
-        /// under `schedule` (messages per day on its 1st, 2nd, … day of sending); all of them once
-        /// the domain is past the schedule. Atomic across nodes.
-        /// An allowance taken is spent even if a receiver's slow-down then holds the message:
-        /// a warm-up errs on the side of sending less.
-        fn take_warmup(&self, domain: &str, today: i64, want: u64, schedule: &[u64]) -> WarmupGrant;
+        /// The domain's place in its warm-up schedule on the UTC day `today` (ms / 86,400,000):
+        /// 0 on its first day of sending. Fixed for the day (it counts earlier days only).
+        fn warmup_day(&self, domain: &str, today: i64) -> u64;
+        /// Take up to `want` of the domain's `cap` for `today`: how many were granted. Atomic
+        /// across nodes. An allowance taken is spent even if a receiver's slow-down then holds
+        /// the message: a warm-up errs on the side of sending less.
+        fn take_warmup(&self, domain: &str, today: i64, want: u64, cap: u64) -> u64;
     }
 }
 

@@ -108,6 +108,8 @@ pub struct Queue<S: Store> {
     db: Arc<DbNanos>,
     /// Receivers that asked this node to slow down (adaptive pacing).
     throttles: Arc<deliver::throttle::Throttles>,
+    /// New From domains' daily allowances (`[delivery] warmup`).
+    warmup: warmup::Warmup,
 }
 
 /// Time a queue's tasks waited for the store, each task on its own (each is sequential, so each
@@ -159,6 +161,7 @@ impl Shared {
 
 impl<S: Store> Queue<S> {
     pub fn new(store: S, cfg: QueueConfig, resolver: SharedResolver, owner: String) -> Self {
+        let cfg_warmup = cfg.warmup.clone();
         Self {
             store,
             cfg,
@@ -172,6 +175,7 @@ impl<S: Store> Queue<S> {
             owner,
             db: Arc::new(DbNanos::default()),
             throttles: Arc::default(),
+            warmup: warmup::Warmup::new(cfg_warmup),
         }
     }
 
@@ -591,8 +595,10 @@ impl<S: Store> Queue<S> {
             }
         }
         // A new sender's daily allowance: what is past it waits for tomorrow.
-        let paced =
-            warmup::pace(&self.store, &self.cfg.warmup, ready, self.clock().now_ms()).await?;
+        let paced = self
+            .warmup
+            .pace(&self.store, ready, self.clock().now_ms())
+            .await?;
         for rec in paced.wait {
             let _ = out_tx.send(rec).await;
         }

@@ -6,7 +6,7 @@
 //! the day's place in the schedule is the number of earlier days the domain sent.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use herald_store::{ClaimedDelivery, OutcomeRecord, Store, StoreError};
 
@@ -21,55 +21,107 @@ pub(super) struct Paced {
     pub wait: Vec<OutcomeRecord>,
 }
 
-/// Apply the warm-up schedule to the deliveries about to be sent: per From domain, in the order
-/// claimed, as many as the day's allowance grants. A list's own messages (confirmations,
-/// welcomes) are not paced: someone just asked for them.
-pub(super) async fn pace<S: Store>(
-    store: &S,
-    schedule: &[u64],
-    ready: Vec<(Arc<CampaignRender>, ClaimedDelivery)>,
-    now_ms: i64,
-) -> Result<Paced, StoreError> {
-    if schedule.is_empty() {
-        return Ok(Paced {
-            go: ready,
-            wait: Vec::new(),
-        });
-    }
-    let today = now_ms.div_euclid(DAY_MS);
-    let tomorrow = (today + 1) * DAY_MS;
-    let mut by_from: HashMap<String, Vec<(Arc<CampaignRender>, ClaimedDelivery)>> = HashMap::new();
-    let mut go = Vec::with_capacity(ready.len());
-    for (r, d) in ready {
-        if r.is_campaign() {
-            by_from
-                .entry(r.from().domain().to_ascii_lowercase())
-                .or_default()
-                .push((r, d));
-        } else {
-            go.push((r, d));
+/// A node's warm-up: the schedule, and each From domain's place in it today (read once a day
+/// per domain: the claim loop asks for every batch, and a domain past the schedule then costs
+/// nothing).
+#[derive(Debug, Default)]
+pub(super) struct Warmup {
+    schedule: Vec<u64>,
+    /// Domain → (UTC day, its place in the schedule that day).
+    days: Mutex<HashMap<String, (i64, u64)>>,
+}
+
+impl Warmup {
+    pub(super) fn new(schedule: Vec<u64>) -> Self {
+        Self {
+            schedule,
+            days: Mutex::default(),
         }
     }
-    let mut wait = Vec::new();
-    for (domain, mut items) in by_from {
-        let g = store
-            .take_warmup(&domain, today, items.len() as u64, schedule)
-            .await?;
-        let rest = items.split_off((g.granted as usize).min(items.len()));
-        go.extend(items);
-        if rest.is_empty() {
-            continue;
-        }
-        let reason = format!(
-            "warm-up: {domain} is on day {} of its warm-up schedule, {} messages a day, all sent today; the rest go from {}",
-            g.day_index + 1,
-            g.cap.unwrap_or(g.used),
-            crate::reports::ms_to_rfc3339(tomorrow)
-        );
-        wait.extend(
-            rest.iter()
-                .map(|(_, d)| without_attempt(d, d.state, Some(&reason), Some(tomorrow), now_ms)),
-        );
+
+    /// `domain`'s cap today and its day of the schedule (0 = the first); `None` past it.
+    async fn cap<S: Store>(
+        &self,
+        store: &S,
+        domain: &str,
+        today: i64,
+    ) -> Result<Option<(u64, u64)>, StoreError> {
+        let known = self
+            .days
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(domain)
+            .filter(|(day, _)| *day == today)
+            .map(|(_, index)| *index);
+        let index = match known {
+            Some(i) => i,
+            None => {
+                let i = store.warmup_day(domain, today).await?;
+                self.days
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(domain.to_string(), (today, i));
+                i
+            }
+        };
+        Ok(self.schedule.get(index as usize).map(|&cap| (cap, index)))
     }
-    Ok(Paced { go, wait })
+
+    /// Apply the schedule to the deliveries about to be sent: per From domain, in the order
+    /// claimed, as many as the day's allowance grants. A list's own messages (confirmations,
+    /// welcomes) are not paced: someone just asked for them.
+    pub(super) async fn pace<S: Store>(
+        &self,
+        store: &S,
+        ready: Vec<(Arc<CampaignRender>, ClaimedDelivery)>,
+        now_ms: i64,
+    ) -> Result<Paced, StoreError> {
+        if self.schedule.is_empty() {
+            return Ok(Paced {
+                go: ready,
+                wait: Vec::new(),
+            });
+        }
+        let today = now_ms.div_euclid(DAY_MS);
+        let tomorrow = (today + 1) * DAY_MS;
+        let mut by_from: HashMap<String, Vec<(Arc<CampaignRender>, ClaimedDelivery)>> =
+            HashMap::new();
+        let mut go = Vec::with_capacity(ready.len());
+        for (r, d) in ready {
+            if r.is_campaign() {
+                by_from
+                    .entry(r.from().domain().to_ascii_lowercase())
+                    .or_default()
+                    .push((r, d));
+            } else {
+                go.push((r, d));
+            }
+        }
+        let mut wait = Vec::new();
+        for (domain, mut items) in by_from {
+            let Some((cap, index)) = self.cap(store, &domain, today).await? else {
+                go.extend(items);
+                continue;
+            };
+            let granted = store
+                .take_warmup(&domain, today, items.len() as u64, cap)
+                .await?;
+            let rest = items.split_off((granted as usize).min(items.len()));
+            go.extend(items);
+            if rest.is_empty() {
+                continue;
+            }
+            let reason = format!(
+                "warm-up: {domain} is on day {} of its warm-up schedule, {cap} messages a day, all sent today; the rest go from {}",
+                index + 1,
+                crate::reports::ms_to_rfc3339(tomorrow)
+            );
+            wait.extend(
+                rest.iter().map(|(_, d)| {
+                    without_attempt(d, d.state, Some(&reason), Some(tomorrow), now_ms)
+                }),
+            );
+        }
+        Ok(Paced { go, wait })
+    }
 }

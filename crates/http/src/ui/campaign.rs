@@ -249,12 +249,8 @@ pub(super) async fn campaign<S: Store>(
         ),
         _ => (None, None, Vec::new(), Vec::new()),
     };
-    let list_names = web
-        .store
-        .lists()
-        .await
-        .map(|all| all.into_iter().map(|(n, _)| n).collect())
-        .unwrap_or_default();
+    // For a menu: an unreadable list of lists shows none (the form then leaves them alone).
+    let list_names = web.store.list_names().await.unwrap_or_default();
     let segment_names = web
         .store
         .segment_records()

@@ -66,12 +66,8 @@ async fn page<S: Store>(
             Err(e) => problem = Some(e.to_string()),
         }
     }
-    let lists = web
-        .store
-        .lists()
-        .await
-        .map(|all| all.into_iter().map(|(n, _)| n).collect())
-        .unwrap_or_default();
+    // The builder's menu: an unreadable list of lists offers none.
+    let lists = web.store.list_names().await.unwrap_or_default();
     let mut r = render(&SegmentsPage {
         builder_open: rows.iter().any(|r| !r.kind.is_empty()),
         rows,

@@ -391,17 +391,6 @@ pub struct AudienceSetting<'a> {
     pub exclude_lists: &'a [crate::ListId],
 }
 
-/// What `take_warmup` gave: how many may be sent now, the day's cap (`None`: past the
-/// schedule, no cap), how many the day has used with these, and the day of the schedule (0 =
-/// the first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WarmupGrant {
-    pub granted: u64,
-    pub cap: Option<u64>,
-    pub used: u64,
-    pub day_index: u64,
-}
-
 /// What became of an idempotency key (`claim_idempotency`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotentClaim {

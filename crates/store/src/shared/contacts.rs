@@ -204,6 +204,15 @@ macro_rules! contacts {
                 .collect()
             }
 
+            async fn list_names(&self) -> Result<Vec<String>> {
+                sqlx::query("SELECT name FROM lists ORDER BY name")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok(r.try_get("name")?))
+                    .collect()
+            }
+
             async fn audience_page(&self, list: ListId, after: i64, limit: u32) -> Result<Vec<AudienceMember>> {
                 self.audience_page_filtered(list, after, limit, None).await
             }

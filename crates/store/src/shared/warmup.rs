@@ -8,21 +8,14 @@ macro_rules! warmup {
         use crate::areas::*;
         use sqlx::Row;
 
-        use crate::{Result, WarmupGrant};
+        use crate::Result;
 
         impl WarmupStore for $store {
-            async fn take_warmup(
-                &self,
-                domain: &str,
-                today: i64,
-                want: u64,
-                schedule: &[u64],
-            ) -> Result<WarmupGrant> {
-                let mut w = self.write().await?;
-                // The place in the schedule: earlier days this domain sent under warm-up, and
-                // before its first such day, the days it sent campaigns at all (to real
-                // receivers, not the sandbox; a list's confirmations, never capped, do not
-                // count): a domain that has been sending for weeks is not new.
+            async fn warmup_day(&self, domain: &str, today: i64) -> Result<u64> {
+                // Earlier days this domain sent under warm-up, and before its first such day, the
+                // days it sent campaigns at all (to real receivers, not the sandbox; a list's
+                // confirmations, never capped, do not count): a domain that has been sending for
+                // weeks is not new.
                 let pattern = format!(
                     "%@{}",
                     domain.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -37,13 +30,19 @@ macro_rules! warmup {
                 .bind(domain)
                 .bind(today)
                 .bind(&pattern)
-                .fetch_one(&mut *w.tx)
+                .fetch_one(&self.pool)
                 .await?;
-                let day_index = (r.try_get::<i64, _>("warm")? + r.try_get::<i64, _>("before")?).max(0) as u64;
-                let Some(&cap) = schedule.get(day_index as usize) else {
-                    w.tx.commit().await?;
-                    return Ok(WarmupGrant { granted: want, cap: None, used: 0, day_index });
-                };
+                Ok((r.try_get::<i64, _>("warm")? + r.try_get::<i64, _>("before")?).max(0) as u64)
+            }
+
+            async fn take_warmup(
+                &self,
+                domain: &str,
+                today: i64,
+                want: u64,
+                cap: u64,
+            ) -> Result<u64> {
+                let mut w = self.write().await?;
                 sqlx::query(
                     "INSERT INTO warmup_usage (domain, day, used) VALUES ($1, $2, 0) \
                      ON CONFLICT (domain, day) DO NOTHING",
@@ -75,7 +74,7 @@ macro_rules! warmup {
                         .await?;
                 }
                 w.tx.commit().await?;
-                Ok(WarmupGrant { granted, cap: Some(cap), used: used + granted, day_index })
+                Ok(granted)
             }
         }
     };
