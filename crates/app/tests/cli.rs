@@ -19,7 +19,7 @@ fn the_demo_sends_the_sample_campaign_to_the_sandbox_and_reports_it() {
             c["delivered"].as_u64(),
             c["bounced"].as_u64()
         ),
-        (Some(8), Some(7), Some(1)),
+        (Some(9), Some(7), Some(2)),
         "{c:#}"
     );
     let greylisted = recipient(&report, "defer.grace@example.org");
@@ -36,15 +36,16 @@ fn the_demo_sends_the_sample_campaign_to_the_sandbox_and_reports_it() {
     );
     // The IDN domain was normalised; the merged duplicate kept its first spelling.
     recipient(&report, "dmitri@xn--bcher-kva.example");
-    recipient(&report, "ann.lee@example.com");
-    // Every delivered copy is in the sandbox folder, with its Message-ID.
+    recipient(&report, "read.ann@example.com");
+    // Every accepted copy is in the sandbox folder, with its Message-ID: 8 recipients' (Jo's
+    // was accepted before it bounced) and the 3 seeds'.
     let sandbox = tmp.path().join("data/sandbox");
     let files: Vec<String> = std::fs::read_dir(&sandbox)
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
-    assert_eq!(files.len(), 7);
-    let mid = recipient(&report, "ivan@example.net")["message_id"]
+    assert_eq!(files.len(), 11);
+    let mid = recipient(&report, "ivan@scanner.example")["message_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -53,6 +54,111 @@ fn the_demo_sends_the_sample_campaign_to_the_sandbox_and_reports_it() {
             .iter()
             .any(|f| f.contains(&mid) && f.contains("Hello Ivan!")),
         "{mid}"
+    );
+}
+
+/// The demo tells the stories "Delivered" hides, each as `why` finds it from what was recorded:
+/// the seed at the receiver that files in Junk, the seed copy a quarantine kept, the DSN after
+/// acceptance, a person's open and click, a link scanner's burst.
+#[test]
+fn the_demo_shows_junk_quarantine_late_bounce_a_reader_and_a_scanner() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"));
+    let out = h.ok(&["demo"]);
+    for story in [
+        "carla@junk.example (delivered)",
+        "eve@quarantine.example (delivered)",
+        "late.jo@example.net (bounced)",
+        "For their IT: herald why 1 eve@quarantine.example --it-report",
+    ] {
+        assert!(out.contains(story), "{story} missing from:\n{out}");
+    }
+    let why = |email: &str| h.json(&["why", "1", email, "--json"]);
+    let codes = |w: &serde_json::Value| -> Vec<String> {
+        w["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let carla = why("carla@junk.example");
+    assert_eq!(
+        (carla["state"].as_str(), carla["placement"].as_str()),
+        (Some("delivered"), Some("junk")),
+        "{carla:#}"
+    );
+    let eve = why("eve@quarantine.example");
+    assert_eq!(eve["placement"], "missing", "{eve:#}");
+    assert!(codes(&eve).contains(&"likely_quarantine".into()), "{eve:#}");
+    // Her IT gets the subject she was sent and the queue id the receiver gave.
+    let it = h.ok(&["why", "1", "eve@quarantine.example", "--it-report"]);
+    let queue_id = eve["evidence"]["remote_queue_id"].as_str().unwrap();
+    assert!(
+        it.contains("Welcome, friend") && it.contains(queue_id),
+        "{it}"
+    );
+
+    let jo = why("late.jo@example.net");
+    assert_eq!(
+        (jo["state"].as_str(), jo["reason"].as_str()),
+        (Some("bounced"), Some("userunknown")),
+        "{jo:#}"
+    );
+    assert!(codes(&jo).contains(&"late_bounce".into()), "{jo:#}");
+
+    let ann = why("read.ann@example.com");
+    assert!(codes(&ann).contains(&"engaged".into()), "{ann:#}");
+    let kinds: Vec<&str> = ann["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["what"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"open") && kinds.contains(&"click"),
+        "{kinds:?}"
+    );
+    let ivan = why("ivan@scanner.example");
+    let ivan_codes = codes(&ivan);
+    assert!(
+        ivan_codes.contains(&"machine_engagement_only".into())
+            && !ivan_codes.contains(&"engaged".into()),
+        "{ivan:#}"
+    );
+    let bob = why("bob.stone@example.org");
+    assert!(
+        !codes(&bob).contains(&"engaged".into()) && bob["placement"] == "unknown",
+        "{bob:#}"
+    );
+
+    // The demo's seeds were for the demo only.
+    let seeds = h.ok(&["seeds", "list"]);
+    assert!(!seeds.contains("junk.example"), "{seeds}");
+
+    // `demo --ui` serves what is there instead of sending again.
+    let mut ui = h
+        .command(&["demo", "--ui"])
+        .env("HERALD__HTTP__LISTEN", "127.0.0.1:0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(ui.stdout.take().unwrap()));
+    let web = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find(|l| l.starts_with("Web UI:"))
+        .unwrap();
+    let _ = ui.kill();
+    let _ = ui.wait();
+    assert!(web.ends_with("/campaigns/1"), "{web}");
+    let campaigns = h.json(&["campaign", "list", "--json"]);
+    assert_eq!(
+        campaigns["campaigns"].as_array().map(Vec::len),
+        Some(1),
+        "{campaigns:#}"
     );
 }
 

@@ -113,7 +113,11 @@ pub async fn diagnose_for(
     // Who receives for the domain now (a failed lookup just leaves the list empty).
     let domain = herald_domain::address::domain_part(&key).to_string();
     let mut mx_hosts = Vec::new();
-    if let Ok(dns) = DnsMx::new(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
+    // A copy the sandbox took went nowhere else: no need to ask DNS (the demo's domains
+    // have no MX, and a machine without DNS would wait for its timeout on each).
+    let sandboxed = d.attempts.iter().any(|a| a.evidence.route == "sandbox");
+    if !sandboxed
+        && let Ok(dns) = DnsMx::new(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
         && let MxAnswer::Hosts(hosts) = dns.resolve(&domain).await
     {
         mx_hosts.extend(hosts.into_iter().map(|h| h.name));

@@ -14,8 +14,11 @@ use tokio::sync::oneshot;
 
 use crate::settings::{Relay, RelayTls, Settings, Transport};
 
+mod sandbox;
 mod secrets;
 mod servers;
+
+pub use sandbox::Outstanding;
 
 pub(crate) use secrets::*;
 
@@ -41,6 +44,8 @@ pub struct SendingMode {
 pub struct SandboxServer {
     pub addr: SocketAddr,
     pub dir: PathBuf,
+    /// The recipients it simulates, still acting (late bounces, reads, scans).
+    pub recipients: std::sync::Arc<Outstanding>,
     _stop: oneshot::Sender<()>,
 }
 

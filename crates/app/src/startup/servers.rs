@@ -16,7 +16,7 @@ use herald_engine::feedback::engagement::{Cidr, Rules};
 use herald_engine::feedback::{FeedbackPolicy, ReturnPath, process_spool};
 use herald_engine::queue::{Queue, QueueConfig, TrackingSetup};
 use herald_http::public::{IpPolicy, Public};
-use herald_inbound::{Capture, Limits};
+use herald_inbound::Limits;
 use herald_mail::webhooks::Provider;
 use herald_store::AnyStore;
 use tokio::sync::oneshot;
@@ -72,43 +72,6 @@ impl App {
             },
             std::future::pending(),
         ))))
-    }
-
-    /// Start the sandbox capture server (messages land in `<data dir>/sandbox/`).
-    pub async fn start_sandbox(&self) -> anyhow::Result<SandboxServer> {
-        let dir = self.data_dir.join("sandbox");
-        let capture =
-            Capture::new(dir.clone()).with_context(|| format!("creating {}", dir.display()))?;
-        let listener = tokio::net::TcpListener::bind(self.settings.sandbox.listen)
-            .await
-            .with_context(|| {
-                format!(
-                    "binding the sandbox capture server to {}",
-                    self.settings.sandbox.listen
-                )
-            })?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let limits = Limits {
-            hostname: "sandbox.herald.invalid".into(),
-            // Every connection comes from this machine's own delivery workers.
-            max_connections: 1024,
-            max_connections_per_ip: 0,
-            ..Limits::default()
-        };
-        tokio::spawn(herald_inbound::serve(
-            listener,
-            Arc::new(capture),
-            limits,
-            async {
-                let _ = stopped.await;
-            },
-        ));
-        Ok(SandboxServer {
-            addr,
-            dir,
-            _stop: stop,
-        })
     }
 
     /// The delivery queue of this node. `sandbox`: route everything to that capture server.

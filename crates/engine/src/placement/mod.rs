@@ -224,13 +224,74 @@ fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Look for every pending seed copy once. `password` gives a seed's password (None: not
-/// configured, recorded as the seed's error).
+/// Where a seed's copies are looked for.
+pub trait SeedSearch {
+    /// The copies of `message_ids` found in `seed`'s mailbox, or why it could not be searched.
+    fn search(
+        &self,
+        seed: &Seed,
+        message_ids: &[String],
+    ) -> impl std::future::Future<Output = Result<HashMap<String, Found>, String>> + Send;
+}
+
+/// The seeds' real mailboxes, over IMAP. `password` gives a seed's password (None: not
+/// configured, recorded as the seed's error); `limit` bounds each seed's search.
+pub struct Imap<F> {
+    pub password: F,
+    pub limit: Duration,
+}
+
+impl<F: Fn(&Seed) -> Option<String> + Sync> SeedSearch for Imap<F> {
+    async fn search(
+        &self,
+        seed: &Seed,
+        message_ids: &[String],
+    ) -> Result<HashMap<String, Found>, String> {
+        match (self.password)(seed) {
+            Some(pw) => search_seed(seed, &pw, message_ids, self.limit).await,
+            None => {
+                Err("no password stored for this seed (herald seeds add … --password-file)".into())
+            }
+        }
+    }
+}
+
+/// Sandbox mode: the capture server is every seed's receiver, and nothing is logged in to.
+/// A seed's copy (accepted by the capture server: only accepted copies are pending) is where
+/// that server filed it — Inbox, Junk, or nowhere when it was held in a quarantine
+/// ([`herald_inbound::capture::filing`]).
+pub struct SandboxSeeds;
+
+impl SeedSearch for SandboxSeeds {
+    async fn search(
+        &self,
+        seed: &Seed,
+        message_ids: &[String],
+    ) -> Result<HashMap<String, Found>, String> {
+        use herald_inbound::capture::{Filing, filing};
+        let found = match filing(&seed.address) {
+            Filing::Inbox => Found {
+                placement: Placement::Inbox,
+                folder: "INBOX".into(),
+            },
+            Filing::Junk => Found {
+                placement: Placement::Junk,
+                folder: "Junk".into(),
+            },
+            Filing::Quarantine => return Ok(HashMap::new()),
+        };
+        Ok(message_ids
+            .iter()
+            .map(|id| (id.clone(), found.clone()))
+            .collect())
+    }
+}
+
+/// Look for every pending seed copy once, with `search`.
 pub async fn poll_once<S: Store>(
     store: &S,
-    password: impl Fn(&Seed) -> Option<String>,
+    search: &impl SeedSearch,
     missing_after: Duration,
-    per_seed_limit: Duration,
     now_ms: i64,
 ) -> Result<PollSummary, StoreError> {
     let pending = store.pending_placements().await?;
@@ -244,15 +305,8 @@ pub async fn poll_once<S: Store>(
     let mut summary = PollSummary::default();
     let mut records = Vec::new();
     for (seed, items) in by_seed {
-        let result = match password(&seed) {
-            Some(pw) => {
-                let ids: Vec<String> = items.iter().map(|p| p.message_id.clone()).collect();
-                search_seed(&seed, &pw, &ids, per_seed_limit).await
-            }
-            None => {
-                Err("no password stored for this seed (herald seeds add … --password-file)".into())
-            }
-        };
+        let ids: Vec<String> = items.iter().map(|p| p.message_id.clone()).collect();
+        let result = search.search(&seed, &ids).await;
         match &result {
             Ok(found) => {
                 for p in &items {
