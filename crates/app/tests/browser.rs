@@ -192,3 +192,95 @@ fn a_marketer_sees_who_got_it_in_the_browser() {
         assert!(len > 1000, "{} missing or empty", f.display());
     }
 }
+
+/// The demo's Junk and quarantine stories on the why page, in Chromium: `herald demo --ui` sends
+/// the demo campaign to the sandbox's simulated receivers, then serves it; the browser follows
+/// "Didn't receive it?" from the Delivered tab.
+#[test]
+fn the_demo_shows_junk_and_a_quarantine_on_the_why_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env("HERALD__HTTP__LISTEN", &format!("127.0.0.1:{port}"))
+        .env("HERALD__INBOUND__ENABLED", "false");
+    let mut demo = Serve(
+        h.command(&["demo", "--ui"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(demo.0.stdout.take().unwrap()))
+        .map(|l| l.unwrap());
+    let mut web = String::new();
+    let mut password = String::new();
+    for line in lines.by_ref() {
+        if let Some(url) = line.strip_prefix("Web UI:") {
+            web = url.trim().to_string();
+        }
+        if let Some(pw) = line.strip_prefix("Password:") {
+            password = pw.trim().to_string();
+            break;
+        }
+    }
+    let base = web.split("/campaigns").next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{web}");
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/demo.py");
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(&base)
+        .arg("demo@herald.example")
+        .arg(&password)
+        .arg(&artifacts)
+        .output()
+        .expect("run /usr/bin/python3 (apt-get install chromium chromium-driver python3-selenium)");
+    assert!(
+        out.status.success(),
+        "browser script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let junk = &seen["carla@junk.example"];
+    assert!(
+        junk["state"].as_str().unwrap().contains("placement: junk"),
+        "{seen:#}"
+    );
+    assert!(
+        junk["findings"]["seed_placement"]
+            .as_str()
+            .unwrap()
+            .contains("probably in Junk too"),
+        "{seen:#}"
+    );
+    let held = &seen["eve@quarantine.example"];
+    assert!(
+        held["state"]
+            .as_str()
+            .unwrap()
+            .contains("placement: missing"),
+        "{seen:#}"
+    );
+    assert!(
+        held["findings"]["likely_quarantine"]
+            .as_str()
+            .unwrap()
+            .contains("likely held by a filter"),
+        "{seen:#}"
+    );
+    // The note for her IT names the subject she was sent.
+    assert!(
+        held["it_report"]
+            .as_str()
+            .unwrap()
+            .contains("Welcome, friend"),
+        "{seen:#}"
+    );
+    for shot in ["demo-junk", "demo-quarantine"] {
+        let f = artifacts.join(format!("{shot}.png"));
+        let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "{} missing or empty", f.display());
+    }
+}
