@@ -284,3 +284,130 @@ fn the_demo_shows_junk_and_a_quarantine_on_the_why_page() {
         assert!(len > 1000, "{} missing or empty", f.display());
     }
 }
+
+/// The first run without the CLI after `herald init`, in Chromium, on a sandboxed server: the
+/// login init printed, then Getting started's steps in the browser up to a sent campaign.
+#[test]
+fn a_first_run_from_init_to_a_sent_campaign_in_the_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env("HERALD__HTTP__LISTEN", &format!("127.0.0.1:{port}"))
+        .env(
+            "HERALD__HTTP__PUBLIC_URL",
+            &format!("http://127.0.0.1:{port}"),
+        )
+        .env("HERALD__INBOUND__ENABLED", "false")
+        .env("HERALD__PLACEMENT__POLL_INTERVAL", "1s");
+    let init = h.json(&["init", "--json"]);
+    let email = init["admin"]["email"].as_str().unwrap().to_string();
+    let password = init["admin"]["password"].as_str().unwrap().to_string();
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        "email,first_name\nread.ann@example.com,Ann\ncarla@junk.example,Carla\n",
+    )
+    .unwrap();
+    let _serve = Serve(
+        h.command(&["serve", "--sandbox"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/firstrun.py");
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(&email)
+        .arg(&password)
+        .arg(&csv)
+        .arg(&artifacts)
+        .output()
+        .expect("run /usr/bin/python3 (apt-get install chromium chromium-driver python3-selenium)");
+    assert!(
+        out.status.success(),
+        "browser script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        seen["progress_before"]
+            .as_str()
+            .unwrap()
+            .starts_with("0 of 6"),
+        "{seen:#}"
+    );
+    assert_eq!(seen["records_shown"], true, "{seen:#}");
+    assert_eq!(seen["password_shown"], false, "{seen:#}");
+    assert!(
+        seen["import"].as_str().unwrap().contains("2 new"),
+        "{seen:#}"
+    );
+    assert!(
+        seen["test"].as_str().unwrap().contains("me@example.com"),
+        "{seen:#}"
+    );
+    assert!(
+        seen["status"].as_str().unwrap().contains("sent"),
+        "{seen:#}"
+    );
+    // Every step but the DNS verification (the sandbox publishes nothing) is ticked.
+    let done: Vec<&str> = seen["done_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert_eq!(done.len(), 5, "{seen:#}");
+    assert!(
+        seen["progress_after"]
+            .as_str()
+            .unwrap()
+            .starts_with("5 of 6"),
+        "{seen:#}"
+    );
+    // The seed's copy: the sandbox filed it in Junk, and the server's poller saw it there.
+    let mut placement = serde_json::Value::Null;
+    for _ in 0..40 {
+        placement = h.json(&["placement", "1", "--json"]);
+        if placement["seeds"][0]["placement"] == "junk" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(placement["seeds"][0]["placement"], "junk", "{placement:#}");
+    // The copies were captured, the test copy among them, with nothing sent anywhere else.
+    let mut captured: Vec<String> = std::fs::read_dir(tmp.path().join("data/sandbox"))
+        .unwrap()
+        .map(|e| {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("To: "))
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    captured.sort();
+    assert_eq!(
+        captured,
+        [
+            "\"Ann\" <me@example.com>",
+            "\"Ann\" <read.ann@example.com>",
+            "\"Carla\" <carla@junk.example>",
+            "<seed@junk.example>"
+        ],
+        "2 recipients, the seed, the test copy"
+    );
+}

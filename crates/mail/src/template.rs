@@ -123,9 +123,21 @@ impl CampaignTemplates {
 
     /// Render for one recipient. `ctx` is the template context (`contact`, …).
     pub fn render(&self, ctx: &Value) -> Result<Rendered, TemplateError> {
+        self.render_in(&self.env, ctx)
+    }
+
+    /// Render a copy for a seed mailbox: it has no contact, so a field the template needs
+    /// renders empty (`default(…)` still applies) instead of refusing the copy — a seed must
+    /// see every campaign, personalised ones included.
+    pub fn render_lenient(&self, ctx: &Value) -> Result<Rendered, TemplateError> {
+        let mut env = self.env.clone();
+        env.set_undefined_behavior(UndefinedBehavior::Lenient);
+        self.render_in(&env, ctx)
+    }
+
+    fn render_in(&self, env: &Environment<'_>, ctx: &Value) -> Result<Rendered, TemplateError> {
         let one = |name: &'static str| -> Result<String, TemplateError> {
-            let t = self
-                .env
+            let t = env
                 .get_template(name)
                 .map_err(|e| to_error(part_name(name), &e))?;
             t.render(ctx).map_err(|e| to_error(part_name(name), &e))
@@ -351,5 +363,23 @@ mod tests {
         )
         .unwrap();
         assert!(t.render(&context! {}).is_err());
+    }
+
+    #[test]
+    fn a_seed_copy_renders_without_the_contact_fields() {
+        let t = CampaignTemplates::compile(
+            "Hello {{ contact.first_name }}",
+            "<p>Hi {{ contact.first_name | default(\"friend\") }}</p>",
+            None,
+        )
+        .unwrap();
+        let ctx = context! { contact => context! { email => "seed@x.test" } };
+        assert!(
+            t.render(&ctx).is_err(),
+            "a recipient without the field is refused"
+        );
+        let r = t.render_lenient(&ctx).unwrap();
+        assert_eq!(r.subject, "Hello");
+        assert!(r.html.contains("Hi friend"), "{}", r.html);
     }
 }

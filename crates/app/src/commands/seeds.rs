@@ -319,7 +319,8 @@ pub async fn add_seed(
         security: input.security,
         created_at_ms: app.clock.now_ms(),
     };
-    if test_first {
+    // In sandbox mode the capture server plays the seed's receiver: nothing to log in to.
+    if test_first && !app.sending_mode().await?.sandbox {
         let probe = Seed {
             id: 0,
             provider: seed.provider.clone(),

@@ -68,6 +68,7 @@ impl<S: Store> Queue<S> {
             first_attempt_at_ms: None,
             possible_duplicate: false,
             fields,
+            seed: false,
             state: herald_domain::DeliveryState::Queued,
             reason: None,
             suppressed: None,

@@ -220,7 +220,14 @@ impl CampaignRender {
             let token = t.keys.sign(TokenKind::Preferences, d.id.0, date, "");
             format!("{}/p/{token}", t.base_url)
         });
-        let mut r = self.templates.render(&context_with(
+        let render = |ctx: &minijinja::Value| {
+            if d.seed {
+                self.templates.render_lenient(ctx)
+            } else {
+                self.templates.render(ctx)
+            }
+        };
+        let mut r = render(&context_with(
             &d.email,
             fields,
             Links {

@@ -33,9 +33,9 @@ impl QueueStore for PgStore {
                               ORDER BY next_attempt_at, id LIMIT $4 \
                               FOR UPDATE SKIP LOCKED)) \
                  RETURNING id, campaign_id, email, domain, message_id, attempts, first_attempt_at, \
-                           possible_duplicate, contact_id, state, reason, email_key) \
+                           possible_duplicate, contact_id, seed_id, state, reason, email_key) \
              SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
-                    d.possible_duplicate, \
+                    d.possible_duplicate, d.seed_id, \
                     COALESCE((SELECT c.fields FROM contacts c WHERE c.id = d.contact_id), '{}') AS fields, \
                     d.state, d.reason, \
                     (SELECT s.reason FROM suppressions s WHERE s.email_key = d.email_key) AS suppressed \
@@ -60,6 +60,7 @@ impl QueueStore for PgStore {
                     first_attempt_at_ms: r.try_get("first_attempt_at")?,
                     possible_duplicate: r.try_get::<i64, _>("possible_duplicate")? != 0,
                     fields: r.try_get("fields")?,
+                    seed: r.try_get::<Option<i64>, _>("seed_id")?.is_some(),
                     state: r
                         .try_get::<String, _>("state")?
                         .parse()

@@ -135,6 +135,8 @@ pub struct ClaimedDelivery {
     pub possible_duplicate: bool,
     /// The contact's fields (JSON object text); "{}" when the contact is gone.
     pub fields: String,
+    /// A copy for a seed mailbox (no contact: its fields are empty).
+    pub seed: bool,
     /// Its state and reason when claimed (queued or deferred): what a claim given back
     /// unattempted (its campaign was paused) restores.
     pub state: herald_domain::DeliveryState,

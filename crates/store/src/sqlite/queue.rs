@@ -40,7 +40,7 @@ impl QueueStore for SqliteStore {
             serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let rows = sqlx::query(
             "SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
-                    d.possible_duplicate, COALESCE(c.fields, '{}') AS fields, d.state, d.reason, \
+                    d.possible_duplicate, d.seed_id, COALESCE(c.fields, '{}') AS fields, d.state, d.reason, \
                     (SELECT s.reason FROM suppressions s WHERE s.email_key = d.email_key) AS suppressed \
              FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id \
              WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.domain, d.id",
@@ -61,6 +61,7 @@ impl QueueStore for SqliteStore {
                     first_attempt_at_ms: r.try_get("first_attempt_at")?,
                     possible_duplicate: r.try_get::<i64, _>("possible_duplicate")? != 0,
                     fields: r.try_get("fields")?,
+                    seed: r.try_get::<Option<i64>, _>("seed_id")?.is_some(),
                     state: r
                         .try_get::<String, _>("state")?
                         .parse()
