@@ -131,7 +131,7 @@ impl CampaignTemplates {
     /// see every campaign, personalised ones included.
     pub fn render_lenient(&self, ctx: &Value) -> Result<Rendered, TemplateError> {
         let mut env = self.env.clone();
-        env.set_undefined_behavior(UndefinedBehavior::Lenient);
+        env.set_undefined_behavior(UndefinedBehavior::Chainable);
         self.render_in(&env, ctx)
     }
 

@@ -122,7 +122,8 @@ async fn last_demo(app: &App) -> anyhow::Result<Option<CampaignId>> {
 
 /// Import the sample list, add the sandbox seeds, send the sample campaign and wait until the
 /// simulated receivers have done everything they do (about 15 seconds: a person clicks only
-/// after `[tracking] min_click_delay`).
+/// after `[tracking] min_click_delay`). Ctrl-C stops waiting; the demo's seeds are removed
+/// again however it ends.
 async fn send(app: &App) -> anyhow::Result<CampaignId> {
     let imported = import_csv(
         &app.store,
@@ -140,19 +141,47 @@ async fn send(app: &App) -> anyhow::Result<CampaignId> {
     for r in &imported.rejected {
         eprintln!("  line {}: {:?}: {}", r.line, r.value, r.reason);
     }
-    for (address, provider) in SEEDS {
-        app.store
-            .add_seed(&NewSeed {
-                provider: provider.into(),
-                address: address.into(),
-                imap_host: "sandbox.herald.invalid".into(),
-                imap_port: 993,
-                username: address.into(),
-                security: "tls".into(),
-                created_at_ms: app.clock.now_ms(),
-            })
-            .await?;
+    // A seed the installation has already is left as it is (and serves the demo too).
+    let existing: Vec<String> = app
+        .store
+        .seeds()
+        .await?
+        .into_iter()
+        .map(|s| s.address)
+        .collect();
+    let mut added = Vec::new();
+    let result = async {
+        for (address, provider) in SEEDS {
+            if existing.iter().any(|e| e == address) {
+                continue;
+            }
+            app.store
+                .add_seed(&NewSeed {
+                    provider: provider.into(),
+                    address: address.into(),
+                    imap_host: "sandbox.herald.invalid".into(),
+                    imap_port: 993,
+                    username: address.into(),
+                    security: "tls".into(),
+                    created_at_ms: app.clock.now_ms(),
+                })
+                .await?;
+            added.push(address);
+        }
+        send_and_watch(app).await
     }
+    .await;
+    // The demo's seeds were for this campaign only: the installation's later campaigns do not
+    // copy them (their placements stay recorded).
+    for address in added {
+        if let Err(e) = app.store.remove_seed(address).await {
+            eprintln!("warning: could not remove the demo seed {address}: {e}");
+        }
+    }
+    result
+}
+
+async fn send_and_watch(app: &App) -> anyhow::Result<CampaignId> {
     let when = app.clock.now();
     let id = super::create_and_snapshot(
         app,
@@ -169,6 +198,18 @@ async fn send(app: &App) -> anyhow::Result<CampaignId> {
         },
     )
     .await?;
+    // One Ctrl-C stops the send and every wait after it.
+    let (interrupt, interrupted) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = interrupt.send(true);
+    });
+    let stopped = || {
+        let mut rx = interrupted.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
     let sandbox = app.start_sandbox().await?;
     let queue = app.queue(Some(&sandbox))?;
     eprintln!(
@@ -181,28 +222,36 @@ async fn send(app: &App) -> anyhow::Result<CampaignId> {
             Some(id),
             Until::Finished,
             Some(started + Duration::from_secs(60)),
-            shutdown_signal(),
+            stopped(),
         )
         .await?;
-    eprintln!("sent; the receivers are filing, bouncing, reading and scanning it …");
-    if !sandbox.recipients.settled(Duration::from_secs(60)).await {
-        eprintln!("(some simulated recipients did not finish within a minute)");
-    }
-    wait_for_spool(&app.data_dir.join("inbound").join("sandbox-spool")).await;
-    // The seeds' copies: found where the receivers filed them, or missing once the wait passed.
-    tokio::time::sleep_until(started + MISSING_AFTER + Duration::from_secs(1)).await;
-    super::seeds::poll(
-        &app.store,
-        &app.data_dir,
-        &app.settings.placement,
-        true,
-        app.clock.now_ms(),
-    )
-    .await?;
-    // The demo's seeds were for this campaign only: the installation's later campaigns do not
-    // copy them (their placements stay recorded).
-    for (address, _) in SEEDS {
-        app.store.remove_seed(address).await?;
+    let watch = async {
+        eprintln!("sent; the receivers are filing, bouncing, reading and scanning it …");
+        if !sandbox.recipients.settled(Duration::from_secs(60)).await {
+            eprintln!("(some simulated recipients did not finish within a minute)");
+        }
+        wait_for_spool(&app.data_dir.join("inbound").join("sandbox-spool")).await;
+        // The seeds' copies: found where the receivers filed them, or missing once the wait
+        // passed (counted from each copy's delivery, so polled until none is waiting).
+        tokio::time::sleep_until(started + MISSING_AFTER).await;
+        let deadline = tokio::time::Instant::now() + MISSING_AFTER + Duration::from_secs(10);
+        loop {
+            let poll = super::seeds::poll(
+                &app.store,
+                &app.data_dir,
+                &app.settings.placement,
+                app.clock.now_ms(),
+            )
+            .await?;
+            if poll.waiting == 0 || tokio::time::Instant::now() >= deadline {
+                return anyhow::Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    tokio::select! {
+        r = watch => r?,
+        _ = stopped() => eprintln!("interrupted: the report shows what was recorded so far"),
     }
     Ok(id)
 }
@@ -223,13 +272,12 @@ async fn wait_for_spool(spool: &Path) {
 
 /// The recipients whose stories "Delivered" hides, as `herald why` tells them.
 async fn print_stories(app: &App, report: &CampaignReport) -> anyhow::Result<()> {
-    const TOLD: [&str; 6] = [
+    const TOLD: [&str; 5] = [
         "seed_placement",
         "likely_quarantine",
         "late_bounce",
         "engaged",
         "machine_engagement_only",
-        "no_engagement",
     ];
     let id = report.campaign.id.clone();
     let campaign = super::campaign_id(&id)?;
@@ -241,7 +289,7 @@ async fn print_stories(app: &App, report: &CampaignReport) -> anyhow::Result<()>
         let told: Vec<&str> = d
             .findings
             .iter()
-            .filter(|f| TOLD.contains(&f.code) && f.code != "no_engagement")
+            .filter(|f| TOLD.contains(&f.code))
             .filter(|f| f.code != "seed_placement" || d.placement != "inbox")
             .map(|f| f.text.as_str())
             .collect();

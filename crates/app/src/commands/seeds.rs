@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use herald_domain::EmailAddress;
-use herald_engine::placement::{Imap, PollSummary, SandboxSeeds, poll_once};
+use herald_engine::placement::{Imap, PollSummary, poll_once};
 use herald_engine::reports::ms_to_rfc3339;
 use herald_store::prelude::*;
 use herald_store::{NewSeed, Seed};
@@ -120,12 +120,10 @@ pub async fn placement(app: App, id: &str, json: bool) -> anyhow::Result<()> {
     if app.store.campaign(id).await?.is_none() {
         return Err(bad_input(format!("unknown campaign {id}")));
     }
-    let sandbox = app.sending_mode().await?.sandbox;
     let summary = poll(
         &app.store,
         &app.data_dir,
         &app.settings.placement,
-        sandbox,
         app.clock.now_ms(),
     )
     .await?;
@@ -206,24 +204,19 @@ pub async fn placement(app: App, id: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Search the seed mailboxes once: over IMAP, or in sandbox mode where the capture server
-/// filed each copy.
+/// Search the seed mailboxes once over IMAP (a copy the sandbox took: where its simulated
+/// receiver filed it).
 pub async fn poll(
     store: &herald_store::AnyStore,
     data_dir: &Path,
     p: &crate::settings::Placement,
-    sandbox: bool,
     now_ms: i64,
 ) -> Result<PollSummary, herald_store::StoreError> {
-    if sandbox {
-        poll_once(store, &SandboxSeeds, p.missing_after.0, now_ms).await
-    } else {
-        let imap = Imap {
-            password: |s: &Seed| seed_password(data_dir, s),
-            limit: p.poll_timeout.0,
-        };
-        poll_once(store, &imap, p.missing_after.0, now_ms).await
-    }
+    let imap = Imap {
+        password: |s: &Seed| seed_password(data_dir, s),
+        limit: p.poll_timeout.0,
+    };
+    poll_once(store, &imap, p.missing_after.0, now_ms).await
 }
 
 /// Search the seed mailboxes every `[placement] poll_interval` until the sender is dropped.
@@ -233,14 +226,13 @@ pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
     let data_dir = app.data_dir.clone();
     let p = app.settings.placement.clone();
     let clock = app.clock.clone();
-    let sandbox = app.settings.delivery.sandbox;
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = &mut stopped => return,
                 _ = tokio::time::sleep(p.poll_interval.0) => {}
             }
-            match poll(&store, &data_dir, &p, sandbox, clock.now_ms()).await {
+            match poll(&store, &data_dir, &p, clock.now_ms()).await {
                 Ok(s) if s.placed + s.missing > 0 => {
                     tracing::info!(
                         placed = s.placed,
@@ -319,8 +311,7 @@ pub async fn add_seed(
         security: input.security,
         created_at_ms: app.clock.now_ms(),
     };
-    // In sandbox mode the capture server plays the seed's receiver: nothing to log in to.
-    if test_first && !app.sending_mode().await?.sandbox {
+    if test_first {
         let probe = Seed {
             id: 0,
             provider: seed.provider.clone(),

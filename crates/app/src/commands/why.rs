@@ -115,7 +115,8 @@ pub async fn diagnose_for(
     let mut mx_hosts = Vec::new();
     // A copy the sandbox took went nowhere else: no need to ask DNS (the demo's domains
     // have no MX, and a machine without DNS would wait for its timeout on each).
-    let sandboxed = d.attempts.iter().any(|a| a.evidence.route == "sandbox");
+    let sandboxed =
+        app.settings.delivery.sandbox || d.attempts.iter().any(|a| a.evidence.route == "sandbox");
     if !sandboxed
         && let Ok(dns) = DnsMx::new(&app.settings.dns.nameservers, app.settings.dns.timeout.0)
         && let MxAnswer::Hosts(hosts) = dns.resolve(&domain).await

@@ -55,8 +55,23 @@ impl Outstanding {
     }
 }
 
+/// Counts a simulated recipient out when it is done, also if its task panics.
+struct Acting(Arc<Outstanding>);
+
+impl Drop for Acting {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Empty<hyper::body::Bytes>,
+>;
+
 /// What the simulated recipients need.
 struct World {
+    client: HttpClient,
     /// Herald's own return-path handler (its sandbox spool), for late bounces.
     returns: ReturnPath,
     /// `[http] public_url`, where the tracking links point.
@@ -87,6 +102,10 @@ impl App {
         let outstanding = Arc::new(Outstanding::default());
         let t = &self.settings.tracking;
         let world = Arc::new(World {
+            client: hyper_util::client::legacy::Client::builder(
+                hyper_util::rt::TokioExecutor::new(),
+            )
+            .build_http(),
             returns,
             base_url: self
                 .settings
@@ -107,10 +126,11 @@ impl App {
                     tracing::warn!(rcpt = %a.rcpt, "sandbox: too many simulated recipients at once; this one does nothing");
                     return;
                 }
+                let acting = Acting(o.clone());
                 let w = world.clone();
                 tokio::spawn(async move {
-                    act(&w, a).await;
-                    w.outstanding.end();
+                    let _acting = acting;
+                    act(w, a).await;
                 });
             }));
         let listener = tokio::net::TcpListener::bind(self.settings.sandbox.listen)
@@ -140,14 +160,25 @@ impl App {
                 async move { s.wait().await }
             },
         ));
-        tokio::spawn(process_spool(
-            self.store.clone(),
-            key,
-            spool,
-            self.feedback_policy(),
-            notify,
-            async move { stopped.wait().await },
-        ));
+        // One processor per spool: a second sandbox on the same data directory (a test send
+        // from a running server, a demo beside `serve --sandbox`) leaves its files to the first,
+        // which scans every few seconds.
+        match lock_spool(&spool) {
+            Some(lock) => {
+                tokio::spawn(process_spool(
+                    self.store.clone(),
+                    key,
+                    spool,
+                    self.feedback_policy(),
+                    notify,
+                    async move {
+                        stopped.wait().await;
+                        drop(lock);
+                    },
+                ));
+            }
+            None => tracing::debug!("the sandbox spool has its processor already"),
+        }
         Ok(SandboxServer {
             addr,
             dir,
@@ -157,28 +188,43 @@ impl App {
     }
 }
 
+/// The lock that makes this process the spool's one processor (None: another has it).
+fn lock_spool(spool: &std::path::Path) -> Option<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(spool.join(".processor.lock"))
+        .ok()?;
+    file.try_lock().ok()?;
+    Some(file)
+}
+
 /// What one simulated recipient does with the message it got.
-async fn act(w: &World, a: Accepted) {
+async fn act(w: Arc<World>, a: Accepted) {
     let started = tokio::time::Instant::now();
+    let links = tracking_links(&a.message, &w.base_url);
     if a.aftermath.late_bounce {
         tokio::time::sleep(LATE_BOUNCE_AFTER).await;
-        return_late_bounce(w, &a);
+        let w = w.clone();
+        // The return-path handler writes and syncs a spool file: off the async workers.
+        let _ = tokio::task::spawn_blocking(move || return_late_bounce(&w, &a)).await;
+        return;
     }
-    let links = tracking_links(&a.message, &w.base_url);
     if a.aftermath.link_scanner {
         // The gateway fetches everything the moment it arrives, in a burst.
         for url in links.opens.iter().chain(&links.clicks) {
-            get(url, SCANNER_AGENT).await;
+            get(&w.client, url, SCANNER_AGENT).await;
         }
     }
     if a.aftermath.person_reads {
         tokio::time::sleep_until(started + w.open_after).await;
         for url in &links.opens {
-            get(url, PERSON_AGENT).await;
+            get(&w.client, url, PERSON_AGENT).await;
         }
         tokio::time::sleep_until(started + w.click_after).await;
         if let Some(url) = links.clicks.first() {
-            get(url, PERSON_AGENT).await;
+            get(&w.client, url, PERSON_AGENT).await;
         }
     }
 }
@@ -224,11 +270,15 @@ fn tracking_links(message: &[u8], base: &str) -> Links {
     };
     let open = format!("{base}/t/o/");
     let click = format!("{base}/t/c/");
+    let mut seen = std::collections::HashSet::new();
     for piece in html.split('"') {
         let url = piece.replace("&amp;", "&");
+        if !(url.starts_with(&open) || url.starts_with(&click)) || !seen.insert(url.clone()) {
+            continue;
+        }
         if url.starts_with(&open) {
             links.opens.push(url);
-        } else if url.starts_with(&click) && !links.clicks.contains(&url) {
+        } else {
             links.clicks.push(url);
         }
     }
@@ -236,15 +286,10 @@ fn tracking_links(message: &[u8], base: &str) -> Links {
 }
 
 /// One GET, its answer ignored (a redirect is not followed: it leads off this machine).
-async fn get(url: &str, agent: &str) {
-    use http_body_util::Empty;
-    use hyper::body::Bytes;
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+async fn get(client: &HttpClient, url: &str, agent: &str) {
     let request = match hyper::Request::get(url)
         .header(hyper::header::USER_AGENT, agent)
-        .body(Empty::new())
+        .body(http_body_util::Empty::new())
     {
         Ok(r) => r,
         Err(e) => {
@@ -253,6 +298,9 @@ async fn get(url: &str, agent: &str) {
         }
     };
     match tokio::time::timeout(Duration::from_secs(10), client.request(request)).await {
+        Ok(Ok(r)) if r.status().is_client_error() || r.status().is_server_error() => {
+            tracing::warn!(url, status = %r.status(), "sandbox: a simulated recipient's request was refused");
+        }
         Ok(Ok(_)) => {}
         Ok(Err(e)) => {
             tracing::warn!(url, error = %e, "sandbox: a simulated recipient's request failed")

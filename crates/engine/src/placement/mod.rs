@@ -256,9 +256,8 @@ impl<F: Fn(&Seed) -> Option<String> + Sync> SeedSearch for Imap<F> {
     }
 }
 
-/// Sandbox mode: the capture server is every seed's receiver, and nothing is logged in to.
-/// A seed's copy (accepted by the capture server: only accepted copies are pending) is where
-/// that server filed it — Inbox, Junk, or nowhere when it was held in a quarantine
+/// A copy the sandbox's capture server accepted: nothing is logged in to, it is where that
+/// server's simulated receiver filed it — Inbox, Junk, or nowhere when it was held in a quarantine
 /// ([`herald_inbound::capture::filing`]).
 pub struct SandboxSeeds;
 
@@ -287,7 +286,9 @@ impl SeedSearch for SandboxSeeds {
     }
 }
 
-/// Look for every pending seed copy once, with `search`.
+/// Look for every pending seed copy once: with `search` (the seeds' mailboxes), or — for a copy
+/// the sandbox's capture server took — where its simulated receiver filed it. Decided per copy,
+/// so copies a real node delivered are never given a made-up placement.
 pub async fn poll_once<S: Store>(
     store: &S,
     search: &impl SeedSearch,
@@ -295,18 +296,25 @@ pub async fn poll_once<S: Store>(
     now_ms: i64,
 ) -> Result<PollSummary, StoreError> {
     let pending = store.pending_placements().await?;
-    let mut by_seed: Vec<(Seed, Vec<PendingPlacement>)> = Vec::new();
+    let mut by_seed: Vec<(Seed, bool, Vec<PendingPlacement>)> = Vec::new();
     for p in pending {
-        match by_seed.iter_mut().find(|(s, _)| s.id == p.seed.id) {
-            Some((_, list)) => list.push(p),
-            None => by_seed.push((p.seed.clone(), vec![p])),
+        match by_seed
+            .iter_mut()
+            .find(|(s, sandboxed, _)| s.id == p.seed.id && *sandboxed == p.sandboxed)
+        {
+            Some((_, _, list)) => list.push(p),
+            None => by_seed.push((p.seed.clone(), p.sandboxed, vec![p])),
         }
     }
     let mut summary = PollSummary::default();
     let mut records = Vec::new();
-    for (seed, items) in by_seed {
+    for (seed, sandboxed, items) in by_seed {
         let ids: Vec<String> = items.iter().map(|p| p.message_id.clone()).collect();
-        let result = search.search(&seed, &ids).await;
+        let result = if sandboxed {
+            SandboxSeeds.search(&seed, &ids).await
+        } else {
+            search.search(&seed, &ids).await
+        };
         match &result {
             Ok(found) => {
                 for p in &items {

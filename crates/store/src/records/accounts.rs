@@ -40,6 +40,9 @@ pub struct PendingPlacement {
     pub message_id: String,
     /// When the seed's server accepted it.
     pub delivered_at_ms: i64,
+    /// The sandbox's capture server took it (its simulated receiver says where it went; there
+    /// is no mailbox to log in to).
+    pub sandboxed: bool,
 }
 
 /// A seed copy of a campaign and where it landed.

@@ -92,9 +92,11 @@ macro_rules! seeds {
             }
 
             async fn pending_placements(&self) -> Result<Vec<PendingPlacement>> {
+                let route = super::dialect::json_text("a.evidence", "route");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT d.id AS delivery_id, d.campaign_id, d.message_id, \
                             (SELECT MAX(a.ended_at) FROM attempts a WHERE a.delivery_id = d.id AND a.outcome IN ('delivered', 'relayed')) AS delivered_at, \
+                            (SELECT {route} FROM attempts a WHERE a.delivery_id = d.id AND a.outcome IN ('delivered', 'relayed') ORDER BY a.id DESC LIMIT 1) AS route, \
                             {SEED_COLUMNS} \
                      FROM deliveries d JOIN seeds s ON s.id = d.seed_id \
                      WHERE d.state IN ('delivered', 'relayed') AND s.enabled = 1 \
@@ -110,6 +112,7 @@ macro_rules! seeds {
                             campaign: CampaignId(r.try_get("campaign_id")?),
                             message_id: r.try_get("message_id")?,
                             delivered_at_ms: r.try_get::<Option<i64>, _>("delivered_at")?.unwrap_or(0),
+                            sandboxed: r.try_get::<Option<String>, _>("route")?.as_deref() == Some("sandbox"),
                             seed: seed(r)?,
                         })
                     })

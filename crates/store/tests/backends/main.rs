@@ -17,6 +17,7 @@ mod dmarc;
 mod erasure;
 mod health;
 mod relay;
+mod seeds;
 mod vocabulary;
 mod webhooks;
 
