@@ -349,3 +349,71 @@ fn a_deleted_contact_is_gone_from_its_lists_and_can_be_imported_again() {
         (&serde_json::json!(1), &serde_json::json!(1))
     );
 }
+
+/// `{{ view_in_browser_url }}`: the web copy is the recipient's own message (personalised, its
+/// unsubscribe link working) with tracking off, served so no script runs; a tampered link is
+/// unknown, and once the person is erased their copy is gone.
+#[test]
+fn the_web_copy_is_personalised_untracked_and_gone_with_the_person() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data")).web_only(port);
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email,first_name\nann@x.invalid,Ann\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let id = common::draft(
+        &h,
+        tmp.path(),
+        "l",
+        "web",
+        "Hi",
+        "<p>Hello {{ contact.first_name }}</p><p><a href=\"https://example.com/deal\">Deal</a> \
+         <a href=\"{{ view_in_browser_url }}\">View in your browser</a> \
+         <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p><script>window.x=1</script>",
+    );
+    let _serve = common::serve_sandbox(&h, port);
+    h.ok(&["campaign", "send", &id, "--wait"]);
+    let raw = common::captured(&h.data_dir, "ann@x.invalid", "Hi");
+    let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let html = msg.body_html(0).unwrap().into_owned();
+    // The message itself is tracked; its view link is not a tracked click.
+    assert!(html.contains("/t/o/") && html.contains("/t/c/"), "{html}");
+    let at = html.find("/v/").expect("a view-in-browser link");
+    let view = html[at..].split('"').next().unwrap().to_string();
+
+    let page = http(port, "GET", &view, &[], None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Hello Ann"), "{}", page.body);
+    assert!(
+        page.body.contains("href=\"https://example.com/deal\""),
+        "links go straight to their destination: {}",
+        page.body
+    );
+    assert!(!page.body.contains("/t/o/") && !page.body.contains("/t/c/"));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("default-src 'none'")
+            && csp.contains("sandbox")
+            && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(page.header("cache-control"), Some("private, no-store"));
+    // Its unsubscribe link is the recipient's own page.
+    let at = page.body.find("/u/").unwrap();
+    let unsubscribe = page.body[at..].split('"').next().unwrap().to_string();
+    assert_eq!(http(port, "GET", &unsubscribe, &[], None).status, 200);
+    // Viewing records nothing.
+    let report = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+    assert_eq!(report["counts"]["opened"].as_u64(), Some(0), "{report:#}");
+
+    let mut tampered = view.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert_eq!(http(port, "GET", &tampered, &[], None).status, 404);
+
+    h.ok(&["contacts", "erase", "ann@x.invalid"]);
+    let gone = http(port, "GET", &view, &[], None);
+    assert_eq!(gone.status, 410, "{}", gone.body);
+    assert!(!gone.body.contains("Ann"));
+}

@@ -30,6 +30,8 @@ pub enum TokenKind {
     Form = 5,
     /// A recipient's preference centre (the delivery names the contact).
     Preferences = 6,
+    /// The web copy of one delivery's message (`{{ view_in_browser_url }}`).
+    View = 7,
 }
 
 /// What a valid token says.

@@ -16,6 +16,8 @@ use minijinja::Value;
 
 use crate::deliver::Prepared;
 
+pub mod web;
+
 /// A campaign compiled for rendering.
 pub struct CampaignRender {
     pub id: CampaignId,
@@ -158,8 +160,12 @@ impl CampaignRender {
                 let token = t.keys.sign(TokenKind::Click, delivery, date, u);
                 format!("{}/t/c/{token}?u={}", t.base_url, encode_url(u))
             };
-            // Our own signed pages are not tracked as clicks.
-            let own = |u: &str| u == unsub || Some(u) == preferences_url;
+            // Our own signed pages (unsubscribe, preferences, the web copy) are not tracked as
+            // clicks.
+            let web_copy = format!("{}/v/", t.base_url);
+            let own = |u: &str| {
+                u == unsub || Some(u) == preferences_url || u.starts_with(web_copy.as_str())
+            };
             r.html = rewrite_links(&r.html, own, tracked);
             r.text = rewrite_text_links(&r.text, own, tracked);
         }
@@ -220,6 +226,10 @@ impl CampaignRender {
             let token = t.keys.sign(TokenKind::Preferences, d.id.0, date, "");
             format!("{}/p/{token}", t.base_url)
         });
+        let view_url = self.tracking.as_ref().map(|t| {
+            let token = t.keys.sign(TokenKind::View, d.id.0, date, "");
+            format!("{}/v/{token}", t.base_url)
+        });
         let render = |ctx: &minijinja::Value| {
             if d.seed {
                 self.templates.render_lenient(ctx)
@@ -234,6 +244,7 @@ impl CampaignRender {
                 unsubscribe_url: unsubscribe_url.as_deref(),
                 preferences_url: preferences_url.as_deref(),
                 confirm_url: confirm_url.as_deref(),
+                view_url: view_url.as_deref(),
             },
             &self.list_name,
         ))?;
@@ -329,6 +340,8 @@ pub struct Links<'a> {
     pub preferences_url: Option<&'a str>,
     /// In a list's confirmation message only.
     pub confirm_url: Option<&'a str>,
+    /// The message's signed web copy.
+    pub view_url: Option<&'a str>,
 }
 
 /// [`context`] with every link and `list` (its `name`).
@@ -349,6 +362,7 @@ pub fn context_with(
         unsubscribe_url => url(links.unsubscribe_url, "#unsubscribe"),
         preferences_url => url(links.preferences_url, "#preferences"),
         confirm_url => url(links.confirm_url, "#confirm"),
+        view_in_browser_url => url(links.view_url, "#view"),
     }
 }
 

@@ -9,9 +9,11 @@
 //! | `POST /u/{token}` | unsubscribes at once: the page's button and RFC 8058 one-click |
 //! | `/s/…` | sign-up forms and double opt-in confirmation ([`signup`]) |
 //! | `/p/{token}` | the recipient's preference centre ([`preferences`]) |
+//! | `GET /v/{token}` | the message's web copy, tracking off ([`web_copy`]) |
 
 pub mod preferences;
 pub mod signup;
+pub mod web_copy;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -160,6 +162,7 @@ pub fn router<S: Store>(state: Arc<Public<S>>) -> Router {
             "/p/{token}",
             get(preferences::page::<S>).post(preferences::save::<S>),
         )
+        .route("/v/{token}", get(web_copy::page::<S>))
         .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(state)
 }

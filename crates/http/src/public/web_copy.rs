@@ -1,0 +1,131 @@
+//! `GET /v/{token}`: the web copy of one delivery's message, reached by the signed
+//! `{{ view_in_browser_url }}` in it. Personalised as the recipient got it (their fields now),
+//! with tracking off: no open pixel, links straight to their destinations, nothing recorded.
+//! A GET changes nothing; a contact who was deleted or erased has no web copy any more.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use herald_engine::render::Links;
+use herald_engine::render::web::{WebCopyError, web_copy};
+use herald_mail::tracking::TokenKind;
+use herald_store::{DeliveryId, Store};
+
+use super::{Public, not_found};
+
+/// The marketer's HTML on Herald's own origin: no scripts at all, and a sandbox (an opaque
+/// origin: no cookies, no session) whatever the HTML holds.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline' https:; img-src https: http: data:; \
+font-src https:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'; \
+sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation";
+
+/// The longest one web copy may take to render.
+const RENDER_LIMIT: Duration = Duration::from_secs(5);
+
+pub(super) async fn page<S: Store>(
+    State(p): State<Arc<Public<S>>>,
+    Path(token): Path<String>,
+) -> Response {
+    let now = p.clock.now_ms();
+    let Some(t) = p.keys.verify(TokenKind::View, &token, "", now) else {
+        return not_found();
+    };
+    let id = DeliveryId(t.delivery);
+    let found = async {
+        let Some(r) = p.store.delivery_ref(id).await? else {
+            return Ok(None);
+        };
+        let Some(c) = p.store.campaign(r.campaign).await? else {
+            return Ok(None);
+        };
+        let fields = p
+            .store
+            .delivery_detail(r.campaign, &r.email_key)
+            .await?
+            .and_then(|d| d.fields);
+        let seed = fields.is_none()
+            && p.store
+                .seeds()
+                .await?
+                .iter()
+                .any(|s| s.address == r.email_key);
+        Ok::<_, herald_store::StoreError>(Some((r, c, fields, seed)))
+    };
+    let (r, c, fields, seed) = match found.await {
+        Ok(Some(x)) => x,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a web copy");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    // Its own links, relative: the page is served from where they point.
+    let unsubscribe = format!(
+        "/u/{}",
+        p.keys.sign(TokenKind::Unsubscribe, id.0, t.sent_at, "")
+    );
+    let preferences = format!(
+        "/p/{}",
+        p.keys.sign(TokenKind::Preferences, id.0, t.sent_at, "")
+    );
+    let view = format!("/v/{token}");
+    let rendered = tokio::time::timeout(
+        RENDER_LIMIT,
+        tokio::task::spawn_blocking(move || {
+            web_copy(
+                &c,
+                &r.email,
+                fields.as_deref(),
+                seed,
+                Links {
+                    unsubscribe_url: Some(&unsubscribe),
+                    preferences_url: Some(&preferences),
+                    confirm_url: None,
+                    view_url: Some(&view),
+                },
+            )
+        }),
+    )
+    .await;
+    match rendered {
+        Ok(Ok(Ok(html))) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CONTENT_SECURITY_POLICY, CSP),
+                (header::CACHE_CONTROL, "private, no-store"),
+                (
+                    header::HeaderName::from_static("x-robots-tag"),
+                    "noindex, nofollow",
+                ),
+            ],
+            html,
+        )
+            .into_response(),
+        Ok(Ok(Err(WebCopyError::ContactGone))) => (
+            StatusCode::GONE,
+            [(header::CACHE_CONTROL, "no-store")],
+            "This message is no longer available.\n",
+        )
+            .into_response(),
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(delivery = id.0, error = %e, "a web copy could not be rendered");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CACHE_CONTROL, "no-store")],
+                "This message could not be shown.\n",
+            )
+                .into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "rendering a web copy");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(_) => {
+            tracing::warn!(delivery = id.0, "a web copy took too long to render");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
