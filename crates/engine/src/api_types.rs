@@ -333,6 +333,8 @@ pub struct CampaignPatch {
     pub subject: Option<String>,
     /// HTML body template.
     pub html: Option<String>,
+    /// `mjml`: `html` holds an MJML document, rendered to HTML now (a mistake names its line).
+    pub format: Option<BodyFormat>,
     /// Text body template.
     pub text: Option<String>,
     /// Where replies go; an empty string removes it.
@@ -340,6 +342,26 @@ pub struct CampaignPatch {
     pub reply_to: Option<String>,
     /// With a new From: keep the change although its domain does not verify (recorded).
     pub allow_unverified: Option<bool>,
+}
+
+/// What a body is written in: HTML (a template), or MJML rendered to an HTML template once,
+/// when it is given (`campaign create|edit --mjml FILE`, `"format": "mjml"`, the compose page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    #[default]
+    Html,
+    Mjml,
+}
+
+impl BodyFormat {
+    /// The HTML template of `body` written in this format.
+    pub fn to_html(self, body: String) -> Result<String, herald_mail::mjml::MjmlError> {
+        match self {
+            BodyFormat::Html => Ok(body),
+            BodyFormat::Mjml => herald_mail::mjml::to_html(&body),
+        }
+    }
 }
 
 /// What was created: `campaign create --json`, `campaign duplicate --json`, the API.

@@ -7,6 +7,7 @@ pub mod erasure;
 pub mod feedback;
 pub mod filters;
 pub mod message;
+pub mod mjml;
 pub mod reply;
 pub mod spf;
 pub mod template;

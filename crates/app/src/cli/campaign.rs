@@ -182,8 +182,12 @@ pub struct CreateArgs {
     #[arg(long)]
     pub reply_to: Option<String>,
     /// HTML body template file (minijinja).
-    #[arg(long)]
-    pub html: PathBuf,
+    #[arg(long, required_unless_present = "mjml", conflicts_with = "mjml")]
+    pub html: Option<PathBuf>,
+    /// The body as an MJML file instead, rendered to responsive HTML now (template tags pass
+    /// through); a mistake names its line.
+    #[arg(long, value_name = "FILE")]
+    pub mjml: Option<PathBuf>,
     /// Text body template file; derived from the HTML when absent.
     #[arg(long)]
     pub text: Option<PathBuf>,
@@ -220,8 +224,11 @@ pub struct EditArgs {
     #[arg(long)]
     pub reply_to: Option<String>,
     /// HTML body template file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "mjml")]
     pub html: Option<PathBuf>,
+    /// The body as an MJML file instead (rendered to HTML now).
+    #[arg(long, value_name = "FILE")]
+    pub mjml: Option<PathBuf>,
     /// Text body template file.
     #[arg(long)]
     pub text: Option<PathBuf>,

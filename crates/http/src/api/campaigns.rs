@@ -379,9 +379,12 @@ pub struct NewCampaignBody {
     /// Subject template.
     #[schemars(extend("minLength" = 1, "maxLength" = 2000))]
     pub subject: String,
-    /// HTML body template.
+    /// HTML body template (or, with `format: mjml`, an MJML document).
     #[schemars(extend("minLength" = 1))]
     pub html: String,
+    /// `html` (default) or `mjml`: `html` holds an MJML document, rendered to responsive HTML
+    /// now; a mistake is a 422 naming its line.
+    pub format: Option<herald_engine::api_types::BodyFormat>,
     /// Text body template (derived from the HTML when absent).
     pub text: Option<String>,
     #[schemars(extend("maxLength" = 400))]
@@ -417,13 +420,22 @@ pub async fn create<S: Store>(
         }
         Err(f) => return failure(f),
     };
+    let html = match b.format.unwrap_or_default().to_html(b.html) {
+        Ok(h) => h,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("html (MJML): {e}"),
+            );
+        }
+    };
     let defaults = TrackingSwitches::default();
     let input = CampaignInput {
         name: b.name,
         list: b.list,
         from: b.from,
         subject: b.subject,
-        html: b.html,
+        html,
         text: b.text.filter(|t| !t.trim().is_empty()),
         gate_override,
         reply_to: b.reply_to.filter(|r| !r.trim().is_empty()),

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
+use herald_engine::api_types::BodyFormat;
 use herald_engine::campaign::{self, CampaignError, CampaignInput, TrackingSwitches};
 use herald_mail::CampaignTemplates;
 use herald_store::{CampaignId, CampaignStatus, Store};
@@ -30,6 +31,9 @@ pub struct ComposeForm {
     reply_to: String,
     #[serde(default)]
     html: String,
+    /// `mjml`: the body is MJML, rendered to HTML when the form is saved (and for the preview).
+    #[serde(default)]
+    format: String,
     /// The plain-text part; empty: derived from the HTML.
     #[serde(default)]
     text: String,
@@ -43,8 +47,19 @@ struct FormView {
     subject: String,
     reply_to: String,
     html: String,
+    mjml: bool,
     text: String,
     allow_unverified: bool,
+}
+
+impl ComposeForm {
+    fn format(&self) -> BodyFormat {
+        if self.format == "mjml" {
+            BodyFormat::Mjml
+        } else {
+            BodyFormat::Html
+        }
+    }
 }
 
 #[derive(Template)]
@@ -93,6 +108,7 @@ async fn page_for<S: Store>(
             } else {
                 f.html.clone()
             },
+            mjml: f.format() == BodyFormat::Mjml,
             text: f.text.clone(),
             allow_unverified: f.allow_unverified.is_some(),
         },
@@ -142,18 +158,24 @@ pub async fn preview<S: Store>(
     };
     // Templates are the user's input: compiled and rendered off the async workers, within a
     // time limit (the size and nesting caps in `CampaignTemplates` bound the work as well).
-    let (subject, html) = (f.subject.clone(), f.html.clone());
+    let (subject, html, format) = (f.subject.clone(), f.html.clone(), f.format());
     let to = email.clone();
     let job = herald_engine::bounded(PREVIEW_LIMIT, move || {
-        let templates = CampaignTemplates::compile(&subject, &html, None)?;
-        templates.render(&herald_engine::render::context(&to, fields, None))
+        let html = format
+            .to_html(html)
+            .map_err(|e| format!("HTML (MJML): {e}"))?;
+        let templates =
+            CampaignTemplates::compile(&subject, &html, None).map_err(|e| e.to_string())?;
+        templates
+            .render(&herald_engine::render::context(&to, fields, None))
+            .map_err(|e| e.to_string())
     });
     match job.await {
         Ok(Ok(r)) => {
             Json(serde_json::json!({"email": email, "subject": r.subject, "html": r.html}))
                 .into_response()
         }
-        Ok(Err(e)) => fail(e.to_string()),
+        Ok(Err(e)) => fail(e),
         Err(herald_engine::Unfinished::Panicked(e)) => {
             tracing::error!(error = %e, "rendering a preview failed");
             fail("the preview could not be rendered".into())
@@ -201,12 +223,25 @@ pub async fn create<S: Store>(
         }
         Err(e) => return page(&web, s, &f, Some(e.to_string()), e.status()).await,
     };
+    let html = match f.format().to_html(f.html.clone()) {
+        Ok(h) => h,
+        Err(e) => {
+            return page(
+                &web,
+                s,
+                &f,
+                Some(format!("HTML (MJML): {e}")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
     let input = CampaignInput {
         name: f.name.clone(),
         list: f.list.clone(),
         from: f.from.clone(),
         subject: f.subject.clone(),
-        html: f.html.clone(),
+        html,
         text: Some(f.text.clone()).filter(|t| !t.trim().is_empty()),
         gate_override,
         reply_to: Some(f.reply_to.clone()).filter(|r| !r.trim().is_empty()),
@@ -318,6 +353,8 @@ pub async fn edit_page<S: Store>(
         subject: input.subject,
         reply_to: input.reply_to.unwrap_or_default(),
         html: input.html,
+        // What was saved is the HTML (an MJML body was rendered when it was saved).
+        format: "html".into(),
         text: input.text.unwrap_or_default(),
         allow_unverified: None,
     };
@@ -347,6 +384,7 @@ pub async fn save<S: Store>(
         from: Some(f.from.clone()),
         subject: Some(f.subject.clone()),
         html: Some(f.html.clone()),
+        format: Some(f.format()),
         // Empty: derived from the HTML again.
         text: Some(f.text.clone()),
         reply_to: Some(f.reply_to.clone()),

@@ -10,10 +10,30 @@ use crate::commands::campaign_id;
 use crate::startup::App;
 use crate::{bad_input, output};
 
+/// The body from `--html FILE` or `--mjml FILE` (rendered to HTML; a mistake names the file and
+/// line).
+fn body_file(
+    html: Option<&std::path::Path>,
+    mjml: Option<&std::path::Path>,
+) -> anyhow::Result<Option<String>> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| bad_input(format!("{}: {e}", p.display())))
+    };
+    match (html, mjml) {
+        (Some(p), _) => read(p).map(Some),
+        (None, Some(p)) => herald_mail::mjml::to_html(&read(p)?)
+            .map(Some)
+            .map_err(|e| bad_input(format!("{}: {e}", p.display()))),
+        (None, None) => Ok(None),
+    }
+}
+
 pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
     let read = |p: &std::path::Path| {
         std::fs::read_to_string(p).map_err(|e| bad_input(format!("{}: {e}", p.display())))
     };
+    let html = body_file(a.html.as_deref(), a.mjml.as_deref())?
+        .ok_or_else(|| bad_input("give the body: --html FILE or --mjml FILE"))?;
     // Cheap checks first, so their errors are not hidden behind the gate's.
     let (_, from_address) = campaign::parse_from(&a.from)
         .map_err(|e| bad_input(CampaignError::BadFrom(a.from.clone(), e).to_string()))?;
@@ -38,7 +58,7 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
         list: a.list,
         from: a.from,
         subject: a.subject,
-        html: read(&a.html)?,
+        html,
         text: a.text.as_deref().map(read).transpose()?,
         gate_override,
         reply_to: a.reply_to.clone(),
@@ -63,7 +83,12 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
             CampaignError::Store(s) => anyhow::Error::new(s).context("creating the campaign"),
             CampaignError::Template(t) => {
                 let file = match t.part {
-                    "html" => a.html.display().to_string(),
+                    "html" => a
+                        .html
+                        .as_ref()
+                        .or(a.mjml.as_ref())
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
                     "text" => a
                         .text
                         .as_ref()
@@ -157,7 +182,8 @@ pub(super) async fn edit(app: &App, a: crate::cli::EditArgs) -> anyhow::Result<(
         list: a.list,
         from: a.from,
         subject: a.subject,
-        html: a.html.as_deref().map(read).transpose()?,
+        html: body_file(a.html.as_deref(), a.mjml.as_deref())?,
+        format: None,
         text: a.text.as_deref().map(read).transpose()?,
         reply_to: a.reply_to,
         allow_unverified: Some(a.allow_unverified),
@@ -213,7 +239,11 @@ pub async fn edit_campaign(
         input.reply_to = Some(r).filter(|r| !r.trim().is_empty());
     }
     if let Some(h) = patch.html {
-        input.html = h;
+        input.html = patch
+            .format
+            .unwrap_or_default()
+            .to_html(h)
+            .map_err(|e| bad_input(format!("html (MJML): {e}")))?;
     }
     if let Some(t) = patch.text {
         input.text = Some(t).filter(|t| !t.trim().is_empty());
