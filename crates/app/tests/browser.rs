@@ -24,6 +24,30 @@ impl Drop for Serve {
     }
 }
 
+/// Run the Selenium script `tests/browser/{script}.py` with `args` and the screenshots folder
+/// (`test-artifacts/browser/`) last; what it printed (JSON) and that folder.
+fn drive(
+    script: &str,
+    args: &[&dyn AsRef<std::ffi::OsStr>],
+) -> (serde_json::Value, std::path::PathBuf) {
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/browser/{script}.py"));
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(&path)
+        .args(args.iter().map(|a| a.as_ref()))
+        .arg(&artifacts)
+        .output()
+        .expect("run /usr/bin/python3 (apt-get install chromium chromium-driver python3-selenium)");
+    assert!(
+        out.status.success(),
+        "browser script {script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (serde_json::from_slice(&out.stdout).unwrap(), artifacts)
+}
+
 #[test]
 fn a_marketer_sees_who_got_it_in_the_browser() {
     let w = world_env();
@@ -73,25 +97,15 @@ fn a_marketer_sees_who_got_it_in_the_browser() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/drive.py");
-    let out = std::process::Command::new("/usr/bin/python3")
-        .arg(&script)
-        .arg(format!("http://127.0.0.1:{port}"))
-        .arg(&csv)
-        .arg("marketer@herald.test")
-        .arg("correct horse battery")
-        .arg(&artifacts)
-        .output()
-        .expect("run /usr/bin/python3 (apt-get install chromium chromium-driver python3-selenium)");
-    assert!(
-        out.status.success(),
-        "browser script failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (seen, artifacts) = drive(
+        "drive",
+        &[
+            &format!("http://127.0.0.1:{port}"),
+            &csv,
+            &"marketer@herald.test",
+            &"correct horse battery",
+        ],
     );
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(seen["redirected_to_login"], true, "{seen:#}");
     assert!(
         seen["import"].as_str().unwrap().contains("2 new"),
@@ -225,24 +239,7 @@ fn the_demo_shows_junk_and_a_quarantine_on_the_why_page() {
     }
     let base = web.split("/campaigns").next().unwrap().to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{web}");
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/demo.py");
-    let out = std::process::Command::new("/usr/bin/python3")
-        .arg(&script)
-        .arg(&base)
-        .arg("demo@herald.example")
-        .arg(&password)
-        .arg(&artifacts)
-        .output()
-        .expect("run /usr/bin/python3 (apt-get install chromium chromium-driver python3-selenium)");
-    assert!(
-        out.status.success(),
-        "browser script failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (seen, artifacts) = drive("demo", &[&base, &"demo@herald.example", &password]);
     let junk = &seen["carla@junk.example"];
     assert!(
         junk["state"].as_str().unwrap().contains("placement: junk"),
@@ -323,25 +320,59 @@ fn a_first_run_from_init_to_a_sent_campaign_in_the_browser() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/firstrun.py");
-    let out = std::process::Command::new("/usr/bin/python3")
-        .arg(&script)
-        .arg(format!("http://127.0.0.1:{port}"))
-        .arg(&email)
-        .arg(&password)
-        .arg(&csv)
-        .arg(&artifacts)
-        .output()
-        .expect("run /usr/bin/python3 (apt-get install chromium chromium-driver python3-selenium)");
-    assert!(
-        out.status.success(),
-        "browser script failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let imap = world_env()["WORLD_IMAP"].clone();
+    let (seen, artifacts) = drive(
+        "firstrun",
+        &[
+            &format!("http://127.0.0.1:{port}"),
+            &email,
+            &password,
+            &csv,
+            &imap,
+        ],
     );
-    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    what_the_first_run_saw(&seen);
+    for shot in ["start", "domain", "campaign", "done", "375"] {
+        let f = artifacts.join(format!("firstrun-{shot}.png"));
+        let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "{} missing or empty", f.display());
+    }
+    // The seed's copy: taken by the sandbox, placed where its simulated receiver filed it.
+    let mut placement = serde_json::Value::Null;
+    for _ in 0..40 {
+        placement = h.json(&["placement", "1", "--json"]);
+        if placement["seeds"][0]["placement"] == "inbox" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(placement["seeds"][0]["placement"], "inbox", "{placement:#}");
+    // The copies were captured, the test copy among them, with nothing sent anywhere else.
+    let mut captured: Vec<String> = std::fs::read_dir(tmp.path().join("data/sandbox"))
+        .unwrap()
+        .map(|e| {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("To: "))
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    captured.sort();
+    assert_eq!(
+        captured,
+        [
+            "\"Ann\" <me@example.com>",
+            "\"Ann\" <read.ann@example.com>",
+            "\"Carla\" <carla@junk.example>",
+            "<seed@inbox.test>"
+        ],
+        "2 recipients, the seed, the test copy"
+    );
+}
+
+/// What the first run's browser script must have seen.
+fn what_the_first_run_saw(seen: &serde_json::Value) {
     assert!(
         seen["progress_before"]
             .as_str()
@@ -378,36 +409,15 @@ fn a_first_run_from_init_to_a_sent_campaign_in_the_browser() {
             .starts_with("5 of 6"),
         "{seen:#}"
     );
-    // The seed's copy: the sandbox filed it in Junk, and the server's poller saw it there.
-    let mut placement = serde_json::Value::Null;
-    for _ in 0..40 {
-        placement = h.json(&["placement", "1", "--json"]);
-        if placement["seeds"][0]["placement"] == "junk" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    assert_eq!(placement["seeds"][0]["placement"], "junk", "{placement:#}");
-    // The copies were captured, the test copy among them, with nothing sent anywhere else.
-    let mut captured: Vec<String> = std::fs::read_dir(tmp.path().join("data/sandbox"))
-        .unwrap()
-        .map(|e| {
-            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
-            text.lines()
-                .find_map(|l| l.strip_prefix("To: "))
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
-    captured.sort();
-    assert_eq!(
-        captured,
-        [
-            "\"Ann\" <me@example.com>",
-            "\"Ann\" <read.ann@example.com>",
-            "\"Carla\" <carla@junk.example>",
-            "<seed@junk.example>"
-        ],
-        "2 recipients, the seed, the test copy"
+    // Readable times, and every page usable with a keyboard and a screen reader at 375 px.
+    let time = &seen["time"];
+    assert!(
+        !time["text"].as_str().unwrap().contains('T')
+            && time["title"]
+                .as_str()
+                .unwrap()
+                .contains(time["datetime"].as_str().unwrap()),
+        "{seen:#}"
     );
+    assert_eq!(seen["a11y"], serde_json::json!({}), "{seen:#}");
 }

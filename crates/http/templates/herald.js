@@ -8,6 +8,25 @@
     });
   });
 
+  // Times: relative ("3 h ago"), the exact time in the viewer's zone on hover; the page's UTC
+  // text stays in the datetime attribute (and is what shows without scripts).
+  var units = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400],
+               ['hour', 3600], ['minute', 60], ['second', 1]];
+  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, {numeric: 'auto'}) : null;
+  document.querySelectorAll('time[datetime]').forEach(function (t) {
+    var at = Date.parse(t.getAttribute('datetime'));
+    if (isNaN(at) || !rtf) { return; }
+    var secs = Math.round((at - Date.now()) / 1000);
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(secs) >= units[i][1] || i === units.length - 1) {
+        t.textContent = rtf.format(Math.round(secs / units[i][1]), units[i][0]);
+        break;
+      }
+    }
+    t.title = new Date(at).toLocaleString(undefined, {dateStyle: 'full', timeStyle: 'long'}) +
+      ' (' + t.getAttribute('datetime') + ')';
+  });
+
   // Forms that destroy something ask first (data-confirm holds the question).
   document.querySelectorAll('form[data-confirm]').forEach(function (f) {
     f.addEventListener('submit', function (e) {

@@ -11,7 +11,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-base, email, password, csv_path, artifacts = sys.argv[1:6]
+base, email, password, csv_path, imap, artifacts = sys.argv[1:7]
 
 opts = webdriver.ChromeOptions()
 for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600",
@@ -53,16 +53,17 @@ try:
     seen["records_shown"] = "_domainkey.firstrun.example" in driver.find_element(By.TAG_NAME, "main").text
     driver.save_screenshot(f"{artifacts}/firstrun-domain.png")
 
-    # 2. A seed mailbox (the sandbox plays its receiver: no login to try).
+    # 2. A seed mailbox: the recipient world's Dovecot, its login tried before it is kept.
     step_link("Add seed mailboxes")
     form = driver.find_element(By.ID, "add-seed")
-    form.find_element(By.NAME, "provider").send_keys("junk")
-    form.find_element(By.NAME, "imap").send_keys("imap.junk.example:993")
-    form.find_element(By.NAME, "user").send_keys("seed@junk.example")
-    form.find_element(By.NAME, "password").send_keys("Pw-4f9c1-secret")
+    form.find_element(By.NAME, "provider").send_keys("inbox")
+    form.find_element(By.NAME, "imap").send_keys(imap)
+    Select(form.find_element(By.NAME, "security")).select_by_value("plain")
+    form.find_element(By.NAME, "user").send_keys("seed@inbox.test")
+    form.find_element(By.NAME, "password").send_keys("secret")
     form.submit()
-    wait.until(lambda d: "seed@junk.example" in d.find_element(By.TAG_NAME, "table").text)
-    seen["password_shown"] = "Pw-4f9c1-secret" in driver.page_source
+    wait.until(lambda d: "seed@inbox.test" in d.find_element(By.TAG_NAME, "table").text)
+    seen["password_shown"] = 'value="secret"' in driver.page_source
 
     # 3. Contacts from a CSV.
     step_link("Bring your contacts")
@@ -107,6 +108,46 @@ try:
     seen["done_steps"] = [li.find_element(By.TAG_NAME, "strong").text
                           for li in driver.find_elements(By.CSS_SELECTOR, "#steps li.done")]
     driver.save_screenshot(f"{artifacts}/firstrun-done.png")
+
+    # Times read as people read them: relative, the exact time on hover.
+    driver.get(f"{base}/")
+    t = driver.find_element(By.CSS_SELECTOR, "time[datetime]")
+    seen["time"] = {"text": t.text, "title": t.get_attribute("title"),
+                    "datetime": t.get_attribute("datetime")}
+
+    # Every page: each form control has a label, each image an alt text, each button a name,
+    # and nothing is wider than a 375 px phone.
+    check = """
+      var problems = [];
+      document.querySelectorAll('input, select, textarea').forEach(function (el) {
+        if (el.type === 'hidden') { return; }
+        var labelled = el.closest('label') || el.getAttribute('aria-label') ||
+          el.getAttribute('aria-labelledby') || (el.id && document.querySelector('label[for="' + el.id + '"]'));
+        if (!labelled) { problems.push('unlabelled ' + el.tagName.toLowerCase() + ' ' + (el.name || el.id)); }
+      });
+      document.querySelectorAll('img').forEach(function (el) {
+        if (!el.hasAttribute('alt')) { problems.push('img without alt ' + el.src); }
+      });
+      document.querySelectorAll('button').forEach(function (el) {
+        if (!el.textContent.trim() && !el.getAttribute('aria-label')) { problems.push('unnamed button'); }
+      });
+      if (!document.documentElement.lang) { problems.push('no lang'); }
+      if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+        problems.push('wider than the screen: ' + document.documentElement.scrollWidth + 'px');
+      }
+      return problems;
+    """
+    driver.set_window_size(375, 812)
+    pages = ["/start", "/", "/campaigns/new", "/campaigns/1", "/campaigns/1?tab=delivered",
+             "/campaigns/1/why/read.ann@example.com", "/contacts", "/lists", "/segments", "/queue",
+             "/health", "/dmarc", "/domains", "/seeds", "/ips", "/suppressions", "/webhooks", "/users"]
+    seen["a11y"] = {}
+    for path in pages:
+        driver.get(f"{base}{path}")
+        problems = driver.execute_script(check)
+        if problems:
+            seen["a11y"][path] = problems
+    driver.save_screenshot(f"{artifacts}/firstrun-375.png")
 finally:
     driver.quit()
 print(json.dumps(seen))

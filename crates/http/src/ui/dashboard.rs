@@ -29,6 +29,8 @@ struct CampaignRow {
     /// People who opened, of those delivered.
     opened_rate: String,
     created_at: String,
+    /// The same, exact (RFC 3339), for the page's script.
+    created_at_exact: String,
 }
 
 /// `part` of `whole` as a percentage with one decimal (`96.0 %`); empty when `whole` is 0.
@@ -115,6 +117,7 @@ pub(super) async fn dashboard<S: Store>(
                 bounced: k.bounced,
                 opened: k.opened,
                 created_at: minute(&e.campaign.created_at),
+                created_at_exact: e.campaign.created_at.clone(),
                 id: e.campaign.id,
                 name: e.campaign.name,
                 subject: e.campaign.subject,
