@@ -561,4 +561,25 @@ fn a_campaign_written_in_mjml_is_rendered_to_responsive_html() {
     assert!(refused.body.contains("line 4"), "{}", refused.body);
     let created = post(good);
     assert_eq!(created.status, 201, "{}", created.body);
+    let id: serde_json::Value = serde_json::from_str(&created.body).unwrap();
+    let path = format!("/api/v1/campaigns/{}", id["id"].as_str().unwrap());
+    let patch = |body: serde_json::Value| {
+        common::http(
+            port,
+            "PATCH",
+            &path,
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&body.to_string()),
+        )
+    };
+    let edited = patch(serde_json::json!({"html": good, "format": "mjml"}));
+    assert_eq!(edited.status, 204, "{}", edited.body);
+    let bad_edit = patch(serde_json::json!({"html": bad, "format": "mjml"}));
+    assert_eq!(bad_edit.status, 422, "{}", bad_edit.body);
+    assert!(bad_edit.body.contains("line 4"), "{}", bad_edit.body);
+    let no_body = patch(serde_json::json!({"format": "mjml"}));
+    assert_eq!(no_body.status, 422, "{}", no_body.body);
 }

@@ -12,6 +12,9 @@ pub struct MjmlError {
 
 /// The largest MJML document accepted (the HTML template limit applies to its result too).
 pub const MAX_MJML_BYTES: usize = 512 * 1024;
+/// The most MJML elements one document may have: each renders to a block of tables, so this
+/// bounds the work and the HTML made (a real newsletter has a few hundred).
+pub const MAX_MJML_ELEMENTS: usize = 5_000;
 
 /// Render `source` (an `<mjml>` document) to HTML.
 pub fn to_html(source: &str) -> Result<String, MjmlError> {
@@ -24,13 +27,39 @@ pub fn to_html(source: &str) -> Result<String, MjmlError> {
             ),
         });
     }
+    // mrml's parser descends once per level of nesting, without a limit: a deep document would
+    // overflow the stack (the process aborts, nothing can catch it). Refused first.
+    if crate::template::nesting_depth(source) > crate::template::MAX_NESTING {
+        return Err(MjmlError {
+            line: None,
+            message: format!(
+                "elements are nested more than {} deep",
+                crate::template::MAX_NESTING
+            ),
+        });
+    }
+    let elements = source.matches("<mj-").count();
+    if elements > MAX_MJML_ELEMENTS {
+        return Err(MjmlError {
+            line: None,
+            message: format!(
+                "the document has {elements} MJML elements; at most {MAX_MJML_ELEMENTS} are accepted"
+            ),
+        });
+    }
     let parsed = mrml::parse(source).map_err(|e| MjmlError {
         line: error_line(source, &e),
         message: describe(&e),
     })?;
     parsed
         .element
-        .render(&mrml::prelude::render::RenderOptions::default())
+        // No web fonts: mrml's defaults link Google Fonts, which every reader's mail client
+        // (and the web copy) would then fetch. A font named in the MJML still comes through
+        // `mj-font`.
+        .render(&mrml::prelude::render::RenderOptions {
+            fonts: Default::default(),
+            ..Default::default()
+        })
         .map_err(|e| MjmlError {
             line: None,
             message: e.to_string(),
@@ -86,6 +115,24 @@ mod tests {
         assert!(html.contains("Hello {{ contact.first_name }}"), "{html}");
         assert!(html.contains("href=\"{{ unsubscribe_url }}\""), "{html}");
         assert!(html.contains("@media"), "responsive: {html}");
+    }
+
+    #[test]
+    fn a_deep_or_huge_document_is_refused_before_parsing() {
+        let deep = format!(
+            "<mjml><mj-body><mj-section><mj-column><mj-text>{}</mj-text></mj-column></mj-section></mj-body></mjml>",
+            "<b>".repeat(100_000)
+        );
+        let e = to_html(&deep).unwrap_err();
+        assert!(e.message.contains("nested"), "{e}");
+        let wide = format!(
+            "<mjml><mj-body>{}</mj-body></mjml>",
+            "<mj-section/>".repeat(6_000)
+        );
+        assert!(to_html(&wide).unwrap_err().message.contains("elements"));
+        let html = to_html("<mjml><mj-body><mj-section><mj-column><mj-text>x</mj-text></mj-column></mj-section></mj-body></mjml>")
+            .unwrap();
+        assert!(!html.contains("fonts.googleapis.com"), "{html}");
     }
 
     #[test]

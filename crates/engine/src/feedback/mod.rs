@@ -547,6 +547,7 @@ mod tests {
             email: "Ann@Example.test".into(),
             email_key: "ann@example.test".into(),
             state: DeliveryState::Delivered,
+            seed: false,
         }
     }
 

@@ -205,6 +205,7 @@ mod tests {
             email: "ann@x.test".into(),
             email_key: "ann@x.test".into(),
             state: DeliveryState::Relayed,
+            seed: false,
         }
     }
 

@@ -31,7 +31,8 @@ pub fn web_copy(
         (None, true) => serde_json::Map::new(),
         (None, false) => return Err(WebCopyError::ContactGone),
     };
-    let templates = CampaignTemplates::compile(&c.subject, &c.html, c.text.as_deref())?;
+    // Only the HTML part is shown: an empty text template spares deriving one from the HTML.
+    let templates = CampaignTemplates::compile(&c.subject, &c.html, Some(""))?;
     let ctx = context_with(email, fields, links, &c.list_name);
     let rendered = if seed {
         templates.render_lenient(&ctx)?

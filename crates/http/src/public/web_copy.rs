@@ -25,6 +25,11 @@ sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user
 /// The longest one web copy may take to render.
 const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
+/// Web copies rendered at once (each compiles its campaign's templates): a flood of requests
+/// for valid links gets 503s, not a queue of CPU work that outlives the clients.
+static RENDERING: std::sync::LazyLock<Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| Arc::new(tokio::sync::Semaphore::new(4)));
+
 pub(super) async fn page<S: Store>(
     State(p): State<Arc<Public<S>>>,
     Path(token): Path<String>,
@@ -41,20 +46,18 @@ pub(super) async fn page<S: Store>(
         let Some(c) = p.store.campaign(r.campaign).await? else {
             return Ok(None);
         };
+        // A list's confirmation message has no web copy: its link is the action itself.
+        if c.kind == herald_domain::CampaignKind::Confirmation {
+            return Ok(None);
+        }
         let fields = p
             .store
             .delivery_detail(r.campaign, &r.email_key)
             .await?
             .and_then(|d| d.fields);
-        let seed = fields.is_none()
-            && p.store
-                .seeds()
-                .await?
-                .iter()
-                .any(|s| s.address == r.email_key);
-        Ok::<_, herald_store::StoreError>(Some((r, c, fields, seed)))
+        Ok::<_, herald_store::StoreError>(Some((r, c, fields)))
     };
-    let (r, c, fields, seed) = match found.await {
+    let (r, c, fields) = match found.await {
         Ok(Some(x)) => x,
         Ok(None) => return not_found(),
         Err(e) => {
@@ -72,14 +75,27 @@ pub(super) async fn page<S: Store>(
         p.keys.sign(TokenKind::Preferences, id.0, t.sent_at, "")
     );
     let view = format!("/v/{token}");
+    let Ok(permit) = RENDERING.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::RETRY_AFTER, "2"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            "Busy: try again in a moment.\n",
+        )
+            .into_response();
+    };
     let rendered = tokio::time::timeout(
         RENDER_LIMIT,
         tokio::task::spawn_blocking(move || {
+            // Held until the work ends, also when the client has gone.
+            let _permit = permit;
             web_copy(
                 &c,
                 &r.email,
                 fields.as_deref(),
-                seed,
+                r.seed,
                 Links {
                     unsubscribe_url: Some(&unsubscribe),
                     preferences_url: Some(&preferences),

@@ -196,6 +196,8 @@ pub struct DeliveryRef {
     pub email: String,
     pub email_key: String,
     pub state: DeliveryState,
+    /// A copy for a seed mailbox.
+    pub seed: bool,
 }
 
 /// One effect of an inbound message on one delivery.

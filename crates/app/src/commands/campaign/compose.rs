@@ -83,12 +83,11 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
             CampaignError::Store(s) => anyhow::Error::new(s).context("creating the campaign"),
             CampaignError::Template(t) => {
                 let file = match t.part {
-                    "html" => a
-                        .html
-                        .as_ref()
-                        .or(a.mjml.as_ref())
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
+                    "html" => match (&a.html, &a.mjml) {
+                        (Some(p), _) => p.display().to_string(),
+                        (None, Some(p)) => format!("the HTML rendered from {}", p.display()),
+                        (None, None) => String::new(),
+                    },
                     "text" => a
                         .text
                         .as_ref()
@@ -237,6 +236,9 @@ pub async fn edit_campaign(
     }
     if let Some(r) = patch.reply_to {
         input.reply_to = Some(r).filter(|r| !r.trim().is_empty());
+    }
+    if patch.format == Some(herald_engine::api_types::BodyFormat::Mjml) && patch.html.is_none() {
+        return Err(bad_input("format: mjml needs the MJML document in html"));
     }
     if let Some(h) = patch.html {
         input.html = patch
