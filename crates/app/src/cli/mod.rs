@@ -352,6 +352,19 @@ pub enum SuppressionsCmd {
     },
     /// Remove an address from the list (recorded too).
     Remove { email: String },
+    /// Add (or with --remove lift) every address of a file: a CSV with an `email` column, or
+    /// one address per line; a bad line is named by its number and skipped.
+    Import {
+        file: std::path::PathBuf,
+        /// Why they are suppressed (default: suppressed).
+        #[arg(long, default_value = "suppressed", conflicts_with = "remove")]
+        reason: String,
+        /// Lift them from the list instead.
+        #[arg(long)]
+        remove: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

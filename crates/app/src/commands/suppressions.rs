@@ -1,4 +1,4 @@
-//! `herald suppressions list|add|remove`: the addresses Herald will not mail.
+//! `herald suppressions list|add|remove|import`: the addresses Herald will not mail.
 
 use herald_domain::{EmailAddress, SuppressionReason};
 use herald_engine::api_types::SuppressionView;
@@ -36,11 +36,7 @@ pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
         }
         SuppressionsCmd::Add { email, reason } => {
             let key = address_key(&email)?;
-            let reason = SuppressionReason::settable(&reason).ok_or_else(|| {
-                bad_input(format!(
-                    "--reason {reason:?}: expected one of unsubscribed, previously_bounced, complained, suppressed"
-                ))
-            })?;
+            let reason = settable(&reason)?;
             let added = app
                 .store
                 .add_suppression(&Suppression {
@@ -57,6 +53,12 @@ pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        SuppressionsCmd::Import {
+            file,
+            reason,
+            remove,
+            json,
+        } => import(&app, &file, &reason, remove, json).await,
         SuppressionsCmd::Remove { email } => {
             let key = address_key(&email)?;
             if app
@@ -71,6 +73,65 @@ pub async fn run(app: App, cmd: SuppressionsCmd) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `suppressions import FILE [--reason R | --remove] [--json]`.
+async fn import(
+    app: &App,
+    file: &std::path::Path,
+    reason: &str,
+    remove: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    use herald_engine::contacts::suppress::{BulkAction, suppress_csv};
+    let action = if remove {
+        BulkAction::Remove
+    } else {
+        BulkAction::Add(settable(reason)?)
+    };
+    let input =
+        std::fs::File::open(file).map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+    let report = suppress_csv(&app.store, input, action, "import", app.clock.now_ms())
+        .await
+        .map_err(|e| match e {
+            herald_engine::contacts::ImportError::Store(s) => anyhow::Error::new(s),
+            other => bad_input(format!("{}: {other}", file.display())),
+        })?;
+    if json {
+        return output::json(&report);
+    }
+    if remove {
+        println!(
+            "lifted {}; {} were not on the list",
+            report.removed, report.not_listed
+        );
+    } else {
+        println!(
+            "suppressed {}; {} were on the list already",
+            report.added, report.already
+        );
+    }
+    for r in &report.rejected {
+        eprintln!(
+            "  {}: line {}: {:?}: {}",
+            file.display(),
+            r.line,
+            r.value,
+            r.reason
+        );
+    }
+    if report.rejected_count > report.rejected.len() as u64 {
+        eprintln!("  … {} rejected lines in all", report.rejected_count);
+    }
+    Ok(())
+}
+
+fn settable(reason: &str) -> anyhow::Result<SuppressionReason> {
+    SuppressionReason::settable(reason).ok_or_else(|| {
+        bad_input(format!(
+            "--reason {reason:?}: expected one of unsubscribed, previously_bounced, complained, suppressed"
+        ))
+    })
 }
 
 fn address_key(email: &str) -> anyhow::Result<String> {

@@ -648,3 +648,90 @@ fn a_site_signs_visitors_up_through_the_api_as_the_form_does() {
     );
     assert_eq!(r.status, 401, "a token is needed");
 }
+
+/// Suppressions in bulk: `suppressions import FILE` (an `email` column, or one address per
+/// line; `--remove` lifts) and the Suppressions page's upload, with each bad line named; a
+/// viewer's upload changes nothing.
+#[test]
+fn suppressions_are_added_and_lifted_in_bulk_from_a_file_and_the_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data")).web_only(port);
+    let csv = tmp.path().join("s.csv");
+    std::fs::write(
+        &csv,
+        "name,Email\nAnn,Ann@X.invalid\nBob,not-an-address\nCy,cy@x.invalid\n",
+    )
+    .unwrap();
+    let out = h.run(&[
+        "suppressions",
+        "import",
+        csv.to_str().unwrap(),
+        "--reason",
+        "complained",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["added"].as_u64(), report["rejected_count"].as_u64()),
+        (Some(2), Some(1)),
+        "{report:#}"
+    );
+    assert_eq!(report["rejected"][0]["line"], 3, "{report:#}");
+    let list = h.json(&["suppressions", "list", "--json"]);
+    let reasons: Vec<(&str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["email"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("ann@x.invalid", "complained"),
+            ("cy@x.invalid", "complained")
+        ]
+    );
+
+    // The page: an admin lifts Ann from a plain list of addresses; a viewer cannot.
+    crate::common::add_user(&h, "admin@x.invalid", "admin");
+    crate::common::add_user(&h, "viewer@x.invalid", "viewer");
+    let _serve = crate::common::serve_sandbox(&h, port);
+    let upload = |user: &str, file: &str| {
+        let cookie = crate::common::session_cookie(port, user);
+        let page = http(port, "GET", "/suppressions", &[("Cookie", &cookie)], None);
+        let csrf = hidden(&page.body, "csrf");
+        let b = "Bnd";
+        let body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\nremove\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.txt\"\r\n\
+             Content-Type: text/plain\r\n\r\n{file}\r\n--{b}--\r\n"
+        );
+        let ct = format!("multipart/form-data; boundary={b}");
+        let r = http(
+            port,
+            "POST",
+            "/suppressions/import",
+            &[("Cookie", &cookie), ("Content-Type", &ct)],
+            Some(&body),
+        );
+        (r, cookie)
+    };
+    let (refused, _) = upload("viewer@x.invalid", "ann@x.invalid\n");
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let (done, cookie) = upload("admin@x.invalid", "ann@x.invalid\nnobody@x.invalid\nnope\n");
+    assert_eq!(done.status, 303, "{}", done.body);
+    let back = done.header("location").unwrap().to_string();
+    let page = http(port, "GET", &back, &[("Cookie", &cookie)], None);
+    assert!(
+        page.body.contains("Lifted 1; 1 were not on the list.")
+            && page.body.contains("line 3 (&#34;nope&#34;)"),
+        "{}",
+        page.body
+    );
+    let left = h.json(&["suppressions", "list", "--json"]);
+    assert_eq!(left.as_array().map(Vec::len), Some(1), "{left:#}");
+    assert_eq!(left[0]["email"], "cy@x.invalid");
+}

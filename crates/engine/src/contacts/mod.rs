@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 mod consent;
+pub mod suppress;
 
 use consent::{ConsentColumns, RowConsent};
 

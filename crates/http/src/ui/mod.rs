@@ -30,6 +30,7 @@
 //! | `GET/POST /seeds`, `POST /seeds/test`, `…/remove` | seed mailboxes with their last poll; add (the login tried first), test the login, remove (admin) |
 //! | `GET /ips` | sending IPs: PTR, forward-confirmed rDNS, blocklists |
 //! | `GET/POST /suppressions`, `POST /suppressions/remove` | the suppression list; add and lift (admin) |
+//! | `POST /suppressions/import` | add or lift every address of a CSV (admin) |
 
 mod campaign;
 mod chart;
@@ -129,6 +130,12 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             get(settings::suppressions::<S>).post(settings::suppress::<S>),
         )
         .route("/suppressions/remove", post(settings::unsuppress::<S>))
+        .route(
+            "/suppressions/import",
+            post(settings::import_suppressions::<S>).layer(axum::extract::DefaultBodyLimit::max(
+                contacts::MAX_UPLOAD + 64 * 1024,
+            )),
+        )
         .route("/campaigns/new", get(compose::new::<S>))
         .route("/campaigns/preview", post(compose::preview::<S>))
         .route("/campaigns", post(compose::create::<S>))

@@ -66,6 +66,11 @@ pub const WRITES: &[(&str, Role, &str)] = &[
         Role::Admin,
         "change the suppression list",
     ),
+    (
+        "/suppressions/import",
+        Role::Admin,
+        "change the suppression list",
+    ),
     ("/campaigns", Role::Admin, "create campaigns"),
     ("/campaigns/{id}/send", Role::Admin, "send campaigns"),
     ("/campaigns/{id}/test", Role::Admin, "send test copies"),

@@ -366,6 +366,7 @@ struct SuppressionsPage {
     rows: Vec<SuppressionRow>,
     next: Option<String>,
     message: Option<String>,
+    notice: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -382,7 +383,7 @@ pub async fn suppressions<S: Store>(
     Query(q): Query<SuppressionsQuery>,
 ) -> Response {
     let after = q.after.unwrap_or_default();
-    let (message, _) = super::flashed(&s, q.flash.as_deref());
+    let (message, notice) = super::flashed(&s, q.flash.as_deref());
     let page = match web.store.suppressions(&after, PAGE).await {
         Ok(p) => p,
         Err(e) => {
@@ -411,6 +412,7 @@ pub async fn suppressions<S: Store>(
             .collect(),
         next,
         message,
+        notice,
     })
 }
 
@@ -485,4 +487,105 @@ pub async fn unsuppress<S: Store>(
             "The suppression could not be removed.",
         ),
     }
+}
+
+/// `POST /suppressions/import` (multipart: `csrf`, `action` add|remove, `reason`, `file`): add
+/// or lift every address of a CSV (an `email` column, or one address per line); what it did,
+/// with the lines it refused, comes back on the page.
+pub async fn import_suppressions<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(s): Extension<Session>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    use herald_engine::contacts::suppress::{BulkAction, suppress_csv};
+    let (mut csrf, mut action, mut reason, mut file) = (None, None, None, None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("csrf") => csrf = field.text().await.ok(),
+                Some("action") => action = field.text().await.ok(),
+                Some("reason") => reason = field.text().await.ok(),
+                Some("file") => file = field.bytes().await.ok(),
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(e) => {
+                return super::redirect_with(
+                    &s,
+                    "/suppressions",
+                    super::flash::Kind::Problem,
+                    &format!("The upload could not be read: {e}."),
+                );
+            }
+        }
+    }
+    if !csrf.as_deref().is_some_and(|c| super::same(c, &s.csrf)) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "This form expired (missing or wrong CSRF token). Reload the page.",
+        );
+    }
+    let back = |kind, text: &str| super::redirect_with(&s, "/suppressions", kind, text);
+    let action = match (action.as_deref(), reason.as_deref()) {
+        (Some("remove"), _) => BulkAction::Remove,
+        (_, r) => match herald_domain::SuppressionReason::settable(r.unwrap_or("suppressed")) {
+            Some(r) => BulkAction::Add(r),
+            None => {
+                return back(
+                    super::flash::Kind::Problem,
+                    "Choose a reason from the list.",
+                );
+            }
+        },
+    };
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        return back(super::flash::Kind::Problem, "Choose a CSV file.");
+    };
+    if bytes.iter().take(1024).any(|b| *b == 0) {
+        return back(
+            super::flash::Kind::Problem,
+            "This is not a CSV file (it contains binary data).",
+        );
+    }
+    let source = format!("ui:{}", s.user.email);
+    let report =
+        match suppress_csv(&web.store, &bytes[..], action, &source, web.clock.now_ms()).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "a bulk suppression change");
+                return back(
+                    super::flash::Kind::Problem,
+                    &format!("Nothing more was changed: {e}"),
+                );
+            }
+        };
+    let mut text = match action {
+        BulkAction::Remove => format!(
+            "Lifted {}; {} were not on the list.",
+            report.removed, report.not_listed
+        ),
+        BulkAction::Add(_) => format!(
+            "Suppressed {}; {} were on the list already.",
+            report.added, report.already
+        ),
+    };
+    if report.rejected_count > 0 {
+        let shown: Vec<String> = report
+            .rejected
+            .iter()
+            .take(5)
+            .map(|r| format!("line {} ({:?}): {}", r.line, r.value, r.reason))
+            .collect();
+        text.push_str(&format!(
+            " {} line(s) refused: {}{}",
+            report.rejected_count,
+            shown.join("; "),
+            if report.rejected_count > 5 {
+                "; …"
+            } else {
+                ""
+            }
+        ));
+    }
+    back(super::flash::Kind::Notice, &text)
 }
