@@ -4,28 +4,18 @@ in a quarantine; save screenshots. Prints one JSON object with what each why pag
 import json
 import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+import chrome
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, email, password, artifacts = sys.argv[1:5]
 
-opts = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600",
-          "--disable-dev-shm-usage"):
-    opts.add_argument(a)
-opts.binary_location = "/usr/bin/chromium"
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-driver.set_page_load_timeout(30)
+driver = chrome.start()
 seen = {}
 try:
-    driver.get(f"{base}/login")
-    driver.find_element(By.NAME, "email").send_keys(email)
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    chrome.log_in(driver, base, email, password)
     wait = WebDriverWait(driver, 20)
-    wait.until(lambda d: "/login" not in d.current_url)
     for who, shot in (("carla@junk.example", "demo-junk"), ("eve@quarantine.example", "demo-quarantine")):
         driver.get(f"{base}/campaigns/1?tab=delivered")
         row = driver.find_element(By.XPATH, f"//tr[contains(., '{who}')]")

@@ -5,23 +5,16 @@ tabs, See details), follow "Didn't receive it?", save screenshots, and prove tha
 text is not executed. Prints one JSON object with what it saw."""
 import json
 import sys
-
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 import time
+
+import chrome
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 base, csv_path, email, password, artifacts = sys.argv[1:6]
 
-opts = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600",
-          "--disable-dev-shm-usage"):
-    opts.add_argument(a)
-opts.binary_location = "/usr/bin/chromium"
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-driver.set_page_load_timeout(30)
+driver = chrome.start()
 seen = {}
 try:
     driver.get(f"{base}/")

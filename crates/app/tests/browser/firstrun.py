@@ -6,20 +6,14 @@ import json
 import sys
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+import chrome
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 base, email, password, csv_path, imap, artifacts = sys.argv[1:7]
 
-opts = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600",
-          "--disable-dev-shm-usage"):
-    opts.add_argument(a)
-opts.binary_location = "/usr/bin/chromium"
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-driver.set_page_load_timeout(30)
+driver = chrome.start()
 wait = WebDriverWait(driver, 20)
 seen = {}
 
@@ -35,11 +29,7 @@ def step_link(title_start):
 
 
 try:
-    driver.get(f"{base}/login")
-    driver.find_element(By.NAME, "email").send_keys(email)
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
-    wait.until(lambda d: "/login" not in d.current_url)
+    chrome.log_in(driver, base, email, password)
     driver.get(f"{base}/start")
     seen["progress_before"] = driver.find_element(By.ID, "progress").text
     driver.save_screenshot(f"{artifacts}/firstrun-start.png")
