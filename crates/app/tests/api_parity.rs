@@ -291,3 +291,119 @@ fn an_idempotency_key_gives_the_first_answer_again_and_does_the_work_once() {
     );
     assert!(!lists.body.contains("\"Bad\""), "{}", lists.body);
 }
+
+/// Domains and seeds through the API as the CLI does them: connect a domain (its records), the
+/// same again refused (409, naming it), rotate its keys (404 for one not connected); list the seeds without their passwords and remove
+/// one (a viewer may list, not remove).
+#[test]
+fn domains_are_connected_and_rotated_and_seeds_listed_and_removed_through_the_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let h = Herald::new(&tmp.path().join("data"))
+        .web_only(port)
+        .env("HERALD__DNS__NAMESERVERS", "[\"127.0.0.1:9\"]")
+        .env("HERALD__DNS__TIMEOUT", "1s");
+    common::add_user(&h, "admin@herald.test", "admin");
+    common::add_user(&h, "viewer@herald.test", "viewer");
+    let admin = common::bearer(&h, "admin@herald.test");
+    let viewer = common::bearer(&h, "viewer@herald.test");
+    let pw = tmp.path().join("seed-pw");
+    std::fs::write(&pw, "Seed-Secret-91\n").unwrap();
+    h.ok(&[
+        "seeds",
+        "add",
+        "--provider",
+        "gmail",
+        "--imap",
+        "imap.gmail.test:993",
+        "--user",
+        "seed@gmail.test",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    let _serve = common::serve_sandbox(&h, port);
+    let call = |method: &str, path: &str, token: &str, body: Option<&str>| {
+        http(
+            port,
+            method,
+            path,
+            &[
+                ("Authorization", token),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        )
+    };
+
+    let added = call(
+        "POST",
+        "/api/v1/domains",
+        &admin,
+        Some(r#"{"domain": "API.example", "selector": "s1"}"#),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    let connected = json(&added);
+    assert_eq!(connected["domain"], "api.example", "{connected:#}");
+    assert!(
+        connected["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "s1._domainkey.api.example"),
+        "{connected:#}"
+    );
+    let again = call(
+        "POST",
+        "/api/v1/domains",
+        &admin,
+        Some(r#"{"domain": "api.example"}"#),
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again.body.contains("already connected"), "{}", again.body);
+    assert_eq!(
+        call(
+            "POST",
+            "/api/v1/domains",
+            &viewer,
+            Some(r#"{"domain": "v.example"}"#)
+        )
+        .status,
+        403
+    );
+    let listed = h.json(&["domain", "list", "--json"]);
+    assert!(listed.to_string().contains("api.example"), "{listed:#}");
+    let rotated = call("POST", "/api/v1/domains/api.example/rotate", &admin, None);
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let r = json(&rotated);
+    assert_eq!(r["active"], "s1", "{r:#}");
+    assert_ne!(r["next"], "s1", "{r:#}");
+    let unknown = call(
+        "POST",
+        "/api/v1/domains/nowhere.example/rotate",
+        &admin,
+        None,
+    );
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert!(unknown.body.contains("nowhere.example"), "{}", unknown.body);
+
+    let seeds = call("GET", "/api/v1/seeds", &viewer, None);
+    assert_eq!(seeds.status, 200, "{}", seeds.body);
+    assert_eq!(json(&seeds)["seeds"][0]["address"], "seed@gmail.test");
+    assert!(!seeds.body.contains("Seed-Secret-91"));
+    assert_eq!(
+        call("DELETE", "/api/v1/seeds/seed@gmail.test", &viewer, None).status,
+        403
+    );
+    assert_eq!(
+        call("DELETE", "/api/v1/seeds/seed@gmail.test", &admin, None).status,
+        204
+    );
+    assert_eq!(
+        call("DELETE", "/api/v1/seeds/seed@gmail.test", &admin, None).status,
+        404
+    );
+    assert_eq!(
+        json(&call("GET", "/api/v1/seeds", &admin, None))["seeds"],
+        serde_json::json!([])
+    );
+}

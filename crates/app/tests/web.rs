@@ -645,7 +645,7 @@ fn api_and_ui_answer_only_whom_they_should() {
         &[("Cookie", &s), ("Content-Type", form)],
         Some(&format!("csrf={token}&domain=news.webui.test")),
     );
-    assert_eq!(again.status, 422, "already connected: {}", again.body);
+    assert_eq!(again.status, 409, "already connected: {}", again.body);
     let rotated = http(
         port,
         "POST",

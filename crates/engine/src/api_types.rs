@@ -471,3 +471,38 @@ pub struct SuppressionAdded {
 pub struct ErrorBody {
     pub error: String,
 }
+
+/// One seed mailbox (`seeds list --json`, `GET /api/v1/seeds`); its password never leaves the
+/// server.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SeedView {
+    pub address: String,
+    pub provider: String,
+    /// `host:port` of its IMAP server.
+    pub imap: String,
+    /// `tls`, `starttls` or `plain`.
+    pub security: String,
+    /// The last time its mailbox was searched (RFC 3339); null before the first poll.
+    pub last_poll_at: Option<String>,
+    /// What failed at the last poll, if it did.
+    pub last_error: Option<String>,
+}
+
+impl From<herald_store::Seed> for SeedView {
+    fn from(s: herald_store::Seed) -> Self {
+        SeedView {
+            imap: format!("{}:{}", s.imap_host, s.imap_port),
+            last_poll_at: s.last_poll_at_ms.map(crate::reports::ms_to_rfc3339),
+            address: s.address,
+            provider: s.provider,
+            security: s.security,
+            last_error: s.last_error,
+        }
+    }
+}
+
+/// `GET /api/v1/seeds`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SeedList {
+    pub seeds: Vec<SeedView>,
+}

@@ -17,10 +17,11 @@ use crate::{bad_input, output};
 /// Input errors (exit 2) apart from operational ones (exit 1).
 fn domain_error(e: DomainError, what: &str) -> anyhow::Error {
     match e {
+        // The installation's state, not the request: HTTP 409 / 404 (exit status 2 alike).
+        DomainError::AlreadyConnected(..) => crate::conflict(e.to_string()),
+        DomainError::NotConnected(_) => crate::not_found(e.to_string()),
         DomainError::BadDomain(_)
         | DomainError::BadSelector(_)
-        | DomainError::AlreadyConnected(..)
-        | DomainError::NotConnected(_)
         | DomainError::SelectorInUse(_)
         | DomainError::Spf(_) => bad_input(e.to_string()),
         other => anyhow::Error::new(other).context(what.to_string()),

@@ -58,26 +58,12 @@ pub async fn run(app: App, cmd: SeedsCmd) -> anyhow::Result<()> {
             .await
         }
         SeedsCmd::List { json } => {
-            let seeds = app.store.seeds().await?;
-            #[derive(Serialize)]
-            struct Row {
-                address: String,
-                provider: String,
-                imap: String,
-                security: String,
-                last_poll_at: Option<String>,
-                last_error: Option<String>,
-            }
-            let rows: Vec<Row> = seeds
+            let rows: Vec<herald_engine::api_types::SeedView> = app
+                .store
+                .seeds()
+                .await?
                 .into_iter()
-                .map(|s| Row {
-                    address: s.address,
-                    provider: s.provider,
-                    imap: format!("{}:{}", s.imap_host, s.imap_port),
-                    security: s.security,
-                    last_poll_at: s.last_poll_at_ms.map(ms_to_rfc3339),
-                    last_error: s.last_error,
-                })
+                .map(Into::into)
                 .collect();
             if json {
                 return output::json(&rows);

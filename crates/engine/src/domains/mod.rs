@@ -115,7 +115,7 @@ pub fn spf_terms(ctx: &RecordContext) -> Vec<String> {
 }
 
 /// The result of `domain rotate`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Rotation {
     pub domain: String,
     /// The selector that signs until the new one is found in DNS.
@@ -127,7 +127,8 @@ pub struct Rotation {
     pub switched: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The result of `domain add`: the records to publish.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConnectedDomain {
     pub domain: String,
     pub selector: String,

@@ -70,7 +70,7 @@ fn operation(r: &Route, answers: &mut SchemaGenerator, reads: &mut SchemaGenerat
         .map(|name| {
             // What each path parameter holds, so generated requests are meaningful.
             let schema = match name {
-                "email" => {
+                "email" | "address" => {
                     json!({"type": "string", "pattern": super::EMAIL_PATTERN, "maxLength": 254})
                 }
                 "domain" => json!({"type": "string", "format": "hostname"}),
