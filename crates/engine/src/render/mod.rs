@@ -162,9 +162,11 @@ impl CampaignRender {
             };
             // Our own signed pages (unsubscribe, preferences, the web copy) are not tracked as
             // clicks.
-            let web_copy = format!("{}/v/", t.base_url);
             let own = |u: &str| {
-                u == unsub || Some(u) == preferences_url || u.starts_with(web_copy.as_str())
+                u == unsub
+                    || Some(u) == preferences_url
+                    || u.strip_prefix(t.base_url.as_str())
+                        .is_some_and(|path| path.starts_with("/v/"))
             };
             r.html = rewrite_links(&r.html, own, tracked);
             r.text = rewrite_text_links(&r.text, own, tracked);

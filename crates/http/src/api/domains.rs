@@ -15,6 +15,13 @@ use serde::Deserialize;
 use super::{Body, error, failure, internal};
 use crate::Web;
 
+/// A `{domain}` path segment, parsed at the edge: only a host name goes further (never a
+/// path); anything else is a 404.
+fn domain_param(domain: &str) -> Result<String, Box<Response>> {
+    herald_domain::address::normalise_domain(domain)
+        .map_err(|_| Box::new(error(StatusCode::NOT_FOUND, "no such domain")))
+}
+
 pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
     match web.actions.domains().await {
         Ok(domains) => Json(DomainList { domains }).into_response(),
@@ -26,9 +33,9 @@ pub async fn verify<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Path(domain): Path<String>,
 ) -> Response {
-    // Parsed at the edge: only a host name goes further (never a path).
-    let Ok(domain) = herald_domain::address::normalise_domain(&domain) else {
-        return error(StatusCode::NOT_FOUND, "no such domain");
+    let domain = match domain_param(&domain) {
+        Ok(d) => d,
+        Err(r) => return *r,
     };
     match web.actions.verify_domain(domain.clone()).await {
         Ok(Some(v)) => Json(v).into_response(),
@@ -69,8 +76,9 @@ pub async fn rotate<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Path(domain): Path<String>,
 ) -> Response {
-    let Ok(domain) = herald_domain::address::normalise_domain(&domain) else {
-        return error(StatusCode::NOT_FOUND, "no such domain");
+    let domain = match domain_param(&domain) {
+        Ok(d) => d,
+        Err(r) => return *r,
     };
     match web.actions.rotate_domain(domain).await {
         Ok(r) => Json(r).into_response(),

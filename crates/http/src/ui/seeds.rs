@@ -10,37 +10,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Form};
 use herald_domain::EmailAddress;
-use herald_engine::reports::ms_to_rfc3339;
-use herald_store::{Seed, Store};
+use herald_engine::api_types::SeedView;
+use herald_store::Store;
 use serde::Deserialize;
 
 use super::session::{csrf_form, flashed, redirect_with};
 use super::{Session, failed, flash, render};
 use crate::auth::Role;
 use crate::{Failure, SeedRequest, Web};
-
-struct SeedRow {
-    address: String,
-    provider: String,
-    imap: String,
-    security: String,
-    last_poll: String,
-    last_error: String,
-}
-
-fn row(s: Seed) -> SeedRow {
-    SeedRow {
-        imap: format!("{}:{}", s.imap_host, s.imap_port),
-        last_poll: s
-            .last_poll_at_ms
-            .map(ms_to_rfc3339)
-            .unwrap_or_else(|| "never".into()),
-        last_error: s.last_error.unwrap_or_default(),
-        address: s.address,
-        provider: s.provider,
-        security: s.security,
-    }
-}
 
 /// What the add form posts (the password is never put back on the page, nor printed).
 #[derive(Clone, Default, Deserialize)]
@@ -61,7 +38,7 @@ struct SeedsPage {
     user: Option<String>,
     csrf: String,
     admin: bool,
-    seeds: Vec<SeedRow>,
+    seeds: Vec<SeedView>,
     form: SeedForm,
     problem: Option<String>,
     notice: Option<String>,
@@ -82,7 +59,7 @@ async fn page<S: Store>(
         admin: s.user.role >= Role::Admin,
         user: Some(s.user.email),
         csrf: s.csrf,
-        seeds: seeds.into_iter().map(row).collect(),
+        seeds: seeds.into_iter().map(SeedView::from).collect(),
         form: SeedForm {
             password: String::new(),
             ..form
