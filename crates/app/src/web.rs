@@ -206,12 +206,11 @@ impl herald_http::Actions for AppActions {
     fn schedule(
         &self,
         campaign: CampaignId,
-        at_ms: i64,
-        tz: Option<String>,
+        when: herald_http::ScheduleRequest,
     ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>> {
         let app = self.0.clone();
         Box::pin(async move {
-            crate::commands::schedule_campaign(&app, campaign, at_ms, tz.as_deref())
+            crate::commands::schedule_as_given(&app, campaign, &when)
                 .await
                 .map_err(failure)
         })

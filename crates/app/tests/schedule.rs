@@ -215,12 +215,41 @@ fn bad_schedules_are_refused_and_the_ui_and_api_schedule_and_call_off() {
     let body = post("unschedule", "");
     assert!(body.contains("Unscheduled: it is a draft again."), "{body}");
     assert_eq!(status(h, &id), "draft");
+    // The box for each recipient's own zone: the form's time on its date, everywhere.
+    let body = post(
+        "schedule",
+        &format!("&at={year}-01-15T09%3A30&tz=UTC&local=on"),
+    );
+    assert!(
+        body.contains(&format!(
+            "each recipient gets it at {year}-01-15T09:30 in their own time zone"
+        )),
+        "{body}"
+    );
+    let v = h.json(&["campaign", "report", &id, "--json"]);
+    assert_eq!(
+        v["campaign"]["local_time"],
+        format!("{year}-01-15T09:30"),
+        "{v}"
+    );
+    let body = post("unschedule", "");
+    assert!(body.contains("Unscheduled: it is a draft again."), "{body}");
 
     // The API: a passed time is a conflict; a future one schedules; DELETE calls it off.
     let r = api("POST", Some(r#"{"at": "2020-01-01T09:00:00Z"}"#));
     assert_eq!(r.status, 409, "{}", r.body);
+    let r = api("POST", Some(r#"{"at": "next tuesday"}"#));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("expected a date and time"), "{}", r.body);
+    // Without an offset, a local time in `tz` (UTC by default), as the CLI reads it.
     let r = api("POST", Some(r#"{"at": "2030-01-01T09:00"}"#));
-    assert_eq!(r.status, 422, "no offset: {}", r.body);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body
+            .contains("2030-01-01T09:00:00+00:00 is more than a year ahead"),
+        "{}",
+        r.body
+    );
     let r = api("POST", Some(&format!(r#"{{"at": "{}"}}"#, rfc3339_in(600))));
     assert_eq!(r.status, 200, "{}", r.body);
     let r = api("DELETE", None);

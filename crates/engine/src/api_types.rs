@@ -294,18 +294,24 @@ pub struct PlacementTally {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CampaignList {
     pub campaigns: Vec<CampaignEntry>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
 /// `domain list --json` and `GET /api/v1/domains`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DomainList {
     pub domains: Vec<DomainStatus>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
 /// `GET /api/v1/suppressions`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SuppressionList {
     pub suppressions: Vec<SuppressionView>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
 /// `GET /api/v1/contacts`: one page of a search.
@@ -505,4 +511,65 @@ impl From<herald_store::Seed> for SeedView {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SeedList {
     pub seeds: Vec<SeedView>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
+}
+
+/// One member of a list (`GET /api/v1/lists/{name}/members`), as `contacts export --list L
+/// --format json` writes a row.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MemberView {
+    pub email: String,
+    /// Their standing on this list: `subscribed`, `pending` or `unsubscribed`.
+    pub status: String,
+    /// The suppression reason when the address is suppressed.
+    pub suppressed: Option<String>,
+    pub consent: Option<ConsentSummary>,
+    pub created_at: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The newest consent record of a member.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConsentSummary {
+    pub source: String,
+    pub at: String,
+    pub confirmed_at: Option<String>,
+}
+
+impl From<herald_store::ExportRow> for MemberView {
+    fn from(r: herald_store::ExportRow) -> Self {
+        let ms = crate::reports::ms_to_rfc3339;
+        MemberView {
+            status: r
+                .memberships
+                .first()
+                .map(|(_, s)| s.as_str().to_string())
+                .unwrap_or_default(),
+            suppressed: r.suppression,
+            consent: r.consent.map(|(source, at, confirmed)| ConsentSummary {
+                source,
+                at: ms(at),
+                confirmed_at: confirmed.map(ms),
+            }),
+            created_at: ms(r.created_at_ms),
+            fields: serde_json::from_str(&r.fields).unwrap_or_default(),
+            email: r.email,
+        }
+    }
+}
+
+/// `GET /api/v1/lists/{name}/members`: one page.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MembersPage {
+    pub members: Vec<MemberView>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
+}
+
+/// A contact's fields after a change (`PATCH /api/v1/contacts/{email}`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ContactFields {
+    pub email: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }

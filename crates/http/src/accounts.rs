@@ -62,6 +62,8 @@ pub struct NewToken {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TokenList {
     pub tokens: Vec<TokenView>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
 fn rfc3339(ms: i64) -> String {

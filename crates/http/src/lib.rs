@@ -66,6 +66,16 @@ impl Failure {
     }
 }
 
+/// When a draft starts, as `campaign schedule` takes it: `at` an RFC 3339 time with its
+/// offset, or a local date and time read in `tz` (default UTC); with `local_time` (`HH:MM`),
+/// `at`'s date at that time in each recipient's own zone (`tz` for those without one).
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleRequest {
+    pub at: String,
+    pub tz: Option<String>,
+    pub local_time: Option<String>,
+}
+
 /// A seed mailbox to add from the web UI (the password is used and stored, never shown again:
 /// not even by `Debug`).
 #[derive(Clone)]
@@ -161,13 +171,13 @@ pub trait Actions: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<CampaignId, Failure>>;
     /// Delete a draft (`campaign delete`); Conflict once its send started.
     fn delete_draft(&self, campaign: CampaignId) -> BoxFuture<'static, Result<(), Failure>>;
-    /// Schedule a draft to start at `at_ms` (`campaign schedule --json`); `tz` names the zone
-    /// it was given in. Conflict for a time that has passed or a campaign that started.
+    /// Schedule a draft (`campaign schedule --at T [--tz Z] [--local-time HH:MM] --json`).
+    /// BadInput for a time or zone that cannot be read, Conflict for a time that has passed
+    /// or a campaign that started.
     fn schedule(
         &self,
         campaign: CampaignId,
-        at_ms: i64,
-        tz: Option<String>,
+        when: ScheduleRequest,
     ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>>;
     /// Call off a scheduled start (`campaign unschedule --json`).
     fn unschedule(

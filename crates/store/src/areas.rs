@@ -254,8 +254,14 @@ store_area! {
         fn insert_deliveries(&self, batch: &[NewDelivery]) -> u64;
         /// Mark `sending` campaigns whose every delivery is final as `sent`. Returns how many.
         fn finish_campaigns(&self, at_ms: i64) -> u64;
-        /// The newest campaigns first.
-        fn campaigns(&self, limit: u32) -> Vec<Campaign>;
+        /// The newest campaigns first: those older than `before` (all when None), only in
+        /// `status` when given.
+        fn campaigns(
+            &self,
+            before: Option<CampaignId>,
+            status: Option<CampaignStatus>,
+            limit: u32,
+        ) -> Vec<Campaign>;
     }
 }
 

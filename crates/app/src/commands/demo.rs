@@ -112,7 +112,7 @@ fn free_listen(listen: &str) -> anyhow::Result<std::net::SocketAddr> {
 async fn last_demo(app: &App) -> anyhow::Result<Option<CampaignId>> {
     Ok(app
         .store
-        .campaigns(200)
+        .campaigns(None, None, 200)
         .await?
         .into_iter()
         .filter(|c| c.list_name == LIST && c.name.starts_with("Demo "))

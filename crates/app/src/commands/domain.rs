@@ -226,7 +226,10 @@ pub async fn domain_statuses(app: &App) -> anyhow::Result<Vec<DomainStatus>> {
 async fn list(app: &App, json: bool) -> anyhow::Result<()> {
     let out = domain_statuses(app).await?;
     if json {
-        return output::json(&herald_engine::api_types::DomainList { domains: out });
+        return output::json(&herald_engine::api_types::DomainList {
+            domains: out,
+            next: None,
+        });
     }
     if out.is_empty() {
         println!("No connected domains (herald domain add DOMAIN).");

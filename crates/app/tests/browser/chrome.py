@@ -2,6 +2,7 @@
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -17,10 +18,17 @@ def start():
     return driver
 
 
+def waiter(driver, seconds=20):
+    """A wait whose condition may look at a page that is being replaced: an element gone with
+    the old page (stale) or not on the new one yet counts as "not yet", not as a failure."""
+    return WebDriverWait(driver, seconds,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+
+
 def log_in(driver, base, email, password):
     """Log in on `base`'s login page and wait until it is left."""
     driver.get(f"{base}/login")
     driver.find_element(By.NAME, "email").send_keys(email)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form.login button").click()
-    WebDriverWait(driver, 20).until(lambda d: "/login" not in d.current_url)
+    waiter(driver).until(lambda d: "/login" not in d.current_url)

@@ -7,7 +7,6 @@ import sys
 import chrome
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 base, email, password, artifacts = sys.argv[1:5]
 
@@ -15,7 +14,7 @@ driver = chrome.start()
 seen = {}
 try:
     chrome.log_in(driver, base, email, password)
-    wait = WebDriverWait(driver, 20)
+    wait = chrome.waiter(driver)
     for who, shot in (("carla@junk.example", "demo-junk"), ("eve@quarantine.example", "demo-quarantine")):
         driver.get(f"{base}/campaigns/1?tab=delivered")
         row = driver.find_element(By.XPATH, f"//tr[contains(., '{who}')]")

@@ -10,7 +10,7 @@ import time
 import chrome
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 base, csv_path, email, password, artifacts = sys.argv[1:6]
 
@@ -22,7 +22,7 @@ try:
     driver.find_element(By.NAME, "email").send_keys(email)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form.login button").click()
-    wait = WebDriverWait(driver, 20)
+    wait = chrome.waiter(driver)
     wait.until(lambda d: "/login" not in d.current_url)
 
     # Import the contacts.
@@ -45,7 +45,7 @@ try:
     form.find_element(By.NAME, "from").send_keys("News <news@world-sender.test>")
     form.find_element(By.NAME, "subject").send_keys("Hello {{ contact.first_name }}")
     driver.find_element(By.ID, "preview-button").click()
-    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "preview-subject").text != "")
+    chrome.waiter(driver, 10).until(lambda d: d.find_element(By.ID, "preview-subject").text != "")
     seen["preview_subject"] = driver.find_element(By.ID, "preview-subject").text
     driver.save_screenshot(f"{artifacts}/compose.png")
     # Without the override the gate refuses the unconnected domain, and nothing typed is lost.

@@ -9,12 +9,12 @@ import time
 import chrome
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 base, email, password, csv_path, imap, artifacts = sys.argv[1:7]
 
 driver = chrome.start()
-wait = WebDriverWait(driver, 20)
+wait = chrome.waiter(driver)
 seen = {}
 
 

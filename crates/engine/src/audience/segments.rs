@@ -160,11 +160,27 @@ pub async fn delete<S: Store>(store: &S, name: &str) -> Result<(), AudienceError
 
 /// Every segment with its count now.
 pub async fn list<S: Store>(store: &S, now_ms: i64) -> Result<Vec<SegmentView>, AudienceError> {
-    let mut out = Vec::new();
-    for r in store.segment_records().await? {
+    Ok(page(store, None, usize::MAX, now_ms).await?.0)
+}
+
+/// Up to `limit` segments by name, after `after`, each counted now (only those: counting is
+/// the cost), and the next page's cursor (its last name; None on the last page).
+pub async fn page<S: Store>(
+    store: &S,
+    after: Option<&str>,
+    limit: usize,
+    now_ms: i64,
+) -> Result<(Vec<SegmentView>, Option<String>), AudienceError> {
+    let mut records = store.segment_records().await?;
+    records.sort_by(|a, b| a.name.cmp(&b.name));
+    records.retain(|r| after.is_none_or(|a| r.name.as_str() > a));
+    let next = (records.len() > limit).then(|| records[limit - 1].name.clone());
+    records.truncate(limit);
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
         out.push(view(store, r, now_ms).await?);
     }
-    Ok(out)
+    Ok((out, next))
 }
 
 /// What a rule selects now: how many, and the first few addresses.

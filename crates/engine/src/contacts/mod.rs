@@ -33,14 +33,14 @@ pub const MAX_FIELD_BYTES: usize = 8 * 1024;
 /// The most of a rejected value kept in the report.
 const MAX_REJECTED_VALUE: usize = 200;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Rejected {
     pub line: u64,
     pub value: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct ImportReport {
     pub imported: u64,
     pub updated: u64,

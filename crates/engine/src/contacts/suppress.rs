@@ -21,7 +21,7 @@ pub enum BulkAction {
 }
 
 /// What a bulk change did (`suppressions import --json`).
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct BulkSuppressionReport {
     /// Put on the list.
     pub added: u64,

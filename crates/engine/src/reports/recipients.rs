@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{RecipientReport, campaign_report, ms_to_rfc3339};
-use crate::api_types::{CampaignEntry, EventView};
+use crate::api_types::{CampaignEntry, CampaignList, EventView};
 
 /// A recorded event as readers see it (its detail parsed; an unreadable one is null).
 pub fn event_view(e: &EventRow) -> EventView {
@@ -99,25 +99,28 @@ pub async fn recipients_page<S: Store>(
     })
 }
 
-/// The newest `limit` campaigns (of one status, when given), each with its counts.
+/// The newest `limit` campaigns older than `before` (of one status, when given), each with its
+/// counts, and the cursor of the next page (None on the last).
 pub async fn campaign_list<S: Store>(
     store: &S,
-    limit: u32,
+    before: Option<CampaignId>,
     status: Option<CampaignStatus>,
-) -> Result<Vec<CampaignEntry>, StoreError> {
-    let mut out = Vec::new();
-    for c in store.campaigns(limit).await? {
-        if status.is_some_and(|s| s != c.status) {
-            continue;
-        }
+    limit: u32,
+) -> Result<CampaignList, StoreError> {
+    let page = store.campaigns(before, status, limit).await?;
+    let next = (page.len() as u32 == limit)
+        .then(|| page.last().map(|c| c.id.0.to_string()))
+        .flatten();
+    let mut campaigns = Vec::with_capacity(page.len());
+    for c in page {
         if let Some(r) = campaign_report(store, c.id, false).await? {
-            out.push(CampaignEntry {
+            campaigns.push(CampaignEntry {
                 campaign: r.campaign,
                 counts: r.counts,
             });
         }
     }
-    Ok(out)
+    Ok(CampaignList { campaigns, next })
 }
 
 #[cfg(test)]

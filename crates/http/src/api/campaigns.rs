@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use herald_engine::api_types::{CampaignList, Created, SendStarted};
+use herald_engine::api_types::{Created, SendStarted};
 use herald_engine::campaign::Control;
 use herald_engine::reports::{campaign_list, campaign_report, recipients_page, tab_filter};
 use herald_store::{CampaignId, CampaignStatus, Store};
@@ -27,6 +27,12 @@ pub struct ListQuery {
     /// Only the campaigns in this state.
     #[schemars(extend("enum" = ["draft", "scheduled", "sending", "paused", "sent", "cancelled"]))]
     pub status: Option<String>,
+    /// The previous page's `next` (a campaign id: the campaigns older than it).
+    #[schemars(extend("pattern" = "^[1-9][0-9]{0,17}$"))]
+    pub after: Option<String>,
+    /// At most this many (default 100; more than 1000 returns 1000).
+    #[schemars(range(min = 1, max = u32::MAX))]
+    pub limit: Option<u32>,
 }
 
 pub async fn list<S: Store>(
@@ -43,8 +49,16 @@ pub async fn list<S: Store>(
             );
         }
     };
-    match campaign_list(&web.store, 200, status).await {
-        Ok(campaigns) => Json(CampaignList { campaigns }).into_response(),
+    let limit = match super::paging::page_size(q.limit) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let before = match super::paging::id_cursor(q.after.as_deref(), 1) {
+        Ok(id) => id.map(herald_store::CampaignId),
+        Err(r) => return *r,
+    };
+    match campaign_list(&web.store, before, status, limit).await {
+        Ok(page) => Json(page).into_response(),
         Err(e) => internal(e),
     }
 }
@@ -273,13 +287,23 @@ pub async fn cancel<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<Str
     control(&web, &id, Control::Cancel).await
 }
 
-/// `POST /api/v1/campaigns/{id}/schedule`.
+/// `POST /api/v1/campaigns/{id}/schedule`, as `campaign schedule --at T [--tz Z]
+/// [--local-time HH:MM]` takes it.
 #[derive(Deserialize, JsonSchema)]
 pub struct ScheduleBody {
     /// When the send starts: an RFC 3339 date-time with its offset
-    /// (`2026-12-10T09:00:00+01:00`), at most a year ahead.
-    #[schemars(extend("format" = "date-time"))]
+    /// (`2026-12-10T09:00:00+01:00`), or a local date and time (`2026-12-10T09:00`) read in
+    /// `tz`; with `local_time`, the date (`2026-12-10`). At most a year ahead.
+    #[schemars(extend("minLength" = 1, "maxLength" = 64))]
     pub at: String,
+    /// The IANA zone `at` is read and shown in (`Europe/Warsaw`; default UTC); with
+    /// `local_time`, the zone of recipients whose own zone is not known.
+    #[schemars(extend("maxLength" = 64))]
+    pub tz: Option<String>,
+    /// `HH:MM`: each recipient gets it at this time in their own zone (a contact's `timezone`
+    /// or `utc_offset` field) on `at`'s date.
+    #[schemars(extend("maxLength" = 5))]
+    pub local_time: Option<String>,
 }
 
 pub async fn schedule<S: Store>(
@@ -291,22 +315,12 @@ pub async fn schedule<S: Store>(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let at = match time::OffsetDateTime::parse(
-        body.at.trim(),
-        &time::format_description::well_known::Rfc3339,
-    ) {
-        Ok(t) => (t.unix_timestamp_nanos() / 1_000_000) as i64,
-        Err(e) => {
-            return error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!(
-                    "at: {:?} is not an RFC 3339 date-time with an offset ({e})",
-                    body.at
-                ),
-            );
-        }
+    let when = crate::ScheduleRequest {
+        at: body.at,
+        tz: body.tz,
+        local_time: body.local_time,
     };
-    match web.actions.schedule(id, at, None).await {
+    match web.actions.schedule(id, when).await {
         Ok(done) => Json(done).into_response(),
         Err(f) => failure(f),
     }

@@ -41,25 +41,20 @@ pub async fn search<S: Store>(
             "q: at most 320 characters",
         );
     }
-    if q.limit == Some(0) {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "limit: at least 1");
-    }
-    let limit = q.limit.unwrap_or(100).min(1000);
+    let limit = match super::paging::page_size(q.limit) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
     match web
         .store
         .search_contacts(&query, q.after.as_deref().unwrap_or(""), limit)
         .await
     {
-        Ok(rows) => {
-            let next = (rows.len() as u32 == limit)
-                .then(|| rows.last().map(|r| r.email_key.clone()))
-                .flatten();
-            Json(ContactsPage {
-                contacts: rows.iter().map(contact_view).collect(),
-                next,
-            })
-            .into_response()
-        }
+        Ok(rows) => Json(ContactsPage {
+            next: super::paging::next_cursor(&rows, limit, |r| r.email_key.clone()),
+            contacts: rows.iter().map(contact_view).collect(),
+        })
+        .into_response(),
         Err(e) => internal(e),
     }
 }

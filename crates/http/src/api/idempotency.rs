@@ -23,9 +23,9 @@ use crate::Web;
 pub const HEADER: &str = "idempotency-key";
 /// Set on an answer given again.
 const REPLAYED: &str = "idempotent-replayed";
-/// The largest request and answer bodies kept (the API's bodies are small; imports are not
-/// API POSTs).
-const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The largest request and answer bodies kept (above every route's own body limit: the CSV
+/// imports take the most).
+const MAX_BODY: usize = super::members::IMPORT_BODY_LIMIT + 1024 * 1024;
 const MAX_ANSWER: usize = 64 * 1024 * 1024;
 /// What a retry gets for a request whose answer held a secret shown once.
 const SECRET_NOT_KEPT: &str = "{\"error\": \"this request was answered already; its answer held a secret shown once, which is not kept: list what exists (GET) instead\"}";

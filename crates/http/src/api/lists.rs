@@ -12,23 +12,37 @@ use herald_store::Store;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Body, Caller, error, internal};
+use super::paging::{PageQuery, page_of};
+use super::{Body, Caller, Params, error, internal};
 use crate::Web;
 
 #[derive(Serialize, JsonSchema)]
 pub struct ListsPage {
     pub lists: Vec<ListView>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
-pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
+pub async fn list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Params(q): Params<PageQuery>,
+) -> Response {
+    let limit = match q.size() {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
     match web.store.list_records().await {
-        Ok(lists) => Json(ListsPage {
-            lists: lists
-                .iter()
-                .map(|l| ListView::of(l, &web.public_url))
-                .collect(),
-        })
-        .into_response(),
+        Ok(all) => {
+            let (page, next) = page_of(all, q.after.as_deref(), limit, |l| l.list.name.clone());
+            Json(ListsPage {
+                lists: page
+                    .iter()
+                    .map(|l| ListView::of(l, &web.public_url))
+                    .collect(),
+                next,
+            })
+            .into_response()
+        }
         Err(e) => internal(e),
     }
 }

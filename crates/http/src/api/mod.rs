@@ -9,12 +9,15 @@ mod domains;
 mod health;
 mod idempotency;
 mod lists;
+mod members;
 mod openapi;
+mod paging;
 mod queue;
 mod routes;
 mod segments;
 mod suppressions;
 mod tokens;
+mod users;
 mod webhooks;
 
 use std::sync::Arc;
@@ -96,6 +99,36 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             delete(suppressions::remove::<S>),
         )
         .route(
+            "/api/v1/suppressions/import",
+            post(suppressions::import::<S>).layer(axum::extract::DefaultBodyLimit::max(
+                members::IMPORT_BODY_LIMIT,
+            )),
+        )
+        .route(
+            "/api/v1/contacts/import",
+            post(members::import::<S>).layer(axum::extract::DefaultBodyLimit::max(
+                members::IMPORT_BODY_LIMIT,
+            )),
+        )
+        .route(
+            "/api/v1/lists/{name}/members",
+            get(members::list_members::<S>),
+        )
+        .route(
+            "/api/v1/lists/{name}/members/{email}",
+            delete(members::remove_member::<S>),
+        )
+        .route(
+            "/api/v1/segments/{name}",
+            axum::routing::patch(segments::update::<S>).delete(segments::delete::<S>),
+        )
+        .route("/api/v1/users", get(users::list::<S>).post(users::add::<S>))
+        .route("/api/v1/users/{email}", delete(users::remove::<S>))
+        .route(
+            "/api/v1/seeds/{address}/test",
+            post(domains::test_seed::<S>),
+        )
+        .route(
             "/api/v1/contacts",
             get(contacts::search::<S>).post(lists::add_contact::<S>),
         )
@@ -111,7 +144,10 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             "/api/v1/public/subscribe",
             post(lists::public_subscribe::<S>),
         )
-        .route("/api/v1/contacts/{email}", get(contacts::show::<S>))
+        .route(
+            "/api/v1/contacts/{email}",
+            get(contacts::show::<S>).patch(members::edit_contact::<S>),
+        )
         .route("/api/v1/contacts/{email}/erase", post(contacts::erase::<S>))
         .route(
             "/api/v1/contacts/{email}/export",
@@ -134,7 +170,10 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             "/api/v1/domains/{domain}/rotate",
             post(domains::rotate::<S>),
         )
-        .route("/api/v1/seeds", get(domains::seeds::<S>))
+        .route(
+            "/api/v1/seeds",
+            get(domains::seeds::<S>).post(domains::add_seed::<S>),
+        )
         .route("/api/v1/seeds/{address}", delete(domains::remove_seed::<S>))
         .route("/api/v1/health", get(health::get::<S>))
         .route("/api/v1/dmarc", get(dmarc::get::<S>))

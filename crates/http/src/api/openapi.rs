@@ -122,6 +122,10 @@ fn operation(r: &Route, answers: &mut SchemaGenerator, reads: &mut SchemaGenerat
     }
     if r.body.is_some() {
         responses.insert("415".into(), said("the body is not application/json"));
+        responses.insert(
+            "413".into(),
+            said("the body is larger than the route takes (2 MB; 6 MB for the CSV imports)"),
+        );
     }
     if r.conflicts {
         responses.insert(

@@ -44,6 +44,19 @@ const fn get_route(
     }
 }
 
+/// A collection, a page at a time (`?after=&limit=`, [`paging`]).
+const fn list_route(
+    path: &'static str,
+    role: Role,
+    summary: &'static str,
+    answer: SchemaFn,
+) -> Route {
+    Route {
+        query: Some(schema::<paging::PageQuery>),
+        ..get_route(path, role, summary, answer)
+    }
+}
+
 /// `POST /api/v1/campaigns/{id}/pause|resume|cancel`: no body, the campaign's new status.
 const fn control_route(path: &'static str, summary: &'static str) -> Route {
     Route {
@@ -154,7 +167,7 @@ pub const ROUTES: &[Route] = &[
         method: "POST",
         path: "/api/v1/campaigns/{id}/schedule",
         role: Role::Admin,
-        summary: "Start a draft at a set time: {\"at\": RFC 3339 date-time} (409 when it has passed)",
+        summary: "Start a draft at a set time, as `campaign schedule`: {\"at\": \"2026-12-10T09:00:00+01:00\"} or {\"at\": \"2026-12-10T09:00\", \"tz\": \"Europe/Warsaw\"}; with {\"local_time\": \"09:00\"} each recipient gets it then in their own zone (422 for a time or zone that cannot be read, 409 when it has passed)",
         query: None,
         body: Some(schema::<campaigns::ScheduleBody>),
         ok: (200, Some(schema::<api_types::CampaignScheduled>)),
@@ -192,10 +205,10 @@ pub const ROUTES: &[Route] = &[
         ok: (200, Some(schema::<api_types::TestSend>)),
         conflicts: true,
     },
-    get_route(
+    list_route(
         "/api/v1/suppressions",
         Role::Viewer,
-        "The suppression list",
+        "The suppression list in address order, a page at a time",
         schema::<api_types::SuppressionList>,
     ),
     Route {
@@ -247,7 +260,7 @@ pub const ROUTES: &[Route] = &[
         ok: (202, Some(schema::<lists::Subscribed>)),
         conflicts: false,
     },
-    get_route(
+    list_route(
         "/api/v1/lists",
         Role::Viewer,
         "Lists with their opt-in, form fields, sign-up form URL and members by standing",
@@ -329,7 +342,7 @@ pub const ROUTES: &[Route] = &[
             schema::<herald_engine::reports::dmarc::DmarcView>,
         )
     },
-    get_route(
+    list_route(
         "/api/v1/segments",
         Role::Viewer,
         "Saved segments with how many contacts each selects now",
@@ -374,7 +387,7 @@ pub const ROUTES: &[Route] = &[
         ),
         conflicts: true,
     },
-    get_route(
+    list_route(
         "/api/v1/domains",
         Role::Viewer,
         "Connected domains: records to publish, rotation, last re-verification and changes",
@@ -400,7 +413,7 @@ pub const ROUTES: &[Route] = &[
         ok: (200, Some(schema::<herald_engine::domains::Rotation>)),
         conflicts: false,
     },
-    get_route(
+    list_route(
         "/api/v1/seeds",
         Role::Viewer,
         "The seed mailboxes, their last poll and error (as `seeds list --json`; never a password)",
@@ -432,7 +445,7 @@ pub const ROUTES: &[Route] = &[
         "Sending IPs with PTR, forward-confirmed rDNS and blocklist listings",
         schema::<api_types::IpsReport>,
     ),
-    get_route(
+    list_route(
         "/api/v1/webhooks",
         Role::Admin,
         "Outbound webhook endpoints with their pending, delivered and failed events and last post (never their secrets)",
@@ -448,7 +461,7 @@ pub const ROUTES: &[Route] = &[
         ok: (201, Some(schema::<herald_engine::webhooks::EndpointView>)),
         conflicts: false,
     },
-    get_route(
+    list_route(
         "/api/v1/tokens",
         Role::Admin,
         "API tokens (never their secrets), as `herald token list --json`",
@@ -509,4 +522,125 @@ pub const ROUTES: &[Route] = &[
         "This API as OpenAPI 3.1",
         schema::<serde_json::Map<String, serde_json::Value>>,
     ),
+    Route {
+        query: Some(schema::<members::MembersQuery>),
+        ..get_route(
+            "/api/v1/lists/{name}/members",
+            Role::Viewer,
+            "A list's members in the order they became contacts, a page at a time, each with their standing, suppression, newest consent and fields (as `contacts export --list L --format json`)",
+            schema::<api_types::MembersPage>,
+        )
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/lists/{name}/members/{email}",
+        role: Role::Admin,
+        summary: "Take someone off a list (as `contacts remove`): they stay a contact; campaigns to the list say `not_sent: unsubscribed` (404 when they are not on it)",
+        query: None,
+        body: None,
+        ok: (204, None),
+        conflicts: false,
+    },
+    Route {
+        method: "PATCH",
+        path: "/api/v1/contacts/{email}",
+        role: Role::Admin,
+        summary: "Set and remove a contact's fields (as `contacts edit --field k=v --unset k`): its fields afterwards",
+        query: None,
+        body: Some(schema::<members::FieldsPatch>),
+        ok: (200, Some(schema::<api_types::ContactFields>)),
+        conflicts: false,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/contacts/import",
+        role: Role::Admin,
+        summary: "Import a CSV into a list (as `contacts import --json`): imported, updated and rejected rows, each rejected one named by its line; rows before a problem that stops the import are kept (422 saying which line)",
+        query: None,
+        body: Some(schema::<members::ImportBody>),
+        ok: (200, Some(schema::<herald_engine::contacts::ImportReport>)),
+        conflicts: false,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/suppressions/import",
+        role: Role::Admin,
+        summary: "Suppress (or with remove, lift) every address of a CSV or a list of lines (as `suppressions import --json`): counts, and each refused line by its number",
+        query: None,
+        body: Some(schema::<suppressions::ImportBody>),
+        ok: (
+            200,
+            Some(schema::<herald_engine::contacts::suppress::BulkSuppressionReport>),
+        ),
+        conflicts: false,
+    },
+    Route {
+        method: "PATCH",
+        path: "/api/v1/segments/{name}",
+        role: Role::Admin,
+        summary: "Change a saved segment's rule or name (as `segments update`): the segment counted now; 409 when the new name is taken",
+        query: None,
+        body: Some(schema::<segments::SegmentPatch>),
+        ok: (
+            200,
+            Some(schema::<herald_engine::audience::segments::SegmentView>),
+        ),
+        conflicts: true,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/segments/{name}",
+        role: Role::Admin,
+        summary: "Delete a saved segment (as `segments delete`)",
+        query: None,
+        body: None,
+        ok: (204, None),
+        conflicts: false,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/seeds",
+        role: Role::Admin,
+        summary: "Add a seed mailbox (or update the one with this address), as the Seeds page does: the IMAP login is tried first and a failure keeps nothing (422 saying what failed); the password is kept in a file only the server reads and never shown again",
+        query: None,
+        body: Some(schema::<domains::NewSeedBody>),
+        ok: (201, Some(schema::<api_types::SeedView>)),
+        conflicts: false,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v1/seeds/{address}/test",
+        role: Role::Admin,
+        summary: "Log in to a seed mailbox now with its stored password: whether it works, and what failed",
+        query: None,
+        body: None,
+        ok: (200, Some(schema::<domains::SeedLogin>)),
+        conflicts: false,
+    },
+    list_route(
+        "/api/v1/users",
+        Role::Admin,
+        "The web UI's users and their roles (as the Users page)",
+        schema::<users::UsersPage>,
+    ),
+    Route {
+        method: "POST",
+        path: "/api/v1/users",
+        role: Role::Admin,
+        summary: "Add a user (or give one a new password and role, ending its sessions) with a generated password, shown once (`Cache-Control: no-store`); 422 for the last admin made a viewer",
+        query: None,
+        body: Some(schema::<users::NewUserBody>),
+        ok: (201, Some(schema::<users::NewUserAnswer>)),
+        conflicts: false,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v1/users/{email}",
+        role: Role::Admin,
+        summary: "Remove a user with its sessions and API tokens (422 for the last admin)",
+        query: None,
+        body: None,
+        ok: (204, None),
+        conflicts: false,
+    },
 ];

@@ -13,12 +13,15 @@ use herald_store::{CampaignId, Store};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Body, error, internal};
+use super::paging::PageQuery;
+use super::{Body, Params, error, internal};
 use crate::Web;
 
 #[derive(Serialize, JsonSchema)]
 pub struct SegmentsPage {
     pub segments: Vec<SegmentView>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
 /// `POST /api/v1/segments`.
@@ -70,9 +73,17 @@ fn refused(e: AudienceError) -> Response {
     }
 }
 
-pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
-    match segments::list(&web.store, web.clock.now_ms()).await {
-        Ok(segments) => Json(SegmentsPage { segments }).into_response(),
+pub async fn list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Params(q): Params<PageQuery>,
+) -> Response {
+    let limit = match q.size() {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let now = web.clock.now_ms();
+    match segments::page(&web.store, q.after.as_deref(), limit as usize, now).await {
+        Ok((segments, next)) => Json(SegmentsPage { segments, next }).into_response(),
         Err(e) => refused(e),
     }
 }
@@ -111,5 +122,39 @@ pub async fn audience<S: Store>(
     match segments::set_campaign_audience(&web.store, id, &change, web.clock.now_ms()).await {
         Ok(a) => Json(a).into_response(),
         Err(e) => refused(e),
+    }
+}
+
+/// `PATCH /api/v1/segments/{name}`: what is given is replaced (as `segments update`).
+#[derive(Deserialize, JsonSchema)]
+pub struct SegmentPatch {
+    /// A new name.
+    #[schemars(extend("minLength" = 1, "maxLength" = 100))]
+    pub name: Option<String>,
+    /// A new rule.
+    #[schemars(extend("minLength" = 1, "maxLength" = 4096))]
+    pub rule: Option<String>,
+}
+
+pub async fn update<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(name): Path<String>,
+    Body(b): Body<SegmentPatch>,
+) -> Response {
+    let now = web.clock.now_ms();
+    match segments::update(&web.store, &name, b.rule.as_deref(), b.name.as_deref(), now).await {
+        Ok(s) => Json(s).into_response(),
+        Err(e) => super::members::refused(e),
+    }
+}
+
+/// `DELETE /api/v1/segments/{name}` (as `segments delete`).
+pub async fn delete<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(name): Path<String>,
+) -> Response {
+    match segments::delete(&web.store, &name).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => super::members::refused(e),
     }
 }

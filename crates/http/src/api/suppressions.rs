@@ -14,25 +14,30 @@ use herald_store::{Store, Suppression};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Caller, error, internal};
+use super::paging::{PageQuery, next_cursor};
+use super::{Caller, Params, error, internal};
 use crate::Web;
 
-pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
-    let mut out = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = match web.store.suppressions(&after, 5000).await {
-            Ok(p) => p,
-            Err(e) => return internal(e),
-        };
-        let Some(last) = page.last() else { break };
-        after = last.email_key.clone();
-        out.extend(page.iter().map(SuppressionView::from));
-        if out.len() >= 100_000 {
-            break;
-        }
+pub async fn list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Params(q): Params<PageQuery>,
+) -> Response {
+    let limit = match q.size() {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    match web
+        .store
+        .suppressions(q.after.as_deref().unwrap_or(""), limit)
+        .await
+    {
+        Ok(page) => Json(SuppressionList {
+            next: next_cursor(&page, limit, |s| s.email_key.clone()),
+            suppressions: page.iter().map(SuppressionView::from).collect(),
+        })
+        .into_response(),
+        Err(e) => internal(e),
     }
-    Json(SuppressionList { suppressions: out }).into_response()
 }
 
 /// `POST /api/v1/suppressions`.
@@ -115,5 +120,59 @@ pub async fn remove<S: Store>(
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, format!("{key} is not suppressed")),
         Err(e) => internal(e),
+    }
+}
+
+/// `POST /api/v1/suppressions/import`: as `suppressions import` reads a file.
+#[derive(Deserialize, JsonSchema)]
+pub struct ImportBody {
+    /// A CSV with an `email` column (other columns ignored) or one address per line. At most
+    /// 500,000 characters a request: send a larger file in parts.
+    #[schemars(extend("maxLength" = 500_000))]
+    pub csv: String,
+    /// unsubscribed, previously_bounced, complained or suppressed (the default).
+    #[schemars(extend("enum" = ["unsubscribed", "previously_bounced", "complained", "suppressed", null]))]
+    pub reason: Option<String>,
+    /// Lift these addresses instead (no `reason` then).
+    #[serde(default)]
+    pub remove: bool,
+}
+
+pub async fn import<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Extension(Caller(user)): Extension<Caller>,
+    Body(b): Body<ImportBody>,
+) -> Response {
+    use herald_engine::contacts::suppress::{BulkAction, suppress_csv};
+    let action = match (b.remove, b.reason.as_deref()) {
+        (true, Some(_)) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reason: not with remove (lifting takes no reason)",
+            );
+        }
+        (true, None) => BulkAction::Remove,
+        (false, r) => match herald_domain::SuppressionReason::settable(r.unwrap_or("suppressed")) {
+            Some(r) => BulkAction::Add(r),
+            None => {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "reason: expected unsubscribed, previously_bounced, complained or suppressed",
+                );
+            }
+        },
+    };
+    if b.csv.chars().count() > super::members::MAX_CSV {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "csv: at most 500,000 characters a request; send a larger file in parts",
+        );
+    }
+    let source = format!("api:{}", user.email);
+    let input = std::io::Cursor::new(b.csv.into_bytes());
+    match suppress_csv(&web.store, input, action, &source, web.clock.now_ms()).await {
+        Ok(report) => Json(report).into_response(),
+        Err(herald_engine::contacts::ImportError::Store(e)) => internal(e),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }

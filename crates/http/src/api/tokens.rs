@@ -11,7 +11,8 @@ use herald_store::Store;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Body, error, internal};
+use super::paging::{PageQuery, page_of};
+use super::{Body, Params, error, internal};
 use crate::Web;
 use crate::accounts::{self, AccountError, TokenList};
 
@@ -27,9 +28,22 @@ fn refused(e: AccountError) -> Response {
     }
 }
 
-pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
+pub async fn list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Params(q): Params<PageQuery>,
+) -> Response {
+    let limit = match q.size() {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
     match accounts::tokens(&web.store, None, web.clock.now_ms()).await {
-        Ok(tokens) => Json(TokenList { tokens }).into_response(),
+        Ok(all) => {
+            // A user's address has no space: the cursor sorts as (user, name) does.
+            let (tokens, next) = page_of(all, q.after.as_deref(), limit, |t| {
+                format!("{} {}", t.user, t.name)
+            });
+            Json(TokenList { tokens, next }).into_response()
+        }
         Err(e) => refused(e),
     }
 }

@@ -12,18 +12,23 @@ use herald_store::{Replay, Store};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::paging::{PageQuery, page_of};
 use super::{Body, Caller, Params, error, internal};
 use crate::Web;
 
 #[derive(Serialize, JsonSchema)]
 pub struct WebhooksPage {
     pub webhooks: Vec<EndpointView>,
+    /// Pass as `?after=` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
 pub struct EventsPage {
     /// Newest first; pass the last one's `id` as `before` for the next page.
     pub events: Vec<LogEntry>,
+    /// Pass as `?before=` for the next page; null on the last one.
+    pub next: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -52,7 +57,8 @@ pub struct NewWebhook {
 pub struct EventsQuery {
     /// An event id (`evt_42`): events before it.
     pub before: Option<String>,
-    #[schemars(range(min = 1, max = 1000))]
+    /// At most this many (default 100; more than 1000 returns 1000).
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub limit: Option<u32>,
 }
 
@@ -92,9 +98,21 @@ fn unknown(id: &str) -> Response {
     )
 }
 
-pub async fn list<S: Store>(State(web): State<Arc<Web<S>>>) -> Response {
+pub async fn list<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Params(q): Params<PageQuery>,
+) -> Response {
+    let limit = match q.size() {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
     match webhooks::endpoints(&web.store).await {
-        Ok(webhooks) => Json(WebhooksPage { webhooks }).into_response(),
+        Ok(all) => {
+            // Zero-padded: the cursors sort as the ids do.
+            let (webhooks, next) =
+                page_of(all, q.after.as_deref(), limit, |e| format!("{:019}", e.id));
+            Json(WebhooksPage { webhooks, next }).into_response()
+        }
         Err(e) => refused(e),
     }
 }
@@ -147,8 +165,16 @@ pub async fn events<S: Store>(
         Ok(b) => b,
         Err(e) => return refused(e),
     };
-    match webhooks::log(&web.store, id, before, q.limit.unwrap_or(100)).await {
-        Ok(events) => Json(EventsPage { events }).into_response(),
+    let limit = match super::paging::page_size(q.limit) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    match webhooks::log(&web.store, id, before, limit).await {
+        Ok(events) => Json(EventsPage {
+            next: super::paging::next_cursor(&events, limit, |e| e.id.clone()),
+            events,
+        })
+        .into_response(),
         Err(e) => refused(e),
     }
 }

@@ -585,6 +585,8 @@ pub(super) struct ScheduleForm {
     csrf: Option<String>,
     at: Option<String>,
     tz: Option<String>,
+    /// Ticked: the time of `at` in each recipient's own zone (`tz` for those without one).
+    local: Option<String>,
 }
 
 pub(super) async fn schedule<S: Store>(
@@ -602,16 +604,27 @@ pub(super) async fn schedule<S: Store>(
             .map(str::trim)
             .filter(|z| !z.is_empty())
             .unwrap_or("UTC");
-    let at = f.at.as_deref().unwrap_or_default();
-    let (at_ms, tz) = match herald_engine::campaign::parse_schedule(at, Some(tz)) {
-        Ok(v) => v,
-        Err(e) => return back(&s, cid, Err(e.to_string())),
+    let at = f.at.unwrap_or_default();
+    // The picker gives `2026-12-10T09:00`: in local-time mode its time is each recipient's.
+    let local_time = f
+        .local
+        .is_some()
+        .then(|| at.split_once('T').map(|(_, t)| t.to_string()))
+        .flatten();
+    let when = crate::ScheduleRequest {
+        at,
+        tz: Some(tz.to_string()),
+        local_time,
     };
-    let done = web.actions.schedule(cid, at_ms, tz).await.map(|done| {
-        format!(
+    let done = web.actions.schedule(cid, when).await.map(|done| match done.local_time {
+        Some(lt) => format!(
+            "Scheduled: each recipient gets it at {lt} in their own time zone (the first zone gets there at {}) unless you unschedule it.",
+            done.scheduled_at.unwrap_or_default()
+        ),
+        None => format!(
             "Scheduled for {}: it goes out then unless you unschedule it.",
             done.local.unwrap_or_default()
-        )
+        ),
     });
     back(&s, cid, done)
 }

@@ -73,12 +73,16 @@ struct Dashboard {
     /// The filter shown ("" for all).
     status: String,
     campaigns: Vec<CampaignRow>,
+    /// The link to older campaigns (their page's `?before=`), when there are more.
+    older: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
 pub(super) struct DashboardQuery {
     flash: Option<String>,
     status: Option<String>,
+    /// Campaigns older than this id (the "Older campaigns" link).
+    before: Option<i64>,
 }
 
 pub(super) async fn dashboard<S: Store>(
@@ -89,15 +93,22 @@ pub(super) async fn dashboard<S: Store>(
     // Only notices come here (a deleted draft); problems stay on the campaign's page.
     let (_, notice) = flashed(&s, q.flash.as_deref());
     let status = q.status.as_deref().and_then(CampaignStatus::parse);
-    let Ok(list) = campaign_list(&web.store, 200, status).await else {
+    let before = q.before.map(herald_store::CampaignId);
+    let Ok(page) = campaign_list(&web.store, before, status, 100).await else {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "The database did not answer. Try again.",
         );
     };
+    let older = page.next.map(|id| match status {
+        Some(s) => format!("/?status={}&before={id}", s.as_str()),
+        None => format!("/?before={id}"),
+    });
+    let list = page.campaigns;
     // Until a campaign was sent, the page points to the first run's steps (read from the list
     // already loaded: nothing more per visit).
     let new_here = status.is_none()
+        && before.is_none()
         && !list
             .iter()
             .any(|e| !matches!(e.campaign.status, "draft" | "scheduled"));
@@ -133,6 +144,7 @@ pub(super) async fn dashboard<S: Store>(
         user: Some(s.user.email),
         csrf: s.csrf,
         campaigns,
+        older,
     })
 }
 

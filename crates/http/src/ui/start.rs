@@ -41,9 +41,10 @@ async fn steps<S: Store>(web: &Web<S>) -> Result<Vec<Step>, String> {
         .await
         .map_err(|e| e.to_string())?
         .is_empty();
-    let campaigns = campaign_list(&web.store, 200, None)
+    let campaigns = campaign_list(&web.store, None, None, 200)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .campaigns;
     let sent = campaigns
         .iter()
         .filter(|c| !matches!(c.campaign.status, "draft" | "scheduled"))

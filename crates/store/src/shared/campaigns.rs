@@ -60,8 +60,18 @@ macro_rules! campaigns {
             }
 
             /// The newest campaigns first.
-            async fn campaigns(&self, limit: u32) -> Result<Vec<Campaign>> {
-                let ids: Vec<i64> = sqlx::query("SELECT id FROM campaigns WHERE kind = 'campaign' ORDER BY id DESC LIMIT $1")
+            async fn campaigns(
+                &self,
+                before: Option<CampaignId>,
+                status: Option<CampaignStatus>,
+                limit: u32,
+            ) -> Result<Vec<Campaign>> {
+                let ids: Vec<i64> = sqlx::query(
+                    "SELECT id FROM campaigns WHERE kind = 'campaign' AND id < $1 \
+                     AND ($2 = '' OR status = $2) ORDER BY id DESC LIMIT $3",
+                )
+                    .bind(before.map_or(i64::MAX, |c| c.0))
+                    .bind(status.map_or("", CampaignStatus::as_str))
                     .bind(limit as i64)
                     .fetch_all(&self.pool)
                     .await?

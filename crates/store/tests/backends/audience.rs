@@ -154,7 +154,7 @@ async fn audience_scenario(store: AnyStore) {
         "{backend}"
     );
     assert!(
-        store.campaigns(10).await.unwrap().is_empty(),
+        store.campaigns(None, None, 10).await.unwrap().is_empty(),
         "{backend}: confirmations are not listed among campaigns"
     );
     store.finish_campaigns(t0 + 10).await.unwrap();

@@ -423,7 +423,7 @@ async fn scenario(store: AnyStore) {
     assert_eq!(store.end_sessions(user).await.unwrap(), 1, "{backend}");
     assert!(store.session("t", now()).await.unwrap().is_none());
     assert_eq!(store.users().await.unwrap().len(), 1);
-    assert_eq!(store.campaigns(10).await.unwrap().len(), 1);
+    assert_eq!(store.campaigns(None, None, 10).await.unwrap().len(), 1);
 
     // Domain re-verification: only changes become events.
     let check = |at: i64, ok: bool| DomainCheck {
@@ -503,5 +503,5 @@ async fn sqlite_and_postgres_behave_the_same() {
     scenario(pg).await;
     // Opening again (a second node, a restart) finds the schema in place.
     let again = herald_store::open(&db.url).await.unwrap();
-    assert_eq!(again.campaigns(10).await.unwrap().len(), 1);
+    assert_eq!(again.campaigns(None, None, 10).await.unwrap().len(), 1);
 }

@@ -133,9 +133,21 @@ pub(super) async fn list(app: &App, status: Option<&str>, json: bool) -> anyhow:
             )));
         }
     };
-    let campaigns = herald_engine::reports::campaign_list(&app.store, 10_000, status).await?;
+    let mut campaigns = Vec::new();
+    let mut before = None;
+    loop {
+        let page = herald_engine::reports::campaign_list(&app.store, before, status, 500).await?;
+        campaigns.extend(page.campaigns);
+        match page.next.and_then(|n| n.parse().ok()) {
+            Some(id) => before = Some(herald_store::CampaignId(id)),
+            None => break,
+        }
+    }
     if json {
-        return output::json(&herald_engine::api_types::CampaignList { campaigns });
+        return output::json(&herald_engine::api_types::CampaignList {
+            campaigns,
+            next: None,
+        });
     }
     if campaigns.is_empty() {
         println!("no campaigns");

@@ -121,6 +121,36 @@ pub fn spawn_scheduler(app: &App) -> tokio::sync::oneshot::Sender<()> {
     stop
 }
 
+/// Schedule draft `id` as `campaign schedule` is given it (the CLI, the API, the UI).
+pub async fn schedule_as_given(
+    app: &App,
+    id: CampaignId,
+    when: &herald_http::ScheduleRequest,
+) -> anyhow::Result<herald_engine::api_types::CampaignScheduled> {
+    let tz = when.tz.as_deref().map(str::trim).filter(|z| !z.is_empty());
+    match when
+        .local_time
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(lt) => {
+            if let Some(z) = tz {
+                campaign::parse_schedule("2026-01-01T00:00", Some(z))
+                    .map_err(|e| bad_input(e.to_string()))?;
+            }
+            let local =
+                campaign::parse_local_time(&when.at, lt).map_err(|e| bad_input(e.to_string()))?;
+            schedule_local_time(app, id, local, tz).await
+        }
+        None => {
+            let (at_ms, tz) =
+                campaign::parse_schedule(&when.at, tz).map_err(|e| bad_input(e.to_string()))?;
+            schedule(app, id, at_ms, tz.as_deref()).await
+        }
+    }
+}
+
 /// `campaign schedule`.
 pub(super) async fn schedule_cmd(
     app: &App,
@@ -131,22 +161,8 @@ pub(super) async fn schedule_cmd(
     json: bool,
 ) -> anyhow::Result<()> {
     let id = campaign_id(id)?;
-    let done = match local_time {
-        Some(lt) => {
-            if let Some(z) = tz.as_deref() {
-                campaign::parse_schedule("2026-01-01T00:00", Some(z))
-                    .map_err(|e| bad_input(e.to_string()))?;
-            }
-            let local =
-                campaign::parse_local_time(&at, &lt).map_err(|e| bad_input(e.to_string()))?;
-            schedule_local_time(app, id, local, tz.as_deref()).await?
-        }
-        None => {
-            let (at_ms, tz) = campaign::parse_schedule(&at, tz.as_deref())
-                .map_err(|e| bad_input(e.to_string()))?;
-            schedule(app, id, at_ms, tz.as_deref()).await?
-        }
-    };
+    let when = herald_http::ScheduleRequest { at, tz, local_time };
+    let done = schedule_as_given(app, id, &when).await?;
     if json {
         return output::json(&done);
     }
