@@ -16,6 +16,7 @@ pub mod placement;
 pub mod queue;
 pub mod render;
 pub mod reports;
+pub mod runtime;
 pub mod webhooks;
 
 use time::OffsetDateTime;

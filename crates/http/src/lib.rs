@@ -234,6 +234,9 @@ pub struct Web<S: Store> {
     pub ip_policy: public::IpPolicy,
     /// The time of day (sessions, tokens, the times written).
     pub clock: herald_engine::Clock,
+    /// The run-time settings' values from herald.toml (the Settings page's "file value", what a
+    /// reset goes back to).
+    pub runtime_base: herald_engine::runtime::RuntimeValues,
 }
 
 /// Everything served on `[http] listen`: the UI, `/api/v1`, and the public signed routes,

@@ -512,3 +512,16 @@ store_area! {
         fn answer_idempotency(&self, user: &str, key: &str, answer: Option<(u16, &str)>) -> ();
     }
 }
+
+store_area! {
+    /// Settings changed at run time (`shared/runtime_settings.rs`): overrides of herald.toml
+    /// values that every node reads again every few seconds.
+    pub trait RuntimeSettingsStore {
+        /// Every override, by name.
+        fn runtime_settings(&self) -> Vec<RuntimeSetting>;
+        /// Set (or replace) an override.
+        fn set_runtime_setting(&self, s: &RuntimeSetting) -> ();
+        /// Remove an override (back to the file's value); false if there was none.
+        fn reset_runtime_setting(&self, name: &str) -> bool;
+    }
+}

@@ -59,6 +59,7 @@ pub trait Store:
     + DmarcStore
     + WarmupStore
     + IdempotencyStore
+    + RuntimeSettingsStore
     + Clone
     + Send
     + Sync
@@ -83,6 +84,8 @@ impl<T> Store for T where
         + DmarcStore
         + WarmupStore
         + IdempotencyStore
+        + RuntimeSettingsStore
+        + RuntimeSettingsStore
         + Clone
         + Send
         + Sync

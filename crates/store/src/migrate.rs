@@ -41,6 +41,7 @@ const TABLES: &[&str] = &[
     "dmarc_reports",
     "dmarc_rows",
     "warmup_usage",
+    "runtime_settings",
 ];
 
 /// Rows per INSERT (the widest table has 19 columns: far below PostgreSQL's 65,535 binds).

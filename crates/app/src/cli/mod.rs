@@ -97,6 +97,9 @@ pub enum Command {
     /// The suppression list: addresses Herald will not mail.
     #[command(subcommand)]
     Suppressions(SuppressionsCmd),
+    /// The settings that can change while Herald runs (every node within seconds).
+    #[command(subcommand)]
+    Settings(SettingsCmd),
     /// Tracking and unsubscribe links.
     #[command(subcommand)]
     Tracking(TrackingCmd),
@@ -331,6 +334,28 @@ pub enum BounceCmd {
         /// Treat every file as one SMTP reply text, whatever its name.
         #[arg(long)]
         reply: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCmd {
+    /// Each run-time setting: the value in force, herald.toml's, who changed it and when.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change one on every node (`herald settings set lists.signups_per_ip_per_hour 5`).
+    Set {
+        name: String,
+        value: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Back to herald.toml's value.
+    Reset {
+        name: String,
         #[arg(long)]
         json: bool,
     },

@@ -23,6 +23,7 @@ mod seeds;
 pub use seeds::{add_seed, test_seed};
 mod segments;
 pub mod serve;
+mod settings;
 mod suppressions;
 mod users;
 mod webhooks;
@@ -71,6 +72,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => why::run(open().await?, &id, &email, it_report, html, json).await,
         Command::Bounce(b) => bounce::run(b),
         Command::Suppressions(s) => suppressions::run(open().await?, s).await,
+        Command::Settings(s) => settings::run(open().await?, s).await,
         Command::Tracking(crate::cli::TrackingCmd::RotateKey) => {
             let app = open().await?;
             let (new, old) = crate::tracking_keys::rotate(&app.data_dir.join("secrets"))?;

@@ -210,13 +210,18 @@ pub fn spawn_poller(app: &App) -> tokio::sync::oneshot::Sender<()> {
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let store = app.store.clone();
     let data_dir = app.data_dir.clone();
-    let p = app.settings.placement.clone();
+    let mut p = app.settings.placement.clone();
+    let live = app.live.clone();
     let clock = app.clock.clone();
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 _ = &mut stopped => return,
                 _ = tokio::time::sleep(p.poll_interval.0) => {}
+            }
+            // `missing_after` as in force now (the Settings page can change it).
+            if let Some(live) = &live {
+                p.missing_after = crate::settings::Dur(live.get().missing_after);
             }
             match poll(&store, &data_dir, &p, clock.now_ms()).await {
                 Ok(s) if s.placed + s.missing > 0 => {

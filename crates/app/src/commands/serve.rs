@@ -36,6 +36,8 @@ pub async fn run_until(
     // `--sandbox` is the setting for everything this process does (test sends from the web
     // UI included), not only for the delivery loop.
     app.settings.delivery.sandbox |= sandbox;
+    // The Settings page's changes reach every part started below within seconds.
+    let _runtime = app.follow_runtime().await?;
     let sandbox = if app.settings.delivery.sandbox {
         Some(app.start_sandbox().await?)
     } else {

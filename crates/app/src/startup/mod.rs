@@ -24,7 +24,14 @@ pub(crate) use secrets::*;
 
 #[derive(Clone)]
 pub struct App {
+    /// The settings in force: defaults, herald.toml, the environment, then the run-time
+    /// overrides (the Settings page) as they were when the command started.
     pub settings: Settings,
+    /// The run-time settings' values from herald.toml and the environment (what a reset on the
+    /// Settings page goes back to).
+    pub runtime_base: herald_engine::runtime::RuntimeValues,
+    /// In `serve`: the run-time settings as they change (read again every few seconds).
+    pub live: Option<herald_engine::runtime::Live>,
     pub data_dir: PathBuf,
     pub store: AnyStore,
     /// The time of day everything this installation does is stamped and scheduled by: the
@@ -47,6 +54,34 @@ pub struct SandboxServer {
     /// The recipients it simulates, still acting (late bounces, reads, scans).
     pub recipients: std::sync::Arc<Outstanding>,
     _stop: oneshot::Sender<()>,
+}
+
+/// How often a running node reads the run-time settings again.
+pub const RUNTIME_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The run-time settings' values in `s`.
+pub fn runtime_values(s: &Settings) -> herald_engine::runtime::RuntimeValues {
+    herald_engine::runtime::RuntimeValues {
+        signups_per_ip_per_hour: s.lists.signups_per_ip_per_hour,
+        unsubscribe_leaves_list_only: s.lists.unsubscribe == "list",
+        warmup: s.delivery.warmup.clone(),
+        missing_after: s.placement.missing_after.0,
+        rspamd_url: s.check.rspamd_url.clone(),
+    }
+}
+
+/// Put run-time values into `s` (what every part started from `s` then reads).
+pub fn apply_runtime(s: &mut Settings, v: &herald_engine::runtime::RuntimeValues) {
+    s.lists.signups_per_ip_per_hour = v.signups_per_ip_per_hour;
+    s.lists.unsubscribe = if v.unsubscribe_leaves_list_only {
+        "list"
+    } else {
+        "everything"
+    }
+    .to_string();
+    s.delivery.warmup = v.warmup.clone();
+    s.placement.missing_after = crate::settings::Dur(v.missing_after);
+    s.check.rspamd_url = v.rspamd_url.clone();
 }
 
 impl App {
@@ -82,12 +117,43 @@ impl App {
                 }
             }
         }
+        let runtime_base = runtime_values(&settings);
+        // A database that cannot say (an older schema being migrated) leaves the file's values.
+        match store.runtime_settings().await {
+            Ok(rows) => apply_runtime(&mut settings, &runtime_base.with_overrides(&rows)),
+            Err(e) => tracing::warn!(error = %e, "reading the run-time settings failed"),
+        }
         Ok(App {
             settings,
+            runtime_base,
+            live: None,
             data_dir: data_dir.to_path_buf(),
             store,
             clock: herald_engine::Clock::system(),
         })
+    }
+
+    /// The run-time settings in force now (herald.toml's, with the store's overrides).
+    pub async fn runtime(&self) -> anyhow::Result<herald_engine::runtime::RuntimeValues> {
+        if let Some(live) = &self.live {
+            return Ok((*live.get()).clone());
+        }
+        let rows = self.store.runtime_settings().await?;
+        Ok(self.runtime_base.with_overrides(&rows))
+    }
+
+    /// Follow the run-time settings from now on (`serve`): every part started afterwards reads
+    /// changes made on any node within [`RUNTIME_EVERY`].
+    pub async fn follow_runtime(&mut self) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let first = self.store.runtime_settings().await?;
+        let (live, task) = herald_engine::runtime::follow(
+            self.store.clone(),
+            self.runtime_base.clone(),
+            first,
+            RUNTIME_EVERY,
+        );
+        self.live = Some(live);
+        Ok(task)
     }
 
     /// The host of `[http] public_url` (where tracking records point).

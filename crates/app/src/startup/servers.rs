@@ -160,7 +160,12 @@ impl App {
             std::process::id(),
             uuid::Uuid::now_v7().simple()
         );
-        Ok(Queue::new(self.store.clone(), cfg, route.resolver, owner)
+        let queue = Queue::new(self.store.clone(), cfg, route.resolver, owner);
+        let queue = match &self.live {
+            Some(live) => queue.with_runtime(live.clone()),
+            None => queue,
+        };
+        Ok(queue
             .with_keyring(Arc::new(self.keyring()))
             .with_return_path(
                 self.verp_key()?,
@@ -244,25 +249,27 @@ impl App {
         // Read (and checked against the database) once for the public pages and the UI/API.
         let erasure = self.erasure_key().await?;
         let (events, writer) = herald_http::public::writer::start(self.store.clone());
-        let state = Arc::new(
-            Public::new(
-                self.store.clone(),
-                self.tracking_keys()?,
-                rules,
-                ip_policy,
-                client_ip.clone(),
-                events,
-            )
-            .with_clock(self.clock.clone())
-            .with_signup(herald_http::public::signup::SignupRules {
-                confirm_within: self.settings.lists.confirm_within.0,
-                preferences_within: self.settings.lists.preferences_within.0,
-                min_fill: self.settings.lists.min_fill.0,
-                per_ip_per_hour: self.settings.lists.signups_per_ip_per_hour,
-                unsubscribe_leaves_list_only: self.settings.lists.unsubscribe == "list",
-                erasure: erasure.clone(),
-            }),
-        );
+        let public = Public::new(
+            self.store.clone(),
+            self.tracking_keys()?,
+            rules,
+            ip_policy,
+            client_ip.clone(),
+            events,
+        )
+        .with_clock(self.clock.clone())
+        .with_signup(herald_http::public::signup::SignupRules {
+            confirm_within: self.settings.lists.confirm_within.0,
+            preferences_within: self.settings.lists.preferences_within.0,
+            min_fill: self.settings.lists.min_fill.0,
+            per_ip_per_hour: self.settings.lists.signups_per_ip_per_hour,
+            unsubscribe_leaves_list_only: self.settings.lists.unsubscribe == "list",
+            erasure: erasure.clone(),
+        });
+        let state = Arc::new(match &self.live {
+            Some(live) => public.with_runtime(live.clone()),
+            None => public,
+        });
         let web = Arc::new(herald_http::Web {
             store: self.store.clone(),
             actions: Arc::new(crate::web::AppActions(Arc::new(self.clone()))),
@@ -274,6 +281,7 @@ impl App {
             erasure,
             ip_policy,
             clock: self.clock.clone(),
+            runtime_base: self.runtime_base.clone(),
         });
         let hooks = Arc::new(herald_http::hooks::Hooks {
             store: self.store.clone(),

@@ -161,7 +161,10 @@ impl Shared {
 
 impl<S: Store> Queue<S> {
     pub fn new(store: S, cfg: QueueConfig, resolver: SharedResolver, owner: String) -> Self {
-        let cfg_warmup = cfg.warmup.clone();
+        let fixed = crate::runtime::Live::fixed(crate::runtime::RuntimeValues {
+            warmup: cfg.warmup.clone(),
+            ..Default::default()
+        });
         Self {
             store,
             cfg,
@@ -175,7 +178,7 @@ impl<S: Store> Queue<S> {
             owner,
             db: Arc::new(DbNanos::default()),
             throttles: Arc::default(),
-            warmup: warmup::Warmup::new(cfg_warmup),
+            warmup: warmup::Warmup::new(fixed),
         }
     }
 
@@ -212,6 +215,13 @@ impl<S: Store> Queue<S> {
     ) -> Self {
         self.verp = Some(key);
         self.return_path_domain = domain;
+        self
+    }
+
+    /// Take the warm-up schedule from the run-time settings in force (`[delivery] warmup`
+    /// changed on the Settings page applies from the next claimed batch).
+    pub fn with_runtime(mut self, live: crate::runtime::Live) -> Self {
+        self.warmup = warmup::Warmup::new(live);
         self
     }
 

@@ -24,17 +24,17 @@ pub(super) struct Paced {
 /// A node's warm-up: the schedule, and each From domain's place in it today (read once a day
 /// per domain: the claim loop asks for every batch, and a domain past the schedule then costs
 /// nothing).
-#[derive(Debug, Default)]
 pub(super) struct Warmup {
-    schedule: Vec<u64>,
+    /// The schedule is the run-time settings' `delivery.warmup`, read for every batch.
+    live: crate::runtime::Live,
     /// Domain → (UTC day, its place in the schedule that day).
     days: Mutex<HashMap<String, (i64, u64)>>,
 }
 
 impl Warmup {
-    pub(super) fn new(schedule: Vec<u64>) -> Self {
+    pub(super) fn new(live: crate::runtime::Live) -> Self {
         Self {
-            schedule,
+            live,
             days: Mutex::default(),
         }
     }
@@ -43,6 +43,7 @@ impl Warmup {
     async fn cap<S: Store>(
         &self,
         store: &S,
+        schedule: &[u64],
         domain: &str,
         today: i64,
     ) -> Result<Option<(u64, u64)>, StoreError> {
@@ -64,7 +65,7 @@ impl Warmup {
                 i
             }
         };
-        Ok(self.schedule.get(index as usize).map(|&cap| (cap, index)))
+        Ok(schedule.get(index as usize).map(|&cap| (cap, index)))
     }
 
     /// Apply the schedule to the deliveries about to be sent: per From domain, in the order
@@ -76,7 +77,9 @@ impl Warmup {
         ready: Vec<(Arc<CampaignRender>, ClaimedDelivery)>,
         now_ms: i64,
     ) -> Result<Paced, StoreError> {
-        if self.schedule.is_empty() {
+        let values = self.live.get();
+        let schedule = &values.warmup;
+        if schedule.is_empty() {
             return Ok(Paced {
                 go: ready,
                 wait: Vec::new(),
@@ -99,7 +102,7 @@ impl Warmup {
         }
         let mut wait = Vec::new();
         for (domain, mut items) in by_from {
-            let Some((cap, index)) = self.cap(store, &domain, today).await? else {
+            let Some((cap, index)) = self.cap(store, schedule, &domain, today).await? else {
                 go.extend(items);
                 continue;
             };

@@ -15,6 +15,7 @@ mod paging;
 mod queue;
 mod routes;
 mod segments;
+mod settings;
 mod suppressions;
 mod tokens;
 mod users;
@@ -124,6 +125,11 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         )
         .route("/api/v1/users", get(users::list::<S>).post(users::add::<S>))
         .route("/api/v1/users/{email}", delete(users::remove::<S>))
+        .route("/api/v1/settings", get(settings::list::<S>))
+        .route(
+            "/api/v1/settings/{name}",
+            axum::routing::put(settings::set::<S>).delete(settings::reset::<S>),
+        )
         .route(
             "/api/v1/seeds/{address}/test",
             post(domains::test_seed::<S>),

@@ -76,6 +76,9 @@ pub struct Public<S: Store> {
     pub clock: herald_engine::Clock,
     /// Recent clicks per delivery (ms, URL hash) for the burst rule; bounded.
     recent: Mutex<HashMap<i64, Vec<(i64, u64)>>>,
+    /// The run-time settings in force (the sign-up limit, what an unsubscribe leaves); None:
+    /// `signup`'s values.
+    runtime: Option<herald_engine::runtime::Live>,
 }
 
 /// Deliveries remembered for the burst rule before the map is cleared.
@@ -103,6 +106,30 @@ impl<S: Store> Public<S> {
             signup_rate: signup::SignupRate::default(),
             clock: herald_engine::Clock::system(),
             recent: Mutex::new(HashMap::new()),
+            runtime: None,
+        }
+    }
+
+    /// Follow the run-time settings (`lists.signups_per_ip_per_hour`, `lists.unsubscribe`
+    /// changed on the Settings page apply to the next request).
+    pub fn with_runtime(mut self, live: herald_engine::runtime::Live) -> Self {
+        self.runtime = Some(live);
+        self
+    }
+
+    /// Sign-ups one client network may make per hour now (0: no limit).
+    pub(crate) fn signups_per_ip_per_hour(&self) -> u32 {
+        match &self.runtime {
+            Some(l) => l.get().signups_per_ip_per_hour,
+            None => self.signup.per_ip_per_hour,
+        }
+    }
+
+    /// Whether an unsubscribe leaves only the message's list now.
+    pub(crate) fn unsubscribe_leaves_list_only(&self) -> bool {
+        match &self.runtime {
+            Some(l) => l.get().unsubscribe_leaves_list_only,
+            None => self.signup.unsubscribe_leaves_list_only,
         }
     }
 
@@ -358,7 +385,7 @@ async fn unsubscribe<S: Store>(
         .to_string(),
     };
     // Honoured at once, and durably before the answer: not through the batch queue.
-    let done = if p.signup.unsubscribe_leaves_list_only {
+    let done = if p.unsubscribe_leaves_list_only() {
         p.store
             .leave_list(record.delivery, record.at_ms, &record.detail)
             .await

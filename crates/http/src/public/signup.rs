@@ -322,7 +322,7 @@ pub(super) async fn submit<S: Store>(
         );
     }
     let ip = client_ip(&p, peer, &headers);
-    if !p.signup_rate.allow(ip, now, p.signup.per_ip_per_hour) {
+    if !p.signup_rate.allow(ip, now, p.signups_per_ip_per_hour()) {
         return message(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-ups",

@@ -61,6 +61,8 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/domains", Role::Admin, "connect domains"),
     ("/domains/{domain}/rotate", Role::Admin, "rotate DKIM keys"),
     ("/suppressions", Role::Admin, "change the suppression list"),
+    ("/settings", Role::Admin, "change settings"),
+    ("/settings/reset", Role::Admin, "change settings"),
     (
         "/suppressions/remove",
         Role::Admin,

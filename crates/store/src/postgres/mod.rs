@@ -15,6 +15,7 @@ mod members;
 mod privacy;
 mod queue;
 mod reports;
+mod runtime_settings;
 mod seeds;
 mod segments;
 mod users;
@@ -183,6 +184,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         23,
         include_str!("../../migrations/postgres/0023_idempotency.sql"),
+    ),
+    (
+        24,
+        include_str!("../../migrations/postgres/0024_runtime_settings.sql"),
     ),
 ];
 

@@ -403,3 +403,13 @@ pub enum IdempotentClaim {
     /// The key was used for a different request.
     OtherRequest,
 }
+
+/// A setting changed at run time: its name (`lists.signups_per_ip_per_hour`), its value as
+/// typed (checked before it is kept), who changed it and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeSetting {
+    pub name: String,
+    pub value: String,
+    pub changed_by: String,
+    pub changed_at_ms: i64,
+}

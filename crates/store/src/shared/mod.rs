@@ -12,6 +12,7 @@ pub(crate) mod idempotency;
 pub(crate) mod members;
 pub(crate) mod privacy;
 pub(crate) mod reports;
+pub(crate) mod runtime_settings;
 pub(crate) mod seeds;
 pub(crate) mod segments;
 pub(crate) mod users;

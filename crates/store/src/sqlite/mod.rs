@@ -13,6 +13,7 @@ mod members;
 mod privacy;
 mod queue;
 mod reports;
+mod runtime_settings;
 mod seeds;
 mod segments;
 mod users;
@@ -193,6 +194,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         32,
         include_str!("../../migrations/sqlite/0032_idempotency.sql"),
+    ),
+    (
+        33,
+        include_str!("../../migrations/sqlite/0033_runtime_settings.sql"),
     ),
 ];
 

@@ -82,8 +82,10 @@ pub async fn check_campaign(
     if extra.is_empty() && !zones.is_empty() {
         findings.extend(uri_blocklists(app, &html, zones).await?);
     }
+    // The URL in force now (it can change on the Settings page while `serve` runs).
+    let rspamd_url = app.runtime().await?.rspamd_url;
     if extra.is_empty()
-        && let Some(url) = &app.settings.check.rspamd_url
+        && let Some(url) = &rspamd_url
     {
         findings.push(spam_score(app, id, url, &email, first.as_ref()).await?);
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
