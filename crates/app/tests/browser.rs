@@ -295,7 +295,12 @@ fn a_first_run_from_init_to_a_sent_campaign_in_the_browser() {
             &format!("http://127.0.0.1:{port}"),
         )
         .env("HERALD__INBOUND__ENABLED", "false")
-        .env("HERALD__PLACEMENT__POLL_INTERVAL", "1s");
+        .env("HERALD__PLACEMENT__POLL_INTERVAL", "1s")
+        // Where the domain's records are published (the world's dnsmasq).
+        .env(
+            "HERALD__DNS__NAMESERVERS",
+            &format!("[\"{}\"]", world_env()["WORLD_DNS"]),
+        );
     let init = h.json(&["init", "--json"]);
     let email = init["admin"]["email"].as_str().unwrap().to_string();
     let password = init["admin"]["password"].as_str().unwrap().to_string();
@@ -394,19 +399,28 @@ fn what_the_first_run_saw(seen: &serde_json::Value) {
         seen["status"].as_str().unwrap().contains("sent"),
         "{seen:#}"
     );
-    // Every step but the DNS verification (the sandbox publishes nothing) is ticked.
+    // The records as the page showed them, published in the world's DNS, verify.
+    assert!(seen["published"].as_u64().unwrap() >= 4, "{seen:#}");
+    assert!(
+        seen["verified"]
+            .as_str()
+            .unwrap()
+            .contains("Verification passed"),
+        "{seen:#}"
+    );
+    // Every step is ticked.
     let done: Vec<&str> = seen["done_steps"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|s| s.as_str())
         .collect();
-    assert_eq!(done.len(), 5, "{seen:#}");
+    assert_eq!(done.len(), 6, "{seen:#}");
     assert!(
         seen["progress_after"]
             .as_str()
             .unwrap()
-            .starts_with("5 of 6"),
+            .starts_with("6 of 6"),
         "{seen:#}"
     );
     // Readable times, and every page usable with a keyboard and a screen reader at 375 px.

@@ -458,3 +458,101 @@ fn a_domain_that_stops_verifying_holds_its_sends_until_it_is_fixed() {
     );
     publish(&[]);
 }
+
+/// A `Verify now` (here the CLI's `domain verify`; the Domains page and the API call the same)
+/// is kept like a re-verification: a running node whose own re-verification is an hour away
+/// holds, and releases, the domain's sends within seconds of it.
+#[test]
+fn verify_now_holds_and_releases_sends_on_a_running_node() {
+    let _dns = DNS.lock().unwrap_or_else(|p| p.into_inner());
+    let env = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = Herald::new(&tmp.path().join("data"))
+        .env(
+            "HERALD__DNS__NAMESERVERS",
+            &format!("[\"{}\"]", env["WORLD_DNS"]),
+        )
+        .env("HERALD__DELIVERY__MX_PORT", &env["WORLD_MX_PORT"])
+        .env("HERALD__DELIVERY__HELO_NAME", "mail.fixed.test")
+        .env("HERALD__DELIVERY__RETRY_SCHEDULE", "[\"1s\"]")
+        .env("HERALD__DELIVERY__EXPIRY", "10m")
+        .env("HERALD__DOMAINS__REVERIFY_EVERY", "1h")
+        .env("HERALD__INBOUND__ENABLED", "false")
+        .env("HERALD__HTTP__LISTEN", "127.0.0.1:0");
+    let added = h.json(&["domain", "add", "fixed.test", "--selector", "f1", "--json"]);
+    let published = dnsmasq_lines(&added);
+    let broken: Vec<String> = published
+        .iter()
+        .filter(|l| !l.contains("f1-ed25519."))
+        .cloned()
+        .collect();
+    publish(&published);
+    // defer.test answers 451 forever: serve retries every second.
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, "email\nsomeone@defer.test\n").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "l"]);
+    let html = tmp.path().join("b.html");
+    std::fs::write(&html, "<p>fixed</p>").unwrap();
+    // From the domain, through the gate (no override: its sends can be held).
+    let id = h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        "fixed",
+        "--list",
+        "l",
+        "--from",
+        "Ann <ann@fixed.test>",
+        "--subject",
+        "s",
+        "--html",
+        html.to_str().unwrap(),
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let _serve = Serve(
+        h.command(&["serve"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    h.ok(&["campaign", "send", &id]);
+    let attempts = |h: &Herald| {
+        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+        let row = r["recipients"][0].clone();
+        (row["attempts"].as_u64().unwrap(), row["reason"].clone())
+    };
+    wait_for("serve to retry", Duration::from_secs(20), || {
+        (attempts(&h).0 >= 2).then_some(())
+    });
+
+    // The key goes missing; a Verify now sees it: kept, and the running node holds.
+    publish(&broken);
+    let out = h.run(&["domain", "verify", "fixed.test", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false, "{v:#}");
+    let last_check =
+        |h: &Herald| h.json(&["domain", "list", "--json"])["domains"][0]["last_check"].clone();
+    assert_eq!(last_check(&h)["ok"], false, "Verify now is kept");
+    let held_at = wait_for("the retries to be held", Duration::from_secs(20), || {
+        let (n, reason) = attempts(&h);
+        reason
+            .as_str()
+            .is_some_and(|r| r.starts_with("held: fixed.test"))
+            .then_some(n)
+    });
+
+    // Fixed and verified by hand: the retries resume within seconds.
+    publish(&published);
+    let v = h.json(&["domain", "verify", "fixed.test", "--json"]);
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(last_check(&h)["ok"], true);
+    wait_for("the retries to resume", Duration::from_secs(20), || {
+        (attempts(&h).0 > held_at).then_some(())
+    });
+    publish(&[]);
+}

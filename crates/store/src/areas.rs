@@ -239,6 +239,9 @@ store_area! {
         fn pause_campaign(&self, id: CampaignId) -> bool;
         /// `paused` → `sending`, its deliveries due again where they were. False when not paused.
         fn resume_campaign(&self, id: CampaignId) -> bool;
+        /// A connected domain verifies again: the deliveries its hold put off (reason `held:
+        /// <domain> …`) of sending campaigns are due now. How many.
+        fn wake_held(&self, domain: &str, now_ms: i64) -> u64;
         /// `sending` or `paused` → `cancelled`: every waiting delivery no live lease holds becomes
         /// `not_sent: cancelled` in the same transaction. The number settled so, or None when the
         /// campaign was neither sending nor paused.

@@ -155,6 +155,9 @@ async fn verify_and_rotate(
     let Some(v) = verify(&resolver, &keyring, domain, &app.record_context()).await? else {
         return Ok(None);
     };
+    // Kept as the re-verification loop keeps its checks: the domain's state, Getting started
+    // and every node's holds follow a `Verify now` within seconds.
+    herald_engine::domains::drift::record(&app.store, &v, None, app.clock.now_ms()).await?;
     let rotated = if v.next_selector_ready {
         keyring
             .promote(&v.domain)

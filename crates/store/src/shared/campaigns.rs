@@ -469,6 +469,27 @@ macro_rules! campaigns {
                 Ok(true)
             }
 
+            async fn wake_held(&self, domain: &str, now_ms: i64) -> Result<u64> {
+                let pattern = format!(
+                    "held: {} no longer verifies:%",
+                    domain.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+                );
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE deliveries SET next_attempt_at = $2 \
+                     WHERE campaign_id IN (SELECT id FROM campaigns WHERE status = 'sending') \
+                     AND state IN ('queued', 'deferred') AND next_attempt_at > $2 \
+                     AND reason LIKE $1 ESCAPE '\\'",
+                )
+                .bind(&pattern)
+                .bind(now_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n)
+            }
+
             async fn resume_campaign(&self, id: CampaignId) -> Result<bool> {
                 let mut w = self.write().await?;
                 let resumed = sqlx::query(
