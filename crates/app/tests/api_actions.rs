@@ -313,6 +313,20 @@ fn every_ui_action_is_in_the_api_and_every_list_pages() {
     assert_eq!(shown, [ids[2].clone(), ids[1].clone(), ids[0].clone()]);
     let (sent, _) = api.walk("/api/v1/campaigns?status=sent", "campaigns", 2);
     assert!(sent.is_empty());
+    // A campaign's details, as `campaign show --json` prints them.
+    let r = api.call(
+        "GET",
+        &format!("/api/v1/campaigns/{}/details", ids[0]),
+        &api.viewer,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r), h.json(&["campaign", "show", &ids[0], "--json"]));
+    assert_eq!(
+        api.admin("GET", "/api/v1/campaigns/999999/details", None)
+            .status,
+        404
+    );
     // The Campaigns page shows 100 and links to older ones.
     for n in 4..=101 {
         let body = format!(

@@ -63,6 +63,20 @@ pub async fn list<S: Store>(
     }
 }
 
+/// `GET /api/v1/campaigns/{id}/details`: how it is (or will be) sent, as `campaign show
+/// --json` and the page's "See details".
+pub async fn details<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.details(id).await {
+        Ok(Some(d)) => Json(d).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no campaign {id}")),
+        Err(f) => failure(f),
+    }
+}
+
 pub async fn show<S: Store>(State(web): State<Arc<Web<S>>>, Path(id): Path<String>) -> Response {
     let id = match campaign_id(&id) {
         Ok(id) => id,

@@ -64,6 +64,10 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
                 .delete(campaigns::delete::<S>),
         )
         .route(
+            "/api/v1/campaigns/{id}/details",
+            get(campaigns::details::<S>),
+        )
+        .route(
             "/api/v1/campaigns/{id}/duplicate",
             post(campaigns::duplicate::<S>),
         )

@@ -98,6 +98,12 @@ pub const ROUTES: &[Route] = &[
         "A campaign's report: details, counts, not-sent reasons",
         schema::<api_types::CampaignReport>,
     ),
+    get_route(
+        "/api/v1/campaigns/{id}/details",
+        Role::Viewer,
+        "How a campaign is (or will be) sent, as `campaign show --json` and the page's See details: From and its domain's verification, DKIM, return path, sending IPs, HELO name, List-Id, tracking, the saved pre-send check",
+        schema::<api_types::CampaignDetails>,
+    ),
     Route {
         method: "DELETE",
         path: "/api/v1/campaigns/{id}",
