@@ -216,6 +216,19 @@ impl herald_http::Actions for AppActions {
         })
     }
 
+    fn set_ab(
+        &self,
+        campaign: CampaignId,
+        test: Option<herald_engine::campaign::ab::AbTest>,
+    ) -> BoxFuture<'static, Result<Option<herald_engine::campaign::ab::AbReport>, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::set_ab(&app, campaign, test)
+                .await
+                .map_err(failure)
+        })
+    }
+
     fn unschedule(
         &self,
         campaign: CampaignId,

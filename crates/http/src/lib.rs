@@ -179,6 +179,13 @@ pub trait Actions: Send + Sync + 'static {
         campaign: CampaignId,
         when: ScheduleRequest,
     ) -> BoxFuture<'static, Result<herald_engine::api_types::CampaignScheduled, Failure>>;
+    /// Give a draft its A/B test, or take it away (`campaign ab`): the test as the report
+    /// shows it. BadInput for a test that cannot run (saying why), Conflict once it started.
+    fn set_ab(
+        &self,
+        campaign: CampaignId,
+        test: Option<herald_engine::campaign::ab::AbTest>,
+    ) -> BoxFuture<'static, Result<Option<herald_engine::campaign::ab::AbReport>, Failure>>;
     /// Call off a scheduled start (`campaign unschedule --json`).
     fn unschedule(
         &self,

@@ -200,6 +200,23 @@ store_area! {
         /// Record why a campaign was sent despite a spam-complaint rate past 0.3 % (once its send
         /// started); false when there is no such campaign.
         fn set_complaint_override(&self, id: CampaignId, why: &str) -> bool;
+        /// Give a draft (or scheduled) campaign its A/B test (JSON), or take it away (None);
+        /// false when it is not a draft any more.
+        fn set_campaign_ab(&self, id: CampaignId, ab: Option<&str>) -> bool;
+        /// Start a campaign's A/B test once its audience is snapshotted (every queued delivery
+        /// inserted without a next attempt): `share_pct` % of them (at least one; in an order
+        /// no one chose, by a hash of the id) get each of `variants` variants and are due now;
+        /// the rest wait with `waiting` as their reason until [`decide_ab`](Self::decide_ab).
+        /// Done once (the decision time is set then): (test group, rest).
+        fn start_ab(&self, id: CampaignId, share_pct: u32, variants: u32, decide_at_ms: i64, waiting: &str, now_ms: i64) -> Option<(u64, u64)>;
+        /// The sending campaigns whose A/B winner is due to be picked.
+        fn ab_due(&self, now_ms: i64) -> Vec<CampaignId>;
+        /// Per variant of the test group: recipients, delivered (or relayed), opened and
+        /// clicked by a person.
+        fn ab_figures(&self, id: CampaignId) -> Vec<AbFigures>;
+        /// Record the winner (once: false when another node did) with the figures it won on,
+        /// and make the waiting rest of the audience due now.
+        fn decide_ab(&self, id: CampaignId, winner: u32, result: &str, now_ms: i64) -> bool;
         fn create_campaign(&self, c: &NewCampaign) -> CampaignId;
         fn campaign(&self, id: CampaignId) -> Option<Campaign>;
         /// Replace a draft's content (name, list, From, subject, bodies, tracking, gate override;

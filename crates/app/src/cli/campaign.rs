@@ -61,6 +61,10 @@ pub enum CampaignCmd {
         #[arg(long)]
         json: bool,
     },
+    /// An A/B test of a draft's subject or content: a share of the audience gets each variant
+    /// when the send starts; after --wait, the one a person opened (or clicked) most goes to
+    /// the rest. Needs `herald serve` running to pick the winner. `--off` removes it.
+    Ab(AbArgs),
     /// Who a draft goes to: its list and other lists (each person once), narrowed by a
     /// segment, minus an exclusion segment and excluded lists (`not_sent: excluded`), counted
     /// now. Without flags, only counts.
@@ -235,4 +239,33 @@ pub struct EditArgs {
     /// Keep it even though the new From domain is not connected and verified (recorded).
     #[arg(long)]
     pub allow_unverified: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AbArgs {
+    pub id: String,
+    /// Variant B's subject (a template, as the campaign's).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Variant B's HTML (a file).
+    #[arg(long)]
+    pub html: Option<std::path::PathBuf>,
+    /// Variant B's plain-text part (a file).
+    #[arg(long)]
+    pub text: Option<std::path::PathBuf>,
+    /// Percent of the audience each variant gets in the test (A and B: 20 each, the winner
+    /// the other 60).
+    #[arg(long, default_value_t = 20)]
+    pub share: u32,
+    /// What picks the winner: `opens` or `clicks` (by a person; machine opens never count).
+    #[arg(long, default_value = "opens")]
+    pub metric: String,
+    /// How long after the start the winner is picked.
+    #[arg(long, default_value = "4h")]
+    pub wait: String,
+    /// Remove the test.
+    #[arg(long, conflicts_with_all = ["subject", "html", "text"])]
+    pub off: bool,
+    #[arg(long)]
+    pub json: bool,
 }

@@ -13,6 +13,7 @@ use herald_store::{
 
 use crate::render::context;
 
+pub mod ab;
 pub mod check;
 pub mod rspamd;
 mod timing;
@@ -64,6 +65,8 @@ pub enum CampaignError {
         status: &'static str,
         what: &'static str,
     },
+    #[error("A/B test: {0}")]
+    BadAbTest(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -187,6 +190,47 @@ pub async fn update<S: Store>(
             exclude_lists: &out,
         };
         store.set_campaign_audience(id, &setting, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// Give draft `id` its A/B test, or take it away (None). Each variant is checked as the
+/// campaign's content is (its templates compile and render for every contact of its lists); a
+/// test cannot be combined with sending in each recipient's local time.
+pub async fn set_ab<S: Store>(
+    store: &S,
+    id: CampaignId,
+    test: Option<&ab::AbTest>,
+    now_ms: i64,
+) -> Result<(), CampaignError> {
+    let Some(c) = store.campaign(id).await? else {
+        return Err(CampaignError::UnknownCampaign(id));
+    };
+    if !matches!(c.status, CampaignStatus::Draft | CampaignStatus::Scheduled) {
+        return Err(CampaignError::NotDraft(id, c.status.as_str()));
+    }
+    if let Some(t) = test {
+        t.check()?;
+        if c.local_time.is_some() {
+            return Err(CampaignError::BadAbTest(
+                "it is scheduled in each recipient's local time; an A/B test sends its test group at once and the rest later, so the two cannot be combined (unschedule it first)".into(),
+            ));
+        }
+        for v in 1..t.count() {
+            let input = input_of(&t.apply(&c, v));
+            let named = |e: CampaignError| match e {
+                CampaignError::Store(s) => CampaignError::Store(s),
+                e => CampaignError::BadAbTest(format!("variant {}: {e}", ab::variant_name(v))),
+            };
+            checked(store, &input, now_ms).await.map_err(named)?;
+            check_renders_for(store, &input, &c.also_lists)
+                .await
+                .map_err(named)?;
+        }
+    }
+    let json = test.map(ab::AbTest::to_json);
+    if !store.set_campaign_ab(id, json.as_deref()).await? {
+        return Err(CampaignError::NotDraft(id, "sending"));
     }
     Ok(())
 }
@@ -548,6 +592,9 @@ pub async fn snapshot<S: Store>(
             .map_err(|e| CampaignError::BadSegment(name.clone(), e.to_string()))?;
     }
     let filter = audience_filter(&c, now)?;
+    // An A/B test: every delivery waits (no next attempt) until the test group is drawn from
+    // the whole audience below.
+    let ab = ab::AbTest::of(&c);
     let mut created = 0;
     let mut after = 0;
     loop {
@@ -573,13 +620,15 @@ pub async fn snapshot<S: Store>(
                     state,
                     reason,
                     message_id: format!("<{}@{from_domain}>", uuid::Uuid::now_v7().simple()),
-                    next_attempt_at_ms: (state == DeliveryState::Queued).then(|| match &local {
-                        Some((l, default)) => {
-                            let fields = serde_json::from_str(&m.fields).unwrap_or_default();
-                            local_due(*l, &fields, default).max(now)
-                        }
-                        None => now,
-                    }),
+                    next_attempt_at_ms: (state == DeliveryState::Queued && ab.is_none()).then(
+                        || match &local {
+                            Some((l, default)) => {
+                                let fields = serde_json::from_str(&m.fields).unwrap_or_default();
+                                local_due(*l, &fields, default).max(now)
+                            }
+                            None => now,
+                        },
+                    ),
                     updated_at_ms: now,
                     seed_id: None,
                 }
@@ -608,6 +657,18 @@ pub async fn snapshot<S: Store>(
             })
             .collect();
         store.insert_deliveries(&seeds).await?;
+    }
+    if let Some(t) = &ab {
+        store
+            .start_ab(
+                id,
+                t.share_pct,
+                t.count(),
+                now + t.wait_ms,
+                ab::WAITING,
+                now,
+            )
+            .await?;
     }
     store
         .set_campaign_status(id, CampaignStatus::Sending, now_ms)

@@ -223,6 +223,11 @@ pub async fn schedule_local_time<S: Store>(
     default_tz: Option<&str>,
     now_ms: i64,
 ) -> Result<i64, CampaignError> {
+    if store.campaign(id).await?.is_some_and(|c| c.ab.is_some()) {
+        return Err(CampaignError::BadAbTest(
+            "it has an A/B test, which sends its test group at once and the rest later: it cannot also go out in each recipient's local time (take the test away with `campaign ab ID --off`)".into(),
+        ));
+    }
     let (first, last) = local_window(local);
     if last <= now_ms {
         return Err(CampaignError::ScheduleOutOfRange(format!(

@@ -229,6 +229,10 @@ mod tests {
             also_lists: Vec::new(),
             exclude_lists: Vec::new(),
             complaint_override: None,
+            ab: None,
+            ab_decide_at_ms: None,
+            ab_winner: None,
+            ab_result: None,
         }
     }
 

@@ -548,6 +548,7 @@ mod tests {
             email_key: "ann@example.test".into(),
             state: DeliveryState::Delivered,
             seed: false,
+            variant: None,
         }
     }
 

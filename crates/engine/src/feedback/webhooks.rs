@@ -206,6 +206,7 @@ mod tests {
             email_key: "ann@x.test".into(),
             state: DeliveryState::Relayed,
             seed: false,
+            variant: None,
         }
     }
 

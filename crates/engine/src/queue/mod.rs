@@ -443,15 +443,33 @@ impl<S: Store> Queue<S> {
             .fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 
+    /// The compiled campaign as `variant` of its A/B test sends it (None: the campaign's
+    /// winner once picked, else as written — a seed's copy, a campaign without a test).
     async fn campaign_render(
         &self,
         id: CampaignId,
+        variant: Option<u32>,
     ) -> Result<Result<Arc<CampaignRender>, Unusable>, StoreError> {
-        if let Some(r) = self.renderer.get(id) {
+        let known = variant.or_else(|| self.renderer.winner(id));
+        if let Some(r) = self.renderer.get(id, known.unwrap_or(0))
+            && (known.is_some() || !r.has_ab_test())
+        {
             return Ok(Ok(r));
         }
         let Some(c) = self.store.campaign(id).await? else {
             return Ok(Err(Unusable::NotSent(format!("campaign {id} not found"))));
+        };
+        let test = crate::campaign::ab::AbTest::of(&c);
+        if let Some(w) = c.ab_winner {
+            self.renderer.set_winner(id, w);
+        }
+        let v = variant.or(c.ab_winner).unwrap_or(0);
+        if let Some(r) = self.renderer.get(id, v) {
+            return Ok(Ok(r));
+        }
+        let c = match &test {
+            Some(t) => t.apply(&c, v),
+            None => c,
         };
         let from_domain = herald_domain::address::domain_part(&c.from_address).to_string();
         let mut connected = None;
@@ -490,8 +508,9 @@ impl<S: Store> Queue<S> {
                     .with_tracking(tracking)
                     .with_hold_domain(hold_domain)
                     .with_provider(self.cfg.deliver.provider)
+                    .with_ab_test(test.is_some())
             })
-            .map(|r| self.renderer.insert(r))
+            .map(|r| self.renderer.insert(v, r))
             .map_err(|e| Unusable::NotSent(e.to_string())))
     }
 
@@ -506,7 +525,7 @@ impl<S: Store> Queue<S> {
             return Ok(None);
         };
         if why == herald_domain::SuppressionReason::Unsubscribed
-            && matches!(self.campaign_render(d.campaign).await?, Ok(r) if r.is_confirmation())
+            && matches!(self.campaign_render(d.campaign, d.variant).await?, Ok(r) if r.is_confirmation())
         {
             return Ok(None);
         }
@@ -568,7 +587,7 @@ impl<S: Store> Queue<S> {
                 let _ = out_tx.send(paused(&d, &p, self.clock().now_ms())).await;
                 continue;
             }
-            let rendered = self.campaign_render(d.campaign).await?;
+            let rendered = self.campaign_render(d.campaign, d.variant).await?;
             let now = self.clock().now_ms();
             match rendered {
                 Ok(r) => {

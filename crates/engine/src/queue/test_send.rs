@@ -47,7 +47,7 @@ impl<S: Store> Queue<S> {
         to: &EmailAddress,
         fields: String,
     ) -> Result<Prepared, TestSendError> {
-        let render = match self.campaign_render(campaign).await? {
+        let render = match self.campaign_render(campaign, Some(0)).await? {
             Ok(r) => r,
             Err(Unusable::NotSent(e) | Unusable::Hold(e)) => return Err(TestSendError::Refused(e)),
         };
@@ -72,6 +72,7 @@ impl<S: Store> Queue<S> {
             state: herald_domain::DeliveryState::Queued,
             reason: None,
             suppressed: None,
+            variant: Some(0),
         };
         let date = self.clock().now().unix_timestamp();
         tokio::task::spawn_blocking(move || render.prepare(&d, date))

@@ -44,6 +44,8 @@ pub struct CampaignRender {
     /// A campaign a user wrote, or a list's confirmation (`{{ confirm_url }}` is the
     /// recipient's signed link) or welcome message.
     kind: herald_domain::CampaignKind,
+    /// The campaign has an A/B test (a copy without a variant gets the winner, once picked).
+    ab_test: bool,
 }
 
 /// How a campaign's messages carry signed links (design §6).
@@ -102,6 +104,7 @@ impl CampaignRender {
             provider: None,
             list_name: c.list_name.clone(),
             kind: c.kind,
+            ab_test: false,
         })
     }
 
@@ -113,6 +116,16 @@ impl CampaignRender {
     /// A campaign a user wrote (not one of a list's own messages): what a warm-up paces.
     pub fn is_campaign(&self) -> bool {
         self.kind == herald_domain::CampaignKind::Campaign
+    }
+
+    /// Mark the campaign as having an A/B test.
+    pub fn with_ab_test(mut self, ab_test: bool) -> Self {
+        self.ab_test = ab_test;
+        self
+    }
+
+    pub fn has_ab_test(&self) -> bool {
+        self.ab_test
     }
 
     pub fn with_provider(mut self, provider: Option<herald_mail::webhooks::Provider>) -> Self {
@@ -385,21 +398,32 @@ fn display_name(f: &serde_json::Map<String, serde_json::Value>) -> Option<String
     }
 }
 
-/// Compiled campaigns, loaded once per process.
+/// Compiled campaigns, loaded once per process: per campaign and A/B variant (0: the
+/// campaign as written).
 #[derive(Default)]
 pub struct Renderer {
-    cache: Mutex<HashMap<CampaignId, Arc<CampaignRender>>>,
+    cache: Mutex<HashMap<(CampaignId, u32), Arc<CampaignRender>>>,
+    /// The A/B winner of campaigns whose test was decided (it never changes then).
+    winners: Mutex<HashMap<CampaignId, u32>>,
 }
 
 impl Renderer {
-    pub fn get(&self, id: CampaignId) -> Option<Arc<CampaignRender>> {
-        self.cache.lock().ok()?.get(&id).cloned()
+    pub fn get(&self, id: CampaignId, variant: u32) -> Option<Arc<CampaignRender>> {
+        self.cache.lock().ok()?.get(&(id, variant)).cloned()
     }
-    pub fn insert(&self, r: CampaignRender) -> Arc<CampaignRender> {
+    pub fn insert(&self, variant: u32, r: CampaignRender) -> Arc<CampaignRender> {
         let r = Arc::new(r);
         if let Ok(mut c) = self.cache.lock() {
-            c.insert(r.id, r.clone());
+            c.insert((r.id, variant), r.clone());
         }
         r
+    }
+    pub fn winner(&self, id: CampaignId) -> Option<u32> {
+        self.winners.lock().ok()?.get(&id).copied()
+    }
+    pub fn set_winner(&self, id: CampaignId, variant: u32) {
+        if let Ok(mut w) = self.winners.lock() {
+            w.insert(id, variant);
+        }
     }
 }

@@ -26,6 +26,8 @@ pub struct CampaignReport {
     pub counts: Counts,
     /// `not_sent` recipients per reason (previously_bounced, complained, unsubscribed, …).
     pub not_sent_reasons: std::collections::BTreeMap<String, u64>,
+    /// Its A/B test: each variant's figures and the winner (null: it has none).
+    pub ab: Option<crate::campaign::ab::AbReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recipients: Option<Vec<RecipientReport>>,
 }
@@ -299,6 +301,7 @@ pub async fn campaign_report<S: Store>(
         campaign: summary(&c),
         counts,
         not_sent_reasons: sc.not_sent_reasons.iter().cloned().collect(),
+        ab: crate::campaign::ab::report(store, &c).await?,
         recipients,
     }))
 }

@@ -498,3 +498,65 @@ pub async fn create<S: Store>(
         Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
 }
+
+/// `PUT /api/v1/campaigns/{id}/ab`: a draft's A/B test, as `campaign ab`.
+#[derive(Deserialize, JsonSchema)]
+pub struct AbBody {
+    /// The variants besides the campaign's own content (A): B, then C, D (1 to 3), each
+    /// changing its subject, HTML or text.
+    #[schemars(extend("minItems" = 1, "maxItems" = 3))]
+    pub variants: Vec<herald_engine::campaign::ab::AbVariant>,
+    /// Percent of the audience each variant gets in the test (default 20).
+    #[schemars(range(min = 1, max = 50))]
+    pub share_pct: Option<u32>,
+    /// What picks the winner: `opens` (default) or `clicks`, by a person.
+    #[schemars(extend("enum" = ["opens", "clicks", null]))]
+    pub metric: Option<String>,
+    /// How long after the start the winner is picked (`4h`, the default; 1s to 30d).
+    #[schemars(extend("maxLength" = 40))]
+    pub wait: Option<String>,
+}
+
+pub async fn set_ab<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(id): Path<String>,
+    Body(b): Body<AbBody>,
+) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    if b.variants.is_empty() || b.variants.len() > 3 {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "variants: 1 to 3");
+    }
+    if b.share_pct.is_some_and(|s| !(1..=50).contains(&s)) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "share_pct: 1 to 50");
+    }
+    let test = match herald_engine::campaign::ab::AbTest::from_parts(
+        b.variants,
+        b.share_pct,
+        b.metric.as_deref(),
+        b.wait.as_deref(),
+    ) {
+        Ok(t) => t,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    };
+    match web.actions.set_ab(id, Some(test)).await {
+        Ok(report) => Json(report).into_response(),
+        Err(f) => failure(f),
+    }
+}
+
+pub async fn remove_ab<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(id): Path<String>,
+) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.set_ab(id, None).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(f) => failure(f),
+    }
+}

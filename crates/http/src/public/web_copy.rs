@@ -55,6 +55,14 @@ pub(super) async fn page<S: Store>(
             .delivery_detail(r.campaign, &r.email_key)
             .await?
             .and_then(|d| d.fields);
+        // A/B: the variant this person got (the winner for the rest).
+        let c = match herald_engine::campaign::ab::AbTest::of(&c) {
+            Some(t) => {
+                let v = r.variant.or(c.ab_winner).unwrap_or(0);
+                t.apply(&c, v)
+            }
+            None => c,
+        };
         Ok::<_, herald_store::StoreError>(Some((r, c, fields)))
     };
     let (r, c, fields) = match found.await {

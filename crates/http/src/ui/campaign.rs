@@ -168,6 +168,8 @@ struct CampaignPage {
     /// Saved segments and every list, for the audience form.
     segment_names: Vec<String>,
     list_names: Vec<String>,
+    /// Its A/B test: the variants' figures and the winner.
+    ab: Option<herald_engine::campaign::ab::AbReport>,
 }
 
 #[derive(Deserialize)]
@@ -260,6 +262,7 @@ pub(super) async fn campaign<S: Store>(
     let c = report.campaign;
     let scheduled = scheduled_text(&c);
     render(&CampaignPage {
+        ab: report.ab,
         segment,
         exclude,
         list: c.list.clone(),
@@ -669,14 +672,22 @@ pub(super) async fn check<S: Store>(
 }
 
 /// A form posted to `/campaigns/{id}/…`: its CSRF token checked and the id read, or the answer.
-fn posted(s: &Session, id: &str, csrf: Option<&str>) -> Result<CampaignId, Box<Response>> {
+pub(super) fn posted(
+    s: &Session,
+    id: &str,
+    csrf: Option<&str>,
+) -> Result<CampaignId, Box<Response>> {
     csrf_form(s, csrf)?;
     id.parse::<CampaignId>()
         .map_err(|_| Box::new(problem(StatusCode::NOT_FOUND, "No such campaign.")))
 }
 
 /// Back to the campaign's page with what an action did, or why it was refused.
-fn back<E: std::fmt::Display>(s: &Session, cid: CampaignId, done: Result<String, E>) -> Response {
+pub(super) fn back<E: std::fmt::Display>(
+    s: &Session,
+    cid: CampaignId,
+    done: Result<String, E>,
+) -> Response {
     let to = format!("/campaigns/{cid}");
     match done {
         Ok(said) => redirect_with(s, &to, flash::Kind::Notice, &said),

@@ -33,6 +33,7 @@
 //! | `GET/POST /suppressions`, `POST /suppressions/remove` | the suppression list; add and lift (admin) |
 //! | `POST /suppressions/import` | add or lift every address of a CSV (admin) |
 
+mod ab;
 mod campaign;
 mod chart;
 mod compose;
@@ -158,6 +159,8 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
             post(campaign::unschedule::<S>),
         )
         .route("/campaigns/{id}/audience", post(campaign::audience::<S>))
+        .route("/campaigns/{id}/ab", post(ab::set::<S>))
+        .route("/campaigns/{id}/ab/remove", post(ab::remove::<S>))
         .route(
             "/segments",
             get(segments::show::<S>).post(segments::create::<S>),

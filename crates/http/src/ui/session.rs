@@ -62,6 +62,8 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/domains/{domain}/rotate", Role::Admin, "rotate DKIM keys"),
     ("/suppressions", Role::Admin, "change the suppression list"),
     ("/settings", Role::Admin, "change settings"),
+    ("/campaigns/{id}/ab", Role::Admin, "change campaigns"),
+    ("/campaigns/{id}/ab/remove", Role::Admin, "change campaigns"),
     ("/settings/reset", Role::Admin, "change settings"),
     (
         "/suppressions/remove",

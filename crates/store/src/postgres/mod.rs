@@ -189,6 +189,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         24,
         include_str!("../../migrations/postgres/0024_runtime_settings.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/postgres/0025_ab_test.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

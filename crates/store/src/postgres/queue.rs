@@ -33,11 +33,11 @@ impl QueueStore for PgStore {
                               ORDER BY next_attempt_at, id LIMIT $4 \
                               FOR UPDATE SKIP LOCKED)) \
                  RETURNING id, campaign_id, email, domain, message_id, attempts, first_attempt_at, \
-                           possible_duplicate, contact_id, seed_id, state, reason, email_key) \
+                           possible_duplicate, contact_id, seed_id, state, reason, email_key, variant) \
              SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
                     d.possible_duplicate, d.seed_id, \
                     COALESCE((SELECT c.fields FROM contacts c WHERE c.id = d.contact_id), '{}') AS fields, \
-                    d.state, d.reason, \
+                    d.state, d.reason, d.variant, \
                     (SELECT s.reason FROM suppressions s WHERE s.email_key = d.email_key) AS suppressed \
              FROM claimed d ORDER BY d.domain, d.id",
         )
@@ -70,6 +70,9 @@ impl QueueStore for PgStore {
                         .try_get::<Option<String>, _>("suppressed")?
                         .map(|s| crate::shared::parse_name("suppressions.reason", &s))
                         .transpose()?,
+                    variant: r
+                        .try_get::<Option<i64>, _>("variant")?
+                        .map(|v| v.max(0) as u32),
                 })
             })
             .collect()

@@ -94,6 +94,26 @@ pub struct Campaign {
     pub exclude_lists: Vec<(ListId, String)>,
     /// Why it was sent despite a spam-complaint rate past 0.3 %, and by whom, if it was.
     pub complaint_override: Option<String>,
+    /// Its A/B test (JSON, the engine's `campaign::ab::AbTest`), if it has one.
+    pub ab: Option<String>,
+    /// When the A/B test's winner is picked (set when the send starts).
+    pub ab_decide_at_ms: Option<i64>,
+    /// The variant that won (0: the campaign's own content, 1: B, …), once picked.
+    pub ab_winner: Option<u32>,
+    /// The figures the winner was picked on (JSON).
+    pub ab_result: Option<String>,
+}
+
+/// One A/B test variant's figures so far: its recipients (the test group's), how many were
+/// delivered (or relayed), and how many a person opened and clicked (machine opens never
+/// count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbFigures {
+    pub variant: u32,
+    pub recipients: u64,
+    pub delivered: u64,
+    pub opened: u64,
+    pub clicked: u64,
 }
 
 /// One recipient of a campaign, as snapshotted from the audience.
@@ -145,6 +165,9 @@ pub struct ClaimedDelivery {
     /// unsubscribed or complained after the audience was snapshotted (a delivery can wait
     /// hours — a retry, a recipient's local time), so it is not sent.
     pub suppressed: Option<SuppressionReason>,
+    /// Its A/B test variant (None: the campaign has no test, or the recipient gets the
+    /// winner).
+    pub variant: Option<u32>,
 }
 
 /// The result of one attempt (or a decision without one) for a leased delivery.
@@ -198,6 +221,8 @@ pub struct DeliveryRef {
     pub state: DeliveryState,
     /// A copy for a seed mailbox.
     pub seed: bool,
+    /// Its A/B test variant (None: no test, or the winner).
+    pub variant: Option<u32>,
 }
 
 /// One effect of an inbound message on one delivery.

@@ -146,7 +146,8 @@ macro_rules! campaigns {
                             c.status, c.created_at, c.started_at, c.finished_at, c.gate_override, \
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
                             c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time, c.kind, \
-                            c.segment_name, c.segment_rule, c.exclude_name, c.exclude_rule, c.complaint_override \
+                            c.segment_name, c.segment_rule, c.exclude_name, c.exclude_rule, c.complaint_override, \
+                            c.ab, c.ab_decide_at, c.ab_winner, c.ab_result \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -204,7 +205,160 @@ macro_rules! campaigns {
                     also_lists,
                     exclude_lists,
                     complaint_override: r.try_get("complaint_override")?,
+                    ab: r.try_get("ab")?,
+                    ab_decide_at_ms: r.try_get("ab_decide_at")?,
+                    ab_winner: r.try_get::<Option<i64>, _>("ab_winner")?.map(|v| v.max(0) as u32),
+                    ab_result: r.try_get("ab_result")?,
                 }))
+            }
+
+            async fn set_campaign_ab(&self, id: CampaignId, ab: Option<&str>) -> Result<bool> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE campaigns SET ab = $2 WHERE id = $1 AND status IN ('draft', 'scheduled')",
+                )
+                .bind(id.0)
+                .bind(ab)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            async fn start_ab(
+                &self,
+                id: CampaignId,
+                share_pct: u32,
+                variants: u32,
+                decide_at_ms: i64,
+                waiting: &str,
+                now_ms: i64,
+            ) -> Result<Option<(u64, u64)>> {
+                let mut w = self.write().await?;
+                let first = sqlx::query(
+                    "UPDATE campaigns SET ab_decide_at = $2 WHERE id = $1 AND ab_decide_at IS NULL",
+                )
+                .bind(id.0)
+                .bind(decide_at_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if !first {
+                    w.tx.commit().await?;
+                    return Ok(None);
+                }
+                let waiting_now: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM deliveries WHERE campaign_id = $1 AND state = 'queued' \
+                     AND seed_id IS NULL AND next_attempt_at IS NULL",
+                )
+                .bind(id.0)
+                .fetch_one(&mut *w.tx)
+                .await?
+                .try_get("n")?;
+                let per_variant = ((waiting_now.max(0) as u64 * u64::from(share_pct) + 50) / 100).max(1);
+                // The test group: ranked by a multiplicative hash of the id (an order no one
+                // chose), `per_variant` to each variant in turn.
+                let tested = sqlx::query(
+                    "UPDATE deliveries SET variant = r.v, next_attempt_at = $4 \
+                     FROM (SELECT id, (ROW_NUMBER() OVER (ORDER BY (id * 2654435761) % 4294967291, id) - 1) / $2 AS v \
+                           FROM deliveries WHERE campaign_id = $1 AND state = 'queued' \
+                             AND seed_id IS NULL AND next_attempt_at IS NULL) r \
+                     WHERE deliveries.id = r.id AND r.v < $3",
+                )
+                .bind(id.0)
+                .bind(per_variant.max(1) as i64)
+                .bind(i64::from(variants))
+                .bind(now_ms)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                let rest = sqlx::query(
+                    "UPDATE deliveries SET reason = $2 WHERE campaign_id = $1 AND state = 'queued' \
+                     AND seed_id IS NULL AND next_attempt_at IS NULL",
+                )
+                .bind(id.0)
+                .bind(waiting)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(Some((tested, rest)))
+            }
+
+            async fn ab_due(&self, now_ms: i64) -> Result<Vec<CampaignId>> {
+                sqlx::query(
+                    "SELECT id FROM campaigns WHERE ab_decide_at IS NOT NULL AND ab_winner IS NULL \
+                     AND ab_decide_at <= $1 AND status = 'sending' ORDER BY id",
+                )
+                .bind(now_ms)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|r| Ok(CampaignId(r.try_get("id")?)))
+                .collect()
+            }
+
+            async fn ab_figures(&self, id: CampaignId) -> Result<Vec<crate::AbFigures>> {
+                let rows = sqlx::query(
+                    "SELECT d.variant, COUNT(*) AS recipients, \
+                            SUM(CASE WHEN d.state IN ('delivered', 'relayed') THEN 1 ELSE 0 END) AS delivered, \
+                            SUM(CASE WHEN EXISTS (SELECT 1 FROM delivery_flags f WHERE f.delivery_id = d.id AND f.key = 'open') THEN 1 ELSE 0 END) AS opened, \
+                            SUM(CASE WHEN EXISTS (SELECT 1 FROM delivery_flags f WHERE f.delivery_id = d.id AND f.key = 'click') THEN 1 ELSE 0 END) AS clicked \
+                     FROM deliveries d WHERE d.campaign_id = $1 AND d.seed_id IS NULL AND d.variant IS NOT NULL \
+                     GROUP BY d.variant ORDER BY d.variant",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let n = |c: &str| -> Result<u64> {
+                            Ok(r.try_get::<Option<i64>, _>(c)?.unwrap_or(0).max(0) as u64)
+                        };
+                        Ok(crate::AbFigures {
+                            variant: r.try_get::<i64, _>("variant")?.max(0) as u32,
+                            recipients: n("recipients")?,
+                            delivered: n("delivered")?,
+                            opened: n("opened")?,
+                            clicked: n("clicked")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn decide_ab(
+                &self,
+                id: CampaignId,
+                winner: u32,
+                result: &str,
+                now_ms: i64,
+            ) -> Result<bool> {
+                let mut w = self.write().await?;
+                let won = sqlx::query(
+                    "UPDATE campaigns SET ab_winner = $2, ab_result = $3 WHERE id = $1 AND ab_winner IS NULL",
+                )
+                .bind(id.0)
+                .bind(i64::from(winner))
+                .bind(result)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                if won {
+                    sqlx::query(
+                        "UPDATE deliveries SET next_attempt_at = $2, reason = NULL \
+                         WHERE campaign_id = $1 AND state = 'queued' AND seed_id IS NULL \
+                           AND variant IS NULL AND next_attempt_at IS NULL",
+                    )
+                    .bind(id.0)
+                    .bind(now_ms)
+                    .execute(&mut *w.tx)
+                    .await?;
+                }
+                w.tx.commit().await?;
+                Ok(won)
             }
 
             async fn set_complaint_override(&self, id: CampaignId, why: &str) -> Result<bool> {

@@ -31,7 +31,7 @@ macro_rules! feedback {
                     .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
                 let ids_in = super::dialect::id_list("$1");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT id, campaign_id, email, email_key, state, seed_id FROM deliveries WHERE id IN ({ids_in})"
+                    "SELECT id, campaign_id, email, email_key, state, seed_id, variant FROM deliveries WHERE id IN ({ids_in})"
                 )))
                 .bind(list)
                 .fetch_all(&self.pool)
@@ -45,6 +45,7 @@ macro_rules! feedback {
                             email_key: r.try_get("email_key")?,
                             state: parse_state(&r.try_get::<String, _>("state")?)?,
                             seed: r.try_get::<Option<i64>, _>("seed_id")?.is_some(),
+                            variant: r.try_get::<Option<i64>, _>("variant")?.map(|v| v.max(0) as u32),
                         })
                     })
                     .collect()
@@ -339,7 +340,7 @@ macro_rules! feedback {
                 let row =
                     match (id, message_id) {
                         (Some(id), _) => sqlx::query(
-                            "SELECT id, campaign_id, email, email_key, state, seed_id FROM deliveries WHERE id = $1",
+                            "SELECT id, campaign_id, email, email_key, state, seed_id, variant FROM deliveries WHERE id = $1",
                         )
                         .bind(id.0)
                         .fetch_optional(&self.pool)
@@ -347,7 +348,7 @@ macro_rules! feedback {
                         (None, Some(mid)) => {
                             let bare = mid.trim().trim_matches(['<', '>']);
                             sqlx::query(
-                                "SELECT id, campaign_id, email, email_key, state, seed_id FROM deliveries \
+                                "SELECT id, campaign_id, email, email_key, state, seed_id, variant FROM deliveries \
                              WHERE message_id = $1 OR message_id = $2",
                             )
                             .bind(bare)
@@ -365,6 +366,7 @@ macro_rules! feedback {
                         email_key: r.try_get("email_key")?,
                         state: parse_state(&r.try_get::<String, _>("state")?)?,
                         seed: r.try_get::<Option<i64>, _>("seed_id")?.is_some(),
+                        variant: r.try_get::<Option<i64>, _>("variant")?.map(|v| v.max(0) as u32),
                     })
                 })
                 .transpose()

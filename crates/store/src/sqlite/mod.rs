@@ -199,6 +199,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         33,
         include_str!("../../migrations/sqlite/0033_runtime_settings.sql"),
     ),
+    (34, include_str!("../../migrations/sqlite/0034_ab_test.sql")),
 ];
 
 #[derive(Clone)]

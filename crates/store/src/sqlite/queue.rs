@@ -40,7 +40,7 @@ impl QueueStore for SqliteStore {
             serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let rows = sqlx::query(
             "SELECT d.id, d.campaign_id, d.email, d.domain, d.message_id, d.attempts, d.first_attempt_at, \
-                    d.possible_duplicate, d.seed_id, COALESCE(c.fields, '{}') AS fields, d.state, d.reason, \
+                    d.possible_duplicate, d.seed_id, COALESCE(c.fields, '{}') AS fields, d.state, d.reason, d.variant, \
                     (SELECT s.reason FROM suppressions s WHERE s.email_key = d.email_key) AS suppressed \
              FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id \
              WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.domain, d.id",
@@ -71,6 +71,9 @@ impl QueueStore for SqliteStore {
                         .try_get::<Option<String>, _>("suppressed")?
                         .map(|s| crate::shared::parse_name("suppressions.reason", &s))
                         .transpose()?,
+                    variant: r
+                        .try_get::<Option<i64>, _>("variant")?
+                        .map(|v| v.max(0) as u32),
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -325,6 +325,10 @@ pub async fn duplicate(
     let copy = campaign::create(&app.store, &input, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
+    // Its A/B test too (a new draft: the test runs again when it is sent).
+    if let Some(ab) = &old.ab {
+        app.store.set_campaign_ab(copy, Some(ab)).await?;
+    }
     // The copy goes to the same people: the same lists, segment and exclusions as the original.
     if old.segment.is_some()
         || old.exclude.is_some()

@@ -8,12 +8,14 @@ use crate::commands::campaign_id;
 use crate::startup::App;
 use crate::{bad_input, output};
 
+mod ab;
 mod check;
 mod compose;
 mod report;
 mod schedule;
 mod send;
 
+pub use ab::{ab_test, set_ab};
 pub use check::*;
 pub use compose::*;
 pub use report::*;
@@ -55,6 +57,7 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
         } => schedule_cmd(app, &id, at, tz, local_time, json).await,
         CampaignCmd::Unschedule { id, json } => unschedule_cmd(app, &id, json).await,
         CampaignCmd::Check { id, json } => check_cmd(app, &id, json).await,
+        CampaignCmd::Ab(args) => ab::ab_cmd(app, args).await,
         CampaignCmd::Audience {
             id,
             also_lists,

@@ -55,6 +55,33 @@ pub fn print_report(r: &CampaignReport) {
             .collect();
         println!("  not sent because: {}", why.join(" · "));
     }
+    if let Some(t) = &r.ab {
+        let winner = match (&t.winner, &t.why) {
+            (Some(w), Some(why)) => format!("winner {w}: {why}"),
+            (Some(w), None) => format!("winner {w}"),
+            _ => match &t.decide_at {
+                Some(at) => format!("the winner is picked at {at}"),
+                None => format!("the winner is picked {} after the start", t.wait),
+            },
+        };
+        println!(
+            "  A/B test ({} % each, by {}): {winner}",
+            t.share_pct, t.metric
+        );
+        for v in &t.variants {
+            println!(
+                "    {} {:?}: {} recipients, {} delivered, opened {} ({} %), clicked {} ({} %)",
+                v.name,
+                v.subject,
+                v.recipients,
+                v.delivered,
+                v.opened,
+                v.open_rate,
+                v.clicked,
+                v.click_rate
+            );
+        }
+    }
     println!(
         "  Delivered: the recipient's server accepted the message. It may still be in Junk or held by a security filter."
     );

@@ -101,6 +101,10 @@ pub fn spawn_scheduler(app: &App) -> tokio::sync::oneshot::Sender<()> {
                     continue;
                 }
             };
+            // A/B tests whose time has come: the winner goes to the rest (once, on one node).
+            if let Err(e) = herald_engine::campaign::ab::decide_due(&app.store, now).await {
+                tracing::warn!(error = %e, "deciding A/B tests failed");
+            }
             for id in due {
                 match start_send(&app, id).await {
                     Ok(()) => tracing::info!(campaign = id.0, "scheduled campaign started"),

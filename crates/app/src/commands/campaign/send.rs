@@ -51,6 +51,19 @@ pub(super) async fn send(
     timeout: Option<Duration>,
     json: bool,
 ) -> anyhow::Result<()> {
+    // An A/B test's winner is picked by `herald serve` hours later: without one running, the
+    // rest of the audience would wait for nobody.
+    if live.is_empty()
+        && app
+            .store
+            .campaign(id)
+            .await?
+            .is_some_and(|c| c.ab.is_some() && c.ab_winner.is_none())
+    {
+        return Err(crate::conflict(format!(
+            "campaign {id} has an A/B test: `herald serve` sends it and picks the winner, and none runs on this installation now; start `herald serve` first"
+        )));
+    }
     let who = std::env::var("USER").unwrap_or_else(|_| "an unnamed user".into());
     start_send_despite(
         app,
