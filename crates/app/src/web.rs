@@ -229,6 +229,19 @@ impl herald_http::Actions for AppActions {
         })
     }
 
+    fn archive(
+        &self,
+        campaign: CampaignId,
+        on: bool,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::ArchiveState, Failure>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            crate::commands::set_archive(&app, campaign, on)
+                .await
+                .map_err(failure)
+        })
+    }
+
     fn unschedule(
         &self,
         campaign: CampaignId,

@@ -52,6 +52,8 @@ pub struct CampaignDetails {
     /// Addresses the installation sends from (empty: chosen by the system per connection).
     pub sending_ips: Vec<String>,
     pub helo_name: String,
+    /// Its public archive page, while it is published (shown once its send started).
+    pub archive_url: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
@@ -572,4 +574,14 @@ pub struct MembersPage {
 pub struct ContactFields {
     pub email: String,
     pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A campaign's public archive page (`campaign archive --json`, `PUT /api/v1/campaigns/{id}/archive`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ArchiveState {
+    pub id: String,
+    /// Published: the page is shown (once the send started).
+    pub public: bool,
+    /// Its address (null when not published).
+    pub url: Option<String>,
 }

@@ -186,6 +186,12 @@ pub trait Actions: Send + Sync + 'static {
         campaign: CampaignId,
         test: Option<herald_engine::campaign::ab::AbTest>,
     ) -> BoxFuture<'static, Result<Option<herald_engine::campaign::ab::AbReport>, Failure>>;
+    /// Publish a campaign on its public archive page, or stop (`campaign archive --json`).
+    fn archive(
+        &self,
+        campaign: CampaignId,
+        on: bool,
+    ) -> BoxFuture<'static, Result<herald_engine::api_types::ArchiveState, Failure>>;
     /// Call off a scheduled start (`campaign unschedule --json`).
     fn unschedule(
         &self,

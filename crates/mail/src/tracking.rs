@@ -32,6 +32,8 @@ pub enum TokenKind {
     Preferences = 6,
     /// The web copy of one delivery's message (`{{ view_in_browser_url }}`).
     View = 7,
+    /// A campaign's public archive page (the "delivery" is the campaign).
+    Archive = 8,
 }
 
 /// What a valid token says.

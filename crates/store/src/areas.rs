@@ -200,6 +200,9 @@ store_area! {
         /// Record why a campaign was sent despite a spam-complaint rate past 0.3 % (once its send
         /// started); false when there is no such campaign.
         fn set_complaint_override(&self, id: CampaignId, why: &str) -> bool;
+        /// Show a campaign on its public archive page, or stop; false when there is no such
+        /// campaign (a list's own messages have none).
+        fn set_campaign_archive(&self, id: CampaignId, on: bool) -> bool;
         /// Give a draft (or scheduled) campaign its A/B test (JSON), or take it away (None);
         /// false when it is not a draft any more.
         fn set_campaign_ab(&self, id: CampaignId, ab: Option<&str>) -> bool;

@@ -65,6 +65,15 @@ pub enum CampaignCmd {
     /// when the send starts; after --wait, the one a person opened (or clicked) most goes to
     /// the rest. Needs `herald serve` running to pick the winner. `--off` removes it.
     Ab(AbArgs),
+    /// Publish a campaign on a public archive page (its signed address is printed): its HTML
+    /// without any contact's data or links, shown once its send started. `--off` stops it.
+    Archive {
+        id: String,
+        #[arg(long)]
+        off: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Who a draft goes to: its list and other lists (each person once), narrowed by a
     /// segment, minus an exclusion segment and excluded lists (`not_sent: excluded`), counted
     /// now. Without flags, only counts.

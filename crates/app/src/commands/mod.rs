@@ -34,8 +34,8 @@ use herald_store::CampaignId;
 pub use campaign::{
     ab_test, check_campaign, control as control_campaign, delete_draft,
     details as campaign_details, duplicate as duplicate_campaign, edit_campaign,
-    schedule as schedule_campaign, schedule_as_given, schedule_local_time, set_ab, start_send,
-    start_send_despite, test_send, unschedule as unschedule_campaign,
+    schedule as schedule_campaign, schedule_as_given, schedule_local_time, set_ab, set_archive,
+    start_send, start_send_despite, test_send, unschedule as unschedule_campaign,
 };
 pub use dmarc::report as dmarc_report;
 pub use domain::{connect_domain, domain_statuses, rotate_domain, verify_domain};

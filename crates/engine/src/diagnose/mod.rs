@@ -233,6 +233,7 @@ mod tests {
             ab_decide_at_ms: None,
             ab_winner: None,
             ab_result: None,
+            archive: false,
         }
     }
 

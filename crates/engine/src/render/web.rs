@@ -41,3 +41,22 @@ pub fn web_copy(
     };
     Ok(rendered.html)
 }
+
+/// The public archive copy of campaign `c`: its HTML (the A/B winner's, once picked) for no one
+/// in particular — every contact field empty (a template's `default()` applies), no unsubscribe,
+/// preference or web-copy link, no tracking: nothing personal.
+pub fn archive_copy(c: &Campaign) -> Result<String, WebCopyError> {
+    let c = match crate::campaign::ab::AbTest::of(c) {
+        Some(t) => t.apply(c, c.ab_winner.unwrap_or(0)),
+        None => c.clone(),
+    };
+    let templates = CampaignTemplates::compile(&c.subject, &c.html, Some(""))?;
+    let links = Links {
+        unsubscribe_url: None,
+        preferences_url: None,
+        confirm_url: None,
+        view_url: None,
+    };
+    let ctx = context_with("", serde_json::Map::new(), links, &c.list_name);
+    Ok(templates.render_lenient(&ctx)?.html)
+}

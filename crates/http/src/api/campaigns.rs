@@ -560,3 +560,25 @@ pub async fn remove_ab<S: Store>(
         Err(f) => failure(f),
     }
 }
+
+/// `PUT /api/v1/campaigns/{id}/archive`.
+#[derive(Deserialize, JsonSchema)]
+pub struct ArchiveBody {
+    /// Shown on its public archive page (once its send started), or not.
+    pub public: bool,
+}
+
+pub async fn archive<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Path(id): Path<String>,
+    Body(b): Body<ArchiveBody>,
+) -> Response {
+    let id = match campaign_id(&id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    match web.actions.archive(id, b.public).await {
+        Ok(state) => Json(state).into_response(),
+        Err(f) => failure(f),
+    }
+}

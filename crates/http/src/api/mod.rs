@@ -64,6 +64,10 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
                 .delete(campaigns::delete::<S>),
         )
         .route(
+            "/api/v1/campaigns/{id}/archive",
+            axum::routing::put(campaigns::archive::<S>),
+        )
+        .route(
             "/api/v1/campaigns/{id}/ab",
             axum::routing::put(campaigns::set_ab::<S>).delete(campaigns::remove_ab::<S>),
         )

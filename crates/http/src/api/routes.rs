@@ -100,6 +100,16 @@ pub const ROUTES: &[Route] = &[
     ),
     Route {
         method: "PUT",
+        path: "/api/v1/campaigns/{id}/archive",
+        role: Role::Admin,
+        summary: "Publish a campaign on its public archive page, or stop (as `campaign archive`): {\"public\": true}; the page's signed address. The page shows its HTML without any contact's data or links, once its send started",
+        query: None,
+        body: Some(schema::<campaigns::ArchiveBody>),
+        ok: (200, Some(schema::<api_types::ArchiveState>)),
+        conflicts: false,
+    },
+    Route {
+        method: "PUT",
         path: "/api/v1/campaigns/{id}/ab",
         role: Role::Admin,
         summary: "Give a draft an A/B test of its subject or content (as `campaign ab`): a share of the audience gets each variant when the send starts; after `wait`, the one a person opened (or clicked) most goes to the rest. The test as the report shows it; 422 says why a test cannot run (a variant's template, a share too large for the variants, local-time sending), 409 once the send started",

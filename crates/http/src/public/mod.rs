@@ -11,6 +11,7 @@
 //! | `/p/{token}` | the recipient's preference centre ([`preferences`]) |
 //! | `GET /v/{token}` | the message's web copy, tracking off ([`web_copy`]) |
 
+mod archive;
 pub mod preferences;
 pub mod signup;
 pub mod web_copy;
@@ -190,6 +191,7 @@ pub fn router<S: Store>(state: Arc<Public<S>>) -> Router {
             get(preferences::page::<S>).post(preferences::save::<S>),
         )
         .route("/v/{token}", get(web_copy::page::<S>))
+        .route("/a/{token}", get(archive::page::<S>))
         .layer(DefaultBodyLimit::max(16 * 1024))
         .with_state(state)
 }

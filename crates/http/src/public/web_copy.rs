@@ -18,16 +18,16 @@ use super::{Public, not_found};
 
 /// The marketer's HTML on Herald's own origin: no scripts at all, and a sandbox (an opaque
 /// origin: no cookies, no session) whatever the HTML holds.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline' https:; img-src https: http: data:; \
+pub(super) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline' https:; img-src https: http: data:; \
 font-src https:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'; \
 sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation";
 
 /// The longest one web copy may take to render.
-const RENDER_LIMIT: Duration = Duration::from_secs(5);
+pub(super) const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
 /// Web copies rendered at once (each compiles its campaign's templates): a flood of requests
 /// for valid links gets 503s, not a queue of CPU work that outlives the clients.
-static RENDERING: std::sync::LazyLock<Arc<tokio::sync::Semaphore>> =
+pub(super) static RENDERING: std::sync::LazyLock<Arc<tokio::sync::Semaphore>> =
     std::sync::LazyLock::new(|| Arc::new(tokio::sync::Semaphore::new(4)));
 
 pub(super) async fn page<S: Store>(

@@ -170,6 +170,8 @@ struct CampaignPage {
     list_names: Vec<String>,
     /// Its A/B test: the variants' figures and the winner.
     ab: Option<herald_engine::campaign::ab::AbReport>,
+    /// Its public archive page, while published.
+    archive_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -226,9 +228,11 @@ pub(super) async fn campaign<S: Store>(
     let rows = page.recipients.into_iter().map(row).collect();
     let mut details = basic_details(&report);
     let mut check = None;
+    let mut archive_url = None;
     if let Ok(Some(d)) = web.actions.details(id).await {
         details.extend(sending_rows(&d));
         check = d.check;
+        archive_url = d.archive_url;
     }
     let placement = placement_tally(&web.store, id).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "reading seed placements");
@@ -263,6 +267,7 @@ pub(super) async fn campaign<S: Store>(
     let scheduled = scheduled_text(&c);
     render(&CampaignPage {
         ab: report.ab,
+        archive_url,
         segment,
         exclude,
         list: c.list.clone(),

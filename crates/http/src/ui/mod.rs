@@ -34,6 +34,7 @@
 //! | `POST /suppressions/import` | add or lift every address of a CSV (admin) |
 
 mod ab;
+mod archive;
 mod campaign;
 mod chart;
 mod compose;
@@ -160,6 +161,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         )
         .route("/campaigns/{id}/audience", post(campaign::audience::<S>))
         .route("/campaigns/{id}/ab", post(ab::set::<S>))
+        .route("/campaigns/{id}/archive", post(archive::set::<S>))
         .route("/campaigns/{id}/ab/remove", post(ab::remove::<S>))
         .route(
             "/segments",

@@ -63,6 +63,7 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/suppressions", Role::Admin, "change the suppression list"),
     ("/settings", Role::Admin, "change settings"),
     ("/campaigns/{id}/ab", Role::Admin, "change campaigns"),
+    ("/campaigns/{id}/archive", Role::Admin, "change campaigns"),
     ("/campaigns/{id}/ab/remove", Role::Admin, "change campaigns"),
     ("/settings/reset", Role::Admin, "change settings"),
     (

@@ -193,6 +193,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         25,
         include_str!("../../migrations/postgres/0025_ab_test.sql"),
     ),
+    (
+        26,
+        include_str!("../../migrations/postgres/0026_archive.sql"),
+    ),
 ];
 
 /// Any 64-bit number: the advisory lock that serialises migrations across nodes.

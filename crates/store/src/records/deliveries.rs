@@ -102,6 +102,8 @@ pub struct Campaign {
     pub ab_winner: Option<u32>,
     /// The figures the winner was picked on (JSON).
     pub ab_result: Option<String>,
+    /// Shown on its public archive page (once its send started).
+    pub archive: bool,
 }
 
 /// One A/B test variant's figures so far: its recipients (the test group's), how many were

@@ -147,7 +147,7 @@ macro_rules! campaigns {
                             c.track_opens, c.track_clicks, c.send_to_seeds, \
                             c.scheduled_at, c.schedule_tz, c.schedule_error, c.reply_to, c.presend_check, c.local_time, c.kind, \
                             c.segment_name, c.segment_rule, c.exclude_name, c.exclude_rule, c.complaint_override, \
-                            c.ab, c.ab_decide_at, c.ab_winner, c.ab_result \
+                            c.ab, c.ab_decide_at, c.ab_winner, c.ab_result, c.archive \
                      FROM campaigns c JOIN lists l ON l.id = c.list_id WHERE c.id = $1",
                 )
                 .bind(id.0)
@@ -209,7 +209,22 @@ macro_rules! campaigns {
                     ab_decide_at_ms: r.try_get("ab_decide_at")?,
                     ab_winner: r.try_get::<Option<i64>, _>("ab_winner")?.map(|v| v.max(0) as u32),
                     ab_result: r.try_get("ab_result")?,
+                    archive: r.try_get::<i64, _>("archive")? != 0,
                 }))
+            }
+
+            async fn set_campaign_archive(&self, id: CampaignId, on: bool) -> Result<bool> {
+                let mut w = self.write().await?;
+                let n = sqlx::query(
+                    "UPDATE campaigns SET archive = $2 WHERE id = $1 AND kind = 'campaign'",
+                )
+                .bind(id.0)
+                .bind(i64::from(on))
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+                w.tx.commit().await?;
+                Ok(n == 1)
             }
 
             async fn set_campaign_ab(&self, id: CampaignId, ab: Option<&str>) -> Result<bool> {

@@ -200,6 +200,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../migrations/sqlite/0033_runtime_settings.sql"),
     ),
     (34, include_str!("../../migrations/sqlite/0034_ab_test.sql")),
+    (35, include_str!("../../migrations/sqlite/0035_archive.sql")),
 ];
 
 #[derive(Clone)]

@@ -9,6 +9,7 @@ use crate::startup::App;
 use crate::{bad_input, output};
 
 mod ab;
+mod archive;
 mod check;
 mod compose;
 mod report;
@@ -16,6 +17,7 @@ mod schedule;
 mod send;
 
 pub use ab::{ab_test, set_ab};
+pub use archive::{archive_url, set_archive};
 pub use check::*;
 pub use compose::*;
 pub use report::*;
@@ -58,6 +60,7 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
         CampaignCmd::Unschedule { id, json } => unschedule_cmd(app, &id, json).await,
         CampaignCmd::Check { id, json } => check_cmd(app, &id, json).await,
         CampaignCmd::Ab(args) => ab::ab_cmd(app, args).await,
+        CampaignCmd::Archive { id, off, json } => archive::archive_cmd(app, &id, off, json).await,
         CampaignCmd::Audience {
             id,
             also_lists,

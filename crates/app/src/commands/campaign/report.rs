@@ -190,6 +190,10 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<Campaig
         sending_domain,
         sending_ips: app.all_sending_ips().await,
         helo_name: app.settings.delivery.helo_name.clone(),
+        archive_url: match app.store.campaign(id).await? {
+            Some(s) if s.archive => Some(super::archive_url(app, id)?),
+            _ => None,
+        },
         id: c.id,
         name: c.name,
         subject: c.subject,
@@ -243,6 +247,9 @@ pub(super) async fn show_cmd(app: &App, id: &str, json: bool) -> anyhow::Result<
     println!("  List-Id:        {}", details.list_id);
     if let Some(r) = &details.reply_to {
         println!("  Reply-To:       {r}");
+    }
+    if let Some(u) = &details.archive_url {
+        println!("  Archive page:   {u}");
     }
     match &details.return_path_domain {
         Some(d) => println!("  Return path:    b+<token>@{d} (bounces come back here)"),

@@ -1,0 +1,84 @@
+//! `GET /a/{token}`: a campaign's public archive page, at the signed address `campaign archive`
+//! (the API, the campaign's page) gives out. Its HTML for no one in particular — no contact's
+//! fields, no unsubscribe or tracking links — shown while the campaign is published and once
+//! its send started; a draft, an unpublished campaign or a tampered address is a 404.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use herald_engine::render::web::archive_copy;
+use herald_mail::tracking::TokenKind;
+use herald_store::{CampaignId, CampaignStatus, Store};
+
+use super::web_copy::{CSP, RENDER_LIMIT, RENDERING};
+use super::{Public, not_found};
+
+pub(super) async fn page<S: Store>(
+    State(p): State<Arc<Public<S>>>,
+    Path(token): Path<String>,
+) -> Response {
+    let now = p.clock.now_ms();
+    let Some(t) = p.keys.verify(TokenKind::Archive, &token, "", now) else {
+        return not_found();
+    };
+    let c = match p.store.campaign(CampaignId(t.delivery)).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading an archived campaign");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let started = !matches!(c.status, CampaignStatus::Draft | CampaignStatus::Scheduled);
+    if !c.archive || !started || c.kind != herald_domain::CampaignKind::Campaign {
+        return not_found();
+    }
+    let Ok(permit) = RENDERING.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::RETRY_AFTER, "2"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            "Busy: try again in a moment.\n",
+        )
+            .into_response();
+    };
+    let id = c.id;
+    let rendered = tokio::time::timeout(
+        RENDER_LIMIT,
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            archive_copy(&c).map(|html| (c.subject, html))
+        }),
+    )
+    .await;
+    match rendered {
+        Ok(Ok(Ok((_, html)))) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CONTENT_SECURITY_POLICY, CSP),
+                // The same for everyone: a shared cache may keep it a few minutes.
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            html,
+        )
+            .into_response(),
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(campaign = id.0, error = %e, "an archive page could not be rendered");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CACHE_CONTROL, "no-store")],
+                "This campaign could not be shown.\n",
+            )
+                .into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "rendering an archive page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
