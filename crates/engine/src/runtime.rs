@@ -172,16 +172,27 @@ impl RuntimeValues {
     }
 
     /// These values with the store's overrides applied. An override that no longer reads (a
-    /// setting renamed by an upgrade, a rule tightened) is skipped and logged: the file's value
-    /// stays in force.
+    /// setting renamed by an upgrade, a rule tightened) is skipped and logged by its name (never
+    /// its value: a URL may hold a password): the file's value stays in force.
     pub fn with_overrides(&self, rows: &[RuntimeSetting]) -> RuntimeValues {
-        let mut v = self.clone();
-        for r in rows {
-            if let Err(e) = v.set(&r.name, &r.value) {
-                tracing::warn!(error = %e, "a run-time setting was not applied");
-            }
+        let (v, refused) = self.apply(rows);
+        for name in refused {
+            tracing::warn!(setting = %name, "a run-time setting no longer reads; herald.toml's value is in force");
         }
         v
+    }
+
+    /// [`with_overrides`](Self::with_overrides) without logging: the values and the names of
+    /// the overrides skipped.
+    fn apply(&self, rows: &[RuntimeSetting]) -> (RuntimeValues, Vec<String>) {
+        let mut v = self.clone();
+        let mut refused = Vec::new();
+        for r in rows {
+            if v.set(&r.name, &r.value).is_err() {
+                refused.push(r.name.clone());
+            }
+        }
+        (v, refused)
     }
 }
 
@@ -312,6 +323,8 @@ pub fn follow<S: RuntimeSettingsStore + Clone + 'static>(
 ) -> (Live, tokio::task::JoinHandle<()>) {
     let (tx, rx) = watch::channel(Arc::new(base.with_overrides(&first)));
     let task = tokio::spawn(async move {
+        // Logged when it changes, not at every look.
+        let mut refused_before = base.apply(&first).1;
         loop {
             tokio::time::sleep(every).await;
             if tx.is_closed() {
@@ -319,7 +332,13 @@ pub fn follow<S: RuntimeSettingsStore + Clone + 'static>(
             }
             match store.runtime_settings().await {
                 Ok(rows) => {
-                    let now = base.with_overrides(&rows);
+                    let (now, refused) = base.apply(&rows);
+                    if refused != refused_before {
+                        for name in &refused {
+                            tracing::warn!(setting = %name, "a run-time setting no longer reads; herald.toml's value is in force");
+                        }
+                        refused_before = refused;
+                    }
                     tx.send_if_modified(|v| {
                         if **v == now {
                             false

@@ -204,10 +204,11 @@ store_area! {
         /// campaign (a list's own messages have none).
         fn set_campaign_archive(&self, id: CampaignId, on: bool) -> bool;
         /// Give a draft (or scheduled) campaign its A/B test (JSON), or take it away (None);
-        /// false when it is not a draft any more.
+        /// false when it is not a draft any more or its send has begun (any delivery exists).
         fn set_campaign_ab(&self, id: CampaignId, ab: Option<&str>) -> bool;
         /// Start a campaign's A/B test once its audience is snapshotted (every queued delivery
-        /// inserted without a next attempt): `share_pct` % of them (at least one; in an order
+        /// inserted without a next attempt): `share_pct` % of them (rounded down; at least one
+        /// while there are as many people as variants; in an order
         /// no one chose, by a hash of the id) get each of `variants` variants and are due now;
         /// the rest wait with `waiting` as their reason until [`decide_ab`](Self::decide_ab).
         /// Done once (the decision time is set then): (test group, rest).
@@ -256,9 +257,9 @@ store_area! {
         fn save_check(&self, id: CampaignId, check: &str) -> ();
         /// `sending` → `paused`: no delivery of it is claimed until it is resumed (its waiting
         /// deliveries move out of the due range, [`PAUSE_SHIFT_MS`]). False when it was not sending.
-        fn pause_campaign(&self, id: CampaignId) -> bool;
+        fn pause_campaign(&self, id: CampaignId, now_ms: i64) -> bool;
         /// `paused` → `sending`, its deliveries due again where they were. False when not paused.
-        fn resume_campaign(&self, id: CampaignId) -> bool;
+        fn resume_campaign(&self, id: CampaignId, now_ms: i64) -> bool;
         /// A connected domain verifies again: the deliveries its hold put off (reason `held:
         /// <domain> …`) of sending campaigns are due now. How many.
         fn wake_held(&self, domain: &str, now_ms: i64) -> u64;
@@ -546,5 +547,18 @@ store_area! {
         fn set_runtime_setting(&self, s: &RuntimeSetting) -> ();
         /// Remove an override (back to the file's value); false if there was none.
         fn reset_runtime_setting(&self, name: &str) -> bool;
+    }
+}
+
+store_area! {
+    /// Saved templates (`shared/templates.rs`).
+    pub trait TemplateStore {
+        /// Every template, by name.
+        fn templates(&self) -> Vec<TemplateRecord>;
+        fn template(&self, name: &str) -> Option<TemplateRecord>;
+        /// Save (or replace) a template by its name; true when it is new.
+        fn save_template(&self, t: &TemplateRecord) -> bool;
+        /// False when there is no such template.
+        fn delete_template(&self, name: &str) -> bool;
     }
 }

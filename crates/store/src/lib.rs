@@ -60,6 +60,7 @@ pub trait Store:
     + WarmupStore
     + IdempotencyStore
     + RuntimeSettingsStore
+    + TemplateStore
     + Clone
     + Send
     + Sync
@@ -85,7 +86,7 @@ impl<T> Store for T where
         + WarmupStore
         + IdempotencyStore
         + RuntimeSettingsStore
-        + RuntimeSettingsStore
+        + TemplateStore
         + Clone
         + Send
         + Sync

@@ -42,6 +42,7 @@ const TABLES: &[&str] = &[
     "dmarc_rows",
     "warmup_usage",
     "runtime_settings",
+    "templates",
 ];
 
 /// Rows per INSERT (the widest table has 19 columns: far below PostgreSQL's 65,535 binds).

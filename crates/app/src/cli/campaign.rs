@@ -189,13 +189,18 @@ pub struct CreateArgs {
     /// "Name <address@domain>" or "address@domain".
     #[arg(long)]
     pub from: String,
+    /// The subject template (a saved template's subject when absent).
+    #[arg(long, required_unless_present = "template")]
+    pub subject: Option<String>,
+    /// Start from this saved template: a layout's `{{ content }}` takes --html/--mjml; a
+    /// whole message is sent as it is (`herald templates list`).
     #[arg(long)]
-    pub subject: String,
+    pub template: Option<String>,
     /// Where replies go (Reply-To), "Name <address>" or an address; default the From.
     #[arg(long)]
     pub reply_to: Option<String>,
     /// HTML body template file (minijinja).
-    #[arg(long, required_unless_present = "mjml", conflicts_with = "mjml")]
+    #[arg(long, required_unless_present_any = ["mjml", "template"], conflicts_with = "mjml")]
     pub html: Option<PathBuf>,
     /// The body as an MJML file instead, rendered to responsive HTML now (template tags pass
     /// through); a mistake names its line.

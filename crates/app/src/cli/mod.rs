@@ -100,6 +100,10 @@ pub enum Command {
     /// The settings that can change while Herald runs (every node within seconds).
     #[command(subcommand)]
     Settings(SettingsCmd),
+    /// Saved templates: a subject, an HTML layout (its `{{ content }}` takes a campaign's own
+    /// content) and a text part, for `campaign create --template NAME`.
+    #[command(subcommand)]
+    Templates(TemplatesCmd),
     /// Tracking and unsubscribe links.
     #[command(subcommand)]
     Tracking(TrackingCmd),
@@ -336,6 +340,42 @@ pub enum BounceCmd {
         reply: bool,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCmd {
+    /// Every template by name.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One template with its HTML.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save a template (replacing one of the same name): its templates must compile.
+    Save {
+        name: String,
+        /// The HTML (a layout with `{{ content }}`, or a whole message).
+        #[arg(long, required_unless_present = "mjml", conflicts_with = "mjml")]
+        html: Option<PathBuf>,
+        /// The HTML as an MJML file, rendered now.
+        #[arg(long, value_name = "FILE")]
+        mjml: Option<PathBuf>,
+        /// A subject campaigns made from it start with.
+        #[arg(long)]
+        subject: Option<String>,
+        /// A text part (derived from the HTML when absent).
+        #[arg(long)]
+        text: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    Delete {
+        name: String,
     },
 }
 

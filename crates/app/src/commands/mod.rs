@@ -25,6 +25,7 @@ mod segments;
 pub mod serve;
 mod settings;
 mod suppressions;
+pub(crate) mod templates;
 mod users;
 mod webhooks;
 mod why;
@@ -73,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bounce(b) => bounce::run(b),
         Command::Suppressions(s) => suppressions::run(open().await?, s).await,
         Command::Settings(s) => settings::run(open().await?, s).await,
+        Command::Templates(t) => templates::run(open().await?, t).await,
         Command::Tracking(crate::cli::TrackingCmd::RotateKey) => {
             let app = open().await?;
             let (new, old) = crate::tracking_keys::rotate(&app.data_dir.join("secrets"))?;

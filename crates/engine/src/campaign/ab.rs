@@ -155,7 +155,12 @@ impl AbTest {
                 return bad(format!("variant {name}'s HTML is empty"));
             }
         }
-        if self.share_pct == 0 || self.share_pct * self.count() > 100 {
+        if self.share_pct == 0
+            || self
+                .share_pct
+                .checked_mul(self.count())
+                .is_none_or(|all| all > 100)
+        {
             return bad(format!(
                 "the share per variant is 1 to {} % ({} variants)",
                 100 / self.count(),
@@ -260,7 +265,8 @@ pub fn pick_winner(figures: &[AbFigures], variants: u32, metric: AbMetric) -> (u
             best = Some((v, n, of));
         }
     }
-    let (v, n, of) = best.unwrap_or((0, 0, 0));
+    // Nothing opened (or clicked) anywhere: the campaign as written, whatever was delivered.
+    let (v, n, of) = best.filter(|(_, n, _)| *n > 0).unwrap_or((0, 0, 0));
     let what = match metric {
         AbMetric::Opens => "opened by a person",
         AbMetric::Clicks => "clicked by a person",
@@ -289,26 +295,56 @@ pub async fn decide_due<S: Store>(
 ) -> Result<Vec<(CampaignId, u32)>, StoreError> {
     let mut out = Vec::new();
     for id in store.ab_due(now_ms).await? {
-        let Some(c) = store.campaign(id).await? else {
-            continue;
-        };
-        let Some(test) = AbTest::of(&c) else { continue };
-        let figures = store.ab_figures(id).await?;
-        let (winner, why) = pick_winner(&figures, test.count(), test.metric);
-        let result = serde_json::json!({
-            "why": why,
-            "figures": figures.iter().map(|f| serde_json::json!({
-                "variant": variant_name(f.variant), "recipients": f.recipients,
-                "delivered": f.delivered, "opened": f.opened, "clicked": f.clicked,
-            })).collect::<Vec<_>>(),
-        })
-        .to_string();
-        if store.decide_ab(id, winner, &result, now_ms).await? {
-            tracing::info!(campaign = id.0, winner = %variant_name(winner), %why, "A/B test decided");
-            out.push((id, winner));
+        match decide_one(store, id, now_ms).await {
+            Ok(Some(w)) => out.push((id, w)),
+            Ok(None) => {}
+            // One campaign's trouble does not hold up the others.
+            Err(e) => tracing::warn!(campaign = id.0, error = %e, "deciding an A/B test failed"),
         }
     }
     Ok(out)
+}
+
+/// Decide one due test: the winner, or None when another node did.
+async fn decide_one<S: Store>(
+    store: &S,
+    id: CampaignId,
+    now_ms: i64,
+) -> Result<Option<u32>, StoreError> {
+    let Some(c) = store.campaign(id).await? else {
+        return Ok(None);
+    };
+    let figures = store.ab_figures(id).await?;
+    let (winner, why) = match AbTest::of(&c) {
+        Some(test) => {
+            // Every variant that was sent counts, as many as the test had.
+            let variants = figures
+                .iter()
+                .map(|f| f.variant + 1)
+                .max()
+                .unwrap_or(0)
+                .max(test.count());
+            pick_winner(&figures, variants, test.metric)
+        }
+        // Unreadable: the rest must not wait for ever.
+        None => (
+            0,
+            "the test could not be read: A (the campaign as written) goes to the rest".into(),
+        ),
+    };
+    let result = serde_json::json!({
+        "why": why,
+        "figures": figures.iter().map(|f| serde_json::json!({
+            "variant": variant_name(f.variant), "recipients": f.recipients,
+            "delivered": f.delivered, "opened": f.opened, "clicked": f.clicked,
+        })).collect::<Vec<_>>(),
+    })
+    .to_string();
+    if store.decide_ab(id, winner, &result, now_ms).await? {
+        tracing::info!(campaign = id.0, winner = %variant_name(winner), %why, "A/B test decided");
+        return Ok(Some(winner));
+    }
+    Ok(None)
 }
 
 /// A campaign's A/B test as its report shows it (None: it has none).
@@ -386,6 +422,10 @@ mod tests {
         assert!(why.contains("no variant"), "{why}");
         let (w, why) = pick_winner(&[f(0, 0, 0, 0), f(2, 4, 1, 0)], 3, AbMetric::Opens);
         assert_eq!((w, why.starts_with("C was opened")), (2, true), "{why}");
+        // Delivered but opened by no one, while A's copies were not delivered: still A.
+        let (w, why) = pick_winner(&[f(1, 5, 0, 0)], 2, AbMetric::Opens);
+        assert_eq!(w, 0, "{why}");
+        assert!(why.contains("no variant"), "{why}");
     }
 
     #[test]
@@ -406,6 +446,7 @@ mod tests {
             t.check().unwrap_err().to_string()
         };
         assert!(with(&|t| t.share_pct = 51).contains("1 to 50 %"));
+        assert!(with(&|t| t.share_pct = u32::MAX / 2 + 1).contains("1 to 50 %"));
         assert!(with(&|t| t.variants[0] = AbVariant::default()).contains("changes nothing"));
         assert!(with(&|t| t.variants.clear()).contains("1 to 3 variants"));
         assert!(with(&|t| t.wait_ms = 10).contains("1 s to 30 days"));

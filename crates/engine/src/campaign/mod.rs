@@ -16,6 +16,7 @@ use crate::render::context;
 pub mod ab;
 pub mod check;
 pub mod rspamd;
+pub mod templates;
 mod timing;
 pub mod uribl;
 
@@ -462,14 +463,20 @@ pub async fn control<S: Store>(
         }
     }
     let done = match what {
-        Control::Pause => store.pause_campaign(id).await?.then_some(Controlled {
-            status: CampaignStatus::Paused,
-            cancelled: None,
-        }),
-        Control::Resume => store.resume_campaign(id).await?.then_some(Controlled {
-            status: CampaignStatus::Sending,
-            cancelled: None,
-        }),
+        Control::Pause => store
+            .pause_campaign(id, now_ms)
+            .await?
+            .then_some(Controlled {
+                status: CampaignStatus::Paused,
+                cancelled: None,
+            }),
+        Control::Resume => store
+            .resume_campaign(id, now_ms)
+            .await?
+            .then_some(Controlled {
+                status: CampaignStatus::Sending,
+                cancelled: None,
+            }),
         Control::Cancel => store
             .cancel_campaign(id, now_ms)
             .await?

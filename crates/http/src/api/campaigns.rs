@@ -404,12 +404,16 @@ pub struct NewCampaignBody {
     /// verify (409 says which record fails) unless `allow_unverified` (recorded on the campaign).
     #[schemars(extend("minLength" = 3, "maxLength" = 400))]
     pub from: String,
-    /// Subject template.
+    /// Subject template (required unless `template` has one).
     #[schemars(extend("minLength" = 1, "maxLength" = 2000))]
-    pub subject: String,
-    /// HTML body template (or, with `format: mjml`, an MJML document).
+    pub subject: Option<String>,
+    /// HTML body template (or, with `format: mjml`, an MJML document): required unless
+    /// `template` is a whole message; with a layout, its `{{ content }}` takes this.
     #[schemars(extend("minLength" = 1))]
-    pub html: String,
+    pub html: Option<String>,
+    /// Start from this saved template (`GET /api/v1/templates`).
+    #[schemars(extend("minLength" = 1, "maxLength" = 100))]
+    pub template: Option<String>,
     /// `html` (default) or `mjml`: `html` holds an MJML document, rendered to responsive HTML
     /// now; a mistake is a 422 naming its line.
     pub format: Option<herald_engine::api_types::BodyFormat>,
@@ -448,7 +452,11 @@ pub async fn create<S: Store>(
         }
         Err(f) => return failure(f),
     };
-    let html = match b.format.unwrap_or_default().to_html(b.html) {
+    let html = match b
+        .html
+        .map(|h| b.format.unwrap_or_default().to_html(h))
+        .transpose()
+    {
         Ok(h) => h,
         Err(e) => {
             return error(
@@ -457,14 +465,37 @@ pub async fn create<S: Store>(
             );
         }
     };
+    let text = b.text.filter(|t| !t.trim().is_empty());
+    let (subject, html, text) = match &b.template {
+        Some(t) => match herald_engine::campaign::templates::apply(
+            &web.store,
+            t,
+            b.subject.as_deref(),
+            html.as_deref(),
+            text.as_deref(),
+        )
+        .await
+        {
+            Ok(parts) => parts,
+            Err(herald_engine::campaign::templates::TemplateError::Store(e)) => {
+                return internal(e);
+            }
+            Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        },
+        None => match (b.subject, html) {
+            (Some(s), Some(h)) => (s, h, text),
+            (None, _) => return error(StatusCode::UNPROCESSABLE_ENTITY, "subject: required"),
+            (_, None) => return error(StatusCode::UNPROCESSABLE_ENTITY, "html: required"),
+        },
+    };
     let defaults = TrackingSwitches::default();
     let input = CampaignInput {
         name: b.name,
         list: b.list,
         from: b.from,
-        subject: b.subject,
+        subject,
         html,
-        text: b.text.filter(|t| !t.trim().is_empty()),
+        text,
         gate_override,
         reply_to: b.reply_to.filter(|r| !r.trim().is_empty()),
         tracking: TrackingSwitches {

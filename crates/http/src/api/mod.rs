@@ -17,6 +17,7 @@ mod routes;
 mod segments;
 mod settings;
 mod suppressions;
+mod templates;
 mod tokens;
 mod users;
 mod webhooks;
@@ -138,6 +139,13 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/api/v1/users", get(users::list::<S>).post(users::add::<S>))
         .route("/api/v1/users/{email}", delete(users::remove::<S>))
         .route("/api/v1/settings", get(settings::list::<S>))
+        .route("/api/v1/templates", get(templates::list::<S>))
+        .route(
+            "/api/v1/templates/{name}",
+            get(templates::show::<S>)
+                .put(templates::save::<S>)
+                .delete(templates::delete::<S>),
+        )
         .route(
             "/api/v1/settings/{name}",
             axum::routing::put(settings::set::<S>).delete(settings::reset::<S>),

@@ -38,9 +38,10 @@ pub async fn list<S: Store>(
     };
     match accounts::tokens(&web.store, None, web.clock.now_ms()).await {
         Ok(all) => {
-            // A user's address has no space: the cursor sorts as (user, name) does.
+            // A user's address has no space: the cursor sorts as (user, name, created) does, and
+            // two tokens of one user with one name still differ by when they were made.
             let (tokens, next) = page_of(all, q.after.as_deref(), limit, |t| {
-                format!("{} {}", t.user, t.name)
+                format!("{} {} {}", t.user, t.name, t.created_at)
             });
             Json(TokenList { tokens, next }).into_response()
         }

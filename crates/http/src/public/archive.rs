@@ -12,7 +12,12 @@ use herald_engine::render::web::archive_copy;
 use herald_mail::tracking::TokenKind;
 use herald_store::{CampaignId, CampaignStatus, Store};
 
-use super::web_copy::{CSP, RENDER_LIMIT, RENDERING};
+use super::web_copy::{CSP, RENDER_LIMIT};
+
+/// Archive pages rendered at once: apart from the recipients' web copies, so a crawler on a
+/// public link never turns them away.
+static RENDERING: std::sync::LazyLock<Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| Arc::new(tokio::sync::Semaphore::new(2)));
 use super::{Public, not_found};
 
 pub(super) async fn page<S: Store>(

@@ -27,7 +27,7 @@ pub(super) const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
 /// Web copies rendered at once (each compiles its campaign's templates): a flood of requests
 /// for valid links gets 503s, not a queue of CPU work that outlives the clients.
-pub(super) static RENDERING: std::sync::LazyLock<Arc<tokio::sync::Semaphore>> =
+static RENDERING: std::sync::LazyLock<Arc<tokio::sync::Semaphore>> =
     std::sync::LazyLock::new(|| Arc::new(tokio::sync::Semaphore::new(4)));
 
 pub(super) async fn page<S: Store>(

@@ -72,6 +72,8 @@ struct ComposePage {
     message: Option<String>,
     /// The draft being edited (`/campaigns/{id}/edit`); None for a new campaign.
     editing: Option<String>,
+    /// Saved templates to start from (names), on a new campaign's page.
+    templates: Vec<String>,
 }
 
 async fn page<S: Store>(
@@ -93,7 +95,17 @@ async fn page_for<S: Store>(
     editing: Option<CampaignId>,
 ) -> Response {
     let lists = web.store.lists().await.unwrap_or_default();
+    let templates = if editing.is_none() {
+        web.store
+            .templates()
+            .await
+            .map(|all| all.into_iter().map(|t| t.name).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let mut r = render(&ComposePage {
+        templates,
         user: Some(s.user.email),
         csrf: s.csrf,
         lists,
@@ -119,11 +131,35 @@ async fn page_for<S: Store>(
     r
 }
 
+#[derive(Deserialize)]
+pub struct NewQuery {
+    /// Start from this saved template: its subject, HTML (a layout with a stand-in for the
+    /// content) and text fill the form.
+    template: Option<String>,
+}
+
 pub async fn new<S: Store>(
     State(web): State<Arc<Web<S>>>,
     Extension(s): Extension<Session>,
+    axum::extract::Query(q): axum::extract::Query<NewQuery>,
 ) -> Response {
-    page(&web, s, &ComposeForm::default(), None, StatusCode::OK).await
+    let mut f = ComposeForm::default();
+    if let Some(name) = q.template.as_deref().filter(|n| !n.trim().is_empty()) {
+        use herald_engine::campaign::templates;
+        let stand_in = "<p>Hello {{ contact.first_name | default(\"there\") }},</p>\n<p>…</p>";
+        match templates::show(&web.store, name).await {
+            Ok(t) => {
+                f.subject = t.subject.unwrap_or_default();
+                f.html = templates::fill(&t.html, stand_in);
+                f.text = t.text.unwrap_or_default();
+            }
+            Err(e) => {
+                let msg = Some(e.to_string());
+                return page(&web, s, &f, msg, StatusCode::NOT_FOUND).await;
+            }
+        }
+    }
+    page(&web, s, &f, None, StatusCode::OK).await
 }
 
 /// The message as the list's first contact would get it (JSON for the page's script).

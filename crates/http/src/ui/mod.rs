@@ -29,6 +29,7 @@
 //! | `GET /health?days=N` | deliverability per sending domain and receiving provider against Gmail's and Yahoo's thresholds, seed placement, domain status |
 //! | `GET/POST /seeds`, `POST /seeds/test`, `…/remove` | seed mailboxes with their last poll; add (the login tried first), test the login, remove (admin) |
 //! | `GET /ips` | sending IPs: PTR, forward-confirmed rDNS, blocklists |
+//! | `GET/POST /templates`, `POST /templates/delete` | saved templates; save, delete (admin); `GET /campaigns/new?template=NAME` starts from one |
 //! | `GET/POST /settings`, `POST /settings/reset` | the settings that can change while Herald runs; change one on every node, back to herald.toml's (admin) |
 //! | `GET/POST /suppressions`, `POST /suppressions/remove` | the suppression list; add and lift (admin) |
 //! | `POST /suppressions/import` | add or lift every address of a CSV (admin) |
@@ -53,6 +54,7 @@ mod segments;
 mod session;
 mod settings;
 mod start;
+mod templates;
 mod users;
 mod webhooks;
 mod why;
@@ -116,6 +118,11 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/queue", get(queue::show::<S>))
         .route("/settings", get(runtime::show::<S>).post(runtime::set::<S>))
         .route("/settings/reset", post(runtime::reset::<S>))
+        .route(
+            "/templates",
+            get(templates::show::<S>).post(templates::save::<S>),
+        )
+        .route("/templates/delete", post(templates::delete::<S>))
         .route("/start", get(start::show::<S>))
         .route("/users", get(users::show::<S>).post(users::add::<S>))
         .route("/users/remove", post(users::remove::<S>))

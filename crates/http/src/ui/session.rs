@@ -62,6 +62,8 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/domains/{domain}/rotate", Role::Admin, "rotate DKIM keys"),
     ("/suppressions", Role::Admin, "change the suppression list"),
     ("/settings", Role::Admin, "change settings"),
+    ("/templates", Role::Admin, "change templates"),
+    ("/templates/delete", Role::Admin, "change templates"),
     ("/campaigns/{id}/ab", Role::Admin, "change campaigns"),
     ("/campaigns/{id}/archive", Role::Admin, "change campaigns"),
     ("/campaigns/{id}/ab/remove", Role::Admin, "change campaigns"),

@@ -18,6 +18,7 @@ mod reports;
 mod runtime_settings;
 mod seeds;
 mod segments;
+mod templates;
 mod users;
 mod warmup;
 mod webhooks;
@@ -196,6 +197,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         26,
         include_str!("../../migrations/postgres/0026_archive.sql"),
+    ),
+    (
+        27,
+        include_str!("../../migrations/postgres/0027_templates.sql"),
     ),
 ];
 

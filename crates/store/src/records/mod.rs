@@ -413,3 +413,15 @@ pub struct RuntimeSetting {
     pub changed_by: String,
     pub changed_at_ms: i64,
 }
+
+/// A saved template: a subject, an HTML layout (`{{ content }}` takes a campaign's own
+/// content) and a text part, reusable across campaigns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRecord {
+    pub name: String,
+    pub subject: Option<String>,
+    pub html: String,
+    pub text: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}

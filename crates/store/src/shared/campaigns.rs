@@ -230,7 +230,8 @@ macro_rules! campaigns {
             async fn set_campaign_ab(&self, id: CampaignId, ab: Option<&str>) -> Result<bool> {
                 let mut w = self.write().await?;
                 let n = sqlx::query(
-                    "UPDATE campaigns SET ab = $2 WHERE id = $1 AND status IN ('draft', 'scheduled')",
+                    "UPDATE campaigns SET ab = $2 WHERE id = $1 AND status IN ('draft', 'scheduled') \
+                     AND NOT EXISTS (SELECT 1 FROM deliveries WHERE campaign_id = $1)",
                 )
                 .bind(id.0)
                 .bind(ab)
@@ -272,7 +273,11 @@ macro_rules! campaigns {
                 .fetch_one(&mut *w.tx)
                 .await?
                 .try_get("n")?;
-                let per_variant = ((waiting_now.max(0) as u64 * u64::from(share_pct) + 50) / 100).max(1);
+                // Rounded down (at least one each while there are enough people): the variants
+                // never take more than the audience.
+                let waiting_now = waiting_now.max(0) as u64;
+                let per_variant = (waiting_now * u64::from(share_pct.min(100)) / 100)
+                    .max(u64::from(waiting_now >= u64::from(variants)));
                 // The test group: ranked by a multiplicative hash of the id (an order no one
                 // chose), `per_variant` to each variant in turn.
                 let tested = sqlx::query(
@@ -305,7 +310,7 @@ macro_rules! campaigns {
             async fn ab_due(&self, now_ms: i64) -> Result<Vec<CampaignId>> {
                 sqlx::query(
                     "SELECT id FROM campaigns WHERE ab_decide_at IS NOT NULL AND ab_winner IS NULL \
-                     AND ab_decide_at <= $1 AND status = 'sending' ORDER BY id",
+                     AND ab_decide_at <= $1 AND status IN ('sending', 'sent') ORDER BY id",
                 )
                 .bind(now_ms)
                 .fetch_all(&self.pool)
@@ -589,16 +594,17 @@ macro_rules! campaigns {
                 Ok(())
             }
 
-            async fn pause_campaign(&self, id: CampaignId) -> Result<bool> {
+            async fn pause_campaign(&self, id: CampaignId, now_ms: i64) -> Result<bool> {
                 // The status first, in its own transaction: claims stop at once (they skip
                 // paused campaigns) and nodes see it at their next look.
                 // A block: the writer is released before it is taken again (SQLite has one).
                 let paused = {
                     let mut w = self.write().await?;
                     let paused = sqlx::query(
-                        "UPDATE campaigns SET status = 'paused' WHERE id = $1 AND status = 'sending' AND kind = 'campaign'",
+                        "UPDATE campaigns SET status = 'paused', paused_at = $2 WHERE id = $1 AND status = 'sending' AND kind = 'campaign'",
                     )
                     .bind(id.0)
+                    .bind(now_ms)
                     .execute(&mut *w.tx)
                     .await?
                     .rows_affected()
@@ -659,8 +665,19 @@ macro_rules! campaigns {
                 Ok(n)
             }
 
-            async fn resume_campaign(&self, id: CampaignId) -> Result<bool> {
+            async fn resume_campaign(&self, id: CampaignId, now_ms: i64) -> Result<bool> {
                 let mut w = self.write().await?;
+                // An A/B test not decided yet keeps the time it had left: its decision moves on
+                // by the time paused (its test copies were not sent meanwhile).
+                sqlx::query(
+                    "UPDATE campaigns SET ab_decide_at = ab_decide_at + ($2 - paused_at) \
+                     WHERE id = $1 AND status = 'paused' AND ab_winner IS NULL \
+                       AND ab_decide_at IS NOT NULL AND paused_at IS NOT NULL AND paused_at < $2",
+                )
+                .bind(id.0)
+                .bind(now_ms)
+                .execute(&mut *w.tx)
+                .await?;
                 let resumed = sqlx::query(
                     "UPDATE campaigns SET status = 'sending' WHERE id = $1 AND status = 'paused'",
                 )

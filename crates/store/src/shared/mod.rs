@@ -15,6 +15,7 @@ pub(crate) mod reports;
 pub(crate) mod runtime_settings;
 pub(crate) mod seeds;
 pub(crate) mod segments;
+pub(crate) mod templates;
 pub(crate) mod users;
 pub(crate) mod warmup;
 pub(crate) mod webhooks;

@@ -16,6 +16,7 @@ mod reports;
 mod runtime_settings;
 mod seeds;
 mod segments;
+mod templates;
 mod users;
 mod warmup;
 mod webhooks;
@@ -201,6 +202,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (34, include_str!("../../migrations/sqlite/0034_ab_test.sql")),
     (35, include_str!("../../migrations/sqlite/0035_archive.sql")),
+    (
+        36,
+        include_str!("../../migrations/sqlite/0036_templates.sql"),
+    ),
 ];
 
 #[derive(Clone)]

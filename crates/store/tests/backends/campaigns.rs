@@ -23,7 +23,7 @@ async fn pause_scenario(store: AnyStore) {
         .await
         .unwrap();
     assert!(
-        !store.pause_campaign(campaign).await.unwrap(),
+        !store.pause_campaign(campaign, 0).await.unwrap(),
         "{backend}: a draft is not paused"
     );
     let members = store.audience_page(list, 0, 10).await.unwrap();
@@ -65,8 +65,14 @@ async fn pause_scenario(store: AnyStore) {
     let held = store.claim(&req("A", t, 1)).await.unwrap();
     assert_eq!(held.len(), 1, "{backend}");
 
-    assert!(store.pause_campaign(campaign).await.unwrap(), "{backend}");
-    assert!(!store.pause_campaign(campaign).await.unwrap(), "{backend}");
+    assert!(
+        store.pause_campaign(campaign, 0).await.unwrap(),
+        "{backend}"
+    );
+    assert!(
+        !store.pause_campaign(campaign, 0).await.unwrap(),
+        "{backend}"
+    );
     // A second start of the same send (a double click finishing late) leaves the pause alone.
     store
         .set_campaign_status(campaign, CampaignStatus::Sending, now())
@@ -106,8 +112,14 @@ async fn pause_scenario(store: AnyStore) {
         "{backend}: {k:?}"
     );
 
-    assert!(store.resume_campaign(campaign).await.unwrap(), "{backend}");
-    assert!(!store.resume_campaign(campaign).await.unwrap(), "{backend}");
+    assert!(
+        store.resume_campaign(campaign, 0).await.unwrap(),
+        "{backend}"
+    );
+    assert!(
+        !store.resume_campaign(campaign, 0).await.unwrap(),
+        "{backend}"
+    );
     // Unsubscribed while the campaign was paused: the claim says so.
     store
         .add_suppression(&Suppression {
@@ -146,8 +158,14 @@ async fn pause_scenario(store: AnyStore) {
         "{backend}: the two no lease holds settle at once"
     );
     assert_eq!(store.cancel_campaign(campaign, now()).await.unwrap(), None);
-    assert!(!store.pause_campaign(campaign).await.unwrap(), "{backend}");
-    assert!(!store.resume_campaign(campaign).await.unwrap(), "{backend}");
+    assert!(
+        !store.pause_campaign(campaign, 0).await.unwrap(),
+        "{backend}"
+    );
+    assert!(
+        !store.resume_campaign(campaign, 0).await.unwrap(),
+        "{backend}"
+    );
     assert_eq!(
         store.halted_campaigns().await.unwrap(),
         vec![(campaign, CampaignStatus::Cancelled)],

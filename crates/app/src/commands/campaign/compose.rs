@@ -12,7 +12,7 @@ use crate::{bad_input, output};
 
 /// The body from `--html FILE` or `--mjml FILE` (rendered to HTML; a mistake names the file and
 /// line).
-fn body_file(
+pub(crate) fn body_file(
     html: Option<&std::path::Path>,
     mjml: Option<&std::path::Path>,
 ) -> anyhow::Result<Option<String>> {
@@ -32,8 +32,26 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
     let read = |p: &std::path::Path| {
         std::fs::read_to_string(p).map_err(|e| bad_input(format!("{}: {e}", p.display())))
     };
-    let html = body_file(a.html.as_deref(), a.mjml.as_deref())?
-        .ok_or_else(|| bad_input("give the body: --html FILE or --mjml FILE"))?;
+    let body = body_file(a.html.as_deref(), a.mjml.as_deref())?;
+    let text = a.text.as_deref().map(read).transpose()?;
+    let (subject, html, text) = match &a.template {
+        Some(t) => herald_engine::campaign::templates::apply(
+            &app.store,
+            t,
+            a.subject.as_deref(),
+            body.as_deref(),
+            text.as_deref(),
+        )
+        .await
+        .map_err(crate::commands::templates::refused)?,
+        None => (
+            a.subject
+                .clone()
+                .ok_or_else(|| bad_input("give --subject"))?,
+            body.ok_or_else(|| bad_input("give the body: --html FILE or --mjml FILE"))?,
+            text,
+        ),
+    };
     // Cheap checks first, so their errors are not hidden behind the gate's.
     let (_, from_address) = campaign::parse_from(&a.from)
         .map_err(|e| bad_input(CampaignError::BadFrom(a.from.clone(), e).to_string()))?;
@@ -57,9 +75,9 @@ pub(super) async fn create(app: &App, a: CreateArgs) -> anyhow::Result<()> {
         name: a.name,
         list: a.list,
         from: a.from,
-        subject: a.subject,
+        subject,
         html,
-        text: a.text.as_deref().map(read).transpose()?,
+        text,
         gate_override,
         reply_to: a.reply_to.clone(),
         tracking: herald_engine::campaign::TrackingSwitches {
