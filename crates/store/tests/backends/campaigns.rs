@@ -343,3 +343,130 @@ async fn scheduled_starts_behave_the_same() {
     let db = PgDb::create().await;
     schedule_scenario(herald_store::open(&db.url).await.unwrap()).await;
 }
+
+/// An A/B test: the test group drawn exactly (rounded down), the rest waiting unclaimable;
+/// the test fixed once deliveries exist; a pause moving the decision on; one decision.
+async fn ab_scenario(store: AnyStore) {
+    let backend = store.backend();
+    let list = store.ensure_list("ab", now()).await.unwrap();
+    let contacts: Vec<NewContact> = (0..7)
+        .map(|i| NewContact {
+            email: format!("ab{i}@example.com"),
+            email_key: format!("ab{i}@example.com"),
+            fields: "{}".into(),
+            erased_token: None,
+        })
+        .collect();
+    store.upsert_contacts(list, &contacts, now()).await.unwrap();
+    let campaign = store
+        .create_campaign(&campaign_of(list, "AB"))
+        .await
+        .unwrap();
+    assert!(store.set_campaign_ab(campaign, Some("{}")).await.unwrap());
+    let members = store.audience_page(list, 0, 10).await.unwrap();
+    let batch: Vec<NewDelivery> = members
+        .iter()
+        .map(|m| NewDelivery {
+            campaign,
+            contact_id: Some(m.contact_id),
+            email: m.email.clone(),
+            email_key: m.email_key.clone(),
+            domain: "example.com".into(),
+            state: DeliveryState::Queued,
+            reason: None,
+            message_id: format!("<{}@sender.example>", m.email_key),
+            next_attempt_at_ms: None,
+            updated_at_ms: now(),
+            seed_id: None,
+        })
+        .collect();
+    store.insert_deliveries(&batch).await.unwrap();
+    assert!(
+        !store.set_campaign_ab(campaign, None).await.unwrap(),
+        "{backend}: fixed once its deliveries exist"
+    );
+    let t = now();
+    // 20 % of 7 is 1.4: one each, five wait.
+    let started = store
+        .start_ab(campaign, 20, 2, t + 60_000, "waiting", t)
+        .await
+        .unwrap();
+    assert_eq!(started, Some((2, 5)), "{backend}");
+    assert_eq!(
+        store
+            .start_ab(campaign, 20, 2, t, "waiting", t)
+            .await
+            .unwrap(),
+        None,
+        "{backend}: once"
+    );
+    store
+        .set_campaign_status(campaign, CampaignStatus::Sending, t)
+        .await
+        .unwrap();
+    let req = ClaimRequest {
+        owner: "A",
+        now_ms: t + 1,
+        lease_until_ms: t + 60_000,
+        limit: 100,
+        campaign: None,
+    };
+    let claimed = store.claim(&req).await.unwrap();
+    let mut variants: Vec<Option<u32>> = claimed.iter().map(|d| d.variant).collect();
+    variants.sort();
+    assert_eq!(
+        variants,
+        [Some(0), Some(1)],
+        "{backend}: only the test group"
+    );
+    // Paused for 30 s: the decision moves on by as much.
+    assert!(store.pause_campaign(campaign, t + 10_000).await.unwrap());
+    assert!(store.resume_campaign(campaign, t + 40_000).await.unwrap());
+    let c = store.campaign(campaign).await.unwrap().unwrap();
+    assert_eq!(c.ab_decide_at_ms, Some(t + 90_000), "{backend}");
+    assert!(
+        store.ab_due(t + 80_000).await.unwrap().is_empty(),
+        "{backend}"
+    );
+    assert_eq!(
+        store.ab_due(t + 90_000).await.unwrap(),
+        [campaign],
+        "{backend}"
+    );
+    assert!(
+        store
+            .decide_ab(campaign, 1, "{}", t + 90_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .decide_ab(campaign, 0, "{}", t + 90_000)
+            .await
+            .unwrap(),
+        "{backend}: once"
+    );
+    // (The test group's leases ran out meanwhile: claimed again too.)
+    let again = store
+        .claim(&ClaimRequest {
+            owner: "B",
+            now_ms: t + 90_001,
+            ..req
+        })
+        .await
+        .unwrap();
+    let rest: Vec<_> = again.iter().filter(|d| d.variant.is_none()).collect();
+    assert_eq!(rest.len(), 5, "{backend}: the rest, due now");
+    assert!(rest.iter().all(|d| d.reason.is_none()), "{backend}");
+}
+
+#[tokio::test]
+async fn ab_tests_behave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = herald_store::open(&format!("sqlite://{}", dir.path().join("h.db").display()))
+        .await
+        .unwrap();
+    ab_scenario(sqlite).await;
+    let db = PgDb::create().await;
+    ab_scenario(herald_store::open(&db.url).await.unwrap()).await;
+}
