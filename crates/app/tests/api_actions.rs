@@ -313,6 +313,27 @@ fn every_ui_action_is_in_the_api_and_every_list_pages() {
     assert_eq!(shown, [ids[2].clone(), ids[1].clone(), ids[0].clone()]);
     let (sent, _) = api.walk("/api/v1/campaigns?status=sent", "campaigns", 2);
     assert!(sent.is_empty());
+    // The compose page's preview: unsaved content, as the list's first contact gets it.
+    let r = api.call(
+        "POST",
+        "/api/v1/campaigns/preview",
+        &api.viewer,
+        Some(r#"{"list": "Club", "subject": "Hi {{ contact.first_name }}", "html": "<p>{{ contact.city }}</p>"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let p = json(&r);
+    assert_eq!(
+        (p["email"].as_str(), p["subject"].as_str()),
+        (Some("ann@people.invalid"), Some("Hi Ann")),
+        "{p}"
+    );
+    assert!(p["html"].as_str().unwrap().contains("Kraków"), "{p}");
+    let r = api.admin(
+        "POST",
+        "/api/v1/campaigns/preview",
+        Some(r#"{"list": "Club", "subject": "Hi", "html": "<p>{{ contact.city </p>"}"#),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
     // A campaign's details, as `campaign show --json` prints them.
     let r = api.call(
         "GET",

@@ -125,5 +125,5 @@ fn the_api_matches_its_openapi_document() {
         "schemathesis found failures:\n{report}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(report.contains("Tested: 71"), "{report}");
+    assert!(report.contains("Tested: 72"), "{report}");
 }

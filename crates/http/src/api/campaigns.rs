@@ -613,3 +613,33 @@ pub async fn archive<S: Store>(
         Err(f) => failure(f),
     }
 }
+
+/// `POST /api/v1/campaigns/preview`: content not saved yet, rendered as the list's first
+/// contact would get it (the compose page's live preview).
+#[derive(Deserialize, JsonSchema)]
+pub struct PreviewBody {
+    /// The list whose first contact it is rendered for (none: a stand-in address).
+    #[schemars(extend("maxLength" = 200))]
+    pub list: String,
+    #[schemars(extend("maxLength" = 2000))]
+    pub subject: String,
+    pub html: String,
+    pub format: Option<herald_engine::api_types::BodyFormat>,
+}
+
+pub async fn preview<S: Store>(
+    State(web): State<Arc<Web<S>>>,
+    Body(b): Body<PreviewBody>,
+) -> Response {
+    if b.list.chars().count() > 200 || b.subject.chars().count() > 2000 {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "list: at most 200 characters; subject: at most 2000",
+        );
+    }
+    let format = b.format.unwrap_or_default();
+    match crate::preview::render(&web.store, &b.list, b.subject, b.html, format).await {
+        Ok(p) => Json(p).into_response(),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
+    }
+}

@@ -64,6 +64,7 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
                 .patch(campaigns::edit::<S>)
                 .delete(campaigns::delete::<S>),
         )
+        .route("/api/v1/campaigns/preview", post(campaigns::preview::<S>))
         .route(
             "/api/v1/campaigns/{id}/archive",
             axum::routing::put(campaigns::archive::<S>),

@@ -99,6 +99,16 @@ pub const ROUTES: &[Route] = &[
         schema::<api_types::CampaignReport>,
     ),
     Route {
+        method: "POST",
+        path: "/api/v1/campaigns/preview",
+        role: Role::Viewer,
+        summary: "Render content not saved yet as the list's first contact would get it (the compose page's live preview): {email, subject, html}; 422 says what does not render",
+        query: None,
+        body: Some(schema::<campaigns::PreviewBody>),
+        ok: (200, Some(schema::<crate::preview::Preview>)),
+        conflicts: false,
+    },
+    Route {
         method: "PUT",
         path: "/api/v1/campaigns/{id}/archive",
         role: Role::Admin,

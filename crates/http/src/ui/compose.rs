@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use herald_engine::api_types::BodyFormat;
 use herald_engine::campaign::{self, CampaignError, CampaignInput, TrackingSwitches};
-use herald_mail::CampaignTemplates;
 use herald_store::{CampaignId, CampaignStatus, Store};
 use serde::Deserialize;
 
@@ -175,56 +174,12 @@ pub async fn preview<S: Store>(
         )
             .into_response();
     }
-    let fail = |e: String| Json(serde_json::json!({ "error": e })).into_response();
-    let member = match web.store.find_list(&f.list).await {
-        Ok(Some(list)) => web
-            .store
-            .audience_page(list, 0, 1)
-            .await
-            .ok()
-            .and_then(|p| p.into_iter().next()),
-        _ => None,
-    };
-    let (email, fields) = match &member {
-        Some(m) => (
-            m.email.clone(),
-            serde_json::from_str(&m.fields).unwrap_or_default(),
-        ),
-        None => ("someone@example.com".to_string(), serde_json::Map::new()),
-    };
-    // Templates are the user's input: compiled and rendered off the async workers, within a
-    // time limit (the size and nesting caps in `CampaignTemplates` bound the work as well).
-    let (subject, html, format) = (f.subject.clone(), f.html.clone(), f.format());
-    let to = email.clone();
-    let job = herald_engine::bounded(PREVIEW_LIMIT, move || {
-        let html = format
-            .to_html(html)
-            .map_err(|e| format!("HTML (MJML): {e}"))?;
-        let templates =
-            CampaignTemplates::compile(&subject, &html, None).map_err(|e| e.to_string())?;
-        templates
-            .render(&herald_engine::render::context(&to, fields, None))
-            .map_err(|e| e.to_string())
-    });
-    match job.await {
-        Ok(Ok(r)) => {
-            Json(serde_json::json!({"email": email, "subject": r.subject, "html": r.html}))
-                .into_response()
-        }
-        Ok(Err(e)) => fail(e),
-        Err(herald_engine::Unfinished::Panicked(e)) => {
-            tracing::error!(error = %e, "rendering a preview failed");
-            fail("the preview could not be rendered".into())
-        }
-        Err(herald_engine::Unfinished::TooSlow) => fail(format!(
-            "the preview took longer than {} s to render; simplify the template",
-            PREVIEW_LIMIT.as_secs()
-        )),
+    let format = f.format();
+    match crate::preview::render(&web.store, &f.list, f.subject, f.html, format).await {
+        Ok(p) => Json(p).into_response(),
+        Err(e) => Json(serde_json::json!({ "error": e })).into_response(),
     }
 }
-
-/// The longest a preview may take.
-const PREVIEW_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn create<S: Store>(
     State(web): State<Arc<Web<S>>>,
