@@ -2,7 +2,9 @@
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+                                        WebDriverException)
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -22,7 +24,14 @@ def waiter(driver, seconds=20):
     """A wait whose condition may look at a page that is being replaced: an element gone with
     the old page (stale) or not on the new one yet counts as "not yet", not as a failure."""
     return WebDriverWait(driver, seconds,
-                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException,
+                                             WebDriverException))
+
+
+def after(driver, element):
+    """Wait until `element`'s page has been replaced (a form posted, a link followed), so what
+    is looked at next is the new page's."""
+    waiter(driver).until(expected_conditions.staleness_of(element))
 
 
 def log_in(driver, base, email, password):

@@ -42,6 +42,7 @@ try:
     form = driver.find_element(By.ID, "add-domain")
     form.find_element(By.NAME, "domain").send_keys("firstrun.example")
     form.submit()
+    chrome.after(driver, form)
     wait.until(lambda d: "_domainkey" in d.find_element(By.TAG_NAME, "main").text)
     seen["records_shown"] = "_domainkey.firstrun.example" in driver.find_element(By.TAG_NAME, "main").text
     driver.save_screenshot(f"{artifacts}/firstrun-domain.png")
@@ -70,7 +71,9 @@ try:
     subprocess.run([publish, f.name], check=True)
     os.unlink(f.name)
     section = driver.find_element(By.XPATH, "//section[@id='domain-firstrun.example']")
-    section.find_element(By.XPATH, ".//button[text()='Verify now']").click()
+    verify = section.find_element(By.XPATH, ".//button[text()='Verify now']")
+    verify.click()
+    chrome.after(driver, verify)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "table.verification"))
     seen["verified"] = driver.find_element(By.CSS_SELECTOR, "section.domain h3").text
     seen["verification"] = driver.find_element(By.CSS_SELECTOR, "table.verification").text
@@ -84,6 +87,7 @@ try:
     form.find_element(By.NAME, "user").send_keys("seed@inbox.test")
     form.find_element(By.NAME, "password").send_keys("secret")
     form.submit()
+    chrome.after(driver, form)
     wait.until(lambda d: "seed@inbox.test" in d.find_element(By.TAG_NAME, "table").text)
     seen["password_shown"] = 'value="secret"' in driver.page_source
 
@@ -94,7 +98,9 @@ try:
     lst.clear()
     lst.send_keys("first")
     driver.find_element(By.NAME, "file").send_keys(csv_path)
-    driver.find_element(By.CSS_SELECTOR, "#import-form button").click()
+    imported = driver.find_element(By.CSS_SELECTOR, "#import-form button")
+    imported.click()
+    chrome.after(driver, imported)
     wait.until(lambda d: d.find_elements(By.ID, "import-result"))
     seen["import"] = driver.find_element(By.ID, "import-result").text
 
@@ -107,10 +113,12 @@ try:
     form.find_element(By.NAME, "from").send_keys("News <news@firstrun.example>")
     form.find_element(By.NAME, "subject").send_keys("Hello {{ contact.first_name }}")
     form.submit()
+    chrome.after(driver, form)
     wait.until(lambda d: d.find_elements(By.ID, "test-form"))
     test = driver.find_element(By.ID, "test-form")
     test.find_element(By.NAME, "to").send_keys("me@example.com")
     test.submit()
+    chrome.after(driver, test)
     wait.until(lambda d: d.find_elements(By.ID, "notice") or d.find_elements(By.ID, "message"))
     seen["test"] = (driver.find_elements(By.ID, "notice") or driver.find_elements(By.ID, "message"))[0].text
     driver.save_screenshot(f"{artifacts}/firstrun-campaign.png")
