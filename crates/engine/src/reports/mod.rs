@@ -48,6 +48,8 @@ pub struct CampaignSummary {
     pub gate_override: Option<String>,
     /// Why it was sent despite a spam-complaint rate past 0.3 %, and by whom; null otherwise.
     pub complaint_override: Option<String>,
+    /// Published on its public archive page (`campaign archive`).
+    pub archive: bool,
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
@@ -234,6 +236,7 @@ fn summary(c: &Campaign) -> CampaignSummary {
         status: c.status.as_str(),
         gate_override: c.gate_override.clone(),
         complaint_override: c.complaint_override.clone(),
+        archive: c.archive,
         created_at: ms_to_rfc3339(c.created_at_ms),
         started_at: c.started_at_ms.map(ms_to_rfc3339),
         finished_at: c.finished_at_ms.map(ms_to_rfc3339),

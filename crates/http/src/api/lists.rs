@@ -262,17 +262,6 @@ pub struct ListBody {
     pub no_welcome: bool,
 }
 
-fn list_refused(e: AudienceError) -> Response {
-    match e {
-        AudienceError::Store(e) => internal(e),
-        AudienceError::UnknownList(_) => error(StatusCode::NOT_FOUND, e.to_string()),
-        AudienceError::NameTaken(_)
-        | AudienceError::SlugTaken(..)
-        | AudienceError::ListInUse(_) => error(StatusCode::CONFLICT, e.to_string()),
-        e => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-    }
-}
-
 /// The list's input, after the From gate for its confirmation sender.
 async fn list_input<S: Store>(web: &Web<S>, b: ListBody) -> Result<audience::ListInput, Response> {
     let opt_in = match b.opt_in.as_deref().map(str::parse::<herald_domain::OptIn>) {
@@ -332,7 +321,7 @@ pub async fn create_list<S: Store>(
     };
     match audience::create_list(&web.store, input, web.clock.now_ms()).await {
         Ok(l) => (StatusCode::CREATED, Json(ListView::of(&l, &web.public_url))).into_response(),
-        Err(e) => list_refused(e),
+        Err(e) => super::members::refused(e),
     }
 }
 
@@ -347,7 +336,7 @@ pub async fn update_list<S: Store>(
     };
     match audience::update_list(&web.store, &name, input).await {
         Ok(l) => Json(ListView::of(&l, &web.public_url)).into_response(),
-        Err(e) => list_refused(e),
+        Err(e) => super::members::refused(e),
     }
 }
 
@@ -357,6 +346,6 @@ pub async fn delete_list<S: Store>(
 ) -> Response {
     match audience::delete_list(&web.store, &name).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => list_refused(e),
+        Err(e) => super::members::refused(e),
     }
 }

@@ -16,13 +16,14 @@ use super::{Body, Params, error, internal};
 use crate::Web;
 use crate::accounts::{self, AccountError, TokenList};
 
-fn refused(e: AccountError) -> Response {
+/// What an account refusal is in HTTP (tokens and users).
+pub(super) fn refused(e: AccountError) -> Response {
     match e {
         AccountError::BadInput(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
         AccountError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
         AccountError::Store(e) => internal(e),
         AccountError::Auth(e) => {
-            tracing::error!(error = %e, "making a token failed");
+            tracing::error!(error = %e, "making a secret (token or password) failed");
             super::failure(crate::Failure::Internal)
         }
     }

@@ -12,7 +12,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::paging::{PageQuery, page_of};
-use super::{Body, Params, error, internal};
+use super::tokens::refused;
+use super::{Body, Params, error};
 use crate::Web;
 use crate::accounts::{self, AccountError, UserView};
 use crate::auth::Role;
@@ -42,18 +43,6 @@ pub struct NewUserBody {
     /// `admin` or `viewer` (the default).
     #[schemars(extend("enum" = ["admin", "viewer", null]))]
     pub role: Option<String>,
-}
-
-fn refused(e: AccountError) -> Response {
-    match e {
-        AccountError::BadInput(m) => error(StatusCode::UNPROCESSABLE_ENTITY, m),
-        AccountError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
-        AccountError::Store(e) => internal(e),
-        AccountError::Auth(e) => {
-            tracing::error!(error = %e, "making a password failed");
-            super::failure(crate::Failure::Internal)
-        }
-    }
 }
 
 pub async fn list<S: Store>(

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use herald_engine::render::web::archive_copy;
 use herald_mail::tracking::TokenKind;
 use herald_store::{CampaignId, CampaignStatus, Store};
 
-use super::web_copy::{CSP, RENDER_LIMIT};
+use super::web_copy::render_page;
 
 /// Archive pages rendered at once: apart from the recipients' web copies, so a crawler on a
 /// public link never turns them away.
@@ -40,50 +40,15 @@ pub(super) async fn page<S: Store>(
     if !c.archive || !started || c.kind != herald_domain::CampaignKind::Campaign {
         return not_found();
     }
-    let Ok(permit) = RENDERING.clone().try_acquire_owned() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [
-                (header::RETRY_AFTER, "2"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            "Busy: try again in a moment.\n",
-        )
-            .into_response();
-    };
-    let id = c.id;
-    let rendered = tokio::time::timeout(
-        RENDER_LIMIT,
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            archive_copy(&c).map(|html| (c.subject, html))
-        }),
+    // The same for everyone: a shared cache may keep it a few minutes.
+    let id = c.id.0;
+    render_page(
+        &RENDERING,
+        "campaign",
+        id,
+        "public, max-age=300",
+        false,
+        move || archive_copy(&c),
     )
-    .await;
-    match rendered {
-        Ok(Ok(Ok((_, html)))) => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CONTENT_SECURITY_POLICY, CSP),
-                // The same for everyone: a shared cache may keep it a few minutes.
-                (header::CACHE_CONTROL, "public, max-age=300"),
-            ],
-            html,
-        )
-            .into_response(),
-        Ok(Ok(Err(e))) => {
-            tracing::warn!(campaign = id.0, error = %e, "an archive page could not be rendered");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [(header::CACHE_CONTROL, "no-store")],
-                "This campaign could not be shown.\n",
-            )
-                .into_response()
-        }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "rendering an archive page");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+    .await
 }

@@ -18,12 +18,12 @@ use super::{Public, not_found};
 
 /// The marketer's HTML on Herald's own origin: no scripts at all, and a sandbox (an opaque
 /// origin: no cookies, no session) whatever the HTML holds.
-pub(super) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline' https:; img-src https: http: data:; \
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline' https:; img-src https: http: data:; \
 font-src https:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'; \
 sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation";
 
 /// The longest one web copy may take to render.
-pub(super) const RENDER_LIMIT: Duration = Duration::from_secs(5);
+const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
 /// Web copies rendered at once (each compiles its campaign's templates): a flood of requests
 /// for valid links gets 503s, not a queue of CPU work that outlives the clients.
@@ -83,7 +83,45 @@ pub(super) async fn page<S: Store>(
         p.keys.sign(TokenKind::Preferences, id.0, t.sent_at, "")
     );
     let view = format!("/v/{token}");
-    let Ok(permit) = RENDERING.clone().try_acquire_owned() else {
+    render_page(
+        &RENDERING,
+        "message",
+        id.0,
+        "private, no-store",
+        true,
+        move || {
+            web_copy(
+                &c,
+                &r.email,
+                fields.as_deref(),
+                r.seed,
+                Links {
+                    unsubscribe_url: Some(&unsubscribe),
+                    preferences_url: Some(&preferences),
+                    confirm_url: None,
+                    view_url: Some(&view),
+                },
+            )
+        },
+    )
+    .await
+}
+
+/// Render `job` (the marketer's HTML) off the async workers — at most `slots` at once (503
+/// past that), within [`RENDER_LIMIT`] — and answer it under the sandboxing [`CSP`] with
+/// `cache` (and `noindex`); `what` (`message`, `campaign`) and `id` name it in answers and logs.
+pub(super) async fn render_page<F>(
+    slots: &Arc<tokio::sync::Semaphore>,
+    what: &'static str,
+    id: i64,
+    cache: &'static str,
+    noindex: bool,
+    job: F,
+) -> Response
+where
+    F: FnOnce() -> Result<String, WebCopyError> + Send + 'static,
+{
+    let Ok(permit) = slots.clone().try_acquire_owned() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [
@@ -99,56 +137,50 @@ pub(super) async fn page<S: Store>(
         tokio::task::spawn_blocking(move || {
             // Held until the work ends, also when the client has gone.
             let _permit = permit;
-            web_copy(
-                &c,
-                &r.email,
-                fields.as_deref(),
-                r.seed,
-                Links {
-                    unsubscribe_url: Some(&unsubscribe),
-                    preferences_url: Some(&preferences),
-                    confirm_url: None,
-                    view_url: Some(&view),
-                },
-            )
+            job()
         }),
     )
     .await;
     match rendered {
-        Ok(Ok(Ok(html))) => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CONTENT_SECURITY_POLICY, CSP),
-                (header::CACHE_CONTROL, "private, no-store"),
-                (
+        Ok(Ok(Ok(html))) => {
+            let mut r = (
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (header::CONTENT_SECURITY_POLICY, CSP),
+                    (header::CACHE_CONTROL, cache),
+                ],
+                html,
+            )
+                .into_response();
+            if noindex {
+                r.headers_mut().insert(
                     header::HeaderName::from_static("x-robots-tag"),
-                    "noindex, nofollow",
-                ),
-            ],
-            html,
-        )
-            .into_response(),
+                    header::HeaderValue::from_static("noindex, nofollow"),
+                );
+            }
+            r
+        }
         Ok(Ok(Err(WebCopyError::ContactGone))) => (
             StatusCode::GONE,
             [(header::CACHE_CONTROL, "no-store")],
-            "This message is no longer available.\n",
+            format!("This {what} is no longer available.\n"),
         )
             .into_response(),
         Ok(Ok(Err(e))) => {
-            tracing::warn!(delivery = id.0, error = %e, "a web copy could not be rendered");
+            tracing::warn!(what, id, error = %e, "a page could not be rendered");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [(header::CACHE_CONTROL, "no-store")],
-                "This message could not be shown.\n",
+                format!("This {what} could not be shown.\n"),
             )
                 .into_response()
         }
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "rendering a web copy");
+            tracing::error!(what, id, error = %e, "rendering a page");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
         Err(_) => {
-            tracing::warn!(delivery = id.0, "a web copy took too long to render");
+            tracing::warn!(what, id, "a page took too long to render");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }

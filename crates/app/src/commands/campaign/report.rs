@@ -190,10 +190,7 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<Campaig
         sending_domain,
         sending_ips: app.all_sending_ips().await,
         helo_name: app.settings.delivery.helo_name.clone(),
-        archive_url: match app.store.campaign(id).await? {
-            Some(s) if s.archive => Some(super::archive_url(app, id)?),
-            _ => None,
-        },
+        archive_url: c.archive.then(|| super::archive_url(app, id)).transpose()?,
         id: c.id,
         name: c.name,
         subject: c.subject,
