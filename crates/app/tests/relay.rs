@@ -455,3 +455,118 @@ fn a_password_file_others_can_read_is_refused() {
     let alice = recipient(&report, "alice@inbox.test");
     assert_eq!(alice["attempts"], 0, "{report:#}");
 }
+
+/// `[[relay.route]]`: direct to the MX hosts by default, mail to one domain through the relay,
+/// and a From domain whose mail always goes direct (the first rule that matches decides). Each
+/// attempt's evidence names the route it took.
+#[test]
+fn route_rules_send_some_mail_through_the_relay_and_the_rest_direct() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let h = through_relay(
+        tmp.path(),
+        &w["WORLD_SUBMISSION"],
+        "starttls",
+        "relaypass",
+        Some(&w["WORLD_CA"]),
+    )
+    .env("HERALD__DELIVERY__TRANSPORT", "mx")
+    .env(
+        "HERALD__DNS__NAMESERVERS",
+        &format!("[\"{}\"]", w["WORLD_DNS"]),
+    )
+    .env("HERALD__DELIVERY__MX_PORT", &w["WORLD_MX_PORT"])
+    .env(
+        "HERALD__RELAY__ROUTE",
+        r#"[{ from_domains = ["direct.world-sender.test"], via = "mx" },
+            { recipient_domains = ["inbox.test"], via = "relay" }]"#,
+    );
+    let id = campaign(&h, tmp.path(), &["carol@inbox.test", "anyone@discard.test"]);
+    let report = h.json(&["campaign", "send", &id, "--wait", "--json"]);
+    let carol = recipient(&report, "carol@inbox.test");
+    assert_eq!(carol["evidence"]["route"], "relay:generic", "{carol:#}");
+    assert!(
+        ["relayed", "delivered"].contains(&carol["state"].as_str().unwrap()),
+        "{carol:#}"
+    );
+    let queue_id = carol["evidence"]["remote_queue_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let log = wait_for(
+        "the relay's log of carol's copy",
+        Duration::from_secs(30),
+        || {
+            let l = maillog_for(&w["WORLD_MAILLOG"], &queue_id);
+            l.contains("sasl_username=relay@world.test").then_some(l)
+        },
+    );
+    assert!(log.contains("sasl_method=PLAIN"), "{log}");
+    let other = recipient(&report, "anyone@discard.test");
+    assert_eq!(
+        (
+            other["state"].as_str(),
+            other["evidence"]["route"].as_str(),
+            other["evidence"]["mx"].as_str()
+        ),
+        (Some("delivered"), Some("mx"), Some("mx.discard.test")),
+        "{other:#}"
+    );
+
+    // From the domain whose mail always goes direct: carol's copy too.
+    let html = tmp.path().join("direct.html");
+    std::fs::write(&html, "<p>Direct</p>").unwrap();
+    let direct = h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        "Direct",
+        "--list",
+        "r",
+        "--from",
+        "News <news@direct.world-sender.test>",
+        "--subject",
+        "Direct test",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = h.json(&["campaign", "send", &direct, "--wait", "--json"]);
+    let carol = recipient(&report, "carol@inbox.test");
+    assert_eq!(
+        (
+            carol["state"].as_str(),
+            carol["evidence"]["route"].as_str(),
+            carol["evidence"]["mx"].as_str()
+        ),
+        (Some("delivered"), Some("mx"), Some("mx.inbox.test")),
+        "{carol:#}"
+    );
+
+    // A rule without a domain, or with something that is not one, is refused at start.
+    for (rules, says) in [
+        (r#"[{ via = "relay" }]"#, "give from_domains"),
+        (
+            r#"[{ recipient_domains = ["*.example.com"], via = "relay" }]"#,
+            "is not a domain name",
+        ),
+        (
+            r#"[{ recipient_domains = ["a.test"], via = "pigeon" }]"#,
+            "pigeon",
+        ),
+    ] {
+        let out = h
+            .clone_env(&tmp.path().join("data"))
+            .env("HERALD__RELAY__ROUTE", rules)
+            .run(&["campaign", "list"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(says),
+            "{rules}: {err}"
+        );
+    }
+}

@@ -54,6 +54,8 @@ pub struct CampaignDetails {
     pub helo_name: String,
     /// Its public archive page, while it is published (shown once its send started).
     pub archive_url: Option<String>,
+    /// Files every copy carries.
+    pub attachments: Vec<crate::campaign::attachments::AttachmentView>,
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,

@@ -251,6 +251,8 @@ pub struct Web<S: Store> {
     /// The run-time settings' values from herald.toml (the Settings page's "file value", what a
     /// reset goes back to).
     pub runtime_base: herald_engine::runtime::RuntimeValues,
+    /// `[attachments]`: whether drafts may carry files, and their cap.
+    pub attachments: herald_engine::campaign::attachments::Policy,
 }
 
 /// Everything served on `[http] listen`: the UI, `/api/v1`, and the public signed routes,

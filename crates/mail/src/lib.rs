@@ -19,8 +19,8 @@ pub mod webhooks;
 pub use classify::{Classification, classify_reply, classify_reply_at, classify_reply_from};
 pub use feedback::{Classified, Kind, Verdict, classify_message, classify_text};
 pub use message::{
-    MessageError, OutgoingMessage, build_message, from_smtp_data, list_id_header, sha256_hex,
-    smtp_data,
+    MessageAttachment, MessageError, OutgoingMessage, build_message, from_smtp_data,
+    list_id_header, sha256_hex, smtp_data,
 };
 pub use reply::remote_queue_id;
 pub use template::{CampaignTemplates, Rendered, TemplateError};

@@ -30,6 +30,17 @@ pub struct OutgoingMessage<'a> {
     pub reply_to: Option<(Option<&'a str>, &'a EmailAddress)>,
     /// Extra headers (name, value), e.g. X-Herald-Delivery.
     pub headers: &'a [(&'a str, String)],
+    /// Files sent with the message (after the text and HTML, in a multipart/mixed).
+    pub attachments: &'a [MessageAttachment<'a>],
+}
+
+/// A file an [`OutgoingMessage`] carries: its name (RFC 2231-encoded when not ASCII), MIME
+/// type, and content (base64 on the wire).
+#[derive(Debug, Clone, Copy)]
+pub struct MessageAttachment<'a> {
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub content: &'a [u8],
 }
 
 /// The `List-Id` (RFC 2919) of list `name` (number `list`) sending from `domain`:
@@ -76,7 +87,8 @@ fn no_break(name: &'static str, v: &str) -> Result<(), MessageError> {
     }
 }
 
-/// Build the message (multipart/alternative text + HTML).
+/// Build the message (multipart/alternative text + HTML; with attachments, that and the files
+/// in a multipart/mixed).
 pub fn build_message(m: &OutgoingMessage<'_>) -> Result<Vec<u8>, MessageError> {
     no_break("Subject", m.subject)?;
     no_break("From", m.from_name.unwrap_or(""))?;
@@ -88,6 +100,10 @@ pub fn build_message(m: &OutgoingMessage<'_>) -> Result<Vec<u8>, MessageError> {
     for (name, value) in m.headers {
         no_break("extra header", name)?;
         no_break("extra header", value)?;
+    }
+    for a in m.attachments {
+        no_break("attachment name", a.name)?;
+        no_break("attachment type", a.content_type)?;
     }
     let from = match m.from_name {
         Some(n) if !n.is_empty() => Address::new_address(Some(n.to_string()), m.from.to_string()),
@@ -113,6 +129,9 @@ pub fn build_message(m: &OutgoingMessage<'_>) -> Result<Vec<u8>, MessageError> {
     }
     for (name, value) in m.headers {
         b = b.header(name.to_string(), Raw::new(value.clone()));
+    }
+    for a in m.attachments {
+        b = b.attachment(a.content_type, a.name, a.content);
     }
     b.write_to_vec()
         .map_err(|e| MessageError::Write(e.to_string()))
@@ -241,6 +260,7 @@ mod tests {
             date: 1_764_151_200,
             reply_to: None,
             headers: &[],
+            attachments: &[],
         };
         let raw = String::from_utf8(build_message(&m).unwrap()).unwrap();
         assert!(
@@ -251,5 +271,70 @@ mod tests {
         assert!(raw.contains("multipart/alternative"), "{raw}");
         m.subject = "x\r\nBcc: evil@example.com";
         assert_eq!(build_message(&m), Err(MessageError::LineBreak("Subject")));
+    }
+
+    #[test]
+    fn attachments_arrive_whole_after_the_text_and_html() {
+        use mail_parser::MimeHeaders;
+        let from = EmailAddress::parse("ann@sender.test").unwrap();
+        let to = EmailAddress::parse("bob@inbox.test").unwrap();
+        let pdf: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        let files = [
+            MessageAttachment {
+                name: "Programm 2027 – Übersicht.pdf",
+                content_type: "application/pdf",
+                content: &pdf,
+            },
+            MessageAttachment {
+                name: "notes.txt",
+                content_type: "text/plain",
+                content: b"line one\n.line two\n",
+            },
+        ];
+        let mut m = OutgoingMessage {
+            from_name: None,
+            from: &from,
+            to_name: None,
+            to: &to,
+            subject: "Files",
+            html: "<p>Hi</p>",
+            text: "Hi",
+            message_id: "files@sender.test",
+            date: 1_764_151_200,
+            reply_to: None,
+            headers: &[],
+            attachments: &files,
+        };
+        let raw = build_message(&m).unwrap();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(parsed.body_text(0).as_deref(), Some("Hi"));
+        assert_eq!(parsed.body_html(0).as_deref(), Some("<p>Hi</p>"));
+        assert_eq!(parsed.attachment_count(), 2);
+        let got: Vec<(String, Vec<u8>)> = parsed
+            .attachments()
+            .map(|a| {
+                (
+                    a.attachment_name().unwrap_or_default().to_string(),
+                    a.contents().to_vec(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got[0],
+            ("Programm 2027 – Übersicht.pdf".to_string(), pdf.clone())
+        );
+        assert_eq!(got[1].1, b"line one\n.line two\n".to_vec());
+        // What reaches DATA unstuffs to the same message.
+        assert_eq!(from_smtp_data(&smtp_data(&raw)).len(), raw.len());
+        let bad = [MessageAttachment {
+            name: "x\r\nBcc: evil@example.com",
+            content_type: "text/plain",
+            content: b"x",
+        }];
+        m.attachments = &bad;
+        assert_eq!(
+            build_message(&m),
+            Err(MessageError::LineBreak("attachment name"))
+        );
     }
 }

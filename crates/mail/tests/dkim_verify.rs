@@ -67,6 +67,7 @@ fn a_campaign_message_carries_two_signatures_dkimpy_accepts() {
         date: 1_764_151_200,
         reply_to: None,
         headers: &[("List-Unsubscribe", "<https://sender.test/u/1>".to_string())],
+        attachments: &[],
     })
     .unwrap();
     let signed = signer.sign(&raw).unwrap();

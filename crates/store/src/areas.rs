@@ -562,3 +562,27 @@ store_area! {
         fn delete_template(&self, name: &str) -> bool;
     }
 }
+
+store_area! {
+    /// A campaign's attachments (`shared/attachments.rs`); changed only while it is a draft.
+    pub trait AttachmentStore {
+        /// The campaign's attachments by name, without their content.
+        fn attachments(&self, campaign: CampaignId) -> Vec<AttachmentMeta>;
+        /// The same with their content (the sender reads them once per campaign).
+        fn attachment_contents(&self, campaign: CampaignId) -> Vec<Attachment>;
+        /// Attach (or replace by name) while the campaign is a draft and every attachment
+        /// together stays within `max_total` bytes: checked and written in one transaction.
+        fn add_attachment(
+            &self,
+            campaign: CampaignId,
+            a: &Attachment,
+            max_total: i64,
+            now_ms: i64,
+        ) -> Attached;
+        /// Remove by name while a draft: `Some(true)` removed, `Some(false)` no such file,
+        /// `None` not a draft (nothing changed).
+        fn remove_attachment(&self, campaign: CampaignId, name: &str, now_ms: i64) -> Option<bool>;
+        /// Copy every attachment of `from` to `to` (a duplicated campaign).
+        fn copy_attachments(&self, from: CampaignId, to: CampaignId, now_ms: i64) -> u64;
+    }
+}

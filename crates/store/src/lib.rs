@@ -61,6 +61,7 @@ pub trait Store:
     + IdempotencyStore
     + RuntimeSettingsStore
     + TemplateStore
+    + AttachmentStore
     + Clone
     + Send
     + Sync
@@ -87,6 +88,7 @@ impl<T> Store for T where
         + IdempotencyStore
         + RuntimeSettingsStore
         + TemplateStore
+        + AttachmentStore
         + Clone
         + Send
         + Sync

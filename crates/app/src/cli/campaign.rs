@@ -74,6 +74,23 @@ pub enum CampaignCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Attach a file to a draft: every copy carries it (replacing one of the same name). Off
+    /// unless `[attachments] enabled = true`; every attachment together at most
+    /// `[attachments] max_bytes`. Bulk mail with attachments is filtered more often.
+    Attach {
+        id: String,
+        file: PathBuf,
+        /// The name the recipient sees (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Its MIME type (default: from the name's extension, else application/octet-stream).
+        #[arg(long)]
+        content_type: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a draft's attachment by name.
+    Detach { id: String, name: String },
     /// Who a draft goes to: its list and other lists (each person once), narrowed by a
     /// segment, minus an exclusion segment and excluded lists (`not_sent: excluded`), counted
     /// now. Without flags, only counts.

@@ -501,6 +501,11 @@ pub enum BenchCmd {
         /// (PostgreSQL only for more than one), SESSIONS sessions each.
         #[arg(long, default_value_t = 1)]
         nodes: usize,
+        /// Pause the campaign once this many messages were accepted, watch that no new one is
+        /// accepted from a second after, resume, and count every recipient's copies at the
+        /// sink at the end (lost and doubled). In-process sink only (no --sink).
+        #[arg(long)]
+        pause_at: Option<u64>,
         #[arg(long)]
         json: bool,
     },

@@ -30,6 +30,7 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
             compare_smtp_source,
             database,
             nodes,
+            pause_at,
             json,
         } => {
             send(SendArgs {
@@ -41,6 +42,7 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
                 compare: compare_smtp_source,
                 database,
                 nodes,
+                pause_at,
                 json,
             })
             .await
@@ -96,6 +98,26 @@ struct SendFigures {
     db_share_claims: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     smtp_source: Option<SmtpSourceFigures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pause: Option<PauseFigures>,
+}
+
+/// `--pause-at`: a pause and resume in the middle of the send, and what the sink received.
+#[derive(Serialize, Default)]
+struct PauseFigures {
+    /// Messages the sink had accepted when the pause was asked for.
+    accepted_at_pause: u64,
+    /// How long the pause call took (the status changes first; then the waiting deliveries
+    /// are moved out of the due range).
+    pause_call_ms: f64,
+    /// Accepted by a second after the pause (those in flight finish and are recorded).
+    accepted_after_1s: u64,
+    /// Accepted in the 3 s after that: new attempts while paused (0 expected).
+    accepted_while_paused: u64,
+    resume_call_ms: f64,
+    /// Recipients the sink never received a copy for, and those it received more than once.
+    lost: u64,
+    doubled: u64,
 }
 
 #[derive(Serialize)]
@@ -105,15 +127,55 @@ struct SmtpSourceFigures {
     messages_per_sec: f64,
 }
 
-/// A sink that accepts everything (used when no --sink is given).
-struct NullSink(AtomicU64);
+/// A sink that accepts everything (used when no --sink is given) and counts the copies each
+/// bench recipient (`user<N>@bench.example`) received.
+struct NullSink {
+    accepted: AtomicU64,
+    copies: Vec<std::sync::atomic::AtomicU8>,
+}
+
+impl NullSink {
+    fn new(recipients: u64) -> Self {
+        Self {
+            accepted: AtomicU64::new(0),
+            copies: (0..recipients)
+                .map(|_| std::sync::atomic::AtomicU8::new(0))
+                .collect(),
+        }
+    }
+
+    fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+
+    /// Recipients without a copy, and with more than one.
+    fn lost_and_doubled(&self) -> (u64, u64) {
+        self.copies.iter().fold((0, 0), |(lost, doubled), c| {
+            match c.load(Ordering::Relaxed) {
+                0 => (lost + 1, doubled),
+                1 => (lost, doubled),
+                _ => (lost, doubled + 1),
+            }
+        })
+    }
+}
 
 impl Handler for NullSink {
     fn rcpt(&self, _: &str, _: &str) -> ServerReply {
         ServerReply::new(250, "2.1.5", "Ok")
     }
-    fn data(&self, _: &str, _: &[String], _: &[u8]) -> ServerReply {
-        let n = self.0.fetch_add(1, Ordering::Relaxed);
+    fn data(&self, _: &str, rcpts: &[String], _: &[u8]) -> ServerReply {
+        for r in rcpts {
+            let n = r
+                .strip_prefix("user")
+                .and_then(|r| r.strip_suffix("@bench.example"))
+                .and_then(|n| n.parse::<usize>().ok());
+            if let Some(c) = n.and_then(|n| self.copies.get(n)) {
+                // Saturating: a count of 255 still says "more than once".
+                let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_add(1));
+            }
+        }
+        let n = self.accepted.fetch_add(1, Ordering::Relaxed);
         ServerReply::new(250, "2.0.0", format!("Ok: queued as B{n:X}"))
     }
 }
@@ -135,6 +197,7 @@ struct SendArgs {
     compare: bool,
     database: Option<String>,
     nodes: usize,
+    pause_at: Option<u64>,
     json: bool,
 }
 
@@ -148,8 +211,19 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
         compare,
         database,
         nodes,
+        pause_at,
         json,
     } = a;
+    if pause_at.is_some() && sink.is_some() {
+        return Err(crate::bad_input(
+            "--pause-at counts each recipient's copies at the in-process sink: leave out --sink",
+        ));
+    }
+    if pause_at.is_some_and(|n| n == 0 || n >= messages) {
+        return Err(crate::bad_input(
+            "--pause-at N: between 1 and --messages − 1 (the pause comes mid-way)",
+        ));
+    }
     let nodes = nodes.max(1);
     if nodes > 1
         && !database
@@ -161,7 +235,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
         ));
     }
     let dir = tempfile::tempdir().context("temporary directory")?;
-    let (sink, _stop) = sink_or_null(sink).await?;
+    let (sink, null, _stop) = sink_or_null(sink, messages).await?;
     tokio::net::TcpStream::connect(&sink)
         .await
         .with_context(|| format!("the sink {sink} does not accept connections (start one, e.g. `smtp-sink -u nobody -c {sink} 1000 &`)"))?;
@@ -203,10 +277,28 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             std::future::pending(),
         )
     });
-    for r in futures_util::future::join_all(runs).await {
+    // The runs end (finished, or failed): a pause still waiting for its moment gives up.
+    let ended = std::sync::atomic::AtomicBool::new(false);
+    let runs = async {
+        let r = futures_util::future::join_all(runs).await;
+        ended.store(true, Ordering::Relaxed);
+        r
+    };
+    let pause = async {
+        match (pause_at, &null) {
+            (Some(n), Some(sink)) => pause_round(app, id, sink, n, &ended).await,
+            _ => Ok(None),
+        }
+    };
+    let (results, pause) = tokio::join!(runs, pause);
+    for r in results {
         r?;
     }
     let seconds = t0.elapsed().as_secs_f64();
+    let mut pause = pause?;
+    if let (Some(p), Some(sink)) = (pause.as_mut(), &null) {
+        (p.lost, p.doubled) = sink.lost_and_doubled();
+    }
     let share = |f: fn(&herald_engine::queue::DbBusy) -> Duration| {
         queues
             .iter()
@@ -245,6 +337,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
         db_share_writes,
         db_share_claims,
         smtp_source,
+        pause,
     };
     if json {
         return output::json(&figures);
@@ -277,13 +370,56 @@ fn sink_settings(sink: &str, sessions: usize, database: Option<&str>) -> anyhow:
     Ok(settings)
 }
 
+/// `--pause-at n`: once the sink accepted `n`, pause the campaign (as `campaign pause` does),
+/// watch the sink for a second and then three more, and resume.
+async fn pause_round(
+    app: &App,
+    id: herald_store::CampaignId,
+    sink: &NullSink,
+    n: u64,
+    ended: &std::sync::atomic::AtomicBool,
+) -> anyhow::Result<Option<PauseFigures>> {
+    use herald_engine::campaign::{Control, control};
+    while sink.accepted() < n {
+        if ended.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut f = PauseFigures {
+        accepted_at_pause: sink.accepted(),
+        ..Default::default()
+    };
+    let t = Instant::now();
+    control(&app.store, id, Control::Pause, app.clock.now_ms()).await?;
+    f.pause_call_ms = t.elapsed().as_secs_f64() * 1000.0;
+    tokio::time::sleep_until((t + Duration::from_secs(1)).into()).await;
+    f.accepted_after_1s = sink.accepted();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    f.accepted_while_paused = sink.accepted() - f.accepted_after_1s;
+    eprintln!(
+        "paused at {} accepted; {} a second later, {} more in the next 3 s; resuming …",
+        f.accepted_at_pause, f.accepted_after_1s, f.accepted_while_paused
+    );
+    let t = Instant::now();
+    control(&app.store, id, Control::Resume, app.clock.now_ms()).await?;
+    f.resume_call_ms = t.elapsed().as_secs_f64() * 1000.0;
+    Ok(Some(f))
+}
+
 /// The sink to send to: `sink` (host:port), or a null sink started here on loopback (it
-/// accepts everything and keeps nothing), running until the returned sender is dropped.
+/// accepts everything, keeps nothing but a count of each of the `recipients`' copies, and is
+/// returned too), running until the returned sender is dropped.
 async fn sink_or_null(
     sink: Option<String>,
-) -> anyhow::Result<(String, Option<tokio::sync::oneshot::Sender<()>>)> {
+    recipients: u64,
+) -> anyhow::Result<(
+    String,
+    Option<Arc<NullSink>>,
+    Option<tokio::sync::oneshot::Sender<()>>,
+)> {
     if let Some(s) = sink {
-        return Ok((s, None));
+        return Ok((s, None, None));
     }
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = l.local_addr()?;
@@ -293,15 +429,11 @@ async fn sink_or_null(
         max_connections_per_ip: 0,
         ..Limits::default()
     };
-    tokio::spawn(herald_inbound::serve(
-        l,
-        Arc::new(NullSink(AtomicU64::new(0))),
-        limits,
-        async {
-            let _ = rx.await;
-        },
-    ));
-    Ok((addr.to_string(), Some(tx)))
+    let null = Arc::new(NullSink::new(recipients));
+    tokio::spawn(herald_inbound::serve(l, null.clone(), limits, async {
+        let _ = rx.await;
+    }));
+    Ok((addr.to_string(), Some(null), Some(tx)))
 }
 
 /// `messages` contacts on a `bench` list and a campaign of about `size` bytes to them,
@@ -401,6 +533,18 @@ fn print_send(figures: &SendFigures, messages: u64, nodes: usize, bytes: usize, 
             "unsigned"
         }
     );
+    if let Some(p) = &figures.pause {
+        println!(
+            "pause/resume: paused at {} accepted (the pause call took {:.0} ms); {} accepted a second later, {} in the 3 s after that (new attempts while paused); resume took {:.0} ms; at the end: {} recipient(s) lost, {} doubled",
+            p.accepted_at_pause,
+            p.pause_call_ms,
+            p.accepted_after_1s,
+            p.accepted_while_paused,
+            p.resume_call_ms,
+            p.lost,
+            p.doubled
+        );
+    }
     if let Some(s) = &figures.smtp_source {
         println!(
             "smtp-source: {:.2}s = {:.0} msg/s ({})",

@@ -166,6 +166,22 @@ pub struct Relay {
     /// (`POST /hooks/<provider>`, `[hooks.<provider>]`) reports what happened next: "mailgun",
     /// "postmark", "sendgrid", "brevo".
     pub provider: String,
+    /// `[[relay.route]]`: which mail goes the other way than `[delivery] transport` (the first
+    /// rule that matches decides).
+    pub route: Vec<RelayRoute>,
+}
+
+/// One `[[relay.route]]` rule: mail From one of `from_domains` and/or to one of
+/// `recipient_domains` (a missing list matches any) goes `via` the relay or straight to the
+/// recipient's MX hosts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayRoute {
+    #[serde(default)]
+    pub from_domains: Vec<String>,
+    #[serde(default)]
+    pub recipient_domains: Vec<String>,
+    pub via: Transport,
 }
 
 impl Default for Relay {
@@ -182,6 +198,7 @@ impl Default for Relay {
             rate: None,
             request_dsn: true,
             provider: "generic".into(),
+            route: Vec::new(),
         }
     }
 }
@@ -214,10 +231,40 @@ impl Relay {
     }
 
     /// The settings checks that need no network: see `Settings::load`.
+    /// `[[relay.route]]`: each rule names at least one domain, each a plain domain name.
+    pub(super) fn check_routes(&self) -> anyhow::Result<()> {
+        if self.route.len() > 1000 {
+            bail!("[[relay.route]]: at most 1000 rules");
+        }
+        for (i, r) in self.route.iter().enumerate() {
+            let n = i + 1;
+            if r.from_domains.is_empty() && r.recipient_domains.is_empty() {
+                bail!(
+                    "[[relay.route]] rule {n}: give from_domains, recipient_domains or both (a rule for all mail is [delivery] transport)"
+                );
+            }
+            for d in r.from_domains.iter().chain(&r.recipient_domains) {
+                let ok = !d.is_empty()
+                    && d.len() <= 253
+                    && !d.starts_with('.')
+                    && !d.ends_with('.')
+                    && d.contains('.')
+                    && d.chars()
+                        .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+                if !ok {
+                    bail!(
+                        "[[relay.route]] rule {n}: {d:?} is not a domain name (e.g. \"outlook.com\"; no @, no wildcards)"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn check(&self) -> anyhow::Result<()> {
         if self.host.trim().is_empty() {
             bail!(
-                "[delivery] transport = \"relay\" needs [relay] host (e.g. host = \"smtp.example.com\")"
+                "[delivery] transport = \"relay\" (or a [[relay.route]] with via = \"relay\") needs [relay] host (e.g. host = \"smtp.example.com\")"
             );
         }
         let host = self.bare_host();

@@ -49,6 +49,7 @@ pub struct Settings {
     pub lists: Lists,
     pub webhooks: Webhooks,
     pub check: Check,
+    pub attachments: Attachments,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -184,6 +185,34 @@ impl Default for Check {
     }
 }
 
+/// Campaign attachments (`herald campaign attach`): off by default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Attachments {
+    pub enabled: bool,
+    /// Every attachment of one campaign together, in bytes (at most 10 MiB).
+    pub max_bytes: u64,
+}
+
+impl Default for Attachments {
+    fn default() -> Self {
+        let p = herald_engine::campaign::attachments::Policy::default();
+        Self {
+            enabled: p.enabled,
+            max_bytes: p.max_bytes,
+        }
+    }
+}
+
+impl Attachments {
+    pub fn policy(&self) -> herald_engine::campaign::attachments::Policy {
+        herald_engine::campaign::attachments::Policy {
+            enabled: self.enabled,
+            max_bytes: self.max_bytes,
+        }
+    }
+}
+
 /// The outbound webhook sender of `herald serve` (`[webhooks]`; endpoints: `herald webhooks add`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -294,9 +323,12 @@ impl Settings {
                 "[delivery] relay = {old:?} is replaced by [delivery] transport = \"relay\" and a [relay] section (host, port, tls, username, password_file): see the README's \"Sending through a relay\""
             );
         }
-        if s.delivery.transport == Transport::Relay {
+        if s.delivery.transport == Transport::Relay
+            || s.relay.route.iter().any(|r| r.via == Transport::Relay)
+        {
             s.relay.check()?;
         }
+        s.relay.check_routes()?;
         if s.delivery.retry_schedule.is_empty() {
             bail!("[delivery] retry_schedule must have at least one interval");
         }
@@ -316,6 +348,13 @@ impl Settings {
         if t.is_zero() || t > Duration::from_secs(60) {
             bail!(
                 "[check] rspamd_timeout = {t:?}: between 1 ms and 60 s (create, schedule and send wait for it)"
+            );
+        }
+        let cap = herald_engine::campaign::attachments::MAX_CAP;
+        if s.attachments.max_bytes == 0 || s.attachments.max_bytes > cap {
+            bail!(
+                "[attachments] max_bytes = {}: between 1 and {cap} (10 MiB; base64 makes every copy a third larger, and many receivers refuse messages past 20–25 MB)",
+                s.attachments.max_bytes
             );
         }
         if let Some(u) = &s.check.rspamd_url

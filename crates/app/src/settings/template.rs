@@ -41,7 +41,7 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # messages_per_connection = 100
 # rate = "600/min"            # none by default
 
-[relay]                        # used when [delivery] transport = "relay"
+[relay]                        # used when [delivery] transport = "relay" (or a route via it)
 # host = "smtp.example.com"
 # port = 587                  # default: 587 (starttls), 465 (tls), 25 (none)
 # tls = "starttls"            # "starttls" (required, not opportunistic), "tls", "none" (loopback only)
@@ -53,6 +53,10 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 # rate = "14/s"               # messages per second/min/h through the relay (none: no cap)
 # request_dsn = true          # ask for success DSNs: relayed -> delivered with the remote reply
 # provider = "generic"
+
+# [[relay.route]]              # some mail the other way than transport (first match decides):
+# recipient_domains = ["outlook.com"]   # and/or from_domains = ["news.example.com"]
+# via = "relay"                # or "mx"
 
 # [hooks.mailgun]              # POST /hooks/mailgun: events of a relay with provider = "mailgun"
 # signing_key_file = "/etc/herald/mailgun-signing-key"
@@ -76,6 +80,10 @@ pub const TEMPLATE: &str = r#"# Herald settings. Every key is optional; environm
 [check]                        # the pre-send check (campaign check, and at create/schedule/send)
 # rspamd_url = "http://127.0.0.1:11333"   # rspamd's normal worker: score each campaign's message
 # rspamd_timeout = "10s"
+
+[attachments]                  # files sent with every copy (herald campaign attach); off by default:
+# enabled = false              # bulk mail with attachments is filtered more often; link to files instead
+# max_bytes = 2097152          # every attachment of one campaign together (at most 10485760)
 
 [inbound]
 # listen = "0.0.0.0:25"          # return-path / feedback SMTP listener (herald serve)

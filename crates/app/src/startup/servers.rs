@@ -99,6 +99,17 @@ impl App {
                 max_connections: d.max_connections.max(1),
             })
         };
+        let via = |transport: Transport| -> anyhow::Result<Route> {
+            match transport {
+                Transport::Relay => relay_route(&self.settings.relay, d.max_connections.max(1)),
+                Transport::Mx => {
+                    let dns =
+                        DnsMx::new(&self.settings.dns.nameservers, self.settings.dns.timeout.0)
+                            .map_err(anyhow::Error::msg)?;
+                    direct(Arc::new(dns), "mx", d.mx_port)
+                }
+            }
+        };
         let route = if let Some(sb) = sandbox {
             let host = MxHost {
                 name: "sandbox".into(),
@@ -106,19 +117,28 @@ impl App {
                 addrs: vec![sb.addr.ip()],
             };
             direct(Arc::new(FixedRoute { host }), "sandbox", sb.addr.port())?
-        } else if d.transport == Transport::Relay {
-            relay_route(&self.settings.relay, d.max_connections.max(1))?
         } else {
-            let dns = DnsMx::new(&self.settings.dns.nameservers, self.settings.dns.timeout.0)
-                .map_err(anyhow::Error::msg)?;
-            direct(Arc::new(dns), "mx", d.mx_port)?
+            via(d.transport)?
+        };
+        // `[[relay.route]]`: the deliveries its rules send the other way (none in a sandbox:
+        // everything goes to the capture server).
+        let rules = &self.settings.relay.route;
+        let other = match sandbox {
+            None if rules.iter().any(|r| r.via != d.transport) => {
+                let other_transport = match d.transport {
+                    Transport::Mx => Transport::Relay,
+                    Transport::Relay => Transport::Mx,
+                };
+                Some((via(other_transport)?, other_transport))
+            }
+            _ => None,
         };
         let source_ips = SourceIps::new(d.source_ips.clone());
-        let cfg = QueueConfig {
-            deliver: DeliverConfig {
+        let deliver_cfg = |route: Route| -> (DeliverConfig, SharedResolver, usize) {
+            let cfg = DeliverConfig {
                 session: SessionConfig {
                     helo_name: d.helo_name.clone(),
-                    source_ips,
+                    source_ips: source_ips.clone(),
                     timeouts: Timeouts {
                         connect: d.connect_timeout.0,
                         command: d.command_timeout.0,
@@ -136,7 +156,24 @@ impl App {
                 pace_idle: std::time::Duration::from_secs(30),
                 max_reconnects: 2,
                 clock: self.clock.clone(),
-            },
+            };
+            (cfg, route.resolver, route.max_connections)
+        };
+        let other_route = other.map(|(route, transport)| {
+            let (cfg, resolver, max) = deliver_cfg(route);
+            let rules = rules
+                .iter()
+                .map(|r| herald_engine::queue::routes::RouteRule {
+                    from_domains: r.from_domains.clone(),
+                    recipient_domains: r.recipient_domains.clone(),
+                    other_route: r.via == transport,
+                })
+                .collect();
+            herald_engine::queue::routes::OtherRoute::new(rules, cfg, resolver, max)
+        });
+        let (deliver, resolver, max_connections) = deliver_cfg(route);
+        let cfg = QueueConfig {
+            deliver,
             retry: RetrySchedule {
                 intervals: d.retry_schedule.iter().map(|x| x.0).collect(),
                 expiry: d.expiry.0,
@@ -146,7 +183,7 @@ impl App {
             claim_batch: d.claim_batch.max(1),
             max_in_flight: d.max_in_flight.max(1),
             max_connections_per_domain: d.max_connections_per_domain.max(1),
-            max_connections: route.max_connections,
+            max_connections,
             max_messages_per_connection: d.max_messages_per_connection.max(1),
             poll: std::time::Duration::from_millis(500),
             warmup: d.warmup.clone(),
@@ -160,7 +197,8 @@ impl App {
             std::process::id(),
             uuid::Uuid::now_v7().simple()
         );
-        let queue = Queue::new(self.store.clone(), cfg, route.resolver, owner);
+        let queue =
+            Queue::new(self.store.clone(), cfg, resolver, owner).with_other_route(other_route);
         let queue = match &self.live {
             Some(live) => queue.with_runtime(live.clone()),
             None => queue,
@@ -282,6 +320,7 @@ impl App {
             ip_policy,
             clock: self.clock.clone(),
             runtime_base: self.runtime_base.clone(),
+            attachments: self.settings.attachments.policy(),
         });
         let hooks = Arc::new(herald_http::hooks::Hooks {
             store: self.store.clone(),

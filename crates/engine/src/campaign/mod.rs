@@ -14,6 +14,7 @@ use herald_store::{
 use crate::render::context;
 
 pub mod ab;
+pub mod attachments;
 pub mod check;
 pub mod rspamd;
 pub mod templates;

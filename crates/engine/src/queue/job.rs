@@ -70,6 +70,7 @@ fn render_chunk(
     msg_tx: &mpsc::Sender<deliver::Prepared>,
     given_back_render: &std::sync::Mutex<Vec<i64>>,
     clock: &Clock,
+    provider: Option<herald_mail::webhooks::Provider>,
 ) -> Vec<OutcomeRecord> {
     let date = clock.now().unix_timestamp();
     // Records without an attempt: not renderable, or given back (campaign halted).
@@ -88,7 +89,7 @@ fn render_chunk(
             }
             continue;
         }
-        match r.prepare(&d, date) {
+        match r.prepare(&d, date, provider) {
             Ok(p) => {
                 if msg_tx.blocking_send(p).is_err() {
                     break;
@@ -144,6 +145,7 @@ pub(crate) async fn run_job(
     let given_back = Arc::new(std::sync::Mutex::new(Vec::new()));
     let given_back_render = given_back.clone();
     let clock = cfg.deliver.clock.clone();
+    let provider = cfg.deliver.provider;
     let render = tokio::task::spawn_blocking(move || {
         render_chunk(
             chunk,
@@ -152,6 +154,7 @@ pub(crate) async fn run_job(
             &msg_tx,
             &given_back_render,
             &clock,
+            provider,
         )
     });
     let (tx, mut rx) = mpsc::channel::<Attempt>(64);

@@ -27,6 +27,7 @@ use crate::render::{CampaignRender, Renderer};
 
 mod halts;
 mod job;
+pub mod routes;
 mod test_send;
 mod warmup;
 
@@ -110,6 +111,8 @@ pub struct Queue<S: Store> {
     throttles: Arc<deliver::throttle::Throttles>,
     /// New From domains' daily allowances (`[delivery] warmup`).
     warmup: warmup::Warmup,
+    /// `[[relay.route]]`: the other way out, for the deliveries its rules pick.
+    other_route: Option<Arc<routes::OtherRoute>>,
 }
 
 /// Time a queue's tasks waited for the store, each task on its own (each is sequential, so each
@@ -178,6 +181,7 @@ impl<S: Store> Queue<S> {
             owner,
             db: Arc::new(DbNanos::default()),
             throttles: Arc::default(),
+            other_route: None,
             warmup: warmup::Warmup::new(fixed),
         }
     }
@@ -200,6 +204,25 @@ impl<S: Store> Queue<S> {
     }
 
     /// Sign every message whose From domain (or a parent of it) has keys in `keyring`.
+    /// How mail From `from_domain` to `recipient_domain` goes out: this queue's own route, or
+    /// `[[relay.route]]`'s other one.
+    fn route_for(
+        &self,
+        from_domain: &str,
+        recipient_domain: &str,
+    ) -> (&DeliverConfig, &SharedResolver) {
+        match &self.other_route {
+            Some(o) if o.takes(from_domain, recipient_domain) => (&o.deliver, &o.resolver),
+            _ => (&self.cfg.deliver, &self.resolver),
+        }
+    }
+
+    /// Send the deliveries `route`'s rules pick through it instead of this queue's own route.
+    pub fn with_other_route(mut self, route: Option<routes::OtherRoute>) -> Self {
+        self.other_route = route.map(Arc::new);
+        self
+    }
+
     pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
         self.keyring = Some(keyring);
         self
@@ -502,13 +525,15 @@ impl<S: Store> Queue<S> {
             opens: t.track && c.track_opens,
             clicks: t.track && c.track_clicks,
         });
+        // The campaign's files, read once here and kept with its compiled render.
+        let attachments = self.store.attachment_contents(id).await?;
         Ok(CampaignRender::compile(&c, signer)
             .map(|r| {
                 r.with_return_path(return_path)
                     .with_tracking(tracking)
                     .with_hold_domain(hold_domain)
-                    .with_provider(self.cfg.deliver.provider)
                     .with_ab_test(test.is_some())
+                    .with_attachments(attachments)
             })
             .map(|r| self.renderer.insert(v, r))
             .map_err(|e| Unusable::NotSent(e.to_string())))
@@ -544,8 +569,12 @@ impl<S: Store> Queue<S> {
     /// own (a big provider, `[[delivery.limit]]`) shares them among every domain it serves
     /// (through a relay, the relay is the receiver); one recovering from a slow-down gets one
     /// connection at a time.
-    fn receiver_limits(&self, domain: &str) -> (String, usize, usize, Option<Arc<deliver::Pace>>) {
-        let limit = (!self.cfg.deliver.relay)
+    fn receiver_limits(
+        &self,
+        domain: &str,
+        relay: bool,
+    ) -> (String, usize, usize, Option<Arc<deliver::Pace>>) {
+        let limit = (!relay)
             .then(|| self.throttles.known_group(domain))
             .flatten()
             .and_then(|g| self.cfg.limits.get(&g).map(|l| (g, l.clone())));
@@ -631,18 +660,34 @@ impl<S: Store> Queue<S> {
         for rec in paced.wait {
             let _ = out_tx.send(rec).await;
         }
-        let mut by_domain: HashMap<String, Vec<(Arc<CampaignRender>, ClaimedDelivery)>> =
-            HashMap::new();
+        // By route (this queue's own, or `[[relay.route]]`'s other one) and domain.
+        type Items = Vec<(Arc<CampaignRender>, ClaimedDelivery)>;
+        let mut by_domain: HashMap<(bool, String), Items> = HashMap::new();
         for (r, d) in paced.go {
-            by_domain.entry(d.domain.clone()).or_default().push((r, d));
+            let other = self
+                .other_route
+                .as_ref()
+                .is_some_and(|o| o.takes(r.from().domain(), &d.domain));
+            by_domain
+                .entry((other, d.domain.clone()))
+                .or_default()
+                .push((r, d));
         }
-        for (domain, mut items) in by_domain {
-            let (key, permits, per_connection, pace) = self.receiver_limits(&domain);
+        for ((other, domain), mut items) in by_domain {
+            let mut job_cfg = self.cfg.clone();
+            let (mut resolver, mut conns) = (self.resolver.clone(), conns.clone());
+            if let Some(o) = self.other_route.as_ref().filter(|_| other) {
+                job_cfg.deliver = o.deliver.clone();
+                resolver = o.resolver.clone();
+                conns = o.conns.clone();
+            }
+            let (key, permits, per_connection, pace) =
+                self.receiver_limits(&domain, job_cfg.deliver.relay);
+            let key = if other { format!("other|{key}") } else { key };
             let sem = per_domain
                 .entry(key)
                 .or_insert_with(|| Arc::new(Semaphore::new(permits)))
                 .clone();
-            let mut job_cfg = self.cfg.clone();
             if job_cfg.deliver.pace.is_none() {
                 job_cfg.deliver.pace = pace;
             }
@@ -650,8 +695,7 @@ impl<S: Store> Queue<S> {
                 let rest = items.split_off(items.len().min(per_connection.max(1)));
                 let chunk = std::mem::replace(&mut items, rest);
                 let (sem, conns, halted) = (sem.clone(), conns.clone(), halted.clone());
-                let (cfg, resolver, out_tx) =
-                    (job_cfg.clone(), self.resolver.clone(), out_tx.clone());
+                let (cfg, resolver, out_tx) = (job_cfg.clone(), resolver.clone(), out_tx.clone());
                 let domain = domain.clone();
                 let throttles = self.throttles.clone();
                 jobs.spawn(async move {

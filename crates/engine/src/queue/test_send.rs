@@ -75,7 +75,11 @@ impl<S: Store> Queue<S> {
             variant: Some(0),
         };
         let date = self.clock().now().unix_timestamp();
-        tokio::task::spawn_blocking(move || render.prepare(&d, date))
+        let provider = self
+            .route_for(render.from().domain(), to.domain())
+            .0
+            .provider;
+        tokio::task::spawn_blocking(move || render.prepare(&d, date, provider))
             .await
             .map_err(|e| TestSendError::Internal(e.to_string()))?
             .map_err(|e| TestSendError::Refused(e.to_string()))
@@ -91,13 +95,19 @@ impl<S: Store> Queue<S> {
         // The content first (what the user must fix is said before anything about DNS).
         let prepared = self.render_copy(campaign, to, fields).await?;
         let domain = to.domain().to_string();
-        let hosts = deliver::resolve(self.resolver.as_ref(), &domain)
-            .await
-            .map_err(|(r, e)| match r {
-                // DNS not answering now is nobody's mistake: try again later.
-                AttemptResult::DnsTempFail(_) => TestSendError::Internal(e),
-                _ => TestSendError::Refused(e),
-            })?;
+        // The route the campaign's own copy to this address would take.
+        let from_domain = herald_domain::address::domain_part(&prepared.sent.from)
+            .trim_end_matches('>')
+            .to_string();
+        let (route, resolver) = self.route_for(&from_domain, &domain);
+        let hosts =
+            deliver::resolve(resolver.as_ref(), &domain)
+                .await
+                .map_err(|(r, e)| match r {
+                    // DNS not answering now is nobody's mistake: try again later.
+                    AttemptResult::DnsTempFail(_) => TestSendError::Internal(e),
+                    _ => TestSendError::Refused(e),
+                })?;
         let message_id = prepared.message_id.clone();
         let (msg_tx, msg_rx) = mpsc::channel(1);
         let (tx, mut rx) = mpsc::channel(4);
@@ -106,7 +116,7 @@ impl<S: Store> Queue<S> {
             .await
             .map_err(|e| TestSendError::Internal(e.to_string()))?;
         drop(msg_tx);
-        deliver::deliver_to_hosts(&self.cfg.deliver, &hosts, msg_rx, &|_| false, &tx).await;
+        deliver::deliver_to_hosts(route, &hosts, msg_rx, &|_| false, &tx).await;
         drop(tx);
         let attempt = rx
             .recv()

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use herald_domain::{EmailAddress, SentMessage};
 use herald_mail::tracking::{Keyset, TokenKind, encode_url, rewrite_links, rewrite_text_links};
 use herald_mail::verp::VerpKey;
-use herald_mail::{CampaignTemplates, OutgoingMessage, TemplateError, build_message, smtp_data};
+use herald_mail::{
+    CampaignTemplates, MessageAttachment, OutgoingMessage, TemplateError, build_message, smtp_data,
+};
 use herald_store::{Campaign, CampaignId, ClaimedDelivery};
 use minijinja::Value;
 
@@ -37,8 +39,6 @@ pub struct CampaignRender {
     list_id: String,
     /// `Reply-To`, when the campaign has one.
     reply_to: Option<(Option<String>, EmailAddress)>,
-    /// Sent through this provider: its metadata header carries the delivery's id.
-    provider: Option<herald_mail::webhooks::Provider>,
     /// The list's name, `{{ list.name }}` in templates.
     list_name: String,
     /// A campaign a user wrote, or a list's confirmation (`{{ confirm_url }}` is the
@@ -46,6 +46,8 @@ pub struct CampaignRender {
     kind: herald_domain::CampaignKind,
     /// The campaign has an A/B test (a copy without a variant gets the winner, once picked).
     ab_test: bool,
+    /// Files every copy carries (read once per campaign; their total is capped).
+    attachments: Arc<[herald_store::Attachment]>,
 }
 
 /// How a campaign's messages carry signed links (design §6).
@@ -101,10 +103,10 @@ impl CampaignRender {
             return_path: None,
             tracking: None,
             hold_domain: None,
-            provider: None,
             list_name: c.list_name.clone(),
             kind: c.kind,
             ab_test: false,
+            attachments: Arc::new([]),
         })
     }
 
@@ -124,13 +126,13 @@ impl CampaignRender {
         self
     }
 
-    pub fn has_ab_test(&self) -> bool {
-        self.ab_test
+    pub fn with_attachments(mut self, a: Vec<herald_store::Attachment>) -> Self {
+        self.attachments = a.into();
+        self
     }
 
-    pub fn with_provider(mut self, provider: Option<herald_mail::webhooks::Provider>) -> Self {
-        self.provider = provider;
-        self
+    pub fn has_ab_test(&self) -> bool {
+        self.ab_test
     }
 
     pub fn with_hold_domain(mut self, domain: Option<String>) -> Self {
@@ -211,8 +213,14 @@ impl CampaignRender {
         ));
     }
 
-    /// Render for one delivery at `date` (Unix seconds).
-    pub fn prepare(&self, d: &ClaimedDelivery, date: i64) -> Result<Prepared, RenderError> {
+    /// Render for one delivery at `date` (Unix seconds), to be sent through `provider`'s
+    /// relay if given (its metadata header then carries the delivery's id).
+    pub fn prepare(
+        &self,
+        d: &ClaimedDelivery,
+        date: i64,
+        provider: Option<herald_mail::webhooks::Provider>,
+    ) -> Result<Prepared, RenderError> {
         let to = EmailAddress::parse(&d.email)
             .map_err(|e| RenderError::Recipient(d.email.clone(), e))?;
         let fields: serde_json::Map<String, serde_json::Value> =
@@ -268,7 +276,7 @@ impl CampaignRender {
             ("X-Herald-Campaign", self.id.to_string()),
             ("List-Id", self.list_id.clone()),
         ];
-        if let Some(p) = self.provider {
+        if let Some(p) = provider {
             let (name, value) = p.metadata_header(d.id.0);
             headers.push((name, value));
         }
@@ -284,6 +292,15 @@ impl CampaignRender {
             );
         }
         let message_id = d.message_id.trim_matches(['<', '>']).to_string();
+        let attachments: Vec<MessageAttachment<'_>> = self
+            .attachments
+            .iter()
+            .map(|a| MessageAttachment {
+                name: &a.meta.name,
+                content_type: &a.meta.content_type,
+                content: &a.content,
+            })
+            .collect();
         let raw = build_message(&OutgoingMessage {
             from_name: self.from_name.as_deref(),
             from: &self.from,
@@ -299,6 +316,7 @@ impl CampaignRender {
                 .as_ref()
                 .map(|(name, addr)| (name.as_deref(), addr)),
             headers: &headers,
+            attachments: &attachments,
         })?;
         let raw = match &self.signer {
             Some(s) => s.sign(&raw)?,

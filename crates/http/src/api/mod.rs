@@ -2,7 +2,8 @@
 //! (`herald token create`); every route and the role it needs are in [`ROUTES`], checked by one
 //! middleware before any handler runs. One file per resource.
 
-pub(crate) mod campaigns;
+mod attachments;
+mod campaigns;
 pub(crate) mod contacts;
 mod dmarc;
 mod domains;
@@ -140,6 +141,18 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/api/v1/users", get(users::list::<S>).post(users::add::<S>))
         .route("/api/v1/users/{email}", delete(users::remove::<S>))
         .route("/api/v1/settings", get(settings::list::<S>))
+        .route(
+            "/api/v1/campaigns/{id}/attachments",
+            get(attachments::list::<S>),
+        )
+        .route(
+            "/api/v1/campaigns/{id}/attachments/{name}",
+            axum::routing::put(attachments::put::<S>)
+                .delete(attachments::delete::<S>)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    attachments::BODY_LIMIT,
+                )),
+        )
         .route("/api/v1/templates", get(templates::list::<S>))
         .route(
             "/api/v1/templates/{name}",

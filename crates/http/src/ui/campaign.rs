@@ -172,6 +172,10 @@ struct CampaignPage {
     ab: Option<herald_engine::campaign::ab::AbReport>,
     /// Its public archive page, while published.
     archive_url: Option<String>,
+    /// Its files, whether drafts may carry files here, and their cap (KB).
+    attachments: Vec<herald_engine::campaign::attachments::AttachmentView>,
+    attachments_enabled: bool,
+    attachments_max_kb: u64,
 }
 
 #[derive(Deserialize)]
@@ -229,10 +233,12 @@ pub(super) async fn campaign<S: Store>(
     let mut details = basic_details(&report);
     let mut check = None;
     let mut archive_url = None;
+    let mut attachments = Vec::new();
     if let Ok(Some(d)) = web.actions.details(id).await {
         details.extend(sending_rows(&d));
         check = d.check;
         archive_url = d.archive_url;
+        attachments = d.attachments;
     }
     let placement = placement_tally(&web.store, id).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "reading seed placements");
@@ -268,6 +274,9 @@ pub(super) async fn campaign<S: Store>(
     render(&CampaignPage {
         ab: report.ab,
         archive_url,
+        attachments,
+        attachments_enabled: web.attachments.enabled,
+        attachments_max_kb: web.attachments.max_bytes.div_ceil(1024),
         segment,
         exclude,
         list: c.list.clone(),

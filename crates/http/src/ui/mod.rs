@@ -36,6 +36,7 @@
 
 mod ab;
 mod archive;
+mod attachments;
 mod campaign;
 mod chart;
 mod compose;
@@ -169,6 +170,16 @@ pub fn router<S: Store>(web: Arc<Web<S>>) -> Router {
         .route("/campaigns/{id}/audience", post(campaign::audience::<S>))
         .route("/campaigns/{id}/ab", post(ab::set::<S>))
         .route("/campaigns/{id}/archive", post(archive::set::<S>))
+        .route(
+            "/campaigns/{id}/attachments",
+            post(attachments::upload::<S>).layer(axum::extract::DefaultBodyLimit::max(
+                attachments::MAX_UPLOAD,
+            )),
+        )
+        .route(
+            "/campaigns/{id}/attachments/remove",
+            post(attachments::remove::<S>),
+        )
         .route("/campaigns/{id}/ab/remove", post(ab::remove::<S>))
         .route(
             "/segments",

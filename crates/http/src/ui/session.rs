@@ -66,6 +66,16 @@ pub const WRITES: &[(&str, Role, &str)] = &[
     ("/templates/delete", Role::Admin, "change templates"),
     ("/campaigns/{id}/ab", Role::Admin, "change campaigns"),
     ("/campaigns/{id}/archive", Role::Admin, "change campaigns"),
+    (
+        "/campaigns/{id}/attachments",
+        Role::Admin,
+        "change campaigns",
+    ),
+    (
+        "/campaigns/{id}/attachments/remove",
+        Role::Admin,
+        "change campaigns",
+    ),
     ("/campaigns/{id}/ab/remove", Role::Admin, "change campaigns"),
     ("/settings/reset", Role::Admin, "change settings"),
     (

@@ -4,6 +4,7 @@
 //! so nodes never lease the same delivery, migrations serialised by an advisory lock, and the
 //! count triggers in PL/pgSQL.
 
+mod attachments;
 mod audience;
 mod campaigns;
 mod contacts;
@@ -201,6 +202,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         27,
         include_str!("../../migrations/postgres/0027_templates.sql"),
+    ),
+    (
+        28,
+        include_str!("../../migrations/postgres/0028_attachments.sql"),
     ),
 ];
 

@@ -425,3 +425,37 @@ pub struct TemplateRecord {
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
+
+/// A campaign's attachment, without its content (what lists and pages show).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentMeta {
+    /// The file name the recipient sees.
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    pub created_at_ms: i64,
+}
+
+/// An attachment with its content (what the sender puts in every copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub meta: AttachmentMeta,
+    pub content: Vec<u8>,
+}
+
+/// What [`crate::AttachmentStore::add_attachment`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attached {
+    Added,
+    /// One of the same name was there: its content is replaced.
+    Replaced,
+    /// The campaign is not a draft (or no longer: its send is starting); nothing changed.
+    NotDraft,
+    /// With it, the campaign's attachments would weigh `total` bytes, over the cap; nothing
+    /// changed.
+    OverCap {
+        total: i64,
+    },
+}

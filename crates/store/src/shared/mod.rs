@@ -2,6 +2,7 @@
 //! each backend's file of the same name (the SQL is the same; the dialect differences come from
 //! `sqlite::dialect` and `postgres::dialect`).
 
+pub(crate) mod attachments;
 pub(crate) mod audience;
 pub(crate) mod campaigns;
 pub(crate) mod contacts;

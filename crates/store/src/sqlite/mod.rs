@@ -2,6 +2,7 @@
 //! inside the process (write transactions take `write_lock` and start `BEGIN IMMEDIATE`), so
 //! concurrent writers queue instead of failing with SQLITE_BUSY.
 
+mod attachments;
 mod audience;
 mod campaigns;
 mod contacts;
@@ -205,6 +206,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         36,
         include_str!("../../migrations/sqlite/0036_templates.sql"),
+    ),
+    (
+        37,
+        include_str!("../../migrations/sqlite/0037_attachments.sql"),
     ),
 ];
 

@@ -470,3 +470,126 @@ async fn ab_tests_behave_the_same() {
     let db = PgDb::create().await;
     ab_scenario(herald_store::open(&db.url).await.unwrap()).await;
 }
+
+/// A draft's attachments: added, replaced by name, refused past the cap and once the send
+/// started (nothing changed), copied to a duplicate, gone with a deleted draft.
+async fn attachments_scenario(store: AnyStore) {
+    let backend = store.backend();
+    let list = store.ensure_list("a", now()).await.unwrap();
+    let campaign = store
+        .create_campaign(&campaign_of(list, "A"))
+        .await
+        .unwrap();
+    let file = |name: &str, content: &[u8]| Attachment {
+        meta: AttachmentMeta {
+            name: name.into(),
+            content_type: "application/pdf".into(),
+            size: content.len() as i64,
+            sha256: format!("{:x}", content.len()),
+            created_at_ms: now(),
+        },
+        content: content.to_vec(),
+    };
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(600).collect();
+    let add = |a: Attachment| {
+        let store = store.clone();
+        async move {
+            store
+                .add_attachment(campaign, &a, 1000, now())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        add(file("a.pdf", &bytes)).await,
+        Attached::Added,
+        "{backend}"
+    );
+    assert_eq!(
+        add(file("b.pdf", &bytes)).await,
+        Attached::OverCap { total: 1200 },
+        "{backend}"
+    );
+    // Replacing counts the new size, not both.
+    assert_eq!(
+        add(file("a.pdf", &bytes[..300])).await,
+        Attached::Replaced,
+        "{backend}"
+    );
+    assert_eq!(
+        add(file("b.pdf", &bytes)).await,
+        Attached::Added,
+        "{backend}"
+    );
+    let listed = store.attachments(campaign).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|a| (a.name.as_str(), a.size))
+            .collect::<Vec<_>>(),
+        [("a.pdf", 300), ("b.pdf", 600)],
+        "{backend}"
+    );
+    let full = store.attachment_contents(campaign).await.unwrap();
+    assert_eq!(full[1].content, bytes, "{backend}: the bytes as given");
+    assert_eq!(
+        store
+            .remove_attachment(campaign, "nope.pdf", now())
+            .await
+            .unwrap(),
+        Some(false),
+        "{backend}"
+    );
+
+    let copy = store
+        .create_campaign(&campaign_of(list, "A copy"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.copy_attachments(campaign, copy, now()).await.unwrap(),
+        2,
+        "{backend}"
+    );
+    assert_eq!(
+        store.attachment_contents(copy).await.unwrap()[1].content,
+        bytes
+    );
+
+    // Once its send started, nothing changes.
+    store
+        .set_campaign_status(campaign, CampaignStatus::Sending, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        add(file("c.pdf", b"x")).await,
+        Attached::NotDraft,
+        "{backend}"
+    );
+    assert_eq!(
+        store
+            .remove_attachment(campaign, "a.pdf", now())
+            .await
+            .unwrap(),
+        None,
+        "{backend}"
+    );
+    assert_eq!(store.attachments(campaign).await.unwrap().len(), 2);
+
+    // A deleted draft takes its files with it.
+    assert!(store.delete_draft(copy, now()).await.unwrap(), "{backend}");
+    assert!(
+        store.attachments(copy).await.unwrap().is_empty(),
+        "{backend}"
+    );
+}
+
+#[tokio::test]
+async fn attachments_behave_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = herald_store::open(&format!("sqlite://{}", dir.path().join("h.db").display()))
+        .await
+        .unwrap();
+    attachments_scenario(sqlite).await;
+    let db = PgDb::create().await;
+    attachments_scenario(herald_store::open(&db.url).await.unwrap()).await;
+}

@@ -65,6 +65,13 @@ pub async fn check_campaign(
     };
     let (recent, providers) = complaint_input(app).await?;
     let list_id = herald_mail::list_id_header(&c.list_name, c.list.0, &from_domain);
+    let attachments: Vec<(String, i64)> = app
+        .store
+        .attachments(id)
+        .await?
+        .into_iter()
+        .map(|a| (a.name, a.size))
+        .collect();
     let mut findings = campaign::check::findings(&campaign::check::CheckInput {
         from_domain: &from_domain,
         sandbox,
@@ -77,6 +84,8 @@ pub async fn check_campaign(
         list_id: &list_id,
         recent,
         providers,
+        attachments: &attachments,
+        attachments_enabled: app.settings.attachments.enabled,
     });
     let zones = &app.settings.dns.uri_blocklists;
     if extra.is_empty() && !zones.is_empty() {

@@ -343,6 +343,10 @@ pub async fn duplicate(
     let copy = campaign::create(&app.store, &input, app.clock.now_ms())
         .await
         .map_err(|e| campaign_error(e, "duplicating the campaign"))?;
+    // Its files too.
+    app.store
+        .copy_attachments(id, copy, app.clock.now_ms())
+        .await?;
     // Its A/B test too (a new draft: the test runs again when it is sent).
     if let Some(ab) = &old.ab {
         app.store.set_campaign_ab(copy, Some(ab)).await?;

@@ -10,6 +10,7 @@ use crate::{bad_input, output};
 
 mod ab;
 mod archive;
+mod attach;
 mod check;
 mod compose;
 mod report;
@@ -18,6 +19,7 @@ mod send;
 
 pub use ab::{ab_test, set_ab};
 pub use archive::{archive_url, set_archive};
+pub use attach::attachment_list;
 pub use check::*;
 pub use compose::*;
 pub use report::*;
@@ -61,6 +63,14 @@ pub async fn run(mut app: App, cmd: CampaignCmd) -> anyhow::Result<()> {
         CampaignCmd::Check { id, json } => check_cmd(app, &id, json).await,
         CampaignCmd::Ab(args) => ab::ab_cmd(app, args).await,
         CampaignCmd::Archive { id, off, json } => archive::archive_cmd(app, &id, off, json).await,
+        CampaignCmd::Attach {
+            id,
+            file,
+            name,
+            content_type,
+            json,
+        } => attach::attach_cmd(app, &id, &file, name, content_type, json).await,
+        CampaignCmd::Detach { id, name } => attach::detach_cmd(app, &id, &name).await,
         CampaignCmd::Audience {
             id,
             also_lists,

@@ -191,6 +191,7 @@ pub async fn details(app: &App, id: CampaignId) -> anyhow::Result<Option<Campaig
         sending_ips: app.all_sending_ips().await,
         helo_name: app.settings.delivery.helo_name.clone(),
         archive_url: c.archive.then(|| super::archive_url(app, id)).transpose()?,
+        attachments: super::attachment_list(app, id).await?,
         id: c.id,
         name: c.name,
         subject: c.subject,
@@ -247,6 +248,12 @@ pub(super) async fn show_cmd(app: &App, id: &str, json: bool) -> anyhow::Result<
     }
     if let Some(u) = &details.archive_url {
         println!("  Archive page:   {u}");
+    }
+    for a in &details.attachments {
+        println!(
+            "  Attachment:     {} ({}, {} bytes, sha256 {})",
+            a.name, a.content_type, a.size, a.sha256
+        );
     }
     match &details.return_path_domain {
         Some(d) => println!("  Return path:    b+<token>@{d} (bounces come back here)"),
