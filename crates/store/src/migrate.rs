@@ -21,6 +21,7 @@ const TABLES: &[&str] = &[
     "suppressions",
     "campaigns",
     "campaign_lists",
+    "campaign_attachments",
     "seeds",
     "deliveries",
     "attempts",
@@ -174,7 +175,13 @@ pub async fn sqlite_to_postgres(
             .join(", ");
         let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {list} FROM {table}")))
             .fetch(&from.pool);
-        let mut batch: Vec<Vec<Value>> = Vec::with_capacity(BATCH);
+        // A campaign's files are up to 10 MiB each: one row per INSERT.
+        let batch_rows = if *table == "campaign_attachments" {
+            1
+        } else {
+            BATCH
+        };
+        let mut batch: Vec<Vec<Value>> = Vec::with_capacity(batch_rows);
         let mut copied = 0u64;
         loop {
             let row = rows.try_next().await?;
@@ -192,7 +199,7 @@ pub async fn sqlite_to_postgres(
                     .collect::<std::result::Result<Vec<_>, sqlx::Error>>()?;
                 batch.push(values);
             }
-            if batch.len() == BATCH || (row.is_none() && !batch.is_empty()) {
+            if batch.len() == batch_rows || (row.is_none() && !batch.is_empty()) {
                 let mut q = QueryBuilder::<Postgres>::new(format!("INSERT INTO {table} ({list}) "));
                 q.push_values(batch.drain(..), |mut b, values| {
                     for v in values {

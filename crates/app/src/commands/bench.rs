@@ -269,20 +269,39 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
     );
     let t0 = Instant::now();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(1800);
-    let runs = queues.iter().map(|q| {
-        q.run(
-            Some(id),
-            Until::Finished,
-            Some(deadline),
-            std::future::pending(),
-        )
-    });
     // The runs end (finished, or failed): a pause still waiting for its moment gives up.
     let ended = std::sync::atomic::AtomicBool::new(false);
     let runs = async {
-        let r = futures_util::future::join_all(runs).await;
-        ended.store(true, Ordering::Relaxed);
-        r
+        loop {
+            let runs = queues.iter().map(|q| {
+                q.run(
+                    Some(id),
+                    Until::Finished,
+                    Some(deadline),
+                    std::future::pending(),
+                )
+            });
+            for r in futures_util::future::join_all(runs).await {
+                if let Err(e) = r {
+                    ended.store(true, Ordering::Relaxed);
+                    return Err(anyhow::Error::new(e));
+                }
+            }
+            // A run also ends when nothing is due because the campaign is paused: wait for
+            // its resume and send the rest.
+            let status = match app.store.campaign(id).await {
+                Ok(c) => c.map(|c| c.status),
+                Err(e) => {
+                    ended.store(true, Ordering::Relaxed);
+                    return Err(e.into());
+                }
+            };
+            if status != Some(herald_store::CampaignStatus::Paused) {
+                ended.store(true, Ordering::Relaxed);
+                return anyhow::Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     };
     let pause = async {
         match (pause_at, &null) {
@@ -290,10 +309,8 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             _ => Ok(None),
         }
     };
-    let (results, pause) = tokio::join!(runs, pause);
-    for r in results {
-        r?;
-    }
+    let (runs, pause) = tokio::join!(runs, pause);
+    runs?;
     let seconds = t0.elapsed().as_secs_f64();
     let mut pause = pause?;
     if let (Some(p), Some(sink)) = (pause.as_mut(), &null) {

@@ -230,7 +230,6 @@ impl Relay {
         }
     }
 
-    /// The settings checks that need no network: see `Settings::load`.
     /// `[[relay.route]]`: each rule names at least one domain, each a plain domain name.
     pub(super) fn check_routes(&self) -> anyhow::Result<()> {
         if self.route.len() > 1000 {
@@ -261,6 +260,7 @@ impl Relay {
         Ok(())
     }
 
+    /// The settings checks that need no network: see `Settings::load`.
     pub(super) fn check(&self) -> anyhow::Result<()> {
         if self.host.trim().is_empty() {
             bail!(

@@ -323,10 +323,12 @@ impl Settings {
                 "[delivery] relay = {old:?} is replaced by [delivery] transport = \"relay\" and a [relay] section (host, port, tls, username, password_file): see the README's \"Sending through a relay\""
             );
         }
-        if s.delivery.transport == Transport::Relay
-            || s.relay.route.iter().any(|r| r.via == Transport::Relay)
-        {
+        if s.delivery.transport == Transport::Relay {
             s.relay.check()?;
+        } else if let Some(i) = s.relay.route.iter().position(|r| r.via == Transport::Relay) {
+            s.relay
+                .check()
+                .with_context(|| format!("[[relay.route]] rule {} has via = \"relay\"", i + 1))?;
         }
         s.relay.check_routes()?;
         if s.delivery.retry_schedule.is_empty() {

@@ -89,9 +89,13 @@ pub fn check_name(name: &str) -> Result<(), AttachmentError> {
     if n == 0
         || n > MAX_NAME
         || name.trim().is_empty()
-        || name
-            .chars()
-            .any(|c| c.is_control() || c == '/' || c == '\\')
+        || name.chars().any(|c| {
+            c.is_control()
+                || c == '/'
+                || c == '\\'
+                // Bidirectional controls make "invoice\u{202e}fdp.exe" read as "invoiceexe.pdf".
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
     {
         return Err(AttachmentError::BadName(name.to_string()));
     }
@@ -153,7 +157,7 @@ async fn editable<S: Store>(store: &S, id: CampaignId) -> Result<(), AttachmentE
 }
 
 /// Attach `content` to draft `id` as `name` (replacing one of that name): `campaign attach`,
-/// `POST /api/v1/campaigns/{id}/attachments`, the campaign's page. The content type is
+/// `PUT /api/v1/campaigns/{id}/attachments/{name}`, the campaign's page. The content type is
 /// `content_type` or guessed from the name. True when it replaced one.
 pub async fn attach<S: Store>(
     store: &S,
@@ -245,6 +249,7 @@ mod tests {
             "a/b.pdf",
             "..\\x",
             "a\r\nBcc: x",
+            "invoice\u{202e}fdp.exe",
             &"x".repeat(201),
         ] {
             assert!(check_name(bad).is_err(), "{bad:?}");

@@ -137,7 +137,13 @@ pub(crate) async fn run_job(
             return;
         }
     };
-    let (msg_tx, msg_rx) = mpsc::channel::<deliver::Prepared>(RENDER_AHEAD);
+    // Copies that carry files are megabytes each: one rendered ahead, not four.
+    let ahead = if chunk.iter().any(|(r, _)| r.has_attachments()) {
+        1
+    } else {
+        RENDER_AHEAD
+    };
+    let (msg_tx, msg_rx) = mpsc::channel::<deliver::Prepared>(ahead);
     let halted_render = halted.clone();
     let out_render = out.clone();
     // The deliveries the render thread gave back itself (kept outside it: a panic there must

@@ -203,7 +203,21 @@ impl<S: Store> Queue<S> {
         self
     }
 
-    /// Sign every message whose From domain (or a parent of it) has keys in `keyring`.
+    /// Whether `d` of campaign `r` takes `[[relay.route]]`'s other route.
+    fn takes_other(&self, r: &CampaignRender, d: &ClaimedDelivery) -> bool {
+        self.other_route
+            .as_ref()
+            .is_some_and(|o| o.takes(r.from().domain(), &d.domain))
+    }
+
+    /// The slow-downs receivers asked of this queue's own route, or of the other one.
+    fn throttles_for(&self, other: bool) -> &Arc<deliver::throttle::Throttles> {
+        match &self.other_route {
+            Some(o) if other => &o.throttles,
+            _ => &self.throttles,
+        }
+    }
+
     /// How mail From `from_domain` to `recipient_domain` goes out: this queue's own route, or
     /// `[[relay.route]]`'s other one.
     fn route_for(
@@ -223,6 +237,7 @@ impl<S: Store> Queue<S> {
         self
     }
 
+    /// Sign every message whose From domain (or a parent of it) has keys in `keyring`.
     pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
         self.keyring = Some(keyring);
         self
@@ -573,12 +588,13 @@ impl<S: Store> Queue<S> {
         &self,
         domain: &str,
         relay: bool,
+        throttles: &deliver::throttle::Throttles,
     ) -> (String, usize, usize, Option<Arc<deliver::Pace>>) {
         let limit = (!relay)
-            .then(|| self.throttles.known_group(domain))
+            .then(|| throttles.known_group(domain))
             .flatten()
             .and_then(|g| self.cfg.limits.get(&g).map(|l| (g, l.clone())));
-        let (key, permits) = match (self.throttles.recovering(domain), &limit) {
+        let (key, permits) = match (throttles.recovering(domain), &limit) {
             (Some(group), _) => (format!("slow:{group}"), 1),
             (None, Some((group, l))) => (format!("mx:{group}"), l.connections),
             (None, None) => (domain.to_string(), self.cfg.max_connections_per_domain),
@@ -611,11 +627,6 @@ impl<S: Store> Queue<S> {
                 let _ = out_tx.send(rec).await;
                 continue;
             }
-            // The receiver asked us to slow down: this one waits for the pause's end.
-            if let Some(p) = self.throttles.paused(&d.domain, self.clock().now_ms()) {
-                let _ = out_tx.send(paused(&d, &p, self.clock().now_ms())).await;
-                continue;
-            }
             let rendered = self.campaign_render(d.campaign, d.variant).await?;
             let now = self.clock().now_ms();
             match rendered {
@@ -639,7 +650,18 @@ impl<S: Store> Queue<S> {
                                 ))
                                 .await;
                         }
-                        None => ready.push((r, d)),
+                        None => {
+                            // The receiver asked this route to slow down: this one waits for
+                            // the pause's end.
+                            let other = self.takes_other(&r, &d);
+                            let throttles = self.throttles_for(other);
+                            match throttles.paused(&d.domain, now) {
+                                Some(p) => {
+                                    let _ = out_tx.send(paused(&d, &p, now)).await;
+                                }
+                                None => ready.push((r, d)),
+                            }
+                        }
                     }
                 }
                 Err(Unusable::NotSent(e)) => {
@@ -664,10 +686,7 @@ impl<S: Store> Queue<S> {
         type Items = Vec<(Arc<CampaignRender>, ClaimedDelivery)>;
         let mut by_domain: HashMap<(bool, String), Items> = HashMap::new();
         for (r, d) in paced.go {
-            let other = self
-                .other_route
-                .as_ref()
-                .is_some_and(|o| o.takes(r.from().domain(), &d.domain));
+            let other = self.takes_other(&r, &d);
             by_domain
                 .entry((other, d.domain.clone()))
                 .or_default()
@@ -681,8 +700,9 @@ impl<S: Store> Queue<S> {
                 resolver = o.resolver.clone();
                 conns = o.conns.clone();
             }
+            let route_throttles = self.throttles_for(other).clone();
             let (key, permits, per_connection, pace) =
-                self.receiver_limits(&domain, job_cfg.deliver.relay);
+                self.receiver_limits(&domain, job_cfg.deliver.relay, &route_throttles);
             let key = if other { format!("other|{key}") } else { key };
             let sem = per_domain
                 .entry(key)
@@ -697,7 +717,7 @@ impl<S: Store> Queue<S> {
                 let (sem, conns, halted) = (sem.clone(), conns.clone(), halted.clone());
                 let (cfg, resolver, out_tx) = (job_cfg.clone(), resolver.clone(), out_tx.clone());
                 let domain = domain.clone();
-                let throttles = self.throttles.clone();
+                let throttles = route_throttles.clone();
                 jobs.spawn(async move {
                     let (Ok(_p1), Ok(_p2)) =
                         (sem.acquire_owned().await, conns.acquire_owned().await)

@@ -34,6 +34,9 @@ pub struct OtherRoute {
     pub resolver: SharedResolver,
     /// Connections this node opens on it at once.
     pub(crate) conns: Arc<Semaphore>,
+    /// Receivers that asked for a slow-down on this route (a relay's 421 is the relay's, not
+    /// the recipient's: each route learns and paces on its own).
+    pub(crate) throttles: Arc<crate::deliver::throttle::Throttles>,
 }
 
 impl OtherRoute {
@@ -48,6 +51,7 @@ impl OtherRoute {
             deliver,
             resolver,
             conns: Arc::new(Semaphore::new(max_connections.max(1))),
+            throttles: Arc::default(),
         }
     }
 

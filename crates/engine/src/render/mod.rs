@@ -131,6 +131,11 @@ impl CampaignRender {
         self
     }
 
+    /// Its copies carry files (each copy the whole of them, base64).
+    pub fn has_attachments(&self) -> bool {
+        !self.attachments.is_empty()
+    }
+
     pub fn has_ab_test(&self) -> bool {
         self.ab_test
     }

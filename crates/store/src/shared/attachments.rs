@@ -30,7 +30,7 @@ macro_rules! attachments {
             async fn attachments(&self, campaign: CampaignId) -> Result<Vec<AttachmentMeta>> {
                 sqlx::query(
                     "SELECT name, content_type, size, sha256, created_at FROM campaign_attachments \
-                     WHERE campaign_id = $1 ORDER BY name",
+                     WHERE campaign_id = $1 ORDER BY id",
                 )
                 .bind(campaign.0)
                 .fetch_all(&self.pool)
@@ -43,7 +43,7 @@ macro_rules! attachments {
             async fn attachment_contents(&self, campaign: CampaignId) -> Result<Vec<Attachment>> {
                 sqlx::query(
                     "SELECT name, content_type, size, sha256, created_at, content \
-                     FROM campaign_attachments WHERE campaign_id = $1 ORDER BY name",
+                     FROM campaign_attachments WHERE campaign_id = $1 ORDER BY id",
                 )
                 .bind(campaign.0)
                 .fetch_all(&self.pool)
@@ -66,9 +66,10 @@ macro_rules! attachments {
                 now_ms: i64,
             ) -> Result<Attached> {
                 let mut w = self.write().await?;
-                // On PostgreSQL the campaign's row is locked, so a send starting (which
-                // updates it) waits for this or came first and is seen; SQLite's one writer
-                // orders the two.
+                // SQLite's one writer orders this and a send starting. On PostgreSQL the
+                // campaign's row is locked against a concurrent change of its status, but a
+                // send's snapshot inserting deliveries in a transaction not yet committed is not
+                // seen: the same narrow window as a draft's edit (`update_draft`).
                 let editable = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "{EDITABLE}{}",
                     super::dialect::FOR_UPDATE
@@ -167,7 +168,7 @@ macro_rules! attachments {
                     "INSERT INTO campaign_attachments \
                      (campaign_id, name, content_type, content, size, sha256, created_at) \
                      SELECT $2, name, content_type, content, size, sha256, $3 \
-                     FROM campaign_attachments WHERE campaign_id = $1",
+                     FROM campaign_attachments WHERE campaign_id = $1 ORDER BY id",
                 )
                 .bind(from.0)
                 .bind(to.0)

@@ -57,8 +57,21 @@ pub(super) async fn attach_cmd(
             max: policy.max_bytes,
         }));
     }
-    let content =
-        std::fs::read(file).map_err(|e| crate::bad_input(format!("{}: {e}", file.display())))?;
+    // Read at most one byte past the cap: a device or a pipe has no size to look at first.
+    let mut content = Vec::new();
+    {
+        use std::io::Read;
+        std::fs::File::open(file)
+            .and_then(|f| f.take(policy.max_bytes + 1).read_to_end(&mut content))
+            .map_err(|e| crate::bad_input(format!("{}: {e}", file.display())))?;
+    }
+    if content.len() as u64 > policy.max_bytes {
+        return Err(attachment_error(AttachmentError::TooBig {
+            name,
+            total: content.len() as i64,
+            max: policy.max_bytes,
+        }));
+    }
     let (view, replaced) = attachments::attach(
         &app.store,
         policy,
