@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Herald, free_port, hidden, http, wait_for};
+use common::{Herald, free_port, http, wait_for};
 use serde_json::Value;
 
 /// Every captured copy: recipient → subject.
@@ -110,25 +110,12 @@ fn an_ab_test_sends_the_winner_to_the_rest() {
 
     // The campaign's page sets it (and shows it).
     let cookie = common::session_cookie(port, "admin@herald.test");
-    let page = http(
+    let r = common::submit_form(
         port,
-        "GET",
+        &cookie,
         &format!("/campaigns/{id}"),
-        &[("Cookie", &cookie)],
-        None,
-    );
-    let csrf = hidden(&page.body, "csrf");
-    let r = http(
-        port,
-        "POST",
         &format!("/campaigns/{id}/ab"),
-        &[
-            ("Cookie", &cookie),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        Some(&format!(
-            "csrf={csrf}&subject=Subject+B&html=&share=20&metric=opens&wait=8s"
-        )),
+        "subject=Subject+B&html=&share=20&metric=opens&wait=8s",
     );
     assert_eq!(r.status, 303, "{}", r.body);
     let page = http(

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Herald, free_port, hidden, http, wait_for};
+use common::{Herald, free_port, http, wait_for};
 
 #[test]
 fn a_published_campaign_has_a_public_page_without_personal_data() {
@@ -113,23 +113,12 @@ fn a_published_campaign_has_a_public_page_without_personal_data() {
 
     // The campaign's page publishes it again, at the same address.
     let cookie = common::session_cookie(port, "admin@herald.test");
-    let page = http(
+    let r = common::submit_form(
         port,
-        "GET",
+        &cookie,
         &format!("/campaigns/{id}"),
-        &[("Cookie", &cookie)],
-        None,
-    );
-    let csrf = hidden(&page.body, "csrf");
-    let r = http(
-        port,
-        "POST",
         &format!("/campaigns/{id}/archive"),
-        &[
-            ("Cookie", &cookie),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        Some(&format!("csrf={csrf}&public=1")),
+        "public=1",
     );
     assert_eq!(r.status, 303, "{}", r.body);
     let page = http(

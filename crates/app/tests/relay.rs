@@ -502,6 +502,20 @@ fn route_rules_send_some_mail_through_the_relay_and_the_rest_direct() {
         },
     );
     assert!(log.contains("sasl_method=PLAIN"), "{log}");
+    // A test copy takes the route the campaign's copy to that address takes.
+    let test = h.json(&[
+        "campaign",
+        "test",
+        &id,
+        "--to",
+        "carol@inbox.test",
+        "--json",
+    ]);
+    assert_eq!(
+        (test["accepted"].as_bool(), test["mx"].as_str()),
+        (Some(true), Some("127.0.0.1")),
+        "through the relay: {test:#}"
+    );
     let other = recipient(&report, "anyone@discard.test");
     assert_eq!(
         (
@@ -546,6 +560,15 @@ fn route_rules_send_some_mail_through_the_relay_and_the_rest_direct() {
         (Some("delivered"), Some("mx"), Some("mx.inbox.test")),
         "{carol:#}"
     );
+    let test = h.json(&[
+        "campaign",
+        "test",
+        &direct,
+        "--to",
+        "carol@inbox.test",
+        "--json",
+    ]);
+    assert_eq!(test["mx"], "mx.inbox.test", "direct: {test:#}");
 
     // A rule without a domain, or with something that is not one, is refused at start.
     for (rules, says) in [

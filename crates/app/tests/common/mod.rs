@@ -338,6 +338,23 @@ pub fn hidden(body: &str, name: &str) -> String {
     body[at..].split('"').next().unwrap().to_string()
 }
 
+/// Post a form to `action` as the session `cookie`: `body` (URL-encoded fields) after the CSRF
+/// token of the page at `page`, as a browser submits a form of that page.
+pub fn submit_form(port: u16, cookie: &str, page: &str, action: &str, body: &str) -> HttpReply {
+    let page = http(port, "GET", page, &[("Cookie", cookie)], None);
+    let csrf = hidden(&page.body, "csrf");
+    http(
+        port,
+        "POST",
+        action,
+        &[
+            ("Cookie", cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        Some(&format!("csrf={csrf}&{body}")),
+    )
+}
+
 /// `herald serve --sandbox` for `h`, once its HTTP port answers (its output dropped).
 pub fn serve_sandbox(h: &Herald, port: u16) -> Serve {
     let serve = Serve(

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{Queue, Unusable};
-use crate::deliver::{self, AttemptResult, Prepared};
+use crate::deliver::{self, AttemptResult, DeliverConfig, Prepared, SharedResolver};
 
 /// What the receiving server did with the test copy.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -47,6 +47,16 @@ impl<S: Store> Queue<S> {
         to: &EmailAddress,
         fields: String,
     ) -> Result<Prepared, TestSendError> {
+        Ok(self.copy_and_route(campaign, to, fields).await?.0)
+    }
+
+    /// [`Self::render_copy`], and the route the campaign's copy to `to` takes.
+    async fn copy_and_route(
+        &self,
+        campaign: CampaignId,
+        to: &EmailAddress,
+        fields: String,
+    ) -> Result<(Prepared, &DeliverConfig, &SharedResolver), TestSendError> {
         let render = match self.campaign_render(campaign, Some(0)).await? {
             Ok(r) => r,
             Err(Unusable::NotSent(e) | Unusable::Hold(e)) => return Err(TestSendError::Refused(e)),
@@ -75,14 +85,13 @@ impl<S: Store> Queue<S> {
             variant: Some(0),
         };
         let date = self.clock().now().unix_timestamp();
-        let provider = self
-            .route_for(render.from().domain(), to.domain())
-            .0
-            .provider;
-        tokio::task::spawn_blocking(move || render.prepare(&d, date, provider))
+        let (route, resolver) = self.route_for(render.from().domain(), to.domain());
+        let provider = route.provider;
+        let prepared = tokio::task::spawn_blocking(move || render.prepare(&d, date, provider))
             .await
             .map_err(|e| TestSendError::Internal(e.to_string()))?
-            .map_err(|e| TestSendError::Refused(e.to_string()))
+            .map_err(|e| TestSendError::Refused(e.to_string()))?;
+        Ok((prepared, route, resolver))
     }
 
     /// Send one test copy of `campaign` to `to`, personalised with `fields` (a JSON object).
@@ -92,14 +101,10 @@ impl<S: Store> Queue<S> {
         to: &EmailAddress,
         fields: String,
     ) -> Result<TestSend, TestSendError> {
-        // The content first (what the user must fix is said before anything about DNS).
-        let prepared = self.render_copy(campaign, to, fields).await?;
+        // The content first (what the user must fix is said before anything about DNS), and
+        // the route the campaign's own copy to this address would take.
+        let (prepared, route, resolver) = self.copy_and_route(campaign, to, fields).await?;
         let domain = to.domain().to_string();
-        // The route the campaign's own copy to this address would take.
-        let from_domain = herald_domain::address::domain_part(&prepared.sent.from)
-            .trim_end_matches('>')
-            .to_string();
-        let (route, resolver) = self.route_for(&from_domain, &domain);
         let hosts =
             deliver::resolve(resolver.as_ref(), &domain)
                 .await

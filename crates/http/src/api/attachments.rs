@@ -9,10 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use herald_engine::campaign::attachments::{self, AttachmentError, AttachmentView, MAX_CAP};
-use herald_store::{CampaignId, Store};
+use herald_store::Store;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::campaigns::campaign_id;
 use super::paging::{PageQuery, page_of};
 use super::{Body, Params, error, internal};
 use crate::Web;
@@ -20,11 +21,6 @@ use crate::Web;
 /// The largest body `PUT …/attachments/{name}` reads: the largest cap, base64, and room for
 /// the JSON around it.
 pub const BODY_LIMIT: usize = (MAX_CAP as usize).div_ceil(3) * 4 + 64 * 1024;
-
-fn campaign_id(id: &str) -> Result<CampaignId, Box<Response>> {
-    id.parse()
-        .map_err(|_| Box::new(error(StatusCode::NOT_FOUND, format!("no campaign {id:?}"))))
-}
 
 fn refused(e: AttachmentError) -> Response {
     match e {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{Body, Params, error, failure, internal};
 use crate::Web;
 
-fn campaign_id(id: &str) -> Result<CampaignId, Box<Response>> {
+pub(super) fn campaign_id(id: &str) -> Result<CampaignId, Box<Response>> {
     id.parse()
         .map_err(|_| Box::new(error(StatusCode::NOT_FOUND, format!("no campaign {id:?}"))))
 }

@@ -19,12 +19,29 @@ macro_rules! attachments {
             })
         }
 
-        /// The campaign may change: a draft (or scheduled) whose send has not started. The
-        /// same condition as a draft's edit.
-        const EDITABLE: &str = "SELECT 1 AS x FROM campaigns WHERE id = $1 \
-             AND status IN ('draft', 'scheduled') \
-             AND (schedule_lease_until IS NULL OR schedule_lease_until < $2) \
-             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1)";
+        /// Whether `campaign` may change: a draft (or scheduled) whose send has not started,
+        /// the same condition as a draft's edit. SQLite's one writer orders this and a send
+        /// starting. On PostgreSQL the campaign's row is locked against a concurrent change of
+        /// its status, but a send's snapshot inserting deliveries in a transaction not yet
+        /// committed is not seen: the same narrow window as a draft's edit (`update_draft`).
+        async fn editable(
+            c: &mut <$db as sqlx::Database>::Connection,
+            campaign: CampaignId,
+            now_ms: i64,
+        ) -> Result<bool> {
+            Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT 1 AS x FROM campaigns WHERE id = $1 \
+                 AND status IN ('draft', 'scheduled') \
+                 AND (schedule_lease_until IS NULL OR schedule_lease_until < $2) \
+                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1){}",
+                super::dialect::FOR_UPDATE
+            )))
+            .bind(campaign.0)
+            .bind(now_ms)
+            .fetch_optional(c)
+            .await?
+            .is_some())
+        }
 
         impl AttachmentStore for $store {
             async fn attachments(&self, campaign: CampaignId) -> Result<Vec<AttachmentMeta>> {
@@ -66,19 +83,7 @@ macro_rules! attachments {
                 now_ms: i64,
             ) -> Result<Attached> {
                 let mut w = self.write().await?;
-                // SQLite's one writer orders this and a send starting. On PostgreSQL the
-                // campaign's row is locked against a concurrent change of its status, but a
-                // send's snapshot inserting deliveries in a transaction not yet committed is not
-                // seen: the same narrow window as a draft's edit (`update_draft`).
-                let editable = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{EDITABLE}{}",
-                    super::dialect::FOR_UPDATE
-                )))
-                .bind(campaign.0)
-                .bind(now_ms)
-                .fetch_optional(&mut *w.tx)
-                .await?
-                .is_some();
+                let editable = editable(&mut *w.tx, campaign, now_ms).await?;
                 if !editable {
                     return Ok(Attached::NotDraft);
                 }
@@ -133,15 +138,7 @@ macro_rules! attachments {
                 now_ms: i64,
             ) -> Result<Option<bool>> {
                 let mut w = self.write().await?;
-                let editable = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "{EDITABLE}{}",
-                    super::dialect::FOR_UPDATE
-                )))
-                .bind(campaign.0)
-                .bind(now_ms)
-                .fetch_optional(&mut *w.tx)
-                .await?
-                .is_some();
+                let editable = editable(&mut *w.tx, campaign, now_ms).await?;
                 if !editable {
                     return Ok(None);
                 }

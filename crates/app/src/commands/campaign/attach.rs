@@ -36,13 +36,10 @@ pub(super) async fn attach_cmd(
 ) -> anyhow::Result<()> {
     let id = campaign_id(id)?;
     let policy = app.settings.attachments.policy();
-    // Refused before the file is read: a file past the cap is not loaded into memory.
+    // Refused before the file is read.
     if !policy.enabled {
         return Err(attachment_error(AttachmentError::Off));
     }
-    let size = std::fs::metadata(file)
-        .map_err(|e| crate::bad_input(format!("{}: {e}", file.display())))?
-        .len();
     let name = match name {
         Some(n) => n,
         None => file
@@ -50,13 +47,6 @@ pub(super) async fn attach_cmd(
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| crate::bad_input(format!("{}: not a file", file.display())))?,
     };
-    if size > policy.max_bytes {
-        return Err(attachment_error(AttachmentError::TooBig {
-            name,
-            total: size as i64,
-            max: policy.max_bytes,
-        }));
-    }
     // Read at most one byte past the cap: a device or a pipe has no size to look at first.
     let mut content = Vec::new();
     {
