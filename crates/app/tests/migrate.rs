@@ -18,6 +18,17 @@ fn an_installation_moves_to_postgres_with_everything_in_it() {
         env: Vec::new(),
     };
     sqlite.ok(&["demo", "--json"]);
+    // A draft with a file: attachments move too.
+    let sqlite = sqlite.env("HERALD__ATTACHMENTS__ENABLED", "true");
+    let list = sqlite.json(&["campaign", "show", "1", "--json"])["list"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let draft = common::draft(&sqlite, tmp.path(), &list, "Files", "Files", "<p>Files</p>");
+    let file = tmp.path().join("programme.bin");
+    std::fs::write(&file, (0..=255u8).cycle().take(50_000).collect::<Vec<u8>>()).unwrap();
+    sqlite.ok(&["campaign", "attach", &draft, file.to_str().unwrap()]);
+    let files = sqlite.json(&["campaign", "show", &draft, "--json"])["attachments"].clone();
     let before = sqlite.json(&["campaign", "report", "1", "--recipients", "--json"]);
     let db = pg_database(&tmp.path().join("target"));
     let from = format!("sqlite://{}", data.join("herald.db").display());
@@ -38,6 +49,7 @@ fn an_installation_moves_to_postgres_with_everything_in_it() {
         rows("deliveries") > 0 && rows("attempts") > rows("deliveries") / 2,
         "{out:#}"
     );
+    assert_eq!(rows("campaign_attachments"), 1, "{out:#}");
 
     // The same data dir (keys, settings) on PostgreSQL: the same report.
     let pg = Herald {
@@ -47,6 +59,8 @@ fn an_installation_moves_to_postgres_with_everything_in_it() {
     let after = pg.json(&["campaign", "report", "1", "--recipients", "--json"]);
     assert_eq!(after["counts"], before["counts"]);
     assert_eq!(after["recipients"], before["recipients"]);
+    let moved = pg.json(&["campaign", "show", &draft, "--json"])["attachments"].clone();
+    assert_eq!(moved, files, "the file, its size and SHA-256");
     // New rows continue after the copied ids.
     let csv = tmp.path().join("more.csv");
     std::fs::write(&csv, "email\nnew@example.com\n").unwrap();

@@ -101,7 +101,7 @@ use tokio::sync::Mutex;
 
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[(u32, &str)] = &[
+pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (
         2,
