@@ -24,6 +24,13 @@ fuzz_target!(|data: &[u8]| {
             },
         ),
         (Provider::Brevo, HookSecret::Bearer(text.clone())),
+        (
+            Provider::Ses,
+            HookSecret::Sns {
+                topic_arns: vec!["arn:aws:sns:us-east-1:123456789012:t".into()],
+                pinned: Vec::new(),
+            },
+        ),
     ];
     for (p, s) in &secrets {
         let _ = verify_and_parse(*p, s, &req);

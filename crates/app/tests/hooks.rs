@@ -72,17 +72,103 @@ fn post(
     )
 }
 
-/// The delivery id the message to `mailbox` carries in Mailgun's metadata header.
-fn delivery_id(mail: &Path, mailbox: &str, message_id: &str) -> i64 {
+/// The value of the provider metadata header `name` on the message to `mailbox`.
+fn metadata(mail: &Path, mailbox: &str, message_id: &str, name: &str) -> String {
     let raw = common::delivered(mail, mailbox, message_id);
     let text = String::from_utf8_lossy(&raw);
     let line = text
         .lines()
-        .find(|l| l.starts_with("X-Mailgun-Variables:"))
-        .unwrap_or_else(|| panic!("no metadata header in {text}"));
+        .find(|l| l.starts_with(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} header in {text}"));
+    line[name.len() + 1..].trim().to_string()
+}
+
+/// The delivery id the message to `mailbox` carries in Mailgun's metadata header.
+fn delivery_id(mail: &Path, mailbox: &str, message_id: &str) -> i64 {
     let json: serde_json::Value =
-        serde_json::from_str(line.trim_start_matches("X-Mailgun-Variables:").trim()).unwrap();
+        serde_json::from_str(&metadata(mail, mailbox, message_id, "X-Mailgun-Variables")).unwrap();
     json["herald_delivery"].as_str().unwrap().parse().unwrap()
+}
+
+/// A Herald that sends through the recipient world's submission relay (AUTH, STARTTLS) set up
+/// as `provider`, its web server on `port`.
+fn through_world_relay(
+    w: &std::collections::HashMap<String, String>,
+    dir: &Path,
+    port: u16,
+    provider: &str,
+) -> Herald {
+    let (host, relay_port) = w["WORLD_SUBMISSION"].split_once(':').unwrap();
+    Herald::new(&dir.join("data"))
+        .web_only(port)
+        .env("HERALD__DELIVERY__TRANSPORT", "relay")
+        .env("HERALD__DELIVERY__HELO_NAME", "world-sender.test")
+        .env("HERALD__RELAY__HOST", host)
+        .env("HERALD__RELAY__PORT", relay_port)
+        .env("HERALD__RELAY__USERNAME", "relay@world.test")
+        .env(
+            "HERALD__RELAY__PASSWORD_FILE",
+            &secret_file(dir, "relay-pw", "relaypass"),
+        )
+        .env("HERALD__RELAY__CA_FILE", &w["WORLD_CA"])
+        .env("HERALD__RELAY__PROVIDER", provider)
+        // The provider's events say what happened next, not the relay's DSNs.
+        .env("HERALD__RELAY__REQUEST_DSN", "false")
+}
+
+/// A campaign to `people` sent by `h` under `herald serve` (kept running: the second value),
+/// and its report once every recipient is through.
+fn send_through_relay(
+    h: &Herald,
+    dir: &Path,
+    port: u16,
+    people: &[(&str, &str)],
+) -> (String, serde_json::Value, Serve) {
+    let csv = dir.join("c.csv");
+    let emails: Vec<&str> = people.iter().map(|p| p.0).collect();
+    std::fs::write(&csv, format!("email\n{}\n", emails.join("\n"))).unwrap();
+    let html = dir.join("b.html");
+    std::fs::write(&html, "<p>Through a provider</p>").unwrap();
+    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "p"]);
+    let id = h.json(&[
+        "campaign",
+        "create",
+        "--name",
+        "P",
+        "--list",
+        "p",
+        "--from",
+        "News <news@world-sender.test>",
+        "--subject",
+        "Provider test",
+        "--html",
+        html.to_str().unwrap(),
+        "--allow-unverified",
+        "--json",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let serve = Serve(
+        h.command(&["serve"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the HTTP server", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    let report = h.json(&[
+        "campaign",
+        "send",
+        &id,
+        "--wait",
+        "--wait-timeout",
+        "60s",
+        "--json",
+    ]);
+    (id, report, serve)
 }
 
 #[test]
@@ -90,7 +176,6 @@ fn provider_events_complete_the_ledger_and_nothing_unsigned_or_replayed_counts()
     let w = world_env();
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let (host, relay_port) = w["WORLD_SUBMISSION"].split_once(':').unwrap();
     let mailgun_key = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0";
     // SendGrid's verification key, as its console shows it (base64 DER).
     let rng = SystemRandom::new();
@@ -101,21 +186,7 @@ fn provider_events_complete_the_ledger_and_nothing_unsigned_or_replayed_counts()
             .unwrap();
     let sendgrid_public = B64.encode(sendgrid.public_key().as_der().unwrap().as_ref());
     let inline = |k: &str, v: &str| format!("{{ {k} = \"{v}\" }}");
-    let h = Herald::new(&tmp.path().join("data"))
-        .web_only(port)
-        .env("HERALD__DELIVERY__TRANSPORT", "relay")
-        .env("HERALD__DELIVERY__HELO_NAME", "world-sender.test")
-        .env("HERALD__RELAY__HOST", host)
-        .env("HERALD__RELAY__PORT", relay_port)
-        .env("HERALD__RELAY__USERNAME", "relay@world.test")
-        .env(
-            "HERALD__RELAY__PASSWORD_FILE",
-            &secret_file(tmp.path(), "relay-pw", "relaypass"),
-        )
-        .env("HERALD__RELAY__CA_FILE", &w["WORLD_CA"])
-        .env("HERALD__RELAY__PROVIDER", "mailgun")
-        // The provider's events say what happened next, not the relay's DSNs.
-        .env("HERALD__RELAY__REQUEST_DSN", "false")
+    let h = through_world_relay(&w, tmp.path(), port, "mailgun")
         .env(
             "HERALD__HOOKS__MAILGUN",
             &inline(
@@ -151,50 +222,7 @@ fn provider_events_complete_the_ledger_and_nothing_unsigned_or_replayed_counts()
         ("dave@inbox.test", "inbox.test/dave"),
         ("seed@inbox.test", "inbox.test/seed"),
     ];
-    let csv = tmp.path().join("c.csv");
-    let emails: Vec<&str> = people.iter().map(|p| p.0).collect();
-    std::fs::write(&csv, format!("email\n{}\n", emails.join("\n"))).unwrap();
-    let html = tmp.path().join("b.html");
-    std::fs::write(&html, "<p>Through a provider</p>").unwrap();
-    h.ok(&["contacts", "import", csv.to_str().unwrap(), "--list", "p"]);
-    let id = h.json(&[
-        "campaign",
-        "create",
-        "--name",
-        "P",
-        "--list",
-        "p",
-        "--from",
-        "News <news@world-sender.test>",
-        "--subject",
-        "Provider test",
-        "--html",
-        html.to_str().unwrap(),
-        "--allow-unverified",
-        "--json",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let _serve = Serve(
-        h.command(&["serve"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("the HTTP server", Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-    });
-    let report = h.json(&[
-        "campaign",
-        "send",
-        &id,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ]);
+    let (id, report, _serve) = send_through_relay(&h, tmp.path(), port, &people);
     assert_eq!(report["counts"]["relayed"], 5, "{report:#}");
     let ev = &recipient(&report, "alice@inbox.test")["evidence"];
     assert_eq!(ev["route"], "relay:mailgun", "{ev:#}");
@@ -411,6 +439,323 @@ fn provider_events_complete_the_ledger_and_nothing_unsigned_or_replayed_counts()
             c["relayed"].as_u64()
         ),
         (Some(2), Some(1), Some(2)),
+        "{c:#}"
+    );
+}
+
+/// A certificate and key made by `openssl req -x509` (SNS's signing certificate stands for
+/// Amazon's), in `dir` as `NAME.pem` and `NAME.key`.
+fn openssl_certificate(dir: &Path, name: &str) -> (String, String) {
+    let cert = dir.join(format!("{name}.pem"));
+    let key = dir.join(format!("{name}.key"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=sns.us-east-1.amazonaws.com", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        cert.to_str().unwrap().to_string(),
+        key.to_str().unwrap().to_string(),
+    )
+}
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:herald-ses";
+
+/// An SNS post as Amazon makes it: `fields` (name, value) signed by `key` with openssl
+/// (`version` "1": SHA-1, "2": SHA-256) over the documented text: each signed field's name and
+/// value on lines of their own, in that order.
+fn sns_post(dir: &Path, key: &str, version: &str, fields: &[(&str, String)]) -> String {
+    let order = [
+        "Message",
+        "MessageId",
+        "Subject",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    ];
+    let mut text = String::new();
+    for name in order {
+        if let Some((_, v)) = fields.iter().find(|(n, _)| *n == name) {
+            text.push_str(&format!("{name}\n{v}\n"));
+        }
+    }
+    let input = dir.join("to-sign");
+    std::fs::write(&input, &text).unwrap();
+    let digest = if version == "1" { "-sha1" } else { "-sha256" };
+    let out = std::process::Command::new("openssl")
+        .args(["dgst", digest, "-sign", key])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut doc = serde_json::Map::new();
+    for (n, v) in fields {
+        doc.insert(n.to_string(), serde_json::Value::String(v.clone()));
+    }
+    doc.insert("SignatureVersion".into(), version.into());
+    doc.insert("Signature".into(), B64.encode(&out.stdout).into());
+    doc.insert(
+        "SigningCertURL".into(),
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem".into(),
+    );
+    serde_json::Value::Object(doc).to_string()
+}
+
+fn sns_time(ago_s: i64) -> String {
+    (time::OffsetDateTime::now_utc() - time::Duration::seconds(ago_s))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// An SES event (`message`) as an SNS notification of `TOPIC`.
+fn ses_notification(
+    message_id: &str,
+    message: &serde_json::Value,
+    ago_s: i64,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("Type", "Notification".into()),
+        ("MessageId", message_id.into()),
+        ("TopicArn", TOPIC.into()),
+        ("Message", message.to_string()),
+        ("Timestamp", sns_time(ago_s)),
+    ]
+}
+
+#[test]
+fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (cert, key) = openssl_certificate(tmp.path(), "sns");
+    let (_, stranger) = openssl_certificate(tmp.path(), "stranger");
+    let h = through_world_relay(&w, tmp.path(), port, "ses").env(
+        "HERALD__HOOKS__SES",
+        &format!("{{ topic_arns = [\"{TOPIC}\"], certificate_files = [\"{cert}\"] }}"),
+    );
+    let people = [
+        ("alice@inbox.test", "inbox.test/alice"),
+        ("bob@inbox.test", "inbox.test/bob"),
+        ("carol@inbox.test", "inbox.test/carol"),
+    ];
+    let (id, report, _serve) = send_through_relay(&h, tmp.path(), port, &people);
+    assert_eq!(report["counts"]["relayed"], 3, "{report:#}");
+    assert_eq!(
+        recipient(&report, "alice@inbox.test")["evidence"]["route"],
+        "relay:ses"
+    );
+    // Each message carries its delivery's id as an SES message tag.
+    let mail = Path::new(&w["WORLD_MAIL"]);
+    let tags: Vec<String> = people
+        .iter()
+        .map(|(email, mailbox)| {
+            let id = recipient(&report, email)["message_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            metadata(mail, mailbox, &id, "X-SES-MESSAGE-TAGS")
+        })
+        .collect();
+    let ids: Vec<String> = tags
+        .iter()
+        .map(|t| {
+            t.strip_prefix("herald_delivery=")
+                .unwrap_or_else(|| panic!("{t}"))
+                .to_string()
+        })
+        .collect();
+    let events = |email: &str| {
+        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+        recipient(&r, email).clone()
+    };
+    let mail_of = |i: usize, to: &str| {
+        serde_json::json!({"messageId": format!("0100018c-{i}"), "destination": [to],
+            "tags": {"herald_delivery": [ids[i]], "ses:configuration-set": ["herald"]}})
+    };
+    let post_ses = |body: &str| {
+        post(
+            port,
+            "ses",
+            &[("x-amz-sns-message-type", "Notification")],
+            body,
+        )
+    };
+
+    // Delivered (SignatureVersion 1, SHA-1): the receiving server's reply and address.
+    let delivered = serde_json::json!({"eventType": "Delivery", "mail": mail_of(0, "alice@inbox.test"),
+        "delivery": {"timestamp": sns_time(1), "recipients": ["alice@inbox.test"],
+            "smtpResponse": "250 2.0.0 OK: queued as 5B2C9", "remoteMtaIp": "127.0.0.1",
+            "reportingMTA": "a8-30.smtp-out.amazonses.com"}});
+    let body = sns_post(
+        tmp.path(),
+        &key,
+        "1",
+        &ses_notification("sns-1", &delivered, 0),
+    );
+    let (status, answer) = post_ses(&body);
+    assert_eq!(
+        (status, answer["applied"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    let alice = events("alice@inbox.test");
+    assert_eq!(alice["state"], "delivered", "{alice:#}");
+    let e = alice["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "provider_delivered")
+        .unwrap_or_else(|| panic!("{alice:#}"));
+    assert_eq!(
+        (
+            e["detail"]["reply"].as_str(),
+            e["detail"]["remote_queue_id"].as_str()
+        ),
+        (Some("250 2.0.0 OK: queued as 5B2C9"), Some("5B2C9")),
+        "{e:#}"
+    );
+    // The same message again (SNS retries, or a replay): nothing more.
+    let (status, answer) = post_ses(&body);
+    assert_eq!(
+        (status, answer["duplicates"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+
+    // A bounce signed by a key that is not the pinned certificate's, for another topic, or
+    // published two hours ago: 401, Bob stays relayed.
+    let bounce = serde_json::json!({"eventType": "Bounce", "mail": mail_of(1, "bob@inbox.test"),
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": sns_time(1),
+            "bouncedRecipients": [{"emailAddress": "bob@inbox.test", "action": "failed", "status": "5.1.1",
+                "diagnosticCode": "smtp; 550 5.1.1 <bob@inbox.test>: Recipient address rejected: User unknown"}]}});
+    let (status, _) = post_ses(&sns_post(
+        tmp.path(),
+        &stranger,
+        "2",
+        &ses_notification("sns-2", &bounce, 0),
+    ));
+    assert_eq!(status, 401);
+    let mut other_topic = ses_notification("sns-3", &bounce, 0);
+    other_topic[2].1 = "arn:aws:sns:us-east-1:123456789012:someone-else".into();
+    let (status, _) = post_ses(&sns_post(tmp.path(), &key, "2", &other_topic));
+    assert_eq!(status, 401);
+    let (status, answer) = post_ses(&sns_post(
+        tmp.path(),
+        &key,
+        "2",
+        &ses_notification("sns-4", &bounce, 7200),
+    ));
+    assert_eq!(status, 401, "{answer}");
+    // A signed message whose event was changed after signing.
+    let signed = sns_post(
+        tmp.path(),
+        &key,
+        "2",
+        &ses_notification("sns-5", &bounce, 0),
+    );
+    let (status, _) = post_ses(&signed.replace("Permanent", "Transient"));
+    assert_eq!(status, 401);
+    assert_eq!(events("bob@inbox.test")["state"], "relayed");
+    // Signed (SignatureVersion 2, SHA-256): a late bounce, the address suppressed.
+    let (status, answer) = post_ses(&signed);
+    assert_eq!(
+        (status, answer["applied"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    let bob = events("bob@inbox.test");
+    assert_eq!(
+        (bob["state"].as_str(), bob["reason"].as_str()),
+        (Some("bounced"), Some("userunknown")),
+        "{bob:#}"
+    );
+    let sup = h.json(&["suppressions", "list", "--json"]).to_string();
+    assert!(sup.contains("bob@inbox.test"), "{sup}");
+
+    // A complaint.
+    let complaint = serde_json::json!({"eventType": "Complaint", "mail": mail_of(2, "carol@inbox.test"),
+        "complaint": {"timestamp": sns_time(1), "complaintFeedbackType": "abuse",
+            "complainedRecipients": [{"emailAddress": "carol@inbox.test"}]}});
+    let (status, answer) = post_ses(&sns_post(
+        tmp.path(),
+        &key,
+        "1",
+        &ses_notification("sns-6", &complaint, 0),
+    ));
+    assert_eq!(
+        (status, answer["applied"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    let carol = events("carol@inbox.test");
+    assert!(
+        carol["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "complaint"),
+        "{carol:#}"
+    );
+
+    // A subscription confirmation: only Amazon SNS's own confirmation address is visited. One
+    // pointing elsewhere, though signed, is refused without a request; unsigned, 401.
+    let confirmation = |url: &str| {
+        vec![
+            ("Type", "SubscriptionConfirmation".to_string()),
+            ("MessageId", "sns-7".into()),
+            ("Token", "2336412f37fb687f5d51e6e2425".into()),
+            ("TopicArn", TOPIC.into()),
+            (
+                "Message",
+                format!("You have chosen to subscribe to the topic {TOPIC}."),
+            ),
+            ("SubscribeURL", url.to_string()),
+            ("Timestamp", sns_time(0)),
+        ]
+    };
+    let (status, answer) = post_ses(&sns_post(
+        tmp.path(),
+        &key,
+        "1",
+        &confirmation("https://evil.test/?Action=ConfirmSubscription"),
+    ));
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("not Amazon SNS"),
+        "{answer}"
+    );
+    let (status, _) = post_ses(&sns_post(
+        tmp.path(),
+        &stranger,
+        "1",
+        &confirmation("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription"),
+    ));
+    assert_eq!(status, 401);
+    let report = h.json(&["campaign", "report", &id, "--json"]);
+    let c = &report["counts"];
+    assert_eq!(
+        (
+            c["delivered"].as_u64(),
+            c["bounced"].as_u64(),
+            c["relayed"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
         "{c:#}"
     );
 }

@@ -164,7 +164,7 @@ pub struct Relay {
     pub request_dsn: bool,
     /// Who runs the relay: "generic" (any SMTP relay), or a provider whose event webhook
     /// (`POST /hooks/<provider>`, `[hooks.<provider>]`) reports what happened next: "mailgun",
-    /// "postmark", "sendgrid", "brevo".
+    /// "postmark", "sendgrid", "brevo", "ses" (Amazon SES, whose events come through Amazon SNS).
     pub provider: String,
     /// `[[relay.route]]`: which mail goes the other way than `[delivery] transport` (the first
     /// rule that matches decides).
@@ -283,7 +283,7 @@ impl Relay {
             && herald_mail::webhooks::Provider::parse(&self.provider).is_none()
         {
             bail!(
-                "[relay] provider = {:?}: expected \"generic\" (any SMTP relay), \"mailgun\", \"postmark\", \"sendgrid\" or \"brevo\"",
+                "[relay] provider = {:?}: expected \"generic\" (any SMTP relay), \"ses\", \"mailgun\", \"postmark\", \"sendgrid\" or \"brevo\"",
                 self.provider
             );
         }

@@ -15,6 +15,7 @@ pub struct HooksSettings {
     pub postmark: Option<PostmarkHook>,
     pub sendgrid: Option<SendgridHook>,
     pub brevo: Option<BrevoHook>,
+    pub ses: Option<SesHook>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +45,44 @@ pub struct SendgridHook {
 pub struct BrevoHook {
     /// The bearer token set on the webhook at Brevo (owner-only file).
     pub token_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SesHook {
+    /// The SNS topics (ARNs) the configuration set's event destination publishes to; a message
+    /// of any other topic is refused, and only these topics' subscriptions are confirmed.
+    pub topic_arns: Vec<String>,
+    /// SNS's signing certificates (PEM), pinned: only they verify. None: the certificate a
+    /// message names is fetched from Amazon SNS's own address over verified HTTPS.
+    #[serde(default)]
+    pub certificate_files: Vec<PathBuf>,
+}
+
+impl SesHook {
+    /// `arn:aws:sns:<region>:<account>:<name>` (also the `aws-cn` and `aws-us-gov` partitions).
+    pub fn check(&self) -> Result<(), String> {
+        if self.topic_arns.is_empty() {
+            return Err("[hooks.ses] topic_arns: name at least one SNS topic ARN".into());
+        }
+        for arn in &self.topic_arns {
+            let parts: Vec<&str> = arn.split(':').collect();
+            let ok = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[1].starts_with("aws")
+                && parts[2] == "sns"
+                && !parts[3].is_empty()
+                && parts[4].len() == 12
+                && parts[4].bytes().all(|b| b.is_ascii_digit())
+                && !parts[5].is_empty();
+            if !ok {
+                return Err(format!(
+                    "[hooks.ses] topic_arns: {arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -143,6 +143,26 @@ impl App {
             let token = read_secret(&b.token_file).context("[hooks.brevo] token_file")?;
             out.insert(Provider::Brevo, HookSecret::Bearer(token));
         }
+        if let Some(ses) = &h.ses {
+            ses.check().map_err(|e| anyhow::anyhow!(e))?;
+            let mut pinned = Vec::new();
+            for f in &ses.certificate_files {
+                let pem = std::fs::read(f)
+                    .with_context(|| format!("[hooks.ses] certificate_files {}", f.display()))?;
+                pinned.extend(
+                    herald_mail::webhooks::ses::certificates_from_pem(&pem).map_err(|e| {
+                        anyhow::anyhow!("[hooks.ses] certificate_files {}: {e}", f.display())
+                    })?,
+                );
+            }
+            out.insert(
+                Provider::Ses,
+                HookSecret::Sns {
+                    topic_arns: ses.topic_arns.clone(),
+                    pinned,
+                },
+            );
+        }
         Ok(out)
     }
 }

@@ -322,10 +322,19 @@ impl App {
             runtime_base: self.runtime_base.clone(),
             attachments: self.settings.attachments.policy(),
         });
+        let secrets = self.hook_secrets()?;
+        let sns = match secrets.contains_key(&herald_mail::webhooks::Provider::Ses) {
+            true => Some(
+                herald_engine::feedback::sns::Sns::new(std::time::Duration::from_secs(10))
+                    .context("[hooks.ses]: the HTTPS client")?,
+            ),
+            false => None,
+        };
         let hooks = Arc::new(herald_http::hooks::Hooks {
             store: self.store.clone(),
-            secrets: self.hook_secrets()?,
+            secrets,
             policy: self.feedback_policy(),
+            sns,
         });
         let router = herald_http::app(web, state, hooks);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -505,6 +514,7 @@ pub(crate) fn relay_route(r: &Relay, node_max: usize) -> anyhow::Result<Route> {
             Some(Provider::Postmark) => "relay:postmark",
             Some(Provider::Sendgrid) => "relay:sendgrid",
             Some(Provider::Brevo) => "relay:brevo",
+            Some(Provider::Ses) => "relay:ses",
         },
         port: r.port(),
         relay: true,

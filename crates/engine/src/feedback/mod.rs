@@ -21,6 +21,7 @@
 
 pub mod dmarc;
 pub mod engagement;
+pub mod sns;
 pub mod webhooks;
 
 use herald_domain::EventKind;

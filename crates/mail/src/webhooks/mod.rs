@@ -1,4 +1,5 @@
-//! Sending providers' event webhooks (Mailgun, Postmark, SendGrid, Brevo): each request checked
+//! Sending providers' event webhooks (Mailgun, Postmark, SendGrid, Brevo, Amazon SES through
+//! SNS): each request checked
 //! the way its provider authenticates it, then read into one vocabulary of [`ProviderEvent`]s.
 //!
 //! Written by hand: no maintained crate reads these formats. The request is untrusted input
@@ -13,6 +14,8 @@
 //!   key the console shows; the timestamp must be recent.
 //! - Postmark: HTTP basic auth on the webhook URL (it signs nothing).
 //! - Brevo: a bearer token set on the webhook (it signs nothing).
+//! - Amazon SES: through Amazon SNS, which signs each message with RSA by the key of a
+//!   certificate it publishes ([`ses`]).
 //!
 //! Each event carries the delivery's id that Herald put in the provider's metadata header when
 //! it sent the message ([`Provider::metadata_header`]).
@@ -24,6 +27,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
 
+pub mod ses;
+
 /// How far a signed timestamp may be from now (replays of older requests are refused).
 pub const TOLERANCE_S: i64 = 15 * 60;
 
@@ -34,14 +39,16 @@ pub enum Provider {
     Postmark,
     Sendgrid,
     Brevo,
+    Ses,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 4] = [
+    pub const ALL: [Provider; 5] = [
         Provider::Mailgun,
         Provider::Postmark,
         Provider::Sendgrid,
         Provider::Brevo,
+        Provider::Ses,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +57,7 @@ impl Provider {
             Provider::Postmark => "postmark",
             Provider::Sendgrid => "sendgrid",
             Provider::Brevo => "brevo",
+            Provider::Ses => "ses",
         }
     }
 
@@ -70,6 +78,8 @@ impl Provider {
                 format!(r#"{{"unique_args": {{"herald_delivery": "{delivery}"}}}}"#),
             ),
             Provider::Brevo => ("X-Mailin-custom", format!("herald_delivery={delivery}")),
+            // A message tag: SES puts it in the events of the configuration set it is sent with.
+            Provider::Ses => ("X-SES-MESSAGE-TAGS", format!("herald_delivery={delivery}")),
         }
     }
 }
@@ -91,6 +101,13 @@ pub enum HookSecret {
     Basic { username: String, password: String },
     /// Brevo: the bearer token set on the webhook.
     Bearer(String),
+    /// Amazon SES through SNS: the topics subscribed to, and the signing certificates (DER)
+    /// pinned by `[hooks.ses] certificate_files`; none pinned: the web layer fetches the one a
+    /// message names from Amazon ([`ses::certificate_url_ok`]).
+    Sns {
+        topic_arns: Vec<String>,
+        pinned: Vec<Vec<u8>>,
+    },
 }
 
 impl fmt::Debug for HookSecret {
@@ -100,6 +117,7 @@ impl fmt::Debug for HookSecret {
             HookSecret::EcdsaP256(_) => "EcdsaP256(<public key>)",
             HookSecret::Basic { .. } => "Basic(<hidden>)",
             HookSecret::Bearer(_) => "Bearer(<hidden>)",
+            HookSecret::Sns { .. } => "Sns(<topics and certificates>)",
         })
     }
 }
@@ -204,6 +222,11 @@ pub fn verify_and_parse(
             basic_auth(req, username, password)?
         }
         (Provider::Brevo, HookSecret::Bearer(token)) => bearer(req, token)?,
+        (Provider::Ses, HookSecret::Sns { topic_arns, pinned }) => {
+            let env = ses::Envelope::parse(req.body)?;
+            env.verify(topic_arns, pinned, req.now_s)?;
+            return ses::events(&env, req.now_s.saturating_mul(1000));
+        }
         _ => {
             return Err(HookError::Unauthorized(format!(
                 "no {provider} credentials configured"
@@ -226,6 +249,7 @@ pub fn read_verified(
         Provider::Sendgrid => sendgrid_events(body, now_ms),
         Provider::Postmark => each_object(body, |v| postmark(v, now_ms)),
         Provider::Brevo => each_object(body, |v| brevo(v, now_ms)),
+        Provider::Ses => ses::events(&ses::Envelope::parse(body)?, now_ms),
     }
 }
 
@@ -735,6 +759,13 @@ mod tests {
                 },
             ),
             (Provider::Brevo, HookSecret::Bearer("t".into())),
+            (
+                Provider::Ses,
+                HookSecret::Sns {
+                    topic_arns: vec!["t".into()],
+                    pinned: vec![vec![0; 8]],
+                },
+            ),
         ];
         for body in [
             &b""[..],
@@ -743,6 +774,7 @@ mod tests {
             b"null",
             b"\xff\xfe",
             br#"{"signature":{"signature":"zz"}}"#,
+            br#"{"Type":"Notification","MessageId":"m","TopicArn":"t","Message":"{}","Timestamp":"x","SignatureVersion":"1","Signature":"AAAA","SigningCertURL":"u"}"#,
         ] {
             for (p, s) in &secrets {
                 let _ = verify_and_parse(*p, s, &req(&none, body));
