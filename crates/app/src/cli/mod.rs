@@ -493,6 +493,18 @@ pub enum BenchCmd {
         /// Also time Postfix's `smtp-source -d -s SESSIONS` on the same sink for comparison.
         #[arg(long)]
         compare_smtp_source: bool,
+        /// Send through the installation's `[relay]` (its host, port, TLS, login and CA, as
+        /// `herald serve` would) instead of a sink; SESSIONS connections. Mail really goes to
+        /// the relay: give --recipient-domain a domain it accepts and discards.
+        #[arg(long, conflicts_with_all = ["sink", "pause_at"])]
+        relay: bool,
+        /// The bench recipients' domain (user<N>@DOMAIN).
+        #[arg(long, default_value = "bench.example")]
+        recipient_domain: String,
+        /// Where --compare-smtp-source sends (default: the sink). smtp-source speaks neither
+        /// AUTH nor TLS: with --relay, the same MTA's plain port.
+        #[arg(long)]
+        smtp_source_to: Option<String>,
         /// The database: a temporary SQLite file by default, or `postgres://…` (an existing
         /// database; the bench adds its own list and campaign).
         #[arg(long)]

@@ -1,6 +1,7 @@
 //! `herald bench send | import` (`track` in bench_track.rs): benchmarks that print their figures (never asserted in tests).
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ use crate::output::{self, peak_rss_mb};
 use crate::settings::Settings;
 use crate::startup::App;
 
-pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
+pub async fn run(cmd: BenchCmd, data_dir: &Path, config: Option<&Path>) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Send {
             messages,
@@ -28,11 +29,32 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
             sessions,
             signed,
             compare_smtp_source,
+            relay,
+            recipient_domain,
+            smtp_source_to,
             database,
             nodes,
             pause_at,
             json,
         } => {
+            // --relay: the installation's [relay], as `herald serve` reads it.
+            let relay = match relay {
+                true => {
+                    let file = config
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| data_dir.join("herald.toml"));
+                    let s =
+                        Settings::load(&file).map_err(|e| crate::bad_input(format!("{e:#}")))?;
+                    if s.relay.host.is_empty() {
+                        return Err(crate::bad_input(format!(
+                            "--relay: no [relay] host in {} (or HERALD__RELAY__HOST)",
+                            file.display()
+                        )));
+                    }
+                    Some(s.relay)
+                }
+                false => None,
+            };
             send(SendArgs {
                 messages,
                 sink,
@@ -40,6 +62,9 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
                 sessions,
                 signed,
                 compare: compare_smtp_source,
+                relay,
+                domain: recipient_domain,
+                smtp_source_to,
                 database,
                 nodes,
                 pause_at,
@@ -128,16 +153,19 @@ struct SmtpSourceFigures {
 }
 
 /// A sink that accepts everything (used when no --sink is given) and counts the copies each
-/// bench recipient (`user<N>@bench.example`) received.
+/// bench recipient (`user<N>@<domain>`) received.
 struct NullSink {
     accepted: AtomicU64,
     copies: Vec<std::sync::atomic::AtomicU8>,
+    /// `@<domain>`.
+    suffix: String,
 }
 
 impl NullSink {
-    fn new(recipients: u64) -> Self {
+    fn new(recipients: u64, domain: &str) -> Self {
         Self {
             accepted: AtomicU64::new(0),
+            suffix: format!("@{domain}"),
             copies: (0..recipients)
                 .map(|_| std::sync::atomic::AtomicU8::new(0))
                 .collect(),
@@ -168,7 +196,7 @@ impl Handler for NullSink {
         for r in rcpts {
             let n = r
                 .strip_prefix("user")
-                .and_then(|r| r.strip_suffix("@bench.example"))
+                .and_then(|r| r.strip_suffix(self.suffix.as_str()))
                 .and_then(|n| n.parse::<usize>().ok());
             if let Some(c) = n.and_then(|n| self.copies.get(n)) {
                 // Saturating: a count of 255 still says "more than once".
@@ -180,12 +208,50 @@ impl Handler for NullSink {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
+/// Latencies in a fixed histogram (buckets 1 % wide from 1 µs to about 20 min), so reading a
+/// million of them holds 17 KB, not a million floats.
+struct Histogram {
+    buckets: Vec<u64>,
+    n: u64,
+}
+
+impl Histogram {
+    const GROWTH: f64 = 1.01;
+    const FLOOR_MS: f64 = 0.001;
+
+    fn new() -> Self {
+        Self {
+            buckets: vec![0; 2100],
+            n: 0,
+        }
     }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
+
+    fn add(&mut self, ms: f64) {
+        let i = if ms > Self::FLOOR_MS {
+            ((ms / Self::FLOOR_MS).ln() / Self::GROWTH.ln()).ceil() as usize
+        } else {
+            0
+        };
+        let last = self.buckets.len() - 1;
+        self.buckets[i.min(last)] += 1;
+        self.n += 1;
+    }
+
+    /// The `p` quantile (0–1), as its bucket's upper bound (within 1 %).
+    fn percentile(&self, p: f64) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        let rank = ((self.n as f64 - 1.0) * p).round() as u64 + 1;
+        let mut seen = 0;
+        for (i, count) in self.buckets.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return Self::FLOOR_MS * Self::GROWTH.powi(i as i32);
+            }
+        }
+        Self::FLOOR_MS * Self::GROWTH.powi(self.buckets.len() as i32 - 1)
+    }
 }
 
 struct SendArgs {
@@ -195,6 +261,12 @@ struct SendArgs {
     sessions: usize,
     signed: bool,
     compare: bool,
+    /// Through this relay (the installation's) instead of a sink.
+    relay: Option<crate::settings::Relay>,
+    /// The recipients' domain.
+    domain: String,
+    /// Where smtp-source sends, when not the sink.
+    smtp_source_to: Option<String>,
     database: Option<String>,
     nodes: usize,
     pause_at: Option<u64>,
@@ -209,6 +281,9 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
         sessions,
         signed,
         compare,
+        relay,
+        domain,
+        smtp_source_to,
         database,
         nodes,
         pause_at,
@@ -234,12 +309,31 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             "--nodes above 1 needs --database postgres://… (nodes share work through it)",
         ));
     }
+    if compare && relay.is_some() && smtp_source_to.is_none() {
+        return Err(crate::bad_input(
+            "--compare-smtp-source with --relay: name the relay's plain port with --smtp-source-to HOST:PORT (smtp-source speaks neither AUTH nor TLS)",
+        ));
+    }
     let dir = tempfile::tempdir().context("temporary directory")?;
-    let (sink, null, _stop) = sink_or_null(sink, messages).await?;
-    tokio::net::TcpStream::connect(&sink)
-        .await
-        .with_context(|| format!("the sink {sink} does not accept connections (start one, e.g. `smtp-sink -u nobody -c {sink} 1000 &`)"))?;
-    let settings = sink_settings(&sink, sessions, database.as_deref())?;
+    let (sink, null, _stop, settings) = match relay {
+        Some(r) => {
+            let name = format!("{}:{} (relay)", r.bare_host(), r.port());
+            (
+                name,
+                None,
+                None,
+                relay_settings(r, sessions, database.as_deref()),
+            )
+        }
+        None => {
+            let (sink, null, stop) = sink_or_null(sink, messages, &domain).await?;
+            tokio::net::TcpStream::connect(&sink)
+                .await
+                .with_context(|| format!("the sink {sink} does not accept connections (start one, e.g. `smtp-sink -u nobody -c {sink} 1000 &`)"))?;
+            let settings = sink_settings(&sink, sessions, database.as_deref())?;
+            (sink, null, stop, settings)
+        }
+    };
     let app = App::with_settings(settings.clone(), dir.path()).await?;
     if signed {
         let ctx = herald_engine::domains::RecordContext {
@@ -252,7 +346,7 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
             .context("creating DKIM keys")?;
     }
 
-    let id = bench_campaign(&app, messages, size).await?;
+    let id = bench_campaign(&app, messages, size, &domain).await?;
     // Each node: its own App (connection pool) and queue (lease owner), one data directory.
     let mut apps = vec![app];
     for _ in 1..nodes {
@@ -288,7 +382,8 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
                 }
             }
             // A run also ends when nothing is due because the campaign is paused: wait for
-            // its resume and send the rest.
+            // its resume and send the rest. Until the campaign is sent: a resume can come
+            // between a run ending on the pause and this read (then it reads `sending`).
             let status = match app.store.campaign(id).await {
                 Ok(c) => c.map(|c| c.status),
                 Err(e) => {
@@ -296,7 +391,11 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
                     return Err(e.into());
                 }
             };
-            if status != Some(herald_store::CampaignStatus::Paused) {
+            let going = matches!(
+                status,
+                Some(herald_store::CampaignStatus::Paused | herald_store::CampaignStatus::Sending)
+            );
+            if !going || tokio::time::Instant::now() >= deadline {
                 ended.store(true, Ordering::Relaxed);
                 return anyhow::Ok(());
             }
@@ -330,9 +429,16 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
     let counts = app.store.counts(id).await?;
     let delivered = counts.get(herald_domain::DeliveryState::Delivered)
         + counts.get(herald_domain::DeliveryState::Relayed);
-    let (lat, bytes) = latencies(app, id, messages).await?;
+    let (lat, bytes) = latencies(app, id).await?;
     let smtp_source = if compare {
-        Some(run_smtp_source(&sink, messages, bytes.max(size), sessions)?)
+        let to = smtp_source_to.as_deref().unwrap_or(&sink);
+        Some(run_smtp_source(
+            to,
+            messages,
+            bytes.max(size),
+            sessions,
+            &domain,
+        )?)
     } else {
         None
     };
@@ -341,8 +447,8 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
         delivered,
         seconds,
         messages_per_sec: delivered as f64 / seconds,
-        p50_ms: percentile(&lat, 0.50),
-        p99_ms: percentile(&lat, 0.99),
+        p50_ms: lat.percentile(0.50),
+        p99_ms: lat.percentile(0.99),
         peak_rss_mb: peak_rss_mb(),
         message_bytes: bytes,
         sessions,
@@ -385,6 +491,29 @@ fn sink_settings(sink: &str, sessions: usize, database: Option<&str>) -> anyhow:
         settings.database.url = url.to_string();
     }
     Ok(settings)
+}
+
+/// Settings that send everything through the installation's relay `r` (its TLS, login and
+/// CA as `serve` uses them), `sessions` at a time, without asking it for DSNs (the bench times
+/// what the relay accepts; a DSN per message would come back to a return path nobody reads).
+fn relay_settings(
+    mut r: crate::settings::Relay,
+    sessions: usize,
+    database: Option<&str>,
+) -> Settings {
+    let mut settings = Settings::default();
+    settings.delivery.transport = crate::settings::Transport::Relay;
+    r.max_connections = sessions;
+    r.request_dsn = false;
+    r.route.clear();
+    settings.relay = r;
+    settings.delivery.max_connections_per_domain = sessions;
+    settings.delivery.max_connections = sessions;
+    settings.delivery.max_messages_per_connection = 1000;
+    if let Some(url) = database {
+        settings.database.url = url.to_string();
+    }
+    settings
 }
 
 /// `--pause-at n`: once the sink accepted `n`, pause the campaign (as `campaign pause` does),
@@ -430,6 +559,7 @@ async fn pause_round(
 async fn sink_or_null(
     sink: Option<String>,
     recipients: u64,
+    domain: &str,
 ) -> anyhow::Result<(
     String,
     Option<Arc<NullSink>>,
@@ -446,7 +576,7 @@ async fn sink_or_null(
         max_connections_per_ip: 0,
         ..Limits::default()
     };
-    let null = Arc::new(NullSink::new(recipients));
+    let null = Arc::new(NullSink::new(recipients, domain));
     tokio::spawn(herald_inbound::serve(l, null.clone(), limits, async {
         let _ = rx.await;
     }));
@@ -459,12 +589,13 @@ async fn bench_campaign(
     app: &App,
     messages: u64,
     size: usize,
+    domain: &str,
 ) -> anyhow::Result<herald_store::CampaignId> {
     eprintln!("preparing {messages} contacts …");
     let list = app.store.ensure_list("bench", app.clock.now_ms()).await?;
     let mut batch = Vec::with_capacity(5000);
     for i in 0..messages {
-        let email = format!("user{i}@bench.example");
+        let email = format!("user{i}@{domain}");
         batch.push(NewContact {
             email_key: email.clone(),
             erased_token: None,
@@ -506,25 +637,21 @@ async fn bench_campaign(
     Ok(id)
 }
 
-/// Each recorded session's latency (ms, sorted) and the message's size on the wire.
-async fn latencies(
-    app: &App,
-    id: herald_store::CampaignId,
-    messages: u64,
-) -> anyhow::Result<(Vec<f64>, usize)> {
-    let mut lat: Vec<f64> = Vec::with_capacity(messages as usize);
+/// Each recorded session's latency (ms) and the message's size on the wire, read a page of
+/// recipients at a time.
+async fn latencies(app: &App, id: herald_store::CampaignId) -> anyhow::Result<(Histogram, usize)> {
+    let mut lat = Histogram::new();
     let mut bytes = 0;
     let mut after = 0;
     loop {
-        let page = app.store.recipients(id, after, 10_000).await?;
+        let page = app.store.recipients(id, after, 1_000).await?;
         let Some(last) = page.last() else { break };
         after = last.id.0;
         for e in page.iter().filter_map(|r| r.evidence.as_ref()) {
-            lat.push((e.ended_at - e.started_at).as_seconds_f64() * 1000.0);
+            lat.add((e.ended_at - e.started_at).as_seconds_f64() * 1000.0);
             bytes = e.bytes as usize;
         }
     }
-    lat.sort_by(|a, b| a.total_cmp(b));
     Ok((lat, bytes))
 }
 
@@ -575,6 +702,7 @@ fn run_smtp_source(
     messages: u64,
     bytes: usize,
     sessions: usize,
+    domain: &str,
 ) -> anyhow::Result<SmtpSourceFigures> {
     let bin = ["/usr/sbin/smtp-source", "/usr/bin/smtp-source"]
         .into_iter()
@@ -591,7 +719,7 @@ fn run_smtp_source(
         "-f".into(),
         "bench@sender.example".into(),
         "-t".into(),
-        "user@bench.example".into(),
+        format!("user@{domain}"),
         sink.to_string(),
     ];
     let t0 = Instant::now();
@@ -666,4 +794,28 @@ async fn import(rows: u64, json: bool) -> anyhow::Result<()> {
         f.rows, f.seconds, f.rows_per_sec, f.peak_rss_mb, f.file_mb
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Histogram;
+
+    #[test]
+    fn the_histogram_answers_within_one_percent() {
+        let mut h = Histogram::new();
+        assert_eq!(h.percentile(0.5), 0.0);
+        // 1..=1000 ms: the median 500 (or 501), p99 990.
+        for ms in 1..=1000 {
+            h.add(ms as f64);
+        }
+        let (p50, p99) = (h.percentile(0.50), h.percentile(0.99));
+        assert!((500.0..=506.1).contains(&p50), "{p50}");
+        assert!((990.0..=1000.0).contains(&p99), "{p99}");
+        // Out of range both ways: counted, never a panic.
+        h.add(0.0);
+        h.add(-1.0);
+        h.add(1e12);
+        assert_eq!(h.n, 1003);
+        assert!(h.percentile(1.0) > 1e6);
+    }
 }

@@ -89,7 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(c) => users::user(open().await?, c).await,
         Command::Token(c) => users::token(open().await?, c).await,
         Command::Placement { id, json } => seeds::placement(open().await?, &id, json).await,
-        Command::Bench(b) => bench::run(b).await,
+        Command::Bench(b) => bench::run(b, &cli.data_dir, cli.config.as_deref()).await,
         Command::Queue { json } => queue(open().await?, json).await,
         Command::Health { days, json } => health::run(open().await?, days, json).await,
         Command::Dmarc(c) => dmarc::run(open().await?, c).await,

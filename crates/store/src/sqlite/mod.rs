@@ -243,7 +243,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("cache_size", "-8000")
+            .pragma("cache_size", "-2000")
             // Deleted and overwritten content is zeroed in the file, not left in free space:
             // an erased person's address must not survive in the database file
             // (`contacts erase`). Overwrites happen on pages being written anyway.
