@@ -553,9 +553,10 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
         ("alice@inbox.test", "inbox.test/alice"),
         ("bob@inbox.test", "inbox.test/bob"),
         ("carol@inbox.test", "inbox.test/carol"),
+        ("dave@inbox.test", "inbox.test/dave"),
     ];
     let (id, report, _serve) = send_through_relay(&h, tmp.path(), port, &people);
-    assert_eq!(report["counts"]["relayed"], 3, "{report:#}");
+    assert_eq!(report["counts"]["relayed"], 4, "{report:#}");
     assert_eq!(
         recipient(&report, "alice@inbox.test")["evidence"]["route"],
         "relay:ses"
@@ -688,7 +689,50 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
     let sup = h.json(&["suppressions", "list", "--json"]).to_string();
     assert!(sup.contains("bob@inbox.test"), "{sup}");
 
-    // A complaint.
+    // SES did not send to Dave (its suppression list): he is suppressed here too.
+    let suppressed = serde_json::json!({"eventType": "Bounce", "mail": mail_of(3, "dave@inbox.test"),
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "Suppressed", "timestamp": sns_time(1),
+            "bouncedRecipients": [{"emailAddress": "dave@inbox.test", "action": "failed", "status": "5.1.1",
+                "diagnosticCode": "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address."}]}});
+    let (status, answer) = post_ses(&sns_post(
+        tmp.path(),
+        &key,
+        "2",
+        &ses_notification("sns-8", &suppressed, 0),
+    ));
+    assert_eq!(
+        (status, answer["applied"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    assert_eq!(events("dave@inbox.test")["state"], "bounced");
+
+    // A delay (the recipient's server said "later"), then a complaint.
+    let delay = serde_json::json!({"eventType": "DeliveryDelay", "mail": mail_of(2, "carol@inbox.test"),
+        "deliveryDelay": {"timestamp": sns_time(2), "delayType": "MailboxFull",
+            "delayedRecipients": [{"emailAddress": "carol@inbox.test", "status": "4.2.2",
+                "diagnosticCode": "smtp; 452 4.2.2 Mailbox full"}]}});
+    let (status, answer) = post_ses(&sns_post(
+        tmp.path(),
+        &key,
+        "2",
+        &ses_notification("sns-9", &delay, 0),
+    ));
+    assert_eq!(
+        (status, answer["applied"].as_u64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    let carol = events("carol@inbox.test");
+    assert_eq!(carol["state"], "relayed", "{carol:#}");
+    assert!(
+        carol["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "delayed"),
+        "{carol:#}"
+    );
     let complaint = serde_json::json!({"eventType": "Complaint", "mail": mail_of(2, "carol@inbox.test"),
         "complaint": {"timestamp": sns_time(1), "complaintFeedbackType": "abuse",
             "complainedRecipients": [{"emailAddress": "carol@inbox.test"}]}});
@@ -712,9 +756,15 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
             .any(|e| e["kind"] == "complaint"),
         "{carol:#}"
     );
+    let sup = h.json(&["suppressions", "list", "--json"]).to_string();
+    assert!(
+        sup.contains("carol@inbox.test") && sup.contains("dave@inbox.test"),
+        "{sup}"
+    );
 
     // A subscription confirmation: only Amazon SNS's own confirmation address is visited. One
-    // pointing elsewhere, though signed, is refused without a request; unsigned, 401.
+    // pointing elsewhere, though signed, is refused without a request; one signed by another
+    // key, 401.
     let confirmation = |url: &str| {
         vec![
             ("Type", "SubscriptionConfirmation".to_string()),
@@ -755,7 +805,7 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
             c["bounced"].as_u64(),
             c["relayed"].as_u64()
         ),
-        (Some(1), Some(1), Some(1)),
+        (Some(1), Some(2), Some(1)),
         "{c:#}"
     );
 }

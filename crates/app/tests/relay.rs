@@ -593,3 +593,93 @@ fn route_rules_send_some_mail_through_the_relay_and_the_rest_direct() {
         );
     }
 }
+
+/// `[relay] rate` is the provider account's, not one node's: two nodes on one PostgreSQL
+/// database count each other at their heartbeats and each sends at half of it, so together
+/// they keep to it.
+#[test]
+fn two_nodes_share_the_relays_rate() {
+    let w = world_env();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = common::pg_database(&tmp.path().join("cluster"));
+    let emails: Vec<String> = (0..40).map(|i| format!("r{i}@discard.test")).collect();
+    let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let mut serves = Vec::new();
+    let mut logs = Vec::new();
+    let mut first = None;
+    for name in ["a", "b"] {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        common::share_erasure_key(&dir.join("data"));
+        let h = through_relay(
+            &dir,
+            &w["WORLD_SUBMISSION"],
+            "starttls",
+            "relaypass",
+            Some(&w["WORLD_CA"]),
+        )
+        .web_only(common::free_port())
+        .env("HERALD__DATABASE__URL", &db)
+        .env("HERALD__DELIVERY__NODE_NAME", name)
+        .env("HERALD__DELIVERY__LEASE", "3s")
+        .env("HERALD__DELIVERY__CLAIM_BATCH", "4")
+        .env("HERALD__RELAY__RATE", "10/s")
+        .env("HERALD__RELAY__REQUEST_DSN", "false")
+        .env("HERALD_LOG", "info");
+        let log = dir.join("serve.log");
+        serves.push(Serve(
+            h.command(&["serve"])
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .unwrap(),
+        ));
+        logs.push(log);
+        first.get_or_insert(h);
+    }
+    // Each node has counted the other (a heartbeat a second with a 3 s lease).
+    for log in &logs {
+        wait_for(
+            "the rate shared by 2 nodes",
+            Duration::from_secs(30),
+            || {
+                std::fs::read_to_string(log)
+                    .unwrap_or_default()
+                    .contains("the relay's rate is shared by 2 node(s)")
+                    .then_some(())
+            },
+        );
+    }
+    let h = first.unwrap();
+    let id = campaign(&h, &tmp.path().join("a"), &emails);
+    let report = h.json(&[
+        "campaign",
+        "send",
+        &id,
+        "--wait",
+        "--wait-timeout",
+        "90s",
+        "--json",
+    ]);
+    assert_eq!(report["counts"]["relayed"], 40, "{report:#}");
+    let ms = |t: &str| {
+        let t =
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap();
+        (t.unix_timestamp_nanos() / 1_000_000) as i64
+    };
+    let starts: Vec<i64> = emails
+        .iter()
+        .map(|e| {
+            ms(recipient(&report, e)["evidence"]["started_at"]
+                .as_str()
+                .unwrap())
+        })
+        .collect();
+    let spread = starts.iter().max().unwrap() - starts.iter().min().unwrap();
+    // 40 messages at 10/s in all take about 3.9 s; each node at the full 10/s (both sending)
+    // would take about 1.9 s.
+    assert!(
+        spread >= 3_000,
+        "40 messages went out within {spread} ms: faster than 10/s together"
+    );
+}

@@ -129,21 +129,29 @@ async fn sns<S: Store>(
         return refused(p, "no [hooks.ses] client".into());
     };
     let now_s = time::OffsetDateTime::now_utc().unix_timestamp();
+    // Before anything is fetched: a topic of this installation, and a certificate address of
+    // Amazon SNS in that topic's region.
+    if !topic_arns.contains(&env.topic_arn) {
+        return refused(p, "a topic this installation does not subscribe to".into());
+    }
     let verified = if pinned.is_empty() {
-        if !ses::certificate_url_ok(&env.signing_cert_url) {
+        if !ses::certificate_url_ok(&env.signing_cert_url, &env.topic_arn) {
             return refused(
                 p,
                 format!(
-                    "SigningCertURL {:?} is not an Amazon SNS certificate address",
+                    "SigningCertURL {:?} is not an Amazon SNS certificate address in the topic's region",
                     env.signing_cert_url
                 ),
             );
         }
-        match client.certificates(&env.signing_cert_url).await {
+        match client
+            .certificates(&env.signing_cert_url, &env.topic_arn)
+            .await
+        {
             Ok(certs) => env.verify(topic_arns, &certs, now_s),
-            // Amazon could not be asked: SNS retries.
+            // Amazon could not be asked: SNS retries a 5xx (per its delivery policy).
             Err(why) => {
-                tracing::error!(provider = %p, %why, "SNS signing certificate not fetched");
+                tracing::warn!(provider = %p, %why, "SNS signing certificate not fetched");
                 return answer(
                     StatusCode::SERVICE_UNAVAILABLE,
                     serde_json::json!({"error": format!("the signing certificate could not be fetched: {why}")}),
@@ -154,6 +162,11 @@ async fn sns<S: Store>(
         env.verify(topic_arns, pinned, now_s)
     };
     if let Err(e) = verified {
+        if !pinned.is_empty() {
+            // After Amazon rotates its key, every post fails here until the new certificate
+            // is pinned: say where it is.
+            tracing::warn!(provider = %p, url = %env.signing_cert_url, "SNS message not signed by a pinned certificate (if Amazon rotated its key, pin the certificate at this URL)");
+        }
         return refused(p, e.to_string());
     }
     match env.kind {

@@ -498,12 +498,13 @@ pub enum BenchCmd {
         /// the relay: give --recipient-domain a domain it accepts and discards.
         #[arg(long, conflicts_with_all = ["sink", "pause_at"])]
         relay: bool,
-        /// The bench recipients' domain (user<N>@DOMAIN).
-        #[arg(long, default_value = "bench.example")]
-        recipient_domain: String,
+        /// The bench recipients' domain (user<N>@DOMAIN); default bench.example. Required with
+        /// --relay: a domain the relay accepts and discards (real mail goes there).
+        #[arg(long)]
+        recipient_domain: Option<String>,
         /// Where --compare-smtp-source sends (default: the sink). smtp-source speaks neither
         /// AUTH nor TLS: with --relay, the same MTA's plain port.
-        #[arg(long)]
+        #[arg(long, requires = "compare_smtp_source")]
         smtp_source_to: Option<String>,
         /// The database: a temporary SQLite file by default, or `postgres://…` (an existing
         /// database; the bench adds its own list and campaign).

@@ -51,10 +51,20 @@ pub async fn run(cmd: BenchCmd, data_dir: &Path, config: Option<&Path>) -> anyho
                             file.display()
                         )));
                     }
+                    // What `serve` refuses (tls = "none" to another host with a password…).
+                    s.relay
+                        .check()
+                        .map_err(|e| crate::bad_input(format!("--relay: {e:#}")))?;
+                    if recipient_domain.is_none() {
+                        return Err(crate::bad_input(
+                            "--relay sends real mail: name a domain the relay accepts and discards with --recipient-domain",
+                        ));
+                    }
                     Some(s.relay)
                 }
                 false => None,
             };
+            let recipient_domain = recipient_domain.unwrap_or_else(|| "bench.example".into());
             send(SendArgs {
                 messages,
                 sink,
@@ -396,6 +406,11 @@ async fn send(a: SendArgs) -> anyhow::Result<()> {
                 Some(herald_store::CampaignStatus::Paused | herald_store::CampaignStatus::Sending)
             );
             if !going || tokio::time::Instant::now() >= deadline {
+                if going {
+                    eprintln!(
+                        "warning: the bench's 30-minute limit passed before the campaign was sent: the figures are partial"
+                    );
+                }
                 ended.store(true, Ordering::Relaxed);
                 return anyhow::Ok(());
             }

@@ -52,7 +52,7 @@ pub async fn run_until(
     }
     // First of all, take this node's name on the database (refused if it is running).
     let mut queue = app.queue(sandbox.as_ref())?;
-    let node = app.register_node(queue.owner()).await?;
+    let node = app.register_node(queue.owner(), queue.paces()).await?;
     let (inbound_addr, _inbound) = if app.settings.inbound.enabled {
         let (addr, stop) = app.start_inbound().await?;
         eprintln!("inbound: return-path and feedback listener on {addr}");

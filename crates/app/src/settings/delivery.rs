@@ -155,8 +155,9 @@ pub struct Relay {
     pub ca_file: Option<PathBuf>,
     /// Connections this node opens to the relay at most.
     pub max_connections: usize,
-    /// Messages per period this node sends through the relay, e.g. "14/s" (Amazon SES's
-    /// starting quota), "100/min"; none: as fast as the connections go.
+    /// Messages per period sent through the relay, e.g. "14/s" (Amazon SES's starting quota),
+    /// "100/min": the account's rate, shared by the live `serve` nodes (each takes rate ÷
+    /// nodes); none: as fast as the connections go.
     pub rate: Option<String>,
     /// Ask the relay for delivery status notifications (RFC 3461) when it offers them: its
     /// success DSN moves a `relayed` recipient to `delivered` with the recipient's server's
@@ -261,7 +262,7 @@ impl Relay {
     }
 
     /// The settings checks that need no network: see `Settings::load`.
-    pub(super) fn check(&self) -> anyhow::Result<()> {
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
         if self.host.trim().is_empty() {
             bail!(
                 "[delivery] transport = \"relay\" (or a [[relay.route]] with via = \"relay\") needs [relay] host (e.g. host = \"smtp.example.com\")"

@@ -74,7 +74,8 @@ impl SesHook {
                 && !parts[3].is_empty()
                 && parts[4].len() == 12
                 && parts[4].bytes().all(|b| b.is_ascii_digit())
-                && !parts[5].is_empty();
+                && !parts[5].is_empty()
+                && herald_mail::webhooks::ses::topic_region(arn).is_some();
             if !ok {
                 return Err(format!(
                     "[hooks.ses] topic_arns: {arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"

@@ -274,8 +274,13 @@ impl App {
     }
 
     /// Register this `serve` process as its node on the database and keep its heartbeat;
-    /// refused when another process runs under the same name (its heartbeat is fresh).
-    pub async fn register_node(&self, owner: &str) -> anyhow::Result<AbortOnDrop> {
+    /// refused when another process runs under the same name (its heartbeat is fresh). At each
+    /// heartbeat the live nodes are counted and `paces` (the relay's rate) shared among them.
+    pub async fn register_node(
+        &self,
+        owner: &str,
+        paces: Vec<std::sync::Arc<herald_engine::deliver::Pace>>,
+    ) -> anyhow::Result<AbortOnDrop> {
         let lease = self.settings.delivery.lease.0;
         let now = self.clock.now_ms();
         let name = self.node_name();
@@ -317,6 +322,35 @@ impl App {
                         tracing::error!(node = %name, "another process took over this node's name")
                     }
                     Err(e) => tracing::warn!(error = %e, "node heartbeat failed"),
+                }
+                if paces.is_empty() {
+                    continue;
+                }
+                // A node that stopped keeps its share for up to three leases (its heartbeat
+                // still looks fresh): the rate errs on the slow side, never the fast.
+                let fresh_after = clock.now_ms() - 3 * lease.as_millis() as i64;
+                match store.nodes().await {
+                    Ok(nodes) => {
+                        let live = nodes
+                            .iter()
+                            .filter(|n| {
+                                n.heartbeat_at_ms >= fresh_after
+                                    && !n.sandbox
+                                    && !process_is_gone(&n.owner)
+                            })
+                            .count()
+                            .max(1) as u32;
+                        for p in &paces {
+                            if p.nodes() != live {
+                                tracing::info!(
+                                    nodes = live,
+                                    "the relay's rate is shared by {live} node(s)"
+                                );
+                            }
+                            p.share_with(live);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "counting the live nodes failed"),
                 }
             }
         });

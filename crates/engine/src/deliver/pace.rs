@@ -1,11 +1,13 @@
-//! A node-wide send rate (`[relay] rate = "14/s"`): providers refuse, or silently queue, mail
-//! sent faster than the account allows (Amazon SES starts at 14 messages a second). Each
-//! message waits for its slot before MAIL FROM; slots are spaced evenly, so a burst never
-//! goes out faster than the rate.
+//! The installation's send rate through a relay (`[relay] rate = "14/s"`): providers refuse, or
+//! silently queue, mail sent faster than the account allows (Amazon SES starts at 14 messages a
+//! second). Each message waits for its slot before MAIL FROM; slots are spaced evenly, so a
+//! burst never goes out faster than the rate. The rate is the account's, shared by every node:
+//! each node takes its share ([`Pace::share_with`], the live nodes counted at each heartbeat).
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -60,10 +62,13 @@ impl fmt::Display for Rate {
     }
 }
 
-/// Hands out send slots at a [`Rate`], shared by every connection of a node.
+/// Hands out send slots at this node's share of a [`Rate`], shared by every connection of
+/// the node.
 #[derive(Debug)]
 pub struct Pace {
     interval: Duration,
+    /// The sending nodes the rate is shared by (at least 1).
+    nodes: AtomicU32,
     next: Mutex<Option<Instant>>,
 }
 
@@ -71,16 +76,29 @@ impl Pace {
     pub fn new(rate: Rate) -> Self {
         Self {
             interval: rate.interval(),
+            nodes: AtomicU32::new(1),
             next: Mutex::new(None),
         }
     }
 
+    /// Share the rate with `nodes` sending nodes in all (this one included): each sends at
+    /// most rate / nodes, so together they keep to the rate.
+    pub fn share_with(&self, nodes: u32) {
+        self.nodes.store(nodes.max(1), Ordering::Relaxed);
+    }
+
+    /// The nodes the rate is shared by now.
+    pub fn nodes(&self) -> u32 {
+        self.nodes.load(Ordering::Relaxed)
+    }
+
     /// Take the next slot: when this message may go.
     pub fn reserve(&self) -> Instant {
+        let interval = self.interval * self.nodes();
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         let at = next.map_or(now, |n| n.max(now));
-        *next = Some(at + self.interval);
+        *next = Some(at + interval);
         at
     }
 
@@ -116,5 +134,20 @@ mod tests {
         }
         // Slots at 0, 100, 200, 300, 400 ms.
         assert_eq!(t0.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nodes_share_the_rate() {
+        let pace = Pace::new("10/s".parse().unwrap());
+        pace.share_with(2);
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            pace.wait().await;
+        }
+        // Two nodes at 10/s together: 5/s each, slots at 0, 200, 400, 600, 800 ms.
+        assert_eq!(t0.elapsed(), Duration::from_millis(800));
+        // Alone again (0 counts as 1: this node is always one of them).
+        pace.share_with(0);
+        assert_eq!(pace.nodes(), 1);
     }
 }

@@ -1,8 +1,8 @@
 //! Amazon SNS's side of SES events: the signing certificates a message names, and the
 //! subscription confirmations. Both are fetched over HTTPS verified against the Mozilla roots,
-//! and only from Amazon SNS's own addresses (`herald_mail::webhooks::ses::certificate_url_ok`,
-//! `subscribe_url_ok`): a message cannot make Herald fetch anything else, and a certificate
-//! from anywhere else is never trusted.
+//! and only from Amazon SNS's own addresses in the region of a configured topic
+//! (`herald_mail::webhooks::ses::certificate_url_ok`, `subscribe_url_ok`): a message cannot make
+//! Herald fetch anything else, and a certificate from anywhere else is never trusted.
 //!
 //! A fetched certificate is kept for the process's life, by address (SNS names a new address
 //! when Amazon rotates its key), at most [`MAX_CACHED`] of them.
@@ -43,9 +43,14 @@ impl Sns {
         })
     }
 
-    /// The certificates (DER) at `url`, an Amazon SNS signing-certificate address.
-    pub async fn certificates(&self, url: &str) -> Result<Arc<Vec<Vec<u8>>>, String> {
-        if !ses::certificate_url_ok(url) {
+    /// The certificates (DER) at `url`, an Amazon SNS signing-certificate address in the
+    /// region of `topic_arn`.
+    pub async fn certificates(
+        &self,
+        url: &str,
+        topic_arn: &str,
+    ) -> Result<Arc<Vec<Vec<u8>>>, String> {
+        if !ses::certificate_url_ok(url, topic_arn) {
             return Err(format!(
                 "SigningCertURL {url:?} is not an Amazon SNS certificate address"
             ));

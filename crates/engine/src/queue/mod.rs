@@ -279,6 +279,16 @@ impl<S: Store> Queue<S> {
         &self.owner
     }
 
+    /// The send rates this queue keeps (`[relay] rate`, on either route), to share among the
+    /// live nodes.
+    pub fn paces(&self) -> Vec<Arc<deliver::Pace>> {
+        let other = self
+            .other_route
+            .as_ref()
+            .and_then(|r| r.deliver.pace.clone());
+        self.cfg.deliver.pace.iter().cloned().chain(other).collect()
+    }
+
     /// Run the loop until `until` holds, `deadline` passes or `shutdown` resolves. Work in
     /// flight is finished and recorded before returning.
     pub async fn run(

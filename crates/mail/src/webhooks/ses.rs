@@ -219,33 +219,49 @@ pub fn certificates_from_pem(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
-/// `https://sns.<region>.amazonaws.com[.cn]/…`: a host of Amazon SNS, over HTTPS, with no
-/// user, port, query or fragment games. `path_ok` decides about the rest.
-fn sns_url(url: &str, path_ok: impl Fn(&str) -> bool) -> bool {
+/// The region of an SNS topic ARN (`arn:aws:sns:<region>:<account>:<name>`), when it has the
+/// shape of one (`us-east-1`, `cn-north-1`, `us-gov-west-1`).
+pub fn topic_region(topic_arn: &str) -> Option<&str> {
+    let mut parts = topic_arn.split(':');
+    let (arn, _partition, service, region) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    (arn == "arn" && service == "sns" && region_shape(region)).then_some(region)
+}
+
+/// Two letters, then `-word`s, then `-<digits>`: a name `sns.s3.amazonaws.com` (an S3 bucket
+/// called "sns") or `sns.s3-accelerate…` cannot pass for a region.
+fn region_shape(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// `https://sns.<the topic's region>.amazonaws.com[.cn]/…`: Amazon SNS in the topic's own
+/// region, over HTTPS, with no user, port or fragment. `path_ok` decides about the rest.
+fn sns_url(url: &str, topic_arn: &str, path_ok: impl Fn(&str) -> bool) -> bool {
+    let Some(region) = topic_region(topic_arn) else {
+        return false;
+    };
     let Some(rest) = url.strip_prefix("https://") else {
         return false;
     };
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let Some(region) = host
-        .strip_suffix(".amazonaws.com")
-        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))
-        .and_then(|h| h.strip_prefix("sns."))
-    else {
-        return false;
-    };
-    !region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !path.contains('#')
-        && !path.contains("..")
-        && path_ok(path)
+    let ok_host = host == format!("sns.{region}.amazonaws.com")
+        || host == format!("sns.{region}.amazonaws.com.cn");
+    ok_host && !path.contains('#') && !path.contains("..") && path_ok(path)
 }
 
-/// May Herald fetch a signing certificate from this `SigningCertURL`? Only Amazon SNS's own
+/// May Herald fetch a signing certificate for a message of `topic_arn` from this
+/// `SigningCertURL`? Only Amazon SNS's own in that topic's region
 /// (`https://sns.<region>.amazonaws.com/SimpleNotificationService-….pem`).
-pub fn certificate_url_ok(url: &str) -> bool {
-    sns_url(url, |path| {
+pub fn certificate_url_ok(url: &str, topic_arn: &str) -> bool {
+    sns_url(url, topic_arn, |path| {
         path.strip_prefix("/SimpleNotificationService-")
             .and_then(|p| p.strip_suffix(".pem"))
             .is_some_and(|name| {
@@ -255,9 +271,9 @@ pub fn certificate_url_ok(url: &str) -> bool {
 }
 
 /// May Herald visit this `SubscribeURL` to confirm a subscription to `topic_arn`? Only Amazon
-/// SNS's `ConfirmSubscription` action for that topic.
+/// SNS's `ConfirmSubscription` action for that topic, in its region.
 pub fn subscribe_url_ok(url: &str, topic_arn: &str) -> bool {
-    sns_url(url, |path| {
+    sns_url(url, topic_arn, |path| {
         let Some(query) = path.strip_prefix("/?") else {
             return false;
         };
@@ -354,11 +370,13 @@ pub fn events(env: &Envelope, now_ms: i64) -> Result<Vec<ProviderEvent>, HookErr
             let sub = b["bounceSubType"].as_str().unwrap_or("");
             description = Some(format!("{bounce_type}/{sub}"));
             let kind = match (bounce_type, sub) {
-                // SES's own suppression lists: the message was never sent to the address.
-                (_, "Suppressed" | "OnAccountSuppressionList") => {
-                    EventKind::Other(format!("bounce:{sub}"))
-                }
-                ("Permanent", "General" | "NoEmail") => EventKind::Bounced { hard: true },
+                // `Suppressed`, `OnAccountSuppressionList`: SES did not send, the address is on
+                // its (or the account's) list of addresses that bounced or complained; SES
+                // asks senders to stop mailing them, so Herald suppresses them too.
+                (
+                    "Permanent",
+                    "General" | "NoEmail" | "Suppressed" | "OnAccountSuppressionList",
+                ) => EventKind::Bounced { hard: true },
                 _ => EventKind::Bounced { hard: false },
             };
             if let Some(list) = b["bouncedRecipients"].as_array() {
@@ -372,8 +390,14 @@ pub fn events(env: &Envelope, now_ms: i64) -> Result<Vec<ProviderEvent>, HookErr
             let c = &e["complaint"];
             at = rfc3339_ms(&c["timestamp"]);
             description = text(&c["complaintFeedbackType"]);
+            // Not sent (the address is on the account's suppression list): no one complained.
+            let kind = if c["complaintSubType"] == "OnAccountSuppressionList" {
+                EventKind::Other("complaint:OnAccountSuppressionList".into())
+            } else {
+                EventKind::Complaint
+            };
             for r in recipients(&c["complainedRecipients"], "emailAddress") {
-                each.push((text(&r), EventKind::Complaint, None));
+                each.push((text(&r), kind.clone(), None));
             }
         }
         "DeliveryDelay" => {
@@ -414,16 +438,25 @@ pub fn events(env: &Envelope, now_ms: i64) -> Result<Vec<ProviderEvent>, HookErr
         // Kept, so the message is spent: an event naming nobody.
         each.push((None, EventKind::Other(kind_name.to_string()), None));
     }
-    let base = if env.message_id.is_empty() {
-        digest(&e)
-    } else {
-        format!("sns:{}", env.message_id)
+    // The SES event's own identity (its message, kind, feedback id or time), so one event
+    // published to two topics, or posted twice, is applied once; else the SNS message's.
+    let when = text(&e[kind_object(kind_name)]["feedbackId"])
+        .or_else(|| text(&e[kind_object(kind_name)]["timestamp"]));
+    let base = match (&message_id, when) {
+        (Some(m), Some(w)) => format!("ses:{m}:{kind_name}:{w}"),
+        _ if !env.message_id.is_empty() => format!("sns:{}", env.message_id),
+        _ => digest(&e),
     };
     Ok(each
         .into_iter()
         .enumerate()
         .map(|(i, (recipient, kind, reply))| ProviderEvent {
-            key: format!("{base}:{i}"),
+            key: format!(
+                "{base}:{}",
+                recipient
+                    .as_deref()
+                    .map_or_else(|| i.to_string(), str::to_ascii_lowercase)
+            ),
             delivery,
             recipient,
             provider_message_id: message_id.clone(),
@@ -436,18 +469,36 @@ pub fn events(env: &Envelope, now_ms: i64) -> Result<Vec<ProviderEvent>, HookErr
         .collect())
 }
 
+/// The member of an SES event that holds its details.
+fn kind_object(kind_name: &str) -> &'static str {
+    match kind_name {
+        "Delivery" => "delivery",
+        "Bounce" => "bounce",
+        "Complaint" => "complaint",
+        "DeliveryDelay" => "deliveryDelay",
+        "Open" => "open",
+        "Click" => "click",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn only_amazon_sns_urls_are_fetched_or_visited() {
-        for ok in [
-            "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
+        let topic = "arn:aws:sns:us-east-1:123456789012:herald";
+        let cert = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem";
+        assert!(certificate_url_ok(cert, topic));
+        assert!(certificate_url_ok(
             "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem",
-        ] {
-            assert!(certificate_url_ok(ok), "{ok}");
-        }
+            "arn:aws-cn:sns:cn-north-1:123456789012:herald"
+        ));
+        assert!(certificate_url_ok(
+            "https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem",
+            "arn:aws-us-gov:sns:us-gov-west-1:123456789012:herald"
+        ));
         for bad in [
             "http://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem",
             "https://sns.us-east-1.amazonaws.com.evil.test/SimpleNotificationService-1.pem",
@@ -458,10 +509,19 @@ mod tests {
             "https://sns.us-east-1.amazonaws.com/other.pem",
             "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem?x=1",
             "https://s3.amazonaws.com/SimpleNotificationService-1.pem",
+            // S3 bucket names that look like SNS hosts, and another region than the topic's.
+            "https://sns.s3.amazonaws.com/SimpleNotificationService-1.pem",
+            "https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-1.pem",
+            "https://sns.s3-accelerate.amazonaws.com/SimpleNotificationService-1.pem",
+            "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-1.pem",
         ] {
-            assert!(!certificate_url_ok(bad), "{bad}");
+            assert!(!certificate_url_ok(bad, topic), "{bad}");
         }
-        let topic = "arn:aws:sns:us-east-1:123456789012:herald";
+        assert!(!certificate_url_ok(
+            cert,
+            "arn:aws:sns:s3:123456789012:herald"
+        ));
+        assert!(!certificate_url_ok(cert, "not an arn"));
         let confirm = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Aherald&Token=2336412f37";
         assert!(subscribe_url_ok(confirm, topic));
         assert!(!subscribe_url_ok(
@@ -589,14 +649,18 @@ mod tests {
                 Some("550 5.1.1 user unknown"),
                 Some("0100-abc"),
                 1_800_007_201_000,
-                "sns:m-1:0"
+                "ses:0100-abc:Bounce:2027-01-15T10:00:01.000Z:a@x.test"
             )
         );
+        // The same SES event in another SNS message (a second topic): the same key.
+        let mut again = envelope(bounce);
+        again.message_id = "m-2".into();
+        assert_eq!(events(&again, 0).unwrap()[0].key, e[0].key);
         let suppressed = bounce.replace("\"General\"", "\"OnAccountSuppressionList\"");
-        assert!(matches!(
+        assert_eq!(
             events(&envelope(&suppressed), 0).unwrap()[0].kind,
-            EventKind::Other(_)
-        ));
+            EventKind::Bounced { hard: true }
+        );
         let transient = bounce.replace("Permanent", "Transient");
         assert_eq!(
             events(&envelope(&transient), 0).unwrap()[0].kind,
@@ -625,6 +689,14 @@ mod tests {
             (e[0].kind.clone(), e[0].delivery, e[0].at_ms),
             (EventKind::Complaint, Some(7), 5)
         );
+        let never_sent = complaint.replace(
+            r#""complaintFeedbackType":"abuse""#,
+            r#""complaintSubType":"OnAccountSuppressionList""#,
+        );
+        assert!(matches!(
+            events(&envelope(&never_sent), 5).unwrap()[0].kind,
+            EventKind::Other(_)
+        ));
         let delay = r#"{"eventType":"DeliveryDelay","mail":{},"deliveryDelay":{"delayType":"MailboxFull","delayedRecipients":[{"emailAddress":"d@x.test","diagnosticCode":"smtp; 452 4.2.2 full"}]}}"#;
         let e = events(&envelope(delay), 0).unwrap();
         assert_eq!(
