@@ -72,6 +72,29 @@ fn post(
     )
 }
 
+/// `email`'s row of campaign `id`'s report, with its events.
+fn recipient_now(h: &Herald, id: &str, email: &str) -> serde_json::Value {
+    let r = h.json(&["campaign", "report", id, "--recipients", "--json"]);
+    recipient(&r, email).clone()
+}
+
+/// Whether a recipient's row holds an event of `kind`.
+fn has_event(row: &serde_json::Value, kind: &str) -> bool {
+    row["events"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|e| e["kind"] == kind))
+}
+
+/// A post answered 200 having applied `n` events.
+#[track_caller]
+fn assert_applied((status, answer): &(u16, serde_json::Value), n: u64) {
+    assert_eq!(
+        (*status, answer["applied"].as_u64()),
+        (200, Some(n)),
+        "{answer}"
+    );
+}
+
 /// The value of the provider metadata header `name` on the message to `mailbox`.
 fn metadata(mail: &Path, mailbox: &str, message_id: &str, name: &str) -> String {
     let raw = common::delivered(mail, mailbox, message_id);
@@ -238,10 +261,7 @@ fn provider_events_complete_the_ledger_and_nothing_unsigned_or_replayed_counts()
             )
         })
         .collect();
-    let events = |email: &str| {
-        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
-        recipient(&r, email).clone()
-    };
+    let events = |email: &str| recipient_now(&h, &id, email);
 
     // Mailgun: delivered, with the receiving server's reply.
     let delivered = serde_json::json!({
@@ -251,12 +271,7 @@ fn provider_events_complete_the_ledger_and_nothing_unsigned_or_replayed_counts()
         "user-variables": {"herald_delivery": ids[0].to_string()},
     });
     let body = mailgun(mailgun_key, now(), &delivered);
-    let (status, answer) = post(port, "mailgun", &[], &body);
-    assert_eq!(
-        (status, answer["applied"].as_u64()),
-        (200, Some(1)),
-        "{answer}"
-    );
+    assert_applied(&post(port, "mailgun", &[], &body), 1);
     let alice = events("alice@inbox.test");
     assert_eq!(alice["state"], "delivered", "{alice:#}");
     let e = alice["events"]
@@ -346,14 +361,7 @@ fn provider_events_complete_the_ledger_and_nothing_unsigned_or_replayed_counts()
     let (status, _) = post(port, "postmark", &[("Authorization", &right)], &complaint);
     assert_eq!(status, 200);
     let carol = events("carol@inbox.test");
-    assert!(
-        carol["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "complaint"),
-        "{carol:#}"
-    );
+    assert!(has_event(&carol, "complaint"), "{carol:#}");
 
     // SendGrid (ECDSA over timestamp + body): a deferral, then delivered, in one batch.
     let batch = serde_json::json!([
@@ -375,12 +383,7 @@ fn provider_events_complete_the_ledger_and_nothing_unsigned_or_replayed_counts()
     let (status, _) = post(port, "sendgrid", &sg_headers, &tampered);
     assert_eq!(status, 401);
     assert_eq!(events("dave@inbox.test")["state"], "relayed");
-    let (status, answer) = post(port, "sendgrid", &sg_headers, &batch);
-    assert_eq!(
-        (status, answer["applied"].as_u64()),
-        (200, Some(2)),
-        "{answer}"
-    );
+    assert_applied(&post(port, "sendgrid", &sg_headers, &batch), 2);
     let dave = events("dave@inbox.test");
     let kinds: Vec<&str> = dave["events"]
         .as_array()
@@ -581,10 +584,7 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
                 .to_string()
         })
         .collect();
-    let events = |email: &str| {
-        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
-        recipient(&r, email).clone()
-    };
+    let events = |email: &str| recipient_now(&h, &id, email);
     let mail_of = |i: usize, to: &str| {
         serde_json::json!({"messageId": format!("0100018c-{i}"), "destination": [to],
             "tags": {"herald_delivery": [ids[i]], "ses:configuration-set": ["herald"]}})
@@ -609,12 +609,7 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
         "1",
         &ses_notification("sns-1", &delivered, 0),
     );
-    let (status, answer) = post_ses(&body);
-    assert_eq!(
-        (status, answer["applied"].as_u64()),
-        (200, Some(1)),
-        "{answer}"
-    );
+    assert_applied(&post_ses(&body), 1);
     let alice = events("alice@inbox.test");
     assert_eq!(alice["state"], "delivered", "{alice:#}");
     let e = alice["events"]
@@ -674,12 +669,7 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
     assert_eq!(status, 401);
     assert_eq!(events("bob@inbox.test")["state"], "relayed");
     // Signed (SignatureVersion 2, SHA-256): a late bounce, the address suppressed.
-    let (status, answer) = post_ses(&signed);
-    assert_eq!(
-        (status, answer["applied"].as_u64()),
-        (200, Some(1)),
-        "{answer}"
-    );
+    assert_applied(&post_ses(&signed), 1);
     let bob = events("bob@inbox.test");
     assert_eq!(
         (bob["state"].as_str(), bob["reason"].as_str()),
@@ -694,16 +684,14 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
         "bounce": {"bounceType": "Permanent", "bounceSubType": "Suppressed", "timestamp": sns_time(1),
             "bouncedRecipients": [{"emailAddress": "dave@inbox.test", "action": "failed", "status": "5.1.1",
                 "diagnosticCode": "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address."}]}});
-    let (status, answer) = post_ses(&sns_post(
-        tmp.path(),
-        &key,
-        "2",
-        &ses_notification("sns-8", &suppressed, 0),
-    ));
-    assert_eq!(
-        (status, answer["applied"].as_u64()),
-        (200, Some(1)),
-        "{answer}"
+    assert_applied(
+        &post_ses(&sns_post(
+            tmp.path(),
+            &key,
+            "2",
+            &ses_notification("sns-8", &suppressed, 0),
+        )),
+        1,
     );
     assert_eq!(events("dave@inbox.test")["state"], "bounced");
 
@@ -712,50 +700,32 @@ fn ses_events_through_sns_are_checked_against_the_pinned_certificate() {
         "deliveryDelay": {"timestamp": sns_time(2), "delayType": "MailboxFull",
             "delayedRecipients": [{"emailAddress": "carol@inbox.test", "status": "4.2.2",
                 "diagnosticCode": "smtp; 452 4.2.2 Mailbox full"}]}});
-    let (status, answer) = post_ses(&sns_post(
-        tmp.path(),
-        &key,
-        "2",
-        &ses_notification("sns-9", &delay, 0),
-    ));
-    assert_eq!(
-        (status, answer["applied"].as_u64()),
-        (200, Some(1)),
-        "{answer}"
+    assert_applied(
+        &post_ses(&sns_post(
+            tmp.path(),
+            &key,
+            "2",
+            &ses_notification("sns-9", &delay, 0),
+        )),
+        1,
     );
     let carol = events("carol@inbox.test");
     assert_eq!(carol["state"], "relayed", "{carol:#}");
-    assert!(
-        carol["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "delayed"),
-        "{carol:#}"
-    );
+    assert!(has_event(&carol, "delayed"), "{carol:#}");
     let complaint = serde_json::json!({"eventType": "Complaint", "mail": mail_of(2, "carol@inbox.test"),
         "complaint": {"timestamp": sns_time(1), "complaintFeedbackType": "abuse",
             "complainedRecipients": [{"emailAddress": "carol@inbox.test"}]}});
-    let (status, answer) = post_ses(&sns_post(
-        tmp.path(),
-        &key,
-        "1",
-        &ses_notification("sns-6", &complaint, 0),
-    ));
-    assert_eq!(
-        (status, answer["applied"].as_u64()),
-        (200, Some(1)),
-        "{answer}"
+    assert_applied(
+        &post_ses(&sns_post(
+            tmp.path(),
+            &key,
+            "1",
+            &ses_notification("sns-6", &complaint, 0),
+        )),
+        1,
     );
     let carol = events("carol@inbox.test");
-    assert!(
-        carol["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "complaint"),
-        "{carol:#}"
-    );
+    assert!(has_event(&carol, "complaint"), "{carol:#}");
     let sup = h.json(&["suppressions", "list", "--json"]).to_string();
     assert!(
         sup.contains("carol@inbox.test") && sup.contains("dave@inbox.test"),

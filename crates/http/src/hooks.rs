@@ -165,7 +165,7 @@ async fn sns<S: Store>(
         if !pinned.is_empty() {
             // After Amazon rotates its key, every post fails here until the new certificate
             // is pinned: say where it is.
-            tracing::warn!(provider = %p, url = %env.signing_cert_url, "SNS message not signed by a pinned certificate (if Amazon rotated its key, pin the certificate at this URL)");
+            tracing::warn!(provider = %p, url = ?env.signing_cert_url, "SNS message not signed by a pinned certificate (if Amazon rotated its key, pin the certificate at this URL)");
         }
         return refused(p, e.to_string());
     }
@@ -188,7 +188,7 @@ async fn sns<S: Store>(
                     )
                 }
                 Err(why) => {
-                    tracing::warn!(topic = %env.topic_arn, %url, %why, "SNS subscription not confirmed: visit the URL to confirm it by hand");
+                    tracing::warn!(topic = %env.topic_arn, ?url, %why, "SNS subscription not confirmed: visit the URL to confirm it by hand");
                     let status = if ses::subscribe_url_ok(url, &env.topic_arn) {
                         StatusCode::BAD_GATEWAY
                     } else {
