@@ -336,16 +336,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
-}
-
 /// "smtp;550 5.1.1 …" → "550 5.1.1 …".
 fn strip_diagnostic_type(s: String) -> String {
     match s.split_once(';') {
@@ -375,7 +365,8 @@ fn mailgun_verify(key: &[u8], req: &HookRequest<'_>) -> Result<(), HookError> {
     ) else {
         return Err(unauthorized("no Mailgun signature"));
     };
-    let tag = from_hex(signature).ok_or_else(|| unauthorized("malformed signature"))?;
+    let tag = crate::webhook_signature::unhex(signature)
+        .ok_or_else(|| unauthorized("malformed signature"))?;
     let k = hmac::Key::new(hmac::HMAC_SHA256, key);
     hmac::verify(&k, format!("{ts}{token}").as_bytes(), &tag)
         .map_err(|_| unauthorized("wrong signature"))?;
