@@ -40,6 +40,7 @@ pub fn classify_reply_at(reply: &Reply, host: Option<&str>, stage: SmtpStage) ->
         text: &text,
         stage: Some(stage),
         gave_up: false,
+        ..Refusal::default()
     });
     // A provider's reply that names its own hosts means what the provider documents.
     let hosts = format!("{} {text}", host.unwrap_or_default());
@@ -48,8 +49,24 @@ pub fn classify_reply_at(reply: &Reply, host: Option<&str>, stage: SmtpStage) ->
     {
         reason = r;
     }
-    if reason == BounceReason::OnHold && reply.is_transient() {
-        // A temporary refusal with nothing more to say: "not now".
+    let lower = text.to_ascii_lowercase();
+    // Our own session: a reply after the message answers the whole transaction, not one
+    // recipient, so "user unknown" there is not evidence that this address does not exist
+    // (a report's per-recipient Status is; see `feedback`). Not hard: nobody is suppressed on it.
+    if stage.is_content()
+        && reason == BounceReason::UserUnknown
+        && !crate::feedback::reasons::says_address_missing(&lower)
+    {
+        reason = BounceReason::Filtered;
+    }
+    if reply.is_transient()
+        && (reason == BounceReason::OnHold
+            || (reason == BounceReason::Blocked
+                && !crate::feedback::reasons::says(BounceReason::Blocked, &lower)
+                && (lower.contains("try again later") || lower.contains("temporar"))))
+    {
+        // A temporary refusal that says nothing more than "not now" (a 4.7.1 code alone
+        // would read as a block): the receiver is busy or deferring.
         reason = BounceReason::SystemError;
     }
     let hard = reasons::is_hard(reason, reply.is_permanent());
@@ -147,7 +164,7 @@ mod tests {
                 556,
                 Some("5.1.10"),
                 "Recipient address has null MX",
-                UserUnknown,
+                NotAccept,
                 true,
             ),
             (

@@ -14,10 +14,10 @@ use herald_mail::feedback::{Kind, classify_message, classify_text, split_mbox};
 mod common;
 use common::Score;
 
-/// Bounce-recipient accuracy this build must keep (the goal: 95 %).
-const DSN_FLOOR: f64 = 0.95;
-/// SMTP-reply accuracy this build must keep.
-const REPLY_FLOOR: f64 = 0.87;
+/// Bounce-recipient accuracy this build must keep (measured 97.2 %).
+const DSN_FLOOR: f64 = 0.96;
+/// SMTP-reply accuracy this build must keep (measured 95.7 %).
+const REPLY_FLOOR: f64 = 0.93;
 
 struct Row {
     file: String,

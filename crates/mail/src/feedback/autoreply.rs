@@ -104,7 +104,7 @@ pub(super) fn list_refusal(message: &Message<'_>) -> Option<Classified> {
         return None;
     }
     let own = own_addresses(message);
-    let list = scrape::recipients(&text, &[], &own)
+    let list = scrape::recipients(&text, &[], &own, super::mta::Reporter::Other, false)
         .into_iter()
         .next()?
         .email;

@@ -88,6 +88,10 @@ struct Report<'a> {
     /// Every recipient the report names.
     all_rcpts: &'a [String],
     reporting_mta: &'a str,
+    /// Whose template the report follows.
+    reporter: mta::Reporter,
+    /// The report carries au's `X-SPASIGN: NG` (its filter refused the message).
+    spam_sign: bool,
 }
 
 /// What the sending MTA itself says decides what the reply leaves open: PowerMTA's own verdict
@@ -163,16 +167,20 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
         .or_else(|| scrape::reply_code_in(&context));
     let lower = words.to_ascii_lowercase();
     let delayed = action.as_deref() == Some("delayed");
+    let conventions = mta::conventions(r.reporter, &lower, r.human_lower, r.spam_sign);
     // The stage this recipient's own lines name; the whole report's text only when it names
     // no other recipient: Postfix's "(in reply to end of DATA command)" about a full mailbox
     // is not the stage of the unknown user listed beside it.
-    let stage = stage_in(&lower)
+    let stage = conventions
+        .stage
+        .or_else(|| stage_in(&lower))
         .or_else(|| stage_in(&context.to_ascii_lowercase()))
         .or_else(|| {
             (r.all_rcpts.len() <= 1)
                 .then(|| stage_in(r.human_lower))
                 .flatten()
-        });
+        })
+        .or_else(|| reasons::command_in(&diagnostic));
     // A vague DSN status (x.0.0) says less than a precise code in the words.
     let read_status = if diagnostic.is_empty() {
         Status::find(&lower)
@@ -180,8 +188,12 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
             .or(status)
             .or_else(|| Status::find(&lower))
     } else {
-        Status::find(&diagnostic).or(status)
+        prefer(status, Status::find(&diagnostic), reply_code)
     };
+    let x_unix = field(block, "diagnostic-code").is_some_and(|d| {
+        d.split_once(';')
+            .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
+    });
     let reason = match action.as_deref() {
         Some("delivered" | "relayed" | "expanded") => BounceReason::Delivered,
         _ => reasons::decide(&Refusal {
@@ -189,11 +201,9 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
             reply_code,
             text: &words,
             stage,
-            // "failed" with a temporary status: the sender's queue stopped retrying
-            // (RFC 3464 §2.3.3), i.e. the message expired.
-            gave_up: r.gave_up
-                || (action.as_deref() == Some("failed") && status.is_some_and(|s| s.class == 4))
-                || delayed,
+            gave_up: r.gave_up || delayed,
+            preset: conventions.reason,
+            local: x_unix,
         }),
     };
     // A big provider's reply means what the provider documents it to mean.
@@ -211,21 +221,14 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
         Some(r) if reason != BounceReason::Delivered => r,
         _ => reason,
     };
-    // The report's own text can say what the remote's reply leaves open ("Address not
-    // found" above a bare "550 User unknown" answered to the message).
-    let reason = if reason == BounceReason::Filtered
-        && reasons::says_address_missing(&context.to_ascii_lowercase())
-    {
-        BounceReason::UserUnknown
-    } else {
-        reason
-    };
     let reason = mta_verdict(block, reason, read_status, local_program);
-    let permanent = !delayed && permanence(status, reply_code);
+    let temporary = delayed
+        || read_status.or(status).is_some_and(|s| s.class == 4)
+        || (read_status.or(status).is_none() && reply_code.is_some_and(|c| c < 500));
     Some(Verdict {
         email: Some(email),
         reason,
-        hard: reasons::is_hard(reason, permanent),
+        hard: !delayed && reasons::is_hard_report(reason, temporary),
         status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
         reply_code: reply_code.map(|c| c.to_string()),
         diagnostic: (!diagnostic.is_empty()).then(|| clip(&diagnostic)),
@@ -234,6 +237,69 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
             .map(|m| clip(m.split_once(';').map_or(m, |(_, v)| v)))
             .filter(|m| !m.is_empty()),
     })
+}
+
+/// The DSN's `Status:` field or the code in its diagnostic, whichever says more: the field,
+/// unless it is vague (x.0.0, a class the reply code contradicts, codes MTAs use as catch-alls)
+/// and the diagnostic's is not.
+pub(super) fn prefer(
+    field: Option<Status>,
+    text: Option<Status>,
+    reply_code: Option<u16>,
+) -> Option<Status> {
+    let (f, t) = match (field, text) {
+        (Some(f), Some(t)) => (f, t),
+        (f, t) => return f.or(t),
+    };
+    if let Some(code) = reply_code
+        && f.class != t.class
+    {
+        let class = (code / 100) as u8;
+        if t.class == class {
+            return Some(t);
+        }
+        if f.class == class {
+            return Some(f);
+        }
+    }
+    let has_zero = |s: Status| s.subject == 0 || s.detail == 0;
+    let catch_all = |s: Status| {
+        matches!((s.class, s.subject, s.detail), (4, 4, 7) | (4, 7, 0))
+            || (s.class == 5 && s.subject == 3)
+            || (s.subject == 5 && matches!(s.detail, 1 | 2 | 4 | 5))
+    };
+    Some(if f == t {
+        f
+    } else if f.subject == 0 && f.detail == 0 {
+        if t.subject == 0 && t.detail == 0 {
+            f
+        } else {
+            t
+        }
+    } else if has_zero(f) && !has_zero(t) {
+        t
+    } else if t.subject == 0 && t.detail == 0 {
+        f
+    } else if catch_all(f) {
+        t
+    } else if (f.class, f.subject, f.detail) == (5, 1, 1) {
+        if has_zero(t) || (t.class == 5 && t.subject == 5) {
+            f
+        } else {
+            t
+        }
+    } else if (f.class, f.subject, f.detail) == (5, 1, 3) && t.class == 5 && t.subject == 7 {
+        t
+    } else {
+        f
+    })
+}
+
+/// au (KDDI)'s `X-SPASIGN: NG`: its filter refused the message.
+pub(super) fn spam_sign(message: &Message<'_>) -> bool {
+    message
+        .header_raw("X-SPASIGN")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("NG"))
 }
 
 /// `rfc822; a@b` → `a@b`.
@@ -278,6 +344,8 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         gave_up,
         all_rcpts: &all_rcpts,
         reporting_mta,
+        reporter: mta::Reporter::identify(message, &human),
+        spam_sign: spam_sign(message),
     };
     let mut recipients: Vec<Verdict> = blocks
         .iter()
@@ -285,7 +353,13 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         .collect();
     if recipients.is_empty() {
         // A report part with no recipient fields: read the text instead.
-        recipients = scrape::recipients(&human, &header_list(message), &own_addresses(message));
+        recipients = scrape::recipients(
+            &human,
+            &header_list(message),
+            &own_addresses(message),
+            report.reporter,
+            report.spam_sign,
+        );
         if recipients.is_empty() {
             return None;
         }

@@ -19,11 +19,13 @@ mod autoreply;
 pub mod dmarc;
 mod dsn;
 mod mbox;
+mod mta;
 mod phrases;
 pub(crate) mod providers;
 pub mod reasons;
 mod scrape;
 mod text;
+mod wordings;
 
 use std::borrow::Cow;
 
@@ -157,8 +159,15 @@ pub fn classify_message(raw: &[u8]) -> Classified {
             // Broken MIME (a boundary lost to bad folding): read the raw body instead.
             text = raw_body_text(raw);
         }
-        let mut recipients =
-            scrape::recipients(&text, &header_list(&message), &own_addresses(&message));
+        let reporter = mta::Reporter::identify(&message, &text);
+        let spam_sign = dsn::spam_sign(&message);
+        let mut recipients = scrape::recipients(
+            &text,
+            &header_list(&message),
+            &own_addresses(&message),
+            reporter,
+            spam_sign,
+        );
         if recipients.is_empty() {
             // A report that names nobody: the returned message's one recipient is the one,
             // and the subject and text say why ("Returned mail: User unknown").
@@ -176,6 +185,8 @@ pub fn classify_message(raw: &[u8]) -> Classified {
                     &words,
                     scrape::says_gave_up(&lower),
                     scrape::says_delayed(&lower),
+                    reporter,
+                    spam_sign,
                 ));
             }
         }

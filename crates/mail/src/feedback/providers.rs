@@ -13,19 +13,66 @@ use super::reasons::{SmtpStage, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Provider {
+    Aol,
+    Apple,
+    Cox,
     Docomo,
+    Facebook,
+    GoDaddy,
+    Google,
     GoogleGroups,
+    /// Google's own outbound (a Gmail / Workspace DSN, `Reporting-MTA: dns; googlemail.com`).
+    GoogleMail,
     Hotmail,
+    Kddi,
     MessageLabs,
+    Microsoft,
+    Mimecast,
     Orange,
     Spectrum,
+    Tencent,
     Verizon,
     Yahoo,
 }
 
 /// Host names (and names under them) each provider receives mail on.
 const HOSTS: &[(Provider, &[&str])] = &[
+    (Provider::Aol, &["mail.aol.com", "mx.aol.com"]),
+    (
+        Provider::Apple,
+        &[
+            "mail.icloud.com",
+            "icloud.com",
+            "apple.com",
+            "me.com",
+            "mac.com",
+        ],
+    ),
+    (Provider::Cox, &["cox.net"]),
     (Provider::Docomo, &["docomo.ne.jp"]),
+    (Provider::Facebook, &["facebook.com"]),
+    (Provider::GoDaddy, &["secureserver.net"]),
+    (
+        Provider::Google,
+        &[
+            "aspmx.l.google.com",
+            "gmail-smtp-in.l.google.com",
+            "l.google.com",
+        ],
+    ),
+    (Provider::GoogleMail, &["googlemail.com"]),
+    (Provider::Kddi, &["ezweb.ne.jp", "au.com"]),
+    (
+        Provider::Microsoft,
+        &[
+            "prod.outlook.com",
+            "protection.outlook.com",
+            "onmicrosoft.com",
+            "exchangelabs.com",
+        ],
+    ),
+    (Provider::Mimecast, &["mimecast.com"]),
+    (Provider::Tencent, &["qq.com"]),
     (Provider::GoogleGroups, &["googlegroups.com"]),
     (Provider::Hotmail, &["hotmail.com"]),
     (Provider::MessageLabs, &["messagelabs.com"]),
@@ -37,7 +84,10 @@ const HOSTS: &[(Provider, &[&str])] = &[
     (Provider::Spectrum, &["charter.net", "spectrum.net"]),
     // Verizon's e-mail-to-SMS and MMS gateways.
     (Provider::Verizon, &["vtext.com", "vzwpix.com"]),
-    (Provider::Yahoo, &["yahoodns.net", "yahoo.com"]),
+    (
+        Provider::Yahoo,
+        &["yahoodns.net", "yahoo.com", "yahooinc.com"],
+    ),
 ];
 
 /// Documented reply texts per provider (lower case), in the provider's vocabulary.
@@ -68,6 +118,16 @@ const REPLIES: &[(Provider, &str, BounceReason)] = &[
         Provider::Yahoo,
         "receiving mail too quickly",
         BounceReason::Speeding,
+    ),
+    (
+        Provider::Yahoo,
+        " will be permanently deferred",
+        BounceReason::Rejected,
+    ),
+    (
+        Provider::Yahoo,
+        "due to unresolvable rfc.5321 domain",
+        BounceReason::Rejected,
     ),
     // Outlook.com / Hotmail: the classic answer for an address it does not have.
     (
@@ -104,6 +164,401 @@ const REPLIES: &[(Provider, &str, BounceReason)] = &[
         BounceReason::UserUnknown,
     ),
 ];
+
+/// More providers' documented replies (lower case): Google's and Microsoft's error-code
+/// pages, Apple's, AOL's, Mimecast's, GoDaddy's, Tencent's, Cox's and au's postmaster notes.
+#[rustfmt::skip]
+const MORE_REPLIES: &[(Provider, &str, BounceReason)] = &[
+    (Provider::Aol, "host or domain name not found", BounceReason::HostUnknown),
+    (Provider::Aol, "type=mx: malformed or unexpected name server reply", BounceReason::NotAccept),
+    (Provider::Apple, "s dmarc policy", BounceReason::AuthFailure),
+    (Provider::Apple, "failing both spf and dkim", BounceReason::AuthFailure),
+    (Provider::Apple, "spamhaus", BounceReason::Blocked),
+    (Provider::Apple, "dnsbl-lookup", BounceReason::Blocked),
+    (Provider::Apple, "not accepting connections", BounceReason::Blocked),
+    (Provider::Apple, "recipient no longer on server", BounceReason::HasMoved),
+    (Provider::Apple, "user is over quota", BounceReason::MailboxFull),
+    (Provider::Apple, "relay access denied", BounceReason::NoRelaying),
+    (Provider::Apple, "host/domain does not accept mail", BounceReason::NotAccept),
+    (Provider::Apple, "due to local policy", BounceReason::PolicyViolation),
+    (Provider::Apple, "sender address rejected", BounceReason::Rejected),
+    (Provider::Apple, "due to excessive volume", BounceReason::Speeding),
+    (Provider::Apple, "inactive email address", BounceReason::UserUnknown),
+    (Provider::Apple, "user does not exist", BounceReason::UserUnknown),
+    (Provider::Apple, "unknown or illegal alias", BounceReason::UserUnknown),
+    (Provider::Cox, "rejected - no rdns", BounceReason::RequirePtr),
+    (Provider::Cox, "too many invalid recipients", BounceReason::Blocked),
+    (Provider::Cox, "attachment extension is forbidden", BounceReason::PolicyViolation),
+    (Provider::Cox, "esmtp no data before greeting", BounceReason::PolicyViolation),
+    (Provider::Cox, "sender rejected", BounceReason::Rejected),
+    (Provider::Cox, "esmtp server temporarily not available", BounceReason::SystemError),
+    (Provider::Cox, "too many sessions from", BounceReason::TooManyConn),
+    (Provider::Cox, "message threshold exceeded", BounceReason::TooManyConn),
+    (Provider::Cox, "recipient rejected", BounceReason::UserUnknown),
+    (Provider::GoDaddy, "rbl reject", BounceReason::Blocked),
+    (Provider::GoDaddy, "has been in the queue too long", BounceReason::Expired),
+    (Provider::GoDaddy, "delivery timeout", BounceReason::Expired),
+    (Provider::GoDaddy, "account storage limit", BounceReason::MailboxFull),
+    (Provider::GoDaddy, "message rejected for spam or virus content", BounceReason::SpamDetected),
+    (Provider::GoDaddy, "account disabled", BounceReason::Suspend),
+    (Provider::GoDaddy, "message is looping", BounceReason::SystemError),
+    (Provider::GoDaddy, "recipient not found", BounceReason::UserUnknown),
+    (Provider::GoDaddy, "account does not exist", BounceReason::UserUnknown),
+    // Gmail's SMTP error reference.
+    (Provider::Google, "the spf record of the sending domain", BounceReason::AuthFailure),
+    (Provider::Google, "authenticate with either spf or dkim", BounceReason::AuthFailure),
+    (Provider::Google, "spf record with a hard fail", BounceReason::AuthFailure),
+    (Provider::Google, "domain's dmarc policy", BounceReason::AuthFailure),
+    (Provider::Google, "fails to pass authentication checks", BounceReason::AuthFailure),
+    (Provider::Google, "authenticate with spf", BounceReason::AuthFailure),
+    (Provider::Google, "authenticate their email with", BounceReason::AuthFailure),
+    (Provider::Google, "authenticate with dkim", BounceReason::AuthFailure),
+    (Provider::Google, "aligned with either the authenticated spf or dkim", BounceReason::AuthFailure),
+    (Provider::Google, "to add a dmarc record to", BounceReason::AuthFailure),
+    (Provider::Google, "very low reputation of the sending", BounceReason::BadReputation),
+    (Provider::Google, "ip not in whitelist for rcpt domain", BounceReason::Blocked),
+    (Provider::Google, "try again later, closing connection.", BounceReason::Blocked),
+    (Provider::Google, "helo/ehlo argument not allowed", BounceReason::Blocked),
+    (Provider::Google, "helo/ehlo argument is invalid", BounceReason::Blocked),
+    (Provider::Google, "an unusual rate of", BounceReason::Blocked),
+    (Provider::Google, "exceeds google's limit of", BounceReason::ExceedLimit),
+    (Provider::Google, "message header size limit", BounceReason::ExceedLimit),
+    (Provider::Google, "bytes per individual header size", BounceReason::ExceedLimit),
+    (Provider::Google, "header name limit of", BounceReason::ExceedLimit),
+    (Provider::Google, "connection expired", BounceReason::Expired),
+    (Provider::Google, "timeout - closing connection", BounceReason::Expired),
+    (Provider::Google, "must issue a starttls command first", BounceReason::FailedStartTls),
+    (Provider::Google, "starttls may not be repeated", BounceReason::FailedStartTls),
+    (Provider::Google, "tls required for rcpt domain", BounceReason::FailedStartTls),
+    (Provider::Google, "senders to use tls/ssl for smtp", BounceReason::FailedStartTls),
+    (Provider::Google, "inbox is out of storage space", BounceReason::MailboxFull),
+    (Provider::Google, "is over quota", BounceReason::MailboxFull),
+    (Provider::Google, "email quota exceeded", BounceReason::MailboxFull),
+    (Provider::Google, "exceeded google's message size limits", BounceReason::MesgTooBig),
+    (Provider::Google, "exceeds google's message size limit", BounceReason::MesgTooBig),
+    (Provider::Google, "message exceeded 50 hops", BounceReason::NetworkError),
+    (Provider::Google, "mail relay denied", BounceReason::NoRelaying),
+    (Provider::Google, "invalid credentials for relay", BounceReason::NoRelaying),
+    (Provider::Google, "not authorized to send email directly to our servers", BounceReason::NoRelaying),
+    (Provider::Google, "missing a valid address in the from: header", BounceReason::NotCompliantRfc),
+    (Provider::Google, "multiple addresses in from: header", BounceReason::NotCompliantRfc),
+    (Provider::Google, "is not rfc 5322 compliant", BounceReason::NotCompliantRfc),
+    (Provider::Google, "missing a valid message-id: header", BounceReason::NotCompliantRfc),
+    (Provider::Google, "unicode character in a disallowed header", BounceReason::NotCompliantRfc),
+    (Provider::Google, "encoded-word syntax is not permitted", BounceReason::NotCompliantRfc),
+    (Provider::Google, "is not a valid rfc 5321 address", BounceReason::NotCompliantRfc),
+    (Provider::Google, "mail message is malformed", BounceReason::NotCompliantRfc),
+    (Provider::Google, "illegal attachment on your message", BounceReason::PolicyViolation),
+    (Provider::Google, "content presents a potential security issue", BounceReason::PolicyViolation),
+    (Provider::Google, "has a policy that prohibited", BounceReason::PolicyViolation),
+    (Provider::Google, "sending messages with the same message-id", BounceReason::PolicyViolation),
+    (Provider::Google, "mail sending denied", BounceReason::Rejected),
+    (Provider::Google, "unauthenticated email is not accepted", BounceReason::Rejected),
+    (Provider::Google, "does not have a ptr record", BounceReason::RequirePtr),
+    (Provider::Google, "have a ptr record, or the ptr record", BounceReason::RequirePtr),
+    (Provider::Google, "guidelines regarding ptr records", BounceReason::RequirePtr),
+    (Provider::Google, "does not match the ip address of the hostname", BounceReason::RequirePtr),
+    (Provider::Google, "too many login attempts", BounceReason::SecurityError),
+    (Provider::Google, "cannot decode response", BounceReason::SecurityError),
+    (Provider::Google, "no identity changes permitted", BounceReason::SecurityError),
+    (Provider::Google, "authentication required.", BounceReason::SecurityError),
+    (Provider::Google, "application-specific password required", BounceReason::SecurityError),
+    (Provider::Google, "log in with your web browser", BounceReason::SecurityError),
+    (Provider::Google, "log in through your web browser", BounceReason::SecurityError),
+    (Provider::Google, "username and password not accepted", BounceReason::SecurityError),
+    (Provider::Google, "nature of the content or the links within", BounceReason::SpamDetected),
+    (Provider::Google, "likely unsolicited mail", BounceReason::SpamDetected),
+    (Provider::Google, "receiving mail too quickly", BounceReason::Speeding),
+    (Provider::Google, "peak smtp relay limit exceeded", BounceReason::Speeding),
+    (Provider::Google, "rate that prevents additional messages", BounceReason::Speeding),
+    (Provider::Google, "daily sending quota exceeded", BounceReason::Speeding),
+    (Provider::Google, "daily user sending limit exceeded", BounceReason::Speeding),
+    (Provider::Google, "daily smtp relay", BounceReason::Speeding),
+    (Provider::Google, "this mail has been rate limited", BounceReason::Speeding),
+    (Provider::Google, "account that you tried to reach is disabled", BounceReason::Suspend),
+    (Provider::Google, "account that you tried to reach is inactive", BounceReason::Suspend),
+    (Provider::Google, "smtp protocol violation", BounceReason::SyntaxError),
+    (Provider::Google, "optional argument not permitted", BounceReason::SyntaxError),
+    (Provider::Google, "unrecognized command", BounceReason::SyntaxError),
+    (Provider::Google, "unimplemented command", BounceReason::SyntaxError),
+    (Provider::Google, "bad sequence of commands", BounceReason::SyntaxError),
+    (Provider::Google, "unrecognized authentication type", BounceReason::SyntaxError),
+    (Provider::Google, "too many unauthenticated commands", BounceReason::SyntaxError),
+    (Provider::Google, "syntax error", BounceReason::SyntaxError),
+    (Provider::Google, "temporary system problem", BounceReason::SystemError),
+    (Provider::Google, "server busy", BounceReason::SystemError),
+    (Provider::Google, "multiple destination domains per transaction", BounceReason::SystemError),
+    (Provider::Google, "temporarily rejected", BounceReason::SystemError),
+    (Provider::Google, "domain policy size per transaction exceeded", BounceReason::SystemError),
+    (Provider::Google, "has too many recipients", BounceReason::TooManyConn),
+    (Provider::Google, "too many recipients for this sender", BounceReason::TooManyConn),
+    (Provider::Google, "account that you tried to reach does not exist", BounceReason::UserUnknown),
+    (Provider::Google, "weren't able to find the recipient domain", BounceReason::UserUnknown),
+    (Provider::Kddi, "550 : user unknown", BounceReason::Filtered),
+    (Provider::Kddi, ">: user unknown", BounceReason::UserUnknown),
+    (Provider::Mimecast, "spf sender invalid", BounceReason::AuthFailure),
+    (Provider::Mimecast, "dkim sender invalid", BounceReason::AuthFailure),
+    (Provider::Mimecast, "dmarc sender invalid", BounceReason::AuthFailure),
+    (Provider::Mimecast, "local ct ip reputation", BounceReason::BadReputation),
+    (Provider::Mimecast, "internal resources are temporarily unavailable", BounceReason::BadReputation),
+    (Provider::Mimecast, "sender address blocked", BounceReason::Blocked),
+    (Provider::Mimecast, "recipient temporarily unavailable", BounceReason::Blocked),
+    (Provider::Mimecast, "ip temporarily blacklisted", BounceReason::Blocked),
+    (Provider::Mimecast, "this route requires", BounceReason::FailedStartTls),
+    (Provider::Mimecast, "configuration is invalid for this certificate", BounceReason::FailedStartTls),
+    (Provider::Mimecast, "maximum email size exceeded", BounceReason::MesgTooBig),
+    (Provider::Mimecast, "the incorrect hostname used for inbounds", BounceReason::NetworkError),
+    (Provider::Mimecast, "mail loop detected", BounceReason::NetworkError),
+    (Provider::Mimecast, "open relay not allowed", BounceReason::NoRelaying),
+    (Provider::Mimecast, "open relay is not allowed", BounceReason::NoRelaying),
+    (Provider::Mimecast, "account inbounds disabled", BounceReason::NotAccept),
+    (Provider::Mimecast, "anti-spoofing policy", BounceReason::PolicyViolation),
+    (Provider::Mimecast, "content examination policy", BounceReason::PolicyViolation),
+    (Provider::Mimecast, "host network not allowed", BounceReason::PolicyViolation),
+    (Provider::Mimecast, "host network, not allowed", BounceReason::PolicyViolation),
+    (Provider::Mimecast, "envelope blocked", BounceReason::Rejected),
+    (Provider::Mimecast, "blocked senders", BounceReason::Rejected),
+    (Provider::Mimecast, "block policy for", BounceReason::Rejected),
+    (Provider::Mimecast, "incorrect authentication data", BounceReason::SecurityError),
+    (Provider::Mimecast, "submitter failed to", BounceReason::SecurityError),
+    (Provider::Mimecast, "unable to process", BounceReason::SystemError),
+    (Provider::Mimecast, "message ended early", BounceReason::SystemError),
+    (Provider::Mimecast, "account service is temporarily unavailable", BounceReason::TooManyConn),
+    (Provider::Mimecast, "too many recipients", BounceReason::TooManyConn),
+    (Provider::Mimecast, "exceeding outbound thread limit", BounceReason::TooManyConn),
+    (Provider::Mimecast, "invalid address", BounceReason::UserUnknown),
+    (Provider::Mimecast, "user unknown", BounceReason::UserUnknown),
+    (Provider::Mimecast, "invalid recipient", BounceReason::UserUnknown),
+    (Provider::Mimecast, "email rejected due to security policies", BounceReason::VirusDetected),
+    (Provider::Tencent, "spf check failed", BounceReason::AuthFailure),
+    (Provider::Tencent, "dmarc check failed", BounceReason::AuthFailure),
+    (Provider::Tencent, "suspected bounce attacks", BounceReason::Blocked),
+    (Provider::Tencent, "suspected spam ip", BounceReason::Blocked),
+    (Provider::Tencent, "connection denied", BounceReason::Blocked),
+    (Provider::Tencent, "message too large", BounceReason::MesgTooBig),
+    (Provider::Tencent, "spam is embedded in the email", BounceReason::SpamDetected),
+    (Provider::Tencent, "mail content denied", BounceReason::SpamDetected),
+    (Provider::Tencent, "suspected spam", BounceReason::Rejected),
+    (Provider::Tencent, "mail is rejected by recipients", BounceReason::Rejected),
+    (Provider::Tencent, "mailbox unavailable or access denined", BounceReason::Speeding),
+    (Provider::Tencent, "frequency of receiving messages is limited", BounceReason::Speeding),
+    (Provider::Tencent, "is a deactivated mailbox", BounceReason::Suspend),
+    (Provider::Tencent, "bad address syntax", BounceReason::SyntaxError),
+    (Provider::Tencent, "frequency limited", BounceReason::TooManyConn),
+    (Provider::Tencent, "mailbox not found", BounceReason::UserUnknown),
+];
+
+/// Microsoft 365 / Exchange Online: (status, phrase) pairs from its NDR reference; the
+/// status must be the one given (a `*` detail takes any).
+#[rustfmt::skip]
+const MICROSOFT: &[(&str, &str, BounceReason)] = &[
+    ("4.7.26", "must pass either spf or dkim validation", BounceReason::AuthFailure),
+    ("5.7.23", "sender policy framework violation", BounceReason::AuthFailure),
+    ("5.7.509", "does not pass dmarc verification", BounceReason::AuthFailure),
+    ("5.7.515", "doesn't meet the required authentication level", BounceReason::AuthFailure),
+    ("4.7.650", "rate limited due to ip reputation", BounceReason::BadReputation),
+    ("4.4.2", "connection dropped", BounceReason::Blocked),
+    ("4.7.*", "access denied, please try again later", BounceReason::Blocked),
+    ("5.7.25", "must have a reverse dns record", BounceReason::Blocked),
+    ("5.7.506", "access denied, bad helo", BounceReason::Blocked),
+    ("5.7.507", "access denied, rejected by recipient", BounceReason::Blocked),
+    ("5.7.510", "does not accept email over ipv6", BounceReason::Blocked),
+    ("5.7.511", "access denied, banned sender", BounceReason::Blocked),
+    ("5.7.513", "using customer block list", BounceReason::Blocked),
+    ("5.7.*", "access denied, banned sending ip", BounceReason::Blocked),
+    ("5.5.4", "invalid domain name", BounceReason::Blocked),
+    ("5.7.1", "part of their network is on our block list", BounceReason::Blocked),
+    ("5.3.0", "too many related errors", BounceReason::ContentError),
+    ("5.6.11", "invalid characters", BounceReason::ContentError),
+    ("5.4.11", "agent generated message depth exceeded", BounceReason::ContentError),
+    ("5.5.6", "invalid message content", BounceReason::ContentError),
+    ("5.2.3", "message too large for this recipient", BounceReason::MesgTooBig),
+    ("5.3.4", "message size exceeds fixed maximum message size", BounceReason::MesgTooBig),
+    ("5.3.4", "message too big for system", BounceReason::MesgTooBig),
+    ("4.4.1", "connection timed out", BounceReason::Expired),
+    ("4.4.7", "message delayed", BounceReason::Expired),
+    ("4.4.7", "message expired", BounceReason::Expired),
+    ("5.4.300", "message expired", BounceReason::Expired),
+    ("5.4.316", "message expired", BounceReason::Expired),
+    ("*.4.8", "failed mta-sts validation", BounceReason::FailedStartTls),
+    ("*.4.317", "starttls is required to send mail", BounceReason::FailedStartTls),
+    ("*.7.5", "remote certificate failed mta-sts validation", BounceReason::FailedStartTls),
+    ("*.7.321", "starttls-not-supported", BounceReason::FailedStartTls),
+    ("5.7.322", "certificate-expired", BounceReason::FailedStartTls),
+    ("5.2.2", "mailbox full", BounceReason::MailboxFull),
+    ("5.4.4", "nonexistent domain", BounceReason::NetworkError),
+    ("5.4.4", "invalid arguments", BounceReason::NetworkError),
+    ("5.4.6", "hop count exceeded", BounceReason::NetworkError),
+    ("*.4.312", "dns query failed", BounceReason::NetworkError),
+    ("*.4.316", "connection refused", BounceReason::NetworkError),
+    ("5.4.14", "routing loop detected", BounceReason::NetworkError),
+    ("5.4.6", "routing loop detected", BounceReason::NetworkError),
+    ("5.7.1", "unable to relay", BounceReason::NoRelaying),
+    ("5.4.1", "relay access denied", BounceReason::NoRelaying),
+    ("5.7.64", "relay access denied", BounceReason::NoRelaying),
+    ("5.4.310", "does not exist", BounceReason::NoRelaying),
+    ("4.3.2", "system not accepting network messages", BounceReason::NotAccept),
+    ("4.4.4", "has no mail-enabled subscriptions", BounceReason::NotAccept),
+    ("5.3.2", "missing or bad storedriver mdb properties", BounceReason::NotAccept),
+    ("5.0.350", "x-dg-ref header is too long", BounceReason::PolicyViolation),
+    ("5.0.350", "policy violation detected", BounceReason::PolicyViolation),
+    ("5.7.*", "delivery not authorized, message refused", BounceReason::PolicyViolation),
+    ("5.1.7", "invalid address", BounceReason::Rejected),
+    ("5.1.7", "unknown sender address", BounceReason::Rejected),
+    ("5.1.0", "sender denied", BounceReason::Rejected),
+    ("5.1.8", "bad outbound sender", BounceReason::Rejected),
+    ("5.7.1", "delivery not authorized", BounceReason::Rejected),
+    ("5.7.12", "sender was not authenticated by organization", BounceReason::Rejected),
+    ("5.7.124", "sender not in allowed-senders list", BounceReason::Rejected),
+    ("5.7.133", "sender not authenticated for group", BounceReason::Rejected),
+    ("5.7.134", "sender was not authenticated for mailbox", BounceReason::Rejected),
+    ("5.7.13*", "sender was not authenticated", BounceReason::Rejected),
+    ("5.7.50*", "access denied, spam abuse detected", BounceReason::Rejected),
+    ("5.7.512", "must be rfc 5322 section 3.6.2 compliant", BounceReason::Rejected),
+    ("5.7.750", "client blocked from sending from unregistered domains", BounceReason::Rejected),
+    ("5.7.3", "cannot achieve exchange server authentication", BounceReason::SecurityError),
+    ("5.7.3", "not authorized", BounceReason::SecurityError),
+    ("5.7.57", "client was not authenticated to send anonymous mail", BounceReason::SecurityError),
+    ("5.7.1", "client was not authenticated", BounceReason::SecurityError),
+    ("5.2.1", "content filter agent quarantined this message", BounceReason::SpamDetected),
+    ("*.5.3", "too many recipients", BounceReason::TooManyConn),
+    ("4.3.2", "recipient thread limit exceeded", BounceReason::TooManyConn),
+    ("4.7.652", "exceeded the maximum number of connections", BounceReason::TooManyConn),
+    ("5.1.90", "daily limit for message recipients", BounceReason::Speeding),
+    ("5.2.2", "submission quota exceeded", BounceReason::Speeding),
+    ("5.2.12*", "per hour message receive limit", BounceReason::Speeding),
+    ("5.2.122", "has exceeded their limit for", BounceReason::Speeding),
+    ("5.7.508", "has exceeded permitted limits within", BounceReason::Speeding),
+    ("5.7.7*", "tenant has exceeded threshold", BounceReason::Speeding),
+    ("5.7.7*", "traffic not accepted from this ip", BounceReason::Speeding),
+    ("5.7.504", "recipient address rejected: access denied", BounceReason::Suspend),
+    ("5.7.505", "access denied, banned recipient", BounceReason::Suspend),
+    ("5.2.1", "mailbox cannot be accessed", BounceReason::Suspend),
+    ("5.3.3", "unrecognized command", BounceReason::SyntaxError),
+    ("5.5.2", "send hello first", BounceReason::SyntaxError),
+    ("4.3.2", "service not available", BounceReason::SystemError),
+    ("4.3.2", "service not active", BounceReason::SystemError),
+    ("5.3.5", "system incorrectly configured", BounceReason::SystemError),
+    ("5.0.0", "helo / ehlo requires domain address", BounceReason::SystemError),
+    ("5.1.4", "destination mailbox address ambiguous", BounceReason::SystemError),
+    ("5.2.4", "mailing list expansion problem", BounceReason::SystemError),
+    ("5.2.14", "misconfigured forwarding address", BounceReason::SystemError),
+    ("4.4.2*", "message failed to be replicated", BounceReason::SystemError),
+    ("4.4.3", "temporary server error. please try again later", BounceReason::SystemError),
+    ("4.7.0", "temporary server error. please try again later", BounceReason::SystemError),
+    ("*.4.318", "(suspiciousremoteservererror)", BounceReason::SystemError),
+    ("4.7.500", "server busy. please try again later", BounceReason::SystemError),
+    ("4.7.700", "pfa agent busy", BounceReason::SystemError),
+    ("4.3.1", "insufficient system resources", BounceReason::SystemFull),
+    ("5.1.1", "resolver.adr.exrecipnotfound", BounceReason::UserUnknown),
+    ("5.1.1", "user unknown", BounceReason::UserUnknown),
+    ("5.1.1", "bad destination mailbox address", BounceReason::UserUnknown),
+    ("5.1.3", "invalid recipient address", BounceReason::UserUnknown),
+    ("5.1.4", "recipient address reserved by rfc 2606", BounceReason::UserUnknown),
+    ("5.1.5", "recipient address reserved by rfc 2606", BounceReason::UserUnknown),
+    ("5.1.6", "recipient addresses in single label domains not accepted", BounceReason::UserUnknown),
+    ("5.1.10", "recipient not found", BounceReason::UserUnknown),
+    ("5.4.1", "recipient address rejected: access denied", BounceReason::UserUnknown),
+    ("5.5.0", "requested action not taken: mailbox unavailable", BounceReason::UserUnknown),
+    ("5.1.2", "invalid x.400 address", BounceReason::UserUnknown),
+    ("5.1.351", "unknown recipient or mailbox unavailable", BounceReason::UserUnknown),
+];
+
+/// Outlook.com's block codes: (code, reply code, reason).
+#[rustfmt::skip]
+const OUTLOOK_CODES: &[(&str, u16, BounceReason)] = &[
+    ("rp-001", 421, BounceReason::BadReputation),
+    ("rp-002", 421, BounceReason::BadReputation),
+    ("rp-003", 421, BounceReason::BadReputation),
+    ("sc-001", 550, BounceReason::BadReputation),
+    ("sc-002", 550, BounceReason::PolicyViolation),
+    ("sc-003", 550, BounceReason::Blocked),
+    ("sc-004", 550, BounceReason::Blocked),
+    ("dy-001", 550, BounceReason::Blocked),
+    ("dy-002", 550, BounceReason::VirusDetected),
+    ("ou-001", 550, BounceReason::Blocked),
+    ("ou-002", 550, BounceReason::BadReputation),
+];
+
+/// Facebook's response codes (its postmaster page).
+#[rustfmt::skip]
+const FACEBOOK_CODES: &[(&str, BounceReason)] = &[
+    ("pol-p7", BounceReason::AuthFailure),
+    ("pol-p1", BounceReason::Blocked),
+    ("pol-p2", BounceReason::Blocked),
+    ("pol-p3", BounceReason::Blocked),
+    ("pol-p4", BounceReason::Blocked),
+    ("pol-t1", BounceReason::Blocked),
+    ("pol-t2", BounceReason::Blocked),
+    ("pol-t3", BounceReason::Blocked),
+    ("msg-p2", BounceReason::ContentError),
+    ("rcp-p2", BounceReason::Filtered),
+    ("rcp-p3", BounceReason::Filtered),
+    ("msg-p1", BounceReason::MesgTooBig),
+    ("int-p2", BounceReason::MesgTooBig),
+    ("msg-p3", BounceReason::NotCompliantRfc),
+    ("dns-p1", BounceReason::Rejected),
+    ("dns-p2", BounceReason::Rejected),
+    ("dns-t1", BounceReason::Rejected),
+    ("dns-p3", BounceReason::RequirePtr),
+    ("dns-t2", BounceReason::RequirePtr),
+    ("pol-p6", BounceReason::SpamDetected),
+    ("rcp-t4", BounceReason::Suspend),
+    ("rcp-t1", BounceReason::SystemError),
+    ("con-t1", BounceReason::TooManyConn),
+    ("con-t2", BounceReason::TooManyConn),
+    ("con-t3", BounceReason::TooManyConn),
+    ("con-t4", BounceReason::TooManyConn),
+    ("msg-t1", BounceReason::TooManyConn),
+    ("rcp-p1", BounceReason::UserUnknown),
+    ("int-p1", BounceReason::UserUnknown),
+    ("int-p3", BounceReason::UserUnknown),
+    ("int-p4", BounceReason::UserUnknown),
+    ("pol-p5", BounceReason::VirusDetected),
+];
+
+/// GoDaddy's `IBnnn` codes.
+#[rustfmt::skip]
+const GODADDY_CODES: &[(&str, BounceReason)] = &[
+    ("ib401", BounceReason::SecurityError),
+    ("ib501", BounceReason::NotCompliantRfc),
+    ("ib502", BounceReason::NotCompliantRfc),
+    ("ib506", BounceReason::Rejected),
+    ("ib508", BounceReason::AuthFailure),
+    ("ib108", BounceReason::RequirePtr),
+    ("ib212", BounceReason::SpamDetected),
+    ("ib705", BounceReason::VirusDetected),
+    ("ib605", BounceReason::TooManyConn),
+    ("ib007", BounceReason::TooManyConn),
+    ("ib101", BounceReason::Speeding),
+    ("ib504", BounceReason::Speeding),
+    ("ib510", BounceReason::Speeding),
+    ("ib607", BounceReason::Speeding),
+    ("ib103", BounceReason::BadReputation),
+    ("ib104", BounceReason::Blocked),
+    ("ib105", BounceReason::Blocked),
+    ("ib106", BounceReason::Blocked),
+    ("ib110", BounceReason::Blocked),
+    ("ib111", BounceReason::Blocked),
+    ("ib112", BounceReason::Blocked),
+    ("ib113", BounceReason::Blocked),
+];
+
+/// Does status `s` fit `pattern` ("5.7.1", "*.4.8", "5.7.*", "5.2.12*")?
+fn status_fits(pattern: &str, s: Status) -> bool {
+    let parts: Vec<&str> = pattern.split('.').collect();
+    let [c, sub, det] = parts[..] else {
+        return false;
+    };
+    let fits = |p: &str, v: u16| {
+        p == "*"
+            || p.parse::<u16>().is_ok_and(|n| n == v)
+            || p.strip_suffix('*').is_some_and(|head| {
+                v.to_string().starts_with(head) && v.to_string().len() > head.len()
+            })
+    };
+    fits(c, u16::from(s.class)) && fits(sub, s.subject) && fits(det, s.detail)
+}
 
 /// Spectrum's `AUP#I-nnnn` / `AUP#O-nnnn` codes (its "understanding email error codes" page),
 /// as inclusive ranges.
@@ -207,8 +662,65 @@ pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<Boun
             .find(|(c, _)| *c == code)
             .map(|(_, r)| *r);
     }
+    let status = Status::find(reply);
+    let code = super::scrape::reply_code_in(reply);
+    match provider {
+        Provider::Microsoft => {
+            if let Some(s) = status
+                && let Some((_, _, r)) = MICROSOFT
+                    .iter()
+                    .find(|(p, text, _)| status_fits(p, s) && reply.contains(text))
+            {
+                return Some(*r);
+            }
+            if let Some((_, _, r)) = OUTLOOK_CODES
+                .iter()
+                .find(|(c, reply_code, _)| reply.contains(c) && code == Some(*reply_code))
+            {
+                return Some(*r);
+            }
+            return None;
+        }
+        Provider::GoogleMail => {
+            // Google's own DNS verdicts: NXDOMAIN is the domain's absence only when Google
+            // gave up on it for good.
+            let permanent = status.is_some_and(|s| s.class == 5) && code.is_some_and(|c| c >= 500);
+            if reply.contains("null mx") {
+                return Some(BounceReason::NotAccept);
+            }
+            if reply.contains("responded with code nxdomain")
+                || reply.contains("domain name not found")
+            {
+                return Some(if permanent {
+                    BounceReason::HostUnknown
+                } else {
+                    BounceReason::NetworkError
+                });
+            }
+            if reply.contains(" had no relevant answers") && !permanent {
+                return Some(BounceReason::NetworkError);
+            }
+            if reply.contains("address couldn't be found") {
+                return Some(BounceReason::UserUnknown);
+            }
+            return None;
+        }
+        Provider::Facebook => {
+            return FACEBOOK_CODES
+                .iter()
+                .find(|(c, _)| reply.contains(c))
+                .map(|(_, r)| *r);
+        }
+        Provider::GoDaddy => {
+            if let Some((_, r)) = GODADDY_CODES.iter().find(|(c, _)| reply.contains(c)) {
+                return Some(*r);
+            }
+        }
+        _ => {}
+    }
     REPLIES
         .iter()
+        .chain(MORE_REPLIES)
         .find(|(p, text, _)| *p == provider && reply.contains(text))
         .map(|(_, _, r)| *r)
 }
@@ -315,6 +827,58 @@ mod tests {
             None
         );
         assert_eq!(reason("mx.example.org", "lpn000_630", None), None);
+    }
+
+    #[test]
+    fn microsoft_google_and_code_tables() {
+        let ms = "dns; am7pr02mb1234.eurprd02.prod.outlook.com";
+        assert_eq!(
+            reason(
+                ms,
+                "550 5.1.10 resolver.adr.recipientnotfound; recipient not found by smtp address lookup",
+                None
+            ),
+            Some(BounceReason::UserUnknown)
+        );
+        // The phrase needs its status: the same words under another code say nothing here.
+        assert_eq!(reason(ms, "550 5.7.1 recipient not found", None), None);
+        assert_eq!(
+            reason(
+                ms,
+                "550 5.7.606 access denied, banned sending ip [192.0.2.1]",
+                None
+            ),
+            Some(BounceReason::Blocked)
+        );
+        assert!(Status::parse("5.2.121").is_some_and(|s| status_fits("5.2.12*", s)));
+        assert!(!Status::parse("5.2.12").is_some_and(|s| status_fits("5.2.12*", s)));
+        // Google's own DNS verdict: NXDOMAIN is the domain's absence only when it gave up for good.
+        let g = "dns; googlemail.com";
+        let nx = "dns error: dns type 'mx' lookup of example.invalid responded with code nxdomain";
+        assert_eq!(
+            reason(g, &format!("4.0.0 {nx}"), None),
+            Some(BounceReason::NetworkError)
+        );
+        assert_eq!(
+            reason(g, &format!("550 5.1.2 {nx}"), None),
+            Some(BounceReason::HostUnknown)
+        );
+        assert_eq!(
+            reason(
+                "mx.facebook.com",
+                "550 5.1.1 rcp-p2 refused due to recipient preferences",
+                None
+            ),
+            Some(BounceReason::Filtered)
+        );
+        assert_eq!(
+            reason(
+                "smtp.secureserver.net",
+                "550 5.1.1 too many recipients this hour ib607",
+                None
+            ),
+            Some(BounceReason::Speeding)
+        );
     }
 
     #[test]

@@ -52,17 +52,38 @@ pub fn stage_in(lower: &str) -> Option<SmtpStage> {
         .map(|(_, s)| s)
 }
 
-use super::phrases::{ADDRESS_DOES_NOT_EXIST, PHRASES};
-
-/// [`by_phrase`] without the expiry phrases.
-fn by_phrase_after_expiry(lower: &str) -> Option<BounceReason> {
-    PHRASES[1..].iter().find_map(|(reason, phrases)| {
-        phrases
-            .iter()
-            .any(|p| contains_phrase(lower, p))
-            .then_some(*reason)
-    })
+/// The SMTP command a diagnostic names in capitals ("... after RCPT TO:<a@b>", ">>> DATA"),
+/// for texts without one of `stage_in`'s phrases. Of several, the later in the session.
+pub fn command_in(text: &str) -> Option<SmtpStage> {
+    const TOKENS: &[(&str, SmtpStage)] = &[
+        ("HELO", SmtpStage::Ehlo),
+        ("EHLO", SmtpStage::Ehlo),
+        ("STARTTLS", SmtpStage::StartTls),
+        ("AUTH PLAIN", SmtpStage::Auth),
+        ("AUTH LOGIN", SmtpStage::Auth),
+        ("AUTH CRAM-", SmtpStage::Auth),
+        ("MAIL F", SmtpStage::MailFrom),
+        ("RCPT", SmtpStage::RcptTo),
+        ("DATA", SmtpStage::Data),
+    ];
+    let text = crate::feedback::truncate(text, MAX_TEXT);
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'@';
+    TOKENS
+        .iter()
+        .rev()
+        .find(|(token, _)| {
+            text.match_indices(token).any(|(at, _)| {
+                token.contains(' ')
+                    || ((at == 0 || !word(b[at - 1]))
+                        && b.get(at + token.len()).is_none_or(|c| !word(*c)))
+            })
+        })
+        .map(|(_, stage)| *stage)
 }
+
+use super::phrases::{ADDRESS_DOES_NOT_EXIST, PHRASES};
+use super::wordings;
 
 /// The first reason with a phrase in `lower` (already lower-cased), and the phrase.
 pub fn by_phrase(lower: &str) -> Option<(BounceReason, &'static str)> {
@@ -76,7 +97,7 @@ pub fn by_phrase(lower: &str) -> Option<(BounceReason, &'static str)> {
 
 /// Whole-word containment for short phrases ("rbl", "uce", "spf" must not match inside a word).
 /// A ` * ` in a phrase stands for one word, such as the host name in "host * not found".
-fn contains_phrase(hay: &str, needle: &str) -> bool {
+pub(super) fn contains_phrase(hay: &str, needle: &str) -> bool {
     if let Some((head, tail)) = needle.split_once(" * ") {
         return hay.match_indices(head).any(|(at, _)| {
             let rest = hay[at + head.len()..].trim_start_matches(' ');
@@ -166,54 +187,53 @@ impl Status {
         )
     }
 
-    pub fn reason(self) -> Option<BounceReason> {
+    /// The reason this code names by itself (RFC 3463 and the codes big receivers use), or
+    /// None for codes that leave it to the words (x.0.0, 4.3.0, 4.4.0, 4.5.0, 4.7.0, …).
+    pub fn name(self) -> Option<BounceReason> {
         use BounceReason::*;
-        if self.class == 2 {
-            return Some(Delivered);
-        }
-        Some(match (self.subject, self.detail) {
-            (1, 1) | (1, 3) | (1, 10) => UserUnknown,
-            // "Other address status", permanent: the address is refused.
-            (1, 0) if self.class == 5 => UserUnknown,
-            (1, 2) => HostUnknown,
-            (1, 4) => UserUnknown,
-            (1, 6) => HasMoved,
-            (1, 7) | (1, 8) => Rejected,
-            (2, 1) => Suspend,
-            (2, 2) => MailboxFull,
-            (2, 3) => ExceedLimit,
-            (2, 4) => SystemError,
-            (3, 1) => SystemFull,
-            (3, 4) => MesgTooBig,
-            (3, 5) => SystemError,
-            (3, 2) | (3, 3) => SystemError,
-            // Exchange Online answers 5.4.1 for a recipient its directory does not know.
-            (4, 1) if self.class == 5 => UserUnknown,
-            (4, 1) => NetworkError,
-            (4, 2) => NetworkError,
-            (4, 3) => NetworkError,
-            (4, 4) => HostUnknown,
-            (4, 5) => SystemFull,
-            (4, 6) => NetworkError,
-            (4, 7) => Expired,
-            (5, 1) | (5, 2) | (5, 4) | (5, 5) => SyntaxError,
-            // Too many recipients: Sisimai counts it with too many connections.
-            (5, 3) => TooManyConn,
-            (6, _) => ContentError,
-            (7, 1) => Rejected,
-            (7, 2) => Rejected,
-            (7, 7) => SecurityError,
-            (7, 8) | (7, 20..=24) | (7, 26) => AuthFailure,
-            (7, 9) => PolicyViolation,
-            (7, 10) | (7, 11) => FailedStartTls,
-            (7, 13) | (7, 14) => Suspend,
-            (7, 25) => RequirePtr,
-            (7, 27) => NotAccept,
-            (7, 28) => SpamDetected,
-            (7, 606..=609) => Blocked,
-            (7, 650..=651) => BadReputation,
-            (7, 509..=510) => AuthFailure,
-            (7, _) => SecurityError,
+        Some(match (self.class, self.subject, self.detail) {
+            (2, _, _) => Delivered,
+            (_, 1, 6) => HasMoved,
+            (_, 1, 7) | (_, 1, 8) => Rejected,
+            (_, 1, 9) => SystemError,
+            (5, 1, 0) | (5, 1, 1) | (5, 1, 3) => UserUnknown,
+            (5, 1, 2) => HostUnknown,
+            (5, 1, 4) => Filtered,
+            (5, 1, 10) => NotAccept,
+            (4, 2, 1) => Blocked,
+            (5, 2, 0) | (5, 2, 1) => Filtered,
+            (_, 2, 2) => MailboxFull,
+            (_, 2, 3) => ExceedLimit,
+            (_, 2, 4) => Filtered,
+            (_, 3, 1) => SystemFull,
+            (_, 3, 2) => NotAccept,
+            (5, 3, 0) => SystemError,
+            (_, 3, 3) | (_, 3, 5) => SystemError,
+            (5, 3, 4) => MesgTooBig,
+            (4, 4, 1) | (4, 4, 7) => Expired,
+            (4, 4, 2) | (4, 4, 4) | (4, 4, 6) | (4, 4, 8) => NetworkError,
+            (4, 4, 3) => SystemError,
+            (4, 4, 5) => SystemFull,
+            (5, 4, 0) => NetworkError,
+            (5, 4, 3) => SystemError,
+            (5, 4, 4) => HostUnknown,
+            (4, 5, 3) | (4, 5, 5) => SystemError,
+            (5, 5, 2) | (5, 5, 6) => SyntaxError,
+            (5, 5, 3) => TooManyConn,
+            (5, 5, 4) | (5, 5, 5) => SystemError,
+            (4, 6, 0) | (4, 6, 2) | (4, 6, 5) => ContentError,
+            (5, 6, 0..=3) | (5, 6, 5..=9) => ContentError,
+            (4, 7, 1) | (4, 7, 2) => Blocked,
+            (4, 7, 5..=7) | (4, 7, 12) | (4, 7, 15) => SecurityError,
+            (5, 7, 0..=11) | (5, 7, 14) | (5, 7, 15) | (5, 7, 19) => SecurityError,
+            (5, 7, 13) => Suspend,
+            (_, 7, 16) => MesgTooBig,
+            (5, 7, 17) | (5, 7, 18) => HasMoved,
+            (5, 7, 20..=24) | (_, 7, 24) | (_, 7, 26) | (5, 7, 29) => AuthFailure,
+            (_, 7, 25) => RequirePtr,
+            (5, 7, 27) => NotAccept,
+            (5, 7, 28) => SpamDetected,
+            (5, 7, 30) => FailedStartTls,
             _ => return None,
         })
     }
@@ -229,13 +249,258 @@ pub struct Refusal<'a> {
     pub reply_code: Option<u16>,
     pub text: &'a str,
     pub stage: Option<SmtpStage>,
-    /// The report says the message waited in a queue until it gave up.
+    /// The report is a delay warning, or says the queue gave up retrying: "expired" when
+    /// nothing more specific is said.
     pub gave_up: bool,
+    /// The reporting MTA's own verdict from its wording (see `mta`).
+    pub preset: Option<BounceReason>,
+    /// The diagnostic is a local program's (`X-Unix;`), not an SMTP reply.
+    pub local: bool,
 }
 
-/// The reason for one refusal.
+/// Reasons a reporter's verdict or a status code can give that are vague enough for the
+/// words to be asked again.
+fn asked_again(reason: BounceReason) -> bool {
+    use BounceReason::*;
+    matches!(
+        reason,
+        Undefined
+            | OnHold
+            | SystemError
+            | SecurityError
+            | Expired
+            | NetworkError
+            | HostUnknown
+            | UserUnknown
+    )
+}
+
+/// Stages before the message's content: a refusal there is not a verdict on the content.
+fn before_data(stage: Option<SmtpStage>) -> bool {
+    stage.is_some_and(|s| !s.is_content())
+}
+
+/// The reasons whose probes (status code, stage and statements together) are asked first,
+/// in this order: the more specific before the more general that shares words with them.
+const PROBED: &[BounceReason] = &[
+    BounceReason::MailboxFull,
+    BounceReason::MesgTooBig,
+    BounceReason::ExceedLimit,
+    BounceReason::Suspend,
+    BounceReason::HasMoved,
+    BounceReason::NoRelaying,
+    BounceReason::AuthFailure,
+    BounceReason::UserUnknown,
+    BounceReason::Filtered,
+    BounceReason::RequirePtr,
+    BounceReason::NotCompliantRfc,
+    BounceReason::BadReputation,
+    BounceReason::ContentError,
+    BounceReason::Rejected,
+    BounceReason::HostUnknown,
+    BounceReason::SpamDetected,
+    BounceReason::Speeding,
+    BounceReason::TooManyConn,
+    BounceReason::Blocked,
+];
+
+/// The reasons asked by their statements alone when the status code names no reason (or a
+/// vague one), in this order.
+const STATED: &[BounceReason] = &[
+    BounceReason::MailboxFull,
+    BounceReason::AuthFailure,
+    BounceReason::BadReputation,
+    BounceReason::Speeding,
+    BounceReason::SpamDetected,
+    BounceReason::VirusDetected,
+    BounceReason::PolicyViolation,
+    BounceReason::NoRelaying,
+    BounceReason::SystemError,
+    BounceReason::NetworkError,
+    BounceReason::Suspend,
+    BounceReason::ContentError,
+    BounceReason::SystemFull,
+    BounceReason::NotAccept,
+    BounceReason::Expired,
+    BounceReason::FailedStartTls,
+    BounceReason::SecurityError,
+    BounceReason::MailerError,
+];
+
+/// One refusal as the probes read it.
+struct Probe<'a> {
+    lower: &'a str,
+    status: Option<Status>,
+    /// The reason the status code names, if any.
+    named: Option<BounceReason>,
+    reply_code: Option<u16>,
+    stage: Option<SmtpStage>,
+    preset: Option<BounceReason>,
+}
+
+impl Probe<'_> {
+    fn says(&self, reason: BounceReason) -> bool {
+        wordings::says(reason, self.lower)
+    }
+
+    fn named(&self, reason: BounceReason) -> bool {
+        self.named == Some(reason)
+    }
+
+    /// Does this refusal show `reason`? Each reason weighs the status code, the stage and its
+    /// statements its own way.
+    fn shows(&self, reason: BounceReason) -> bool {
+        use BounceReason::*;
+        if self.preset == Some(reason) {
+            return true;
+        }
+        match reason {
+            MesgTooBig => {
+                if self.named(MesgTooBig) {
+                    return true;
+                }
+                // x.2.3: the recipient's own limit, not the message's size.
+                if self.named(ExceedLimit) {
+                    return false;
+                }
+                self.says(MesgTooBig)
+            }
+            Suspend => self.reply_code == Some(525) || self.says(Suspend),
+            HasMoved | NotCompliantRfc | BadReputation | Speeding => self.says(reason),
+            NoRelaying => {
+                !matches!(self.preset, Some(SecurityError | SystemError | Undefined))
+                    && !self.stage.is_some_and(SmtpStage::is_session_setup)
+                    && self.says(NoRelaying)
+            }
+            UserUnknown => {
+                if self.named(Suspend) {
+                    return false;
+                }
+                // Refused before any recipient was named: not about a recipient.
+                if matches!(self.stage, Some(SmtpStage::MailFrom))
+                    || self.stage.is_some_and(SmtpStage::is_session_setup)
+                {
+                    return false;
+                }
+                if self.named(UserUnknown) {
+                    // x.1.1 means the address, unless the words say it is something else.
+                    return ![
+                        NoRelaying,
+                        Blocked,
+                        MailboxFull,
+                        HasMoved,
+                        Rejected,
+                        NotAccept,
+                    ]
+                    .iter()
+                    .any(|r| self.says(*r));
+                }
+                // Without the code, only an answer to RCPT TO ties the words to the address,
+                // or words that state the address does not exist ("address not found").
+                (self.stage == Some(SmtpStage::RcptTo) && self.says(UserUnknown))
+                    || says_address_missing(self.lower)
+            }
+            Filtered => {
+                if self.named(Suspend) {
+                    return false;
+                }
+                if self.named(Filtered) {
+                    return self.says(UserUnknown) || self.says(Filtered);
+                }
+                // "Unknown user" not tied to RCPT TO: a filter's verdict on the message.
+                !before_data(self.stage) && (self.says(Filtered) || self.says(UserUnknown))
+            }
+            ContentError => {
+                !self.shows(SpamDetected) && (self.named(ContentError) || self.says(ContentError))
+            }
+            Rejected => {
+                if self.named(Rejected) {
+                    return true;
+                }
+                // Refused at MAIL FROM: the words say the sender was refused, or a code about an
+                // address names the sender's.
+                if self.stage == Some(SmtpStage::MailFrom) {
+                    return self.says(Rejected)
+                        || matches!(self.named, Some(UserUnknown | HostUnknown | Filtered));
+                }
+                let vague = self
+                    .named
+                    .is_none_or(|r| matches!(r, SecurityError | SystemError));
+                let relevant = self.stage == Some(SmtpStage::MailFrom)
+                    || (self.stage.is_some_and(SmtpStage::is_content) && !self.named(UserUnknown))
+                    || vague;
+                relevant && self.says(Rejected)
+            }
+            HostUnknown => {
+                if self.named(HostUnknown) {
+                    return !self.says(NetworkError);
+                }
+                self.says(HostUnknown)
+            }
+            SpamDetected => {
+                if self.status.is_none() {
+                    return false;
+                }
+                if self.named(SpamDetected) {
+                    return true;
+                }
+                !before_data(self.stage) && self.says(SpamDetected)
+            }
+            _ => self.named(reason) || self.says(reason),
+        }
+    }
+
+    /// When no probe decides: the statements of the other reasons, then what the code's
+    /// class and subject, the program, the reply code and the stage leave.
+    fn otherwise(&self, local: bool, gave_up: bool) -> Option<BounceReason> {
+        use BounceReason::*;
+        if let Some(p) = self.preset.filter(|p| !matches!(p, Undefined | OnHold)) {
+            return Some(p);
+        }
+        if !(self.named.is_none_or(asked_again) || local) {
+            return self.named;
+        }
+        if let Some(r) = STATED.iter().find(|r| self.says(**r)) {
+            return Some(*r);
+        }
+        if self.named.is_some() {
+            return self.named;
+        }
+        match self.status.map(|s| s.subject) {
+            Some(6) => return Some(ContentError),
+            Some(7) => return Some(SecurityError),
+            _ => {}
+        }
+        if local {
+            return Some(MailerError);
+        }
+        if self
+            .reply_code
+            .is_some_and(|c| (401..=407).contains(&c) || (501..=507).contains(&c))
+        {
+            return Some(SyntaxError);
+        }
+        if gave_up {
+            return Some(Expired);
+        }
+        if self.stage.is_some_and(SmtpStage::is_session_setup) {
+            return Some(Blocked);
+        }
+        None
+    }
+}
+
+/// The reason for one refusal. In order: the reporting MTA's own verdict where it is precise;
+/// a local delivery agent's words; the probes, each weighing status code, stage and
+/// statements (`PROBED`); the reporter's vaguer verdict; the statements alone (`STATED`);
+/// what the status code, the reply code and the stage leave; the broad words; `onhold`.
 pub fn decide(r: &Refusal<'_>) -> BounceReason {
     use BounceReason::*;
+    if let Some(p) = r.preset
+        && !asked_again(p)
+    {
+        return p;
+    }
     // What decides a reason is in the first few KB; the bound keeps the phrase scan linear.
     let lower = crate::feedback::truncate(r.text, MAX_TEXT).to_ascii_lowercase();
     let status = r.status.or_else(|| Status::find(&lower));
@@ -245,97 +510,144 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     {
         return Delivered;
     }
-    let by_status = status.and_then(Status::reason);
-    // Expiry words are checked apart: what the last attempt said is the more useful reason
-    // ("mailbox full for 5 days"), and "expired" is what remains when it said nothing.
-    let expired_words = PHRASES[0].1.iter().any(|p| contains_phrase(&lower, p));
-    let phrase = by_phrase_after_expiry(&lower);
-    let precise_status = status.is_some_and(|s| !s.is_vague()) && by_status.is_some();
-    let precise_permanent = precise_status && status.is_some_and(Status::is_permanent);
-    if (r.gave_up || expired_words) && !precise_permanent {
-        // Connection trouble, vague content or policy words are what expiring looks like.
-        let specific = phrase.filter(|p| {
-            !matches!(
-                p,
-                SystemError
-                    | OnHold
-                    | Undefined
-                    | NetworkError
-                    | ContentError
-                    | NotCompliantRfc
-                    | PolicyViolation
-                    | SecurityError
-                    | Rejected
-            )
-        });
-        // A route that does not exist is a network error however long it was retried; a
-        // timeout is what expiring looks like.
-        if UNREACHABLE.iter().any(|p| lower.contains(p)) {
-            return NetworkError;
-        }
-        // Refused at the greeting, every time until the queue gave up: blocked.
-        if r.stage.is_some_and(SmtpStage::is_session_setup) && specific.is_none() {
-            return Blocked;
-        }
-        if specific.is_none() && (!precise_status || status.is_some_and(|s| s.class == 4)) {
-            return Expired;
-        }
+    if r.stage.is_none_or(SmtpStage::is_content)
+        && let Some(agent) = local_agent(&lower)
+    {
+        return agent;
     }
-    let mut reason = match (phrase, by_status) {
-        // Specific words beat a vague code ("5.7.1 … blocked using Spamhaus").
-        (Some(p), Some(s)) if precise_status && !words_refine(s, p) => s,
-        (Some(p), _) => p,
-        (None, Some(s)) => s,
-        (None, None) => match r.reply_code {
-            Some(552) => MailboxFull,
-            Some(421) => TooManyConn,
-            Some(551) => HasMoved,
-            Some(553) => Rejected,
-            Some(550) => OnHold,
-            Some(c) if (400..500).contains(&c) => SystemError,
-            _ => OnHold,
-        },
+    let probe = Probe {
+        lower: &lower,
+        status,
+        named: status.and_then(Status::name),
+        reply_code: r.reply_code,
+        stage: r.stage,
+        preset: r.preset,
     };
-    // An "unknown user" answer to the message content is a filter; so is one that neither a
-    // precise code (x.1.1) nor the RCPT stage ties to the address (Sisimai's convention).
-    // Wordings that state the address does not exist are not a filter's ("The recipient name
-    // is not recognized", Gmail's "the address couldn't be found").
-    if matches!(reason, UserUnknown)
-        && !says_address_missing(&lower)
-        && (r.stage.is_some_and(SmtpStage::is_content)
-            || (r.stage.is_none()
-                && status.is_none_or(|s| s.is_vague() || (s.subject, s.detail) == (2, 1))))
+    if !r.local
+        && let Some(reason) = PROBED.iter().find(|reason| probe.shows(**reason))
     {
-        reason = Filtered;
+        return *reason;
     }
-    // "No such domain" said temporarily is a DNS problem, not a verdict on the domain.
-    if reason == HostUnknown && status.is_some_and(|s| s.class == 4) {
-        reason = NetworkError;
+    if let Some(reason) = probe.otherwise(r.local, r.gave_up) {
+        return reason;
     }
-    // A refusal of the envelope sender is about the sender, not the recipient.
-    if r.stage == Some(SmtpStage::MailFrom)
-        && matches!(reason, UserUnknown | OnHold | PolicyViolation)
-    {
-        reason = Rejected;
+    if wordings::says(Vacation, &lower) {
+        return Vacation;
     }
-    // Refused at connection or greeting: the sending host was blocked.
-    if r.stage.is_some_and(SmtpStage::is_session_setup)
-        && matches!(reason, Rejected | OnHold | PolicyViolation | SecurityError)
-    {
-        reason = Blocked;
+    // Nothing specific: the broad words ("policy", "denied", "blocked"), then the reply code.
+    if let Some((reason, _)) = by_phrase(&lower) {
+        return reason;
     }
-    reason
+    match r.reply_code {
+        Some(552) => MailboxFull,
+        Some(421) => TooManyConn,
+        Some(551) => HasMoved,
+        Some(c) if (400..500).contains(&c) => SystemError,
+        _ if lower.trim().is_empty() && status.is_none() && r.reply_code.is_none() => Undefined,
+        _ => OnHold,
+    }
 }
 
-/// The remote could not be reached at all (as opposed to answering too slowly).
-const UNREACHABLE: &[&str] = &[
-    "no route to host",
-    "network is unreachable",
-    "host is unreachable",
-];
+/// A local delivery agent's own words (the text of a pipe or mailbox delivery that failed).
+fn local_agent(lower: &str) -> Option<BounceReason> {
+    use BounceReason::*;
+    type Agent = (
+        &'static [&'static str],
+        &'static [(BounceReason, &'static [&'static str])],
+    );
+    const AGENTS: &[Agent] = &[
+        (
+            &["> was automatically rejected:"],
+            &[
+                (MailboxFull, &["not enough disk space", "quota exceeded"]),
+                (UserUnknown, &["mailbox doesn't exist: "]),
+            ],
+        ),
+        (
+            &["mail.local: "],
+            &[
+                (
+                    MailboxFull,
+                    &["disc quota exceeded", "mailbox full or quota exceeded"],
+                ),
+                (SystemError, &["temporary file write error"]),
+                (
+                    UserUnknown,
+                    &[
+                        ": invalid mailbox path",
+                        ": unknown user:",
+                        ": user missing home directory",
+                        ": user unknown",
+                    ],
+                ),
+            ],
+        ),
+        (
+            &["procmail: ", "/procmail "],
+            &[
+                (
+                    MailboxFull,
+                    &["quota exceeded while writing", "user over quota"],
+                ),
+                (SystemError, &["service unavailable"]),
+                (SystemFull, &["no space left to finish writing"]),
+            ],
+        ),
+        (
+            &["maildrop: "],
+            &[
+                (MailboxFull, &["maildir over quota."]),
+                (
+                    UserUnknown,
+                    &["cannot find system user", "invalid user specified."],
+                ),
+            ],
+        ),
+        (
+            &["vdelivermail: "],
+            &[
+                (Filtered, &["user does not exist, but will deliver to "]),
+                (MailboxFull, &["domain is over quota", "user is over quota"]),
+                (Suspend, &["account is locked email bounced"]),
+                (UserUnknown, &["sorry, no mailbox here by that name."]),
+            ],
+        ),
+        (
+            &["vdeliver: "],
+            &[
+                (
+                    MailboxFull,
+                    &["delivery failed due to system quota violation"],
+                ),
+                (
+                    UserUnknown,
+                    &[
+                        "invalid or unknown base user or domain",
+                        "invalid or unknown virtual user",
+                        "user name does not refer to a virtual user",
+                    ],
+                ),
+            ],
+        ),
+    ];
+    let (_, table) = AGENTS
+        .iter()
+        .find(|(marks, _)| marks.iter().any(|m| lower.contains(m)))?;
+    Some(
+        table
+            .iter()
+            .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
+            .map_or(MailerError, |(r, _)| *r),
+    )
+}
+
+/// Does `lower` (lower case) make one of `reason`'s specific statements?
+pub fn says(reason: BounceReason, lower: &str) -> bool {
+    wordings::says(reason, lower)
+}
 
 /// The text (lower-case) states that the address does not exist.
-pub(crate) fn says_address_missing(lower: &str) -> bool {
+pub fn says_address_missing(lower: &str) -> bool {
     ADDRESS_DOES_NOT_EXIST.iter().any(|p| lower.contains(p))
 }
 
@@ -354,44 +666,22 @@ fn without_addresses_and_links(lower: &str) -> String {
         .collect()
 }
 
-/// Where a precise code and the words disagree, the words win when they are the more specific
-/// statement about the same subject (x.2.1 "disabled" vs "unknown user"; x.1.1 and "over quota").
-fn words_refine(status: BounceReason, words: BounceReason) -> bool {
-    use BounceReason::*;
-    matches!(
-        (status, words),
-        (Suspend, UserUnknown | MailboxFull | Speeding | Filtered)
-            | (
-                UserUnknown,
-                MailboxFull | Suspend | Speeding | HasMoved | Filtered | AuthFailure
-            )
-            | (
-                Rejected,
-                AuthFailure | Blocked | SpamDetected | RequirePtr | NoRelaying
-            )
-            | (SecurityError, _)
-            | (SyntaxError, _)
-            | (SystemError, _)
-            | (NetworkError, Expired | HostUnknown)
-            | (HostUnknown, NotAccept | NetworkError)
-            | (ExceedLimit, MailboxFull)
-            | (MailboxFull, ExceedLimit)
-            | (Rejected, HostUnknown)
-            | (ContentError | Rejected, NotCompliantRfc)
-    )
-}
-
 /// Reasons that will fail the same way next time (Sisimai's hard bounces): the address itself
 /// is bad.
 pub fn is_hard(reason: BounceReason, permanent: bool) -> bool {
-    permanent
-        && matches!(
-            reason,
-            BounceReason::UserUnknown
-                | BounceReason::HostUnknown
-                | BounceReason::HasMoved
-                | BounceReason::NotAccept
-        )
+    permanent && is_hard_report(reason, false)
+}
+
+/// Hard or soft for a report of a delivery that ended (a DSN): an address that does not
+/// exist, a domain that does not, a mailbox that moved are hard however the code was worded (a
+/// queue that gave up on "4.1.1 user unknown" after days tried enough); a domain that accepts
+/// no mail is hard unless the refusal was temporary.
+pub fn is_hard_report(reason: BounceReason, temporary: bool) -> bool {
+    match reason {
+        BounceReason::UserUnknown | BounceReason::HostUnknown | BounceReason::HasMoved => true,
+        BounceReason::NotAccept => !temporary,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -421,17 +711,103 @@ mod tests {
 
     #[test]
     fn stage_changes_the_meaning() {
-        let r = |stage| {
+        let r = |status, stage| {
+            decide(&Refusal {
+                status: Status::parse(status),
+                reply_code: Some(550),
+                text: "550 user unknown",
+                stage,
+                ..Refusal::default()
+            })
+        };
+        // x.1.1 names the address whatever the stage.
+        assert_eq!(
+            r("5.1.1", Some(SmtpStage::RcptTo)),
+            BounceReason::UserUnknown
+        );
+        assert_eq!(
+            r("5.1.1", Some(SmtpStage::EndOfData)),
+            BounceReason::UserUnknown
+        );
+        // A vague code: the answer to RCPT TO is about the address; the same words after the
+        // message are a filter's verdict; at MAIL FROM they are about the sender.
+        assert_eq!(
+            r("5.0.0", Some(SmtpStage::RcptTo)),
+            BounceReason::UserUnknown
+        );
+        assert_eq!(
+            r("5.0.0", Some(SmtpStage::EndOfData)),
+            BounceReason::Filtered
+        );
+        assert_eq!(
+            r("5.1.0", Some(SmtpStage::MailFrom)),
+            BounceReason::Rejected
+        );
+    }
+
+    #[test]
+    fn a_precise_code_yields_to_words_about_something_else() {
+        let r = |text| {
             decide(&Refusal {
                 status: Status::parse("5.1.1"),
                 reply_code: Some(550),
-                text: "550 5.1.1 user unknown",
-                stage,
-                gave_up: false,
+                text,
+                stage: None,
+                ..Refusal::default()
             })
         };
-        assert_eq!(r(Some(SmtpStage::RcptTo)), BounceReason::UserUnknown);
-        assert_eq!(r(Some(SmtpStage::Data)), BounceReason::Filtered);
+        assert_eq!(r("550 5.1.1 user unknown"), BounceReason::UserUnknown);
+        assert_eq!(r("550 5.1.1 mailbox full"), BounceReason::MailboxFull);
+        assert_eq!(r("550 5.1.1 relay access denied"), BounceReason::NoRelaying);
+        // A code that names nothing leaves it to the statements, then to its class.
+        let vague = |text| {
+            decide(&Refusal {
+                status: Status::parse("5.7.0"),
+                reply_code: Some(554),
+                text,
+                ..Refusal::default()
+            })
+        };
+        assert_eq!(
+            vague("554 5.7.0 message rejected as spam"),
+            BounceReason::SpamDetected
+        );
+        assert_eq!(vague("554 5.7.0 no"), BounceReason::SecurityError);
+    }
+
+    #[test]
+    fn a_reporters_verdict_and_a_local_agent() {
+        // A precise verdict of the reporting MTA stands; a vague one yields to a probe.
+        let r = |preset, text| {
+            decide(&Refusal {
+                text,
+                preset: Some(preset),
+                ..Refusal::default()
+            })
+        };
+        assert_eq!(
+            r(BounceReason::MesgTooBig, "550 5.1.1 x"),
+            BounceReason::MesgTooBig
+        );
+        assert_eq!(
+            r(BounceReason::Expired, "550 5.2.2 mailbox full"),
+            BounceReason::MailboxFull
+        );
+        assert_eq!(
+            r(BounceReason::Expired, "retry timeout exceeded"),
+            BounceReason::Expired
+        );
+        let agent = |text| {
+            decide(&Refusal {
+                text,
+                ..Refusal::default()
+            })
+        };
+        assert_eq!(
+            agent("Your message to <x> was automatically rejected: Not enough disk space"),
+            BounceReason::MailboxFull
+        );
+        assert_eq!(agent("maildrop: something odd"), BounceReason::MailerError);
     }
 
     #[test]
@@ -443,6 +819,7 @@ mod tests {
                 text,
                 stage: None,
                 gave_up: false,
+                ..Refusal::default()
             })
         };
         // Nothing ties a bare "user unknown" to the address (Sisimai's convention)…

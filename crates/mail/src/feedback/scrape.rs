@@ -3,8 +3,7 @@
 //! version); the rules stay generic — where addresses sit, where the returned original starts,
 //! which lines carry an SMTP reply — and never name a particular MTA's template.
 
-use herald_domain::BounceReason;
-
+use super::mta::{self, Reporter};
 use super::reasons::{self, Refusal, Status, stage_in};
 use super::{Verdict, clip, leading_reply_code};
 
@@ -184,7 +183,13 @@ pub(super) fn context_for(text: &str, email: &str, others: &[String]) -> String 
 
 /// Recipients of a non-standard bounce and what was said about each.
 /// `own`: the report's own From and To addresses (lower case), never a failed recipient.
-pub(super) fn recipients(text: &str, from_headers: &[String], own: &[String]) -> Vec<Verdict> {
+pub(super) fn recipients(
+    text: &str,
+    from_headers: &[String],
+    own: &[String],
+    reporter: Reporter,
+    spam_sign: bool,
+) -> Vec<Verdict> {
     let found = addresses(text);
     let mut emails: Vec<String> = Vec::new();
     let push = |a: &str, emails: &mut Vec<String>| {
@@ -269,7 +274,7 @@ pub(super) fn recipients(text: &str, from_headers: &[String], own: &[String]) ->
                 }
                 None => "",
             };
-            verdict(email, block, text, gave_up, delayed)
+            verdict(email, block, text, gave_up, delayed, reporter, spam_sign)
         })
         .collect()
 }
@@ -280,6 +285,8 @@ pub(super) fn verdict(
     whole: &str,
     gave_up: bool,
     delayed: bool,
+    reporter: Reporter,
+    spam_sign: bool,
 ) -> Verdict {
     // Each recipient reads a bounded slice: the scan stays linear in the report's size.
     let block = super::truncate(block, 4096);
@@ -297,33 +304,39 @@ pub(super) fn verdict(
         whole.to_string()
     };
     let lower = words.to_ascii_lowercase();
+    let conventions = mta::conventions(reporter, &lower, &whole.to_ascii_lowercase(), spam_sign);
     let status = Status::find(&words);
     let reply_code = diagnostic_line(&words)
         .and_then(|l| leading_reply_code(l.trim()))
         .or_else(|| reply_code_in(&words));
+    let stage = conventions
+        .stage
+        .or_else(|| stage_in(&lower))
+        .or_else(|| diagnostic_line(&words).and_then(reasons::command_in));
     let mut reason = reasons::decide(&Refusal {
         status,
         reply_code,
         text: &words,
-        stage: stage_in(&lower),
+        stage,
         // A delay warning with nothing more specific reads as "expiring" (Sisimai's label).
         gave_up: gave_up || delayed,
+        preset: conventions.reason,
+        local: false,
     });
     // A big provider's reply means what the provider documents it to mean.
-    let stage = stage_in(&lower);
     if let Some(r) = super::providers::reason(&format!("{email}\n{block}"), &lower, stage) {
         reason = r;
     }
-    let permanent = !delayed
-        && match (status, reply_code) {
-            (Some(s), _) => s.is_permanent(),
-            (None, Some(c)) => c >= 500,
-            (None, None) => !matches!(reason, BounceReason::Expired),
+    let temporary = delayed
+        || match (status, reply_code) {
+            (Some(s), _) => s.class == 4,
+            (None, Some(c)) => c < 500,
+            (None, None) => false,
         };
     Verdict {
         email: Some(email.to_string()),
         reason,
-        hard: reasons::is_hard(reason, permanent),
+        hard: !delayed && reasons::is_hard_report(reason, temporary),
         status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
         reply_code: reply_code.map(|c| c.to_string()),
         diagnostic: diagnostic_line(&words).map(clip),
@@ -354,13 +367,14 @@ fn diagnostic_line(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use herald_domain::BounceReason;
 
     #[test]
     fn finds_addresses_and_codes() {
         let t = "  kijitora@example.jp\n    host mx [192.0.2.1]: 550 5.1.1 <kijitora@example.jp>... User Unknown\n";
         assert_eq!(first_address(t).as_deref(), Some("kijitora@example.jp"));
         assert_eq!(reply_code_in(t), Some(550));
-        let v = recipients(t, &[], &[]);
+        let v = recipients(t, &[], &[], Reporter::Other, false);
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].reason, BounceReason::UserUnknown);
     }

@@ -1,6 +1,7 @@
 //! The human-readable side: one SMTP reply text ([`classify_text`]), and the text, addresses
 //! and headers of a report whose machine-readable part is missing or not to be trusted.
 
+use super::wordings;
 use super::*;
 
 /// Classify one SMTP reply or diagnostic text ("550 5.1.1 <a@b>: user unknown").
@@ -26,13 +27,21 @@ pub fn classify_text(text: &str) -> Classified {
     let status = Status::find(text);
     // A bare reply answers one recipient unless it says otherwise.
     let stage = stage_in(&lower).or(Some(SmtpStage::RcptTo));
-    let reason = reasons::decide(&Refusal {
-        status,
-        reply_code,
-        text,
-        stage,
-        gave_up: false,
-    });
+    // A bare text has no session around it: what it states decides, then its code, then the
+    // rules a refusal in a report is read by.
+    let limit = status.is_some_and(|s| (s.subject, s.detail) == (2, 3));
+    let reason = wordings::spoken(&lower, limit)
+        .or_else(|| status.and_then(reasons::Status::name))
+        .unwrap_or_else(|| {
+            reasons::decide(&Refusal {
+                status,
+                reply_code,
+                text,
+                stage,
+                gave_up: false,
+                ..Refusal::default()
+            })
+        });
     // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
     let permanent = permanence(status, reply_code);

@@ -1,0 +1,729 @@
+//! Who wrote a bounce, and what that MTA's own wording means.
+//!
+//! The same words mean different things from different reporters: qmail's "Unable to …" is its
+//! own system error, Exim's "retry timeout exceeded" is its queue giving up, an Exchange NDR's
+//! `RESOLVER.ADR.RecipNotFound` is its directory's verdict, Gmail's "(state 14)" is the RCPT
+//! stage. [`Reporter::identify`] reads the report's headers and its opening lines (what each
+//! MTA's bounce template looks like, from their documentation and their bounces); [`conventions`]
+//! gives, for one recipient's lines, the reason that MTA's wording states and the SMTP stage it
+//! names. A reason given here is weighed as the reporter's own verdict (`Refusal::preset`):
+//! statements of a specific reason and a precise status code still come first where the
+//! reporter's verdict is a vague one (see `reasons::decide`).
+
+use herald_domain::{BounceReason, SmtpStage};
+use mail_parser::Message;
+
+use BounceReason::*;
+
+/// The MTA (or service) whose template a bounce follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Reporter {
+    Postfix,
+    Exim,
+    Sendmail,
+    Qmail,
+    Exchange2007,
+    Exchange2003,
+    Gmail,
+    Domino,
+    Notes,
+    Courier,
+    OpenSmtpd,
+    IMailServer,
+    DragonFly,
+    Gmx,
+    Zoho,
+    MessagingServer,
+    Kddi,
+    Verizon,
+    Biglobe,
+    InterScan,
+    /// A report whose template is not one of the above (RFC 3464 fields still say a lot).
+    #[default]
+    Other,
+}
+
+/// Headers and opening text of a report, lower-cased.
+struct Look {
+    from: String,
+    subject: String,
+    message_id: String,
+    received: String,
+    body: String,
+    headers: Vec<String>,
+}
+
+impl Look {
+    fn has_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+}
+
+impl Reporter {
+    /// Identify the reporter from the message and its human-readable text.
+    pub(crate) fn identify(message: &Message<'_>, human: &str) -> Reporter {
+        let lower = |s: Option<&str>| s.unwrap_or_default().to_ascii_lowercase();
+        let from = message
+            .from()
+            .and_then(|a| a.first())
+            .map(|a| {
+                format!(
+                    "{} <{}>",
+                    a.name().unwrap_or_default(),
+                    a.address().unwrap_or_default()
+                )
+            })
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        // Received fields as written (the parsed form drops the comments that name the MTA).
+        let raw = message.raw_message();
+        let received = message
+            .headers()
+            .iter()
+            .filter(|h| h.name().eq_ignore_ascii_case("Received"))
+            .filter_map(|h| raw.get(h.offset_start() as usize..h.offset_end() as usize))
+            .map(String::from_utf8_lossy)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .to_ascii_lowercase();
+        let look = Look {
+            from,
+            subject: lower(message.subject()),
+            message_id: lower(message.message_id()),
+            received,
+            body: crate::feedback::truncate(human, 16 * 1024).to_ascii_lowercase(),
+            headers: message
+                .headers()
+                .iter()
+                .map(|h| h.name().to_string())
+                .collect(),
+        };
+        Self::from_look(&look, message)
+    }
+
+    fn from_look(l: &Look, message: &Message<'_>) -> Reporter {
+        let x_mailer = message
+            .header_raw("X-Mailer")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let subject = l.subject.trim();
+        if subject.starts_with("delivery failure:") || subject.contains("delivery_failure") {
+            return Reporter::Domino;
+        }
+        if subject.starts_with("undeliverable message") {
+            return Reporter::Notes;
+        }
+        if l.from.contains("mailer-daemon@googlemail.com")
+            && subject.contains("delivery status notification")
+        {
+            return Reporter::Gmail;
+        }
+        if l.has_header("X-MS-Embedded-Report")
+            || x_mailer.starts_with("internet mail service (")
+            || x_mailer.starts_with("microsoft exchange server internet mail connector")
+            || l.body.contains("msexch:")
+        {
+            return Reporter::Exchange2003;
+        }
+        if l.body.contains(" resolver.")
+            || l.body.contains(" queue.expired")
+            || l.body.contains("diagnostic information for administrators")
+        {
+            return Reporter::Exchange2007;
+        }
+        if l.has_header("X-GMX-Antispam")
+            || (l.from.contains("mail delivery system")
+                && subject == "mail delivery failed: returning message to sender"
+                && l.body.contains("for the following reason:"))
+        {
+            return Reporter::Gmx;
+        }
+        if l.has_header("X-ZohoMail") {
+            return Reporter::Zoho;
+        }
+        if l.from.contains("post_master@vtext.com") || l.from.contains(".vzwpix.com") {
+            return Reporter::Verizon;
+        }
+        if l.from.contains("ezweb.ne.jp")
+            || l.from.contains("@au.com")
+            || l.received.contains("ezweb.ne.jp")
+            || l.has_header("X-SPASIGN")
+        {
+            return Reporter::Kddi;
+        }
+        if [
+            "@biglobe.ne.jp",
+            "@inacatv.ne.jp",
+            "@tmtv.ne.jp",
+            "@ttv.ne.jp",
+        ]
+        .iter()
+        .any(|d| l.from.contains(d))
+        {
+            return Reporter::Biglobe;
+        }
+        if l.from.contains("interscan") || l.body.contains(" interscan ") {
+            return Reporter::InterScan;
+        }
+        if l.body.contains("this is the dragonfly mail agent") {
+            return Reporter::DragonFly;
+        }
+        if l.body
+            .contains("this is the mailer-daemon, please do not reply")
+        {
+            return Reporter::OpenSmtpd;
+        }
+        if subject.starts_with("undeliverable mail ") || x_mailer.starts_with("<smtp32 v") {
+            return Reporter::IMailServer;
+        }
+        if l.from.contains("courier mail server at ")
+            || l.message_id.starts_with("courier.")
+            || subject.contains("notice: mail delivery status.")
+            || subject.contains("warning: delayed mail.")
+        {
+            return Reporter::Courier;
+        }
+        if subject.starts_with("delivery notification: ")
+            || l.body.contains(
+                "this report relates to a message you sent with the following header fields",
+            )
+        {
+            return Reporter::MessagingServer;
+        }
+        let exim_subject = [
+            "mail delivery failed",
+            "mail failure",
+            "message frozen",
+            "warning: message ",
+            "error(s) in forwarding or filtering",
+        ]
+        .iter()
+        .any(|s| subject.contains(s));
+        let exim_id = {
+            let id = l.message_id.as_bytes();
+            id.len() > 17 && id.get(6) == Some(&b'-') && id.get(13) == Some(&b'-')
+        };
+        let exim_body = l
+            .body
+            .contains("this message was created automatically by mail delivery software");
+        if [
+            exim_subject,
+            exim_id,
+            l.from.contains("mail delivery system"),
+            exim_body,
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count()
+            >= 2
+            || l.has_header("X-MXL-Hash")
+            || l.has_header("X-MX-Bounce")
+        {
+            return Reporter::Exim;
+        }
+        if subject == "failure notice"
+            || l.received.contains("(qmail ")
+            || l.body.contains("hi. this is the qmail")
+        {
+            return Reporter::Qmail;
+        }
+        if subject.contains("undelivered mail returned to sender")
+            || l.body.contains("this is the mail system at host")
+            || l.body.contains("the postfix program")
+        {
+            return Reporter::Postfix;
+        }
+        if l.body.contains("----- transcript of session follows -----")
+            || subject.ends_with("see transcript for details")
+            || subject.starts_with("returned mail:")
+        {
+            return Reporter::Sendmail;
+        }
+        Reporter::Other
+    }
+}
+
+/// What a reporter's wording says about one recipient.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Conventions {
+    pub reason: Option<BounceReason>,
+    pub stage: Option<SmtpStage>,
+}
+
+/// First entry whose statement is in `lower`.
+fn first(table: &[(BounceReason, &[&str])], lower: &str) -> Option<BounceReason> {
+    table
+        .iter()
+        .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
+        .map(|(r, _)| *r)
+}
+
+const EXIM: &[(BounceReason, &[&str])] = &[
+    (UserUnknown, &["user not found"]),
+    (
+        HostUnknown,
+        &[
+            "all host address lookups failed permanently",
+            "all relevant mx records point to non-existent hosts",
+            "unrouteable address",
+        ],
+    ),
+    (MailboxFull, &["mailbox is full", "error: quota exceed"]),
+    (
+        NotAccept,
+        &[
+            "an mx or srv record indicated no smtp service",
+            "no host found for existing smtp connection",
+        ],
+    ),
+    (
+        SyntaxError,
+        &[
+            "angle-brackets nested too deep",
+            "expected word or \"<\"",
+            "domain missing in source-routed address",
+            "malformed address:",
+        ],
+    ),
+    (
+        SystemError,
+        &[
+            "delivery to file forbidden",
+            "delivery to pipe forbidden",
+            "local delivery failed",
+            "lmtp error after ",
+        ],
+    ),
+    (ContentError, &["too many \"received\" headers"]),
+];
+
+const EXIM_EXPIRED: &[&str] = &[
+    "retry timeout exceeded",
+    "no action is required on your part",
+    "retry time not reached for any host after a long failure period",
+    "all hosts have been failing for a long time and were last tried",
+    "delay reason: ",
+    "has been frozen",
+    "was frozen on arrival by ",
+];
+
+const QMAIL: &[(BounceReason, &[&str])] = &[
+    (HostUnknown, &["sorry, i couldn't find any host "]),
+    (MailboxFull, &["disk quota exceeded"]),
+    (
+        MesgTooBig,
+        &["message size exceeds fixed maximum message size:"],
+    ),
+    (
+        NetworkError,
+        &[
+            "sorry, i wasn't able to establish an smtp connection",
+            "although i'm listed as a best-preference mx or a for that host",
+        ],
+    ),
+    (
+        NotAccept,
+        &["sorry, i couldn't find a mail exchanger or ip address"],
+    ),
+    (
+        SystemFull,
+        &["requested action not taken: mailbox unavailable (not enough free space)"],
+    ),
+    (
+        SystemError,
+        &[
+            "bad interpreter: no such file or directory",
+            "system error",
+            "unable to",
+        ],
+    ),
+    (UserUnknown, &["no mailbox here by that name"]),
+    // qmail-ldap's own messages.
+    (
+        ExceedLimit,
+        &["the message exeeded the maximum size the user accepts"],
+    ),
+    (
+        Suspend,
+        &[
+            "mailaddress is administrativly disabled",
+            "mailaddress is administrativley disabled",
+            "mailaddress is administratively disabled",
+            "mailaddress is administrativeley disabled",
+        ],
+    ),
+    (
+        SystemError,
+        &[
+            "automatic homedir creator crashed",
+            "illegal value in ldap attribute",
+            "ldap attribute is not given but mandatory",
+            "timeout while performing search on ldap server",
+            "too many results returned but needs to be unique",
+            "error while executing qmail-forward",
+            "temporary error in automatic homedir creation",
+            "temporary failure in ldap lookup",
+            "unable to contact ldap server",
+            "unable to login into ldap server",
+        ],
+    ),
+];
+
+const QMAIL_STAGES: &[(SmtpStage, &[&str])] = &[
+    (SmtpStage::Greeting, &[" but greeting failed."]),
+    (SmtpStage::Ehlo, &[" but my name was rejected."]),
+    (SmtpStage::MailFrom, &[" but sender was rejected."]),
+    (SmtpStage::RcptTo, &[" does not like recipient."]),
+    (
+        SmtpStage::EndOfData,
+        &[
+            " failed on data command",
+            " failed after i sent the message",
+        ],
+    ),
+];
+
+/// Exchange 2007 and later: the category token after `RESOLVER.` / `QUEUE.`.
+const EXCHANGE_2007: &[(BounceReason, &[&str])] = &[
+    (
+        UserUnknown,
+        &[
+            "resolver.adr.recipnotfound",
+            "resolver.adr.recipientnotfound",
+            "resolver.adr.exrecipnotfound",
+        ],
+    ),
+    (
+        SystemError,
+        &[
+            "resolver.adr.badprimary",
+            "resolver.adr.invalidinsmtp",
+            "resolver.adr.ambiguous",
+        ],
+    ),
+    (TooManyConn, &["resolver.adr.reciplimit"]),
+    (SecurityError, &["resolver.rst.authrequired"]),
+    (Rejected, &["resolver.rst.notauthorized"]),
+    (ExceedLimit, &["resolver.rst.recipsizelimit"]),
+    (Expired, &["queue.expired"]),
+];
+
+/// Exchange 2000/2003: the MSEXCH error number.
+const EXCHANGE_2003: &[(BounceReason, &[&str])] = &[
+    (UserUnknown, &["000c05a6"]),
+    (Filtered, &["000c0595"]),
+    (SystemError, &["00010256", "000d06b5"]),
+    (NetworkError, &["00120270"]),
+    (ContentError, &["00050311", "000502cc"]),
+    (SecurityError, &["000b0981"]),
+];
+
+const GMAIL: &[(BounceReason, &[&str])] = &[
+    (
+        Expired,
+        &[
+            "dns error: could not contact dns servers",
+            "delivery to the following recipient has been delayed",
+            "the recipient server did not accept our requests to connect",
+        ],
+    ),
+    (
+        HostUnknown,
+        &[
+            "dns error: domain name not found",
+            "dns error: dns server returned answer with no data",
+        ],
+    ),
+];
+
+/// Gmail's "(state N)": the stage of its session with the remote and what failing there means.
+const GMAIL_STATES: &[(&str, SmtpStage, BounceReason)] = &[
+    ("(state 6)", SmtpStage::MailFrom, FailedStartTls),
+    ("(state 8)", SmtpStage::Auth, SystemError),
+    ("(state 9)", SmtpStage::Auth, FailedStartTls),
+    ("(state 13)", SmtpStage::Ehlo, Blocked),
+    ("(state 14)", SmtpStage::RcptTo, UserUnknown),
+    ("(state 15)", SmtpStage::EndOfData, Filtered),
+    ("(state 17)", SmtpStage::EndOfData, Filtered),
+    ("(state 18)", SmtpStage::EndOfData, Filtered),
+];
+
+const DOMINO: &[(BounceReason, &[&str])] = &[
+    (Filtered, &["cannot route mail to user"]),
+    (SystemError, &["several matches found in domino directory"]),
+    (
+        UserUnknown,
+        &[
+            "not listed in domino directory",
+            "not listed in public name & address book",
+            "no se encuentra en el directorio de domino",
+            "dans l'annuaire domino",
+        ],
+    ),
+];
+
+const NOTES: &[(BounceReason, &[&str])] = &[
+    (NetworkError, &["message has exceeded maximum hop count"]),
+    (
+        UserUnknown,
+        &["user not listed in public name & address book"],
+    ),
+];
+
+const COURIER: &[(BounceReason, &[&str])] = &[
+    (HostUnknown, &["no such domain."]),
+    (SystemError, &["this domain's dns violates rfc 1035."]),
+    (NetworkError, &["dns lookup failed."]),
+];
+
+const IMAIL: &[(BounceReason, &[&str])] = &[
+    (HostUnknown, &["unknown host"]),
+    (
+        UserUnknown,
+        &["unknown user", "invalid final delivery userid"],
+    ),
+    (MailboxFull, &["user mailbox exceeds allowed size"]),
+    (
+        VirusDetected,
+        &["requested action not taken: virus detected"],
+    ),
+    (SpamDetected, &["blacklisted url in message"]),
+    (Expired, &["delivery failed "]),
+];
+
+const OPENSMTPD: &[(BounceReason, &[&str])] = &[
+    (Expired, &["envelope expired"]),
+    (SecurityError, &["could not retrieve credentials"]),
+    (
+        HostUnknown,
+        &["invalid domain name", "domain does not exist"],
+    ),
+    (
+        NetworkError,
+        &[
+            "address family mismatch on destination mxs",
+            "all routes to destination blocked",
+            "bad dns lookup error code",
+            "could not retrieve source address",
+            "loop detected",
+            "network error on destination mxs",
+            "no valid route to remote mx",
+            "no valid route to destination",
+            "temporary failure in mx lookup",
+        ],
+    ),
+    (
+        NotAccept,
+        &[
+            "destination seem to reject all mails",
+            "no mx found for domain",
+            "no mx found for destination",
+        ],
+    ),
+];
+
+const DRAGONFLY: &[(BounceReason, &[&str])] = &[
+    (Expired, &["could not deliver for the last "]),
+    (HostUnknown, &["dns lookup failure: host "]),
+];
+
+const GMX: &[(BounceReason, &[&str])] = &[
+    (Expired, &["delivery retry timeout exceeded"]),
+    (MesgTooBig, &["mail size limit exceeded"]),
+];
+
+const KDDI: &[(BounceReason, &[&str])] = &[
+    (
+        MailboxFull,
+        &[
+            "as their mailbox is full",
+            "account is temporarily over quota",
+        ],
+    ),
+    (NoRelaying, &["due to the following smtp relay error"]),
+    (HostUnknown, &["as the remote domain doesnt exist"]),
+    (Expired, &["your message was not delivered within "]),
+    (
+        Suspend,
+        &[
+            "the user(s) account is disabled.",
+            "the user(s) account is temporarily limited.",
+        ],
+    ),
+];
+
+const BIGLOBE: &[(BounceReason, &[&str])] = &[
+    (Filtered, &["mail delivery failed... user unknown"]),
+    (
+        MailboxFull,
+        &["the number of messages in recipient's mailbox exceeded the local limit."],
+    ),
+];
+
+/// What `reporter`'s wording says about one recipient: `lower` is the recipient's own lines,
+/// `whole` the report's text (both lower case), `spam_sign` an `X-SPASIGN: NG` verdict (au).
+pub(crate) fn conventions(
+    reporter: Reporter,
+    lower: &str,
+    whole: &str,
+    spam_sign: bool,
+) -> Conventions {
+    let mut out = Conventions::default();
+    match reporter {
+        Reporter::Exim => {
+            if lower.contains("smtp error from remote ") || lower.contains("lmtp error after ") {
+                out.stage = super::reasons::stage_in(lower);
+            }
+            out.reason = if out.stage == Some(SmtpStage::Ehlo) {
+                Some(Blocked)
+            } else {
+                first(EXIM, lower).or_else(|| {
+                    (EXIM_EXPIRED
+                        .iter()
+                        .any(|w| lower.contains(w) || whole.contains(w)))
+                    .then_some(Expired)
+                    .or_else(|| lower.contains("pipe to |").then_some(MailerError))
+                })
+            };
+        }
+        Reporter::Qmail => {
+            out.stage = QMAIL_STAGES
+                .iter()
+                .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
+                .map(|(s, _)| *s);
+            let queued_too_long = "this message has been in the queue too long.";
+            out.reason = if out.stage == Some(SmtpStage::Ehlo) {
+                Some(Blocked)
+            } else if lower.contains(" does not like recipient.")
+                && (lower.contains(queued_too_long) || whole.contains(queued_too_long))
+            {
+                Some(OnHold)
+            } else {
+                // What the remote said first, then the rest.
+                let said = lower
+                    .find("remote host said:")
+                    .map_or("", |at| &lower[at..]);
+                first(QMAIL, said)
+                    .or_else(|| first(QMAIL, lower))
+                    .or_else(|| (lower.contains(queued_too_long)).then_some(Expired))
+            };
+        }
+        Reporter::Exchange2007 => out.reason = first(EXCHANGE_2007, lower),
+        Reporter::Exchange2003 => {
+            out.reason = lower
+                .find("msexch:")
+                .and_then(|at| first(EXCHANGE_2003, &lower[at..]))
+                .or_else(|| {
+                    whole
+                        .find("msexch:")
+                        .and_then(|at| first(EXCHANGE_2003, &whole[at..]))
+                });
+        }
+        Reporter::Gmail => {
+            if let Some((_, stage, reason)) =
+                GMAIL_STATES.iter().find(|(s, _, _)| lower.contains(s))
+            {
+                out.stage = Some(*stage);
+                out.reason = Some(*reason);
+            } else {
+                out.reason = first(GMAIL, lower);
+            }
+            // A precise status code in Gmail's text names the reason better than its state.
+            if out.reason.is_some()
+                && let Some(status) = super::reasons::Status::find(lower)
+                && status.subject != 0
+                && status.detail != 0
+                && let Some(named) = status.name()
+            {
+                out.reason = Some(named);
+            }
+        }
+        Reporter::Domino => out.reason = first(DOMINO, lower),
+        Reporter::Notes => out.reason = first(NOTES, lower),
+        Reporter::Courier => out.reason = first(COURIER, lower),
+        Reporter::IMailServer => out.reason = first(IMAIL, lower),
+        Reporter::OpenSmtpd => out.reason = first(OPENSMTPD, lower),
+        Reporter::DragonFly => out.reason = first(DRAGONFLY, lower),
+        Reporter::Gmx => out.reason = first(GMX, lower).or_else(|| first(GMX, whole)),
+        Reporter::Zoho => {
+            out.reason = lower.contains("host not reachable").then_some(Expired);
+        }
+        Reporter::MessagingServer => {
+            out.reason = lower
+                .contains("illegal host/domain name found")
+                .then_some(HostUnknown);
+        }
+        Reporter::Kddi => {
+            out.stage = super::reasons::stage_in(lower);
+            out.reason = if spam_sign {
+                Some(Filtered)
+            } else if whole
+                .contains("each of the following recipients was rejected by a remote mail server")
+            {
+                Some(OnHold)
+            } else {
+                first(KDDI, lower)
+                    .or_else(|| first(KDDI, whole))
+                    .or_else(|| (out.stage == Some(SmtpStage::RcptTo)).then_some(UserUnknown))
+            };
+        }
+        Reporter::Verizon => {
+            out.reason = (lower.contains("requested action not taken: no such user here")
+                || lower.contains("no valid recipients"))
+            .then_some(UserUnknown);
+        }
+        Reporter::Biglobe => out.reason = first(BIGLOBE, lower).or_else(|| first(BIGLOBE, whole)),
+        Reporter::InterScan => {
+            out.reason = lower.contains("unable to deliver").then_some(UserUnknown);
+        }
+        Reporter::Postfix | Reporter::Sendmail | Reporter::Other => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_mtas_own_words() {
+        let c = conventions(
+            Reporter::Exim,
+            "  a@b.example\n    retry timeout exceeded",
+            "",
+            false,
+        );
+        assert_eq!(c.reason, Some(Expired));
+        let c = conventions(
+            Reporter::Qmail,
+            "<a@b.example>:\nconnected to 192.0.2.1 but my name was rejected.",
+            "",
+            false,
+        );
+        assert_eq!((c.reason, c.stage), (Some(Blocked), Some(SmtpStage::Ehlo)));
+        // qmail's "Unable to" is its own system error; from anyone else it says nothing.
+        let words = "<a@b.example>:\nunable to chdir to maildir.";
+        assert_eq!(
+            conventions(Reporter::Qmail, words, "", false).reason,
+            Some(SystemError)
+        );
+        assert_eq!(conventions(Reporter::Other, words, "", false).reason, None);
+        let c = conventions(
+            Reporter::Gmail,
+            "the error that the other server returned was: 550 5.2.2 mailbox full (state 14).",
+            "",
+            false,
+        );
+        assert_eq!(
+            (c.reason, c.stage),
+            (Some(MailboxFull), Some(SmtpStage::RcptTo))
+        );
+        let c = conventions(
+            Reporter::Exchange2007,
+            "#550 5.1.1 resolver.adr.recipnotfound; not found ##",
+            "",
+            false,
+        );
+        assert_eq!(c.reason, Some(UserUnknown));
+    }
+}
