@@ -3,8 +3,40 @@
 
 use super::*;
 
-/// An ARF complaint or a DMARC failure report.
+/// The feedback type's token: `Abuse`, `abuse (spam)`, `"opt-out";` → `abuse`, `opt-out`.
+fn feedback_token(value: &str) -> String {
+    value
+        .trim()
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// An ARF complaint or a DMARC failure report, at the top or forwarded as an attachment (a
+/// mailbox provider or an abuse desk passing a report on).
 pub(super) fn arf(message: &Message<'_>) -> Option<Classified> {
+    arf_here(message).or_else(|| {
+        returned_message(message)
+            .filter(|inner| is_feedback_report(inner))
+            .and_then(arf_here)
+    })
+}
+
+/// `multipart/report; report-type=feedback-report`, or a `message/feedback-report` part.
+fn is_feedback_report(message: &Message<'_>) -> bool {
+    message
+        .content_type()
+        .and_then(|ct| ct.attribute("report-type"))
+        .is_some_and(|t| t.eq_ignore_ascii_case("feedback-report"))
+        || message
+            .parts
+            .iter()
+            .any(|p| is_type(p, "message", "feedback-report"))
+}
+
+fn arf_here(message: &Message<'_>) -> Option<Classified> {
     let report_type = message
         .content_type()
         .and_then(|ct| ct.attribute("report-type"))
@@ -43,7 +75,8 @@ pub(super) fn arf(message: &Message<'_>) -> Option<Classified> {
     let feedback_type = fields
         .iter()
         .find(|(n, _)| n == "feedback-type")
-        .map(|(_, v)| v.trim().to_ascii_lowercase())
+        .map(|(_, v)| feedback_token(v))
+        .filter(|v| !v.is_empty())
         .or_else(|| {
             // A DMARC failure report without its machine part is an auth-failure report.
             let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
@@ -113,4 +146,40 @@ pub(super) fn original_message_id(message: &Message<'_>) -> Option<String> {
                 .then(|| value.trim().trim_matches(['<', '>']).to_string())
         })
         .find(|id| !id.is_empty() && id != own)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPORT: &str = "From: fbl@isp.example\r\nTo: abuse@sender.example\r\nSubject: FW: report\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"R\"\r\n\r\n\
+--R\r\nContent-Type: text/plain\r\n\r\nA complaint.\r\n\
+--R\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: Abuse (spam)\r\nUser-Agent: x/1\r\nVersion: 1\r\n\
+Original-Rcpt-To: <who@isp.example>\r\n\r\n\
+--R\r\nContent-Type: message/rfc822\r\n\r\nFrom: news@sender.example\r\nTo: who@isp.example\r\nMessage-ID: <m1@sender.example>\r\nSubject: hi\r\n\r\nbody\r\n--R--\r\n";
+
+    #[test]
+    fn odd_feedback_types_and_forwarded_reports() {
+        let c = classify_message(REPORT.as_bytes());
+        assert_eq!(
+            (c.kind, c.feedback_type.as_deref()),
+            (Kind::Arf, Some("abuse"))
+        );
+        assert_eq!(c.recipients[0].email.as_deref(), Some("who@isp.example"));
+        // The same report forwarded by an abuse desk as an attachment.
+        let forwarded = format!(
+            "From: desk@isp.example\r\nTo: abuse@sender.example\r\nSubject: Fwd: report\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"F\"\r\n\r\n\
+--F\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n\
+--F\r\nContent-Type: message/rfc822\r\n\r\n{REPORT}\r\n--F--\r\n"
+        );
+        let c = classify_message(forwarded.as_bytes());
+        assert_eq!(
+            (c.kind, c.feedback_type.as_deref()),
+            (Kind::Arf, Some("abuse"))
+        );
+        assert_eq!(feedback_token("\"opt-out\";"), "opt-out");
+        assert_eq!(feedback_token("auth-failure"), "auth-failure");
+    }
 }

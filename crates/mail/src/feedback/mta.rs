@@ -199,8 +199,13 @@ impl Reporter {
         ]
         .iter()
         .any(|s| subject.contains(s));
+        // Exim's ids: `1xa2FS-0007Nh-2o`, led by an `E` in the Message-ID of its own bounces.
         let exim_id = {
-            let id = l.message_id.as_bytes();
+            let id = l
+                .message_id
+                .strip_prefix('e')
+                .unwrap_or(&l.message_id)
+                .as_bytes();
             id.len() > 17 && id.get(6) == Some(&b'-') && id.get(13) == Some(&b'-')
         };
         let exim_body = l

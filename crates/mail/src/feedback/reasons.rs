@@ -85,13 +85,16 @@ pub fn command_in(text: &str) -> Option<SmtpStage> {
 use super::phrases::{ADDRESS_DOES_NOT_EXIST, PHRASES};
 use super::wordings;
 
-/// The first reason with a phrase in `lower` (already lower-cased), and the phrase.
-pub fn by_phrase(lower: &str) -> Option<(BounceReason, &'static str)> {
-    PHRASES.iter().find_map(|(reason, phrases)| {
-        phrases
-            .iter()
-            .find(|p| contains_phrase(lower, p))
-            .map(|p| (*reason, *p))
+/// The reason a text names, if any: the first whose specific statement it makes (in the order
+/// a bare text is read), else the first with one of the broad words of `phrases.rs`.
+pub fn by_phrase(lower: &str) -> Option<BounceReason> {
+    wordings::spoken(lower, false).or_else(|| {
+        PHRASES.iter().find_map(|(reason, phrases)| {
+            phrases
+                .iter()
+                .any(|p| contains_phrase(lower, p))
+                .then_some(*reason)
+        })
     })
 }
 
@@ -535,7 +538,7 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         return Vacation;
     }
     // Nothing specific: the broad words ("policy", "denied", "blocked"), then the reply code.
-    if let Some((reason, _)) = by_phrase(&lower) {
+    if let Some(reason) = by_phrase(&lower) {
         return reason;
     }
     match r.reply_code {

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Collect real Exim DSNs for the classifier's check set, the way scripts/world/dsns.sh does for
+# Postfix: Debian's Exim (exim4-daemon-light, unpacked with dpkg -x: its package and Postfix's
+# exclude each other) runs under its own configuration in $HERALD_WORLD/exim, takes one message
+# per cause from the command line, and delivers it to the recipient world (its Postfix MX, the
+# next hops that refuse, Dovecot's LMTP), which refuses it for a cause set up on purpose. Exim
+# then writes its own bounce to the sender, dsn@exim.world.test, whose Maildir this script
+# reads. The cause is known by construction: it is the label.
+#   usage: scripts/world/exim-dsns.sh OUT_DIR    (the world must be up: scripts/world/start.sh)
+# Writes OUT_DIR/exim__<case>.eml and prints one manifest line per file (file, expected
+# reason(s), hard/soft) on stdout.
+set -euo pipefail
+out=${1:?usage: exim-dsns.sh OUT_DIR}
+W=${HERALD_WORLD:-/tmp/herald-world}
+. "$W/env"
+E="$W/exim"
+PKG=${EXIM_ROOT:-/var/cache/herald/exim-root}
+if [ ! -x "$PKG/usr/sbin/exim4" ]; then
+  # libidn12 is Exim's one library a bare Debian lacks; it does not conflict with Postfix.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libidn12 >/dev/null
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q exim4-daemon-light >/dev/null 2>&1)
+  mkdir -p "$PKG"
+  dpkg -x "$tmp"/exim4-daemon-light_*.deb "$PKG"
+  rm -rf "$tmp"
+fi
+id Debian-exim >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin Debian-exim
+rm -rf "$E"
+mkdir -p "$E/spool" "$E/log" "$E/dsn/Maildir"/{new,cur,tmp}
+chown -R Debian-exim:Debian-exim "$E"
+TOOBIG_PORT=${WORLD_TOOBIG_PORT:-12530}
+BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
+NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
+cat > "$E/exim.conf" <<CONF
+primary_hostname = mx.exim.world.test
+exim_path = $PKG/usr/sbin/exim4
+qualify_domain = exim.world.test
+spool_directory = $E/spool
+log_file_path = $E/log/%slog
+exim_user = Debian-exim
+exim_group = Debian-exim
+never_users =
+domainlist local_domains = exim.world.test
+# The world's own names resolve through its dnsmasq, which Exim cannot be pointed at: every
+# route below is by address; anything else is unrouteable.
+host_lookup =
+rfc1413_hosts =
+timeout_frozen_after = 1m
+ignore_bounce_errors_after = 1m
+delay_warning =
+
+begin routers
+sender_box:
+  driver = accept
+  domains = +local_domains
+  local_parts = dsn
+  transport = sender_maildir
+# Dovecot's LMTP, straight: its refusal of a mailbox over quota, after the message.
+lmtp_inbox:
+  driver = accept
+  domains = inbox.test
+  local_parts = full
+  transport = world_lmtp
+world:
+  driver = manualroute
+  route_list = inbox.test 127.0.0.1::$WORLD_MX_PORT byname ; \\
+               toobig.test 127.0.0.1::$TOOBIG_PORT byname ; \\
+               blocked.test 127.0.0.1::$BLOCKED_PORT byname ; \\
+               norelay.test 127.0.0.1::$NORELAY_PORT byname ; \\
+               slow.test 127.0.0.2::9 byname
+  # The world listens on this machine's loopback: sending there is intended.
+  self = send
+  transport = remote_smtp
+
+begin transports
+remote_smtp:
+  driver = smtp
+  hosts_avoid_tls = *
+world_lmtp:
+  driver = lmtp
+  socket = $W/dovecot/lmtp.sock
+  batch_max = 1
+  user = Debian-exim
+sender_maildir:
+  driver = appendfile
+  directory = $E/dsn/Maildir
+  maildir_format
+  delivery_date_add
+  envelope_to_add
+  return_path_add
+  user = Debian-exim
+
+begin retry
+# slow.test refuses every connection: retried for 20 seconds, then the queue gives up.
+slow.test * F,20s,4s
+* * F,1m,10s
+CONF
+exim() { "$PKG/usr/sbin/exim4" -C "$E/exim.conf" "$@"; }
+big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76)
+# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
+cases=(
+  "rcpt-unknown|ghost@inbox.test|userunknown|hard|"
+  "lmtp-quota-full|full@inbox.test|mailboxfull|soft|"
+  "size-limit|big@toobig.test|mesgtoobig|soft|big"
+  "client-rejected|someone@blocked.test|blocked|soft|"
+  "relay-denied|someone@norelay.test|norelaying|soft|"
+  "unrouteable|someone@nowhere.invalid|hostunknown|hard|"
+  "retry-timeout|someone@slow.test|expired|soft|"
+  "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
+)
+for c in "${cases[@]}"; do
+  IFS='|' read -r name rcpts _ _ size <<<"$c"
+  body=hello
+  [ "$size" = big ] && body=$big
+  printf 'From: dsn@exim.world.test\nTo: %s\nSubject: checkset %s\n\n%s\n' "$rcpts" "$name" "$body" |
+    exim -odi -f dsn@exim.world.test ${rcpts//,/ }
+done
+# What was deferred is retried by queue runs until its retry time runs out.
+box="$E/dsn/Maildir/new"
+for i in $(seq 1 60); do
+  [ "$(ls "$box" 2>/dev/null | wc -l)" -ge "${#cases[@]}" ] && break
+  exim -q >/dev/null 2>&1 || true
+  sleep 2
+done
+for c in "${cases[@]}"; do
+  IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
+  f=$(grep -l "^Subject: .*checkset $name\$" "$box"/* 2>/dev/null | head -n 1 || true)
+  [ -z "$f" ] && f=$(grep -l "checkset $name" "$box"/* 2>/dev/null | head -n 1 || true)
+  if [ -z "$f" ]; then
+    echo "no DSN for $name (Exim's log: $E/log/mainlog)" >&2
+    exit 1
+  fi
+  cp "$f" "$out/exim__$name.eml"
+  printf 'exim__%s.eml\t%s\t%s\n' "$name" "$reasons" "$hardsoft"
+done

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Collect real Sendmail DSNs for the classifier's check set, as scripts/world/exim-dsns.sh does
+# for Exim: Debian's Sendmail 8.17 (sendmail-bin and sendmail-cf, unpacked with dpkg -x: they
+# and Postfix exclude each other) runs under its own sendmail.cf, made with m4 from the mc below,
+# takes one message per cause from the command line and delivers it to the recipient world (its
+# Postfix MX and the next hops that refuse, routed by a mailertable), which refuses it for a
+# cause set up on purpose. Sendmail returns its own DSN to the sender, dsn@inbox.test, through
+# the world's MX; this script reads that Maildir. The cause is known by construction: the label.
+#   usage: scripts/world/sendmail-dsns.sh OUT_DIR    (the world must be up)
+# Sendmail's files live in /var/cache/herald/sendmail-world: it will not open a map under a
+# world-writable directory such as /tmp. It is run in its own UTS namespace under a fully
+# qualified host name (it sleeps a minute when the machine's name has no domain).
+set -euo pipefail
+out=${1:?usage: sendmail-dsns.sh OUT_DIR}
+W=${HERALD_WORLD:-/tmp/herald-world}
+. "$W/env"
+PKG=${SENDMAIL_ROOT:-/var/cache/herald/sendmail-root}
+SM=/var/cache/herald/sendmail-world
+if [ ! -x "$PKG/usr/libexec/sendmail/sendmail" ]; then
+  command -v m4 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q m4 >/dev/null
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q sendmail-bin sendmail-cf >/dev/null 2>&1)
+  mkdir -p "$PKG"
+  for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$PKG"; done
+  rm -rf "$tmp"
+fi
+command -v m4 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q m4 >/dev/null
+CF="$PKG/usr/share/sendmail/cf"
+MX_PORT=${WORLD_MX_PORT:-12525}
+TOOBIG_PORT=${WORLD_TOOBIG_PORT:-12530}
+BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
+NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
+rm -rf "$SM"
+mkdir -p "$SM/queue" "$SM/mqueue"
+chmod 700 "$SM" "$SM/queue" "$SM/mqueue"
+printf 'hosts files dns\naliases files\n' > "$SM/service.switch"
+printf 'postmaster: root\n' > "$SM/aliases"
+: > "$SM/statistics"
+q="'" # m4's closing quote
+cat > "$SM/world.mc" <<MC
+divert(-1)
+divert(0)dnl
+include(\`$CF/m4/cf.m4$q)dnl
+VERSIONID(\`herald recipient world$q)dnl
+OSTYPE(\`linux$q)dnl
+define(\`confDOMAIN_NAME$q, \`mx.sendmail.world.test$q)dnl
+define(\`confDONT_PROBE_INTERFACES$q, \`True$q)dnl
+define(\`QUEUE_DIR$q, \`$SM/queue$q)dnl
+define(\`MSP_QUEUE_DIR$q, \`$SM/mqueue$q)dnl
+define(\`ALIAS_FILE$q, \`$SM/aliases$q)dnl
+define(\`STATUS_FILE$q, \`$SM/statistics$q)dnl
+define(\`confPID_FILE$q, \`$SM/sendmail.pid$q)dnl
+define(\`confSERVICE_SWITCH_FILE$q, \`$SM/service.switch$q)dnl
+define(\`confTO_QUEUERETURN$q, \`20s$q)dnl
+define(\`confTO_QUEUEWARN$q, \`1h$q)dnl
+define(\`confDELIVERY_MODE$q, \`interactive$q)dnl
+define(\`SMTP_MAILER_ARGS$q, \`TCP \$h $MX_PORT$q)dnl
+define(\`ESMTP_MAILER_ARGS$q, \`TCP \$h $MX_PORT$q)dnl
+FEATURE(\`nocanonify$q)dnl
+FEATURE(\`accept_unresolvable_domains$q)dnl
+FEATURE(\`mailertable$q, \`hash -o $SM/mailertable$q)dnl
+MAILER(\`local$q)dnl
+MAILER(\`smtp$q)dnl
+MAILER_DEFINITIONS
+Mtoobig,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $TOOBIG_PORT
+Mblocked,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $BLOCKED_PORT
+Mnorelay,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $NORELAY_PORT
+MC
+m4 "$SM/world.mc" > "$SM/sendmail.cf"
+# slow.test: the world MX's port on 127.0.0.2, where nothing listens.
+printf '%s\n' 'inbox.test esmtp:[127.0.0.1]' 'toobig.test toobig:[127.0.0.1]' \
+  'blocked.test blocked:[127.0.0.1]' 'norelay.test norelay:[127.0.0.1]' \
+  'slow.test esmtp:[127.0.0.2]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
+sendmail() {
+  unshare --uts sh -c 'hostname mx.sendmail.world.test && exec "$0" "$@"' \
+    "$PKG/usr/libexec/sendmail/sendmail" -C "$SM/sendmail.cf" "$@"
+}
+box="$W/mail/inbox.test/dsn/Maildir/new"
+mkdir -p "$box"
+rm -f "$box"/* 2>/dev/null || true
+big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76)
+# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
+cases=(
+  "rcpt-unknown|ghost@inbox.test|userunknown|hard|"
+  "size-limit|big@toobig.test|mesgtoobig|soft|big"
+  "client-rejected|someone@blocked.test|blocked|soft|"
+  "relay-denied|someone@norelay.test|norelaying|soft|"
+  "retry-timeout|someone@slow.test|expired|soft|"
+  "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
+)
+for c in "${cases[@]}"; do
+  IFS='|' read -r name rcpts _ _ size <<<"$c"
+  body=hello
+  [ "$size" = big ] && body=$big
+  printf 'From: dsn@inbox.test\nTo: %s\nSubject: checkset %s\n\n%s\n' "$rcpts" "$name" "$body" |
+    sendmail -odi -f dsn@inbox.test ${rcpts//,/ } 2>/dev/null || true
+done
+# What was deferred is retried by queue runs until its return time (20 s) runs out.
+for i in $(seq 1 30); do
+  [ "$(ls "$box" 2>/dev/null | wc -l)" -ge "${#cases[@]}" ] && break
+  sleep 3
+  sendmail -q >/dev/null 2>&1 || true
+done
+for c in "${cases[@]}"; do
+  IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
+  f=$(grep -l "checkset $name\$" "$box"/* 2>/dev/null | head -n 1 || true)
+  if [ -z "$f" ]; then
+    echo "no DSN for $name (queue: $SM/queue)" >&2
+    exit 1
+  fi
+  cp "$f" "$out/sendmail__$name.eml"
+  printf 'sendmail__%s.eml\t%s\t%s\n' "$name" "$reasons" "$hardsoft"
+done
