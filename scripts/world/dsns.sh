@@ -10,6 +10,7 @@ set -euo pipefail
 out=${1:?usage: dsns.sh OUT_DIR}
 W=${HERALD_WORLD:-/tmp/herald-world}
 . "$W/env"
+. "$(dirname "$0")/dsn-lib.sh"
 mkdir -p "$out"
 box="$W/mail/inbox.test/dsn/Maildir/new"
 rm -f "$box"/* 2>/dev/null || true
@@ -33,17 +34,5 @@ for c in "${cases[@]}"; do
     --header "Subject: checkset $name" --body "$body" >/dev/null
 done
 # Postfix's queue lifetime here is 15 s: every DSN is back within a minute.
-for i in $(seq 1 120); do
-  [ "$(ls "$box" 2>/dev/null | wc -l)" -ge "${#cases[@]}" ] && break
-  sleep 0.5
-done
-for c in "${cases[@]}"; do
-  IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
-  f=$(grep -l "^Subject: checkset $name\$" "$box"/* | head -n 1 || true)
-  if [ -z "$f" ]; then
-    echo "no DSN for $name" >&2
-    exit 1
-  fi
-  cp "$f" "$out/postfix__$name.eml"
-  printf 'postfix__%s.eml\t%s\t%s\n' "$name" "$reasons" "$hardsoft"
-done
+wait_for_bounces "$box" "${#cases[@]}" 60
+collect postfix "$box" "$out" "${cases[@]}"

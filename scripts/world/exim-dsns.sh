@@ -13,6 +13,7 @@ set -euo pipefail
 out=${1:?usage: exim-dsns.sh OUT_DIR}
 W=${HERALD_WORLD:-/tmp/herald-world}
 . "$W/env"
+. "$(dirname "$0")/dsn-lib.sh"
 E="$W/exim"
 PKG=${EXIM_ROOT:-/var/cache/herald/exim-root}
 if [ ! -x "$PKG/usr/sbin/exim4" ]; then
@@ -96,7 +97,6 @@ slow.test * F,20s,4s
 * * F,1m,10s
 CONF
 exim() { "$PKG/usr/sbin/exim4" -C "$E/exim.conf" "$@"; }
-big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76)
 # case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
 cases=(
   "rcpt-unknown|ghost@inbox.test|userunknown|hard|"
@@ -108,28 +108,8 @@ cases=(
   "retry-timeout|someone@slow.test|expired|soft|"
   "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
 )
-for c in "${cases[@]}"; do
-  IFS='|' read -r name rcpts _ _ size <<<"$c"
-  body=hello
-  [ "$size" = big ] && body=$big
-  printf 'From: dsn@exim.world.test\nTo: %s\nSubject: checkset %s\n\n%s\n' "$rcpts" "$name" "$body" |
-    exim -odi -f dsn@exim.world.test ${rcpts//,/ }
-done
+submit dsn@exim.world.test exim "${cases[@]}"
 # What was deferred is retried by queue runs until its retry time runs out.
 box="$E/dsn/Maildir/new"
-for i in $(seq 1 60); do
-  [ "$(ls "$box" 2>/dev/null | wc -l)" -ge "${#cases[@]}" ] && break
-  exim -q >/dev/null 2>&1 || true
-  sleep 2
-done
-for c in "${cases[@]}"; do
-  IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
-  f=$(grep -l "^Subject: .*checkset $name\$" "$box"/* 2>/dev/null | head -n 1 || true)
-  [ -z "$f" ] && f=$(grep -l "checkset $name" "$box"/* 2>/dev/null | head -n 1 || true)
-  if [ -z "$f" ]; then
-    echo "no DSN for $name (Exim's log: $E/log/mainlog)" >&2
-    exit 1
-  fi
-  cp "$f" "$out/exim__$name.eml"
-  printf 'exim__%s.eml\t%s\t%s\n' "$name" "$reasons" "$hardsoft"
-done
+wait_for_bounces "$box" "${#cases[@]}" 120 exim -q
+collect exim "$box" "$out" "${cases[@]}"

@@ -14,6 +14,7 @@ set -euo pipefail
 out=${1:?usage: sendmail-dsns.sh OUT_DIR}
 W=${HERALD_WORLD:-/tmp/herald-world}
 . "$W/env"
+. "$(dirname "$0")/dsn-lib.sh"
 PKG=${SENDMAIL_ROOT:-/var/cache/herald/sendmail-root}
 SM=/var/cache/herald/sendmail-world
 if [ ! -x "$PKG/usr/libexec/sendmail/sendmail" ]; then
@@ -78,7 +79,6 @@ sendmail() {
 box="$W/mail/inbox.test/dsn/Maildir/new"
 mkdir -p "$box"
 rm -f "$box"/* 2>/dev/null || true
-big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76)
 # case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
 cases=(
   "rcpt-unknown|ghost@inbox.test|userunknown|hard|"
@@ -88,26 +88,7 @@ cases=(
   "retry-timeout|someone@slow.test|expired|soft|"
   "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
 )
-for c in "${cases[@]}"; do
-  IFS='|' read -r name rcpts _ _ size <<<"$c"
-  body=hello
-  [ "$size" = big ] && body=$big
-  printf 'From: dsn@inbox.test\nTo: %s\nSubject: checkset %s\n\n%s\n' "$rcpts" "$name" "$body" |
-    sendmail -odi -f dsn@inbox.test ${rcpts//,/ } 2>/dev/null || true
-done
+submit dsn@inbox.test sendmail "${cases[@]}"
 # What was deferred is retried by queue runs until its return time (20 s) runs out.
-for i in $(seq 1 30); do
-  [ "$(ls "$box" 2>/dev/null | wc -l)" -ge "${#cases[@]}" ] && break
-  sleep 3
-  sendmail -q >/dev/null 2>&1 || true
-done
-for c in "${cases[@]}"; do
-  IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
-  f=$(grep -l "checkset $name\$" "$box"/* 2>/dev/null | head -n 1 || true)
-  if [ -z "$f" ]; then
-    echo "no DSN for $name (queue: $SM/queue)" >&2
-    exit 1
-  fi
-  cp "$f" "$out/sendmail__$name.eml"
-  printf 'sendmail__%s.eml\t%s\t%s\n' "$name" "$reasons" "$hardsoft"
-done
+wait_for_bounces "$box" "${#cases[@]}" 90 sendmail -q
+collect sendmail "$box" "$out" "${cases[@]}"

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use herald_mail::feedback::{Classified, Kind, classify_message};
+use herald_mail::feedback::{Classified, Kind, classify_message, classify_text};
 
 mod common;
 use common::Score;
@@ -23,6 +23,7 @@ const FLOORS: &[(&str, f64)] = &[
     ("permanence", 0.85),
     ("reason", 0.75),
     ("hard_soft", 0.88),
+    ("reply_reason", 0.80),
 ];
 
 struct Row {
@@ -108,6 +109,19 @@ fn check_set_figures() {
     let mut misses: Vec<String> = Vec::new();
     for row in &rows {
         let bytes = std::fs::read(dir().join(&row.file)).expect("sample");
+        if row.kind == "reply" {
+            // One SMTP/LMTP reply as a server answered it: its reason.
+            let got = classify_text(&String::from_utf8_lossy(&bytes));
+            let have = got.recipients.first().map(|v| v.reason.to_string());
+            if let Some(want) = row.reasons.first() {
+                let ok = have.as_deref() == Some(want.as_str());
+                scores.entry("reply_reason").or_default().add(ok);
+                if !ok {
+                    misses.push(format!("{}: {want}, read {have:?}", row.file));
+                }
+            }
+            continue;
+        }
         let got = classify_message(&as_message(&row.kind, bytes));
         let source = row.file.split("__").next().unwrap_or("").to_string();
         if row.kind == "not-bounce" {
@@ -189,7 +203,7 @@ fn check_set_figures() {
     println!("check set ({} samples, testdata/checkset):", rows.len());
     for (k, s) in &scores {
         println!(
-            "  {k:<11} {:>3}/{:<3} = {:5.1} %",
+            "  {k:<12} {:>3}/{:<3} = {:5.1} %",
             s.right,
             s.total,
             s.ratio() * 100.0

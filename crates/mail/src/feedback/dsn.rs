@@ -139,8 +139,10 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
     let email = typed_address(rcpt);
     let action = field(block, "action").map(|a| a.to_ascii_lowercase());
     let status = field(block, "status").and_then(Status::find);
+    // A diagnostic says what it has to say in a few KB; the bound keeps the scans linear.
     let diagnostic = field(block, "diagnostic-code")
-        .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim().to_string())
+        .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim())
+        .map(|d| truncate(d, 8 * 1024).to_string())
         .unwrap_or_default();
     // `X-Unix;` (RFC 3464 §2.3.6 diagnostic type) is what a local delivery reports; when
     // it is a program's exit code ("71") or a program's own output ("procmail: …"), the
@@ -350,6 +352,7 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
     let mut recipients: Vec<Verdict> = blocks
         .iter()
         .filter_map(|block| recipient_verdict(block, &report))
+        .take(MAX_RECIPIENTS)
         .collect();
     if recipients.is_empty() {
         // A report part with no recipient fields: read the text instead.
@@ -368,4 +371,27 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         recipients,
         ..Classified::empty(Kind::Dsn)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(s: &str) -> Option<Status> {
+        Status::parse(s)
+    }
+
+    #[test]
+    fn the_field_or_the_diagnostics_code_whichever_says_more() {
+        // A vague field yields to a precise code in the diagnostic, and the reverse.
+        assert_eq!(prefer(st("5.0.0"), st("5.1.1"), Some(550)), st("5.1.1"));
+        assert_eq!(prefer(st("5.1.1"), st("5.0.0"), Some(550)), st("5.1.1"));
+        // A catch-all field (4.4.7) yields to what the reply said.
+        assert_eq!(prefer(st("4.4.7"), st("4.4.5"), Some(452)), st("4.4.5"));
+        // The reply code's class decides between classes.
+        assert_eq!(prefer(st("5.0.0"), st("4.2.2"), Some(452)), st("4.2.2"));
+        // Otherwise the field stands.
+        assert_eq!(prefer(st("5.2.2"), st("5.7.1"), Some(550)), st("5.2.2"));
+        assert_eq!(prefer(None, st("5.7.1"), None), st("5.7.1"));
+    }
 }

@@ -206,7 +206,9 @@ impl Reporter {
                 .strip_prefix('e')
                 .unwrap_or(&l.message_id)
                 .as_bytes();
-            id.len() > 17 && id.get(6) == Some(&b'-') && id.get(13) == Some(&b'-')
+            id.len() > 17
+                && id.get(6) == Some(&b'-')
+                && (id.get(13) == Some(&b'-') || id.get(18) == Some(&b'-'))
         };
         let exim_body = l
             .body
@@ -226,10 +228,7 @@ impl Reporter {
         {
             return Reporter::Exim;
         }
-        if subject == "failure notice"
-            || l.received.contains("(qmail ")
-            || l.body.contains("hi. this is the qmail")
-        {
+        if subject == "failure notice" || l.body.contains("hi. this is the qmail") {
             return Reporter::Qmail;
         }
         if subject.contains("undelivered mail returned to sender")
@@ -243,6 +242,10 @@ impl Reporter {
             || subject.starts_with("returned mail:")
         {
             return Reporter::Sendmail;
+        }
+        // A qmail hop in the Received chain is the weakest sign: the templates come first.
+        if l.received.contains("(qmail ") {
+            return Reporter::Qmail;
         }
         Reporter::Other
     }
@@ -304,7 +307,6 @@ const EXIM: &[(BounceReason, &[&str])] = &[
 
 const EXIM_EXPIRED: &[&str] = &[
     "retry timeout exceeded",
-    "no action is required on your part",
     "retry time not reached for any host after a long failure period",
     "all hosts have been failing for a long time and were last tried",
     "delay reason: ",
@@ -313,7 +315,8 @@ const EXIM_EXPIRED: &[&str] = &[
 ];
 
 const QMAIL: &[(BounceReason, &[&str])] = &[
-    (HostUnknown, &["sorry, i couldn't find any host "]),
+    // "… any host named x (#5.1.2)"; "… any host by that name (#4.1.2)" is a DNS failure.
+    (HostUnknown, &["sorry, i couldn't find any host named "]),
     (MailboxFull, &["disk quota exceeded"]),
     (
         MesgTooBig,
@@ -582,12 +585,11 @@ pub(crate) fn conventions(
             out.reason = if out.stage == Some(SmtpStage::Ehlo) {
                 Some(Blocked)
             } else {
+                // This recipient's own lines: another's "retry timeout exceeded" is not its.
                 first(EXIM, lower).or_else(|| {
-                    (EXIM_EXPIRED
-                        .iter()
-                        .any(|w| lower.contains(w) || whole.contains(w)))
-                    .then_some(Expired)
-                    .or_else(|| lower.contains("pipe to |").then_some(MailerError))
+                    (EXIM_EXPIRED.iter().any(|w| lower.contains(w)))
+                        .then_some(Expired)
+                        .or_else(|| lower.contains("pipe to |").then_some(MailerError))
                 })
             };
         }
@@ -604,13 +606,12 @@ pub(crate) fn conventions(
             {
                 Some(OnHold)
             } else {
-                // What the remote said first, then the rest.
-                let said = lower
+                // qmail's own lines, not the remote's reply it quotes ("Remote host said:
+                // 553 … unable to relay" is the remote's, read by the generic rules).
+                let own = lower
                     .find("remote host said:")
-                    .map_or("", |at| &lower[at..]);
-                first(QMAIL, said)
-                    .or_else(|| first(QMAIL, lower))
-                    .or_else(|| (lower.contains(queued_too_long)).then_some(Expired))
+                    .map_or(lower, |at| &lower[..at]);
+                first(QMAIL, own).or_else(|| (own.contains(queued_too_long)).then_some(Expired))
             };
         }
         Reporter::Exchange2007 => out.reason = first(EXCHANGE_2007, lower),
@@ -679,7 +680,11 @@ pub(crate) fn conventions(
         }
         Reporter::Biglobe => out.reason = first(BIGLOBE, lower).or_else(|| first(BIGLOBE, whole)),
         Reporter::InterScan => {
-            out.reason = lower.contains("unable to deliver").then_some(UserUnknown);
+            // Its "Unable to deliver" is the whole diagnosis only when no remote reply is
+            // quoted; a quoted reply says what it was.
+            let quoted = super::reasons::Status::find(lower).is_some()
+                || super::scrape::reply_code_in(lower).is_some();
+            out.reason = (lower.contains("unable to deliver") && !quoted).then_some(UserUnknown);
         }
         Reporter::Postfix | Reporter::Sendmail | Reporter::Other => {}
     }
@@ -723,6 +728,22 @@ mod tests {
             (c.reason, c.stage),
             (Some(MailboxFull), Some(SmtpStage::RcptTo))
         );
+        // qmail's temporary DNS failure is not an unknown host; a remote's quoted "unable to"
+        // is not qmail's own system error.
+        let c = conventions(
+            Reporter::Qmail,
+            "<a@b.example>:\nsorry, i couldn't find any host by that name. (#4.1.2)",
+            "",
+            false,
+        );
+        assert_eq!(c.reason, None);
+        let c = conventions(
+            Reporter::Qmail,
+            "<a@b.example>:\nremote host said: 553 sorry, unable to relay",
+            "",
+            false,
+        );
+        assert_eq!(c.reason, None);
         let c = conventions(
             Reporter::Exchange2007,
             "#550 5.1.1 resolver.adr.recipnotfound; not found ##",
@@ -730,5 +751,28 @@ mod tests {
             false,
         );
         assert_eq!(c.reason, Some(UserUnknown));
+    }
+
+    fn reporter(raw: &str) -> Reporter {
+        let m = mail_parser::MessageParser::new()
+            .parse(raw.as_bytes())
+            .unwrap_or_default();
+        Reporter::identify(&m, &crate::feedback::text::human_text(&m))
+    }
+
+    #[test]
+    fn reporters_are_known_by_their_templates() {
+        let exim = "From: Mail Delivery System <Mailer-Daemon@mx.example>\r\nSubject: Mail delivery failed: returning message to sender\r\nMessage-Id: <E1xa2FS-0007Nh-2o@mx.example>\r\n\r\nThis message was created automatically by mail delivery software.\r\n";
+        assert_eq!(reporter(exim), Reporter::Exim);
+        // Exim 4.97's longer ids.
+        let exim_new = "From: x@y.example\r\nSubject: Mail delivery failed\r\nMessage-Id: <E1tGz2X-00000000Ab1-Qx0a@mx.example>\r\n\r\nhello\r\n";
+        assert_eq!(reporter(exim_new), Reporter::Exim);
+        let postfix = "From: MAILER-DAEMON@mx.example (Mail Delivery System)\r\nSubject: Undelivered Mail Returned to Sender\r\nReceived: from a (qmail 123 invoked by uid 1)\r\n\r\nThis is the mail system at host mx.example.\r\n";
+        // A qmail hop in the Received chain does not make a Postfix bounce qmail's.
+        assert_eq!(reporter(postfix), Reporter::Postfix);
+        let qmail = "From: MAILER-DAEMON@mx.example\r\nSubject: failure notice\r\n\r\nHi. This is the qmail-send program at mx.example.\r\n";
+        assert_eq!(reporter(qmail), Reporter::Qmail);
+        let unknown = "From: someone@example.org\r\nSubject: hello\r\n\r\nhi\r\n";
+        assert_eq!(reporter(unknown), Reporter::Other);
     }
 }

@@ -74,9 +74,11 @@ pub fn command_in(text: &str) -> Option<SmtpStage> {
         .rev()
         .find(|(token, _)| {
             text.match_indices(token).any(|(at, _)| {
-                token.contains(' ')
-                    || ((at == 0 || !word(b[at - 1]))
-                        && b.get(at + token.len()).is_none_or(|c| !word(*c)))
+                // Whole words: "DATA" is not "DATABASE", "MAIL F" is not "EMAIL FROM".
+                (at == 0 || !word(b[at - 1]))
+                    && (token.ends_with(' ')
+                        || token.contains(' ')
+                        || b.get(at + token.len()).is_none_or(|c| !word(*c)))
             })
         })
         .map(|(_, stage)| *stage)
@@ -234,9 +236,10 @@ impl Status {
             (5, 7, 17) | (5, 7, 18) => HasMoved,
             (5, 7, 20..=24) | (_, 7, 24) | (_, 7, 26) | (5, 7, 29) => AuthFailure,
             (_, 7, 25) => RequirePtr,
-            (5, 7, 27) => NotAccept,
             (5, 7, 28) => SpamDetected,
             (5, 7, 30) => FailedStartTls,
+            // 5.7.27 is the *sender's* null MX (RFC 7505), but Sendmail answers it for the
+            // recipient's ("Host does not accept mail"): the words decide.
             _ => return None,
         })
     }
@@ -376,7 +379,8 @@ impl Probe<'_> {
                     && self.says(NoRelaying)
             }
             UserUnknown => {
-                if self.named(Suspend) {
+                // A code naming the sender, or a suspended mailbox, is not about this address.
+                if self.named(Suspend) || self.named(Rejected) {
                     return false;
                 }
                 // Refused before any recipient was named: not about a recipient.
@@ -385,23 +389,25 @@ impl Probe<'_> {
                 {
                     return false;
                 }
-                if self.named(UserUnknown) {
-                    // x.1.1 means the address, unless the words say it is something else.
-                    return ![
-                        NoRelaying,
-                        Blocked,
-                        MailboxFull,
-                        HasMoved,
-                        Rejected,
-                        NotAccept,
-                    ]
-                    .iter()
-                    .any(|r| self.says(*r));
+                // Words that say it is something else win over the code and the stage.
+                if [
+                    NoRelaying,
+                    Blocked,
+                    MailboxFull,
+                    HasMoved,
+                    Rejected,
+                    NotAccept,
+                ]
+                .iter()
+                .any(|r| self.says(*r))
+                {
+                    return false;
                 }
-                // Without the code, only an answer to RCPT TO ties the words to the address,
-                // or words that state the address does not exist ("address not found").
-                (self.stage == Some(SmtpStage::RcptTo) && self.says(UserUnknown))
-                    || says_address_missing(self.lower)
+                // x.1.1 means the address; without the code, only an answer to RCPT TO ties
+                // the words to it, or words that state the address does not exist.
+                self.named(UserUnknown)
+                    || (self.stage == Some(SmtpStage::RcptTo) && self.says(UserUnknown))
+                    || states_address_missing(self.lower)
             }
             Filtered => {
                 if self.named(Suspend) {
@@ -435,10 +441,12 @@ impl Probe<'_> {
                 relevant && self.says(Rejected)
             }
             HostUnknown => {
-                if self.named(HostUnknown) {
-                    return !self.says(NetworkError);
+                // A lookup that failed for now ("… Host not found, try again", a 4.x.x code)
+                // is a network error, not a verdict on the domain.
+                if self.says(NetworkError) || self.status.is_some_and(|s| s.class == 4) {
+                    return false;
                 }
-                self.says(HostUnknown)
+                self.named(HostUnknown) || self.says(HostUnknown)
             }
             SpamDetected => {
                 if self.status.is_none() {
@@ -507,6 +515,8 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     // What decides a reason is in the first few KB; the bound keeps the phrase scan linear.
     let lower = crate::feedback::truncate(r.text, MAX_TEXT).to_ascii_lowercase();
     let status = r.status.or_else(|| Status::find(&lower));
+    // A local delivery agent's template quotes the address ("Your message to <a@b> was …").
+    let agent = local_agent(&lower);
     // Addresses and links say nothing about the reason ("blocked@…", "…/reason/#spam").
     let lower = without_addresses_and_links(&lower);
     if status.is_some_and(|s| s.class == 2) || r.reply_code.is_some_and(|c| (200..300).contains(&c))
@@ -514,7 +524,7 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         return Delivered;
     }
     if r.stage.is_none_or(SmtpStage::is_content)
-        && let Some(agent) = local_agent(&lower)
+        && let Some(agent) = agent
     {
         return agent;
     }
@@ -649,7 +659,20 @@ pub fn says(reason: BounceReason, lower: &str) -> bool {
     wordings::says(reason, lower)
 }
 
-/// The text (lower-case) states that the address does not exist.
+/// The text (lower-case) *states* that the address does not exist (not advice such as "check
+/// the recipient address").
+fn states_address_missing(lower: &str) -> bool {
+    [
+        "recipient name is not recognized",
+        "address couldn't be found",
+        "address could not be found",
+        "address not found",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+}
+
+/// The text (lower-case) states that the address does not exist, or tells the sender to check it.
 pub fn says_address_missing(lower: &str) -> bool {
     ADDRESS_DOES_NOT_EXIST.iter().any(|p| lower.contains(p))
 }
@@ -749,6 +772,69 @@ mod tests {
     }
 
     #[test]
+    fn commands_named_in_capitals_are_whole_words() {
+        assert_eq!(
+            command_in("SMTP error from remote mail server after RCPT TO:<a@b>: 550"),
+            Some(SmtpStage::RcptTo)
+        );
+        assert_eq!(command_in(">>> DATA\n<<< 554 no"), Some(SmtpStage::Data));
+        assert_eq!(command_in("DATABASE@example.org unavailable"), None);
+        assert_eq!(command_in("send EMAIL FROM the web"), None);
+        // Of several, the later in the session.
+        assert_eq!(
+            command_in(">>> MAIL From:<a@b>\n>>> RCPT To:<c@d>"),
+            Some(SmtpStage::RcptTo)
+        );
+    }
+
+    #[test]
+    fn temporary_and_sender_refusals_are_not_about_the_address() {
+        let r = |status, stage, text| {
+            decide(&Refusal {
+                status: Status::parse(status),
+                text,
+                stage,
+                ..Refusal::default()
+            })
+        };
+        // A DNS lookup that failed for now is not a verdict on the domain.
+        assert_eq!(
+            r(
+                "4.4.3",
+                None,
+                "Host or domain name not found. Name service error: Host not found, try again"
+            ),
+            BounceReason::NetworkError
+        );
+        assert_eq!(
+            r(
+                "5.4.4",
+                None,
+                "Host or domain name not found. Name service error for name=x type=A: Host not found"
+            ),
+            BounceReason::HostUnknown
+        );
+        // Our sender address failed the receiver's verification: not this recipient's fault.
+        assert_eq!(
+            r(
+                "5.1.7",
+                Some(SmtpStage::RcptTo),
+                "<bounce@us.example>: Sender address rejected: undeliverable address: host x said: 550 5.1.1 User unknown"
+            ),
+            BounceReason::Rejected
+        );
+        // Advice to check the address is not a statement that it does not exist.
+        assert_ne!(
+            r(
+                "5.7.1",
+                None,
+                "550 5.7.1 blocked using zen.spamhaus.org; check the recipient address"
+            ),
+            BounceReason::UserUnknown
+        );
+    }
+
+    #[test]
     fn a_precise_code_yields_to_words_about_something_else() {
         let r = |text| {
             decide(&Refusal {
@@ -807,7 +893,9 @@ mod tests {
             })
         };
         assert_eq!(
-            agent("Your message to <x> was automatically rejected: Not enough disk space"),
+            agent(
+                "Your message to <x@example.org> was automatically rejected: Not enough disk space"
+            ),
             BounceReason::MailboxFull
         );
         assert_eq!(agent("maildrop: something odd"), BounceReason::MailerError);

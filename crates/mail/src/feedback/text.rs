@@ -6,7 +6,8 @@ use super::*;
 
 /// Classify one SMTP reply or diagnostic text ("550 5.1.1 <a@b>: user unknown").
 pub fn classify_text(text: &str) -> Classified {
-    let text = text.trim();
+    // One reply says what it has to say in a few KB; the bound keeps the scans linear.
+    let text = truncate(text.trim(), 8 * 1024);
     let lower = text.to_ascii_lowercase();
     if VACATION_WORDS.iter().any(|w| lower.contains(w)) && leading_reply_code(text).is_none() {
         return Classified {

@@ -132,8 +132,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::HasMoved,
         &[
             " has been replaced by ",
-            "has moved",
-            "has been moved",
+            "mailbox has moved",
+            "user has moved",
+            "recipient has moved",
             "no longer at this address",
             "address has changed",
             "changed e-mail address",
@@ -165,6 +166,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "insecure mail relay",
             "not an open relay",
             "we don't handle mail for",
+            "isn't in my list of allowed rcpthosts",
             "is not a local domain",
             "not a gateway",
             "credentials for relay",
@@ -271,7 +273,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "sorry, user unknown",
             "sorry, badrcptto",
             "your envelope recipient has been denied",
-            "isn't in my list of allowed rcpthosts",
             "the email account that you tried to reach does not exist",
             "the following recipients was undeliverable",
             "email name is not found",
@@ -445,6 +446,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "sender denied",
             "sender was not authenticated",
             "sending denied",
+            "sender address has null mx",
         ],
     ),
     (
@@ -458,7 +460,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "host unknown",
             "unknown host",
             "host not found",
-            "host unreachable",
             "name or service not known",
             "no such domain",
             "unknown domain name",
@@ -704,6 +705,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "hop count exceeded",
             "exceeded maximum hop count",
             "host is unreachable",
+            "host unreachable",
             "host name lookup failure",
             "host not found, try again",
             "mail forwarding loop for ",
@@ -745,7 +747,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
     (
         BounceReason::NotAccept,
         &[
-            "does not accept mail",
+            "host/domain does not accept mail",
+            "host does not accept mail",
+            "does not accept mail (nullmx)",
+            "domain does not accept mail",
             "mail receiving disabled",
             "name server: .: host not found",
             "no mx record found for domain=",
@@ -981,6 +986,12 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     if reason == BounceReason::Rejected && RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r)) {
         return false;
     }
+    // The sender's own quota ("daily user sending quota exceeded") is not a full mailbox.
+    if reason == BounceReason::MailboxFull
+        && (lower.contains("sending quota") || lower.contains("sending limit"))
+    {
+        return false;
+    }
     STATEMENTS
         .iter()
         .filter(|(r, _)| *r == reason)
@@ -991,12 +1002,22 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
             .any(|(_, parts)| in_order(lower, parts))
 }
 
-/// All `parts` occur in `hay`, in this order, without overlapping.
+/// All `parts` occur in `hay`, in this order, without overlapping; a part that is one word
+/// matches whole words only ("full" is not "fully").
 fn in_order(hay: &str, parts: &[&str]) -> bool {
     let mut rest = hay;
     for part in parts {
-        match rest.find(part) {
-            Some(at) => rest = &rest[at + part.len()..],
+        let one_word = part.bytes().all(|b| b.is_ascii_alphabetic());
+        let found = rest.match_indices(part).find(|(at, _)| {
+            !one_word || {
+                let b = rest.as_bytes();
+                (*at == 0 || !b[at - 1].is_ascii_alphanumeric())
+                    && b.get(at + part.len())
+                        .is_none_or(|c| !c.is_ascii_alphanumeric())
+            }
+        });
+        match found {
+            Some((at, _)) => rest = &rest[at + part.len()..],
             None => return false,
         }
     }
@@ -1011,6 +1032,18 @@ mod tests {
     fn ordered_parts_must_follow_each_other() {
         assert!(says(BounceReason::MailboxFull, "the mailbox of x is full"));
         assert!(!says(BounceReason::MailboxFull, "full: the mailbox"));
+        assert!(!says(
+            BounceReason::MailboxFull,
+            "mailbox delivered successfully"
+        ));
+        assert!(says(
+            BounceReason::MailboxFull,
+            "quota exceeded (mailbox for user is full)"
+        ));
+        assert!(!says(
+            BounceReason::MailboxFull,
+            "daily user sending quota exceeded"
+        ));
         assert!(in_order("user (x) unknown", &["user (", ") unknown"]));
         assert!(!in_order("unknown user (x)", &["user (", ") unknown"]));
     }

@@ -1,0 +1,48 @@
+# Shared by the scripts that collect real bounces for the classifier's check set (dsns.sh,
+# exim-dsns.sh, sendmail-dsns.sh, opensmtpd-dsns.sh). Each case is
+# "name|recipients|expected reasons|hard/soft|…"; a case's message carries "Subject: checkset
+# <name>", which the returned original in its bounce still shows.
+
+# submit SENDER COMMAND CASE…: pipe each case's message (30 KB of body when its fifth field is
+# "big") to COMMAND -f SENDER <recipients> — an MTA's command-line submission.
+submit() {
+  local sender=$1 command=$2 c name rcpts size body
+  shift 2
+  for c in "$@"; do
+    IFS='|' read -r name rcpts _ _ size <<<"$c"
+    body=hello
+    [ "$size" = big ] && body=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76)
+    # shellcheck disable=SC2086 # one argument per recipient
+    printf 'From: %s\nTo: %s\nSubject: checkset %s\n\n%s\n' "$sender" "$rcpts" "$name" "$body" |
+      "$command" -odi -f "$sender" ${rcpts//,/ } || true
+  done
+}
+
+# wait_for_bounces BOX COUNT SECONDS [COMMAND…]: wait until BOX holds COUNT messages, running
+# COMMAND (a queue run) every second meanwhile.
+wait_for_bounces() {
+  local box=$1 count=$2 seconds=$3
+  shift 3
+  for _ in $(seq 1 "$seconds"); do
+    [ "$(ls "$box" 2>/dev/null | wc -l)" -ge "$count" ] && return 0
+    [ $# -gt 0 ] && { "$@" >/dev/null 2>&1 || true; }
+    sleep 1
+  done
+}
+
+# collect PREFIX BOX OUT_DIR CASE…: copy each case's bounce to OUT_DIR/PREFIX__<name>.eml and
+# print its manifest line (file, expected reasons, hard/soft).
+collect() {
+  local prefix=$1 box=$2 out=$3 c name reasons hardsoft f
+  shift 3
+  for c in "$@"; do
+    IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
+    f=$(grep -l "checkset $name\$" "$box"/* 2>/dev/null | head -n 1 || true)
+    if [ -z "$f" ]; then
+      echo "no bounce for $name in $box" >&2
+      return 1
+    fi
+    cp "$f" "$out/${prefix}__$name.eml"
+    printf '%s__%s.eml\t%s\t%s\n' "$prefix" "$name" "$reasons" "$hardsoft"
+  done
+}

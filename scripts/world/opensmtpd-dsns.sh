@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Collect real OpenSMTPD bounces for the classifier's check set, as scripts/world/exim-dsns.sh
+# does for Exim: Debian's OpenSMTPD 6.8 (unpacked with dpkg -x: its package and Postfix's
+# exclude each other) runs in the foreground under its own smtpd.conf, takes one message per
+# cause over SMTP on 127.0.0.1:12640 and relays it to the recipient world (its Postfix MX and the
+# next hops that refuse), which refuses it for a cause set up on purpose. OpenSMTPD returns its
+# own bounce to the sender, dsn@inbox.test, through the world's MX; this script reads that
+# Maildir. The cause is known by construction: it is the label.
+#   usage: scripts/world/opensmtpd-dsns.sh OUT_DIR    (the world must be up)
+# OpenSMTPD's paths are compiled in: it needs the users opensmtpd and opensmtpq,
+# /var/lib/opensmtpd/empty and /var/spool/smtpd (mode 711), which this script creates.
+set -euo pipefail
+out=${1:?usage: opensmtpd-dsns.sh OUT_DIR}
+W=${HERALD_WORLD:-/tmp/herald-world}
+. "$W/env"
+. "$(dirname "$0")/dsn-lib.sh"
+PKG=${OPENSMTPD_ROOT:-/var/cache/herald/opensmtpd-root}
+if [ ! -x "$PKG/usr/sbin/smtpd" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q opensmtpd >/dev/null 2>&1)
+  mkdir -p "$PKG"
+  dpkg -x "$tmp"/opensmtpd_*.deb "$PKG"
+  rm -rf "$tmp"
+fi
+for u in opensmtpd opensmtpq; do
+  id "$u" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
+done
+# A fresh queue: an envelope left from an earlier run would bounce in this one.
+rm -rf /var/spool/smtpd
+mkdir -p /var/lib/opensmtpd/empty /var/spool/smtpd
+chmod 711 /var/spool/smtpd
+PORT=12640
+MX_PORT=${WORLD_MX_PORT:-12525}
+E="$W/opensmtpd"
+mkdir -p "$E"
+cat > "$E/smtpd.conf" <<CONF
+queue ttl 25s
+bounce warn-interval 1h
+listen on 127.0.0.1 port $PORT
+action "mx" relay host smtp://127.0.0.1:$MX_PORT
+action "toobig" relay host smtp://127.0.0.1:${WORLD_TOOBIG_PORT:-12530}
+action "blocked" relay host smtp://127.0.0.1:${WORLD_BLOCKED_PORT:-12531}
+action "norelay" relay host smtp://127.0.0.1:${WORLD_NORELAY_PORT:-12532}
+match from any for domain "inbox.test" action "mx"
+match from any for domain "toobig.test" action "toobig"
+match from any for domain "blocked.test" action "blocked"
+match from any for domain "norelay.test" action "norelay"
+CONF
+"$PKG/usr/sbin/smtpd" -d -f "$E/smtpd.conf" > "$E/log" 2>&1 &
+smtpd=$!
+trap 'kill $smtpd 2>/dev/null || true' EXIT
+for i in $(seq 1 50); do
+  (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
+  sleep 0.2
+done
+box="$W/mail/inbox.test/dsn/Maildir/new"
+mkdir -p "$box"
+rm -f "$box"/* 2>/dev/null || true
+big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76 | tr '\n' '~')
+# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | body
+cases=(
+  "rcpt-unknown|ghost@inbox.test|userunknown|hard|hello"
+  "size-limit|big@toobig.test|mesgtoobig|soft|$big"
+  "client-rejected|someone@blocked.test|blocked|soft|hello"
+  "relay-denied|someone@norelay.test|norelaying|soft|hello"
+)
+for c in "${cases[@]}"; do
+  IFS='|' read -r name rcpts _ _ body <<<"$c"
+  body=${body//\~/$'\n'}
+  swaks --server "127.0.0.1:$PORT" --from dsn@inbox.test --to "$rcpts" \
+    --header "Subject: checkset $name" --body "$body" >/dev/null
+done
+# (No two-recipient case: OpenSMTPD bounces each next hop's refusals separately. No
+# retry-timeout case: OpenSMTPD takes an unreachable next hop offline and expires the
+# envelope only when its backoff comes round, minutes later.)
+wait_for_bounces "$box" "${#cases[@]}" 60
+collect opensmtpd "$box" "$out" "${cases[@]}"
