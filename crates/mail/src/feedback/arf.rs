@@ -18,9 +18,11 @@ fn feedback_token(value: &str) -> String {
 /// mailbox provider or an abuse desk passing a report on).
 pub(super) fn arf(message: &Message<'_>) -> Option<Classified> {
     arf_here(message).or_else(|| {
-        returned_message(message)
-            .filter(|inner| is_feedback_report(inner))
-            .and_then(arf_here)
+        let inner = returned_message(message).filter(|inner| is_feedback_report(inner))?;
+        let mut report = arf_here(inner)?;
+        // The complained-of message is the one the forwarded report returns.
+        report.original_message_id = original_message_id(inner);
+        Some(report)
     })
 }
 
@@ -179,6 +181,8 @@ MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"F\"\r\n\r\n\
             (c.kind, c.feedback_type.as_deref()),
             (Kind::Arf, Some("abuse"))
         );
+        assert_eq!(c.recipients[0].email.as_deref(), Some("who@isp.example"));
+        assert_eq!(c.original_message_id.as_deref(), Some("m1@sender.example"));
         assert_eq!(feedback_token("\"opt-out\";"), "opt-out");
         assert_eq!(feedback_token("auth-failure"), "auth-failure");
     }

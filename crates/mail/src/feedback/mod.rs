@@ -222,7 +222,8 @@ pub fn classify_message(raw: &[u8]) -> Classified {
     } else {
         Classified::empty(Kind::NotBounce)
     };
-    out.original_message_id = original_message_id;
+    // A report forwarded as an attachment names its own original (set where it was read).
+    out.original_message_id = out.original_message_id.take().or(original_message_id);
     out
 }
 

@@ -610,6 +610,10 @@ const ORANGE_CODES: &[(u16, BounceReason)] = &[
 /// hosts, the recipient's domain, the report's own lines naming the host that answered).
 fn identify(hosts: &str) -> Option<Provider> {
     let lower = hosts.to_ascii_lowercase();
+    // Gmail signs every reply "… <id> - gsmtp".
+    if lower.trim_end().ends_with(" gsmtp") || lower.contains(" - gsmtp") {
+        return Some(Provider::Google);
+    }
     lower
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
         .map(|t| t.trim_matches('.'))
@@ -769,6 +773,12 @@ mod tests {
         assert_eq!(identify("rfc822; someone@yahoo.com"), Some(Provider::Yahoo));
         assert_eq!(identify("notyahoo.com"), None);
         assert_eq!(identify("mx.example.org"), None);
+        assert_eq!(
+            identify(
+                "550 5.7.26 unauthenticated mail … d2e1a72fcca58-7253a12b1b4si1234.288 - gsmtp"
+            ),
+            Some(Provider::Google)
+        );
         // The same words from anyone else mean nothing here.
         assert_eq!(
             reason(
