@@ -198,15 +198,7 @@ fn send_through_relay(
     wait_for("the HTTP server", Duration::from_secs(20), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).ok()
     });
-    let report = h.json(&[
-        "campaign",
-        "send",
-        &id,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ]);
+    let report = h.sent(&id, "60s");
     (id, report, serve)
 }
 

@@ -78,15 +78,7 @@ fn an_erased_person_is_nowhere_the_counts_stay_and_the_address_is_refused_again(
         "Hi {{ contact.first_name }}",
         "<p>Hello {{ contact.first_name }}</p>",
     );
-    let sent = h.json(&[
-        "campaign",
-        "send",
-        &id,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ]);
+    let sent = h.sent(&id, "60s");
     assert_eq!(sent["counts"]["delivered"], 3, "{sent:#}");
 
     // Eve opens it: an event with her IP and user agent.

@@ -124,15 +124,7 @@ fn a_campaign_through_the_submission_port_is_relayed_and_a_later_bounce_still_co
     wait_for("the inbound listener", Duration::from_secs(20), || {
         std::net::TcpStream::connect(format!("127.0.0.1:{bounce_port}")).ok()
     });
-    let report = h.json(&[
-        "campaign",
-        "send",
-        &id,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ]);
+    let report = h.sent(&id, "60s");
 
     // The relay's 250, with everything that proves which hop it was. (The relay's success
     // DSN may already have moved alice on; the attempt's evidence stays the relay's.)
@@ -652,15 +644,7 @@ fn two_nodes_share_the_relays_rate() {
     }
     let h = first.unwrap();
     let id = campaign(&h, &tmp.path().join("a"), &emails);
-    let report = h.json(&[
-        "campaign",
-        "send",
-        &id,
-        "--wait",
-        "--wait-timeout",
-        "90s",
-        "--json",
-    ]);
+    let report = h.sent(&id, "90s");
     assert_eq!(report["counts"]["relayed"], 40, "{report:#}");
     let ms = |t: &str| {
         let t =

@@ -56,15 +56,7 @@ fn segments_count_people_and_narrow_a_campaign_minus_an_exclusion() {
     let _serve = common::serve_sandbox(&h, port);
 
     let first = create(&h, tmp.path(), "First");
-    h.json(&[
-        "campaign",
-        "send",
-        &first,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ]);
+    h.sent(&first, "60s");
     // Ann opens it herself; Bob's copy is fetched by a machine (no user agent).
     common::open_copy(
         &data,
@@ -209,15 +201,7 @@ fn segments_count_people_and_narrow_a_campaign_minus_an_exclusion() {
         "--rule",
         r#"field city = "Paris""#,
     ]);
-    let report = h.json(&[
-        "campaign",
-        "send",
-        &next,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ]);
+    let report = h.sent(&next, "60s");
     assert_eq!(recipient(&report, "ann@a.invalid")["state"], "delivered");
     assert_eq!(recipient(&report, "bob@b.invalid")["state"], "delivered");
     let dee = recipient(&report, "dee@d.invalid");
@@ -553,15 +537,7 @@ fn a_campaign_to_several_lists_minus_another_reaches_each_person_once() {
         "{out:?}"
     );
 
-    let report = h.json(&[
-        "campaign",
-        "send",
-        &id,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ]);
+    let report = h.sent(&id, "60s");
     let rows = report["recipients"].as_array().unwrap();
     assert_eq!(rows.len(), 5, "each person once: {report:#}");
     for who in ["ann@a.invalid", "bob@b.invalid", "cy@c.invalid"] {

@@ -380,15 +380,7 @@ fn a_campaign_into_the_recipient_world_is_recorded_as_the_world_saw_it() {
         "--json",
     ]);
     let id2 = created["id"].as_str().unwrap().to_string();
-    let report2 = h.json(&[
-        "campaign",
-        "send",
-        &id2,
-        "--wait",
-        "--wait-timeout",
-        "20s",
-        "--json",
-    ]);
+    let report2 = h.sent(&id2, "20s");
     let r = recipient(&report2, "nobody@inbox.test");
     assert_eq!(
         (r["state"].as_str(), r["reason"].as_str()),

@@ -219,7 +219,11 @@ fn check_set_figures() {
         println!("  miss: {m}");
     }
     for (k, floor) in FLOORS {
-        let s = scores.get(k).map_or(1.0, Score::ratio);
+        // A floored figure with nothing scored is a broken manifest, not a pass.
+        let s = scores
+            .get(k)
+            .map(Score::ratio)
+            .unwrap_or_else(|| panic!("{k}: nothing in the check set scores it"));
         assert!(
             s >= *floor,
             "{k}: {:.1} % under its floor {floor}",

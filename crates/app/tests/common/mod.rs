@@ -81,6 +81,20 @@ impl Herald {
         serde_json::from_str(&out)
             .unwrap_or_else(|e| panic!("herald {args:?}: not JSON ({e}): {out}"))
     }
+
+    /// `campaign send ID --wait --wait-timeout TIMEOUT --json`: send and wait until every
+    /// recipient has an outcome; the report.
+    pub fn sent(&self, id: &str, timeout: &str) -> serde_json::Value {
+        self.json(&[
+            "campaign",
+            "send",
+            id,
+            "--wait",
+            "--wait-timeout",
+            timeout,
+            "--json",
+        ])
+    }
 }
 
 pub fn recipient<'a>(report: &'a serde_json::Value, email: &str) -> &'a serde_json::Value {

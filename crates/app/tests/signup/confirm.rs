@@ -342,15 +342,7 @@ fn a_sign_up_confirmed_from_the_mailbox_gets_the_next_campaign_and_an_unconfirme
         .as_str()
         .unwrap()
         .to_string();
-    let report = h.json(&[
-        "campaign",
-        "send",
-        &id,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ]);
+    let report = h.sent(&id, "60s");
     assert_eq!(
         recipient(&report, "Alice@inbox.test")["state"],
         "delivered",

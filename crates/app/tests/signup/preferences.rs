@@ -48,15 +48,7 @@ fn send(h: &Herald, tmp: &Path, list: &str, subject: &str) -> serde_json::Value 
         .as_str()
         .unwrap()
         .to_string();
-    h.json(&[
-        "campaign",
-        "send",
-        &id,
-        "--wait",
-        "--wait-timeout",
-        "60s",
-        "--json",
-    ])
+    h.sent(&id, "60s")
 }
 
 fn state(report: &serde_json::Value, email: &str) -> (String, String) {

@@ -192,6 +192,7 @@ pub(super) const PHRASES: &[(BounceReason, &[&str])] = &[
         ],
     ),
     (BounceReason::UserUnknown, ADDRESS_DOES_NOT_EXIST),
+    (BounceReason::UserUnknown, CHECK_THE_ADDRESS),
     (
         BounceReason::UserUnknown,
         &[
@@ -438,6 +439,11 @@ pub(super) const ADDRESS_DOES_NOT_EXIST: &[&str] = &[
     "address couldn't be found",
     "address could not be found",
     "address not found",
+];
+
+/// Advice that comes with a missing address ("check the recipient address"): enough to keep
+/// an answer from being read as a filter's, not to state that the address does not exist.
+pub(super) const CHECK_THE_ADDRESS: &[&str] = &[
     "check if address is correct",
     "check if the address is correct",
     "check the recipient address",

@@ -91,50 +91,19 @@ const HOSTS: &[(Provider, &[&str])] = &[
 ];
 
 /// Documented reply texts per provider (lower case), in the provider's vocabulary.
+#[rustfmt::skip]
 const REPLIES: &[(Provider, &str, BounceReason)] = &[
     // Yahoo's error-code page and its long-standing delivery-error texts.
-    (
-        Provider::Yahoo,
-        "this user doesn't have a",
-        BounceReason::UserUnknown,
-    ),
+    (Provider::Yahoo, "this user doesn't have a", BounceReason::UserUnknown),
     (Provider::Yahoo, "is no longer valid", BounceReason::Suspend),
-    (
-        Provider::Yahoo,
-        "this mailbox is disabled",
-        BounceReason::Suspend,
-    ),
-    (
-        Provider::Yahoo,
-        "mailbox not found",
-        BounceReason::UserUnknown,
-    ),
-    (
-        Provider::Yahoo,
-        "not accepted for policy reasons",
-        BounceReason::PolicyViolation,
-    ),
-    (
-        Provider::Yahoo,
-        "receiving mail too quickly",
-        BounceReason::Speeding,
-    ),
-    (
-        Provider::Yahoo,
-        " will be permanently deferred",
-        BounceReason::Rejected,
-    ),
-    (
-        Provider::Yahoo,
-        "due to unresolvable rfc.5321 domain",
-        BounceReason::Rejected,
-    ),
+    (Provider::Yahoo, "this mailbox is disabled", BounceReason::Suspend),
+    (Provider::Yahoo, "mailbox not found", BounceReason::UserUnknown),
+    (Provider::Yahoo, "not accepted for policy reasons", BounceReason::PolicyViolation),
+    (Provider::Yahoo, "receiving mail too quickly", BounceReason::Speeding),
+    (Provider::Yahoo, " will be permanently deferred", BounceReason::Rejected),
+    (Provider::Yahoo, "due to unresolvable rfc.5321 domain", BounceReason::Rejected),
     // Outlook.com / Hotmail: the classic answer for an address it does not have.
-    (
-        Provider::Hotmail,
-        "mailbox unavailable",
-        BounceReason::UserUnknown,
-    ),
+    (Provider::Hotmail, "mailbox unavailable", BounceReason::UserUnknown),
     // Outlook.com's block codes: SC (spam/policy), DY (dynamic IP), OU (policy) are blocks of
     // the sending IP, not of the message.
     (Provider::Hotmail, "sc-001", BounceReason::Blocked),
@@ -148,27 +117,11 @@ const REPLIES: &[(Provider, &str, BounceReason)] = &[
     // A number that is not a Verizon subscriber's.
     (Provider::Verizon, "no such user", BounceReason::UserUnknown),
     // Symantec (Broadcom) Email Security.cloud: its invalid-recipient answers.
-    (
-        Provider::MessageLabs,
-        "no such user",
-        BounceReason::UserUnknown,
-    ),
-    (
-        Provider::MessageLabs,
-        "invalid recipient",
-        BounceReason::UserUnknown,
-    ),
-    (
-        Provider::MessageLabs,
-        "recipient mailbox is not allowed",
-        BounceReason::UserUnknown,
-    ),
-];
-
-/// More providers' documented replies (lower case): Google's and Microsoft's error-code
-/// pages, Apple's, AOL's, Mimecast's, GoDaddy's, Tencent's, Cox's and au's postmaster notes.
-#[rustfmt::skip]
-const MORE_REPLIES: &[(Provider, &str, BounceReason)] = &[
+    (Provider::MessageLabs, "no such user", BounceReason::UserUnknown),
+    (Provider::MessageLabs, "invalid recipient", BounceReason::UserUnknown),
+    (Provider::MessageLabs, "recipient mailbox is not allowed", BounceReason::UserUnknown),
+    // Google's and Microsoft's error-code pages, Apple's, AOL's, Mimecast's, GoDaddy's,
+    // Tencent's, Cox's and au's postmaster notes.
     (Provider::Aol, "host or domain name not found", BounceReason::HostUnknown),
     (Provider::Aol, "type=mx: malformed or unexpected name server reply", BounceReason::NotAccept),
     (Provider::Apple, "s dmarc policy", BounceReason::AuthFailure),
@@ -724,7 +677,6 @@ pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<Boun
     }
     REPLIES
         .iter()
-        .chain(MORE_REPLIES)
         .find(|(p, text, _)| *p == provider && reply.contains(text))
         .map(|(_, _, r)| *r)
 }

@@ -84,7 +84,7 @@ pub fn command_in(text: &str) -> Option<SmtpStage> {
         .map(|(_, stage)| *stage)
 }
 
-use super::phrases::{ADDRESS_DOES_NOT_EXIST, PHRASES};
+use super::phrases::{ADDRESS_DOES_NOT_EXIST, CHECK_THE_ADDRESS, PHRASES};
 use super::wordings;
 
 /// The reason a text names, if any: the first whose specific statement it makes (in the order
@@ -662,19 +662,12 @@ pub fn says(reason: BounceReason, lower: &str) -> bool {
 /// The text (lower-case) *states* that the address does not exist (not advice such as "check
 /// the recipient address").
 fn states_address_missing(lower: &str) -> bool {
-    [
-        "recipient name is not recognized",
-        "address couldn't be found",
-        "address could not be found",
-        "address not found",
-    ]
-    .iter()
-    .any(|p| lower.contains(p))
+    ADDRESS_DOES_NOT_EXIST.iter().any(|p| lower.contains(p))
 }
 
 /// The text (lower-case) states that the address does not exist, or tells the sender to check it.
 pub fn says_address_missing(lower: &str) -> bool {
-    ADDRESS_DOES_NOT_EXIST.iter().any(|p| lower.contains(p))
+    states_address_missing(lower) || CHECK_THE_ADDRESS.iter().any(|p| lower.contains(p))
 }
 
 /// The text with e-mail addresses, `<…>` brackets and URLs blanked out.
