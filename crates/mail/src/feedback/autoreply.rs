@@ -21,6 +21,7 @@ pub(super) fn looks_like_bounce(message: &Message<'_>) -> bool {
         "non remis",
         "could not send",
         "not delivered",
+        "could not be delivered",
         "delivery has failed",
         "mail system error",
         "rejected",

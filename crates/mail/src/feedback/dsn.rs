@@ -135,8 +135,7 @@ fn mta_verdict(
 
 /// The verdict on one recipient's block (None: the block names no recipient).
 fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdict> {
-    let rcpt = field(block, "final-recipient").or_else(|| field(block, "original-recipient"))?;
-    let email = typed_address(rcpt);
+    let email = recipient_of(block)?;
     let action = field(block, "action").map(|a| a.to_ascii_lowercase());
     let status = field(block, "status").and_then(Status::find);
     // A diagnostic says what it has to say in a few KB; the bound keeps the scans linear.
@@ -305,6 +304,20 @@ pub(super) fn spam_sign(message: &Message<'_>) -> bool {
 }
 
 /// `rfc822; a@b` → `a@b`.
+/// The address a block is about: the one the sender gave (`Original-Recipient`, RFC 3464
+/// §2.3.1) when it is a mail address, since that is the contact's; else `Final-Recipient`,
+/// which a receiver may have rewritten to an internal mailbox ("user@ms-daemon").
+fn recipient_of(block: &[(String, String)]) -> Option<String> {
+    let is_address = |a: &String| {
+        a.rsplit_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+    };
+    field(block, "original-recipient")
+        .map(typed_address)
+        .filter(is_address)
+        .or_else(|| field(block, "final-recipient").map(typed_address))
+}
+
 pub(super) fn typed_address(v: &str) -> String {
     let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
     v.trim_matches(['<', '>', ' ', '"']).to_string()
@@ -331,11 +344,7 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
     let human = human_text(message);
     let human_lower = human.to_ascii_lowercase();
     let gave_up = scrape::says_gave_up(&human_lower);
-    let all_rcpts: Vec<String> = blocks
-        .iter()
-        .filter_map(|b| field(b, "final-recipient").or_else(|| field(b, "original-recipient")))
-        .map(typed_address)
-        .collect();
+    let all_rcpts: Vec<String> = blocks.iter().filter_map(|b| recipient_of(b)).collect();
     let reporting_mta = blocks
         .iter()
         .find_map(|b| field(b, "reporting-mta"))
@@ -376,6 +385,29 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_address_the_sender_gave_is_the_recipient() {
+        let block = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        // Rewritten to an internal mailbox: the original is the contact's address.
+        let b = block(&[
+            ("original-recipient", "rfc822;someone@example.com"),
+            ("final-recipient", "rfc822;someone@ims-ms-daemon"),
+        ]);
+        assert_eq!(recipient_of(&b).as_deref(), Some("someone@example.com"));
+        // An original that is not a mail address leaves the final one.
+        let b = block(&[
+            ("original-recipient", "x-local;someone"),
+            ("final-recipient", "rfc822;someone@example.net"),
+        ]);
+        assert_eq!(recipient_of(&b).as_deref(), Some("someone@example.net"));
+        assert_eq!(recipient_of(&block(&[("action", "failed")])), None);
+    }
 
     fn st(s: &str) -> Option<Status> {
         Status::parse(s)

@@ -282,6 +282,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_filters_notice_with_a_bounce_subject_is_a_bounce() {
+        // InterScan's notice: no null sender, no mailer-daemon, no DSN part; its subject says it.
+        let raw = b"From: imss@kviv.example\r\nTo: list-bounces@lists.example\r\nSubject: Mail could not be delivered\r\n\r\n****** Message from InterScan Messaging Security Suite ******\r\nSent <<< RCPT TO:<who@example.be>\r\nReceived >>> 550 5.1.1 unknown user.\r\nUnable to deliver message to <who@example.be>.\r\n";
+        let c = classify_message(raw);
+        assert_eq!(c.kind, Kind::Dsn);
+        assert_eq!(c.recipients[0].email.as_deref(), Some("who@example.be"));
+        assert_eq!(c.recipients[0].reason, BounceReason::UserUnknown);
+        // The queue's verdict, in a filter's words: it gave up.
+        let raw = b"From: gw@example.com\r\nSubject: Mail could not be delivered\r\n\r\nThe following mail could not be delivered to who@example.org.\r\nReason:  Exceeded Maximum Delivery Attempts.\r\n";
+        assert_eq!(
+            classify_message(raw).recipients[0].reason,
+            BounceReason::Expired
+        );
+    }
+
+    #[test]
     fn field_blocks_unfold() {
         let b = field_blocks(
             "Reporting-MTA: dns; a\n\nFinal-Recipient: rfc822; x@y\nDiagnostic-Code: smtp; 550\n  user unknown\n",

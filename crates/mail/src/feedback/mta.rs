@@ -38,6 +38,8 @@ pub(crate) enum Reporter {
     Verizon,
     Biglobe,
     InterScan,
+    /// amavisd-new, the content filter: its DSNs name the message's category.
+    Amavis,
     /// A report whose template is not one of the above (RFC 3464 fields still say a lot).
     #[default]
     Other,
@@ -105,6 +107,7 @@ impl Reporter {
         let x_mailer = message
             .header_raw("X-Mailer")
             .unwrap_or_default()
+            .trim()
             .to_ascii_lowercase();
         let subject = l.subject.trim();
         if subject.starts_with("delivery failure:") || subject.contains("delivery_failure") {
@@ -161,6 +164,12 @@ impl Reporter {
         .any(|d| l.from.contains(d))
         {
             return Reporter::Biglobe;
+        }
+        if l.from.contains("content-filter at ")
+            || l.body
+                .contains("our internal reference code for your message is")
+        {
+            return Reporter::Amavis;
         }
         if l.from.contains("interscan") || l.body.contains(" interscan ") {
             return Reporter::InterScan;
@@ -484,6 +493,25 @@ const COURIER: &[(BounceReason, &[&str])] = &[
     (NetworkError, &["dns lookup failed."]),
 ];
 
+/// amavisd-new's category of the refused message, as its DSN states it ("554 5.7.0
+/// Reject, id=… - SPAM") and as its notice opens.
+const AMAVIS: &[(BounceReason, &[&str])] = &[
+    (
+        VirusDetected,
+        &[
+            " - infected",
+            "contains a virus",
+            "was found to contain virus",
+        ],
+    ),
+    (
+        SpamDetected,
+        &[" - spam", "considered unsolicited bulk e-mail"],
+    ),
+    (PolicyViolation, &[" - banned", "contains banned"]),
+    (ContentError, &[" - bad-header", "bad-header"]),
+];
+
 const IMAIL: &[(BounceReason, &[&str])] = &[
     (HostUnknown, &["unknown host"]),
     (
@@ -648,6 +676,7 @@ pub(crate) fn conventions(
         Reporter::Notes => out.reason = first(NOTES, lower),
         Reporter::Courier => out.reason = first(COURIER, lower),
         Reporter::IMailServer => out.reason = first(IMAIL, lower),
+        Reporter::Amavis => out.reason = first(AMAVIS, lower).or_else(|| first(AMAVIS, whole)),
         Reporter::OpenSmtpd => out.reason = first(OPENSMTPD, lower),
         Reporter::DragonFly => out.reason = first(DRAGONFLY, lower),
         Reporter::Gmx => out.reason = first(GMX, lower).or_else(|| first(GMX, whole)),
@@ -774,5 +803,32 @@ mod tests {
         assert_eq!(reporter(qmail), Reporter::Qmail);
         let unknown = "From: someone@example.org\r\nSubject: hello\r\n\r\nhi\r\n";
         assert_eq!(reporter(unknown), Reporter::Other);
+        // A header value as written starts with the space after the colon.
+        let imail = "From: Postmaster <postmaster@mx.example>\r\nSubject: Undeliverable Mail\r\nX-Mailer: <SMTP32 v8.15>\r\n\r\nInvalid final delivery userid: a@b.example\r\n";
+        assert_eq!(reporter(imail), Reporter::IMailServer);
+        let amavis = "From: \"Content-filter at mx.example\" <postmaster@mx.example>\r\nSubject: Considered UNSOLICITED BULK EMAIL, apparently from you\r\n\r\nOur internal reference code for your message is 00832-01/Ed\r\n";
+        assert_eq!(reporter(amavis), Reporter::Amavis);
+    }
+
+    #[test]
+    fn amavis_names_the_category() {
+        let read = |diag: &str| conventions(Reporter::Amavis, diag, "", false).reason;
+        assert_eq!(
+            read("554 5.7.0 reject, id=00832-01 - spam"),
+            Some(SpamDetected)
+        );
+        assert_eq!(
+            read("554 5.7.0 reject, id=1-01 - infected: eicar"),
+            Some(VirusDetected)
+        );
+        assert_eq!(
+            read("554 5.7.0 reject, id=1-01 - banned: x.exe"),
+            Some(PolicyViolation)
+        );
+        assert_eq!(
+            read("554 5.6.0 reject, id=1-01 - bad-header"),
+            Some(ContentError)
+        );
+        assert_eq!(read("250 2.0.0 ok"), None);
     }
 }

@@ -48,6 +48,7 @@ const GAVE_UP: &[&str] = &[
     "delivery was deferred until the message expired",
     "timeout exceeded",
     "timed out in queue",
+    "maximum delivery attempts",
     "message could not be delivered in time",
 ];
 
