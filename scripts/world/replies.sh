@@ -48,11 +48,22 @@ big=$(head -c 12000 /dev/zero | tr '\0' 'x' | fold -w 70)
 save size-limit mesgtoobig soft \
   "$(refusal --server "127.0.0.1:$TOOBIG_PORT" --from someone@sender.test --to alice@inbox.test --body "$big")"
 # A command the server does not know, as a broken client would send it.
+# One command at a time, each after the previous reply (no pipelining to be refused for).
 unknown_command() {
+  local line
   exec 3<>"/dev/tcp/127.0.0.1/$WORLD_MX_PORT"
-  printf 'EHLO client.test\r\nFROB x\r\nQUIT\r\n' >&3
-  timeout 5 cat <&3 | tr -d '\r' | grep -E '^5[0-9][0-9] ' | head -n 1
+  read -r -t 5 line <&3 # greeting
+  printf 'EHLO client.test\r\n' >&3
+  while read -r -t 5 line <&3 && [[ $line == 250-* ]]; do :; done
+  printf 'FROB x\r\n' >&3
+  read -r -t 5 line <&3
+  printf 'QUIT\r\n' >&3
   exec 3<&-
+  line=${line%$'\r'}
+  case $line in
+    500\ * | 502\ *) printf '%s\n' "$line" ;;
+    *) echo "unexpected answer to an unknown command: $line" >&2 ;;
+  esac
 }
 save command-unknown syntaxerror soft "$(unknown_command)"
 
@@ -82,12 +93,21 @@ cat >> "$R/etc/master.cf" <<CONF
   -o smtpd_client_message_rate_limit=1
 CONF
 chown postfix "$R/data"
-postfix -c "$R/etc" start </dev/null >"$R/stdout.log" 2>&1
 trap 'postfix -c "$R/etc" stop >/dev/null 2>&1 || true' EXIT
-for i in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$RATELIMIT_PORT") 2>/dev/null && break
+if ! postfix -c "$R/etc" start </dev/null >"$R/stdout.log" 2>&1; then
+  cat "$R/stdout.log" >&2
+  exit 1
+fi
+up=no
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$RATELIMIT_PORT") 2>/dev/null; then up=yes; break; fi
   sleep 0.1
 done
+if [ "$up" != yes ]; then
+  echo "the second Postfix instance did not listen on :$RATELIMIT_PORT" >&2
+  cat "$R/stdout.log" "$R/maillog" >&2 2>/dev/null || true
+  exit 1
+fi
 save sender-rejected rejected soft \
   "$(refusal --server "127.0.0.1:$SENDER_PORT" --from someone@sender.test --to alice@inbox.test --quit-after RCPT)"
 # A second connection while the first is open.

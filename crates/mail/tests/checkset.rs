@@ -125,6 +125,8 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
     // Reasons per source: real DSNs labelled by construction apart from other projects' labels.
     let mut reasons_by_source: BTreeMap<String, Score> = BTreeMap::new();
     let mut misses: Vec<String> = Vec::new();
+    // Labelled permanence on reports that give no status or reply code.
+    let mut no_code: BTreeMap<String, usize> = BTreeMap::new();
     for row in &rows {
         let bytes = std::fs::read(dir(set).join(&row.file)).expect("sample");
         if row.kind == "arf" {
@@ -206,17 +208,22 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
                 let class = v
                     .and_then(|v| v.status.as_deref().or(v.reply_code.as_deref()))
                     .and_then(|s| s.chars().next());
-                // The code's class; a report without one says it by its action.
-                let action = v.and_then(|v| v.action.as_deref());
-                let have = match (class, action) {
-                    (Some('5'), _) | (None, Some("failed")) => "permanent",
-                    (Some('4'), _) | (None, Some("delayed")) => "temporary",
-                    _ => "unknown",
+                // The code's class; a report that gives no code is counted apart, not scored
+                // (its action is Herald's own default, "failed", unless delay words were read).
+                let have = match class {
+                    Some('5') => Some("permanent"),
+                    Some('4') => Some("temporary"),
+                    _ => None,
                 };
-                let ok = have == row.permanence;
-                scores.entry("permanence").or_default().add(ok);
-                if !ok {
-                    misses.push(format!("{}: {}, read {have}", row.file, row.permanence));
+                match have {
+                    Some(have) => {
+                        let ok = have == row.permanence;
+                        scores.entry("permanence").or_default().add(ok);
+                        if !ok {
+                            misses.push(format!("{}: {}, read {have}", row.file, row.permanence));
+                        }
+                    }
+                    None => *no_code.entry(row.permanence.clone()).or_default() += 1,
                 }
             }
             if let Some(want) = row.reasons.get(i) {
@@ -250,6 +257,9 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
             s.total,
             s.ratio() * 100.0
         );
+    }
+    for (k, n) in &no_code {
+        println!("  {k} by the label, no code in the report: {n} (not scored)");
     }
     for (k, s) in &by_source {
         println!("  recognised from {k}: {}/{}", s.right, s.total);

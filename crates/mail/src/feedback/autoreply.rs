@@ -60,10 +60,19 @@ pub(super) fn looks_like_bounce(message: &Message<'_>) -> bool {
         .parts
         .iter()
         .any(|p| is_type(p, "message", "rfc822") || is_type(p, "text", "rfc822-headers"));
+    // A person's reply or forward is not a bounce, whatever words its subject repeats ("Re:
+    // your parcel could not be delivered"): a reply prefix and the reply's threading headers.
+    // (Some gateways write "RE: …: non remis" as a bounce's subject, without threading.)
+    const REPLYING: &[&str] = &[
+        "re:", "aw:", "sv:", "vs:", "antw:", "fw:", "fwd:", "wg:", "tr:",
+    ];
+    let replying = REPLYING.iter().any(|p| subject.trim_start().starts_with(p))
+        && (message.header_raw("In-Reply-To").is_some()
+            || message.header_raw("References").is_some());
     message.header_raw("X-Failed-Recipients").is_some()
         || SENDERS.iter().any(|s| from.contains(s))
         || (null_sender && returns_original && !is_autoreply(message))
-        || (SUBJECTS.iter().any(|s| subject.contains(s)) && !is_autoreply(message))
+        || (!replying && SUBJECTS.iter().any(|s| subject.contains(s)) && !is_autoreply(message))
 }
 
 /// Words of a mailing list manager refusing a post from someone who may not post.

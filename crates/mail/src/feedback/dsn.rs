@@ -304,18 +304,51 @@ pub(super) fn spam_sign(message: &Message<'_>) -> bool {
 }
 
 /// `rfc822; a@b` → `a@b`.
-/// The address a block is about: the one the sender gave (`Original-Recipient`, RFC 3464
-/// §2.3.1) when it is a mail address, since that is the contact's; else `Final-Recipient`,
-/// which a receiver may have rewritten to an internal mailbox ("user@ms-daemon").
+/// The address a block is about: `Final-Recipient`; when that is not a mail address (a
+/// receiver rewrote it to an internal mailbox, "user@ims-ms-daemon"), the one the sender gave
+/// (`Original-Recipient`, RFC 3464 §2.3.1, xtext-decoded), since that is the contact's.
+/// A valid Final is never replaced: for an alias that expanded, the member that failed is
+/// the one the verdict is about, not the alias (which still exists).
 fn recipient_of(block: &[(String, String)]) -> Option<String> {
-    let is_address = |a: &String| {
-        a.rsplit_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-    };
+    let usable = |a: &String| herald_domain::EmailAddress::parse(a).is_ok();
+    let last = field(block, "final-recipient").map(typed_address);
+    if last.as_ref().is_some_and(usable) {
+        return last;
+    }
     field(block, "original-recipient")
-        .map(typed_address)
-        .filter(is_address)
-        .or_else(|| field(block, "final-recipient").map(typed_address))
+        .filter(|v| {
+            v.split_once(';')
+                .is_some_and(|(kind, _)| kind.trim().eq_ignore_ascii_case("rfc822"))
+        })
+        .map(|v| xtext_decoded(&typed_address(v)))
+        .filter(usable)
+        .or(last)
+}
+
+/// RFC 3461 §4 xtext: `+XX` is the byte XX; anything else is itself.
+fn xtext_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match hex
+            .filter(|_| b[i] == b'+')
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub(super) fn typed_address(v: &str) -> String {
@@ -400,13 +433,32 @@ mod tests {
             ("final-recipient", "rfc822;someone@ims-ms-daemon"),
         ]);
         assert_eq!(recipient_of(&b).as_deref(), Some("someone@example.com"));
-        // An original that is not a mail address leaves the final one.
+        // As the sender encoded it in ORCPT (xtext).
         let b = block(&[
-            ("original-recipient", "x-local;someone"),
-            ("final-recipient", "rfc822;someone@example.net"),
+            ("original-recipient", "rfc822;ann+2Bnews@example.com"),
+            ("final-recipient", "rfc822;ann@ims-ms-daemon"),
         ]);
-        assert_eq!(recipient_of(&b).as_deref(), Some("someone@example.net"));
+        assert_eq!(recipient_of(&b).as_deref(), Some("ann+news@example.com"));
+        // An alias that expanded: the member that failed is the recipient, not the alias.
+        let b = block(&[
+            ("original-recipient", "rfc822;team@example.com"),
+            ("final-recipient", "rfc822;member@example.net"),
+        ]);
+        assert_eq!(recipient_of(&b).as_deref(), Some("member@example.net"));
+        // An original that is not a usable mail address leaves the final one as it is.
+        for original in [
+            "x-local;someone@example.com",
+            "rfc822;<>",
+            "rfc822;Name <a@b.example",
+        ] {
+            let b = block(&[
+                ("original-recipient", original),
+                ("final-recipient", "rfc822;someone@ims-ms-daemon"),
+            ]);
+            assert_eq!(recipient_of(&b).as_deref(), Some("someone@ims-ms-daemon"));
+        }
         assert_eq!(recipient_of(&block(&[("action", "failed")])), None);
+        assert_eq!(xtext_decoded("a+2Bb+3Dc+zz+4"), "a+b=c+zz+4");
     }
 
     fn st(s: &str) -> Option<Status> {

@@ -295,6 +295,13 @@ mod tests {
             classify_message(raw).recipients[0].reason,
             BounceReason::Expired
         );
+        // A warning that names the limit it has not reached has not given up.
+        let raw = b"From: gw@example.com\r\nSubject: Mail could not be delivered yet\r\n\r\nThe following mail to who@example.org has been delayed; we will retry until the maximum delivery attempts are reached.\r\n";
+        let c = classify_message(raw);
+        assert_eq!(c.recipients[0].action.as_deref(), Some("delayed"));
+        // A person's reply repeating such a subject is not a bounce.
+        let raw = b"From: Ann <ann@example.org>\r\nSubject: Re: Your parcel could not be delivered\r\nIn-Reply-To: <1@shop.example>\r\n\r\nWhich parcel? Write to bob@example.com.\r\n";
+        assert_eq!(classify_message(raw).kind, Kind::NotBounce);
     }
 
     #[test]

@@ -493,24 +493,34 @@ const COURIER: &[(BounceReason, &[&str])] = &[
     (NetworkError, &["dns lookup failed."]),
 ];
 
-/// amavisd-new's category of the refused message, as its DSN states it ("554 5.7.0
-/// Reject, id=… - SPAM") and as its notice opens.
-const AMAVIS: &[(BounceReason, &[&str])] = &[
-    (
-        VirusDetected,
-        &[
-            " - infected",
-            "contains a virus",
-            "was found to contain virus",
-        ],
-    ),
-    (
-        SpamDetected,
-        &[" - spam", "considered unsolicited bulk e-mail"],
-    ),
-    (PolicyViolation, &[" - banned", "contains banned"]),
-    (ContentError, &[" - bad-header", "bad-header"]),
+/// amavisd-new's categories as its reply names them after the message's id ("554 5.7.0
+/// Reject, id=12345-01 - SPAM", "… - INFECTED: Eicar…", "… - BANNED: …", "… - BAD HEADER: …").
+const AMAVIS: &[(BounceReason, &str)] = &[
+    (VirusDetected, "infected"),
+    (SpamDetected, "spam"),
+    (PolicyViolation, "banned"),
+    (ContentError, "bad header"),
 ];
+
+/// amavisd-new's verdict: the category on a line that names the message's id (the reply, not
+/// the quoted original's Subject), else its notice's own sentence about bulk mail.
+fn amavis(lower: &str, whole: &str) -> Option<BounceReason> {
+    lower
+        .lines()
+        .find_map(|line| {
+            let (_, after_id) = line.split_once("id=")?;
+            let (_, category) = after_id.split_once(" - ")?;
+            AMAVIS
+                .iter()
+                .find(|(_, c)| category.trim_start().starts_with(c))
+                .map(|(r, _)| *r)
+        })
+        .or_else(|| {
+            whole
+                .contains("was considered unsolicited bulk e-mail")
+                .then_some(SpamDetected)
+        })
+}
 
 const IMAIL: &[(BounceReason, &[&str])] = &[
     (HostUnknown, &["unknown host"]),
@@ -676,7 +686,7 @@ pub(crate) fn conventions(
         Reporter::Notes => out.reason = first(NOTES, lower),
         Reporter::Courier => out.reason = first(COURIER, lower),
         Reporter::IMailServer => out.reason = first(IMAIL, lower),
-        Reporter::Amavis => out.reason = first(AMAVIS, lower).or_else(|| first(AMAVIS, whole)),
+        Reporter::Amavis => out.reason = amavis(lower, whole),
         Reporter::OpenSmtpd => out.reason = first(OPENSMTPD, lower),
         Reporter::DragonFly => out.reason = first(DRAGONFLY, lower),
         Reporter::Gmx => out.reason = first(GMX, lower).or_else(|| first(GMX, whole)),
@@ -808,27 +818,46 @@ mod tests {
         assert_eq!(reporter(imail), Reporter::IMailServer);
         let amavis = "From: \"Content-filter at mx.example\" <postmaster@mx.example>\r\nSubject: Considered UNSOLICITED BULK EMAIL, apparently from you\r\n\r\nOur internal reference code for your message is 00832-01/Ed\r\n";
         assert_eq!(reporter(amavis), Reporter::Amavis);
+        let by_from = "From: \"Content-filter at mx.example\" <postmaster@mx.example>\r\nSubject: x\r\n\r\nhello\r\n";
+        assert_eq!(reporter(by_from), Reporter::Amavis);
+        let by_body = "From: postmaster@mx.example\r\nSubject: x\r\n\r\nOur internal reference code for your message is 1-01/x\r\n";
+        assert_eq!(reporter(by_body), Reporter::Amavis);
+        // Exchange 2003's connector, known by its X-Mailer (compared without the leading space).
+        let exchange = "From: postmaster@mx.example\r\nSubject: Undeliverable: x\r\nX-Mailer: Internet Mail Service (5.5.2653.19)\r\n\r\nhello\r\n";
+        assert_eq!(reporter(exchange), Reporter::Exchange2003);
     }
 
     #[test]
     fn amavis_names_the_category() {
-        let read = |diag: &str| conventions(Reporter::Amavis, diag, "", false).reason;
+        let read =
+            |diag: &str, whole: &str| conventions(Reporter::Amavis, diag, whole, false).reason;
         assert_eq!(
-            read("554 5.7.0 reject, id=00832-01 - spam"),
+            read("554 5.7.0 reject, id=00832-01 - spam", ""),
             Some(SpamDetected)
         );
         assert_eq!(
-            read("554 5.7.0 reject, id=1-01 - infected: eicar"),
+            read("554 5.7.0 reject, id=1-01 - infected: eicar", ""),
             Some(VirusDetected)
         );
         assert_eq!(
-            read("554 5.7.0 reject, id=1-01 - banned: x.exe"),
+            read("554 5.7.0 reject, id=1-01 - banned: p=p003", ""),
             Some(PolicyViolation)
         );
         assert_eq!(
-            read("554 5.6.0 reject, id=1-01 - bad-header"),
+            read("554 5.6.0 reject, id=1-01 - bad header: mime error", ""),
             Some(ContentError)
         );
-        assert_eq!(read("250 2.0.0 ok"), None);
+        // The quoted original's subject is not the reply.
+        assert_eq!(
+            read(
+                "554 5.7.0 reject, id=1-01 - message size exceeds recipient's size limit",
+                "subject: flash sale - spam-free offers inside"
+            ),
+            None
+        );
+        // The notice's own sentence.
+        let notice =
+            "a message from <a@b> to: -> c@d was considered unsolicited bulk e-mail (ube).";
+        assert_eq!(read("", notice), Some(SpamDetected));
     }
 }

@@ -48,7 +48,9 @@ const GAVE_UP: &[&str] = &[
     "delivery was deferred until the message expired",
     "timeout exceeded",
     "timed out in queue",
-    "maximum delivery attempts",
+    "exceeded maximum delivery attempts",
+    "maximum delivery attempts exceeded",
+    "maximum delivery attempts reached",
     "message could not be delivered in time",
 ];
 

@@ -723,8 +723,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "listed as a best-preference mx",
             "loop detected",
             "network error on destination",
-            "recipient server did not respond",
-            "did not accept our requests to connect",
             "no relevant answers",
             "temporary failure in mx lookup",
             "temporary lookup failure",
