@@ -13,14 +13,9 @@ set -euo pipefail
 out=${1:?usage: dma-dsns.sh OUT_DIR}
 W=${HERALD_WORLD:-/tmp/herald-world}
 . "$W/env"
+. "$(dirname "$0")/dsn-lib.sh"
 PKG=${DMA_ROOT:-/var/cache/herald/dma-root}
-if [ ! -x "$PKG/usr/sbin/dma" ]; then
-  tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download -q dma >/dev/null 2>&1)
-  mkdir -p "$PKG"
-  dpkg -x "$tmp"/dma_*.deb "$PKG"
-  rm -rf "$tmp"
-fi
+unpack "$PKG" usr/sbin/dma dma
 TOOBIG_PORT=${WORLD_TOOBIG_PORT:-12530}
 BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
 NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}

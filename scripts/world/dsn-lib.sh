@@ -1,5 +1,5 @@
 # Shared by the scripts that collect real bounces for the classifier's check set (dsns.sh,
-# exim-dsns.sh, sendmail-dsns.sh, opensmtpd-dsns.sh). Each case is
+# exim-dsns.sh, sendmail-dsns.sh, opensmtpd-dsns.sh, dma-dsns.sh). Each case is
 # "name|recipients|expected reasons|hard/soft|…"; a case's message carries "Subject: checkset
 # <name>", which the returned original in its bounce still shows.
 
@@ -45,4 +45,17 @@ collect() {
     cp "$f" "$out/${prefix}__$name.eml"
     printf '%s__%s.eml\t%s\t%s\n' "$prefix" "$name" "$reasons" "$hardsoft"
   done
+}
+
+# unpack ROOT BINARY PACKAGE…: unless ROOT/BINARY exists, download Debian's PACKAGEs and unpack
+# them into ROOT with dpkg -x (they conflict with Postfix, so they are never installed).
+unpack() {
+  local root=$1 binary=$2 tmp deb
+  shift 2
+  [ -x "$root/$binary" ] && return 0
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q "$@" >/dev/null 2>&1)
+  mkdir -p "$root"
+  for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$root"; done
+  rm -rf "$tmp"
 }

@@ -19,12 +19,8 @@ PKG=${EXIM_ROOT:-/var/cache/herald/exim-root}
 if [ ! -x "$PKG/usr/sbin/exim4" ]; then
   # libidn12 is Exim's one library a bare Debian lacks; it does not conflict with Postfix.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q libidn12 >/dev/null
-  tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download -q exim4-daemon-light >/dev/null 2>&1)
-  mkdir -p "$PKG"
-  dpkg -x "$tmp"/exim4-daemon-light_*.deb "$PKG"
-  rm -rf "$tmp"
 fi
+unpack "$PKG" usr/sbin/exim4 exim4-daemon-light
 id Debian-exim >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin Debian-exim
 rm -rf "$E"
 mkdir -p "$E/spool" "$E/log" "$E/dsn/Maildir"/{new,cur,tmp}

@@ -15,13 +15,7 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 . "$W/env"
 . "$(dirname "$0")/dsn-lib.sh"
 PKG=${OPENSMTPD_ROOT:-/var/cache/herald/opensmtpd-root}
-if [ ! -x "$PKG/usr/sbin/smtpd" ]; then
-  tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download -q opensmtpd >/dev/null 2>&1)
-  mkdir -p "$PKG"
-  dpkg -x "$tmp"/opensmtpd_*.deb "$PKG"
-  rm -rf "$tmp"
-fi
+unpack "$PKG" usr/sbin/smtpd opensmtpd
 for u in opensmtpd opensmtpq; do
   id "$u" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
 done

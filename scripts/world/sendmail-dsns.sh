@@ -17,14 +17,7 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 . "$(dirname "$0")/dsn-lib.sh"
 PKG=${SENDMAIL_ROOT:-/var/cache/herald/sendmail-root}
 SM=/var/cache/herald/sendmail-world
-if [ ! -x "$PKG/usr/libexec/sendmail/sendmail" ]; then
-  command -v m4 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q m4 >/dev/null
-  tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download -q sendmail-bin sendmail-cf >/dev/null 2>&1)
-  mkdir -p "$PKG"
-  for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$PKG"; done
-  rm -rf "$tmp"
-fi
+unpack "$PKG" usr/libexec/sendmail/sendmail sendmail-bin sendmail-cf
 command -v m4 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q m4 >/dev/null
 CF="$PKG/usr/share/sendmail/cf"
 MX_PORT=${WORLD_MX_PORT:-12525}
