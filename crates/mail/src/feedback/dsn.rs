@@ -303,7 +303,6 @@ pub(super) fn spam_sign(message: &Message<'_>) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("NG"))
 }
 
-/// `rfc822; a@b` → `a@b`.
 /// The address a block is about: `Final-Recipient`; when that is not a mail address (a
 /// receiver rewrote it to an internal mailbox, "user@ims-ms-daemon"), the one the sender gave
 /// (`Original-Recipient`, RFC 3464 §2.3.1, xtext-decoded), since that is the contact's.
@@ -351,6 +350,7 @@ fn xtext_decoded(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `rfc822; a@b` → `a@b`.
 pub(super) fn typed_address(v: &str) -> String {
     let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
     v.trim_matches(['<', '>', ' ', '"']).to_string()
