@@ -25,6 +25,8 @@ const FLOORS: &[(&str, f64)] = &[
     ("permanence", 0.93),
     ("reason", 0.74),
     ("hard_soft", 0.85),
+    // A wrong hard suppresses a good address: none so far.
+    ("soft_kept_soft", 0.98),
     ("reply_reason", 0.80),
     ("arf", 0.85),
 ];
@@ -35,6 +37,7 @@ const TUNING_FLOORS: &[(&str, f64)] = &[
     ("recipient", 0.97),
     ("reason", 0.85),
     ("hard_soft", 0.90),
+    ("soft_kept_soft", 0.98),
 ];
 
 struct Row {
@@ -243,6 +246,19 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
                 };
                 let ok = have == want;
                 scores.entry("hard_soft").or_default().add(ok);
+                // The two ways to be wrong cost differently: a wrong hard suppresses a good
+                // address, a wrong soft keeps mailing a dead one (until the soft-bounce count).
+                match want.as_str() {
+                    "soft" => scores
+                        .entry("soft_kept_soft")
+                        .or_default()
+                        .add(have != "hard"),
+                    "hard" => scores
+                        .entry("hard_read_hard")
+                        .or_default()
+                        .add(have == "hard"),
+                    _ => {}
+                }
                 if !ok {
                     misses.push(format!("{}: {want}, read {have}", row.file));
                 }
