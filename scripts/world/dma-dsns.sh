@@ -6,7 +6,8 @@
 # next hops), and writes its own bounce to the local sender's mailbox. The cause is known by
 # construction: it is the label.
 #   usage: scripts/world/dma-dsns.sh OUT_DIR    (the world must be up: scripts/world/start.sh)
-# dma's paths are compiled in (/etc/dma/dma.conf, /var/spool/dma, /var/mail, /usr/lib/dma): each
+# The unknown domain is resolved by a dnsmasq of the script's own (127.0.0.77:53, NXDOMAIN for
+# .test). dma's paths are compiled in (/etc/dma/dma.conf, /var/spool/dma, /var/mail, /usr/lib/dma): each
 # run happens in a mount namespace of its own (unshare -m) where directories of this script's own
 # are bound over them; the mount points it has to create are removed afterwards.
 set -euo pipefail
@@ -29,19 +30,29 @@ made=()
 for m in /etc/dma /var/spool/dma /usr/lib/dma; do
   [ -d "$m" ] || { mkdir -p "$m"; made+=("$m"); }
 done
-cleanup() { for m in "${made[@]}"; do rmdir "$m" 2>/dev/null || true; done; }
+own_resolver "$D" # for the unknown domain
+cleanup() {
+  for m in "${made[@]}"; do rmdir "$m" 2>/dev/null || true; done
+  stop_resolver "$D"
+}
 trap cleanup EXIT
 
-# case NAME PORT RECIPIENT REASON HARD_SOFT [big]: one message through the smarthost on PORT;
-# its bounce is saved as OUT_DIR/dma__NAME.eml and a manifest line printed.
+# case NAME PORT RECIPIENT REASON HARD_SOFT [big]: one message through the smarthost on PORT
+# (PORT "-": no smarthost, dma looks up the recipient's MX); its bounce is saved as
+# OUT_DIR/dma__NAME.eml and a manifest line printed.
 case_() {
   local name=$1 port=$2 rcpt=$3 reason=$4 hardsoft=$5 body=hello
   [ "${6:-}" = big ] && body=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76)
-  printf 'SMARTHOST 127.0.0.1\nPORT %s\nMAILNAME sender.test\n' "$port" > "$D/etc/dma.conf"
+  if [ "$port" = - ]; then
+    printf 'MAILNAME sender.test\n' > "$D/etc/dma.conf"
+  else
+    printf 'SMARTHOST 127.0.0.1\nPORT %s\nMAILNAME sender.test\n' "$port" > "$D/etc/dma.conf"
+  fi
   : > "$D/mail/root"
   printf 'From: root\nTo: %s\nSubject: checkset %s\n\n%s\n' "$rcpt" "$name" "$body" > "$D/message"
   unshare -m bash -c '
     set -e
+    mount --bind "$1/resolv.conf" /etc/resolv.conf
     mount --bind "$1/etc" /etc/dma
     mount --bind "$1/spool" /var/spool/dma
     mount --bind "$1/mail" /var/mail
@@ -66,3 +77,4 @@ case_ rcpt-unknown "$WORLD_MX_PORT" ghost@inbox.test userunknown hard
 case_ client-rejected "$BLOCKED_PORT" someone@blocked.test blocked soft
 case_ relay-denied "$NORELAY_PORT" someone@norelay.test norelaying soft
 case_ size-limit "$TOOBIG_PORT" alice@inbox.test mesgtoobig soft big
+case_ host-unknown - someone@nowhere.test hostunknown hard

@@ -59,3 +59,16 @@ unpack() {
   for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$root"; done
   rm -rf "$tmp"
 }
+
+# own_resolver DIR: a resolver of the script's own for an unknown domain: dnsmasq on
+# 127.0.0.77:53 answering NXDOMAIN for every .test name, and DIR/resolv.conf naming it, for an
+# MTA run in a mount namespace with that file bound over /etc/resolv.conf. stop_resolver DIR
+# stops it.
+own_resolver() {
+  dnsmasq --port=53 --listen-address=127.0.0.77 --bind-interfaces --no-resolv --no-hosts \
+    --local=/test/ --pid-file="$1/dnsmasq.pid" --log-facility="$1/dnsmasq.log"
+  printf 'nameserver 127.0.0.77\n' > "$1/resolv.conf"
+}
+stop_resolver() {
+  if [ -f "$1/dnsmasq.pid" ]; then kill "$(cat "$1/dnsmasq.pid")" 2>/dev/null || true; fi
+}

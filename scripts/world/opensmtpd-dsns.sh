@@ -39,16 +39,24 @@ match from any for domain "inbox.test" action "mx"
 match from any for domain "toobig.test" action "toobig"
 match from any for domain "blocked.test" action "blocked"
 match from any for domain "norelay.test" action "norelay"
+action "mx-lookup" relay
+match from any for domain "nowhere.test" action "mx-lookup"
 CONF
-"$PKG/usr/sbin/smtpd" -d -f "$E/smtpd.conf" > "$E/log" 2>&1 &
+# nowhere.test is looked up through a resolver of the script's own, bound over
+# /etc/resolv.conf in OpenSMTPD's mount namespace.
+own_resolver "$E"
+unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
+  "$PKG/usr/sbin/smtpd" "$E/resolv.conf" -d -f "$E/smtpd.conf" > "$E/log" 2>&1 &
 smtpd=$!
-trap 'kill $smtpd 2>/dev/null || true' EXIT
+trap 'kill $smtpd 2>/dev/null || true; stop_resolver "$E"' EXIT
 for i in $(seq 1 50); do
   (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
   sleep 0.2
 done
 box="$W/mail/inbox.test/dsn/Maildir/new"
 mkdir -p "$box"
+# Dovecot delivers as mail: a Maildir this script made as root would refuse it.
+chown -R mail:mail "$W/mail/inbox.test/dsn"
 rm -f "$box"/* 2>/dev/null || true
 big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76 | tr '\n' '~')
 # case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | body
@@ -57,6 +65,7 @@ cases=(
   "size-limit|big@toobig.test|mesgtoobig|soft|$big"
   "client-rejected|someone@blocked.test|blocked|soft|hello"
   "relay-denied|someone@norelay.test|norelaying|soft|hello"
+  "host-unknown|someone@nowhere.test|hostunknown|hard|hello"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r name rcpts _ _ body <<<"$c"

@@ -65,12 +65,18 @@ m4 "$SM/world.mc" > "$SM/sendmail.cf"
 printf '%s\n' 'inbox.test esmtp:[127.0.0.1]' 'toobig.test toobig:[127.0.0.1]' \
   'blocked.test blocked:[127.0.0.1]' 'norelay.test norelay:[127.0.0.1]' \
   'slow.test esmtp:[127.0.0.2]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
+# The unknown domain (nowhere.test, in no mailertable entry) is looked up through a resolver
+# of the script's own, bound over /etc/resolv.conf in Sendmail's namespace.
+own_resolver "$SM"
+trap 'stop_resolver "$SM"' EXIT
 sendmail() {
-  unshare --uts sh -c 'hostname mx.sendmail.world.test && exec "$0" "$@"' \
-    "$PKG/usr/libexec/sendmail/sendmail" -C "$SM/sendmail.cf" "$@"
+  unshare --uts --mount sh -c 'mount --bind "$1" /etc/resolv.conf && hostname mx.sendmail.world.test && shift && exec "$0" "$@"' \
+    "$PKG/usr/libexec/sendmail/sendmail" "$SM/resolv.conf" -C "$SM/sendmail.cf" "$@"
 }
 box="$W/mail/inbox.test/dsn/Maildir/new"
 mkdir -p "$box"
+# Dovecot delivers as mail: a Maildir this script made as root would refuse it.
+chown -R mail:mail "$W/mail/inbox.test/dsn"
 rm -f "$box"/* 2>/dev/null || true
 # case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
 cases=(
@@ -80,6 +86,7 @@ cases=(
   "relay-denied|someone@norelay.test|norelaying|soft|"
   "retry-timeout|someone@slow.test|expired|soft|"
   "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
+  "host-unknown|someone@nowhere.test|hostunknown|hard|"
 )
 submit dsn@inbox.test sendmail "${cases[@]}"
 # What was deferred is retried by queue runs until its return time (20 s) runs out.
