@@ -61,12 +61,14 @@ unpack() {
 }
 
 # own_resolver DIR: a resolver of the script's own for an unknown domain: dnsmasq on
-# 127.0.0.77:53 answering NXDOMAIN for every .test name, and DIR/resolv.conf naming it, for an
+# 127.0.0.77:53 answering NXDOMAIN for every .test name but nullmx.test, and DIR/resolv.conf naming it, for an
 # MTA run in a mount namespace with that file bound over /etc/resolv.conf. stop_resolver DIR
 # stops it.
 own_resolver() {
+  # nullmx.test publishes a null MX (RFC 7505): it accepts no mail.
   dnsmasq --port=53 --listen-address=127.0.0.77 --bind-interfaces --no-resolv --no-hosts \
-    --local=/test/ --pid-file="$1/dnsmasq.pid" --log-facility="$1/dnsmasq.log"
+    --local=/test/ --mx-host=nullmx.test,.,0 \
+    --pid-file="$1/dnsmasq.pid" --log-facility="$1/dnsmasq.log"
   printf 'nameserver 127.0.0.77\n' > "$1/resolv.conf"
 }
 stop_resolver() {

@@ -75,6 +75,7 @@ for c in "${cases[@]}"; do
 done
 # (No two-recipient case: OpenSMTPD bounces each next hop's refusals separately. No
 # retry-timeout case: OpenSMTPD takes an unreachable next hop offline and expires the
-# envelope only when its backoff comes round, minutes later.)
+# envelope only when its backoff comes round, minutes later. No null-MX case: OpenSMTPD 6.8
+# does not read a null MX as a refusal; it keeps the message queued and warns.)
 wait_for_bounces "$box" "${#cases[@]}" 60
 collect opensmtpd "$box" "$out" "${cases[@]}"

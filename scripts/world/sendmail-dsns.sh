@@ -87,6 +87,7 @@ cases=(
   "retry-timeout|someone@slow.test|expired|soft|"
   "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
   "host-unknown|someone@nowhere.test|hostunknown|hard|"
+  "null-mx|someone@nullmx.test|notaccept|hard|"
 )
 submit dsn@inbox.test sendmail "${cases[@]}"
 # What was deferred is retried by queue runs until its return time (20 s) runs out.
