@@ -31,9 +31,12 @@ for m in /etc/dma /var/spool/dma /usr/lib/dma; do
   [ -d "$m" ] || { mkdir -p "$m"; made+=("$m"); }
 done
 own_resolver "$D" # for the unknown domain
+# moved.test: the second Postfix instance's relocated user (scripts/world/refusers.sh).
+"$(dirname "$0")/refusers.sh" start
 cleanup() {
   for m in "${made[@]}"; do rmdir "$m" 2>/dev/null || true; done
   stop_resolver "$D"
+  "$(dirname "$0")/refusers.sh" stop
 }
 trap cleanup EXIT
 
@@ -78,3 +81,4 @@ case_ client-rejected "$BLOCKED_PORT" someone@blocked.test blocked soft
 case_ relay-denied "$NORELAY_PORT" someone@norelay.test norelaying soft
 case_ size-limit "$TOOBIG_PORT" alice@inbox.test mesgtoobig soft big
 case_ host-unknown - someone@nowhere.test hostunknown hard
+case_ user-moved 12544 someone@moved.test hasmoved hard

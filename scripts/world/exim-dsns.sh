@@ -64,6 +64,7 @@ world:
                toobig.test 127.0.0.1::$TOOBIG_PORT byname ; \\
                blocked.test 127.0.0.1::$BLOCKED_PORT byname ; \\
                norelay.test 127.0.0.1::$NORELAY_PORT byname ; \\
+               moved.test 127.0.0.1::12544 byname ; \\
                slow.test 127.0.0.2::9 byname
   # The world listens on this machine's loopback: sending there is intended.
   self = send
@@ -103,7 +104,11 @@ cases=(
   "unrouteable|someone@nowhere.invalid|hostunknown|hard|"
   "retry-timeout|someone@slow.test|expired|soft|"
   "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
+  "user-moved|someone@moved.test|hasmoved|hard|"
 )
+# moved.test: the second Postfix instance's relocated user (scripts/world/refusers.sh).
+"$(dirname "$0")/refusers.sh" start
+trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 submit dsn@exim.world.test exim "${cases[@]}"
 # What was deferred is retried by queue runs until its retry time runs out.
 box="$E/dsn/Maildir/new"

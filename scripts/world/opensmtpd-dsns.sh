@@ -40,15 +40,19 @@ match from any for domain "toobig.test" action "toobig"
 match from any for domain "blocked.test" action "blocked"
 match from any for domain "norelay.test" action "norelay"
 action "mx-lookup" relay
+action "moved" relay host smtp://127.0.0.1:12544
+match from any for domain "moved.test" action "moved"
 match from any for domain "nowhere.test" action "mx-lookup"
 CONF
 # nowhere.test is looked up through a resolver of the script's own, bound over
 # /etc/resolv.conf in OpenSMTPD's mount namespace.
 own_resolver "$E"
+# moved.test: the second Postfix instance's relocated user (scripts/world/refusers.sh).
+"$(dirname "$0")/refusers.sh" start
 unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
   "$PKG/usr/sbin/smtpd" "$E/resolv.conf" -d -f "$E/smtpd.conf" > "$E/log" 2>&1 &
 smtpd=$!
-trap 'kill $smtpd 2>/dev/null || true; stop_resolver "$E"' EXIT
+trap 'kill $smtpd 2>/dev/null || true; stop_resolver "$E"; "$(dirname "$0")/refusers.sh" stop' EXIT
 for i in $(seq 1 50); do
   (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
   sleep 0.2
@@ -66,6 +70,7 @@ cases=(
   "client-rejected|someone@blocked.test|blocked|soft|hello"
   "relay-denied|someone@norelay.test|norelaying|soft|hello"
   "host-unknown|someone@nowhere.test|hostunknown|hard|hello"
+  "user-moved|someone@moved.test|hasmoved|hard|hello"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r name rcpts _ _ body <<<"$c"

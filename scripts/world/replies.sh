@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Collect real SMTP/LMTP replies for the classifier's single-reply check set: swaks talks to the
 # recipient world's Postfix MX, its refusing next hops, its submission service and Dovecot's
-# LMTP, each set up to refuse for one cause, and a second Postfix instance this script starts for
-# causes the world does not set up (a refused sender, a connection limit, a rate limit; stopped
-# on exit); the refusal's text is saved as it was answered. The cause is known by construction:
+# LMTP, each set up to refuse for one cause, and the second Postfix instance of
+# scripts/world/refusers.sh for causes the world does not set up (a refused sender, a connection
+# limit, a rate limit, a user who moved; stopped on exit); the refusal's text is saved as it was
+# answered. The cause is known by construction:
 # it is the label.
 #   usage: scripts/world/replies.sh OUT_DIR    (the world must be up: scripts/world/start.sh)
 # Writes OUT_DIR/world__<case>.txt and prints one manifest line per file (file, reason, hard/soft).
@@ -14,8 +15,8 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 TOOBIG_PORT=${WORLD_TOOBIG_PORT:-12530}
 BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
 NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
-# A second Postfix instance of this script's own, for causes the world's services do not set up.
-SENDER_PORT=12541 CONNLIMIT_PORT=12542 RATELIMIT_PORT=12543
+# The second Postfix instance's services (scripts/world/refusers.sh).
+SENDER_PORT=12541 CONNLIMIT_PORT=12542 RATELIMIT_PORT=12543 RELOCATED_PORT=12544
 mkdir -p "$out"
 # The first refusal swaks reports ("<** 550 …", continuation lines joined).
 # (swaks marks a refusal "<**", and a refused AUTH "<*"; "~" when the session is in TLS.)
@@ -67,47 +68,9 @@ unknown_command() {
 }
 save command-unknown syntaxerror soft "$(unknown_command)"
 
-# The second instance: the world's main.cf with its own queue, and three refusing services.
-R=$W/refusers
-postfix -c "$R/etc" stop >/dev/null 2>&1 || true
-rm -rf "$R" && mkdir -p "$R/etc" "$R/spool" "$R/data"
-sed -e "s|^queue_directory = .*|queue_directory = $R/spool|" \
-    -e "s|^data_directory = .*|data_directory = $R/data|" \
-    -e "s|^maillog_file = .*|maillog_file = $R/maillog|" \
-    "$W/postfix/etc/main.cf" > "$R/etc/main.cf"
-printf 'sender.test REJECT\n' > "$R/etc/sender_access"
-# The world's own master.cf recipe (no chroot, no pickup, no local delivery agents) minus its MX.
-sed -e '/^smtp      inet/d' \
-    -e 's/^\([a-z]*  *unix *[-n]  *[-n]  *\)y/\1n/' \
-    -e '/^pickup/d' -e '/^maildrop/,$d' \
-    /usr/share/postfix/master.cf.dist > "$R/etc/master.cf"
-cat >> "$R/etc/master.cf" <<CONF
-127.0.0.1:$SENDER_PORT inet n - n - - smtpd
-  -o syslog_name=refusers/sender
-  -o smtpd_sender_restrictions=check_sender_access,texthash:$R/etc/sender_access
-127.0.0.1:$CONNLIMIT_PORT inet n - n - - smtpd
-  -o syslog_name=refusers/connlimit
-  -o smtpd_client_connection_count_limit=1
-127.0.0.1:$RATELIMIT_PORT inet n - n - - smtpd
-  -o syslog_name=refusers/ratelimit
-  -o smtpd_client_message_rate_limit=1
-CONF
-chown postfix "$R/data"
-trap 'postfix -c "$R/etc" stop >/dev/null 2>&1 || true' EXIT
-if ! postfix -c "$R/etc" start </dev/null >"$R/stdout.log" 2>&1; then
-  cat "$R/stdout.log" >&2
-  exit 1
-fi
-up=no
-for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$RATELIMIT_PORT") 2>/dev/null; then up=yes; break; fi
-  sleep 0.1
-done
-if [ "$up" != yes ]; then
-  echo "the second Postfix instance did not listen on :$RATELIMIT_PORT" >&2
-  cat "$R/stdout.log" "$R/maillog" >&2 2>/dev/null || true
-  exit 1
-fi
+# The second instance (scripts/world/refusers.sh) for causes the world's services do not set up.
+"$(dirname "$0")/refusers.sh" start
+trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 save sender-rejected rejected soft \
   "$(refusal --server "127.0.0.1:$SENDER_PORT" --from someone@sender.test --to alice@inbox.test --quit-after RCPT)"
 # A second connection while the first is open.
@@ -122,3 +85,5 @@ save too-many-connections toomanyconn soft "$(too_many_connections)"
 refusal --server "127.0.0.1:$RATELIMIT_PORT" --from someone@sender.test --to alice@inbox.test --quit-after RCPT >/dev/null || true
 save rate-limited speeding soft \
   "$(refusal --server "127.0.0.1:$RATELIMIT_PORT" --from someone@sender.test --to alice@inbox.test --quit-after RCPT)"
+save user-moved hasmoved hard \
+  "$(refusal --server "127.0.0.1:$RELOCATED_PORT" --from someone@sender.test --to someone@moved.test --quit-after RCPT)"

@@ -59,16 +59,19 @@ MAILER_DEFINITIONS
 Mtoobig,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $TOOBIG_PORT
 Mblocked,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $BLOCKED_PORT
 Mnorelay,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $NORELAY_PORT
+Mmoved,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12544
 MC
 m4 "$SM/world.mc" > "$SM/sendmail.cf"
 # slow.test: the world MX's port on 127.0.0.2, where nothing listens.
 printf '%s\n' 'inbox.test esmtp:[127.0.0.1]' 'toobig.test toobig:[127.0.0.1]' \
   'blocked.test blocked:[127.0.0.1]' 'norelay.test norelay:[127.0.0.1]' \
-  'slow.test esmtp:[127.0.0.2]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
+  'slow.test esmtp:[127.0.0.2]' 'moved.test moved:[127.0.0.1]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
 # The unknown domain (nowhere.test, in no mailertable entry) is looked up through a resolver
 # of the script's own, bound over /etc/resolv.conf in Sendmail's namespace.
 own_resolver "$SM"
-trap 'stop_resolver "$SM"' EXIT
+# moved.test: the second Postfix instance's relocated user (scripts/world/refusers.sh).
+"$(dirname "$0")/refusers.sh" start
+trap 'stop_resolver "$SM"; "$(dirname "$0")/refusers.sh" stop' EXIT
 sendmail() {
   unshare --uts --mount sh -c 'mount --bind "$1" /etc/resolv.conf && hostname mx.sendmail.world.test && shift && exec "$0" "$@"' \
     "$PKG/usr/libexec/sendmail/sendmail" "$SM/resolv.conf" -C "$SM/sendmail.cf" "$@"
@@ -88,6 +91,7 @@ cases=(
   "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
   "host-unknown|someone@nowhere.test|hostunknown|hard|"
   "null-mx|someone@nullmx.test|notaccept|hard|"
+  "user-moved|someone@moved.test|hasmoved|hard|"
 )
 submit dsn@inbox.test sendmail "${cases[@]}"
 # What was deferred is retried by queue runs until its return time (20 s) runs out.

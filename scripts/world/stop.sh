@@ -4,7 +4,7 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 [ -d "$W" ] || exit 0
 rm -f "$W/env"   # tests read it to find a running world
 [ -f "$W/postfix/etc/main.cf" ] && postfix -c "$W/postfix/etc" stop </dev/null >/dev/null 2>&1
-# The second instance scripts/world/replies.sh starts, if a run of it was killed.
+# The second instance of scripts/world/refusers.sh, if a collection run was killed.
 [ -f "$W/refusers/etc/main.cf" ] && postfix -c "$W/refusers/etc" stop </dev/null >/dev/null 2>&1
 [ -f "$W/dovecot/dovecot.conf" ] && doveadm -c "$W/dovecot/dovecot.conf" stop </dev/null >/dev/null 2>&1
 if [ -f "$W/dns/dnsmasq.pid" ]; then
