@@ -44,15 +44,14 @@ trap cleanup EXIT
 # (PORT "-": no smarthost, dma looks up the recipient's MX); its bounce is saved as
 # OUT_DIR/dma__NAME.eml and a manifest line printed.
 case_() {
-  local name=$1 port=$2 rcpt=$3 reason=$4 hardsoft=$5 body=hello
-  [ "${6:-}" = big ] && body=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76)
+  local name=$1 port=$2 rcpt=$3 reason=$4 hardsoft=$5
   if [ "$port" = - ]; then
     printf 'MAILNAME sender.test\n' > "$D/etc/dma.conf"
   else
     printf 'SMARTHOST 127.0.0.1\nPORT %s\nMAILNAME sender.test\n' "$port" > "$D/etc/dma.conf"
   fi
   : > "$D/mail/root"
-  printf 'From: root\nTo: %s\nSubject: checkset %s\n\n%s\n' "$rcpt" "$name" "$body" > "$D/message"
+  printf 'From: root\nTo: %s\nSubject: checkset %s\n\n%s\n' "$rcpt" "$name" "$(body_of "${6:-}")" > "$D/message"
   unshare -m bash -c '
     set -e
     mount --bind "$1/resolv.conf" /etc/resolv.conf

@@ -3,19 +3,47 @@
 # "name|recipients|expected reasons|hard/soft|…"; a case's message carries "Subject: checkset
 # <name>", which the returned original in its bounce still shows.
 
-# submit SENDER COMMAND CASE…: pipe each case's message (30 KB of body when its fifth field is
-# "big") to COMMAND -f SENDER <recipients> — an MTA's command-line submission.
+# body_of SIZE: a case's body: 30 KB of text (over the next hop's 8 KB limit) when SIZE, its
+# fifth field, is "big", else "hello".
+body_of() {
+  if [ "$1" = big ]; then head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76; else echo hello; fi
+}
+
+# submit SENDER COMMAND CASE…: pipe each case's message to COMMAND -f SENDER <recipients> — an
+# MTA's command-line submission.
 submit() {
-  local sender=$1 command=$2 c name rcpts size body
+  local sender=$1 command=$2 c name rcpts size
   shift 2
   for c in "$@"; do
     IFS='|' read -r name rcpts _ _ size <<<"$c"
-    body=hello
-    [ "$size" = big ] && body=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76)
     # shellcheck disable=SC2086 # one argument per recipient
-    printf 'From: %s\nTo: %s\nSubject: checkset %s\n\n%s\n' "$sender" "$rcpts" "$name" "$body" |
+    printf 'From: %s\nTo: %s\nSubject: checkset %s\n\n%s\n' "$sender" "$rcpts" "$name" "$(body_of "$size")" |
       "$command" -odi -f "$sender" ${rcpts//,/ } || true
   done
+}
+
+# submit_smtp SENDER CASE… -- SWAKS_OPTION…: send each case's message over SMTP with swaks and
+# the options given (server, TLS, AUTH).
+submit_smtp() {
+  local sender=$1 c name rcpts size cases=()
+  shift
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do cases+=("$1"); shift; done
+  shift
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name rcpts _ _ size <<<"$c"
+    swaks "$@" --from "$sender" --to "$rcpts" --header "Subject: checkset $name" \
+      --body "$(body_of "$size")" >/dev/null
+  done
+}
+
+# dsn_box WORLD: the world's dsn@inbox.test Maildir, emptied, and owned by mail (Dovecot
+# delivers as mail: a Maildir a script made as root would refuse it); prints its new/.
+dsn_box() {
+  local box=$1/mail/inbox.test/dsn/Maildir/new
+  mkdir -p "$box"
+  chown -R mail:mail "$1/mail/inbox.test/dsn"
+  rm -f "$box"/* 2>/dev/null || true
+  printf '%s\n' "$box"
 }
 
 # wait_for_bounces BOX COUNT SECONDS [COMMAND…]: wait until BOX holds COUNT messages, running
@@ -35,6 +63,7 @@ wait_for_bounces() {
 collect() {
   local prefix=$1 box=$2 out=$3 c name reasons hardsoft f
   shift 3
+  mkdir -p "$out"
   for c in "$@"; do
     IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
     f=$(grep -l "checkset $name\$" "$box"/* 2>/dev/null | head -n 1 || true)

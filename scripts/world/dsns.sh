@@ -11,28 +11,20 @@ out=${1:?usage: dsns.sh OUT_DIR}
 W=${HERALD_WORLD:-/tmp/herald-world}
 . "$W/env"
 . "$(dirname "$0")/dsn-lib.sh"
-mkdir -p "$out"
-box="$W/mail/inbox.test/dsn/Maildir/new"
-rm -f "$box"/* 2>/dev/null || true
-big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76 | tr '\n' '~')
-# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | body
+box=$(dsn_box "$W")
+# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
 cases=(
-  "local-unknown|ghost@gone.test|userunknown|hard|hello"
-  "local-nouser|nobody@later.test|userunknown|hard|hello"
-  "quota-full|full@inbox.test|mailboxfull|soft|hello"
-  "size-limit|big@toobig.test|mesgtoobig|soft|$big"
-  "client-rejected|someone@blocked.test|blocked|soft|hello"
-  "relay-denied|someone@norelay.test|norelaying|soft|hello"
-  "queue-expired|someone@slow.test||soft|hello"
-  "two-recipients|ghost2@gone.test,full@inbox.test|userunknown;mailboxfull|hard;soft|hello"
+  "local-unknown|ghost@gone.test|userunknown|hard|"
+  "local-nouser|nobody@later.test|userunknown|hard|"
+  "quota-full|full@inbox.test|mailboxfull|soft|"
+  "size-limit|big@toobig.test|mesgtoobig|soft|big"
+  "client-rejected|someone@blocked.test|blocked|soft|"
+  "relay-denied|someone@norelay.test|norelaying|soft|"
+  "queue-expired|someone@slow.test||soft|"
+  "two-recipients|ghost2@gone.test,full@inbox.test|userunknown;mailboxfull|hard;soft|"
 )
-for c in "${cases[@]}"; do
-  IFS='|' read -r name rcpts _ _ body <<<"$c"
-  body=${body//\~/$'\n'}
-  swaks --server "$WORLD_SUBMISSION" --tls --auth PLAIN --auth-user relay@world.test \
-    --auth-password relaypass --from dsn@inbox.test --to "$rcpts" \
-    --header "Subject: checkset $name" --body "$body" >/dev/null
-done
+submit_smtp dsn@inbox.test "${cases[@]}" -- --server "$WORLD_SUBMISSION" --tls --auth PLAIN \
+  --auth-user relay@world.test --auth-password relaypass
 # Postfix's queue lifetime here is 15 s: every DSN is back within a minute.
 wait_for_bounces "$box" "${#cases[@]}" 60
 collect postfix "$box" "$out" "${cases[@]}"

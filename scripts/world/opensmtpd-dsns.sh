@@ -57,27 +57,17 @@ for i in $(seq 1 50); do
   (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
   sleep 0.2
 done
-box="$W/mail/inbox.test/dsn/Maildir/new"
-mkdir -p "$box"
-# Dovecot delivers as mail: a Maildir this script made as root would refuse it.
-chown -R mail:mail "$W/mail/inbox.test/dsn"
-rm -f "$box"/* 2>/dev/null || true
-big=$(head -c 30000 /dev/zero | tr '\0' 'x' | fold -w 76 | tr '\n' '~')
-# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | body
+box=$(dsn_box "$W")
+# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
 cases=(
-  "rcpt-unknown|ghost@inbox.test|userunknown|hard|hello"
-  "size-limit|big@toobig.test|mesgtoobig|soft|$big"
-  "client-rejected|someone@blocked.test|blocked|soft|hello"
-  "relay-denied|someone@norelay.test|norelaying|soft|hello"
-  "host-unknown|someone@nowhere.test|hostunknown|hard|hello"
-  "user-moved|someone@moved.test|hasmoved|hard|hello"
+  "rcpt-unknown|ghost@inbox.test|userunknown|hard|"
+  "size-limit|big@toobig.test|mesgtoobig|soft|big"
+  "client-rejected|someone@blocked.test|blocked|soft|"
+  "relay-denied|someone@norelay.test|norelaying|soft|"
+  "host-unknown|someone@nowhere.test|hostunknown|hard|"
+  "user-moved|someone@moved.test|hasmoved|hard|"
 )
-for c in "${cases[@]}"; do
-  IFS='|' read -r name rcpts _ _ body <<<"$c"
-  body=${body//\~/$'\n'}
-  swaks --server "127.0.0.1:$PORT" --from dsn@inbox.test --to "$rcpts" \
-    --header "Subject: checkset $name" --body "$body" >/dev/null
-done
+submit_smtp dsn@inbox.test "${cases[@]}" -- --server "127.0.0.1:$PORT"
 # (No two-recipient case: OpenSMTPD bounces each next hop's refusals separately. No
 # retry-timeout case: OpenSMTPD takes an unreachable next hop offline and expires the
 # envelope only when its backoff comes round, minutes later. No null-MX case: OpenSMTPD 6.8

@@ -76,11 +76,7 @@ sendmail() {
   unshare --uts --mount sh -c 'mount --bind "$1" /etc/resolv.conf && hostname mx.sendmail.world.test && shift && exec "$0" "$@"' \
     "$PKG/usr/libexec/sendmail/sendmail" "$SM/resolv.conf" -C "$SM/sendmail.cf" "$@"
 }
-box="$W/mail/inbox.test/dsn/Maildir/new"
-mkdir -p "$box"
-# Dovecot delivers as mail: a Maildir this script made as root would refuse it.
-chown -R mail:mail "$W/mail/inbox.test/dsn"
-rm -f "$box"/* 2>/dev/null || true
+box=$(dsn_box "$W")
 # case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
 cases=(
   "rcpt-unknown|ghost@inbox.test|userunknown|hard|"

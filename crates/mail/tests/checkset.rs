@@ -23,8 +23,8 @@ const FLOORS: &[(&str, f64)] = &[
     ("recipient", 0.97),
     ("status", 0.95),
     ("permanence", 0.93),
-    ("reason", 0.74),
-    ("hard_soft", 0.85),
+    ("reason", 0.76),
+    ("hard_soft", 0.86),
     // A wrong hard suppresses a good address: none so far.
     ("soft_kept_soft", 0.98),
     ("reply_reason", 0.80),
