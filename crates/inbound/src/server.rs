@@ -124,9 +124,14 @@ pub async fn serve(
                         busy(stream, b"421 4.7.0 Too many connections, try again later\r\n").await;
                         return;
                     };
-                    if let Err(e) = session(stream, handler.as_ref(), &limits).await {
+                    let mut stream = stream;
+                    if let Err(e) = session(&mut stream, handler.as_ref(), &limits).await {
                         tracing::debug!(error = %e, "inbound session ended");
                     }
+                    // The slots are free before the client sees the connection close: a client
+                    // that waits for the close after QUIT may connect again at once.
+                    drop((_ip_slot, _slot));
+                    drop(stream);
                 });
             }
         }

@@ -598,12 +598,26 @@ impl Session {
         }
     }
 
-    /// Say QUIT politely; errors do not matter any more.
+    /// Say QUIT politely; errors do not matter any more. After the 221 the server closes
+    /// (RFC 5321 §4.1.1.10): waiting a moment for that close keeps the connection counted
+    /// against a receiver's limit until the receiver itself has let it go, so the next
+    /// connection is not refused as one too many.
     pub async fn quit(mut self) {
-        if self.write(SmtpStage::MailFrom, b"QUIT\r\n").await.is_ok() {
-            let _ = self
+        if self.write(SmtpStage::MailFrom, b"QUIT\r\n").await.is_ok()
+            && self
                 .read_reply(SmtpStage::MailFrom, Duration::from_secs(5))
-                .await;
+                .await
+                .is_ok()
+        {
+            let mut chunk = [0u8; 512];
+            let closed = async {
+                while let Ok(n) = self.stream.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            };
+            let _ = timeout(Duration::from_secs(1), closed).await;
         }
         let _ = self.stream.shutdown().await;
     }
