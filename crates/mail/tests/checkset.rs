@@ -35,7 +35,7 @@ const FLOORS: &[(&str, f64)] = &[
 const TUNING_FLOORS: &[(&str, f64)] = &[
     ("recognised", 0.97),
     ("recipient", 0.97),
-    ("reason", 0.77),
+    ("reason", 0.85),
     ("hard_soft", 0.90),
     ("soft_kept_soft", 0.98),
 ];

@@ -422,6 +422,8 @@ const EXCHANGE_2007: &[(BounceReason, &[&str])] = &[
     (SecurityError, &["resolver.rst.authrequired"]),
     (Rejected, &["resolver.rst.notauthorized"]),
     (ExceedLimit, &["resolver.rst.recipsizelimit"]),
+    // The sender's organisation's limit, not the recipient's.
+    (MesgTooBig, &["resolver.rst.sendsizelimit"]),
     (Expired, &["queue.expired"]),
 ];
 

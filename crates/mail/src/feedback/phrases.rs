@@ -361,6 +361,13 @@ pub(super) const PHRASES: &[(BounceReason, &[&str])] = &[
             "out of sequence",
             "invalid command",
             "command rejected",
+            // Sisimai's wordings.
+            "ehlo/helo first",
+            "mail first",
+            "rcpt first",
+            "no data after bdat",
+            "xoauth is no longer supported",
+            "504 command parameter not implemented",
         ],
     ),
     (

@@ -54,6 +54,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "maildir over quota",
             "mail quota",
             "mailbox over",
+            "too many messages on the server",
         ],
     ),
     (
@@ -508,6 +509,11 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "spam is embedded",
             "mail content denied",
             "message refused",
+            "spam rejection",
+            "appears to be spam",
+            "appears to be unsolicited",
+            "identified spam",
+            "thinks this email is spam",
         ],
     ),
     (
@@ -864,6 +870,225 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "i will be traveling for work",
         ],
     ),
+    // Sisimai's reason modules' wordings (go-sisimai and p5-sisimai, 2025–2026; its provider
+    // tables for Cox's AUP codes and I.UA's error pages) where we had none for that reason;
+    // those Sisimai files under another reason than ours, and its broad two-word pairs, were
+    // left out.
+    (
+        BounceReason::UserUnknown,
+        &[
+            "domino ディレクトリには見つかりません",
+            "ディレクトリのリストにありません",
+            "5.1.0 address rejected.",
+            "mailbox unavaiable",
+            "not email addresses",
+            "no thank you rejected: account unavailable",
+            "recipient address rejected. (in reply to rcpt to command)",
+            "resolver.adr.recipient notfound",
+            "does not like recipient.",
+            "mailbox is not allowed",
+            ".i.ua/err/2/",
+        ],
+    ),
+    (
+        BounceReason::MailboxFull,
+        &[
+            "boite du destinataire pleine",
+            "mailbox would exceed maximum allowed storage",
+            "not sufficient disk space",
+            "user has exceeded quota, bouncing mail",
+            "user's space has been used up",
+            ".i.ua/err/4/",
+        ],
+    ),
+    (
+        BounceReason::Filtered,
+        &[
+            "due to extended inactivity new mail is not currently being accepted for this mailbox",
+            // AOL: the recipient's own setting.
+            "not accepting mail with attachments or embedded images",
+            ".i.ua/err/10/",
+        ],
+    ),
+    (
+        BounceReason::Blocked,
+        &[
+            "found on one or more dnsbls",
+            "rejected because the sending mta or the sender has not passed validation",
+            "currently sending spam see: ",
+            "cox too many bad commands from",
+            "aup#ipbl",
+            "aup#cdrbl",
+            "aup#cxbl",
+            ".i.ua/err/7/",
+            ".i.ua/err/9/",
+        ],
+    ),
+    (
+        BounceReason::SpamDetected,
+        &[
+            "reject bulk.advertising",
+            "filtered by outbound scanning",
+            "message has been temporarily blocked by our filter",
+            "message was rejected by recurrent pattern detection system",
+            "spamming not allowed",
+            "your email breaches local uribl policy",
+            "554 5.7.0 reject, id=",
+            "rejected: spamassassin score ",
+            "listed in work.drbl.imedia.ru",
+            "blocked for abuse. see http://att.net/blocks",
+            "https://dsbl.org",
+            "aup#urlbl",
+        ],
+    ),
+    (
+        BounceReason::HostUnknown,
+        &["smtpsend.dns.nonexistentdomain"],
+    ),
+    (
+        BounceReason::Expired,
+        &["no action is required on your part"],
+    ),
+    (
+        BounceReason::Suspend,
+        &[
+            " currently suspended",
+            "archived recipient",
+            "boite du destinataire archivee",
+            "invalid/inactive user",
+            "is unavailable: user is terminated",
+            "user or domain is disabled",
+            "mailaddress is administrativey disabled",
+            ".i.ua/err/3/",
+        ],
+    ),
+    (
+        BounceReason::AuthFailure,
+        &[
+            "5322.from address doesn't meet the authentication requirements",
+            "aup#cxsndr",
+        ],
+    ),
+    (
+        BounceReason::RequirePtr,
+        &[
+            "the corresponding forward dns entry does not point to the sending ip",
+            "unresolvable relay host name",
+            "dns check failure - try again later",
+            "aup#cxdns",
+        ],
+    ),
+    (BounceReason::NetworkError, &["smtpsend.dns.mxloopback"]),
+    (BounceReason::NotAccept, &["does not accept mail"]),
+    (
+        BounceReason::Rejected,
+        &[
+            "backscatter protection detected an invalid or expired email address",
+            "can't determine purported responsible address",
+            "emetteur invalide",
+            "empty email address",
+            "from: domain is invalid. please provide a valid from:",
+            "fully qualified email address required",
+            "has an outgoing mail suspension",
+            "is not a registered gateway user",
+            "not member article from ",
+            "sending this from a different address or alias using the ",
+            "spam reporting address",
+            "too many spam complaints",
+            "error: no third-party dsns",
+            "invalid domain, see <url:",
+            "rule imposed mailbox access for",
+            "sending address not accepted",
+            "aup#cxsmtp",
+            ".i.ua/err/8/",
+        ],
+    ),
+    (
+        BounceReason::SystemError,
+        &[
+            " has detected a loop condition so that",
+            "loop alert: ",
+            "loop back warning:",
+            "warning: unix from loop",
+            "aliasing/forwarding loop broken",
+            "loop was found in the mail exchanger",
+            "can't create user output file",
+            "cannot send e-mail to yourself",
+            "could not load ",
+            "input/output error",
+            "interrupted system call",
+            "it encountered an error while being processed",
+            "ldap attribute",
+            "ldap lookup",
+            "ldap server",
+            "no such file or directory",
+            "recipient deferred because there is no mdb",
+            "remote server is misconfigured",
+            "upstream error",
+            "when journaling archive is disabled",
+            " - temporary mta failure on relaying",
+        ],
+    ),
+    (
+        BounceReason::MesgTooBig,
+        &[
+            "exceeded maximum inbound message size",
+            "exceeded the maximum incoming message size",
+            "line limit exceeded",
+            "taille limite du message atteinte",
+        ],
+    ),
+    (
+        BounceReason::TooManyConn,
+        &[
+            "requested action aborted: try again later",
+            "aup#cxcnct",
+            "aup#cxmxrt",
+            ".i.ua/err/5/",
+        ],
+    ),
+    (
+        BounceReason::SecurityError,
+        &[
+            "please turn on smtp authentication in your mail client",
+            "authentication credentialsinvalid",
+            "aup#cxmj",
+            "aup#cxthrt",
+        ],
+    ),
+    (
+        BounceReason::NoRelaying,
+        &[
+            "(state 12)",
+            "mail server requires authentication when attempting to send to a non-local e-mail address",
+            "not local host",
+            "specified domain is not allowed",
+            ".i.ua/err/1/",
+            ".i.ua/err/6/",
+        ],
+    ),
+    (
+        BounceReason::NotCompliantRfc,
+        &[
+            "rfc 1035 violation: recursive cname records for",
+            "550 requested action aborted [4]",
+        ],
+    ),
+    (BounceReason::VirusDetected, &[" detected by zoho mail"]),
+    (
+        BounceReason::FailedStartTls,
+        &[
+            "certificate-host-mismatch:",
+            "dnssec-invalid:",
+            "tlsa-invalid:",
+            "restrictdomainstoipaddresses or restrictdomainstocertificate",
+        ],
+    ),
+    (
+        BounceReason::PolicyViolation,
+        &["support.google.com/a/answer/172179"],
+    ),
+    (BounceReason::MailerError, &["bin/maidrop"]),
 ];
 
 /// Statements made of parts that must appear in this order (with anything between them).
@@ -911,6 +1136,7 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::Blocked, &["server ip ", " listed as abusive"]),
     (BounceReason::Blocked, &["your ip address", " is blocked"]),
     (BounceReason::Blocked, &["the ip", " is blacklisted"]),
+    (BounceReason::Blocked, &["your ip", " blacklisted"]),
     (BounceReason::Blocked, &["your access ip", " has been rejected"]),
     (BounceReason::Blocked, &["your sender's ip address is listed at ", ".abuseat.org"]),
     (BounceReason::SpamDetected, &["spam ", " exceeded"]),
@@ -927,14 +1153,37 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::TooManyConn, &["too many ", "session"]),
     (BounceReason::Rejected, &["access denied", "in reply to mail from"]),
     (BounceReason::Speeding, &["temporarily", "rate limited"]),
+    // Sisimai's (see the end of STATEMENTS).
+    (BounceReason::UserUnknown, &["rcpt (", "t exist"]),
+    (BounceReason::UserUnknown, &["mailbox ", " unavailable or access denied"]),
+    (BounceReason::MailboxFull, &["mailbox ", "quota"]),
+    (BounceReason::SpamDetected, &["mail score (", " over "]),
+    (BounceReason::SpamDetected, &["refused by ", " spamprofiler"]),
+    (BounceReason::SpamDetected, &["message ", " spamprofiler"]),
+    (BounceReason::Expired, &["delivery ", " expired"]),
+    (BounceReason::Suspend, &["has been ", "suspended"]),
+    (BounceReason::Suspend, &["mailbox ", " disabled"]),
+    (BounceReason::AuthFailure, &[" is not allowed to send mail.", "_401"]),
+    (BounceReason::RequirePtr, &["domain ", " mismatches client ip"]),
+    (BounceReason::RequirePtr, &["dns lookup failure: ", " try again later"]),
+    (BounceReason::RequirePtr, &["ptr", "record"]),
+    (BounceReason::Rejected, &["domain ", " is a dead domain"]),
+    (BounceReason::SystemError, &["internal ", " error"]),
+    (BounceReason::SystemError, &["config ", " error"]),
+    (BounceReason::SystemError, &["proxy", "broken pipe"]),
+    (BounceReason::SecurityError, &["authentification invalide", "305"]),
+    (BounceReason::SecurityError, &["authentification requise", "402"]),
 ];
 
-/// Texts that state a refused recipient, which a sender refusal's wordings ("address
-/// rejected") must not be read into.
+/// Texts that state a refused recipient or a refused sending host (its IP), which a sender
+/// refusal's wordings ("address rejected", "has been blacklisted") must not be read into.
 const RECIPIENT_REFUSALS: &[&str] = &[
     "5.1.0 address rejected",
     "recipient address rejected",
     "sender ip address rejected",
+    "your ip has been",
+    "your ip address has been",
+    "your ip is ",
 ];
 
 /// The order a bare text (one reply, no session around it) is read in: the reason whose
@@ -1046,6 +1295,45 @@ mod tests {
         ));
         assert!(in_order("user (x) unknown", &["user (", ") unknown"]));
         assert!(!in_order("unknown user (x)", &["user (", ") unknown"]));
+    }
+
+    #[test]
+    fn wordings_from_sisimai_and_the_tuning_split() {
+        let spoken = |t: &str| spoken(t, false);
+        assert_eq!(
+            spoken("554 5.7.1 message cannot be accepted, spam rejection"),
+            Some(BounceReason::SpamDetected)
+        );
+        assert_eq!(
+            spoken("554 cxbl 1.2.3.4 blocked. aup#cxbl"),
+            Some(BounceReason::Blocked)
+        );
+        assert_eq!(
+            spoken("550 user has too many messages on the server"),
+            Some(BounceReason::MailboxFull)
+        );
+        assert_eq!(
+            spoken("554 sending address not accepted due to spam filter"),
+            Some(BounceReason::Rejected)
+        );
+        assert_eq!(
+            super::super::reasons::by_phrase("503 5.5.1 ehlo/helo first"),
+            Some(BounceReason::SyntaxError)
+        );
+        // The sending host, not the sender's address, is what was listed.
+        assert_eq!(
+            spoken("550 your ip has been blacklisted"),
+            Some(BounceReason::Blocked)
+        );
+        assert_eq!(
+            spoken("550 your address has been blacklisted"),
+            Some(BounceReason::Rejected)
+        );
+        // A sender account that is disabled is not a suspended recipient.
+        assert_ne!(
+            spoken("550 5.7.0 mail sending denied: the sender account is disabled"),
+            Some(BounceReason::Suspend)
+        );
     }
 
     #[test]
