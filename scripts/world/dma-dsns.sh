@@ -31,7 +31,8 @@ for m in /etc/dma /var/spool/dma /usr/lib/dma; do
   [ -d "$m" ] || { mkdir -p "$m"; made+=("$m"); }
 done
 own_resolver "$D" # for the unknown domain
-# moved.test: the second Postfix instance's relocated user (scripts/world/refusers.sh).
+# moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
+# sender (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 cleanup() {
   for m in "${made[@]}"; do rmdir "$m" 2>/dev/null || true; done
@@ -81,3 +82,5 @@ case_ relay-denied "$NORELAY_PORT" someone@norelay.test norelaying soft
 case_ size-limit "$TOOBIG_PORT" alice@inbox.test mesgtoobig soft big
 case_ host-unknown - someone@nowhere.test hostunknown hard
 case_ user-moved 12544 someone@moved.test hasmoved hard
+# The second Postfix instance refuses the sender domain, sender.test (dma's MAILNAME).
+case_ sender-rejected 12541 someone@refuse.test rejected soft

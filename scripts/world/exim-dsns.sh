@@ -65,6 +65,7 @@ world:
                blocked.test 127.0.0.1::$BLOCKED_PORT byname ; \\
                norelay.test 127.0.0.1::$NORELAY_PORT byname ; \\
                moved.test 127.0.0.1::12544 byname ; \\
+               refuse.test 127.0.0.1::12541 byname ; \\
                slow.test 127.0.0.2::9 byname
   # The world listens on this machine's loopback: sending there is intended.
   self = send
@@ -105,8 +106,10 @@ cases=(
   "retry-timeout|someone@slow.test|expired|soft|"
   "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
   "user-moved|someone@moved.test|hasmoved|hard|"
+  "sender-rejected|someone@refuse.test|rejected|soft|"
 )
-# moved.test: the second Postfix instance's relocated user (scripts/world/refusers.sh).
+# moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
+# sender (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 submit dsn@exim.world.test exim "${cases[@]}"

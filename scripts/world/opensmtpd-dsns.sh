@@ -42,12 +42,15 @@ match from any for domain "norelay.test" action "norelay"
 action "mx-lookup" relay
 action "moved" relay host smtp://127.0.0.1:12544
 match from any for domain "moved.test" action "moved"
+action "refuse" relay host smtp://127.0.0.1:12541
+match from any for domain "refuse.test" action "refuse"
 match from any for domain "nowhere.test" action "mx-lookup"
 CONF
 # nowhere.test is looked up through a resolver of the script's own, bound over
 # /etc/resolv.conf in OpenSMTPD's mount namespace.
 own_resolver "$E"
-# moved.test: the second Postfix instance's relocated user (scripts/world/refusers.sh).
+# moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
+# sender (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
   "$PKG/usr/sbin/smtpd" "$E/resolv.conf" -d -f "$E/smtpd.conf" > "$E/log" 2>&1 &
@@ -66,6 +69,7 @@ cases=(
   "relay-denied|someone@norelay.test|norelaying|soft|"
   "host-unknown|someone@nowhere.test|hostunknown|hard|"
   "user-moved|someone@moved.test|hasmoved|hard|"
+  "sender-rejected|someone@refuse.test|rejected|soft|"
 )
 submit_smtp dsn@inbox.test "${cases[@]}" -- --server "127.0.0.1:$PORT"
 # (No two-recipient case: OpenSMTPD bounces each next hop's refusals separately. No

@@ -3,7 +3,9 @@
 # not set up; the check-set collection scripts (replies.sh, the *-dsns.sh) start it and stop it.
 #   usage: scripts/world/refusers.sh start|stop    (the world must be up for start)
 # It takes the world's main.cf with a queue of its own, under $HERALD_WORLD/refusers, and listens:
-#   127.0.0.1:12541  check_sender_access rejects the domain sender.test
+#   127.0.0.1:12541  check_sender_access rejects the domain sender.test and the senders the
+#                    bounce-collection scripts use (dsn@inbox.test, dsn@exim.world.test): a
+#                    sender refusal, returned to them as a bounce
 #   127.0.0.1:12542  smtpd_client_connection_count_limit = 1
 #   127.0.0.1:12543  smtpd_client_message_rate_limit = 1
 #   127.0.0.1:12544  moved.test's users have moved (relocated_maps): 550 5.1.6 at RCPT TO
@@ -32,7 +34,7 @@ sed -e "s|^queue_directory = .*|queue_directory = $R/spool|" \
 # moved.test's users have moved (an address class is resolved by trivial-rewrite, which reads
 # main.cf, so the domain and the table are the instance's own, not one service's -o).
 printf 'relocated_maps = texthash:%s\n' "$R/etc/relocated" >> "$R/etc/main.cf"
-printf 'sender.test REJECT\n' > "$R/etc/sender_access"
+printf '%s REJECT\n' sender.test dsn@inbox.test dsn@exim.world.test > "$R/etc/sender_access"
 printf '@moved.test someone@elsewhere.test\n' > "$R/etc/relocated"
 # The world's own master.cf recipe (no chroot, no pickup, no local delivery agents) minus its MX.
 sed -e '/^smtp      inet/d' \

@@ -60,16 +60,18 @@ Mtoobig,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=9
 Mblocked,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $BLOCKED_PORT
 Mnorelay,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $NORELAY_PORT
 Mmoved,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12544
+Mrefuse,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12541
 MC
 m4 "$SM/world.mc" > "$SM/sendmail.cf"
 # slow.test: the world MX's port on 127.0.0.2, where nothing listens.
 printf '%s\n' 'inbox.test esmtp:[127.0.0.1]' 'toobig.test toobig:[127.0.0.1]' \
   'blocked.test blocked:[127.0.0.1]' 'norelay.test norelay:[127.0.0.1]' \
-  'slow.test esmtp:[127.0.0.2]' 'moved.test moved:[127.0.0.1]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
+  'slow.test esmtp:[127.0.0.2]' 'moved.test moved:[127.0.0.1]' 'refuse.test refuse:[127.0.0.1]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
 # The unknown domain (nowhere.test, in no mailertable entry) is looked up through a resolver
 # of the script's own, bound over /etc/resolv.conf in Sendmail's namespace.
 own_resolver "$SM"
-# moved.test: the second Postfix instance's relocated user (scripts/world/refusers.sh).
+# moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
+# sender (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 trap 'stop_resolver "$SM"; "$(dirname "$0")/refusers.sh" stop' EXIT
 sendmail() {
@@ -88,6 +90,7 @@ cases=(
   "host-unknown|someone@nowhere.test|hostunknown|hard|"
   "null-mx|someone@nullmx.test|notaccept|hard|"
   "user-moved|someone@moved.test|hasmoved|hard|"
+  "sender-rejected|someone@refuse.test|rejected|soft|"
 )
 submit dsn@inbox.test sendmail "${cases[@]}"
 # What was deferred is retried by queue runs until its return time (20 s) runs out.
