@@ -404,10 +404,12 @@ impl Probe<'_> {
                     return false;
                 }
                 // x.1.1 means the address; without the code, only an answer to RCPT TO ties
-                // the words to it, or words that state the address does not exist.
+                // the words to it, or words that state the address does not exist — unless
+                // they came after the message: then they are a filter's verdict on it.
                 self.named(UserUnknown)
                     || (self.stage == Some(SmtpStage::RcptTo) && self.says(UserUnknown))
-                    || states_address_missing(self.lower)
+                    || (states_address_missing(self.lower)
+                        && !self.stage.is_some_and(SmtpStage::is_content))
             }
             Filtered => {
                 if self.named(Suspend) {
@@ -549,6 +551,11 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     }
     // Nothing specific: the broad words ("policy", "denied", "blocked"), then the reply code.
     if let Some(reason) = by_phrase(&lower) {
+        // Broad words of an unknown user, answered after the message: a filter's verdict on
+        // the message (as the Filtered probe reads the specific statements).
+        if reason == UserUnknown && r.stage.is_some_and(SmtpStage::is_content) {
+            return Filtered;
+        }
         return reason;
     }
     match r.reply_code {
@@ -726,6 +733,31 @@ mod tests {
         assert!(contains_phrase("listed by rbl here", "rbl"));
         assert!(!contains_phrase("terrible", "rbl"));
         assert!(!contains_phrase("produce", "uce"));
+    }
+
+    #[test]
+    fn an_address_said_missing_after_the_message_is_a_filters_verdict() {
+        let r = |text, stage| {
+            decide(&Refusal {
+                status: Status::parse("5.0.0"),
+                reply_code: Some(554),
+                text,
+                stage,
+                ..Refusal::default()
+            })
+        };
+        // Only the broad words say it ("does not exist"), and the stage decides.
+        let broad = "554 rcpt <a@example.net> does not exist";
+        assert_eq!(r(broad, Some(SmtpStage::RcptTo)), BounceReason::UserUnknown);
+        assert_eq!(r(broad, None), BounceReason::UserUnknown);
+        assert_eq!(r(broad, Some(SmtpStage::EndOfData)), BounceReason::Filtered);
+        // Words that state the address does not exist: the same.
+        let stated = "554 address not found";
+        assert_eq!(r(stated, None), BounceReason::UserUnknown);
+        assert_eq!(
+            r(stated, Some(SmtpStage::EndOfData)),
+            BounceReason::Filtered
+        );
     }
 
     #[test]

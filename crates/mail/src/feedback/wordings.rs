@@ -514,6 +514,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "appears to be unsolicited",
             "identified spam",
             "thinks this email is spam",
+            "similar to spam",
+            "antispam checks",
         ],
     ),
     (
@@ -978,7 +980,16 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "aup#cxdns",
         ],
     ),
-    (BounceReason::NetworkError, &["smtpsend.dns.mxloopback"]),
+    (
+        BounceReason::NetworkError,
+        &[
+            "smtpsend.dns.mxloopback",
+            // Said by OpenSMTPD, but not only by it.
+            "address family mismatch on destination mxs",
+            "all routes to destination blocked",
+            "could not retrieve source address",
+        ],
+    ),
     (BounceReason::NotAccept, &["does not accept mail"]),
     (
         BounceReason::Rejected,
@@ -999,6 +1010,11 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "invalid domain, see <url:",
             "rule imposed mailbox access for",
             "sending address not accepted",
+            "empty envelope senders not allowed",
+            "server does not accept mail from",
+            "all recipient addresses rejected : access denied",
+            "sender envelope domain not allowed for sender ip address",
+            "spam mail from a spammer is rejected",
             "aup#cxsmtp",
             ".i.ua/err/8/",
         ],
@@ -1027,6 +1043,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "upstream error",
             "when journaling archive is disabled",
             " - temporary mta failure on relaying",
+            "automatic homedir creator crashed",
+            "error while executing qmail-forward",
+            "several matches found in domino directory",
+            "too many results returned but needs to be unique",
         ],
     ),
     (
