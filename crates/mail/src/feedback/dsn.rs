@@ -40,6 +40,14 @@ pub(super) fn field<'a>(block: &'a [(String, String)], name: &str) -> Option<&'a
         .map(|(_, v)| v.as_str())
 }
 
+/// The comment after a status code ("5.1.10 (556 Domain … (NULL MX))"), without its outer
+/// parentheses.
+fn status_comment(status: &str) -> Option<&str> {
+    let (_, rest) = status.trim().split_once(char::is_whitespace)?;
+    let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
+    (!inner.is_empty()).then_some(inner)
+}
+
 /// An exit code alone, or text led by a program's name and a colon ("procmail: Couldn't …").
 pub(super) fn program_output(diagnostic: &str) -> bool {
     let d = diagnostic.trim();
@@ -139,8 +147,11 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
     let action = field(block, "action").map(|a| a.to_ascii_lowercase());
     let status = field(block, "status").and_then(Status::find);
     // A diagnostic says what it has to say in a few KB; the bound keeps the scans linear.
+    // Without a Diagnostic-Code, a comment after the status code is the MTA's own words
+    // (Haraka: "Status: 5.1.2 (550 Tried all MXs example.org)").
     let diagnostic = field(block, "diagnostic-code")
         .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim())
+        .or_else(|| status_comment(field(block, "status")?))
         .map(|d| truncate(d, 8 * 1024).to_string())
         .unwrap_or_default();
     // `X-Unix;` (RFC 3464 §2.3.6 diagnostic type) is what a local delivery reports; when

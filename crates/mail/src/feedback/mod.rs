@@ -344,6 +344,38 @@ mod tests {
         );
     }
 
+    /// Haraka writes its own words as a comment after the status code, with no
+    /// Diagnostic-Code; a queue that gave up on the domain's hosts is not an unknown domain,
+    /// whatever code it wrote (a wrong hard would suppress a good address).
+    #[test]
+    fn a_comment_after_the_status_code_is_the_diagnostic() {
+        let dsn = |status: &str| {
+            let raw = format!(
+                "From: MAILER-DAEMON\r\nTo: b@example.org\r\n\
+                 MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+                 --B\r\nContent-Type: text/plain\r\n\r\n\r\n\
+                 --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns;mx.example\r\n\r\n\
+                 Final-Recipient: rfc822;who@example.net\r\nAction: failed\r\nStatus: {status}\r\n\r\n--B--\r\n"
+            );
+            let c = classify_message(raw.as_bytes());
+            let v = &c.recipients[0];
+            (v.reason, v.hard, v.diagnostic.clone())
+        };
+        let (reason, hard, diagnostic) = dsn("5.1.2 (550 Tried all MXs example.net)");
+        assert_eq!((reason, hard), (BounceReason::Expired, false));
+        assert_eq!(diagnostic.as_deref(), Some("550 Tried all MXs example.net"));
+        assert_eq!(
+            dsn("5.1.2 (550 Nowhere to deliver mail to for domain: example.net)").0,
+            BounceReason::HostUnknown
+        );
+        assert_eq!(
+            dsn("5.1.10 (556 Domain example.net sends and receives no email (NULL MX))").0,
+            BounceReason::NotAccept
+        );
+        // No comment: nothing but the code.
+        assert_eq!(dsn("5.1.1").2, None);
+    }
+
     /// A DSN from a local delivery (`X-Unix;`): a program's exit code or its own output is a
     /// mailer error; the MTA's own words keep their meaning.
     #[test]

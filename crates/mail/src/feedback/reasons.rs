@@ -444,8 +444,12 @@ impl Probe<'_> {
             }
             HostUnknown => {
                 // A lookup that failed for now ("… Host not found, try again", a 4.x.x code)
-                // is a network error, not a verdict on the domain.
-                if self.says(NetworkError) || self.status.is_some_and(|s| s.class == 4) {
+                // is a network error, not a verdict on the domain; a queue that gave up on
+                // the domain's hosts found them (whatever status code it wrote).
+                if self.says(NetworkError)
+                    || self.says(Expired)
+                    || self.status.is_some_and(|s| s.class == 4)
+                {
                     return false;
                 }
                 self.named(HostUnknown) || self.says(HostUnknown)

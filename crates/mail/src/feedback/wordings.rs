@@ -784,6 +784,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "delivery expired",
             "delivery time expired",
             "failed to deliver to domain ",
+            // Haraka, when no MX host of the domain took the message before it gave up.
+            "tried all mxs",
             "giving up on",
             "have been failing for a long time",
             "has been delayed",
