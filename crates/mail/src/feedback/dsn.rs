@@ -40,12 +40,13 @@ pub(super) fn field<'a>(block: &'a [(String, String)], name: &str) -> Option<&'a
         .map(|(_, v)| v.as_str())
 }
 
-/// The comment after a status code ("5.1.10 (556 Domain … (NULL MX))"), without its outer
-/// parentheses.
+/// The comment after a status code when it is a reply ("5.1.10 (556 Domain … (NULL MX))"),
+/// without its outer parentheses. A comment that only names the code ("(bad destination
+/// mailbox address)") says nothing the code does not.
 fn status_comment(status: &str) -> Option<&str> {
     let (_, rest) = status.trim().split_once(char::is_whitespace)?;
     let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?.trim();
-    (!inner.is_empty()).then_some(inner)
+    leading_reply_code(inner).map(|_| inner)
 }
 
 /// An exit code alone, or text led by a program's name and a colon ("procmail: Couldn't …").

@@ -372,8 +372,9 @@ mod tests {
             dsn("5.1.10 (556 Domain example.net sends and receives no email (NULL MX))").0,
             BounceReason::NotAccept
         );
-        // No comment: nothing but the code.
+        // No comment, or one that only names the code: nothing but the code.
         assert_eq!(dsn("5.1.1").2, None);
+        assert_eq!(dsn("5.1.1 (bad destination mailbox address)").2, None);
     }
 
     /// A DSN from a local delivery (`X-Unix;`): a program's exit code or its own output is a

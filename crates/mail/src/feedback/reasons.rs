@@ -404,12 +404,10 @@ impl Probe<'_> {
                     return false;
                 }
                 // x.1.1 means the address; without the code, only an answer to RCPT TO ties
-                // the words to it, or words that state the address does not exist — unless
-                // they came after the message: then they are a filter's verdict on it.
+                // the words to it, or words that state the address does not exist.
                 self.named(UserUnknown)
                     || (self.stage == Some(SmtpStage::RcptTo) && self.says(UserUnknown))
-                    || (states_address_missing(self.lower)
-                        && !self.stage.is_some_and(SmtpStage::is_content))
+                    || states_address_missing(self.lower)
             }
             Filtered => {
                 if self.named(Suspend) {
@@ -740,7 +738,7 @@ mod tests {
     }
 
     #[test]
-    fn an_address_said_missing_after_the_message_is_a_filters_verdict() {
+    fn broad_unknown_user_words_after_the_message_are_a_filters_verdict() {
         let r = |text, stage| {
             decide(&Refusal {
                 status: Status::parse("5.0.0"),
@@ -755,12 +753,10 @@ mod tests {
         assert_eq!(r(broad, Some(SmtpStage::RcptTo)), BounceReason::UserUnknown);
         assert_eq!(r(broad, None), BounceReason::UserUnknown);
         assert_eq!(r(broad, Some(SmtpStage::EndOfData)), BounceReason::Filtered);
-        // Words that state the address does not exist: the same.
-        let stated = "554 address not found";
-        assert_eq!(r(stated, None), BounceReason::UserUnknown);
+        // Words that state the address does not exist say it whatever the stage.
         assert_eq!(
-            r(stated, Some(SmtpStage::EndOfData)),
-            BounceReason::Filtered
+            r("554 address not found", Some(SmtpStage::EndOfData)),
+            BounceReason::UserUnknown
         );
     }
 

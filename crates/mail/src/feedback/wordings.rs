@@ -875,9 +875,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         ],
     ),
     // Sisimai's reason modules' wordings (go-sisimai and p5-sisimai, 2025–2026; its provider
-    // tables for Cox's AUP codes and I.UA's error pages) where we had none for that reason;
-    // those Sisimai files under another reason than ours, and its broad two-word pairs, were
-    // left out.
+    // table for Cox's AUP codes) where we had none for that reason; those Sisimai files under
+    // another reason than ours, its broad two-word pairs, qmail's "does not like recipient"
+    // (qmail writes it for every refusal at RCPT TO) and links (`decide` reads text without
+    // them) were left out.
     (
         BounceReason::UserUnknown,
         &[
@@ -889,9 +890,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "no thank you rejected: account unavailable",
             "recipient address rejected. (in reply to rcpt to command)",
             "resolver.adr.recipient notfound",
-            "does not like recipient.",
             "mailbox is not allowed",
-            ".i.ua/err/2/",
         ],
     ),
     (
@@ -902,7 +901,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "not sufficient disk space",
             "user has exceeded quota, bouncing mail",
             "user's space has been used up",
-            ".i.ua/err/4/",
         ],
     ),
     (
@@ -911,7 +909,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "due to extended inactivity new mail is not currently being accepted for this mailbox",
             // AOL: the recipient's own setting.
             "not accepting mail with attachments or embedded images",
-            ".i.ua/err/10/",
         ],
     ),
     (
@@ -924,8 +921,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "aup#ipbl",
             "aup#cdrbl",
             "aup#cxbl",
-            ".i.ua/err/7/",
-            ".i.ua/err/9/",
         ],
     ),
     (
@@ -940,8 +935,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "554 5.7.0 reject, id=",
             "rejected: spamassassin score ",
             "listed in work.drbl.imedia.ru",
-            "blocked for abuse. see http://att.net/blocks",
-            "https://dsbl.org",
             "aup#urlbl",
         ],
     ),
@@ -963,7 +956,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "is unavailable: user is terminated",
             "user or domain is disabled",
             "mailaddress is administrativey disabled",
-            ".i.ua/err/3/",
         ],
     ),
     (
@@ -992,7 +984,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "could not retrieve source address",
         ],
     ),
-    (BounceReason::NotAccept, &["does not accept mail"]),
     (
         BounceReason::Rejected,
         &[
@@ -1009,7 +1000,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "spam reporting address",
             "too many spam complaints",
             "error: no third-party dsns",
-            "invalid domain, see <url:",
             "rule imposed mailbox access for",
             "sending address not accepted",
             "empty envelope senders not allowed",
@@ -1018,7 +1008,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "sender envelope domain not allowed for sender ip address",
             "spam mail from a spammer is rejected",
             "aup#cxsmtp",
-            ".i.ua/err/8/",
         ],
     ),
     (
@@ -1066,7 +1055,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "requested action aborted: try again later",
             "aup#cxcnct",
             "aup#cxmxrt",
-            ".i.ua/err/5/",
         ],
     ),
     (
@@ -1085,8 +1073,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "mail server requires authentication when attempting to send to a non-local e-mail address",
             "not local host",
             "specified domain is not allowed",
-            ".i.ua/err/1/",
-            ".i.ua/err/6/",
         ],
     ),
     (
@@ -1105,10 +1091,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "tlsa-invalid:",
             "restrictdomainstoipaddresses or restrictdomainstocertificate",
         ],
-    ),
-    (
-        BounceReason::PolicyViolation,
-        &["support.google.com/a/answer/172179"],
     ),
     (BounceReason::MailerError, &["bin/maidrop"]),
 ];
@@ -1178,20 +1160,16 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     // Sisimai's (see the end of STATEMENTS).
     (BounceReason::UserUnknown, &["rcpt (", "t exist"]),
     (BounceReason::UserUnknown, &["mailbox ", " unavailable or access denied"]),
-    (BounceReason::MailboxFull, &["mailbox ", "quota"]),
     (BounceReason::SpamDetected, &["mail score (", " over "]),
     (BounceReason::SpamDetected, &["refused by ", " spamprofiler"]),
     (BounceReason::SpamDetected, &["message ", " spamprofiler"]),
     (BounceReason::Expired, &["delivery ", " expired"]),
     (BounceReason::Suspend, &["has been ", "suspended"]),
-    (BounceReason::Suspend, &["mailbox ", " disabled"]),
     (BounceReason::AuthFailure, &[" is not allowed to send mail.", "_401"]),
     (BounceReason::RequirePtr, &["domain ", " mismatches client ip"]),
     (BounceReason::RequirePtr, &["dns lookup failure: ", " try again later"]),
     (BounceReason::RequirePtr, &["ptr", "record"]),
     (BounceReason::Rejected, &["domain ", " is a dead domain"]),
-    (BounceReason::SystemError, &["internal ", " error"]),
-    (BounceReason::SystemError, &["config ", " error"]),
     (BounceReason::SystemError, &["proxy", "broken pipe"]),
     (BounceReason::SecurityError, &["authentification invalide", "305"]),
     (BounceReason::SecurityError, &["authentification requise", "402"]),
@@ -1352,10 +1330,23 @@ mod tests {
             Some(BounceReason::Rejected)
         );
         // A sender account that is disabled is not a suspended recipient.
-        assert_ne!(
-            spoken("550 5.7.0 mail sending denied: the sender account is disabled"),
-            Some(BounceReason::Suspend)
+        assert_eq!(
+            super::super::reasons::by_phrase(
+                "550 5.7.0 mail sending denied: the sender account is disabled"
+            ),
+            Some(BounceReason::Rejected)
         );
+        // qmail writes "does not like recipient" for every refusal at RCPT TO: not a statement
+        // that the address does not exist; nor is a mailbox that refuses some senders a
+        // domain that accepts no mail.
+        assert!(!says(
+            BounceReason::UserUnknown,
+            "192.0.2.1 does not like recipient. remote host said: 550 5.7.1 rate limit exceeded"
+        ));
+        assert!(!says(
+            BounceReason::NotAccept,
+            "550 5.7.1 this mailbox does not accept mail from unverified senders"
+        ));
     }
 
     #[test]
