@@ -774,6 +774,76 @@ mod tests {
         assert_eq!(xtext("zoë@x.test"), "zo+C3+AB@x.test");
     }
 
+    /// After the 221 the session waits for the server's close (a receiver counts the
+    /// connection until then), but not for long.
+    #[tokio::test]
+    async fn quit_waits_for_the_servers_close_within_a_bound() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        // A server that answers, then after QUIT takes a moment before it closes (or never
+        // closes); `closed` is set just before it does.
+        async fn serve(close: bool) -> (SocketAddr, Arc<AtomicBool>) {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let closed = Arc::new(AtomicBool::new(false));
+            let flag = closed.clone();
+            tokio::spawn(async move {
+                let (socket, _) = listener.accept().await.unwrap();
+                let (r, mut w) = socket.into_split();
+                let mut lines = BufReader::new(r).lines();
+                w.write_all(b"220 test ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if line.eq_ignore_ascii_case("QUIT") {
+                        w.write_all(b"221 bye\r\n").await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        if close {
+                            flag.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                        std::future::pending::<()>().await;
+                    }
+                    w.write_all(b"250 test\r\n").await.unwrap();
+                }
+            });
+            (addr, closed)
+        }
+        let cfg = SessionConfig {
+            helo_name: "client.test".into(),
+            source_ips: SourceIps::new(Vec::new()),
+            timeouts: Timeouts {
+                connect: Duration::from_secs(5),
+                command: Duration::from_secs(5),
+                data: Duration::from_secs(5),
+            },
+            tls: TlsMode::Off,
+            auth: None,
+            request_dsn: false,
+        };
+        let target = |addr| Target {
+            host: "mx.test".into(),
+            preference: None,
+            addr,
+        };
+        let (addr, closed) = serve(true).await;
+        Session::open(&target(addr), &cfg)
+            .await
+            .unwrap()
+            .quit()
+            .await;
+        assert!(
+            closed.load(Ordering::SeqCst),
+            "quit returned before the server closed"
+        );
+        // A server that never closes does not hold the session for ever.
+        let (addr, closed) = serve(false).await;
+        let quit = Session::open(&target(addr), &cfg).await.unwrap().quit();
+        assert!(
+            timeout(Duration::from_secs(30), quit).await.is_ok(),
+            "quit waited for ever"
+        );
+        assert!(!closed.load(Ordering::SeqCst));
+    }
+
     #[test]
     fn finds_the_end_of_a_multiline_reply() {
         assert_eq!(complete_reply_len(b"250-a\r\n250-b\r\n"), None);
