@@ -121,16 +121,28 @@ impl Reporter {
         {
             return Reporter::Gmail;
         }
+        let mime_ole = message
+            .header_raw("X-MimeOLE")
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         if l.has_header("X-MS-Embedded-Report")
+            || mime_ole.starts_with("produced by microsoft exchange")
             || x_mailer.starts_with("internet mail service (")
             || x_mailer.starts_with("microsoft exchange server internet mail connector")
             || l.body.contains("msexch:")
         {
             return Reporter::Exchange2003;
         }
+        // The administrators' section of its NDR, in English, French, Italian or Swedish.
         if l.body.contains(" resolver.")
             || l.body.contains(" queue.expired")
             || l.body.contains("diagnostic information for administrators")
+            || l.body
+                .contains("informations de diagnostic pour les administrateurs")
+            || l.body
+                .contains("informazioni di diagnostica per gli amministratori")
+            || l.body.contains("diagnostisk information f")
         {
             return Reporter::Exchange2007;
         }
@@ -422,6 +434,8 @@ const EXCHANGE_2007: &[(BounceReason, &[&str])] = &[
     (SecurityError, &["resolver.rst.authrequired"]),
     (Rejected, &["resolver.rst.notauthorized"]),
     (ExceedLimit, &["resolver.rst.recipsizelimit"]),
+    (HostUnknown, &["smtpsend.dns.nonexistentdomain"]),
+    (NetworkError, &["smtpsend.dns.mxloopback"]),
     // The sender's organisation's limit, not the recipient's.
     (MesgTooBig, &["resolver.rst.sendsizelimit"]),
     (Expired, &["queue.expired"]),
@@ -827,6 +841,18 @@ mod tests {
         // Exchange 2003's connector, known by its X-Mailer (compared without the leading space).
         let exchange = "From: postmaster@mx.example\r\nSubject: Undeliverable: x\r\nX-Mailer: Internet Mail Service (5.5.2653.19)\r\n\r\nhello\r\n";
         assert_eq!(reporter(exchange), Reporter::Exchange2003);
+        let exchange = "From: postmaster@mx.example\r\nSubject: Undeliverable: x\r\nX-MimeOLE: Produced By Microsoft Exchange V6.5\r\n\r\nhello\r\n";
+        assert_eq!(reporter(exchange), Reporter::Exchange2003);
+        // Exchange 2007 and later, in French: the administrators' section names it.
+        let exchange = "From: postmaster@mx.example\r\nSubject: Non remis : x\r\n\r\nInformations de diagnostic pour les administrateurs :\r\n";
+        assert_eq!(reporter(exchange), Reporter::Exchange2007);
+        let c = conventions(
+            Reporter::Exchange2007,
+            "#554 5.4.4 smtpsend.dns.nonexistentdomain; nonexistent domain ##",
+            "",
+            false,
+        );
+        assert_eq!(c.reason, Some(HostUnknown));
     }
 
     #[test]
