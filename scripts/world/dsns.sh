@@ -22,7 +22,13 @@ cases=(
   "relay-denied|someone@norelay.test|norelaying|soft|"
   "queue-expired|someone@slow.test||soft|"
   "two-recipients|ghost2@gone.test,full@inbox.test|userunknown;mailboxfull|hard;soft|"
+  "sender-rejected|someone@refuse.test|rejected|soft|"
+  "user-moved|someone@moved.test|hasmoved|hard|"
 )
+# refuse.test and moved.test: the second Postfix instance's refused sender and relocated user
+# (scripts/world/refusers.sh).
+"$(dirname "$0")/refusers.sh" start
+trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 submit_smtp dsn@inbox.test "${cases[@]}" -- --server "$WORLD_SUBMISSION" --tls --auth PLAIN \
   --auth-user relay@world.test --auth-password relaypass
 # Postfix's queue lifetime here is 15 s: every DSN is back within a minute.

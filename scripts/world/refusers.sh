@@ -2,7 +2,9 @@
 # A second Postfix instance beside the recipient world, for refusals the world's own services do
 # not set up; the check-set collection scripts (replies.sh, the *-dsns.sh) start it and stop it.
 #   usage: scripts/world/refusers.sh start|stop    (the world must be up for start)
-# It takes the world's main.cf with a queue of its own, under $HERALD_WORLD/refusers, and listens:
+# It takes the world's main.cf with a queue of its own, under $HERALD_WORLD/refusers, and listens
+# (the world's own Postfix reaches :12541 and :12544 too, so they greet with names of their own:
+# Postfix refuses a next hop that greets with its own name):
 #   127.0.0.1:12541  check_sender_access rejects the domain sender.test and the senders the
 #                    bounce-collection scripts use (dsn@inbox.test, dsn@exim.world.test): a
 #                    sender refusal, returned to them as a bounce
@@ -44,6 +46,7 @@ sed -e '/^smtp      inet/d' \
 cat >> "$R/etc/master.cf" <<CONF
 127.0.0.1:12541 inet n - n - - smtpd
   -o syslog_name=refusers/sender
+  -o myhostname=mx.refuse.test
   -o smtpd_sender_restrictions=check_sender_access,texthash:$R/etc/sender_access
 127.0.0.1:12542 inet n - n - - smtpd
   -o syslog_name=refusers/connlimit
@@ -53,6 +56,7 @@ cat >> "$R/etc/master.cf" <<CONF
   -o smtpd_client_message_rate_limit=1
 127.0.0.1:12544 inet n - n - - smtpd
   -o syslog_name=refusers/relocated
+  -o myhostname=mx.moved.test
 CONF
 chown postfix "$R/data"
 if ! postfix -c "$R/etc" start </dev/null >"$R/stdout.log" 2>&1; then

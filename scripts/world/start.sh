@@ -23,7 +23,9 @@
 # set): toobig.test (8 KB message_size_limit), blocked.test (client rejected), norelay.test
 # (a server that relays nothing for it), each its own smtpd with its own host name (Postfix
 # refuses a next hop that greets with its own name); gone.test, whose local(8) users do not
-# exist (submission accepts unlisted recipients, so they bounce after acceptance).
+# exist (submission accepts unlisted recipients, so they bounce after acceptance); refuse.test
+# and moved.test go to the second Postfix instance of scripts/world/refusers.sh (a refused
+# sender, a user who moved), when a script has started it.
 # Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
 # Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
 # required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
@@ -302,6 +304,8 @@ slow.test smtp:[127.0.0.2]:9
 toobig.test smtp:[127.0.0.1]:$TOOBIG_PORT
 blocked.test smtp:[127.0.0.1]:$BLOCKED_PORT
 norelay.test smtp:[127.0.0.1]:$NORELAY_PORT
+refuse.test smtp:[127.0.0.1]:12541
+moved.test smtp:[127.0.0.1]:12544
 bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF
