@@ -105,7 +105,7 @@ pub async fn serve(
         tokio::select! {
             _ = &mut shutdown => return,
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else {
+                let Ok((mut stream, peer)) = accepted else {
                     // Out of file descriptors and the like: wait a little instead of spinning.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
@@ -116,21 +116,20 @@ pub async fn serve(
                     let busy = |mut s: tokio::net::TcpStream, text: &'static [u8]| async move {
                         let _ = tokio::time::timeout(Duration::from_secs(1), s.write_all(text)).await;
                     };
-                    let Some(_ip_slot) = ip_slot else {
+                    let Some(ip_slot) = ip_slot else {
                         busy(stream, b"421 4.7.0 Too many connections from your address, try again later\r\n").await;
                         return;
                     };
-                    let Ok(_slot) = slots.try_acquire_owned() else {
+                    let Ok(slot) = slots.try_acquire_owned() else {
                         busy(stream, b"421 4.7.0 Too many connections, try again later\r\n").await;
                         return;
                     };
-                    let mut stream = stream;
                     if let Err(e) = session(&mut stream, handler.as_ref(), &limits).await {
                         tracing::debug!(error = %e, "inbound session ended");
                     }
                     // The slots are free before the client sees the connection close: a client
                     // that waits for the close after QUIT may connect again at once.
-                    drop((_ip_slot, _slot));
+                    drop((ip_slot, slot));
                     drop(stream);
                 });
             }

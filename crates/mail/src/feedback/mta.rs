@@ -434,8 +434,6 @@ const EXCHANGE_2007: &[(BounceReason, &[&str])] = &[
     (SecurityError, &["resolver.rst.authrequired"]),
     (Rejected, &["resolver.rst.notauthorized"]),
     (ExceedLimit, &["resolver.rst.recipsizelimit"]),
-    (HostUnknown, &["smtpsend.dns.nonexistentdomain"]),
-    (NetworkError, &["smtpsend.dns.mxloopback"]),
     // The sender's organisation's limit, not the recipient's.
     (MesgTooBig, &["resolver.rst.sendsizelimit"]),
     (Expired, &["queue.expired"]),
@@ -846,13 +844,6 @@ mod tests {
         // Exchange 2007 and later, in French: the administrators' section names it.
         let exchange = "From: postmaster@mx.example\r\nSubject: Non remis : x\r\n\r\nInformations de diagnostic pour les administrateurs :\r\n";
         assert_eq!(reporter(exchange), Reporter::Exchange2007);
-        let c = conventions(
-            Reporter::Exchange2007,
-            "#554 5.4.4 smtpsend.dns.nonexistentdomain; nonexistent domain ##",
-            "",
-            false,
-        );
-        assert_eq!(c.reason, Some(HostUnknown));
     }
 
     #[test]

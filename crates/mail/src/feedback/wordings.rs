@@ -342,6 +342,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "user reject",
             "blocked by the recipient",
             "user not found",
+            // AOL: the recipient's own setting.
+            "not accepting mail with attachments or embedded images",
         ],
     ),
     (
@@ -448,6 +450,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "sender was not authenticated",
             "sending denied",
             "sender address has null mx",
+            "sending address not accepted",
         ],
     ),
     (
@@ -905,11 +908,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
     ),
     (
         BounceReason::Filtered,
-        &[
-            "due to extended inactivity new mail is not currently being accepted for this mailbox",
-            // AOL: the recipient's own setting.
-            "not accepting mail with attachments or embedded images",
-        ],
+        &["due to extended inactivity new mail is not currently being accepted for this mailbox"],
     ),
     (
         BounceReason::Blocked,
@@ -1001,7 +1000,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "too many spam complaints",
             "error: no third-party dsns",
             "rule imposed mailbox access for",
-            "sending address not accepted",
             "empty envelope senders not allowed",
             "server does not accept mail from",
             "all recipient addresses rejected : access denied",
@@ -1305,8 +1303,13 @@ mod tests {
             Some(BounceReason::SpamDetected)
         );
         assert_eq!(
-            spoken("554 cxbl 1.2.3.4 blocked. aup#cxbl"),
+            spoken("554 1.2.3.4 refused. aup#cxbl"),
             Some(BounceReason::Blocked)
+        );
+        // Exchange's own token, whoever is taken to have written the report.
+        assert_eq!(
+            spoken("554 5.4.4 smtpsend.dns.nonexistentdomain; nonexistent domain"),
+            Some(BounceReason::HostUnknown)
         );
         assert_eq!(
             spoken("550 user has too many messages on the server"),
