@@ -36,6 +36,19 @@ submit_smtp() {
   done
 }
 
+# wait_for_port PORT LOG: wait (up to 20 s) until something listens on 127.0.0.1:PORT; if
+# nothing does, print LOG (the MTA's output) and fail.
+wait_for_port() {
+  local port=$1 log=$2
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "nothing listens on 127.0.0.1:$port" >&2
+  cat "$log" >&2 2>/dev/null || true
+  return 1
+}
+
 # dsn_box WORLD: the world's dsn@inbox.test Maildir, emptied, and owned by mail (Dovecot
 # delivers as mail: a Maildir a script made as root would refuse it); prints its new/.
 dsn_box() {

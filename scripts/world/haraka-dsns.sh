@@ -67,16 +67,7 @@ own_resolver "$H"
 unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
   "$PKG/node_modules/.bin/haraka" "$H/resolv.conf" -c "$H" > "$H/log" 2>&1 &
 haraka=$!
-listening=
-for _ in $(seq 1 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && { listening=1; break; }
-  sleep 0.2
-done
-if [ -z "$listening" ]; then
-  echo "Haraka did not listen on 127.0.0.1:$PORT" >&2
-  cat "$H/log" >&2
-  exit 1
-fi
+wait_for_port "$PORT" "$H/log"
 box=$(dsn_box "$W")
 # case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
 cases=(

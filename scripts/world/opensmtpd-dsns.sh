@@ -56,10 +56,7 @@ unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" 
   "$PKG/usr/sbin/smtpd" "$E/resolv.conf" -d -f "$E/smtpd.conf" > "$E/log" 2>&1 &
 smtpd=$!
 trap 'kill $smtpd 2>/dev/null || true; stop_resolver "$E"; "$(dirname "$0")/refusers.sh" stop' EXIT
-for i in $(seq 1 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
-  sleep 0.2
-done
+wait_for_port "$PORT" "$E/log"
 box=$(dsn_box "$W")
 # case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
 cases=(
