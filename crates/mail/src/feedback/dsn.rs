@@ -225,12 +225,10 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
         field(block, "remote-mta").unwrap_or_default(),
         r.reporting_mta
     );
-    let reply = if diagnostic.is_empty() {
-        &words
-    } else {
-        &diagnostic
-    };
-    let reason = match providers::reason(&hosts, &reply.to_ascii_lowercase(), stage) {
+    // The words read for this recipient: the diagnostic, with the human text's lines about
+    // this recipient where the diagnostic says nothing readable (it may be cut short, as a
+    // DSN whose field was broken mid-word leaves it, before the provider's code).
+    let reason = match providers::reason(&hosts, &lower, stage) {
         Some(r) if reason != BounceReason::Delivered => r,
         _ => reason,
     };
@@ -362,9 +360,16 @@ fn xtext_decoded(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `rfc822; a@b` → `a@b`.
+/// `rfc822; a@b` → `a@b`; a display name some MTAs copy from RCPT TO
+/// (`rfc822; "Ann" <a@b>`) is dropped.
 pub(super) fn typed_address(v: &str) -> String {
     let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
+    if let Some(open) = v.rfind('<')
+        && let Some(len) = v[open + 1..].find('>')
+        && v[open + 1..open + 1 + len].contains('@')
+    {
+        return v[open + 1..open + 1 + len].trim().to_string();
+    }
     v.trim_matches(['<', '>', ' ', '"']).to_string()
 }
 
@@ -470,6 +475,13 @@ mod tests {
             assert_eq!(recipient_of(&b).as_deref(), Some("someone@ims-ms-daemon"));
         }
         assert_eq!(recipient_of(&block(&[("action", "failed")])), None);
+        // A display name copied into the field is not part of the address.
+        let b = block(&[("final-recipient", "rfc822; \"Ann Lee\" <ann@example.com>")]);
+        assert_eq!(recipient_of(&b).as_deref(), Some("ann@example.com"));
+        assert_eq!(
+            typed_address("rfc822; <ann@example.com>"),
+            "ann@example.com"
+        );
         assert_eq!(xtext_decoded("a+2Bb+3Dc+zz+4"), "a+b=c+zz+4");
     }
 

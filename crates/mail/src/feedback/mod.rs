@@ -264,10 +264,17 @@ pub(crate) fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
             }
             continue;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            let name = name.trim();
-            if !name.is_empty() && !name.contains(' ') {
-                block.push((name.to_ascii_lowercase(), value.trim().to_string()));
+        match line.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() && !name.trim().contains(' ') => {
+                block.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+            }
+            // Not a field and not folded: a line break some mail system put into the previous
+            // field's text (a fold inserts a break before whitespace; this one was inserted
+            // mid-text, "judged to b" / "e spam"), so the text goes on without a space.
+            _ => {
+                if let Some(last) = block.last_mut() {
+                    last.1.push_str(line.trim());
+                }
             }
         }
     }
@@ -314,6 +321,15 @@ mod tests {
             dsn::field(&b[1], "diagnostic-code"),
             Some("smtp; 550 user unknown")
         );
+        // A line broken mid-text, without the fold's whitespace, still belongs to its field.
+        let b = field_blocks(
+            "Final-Recipient: rfc822; x@y\nDiagnostic-Code: smtp; 552 judged to b\ne spam, see <https://example.org/>\nStatus: 5.7.1\n",
+        );
+        assert_eq!(
+            dsn::field(&b[0], "diagnostic-code"),
+            Some("smtp; 552 judged to be spam, see <https://example.org/>")
+        );
+        assert_eq!(dsn::field(&b[0], "status"), Some("5.7.1"));
     }
 
     #[test]

@@ -110,7 +110,10 @@ impl Reporter {
             .trim()
             .to_ascii_lowercase();
         let subject = l.subject.trim();
-        if subject.starts_with("delivery failure:") || subject.contains("delivery_failure") {
+        if subject.starts_with("delivery failure:")
+            || subject.contains("delivery_failure")
+            || notes_diagnostic(message)
+        {
             return Reporter::Domino;
         }
         if subject.starts_with("undeliverable message") {
@@ -479,6 +482,15 @@ const GMAIL_STATES: &[(&str, SmtpStage, BounceReason)] = &[
     ("(state 18)", SmtpStage::EndOfData, Filtered),
 ];
 
+/// Domino's DSNs type their diagnostic `X-Notes` (RFC 3464 §2.3.6 leaves the type to the MTA),
+/// whatever the subject they were given.
+fn notes_diagnostic(message: &Message<'_>) -> bool {
+    let raw = message.raw_message();
+    let head = &raw[..raw.len().min(64 * 1024)];
+    head.windows(24)
+        .any(|w| w.eq_ignore_ascii_case(b"diagnostic-code: x-notes"))
+}
+
 const DOMINO: &[(BounceReason, &[&str])] = &[
     (Filtered, &["cannot route mail to user"]),
     (SystemError, &["several matches found in domino directory"]),
@@ -489,6 +501,7 @@ const DOMINO: &[(BounceReason, &[&str])] = &[
             "not listed in public name & address book",
             "no se encuentra en el directorio de domino",
             "dans l'annuaire domino",
+            "nicht im domino-verzeichnis",
         ],
     ),
 ];
