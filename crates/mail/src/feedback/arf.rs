@@ -17,13 +17,60 @@ fn feedback_token(value: &str) -> String {
 /// An ARF complaint or a DMARC failure report, at the top or forwarded as an attachment (a
 /// mailbox provider or an abuse desk passing a report on).
 pub(super) fn arf(message: &Message<'_>) -> Option<Classified> {
-    arf_here(message).or_else(|| {
-        let inner = returned_message(message).filter(|inner| is_feedback_report(inner))?;
-        let mut report = arf_here(inner)?;
-        // The complained-of message is the one the forwarded report returns.
-        report.original_message_id = original_message_id(inner);
-        Some(report)
+    arf_here(message)
+        .or_else(|| jmrp_as_is(message))
+        .or_else(|| {
+            let inner = returned_message(message).filter(|inner| is_feedback_report(inner))?;
+            let mut report = arf_here(inner)?;
+            // The complained-of message is the one the forwarded report returns.
+            report.original_message_id = original_message_id(inner);
+            Some(report)
+        })
+}
+
+/// Outlook.com's (Hotmail's) Junk Mail Reporting Program in its "as-is" format: the
+/// complained-of message itself, re-sent with Hotmail's headers on top, among them
+/// `X-HmXmrOriginalRecipient`, the user who marked it as junk. (JMRP's other format, the message
+/// attached to a note from staff@hotmail.com, is read by `arf_here`.) The report's own
+/// Message-ID is the original's.
+fn jmrp_as_is(message: &Message<'_>) -> Option<Classified> {
+    let is_report = message.content_type().is_some_and(|ct| {
+        ct.subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    if is_report {
+        return None;
+    }
+    let complainer = typed_address(message.header_raw("X-HmXmrOriginalRecipient")?);
+    if !complainer.contains('@') {
+        return None;
+    }
+    Some(Classified {
+        original_message_id: message.message_id().map(str::to_string),
+        ..complaint(vec![complainer], "abuse".to_string())
     })
+}
+
+/// A complaint by each of `complainers` (an empty address: the report names nobody).
+fn complaint(complainers: Vec<String>, feedback_type: String) -> Classified {
+    let recipients = complainers
+        .into_iter()
+        .map(|email| Verdict {
+            email: (!email.is_empty()).then_some(email),
+            reason: BounceReason::Feedback,
+            hard: false,
+            status: None,
+            reply_code: None,
+            diagnostic: None,
+            action: None,
+            remote_mta: None,
+        })
+        .collect();
+    Classified {
+        recipients,
+        feedback_type: Some(feedback_type),
+        ..Classified::empty(Kind::Arf)
+    }
 }
 
 /// `multipart/report; report-type=feedback-report`, or a `message/feedback-report` part.
@@ -104,24 +151,7 @@ fn arf_here(message: &Message<'_>) -> Option<Classified> {
     if complainers.is_empty() {
         complainers.push(String::new());
     }
-    let recipients = complainers
-        .into_iter()
-        .map(|email| Verdict {
-            email: (!email.is_empty()).then_some(email),
-            reason: BounceReason::Feedback,
-            hard: false,
-            status: None,
-            reply_code: None,
-            diagnostic: None,
-            action: None,
-            remote_mta: None,
-        })
-        .collect();
-    Some(Classified {
-        recipients,
-        feedback_type: Some(feedback_type),
-        ..Classified::empty(Kind::Arf)
-    })
+    Some(complaint(complainers, feedback_type))
 }
 
 pub(super) fn returned_message<'a>(message: &'a Message<'a>) -> Option<&'a Message<'a>> {
@@ -185,5 +215,34 @@ MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"F\"\r\n\r\n\
         assert_eq!(c.original_message_id.as_deref(), Some("m1@sender.example"));
         assert_eq!(feedback_token("\"opt-out\";"), "opt-out");
         assert_eq!(feedback_token("auth-failure"), "auth-failure");
+    }
+
+    #[test]
+    fn hotmails_junk_reports_as_is() {
+        // JMRP's "as-is" format: the complained-of message, Hotmail's headers on top.
+        let jmrp = "X-HmXmrOriginalRecipient: <ann@hotmail.example>\r\n\
+Received: from xmr.hotmail.example by mx.sender.example; Mon, 1 Dec 2026 10:00:00 +0000\r\n\
+From: News <news@sender.example>\r\nTo: ann@hotmail.example\r\nSubject: Our offers\r\n\
+Message-ID: <c42@sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nOffers.\r\n";
+        let c = classify_message(jmrp.as_bytes());
+        assert_eq!(
+            (c.kind, c.feedback_type.as_deref()),
+            (Kind::Arf, Some("abuse"))
+        );
+        assert_eq!(c.recipients.len(), 1);
+        assert_eq!(
+            c.recipients[0].email.as_deref(),
+            Some("ann@hotmail.example")
+        );
+        assert_eq!(c.original_message_id.as_deref(), Some("c42@sender.example"));
+        // Without the header it is the plain message it looks like; a header that names
+        // no address reports nobody.
+        let plain = jmrp
+            .split_once("\r\n")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        assert_ne!(classify_message(plain.as_bytes()).kind, Kind::Arf);
+        let nobody = jmrp.replace("<ann@hotmail.example>", "unknown");
+        assert_ne!(classify_message(nobody.as_bytes()).kind, Kind::Arf);
     }
 }
