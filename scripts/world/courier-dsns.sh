@@ -8,9 +8,10 @@
 #   usage: scripts/world/courier-dsns.sh OUT_DIR    (the world must be up: scripts/world/start.sh)
 # Courier's paths are compiled in (/etc/courier, /var/lib/courier, /usr/lib/courier): the run
 # happens in a mount namespace of its own (unshare -m) where directories of this script's own are
-# bound over them, with the unpacked libraries on LD_LIBRARY_PATH; the mount points it has to
-# create are removed afterwards. The unknown domain is resolved by a dnsmasq of the script's own
-# (127.0.0.77:53, NXDOMAIN for .test).
+# bound over them, and over /etc/ld.so.cache a linker cache of its own that finds the unpacked
+# libraries; the mount points it has to create are removed afterwards. The unknown domain is
+# resolved by a dnsmasq of the script's own (127.0.0.77:53, NXDOMAIN for .test). Left on the
+# host: the system user and group `courier` (its modules run as that user) and Debian's libidn12.
 set -euo pipefail
 out=${1:?usage: courier-dsns.sh OUT_DIR}
 W=${HERALD_WORLD:-/tmp/herald-world}
@@ -48,10 +49,10 @@ printf '5s\n' > "$D/etc/esmtptimeoutconnect"
 # Plain SMTP: couriertls's path is compiled in, and the bounces do not depend on TLS.
 printf 'ESMTP_USE_STARTTLS=0\n' >> "$D/etc/courierd"
 # Courier's programs clear their environment before they run one another, so its unpacked
-# libraries are found through a dynamic linker cache of the script's own, bound over
+# libraries are found through a dynamic linker cache of the script's own, made and bound over
 # /etc/ld.so.cache in the namespace (the system's directories are in it too).
 printf '%s\n' "$PKG/usr/lib" "$PKG/usr/lib/x86_64-linux-gnu" > "$D/ld.so.conf"
-ldconfig -C "$D/ld.so.cache" -f "$D/ld.so.conf"
+mkdir -p "$D/ldconfig"
 # slow.test: the world MX's port on 127.0.0.2, where nothing listens. moved.test: the second
 # Postfix instance's relocated user; refuse.test: its refusal of the sender
 # (scripts/world/refusers.sh).
@@ -65,17 +66,17 @@ moved.test: [127.0.0.1],12544
 refuse.test: [127.0.0.1],12541
 ROUTES
 made=()
-for m in /etc/courier /var/lib/courier /usr/lib/courier; do
-  [ -d "$m" ] || { mkdir -p "$m"; made+=("$m"); }
-done
-own_resolver "$D" # for the unknown domain
-"$(dirname "$0")/refusers.sh" start
 cleanup() {
   for m in "${made[@]}"; do rmdir "$m" 2>/dev/null || true; done
   stop_resolver "$D"
   "$(dirname "$0")/refusers.sh" stop
 }
 trap cleanup EXIT
+for m in /etc/courier /var/lib/courier /usr/lib/courier /var/cache/ldconfig; do
+  [ -d "$m" ] || { mkdir -p "$m"; made+=("$m"); }
+done
+own_resolver "$D" # for the unknown domain
+"$(dirname "$0")/refusers.sh" start
 
 box=$(dsn_box "$W")
 # case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
@@ -92,19 +93,31 @@ cases=(
 )
 # Everything Courier does happens inside one mount namespace: courierd runs there while the
 # cases are submitted and their bounces come back, and is stopped before the namespace ends.
-unshare -m bash -c '
+unshare --mount --propagation private bash -c '
   set -euo pipefail
   D=$1 PKG=$2 box=$3 lib=$4
   shift 4
   . "$lib"
-  mount --bind "$D/resolv.conf" /etc/resolv.conf
+  # ldconfig writes its aux cache whatever -C says: to a directory of the script'"'"'s own.
+  mount --bind "$D/ldconfig" /var/cache/ldconfig
+  ldconfig -X -C "$D/ld.so.cache" -f "$D/ld.so.conf"
   mount --bind "$D/ld.so.cache" /etc/ld.so.cache
+  mount --bind "$D/resolv.conf" /etc/resolv.conf
   mount --bind "$D/etc" /etc/courier
   mount --bind "$D/state" /var/lib/courier
   mount --bind "$PKG/usr/lib/courier" /usr/lib/courier
   "$PKG/usr/sbin/makealiases" >/dev/null
+  # courierd (and its modules) stopped, and waited for, however this ends.
+  stop_courier() {
+    "$PKG/usr/sbin/courier" stop >/dev/null 2>&1 || true
+    for _ in $(seq 1 50); do
+      ps -eo stat=,comm= | grep -qE "^[^Z]\S* +courier" || return 0
+      sleep 0.2
+    done
+    echo "courierd did not stop" >&2
+  }
+  trap stop_courier EXIT
   /usr/lib/courier/courierctl.start
-  trap "\"$PKG/usr/sbin/courier\" stop >/dev/null 2>&1 || true" EXIT
   courier_sendmail() { "$PKG/usr/sbin/sendmail" "$@"; }
   submit dsn@inbox.test courier_sendmail "$@"
   # What was deferred is retried until its queue time (20 s) runs out.

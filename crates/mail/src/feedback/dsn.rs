@@ -225,10 +225,12 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
         field(block, "remote-mta").unwrap_or_default(),
         r.reporting_mta
     );
-    // The words read for this recipient: the diagnostic, with the human text's lines about
-    // this recipient where the diagnostic says nothing readable (it may be cut short, as a
-    // DSN whose field was broken mid-word leaves it, before the provider's code).
-    let reason = match providers::reason(&hosts, &lower, stage) {
+    let reply = if diagnostic.is_empty() {
+        &words
+    } else {
+        &diagnostic
+    };
+    let reason = match providers::reason(&hosts, &reply.to_ascii_lowercase(), stage) {
         Some(r) if reason != BounceReason::Delivered => r,
         _ => reason,
     };
@@ -364,7 +366,8 @@ fn xtext_decoded(s: &str) -> String {
 /// (`rfc822; "Ann" <a@b>`) is dropped.
 pub(super) fn typed_address(v: &str) -> String {
     let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
-    if let Some(open) = v.rfind('<')
+    if v.ends_with('>')
+        && let Some(open) = v.rfind('<')
         && let Some(len) = v[open + 1..].find('>')
         && v[open + 1..open + 1 + len].contains('@')
     {
@@ -481,6 +484,11 @@ mod tests {
         assert_eq!(
             typed_address("rfc822; <ann@example.com>"),
             "ann@example.com"
+        );
+        // An address in a comment after the address is not the address.
+        assert_eq!(
+            typed_address("rfc822; ann@example.com (was <old@example.com>)"),
+            "ann@example.com (was <old@example.com>)"
         );
         assert_eq!(xtext_decoded("a+2Bb+3Dc+zz+4"), "a+b=c+zz+4");
     }

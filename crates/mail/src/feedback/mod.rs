@@ -268,11 +268,15 @@ pub(crate) fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
             Some((name, value)) if !name.trim().is_empty() && !name.trim().contains(' ') => {
                 block.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
             }
-            // Not a field and not folded: a line break some mail system put into the previous
-            // field's text (a fold inserts a break before whitespace; this one was inserted
-            // mid-text, "judged to b" / "e spam"), so the text goes on without a space.
+            // Not a field and not folded, after a diagnostic: a line break some mail system
+            // put into the diagnostic's text (a fold breaks before whitespace; this one broke
+            // mid-text, "judged to b" / "e spam"), so the text goes on without a space. Only
+            // there: other fields are short, and a MIME boundary is never text.
             _ => {
-                if let Some(last) = block.last_mut() {
+                if let Some(last) = block.last_mut()
+                    && last.0 == "diagnostic-code"
+                    && !line.starts_with("--")
+                {
                     last.1.push_str(line.trim());
                 }
             }
@@ -330,6 +334,15 @@ mod tests {
             Some("smtp; 552 judged to be spam, see <https://example.org/>")
         );
         assert_eq!(dsn::field(&b[0], "status"), Some("5.7.1"));
+        // Nothing else is glued: not to another field, not a boundary.
+        let b = field_blocks(
+            "Feedback-Type: abuse\nThis is a complaint.\nDiagnostic-Code: smtp; 550 unknown\n--b1\n",
+        );
+        assert_eq!(dsn::field(&b[0], "feedback-type"), Some("abuse"));
+        assert_eq!(
+            dsn::field(&b[0], "diagnostic-code"),
+            Some("smtp; 550 unknown")
+        );
     }
 
     #[test]

@@ -110,10 +110,7 @@ impl Reporter {
             .trim()
             .to_ascii_lowercase();
         let subject = l.subject.trim();
-        if subject.starts_with("delivery failure:")
-            || subject.contains("delivery_failure")
-            || notes_diagnostic(message)
-        {
+        if subject.starts_with("delivery failure:") || subject.contains("delivery_failure") {
             return Reporter::Domino;
         }
         if subject.starts_with("undeliverable message") {
@@ -266,6 +263,10 @@ impl Reporter {
             || subject.starts_with("returned mail:")
         {
             return Reporter::Sendmail;
+        }
+        // Domino's diagnostic type, when no template above was recognised.
+        if notes_diagnostic(message) {
+            return Reporter::Domino;
         }
         // A qmail hop in the Received chain is the weakest sign: the templates come first.
         if l.received.contains("(qmail ") {
@@ -483,12 +484,25 @@ const GMAIL_STATES: &[(&str, SmtpStage, BounceReason)] = &[
 ];
 
 /// Domino's DSNs type their diagnostic `X-Notes` (RFC 3464 §2.3.6 leaves the type to the MTA),
-/// whatever the subject they were given.
+/// whatever the subject they were given: read in the report's own delivery-status part, not in
+/// a returned message that may quote one.
 fn notes_diagnostic(message: &Message<'_>) -> bool {
-    let raw = message.raw_message();
-    let head = &raw[..raw.len().min(64 * 1024)];
-    head.windows(24)
-        .any(|w| w.eq_ignore_ascii_case(b"diagnostic-code: x-notes"))
+    message
+        .parts
+        .iter()
+        .filter(|p| super::is_type(*p, "message", "delivery-status"))
+        .filter_map(|p| super::part_bytes(&p.body))
+        .any(|body| {
+            super::field_blocks(&String::from_utf8_lossy(&body))
+                .iter()
+                .flatten()
+                .any(|(name, value)| {
+                    name == "diagnostic-code"
+                        && value
+                            .split_once(';')
+                            .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-notes"))
+                })
+        })
 }
 
 const DOMINO: &[(BounceReason, &[&str])] = &[

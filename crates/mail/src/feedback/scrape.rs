@@ -164,7 +164,7 @@ pub(super) fn reply_code_in(text: &str) -> Option<u16> {
 pub(super) fn context_for(text: &str, email: &str, others: &[String]) -> String {
     let lower = text.to_ascii_lowercase();
     let key = email.to_ascii_lowercase();
-    let Some(at) = lower.find(&key) else {
+    let Some(at) = find_address(&lower, &key) else {
         return String::new();
     };
     let others: Vec<String> = others
@@ -176,12 +176,31 @@ pub(super) fn context_for(text: &str, email: &str, others: &[String]) -> String 
     let mut out = Vec::new();
     for (i, line) in text[start..].lines().take(8).enumerate() {
         let l = line.to_ascii_lowercase();
-        if i > 0 && others.iter().any(|o| l.contains(o.as_str())) {
+        if i > 0 && others.iter().any(|o| find_address(&l, o).is_some()) {
             break;
         }
         out.push(line);
     }
     out.join("\n")
+}
+
+/// Where `address` occurs in `text` as a whole address: ann@example.com is not the end of
+/// joann@example.com, nor the start of ann@example.com.au.
+fn find_address(text: &str, address: &str) -> Option<usize> {
+    let part_of_address =
+        |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-');
+    let bytes = text.as_bytes();
+    text.match_indices(address).map(|(at, _)| at).find(|&at| {
+        let end = at + address.len();
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        // A full stop after the address ends a sentence unless the domain goes on after it.
+        let goes_on = match bytes.get(end) {
+            Some(b'.') => bytes.get(end + 1).is_some_and(u8::is_ascii_alphanumeric),
+            Some(&c) => part_of_address(c) || c == b'@',
+            None => false,
+        };
+        !before.is_some_and(part_of_address) && !goes_on
+    })
 }
 
 /// Recipients of a non-standard bounce and what was said about each.
@@ -370,6 +389,24 @@ fn diagnostic_line(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_found_whole() {
+        assert_eq!(
+            find_address("to joann@x.com and ann@x.com", "ann@x.com"),
+            Some(19)
+        );
+        assert_eq!(find_address("sent to ann@x.com.", "ann@x.com"), Some(8));
+        assert_eq!(find_address("ann@x.com.au only", "ann@x.com"), None);
+        assert_eq!(find_address("<ann@x.com>: 550", "ann@x.com"), Some(1));
+        // One recipient's lines are not another's whose address ends the same way.
+        let text = "joann@x.com: 550 5.1.1 user unknown\nann@x.com: 552 mailbox full\n";
+        let others = ["joann@x.com".to_string(), "ann@x.com".to_string()];
+        assert_eq!(
+            context_for(text, "ann@x.com", &others),
+            "ann@x.com: 552 mailbox full"
+        );
+    }
     use herald_domain::BounceReason;
 
     #[test]
