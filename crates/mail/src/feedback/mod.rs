@@ -316,6 +316,32 @@ mod tests {
     }
 
     #[test]
+    fn mailmarshal_states_one_cause_for_the_recipients_it_lists() {
+        // Its layout: the original's From and Subject, the cause, then the recipients, then
+        // "Additional Information" naming the original sender (who is no recipient).
+        let raw = "From: postmaster@gw.example.com\r\nTo: bounce+1@herald.example\r\n\
+Subject: Undeliverable Mail: \"Our news\"\r\n\r\nYour message:\r\n    From:    news@brand.example\r\n\
+    Subject: Our news\r\n\r\nCould not be delivered because of\r\n\r\n552 5.2.2 Mailbox full\r\n\r\n\
+The following recipients were affected:\r\n    ann@example.com\r\n    bob@example.com\r\n\r\n\
+Additional Information\r\n======================\r\nOriginal Sender:    <news@brand.example>\r\n\
+Sender-MTA:         <10.0.0.5>\r\nReporting-MTA:      <gw.example.com>\r\n";
+        let c = classify_message(raw.as_bytes());
+        assert_eq!(c.kind, Kind::Dsn);
+        let got: Vec<_> = c
+            .recipients
+            .iter()
+            .map(|v| (v.email.as_deref().unwrap_or_default(), v.reason, v.hard))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ann@example.com", BounceReason::MailboxFull, false),
+                ("bob@example.com", BounceReason::MailboxFull, false)
+            ]
+        );
+    }
+
+    #[test]
     fn field_blocks_unfold() {
         let b = field_blocks(
             "Reporting-MTA: dns; a\n\nFinal-Recipient: rfc822; x@y\nDiagnostic-Code: smtp; 550\n  user unknown\n",

@@ -40,6 +40,8 @@ pub(crate) enum Reporter {
     InterScan,
     /// amavisd-new, the content filter: its DSNs name the message's category.
     Amavis,
+    /// Trustwave's MailMarshal (Secure Email Gateway): one cause, then the recipients it hit.
+    MailMarshal,
     /// A report whose template is not one of the above (RFC 3464 fields still say a lot).
     #[default]
     Other,
@@ -115,6 +117,11 @@ impl Reporter {
         }
         if subject.starts_with("undeliverable message") {
             return Reporter::Notes;
+        }
+        if subject.starts_with("undeliverable mail: \"")
+            || (l.body.contains(MAILMARSHAL_CAUSE) && l.body.contains(MAILMARSHAL_RECIPIENTS))
+        {
+            return Reporter::MailMarshal;
         }
         if l.from.contains("mailer-daemon@googlemail.com")
             && subject.contains("delivery status notification")
@@ -483,6 +490,26 @@ const GMAIL_STATES: &[(&str, SmtpStage, BounceReason)] = &[
     ("(state 18)", SmtpStage::EndOfData, Filtered),
 ];
 
+/// MailMarshal's report: "Your message: … Could not be delivered because of <the reply> The
+/// following recipients were affected: <addresses> Additional Information …" (its layout as
+/// Sisimai's MailMarshalSMTP module documents it).
+const MAILMARSHAL_CAUSE: &str = "could not be delivered because of";
+const MAILMARSHAL_RECIPIENTS: &str = "the following recipients were affected";
+
+/// The one cause a report states for all the recipients it lists after it (MailMarshal's),
+/// where each recipient's own lines say nothing of their own.
+pub(crate) fn shared_cause(reporter: Reporter, text: &str) -> Option<&str> {
+    if reporter != Reporter::MailMarshal {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find(MAILMARSHAL_CAUSE)? + MAILMARSHAL_CAUSE.len();
+    let end = lower[start..]
+        .find(MAILMARSHAL_RECIPIENTS)
+        .map_or(text.len(), |at| start + at);
+    Some(text[start..end].trim()).filter(|cause| !cause.is_empty())
+}
+
 /// Domino's DSNs type their diagnostic `X-Notes` (RFC 3464 §2.3.6 leaves the type to the MTA),
 /// whatever the subject they were given: read in the report's own delivery-status part, not in
 /// a returned message that may quote one.
@@ -766,7 +793,7 @@ pub(crate) fn conventions(
                 || super::scrape::reply_code_in(lower).is_some();
             out.reason = (lower.contains("unable to deliver") && !quoted).then_some(UserUnknown);
         }
-        Reporter::Postfix | Reporter::Sendmail | Reporter::Other => {}
+        Reporter::Postfix | Reporter::Sendmail | Reporter::MailMarshal | Reporter::Other => {}
     }
     out
 }

@@ -212,7 +212,26 @@ pub(super) fn recipients(
     reporter: Reporter,
     spam_sign: bool,
 ) -> Vec<Verdict> {
-    let found = addresses(text);
+    // A message's identifier looks like an address ("Message-ID: <n1@sender.example>", in a
+    // returned message's header) and never is one.
+    let names_a_message = |at: usize| {
+        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let before = text[line_start..at].trim_start().to_ascii_lowercase();
+        [
+            "message-id:",
+            "original-message-id:",
+            "x-original-message-id:",
+            "resent-message-id:",
+            "in-reply-to:",
+            "references:",
+        ]
+        .iter()
+        .any(|h| before.starts_with(h))
+    };
+    let found: Vec<(usize, String)> = addresses(text)
+        .into_iter()
+        .filter(|(at, _)| !names_a_message(*at))
+        .collect();
     let mut emails: Vec<String> = Vec::new();
     let push = |a: &str, emails: &mut Vec<String>| {
         let lower = a.to_ascii_lowercase();
@@ -243,6 +262,8 @@ pub(super) fn recipients(
                 || before.contains("envelope-from")
                 || before.trim_start().starts_with("from:")
                 || before.trim_start().starts_with("sender:")
+                // MailMarshal's "Original Sender:    <a@b>", an "Envelope sender: a@b".
+                || before.trim_end().trim_end_matches('<').trim_end().ends_with("sender:")
                 // A remote's reply quoted in a session transcript ("<<< 550 … (a@b)"): the
                 // recipient is on the MTA's own lines.
                 || before.trim_start().starts_with("<<<")
@@ -277,12 +298,14 @@ pub(super) fn recipients(
         })
         .collect();
     starts.sort_by_key(|(at, _)| *at);
+    let shared = super::mta::shared_cause(reporter, text);
     emails
         .iter()
         .map(|email| {
             let own = starts.iter().position(|(_, e)| *e == email);
-            let block = match own {
-                Some(i) => {
+            let block = match (shared, own) {
+                (Some(cause), _) => cause,
+                (None, Some(i)) => {
                     let from = starts[i].0;
                     let to = starts
                         .get(i + 1)
@@ -294,7 +317,7 @@ pub(super) fn recipients(
                     }
                     &text[from..end]
                 }
-                None => "",
+                (None, None) => "",
             };
             verdict(email, block, text, gave_up, delayed, reporter, spam_sign)
         })
@@ -389,6 +412,14 @@ fn diagnostic_line(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_id_is_not_a_recipient() {
+        let text = "Failed addresses follow:\n <ann@example.org>\n   552 5.2.2 Quota exceeded\n\nMessage header follows:\nMessage-ID: <n1@sender.example>\nReferences: <n0@sender.example>\n";
+        let got = recipients(text, &[], &[], Reporter::Other, false);
+        let emails: Vec<_> = got.iter().filter_map(|v| v.email.as_deref()).collect();
+        assert_eq!(emails, ["ann@example.org"]);
+    }
 
     #[test]
     fn an_address_is_found_whole() {
