@@ -300,6 +300,9 @@ fn first(table: &[(BounceReason, &[&str])], lower: &str) -> Option<BounceReason>
 
 const EXIM: &[(BounceReason, &[&str])] = &[
     (UserUnknown, &["user not found"]),
+    // The recipient's own filter file failed the message with its `fail` command: Exim adds
+    // "(filter fail)" to the text the filter gave.
+    (Filtered, &["(filter fail)"]),
     (
         HostUnknown,
         &[
@@ -811,6 +814,15 @@ mod tests {
             false,
         );
         assert_eq!(c.reason, Some(Expired));
+        // A recipient's Exim filter that failed the message.
+        let c = conventions(
+            Reporter::Exim,
+            "  a@b.example
+    subject was \"buy now\" (filter fail)",
+            "",
+            false,
+        );
+        assert_eq!(c.reason, Some(Filtered));
         let c = conventions(
             Reporter::Qmail,
             "<a@b.example>:\nconnected to 192.0.2.1 but my name was rejected.",
