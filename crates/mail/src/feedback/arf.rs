@@ -32,19 +32,41 @@ pub(super) fn arf(message: &Message<'_>) -> Option<Classified> {
 /// complained-of message itself, re-sent with Hotmail's headers on top, among them
 /// `X-HmXmrOriginalRecipient`, the user who marked it as junk. (JMRP's other format, the message
 /// attached to a note from staff@hotmail.com, is read by `arf_here`.) The report's own
-/// Message-ID is the original's.
+/// Message-ID is the original's. A complaint suppresses an address, so one header is not
+/// enough: the copy must also have come through Hotmail's hosts (their `X-SID-PRA`, or a
+/// Received hop of theirs), and not be a bounce or an auto-reply that happens to carry it.
 fn jmrp_as_is(message: &Message<'_>) -> Option<Classified> {
+    let complainer = typed_address(message.header_raw("X-HmXmrOriginalRecipient")?);
     let is_report = message.content_type().is_some_and(|ct| {
         ct.subtype()
             .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
-    if is_report {
+    let raw = message.raw_message();
+    let through_hotmail = message.header_raw("X-SID-PRA").is_some()
+        || message
+            .headers()
+            .iter()
+            .filter(|h| h.name().eq_ignore_ascii_case("Received"))
+            .filter_map(|h| raw.get(h.offset_start() as usize..h.offset_end() as usize))
+            .map(|r| String::from_utf8_lossy(r).to_ascii_lowercase())
+            .any(|r| {
+                ["hotmail.com", "outlook.com", ".phx.gbl"]
+                    .iter()
+                    .any(|h| r.contains(h))
+            });
+    if is_report
+        || !through_hotmail
+        || super::looks_like_bounce(message)
+        || super::is_autoreply(message)
+    {
         return None;
     }
-    let complainer = typed_address(message.header_raw("X-HmXmrOriginalRecipient")?);
-    if !complainer.contains('@') {
-        return None;
-    }
+    // A complaint whose user was redacted still names the message.
+    let complainer = if complainer.contains('@') {
+        complainer
+    } else {
+        String::new()
+    };
     Some(Classified {
         original_message_id: message.message_id().map(str::to_string),
         ..complaint(vec![complainer], "abuse".to_string())
@@ -221,7 +243,7 @@ MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"F\"\r\n\r\n\
     fn hotmails_junk_reports_as_is() {
         // JMRP's "as-is" format: the complained-of message, Hotmail's headers on top.
         let jmrp = "X-HmXmrOriginalRecipient: <ann@hotmail.example>\r\n\
-Received: from xmr.hotmail.example by mx.sender.example; Mon, 1 Dec 2026 10:00:00 +0000\r\n\
+Received: from BAY0-XMR-001.phx.gbl by mx.sender.example; Mon, 1 Dec 2026 10:00:00 +0000\r\n\
 From: News <news@sender.example>\r\nTo: ann@hotmail.example\r\nSubject: Our offers\r\n\
 Message-ID: <c42@sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nOffers.\r\n";
         let c = classify_message(jmrp.as_bytes());
@@ -242,7 +264,20 @@ Message-ID: <c42@sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plai
             .map(|(_, rest)| rest)
             .unwrap_or_default();
         assert_ne!(classify_message(plain.as_bytes()).kind, Kind::Arf);
-        let nobody = jmrp.replace("<ann@hotmail.example>", "unknown");
-        assert_ne!(classify_message(nobody.as_bytes()).kind, Kind::Arf);
+        // A redacted user: still a complaint about the message, by nobody named.
+        let nobody = classify_message(jmrp.replace("<ann@hotmail.example>", "redacted").as_bytes());
+        assert_eq!(
+            (nobody.kind, nobody.recipients[0].email.as_deref()),
+            (Kind::Arf, None)
+        );
+        // The header alone, on a message that never came through Hotmail, is no complaint.
+        let elsewhere = jmrp.replace("BAY0-XMR-001.phx.gbl", "mx.example.net");
+        assert_ne!(classify_message(elsewhere.as_bytes()).kind, Kind::Arf);
+        // Nor is a bounce or an auto-reply that carries it.
+        let reply = jmrp.replace(
+            "Subject: Our offers",
+            "Subject: Out of office\r\nAuto-Submitted: auto-replied",
+        );
+        assert_ne!(classify_message(reply.as_bytes()).kind, Kind::Arf);
     }
 }

@@ -366,6 +366,11 @@ fn xtext_decoded(s: &str) -> String {
 /// (`rfc822; "Ann" <a@b>`) is dropped.
 pub(super) fn typed_address(v: &str) -> String {
     let v = v.split_once(';').map_or(v, |(_, a)| a).trim();
+    // A comment after the address ("<a@b> (was …)") is not part of it.
+    let v = match v.rfind('(') {
+        Some(open) if open > 0 && v.ends_with(')') => v[..open].trim(),
+        _ => v,
+    };
     if v.ends_with('>')
         && let Some(open) = v.rfind('<')
         && let Some(len) = v[open + 1..].find('>')
@@ -488,7 +493,11 @@ mod tests {
         // An address in a comment after the address is not the address.
         assert_eq!(
             typed_address("rfc822; ann@example.com (was <old@example.com>)"),
-            "ann@example.com (was <old@example.com>)"
+            "ann@example.com"
+        );
+        assert_eq!(
+            typed_address("rfc822; <ann@example.com> (a comment)"),
+            "ann@example.com"
         );
         assert_eq!(xtext_decoded("a+2Bb+3Dc+zz+4"), "a+b=c+zz+4");
     }

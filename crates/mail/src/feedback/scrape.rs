@@ -187,20 +187,39 @@ pub(super) fn context_for(text: &str, email: &str, others: &[String]) -> String 
 /// Where `address` occurs in `text` as a whole address: ann@example.com is not the end of
 /// joann@example.com, nor the start of ann@example.com.au.
 fn find_address(text: &str, address: &str) -> Option<usize> {
-    let part_of_address =
-        |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-');
+    // What can go on a local part to its left (a VERP's "=", not the quote that often
+    // encloses an address: "to 'ann@x.com'") and a domain to its right.
+    let local = |c: u8| c.is_ascii_alphanumeric() || b".!#$%&*+-/=?^_`{|}~".contains(&c);
+    let domain = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
     let bytes = text.as_bytes();
     text.match_indices(address).map(|(at, _)| at).find(|&at| {
         let end = at + address.len();
         let before = at.checked_sub(1).map(|i| bytes[i]);
         // A full stop after the address ends a sentence unless the domain goes on after it.
         let goes_on = match bytes.get(end) {
-            Some(b'.') => bytes.get(end + 1).is_some_and(u8::is_ascii_alphanumeric),
-            Some(&c) => part_of_address(c) || c == b'@',
+            Some(b'.') => bytes.get(end + 1).is_some_and(|&c| domain(c)),
+            Some(&c) => domain(c) || c == b'@',
             None => false,
         };
-        !before.is_some_and(part_of_address) && !goes_on
+        !before.is_some_and(local) && !goes_on
     })
+}
+
+/// The start of the header line an address at `at` sits on, lower-cased (a folded line's
+/// header is the one it continues; at most 32 bytes are read).
+fn header_of_line(text: &str, at: usize) -> String {
+    let mut start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    for _ in 0..20 {
+        if start == 0 || !text[start..].starts_with([' ', '\t']) {
+            break;
+        }
+        start = text[..start - 1].rfind('\n').map_or(0, |n| n + 1);
+    }
+    let mut end = (start + 32).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[start..end].trim_start().to_ascii_lowercase()
 }
 
 /// Recipients of a non-standard bounce and what was said about each.
@@ -215,18 +234,18 @@ pub(super) fn recipients(
     // A message's identifier looks like an address ("Message-ID: <n1@sender.example>", in a
     // returned message's header) and never is one.
     let names_a_message = |at: usize| {
-        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-        let before = text[line_start..at].trim_start().to_ascii_lowercase();
+        let header = header_of_line(text, at);
         [
             "message-id:",
             "original-message-id:",
             "x-original-message-id:",
             "resent-message-id:",
+            "original message id:",
             "in-reply-to:",
             "references:",
         ]
         .iter()
-        .any(|h| before.starts_with(h))
+        .any(|h| header.starts_with(h))
     };
     let found: Vec<(usize, String)> = addresses(text)
         .into_iter()
@@ -292,8 +311,7 @@ pub(super) fn recipients(
     let mut starts: Vec<(usize, &String)> = emails
         .iter()
         .filter_map(|e| {
-            lower_all
-                .find(&e.to_ascii_lowercase())
+            find_address(&lower_all, &e.to_ascii_lowercase())
                 .map(|at| (lower_all[..at].rfind('\n').map_or(0, |n| n + 1), e))
         })
         .collect();
@@ -415,7 +433,7 @@ mod tests {
 
     #[test]
     fn a_message_id_is_not_a_recipient() {
-        let text = "Failed addresses follow:\n <ann@example.org>\n   552 5.2.2 Quota exceeded\n\nMessage header follows:\nMessage-ID: <n1@sender.example>\nReferences: <n0@sender.example>\n";
+        let text = "Failed addresses follow:\n <ann@example.org>\n   552 5.2.2 Quota exceeded\n\nMessage header follows:\nMessage-ID: <n1@sender.example>\nReferences: <n0@sender.example>\n <n00@sender.example>\n";
         let got = recipients(text, &[], &[], Reporter::Other, false);
         let emails: Vec<_> = got.iter().filter_map(|v| v.email.as_deref()).collect();
         assert_eq!(emails, ["ann@example.org"]);
@@ -430,12 +448,31 @@ mod tests {
         assert_eq!(find_address("sent to ann@x.com.", "ann@x.com"), Some(8));
         assert_eq!(find_address("ann@x.com.au only", "ann@x.com"), None);
         assert_eq!(find_address("<ann@x.com>: 550", "ann@x.com"), Some(1));
+        assert_eq!(
+            find_address("deliver to 'ann@x.com'", "ann@x.com"),
+            Some(12)
+        );
+        assert_eq!(find_address("bounce=ann@x.com", "ann@x.com"), None);
         // One recipient's lines are not another's whose address ends the same way.
         let text = "joann@x.com: 550 5.1.1 user unknown\nann@x.com: 552 mailbox full\n";
         let others = ["joann@x.com".to_string(), "ann@x.com".to_string()];
         assert_eq!(
             context_for(text, "ann@x.com", &others),
             "ann@x.com: 552 mailbox full"
+        );
+        // Nor is its verdict.
+        let text = "joann@x.com:\n  550 5.1.1 user unknown\nann@x.com:\n  552 mailbox full\n";
+        let got = recipients(text, &others, &[], Reporter::Other, false);
+        let got: Vec<_> = got
+            .iter()
+            .map(|v| (v.email.as_deref().unwrap_or_default(), v.reason))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("joann@x.com", BounceReason::UserUnknown),
+                ("ann@x.com", BounceReason::MailboxFull)
+            ]
         );
     }
     use herald_domain::BounceReason;
