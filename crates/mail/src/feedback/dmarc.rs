@@ -380,9 +380,7 @@ pub fn read_file(raw: &[u8]) -> Result<DmarcReport, DmarcError> {
         Err(DmarcError::NotAReport) => {}
         other => return other,
     }
-    let message = mail_parser::MessageParser::new()
-        .parse(raw)
-        .ok_or(DmarcError::NotAReport)?;
+    let message = super::parse_untrusted(raw).ok_or(DmarcError::NotAReport)?;
     let mut first_error = DmarcError::NotAReport;
     for part in &message.parts {
         let bytes: &[u8] = match &part.body {
