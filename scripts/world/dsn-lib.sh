@@ -1,8 +1,8 @@
 # Shared by the scripts that collect real bounces for the classifier's check set (dsns.sh,
 # exim-dsns.sh, sendmail-dsns.sh, opensmtpd-dsns.sh, dma-dsns.sh, courier-dsns.sh,
-# haraka-dsns.sh). Each case is
-# "name|recipients|expected reasons|hard/soft|…"; a case's message carries "Subject: checkset
-# <name>", which the returned original in its bounce still shows.
+# haraka-dsns.sh). Each case is "name|recipients|expected reasons|hard/soft|…"; a case's
+# message carries "Subject: checkset <name>", which the returned original in its bounce still
+# shows.
 
 # body_of SIZE: a case's body: 30 KB of text (over the next hop's 8 KB limit) when SIZE, its
 # fifth field, is "big", else "hello".

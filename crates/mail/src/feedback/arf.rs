@@ -257,8 +257,7 @@ Message-ID: <c42@sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plai
             Some("ann@hotmail.example")
         );
         assert_eq!(c.original_message_id.as_deref(), Some("c42@sender.example"));
-        // Without the header it is the plain message it looks like; a header that names
-        // no address reports nobody.
+        // Without the header it is the plain message it looks like.
         let plain = jmrp
             .split_once("\r\n")
             .map(|(_, rest)| rest)
