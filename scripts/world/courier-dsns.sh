@@ -79,18 +79,9 @@ own_resolver "$D" # for the unknown domain
 "$(dirname "$0")/refusers.sh" start
 
 box=$(dsn_box "$W")
-# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
-cases=(
-  "rcpt-unknown|ghost@inbox.test|userunknown|hard|"
-  "size-limit|big@toobig.test|mesgtoobig|soft|big"
-  "client-rejected|someone@blocked.test|blocked|soft|"
-  "relay-denied|someone@norelay.test|norelaying|soft|"
-  "retry-timeout|someone@slow.test|expired|soft|"
-  "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
-  "host-unknown|someone@nowhere.test|hostunknown|hard|"
-  "user-moved|someone@moved.test|hasmoved|hard|"
-  "sender-rejected|someone@refuse.test|rejected|soft|"
-)
+cases=()
+world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout two-recipients \
+  host-unknown user-moved sender-rejected
 # Everything Courier does happens inside one mount namespace: courierd runs there while the
 # cases are submitted and their bounces come back, and is stopped before the namespace ends.
 unshare --mount --propagation private bash -c '

@@ -4,6 +4,35 @@
 # message carries "Subject: checkset <name>", which the returned original in its bounce still
 # shows.
 
+# The causes the recipient world sets up for any MTA (scripts/world/start.sh and refusers.sh
+# route each domain), as case lines: name | recipients (comma-separated) | expected reasons (;) |
+# hard/soft (;) | big body? Each script takes the ones its MTA can be made to report
+# (world_cases) and adds its own.
+declare -A WORLD_CASE=(
+  [rcpt-unknown]="rcpt-unknown|ghost@inbox.test|userunknown|hard|"
+  [size-limit]="size-limit|big@toobig.test|mesgtoobig|soft|big"
+  [client-rejected]="client-rejected|someone@blocked.test|blocked|soft|"
+  [relay-denied]="relay-denied|someone@norelay.test|norelaying|soft|"
+  [retry-timeout]="retry-timeout|someone@slow.test|expired|soft|"
+  [two-recipients]="two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
+  [host-unknown]="host-unknown|someone@nowhere.test|hostunknown|hard|"
+  [null-mx]="null-mx|someone@nullmx.test|notaccept|hard|"
+  [user-moved]="user-moved|someone@moved.test|hasmoved|hard|"
+  [sender-rejected]="sender-rejected|someone@refuse.test|rejected|soft|"
+)
+
+# world_cases NAME…: append the world's cases of those names to the array `cases`.
+world_cases() {
+  local name
+  for name in "$@"; do
+    if [ -z "${WORLD_CASE[$name]:-}" ]; then
+      echo "no world case $name" >&2
+      return 1
+    fi
+    cases+=("${WORLD_CASE[$name]}")
+  done
+}
+
 # body_of SIZE: a case's body: 30 KB of text (over the next hop's 8 KB limit) when SIZE, its
 # fifth field, is "big", else "hello".
 body_of() {

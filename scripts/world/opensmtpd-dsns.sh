@@ -58,16 +58,9 @@ smtpd=$!
 trap 'kill $smtpd 2>/dev/null || true; stop_resolver "$E"; "$(dirname "$0")/refusers.sh" stop' EXIT
 wait_for_port "$PORT" "$E/log"
 box=$(dsn_box "$W")
-# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
-cases=(
-  "rcpt-unknown|ghost@inbox.test|userunknown|hard|"
-  "size-limit|big@toobig.test|mesgtoobig|soft|big"
-  "client-rejected|someone@blocked.test|blocked|soft|"
-  "relay-denied|someone@norelay.test|norelaying|soft|"
-  "host-unknown|someone@nowhere.test|hostunknown|hard|"
-  "user-moved|someone@moved.test|hasmoved|hard|"
-  "sender-rejected|someone@refuse.test|rejected|soft|"
-)
+cases=()
+world_cases rcpt-unknown size-limit client-rejected relay-denied host-unknown user-moved \
+  sender-rejected
 submit_smtp dsn@inbox.test "${cases[@]}" -- --server "127.0.0.1:$PORT"
 # (No two-recipient case: OpenSMTPD bounces each next hop's refusals separately. No
 # retry-timeout case: OpenSMTPD takes an unreachable next hop offline and expires the

@@ -79,19 +79,9 @@ sendmail() {
     "$PKG/usr/libexec/sendmail/sendmail" "$SM/resolv.conf" -C "$SM/sendmail.cf" "$@"
 }
 box=$(dsn_box "$W")
-# case | recipients (comma-separated) | expected reasons (;) | hard/soft (;) | big body?
-cases=(
-  "rcpt-unknown|ghost@inbox.test|userunknown|hard|"
-  "size-limit|big@toobig.test|mesgtoobig|soft|big"
-  "client-rejected|someone@blocked.test|blocked|soft|"
-  "relay-denied|someone@norelay.test|norelaying|soft|"
-  "retry-timeout|someone@slow.test|expired|soft|"
-  "two-recipients|ghost2@inbox.test,someone2@norelay.test|userunknown;norelaying|hard;soft|"
-  "host-unknown|someone@nowhere.test|hostunknown|hard|"
-  "null-mx|someone@nullmx.test|notaccept|hard|"
-  "user-moved|someone@moved.test|hasmoved|hard|"
-  "sender-rejected|someone@refuse.test|rejected|soft|"
-)
+cases=()
+world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout two-recipients \
+  host-unknown null-mx user-moved sender-rejected
 submit dsn@inbox.test sendmail "${cases[@]}"
 # What was deferred is retried by queue runs until its return time (20 s) runs out.
 wait_for_bounces "$box" "${#cases[@]}" 90 sendmail -q
