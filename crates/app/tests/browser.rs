@@ -395,6 +395,7 @@ fn what_the_first_run_saw(seen: &serde_json::Value) {
         seen["test"].as_str().unwrap().contains("me@example.com"),
         "{seen:#}"
     );
+    assert_eq!(seen["send_problem"], "", "{seen:#}");
     assert!(
         seen["status"].as_str().unwrap().contains("sent"),
         "{seen:#}"

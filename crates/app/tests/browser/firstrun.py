@@ -124,7 +124,11 @@ try:
     driver.save_screenshot(f"{artifacts}/firstrun-campaign.png")
 
     # 5. Send it.
-    driver.find_element(By.CSS_SELECTOR, "form.send button").click()
+    # Wait for the post's answer before refreshing: a refresh while it is in flight cancels it.
+    send = driver.find_element(By.CSS_SELECTOR, "form.send")
+    send.find_element(By.TAG_NAME, "button").click()
+    chrome.after(driver, send)
+    seen["send_problem"] = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".problem"))
     for _ in range(60):
         driver.refresh()
         if "sent" in driver.find_element(By.CSS_SELECTOR, "h1 .status").text:
@@ -170,7 +174,8 @@ try:
     driver.set_window_size(375, 812)
     pages = ["/start", "/", "/campaigns/new", "/campaigns/1", "/campaigns/1?tab=delivered",
              "/campaigns/1/why/read.ann@example.com", "/contacts", "/lists", "/segments", "/queue",
-             "/health", "/dmarc", "/domains", "/seeds", "/ips", "/suppressions", "/webhooks", "/users"]
+             "/health", "/dmarc", "/domains", "/seeds", "/ips", "/suppressions", "/webhooks", "/users",
+             "/campaigns/999"]
     seen["a11y"] = {}
     for path in pages:
         driver.get(f"{base}{path}")

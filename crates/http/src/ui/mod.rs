@@ -234,7 +234,7 @@ fn failed(e: impl std::fmt::Display, doing: &str, message: &str) -> Response {
 
 fn problem(status: StatusCode, message: &str) -> Response {
     (status, Html(format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>Herald</title><link rel=\"stylesheet\" href=\"/static/herald.css\"><main><p class=\"problem\">{}</p><p><a href=\"/\">Back</a></p></main>",
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Herald</title><link rel=\"stylesheet\" href=\"/static/herald.css\"><main><p class=\"problem\">{}</p><p><a href=\"/\">Back</a></p></main>",
         message.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
     ))).into_response()
 }
