@@ -215,6 +215,7 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
             text: &words,
             stage,
             gave_up: r.gave_up || delayed,
+            delayed: delayed && !r.gave_up,
             preset: conventions.reason,
             local: x_unix,
         }),

@@ -258,6 +258,9 @@ pub struct Refusal<'a> {
     /// The report is a delay warning, or says the queue gave up retrying: "expired" when
     /// nothing more specific is said.
     pub gave_up: bool,
+    /// The report is a delay warning (the message is still queued): a connection failure it
+    /// states is the cause, not an expiry.
+    pub delayed: bool,
     /// The reporting MTA's own verdict from its wording (see `mta`).
     pub preset: Option<BounceReason>,
     /// The diagnostic is a local program's (`X-Unix;`), not an SMTP reply.
@@ -403,10 +406,16 @@ impl Probe<'_> {
                 {
                     return false;
                 }
-                // x.1.1 means the address; without the code, only an answer to RCPT TO ties
-                // the words to it, or words that state the address does not exist.
+                // x.1.1 means the address. Without the code the words are about the address
+                // unless the refusal came after the message (a filter's verdict on it, below)
+                // or the code names a filter (x.2.0, x.2.4): a report that does not say at
+                // which command it failed is taken at its word. (Sisimai reads an unstaged
+                // "unknown user" as `filtered`; every independent reader of our collections
+                // reads it as `userunknown`, and so does a sender deciding whether the address
+                // is dead.)
                 self.named(UserUnknown)
                     || (self.stage == Some(SmtpStage::RcptTo) && self.says(UserUnknown))
+                    || (self.stage.is_none() && !self.named(Filtered) && self.says(UserUnknown))
                     || states_address_missing(self.lower)
             }
             Filtered => {
@@ -416,8 +425,9 @@ impl Probe<'_> {
                 if self.named(Filtered) {
                     return self.says(UserUnknown) || self.says(Filtered);
                 }
-                // "Unknown user" not tied to RCPT TO: a filter's verdict on the message.
-                !before_data(self.stage) && (self.says(Filtered) || self.says(UserUnknown))
+                // "Unknown user" answered after the message: a filter's verdict on it.
+                (!before_data(self.stage) && self.says(Filtered))
+                    || (self.stage.is_some_and(SmtpStage::is_content) && self.says(UserUnknown))
             }
             ContentError => {
                 !self.shows(SpamDetected) && (self.named(ContentError) || self.says(ContentError))
@@ -467,8 +477,19 @@ impl Probe<'_> {
 
     /// When no probe decides: the statements of the other reasons, then what the code's
     /// class and subject, the program, the reply code and the stage leave.
-    fn otherwise(&self, local: bool, gave_up: bool) -> Option<BounceReason> {
+    fn otherwise(&self, local: bool, gave_up: bool, delayed: bool) -> Option<BounceReason> {
         use BounceReason::*;
+        // A delay warning that says the recipient's server could not be reached: nothing has
+        // expired yet, the queue is still trying (Sisimai, and a reporter's own template,
+        // read it as `expired`; Herald departs, see the README).
+        if delayed
+            && self
+                .preset
+                .is_none_or(|p| matches!(p, Expired | Undefined | OnHold))
+            && (self.says(NetworkError) || says_connection_failed(self.lower))
+        {
+            return Some(NetworkError);
+        }
         if let Some(p) = self.preset.filter(|p| !matches!(p, Undefined | OnHold)) {
             return Some(p);
         }
@@ -545,7 +566,7 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     {
         return *reason;
     }
-    if let Some(reason) = probe.otherwise(r.local, r.gave_up) {
+    if let Some(reason) = probe.otherwise(r.local, r.gave_up, r.delayed) {
         return reason;
     }
     if wordings::says(Vacation, &lower) {
@@ -672,6 +693,36 @@ pub fn says(reason: BounceReason, lower: &str) -> bool {
 /// the recipient address").
 fn states_address_missing(lower: &str) -> bool {
     ADDRESS_DOES_NOT_EXIST.iter().any(|p| lower.contains(p))
+}
+
+/// A connection to the recipient's server that failed or was never answered.
+const CONNECTION_FAILED: &[&str] = &[
+    "connection timed out",
+    "connection timeout",
+    "connection refused",
+    "connection reset",
+    "lost connection",
+    "could not connect",
+    "couldn't connect",
+    "cannot connect",
+    "unable to connect",
+    "failed to connect",
+    "requests to connect",
+    "did not respond",
+    "not responding",
+    "could not be reached",
+    "couldn't be reached",
+    "no answer from host",
+    ": timed out",
+];
+
+/// The text (lower-case) says a connection to the recipient's server failed ("connect to …
+/// failed", "connection to … failed: …" included).
+fn says_connection_failed(lower: &str) -> bool {
+    CONNECTION_FAILED.iter().any(|p| lower.contains(p))
+        || wordings::in_order(lower, &["connection to ", " failed"])
+        || wordings::in_order(lower, &["connect to ", " failed"])
+        || wordings::in_order(lower, &["no ", " could be reached"])
 }
 
 /// The text (lower-case) states that the address does not exist, or tells the sender to check it.
@@ -927,22 +978,97 @@ mod tests {
     }
 
     #[test]
-    fn a_stated_missing_address_is_not_a_filter() {
-        let r = |text| {
+    fn a_delay_that_names_a_connection_failure_is_a_network_error() {
+        let r = |text, gave_up, delayed, preset| {
             decide(&Refusal {
-                status: None,
+                status: Status::parse("4.4.1"),
+                text,
+                gave_up,
+                delayed,
+                preset,
+                ..Refusal::default()
+            })
+        };
+        let timed_out = "[mx.example.org 192.0.2.1: timed out]";
+        // Still queued: the stated cause, not an expiry (whatever a template says).
+        assert_eq!(r(timed_out, true, true, None), BounceReason::NetworkError);
+        assert_eq!(
+            r(timed_out, true, true, Some(BounceReason::Expired)),
+            BounceReason::NetworkError
+        );
+        assert_eq!(
+            r(
+                "connection to 'mx.example.org' failed: Connection timeout",
+                true,
+                true,
+                None
+            ),
+            BounceReason::NetworkError
+        );
+        assert_eq!(
+            r(
+                "421 4.4.0 no MXs for this domain could be reached",
+                true,
+                true,
+                None
+            ),
+            BounceReason::NetworkError
+        );
+        // The queue gave up on it: expired. A delay that states no cause: expired too.
+        assert_eq!(r(timed_out, true, false, None), BounceReason::Expired);
+        assert_eq!(
+            r("delivery is delayed", true, true, None),
+            BounceReason::Expired
+        );
+        // A reporter's specific verdict stands.
+        assert_eq!(
+            r(timed_out, true, true, Some(BounceReason::Blocked)),
+            BounceReason::Blocked
+        );
+    }
+
+    #[test]
+    fn an_unknown_user_is_a_filters_verdict_only_after_the_message() {
+        let r = |text, stage, status| {
+            decide(&Refusal {
+                status: Status::parse(status),
                 reply_code: Some(550),
                 text,
-                stage: None,
+                stage,
                 gave_up: false,
                 ..Refusal::default()
             })
         };
-        // Nothing ties a bare "user unknown" to the address (Sisimai's convention)…
-        assert_eq!(r("550 User unknown"), BounceReason::Filtered);
-        // …but a report that says the address does not exist does.
+        // A report that does not say at which command it failed is taken at its word (Sisimai
+        // reads this as `filtered`; Herald departs, see the README)…
+        assert_eq!(r("550 User unknown", None, ""), BounceReason::UserUnknown);
         assert_eq!(
-            r("The recipient name is not recognized"),
+            r("550 5.7.1 User Unknown: a@example.org", None, "5.7.1"),
+            BounceReason::UserUnknown
+        );
+        assert!(is_hard(r("550 User unknown", None, ""), true));
+        // …and so is an answer to RCPT TO.
+        assert_eq!(
+            r("550 User unknown", Some(SmtpStage::RcptTo), ""),
+            BounceReason::UserUnknown
+        );
+        // Said after the message, it is a verdict on the message; so it is under a code that
+        // names a filter (x.2.0).
+        assert_eq!(
+            r("550 User unknown", Some(SmtpStage::EndOfData), ""),
+            BounceReason::Filtered
+        );
+        assert_eq!(
+            r("550 5.2.0 User unknown", None, "5.2.0"),
+            BounceReason::Filtered
+        );
+        // Words that state the address does not exist say so whatever the stage.
+        assert_eq!(
+            r(
+                "The recipient name is not recognized",
+                Some(SmtpStage::EndOfData),
+                ""
+            ),
             BounceReason::UserUnknown
         );
     }

@@ -55,9 +55,24 @@ const GAVE_UP: &[&str] = &[
 ];
 
 pub(super) fn says_gave_up(lower: &str) -> bool {
-    GAVE_UP.iter().any(|w| lower.contains(w))
-        || (lower.contains("delivery failed") && lower.contains(" attempts"))
+    (GAVE_UP.iter().any(|w| lower.contains(w))
+        || (lower.contains("delivery failed") && lower.contains(" attempts")))
+        && !STILL_RETRYING.iter().any(|w| lower.contains(w))
 }
+
+/// Words of a warning that the queue goes on trying: "could not be delivered for 12 hours"
+/// followed by "it will be retried until…" has not given up.
+const STILL_RETRYING: &[&str] = &[
+    "will be retried",
+    "warning only",
+    "warning message only",
+    "do not need to resend",
+    "no need to resend",
+    "will continue trying",
+    "will continue to try",
+    "will keep trying",
+    "delivery attempts will continue",
+];
 
 /// Words of a delay warning: the message is still queued and will be retried.
 const DELAYED: &[&str] = &[
@@ -383,6 +398,7 @@ pub(super) fn verdict(
         stage,
         // A delay warning with nothing more specific reads as "expiring" (Sisimai's label).
         gave_up: gave_up || delayed,
+        delayed: delayed && !gave_up,
         preset: conventions.reason,
         local: false,
     });
@@ -430,6 +446,16 @@ fn diagnostic_line(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_warning_that_it_will_retry_has_not_given_up() {
+        assert!(says_gave_up(
+            "your message could not be delivered for 5 days.\nmessage will be deleted from queue"
+        ));
+        assert!(!says_gave_up(
+            "this is a warning only.\nyour message could not be delivered for 0 days, 12 hours.\nit will be retried until it is 1 days old."
+        ));
+    }
 
     #[test]
     fn a_message_id_is_not_a_recipient() {

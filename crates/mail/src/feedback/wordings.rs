@@ -1253,7 +1253,7 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
 
 /// All `parts` occur in `hay`, in this order, without overlapping; a part that is one word
 /// matches whole words only ("full" is not "fully").
-fn in_order(hay: &str, parts: &[&str]) -> bool {
+pub(super) fn in_order(hay: &str, parts: &[&str]) -> bool {
     let mut rest = hay;
     for part in parts {
         let one_word = part.bytes().all(|b| b.is_ascii_alphabetic());
