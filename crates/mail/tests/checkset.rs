@@ -65,6 +65,15 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// One entry per recipient, in the recipients' order: an empty entry (a recipient whose
+/// reason the reader left open) keeps its place, so the next label stays with its recipient.
+fn per_recipient(s: &str) -> Vec<String> {
+    if s.trim().is_empty() {
+        return Vec::new();
+    }
+    s.split(';').map(|x| x.trim().to_string()).collect()
+}
+
 fn rows(set: &str) -> Vec<Row> {
     let text = std::fs::read_to_string(dir(set).join("manifest.tsv")).expect("manifest");
     text.lines()
@@ -77,9 +86,9 @@ fn rows(set: &str) -> Vec<Row> {
                 file: get(0),
                 kind: get(1),
                 recipients: list(&get(2)),
-                reasons: list(&get(3)),
-                hard_soft: list(&get(4)),
-                statuses: list(&get(5)),
+                reasons: per_recipient(&get(3)),
+                hard_soft: per_recipient(&get(4)),
+                statuses: per_recipient(&get(5)),
                 permanence: get(6),
                 feedback_type: get(12),
                 original_message_id: get(13),
@@ -158,7 +167,7 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
             // One SMTP/LMTP reply as a server answered it: its reason.
             let got = classify_text(&String::from_utf8_lossy(&bytes));
             let have = got.recipients.first().map(|v| v.reason.to_string());
-            if let Some(want) = row.reasons.first() {
+            if let Some(want) = row.reasons.first().filter(|w| !w.is_empty()) {
                 let ok = have.as_deref() == Some(want.as_str());
                 scores.entry("reply_reason").or_default().add(ok);
                 if !ok {
@@ -199,7 +208,7 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
                 }
             }
             let v = verdict_for(&got, email, n == 1);
-            if let Some(want) = row.statuses.get(i) {
+            if let Some(want) = row.statuses.get(i).filter(|w| !w.is_empty()) {
                 let have = v.and_then(|v| v.status.clone()).unwrap_or_default();
                 let ok = &have == want;
                 scores.entry("status").or_default().add(ok);
@@ -229,7 +238,7 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
                     None => *no_code.entry(row.permanence.clone()).or_default() += 1,
                 }
             }
-            if let Some(want) = row.reasons.get(i) {
+            if let Some(want) = row.reasons.get(i).filter(|w| !w.is_empty()) {
                 let have = v.map(|v| v.reason.to_string()).unwrap_or_default();
                 let ok = &have == want;
                 scores.entry("reason").or_default().add(ok);
@@ -238,7 +247,7 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
                     misses.push(format!("{}: {want}, read {have:?}", row.file));
                 }
             }
-            if let Some(want) = row.hard_soft.get(i) {
+            if let Some(want) = row.hard_soft.get(i).filter(|w| !w.is_empty()) {
                 let have = match v {
                     Some(v) if v.hard => "hard",
                     Some(_) => "soft",
