@@ -155,7 +155,8 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
             }
             if !row.original_message_id.is_empty() {
                 let have = got.original_message_id.unwrap_or_default();
-                let ok = have.trim_matches(['<', '>']) == row.original_message_id;
+                let ok = have.trim_matches(['<', '>'])
+                    == row.original_message_id.trim_matches(['<', '>']);
                 scores.entry("arf_message_id").or_default().add(ok);
                 if !ok {
                     misses.push(format!("{}: original Message-ID read {have:?}", row.file));

@@ -184,14 +184,24 @@ pub(super) fn returned_message<'a>(message: &'a Message<'a>) -> Option<&'a Messa
 }
 
 pub(super) fn original_message_id(message: &Message<'_>) -> Option<String> {
-    if let Some(original) = returned_message(message)
-        && let Some(id) = original.message_id()
-    {
-        return Some(id.to_string());
+    let own = message.message_id().unwrap_or_default();
+    if let Some(original) = returned_message(message) {
+        if let Some(id) = original.message_id() {
+            return Some(id.to_string());
+        }
+        // An original that starts with a blank line or an mbox "From " line (Amazon SES's
+        // forwarded Yahoo reports) parses with no header at all: its header lines are text.
+        let raw = String::from_utf8_lossy(original.raw_message());
+        if let Some(id) = message_id_line(&raw, own) {
+            return Some(id);
+        }
     }
     // text/rfc822-headers, or the original pasted into the text.
-    let text = all_text(message);
-    let own = message.message_id().unwrap_or_default();
+    message_id_line(&all_text(message), own)
+}
+
+/// The first `Message-ID:` line's value in `text` that is not `own`.
+fn message_id_line(text: &str, own: &str) -> Option<String> {
     text.lines()
         .filter_map(|l| {
             let (name, value) = l.split_once(':')?;
@@ -212,6 +222,20 @@ MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report
 --R\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: Abuse (spam)\r\nUser-Agent: x/1\r\nVersion: 1\r\n\
 Original-Rcpt-To: <who@isp.example>\r\n\r\n\
 --R\r\nContent-Type: message/rfc822\r\n\r\nFrom: news@sender.example\r\nTo: who@isp.example\r\nMessage-ID: <m1@sender.example>\r\nSubject: hi\r\n\r\nbody\r\n--R--\r\n";
+
+    #[test]
+    fn an_original_that_starts_with_a_blank_line_keeps_its_message_id() {
+        // Amazon SES forwards Yahoo's reports with the original after a blank line and an mbox
+        // "From " line: parsed, it has no header; its Message-ID is still the original's.
+        let report = REPORT.replace(
+            "Content-Type: message/rfc822\r\n\r\nFrom: news@sender.example",
+            "Content-Type: message/rfc822\r\n\r\n\r\nFrom List Thu Jul 10 21:37:00 2014\r\nFrom: news@sender.example",
+        );
+        assert_ne!(report, REPORT);
+        let c = classify_message(report.as_bytes());
+        assert_eq!(c.kind, Kind::Arf);
+        assert_eq!(c.original_message_id.as_deref(), Some("m1@sender.example"));
+    }
 
     #[test]
     fn odd_feedback_types_and_forwarded_reports() {

@@ -978,6 +978,32 @@ mod tests {
     }
 
     #[test]
+    fn spf_refusals_and_phquery_are_read() {
+        let r = |text, status| {
+            decide(&Refusal {
+                status: Status::parse(status),
+                reply_code: Some(550),
+                text,
+                ..Refusal::default()
+            })
+        };
+        assert_eq!(
+            r(
+                "550 192.0.2.68 is not allowed to send mail from example.com",
+                "5.0.0"
+            ),
+            BounceReason::AuthFailure
+        );
+        assert_eq!(
+            r(
+                "550 <ann@example.edu>... Does not have a final email delivery point, please contact this person by alternate means.",
+                ""
+            ),
+            BounceReason::UserUnknown
+        );
+    }
+
+    #[test]
     fn a_delay_that_names_a_connection_failure_is_a_network_error() {
         let r = |text, gave_up, delayed, preset| {
             decide(&Refusal {

@@ -193,6 +193,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "fails to pass spf",
             "fails to pass authentication checks",
             "spf record with a hard fail",
+            // Exim's and libspf2's SPF refusal: "[IP] is not allowed to send mail from <domain>".
+            "is not allowed to send mail from",
             "isn't aligned",
             "is not aligned",
             "not aligned with",
@@ -308,6 +310,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "account does not exist",
             "account that you tried to reach does not exist",
             "doesn't have an account",
+            // CCSO Ph's phquery (a Sendmail add-on): no mailbox behind the name.
+            "does not have a final email delivery point",
             "does not have an account",
             "not listed in domino directory",
             "nicht im domino-verzeichnis",
