@@ -482,7 +482,11 @@ impl Probe<'_> {
         // A delay warning that says the recipient's server could not be reached: nothing has
         // expired yet, the queue is still trying (Sisimai, and a reporter's own template,
         // read it as `expired`; Herald departs, see the README).
+        // A local program's own output ("Command output: avpcheck: unable to connect to avp
+        // daemon") is about that program, not the recipient's server.
         if delayed
+            && !local
+            && !self.lower.contains("command output")
             && self
                 .preset
                 .is_none_or(|p| matches!(p, Expired | Undefined | OnHold))
@@ -1045,6 +1049,16 @@ mod tests {
         assert_eq!(
             r("delivery is delayed", true, true, None),
             BounceReason::Expired
+        );
+        // A local program that could not reach its own daemon is not the network.
+        assert_ne!(
+            r(
+                "temporary failure. Command output: avpcheck: unable to connect to avp daemon: Connection refused",
+                true,
+                true,
+                None
+            ),
+            BounceReason::NetworkError
         );
         // A reporter's specific verdict stands.
         assert_eq!(

@@ -52,6 +52,8 @@ const GAVE_UP: &[&str] = &[
     "maximum delivery attempts exceeded",
     "maximum delivery attempts reached",
     "message could not be delivered in time",
+    // chasquid: "… failed repeatedly and timed out, last error: …".
+    "failed repeatedly and timed out",
 ];
 
 pub(super) fn says_gave_up(lower: &str) -> bool {
@@ -451,6 +453,9 @@ mod tests {
     fn a_warning_that_it_will_retry_has_not_given_up() {
         assert!(says_gave_up(
             "your message could not be delivered for 5 days.\nmessage will be deleted from queue"
+        ));
+        assert!(says_gave_up(
+            "- \"ann@example.org\" (email) failed repeatedly and timed out, last error:"
         ));
         assert!(!says_gave_up(
             "this is a warning only.\nyour message could not be delivered for 0 days, 12 hours.\nit will be retried until it is 1 days old."
