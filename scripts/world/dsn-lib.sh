@@ -19,6 +19,9 @@ declare -A WORLD_CASE=(
   [null-mx]="null-mx|someone@nullmx.test|notaccept|hard|"
   [user-moved]="user-moved|someone@moved.test|hasmoved|hard|"
   [sender-rejected]="sender-rejected|someone@refuse.test|rejected|soft|"
+  # A delay warning while slow.test refuses connections: the message is still queued, the
+  # stated cause is the connection (Herald's reading; Sisimai's would be expired).
+  [delay-warning]="delay-warning|someone@slow.test|networkerror|soft|"
 )
 
 # world_cases NAME…: append the world's cases of those names to the array `cases`.
@@ -101,6 +104,38 @@ wait_for_bounces() {
   done
 }
 
+# report_for BOX NAME: the report in BOX about case NAME's message: a delay warning ("Action:
+# delayed") for a delay-* case, the final report for any other (its message may have been
+# warned about first).
+report_for() {
+  local f
+  for f in $(grep -l "checkset $2\$" "$1"/* 2>/dev/null); do
+    if grep -qi '^Action: *delayed' "$f"; then
+      [[ $2 == delay-* ]] && { printf '%s\n' "$f"; return 0; }
+    else
+      [[ $2 != delay-* ]] && { printf '%s\n' "$f"; return 0; }
+    fi
+  done
+  return 1
+}
+
+# wait_for_reports BOX SECONDS [COMMAND…]: wait until BOX holds a report for every case in
+# `cases` (see report_for), running COMMAND (a queue run) every second meanwhile.
+wait_for_reports() {
+  local box=$1 seconds=$2 c name missing
+  shift 2
+  for _ in $(seq 1 "$seconds"); do
+    missing=0
+    for c in "${cases[@]}"; do
+      IFS='|' read -r name _ <<<"$c"
+      report_for "$box" "$name" >/dev/null || { missing=1; break; }
+    done
+    [ "$missing" = 0 ] && return 0
+    [ $# -gt 0 ] && { "$@" >/dev/null 2>&1 || true; }
+    sleep 1
+  done
+}
+
 # collect PREFIX BOX OUT_DIR CASE…: copy each case's bounce to OUT_DIR/PREFIX__<name>.eml and
 # print its manifest line (file, expected reasons, hard/soft).
 collect() {
@@ -109,7 +144,7 @@ collect() {
   mkdir -p "$out"
   for c in "$@"; do
     IFS='|' read -r name _ reasons hardsoft _ <<<"$c"
-    f=$(grep -l "checkset $name\$" "$box"/* 2>/dev/null | head -n 1 || true)
+    f=$(report_for "$box" "$name" || true)
     if [ -z "$f" ]; then
       echo "no bounce for $name in $box" >&2
       return 1

@@ -44,7 +44,8 @@ host_lookup =
 rfc1413_hosts =
 timeout_frozen_after = 1m
 ignore_bounce_errors_after = 1m
-delay_warning =
+# A delay warning once a message has waited 5 s (slow.test's, retried for 20 s).
+delay_warning = 5s
 
 begin routers
 sender_box:
@@ -66,7 +67,8 @@ world:
                norelay.test 127.0.0.1::$NORELAY_PORT byname ; \\
                moved.test 127.0.0.1::12544 byname ; \\
                refuse.test 127.0.0.1::12541 byname ; \\
-               slow.test 127.0.0.2::9 byname
+               slow.test 127.0.0.2::9 byname ; \\
+               stalled.test 127.0.0.3::9 byname
   # The world listens on this machine's loopback: sending there is intended.
   self = send
   transport = remote_smtp
@@ -92,6 +94,9 @@ sender_maildir:
 begin retry
 # slow.test refuses every connection: retried for 20 seconds, then the queue gives up.
 slow.test * F,20s,4s
+# stalled.test refuses too, on a host of its own: Exim warns only after a real attempt, and
+# slow.test's host is tried for one message at a time.
+stalled.test * F,1m,5s
 * * F,1m,10s
 CONF
 exim() { "$PKG/usr/sbin/exim4" -C "$E/exim.conf" "$@"; }
@@ -102,6 +107,7 @@ world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout t
 cases+=(
   "lmtp-quota-full|full@inbox.test|mailboxfull|soft|"
   "unrouteable|someone@nowhere.invalid|hostunknown|hard|"
+  "delay-warning|someone@stalled.test|networkerror|soft|"
 )
 # moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
 # sender (scripts/world/refusers.sh).
@@ -110,5 +116,5 @@ trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 submit dsn@exim.world.test exim "${cases[@]}"
 # What was deferred is retried by queue runs until its retry time runs out.
 box="$E/dsn/Maildir/new"
-wait_for_bounces "$box" "${#cases[@]}" 120 exim -q
+wait_for_reports "$box" 120 exim -q
 collect exim "$box" "$out" "${cases[@]}"

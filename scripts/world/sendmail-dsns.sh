@@ -46,7 +46,7 @@ define(\`STATUS_FILE$q, \`$SM/statistics$q)dnl
 define(\`confPID_FILE$q, \`$SM/sendmail.pid$q)dnl
 define(\`confSERVICE_SWITCH_FILE$q, \`$SM/service.switch$q)dnl
 define(\`confTO_QUEUERETURN$q, \`20s$q)dnl
-define(\`confTO_QUEUEWARN$q, \`1h$q)dnl
+define(\`confTO_QUEUEWARN$q, \`5s$q)dnl
 define(\`confDELIVERY_MODE$q, \`interactive$q)dnl
 define(\`SMTP_MAILER_ARGS$q, \`TCP \$h $MX_PORT$q)dnl
 define(\`ESMTP_MAILER_ARGS$q, \`TCP \$h $MX_PORT$q)dnl
@@ -81,8 +81,8 @@ sendmail() {
 box=$(dsn_box "$W")
 cases=()
 world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout two-recipients \
-  host-unknown null-mx user-moved sender-rejected
+  host-unknown null-mx user-moved sender-rejected delay-warning
 submit dsn@inbox.test sendmail "${cases[@]}"
 # What was deferred is retried by queue runs until its return time (20 s) runs out.
-wait_for_bounces "$box" "${#cases[@]}" 90 sendmail -q
+wait_for_reports "$box" 90 sendmail -q
 collect sendmail "$box" "$out" "${cases[@]}"

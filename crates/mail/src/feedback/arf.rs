@@ -190,14 +190,38 @@ pub(super) fn original_message_id(message: &Message<'_>) -> Option<String> {
             return Some(id.to_string());
         }
         // An original that starts with a blank line or an mbox "From " line (Amazon SES's
-        // forwarded Yahoo reports) parses with no header at all: its header lines are text.
-        let raw = String::from_utf8_lossy(original.raw_message());
-        if let Some(id) = message_id_line(&raw, own) {
+        // forwarded Yahoo reports) parses with no header at all: its header block is text.
+        if original.headers().is_empty()
+            && let Some(id) = message_id_line(&header_block(original.raw_message()), own)
+        {
             return Some(id);
         }
     }
     // text/rfc822-headers, or the original pasted into the text.
     message_id_line(&all_text(message), own)
+}
+
+/// The header block of a message that parsed with none: after leading blank lines and an mbox
+/// "From " line, up to the first blank line, folded lines unfolded.
+fn header_block(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut lines = text.lines().skip_while(|l| l.trim().is_empty()).peekable();
+    if lines.peek().is_some_and(|l| l.starts_with("From ")) {
+        lines.next();
+    }
+    let mut block = String::new();
+    for line in lines.take_while(|l| !l.trim().is_empty()) {
+        if line.starts_with([' ', '\t']) {
+            block.push(' ');
+            block.push_str(line.trim());
+        } else {
+            if !block.is_empty() {
+                block.push('\n');
+            }
+            block.push_str(line);
+        }
+    }
+    block
 }
 
 /// The first `Message-ID:` line's value in `text` that is not `own`.
@@ -235,6 +259,26 @@ Original-Rcpt-To: <who@isp.example>\r\n\r\n\
         let c = classify_message(report.as_bytes());
         assert_eq!(c.kind, Kind::Arf);
         assert_eq!(c.original_message_id.as_deref(), Some("m1@sender.example"));
+        // Its header block only: an ID in the body is not the original's; a folded one is.
+        let in_body = REPORT.replace(
+            "Content-Type: message/rfc822\r\n\r\nFrom: news@sender.example\r\nTo: who@isp.example\r\nMessage-ID: <m1@sender.example>\r\n",
+            "Content-Type: message/rfc822\r\n\r\n\r\nFrom: news@sender.example\r\nTo: who@isp.example\r\n",
+        ).replace("\r\n\r\nbody\r\n", "\r\n\r\nMessage-ID: <other@elsewhere.example>\r\n");
+        assert_ne!(in_body, REPORT);
+        assert_eq!(
+            classify_message(in_body.as_bytes()).original_message_id,
+            None
+        );
+        let folded = report.replace(
+            "Message-ID: <m1@sender.example>",
+            "Message-ID:\r\n <m2@sender.example>",
+        );
+        assert_eq!(
+            classify_message(folded.as_bytes())
+                .original_message_id
+                .as_deref(),
+            Some("m2@sender.example")
+        );
     }
 
     #[test]

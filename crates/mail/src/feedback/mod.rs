@@ -304,6 +304,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_recipients_unknown_user_is_not_anothers_temporary_refusal() {
+        let raw = b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\nI could not deliver your message to the following addresses.\r\n\r\n<b@example.net>: 451 Temporary local problem - please try later\r\n<a@example.org>: 550 User unknown\r\n";
+        let c = classify_message(raw);
+        let of = |who: &str| {
+            c.recipients
+                .iter()
+                .find(|v| v.email.as_deref() == Some(who))
+                .map(|v| (v.reason, v.hard))
+        };
+        assert_eq!(of("a@example.org"), Some((BounceReason::UserUnknown, true)));
+        assert_eq!(of("b@example.net").map(|(_, hard)| hard), Some(false));
+    }
+
+    #[test]
     fn a_filters_notice_with_a_bounce_subject_is_a_bounce() {
         // InterScan's notice: no null sender, no mailer-daemon, no DSN part; its subject says it.
         let raw = b"From: imss@kviv.example\r\nTo: list-bounces@lists.example\r\nSubject: Mail could not be delivered\r\n\r\n****** Message from InterScan Messaging Security Suite ******\r\nSent <<< RCPT TO:<who@example.be>\r\nReceived >>> 550 5.1.1 unknown user.\r\nUnable to deliver message to <who@example.be>.\r\n";

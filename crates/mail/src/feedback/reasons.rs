@@ -345,6 +345,8 @@ struct Probe<'a> {
     reply_code: Option<u16>,
     stage: Option<SmtpStage>,
     preset: Option<BounceReason>,
+    /// A delay warning: the message is still queued.
+    delayed: bool,
 }
 
 impl Probe<'_> {
@@ -354,6 +356,15 @@ impl Probe<'_> {
 
     fn named(&self, reason: BounceReason) -> bool {
         self.named == Some(reason)
+    }
+
+    /// The refusal's own code is a temporary one (4.x.x, or a 4xx reply without a status).
+    fn temporary(&self) -> bool {
+        match (self.status, self.reply_code) {
+            (Some(s), _) => s.class == 4,
+            (None, Some(c)) => (400..500).contains(&c),
+            (None, None) => false,
+        }
     }
 
     /// Does this refusal show `reason`? Each reason weighs the status code, the stage and its
@@ -408,14 +419,17 @@ impl Probe<'_> {
                 }
                 // x.1.1 means the address. Without the code the words are about the address
                 // unless the refusal came after the message (a filter's verdict on it, below)
-                // or the code names a filter (x.2.0, x.2.4): a report that does not say at
+                // or the code names a filter (5.2.0, 5.2.1, x.2.4): a report that does not say at
                 // which command it failed is taken at its word. (Sisimai reads an unstaged
                 // "unknown user" as `filtered`; every independent reader of our collections
                 // reads it as `userunknown`, and so does a sender deciding whether the address
                 // is dead.)
                 self.named(UserUnknown)
                     || (self.stage == Some(SmtpStage::RcptTo) && self.says(UserUnknown))
-                    || (self.stage.is_none() && !self.named(Filtered) && self.says(UserUnknown))
+                    || (self.stage.is_none()
+                        && !self.named(Filtered)
+                        && !self.temporary()
+                        && self.says(UserUnknown))
                     || states_address_missing(self.lower)
             }
             Filtered => {
@@ -425,9 +439,13 @@ impl Probe<'_> {
                 if self.named(Filtered) {
                     return self.says(UserUnknown) || self.says(Filtered);
                 }
-                // "Unknown user" answered after the message: a filter's verdict on it.
+                // "Unknown user" answered after the message: a filter's verdict on it; so is
+                // one with a temporary code that no command is named for (an address that does
+                // not exist is no temporary matter).
                 (!before_data(self.stage) && self.says(Filtered))
-                    || (self.stage.is_some_and(SmtpStage::is_content) && self.says(UserUnknown))
+                    || ((self.stage.is_some_and(SmtpStage::is_content)
+                        || (self.stage.is_none() && self.temporary()))
+                        && self.says(UserUnknown))
             }
             ContentError => {
                 !self.shows(SpamDetected) && (self.named(ContentError) || self.says(ContentError))
@@ -462,6 +480,21 @@ impl Probe<'_> {
                 }
                 self.named(HostUnknown) || self.says(HostUnknown)
             }
+            Blocked => {
+                // Sendmail's "Deferred: Connection refused by [host]" in a delay warning is a
+                // connection refused at the TCP level, not a refusal of us (read below as a
+                // network error); other words of a block still count.
+                if self.delayed
+                    && !self.named(Blocked)
+                    && self.lower.contains("connection refused by")
+                {
+                    return wordings::says(
+                        Blocked,
+                        &self.lower.replace("connection refused by", ""),
+                    );
+                }
+                self.named(Blocked) || self.says(Blocked)
+            }
             SpamDetected => {
                 if self.status.is_none() {
                     return false;
@@ -477,19 +510,23 @@ impl Probe<'_> {
 
     /// When no probe decides: the statements of the other reasons, then what the code's
     /// class and subject, the program, the reply code and the stage leave.
-    fn otherwise(&self, local: bool, gave_up: bool, delayed: bool) -> Option<BounceReason> {
+    fn otherwise(&self, local: bool, gave_up: bool) -> Option<BounceReason> {
         use BounceReason::*;
         // A delay warning that says the recipient's server could not be reached: nothing has
         // expired yet, the queue is still trying (Sisimai, and a reporter's own template,
         // read it as `expired`; Herald departs, see the README).
         // A local program's own output ("Command output: avpcheck: unable to connect to avp
         // daemon") is about that program, not the recipient's server.
-        if delayed
+        // A code that names another cause (4.3.1 a full system, …) keeps it.
+        if self.delayed
             && !local
             && !self.lower.contains("command output")
             && self
                 .preset
                 .is_none_or(|p| matches!(p, Expired | Undefined | OnHold))
+            && self
+                .named
+                .is_none_or(|n| matches!(n, Expired | NetworkError))
             && (self.says(NetworkError) || says_connection_failed(self.lower))
         {
             return Some(NetworkError);
@@ -564,13 +601,14 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         reply_code: r.reply_code,
         stage: r.stage,
         preset: r.preset,
+        delayed: r.delayed,
     };
     if !r.local
         && let Some(reason) = PROBED.iter().find(|reason| probe.shows(**reason))
     {
         return *reason;
     }
-    if let Some(reason) = probe.otherwise(r.local, r.gave_up, r.delayed) {
+    if let Some(reason) = probe.otherwise(r.local, r.gave_up) {
         return reason;
     }
     if wordings::says(Vacation, &lower) {
@@ -723,10 +761,22 @@ const CONNECTION_FAILED: &[&str] = &[
 /// The text (lower-case) says a connection to the recipient's server failed ("connect to …
 /// failed", "connection to … failed: …" included).
 fn says_connection_failed(lower: &str) -> bool {
-    CONNECTION_FAILED.iter().any(|p| lower.contains(p))
-        || wordings::in_order(lower, &["connection to ", " failed"])
-        || wordings::in_order(lower, &["connect to ", " failed"])
-        || wordings::in_order(lower, &["no ", " could be reached"])
+    lower.lines().any(|line| {
+        // A service on the reporting host itself (a content filter on 127.0.0.1:10024, an
+        // LMTP socket) that did not answer is that host's own trouble.
+        let loopback = line
+            .match_indices("127.0.0.1")
+            .any(|(at, m)| !line[at + m.len()..].starts_with(|c: char| c.is_ascii_digit()));
+        let local = loopback
+            || ["localhost", "[::1]", "lmtp", "unix:", "private/", ".sock"]
+                .iter()
+                .any(|l| line.contains(l));
+        !local
+            && (CONNECTION_FAILED.iter().any(|p| line.contains(p))
+                || wordings::in_order(line, &["connection to ", " failed"])
+                || wordings::in_order(line, &["connect to ", " failed"])
+                || wordings::in_order(line, &["no ", " could be reached"]))
+    })
 }
 
 /// The text (lower-case) states that the address does not exist, or tells the sender to check it.
@@ -1050,6 +1100,52 @@ mod tests {
             r("delivery is delayed", true, true, None),
             BounceReason::Expired
         );
+        // A content filter on the reporting host itself is that host's trouble; an address
+        // that only starts like loopback's is not it.
+        assert_ne!(
+            r(
+                "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+                true,
+                true,
+                None
+            ),
+            BounceReason::NetworkError
+        );
+        assert_eq!(
+            r("[example.de 127.0.0.17: timed out]", true, true, None),
+            BounceReason::NetworkError
+        );
+        // The two halves of a pattern must be on one line.
+        assert_ne!(
+            r(
+                "connection to the list is ok\nthe spam check failed",
+                true,
+                true,
+                None
+            ),
+            BounceReason::NetworkError
+        );
+        // A code that names another cause keeps it.
+        assert_eq!(
+            decide(&Refusal {
+                status: Status::parse("4.3.1"),
+                text: timed_out,
+                gave_up: true,
+                delayed: true,
+                ..Refusal::default()
+            }),
+            BounceReason::SystemFull
+        );
+        // Sendmail's words for a TCP refusal, in a warning: not a block.
+        assert_eq!(
+            r(
+                "Deferred: Connection refused by [192.0.2.2]",
+                true,
+                true,
+                None
+            ),
+            BounceReason::NetworkError
+        );
         // A local program that could not reach its own daemon is not the network.
         assert_ne!(
             r(
@@ -1102,6 +1198,15 @@ mod tests {
             r("550 5.2.0 User unknown", None, "5.2.0"),
             BounceReason::Filtered
         );
+        // A temporary refusal is no verdict on the address: never hard.
+        let temporary = decide(&Refusal {
+            status: Status::parse("4.2.1"),
+            reply_code: Some(450),
+            text: "450 4.2.1 Requested mail action not taken: mailbox unavailable",
+            ..Refusal::default()
+        });
+        assert_ne!(temporary, BounceReason::UserUnknown);
+        assert!(!is_hard_report(temporary, true));
         // Words that state the address does not exist say so whatever the stage.
         assert_eq!(
             r(

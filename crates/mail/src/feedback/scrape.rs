@@ -41,10 +41,6 @@ const GAVE_UP: &[&str] = &[
     "queue too long",
     "delivery attempts will not continue",
     "has been delayed and will not be retried",
-    "has not been delivered for",
-    "were unable to deliver your message for",
-    "unable to deliver for",
-    "could not be delivered for",
     "delivery was deferred until the message expired",
     "timeout exceeded",
     "timed out in queue",
@@ -57,13 +53,22 @@ const GAVE_UP: &[&str] = &[
 ];
 
 pub(super) fn says_gave_up(lower: &str) -> bool {
-    (GAVE_UP.iter().any(|w| lower.contains(w))
-        || (lower.contains("delivery failed") && lower.contains(" attempts")))
-        && !STILL_RETRYING.iter().any(|w| lower.contains(w))
+    GAVE_UP.iter().any(|w| lower.contains(w))
+        || (lower.contains("delivery failed") && lower.contains(" attempts"))
+        || (GAVE_UP_OR_WARNING.iter().any(|w| lower.contains(w))
+            && !STILL_RETRYING.iter().any(|w| lower.contains(w)))
 }
 
-/// Words of a warning that the queue goes on trying: "could not be delivered for 12 hours"
-/// followed by "it will be retried until…" has not given up.
+/// Words a final report and a warning share ("could not be delivered for 5 days" / "… for 12
+/// hours. It will be retried until …"): the queue gave up unless the text says it goes on.
+const GAVE_UP_OR_WARNING: &[&str] = &[
+    "could not be delivered for",
+    "has not been delivered for",
+    "were unable to deliver your message for",
+    "unable to deliver for",
+];
+
+/// Words of a warning that the queue goes on trying.
 const STILL_RETRYING: &[&str] = &[
     "will be retried",
     "warning only",
@@ -456,6 +461,11 @@ mod tests {
         ));
         assert!(says_gave_up(
             "- \"ann@example.org\" (email) failed repeatedly and timed out, last error:"
+        ));
+        // A final report that also says "will be retried" (in boilerplate, in the original)
+        // still gave up when its words are a final report's own.
+        assert!(says_gave_up(
+            "retry timeout exceeded\n> the newsletter will be retried next week"
         ));
         assert!(!says_gave_up(
             "this is a warning only.\nyour message could not be delivered for 0 days, 12 hours.\nit will be retried until it is 1 days old."
