@@ -304,6 +304,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_single_reply_that_could_not_connect_is_a_network_error() {
+        let reason = |t: &str| classify_text(t).recipients[0].reason;
+        assert_eq!(
+            reason(
+                "delivery temporarily suspended: connect to mx.example.org[192.0.2.1]:25: Connection timed out"
+            ),
+            BounceReason::NetworkError
+        );
+        // Unless the text says the queue gave up.
+        assert_eq!(
+            reason("retry timeout exceeded: Connection timed out"),
+            BounceReason::Expired
+        );
+    }
+
+    #[test]
     fn one_recipients_unknown_user_is_not_anothers_temporary_refusal() {
         let raw = b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\nI could not deliver your message to the following addresses.\r\n\r\n<b@example.net>: 451 Temporary local problem - please try later\r\n<a@example.org>: 550 User unknown\r\n";
         let c = classify_message(raw);

@@ -531,7 +531,11 @@ impl Probe<'_> {
         {
             return Some(NetworkError);
         }
-        if let Some(p) = self.preset.filter(|p| !matches!(p, Undefined | OnHold)) {
+        // A warning template's "expired" says nothing yet: the cause it states comes first.
+        if let Some(p) = self
+            .preset
+            .filter(|p| !(matches!(p, Undefined | OnHold) || (self.delayed && *p == Expired)))
+        {
             return Some(p);
         }
         if !(self.named.is_none_or(asked_again) || local) {
@@ -760,7 +764,7 @@ const CONNECTION_FAILED: &[&str] = &[
 
 /// The text (lower-case) says a connection to the recipient's server failed ("connect to …
 /// failed", "connection to … failed: …" included).
-fn says_connection_failed(lower: &str) -> bool {
+pub(super) fn says_connection_failed(lower: &str) -> bool {
     lower.lines().any(|line| {
         // A service on the reporting host itself (a content filter on 127.0.0.1:10024, an
         // LMTP socket) that did not answer is that host's own trouble.
@@ -1055,6 +1059,10 @@ mod tests {
             ),
             BounceReason::UserUnknown
         );
+        assert_eq!(
+            r("Esta casilla ha expirado por falta de uso.", ""),
+            BounceReason::Suspend
+        );
     }
 
     #[test]
@@ -1145,6 +1153,31 @@ mod tests {
                 None
             ),
             BounceReason::NetworkError
+        );
+        // A warning template's "expired" gives way to the cause the warning states.
+        let spam = "Delay reason: SMTP error from remote mail server after DATA: host mx.example.org [192.0.2.7]: 451 SPAM not accepted";
+        assert_eq!(
+            decide(&Refusal {
+                reply_code: Some(451),
+                text: spam,
+                gave_up: true,
+                delayed: true,
+                preset: Some(BounceReason::Expired),
+                ..Refusal::default()
+            }),
+            BounceReason::SpamDetected
+        );
+        // …not once the queue gave up: then it is the reporter's verdict.
+        assert_eq!(
+            decide(&Refusal {
+                reply_code: Some(451),
+                text: spam,
+                gave_up: true,
+                delayed: false,
+                preset: Some(BounceReason::Expired),
+                ..Refusal::default()
+            }),
+            BounceReason::Expired
         );
         // A local program that could not reach its own daemon is not the network.
         assert_ne!(

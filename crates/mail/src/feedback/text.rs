@@ -43,6 +43,17 @@ pub fn classify_text(text: &str) -> Classified {
                 ..Refusal::default()
             })
         });
+    // One reply is one attempt: a connection that failed is the cause, not an expiry, unless
+    // the text says the queue gave up ("delivery temporarily suspended: connect to …: Connection
+    // timed out" is Postfix's deferral).
+    let reason = if reason == BounceReason::Expired
+        && !scrape::says_gave_up(&lower)
+        && reasons::says_connection_failed(&lower)
+    {
+        BounceReason::NetworkError
+    } else {
+        reason
+    };
     // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
     let permanent = permanence(status, reply_code);

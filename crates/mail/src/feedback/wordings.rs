@@ -488,6 +488,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::SpamDetected,
         &[
             "spam detected",
+            "spam not accepted",
             "message content rejected",
             "content rejected",
             "message filtered",
@@ -956,6 +957,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         &[
             " currently suspended",
             "archived recipient",
+            // Argentine providers: "this mailbox has expired for lack of use".
+            "ha expirado por falta de uso",
             "boite du destinataire archivee",
             "invalid/inactive user",
             "is unavailable: user is terminated",
