@@ -317,6 +317,17 @@ mod tests {
             reason("retry timeout exceeded: Connection timed out"),
             BounceReason::Expired
         );
+        assert_eq!(
+            reason(
+                "550 5.4.7 Delivery expired (message too old): connect to mx.example.org[192.0.2.1]:25: Connection refused"
+            ),
+            BounceReason::Expired
+        );
+        // A local daemon that does not answer is not the network.
+        assert_ne!(
+            reason("451 4.4.1 antivirus daemon not responding"),
+            BounceReason::NetworkError
+        );
     }
 
     #[test]

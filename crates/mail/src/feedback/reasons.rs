@@ -544,6 +544,10 @@ impl Probe<'_> {
         if let Some(r) = STATED.iter().find(|r| self.says(**r)) {
             return Some(*r);
         }
+        // A warning that states no cause: its template's "expired" (not a guess from the code).
+        if self.delayed && self.preset == Some(Expired) {
+            return Some(Expired);
+        }
         if self.named.is_some() {
             return self.named;
         }
@@ -584,6 +588,10 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     }
     // What decides a reason is in the first few KB; the bound keeps the phrase scan linear.
     let lower = crate::feedback::truncate(r.text, MAX_TEXT).to_ascii_lowercase();
+    // The original's subject, quoted by a report ("The subject of the message is: …", a
+    // "Subject:" line), is the sender's words, not the refusal's: a campaign called "Your
+    // mailbox is full" is not a full mailbox.
+    let lower = without_quoted_subjects(&lower);
     let status = r.status.or_else(|| Status::find(&lower));
     // A local delivery agent's template quotes the address ("Your message to <a@b> was …").
     let agent = local_agent(&lower);
@@ -755,7 +763,6 @@ const CONNECTION_FAILED: &[&str] = &[
     "failed to connect",
     "requests to connect",
     "did not respond",
-    "not responding",
     "could not be reached",
     "couldn't be reached",
     "no answer from host",
@@ -786,6 +793,18 @@ pub(super) fn says_connection_failed(lower: &str) -> bool {
 /// The text (lower-case) states that the address does not exist, or tells the sender to check it.
 pub fn says_address_missing(lower: &str) -> bool {
     states_address_missing(lower) || CHECK_THE_ADDRESS.iter().any(|p| lower.contains(p))
+}
+
+/// The text (lower-case) without the lines that quote the original's subject.
+fn without_quoted_subjects(lower: &str) -> String {
+    lower
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            !(l.starts_with("subject:") || l.starts_with("the subject of the message is:"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The text with e-mail addresses, `<…>` brackets and URLs blanked out.
@@ -1166,6 +1185,30 @@ mod tests {
                 ..Refusal::default()
             }),
             BounceReason::SpamDetected
+        );
+        // A warning that states no cause keeps its template's verdict, not a guess from the
+        // code; the original's subject it quotes is no cause.
+        let warning = |status, text| {
+            decide(&Refusal {
+                status: Status::parse(status),
+                reply_code: Some(451),
+                text,
+                gave_up: true,
+                delayed: true,
+                preset: Some(BounceReason::Expired),
+                ..Refusal::default()
+            })
+        };
+        assert_eq!(
+            warning("4.7.0", "451 4.7.0 Temporary rejection, try again later"),
+            BounceReason::Expired
+        );
+        assert_eq!(
+            warning(
+                "",
+                "The subject of the message is: Your mailbox is full - upgrade now\nSubject: Your mailbox is full"
+            ),
+            BounceReason::Expired
         );
         // …not once the queue gave up: then it is the reporter's verdict.
         assert_eq!(

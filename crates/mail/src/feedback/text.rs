@@ -46,14 +46,22 @@ pub fn classify_text(text: &str) -> Classified {
     // One reply is one attempt: a connection that failed is the cause, not an expiry, unless
     // the text says the queue gave up ("delivery temporarily suspended: connect to …: Connection
     // timed out" is Postfix's deferral).
-    let reason = if reason == BounceReason::Expired
-        && !scrape::says_gave_up(&lower)
-        && reasons::says_connection_failed(&lower)
-    {
-        BounceReason::NetworkError
-    } else {
-        reason
-    };
+    let gave_up = scrape::says_gave_up(&lower)
+        || [
+            "expired",
+            "giving up",
+            "gave up",
+            "tried all mx",
+            "for a long time",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+    let reason =
+        if reason == BounceReason::Expired && !gave_up && reasons::says_connection_failed(&lower) {
+            BounceReason::NetworkError
+        } else {
+            reason
+        };
     // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
     let permanent = permanence(status, reply_code);
