@@ -41,19 +41,11 @@ fn jmrp_as_is(message: &Message<'_>) -> Option<Classified> {
         ct.subtype()
             .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
-    let raw = message.raw_message();
+    let received = super::received_lower(message);
     let through_hotmail = message.header_raw("X-SID-PRA").is_some()
-        || message
-            .headers()
+        || ["hotmail.com", "outlook.com", ".phx.gbl"]
             .iter()
-            .filter(|h| h.name().eq_ignore_ascii_case("Received"))
-            .filter_map(|h| raw.get(h.offset_start() as usize..h.offset_end() as usize))
-            .map(|r| String::from_utf8_lossy(r).to_ascii_lowercase())
-            .any(|r| {
-                ["hotmail.com", "outlook.com", ".phx.gbl"]
-                    .iter()
-                    .any(|h| r.contains(h))
-            });
+            .any(|h| received.contains(h));
     if is_report
         || !through_hotmail
         || super::looks_like_bounce(message)
@@ -191,37 +183,19 @@ pub(super) fn original_message_id(message: &Message<'_>) -> Option<String> {
         }
         // An original that starts with a blank line or an mbox "From " line (Amazon SES's
         // forwarded Yahoo reports) parses with no header at all: its header block is text.
+        // (Its first block of fields, folded lines unfolded; the mbox line is no field.)
         if original.headers().is_empty()
-            && let Some(id) = message_id_line(&header_block(original.raw_message()), own)
+            && let Some(id) = super::field_blocks(&String::from_utf8_lossy(original.raw_message()))
+                .first()
+                .and_then(|header| super::dsn::field(header, "message-id"))
+                .map(|id| id.trim_matches(['<', '>']).to_string())
+                .filter(|id| !id.is_empty())
         {
             return Some(id);
         }
     }
     // text/rfc822-headers, or the original pasted into the text.
     message_id_line(&all_text(message), own)
-}
-
-/// The header block of a message that parsed with none: after leading blank lines and an mbox
-/// "From " line, up to the first blank line, folded lines unfolded.
-fn header_block(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let mut lines = text.lines().skip_while(|l| l.trim().is_empty()).peekable();
-    if lines.peek().is_some_and(|l| l.starts_with("From ")) {
-        lines.next();
-    }
-    let mut block = String::new();
-    for line in lines.take_while(|l| !l.trim().is_empty()) {
-        if line.starts_with([' ', '\t']) {
-            block.push(' ');
-            block.push_str(line.trim());
-        } else {
-            if !block.is_empty() {
-                block.push('\n');
-            }
-            block.push_str(line);
-        }
-    }
-    block
 }
 
 /// The first `Message-ID:` line's value in `text` that is not `own`.

@@ -214,7 +214,7 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
             reply_code,
             text: &words,
             stage,
-            gave_up: r.gave_up || delayed,
+            gave_up: r.gave_up,
             delayed: delayed && !r.gave_up,
             preset: conventions.reason,
             local: x_unix,

@@ -227,6 +227,21 @@ pub fn classify_message(raw: &[u8]) -> Classified {
     out
 }
 
+/// The message's Received fields as written, lower-case, one per line (the parsed form drops
+/// the comments that name the hosts and the MTA).
+pub(crate) fn received_lower(message: &Message<'_>) -> String {
+    let raw = message.raw_message();
+    message
+        .headers()
+        .iter()
+        .filter(|h| h.name().eq_ignore_ascii_case("Received"))
+        .filter_map(|h| raw.get(h.offset_start() as usize..h.offset_end() as usize))
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_ascii_lowercase()
+}
+
 /// Parse a message that came from outside. mail-parser 0.11.9 has a `debug_assert!` on some
 /// broken multipart nestings (found by the `feedback_message` fuzz target: a multipart whose
 /// parts hold message/rfc822 parts with no boundary of their own); release builds compile it
@@ -269,8 +284,11 @@ pub(crate) fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
             continue;
         }
         if line.starts_with([' ', '\t']) {
+            // A fold continues the field's value (which may have started on the next line).
             if let Some(last) = block.last_mut() {
-                last.1.push(' ');
+                if !last.1.is_empty() {
+                    last.1.push(' ');
+                }
                 last.1.push_str(line.trim());
             }
             continue;

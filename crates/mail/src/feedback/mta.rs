@@ -79,17 +79,7 @@ impl Reporter {
             })
             .unwrap_or_default()
             .to_ascii_lowercase();
-        // Received fields as written (the parsed form drops the comments that name the MTA).
-        let raw = message.raw_message();
-        let received = message
-            .headers()
-            .iter()
-            .filter(|h| h.name().eq_ignore_ascii_case("Received"))
-            .filter_map(|h| raw.get(h.offset_start() as usize..h.offset_end() as usize))
-            .map(String::from_utf8_lossy)
-            .collect::<Vec<_>>()
-            .join("\n")
-            .to_ascii_lowercase();
+        let received = super::received_lower(message);
         let look = Look {
             from,
             subject: lower(message.subject()),

@@ -255,11 +255,11 @@ pub struct Refusal<'a> {
     pub reply_code: Option<u16>,
     pub text: &'a str,
     pub stage: Option<SmtpStage>,
-    /// The report is a delay warning, or says the queue gave up retrying: "expired" when
-    /// nothing more specific is said.
+    /// The report says the queue gave up retrying: "expired" when nothing more specific is
+    /// said.
     pub gave_up: bool,
     /// The report is a delay warning (the message is still queued): a connection failure it
-    /// states is the cause, not an expiry.
+    /// states is the cause; "expired" only when it states none.
     pub delayed: bool,
     /// The reporting MTA's own verdict from its wording (see `mta`).
     pub preset: Option<BounceReason>,
@@ -565,7 +565,7 @@ impl Probe<'_> {
         {
             return Some(SyntaxError);
         }
-        if gave_up {
+        if gave_up || self.delayed {
             return Some(Expired);
         }
         if self.stage.is_some_and(SmtpStage::is_session_setup) {
@@ -1098,9 +1098,9 @@ mod tests {
         };
         let timed_out = "[mx.example.org 192.0.2.1: timed out]";
         // Still queued: the stated cause, not an expiry (whatever a template says).
-        assert_eq!(r(timed_out, true, true, None), BounceReason::NetworkError);
+        assert_eq!(r(timed_out, false, true, None), BounceReason::NetworkError);
         assert_eq!(
-            r(timed_out, true, true, Some(BounceReason::Expired)),
+            r(timed_out, false, true, Some(BounceReason::Expired)),
             BounceReason::NetworkError
         );
         assert_eq!(
@@ -1124,7 +1124,7 @@ mod tests {
         // The queue gave up on it: expired. A delay that states no cause: expired too.
         assert_eq!(r(timed_out, true, false, None), BounceReason::Expired);
         assert_eq!(
-            r("delivery is delayed", true, true, None),
+            r("delivery is delayed", false, true, None),
             BounceReason::Expired
         );
         // A content filter on the reporting host itself is that host's trouble; an address
@@ -1139,7 +1139,7 @@ mod tests {
             BounceReason::NetworkError
         );
         assert_eq!(
-            r("[example.de 127.0.0.17: timed out]", true, true, None),
+            r("[example.de 127.0.0.17: timed out]", false, true, None),
             BounceReason::NetworkError
         );
         // The two halves of a pattern must be on one line.
@@ -1157,7 +1157,7 @@ mod tests {
             decide(&Refusal {
                 status: Status::parse("4.3.1"),
                 text: timed_out,
-                gave_up: true,
+                gave_up: false,
                 delayed: true,
                 ..Refusal::default()
             }),
@@ -1179,7 +1179,7 @@ mod tests {
             decide(&Refusal {
                 reply_code: Some(451),
                 text: spam,
-                gave_up: true,
+                gave_up: false,
                 delayed: true,
                 preset: Some(BounceReason::Expired),
                 ..Refusal::default()
@@ -1193,7 +1193,7 @@ mod tests {
                 status: Status::parse(status),
                 reply_code: Some(451),
                 text,
-                gave_up: true,
+                gave_up: false,
                 delayed: true,
                 preset: Some(BounceReason::Expired),
                 ..Refusal::default()
@@ -1234,7 +1234,7 @@ mod tests {
         );
         // A reporter's specific verdict stands.
         assert_eq!(
-            r(timed_out, true, true, Some(BounceReason::Blocked)),
+            r(timed_out, false, true, Some(BounceReason::Blocked)),
             BounceReason::Blocked
         );
     }

@@ -403,8 +403,7 @@ pub(super) fn verdict(
         reply_code,
         text: &words,
         stage,
-        // A delay warning with nothing more specific reads as "expiring" (Sisimai's label).
-        gave_up: gave_up || delayed,
+        gave_up,
         delayed: delayed && !gave_up,
         preset: conventions.reason,
         local: false,
