@@ -609,6 +609,20 @@ mod tests {
         );
         arf.feedback_type = Some("auth-failure".into());
         assert_eq!(effects(&d(), &arf, &p, 1)[0].suppress, None);
+
+        // A bounce cut down to its preamble names nobody: it still bounces the delivery its
+        // signed return path names, soft, with no cause to give.
+        let cut = classify_message(
+            b"From: MAILER-DAEMON@mx.example.test\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n\
+This is the mail system at host mx.example.test.\r\n\r\nI'm sorry to have to inform you that your \
+message could not\r\nbe delivered to one or more recipients.\r\n",
+        );
+        let e = effects(&d(), &cut, &p, 1);
+        assert_eq!(
+            (e[0].kind.as_str(), e[0].bounce.clone(), e[0].suppress),
+            ("async_bounce", Some(("onhold".into(), false)), None)
+        );
+        assert_eq!(e[0].soft_bounce_limit, Some(3));
     }
 
     #[test]

@@ -194,8 +194,17 @@ pub(super) fn original_message_id(message: &Message<'_>) -> Option<String> {
             return Some(id);
         }
     }
-    // text/rfc822-headers, or the original pasted into the text.
-    message_id_line(&all_text(message), own)
+    // The returned header alone (text/ or message/rfc822-headers, which the parser keeps as
+    // bytes), or the original pasted into the text.
+    message
+        .parts
+        .iter()
+        .filter(|p| {
+            is_type(*p, "message", "rfc822-headers") || is_type(*p, "text", "rfc822-headers")
+        })
+        .filter_map(|p| part_bytes(&p.body))
+        .find_map(|b| message_id_line(&String::from_utf8_lossy(&b), own))
+        .or_else(|| message_id_line(&all_text(message), own))
 }
 
 /// The first `Message-ID:` line's value in `text` that is not `own`.
@@ -252,6 +261,31 @@ Original-Rcpt-To: <who@isp.example>\r\n\r\n\
                 .original_message_id
                 .as_deref(),
             Some("m2@sender.example")
+        );
+    }
+
+    #[test]
+    fn a_message_id_in_the_returned_header_alone_is_read() {
+        // RFC 5965's own example (and generators copying it) return the original's header as
+        // message/rfc822-headers with a Message-ID that has no angle brackets.
+        let headers = REPORT
+            .replace(
+                "Content-Type: message/rfc822\r\n",
+                "Content-Type: message/rfc822-headers\r\n",
+            )
+            .replace("<m1@sender.example>", "m1@sender.example")
+            .replace("\r\n\r\nbody\r\n", "\r\n");
+        assert!(!headers.contains("body"));
+        let c = classify_message(headers.as_bytes());
+        assert_eq!(c.kind, Kind::Arf);
+        assert_eq!(c.original_message_id.as_deref(), Some("m1@sender.example"));
+        // The same in a returned message/rfc822 (the parser takes it as it is).
+        let whole = REPORT.replace("<m1@sender.example>", "m1@sender.example");
+        assert_eq!(
+            classify_message(whole.as_bytes())
+                .original_message_id
+                .as_deref(),
+            Some("m1@sender.example")
         );
     }
 

@@ -70,9 +70,28 @@ pub(super) fn looks_like_bounce(message: &Message<'_>) -> bool {
         && (message.header_raw("In-Reply-To").is_some()
             || message.header_raw("References").is_some());
     message.header_raw("X-Failed-Recipients").is_some()
+        || is_mta_report(message)
         || SENDERS.iter().any(|s| from.contains(s))
         || (null_sender && returns_original && !is_autoreply(message))
         || (!replying && SUBJECTS.iter().any(|s| subject.contains(s)) && !is_autoreply(message))
+}
+
+/// Written by a mail system, not a person: an RFC 3464 delivery report (whatever became of its
+/// parts), or from the mailer daemon or the postmaster. (The null reverse path alone is not
+/// enough: auto-replies and read receipts use it too.)
+pub(super) fn is_mta_report(message: &Message<'_>) -> bool {
+    let delivery_report = message
+        .content_type()
+        .and_then(|ct| ct.attribute("report-type"))
+        .is_some_and(|t| t.eq_ignore_ascii_case("delivery-status"));
+    let from = message
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let local = from.split('@').next().unwrap_or_default();
+    delivery_report || ["mailer-daemon", "postmaster"].contains(&local)
 }
 
 /// Words of a mailing list manager refusing a post from someone who may not post.

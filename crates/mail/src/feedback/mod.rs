@@ -41,7 +41,7 @@ pub(crate) use dsn::{clip, leading_reply_code};
 pub(crate) use text::truncate;
 
 use arf::{arf, original_message_id, returned_message};
-use autoreply::{VACATION_WORDS, is_autoreply, list_refusal, looks_like_bounce};
+use autoreply::{VACATION_WORDS, is_autoreply, is_mta_report, list_refusal, looks_like_bounce};
 use dsn::{delivery_status, permanence, typed_address};
 use reasons::{Refusal, SmtpStage, Status, stage_in};
 use text::{all_text, header_list, human_text, own_addresses, raw_body_text};
@@ -178,7 +178,7 @@ pub fn classify_message(raw: &[u8]) -> Classified {
                 .map(str::to_ascii_lowercase);
             if let Some(to) = to {
                 let lower = text.to_ascii_lowercase();
-                let words = format!("{}\n{text}", message.subject().unwrap_or_default());
+                let words = format!("{}\n{text}", subject_cause(&message));
                 recipients.push(scrape::verdict(
                     &to,
                     &words,
@@ -189,6 +189,25 @@ pub fn classify_message(raw: &[u8]) -> Classified {
                     spam_sign,
                 ));
             }
+        }
+        if recipients.is_empty() && is_mta_report(&message) {
+            // A report that names nobody, not even through its returned message (cut down
+            // to its preamble, or a delivery report whose parts were lost), is still a bounce
+            // of the delivery whose signed return path it came to: one verdict, no address,
+            // the cause its words give (`onhold` when they give none).
+            let lower = text.to_ascii_lowercase();
+            let words = format!("{}\n{text}", subject_cause(&message));
+            let mut verdict = scrape::verdict(
+                "",
+                &words,
+                &words,
+                scrape::says_gave_up(&lower),
+                scrape::says_delayed(&lower),
+                reporter,
+                spam_sign,
+            );
+            verdict.email = None;
+            recipients.push(verdict);
         }
         if recipients.is_empty() {
             Classified::empty(Kind::NotBounce)
@@ -225,6 +244,20 @@ pub fn classify_message(raw: &[u8]) -> Classified {
     // A report forwarded as an attachment names its own original (set where it was read).
     out.original_message_id = out.original_message_id.take().or(original_message_id);
     out
+}
+
+/// A bounce's subject as words about the cause ("Returned mail: User unknown"), without the
+/// stock words every bounce of that kind has: Postfix's "Undelivered Mail Returned to Sender"
+/// says nothing about a sender.
+fn subject_cause(message: &Message<'_>) -> String {
+    let subject = message.subject().unwrap_or_default();
+    let lower = subject.to_ascii_lowercase();
+    match lower.find("returned to sender") {
+        Some(at) if subject.is_char_boundary(at) && subject.is_char_boundary(at + 18) => {
+            format!("{}{}", &subject[..at], &subject[at + 18..])
+        }
+        _ => subject.to_string(),
+    }
 }
 
 /// The message's Received fields as written, lower-case, one per line (the parsed form drops
@@ -383,6 +416,44 @@ mod tests {
         // A person's reply repeating such a subject is not a bounce.
         let raw = b"From: Ann <ann@example.org>\r\nSubject: Re: Your parcel could not be delivered\r\nIn-Reply-To: <1@shop.example>\r\n\r\nWhich parcel? Write to bob@example.com.\r\n";
         assert_eq!(classify_message(raw).kind, Kind::NotBounce);
+    }
+
+    #[test]
+    fn a_bounce_that_names_no_recipient_is_still_a_bounce() {
+        // A report cut down to its preamble (a forwarding system stripped the rest): it came to
+        // the signed return path, which names the delivery, so it is a bounce of that delivery
+        // with no recipient and no cause to read.
+        let raw = b"From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n\
+Subject: Undelivered Mail Returned to Sender\r\nTo: news@brand.example\r\n\r\n\
+This is the mail system at host mail.example.com.\r\n\r\nI'm sorry to have to inform you \
+that your message could not\r\nbe delivered to one or more recipients. It's attached below.\r\n";
+        let c = classify_message(raw);
+        assert_eq!(c.kind, Kind::Dsn);
+        let got: Vec<_> = c
+            .recipients
+            .iter()
+            .map(|v| (v.email.clone(), v.reason, v.hard))
+            .collect();
+        assert_eq!(got, [(None, BounceReason::OnHold, false)]);
+        // What its words say still counts.
+        let said = String::from_utf8_lossy(raw).replace(
+            "It's attached below.",
+            "It's attached below.\r\n\r\n550 5.2.2 Mailbox full",
+        );
+        assert_eq!(
+            classify_message(said.as_bytes()).recipients[0].reason,
+            BounceReason::MailboxFull
+        );
+        // A delivery report (RFC 3464's report type) whose parts were lost is one too, whoever
+        // it is from.
+        let report = b"From: <gw@example.org>\r\nTo: <news@brand.example>\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nDelivery to these recipients failed:\r\n--b--\r\n";
+        let c = classify_message(report);
+        assert_eq!((c.kind, c.recipients.len()), (Kind::Dsn, 1));
+        // A message that only has a bounce-like subject and names nobody stays a message.
+        let person = b"From: Ann <ann@example.org>\r\nSubject: Error in your invoice\r\n\r\nPlease check it.\r\n";
+        assert_eq!(classify_message(person).kind, Kind::NotBounce);
     }
 
     #[test]

@@ -405,6 +405,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "reputation of the sending",
             "ip reputation",
             "domain reputation",
+            // Cisco's SenderBase Reputation Score (IronPort appliances, Amazon's gateways).
+            "sbrs score",
+            "senderbase reputation",
             "temporarily deferred due to unexpected volume or user complaints",
         ],
     ),
@@ -1319,6 +1322,14 @@ mod tests {
         assert_eq!(
             spoken("554 5.4.4 smtpsend.dns.nonexistentdomain; nonexistent domain"),
             Some(BounceReason::HostUnknown)
+        );
+        assert_eq!(
+            spoken("smtp-fw-1.example.com; sbrs score too low: http://www.senderbase.org/"),
+            Some(BounceReason::BadReputation)
+        );
+        assert_eq!(
+            spoken("554 rejected by senderbase reputation filter"),
+            Some(BounceReason::BadReputation)
         );
         assert_eq!(
             spoken("550 user has too many messages on the server"),
