@@ -84,3 +84,5 @@ case_ host-unknown - someone@nowhere.test hostunknown hard
 case_ user-moved 12544 someone@moved.test hasmoved hard
 # The second Postfix instance refuses the sender domain, sender.test (dma's MAILNAME).
 case_ sender-rejected 12541 someone@refuse.test rejected soft
+# Its blocklist, which lists 127.0.0.1 (Postfix's own "blocked using" refusal).
+case_ rbl-listed 12545 someone@listed.test blocked soft

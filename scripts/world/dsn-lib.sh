@@ -19,6 +19,11 @@ declare -A WORLD_CASE=(
   [null-mx]="null-mx|someone@nullmx.test|notaccept|hard|"
   [user-moved]="user-moved|someone@moved.test|hasmoved|hard|"
   [sender-rejected]="sender-rejected|someone@refuse.test|rejected|soft|"
+  # refusers.sh's blocklist and reverse-hostname checks (Postfix's own texts). (Its
+  # sender-domain check cannot refuse these scripts' senders: their domains are the world's
+  # own, which Postfix does not look up; replies.sh asks it directly.)
+  [rbl-listed]="rbl-listed|someone@listed.test|blocked|soft|"
+  [no-ptr]="no-ptr|someone@noptr.test|requireptr|soft|"
   # A delay warning while slow.test refuses connections: the message is still queued, the
   # stated cause is the connection (Herald's reading; Sisimai's would be expired).
   [delay-warning]="delay-warning|someone@slow.test|networkerror|soft|"

@@ -13,7 +13,8 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 . "$(dirname "$0")/dsn-lib.sh"
 box=$(dsn_box "$W")
 cases=()
-world_cases size-limit client-rejected relay-denied sender-rejected user-moved delay-warning
+world_cases size-limit client-rejected relay-denied sender-rejected user-moved delay-warning \
+  rbl-listed no-ptr
 # Postfix's own: local(8) and pipe deliveries, Dovecot's quota, a queue that expires (Sisimai may
 # call that networkerror, so no reason is expected), one DSN for two local causes. (Format: see
 # WORLD_CASE in dsn-lib.sh.)

@@ -59,6 +59,12 @@ lmtp_inbox:
   domains = inbox.test
   local_parts = full
   transport = world_lmtp
+# noptr.test refuses a client with no reverse name: reached from 127.0.0.9, which has none.
+unnamed:
+  driver = manualroute
+  route_list = noptr.test 127.0.0.1::12546 byname
+  self = send
+  transport = unnamed_smtp
 world:
   driver = manualroute
   route_list = inbox.test 127.0.0.1::$WORLD_MX_PORT byname ; \\
@@ -67,6 +73,7 @@ world:
                norelay.test 127.0.0.1::$NORELAY_PORT byname ; \\
                moved.test 127.0.0.1::12544 byname ; \\
                refuse.test 127.0.0.1::12541 byname ; \\
+               listed.test 127.0.0.1::12545 byname ; \\
                slow.test 127.0.0.2::9 byname ; \\
                stalled.test 127.0.0.3::9 byname
   # The world listens on this machine's loopback: sending there is intended.
@@ -77,6 +84,10 @@ begin transports
 remote_smtp:
   driver = smtp
   hosts_avoid_tls = *
+unnamed_smtp:
+  driver = smtp
+  hosts_avoid_tls = *
+  interface = 127.0.0.9
 world_lmtp:
   driver = lmtp
   socket = $W/dovecot/lmtp.sock
@@ -102,7 +113,7 @@ CONF
 exim() { "$PKG/usr/sbin/exim4" -C "$E/exim.conf" "$@"; }
 cases=()
 world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout two-recipients \
-  user-moved sender-rejected
+  user-moved sender-rejected rbl-listed no-ptr
 # Exim's own: Dovecot's LMTP socket, and a domain no router accepts. (Format: see WORLD_CASE.)
 cases+=(
   "lmtp-quota-full|full@inbox.test|mailboxfull|soft|"
@@ -110,7 +121,7 @@ cases+=(
   "delay-warning|someone@stalled.test|networkerror|soft|"
 )
 # moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
-# sender (scripts/world/refusers.sh).
+# sender; listed.test, noptr.test: its blocklist and reverse-name checks (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 submit dsn@exim.world.test exim "${cases[@]}"

@@ -44,13 +44,15 @@ action "moved" relay host smtp://127.0.0.1:12544
 match from any for domain "moved.test" action "moved"
 action "refuse" relay host smtp://127.0.0.1:12541
 match from any for domain "refuse.test" action "refuse"
+action "listed" relay host smtp://127.0.0.1:12545
+match from any for domain "listed.test" action "listed"
 match from any for domain "nowhere.test" action "mx-lookup"
 CONF
 # nowhere.test is looked up through a resolver of the script's own, bound over
 # /etc/resolv.conf in OpenSMTPD's mount namespace.
 own_resolver "$E"
 # moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
-# sender (scripts/world/refusers.sh).
+# sender; listed.test: its blocklist (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
   "$PKG/usr/sbin/smtpd" "$E/resolv.conf" -d -f "$E/smtpd.conf" > "$E/log" 2>&1 &
@@ -60,7 +62,7 @@ wait_for_port "$PORT" "$E/log"
 box=$(dsn_box "$W")
 cases=()
 world_cases rcpt-unknown size-limit client-rejected relay-denied host-unknown user-moved \
-  sender-rejected
+  sender-rejected rbl-listed
 submit_smtp dsn@inbox.test "${cases[@]}" -- --server "127.0.0.1:$PORT"
 # (No two-recipient case: OpenSMTPD bounces each next hop's refusals separately. No
 # retry-timeout case: OpenSMTPD takes an unreachable next hop offline and expires the

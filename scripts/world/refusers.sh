@@ -11,13 +11,29 @@
 #   127.0.0.1:12542  smtpd_client_connection_count_limit = 1
 #   127.0.0.1:12543  smtpd_client_message_rate_limit = 1
 #   127.0.0.1:12544  moved.test's users have moved (relocated_maps): 550 5.1.6 at RCPT TO
+#   127.0.0.1:12545  reject_rbl_client bl.test, where 127.0.0.1 is listed: Postfix's own
+#                    "blocked using" refusal (a blocklisted client)
+#   127.0.0.1:12546  reject_unknown_reverse_client_hostname (550): a client connecting from
+#                    127.0.0.9 has no reverse name here (127.0.0.1 is localhost in /etc/hosts)
+#   127.0.0.1:12547  reject_unknown_sender_domain (550): the sender's domain does not resolve
+# The instance resolves through a dnsmasq of its own (127.0.0.78:53: NXDOMAIN for every .test
+# name and every reverse name but bl.test's listing of 127.0.0.1), bound over /etc/resolv.conf
+# in a mount namespace of its own (Postfix has no setting for a name server), so the world's
+# other users of /etc/resolv.conf are untouched.
 # scripts/world/stop.sh stops it too.
 set -euo pipefail
 W=${HERALD_WORLD:-/tmp/herald-world}
 R=$W/refusers
+stop_dns() {
+  local pid
+  [ -f "$R/dnsmasq.pid" ] || return 0
+  pid=$(cat "$R/dnsmasq.pid")
+  if [ -n "$pid" ] && grep -q dnsmasq "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+}
 case ${1:-} in
   stop)
     [ -f "$R/etc/main.cf" ] && postfix -c "$R/etc" stop </dev/null >/dev/null 2>&1
+    stop_dns
     exit 0
     ;;
   start) ;;
@@ -27,6 +43,7 @@ case ${1:-} in
     ;;
 esac
 postfix -c "$R/etc" stop >/dev/null 2>&1 || true
+stop_dns
 rm -rf "$R" && mkdir -p "$R/etc" "$R/spool" "$R/data"
 sed -e "s|^queue_directory = .*|queue_directory = $R/spool|" \
     -e "s|^data_directory = .*|data_directory = $R/data|" \
@@ -57,17 +74,41 @@ cat >> "$R/etc/master.cf" <<CONF
 127.0.0.1:12544 inet n - n - - smtpd
   -o syslog_name=refusers/relocated
   -o myhostname=mx.moved.test
+127.0.0.1:12545 inet n - n - - smtpd
+  -o syslog_name=refusers/rbl
+  -o myhostname=mx.listed.test
+  -o smtpd_client_restrictions=reject_rbl_client,bl.test
+127.0.0.1:12546 inet n - n - - smtpd
+  -o syslog_name=refusers/noptr
+  -o myhostname=mx.noptr.test
+  -o smtpd_client_restrictions=reject_unknown_reverse_client_hostname
+  -o unknown_client_reject_code=550
+127.0.0.1:12547 inet n - n - - smtpd
+  -o syslog_name=refusers/senderdomain
+  -o myhostname=mx.unverified.test
+  -o smtpd_sender_restrictions=reject_unknown_sender_domain
+  -o unknown_address_reject_code=550
 CONF
 chown postfix "$R/data"
-if ! postfix -c "$R/etc" start </dev/null >"$R/stdout.log" 2>&1; then
+# The instance's own name server: bl.test lists 127.0.0.1 (RFC 5782: 127.0.0.2 and a reason).
+dnsmasq --port=53 --listen-address=127.0.0.78 --bind-interfaces --no-resolv --no-hosts \
+  --local=/test/ --local=/in-addr.arpa/ \
+  --host-record=1.0.0.127.bl.test,127.0.0.2 \
+  --txt-record=1.0.0.127.bl.test,"127.0.0.1 is listed in bl.test for testing" \
+  --pid-file="$R/dnsmasq.pid" --log-facility="$R/dnsmasq.log"
+printf 'nameserver 127.0.0.78\n' > "$R/resolv.conf"
+if ! unshare --mount --propagation private bash -c '
+  mount --bind "$1/resolv.conf" /etc/resolv.conf
+  exec postfix -c "$1/etc" start </dev/null' _ "$R" >"$R/stdout.log" 2>&1; then
   cat "$R/stdout.log" >&2
   exit 1
 fi
 for _ in $(seq 1 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/12544) 2>/dev/null && exit 0
+  (exec 3<>/dev/tcp/127.0.0.1/12547) 2>/dev/null && exit 0
   sleep 0.1
 done
-echo "the second Postfix instance did not listen on :12544" >&2
+echo "the second Postfix instance did not listen on :12547" >&2
 cat "$R/stdout.log" "$R/maillog" >&2 2>/dev/null || true
 postfix -c "$R/etc" stop >/dev/null 2>&1 || true
+stop_dns
 exit 1

@@ -3,7 +3,8 @@
 # recipient world's Postfix MX, its refusing next hops, its submission service and Dovecot's
 # LMTP, each set up to refuse for one cause, and the second Postfix instance of
 # scripts/world/refusers.sh for causes the world does not set up (a refused sender, a connection
-# limit, a rate limit, a user who moved; stopped on exit); the refusal's text is saved as it was
+# limit, a rate limit, a user who moved, a blocklisted client, no reverse name, a sender domain
+# that does not resolve; stopped on exit); the refusal's text is saved as it was
 # answered. The cause is known by construction:
 # it is the label.
 #   usage: scripts/world/replies.sh OUT_DIR    (the world must be up: scripts/world/start.sh)
@@ -17,6 +18,7 @@ BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
 NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
 # The second Postfix instance's services (scripts/world/refusers.sh).
 SENDER_PORT=12541 CONNLIMIT_PORT=12542 RATELIMIT_PORT=12543 RELOCATED_PORT=12544
+RBL_PORT=12545 NOPTR_PORT=12546 SENDER_DOMAIN_PORT=12547
 mkdir -p "$out"
 # The first refusal swaks reports ("<** 550 …", continuation lines joined).
 # (swaks marks a refusal "<**", and a refused AUTH "<*"; "~" when the session is in TLS.)
@@ -87,3 +89,13 @@ save rate-limited speeding soft \
   "$(refusal --server "127.0.0.1:$RATELIMIT_PORT" --from someone@sender.test --to alice@inbox.test --quit-after RCPT)"
 save user-moved hasmoved hard \
   "$(refusal --server "127.0.0.1:$RELOCATED_PORT" --from someone@sender.test --to someone@moved.test --quit-after RCPT)"
+
+# --- Causes added later in December 2026: the second instance's blocklist, reverse-hostname and
+# sender-domain checks (Postfix's own texts; its own name server lists 127.0.0.1 on bl.test).
+save rbl-listed blocked soft \
+  "$(refusal --server "127.0.0.1:$RBL_PORT" --from someone@sender.test --to someone@listed.test --quit-after RCPT)"
+save no-ptr requireptr soft \
+  "$(refusal --server "127.0.0.1:$NOPTR_PORT" --local-interface 127.0.0.9 --from someone@sender.test \
+    --to someone@noptr.test --quit-after RCPT)"
+save sender-domain rejected soft \
+  "$(refusal --server "127.0.0.1:$SENDER_DOMAIN_PORT" --from someone@sender.test --to someone@unverified.test --quit-after RCPT)"

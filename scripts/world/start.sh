@@ -23,9 +23,10 @@
 # set): toobig.test (8 KB message_size_limit), blocked.test (client rejected), norelay.test
 # (a server that relays nothing for it), each its own smtpd with its own host name (Postfix
 # refuses a next hop that greets with its own name); gone.test, whose local(8) users do not
-# exist (submission accepts unlisted recipients, so they bounce after acceptance); refuse.test
-# and moved.test go to the second Postfix instance of scripts/world/refusers.sh (a refused
-# sender, a user who moved), when a script has started it.
+# exist (submission accepts unlisted recipients, so they bounce after acceptance); refuse.test,
+# moved.test, listed.test and noptr.test go to the second Postfix instance of
+# scripts/world/refusers.sh (a refused sender, a user who moved, a blocklisted client, a client
+# with no reverse name: the relay connects to it from 127.0.0.9), when a script has started it.
 # Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
 # Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
 # required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
@@ -306,6 +307,8 @@ blocked.test smtp:[127.0.0.1]:$BLOCKED_PORT
 norelay.test smtp:[127.0.0.1]:$NORELAY_PORT
 refuse.test smtp:[127.0.0.1]:12541
 moved.test smtp:[127.0.0.1]:12544
+listed.test smtp:[127.0.0.1]:12545
+noptr.test unnamed:[127.0.0.1]:12546
 bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF
@@ -322,6 +325,11 @@ chmod 755 "$P" "$P/nouser.sh"
 cat >> "$P/etc/master.cf" <<CONF
 nouser    unix  -       n       n       -       -       pipe
   flags=q user=nobody argv=$P/nouser.sh
+# Connects from 127.0.0.9, an address with no name (none in /etc/hosts; the refusers' own name
+# server has no reverse names): for the next hop that requires one.
+unnamed   unix  -       -       n       -       -       smtp
+  -o syslog_name=postfix/unnamed
+  -o smtp_bind_address=127.0.0.9
 127.0.0.1:$TOOBIG_PORT inet n - n - - smtpd
   -o syslog_name=postfix/toobig
   -o myhostname=mx.toobig.test

@@ -6,11 +6,12 @@ rm -f "$W/env"   # tests read it to find a running world
 [ -f "$W/postfix/etc/main.cf" ] && postfix -c "$W/postfix/etc" stop </dev/null >/dev/null 2>&1
 # The second instance of scripts/world/refusers.sh, if a collection run was killed.
 [ -f "$W/refusers/etc/main.cf" ] && postfix -c "$W/refusers/etc" stop </dev/null >/dev/null 2>&1
-[ -f "$W/dovecot/dovecot.conf" ] && doveadm -c "$W/dovecot/dovecot.conf" stop </dev/null >/dev/null 2>&1
-if [ -f "$W/dns/dnsmasq.pid" ]; then
-  pid=$(cat "$W/dns/dnsmasq.pid")
+for pidfile in "$W/dns/dnsmasq.pid" "$W/refusers/dnsmasq.pid"; do
+  [ -f "$pidfile" ] || continue
+  pid=$(cat "$pidfile")
   if [ -n "$pid" ] && grep -q dnsmasq "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
-fi
+done
+[ -f "$W/dovecot/dovecot.conf" ] && doveadm -c "$W/dovecot/dovecot.conf" stop </dev/null >/dev/null 2>&1
 if [ -f "$W/rspamd/run/rspamd.pid" ]; then
   pid=$(cat "$W/rspamd/run/rspamd.pid")
   if [ -n "$pid" ] && grep -q rspamd "/proc/$pid/cmdline" 2>/dev/null; then
