@@ -25,9 +25,20 @@ cases+=(
   "queue-expired|someone@slow.test||soft|"
   "two-recipients|ghost2@gone.test,full@inbox.test|userunknown;mailboxfull|hard;soft|"
 )
+# Refusals worded by Exim (scripts/world/exim-receiver.sh): an unknown user, a relay refused,
+# a size limit (Postfix announces SIZE: refused at MAIL FROM), a client refused at connection,
+# a sender refused at MAIL FROM.
+cases+=(
+  "exim-mx-unknown|ghost@eximmx.test|userunknown|hard|"
+  "exim-mx-relay|someone@eximrelay.test|norelaying|soft|"
+  "exim-mx-size|alice@eximmx.test|mesgtoobig|soft|big"
+  "exim-mx-client|someone@eximblock.test|blocked|soft|"
+  "exim-mx-sender|someone@eximsender.test|rejected|soft|"
+)
 # refuse.test and moved.test: the second Postfix instance's refused sender and relocated user
 # (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
+"$(dirname "$0")/exim-receiver.sh" start
 # A delay warning after 4 s (the world's Postfix sends none otherwise), for this run only.
 postconf -c "$W/postfix/etc" -e delay_warning_time=4s
 postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1
@@ -35,7 +46,7 @@ no_warnings() {
   postconf -c "$W/postfix/etc" -X delay_warning_time
   postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1 || true
 }
-trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop' EXIT
+trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop; "$(dirname "$0")/exim-receiver.sh" stop' EXIT
 submit_smtp dsn@inbox.test "${cases[@]}" -- --server "$WORLD_SUBMISSION" --tls --auth PLAIN \
   --auth-user relay@world.test --auth-password relaypass
 # Postfix's queue lifetime here is 15 s: every DSN is back within a minute.

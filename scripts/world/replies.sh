@@ -99,3 +99,14 @@ save no-ptr requireptr soft \
     --to someone@noptr.test --quit-after RCPT)"
 save sender-domain rejected soft \
   "$(refusal --server "127.0.0.1:$SENDER_DOMAIN_PORT" --from someone@sender.test --to someone@unverified.test --quit-after RCPT)"
+
+# --- Refusals worded by Exim (scripts/world/exim-receiver.sh; its refusals of a client and of a
+# sender say only "Administrative prohibition", which alone names no cause: not taken).
+"$(dirname "$0")/exim-receiver.sh" start
+trap '"$(dirname "$0")/refusers.sh" stop; "$(dirname "$0")/exim-receiver.sh" stop' EXIT
+save exim-unknown userunknown hard \
+  "$(refusal --server 127.0.0.1:12550 --from someone@sender.test --to ghost@eximmx.test --quit-after RCPT)"
+save exim-relay norelaying soft \
+  "$(refusal --server 127.0.0.1:12550 --from someone@sender.test --to someone@eximrelay.test --quit-after RCPT)"
+save exim-size mesgtoobig soft \
+  "$(refusal --server 127.0.0.1:12550 --from someone@sender.test --to alice@eximmx.test --body "$big")"

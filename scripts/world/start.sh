@@ -26,7 +26,10 @@
 # exist (submission accepts unlisted recipients, so they bounce after acceptance); refuse.test,
 # moved.test, listed.test and noptr.test go to the second Postfix instance of
 # scripts/world/refusers.sh (a refused sender, a user who moved, a blocklisted client, a client
-# with no reverse name: the relay connects to it from 127.0.0.9), when a script has started it.
+# with no reverse name: the relay connects to it from 127.0.0.9), when a script has started it;
+# eximmx.test, eximrelay.test, eximblock.test and eximsender.test to the refusing Exim daemon of
+# scripts/world/exim-receiver.sh (an unknown user, a relay refused, a size limit, a client and
+# a sender refused, in Exim's own words), likewise.
 # Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
 # Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
 # required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
@@ -309,6 +312,10 @@ refuse.test smtp:[127.0.0.1]:12541
 moved.test smtp:[127.0.0.1]:12544
 listed.test smtp:[127.0.0.1]:12545
 noptr.test unnamed:[127.0.0.1]:12546
+eximmx.test smtp:[127.0.0.1]:12550
+eximrelay.test smtp:[127.0.0.1]:12550
+eximblock.test smtp:[127.0.0.1]:12551
+eximsender.test smtp:[127.0.0.1]:12552
 bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF

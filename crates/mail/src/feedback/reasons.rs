@@ -431,6 +431,12 @@ impl Probe<'_> {
                         && !self.temporary()
                         && self.says(UserUnknown))
                     || states_address_missing(self.lower)
+                    // A receiving server that finds no route for an address of its own domain
+                    // at RCPT TO (Exim's stock "550 Unrouteable address") has no such user;
+                    // Exim's own bounce saying it (no server answered) is about the domain.
+                    || (self.stage == Some(SmtpStage::RcptTo)
+                        && self.reply_code.is_some_and(|c| c >= 500)
+                        && says_unrouteable(self.lower))
             }
             Filtered => {
                 if self.named(Suspend) {
@@ -478,7 +484,9 @@ impl Probe<'_> {
                 {
                     return false;
                 }
-                self.named(HostUnknown) || self.says(HostUnknown)
+                self.named(HostUnknown)
+                    || self.says(HostUnknown)
+                    || (self.stage != Some(SmtpStage::RcptTo) && says_unrouteable(self.lower))
             }
             Blocked => {
                 // Sendmail's "Deferred: Connection refused by [host]" in a delay warning is a
@@ -633,7 +641,15 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         if reason == UserUnknown && r.stage.is_some_and(SmtpStage::is_content) {
             return Filtered;
         }
+        // Broad words of policy in a refusal of MAIL FROM (Exim's "550 Administrative
+        // prohibition"): the sender refused, by Sisimai's convention for that command.
+        if reason == PolicyViolation && refuses_the_sender(r) {
+            return Rejected;
+        }
         return reason;
+    }
+    if refuses_the_sender(r) {
+        return Rejected;
     }
     match r.reply_code {
         Some(552) => MailboxFull,
@@ -643,6 +659,22 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         _ if lower.trim().is_empty() && status.is_none() && r.reply_code.is_none() => Undefined,
         _ => OnHold,
     }
+}
+
+/// Exim's "Unrouteable address" (and its misspelling): whose verdict it is depends on who
+/// says it (the probes for UserUnknown and HostUnknown).
+fn says_unrouteable(lower: &str) -> bool {
+    lower.contains("unrouteable address") || lower.contains("unroutable address")
+}
+
+/// A permanent refusal of MAIL FROM that named nothing more specific.
+fn refuses_the_sender(r: &Refusal<'_>) -> bool {
+    r.stage == Some(SmtpStage::MailFrom)
+        && match (r.status, r.reply_code) {
+            (Some(s), _) => s.class == 5,
+            (None, Some(c)) => c >= 500,
+            (None, None) => false,
+        }
 }
 
 /// A local delivery agent's own words (the text of a pipe or mailbox delivery that failed).
@@ -1291,6 +1323,54 @@ mod tests {
                 ""
             ),
             BounceReason::UserUnknown
+        );
+    }
+
+    /// Exim's stock refusals, as a receiving server answers them (the world's Exim daemon,
+    /// scripts/world/exim-receiver.sh).
+    #[test]
+    fn exims_stock_refusals_by_the_command_they_answer() {
+        let r = |text, stage| {
+            decide(&Refusal {
+                status: Status::parse("5.0.0"),
+                reply_code: Some(550),
+                text,
+                stage,
+                ..Refusal::default()
+            })
+        };
+        // The receiving server found no route for the address at RCPT TO: its own domain,
+        // no such local part.
+        assert_eq!(
+            r("550 Unrouteable address", Some(SmtpStage::RcptTo)),
+            BounceReason::UserUnknown
+        );
+        // So is the bare reply (a reply is taken as the answer to RCPT TO).
+        let reply = crate::feedback::classify_text("550 Unrouteable address");
+        assert_eq!(
+            (reply.recipients[0].reason, reply.recipients[0].hard),
+            (BounceReason::UserUnknown, true)
+        );
+        // Exim's own bounce (no server answered) keeps Sisimai's reading: no route to the
+        // domain.
+        assert_eq!(r("Unrouteable address", None), BounceReason::HostUnknown);
+        // A refusal of MAIL FROM that names no cause refuses the sender (Sisimai's convention
+        // for the MAIL command), not a policy in general…
+        assert_eq!(
+            r("550 Administrative prohibition", Some(SmtpStage::MailFrom)),
+            BounceReason::Rejected
+        );
+        // …a cause it does name still counts; and at RCPT TO the same words stay vague.
+        assert_eq!(
+            r(
+                "550 Administrative prohibition: your IP is blacklisted",
+                Some(SmtpStage::MailFrom)
+            ),
+            BounceReason::Blocked
+        );
+        assert_eq!(
+            r("550 Administrative prohibition", Some(SmtpStage::RcptTo)),
+            BounceReason::PolicyViolation
         );
     }
 }

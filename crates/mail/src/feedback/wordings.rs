@@ -477,8 +477,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "unknown domain name",
             "domain may not exist",
             "domain name not found",
-            "unroutable address",
-            "unrouteable address",
+            // ("Unrouteable address" is not here: from a receiving server at RCPT TO it is an
+            // unknown user, from Exim's own bounce a domain it found no route to; see the
+            // probes in reasons.rs.)
             "couldn't find any host",
             "dns server returned answer with no data",
             "illegal host/domain name found",

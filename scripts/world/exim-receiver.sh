@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# An Exim daemon as a receiving server that refuses, beside the recipient world: the check set's
+# other refusals are all worded by Postfix; these are worded by Exim. Debian's Exim
+# (exim4-daemon-light, unpacked with dpkg -x as scripts/world/exim-dsns.sh does) runs under a
+# configuration of its own in $HERALD_WORLD/exim-receiver, with Exim's stock wordings (no message
+# of the script's own), and listens on
+#   127.0.0.1:12550  eximmx.test: alice exists, anyone else is unknown (verify = recipient); any
+#                    other domain is refused as a relay; an 8 KB message_size_limit
+#   127.0.0.1:12551  refuses every client at connection (a deny in the connect ACL)
+#   127.0.0.1:12552  refuses every sender at MAIL FROM (a deny in the MAIL ACL)
+# The world's Postfix routes eximmx.test and eximrelay.test to :12550, eximblock.test to :12551
+# and eximsender.test to :12552 (scripts/world/start.sh); dsns.sh and replies.sh start it.
+#   usage: scripts/world/exim-receiver.sh start|stop    (the world must be up for start)
+set -euo pipefail
+W=${HERALD_WORLD:-/tmp/herald-world}
+X=$W/exim-receiver
+PKG=${EXIM_ROOT:-/var/cache/herald/exim-root}
+stop() {
+  local pid
+  [ -f "$X/exim.pid" ] || return 0
+  pid=$(cat "$X/exim.pid")
+  if [ -n "$pid" ] && grep -q exim "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+  rm -f "$X/exim.pid"
+}
+case ${1:-} in
+  stop)
+    stop
+    exit 0
+    ;;
+  start) ;;
+  *)
+    echo "usage: exim-receiver.sh start|stop" >&2
+    exit 2
+    ;;
+esac
+. "$(dirname "$0")/dsn-lib.sh"
+if [ ! -x "$PKG/usr/sbin/exim4" ]; then
+  # libidn12 is Exim's one library a bare Debian lacks; it does not conflict with Postfix.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libidn12 >/dev/null
+fi
+unpack "$PKG" usr/sbin/exim4 exim4-daemon-light
+id Debian-exim >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin Debian-exim
+stop
+rm -rf "$X"
+mkdir -p "$X/spool" "$X/log"
+chown -R Debian-exim:Debian-exim "$X"
+# (Exim reads a configuration given with -C only if root owns it: written after the chown.)
+cat > "$X/exim.conf" <<CONF
+primary_hostname = mx.eximmx.test
+exim_path = $PKG/usr/sbin/exim4
+spool_directory = $X/spool
+log_file_path = $X/log/%slog
+pid_file_path = $X/exim.pid
+exim_user = Debian-exim
+exim_group = Debian-exim
+never_users =
+host_lookup =
+rfc1413_hosts =
+local_interfaces = 127.0.0.1
+daemon_smtp_ports = 12550 : 12551 : 12552
+domainlist local_domains = eximmx.test : eximblock.test : eximsender.test
+message_size_limit = 8K
+acl_smtp_connect = acl_connect
+acl_smtp_mail = acl_mail
+acl_smtp_rcpt = acl_rcpt
+
+begin acl
+acl_connect:
+  deny condition = \${if eq{\$received_port}{12551}}
+  accept
+acl_mail:
+  deny condition = \${if eq{\$received_port}{12552}}
+  accept
+acl_rcpt:
+  # The stock configuration's own words for a relay it will not do.
+  deny    !domains = +local_domains
+          message = relay not permitted
+  require verify = recipient
+  accept
+
+begin routers
+known:
+  driver = accept
+  domains = +local_domains
+  local_parts = alice
+  transport = discard
+
+begin transports
+discard:
+  driver = appendfile
+  file = /dev/null
+  user = Debian-exim
+CONF
+"$PKG/usr/sbin/exim4" -C "$X/exim.conf" -bd -q1h </dev/null >"$X/stdout.log" 2>&1
+wait_for_port 12552 "$X/log/mainlog"
