@@ -1,7 +1,8 @@
 //! Feedback end to end in the recipient world: Herald sends with VERP return paths, the
 //! world's Postfix accepts, then generates real DSNs (an unknown user at later.test, an
 //! expired deferral at slow.test) and delivers them to Herald's inbound listener; a complaint
-//! (ARF) arrives the same way. The report shows the late bounce next to the original 250, the
+//! (ARF) arrives the same way, and so does a bounce cut down to its preamble, which names
+//! nobody. The report shows the late bounce next to the original 250, the
 //! suppression list holds the addresses, and the next campaign does not mail them.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
@@ -228,6 +229,52 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     assert_eq!(carol["events"][0]["kind"], "complaint", "{carol:#}");
     assert_eq!(carol["events"][0]["detail"]["feedback_type"], "abuse");
 
+    // A bounce cut down to its preamble (a forwarding system stripped its report and the
+    // returned message): it names nobody, but it came to the return path signed for Alice's
+    // copy, so it is a bounce of that copy, soft and with no cause to give.
+    let alice_mid = recipient(&report, "alice@inbox.test")["message_id"]
+        .as_str()
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    let alice_copy = common::delivered(
+        std::path::Path::new(&w["WORLD_MAIL"]),
+        "inbox.test/alice",
+        &alice_mid,
+    );
+    let alice_copy = String::from_utf8_lossy(&alice_copy).into_owned();
+    let return_path = alice_copy
+        .lines()
+        .next()
+        .map(str::trim_end)
+        .and_then(|l| l.strip_prefix("Return-Path: <"))
+        .and_then(|l| l.strip_suffix('>'))
+        .unwrap()
+        .to_string();
+    let cut = tmp.path().join("cut.eml");
+    std::fs::write(
+        &cut,
+        "From: MAILER-DAEMON@mx.elsewhere.test (Mail Delivery System)\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\nTo: news@world-sender.test\r\n\r\n\
+         This is the mail system at host mx.elsewhere.test.\r\n\r\n\
+         I'm sorry to have to inform you that your message could not\r\n\
+         be delivered to one or more recipients. It's attached below.\r\n",
+    )
+    .unwrap();
+    let (ok, out) = common::swaks(&bounce_port, &return_path, &cut);
+    assert!(ok, "{out}");
+    let report = wait_for("the cut-down bounce", Duration::from_secs(30), || {
+        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+        (recipient(&r, "alice@inbox.test")["state"] == "bounced").then_some(r)
+    });
+    let alice = recipient(&report, "alice@inbox.test");
+    assert_eq!(
+        (alice["reason"].as_str(), alice["hard"].as_bool()),
+        (Some("onhold"), Some(false)),
+        "{alice:#}"
+    );
+    assert_eq!(alice["events"][0]["kind"], "async_bounce", "{alice:#}");
+
     let suppressed = h.json(&["suppressions", "list", "--json"]);
     let reasons: std::collections::BTreeMap<String, String> = suppressed
         .as_array()
@@ -252,6 +299,11 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
         reasons.get("slow@slow.test"),
         None,
         "one soft bounce does not suppress"
+    );
+    assert_eq!(
+        reasons.get("alice@inbox.test"),
+        None,
+        "nor does one with no cause"
     );
     drop(serve);
 
