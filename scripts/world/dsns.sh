@@ -35,6 +35,12 @@ cases+=(
   "exim-mx-client|someone@eximblock.test|blocked|soft|"
   "exim-mx-sender|someone@eximsender.test|rejected|soft|"
 )
+no_warnings() {
+  postconf -c "$W/postfix/etc" -X delay_warning_time || true
+  postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1 || true
+}
+# Set before anything starts, so a failure half-way stops what did start.
+trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true' EXIT
 # refuse.test and moved.test: the second Postfix instance's refused sender and relocated user
 # (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
@@ -42,11 +48,6 @@ cases+=(
 # A delay warning after 4 s (the world's Postfix sends none otherwise), for this run only.
 postconf -c "$W/postfix/etc" -e delay_warning_time=4s
 postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1
-no_warnings() {
-  postconf -c "$W/postfix/etc" -X delay_warning_time
-  postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1 || true
-}
-trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop; "$(dirname "$0")/exim-receiver.sh" stop' EXIT
 submit_smtp dsn@inbox.test "${cases[@]}" -- --server "$WORLD_SUBMISSION" --tls --auth PLAIN \
   --auth-user relay@world.test --auth-password relaypass
 # Postfix's queue lifetime here is 15 s: every DSN is back within a minute.

@@ -32,7 +32,7 @@ stop_dns() {
 }
 case ${1:-} in
   stop)
-    [ -f "$R/etc/main.cf" ] && postfix -c "$R/etc" stop </dev/null >/dev/null 2>&1
+    if [ -f "$R/etc/main.cf" ]; then postfix -c "$R/etc" stop </dev/null >/dev/null 2>&1 || true; fi
     stop_dns
     exit 0
     ;;
@@ -100,6 +100,7 @@ printf 'nameserver 127.0.0.78\n' > "$R/resolv.conf"
 if ! unshare --mount --propagation private bash -c '
   mount --bind "$1/resolv.conf" /etc/resolv.conf
   exec postfix -c "$1/etc" start </dev/null' _ "$R" >"$R/stdout.log" 2>&1; then
+  stop_dns
   cat "$R/stdout.log" >&2
   exit 1
 fi

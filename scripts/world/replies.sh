@@ -71,8 +71,8 @@ unknown_command() {
 save command-unknown syntaxerror soft "$(unknown_command)"
 
 # The second instance (scripts/world/refusers.sh) for causes the world's services do not set up.
+trap '"$(dirname "$0")/refusers.sh" stop || true' EXIT
 "$(dirname "$0")/refusers.sh" start
-trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 save sender-rejected rejected soft \
   "$(refusal --server "127.0.0.1:$SENDER_PORT" --from someone@sender.test --to alice@inbox.test --quit-after RCPT)"
 # A second connection while the first is open.
@@ -102,8 +102,8 @@ save sender-domain rejected soft \
 
 # --- Refusals worded by Exim (scripts/world/exim-receiver.sh; its refusals of a client and of a
 # sender say only "Administrative prohibition", which alone names no cause: not taken).
+trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true' EXIT
 "$(dirname "$0")/exim-receiver.sh" start
-trap '"$(dirname "$0")/refusers.sh" stop; "$(dirname "$0")/exim-receiver.sh" stop' EXIT
 save exim-unknown userunknown hard \
   "$(refusal --server 127.0.0.1:12550 --from someone@sender.test --to ghost@eximmx.test --quit-after RCPT)"
 save exim-relay norelaying soft \

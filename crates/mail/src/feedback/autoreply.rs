@@ -3,34 +3,39 @@
 
 use super::*;
 
+/// Subjects that say a delivery failed (a mail system's words for its report).
+const FAILURE_SUBJECTS: &[&str] = &[
+    "undeliver",
+    "delivery status",
+    "delivery failure",
+    "delivery failed",
+    "delivery notification",
+    "delivery problem",
+    "failure notice",
+    "returned mail",
+    "returned to sender",
+    "mail delivery",
+    "non-delivery",
+    "nondeliverable",
+    "non remis",
+    "could not send",
+    "not delivered",
+    "could not be delivered",
+    "delivery has failed",
+];
+
+/// Broader words a bounce's subject may have (and other notices too).
+const BROAD_SUBJECTS: &[&str] = &[
+    "mail system error",
+    "rejected",
+    "bounce",
+    "warning: could not",
+    "notice",
+    "error",
+    "failed",
+];
+
 pub(super) fn looks_like_bounce(message: &Message<'_>) -> bool {
-    const SUBJECTS: &[&str] = &[
-        "undeliver",
-        "undelivered",
-        "delivery status",
-        "delivery failure",
-        "delivery failed",
-        "delivery notification",
-        "delivery problem",
-        "failure notice",
-        "returned mail",
-        "returned to sender",
-        "mail delivery",
-        "non-delivery",
-        "nondeliverable",
-        "non remis",
-        "could not send",
-        "not delivered",
-        "could not be delivered",
-        "delivery has failed",
-        "mail system error",
-        "rejected",
-        "bounce",
-        "warning: could not",
-        "notice",
-        "error",
-        "failed",
-    ];
     const SENDERS: &[&str] = &[
         "mailer-daemon",
         "postmaster",
@@ -70,20 +75,33 @@ pub(super) fn looks_like_bounce(message: &Message<'_>) -> bool {
         && (message.header_raw("In-Reply-To").is_some()
             || message.header_raw("References").is_some());
     message.header_raw("X-Failed-Recipients").is_some()
-        || is_mta_report(message)
+        || is_delivery_report(message)
         || SENDERS.iter().any(|s| from.contains(s))
         || (null_sender && returns_original && !is_autoreply(message))
-        || (!replying && SUBJECTS.iter().any(|s| subject.contains(s)) && !is_autoreply(message))
+        || (!replying
+            && FAILURE_SUBJECTS
+                .iter()
+                .chain(BROAD_SUBJECTS)
+                .any(|s| subject.contains(s))
+            && !is_autoreply(message))
 }
 
-/// Written by a mail system, not a person: an RFC 3464 delivery report (whatever became of its
-/// parts), or from the mailer daemon or the postmaster. (The null reverse path alone is not
-/// enough: auto-replies and read receipts use it too.)
-pub(super) fn is_mta_report(message: &Message<'_>) -> bool {
-    let delivery_report = message
+/// An RFC 3464 delivery report, whatever became of its parts.
+pub(super) fn is_delivery_report(message: &Message<'_>) -> bool {
+    message
         .content_type()
         .and_then(|ct| ct.attribute("report-type"))
-        .is_some_and(|t| t.eq_ignore_ascii_case("delivery-status"));
+        .is_some_and(|t| t.eq_ignore_ascii_case("delivery-status"))
+}
+
+/// A mail system's report that a delivery failed, even when it names no recipient: an RFC 3464
+/// delivery report, or a message from the mailer daemon or the postmaster that says a delivery
+/// failed (its subject) and is sent like a bounce (the null reverse path) — not an auto-reply,
+/// a list's refusal or notice, whatever address it comes from.
+pub(super) fn is_unaddressed_bounce(message: &Message<'_>) -> bool {
+    if is_delivery_report(message) {
+        return true;
+    }
     let from = message
         .from()
         .and_then(|a| a.first())
@@ -91,7 +109,15 @@ pub(super) fn is_mta_report(message: &Message<'_>) -> bool {
         .unwrap_or_default()
         .to_ascii_lowercase();
     let local = from.split('@').next().unwrap_or_default();
-    delivery_report || ["mailer-daemon", "postmaster"].contains(&local)
+    let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
+    let null_sender = message
+        .header_raw("Return-Path")
+        .is_some_and(|v| v.trim() == "<>");
+    ["mailer-daemon", "postmaster"].contains(&local)
+        && (null_sender || FAILURE_SUBJECTS.iter().any(|s| subject.contains(s)))
+        && !is_autoreply(message)
+        && list_refusal(message).is_none()
+        && message.header_raw("List-Id").is_none()
 }
 
 /// Words of a mailing list manager refusing a post from someone who may not post.

@@ -41,7 +41,9 @@ pub(crate) use dsn::{clip, leading_reply_code};
 pub(crate) use text::truncate;
 
 use arf::{arf, original_message_id, returned_message};
-use autoreply::{VACATION_WORDS, is_autoreply, is_mta_report, list_refusal, looks_like_bounce};
+use autoreply::{
+    VACATION_WORDS, is_autoreply, is_unaddressed_bounce, list_refusal, looks_like_bounce,
+};
 use dsn::{delivery_status, permanence, typed_address};
 use reasons::{Refusal, SmtpStage, Status, stage_in};
 use text::{all_text, header_list, human_text, own_addresses, raw_body_text};
@@ -190,11 +192,13 @@ pub fn classify_message(raw: &[u8]) -> Classified {
                 ));
             }
         }
-        if recipients.is_empty() && is_mta_report(&message) {
+        if recipients.is_empty() && is_unaddressed_bounce(&message) {
             // A report that names nobody, not even through its returned message (cut down
             // to its preamble, or a delivery report whose parts were lost), is still a bounce
             // of the delivery whose signed return path it came to: one verdict, no address,
-            // the cause its words give (`onhold` when they give none).
+            // the cause its words give (`onhold` when they give none). Never hard: with no
+            // address to tie them to, its words may be the original's (a subject quoted in
+            // "Undeliverable: …"), and a wrong hard suppresses a good address.
             let lower = text.to_ascii_lowercase();
             let words = format!("{}\n{text}", subject_cause(&message));
             let mut verdict = scrape::verdict(
@@ -207,6 +211,7 @@ pub fn classify_message(raw: &[u8]) -> Classified {
                 spam_sign,
             );
             verdict.email = None;
+            verdict.hard = false;
             recipients.push(verdict);
         }
         if recipients.is_empty() {
@@ -451,9 +456,27 @@ Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\
 --b\r\nContent-Type: text/plain\r\n\r\nDelivery to these recipients failed:\r\n--b--\r\n";
         let c = classify_message(report);
         assert_eq!((c.kind, c.recipients.len()), (Kind::Dsn, 1));
-        // A message that only has a bounce-like subject and names nobody stays a message.
+        // Never hard with nobody named: the words may be the original's.
+        let said = String::from_utf8_lossy(raw).replace(
+            "It's attached below.",
+            "It's attached below.\r\n\r\n550 5.1.1 User unknown",
+        );
+        let c = classify_message(said.as_bytes());
+        assert_eq!(
+            (c.recipients[0].reason, c.recipients[0].hard),
+            (BounceReason::UserUnknown, false)
+        );
+        // A message that only has a bounce-like subject and names nobody stays a message; so
+        // does the postmaster's auto-reply, and a notice from the mailer daemon that says no
+        // delivery failed.
         let person = b"From: Ann <ann@example.org>\r\nSubject: Error in your invoice\r\n\r\nPlease check it.\r\n";
         assert_eq!(classify_message(person).kind, Kind::NotBounce);
+        let auto = b"From: postmaster@customer.example\r\nSubject: Re: Our news (delivery notification)\r\n\
+Auto-Submitted: auto-replied\r\n\r\nThanks, your message was received.\r\n";
+        assert_ne!(classify_message(auto).kind, Kind::Dsn);
+        let notice = b"From: MAILER-DAEMON@lists.example\r\nSubject: Notice: your message awaits approval\r\n\r\n\
+Your message is held until the list moderator can review it.\r\n";
+        assert_ne!(classify_message(notice).kind, Kind::Dsn);
     }
 
     #[test]

@@ -486,7 +486,9 @@ impl Probe<'_> {
                 }
                 self.named(HostUnknown)
                     || self.says(HostUnknown)
-                    || (self.stage != Some(SmtpStage::RcptTo) && says_unrouteable(self.lower))
+                    // Exim's own bounce (no command answered it); said in reply to MAIL FROM
+                    // it is about our sender's domain (the Rejected probe's).
+                    || (self.stage.is_none() && says_unrouteable(self.lower))
             }
             Blocked => {
                 // Sendmail's "Deferred: Connection refused by [host]" in a delay warning is a
@@ -1354,6 +1356,11 @@ mod tests {
         // Exim's own bounce (no server answered) keeps Sisimai's reading: no route to the
         // domain.
         assert_eq!(r("Unrouteable address", None), BounceReason::HostUnknown);
+        // Said of our sender's address at MAIL FROM, it is no verdict on the recipient.
+        assert_eq!(
+            r("550 Unrouteable address", Some(SmtpStage::MailFrom)),
+            BounceReason::Rejected
+        );
         // A refusal of MAIL FROM that names no cause refuses the sender (Sisimai's convention
         // for the MAIL command), not a policy in general…
         assert_eq!(
