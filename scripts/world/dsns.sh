@@ -35,16 +35,23 @@ cases+=(
   "exim-mx-client|someone@eximblock.test|blocked|soft|"
   "exim-mx-sender|someone@eximsender.test|rejected|soft|"
 )
+# Refusals worded by Sendmail (scripts/world/sendmail-receiver.sh): an unknown user, and a relay
+# refused to a client with no reverse name ("Relaying denied. IP name lookup failed").
+cases+=(
+  "sendmail-mx-unknown|ghost@sendmx.test|userunknown|hard|"
+  "sendmail-mx-relay|someone@smrelay.test|norelaying|soft|"
+)
 no_warnings() {
   postconf -c "$W/postfix/etc" -X delay_warning_time || true
   postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1 || true
 }
 # Set before anything starts, so a failure half-way stops what did start.
-trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true' EXIT
+trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true' EXIT
 # refuse.test and moved.test: the second Postfix instance's refused sender and relocated user
 # (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 "$(dirname "$0")/exim-receiver.sh" start
+"$(dirname "$0")/sendmail-receiver.sh" start
 # A delay warning after 4 s (the world's Postfix sends none otherwise), for this run only.
 postconf -c "$W/postfix/etc" -e delay_warning_time=4s
 postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1

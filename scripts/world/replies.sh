@@ -110,3 +110,14 @@ save exim-relay norelaying soft \
   "$(refusal --server 127.0.0.1:12550 --from someone@sender.test --to someone@eximrelay.test --quit-after RCPT)"
 save exim-size mesgtoobig soft \
   "$(refusal --server 127.0.0.1:12550 --from someone@sender.test --to alice@eximmx.test --body "$big")"
+
+# --- Refusals worded by Sendmail (scripts/world/sendmail-receiver.sh).
+trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true' EXIT
+"$(dirname "$0")/sendmail-receiver.sh" start
+save sendmail-unknown userunknown hard \
+  "$(refusal --server 127.0.0.1:12560 --from someone@sender.test --to ghost@sendmx.test --quit-after RCPT)"
+save sendmail-relay norelaying soft \
+  "$(refusal --server 127.0.0.1:12560 --local-interface 127.0.0.9 --from someone@sender.test \
+    --to someone@smrelay.test --quit-after RCPT)"
+save sendmail-size mesgtoobig soft \
+  "$(refusal --server 127.0.0.1:12560 --from someone@sender.test --to root@sendmx.test --body "$big")"

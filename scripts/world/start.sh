@@ -29,7 +29,9 @@
 # with no reverse name: the relay connects to it from 127.0.0.9), when a script has started it;
 # eximmx.test, eximrelay.test, eximblock.test and eximsender.test to the refusing Exim daemon of
 # scripts/world/exim-receiver.sh (an unknown user, a relay refused, a size limit, a client and
-# a sender refused, in Exim's own words), likewise.
+# a sender refused, in Exim's own words), likewise; sendmx.test and smrelay.test (the latter
+# from 127.0.0.9) to the Sendmail daemon of scripts/world/sendmail-receiver.sh (an unknown user,
+# a relay refused, in Sendmail's words).
 # Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
 # Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
 # required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
@@ -316,6 +318,8 @@ eximmx.test smtp:[127.0.0.1]:12550
 eximrelay.test smtp:[127.0.0.1]:12550
 eximblock.test smtp:[127.0.0.1]:12551
 eximsender.test smtp:[127.0.0.1]:12552
+sendmx.test smtp:[127.0.0.1]:12560
+smrelay.test unnamed:[127.0.0.1]:12560
 bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF

@@ -1246,6 +1246,11 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     if reason == BounceReason::Rejected && RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r)) {
         return false;
     }
+    // Sendmail explains a refused relay by the client's missing name ("Relaying denied. IP
+    // name lookup failed [192.0.2.9]"): the refusal is the relay's, not a demand for a PTR.
+    if reason == BounceReason::RequirePtr && says(BounceReason::NoRelaying, lower) {
+        return false;
+    }
     // The sender's own quota ("daily user sending quota exceeded") is not a full mailbox.
     if reason == BounceReason::MailboxFull
         && (lower.contains("sending quota") || lower.contains("sending limit"))
@@ -1371,6 +1376,17 @@ mod tests {
             BounceReason::NotAccept,
             "550 5.7.1 this mailbox does not accept mail from unverified senders"
         ));
+    }
+
+    #[test]
+    fn a_relay_refused_for_a_nameless_client_is_a_refused_relay() {
+        let text =
+            "550 5.7.1 <a@example.org>... relaying denied. ip name lookup failed [192.0.2.9]";
+        assert_eq!(spoken(text, false), Some(BounceReason::NoRelaying));
+        assert_eq!(
+            spoken("550 5.7.1 ip name lookup failed [192.0.2.9]", false),
+            Some(BounceReason::RequirePtr)
+        );
     }
 
     #[test]

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# A Sendmail daemon as a receiving server that refuses, beside the recipient world, as
+# scripts/world/exim-receiver.sh is for Exim: Debian's Sendmail 8.17 (sendmail-bin and
+# sendmail-cf, unpacked with dpkg -x as scripts/world/sendmail-dsns.sh does) runs as a daemon
+# under a sendmail.cf of its own (m4, no message of the script's own) in
+# /var/cache/herald/sendmail-receiver, and listens on 127.0.0.1:12560 for sendmx.test:
+#   - an address it has no user for (local delivery, no such Unix user): "User unknown"
+#   - any other domain, for a client other than the local host: "Relaying denied" (with "IP
+#     name lookup failed" for a client with no reverse name, as 127.0.0.9 is here)
+#   - an 8 KB MaxMessageSize
+# The world's Postfix routes sendmx.test to it, and smrelay.test to it from 127.0.0.9
+# (scripts/world/start.sh); dsns.sh and replies.sh start it. It runs in its own UTS
+# namespace under a fully qualified host name and its own mount namespace, where a dnsmasq of
+# the script's own (127.0.0.79:53: NXDOMAIN for everything) is bound over /etc/resolv.conf, so
+# its lookups of clients and domains answer at once.
+#   usage: scripts/world/sendmail-receiver.sh start|stop    (the world must be up for start)
+set -euo pipefail
+W=${HERALD_WORLD:-/tmp/herald-world}
+PKG=${SENDMAIL_ROOT:-/var/cache/herald/sendmail-root}
+# Sendmail will not open a map under a world-writable directory such as /tmp.
+SR=/var/cache/herald/sendmail-receiver
+PORT=12560
+stop() {
+  local pidfile pid
+  for pidfile in "$SR/sendmail.pid" "$SR/dnsmasq.pid"; do
+    [ -f "$pidfile" ] || continue
+    pid=$(head -n 1 "$pidfile")
+    if [ -n "$pid" ] && grep -qE 'sendmail|dnsmasq' "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" || true
+    fi
+    rm -f "$pidfile"
+  done
+}
+case ${1:-} in
+  stop)
+    stop
+    exit 0
+    ;;
+  start) ;;
+  *)
+    echo "usage: sendmail-receiver.sh start|stop" >&2
+    exit 2
+    ;;
+esac
+. "$(dirname "$0")/dsn-lib.sh"
+unpack "$PKG" usr/libexec/sendmail/sendmail sendmail-bin sendmail-cf
+command -v m4 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q m4 >/dev/null
+CF="$PKG/usr/share/sendmail/cf"
+stop
+rm -rf "$SR"
+mkdir -p "$SR/queue" "$SR/mqueue"
+chmod 700 "$SR" "$SR/queue" "$SR/mqueue"
+printf 'hosts files dns\naliases files\n' > "$SR/service.switch"
+printf 'postmaster: root\n' > "$SR/aliases"
+: > "$SR/statistics"
+printf 'sendmx.test\n' > "$SR/local-host-names"
+q="'" # m4's closing quote
+cat > "$SR/receiver.mc" <<MC
+divert(-1)
+divert(0)dnl
+include(\`$CF/m4/cf.m4$q)dnl
+VERSIONID(\`herald recipient world: a refusing receiver$q)dnl
+OSTYPE(\`linux$q)dnl
+define(\`confDOMAIN_NAME$q, \`mx.sendmx.test$q)dnl
+define(\`confDONT_PROBE_INTERFACES$q, \`True$q)dnl
+define(\`QUEUE_DIR$q, \`$SR/queue$q)dnl
+define(\`MSP_QUEUE_DIR$q, \`$SR/mqueue$q)dnl
+define(\`ALIAS_FILE$q, \`$SR/aliases$q)dnl
+define(\`STATUS_FILE$q, \`$SR/statistics$q)dnl
+define(\`confPID_FILE$q, \`$SR/sendmail.pid$q)dnl
+define(\`confSERVICE_SWITCH_FILE$q, \`$SR/service.switch$q)dnl
+define(\`confCW_FILE$q, \`$SR/local-host-names$q)dnl
+define(\`confMAX_MESSAGE_SIZE$q, \`8192$q)dnl
+define(\`confTO_IDENT$q, \`0$q)dnl
+DAEMON_OPTIONS(\`Port=$PORT, Addr=127.0.0.1, Name=MTA$q)dnl
+FEATURE(\`use_cw_file$q)dnl
+FEATURE(\`nocanonify$q)dnl
+FEATURE(\`accept_unresolvable_domains$q)dnl
+MAILER(\`local$q)dnl
+MAILER(\`smtp$q)dnl
+MC
+m4 "$SR/receiver.mc" > "$SR/sendmail.cf"
+dnsmasq --port=53 --listen-address=127.0.0.79 --bind-interfaces --no-resolv --no-hosts \
+  --local=/test/ --local=/in-addr.arpa/ --address=/#/ \
+  --pid-file="$SR/dnsmasq.pid" --log-facility="$SR/dnsmasq.log"
+printf 'nameserver 127.0.0.79\n' > "$SR/resolv.conf"
+unshare --uts --mount --propagation private sh -c '
+  mount --bind "$1/resolv.conf" /etc/resolv.conf && hostname mx.sendmx.test &&
+  exec "$2/usr/libexec/sendmail/sendmail" -C "$1/sendmail.cf" -bd -q1h' _ "$SR" "$PKG" \
+  </dev/null >"$SR/stdout.log" 2>&1
+if ! wait_for_port "$PORT" "$SR/stdout.log"; then
+  stop
+  exit 1
+fi
