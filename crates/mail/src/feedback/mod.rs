@@ -480,6 +480,42 @@ Your message is held until the list moderator can review it.\r\n";
     }
 
     #[test]
+    fn a_flattened_delay_warning_states_its_cause() {
+        // A Postfix delay warning as people paste it (or as a gateway flattens it): the
+        // delivery-status fields are plain text, with no "Content-Type" line before them; the
+        // cause is BSD's word for a connection that timed out ("Operation timed out").
+        let raw = "From: MAILER-DAEMON@mx.example.com (Mail Delivery System)\r\n\
+Subject: Delayed Mail (still being retried)\r\n\r\n\
+This is the mail system at host mx.example.com.\r\n\r\n\
+# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n\r\n\
+<ann@example.org>: connect to\r\n    mx.example.org[192.0.2.7]:25: Operation timed out\r\n\r\n\
+Reporting-MTA: dns; mx.example.com\r\n\r\n\
+Final-Recipient: rfc822; ann@example.org\r\nAction: delayed\r\nStatus: 4.4.1\r\n\
+Diagnostic-Code: X-Postfix; connect to\r\n    mx.example.org[192.0.2.7]:25: Operation timed out\r\n";
+        let c = classify_message(raw.as_bytes());
+        assert_eq!(c.kind, Kind::Dsn);
+        let v = &c.recipients[0];
+        assert_eq!(
+            (
+                v.email.as_deref(),
+                v.status.as_deref(),
+                v.action.as_deref(),
+                v.reason
+            ),
+            (
+                Some("ann@example.org"),
+                Some("4.4.1"),
+                Some("delayed"),
+                BounceReason::NetworkError
+            )
+        );
+        // Field-like lines in a person's message are not a report.
+        let person = "From: Ann <ann@example.org>\r\nSubject: Question\r\n\r\n\
+Our form has these fields:\r\nFinal-Recipient: x\r\nAction: failed\r\nStatus: 5.1.1\r\n";
+        assert_eq!(classify_message(person.as_bytes()).kind, Kind::NotBounce);
+    }
+
+    #[test]
     fn mailmarshal_states_one_cause_for_the_recipients_it_lists() {
         // Its layout: the original's From and Subject, the cause, then the recipients, then
         // "Additional Information" naming the original sender (who is no recipient).

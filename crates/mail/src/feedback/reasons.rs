@@ -786,6 +786,8 @@ fn states_address_missing(lower: &str) -> bool {
 /// A connection to the recipient's server that failed or was never answered.
 const CONNECTION_FAILED: &[&str] = &[
     "connection timed out",
+    // strerror(ETIMEDOUT) on the BSDs and macOS.
+    "operation timed out",
     "connection timeout",
     "connection refused",
     "connection reset",
