@@ -170,6 +170,21 @@ pub fn classify_message(raw: &[u8]) -> Classified {
             reporter,
             spam_sign,
         );
+        // A verdict from the whole report's words (its subject's cause and its text) for
+        // `email`, when no recipient's own lines were found.
+        let whole_report = |email: &str| {
+            let lower = text.to_ascii_lowercase();
+            let words = format!("{}\n{text}", subject_cause(&message));
+            scrape::verdict(
+                email,
+                &words,
+                &words,
+                scrape::says_gave_up(&lower),
+                scrape::says_delayed(&lower),
+                reporter,
+                spam_sign,
+            )
+        };
         if recipients.is_empty() {
             // A report that names nobody: the returned message's one recipient is the one,
             // and the subject and text say why ("Returned mail: User unknown").
@@ -179,17 +194,7 @@ pub fn classify_message(raw: &[u8]) -> Classified {
                 .and_then(|a| a.address())
                 .map(str::to_ascii_lowercase);
             if let Some(to) = to {
-                let lower = text.to_ascii_lowercase();
-                let words = format!("{}\n{text}", subject_cause(&message));
-                recipients.push(scrape::verdict(
-                    &to,
-                    &words,
-                    &words,
-                    scrape::says_gave_up(&lower),
-                    scrape::says_delayed(&lower),
-                    reporter,
-                    spam_sign,
-                ));
+                recipients.push(whole_report(&to));
             }
         }
         if recipients.is_empty() && is_unaddressed_bounce(&message) {
@@ -199,17 +204,7 @@ pub fn classify_message(raw: &[u8]) -> Classified {
             // the cause its words give (`onhold` when they give none). Never hard: with no
             // address to tie them to, its words may be the original's (a subject quoted in
             // "Undeliverable: …"), and a wrong hard suppresses a good address.
-            let lower = text.to_ascii_lowercase();
-            let words = format!("{}\n{text}", subject_cause(&message));
-            let mut verdict = scrape::verdict(
-                "",
-                &words,
-                &words,
-                scrape::says_gave_up(&lower),
-                scrape::says_delayed(&lower),
-                reporter,
-                spam_sign,
-            );
+            let mut verdict = whole_report("");
             verdict.email = None;
             verdict.hard = false;
             recipients.push(verdict);
