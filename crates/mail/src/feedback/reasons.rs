@@ -669,9 +669,11 @@ fn says_unrouteable(lower: &str) -> bool {
     lower.contains("unrouteable address") || lower.contains("unroutable address")
 }
 
-/// A permanent refusal of MAIL FROM that named nothing more specific.
+/// A permanent refusal of MAIL FROM that named nothing more specific. (A 552 there is the
+/// message's announced SIZE over the server's limit, not a refusal of the sender.)
 fn refuses_the_sender(r: &Refusal<'_>) -> bool {
     r.stage == Some(SmtpStage::MailFrom)
+        && r.reply_code != Some(552)
         && match (r.status, r.reply_code) {
             (Some(s), _) => s.class == 5,
             (None, Some(c)) => c >= 500,
@@ -1369,6 +1371,14 @@ mod tests {
             r("550 Administrative prohibition", Some(SmtpStage::MailFrom)),
             BounceReason::Rejected
         );
+        // A bare 552 there answers the message's announced size: not the sender's fault.
+        let size = decide(&Refusal {
+            reply_code: Some(552),
+            text: "552",
+            stage: Some(SmtpStage::MailFrom),
+            ..Refusal::default()
+        });
+        assert_ne!(size, BounceReason::Rejected);
         // …a cause it does name still counts; and at RCPT TO the same words stay vague.
         assert_eq!(
             r(
