@@ -58,9 +58,6 @@ pub(super) fn looks_like_bounce(message: &Message<'_>) -> bool {
         .unwrap_or_default();
     // The null reverse path (RFC 5321 §4.5.5) with the returned message attached is how an
     // MTA bounces, whatever its From and Subject say.
-    let null_sender = message
-        .header_raw("Return-Path")
-        .is_some_and(|v| v.trim() == "<>");
     let returns_original = message
         .parts
         .iter()
@@ -77,13 +74,20 @@ pub(super) fn looks_like_bounce(message: &Message<'_>) -> bool {
     message.header_raw("X-Failed-Recipients").is_some()
         || is_delivery_report(message)
         || SENDERS.iter().any(|s| from.contains(s))
-        || (null_sender && returns_original && !is_autoreply(message))
+        || (null_sender(message) && returns_original && !is_autoreply(message))
         || (!replying
             && FAILURE_SUBJECTS
                 .iter()
                 .chain(BROAD_SUBJECTS)
                 .any(|s| subject.contains(s))
             && !is_autoreply(message))
+}
+
+/// Sent with the null reverse path (RFC 5321 §4.5.5), as the receiving MTA recorded it.
+fn null_sender(message: &Message<'_>) -> bool {
+    message
+        .header_raw("Return-Path")
+        .is_some_and(|v| v.trim() == "<>")
 }
 
 /// An RFC 3464 delivery report, whatever became of its parts.
@@ -110,11 +114,8 @@ pub(super) fn is_unaddressed_bounce(message: &Message<'_>) -> bool {
         .to_ascii_lowercase();
     let local = from.split('@').next().unwrap_or_default();
     let subject = message.subject().unwrap_or_default().to_ascii_lowercase();
-    let null_sender = message
-        .header_raw("Return-Path")
-        .is_some_and(|v| v.trim() == "<>");
     ["mailer-daemon", "postmaster"].contains(&local)
-        && (null_sender || FAILURE_SUBJECTS.iter().any(|s| subject.contains(s)))
+        && (null_sender(message) || FAILURE_SUBJECTS.iter().any(|s| subject.contains(s)))
         && !is_autoreply(message)
         && list_refusal(message).is_none()
         && message.header_raw("List-Id").is_none()

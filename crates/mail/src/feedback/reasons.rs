@@ -637,21 +637,19 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         return Vacation;
     }
     // Nothing specific: the broad words ("policy", "denied", "blocked"), then the reply code.
-    if let Some(reason) = by_phrase(&lower) {
+    let broad = by_phrase(&lower);
+    // A refusal of MAIL FROM with no words or only broad words of policy (Exim's "550
+    // Administrative prohibition"): the sender refused, by Sisimai's convention for that command.
+    if refuses_the_sender(r) && broad.is_none_or(|b| b == PolicyViolation) {
+        return Rejected;
+    }
+    if let Some(reason) = broad {
         // Broad words of an unknown user, answered after the message: a filter's verdict on
         // the message (as the Filtered probe reads the specific statements).
         if reason == UserUnknown && r.stage.is_some_and(SmtpStage::is_content) {
             return Filtered;
         }
-        // Broad words of policy in a refusal of MAIL FROM (Exim's "550 Administrative
-        // prohibition"): the sender refused, by Sisimai's convention for that command.
-        if reason == PolicyViolation && refuses_the_sender(r) {
-            return Rejected;
-        }
         return reason;
-    }
-    if refuses_the_sender(r) {
-        return Rejected;
     }
     match r.reply_code {
         Some(552) => MailboxFull,
@@ -674,11 +672,8 @@ fn says_unrouteable(lower: &str) -> bool {
 fn refuses_the_sender(r: &Refusal<'_>) -> bool {
     r.stage == Some(SmtpStage::MailFrom)
         && r.reply_code != Some(552)
-        && match (r.status, r.reply_code) {
-            (Some(s), _) => s.class == 5,
-            (None, Some(c)) => c >= 500,
-            (None, None) => false,
-        }
+        && (r.status.is_some() || r.reply_code.is_some())
+        && super::permanence(r.status, r.reply_code)
 }
 
 /// A local delivery agent's own words (the text of a pipe or mailbox delivery that failed).
