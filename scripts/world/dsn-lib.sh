@@ -186,3 +186,40 @@ own_resolver() {
 stop_resolver() {
   if [ -f "$1/dnsmasq.pid" ]; then kill "$(cat "$1/dnsmasq.pid")" 2>/dev/null || true; fi
 }
+
+# exim_unpacked PKG: Debian's Exim (exim4-daemon-light) unpacked under PKG, with its user.
+exim_unpacked() {
+  if [ ! -x "$1/usr/sbin/exim4" ]; then
+    # libidn12 is Exim's one library a bare Debian lacks; it does not conflict with Postfix.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q libidn12 >/dev/null
+  fi
+  unpack "$1" usr/sbin/exim4 exim4-daemon-light
+  id Debian-exim >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin Debian-exim
+}
+
+# sendmail_unpacked PKG: Debian's Sendmail (sendmail-bin, sendmail-cf) unpacked under PKG, and m4.
+sendmail_unpacked() {
+  unpack "$1" usr/libexec/sendmail/sendmail sendmail-bin sendmail-cf
+  command -v m4 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q m4 >/dev/null
+}
+
+# sendmail_dir DIR: DIR made afresh for one Sendmail (queues, aliases, statistics, service
+# switch; Sendmail refuses maps under a world-writable directory), and the mc lines naming
+# them and its pid file printed, for the mc to include.
+sendmail_dir() {
+  local d=$1 q="'"
+  rm -rf "$d"
+  mkdir -p "$d/queue" "$d/mqueue"
+  chmod 700 "$d" "$d/queue" "$d/mqueue"
+  printf 'hosts files dns\naliases files\n' > "$d/service.switch"
+  printf 'postmaster: root\n' > "$d/aliases"
+  : > "$d/statistics"
+  cat <<MC
+define(\`QUEUE_DIR$q, \`$d/queue$q)dnl
+define(\`MSP_QUEUE_DIR$q, \`$d/mqueue$q)dnl
+define(\`ALIAS_FILE$q, \`$d/aliases$q)dnl
+define(\`STATUS_FILE$q, \`$d/statistics$q)dnl
+define(\`confPID_FILE$q, \`$d/sendmail.pid$q)dnl
+define(\`confSERVICE_SWITCH_FILE$q, \`$d/service.switch$q)dnl
+MC
+}

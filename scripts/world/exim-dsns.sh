@@ -16,12 +16,7 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 . "$(dirname "$0")/dsn-lib.sh"
 E="$W/exim"
 PKG=${EXIM_ROOT:-/var/cache/herald/exim-root}
-if [ ! -x "$PKG/usr/sbin/exim4" ]; then
-  # libidn12 is Exim's one library a bare Debian lacks; it does not conflict with Postfix.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libidn12 >/dev/null
-fi
-unpack "$PKG" usr/sbin/exim4 exim4-daemon-light
-id Debian-exim >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin Debian-exim
+exim_unpacked "$PKG"
 rm -rf "$E"
 mkdir -p "$E/spool" "$E/log" "$E/dsn/Maildir"/{new,cur,tmp}
 chown -R Debian-exim:Debian-exim "$E"

@@ -34,12 +34,7 @@ case ${1:-} in
     ;;
 esac
 . "$(dirname "$0")/dsn-lib.sh"
-if [ ! -x "$PKG/usr/sbin/exim4" ]; then
-  # libidn12 is Exim's one library a bare Debian lacks; it does not conflict with Postfix.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libidn12 >/dev/null
-fi
-unpack "$PKG" usr/sbin/exim4 exim4-daemon-light
-id Debian-exim >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin Debian-exim
+exim_unpacked "$PKG"
 stop
 rm -rf "$X"
 mkdir -p "$X/spool" "$X/log"

@@ -17,19 +17,13 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 . "$(dirname "$0")/dsn-lib.sh"
 PKG=${SENDMAIL_ROOT:-/var/cache/herald/sendmail-root}
 SM=/var/cache/herald/sendmail-world
-unpack "$PKG" usr/libexec/sendmail/sendmail sendmail-bin sendmail-cf
-command -v m4 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q m4 >/dev/null
+sendmail_unpacked "$PKG"
 CF="$PKG/usr/share/sendmail/cf"
 MX_PORT=${WORLD_MX_PORT:-12525}
 TOOBIG_PORT=${WORLD_TOOBIG_PORT:-12530}
 BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
 NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
-rm -rf "$SM"
-mkdir -p "$SM/queue" "$SM/mqueue"
-chmod 700 "$SM" "$SM/queue" "$SM/mqueue"
-printf 'hosts files dns\naliases files\n' > "$SM/service.switch"
-printf 'postmaster: root\n' > "$SM/aliases"
-: > "$SM/statistics"
+paths=$(sendmail_dir "$SM")
 q="'" # m4's closing quote
 cat > "$SM/world.mc" <<MC
 divert(-1)
@@ -39,12 +33,7 @@ VERSIONID(\`herald recipient world$q)dnl
 OSTYPE(\`linux$q)dnl
 define(\`confDOMAIN_NAME$q, \`mx.sendmail.world.test$q)dnl
 define(\`confDONT_PROBE_INTERFACES$q, \`True$q)dnl
-define(\`QUEUE_DIR$q, \`$SM/queue$q)dnl
-define(\`MSP_QUEUE_DIR$q, \`$SM/mqueue$q)dnl
-define(\`ALIAS_FILE$q, \`$SM/aliases$q)dnl
-define(\`STATUS_FILE$q, \`$SM/statistics$q)dnl
-define(\`confPID_FILE$q, \`$SM/sendmail.pid$q)dnl
-define(\`confSERVICE_SWITCH_FILE$q, \`$SM/service.switch$q)dnl
+$paths
 define(\`confTO_QUEUERETURN$q, \`20s$q)dnl
 define(\`confTO_QUEUEWARN$q, \`5s$q)dnl
 define(\`confDELIVERY_MODE$q, \`interactive$q)dnl

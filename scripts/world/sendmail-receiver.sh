@@ -43,16 +43,10 @@ case ${1:-} in
     ;;
 esac
 . "$(dirname "$0")/dsn-lib.sh"
-unpack "$PKG" usr/libexec/sendmail/sendmail sendmail-bin sendmail-cf
-command -v m4 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q m4 >/dev/null
+sendmail_unpacked "$PKG"
 CF="$PKG/usr/share/sendmail/cf"
 stop
-rm -rf "$SR"
-mkdir -p "$SR/queue" "$SR/mqueue"
-chmod 700 "$SR" "$SR/queue" "$SR/mqueue"
-printf 'hosts files dns\naliases files\n' > "$SR/service.switch"
-printf 'postmaster: root\n' > "$SR/aliases"
-: > "$SR/statistics"
+paths=$(sendmail_dir "$SR")
 printf 'sendmx.test\n' > "$SR/local-host-names"
 q="'" # m4's closing quote
 cat > "$SR/receiver.mc" <<MC
@@ -63,12 +57,7 @@ VERSIONID(\`herald recipient world: a refusing receiver$q)dnl
 OSTYPE(\`linux$q)dnl
 define(\`confDOMAIN_NAME$q, \`mx.sendmx.test$q)dnl
 define(\`confDONT_PROBE_INTERFACES$q, \`True$q)dnl
-define(\`QUEUE_DIR$q, \`$SR/queue$q)dnl
-define(\`MSP_QUEUE_DIR$q, \`$SR/mqueue$q)dnl
-define(\`ALIAS_FILE$q, \`$SR/aliases$q)dnl
-define(\`STATUS_FILE$q, \`$SR/statistics$q)dnl
-define(\`confPID_FILE$q, \`$SR/sendmail.pid$q)dnl
-define(\`confSERVICE_SWITCH_FILE$q, \`$SR/service.switch$q)dnl
+$paths
 define(\`confCW_FILE$q, \`$SR/local-host-names$q)dnl
 define(\`confMAX_MESSAGE_SIZE$q, \`8192$q)dnl
 define(\`confTO_IDENT$q, \`0$q)dnl
