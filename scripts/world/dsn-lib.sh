@@ -223,3 +223,11 @@ define(\`confPID_FILE$q, \`$d/sendmail.pid$q)dnl
 define(\`confSERVICE_SWITCH_FILE$q, \`$d/service.switch$q)dnl
 MC
 }
+
+# haraka_installed PKG: Haraka 3.3.4 from the npm registry, under PKG (with its stock plugins).
+haraka_installed() {
+  [ -x "$1/node_modules/.bin/haraka" ] && return 0
+  command -v npm >/dev/null || apt-get install -y -q nodejs npm >/dev/null
+  mkdir -p "$1"
+  (cd "$1" && npm install --no-audit --no-fund --silent Haraka@3.3.4 >/dev/null)
+}

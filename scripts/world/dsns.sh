@@ -41,17 +41,26 @@ cases+=(
   "sendmail-mx-unknown|ghost@sendmx.test|userunknown|hard|"
   "sendmail-mx-relay|someone@smrelay.test|norelaying|soft|"
 )
+# Refusals worded by Haraka (scripts/world/haraka-receiver.sh): a relay refused, a size limit
+# (refused at MAIL FROM: Postfix announces SIZE), a blocklisted client, no reverse name.
+cases+=(
+  "haraka-mx-relay|someone@harakarelay.test|norelaying|soft|"
+  "haraka-mx-size|alice@harakamx.test|mesgtoobig|soft|big"
+  "haraka-mx-listed|someone@harakablock.test|blocked|soft|"
+  "haraka-mx-noptr|someone@harakanoptr.test|requireptr|soft|"
+)
 no_warnings() {
   postconf -c "$W/postfix/etc" -X delay_warning_time || true
   postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1 || true
 }
 # Set before anything starts, so a failure half-way stops what did start.
-trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true' EXIT
+trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true' EXIT
 # refuse.test and moved.test: the second Postfix instance's refused sender and relocated user
 # (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 "$(dirname "$0")/exim-receiver.sh" start
 "$(dirname "$0")/sendmail-receiver.sh" start
+"$(dirname "$0")/haraka-receiver.sh" start
 # A delay warning after 4 s (the world's Postfix sends none otherwise), for this run only.
 postconf -c "$W/postfix/etc" -e delay_warning_time=4s
 postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1

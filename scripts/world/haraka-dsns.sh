@@ -17,11 +17,7 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 . "$W/env"
 . "$(dirname "$0")/dsn-lib.sh"
 PKG=${HARAKA_ROOT:-/var/cache/herald/haraka}
-if [ ! -x "$PKG/node_modules/.bin/haraka" ]; then
-  command -v npm >/dev/null || apt-get install -y -q nodejs npm >/dev/null
-  mkdir -p "$PKG"
-  (cd "$PKG" && npm install --no-audit --no-fund --silent Haraka@3.3.4 >/dev/null)
-fi
+haraka_installed "$PKG"
 PORT=12650
 MX_PORT=${WORLD_MX_PORT:-12525}
 H="$W/haraka"

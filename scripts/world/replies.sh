@@ -121,3 +121,15 @@ save sendmail-relay norelaying soft \
     --to someone@smrelay.test --quit-after RCPT)"
 save sendmail-size mesgtoobig soft \
   "$(refusal --server 127.0.0.1:12560 --from someone@sender.test --to root@sendmx.test --body "$big")"
+# --- Refusals worded by Haraka (scripts/world/haraka-receiver.sh).
+trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true' EXIT
+"$(dirname "$0")/haraka-receiver.sh" start
+save haraka-relay norelaying soft \
+  "$(refusal --server 127.0.0.1:12570 --from someone@sender.test --to someone@harakarelay.test --quit-after RCPT)"
+save haraka-size mesgtoobig soft \
+  "$(refusal --server 127.0.0.1:12570 --from someone@sender.test --to alice@harakamx.test --body "$big")"
+save haraka-listed blocked soft \
+  "$(refusal --server 127.0.0.1:12571 --from someone@sender.test --to someone@harakablock.test --quit-after RCPT)"
+save haraka-noptr requireptr soft \
+  "$(refusal --server 127.0.0.1:12572 --local-interface 127.0.0.9 --from someone@sender.test \
+    --to someone@harakanoptr.test --quit-after RCPT)"

@@ -31,7 +31,10 @@
 # scripts/world/exim-receiver.sh (an unknown user, a relay refused, a size limit, a client and
 # a sender refused, in Exim's own words), likewise; sendmx.test and smrelay.test (the latter
 # from 127.0.0.9) to the Sendmail daemon of scripts/world/sendmail-receiver.sh (an unknown user,
-# a relay refused, in Sendmail's words).
+# a relay refused, in Sendmail's words); harakamx.test, harakarelay.test, harakablock.test and
+# harakanoptr.test (from 127.0.0.9) to the Haraka daemons of scripts/world/haraka-receiver.sh (a
+# size limit, a relay refused, a blocklisted client, a client with no reverse name, in Haraka's
+# words).
 # Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
 # Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
 # required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
@@ -320,6 +323,10 @@ eximblock.test smtp:[127.0.0.1]:12551
 eximsender.test smtp:[127.0.0.1]:12552
 sendmx.test smtp:[127.0.0.1]:12560
 smrelay.test unnamed:[127.0.0.1]:12560
+harakamx.test smtp:[127.0.0.1]:12570
+harakarelay.test smtp:[127.0.0.1]:12570
+harakablock.test smtp:[127.0.0.1]:12571
+harakanoptr.test unnamed:[127.0.0.1]:12572
 bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF

@@ -6,9 +6,11 @@ rm -f "$W/env"   # tests read it to find a running world
 [ -f "$W/postfix/etc/main.cf" ] && postfix -c "$W/postfix/etc" stop </dev/null >/dev/null 2>&1
 # The second instance of scripts/world/refusers.sh, if a collection run was killed.
 [ -f "$W/refusers/etc/main.cf" ] && postfix -c "$W/refusers/etc" stop </dev/null >/dev/null 2>&1
-# And the Exim and Sendmail daemons of scripts/world/exim-receiver.sh and sendmail-receiver.sh.
+# And the Exim, Sendmail and Haraka daemons of scripts/world/exim-receiver.sh,
+# sendmail-receiver.sh and haraka-receiver.sh.
 "$(dirname "$0")/exim-receiver.sh" stop
 "$(dirname "$0")/sendmail-receiver.sh" stop
+"$(dirname "$0")/haraka-receiver.sh" stop
 for pidfile in "$W/dns/dnsmasq.pid" "$W/refusers/dnsmasq.pid"; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
