@@ -145,6 +145,12 @@ fn mta_verdict(
 /// The verdict on one recipient's block (None: the block names no recipient).
 fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdict> {
     let email = recipient_of(block)?;
+    Some(block_verdict(block, Some(email), r))
+}
+
+/// The verdict on a per-recipient block for `email` (None: the report names nobody; the
+/// verdict is about the delivery whose return path the report came to).
+fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'_>) -> Verdict {
     let action = field(block, "action").map(|a| a.to_ascii_lowercase());
     let status = field(block, "status").and_then(Status::find);
     // A diagnostic says what it has to say in a few KB; the bound keeps the scans linear.
@@ -163,8 +169,12 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
         d.split_once(';')
             .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
     }) && program_output(&diagnostic);
-    // The human-readable part often carries the words the DSN fields leave out.
-    let context = scrape::context_for(r.human, &email, r.all_rcpts);
+    // The human-readable part often carries the words the DSN fields leave out (all of it,
+    // for a report that names nobody).
+    let context = match &email {
+        Some(email) => scrape::context_for(r.human, email, r.all_rcpts),
+        None => truncate(r.human, 8 * 1024).to_string(),
+    };
     // The diagnostic speaks for this recipient; the human text only when it says nothing
     // we can read (it often covers several recipients).
     let diagnostic_speaks = reasons::by_phrase(&diagnostic.to_ascii_lowercase()).is_some();
@@ -222,9 +232,10 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
     };
     // A big provider's reply means what the provider documents it to mean.
     let hosts = format!(
-        "{} {} {email}\n{context}",
+        "{} {} {}\n{context}",
         field(block, "remote-mta").unwrap_or_default(),
-        r.reporting_mta
+        r.reporting_mta,
+        email.as_deref().unwrap_or_default()
     );
     let reply = if diagnostic.is_empty() {
         &words
@@ -239,8 +250,8 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
     let temporary = delayed
         || read_status.or(status).is_some_and(|s| s.class == 4)
         || (read_status.or(status).is_none() && reply_code.is_some_and(|c| c < 500));
-    Some(Verdict {
-        email: Some(email),
+    Verdict {
+        email,
         reason,
         hard: !delayed && reasons::is_hard_report(reason, temporary),
         status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
@@ -250,7 +261,7 @@ fn recipient_verdict(block: &[(String, String)], r: &Report<'_>) -> Option<Verdi
         remote_mta: field(block, "remote-mta")
             .map(|m| clip(m.split_once(';').map_or(m, |(_, v)| v)))
             .filter(|m| !m.is_empty()),
-    })
+    }
 }
 
 /// The DSN's `Status:` field or the code in its diagnostic, whichever says more: the field,
@@ -377,7 +388,13 @@ pub(super) fn typed_address(v: &str) -> String {
         && let Some(len) = v[open + 1..].find('>')
         && v[open + 1..open + 1 + len].contains('@')
     {
-        return v[open + 1..open + 1 + len].trim().to_string();
+        // The whole address quoted inside its brackets (<"ann@example.com">) is that address.
+        let inner = v[open + 1..open + 1 + len].trim();
+        let unquoted = inner
+            .strip_prefix('"')
+            .and_then(|i| i.strip_suffix('"'))
+            .filter(|i| !i.contains('"') && herald_domain::EmailAddress::parse(i).is_ok());
+        return unquoted.unwrap_or(inner).to_string();
     }
     v.trim_matches(['<', '>', ' ', '"']).to_string()
 }
@@ -424,13 +441,35 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         .collect();
     if recipients.is_empty() {
         // A report part with no recipient fields: read the text instead.
-        recipients = scrape::recipients(
+        let scraped = scrape::recipients(
             &human,
             &header_list(message),
             &own_addresses(message),
             report.reporter,
             report.spam_sign,
         );
+        // One per-recipient block that names nobody (no Final-Recipient) is still that
+        // recipient's account: its status and diagnostic, for the one address the text or
+        // the headers (X-Failed-Recipients) name, or, when nothing names one, for the
+        // delivery whose return path the report came to.
+        let nameless: Vec<_> = blocks
+            .iter()
+            .filter(|b| field(b, "action").is_some() || field(b, "status").is_some())
+            .collect();
+        recipients = match (nameless.as_slice(), scraped.as_slice()) {
+            ([block], []) => {
+                // Hard only when the block's own status says so: with no address, the
+                // words may be the original's (a subject quoted in the text).
+                let mut verdict = block_verdict(block, None, &report);
+                let status_says = field(block, "status")
+                    .and_then(Status::find)
+                    .and_then(Status::name);
+                verdict.hard &= status_says == Some(verdict.reason);
+                vec![verdict]
+            }
+            ([block], [one]) => vec![block_verdict(block, one.email.clone(), &report)],
+            _ => scraped,
+        };
         if recipients.is_empty() {
             return None;
         }
@@ -501,6 +540,89 @@ mod tests {
             "ann@example.com"
         );
         assert_eq!(xtext_decoded("a+2Bb+3Dc+zz+4"), "a+b=c+zz+4");
+        // The whole address quoted inside its brackets is still that address.
+        assert_eq!(
+            typed_address("rfc822; <\"ann@example.com\">"),
+            "ann@example.com"
+        );
+    }
+
+    fn dsn(fields: &str, headers: &str) -> Classified {
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.example.com\r\nTo: sender@example.net\r\n{headers}\
+             Subject: Undelivered Mail Returned to Sender\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+             --B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\r\n\
+             --B\r\nContent-Type: message/delivery-status\r\n\r\n\
+             Reporting-MTA: dns; mx.example.com\r\n\r\n{fields}\r\n--B--\r\n"
+        );
+        classify_message(raw.as_bytes())
+    }
+
+    #[test]
+    fn a_block_that_names_nobody_still_gives_its_status() {
+        // The recipient named only in X-Failed-Recipients: the one block's status is its.
+        let c = dsn(
+            "Action: failed\r\nStatus: 5.1.1\r\n",
+            "X-Failed-Recipients: ann@example.com\r\n",
+        );
+        assert_eq!(c.kind, Kind::Dsn);
+        assert_eq!(c.recipients.len(), 1);
+        let v = &c.recipients[0];
+        assert_eq!(v.email.as_deref(), Some("ann@example.com"));
+        assert_eq!(v.status.as_deref(), Some("5.1.1"));
+        assert_eq!(v.reason, BounceReason::UserUnknown);
+        assert!(v.hard);
+        // Named nowhere: one verdict without an address (the return path's delivery), from
+        // the structured status, which a quoted subject cannot be.
+        let c = dsn("Action: failed\r\nStatus: 5.1.1\r\n", "");
+        assert_eq!(c.kind, Kind::Dsn);
+        assert_eq!(c.recipients.len(), 1);
+        let v = &c.recipients[0];
+        assert_eq!(v.email, None);
+        assert_eq!(v.status.as_deref(), Some("5.1.1"));
+        assert_eq!(v.reason, BounceReason::UserUnknown);
+        assert!(v.hard);
+        // ... and not hard on its words alone.
+        let c = dsn("Action: failed\r\nStatus: 5.0.0\r\n", "");
+        assert_eq!(c.recipients.len(), 1);
+        assert!(!c.recipients[0].hard);
+        // Two blocks that name nobody cannot be told apart: not paired with one address.
+        let c = dsn(
+            "Action: failed\r\nStatus: 5.1.1\r\n\r\nAction: failed\r\nStatus: 5.2.2\r\n",
+            "X-Failed-Recipients: ann@example.com\r\n",
+        );
+        assert!(c.recipients.iter().all(|v| v.status.is_none()));
+    }
+
+    #[test]
+    fn recipients_without_a_blank_line_between_them() {
+        for fields in [
+            "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+             Final-Recipient: rfc822; bob@example.com\r\nAction: failed\r\nStatus: 5.2.2\r\n",
+            "Action: failed\r\nFinal-Recipient: rfc822; ann@example.com\r\nStatus: 5.1.1\r\n\
+             Action: failed\r\nFinal-Recipient: rfc822; bob@example.com\r\nStatus: 5.2.2\r\n",
+            // Each recipient's fields in the orders Postfix and Amazon SES write them.
+            "Final-Recipient: rfc822; ann@example.com\r\nOriginal-Recipient: rfc822;ann@example.com\r\n\
+             Action: failed\r\nStatus: 5.1.1\r\n\r\n\
+             Action: failed\r\nFinal-Recipient: rfc822; bob@example.com\r\n\
+             Original-Recipient: rfc822; bob@example.com\r\nStatus: 5.2.2\r\n",
+        ] {
+            let c = dsn(fields, "");
+            let got: Vec<_> = c
+                .recipients
+                .iter()
+                .map(|v| (v.email.clone().unwrap_or_default(), v.reason))
+                .collect();
+            assert_eq!(
+                got,
+                vec![
+                    ("ann@example.com".to_string(), BounceReason::UserUnknown),
+                    ("bob@example.com".to_string(), BounceReason::MailboxFull),
+                ],
+                "{fields}"
+            );
+        }
     }
 
     fn st(s: &str) -> Option<Status> {

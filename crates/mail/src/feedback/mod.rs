@@ -328,7 +328,23 @@ pub(crate) fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
         }
         match line.split_once(':') {
             Some((name, value)) if !name.trim().is_empty() && !name.trim().contains(' ') => {
-                block.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+                let name = name.trim().to_ascii_lowercase();
+                // Recipients not separated by a blank line: a recipient field, or an Action
+                // after a recipient, that the block already has starts the next one. (Fields
+                // come in any order: Postfix writes Final-Recipient before
+                // Original-Recipient, Amazon SES Action before both.)
+                let has = |n: &str| block.iter().any(|(b, _)| b == n);
+                let next_recipient = match name.as_str() {
+                    "final-recipient" | "original-recipient" => has(&name),
+                    "action" => {
+                        has("action") && (has("final-recipient") || has("original-recipient"))
+                    }
+                    _ => false,
+                };
+                if next_recipient {
+                    blocks.push(std::mem::take(&mut block));
+                }
+                block.push((name, value.trim().to_string()));
             }
             // Not a field and not folded, after a diagnostic: a line break some mail system
             // put into the diagnostic's text (a fold breaks before whitespace; this one broke

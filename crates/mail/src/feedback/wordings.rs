@@ -147,6 +147,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::NoRelaying,
         &[
             "relay access denied",
+            // Haraka, when no plugin accepted the recipient as local or for relay.
+            "i cannot deliver mail for",
             "relaying denied",
             "relay denied",
             "relay not permitted",
@@ -458,6 +460,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "sender was not authenticated",
             "sending denied",
             "sender address has null mx",
+            "sender address does not exist",
+            "sender does not exist",
             "sending address not accepted",
         ],
     ),
@@ -1197,6 +1201,16 @@ const RECIPIENT_REFUSALS: &[&str] = &[
     "your ip is ",
 ];
 
+/// Texts whose subject is the envelope sender's address or domain.
+const SENDER_SUBJECTS: &[&str] = &[
+    "sender address",
+    "sender's address",
+    "sender email address",
+    "sender domain",
+    "sender's domain",
+    "envelope sender",
+];
+
 /// The order a bare text (one reply, no session around it) is read in: the reason whose
 /// statement it makes, the more specific reasons first.
 pub(super) const SPOKEN: &[BounceReason] = &[
@@ -1244,6 +1258,16 @@ pub(super) fn spoken(lower: &str, limit: bool) -> Option<BounceReason> {
 /// Does `lower` (lower case) make one of `reason`'s statements?
 pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     if reason == BounceReason::Rejected && RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r)) {
+        return false;
+    }
+    // "Does not exist" about the sender's own address or domain ("550 5.1.8 Sender address
+    // does not exist"), in a text that names no recipient, refuses the sender.
+    if matches!(
+        reason,
+        BounceReason::UserUnknown | BounceReason::HostUnknown
+    ) && SENDER_SUBJECTS.iter().any(|p| lower.contains(p))
+        && !lower.contains("recipient")
+    {
         return false;
     }
     // Sendmail explains a refused relay by the client's missing name ("Relaying denied. IP
@@ -1386,6 +1410,33 @@ mod tests {
         assert_eq!(
             spoken("550 5.7.1 ip name lookup failed [192.0.2.9]", false),
             Some(BounceReason::RequirePtr)
+        );
+    }
+
+    #[test]
+    fn harakas_refusal_of_a_recipient_no_plugin_accepted_is_a_refused_relay() {
+        // Haraka's own words when no plugin accepted the recipient as local or for relay
+        // ("No plugin determined if relaying was allowed", its log says).
+        let c = super::super::classify_text("550 I cannot deliver mail for <a@example.org>");
+        assert_eq!(c.recipients[0].reason, BounceReason::NoRelaying);
+        assert!(!c.recipients[0].hard);
+    }
+
+    #[test]
+    fn a_sender_that_does_not_exist_is_a_refused_sender() {
+        for text in [
+            "550 5.1.8 sender address does not exist",
+            "550 sender address does not exist",
+            "553 sender domain does not exist",
+        ] {
+            assert_eq!(spoken(text, false), Some(BounceReason::Rejected), "{text}");
+            assert!(!says(BounceReason::UserUnknown, text), "{text}");
+            assert!(!says(BounceReason::HostUnknown, text), "{text}");
+        }
+        // The recipient's address, still.
+        assert_eq!(
+            spoken("550 5.1.1 recipient address does not exist", false),
+            Some(BounceReason::UserUnknown)
         );
     }
 
