@@ -26,8 +26,8 @@ cases+=(
   "two-recipients|ghost2@gone.test,full@inbox.test|userunknown;mailboxfull|hard;soft|"
 )
 # Refusals worded by Exim (scripts/world/exim-receiver.sh): an unknown user, a relay refused,
-# a size limit (Postfix announces SIZE: refused at MAIL FROM), a client refused at connection,
-# a sender refused at MAIL FROM.
+# a size limit (Exim announces SIZE in EHLO: Postfix refuses to send and says so itself), a
+# client refused at connection, a sender refused at MAIL FROM.
 cases+=(
   "exim-mx-unknown|ghost@eximmx.test|userunknown|hard|"
   "exim-mx-relay|someone@eximrelay.test|norelaying|soft|"
@@ -42,7 +42,8 @@ cases+=(
   "sendmail-mx-relay|someone@smrelay.test|norelaying|soft|"
 )
 # Refusals worded by Haraka (scripts/world/haraka-receiver.sh): a relay refused, a size limit
-# (refused at MAIL FROM: Postfix announces SIZE), a blocklisted client, no reverse name.
+# (Haraka announces SIZE in EHLO, so Postfix refuses to send and says so itself), a blocklisted
+# client, no reverse name.
 cases+=(
   "haraka-mx-relay|someone@harakarelay.test|norelaying|soft|"
   "haraka-mx-size|alice@harakamx.test|mesgtoobig|soft|big"

@@ -27,7 +27,7 @@ stop() {
   for name in "${NAMES[@]}"; do
     [ -f "$H/$name.pid" ] || continue
     pid=$(cat "$H/$name.pid")
-    if [ -n "$pid" ] && grep -q haraka "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+    if [ -n "$pid" ] && grep -q haraka "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid" || true; fi
     rm -f "$H/$name.pid"
   done
 }
@@ -56,7 +56,8 @@ instance() {
   local name=$1 port=$2 dir=$H/$1
   shift 2
   "$PKG/node_modules/.bin/haraka" -i "$dir" >/dev/null
-  printf 'listen=127.0.0.1:%s\n' "$port" > "$dir/config/smtp.ini"
+  # One process (nodes=0: no cluster of forked workers), so its pid is the daemon's.
+  printf 'listen=127.0.0.1:%s\nnodes=0\n' "$port" > "$dir/config/smtp.ini"
   printf 'mx.haraka-%s.test\n' "$name" > "$dir/config/me"
   printf 'level=info\n' > "$dir/config/log.ini"
   printf '%s\n' world_public "$@" > "$dir/config/plugins"

@@ -458,13 +458,17 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
             .collect();
         recipients = match (nameless.as_slice(), scraped.as_slice()) {
             ([block], []) => {
-                // Hard only when the block's own status says so: with no address, the
-                // words may be the original's (a subject quoted in the text).
+                // Hard only when the block's own status (or its diagnostic's code) says
+                // so: with no address, the words may be the original's (a subject quoted
+                // in the text).
                 let mut verdict = block_verdict(block, None, &report);
-                let status_says = field(block, "status")
-                    .and_then(Status::find)
-                    .and_then(Status::name);
-                verdict.hard &= status_says == Some(verdict.reason);
+                let names = |name: &str| {
+                    field(block, name)
+                        .and_then(Status::find)
+                        .and_then(Status::name)
+                        == Some(verdict.reason)
+                };
+                verdict.hard &= names("status") || names("diagnostic-code");
                 vec![verdict]
             }
             ([block], [one]) => vec![block_verdict(block, one.email.clone(), &report)],
@@ -583,16 +587,47 @@ mod tests {
         assert_eq!(v.status.as_deref(), Some("5.1.1"));
         assert_eq!(v.reason, BounceReason::UserUnknown);
         assert!(v.hard);
-        // ... and not hard on its words alone.
+        // ... and not hard on its words alone, but on the block's own diagnostic's code.
         let c = dsn("Action: failed\r\nStatus: 5.0.0\r\n", "");
         assert_eq!(c.recipients.len(), 1);
         assert!(!c.recipients[0].hard);
+        let c = dsn(
+            "Action: failed\r\nStatus: 5.0.0\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n",
+            "",
+        );
+        assert_eq!(c.recipients[0].reason, BounceReason::UserUnknown);
+        assert!(c.recipients[0].hard);
         // Two blocks that name nobody cannot be told apart: not paired with one address.
         let c = dsn(
             "Action: failed\r\nStatus: 5.1.1\r\n\r\nAction: failed\r\nStatus: 5.2.2\r\n",
             "X-Failed-Recipients: ann@example.com\r\n",
         );
         assert!(c.recipients.iter().all(|v| v.status.is_none()));
+    }
+
+    #[test]
+    fn a_report_that_names_nobody_yields_to_the_report_it_returns() {
+        // A gateway's report naming nobody, returning the DSN that names the recipient.
+        let raw = "From: MAILER-DAEMON@gw.example.com\r\nTo: sender@example.net\r\n\
+             Subject: Undelivered Mail Returned to Sender\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+             --B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\r\n\
+             --B\r\nContent-Type: message/delivery-status\r\n\r\n\
+             Reporting-MTA: dns; gw.example.com\r\n\r\nAction: failed\r\nStatus: 5.0.0\r\n\r\n\
+             --B\r\nContent-Type: message/rfc822\r\n\r\n\
+             From: MAILER-DAEMON@mx.example.org\r\nTo: sender@example.net\r\n\
+             Subject: Undelivered Mail Returned to Sender\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"C\"\r\n\r\n\
+             --C\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\r\n\
+             --C\r\nContent-Type: message/delivery-status\r\n\r\n\
+             Reporting-MTA: dns; mx.example.org\r\n\r\n\
+             Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n\
+             --C--\r\n\r\n--B--\r\n";
+        let c = classify_message(raw.as_bytes());
+        assert_eq!(c.recipients.len(), 1);
+        assert_eq!(c.recipients[0].email.as_deref(), Some("bob@example.org"));
+        assert_eq!(c.recipients[0].reason, BounceReason::UserUnknown);
+        assert!(c.recipients[0].hard);
     }
 
     #[test]

@@ -146,14 +146,7 @@ pub fn classify_message(raw: &[u8]) -> Classified {
         arf
     } else if let Some(report) = dmarc::from_message(&message, &mut budget) {
         Classified::dmarc(report)
-    } else if let Some(dsn) = delivery_status(&message) {
-        dsn
-    } else if let Some(dsn) = returned_message(&message)
-        .filter(|_| looks_like_bounce(&message))
-        .and_then(delivery_status)
-    {
-        // A bounce that returns a DSN (a forwarded or re-sent report): the inner report's
-        // fields are the structured account of what happened.
+    } else if let Some(dsn) = report(&message) {
         dsn
     } else if looks_like_bounce(&message) {
         let mut text = human_text(&message);
@@ -244,6 +237,22 @@ pub fn classify_message(raw: &[u8]) -> Classified {
     // A report forwarded as an attachment names its own original (set where it was read).
     out.original_message_id = out.original_message_id.take().or(original_message_id);
     out
+}
+
+/// The message's delivery report; or, when it has none or its own names nobody, the one it
+/// returns (a forwarded or re-sent report: the inner report's fields are the structured
+/// account of what happened).
+fn report(message: &Message<'_>) -> Option<Classified> {
+    let returned = || {
+        returned_message(message)
+            .filter(|_| looks_like_bounce(message))
+            .and_then(delivery_status)
+    };
+    match delivery_status(message) {
+        Some(own) if own.recipients.iter().all(|v| v.email.is_none()) => returned().or(Some(own)),
+        Some(own) => Some(own),
+        None => returned(),
+    }
 }
 
 /// A bounce's subject as words about the cause ("Returned mail: User unknown"), without the

@@ -1265,8 +1265,12 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     if matches!(
         reason,
         BounceReason::UserUnknown | BounceReason::HostUnknown
-    ) && SENDER_SUBJECTS.iter().any(|p| lower.contains(p))
-        && !lower.contains("recipient")
+    ) && !lower.contains("recipient")
+        && SENDER_SUBJECTS.iter().any(|subject| {
+            ["does not exist", "doesn't exist"]
+                .iter()
+                .any(|said| in_order(lower, &[subject, said]))
+        })
     {
         return false;
     }
@@ -1433,11 +1437,16 @@ mod tests {
             assert!(!says(BounceReason::UserUnknown, text), "{text}");
             assert!(!says(BounceReason::HostUnknown, text), "{text}");
         }
-        // The recipient's address, still.
+        // The recipient's address, still; and an unknown user beside a mere mention of the
+        // envelope sender (a returned header's comment) is still an unknown user.
         assert_eq!(
             spoken("550 5.1.1 recipient address does not exist", false),
             Some(BounceReason::UserUnknown)
         );
+        assert!(says(
+            BounceReason::UserUnknown,
+            "550 user unknown (envelope sender: <a@example.org>)"
+        ));
     }
 
     #[test]
