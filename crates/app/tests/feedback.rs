@@ -1,8 +1,9 @@
 //! Feedback end to end in the recipient world: Herald sends with VERP return paths, the
 //! world's Postfix accepts, then generates real DSNs (an unknown user at later.test, an
 //! expired deferral at slow.test) and delivers them to Herald's inbound listener; a complaint
-//! (ARF) arrives the same way, and so does a bounce cut down to its preamble, which names
-//! nobody. The report shows the late bounce next to the original 250, the
+//! (ARF) arrives the same way, and so do a bounce cut down to its preamble, which names
+//! nobody, and a delivery report whose recipient block names nobody but gives a status. The
+//! report shows the late bounce next to the original 250, the
 //! suppression list holds the addresses, and the next campaign does not mail them.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
@@ -46,7 +47,7 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     let csv = tmp.path().join("contacts.csv");
     std::fs::write(
         &csv,
-        "email\nalice@inbox.test\nghost@later.test\nslow@slow.test\ncarol@inbox.test\n",
+        "email\nalice@inbox.test\nghost@later.test\nslow@slow.test\ncarol@inbox.test\ndave@inbox.test\n",
     )
     .unwrap();
     let html = tmp.path().join("body.html");
@@ -106,6 +107,7 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
         "ghost@later.test",
         "slow@slow.test",
         "carol@inbox.test",
+        "dave@inbox.test",
     ] {
         assert_eq!(
             recipient(&report, email)["evidence"]["code"],
@@ -232,25 +234,28 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     // A bounce cut down to its preamble (a forwarding system stripped its report and the
     // returned message): it names nobody, but it came to the return path signed for Alice's
     // copy, so it is a bounce of that copy, soft and with no cause to give.
-    let alice_mid = recipient(&report, "alice@inbox.test")["message_id"]
-        .as_str()
-        .unwrap()
-        .trim_matches(['<', '>'])
-        .to_string();
-    let alice_copy = common::delivered(
-        std::path::Path::new(&w["WORLD_MAIL"]),
-        "inbox.test/alice",
-        &alice_mid,
-    );
-    let alice_copy = String::from_utf8_lossy(&alice_copy).into_owned();
-    let return_path = alice_copy
-        .lines()
-        .next()
-        .map(str::trim_end)
-        .and_then(|l| l.strip_prefix("Return-Path: <"))
-        .and_then(|l| l.strip_suffix('>'))
-        .unwrap()
-        .to_string();
+    // (The return path the receiving server wrote on top of a user's delivered copy.)
+    let return_path_of = |report: &serde_json::Value, user: &str| {
+        let mid = recipient(report, &format!("{user}@inbox.test"))["message_id"]
+            .as_str()
+            .unwrap()
+            .trim_matches(['<', '>'])
+            .to_string();
+        let copy = common::delivered(
+            std::path::Path::new(&w["WORLD_MAIL"]),
+            &format!("inbox.test/{user}"),
+            &mid,
+        );
+        String::from_utf8_lossy(&copy)
+            .lines()
+            .next()
+            .map(str::trim_end)
+            .and_then(|l| l.strip_prefix("Return-Path: <"))
+            .and_then(|l| l.strip_suffix('>'))
+            .unwrap()
+            .to_string()
+    };
+    let return_path = return_path_of(&report, "alice");
     let cut = tmp.path().join("cut.eml");
     std::fs::write(
         &cut,
@@ -275,6 +280,36 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     );
     assert_eq!(alice["events"][0]["kind"], "async_bounce", "{alice:#}");
 
+    // A delivery report whose per-recipient fields name nobody (no Final-Recipient: a
+    // gateway stripped it), at the return path signed for Dave's copy: its status is Dave's.
+    // Structured (Status: 5.1.1, not words that may quote a subject), so hard: suppressed.
+    let return_path = return_path_of(&report, "dave");
+    let nameless = tmp.path().join("nameless.eml");
+    std::fs::write(
+        &nameless,
+        "From: MAILER-DAEMON@gw.elsewhere.test\r\nTo: news@world-sender.test\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n\
+         --r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\r\n\
+         --r\r\nContent-Type: message/delivery-status\r\n\r\n\
+         Reporting-MTA: dns; gw.elsewhere.test\r\n\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n\
+         --r--\r\n",
+    )
+    .unwrap();
+    let (ok, out) = common::swaks(&bounce_port, &return_path, &nameless);
+    assert!(ok, "{out}");
+    let report = wait_for("the nameless report", Duration::from_secs(30), || {
+        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+        (recipient(&r, "dave@inbox.test")["state"] == "bounced").then_some(r)
+    });
+    let dave = recipient(&report, "dave@inbox.test");
+    assert_eq!(
+        (dave["reason"].as_str(), dave["hard"].as_bool()),
+        (Some("userunknown"), Some(true)),
+        "{dave:#}"
+    );
+    assert_eq!(dave["events"][0]["detail"]["status"], "5.1.1", "{dave:#}");
+
     let suppressed = h.json(&["suppressions", "list", "--json"]);
     let reasons: std::collections::BTreeMap<String, String> = suppressed
         .as_array()
@@ -294,6 +329,10 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     assert_eq!(
         reasons.get("carol@inbox.test").map(String::as_str),
         Some("complained")
+    );
+    assert_eq!(
+        reasons.get("dave@inbox.test").map(String::as_str),
+        Some("previously_bounced")
     );
     assert_eq!(
         reasons.get("slow@slow.test"),
@@ -326,8 +365,12 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
         not_sent("carol@inbox.test"),
         (Some("not_sent".into()), Some("complained".into()))
     );
+    assert_eq!(
+        not_sent("dave@inbox.test"),
+        (Some("not_sent".into()), Some("previously_bounced".into()))
+    );
     assert_eq!(recipient(&r2, "alice@inbox.test")["state"], "delivered");
-    assert_eq!(r2["not_sent_reasons"]["previously_bounced"], 1, "{r2:#}");
+    assert_eq!(r2["not_sent_reasons"]["previously_bounced"], 2, "{r2:#}");
     assert_eq!(r2["not_sent_reasons"]["complained"], 1, "{r2:#}");
 
     // Removing a suppression is recorded and takes effect.

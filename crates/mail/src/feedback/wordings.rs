@@ -1149,6 +1149,8 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::Blocked, &["host ", " refused to talk to me: ", " blocked"]),
     (BounceReason::Blocked, &["ip ", " is blocked by"]),
     (BounceReason::Blocked, &["is in an ", "rbl on "]),
+    (BounceReason::Blocked, &["rbl restriction"]),
+    (BounceReason::TooManyConn, &["too many ", "connections"]),
     (BounceReason::Blocked, &["mail server at ", " is blocked"]),
     (BounceReason::Blocked, &["mail from ", " refused:"]),
     (BounceReason::Blocked, &[ "messages from ", " temporarily deferred due to user complaints", ]),
@@ -1272,6 +1274,15 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
                 .any(|said| in_order(lower, &[subject, said]))
         })
     {
+        return false;
+    }
+    // A limit on connections ("Connection rate limit exceeded") is not a sending rate.
+    if reason == BounceReason::Speeding && lower.contains("connection rate") {
+        return false;
+    }
+    // A refused relay that says how to be allowed ("Relaying denied. Proper authentication
+    // required") is the relay's refusal.
+    if reason == BounceReason::SecurityError && says(BounceReason::NoRelaying, lower) {
         return false;
     }
     // Sendmail explains a refused relay by the client's missing name ("Relaying denied. IP
@@ -1414,6 +1425,42 @@ mod tests {
         assert_eq!(
             spoken("550 5.7.1 ip name lookup failed [192.0.2.9]", false),
             Some(BounceReason::RequirePtr)
+        );
+    }
+
+    #[test]
+    fn limits_on_connections_and_relays_that_ask_for_authentication() {
+        // Sendmail's ConnectionRateThrottle and MaxDaemonChildren refusals: connections.
+        for text in [
+            "421 4.3.2 connection rate limit exceeded.",
+            "421 4.3.2 too many open connections.",
+        ] {
+            assert_eq!(
+                spoken(text, false),
+                Some(BounceReason::TooManyConn),
+                "{text}"
+            );
+        }
+        // A relay refused, with how to be allowed ("Proper authentication required"): the
+        // refusal is the relay's.
+        assert_eq!(
+            spoken(
+                "550 5.7.1 <a@example.org>... relaying denied. proper authentication required.",
+                false
+            ),
+            Some(BounceReason::NoRelaying)
+        );
+        assert_eq!(
+            spoken("530 5.7.0 authentication required", false),
+            Some(BounceReason::SecurityError)
+        );
+        // A realtime blocklist (RBL) names the sending host.
+        assert_eq!(
+            spoken(
+                "550 5.7.1 [c12] rbl restriction: see https://csi.cloudmark.com/reset-request/",
+                false
+            ),
+            Some(BounceReason::Blocked)
         );
     }
 
