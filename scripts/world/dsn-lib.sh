@@ -231,3 +231,34 @@ haraka_installed() {
   mkdir -p "$1"
   (cd "$1" && npm install --no-audit --no-fund --silent Haraka@3.3.4 >/dev/null)
 }
+
+# stop_pidfiles PATTERN PIDFILE…: stop the process each pid file names while its command line
+# still matches PATTERN (not a later process that was given the same pid), and remove the file.
+stop_pidfiles() {
+  local pattern=$1 pidfile pid
+  shift
+  for pidfile in "$@"; do
+    [ -f "$pidfile" ] || continue
+    pid=$(head -n 1 "$pidfile")
+    if [ -n "$pid" ] && grep -qE "$pattern" "/proc/$pid/cmdline" 2>/dev/null; then
+      kill "$pid" || true
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+# receiver_verb NAME ARG: a receiving server's start|stop argument: `stop` calls the script's
+# own stop and exits, `start` returns, anything else is a usage error.
+receiver_verb() {
+  case $2 in
+    stop)
+      stop
+      exit 0
+      ;;
+    start) ;;
+    *)
+      echo "usage: $1 start|stop" >&2
+      exit 2
+      ;;
+  esac
+}

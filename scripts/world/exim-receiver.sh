@@ -16,24 +16,10 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 X=$W/exim-receiver
 PKG=${EXIM_ROOT:-/var/cache/herald/exim-root}
 stop() {
-  local pid
-  [ -f "$X/exim.pid" ] || return 0
-  pid=$(cat "$X/exim.pid")
-  if [ -n "$pid" ] && grep -q exim "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
-  rm -f "$X/exim.pid"
+  stop_pidfiles exim "$X/exim.pid"
 }
-case ${1:-} in
-  stop)
-    stop
-    exit 0
-    ;;
-  start) ;;
-  *)
-    echo "usage: exim-receiver.sh start|stop" >&2
-    exit 2
-    ;;
-esac
 . "$(dirname "$0")/dsn-lib.sh"
+receiver_verb exim-receiver.sh "${1:-}"
 exim_unpacked "$PKG"
 stop
 rm -rf "$X"

@@ -23,26 +23,11 @@ H=$W/haraka-receiver
 PKG=${HARAKA_ROOT:-/var/cache/herald/haraka}
 NAMES=(mx block noptr)
 stop() {
-  local name pid
-  for name in "${NAMES[@]}"; do
-    [ -f "$H/$name.pid" ] || continue
-    pid=$(cat "$H/$name.pid")
-    if [ -n "$pid" ] && grep -q haraka "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid" || true; fi
-    rm -f "$H/$name.pid"
-  done
+  local name
+  for name in "${NAMES[@]}"; do stop_pidfiles haraka "$H/$name.pid"; done
 }
-case ${1:-} in
-  stop)
-    stop
-    exit 0
-    ;;
-  start) ;;
-  *)
-    echo "usage: haraka-receiver.sh start|stop" >&2
-    exit 2
-    ;;
-esac
 . "$(dirname "$0")/dsn-lib.sh"
+receiver_verb haraka-receiver.sh "${1:-}"
 if [ ! -f "$W/refusers/resolv.conf" ]; then
   echo "haraka-receiver.sh: start scripts/world/refusers.sh first (its name server)" >&2
   exit 1

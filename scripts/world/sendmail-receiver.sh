@@ -21,28 +21,10 @@ PKG=${SENDMAIL_ROOT:-/var/cache/herald/sendmail-root}
 SR=/var/cache/herald/sendmail-receiver
 PORT=12560
 stop() {
-  local pidfile pid
-  for pidfile in "$SR/sendmail.pid" "$SR/dnsmasq.pid"; do
-    [ -f "$pidfile" ] || continue
-    pid=$(head -n 1 "$pidfile")
-    if [ -n "$pid" ] && grep -qE 'sendmail|dnsmasq' "/proc/$pid/cmdline" 2>/dev/null; then
-      kill "$pid" || true
-    fi
-    rm -f "$pidfile"
-  done
+  stop_pidfiles 'sendmail|dnsmasq' "$SR/sendmail.pid" "$SR/dnsmasq.pid"
 }
-case ${1:-} in
-  stop)
-    stop
-    exit 0
-    ;;
-  start) ;;
-  *)
-    echo "usage: sendmail-receiver.sh start|stop" >&2
-    exit 2
-    ;;
-esac
 . "$(dirname "$0")/dsn-lib.sh"
+receiver_verb sendmail-receiver.sh "${1:-}"
 sendmail_unpacked "$PKG"
 CF="$PKG/usr/share/sendmail/cf"
 stop
