@@ -184,7 +184,7 @@ own_resolver() {
   printf 'nameserver 127.0.0.77\n' > "$1/resolv.conf"
 }
 stop_resolver() {
-  if [ -f "$1/dnsmasq.pid" ]; then kill "$(cat "$1/dnsmasq.pid")" 2>/dev/null || true; fi
+  stop_pidfiles dnsmasq "$1/dnsmasq.pid"
 }
 
 # exim_unpacked PKG: Debian's Exim (exim4-daemon-light) unpacked under PKG, with its user.

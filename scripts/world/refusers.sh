@@ -24,11 +24,9 @@
 set -euo pipefail
 W=${HERALD_WORLD:-/tmp/herald-world}
 R=$W/refusers
+. "$(dirname "$0")/dsn-lib.sh"
 stop_dns() {
-  local pid
-  [ -f "$R/dnsmasq.pid" ] || return 0
-  pid=$(cat "$R/dnsmasq.pid")
-  if [ -n "$pid" ] && grep -q dnsmasq "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
+  stop_pidfiles dnsmasq "$R/dnsmasq.pid"
 }
 case ${1:-} in
   stop)

@@ -11,11 +11,8 @@ rm -f "$W/env"   # tests read it to find a running world
 "$(dirname "$0")/exim-receiver.sh" stop
 "$(dirname "$0")/sendmail-receiver.sh" stop
 "$(dirname "$0")/haraka-receiver.sh" stop
-for pidfile in "$W/dns/dnsmasq.pid" "$W/refusers/dnsmasq.pid"; do
-  [ -f "$pidfile" ] || continue
-  pid=$(cat "$pidfile")
-  if [ -n "$pid" ] && grep -q dnsmasq "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid"; fi
-done
+. "$(dirname "$0")/dsn-lib.sh"
+stop_pidfiles dnsmasq "$W/dns/dnsmasq.pid" "$W/refusers/dnsmasq.pid"
 [ -f "$W/dovecot/dovecot.conf" ] && doveadm -c "$W/dovecot/dovecot.conf" stop </dev/null >/dev/null 2>&1
 if [ -f "$W/rspamd/run/rspamd.pid" ]; then
   pid=$(cat "$W/rspamd/run/rspamd.pid")

@@ -231,12 +231,12 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     assert_eq!(carol["events"][0]["kind"], "complaint", "{carol:#}");
     assert_eq!(carol["events"][0]["detail"]["feedback_type"], "abuse");
 
-    // A bounce cut down to its preamble (a forwarding system stripped its report and the
-    // returned message): it names nobody, but it came to the return path signed for Alice's
-    // copy, so it is a bounce of that copy, soft and with no cause to give.
-    // (The return path the receiving server wrote on top of a user's delivered copy.)
-    let return_path_of = |report: &serde_json::Value, user: &str| {
-        let mid = recipient(report, &format!("{user}@inbox.test"))["message_id"]
+    // `raw` as a bounce to the return path the receiving server wrote on top of `user`'s
+    // delivered copy (Herald's signed address for that delivery); that copy's row once the
+    // report shows it bounced.
+    let bounce_copy_of = |user: &str, raw: &str| {
+        let email = format!("{user}@inbox.test");
+        let mid = recipient(&report, &email)["message_id"]
             .as_str()
             .unwrap()
             .trim_matches(['<', '>'])
@@ -246,33 +246,40 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
             &format!("inbox.test/{user}"),
             &mid,
         );
-        String::from_utf8_lossy(&copy)
+        let return_path = String::from_utf8_lossy(&copy)
             .lines()
             .next()
             .map(str::trim_end)
             .and_then(|l| l.strip_prefix("Return-Path: <"))
             .and_then(|l| l.strip_suffix('>'))
             .unwrap()
-            .to_string()
+            .to_string();
+        let file = tmp.path().join(format!("bounce-{user}.eml"));
+        std::fs::write(&file, raw).unwrap();
+        let (ok, out) = common::swaks(&bounce_port, &return_path, &file);
+        assert!(ok, "{out}");
+        wait_for(
+            &format!("the bounce of {email}"),
+            Duration::from_secs(30),
+            || {
+                let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
+                let row = recipient(&r, &email);
+                (row["state"] == "bounced").then(|| row.clone())
+            },
+        )
     };
-    let return_path = return_path_of(&report, "alice");
-    let cut = tmp.path().join("cut.eml");
-    std::fs::write(
-        &cut,
+
+    // A bounce cut down to its preamble (a forwarding system stripped its report and the
+    // returned message): it names nobody, but it came to the return path signed for Alice's
+    // copy, so it is a bounce of that copy, soft and with no cause to give.
+    let alice = bounce_copy_of(
+        "alice",
         "From: MAILER-DAEMON@mx.elsewhere.test (Mail Delivery System)\r\n\
          Subject: Undelivered Mail Returned to Sender\r\nTo: news@world-sender.test\r\n\r\n\
          This is the mail system at host mx.elsewhere.test.\r\n\r\n\
          I'm sorry to have to inform you that your message could not\r\n\
          be delivered to one or more recipients. It's attached below.\r\n",
-    )
-    .unwrap();
-    let (ok, out) = common::swaks(&bounce_port, &return_path, &cut);
-    assert!(ok, "{out}");
-    let report = wait_for("the cut-down bounce", Duration::from_secs(30), || {
-        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
-        (recipient(&r, "alice@inbox.test")["state"] == "bounced").then_some(r)
-    });
-    let alice = recipient(&report, "alice@inbox.test");
+    );
     assert_eq!(
         (alice["reason"].as_str(), alice["hard"].as_bool()),
         (Some("onhold"), Some(false)),
@@ -283,10 +290,8 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
     // A delivery report whose per-recipient fields name nobody (no Final-Recipient: a
     // gateway stripped it), at the return path signed for Dave's copy: its status is Dave's.
     // Structured (Status: 5.1.1, not words that may quote a subject), so hard: suppressed.
-    let return_path = return_path_of(&report, "dave");
-    let nameless = tmp.path().join("nameless.eml");
-    std::fs::write(
-        &nameless,
+    let dave = bounce_copy_of(
+        "dave",
         "From: MAILER-DAEMON@gw.elsewhere.test\r\nTo: news@world-sender.test\r\n\
          Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n\
          Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n\
@@ -294,15 +299,7 @@ fn late_bounces_and_complaints_reach_the_right_recipient_and_suppress_them() {
          --r\r\nContent-Type: message/delivery-status\r\n\r\n\
          Reporting-MTA: dns; gw.elsewhere.test\r\n\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n\
          --r--\r\n",
-    )
-    .unwrap();
-    let (ok, out) = common::swaks(&bounce_port, &return_path, &nameless);
-    assert!(ok, "{out}");
-    let report = wait_for("the nameless report", Duration::from_secs(30), || {
-        let r = h.json(&["campaign", "report", &id, "--recipients", "--json"]);
-        (recipient(&r, "dave@inbox.test")["state"] == "bounced").then_some(r)
-    });
-    let dave = recipient(&report, "dave@inbox.test");
+    );
     assert_eq!(
         (dave["reason"].as_str(), dave["hard"].as_bool()),
         (Some("userunknown"), Some(true)),

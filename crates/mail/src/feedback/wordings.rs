@@ -559,7 +559,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
     (
         BounceReason::TooManyConn,
         &[
-            "too many connections",
             "connection rate limit exceeded",
             "too many recipients",
             "too many smtp sessions",
@@ -1150,6 +1149,8 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::Blocked, &["ip ", " is blocked by"]),
     (BounceReason::Blocked, &["is in an ", "rbl on "]),
     (BounceReason::Blocked, &["rbl restriction"]),
+    // "Too many connections", "too many open connections", "too many concurrent SMTP
+    // connections".
     (BounceReason::TooManyConn, &["too many ", "connections"]),
     (BounceReason::Blocked, &["mail server at ", " is blocked"]),
     (BounceReason::Blocked, &["mail from ", " refused:"]),
@@ -1280,14 +1281,14 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     if reason == BounceReason::Speeding && lower.contains("connection rate") {
         return false;
     }
-    // A refused relay that says how to be allowed ("Relaying denied. Proper authentication
-    // required") is the relay's refusal.
-    if reason == BounceReason::SecurityError && says(BounceReason::NoRelaying, lower) {
-        return false;
-    }
-    // Sendmail explains a refused relay by the client's missing name ("Relaying denied. IP
-    // name lookup failed [192.0.2.9]"): the refusal is the relay's, not a demand for a PTR.
-    if reason == BounceReason::RequirePtr && says(BounceReason::NoRelaying, lower) {
+    // A refused relay that explains itself ("Relaying denied. Proper authentication
+    // required"; Sendmail's "Relaying denied. IP name lookup failed [192.0.2.9]") is the
+    // relay's refusal, not a security error or a demand for a PTR.
+    if matches!(
+        reason,
+        BounceReason::SecurityError | BounceReason::RequirePtr
+    ) && says(BounceReason::NoRelaying, lower)
+    {
         return false;
     }
     // The sender's own quota ("daily user sending quota exceeded") is not a full mailbox.
