@@ -369,9 +369,11 @@ pub fn submit_form(port: u16, cookie: &str, page: &str, action: &str, body: &str
     )
 }
 
-/// `herald serve --sandbox` for `h`, once its HTTP port answers (its output dropped).
+/// `herald serve --sandbox` for `h`, once its HTTP port answers (its output dropped). A server
+/// that exits before it listens fails the test at once, with its exit status, rather than as
+/// a timeout.
 pub fn serve_sandbox(h: &Herald, port: u16) -> Serve {
-    let serve = Serve(
+    let mut serve = Serve(
         h.command(&["serve", "--sandbox"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -381,7 +383,12 @@ pub fn serve_sandbox(h: &Herald, port: u16) -> Serve {
     wait_for(
         "the HTTP server",
         std::time::Duration::from_secs(20),
-        || std::net::TcpStream::connect(("127.0.0.1", port)).ok(),
+        || {
+            if let Ok(Some(status)) = serve.0.try_wait() {
+                panic!("herald serve --sandbox exited before it listened on {port}: {status}");
+            }
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        },
     );
     serve
 }
