@@ -101,6 +101,8 @@ struct Report<'a> {
     reporter: mta::Reporter,
     /// The report carries au's `X-SPASIGN: NG` (its filter refused the message).
     spam_sign: bool,
+    /// The cause a Sendmail-style subject names ("Returned mail: User unknown"), lower-case.
+    subject_cause: Option<String>,
 }
 
 /// What the sending MTA itself says decides what the reply leaves open: PowerMTA's own verdict
@@ -217,18 +219,32 @@ fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'
         d.split_once(';')
             .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
     });
-    let reason = match action.as_deref() {
-        Some("delivered" | "relayed" | "expanded") => BounceReason::Delivered,
-        _ => reasons::decide(&Refusal {
+    let decide = |text: &str| {
+        reasons::decide(&Refusal {
             status: read_status,
             reply_code,
-            text: &words,
+            text,
             stage,
             gave_up: r.gave_up,
             delayed: delayed && !r.gave_up,
             preset: conventions.reason,
             local: x_unix,
-        }),
+        })
+    };
+    let reason = match action.as_deref() {
+        Some("delivered" | "relayed" | "expanded") => BounceReason::Delivered,
+        _ => match decide(&words) {
+            // Sendmail's subject names the failure when there is one ("Returned mail: User
+            // unknown"): the report's own words, for its one recipient, when the block's
+            // leave the reason open.
+            BounceReason::OnHold | BounceReason::Undefined if r.all_rcpts.len() <= 1 => {
+                match &r.subject_cause {
+                    Some(cause) => decide(&format!("{words}\n{cause}")),
+                    None => decide(&words),
+                }
+            }
+            reason => reason,
+        },
     };
     // A big provider's reply means what the provider documents it to mean.
     let hosts = format!(
@@ -399,6 +415,15 @@ pub(super) fn typed_address(v: &str) -> String {
     v.trim_matches(['<', '>', ' ', '"']).to_string()
 }
 
+/// The cause in a Sendmail-style subject, "Returned mail: <cause>", unless it is the stock
+/// "see transcript for details": Sendmail writes the failure's own words there, where other
+/// templates ("Undeliverable: …") quote the original's subject, which may say anything.
+fn returned_mail_cause(subject: &str) -> Option<String> {
+    let lower = subject.trim().to_ascii_lowercase();
+    let cause = lower.strip_prefix("returned mail:")?.trim();
+    (!cause.is_empty() && !cause.starts_with("see transcript")).then(|| cause.to_string())
+}
+
 /// An RFC 3464 / RFC 6533 DSN.
 pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
     let part = message.parts.iter().find(|p| {
@@ -433,6 +458,7 @@ pub(super) fn delivery_status(message: &Message<'_>) -> Option<Classified> {
         reporting_mta,
         reporter: mta::Reporter::identify(message, &human),
         spam_sign: spam_sign(message),
+        subject_cause: returned_mail_cause(message.subject().unwrap_or_default()),
     };
     let mut recipients: Vec<Verdict> = blocks
         .iter()
@@ -552,9 +578,13 @@ mod tests {
     }
 
     fn dsn(fields: &str, headers: &str) -> Classified {
+        titled("Undelivered Mail Returned to Sender", fields, headers)
+    }
+
+    fn titled(subject: &str, fields: &str, headers: &str) -> Classified {
         let raw = format!(
             "From: MAILER-DAEMON@mx.example.com\r\nTo: sender@example.net\r\n{headers}\
-             Subject: Undelivered Mail Returned to Sender\r\n\
+             Subject: {subject}\r\n\
              Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
              --B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\r\n\
              --B\r\nContent-Type: message/delivery-status\r\n\r\n\
@@ -603,6 +633,40 @@ mod tests {
             "X-Failed-Recipients: ann@example.com\r\n",
         );
         assert!(c.recipients.iter().all(|v| v.status.is_none()));
+    }
+
+    #[test]
+    fn sendmails_subject_names_the_failure_the_block_leaves_open() {
+        let ann = "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n";
+        let c = titled("Returned mail: User unknown", ann, "");
+        assert_eq!(c.recipients.len(), 1);
+        assert_eq!(c.recipients[0].reason, BounceReason::UserUnknown);
+        assert!(c.recipients[0].hard);
+        // The stock subject says nothing; another template's subject quotes the original's.
+        for subject in [
+            "Returned mail: see transcript for details",
+            "Undeliverable: User unknown",
+        ] {
+            let v = &titled(subject, ann, "").recipients[0];
+            assert_eq!(v.reason, BounceReason::OnHold, "{subject}");
+            assert!(!v.hard, "{subject}");
+        }
+        // Of two recipients, the subject may name either's failure.
+        let two = format!(
+            "{ann}\r\nFinal-Recipient: rfc822; bob@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+        );
+        let c = titled("Returned mail: User unknown", &two, "");
+        assert_eq!(c.recipients.len(), 2);
+        assert!(
+            c.recipients
+                .iter()
+                .all(|v| v.reason == BounceReason::OnHold && !v.hard)
+        );
+        // The block's own words still come first.
+        let full = "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n\
+                    Diagnostic-Code: smtp; 552 mailbox full\r\n";
+        let c = titled("Returned mail: User unknown", full, "");
+        assert_eq!(c.recipients[0].reason, BounceReason::MailboxFull);
     }
 
     #[test]
