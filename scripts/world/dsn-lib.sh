@@ -24,6 +24,10 @@ declare -A WORLD_CASE=(
   # own, which Postfix does not look up; replies.sh asks it directly.)
   [rbl-listed]="rbl-listed|someone@listed.test|blocked|soft|"
   [no-ptr]="no-ptr|someone@noptr.test|requireptr|soft|"
+  # refusers.sh's SPF policy (the senders' domains publish "-all" to it) and rspamd as its
+  # milter (the case's name puts "reject me" in the subject, over rspamd's reject threshold).
+  [spf-fail]="spf-fail|someone@spf.test|authfailure|soft|"
+  [spam-reject-me]="spam-reject-me|someone@spam.test|spamdetected|soft|"
   # A delay warning while slow.test refuses connections: the message is still queued, the
   # stated cause is the connection (Herald's reading; Sisimai's would be expired).
   [delay-warning]="delay-warning|someone@slow.test|networkerror|soft|"

@@ -14,14 +14,15 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 box=$(dsn_box "$W")
 cases=()
 world_cases size-limit client-rejected relay-denied sender-rejected user-moved delay-warning \
-  rbl-listed no-ptr
-# Postfix's own: local(8) and pipe deliveries, Dovecot's quota, a queue that expires (Sisimai may
-# call that networkerror, so no reason is expected), one DSN for two local causes. (Format: see
-# WORLD_CASE in dsn-lib.sh.)
+  rbl-listed no-ptr spf-fail spam-reject-me
+# Postfix's own: local(8) and pipe deliveries (a missing user, a failing program), Dovecot's
+# quota, a queue that expires (Sisimai may call that networkerror, so no reason is expected),
+# one DSN for two local causes. (Format: see WORLD_CASE in dsn-lib.sh.)
 cases+=(
   "local-unknown|ghost@gone.test|userunknown|hard|"
   "local-nouser|nobody@later.test|userunknown|hard|"
   "quota-full|full@inbox.test|mailboxfull|soft|"
+  "pipe-failed|someone@broken.test|mailererror|soft|"
   "queue-expired|someone@slow.test||soft|"
   "two-recipients|ghost2@gone.test,full@inbox.test|userunknown;mailboxfull|hard;soft|"
 )

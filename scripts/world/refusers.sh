@@ -16,6 +16,10 @@
 #   127.0.0.1:12546  reject_unknown_reverse_client_hostname (550): a client connecting from
 #                    127.0.0.9 has no reverse name here (127.0.0.1 is localhost in /etc/hosts)
 #   127.0.0.1:12547  reject_unknown_sender_domain (550): the sender's domain does not resolve
+#   127.0.0.1:12548  Debian's postfix-policyd-spf-python at RCPT TO: the collection scripts'
+#                    sender domains publish "v=spf1 -all" here, so their mail fails SPF
+#   127.0.0.1:12549  the world's rspamd as a milter (its proxy worker): a subject saying
+#                    "reject me" scores over rspamd's reject threshold, refused after DATA
 # The instance resolves through a dnsmasq of its own (127.0.0.78:53: NXDOMAIN for every .test
 # name and every reverse name but bl.test's listing of 127.0.0.1), bound over /etc/resolv.conf
 # in a mount namespace of its own (Postfix has no setting for a name server), so the world's
@@ -24,6 +28,7 @@
 set -euo pipefail
 W=${HERALD_WORLD:-/tmp/herald-world}
 R=$W/refusers
+SPF_CONF=/etc/postfix-policyd-spf-python/policyd-spf.conf
 . "$(dirname "$0")/dsn-lib.sh"
 stop_dns() {
   stop_pidfiles dnsmasq "$R/dnsmasq.pid"
@@ -40,9 +45,19 @@ case ${1:-} in
     exit 2
     ;;
 esac
+. "$W/env"
+# rspamd's proxy worker (a milter) listens one port below its normal worker (start.sh).
+RSPAMD_MILTER=$((${WORLD_RSPAMD##*:} - 1))
+if [ ! -f "$SPF_CONF" ]; then
+  # The SPF policy server (no daemon of its own: Postfix spawns it).
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    postfix-policyd-spf-python >/dev/null
+fi
 postfix -c "$R/etc" stop >/dev/null 2>&1 || true
 stop_dns
 rm -rf "$R" && mkdir -p "$R/etc" "$R/spool" "$R/data"
+# Its stock settings, but loopback clients are checked (the stock file skips them).
+sed -e 's|^skip_addresses = .*|skip_addresses = 192.0.2.0/24|' "$SPF_CONF" > "$R/etc/policyd-spf.conf"
 sed -e "s|^queue_directory = .*|queue_directory = $R/spool|" \
     -e "s|^data_directory = .*|data_directory = $R/data|" \
     -e "s|^maillog_file = .*|maillog_file = $R/maillog|" \
@@ -86,6 +101,22 @@ cat >> "$R/etc/master.cf" <<CONF
   -o myhostname=mx.unverified.test
   -o smtpd_sender_restrictions=reject_unknown_sender_domain
   -o unknown_address_reject_code=550
+127.0.0.1:12548 inet n - n - - smtpd
+  -o syslog_name=refusers/spf
+  -o myhostname=mx.spf.test
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_relay_restrictions=check_policy_service,unix:private/policyd-spf,permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+127.0.0.1:12549 inet n - n - - smtpd
+  -o syslog_name=refusers/rspamd
+  -o myhostname=mx.spam.test
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o smtpd_milters=inet:127.0.0.1:$RSPAMD_MILTER
+  -o milter_default_action=tempfail
+policyd-spf unix - n n - 0 spawn
+  user=policyd-spf argv=/usr/bin/policyd-spf $R/etc/policyd-spf.conf
 CONF
 chown postfix "$R/data"
 # The instance's own name server: bl.test lists 127.0.0.1 (RFC 5782: 127.0.0.2 and a reason).
@@ -93,6 +124,7 @@ dnsmasq --port=53 --listen-address=127.0.0.78 --bind-interfaces --no-resolv --no
   --local=/test/ --local=/in-addr.arpa/ \
   --host-record=1.0.0.127.bl.test,127.0.0.2 \
   --txt-record=1.0.0.127.bl.test,"127.0.0.1 is listed in bl.test for testing" \
+  --txt-record=inbox.test,"v=spf1 -all" --txt-record=exim.world.test,"v=spf1 -all" \
   --pid-file="$R/dnsmasq.pid" --log-facility="$R/dnsmasq.log"
 printf 'nameserver 127.0.0.78\n' > "$R/resolv.conf"
 if ! unshare --mount --propagation private bash -c '

@@ -13,6 +13,7 @@
 #   nomx.test     does not exist (NXDOMAIN)
 #   later.test    accepts every recipient at SMTP; the local delivery agent then exits EX_NOUSER
 #                 (a pipe transport): Postfix sends a real DSN, a bounce after "delivered"
+#   broken.test   likewise, but the delivery program fails (exit status 1): a mailer error
 #   junk.test     a mailbox provider with a spam filter (Sieve): mail without a DKIM signature is
 #                 filed into Junk (any user; IMAP login seed@junk.test)
 #   slow.test     accepts everything, then cannot pass it on (next hop 127.0.0.2:9 refuses):
@@ -24,9 +25,10 @@
 # (a server that relays nothing for it), each its own smtpd with its own host name (Postfix
 # refuses a next hop that greets with its own name); gone.test, whose local(8) users do not
 # exist (submission accepts unlisted recipients, so they bounce after acceptance); refuse.test,
-# moved.test, listed.test and noptr.test go to the second Postfix instance of
-# scripts/world/refusers.sh (a refused sender, a user who moved, a blocklisted client, a client
-# with no reverse name: the relay connects to it from 127.0.0.9), when a script has started it;
+# moved.test, listed.test, noptr.test, spf.test and spam.test go to the second Postfix instance
+# of scripts/world/refusers.sh (a refused sender, a user who moved, a blocklisted client, a
+# client with no reverse name: the relay connects to it from 127.0.0.9, a sender that fails SPF,
+# a message rspamd rejects), when a script has started it;
 # eximmx.test, eximrelay.test, eximblock.test and eximsender.test to the refusing Exim daemon of
 # scripts/world/exim-receiver.sh (an unknown user, a relay refused, a size limit, a client and
 # a sender refused, in Exim's own words), likewise; sendmx.test and smrelay.test (the latter
@@ -228,6 +230,7 @@ for m in fuzzy_check rbl url_reputation asn emails reputation neural ratelimit g
   echo 'enabled = false;' > "$R/etc/local.d/$m.conf"
 done
 echo '/junk me/i' > "$R/etc/spammy.map"
+echo '/reject.me/i' > "$R/etc/reject.map"
 cat > "$R/etc/local.d/multimap.conf" <<CONF
 WORLD_SPAMMY_SUBJECT {
   type = "header";
@@ -236,6 +239,15 @@ WORLD_SPAMMY_SUBJECT {
   map = "$R/etc/spammy.map";
   score = 8.0;
   description = "The recipient world's test rule: a subject asking to be junked";
+}
+# Over rspamd's reject threshold (15): for the check-set collection's milter (refusers.sh).
+WORLD_REJECT_SUBJECT {
+  type = "header";
+  header = "Subject";
+  regexp = true;
+  map = "$R/etc/reject.map";
+  score = 20.0;
+  description = "The recipient world's test rule: a subject asking to be rejected";
 }
 CONF
 rspamd -u root -g root -i -c /etc/rspamd/rspamd.conf --var=LOCAL_CONFDIR="$R/etc" \
@@ -267,7 +279,7 @@ smtputf8_enable = no
 biff = no
 append_dot_mydomain = no
 smtpd_banner = \$myhostname ESMTP world
-virtual_mailbox_domains = inbox.test, defer.test, discard.test, backup.test, amx.test, later.test, slow.test, junk.test
+virtual_mailbox_domains = inbox.test, defer.test, discard.test, backup.test, amx.test, later.test, slow.test, junk.test, broken.test
 virtual_mailbox_maps = texthash:$P/etc/vmailbox
 virtual_transport = lmtp:unix:$W/dovecot/lmtp.sock
 transport_maps = texthash:$P/etc/transport
@@ -305,10 +317,12 @@ alice@amx.test x
 @discard.test x
 @later.test x
 @slow.test x
+@broken.test x
 CONF
 cat > "$P/etc/transport" <<CONF
 discard.test discard:silently discarded
 later.test nouser:
+broken.test broken:
 slow.test smtp:[127.0.0.2]:9
 toobig.test smtp:[127.0.0.1]:$TOOBIG_PORT
 blocked.test smtp:[127.0.0.1]:$BLOCKED_PORT
@@ -316,6 +330,8 @@ norelay.test smtp:[127.0.0.1]:$NORELAY_PORT
 refuse.test smtp:[127.0.0.1]:12541
 moved.test smtp:[127.0.0.1]:12544
 listed.test smtp:[127.0.0.1]:12545
+spf.test smtp:[127.0.0.1]:12548
+spam.test smtp:[127.0.0.1]:12549
 noptr.test unnamed:[127.0.0.1]:12546
 eximmx.test smtp:[127.0.0.1]:12550
 eximrelay.test smtp:[127.0.0.1]:12550
@@ -339,10 +355,15 @@ sed -e 's/^smtp      inet.*/127.0.0.1:'"$MX_PORT"' inet n - n - - smtpd/' \
     -e '/^pickup/d' -e '/^maildrop/,$d' \
     /usr/share/postfix/master.cf.dist > "$P/etc/master.cf"
 printf '#!/bin/sh\necho "no mailbox here by that name"\nexit 67\n' > "$P/nouser.sh"
-chmod 755 "$P" "$P/nouser.sh"
+# broken.test's delivery program fails (status 1, not a sysexits code): a mailer error.
+printf '#!/bin/sh\necho "ticket gateway: cannot connect to the ticket database" >&2\nexit 1\n' \
+  > "$P/broken.sh"
+chmod 755 "$P" "$P/nouser.sh" "$P/broken.sh"
 cat >> "$P/etc/master.cf" <<CONF
 nouser    unix  -       n       n       -       -       pipe
   flags=q user=nobody argv=$P/nouser.sh
+broken    unix  -       n       n       -       -       pipe
+  flags=q user=nobody argv=$P/broken.sh
 # Connects from 127.0.0.9, an address with no name (none in /etc/hosts; the refusers' own name
 # server has no reverse names): for the next hop that requires one.
 unnamed   unix  -       -       n       -       -       smtp

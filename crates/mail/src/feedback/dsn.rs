@@ -64,6 +64,23 @@ pub(super) fn program_output(diagnostic: &str) -> bool {
     })
 }
 
+/// Postfix's words for a delivery command (pipe(8), local(8)'s `|command`) that failed for
+/// itself: it died ("Command died with status 1: …", "… with signal 6"), or exited with a code
+/// that names no recipient's cause and printed a program's message ("temporary failure.
+/// Command output: avpcheck: unable to connect …"). Not "user unknown. Command output: …":
+/// that command said the user is unknown (EX_NOUSER), and so does Postfix.
+fn delivery_command_failed(lower: &str) -> bool {
+    if lower.contains("command died with status") || lower.contains("command died with signal") {
+        return true;
+    }
+    const NAMES_THE_RECIPIENT: &[&str] = &["user unknown", "host name unknown"];
+    lower.find("command output:").is_some_and(|at| {
+        let meaning = lower[..at].trim_end().trim_end_matches('.');
+        !NAMES_THE_RECIPIENT.iter().any(|m| meaning.ends_with(m))
+            && program_output(&lower[at + "command output:".len()..])
+    })
+}
+
 /// PowerMTA's bounce categories (`X-PowerMTA-BounceCategory`, its accounting's `bounceCat`)
 /// in Sisimai's vocabulary; `other` and unknown names say nothing.
 pub(super) fn powermta_category(category: &str) -> Option<BounceReason> {
@@ -191,6 +208,11 @@ fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'
         .or_else(|| scrape::reply_code_in(&diagnostic))
         .or_else(|| scrape::reply_code_in(&context));
     let lower = words.to_ascii_lowercase();
+    // Postfix names a delivery command that failed in the diagnostic or in this recipient's
+    // lines of the text, whatever the diagnostic's type (`X-Postfix` before `X-Unix`).
+    let local_program = local_program
+        || delivery_command_failed(&diagnostic.to_ascii_lowercase())
+        || delivery_command_failed(&context.to_ascii_lowercase());
     let delayed = action.as_deref() == Some("delayed");
     let conventions = mta::conventions(r.reporter, &lower, r.human_lower, r.spam_sign);
     // The stage this recipient's own lines name; the whole report's text only when it names
@@ -666,6 +688,53 @@ mod tests {
         let full = "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n\
                     Diagnostic-Code: smtp; 552 mailbox full\r\n";
         let c = titled("Returned mail: User unknown", full, "");
+        assert_eq!(c.recipients[0].reason, BounceReason::MailboxFull);
+    }
+
+    #[test]
+    fn a_delivery_command_that_failed_is_a_mailer_error() {
+        // Postfix's words in the text for the recipient, its diagnostic the command's output.
+        let report = |text: &str, fields: &str| {
+            let raw = format!(
+                "From: MAILER-DAEMON@mx.example.com\r\nTo: sender@example.net\r\n\
+                 Subject: Undelivered Mail Returned to Sender\r\n\
+                 Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+                 --B\r\nContent-Type: text/plain\r\n\r\n{text}\r\n\
+                 --B\r\nContent-Type: message/delivery-status\r\n\r\n\
+                 Reporting-MTA: dns; mx.example.com\r\n\r\n{fields}\r\n--B--\r\n"
+            );
+            classify_message(raw.as_bytes()).recipients[0].clone()
+        };
+        let v = report(
+            "<ann@example.com>: Command died with status 1:\r\n    \"/usr/local/bin/gateway\".\r\n    \
+             Command output: ticket gateway: cannot connect to the ticket database\r\n",
+            "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.3.0\r\n\
+             Diagnostic-Code: x-unix; ticket gateway: cannot connect to the ticket database\r\n",
+        );
+        assert_eq!(v.reason, BounceReason::MailerError);
+        assert!(!v.hard);
+        // The command said the user is unknown (EX_NOUSER), and Postfix says so.
+        let v = report(
+            "<ann@example.com>: user unknown. Command output: gateway: no such user here\r\n",
+            "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+             Diagnostic-Code: x-unix; no such user here\r\n",
+        );
+        assert_eq!(v.reason, BounceReason::UserUnknown);
+        assert!(v.hard);
+        // A command's message after a code that names no recipient's cause, in the diagnostic.
+        let c = dsn(
+            "Final-Recipient: rfc822; ann@example.com\r\nAction: delayed\r\nStatus: 4.0.0\r\n\
+             Diagnostic-Code: X-Postfix; temporary failure. Command output: avpcheck: unable\r\n \
+             to connect to avp daemon: Connection refused\r\n",
+            "",
+        );
+        assert_eq!(c.recipients[0].reason, BounceReason::MailerError);
+        // A mailbox's own limit, printed by the command, is still the mailbox's.
+        let c = dsn(
+            "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.2.2\r\n\
+             Diagnostic-Code: X-Postfix; Command died with status 77: maildrop: maildir over quota.\r\n",
+            "",
+        );
         assert_eq!(c.recipients[0].reason, BounceReason::MailboxFull);
     }
 
