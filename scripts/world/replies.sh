@@ -4,7 +4,8 @@
 # LMTP, each set up to refuse for one cause, and the second Postfix instance of
 # scripts/world/refusers.sh for causes the world does not set up (a refused sender, a connection
 # limit, a rate limit, a user who moved, a blocklisted client, no reverse name, a sender domain
-# that does not resolve; stopped on exit); the refusal's text is saved as it was
+# that does not resolve, a sender failing SPF, a message rspamd rejects; stopped on exit); the
+# refusal's text is saved as it was
 # answered. The cause is known by construction:
 # it is the label.
 #   usage: scripts/world/replies.sh OUT_DIR    (the world must be up: scripts/world/start.sh)
@@ -18,7 +19,7 @@ BLOCKED_PORT=${WORLD_BLOCKED_PORT:-12531}
 NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
 # The second Postfix instance's services (scripts/world/refusers.sh).
 SENDER_PORT=12541 CONNLIMIT_PORT=12542 RATELIMIT_PORT=12543 RELOCATED_PORT=12544
-RBL_PORT=12545 NOPTR_PORT=12546 SENDER_DOMAIN_PORT=12547
+RBL_PORT=12545 NOPTR_PORT=12546 SENDER_DOMAIN_PORT=12547 SPF_PORT=12548 MILTER_PORT=12549
 mkdir -p "$out"
 # The first refusal swaks reports ("<** 550 …", continuation lines joined).
 # (swaks marks a refusal "<**", and a refused AUTH "<*"; "~" when the session is in TLS.)
@@ -75,6 +76,12 @@ trap '"$(dirname "$0")/refusers.sh" stop || true' EXIT
 "$(dirname "$0")/refusers.sh" start
 save sender-rejected rejected soft \
   "$(refusal --server "127.0.0.1:$SENDER_PORT" --from someone@sender.test --to alice@inbox.test --quit-after RCPT)"
+# Its SPF policy (dsn@inbox.test's domain publishes "-all" to it) and its rspamd milter.
+save spf-fail authfailure soft \
+  "$(refusal --server "127.0.0.1:$SPF_PORT" --from dsn@inbox.test --to someone@spf.test --quit-after RCPT)"
+save spam-rejected spamdetected soft \
+  "$(refusal --server "127.0.0.1:$MILTER_PORT" --from someone@sender.test --to someone@spam.test \
+      --header "Subject: please reject me")"
 # A second connection while the first is open.
 too_many_connections() {
   exec 4<>"/dev/tcp/127.0.0.1/$CONNLIMIT_PORT"
