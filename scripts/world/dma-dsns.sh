@@ -87,5 +87,6 @@ case_ sender-rejected 12541 someone@refuse.test rejected soft
 # Its blocklist, which lists 127.0.0.1 (Postfix's own "blocked using" refusal).
 case_ rbl-listed 12545 someone@listed.test blocked soft
 # Its rspamd milter (the case's name puts "reject me" in the subject). (No SPF case: dma's
-# sender domain, sender.test, must not resolve for replies.sh's sender-domain check.)
+# sender domain is sender.test, which replies.sh's sender-domain check needs without records
+# of any kind.)
 case_ spam-reject-me 12549 someone@spam.test spamdetected soft

@@ -50,14 +50,21 @@ esac
 RSPAMD_MILTER=$((${WORLD_RSPAMD##*:} - 1))
 if [ ! -f "$SPF_CONF" ]; then
   # The SPF policy server (no daemon of its own: Postfix spawns it).
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    postfix-policyd-spf-python >/dev/null
+  spf_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      postfix-policyd-spf-python >/dev/null
+  }
+  spf_install || { apt-get update >/dev/null && spf_install; }
 fi
 postfix -c "$R/etc" stop >/dev/null 2>&1 || true
 stop_dns
 rm -rf "$R" && mkdir -p "$R/etc" "$R/spool" "$R/data"
 # Its stock settings, but loopback clients are checked (the stock file skips them).
 sed -e 's|^skip_addresses = .*|skip_addresses = 192.0.2.0/24|' "$SPF_CONF" > "$R/etc/policyd-spf.conf"
+if ! grep -qx 'skip_addresses = 192.0.2.0/24' "$R/etc/policyd-spf.conf"; then
+  echo "$SPF_CONF has no skip_addresses line to replace: loopback clients would not be checked" >&2
+  exit 1
+fi
 sed -e "s|^queue_directory = .*|queue_directory = $R/spool|" \
     -e "s|^data_directory = .*|data_directory = $R/data|" \
     -e "s|^maillog_file = .*|maillog_file = $R/maillog|" \

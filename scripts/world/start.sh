@@ -209,8 +209,9 @@ dovecot -c "$W/dovecot/dovecot.conf" </dev/null >>"$W/dovecot/stdout.log" 2>&1
 # --- rspamd: a spam filter's score over HTTP (/checkv2), as Herald's pre-send check asks it.
 # Offline: the modules that reach the Internet are off, DNS is the world's. Its hyperscan cache
 # (compiled for ~13 s on the first start) is kept outside the world so later starts are quick.
-# One rule of the world's own: a subject saying "junk me" scores 8 (rspamd's "add header",
-# i.e. Junk, starts at 6), so a test can produce a spammy verdict on purpose.
+# Two rules of the world's own: a subject saying "junk me" scores 8 (rspamd's "add header",
+# i.e. Junk, starts at 6), so a test can produce a spammy verdict on purpose; one saying "reject
+# me" scores 20 (over its reject threshold, 15), for the collection scripts' milter.
 R=$W/rspamd
 mkdir -p "$R/etc/local.d" "$R/db" "$R/run" "$R/log" /var/cache/herald/rspamd-hs
 cat > "$R/etc/local.d/worker-normal.inc" <<CONF
@@ -230,7 +231,7 @@ for m in fuzzy_check rbl url_reputation asn emails reputation neural ratelimit g
   echo 'enabled = false;' > "$R/etc/local.d/$m.conf"
 done
 echo '/junk me/i' > "$R/etc/spammy.map"
-echo '/reject.me/i' > "$R/etc/reject.map"
+echo '/reject[ -]me\b/i' > "$R/etc/reject.map"
 cat > "$R/etc/local.d/multimap.conf" <<CONF
 WORLD_SPAMMY_SUBJECT {
   type = "header";

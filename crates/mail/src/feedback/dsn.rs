@@ -64,21 +64,36 @@ pub(super) fn program_output(diagnostic: &str) -> bool {
     })
 }
 
-/// Postfix's words for a delivery command (pipe(8), local(8)'s `|command`) that failed for
-/// itself: it died ("Command died with status 1: …", "… with signal 6"), or exited with a code
-/// that names no recipient's cause and printed a program's message ("temporary failure.
-/// Command output: avpcheck: unable to connect …"). Not "user unknown. Command output: …":
-/// that command said the user is unknown (EX_NOUSER), and so does Postfix.
-fn delivery_command_failed(lower: &str) -> bool {
+/// What Postfix's words say about a delivery command (pipe(8), local(8)'s `|command`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    /// It failed for itself: it died ("Command died with status 1: …", "… with signal 6"), or
+    /// exited with a code that names no recipient's cause and printed a program's message
+    /// ("temporary failure. Command output: avpcheck: unable to connect …").
+    Failed,
+    /// It said the recipient is unknown (EX_NOUSER, EX_NOHOST), and Postfix says so: "user
+    /// unknown. Command output: …", whatever the program printed.
+    NamedTheRecipient,
+}
+
+fn delivery_command(text: &str) -> Option<Command> {
+    // Postfix wraps its text (a 4-space indent): compare the words, not the lines.
+    let lower = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
     if lower.contains("command died with status") || lower.contains("command died with signal") {
-        return true;
+        return Some(Command::Failed);
     }
     const NAMES_THE_RECIPIENT: &[&str] = &["user unknown", "host name unknown"];
-    lower.find("command output:").is_some_and(|at| {
-        let meaning = lower[..at].trim_end().trim_end_matches('.');
-        !NAMES_THE_RECIPIENT.iter().any(|m| meaning.ends_with(m))
-            && program_output(&lower[at + "command output:".len()..])
-    })
+    let at = lower.find("command output:")?;
+    let meaning = lower[..at].trim_end().trim_end_matches('.');
+    if NAMES_THE_RECIPIENT.iter().any(|m| meaning.ends_with(m)) {
+        Some(Command::NamedTheRecipient)
+    } else {
+        program_output(&lower[at + "command output:".len()..]).then_some(Command::Failed)
+    }
 }
 
 /// PowerMTA's bounce categories (`X-PowerMTA-BounceCategory`, its accounting's `bounceCat`)
@@ -180,19 +195,25 @@ fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'
         .or_else(|| status_comment(field(block, "status")?))
         .map(|d| truncate(d, 8 * 1024).to_string())
         .unwrap_or_default();
-    // `X-Unix;` (RFC 3464 §2.3.6 diagnostic type) is what a local delivery reports; when
-    // it is a program's exit code ("71") or a program's own output ("procmail: …"), the
-    // program failed. (Postfix's own local delivery also says X-Unix, in its own words:
-    // "no mailbox here by that name" stays unknown-user.)
-    let local_program = field(block, "diagnostic-code").is_some_and(|d| {
-        d.split_once(';')
-            .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
-    }) && program_output(&diagnostic);
     // The human-readable part often carries the words the DSN fields leave out (all of it,
     // for a report that names nobody).
     let context = match &email {
         Some(email) => scrape::context_for(r.human, email, r.all_rcpts),
         None => truncate(r.human, 8 * 1024).to_string(),
+    };
+    // `X-Unix;` (RFC 3464 §2.3.6 diagnostic type) is what a local delivery reports.
+    let x_unix = field(block, "diagnostic-code").is_some_and(|d| {
+        d.split_once(';')
+            .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
+    });
+    // A delivery program failed: Postfix says so (in the diagnostic, or in this recipient's
+    // lines of the text, whatever the diagnostic's type: `X-Postfix` before `X-Unix`), or an
+    // X-Unix diagnostic is a program's exit code ("71") or its own output ("procmail: …").
+    // Not when the program said the user is unknown; and Postfix's own local delivery, in its
+    // own words ("no mailbox here by that name"), stays an unknown user.
+    let local_program = match delivery_command(&diagnostic).or_else(|| delivery_command(&context)) {
+        Some(command) => command == Command::Failed,
+        None => x_unix && program_output(&diagnostic),
     };
     // The diagnostic speaks for this recipient; the human text only when it says nothing
     // we can read (it often covers several recipients).
@@ -208,11 +229,6 @@ fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'
         .or_else(|| scrape::reply_code_in(&diagnostic))
         .or_else(|| scrape::reply_code_in(&context));
     let lower = words.to_ascii_lowercase();
-    // Postfix names a delivery command that failed in the diagnostic or in this recipient's
-    // lines of the text, whatever the diagnostic's type (`X-Postfix` before `X-Unix`).
-    let local_program = local_program
-        || delivery_command_failed(&diagnostic.to_ascii_lowercase())
-        || delivery_command_failed(&context.to_ascii_lowercase());
     let delayed = action.as_deref() == Some("delayed");
     let conventions = mta::conventions(r.reporter, &lower, r.human_lower, r.spam_sign);
     // The stage this recipient's own lines name; the whole report's text only when it names
@@ -237,10 +253,6 @@ fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'
     } else {
         prefer(status, Status::find(&diagnostic), reply_code)
     };
-    let x_unix = field(block, "diagnostic-code").is_some_and(|d| {
-        d.split_once(';')
-            .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
-    });
     let decide = |text: &str| {
         reasons::decide(&Refusal {
             status: read_status,
@@ -259,10 +271,10 @@ fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'
             // Sendmail's subject names the failure when there is one ("Returned mail: User
             // unknown"): the report's own words, for its one recipient, when the block's
             // leave the reason open.
-            BounceReason::OnHold | BounceReason::Undefined if r.all_rcpts.len() <= 1 => {
+            reason @ (BounceReason::OnHold | BounceReason::Undefined) if r.all_rcpts.len() <= 1 => {
                 match &r.subject_cause {
                     Some(cause) => decide(&format!("{words}\n{cause}")),
-                    None => decide(&words),
+                    None => reason,
                 }
             }
             reason => reason,
@@ -604,11 +616,16 @@ mod tests {
     }
 
     fn titled(subject: &str, fields: &str, headers: &str) -> Classified {
+        written(subject, "Delivery failed.\r\n", fields, headers)
+    }
+
+    /// A report with its subject, its human-readable text and its recipients' fields.
+    fn written(subject: &str, text: &str, fields: &str, headers: &str) -> Classified {
         let raw = format!(
             "From: MAILER-DAEMON@mx.example.com\r\nTo: sender@example.net\r\n{headers}\
              Subject: {subject}\r\n\
              Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
-             --B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\r\n\
+             --B\r\nContent-Type: text/plain\r\n\r\n{text}\r\n\
              --B\r\nContent-Type: message/delivery-status\r\n\r\n\
              Reporting-MTA: dns; mx.example.com\r\n\r\n{fields}\r\n--B--\r\n"
         );
@@ -693,31 +710,28 @@ mod tests {
 
     #[test]
     fn a_delivery_command_that_failed_is_a_mailer_error() {
-        // Postfix's words in the text for the recipient, its diagnostic the command's output.
+        // Postfix's words in the text for the recipient (wrapped as Postfix wraps them), its
+        // diagnostic the command's output.
         let report = |text: &str, fields: &str| {
-            let raw = format!(
-                "From: MAILER-DAEMON@mx.example.com\r\nTo: sender@example.net\r\n\
-                 Subject: Undelivered Mail Returned to Sender\r\n\
-                 Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
-                 --B\r\nContent-Type: text/plain\r\n\r\n{text}\r\n\
-                 --B\r\nContent-Type: message/delivery-status\r\n\r\n\
-                 Reporting-MTA: dns; mx.example.com\r\n\r\n{fields}\r\n--B--\r\n"
-            );
-            classify_message(raw.as_bytes()).recipients[0].clone()
+            written("Undelivered Mail Returned to Sender", text, fields, "").recipients[0].clone()
         };
         let v = report(
-            "<ann@example.com>: Command died with status 1:\r\n    \"/usr/local/bin/gateway\".\r\n    \
-             Command output: ticket gateway: cannot connect to the ticket database\r\n",
-            "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.3.0\r\n\
+            "<a-long-mailbox-name-for-wrapping@tickets.example.com>: Command died with\r\n    \
+             status 1: \"/usr/local/bin/gateway\". Command output: ticket gateway: cannot\r\n    \
+             connect to the ticket database\r\n",
+            "Final-Recipient: rfc822; a-long-mailbox-name-for-wrapping@tickets.example.com\r\n\
+             Action: failed\r\nStatus: 5.3.0\r\n\
              Diagnostic-Code: x-unix; ticket gateway: cannot connect to the ticket database\r\n",
         );
         assert_eq!(v.reason, BounceReason::MailerError);
         assert!(!v.hard);
-        // The command said the user is unknown (EX_NOUSER), and Postfix says so.
+        // The command said the user is unknown (EX_NOUSER), and Postfix says so; the
+        // diagnostic holds only what the command printed.
         let v = report(
-            "<ann@example.com>: user unknown. Command output: gateway: no such user here\r\n",
+            "<ann@example.com>: user unknown. Command output: gateway: no such user\r\n    \
+             here\r\n",
             "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\
-             Diagnostic-Code: x-unix; no such user here\r\n",
+             Diagnostic-Code: x-unix; gateway: no such user here\r\n",
         );
         assert_eq!(v.reason, BounceReason::UserUnknown);
         assert!(v.hard);
