@@ -28,6 +28,8 @@ declare -A WORLD_CASE=(
   # milter (the case's name puts "reject me" in the subject, over rspamd's reject threshold).
   [spf-fail]="spf-fail|someone@spf.test|authfailure|soft|"
   [spam-reject-me]="spam-reject-me|someone@spam.test|spamdetected|soft|"
+  # Its OpenDMARC milter: the senders' domains publish p=reject; no DKIM, no SPF result.
+  [dmarc-reject]="dmarc-reject|someone@dmarc.test|authfailure|soft|"
   # A delay warning while slow.test refuses connections: the message is still queued, the
   # stated cause is the connection (Herald's reading; Sisimai's would be expired).
   [delay-warning]="delay-warning|someone@slow.test|networkerror|soft|"
@@ -246,6 +248,11 @@ stop_pidfiles() {
     pid=$(head -n 1 "$pidfile")
     if [ -n "$pid" ] && grep -qE "$pattern" "/proc/$pid/cmdline" 2>/dev/null; then
       kill "$pid" || true
+      # Gone (or a zombie, whose command line is empty) before its port is wanted again.
+      for _ in $(seq 1 50); do
+        grep -qE "$pattern" "/proc/$pid/cmdline" 2>/dev/null || break
+        sleep 0.1
+      done
     fi
     rm -f "$pidfile"
   done

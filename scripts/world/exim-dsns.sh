@@ -71,6 +71,7 @@ world:
                listed.test 127.0.0.1::12545 byname ; \\
                spf.test 127.0.0.1::12548 byname ; \\
                spam.test 127.0.0.1::12549 byname ; \\
+               dmarc.test 127.0.0.1::12540 byname ; \\
                slow.test 127.0.0.2::9 byname ; \\
                stalled.test 127.0.0.3::9 byname
   # The world listens on this machine's loopback: sending there is intended.
@@ -110,7 +111,7 @@ CONF
 exim() { "$PKG/usr/sbin/exim4" -C "$E/exim.conf" "$@"; }
 cases=()
 world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout two-recipients \
-  user-moved sender-rejected rbl-listed no-ptr spf-fail spam-reject-me
+  user-moved sender-rejected rbl-listed no-ptr spf-fail spam-reject-me dmarc-reject
 # Exim's own: Dovecot's LMTP socket, and a domain no router accepts. (Format: see WORLD_CASE.)
 cases+=(
   "lmtp-quota-full|full@inbox.test|mailboxfull|soft|"
@@ -119,7 +120,7 @@ cases+=(
 )
 # moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
 # sender; listed.test, noptr.test: its blocklist and reverse-name checks; spf.test, spam.test: its
-# SPF policy and rspamd milter (scripts/world/refusers.sh).
+# SPF policy, rspamd milter and OpenDMARC milter (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 submit dsn@exim.world.test exim "${cases[@]}"

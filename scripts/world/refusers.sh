@@ -20,6 +20,9 @@
 #                    sender domains publish "v=spf1 -all" here, so their mail fails SPF
 #   127.0.0.1:12549  the world's rspamd as a milter (its proxy worker): a subject saying
 #                    "reject me" scores over rspamd's reject threshold, refused after DATA
+#   127.0.0.1:12540  Debian's OpenDMARC as a milter (on 127.0.0.1:12538, rejecting failures):
+#                    the collection scripts' sender domains publish "p=reject" here and send
+#                    with no DKIM signature and no SPF result, refused after DATA
 # The instance resolves through a dnsmasq of its own (127.0.0.78:53: NXDOMAIN for every .test
 # name and every reverse name but bl.test's listing of 127.0.0.1), bound over /etc/resolv.conf
 # in a mount namespace of its own (Postfix has no setting for a name server), so the world's
@@ -29,9 +32,11 @@ set -euo pipefail
 W=${HERALD_WORLD:-/tmp/herald-world}
 R=$W/refusers
 SPF_CONF=/etc/postfix-policyd-spf-python/policyd-spf.conf
+DMARC_MILTER=12538
 . "$(dirname "$0")/dsn-lib.sh"
 stop_dns() {
   stop_pidfiles dnsmasq "$R/dnsmasq.pid"
+  stop_pidfiles opendmarc "$R/opendmarc.pid"
 }
 case ${1:-} in
   stop)
@@ -48,13 +53,18 @@ esac
 . "$W/env"
 # rspamd's proxy worker (a milter) listens one port below its normal worker (start.sh).
 RSPAMD_MILTER=$((${WORLD_RSPAMD##*:} - 1))
-if [ ! -f "$SPF_CONF" ]; then
-  # The SPF policy server (no daemon of its own: Postfix spawns it).
-  spf_install() {
+if [ ! -f "$SPF_CONF" ] || ! command -v opendmarc >/dev/null; then
+  # The SPF policy server (no daemon of its own: Postfix spawns it) and OpenDMARC (run by this
+  # script; a refused start keeps the package's own service from starting).
+  extras_install() {
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      postfix-policyd-spf-python >/dev/null
+      postfix-policyd-spf-python opendmarc >/dev/null
+    local rc=$?
+    rm -f /usr/sbin/policy-rc.d
+    return $rc
   }
-  spf_install || { apt-get update >/dev/null && spf_install; }
+  extras_install || { apt-get update >/dev/null && extras_install; }
 fi
 postfix -c "$R/etc" stop >/dev/null 2>&1 || true
 stop_dns
@@ -65,6 +75,20 @@ if ! grep -qx 'skip_addresses = 192.0.2.0/24' "$R/etc/policyd-spf.conf"; then
   echo "$SPF_CONF has no skip_addresses line to replace: loopback clients would not be checked" >&2
   exit 1
 fi
+# OpenDMARC rejects what fails DMARC; it checks loopback clients too (it ignores 127.0.0.1 by
+# default). No SPF check of its own (its built-in one passes loopback clients): with no SPF
+# result in the headers and no DKIM signature, nothing aligned passes.
+printf '192.0.2.1\n' > "$R/etc/dmarc-ignore"
+cat > "$R/etc/opendmarc.conf" <<CONF
+Socket inet:$DMARC_MILTER@127.0.0.1
+PidFile $R/opendmarc.pid
+AuthservID mx.dmarc.test
+IgnoreHosts $R/etc/dmarc-ignore
+PublicSuffixList /usr/share/publicsuffix/public_suffix_list.dat
+RejectFailures true
+SPFSelfValidate false
+Syslog false
+CONF
 sed -e "s|^queue_directory = .*|queue_directory = $R/spool|" \
     -e "s|^data_directory = .*|data_directory = $R/data|" \
     -e "s|^maillog_file = .*|maillog_file = $R/maillog|" \
@@ -122,6 +146,14 @@ cat >> "$R/etc/master.cf" <<CONF
   -o smtpd_recipient_restrictions=permit_mynetworks,reject
   -o smtpd_milters=inet:127.0.0.1:$RSPAMD_MILTER
   -o milter_default_action=tempfail
+127.0.0.1:12540 inet n - n - - smtpd
+  -o syslog_name=refusers/dmarc
+  -o myhostname=mx.dmarc.test
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o smtpd_milters=inet:127.0.0.1:$DMARC_MILTER
+  -o milter_default_action=tempfail
 policyd-spf unix - n n - 0 spawn
   user=policyd-spf argv=/usr/bin/policyd-spf $R/etc/policyd-spf.conf
 CONF
@@ -132,10 +164,13 @@ dnsmasq --port=53 --listen-address=127.0.0.78 --bind-interfaces --no-resolv --no
   --host-record=1.0.0.127.bl.test,127.0.0.2 \
   --txt-record=1.0.0.127.bl.test,"127.0.0.1 is listed in bl.test for testing" \
   --txt-record=inbox.test,"v=spf1 -all" --txt-record=exim.world.test,"v=spf1 -all" \
+  --txt-record=_dmarc.inbox.test,"v=DMARC1; p=reject" \
+  --txt-record=_dmarc.exim.world.test,"v=DMARC1; p=reject" \
   --pid-file="$R/dnsmasq.pid" --log-facility="$R/dnsmasq.log"
 printf 'nameserver 127.0.0.78\n' > "$R/resolv.conf"
 if ! unshare --mount --propagation private bash -c '
   mount --bind "$1/resolv.conf" /etc/resolv.conf
+  opendmarc -c "$1/etc/opendmarc.conf" </dev/null
   exec postfix -c "$1/etc" start </dev/null' _ "$R" >"$R/stdout.log" 2>&1; then
   stop_dns
   cat "$R/stdout.log" >&2
