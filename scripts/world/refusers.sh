@@ -104,6 +104,20 @@ sed -e '/^smtp      inet/d' \
     -e 's/^\([a-z]*  *unix *[-n]  *[-n]  *\)y/\1n/' \
     -e '/^pickup/d' -e '/^maildrop/,$d' \
     /usr/share/postfix/master.cf.dist > "$R/etc/master.cf"
+# milter_service PORT NAME MILTER_PORT: a service that takes mail for NAME.test from loopback
+# clients and lets the milter on MILTER_PORT refuse it after DATA.
+milter_service() {
+  cat <<SERVICE
+127.0.0.1:$1 inet n - n - - smtpd
+  -o syslog_name=refusers/$2
+  -o myhostname=mx.$2.test
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o smtpd_milters=inet:127.0.0.1:$3
+  -o milter_default_action=tempfail
+SERVICE
+}
 cat >> "$R/etc/master.cf" <<CONF
 127.0.0.1:12541 inet n - n - - smtpd
   -o syslog_name=refusers/sender
@@ -138,22 +152,8 @@ cat >> "$R/etc/master.cf" <<CONF
   -o mynetworks=127.0.0.0/8
   -o smtpd_relay_restrictions=check_policy_service,unix:private/policyd-spf,permit_mynetworks,reject
   -o smtpd_recipient_restrictions=permit_mynetworks,reject
-127.0.0.1:12549 inet n - n - - smtpd
-  -o syslog_name=refusers/rspamd
-  -o myhostname=mx.spam.test
-  -o mynetworks=127.0.0.0/8
-  -o smtpd_relay_restrictions=permit_mynetworks,reject
-  -o smtpd_recipient_restrictions=permit_mynetworks,reject
-  -o smtpd_milters=inet:127.0.0.1:$RSPAMD_MILTER
-  -o milter_default_action=tempfail
-127.0.0.1:12540 inet n - n - - smtpd
-  -o syslog_name=refusers/dmarc
-  -o myhostname=mx.dmarc.test
-  -o mynetworks=127.0.0.0/8
-  -o smtpd_relay_restrictions=permit_mynetworks,reject
-  -o smtpd_recipient_restrictions=permit_mynetworks,reject
-  -o smtpd_milters=inet:127.0.0.1:$DMARC_MILTER
-  -o milter_default_action=tempfail
+$(milter_service 12549 spam "$RSPAMD_MILTER")
+$(milter_service 12540 dmarc "$DMARC_MILTER")
 policyd-spf unix - n n - 0 spawn
   user=policyd-spf argv=/usr/bin/policyd-spf $R/etc/policyd-spf.conf
 CONF
