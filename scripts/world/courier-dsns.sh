@@ -55,7 +55,8 @@ printf '%s\n' "$PKG/usr/lib" "$PKG/usr/lib/x86_64-linux-gnu" > "$D/ld.so.conf"
 mkdir -p "$D/ldconfig"
 # slow.test: the world MX's port on 127.0.0.2, where nothing listens. moved.test: the second
 # Postfix instance's relocated user; refuse.test: its refusal of the sender; listed.test: its
-# blocklist; spf.test, spam.test, dmarc.test: its SPF policy, rspamd milter and OpenDMARC milter
+# blocklist; spf.test, spam.test, dmarc.test, nodomain.test: its SPF policy, rspamd milter,
+# OpenDMARC milter and a next hop that cannot resolve the recipient's domain
 # (scripts/world/refusers.sh).
 cat > "$D/etc/esmtproutes" <<ROUTES
 inbox.test: [127.0.0.1],$MX_PORT
@@ -69,6 +70,7 @@ listed.test: [127.0.0.1],12545
 spf.test: [127.0.0.1],12548
 spam.test: [127.0.0.1],12549
 dmarc.test: [127.0.0.1],12540
+nodomain.test: [127.0.0.1],12539
 ROUTES
 made=()
 cleanup() {
@@ -86,7 +88,8 @@ own_resolver "$D" # for the unknown domain
 box=$(dsn_box "$W")
 cases=()
 world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout two-recipients \
-  host-unknown user-moved sender-rejected rbl-listed spf-fail spam-reject-me dmarc-reject
+  host-unknown user-moved sender-rejected rbl-listed spf-fail spam-reject-me dmarc-reject \
+  rcpt-domain-unknown
 # Everything Courier does happens inside one mount namespace: courierd runs there while the
 # cases are submitted and their bounces come back, and is stopped before the namespace ends.
 unshare --mount --propagation private bash -c '

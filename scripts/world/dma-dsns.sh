@@ -90,3 +90,5 @@ case_ rbl-listed 12545 someone@listed.test blocked soft
 # sender domain is sender.test, which replies.sh's sender-domain check needs without records
 # of any kind.)
 case_ spam-reject-me 12549 someone@spam.test spamdetected soft
+# Its next hop that cannot resolve the recipient's domain.
+case_ rcpt-domain-unknown 12539 someone@nodomain.test hostunknown hard

@@ -30,6 +30,8 @@ declare -A WORLD_CASE=(
   [spam-reject-me]="spam-reject-me|someone@spam.test|spamdetected|soft|"
   # Its OpenDMARC milter: the senders' domains publish p=reject; no DKIM, no SPF result.
   [dmarc-reject]="dmarc-reject|someone@dmarc.test|authfailure|soft|"
+  # Its next hop that cannot resolve the recipient's domain (reject_unknown_recipient_domain).
+  [rcpt-domain-unknown]="rcpt-domain-unknown|someone@nodomain.test|hostunknown|hard|"
   # A delay warning while slow.test refuses connections: the message is still queued, the
   # stated cause is the connection (Herald's reading; Sisimai's would be expired).
   [delay-warning]="delay-warning|someone@slow.test|networkerror|soft|"

@@ -14,7 +14,7 @@ W=${HERALD_WORLD:-/tmp/herald-world}
 box=$(dsn_box "$W")
 cases=()
 world_cases size-limit client-rejected relay-denied sender-rejected user-moved delay-warning \
-  rbl-listed no-ptr spf-fail spam-reject-me dmarc-reject
+  rbl-listed no-ptr spf-fail spam-reject-me dmarc-reject rcpt-domain-unknown
 # Postfix's own: local(8) and pipe deliveries (a missing user, a failing program), Dovecot's
 # quota, a queue that expires (Sisimai may call that networkerror, so no reason is expected),
 # one DSN for two local causes. (Format: see WORLD_CASE in dsn-lib.sh.)

@@ -72,6 +72,7 @@ world:
                spf.test 127.0.0.1::12548 byname ; \\
                spam.test 127.0.0.1::12549 byname ; \\
                dmarc.test 127.0.0.1::12540 byname ; \\
+               nodomain.test 127.0.0.1::12539 byname ; \\
                slow.test 127.0.0.2::9 byname ; \\
                stalled.test 127.0.0.3::9 byname
   # The world listens on this machine's loopback: sending there is intended.
@@ -111,7 +112,8 @@ CONF
 exim() { "$PKG/usr/sbin/exim4" -C "$E/exim.conf" "$@"; }
 cases=()
 world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout two-recipients \
-  user-moved sender-rejected rbl-listed no-ptr spf-fail spam-reject-me dmarc-reject
+  user-moved sender-rejected rbl-listed no-ptr spf-fail spam-reject-me dmarc-reject \
+  rcpt-domain-unknown
 # Exim's own: Dovecot's LMTP socket, and a domain no router accepts. (Format: see WORLD_CASE.)
 cases+=(
   "lmtp-quota-full|full@inbox.test|mailboxfull|soft|"
@@ -120,7 +122,8 @@ cases+=(
 )
 # moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
 # sender; listed.test, noptr.test: its blocklist and reverse-name checks; spf.test, spam.test: its
-# SPF policy, rspamd milter and OpenDMARC milter (scripts/world/refusers.sh).
+# SPF policy, rspamd milter and OpenDMARC milter; nodomain.test: its next hop that cannot resolve
+# the recipient's domain (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 trap '"$(dirname "$0")/refusers.sh" stop' EXIT
 submit dsn@exim.world.test exim "${cases[@]}"

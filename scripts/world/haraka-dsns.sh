@@ -46,6 +46,7 @@ const ROUTES = {
   'spf.test': ['127.0.0.1', 12548],
   'spam.test': ['127.0.0.1', 12549],
   'dmarc.test': ['127.0.0.1', 12540],
+  'nodomain.test': ['127.0.0.1', 12539],
   'slow.test': ['127.0.0.2', 9],
 }
 exports.hook_connect = function (next, connection) {
@@ -71,7 +72,7 @@ wait_for_port "$PORT" "$H/log"
 box=$(dsn_box "$W")
 cases=()
 world_cases rcpt-unknown client-rejected relay-denied user-moved sender-rejected host-unknown \
-  null-mx retry-timeout rbl-listed spf-fail spam-reject-me dmarc-reject
+  null-mx retry-timeout rbl-listed spf-fail spam-reject-me dmarc-reject rcpt-domain-unknown
 # Haraka announces no SIZE, so the 8 KB next hop refuses only after DATA, for a recipient it
 # serves: alice@inbox.test, which the get_mx plugin above sends there.
 cases+=("size-limit|alice@inbox.test|mesgtoobig|soft|big")

@@ -52,14 +52,17 @@ action "spam" relay host smtp://127.0.0.1:12549
 match from any for domain "spam.test" action "spam"
 action "dmarc" relay host smtp://127.0.0.1:12540
 match from any for domain "dmarc.test" action "dmarc"
+action "nodomain" relay host smtp://127.0.0.1:12539
+match from any for domain "nodomain.test" action "nodomain"
 match from any for domain "nowhere.test" action "mx-lookup"
 CONF
 # nowhere.test is looked up through a resolver of the script's own, bound over
 # /etc/resolv.conf in OpenSMTPD's mount namespace.
 own_resolver "$E"
 # moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
-# sender; listed.test: its blocklist; spf.test, spam.test, dmarc.test: its SPF policy, rspamd
-# milter and OpenDMARC milter (scripts/world/refusers.sh).
+# sender; listed.test: its blocklist; spf.test, spam.test, dmarc.test, nodomain.test: its SPF
+# policy, rspamd milter, OpenDMARC milter and a next hop that cannot resolve the recipient's
+# domain (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
   "$PKG/usr/sbin/smtpd" "$E/resolv.conf" -d -f "$E/smtpd.conf" > "$E/log" 2>&1 &
@@ -69,7 +72,7 @@ wait_for_port "$PORT" "$E/log"
 box=$(dsn_box "$W")
 cases=()
 world_cases rcpt-unknown size-limit client-rejected relay-denied host-unknown user-moved \
-  sender-rejected rbl-listed spf-fail spam-reject-me dmarc-reject
+  sender-rejected rbl-listed spf-fail spam-reject-me dmarc-reject rcpt-domain-unknown
 submit_smtp dsn@inbox.test "${cases[@]}" -- --server "127.0.0.1:$PORT"
 # (No two-recipient case: OpenSMTPD bounces each next hop's refusals separately. No
 # retry-timeout case: OpenSMTPD takes an unreachable next hop offline and expires the

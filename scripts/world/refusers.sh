@@ -20,6 +20,8 @@
 #                    sender domains publish "v=spf1 -all" here, so their mail fails SPF
 #   127.0.0.1:12549  the world's rspamd as a milter (its proxy worker): a subject saying
 #                    "reject me" scores over rspamd's reject threshold, refused after DATA
+#   127.0.0.1:12539  reject_unknown_recipient_domain (550): the recipient's domain does not
+#                    resolve here (a next hop that relays for loopback clients)
 #   127.0.0.1:12540  Debian's OpenDMARC as a milter (on 127.0.0.1:12538, rejecting failures):
 #                    the collection scripts' sender domains publish "p=reject" here and send
 #                    with no DKIM signature and no SPF result, refused after DATA
@@ -152,6 +154,13 @@ cat >> "$R/etc/master.cf" <<CONF
   -o mynetworks=127.0.0.0/8
   -o smtpd_relay_restrictions=check_policy_service,unix:private/policyd-spf,permit_mynetworks,reject
   -o smtpd_recipient_restrictions=permit_mynetworks,reject
+127.0.0.1:12539 inet n - n - - smtpd
+  -o syslog_name=refusers/rcptdomain
+  -o myhostname=mx.relay.test
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=reject_unknown_recipient_domain,permit_mynetworks,reject
+  -o unknown_address_reject_code=550
 $(milter_service 12549 spam "$RSPAMD_MILTER")
 $(milter_service 12540 dmarc "$DMARC_MILTER")
 policyd-spf unix - n n - 0 spawn

@@ -4,9 +4,9 @@
 # LMTP, each set up to refuse for one cause, and the second Postfix instance of
 # scripts/world/refusers.sh for causes the world does not set up (a refused sender, a connection
 # limit, a rate limit, a user who moved, a blocklisted client, no reverse name, a sender domain
-# that does not resolve, a sender failing SPF, a message rspamd rejects, one failing DMARC;
-# stopped on exit); the refusal's text is saved as it was answered. The cause is known by
-# construction: it is the label.
+# that does not resolve, a sender failing SPF, a message rspamd rejects, one failing DMARC, a
+# recipient domain that does not resolve; stopped on exit); the refusal's text is saved as it
+# was answered. The cause is known by construction: it is the label.
 #   usage: scripts/world/replies.sh OUT_DIR    (the world must be up: scripts/world/start.sh)
 # Writes OUT_DIR/world__<case>.txt and prints one manifest line per file (file, reason, hard/soft).
 set -euo pipefail
@@ -19,7 +19,7 @@ NORELAY_PORT=${WORLD_NORELAY_PORT:-12532}
 # The second Postfix instance's services (scripts/world/refusers.sh).
 SENDER_PORT=12541 CONNLIMIT_PORT=12542 RATELIMIT_PORT=12543 RELOCATED_PORT=12544
 RBL_PORT=12545 NOPTR_PORT=12546 SENDER_DOMAIN_PORT=12547 SPF_PORT=12548 MILTER_PORT=12549
-DMARC_PORT=12540
+DMARC_PORT=12540 RCPT_DOMAIN_PORT=12539
 mkdir -p "$out"
 # The first refusal swaks reports ("<** 550 …", continuation lines joined).
 # (swaks marks a refusal "<**", and a refused AUTH "<*"; "~" when the session is in TLS.)
@@ -85,6 +85,9 @@ save spam-rejected spamdetected soft \
 # Its OpenDMARC milter: inbox.test publishes p=reject; the message has no DKIM signature.
 save dmarc-rejected authfailure soft \
   "$(refusal --server "127.0.0.1:$DMARC_PORT" --from dsn@inbox.test --to someone@dmarc.test)"
+# Its next hop that cannot resolve the recipient's domain.
+save rcpt-domain-unknown hostunknown hard \
+  "$(refusal --server "127.0.0.1:$RCPT_DOMAIN_PORT" --from someone@sender.test --to someone@nodomain.test --quit-after RCPT)"
 # A second connection while the first is open.
 too_many_connections() {
   exec 4<>"/dev/tcp/127.0.0.1/$CONNLIMIT_PORT"

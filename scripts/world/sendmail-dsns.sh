@@ -54,6 +54,7 @@ Mlisted,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=9
 Mspf,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12548
 Mspam,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12549
 Mdmarc,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12540
+Mnodomain,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12539
 MC
 m4 "$SM/world.mc" > "$SM/sendmail.cf"
 # slow.test: the world MX's port on 127.0.0.2, where nothing listens.
@@ -61,13 +62,14 @@ printf '%s\n' 'inbox.test esmtp:[127.0.0.1]' 'toobig.test toobig:[127.0.0.1]' \
   'blocked.test blocked:[127.0.0.1]' 'norelay.test norelay:[127.0.0.1]' \
   'slow.test esmtp:[127.0.0.2]' 'moved.test moved:[127.0.0.1]' 'refuse.test refuse:[127.0.0.1]' \
   'listed.test listed:[127.0.0.1]' 'spf.test spf:[127.0.0.1]' 'spam.test spam:[127.0.0.1]' \
-  'dmarc.test dmarc:[127.0.0.1]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
+  'dmarc.test dmarc:[127.0.0.1]' 'nodomain.test nodomain:[127.0.0.1]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
 # The unknown domain (nowhere.test, in no mailertable entry) is looked up through a resolver
 # of the script's own, bound over /etc/resolv.conf in Sendmail's namespace.
 own_resolver "$SM"
 # moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
-# sender; listed.test: its blocklist; spf.test, spam.test, dmarc.test: its SPF policy, rspamd
-# milter and OpenDMARC milter (scripts/world/refusers.sh).
+# sender; listed.test: its blocklist; spf.test, spam.test, dmarc.test, nodomain.test: its SPF
+# policy, rspamd milter, OpenDMARC milter and a next hop that cannot resolve the recipient's
+# domain (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 trap 'stop_resolver "$SM"; "$(dirname "$0")/refusers.sh" stop' EXIT
 sendmail() {
@@ -78,7 +80,7 @@ box=$(dsn_box "$W")
 cases=()
 world_cases rcpt-unknown size-limit client-rejected relay-denied retry-timeout two-recipients \
   host-unknown null-mx user-moved sender-rejected delay-warning rbl-listed spf-fail spam-reject-me \
-  dmarc-reject
+  dmarc-reject rcpt-domain-unknown
 submit dsn@inbox.test sendmail "${cases[@]}"
 # What was deferred is retried by queue runs until its return time (20 s) runs out.
 wait_for_reports "$box" 90 sendmail -q

@@ -28,8 +28,8 @@
 # moved.test, listed.test, noptr.test, spf.test, spam.test and dmarc.test go to the second
 # Postfix instance of scripts/world/refusers.sh (a refused sender, a user who moved, a
 # blocklisted client, a client with no reverse name: the relay connects to it from 127.0.0.9, a
-# sender that fails SPF, a message rspamd rejects, one that fails DMARC), when a script has
-# started it;
+# sender that fails SPF, a message rspamd rejects, one that fails DMARC; nodomain.test: a
+# next hop that cannot resolve the recipient's domain), when a script has started it;
 # eximmx.test, eximrelay.test, eximblock.test and eximsender.test to the refusing Exim daemon of
 # scripts/world/exim-receiver.sh (an unknown user, a relay refused, a size limit, a client and
 # a sender refused, in Exim's own words), likewise; sendmx.test and smrelay.test (the latter
@@ -335,6 +335,7 @@ listed.test smtp:[127.0.0.1]:12545
 spf.test smtp:[127.0.0.1]:12548
 spam.test smtp:[127.0.0.1]:12549
 dmarc.test smtp:[127.0.0.1]:12540
+nodomain.test smtp:[127.0.0.1]:12539
 noptr.test unnamed:[127.0.0.1]:12546
 eximmx.test smtp:[127.0.0.1]:12550
 eximrelay.test smtp:[127.0.0.1]:12550
