@@ -190,8 +190,17 @@ fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'
     // A diagnostic says what it has to say in a few KB; the bound keeps the scans linear.
     // Without a Diagnostic-Code, a comment after the status code is the MTA's own words
     // (Haraka: "Status: 5.1.2 (550 Tried all MXs example.org)").
-    let diagnostic = field(block, "diagnostic-code")
-        .map(|d| d.split_once(';').map_or(d, |(_, t)| t).trim())
+    // `Diagnostic-Code: <type>; <text>` (RFC 3464 §2.3.6): `X-Unix` is what a local delivery
+    // reports.
+    let (diagnostic_type, diagnostic_text) = match field(block, "diagnostic-code") {
+        Some(d) => match d.split_once(';') {
+            Some((t, text)) => (Some(t.trim()), Some(text.trim())),
+            None => (None, Some(d.trim())),
+        },
+        None => (None, None),
+    };
+    let x_unix = diagnostic_type.is_some_and(|t| t.eq_ignore_ascii_case("x-unix"));
+    let diagnostic = diagnostic_text
         .or_else(|| status_comment(field(block, "status")?))
         .map(|d| truncate(d, 8 * 1024).to_string())
         .unwrap_or_default();
@@ -201,11 +210,6 @@ fn block_verdict(block: &[(String, String)], email: Option<String>, r: &Report<'
         Some(email) => scrape::context_for(r.human, email, r.all_rcpts),
         None => truncate(r.human, 8 * 1024).to_string(),
     };
-    // `X-Unix;` (RFC 3464 §2.3.6 diagnostic type) is what a local delivery reports.
-    let x_unix = field(block, "diagnostic-code").is_some_and(|d| {
-        d.split_once(';')
-            .is_some_and(|(t, _)| t.trim().eq_ignore_ascii_case("x-unix"))
-    });
     // A delivery program failed: Postfix says so (in the diagnostic, or in this recipient's
     // lines of the text, whatever the diagnostic's type: `X-Postfix` before `X-Unix`), or an
     // X-Unix diagnostic is a program's exit code ("71") or its own output ("procmail: …").

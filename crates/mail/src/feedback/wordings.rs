@@ -587,6 +587,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "blocked using ",
             "blocked - see http",
             "dnsbl",
+            "rbl restriction",
             "client host rejected",
             "client host blocked",
             "confirm this mail server",
@@ -1148,7 +1149,6 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::Blocked, &["host ", " refused to talk to me: ", " blocked"]),
     (BounceReason::Blocked, &["ip ", " is blocked by"]),
     (BounceReason::Blocked, &["is in an ", "rbl on "]),
-    (BounceReason::Blocked, &["rbl restriction"]),
     // "Too many connections", "too many open connections", "too many concurrent SMTP
     // connections".
     (BounceReason::TooManyConn, &["too many ", "connections"]),
