@@ -64,13 +64,7 @@ toobig.test: [127.0.0.1],$TOOBIG_PORT
 blocked.test: [127.0.0.1],$BLOCKED_PORT
 norelay.test: [127.0.0.1],$NORELAY_PORT
 slow.test: [127.0.0.2],$MX_PORT
-moved.test: [127.0.0.1],12544
-refuse.test: [127.0.0.1],12541
-listed.test: [127.0.0.1],12545
-spf.test: [127.0.0.1],12548
-spam.test: [127.0.0.1],12549
-dmarc.test: [127.0.0.1],12540
-nodomain.test: [127.0.0.1],12539
+$(refuser_hops | while read -r name port; do printf '%s.test: [127.0.0.1],%s\n' "$name" "$port"; done)
 ROUTES
 made=()
 cleanup() {

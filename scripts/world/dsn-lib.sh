@@ -37,6 +37,14 @@ declare -A WORLD_CASE=(
   [delay-warning]="delay-warning|someone@slow.test|networkerror|soft|"
 )
 
+# refuser_hops: the second Postfix instance's (scripts/world/refusers.sh) services the
+# collection scripts route NAME.test to, one "NAME PORT" line each, for each script to write in
+# its MTA's own routing syntax. (noptr.test, reached from 127.0.0.9, each routes itself.)
+refuser_hops() {
+  printf '%s\n' 'refuse 12541' 'moved 12544' 'listed 12545' 'spf 12548' 'spam 12549' \
+    'dmarc 12540' 'nodomain 12539'
+}
+
 # world_cases NAME…: append the world's cases of those names to the array `cases`.
 world_cases() {
   local name

@@ -66,13 +66,9 @@ world:
                toobig.test 127.0.0.1::$TOOBIG_PORT byname ; \\
                blocked.test 127.0.0.1::$BLOCKED_PORT byname ; \\
                norelay.test 127.0.0.1::$NORELAY_PORT byname ; \\
-               moved.test 127.0.0.1::12544 byname ; \\
-               refuse.test 127.0.0.1::12541 byname ; \\
-               listed.test 127.0.0.1::12545 byname ; \\
-               spf.test 127.0.0.1::12548 byname ; \\
-               spam.test 127.0.0.1::12549 byname ; \\
-               dmarc.test 127.0.0.1::12540 byname ; \\
-               nodomain.test 127.0.0.1::12539 byname ; \\
+$(refuser_hops | while read -r name port; do
+  printf '               %s.test 127.0.0.1::%s byname ; \\\n' "$name" "$port"
+done)
                slow.test 127.0.0.2::9 byname ; \\
                stalled.test 127.0.0.3::9 byname
   # The world listens on this machine's loopback: sending there is intended.

@@ -40,13 +40,7 @@ const ROUTES = {
   'inbox.test': ['127.0.0.1', $MX_PORT],
   'blocked.test': ['127.0.0.1', ${WORLD_BLOCKED_PORT:-12531}],
   'norelay.test': ['127.0.0.1', ${WORLD_NORELAY_PORT:-12532}],
-  'refuse.test': ['127.0.0.1', 12541],
-  'moved.test': ['127.0.0.1', 12544],
-  'listed.test': ['127.0.0.1', 12545],
-  'spf.test': ['127.0.0.1', 12548],
-  'spam.test': ['127.0.0.1', 12549],
-  'dmarc.test': ['127.0.0.1', 12540],
-  'nodomain.test': ['127.0.0.1', 12539],
+$(refuser_hops | while read -r name port; do printf "  '%s.test': ['127.0.0.1', %s],\n" "$name" "$port"; done)
   'slow.test': ['127.0.0.2', 9],
 }
 exports.hook_connect = function (next, connection) {

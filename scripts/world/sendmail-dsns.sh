@@ -48,21 +48,17 @@ MAILER_DEFINITIONS
 Mtoobig,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $TOOBIG_PORT
 Mblocked,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $BLOCKED_PORT
 Mnorelay,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h $NORELAY_PORT
-Mmoved,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12544
-Mrefuse,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12541
-Mlisted,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12545
-Mspf,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12548
-Mspam,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12549
-Mdmarc,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12540
-Mnodomain,	P=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\r\n, L=990, T=DNS/RFC822/SMTP, A=TCP \$h 12539
+$(refuser_hops | while read -r name port; do
+  printf 'M%s,\tP=[IPC], F=mDFMuXa, S=EnvFromSMTP/HdrFromSMTP, R=EnvToSMTP, E=\\r\\n, L=990, T=DNS/RFC822/SMTP, A=TCP $h %s\n' "$name" "$port"
+done)
 MC
 m4 "$SM/world.mc" > "$SM/sendmail.cf"
 # slow.test: the world MX's port on 127.0.0.2, where nothing listens.
-printf '%s\n' 'inbox.test esmtp:[127.0.0.1]' 'toobig.test toobig:[127.0.0.1]' \
-  'blocked.test blocked:[127.0.0.1]' 'norelay.test norelay:[127.0.0.1]' \
-  'slow.test esmtp:[127.0.0.2]' 'moved.test moved:[127.0.0.1]' 'refuse.test refuse:[127.0.0.1]' \
-  'listed.test listed:[127.0.0.1]' 'spf.test spf:[127.0.0.1]' 'spam.test spam:[127.0.0.1]' \
-  'dmarc.test dmarc:[127.0.0.1]' 'nodomain.test nodomain:[127.0.0.1]' | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
+{
+  printf '%s\n' 'inbox.test esmtp:[127.0.0.1]' 'toobig.test toobig:[127.0.0.1]' \
+    'blocked.test blocked:[127.0.0.1]' 'norelay.test norelay:[127.0.0.1]' 'slow.test esmtp:[127.0.0.2]'
+  refuser_hops | while read -r name _; do printf '%s.test %s:[127.0.0.1]\n' "$name" "$name"; done
+} | "$PKG/usr/libexec/sendmail/makemap" -C "$SM/sendmail.cf" hash "$SM/mailertable"
 # The unknown domain (nowhere.test, in no mailertable entry) is looked up through a resolver
 # of the script's own, bound over /etc/resolv.conf in Sendmail's namespace.
 own_resolver "$SM"

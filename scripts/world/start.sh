@@ -231,27 +231,25 @@ for m in fuzzy_check rbl url_reputation asn emails reputation neural ratelimit g
          history_redis dcc clickhouse elastic metadata_exporter phishing; do
   echo 'enabled = false;' > "$R/etc/local.d/$m.conf"
 done
-echo '/junk me/i' > "$R/etc/spammy.map"
-echo '/reject[ -]me\b/i' > "$R/etc/reject.map"
-cat > "$R/etc/local.d/multimap.conf" <<CONF
-WORLD_SPAMMY_SUBJECT {
+# subject_rule NAME REGEXP SCORE WHAT: a rule of the world's own scoring a subject that matches.
+subject_rule() {
+  echo "$2" > "$R/etc/$1.map"
+  cat <<RULE
+WORLD_$1 {
   type = "header";
   header = "Subject";
   regexp = true;
-  map = "$R/etc/spammy.map";
-  score = 8.0;
-  description = "The recipient world's test rule: a subject asking to be junked";
+  map = "$R/etc/$1.map";
+  score = $3;
+  description = "The recipient world's test rule: a subject asking to be $4";
 }
-# Over rspamd's reject threshold (15): for the check-set collection's milter (refusers.sh).
-WORLD_REJECT_SUBJECT {
-  type = "header";
-  header = "Subject";
-  regexp = true;
-  map = "$R/etc/reject.map";
-  score = 20.0;
-  description = "The recipient world's test rule: a subject asking to be rejected";
+RULE
 }
-CONF
+{
+  subject_rule SPAMMY_SUBJECT '/junk me/i' 8.0 junked
+  # Over rspamd's reject threshold (15): for the check-set collection's milter (refusers.sh).
+  subject_rule REJECT_SUBJECT '/reject[ -]me\b/i' 20.0 rejected
+} > "$R/etc/local.d/multimap.conf"
 rspamd -u root -g root -i -c /etc/rspamd/rspamd.conf --var=LOCAL_CONFDIR="$R/etc" \
   --var=DBDIR="$R/db" --var=RUNDIR="$R/run" --var=LOGDIR="$R/log" </dev/null >>"$R/stdout.log" 2>&1
 
