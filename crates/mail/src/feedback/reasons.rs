@@ -846,8 +846,18 @@ fn without_addresses_and_links(lower: &str) -> String {
         .split_inclusive(char::is_whitespace)
         .map(|w| {
             let t = w.trim();
-            if t.contains('@') || t.contains("://") || t.starts_with("www.") {
+            if t.contains("://") || t.starts_with("www.") {
                 " "
+            } else if t.contains('@') {
+                // Sendmail's "<a@b>... User unknown" written without the space
+                // ("a@b...User account is unavailable"): the words after the dots stay.
+                // (A piece is a word and the one whitespace after it, so `t` starts `w`.)
+                match t.rsplit_once("...") {
+                    Some((_, rest)) if !rest.is_empty() && !rest.contains('@') => {
+                        &w[t.len() - rest.len()..]
+                    }
+                    _ => " ",
+                }
             } else {
                 w
             }
@@ -1114,6 +1124,44 @@ mod tests {
         assert_eq!(
             r("Esta casilla ha expirado por falta de uso.", ""),
             BounceReason::Suspend
+        );
+    }
+
+    #[test]
+    fn a_mailbox_closed_for_inactivity_is_suspended_and_an_unavailable_account_unknown() {
+        let rcpt = |text, status| {
+            decide(&Refusal {
+                status: Status::parse(status),
+                reply_code: Some(550),
+                text,
+                stage: Some(SmtpStage::RcptTo),
+                ..Refusal::default()
+            })
+        };
+        // A mailbox "blocked" for inactivity is the mailbox, not the sending client.
+        assert_eq!(
+            rcpt(
+                "550 5.2.1 This mailbox has been blocked due to inactivity",
+                "5.2.1"
+            ),
+            BounceReason::Suspend
+        );
+        assert_eq!(
+            rcpt("550 Account disabled because of inactivity", "5.0.0"),
+            BounceReason::Suspend
+        );
+        // EarthLink's answer at RCPT TO for an address it does not have.
+        assert_eq!(
+            rcpt(
+                "550 someone@example.net...User account is unavailable",
+                "5.0.0"
+            ),
+            BounceReason::UserUnknown
+        );
+        // A client blocked for other causes stays a block.
+        assert_eq!(
+            rcpt("550 5.7.1 Your IP has been blocked due to abuse", "5.7.1"),
+            BounceReason::Blocked
         );
     }
 

@@ -123,6 +123,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "no longer active",
             "deactivated",
             "has been terminated",
+            // A mailbox closed (or "blocked") for lack of use.
+            "due to inactivity",
+            "because of inactivity",
+            "for inactivity",
             "email account that you tried to reach is disabled",
             "email account that you tried to reach is inactive",
             "administrativly disabled",
@@ -238,6 +242,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "mailbox does not exist",
             "mailbox invalid",
             "mailbox is unavailable",
+            // EarthLink's answer at RCPT TO.
+            "user account is unavailable",
             "mailbox not present",
             "mailbox not found",
             "mailbox not exist",
