@@ -388,6 +388,11 @@ mod tests {
             ),
             BounceReason::NetworkError
         );
+        // A session the server closed for inactivity is an idle timeout, not a mailbox.
+        assert_eq!(
+            reason("421 4.4.2 mx.example.net Error: timeout, closing connection due to inactivity"),
+            BounceReason::NetworkError
+        );
         // Unless the text says the queue gave up.
         assert_eq!(
             reason("retry timeout exceeded: Connection timed out"),

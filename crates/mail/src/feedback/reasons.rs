@@ -846,17 +846,23 @@ fn without_addresses_and_links(lower: &str) -> String {
         .split_inclusive(char::is_whitespace)
         .map(|w| {
             let t = w.trim();
-            if t.contains("://") || t.starts_with("www.") {
-                " "
+            // A piece is a word and the one whitespace after it, so `t` starts `w`; the
+            // whitespace stays (a line break ends a line for the line-by-line readers).
+            let blank = || match &w[t.len()..] {
+                "" => " ",
+                ws => ws,
+            };
+            let link = |t: &str| t.contains("://") || t.starts_with("www.");
+            if link(t) {
+                blank()
             } else if t.contains('@') {
                 // Sendmail's "<a@b>... User unknown" written without the space
                 // ("a@b...User account is unavailable"): the words after the dots stay.
-                // (A piece is a word and the one whitespace after it, so `t` starts `w`.)
                 match t.rsplit_once("...") {
-                    Some((_, rest)) if !rest.is_empty() && !rest.contains('@') => {
+                    Some((_, rest)) if !rest.is_empty() && !rest.contains('@') && !link(rest) => {
                         &w[t.len() - rest.len()..]
                     }
-                    _ => " ",
+                    _ => blank(),
                 }
             } else {
                 w
@@ -1128,6 +1134,27 @@ mod tests {
     }
 
     #[test]
+    fn addresses_and_links_are_blanked_and_the_words_and_lines_kept() {
+        assert_eq!(
+            without_addresses_and_links("550 a@b...user account is unavailable"),
+            "550 user account is unavailable"
+        );
+        assert_eq!(
+            without_addresses_and_links("550 <a@b>... user unknown"),
+            "550  user unknown"
+        );
+        assert_eq!(
+            without_addresses_and_links("to a@b\nconnection timed out"),
+            "to \nconnection timed out"
+        );
+        assert_eq!(
+            without_addresses_and_links("see a@b...www.example.org/why or https://x.y/z\u{a0}now"),
+            "see  or \u{a0}now"
+        );
+        assert_eq!(without_addresses_and_links("é@ü...ñ end"), "ñ end");
+    }
+
+    #[test]
     fn a_mailbox_closed_for_inactivity_is_suspended_and_an_unavailable_account_unknown() {
         let rcpt = |text, status| {
             decide(&Refusal {
@@ -1147,7 +1174,10 @@ mod tests {
             BounceReason::Suspend
         );
         assert_eq!(
-            rcpt("550 Account disabled because of inactivity", "5.0.0"),
+            rcpt(
+                "550 5.2.1 This address has been disabled because of inactivity",
+                "5.2.1"
+            ),
             BounceReason::Suspend
         );
         // EarthLink's answer at RCPT TO for an address it does not have.
@@ -1157,6 +1187,16 @@ mod tests {
                 "5.0.0"
             ),
             BounceReason::UserUnknown
+        );
+        // A session closed for inactivity is an idle timeout, not a mailbox.
+        assert_eq!(
+            decide(&Refusal {
+                status: Status::parse("4.4.2"),
+                reply_code: Some(421),
+                text: "421 4.4.2 mx.example.net Error: timeout, closing connection due to inactivity",
+                ..Refusal::default()
+            }),
+            BounceReason::NetworkError
         );
         // A client blocked for other causes stays a block.
         assert_eq!(

@@ -123,10 +123,11 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "no longer active",
             "deactivated",
             "has been terminated",
-            // A mailbox closed (or "blocked") for lack of use.
-            "due to inactivity",
-            "because of inactivity",
-            "for inactivity",
+            // A mailbox closed (or "blocked") for lack of use; not a session closed "due to
+            // inactivity" (an idle timeout).
+            "blocked due to inactivity",
+            "disabled due to inactivity",
+            "disabled because of inactivity",
             "email account that you tried to reach is disabled",
             "email account that you tried to reach is inactive",
             "administrativly disabled",
