@@ -21,8 +21,13 @@ pub(crate) fn leading_reply_code(text: &str) -> Option<u16> {
     (200..600).contains(&code).then_some(code)
 }
 
+/// The text's words joined by single spaces (an MTA's wrapped, indented lines as one).
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub(crate) fn clip(s: &str) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = one_line(s);
     if s.len() <= MAX_DIAGNOSTIC {
         return s;
     }
@@ -78,11 +83,7 @@ enum Command {
 
 fn delivery_command(text: &str) -> Option<Command> {
     // Postfix wraps its text (a 4-space indent): compare the words, not the lines.
-    let lower = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_ascii_lowercase();
+    let lower = one_line(text).to_ascii_lowercase();
     if lower.contains("command died with status") || lower.contains("command died with signal") {
         return Some(Command::Failed);
     }
