@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Herald, delivered, recipient, world_env};
+use common::{Herald, delivered, free_port, recipient, world_env};
 
 const SAFARI: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15";
 
@@ -74,14 +74,6 @@ fn http(port: u16, method: &str, path_and_query: &str, ua: &str, body: Option<&s
         headers: head.to_ascii_lowercase(),
         body: body.to_string(),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Every `href` and `src` value in the HTML.

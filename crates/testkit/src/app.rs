@@ -235,9 +235,38 @@ impl Drop for TestApp {
     }
 }
 
-/// A loopback port free now (bound and released: another socket could take it before the node
-/// binds it; rare on loopback, and the node then fails to start, saying so).
+/// A loopback port free now, for a server a test starts (bound and released: the server binds
+/// it a moment later).
+///
+/// Taken below the kernel's ephemeral range (`net.ipv4.ip_local_port_range`), not from it: a
+/// port the kernel handed out for `127.0.0.1:0` is also what it hands out as the local end of
+/// outgoing connections, and a test running alongside (a busy HTTP client) could take it
+/// before the server binds, which then exits with "address in use" (seen in CI). Below the
+/// range only another server can take it. Ports come from a process-wide counter started at an
+/// offset of the process id, so two tests of one binary never get the same one; each is
+/// checked by binding. Falls back to `127.0.0.1:0` where the range leaves no room below it.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 20_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768)
+        .min(65_536);
+    if ephemeral_low > LOW + 1_000 {
+        let span = ephemeral_low - LOW;
+        let offset = std::process::id().wrapping_mul(7_919) % span;
+        for _ in 0..span {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let port = LOW + (offset + n) % span;
+            if let Ok(port) = u16::try_from(port)
+                && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            {
+                return port;
+            }
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -277,14 +277,7 @@ pub fn http(
     }
 }
 
-/// A free loopback port (bound and released; a small race is acceptable in tests).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use herald_testkit::app::free_port;
 
 /// A `herald serve` (or other long-running) child, killed and reaped when dropped.
 pub struct Serve(pub std::process::Child);
@@ -369,14 +362,16 @@ pub fn submit_form(port: u16, cookie: &str, page: &str, action: &str, body: &str
     )
 }
 
-/// `herald serve --sandbox` for `h`, once its HTTP port answers (its output dropped). A server
-/// that exits before it listens fails the test at once, with its exit status, rather than as
-/// a timeout.
+/// `herald serve --sandbox` for `h`, once its HTTP port answers (its output dropped; its log
+/// kept beside the data directory). A server that exits before it listens fails the test at
+/// once, with its exit status and its log, rather than as a timeout.
 pub fn serve_sandbox(h: &Herald, port: u16) -> Serve {
+    let log_path = h.data_dir.with_extension("serve.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let mut serve = Serve(
         h.command(&["serve", "--sandbox"])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap(),
     );
@@ -385,7 +380,10 @@ pub fn serve_sandbox(h: &Herald, port: u16) -> Serve {
         std::time::Duration::from_secs(20),
         || {
             if let Ok(Some(status)) = serve.0.try_wait() {
-                panic!("herald serve --sandbox exited before it listened on {port}: {status}");
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!(
+                    "herald serve --sandbox exited before it listened on {port}: {status}\n{log}"
+                );
             }
             std::net::TcpStream::connect(("127.0.0.1", port)).ok()
         },
