@@ -277,7 +277,10 @@ pub fn http(
     }
 }
 
-pub use herald_testkit::app::free_port;
+/// A loopback port for a server the test starts (see `herald_testkit::app::free_port`).
+pub fn free_port() -> u16 {
+    herald_testkit::app::free_port()
+}
 
 /// A `herald serve` (or other long-running) child, killed and reaped when dropped.
 pub struct Serve(pub std::process::Child);
