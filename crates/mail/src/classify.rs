@@ -227,6 +227,70 @@ mod tests {
     }
 
     #[test]
+    fn amavis_names_its_category_after_the_message_id() {
+        use BounceReason::*;
+        for (text, reason) in [
+            (
+                "Reject, id=03217-09 - INFECTED: Win.Test.EICAR_HDB-1",
+                VirusDetected,
+            ),
+            (
+                "Reject, id=03217-09 - BANNED: .exe,zip,invoice.pdf.exe",
+                PolicyViolation,
+            ),
+            ("Reject, id=03217-09 - SPAM", SpamDetected),
+            (
+                "Reject, id=03217-09 - BAD HEADER SECTION: Improper use of control character",
+                ContentError,
+            ),
+        ] {
+            let c = classify_reply(&reply(554, Some("5.7.0"), text));
+            assert_eq!(c.reason, reason, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_refused_smtp_login_is_a_security_error_not_a_failed_spf_check() {
+        use BounceReason::*;
+        let reason = |code, enh, text| classify_reply(&reply(code, enh, text)).reason;
+        // RFC 4954's codes for AUTH: the sender's own login, not the message's SPF/DKIM/DMARC.
+        assert_eq!(
+            reason(535, None, "Error: authentication failed"),
+            SecurityError
+        );
+        assert_eq!(
+            reason(535, Some("5.7.8"), "Authentication credentials invalid"),
+            SecurityError
+        );
+        assert_eq!(
+            reason(534, Some("5.7.9"), "Authentication mechanism is too weak"),
+            SecurityError
+        );
+        // The code alone is not a login ("534 SIZE=Message too big" at MAIL FROM).
+        assert_eq!(reason(534, None, "SIZE=Message too big"), MesgTooBig);
+        // Words of the message's own authentication, whatever the code.
+        assert_eq!(reason(535, None, "DKIM authentication failed"), AuthFailure);
+    }
+
+    #[test]
+    fn a_connection_not_authorized_refuses_the_sending_host() {
+        use BounceReason::*;
+        let reason = |code, enh, text| classify_reply(&reply(code, enh, text)).reason;
+        assert_eq!(
+            reason(
+                554,
+                Some("5.7.1"),
+                "mx.example.net Connection not authorized"
+            ),
+            Blocked
+        );
+        assert_eq!(
+            reason(554, None, "Connection not authorized from 192.0.2.7"),
+            Blocked
+        );
+    }
+
+    #[test]
     fn enhanced_code_may_lead_the_text() {
         let c = classify_reply(&reply(550, None, "5.1.1 mailbox unavailable"));
         assert_eq!(c.reason, BounceReason::UserUnknown);

@@ -666,6 +666,75 @@ Sender-MTA:         <10.0.0.5>\r\nReporting-MTA:      <gw.example.com>\r\n";
         assert_eq!(dsn("5.1.1 (bad destination mailbox address)").2, None);
     }
 
+    /// A report's own text, with a DSN part that gives only a status (`status`; XWall writes
+    /// codes RFC 3463 does not define, which then say nothing).
+    fn report_with_text(text: &str, status: &str) -> Classified {
+        let raw = format!(
+            "From: postmaster@mx.example\r\nTo: b@example.org\r\nSubject: Non delivery report\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+             --B\r\nContent-Type: text/plain\r\n\r\n{text}\r\n\
+             --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n\
+             Final-Recipient: rfc822; who@example.net\r\nAction: failed\r\nStatus: {status}\r\n\r\n--B--\r\n"
+        );
+        classify_message(raw.as_bytes())
+    }
+
+    #[test]
+    fn amavis_reply_text_names_its_category() {
+        let reason = |t: &str| classify_text(t).recipients[0].reason;
+        assert_eq!(
+            reason("554 5.7.0 Reject, id=03217-09 - INFECTED: Win.Test.EICAR_HDB-1"),
+            BounceReason::VirusDetected
+        );
+        assert_eq!(
+            reason("554 5.7.0 Reject, id=03217-09 - BANNED: .exe,zip,invoice.pdf.exe"),
+            BounceReason::PolicyViolation
+        );
+        assert_eq!(
+            reason("554 5.7.0 Reject, id=03217-09 - SPAM"),
+            BounceReason::SpamDetected
+        );
+    }
+
+    #[test]
+    fn a_blocked_attachment_is_a_content_policy_not_a_block_of_the_sender() {
+        // XWall's notice: the cause on its "Reason:" line.
+        let xwall = |reason: &str| {
+            let text = format!(
+                "Your message\r\n\r\n From:\tb@example.org\r\n\r\n To:\twho@example.net\r\n\r\n\
+                 has encountered a delivery problem.\r\n\r\nReason: {reason}"
+            );
+            report_with_text(&text, "5.9.5").recipients[0].reason
+        };
+        assert_eq!(
+            xwall(
+                "Blocked attachment\r\nOne of the attachment(s) in the message is blocked.\r\n\
+                 The blocked attachment is: invoice.scr"
+            ),
+            BounceReason::PolicyViolation
+        );
+        // A blocked sender is still a block.
+        assert_eq!(
+            xwall("Your IP address is blocked by our blocklist"),
+            BounceReason::Blocked
+        );
+    }
+
+    #[test]
+    fn a_delivery_program_that_failed_is_a_mailer_error() {
+        // Netscape Mail Server's Program-Deliver module: the program's own output ("No such
+        // file or directory") is about the program, not the receiving system.
+        let c = report_with_text(
+            "The Program-Deliver module couldn't deliver the message to one or more\r\n\
+             of the intended recipients because their delivery program(s) failed.\r\n\r\n\
+             The delivery program \"/usr/local/bin/filter.pl\" produced\r\n\
+             the following output while delivering the message to\r\nwho@example.net\r\n\
+             Can't open /var/spool/x: No such file or directory\r\n",
+            "5.0.0",
+        );
+        assert_eq!(c.recipients[0].reason, BounceReason::MailerError);
+    }
+
     /// A DSN from a local delivery (`X-Unix;`): a program's exit code or its own output is a
     /// mailer error; the MTA's own words keep their meaning.
     #[test]

@@ -40,6 +40,9 @@ pub(crate) enum Reporter {
     InterScan,
     /// amavisd-new, the content filter: its DSNs name the message's category.
     Amavis,
+    /// Netscape Mail Server: its delivery modules' notices ("The Program-Deliver module
+    /// couldn't deliver the message …").
+    NetscapeMail,
     /// Trustwave's MailMarshal (Secure Email Gateway): one cause, then the recipients it hit.
     MailMarshal,
     /// A report whose template is not one of the above (RFC 3464 fields still say a lot).
@@ -182,6 +185,11 @@ impl Reporter {
         }
         if l.from.contains("interscan") || l.body.contains(" interscan ") {
             return Reporter::InterScan;
+        }
+        if l.body
+            .contains("the program-deliver module couldn't deliver")
+        {
+            return Reporter::NetscapeMail;
         }
         if l.body.contains("this is the dragonfly mail agent") {
             return Reporter::DragonFly;
@@ -563,24 +571,33 @@ const AMAVIS: &[(BounceReason, &str)] = &[
     (ContentError, "bad header"),
 ];
 
+/// The category amavisd-new names after the message's id on one line of its reply or notice.
+fn amavis_category(line: &str) -> Option<BounceReason> {
+    let (_, after_id) = line.split_once("id=")?;
+    let (_, category) = after_id.split_once(" - ")?;
+    AMAVIS
+        .iter()
+        .find(|(_, c)| category.trim_start().starts_with(c))
+        .map(|(r, _)| *r)
+}
+
+/// amavisd-new's reply ("554 5.7.0 Reject, id=… - INFECTED: …") in any report or single reply,
+/// whoever relays it (a Postfix before-queue proxy, a relay's bounce): its category.
+pub(crate) fn amavis_reply(lower: &str) -> Option<BounceReason> {
+    lower
+        .lines()
+        .filter(|line| line.contains("reject, id="))
+        .find_map(amavis_category)
+}
+
 /// amavisd-new's verdict: the category on a line that names the message's id (the reply, not
 /// the quoted original's Subject), else its notice's own sentence about bulk mail.
 fn amavis(lower: &str, whole: &str) -> Option<BounceReason> {
-    lower
-        .lines()
-        .find_map(|line| {
-            let (_, after_id) = line.split_once("id=")?;
-            let (_, category) = after_id.split_once(" - ")?;
-            AMAVIS
-                .iter()
-                .find(|(_, c)| category.trim_start().starts_with(c))
-                .map(|(r, _)| *r)
-        })
-        .or_else(|| {
-            whole
-                .contains("was considered unsolicited bulk e-mail")
-                .then_some(SpamDetected)
-        })
+    lower.lines().find_map(amavis_category).or_else(|| {
+        whole
+            .contains("was considered unsolicited bulk e-mail")
+            .then_some(SpamDetected)
+    })
 }
 
 const IMAIL: &[(BounceReason, &[&str])] = &[
@@ -750,6 +767,13 @@ pub(crate) fn conventions(
         Reporter::Amavis => out.reason = amavis(lower, whole),
         Reporter::OpenSmtpd => out.reason = first(OPENSMTPD, lower),
         Reporter::DragonFly => out.reason = first(DRAGONFLY, lower),
+        // The recipient's line is what the program printed ("No such file or directory"): the
+        // notice's own sentence says whose failure it is.
+        Reporter::NetscapeMail => {
+            out.reason = whole
+                .contains("because their delivery program(s) failed")
+                .then_some(MailerError);
+        }
         Reporter::Gmx => out.reason = first(GMX, lower).or_else(|| first(GMX, whole)),
         Reporter::Zoho => {
             out.reason = lower.contains("host not reachable").then_some(Expired);

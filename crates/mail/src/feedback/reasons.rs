@@ -616,6 +616,21 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     {
         return agent;
     }
+    // amavisd-new's reply names its verdict after the message's id, whoever relays it.
+    if let Some(category) = crate::feedback::mta::amavis_reply(&lower) {
+        return category;
+    }
+    // RFC 4954's replies to AUTH (534, 535, 538) that speak of it: our own login was refused,
+    // not the message's SPF, DKIM or DMARC ("535 Error: authentication failed"). The code alone
+    // is not enough: servers answer other things with it ("534 SIZE=Message too big").
+    if matches!(r.reply_code, Some(534 | 535 | 538))
+        && lower.contains("auth")
+        && !MESSAGE_AUTHENTICATION
+            .iter()
+            .any(|w| contains_phrase(&lower, w))
+    {
+        return SecurityError;
+    }
     let probe = Probe {
         lower: &lower,
         status,
@@ -660,6 +675,15 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         _ => OnHold,
     }
 }
+
+/// Words of the message's own authentication (as the AuthFailure statements read it).
+const MESSAGE_AUTHENTICATION: &[&str] = &[
+    "spf",
+    "dkim",
+    "dmarc",
+    "domainkeys",
+    "sender policy framework",
+];
 
 /// Exim's "Unrouteable address" (and its misspelling): whose verdict it is depends on who
 /// says it (the probes for UserUnknown and HostUnknown).

@@ -31,7 +31,9 @@ pub fn classify_text(text: &str) -> Classified {
     // A bare text has no session around it: what it states decides, then its code, then the
     // rules a refusal in a report is read by.
     let limit = status.is_some_and(|s| (s.subject, s.detail) == (2, 3));
-    let reason = wordings::spoken(&lower, limit)
+    // amavisd-new's reply names its verdict after the message's id, before any statement.
+    let reason = mta::amavis_reply(&lower)
+        .or_else(|| wordings::spoken(&lower, limit))
         .or_else(|| status.and_then(reasons::Status::name))
         .unwrap_or_else(|| {
             reasons::decide(&Refusal {

@@ -654,6 +654,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "ip not in whitelist",
             "is blocked",
             "has been blocked",
+            "connection not authorized",
             "ip blocked",
             "blocked ip",
             "rejected based on blacklist",
@@ -1265,6 +1266,16 @@ pub(super) fn spoken(lower: &str, limit: bool) -> Option<BounceReason> {
         .find(|r| says(*r, lower))
 }
 
+/// Words of an attachment a filter blocked (XWall's "Reason: Blocked attachment"): the
+/// content's policy, not a block of the sender.
+const BLOCKED_ATTACHMENT: &[&str] = &[
+    "blocked attachment",
+    "attachment(s) in the message is blocked",
+    "attachment is blocked",
+    "attachments are blocked",
+    "attachment was blocked",
+];
+
 /// Does `lower` (lower case) make one of `reason`'s statements?
 pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     if reason == BounceReason::Rejected && RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r)) {
@@ -1297,6 +1308,21 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     ) && says(BounceReason::NoRelaying, lower)
     {
         return false;
+    }
+    // An attachment a filter blocked is the content's policy, not a block of the sender: the
+    // Blocked statements are asked of the rest of the text.
+    if matches!(
+        reason,
+        BounceReason::PolicyViolation | BounceReason::Blocked
+    ) && BLOCKED_ATTACHMENT.iter().any(|p| lower.contains(p))
+    {
+        if reason == BounceReason::PolicyViolation {
+            return true;
+        }
+        let rest = BLOCKED_ATTACHMENT
+            .iter()
+            .fold(lower.to_string(), |text, p| text.replace(p, " "));
+        return says(reason, &rest);
     }
     // The sender's own quota ("daily user sending quota exceeded") is not a full mailbox.
     if reason == BounceReason::MailboxFull
