@@ -22,7 +22,7 @@ pub(crate) fn leading_reply_code(text: &str) -> Option<u16> {
 }
 
 /// The text's words joined by single spaces (an MTA's wrapped, indented lines as one).
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -694,6 +694,40 @@ Sender-MTA:         <10.0.0.5>\r\nReporting-MTA:      <gw.example.com>\r\n";
             reason("554 5.7.0 Reject, id=03217-09 - SPAM"),
             BounceReason::SpamDetected
         );
+        // An earlier "id=" on the line is not amavis's.
+        assert_eq!(
+            reason("554 5.7.0 queue-id=A1B2 - ok; Reject, id=03217-09 - INFECTED: Eicar"),
+            BounceReason::VirusDetected
+        );
+    }
+
+    #[test]
+    fn amavis_reply_wrapped_by_postfix_names_its_category() {
+        let raw = b"From: MAILER-DAEMON@relay.example\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n\
+            This is the mail system at host relay.example.\r\n\r\n\
+            <who@example.net>: host 127.0.0.1[127.0.0.1] said: 554 5.7.0 Reject,\r\n    \
+            id=03217-09 - INFECTED: Eicar-Test-Signature (in reply to end of DATA\r\n    command)\r\n";
+        let c = classify_message(raw);
+        assert_eq!(c.recipients[0].reason, BounceReason::VirusDetected);
+    }
+
+    #[test]
+    fn a_refused_smtp_login_reads_the_same_as_a_text() {
+        let reason = |t: &str| classify_text(t).recipients[0].reason;
+        // Our login, whatever else the words say ("account disabled" is not the recipient's).
+        assert_eq!(
+            reason("535 5.7.8 Authentication failed: account disabled"),
+            BounceReason::SecurityError
+        );
+        assert_eq!(
+            reason("535 Error: authentication failed"),
+            BounceReason::SecurityError
+        );
+        // A relay that wants a login refuses to relay.
+        assert_eq!(
+            reason("535 5.7.1 Relaying denied. Proper authentication required"),
+            BounceReason::NoRelaying
+        );
     }
 
     #[test]
@@ -712,6 +746,17 @@ Sender-MTA:         <10.0.0.5>\r\nReporting-MTA:      <gw.example.com>\r\n";
                  The blocked attachment is: invoice.scr"
             ),
             BounceReason::PolicyViolation
+        );
+        // A virus found in the blocked attachment is the virus.
+        assert_eq!(
+            xwall("Attachment was blocked - virus found: Eicar-Test-Signature"),
+            BounceReason::VirusDetected
+        );
+        assert_eq!(
+            classify_text("554 5.7.1 Attachment was blocked - virus found: Eicar-Test-Signature")
+                .recipients[0]
+                .reason,
+            BounceReason::VirusDetected
         );
         // A blocked sender is still a block.
         assert_eq!(

@@ -582,12 +582,21 @@ fn amavis_category(line: &str) -> Option<BounceReason> {
 }
 
 /// amavisd-new's reply ("554 5.7.0 Reject, id=… - INFECTED: …") in any report or single reply,
-/// whoever relays it (a Postfix before-queue proxy, a relay's bounce): its category.
+/// whoever relays it (a Postfix before-queue proxy, a relay's bounce): its category, read from
+/// the id on (a line the relaying MTA wrapped is read as one).
 pub(crate) fn amavis_reply(lower: &str) -> Option<BounceReason> {
-    lower
-        .lines()
-        .filter(|line| line.contains("reject, id="))
-        .find_map(amavis_category)
+    const REJECT: &str = "reject,";
+    lower.match_indices(REJECT).find_map(|(at, _)| {
+        let rest = &lower[at + REJECT.len()..];
+        let head = rest
+            .char_indices()
+            .nth(200)
+            .map_or(rest, |(i, _)| &rest[..i]);
+        let head = super::dsn::one_line(head);
+        head.starts_with("id=")
+            .then(|| amavis_category(&head))
+            .flatten()
+    })
 }
 
 /// amavisd-new's verdict: the category on a line that names the message's id (the reply, not
@@ -769,10 +778,12 @@ pub(crate) fn conventions(
         Reporter::DragonFly => out.reason = first(DRAGONFLY, lower),
         // The recipient's line is what the program printed ("No such file or directory"): the
         // notice's own sentence says whose failure it is.
+        // Only when the program's module is the one that failed (the notice names no other).
         Reporter::NetscapeMail => {
-            out.reason = whole
-                .contains("because their delivery program(s) failed")
-                .then_some(MailerError);
+            out.reason = (whole.contains("because their delivery program(s) failed")
+                && whole.matches("-deliver module").count()
+                    == whole.matches("program-deliver module").count())
+            .then_some(MailerError);
         }
         Reporter::Gmx => out.reason = first(GMX, lower).or_else(|| first(GMX, whole)),
         Reporter::Zoho => {

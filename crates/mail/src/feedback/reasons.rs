@@ -586,8 +586,9 @@ impl Probe<'_> {
 }
 
 /// The reason for one refusal. In order: the reporting MTA's own verdict where it is precise;
-/// a local delivery agent's words; the probes, each weighing status code, stage and
-/// statements (`PROBED`); the reporter's vaguer verdict; the statements alone (`STATED`);
+/// a local delivery agent's words; amavisd-new's category in its reply; a refused SMTP login
+/// (`smtp_login_refused`); the probes, each weighing status code, stage and statements
+/// (`PROBED`); the reporter's vaguer verdict; the statements alone (`STATED`);
 /// what the status code, the reply code and the stage leave; the broad words; `onhold`.
 pub fn decide(r: &Refusal<'_>) -> BounceReason {
     use BounceReason::*;
@@ -620,15 +621,7 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     if let Some(category) = crate::feedback::mta::amavis_reply(&lower) {
         return category;
     }
-    // RFC 4954's replies to AUTH (534, 535, 538) that speak of it: our own login was refused,
-    // not the message's SPF, DKIM or DMARC ("535 Error: authentication failed"). The code alone
-    // is not enough: servers answer other things with it ("534 SIZE=Message too big").
-    if matches!(r.reply_code, Some(534 | 535 | 538))
-        && lower.contains("auth")
-        && !MESSAGE_AUTHENTICATION
-            .iter()
-            .any(|w| contains_phrase(&lower, w))
-    {
+    if smtp_login_refused(r.reply_code, &lower) {
         return SecurityError;
     }
     let probe = Probe {
@@ -676,7 +669,7 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     }
 }
 
-/// Words of the message's own authentication (as the AuthFailure statements read it).
+/// Words of the message's own authentication (besides the AuthFailure statements).
 const MESSAGE_AUTHENTICATION: &[&str] = &[
     "spf",
     "dkim",
@@ -684,6 +677,23 @@ const MESSAGE_AUTHENTICATION: &[&str] = &[
     "domainkeys",
     "sender policy framework",
 ];
+
+/// One of RFC 4954's replies to AUTH (534, 535, 538) that speaks of it: our own SMTP login was
+/// refused ("535 Error: authentication failed"), not the message's SPF, DKIM or DMARC, nor a
+/// relay that wants a login ("Relaying denied. Proper authentication required"). The code alone
+/// is not enough: servers answer other things with it ("534 SIZE=Message too big").
+pub(super) fn smtp_login_refused(reply_code: Option<u16>, lower: &str) -> bool {
+    let speaks_of_auth = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| (w.starts_with("auth") && w != "author") || w.starts_with("unauth"));
+    matches!(reply_code, Some(534 | 535 | 538))
+        && speaks_of_auth
+        && !wordings::says(BounceReason::AuthFailure, lower)
+        && !wordings::says(BounceReason::NoRelaying, lower)
+        && !MESSAGE_AUTHENTICATION
+            .iter()
+            .any(|w| contains_phrase(lower, w))
+}
 
 /// Exim's "Unrouteable address" (and its misspelling): whose verdict it is depends on who
 /// says it (the probes for UserUnknown and HostUnknown).

@@ -31,8 +31,12 @@ pub fn classify_text(text: &str) -> Classified {
     // A bare text has no session around it: what it states decides, then its code, then the
     // rules a refusal in a report is read by.
     let limit = status.is_some_and(|s| (s.subject, s.detail) == (2, 3));
-    // amavisd-new's reply names its verdict after the message's id, before any statement.
+    // amavisd-new's reply names its verdict after the message's id, and a refused SMTP login is
+    // ours, before any statement ("535 5.7.8 Authentication failed: account disabled").
     let reason = mta::amavis_reply(&lower)
+        .or_else(|| {
+            reasons::smtp_login_refused(reply_code, &lower).then_some(BounceReason::SecurityError)
+        })
         .or_else(|| wordings::spoken(&lower, limit))
         .or_else(|| status.and_then(reasons::Status::name))
         .unwrap_or_else(|| {

@@ -1309,14 +1309,15 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     {
         return false;
     }
-    // An attachment a filter blocked is the content's policy, not a block of the sender: the
-    // Blocked statements are asked of the rest of the text.
+    // An attachment a filter blocked is the content's policy (unless the filter found a virus
+    // in it: the virus), not a block of the sender: the other statements are asked of the rest
+    // of the text.
     if matches!(
         reason,
         BounceReason::PolicyViolation | BounceReason::Blocked
     ) && BLOCKED_ATTACHMENT.iter().any(|p| lower.contains(p))
     {
-        if reason == BounceReason::PolicyViolation {
+        if reason == BounceReason::PolicyViolation && !says(BounceReason::VirusDetected, lower) {
             return true;
         }
         let rest = BLOCKED_ATTACHMENT
