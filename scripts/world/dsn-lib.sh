@@ -1,6 +1,6 @@
 # Shared by the scripts that collect real bounces for the classifier's check set (dsns.sh,
 # exim-dsns.sh, sendmail-dsns.sh, opensmtpd-dsns.sh, dma-dsns.sh, courier-dsns.sh,
-# haraka-dsns.sh). Each case is "name|recipients|expected reasons|hard/soft|…"; a case's
+# nullmailer-dsns.sh, haraka-dsns.sh). Each case is "name|recipients|expected reasons|hard/soft|…"; a case's
 # message carries "Subject: checkset <name>", which the returned original in its bounce still
 # shows.
 
