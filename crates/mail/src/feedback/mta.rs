@@ -777,8 +777,7 @@ pub(crate) fn conventions(
         Reporter::OpenSmtpd => out.reason = first(OPENSMTPD, lower),
         Reporter::DragonFly => out.reason = first(DRAGONFLY, lower),
         // The recipient's line is what the program printed ("No such file or directory"): the
-        // notice's own sentence says whose failure it is.
-        // Only when the program's module is the one that failed (the notice names no other).
+        // notice's own sentence says whose failure it is, when it names no other module.
         Reporter::NetscapeMail => {
             out.reason = (whole.contains("because their delivery program(s) failed")
                 && whole.matches("-deliver module").count()
