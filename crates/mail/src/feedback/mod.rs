@@ -766,6 +766,36 @@ Sender-MTA:         <10.0.0.5>\r\nReporting-MTA:      <gw.example.com>\r\n";
     }
 
     #[test]
+    fn exims_own_unrouteable_mail_domain_is_the_domain() {
+        let exim = |lines: &str| {
+            let raw = format!(
+                "From: Mail Delivery System <Mailer-Daemon@mx.example>\r\n\
+                 Subject: Mail delivery failed: returning message to sender\r\n\
+                 Message-Id: <E1qAbCd-000123-Xy@mx.example>\r\n\r\n\
+                 This message was created automatically by mail delivery software.\r\n\r\n\
+                 A message that you sent could not be delivered to one or more of its\r\n\
+                 recipients. This is a permanent error. The following address(es) failed:\r\n\r\n\
+                 {lines}\r\n"
+            );
+            classify_message(raw.as_bytes()).recipients[0].reason
+        };
+        assert_eq!(
+            exim("  who@nowhere.example\r\n    Unrouteable mail domain \"nowhere.example\""),
+            BounceReason::HostUnknown
+        );
+        // A remote server's check of our sender, quoted: not the recipient's domain.
+        assert_ne!(
+            exim(
+                "  who@example.net\r\n    host mx.example.net [192.0.2.1]\r\n    \
+                 SMTP error from remote mail server after RCPT TO:<who@example.net>:\r\n    \
+                 550-Verification failed for <a@sender.example>\r\n    \
+                 550-Unrouteable mail domain \"sender.example\"\r\n    550 Sender verify failed"
+            ),
+            BounceReason::HostUnknown
+        );
+    }
+
+    #[test]
     fn a_delivery_program_that_failed_is_a_mailer_error() {
         // Netscape Mail Server's Program-Deliver module: the program's own output ("No such
         // file or directory") is about the program, not the receiving system.

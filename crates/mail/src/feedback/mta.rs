@@ -704,18 +704,28 @@ pub(crate) fn conventions(
     let mut out = Conventions::default();
     match reporter {
         Reporter::Exim => {
-            if lower.contains("smtp error from remote ") || lower.contains("lmtp error after ") {
+            let remote =
+                lower.contains("smtp error from remote ") || lower.contains("lmtp error after ");
+            if remote {
                 out.stage = super::reasons::stage_in(lower);
             }
             out.reason = if out.stage == Some(SmtpStage::Ehlo) {
                 Some(Blocked)
             } else {
                 // This recipient's own lines: another's "retry timeout exceeded" is not its.
-                first(EXIM, lower).or_else(|| {
-                    (EXIM_EXPIRED.iter().any(|w| lower.contains(w)))
-                        .then_some(Expired)
-                        .or_else(|| lower.contains("pipe to |").then_some(MailerError))
-                })
+                // Exim's own "Unrouteable mail domain" (no server answered: its routers found
+                // no way to the domain, a permanent failure) is about the domain; said in a
+                // remote's reply ("Verification failed for <…>") it is that server's check.
+                first(EXIM, lower)
+                    .or_else(|| {
+                        (!remote && lower.contains("unrouteable mail domain"))
+                            .then_some(HostUnknown)
+                    })
+                    .or_else(|| {
+                        (EXIM_EXPIRED.iter().any(|w| lower.contains(w)))
+                            .then_some(Expired)
+                            .or_else(|| lower.contains("pipe to |").then_some(MailerError))
+                    })
             };
         }
         Reporter::Qmail => {
