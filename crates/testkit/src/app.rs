@@ -246,14 +246,18 @@ impl Drop for TestApp {
 /// offset of the process id, so two tests of one binary never get the same one; each is
 /// checked by binding. Falls back to `127.0.0.1:0` where the range leaves no room below it.
 pub fn free_port() -> u16 {
+    use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU32, Ordering};
     const LOW: u32 = 20_000;
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok())
-        .unwrap_or(32_768)
-        .min(65_536);
+    static EPHEMERAL_LOW: OnceLock<u32> = OnceLock::new();
+    let ephemeral_low = *EPHEMERAL_LOW.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok())
+            .unwrap_or(32_768)
+            .min(65_536)
+    });
     if ephemeral_low > LOW + 1_000 {
         let span = ephemeral_low - LOW;
         let offset = std::process::id().wrapping_mul(7_919) % span;
