@@ -541,6 +541,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "thinks this email is spam",
             "similar to spam",
             "antispam checks",
+            "suspicion of spam",
+            "suspected spam",
+            "suspected of being spam",
+            "suspected to be spam",
         ],
     ),
     (
@@ -1026,6 +1030,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "error: no third-party dsns",
             "rule imposed mailbox access for",
             "empty envelope senders not allowed",
+            "literal senders not allowed",
+            "sender contains a disallowed",
             "server does not accept mail from",
             "all recipient addresses rejected : access denied",
             "sender envelope domain not allowed for sender ip address",
@@ -1145,6 +1151,9 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::UserUnknown, &["user (", ") unknown"]),
     (BounceReason::UserUnknown, &["said: 550", "5.1.1 ", " user unknown "]),
     (BounceReason::NotCompliantRfc, &[" multiple ", " header"]),
+    (BounceReason::NotCompliantRfc, &[" header", " appears twice"]),
+    (BounceReason::ContentError, &["header data", "malformed"]),
+    (BounceReason::ContentError, &["header", " is malformed"]),
     (BounceReason::HostUnknown, &["domain ", "not exist"]),
     (BounceReason::HostUnknown, &["host ", " not found"]),
     (BounceReason::HostUnknown, &["553 ", " does not exist"]),
@@ -1331,6 +1340,9 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     {
         return false;
     }
+    if reason == BounceReason::Blocked && refuses_client_ip(lower) {
+        return true;
+    }
     STATEMENTS
         .iter()
         .filter(|(r, _)| *r == reason)
@@ -1339,6 +1351,20 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
             .iter()
             .filter(|(r, _)| *r == reason)
             .any(|(_, parts)| in_order(lower, parts))
+}
+
+/// "Mail from 192.0.2.7 refused" (Sendmail's check_relay, Trend Micro's RBL+, many filters):
+/// the client's IP address is what was refused.
+fn refuses_client_ip(lower: &str) -> bool {
+    lower.match_indices("from ").any(|(at, w)| {
+        let rest = &lower[at + w.len()..];
+        let (token, after) = rest.split_once(' ').unwrap_or((rest, ""));
+        token
+            .trim_matches(|c| c == '[' || c == ']' || c == '(' || c == ')')
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+            && after.starts_with("refused")
+    })
 }
 
 /// All `parts` occur in `hay`, in this order, without overlapping; a part that is one word
