@@ -15,6 +15,10 @@ use super::reasons::{SmtpStage, Status};
 enum Provider {
     Aol,
     Apple,
+    /// AT&T's mail (att.net, SBC, BellSouth), received on Yahoo-run prodigy.net hosts.
+    Att,
+    /// Comcast / Xfinity.
+    Comcast,
     Cox,
     Docomo,
     Facebook,
@@ -28,11 +32,24 @@ enum Provider {
     MessageLabs,
     Microsoft,
     Mimecast,
+    /// NetEase (163.com, 126.com, yeah.net) and its Coremail codes.
+    NetEase,
     Orange,
+    /// Rackspace Email (`emailsrvr.com`).
+    Rackspace,
+    /// Seznam.cz.
+    Seznam,
+    /// Sophos Email (Central).
+    Sophos,
     Spectrum,
     Tencent,
+    /// Deutsche Telekom's T-Online.
+    TOnline,
+    /// United Internet's GMX, WEB.DE, mail.com and 1&1 / IONOS.
+    UnitedInternet,
     Verizon,
     Yahoo,
+    Yandex,
 }
 
 /// Host names (and names under them) each provider receives mail on.
@@ -48,6 +65,11 @@ const HOSTS: &[(Provider, &[&str])] = &[
             "mac.com",
         ],
     ),
+    (
+        Provider::Att,
+        &["att.net", "prodigy.net", "sbcglobal.net", "bellsouth.net"],
+    ),
+    (Provider::Comcast, &["comcast.net", "xfinity.com"]),
     (Provider::Cox, &["cox.net"]),
     (Provider::Docomo, &["docomo.ne.jp"]),
     (Provider::Facebook, &["facebook.com"]),
@@ -72,6 +94,31 @@ const HOSTS: &[(Provider, &[&str])] = &[
         ],
     ),
     (Provider::Mimecast, &["mimecast.com"]),
+    (
+        Provider::NetEase,
+        &["163.com", "126.com", "yeah.net", "188.com", "netease.com"],
+    ),
+    (Provider::Rackspace, &["emailsrvr.com"]),
+    (Provider::Seznam, &["seznam.cz", "email.cz"]),
+    (Provider::Sophos, &["sophos.com"]),
+    (Provider::TOnline, &["t-online.de"]),
+    (
+        Provider::UnitedInternet,
+        &[
+            "gmx.net",
+            "gmx.de",
+            "gmx.com",
+            "web.de",
+            "mail.com",
+            "ionos.de",
+            "ionos.com",
+            "kundenserver.de",
+        ],
+    ),
+    (
+        Provider::Yandex,
+        &["yandex.ru", "yandex.net", "yandex.com", "ya.ru"],
+    ),
     (Provider::Tencent, &["qq.com"]),
     (Provider::GoogleGroups, &["googlegroups.com"]),
     (Provider::Hotmail, &["hotmail.com"]),
@@ -299,6 +346,97 @@ const REPLIES: &[(Provider, &str, BounceReason)] = &[
     (Provider::Tencent, "bad address syntax", BounceReason::SyntaxError),
     (Provider::Tencent, "frequency limited", BounceReason::TooManyConn),
     (Provider::Tencent, "mailbox not found", BounceReason::UserUnknown),
+    // Comcast's postmaster error codes: ES* a dynamic or residential IP, BL000000 its own
+    // spam-pattern block (the other BL codes name the block lists that listed the IP), RL*
+    // throttling; "Not our Customer" is its answer for an address it does not have.
+    (Provider::Comcast, "bl000000", BounceReason::BadReputation),
+    (Provider::Comcast, "#bl0", BounceReason::Blocked),
+    (Provider::Comcast, "#es0", BounceReason::Blocked),
+    (Provider::Comcast, "#rl0", BounceReason::Speeding),
+    (Provider::Comcast, "too many sessions opened", BounceReason::TooManyConn),
+    (Provider::Comcast, "not our customer", BounceReason::UserUnknown),
+    // AT&T's block and account pages.
+    (Provider::Att, "dnsbl:attrbl", BounceReason::Blocked),
+    (Provider::Att, "blocked for abuse", BounceReason::Blocked),
+    (Provider::Att, "unauthorized interface for", BounceReason::Blocked),
+    (Provider::Att, "requires valid sender domain", BounceReason::Rejected),
+    (Provider::Att, "mailbox currently suspended", BounceReason::Suspend),
+    // NetEase's bounce-code table (HL: the sending IP, MI: the sender, RP: the recipients,
+    // DT: the content, WM: the allow lists).
+    (Provider::NetEase, "hl:rep", BounceReason::BadReputation),
+    (Provider::NetEase, "hl:mep", BounceReason::BadReputation),
+    (Provider::NetEase, "hl:ihu", BounceReason::BadReputation),
+    (Provider::NetEase, "hl:icc", BounceReason::TooManyConn),
+    (Provider::NetEase, "hl:ifc", BounceReason::Speeding),
+    (Provider::NetEase, "hl:ifq", BounceReason::Speeding),
+    (Provider::NetEase, "hl:itc", BounceReason::Speeding),
+    (Provider::NetEase, "hl:ipb", BounceReason::Blocked),
+    (Provider::NetEase, "dt:rbl", BounceReason::Blocked),
+    (Provider::NetEase, "wm:bli", BounceReason::Blocked),
+    (Provider::NetEase, "ip in blacklist", BounceReason::Blocked),
+    (Provider::NetEase, "dt:spm", BounceReason::SpamDetected),
+    (Provider::NetEase, "mi:spf", BounceReason::AuthFailure),
+    (Provider::NetEase, "mi:dma", BounceReason::AuthFailure),
+    (Provider::NetEase, "mi:sfq", BounceReason::Speeding),
+    (Provider::NetEase, "mi:stc", BounceReason::Speeding),
+    (Provider::NetEase, "mi:dmc", BounceReason::Speeding),
+    (Provider::NetEase, "rp:qrc", BounceReason::Speeding),
+    (Provider::NetEase, "rp:trc", BounceReason::Speeding),
+    (Provider::NetEase, "rp:rcl", BounceReason::ExceedLimit),
+    (Provider::NetEase, "rp:drc", BounceReason::ExceedLimit),
+    (Provider::NetEase, "rp:frl", BounceReason::NoRelaying),
+    (Provider::NetEase, "mi:imf", BounceReason::Rejected),
+    (Provider::NetEase, "mi:spb", BounceReason::Rejected),
+    (Provider::NetEase, "wm:blu", BounceReason::Rejected),
+    (Provider::NetEase, "user in blacklist", BounceReason::Rejected),
+    (Provider::NetEase, "mi:nhd", BounceReason::SyntaxError),
+    (Provider::NetEase, "user suspended", BounceReason::Suspend),
+    (Provider::NetEase, "invalid user", BounceReason::UserUnknown),
+    (Provider::NetEase, "illegal attachment", BounceReason::PolicyViolation),
+    // Rackspace's (Gnn) codes.
+    (Provider::Rackspace, "(g2)", BounceReason::TooManyConn),
+    (Provider::Rackspace, "(g1f)", BounceReason::RequirePtr),
+    (Provider::Rackspace, "(g30)", BounceReason::Speeding),
+    (Provider::Rackspace, "(g28)", BounceReason::Speeding),
+    (Provider::Rackspace, "(g16)", BounceReason::SystemError),
+    (Provider::Rackspace, "(g6)", BounceReason::SystemError),
+    (Provider::Rackspace, "too much spam from your mail server", BounceReason::BadReputation),
+    // Seznam: a name with no mailbox behind it.
+    (Provider::Seznam, "hasn't got the service mapped", BounceReason::UserUnknown),
+    // T-Online's bracketed block tags: no (or a bad) reputation yet, a dial-up address, its
+    // block list.
+    (Provider::TOnline, "(nowl)", BounceReason::BadReputation),
+    (Provider::TOnline, "(dial)", BounceReason::Blocked),
+    (Provider::TOnline, "(bl)", BounceReason::Blocked),
+    // GMX / WEB.DE give no enhanced codes: the case code of their explanation link decides.
+    (Provider::UnitedInternet, "case?c=r0201", BounceReason::Blocked),
+    (Provider::UnitedInternet, "case?c=r0601", BounceReason::RequirePtr),
+    (Provider::UnitedInternet, "received in a short period of time", BounceReason::Speeding),
+    (Provider::UnitedInternet, "rate limit reached", BounceReason::Speeding),
+    (Provider::UnitedInternet, "421 reject due to policy violations", BounceReason::BadReputation),
+    (Provider::UnitedInternet, "too many messages on server", BounceReason::MailboxFull),
+    // Yandex's bounce help pages.
+    (Provider::Yandex, "policy rejection on the target address", BounceReason::Suspend),
+    (Provider::Yandex, "blocked by spam statistics", BounceReason::BadReputation),
+    (Provider::Yandex, "rejected under suspicion of spam", BounceReason::SpamDetected),
+];
+
+/// Sophos Email's `XGEMAIL_nnnn` codes (its SMTP error codes page); the code names the
+/// service wherever the reply is relayed.
+#[rustfmt::skip]
+const SOPHOS_CODES: &[(&str, BounceReason)] = &[
+    ("xgemail_0001", BounceReason::AuthFailure),
+    ("xgemail_0002", BounceReason::AuthFailure),
+    ("xgemail_0003", BounceReason::AuthFailure),
+    ("xgemail_0004", BounceReason::Blocked),
+    ("xgemail_0005", BounceReason::BadReputation),
+    ("xgemail_0009", BounceReason::Filtered),
+    ("xgemail_0010", BounceReason::NoRelaying),
+    ("xgemail_0011", BounceReason::UserUnknown),
+    ("xgemail_0012", BounceReason::MesgTooBig),
+    ("xgemail_0013", BounceReason::ExceedLimit),
+    ("xgemail_0014", BounceReason::Speeding),
+    ("xgemail_0015", BounceReason::Speeding),
 ];
 
 /// Microsoft 365 / Exchange Online: (status, phrase) pairs from its NDR reference; the
@@ -567,6 +705,9 @@ fn identify(hosts: &str) -> Option<Provider> {
     if lower.trim_end().ends_with(" gsmtp") || lower.contains(" - gsmtp") {
         return Some(Provider::Google);
     }
+    if lower.contains("xgemail_0") {
+        return Some(Provider::Sophos);
+    }
     lower
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
         .map(|t| t.trim_matches('.'))
@@ -662,6 +803,12 @@ pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<Boun
             }
             return None;
         }
+        Provider::Sophos => {
+            return SOPHOS_CODES
+                .iter()
+                .find(|(c, _)| reply.contains(c))
+                .map(|(_, r)| *r);
+        }
         Provider::Facebook => {
             return FACEBOOK_CODES
                 .iter()
@@ -747,6 +894,231 @@ mod tests {
                 None
             ),
             Some(BounceReason::UserUnknown)
+        );
+    }
+
+    #[test]
+    fn documented_codes_of_more_receivers() {
+        use BounceReason::*;
+        // (a host that answered, its reply, what the provider's pages say it means)
+        let cases = [
+            (
+                "mx1a1.comcast.net",
+                "550 5.1.0 Not our Customer",
+                UserUnknown,
+            ),
+            (
+                "mx1a1.comcast.net",
+                "554 resimta-ch2-12v.sys.comcast.net resimta-ch2-12v.sys.comcast.net 1.2.3.4 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000010",
+                Blocked,
+            ),
+            (
+                "mx1a1.comcast.net",
+                "550 mx.comcast.net comcast 1.2.3.4 Comcast block for spam.  Please see http://postmaster.comcast.net/smtp-error-codes.php#BL000000",
+                BadReputation,
+            ),
+            (
+                "mx1a1.comcast.net",
+                "550 5.7.1 1.2.3.4 dynamic/residential IP, see https://postmaster.comcast.net/smtp-error-codes.php#ES000010",
+                Blocked,
+            ),
+            (
+                "mx1a1.comcast.net",
+                "451 4.2.0 Throttled - https://postmaster.comcast.net/smtp-error-codes.php#RL000010",
+                Speeding,
+            ),
+            (
+                "mx1a1.comcast.net",
+                "421 Too many sessions opened",
+                TooManyConn,
+            ),
+            (
+                "ff-ip4-mx-vip1.prodigy.net",
+                "553 5.3.0 flph829 DNSBL:ATTRBL 521< 1.2.3.4 >_is_blocked.For assistance forward this email to abuse_rbl@abuse-att.net",
+                Blocked,
+            ),
+            (
+                "ff-ip4-mx-vip1.prodigy.net",
+                "550 [suspend] Mailbox currently suspended--Please contact correspondent directly.",
+                Suspend,
+            ),
+            (
+                "mx00.gmx.net",
+                "554-gmx.net (mxgmx104) Nemesis ESMTP Service not available 554-No SMTP service 554-IP address is block listed. 554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=1.2.3.4&r=1ABCD",
+                Blocked,
+            ),
+            (
+                "mx00.gmx.net",
+                "554-gmx.net (mxgmx104) Nemesis ESMTP Service not available 554-No SMTP service 554-Bad DNS PTR resource record. 554 For explanation visit https://postmaster.gmx.net/en/case?c=r0601&i=ip&v=1.2.3.4&r=1ABCD",
+                RequirePtr,
+            ),
+            (
+                "mx-ha01.web.de",
+                "421-web.de (mxweb113) Nemesis ESMTP Service not available 421-Service unavailable 421-Reject due to policy restrictions. 421 Too many messages have been received in a short period of time",
+                Speeding,
+            ),
+            (
+                "mx00.ionos.de",
+                "421 Rate limit reached. Please try again later",
+                Speeding,
+            ),
+            (
+                "mx00.ionos.de",
+                "421 Reject due to policy violations",
+                BadReputation,
+            ),
+            (
+                "163mx01.mxmail.netease.com",
+                "550 MI:SPF mx3 http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4&hostid=mx3&time=1",
+                AuthFailure,
+            ),
+            (
+                "163mx01.mxmail.netease.com",
+                "554 DT:SPM 163 smtp14,EsCowAD http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4",
+                SpamDetected,
+            ),
+            (
+                "163mx01.mxmail.netease.com",
+                "421 HL:ICC http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4",
+                TooManyConn,
+            ),
+            (
+                "163mx01.mxmail.netease.com",
+                "450 DT:RBL http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4",
+                Blocked,
+            ),
+            (
+                "163mx01.mxmail.netease.com",
+                "550 RP:RCL http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4",
+                ExceedLimit,
+            ),
+            ("163mx01.mxmail.netease.com", "550 User suspended", Suspend),
+            (
+                "163mx01.mxmail.netease.com",
+                "552 Illegal Attachment",
+                PolicyViolation,
+            ),
+            (
+                "163mx01.mxmail.netease.com",
+                "554 HL:IHU http://mail.163.com/help/help_spam_16.htm?ip=1.2.3.4",
+                BadReputation,
+            ),
+            (
+                "163mx01.mxmail.netease.com",
+                "550 Invalid User",
+                UserUnknown,
+            ),
+            (
+                "mx.yandex.ru",
+                "550 5.7.1 Policy rejection on the target address",
+                Suspend,
+            ),
+            (
+                "mx.yandex.ru",
+                "554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1234",
+                SpamDetected,
+            ),
+            (
+                "mx.yandex.ru",
+                "554 5.7.1 [3] Blocked by spam statistics - see https://ya.cc/1IrBc",
+                BadReputation,
+            ),
+            (
+                "mx1.emailsrvr.com",
+                "421 4.7.0 Too many concurrent connections from this client (G2)",
+                TooManyConn,
+            ),
+            (
+                "mx1.emailsrvr.com",
+                "450 4.7.1 Client host 1.2.3.4 has no PTR record (G1F)",
+                RequirePtr,
+            ),
+            (
+                "mx1.emailsrvr.com",
+                "450 4.2.1 <a@b.example>: Mailbox received too much email in a short period of time (G30)",
+                Speeding,
+            ),
+            (
+                "mx1.emailsrvr.com",
+                "451 4.7.1 Received too many messages from a new or untrusted IP (G28)",
+                Speeding,
+            ),
+            (
+                "mx1.emailsrvr.com",
+                "451 4.3.0 <mx1.example[1.2.3.4]>: Client host rejected: Throttled - Too much spam from your mail server. Try again later.",
+                BadReputation,
+            ),
+            (
+                "mx00.t-online.de",
+                "554 IP=1.2.3.4 - None/bad reputation. Ask your postmaster for help or to contact tobr@rx.t-online.de for reset. (NOWL)",
+                BadReputation,
+            ),
+            (
+                "mx00.t-online.de",
+                "554 Dialup/transient IP not allowed. Use a mailgateway or contact toda@rx.t-online.de if obsolete. (DIAL)",
+                Blocked,
+            ),
+            (
+                "mx00.t-online.de",
+                "554 IP=1.2.3.4 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)",
+                Blocked,
+            ),
+            (
+                "mx-01-us-west-2.prod.hydra.sophos.com",
+                "550 5.7.1 Message rejected XGEMAIL_0011 Recipient address does not exist",
+                UserUnknown,
+            ),
+            (
+                "mx-01-us-west-2.prod.hydra.sophos.com",
+                "550 XGEMAIL_0004",
+                Blocked,
+            ),
+            (
+                "mx-01-us-west-2.prod.hydra.sophos.com",
+                "550 XGEMAIL_0012",
+                MesgTooBig,
+            ),
+            (
+                "mx-01-us-west-2.prod.hydra.sophos.com",
+                "550 XGEMAIL_0002",
+                AuthFailure,
+            ),
+            (
+                "mx-01-us-west-2.prod.hydra.sophos.com",
+                "451 XGEMAIL_0015",
+                Speeding,
+            ),
+            (
+                "mx1.seznam.cz",
+                "550 5.1.1 szn; User hasn't got the service mapped",
+                UserUnknown,
+            ),
+        ];
+        for (host, reply, want) in cases {
+            let got = reason(host, &reply.to_ascii_lowercase(), Some(SmtpStage::RcptTo));
+            assert_eq!(got, Some(want), "{host}: {reply}");
+        }
+        // The codes mean nothing from another host (Comcast's BL codes, T-Online's tags).
+        assert_eq!(
+            reason(
+                "mx.example.org",
+                "550 see smtp-error-codes.php#bl000010",
+                None
+            ),
+            None
+        );
+        assert_eq!(
+            reason("mx.example.org", "554 a problem occurred. (bl)", None),
+            None
+        );
+        // Sophos's codes name it wherever they are relayed.
+        assert_eq!(
+            reason(
+                "550 5.7.1 xgemail_0011 recipient address does not exist",
+                "550 5.7.1 xgemail_0011 recipient address does not exist",
+                None
+            ),
+            Some(UserUnknown)
         );
     }
 

@@ -309,9 +309,28 @@ pub(super) fn recipients(
                 // recipient is on the MTA's own lines.
                 || before.trim_start().starts_with("<<<")
         };
+        // An address inside a remote's reply quoted for another recipient ("<a@b>: host
+        // mx[…] said: 554 … contact tosa@rx.t-online.de …"): the remote's words, not a
+        // recipient of ours.
+        let in_quoted_reply = |at: usize, a: &str| {
+            let paragraph = [text[..at].rfind("\n\n"), text[..at].rfind("\n\r\n")]
+                .into_iter()
+                .flatten()
+                .max()
+                .map_or(0, |n| n + 1);
+            let before = &text[paragraph..at];
+            let Some(said) = before.find(" said:") else {
+                return false;
+            };
+            let head = &before[..said];
+            let named = addresses(head);
+            head.trim_start().starts_with('<')
+                && named.len() == 1
+                && !named[0].1.eq_ignore_ascii_case(a)
+        };
         let people: Vec<&String> = found
             .iter()
-            .filter(|(at, a)| !role(a) && !is_sender(*at))
+            .filter(|(at, a)| !role(a) && !is_sender(*at) && !in_quoted_reply(*at, a))
             .map(|(_, a)| a)
             .collect();
         let pick: Vec<&String> = if people.is_empty() {
@@ -452,6 +471,25 @@ fn diagnostic_line(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_in_a_remotes_quoted_reply_is_not_a_recipient() {
+        let bounce = "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\n\
+Subject: Undelivered Mail Returned to Sender\r\n\r\n\
+This is the mail system at host mx.example.org.\r\n\r\n\
+<rcpt@t-online.de>: host mx00.t-online.de[192.0.2.1] said: 554 IP=192.0.2.9 - A\r\n\
+    problem occurred. (Ask your postmaster for help or to contact\r\n\
+    tosa@rx.t-online.de to clarify.) (BL) (in reply to RCPT TO command)\r\n";
+        let c = crate::feedback::classify_message(bounce.as_bytes());
+        let found: Vec<_> = c.recipients.iter().map(|v| v.email.clone()).collect();
+        assert_eq!(found, [Some("rcpt@t-online.de".to_string())]);
+        // Read by the provider that answered: T-Online's block-list tag.
+        assert_eq!(c.recipients[0].reason, BounceReason::Blocked);
+        // The recipient itself quoted in the reply is still the one recipient.
+        let own = bounce.replace("tosa@rx.t-online.de", "rcpt@t-online.de");
+        let c = crate::feedback::classify_message(own.as_bytes());
+        assert_eq!(c.recipients.len(), 1);
+    }
 
     #[test]
     fn a_warning_that_it_will_retry_has_not_given_up() {

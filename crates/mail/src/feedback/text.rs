@@ -210,27 +210,51 @@ mod tests {
     fn who_or_what_the_words_name_decides_over_a_vaguer_code() {
         // A client refused by its IP ("Mail from <ip> refused"), whatever list said so.
         assert_eq!(
-            read("550 5.7.1 Mail from 192.0.2.7 refused. Rejected for bad WHOIS info on IP of your SMTP server - see http://www.rfc-ignorant.org/"),
+            read(
+                "550 5.7.1 Mail from 192.0.2.7 refused. Rejected for bad WHOIS info on IP of your SMTP server - see http://www.rfc-ignorant.org/"
+            ),
             Blocked
         );
         assert_eq!(
-            read("550 Mail from 192.0.2.7 refused by rbl-plus.mail-abuse.org. Please refer to http://mail-abuse.org/rbl+/"),
+            read(
+                "550 Mail from 192.0.2.7 refused by rbl-plus.mail-abuse.org. Please refer to http://mail-abuse.org/rbl+/"
+            ),
             Blocked
         );
         // ... but mail from a sender address that was refused is the sender's.
-        assert_eq!(read("550 5.7.1 Mail from <a@b.example> refused: sender address rejected"), Rejected);
+        assert_eq!(
+            read("550 5.7.1 Mail from <a@b.example> refused: sender address rejected"),
+            Rejected
+        );
         // A kind of sender refused.
         assert_eq!(read("550 Domain-literal senders not allowed"), Rejected);
         // x.1.2 says "bad destination system": when the words say it is the sender's
         // domain, the sender was refused.
-        assert_eq!(read("554 5.1.2 Sender contains a disallowed domain"), Rejected);
-        assert_eq!(read("550 5.1.2 Host unknown (Name server: host not found)"), HostUnknown);
+        assert_eq!(
+            read("554 5.1.2 Sender contains a disallowed domain"),
+            Rejected
+        );
+        assert_eq!(
+            read("550 5.1.2 Host unknown (Name server: host not found)"),
+            HostUnknown
+        );
         // Broken headers are the content's fault; a field given twice breaks the RFC.
         assert_eq!(read("554 Header data malformed"), ContentError);
         assert_eq!(read("554 Message-ID header appears twice"), NotCompliantRfc);
-        assert_eq!(read("554 5.6.0 Subject header appears twice"), NotCompliantRfc);
+        assert_eq!(
+            read("554 5.6.0 Subject header appears twice"),
+            NotCompliantRfc
+        );
         // Spam suspected is spam judged.
-        assert_eq!(read("554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1234"), SpamDetected);
-        assert_eq!(read("550 5.7.1 Suspected spam message rejected"), SpamDetected);
+        assert_eq!(
+            read(
+                "554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1234"
+            ),
+            SpamDetected
+        );
+        assert_eq!(
+            read("550 5.7.1 Suspected spam message rejected"),
+            SpamDetected
+        );
     }
 }
