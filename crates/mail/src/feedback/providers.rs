@@ -822,10 +822,18 @@ pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<Boun
         }
         _ => {}
     }
-    REPLIES
-        .iter()
-        .find(|(p, text, _)| *p == provider && reply.contains(text))
-        .map(|(_, _, r)| *r)
+    let documented = |provider: Provider| {
+        REPLIES
+            .iter()
+            .find(|(p, text, _)| *p == provider && reply.contains(text))
+            .map(|(_, _, r)| *r)
+    };
+    // AT&T's mail is received by Yahoo's servers: Yahoo's texts apply to its addresses too.
+    documented(provider).or_else(|| {
+        (provider == Provider::Att)
+            .then(|| documented(Provider::Yahoo))
+            .flatten()
+    })
 }
 
 /// The three digits after the last `lpn…_`, `ofr…_` or `ouk…_` label.
@@ -871,6 +879,20 @@ mod tests {
         assert_eq!(identify("mta6.am0.yahoodns.net"), Some(Provider::Yahoo));
         assert_eq!(identify("rfc822; someone@yahoo.com"), Some(Provider::Yahoo));
         assert_eq!(identify("notyahoo.com"), None);
+        // A name is matched whole or under a dot: gmail.com is not mail.com, nor matt.net AT&T.
+        assert_eq!(identify("mx.hotmail.com"), Some(Provider::Hotmail));
+        assert_eq!(identify("gmail.com"), None);
+        assert_eq!(identify("matt.net"), None);
+        assert_eq!(identify("mx00.mail.com"), Some(Provider::UnitedInternet));
+        // An AT&T address answered by Yahoo's servers reads by Yahoo's texts too.
+        assert_eq!(
+            reason(
+                "rfc822; x@att.net\nmta7.am0.yahoodns.net",
+                "554 5.7.9 message not accepted for policy reasons.",
+                None
+            ),
+            Some(BounceReason::PolicyViolation)
+        );
         assert_eq!(identify("mx.example.org"), None);
         assert_eq!(
             identify(

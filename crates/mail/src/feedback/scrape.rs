@@ -309,24 +309,37 @@ pub(super) fn recipients(
                 // recipient is on the MTA's own lines.
                 || before.trim_start().starts_with("<<<")
         };
-        // An address inside a remote's reply quoted for another recipient ("<a@b>: host
-        // mx[…] said: 554 … contact tosa@rx.t-online.de …"): the remote's words, not a
-        // recipient of ours.
+        // An address inside a remote's reply quoted for another recipient: Postfix writes one
+        // record per recipient, "<a@b>: host mx[…] said: 554 … contact tosa@rx.t-online.de …",
+        // the reply wrapped over the lines under it, up to a blank line or the next record.
+        // Read within 2 KB before the address, so a long report costs no more per address.
         let in_quoted_reply = |at: usize, a: &str| {
-            let paragraph = [text[..at].rfind("\n\n"), text[..at].rfind("\n\r\n")]
-                .into_iter()
-                .flatten()
-                .max()
-                .map_or(0, |n| n + 1);
-            let before = &text[paragraph..at];
-            let Some(said) = before.find(" said:") else {
+            let mut floor = at.saturating_sub(2048);
+            while !text.is_char_boundary(floor) {
+                floor -= 1;
+            }
+            let window = &text[floor..at];
+            let line_start = |end: usize| match window[..end].rfind('\n') {
+                Some(n) => Some(n + 1),
+                None => (floor == 0).then_some(0),
+            };
+            let Some(mut start) = line_start(window.len()) else {
                 return false;
             };
-            let head = &before[..said];
-            let named = addresses(head);
-            head.trim_start().starts_with('<')
-                && named.len() == 1
-                && !named[0].1.eq_ignore_ascii_case(a)
+            while !window[start..].starts_with('<') {
+                let Some(previous) = start.checked_sub(1).and_then(line_start) else {
+                    return false;
+                };
+                if window[previous..start].trim().is_empty() {
+                    return false;
+                }
+                start = previous;
+            }
+            let record = &window[start..];
+            let Some((named, _)) = record[1..].split_once('>') else {
+                return false;
+            };
+            named.contains('@') && !named.eq_ignore_ascii_case(a) && record.contains(" said:")
         };
         let people: Vec<&String> = found
             .iter()
@@ -489,6 +502,39 @@ This is the mail system at host mx.example.org.\r\n\r\n\
         let own = bounce.replace("tosa@rx.t-online.de", "rcpt@t-online.de");
         let c = crate::feedback::classify_message(own.as_bytes());
         assert_eq!(c.recipients.len(), 1);
+        // With LF line ends, and for a recipient expanded from an alias, the same.
+        let lf = bounce.replace("\r\n", "\n");
+        let c = crate::feedback::classify_message(lf.as_bytes());
+        assert_eq!(c.recipients.len(), 1);
+        let expanded = bounce.replace(
+            "<rcpt@t-online.de>: host",
+            "<rcpt@t-online.de> (expanded from <team@example.org>): host",
+        );
+        let c = crate::feedback::classify_message(expanded.as_bytes());
+        let found: Vec<_> = c
+            .recipients
+            .iter()
+            .filter_map(|v| v.email.clone())
+            .collect();
+        assert!(
+            !found.contains(&"tosa@rx.t-online.de".to_string()),
+            "{found:?}"
+        );
+        // A second recipient's own record, even with no blank line between, is one of ours.
+        let two = "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n\
+Subject: Undelivered Mail Returned to Sender\n\n\
+This is the mail system at host mx.example.org.\n\n\
+<a@x.example>: host mx.x.example[192.0.2.1] said: 550 5.1.1 no such user\n\
+    (in reply to RCPT TO command)\n\
+<b@x.example>: host mx.x.example[192.0.2.1] said: 550 5.1.1 no such user\n\
+    (in reply to RCPT TO command)\n";
+        let c = crate::feedback::classify_message(two.as_bytes());
+        let found: Vec<_> = c
+            .recipients
+            .iter()
+            .filter_map(|v| v.email.clone())
+            .collect();
+        assert_eq!(found, ["a@x.example", "b@x.example"]);
     }
 
     #[test]

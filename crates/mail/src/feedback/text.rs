@@ -221,6 +221,15 @@ mod tests {
             ),
             Blocked
         );
+        assert_eq!(
+            read("550 Mail from [192.0.2.7] refused, see the link"),
+            Blocked
+        );
+        // A relay refusal in the same words stays the relay's.
+        assert_eq!(
+            read("550 Mail from 192.0.2.7 refused because relaying denied"),
+            NoRelaying
+        );
         // ... but mail from a sender address that was refused is the sender's.
         assert_eq!(
             read("550 5.7.1 Mail from <a@b.example> refused: sender address rejected"),
@@ -253,8 +262,13 @@ mod tests {
             SpamDetected
         );
         assert_eq!(
-            read("550 5.7.1 Suspected spam message rejected"),
+            read("550 5.7.1 Rejected: suspected to be spam"),
             SpamDetected
+        );
+        // A sender whose From header is malformed is still the sender refused.
+        assert_eq!(
+            read("550 5.1.7 Sender address in From header is malformed"),
+            Rejected
         );
     }
 }

@@ -542,7 +542,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "similar to spam",
             "antispam checks",
             "suspicion of spam",
-            "suspected spam",
+            "suspected spam message",
             "suspected of being spam",
             "suspected to be spam",
         ],
@@ -1152,8 +1152,7 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::UserUnknown, &["said: 550", "5.1.1 ", " user unknown "]),
     (BounceReason::NotCompliantRfc, &[" multiple ", " header"]),
     (BounceReason::NotCompliantRfc, &[" header", " appears twice"]),
-    (BounceReason::ContentError, &["header data", "malformed"]),
-    (BounceReason::ContentError, &["header", " is malformed"]),
+    (BounceReason::ContentError, &["header data", " malformed"]),
     (BounceReason::HostUnknown, &["domain ", "not exist"]),
     (BounceReason::HostUnknown, &["host ", " not found"]),
     (BounceReason::HostUnknown, &["553 ", " does not exist"]),
@@ -1340,7 +1339,11 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     {
         return false;
     }
-    if reason == BounceReason::Blocked && refuses_client_ip(lower) {
+    // (A relay refusal worded the same way stays the relay's.)
+    if reason == BounceReason::Blocked
+        && refuses_client_ip(lower)
+        && !says(BounceReason::NoRelaying, lower)
+    {
         return true;
     }
     STATEMENTS
