@@ -486,6 +486,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn qmails_sender_quoted_in_the_remotes_reply_is_not_a_recipient() {
+        // qmail's bounce quotes the remote's refusal of our sender (the report's To): that
+        // address is not a failed recipient, and the refusal is of the sender.
+        let bounce = "From: MAILER-DAEMON@mx.example.org\n\
+To: owner@mx.example.org\n\
+Subject: failure notice\n\n\
+Hi. This is the qmail-send program at mx.example.org.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+<rcpt@example.net>:\n\
+Connected to 192.0.2.225 but sender was rejected.\n\
+Remote host said: 550 5.7.1 <owner@mx.example.org>... Access denied\n\n\
+--- Below this line is a copy of the message.\n";
+        let c = crate::feedback::classify_message(bounce.as_bytes());
+        let found: Vec<_> = c
+            .recipients
+            .iter()
+            .filter_map(|v| v.email.clone())
+            .collect();
+        assert_eq!(found, ["rcpt@example.net"]);
+        assert_eq!(c.recipients[0].reason, BounceReason::Rejected);
+    }
+
+    #[test]
     fn an_address_in_a_remotes_quoted_reply_is_not_a_recipient() {
         let bounce = "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\n\
 Subject: Undelivered Mail Returned to Sender\r\n\r\n\

@@ -271,4 +271,53 @@ mod tests {
             Rejected
         );
     }
+
+    #[test]
+    fn servers_own_wordings_for_a_dead_a_disabled_or_a_full_mailbox() {
+        // (reply, reason): wordings from the servers' sources, tests or documentation.
+        let cases = [
+            // Postfix's smtpd, a recipient domain with a null MX (its smtpd_nullmx test).
+            (
+                "556 5.1.0 <a@nullmx.example>: Recipient address rejected: Domain nullmx.example does not accept mail",
+                NotAccept,
+            ),
+            // Exchange's NDR text; hMailServer; vmailmgr's quota.
+            (
+                "The e-mail address you entered couldn't be found. Please check the recipient's e-mail address and try to resend the message.",
+                UserUnknown,
+            ),
+            ("550 Recipient not in route list.", UserUnknown),
+            ("Invalid final delivery userid: <a@b.example>", UserUnknown),
+            ("delivery failed due to system quota violation", MailboxFull),
+            // Italian, Spanish, Polish, Chinese and French servers.
+            ("550 <a@b.example>, destin. Sconosciuto", UserUnknown),
+            ("550 Indirizzo inesistente", UserUnknown),
+            (
+                "550 El usuario no tiene una cuenta en este servidor",
+                UserUnknown,
+            ),
+            ("550 Nie ma takiego konta", UserUnknown),
+            ("550 您要发送的收件人不存在", UserUnknown),
+            ("550 Questo indirizzo e' bloccato per inutilizzo", Suspend),
+            ("550 El usuario esta en estado: inactivo", Suspend),
+            (
+                "550 Podane konto jest zablokowane administracyjnie lub nieaktywne",
+                Suspend,
+            ),
+            (
+                "550 5.5.0 Le compte du destinataire est bloque. The recipient account isblocked. LPN007_426",
+                Suspend,
+            ),
+        ];
+        for (reply, want) in cases {
+            assert_eq!(read(reply), want, "{reply}");
+        }
+        // A sender's domain with a null MX is the sender refused, not the recipient's domain.
+        assert_eq!(
+            read(
+                "550 5.7.27 <s@nullmx.example>: Sender address rejected: Domain nullmx.example does not accept mail"
+            ),
+            Rejected
+        );
+    }
 }

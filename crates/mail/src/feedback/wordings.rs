@@ -19,6 +19,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::MailboxFull,
         &[
             "full mailbox",
+            // vmailmgr's quota.
+            "system quota violation",
             "mailbox full",
             "mailbox is full",
             "mailbox size limit exceeded",
@@ -95,6 +97,11 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::Suspend,
         &[
             " is currently suspended",
+            "bloccato per inutilizzo",
+            "compte du destinataire est bloqu",
+            "the recipient account is blocked",
+            "en estado: inactivo",
+            "zablokowane administracyjnie lub nieaktywne",
             "has been suspended",
             "mailbox disabled",
             "mailbox is inactive",
@@ -221,6 +228,18 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::UserUnknown,
         &[
             "#5.1.1 bad address",
+            // Exchange's NDR text for the sender; hMailServer's route without the address;
+            // Italian, Spanish, Polish and Chinese servers' own wordings.
+            "address you entered couldn't be found",
+            "address you entered could not be found",
+            "recipient not in route list",
+            "invalid final delivery userid",
+            "destin. sconosciuto",
+            "destinatario errato",
+            "indirizzo inesistente",
+            "no tiene una cuenta en este servidor",
+            "nie ma takiego konta",
+            "收件人不存在",
             "550 address invalid",
             "address does not exist",
             "address not present in directory",
@@ -440,6 +459,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         &[
             "address rejected",
             "sender rejected",
+            // qmail-remote's own "Connected to … but sender was rejected."
+            "sender was rejected",
             "sender address rejected",
             "sender verify failed",
             "sender verification failed",
@@ -1151,6 +1172,8 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::UserUnknown, &["user (", ") unknown"]),
     (BounceReason::UserUnknown, &["said: 550", "5.1.1 ", " user unknown "]),
     (BounceReason::NotCompliantRfc, &[" multiple ", " header"]),
+    // Postfix's refusal of a recipient domain with a null MX (RFC 7505).
+    (BounceReason::NotAccept, &["recipient address rejected: domain ", " does not accept mail"]),
     (BounceReason::NotCompliantRfc, &[" header", " appears twice"]),
     (BounceReason::ContentError, &["header data", " malformed"]),
     (BounceReason::HostUnknown, &["domain ", "not exist"]),
