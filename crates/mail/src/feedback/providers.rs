@@ -384,6 +384,7 @@ const REPLIES: &[(Provider, &str, BounceReason)] = &[
     (Provider::NetEase, "rp:trc", BounceReason::Speeding),
     (Provider::NetEase, "rp:rcl", BounceReason::ExceedLimit),
     (Provider::NetEase, "rp:drc", BounceReason::ExceedLimit),
+    (Provider::NetEase, "too much recipient", BounceReason::ExceedLimit),
     (Provider::NetEase, "rp:frl", BounceReason::NoRelaying),
     (Provider::NetEase, "mi:imf", BounceReason::Rejected),
     (Provider::NetEase, "mi:spb", BounceReason::Rejected),
@@ -1029,6 +1030,11 @@ mod tests {
                 "163mx01.mxmail.netease.com",
                 "550 Invalid User",
                 UserUnknown,
+            ),
+            (
+                "163mx01.mxmail.netease.com",
+                "550 Requested mail action not taken: too much recipient",
+                ExceedLimit,
             ),
             (
                 "mx.yandex.ru",

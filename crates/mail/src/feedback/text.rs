@@ -287,6 +287,8 @@ mod tests {
                 UserUnknown,
             ),
             ("550 Recipient not in route list.", UserUnknown),
+            // The recipient's own refusal of this sender (Interia's documented reply).
+            ("550 5.7.1 Recipient doesn't want your mail", Filtered),
             ("Invalid final delivery userid: <a@b.example>", UserUnknown),
             ("delivery failed due to system quota violation", MailboxFull),
             // Italian, Spanish, Polish, Chinese and French servers.

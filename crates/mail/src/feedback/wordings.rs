@@ -359,6 +359,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
     (
         BounceReason::Filtered,
         &[
+            // The recipient refuses this sender (Interia's documented reply).
+            "doesn't want your mail",
+            "does not want your mail",
             "account is protected by",
             "bounced address",
             "has restricted sms e-mail",
