@@ -804,21 +804,11 @@ pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<Boun
             }
             return None;
         }
-        Provider::Sophos => {
-            return SOPHOS_CODES
-                .iter()
-                .find(|(c, _)| reply.contains(c))
-                .map(|(_, r)| *r);
-        }
-        Provider::Facebook => {
-            return FACEBOOK_CODES
-                .iter()
-                .find(|(c, _)| reply.contains(c))
-                .map(|(_, r)| *r);
-        }
+        Provider::Sophos => return code_in(SOPHOS_CODES, reply),
+        Provider::Facebook => return code_in(FACEBOOK_CODES, reply),
         Provider::GoDaddy => {
-            if let Some((_, r)) = GODADDY_CODES.iter().find(|(c, _)| reply.contains(c)) {
-                return Some(*r);
+            if let Some(r) = code_in(GODADDY_CODES, reply) {
+                return Some(r);
             }
         }
         _ => {}
@@ -835,6 +825,14 @@ pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<Boun
             .then(|| documented(Provider::Yahoo))
             .flatten()
     })
+}
+
+/// The reason of the first of a provider's codes `reply` carries.
+fn code_in(table: &[(&str, BounceReason)], reply: &str) -> Option<BounceReason> {
+    table
+        .iter()
+        .find(|(code, _)| reply.contains(code))
+        .map(|(_, r)| *r)
 }
 
 /// The three digits after the last `lpn…_`, `ofr…_` or `ouk…_` label.
