@@ -698,39 +698,52 @@ const ORANGE_CODES: &[(u16, BounceReason)] = &[
     (999, BounceReason::Blocked),
 ];
 
-/// The provider a reply came from, judged from host names in `hosts` (remote and reporting
-/// hosts, the recipient's domain, the report's own lines naming the host that answered).
-fn identify(hosts: &str) -> Option<Provider> {
+/// The providers `hosts` names (remote and reporting hosts, the recipient's domain, the
+/// report's own lines naming the host that answered), in the order they are named: a reply
+/// can name more than one (an AT&T address answered by Yahoo's servers).
+fn named(hosts: &str) -> Vec<Provider> {
     let lower = hosts.to_ascii_lowercase();
-    // Gmail signs every reply "… <id> - gsmtp".
+    let mut out = Vec::new();
+    // Gmail signs every reply "… <id> - gsmtp"; Sophos's codes name it wherever relayed.
     if lower.trim_end().ends_with(" gsmtp") || lower.contains(" - gsmtp") {
-        return Some(Provider::Google);
+        out.push(Provider::Google);
     }
     if lower.contains("xgemail_0") {
-        return Some(Provider::Sophos);
+        out.push(Provider::Sophos);
     }
-    lower
+    let tokens = lower
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
         .map(|t| t.trim_matches('.'))
-        .filter(|t| t.contains('.'))
-        .find_map(|token| {
-            HOSTS.iter().find_map(|(provider, names)| {
-                names
-                    .iter()
-                    .any(|n| {
-                        token == *n
-                            || token
-                                .strip_suffix(n)
-                                .is_some_and(|head| head.ends_with('.'))
-                    })
-                    .then_some(*provider)
-            })
-        })
+        .filter(|t| t.contains('.'));
+    for token in tokens {
+        let found = HOSTS.iter().find_map(|(provider, names)| {
+            names
+                .iter()
+                .any(|n| {
+                    token == *n
+                        || token
+                            .strip_suffix(n)
+                            .is_some_and(|head| head.ends_with('.'))
+                })
+                .then_some(*provider)
+        });
+        if let Some(p) = found.filter(|p| !out.contains(p)) {
+            out.push(p);
+        }
+    }
+    out
 }
 
-/// The provider's own reading of `reply` (lower case), when `hosts` shows who answered.
+/// The provider's own reading of `reply` (lower case), when `hosts` shows who answered: the
+/// first provider named whose documentation reads it.
 pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<BounceReason> {
-    let provider = identify(hosts)?;
+    named(hosts)
+        .into_iter()
+        .find_map(|provider| reading(provider, reply, stage))
+}
+
+/// What `provider` documents `reply` (lower case) to mean.
+fn reading(provider: Provider, reply: &str, stage: Option<SmtpStage>) -> Option<BounceReason> {
     if provider == Provider::Docomo && reply.contains("unknown user") {
         // docomo answers "Unknown user" to RCPT for a missing address, and after the
         // message for a recipient whose filter refuses the sender.
@@ -813,18 +826,10 @@ pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<Boun
         }
         _ => {}
     }
-    let documented = |provider: Provider| {
-        REPLIES
-            .iter()
-            .find(|(p, text, _)| *p == provider && reply.contains(text))
-            .map(|(_, _, r)| *r)
-    };
-    // AT&T's mail is received by Yahoo's servers: Yahoo's texts apply to its addresses too.
-    documented(provider).or_else(|| {
-        (provider == Provider::Att)
-            .then(|| documented(Provider::Yahoo))
-            .flatten()
-    })
+    REPLIES
+        .iter()
+        .find(|(p, text, _)| *p == provider && reply.contains(text))
+        .map(|(_, _, r)| *r)
 }
 
 /// The reason of the first of a provider's codes `reply` carries.
@@ -875,15 +880,28 @@ mod tests {
 
     #[test]
     fn providers_are_known_by_their_hosts_only() {
-        assert_eq!(identify("mta6.am0.yahoodns.net"), Some(Provider::Yahoo));
-        assert_eq!(identify("rfc822; someone@yahoo.com"), Some(Provider::Yahoo));
-        assert_eq!(identify("notyahoo.com"), None);
+        assert_eq!(
+            named("mta6.am0.yahoodns.net").first(),
+            Some(&Provider::Yahoo)
+        );
+        assert_eq!(
+            named("rfc822; someone@yahoo.com").first(),
+            Some(&Provider::Yahoo)
+        );
+        assert!(named("notyahoo.com").is_empty());
         // A name is matched whole or under a dot: gmail.com is not mail.com, nor matt.net AT&T.
-        assert_eq!(identify("mx.hotmail.com"), Some(Provider::Hotmail));
-        assert_eq!(identify("gmail.com"), None);
-        assert_eq!(identify("matt.net"), None);
-        assert_eq!(identify("mx00.mail.com"), Some(Provider::UnitedInternet));
-        // An AT&T address answered by Yahoo's servers reads by Yahoo's texts too.
+        assert_eq!(named("mx.hotmail.com").first(), Some(&Provider::Hotmail));
+        assert!(named("gmail.com").is_empty());
+        assert!(named("matt.net").is_empty());
+        assert_eq!(
+            named("mx00.mail.com").first(),
+            Some(&Provider::UnitedInternet)
+        );
+        // An AT&T address answered by Yahoo's servers: both are named, Yahoo's texts read it.
+        assert_eq!(
+            named("rfc822; x@att.net\nmta7.am0.yahoodns.net"),
+            [Provider::Att, Provider::Yahoo]
+        );
         assert_eq!(
             reason(
                 "rfc822; x@att.net\nmta7.am0.yahoodns.net",
@@ -892,12 +910,11 @@ mod tests {
             ),
             Some(BounceReason::PolicyViolation)
         );
-        assert_eq!(identify("mx.example.org"), None);
+        assert!(named("mx.example.org").is_empty());
         assert_eq!(
-            identify(
-                "550 5.7.26 unauthenticated mail … d2e1a72fcca58-7253a12b1b4si1234.288 - gsmtp"
-            ),
-            Some(Provider::Google)
+            named("550 5.7.26 unauthenticated mail … d2e1a72fcca58-7253a12b1b4si1234.288 - gsmtp")
+                .first(),
+            Some(&Provider::Google)
         );
         // The same words from anyone else mean nothing here.
         assert_eq!(
