@@ -248,6 +248,36 @@ haraka_installed() {
   (cd "$1" && npm install --no-audit --no-fund --silent Haraka@3.3.4 >/dev/null)
 }
 
+# chasquid_unpacked PKG: Debian's chasquid 1.11 unpacked under PKG (its package and Postfix's
+# exclude each other).
+chasquid_unpacked() {
+  unpack "$1" usr/bin/chasquid chasquid
+}
+
+# chasquid_config DIR DOMAIN SMTP_PORT SUBMISSION_PORT: a configuration directory DIR/conf
+# for a chasquid serving DOMAIN (as mx.DOMAIN) on 127.0.0.1's SMTP_PORT and SUBMISSION_PORT,
+# with its data in DIR/data, its mail log in DIR/mail.log, a self-signed certificate (chasquid
+# will not start without one) and a delivery agent that files each local message in DIR/box.
+chasquid_config() {
+  local dir=$1 domain=$2 smtp=$3 submission=$4
+  rm -rf "$dir"
+  mkdir -p "$dir/conf/certs/$domain" "$dir/conf/domains/$domain" "$dir/data" "$dir/box"
+  cat > "$dir/conf/chasquid.conf" <<CONF
+hostname: "mx.$domain"
+smtp_address: "127.0.0.1:$smtp"
+submission_address: "127.0.0.1:$submission"
+mail_delivery_agent_bin: "$dir/mda"
+mail_delivery_agent_args: "%to%"
+data_dir: "$dir/data"
+mail_log_path: "$dir/mail.log"
+CONF
+  printf '#!/bin/sh\ncat > "%s/box/$(date +%%s%%N).eml"\n' "$dir" > "$dir/mda"
+  chmod +x "$dir/mda"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.$domain" \
+    -keyout "$dir/conf/certs/$domain/privkey.pem" \
+    -out "$dir/conf/certs/$domain/fullchain.pem" 2>/dev/null
+}
+
 # stop_pidfiles PATTERN PIDFILE…: stop the process each pid file names while its command line
 # still matches PATTERN (not a later process that was given the same pid), and remove the file.
 stop_pidfiles() {

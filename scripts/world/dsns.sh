@@ -51,18 +51,37 @@ cases+=(
   "haraka-mx-listed|someone@harakablock.test|blocked|soft|"
   "haraka-mx-noptr|someone@harakanoptr.test|requireptr|soft|"
 )
+# Refusals worded by qpsmtpd (scripts/world/qpsmtpd-receiver.sh): a relay refused, the sender
+# refused (its badmailfrom list), an SPF fail, and a sender's domain that does not resolve
+# (qpsmtpd answers that "Temporary address resolution failure (#5.4.3)", with a 550 as set up:
+# a refusal of the sender at MAIL FROM).
+cases+=(
+  "qpsmtpd-mx-relay|someone@qprelay.test|norelaying|soft|"
+  "qpsmtpd-mx-sender|someone@qpsender.test|rejected|soft|"
+  "qpsmtpd-mx-spf|someone@qpspf.test|authfailure|soft|"
+  "qpsmtpd-mx-fromhost|someone@qpfromhost.test|rejected|soft|"
+)
+# Refusals worded by chasquid (scripts/world/chasquid-receiver.sh): an unknown user, a relay
+# refused, an SPF fail.
+cases+=(
+  "chasquid-mx-unknown|ghost@chqmx.test|userunknown|hard|"
+  "chasquid-mx-relay|someone@chqrelay.test|norelaying|soft|"
+  "chasquid-mx-spf|someone@chqspf.test|authfailure|soft|"
+)
 no_warnings() {
   postconf -c "$W/postfix/etc" -X delay_warning_time || true
   postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1 || true
 }
 # Set before anything starts, so a failure half-way stops what did start.
-trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true' EXIT
+trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true; "$(dirname "$0")/qpsmtpd-receiver.sh" stop || true; "$(dirname "$0")/chasquid-receiver.sh" stop || true' EXIT
 # refuse.test and moved.test: the second Postfix instance's refused sender and relocated user
 # (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
 "$(dirname "$0")/exim-receiver.sh" start
 "$(dirname "$0")/sendmail-receiver.sh" start
 "$(dirname "$0")/haraka-receiver.sh" start
+"$(dirname "$0")/qpsmtpd-receiver.sh" start
+"$(dirname "$0")/chasquid-receiver.sh" start
 # A delay warning after 4 s (the world's Postfix sends none otherwise), for this run only.
 postconf -c "$W/postfix/etc" -e delay_warning_time=4s
 postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1

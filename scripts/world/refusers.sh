@@ -6,8 +6,8 @@
 # (the world's own Postfix reaches :12541 and :12544 too, so they greet with names of their own:
 # Postfix refuses a next hop that greets with its own name):
 #   127.0.0.1:12541  check_sender_access rejects the domain sender.test and the senders the
-#                    bounce-collection scripts use (dsn@inbox.test, dsn@exim.world.test): a
-#                    sender refusal, returned to them as a bounce
+#                    bounce-collection scripts use (dsn@inbox.test, dsn@exim.world.test,
+#                    dsn@chq.world.test): a sender refusal, returned to them as a bounce
 #   127.0.0.1:12542  smtpd_client_connection_count_limit = 1
 #   127.0.0.1:12543  smtpd_client_message_rate_limit = 1
 #   127.0.0.1:12544  moved.test's users have moved (relocated_maps): 550 5.1.6 at RCPT TO
@@ -99,7 +99,7 @@ sed -e "s|^queue_directory = .*|queue_directory = $R/spool|" \
 # moved.test's users have moved (an address class is resolved by trivial-rewrite, which reads
 # main.cf, so the domain and the table are the instance's own, not one service's -o).
 printf 'relocated_maps = texthash:%s\n' "$R/etc/relocated" >> "$R/etc/main.cf"
-printf '%s REJECT\n' sender.test dsn@inbox.test dsn@exim.world.test > "$R/etc/sender_access"
+printf '%s REJECT\n' sender.test dsn@inbox.test dsn@exim.world.test dsn@chq.world.test > "$R/etc/sender_access"
 printf '@moved.test someone@elsewhere.test\n' > "$R/etc/relocated"
 # The world's own master.cf recipe (no chroot, no pickup, no local delivery agents) minus its MX.
 sed -e '/^smtp      inet/d' \
@@ -173,6 +173,7 @@ dnsmasq --port=53 --listen-address=127.0.0.78 --bind-interfaces --no-resolv --no
   --host-record=1.0.0.127.bl.test,127.0.0.2 \
   --txt-record=1.0.0.127.bl.test,"127.0.0.1 is listed in bl.test for testing" \
   --txt-record=inbox.test,"v=spf1 -all" --txt-record=exim.world.test,"v=spf1 -all" \
+  --txt-record=chq.world.test,"v=spf1 -all" --txt-record=_dmarc.chq.world.test,"v=DMARC1; p=reject" \
   --txt-record=_dmarc.inbox.test,"v=DMARC1; p=reject" \
   --txt-record=_dmarc.exim.world.test,"v=DMARC1; p=reject" \
   --pid-file="$R/dnsmasq.pid" --log-facility="$R/dnsmasq.log"

@@ -146,3 +146,23 @@ save haraka-listed blocked soft \
 save haraka-noptr requireptr soft \
   "$(refusal --server 127.0.0.1:12572 --local-interface 127.0.0.9 --from someone@sender.test \
     --to someone@harakanoptr.test --quit-after RCPT)"
+# --- Refusals worded by qpsmtpd (scripts/world/qpsmtpd-receiver.sh).
+trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true; "$(dirname "$0")/qpsmtpd-receiver.sh" stop || true' EXIT
+"$(dirname "$0")/qpsmtpd-receiver.sh" start
+save qpsmtpd-relay norelaying soft \
+  "$(refusal --server 127.0.0.1:12580 --from someone@sender.test --to someone@qprelay.test --quit-after RCPT)"
+save qpsmtpd-sender rejected soft \
+  "$(refusal --server 127.0.0.1:12581 --from someone@sender.test --to someone@qpsender.test --quit-after RCPT)"
+save qpsmtpd-spf authfailure soft \
+  "$(refusal --server 127.0.0.1:12582 --from dsn@inbox.test --to someone@qpspf.test --quit-after RCPT)"
+save qpsmtpd-fromhost rejected soft \
+  "$(refusal --server 127.0.0.1:12583 --from someone@sender.test --to someone@qpfromhost.test --quit-after RCPT)"
+# --- Refusals worded by chasquid (scripts/world/chasquid-receiver.sh).
+trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true; "$(dirname "$0")/qpsmtpd-receiver.sh" stop || true; "$(dirname "$0")/chasquid-receiver.sh" stop || true' EXIT
+"$(dirname "$0")/chasquid-receiver.sh" start
+save chasquid-unknown userunknown hard \
+  "$(refusal --server 127.0.0.1:12590 --from someone@sender.test --to ghost@chqmx.test --quit-after RCPT)"
+save chasquid-relay norelaying soft \
+  "$(refusal --server 127.0.0.1:12590 --from someone@sender.test --to someone@chqrelay.test --quit-after RCPT)"
+save chasquid-spf authfailure soft \
+  "$(refusal --server 127.0.0.1:12592 --from dsn@inbox.test --to alice@chqspf.test --quit-after RCPT)"

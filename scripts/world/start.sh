@@ -37,7 +37,11 @@
 # a relay refused, in Sendmail's words); harakamx.test, harakarelay.test, harakablock.test and
 # harakanoptr.test (from 127.0.0.9) to the Haraka daemons of scripts/world/haraka-receiver.sh (a
 # size limit, a relay refused, a blocklisted client, a client with no reverse name, in Haraka's
-# words).
+# words); qpmx.test, qprelay.test, qpsender.test, qpspf.test and qpfromhost.test to the qpsmtpd
+# daemons of scripts/world/qpsmtpd-receiver.sh (a relay refused, a sender refused, an SPF fail,
+# a sender's domain that does not resolve, in qpsmtpd's words); chqmx.test, chqrelay.test and
+# chqspf.test to the chasquid daemons of scripts/world/chasquid-receiver.sh (an unknown user, a
+# relay refused, an SPF fail, in chasquid's words).
 # Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
 # Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
 # required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
@@ -345,6 +349,14 @@ harakamx.test smtp:[127.0.0.1]:12570
 harakarelay.test smtp:[127.0.0.1]:12570
 harakablock.test smtp:[127.0.0.1]:12571
 harakanoptr.test unnamed:[127.0.0.1]:12572
+qpmx.test smtp:[127.0.0.1]:12580
+qprelay.test smtp:[127.0.0.1]:12580
+qpsender.test smtp:[127.0.0.1]:12581
+qpspf.test smtp:[127.0.0.1]:12582
+qpfromhost.test smtp:[127.0.0.1]:12583
+chqmx.test smtp:[127.0.0.1]:12590
+chqrelay.test smtp:[127.0.0.1]:12590
+chqspf.test smtp:[127.0.0.1]:12592
 bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF

@@ -464,7 +464,13 @@ impl Probe<'_> {
                 // address names the sender's.
                 if self.stage == Some(SmtpStage::MailFrom) {
                     return self.says(Rejected)
-                        || matches!(self.named, Some(UserUnknown | HostUnknown | Filtered));
+                        || matches!(self.named, Some(UserUnknown | HostUnknown | Filtered))
+                        // x.4.3, a directory (name) server failure, refused for good at MAIL
+                        // FROM: the one address the server had to resolve is our sender's
+                        // (qpsmtpd's resolvable_fromhost: "Temporary address resolution
+                        // failure (#5.4.3)").
+                        || (!self.temporary()
+                            && self.status.is_some_and(|s| s.subject == 4 && s.detail == 3));
                 }
                 let vague = self
                     .named
@@ -1508,5 +1514,43 @@ mod tests {
             r("550 Administrative prohibition", Some(SmtpStage::RcptTo)),
             BounceReason::PolicyViolation
         );
+    }
+
+    /// qpsmtpd's and chasquid's stock refusals, as receiving servers answer them (the world's
+    /// daemons, scripts/world/qpsmtpd-receiver.sh and chasquid-receiver.sh).
+    #[test]
+    fn qpsmtpds_and_chasquids_stock_refusals() {
+        // chasquid refuses to relay for an unauthenticated client with a 503.
+        for stage in [Some(SmtpStage::RcptTo), None] {
+            assert_eq!(
+                decide(&Refusal {
+                    status: Status::parse("5.7.1"),
+                    reply_code: Some(503),
+                    text: "503 5.7.1 Relay not allowed",
+                    stage,
+                    ..Refusal::default()
+                }),
+                BounceReason::NoRelaying
+            );
+        }
+        let reply = crate::feedback::classify_text("503 5.7.1 Relay not allowed");
+        assert_eq!(reply.recipients[0].reason, BounceReason::NoRelaying);
+        // qpsmtpd's resolvable_fromhost refuses a sender's domain it cannot resolve in these
+        // words (its "missing result" path, made permanent by reject_type perm): in reply to
+        // MAIL FROM the address it failed to resolve is our sender's.
+        // (Postfix's DSN says 5.0.0; the code in the words says more, and is what is read.)
+        let at = |stage| {
+            decide(&Refusal {
+                status: Status::parse("5.4.3"),
+                reply_code: Some(550),
+                text: "550 Temporary address resolution failure (#5.4.3)",
+                stage,
+                ..Refusal::default()
+            })
+        };
+        assert_eq!(at(Some(SmtpStage::MailFrom)), BounceReason::Rejected);
+        // Answered to anything else, the words stay the server's own failure.
+        assert_ne!(at(Some(SmtpStage::RcptTo)), BounceReason::Rejected);
+        assert_ne!(at(None), BounceReason::Rejected);
     }
 }

@@ -166,6 +166,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "relay not permitted",
             "relaying not permitted",
             "relaying not allowed",
+            // chasquid, to a client that did not authenticate.
+            "relay not allowed",
             "relaying mail to",
             "relay prohibited",
             "relay operation rejected",
