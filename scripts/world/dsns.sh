@@ -28,13 +28,16 @@ cases+=(
 )
 # Refusals worded by Exim (scripts/world/exim-receiver.sh): an unknown user, a relay refused,
 # a size limit (Exim announces SIZE in EHLO: Postfix refuses to send and says so itself), a
-# client refused at connection, a sender refused at MAIL FROM.
+# client refused at connection, a sender refused at MAIL FROM, a blocklisted client and a sender
+# that fails Exim's verification (at RCPT TO).
 cases+=(
   "exim-mx-unknown|ghost@eximmx.test|userunknown|hard|"
   "exim-mx-relay|someone@eximrelay.test|norelaying|soft|"
   "exim-mx-size|alice@eximmx.test|mesgtoobig|soft|big"
   "exim-mx-client|someone@eximblock.test|blocked|soft|"
   "exim-mx-sender|someone@eximsender.test|rejected|soft|"
+  "exim-mx-listed|someone@eximlisted.test|blocked|soft|"
+  "exim-mx-verify|someone@eximverify.test|rejected|soft|"
 )
 # Refusals worded by Sendmail (scripts/world/sendmail-receiver.sh): an unknown user, and a relay
 # refused to a client with no reverse name ("Relaying denied. IP name lookup failed").

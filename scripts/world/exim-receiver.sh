@@ -8,9 +8,17 @@
 #                    other domain is refused as a relay; an 8 KB message_size_limit
 #   127.0.0.1:12551  refuses every client at connection (a deny in the connect ACL)
 #   127.0.0.1:12552  refuses every sender at MAIL FROM (a deny in the MAIL ACL)
-# The world's Postfix routes eximmx.test and eximrelay.test to :12550, eximblock.test to :12551
-# and eximsender.test to :12552 (scripts/world/start.sh); dsns.sh and replies.sh start it.
-#   usage: scripts/world/exim-receiver.sh start|stop    (the world must be up for start)
+#   127.0.0.1:12553  a DNS blocklist (dnslists = bl.test, where 127.0.0.1 is listed) at RCPT TO,
+#                    in the words of the stock configuration's example
+#   127.0.0.1:12554  verifies the sender (require verify = sender) at RCPT TO: no router here
+#                    routes a remote domain, so every remote sender fails
+# It resolves through the second Postfix instance's name server (scripts/world/refusers.sh,
+# which must be started first: 127.0.0.78 lists 127.0.0.1 on bl.test), bound over
+# /etc/resolv.conf in its mount namespace.
+# The world's Postfix routes eximmx.test and eximrelay.test to :12550, eximblock.test to :12551,
+# eximsender.test to :12552, eximlisted.test to :12553 and eximverify.test to :12554
+# (scripts/world/start.sh); dsns.sh and replies.sh start it.
+#   usage: scripts/world/exim-receiver.sh start|stop    (refusers.sh started, for start)
 set -euo pipefail
 W=${HERALD_WORLD:-/tmp/herald-world}
 X=$W/exim-receiver
@@ -20,6 +28,10 @@ stop() {
 }
 . "$(dirname "$0")/dsn-lib.sh"
 receiver_verb exim-receiver.sh "${1:-}"
+if [ ! -f "$W/refusers/resolv.conf" ]; then
+  echo "exim-receiver.sh: start scripts/world/refusers.sh first (its name server)" >&2
+  exit 1
+fi
 exim_unpacked "$PKG"
 stop
 rm -rf "$X"
@@ -38,8 +50,9 @@ never_users =
 host_lookup =
 rfc1413_hosts =
 local_interfaces = 127.0.0.1
-daemon_smtp_ports = 12550 : 12551 : 12552
-domainlist local_domains = eximmx.test : eximblock.test : eximsender.test
+daemon_smtp_ports = 12550 : 12551 : 12552 : 12553 : 12554
+domainlist local_domains = eximmx.test : eximblock.test : eximsender.test : eximlisted.test : \
+  eximverify.test
 message_size_limit = 8K
 acl_smtp_connect = acl_connect
 acl_smtp_mail = acl_mail
@@ -56,14 +69,22 @@ acl_rcpt:
   # The stock configuration's own words for a relay it will not do.
   deny    !domains = +local_domains
           message = relay not permitted
+  # The stock configuration's own words for a listed client (its commented-out dnslists
+  # example; Exim's bare default would be "Administrative prohibition").
+  deny    condition = \${if eq{\$received_port}{12553}}
+          dnslists = bl.test
+          message = rejected because \$sender_host_address is in a black list at \$dnslist_domain\n\$dnslist_text
   require verify = recipient
+  accept  condition = \${if !eq{\$received_port}{12554}}
+  # Exim's own message for a sender it cannot verify ("Sender verify failed").
+  require verify = sender
   accept
 
 begin routers
 known:
   driver = accept
   domains = +local_domains
-  local_parts = alice
+  local_parts = alice : someone
   transport = discard
 
 begin transports
@@ -72,5 +93,7 @@ discard:
   file = /dev/null
   user = Debian-exim
 CONF
-"$PKG/usr/sbin/exim4" -C "$X/exim.conf" -bd -q1h </dev/null >"$X/stdout.log" 2>&1
-wait_for_port 12552 "$X/log/mainlog"
+unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
+  "$PKG/usr/sbin/exim4" "$W/refusers/resolv.conf" -C "$X/exim.conf" -bd -q1h \
+  </dev/null >"$X/stdout.log" 2>&1
+wait_for_port 12554 "$X/log/mainlog"

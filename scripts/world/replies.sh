@@ -21,9 +21,12 @@ SENDER_PORT=12541 CONNLIMIT_PORT=12542 RATELIMIT_PORT=12543 RELOCATED_PORT=12544
 RBL_PORT=12545 NOPTR_PORT=12546 SENDER_DOMAIN_PORT=12547 SPF_PORT=12548 MILTER_PORT=12549
 DMARC_PORT=12540 RCPT_DOMAIN_PORT=12539
 mkdir -p "$out"
-# The first refusal swaks reports ("<** 550 …", continuation lines joined).
+# The first refusal swaks reports ("<** 550 …").
 # (swaks marks a refusal "<**", and a refused AUTH "<*"; "~" when the session is in TLS.)
-refusal() { swaks "$@" 2>&1 | grep -E '^<~?\*{1,2} ' | head -n 1 | sed -E 's/^<~?\*{1,2} //'; }
+# A multi-line refusal ("550-…" lines, then "550 …") is kept whole, one line each.
+refusal() {
+  swaks "$@" 2>&1 | sed -nE 's/^<~?\*{1,2} //p' | awk '{ print } /^[0-9][0-9][0-9] / { exit }'
+}
 save() { # case reason hard/soft text
   if [ -z "$4" ]; then
     echo "no refusal for $1" >&2
@@ -123,6 +126,10 @@ save exim-relay norelaying soft \
   "$(refusal --server 127.0.0.1:12550 --from someone@sender.test --to someone@eximrelay.test --quit-after RCPT)"
 save exim-size mesgtoobig soft \
   "$(refusal --server 127.0.0.1:12550 --from someone@sender.test --to alice@eximmx.test --body "$big")"
+save exim-listed blocked soft \
+  "$(refusal --server 127.0.0.1:12553 --from someone@sender.test --to someone@eximlisted.test --quit-after RCPT)"
+save exim-verify rejected soft \
+  "$(refusal --server 127.0.0.1:12554 --from someone@sender.test --to someone@eximverify.test --quit-after RCPT)"
 
 # --- Refusals worded by Sendmail (scripts/world/sendmail-receiver.sh).
 trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true' EXIT

@@ -30,9 +30,10 @@
 # blocklisted client, a client with no reverse name: the relay connects to it from 127.0.0.9, a
 # sender that fails SPF, a message rspamd rejects, one that fails DMARC; nodomain.test: a
 # next hop that cannot resolve the recipient's domain), when a script has started it;
-# eximmx.test, eximrelay.test, eximblock.test and eximsender.test to the refusing Exim daemon of
-# scripts/world/exim-receiver.sh (an unknown user, a relay refused, a size limit, a client and
-# a sender refused, in Exim's own words), likewise; sendmx.test and smrelay.test (the latter
+# eximmx.test, eximrelay.test, eximblock.test, eximsender.test, eximlisted.test and
+# eximverify.test to the refusing Exim daemon of scripts/world/exim-receiver.sh (an unknown user,
+# a relay refused, a size limit, a client and a sender refused, a blocklisted client, a sender
+# that fails verification, in Exim's own words), likewise; sendmx.test and smrelay.test (the latter
 # from 127.0.0.9) to the Sendmail daemon of scripts/world/sendmail-receiver.sh (an unknown user,
 # a relay refused, in Sendmail's words); harakamx.test, harakarelay.test, harakablock.test and
 # harakanoptr.test (from 127.0.0.9) to the Haraka daemons of scripts/world/haraka-receiver.sh (a
@@ -343,6 +344,8 @@ eximmx.test smtp:[127.0.0.1]:12550
 eximrelay.test smtp:[127.0.0.1]:12550
 eximblock.test smtp:[127.0.0.1]:12551
 eximsender.test smtp:[127.0.0.1]:12552
+eximlisted.test smtp:[127.0.0.1]:12553
+eximverify.test smtp:[127.0.0.1]:12554
 sendmx.test smtp:[127.0.0.1]:12560
 smrelay.test unnamed:[127.0.0.1]:12560
 harakamx.test smtp:[127.0.0.1]:12570
