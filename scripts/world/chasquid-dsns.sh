@@ -26,6 +26,8 @@ SMTP_PORT=12660
 SUBMISSION_PORT=12661
 OUT_PORT=12662
 C="$W/chasquid"
+# What an earlier run left (its pid files are about to go with its directory).
+stop_pidfiles 'chasquid|dnsmasq|socat' "$C/chasquid.pid" "$C/dnsmasq.pid" "$C"/socat-*.pid
 chasquid_config "$C" chq.world.test "$SMTP_PORT" "$SUBMISSION_PORT"
 "$PKG/usr/bin/chasquid-util" -C="$C/conf" user-add dsn@chq.world.test --password=dsnpass >/dev/null
 # Each domain's address, and the world's service socat forwards it to. inbox.test's is the
@@ -48,12 +50,8 @@ dns=(--port=53 --listen-address=127.0.0.80 --bind-interfaces --no-resolv --no-ho
 while read -r name n _; do
   dns+=("--mx-host=$name.test,mx.$name.test,10" "--address=/mx.$name.test/127.0.0.$n")
 done < <(hops)
-forwarders=()
-chasquid=
 stop() {
-  [ -n "$chasquid" ] && kill "$chasquid" 2>/dev/null
-  for p in "${forwarders[@]}"; do kill "$p" 2>/dev/null || true; done
-  stop_pidfiles dnsmasq "$C/dnsmasq.pid"
+  stop_pidfiles 'chasquid|dnsmasq|socat' "$C/chasquid.pid" "$C/dnsmasq.pid" "$C"/socat-*.pid
   "$(dirname "$0")/refusers.sh" stop
 }
 # Set before anything starts, so a failure half-way stops what did start.
@@ -62,7 +60,7 @@ dnsmasq "${dns[@]}"
 printf 'nameserver 127.0.0.80\n' > "$C/resolv.conf"
 while read -r _ n port; do
   socat "TCP-LISTEN:$OUT_PORT,bind=127.0.0.$n,reuseaddr,fork" "TCP:127.0.0.1:$port" &
-  forwarders+=($!)
+  echo $! > "$C/socat-$n.pid"
 done < <(hops)
 # moved.test: the second Postfix instance's relocated user; refuse.test: its refusal of the
 # sender; listed.test: its blocklist; spf.test, spam.test, dmarc.test, nodomain.test: its SPF
@@ -72,7 +70,7 @@ done < <(hops)
 unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
   "$PKG/usr/bin/chasquid" "$C/resolv.conf" -config_dir "$C/conf" \
   -testing__outgoing_smtp_port "$OUT_PORT" -alsologtostderr > "$C/log" 2>&1 &
-chasquid=$!
+echo $! > "$C/chasquid.pid"
 wait_for_port "$SUBMISSION_PORT" "$C/log"
 cases=()
 world_cases rcpt-unknown client-rejected relay-denied two-recipients user-moved sender-rejected \

@@ -1,6 +1,6 @@
 # Shared by the scripts that collect real bounces for the classifier's check set (dsns.sh,
 # exim-dsns.sh, sendmail-dsns.sh, opensmtpd-dsns.sh, dma-dsns.sh, courier-dsns.sh,
-# nullmailer-dsns.sh, haraka-dsns.sh). Each case is "name|recipients|expected reasons|hard/soft|…"; a case's
+# nullmailer-dsns.sh, haraka-dsns.sh, chasquid-dsns.sh) and the receiving servers' scripts. Each case is "name|recipients|expected reasons|hard/soft|…"; a case's
 # message carries "Subject: checkset <name>", which the returned original in its bounce still
 # shows.
 
@@ -261,7 +261,7 @@ chasquid_unpacked() {
 chasquid_config() {
   local dir=$1 domain=$2 smtp=$3 submission=$4
   rm -rf "$dir"
-  mkdir -p "$dir/conf/certs/$domain" "$dir/conf/domains/$domain" "$dir/data" "$dir/box"
+  mkdir -p "$dir/conf/certs/$domain" "$dir/conf/domains/$domain" "$dir/data" "$dir/box" "$dir/tmp"
   cat > "$dir/conf/chasquid.conf" <<CONF
 hostname: "mx.$domain"
 smtp_address: "127.0.0.1:$smtp"
@@ -271,7 +271,9 @@ mail_delivery_agent_args: "%to%"
 data_dir: "$dir/data"
 mail_log_path: "$dir/mail.log"
 CONF
-  printf '#!/bin/sh\ncat > "%s/box/$(date +%%s%%N).eml"\n' "$dir" > "$dir/mda"
+  # (Written aside, then renamed into the box: a reader never sees half a message.)
+  printf '#!/bin/sh\nf="$(date +%%s%%N)-$$"\ncat > "%s/tmp/$f" && mv "%s/tmp/$f" "%s/box/$f.eml"\n' \
+    "$dir" "$dir" "$dir" > "$dir/mda"
   chmod +x "$dir/mda"
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.$domain" \
     -keyout "$dir/conf/certs/$domain/privkey.pem" \

@@ -47,12 +47,14 @@ cases+=(
 )
 # Refusals worded by Haraka (scripts/world/haraka-receiver.sh): a relay refused, a size limit
 # (Haraka announces SIZE in EHLO, so Postfix refuses to send and says so itself), a blocklisted
-# client, no reverse name.
+# client, no reverse name, a sender's domain with no MX, an SPF fail.
 cases+=(
   "haraka-mx-relay|someone@harakarelay.test|norelaying|soft|"
   "haraka-mx-size|alice@harakamx.test|mesgtoobig|soft|big"
   "haraka-mx-listed|someone@harakablock.test|blocked|soft|"
   "haraka-mx-noptr|someone@harakanoptr.test|requireptr|soft|"
+  "haraka-mx-from|someone@harakafrom.test|rejected|soft|"
+  "haraka-mx-spf|someone@harakaspf.test|authfailure|soft|"
 )
 # Refusals worded by qpsmtpd (scripts/world/qpsmtpd-receiver.sh): a relay refused, the sender
 # refused (its badmailfrom list), an SPF fail, and a sender's domain that does not resolve

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Haraka as a receiving server that refuses, beside the recipient world: its refusals are worded
 # by Haraka 3.3.4 (from the npm registry, as scripts/world/haraka-dsns.sh installs it) and its
-# stock plugins, no message of the script's own. Three Haraka daemons, each with a configuration
+# stock plugins, no message of the script's own. Five Haraka daemons, each with a configuration
 # of its own under $HERALD_WORLD/haraka-receiver/<name>:
 #   127.0.0.1:12570  harakamx.test (rcpt_to.in_host_list): any other domain is refused as a relay
 #                    (Haraka's "I cannot deliver mail for …"); an 8 KB size limit (connection.ini
@@ -9,19 +9,24 @@
 #   127.0.0.1:12571  the dns-list plugin with the zone bl.test, where 127.0.0.1 is listed
 #   127.0.0.1:12572  the fcrdns plugin rejecting a client with no reverse name (the world's
 #                    relays reach it from 127.0.0.9, which has none)
+#   127.0.0.1:12573  the mail_from.is_resolvable plugin (its default: refuse a sender's domain
+#                    with no MX): inbox.test and sender.test have none there
+#   127.0.0.1:12574  the spf plugin refusing a sender that fails SPF ([deny] mfrom_fail):
+#                    inbox.test publishes "v=spf1 -all" there
 # They resolve through the second Postfix instance's name server (scripts/world/refusers.sh,
 # which must be started first: 127.0.0.78 lists 127.0.0.1 on bl.test and has no reverse names),
 # bound over /etc/resolv.conf in their mount namespace. Haraka's DNS plugins skip a private or
 # loopback client, and the world is all loopback: one plugin of the script's own, run first,
 # marks the client as public so that the stock checks run.
 # The world's Postfix routes harakamx.test and harakarelay.test to :12570, harakablock.test to
-# :12571 and harakanoptr.test (from 127.0.0.9) to :12572 (scripts/world/start.sh).
+# :12571, harakanoptr.test (from 127.0.0.9) to :12572, harakafrom.test to :12573 and
+# harakaspf.test to :12574 (scripts/world/start.sh).
 #   usage: scripts/world/haraka-receiver.sh start|stop    (refusers.sh started, for start)
 set -euo pipefail
 W=${HERALD_WORLD:-/tmp/herald-world}
 H=$W/haraka-receiver
 PKG=${HARAKA_ROOT:-/var/cache/herald/haraka}
-NAMES=(mx block noptr)
+NAMES=(mx block noptr from spf)
 stop() {
   local name
   for name in "${NAMES[@]}"; do stop_pidfiles haraka "$H/$name.pid"; done
@@ -66,6 +71,9 @@ instance block 12571 dns-list
 printf '[main]\nperiodic_checks=0\nsearch=first\nzones=bl.test\n[bl.test]\n' > "$H/block/config/dns-list.ini"
 instance noptr 12572 fcrdns
 printf '[reject]\nno_rdns=true\n' > "$H/noptr/config/fcrdns.ini"
+instance from 12573 mail_from.is_resolvable
+instance spf 12574 spf
+printf '[deny]\nmfrom_fail=true\n' > "$H/spf/config/spf.ini"
 for name in "${NAMES[@]}"; do
   unshare --mount sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$0" "$@"' \
     "$PKG/node_modules/.bin/haraka" "$W/refusers/resolv.conf" -c "$H/$name" > "$H/$name.log" 2>&1 &
@@ -74,3 +82,5 @@ done
 wait_for_port 12570 "$H/mx.log"
 wait_for_port 12571 "$H/block.log"
 wait_for_port 12572 "$H/noptr.log"
+wait_for_port 12573 "$H/from.log"
+wait_for_port 12574 "$H/spf.log"

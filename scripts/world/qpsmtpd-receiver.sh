@@ -33,7 +33,8 @@ if [ ! -f "$W/refusers/resolv.conf" ]; then
 fi
 unpack "$PKG" usr/bin/qpsmtpd-forkserver qpsmtpd
 # Its Perl dependencies (none conflicts with Postfix).
-perl -MNet::DNS -MMail::Header -MMail::SPF -e1 2>/dev/null ||
+perl -MNet::DNS -MMail::Header -MMail::SPF -MIPC::Shareable -MDigest::HMAC -MSocket6 \
+  -MIO::Socket::INET6 -e1 2>/dev/null ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     libnet-dns-perl libmailtools-perl libmail-spf-perl libipc-shareable-perl \
     libdigest-hmac-perl libsocket6-perl libio-socket-inet6-perl >/dev/null

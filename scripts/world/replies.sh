@@ -153,6 +153,10 @@ save haraka-listed blocked soft \
 save haraka-noptr requireptr soft \
   "$(refusal --server 127.0.0.1:12572 --local-interface 127.0.0.9 --from someone@sender.test \
     --to someone@harakanoptr.test --quit-after RCPT)"
+save haraka-from rejected soft \
+  "$(refusal --server 127.0.0.1:12573 --from someone@sender.test --to someone@harakafrom.test --quit-after RCPT)"
+save haraka-spf authfailure soft \
+  "$(refusal --server 127.0.0.1:12574 --from dsn@inbox.test --to someone@harakaspf.test --quit-after RCPT)"
 # --- Refusals worded by qpsmtpd (scripts/world/qpsmtpd-receiver.sh).
 trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true; "$(dirname "$0")/qpsmtpd-receiver.sh" stop || true' EXIT
 "$(dirname "$0")/qpsmtpd-receiver.sh" start

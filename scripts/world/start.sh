@@ -36,9 +36,9 @@
 # that fails verification, in Exim's own words), likewise; sendmx.test and smrelay.test (the latter
 # from 127.0.0.9) to the Sendmail daemon of scripts/world/sendmail-receiver.sh (an unknown user,
 # a relay refused, in Sendmail's words); harakamx.test, harakarelay.test, harakablock.test and
-# harakanoptr.test (from 127.0.0.9) to the Haraka daemons of scripts/world/haraka-receiver.sh (a
-# size limit, a relay refused, a blocklisted client, a client with no reverse name, in Haraka's
-# words); qpmx.test, qprelay.test, qpsender.test, qpspf.test and qpfromhost.test to the qpsmtpd
+# harakanoptr.test (from 127.0.0.9), harakafrom.test and harakaspf.test to the Haraka daemons of
+# scripts/world/haraka-receiver.sh (a size limit, a relay refused, a blocklisted client, a client
+# with no reverse name, a sender's domain with no MX, an SPF fail, in Haraka's words); qpmx.test, qprelay.test, qpsender.test, qpspf.test and qpfromhost.test to the qpsmtpd
 # daemons of scripts/world/qpsmtpd-receiver.sh (a relay refused, a sender refused, an SPF fail,
 # a sender's domain that does not resolve, in qpsmtpd's words); chqmx.test, chqrelay.test and
 # chqspf.test to the chasquid daemons of scripts/world/chasquid-receiver.sh (an unknown user, a
@@ -352,6 +352,8 @@ harakamx.test smtp:[127.0.0.1]:12570
 harakarelay.test smtp:[127.0.0.1]:12570
 harakablock.test smtp:[127.0.0.1]:12571
 harakanoptr.test unnamed:[127.0.0.1]:12572
+harakafrom.test smtp:[127.0.0.1]:12573
+harakaspf.test smtp:[127.0.0.1]:12574
 qpmx.test smtp:[127.0.0.1]:12580
 qprelay.test smtp:[127.0.0.1]:12580
 qpsender.test smtp:[127.0.0.1]:12581

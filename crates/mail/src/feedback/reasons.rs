@@ -470,6 +470,8 @@ impl Probe<'_> {
                         // (qpsmtpd's resolvable_fromhost: "Temporary address resolution
                         // failure (#5.4.3)").
                         || (!self.temporary()
+                            && !self.delayed
+                            && self.reply_code.is_none_or(|c| c >= 500)
                             && self.status.is_some_and(|s| s.subject == 4 && s.detail == 3));
                 }
                 let vague = self
@@ -1516,6 +1518,28 @@ mod tests {
         );
     }
 
+    /// Haraka's mail_from.is_resolvable plugin refuses a sender's domain with no MX in these
+    /// words: about our sender, not the recipient's domain (which would be hard).
+    #[test]
+    fn harakas_refusal_of_a_senders_domain_is_not_an_unknown_recipient_domain() {
+        for stage in [Some(SmtpStage::MailFrom), None] {
+            let reason = decide(&Refusal {
+                status: Status::parse("5.0.0"),
+                reply_code: Some(550),
+                text: "550 No MX for your FROM address",
+                stage,
+                ..Refusal::default()
+            });
+            assert_eq!(reason, BounceReason::Rejected);
+            assert!(!is_hard_report(reason, false));
+        }
+        let reply = crate::feedback::classify_text("550 No MX for your FROM address");
+        assert_eq!(
+            (reply.recipients[0].reason, reply.recipients[0].hard),
+            (BounceReason::Rejected, false)
+        );
+    }
+
     /// qpsmtpd's and chasquid's stock refusals, as receiving servers answer them (the world's
     /// daemons, scripts/world/qpsmtpd-receiver.sh and chasquid-receiver.sh).
     #[test]
@@ -1549,6 +1573,16 @@ mod tests {
             })
         };
         assert_eq!(at(Some(SmtpStage::MailFrom)), BounceReason::Rejected);
+        // A temporary reply (qpsmtpd's default answer, 451) is no refusal of the sender, whatever
+        // status a report gives it.
+        let temporary = decide(&Refusal {
+            status: Status::parse("5.4.3"),
+            reply_code: Some(451),
+            text: "451 Temporary address resolution failure (#5.4.3)",
+            stage: Some(SmtpStage::MailFrom),
+            ..Refusal::default()
+        });
+        assert_ne!(temporary, BounceReason::Rejected);
         // Answered to anything else, the words stay the server's own failure.
         assert_ne!(at(Some(SmtpStage::RcptTo)), BounceReason::Rejected);
         assert_ne!(at(None), BounceReason::Rejected);

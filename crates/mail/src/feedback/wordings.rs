@@ -496,6 +496,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "sender address does not exist",
             "sender does not exist",
             "sending address not accepted",
+            // Haraka's mail_from.is_resolvable: "No MX for your FROM address".
+            "your from address",
         ],
     ),
     (
