@@ -457,7 +457,10 @@ impl Probe<'_> {
                 !self.shows(SpamDetected) && (self.named(ContentError) || self.says(ContentError))
             }
             Rejected => {
-                if self.named(Rejected) {
+                // A code that names the sender, or words that refuse our sender by name
+                // ("Sender address rejected: …", "Sender verify failed") whatever code they
+                // carry (Postfix's 5.1.0 for an unlisted sender).
+                if self.named(Rejected) || wordings::refuses_our_sender(self.lower) {
                     return true;
                 }
                 // Refused at MAIL FROM: the words say the sender was refused, or a code about an
@@ -1532,6 +1535,29 @@ mod tests {
             });
             assert_eq!(reason, BounceReason::Rejected);
             assert!(!is_hard_report(reason, false));
+        }
+        // In a report, likewise: Postfix's refusal of our sender at RCPT TO (its default delay),
+        // and Sendmail's FEATURE(badmx) answer to MAIL FROM.
+        for (text, status, stage) in [
+            (
+                "550 5.1.0 <dsn@example.org>: Sender address rejected: User unknown in local recipient table",
+                "5.1.0",
+                SmtpStage::RcptTo,
+            ),
+            (
+                "550 5.1.2 Illegal MX record for host example.org",
+                "5.1.2",
+                SmtpStage::MailFrom,
+            ),
+        ] {
+            let reason = decide(&Refusal {
+                status: Status::parse(status),
+                reply_code: Some(550),
+                text,
+                stage: Some(stage),
+                ..Refusal::default()
+            });
+            assert_eq!(reason, BounceReason::Rejected, "{text}");
         }
         let reply = crate::feedback::classify_text("550 No MX for your FROM address");
         assert_eq!(

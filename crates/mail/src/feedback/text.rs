@@ -70,6 +70,20 @@ pub fn classify_text(text: &str) -> Classified {
         };
     // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
+    // Said in reply to MAIL FROM ("(in reply to MAIL FROM command)"), an unknown address or
+    // domain is our sender's (Sendmail's "Illegal MX record for host …", Courier's "Domain does
+    // not exist: …"): no recipient had been named yet.
+    let reason = match reason {
+        BounceReason::UserUnknown
+        | BounceReason::HostUnknown
+        | BounceReason::NotAccept
+        | BounceReason::Filtered
+            if stage == Some(SmtpStage::MailFrom) =>
+        {
+            BounceReason::Rejected
+        }
+        reason => reason,
+    };
     let permanent = permanence(status, reply_code);
     Classified {
         recipients: vec![Verdict {
@@ -204,6 +218,102 @@ mod tests {
 
     fn read(text: &str) -> BounceReason {
         classify_text(text).recipients[0].reason
+    }
+
+    /// Refusals of our sender (its address, its domain) must never be read as a dead
+    /// recipient: that would suppress a good address. Wordings from receiving servers' own
+    /// sources and documentation (docs/research/sender-side-wordings.md).
+    #[test]
+    fn a_refusal_of_our_sender_is_never_a_dead_recipient() {
+        let sender = |text: &str, want: BounceReason| {
+            let v = &classify_text(text).recipients[0];
+            assert_eq!((v.reason, v.hard), (want, false), "{text}");
+        };
+        // Postfix's refusal of a sender it finds no such local user for (reject_unlisted_sender),
+        // and of one its address verification found undeliverable: what follows "Sender address
+        // rejected" is why the sender was refused, the probe's own "Recipient address rejected"
+        // included.
+        sender(
+            "550 5.1.0 <dsn@example.org>: Sender address rejected: User unknown in local recipient table",
+            Rejected,
+        );
+        sender(
+            "550 5.1.7 <dsn@example.org>: Sender address rejected: undeliverable address: host mx.example.org[192.0.2.1] said: 550 5.1.1 <dsn@example.org>: Recipient address rejected: User unknown in local recipient table (in reply to RCPT TO command)",
+            Rejected,
+        );
+        // Exim's sender verification by callout quotes our own server's answer.
+        sender(
+            "550-Verification failed for <dsn@example.org>\n550-Called:   192.0.2.1\n550-Sent:     RCPT TO:<dsn@example.org>\n550-Response: 550 5.1.1 <dsn@example.org>: Recipient address rejected: User unknown in local recipient table\n550 Sender verify failed",
+            Rejected,
+        );
+        sender(
+            "550-Verification failed for <dsn@example.org>\n550-No Such User Here\n550 Sender verify failed",
+            Rejected,
+        );
+        // maddy's null MX of the MAIL FROM domain; Sendmail's FEATURE(badmx) and Courier's
+        // unknown domain, in reply to MAIL FROM.
+        sender(
+            "501 5.7.27 Domain in MAIL FROM has null MX record",
+            Rejected,
+        );
+        sender(
+            "501 5.7.27 Domain in MAIL FROM does not have any MX records",
+            Rejected,
+        );
+        sender(
+            "550 5.1.2 Illegal MX record for host example.org (in reply to MAIL FROM command)",
+            Rejected,
+        );
+        sender(
+            "517-Domain does not exist: example.org.\n517 Invalid domain, see <URL:ftp://ftp.isi.edu/in-notes/rfc1035.txt> (in reply to MAIL FROM command)",
+            Rejected,
+        );
+        // Other kinds of sender refused: a domain required (Sendmail), denied (qmail's qregex),
+        // not allowed (Stalwart, maddy), GoDaddy's From: domain, Yahoo's unresolvable domain.
+        sender(
+            "553 5.5.4 Domain name required for sender address dsn",
+            Rejected,
+        );
+        sender(
+            "553 sorry, your envelope sender has been denied (#5.7.1)",
+            Rejected,
+        );
+        sender(
+            "501 5.5.4 You are not allowed to send from this address.",
+            Rejected,
+        );
+        sender("553 5.7.0 Unauthorized use of sender address", Rejected);
+        // (Gmail's "553 5.1.7 The sender address … is not a valid RFC 5321 address" stays
+        // `notcompliantrfc`, as Sisimai's table for Google has it: soft either way.)
+        sender(
+            "553 5.1.7 The sender address dsn@example.org is not a valid RFC 5321 address.",
+            NotCompliantRfc,
+        );
+        sender(
+            "550 example.org From: Domain is invalid. Provide a valid From: IB506",
+            Rejected,
+        );
+        sender(
+            "451 Message temporarily deferred due to unresolvable RFC.5321 from domain.",
+            Rejected,
+        );
+        // SPF failures in gateways' words (Proofpoint, Cisco, MailChannels).
+        sender(
+            "550 5.7.1 Message rejected per sender's SPF policy - OXSUS001_514",
+            AuthFailure,
+        );
+        sender(
+            "550 #5.7.1 SPF unauthorized mail is prohibited.",
+            AuthFailure,
+        );
+        sender("550 5.7.1 [BFD] Sender prohibited by SPF", AuthFailure);
+        // ... but a recipient refused in the same breath as our sender is still the recipient.
+        assert_eq!(
+            read(
+                "550 5.1.1 <rcpt@example.net>: Recipient address rejected: User unknown in virtual mailbox table"
+            ),
+            UserUnknown
+        );
     }
 
     #[test]

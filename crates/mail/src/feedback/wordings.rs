@@ -195,6 +195,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::AuthFailure,
         &[
             "dmarc policy",
+            // Proofpoint's, Cisco's and MailChannels' words for an SPF failure.
+            "sender's spf policy",
+            "spf unauthorized",
+            "prohibited by spf",
             "spf check: fail",
             "spf check failed",
             "dkim check failed",
@@ -498,6 +502,21 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "sending address not accepted",
             // Haraka's mail_from.is_resolvable: "No MX for your FROM address".
             "your from address",
+            // Sendmail's check_mail: "Domain name required for sender address …".
+            "required for sender address",
+            // qmail's badmailfrom and its patches: "your envelope sender has been denied".
+            "your envelope sender",
+            // maddy: "Domain in MAIL FROM does not have any MX records", "… has null MX record".
+            "domain in mail from",
+            "use of sender address",
+            // Stalwart: "You are not allowed to send from this address."
+            "not allowed to send from this address",
+            // GoDaddy's sender bounces ("From: Domain is invalid. Provide a valid From:").
+            "provide a valid from",
+            // Yahoo: "… due to unresolvable RFC.5321 from domain."
+            "rfc.5321 from domain",
+            // chkuser: "sender address has invalid format".
+            "sender address has invalid",
         ],
     ),
     (
@@ -1258,7 +1277,23 @@ const SENDER_SUBJECTS: &[&str] = &[
     "sender domain",
     "sender's domain",
     "envelope sender",
+    "domain in mail from",
 ];
+
+/// A refusal whose head is our sender (Postfix's "Sender address rejected: …", Exim's "Sender
+/// verify failed"): what it goes on to say (an unknown user, a domain not found, the answer a
+/// verification callout got from our own server, "Recipient address rejected" included) is why
+/// the sender was refused, never a verdict on the recipient.
+const SENDER_REFUSAL_HEADS: &[&str] = &[
+    "sender address rejected",
+    "sender verify failed",
+    "sender verification failed",
+];
+
+/// Does `lower` refuse our sender by name (see [`SENDER_REFUSAL_HEADS`])?
+pub(super) fn refuses_our_sender(lower: &str) -> bool {
+    SENDER_REFUSAL_HEADS.iter().any(|h| lower.contains(h))
+}
 
 /// The order a bare text (one reply, no session around it) is read in: the reason whose
 /// statement it makes, the more specific reasons first.
@@ -1316,19 +1351,37 @@ const BLOCKED_ATTACHMENT: &[&str] = &[
 
 /// Does `lower` (lower case) make one of `reason`'s statements?
 pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
+    if refuses_our_sender(lower) {
+        match reason {
+            BounceReason::Rejected => return true,
+            BounceReason::UserUnknown
+            | BounceReason::HostUnknown
+            | BounceReason::NotAccept
+            | BounceReason::Filtered
+            | BounceReason::HasMoved => return false,
+            _ => {}
+        }
+    }
     if reason == BounceReason::Rejected && RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r)) {
         return false;
     }
-    // "Does not exist" about the sender's own address or domain ("550 5.1.8 Sender address
-    // does not exist"), in a text that names no recipient, refuses the sender.
+    // "Does not exist" (or has no or a null MX, is not found) about the sender's own address
+    // or domain ("550 5.1.8 Sender address does not exist", maddy's "Domain in MAIL FROM has
+    // null MX record"), in a text that names no recipient, refuses the sender.
     if matches!(
         reason,
-        BounceReason::UserUnknown | BounceReason::HostUnknown
+        BounceReason::UserUnknown | BounceReason::HostUnknown | BounceReason::NotAccept
     ) && !lower.contains("recipient")
         && SENDER_SUBJECTS.iter().any(|subject| {
-            ["does not exist", "doesn't exist"]
-                .iter()
-                .any(|said| in_order(lower, &[subject, said]))
+            [
+                "does not exist",
+                "doesn't exist",
+                "null mx",
+                "mx record",
+                "not found",
+            ]
+            .iter()
+            .any(|said| in_order(lower, &[subject, said]))
         })
     {
         return false;
