@@ -1559,6 +1559,21 @@ mod tests {
             });
             assert_eq!(reason, BounceReason::Rejected, "{text}");
         }
+        // A report's text holds each recipient's line and then the report around it: our
+        // sender refused for another recipient does not hide this one's unknown user.
+        for text in [
+            "dead@x.example: 550 5.1.1 <dead@x.example>: Recipient address rejected: User unknown in virtual mailbox table\nDelivery has failed to these recipients:\ndead@x.example: 550 5.1.1 <dead@x.example>: Recipient address rejected: User unknown in virtual mailbox table\nok@y.example: 550 5.7.1 <news@ours.example>: Sender address rejected: Access denied",
+            "dead@x.example: 550 5.1.1 <dead@x.example>... User unknown\nok@y.example: 550 5.7.1 <news@ours.example>: Sender address rejected: Access denied",
+        ] {
+            let reason = decide(&Refusal {
+                status: Status::parse("5.1.1"),
+                reply_code: Some(550),
+                text,
+                stage: Some(SmtpStage::RcptTo),
+                ..Refusal::default()
+            });
+            assert_eq!(reason, BounceReason::UserUnknown, "{text}");
+        }
         let reply = crate::feedback::classify_text("550 No MX for your FROM address");
         assert_eq!(
             (reply.recipients[0].reason, reply.recipients[0].hard),

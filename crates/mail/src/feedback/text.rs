@@ -72,13 +72,16 @@ pub fn classify_text(text: &str) -> Classified {
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
     // Said in reply to MAIL FROM ("(in reply to MAIL FROM command)"), an unknown address or
     // domain is our sender's (Sendmail's "Illegal MX record for host …", Courier's "Domain does
-    // not exist: …"): no recipient had been named yet.
+    // not exist: …"): no recipient had been named yet. (Not when the text names RCPT TO too: a
+    // pasted session's refusal may be the recipient's.)
     let reason = match reason {
         BounceReason::UserUnknown
         | BounceReason::HostUnknown
         | BounceReason::NotAccept
         | BounceReason::Filtered
-            if stage == Some(SmtpStage::MailFrom) =>
+            if stage == Some(SmtpStage::MailFrom)
+                && lower.contains("mail from")
+                && !lower.contains("rcpt") =>
         {
             BounceReason::Rejected
         }
@@ -307,6 +310,13 @@ mod tests {
             AuthFailure,
         );
         sender("550 5.7.1 [BFD] Sender prohibited by SPF", AuthFailure);
+        // A pasted session that refused the recipient after MAIL FROM was accepted.
+        assert_eq!(
+            read(
+                ">>> MAIL From:<dsn@example.org>\n<<< 250 ok\n>>> RCPT To:<dead@example.net>\n<<< 550 5.1.1 User unknown"
+            ),
+            UserUnknown
+        );
         // ... but a recipient refused in the same breath as our sender is still the recipient.
         assert_eq!(
             read(

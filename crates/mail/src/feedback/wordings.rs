@@ -1288,11 +1288,29 @@ const SENDER_REFUSAL_HEADS: &[&str] = &[
     "sender address rejected",
     "sender verify failed",
     "sender verification failed",
+    // Exim's first line of a sender verification that failed ("550-Verification failed for
+    // <…>"), before the callout's quoted answer.
+    "-verification failed for",
 ];
 
-/// Does `lower` refuse our sender by name (see [`SENDER_REFUSAL_HEADS`])?
+/// Does `lower` refuse our sender by name (see [`SENDER_REFUSAL_HEADS`]) before it says
+/// anything about a recipient? A report's text may hold several recipients' refusals (a
+/// recipient's own line is read with the report around it): a sender refused for another
+/// recipient, after this one's "User unknown", is no verdict on this one.
 pub(super) fn refuses_our_sender(lower: &str) -> bool {
-    SENDER_REFUSAL_HEADS.iter().any(|h| lower.contains(h))
+    let Some(head) = SENDER_REFUSAL_HEADS
+        .iter()
+        .filter_map(|h| lower.find(h))
+        .min()
+    else {
+        return false;
+    };
+    // (The text before the first head holds none, so these do not come back here.)
+    let before = &lower[..head];
+    !(before.contains("recipient address rejected")
+        || says(BounceReason::UserUnknown, before)
+        || says(BounceReason::HostUnknown, before)
+        || says(BounceReason::NotAccept, before))
 }
 
 /// The order a bare text (one reply, no session around it) is read in: the reason whose
@@ -1381,7 +1399,7 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
                 "not found",
             ]
             .iter()
-            .any(|said| in_order(lower, &[subject, said]))
+            .any(|said| said_of(lower, subject, said))
         })
     {
         return false;
@@ -1455,6 +1473,19 @@ fn refuses_client_ip(lower: &str) -> bool {
 
 /// All `parts` occur in `hay`, in this order, without overlapping; a part that is one word
 /// matches whole words only ("full" is not "fully").
+/// `said` follows `subject` closely (within 80 bytes of its end): a statement about it, not
+/// about something named later in a longer text.
+fn said_of(lower: &str, subject: &str, said: &str) -> bool {
+    lower.match_indices(subject).any(|(at, _)| {
+        let from = at + subject.len();
+        let to = (from + 80 + said.len()).min(lower.len());
+        lower
+            .get(from..to)
+            .or_else(|| lower.get(from..))
+            .is_some_and(|window| window.contains(said))
+    })
+}
+
 pub(super) fn in_order(hay: &str, parts: &[&str]) -> bool {
     let mut rest = hay;
     for part in parts {
