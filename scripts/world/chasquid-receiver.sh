@@ -25,10 +25,7 @@ stop() {
 }
 . "$(dirname "$0")/dsn-lib.sh"
 receiver_verb chasquid-receiver.sh "${1:-}"
-if [ ! -f "$W/refusers/resolv.conf" ]; then
-  echo "chasquid-receiver.sh: start scripts/world/refusers.sh first (its name server)" >&2
-  exit 1
-fi
+needs_refusers chasquid-receiver.sh
 chasquid_unpacked "$PKG"
 stop
 rm -rf "$C"

@@ -300,6 +300,15 @@ stop_pidfiles() {
   done
 }
 
+# needs_refusers NAME: fail unless scripts/world/refusers.sh has been started: a receiving
+# server that resolves through its name server cannot start before it.
+needs_refusers() {
+  if [ ! -f "$W/refusers/resolv.conf" ]; then
+    echo "$1: start scripts/world/refusers.sh first (its name server)" >&2
+    exit 1
+  fi
+}
+
 # receiver_verb NAME ARG: a receiving server's start|stop argument: `stop` calls the script's
 # own stop and exits, `start` returns, anything else is a usage error.
 receiver_verb() {

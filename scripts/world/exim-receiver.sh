@@ -28,10 +28,7 @@ stop() {
 }
 . "$(dirname "$0")/dsn-lib.sh"
 receiver_verb exim-receiver.sh "${1:-}"
-if [ ! -f "$W/refusers/resolv.conf" ]; then
-  echo "exim-receiver.sh: start scripts/world/refusers.sh first (its name server)" >&2
-  exit 1
-fi
+needs_refusers exim-receiver.sh
 exim_unpacked "$PKG"
 stop
 rm -rf "$X"

@@ -33,10 +33,7 @@ stop() {
 }
 . "$(dirname "$0")/dsn-lib.sh"
 receiver_verb haraka-receiver.sh "${1:-}"
-if [ ! -f "$W/refusers/resolv.conf" ]; then
-  echo "haraka-receiver.sh: start scripts/world/refusers.sh first (its name server)" >&2
-  exit 1
-fi
+needs_refusers haraka-receiver.sh
 haraka_installed "$PKG"
 stop
 rm -rf "$H"

@@ -27,10 +27,7 @@ stop() {
 }
 . "$(dirname "$0")/dsn-lib.sh"
 receiver_verb qpsmtpd-receiver.sh "${1:-}"
-if [ ! -f "$W/refusers/resolv.conf" ]; then
-  echo "qpsmtpd-receiver.sh: start scripts/world/refusers.sh first (its name server)" >&2
-  exit 1
-fi
+needs_refusers qpsmtpd-receiver.sh
 unpack "$PKG" usr/bin/qpsmtpd-forkserver qpsmtpd
 # Its Perl dependencies (none conflicts with Postfix).
 perl -MNet::DNS -MMail::Header -MMail::SPF -MIPC::Shareable -MDigest::HMAC -MSocket6 \
