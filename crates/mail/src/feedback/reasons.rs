@@ -1521,10 +1521,12 @@ mod tests {
         );
     }
 
-    /// Haraka's mail_from.is_resolvable plugin refuses a sender's domain with no MX in these
-    /// words: about our sender, not the recipient's domain (which would be hard).
+    /// Refusals of our sender as a report carries them: Haraka's mail_from.is_resolvable
+    /// ("No MX for your FROM address"), Postfix's unlisted sender, Sendmail's FEATURE(badmx)
+    /// at MAIL FROM — about our sender, not the recipient (which would be hard) — and a report
+    /// whose other recipient's sender refusal must not hide this one's unknown user.
     #[test]
-    fn harakas_refusal_of_a_senders_domain_is_not_an_unknown_recipient_domain() {
+    fn a_refusal_of_our_sender_in_a_report_is_not_a_dead_recipient() {
         for stage in [Some(SmtpStage::MailFrom), None] {
             let reason = decide(&Refusal {
                 status: Status::parse("5.0.0"),
