@@ -468,6 +468,13 @@ impl Probe<'_> {
                 if self.stage == Some(SmtpStage::MailFrom) {
                     return self.says(Rejected)
                         || matches!(self.named, Some(UserUnknown | HostUnknown | Filtered))
+                        // No recipient had been named: an address or a domain said not to
+                        // exist (or to take no mail) is our sender's (Courier's "517-Domain
+                        // does not exist: …", Sendmail's "Illegal MX record for host …"), for
+                        // good or for now.
+                        || [UserUnknown, HostUnknown, NotAccept]
+                            .iter()
+                            .any(|r| self.says(*r))
                         // x.4.3, a directory (name) server failure, refused for good at MAIL
                         // FROM: the one address the server had to resolve is our sender's
                         // (qpsmtpd's resolvable_fromhost: "Temporary address resolution
@@ -658,8 +665,16 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     // Nothing specific: the broad words ("policy", "denied", "blocked"), then the reply code.
     let broad = by_phrase(&lower);
     // A refusal of MAIL FROM with no words or only broad words of policy (Exim's "550
-    // Administrative prohibition"): the sender refused, by Sisimai's convention for that command.
-    if refuses_the_sender(r) && broad.is_none_or(|b| b == PolicyViolation) {
+    // Administrative prohibition"): the sender refused, by Sisimai's convention for that command;
+    // so are broad words of an address or a domain there (no recipient had been named).
+    if refuses_the_sender(r)
+        && broad.is_none_or(|b| {
+            matches!(
+                b,
+                PolicyViolation | UserUnknown | HostUnknown | NotAccept | Filtered
+            )
+        })
+    {
         return Rejected;
     }
     if let Some(reason) = broad {
@@ -1519,6 +1534,46 @@ mod tests {
             r("550 Administrative prohibition", Some(SmtpStage::RcptTo)),
             BounceReason::PolicyViolation
         );
+    }
+
+    /// A report's refusal made in reply to MAIL FROM came before any recipient was named: a
+    /// domain or an address it says does not exist is our sender's, whatever code it carries
+    /// (Courier's "517-Domain does not exist", a bare "No such user" with no status), never a
+    /// dead recipient, for good or for now.
+    #[test]
+    fn an_unknown_address_or_domain_at_mail_from_is_our_sender() {
+        for (text, reply_code) in [
+            (
+                "517-Domain does not exist: example.org.\n517 Invalid domain, see <URL:ftp://ftp.isi.edu/in-notes/rfc1035.txt>",
+                517,
+            ),
+            ("550 No such user here", 550),
+            ("554 Domain example.org does not accept mail", 554),
+        ] {
+            let reason = decide(&Refusal {
+                reply_code: Some(reply_code),
+                text,
+                stage: Some(SmtpStage::MailFrom),
+                ..Refusal::default()
+            });
+            assert_eq!(reason, BounceReason::Rejected, "{text}");
+            // At RCPT TO the same words are the recipient's.
+            let at_rcpt = decide(&Refusal {
+                reply_code: Some(reply_code),
+                text,
+                stage: Some(SmtpStage::RcptTo),
+                ..Refusal::default()
+            });
+            assert_ne!(at_rcpt, BounceReason::Rejected, "{text}");
+        }
+        let temporary = decide(&Refusal {
+            reply_code: Some(451),
+            text: "451 Domain does not exist: example.org, try again",
+            stage: Some(SmtpStage::MailFrom),
+            ..Refusal::default()
+        });
+        assert_eq!(temporary, BounceReason::Rejected);
+        assert!(!is_hard_report(temporary, true));
     }
 
     /// Refusals of our sender as a report carries them: Haraka's mail_from.is_resolvable

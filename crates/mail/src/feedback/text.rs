@@ -28,8 +28,16 @@ pub fn classify_text(text: &str) -> Classified {
     let status = Status::find(text);
     // A bare reply answers one recipient unless it says otherwise.
     let stage = stage_in(&lower).or(Some(SmtpStage::RcptTo));
-    // A bare text has no session around it: what it states decides, then its code, then the
-    // rules a refusal in a report is read by.
+    // Said in reply to MAIL FROM ("(in reply to MAIL FROM command)"), a refusal came before any
+    // recipient was named: the rules of that stage read it (an unknown address or domain there
+    // is our sender's: Sendmail's "Illegal MX record for host …", Courier's "Domain does not
+    // exist: …"), not the words' usual verdict on a recipient. Not when the text names RCPT too:
+    // a pasted session's refusal may be the recipient's.
+    let at_mail_from = stage == Some(SmtpStage::MailFrom)
+        && lower.contains("mail from")
+        && !lower.contains("rcpt");
+    // Otherwise a bare text has no session around it: what it states decides, then its code,
+    // then the rules a refusal in a report is read by.
     let limit = status.is_some_and(|s| (s.subject, s.detail) == (2, 3));
     // amavisd-new's reply names its verdict after the message's id, and a refused SMTP login is
     // ours, before any statement ("535 5.7.8 Authentication failed: account disabled").
@@ -37,8 +45,16 @@ pub fn classify_text(text: &str) -> Classified {
         .or_else(|| {
             reasons::smtp_login_refused(reply_code, &lower).then_some(BounceReason::SecurityError)
         })
-        .or_else(|| wordings::spoken(&lower, limit))
-        .or_else(|| status.and_then(reasons::Status::name))
+        .or_else(|| {
+            (!at_mail_from)
+                .then(|| wordings::spoken(&lower, limit))
+                .flatten()
+        })
+        .or_else(|| {
+            (!at_mail_from)
+                .then(|| status.and_then(reasons::Status::name))
+                .flatten()
+        })
         .unwrap_or_else(|| {
             reasons::decide(&Refusal {
                 status,
@@ -70,23 +86,6 @@ pub fn classify_text(text: &str) -> Classified {
         };
     // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
-    // Said in reply to MAIL FROM ("(in reply to MAIL FROM command)"), an unknown address or
-    // domain is our sender's (Sendmail's "Illegal MX record for host …", Courier's "Domain does
-    // not exist: …"): no recipient had been named yet. (Not when the text names RCPT TO too: a
-    // pasted session's refusal may be the recipient's.)
-    let reason = match reason {
-        BounceReason::UserUnknown
-        | BounceReason::HostUnknown
-        | BounceReason::NotAccept
-        | BounceReason::Filtered
-            if stage == Some(SmtpStage::MailFrom)
-                && lower.contains("mail from")
-                && !lower.contains("rcpt") =>
-        {
-            BounceReason::Rejected
-        }
-        reason => reason,
-    };
     let permanent = permanence(status, reply_code);
     Classified {
         recipients: vec![Verdict {

@@ -1369,16 +1369,20 @@ const BLOCKED_ATTACHMENT: &[&str] = &[
 
 /// Does `lower` (lower case) make one of `reason`'s statements?
 pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
-    if refuses_our_sender(lower) {
-        match reason {
-            BounceReason::Rejected => return true,
-            BounceReason::UserUnknown
-            | BounceReason::HostUnknown
-            | BounceReason::NotAccept
-            | BounceReason::Filtered
-            | BounceReason::HasMoved => return false,
-            _ => {}
+    // A refusal of our sender answers for the reasons about an address, and only for them (so
+    // only they pay for the look).
+    match reason {
+        BounceReason::Rejected if refuses_our_sender(lower) => return true,
+        BounceReason::UserUnknown
+        | BounceReason::HostUnknown
+        | BounceReason::NotAccept
+        | BounceReason::Filtered
+        | BounceReason::HasMoved
+            if refuses_our_sender(lower) =>
+        {
+            return false;
         }
+        _ => {}
     }
     if reason == BounceReason::Rejected && RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r)) {
         return false;
