@@ -73,12 +73,22 @@ cases+=(
   "chasquid-mx-relay|someone@chqrelay.test|norelaying|soft|"
   "chasquid-mx-spf|someone@chqspf.test|authfailure|soft|"
 )
+# postscreen's refusal of a blocklisted client (refusers.sh, :12537), in postscreen's words.
+cases+=("postscreen-dnsbl|someone@screened.test|blocked|soft|")
+# Refusals worded by Cyrus's lmtpd (scripts/world/cyrus-receiver.sh), delivered to over LMTP: a
+# user with no mailbox, and a 30 KB message over full@'s 1 KiB quota refused for good, and
+# refused for now until the queue gave up.
+cases+=(
+  "cyrus-lmtp-unknown|ghost@cyrus.test|userunknown|hard|"
+  "cyrus-lmtp-quota|full@cyrus.test|mailboxfull|soft|big"
+  "cyrus-lmtp-quota-temp|full@cyrustemp.test|mailboxfull|soft|big"
+)
 no_warnings() {
   postconf -c "$W/postfix/etc" -X delay_warning_time || true
   postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1 || true
 }
 # Set before anything starts, so a failure half-way stops what did start.
-trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true; "$(dirname "$0")/qpsmtpd-receiver.sh" stop || true; "$(dirname "$0")/chasquid-receiver.sh" stop || true' EXIT
+trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true; "$(dirname "$0")/qpsmtpd-receiver.sh" stop || true; "$(dirname "$0")/chasquid-receiver.sh" stop || true; "$(dirname "$0")/cyrus-receiver.sh" stop || true' EXIT
 # refuse.test and moved.test: the second Postfix instance's refused sender and relocated user
 # (scripts/world/refusers.sh).
 "$(dirname "$0")/refusers.sh" start
@@ -87,6 +97,7 @@ trap 'no_warnings; "$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/
 "$(dirname "$0")/haraka-receiver.sh" start
 "$(dirname "$0")/qpsmtpd-receiver.sh" start
 "$(dirname "$0")/chasquid-receiver.sh" start
+"$(dirname "$0")/cyrus-receiver.sh" start
 # A delay warning after 4 s (the world's Postfix sends none otherwise), for this run only.
 postconf -c "$W/postfix/etc" -e delay_warning_time=4s
 postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1

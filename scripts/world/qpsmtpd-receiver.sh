@@ -29,12 +29,13 @@ stop() {
 receiver_verb qpsmtpd-receiver.sh "${1:-}"
 needs_refusers qpsmtpd-receiver.sh
 unpack "$PKG" usr/bin/qpsmtpd-forkserver qpsmtpd
-# Its Perl dependencies (none conflicts with Postfix).
+# Its Perl dependencies (none conflicts with Postfix), and Net::IP, which its
+# resolvable_fromhost plugin loads though the package does not depend on it.
 perl -MNet::DNS -MMail::Header -MMail::SPF -MIPC::Shareable -MDigest::HMAC -MSocket6 \
-  -MIO::Socket::INET6 -e1 2>/dev/null ||
+  -MIO::Socket::INET6 -MNet::IP -e1 2>/dev/null ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     libnet-dns-perl libmailtools-perl libmail-spf-perl libipc-shareable-perl \
-    libdigest-hmac-perl libsocket6-perl libio-socket-inet6-perl >/dev/null
+    libdigest-hmac-perl libsocket6-perl libio-socket-inet6-perl libnet-ip-perl >/dev/null
 # qpsmtpd will not run as root: it switches to this user.
 id qpsmtpd >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin qpsmtpd
 stop

@@ -25,6 +25,10 @@
 #   127.0.0.1:12540  Debian's OpenDMARC as a milter (on 127.0.0.1:12538, rejecting failures):
 #                    the collection scripts' sender domains publish "p=reject" here and send
 #                    with no DKIM signature and no SPF result, refused after DATA
+#   127.0.0.1:12537  postscreen in front of an smtpd, enforcing its DNSBL check against bl.test
+#                    (where 127.0.0.1 is listed): postscreen's own "Service unavailable; client
+#                    […] blocked using bl.test", at RCPT TO (no access list: the stock one
+#                    passes loopback clients)
 # The instance resolves through a dnsmasq of its own (127.0.0.78:53: NXDOMAIN for every .test
 # name and every reverse name but bl.test's listing of 127.0.0.1), bound over /etc/resolv.conf
 # in a mount namespace of its own (Postfix has no setting for a name server), so the world's
@@ -161,6 +165,19 @@ cat >> "$R/etc/master.cf" <<CONF
   -o smtpd_relay_restrictions=permit_mynetworks,reject
   -o smtpd_recipient_restrictions=reject_unknown_recipient_domain,permit_mynetworks,reject
   -o unknown_address_reject_code=550
+127.0.0.1:12537 inet n - n - 1 postscreen
+  -o syslog_name=refusers/postscreen
+  -o myhostname=mx.screened.test
+  -o postscreen_access_list=
+  -o postscreen_dnsbl_sites=bl.test
+  -o postscreen_dnsbl_threshold=1
+  -o postscreen_dnsbl_action=enforce
+  -o postscreen_greet_wait=1s
+smtpd pass - - n - - smtpd
+  -o syslog_name=refusers/postscreen
+  -o myhostname=mx.screened.test
+dnsblog unix - - n - 0 dnsblog
+tlsproxy unix - - n - 0 tlsproxy
 $(milter_service 12549 spam "$RSPAMD_MILTER")
 $(milter_service 12540 dmarc "$DMARC_MILTER")
 policyd-spf unix - n n - 0 spawn

@@ -5,8 +5,9 @@
 # scripts/world/refusers.sh for causes the world does not set up (a refused sender, a connection
 # limit, a rate limit, a user who moved, a blocklisted client, no reverse name, a sender domain
 # that does not resolve, a sender failing SPF, a message rspamd rejects, one failing DMARC, a
-# recipient domain that does not resolve; stopped on exit); the refusal's text is saved as it
-# was answered. The cause is known by construction: it is the label.
+# recipient domain that does not resolve, postscreen's DNSBL; stopped on exit), and the
+# receiving servers of the *-receiver.sh scripts; the refusal's text is saved as it was
+# answered. The cause is known by construction: it is the label.
 #   usage: scripts/world/replies.sh OUT_DIR    (the world must be up: scripts/world/start.sh)
 # Writes OUT_DIR/world__<case>.txt and prints one manifest line per file (file, reason, hard/soft).
 set -euo pipefail
@@ -91,6 +92,9 @@ save dmarc-rejected authfailure soft \
 # Its next hop that cannot resolve the recipient's domain.
 save rcpt-domain-unknown hostunknown hard \
   "$(refusal --server "127.0.0.1:$RCPT_DOMAIN_PORT" --from someone@sender.test --to someone@nodomain.test --quit-after RCPT)"
+# postscreen in front of its smtpd, enforcing a DNSBL listing of 127.0.0.1 (refusers.sh :12537).
+save postscreen-dnsbl blocked soft \
+  "$(refusal --server 127.0.0.1:12537 --from someone@sender.test --to someone@screened.test --quit-after RCPT)"
 # A second connection while the first is open.
 too_many_connections() {
   exec 4<>"/dev/tcp/127.0.0.1/$CONNLIMIT_PORT"
@@ -169,7 +173,7 @@ save qpsmtpd-spf authfailure soft \
 save qpsmtpd-fromhost rejected soft \
   "$(refusal --server 127.0.0.1:12583 --from someone@sender.test --to someone@qpfromhost.test --quit-after RCPT)"
 # --- Refusals worded by chasquid (scripts/world/chasquid-receiver.sh).
-trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true; "$(dirname "$0")/qpsmtpd-receiver.sh" stop || true; "$(dirname "$0")/chasquid-receiver.sh" stop || true' EXIT
+trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true; "$(dirname "$0")/qpsmtpd-receiver.sh" stop || true; "$(dirname "$0")/chasquid-receiver.sh" stop || true; "$(dirname "$0")/cyrus-receiver.sh" stop || true' EXIT
 "$(dirname "$0")/chasquid-receiver.sh" start
 save chasquid-unknown userunknown hard \
   "$(refusal --server 127.0.0.1:12590 --from someone@sender.test --to ghost@chqmx.test --quit-after RCPT)"
@@ -177,3 +181,14 @@ save chasquid-relay norelaying soft \
   "$(refusal --server 127.0.0.1:12590 --from someone@sender.test --to someone@chqrelay.test --quit-after RCPT)"
 save chasquid-spf authfailure soft \
   "$(refusal --server 127.0.0.1:12592 --from dsn@inbox.test --to alice@chqspf.test --quit-after RCPT)"
+# --- Refusals worded by Cyrus's lmtpd (scripts/world/cyrus-receiver.sh), over LMTP: a user with
+# no mailbox; 2 KB against full@'s 1 KiB quota (no SIZE announced, so counted at the end of
+# DATA), refused for good and for now.
+"$(dirname "$0")/cyrus-receiver.sh" start
+body2k=$(head -c 2000 /dev/zero | tr '\0' 'x' | fold -w 70)
+save cyrus-unknown userunknown hard \
+  "$(refusal --server 127.0.0.1:12600 --protocol LMTP --from someone@sender.test --to ghost@cyrus.test --quit-after RCPT)"
+save cyrus-quota mailboxfull soft \
+  "$(refusal --server 127.0.0.1:12600 --protocol LMTP --from someone@sender.test --to full@cyrus.test --body "$body2k")"
+save cyrus-quota-temp mailboxfull soft \
+  "$(refusal --server 127.0.0.1:12602 --protocol LMTP --from someone@sender.test --to full@cyrustemp.test --body "$body2k")"

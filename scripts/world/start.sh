@@ -29,7 +29,8 @@
 # Postfix instance of scripts/world/refusers.sh (a refused sender, a user who moved, a
 # blocklisted client, a client with no reverse name: the relay connects to it from 127.0.0.9, a
 # sender that fails SPF, a message rspamd rejects, one that fails DMARC; nodomain.test: a
-# next hop that cannot resolve the recipient's domain), when a script has started it;
+# next hop that cannot resolve the recipient's domain; screened.test: postscreen refusing a
+# blocklisted client), when a script has started it;
 # eximmx.test, eximrelay.test, eximblock.test, eximsender.test, eximlisted.test and
 # eximverify.test to the refusing Exim daemon of scripts/world/exim-receiver.sh (an unknown user,
 # a relay refused, a size limit, a client and a sender refused, a blocklisted client, a sender
@@ -42,7 +43,9 @@
 # daemons of scripts/world/qpsmtpd-receiver.sh (a relay refused, a sender refused, an SPF fail,
 # a sender's domain that does not resolve, in qpsmtpd's words); chqmx.test, chqrelay.test and
 # chqspf.test to the chasquid daemons of scripts/world/chasquid-receiver.sh (an unknown user, a
-# relay refused, an SPF fail, in chasquid's words).
+# relay refused, an SPF fail, in chasquid's words); cyrus.test and cyrustemp.test, over LMTP, to
+# the Cyrus lmtpd of scripts/world/cyrus-receiver.sh (a user with no mailbox, a mailbox over
+# quota refused for good and for now, in Cyrus's words).
 # Submission (the relay Herald sends through when it cannot send on port 25): Postfix with
 # Dovecot SASL, user relay@world.test / relaypass. On 127.0.0.1:$SUBMISSION_PORT STARTTLS is
 # required before AUTH (PLAIN, LOGIN); on 127.0.0.1:$SMTPS_PORT TLS from the first byte and
@@ -339,6 +342,7 @@ spf.test smtp:[127.0.0.1]:12548
 spam.test smtp:[127.0.0.1]:12549
 dmarc.test smtp:[127.0.0.1]:12540
 nodomain.test smtp:[127.0.0.1]:12539
+screened.test smtp:[127.0.0.1]:12537
 noptr.test unnamed:[127.0.0.1]:12546
 eximmx.test smtp:[127.0.0.1]:12550
 eximrelay.test smtp:[127.0.0.1]:12550
@@ -362,6 +366,8 @@ qpfromhost.test smtp:[127.0.0.1]:12583
 chqmx.test smtp:[127.0.0.1]:12590
 chqrelay.test smtp:[127.0.0.1]:12590
 chqspf.test smtp:[127.0.0.1]:12592
+cyrus.test lmtp:inet:[127.0.0.1]:12600
+cyrustemp.test lmtp:inet:[127.0.0.1]:12602
 bounces.sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 bounces.world-sender.test smtp:[127.0.0.1]:$BOUNCE_PORT
 CONF

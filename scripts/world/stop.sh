@@ -6,13 +6,15 @@ rm -f "$W/env"   # tests read it to find a running world
 [ -f "$W/postfix/etc/main.cf" ] && postfix -c "$W/postfix/etc" stop </dev/null >/dev/null 2>&1
 # The second instance of scripts/world/refusers.sh, if a collection run was killed.
 [ -f "$W/refusers/etc/main.cf" ] && postfix -c "$W/refusers/etc" stop </dev/null >/dev/null 2>&1
-# And the Exim, Sendmail, Haraka, qpsmtpd and chasquid daemons of scripts/world/exim-receiver.sh,
-# sendmail-receiver.sh, haraka-receiver.sh, qpsmtpd-receiver.sh and chasquid-receiver.sh.
+# And the Exim, Sendmail, Haraka, qpsmtpd, chasquid and Cyrus daemons of
+# scripts/world/exim-receiver.sh, sendmail-receiver.sh, haraka-receiver.sh, qpsmtpd-receiver.sh,
+# chasquid-receiver.sh and cyrus-receiver.sh.
 "$(dirname "$0")/exim-receiver.sh" stop
 "$(dirname "$0")/sendmail-receiver.sh" stop
 "$(dirname "$0")/haraka-receiver.sh" stop
 "$(dirname "$0")/qpsmtpd-receiver.sh" stop
 "$(dirname "$0")/chasquid-receiver.sh" stop
+"$(dirname "$0")/cyrus-receiver.sh" stop
 . "$(dirname "$0")/dsn-lib.sh"
 # scripts/world/chasquid-dsns.sh's chasquid, resolver and forwarders, if its run was killed.
 stop_pidfiles 'chasquid|dnsmasq|socat' "$W/chasquid/chasquid.pid" "$W/chasquid/dnsmasq.pid" \
