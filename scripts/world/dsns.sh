@@ -83,6 +83,9 @@ cases+=(
   "cyrus-lmtp-quota|full@cyrus.test|mailboxfull|soft|big"
   "cyrus-lmtp-quota-temp|full@cyrustemp.test|mailboxfull|soft|big"
 )
+# The second Postfix instance as a gateway verifying recipients (reject_unverified_recipient)
+# against Cyrus's lmtpd, where the user has no mailbox: Postfix's words around Cyrus's.
+cases+=("verify-recipient|ghost@vrfy.test|userunknown|hard|")
 no_warnings() {
   postconf -c "$W/postfix/etc" -X delay_warning_time || true
   postfix -c "$W/postfix/etc" reload </dev/null >/dev/null 2>&1 || true

@@ -25,6 +25,12 @@
 #   127.0.0.1:12540  Debian's OpenDMARC as a milter (on 127.0.0.1:12538, rejecting failures):
 #                    the collection scripts' sender domains publish "p=reject" here and send
 #                    with no DKIM signature and no SPF result, refused after DATA
+#   127.0.0.1:12536  reject_unverified_recipient (550): Postfix's address verification probes
+#                    vrfy.test's users at Cyrus's lmtpd (scripts/world/cyrus-receiver.sh, which
+#                    must be running), where they have no mailbox: "Recipient address rejected:
+#                    undeliverable address: … said: 550-Mailbox unknown. …"
+#   127.0.0.1:12535  reject_unverified_sender (550): its probe of the sender's domain, which
+#                    does not resolve here: "Sender address rejected: undeliverable address: …"
 #   127.0.0.1:12537  postscreen in front of an smtpd, enforcing its DNSBL check against bl.test
 #                    (where 127.0.0.1 is listed): postscreen's own "Service unavailable; client
 #                    […] blocked using bl.test", at RCPT TO (no access list: the stock one
@@ -105,6 +111,12 @@ sed -e "s|^queue_directory = .*|queue_directory = $R/spool|" \
 printf 'relocated_maps = texthash:%s\n' "$R/etc/relocated" >> "$R/etc/main.cf"
 printf '%s REJECT\n' sender.test dsn@inbox.test dsn@exim.world.test dsn@chq.world.test > "$R/etc/sender_access"
 printf '@moved.test someone@elsewhere.test\n' > "$R/etc/relocated"
+# Address verification's probes of vrfy.test go to Cyrus's lmtpd (a gateway in front of its
+# mail store); the probe's answer is waited for, so the first refusal is final, not "450 …
+# Address verification in progress".
+printf 'address_verify_transport_maps = texthash:%s\naddress_verify_poll_count = 10\naddress_verify_poll_delay = 1s\n' \
+  "$R/etc/verify_transport" >> "$R/etc/main.cf"
+printf 'vrfy.test lmtp:inet:[127.0.0.1]:12600\n' > "$R/etc/verify_transport"
 # The world's own master.cf recipe (no chroot, no pickup, no local delivery agents) minus its MX.
 sed -e '/^smtp      inet/d' \
     -e 's/^\([a-z]*  *unix *[-n]  *[-n]  *\)y/\1n/' \
@@ -165,6 +177,20 @@ cat >> "$R/etc/master.cf" <<CONF
   -o smtpd_relay_restrictions=permit_mynetworks,reject
   -o smtpd_recipient_restrictions=reject_unknown_recipient_domain,permit_mynetworks,reject
   -o unknown_address_reject_code=550
+127.0.0.1:12536 inet n - n - - smtpd
+  -o syslog_name=refusers/verify-recipient
+  -o myhostname=mx.vrfy.test
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=reject_unverified_recipient,permit_mynetworks,reject
+  -o unverified_recipient_reject_code=550
+127.0.0.1:12535 inet n - n - - smtpd
+  -o syslog_name=refusers/verify-sender
+  -o myhostname=mx.vrfysender.test
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_sender_restrictions=reject_unverified_sender
+  -o unverified_sender_reject_code=550
 127.0.0.1:12537 inet n - n - 1 postscreen
   -o syslog_name=refusers/postscreen
   -o myhostname=mx.screened.test

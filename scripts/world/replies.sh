@@ -192,3 +192,10 @@ save cyrus-quota mailboxfull soft \
   "$(refusal --server 127.0.0.1:12600 --protocol LMTP --from someone@sender.test --to full@cyrus.test --body "$body2k")"
 save cyrus-quota-temp mailboxfull soft \
   "$(refusal --server 127.0.0.1:12602 --protocol LMTP --from someone@sender.test --to full@cyrustemp.test --body "$body2k")"
+# The second Postfix instance's address verification (refusers.sh): a recipient its probe found
+# no mailbox for at Cyrus's lmtpd (:12536), and a sender whose domain does not resolve there
+# (:12535).
+save verify-recipient userunknown hard \
+  "$(refusal --server 127.0.0.1:12536 --from someone@sender.test --to ghost@vrfy.test --quit-after RCPT)"
+save verify-sender rejected soft \
+  "$(refusal --server 127.0.0.1:12535 --from someone@sender.test --to ghost@vrfy.test --quit-after RCPT)"

@@ -30,7 +30,8 @@
 # blocklisted client, a client with no reverse name: the relay connects to it from 127.0.0.9, a
 # sender that fails SPF, a message rspamd rejects, one that fails DMARC; nodomain.test: a
 # next hop that cannot resolve the recipient's domain; screened.test: postscreen refusing a
-# blocklisted client), when a script has started it;
+# blocklisted client; vrfy.test: a gateway whose address verification finds no mailbox for the
+# user at Cyrus's lmtpd), when a script has started it;
 # eximmx.test, eximrelay.test, eximblock.test, eximsender.test, eximlisted.test and
 # eximverify.test to the refusing Exim daemon of scripts/world/exim-receiver.sh (an unknown user,
 # a relay refused, a size limit, a client and a sender refused, a blocklisted client, a sender
@@ -343,6 +344,7 @@ spam.test smtp:[127.0.0.1]:12549
 dmarc.test smtp:[127.0.0.1]:12540
 nodomain.test smtp:[127.0.0.1]:12539
 screened.test smtp:[127.0.0.1]:12537
+vrfy.test smtp:[127.0.0.1]:12536
 noptr.test unnamed:[127.0.0.1]:12546
 eximmx.test smtp:[127.0.0.1]:12550
 eximrelay.test smtp:[127.0.0.1]:12550
