@@ -39,11 +39,14 @@ cases+=(
   "exim-mx-listed|someone@eximlisted.test|blocked|soft|"
   "exim-mx-verify|someone@eximverify.test|rejected|soft|"
 )
-# Refusals worded by Sendmail (scripts/world/sendmail-receiver.sh): an unknown user, and a relay
-# refused to a client with no reverse name ("Relaying denied. IP name lookup failed").
+# Refusals worded by Sendmail (scripts/world/sendmail-receiver.sh): an unknown user, a relay
+# refused to a client with no reverse name ("Relaying denied. IP name lookup failed"), a
+# blocklisted client (FEATURE(dnsbl)) and a sender's domain that does not exist.
 cases+=(
   "sendmail-mx-unknown|ghost@sendmx.test|userunknown|hard|"
   "sendmail-mx-relay|someone@smrelay.test|norelaying|soft|"
+  "sendmail-mx-listed|someone@smlisted.test|blocked|soft|"
+  "sendmail-mx-sender|someone@smsender.test|rejected|soft|"
 )
 # Refusals worded by Haraka (scripts/world/haraka-receiver.sh): a relay refused, a size limit
 # (Haraka announces SIZE in EHLO, so Postfix refuses to send and says so itself), a blocklisted

@@ -145,6 +145,12 @@ save sendmail-relay norelaying soft \
     --to someone@smrelay.test --quit-after RCPT)"
 save sendmail-size mesgtoobig soft \
   "$(refusal --server 127.0.0.1:12560 --from someone@sender.test --to root@sendmx.test --body "$big")"
+# FEATURE(dnsbl) with bl.test listing 127.0.0.1 (:12561), and Sendmail's check of a sender's
+# domain that does not exist (:12562).
+save sendmail-listed blocked soft \
+  "$(refusal --server 127.0.0.1:12561 --from someone@sender.test --to someone@smlisted.test --quit-after RCPT)"
+save sendmail-sender rejected soft \
+  "$(refusal --server 127.0.0.1:12562 --from someone@sender.test --to someone@smsender.test --quit-after RCPT)"
 # --- Refusals worded by Haraka (scripts/world/haraka-receiver.sh).
 trap '"$(dirname "$0")/refusers.sh" stop || true; "$(dirname "$0")/exim-receiver.sh" stop || true; "$(dirname "$0")/sendmail-receiver.sh" stop || true; "$(dirname "$0")/haraka-receiver.sh" stop || true' EXIT
 "$(dirname "$0")/haraka-receiver.sh" start

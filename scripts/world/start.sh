@@ -36,8 +36,9 @@
 # eximverify.test to the refusing Exim daemon of scripts/world/exim-receiver.sh (an unknown user,
 # a relay refused, a size limit, a client and a sender refused, a blocklisted client, a sender
 # that fails verification, in Exim's own words), likewise; sendmx.test and smrelay.test (the latter
-# from 127.0.0.9) to the Sendmail daemon of scripts/world/sendmail-receiver.sh (an unknown user,
-# a relay refused, in Sendmail's words); harakamx.test, harakarelay.test, harakablock.test and
+# from 127.0.0.9), smlisted.test and smsender.test to the Sendmail daemons of
+# scripts/world/sendmail-receiver.sh (an unknown user, a relay refused, a blocklisted client, a
+# sender's domain that does not exist, in Sendmail's words); harakamx.test, harakarelay.test, harakablock.test and
 # harakanoptr.test (from 127.0.0.9), harakafrom.test and harakaspf.test to the Haraka daemons of
 # scripts/world/haraka-receiver.sh (a size limit, a relay refused, a blocklisted client, a client
 # with no reverse name, a sender's domain with no MX, an SPF fail, in Haraka's words); qpmx.test, qprelay.test, qpsender.test, qpspf.test and qpfromhost.test to the qpsmtpd
@@ -354,6 +355,8 @@ eximlisted.test smtp:[127.0.0.1]:12553
 eximverify.test smtp:[127.0.0.1]:12554
 sendmx.test smtp:[127.0.0.1]:12560
 smrelay.test unnamed:[127.0.0.1]:12560
+smlisted.test smtp:[127.0.0.1]:12561
+smsender.test smtp:[127.0.0.1]:12562
 harakamx.test smtp:[127.0.0.1]:12570
 harakarelay.test smtp:[127.0.0.1]:12570
 harakablock.test smtp:[127.0.0.1]:12571

@@ -1446,7 +1446,7 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     }
     // (A relay refusal worded the same way stays the relay's.)
     if reason == BounceReason::Blocked
-        && refuses_client_ip(lower)
+        && (refuses_client_ip(lower) || client_ip_listed(lower))
         && !says(BounceReason::NoRelaying, lower)
     {
         return true;
@@ -1467,12 +1467,32 @@ fn refuses_client_ip(lower: &str) -> bool {
     lower.match_indices("from ").any(|(at, w)| {
         let rest = &lower[at + w.len()..];
         let (token, after) = rest.split_once(' ').unwrap_or((rest, ""));
-        token
-            .trim_matches(|c| c == '[' || c == ']' || c == '(' || c == ')')
-            .parse::<std::net::IpAddr>()
-            .is_ok()
-            && after.starts_with("refused")
+        is_ip_token(token) && after.starts_with("refused")
     })
+}
+
+/// "Rejected: 192.0.2.7 listed at bl.example" (Sendmail's FEATURE(dnsbl)), "[192.0.2.7] is
+/// listed on zen.example": the client's IP address is on a list (of a zone, a blocklist). Not
+/// an address or a name that is listed ("not listed in Domino Directory" is a user unknown).
+fn client_ip_listed(lower: &str) -> bool {
+    lower.match_indices(" listed ").any(|(at, w)| {
+        let before = lower[..at].trim_end();
+        let before = before.strip_suffix(" is").unwrap_or(before);
+        let token = before
+            .rsplit(|c: char| c.is_whitespace() || c == ':' || c == ',')
+            .next()
+            .unwrap_or("");
+        let after = &lower[at + w.len()..];
+        is_ip_token(token) && ["at ", "in ", "on ", "by "].iter().any(|p| after.starts_with(p))
+    })
+}
+
+/// An IP address as a reply writes it, bare or in brackets or parentheses.
+fn is_ip_token(token: &str) -> bool {
+    token
+        .trim_matches(|c| c == '[' || c == ']' || c == '(' || c == ')')
+        .parse::<std::net::IpAddr>()
+        .is_ok()
 }
 
 /// All `parts` occur in `hay`, in this order, without overlapping; a part that is one word
@@ -1532,6 +1552,29 @@ mod tests {
         ));
         assert!(in_order("user (x) unknown", &["user (", ") unknown"]));
         assert!(!in_order("unknown user (x)", &["user (", ") unknown"]));
+    }
+
+    /// A client's IP address on a zone's list is a block of the client (Sendmail's
+    /// FEATURE(dnsbl): "Rejected: 192.0.2.7 listed at bl.example"), whatever code it carries;
+    /// an address or a name that is not listed somewhere is something else.
+    #[test]
+    fn a_client_address_listed_at_a_zone_is_blocked() {
+        for text in [
+            "550 5.7.1 Rejected: 192.0.2.7 listed at bl.example",
+            "554 [192.0.2.7] is listed on zen.example",
+            "550 Mail refused - 2001:db8::7 listed by dnsbl.example",
+        ] {
+            let lower = text.to_ascii_lowercase();
+            assert_eq!(spoken(&lower, false), Some(BounceReason::Blocked), "{text}");
+        }
+        assert_ne!(
+            spoken("550 5.1.1 someone@example.org not listed in domino directory", false),
+            Some(BounceReason::Blocked)
+        );
+        assert_ne!(
+            spoken("550 5.7.1 rejected: mail.example.org listed at our partners", false),
+            Some(BounceReason::Blocked)
+        );
     }
 
     #[test]
