@@ -68,10 +68,10 @@ EVENTS {
 }
 CONF
   chown -R cyrus:mail "$d"
-  # The master drops to the cyrus user; it writes its pid file once it listens.
-  "$CYRUS/master" -C "$d/imapd.conf" -M "$d/cyrus.conf" -p "$d/master.pid" -d \
-    > "$d/master.log" 2>&1
-  if ! wait_for_port "$port" "$d/master.log"; then
+  # The master drops to the cyrus user and goes into the background (its pid file names it).
+  if ! "$CYRUS/master" -C "$d/imapd.conf" -M "$d/cyrus.conf" -p "$d/master.pid" -d \
+    > "$d/master.log" 2>&1 || ! wait_for_port "$port" "$d/master.log"; then
+    cat "$d/master.log" >&2 2>/dev/null || true
     stop
     exit 1
   fi

@@ -23,7 +23,8 @@
 # replies.sh start them. Each runs in its own UTS namespace under a fully qualified host name
 # and its own mount namespace, with its name server bound over /etc/resolv.conf; none listens
 # on the submission port (no_default_msa: loopback only, and one daemon's would block the next).
-#   usage: scripts/world/sendmail-receiver.sh start|stop    (the world must be up for start)
+#   usage: scripts/world/sendmail-receiver.sh start|stop    (the world and refusers.sh up, for
+#   start)
 set -euo pipefail
 W=${HERALD_WORLD:-/tmp/herald-world}
 PKG=${SENDMAIL_ROOT:-/var/cache/herald/sendmail-root}
@@ -31,10 +32,11 @@ PKG=${SENDMAIL_ROOT:-/var/cache/herald/sendmail-root}
 SR=/var/cache/herald/sendmail-receiver
 stop() {
   local name
+  # (And $SR/sendmail.pid: the one daemon of this script's earlier layout.)
   for name in mx listed sender; do
     stop_pidfiles 'sendmail|dnsmasq' "$SR/$name/sendmail.pid"
   done
-  stop_pidfiles dnsmasq "$SR/dnsmasq.pid"
+  stop_pidfiles 'sendmail|dnsmasq' "$SR/sendmail.pid" "$SR/dnsmasq.pid"
 }
 . "$(dirname "$0")/dsn-lib.sh"
 receiver_verb sendmail-receiver.sh "${1:-}"
@@ -74,12 +76,13 @@ $extra
 MAILER(\`local$q)dnl
 MAILER(\`smtp$q)dnl
 MC
-  m4 "$d/receiver.mc" > "$d/sendmail.cf"
-  unshare --uts --mount --propagation private sh -c '
-    mount --bind "$3" /etc/resolv.conf && hostname "mx.$4" &&
-    exec "$2/usr/libexec/sendmail/sendmail" -C "$1/sendmail.cf" -bd -q1h' _ "$d" "$PKG" "$resolv" \
-    "$domain" </dev/null >"$d/stdout.log" 2>&1
-  if ! wait_for_port "$port" "$d/stdout.log"; then
+  if ! m4 "$d/receiver.mc" > "$d/sendmail.cf" ||
+    ! unshare --uts --mount --propagation private sh -c '
+      mount --bind "$3" /etc/resolv.conf && hostname "mx.$4" &&
+      exec "$2/usr/libexec/sendmail/sendmail" -C "$1/sendmail.cf" -bd -q1h' _ "$d" "$PKG" \
+      "$resolv" "$domain" </dev/null >"$d/stdout.log" 2>&1 ||
+    ! wait_for_port "$port" "$d/stdout.log"; then
+    cat "$d/stdout.log" >&2 2>/dev/null || true
     stop
     exit 1
   fi

@@ -467,7 +467,10 @@ impl Probe<'_> {
                 // address names the sender's.
                 if self.stage == Some(SmtpStage::MailFrom) {
                     return self.says(Rejected)
-                        || matches!(self.named, Some(UserUnknown | HostUnknown | Filtered))
+                        || matches!(
+                            self.named,
+                            Some(UserUnknown | HostUnknown | NotAccept | Filtered)
+                        )
                         // No recipient had been named: an address or a domain said not to
                         // exist (or to take no mail) is our sender's (Courier's "517-Domain
                         // does not exist: …", Sendmail's "Illegal MX record for host …"), for
@@ -665,15 +668,14 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     // Nothing specific: the broad words ("policy", "denied", "blocked"), then the reply code.
     let broad = by_phrase(&lower);
     // A refusal of MAIL FROM with no words or only broad words of policy (Exim's "550
-    // Administrative prohibition"): the sender refused, by Sisimai's convention for that command;
-    // so are broad words of an address or a domain there (no recipient had been named).
-    if refuses_the_sender(r)
-        && broad.is_none_or(|b| {
-            matches!(
-                b,
-                PolicyViolation | UserUnknown | HostUnknown | NotAccept | Filtered
-            )
-        })
+    // Administrative prohibition"): the sender refused, by Sisimai's convention for that command.
+    if refuses_the_sender(r) && broad.is_none_or(|b| b == PolicyViolation) {
+        return Rejected;
+    }
+    // Broad words of an address or a domain there: no recipient had been named, so they are
+    // about our sender, whatever code (or none) the refusal carries.
+    if r.stage == Some(SmtpStage::MailFrom)
+        && broad.is_some_and(|b| matches!(b, UserUnknown | HostUnknown | NotAccept | Filtered))
     {
         return Rejected;
     }

@@ -86,6 +86,19 @@ pub fn classify_text(text: &str) -> Classified {
         };
     // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
+    // Whatever read it (a provider's table of recipient verdicts included), an address or a
+    // domain refused in reply to MAIL FROM is our sender's, never a dead recipient.
+    let reason = match reason {
+        BounceReason::UserUnknown
+        | BounceReason::HostUnknown
+        | BounceReason::NotAccept
+        | BounceReason::Filtered
+            if at_mail_from =>
+        {
+            BounceReason::Rejected
+        }
+        reason => reason,
+    };
     let permanent = permanence(status, reply_code);
     Classified {
         recipients: vec![Verdict {
@@ -225,6 +238,28 @@ mod tests {
     /// Refusals of our sender (its address, its domain) must never be read as a dead
     /// recipient: that would suppress a good address. Wordings from receiving servers' own
     /// sources and documentation (docs/research/sender-side-wordings.md).
+    /// Said in reply to MAIL FROM, with or without a leading reply code (a relay's "host …
+    /// said: …", Exim's "SMTP error … after MAIL FROM"), by broad words, a provider's table
+    /// or a status code that names a domain accepting no mail: never a dead recipient.
+    #[test]
+    fn an_address_refused_at_mail_from_is_never_a_dead_recipient() {
+        for text in [
+            "host mx.example.net[192.0.2.1] said: 550 Mailbox not available (in reply to MAIL FROM command)",
+            "SMTP error from remote mail server after MAIL FROM:<dsn@example.org> SIZE=1234: 550 Unknown domain",
+            "host mx.example.net[192.0.2.1] said: 550 example.org does not accept mail (in reply to MAIL FROM command)",
+            "host cluster9.us.messagelabs.com[67.219.246.1] said: 550 No such user (in reply to MAIL FROM command)",
+            "550 5.3.2 Service currently unavailable (in reply to MAIL FROM command)",
+        ] {
+            let v = &classify_text(text).recipients[0];
+            assert!(!v.hard, "{text}: {:?}", v.reason);
+            assert!(
+                !matches!(v.reason, UserUnknown | HostUnknown | NotAccept | HasMoved),
+                "{text}: {:?}",
+                v.reason
+            );
+        }
+    }
+
     #[test]
     fn a_refusal_of_our_sender_is_never_a_dead_recipient() {
         let sender = |text: &str, want: BounceReason| {

@@ -1473,17 +1473,23 @@ fn refuses_client_ip(lower: &str) -> bool {
 
 /// "Rejected: 192.0.2.7 listed at bl.example" (Sendmail's FEATURE(dnsbl)), "[192.0.2.7] is
 /// listed on zen.example": the client's IP address is on a list (of a zone, a blocklist). Not
-/// an address or a name that is listed ("not listed in Domino Directory" is a user unknown).
+/// an address or a name that is listed ("not listed in Domino Directory" is a user unknown),
+/// nor an address in the message's links ("URL 192.0.2.7 listed in multi.surbl.org").
 fn client_ip_listed(lower: &str) -> bool {
     lower.match_indices(" listed ").any(|(at, w)| {
         let before = lower[..at].trim_end();
         let before = before.strip_suffix(" is").unwrap_or(before);
-        let token = before
-            .rsplit(|c: char| c.is_whitespace() || c == ':' || c == ',')
-            .next()
-            .unwrap_or("");
+        let mut words = before.rsplit(char::is_whitespace);
+        let token = words.next().unwrap_or("").trim_end_matches([':', ',']);
+        let named = words.next().unwrap_or("");
         let after = &lower[at + w.len()..];
-        is_ip_token(token) && ["at ", "in ", "on ", "by "].iter().any(|p| after.starts_with(p))
+        is_ip_token(token)
+            && !["url", "uri", "link", "links"].contains(&named)
+            && !lower.contains("surbl")
+            && !lower.contains("uribl")
+            && ["at ", "in ", "on ", "by "]
+                .iter()
+                .any(|p| after.starts_with(p))
     })
 }
 
@@ -1562,17 +1568,30 @@ mod tests {
         for text in [
             "550 5.7.1 Rejected: 192.0.2.7 listed at bl.example",
             "554 [192.0.2.7] is listed on zen.example",
-            "550 Mail refused - 2001:db8::7 listed by dnsbl.example",
+            "550 5.7.1 Rejected: 2001:db8::7 listed at bl.example",
         ] {
             let lower = text.to_ascii_lowercase();
             assert_eq!(spoken(&lower, false), Some(BounceReason::Blocked), "{text}");
         }
         assert_ne!(
-            spoken("550 5.1.1 someone@example.org not listed in domino directory", false),
+            spoken(
+                "550 5.1.1 someone@example.org not listed in domino directory",
+                false
+            ),
             Some(BounceReason::Blocked)
         );
         assert_ne!(
-            spoken("550 5.7.1 rejected: mail.example.org listed at our partners", false),
+            spoken(
+                "550 5.7.1 rejected: mail.example.org listed at our partners",
+                false
+            ),
+            Some(BounceReason::Blocked)
+        );
+        assert_ne!(
+            spoken(
+                "554 5.7.1 message contains url 198.51.100.7 listed in multi.surbl.org",
+                false
+            ),
             Some(BounceReason::Blocked)
         );
     }
