@@ -551,6 +551,11 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         &[
             "spam detected",
             "spam not accepted",
+            // A link or a domain in the message on a URI list (SURBL, URIBL, Spamhaus's DBL
+            // for content): the message, not the client.
+            "rejected by surbl",
+            "listed in multi.surbl.org",
+            "domain present in the spamhaus dbl",
             "message content rejected",
             "content rejected",
             "message filtered",
@@ -711,6 +716,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "rejected based on blacklist",
             "service refused, please try later",
             "greylisted",
+            "traffic not accepted from this ip",
+            "bl.spamcop.net",
         ],
     ),
     (
@@ -760,6 +767,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::SystemError,
         &[
             "local configuration error",
+            "rbl lookup error",
+            "dnsbl lookup error",
+            "dns error on ",
+            "dns error during",
             "mail system configuration error",
             "temporary local problem",
             "service currently unavailable",
@@ -1208,6 +1219,7 @@ const ORDERED: &[(BounceReason, &[&str])] = &[
     (BounceReason::AuthFailure, &["is not allowed to send from <", "spf record"]),
     (BounceReason::Blocked, &["access from ip address ", " blocked"]),
     (BounceReason::Blocked, &["client host ", " blocked using"]),
+    (BounceReason::Blocked, &["client host [", "] blocked"]),
     (BounceReason::Blocked, &["connections will not be accepted from ", "spamhaus"]),
     (BounceReason::Blocked, &["email blocked by ", "barracudacentral"]),
     (BounceReason::Blocked, &["email blocked by ", "spamhaus"]),
@@ -1444,6 +1456,18 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     {
         return false;
     }
+    // The receiver's own lookup of a list failed ("Temporary lookup failure of 192.0.2.7 at
+    // zen.example", "temporary RBL lookup error"): no verdict on the client.
+    if reason == BounceReason::Blocked && RECEIVER_LOOKUP_FAILURES.iter().any(|w| lower.contains(w))
+    {
+        return false;
+    }
+    // Our sender's address or domain on a list ("Sender address [a@b] blocked using
+    // dbl.example", Postfix's class for a listed sender; "envelope sender a@b blacklisted"): a
+    // refusal of our sender, not of the client.
+    if matches!(reason, BounceReason::Blocked | BounceReason::Rejected) && sender_listed(lower) {
+        return reason == BounceReason::Rejected;
+    }
     // (A relay refusal worded the same way stays the relay's.)
     if reason == BounceReason::Blocked
         && (refuses_client_ip(lower) || client_ip_listed(lower))
@@ -1461,13 +1485,23 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
             .any(|(_, parts)| in_order(lower, parts))
 }
 
-/// "Mail from 192.0.2.7 refused" (Sendmail's check_relay, Trend Micro's RBL+, many filters):
-/// the client's IP address is what was refused.
+/// "Mail from 192.0.2.7 refused" (Sendmail's check_relay, Trend Micro's RBL+, many filters),
+/// "… from 192.0.2.7 not allowed", Yahoo's "All messages from 192.0.2.7 will be permanently
+/// deferred": the client's IP address is what was refused.
 fn refuses_client_ip(lower: &str) -> bool {
     lower.match_indices("from ").any(|(at, w)| {
         let rest = &lower[at + w.len()..];
         let (token, after) = rest.split_once(' ').unwrap_or((rest, ""));
-        is_ip_token(token) && after.starts_with("refused")
+        is_ip_token(token)
+            && [
+                "refused",
+                "not allowed",
+                "will be permanently deferred",
+                "blocked",
+                "is blocked",
+            ]
+            .iter()
+            .any(|w| after.starts_with(w))
     })
 }
 
@@ -1491,6 +1525,45 @@ fn client_ip_listed(lower: &str) -> bool {
                 .iter()
                 .any(|p| after.starts_with(p))
     })
+}
+
+/// The receiving server's own failure to look a client up on a list.
+const RECEIVER_LOOKUP_FAILURES: &[&str] = &[
+    "temporary lookup failure",
+    "rbl lookup error",
+    "dnsbl lookup error",
+    "dns error on ",
+    "dns error during",
+];
+
+/// Our sender's address or domain said to be on a list: Postfix's reply for a listed sender
+/// ("Sender address [a@b] blocked using …"), "envelope sender a@b blacklisted", "sender a@b
+/// black listed".
+fn sender_listed(lower: &str) -> bool {
+    const LISTED: &[&str] = &[
+        "blocked using",
+        "blacklisted",
+        "black listed",
+        "blocklisted",
+    ];
+    let sender_named = |at: usize, w: &str| {
+        let rest = lower[at + w.len()..].trim_start();
+        let token = rest.split_whitespace().next().unwrap_or("");
+        rest.starts_with('[') || token.contains('@')
+    };
+    ["sender address ", "envelope sender ", "sender "]
+        .iter()
+        .any(|subject| {
+            lower.match_indices(subject).any(|(at, w)| {
+                sender_named(at, w)
+                    && LISTED.iter().any(|l| {
+                        let from = at + w.len();
+                        lower
+                            .get(from..(from + 80 + l.len()).min(lower.len()))
+                            .is_some_and(|window| window.contains(l))
+                    })
+            })
+        })
 }
 
 /// An IP address as a reply writes it, bare or in brackets or parentheses.
@@ -1558,6 +1631,55 @@ mod tests {
         ));
         assert!(in_order("user (x) unknown", &["user (", ") unknown"]));
         assert!(!in_order("unknown user (x)", &["user (", ") unknown"]));
+    }
+
+    /// Blocklist refusals as receiving servers word them (docs/research/blocklist-wordings.md):
+    /// the client refused by its address; our sender's address on a list (a refusal of our
+    /// sender); a link in the message on a URI list (the content); the receiver's own failure
+    /// to look the client up (no verdict on anybody).
+    #[test]
+    fn blocklist_refusals_tell_the_client_the_sender_the_content_and_the_lookup_apart() {
+        use BounceReason::*;
+        let read = |text: &str| super::super::classify_text(text).recipients[0].reason;
+        for (text, want) in [
+            ("553 Mail from 192.0.2.7 not allowed", Blocked),
+            (
+                "554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked you may be infected",
+                Blocked,
+            ),
+            (
+                "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.",
+                Blocked,
+            ),
+            ("550 5.7.1 Rejected - listed in bl.spamcop.net", Blocked),
+            (
+                "554 5.7.1 Service unavailable; Sender address [a@example.org] blocked using dbl.example; https://dbl.example/query/example.org",
+                Rejected,
+            ),
+            ("550 envelope sender a@example.org blacklisted.", Rejected),
+            ("550 5.7.1 sender a@example.org black listed #127", Rejected),
+            ("554 Rejected by SURBL.", SpamDetected),
+            (
+                "550 5.7.1 Your email was rejected due to having a domain present in the Spamhaus DBL -- see https://www.spamhaus.org/dbl/",
+                SpamDetected,
+            ),
+            ("451 temporary RBL lookup error", SystemError),
+            ("421 DNS error on zen.spamhaus.org", SystemError),
+        ] {
+            assert_eq!(read(text), want, "{text}");
+        }
+        // A failed lookup is not a listing, whatever list it names.
+        assert_ne!(
+            read("451 4.4.3 Temporary lookup failure of 192.0.2.7 at zen.spamhaus.org"),
+            Blocked
+        );
+        // The client's own listing stays the client's.
+        assert_eq!(
+            read(
+                "554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org"
+            ),
+            Blocked
+        );
     }
 
     /// A client's IP address on a zone's list is a block of the client (Sendmail's
