@@ -737,9 +737,23 @@ fn named(hosts: &str) -> Vec<Provider> {
 /// The provider's own reading of `reply` (lower case), when `hosts` shows who answered: the
 /// first provider named whose documentation reads it.
 pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<BounceReason> {
-    named(hosts)
+    let reason = named(hosts)
         .into_iter()
-        .find_map(|provider| reading(provider, reply, stage))
+        .find_map(|provider| reading(provider, reply, stage))?;
+    // A provider's verdict on an address, said in reply to MAIL FROM (before any recipient was
+    // named), is about our sender: never a dead recipient.
+    Some(match reason {
+        BounceReason::UserUnknown
+        | BounceReason::HostUnknown
+        | BounceReason::NotAccept
+        | BounceReason::Filtered
+        | BounceReason::HasMoved
+            if stage == Some(SmtpStage::MailFrom) =>
+        {
+            BounceReason::Rejected
+        }
+        reason => reason,
+    })
 }
 
 /// What `provider` documents `reply` (lower case) to mean.
@@ -877,6 +891,22 @@ fn spectrum_code(reply: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A provider's table reads a recipient's verdict; said in reply to MAIL FROM it is our
+    /// sender's, whichever path asks (a report's Remote-MTA, a bare reply).
+    #[test]
+    fn a_providers_address_verdict_at_mail_from_is_our_sender() {
+        let hosts = "cluster9.us.messagelabs.com";
+        let reply = "550 no such user";
+        assert_eq!(
+            reason(hosts, reply, Some(SmtpStage::RcptTo)),
+            Some(BounceReason::UserUnknown)
+        );
+        assert_eq!(
+            reason(hosts, reply, Some(SmtpStage::MailFrom)),
+            Some(BounceReason::Rejected)
+        );
+    }
 
     #[test]
     fn providers_are_known_by_their_hosts_only() {

@@ -386,7 +386,10 @@ impl Probe<'_> {
                 self.says(MesgTooBig)
             }
             Suspend => self.reply_code == Some(525) || self.says(Suspend),
-            HasMoved | NotCompliantRfc | BadReputation | Speeding => self.says(reason),
+            // Refused at MAIL FROM, no recipient had been named: a moved mailbox there is not
+            // the recipient's (the Rejected probe's).
+            HasMoved => self.stage != Some(SmtpStage::MailFrom) && self.says(reason),
+            NotCompliantRfc | BadReputation | Speeding => self.says(reason),
             NoRelaying => {
                 !matches!(self.preset, Some(SecurityError | SystemError | Undefined))
                     && !self.stage.is_some_and(SmtpStage::is_session_setup)
@@ -469,13 +472,13 @@ impl Probe<'_> {
                     return self.says(Rejected)
                         || matches!(
                             self.named,
-                            Some(UserUnknown | HostUnknown | NotAccept | Filtered)
+                            Some(UserUnknown | HostUnknown | NotAccept | Filtered | HasMoved)
                         )
                         // No recipient had been named: an address or a domain said not to
                         // exist (or to take no mail) is our sender's (Courier's "517-Domain
                         // does not exist: …", Sendmail's "Illegal MX record for host …"), for
                         // good or for now.
-                        || [UserUnknown, HostUnknown, NotAccept]
+                        || [UserUnknown, HostUnknown, NotAccept, HasMoved]
                             .iter()
                             .any(|r| self.says(*r))
                         // x.4.3, a directory (name) server failure, refused for good at MAIL
@@ -1551,6 +1554,7 @@ mod tests {
             ),
             ("550 No such user here", 550),
             ("554 Domain example.org does not accept mail", 554),
+            ("550 5.1.6 Mailbox has moved", 550),
         ] {
             let reason = decide(&Refusal {
                 reply_code: Some(reply_code),

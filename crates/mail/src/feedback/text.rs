@@ -93,6 +93,7 @@ pub fn classify_text(text: &str) -> Classified {
         | BounceReason::HostUnknown
         | BounceReason::NotAccept
         | BounceReason::Filtered
+        | BounceReason::HasMoved
             if at_mail_from =>
         {
             BounceReason::Rejected
@@ -249,6 +250,7 @@ mod tests {
             "host mx.example.net[192.0.2.1] said: 550 example.org does not accept mail (in reply to MAIL FROM command)",
             "host cluster9.us.messagelabs.com[67.219.246.1] said: 550 No such user (in reply to MAIL FROM command)",
             "550 5.3.2 Service currently unavailable (in reply to MAIL FROM command)",
+            "550 5.1.6 Mailbox has moved (in reply to MAIL FROM command)",
         ] {
             let v = &classify_text(text).recipients[0];
             assert!(!v.hard, "{text}: {:?}", v.reason);

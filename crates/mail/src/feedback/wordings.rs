@@ -1465,7 +1465,10 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     // Our sender's address or domain on a list ("Sender address [a@b] blocked using
     // dbl.example", Postfix's class for a listed sender; "envelope sender a@b blacklisted"): a
     // refusal of our sender, not of the client.
-    if matches!(reason, BounceReason::Blocked | BounceReason::Rejected) && sender_listed(lower) {
+    if matches!(reason, BounceReason::Blocked | BounceReason::Rejected)
+        && sender_listed(lower)
+        && !RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r))
+    {
         return reason == BounceReason::Rejected;
     }
     // (A relay refusal worded the same way stays the relay's.)
@@ -1492,16 +1495,29 @@ fn refuses_client_ip(lower: &str) -> bool {
     lower.match_indices("from ").any(|(at, w)| {
         let rest = &lower[at + w.len()..];
         let (token, after) = rest.split_once(' ').unwrap_or((rest, ""));
+        // What came from it: mail, not a relay or a login ("Relay from 192.0.2.7 not allowed").
+        let what = lower[..at].split_whitespace().next_back().unwrap_or("");
+        let mail = [
+            "mail",
+            "messages",
+            "email",
+            "e-mail",
+            "traffic",
+            "connections",
+        ]
+        .contains(&what);
         is_ip_token(token)
-            && [
-                "refused",
-                "not allowed",
-                "will be permanently deferred",
-                "blocked",
-                "is blocked",
-            ]
-            .iter()
-            .any(|w| after.starts_with(w))
+            && (after.starts_with("refused")
+                || (mail
+                    && !lower.contains("spf")
+                    && [
+                        "not allowed",
+                        "will be permanently deferred",
+                        "blocked",
+                        "is blocked",
+                    ]
+                    .iter()
+                    .any(|w| after.starts_with(w))))
     })
 }
 
@@ -1537,8 +1553,10 @@ const RECEIVER_LOOKUP_FAILURES: &[&str] = &[
 ];
 
 /// Our sender's address or domain said to be on a list: Postfix's reply for a listed sender
-/// ("Sender address [a@b] blocked using …"), "envelope sender a@b blacklisted", "sender a@b
-/// black listed".
+/// ("Sender address [a@b] blocked using …", the address perhaps blanked by the reader),
+/// Microsoft's "MailFrom domain is listed in Spamhaus", "envelope sender a@b blacklisted",
+/// "sender a@b black listed". Not when the text names the client too (its listing is the
+/// client's).
 fn sender_listed(lower: &str) -> bool {
     const LISTED: &[&str] = &[
         "blocked using",
@@ -1546,23 +1564,37 @@ fn sender_listed(lower: &str) -> bool {
         "black listed",
         "blocklisted",
     ];
-    let sender_named = |at: usize, w: &str| {
+    if lower.contains("client") {
+        return false;
+    }
+    let postfix = lower.match_indices("sender address ").any(|(at, w)| {
         let rest = lower[at + w.len()..].trim_start();
-        let token = rest.split_whitespace().next().unwrap_or("");
-        rest.starts_with('[') || token.contains('@')
+        let rest = match rest.strip_prefix('[') {
+            Some(inside) => inside.split_once(']').map_or("", |(_, after)| after),
+            None => rest,
+        };
+        rest.trim_start().starts_with("blocked using")
+    });
+    let listed_after = |from: usize| {
+        LISTED.iter().any(|l| {
+            let to = (from + 80 + l.len()).min(lower.len());
+            lower
+                .get(from..to)
+                .or_else(|| lower.get(from..))
+                .is_some_and(|window| window.contains(l))
+        })
     };
-    ["sender address ", "envelope sender ", "sender "]
-        .iter()
-        .any(|subject| {
-            lower.match_indices(subject).any(|(at, w)| {
-                sender_named(at, w)
-                    && LISTED.iter().any(|l| {
-                        let from = at + w.len();
-                        lower
-                            .get(from..(from + 80 + l.len()).min(lower.len()))
-                            .is_some_and(|window| window.contains(l))
-                    })
-            })
+    postfix
+        || lower.contains("mailfrom domain is listed")
+        || lower
+            .match_indices("envelope sender ")
+            .any(|(at, w)| listed_after(at + w.len()))
+        || lower.match_indices("sender ").any(|(at, w)| {
+            let rest = &lower[at + w.len()..];
+            rest.split_whitespace()
+                .next()
+                .is_some_and(|t| t.contains('@'))
+                && listed_after(at + w.len())
         })
 }
 
@@ -1664,6 +1696,14 @@ mod tests {
                 SpamDetected,
             ),
             ("451 temporary RBL lookup error", SystemError),
+            (
+                "451 4.7.1 dnsbl lookup error for zen.spamhaus.org",
+                SystemError,
+            ),
+            (
+                "550 5.7.1 Service unavailable, MailFrom domain is listed in Spamhaus. To request removal from this list see https://www.spamhaus.org/query/lookup/ (S8002)",
+                Rejected,
+            ),
             ("421 DNS error on zen.spamhaus.org", SystemError),
         ] {
             assert_eq!(read(text), want, "{text}");
@@ -1673,6 +1713,30 @@ mod tests {
             read("451 4.4.3 Temporary lookup failure of 192.0.2.7 at zen.spamhaus.org"),
             Blocked
         );
+        // A relay refused, an SPF failure, a client named beside a listed sender, a recipient
+        // refused whatever it goes on to say: none is our sender's listing or a client's block.
+        assert_ne!(read("550 5.7.1 Relay from 192.0.2.7 not allowed"), Blocked);
+        assert_ne!(
+            read("550 5.7.23 Mail from 192.0.2.7 not allowed (SPF fail)"),
+            Blocked
+        );
+        assert_eq!(
+            read(
+                "554 5.7.1 Rejected: sender a@example.org, client [192.0.2.7] blocked using zen.spamhaus.org"
+            ),
+            Blocked
+        );
+        assert_eq!(read("550 Sender [192.0.2.7] blacklisted"), Blocked);
+        let recipient = super::super::classify_text(
+            "550 5.1.1 <r@example.net>: Recipient address rejected: sender a@example.org blacklisted",
+        );
+        assert!(!recipient.recipients[0].hard);
+        // A link on a URI list is the content, not the client, even with the client's address
+        // rule in reach.
+        assert!(!says(
+            Blocked,
+            "554 5.7.1 message contains url 198.51.100.7 listed in black.uribl.com"
+        ));
         // The client's own listing stays the client's.
         assert_eq!(
             read(
