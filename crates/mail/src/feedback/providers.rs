@@ -737,23 +737,11 @@ fn named(hosts: &str) -> Vec<Provider> {
 /// The provider's own reading of `reply` (lower case), when `hosts` shows who answered: the
 /// first provider named whose documentation reads it.
 pub fn reason(hosts: &str, reply: &str, stage: Option<SmtpStage>) -> Option<BounceReason> {
-    let reason = named(hosts)
+    named(hosts)
         .into_iter()
-        .find_map(|provider| reading(provider, reply, stage))?;
-    // A provider's verdict on an address, said in reply to MAIL FROM (before any recipient was
-    // named), is about our sender: never a dead recipient.
-    Some(match reason {
-        BounceReason::UserUnknown
-        | BounceReason::HostUnknown
-        | BounceReason::NotAccept
-        | BounceReason::Filtered
-        | BounceReason::HasMoved
-            if stage == Some(SmtpStage::MailFrom) =>
-        {
-            BounceReason::Rejected
-        }
-        reason => reason,
-    })
+        .find_map(|provider| reading(provider, reply, stage))
+        // A provider's verdict on an address, said in reply to MAIL FROM, is about our sender.
+        .map(|reason| super::reasons::at_stage(reason, stage))
 }
 
 /// What `provider` documents `reply` (lower case) to mean.

@@ -470,10 +470,7 @@ impl Probe<'_> {
                 // address names the sender's.
                 if self.stage == Some(SmtpStage::MailFrom) {
                     return self.says(Rejected)
-                        || matches!(
-                            self.named,
-                            Some(UserUnknown | HostUnknown | NotAccept | Filtered | HasMoved)
-                        )
+                        || self.named.is_some_and(|n| ADDRESS_VERDICTS.contains(&n))
                         // No recipient had been named: an address or a domain said not to
                         // exist (or to take no mail) is our sender's (Courier's "517-Domain
                         // does not exist: …", Sendmail's "Illegal MX record for host …"), for
@@ -677,8 +674,9 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     }
     // Broad words of an address or a domain there: no recipient had been named, so they are
     // about our sender, whatever code (or none) the refusal carries.
-    if r.stage == Some(SmtpStage::MailFrom)
-        && broad.is_some_and(|b| matches!(b, UserUnknown | HostUnknown | NotAccept | Filtered))
+    if let Some(reason) = broad
+        && r.stage == Some(SmtpStage::MailFrom)
+        && ADDRESS_VERDICTS.contains(&reason)
     {
         return Rejected;
     }
@@ -946,6 +944,27 @@ pub fn is_hard(reason: BounceReason, permanent: bool) -> bool {
 /// exist, a domain that does not, a mailbox that moved are hard however the code was worded (a
 /// queue that gave up on "4.1.1 user unknown" after days tried enough); a domain that accepts
 /// no mail is hard unless the refusal was temporary.
+/// The verdicts on an address or its domain: said in reply to MAIL FROM, before any recipient
+/// was named, each is about our sender.
+const ADDRESS_VERDICTS: &[BounceReason] = &[
+    BounceReason::UserUnknown,
+    BounceReason::HostUnknown,
+    BounceReason::NotAccept,
+    BounceReason::Filtered,
+    BounceReason::HasMoved,
+];
+
+/// `reason` as read at `stage`: a verdict on an address said in reply to MAIL FROM is a refusal
+/// of our sender (`rejected`), never a dead recipient, whoever read it (a probe, the broad
+/// words, a provider's table).
+pub(super) fn at_stage(reason: BounceReason, stage: Option<SmtpStage>) -> BounceReason {
+    if stage == Some(SmtpStage::MailFrom) && ADDRESS_VERDICTS.contains(&reason) {
+        BounceReason::Rejected
+    } else {
+        reason
+    }
+}
+
 pub fn is_hard_report(reason: BounceReason, temporary: bool) -> bool {
     match reason {
         BounceReason::UserUnknown | BounceReason::HostUnknown | BounceReason::HasMoved => true,
@@ -1547,6 +1566,14 @@ mod tests {
     /// dead recipient, for good or for now.
     #[test]
     fn an_unknown_address_or_domain_at_mail_from_is_our_sender() {
+        let at = |text, reply_code, stage| {
+            decide(&Refusal {
+                reply_code: Some(reply_code),
+                text,
+                stage: Some(stage),
+                ..Refusal::default()
+            })
+        };
         for (text, reply_code) in [
             (
                 "517-Domain does not exist: example.org.\n517 Invalid domain, see <URL:ftp://ftp.isi.edu/in-notes/rfc1035.txt>",
@@ -1556,28 +1583,17 @@ mod tests {
             ("554 Domain example.org does not accept mail", 554),
             ("550 5.1.6 Mailbox has moved", 550),
         ] {
-            let reason = decide(&Refusal {
-                reply_code: Some(reply_code),
-                text,
-                stage: Some(SmtpStage::MailFrom),
-                ..Refusal::default()
-            });
+            let reason = at(text, reply_code, SmtpStage::MailFrom);
             assert_eq!(reason, BounceReason::Rejected, "{text}");
             // At RCPT TO the same words are the recipient's.
-            let at_rcpt = decide(&Refusal {
-                reply_code: Some(reply_code),
-                text,
-                stage: Some(SmtpStage::RcptTo),
-                ..Refusal::default()
-            });
+            let at_rcpt = at(text, reply_code, SmtpStage::RcptTo);
             assert_ne!(at_rcpt, BounceReason::Rejected, "{text}");
         }
-        let temporary = decide(&Refusal {
-            reply_code: Some(451),
-            text: "451 Domain does not exist: example.org, try again",
-            stage: Some(SmtpStage::MailFrom),
-            ..Refusal::default()
-        });
+        let temporary = at(
+            "451 Domain does not exist: example.org, try again",
+            451,
+            SmtpStage::MailFrom,
+        );
         assert_eq!(temporary, BounceReason::Rejected);
         assert!(!is_hard_report(temporary, true));
     }

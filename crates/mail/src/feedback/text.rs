@@ -86,19 +86,11 @@ pub fn classify_text(text: &str) -> Classified {
         };
     // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
-    // Whatever read it (a provider's table of recipient verdicts included), an address or a
-    // domain refused in reply to MAIL FROM is our sender's, never a dead recipient.
-    let reason = match reason {
-        BounceReason::UserUnknown
-        | BounceReason::HostUnknown
-        | BounceReason::NotAccept
-        | BounceReason::Filtered
-        | BounceReason::HasMoved
-            if at_mail_from =>
-        {
-            BounceReason::Rejected
-        }
-        reason => reason,
+    // Whatever read it, an address or a domain refused in reply to MAIL FROM is our sender's.
+    let reason = if at_mail_from {
+        reasons::at_stage(reason, Some(SmtpStage::MailFrom))
+    } else {
+        reason
     };
     let permanent = permanence(status, reply_code);
     Classified {

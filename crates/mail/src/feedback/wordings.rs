@@ -1575,15 +1575,7 @@ fn sender_listed(lower: &str) -> bool {
         };
         rest.trim_start().starts_with("blocked using")
     });
-    let listed_after = |from: usize| {
-        LISTED.iter().any(|l| {
-            let to = (from + 80 + l.len()).min(lower.len());
-            lower
-                .get(from..to)
-                .or_else(|| lower.get(from..))
-                .is_some_and(|window| window.contains(l))
-        })
-    };
+    let listed_after = |from: usize| LISTED.iter().any(|l| said_after(lower, from, l));
     postfix
         || lower.contains("mailfrom domain is listed")
         || lower
@@ -1611,14 +1603,18 @@ fn is_ip_token(token: &str) -> bool {
 /// `said` follows `subject` closely (within 80 bytes of its end): a statement about it, not
 /// about something named later in a longer text.
 fn said_of(lower: &str, subject: &str, said: &str) -> bool {
-    lower.match_indices(subject).any(|(at, _)| {
-        let from = at + subject.len();
-        let to = (from + 80 + said.len()).min(lower.len());
-        lower
-            .get(from..to)
-            .or_else(|| lower.get(from..))
-            .is_some_and(|window| window.contains(said))
-    })
+    lower
+        .match_indices(subject)
+        .any(|(at, _)| said_after(lower, at + subject.len(), said))
+}
+
+/// `said` within 80 bytes after byte `from` of `lower`.
+fn said_after(lower: &str, from: usize, said: &str) -> bool {
+    let to = (from + 80 + said.len()).min(lower.len());
+    lower
+        .get(from..to)
+        .or_else(|| lower.get(from..))
+        .is_some_and(|window| window.contains(said))
 }
 
 pub(super) fn in_order(hay: &str, parts: &[&str]) -> bool {
