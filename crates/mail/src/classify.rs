@@ -181,11 +181,13 @@ mod tests {
                 Suspend,
                 false,
             ),
+            // Postfix's failed lookup of one of its own tables: the receiving system's
+            // (docs/research/transport-wordings.md).
             (
                 451,
                 Some("4.3.0"),
                 "Temporary lookup failure",
-                NetworkError,
+                SystemError,
                 false,
             ),
             (

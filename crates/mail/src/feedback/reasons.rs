@@ -940,10 +940,6 @@ pub fn is_hard(reason: BounceReason, permanent: bool) -> bool {
     permanent && is_hard_report(reason, false)
 }
 
-/// Hard or soft for a report of a delivery that ended (a DSN): an address that does not
-/// exist, a domain that does not, a mailbox that moved are hard however the code was worded (a
-/// queue that gave up on "4.1.1 user unknown" after days tried enough); a domain that accepts
-/// no mail is hard unless the refusal was temporary.
 /// The verdicts on an address or its domain: said in reply to MAIL FROM, before any recipient
 /// was named, each is about our sender.
 const ADDRESS_VERDICTS: &[BounceReason] = &[
@@ -965,6 +961,10 @@ pub(super) fn at_stage(reason: BounceReason, stage: Option<SmtpStage>) -> Bounce
     }
 }
 
+/// Hard or soft for a report of a delivery that ended (a DSN): an address that does not
+/// exist, a domain that does not, a mailbox that moved are hard however the code was worded (a
+/// queue that gave up on "4.1.1 user unknown" after days tried enough); a domain that accepts
+/// no mail is hard unless the refusal was temporary.
 pub fn is_hard_report(reason: BounceReason, temporary: bool) -> bool {
     match reason {
         BounceReason::UserUnknown | BounceReason::HostUnknown | BounceReason::HasMoved => true,

@@ -8,6 +8,10 @@ use super::*;
 pub fn classify_text(text: &str) -> Classified {
     // One reply says what it has to say in a few KB; the bound keeps the scans linear.
     let text = truncate(text.trim(), 8 * 1024);
+    // A multi-line reply flattened into one ("… at a rate that 550-5.2.1 prevents …"): the
+    // words are read without the repeated codes between them.
+    let unfolded = unfold_reply(text);
+    let text = unfolded.as_str();
     let lower = text.to_ascii_lowercase();
     if VACATION_WORDS.iter().any(|w| lower.contains(w)) && leading_reply_code(text).is_none() {
         return Classified {
@@ -24,7 +28,13 @@ pub fn classify_text(text: &str) -> Classified {
             ..Classified::empty(Kind::Autoreply)
         };
     }
-    let reply_code = leading_reply_code(text);
+    // A relay's record of the next hop's reply ("host mx[192.0.2.1] said: 550 …", qmail's
+    // "Remote host said: 553 …") carries the reply code after its prefix.
+    let reply_code = leading_reply_code(text).or_else(|| {
+        lower
+            .find(" said: ")
+            .and_then(|at| leading_reply_code(&text[at + " said: ".len()..]))
+    });
     let status = Status::find(text);
     // A bare reply answers one recipient unless it says otherwise.
     let stage = stage_in(&lower).or(Some(SmtpStage::RcptTo));
@@ -46,9 +56,11 @@ pub fn classify_text(text: &str) -> Classified {
             reasons::smtp_login_refused(reply_code, &lower).then_some(BounceReason::SecurityError)
         })
         .or_else(|| {
-            (!at_mail_from)
-                .then(|| wordings::spoken(&lower, limit))
-                .flatten()
+            // Said in reply to MAIL FROM, only the statements about the connection, its rate
+            // and the client are read before the stage's rules: an address or a mailbox named
+            // there is our sender's.
+            wordings::spoken(&lower, limit)
+                .filter(|r| !at_mail_from || SAID_OF_THE_SESSION.contains(r))
         })
         .or_else(|| {
             (!at_mail_from)
@@ -106,6 +118,92 @@ pub fn classify_text(text: &str) -> Classified {
         }],
         ..Classified::empty(Kind::Reply)
     }
+}
+
+/// Statements about the session rather than an address (a connection limit, a sending rate,
+/// TLS, the command, the path, the client's block): read as such at MAIL FROM too.
+const SAID_OF_THE_SESSION: &[BounceReason] = &[
+    BounceReason::TooManyConn,
+    BounceReason::Speeding,
+    BounceReason::FailedStartTls,
+    BounceReason::SyntaxError,
+    BounceReason::NetworkError,
+    BounceReason::SystemFull,
+    BounceReason::Blocked,
+];
+
+/// `text` without the reply codes a multi-line reply repeats inside it once flattened
+/// ("550-5.2.1 The user … at a rate that 550-5.2.1 prevents … 550 5.2.1 https://…"): every
+/// later `NNN-`, `NNN-x.y.z` or `NNN x.y.z` of the first reply code is dropped. The first one
+/// stays (the reply's code and status are read from it).
+fn unfold_reply(text: &str) -> String {
+    let is_status = |t: &str| {
+        let parts: Vec<&str> = t.split('.').collect();
+        parts.len() == 3
+            && matches!(parts[0], "2" | "4" | "5")
+            && parts[1..]
+                .iter()
+                .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let code_of = |t: &str| {
+        let b = t.as_bytes();
+        (b.len() >= 3
+            && b[..3].iter().all(u8::is_ascii_digit)
+            && (b'2'..=b'5').contains(&b[0])
+            && (b.len() == 3 || b[3] == b'-'))
+            .then(|| t[..3].to_string())
+    };
+    // Each word with its byte offset.
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                words.push((s, &text[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, &text[s..]));
+    }
+    let Some(first) = words.iter().position(|(_, w)| code_of(w).is_some()) else {
+        return text.to_string();
+    };
+    let code = code_of(words[first].1).unwrap_or_default();
+    // Byte ranges to drop.
+    let mut drop = Vec::new();
+    let mut i = first + 1;
+    while i < words.len() {
+        let (at, w) = words[i];
+        if let Some(rest) = w.strip_prefix(&code).and_then(|r| r.strip_prefix('-')) {
+            let len = if rest.is_empty() || is_status(rest) {
+                w.len()
+            } else {
+                code.len() + 1
+            };
+            drop.push((at, at + len));
+        } else if w == code && words.get(i + 1).is_some_and(|(_, n)| is_status(n)) {
+            let (next_at, next) = words[i + 1];
+            drop.push((at, next_at + next.len()));
+            i += 1;
+        }
+        i += 1;
+    }
+    if drop.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for (a, b) in drop {
+        out.push_str(&text[from..a]);
+        // The space after the dropped code goes with it.
+        from = b + text[b..].len() - text[b..].trim_start().len();
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// The human-readable text of the report (not the returned original).
@@ -469,5 +567,173 @@ mod tests {
             ),
             Rejected
         );
+    }
+
+    /// Wordings from the surveys of docs/research (account-, transport- and content-wordings.md),
+    /// each cited there: what they mean, and never a dead recipient where they say otherwise.
+    #[test]
+    fn surveyed_wordings_of_the_path_the_account_and_the_content() {
+        let wrong = std::cell::RefCell::new(Vec::new());
+        let reads = |text: &str, want: BounceReason, hard: bool| {
+            let v = &classify_text(text).recipients[0];
+            if (v.reason, v.hard) != (want, hard) {
+                wrong.borrow_mut().push(format!(
+                    "{want:?} read {:?} (hard {}): {text}",
+                    v.reason, v.hard
+                ));
+            }
+        };
+        // A name server that failed for now is no verdict on the domain; an ESP's suppression
+        // list is the ESP's, not the receiver's; SPF named in a 5.1.0 refusal is SPF.
+        reads(
+            "Host or domain name not found. Name service error for name=example.com type=MX: Host not found, try again",
+            NetworkError,
+            false,
+        );
+        reads(
+            "all host address lookups failed temporarily",
+            NetworkError,
+            false,
+        );
+        reads(
+            "CNAME lookup failed temporarily. (#4.4.3)",
+            NetworkError,
+            false,
+        );
+        reads(
+            "host mx.example.com[192.0.2.44] said: 550 5.1.0 0bcW1i00G0jifNx01bcmHa blocked by SPF (in reply to RCPT TO command)",
+            AuthFailure,
+            false,
+        );
+        reads(
+            "host mx.example.org[192.0.2.60] said: 550 5.7.1 <jane@example.org>: Recipient address rejected: Message rejected due to: SPF fail - not authorized. (in reply to RCPT TO command)",
+            AuthFailure,
+            false,
+        );
+        reads(
+            "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.",
+            Suppressed,
+            false,
+        );
+        reads(
+            "Amazon SES did not send the message to this address because it is on the suppression list for your account.",
+            Suppressed,
+            false,
+        );
+        reads(
+            "605 Not delivering to previously bounced address",
+            Suppressed,
+            false,
+        );
+        // RFC 5321's own 551, the address moved.
+        reads(
+            "host mx.example.com[192.0.2.10] said: 551 User not local; please try <jane@example.org> (in reply to RCPT TO command)",
+            HasMoved,
+            true,
+        );
+        // A command out of order, an address Sendmail could not parse.
+        reads(
+            "host mx.example.com[192.0.2.10] said: 503 5.5.1 Error: need RCPT command (in reply to DATA command)",
+            SyntaxError,
+            false,
+        );
+        reads(
+            "host mx.example.com[192.0.2.10] said: 553 <jane@example.com... Unbalanced '<' (in reply to RCPT TO command)",
+            SyntaxError,
+            false,
+        );
+        // What the filter found decides over a 5.6.x code; an attachment refused is a policy.
+        reads("554 5.6.3 Spam Body rejected", SpamDetected, false);
+        reads("554 5.6.4 Virus E-Mail Blocked", VirusDetected, false);
+        reads(
+            "host mail.example.com[192.0.2.50] said: 550 5.7.1 Message rejected due to unacceptable attachments (in reply to end of DATA command)",
+            PolicyViolation,
+            false,
+        );
+        reads(
+            "554 5.7.1 Forbidden attachment name extension",
+            PolicyViolation,
+            false,
+        );
+        reads(
+            "host mx.example.com[192.0.2.10] said: 501 5.7.1 Message is too long (in reply to end of DATA command)",
+            MesgTooBig,
+            false,
+        );
+        // TLS that could not be had.
+        reads(
+            "host mx.example.com[192.0.2.10] said: 454 4.7.0 TLS not available due to local problem (in reply to STARTTLS command)",
+            FailedStartTls,
+            false,
+        );
+        reads("Cannot start TLS: handshake failure", FailedStartTls, false);
+        reads(
+            "500 Remote server does not support TLS (state 6)",
+            FailedStartTls,
+            false,
+        );
+        // The path, the queue, the connections and the rate.
+        reads(
+            "Remote host mx.example.com [192.0.2.10] closed connection in response to initial connection",
+            NetworkError,
+            false,
+        );
+        reads("Cannot send message for 5 days", Expired, false);
+        reads(
+            "421 mwinf5c79 ME Trop de connexions, veuillez verifier votre configuration. Too many connections, slow down. OFR005_104 [104]",
+            TooManyConn,
+            false,
+        );
+        reads(
+            "host mx02.example.com[192.0.2.20] said: 452 4.3.2 Connection rate limit exceeded. (in reply to MAIL FROM command)",
+            TooManyConn,
+            false,
+        );
+        reads(
+            "host mx.example.com[192.0.2.10] said: 450 4.7.1 Error: too much mail from 198.51.100.7 (in reply to MAIL FROM command)",
+            Speeding,
+            false,
+        );
+        reads(
+            "550-5.2.1 The user you are trying to contact is receiving mail at a rate that 550-5.2.1 prevents additional messages from being delivered. For more 550-5.2.1 information, please visit 550 5.2.1 https://support.google.com/mail/?p=ReceivingRatePerm - gsmtp",
+            Speeding,
+            false,
+        );
+        // Whose address: our sender's mailbox.
+        reads(
+            "host relay.example.net[192.0.2.12] said: 550 5.7.1 <news@example.org>: Sender address rejected: mailbox disabled (in reply to RCPT TO command)",
+            Rejected,
+            false,
+        );
+        reads(
+            "host 192.0.2.7[192.0.2.7] said: 451 4.2.1 Delivery to mailbox is disabled (in reply to RCPT TO command)",
+            Suspend,
+            false,
+        );
+        // qmail's "Giving up on <ip>" follows any permanent refusal: the refusal decides.
+        reads(
+            "198.51.100.9 does not like recipient. Remote host said: 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1) Giving up on 198.51.100.9.",
+            NoRelaying,
+            false,
+        );
+        // Our SMTP login, and a filter's block of the client with its lookup page.
+        reads(
+            "host smtp.office365.com[192.0.2.29] said: 550 5.7.30 Basic authentication is not supported for Client Submission. (in reply to AUTH command)",
+            SecurityError,
+            false,
+        );
+        reads(
+            "host mx0a.pphosted.com[192.0.2.33] said: 554 5.7.0 Blocked - see https://ipcheck.proofpoint.com/?ip=198.51.100.7 (in reply to MAIL FROM command)",
+            Blocked,
+            false,
+        );
+        // The receiver's own table lookup failed: its system, not the network.
+        reads(
+            "451 4.3.0 <jane@example.com>: Temporary lookup failure (in reply to RCPT TO command)",
+            SystemError,
+            false,
+        );
+        let wrong = wrong.into_inner();
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 }

@@ -70,6 +70,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "message too large for this ",
             "message is too large",
             "message is too big",
+            "message is too long",
             "message length exceeds",
             "exceeds the maximum size",
             "exceeded the maximum message size",
@@ -104,6 +105,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "zablokowane administracyjnie lub nieaktywne",
             "has been suspended",
             "mailbox disabled",
+            "mailbox is disabled",
             "mailbox is inactive",
             "mailbox suspended",
             "mailbox is frozen",
@@ -147,6 +149,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             " has been replaced by ",
             "mailbox has moved",
             "user has moved",
+            // RFC 5321's own 551.
+            "user not local; please try",
             "recipient has moved",
             "no longer at this address",
             "address has changed",
@@ -201,6 +205,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "prohibited by spf",
             "spf check: fail",
             "spf check failed",
+            "spf fail",
+            "blocked by spf",
             "dkim check failed",
             "dmarc check failed",
             "sender policy framework violation",
@@ -551,6 +557,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         &[
             "spam detected",
             "spam not accepted",
+            "spam body",
+            "spam message rejected",
             // A link or a domain in the message on a URI list (SURBL, URIBL, Spamhaus's DBL
             // for content): the message, not the client.
             "rejected by surbl",
@@ -611,6 +619,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "rate-limit",
             "too quickly",
             "too fast",
+            "too much mail from",
             "throttl",
             "sending rate",
             "slow down",
@@ -726,6 +735,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "virus detected",
             "infected with a virus",
             "contains a virus",
+            "virus e-mail",
+            "virus email",
+            "prohibited virus",
             "virus found",
             "potentially executable attachment",
             "malware",
@@ -757,6 +769,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "do not accept messages containing",
             "using a mass mailer",
             "illegal attachment",
+            "unacceptable attachment",
+            "forbidden attachment",
+            "prohibited attachment",
+            "attachment name extension",
             "anti-spoofing policy",
             "content examination policy",
             "has a policy that prohibited",
@@ -771,6 +787,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "dnsbl lookup error",
             "dns error on ",
             "dns error during",
+            // Postfix's failed lookup of one of its own tables (a map, a directory).
+            "temporary lookup failure",
             "mail system configuration error",
             "temporary local problem",
             "service currently unavailable",
@@ -804,6 +822,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "host unreachable",
             "host name lookup failure",
             "host not found, try again",
+            "lookups failed temporarily",
+            "lookup failed temporarily",
+            // Exim's: the next hop closed before its greeting.
+            "closed connection in response to initial connection",
             "mail forwarding loop for ",
             "malformed name server reply",
             "malformed or unexpected name server reply",
@@ -821,7 +843,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "network error on destination",
             "no relevant answers",
             "temporary failure in mx lookup",
-            "temporary lookup failure",
             "dns lookup failed",
             "dns query failed",
             "exceeded 50 hops",
@@ -875,6 +896,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             // Haraka, when no MX host of the domain took the message before it gave up.
             "tried all mxs",
             "giving up on",
+            // Sendmail's queue warning and failure.
+            "cannot send message for",
             "have been failing for a long time",
             "has been delayed",
             "it has not been collected after",
@@ -904,6 +927,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "starttls is required",
             "tls required but not supported",
             "must issue a starttls",
+            "tls not available",
+            "cannot start tls",
+            "does not support tls",
+            "certificate not verified",
             "tls required",
             "requires tls",
             "tls is required",
@@ -920,6 +947,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "authentication credentials invalid",
             "authentication failure",
             "authentication required",
+            "basic authentication is not supported",
             "authentication turned on in your email client",
             "executable files are not allowed in compressed files",
             "unauthenticated senders not allowed",
@@ -951,6 +979,31 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "mailer error",
             "pipe to |/",
             "x-unix; ",
+        ],
+    ),
+    (
+        // A sending provider's own list of addresses it will not mail again (Amazon SES,
+        // Mailgun's 605/607, Postmark's inactive recipients): the provider's decision, not
+        // the receiver's verdict on the address.
+        BounceReason::Suppressed,
+        &[
+            "suppression list",
+            "has suppressed sending",
+            "not delivering to previously bounced address",
+            "not delivering to a user who marked your messages as spam",
+            "marked as inactive",
+        ],
+    ),
+    (
+        // A command the server could not parse or did not expect (Sendmail's address parser,
+        // Postfix's command order).
+        BounceReason::SyntaxError,
+        &[
+            "unbalanced '<'",
+            "unbalanced '>'",
+            "need rcpt command",
+            "need mail command",
+            "bad sequence of commands",
         ],
     ),
     (
@@ -1328,6 +1381,7 @@ pub(super) fn refuses_our_sender(lower: &str) -> bool {
 /// The order a bare text (one reply, no session around it) is read in: the reason whose
 /// statement it makes, the more specific reasons first.
 pub(super) const SPOKEN: &[BounceReason] = &[
+    BounceReason::Suppressed,
     BounceReason::MailboxFull,
     BounceReason::MesgTooBig,
     BounceReason::ExceedLimit,
@@ -1357,6 +1411,7 @@ pub(super) const SPOKEN: &[BounceReason] = &[
     BounceReason::NotAccept,
     BounceReason::MailerError,
     BounceReason::NoRelaying,
+    BounceReason::SyntaxError,
 ];
 
 /// The first reason in [`SPOKEN`] order whose statement `lower` makes; `limit` says the
@@ -1390,6 +1445,7 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
         | BounceReason::NotAccept
         | BounceReason::Filtered
         | BounceReason::HasMoved
+        | BounceReason::Suspend
             if refuses_our_sender(lower) =>
         {
             return false;
@@ -1420,8 +1476,37 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     {
         return false;
     }
-    // A limit on connections ("Connection rate limit exceeded") is not a sending rate.
-    if reason == BounceReason::Speeding && lower.contains("connection rate") {
+    // A limit on connections ("Connection rate limit exceeded", Orange's "Too many
+    // connections, slow down") is not a sending rate.
+    if reason == BounceReason::Speeding
+        && [
+            "connection rate",
+            "too many connections",
+            "trop de connexions",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return false;
+    }
+    // A name server that failed for now ("… Host not found, try again", "lookups failed
+    // temporarily") is no verdict on the domain.
+    if reason == BounceReason::HostUnknown
+        && [
+            "try again",
+            "failed temporarily",
+            "temporary failure in name resolution",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return false;
+    }
+    // qmail's "Giving up on <ip>." closes every permanent refusal it quotes ("<ip> does not
+    // like recipient. Remote host said: 553 …"): the refusal decides, not an expiry.
+    if reason == BounceReason::Expired
+        && (lower.contains("remote host said: 5") || lower.contains("does not like recipient"))
+    {
         return false;
     }
     // A refused relay that explains itself ("Relaying denied. Proper authentication
