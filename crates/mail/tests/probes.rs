@@ -6,7 +6,8 @@
 //!
 //! Scored: the probes whose meaning the survey calls beyond doubt (confidence `high` or
 //! `medium`). Guarded: no probe whose meaning is soft reads hard (a wrong hard suppresses a good
-//! address), and each survey's agreement stays above the floor measured when it was added.
+//! address) nor one whose meaning is hard reads soft (a dead address mailed again), and each
+//! survey's agreement stays above the floor measured when it was added.
 
 use std::path::Path;
 
@@ -57,6 +58,14 @@ fn read(path: &Path) -> Vec<Probe> {
             continue;
         }
         let f: Vec<&str> = line.split('\t').collect();
+        assert!(
+            f.len() <= header.len(),
+            "{}:{}: {} fields, the header names {} (a tab inside a field?)",
+            path.display(),
+            n + 2,
+            f.len(),
+            header.len()
+        );
         let field = |i: usize| {
             f.get(i).map(|s| s.trim()).unwrap_or_else(|| {
                 panic!("{}:{}: missing field {}", path.display(), n + 2, header[i])
@@ -94,6 +103,7 @@ fn surveyed_wordings_read_as_they_mean() {
     files.sort();
     assert!(!files.is_empty(), "no probe files in {}", dir.display());
     let mut wrong_hard = Vec::new();
+    let mut wrong_soft = Vec::new();
     let mut below = Vec::new();
     for path in &files {
         let name = path
@@ -124,6 +134,9 @@ fn surveyed_wordings_read_as_they_mean() {
             if hard && !p.hard {
                 wrong_hard.push(format!("{name} {}: {}", p.id, p.text));
             }
+            if p.hard && !hard {
+                wrong_soft.push(format!("{name} {}: {}", p.id, p.text));
+            }
         }
         println!(
             "probes {name}: reasons {}/{} ({:.1} %), hard/soft {}/{}",
@@ -136,15 +149,24 @@ fn surveyed_wordings_read_as_they_mean() {
         for m in &misses {
             println!("{m}");
         }
-        if let Some((_, floor)) = FLOORS.iter().find(|(n, _)| *n == name)
-            && reason.ratio() < *floor
-        {
+        assert!(reason.total > 0, "{name}: no probe is scored");
+        let floor = FLOORS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+            .unwrap_or_else(|| panic!("{name}: no floor in FLOORS"));
+        if reason.ratio() < floor {
             below.push(format!("{name}: {:.3} < {floor}", reason.ratio()));
         }
     }
     assert!(
         wrong_hard.is_empty(),
         "soft wordings read hard: {wrong_hard:#?}"
+    );
+    // A dead address read soft keeps being mailed: none of the surveyed ones may be.
+    assert!(
+        wrong_soft.is_empty(),
+        "hard wordings read soft: {wrong_soft:#?}"
     );
     assert!(below.is_empty(), "below the floor: {below:?}");
 }

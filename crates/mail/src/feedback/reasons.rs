@@ -691,7 +691,9 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     match r.reply_code {
         Some(552) => MailboxFull,
         Some(421) => TooManyConn,
-        Some(551) => HasMoved,
+        // RFC 5321's 551 names where the user went; without an address to try it is a relay
+        // refusing a user who is not local.
+        Some(551) if lower.contains("please try") && r.text.contains('@') => HasMoved,
         Some(c) if (400..500).contains(&c) => SystemError,
         _ if lower.trim().is_empty() && status.is_none() && r.reply_code.is_none() => Undefined,
         _ => OnHold,

@@ -10,6 +10,7 @@ pub fn classify_text(text: &str) -> Classified {
     let text = truncate(text.trim(), 8 * 1024);
     // A multi-line reply flattened into one ("… at a rate that 550-5.2.1 prevents …"): the
     // words are read without the repeated codes between them.
+    let said = text;
     let unfolded = unfold_reply(text);
     let text = unfolded.as_str();
     let lower = text.to_ascii_lowercase();
@@ -59,8 +60,13 @@ pub fn classify_text(text: &str) -> Classified {
             // Said in reply to MAIL FROM, only the statements about the connection, its rate
             // and the client are read before the stage's rules: an address or a mailbox named
             // there is our sender's.
-            wordings::spoken(&lower, limit)
-                .filter(|r| !at_mail_from || SAID_OF_THE_SESSION.contains(r))
+            wordings::spoken(&lower, limit).filter(|r| {
+                !at_mail_from
+                    || SAID_OF_THE_SESSION.contains(r)
+                    // A block of the client, in a reply that names no address (a listed
+                    // address there is our sender's).
+                    || (*r == BounceReason::Blocked && !lower.contains('@'))
+            })
         })
         .or_else(|| {
             (!at_mail_from)
@@ -107,12 +113,12 @@ pub fn classify_text(text: &str) -> Classified {
     let permanent = permanence(status, reply_code);
     Classified {
         recipients: vec![Verdict {
-            email: scrape::first_address(text),
+            email: scrape::first_address(said),
             reason,
             hard: reasons::is_hard(reason, permanent),
             status: status.map(|s| format!("{}.{}.{}", s.class, s.subject, s.detail)),
             reply_code: reply_code.map(|c| c.to_string()),
-            diagnostic: Some(clip(text)),
+            diagnostic: Some(clip(said)),
             action: None,
             remote_mta: None,
         }],
@@ -121,15 +127,14 @@ pub fn classify_text(text: &str) -> Classified {
 }
 
 /// Statements about the session rather than an address (a connection limit, a sending rate,
-/// TLS, the command, the path, the client's block): read as such at MAIL FROM too.
+/// TLS, the command, the system's storage): read as such at MAIL FROM too. (Not a failed
+/// lookup: at MAIL FROM it is of our sender's domain.)
 const SAID_OF_THE_SESSION: &[BounceReason] = &[
     BounceReason::TooManyConn,
     BounceReason::Speeding,
     BounceReason::FailedStartTls,
     BounceReason::SyntaxError,
-    BounceReason::NetworkError,
     BounceReason::SystemFull,
-    BounceReason::Blocked,
 ];
 
 /// `text` without the reply codes a multi-line reply repeats inside it once flattened
@@ -169,23 +174,41 @@ fn unfold_reply(text: &str) -> String {
     if let Some(s) = start {
         words.push((s, &text[s..]));
     }
-    let Some(first) = words.iter().position(|(_, w)| code_of(w).is_some()) else {
+    // The reply's code: the text's first word, or the word after a relay's "said:" or a
+    // DSN's "smtp;" (not a number in the prose).
+    let Some(first) = (0..words.len()).find(|&i| {
+        code_of(words[i].1).is_some() && (i == 0 || words[i - 1].1.ends_with([':', ';']))
+    }) else {
         return text.to_string();
     };
     let code = code_of(words[first].1).unwrap_or_default();
+    // Its status ("550-5.2.1", "550 5.2.1"): only a repeat of the same one is dropped later.
+    let first_status = words[first]
+        .1
+        .get(4..)
+        .filter(|s| is_status(s))
+        .or_else(|| {
+            words
+                .get(first + 1)
+                .map(|(_, w)| *w)
+                .filter(|w| is_status(w))
+        });
     // Byte ranges to drop.
     let mut drop = Vec::new();
     let mut i = first + 1;
     while i < words.len() {
         let (at, w) = words[i];
         if let Some(rest) = w.strip_prefix(&code).and_then(|r| r.strip_prefix('-')) {
-            let len = if rest.is_empty() || is_status(rest) {
-                w.len()
-            } else {
-                code.len() + 1
-            };
-            drop.push((at, at + len));
-        } else if w == code && words.get(i + 1).is_some_and(|(_, n)| is_status(n)) {
+            if rest.is_empty() || Some(rest) == first_status {
+                drop.push((at, at + w.len()));
+            } else if !is_status(rest) {
+                drop.push((at, at + code.len() + 1));
+            }
+        } else if w == code
+            && words
+                .get(i + 1)
+                .is_some_and(|(_, n)| Some(*n) == first_status)
+        {
             let (next_at, next) = words[i + 1];
             drop.push((at, next_at + next.len()));
             i += 1;
@@ -199,8 +222,8 @@ fn unfold_reply(text: &str) -> String {
     let mut from = 0;
     for (a, b) in drop {
         out.push_str(&text[from..a]);
-        // The space after the dropped code goes with it.
-        from = b + text[b..].len() - text[b..].trim_start().len();
+        // The spaces after the dropped code go with it (not a line's end).
+        from = b + text[b..].len() - text[b..].trim_start_matches([' ', '\t']).len();
     }
     out.push_str(&text[from..]);
     out
@@ -630,6 +653,29 @@ mod tests {
             "host mx.example.com[192.0.2.10] said: 551 User not local; please try <jane@example.org> (in reply to RCPT TO command)",
             HasMoved,
             true,
+        );
+        // RFC 5321's template copied without an address to try is no forwarding address.
+        reads(
+            "host mx.example.net[192.0.2.5] said: 551 User not local; please try <forward-path> (in reply to RCPT TO command)",
+            OnHold,
+            false,
+        );
+        // A domain that does not exist, whose text goes on to advise "try again".
+        reads(
+            "The domain example.con couldn't be found. Check for typos or unnecessary spaces and try again. DNS Error: DNS type 'mx' lookup of example.con responded with code NXDOMAIN",
+            HostUnknown,
+            true,
+        );
+        // At MAIL FROM a listed address and a failed lookup are our sender's.
+        reads(
+            "550 5.1.0 <news@example.org> listed at dbl.spamhaus.org (in reply to MAIL FROM command)",
+            Rejected,
+            false,
+        );
+        reads(
+            "451 4.1.8 <news@example.org>: lookup failed temporarily (in reply to MAIL FROM command)",
+            Rejected,
+            false,
         );
         // A command out of order, an address Sendmail could not parse.
         reads(

@@ -149,8 +149,6 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             " has been replaced by ",
             "mailbox has moved",
             "user has moved",
-            // RFC 5321's own 551.
-            "user not local; please try",
             "recipient has moved",
             "no longer at this address",
             "address has changed",
@@ -987,11 +985,12 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         // the receiver's verdict on the address.
         BounceReason::Suppressed,
         &[
-            "suppression list",
+            "on the suppression list",
+            "from the suppression list",
             "has suppressed sending",
+            "that have been marked as inactive",
             "not delivering to previously bounced address",
             "not delivering to a user who marked your messages as spam",
-            "marked as inactive",
         ],
     ),
     (
@@ -1493,7 +1492,7 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     // temporarily") is no verdict on the domain.
     if reason == BounceReason::HostUnknown
         && [
-            "try again",
+            "not found, try again",
             "failed temporarily",
             "temporary failure in name resolution",
         ]
@@ -1504,10 +1503,27 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     }
     // qmail's "Giving up on <ip>." closes every permanent refusal it quotes ("<ip> does not
     // like recipient. Remote host said: 553 …"): the refusal decides, not an expiry.
-    if reason == BounceReason::Expired
-        && (lower.contains("remote host said: 5") || lower.contains("does not like recipient"))
-    {
+    if reason == BounceReason::Expired && lower.contains("remote host said: 5") {
         return false;
+    }
+    // RFC 5321's own 551 names the address to try instead ("551 User not local; please try
+    // <a@b>"); the template copied without one ("please try <forward-path>") is a relay's
+    // refusal, and words of a refused relay decide over it.
+    if reason == BounceReason::HasMoved
+        && let Some(at) = lower.find("user not local; please try")
+    {
+        let rest = &lower[at..];
+        let names_an_address = rest
+            .find('<')
+            .and_then(|open| {
+                rest[open..]
+                    .find('>')
+                    .map(|close| &rest[open..open + close])
+            })
+            .is_some_and(|inside| inside.contains('@'));
+        if names_an_address && !says(BounceReason::NoRelaying, lower) {
+            return true;
+        }
     }
     // A refused relay that explains itself ("Relaying denied. Proper authentication
     // required"; Sendmail's "Relaying denied. IP name lookup failed [192.0.2.9]") is the
