@@ -22,6 +22,7 @@ const FLOORS: &[(&str, f64)] = &[
     ("account", 0.92),
     ("blocklist", 0.87),
     ("content", 0.94),
+    ("languages", 0.85),
     ("transport", 0.90),
 ];
 

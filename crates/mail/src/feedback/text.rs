@@ -779,6 +779,36 @@ mod tests {
             SystemError,
             false,
         );
+        // Localised notices and the English reply they wrap (languages-wordings.md).
+        reads(
+            "Die eingegebene E-Mail-Adresse konnte nicht gefunden werden. Überprüfen Sie die E-Mail-Adresse des Empfängers.",
+            UserUnknown,
+            true,
+        );
+        reads("550 该用户不存在", UserUnknown, true);
+        reads("552 收件人空间不足", MailboxFull, false);
+        reads(
+            "The user(s) account is disabled. <jane@example.jp>: 550 user unknown (in reply to RCPT TO command)",
+            Suspend,
+            false,
+        );
+        reads("550 5.1.1 Suspended user", Suspend, false);
+        reads(
+            "Falha na entrega aos seguintes destinatários: jane@example.com.br Remote Server returned '<example.com.br #5.0.0 smtp;550 Verification failed for <bruno@example.org> No Such User Here Sender verify failed>'",
+            Rejected,
+            false,
+        );
+        reads(
+            "421 smtp.example.fr [192.0.2.1] Emetteur invalide. Invalid Sender. SPF check failed, please verify the SPF/DNS configuration for your domain name.",
+            AuthFailure,
+            false,
+        );
+        // Our sender's own account, not the recipient's.
+        reads(
+            "550 5.7.0, Mail Sending denied. This error occurs if the sender account is disabled or not registered within your Google Workspace domain.",
+            Rejected,
+            false,
+        );
         let wrong = wrong.into_inner();
         assert!(wrong.is_empty(), "{wrong:#?}");
     }

@@ -113,6 +113,13 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "account inactive",
             "account is inactive",
             "account disabled",
+            "account is disabled",
+            "account is temporarily limited",
+            "suspended user",
+            "inactive mbox",
+            // Yandex's documented refusal of a blocked mailbox; i.ua's mailbox unused for months.
+            "policy rejection on the target address",
+            "was not used for more than",
             "account suspended",
             "account has been locked",
             "account is locked",
@@ -203,6 +210,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "prohibited by spf",
             "spf check: fail",
             "spf check failed",
+            "dmarc verification failed",
+            "verification dmarc",
             "spf fail",
             "blocked by spf",
             "dkim check failed",
@@ -333,6 +342,15 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "user not active",
             "user not exist",
             "user not found",
+            "user is not found",
+            // Localised notices (docs/research/languages-wordings.md): Exchange's German, Gmail's
+            // Spanish, Domino's Spanish, a Japanese ISP's, Chinese hosts'.
+            "e-mail-adresse konnte nicht gefunden werden",
+            "no se encontraba en el dominio de destino",
+            "no se encuentra en el directorio",
+            "のユーザーは登録されていません",
+            "用户不存在",
+            "用户未开通",
             "user not known",
             "user unknown",
             "user is unknown",
@@ -1037,6 +1055,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::MailboxFull,
         &[
             "boite du destinataire pleine",
+            "空间不足",
             "mailbox would exceed maximum allowed storage",
             "not sufficient disk space",
             "user has exceeded quota, bouncing mail",
@@ -1045,7 +1064,11 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
     ),
     (
         BounceReason::Filtered,
-        &["due to extended inactivity new mail is not currently being accepted for this mailbox"],
+        &[
+            "due to extended inactivity new mail is not currently being accepted for this mailbox",
+            // The recipient's own list of refused senders.
+            "user's reject list",
+        ],
     ),
     (
         BounceReason::Blocked,
@@ -1362,9 +1385,16 @@ const SENDER_REFUSAL_HEADS: &[&str] = &[
 /// recipient's own line is read with the report around it): a sender refused for another
 /// recipient, after this one's "User unknown", is no verdict on this one.
 pub(super) fn refuses_our_sender(lower: &str) -> bool {
+    // Exim's callout head flattened into one line ("550 Verification failed for <a@b> … Sender
+    // verify failed", as an Exchange notice quotes it).
+    let callout = lower
+        .contains("sender verify failed")
+        .then(|| lower.find("verification failed for <"))
+        .flatten();
     let Some(head) = SENDER_REFUSAL_HEADS
         .iter()
         .filter_map(|h| lower.find(h))
+        .chain(callout)
         .min()
     else {
         return false;
@@ -1438,7 +1468,9 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     // A refusal of our sender answers for the reasons about an address, and only for them (so
     // only they pay for the look).
     match reason {
-        BounceReason::Rejected if refuses_our_sender(lower) => return true,
+        BounceReason::Rejected if refuses_our_sender(lower) => {
+            return !says(BounceReason::AuthFailure, lower);
+        }
         BounceReason::UserUnknown
         | BounceReason::HostUnknown
         | BounceReason::NotAccept
@@ -1450,6 +1482,16 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
             return false;
         }
         _ => {}
+    }
+    // Our sender's own account ("the sender account is disabled or not registered"): not the
+    // recipient's mailbox.
+    if reason == BounceReason::Suspend && lower.contains("sender account") {
+        return false;
+    }
+    // A sender refused for failing SPF, DKIM or DMARC (Orange's "Invalid Sender. SPF check
+    // failed") is refused for its authentication.
+    if reason == BounceReason::Rejected && says(BounceReason::AuthFailure, lower) {
+        return false;
     }
     if reason == BounceReason::Rejected && RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r)) {
         return false;
