@@ -803,6 +803,14 @@ mod tests {
             AuthFailure,
             false,
         );
+        // Never a dead address: a feature the recipient has not enabled, a sender refused for
+        // SPF that also names a host, a system out of space.
+        reads("550 该用户未开通外域收信功能", OnHold, false);
+        reads(
+            "550 5.7.1 Invalid sender: SPF check failed, host mail.example.org not found",
+            AuthFailure,
+            false,
+        );
         // Our sender's own account, not the recipient's.
         reads(
             "550 5.7.0, Mail Sending denied. This error occurs if the sender account is disabled or not registered within your Google Workspace domain.",

@@ -347,10 +347,11 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             // Spanish, Domino's Spanish, a Japanese ISP's, Chinese hosts'.
             "e-mail-adresse konnte nicht gefunden werden",
             "no se encontraba en el dominio de destino",
-            "no se encuentra en el directorio",
+            "no se encuentra en el directorio de domino",
             "のユーザーは登録されていません",
-            "用户不存在",
-            "用户未开通",
+            "该用户不存在",
+            "未开通qq邮箱",
+            "未开通邮箱",
             "user not known",
             "user unknown",
             "user is unknown",
@@ -1055,7 +1056,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
         BounceReason::MailboxFull,
         &[
             "boite du destinataire pleine",
-            "空间不足",
+            "收件人空间不足",
+            "邮箱空间不足",
             "mailbox would exceed maximum allowed storage",
             "not sufficient disk space",
             "user has exceeded quota, bouncing mail",
@@ -1390,7 +1392,8 @@ pub(super) fn refuses_our_sender(lower: &str) -> bool {
     let callout = lower
         .contains("sender verify failed")
         .then(|| lower.find("verification failed for <"))
-        .flatten();
+        .flatten()
+        .filter(|&at| !lower[..at].trim_end().ends_with("recipient"));
     let Some(head) = SENDER_REFUSAL_HEADS
         .iter()
         .filter_map(|h| lower.find(h))
@@ -1446,11 +1449,17 @@ pub(super) const SPOKEN: &[BounceReason] = &[
 /// The first reason in [`SPOKEN`] order whose statement `lower` makes; `limit` says the
 /// text's code is x.2.3 (the recipient's own limit: "too big" then means that limit).
 pub(super) fn spoken(lower: &str, limit: bool) -> Option<BounceReason> {
-    SPOKEN
+    let found = SPOKEN
         .iter()
         .copied()
         .filter(|r| !(limit && *r == BounceReason::MesgTooBig))
-        .find(|r| says(*r, lower))
+        .find(|r| says(*r, lower));
+    // A sender refused for failing SPF, DKIM or DMARC (Orange's "Invalid Sender. SPF check
+    // failed") is refused for its authentication.
+    if found == Some(BounceReason::Rejected) && says(BounceReason::AuthFailure, lower) {
+        return Some(BounceReason::AuthFailure);
+    }
+    found
 }
 
 /// Words of an attachment a filter blocked (XWall's "Reason: Blocked attachment"): the
@@ -1468,9 +1477,7 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     // A refusal of our sender answers for the reasons about an address, and only for them (so
     // only they pay for the look).
     match reason {
-        BounceReason::Rejected if refuses_our_sender(lower) => {
-            return !says(BounceReason::AuthFailure, lower);
-        }
+        BounceReason::Rejected if refuses_our_sender(lower) => return true,
         BounceReason::UserUnknown
         | BounceReason::HostUnknown
         | BounceReason::NotAccept
@@ -1483,14 +1490,18 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
         }
         _ => {}
     }
-    // Our sender's own account ("the sender account is disabled or not registered"): not the
-    // recipient's mailbox.
-    if reason == BounceReason::Suspend && lower.contains("sender account") {
-        return false;
-    }
-    // A sender refused for failing SPF, DKIM or DMARC (Orange's "Invalid Sender. SPF check
-    // failed") is refused for its authentication.
-    if reason == BounceReason::Rejected && says(BounceReason::AuthFailure, lower) {
+    // Our sender's own account ("the sender account is disabled or not registered", mail.ru's
+    // "message sending for this account is disabled"): not the recipient's mailbox.
+    if reason == BounceReason::Suspend
+        && [
+            "sender account",
+            "sender's account",
+            "sending account",
+            "sending for this account",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
         return false;
     }
     if reason == BounceReason::Rejected && RECIPIENT_REFUSALS.iter().any(|r| lower.contains(r)) {
