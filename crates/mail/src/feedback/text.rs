@@ -138,9 +138,11 @@ const SAID_OF_THE_SESSION: &[BounceReason] = &[
 ];
 
 /// `text` without the reply codes a multi-line reply repeats inside it once flattened
-/// ("550-5.2.1 The user … at a rate that 550-5.2.1 prevents … 550 5.2.1 https://…"): every
-/// later `NNN-`, `NNN-x.y.z` or `NNN x.y.z` of the first reply code is dropped. The first one
-/// stays (the reply's code and status are read from it).
+/// ("550-5.2.1 The user … at a rate that 550-5.2.1 prevents … 550 5.2.1 https://…"). The
+/// reply's code is the text's first word or the word after "said:" / "smtp;"; every later
+/// `NNN-`, `NNN-x.y.z` or `NNN x.y.z` of that code is dropped when its status is the reply's
+/// own (a different status, a second reply quoted inside, stays). The first one stays: the
+/// reply's code and status are read from it.
 fn unfold_reply(text: &str) -> String {
     let is_status = |t: &str| {
         let parts: Vec<&str> = t.split('.').collect();
