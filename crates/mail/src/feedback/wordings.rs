@@ -1472,6 +1472,49 @@ const BLOCKED_ATTACHMENT: &[&str] = &[
     "attachment was blocked",
 ];
 
+/// Words that veto a reason's statements: what they say is about something else.
+const VETOES: &[(BounceReason, &[&str])] = &[
+    // Our sender's own account ("the sender account is disabled or not registered", mail.ru's
+    // "message sending for this account is disabled"): not the recipient's mailbox.
+    (
+        BounceReason::Suspend,
+        &[
+            "sender account",
+            "sender's account",
+            "sending account",
+            "sending for this account",
+        ],
+    ),
+    // A limit on connections ("Connection rate limit exceeded", Orange's "Too many
+    // connections, slow down") is not a sending rate.
+    (
+        BounceReason::Speeding,
+        &[
+            "connection rate",
+            "too many connections",
+            "trop de connexions",
+        ],
+    ),
+    // A name server that failed for now ("… Host not found, try again", "lookups failed
+    // temporarily") is no verdict on the domain.
+    (
+        BounceReason::HostUnknown,
+        &[
+            "not found, try again",
+            "failed temporarily",
+            "temporary failure in name resolution",
+        ],
+    ),
+    // The sender's own quota ("daily user sending quota exceeded") is not a full mailbox.
+    (
+        BounceReason::MailboxFull,
+        &["sending quota", "sending limit"],
+    ),
+    // The receiver's own lookup of a list failed ("Temporary lookup failure of 192.0.2.7 at
+    // zen.example", "temporary RBL lookup error"): no verdict on the client.
+    (BounceReason::Blocked, RECEIVER_LOOKUP_FAILURES),
+];
+
 /// Does `lower` (lower case) make one of `reason`'s statements?
 pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
     // A refusal of our sender answers for the reasons about an address, and only for them (so
@@ -1490,17 +1533,10 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
         }
         _ => {}
     }
-    // Our sender's own account ("the sender account is disabled or not registered", mail.ru's
-    // "message sending for this account is disabled"): not the recipient's mailbox.
-    if reason == BounceReason::Suspend
-        && [
-            "sender account",
-            "sender's account",
-            "sending account",
-            "sending for this account",
-        ]
+    // Words that say a reason's statement is about something else.
+    if VETOES
         .iter()
-        .any(|w| lower.contains(w))
+        .any(|(r, words)| *r == reason && words.iter().any(|w| lower.contains(w)))
     {
         return false;
     }
@@ -1525,32 +1561,6 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
             .iter()
             .any(|said| said_of(lower, subject, said))
         })
-    {
-        return false;
-    }
-    // A limit on connections ("Connection rate limit exceeded", Orange's "Too many
-    // connections, slow down") is not a sending rate.
-    if reason == BounceReason::Speeding
-        && [
-            "connection rate",
-            "too many connections",
-            "trop de connexions",
-        ]
-        .iter()
-        .any(|w| lower.contains(w))
-    {
-        return false;
-    }
-    // A name server that failed for now ("… Host not found, try again", "lookups failed
-    // temporarily") is no verdict on the domain.
-    if reason == BounceReason::HostUnknown
-        && [
-            "not found, try again",
-            "failed temporarily",
-            "temporary failure in name resolution",
-        ]
-        .iter()
-        .any(|w| lower.contains(w))
     {
         return false;
     }
@@ -1603,18 +1613,6 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
             .iter()
             .fold(lower.to_string(), |text, p| text.replace(p, " "));
         return says(reason, &rest);
-    }
-    // The sender's own quota ("daily user sending quota exceeded") is not a full mailbox.
-    if reason == BounceReason::MailboxFull
-        && (lower.contains("sending quota") || lower.contains("sending limit"))
-    {
-        return false;
-    }
-    // The receiver's own lookup of a list failed ("Temporary lookup failure of 192.0.2.7 at
-    // zen.example", "temporary RBL lookup error"): no verdict on the client.
-    if reason == BounceReason::Blocked && RECEIVER_LOOKUP_FAILURES.iter().any(|w| lower.contains(w))
-    {
-        return false;
     }
     // Our sender's address or domain on a list ("Sender address [a@b] blocked using
     // dbl.example", Postfix's class for a listed sender; "envelope sender a@b blacklisted"): a
