@@ -98,20 +98,6 @@ fn rows(set: &str) -> Vec<Row> {
         .collect()
 }
 
-/// A fixture that is only a bounce's human-readable text (no header): given the header a
-/// mailer daemon's bounce would have, so it is read as it would arrive.
-fn as_message(kind: &str, bytes: Vec<u8>) -> Vec<u8> {
-    if kind != "dsn-text" {
-        return bytes;
-    }
-    let mut m = b"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n\
-Subject: Undelivered Mail Returned to Sender\r\n\
-Content-Type: text/plain; charset=utf-8\r\n\r\n"
-        .to_vec();
-    m.extend(bytes);
-    m
-}
-
 /// The verdict for `email` (case-insensitive), else the only verdict of a one-recipient row.
 fn verdict_for<'a>(
     c: &'a Classified,
@@ -178,7 +164,11 @@ fn score(set: &str) -> BTreeMap<&'static str, Score> {
             }
             continue;
         }
-        let got = classify_message(&as_message(&row.kind, bytes));
+        let got = classify_message(&if row.kind == "dsn-text" {
+            common::as_bounce(&bytes)
+        } else {
+            bytes
+        });
         let source = row.file.split("__").next().unwrap_or("").to_string();
         if row.kind == "not-bounce" {
             let ok = got.kind != Kind::Dsn;

@@ -673,9 +673,10 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         return Rejected;
     }
     // Broad words of an address or a domain there: no recipient had been named, so they are
-    // about our sender, whatever code (or none) the refusal carries.
+    // about our sender, whatever code (or none) the refusal carries. So too where the text
+    // names our sender as their subject ("Email from that domain is not accepted here.").
     if let Some(reason) = broad
-        && r.stage == Some(SmtpStage::MailFrom)
+        && (r.stage == Some(SmtpStage::MailFrom) || wordings::names_our_sender(&lower))
         && ADDRESS_VERDICTS.contains(&reason)
     {
         return Rejected;

@@ -29,6 +29,24 @@ pub fn classify_text(text: &str) -> Classified {
             ..Classified::empty(Kind::Autoreply)
         };
     }
+    // PowerMTA's verdict alone, as its accounting file or an ESP's event names it ("bad-mailbox",
+    // Marigold's "bounce_bad-mailbox"): a bounce's category (a deferral is not categorised), so
+    // final.
+    if let Some(reason) = dsn::powermta_category(lower.strip_prefix("bounce_").unwrap_or(&lower)) {
+        return Classified {
+            recipients: vec![Verdict {
+                email: None,
+                reason,
+                hard: reasons::is_hard(reason, true),
+                status: None,
+                reply_code: None,
+                diagnostic: Some(clip(text)),
+                action: None,
+                remote_mta: None,
+            }],
+            ..Classified::empty(Kind::Reply)
+        };
+    }
     // A relay's record of the next hop's reply ("host mx[192.0.2.1] said: 550 …", qmail's
     // "Remote host said: 553 …") carries the reply code after its prefix.
     let reply_code = leading_reply_code(text).or_else(|| {
@@ -44,9 +62,10 @@ pub fn classify_text(text: &str) -> Classified {
     // is our sender's: Sendmail's "Illegal MX record for host …", Courier's "Domain does not
     // exist: …"), not the words' usual verdict on a recipient. Not when the text names RCPT too:
     // a pasted session's refusal may be the recipient's.
-    let at_mail_from = stage == Some(SmtpStage::MailFrom)
+    let at_mail_from = (stage == Some(SmtpStage::MailFrom)
         && lower.contains("mail from")
-        && !lower.contains("rcpt");
+        && !lower.contains("rcpt"))
+        || said_only_of_our_sender(reply_code, &lower);
     // Otherwise a bare text has no session around it: what it states decides, then its code,
     // then the rules a refusal in a report is read by.
     let limit = status.is_some_and(|s| (s.subject, s.detail) == (2, 3));
@@ -69,9 +88,18 @@ pub fn classify_text(text: &str) -> Classified {
             })
         })
         .or_else(|| {
+            // A code's verdict on an address, in a text about our sender ("553 5.1.0 Sender
+            // address syntax error"), is on our sender's.
             (!at_mail_from)
                 .then(|| status.and_then(reasons::Status::name))
                 .flatten()
+                .map(|r| {
+                    if wordings::names_our_sender(&lower) {
+                        reasons::at_stage(r, Some(SmtpStage::MailFrom))
+                    } else {
+                        r
+                    }
+                })
         })
         .unwrap_or_else(|| {
             reasons::decide(&Refusal {
@@ -126,11 +154,22 @@ pub fn classify_text(text: &str) -> Classified {
     }
 }
 
+/// Replies only ever given to a sender, whatever the stage that is not named: Courier's 517
+/// (submit.C answers a sender's domain that fails its DNS checks or its list of bad senders so:
+/// "517-Domain does not exist: …", "517 Sender rejected: …") and Sendmail's FEATURE(badmx),
+/// which check_mail runs on the sender's domain ("550 5.1.2 Illegal MX record for host …").
+fn said_only_of_our_sender(reply_code: Option<u16>, lower: &str) -> bool {
+    reply_code == Some(517) || lower.contains("illegal mx record for host")
+}
+
 /// Statements about the session rather than an address (a connection limit, a sending rate,
 /// TLS, the command, the system's storage): read as such at MAIL FROM too. (Not a failed
 /// lookup: at MAIL FROM it is of our sender's domain.)
 const SAID_OF_THE_SESSION: &[BounceReason] = &[
     BounceReason::TooManyConn,
+    // The client's missing reverse DNS ("… the sending IPv6 address … must have a reverse DNS
+    // record").
+    BounceReason::RequirePtr,
     BounceReason::Speeding,
     BounceReason::FailedStartTls,
     BounceReason::SyntaxError,
@@ -596,6 +635,81 @@ mod tests {
 
     /// Wordings from the surveys of docs/research (account-, transport- and content-wordings.md),
     /// each cited there: what they mean, and never a dead recipient where they say otherwise.
+    #[test]
+    fn surveyed_wordings_of_our_sender_of_old_products_and_of_codes() {
+        let wrong = std::cell::RefCell::new(Vec::new());
+        let reads = |text: &str, want: BounceReason, hard: bool| {
+            let v = &classify_text(text).recipients[0];
+            if (v.reason, v.hard) != (want, hard) {
+                wrong.borrow_mut().push(format!(
+                    "{want:?} read {:?} (hard {}): {text}",
+                    v.reason, v.hard
+                ));
+            }
+        };
+        // Refusals of our sender, whatever stage they are (not) said at: never a dead
+        // recipient.
+        reads(
+            "550-Postmaster verification failed while checking <news@example.org>\n550-Called:   198.51.100.7\n550-Sent:     RCPT TO:<postmaster@example.org>\n550-Response: 550 Unknown user\n550 Sender verify failed",
+            Rejected,
+            false,
+        );
+        reads(
+            "550 5.1.2 Illegal MX record for host example.org",
+            Rejected,
+            false,
+        );
+        reads(
+            "Email from that domain is not accepted here.",
+            Rejected,
+            false,
+        );
+        reads("553 5.1.0 Sender address syntax error", Rejected, false);
+        reads(
+            "517-Domain does not exist: example.org.\n517 Invalid domain, see <URL:ftp://ftp.isi.edu/in-notes/rfc1035.txt>",
+            Rejected,
+            false,
+        );
+        reads(
+            "451-Could not complete sender verify callout for <news@example.org>.\n451-The mail server(s) for the domain may be temporarily unreachable",
+            Rejected,
+            false,
+        );
+        // Our own HELO name is not the recipient's domain.
+        reads(
+            "host mx.example.com[192.0.2.10] said: 550 5.7.1 <mail.example.org>: Helo command rejected: Host not found (in reply to RCPT TO command)",
+            Blocked,
+            false,
+        );
+        // The recipient's side, as the products word it.
+        reads("Invalid domain name", HostUnknown, true);
+        reads("bounce_bad-mailbox", UserUnknown, true);
+        reads("bad-domain", HostUnknown, true);
+        reads("bounce_inactive-mailbox", Suspend, false);
+        reads(
+            "host mx.example.com[192.0.2.52] said: 550 5.7.25 Access denied, the sending IPv6 address [2001:db8::10] must have a reverse DNS record (in reply to MAIL FROM command)",
+            RequirePtr,
+            false,
+        );
+        reads(
+            "550 5.7.512 Access denied, message must be RFC 5322 section 3.6.2 compliant",
+            NotCompliantRfc,
+            false,
+        );
+        reads(
+            "550 5.7.321 starttls-not-supported: Destination mail server must support TLS to receive mail.",
+            FailedStartTls,
+            false,
+        );
+        reads(
+            "550 5.7.1 The user or domain that you are sending to (or from) has a policy that prohibits the email that you sent. - gsmtp",
+            PolicyViolation,
+            false,
+        );
+        let wrong = wrong.into_inner();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
     #[test]
     fn surveyed_wordings_of_the_path_the_account_and_the_content() {
         let wrong = std::cell::RefCell::new(Vec::new());

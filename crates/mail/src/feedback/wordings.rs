@@ -250,6 +250,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             // Exchange's NDR text for the sender; hMailServer's route without the address;
             // Italian, Spanish, Polish and Chinese servers' own wordings.
             "address you entered couldn't be found",
+            // Exchange Online's NDR ("jane wasn't found at example.com."), Domino in French.
+            "wasn't found at ",
+            "non répertorié dans l'annuaire",
             "address you entered could not be found",
             "recipient not in route list",
             "invalid final delivery userid",
@@ -444,6 +447,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "not rfc 5322 compliant",
             "is not rfc 5322",
             "rfc 5322 compliant",
+            // Exchange Online's 5.7.512: "message must be RFC 5322 section 3.6.2 compliant".
+            "section 3.6.2 compliant",
             "rfcmessagenoncompliant",
             "valid rfc 5321",
             "headers are not rfc compliant",
@@ -567,6 +572,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "responded with code nxdomain",
             "all relevant mx records point to non-existent hosts",
             "all host address lookups failed permanently",
+            // OpenSMTPD's own verdict on a recipient's domain (mta.c).
+            "invalid domain name",
+            // Exchange 2003's NDR for #5.4.0.
+            "could not be found in domain name service",
         ],
     ),
     (
@@ -769,6 +778,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "non-member to a members-only list",
             "closed mailing list",
             "denied by policy",
+            // Gmail's 5.7.1 for a Workspace admin's rule: "… has a policy that prohibits the
+            // email that you sent."
+            "has a policy that prohibits",
             "not accepted for policy reasons",
             "header are not accepted",
             "header error",
@@ -955,6 +967,10 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "failed mta-sts validation",
             "mta-sts",
             "tls/sslv3 connection required",
+            // Exchange Online's 5.7.321, its own outbound TLS: "starttls-not-supported:
+            // Destination mail server must support TLS to receive mail."
+            "starttls-not-supported",
+            "must support tls to receive",
         ],
     ),
     (
@@ -1367,7 +1383,17 @@ const SENDER_SUBJECTS: &[&str] = &[
     "sender's domain",
     "envelope sender",
     "domain in mail from",
+    // Haraka's access plugin on the From: header: "Email from that domain is not accepted here."
+    "from that domain",
+    "from this domain",
+    "from your domain",
 ];
+
+/// Does a text that names no recipient name our sender (its address, its domain) as what it is
+/// about? Then its verdicts on an address or a domain are our sender's.
+pub(super) fn names_our_sender(lower: &str) -> bool {
+    !lower.contains("recipient") && SENDER_SUBJECTS.iter().any(|s| lower.contains(s))
+}
 
 /// A refusal whose head is our sender (Postfix's "Sender address rejected: …", Exim's "Sender
 /// verify failed"): what it goes on to say (an unknown user, a domain not found, the answer a
@@ -1377,6 +1403,9 @@ const SENDER_REFUSAL_HEADS: &[&str] = &[
     "sender address rejected",
     "sender verify failed",
     "sender verification failed",
+    // Exim's callout that got no answer for now ("451-Could not complete sender verify callout
+    // for <a@b>."): what follows is about our sender's domain.
+    "could not complete sender verify",
     // Exim's first line of a sender verification that failed ("550-Verification failed for
     // <…>"), before the callout's quoted answer.
     "-verification failed for",
@@ -1389,9 +1418,19 @@ const SENDER_REFUSAL_HEADS: &[&str] = &[
 pub(super) fn refuses_our_sender(lower: &str) -> bool {
     // Exim's callout head flattened into one line ("550 Verification failed for <a@b> … Sender
     // verify failed", as an Exchange notice quotes it).
+    // Its postmaster callout says the same ("550-Postmaster verification failed while checking
+    // <a@b>").
     let callout = lower
         .contains("sender verify failed")
-        .then(|| lower.find("verification failed for <"))
+        .then(|| {
+            [
+                "verification failed for <",
+                "verification failed while checking <",
+            ]
+            .iter()
+            .filter_map(|h| lower.find(h))
+            .min()
+        })
         .flatten()
         .filter(|&at| !lower[..at].trim_end().ends_with("recipient"));
     let Some(head) = SENDER_REFUSAL_HEADS
@@ -1503,6 +1542,8 @@ const VETOES: &[(BounceReason, &[&str])] = &[
             "not found, try again",
             "failed temporarily",
             "temporary failure in name resolution",
+            // Our own HELO name ("Helo command rejected: Host not found").
+            "helo command",
         ],
     ),
     // The sender's own quota ("daily user sending quota exceeded") is not a full mailbox.
@@ -1557,6 +1598,9 @@ pub(super) fn says(reason: BounceReason, lower: &str) -> bool {
                 "null mx",
                 "mx record",
                 "not found",
+                "not accepted",
+                // "553 5.1.0 Sender address syntax error"
+                "syntax",
             ]
             .iter()
             .any(|said| said_of(lower, subject, said))

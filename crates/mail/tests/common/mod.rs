@@ -20,3 +20,15 @@ impl Score {
         }
     }
 }
+
+/// A bounce's human-readable text alone (no header), given the header a mailer daemon's bounce
+/// would have, so it is read as it would arrive.
+#[allow(dead_code)] // each test binary compiles this module; not all of them use this
+pub fn as_bounce(body: &[u8]) -> Vec<u8> {
+    let mut m = b"From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n\
+Subject: Undelivered Mail Returned to Sender\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        .to_vec();
+    m.extend(body);
+    m
+}
