@@ -25,6 +25,7 @@ const FLOORS: &[(&str, f64)] = &[
     ("content", 0.94),
     ("languages", 0.85),
     ("legacy", 0.86),
+    ("localized", 0.93),
     ("mta", 0.93),
     ("providers", 0.43),
     ("sender", 0.75),

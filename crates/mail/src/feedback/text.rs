@@ -30,14 +30,15 @@ pub fn classify_text(text: &str) -> Classified {
         };
     }
     // PowerMTA's verdict alone, as its accounting file or an ESP's event names it ("bad-mailbox",
-    // Marigold's "bounce_bad-mailbox"): a bounce's category (a deferral is not categorised), so
-    // final.
-    if let Some(reason) = dsn::powermta_category(lower.strip_prefix("bounce_").unwrap_or(&lower)) {
+    // Marigold's "bounce_bad-mailbox"). PowerMTA gives 4.x.x replies categories too, so its own
+    // is no final word; Marigold documents its bounce_ events as 5.x.x refusals.
+    let marigold = lower.strip_prefix("bounce_");
+    if let Some(reason) = dsn::powermta_category(marigold.unwrap_or(&lower)) {
         return Classified {
             recipients: vec![Verdict {
                 email: None,
                 reason,
-                hard: reasons::is_hard(reason, true),
+                hard: reasons::is_hard(reason, marigold.is_some()),
                 status: None,
                 reply_code: None,
                 diagnostic: Some(clip(text)),
@@ -88,18 +89,9 @@ pub fn classify_text(text: &str) -> Classified {
             })
         })
         .or_else(|| {
-            // A code's verdict on an address, in a text about our sender ("553 5.1.0 Sender
-            // address syntax error"), is on our sender's.
             (!at_mail_from)
                 .then(|| status.and_then(reasons::Status::name))
                 .flatten()
-                .map(|r| {
-                    if wordings::names_our_sender(&lower) {
-                        reasons::at_stage(r, Some(SmtpStage::MailFrom))
-                    } else {
-                        r
-                    }
-                })
         })
         .unwrap_or_else(|| {
             reasons::decide(&Refusal {
@@ -132,8 +124,9 @@ pub fn classify_text(text: &str) -> Classified {
         };
     // A provider's reply that names its own hosts ("… - mta1061.mail.ne1.yahoo.com").
     let reason = providers::reason(text, &lower, stage).unwrap_or(reason);
-    // Whatever read it, an address or a domain refused in reply to MAIL FROM is our sender's.
-    let reason = if at_mail_from {
+    // Whatever read it, an address or a domain refused in reply to MAIL FROM, or in a text about
+    // our sender ("553 5.1.0 Sender address syntax error"), is our sender's.
+    let reason = if at_mail_from || wordings::names_our_sender(&lower) {
         reasons::at_stage(reason, Some(SmtpStage::MailFrom))
     } else {
         reason
@@ -157,9 +150,13 @@ pub fn classify_text(text: &str) -> Classified {
 /// Replies only ever given to a sender, whatever the stage that is not named: Courier's 517
 /// (submit.C answers a sender's domain that fails its DNS checks or its list of bad senders so:
 /// "517-Domain does not exist: …", "517 Sender rejected: …") and Sendmail's FEATURE(badmx),
-/// which check_mail runs on the sender's domain ("550 5.1.2 Illegal MX record for host …").
+/// which check_mail runs on the sender's domain ("550 5.1.2 Illegal MX record for host …",
+/// "… Invalid MX record for host …"), at RCPT TO under FEATURE(delay_checks): so whether or
+/// not the text names RCPT.
 fn said_only_of_our_sender(reply_code: Option<u16>, lower: &str) -> bool {
-    reply_code == Some(517) || lower.contains("illegal mx record for host")
+    reply_code == Some(517)
+        || lower.contains("illegal mx record for host")
+        || lower.contains("invalid mx record for host")
 }
 
 /// Statements about the session rather than an address (a connection limit, a sending rate,
@@ -682,9 +679,22 @@ mod tests {
             false,
         );
         // The recipient's side, as the products word it.
-        reads("Invalid domain name", HostUnknown, true);
+        reads(
+            "550 5.1.2 Invalid MX record for host example.org (in reply to RCPT TO command)",
+            Rejected,
+            false,
+        );
+        // Our HELO name refused (OpenSMTPD's smtp_check_helo, a "Host not found" in reply to
+        // EHLO) is no verdict on the recipient's domain.
+        for helo in [
+            "501 5.5.4 Invalid command arguments: Invalid domain name",
+            "host mx.example.com[192.0.2.10] said: 550 5.7.1 Host not found (in reply to EHLO command)",
+        ] {
+            let v = &classify_text(helo).recipients[0];
+            assert!(!v.hard && v.reason != HostUnknown, "{v:?}");
+        }
         reads("bounce_bad-mailbox", UserUnknown, true);
-        reads("bad-domain", HostUnknown, true);
+        reads("bad-domain", HostUnknown, false);
         reads("bounce_inactive-mailbox", Suspend, false);
         reads(
             "host mx.example.com[192.0.2.52] said: 550 5.7.25 Access denied, the sending IPv6 address [2001:db8::10] must have a reverse DNS record (in reply to MAIL FROM command)",

@@ -572,8 +572,8 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "responded with code nxdomain",
             "all relevant mx records point to non-existent hosts",
             "all host address lookups failed permanently",
-            // OpenSMTPD's own verdict on a recipient's domain (mta.c).
-            "invalid domain name",
+            // hMailServer's: "No mail servers appear to exists for the recipient's address."
+            "no mail servers appear to exist",
             // Exchange 2003's NDR for #5.4.0.
             "could not be found in domain name service",
         ],
@@ -838,6 +838,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "local delivery failed",
             "lmtp error after ",
             "bad interpreter",
+            // hMailServer's own relay, misconfigured: "The host specified as SMTP relay server
+            // could not be found."
+            "specified as smtp relay server",
         ],
     ),
     (
@@ -874,6 +877,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "temporary failure in mx lookup",
             "dns lookup failed",
             "dns query failed",
+            // hMailServer's: "Unable to find the recipient's email server. The DNS query has
+            // failed."
+            "dns query has failed",
             "exceeded 50 hops",
         ],
     ),
@@ -1390,7 +1396,9 @@ const SENDER_SUBJECTS: &[&str] = &[
 ];
 
 /// Does a text that names no recipient name our sender (its address, its domain) as what it is
-/// about? Then its verdicts on an address or a domain are our sender's.
+/// about? Then its verdicts on an address or a domain are our sender's. (An RCPT stage does not
+/// count against it: Postfix evaluates sender restrictions at RCPT TO by default, "…: Sender
+/// address rejected: … (in reply to RCPT TO command)".)
 pub(super) fn names_our_sender(lower: &str) -> bool {
     !lower.contains("recipient") && SENDER_SUBJECTS.iter().any(|s| lower.contains(s))
 }
@@ -1542,8 +1550,12 @@ const VETOES: &[(BounceReason, &[&str])] = &[
             "not found, try again",
             "failed temporarily",
             "temporary failure in name resolution",
-            // Our own HELO name ("Helo command rejected: Host not found").
-            "helo command",
+            // Our own HELO name ("Helo command rejected: Host not found", a reply "in reply to
+            // EHLO command").
+            "helo command rejected",
+            "ehlo command rejected",
+            "in reply to helo",
+            "in reply to ehlo",
         ],
     ),
     // The sender's own quota ("daily user sending quota exceeded") is not a full mailbox.
