@@ -26,6 +26,7 @@ const FLOORS: &[(&str, f64)] = &[
     ("languages", 0.85),
     ("legacy", 0.86),
     ("localized", 0.93),
+    ("isp", 0.82),
     ("mta", 0.93),
     ("providers", 0.43),
     ("sender", 0.75),

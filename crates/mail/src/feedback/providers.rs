@@ -54,7 +54,11 @@ enum Provider {
 
 /// Host names (and names under them) each provider receives mail on.
 const HOSTS: &[(Provider, &[&str])] = &[
-    (Provider::Aol, &["mail.aol.com", "mx.aol.com"]),
+    // (Its error pages name it too: "… (RTR:BB) http://postmaster.info.aol.com/errors/….")
+    (
+        Provider::Aol,
+        &["mail.aol.com", "mx.aol.com", "postmaster.info.aol.com"],
+    ),
     (
         Provider::Apple,
         &[
@@ -170,6 +174,8 @@ const REPLIES: &[(Provider, &str, BounceReason)] = &[
     // Google's and Microsoft's error-code pages, Apple's, AOL's, Mimecast's, GoDaddy's,
     // Tencent's, Cox's and au's postmaster notes.
     (Provider::Aol, "host or domain name not found", BounceReason::HostUnknown),
+    // The member's own block of our sender (AOL's "Is Not Accepting Mail From This Sender").
+    (Provider::Aol, "not accepting mail from this sender", BounceReason::Filtered),
     (Provider::Aol, "type=mx: malformed or unexpected name server reply", BounceReason::NotAccept),
     (Provider::Apple, "s dmarc policy", BounceReason::AuthFailure),
     (Provider::Apple, "failing both spf and dkim", BounceReason::AuthFailure),
@@ -609,6 +615,21 @@ const FACEBOOK_CODES: &[(&str, BounceReason)] = &[
     ("pol-p5", BounceReason::VirusDetected),
 ];
 
+/// AOL's family codes ("554- (RTR:BB) http://postmaster.info.aol.com/errors/554rtrbb.html"),
+/// by its error pages: RTR and RLY its lists of IPs (dynamic ranges, complaints, compromised
+/// networks), except RLY:SN, a disallowed AOL name as our From; HVU a blocked domain or URL in
+/// the body; DYN its temporary throttle; DNS the connecting IP's reverse DNS. (CON:B1, "you've
+/// topped our thresholds", is left to the words: its code says a disabled mailbox.)
+#[rustfmt::skip]
+const AOL_CODES: &[(&str, BounceReason)] = &[
+    ("rly:sn", BounceReason::Rejected),
+    ("rtr:", BounceReason::Blocked),
+    ("rly:", BounceReason::Blocked),
+    ("hvu:", BounceReason::SpamDetected),
+    ("dyn:", BounceReason::Speeding),
+    ("(dns:", BounceReason::RequirePtr),
+];
+
 /// GoDaddy's `IBnnn` codes.
 #[rustfmt::skip]
 const GODADDY_CODES: &[(&str, BounceReason)] = &[
@@ -820,6 +841,11 @@ fn reading(provider: Provider, reply: &str, stage: Option<SmtpStage>) -> Option<
             return None;
         }
         Provider::Sophos => return code_in(SOPHOS_CODES, reply),
+        Provider::Aol => {
+            if let Some(r) = code_in(AOL_CODES, reply) {
+                return Some(r);
+            }
+        }
         Provider::Facebook => return code_in(FACEBOOK_CODES, reply),
         Provider::GoDaddy => {
             if let Some(r) = code_in(GODADDY_CODES, reply) {

@@ -693,6 +693,22 @@ mod tests {
             let v = &classify_text(helo).recipients[0];
             assert!(!v.hard && v.reason != HostUnknown, "{v:?}");
         }
+        // AOL's family codes, wherever the reply was relayed.
+        reads(
+            "554- (RTR:BB)  http://postmaster.info.aol.com/errors/554rtrbb.html 554  Connecting IP: 192.0.2.7",
+            Blocked,
+            false,
+        );
+        reads(
+            "host mailin-03.mx.aol.com[192.0.2.22] said: 421 4.7.1 : (DYN:T1) http://postmaster.info.aol.com/errors/421dynt1.html (in reply to MAIL FROM command)",
+            Speeding,
+            false,
+        );
+        reads(
+            "host mailin-04.mx.aol.com[192.0.2.23] said: 421 4.2.1 :  (DNS:NR)  http://postmaster.info.aol.com/errors/421dnsnr.html (in reply to end of DATA command)",
+            RequirePtr,
+            false,
+        );
         reads("bounce_bad-mailbox", UserUnknown, true);
         reads("bad-domain", HostUnknown, false);
         reads("bounce_inactive-mailbox", Suspend, false);

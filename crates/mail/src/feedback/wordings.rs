@@ -681,6 +681,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "spamcop.net/bl",
             "bad sender ip address",
             "banned sending ip",
+            // Road Runner's: "554 5.7.1 - ERROR: Mail Refused - <ip> - See
+            // http://security.rr.com/…" (its block lookup and blocks pages).
+            "security.rr.com/",
             "blacklisted by",
             "blocked using ",
             "blocked - see http",
