@@ -28,6 +28,7 @@ const FLOORS: &[(&str, f64)] = &[
     ("localized", 0.93),
     ("isp", 0.82),
     ("mta", 0.93),
+    ("ownwords", 0.91),
     ("providers", 0.43),
     ("sender", 0.75),
     ("transport", 0.90),

@@ -709,6 +709,23 @@ mod tests {
             RequirePtr,
             false,
         );
+        // The sending MTA's own failures: a program that did not run, its own routing to
+        // itself, qmail's lookup that failed for now.
+        reads(
+            "Child process of address_pipe transport returned 127 (could mean unable to exec or command does not exist) from command: /usr/local/bin/ticket-handler",
+            MailerError,
+            false,
+        );
+        reads(
+            "550 lowest numbered MX record points to local host",
+            SystemError,
+            false,
+        );
+        reads(
+            "Sorry, I couldn't find any host by that name. (#4.1.2)",
+            NetworkError,
+            false,
+        );
         reads("bounce_bad-mailbox", UserUnknown, true);
         reads("bad-domain", HostUnknown, false);
         reads("bounce_inactive-mailbox", Suspend, false);

@@ -841,6 +841,12 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "local delivery failed",
             "lmtp error after ",
             "bad interpreter",
+            // Exim's own routing to itself ("lowest numbered MX record points to local host",
+            // "remote host address is the local host"), Postfix's and Sendmail's own failures.
+            "points to local host",
+            "remote host address is the local host",
+            "unknown mail transport error",
+            "can't create output",
             // hMailServer's own relay, misconfigured: "The host specified as SMTP relay server
             // could not be found."
             "specified as smtp relay server",
@@ -861,6 +867,11 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "lookup failed temporarily",
             // Exim's: the next hop closed before its greeting.
             "closed connection in response to initial connection",
+            // Exim's: "Remote host closed connection in response to end of data".
+            "remote host closed connection in response to",
+            "host lookup did not complete",
+            // qmail's DNS lookup that failed for now (the HostUnknown veto's).
+            "any host by that name",
             "mail forwarding loop for ",
             "malformed name server reply",
             "malformed or unexpected name server reply",
@@ -936,6 +947,7 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "giving up on",
             // Sendmail's queue warning and failure.
             "cannot send message for",
+            "could not send message for past",
             "have been failing for a long time",
             "has been delayed",
             "it has not been collected after",
@@ -1018,6 +1030,13 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             "command failed: ",
             "command died with status ",
             "command output:",
+            // Exim's pipe transport: "Child process of address_pipe transport returned 127
+            // (could mean unable to exec or command does not exist) …", "… was terminated by
+            // signal 9", "pipe process failed to exec …"; Postfix's pipe(8) timeout.
+            "child process of ",
+            "was terminated by signal",
+            "failed to exec ",
+            "command time limit exceeded",
             "mailer error",
             "pipe to |/",
             "x-unix; ",
@@ -1537,6 +1556,12 @@ const VETOES: &[(BounceReason, &[&str])] = &[
     ),
     // A limit on connections ("Connection rate limit exceeded", Orange's "Too many
     // connections, slow down") is not a sending rate.
+    // A program that did not run ("… returned 127 (could mean unable to exec or command does
+    // not exist)") is no recipient.
+    (
+        BounceReason::UserUnknown,
+        &["child process of ", "command does not exist"],
+    ),
     (
         BounceReason::Speeding,
         &[
@@ -1553,6 +1578,9 @@ const VETOES: &[(BounceReason, &[&str])] = &[
             "not found, try again",
             "failed temporarily",
             "temporary failure in name resolution",
+            // qmail's lookup that failed for now: "Sorry, I couldn't find any host by that name.
+            // (#4.1.2)" (its permanent one names the host: "… any host named …").
+            "any host by that name",
             // Our own HELO name ("Helo command rejected: Host not found", a reply "in reply to
             // EHLO command").
             "helo command rejected",
