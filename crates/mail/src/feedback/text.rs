@@ -630,19 +630,21 @@ mod tests {
         );
     }
 
-    /// Wordings from the surveys of docs/research (account-, transport- and content-wordings.md),
-    /// each cited there: what they mean, and never a dead recipient where they say otherwise.
+    /// `text` read as other than `want`, or hard where `hard` says soft (or the reverse): what
+    /// was read, for the test's report.
+    fn misread(text: &str, want: BounceReason, hard: bool) -> Option<String> {
+        let v = &classify_text(text).recipients[0];
+        ((v.reason, v.hard) != (want, hard))
+            .then(|| format!("{want:?} read {:?} (hard {}): {text}", v.reason, v.hard))
+    }
+
+    /// Wordings from the later surveys of docs/research (sender-, legacy-, codes-, isp- and
+    /// ownwords-wordings.md), each cited there.
     #[test]
     fn surveyed_wordings_of_our_sender_of_old_products_and_of_codes() {
         let wrong = std::cell::RefCell::new(Vec::new());
         let reads = |text: &str, want: BounceReason, hard: bool| {
-            let v = &classify_text(text).recipients[0];
-            if (v.reason, v.hard) != (want, hard) {
-                wrong.borrow_mut().push(format!(
-                    "{want:?} read {:?} (hard {}): {text}",
-                    v.reason, v.hard
-                ));
-            }
+            wrong.borrow_mut().extend(misread(text, want, hard));
         };
         // Refusals of our sender, whatever stage they are (not) said at: never a dead
         // recipient.
@@ -753,17 +755,13 @@ mod tests {
         assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
+    /// Wordings from the surveys of docs/research (account-, transport- and content-wordings.md),
+    /// each cited there: what they mean, and never a dead recipient where they say otherwise.
     #[test]
     fn surveyed_wordings_of_the_path_the_account_and_the_content() {
         let wrong = std::cell::RefCell::new(Vec::new());
         let reads = |text: &str, want: BounceReason, hard: bool| {
-            let v = &classify_text(text).recipients[0];
-            if (v.reason, v.hard) != (want, hard) {
-                wrong.borrow_mut().push(format!(
-                    "{want:?} read {:?} (hard {}): {text}",
-                    v.reason, v.hard
-                ));
-            }
+            wrong.borrow_mut().extend(misread(text, want, hard));
         };
         // A name server that failed for now is no verdict on the domain; an ESP's suppression
         // list is the ESP's, not the receiver's; SPF named in a 5.1.0 refusal is SPF.
