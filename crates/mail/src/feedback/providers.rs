@@ -52,7 +52,8 @@ enum Provider {
     Yandex,
 }
 
-/// Host names (and names under them) each provider receives mail on.
+/// Host names (and names under them) each provider receives mail on (and, for AOL, the
+/// postmaster pages its refusals link to).
 const HOSTS: &[(Provider, &[&str])] = &[
     // (Its error pages name it too: "… (RTR:BB) http://postmaster.info.aol.com/errors/….")
     (
@@ -627,8 +628,24 @@ const AOL_CODES: &[(&str, BounceReason)] = &[
     ("rly:", BounceReason::Blocked),
     ("hvu:", BounceReason::SpamDetected),
     ("dyn:", BounceReason::Speeding),
-    ("(dns:", BounceReason::RequirePtr),
+    ("dns:", BounceReason::RequirePtr),
 ];
+
+/// The first of AOL's family codes `reply` carries as a word of its own ("(RTR:BB)", "554
+/// RLY:B1"; not "yearly:").
+fn aol_code(reply: &str) -> Option<BounceReason> {
+    AOL_CODES
+        .iter()
+        .find(|(code, _)| {
+            reply.match_indices(code).any(|(at, _)| {
+                reply[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+            })
+        })
+        .map(|(_, r)| *r)
+}
 
 /// GoDaddy's `IBnnn` codes.
 #[rustfmt::skip]
@@ -842,7 +859,7 @@ fn reading(provider: Provider, reply: &str, stage: Option<SmtpStage>) -> Option<
         }
         Provider::Sophos => return code_in(SOPHOS_CODES, reply),
         Provider::Aol => {
-            if let Some(r) = code_in(AOL_CODES, reply) {
+            if let Some(r) = aol_code(reply) {
                 return Some(r);
             }
         }

@@ -719,6 +719,11 @@ mod tests {
             false,
         );
         reads(
+            "Child process of cyrus_delivery transport returned 67 (could mean user nonexistent) from command: /usr/cyrus/bin/deliver",
+            UserUnknown,
+            true,
+        );
+        reads(
             "550 lowest numbered MX record points to local host",
             SystemError,
             false,

@@ -250,6 +250,9 @@ const STATEMENTS: &[(BounceReason, &[&str])] = &[
             // Exchange's NDR text for the sender; hMailServer's route without the address;
             // Italian, Spanish, Polish and Chinese servers' own wordings.
             "address you entered couldn't be found",
+            // Exim's reading of a delivery program's exit code 67 (EX_NOUSER): "Child process of
+            // … transport returned 67 (could mean user nonexistent) …".
+            "could mean user nonexistent",
             // Exchange Online's NDR ("jane wasn't found at example.com."), Domino in French.
             "wasn't found at ",
             "non répertorié dans l'annuaire",
@@ -1554,14 +1557,15 @@ const VETOES: &[(BounceReason, &[&str])] = &[
             "sending for this account",
         ],
     ),
-    // A limit on connections ("Connection rate limit exceeded", Orange's "Too many
-    // connections, slow down") is not a sending rate.
-    // A program that did not run ("… returned 127 (could mean unable to exec or command does
-    // not exist)") is no recipient.
+    // A program that did not run (Exim's "… returned 127 (could mean unable to exec or command
+    // does not exist)") is no recipient. (Its 67, "could mean user nonexistent", is one; and a
+    // delivery program's own output, "Mailbox does not exist", still speaks.)
     (
         BounceReason::UserUnknown,
-        &["child process of ", "command does not exist"],
+        &["unable to exec or command does not exist"],
     ),
+    // A limit on connections ("Connection rate limit exceeded", Orange's "Too many
+    // connections, slow down") is not a sending rate.
     (
         BounceReason::Speeding,
         &[
@@ -1579,7 +1583,9 @@ const VETOES: &[(BounceReason, &[&str])] = &[
             "failed temporarily",
             "temporary failure in name resolution",
             // qmail's lookup that failed for now: "Sorry, I couldn't find any host by that name.
-            // (#4.1.2)" (its permanent one names the host: "… any host named …").
+            // (#4.1.2)" (its permanent one names the host: "… any host named …"). Sisimai reads
+            // both as hostunknown; without the code (a relay may drop it) the words still say
+            // which.
             "any host by that name",
             // Our own HELO name ("Helo command rejected: Host not found", a reply "in reply to
             // EHLO command").
