@@ -624,6 +624,14 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
     // "Subject:" line), is the sender's words, not the refusal's: a campaign called "Your
     // mailbox is full" is not a full mailbox.
     let lower = without_quoted_subjects(&lower);
+    // A refusal only ever given to a sender is read as said at MAIL FROM, whatever stage the
+    // report names.
+    if r.stage != Some(SmtpStage::MailFrom) && said_only_of_our_sender(r.reply_code, &lower) {
+        return decide(&Refusal {
+            stage: Some(SmtpStage::MailFrom),
+            ..r.clone()
+        });
+    }
     let status = r.status.or_else(|| Status::find(&lower));
     // A local delivery agent's template quotes the address ("Your message to <a@b> was …").
     let agent = local_agent(&lower);
@@ -699,6 +707,18 @@ pub fn decide(r: &Refusal<'_>) -> BounceReason {
         _ if lower.trim().is_empty() && status.is_none() && r.reply_code.is_none() => Undefined,
         _ => OnHold,
     }
+}
+
+/// Replies only ever given to a sender, whatever the stage that is not named: Courier's 517
+/// (submit.C answers a sender's domain that fails its DNS checks or its list of bad senders so:
+/// "517-Domain does not exist: …", "517 Sender rejected: …") and Sendmail's FEATURE(badmx),
+/// which check_mail runs on the sender's domain ("550 5.1.2 Illegal MX record for host …",
+/// "… Invalid MX record for host …"), at RCPT TO under FEATURE(delay_checks): so whether or
+/// not the text names RCPT.
+pub(super) fn said_only_of_our_sender(reply_code: Option<u16>, lower: &str) -> bool {
+    reply_code == Some(517)
+        || lower.contains("illegal mx record for host")
+        || lower.contains("invalid mx record for host")
 }
 
 /// Words of the message's own authentication (besides the AuthFailure statements).
@@ -1535,6 +1555,14 @@ mod tests {
             r("550 Unrouteable address", Some(SmtpStage::MailFrom)),
             BounceReason::Rejected
         );
+        // Sendmail's badmx answers at RCPT TO under delay_checks: still our sender's domain.
+        assert_eq!(
+            r(
+                "550 5.1.2 Illegal MX record for host example.org",
+                Some(SmtpStage::RcptTo)
+            ),
+            BounceReason::Rejected
+        );
         // A refusal of MAIL FROM that names no cause refuses the sender (Sisimai's convention
         // for the MAIL command), not a policy in general…
         assert_eq!(
@@ -1582,15 +1610,21 @@ mod tests {
                 "517-Domain does not exist: example.org.\n517 Invalid domain, see <URL:ftp://ftp.isi.edu/in-notes/rfc1035.txt>",
                 517,
             ),
+            ("550 Domain does not exist: example.org.", 550),
             ("550 No such user here", 550),
             ("554 Domain example.org does not accept mail", 554),
             ("550 5.1.6 Mailbox has moved", 550),
         ] {
             let reason = at(text, reply_code, SmtpStage::MailFrom);
             assert_eq!(reason, BounceReason::Rejected, "{text}");
-            // At RCPT TO the same words are the recipient's.
+            // At RCPT TO the same words are the recipient's; Courier's 517 itself is only ever
+            // said of a sender.
             let at_rcpt = at(text, reply_code, SmtpStage::RcptTo);
-            assert_ne!(at_rcpt, BounceReason::Rejected, "{text}");
+            if reply_code == 517 {
+                assert_eq!(at_rcpt, BounceReason::Rejected, "{text}");
+            } else {
+                assert_ne!(at_rcpt, BounceReason::Rejected, "{text}");
+            }
         }
         let temporary = at(
             "451 Domain does not exist: example.org, try again",

@@ -15,38 +15,15 @@ pub fn classify_text(text: &str) -> Classified {
     let text = unfolded.as_str();
     let lower = text.to_ascii_lowercase();
     if VACATION_WORDS.iter().any(|w| lower.contains(w)) && leading_reply_code(text).is_none() {
-        return Classified {
-            recipients: vec![Verdict {
-                email: None,
-                reason: BounceReason::Vacation,
-                hard: false,
-                status: None,
-                reply_code: None,
-                diagnostic: Some(clip(text)),
-                action: None,
-                remote_mta: None,
-            }],
-            ..Classified::empty(Kind::Autoreply)
-        };
+        return word_alone(BounceReason::Vacation, false, text, Kind::Autoreply);
     }
     // PowerMTA's verdict alone, as its accounting file or an ESP's event names it ("bad-mailbox",
     // Marigold's "bounce_bad-mailbox"). PowerMTA gives 4.x.x replies categories too, so its own
     // is no final word; Marigold documents its bounce_ events as 5.x.x refusals.
     let marigold = lower.strip_prefix("bounce_");
     if let Some(reason) = dsn::powermta_category(marigold.unwrap_or(&lower)) {
-        return Classified {
-            recipients: vec![Verdict {
-                email: None,
-                reason,
-                hard: reasons::is_hard(reason, marigold.is_some()),
-                status: None,
-                reply_code: None,
-                diagnostic: Some(clip(text)),
-                action: None,
-                remote_mta: None,
-            }],
-            ..Classified::empty(Kind::Reply)
-        };
+        let hard = reasons::is_hard(reason, marigold.is_some());
+        return word_alone(reason, hard, text, Kind::Reply);
     }
     // A relay's record of the next hop's reply ("host mx[192.0.2.1] said: 550 …", qmail's
     // "Remote host said: 553 …") carries the reply code after its prefix.
@@ -66,7 +43,7 @@ pub fn classify_text(text: &str) -> Classified {
     let at_mail_from = (stage == Some(SmtpStage::MailFrom)
         && lower.contains("mail from")
         && !lower.contains("rcpt"))
-        || said_only_of_our_sender(reply_code, &lower);
+        || reasons::said_only_of_our_sender(reply_code, &lower);
     // Otherwise a bare text has no session around it: what it states decides, then its code,
     // then the rules a refusal in a report is read by.
     let limit = status.is_some_and(|s| (s.subject, s.detail) == (2, 3));
@@ -147,16 +124,22 @@ pub fn classify_text(text: &str) -> Classified {
     }
 }
 
-/// Replies only ever given to a sender, whatever the stage that is not named: Courier's 517
-/// (submit.C answers a sender's domain that fails its DNS checks or its list of bad senders so:
-/// "517-Domain does not exist: …", "517 Sender rejected: …") and Sendmail's FEATURE(badmx),
-/// which check_mail runs on the sender's domain ("550 5.1.2 Illegal MX record for host …",
-/// "… Invalid MX record for host …"), at RCPT TO under FEATURE(delay_checks): so whether or
-/// not the text names RCPT.
-fn said_only_of_our_sender(reply_code: Option<u16>, lower: &str) -> bool {
-    reply_code == Some(517)
-        || lower.contains("illegal mx record for host")
-        || lower.contains("invalid mx record for host")
+/// One verdict read from words alone (no code, no address, no stage): an auto-reply's, a
+/// PowerMTA category's.
+fn word_alone(reason: BounceReason, hard: bool, text: &str, kind: Kind) -> Classified {
+    Classified {
+        recipients: vec![Verdict {
+            email: None,
+            reason,
+            hard,
+            status: None,
+            reply_code: None,
+            diagnostic: Some(clip(text)),
+            action: None,
+            remote_mta: None,
+        }],
+        ..Classified::empty(kind)
+    }
 }
 
 /// Statements about the session rather than an address (a connection limit, a sending rate,
@@ -665,6 +648,11 @@ mod tests {
         );
         reads("553 5.1.0 Sender address syntax error", Rejected, false);
         reads(
+            "550 5.1.2 Invalid MX record for host example.org (in reply to RCPT TO command)",
+            Rejected,
+            false,
+        );
+        reads(
             "517-Domain does not exist: example.org.\n517 Invalid domain, see <URL:ftp://ftp.isi.edu/in-notes/rfc1035.txt>",
             Rejected,
             false,
@@ -680,12 +668,6 @@ mod tests {
             Blocked,
             false,
         );
-        // The recipient's side, as the products word it.
-        reads(
-            "550 5.1.2 Invalid MX record for host example.org (in reply to RCPT TO command)",
-            Rejected,
-            false,
-        );
         // Our HELO name refused (OpenSMTPD's smtp_check_helo, a "Host not found" in reply to
         // EHLO) is no verdict on the recipient's domain.
         for helo in [
@@ -695,7 +677,8 @@ mod tests {
             let v = &classify_text(helo).recipients[0];
             assert!(!v.hard && v.reason != HostUnknown, "{v:?}");
         }
-        // AOL's family codes, wherever the reply was relayed.
+        // The recipient's side, as the products word it: AOL's family codes, wherever the reply
+        // was relayed.
         reads(
             "554- (RTR:BB)  http://postmaster.info.aol.com/errors/554rtrbb.html 554  Connecting IP: 192.0.2.7",
             Blocked,
